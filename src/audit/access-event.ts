@@ -1,0 +1,52 @@
+import type { MaskReason } from '../domain/decision.ts';
+import type { Relation } from '../domain/relation.ts';
+
+/** What the log keeps about one supply point in one read: enough for analysis without the changed master. */
+export interface LoggedRecord {
+  readonly supplyPointId: string;
+  readonly relation: Relation;
+  /** Retailer supplying the point at that moment; null when vacant or under last-resort supply. */
+  readonly retailerCode: string | null;
+  readonly lastResort: boolean;
+  readonly shown: readonly string[];
+  readonly masked: Readonly<Record<string, MaskReason>>;
+}
+
+export const OUTCOMES = ['served', 'refused'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** One access-log event: every read decided by the firewall, served or refused. */
+export interface AccessEvent {
+  readonly occurredAt: Date;
+  readonly requestId: string;
+  readonly personId: string;
+  readonly userId: string | null;
+  readonly sessionId: string | null;
+  readonly principalClass: string;
+  readonly side: string | null;
+  readonly organizationId: string | null;
+  readonly employment: string | null;
+  readonly office: string | null;
+  readonly terminalId: string | null;
+  readonly route: string;
+  readonly purpose: string;
+  readonly outcome: Outcome;
+  readonly refusal: string | null;
+  /** The kind of query (e.g. which field was searched by) — never the searched value itself. */
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly records: readonly LoggedRecord[];
+  readonly policyVersion: string;
+  readonly emergencyId: string | null;
+}
+
+/** The port the firewall writes through. `append` resolves only once the event is durably committed. */
+export interface AccessLog {
+  append(event: AccessEvent): Promise<void>;
+}
+
+export class LogUnavailableError extends Error {
+  readonly code = 'log_unavailable';
+  constructor(cause: unknown) {
+    super('the access log could not be written; no customer data is served', { cause });
+  }
+}

@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import type { AccessEvent, AccessLog, LoggedRecord } from '../audit/access-event.ts';
+import { SUPPLY_POINT_FIELD_KEYS, type SupplyPointField } from '../domain/classification.ts';
+import type { Decision, MaskReason } from '../domain/decision.ts';
+import type { DecisionTable } from '../domain/decision-table.ts';
+import type { PrincipalClass } from '../domain/principal.ts';
+import type { Purpose } from '../domain/purpose.ts';
+import { recordValues, type StoredSupplyPoint } from '../domain/record.ts';
+import { relationAt, retailerAt, RELATIONS, type Relation } from '../domain/relation.ts';
+import { contractAt } from '../domain/supply-point.ts';
+import type { Actor } from '../identity/session-store.ts';
+import { loadRecords, searchByAddress, searchByHolderName, searchByPhone, type Page, type RetailerScope } from '../store/customer-store.ts';
+import type { Queryable } from '../store/db.ts';
+import { applyDecisions, type FieldView, type RecordView } from './view.ts';
+
+/** One read as the firewall sees it: who, why, through which route, at which instant. */
+export interface ReadRequest {
+  readonly actor: Actor;
+  readonly purpose: Purpose;
+  readonly route: string;
+  readonly requestId?: string;
+  readonly at: Date;
+}
+
+/**
+ * Whether a declared emergency makes `actor` emergency support for a supply point in `areaCode` at `at`;
+ * returns the declaration ID. The default knows no emergencies (declarations arrive with issue #6).
+ */
+export type EmergencyLookup = (actor: Actor, areaCode: string, at: Date) => string | null;
+
+export type SearchCriteria =
+  | { readonly by: 'address'; readonly term: string }
+  | { readonly by: 'holder_name'; readonly term: string }
+  | { readonly by: 'phone'; readonly digits: string };
+
+export type SearchResult =
+  | { readonly kind: 'served'; readonly views: RecordView[]; readonly hasMore: boolean }
+  | { readonly kind: 'refused'; readonly reason: 'search_field_not_permitted' };
+
+export type LookupResult = { readonly kind: 'served'; readonly view: RecordView } | { readonly kind: 'not_found' };
+
+/** The fields a search result carries: enough to pick the right record, nothing more. */
+export const SEARCH_FIELDS: readonly SupplyPointField[] = ['supply_point_id', 'address', 'holder_name', 'customer_type'];
+
+/**
+ * The data-returning routes and the fields each serves. `gridwall verify` walks this list; a route that
+ * returns customer data and is missing here fails the API test that compares it with the server's routes.
+ */
+export const DATA_ROUTES: readonly { readonly route: string; readonly fields: readonly SupplyPointField[] }[] = [
+  { route: 'GET /api/supply-points/:id', fields: SUPPLY_POINT_FIELD_KEYS },
+  { route: 'GET /api/supply-points', fields: SEARCH_FIELDS },
+];
+
+const FIELD_INDEX = new Map(SUPPLY_POINT_FIELD_KEYS.map((f, i) => [f as string, i] as const));
+
+/**
+ * The one choke point: customer data leaves the store only through these functions, which decide each
+ * field, mask, and write the access-log event before anything is returned. If the log write fails, the
+ * call throws and nothing is returned.
+ */
+export class Firewall {
+  readonly #db: Queryable;
+  readonly #log: AccessLog;
+  readonly #emergency: EmergencyLookup;
+  readonly table: DecisionTable;
+
+  constructor(db: Queryable, log: AccessLog, table: DecisionTable, emergency: EmergencyLookup = () => null) {
+    this.#db = db;
+    this.#log = log;
+    this.table = table;
+    this.#emergency = emergency;
+  }
+
+  async lookup(req: ReadRequest, supplyPointId: string): Promise<LookupResult> {
+    const [record] = await loadRecords(this.#db, [supplyPointId]);
+    if (record === undefined) {
+      await this.#log.append(this.#event(req, 'refused', 'not_found', { by: 'id' }, []));
+      return { kind: 'not_found' };
+    }
+    const [view] = await this.#serve(req, [record], SUPPLY_POINT_FIELD_KEYS, { by: 'id' });
+    if (view === undefined) throw new Error('firewall produced no view for a loaded record');
+    return { kind: 'served', view };
+  }
+
+  async search(req: ReadRequest, criteria: SearchCriteria, page: Page): Promise<SearchResult> {
+    const query = { by: criteria.by, limit: page.limit, offset: page.offset };
+    const probe = { limit: page.limit + 1, offset: page.offset };
+    let ids: string[];
+    if (criteria.by === 'address') {
+      ids = await searchByAddress(this.#db, criteria.term, probe);
+    } else {
+      const scope = this.searchScope(req.actor, req.purpose, criteria.by);
+      if (scope.kind === 'refused') {
+        await this.#log.append(this.#event(req, 'refused', 'search_field_not_permitted', query, []));
+        return { kind: 'refused', reason: 'search_field_not_permitted' };
+      }
+      const retailer: RetailerScope | null = scope.kind === 'retailer' ? { retailerCode: scope.retailerCode } : null;
+      ids =
+        criteria.by === 'holder_name'
+          ? await searchByHolderName(this.#db, criteria.term, req.at, retailer, probe)
+          : await searchByPhone(this.#db, criteria.digits, req.at, retailer, probe);
+    }
+    const hasMore = ids.length > page.limit;
+    let records = await loadRecords(this.#db, ids.slice(0, page.limit));
+    if (criteria.by !== 'address') {
+      // Defence in depth: a record matches a search by a non-public field only if that field is shown.
+      const field = criteria.by;
+      records = records.filter((r) => this.#decide(req, r, field).kind === 'allow');
+    }
+    return { kind: 'served', views: await this.#serve(req, records, SEARCH_FIELDS, query), hasMore };
+  }
+
+  /**
+   * Which supply points a principal may search by a non-public field: those on which the table lets them
+   * see that field. Derived from the table, so search can never disclose more than the record screen.
+   */
+  searchScope(actor: Actor, purpose: Purpose, field: 'holder_name' | 'phone'):
+    | { kind: 'all' }
+    | { kind: 'retailer'; retailerCode: string }
+    | { kind: 'refused' } {
+    const fi = FIELD_INDEX.get(field) ?? -1;
+    const allowed = new Set<Relation>(
+      RELATIONS.filter((r) => this.table.lookup(actor.principal.principalClass, r, fi, false, purpose).kind === 'allow'),
+    );
+    if (allowed.size === RELATIONS.length) return { kind: 'all' };
+    const retailerCode = actor.principal.assignment?.retailerCode ?? null;
+    if (allowed.size === 1 && allowed.has('own') && retailerCode !== null) return { kind: 'retailer', retailerCode };
+    return { kind: 'refused' };
+  }
+
+  #decide(req: ReadRequest, record: StoredSupplyPoint, field: string): Decision {
+    const principal = req.actor.principal;
+    const relation = relationAt(principal.assignment?.retailerCode ?? null, record.contracts, req.at);
+    const emergency = this.#emergency(req.actor, record.areaCode, req.at) !== null;
+    return this.table.lookup(principal.principalClass, relation, FIELD_INDEX.get(field) ?? -1, emergency, req.purpose);
+  }
+
+  async #serve(req: ReadRequest, records: readonly StoredSupplyPoint[], fields: readonly string[], query: Record<string, unknown>): Promise<RecordView[]> {
+    const principal = req.actor.principal;
+    const pc: PrincipalClass = principal.principalClass;
+    const retailerCode = principal.assignment?.retailerCode ?? null;
+    const views: RecordView[] = [];
+    const logged: LoggedRecord[] = [];
+    let emergencyId: string | null = null;
+    for (const record of records) {
+      const relation = relationAt(retailerCode, record.contracts, req.at);
+      const emergency = this.#emergency(req.actor, record.areaCode, req.at);
+      emergencyId ??= emergency;
+      const values = recordValues(record, req.at);
+      const all: Record<string, FieldView> = {};
+      for (const f of fields) all[f] = { shown: true, value: (values as Readonly<Record<string, unknown>>)[f] ?? null };
+      const decisions = new Map<string, Decision>();
+      const decisionOf = (f: string): Decision => {
+        const d = this.table.lookup(pc, relation, FIELD_INDEX.get(f) ?? -1, emergency !== null, req.purpose);
+        decisions.set(f, d);
+        return d;
+      };
+      const masked = applyDecisions(all, decisionOf, pc);
+      const maskedReasons: Record<string, MaskReason> = {};
+      const shown: string[] = [];
+      for (const [f, d] of decisions) {
+        if (d.kind === 'allow') shown.push(f);
+        else maskedReasons[f] = d.reason;
+      }
+      const current = contractAt(record.contracts, req.at);
+      logged.push({ supplyPointId: record.id, relation, retailerCode: retailerAt(record.contracts, req.at), lastResort: current?.lastResort ?? false, shown, masked: maskedReasons });
+      views.push({ supplyPointId: record.id, fields: masked });
+    }
+    await this.#log.append({ ...this.#event(req, 'served', null, query, logged), emergencyId });
+    return views;
+  }
+
+  #event(req: ReadRequest, outcome: 'served' | 'refused', refusal: string | null, query: Record<string, unknown>, records: readonly LoggedRecord[]): AccessEvent {
+    const a = req.actor.principal.assignment;
+    return {
+      occurredAt: req.at,
+      requestId: req.requestId ?? randomUUID(),
+      personId: req.actor.personId,
+      userId: req.actor.userId,
+      sessionId: req.actor.sessionId,
+      principalClass: req.actor.principal.principalClass,
+      side: a?.side ?? null,
+      organizationId: a?.organizationId ?? null,
+      employment: a?.employment ?? null,
+      office: a?.office ?? null,
+      terminalId: req.actor.terminalId,
+      route: req.route,
+      purpose: req.purpose,
+      outcome,
+      refusal,
+      query,
+      records,
+      policyVersion: this.table.version,
+      emergencyId: null,
+    };
+  }
+}

@@ -1,0 +1,48 @@
+import type { Decision, MaskReason } from '../domain/decision.ts';
+import type { PrincipalClass } from '../domain/principal.ts';
+import { RETAIL_CLASSES } from '../domain/principal.ts';
+
+/**
+ * The reason a person is shown for a masked field. For retail principals the distinction between another
+ * retailer's customer and a vacant / last-resort point would itself disclose a non-public fact (whether the
+ * point is supplied), so both show as `not_own_customer`; the log keeps the exact reason.
+ */
+export type ShownReason = MaskReason | 'not_own_customer';
+
+export const SHOWN_REASON_LABELS: Readonly<Record<'not_own_customer', { ja: string; en: string }>> = {
+  not_own_customer: { ja: '非公開情報：自社の需要家ではありません', en: 'Non-public: not your customer' },
+};
+
+export function shownReason(reason: MaskReason, principalClass: PrincipalClass): ShownReason {
+  if (RETAIL_CLASSES.includes(principalClass) && (reason === 'other_retailer_customer' || reason === 'no_retailer')) {
+    return 'not_own_customer';
+  }
+  return reason;
+}
+
+export type FieldView =
+  | { readonly shown: true; readonly value: unknown }
+  | { readonly shown: false; readonly reason: ShownReason };
+
+/** A record as it leaves the firewall: requested fields only, each shown or masked with a reason. */
+export interface RecordView {
+  readonly supplyPointId: string;
+  readonly fields: Readonly<Record<string, FieldView>>;
+}
+
+/**
+ * Applies decisions to field views. A masked field stays masked whatever the decision (masking never
+ * reveals), so applying the same decisions twice changes nothing.
+ */
+export function applyDecisions(
+  fields: Readonly<Record<string, FieldView>>,
+  decisionOf: (field: string) => Decision,
+  principalClass: PrincipalClass,
+): Record<string, FieldView> {
+  const out: Record<string, FieldView> = {};
+  for (const [key, view] of Object.entries(fields)) {
+    const d = decisionOf(key);
+    out[key] = !view.shown || d.kind === 'allow' ? view : { shown: false, reason: shownReason(d.reason, principalClass) };
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+/**
+ * The one port the rest of gridwall uses to reach PostgreSQL, whether embedded (PGlite) or a server (pg).
+ * Only the slice of each library that gridwall needs is typed here, so driver types never leak upward.
+ */
+export interface Queryable {
+  query<R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `fn` in one transaction on one connection; rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Bulk load rows (COPY on both backends). `columns` name the CSV columns in order. */
+  copyRows(table: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Quotes one CSV value for COPY … (FORMAT csv). Null becomes an unquoted empty field. */
+export function csvValue(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = v instanceof Date ? v.toISOString() : Array.isArray(v) ? `{${v.map((x) => JSON.stringify(String(x))).join(',')}}` : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+export function csvLine(row: readonly unknown[]): string {
+  return `${row.map(csvValue).join(',')}\n`;
+}
+
+const IDENT = /^[a-z_][a-z0-9_]*$/;
+
+/** Guards identifiers that are spliced into COPY statements (values always go as parameters). */
+export function ident(name: string): string {
+  if (!IDENT.test(name)) throw new Error(`bad identifier: ${name}`);
+  return name;
+}

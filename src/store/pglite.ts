@@ -1,0 +1,92 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { csvLine, ident, type Db, type Queryable } from './db.ts';
+
+export class DataDirLockedError extends Error {
+  readonly code = 'data_dir_locked';
+  constructor(readonly dataDir: string, readonly pid: number) {
+    super(`the data directory ${dataDir} is in use by process ${pid}; stop it first (two processes on one PGlite directory corrupt it)`);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes an exclusive lock on the data directory: a lock file created with O_EXCL holding our pid. A lock
+ * left by a dead process is taken over. Returns the release function.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, 'gridwall.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)) throw new DataDirLockedError(dataDir, pid);
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${dataDir}`);
+}
+
+/** Opens embedded PostgreSQL. `dataDir` null keeps everything in memory (tests). */
+export async function openPglite(dataDir: string | null): Promise<Db> {
+  const release = dataDir === null ? () => undefined : lockDataDir(dataDir);
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create({ ...(dataDir === null ? {} : { dataDir: join(dataDir, 'pgdata') }), extensions: { pg_trgm } });
+  } catch (e) {
+    release();
+    throw e;
+  }
+  const asQueryable = (q: { query: PGlite['query']; exec: PGlite['exec'] }): Queryable => ({
+    async query<R extends Record<string, unknown>>(sql: string, params: readonly unknown[] = []) {
+      const res = await q.query<R>(sql, [...params]);
+      return { rows: res.rows };
+    },
+    async exec(sql: string) {
+      await q.exec(sql);
+    },
+  });
+  const base = asQueryable(pg);
+  return {
+    kind: 'pglite',
+    query: base.query,
+    exec: base.exec,
+    transaction: (fn) => pg.transaction((tx) => fn(asQueryable(tx))),
+    async copyRows(table, columns, rows) {
+      let text = '';
+      let n = 0;
+      for (const row of rows) {
+        text += csvLine(row);
+        n++;
+      }
+      if (n === 0) return 0;
+      await pg.query(`COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], {
+        blob: new Blob([text]),
+      });
+      return n;
+    },
+    async close() {
+      try {
+        await pg.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}

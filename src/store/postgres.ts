@@ -1,0 +1,65 @@
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { csvLine, ident, type Db, type Queryable } from './db.ts';
+
+/** Connects to a PostgreSQL server. Dates come back as Date, bigint counts as numbers where safe. */
+export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
+  pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  pool.on('error', () => undefined); // an idle client's error surfaces on its next query instead
+  const client = await pool.connect(); // fail now, with the server's message, if the URL is wrong
+  client.release();
+  const asQueryable = (q: pg.Pool | pg.PoolClient): Queryable => ({
+    async query<R extends Record<string, unknown>>(sql: string, params: readonly unknown[] = []) {
+      const res = await q.query<R>(sql, [...params]);
+      return { rows: res.rows };
+    },
+    async exec(sql: string) {
+      await q.query(sql);
+    },
+  });
+  const base = asQueryable(pool);
+  return {
+    kind: 'postgres',
+    query: base.query,
+    exec: base.exec,
+    async transaction(fn) {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        const out = await fn(asQueryable(c));
+        await c.query('COMMIT');
+        return out;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+    async copyRows(table, columns, rows) {
+      const c = await pool.connect();
+      try {
+        const stream = c.query(copyFrom(`COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
+        let n = 0;
+        let chunk = '';
+        for (const row of rows) {
+          chunk += csvLine(row);
+          n++;
+          if (chunk.length > 1 << 20) {
+            if (!stream.write(chunk)) await once(stream, 'drain');
+            chunk = '';
+          }
+        }
+        stream.end(chunk);
+        await finished(stream);
+        return n;
+      } finally {
+        c.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
