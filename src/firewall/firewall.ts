@@ -3,7 +3,7 @@ import type { AccessEvent, AccessLog, LoggedRecord } from '../audit/access-event
 import { SUPPLY_POINT_FIELD_KEYS, type SupplyPointField } from '../domain/classification.ts';
 import type { Decision, MaskReason } from '../domain/decision.ts';
 import type { DecisionTable } from '../domain/decision-table.ts';
-import type { PrincipalClass } from '../domain/principal.ts';
+import type { PrincipalFacts } from '../domain/principal.ts';
 import type { Purpose } from '../domain/purpose.ts';
 import { recordValues, type StoredSupplyPoint } from '../domain/record.ts';
 import { relationAt, retailerAt, RELATIONS, type Relation } from '../domain/relation.ts';
@@ -52,6 +52,37 @@ export const DATA_ROUTES: readonly { readonly route: string; readonly fields: re
 ];
 
 const FIELD_INDEX = new Map(SUPPLY_POINT_FIELD_KEYS.map((f, i) => [f as string, i] as const));
+
+/**
+ * Decides every requested field of one record for one principal and masks it; also returns what the log
+ * must keep about it. Pure: the firewall calls it and logs; property tests call it directly.
+ */
+export function viewRecord(
+  table: DecisionTable,
+  principal: PrincipalFacts,
+  record: StoredSupplyPoint,
+  fields: readonly SupplyPointField[],
+  ctx: { readonly at: Date; readonly purpose: Purpose; readonly emergency: boolean },
+): { view: RecordView; logged: LoggedRecord } {
+  const pc = principal.principalClass;
+  const relation = relationAt(principal.assignment?.retailerCode ?? null, record.contracts, ctx.at);
+  const values: Readonly<Record<string, unknown>> = recordValues(record, ctx.at);
+  const all: Record<string, FieldView> = {};
+  for (const f of fields) all[f] = { shown: true, value: values[f] ?? null };
+  const shown: string[] = [];
+  const masked: Record<string, MaskReason> = {};
+  const view = applyDecisions(all, (f) => {
+    const d = table.lookup(pc, relation, FIELD_INDEX.get(f) ?? -1, ctx.emergency, ctx.purpose);
+    if (d.kind === 'allow') shown.push(f);
+    else masked[f] = d.reason;
+    return d;
+  }, pc);
+  const current = contractAt(record.contracts, ctx.at);
+  return {
+    view: { supplyPointId: record.id, fields: view },
+    logged: { supplyPointId: record.id, relation, retailerCode: retailerAt(record.contracts, ctx.at), lastResort: current?.lastResort ?? false, shown, masked },
+  };
+}
 
 /**
  * The one choke point: customer data leaves the store only through these functions, which decide each
@@ -135,36 +166,16 @@ export class Firewall {
     return this.table.lookup(principal.principalClass, relation, FIELD_INDEX.get(field) ?? -1, emergency, req.purpose);
   }
 
-  async #serve(req: ReadRequest, records: readonly StoredSupplyPoint[], fields: readonly string[], query: Record<string, unknown>): Promise<RecordView[]> {
-    const principal = req.actor.principal;
-    const pc: PrincipalClass = principal.principalClass;
-    const retailerCode = principal.assignment?.retailerCode ?? null;
+  async #serve(req: ReadRequest, records: readonly StoredSupplyPoint[], fields: readonly SupplyPointField[], query: Record<string, unknown>): Promise<RecordView[]> {
     const views: RecordView[] = [];
     const logged: LoggedRecord[] = [];
     let emergencyId: string | null = null;
     for (const record of records) {
-      const relation = relationAt(retailerCode, record.contracts, req.at);
       const emergency = this.#emergency(req.actor, record.areaCode, req.at);
       emergencyId ??= emergency;
-      const values = recordValues(record, req.at);
-      const all: Record<string, FieldView> = {};
-      for (const f of fields) all[f] = { shown: true, value: (values as Readonly<Record<string, unknown>>)[f] ?? null };
-      const decisions = new Map<string, Decision>();
-      const decisionOf = (f: string): Decision => {
-        const d = this.table.lookup(pc, relation, FIELD_INDEX.get(f) ?? -1, emergency !== null, req.purpose);
-        decisions.set(f, d);
-        return d;
-      };
-      const masked = applyDecisions(all, decisionOf, pc);
-      const maskedReasons: Record<string, MaskReason> = {};
-      const shown: string[] = [];
-      for (const [f, d] of decisions) {
-        if (d.kind === 'allow') shown.push(f);
-        else maskedReasons[f] = d.reason;
-      }
-      const current = contractAt(record.contracts, req.at);
-      logged.push({ supplyPointId: record.id, relation, retailerCode: retailerAt(record.contracts, req.at), lastResort: current?.lastResort ?? false, shown, masked: maskedReasons });
-      views.push({ supplyPointId: record.id, fields: masked });
+      const out = viewRecord(this.table, req.actor.principal, record, fields, { at: req.at, purpose: req.purpose, emergency: emergency !== null });
+      views.push(out.view);
+      logged.push(out.logged);
     }
     await this.#log.append({ ...this.#event(req, 'served', null, query, logged), emergencyId });
     return views;

@@ -66,21 +66,26 @@ function actorFrom(row: { person_id: string; person_name: string; user_id: strin
   };
 }
 
+/** How stale `last_seen_at` may get before a request refreshes it: one write a minute, not one per read. */
+const TOUCH_AFTER_MS = 60_000;
+
 /**
  * The actor behind a live session, with the principal derived at `at`. A session of a disabled account,
  * an ended or expired session, or an unknown ID gives null. Sliding idle timeout: `idleMs`.
  */
 export async function actorForSession(db: Queryable, sessionId: string, at: Date, idleMs: number): Promise<Actor | null> {
-  const { rows } = await db.query<{ person_id: string; person_name: string; user_id: string; session_id: string; terminal_id: string | null; assignments: unknown }>(
-    `UPDATE sessions se SET last_seen_at = $2
-       FROM accounts a, persons p
-      WHERE se.id = $1 AND a.user_id = se.user_id AND p.id = se.person_id
-        AND se.ended_at IS NULL AND se.expires_at > $2 AND se.last_seen_at > $3 AND a.disabled_at IS NULL
-     RETURNING p.id AS person_id, p.name AS person_name, se.user_id, se.id AS session_id, se.terminal_id, ${ASSIGNMENTS} AS assignments`,
+  const { rows } = await db.query<{ person_id: string; person_name: string; user_id: string; session_id: string; terminal_id: string | null; last_seen_at: Date | string; assignments: unknown }>(
+    `SELECT p.id AS person_id, p.name AS person_name, se.user_id, se.id AS session_id, se.terminal_id, se.last_seen_at, ${ASSIGNMENTS} AS assignments
+       FROM sessions se JOIN accounts a ON a.user_id = se.user_id JOIN persons p ON p.id = se.person_id
+      WHERE se.id = $1 AND se.ended_at IS NULL AND se.expires_at > $2 AND se.last_seen_at > $3 AND a.disabled_at IS NULL`,
     [sessionId, at, new Date(at.getTime() - idleMs)],
   );
   const row = rows[0];
-  return row === undefined ? null : actorFrom(row, at);
+  if (row === undefined) return null;
+  if (at.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_AFTER_MS) {
+    await db.query('UPDATE sessions SET last_seen_at = $2 WHERE id = $1', [sessionId, at]);
+  }
+  return actorFrom(row, at);
 }
 
 export interface NewSession {

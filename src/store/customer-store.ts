@@ -32,14 +32,14 @@ interface RecordRow extends Record<string, unknown> {
   reading_day: number;
   equipment: string[];
   usage_kwh: number[];
-  usage_last_month: Date | string | null;
+  usage_last_month: string | null;
   network_notes: string | null;
   contracts: ContractJson[] | string;
 }
 
 const RECORD_SQL = `
 SELECT sp.id, sp.area_code, sp.postal_code, sp.prefecture, sp.city, sp.town, sp.street, sp.building,
-       sp.meter_id, sp.reading_day, sp.equipment, sp.usage_kwh, sp.usage_last_month, sp.network_notes,
+       sp.meter_id, sp.reading_day, sp.equipment, sp.usage_kwh, sp.usage_last_month::text AS usage_last_month, sp.network_notes,
        coalesce((
          SELECT json_agg(json_build_object(
                   'retailer_code', c.retailer_code, 'retailer_name', r.name, 'capacity', c.capacity,
@@ -80,7 +80,7 @@ function toContract(c: ContractJson): StoredContract {
 
 function toStored(row: RecordRow): StoredSupplyPoint {
   const contracts: ContractJson[] = typeof row.contracts === 'string' ? (JSON.parse(row.contracts) as ContractJson[]) : row.contracts;
-  const last = row.usage_last_month === null ? null : new Date(row.usage_last_month);
+  const last = row.usage_last_month === null ? null : new Date(`${row.usage_last_month}T00:00:00Z`);
   const months = last === null ? [] : monthsBack(last, row.usage_kwh.length);
   return {
     id: row.id,

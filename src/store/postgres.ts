@@ -4,10 +4,17 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { csvLine, ident, type Db, type Queryable } from './db.ts';
 
-/** Connects to a PostgreSQL server. Dates come back as Date, bigint counts as numbers where safe. */
-export async function openPostgres(url: string, poolSize = 10): Promise<Db> {
+/**
+ * Connects to a PostgreSQL server. `schema` puts gridwall's tables in their own schema (tests use one per
+ * run). Dates come back as Date, bigint as number.
+ */
+export async function openPostgres(url: string, opts: { poolSize?: number; schema?: string } = {}): Promise<Db> {
   pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    ...(opts.schema === undefined ? {} : { options: `-c search_path=${ident(opts.schema)},public` }),
+  });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next query instead
   const client = await pool.connect(); // fail now, with the server's message, if the URL is wrong
   client.release();

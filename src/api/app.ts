@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import { LogUnavailableError } from '../audit/access-event.ts';
+import type { Firewall } from '../firewall/firewall.ts';
+import { actorForSession, csrfTokenOf, type Actor } from '../identity/session-store.ts';
+import type { Db } from '../store/db.ts';
+import { ApiError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
+import { registerSessionRoutes } from './session-routes.ts';
+import { registerSupplyPointRoutes } from './supply-point-routes.ts';
+import { registerPolicyRoutes } from './policy-routes.ts';
+
+export type Clock = () => Date;
+
+export interface AppDeps {
+  readonly db: Db;
+  readonly firewall: Firewall;
+  readonly clock: Clock;
+  readonly demoLogin: boolean;
+  readonly secureCookies: boolean;
+  readonly sessionIdleMs: number;
+  readonly sessionAbsoluteMs: number;
+  /** Login attempts allowed per client address per minute (default 10). */
+  readonly loginRateLimit?: number;
+  /** Extra routes mounted before the server starts (the benchmark's bare route, the console's assets). */
+  readonly extend?: (app: FastifyInstance) => void | Promise<void>;
+  readonly logger?: boolean;
+}
+
+export const SESSION_COOKIE = 'gw_session';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+}
+
+/** The actor of an authenticated request; throws 401 otherwise. */
+export function requireActor(req: FastifyRequest): Actor {
+  if (req.actor === null) throw new ApiError('not_authenticated', 'log in first: this route needs a session');
+  return req.actor;
+}
+
+/** The route's name as logged and as listed in the masking checklist, e.g. `GET /api/supply-points/:id`. */
+export function routeName(req: FastifyRequest): string {
+  return `${req.method} ${req.routeOptions.url ?? req.url}`;
+}
+
+function errorBody(code: ErrorCode, message: string, requestId: string, details?: Readonly<Record<string, unknown>>): ErrorBody {
+  return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    trustProxy: false,
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } },
+  });
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'gridwall API', version: '0.1.0', description: 'Information firewall over the network operator’s customer records. Every read is decided per person and per field, and logged.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } },
+    },
+  });
+
+  app.decorateRequest('actor', null);
+  app.addHook('onRequest', async (req) => {
+    const sid = req.cookies[SESSION_COOKIE];
+    if (sid === undefined || sid === '') return;
+    req.actor = await actorForSession(deps.db, sid, deps.clock(), deps.sessionIdleMs);
+    if (req.actor !== null && req.method !== 'GET' && req.method !== 'HEAD') {
+      const expected = await csrfTokenOf(deps.db, sid);
+      if (expected === null || req.headers['x-csrf-token'] !== expected) {
+        throw new ApiError('csrf_failed', 'missing or wrong x-csrf-token header for a state-changing request');
+      }
+    }
+  });
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.setErrorHandler((err: FastifyError | ApiError | Error, req, reply) => {
+    if (err instanceof ApiError) return reply.status(ERROR_STATUS[err.code]).send(errorBody(err.code, err.message, req.id, err.details));
+    if (err instanceof LogUnavailableError) {
+      req.log.error({ err }, 'access log unavailable');
+      return reply.status(ERROR_STATUS.log_unavailable).send(errorBody('log_unavailable', err.message, req.id));
+    }
+    const fe = err as FastifyError;
+    if (fe.validation !== undefined) {
+      const first = fe.validation[0];
+      const where = `${fe.validationContext ?? 'request'}${first?.instancePath ?? ''}`;
+      const field = first?.params && 'missingProperty' in first.params ? `/${String(first.params['missingProperty'])}` : '';
+      return reply.status(400).send(errorBody('validation_failed', `${where}${field} ${first?.message ?? 'is invalid'}`, req.id, { issues: fe.validation }));
+    }
+    if (fe.statusCode === 429) return reply.status(429).send(errorBody('rate_limited', 'too many attempts; wait a minute and try again', req.id));
+    if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.status(fe.statusCode).send(errorBody('validation_failed', fe.message, req.id));
+    }
+    req.log.error({ err }, 'unhandled error');
+    return reply.status(500).send(errorBody('internal', 'internal error; the request id identifies it in the server log', req.id));
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('not_found', `no route ${req.method} ${req.url}`, req.id)));
+
+  app.get('/api/health', { schema: { hide: true } }, async () => ({ status: 'ok', store: deps.db.kind }));
+  registerSessionRoutes(app, deps);
+  registerSupplyPointRoutes(app, deps);
+  registerPolicyRoutes(app, deps);
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (deps.extend !== undefined) await deps.extend(app);
+  await app.ready();
+  return app;
+}

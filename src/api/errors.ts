@@ -1,0 +1,34 @@
+/**
+ * Errors that reach a client. Each has a stable snake_case code; the HTTP status is chosen here, in one
+ * table, and nowhere else.
+ */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  invalid_supply_point_id: 400,
+  search_criteria: 400,
+  not_authenticated: 401,
+  csrf_failed: 403,
+  forbidden: 403,
+  search_field_not_permitted: 403,
+  demo_login_disabled: 404,
+  unknown_account: 401,
+  not_found: 404,
+  rate_limited: 429,
+  log_unavailable: 503,
+  internal: 500,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly requestId: string; readonly details?: Readonly<Record<string, unknown>> };
+}

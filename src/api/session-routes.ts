@@ -1,0 +1,86 @@
+import type { FastifyInstance } from 'fastify';
+import type { Firewall } from '../firewall/firewall.ts';
+import { PERMITTED_PURPOSES, PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
+import { PURPOSE_LABELS } from '../domain/purpose.ts';
+import { endSession, openSession, type Actor } from '../identity/session-store.ts';
+import type { AppDeps } from './app.ts';
+import { requireActor, SESSION_COOKIE } from './app.ts';
+import { ApiError } from './errors.ts';
+
+/** What the console may offer this person: computed here, never decided in the browser. */
+export function abilities(actor: Actor, firewall: Firewall) {
+  const pc = actor.principal.principalClass;
+  const purposes = PERMITTED_PURPOSES[pc];
+  const searchBy = (field: 'holder_name' | 'phone') => purposes.filter((p) => firewall.searchScope(actor, p, field).kind !== 'refused');
+  return {
+    purposes: purposes.map((p) => ({ code: p, ...PURPOSE_LABELS[p] })),
+    lookup: pc !== 'unassigned',
+    searchByAddress: pc !== 'unassigned',
+    /** Purposes under which the person may search by holder name / phone (empty: not at all). */
+    searchByHolderName: searchBy('holder_name'),
+    searchByPhone: searchBy('phone'),
+    viewChecklist: pc === 'network_compliance' || pc === 'network_access_admin',
+  };
+}
+
+function me(actor: Actor, firewall: Firewall) {
+  const a = actor.principal.assignment;
+  return {
+    personId: actor.personId,
+    name: actor.personName,
+    userId: actor.userId,
+    terminalId: actor.terminalId,
+    principalClass: actor.principal.principalClass,
+    principalClassLabel: PRINCIPAL_CLASS_LABELS[actor.principal.principalClass],
+    assignment: a === null ? null : { side: a.side, employment: a.employment, organizationId: a.organizationId, organization: actor.organizationName, office: a.office, duty: a.duty, retailerCode: a.retailerCode },
+    abilities: abilities(actor, firewall),
+  };
+}
+
+export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.get('/api/personas', { schema: { tags: ['session'], summary: 'Demo personas (embedded demo only)' } }, async () => {
+    if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
+    const { rows } = await deps.db.query<{ value: unknown }>(`SELECT value FROM settings WHERE key = 'demo_personas'`);
+    const value = rows[0]?.value;
+    return { personas: typeof value === 'string' ? JSON.parse(value) : (value ?? []) };
+  });
+
+  app.post<{ Body: { userId: string; terminalId?: string } }>(
+    '/api/session',
+    {
+      config: { rateLimit: { max: deps.loginRateLimit ?? 10, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['session'],
+        summary: 'Log in as a demo persona (embedded demo only; SSO replaces this)',
+        body: {
+          type: 'object',
+          required: ['userId'],
+          additionalProperties: false,
+          properties: { userId: { type: 'string', minLength: 1, maxLength: 64 }, terminalId: { type: 'string', minLength: 1, maxLength: 64 } },
+        },
+      },
+    },
+    async (req, reply) => {
+      if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
+      const session = await openSession(deps.db, req.body.userId, req.body.terminalId ?? null, deps.clock(), deps.sessionAbsoluteMs);
+      if (session === null) throw new ApiError('unknown_account', 'no usable account with that user id');
+      reply.setCookie(SESSION_COOKIE, session.id, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: deps.secureCookies,
+        path: '/',
+        maxAge: Math.floor(deps.sessionAbsoluteMs / 1000),
+      });
+      return reply.status(201).send({ csrfToken: session.csrfToken, me: me(session.actor, deps.firewall) });
+    },
+  );
+
+  app.delete('/api/session', { schema: { tags: ['session'], summary: 'Log out' } }, async (req, reply) => {
+    const actor = requireActor(req);
+    await endSession(deps.db, actor.sessionId, deps.clock());
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.status(204).send();
+  });
+
+  app.get('/api/me', { schema: { tags: ['session'], summary: 'Who I am and what I may do' } }, async (req) => me(requireActor(req), deps.firewall));
+}

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { PURPOSES, type Purpose } from '../domain/purpose.ts';
+import { parseSupplyPointId } from '../domain/supply-point.ts';
+import type { SearchCriteria } from '../firewall/firewall.ts';
+import type { AppDeps } from './app.ts';
+import { requireActor, routeName } from './app.ts';
+import { ApiError } from './errors.ts';
+
+const purposeSchema = { type: 'string', enum: [...PURPOSES], description: 'Declared purpose of use (logged with the read)' } as const;
+const viewSchema = { type: 'object', additionalProperties: true, description: 'Record view: each field { shown: true, value } or { shown: false, reason }' } as const;
+
+export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.get<{ Params: { id: string }; Querystring: { purpose: Purpose } }>(
+    '/api/supply-points/:id',
+    {
+      schema: {
+        tags: ['customer data'],
+        summary: 'The supply point record, every field decided by the firewall',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
+        querystring: { type: 'object', required: ['purpose'], properties: { purpose: purposeSchema } },
+        response: { 200: viewSchema },
+      },
+    },
+    async (req) => {
+      const actor = requireActor(req);
+      const parsed = parseSupplyPointId(req.params.id);
+      if (parsed.kind === 'invalid') {
+        throw new ApiError('invalid_supply_point_id', parsed.problem === 'not_22_digits' ? 'a supply point ID has 22 digits (hyphens and spaces are ignored)' : 'a supply point ID starts with an area code 01–10', { problem: parsed.problem });
+      }
+      const result = await deps.firewall.lookup({ actor, purpose: req.query.purpose, route: routeName(req), requestId: req.id, at: deps.clock() }, parsed.id);
+      if (result.kind === 'not_found') throw new ApiError('not_found', 'no supply point with that ID');
+      return result.view;
+    },
+  );
+
+  app.get<{ Querystring: { purpose: Purpose; address?: string; name?: string; phone?: string; limit: number; offset: number } }>(
+    '/api/supply-points',
+    {
+      schema: {
+        tags: ['customer data'],
+        summary: 'Search supply points by address (public), or by holder name / phone where the firewall allows',
+        querystring: {
+          type: 'object',
+          required: ['purpose'],
+          properties: {
+            purpose: purposeSchema,
+            address: { type: 'string', minLength: 2, maxLength: 100 },
+            name: { type: 'string', minLength: 2, maxLength: 100 },
+            phone: { type: 'string', minLength: 10, maxLength: 20, pattern: '^[0-9+\\- ()]+$' },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            offset: { type: 'integer', minimum: 0, maximum: 10000, default: 0 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: viewSchema },
+              page: { type: 'object', properties: { limit: { type: 'integer' }, offset: { type: 'integer' }, hasMore: { type: 'boolean' } } },
+            },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const actor = requireActor(req);
+      const { address, name, phone, limit, offset, purpose } = req.query;
+      const given = [address, name, phone].filter((v) => v !== undefined).length;
+      if (given !== 1) throw new ApiError('search_criteria', 'give exactly one of address, name or phone');
+      const criteria: SearchCriteria =
+        address !== undefined ? { by: 'address', term: address.trim() } : name !== undefined ? { by: 'holder_name', term: name.trim() } : { by: 'phone', digits: (phone ?? '').replace(/\D/g, '') };
+      const result = await deps.firewall.search({ actor, purpose, route: routeName(req), requestId: req.id, at: deps.clock() }, criteria, { limit, offset });
+      if (result.kind === 'refused') {
+        throw new ApiError('search_field_not_permitted', `searching by ${criteria.by} is not permitted for you under purpose ${purpose}: it would disclose non-public information`);
+      }
+      return { items: result.views, page: { limit, offset, hasMore: result.hasMore } };
+    },
+  );
+}

@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  GRIDWALL_DATA_DIR: z.string().default('./data'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  GRIDWALL_DEMO_LOGIN: bool.optional(),
+  GRIDWALL_SECURE_COOKIES: bool.default(true),
+  GRIDWALL_SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(30),
+  GRIDWALL_SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(10),
+  GRIDWALL_DEMO_SUPPLY_POINTS: z.coerce.number().int().min(50).default(20000),
+  GRIDWALL_LOG_BATCH: z.coerce.number().int().min(1).max(10000).default(500),
+});
+
+export interface Config {
+  /** Where the data lives: a PostgreSQL server, or embedded PGlite in a directory. */
+  readonly store: { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'pglite'; readonly dataDir: string };
+  readonly host: string;
+  readonly port: number;
+  /** Persona picker without a password. Only for the embedded demo; off by default on a server. */
+  readonly demoLogin: boolean;
+  readonly secureCookies: boolean;
+  readonly sessionIdleMs: number;
+  readonly sessionAbsoluteMs: number;
+  readonly demoSupplyPoints: number;
+  readonly logBatch: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'bad_configuration';
+}
+
+/** Parses the environment once, at start. Only the entry point calls this. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`bad configuration: ${issues}`);
+  }
+  const e = parsed.data;
+  const store = e.DATABASE_URL === undefined ? { kind: 'pglite' as const, dataDir: resolve(e.GRIDWALL_DATA_DIR) } : { kind: 'postgres' as const, url: e.DATABASE_URL };
+  return Object.freeze({
+    store,
+    host: e.HOST,
+    port: e.PORT,
+    demoLogin: e.GRIDWALL_DEMO_LOGIN ?? store.kind === 'pglite',
+    secureCookies: e.GRIDWALL_SECURE_COOKIES,
+    sessionIdleMs: e.GRIDWALL_SESSION_IDLE_MINUTES * 60_000,
+    sessionAbsoluteMs: e.GRIDWALL_SESSION_ABSOLUTE_HOURS * 3_600_000,
+    demoSupplyPoints: e.GRIDWALL_DEMO_SUPPLY_POINTS,
+    logBatch: e.GRIDWALL_LOG_BATCH,
+  });
+}

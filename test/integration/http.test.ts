@@ -1,0 +1,267 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
+import { DATA_ROUTES } from '../../src/firewall/firewall.ts';
+import type { Db } from '../../src/store/db.ts';
+import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
+import { login, outcomes, testApp, type Session } from '../support/app.ts';
+import { STORES } from '../support/stores.ts';
+
+const NON_PUBLIC = ['holder_name', 'phone', 'contracted_capacity', 'retailer', 'usage', 'equipment', 'meter', 'contract_history', 'customer_type', 'last_resort'];
+
+/** Expected outcome per field: public fields shown, the non-public ones as given, network_notes as given. */
+function expect(nonPublic: string, networkNotes: string): Record<string, string> {
+  return Object.fromEntries(SUPPLY_POINT_FIELD_KEYS.map((f) => [f, f === 'supply_point_id' || f === 'address' ? 'shown' : f === 'network_notes' ? networkNotes : nonPublic]));
+}
+
+for (const store of STORES) {
+  describe(`HTTP API on ${store.name}`, () => {
+    let db: Db;
+    let dispose: () => Promise<void>;
+    let app: FastifyInstance;
+    const sessions: Record<string, Session> = {};
+    before(async () => {
+      ({ db, dispose } = await store.open());
+      await seedFixture(db);
+      app = await testApp(db);
+      for (const u of Object.values(USERS)) sessions[u] = await login(app, u);
+    });
+    after(async () => {
+      await app.close();
+      await dispose();
+    });
+
+    async function get(user: string, url: string) {
+      const s = sessions[user];
+      assert.ok(s !== undefined);
+      return app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+    }
+    async function view(user: string, sp: string, purpose: string) {
+      const res = await get(user, `/api/supply-points/${sp}?purpose=${purpose}`);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json() as { supplyPointId: string; fields: Record<string, { shown: boolean; value?: unknown; reason?: string }> };
+    }
+
+    test('the affiliated retailer’s agent sees everything but network notes of its own customer', async () => {
+      const v = await view(USERS.retail, SP.OWN_A, 'own_customer_service');
+      assert.deepEqual(outcomes(v), expect('shown', 'masked:network_only'));
+      assert.equal(v.fields['holder_name']?.value, '山田 太郎');
+      assert.deepEqual(v.fields['retailer']?.value, { code: 'A0001', name: '北日本電力株式会社' });
+    });
+
+    test('the affiliated retailer’s agent and contractor see only public fields of a former customer', async () => {
+      for (const u of [USERS.retail, USERS.retailContractor]) {
+        const v = await view(u, SP.SWITCHED, 'own_customer_service');
+        assert.deepEqual(outcomes(v), expect('masked:former_customer', 'masked:network_only'));
+        assert.equal(JSON.stringify(v).includes('佐藤'), false, 'no trace of the holder name anywhere in the body');
+      }
+    });
+
+    test('another retailer’s customer and a last-resort point look alike to a retail agent', async () => {
+      const other = await view(USERS.retail, SP.R3, 'own_customer_service');
+      const last = await view(USERS.otherRetailer, SP.LAST, 'own_customer_service');
+      assert.deepEqual(outcomes(other), expect('masked:not_own_customer', 'masked:network_only'));
+      assert.deepEqual(outcomes(last), expect('masked:not_own_customer', 'masked:network_only'));
+    });
+
+    test('the new retailer sees its own customer that switched from the affiliated one', async () => {
+      const v = await view(USERS.otherRetailer, SP.SWITCHED, 'own_customer_service');
+      assert.deepEqual(outcomes(v), expect('shown', 'masked:network_only'));
+      assert.equal(v.fields['holder_name']?.value, '佐藤 花子');
+    });
+
+    test('network staff see by duty: call centre without network notes, service centre with them for outages', async () => {
+      assert.deepEqual(outcomes(await view(USERS.callCentre, SP.R3, 'customer_inquiry')), expect('shown', 'masked:network_only'));
+      assert.deepEqual(outcomes(await view(USERS.serviceCentre, SP.R3, 'outage_response')), expect('shown', 'shown'));
+      assert.deepEqual(outcomes(await view(USERS.callCentre, SP.R3, 'own_customer_service')), expect('masked:purpose_not_permitted', 'masked:network_only'));
+    });
+
+    test('compliance sees public fields only; a leaver sees nothing at all', async () => {
+      assert.deepEqual(outcomes(await view(USERS.compliance, SP.OWN_A, 'audit_review')), expect('masked:not_needed_for_duty', 'masked:network_only'));
+      const leaver = outcomes(await view(USERS.leaver, SP.OWN_A, 'customer_inquiry'));
+      assert.deepEqual(Object.values(leaver), SUPPLY_POINT_FIELD_KEYS.map(() => 'masked:no_active_assignment'));
+    });
+
+    test('a person moved from network to retail is treated as retail from the move on', async () => {
+      assert.deepEqual(outcomes(await view(USERS.mover, SP.R3, 'customer_inquiry')), expect('masked:purpose_not_permitted', 'masked:network_only'));
+      assert.deepEqual(outcomes(await view(USERS.mover, SP.R3, 'own_customer_service')), expect('masked:not_own_customer', 'masked:network_only'));
+    });
+
+    test('every look-up is logged with the exact reasons, including the ones the screen generalises', async () => {
+      const res = await get(USERS.retail, `/api/supply-points/${SP.LAST}?purpose=own_customer_service`);
+      const requestId = String(res.headers['x-request-id']);
+      const { rows } = await db.query<{ records: unknown; principal_class: string; side: string; outcome: string; person_id: string }>(
+        'SELECT records, principal_class, side, outcome, person_id FROM access_log WHERE request_id = $1',
+        [requestId],
+      );
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]?.person_id, 'p-retail');
+      assert.equal(rows[0]?.principal_class, 'affiliated_retail');
+      assert.equal(rows[0]?.side, 'retail');
+      assert.equal(rows[0]?.outcome, 'served');
+      const rec = (rows[0]?.records as { relation: string; retailerCode: string | null; lastResort: boolean; masked: Record<string, string> }[] | undefined)?.[0];
+      assert.ok(rec !== undefined);
+      assert.equal(rec.relation, 'former');
+      assert.equal(rec.retailerCode, null);
+      assert.equal(rec.lastResort, true);
+      assert.equal(rec.masked['phone'], 'former_customer');
+    });
+
+    test('search by address is open to all and returns public fields of any supply point', async () => {
+      const res = await get(USERS.otherRetailer, `/api/supply-points?purpose=switching_support&address=${encodeURIComponent('仙台市青葉区')}`);
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json() as { items: { supplyPointId: string; fields: Record<string, { shown: boolean }> }[]; page: { hasMore: boolean } };
+      assert.deepEqual(body.items.map((i) => i.supplyPointId), [SP.OWN_A, SP.SWITCHED, SP.CORP_A]);
+      assert.deepEqual(body.items.map((i) => i.fields['holder_name']?.shown), [false, true, false]);
+      assert.equal(body.page.hasMore, false);
+    });
+
+    test('search by name matches only records whose holder the person may see', async () => {
+      const retail = await get(USERS.retail, `/api/supply-points?purpose=own_customer_service&name=${encodeURIComponent('佐藤')}`);
+      assert.deepEqual((retail.json() as { items: unknown[] }).items, []);
+      const other = await get(USERS.otherRetailer, `/api/supply-points?purpose=own_customer_service&name=${encodeURIComponent('佐藤')}`);
+      assert.deepEqual((other.json() as { items: { supplyPointId: string }[] }).items.map((i) => i.supplyPointId), [SP.SWITCHED]);
+    });
+
+    test('search by phone is refused, and logged, for someone who may not see phones', async () => {
+      const res = await get(USERS.compliance, '/api/supply-points?purpose=audit_review&phone=090-1111-2222');
+      assert.equal(res.statusCode, 403);
+      assert.equal((res.json() as { error: { code: string } }).error.code, 'search_field_not_permitted');
+      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log WHERE person_id = 'p-comp' AND outcome = 'refused' AND refusal = 'search_field_not_permitted'`);
+      assert.equal(rows[0]?.n, 1);
+      const cc = await get(USERS.callCentre, '/api/supply-points?purpose=customer_inquiry&phone=090-1111-2222');
+      assert.deepEqual((cc.json() as { items: { supplyPointId: string }[] }).items.map((i) => i.supplyPointId), [SP.OWN_A]);
+    });
+
+    test('paging walks the results without repeats', async () => {
+      const q = `/api/supply-points?purpose=customer_inquiry&address=${encodeURIComponent('丁目')}&limit=4`;
+      const p1 = (await get(USERS.callCentre, q)).json() as { items: { supplyPointId: string }[]; page: { hasMore: boolean } };
+      const p2 = (await get(USERS.callCentre, `${q}&offset=4`)).json() as { items: { supplyPointId: string }[]; page: { hasMore: boolean } };
+      assert.equal(p1.items.length, 4);
+      assert.equal(p1.page.hasMore, true);
+      assert.equal(p2.items.length, 2);
+      assert.equal(p2.page.hasMore, false);
+      assert.equal(new Set([...p1.items, ...p2.items].map((i) => i.supplyPointId)).size, 6);
+    });
+
+    test('bad input gets a clear 4xx with a stable code', async () => {
+      const cases: [string, number, string][] = [
+        [`/api/supply-points/123?purpose=customer_inquiry`, 400, 'invalid_supply_point_id'],
+        [`/api/supply-points/1100000000000000000011?purpose=customer_inquiry`, 400, 'invalid_supply_point_id'],
+        [`/api/supply-points/${SP.OWN_A}?purpose=curiosity`, 400, 'validation_failed'],
+        [`/api/supply-points/${SP.OWN_A}`, 400, 'validation_failed'],
+        [`/api/supply-points/0299999999999999999999?purpose=customer_inquiry`, 404, 'not_found'],
+        [`/api/supply-points?purpose=customer_inquiry`, 400, 'search_criteria'],
+        [`/api/supply-points?purpose=customer_inquiry&address=仙台&name=山田`, 400, 'search_criteria'],
+        [`/api/supply-points?purpose=customer_inquiry&address=仙台&limit=1000`, 400, 'validation_failed'],
+      ];
+      for (const [url, status, code] of cases) {
+        const res = await get(USERS.callCentre, encodeURI(url));
+        assert.equal(res.statusCode, status, `${url}: ${res.body}`);
+        assert.equal((res.json() as { error: { code: string } }).error.code, code, url);
+      }
+      const missing = await get(USERS.callCentre, `/api/supply-points/${SP.OWN_A}`);
+      assert.match((missing.json() as { error: { message: string } }).error.message, /purpose/);
+    });
+
+    test('no session, no data', async () => {
+      const res = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry` });
+      assert.equal(res.statusCode, 401);
+      assert.equal((res.json() as { error: { code: string } }).error.code, 'not_authenticated');
+    });
+
+    test('state changes need the CSRF token; logout ends the session', async () => {
+      const s = await login(app, USERS.callCentre);
+      const bad = await app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: s.cookie } });
+      assert.equal(bad.statusCode, 403);
+      const ok = await app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
+      assert.equal(ok.statusCode, 204);
+      const after = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } });
+      assert.equal(after.statusCode, 401);
+    });
+
+    test('login sets a secure, HttpOnly, SameSite=Strict cookie and security headers', async () => {
+      const res = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail } });
+      const c = res.cookies.find((x) => x.name === 'gw_session');
+      assert.equal(c?.httpOnly, true);
+      assert.equal(c?.secure, true);
+      assert.equal(c?.sameSite, 'Strict');
+      assert.equal(res.headers['x-content-type-options'], 'nosniff');
+      assert.ok(String(res.headers['content-security-policy']).includes("default-src 'self'"));
+      const unknown = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: 'nobody' } });
+      assert.equal(unknown.statusCode, 401);
+    });
+
+    test('login is rate-limited per client', async () => {
+      const limited = await testApp(db, () => NOW, 3);
+      try {
+        const codes: number[] = [];
+        for (let i = 0; i < 5; i++) codes.push((await limited.inject({ method: 'POST', url: '/api/session', payload: { userId: 'nobody' } })).statusCode);
+        assert.deepEqual(codes, [401, 401, 401, 429, 429]);
+        const last = await limited.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail } });
+        assert.equal((last.json() as { error: { code: string } }).error.code, 'rate_limited');
+      } finally {
+        await limited.close();
+      }
+    });
+
+    test('abilities come from the server: a retail agent may search by name for own customers only', async () => {
+      const me = (await get(USERS.retail, '/api/me')).json() as { principalClass: string; abilities: { searchByHolderName: string[]; viewChecklist: boolean } };
+      assert.equal(me.principalClass, 'affiliated_retail');
+      assert.deepEqual(me.abilities.searchByHolderName, ['own_customer_service', 'switching_support']);
+      assert.equal(me.abilities.viewChecklist, false);
+      const comp = (await get(USERS.compliance, '/api/me')).json() as { abilities: { searchByHolderName: string[]; viewChecklist: boolean } };
+      assert.deepEqual(comp.abilities.searchByHolderName, []);
+      assert.equal(comp.abilities.viewChecklist, true);
+    });
+
+    test('the checklist is served to compliance only', async () => {
+      assert.equal((await get(USERS.retail, '/api/policy/checklist')).statusCode, 403);
+      const res = await get(USERS.compliance, '/api/policy/checklist');
+      const body = res.json() as { pass: boolean; rows: unknown[] };
+      assert.equal(body.pass, true);
+      assert.ok(body.rows.length > 100);
+      const csv = await get(USERS.compliance, '/api/policy/checklist?format=csv');
+      assert.ok(csv.body.startsWith('\uFEFFroute,principal_class'));
+    });
+
+    test('every route that returns customer data is in the verified route list', async () => {
+      const spec = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, { tags?: string[] }>> };
+      const dataRoutes = Object.entries(spec.paths).flatMap(([path, ops]) =>
+        Object.entries(ops).filter(([, op]) => op.tags?.includes('customer data')).map(([method]) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+      );
+      assert.deepEqual(dataRoutes.sort(), DATA_ROUTES.map((r) => r.route).sort());
+    });
+
+    test('a failing log write returns 503 and no customer data', async () => {
+      await db.exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$;
+        CREATE TRIGGER gw_test_fail BEFORE INSERT ON access_log FOR EACH ROW EXECUTE FUNCTION gw_test_fail();`);
+      try {
+        const res = await get(USERS.retail, `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`);
+        assert.equal(res.statusCode, 503);
+        assert.equal((res.json() as { error: { code: string } }).error.code, 'log_unavailable');
+        assert.equal(res.body.includes('山田'), false);
+        assert.equal(res.body.includes(SP.OWN_A), false);
+      } finally {
+        await db.exec('DROP TRIGGER gw_test_fail ON access_log; DROP FUNCTION gw_test_fail();');
+      }
+    });
+
+    test('the clock decides: before the switch the affiliated agent saw the customer as its own', async () => {
+      const past = await testApp(db, () => new Date('2019-06-01T10:00:00+09:00'));
+      try {
+        const s = await login(past, USERS.retail);
+        const res = await past.inject({ method: 'GET', url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
+        assert.equal((res.json() as { fields: Record<string, { value?: unknown }> }).fields['holder_name']?.value, '佐藤 花子');
+      } finally {
+        await past.close();
+      }
+      assert.ok(NOW > new Date('2020-04-01'));
+    });
+  });
+}
+
+test('non-public fields listed in the test match the manifest', () => {
+  assert.equal(NON_PUBLIC.length, 10);
+});

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/app.ts';
+import { GroupCommitLog } from '../../src/audit/log-writer.ts';
+import { compileDecisionTable } from '../../src/domain/decision-table.ts';
+import { Firewall } from '../../src/firewall/firewall.ts';
+import type { Db } from '../../src/store/db.ts';
+import { NOW } from './fixture.ts';
+
+/** The real application over a test store, with the clock frozen at the fixture's NOW. */
+export async function testApp(db: Db, now: () => Date = () => NOW, loginRateLimit = 1000): Promise<FastifyInstance> {
+  const firewall = new Firewall(db, new GroupCommitLog(db), compileDecisionTable());
+  return buildApp({ db, firewall, clock: now, demoLogin: true, secureCookies: true, sessionIdleMs: 30 * 60_000, sessionAbsoluteMs: 10 * 3_600_000, loginRateLimit });
+}
+
+export interface Session {
+  readonly cookie: string;
+  readonly csrf: string;
+}
+
+export async function login(app: FastifyInstance, userId: string): Promise<Session> {
+  const res = await app.inject({ method: 'POST', url: '/api/session', payload: { userId } });
+  if (res.statusCode !== 201) throw new Error(`login ${userId}: ${res.statusCode} ${res.body}`);
+  const set = res.cookies.find((c) => c.name === 'gw_session');
+  if (set === undefined) throw new Error('no session cookie');
+  return { cookie: `gw_session=${set.value}`, csrf: (res.json() as { csrfToken: string }).csrfToken };
+}
+
+/** Field name → 'shown' or the masked reason, for compact assertions. */
+export function outcomes(view: { fields: Record<string, { shown: boolean; reason?: string }> }): Record<string, string> {
+  return Object.fromEntries(Object.entries(view.fields).map(([k, v]) => [k, v.shown ? 'shown' : `masked:${v.reason ?? '?'}`]));
+}

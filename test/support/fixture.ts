@@ -1,0 +1,91 @@
+import type { Db } from '../../src/store/db.ts';
+
+/**
+ * A small area with known ground truth, for store and HTTP tests. Instant of the tests: NOW.
+ *
+ * Supply points (the comment says who supplies it at NOW):
+ * - SP.OWN_A      A0001 (affiliated) since 2010, individual 山田 太郎
+ * - SP.SWITCHED   A0001 until 2020-04-01, then R0002 (former for A0001, own for R0002)
+ * - SP.R3         R0003 since 2017, corporate 株式会社青葉精工
+ * - SP.LAST       A0001 until 2022, then last-resort supply by NW000
+ * - SP.VACANT     R0002 until 2024-01-01, vacant since
+ * - SP.CORP_A     A0001, corporate 株式会社青葉精工 (same holder as SP.R3)
+ */
+export const NOW = new Date('2026-11-01T10:00:00+09:00');
+
+export const SP = {
+  OWN_A: '0200000000000000000011',
+  SWITCHED: '0200000000000000000022',
+  R3: '0200000000000000000033',
+  LAST: '0200000000000000000044',
+  VACANT: '0200000000000000000055',
+  CORP_A: '0200000000000000000066',
+} as const;
+
+/** Login user IDs of the fixture's people. */
+export const USERS = {
+  callCentre: 'u-cc',
+  serviceCentre: 'u-nsc',
+  compliance: 'u-comp',
+  admin: 'u-admin',
+  retail: 'u-retail',
+  retailContractor: 'u-retail-ctr',
+  otherRetailer: 'u-other',
+  leaver: 'u-leaver',
+  mover: 'u-mover',
+} as const;
+
+export async function seedFixture(db: Db): Promise<void> {
+  await db.exec(`
+INSERT INTO settings (key, value) VALUES ('affiliated_retailer', '"A0001"'), ('area_code', '"02"');
+INSERT INTO retailers (code, name, affiliated) VALUES
+  ('A0001', '北日本電力株式会社', true), ('R0002', 'みらいでんき株式会社', false),
+  ('R0003', 'あおばエナジー株式会社', false), ('NW000', '北日本電力ネットワーク（最終保障供給）', false);
+INSERT INTO organizations (id, name, kind, retailer_code) VALUES
+  ('org-nw', '北日本電力ネットワーク株式会社', 'network_operator', NULL),
+  ('org-a0001', '北日本電力株式会社', 'retailer', 'A0001'),
+  ('org-r0002', 'みらいでんき株式会社', 'retailer', 'R0002'),
+  ('org-ctr', 'みちのく営業サポート株式会社', 'contractor', NULL);
+INSERT INTO persons (id, name) VALUES
+  ('p-cc', '高橋 一郎'), ('p-nsc', '伊藤 二郎'), ('p-comp', '渡辺 三郎'), ('p-admin', '小林 四郎'),
+  ('p-retail', '加藤 五郎'), ('p-rctr', '吉田 六郎'), ('p-other', '山本 七海'), ('p-leaver', '中村 八重'), ('p-mover', '松本 九')
+;
+INSERT INTO accounts (user_id, person_id) VALUES
+  ('u-cc', 'p-cc'), ('u-nsc', 'p-nsc'), ('u-comp', 'p-comp'), ('u-admin', 'p-admin'), ('u-retail', 'p-retail'),
+  ('u-retail-ctr', 'p-rctr'), ('u-other', 'p-other'), ('u-leaver', 'p-leaver'), ('u-mover', 'p-mover');
+INSERT INTO staff_assignments (person_id, organization_id, employment, side, retailer_code, office, duty, valid_from, valid_to) VALUES
+  ('p-cc', 'org-nw', 'employee', 'network', NULL, '仙台コールセンター', 'call_centre', '2019-04-01', NULL),
+  ('p-nsc', 'org-nw', 'employee', 'network', NULL, '青葉NSC', 'service_centre', '2019-04-01', NULL),
+  ('p-comp', 'org-nw', 'employee', 'network', NULL, '本店', 'compliance', '2019-04-01', NULL),
+  ('p-admin', 'org-nw', 'employee', 'network', NULL, '本店', 'access_admin', '2019-04-01', NULL),
+  ('p-retail', 'org-a0001', 'employee', 'retail', 'A0001', '仙台営業所', 'retail_customer_service', '2019-04-01', NULL),
+  ('p-rctr', 'org-ctr', 'contractor', 'retail', 'A0001', '仙台営業所', 'retail_sales', '2019-04-01', NULL),
+  ('p-other', 'org-r0002', 'employee', 'other_retailer', 'R0002', '本社', 'retail_customer_service', '2019-04-01', NULL),
+  ('p-leaver', 'org-nw', 'employee', 'network', NULL, '仙台コールセンター', 'call_centre', '2015-04-01', '2022-04-01'),
+  ('p-mover', 'org-nw', 'employee', 'network', NULL, '仙台コールセンター', 'call_centre', '2015-04-01', '2025-04-01'),
+  ('p-mover', 'org-a0001', 'employee', 'retail', 'A0001', '仙台営業所', 'retail_sales', '2025-04-01', NULL);
+INSERT INTO supply_points (id, area_code, postal_code, prefecture, city, town, street, building, address_text, meter_id, reading_day, equipment, usage_kwh, usage_last_month, network_notes) VALUES
+  ('0200000000000000000011', '02', '980-0811', '宮城県', '仙台市青葉区', '一番町一丁目', '1番1号', NULL, '〒980-0811 宮城県仙台市青葉区一番町一丁目1番1号', 'M0000000011', 5, '{エコキュート}', '{300,280,260,240,230,250,320,340,300,270,290,330}', '2026-10-01', '柱上変圧器 T-00011'),
+  ('0200000000000000000022', '02', '980-0811', '宮城県', '仙台市青葉区', '一番町二丁目', '2番2号', 'グランドハイツ201', '〒980-0811 宮城県仙台市青葉区一番町二丁目2番2号 グランドハイツ201', 'M0000000022', 12, '{}', '{200,190}', '2026-10-01', NULL),
+  ('0200000000000000000033', '02', '020-0021', '岩手県', '盛岡市', '中央通一丁目', '3番3号', '青葉ビル3F', '〒020-0021 岩手県盛岡市中央通一丁目3番3号 青葉ビル3F', 'M0000000033', 20, '{}', '{5000}', '2026-10-01', NULL),
+  ('0200000000000000000044', '02', '010-0001', '秋田県', '秋田市', '中通一丁目', '4番4号', NULL, '〒010-0001 秋田県秋田市中通一丁目4番4号', 'M0000000044', 8, '{}', '{}', NULL, NULL),
+  ('0200000000000000000055', '02', '990-0021', '山形県', '山形市', '本町一丁目', '5番5号', NULL, '〒990-0021 山形県山形市本町一丁目5番5号', 'M0000000055', 15, '{}', '{}', NULL, NULL),
+  ('0200000000000000000066', '02', '980-0811', '宮城県', '仙台市青葉区', '一番町三丁目', '6番6号', NULL, '〒980-0811 宮城県仙台市青葉区一番町三丁目6番6号', 'M0000000066', 25, '{}', '{4000}', '2026-10-01', NULL);
+INSERT INTO customers (id, type, name, name_kana, phone, phone_digits) VALUES
+  ('c-yamada', 'individual', '山田 太郎', 'ヤマダ タロウ', '090-1111-2222', '09011112222'),
+  ('c-sato', 'individual', '佐藤 花子', 'サトウ ハナコ', '080-3333-4444', '08033334444'),
+  ('c-old', 'individual', '鈴木 一', 'スズキ ハジメ', '022-555-6666', '0225556666'),
+  ('c-aoba', 'corporate', '株式会社青葉精工', 'アオバセイコウ', '022-777-8888', '0227778888'),
+  ('c-akita', 'individual', '田中 実', 'タナカ ミノル', '070-9999-0000', '07099990000');
+INSERT INTO contracts (supply_point_id, customer_id, retailer_code, capacity, capacity_unit, last_resort, valid_from, valid_to) VALUES
+  ('0200000000000000000011', 'c-yamada', 'A0001', 40, 'A', false, '2010-01-01', NULL),
+  ('0200000000000000000022', 'c-old', 'A0001', 30, 'A', false, '2005-01-01', '2018-01-01'),
+  ('0200000000000000000022', 'c-sato', 'A0001', 30, 'A', false, '2018-01-01', '2020-04-01'),
+  ('0200000000000000000022', 'c-sato', 'R0002', 30, 'A', false, '2020-04-01', NULL),
+  ('0200000000000000000033', 'c-aoba', 'R0003', 150, 'kVA', false, '2017-01-01', NULL),
+  ('0200000000000000000044', 'c-akita', 'A0001', 30, 'A', false, '2008-01-01', '2022-01-01'),
+  ('0200000000000000000044', 'c-akita', 'NW000', 30, 'A', true, '2022-01-01', NULL),
+  ('0200000000000000000055', 'c-old', 'R0002', 20, 'A', false, '2016-06-01', '2024-01-01'),
+  ('0200000000000000000066', 'c-aoba', 'A0001', 200, 'kW', false, '2012-01-01', NULL);
+`);
+}
