@@ -1,0 +1,144 @@
+/**
+ * Record look-up throughput through HTTP: the firewall route (session → principal → decisions → masking →
+ * durable group-commit log) against a bare route that runs the same record query and returns the raw
+ * record, in the same run, on the same store. Also: decision-table look-ups vs calling the policy function.
+ *
+ *   npm run bench                      # embedded PGlite
+ *   DATABASE_URL=postgres://… npm run bench   # PostgreSQL server (a scratch schema, dropped afterwards)
+ *   BENCH_SECONDS=10 BENCH_CONNECTIONS=32 BENCH_SUPPLY_POINTS=20000
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { buildApp } from '../src/api/app.ts';
+import { GroupCommitLog } from '../src/audit/log-writer.ts';
+import { generateDemo } from '../src/demo/generate.ts';
+import { SUPPLY_POINT_FIELDS, SUPPLY_POINT_FIELD_KEYS } from '../src/domain/classification.ts';
+import { decide } from '../src/domain/decision.ts';
+import { compileDecisionTable, keySpace } from '../src/domain/decision-table.ts';
+import { recordValues } from '../src/domain/record.ts';
+import { Firewall } from '../src/firewall/firewall.ts';
+import { loadRecords } from '../src/store/customer-store.ts';
+import type { Db } from '../src/store/db.ts';
+import { migrate } from '../src/store/migrate.ts';
+import { openPglite } from '../src/store/pglite.ts';
+import { openPostgres } from '../src/store/postgres.ts';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
+const SUPPLY_POINTS = Number(process.env['BENCH_SUPPLY_POINTS'] ?? 20000);
+const url = process.env['DATABASE_URL'];
+
+interface Load { rps: number; p50: number; p99: number; ok: number; non2xx: number; errors: number }
+
+function load(cfg: Record<string, unknown>): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bench/load.mjs', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load exited ${code}`))));
+  });
+}
+
+async function openBenchStore(): Promise<{ db: Db; name: string; dispose: () => Promise<void> }> {
+  if (url === undefined) {
+    const db = await openPglite(null);
+    return { db, name: 'PGlite (in memory)', dispose: () => db.close() };
+  }
+  const schema = `gw_bench_${randomBytes(4).toString('hex')}`;
+  const admin = await openPostgres(url, { poolSize: 1 });
+  await admin.exec(`CREATE SCHEMA ${schema}`);
+  const db = await openPostgres(url, { schema, poolSize: 16 });
+  return {
+    db,
+    name: `PostgreSQL server (${(await db.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '?'})`,
+    dispose: async () => {
+      await db.close();
+      await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.close();
+    },
+  };
+}
+
+function tableBench(): { tablePerSec: number; decidePerSec: number } {
+  const table = compileDecisionTable();
+  const keys = [...keySpace()];
+  const rounds = 200;
+  let sink = 0;
+  let t0 = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) for (const k of keys) sink += table.lookup(k.principalClass, k.relation, k.fieldIndex, k.emergency, k.purpose).kind === 'allow' ? 1 : 0;
+  const tTable = Number(process.hrtime.bigint() - t0) / 1e9;
+  t0 = process.hrtime.bigint();
+  for (let r = 0; r < rounds / 10; r++)
+    for (const k of keys) {
+      const field = SUPPLY_POINT_FIELDS[SUPPLY_POINT_FIELD_KEYS[k.fieldIndex] ?? 'network_notes'];
+      sink += decide({ principalClass: k.principalClass, relation: k.relation, field, emergency: k.emergency, purpose: k.purpose }).kind === 'allow' ? 1 : 0;
+    }
+  const tDecide = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (sink < 0) console.log(sink);
+  return { tablePerSec: (keys.length * rounds) / tTable, decidePerSec: (keys.length * rounds) / 10 / tDecide };
+}
+
+async function main(): Promise<void> {
+  const { db, name, dispose } = await openBenchStore();
+  try {
+    await migrate(db);
+    const now = new Date();
+    process.stderr.write(`seeding ${SUPPLY_POINTS} supply points…\n`);
+    const summary = await generateDemo(db, { supplyPoints: SUPPLY_POINTS, seed: 7, areaCode: '02', now });
+    const ids = (await db.query<{ id: string }>('SELECT id FROM supply_points ORDER BY md5(id) LIMIT 5000')).rows.map((r) => r.id);
+    const log = new GroupCommitLog(db);
+    const firewall = new Firewall(db, log, compileDecisionTable());
+    const app = await buildApp({
+      db, firewall, clock: () => new Date(), demoLogin: true, secureCookies: false, sessionIdleMs: 3_600_000, sessionAbsoluteMs: 36_000_000,
+      extend: (a) => {
+        // The baseline: the same record query, no session, no decisions, no masking, no log.
+        a.get<{ Params: { id: string } }>('/bench/bare/:id', async (req) => {
+          const [rec] = await loadRecords(db, [req.params.id]);
+          return rec === undefined ? null : { supplyPointId: rec.id, fields: recordValues(rec, new Date()) };
+        });
+      },
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    const base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    const persona = summary.personas.find((p) => p.principalClass === 'network_call_centre');
+    if (persona === undefined) throw new Error('no call-centre persona');
+    const loginRes = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: persona.userId } });
+    const cookie = (loginRes.headers['set-cookie'] as string | string[] | undefined)?.toString().split(';')[0] ?? '';
+    const bare = { url: base, path: '/bench/bare/:id', ids, connections: CONNECTIONS };
+    const fw = { url: base, path: '/api/supply-points/:id?purpose=customer_inquiry', ids, connections: CONNECTIONS, cookie };
+
+    const before = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log')).rows[0]?.n ?? 0;
+    await load({ ...bare, seconds: 2 });
+    await load({ ...fw, seconds: 2 });
+    const warm = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log')).rows[0]?.n ?? 0;
+    const runs: { bare: Load[]; fw: Load[] } = { bare: [], fw: [] };
+    const batchesBefore = log.batches;
+    for (let round = 0; round < 2; round++) {
+      runs.bare.push(await load({ ...bare, seconds: SECONDS }));
+      runs.fw.push(await load({ ...fw, seconds: SECONDS }));
+    }
+    const logged = ((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log')).rows[0]?.n ?? 0) - warm;
+    const fwOk = runs.fw.reduce((n, r) => n + r.ok, 0);
+    const mean = (xs: Load[], k: 'rps' | 'p50' | 'p99') => xs.reduce((n, x) => n + x[k], 0) / xs.length;
+    const bareRps = mean(runs.bare, 'rps');
+    const fwRps = mean(runs.fw, 'rps');
+    const t = tableBench();
+    await app.close();
+    const lines = [
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+      `store: ${name}; ${SUPPLY_POINTS} supply points; ${CONNECTIONS} connections; 2 × ${SECONDS} s per route, alternating`,
+      `bare route (same query, no firewall, no log):  ${bareRps.toFixed(0)} req/s  p50 ${mean(runs.bare, 'p50').toFixed(1)} ms  p99 ${mean(runs.bare, 'p99').toFixed(1)} ms`,
+      `firewall + durable log:                         ${fwRps.toFixed(0)} req/s  p50 ${mean(runs.fw, 'p50').toFixed(1)} ms  p99 ${mean(runs.fw, 'p99').toFixed(1)} ms`,
+      `ratio firewall / bare: ${((fwRps / bareRps) * 100).toFixed(1)} %  (goal ≥ 80 %)`,
+      `log: ${logged} events for ${fwOk} firewall 2xx responses (non-2xx: ${runs.fw.reduce((n, r) => n + r.non2xx, 0)}); ${log.batches - batchesBefore} group commits, ${(logged / Math.max(1, log.batches - batchesBefore)).toFixed(1)} events per commit; ${before} events before warm-up`,
+      `decision table: ${(t.tablePerSec / 1e6).toFixed(1)} M look-ups/s vs policy function ${(t.decidePerSec / 1e6).toFixed(2)} M/s (${(t.tablePerSec / t.decidePerSec).toFixed(1)}×)`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await dispose();
+  }
+}
+
+await main();

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type Clock } from './api/app.ts';
+import { GroupCommitLog } from './audit/log-writer.ts';
+import type { Config } from './config.ts';
+import { generateDemo, type Persona } from './demo/generate.ts';
+import { compileDecisionTable } from './domain/decision-table.ts';
+import { Firewall } from './firewall/firewall.ts';
+import type { Db } from './store/db.ts';
+import { openStore } from './store/open.ts';
+
+export interface Running {
+  readonly app: FastifyInstance;
+  readonly db: Db;
+  readonly url: string;
+  readonly personas: readonly Persona[];
+  readonly seeded: boolean;
+  stop(): Promise<void>;
+}
+
+/** Whether the store holds customer data yet (the first start seeds the demo area). */
+export async function isEmpty(db: Db): Promise<boolean> {
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM supply_points LIMIT 1) s');
+  return (rows[0]?.n ?? 0) === 0;
+}
+
+export async function readPersonas(db: Db): Promise<Persona[]> {
+  const { rows } = await db.query<{ value: unknown }>(`SELECT value FROM settings WHERE key = 'demo_personas'`);
+  const v = rows[0]?.value;
+  return (typeof v === 'string' ? JSON.parse(v) : (v ?? [])) as Persona[];
+}
+
+/**
+ * Starts the whole system: store (migrated), demo data on first start of the embedded store, the
+ * decision table, the firewall with its group-commit log, and the HTTP server.
+ */
+export async function startServer(config: Config, clock: Clock = () => new Date(), say: (line: string) => void = () => undefined): Promise<Running> {
+  const db = await openStore(config.store);
+  try {
+    let seeded = false;
+    if (config.store.kind === 'pglite' && (await isEmpty(db))) {
+      say(`First start: generating the demo area (${config.demoSupplyPoints.toLocaleString('en')} supply points)…`);
+      const t0 = Date.now();
+      await generateDemo(db, { supplyPoints: config.demoSupplyPoints, seed: 2016, areaCode: '02', now: clock(), onProgress: (m) => say(`  ${m}`) });
+      say(`  done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      seeded = true;
+    }
+    const table = compileDecisionTable();
+    const firewall = new Firewall(db, new GroupCommitLog(db, config.logBatch), table);
+    const app = await buildApp({
+      db,
+      firewall,
+      clock,
+      demoLogin: config.demoLogin,
+      secureCookies: config.secureCookies,
+      sessionIdleMs: config.sessionIdleMs,
+      sessionAbsoluteMs: config.sessionAbsoluteMs,
+    });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    return {
+      app,
+      db,
+      url,
+      personas: config.demoLogin ? await readPersonas(db) : [],
+      seeded,
+      async stop() {
+        await app.close();
+        await db.close();
+      },
+    };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}

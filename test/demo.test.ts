@@ -1,0 +1,258 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateDemo, type DemoSummary, type Persona } from '../src/demo/generate.ts';
+import { formatAddress } from '../src/domain/record.ts';
+import type { Db } from '../src/store/db.ts';
+import { migrate } from '../src/store/migrate.ts';
+import { openPglite } from '../src/store/pglite.ts';
+
+const NOW = new Date('2026-11-01T00:00:00+09:00');
+const SEED = 20161;
+const SIZE = 2000;
+
+async function fresh(): Promise<{ db: Db; summary: DemoSummary }> {
+  const db = await openPglite(null);
+  await migrate(db);
+  const summary = await generateDemo(db, { supplyPoints: SIZE, seed: SEED, now: NOW });
+  return { db, summary };
+}
+
+async function one<R extends Record<string, unknown>>(db: Db, sql: string, params: readonly unknown[] = []): Promise<R> {
+  const { rows } = await db.query<R>(sql, params);
+  const row = rows[0];
+  assert.ok(row !== undefined, `no row from ${sql}`);
+  return row;
+}
+
+const count = async (db: Db, sql: string, params: readonly unknown[] = []) => (await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM (${sql}) q`, params)).n;
+
+/** Supply point ids in order, with the current holder's name (or null when vacant). */
+const FIRST_FIVE = `
+SELECT sp.id, sp.address_text,
+       (SELECT cu.name FROM contracts c JOIN customers cu ON cu.id = c.customer_id
+         WHERE c.supply_point_id = sp.id AND c.valid_from <= $1 AND (c.valid_to IS NULL OR c.valid_to > $1)) AS holder
+  FROM supply_points sp ORDER BY sp.id LIMIT 5`;
+
+let db: Db;
+let summary: DemoSummary;
+
+before(async () => {
+  ({ db, summary } = await fresh());
+});
+
+after(async () => {
+  await db?.close();
+});
+
+test('counts in the store match the summary', async () => {
+  assert.equal(summary.supplyPoints, SIZE);
+  assert.equal(await count(db, 'SELECT 1 FROM supply_points'), summary.supplyPoints);
+  assert.equal(await count(db, 'SELECT 1 FROM customers'), summary.customers);
+  assert.equal(await count(db, 'SELECT 1 FROM contracts'), summary.contracts);
+  assert.equal(await count(db, 'SELECT 1 FROM retailers'), summary.retailers);
+  assert.equal(await count(db, 'SELECT 1 FROM persons'), summary.persons);
+  assert.equal(await count(db, 'SELECT 1 FROM terminals'), summary.terminals);
+  assert.ok(summary.customers > SIZE, 'moves add holders');
+  assert.ok(summary.contracts > SIZE, 'every supply point has a history');
+  assert.ok(summary.terminals >= 120 && summary.terminals <= 180, `terminals ${summary.terminals}`);
+});
+
+test('supply point ids are 22 digits starting with the area code, and unique', async () => {
+  const { rows } = await db.query<{ id: string; area_code: string }>('SELECT id, area_code FROM supply_points');
+  assert.equal(rows.length, SIZE);
+  for (const r of rows) {
+    assert.match(r.id, /^02\d{20}$/);
+    assert.equal(r.area_code, '02');
+  }
+  assert.equal(new Set(rows.map((r) => r.id)).size, SIZE);
+});
+
+test('every supply point has a first contract with the affiliated retailer before liberalisation', async () => {
+  const firsts = await db.query<{ retailer_code: string; valid_from: Date }>(
+    `SELECT DISTINCT ON (supply_point_id) retailer_code, valid_from FROM contracts ORDER BY supply_point_id, valid_from`,
+  );
+  assert.equal(firsts.rows.length, SIZE);
+  for (const r of firsts.rows) {
+    assert.equal(r.retailer_code, 'A0001');
+    assert.ok(new Date(r.valid_from) >= new Date('2000-01-01T00:00:00+09:00') && new Date(r.valid_from) < new Date('2016-04-01T00:00:00+09:00'));
+  }
+  // Switching only from 2016-04: a non-affiliated, non-last-resort contract never starts earlier.
+  assert.equal(await count(db, `SELECT 1 FROM contracts WHERE retailer_code NOT IN ('A0001', 'NW000') AND valid_from < '2016-04-01T00:00:00+09:00'`), 0);
+});
+
+test('contracts of one supply point never overlap, and a history has no gaps', async () => {
+  const overlaps = await count(
+    db,
+    `SELECT 1 FROM contracts a JOIN contracts b ON a.supply_point_id = b.supply_point_id AND a.id < b.id
+      WHERE tstzrange(a.valid_from, a.valid_to) && tstzrange(b.valid_from, b.valid_to)`,
+  );
+  assert.equal(overlaps, 0);
+  // Each contract that ends is followed by the next one on the same day, except the last one of a vacant point.
+  const gaps = await count(
+    db,
+    `SELECT 1 FROM contracts a
+      WHERE a.valid_to IS NOT NULL
+        AND EXISTS (SELECT 1 FROM contracts l WHERE l.supply_point_id = a.supply_point_id AND l.valid_from > a.valid_from)
+        AND NOT EXISTS (SELECT 1 FROM contracts b WHERE b.supply_point_id = a.supply_point_id AND b.valid_from = a.valid_to)`,
+  );
+  assert.equal(gaps, 0);
+  assert.equal(await count(db, 'SELECT supply_point_id FROM contracts WHERE valid_to IS NULL GROUP BY 1 HAVING count(*) > 1'), 0);
+});
+
+test('the affiliated retailer holds 60–85% of current supply; there are vacant and last-resort points', async () => {
+  const share = await one<{ share: number }>(
+    db,
+    `SELECT avg((retailer_code = 'A0001')::int)::float8 AS share FROM contracts
+      WHERE valid_from <= $1 AND (valid_to IS NULL OR valid_to > $1) AND NOT last_resort`,
+    [NOW],
+  );
+  assert.ok(share.share >= 0.6 && share.share <= 0.85, `affiliated share ${share.share}`);
+  const vacant = await count(
+    db,
+    `SELECT 1 FROM supply_points sp
+      WHERE NOT EXISTS (SELECT 1 FROM contracts c WHERE c.supply_point_id = sp.id AND c.valid_from <= $1 AND (c.valid_to IS NULL OR c.valid_to > $1))`,
+    [NOW],
+  );
+  assert.ok(vacant >= 1 && vacant < SIZE * 0.1, `vacant ${vacant}`);
+  const lastResort = await count(db, `SELECT 1 FROM contracts WHERE last_resort AND valid_from <= $1 AND valid_to IS NULL`, [NOW]);
+  assert.ok(lastResort >= 1 && lastResort < SIZE * 0.05, `last resort ${lastResort}`);
+  // Last-resort supply is by the network operator, and only that.
+  assert.equal(await count(db, `SELECT 1 FROM contracts WHERE last_resort <> (retailer_code = 'NW000')`), 0);
+  // Some supply points switched, some moved (a new holder).
+  assert.ok((await count(db, `SELECT 1 FROM contracts WHERE retailer_code LIKE 'R%'`)) > 0);
+  assert.ok((await count(db, `SELECT supply_point_id FROM contracts GROUP BY 1 HAVING count(DISTINCT customer_id) > 1`)) > 0);
+});
+
+test('about 150 retailers, exactly one affiliated (A0001), and the last-resort supplier', async () => {
+  assert.ok(summary.retailers >= 140 && summary.retailers <= 160, `retailers ${summary.retailers}`);
+  const { rows } = await db.query<{ code: string; name: string }>('SELECT code, name FROM retailers WHERE affiliated');
+  assert.deepEqual(rows, [{ code: 'A0001', name: '北日本電力株式会社' }]);
+  const lr = await one<{ affiliated: boolean }>(db, `SELECT affiliated FROM retailers WHERE code = 'NW000'`);
+  assert.equal(lr.affiliated, false);
+  assert.equal(await count(db, 'SELECT DISTINCT name FROM retailers'), summary.retailers);
+  const settings = await db.query<{ key: string; value: unknown }>('SELECT key, value FROM settings ORDER BY key');
+  const byKey = new Map(settings.rows.map((r) => [r.key, r.value]));
+  assert.equal(byKey.get('affiliated_retailer'), 'A0001');
+  assert.equal(byKey.get('area_code'), '02');
+  assert.deepEqual(byKey.get('demo_personas'), summary.personas);
+});
+
+test('customers are mostly individuals with kana and plausible phones; some corporates hold many points', async () => {
+  const mix = await one<{ corporate: number }>(db, `SELECT avg((type = 'corporate')::int)::float8 AS corporate FROM customers`);
+  assert.ok(mix.corporate > 0.06 && mix.corporate < 0.2, `corporate share ${mix.corporate}`);
+  assert.equal(await count(db, `SELECT 1 FROM customers WHERE type = 'individual' AND name !~ '^\\S+ \\S+$'`), 0);
+  assert.equal(await count(db, `SELECT 1 FROM customers WHERE name_kana IS NULL OR name_kana !~ '^[ァ-ヶー ]+$'`), 0);
+  assert.equal(await count(db, `SELECT 1 FROM customers WHERE phone_digits <> regexp_replace(phone, '\\D', '', 'g') OR phone_digits !~ '^0\\d{9,10}$'`), 0);
+  const chain = await one<{ n: number }>(
+    db,
+    `SELECT max(n)::int AS n FROM (SELECT count(DISTINCT supply_point_id) AS n FROM contracts c JOIN customers cu ON cu.id = c.customer_id WHERE cu.type = 'corporate' GROUP BY cu.id) q`,
+  );
+  assert.ok(chain.n >= 20, `largest corporate holds ${chain.n} points`);
+});
+
+test('address_text is formatAddress of the parts, and supply point details are plausible', async () => {
+  const { rows } = await db.query<{
+    postal_code: string; prefecture: string; city: string; town: string; street: string; building: string | null; address_text: string;
+  }>('SELECT postal_code, prefecture, city, town, street, building, address_text FROM supply_points ORDER BY md5(id) LIMIT 300');
+  for (const r of rows) {
+    const text = formatAddress({ postalCode: r.postal_code, prefecture: r.prefecture, city: r.city, town: r.town, street: r.street, building: r.building });
+    assert.equal(r.address_text, text);
+    assert.match(r.postal_code, /^\d{3}-\d{4}$/);
+    assert.match(r.prefecture, /^(青森|岩手|宮城|秋田|山形|福島|新潟)県$/);
+    assert.match(r.town, /丁目$/);
+    assert.match(r.street, /^\d+番\d+号$/);
+  }
+  const buildings = await one<{ share: number }>(db, `SELECT avg((building IS NOT NULL)::int)::float8 AS share FROM supply_points`);
+  assert.ok(buildings.share > 0.15 && buildings.share < 0.35, `building share ${buildings.share}`);
+  assert.equal(await count(db, `SELECT 1 FROM supply_points WHERE meter_id !~ '^M\\d{10}$' OR reading_day NOT BETWEEN 1 AND 28`), 0);
+  assert.equal(await count(db, `SELECT 1 FROM supply_points WHERE cardinality(usage_kwh) <> 12 OR usage_last_month <> '2026-10-01'`), 0);
+  assert.equal(
+    await count(db, `SELECT 1 FROM supply_points WHERE NOT equipment <@ ARRAY['電気温水器','エコキュート','蓄熱暖房機','IHクッキングヒーター']`),
+    0,
+  );
+});
+
+test('the trigram indexes are back after the load', async () => {
+  const { rows } = await db.query<{ indexname: string }>(
+    `SELECT indexname FROM pg_indexes WHERE indexname IN ('supply_points_address_trgm', 'customers_name_trgm') ORDER BY 1`,
+  );
+  assert.deepEqual(rows.map((r) => r.indexname), ['customers_name_trgm', 'supply_points_address_trgm']);
+});
+
+test('all seven personas have a usable account and an assignment in force at now', async () => {
+  const expected: Record<string, [userId: string, principalClass: string, side: Persona['side']]> = {
+    'nw-call-centre': ['demo-nw-cc', 'network_call_centre', 'network'],
+    'nw-service-centre': ['demo-nw-nsc', 'network_service_centre', 'network'],
+    'retail-agent': ['demo-retail', 'affiliated_retail', 'retail'],
+    'retail-contractor': ['demo-retail-ctr', 'affiliated_retail', 'retail'],
+    'other-retailer': ['demo-other', 'other_retailer', 'other_retailer'],
+    compliance: ['demo-compliance', 'network_compliance', 'network'],
+    'access-admin': ['demo-admin', 'network_access_admin', 'network'],
+  };
+  assert.deepEqual(summary.personas.map((p) => p.key).sort(), Object.keys(expected).sort());
+  for (const p of summary.personas) {
+    const [userId, principalClass, side] = expected[p.key] ?? ['', '', 'network'];
+    assert.equal(p.userId, userId);
+    assert.equal(p.principalClass, principalClass);
+    assert.equal(p.side, side);
+    assert.ok(p.labelJa.length > 0 && p.labelEn.length > 0 && p.organization.length > 0);
+    const account = await one<{ person_id: string; disabled_at: Date | null }>(db, 'SELECT person_id, disabled_at FROM accounts WHERE user_id = $1', [p.userId]);
+    assert.equal(account.person_id, p.personId);
+    assert.equal(account.disabled_at, null);
+    const inForce = await db.query<{ side: string; duty: string; retailer_code: string | null; valid_from: Date }>(
+      `SELECT side, duty, retailer_code, valid_from FROM staff_assignments
+        WHERE person_id = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)`,
+      [p.personId, NOW],
+    );
+    assert.equal(inForce.rows.length, 1, p.key);
+    assert.equal(inForce.rows[0]?.side, side);
+    assert.equal(new Date(inForce.rows[0]?.valid_from ?? 0).getTime(), new Date('2020-04-01T00:00:00+09:00').getTime());
+  }
+  const other = summary.personas.find((p) => p.key === 'other-retailer');
+  const r0002 = await one<{ name: string }>(db, `SELECT name FROM retailers WHERE code = 'R0002'`);
+  assert.equal(other?.organization, r0002.name, 'the other-retailer persona works for the biggest new entrant');
+});
+
+test('staff: transfers close the old assignment on the day the new one starts; leavers are disabled; two terminals are misplaced', async () => {
+  // At most one assignment in force per person at any moment.
+  assert.equal(
+    await count(
+      db,
+      `SELECT 1 FROM staff_assignments a JOIN staff_assignments b ON a.person_id = b.person_id AND a.id < b.id
+        WHERE tstzrange(a.valid_from, a.valid_to) && tstzrange(b.valid_from, b.valid_to)`,
+    ),
+    0,
+  );
+  const transfers = await count(
+    db,
+    `SELECT 1 FROM staff_assignments a JOIN staff_assignments b ON a.person_id = b.person_id AND b.valid_from = a.valid_to AND a.side <> b.side`,
+  );
+  assert.ok(transfers >= 3, `transfers ${transfers}`);
+  const leavers = await count(
+    db,
+    `SELECT 1 FROM persons p WHERE NOT EXISTS (SELECT 1 FROM staff_assignments s WHERE s.person_id = p.id AND (s.valid_to IS NULL OR s.valid_to > $1))
+        AND EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = p.id AND a.disabled_at IS NOT NULL)`,
+    [NOW],
+  );
+  assert.ok(leavers >= 2, `leavers ${leavers}`);
+  assert.equal(await count(db, `SELECT 1 FROM terminals WHERE id !~ '^T\\d{5}$'`), 0);
+  const misplaced = await count(
+    db,
+    `SELECT 1 FROM terminals t WHERE t.setting = 'network'
+        AND EXISTS (SELECT 1 FROM terminals r WHERE r.office = t.office AND r.setting = 'retail')`,
+  );
+  assert.equal(misplaced, 2);
+});
+
+test('the same seed gives the same data on a fresh database', async () => {
+  const again = await fresh();
+  try {
+    const a = await db.query(FIRST_FIVE, [NOW]);
+    const b = await again.db.query(FIRST_FIVE, [NOW]);
+    assert.equal(a.rows.length, 5);
+    assert.deepEqual(b.rows, a.rows);
+    assert.deepEqual({ ...again.summary }, { ...summary });
+  } finally {
+    await again.db.close();
+  }
+});

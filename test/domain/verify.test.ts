@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
+import { compileDecisionTable, type DecisionTable } from '../../src/domain/decision-table.ts';
+import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../../src/firewall/verify.ts';
+import { DATA_ROUTES } from '../../src/firewall/firewall.ts';
+
+const table = compileDecisionTable();
+
+/** The real table with one decision flipped, as a careless policy edit would. */
+function leaky(leak: { principalClass: string; relation: string; field: string; emergency?: boolean }): DecisionTable {
+  const fi = SUPPLY_POINT_FIELD_KEYS.indexOf(leak.field as never);
+  return {
+    ...table,
+    lookup: (pc, rel, f, e, p) =>
+      pc === leak.principalClass && rel === leak.relation && f === fi && e === (leak.emergency ?? false) ? { kind: 'allow', basis: 'own_customer' } : table.lookup(pc, rel, f, e, p),
+  };
+}
+
+test('the shipped policy has no violation', () => {
+  assert.deepEqual(findViolations(table), []);
+});
+
+test('a retail principal seeing a former customer’s phone is a violation', () => {
+  const v = findViolations(leaky({ principalClass: 'affiliated_retail', relation: 'former', field: 'phone' }));
+  assert.ok(v.length > 0);
+  assert.ok(v.every((x) => x.rule === 'retail_sees_non_own_non_public' && x.field === 'phone' && x.relation === 'former'));
+});
+
+test('an other-retailer principal seeing network notes of its own customer is a violation', () => {
+  const v = findViolations(leaky({ principalClass: 'other_retailer', relation: 'own', field: 'network_notes' }));
+  assert.ok(v.some((x) => x.rule === 'network_only_outside_network'));
+});
+
+test('emergency access to a non-contact field is a violation even inside an emergency', () => {
+  const v = findViolations(leaky({ principalClass: 'affiliated_retail', relation: 'other', field: 'usage', emergency: true }));
+  assert.ok(v.some((x) => x.rule === 'retail_sees_non_own_non_public' && x.emergency));
+});
+
+test('the checklist covers every route × principal class × relation × emergency × field', () => {
+  const rows = checklist(table);
+  const expected = DATA_ROUTES.reduce((n, r) => n + r.fields.length, 0) * 7 * 4 * 2;
+  assert.equal(rows.length, expected);
+  const own = rows.find((r) => r.route === 'GET /api/supply-points/:id' && r.principalClass === 'affiliated_retail' && r.relation === 'own' && !r.emergency && r.field === 'phone');
+  assert.equal(own?.outcome, 'shown');
+  assert.deepEqual(own?.shownFor, ['own_customer_service', 'switching_support']);
+  const other = rows.find((r) => r.principalClass === 'other_retailer' && r.relation === 'other' && r.field === 'holder_name');
+  assert.equal(other?.outcome, 'masked');
+  assert.deepEqual(other?.reasons, ['other_retailer_customer']);
+  const md = checklistMarkdown(rows, table, []);
+  assert.match(md, /Result: \*\*PASS\*\*/);
+  assert.equal(checklistCsv(rows).split('\r\n').length, rows.length + 2);
+});
+
+test('`gridwall verify` prints the checklist and exits 0; bad options exit 2', () => {
+  const ok = spawnSync(process.execPath, ['bin/gridwall.js', 'verify', '--format', 'csv'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.ok(ok.stdout.startsWith('\uFEFFroute,principal_class,relation,emergency,field'));
+  assert.match(ok.stderr, /verify: PASS/);
+  const bad = spawnSync(process.execPath, ['bin/gridwall.js', 'verify', '--format', 'pdf'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /pdf/);
+});

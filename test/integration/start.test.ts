@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The environment of a user running the embedded default (no DATABASE_URL, even when CI sets one). */
+function embeddedEnv(dataDir: string): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _ignored, ...rest } = process.env;
+  return { ...rest, GRIDWALL_DATA_DIR: dataDir, PORT: '0', GRIDWALL_DEMO_SUPPLY_POINTS: '300' };
+}
+
+/** Starts `gridwall start` as a user would and resolves with the URL it prints. */
+function start(dataDir: string) {
+  const child = spawn(process.execPath, ['bin/gridwall.js', 'start'], { env: embeddedEnv(dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      // The banner ends with the stop hint; wait for it so the persona lines are in `out`.
+      const m = /gridwall is running: (http:\/\/\S+)[\s\S]*Press Ctrl\+C to stop/.exec(out);
+      if (m?.[1] !== undefined) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+  return { child, ready, output: () => out };
+}
+
+test('`gridwall start` seeds the embedded store, prints where to go and how to log in, and locks its data directory', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridwall-start-'));
+  const first = start(dir);
+  try {
+    const url = await first.ready;
+    assert.match(first.output(), /demo-retail\s+.*関係小売/);
+    assert.match(first.output(), /does not fsync/);
+    const health = await fetch(`${url}/api/health`);
+    assert.deepEqual(await health.json(), { status: 'ok', store: 'pglite' });
+    const login = await fetch(`${url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'demo-nw-cc' }) });
+    assert.equal(login.status, 201);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const search = await fetch(`${url}/api/supply-points?purpose=customer_inquiry&address=${encodeURIComponent('丁目')}&limit=3`, { headers: { cookie } });
+    const body = (await search.json()) as { items: { supplyPointId: string; fields: Record<string, { shown: boolean }> }[] };
+    assert.equal(body.items.length, 3);
+    assert.ok(body.items.every((i) => /^02\d{20}$/.test(i.supplyPointId) && i.fields['holder_name'] !== undefined));
+
+    const second = spawnSync(process.execPath, ['bin/gridwall.js', 'start'], { env: embeddedEnv(dir), encoding: 'utf8', timeout: 60_000 });
+    assert.equal(second.status, 2, second.stderr);
+    assert.match(second.stderr, /in use by process \d+/);
+  } finally {
+    first.child.kill('SIGTERM');
+    await new Promise((r) => first.child.once('exit', r));
+  }
+  assert.equal(existsSync(join(dir, 'gridwall.lock')), false, 'lock released on stop');
+  // A restart finds the data and does not seed again.
+  const again = start(dir);
+  try {
+    await again.ready;
+    assert.doesNotMatch(again.output(), /First start/);
+  } finally {
+    again.child.kill('SIGTERM');
+    await new Promise((r) => again.child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
