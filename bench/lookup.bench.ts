@@ -18,6 +18,7 @@ import { decide } from '../src/domain/decision.ts';
 import { compileDecisionTable, keySpace } from '../src/domain/decision-table.ts';
 import { recordValues } from '../src/domain/record.ts';
 import { Firewall } from '../src/firewall/firewall.ts';
+import { Sessions } from '../src/identity/session-store.ts';
 import { loadRecords } from '../src/store/customer-store.ts';
 import type { Db } from '../src/store/db.ts';
 import { migrate } from '../src/store/migrate.ts';
@@ -27,6 +28,7 @@ import { openPostgres } from '../src/store/postgres.ts';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const SUPPLY_POINTS = Number(process.env['BENCH_SUPPLY_POINTS'] ?? 20000);
+const SESSION_CACHE_MS = Number(process.env['BENCH_SESSION_CACHE_MS'] ?? 1000);
 const url = process.env['DATABASE_URL'];
 
 interface Load { rps: number; p50: number; p99: number; ok: number; non2xx: number; errors: number }
@@ -51,7 +53,7 @@ async function openBenchStore(): Promise<{ db: Db; name: string; dispose: () => 
   const db = await openPostgres(url, { schema, poolSize: 16 });
   return {
     db,
-    name: `PostgreSQL server (${(await db.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '?'})`,
+    name: `PostgreSQL server (${(await db.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?'})`,
     dispose: async () => {
       await db.close();
       await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
@@ -90,7 +92,8 @@ async function main(): Promise<void> {
     const log = new GroupCommitLog(db);
     const firewall = new Firewall(db, log, compileDecisionTable());
     const app = await buildApp({
-      db, firewall, clock: () => new Date(), demoLogin: true, secureCookies: false, sessionIdleMs: 3_600_000, sessionAbsoluteMs: 36_000_000,
+      db, firewall, clock: () => new Date(), demoLogin: true, secureCookies: false, sessionAbsoluteMs: 36_000_000,
+      sessions: new Sessions(db, { idleMs: 3_600_000, absoluteMs: 36_000_000, cacheMs: SESSION_CACHE_MS }),
       extend: (a) => {
         // The baseline: the same record query, no session, no decisions, no masking, no log.
         a.get<{ Params: { id: string } }>('/bench/bare/:id', async (req) => {

@@ -12,6 +12,7 @@ const EnvSchema = z.object({
   GRIDWALL_SECURE_COOKIES: bool.default(true),
   GRIDWALL_SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(30),
   GRIDWALL_SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(10),
+  GRIDWALL_SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   GRIDWALL_DEMO_SUPPLY_POINTS: z.coerce.number().int().min(50).default(20000),
   GRIDWALL_LOG_BATCH: z.coerce.number().int().min(1).max(10000).default(500),
 });
@@ -26,6 +27,8 @@ export interface Config {
   readonly secureCookies: boolean;
   readonly sessionIdleMs: number;
   readonly sessionAbsoluteMs: number;
+  /** How long this process reuses a live session it has read (0: read it on every request). */
+  readonly sessionCacheMs: number;
   readonly demoSupplyPoints: number;
   readonly logBatch: number;
 }
@@ -51,6 +54,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     secureCookies: e.GRIDWALL_SECURE_COOKIES,
     sessionIdleMs: e.GRIDWALL_SESSION_IDLE_MINUTES * 60_000,
     sessionAbsoluteMs: e.GRIDWALL_SESSION_ABSOLUTE_HOURS * 3_600_000,
+    sessionCacheMs: e.GRIDWALL_SESSION_CACHE_MS,
     demoSupplyPoints: e.GRIDWALL_DEMO_SUPPLY_POINTS,
     logBatch: e.GRIDWALL_LOG_BATCH,
   });

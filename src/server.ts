@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { generateDemo, type Persona } from './demo/generate.ts';
 import { compileDecisionTable } from './domain/decision-table.ts';
 import { Firewall } from './firewall/firewall.ts';
+import { Sessions } from './identity/session-store.ts';
 import type { Db } from './store/db.ts';
 import { openStore } from './store/open.ts';
 
@@ -50,9 +51,9 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       db,
       firewall,
       clock,
+      sessions: new Sessions(db, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs, cacheMs: config.sessionCacheMs }),
       demoLogin: config.demoLogin,
       secureCookies: config.secureCookies,
-      sessionIdleMs: config.sessionIdleMs,
       sessionAbsoluteMs: config.sessionAbsoluteMs,
     });
     await app.listen({ host: config.host, port: config.port });

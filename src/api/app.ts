@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
@@ -6,7 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { LogUnavailableError } from '../audit/access-event.ts';
 import type { Firewall } from '../firewall/firewall.ts';
-import { actorForSession, csrfTokenOf, type Actor } from '../identity/session-store.ts';
+import type { Actor, Sessions } from '../identity/session-store.ts';
 import type { Db } from '../store/db.ts';
 import { ApiError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
 import { registerSessionRoutes } from './session-routes.ts';
@@ -19,9 +19,10 @@ export interface AppDeps {
   readonly db: Db;
   readonly firewall: Firewall;
   readonly clock: Clock;
+  readonly sessions: Sessions;
   readonly demoLogin: boolean;
   readonly secureCookies: boolean;
-  readonly sessionIdleMs: number;
+  /** Lifetime of the session cookie (the session's absolute time-out). */
   readonly sessionAbsoluteMs: number;
   /** Login attempts allowed per client address per minute (default 10). */
   readonly loginRateLimit?: number;
@@ -47,6 +48,12 @@ export function requireActor(req: FastifyRequest): Actor {
 /** The route's name as logged and as listed in the masking checklist, e.g. `GET /api/supply-points/:id`. */
 export function routeName(req: FastifyRequest): string {
   return `${req.method} ${req.routeOptions.url ?? req.url}`;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function errorBody(code: ErrorCode, message: string, requestId: string, details?: Readonly<Record<string, unknown>>): ErrorBody {
@@ -77,10 +84,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req) => {
     const sid = req.cookies[SESSION_COOKIE];
     if (sid === undefined || sid === '') return;
-    req.actor = await actorForSession(deps.db, sid, deps.clock(), deps.sessionIdleMs);
-    if (req.actor !== null && req.method !== 'GET' && req.method !== 'HEAD') {
-      const expected = await csrfTokenOf(deps.db, sid);
-      if (expected === null || req.headers['x-csrf-token'] !== expected) {
+    const live = await deps.sessions.actor(sid, deps.clock());
+    if (live === null) return;
+    req.actor = live.actor;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const given = req.headers['x-csrf-token'];
+      if (typeof given !== 'string' || !safeEqual(given, live.csrfToken)) {
         throw new ApiError('csrf_failed', 'missing or wrong x-csrf-token header for a state-changing request');
       }
     }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Firewall } from '../firewall/firewall.ts';
 import { PERMITTED_PURPOSES, PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
 import { PURPOSE_LABELS } from '../domain/purpose.ts';
-import { endSession, openSession, type Actor } from '../identity/session-store.ts';
+import type { Actor } from '../identity/session-store.ts';
 import type { AppDeps } from './app.ts';
 import { requireActor, SESSION_COOKIE } from './app.ts';
 import { ApiError } from './errors.ts';
@@ -62,7 +62,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     },
     async (req, reply) => {
       if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
-      const session = await openSession(deps.db, req.body.userId, req.body.terminalId ?? null, deps.clock(), deps.sessionAbsoluteMs);
+      const session = await deps.sessions.open(req.body.userId, req.body.terminalId ?? null, deps.clock());
       if (session === null) throw new ApiError('unknown_account', 'no usable account with that user id');
       reply.setCookie(SESSION_COOKIE, session.id, {
         httpOnly: true,
@@ -77,7 +77,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
 
   app.delete('/api/session', { schema: { tags: ['session'], summary: 'Log out' } }, async (req, reply) => {
     const actor = requireActor(req);
-    await endSession(deps.db, actor.sessionId, deps.clock());
+    await deps.sessions.end(actor.sessionId, deps.clock());
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.status(204).send();
   });

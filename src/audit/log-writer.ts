@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/db.ts';
+import { statement, type Db } from '../store/db.ts';
 import { LogUnavailableError, type AccessEvent, type AccessLog } from './access-event.ts';
 
 interface Pending {
@@ -12,7 +12,7 @@ const COLUMNS = `occurred_at timestamptz, request_id text, person_id text, user_
   route text, purpose text, outcome text, refusal text, query jsonb, supply_point_ids text[], records jsonb,
   policy_version text, emergency_id text`;
 const NAMES = COLUMNS.split(',').map((c) => c.trim().split(' ')[0]).join(', ');
-const INSERT = `INSERT INTO access_log (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS})`;
+const INSERT = statement('gw_log_append', `INSERT INTO access_log (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS x(${COLUMNS})`);
 
 function row(e: AccessEvent): Record<string, unknown> {
   return {
@@ -43,15 +43,20 @@ function row(e: AccessEvent): Record<string, unknown> {
  * Group commit: events that arrive while a batch is being committed wait and go together in the next
  * one-statement insert. Each caller's promise settles only when its batch is committed, so a response
  * never leaves before its event is durable; if the batch fails every caller in it is refused.
+ *
+ * The batch is taken from the queue only once the store has given the writer its connection (inside the
+ * transaction), not when the flush is scheduled: events that arrive while the writer waits for the store —
+ * on embedded PGlite, behind the very reads that produce them — join the batch instead of each paying for
+ * a commit of its own.
  */
 export class GroupCommitLog implements AccessLog {
-  readonly #db: Queryable;
+  readonly #db: Db;
   readonly #maxBatch: number;
   #queue: Pending[] = [];
   #flushing = false;
   #batches = 0;
 
-  constructor(db: Queryable, maxBatch = 500) {
+  constructor(db: Db, maxBatch = 500) {
     this.#db = db;
     this.#maxBatch = maxBatch;
   }
@@ -72,13 +77,19 @@ export class GroupCommitLog implements AccessLog {
     this.#flushing = true;
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
-        this.#batches++;
+        let batch: Pending[] = [];
         try {
-          await this.#db.query(INSERT, [JSON.stringify(batch.map((p) => row(p.event)))]);
+          await new Promise<void>((r) => setImmediate(r));
+          await this.#db.transaction(async (tx) => {
+            batch = this.#queue.splice(0, this.#maxBatch);
+            this.#batches++;
+            await tx.query(INSERT, [JSON.stringify(batch.map((p) => row(p.event)))]);
+          });
           for (const p of batch) p.resolve();
         } catch (e) {
           const err = new LogUnavailableError(e);
+          // A failure before the batch was taken (no connection) refuses everyone waiting.
+          if (batch.length === 0) batch = this.#queue.splice(0, this.#queue.length);
           for (const p of batch) p.reject(err);
         }
       }

@@ -1,5 +1,5 @@
 import type { StoredContract, StoredSupplyPoint } from '../domain/record.ts';
-import type { Queryable } from './db.ts';
+import { statement, type Queryable } from './db.ts';
 
 /**
  * Reads of customer data. Everything here returns stored rows for the firewall only: nothing in this file
@@ -37,7 +37,7 @@ interface RecordRow extends Record<string, unknown> {
   contracts: ContractJson[] | string;
 }
 
-const RECORD_SQL = `
+const RECORD_SQL = statement('gw_load_records', `
 SELECT sp.id, sp.area_code, sp.postal_code, sp.prefecture, sp.city, sp.town, sp.street, sp.building,
        sp.meter_id, sp.reading_day, sp.equipment, sp.usage_kwh, sp.usage_last_month::text AS usage_last_month, sp.network_notes,
        coalesce((
@@ -52,7 +52,7 @@ SELECT sp.id, sp.area_code, sp.postal_code, sp.prefecture, sp.city, sp.town, sp.
            JOIN customers cu ON cu.id = c.customer_id
           WHERE c.supply_point_id = sp.id), '[]'::json) AS contracts
   FROM supply_points sp
- WHERE sp.id = ANY($1::text[])`;
+ WHERE sp.id = ANY($1::text[])`);
 
 function monthsBack(last: Date, count: number): string[] {
   const months: string[] = [];

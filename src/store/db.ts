@@ -3,9 +3,23 @@
  * Only the slice of each library that gridwall needs is typed here, so driver types never leak upward.
  */
 export interface Queryable {
-  query<R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
+  query<R extends Record<string, unknown>>(sql: string | Statement, params?: readonly unknown[]): Promise<{ rows: R[] }>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
+}
+
+/**
+ * A hot-path query the server prepares once per connection (PostgreSQL parses and plans an unnamed query on
+ * every call, which costs more than running a point look-up). Only fixed SQL text belongs here.
+ */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Declares a prepared statement; the name must be unique across gridwall. */
+export function statement(name: string, text: string): Statement {
+  return Object.freeze({ name, text });
 }
 
 export interface Db extends Queryable {

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { csvLine, ident, type Db, type Queryable } from './db.ts';
+import { csvLine, ident, type Db, type Queryable, type Statement } from './db.ts';
 
 export class DataDirLockedError extends Error {
   readonly code = 'data_dir_locked';
@@ -54,8 +54,9 @@ export async function openPglite(dataDir: string | null): Promise<Db> {
     throw e;
   }
   const asQueryable = (q: { query: PGlite['query']; exec: PGlite['exec'] }): Queryable => ({
-    async query<R extends Record<string, unknown>>(sql: string, params: readonly unknown[] = []) {
-      const res = await q.query<R>(sql, [...params]);
+    async query<R extends Record<string, unknown>>(sql: string | Statement, params: readonly unknown[] = []) {
+      // PGlite runs in this process: there is no per-connection statement cache to gain from a name.
+      const res = await q.query<R>(typeof sql === 'string' ? sql : sql.text, [...params]);
       return { rows: res.rows };
     },
     async exec(sql: string) {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { csvLine, ident, type Db, type Queryable } from './db.ts';
+import { csvLine, ident, type Db, type Queryable, type Statement } from './db.ts';
 
 /**
  * Connects to a PostgreSQL server. `schema` puts gridwall's tables in their own schema (tests use one per
@@ -19,8 +19,8 @@ export async function openPostgres(url: string, opts: { poolSize?: number; schem
   const client = await pool.connect(); // fail now, with the server's message, if the URL is wrong
   client.release();
   const asQueryable = (q: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<R extends Record<string, unknown>>(sql: string, params: readonly unknown[] = []) {
-      const res = await q.query<R>(sql, [...params]);
+    async query<R extends Record<string, unknown>>(sql: string | Statement, params: readonly unknown[] = []) {
+      const res = typeof sql === 'string' ? await q.query<R>(sql, [...params]) : await q.query<R>({ name: sql.name, text: sql.text, values: [...params] });
       return { rows: res.rows };
     },
     async exec(sql: string) {

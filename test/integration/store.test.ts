@@ -8,7 +8,7 @@ import { compileDecisionTable } from '../../src/domain/decision-table.ts';
 import { PURPOSES } from '../../src/domain/purpose.ts';
 import { recordValues } from '../../src/domain/record.ts';
 import { Firewall } from '../../src/firewall/firewall.ts';
-import { actorForSession, openSession } from '../../src/identity/session-store.ts';
+import { Sessions } from '../../src/identity/session-store.ts';
 import { loadRecords } from '../../src/store/customer-store.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
@@ -27,11 +27,12 @@ function event(i: number): AccessEvent {
 }
 
 async function actor(db: Db, userId: string) {
-  const s = await openSession(db, userId, 'T00001', NOW, 3_600_000);
+  const sessions = new Sessions(db, { idleMs: 1_800_000, absoluteMs: 3_600_000, cacheMs: 0 });
+  const s = await sessions.open(userId, 'T00001', NOW);
   assert.ok(s !== null);
-  const a = await actorForSession(db, s.id, NOW, 1_800_000);
-  assert.ok(a !== null);
-  return a;
+  const live = await sessions.actor(s.id, NOW);
+  assert.ok(live !== null);
+  return live.actor;
 }
 
 for (const store of STORES) {

@@ -3,13 +3,16 @@ import { buildApp } from '../../src/api/app.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { compileDecisionTable } from '../../src/domain/decision-table.ts';
 import { Firewall } from '../../src/firewall/firewall.ts';
+import { Sessions } from '../../src/identity/session-store.ts';
 import type { Db } from '../../src/store/db.ts';
 import { NOW } from './fixture.ts';
 
 /** The real application over a test store, with the clock frozen at the fixture's NOW. */
-export async function testApp(db: Db, now: () => Date = () => NOW, loginRateLimit = 1000): Promise<FastifyInstance> {
+export async function testApp(db: Db, now: () => Date = () => NOW, loginRateLimit = 1000, sessionCacheMs = 1000): Promise<FastifyInstance> {
   const firewall = new Firewall(db, new GroupCommitLog(db), compileDecisionTable());
-  return buildApp({ db, firewall, clock: now, demoLogin: true, secureCookies: true, sessionIdleMs: 30 * 60_000, sessionAbsoluteMs: 10 * 3_600_000, loginRateLimit });
+  const sessionAbsoluteMs = 10 * 3_600_000;
+  const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: sessionCacheMs });
+  return buildApp({ db, firewall, clock: now, sessions, demoLogin: true, secureCookies: true, sessionAbsoluteMs, loginRateLimit });
 }
 
 export interface Session {
