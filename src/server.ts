@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type Clock } from './api/app.ts';
+import { CONSOLE_DIR } from './api/console.ts';
 import { GroupCommitLog } from './audit/log-writer.ts';
 import type { Config } from './config.ts';
 import { generateDemo, type Persona } from './demo/generate.ts';
@@ -55,6 +56,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       demoLogin: config.demoLogin,
       secureCookies: config.secureCookies,
       sessionAbsoluteMs: config.sessionAbsoluteMs,
+      consoleDir: CONSOLE_DIR,
     });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();

@@ -9,7 +9,9 @@ import type { Firewall } from '../firewall/firewall.ts';
 import type { Actor, Sessions } from '../identity/session-store.ts';
 import type { Db } from '../store/db.ts';
 import { ApiError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
+import { registerConsole } from './console.ts';
 import { registerSessionRoutes } from './session-routes.ts';
+import { registerVocabularyRoutes } from './vocabulary-routes.ts';
 import { registerSupplyPointRoutes } from './supply-point-routes.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
 
@@ -24,6 +26,8 @@ export interface AppDeps {
   readonly secureCookies: boolean;
   /** Lifetime of the session cookie (the session's absolute time-out). */
   readonly sessionAbsoluteMs: number;
+  /** Directory of the built console (web/dist); null or absent serves the API only. */
+  readonly consoleDir?: string | null;
   /** Login attempts allowed per client address per minute (default 10). */
   readonly loginRateLimit?: number;
   /** Extra routes mounted before the server starts (the benchmark's bare route, the console's assets). */
@@ -36,6 +40,8 @@ export const SESSION_COOKIE = 'gw_session';
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null;
+    /** The session's CSRF token, for `/api/me` (a reloaded console page needs it for state changes). */
+    csrfToken: string | null;
   }
 }
 
@@ -81,12 +87,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.decorateRequest('actor', null);
+  app.decorateRequest('csrfToken', null);
   app.addHook('onRequest', async (req) => {
     const sid = req.cookies[SESSION_COOKIE];
     if (sid === undefined || sid === '') return;
     const live = await deps.sessions.actor(sid, deps.clock());
     if (live === null) return;
     req.actor = live.actor;
+    req.csrfToken = live.csrfToken;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const given = req.headers['x-csrf-token'];
       if (typeof given !== 'string' || !safeEqual(given, live.csrfToken)) {
@@ -119,12 +127,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send(errorBody('internal', 'internal error; the request id identifies it in the server log', req.id));
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('not_found', `no route ${req.method} ${req.url}`, req.id)));
+  const consoleIndex = deps.consoleDir === undefined || deps.consoleDir === null ? null : await registerConsole(app, deps.consoleDir);
+  app.setNotFoundHandler((req, reply) => {
+    // The console is a single-page app: its own paths (/search, /records/…) get its page; /api never does.
+    if (consoleIndex !== null && (req.method === 'GET' || req.method === 'HEAD') && !req.url.startsWith('/api/') && req.headers.accept?.includes('text/html') === true) {
+      return consoleIndex(reply);
+    }
+    return reply.status(404).send(errorBody('not_found', `no route ${req.method} ${req.url}`, req.id));
+  });
 
   app.get('/api/health', { schema: { hide: true } }, async () => ({ status: 'ok', store: deps.db.kind }));
   registerSessionRoutes(app, deps);
   registerSupplyPointRoutes(app, deps);
   registerPolicyRoutes(app, deps);
+  registerVocabularyRoutes(app);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.extend !== undefined) await deps.extend(app);
   await app.ready();

@@ -82,5 +82,8 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     return reply.status(204).send();
   });
 
-  app.get('/api/me', { schema: { tags: ['session'], summary: 'Who I am and what I may do' } }, async (req) => me(requireActor(req), deps.firewall));
+  app.get('/api/me', { schema: { tags: ['session'], summary: 'Who I am, what I may do, and the CSRF token of my session' } }, async (req) => ({
+    ...me(requireActor(req), deps.firewall),
+    csrfToken: req.csrfToken,
+  }));
 }

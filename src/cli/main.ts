@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { compileDecisionTable } from '../domain/decision-table.ts';
 import { AREA_CODES, type AreaCode } from '../domain/supply-point.ts';
 import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../firewall/verify.ts';
+import { ConsoleNotBuiltError } from '../api/console.ts';
 import { DataDirLockedError } from '../store/pglite.ts';
 
 /** Exit codes, chosen here and nowhere else. */
@@ -91,7 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    if (e instanceof ConfigError || e instanceof UsageError || e instanceof DataDirLockedError) {
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof DataDirLockedError || e instanceof ConsoleNotBuiltError) {
       process.stderr.write(`gridwall: ${e.message}\n`);
       return EXIT.usage;
     }

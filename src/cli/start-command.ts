@@ -8,9 +8,10 @@ export async function runStart(config: Config): Promise<number> {
   const running = await startServer(config, () => new Date(), say);
   say('');
   say(`gridwall is running: ${running.url}`);
+  say(`  Console (日本語 / English): open ${running.url}/ in a browser`);
   say(`  API description: ${running.url}/api/openapi.json`);
   if (running.personas.length > 0) {
-    say('  Demo login (no password in the embedded demo): POST /api/session {"userId": "<user>"}, or pick a persona in the console.');
+    say('  Demo login (no password in the embedded demo): pick a persona on the console\'s login screen, or POST /api/session {"userId": "<user>"}:');
     for (const p of running.personas) say(`    ${p.userId.padEnd(18)} ${p.labelJa} — ${p.labelEn}`);
   }
   if (config.store.kind === 'pglite') say('  Note: the embedded store does not fsync; it is for demos and trials. Production runs on PostgreSQL (DATABASE_URL).');

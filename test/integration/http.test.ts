@@ -194,7 +194,7 @@ for (const store of STORES) {
     });
 
     test('login is rate-limited per client', async () => {
-      const limited = await testApp(db, () => NOW, 3);
+      const limited = await testApp(db, { loginRateLimit: 3 });
       try {
         const codes: number[] = [];
         for (let i = 0; i < 5; i++) codes.push((await limited.inject({ method: 'POST', url: '/api/session', payload: { userId: 'nobody' } })).statusCode);
@@ -249,7 +249,7 @@ for (const store of STORES) {
     });
 
     test('the clock decides: before the switch the affiliated agent saw the customer as its own', async () => {
-      const past = await testApp(db, () => new Date('2019-06-01T10:00:00+09:00'));
+      const past = await testApp(db, { now: () => new Date('2019-06-01T10:00:00+09:00') });
       try {
         const s = await login(past, USERS.retail);
         const res = await past.inject({ method: 'GET', url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`, headers: { cookie: s.cookie } });

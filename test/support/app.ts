@@ -7,12 +7,23 @@ import { Sessions } from '../../src/identity/session-store.ts';
 import type { Db } from '../../src/store/db.ts';
 import { NOW } from './fixture.ts';
 
-/** The real application over a test store, with the clock frozen at the fixture's NOW. */
-export async function testApp(db: Db, now: () => Date = () => NOW, loginRateLimit = 1000, sessionCacheMs = 1000): Promise<FastifyInstance> {
+export interface TestAppOptions {
+  readonly now?: () => Date;
+  readonly loginRateLimit?: number;
+  readonly sessionCacheMs?: number;
+  /** Serve the built console too (browser tests). */
+  readonly consoleDir?: string;
+}
+
+/** The real application over a test store, with the clock frozen at the fixture's NOW unless told otherwise. */
+export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<FastifyInstance> {
   const firewall = new Firewall(db, new GroupCommitLog(db), compileDecisionTable());
   const sessionAbsoluteMs = 10 * 3_600_000;
-  const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: sessionCacheMs });
-  return buildApp({ db, firewall, clock: now, sessions, demoLogin: true, secureCookies: true, sessionAbsoluteMs, loginRateLimit });
+  const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: opts.sessionCacheMs ?? 1000 });
+  return buildApp({
+    db, firewall, clock: opts.now ?? (() => NOW), sessions, demoLogin: true, secureCookies: true, sessionAbsoluteMs,
+    loginRateLimit: opts.loginRateLimit ?? 1000, consoleDir: opts.consoleDir ?? null,
+  });
 }
 
 export interface Session {

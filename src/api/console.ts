@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import fastifyStatic from '@fastify/static';
+
+/** Where `npm run build` (Vite) puts the console, relative to the package root. */
+export const CONSOLE_DIR = new URL('../../web/dist/', import.meta.url).pathname;
+
+export class ConsoleNotBuiltError extends Error {
+  readonly code = 'console_not_built';
+  constructor(dir: string) {
+    super(`the console is not built (no ${join(dir, 'index.html')}): run \`npm run build\` (npm install does it too)`);
+  }
+}
+
+/**
+ * Serves the built console from `dir`: hashed assets cached for a year, the page itself never cached (so a
+ * new build is picked up at once). Returns the function that answers the console's own paths with its page.
+ */
+export async function registerConsole(app: FastifyInstance, dir: string): Promise<(reply: FastifyReply) => FastifyReply> {
+  if (!existsSync(join(dir, 'index.html'))) throw new ConsoleNotBuiltError(dir);
+  await app.register(fastifyStatic, {
+    root: dir,
+    wildcard: false,
+    index: ['index.html'],
+    setHeaders(reply, path) {
+      reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+  return (reply) => reply.header('cache-control', 'no-cache').sendFile('index.html');
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import { SUPPLY_POINT_FIELD_KEYS, SUPPLY_POINT_FIELDS } from '../domain/classification.ts';
+import { MASK_REASON_LABELS } from '../domain/decision.ts';
+import { PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
+import { PURPOSE_LABELS } from '../domain/purpose.ts';
+import { SHOWN_REASON_LABELS } from '../firewall/view.ts';
+
+const SIDE_LABELS = {
+  network: { ja: '送配電', en: 'Network operator' },
+  retail: { ja: '関係小売', en: 'Affiliated retailer' },
+  other_retailer: { ja: '他の小売電気事業者', en: 'Other retailer' },
+} as const;
+
+const FIELD_CLASS_LABELS = {
+  public: { ja: '公開', en: 'Public' },
+  non_public: { ja: '非公開', en: 'Non-public' },
+  network_only: { ja: '送配電専用', en: 'Network-only' },
+} as const;
+
+/**
+ * The words of the domain in Japanese and English, from the one place each is defined (the manifest, the
+ * reasons, the purposes), so the console never keeps a second copy that could drift. Nothing here is
+ * customer data, so it is served without a session (the login screen needs the side labels).
+ */
+export function vocabulary() {
+  return {
+    fields: SUPPLY_POINT_FIELD_KEYS.map((key) => {
+      const f = SUPPLY_POINT_FIELDS[key];
+      return { key, class: f.class, ja: f.ja, en: f.en };
+    }),
+    fieldClasses: FIELD_CLASS_LABELS,
+    reasons: { ...MASK_REASON_LABELS, ...SHOWN_REASON_LABELS },
+    principalClasses: PRINCIPAL_CLASS_LABELS,
+    purposes: PURPOSE_LABELS,
+    sides: SIDE_LABELS,
+  };
+}
+
+export function registerVocabularyRoutes(app: FastifyInstance): void {
+  const body = vocabulary();
+  app.get('/api/vocabulary', { schema: { tags: ['console'], summary: 'Labels of fields, reasons, purposes and sides in Japanese and English' } }, async () => body);
+}

@@ -1,0 +1,319 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CONSOLE_DIR } from '../../src/api/console.ts';
+import { SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
+import type { Db } from '../../src/store/db.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import { openPglite } from '../../src/store/pglite.ts';
+import { testApp } from '../support/app.ts';
+import { launchChromium, screenshot } from '../support/browser.ts';
+import { SP, USERS, seedFixture } from '../support/fixture.ts';
+
+/** The fixture's people as demo personas, so the login screen offers them (as `gridwall demo` does for its own). */
+const PERSONAS = [
+  { key: 'cc', userId: USERS.callCentre, name: '高橋 一郎', side: 'network', principalClass: 'network_call_centre', labelJa: '送配電 託送コールセンター', labelEn: 'Network — call centre' },
+  { key: 'nsc', userId: USERS.serviceCentre, name: '伊藤 二郎', side: 'network', principalClass: 'network_service_centre', labelJa: '送配電 ネットワークサービスセンター', labelEn: 'Network — service centre' },
+  { key: 'retail', userId: USERS.retail, name: '加藤 五郎', side: 'retail', principalClass: 'affiliated_retail', labelJa: '関係小売 お客さま窓口', labelEn: 'Affiliated retailer — customer service' },
+  { key: 'rctr', userId: USERS.retailContractor, name: '吉田 六郎', side: 'retail', principalClass: 'affiliated_retail', labelJa: '関係小売の委託会社', labelEn: 'Contractor of the affiliated retailer' },
+  { key: 'other', userId: USERS.otherRetailer, name: '山本 七海', side: 'other_retailer', principalClass: 'other_retailer', labelJa: '新電力 お客さま窓口', labelEn: 'Other retailer — customer service' },
+  { key: 'comp', userId: USERS.compliance, name: '渡辺 三郎', side: 'network', principalClass: 'network_compliance', labelJa: '送配電 行為規制管理者', labelEn: 'Network — compliance' },
+  { key: 'admin', userId: USERS.admin, name: '小林 四郎', side: 'network', principalClass: 'network_access_admin', labelJa: '送配電 アクセス管理者', labelEn: 'Network — access administration' },
+];
+
+
+/** Per field: 'shown', or the masked reason code the screen must carry. Public fields are always shown. */
+function expected(nonPublic: string, networkNotes: string): Record<string, string> {
+  return Object.fromEntries(SUPPLY_POINT_FIELD_KEYS.map((f) => [f, f === 'supply_point_id' || f === 'address' ? 'shown' : f === 'network_notes' ? networkNotes : nonPublic]));
+}
+
+/**
+ * Ground truth from the fixture's story (see fixture.ts), written out by hand: who sees what of which
+ * supply point under which purpose. The screen must show exactly this.
+ */
+const CASES: readonly { user: string; purpose: string; records: Readonly<Record<string, Record<string, string>>> }[] = [
+  { user: USERS.callCentre, purpose: 'customer_inquiry', records: { [SP.OWN_A]: expected('shown', 'network_only'), [SP.R3]: expected('shown', 'network_only'), [SP.LAST]: expected('shown', 'network_only') } },
+  { user: USERS.serviceCentre, purpose: 'outage_response', records: { [SP.OWN_A]: expected('shown', 'shown'), [SP.SWITCHED]: expected('shown', 'shown') } },
+  {
+    user: USERS.retail,
+    purpose: 'own_customer_service',
+    records: {
+      [SP.OWN_A]: expected('shown', 'network_only'),
+      [SP.SWITCHED]: expected('former_customer', 'network_only'),
+      [SP.R3]: expected('not_own_customer', 'network_only'),
+      [SP.LAST]: expected('former_customer', 'network_only'),
+      [SP.VACANT]: expected('not_own_customer', 'network_only'),
+    },
+  },
+  { user: USERS.retailContractor, purpose: 'own_customer_service', records: { [SP.CORP_A]: expected('shown', 'network_only'), [SP.R3]: expected('not_own_customer', 'network_only') } },
+  {
+    user: USERS.otherRetailer,
+    purpose: 'own_customer_service',
+    records: { [SP.SWITCHED]: expected('shown', 'network_only'), [SP.OWN_A]: expected('not_own_customer', 'network_only'), [SP.VACANT]: expected('former_customer', 'network_only') },
+  },
+  { user: USERS.compliance, purpose: 'audit_review', records: { [SP.OWN_A]: expected('not_needed_for_duty', 'network_only') } },
+  { user: USERS.admin, purpose: 'audit_review', records: { [SP.R3]: expected('not_needed_for_duty', 'network_only') } },
+];
+
+describe('the console in Chromium', () => {
+  let db: Db;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let base: string;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    db = await openPglite(null);
+    await migrate(db);
+    await seedFixture(db);
+    await db.query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(PERSONAS)]);
+    app = await testApp(db, { consoleDir: CONSOLE_DIR });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await db?.close();
+    assert.deepEqual(pageErrors, [], 'no script errors on any page');
+  });
+
+  async function open(opts: { width?: number; height?: number; timezoneId?: string } = {}): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 }, locale: 'ja-JP', timezoneId: opts.timezoneId ?? 'Asia/Tokyo' });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${base}/`);
+    return { context, page };
+  }
+
+  async function loginAs(page: Page, userId: string, purpose?: string): Promise<void> {
+    await page.click(`button.persona[data-user="${userId}"]`);
+    await page.waitForSelector('#purpose');
+    if (purpose !== undefined) await page.selectOption('#purpose', purpose);
+  }
+
+  /** Field key → 'shown' / masked reason / 'blank' (a row that is neither: never acceptable). */
+  async function recordOutcomes(page: Page): Promise<Record<string, string>> {
+    await page.waitForSelector('table.record');
+    const rows = await page.$$eval('table.record > tbody > tr', (trs) =>
+      trs.map((tr) => {
+        const masked = tr.querySelector('[data-masked]');
+        return [tr.getAttribute('data-field') ?? '?', masked?.getAttribute('data-masked') ?? (tr.querySelector('[data-shown]') !== null ? 'shown' : 'blank')] as const;
+      }),
+    );
+    return Object.fromEntries(rows);
+  }
+
+  test('the login screen offers every persona, each labelled with its side, in Japanese by default', async () => {
+    const { context, page } = await open();
+    try {
+      await page.waitForSelector('button.persona');
+      assert.equal(await page.getAttribute('html', 'lang'), 'ja');
+      assert.equal(await page.textContent('h1'), 'ログイン');
+      const personas = await page.$$eval('button.persona', (bs) => bs.map((b) => [b.getAttribute('data-user'), b.querySelector('.side')?.textContent]));
+      assert.equal(personas.length, PERSONAS.length);
+      const sideOf = Object.fromEntries(personas);
+      assert.equal(sideOf[USERS.retail], '関係小売');
+      assert.equal(sideOf[USERS.retailContractor], '関係小売');
+      assert.equal(sideOf[USERS.otherRetailer], '他の小売電気事業者');
+      assert.equal(sideOf[USERS.callCentre], '送配電');
+      await screenshot(page, '01-login');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('each persona logs in, looks up supply points and sees exactly the fields the firewall allows', async () => {
+    for (const c of CASES) {
+      const { context, page } = await open();
+      try {
+        await loginAs(page, c.user, c.purpose);
+        const ids = Object.keys(c.records);
+        // The first record through the ID search, as a user would type it (with hyphens); the rest by URL.
+        const [first, ...rest] = ids;
+        assert.ok(first !== undefined);
+        await page.check('input[name="by"][value="id"]');
+        await page.fill('#term', first.replace(/(\d{4})(?=\d)/g, '$1-'));
+        await page.click('form.search button[type="submit"]');
+        for (const id of [first, ...rest]) {
+          if (id !== first) await page.goto(`${base}/records/${id}?purpose=${c.purpose}`);
+          assert.deepEqual(await recordOutcomes(page), c.records[id], `${c.user} on ${id}`);
+          assert.match((await page.textContent('[data-testid="declared-purpose"]')) ?? '', /利用目的/);
+          assert.match((await page.textContent('.logged')) ?? '', /アクセスログに記録されました/);
+        }
+        await screenshot(page, `02-record-${c.user}`);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  test('masked fields state their reason in words, and their values never reach the page', async () => {
+    const { context, page } = await open();
+    try {
+      await loginAs(page, USERS.retail, 'own_customer_service');
+      await page.goto(`${base}/records/${SP.SWITCHED}?purpose=own_customer_service`);
+      await page.waitForSelector('table.record');
+      assert.equal(await page.textContent('tr[data-field="holder_name"] [data-masked]'), '非表示: 非公開情報：過去の自社需要家');
+      const html = await page.content();
+      for (const secret of ['佐藤 花子', '080-3333-4444', 'みらいでんき']) assert.ok(!html.includes(secret), `${secret} must not be in the page`);
+      await screenshot(page, '03-record-masked-former');
+
+      await page.goto(`${base}/records/${SP.R3}?purpose=own_customer_service`);
+      await page.waitForSelector('table.record');
+      assert.equal(await page.textContent('tr[data-field="phone"] [data-masked]'), '非表示: 非公開情報：自社の需要家ではありません');
+      assert.ok(!(await page.content()).includes('株式会社青葉精工'));
+
+      await page.goto(`${base}/records/${SP.OWN_A}?purpose=own_customer_service`);
+      await page.waitForSelector('table.record');
+      assert.equal(await page.textContent('tr[data-field="holder_name"] td'), '山田 太郎');
+      assert.equal(await page.textContent('tr[data-field="network_notes"] [data-masked]'), '非表示: 送配電専用情報');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('search by address lists public fields of any point; name search is offered only where allowed and finds only own customers', async () => {
+    const { context, page } = await open();
+    try {
+      await loginAs(page, USERS.retail, 'own_customer_service');
+      await page.fill('#term', '一番町');
+      await page.click('form.search button[type="submit"]');
+      await page.waitForSelector('table.results');
+      const rows = await page.$$eval('table.results tbody tr', (trs) =>
+        trs.map((tr) => [tr.getAttribute('data-supply-point'), tr.querySelector('td[data-field="holder_name"] [data-masked]')?.getAttribute('data-masked') ?? tr.querySelector('td[data-field="holder_name"]')?.textContent]),
+      );
+      assert.deepEqual(Object.fromEntries(rows), { [SP.OWN_A]: '山田 太郎', [SP.SWITCHED]: 'former_customer', [SP.CORP_A]: '株式会社青葉精工' });
+      await screenshot(page, '04-search-address');
+
+      assert.equal(await page.isVisible('input[name="by"][value="name"]'), true);
+      await page.check('input[name="by"][value="name"]');
+      await page.fill('#term', '山田');
+      await page.click('form.search button[type="submit"]');
+      await page.waitForSelector('table.results');
+      assert.deepEqual(await page.$$eval('table.results tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-supply-point'))), [SP.OWN_A]);
+      // 佐藤 花子 is a former customer: searching her name must find nothing, not a masked row.
+      await page.fill('#term', '佐藤');
+      await page.click('form.search button[type="submit"]');
+      await page.waitForSelector('text=該当する供給地点はありません。');
+      assert.equal(await page.$('table.results'), null);
+      await screenshot(page, '05-search-name-none');
+    } finally {
+      await context.close();
+    }
+    const compliance = await open();
+    try {
+      await loginAs(compliance.page, USERS.compliance, 'audit_review');
+      assert.equal(await compliance.page.$('input[name="by"][value="name"]'), null, 'compliance may not search by name');
+      assert.equal(await compliance.page.$('input[name="by"][value="phone"]'), null);
+    } finally {
+      await compliance.context.close();
+    }
+  });
+
+  test('nothing is looked up before a purpose is declared', async () => {
+    const { context, page } = await open();
+    try {
+      await loginAs(page, USERS.callCentre);
+      assert.equal(await page.inputValue('#purpose'), '');
+      assert.equal(await page.isDisabled('#term'), true);
+      const before = await logCount(db);
+      await page.goto(`${base}/records/${SP.OWN_A}`);
+      await page.waitForSelector('text=照会の前に利用目的を選んでください');
+      assert.equal(await page.$('table.record'), null);
+      assert.equal(await logCount(db), before, 'no read was made');
+      await screenshot(page, '06-purpose-required');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('English is one click away, remembered, and dates stay in Japan time in any browser zone', async () => {
+    const { context, page } = await open({ timezoneId: 'America/New_York' });
+    try {
+      await page.click('button.lang');
+      assert.equal(await page.textContent('h1'), 'Log in');
+      assert.equal(await page.getAttribute('html', 'lang'), 'en');
+      await loginAs(page, USERS.callCentre, 'customer_inquiry');
+      await page.goto(`${base}/records/${SP.SWITCHED}?purpose=customer_inquiry`);
+      await page.waitForSelector('table.record');
+      assert.equal(await page.textContent('tr[data-field="holder_name"] th'), 'Contract holder');
+      assert.equal(await page.textContent('tr[data-field="network_notes"] [data-masked]'), 'Masked: Network-only information');
+      // Contracts change at midnight Japan time; New York's calendar would show the day before.
+      const history = (await page.textContent('tr[data-field="contract_history"] td')) ?? '';
+      assert.match(history, /1 Apr 2020 〜 current/);
+      assert.doesNotMatch(history, /31 Mar 2020/);
+      await screenshot(page, '07-record-english');
+      await page.reload();
+      await page.waitForSelector('table.record');
+      assert.equal(await page.textContent('tr[data-field="holder_name"] th'), 'Contract holder', 'language kept after reload');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('compliance sees the masking checklist; other people are not offered it', async () => {
+    const { context, page } = await open();
+    try {
+      await loginAs(page, USERS.compliance);
+      await page.click('nav a[href="/checklist"]');
+      await page.waitForSelector('[data-testid="checklist-verdict"]');
+      assert.match((await page.textContent('[data-testid="checklist-verdict"]')) ?? '', /^検証合格/);
+      // Affiliated retail, other retailer's customer, normal times: holder masked; own customer: shown.
+      await page.selectOption('.filters select >> nth=1', 'affiliated_retail');
+      assert.equal(await page.getAttribute('table.matrix tr[data-field="holder_name"] td[data-relation="other"][data-emergency="false"]', 'class'), 'cell-masked');
+      assert.equal(await page.getAttribute('table.matrix tr[data-field="holder_name"] td[data-relation="own"][data-emergency="false"]', 'class'), 'cell-shown');
+      assert.equal(await page.getAttribute('table.matrix tr[data-field="holder_name"] td[data-relation="other"][data-emergency="true"]', 'class'), 'cell-shown', 'emergency support sees outage contacts');
+      assert.equal(await page.getAttribute('table.matrix tr[data-field="usage"] td[data-relation="other"][data-emergency="true"]', 'class'), 'cell-masked');
+      await screenshot(page, '08-checklist');
+      const head = await page.evaluate(async () => [...new Uint8Array(await (await fetch('/api/policy/checklist?format=csv')).arrayBuffer()).slice(0, 3)]);
+      assert.deepEqual(head, [0xef, 0xbb, 0xbf], 'the CSV opens cleanly in Excel (UTF-8 with BOM)');
+    } finally {
+      await context.close();
+    }
+    const retail = await open();
+    try {
+      await loginAs(retail.page, USERS.retail, 'own_customer_service');
+      assert.equal(await retail.page.$('nav a[href="/checklist"]'), null);
+      await retail.page.goto(`${base}/checklist`);
+      await retail.page.waitForSelector('#search-title');
+      assert.equal(await retail.page.$('table.matrix'), null);
+    } finally {
+      await retail.context.close();
+    }
+  });
+
+  test('works from the keyboard and in a narrow window; logging out ends the session', async () => {
+    const { context, page } = await open({ width: 390, height: 800 });
+    try {
+      await page.waitForSelector('button.persona');
+      await page.focus(`button.persona[data-user="${USERS.otherRetailer}"]`);
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#purpose');
+      await page.focus('#purpose');
+      await page.selectOption('#purpose', 'own_customer_service');
+      await page.focus('#term');
+      await page.keyboard.type('一番町');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('table.results');
+      await page.goto(`${base}/records/${SP.SWITCHED}?purpose=own_customer_service`);
+      await page.waitForSelector('table.record');
+      const overflow = await page.$eval('html', (html) => html.scrollWidth - html.clientWidth);
+      assert.ok(overflow <= 0, `no sideways scrolling at 390 px (overflow ${overflow} px)`);
+      await screenshot(page, '09-record-narrow');
+      await page.click('button.secondary');
+      await page.waitForSelector('button.persona');
+      const status = await page.evaluate(async () => (await fetch('/api/me')).status);
+      assert.equal(status, 401, 'the session is gone after logout');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+async function logCount(db: Db): Promise<number> {
+  return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log')).rows[0]?.n ?? 0;
+}

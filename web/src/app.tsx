@@ -1,0 +1,170 @@
+import { useEffect, useState, type ReactNode } from 'react';
+import { api, setCsrfToken, type Me, type Vocabulary } from './api.ts';
+import { ChecklistPage } from './checklist-page.tsx';
+import { ErrorMessage } from './error-message.tsx';
+import { useI18n } from './i18n.tsx';
+import { LoginPage } from './login-page.tsx';
+import { RecordPage } from './record-page.tsx';
+import { navigate, onLinkClick, useLocation } from './router.ts';
+import { SearchPage } from './search-page.tsx';
+
+const purposeKey = (me: Me) => `gridwall.purpose.${me.userId}`;
+
+/** The declared purpose of use, kept for the browser tab's session and only ever one the server offers. */
+function usePurpose(me: Me | null | undefined): [string, (p: string) => void] {
+  const [purpose, setPurpose] = useState('');
+  useEffect(() => {
+    if (me === null || me === undefined) return setPurpose('');
+    const saved = sessionStorage.getItem(purposeKey(me)) ?? '';
+    const offered = me.abilities.purposes.map((p) => p.code);
+    setPurpose(offered.includes(saved) ? saved : offered.length === 1 ? (offered[0] ?? '') : '');
+  }, [me]);
+  return [
+    purpose,
+    (p) => {
+      if (me !== null && me !== undefined) sessionStorage.setItem(purposeKey(me), p);
+      setPurpose(p);
+    },
+  ];
+}
+
+export function App() {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const url = useLocation();
+  const [vocabulary, setVocabulary] = useState<Vocabulary | null>(null);
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [fatal, setFatal] = useState<unknown>(null);
+  const [purpose, setPurpose] = usePurpose(me);
+
+  useEffect(() => {
+    api.vocabulary().then(setVocabulary, setFatal);
+    api.me().then(
+      (m) => {
+        setCsrfToken(m.csrfToken);
+        setMe(m);
+      },
+      () => setMe(null),
+    );
+  }, []);
+
+  useEffect(() => {
+    document.title = `gridwall — ${t('appSubtitle')}`;
+  }, [t]);
+
+  if (fatal !== null) return <Frame><ErrorMessage error={fatal} /></Frame>;
+  if (vocabulary === null || me === undefined) return <Frame><p aria-busy="true">{t('loading')}</p></Frame>;
+
+  if (me === null) {
+    return (
+      <Frame>
+        <LoginPage
+          vocabulary={vocabulary}
+          onLogin={(m) => {
+            setCsrfToken(m.csrfToken);
+            setMe(m);
+            navigate('/search', { replace: true });
+          }}
+        />
+      </Frame>
+    );
+  }
+
+  const logout = async () => {
+    await api.logout().catch(() => undefined);
+    setCsrfToken(null);
+    sessionStorage.removeItem(purposeKey(me));
+    setMe(null);
+    navigate('/', { replace: true });
+  };
+
+  const path = url.pathname;
+  const record = /^\/records\/([^/]+)$/.exec(path);
+  let page: ReactNode;
+  if (path === '/checklist' && me.abilities.viewChecklist) page = <ChecklistPage vocabulary={vocabulary} />;
+  else if (record?.[1] !== undefined) page = <RecordPage id={decodeURIComponent(record[1])} purpose={url.searchParams.get('purpose') ?? purpose} vocabulary={vocabulary} />;
+  else page = <SearchPage me={me} purpose={purpose} vocabulary={vocabulary} query={url.searchParams} />;
+
+  const side = me.assignment?.side ?? 'none';
+  return (
+    <Frame
+      header={
+        <>
+          <nav aria-label={t('appName')} className="nav">
+            <a href="/search" aria-current={path === '/search' || path === '/' ? 'page' : undefined} onClick={onLinkClick('/search')}>
+              {t('navSearch')}
+            </a>
+            {me.abilities.viewChecklist && (
+              <a href="/checklist" aria-current={path === '/checklist' ? 'page' : undefined} onClick={onLinkClick('/checklist')}>
+                {t('navChecklist')}
+              </a>
+            )}
+          </nav>
+          <div className="who" data-testid="who">
+            <span className={`side side-${side}`}>{i18n.l(vocabulary.sides[side], side)}</span>
+            <span>
+              <strong>{me.name}</strong>（{me.userId}）
+            </span>
+            <span className="small">
+              {i18n.l(vocabulary.principalClasses[me.principalClass], me.principalClass)}
+              {me.assignment !== null && ` ／ ${me.assignment.organization ?? ''} ${me.assignment.office}`}
+            </span>
+          </div>
+          <button type="button" className="secondary" onClick={() => void logout()}>
+            {t('logout')}
+          </button>
+        </>
+      }
+      bar={
+        <div className={`purpose-bar${purpose === '' ? ' unset' : ''}`}>
+          <label htmlFor="purpose">{t('purpose')}</label>
+          <select id="purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)} required aria-describedby="purpose-note">
+            <option value="">{t('purposeChoose')}</option>
+            {me.abilities.purposes.map((p) => (
+              <option key={p.code} value={p.code}>
+                {p[i18n.lang]}
+              </option>
+            ))}
+          </select>
+          <span id="purpose-note" className="small">
+            {t('purposeNote')}
+          </span>
+        </div>
+      }
+    >
+      {page}
+    </Frame>
+  );
+}
+
+/** The page frame: skip link, title bar, language switch, main landmark. */
+function Frame({ header, bar, children }: { header?: ReactNode; bar?: ReactNode; children: ReactNode }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  return (
+    <>
+      <a className="skip" href="#main">
+        {t('skipToContent')}
+      </a>
+      <header className="top">
+        <div className="brand">
+          <span className="logo" aria-hidden="true">
+            ▦
+          </span>
+          <span>
+            <strong>{t('appName')}</strong>
+            <span className="small">{t('appSubtitle')}</span>
+          </span>
+        </div>
+        {header}
+        <button type="button" className="lang" lang={i18n.lang === 'ja' ? 'en' : 'ja'} aria-label={`${t('language')}: ${t('switchLanguage')}`} onClick={() => i18n.setLang(i18n.lang === 'ja' ? 'en' : 'ja')}>
+          {t('switchLanguage')}
+        </button>
+      </header>
+      {bar}
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,236 @@
+import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import type { Labels } from './api.ts';
+
+export const LANGS = ['ja', 'en'] as const;
+export type Lang = (typeof LANGS)[number];
+
+/** Every string of the console's own chrome. The domain's words (fields, reasons, purposes) come from the server. */
+const ja = {
+  appName: 'gridwall',
+  appSubtitle: '送配電 非公開情報アクセス管理',
+  skipToContent: '本文へ移動',
+  language: '言語',
+  switchLanguage: 'English',
+  loginTitle: 'ログイン',
+  loginLead: 'デモ環境では、利用者を選んでログインします（パスワードなし）。本番環境ではシングルサインオンを使います。',
+  loginAs: 'この利用者でログイン',
+  demoLoginDisabled: 'このサーバーではデモログインが無効です。シングルサインオンでログインしてください。',
+  side: '所属区分',
+  logout: 'ログアウト',
+  loggedInAs: 'ログイン中',
+  navSearch: '需要家照会',
+  navChecklist: 'マスキング検証表',
+  purpose: '利用目的',
+  purposeChoose: '利用目的を選択してください',
+  purposeNote: '照会ごとに、利用目的がアクセスログに記録されます。',
+  purposeRequired: '照会の前に利用目的を選んでください。選んだ目的は照会ごとにアクセスログへ記録されます。',
+  purposeNone: 'あなたの業務で申告できる利用目的はありません。',
+  searchTitle: '需要家照会',
+  searchBy: '検索方法',
+  byId: '供給地点特定番号',
+  byAddress: '住所',
+  byName: '契約名義',
+  byPhone: '電話番号',
+  searchTerm: '検索語',
+  idHint: '22桁（ハイフン・空白は無視します）',
+  addressHint: '2文字以上（例：青葉区一番町）',
+  nameHint: '2文字以上。閲覧を許可された需要家のみが対象です',
+  phoneHint: '10桁以上の数字',
+  search: '検索',
+  open: '開く',
+  results: '検索結果',
+  resultsCount: '{n}件を表示（{from}〜{to}件目）',
+  noResults: '該当する供給地点はありません。',
+  previous: '前へ',
+  next: '次へ',
+  loading: '読み込み中…',
+  recordTitle: '供給地点の情報',
+  backToSearch: '検索に戻る',
+  field: '項目',
+  value: '内容',
+  classification: '区分',
+  masked: '非表示',
+  none: '該当なし',
+  yes: 'はい',
+  no: 'いいえ',
+  individual: '個人',
+  corporate: '法人',
+  readingDay: '検針日 {d}日',
+  current: '現在',
+  lastResortSupply: '最終保障供給',
+  loggedRead: 'この照会はアクセスログに記録されました（要求ID {id}）',
+  checklistTitle: 'マスキング検証表',
+  checklistLead: '全ての照会経路 × 利用者区分 × 需要家との関係 × 非常災害時 × 項目について、表示か非表示かを判定表から列挙したものです（gridwall verify と同じ内容）。',
+  checklistPass: '検証合格：小売側の利用者が自社以外の需要家の非公開情報を見られる判定はありません。',
+  checklistFail: '検証不合格：誤った側に非公開情報を見せる判定が {n} 件あります。',
+  policyVersion: '判定表の版',
+  route: '照会経路',
+  principalClass: '利用者区分',
+  emergency: '非常災害時',
+  emergencyOff: '平常時',
+  emergencyOn: '非常災害時',
+  shown: '表示',
+  shownFor: '表示される利用目的',
+  reasons: '非表示の理由',
+  downloadCsv: 'CSVをダウンロード（Excel対応）',
+  downloadMd: 'Markdownをダウンロード',
+  relation_own: '自社の需要家',
+  relation_former: '過去の自社需要家',
+  relation_other: '他社の需要家',
+  relation_none: '無契約・最終保障供給',
+  err_invalid_supply_point_id: '供給地点特定番号は22桁の数字で、エリアコード（01〜10）で始まります。',
+  err_not_found: '該当する供給地点はありません。',
+  err_search_field_not_permitted: 'この利用目的では、その項目による検索は許可されていません（非公開情報の開示にあたるため）。',
+  err_validation_failed: '入力内容に誤りがあります。',
+  err_search_criteria: '検索条件を1つ指定してください。',
+  err_not_authenticated: 'ログインしてください。',
+  err_forbidden: 'この画面を利用する権限がありません。',
+  err_log_unavailable: 'アクセスログに記録できないため、情報を表示できません。しばらくしてから再度お試しください。',
+  err_rate_limited: '試行回数が多すぎます。1分ほど待ってから再度お試しください。',
+  err_unknown_account: '利用できないアカウントです。',
+  err_internal: 'システムエラーが発生しました。',
+  errorRequestId: '要求ID',
+} as const;
+
+export type MessageKey = keyof typeof ja;
+
+const en: Record<MessageKey, string> = {
+  appName: 'gridwall',
+  appSubtitle: 'Network operator — non-public information access control',
+  skipToContent: 'Skip to content',
+  language: 'Language',
+  switchLanguage: '日本語',
+  loginTitle: 'Log in',
+  loginLead: 'In the demo, log in by choosing a person (no password). Production uses single sign-on.',
+  loginAs: 'Log in as this person',
+  demoLoginDisabled: 'Demo login is disabled on this server. Log in with single sign-on.',
+  side: 'Side',
+  logout: 'Log out',
+  loggedInAs: 'Logged in as',
+  navSearch: 'Customer look-up',
+  navChecklist: 'Masking checklist',
+  purpose: 'Purpose of use',
+  purposeChoose: 'Choose a purpose of use',
+  purposeNote: 'The purpose is recorded in the access log with every read.',
+  purposeRequired: 'Choose a purpose of use before looking anything up. It is recorded in the access log with every read.',
+  purposeNone: 'Your duty has no purpose of use you may declare.',
+  searchTitle: 'Customer look-up',
+  searchBy: 'Search by',
+  byId: 'Supply point ID',
+  byAddress: 'Address',
+  byName: 'Contract holder',
+  byPhone: 'Phone',
+  searchTerm: 'Search term',
+  idHint: '22 digits (hyphens and spaces are ignored)',
+  addressHint: 'At least 2 characters (e.g. 青葉区一番町)',
+  nameHint: 'At least 2 characters. Only customers you may see are searched',
+  phoneHint: 'At least 10 digits',
+  search: 'Search',
+  open: 'Open',
+  results: 'Results',
+  resultsCount: 'Showing {n} (results {from}–{to})',
+  noResults: 'No supply point matches.',
+  previous: 'Previous',
+  next: 'Next',
+  loading: 'Loading…',
+  recordTitle: 'Supply point',
+  backToSearch: 'Back to search',
+  field: 'Field',
+  value: 'Value',
+  classification: 'Class',
+  masked: 'Masked',
+  none: 'None',
+  yes: 'Yes',
+  no: 'No',
+  individual: 'Individual',
+  corporate: 'Corporate',
+  readingDay: 'reading day {d}',
+  current: 'current',
+  lastResortSupply: 'Last-resort supply',
+  loggedRead: 'This read was recorded in the access log (request id {id})',
+  checklistTitle: 'Masking checklist',
+  checklistLead: 'Every data route × kind of user × relation to the customer × emergency × field, shown or masked, enumerated from the decision table (the same as gridwall verify).',
+  checklistPass: "Pass: no decision lets a retail-side person see non-public data of a customer that is not their own.",
+  checklistFail: 'Fail: {n} decisions show non-public data to the wrong side.',
+  policyVersion: 'Policy version',
+  route: 'Route',
+  principalClass: 'Kind of user',
+  emergency: 'Emergency',
+  emergencyOff: 'Normal',
+  emergencyOn: 'Declared emergency',
+  shown: 'Shown',
+  shownFor: 'Shown for purposes',
+  reasons: 'Masked because',
+  downloadCsv: 'Download CSV (Excel)',
+  downloadMd: 'Download Markdown',
+  relation_own: 'Own customer',
+  relation_former: 'Former customer',
+  relation_other: "Another retailer's customer",
+  relation_none: 'Vacant / last-resort',
+  err_invalid_supply_point_id: 'A supply point ID has 22 digits and starts with an area code 01–10.',
+  err_not_found: 'No supply point with that ID.',
+  err_search_field_not_permitted: 'Searching by that field is not permitted for this purpose: it would disclose non-public information.',
+  err_validation_failed: 'Please check your input.',
+  err_search_criteria: 'Give exactly one search criterion.',
+  err_not_authenticated: 'Please log in.',
+  err_forbidden: 'You may not use this screen.',
+  err_log_unavailable: 'The access log cannot be written, so nothing can be shown. Please try again shortly.',
+  err_rate_limited: 'Too many attempts. Wait a minute and try again.',
+  err_unknown_account: 'That account cannot be used.',
+  err_internal: 'Something went wrong on the server.',
+  errorRequestId: 'Request id',
+};
+
+const DICTIONARIES: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { ja, en };
+
+export interface I18n {
+  readonly lang: Lang;
+  setLang(lang: Lang): void;
+  /** A console string, with `{name}` placeholders filled in. */
+  t(key: MessageKey, vars?: Readonly<Record<string, string | number>>): string;
+  /** A label served by the server in both languages. */
+  l(labels: Labels | undefined, fallback: string): string;
+}
+
+const STORAGE_KEY = 'gridwall.lang';
+
+function initialLang(): Lang {
+  const saved = localStorage.getItem(STORAGE_KEY);
+  return saved === 'en' ? 'en' : 'ja';
+}
+
+const I18nContext = createContext<I18n | null>(null);
+
+export function I18nProvider({ children }: { children: ReactNode }) {
+  const [lang, setLangState] = useState<Lang>(initialLang);
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
+  const value: I18n = {
+    lang,
+    setLang(next) {
+      localStorage.setItem(STORAGE_KEY, next);
+      setLangState(next);
+    },
+    t(key, vars) {
+      const text = DICTIONARIES[lang][key];
+      return vars === undefined ? text : text.replace(/\{(\w+)\}/g, (m, name: string) => String(vars[name] ?? m));
+    },
+    l(labels, fallback) {
+      return labels === undefined ? fallback : labels[lang];
+    },
+  };
+  return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
+}
+
+export function useI18n(): I18n {
+  const ctx = useContext(I18nContext);
+  if (ctx === null) throw new Error('useI18n outside I18nProvider');
+  return ctx;
+}
+
+/** Message key of an API error code, when the console has words for it. */
+export function errorKey(code: string): MessageKey | null {
+  const key = `err_${code}`;
+  return key in ja ? (key as MessageKey) : null;
+}
