@@ -286,6 +286,40 @@ describe('the console in Chromium', () => {
     }
   });
 
+  test('changing the purpose on a record re-reads it under the new purpose, and the log says so', async () => {
+    const { context, page } = await open();
+    try {
+      await loginAs(page, USERS.serviceCentre, 'customer_inquiry');
+      await page.goto(`${base}/records/${SP.OWN_A}?purpose=customer_inquiry`);
+      assert.equal((await recordOutcomes(page))['network_notes'], 'network_only');
+      const before = await logCount(db);
+      await page.selectOption('#purpose', 'outage_response');
+      await page.waitForSelector('tr[data-field="network_notes"] [data-shown]');
+      assert.match(page.url(), /purpose=outage_response/);
+      assert.match((await page.textContent('[data-testid="declared-purpose"]')) ?? '', /停電・故障対応/);
+      const { rows } = await db.query<{ purpose: string }>('SELECT purpose FROM access_log ORDER BY id DESC LIMIT 1');
+      assert.equal(await logCount(db), before + 1);
+      assert.equal(rows[0]?.purpose, 'outage_response');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a session ended on the server sends the console back to the login screen', async () => {
+    const { context, page } = await open();
+    try {
+      await loginAs(page, USERS.callCentre, 'customer_inquiry');
+      await db.query(`UPDATE sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL`, [USERS.callCentre]);
+      await new Promise((r) => setTimeout(r, 1100)); // the server's session cache period (1 s)
+      await page.fill('#term', '一番町');
+      await page.click('form.search button[type="submit"]');
+      await page.waitForSelector('button.persona');
+      assert.equal(await page.textContent('h1'), 'ログイン');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('works from the keyboard and in a narrow window; logging out ends the session', async () => {
     const { context, page } = await open({ width: 390, height: 800 });
     try {

@@ -81,6 +81,9 @@ export class ApiFailure extends Error {
   }
 }
 
+/** Event fired on `window` when the server no longer knows the session. */
+export const SESSION_ENDED = 'gridwall:session-ended';
+
 let csrfToken: string | null = null;
 
 /** Remembers the session's CSRF token (from login or /api/me) for state-changing calls. */
@@ -104,6 +107,8 @@ async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: u
   const json: unknown = await res.json().catch(() => null);
   if (!res.ok) {
     const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    // A session that ended (time-out, logout elsewhere, account disabled) sends the console back to login.
+    if (res.status === 401 && err?.code === 'not_authenticated' && path !== '/api/me') window.dispatchEvent(new Event(SESSION_ENDED));
     throw new ApiFailure(res.status, err?.code ?? 'internal', err?.message ?? res.statusText, requestId);
   }
   return { body: json as T, requestId };

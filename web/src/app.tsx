@@ -1,5 +1,5 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import { api, setCsrfToken, type Me, type Vocabulary } from './api.ts';
+import { SESSION_ENDED, api, setCsrfToken, type Me, type Vocabulary } from './api.ts';
 import { ChecklistPage } from './checklist-page.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n } from './i18n.tsx';
@@ -46,6 +46,16 @@ export function App() {
       },
       () => setMe(null),
     );
+  }, []);
+
+  useEffect(() => {
+    const ended = () => {
+      setCsrfToken(null);
+      setMe(null);
+      navigate('/', { replace: true });
+    };
+    window.addEventListener(SESSION_ENDED, ended);
+    return () => window.removeEventListener(SESSION_ENDED, ended);
   }, []);
 
   useEffect(() => {
@@ -118,7 +128,17 @@ export function App() {
       bar={
         <div className={`purpose-bar${purpose === '' ? ' unset' : ''}`}>
           <label htmlFor="purpose">{t('purpose')}</label>
-          <select id="purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)} required aria-describedby="purpose-note">
+          <select
+            id="purpose"
+            value={record === null ? purpose : (url.searchParams.get('purpose') ?? purpose)}
+            onChange={(e) => {
+              setPurpose(e.target.value);
+              // On a record, a new purpose is a new read under that purpose (logged as such).
+              if (record?.[1] !== undefined) navigate(`/records/${record[1]}?${new URLSearchParams({ purpose: e.target.value })}`, { replace: true });
+            }}
+            required
+            aria-describedby="purpose-note"
+          >
             <option value="">{t('purposeChoose')}</option>
             {me.abilities.purposes.map((p) => (
               <option key={p.code} value={p.code}>
