@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import fastifyStatic from '@fastify/static';
 
 /** Where `npm run build` (Vite) puts the console, relative to the package root. */
 export const CONSOLE_DIR = new URL('../../web/dist/', import.meta.url).pathname;
@@ -19,6 +18,8 @@ export class ConsoleNotBuiltError extends Error {
  */
 export async function registerConsole(app: FastifyInstance, dir: string): Promise<(reply: FastifyReply) => FastifyReply> {
   if (!existsSync(join(dir, 'index.html'))) throw new ConsoleNotBuiltError(dir);
+  // Loaded here, not at the top: the CLI imports this file for its error class and serves no pages.
+  const { default: fastifyStatic } = await import('@fastify/static');
   await app.register(fastifyStatic, {
     root: dir,
     wildcard: false,
