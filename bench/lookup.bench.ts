@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { buildApp } from '../src/api/app.ts';
 import { GroupCommitLog } from '../src/audit/log-writer.ts';
+import { generateSigningKey } from '../src/audit/signing.ts';
 import { generateDemo } from '../src/demo/generate.ts';
 import { SUPPLY_POINT_FIELDS, SUPPLY_POINT_FIELD_KEYS } from '../src/domain/classification.ts';
 import { decide } from '../src/domain/decision.ts';
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     process.stderr.write(`seeding ${SUPPLY_POINTS} supply points…\n`);
     const summary = await generateDemo(db, { supplyPoints: SUPPLY_POINTS, seed: 7, areaCode: '02', now });
     const ids = (await db.query<{ id: string }>('SELECT id FROM supply_points ORDER BY md5(id) LIMIT 5000')).rows.map((r) => r.id);
-    const log = new GroupCommitLog(db);
+    const log = new GroupCommitLog(db, { key: generateSigningKey() });
     const firewall = new Firewall(db, log, compileDecisionTable());
     const app = await buildApp({
       db, firewall, clock: () => new Date(), demoLogin: true, secureCookies: false, sessionAbsoluteMs: 36_000_000,

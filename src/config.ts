@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -15,6 +15,10 @@ const EnvSchema = z.object({
   GRIDWALL_SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   GRIDWALL_DEMO_SUPPLY_POINTS: z.coerce.number().int().min(50).default(20000),
   GRIDWALL_LOG_BATCH: z.coerce.number().int().min(1).max(10000).default(500),
+  GRIDWALL_LOG_KEY_FILE: z.string().min(1).optional(),
+  GRIDWALL_LOG_CHECKPOINT_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  GRIDWALL_LOG_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  GRIDWALL_LOG_RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(5),
 });
 
 export interface Config {
@@ -31,6 +35,12 @@ export interface Config {
   readonly sessionCacheMs: number;
   readonly demoSupplyPoints: number;
   readonly logBatch: number;
+  /** The Ed25519 key that signs checkpoints; `create` when it may be generated on first use. */
+  readonly logKey: { readonly path: string; readonly create: boolean };
+  readonly logCheckpointEvents: number;
+  readonly logCheckpointSeconds: number;
+  /** Years the access log is kept before a partition may be archived (5: the rule for network operators). */
+  readonly logRetentionYears: number;
 }
 
 export class ConfigError extends Error {
@@ -57,5 +67,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     sessionCacheMs: e.GRIDWALL_SESSION_CACHE_MS,
     demoSupplyPoints: e.GRIDWALL_DEMO_SUPPLY_POINTS,
     logBatch: e.GRIDWALL_LOG_BATCH,
+    // A configured key must exist; the default one (in the data directory, or .gridwall/ next to a server's
+    // configuration) is generated on first use.
+    logKey:
+      e.GRIDWALL_LOG_KEY_FILE !== undefined
+        ? { path: resolve(e.GRIDWALL_LOG_KEY_FILE), create: false }
+        : { path: store.kind === 'pglite' ? join(store.dataDir, 'log-signing-key.pem') : resolve('.gridwall/log-signing-key.pem'), create: true },
+    logCheckpointEvents: e.GRIDWALL_LOG_CHECKPOINT_EVENTS,
+    logCheckpointSeconds: e.GRIDWALL_LOG_CHECKPOINT_SECONDS,
+    logRetentionYears: e.GRIDWALL_LOG_RETENTION_YEARS,
   });
 }

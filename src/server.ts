@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type Clock } from './api/app.ts';
 import { CONSOLE_DIR } from './api/console.ts';
 import { GroupCommitLog } from './audit/log-writer.ts';
+import { loadSigningKey } from './audit/signing.ts';
 import type { Config } from './config.ts';
 import { generateDemo, type Persona } from './demo/generate.ts';
 import { compileDecisionTable } from './domain/decision-table.ts';
@@ -46,8 +47,11 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       say(`  done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       seeded = true;
     }
+    const { key, created } = loadSigningKey(config.logKey.path, config.logKey.create);
+    if (created) say(`Generated the access-log signing key ${config.logKey.path} (key ${key.keyId}); keep it safe and back it up.`);
     const table = compileDecisionTable();
-    const firewall = new Firewall(db, new GroupCommitLog(db, config.logBatch), table);
+    const log = new GroupCommitLog(db, { key, maxBatch: config.logBatch, checkpointEvery: config.logCheckpointEvents, checkpointSeconds: config.logCheckpointSeconds });
+    const firewall = new Firewall(db, log, table);
     const app = await buildApp({
       db,
       firewall,
@@ -70,6 +74,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       seeded,
       async stop() {
         await app.close();
+        await log.close(); // seals the chain with a last signed checkpoint
         await db.close();
       },
     };

@@ -9,6 +9,7 @@ import type { Firewall } from '../firewall/firewall.ts';
 import type { Actor, Sessions } from '../identity/session-store.ts';
 import type { Db } from '../store/db.ts';
 import { ApiError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
+import { registerAuditRoutes } from './audit-routes.ts';
 import { registerConsole } from './console.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { registerVocabularyRoutes } from './vocabulary-routes.ts';
@@ -141,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerSupplyPointRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerVocabularyRoutes(app);
+  registerAuditRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.extend !== undefined) await deps.extend(app);
   await app.ready();

@@ -5,6 +5,7 @@ import { PURPOSE_LABELS } from '../domain/purpose.ts';
 import type { Actor } from '../identity/session-store.ts';
 import type { AppDeps } from './app.ts';
 import { requireActor, SESSION_COOKIE } from './app.ts';
+import { mayReadAuditLog } from './audit-routes.ts';
 import { ApiError } from './errors.ts';
 
 /** What the console may offer this person: computed here, never decided in the browser. */
@@ -20,6 +21,7 @@ export function abilities(actor: Actor, firewall: Firewall) {
     searchByHolderName: searchBy('holder_name'),
     searchByPhone: searchBy('phone'),
     viewChecklist: pc === 'network_compliance' || pc === 'network_access_admin',
+    viewAuditLog: mayReadAuditLog(actor),
   };
 }
 

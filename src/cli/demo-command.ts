@@ -3,7 +3,7 @@ import { generateDemo } from '../demo/generate.ts';
 import type { AreaCode } from '../domain/supply-point.ts';
 import { isEmpty } from '../server.ts';
 import { openStore } from '../store/open.ts';
-import { UsageError } from './main.ts';
+import { UsageError } from './exit.ts';
 
 /** `gridwall demo`: fills an empty store with a generated area. Refuses a store that holds data. */
 export async function runDemo(config: Config, opts: { supplyPoints: number; seed: number; area: AreaCode }): Promise<number> {

@@ -5,14 +5,13 @@ import { compileDecisionTable } from '../domain/decision-table.ts';
 import { AREA_CODES, type AreaCode } from '../domain/supply-point.ts';
 import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../firewall/verify.ts';
 import { ConsoleNotBuiltError } from '../api/console.ts';
+import { RoleNameError } from '../audit/roles.ts';
+import { SigningKeyError } from '../audit/signing.ts';
 import { DataDirLockedError } from '../store/pglite.ts';
 
-/** Exit codes, chosen here and nowhere else. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+import { EXIT, UsageError } from './exit.ts';
 
-export class UsageError extends Error {
-  readonly code = 'usage';
-}
+export { EXIT, UsageError };
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -24,6 +23,18 @@ function areaCode(v: string): AreaCode {
   const a = AREA_CODES.find((c) => c === v);
   if (a === undefined) throw new InvalidArgumentError('must be an area code 01–10');
   return a;
+}
+
+/** A calendar day, `YYYY-MM-DD` or `YYYY/MM/DD`, as its first instant in Japan time. */
+function day(v: string): Date {
+  const m = /^(\d{4})[-/](\d{2})[-/](\d{2})$/.exec(v);
+  const ymd = m === null ? '' : `${m[1]}-${m[2]}-${m[3]}`;
+  const d = new Date(`${ymd}T00:00:00+09:00`);
+  // 2026-02-30 parses as a valid Date in March: compare the calendar day back.
+  if (m === null || Number.isNaN(d.getTime()) || new Date(d.getTime() + 9 * 3_600_000).toISOString().slice(0, 10) !== ymd) {
+    throw new InvalidArgumentError('must be a calendar day YYYY-MM-DD or YYYY/MM/DD (Japan time)');
+  }
+  return d;
 }
 
 function write(out: string | undefined, text: string): void {
@@ -75,6 +86,75 @@ function program(setExit: (code: number) => void): Command {
       );
       setExit(violations.length === 0 ? EXIT.ok : EXIT.failed);
     });
+  const audit = cmd.command('audit').description('the access log as evidence: verify, export, stream, partitions');
+  audit
+    .command('verify')
+    .description('verify the hash chain and signed checkpoints of the log in the database, or of an exported file; names the first broken event; exit 1 if broken')
+    .option('--file <file>', 'an exported JSON Lines file instead of the database')
+    .addOption(new Option('--public-key <file>', 'trusted public key (PEM) for the checkpoint signatures; repeatable').argParser((v: string, prev: string[] = []) => [...prev, v]).default([]))
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: { file?: string; publicKey: string[]; format: 'text' | 'json' }) => {
+      const { runVerify } = await import('./audit-command.ts');
+      setExit(await runVerify(loadConfig(process.env), opts));
+    });
+  audit
+    .command('export')
+    .description('export a period of the log: JSON Lines (verifies on its own), CSV for Excel (UTF-8 with BOM), or Parquet for DuckDB')
+    .addOption(new Option('--from <date>', 'first day, Japan time (inclusive)').argParser(day))
+    .addOption(new Option('--to <date>', 'last day, Japan time (inclusive)').argParser(day))
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv', 'parquet']).default('jsonl'))
+    .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
+    .action(async (opts: { from?: Date; to?: Date; format: 'jsonl' | 'csv' | 'parquet'; out?: string }) => {
+      if (opts.from !== undefined && opts.to !== undefined && opts.to < opts.from) throw new UsageError('--to is before --from');
+      const { runExport } = await import('./audit-command.ts');
+      setExit(await runExport(loadConfig(process.env), opts));
+    });
+  audit
+    .command('tail')
+    .description('stream the log for a SIEM: verifiable JSON lines to stdout, or RFC 5424 syslog')
+    .addOption(new Option('--from-seq <n>', 'start at this sequence number (default: new events only)').argParser(positiveInt))
+    .option('--follow', 'keep streaming new events until interrupted', false)
+    .addOption(new Option('--interval <seconds>', 'polling interval with --follow').argParser(positiveInt).default(1))
+    .option('--syslog <target>', 'send to syslog instead of stdout: udp://host:port or tcp://host:port')
+    .action(async (opts: { fromSeq?: number; follow: boolean; interval: number; syslog?: string }) => {
+      const { runTail } = await import('./audit-command.ts');
+      setExit(await runTail(loadConfig(process.env), opts));
+    });
+  audit
+    .command('partitions')
+    .description('list the monthly partitions of the log with their events, and which are past the retention period')
+    .action(async () => {
+      const { runPartitions } = await import('./audit-command.ts');
+      setExit(await runPartitions(loadConfig(process.env), new Date()));
+    });
+  audit
+    .command('public-key')
+    .description('print the public key of the checkpoint signing key (keep a copy where those who run the log cannot change it)')
+    .action(async () => {
+      const { runPublicKey } = await import('./audit-command.ts');
+      setExit(runPublicKey(loadConfig(process.env)));
+    });
+
+  cmd
+    .command('db')
+    .description('database administration')
+    .command('grant-writer <role>')
+    .description('create (if needed) the least-privileged role the application connects as on PostgreSQL: it can append to the access log, never change it')
+    .action(async (role: string) => {
+      const config = loadConfig(process.env);
+      if (config.store.kind !== 'postgres') throw new UsageError('grant-writer is for a PostgreSQL server (set DATABASE_URL)');
+      const { openStore } = await import('../store/open.ts');
+      const { grantLogWriter } = await import('../audit/roles.ts');
+      const db = await openStore(config.store);
+      try {
+        const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s ?? 'public';
+        await grantLogWriter(db, role, schema);
+        process.stderr.write(`db: role ${role} may now append to the access log in schema ${schema}, and never change it; grant it LOGIN (or to a login role) to use it\n`);
+      } finally {
+        await db.close();
+      }
+      setExit(EXIT.ok);
+    });
   return cmd;
 }
 
@@ -92,7 +172,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    if (e instanceof ConfigError || e instanceof UsageError || e instanceof DataDirLockedError || e instanceof ConsoleNotBuiltError) {
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof DataDirLockedError || e instanceof ConsoleNotBuiltError || e instanceof SigningKeyError || e instanceof RoleNameError) {
       process.stderr.write(`gridwall: ${e.message}\n`);
       return EXIT.usage;
     }

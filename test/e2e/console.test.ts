@@ -297,7 +297,7 @@ describe('the console in Chromium', () => {
       await page.waitForSelector('tr[data-field="network_notes"] [data-shown]');
       assert.match(page.url(), /purpose=outage_response/);
       assert.match((await page.textContent('[data-testid="declared-purpose"]')) ?? '', /停電・故障対応/);
-      const { rows } = await db.query<{ purpose: string }>('SELECT purpose FROM access_log ORDER BY id DESC LIMIT 1');
+      const { rows } = await db.query<{ purpose: string }>('SELECT purpose FROM access_log ORDER BY seq DESC LIMIT 1');
       assert.equal(await logCount(db), before + 1);
       assert.equal(rows[0]?.purpose, 'outage_response');
     } finally {

@@ -12,6 +12,7 @@ import { Sessions } from '../../src/identity/session-store.ts';
 import { loadRecords } from '../../src/store/customer-store.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
+import { TEST_KEY } from '../support/app.ts';
 import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
@@ -70,13 +71,13 @@ for (const store of STORES) {
     });
 
     test('the access log refuses UPDATE and DELETE', async () => {
-      await new GroupCommitLog(db).append(event(0));
+      await new GroupCommitLog(db, { key: TEST_KEY }).append(event(0));
       await assert.rejects(db.query(`UPDATE access_log SET purpose = 'x'`), /append-only/);
       await assert.rejects(db.query(`DELETE FROM access_log`), /append-only/);
     });
 
     test('group commit writes every event of a burst, in fewer statements than events', async () => {
-      const log = new GroupCommitLog(db, 100);
+      const log = new GroupCommitLog(db, { key: TEST_KEY, maxBatch: 100 });
       const before = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log WHERE request_id LIKE 'burst-%'`)).rows[0]?.n;
       await Promise.all(Array.from({ length: 300 }, (_, i) => log.append({ ...event(i), requestId: `burst-${i}` })));
       const { rows } = await db.query<{ n: number }>(`SELECT count(DISTINCT request_id)::int AS n FROM access_log WHERE request_id LIKE 'burst-%'`);
@@ -86,7 +87,7 @@ for (const store of STORES) {
     });
 
     test('every served field of every read has its log event (random reads)', async () => {
-      const firewall = new Firewall(db, new GroupCommitLog(db), table);
+      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table);
       const actors = await Promise.all(Object.values(USERS).map((u) => actor(db, u)));
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...actors), fc.constantFrom(...Object.values(SP)), fc.constantFrom(...PURPOSES), async (a, sp, purpose) => {
@@ -115,7 +116,7 @@ for (const store of STORES) {
     });
 
     test('when the log cannot be written, the firewall returns no data', async () => {
-      const firewall = new Firewall(db, new GroupCommitLog(db), table);
+      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table);
       const a = await actor(db, USERS.callCentre);
       await db.exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$;
         CREATE TRIGGER gw_test_fail BEFORE INSERT ON access_log FOR EACH ROW EXECUTE FUNCTION gw_test_fail();`);
@@ -130,7 +131,7 @@ for (const store of STORES) {
     });
 
     test('search by holder name for a retail principal only matches their own customers', async () => {
-      const firewall = new Firewall(db, new GroupCommitLog(db), table);
+      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table);
       const retail = await actor(db, USERS.retail);
       // 株式会社青葉精工 holds SP.R3 (R0003) and SP.CORP_A (A0001): only the latter may match.
       const res = await firewall.search({ actor: retail, purpose: 'own_customer_service', route: 'test', at: NOW }, { by: 'holder_name', term: '青葉精工' }, { limit: 10, offset: 0 });

@@ -1,11 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
+import { generateSigningKey } from '../../src/audit/signing.ts';
 import { compileDecisionTable } from '../../src/domain/decision-table.ts';
 import { Firewall } from '../../src/firewall/firewall.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
 import type { Db } from '../../src/store/db.ts';
 import { NOW } from './fixture.ts';
+
+/** One checkpoint key for the whole test run (generating Ed25519 keys is cheap, but one is enough). */
+export const TEST_KEY = generateSigningKey();
 
 export interface TestAppOptions {
   readonly now?: () => Date;
@@ -17,7 +21,7 @@ export interface TestAppOptions {
 
 /** The real application over a test store, with the clock frozen at the fixture's NOW unless told otherwise. */
 export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<FastifyInstance> {
-  const firewall = new Firewall(db, new GroupCommitLog(db), compileDecisionTable());
+  const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), compileDecisionTable());
   const sessionAbsoluteMs = 10 * 3_600_000;
   const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: opts.sessionCacheMs ?? 1000 });
   return buildApp({

@@ -34,6 +34,7 @@ export interface Me {
     readonly searchByHolderName: readonly string[];
     readonly searchByPhone: readonly string[];
     readonly viewChecklist: boolean;
+    readonly viewAuditLog: boolean;
   };
   readonly csrfToken: string | null;
 }
@@ -67,6 +68,35 @@ export interface Checklist {
   readonly pass: boolean;
   readonly violations: readonly unknown[];
   readonly rows: readonly ChecklistRow[];
+}
+
+export interface AuditEvent {
+  readonly seq: number;
+  readonly hash: string;
+  readonly occurredAt: string;
+  readonly personId: string;
+  readonly userId: string | null;
+  readonly side: string | null;
+  readonly employment: string | null;
+  readonly office: string | null;
+  readonly route: string;
+  readonly purpose: string;
+  readonly outcome: 'served' | 'refused';
+  readonly refusal: string | null;
+  readonly records: readonly { supplyPointId: string; relation: 'own' | 'former' | 'other' | 'none'; retailerCode: string | null; masked: Readonly<Record<string, string>> }[];
+}
+
+export interface AuditStatus {
+  readonly head: { seq: number; hash: string };
+  readonly lastCheckpoint: { seq: number; signedAt: string | null } | null;
+  readonly keys: readonly { keyId: string }[];
+}
+
+export interface AuditVerify {
+  readonly ok: boolean;
+  readonly events: number;
+  readonly checkpoints: { verified: number };
+  readonly firstBreak: { seq: number; kind: string; detail: string } | null;
 }
 
 /** An error answer of the API: its stable code, its message, and the request id that finds it in the log. */
@@ -122,5 +152,8 @@ export const api = {
   logout: () => call<undefined>('DELETE', '/api/session'),
   record: (id: string, purpose: string) => call<RecordView>('GET', `/api/supply-points/${encodeURIComponent(id)}?${new URLSearchParams({ purpose })}`),
   search: (params: Readonly<Record<string, string>>) => call<SearchPage>('GET', `/api/supply-points?${new URLSearchParams(params)}`),
+  auditEvents: (params: Readonly<Record<string, string>>) => call<{ items: AuditEvent[]; page: { hasMore: boolean } }>('GET', `/api/audit/events?${new URLSearchParams(params)}`).then((a) => a.body),
+  auditStatus: () => call<AuditStatus>('GET', '/api/audit/status').then((a) => a.body),
+  auditVerify: () => call<AuditVerify>('POST', '/api/audit/verify').then((a) => a.body),
   checklist: () => call<Checklist>('GET', '/api/policy/checklist?format=json').then((a) => a.body),
 };

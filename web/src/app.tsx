@@ -1,5 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { SESSION_ENDED, api, setCsrfToken, type Me, type Vocabulary } from './api.ts';
+import { AuditPage } from './audit-page.tsx';
 import { ChecklistPage } from './checklist-page.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n } from './i18n.tsx';
@@ -92,6 +93,7 @@ export function App() {
   const record = /^\/records\/([^/]+)$/.exec(path);
   let page: ReactNode;
   if (path === '/checklist' && me.abilities.viewChecklist) page = <ChecklistPage vocabulary={vocabulary} />;
+  else if (path === '/audit' && me.abilities.viewAuditLog) page = <AuditPage vocabulary={vocabulary} query={url.searchParams} />;
   else if (record?.[1] !== undefined) page = <RecordPage id={decodeURIComponent(record[1])} purpose={url.searchParams.get('purpose') ?? purpose} vocabulary={vocabulary} />;
   else page = <SearchPage me={me} purpose={purpose} vocabulary={vocabulary} query={url.searchParams} />;
 
@@ -104,6 +106,11 @@ export function App() {
             <a href="/search" aria-current={path === '/search' || path === '/' ? 'page' : undefined} onClick={onLinkClick('/search')}>
               {t('navSearch')}
             </a>
+            {me.abilities.viewAuditLog && (
+              <a href="/audit" aria-current={path === '/audit' ? 'page' : undefined} onClick={onLinkClick('/audit')}>
+                {t('navAudit')}
+              </a>
+            )}
             {me.abilities.viewChecklist && (
               <a href="/checklist" aria-current={path === '/checklist' ? 'page' : undefined} onClick={onLinkClick('/checklist')}>
                 {t('navChecklist')}

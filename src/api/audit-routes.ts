@@ -1,0 +1,142 @@
+import type { FastifyInstance } from 'fastify';
+import { verifyStore, exportCsv, exportJsonl, jst } from '../audit/export.ts';
+import { readHead, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
+import { listPartitions } from '../audit/partitions.ts';
+import type { Actor } from '../identity/session-store.ts';
+import type { AppDeps } from './app.ts';
+import { requireActor } from './app.ts';
+import { ApiError } from './errors.ts';
+
+/** Who may read the access log: compliance and access administration. */
+export function mayReadAuditLog(actor: Actor): boolean {
+  const pc = actor.principal.principalClass;
+  return pc === 'network_compliance' || pc === 'network_access_admin';
+}
+
+function requireAuditor(actor: Actor): void {
+  if (!mayReadAuditLog(actor)) throw new ApiError('forbidden', 'the access log is for compliance and access administration');
+}
+
+const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'calendar day in Japan time (inclusive)' } as const;
+
+interface EventQuery {
+  person?: string;
+  supplyPoint?: string;
+  retailer?: string;
+  from?: string;
+  to?: string;
+  outcome?: 'served' | 'refused';
+  limit: number;
+  offset: number;
+}
+
+function dayStart(d: string): Date {
+  return new Date(`${d}T00:00:00+09:00`);
+}
+
+/** The filter as SQL over parameters only. */
+function where(q: EventQuery): { sql: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (q.person !== undefined) clauses.push(`(person_id = ${p(q.person)} OR user_id = $${params.length})`);
+  if (q.supplyPoint !== undefined) clauses.push(`supply_point_ids @> ARRAY[${p(q.supplyPoint.replace(/[\s-]/g, ''))}]::text[]`);
+  if (q.retailer !== undefined) clauses.push(`records @> jsonb_build_array(jsonb_build_object('retailerCode', ${p(q.retailer)}::text))`);
+  if (q.from !== undefined) clauses.push(`occurred_at >= ${p(dayStart(q.from))}`);
+  if (q.to !== undefined) clauses.push(`occurred_at < ${p(new Date(dayStart(q.to).getTime() + 86_400_000))}`);
+  if (q.outcome !== undefined) clauses.push(`outcome = ${p(q.outcome)}`);
+  return { sql: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, params };
+}
+
+export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.get<{ Querystring: EventQuery }>(
+    '/api/audit/events',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Search the access log (compliance): by person or user ID, supply point, retailer, period, outcome',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            person: { type: 'string', minLength: 1, maxLength: 64 },
+            supplyPoint: { type: 'string', minLength: 22, maxLength: 30, pattern: '^[0-9\\- ]+$' },
+            retailer: { type: 'string', minLength: 1, maxLength: 16 },
+            from: DAY,
+            to: DAY,
+            outcome: { type: 'string', enum: ['served', 'refused'] },
+            limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+            offset: { type: 'integer', minimum: 0, maximum: 100_000, default: 0 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      requireAuditor(requireActor(req));
+      const { sql, params } = where(req.query);
+      const { rows } = await deps.db.query<EventRow>(
+        `SELECT ${EVENT_SELECT} FROM access_log ${sql} ORDER BY access_log.seq DESC LIMIT ${req.query.limit + 1} OFFSET ${req.query.offset}`,
+        params,
+      );
+      const page = rows.slice(0, req.query.limit);
+      return {
+        items: page.map((r) => ({ seq: Number(r.seq), hash: r.hash, ...rowToEvent(r), occurredAt: jst(new Date(r.occurred_at)) })),
+        page: { limit: req.query.limit, offset: req.query.offset, hasMore: rows.length > req.query.limit },
+      };
+    },
+  );
+
+  app.get('/api/audit/status', { schema: { tags: ['audit'], summary: 'Where the chain ends, its last signed checkpoint, the signing key, the partitions' } }, async (req) => {
+    requireAuditor(requireActor(req));
+    const head = await readHead(deps.db);
+    const keys = await deps.db.query<{ key_id: string; added_at: Date | string }>('SELECT key_id, added_at FROM access_log_keys ORDER BY added_at');
+    return {
+      head: { seq: head.seq, hash: head.hash },
+      lastCheckpoint: head.checkpointSeq === 0 ? null : { seq: head.checkpointSeq, signedAt: head.checkpointAt },
+      uncheckpointedEvents: head.seq - head.checkpointSeq,
+      keys: keys.rows.map((k) => ({ keyId: k.key_id, addedAt: new Date(k.added_at).toISOString() })),
+      partitions: await listPartitions(deps.db),
+    };
+  });
+
+  app.post('/api/audit/verify', { schema: { tags: ['audit'], summary: 'Verify the whole stored chain now (hash links, sequence, signed checkpoints)' } }, async (req) => {
+    requireAuditor(requireActor(req));
+    const started = Date.now();
+    const result = await verifyStore(deps.db);
+    return { ...result, seconds: (Date.now() - started) / 1000, verifiedAt: deps.clock().toISOString() };
+  });
+
+  app.get<{ Querystring: { format: 'jsonl' | 'csv'; from?: string; to?: string } }>(
+    '/api/audit/export',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Download a period of the log: JSON Lines (verifies on its own with `gridwall audit verify --file`) or CSV for Excel',
+        querystring: { type: 'object', additionalProperties: false, properties: { format: { type: 'string', enum: ['jsonl', 'csv'], default: 'jsonl' }, from: DAY, to: DAY } },
+      },
+    },
+    async (req, reply) => {
+      requireAuditor(requireActor(req));
+      const period = { from: req.query.from === undefined ? null : dayStart(req.query.from), to: req.query.to === undefined ? null : new Date(dayStart(req.query.to).getTime() + 86_400_000) };
+      const name = `access-log_${req.query.from ?? 'start'}_${req.query.to ?? 'now'}.${req.query.format}`;
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': req.query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+        'content-disposition': `attachment; filename="${name}"`,
+        'x-request-id': req.id,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      });
+      try {
+        if (req.query.format === 'csv') await exportCsv(deps.db, res, period);
+        else await exportJsonl(deps.db, res, period, deps.clock());
+      } finally {
+        res.end();
+      }
+    },
+  );
+}

@@ -1,0 +1,160 @@
+import type { KeyObject } from 'node:crypto';
+import { linkHash } from './chain.ts';
+import type { LinkRecord } from './log-reader.ts';
+import { checkpointSignatureValid, type Checkpoint } from './signing.ts';
+
+/** The first thing found wrong with a chain, naming the event (by sequence number) where it shows. */
+export type ChainBreak =
+  | { readonly kind: 'modified'; readonly seq: number; readonly detail: string }
+  | { readonly kind: 'missing'; readonly seq: number; readonly detail: string }
+  | { readonly kind: 'inserted'; readonly seq: number; readonly detail: string }
+  | { readonly kind: 'out_of_order'; readonly seq: number; readonly detail: string }
+  | { readonly kind: 'broken_link'; readonly seq: number; readonly detail: string }
+  | { readonly kind: 'checkpoint_mismatch'; readonly seq: number; readonly detail: string }
+  | { readonly kind: 'bad_signature'; readonly seq: number; readonly detail: string }
+  | { readonly kind: 'truncated'; readonly seq: number; readonly detail: string }
+  | { readonly kind: 'malformed'; readonly seq: number; readonly detail: string };
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly events: number;
+  readonly firstSeq: number | null;
+  readonly lastSeq: number | null;
+  readonly lastHash: string;
+  readonly checkpoints: { readonly verified: number; readonly inRange: number };
+  /** The first break; verification of links stops there (events are still counted). */
+  readonly firstBreak: ChainBreak | null;
+}
+
+export interface VerifierStart {
+  /** The sequence number the chain (or the exported part of it) starts at. */
+  readonly firstSeq: number;
+  /** The hash before it: genesis, or the anchor an export or archive gives. */
+  readonly prevHash: string;
+  /** Signed checkpoints, any order; those outside the verified range are ignored, except past its end. */
+  readonly checkpoints: readonly Checkpoint[];
+  readonly keys: ReadonlyMap<string, KeyObject>;
+}
+
+/**
+ * Checks a chain link by link, in one pass, with constant memory: sequence numbers contiguous, each event's
+ * content matching its hash, each link pointing at the hash before it, each checkpoint in range matching
+ * the event it names and carrying a valid signature, and no checkpoint (or head) beyond the last event.
+ */
+export class ChainVerifier {
+  readonly #checkpoints: Map<number, Checkpoint>;
+  readonly #keys: ReadonlyMap<string, KeyObject>;
+  readonly #firstSeq: number;
+  #expected: number;
+  #prev: string;
+  #events = 0;
+  #lastSeq: number | null = null;
+  #verifiedCheckpoints = 0;
+  #streamedCheckpoints = 0;
+  #lastGoodCheckpoint = 0;
+  #break: ChainBreak | null = null;
+
+  constructor(start: VerifierStart) {
+    this.#checkpoints = new Map(start.checkpoints.map((c) => [c.seq, c]));
+    this.#keys = start.keys;
+    this.#firstSeq = start.firstSeq;
+    this.#expected = start.firstSeq;
+    this.#prev = start.prevHash;
+  }
+
+  get broken(): boolean {
+    return this.#break !== null;
+  }
+
+  push(r: LinkRecord): void {
+    this.#events++;
+    if (this.#break !== null) return;
+    if (r.seq < this.#expected) {
+      this.#break =
+        r.seq === this.#expected - 1
+          ? { kind: 'inserted', seq: r.seq, detail: `a second event with sequence number ${r.seq}: an event was inserted` }
+          : { kind: 'out_of_order', seq: r.seq, detail: `event ${r.seq} comes after event ${this.#expected - 1}: events were reordered` };
+      return;
+    }
+    if (r.seq > this.#expected) {
+      this.#break = { kind: 'missing', seq: this.#expected, detail: `events ${this.#expected}–${r.seq - 1} are missing here: deleted, or moved (reordered)` };
+      return;
+    }
+    if (!r.consistent || linkHash(r.prevHash, r.canonical) !== r.hash) {
+      this.#break = { kind: 'modified', seq: r.seq, detail: `event ${r.seq} does not match its hash: its content was changed` };
+      return;
+    }
+    if (r.prevHash !== this.#prev) {
+      this.#break = {
+        kind: 'broken_link',
+        seq: r.seq,
+        detail: `event ${r.seq} does not link to the hash of event ${r.seq - 1}: events before it were changed and re-hashed, inserted, removed or reordered`,
+      };
+      return;
+    }
+    const cp = this.#checkpoints.get(r.seq);
+    if (cp !== undefined) {
+      if (cp.hash !== r.hash) {
+        this.#break = { kind: 'checkpoint_mismatch', seq: r.seq, detail: `the checkpoint signed ${cp.signedAt} for event ${r.seq} names another hash: the chain was rewritten after event ${this.#lastGoodCheckpoint} (the last checkpoint that matched)` };
+        return;
+      }
+      if (!checkpointSignatureValid(cp, this.#keys)) {
+        this.#break = { kind: 'bad_signature', seq: r.seq, detail: `the checkpoint for event ${r.seq} is not validly signed by a trusted key (key ${cp.keyId})` };
+        return;
+      }
+      this.#verifiedCheckpoints++;
+      this.#lastGoodCheckpoint = r.seq;
+    }
+    this.#prev = r.hash;
+    this.#lastSeq = r.seq;
+    this.#expected = r.seq + 1;
+  }
+
+  /**
+   * A checkpoint met in the stream (an exported file carries each right after the event it names). One for
+   * an event not yet seen is kept and checked when the event comes, or reported as truncation at the end.
+   */
+  addCheckpoint(cp: Checkpoint): void {
+    if (this.#break !== null) return;
+    if (cp.seq === this.#lastSeq) {
+      if (cp.hash !== this.#prev) this.#break = { kind: 'checkpoint_mismatch', seq: cp.seq, detail: `the checkpoint signed ${cp.signedAt} for event ${cp.seq} names another hash: the chain was rewritten after event ${this.#lastGoodCheckpoint} (the last checkpoint that matched)` };
+      else if (!checkpointSignatureValid(cp, this.#keys)) this.#break = { kind: 'bad_signature', seq: cp.seq, detail: `the checkpoint for event ${cp.seq} is not validly signed by a trusted key (key ${cp.keyId})` };
+      else {
+        this.#verifiedCheckpoints++;
+        this.#streamedCheckpoints++;
+        this.#lastGoodCheckpoint = cp.seq;
+      }
+    } else if (this.#lastSeq === null || cp.seq > this.#lastSeq) {
+      this.#checkpoints.set(cp.seq, cp);
+    } else {
+      this.#break = { kind: 'malformed', seq: cp.seq, detail: `a checkpoint for event ${cp.seq} stands after event ${this.#lastSeq}: the file was rearranged` };
+    }
+  }
+
+  /** Marks a line or row that could not be read as an event at all. */
+  malformed(seq: number, detail: string): void {
+    this.#events++;
+    this.#break ??= { kind: 'malformed', seq, detail };
+  }
+
+  /** Ends the pass. `headSeq` is where the store says the chain ends (omit for an exported file). */
+  finish(headSeq?: number): VerifyResult {
+    const last = this.#lastSeq ?? this.#firstSeq - 1;
+    if (this.#break === null) {
+      const beyond = [...this.#checkpoints.keys()].filter((s) => s > last).sort((a, b) => a - b)[0];
+      if (beyond !== undefined) this.#break = { kind: 'truncated', seq: last + 1, detail: `a signed checkpoint names event ${beyond}, but the chain ends at ${last}: events were removed from its end` };
+      else if (headSeq !== undefined && headSeq > last) this.#break = { kind: 'truncated', seq: last + 1, detail: `the chain's head is at event ${headSeq}, but the stored events end at ${last}` };
+      else if (headSeq !== undefined && headSeq < last) this.#break = { kind: 'inserted', seq: headSeq + 1, detail: `events after the chain's head (${headSeq}) were added outside the writer` };
+    }
+    const inRange = this.#streamedCheckpoints + [...this.#checkpoints.keys()].filter((s) => s >= this.#firstSeq && s <= last).length;
+    return {
+      ok: this.#break === null,
+      events: this.#events,
+      firstSeq: this.#lastSeq === null ? null : this.#firstSeq,
+      lastSeq: this.#lastSeq,
+      lastHash: this.#prev,
+      checkpoints: { verified: this.#verifiedCheckpoints, inRange },
+      firstBreak: this.#break,
+    };
+  }
+}

@@ -1,0 +1,66 @@
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { hostname } from 'node:os';
+import type { Queryable } from '../store/db.ts';
+import { eventLine } from './chain.ts';
+import { readLinks } from './log-reader.ts';
+
+/**
+ * The live feed for a SIEM: the log's events from `fromSeq` on, as the same verifiable lines an export
+ * holds, and — with `follow` — every new event as it is committed (polled), until `signal` aborts.
+ */
+export async function* feed(q: Queryable, opts: { fromSeq: number; follow: boolean; intervalMs?: number; signal?: AbortSignal }): AsyncGenerator<{ seq: number; line: string }> {
+  let next = opts.fromSeq;
+  const aborted = () => opts.signal?.aborted === true;
+  for (;;) {
+    for await (const { link } of readLinks(q, { fromSeq: next })) {
+      yield { seq: link.seq, line: eventLine(link.hash, link.prevHash, link.canonical) };
+      next = link.seq + 1;
+    }
+    if (!opts.follow || aborted()) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, opts.intervalMs ?? 1000);
+      opts.signal?.addEventListener('abort', () => {
+        clearTimeout(t);
+        resolve();
+      }, { once: true });
+    });
+    if (aborted()) return;
+  }
+}
+
+export class SyslogTargetError extends Error {
+  readonly code = 'bad_syslog_target';
+}
+
+/** A syslog destination: RFC 5424 messages, over UDP (one datagram each) or TCP (octet-counted, RFC 6587). */
+export interface SyslogSink {
+  send(line: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openSyslog(target: string): Promise<SyslogSink> {
+  const m = /^(udp|tcp):\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(target);
+  if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) throw new SyslogTargetError(`syslog target ${JSON.stringify(target)}: use udp://host:port or tcp://host:port`);
+  const host = m[2].replace(/^\[|\]$/g, '');
+  const port = Number(m[3]);
+  // Facility 13 (log audit), severity 6 (informational).
+  const frame = (line: string) => `<110>1 ${new Date().toISOString()} ${hostname()} gridwall ${process.pid} access - ${line}`;
+  if (m[1] === 'udp') {
+    const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    return {
+      send: (line) => new Promise((resolve, reject) => sock.send(frame(line), port, host, (e) => (e ? reject(e) : resolve()))),
+      close: () => new Promise((resolve) => sock.close(() => resolve())),
+    };
+  }
+  const sock: Socket = connect({ host, port });
+  await once(sock, 'connect');
+  return {
+    async send(line) {
+      const msg = Buffer.from(frame(line), 'utf8');
+      if (!sock.write(`${msg.length} `) || !sock.write(msg)) await once(sock, 'drain');
+    },
+    close: () => new Promise((resolve) => sock.end(() => resolve())),
+  };
+}

@@ -1,0 +1,141 @@
+import type { MaskReason } from '../domain/decision.ts';
+import type { Relation } from '../domain/relation.ts';
+import type { Queryable } from '../store/db.ts';
+import type { AccessEvent, LoggedRecord, Outcome } from './access-event.ts';
+import { canonicalEvent } from './chain.ts';
+import type { Checkpoint } from './signing.ts';
+
+/** An event row as the store returns it. */
+export interface EventRow extends Record<string, unknown> {
+  seq: string;
+  id: string;
+  prev_hash: string;
+  hash: string;
+  occurred_at: Date | string;
+  request_id: string;
+  person_id: string;
+  user_id: string | null;
+  session_id: string | null;
+  principal_class: string;
+  side: string | null;
+  organization_id: string | null;
+  employment: string | null;
+  office: string | null;
+  terminal_id: string | null;
+  route: string;
+  purpose: string;
+  outcome: Outcome;
+  refusal: string | null;
+  query: unknown;
+  supply_point_ids: string[];
+  records: unknown;
+  policy_version: string;
+  emergency_id: string | null;
+}
+
+export const EVENT_SELECT = `seq::text AS seq, id::text AS id, prev_hash, hash, occurred_at, request_id, person_id, user_id, session_id,
+  principal_class, side, organization_id, employment, office, terminal_id, route, purpose, outcome, refusal, query,
+  supply_point_ids, records, policy_version, emergency_id`;
+
+const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+
+interface RecordJson {
+  supplyPointId: string;
+  relation: Relation;
+  retailerCode: string | null;
+  lastResort: boolean;
+  shown: string[];
+  masked: Record<string, MaskReason>;
+}
+
+export function rowToEvent(r: EventRow): AccessEvent {
+  return {
+    occurredAt: new Date(r.occurred_at),
+    requestId: r.request_id,
+    personId: r.person_id,
+    userId: r.user_id,
+    sessionId: r.session_id,
+    principalClass: r.principal_class,
+    side: r.side,
+    organizationId: r.organization_id,
+    employment: r.employment,
+    office: r.office,
+    terminalId: r.terminal_id,
+    route: r.route,
+    purpose: r.purpose,
+    outcome: r.outcome,
+    refusal: r.refusal,
+    query: json(r.query) as Record<string, unknown>,
+    records: json(r.records) as LoggedRecord[] & RecordJson[],
+    policyVersion: r.policy_version,
+    emergencyId: r.emergency_id,
+  };
+}
+
+/** One link of the chain as read back: what the verifier needs, nothing else. */
+export interface LinkRecord {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+  /** The event's canonical text, re-encoded from what is stored (or as found in an exported file). */
+  readonly canonical: string;
+  /** False when a column derived from the event (the supply point index) disagrees with it. */
+  readonly consistent: boolean;
+}
+
+export function rowToLink(r: EventRow): LinkRecord {
+  const seq = Number(r.seq);
+  const event = rowToEvent(r);
+  const ids = event.records.map((x) => x.supplyPointId);
+  const consistent = ids.length === r.supply_point_ids.length && ids.every((id, i) => id === r.supply_point_ids[i]);
+  return { seq, prevHash: r.prev_hash, hash: r.hash, canonical: canonicalEvent(seq, event), consistent };
+}
+
+/** The stored chain in sequence order (duplicates of a number included), page by page. */
+export async function* readLinks(q: Queryable, opts: { fromSeq?: number; toSeq?: number; pageSize?: number } = {}): AsyncGenerator<{ row: EventRow; link: LinkRecord }> {
+  const pageSize = opts.pageSize ?? 5000;
+  // Start just after (fromSeq - 1, the largest id): every row of fromSeq onwards, duplicates included.
+  let afterSeq = String((opts.fromSeq ?? 1) - 1);
+  let afterId = '9223372036854775807';
+  const toSeq = String(opts.toSeq ?? Number.MAX_SAFE_INTEGER);
+  for (;;) {
+    const { rows } = await q.query<EventRow>(
+      `SELECT ${EVENT_SELECT} FROM access_log WHERE (seq, id) > ($1::bigint, $2::bigint) AND seq <= $3::bigint ORDER BY access_log.seq, access_log.id LIMIT ${pageSize}`,
+      [afterSeq, afterId, toSeq],
+    );
+    for (const row of rows) yield { row, link: rowToLink(row) };
+    const last = rows[rows.length - 1];
+    if (rows.length < pageSize || last === undefined) return;
+    afterSeq = last.seq;
+    afterId = last.id;
+  }
+}
+
+export async function readCheckpoints(q: Queryable, fromSeq = 0): Promise<Checkpoint[]> {
+  const { rows } = await q.query<{ seq: string; hash: string; signed_at: Date | string; key_id: string; signature: string }>(
+    'SELECT seq::text AS seq, hash, signed_at, key_id, signature FROM access_log_checkpoints WHERE seq >= $1 ORDER BY access_log_checkpoints.seq',
+    [fromSeq],
+  );
+  return rows.map((r) => ({ seq: Number(r.seq), hash: r.hash, signedAt: new Date(r.signed_at).toISOString(), keyId: r.key_id, signature: r.signature }));
+}
+
+export async function readKeys(q: Queryable): Promise<string[]> {
+  const { rows } = await q.query<{ public_key: string }>('SELECT public_key FROM access_log_keys ORDER BY added_at, key_id');
+  return rows.map((r) => r.public_key);
+}
+
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+  readonly checkpointSeq: number;
+  readonly checkpointAt: string | null;
+}
+
+export async function readHead(q: Queryable): Promise<ChainHead> {
+  const { rows } = await q.query<{ seq: string; hash: string; checkpoint_seq: string; checkpoint_at: Date | string | null }>(
+    'SELECT seq::text AS seq, hash, checkpoint_seq::text AS checkpoint_seq, checkpoint_at FROM access_log_head WHERE id = 1',
+  );
+  const r = rows[0];
+  if (r === undefined) throw new Error('access_log_head has no row: the schema is not migrated');
+  return { seq: Number(r.seq), hash: r.hash, checkpointSeq: Number(r.checkpoint_seq), checkpointAt: r.checkpoint_at === null ? null : new Date(r.checkpoint_at).toISOString() };
+}

@@ -1,0 +1,184 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { AccessEvent } from '../../src/audit/access-event.ts';
+import { canonicalJson } from '../../src/audit/canonical.ts';
+import { canonicalEvent, chainEvents, GENESIS, linkHash } from '../../src/audit/chain.ts';
+import { ChainVerifier } from '../../src/audit/chain-verify.ts';
+import type { LinkRecord } from '../../src/audit/log-reader.ts';
+import { generateSigningKey, publicKeys, signCheckpoint, type Checkpoint } from '../../src/audit/signing.ts';
+
+const KEY = generateSigningKey();
+const OTHER_KEY = generateSigningKey();
+const KEYS = publicKeys([KEY.publicKeyPem]);
+
+const eventArb: fc.Arbitrary<AccessEvent> = fc.record({
+  occurredAt: fc.date({ min: new Date('2024-01-01'), max: new Date('2027-01-01'), noInvalidDate: true }),
+  requestId: fc.uuid(),
+  personId: fc.constantFrom('p-1', 'p-2', '加藤'),
+  userId: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+  sessionId: fc.constant(null),
+  principalClass: fc.constantFrom('affiliated_retail', 'network_call_centre'),
+  side: fc.constantFrom('retail', 'network', null),
+  organizationId: fc.constant('org'),
+  employment: fc.constantFrom('employee', 'contractor'),
+  office: fc.string({ maxLength: 6 }),
+  terminalId: fc.constant(null),
+  route: fc.constant('GET /api/supply-points/:id'),
+  purpose: fc.constantFrom('customer_inquiry', 'own_customer_service'),
+  outcome: fc.constantFrom('served' as const, 'refused' as const),
+  refusal: fc.constant(null),
+  query: fc.record({ by: fc.constantFrom('id', 'address'), limit: fc.integer({ min: 1, max: 100 }) }),
+  records: fc.array(
+    fc.record({
+      supplyPointId: fc.stringMatching(/^0[1-9]\d{20}$/),
+      relation: fc.constantFrom('own' as const, 'other' as const, 'former' as const, 'none' as const),
+      retailerCode: fc.option(fc.constantFrom('A0001', 'R0002'), { nil: null }),
+      lastResort: fc.boolean(),
+      shown: fc.subarray(['supply_point_id', 'address', 'holder_name']),
+      masked: fc.dictionary(fc.constantFrom('phone', 'usage'), fc.constantFrom('other_retailer_customer' as const, 'network_only' as const)),
+    }),
+    { maxLength: 3 },
+  ),
+  policyVersion: fc.constant('v1'),
+  emergencyId: fc.constant(null),
+});
+
+interface Built {
+  links: LinkRecord[];
+  checkpoints: Checkpoint[];
+  events: readonly AccessEvent[];
+}
+
+/** A chain as the writer makes it, with a signed checkpoint every `every` events. */
+function build(events: readonly AccessEvent[], every: number): Built {
+  const chained = chainEvents(events, 1, GENESIS);
+  const links = chained.map((c) => ({ seq: c.seq, prevHash: c.prevHash, hash: c.hash, canonical: canonicalEvent(c.seq, c.event), consistent: true }));
+  const checkpoints = chained.filter((c) => c.seq % every === 0).map((c) => signCheckpoint(KEY, c.seq, c.hash, new Date('2026-11-01T00:00:00Z')));
+  return { links, checkpoints, events };
+}
+
+function verify(links: readonly LinkRecord[], checkpoints: readonly Checkpoint[], headSeq?: number, keys = KEYS) {
+  const v = new ChainVerifier({ firstSeq: 1, prevHash: GENESIS, checkpoints, keys });
+  for (const l of links) v.push(l);
+  return v.finish(headSeq);
+}
+
+/** An event as an attacker without the key would re-link it: content changed, hash recomputed. */
+function forged(seq: number, prevHash: string, e: AccessEvent): LinkRecord {
+  const canonical = canonicalEvent(seq, { ...e, purpose: 'forged' });
+  return { seq, prevHash, hash: linkHash(prevHash, canonical), canonical, consistent: true };
+}
+
+test('canonical JSON ignores key order and omits undefined members', () => {
+  assert.equal(canonicalJson({ b: 1, a: [{ y: null, x: 'é' }], c: undefined }), '{"a":[{"x":"é","y":null}],"b":1}');
+  fc.assert(fc.property(fc.jsonValue(), (v) => canonicalJson(v) === canonicalJson(JSON.parse(JSON.stringify(v)) as unknown)));
+});
+
+test('an untouched chain verifies, every checkpoint included', () => {
+  fc.assert(
+    fc.property(fc.array(eventArb, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 7 }), (events, every) => {
+      const b = build(events, every);
+      const r = verify(b.links, b.checkpoints, events.length);
+      assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
+      assert.equal(r.lastSeq, events.length);
+      assert.equal(r.checkpoints.verified, b.checkpoints.length);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+type Tamper =
+  | { op: 'modify'; i: number }
+  | { op: 'modify_rehash'; i: number }
+  | { op: 'delete'; i: number }
+  | { op: 'insert'; i: number }
+  | { op: 'swap_content'; i: number; j: number }
+  | { op: 'truncate_past_checkpoint'; keep: number }
+  | { op: 'rewrite_suffix'; i: number };
+
+test('every kind of tampering is detected, and the first broken event is named', () => {
+  const arb = fc
+    .tuple(fc.array(eventArb, { minLength: 4, maxLength: 30 }), fc.integer({ min: 1, max: 5 }), fc.nat(), fc.nat(), fc.constantFrom('modify', 'modify_rehash', 'delete', 'insert', 'swap_content', 'truncate_past_checkpoint', 'rewrite_suffix'))
+    .map(([events, every, a, b, op]) => {
+      const n = events.length;
+      const i = a % (n - 1); // leaves at least one event after i
+      const j = i + 1 + (b % (n - 1 - i));
+      const t: Tamper = op === 'swap_content' ? { op, i, j } : op === 'truncate_past_checkpoint' ? { op, keep: a % n } : { op, i } as Tamper;
+      return { events, every, t };
+    });
+  fc.assert(
+    fc.property(arb, ({ events, every, t }) => {
+      const b = build(events, every);
+      const links = [...b.links];
+      const cps = b.checkpoints;
+      const n = events.length;
+      // Expected: the kind of break and the sequence number it names (or null when the case cannot apply).
+      let want: { kind: string; seq: number } | null;
+      switch (t.op) {
+        case 'modify': {
+          const l = links[t.i]!;
+          links[t.i] = { ...l, canonical: canonicalEvent(l.seq, { ...events[t.i]!, purpose: 'changed' }) };
+          want = { kind: 'modified', seq: t.i + 1 };
+          break;
+        }
+        case 'modify_rehash':
+          links[t.i] = forged(t.i + 1, links[t.i]!.prevHash, events[t.i]!);
+          // The event itself now looks whole; a checkpoint on it, or the next link, gives it away.
+          want = cps.some((c) => c.seq === t.i + 1) ? { kind: 'checkpoint_mismatch', seq: t.i + 1 } : { kind: 'broken_link', seq: t.i + 2 };
+          break;
+        case 'delete':
+          links.splice(t.i, 1);
+          want = { kind: 'missing', seq: t.i + 1 };
+          break;
+        case 'insert':
+          links.splice(t.i, 0, forged(t.i + 1, links[t.i]!.prevHash, events[t.i]!));
+          want = cps.some((c) => c.seq === t.i + 1) ? { kind: 'checkpoint_mismatch', seq: t.i + 1 } : { kind: 'inserted', seq: t.i + 1 };
+          break;
+        case 'swap_content': {
+          const li = links[t.i]!;
+          const lj = links[t.j]!;
+          links[t.i] = { ...li, canonical: lj.canonical };
+          links[t.j] = { ...lj, canonical: li.canonical };
+          want = { kind: 'modified', seq: t.i + 1 };
+          break;
+        }
+        case 'truncate_past_checkpoint': {
+          const last = cps[cps.length - 1];
+          if (last === undefined || t.keep >= last.seq) return; // nothing signed beyond the cut: see the README
+          links.splice(t.keep);
+          want = { kind: 'truncated', seq: t.keep + 1 };
+          // Without the head (an exported file), the signed checkpoint alone must show it.
+          const r = verify(links, cps);
+          assert.deepEqual({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq }, want);
+          return;
+        }
+        case 'rewrite_suffix': {
+          // Re-link everything from i on, consistently: only a signed checkpoint at or after i can tell.
+          let prev = links[t.i]!.prevHash;
+          for (let k = t.i; k < n; k++) {
+            links[k] = forged(k + 1, prev, events[k]!);
+            prev = links[k]!.hash;
+          }
+          const c = cps.find((x) => x.seq >= t.i + 1);
+          if (c === undefined) return; // after the last checkpoint: only an external copy (SIEM, export) shows it
+          want = { kind: 'checkpoint_mismatch', seq: c.seq };
+          break;
+        }
+      }
+      const r = verify(links, cps, n);
+      assert.equal(r.ok, false, `${t.op} not detected`);
+      assert.deepEqual({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq }, want, t.op);
+    }),
+    { numRuns: 400 },
+  );
+});
+
+test('a checkpoint signed with another key, or with a changed signature, is refused', () => {
+  const events = fc.sample(eventArb, 6);
+  const b = build(events, 3);
+  const foreign = b.checkpoints.map((c) => signCheckpoint(OTHER_KEY, c.seq, c.hash, new Date(c.signedAt)));
+  assert.equal(verify(b.links, foreign, 6).firstBreak?.kind, 'bad_signature');
+  const bent = b.checkpoints.map((c) => ({ ...c, signedAt: '2020-01-01T00:00:00.000Z' }));
+  assert.deepEqual({ kind: verify(b.links, bent, 6).firstBreak?.kind, seq: verify(b.links, bent, 6).firstBreak?.seq }, { kind: 'bad_signature', seq: 3 });
+});

@@ -1,0 +1,150 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AccessEvent } from '../../src/audit/access-event.ts';
+import { GroupCommitLog } from '../../src/audit/log-writer.ts';
+import { loadSigningKey } from '../../src/audit/signing.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import { openPglite } from '../../src/store/pglite.ts';
+
+/** The environment of a user of the embedded store in `dir` (no DATABASE_URL, even when CI sets one). */
+function env(dir: string): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _ignored, ...rest } = process.env;
+  return { ...rest, GRIDWALL_DATA_DIR: dir };
+}
+
+function gridwall(dir: string, args: string[]) {
+  return spawnSync(process.execPath, ['bin/gridwall.js', ...args], { env: env(dir), encoding: 'utf8', timeout: 60_000 });
+}
+
+function event(i: number): AccessEvent {
+  return {
+    occurredAt: new Date(Date.UTC(2026, 9, 20 + (i % 3), 3, 0, i)), requestId: `req-${i}`, personId: 'p-retail', userId: 'u-retail', sessionId: null,
+    principalClass: 'affiliated_retail', side: 'retail', organizationId: 'org-a0001', employment: 'employee', office: '仙台営業所', terminalId: null,
+    route: 'GET /api/supply-points/:id', purpose: 'own_customer_service', outcome: 'served', refusal: null, query: { by: 'id' },
+    records: [{ supplyPointId: `02${String(i).padStart(20, '0')}`, relation: 'other', retailerCode: 'R0002', lastResort: false, shown: ['address'], masked: { phone: 'other_retailer_customer' } }],
+    policyVersion: 'v', emergencyId: null,
+  };
+}
+
+describe('gridwall audit (command line, embedded store)', () => {
+  let dir: string;
+  const N = 25;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gridwall-audit-cli-'));
+    // The key where `gridwall start` keeps it, and events written by the real writer.
+    const { key } = loadSigningKey(join(dir, 'log-signing-key.pem'), true);
+    const db = await openPglite(dir);
+    await migrate(db);
+    const log = new GroupCommitLog(db, { key, checkpointEvery: 10 });
+    for (let i = 0; i < N; i++) await log.append(event(i));
+    await log.close();
+    await db.close();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('verify: the database chain is intact (exit 0); an exported file verifies with the published key', () => {
+    const r = gridwall(dir, ['audit', 'verify']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /OK — .*25 events \(events 1–25\), 3 signed checkpoints verified/);
+
+    const file = join(dir, 'export.jsonl');
+    const e = gridwall(dir, ['audit', 'export', '--from', '2026-10-20', '--to', '2026/10/22', '--out', file]);
+    assert.equal(e.status, 0, e.stderr);
+    const pub = join(dir, 'public.pem');
+    const k = gridwall(dir, ['audit', 'public-key']);
+    assert.equal(k.status, 0, k.stderr);
+    writeFileSync(pub, k.stdout);
+    const v = gridwall(dir, ['audit', 'verify', '--file', file, '--public-key', pub, '--format', 'json']);
+    assert.equal(v.status, 0, v.stdout);
+    const json = JSON.parse(v.stdout) as { ok: boolean; events: number; signaturesCheckedWith: string };
+    assert.deepEqual([json.ok, json.events, json.signaturesCheckedWith], [true, N, 'given_keys']);
+
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.includes('"seq":13,'));
+    lines[i] = (lines[i] ?? '').replace('own_customer_service', 'switching_support');
+    writeFileSync(file, lines.join('\n'));
+    const bad = gridwall(dir, ['audit', 'verify', '--file', file]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /BROKEN — .*first broken event 13 \(modified\)/);
+  });
+
+  test('verify: a database changed behind the log’s back exits 1 and names the event', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'gridwall-audit-cli-tampered-'));
+    try {
+      spawnSync('cp', ['-a', `${dir}/.`, copy]);
+      const db = await openPglite(copy);
+      await db.transaction(async (tx) => {
+        await tx.query('SET LOCAL session_replication_role = replica');
+        await tx.query(`UPDATE access_log SET person_id = 'p-someone-else' WHERE seq = 9`);
+      });
+      await db.close();
+      const r = gridwall(copy, ['audit', 'verify']);
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /first broken event 9 \(modified\)/);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  test('export: CSV for Excel and Parquet for DuckDB hold every event', async () => {
+    const csv = gridwall(dir, ['audit', 'export', '--format', 'csv']);
+    assert.equal(csv.status, 0, csv.stderr);
+    assert.ok(csv.stdout.startsWith('\uFEFFseq,occurred_at,'));
+    assert.equal(csv.stdout.trim().split('\r\n').length, N + 1);
+
+    const parquet = join(dir, 'log.parquet');
+    const p = gridwall(dir, ['audit', 'export', '--format', 'parquet', '--out', parquet]);
+    assert.equal(p.status, 0, p.stderr);
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const inst = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+    const c = await inst.connect();
+    const rows = (await c.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT hash)::INTEGER AS h, min(seq)::INTEGER AS lo, max(seq)::INTEGER AS hi FROM read_parquet('${parquet}')`)).getRowObjects();
+    c.closeSync();
+    inst.closeSync();
+    assert.deepEqual(rows[0], { n: N, h: N, lo: 1, hi: N });
+  });
+
+  test('tail: the SIEM feed prints verifiable lines, or sends them as RFC 5424 syslog over UDP', async () => {
+    const t = gridwall(dir, ['audit', 'tail', '--from-seq', '20']);
+    assert.equal(t.status, 0, t.stderr);
+    const lines = t.stdout.trim().split('\n');
+    assert.equal(lines.length, N - 19);
+    assert.ok(lines.every((l) => /^\{"hash":"[0-9a-f]{64}","prev":"[0-9a-f]{64}","event":\{/.test(l)));
+
+    const sock = createSocket('udp4');
+    const got: string[] = [];
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    sock.on('message', (m) => got.push(m.toString('utf8')));
+    try {
+      const port = sock.address().port;
+      const child = spawn(process.execPath, ['bin/gridwall.js', 'audit', 'tail', '--from-seq', '1', '--syslog', `udp://127.0.0.1:${port}`], { env: env(dir), stdio: 'pipe' });
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      assert.equal(code, 0);
+      for (let k = 0; k < 50 && got.length < N; k++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(got.length, N);
+      assert.match(got[0] ?? '', /^<110>1 \S+ \S+ gridwall \d+ access - \{"hash":"/);
+    } finally {
+      sock.close();
+    }
+  });
+
+  test('bad arguments exit 2 and say which', () => {
+    const cases: [string[], RegExp][] = [
+      [['audit', 'export', '--from', '2026-13-01'], /--from .* must be a calendar day/],
+      [['audit', 'export', '--format', 'parquet'], /needs --out/],
+      [['audit', 'verify', '--file', join(dir, 'nope.jsonl')], /nope\.jsonl/],
+      [['audit', 'verify', '--public-key', join(dir, 'nope.pem')], /--public-key .*nope\.pem/],
+      [['audit', 'tail', '--syslog', 'http://x'], /udp:\/\/host:port/],
+    ];
+    for (const [args, message] of cases) {
+      const r = gridwall(dir, args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, message, args.join(' '));
+    }
+  });
+});

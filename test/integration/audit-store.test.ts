@@ -1,0 +1,220 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import type { AccessEvent } from '../../src/audit/access-event.ts';
+import { exportCsv, exportJsonl, verifyExportFile, verifyStore } from '../../src/audit/export.ts';
+import { readHead } from '../../src/audit/log-reader.ts';
+import { GroupCommitLog } from '../../src/audit/log-writer.ts';
+import { listPartitions } from '../../src/audit/partitions.ts';
+import { grantLogWriter } from '../../src/audit/roles.ts';
+import { generateSigningKey } from '../../src/audit/signing.ts';
+import type { Db } from '../../src/store/db.ts';
+import { TEST_KEY } from '../support/app.ts';
+import { STORES } from '../support/stores.ts';
+
+function event(i: number, at: Date): AccessEvent {
+  return {
+    occurredAt: at, requestId: `req-${i}`, personId: i % 3 === 0 ? 'p-retail' : 'p-cc', userId: 'u', sessionId: 's', principalClass: 'affiliated_retail',
+    side: 'retail', organizationId: 'org-a0001', employment: i % 2 === 0 ? 'employee' : 'contractor', office: '仙台営業所', terminalId: 'T1',
+    route: 'GET /api/supply-points/:id', purpose: 'own_customer_service', outcome: 'served', refusal: null, query: { by: 'id' },
+    records: [{ supplyPointId: `02${String(i).padStart(20, '0')}`, relation: i % 2 === 0 ? 'own' : 'other', retailerCode: 'R0002', lastResort: false, shown: ['supply_point_id', 'address'], masked: { holder_name: 'other_retailer_customer' } }],
+    policyVersion: 'v-test', emergencyId: null,
+  };
+}
+
+/**
+ * Writes `n` events through the real writer, five at a time (each five share a group commit), and closes
+ * it, which seals the chain with a checkpoint.
+ */
+async function writeEvents(db: Db, n: number, opts: { at?: (i: number) => Date; every?: number } = {}): Promise<void> {
+  const log = new GroupCommitLog(db, { key: TEST_KEY, checkpointEvery: opts.every ?? 10, checkpointSeconds: 3600 });
+  for (let k = 0; k < n; k += 5) {
+    await Promise.all(Array.from({ length: Math.min(5, n - k) }, (_, j) => log.append(event(k + j, opts.at?.(k + j) ?? new Date(Date.UTC(2026, 10, 1, 1, 0, k + j))))));
+  }
+  await log.close();
+}
+
+/** Runs SQL with the append-only triggers off, as only a database superuser could: the attacker's position. */
+async function asSuperuser(db: Db, sql: string, params: unknown[] = []): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(`SET LOCAL session_replication_role = replica`);
+    await tx.query(sql, params);
+  });
+}
+
+for (const store of STORES) {
+  describe(`access log as evidence on ${store.name}`, () => {
+    let db: Db;
+    let dispose: () => Promise<void>;
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'gridwall-audit-'));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    async function fresh(): Promise<void> {
+      if (dispose !== undefined) await dispose();
+      ({ db, dispose } = await store.open());
+    }
+    after(async () => dispose?.());
+
+    test('the writer numbers, links and checkpoints every event; the stored chain verifies', async () => {
+      await fresh();
+      await writeEvents(db, 95, { every: 10 });
+      const head = await readHead(db);
+      assert.equal(head.seq, 95);
+      const seqs = (await db.query<{ seq: string }>('SELECT seq::text AS seq FROM access_log ORDER BY access_log.seq')).rows.map((r) => Number(r.seq));
+      assert.deepEqual(seqs, Array.from({ length: 95 }, (_, i) => i + 1));
+      const r = await verifyStore(db);
+      assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
+      assert.equal(r.events, 95);
+      // A checkpoint after the group commit that reaches 10 more events, and the close sealed the end.
+      const cps = (await db.query<{ seq: string }>('SELECT seq::text AS seq FROM access_log_checkpoints ORDER BY access_log_checkpoints.seq')).rows.map((x) => Number(x.seq));
+      assert.deepEqual(cps, [10, 20, 30, 40, 50, 60, 70, 80, 90, 95]);
+      assert.equal(r.checkpoints.verified, cps.length);
+    });
+
+    test('appends awaited one after another each commit (a woken caller never finds a finished flush)', { timeout: 20_000 }, async () => {
+      await fresh();
+      const log = new GroupCommitLog(db, { key: TEST_KEY });
+      for (let i = 0; i < 6; i++) await log.append(event(i, new Date(Date.UTC(2026, 10, 3, 0, 0, i))));
+      await log.close();
+      assert.equal((await readHead(db)).seq, 6);
+      assert.equal(log.batches, 6);
+    });
+
+    test('two writers (two server processes) append in turn to one chain', async () => {
+      await fresh();
+      const key2 = generateSigningKey();
+      const a = new GroupCommitLog(db, { key: TEST_KEY, checkpointEvery: 7 });
+      const b = new GroupCommitLog(db, { key: key2, checkpointEvery: 5 });
+      await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).append(event(i, new Date(Date.UTC(2026, 10, 2, 0, 0, i))))));
+      await a.close();
+      await b.close();
+      const r = await verifyStore(db);
+      assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
+      assert.equal(r.lastSeq, 60);
+    });
+
+    test('events fall into monthly partitions in Japan time', async () => {
+      await fresh();
+      // 2026-10-31 15:30 UTC is 2026-11-01 00:30 in Japan.
+      const times = [new Date('2026-10-31T14:30:00Z'), new Date('2026-10-31T15:30:00Z'), new Date('2026-12-15T03:00:00Z')];
+      await writeEvents(db, 3, { at: (i) => times[i] ?? new Date() });
+      const parts = await listPartitions(db);
+      assert.deepEqual(parts.map((p) => [p.month, p.events]), [['2026-10', 1], ['2026-11', 1], ['2026-12', 1]]);
+      assert.equal((await verifyStore(db)).ok, true);
+    });
+
+    test('UPDATE, DELETE and TRUNCATE are refused even to the owner, on the log, its partitions and its checkpoints', async () => {
+      await fresh();
+      await writeEvents(db, 3);
+      await assert.rejects(db.query(`UPDATE access_log SET purpose = 'x'`), /append-only/);
+      await assert.rejects(db.query(`DELETE FROM access_log WHERE seq = 1`), /append-only/);
+      await assert.rejects(db.query(`TRUNCATE access_log`), /append-only/);
+      await assert.rejects(db.query(`TRUNCATE access_log_y2026m11`), /append-only/);
+      await assert.rejects(db.query(`DELETE FROM access_log_checkpoints`), /append-only/);
+      await assert.rejects(db.query(`UPDATE access_log_keys SET public_key = 'x'`), /append-only/);
+    });
+
+    const tampering: readonly { name: string; sql: string; kind: string; seq: number }[] = [
+      { name: 'a changed purpose', sql: `UPDATE access_log SET purpose = 'switching_support' WHERE seq = 17`, kind: 'modified', seq: 17 },
+      { name: 'a changed supply point in the index column only', sql: `UPDATE access_log SET supply_point_ids = '{0299999999999999999999}' WHERE seq = 5`, kind: 'modified', seq: 5 },
+      { name: 'a deleted event', sql: `DELETE FROM access_log WHERE seq = 23`, kind: 'missing', seq: 23 },
+      { name: 'two events swapped', sql: `UPDATE access_log SET seq = CASE seq WHEN 8 THEN 9 ELSE 8 END WHERE seq IN (8, 9)`, kind: 'modified', seq: 8 },
+      { name: 'an inserted copy', sql: `INSERT INTO access_log SELECT * FROM access_log WHERE seq = 12`, kind: 'inserted', seq: 12 },
+      { name: 'the tail cut off past a checkpoint', sql: `DELETE FROM access_log WHERE seq > 26`, kind: 'truncated', seq: 27 },
+    ];
+    for (const t of tampering) {
+      test(`verification names the first broken event: ${t.name}`, async () => {
+        await fresh();
+        await writeEvents(db, 30, { every: 10 });
+        await asSuperuser(db, t.sql);
+        const r = await verifyStore(db);
+        assert.equal(r.ok, false);
+        assert.deepEqual({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq }, { kind: t.kind, seq: t.seq }, r.firstBreak?.detail);
+      });
+    }
+
+    test('an exported period verifies on its own; each kind of edit to the file is caught', async () => {
+      await fresh();
+      await writeEvents(db, 40, { every: 10 });
+      const path = join(dir, `${store.name}-export.jsonl`);
+      const out = createWriteStream(path);
+      const res = await exportJsonl(db, out, { from: null, to: null }, new Date());
+      out.end();
+      await finished(out);
+      assert.equal(res.events, 40);
+      const good = await verifyExportFile(path);
+      assert.equal(good.ok, true, JSON.stringify(good.firstBreak));
+      assert.equal(good.checkpoints.verified, 4);
+      assert.equal((await verifyExportFile(path, [TEST_KEY.publicKeyPem])).ok, true, 'with the key given by hand');
+      const other = await verifyExportFile(path, [generateSigningKey().publicKeyPem]);
+      assert.equal(other.firstBreak?.kind, 'bad_signature');
+
+      const lines = readFileSync(path, 'utf8').split('\n');
+      const eventIdx = (seq: number) => lines.findIndex((l) => l.startsWith('{"hash"') && new RegExp(`"seq":${seq}[,}]`).test(l));
+      const edits: [string, (ls: string[]) => string[], string, number][] = [
+        ['a character changed', (ls) => ls.map((l, i) => (i === eventIdx(7) ? l.replace('仙台営業所', '仙台営業所X') : l)), 'modified', 7],
+        ['a line deleted', (ls) => ls.filter((_, i) => i !== eventIdx(15)), 'missing', 15],
+        ['two lines swapped', (ls) => { const c = [...ls]; const a = eventIdx(3); const b = eventIdx(4); [c[a], c[b]] = [c[b] ?? '', c[a] ?? '']; return c; }, 'missing', 3],
+        ['the end cut off', (ls) => ls.slice(0, eventIdx(33) + 1), 'truncated', 34],
+      ];
+      for (const [name, edit, kind, seq] of edits) {
+        const p = join(dir, `${store.name}-edited.jsonl`);
+        writeFileSync(p, edit(lines).join('\n'));
+        const r = await verifyExportFile(p);
+        assert.deepEqual({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq }, { kind, seq }, name);
+      }
+    });
+
+    test('the CSV export opens in Excel: BOM, CRLF, one row per supply point, Japan time', async () => {
+      await fresh();
+      await writeEvents(db, 3);
+      const path = join(dir, `${store.name}.csv`);
+      const out = createWriteStream(path);
+      const res = await exportCsv(db, out, { from: null, to: null });
+      out.end();
+      await finished(out);
+      const bytes = readFileSync(path);
+      assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+      const rows = bytes.toString('utf8').slice(1).split('\r\n').filter((l) => l !== '');
+      assert.equal(rows.length, 1 + res.rows);
+      assert.match(rows[1] ?? '', /^1,2026-11-01T10:00:00\.000\+09:00,req-0,p-retail/);
+      assert.match(rows[1] ?? '', /holder_name:other_retailer_customer/);
+    });
+
+    if (store.name === 'postgres') {
+      test('the application role may append to the log but never UPDATE, DELETE or TRUNCATE it', async () => {
+        await fresh();
+        await writeEvents(db, 2);
+        const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s ?? '';
+        const role = `gw_writer_${schema.slice(-8)}`;
+        await grantLogWriter(db, role, schema);
+        try {
+          await db.transaction(async (tx) => {
+            await tx.query(`SET LOCAL ROLE ${role}`);
+            // The role's own appends go through the real writer path (head lock, partition function).
+            await tx.query(`SELECT access_log_ensure_partition(now())`);
+            await tx.query(`SELECT seq FROM access_log_head WHERE id = 1 FOR UPDATE`);
+          });
+          for (const sql of [`UPDATE access_log SET purpose = 'x'`, `DELETE FROM access_log`, `TRUNCATE access_log`, `DELETE FROM access_log_checkpoints`, `UPDATE access_log_y2026m11 SET purpose = 'x'`]) {
+            await assert.rejects(
+              db.transaction(async (tx) => {
+                await tx.query(`SET LOCAL ROLE ${role}`);
+                await tx.query(sql);
+              }),
+              /permission denied/,
+              sql,
+            );
+          }
+        } finally {
+          await db.exec(`DROP OWNED BY ${role}; DROP ROLE ${role};`);
+        }
+      });
+    }
+  });
+}
