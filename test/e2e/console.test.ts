@@ -320,6 +320,45 @@ describe('the console in Chromium', () => {
     }
   });
 
+  test('compliance searches the access log and verifies the chain; a changed row is caught and named', async () => {
+    const { context, page } = await open();
+    try {
+      await loginAs(page, USERS.compliance);
+      await page.click('nav a[href="/audit"]');
+      await page.waitForSelector('table.audit');
+      await page.fill('input[name="person"]', USERS.retail);
+      await page.click('.audit-filters button[type="submit"]');
+      await page.waitForURL(/person=u-retail/);
+      await page.waitForSelector('table.audit tbody tr');
+      const users = await page.$$eval('table.audit tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent ?? ''));
+      assert.ok(users.length > 0 && users.every((u) => u.includes(USERS.retail)), users.join(' | '));
+      await page.click('[data-testid="chain-status"] button');
+      await page.waitForSelector('[data-testid="verify-result"]');
+      assert.match((await page.textContent('[data-testid="verify-result"]')) ?? '', /^検証合格/);
+      await screenshot(page, '10-audit-log');
+
+      const { rows } = await db.query<{ seq: string }>(`SELECT min(seq)::text AS seq FROM access_log WHERE user_id = $1`, [USERS.retail]);
+      const seq = rows[0]?.seq ?? '0';
+      await db.transaction(async (tx) => {
+        await tx.query('SET LOCAL session_replication_role = replica');
+        await tx.query(`UPDATE access_log SET purpose = 'switching_support' WHERE seq = $1`, [seq]);
+      });
+      await page.click('[data-testid="chain-status"] button');
+      await page.waitForSelector('[data-testid="verify-result"].error');
+      assert.match((await page.textContent('[data-testid="verify-result"]')) ?? '', new RegExp(`^改ざんを検知しました：記録 ${seq} — 内容が改変されています`));
+      await screenshot(page, '11-audit-tampered');
+    } finally {
+      await context.close();
+    }
+    const retail = await open();
+    try {
+      await loginAs(retail.page, USERS.retail, 'own_customer_service');
+      assert.equal(await retail.page.$('nav a[href="/audit"]'), null, 'retail staff are not offered the log');
+    } finally {
+      await retail.context.close();
+    }
+  });
+
   test('works from the keyboard and in a narrow window; logging out ends the session', async () => {
     const { context, page } = await open({ width: 390, height: 800 });
     try {

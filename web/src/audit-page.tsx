@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { api, type AuditEvent, type AuditStatus, type AuditVerify, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { formatSupplyPointId } from './format.tsx';
-import { useI18n } from './i18n.tsx';
+import { messageKey, useI18n } from './i18n.tsx';
 import { navigate, onLinkClick } from './router.ts';
 
 const PAGE_SIZE = 50;
@@ -70,6 +70,12 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
       setChecking(false);
     }
   };
+  const breakText = (b: AuditVerify['firstBreak']) => {
+    if (b === null) return '';
+    // The server's detail (English, with the numbers) stays on the element's title for the expert.
+    const key = messageKey(`break_${b.kind}`);
+    return key === null ? b.detail : t(key);
+  };
   const pagePath = (o: number) => {
     const p = new URLSearchParams(query);
     p.set('offset', String(o));
@@ -105,10 +111,10 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
         </button>
         <div aria-live="polite">
           {check !== null && (
-            <p className={`alert ${check.ok ? 'ok' : 'error'}`} data-testid="verify-result">
+            <p className={`alert ${check.ok ? 'ok' : 'error'}`} data-testid="verify-result" data-break={check.firstBreak?.kind} title={check.firstBreak?.detail}>
               {check.ok
                 ? t('verifyOk', { n: check.events.toLocaleString(lang), c: check.checkpoints.verified })
-                : t('verifyBroken', { seq: check.firstBreak?.seq ?? '?', kind: check.firstBreak?.kind ?? '?', detail: check.firstBreak?.detail ?? '' })}
+                : t('verifyBroken', { seq: check.firstBreak?.seq ?? '?', detail: breakText(check.firstBreak) })}
             </p>
           )}
         </div>

@@ -29,7 +29,16 @@ const ja = {
   verifyNow: '今すぐ検証する',
   verifying: '検証中…',
   verifyOk: '検証合格：{n} 件の記録と {c} 個の署名チェックポイントに改ざんはありません。',
-  verifyBroken: '改ざんを検知しました：記録 {seq}（{kind}）— {detail}',
+  verifyBroken: '改ざんを検知しました：記録 {seq} — {detail}',
+  break_modified: '内容が改変されています',
+  break_missing: '記録が欠落しています（削除または並べ替え）',
+  break_inserted: '記録が挿入されています',
+  break_out_of_order: '記録の順序が入れ替えられています',
+  break_broken_link: '直前の記録とのつながりが切れています（改変後の再計算、挿入、削除または並べ替え）',
+  break_checkpoint_mismatch: '署名チェックポイントと一致しません（チェーンが書き換えられています）',
+  break_bad_signature: '署名チェックポイントの署名が正しくありません',
+  break_truncated: '末尾の記録が削除されています',
+  break_malformed: '記録として読み取れない内容があります',
   filterPerson: '利用者（個人ID・ログインID）',
   filterRetailer: '小売電気事業者コード',
   filterFrom: '開始日',
@@ -143,7 +152,16 @@ const en: Record<MessageKey, string> = {
   verifyNow: 'Verify now',
   verifying: 'Verifying…',
   verifyOk: 'Verified: {n} events and {c} signed checkpoints, nothing altered.',
-  verifyBroken: 'Tampering detected: event {seq} ({kind}) — {detail}',
+  verifyBroken: 'Tampering detected: event {seq} — {detail}',
+  break_modified: 'its content was changed',
+  break_missing: 'events are missing (deleted or reordered)',
+  break_inserted: 'an event was inserted',
+  break_out_of_order: 'events were reordered',
+  break_broken_link: 'it does not link to the event before it (changed and re-hashed, inserted, removed or reordered)',
+  break_checkpoint_mismatch: 'a signed checkpoint names another hash (the chain was rewritten)',
+  break_bad_signature: 'a checkpoint signature is not valid',
+  break_truncated: 'events were removed from the end',
+  break_malformed: 'content that is not an event',
   filterPerson: 'Person or user ID',
   filterRetailer: 'Retailer code',
   filterFrom: 'From',
@@ -279,8 +297,12 @@ export function useI18n(): I18n {
   return ctx;
 }
 
+/** A message key built at run time (e.g. from a code the server sent), when the console has words for it. */
+export function messageKey(key: string): MessageKey | null {
+  return Object.hasOwn(ja, key) ? (key as MessageKey) : null;
+}
+
 /** Message key of an API error code, when the console has words for it. */
 export function errorKey(code: string): MessageKey | null {
-  const key = `err_${code}`;
-  return key in ja ? (key as MessageKey) : null;
+  return messageKey(`err_${code}`);
 }
