@@ -1,12 +1,10 @@
 import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { Queryable } from '../store/db.ts';
-import { eventLine, LINE } from './chain.ts';
+import { eventLine } from './chain.ts';
 import { ChainVerifier, type VerifyResult } from './chain-verify.ts';
 import { readCheckpoints, readKeys, readLinks, rowToEvent } from './log-reader.ts';
-import { publicKeys, type Checkpoint } from './signing.ts';
+import { publicKeys } from './signing.ts';
 
 export const EXPORT_FORMAT = 'gridwall-access-log';
 
@@ -41,8 +39,15 @@ async function write(out: Writable, text: string): Promise<void> {
  * one line per event in chain order (`{"hash","prev","event"}`), each checkpoint right after the event it
  * names, and a closing line with the count and last hash (its absence shows a cut-off file).
  */
-export async function exportJsonl(q: Queryable, out: Writable, period: { from: Date | null; to: Date | null }, now: Date): Promise<{ events: number; firstSeq: number | null; lastSeq: number | null }> {
-  const range = await seqRange(q, period.from, period.to);
+export async function exportJsonl(
+  q: Queryable,
+  out: Writable,
+  period: { from: Date | null; to: Date | null },
+  now: Date,
+  seqs?: { fromSeq: number; toSeq: number },
+): Promise<{ events: number; firstSeq: number | null; lastSeq: number | null; lastHash: string | null; anchor: string | null }> {
+  const range = seqs ?? (await seqRange(q, period.from, period.to));
+  let anchor: string | null = null;
   const checkpoints = new Map((await readCheckpoints(q, range?.fromSeq ?? 0)).map((c) => [c.seq, c]));
   let events = 0;
   let lastSeq: number | null = null;
@@ -59,7 +64,10 @@ export async function exportJsonl(q: Queryable, out: Writable, period: { from: D
   };
   if (range !== null) {
     for await (const { link } of readLinks(q, range)) {
-      if (!headerWritten) await header(link.prevHash, link.seq);
+      if (!headerWritten) {
+        anchor = link.prevHash;
+        await header(link.prevHash, link.seq);
+      }
       await write(out, `${eventLine(link.hash, link.prevHash, link.canonical)}\n`);
       const cp = checkpoints.get(link.seq);
       if (cp !== undefined) await write(out, `${JSON.stringify({ checkpoint: cp })}\n`);
@@ -70,7 +78,7 @@ export async function exportJsonl(q: Queryable, out: Writable, period: { from: D
   }
   if (!headerWritten) await header('0'.repeat(64), 1);
   await write(out, `${JSON.stringify({ end: { events, lastSeq, lastHash } })}\n`);
-  return { events, firstSeq: range?.fromSeq ?? null, lastSeq };
+  return { events, firstSeq: range?.fromSeq ?? null, lastSeq, lastHash, anchor };
 }
 
 const CSV_COLUMNS = ['seq', 'occurred_at', 'request_id', 'person_id', 'user_id', 'principal_class', 'side', 'organization_id', 'employment', 'office', 'terminal_id', 'route', 'purpose', 'outcome', 'refusal', 'emergency_id', 'supply_point_id', 'relation', 'retailer_code', 'last_resort', 'fields_shown', 'fields_masked', 'policy_version', 'hash'];
@@ -110,77 +118,9 @@ export async function exportCsv(q: Queryable, out: Writable, period: { from: Dat
   return { events, rows };
 }
 
-export interface FileVerifyResult extends VerifyResult {
-  readonly header: ExportHeader | null;
-  readonly signaturesCheckedWith: 'given_keys' | 'keys_in_file';
-}
-
-const HASH_RE = /^[0-9a-f]{64}$/;
-
-/**
- * Verifies an exported JSON Lines file on its own: every event line is hashed as the bytes it holds (no
- * re-encoding), links and sequence numbers checked, each checkpoint's signature checked with the given
- * public keys — or, failing those, the keys in the file's header (which proves integrity against accident
- * and against anyone without the signing key, but not against someone who replaced the header too).
- */
-export async function verifyExportFile(path: string, trustedKeys: readonly string[] = []): Promise<FileVerifyResult> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let header: ExportHeader | null = null;
-  let verifier: ChainVerifier | null = null;
-  let ended = false;
-  let lineNo = 0;
-  let expectedSeq = 1;
-  for await (const line of lines) {
-    lineNo++;
-    if (line === '') continue;
-    if (header === null) {
-      const h = JSON.parse(line) as ExportHeader;
-      if (h.format !== EXPORT_FORMAT || h.version !== 1 || !HASH_RE.test(h.anchor)) throw new Error(`${path}: line 1 is not a gridwall access-log export header`);
-      header = h;
-      verifier = new ChainVerifier({ firstSeq: h.firstSeq, prevHash: h.anchor, checkpoints: [], keys: publicKeys(trustedKeys.length > 0 ? trustedKeys : h.keys) });
-      expectedSeq = h.firstSeq;
-      continue;
-    }
-    if (verifier === null) break;
-    if (ended) {
-      verifier.malformed(expectedSeq, `line ${lineNo}: content after the closing line: lines were appended`);
-      continue;
-    }
-    if (line.startsWith('{"hash":"')) {
-      const seqMatch = /"seq":(\d+)/.exec(line.slice(LINE.eventStart));
-      const hash = line.slice(LINE.hashStart, LINE.hashEnd);
-      const prevHash = line.slice(LINE.prevStart, LINE.prevEnd);
-      if (seqMatch?.[1] === undefined || !line.endsWith('}') || line.slice(LINE.hashEnd, LINE.prevStart) !== '","prev":"' || line.slice(LINE.prevEnd, LINE.eventStart) !== '","event":') {
-        verifier.malformed(expectedSeq, `line ${lineNo}: not an event line of this format`);
-        continue;
-      }
-      const canonical = line.slice(LINE.eventStart, -1);
-      const seq = Number(seqMatch[1]);
-      verifier.push({ seq, prevHash, hash, canonical, consistent: true });
-      expectedSeq = seq + 1;
-    } else if (line.startsWith('{"checkpoint":')) {
-      verifier.addCheckpoint((JSON.parse(line) as { checkpoint: Checkpoint }).checkpoint);
-    } else if (line.startsWith('{"end":')) {
-      ended = true;
-    } else {
-      verifier.malformed(expectedSeq, `line ${lineNo}: not a line of a gridwall access-log export`);
-    }
-  }
-  if (header === null || verifier === null) throw new Error(`${path}: empty file, not a gridwall access-log export`);
-  const result = verifier.finish();
-  const cut = !ended && result.firstBreak === null;
-  return {
-    ...result,
-    ok: result.ok && !cut,
-    firstBreak: cut ? { kind: 'truncated', seq: (result.lastSeq ?? header.firstSeq - 1) + 1, detail: 'the file ends without its closing line: it was cut off' } : result.firstBreak,
-    header,
-    signaturesCheckedWith: trustedKeys.length > 0 ? 'given_keys' : 'keys_in_file',
-  };
-}
-
 /** Verifies the chain stored in the database, from the first event not archived to the head. */
 export async function verifyStore(q: Queryable, trustedKeys: readonly string[] = []): Promise<VerifyResult & { signaturesCheckedWith: 'given_keys' | 'keys_in_log' }> {
-  const { rows } = await q.query<{ last_seq: string; last_hash: string }>('SELECT last_seq::text AS last_seq, last_hash FROM access_log_archives ORDER BY last_seq DESC LIMIT 1');
+  const { rows } = await q.query<{ last_seq: string; last_hash: string }>('SELECT last_seq::text AS last_seq, last_hash FROM access_log_archives ORDER BY access_log_archives.last_seq DESC LIMIT 1');
   const archived = rows[0];
   const firstSeq = archived === undefined ? 1 : Number(archived.last_seq) + 1;
   const prevHash = archived === undefined ? '0'.repeat(64) : archived.last_hash;

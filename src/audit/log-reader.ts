@@ -1,5 +1,3 @@
-import type { MaskReason } from '../domain/decision.ts';
-import type { Relation } from '../domain/relation.ts';
 import type { Queryable } from '../store/db.ts';
 import type { AccessEvent, LoggedRecord, Outcome } from './access-event.ts';
 import { canonicalEvent } from './chain.ts';
@@ -39,15 +37,6 @@ export const EVENT_SELECT = `seq::text AS seq, id::text AS id, prev_hash, hash, 
 
 const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
 
-interface RecordJson {
-  supplyPointId: string;
-  relation: Relation;
-  retailerCode: string | null;
-  lastResort: boolean;
-  shown: string[];
-  masked: Record<string, MaskReason>;
-}
-
 export function rowToEvent(r: EventRow): AccessEvent {
   return {
     occurredAt: new Date(r.occurred_at),
@@ -66,7 +55,7 @@ export function rowToEvent(r: EventRow): AccessEvent {
     outcome: r.outcome,
     refusal: r.refusal,
     query: json(r.query) as Record<string, unknown>,
-    records: json(r.records) as LoggedRecord[] & RecordJson[],
+    records: json(r.records) as LoggedRecord[],
     policyVersion: r.policy_version,
     emergencyId: r.emergency_id,
   };

@@ -1,4 +1,4 @@
-import { statement, type Db, type Queryable } from '../store/db.ts';
+import { statement, type Queryable } from '../store/db.ts';
 import { LogUnavailableError, type AccessEvent, type AccessLog } from './access-event.ts';
 import { chainEvents, type ChainedEvent } from './chain.ts';
 import { ensurePartition, monthKey, monthOf } from './partitions.ts';
@@ -16,9 +16,30 @@ export const EVENT_COLUMNS = `seq bigint, prev_hash text, hash text, occurred_at
   route text, purpose text, outcome text, refusal text, query jsonb, supply_point_ids text[], records jsonb,
   policy_version text, emergency_id text`;
 const NAMES = EVENT_COLUMNS.split(',').map((c) => c.trim().split(' ')[0]).join(', ');
-const INSERT = statement('gw_log_append', `INSERT INTO access_log (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($1::jsonb) AS x(${EVENT_COLUMNS})`);
-const LOCK_HEAD = statement('gw_log_head', `SELECT seq::text AS seq, hash, checkpoint_seq::text AS checkpoint_seq, checkpoint_at FROM access_log_head WHERE id = 1 FOR UPDATE`);
-const SET_HEAD = statement('gw_log_set_head', `UPDATE access_log_head SET seq = $1, hash = $2, checkpoint_seq = $3, checkpoint_at = $4 WHERE id = 1`);
+/**
+ * One group commit in one statement (so one round trip, atomic without an explicit transaction): move the
+ * chain's head from the sequence number this writer last saw — if another writer moved it first, nothing
+ * happens and the writer re-reads the head and re-links its batch — add the checkpoint when one is due,
+ * and insert the batch.
+ */
+const APPEND = statement('gw_log_append', `
+WITH moved AS (
+  UPDATE access_log_head SET seq = $2, hash = $3, checkpoint_seq = $4, checkpoint_at = $5
+   WHERE id = 1 AND seq = $1
+  RETURNING 1),
+signed AS (
+  INSERT INTO access_log_checkpoints (seq, hash, signed_at, key_id, signature)
+  SELECT $2, $3, $5, $6, $7 WHERE $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM moved)
+  RETURNING 1),
+added AS (
+  INSERT INTO access_log (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($8::jsonb) AS x(${EVENT_COLUMNS})
+   WHERE EXISTS (SELECT 1 FROM moved)
+  RETURNING 1)
+SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM added)::int AS added, (SELECT count(*) FROM signed)::int AS signed`);
+const READ_HEAD = statement('gw_log_head', `SELECT seq::text AS seq, hash, checkpoint_seq::text AS checkpoint_seq, checkpoint_at FROM access_log_head WHERE id = 1`);
+
+/** Appends that lost the race for the head this many times in a row fail (other writers keep winning). */
+const MAX_RETRIES = 20;
 
 function row(c: ChainedEvent): Record<string, unknown> {
   const e = c.event;
@@ -72,17 +93,16 @@ interface Head {
  * The access-log writer: hash chain, signed checkpoints and group commit.
  *
  * Group commit: events that arrive while a batch is being committed wait and go together in the next
- * transaction. Each caller's promise settles only when its batch is committed, so a response never leaves
+ * commit. Each caller's promise settles only when its batch is committed, so a response never leaves
  * before its event is durable; if the batch fails every caller in it is refused.
  *
- * The batch is taken from the queue only once the store has given the writer its connection (inside the
- * transaction), so events produced while it waits join the batch. Inside, the writer locks the chain's head
- * row, numbers and links the batch after it, inserts it in one statement, signs a checkpoint when one is due
- * and moves the head — all in that one transaction, so writers in several processes append in turn and a
- * failed commit leaves no half-linked events.
+ * A batch is numbered and linked after the head this writer last committed, and committed in one statement
+ * that moves the head only if it is still where the writer saw it (see `APPEND`): writers in several
+ * processes append in turn (the loser re-reads the head and re-links), a failed commit leaves no
+ * half-linked events, and the common case costs one round trip.
  */
 export class GroupCommitLog implements AccessLog {
-  readonly #db: Db;
+  readonly #db: Queryable;
   readonly #key: SigningKey;
   readonly #maxBatch: number;
   readonly #checkpointEvery: number;
@@ -94,8 +114,10 @@ export class GroupCommitLog implements AccessLog {
   #flushing: Promise<void> | null = null;
   #keyRegistered = false;
   #batches = 0;
+  /** The head as this writer last committed it; null: read it from the store first. */
+  #head: Head | null = null;
 
-  constructor(db: Db, opts: LogWriterOptions) {
+  constructor(db: Queryable, opts: LogWriterOptions) {
     this.#db = db;
     this.#key = opts.key;
     this.#maxBatch = opts.maxBatch ?? 500;
@@ -123,18 +145,7 @@ export class GroupCommitLog implements AccessLog {
    * the last one is older than the checkpoint interval). The timer calls it; `close` forces it.
    */
   async checkpoint(force: boolean): Promise<void> {
-    try {
-      await this.#db.transaction(async (tx) => {
-        const head = await this.#lockHead(tx);
-        if (head.seq <= head.checkpointSeq) return;
-        if (!force && head.checkpointAt !== null && this.#clock().getTime() - head.checkpointAt.getTime() < this.#checkpointMs) return;
-        await this.#sign(tx, head);
-        await tx.query(SET_HEAD, [head.seq, head.hash, head.checkpointSeq, head.checkpointAt]);
-      });
-    } catch (e) {
-      this.#keyRegistered = false;
-      throw e;
-    }
+    await this.#commit([], force ? 'force' : 'if_due_by_time');
   }
 
   /** Stops the checkpoint timer after the queue has drained, and seals the chain with a last checkpoint. */
@@ -144,23 +155,54 @@ export class GroupCommitLog implements AccessLog {
     await this.checkpoint(true);
   }
 
-  async #lockHead(tx: Queryable): Promise<Head> {
+  async #readHead(): Promise<Head> {
     if (!this.#keyRegistered) {
-      await tx.query('INSERT INTO access_log_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING', [this.#key.keyId, this.#key.publicKeyPem]);
+      await this.#db.query('INSERT INTO access_log_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING', [this.#key.keyId, this.#key.publicKeyPem]);
       this.#keyRegistered = true;
     }
-    const { rows } = await tx.query<{ seq: string; hash: string; checkpoint_seq: string; checkpoint_at: Date | string | null }>(LOCK_HEAD);
+    const { rows } = await this.#db.query<{ seq: string; hash: string; checkpoint_seq: string; checkpoint_at: Date | string | null }>(READ_HEAD);
     const r = rows[0];
     if (r === undefined) throw new Error('access_log_head has no row: the schema is not migrated');
     return { seq: Number(r.seq), hash: r.hash, checkpointSeq: Number(r.checkpoint_seq), checkpointAt: r.checkpoint_at === null ? null : new Date(r.checkpoint_at) };
   }
 
-  async #sign(tx: Queryable, head: Head): Promise<void> {
-    const at = this.#clock();
-    const c = signCheckpoint(this.#key, head.seq, head.hash, at);
-    await tx.query('INSERT INTO access_log_checkpoints (seq, hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)', [c.seq, c.hash, at, c.keyId, c.signature]);
-    head.checkpointSeq = head.seq;
-    head.checkpointAt = at;
+  /**
+   * Links `events` after the head and commits them, with a checkpoint when one is due (`mode`), retrying
+   * with a fresh head when another writer got there first.
+   */
+  async #commit(events: readonly AccessEvent[], mode: 'batch' | 'force' | 'if_due_by_time'): Promise<void> {
+    for (const e of events) {
+      const m = monthOf(e.occurredAt);
+      if (!this.#months.has(monthKey(m))) {
+        await ensurePartition(this.#db, m);
+        this.#months.add(monthKey(m));
+      }
+    }
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const head = this.#head ?? (await this.#readHead());
+      const chained = chainEvents(events, head.seq + 1, head.hash);
+      const last = chained[chained.length - 1];
+      const next: Head = { ...head, seq: last?.seq ?? head.seq, hash: last?.hash ?? head.hash };
+      const now = this.#clock();
+      // By time: the last checkpoint is older than the interval (the timer also signs the very first one).
+      const byTime = head.checkpointAt === null ? mode === 'if_due_by_time' : now.getTime() - head.checkpointAt.getTime() >= this.#checkpointMs;
+      const due = next.seq > head.checkpointSeq && (mode === 'force' || byTime || (mode === 'batch' && next.seq - head.checkpointSeq >= this.#checkpointEvery));
+      if (events.length === 0 && !due) return;
+      const cp = due ? signCheckpoint(this.#key, next.seq, next.hash, now) : null;
+      if (cp !== null) {
+        next.checkpointSeq = next.seq;
+        next.checkpointAt = now;
+      }
+      const { rows } = await this.#db.query<{ moved: number; added: number }>(APPEND, [
+        head.seq, next.seq, next.hash, next.checkpointSeq, next.checkpointAt, cp?.keyId ?? null, cp?.signature ?? null, JSON.stringify(chained.map(row)),
+      ]);
+      if (rows[0]?.moved === 1) {
+        this.#head = next;
+        return;
+      }
+      this.#head = null; // another writer moved the head: read it again and re-link
+    }
+    throw new Error(`could not append to the access log: ${MAX_RETRIES} attempts lost the race for the chain's head`);
   }
 
   /**
@@ -172,37 +214,18 @@ export class GroupCommitLog implements AccessLog {
       while (this.#queue.length > 0) {
         let batch: Pending[] = [];
         try {
+          // Let the events of requests already in flight join this batch.
           await new Promise<void>((r) => setImmediate(r));
-          await this.#db.transaction(async (tx) => {
-            batch = this.#queue.splice(0, this.#maxBatch);
-            this.#batches++;
-            const head = await this.#lockHead(tx);
-            for (const p of batch) {
-              const m = monthOf(p.event.occurredAt);
-              if (!this.#months.has(monthKey(m))) {
-                await ensurePartition(tx, m);
-                this.#months.add(monthKey(m));
-              }
-            }
-            const chained = chainEvents(batch.map((p) => p.event), head.seq + 1, head.hash);
-            await tx.query(INSERT, [JSON.stringify(chained.map(row))]);
-            const last = chained[chained.length - 1];
-            if (last !== undefined) {
-              head.seq = last.seq;
-              head.hash = last.hash;
-            }
-            const due = head.seq - head.checkpointSeq >= this.#checkpointEvery || (head.checkpointAt !== null && this.#clock().getTime() - head.checkpointAt.getTime() >= this.#checkpointMs);
-            if (due) await this.#sign(tx, head);
-            await tx.query(SET_HEAD, [head.seq, head.hash, head.checkpointSeq, head.checkpointAt]);
-          });
+          batch = this.#queue.splice(0, this.#maxBatch);
+          this.#batches++;
+          await this.#commit(batch.map((p) => p.event), 'batch');
           for (const p of batch) p.resolve();
         } catch (e) {
-          // A month or key recorded as present may have been rolled back with the failed transaction.
+          // What this writer believed about the store may be wrong after a failure: read it again.
+          this.#head = null;
           this.#months.clear();
           this.#keyRegistered = false;
           const err = new LogUnavailableError(e);
-          // A failure before the batch was taken (no connection) refuses everyone waiting.
-          if (batch.length === 0) batch = this.#queue.splice(0, this.#queue.length);
           for (const p of batch) p.reject(err);
         }
       }

@@ -2,8 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
+import { ArchiveRefusedError, archivePartitions, retentionStart } from '../audit/archive.ts';
 import type { VerifyResult } from '../audit/chain-verify.ts';
-import { exportCsv, exportJsonl, verifyExportFile, verifyStore } from '../audit/export.ts';
+import { exportCsv, exportJsonl, verifyStore } from '../audit/export.ts';
+import { verifyExportFile } from '../audit/file-verify.ts';
 import { feed, openSyslog } from '../audit/feed.ts';
 import { readHead } from '../audit/log-reader.ts';
 import { listPartitions, monthOf, monthKey } from '../audit/partitions.ts';
@@ -129,8 +131,8 @@ export async function runTail(config: Config, opts: { fromSeq?: number; follow: 
 export async function runPartitions(config: Config, now: Date): Promise<number> {
   const db = await openStore(config.store);
   try {
-    const cutoff = monthOf(new Date(now.getTime()));
-    const keep = `${cutoff.year - config.logRetentionYears}-${String(cutoff.month).padStart(2, '0')}`;
+    const cutoff = monthOf(now);
+    const keep = retentionStart(now, config.logRetentionYears);
     const parts = await listPartitions(db);
     process.stdout.write(`month     events        sequence numbers      retention (${config.logRetentionYears} years: kept from ${keep})\n`);
     for (const p of parts) {
@@ -138,6 +140,21 @@ export async function runPartitions(config: Config, now: Date): Promise<number> 
       process.stdout.write(`${p.month}   ${String(p.events).padStart(10)}    ${range.padEnd(20)}  ${p.month < keep ? 'past retention: may be archived' : 'kept'}\n`);
     }
     if (parts.length === 0) process.stdout.write(`(no partitions yet; the current month is ${monthKey(cutoff)})\n`);
+    return EXIT.ok;
+  } finally {
+    await db.close();
+  }
+}
+
+/** `gridwall audit archive`. */
+export async function runArchive(config: Config, opts: { before: string; dir: string }, now: Date): Promise<number> {
+  const db = await openStore(config.store);
+  try {
+    const done = await archivePartitions(db, { before: opts.before, dir: opts.dir, now, retentionYears: config.logRetentionYears }).catch((e: unknown) => {
+      throw e instanceof ArchiveRefusedError ? new UsageError(e.message) : e;
+    });
+    for (const a of done) process.stdout.write(`${a.month}  ${a.events} events (${a.firstSeq}–${a.lastSeq}) → ${a.file}  sha256 ${a.fileSha256}; partition detached as ${a.partition}_archived\n`);
+    if (done.length === 0) process.stdout.write(`nothing to archive before ${opts.before}\n`);
     return EXIT.ok;
   } finally {
     await db.close();

@@ -128,6 +128,18 @@ function program(setExit: (code: number) => void): Command {
       setExit(await runPartitions(loadConfig(process.env), new Date()));
     });
   audit
+    .command('archive')
+    .description('archive partitions past the retention period: export each to a verified JSON Lines file, record it, detach the partition (never dropped)')
+    .requiredOption('--before <month>', 'archive months before this one (YYYY-MM, Japan time)', (v: string) => {
+      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(v)) throw new InvalidArgumentError('must be a month YYYY-MM');
+      return v;
+    })
+    .requiredOption('--dir <directory>', 'where the archive files go')
+    .action(async (opts: { before: string; dir: string }) => {
+      const { runArchive } = await import('./audit-command.ts');
+      setExit(await runArchive(loadConfig(process.env), opts, new Date()));
+    });
+  audit
     .command('public-key')
     .description('print the public key of the checkpoint signing key (keep a copy where those who run the log cannot change it)')
     .action(async () => {

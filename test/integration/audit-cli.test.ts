@@ -140,6 +140,8 @@ describe('gridwall audit (command line, embedded store)', () => {
       [['audit', 'verify', '--file', join(dir, 'nope.jsonl')], /nope\.jsonl/],
       [['audit', 'verify', '--public-key', join(dir, 'nope.pem')], /--public-key .*nope\.pem/],
       [['audit', 'tail', '--syslog', 'http://x'], /udp:\/\/host:port/],
+      [['audit', 'archive', '--before', '2026-10', '--dir', dir], /kept 5 years, so months from \d{4}-\d{2} on may not be archived/],
+      [['audit', 'archive', '--before', '2020-13', '--dir', dir], /must be a month YYYY-MM/],
     ];
     for (const [args, message] of cases) {
       const r = gridwall(dir, args);

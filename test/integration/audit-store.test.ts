@@ -1,13 +1,15 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { AccessEvent } from '../../src/audit/access-event.ts';
-import { exportCsv, exportJsonl, verifyExportFile, verifyStore } from '../../src/audit/export.ts';
+import { exportCsv, exportJsonl, verifyStore } from '../../src/audit/export.ts';
+import { verifyExportFile } from '../../src/audit/file-verify.ts';
 import { readHead } from '../../src/audit/log-reader.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
+import { archivePartitions } from '../../src/audit/archive.ts';
 import { listPartitions } from '../../src/audit/partitions.ts';
 import { grantLogWriter } from '../../src/audit/roles.ts';
 import { generateSigningKey } from '../../src/audit/signing.ts';
@@ -109,6 +111,31 @@ for (const store of STORES) {
       assert.equal((await verifyStore(db)).ok, true);
     });
 
+    test('partitions past the retention period are archived to verified files, detached and kept; the rest still verifies', async () => {
+      await fresh();
+      // Events from 2020-03 to 2021-12 and now (2026-11): the first months are past five years.
+      const times = [...Array.from({ length: 20 }, (_, i) => new Date(Date.UTC(2020, 2 + (i % 22), 10, 3, 0, i))), new Date('2021-12-01T03:00:00Z'), new Date('2026-11-01T03:00:00Z')];
+      const log = new GroupCommitLog(db, { key: TEST_KEY, checkpointEvery: 4 });
+      for (let i = 0; i < times.length; i++) await log.append(event(i, times[i] ?? new Date()));
+      await log.close();
+      const now = new Date('2026-11-24T12:00:00+09:00');
+      const adir = join(dir, `${store.name}-archive`);
+      mkdirSync(adir);
+      await assert.rejects(archivePartitions(db, { before: '2022-01', dir: adir, now, retentionYears: 5 }), /kept 5 years, so months from 2021-11 on may not be archived/);
+      const done = await archivePartitions(db, { before: '2021-11', dir: adir, now, retentionYears: 5 });
+      assert.deepEqual(done.map((a) => a.month), ['2020-03', '2020-04', '2020-05', '2020-06', '2020-07', '2020-08', '2020-09', '2020-10', '2020-11', '2020-12', '2021-01', '2021-02', '2021-03', '2021-04', '2021-05', '2021-06', '2021-07', '2021-08', '2021-09', '2021-10']);
+      assert.deepEqual([done[0]?.firstSeq, done[done.length - 1]?.lastSeq], [1, 20]);
+      for (const a of done) assert.equal((await verifyExportFile(a.file)).ok, true, a.file);
+      assert.deepEqual((await listPartitions(db)).map((p) => p.month), ['2021-12', '2026-11']);
+      const kept = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log_y2020m03_archived`);
+      assert.equal(kept.rows[0]?.n, 1, 'the detached partition is still in the database');
+      const r = await verifyStore(db);
+      assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
+      assert.deepEqual([r.firstSeq, r.lastSeq], [21, 22]);
+      await asSuperuser(db, `UPDATE access_log SET office = 'x' WHERE seq = 22`);
+      assert.deepEqual((await verifyStore(db)).firstBreak?.seq, 22);
+    });
+
     test('UPDATE, DELETE and TRUNCATE are refused even to the owner, on the log, its partitions and its checkpoints', async () => {
       await fresh();
       await writeEvents(db, 3);
@@ -163,11 +190,15 @@ for (const store of STORES) {
         ['two lines swapped', (ls) => { const c = [...ls]; const a = eventIdx(3); const b = eventIdx(4); [c[a], c[b]] = [c[b] ?? '', c[a] ?? '']; return c; }, 'missing', 3],
         ['the end cut off', (ls) => ls.slice(0, eventIdx(33) + 1), 'truncated', 34],
       ];
-      for (const [name, edit, kind, seq] of edits) {
-        const p = join(dir, `${store.name}-edited.jsonl`);
-        writeFileSync(p, edit(lines).join('\n'));
-        const r = await verifyExportFile(p);
-        assert.deepEqual({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq }, { kind, seq }, name);
+      // Whole file in one chunk, and cut into small chunks that are scanned apart and joined (as a large file is).
+      for (const opts of [{}, { chunkBytes: 4096 }, { chunkBytes: 700 }]) {
+        assert.equal((await verifyExportFile(path, [], opts)).ok, true, JSON.stringify(opts));
+        for (const [name, edit, kind, seq] of edits) {
+          const p = join(dir, `${store.name}-edited.jsonl`);
+          writeFileSync(p, edit(lines).join('\n'));
+          const r = await verifyExportFile(p, [], opts);
+          assert.deepEqual({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq }, { kind, seq }, `${name} ${JSON.stringify(opts)}`);
+        }
       }
     });
 

@@ -99,8 +99,13 @@ DECLARE
   hi timestamptz := (m + interval '1 month' - interval '9 hours') AT TIME ZONE 'UTC';
 BEGIN
   IF to_regclass(name) IS NULL THEN
-    EXECUTE format('CREATE TABLE %I PARTITION OF access_log FOR VALUES FROM (%L) TO (%L)', name, lo, hi);
-    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION access_log_refuse_change()', name || '_no_truncate', name);
+    -- Writers in several processes may meet a new month at once: one creates it, the others find it made.
+    BEGIN
+      EXECUTE format('CREATE TABLE %I PARTITION OF access_log FOR VALUES FROM (%L) TO (%L)', name, lo, hi);
+      EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION access_log_refuse_change()', name || '_no_truncate', name);
+    EXCEPTION WHEN duplicate_table THEN
+      NULL;
+    END;
   END IF;
   RETURN name;
 END $$;

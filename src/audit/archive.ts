@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import type { Db } from '../store/db.ts';
+import { exportJsonl } from './export.ts';
+import { verifyExportFile } from './file-verify.ts';
+import { GENESIS } from './chain.ts';
+import { listPartitions, monthOf, type PartitionInfo } from './partitions.ts';
+
+export class ArchiveRefusedError extends Error {
+  readonly code = 'archive_refused';
+}
+
+export interface Archived {
+  readonly partition: string;
+  readonly month: string;
+  readonly file: string;
+  readonly events: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly fileSha256: string;
+}
+
+/** The first month still kept: `years` before the month of `now` (Japan time). */
+export function retentionStart(now: Date, years: number): string {
+  const m = monthOf(now);
+  return `${m.year - years}-${String(m.month).padStart(2, '0')}`;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * Archives the oldest partitions of months before `before`, oldest first, each only if it is past the
+ * retention period: its events (from the first not yet archived, so the archives join up as one chain)
+ * are exported to a JSON Lines file in `dir`, the file is verified, recorded with its SHA-256 and the
+ * chain's hashes at both ends, and the partition is detached and renamed `…_archived` — kept in the
+ * database until someone drops it on purpose. Never a silent drop.
+ */
+export async function archivePartitions(db: Db, opts: { before: string; dir: string; now: Date; retentionYears: number }): Promise<Archived[]> {
+  const keepFrom = retentionStart(opts.now, opts.retentionYears);
+  if (opts.before > keepFrom) {
+    throw new ArchiveRefusedError(`--before ${opts.before}: the log is kept ${opts.retentionYears} years, so months from ${keepFrom} on may not be archived`);
+  }
+  if (!existsSync(opts.dir)) throw new ArchiveRefusedError(`--dir ${opts.dir}: no such directory`);
+  const parts: PartitionInfo[] = (await listPartitions(db)).filter((p) => p.month < opts.before);
+  const done: Archived[] = [];
+  for (const part of parts) {
+    const last = await db.query<{ last_seq: string; last_hash: string }>('SELECT last_seq::text AS last_seq, last_hash FROM access_log_archives ORDER BY access_log_archives.last_seq DESC LIMIT 1');
+    const prevLast = Number(last.rows[0]?.last_seq ?? 0);
+    const prevHash = last.rows[0]?.last_hash ?? GENESIS;
+    const file = join(opts.dir, `${part.name}.jsonl`);
+    if (existsSync(file)) throw new ArchiveRefusedError(`${file} exists already: move it away or choose another --dir`);
+    let result = { events: 0, firstSeq: null as number | null, lastSeq: null as number | null, lastHash: null as string | null, anchor: null as string | null };
+    if (part.lastSeq !== null) {
+      const out = createWriteStream(file, { flags: 'wx' });
+      result = await exportJsonl(db, out, { from: null, to: null }, opts.now, { fromSeq: prevLast + 1, toSeq: part.lastSeq });
+      out.end();
+      await finished(out);
+      const check = await verifyExportFile(file);
+      if (!check.ok) throw new ArchiveRefusedError(`${file}: the exported events do not verify (${check.firstBreak?.kind} at event ${check.firstBreak?.seq}); nothing was detached`);
+      if (result.anchor !== prevHash || check.firstSeq !== prevLast + 1) {
+        throw new ArchiveRefusedError(`${file}: the export does not join the previous archive (starts at ${check.firstSeq}, expected ${prevLast + 1}); nothing was detached`);
+      }
+    } else {
+      // An empty month: nothing to keep but the record that it was empty.
+      await finished(createWriteStream(file, { flags: 'wx' }).end(''));
+    }
+    const fileSha256 = await sha256File(file);
+    await db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO access_log_archives (partition_name, first_seq, last_seq, first_prev_hash, last_hash, events, file, file_sha256, archived_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [part.name, result.firstSeq ?? prevLast + 1, result.lastSeq ?? prevLast, result.anchor ?? prevHash, result.lastHash ?? prevHash, result.events, file, fileSha256, opts.now],
+      );
+      await tx.exec(`ALTER TABLE access_log DETACH PARTITION ${part.name}; ALTER TABLE ${part.name} RENAME TO ${part.name}_archived;`);
+    });
+    done.push({ partition: part.name, month: part.month, file, events: result.events, firstSeq: result.firstSeq ?? prevLast + 1, lastSeq: result.lastSeq ?? prevLast, fileSha256 });
+  }
+  return done;
+}
