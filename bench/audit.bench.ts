@@ -8,7 +8,7 @@
  *   DATABASE_URL=postgres://… npm run bench:audit  # PostgreSQL server (a scratch schema, dropped afterwards)
  *   BENCH_EVENTS=1000000 BENCH_SECONDS=5 BENCH_CONCURRENCY=32
  */
-import { createHash, hash as sha256, randomBytes } from 'node:crypto';
+import { createHash, hash as sha256 } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +21,8 @@ import { GroupCommitLog } from '../src/audit/log-writer.ts';
 import { generateSigningKey, signCheckpoint } from '../src/audit/signing.ts';
 import { generateDemo } from '../src/demo/generate.ts';
 import { loadRecords } from '../src/store/customer-store.ts';
-import type { Db } from '../src/store/db.ts';
 import { migrate } from '../src/store/migrate.ts';
-import { openPglite } from '../src/store/pglite.ts';
-import { openPostgres } from '../src/store/postgres.ts';
+import { openBenchStore } from './bench-store.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -99,18 +97,6 @@ async function fileBench(lines: string[]): Promise<void> {
   }
 }
 
-async function openBenchStore(): Promise<{ db: Db; name: string; dispose: () => Promise<void> }> {
-  if (url === undefined) {
-    const db = await openPglite(null);
-    return { db, name: 'PGlite (in memory)', dispose: () => db.close() };
-  }
-  const schema = `gw_bench_${randomBytes(4).toString('hex')}`;
-  const admin = await openPostgres(url, { poolSize: 1 });
-  await admin.exec(`CREATE SCHEMA ${schema}`);
-  const db = await openPostgres(url, { schema, poolSize: 16 });
-  const v = (await db.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?';
-  return { db, name: `PostgreSQL ${v}`, dispose: async () => { await db.close(); await admin.exec(`DROP SCHEMA ${schema} CASCADE`); await admin.close(); } };
-}
 
 /** `CONCURRENCY` loops doing `op` for `SECONDS`; operations per second. */
 async function loops(op: (i: number) => Promise<unknown>): Promise<number> {
@@ -126,7 +112,7 @@ async function loops(op: (i: number) => Promise<unknown>): Promise<number> {
 }
 
 async function dbBench(lines: string[]): Promise<void> {
-  const { db, name, dispose } = await openBenchStore();
+  const { db, name, dispose } = await openBenchStore(url);
   try {
     await migrate(db);
     await generateDemo(db, { supplyPoints: 20_000, seed: 7, areaCode: '02', now: new Date() });

@@ -8,7 +8,6 @@
  *   BENCH_SECONDS=10 BENCH_CONNECTIONS=32 BENCH_SUPPLY_POINTS=20000
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { buildApp } from '../src/api/app.ts';
 import { GroupCommitLog } from '../src/audit/log-writer.ts';
@@ -21,10 +20,8 @@ import { recordValues } from '../src/domain/record.ts';
 import { Firewall } from '../src/firewall/firewall.ts';
 import { Sessions } from '../src/identity/session-store.ts';
 import { loadRecords } from '../src/store/customer-store.ts';
-import type { Db } from '../src/store/db.ts';
 import { migrate } from '../src/store/migrate.ts';
-import { openPglite } from '../src/store/pglite.ts';
-import { openPostgres } from '../src/store/postgres.ts';
+import { openBenchStore } from './bench-store.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
@@ -43,25 +40,6 @@ function load(cfg: Record<string, unknown>): Promise<Load> {
   });
 }
 
-async function openBenchStore(): Promise<{ db: Db; name: string; dispose: () => Promise<void> }> {
-  if (url === undefined) {
-    const db = await openPglite(null);
-    return { db, name: 'PGlite (in memory)', dispose: () => db.close() };
-  }
-  const schema = `gw_bench_${randomBytes(4).toString('hex')}`;
-  const admin = await openPostgres(url, { poolSize: 1 });
-  await admin.exec(`CREATE SCHEMA ${schema}`);
-  const db = await openPostgres(url, { schema, poolSize: 16 });
-  return {
-    db,
-    name: `PostgreSQL server (${(await db.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?'})`,
-    dispose: async () => {
-      await db.close();
-      await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.close();
-    },
-  };
-}
 
 function tableBench(): { tablePerSec: number; decidePerSec: number } {
   const table = compileDecisionTable();
@@ -83,7 +61,7 @@ function tableBench(): { tablePerSec: number; decidePerSec: number } {
 }
 
 async function main(): Promise<void> {
-  const { db, name, dispose } = await openBenchStore();
+  const { db, name, dispose } = await openBenchStore(url);
   try {
     await migrate(db);
     const now = new Date();

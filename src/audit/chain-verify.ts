@@ -15,6 +15,31 @@ export type ChainBreak =
   | { readonly kind: 'truncated'; readonly seq: number; readonly detail: string }
   | { readonly kind: 'malformed'; readonly seq: number; readonly detail: string };
 
+/**
+ * The break for an event stating sequence number `stated` where `expected` was due (they differ): a gap is
+ * a deletion (or a move), a repeat an insertion, anything else a reordering.
+ */
+export function sequenceBreak(stated: number, expected: number): ChainBreak {
+  if (stated > expected) return { kind: 'missing', seq: expected, detail: `events ${expected}–${stated - 1} are missing here: deleted, or moved (reordered)` };
+  if (stated === expected - 1) return { kind: 'inserted', seq: stated, detail: `a second event with sequence number ${stated}: an event was inserted` };
+  return { kind: 'out_of_order', seq: stated, detail: `event ${stated} comes after event ${expected - 1}: events were reordered` };
+}
+
+export function modifiedBreak(seq: number): ChainBreak {
+  return { kind: 'modified', seq, detail: `event ${seq} does not match its hash: its content was changed` };
+}
+
+export function brokenLinkBreak(seq: number): ChainBreak {
+  return { kind: 'broken_link', seq, detail: `event ${seq} does not link to the hash of event ${seq - 1}: events before it were changed and re-hashed, inserted, removed or reordered` };
+}
+
+/** A checkpoint checked against the hash of the event it names: null when it holds. */
+export function checkpointBreak(cp: Checkpoint, hashAtSeq: string, keys: ReadonlyMap<string, KeyObject>, lastGood: number): ChainBreak | null {
+  if (cp.hash !== hashAtSeq) return { kind: 'checkpoint_mismatch', seq: cp.seq, detail: `the checkpoint signed ${cp.signedAt} for event ${cp.seq} names another hash: the chain was rewritten after event ${lastGood} (the last checkpoint that matched)` };
+  if (!checkpointSignatureValid(cp, keys)) return { kind: 'bad_signature', seq: cp.seq, detail: `the checkpoint for event ${cp.seq} is not validly signed by a trusted key (key ${cp.keyId})` };
+  return null;
+}
+
 export interface VerifyResult {
   readonly ok: boolean;
   readonly events: number;
@@ -69,39 +94,22 @@ export class ChainVerifier {
   push(r: LinkRecord): void {
     this.#events++;
     if (this.#break !== null) return;
-    if (r.seq < this.#expected) {
-      this.#break =
-        r.seq === this.#expected - 1
-          ? { kind: 'inserted', seq: r.seq, detail: `a second event with sequence number ${r.seq}: an event was inserted` }
-          : { kind: 'out_of_order', seq: r.seq, detail: `event ${r.seq} comes after event ${this.#expected - 1}: events were reordered` };
-      return;
-    }
-    if (r.seq > this.#expected) {
-      this.#break = { kind: 'missing', seq: this.#expected, detail: `events ${this.#expected}–${r.seq - 1} are missing here: deleted, or moved (reordered)` };
+    if (r.seq !== this.#expected) {
+      this.#break = sequenceBreak(r.seq, this.#expected);
       return;
     }
     if (!r.consistent || linkHash(r.prevHash, r.canonical) !== r.hash) {
-      this.#break = { kind: 'modified', seq: r.seq, detail: `event ${r.seq} does not match its hash: its content was changed` };
+      this.#break = modifiedBreak(r.seq);
       return;
     }
     if (r.prevHash !== this.#prev) {
-      this.#break = {
-        kind: 'broken_link',
-        seq: r.seq,
-        detail: `event ${r.seq} does not link to the hash of event ${r.seq - 1}: events before it were changed and re-hashed, inserted, removed or reordered`,
-      };
+      this.#break = brokenLinkBreak(r.seq);
       return;
     }
     const cp = this.#checkpoints.get(r.seq);
     if (cp !== undefined) {
-      if (cp.hash !== r.hash) {
-        this.#break = { kind: 'checkpoint_mismatch', seq: r.seq, detail: `the checkpoint signed ${cp.signedAt} for event ${r.seq} names another hash: the chain was rewritten after event ${this.#lastGoodCheckpoint} (the last checkpoint that matched)` };
-        return;
-      }
-      if (!checkpointSignatureValid(cp, this.#keys)) {
-        this.#break = { kind: 'bad_signature', seq: r.seq, detail: `the checkpoint for event ${r.seq} is not validly signed by a trusted key (key ${cp.keyId})` };
-        return;
-      }
+      this.#break = checkpointBreak(cp, r.hash, this.#keys, this.#lastGoodCheckpoint);
+      if (this.#break !== null) return;
       this.#verifiedCheckpoints++;
       this.#lastGoodCheckpoint = r.seq;
     }
@@ -117,9 +125,8 @@ export class ChainVerifier {
   addCheckpoint(cp: Checkpoint): void {
     if (this.#break !== null) return;
     if (cp.seq === this.#lastSeq) {
-      if (cp.hash !== this.#prev) this.#break = { kind: 'checkpoint_mismatch', seq: cp.seq, detail: `the checkpoint signed ${cp.signedAt} for event ${cp.seq} names another hash: the chain was rewritten after event ${this.#lastGoodCheckpoint} (the last checkpoint that matched)` };
-      else if (!checkpointSignatureValid(cp, this.#keys)) this.#break = { kind: 'bad_signature', seq: cp.seq, detail: `the checkpoint for event ${cp.seq} is not validly signed by a trusted key (key ${cp.keyId})` };
-      else {
+      this.#break = checkpointBreak(cp, this.#prev, this.#keys, this.#lastGoodCheckpoint);
+      if (this.#break === null) {
         this.#verifiedCheckpoints++;
         this.#streamedCheckpoints++;
         this.#lastGoodCheckpoint = cp.seq;

@@ -1,5 +1,5 @@
 import { hash as sha256 } from 'node:crypto';
-import type { ChainBreak } from './chain-verify.ts';
+import { brokenLinkBreak, modifiedBreak, sequenceBreak, type ChainBreak } from './chain-verify.ts';
 import { LINE } from './chain.ts';
 import type { Checkpoint } from './signing.ts';
 
@@ -97,22 +97,12 @@ export function scanSegment(buf: Uint8Array, isFirst: boolean): SegmentResult {
             seq = firstSeq - 1;
           } else if (b.compare(b, lastAt + LINE.hashStart, lastAt + LINE.hashEnd, start + LINE.prevStart, start + LINE.prevEnd) !== 0) {
             const stated = statedSeq(b, start, stop);
-            problem = {
-              at: line,
-              brk:
-                stated > expected
-                  ? { kind: 'missing', seq: expected, detail: `events ${expected}–${stated - 1} are missing here: deleted, or moved (reordered)` }
-                  : stated === expected - 1
-                    ? { kind: 'inserted', seq: stated, detail: `a second event with sequence number ${stated}: an event was inserted` }
-                    : stated < expected - 1
-                      ? { kind: 'out_of_order', seq: stated, detail: `event ${stated} comes after event ${expected - 1}: events were reordered` }
-                      : { kind: 'broken_link', seq: expected, detail: `event ${expected} does not link to the hash of event ${expected - 1}: events before it were changed and re-hashed, inserted, removed or reordered` },
-            };
+            problem = { at: line, brk: stated === expected ? brokenLinkBreak(expected) : sequenceBreak(stated, expected) };
           }
           if (problem === null) {
             const digest = sha256('sha256', b.subarray(start + LINE.inputStart, stop - 1), 'hex');
             if (!sameHex(digest, b, start + LINE.hashStart)) {
-              problem = { at: line, brk: { kind: 'modified', seq: seq + 1, detail: `event ${seq + 1} does not match its hash: its content was changed` } };
+              problem = { at: line, brk: modifiedBreak(seq + 1) };
             } else {
               seq++;
               lastAt = start;

@@ -1,8 +1,8 @@
 import { open } from 'node:fs/promises';
-import type { ChainBreak, VerifyResult } from './chain-verify.ts';
+import { brokenLinkBreak, checkpointBreak, sequenceBreak, type ChainBreak, type VerifyResult } from './chain-verify.ts';
 import { EXPORT_FORMAT, type ExportHeader } from './export.ts';
 import { NL, scanSegment, type SegmentResult } from './file-scan.ts';
-import { checkpointSignatureValid, publicKeys, type Checkpoint } from './signing.ts';
+import { publicKeys, type Checkpoint } from './signing.ts';
 
 export interface FileVerifyResult extends VerifyResult {
   readonly header: ExportHeader | null;
@@ -77,8 +77,8 @@ export async function verifyExportFile(path: string, trustedKeys: readonly strin
       pendingCheckpoints.set(cp.seq, cp);
       return null;
     }
-    if (cp.hash !== hashAtSeq) return { kind: 'checkpoint_mismatch', seq: cp.seq, detail: `the checkpoint signed ${cp.signedAt} for event ${cp.seq} names another hash: the chain was rewritten after event ${lastGood} (the last checkpoint that matched)` };
-    if (!checkpointSignatureValid(cp, keys)) return { kind: 'bad_signature', seq: cp.seq, detail: `the checkpoint for event ${cp.seq} is not validly signed by a trusted key (key ${cp.keyId})` };
+    const b = checkpointBreak(cp, hashAtSeq, keys, lastGood);
+    if (b !== null) return b;
     verified++;
     lastGood = cp.seq;
     return null;
@@ -101,16 +101,11 @@ export async function verifyExportFile(path: string, trustedKeys: readonly strin
     }
     // Where this segment joins the one before.
     if (s.firstSeq !== null && s.firstSeq !== expected) {
-      brk =
-        s.firstSeq > expected
-          ? { kind: 'missing', seq: expected, detail: `events ${expected}–${s.firstSeq - 1} are missing here: deleted, or moved (reordered)` }
-          : s.firstSeq === expected - 1
-            ? { kind: 'inserted', seq: s.firstSeq, detail: `a second event with sequence number ${s.firstSeq}: an event was inserted` }
-            : { kind: 'out_of_order', seq: s.firstSeq, detail: `event ${s.firstSeq} comes after event ${expected - 1}: events were reordered` };
+      brk = sequenceBreak(s.firstSeq, expected);
       return;
     }
     if (s.firstSeq !== null && s.firstPrev !== prev) {
-      brk = { kind: 'broken_link', seq: s.firstSeq, detail: `event ${s.firstSeq} does not link to the hash of event ${s.firstSeq - 1}: events before it were changed and re-hashed, inserted, removed or reordered` };
+      brk = brokenLinkBreak(s.firstSeq);
       return;
     }
     // In line order: checkpoints before the segment's first problem count, the problem itself, then stop.
