@@ -7,6 +7,7 @@ import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../f
 import { ConsoleNotBuiltError } from '../api/console.ts';
 import { RoleNameError } from '../audit/roles.ts';
 import { SigningKeyError } from '../audit/signing.ts';
+import { CsvFileError } from '../legacy/csv-file.ts';
 import { DataDirLockedError } from '../store/pglite.ts';
 
 import { EXIT, UsageError } from './exit.ts';
@@ -148,6 +149,23 @@ function program(setExit: (code: number) => void): Command {
     });
 
   cmd
+    .command('grants')
+    .description('permission governance')
+    .command('check')
+    .description('judge a legacy permission registry: grants in force that break a rule (side not allowed, self-grant, unknown user, user who left, unknown permission)')
+    .requiredOption('--staff <file>', 'staff.csv (formats.md)')
+    .requiredOption('--permissions <file>', 'permissions.csv')
+    .requiredOption('--grants <file>', 'grants.csv')
+    .addOption(new Option('--at <date>', 'judge the grants in force at the end of this day, Japan time (default: now)').argParser(day))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(async (opts: { staff: string; permissions: string; grants: string; at?: Date; format: 'table' | 'json' | 'csv'; out?: string }) => {
+      const { runGrantsCheck } = await import('./grants-command.ts');
+      const at = opts.at === undefined ? new Date() : new Date(opts.at.getTime() + 86_400_000 - 1);
+      setExit(runGrantsCheck({ ...opts, at }));
+    });
+
+  cmd
     .command('db')
     .description('database administration')
     .command('grant-writer <role>')
@@ -184,7 +202,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    if (e instanceof ConfigError || e instanceof UsageError || e instanceof DataDirLockedError || e instanceof ConsoleNotBuiltError || e instanceof SigningKeyError || e instanceof RoleNameError) {
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof DataDirLockedError || e instanceof ConsoleNotBuiltError || e instanceof SigningKeyError || e instanceof RoleNameError || e instanceof CsvFileError) {
       process.stderr.write(`gridwall: ${e.message}\n`);
       return EXIT.usage;
     }

@@ -1,0 +1,50 @@
+import { writeFileSync } from 'node:fs';
+import { checkGrants, type GrantViolation } from '../governance/grant-rules.ts';
+import type { RejectedRow } from '../legacy/csv-file.ts';
+import { loadGrants, loadPermissions, loadStaff } from '../legacy/registers.ts';
+import { EXIT } from './exit.ts';
+
+const jstDay = (d: Date) => new Date(d.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
+
+function csvCell(v: unknown): string {
+  const s = String(v ?? '');
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * `gridwall grants check` (formats.md): the grants of a legacy permission registry in force at `at`,
+ * judged by the same rules as live grants. Findings are data: exit 0 when the run completed.
+ */
+export function runGrantsCheck(opts: { staff: string; permissions: string; grants: string; at: Date; format: 'table' | 'json' | 'csv'; out?: string }): number {
+  const staff = loadStaff(opts.staff);
+  const permissions = loadPermissions(opts.permissions);
+  const grants = loadGrants(opts.grants);
+  const result = checkGrants(staff.items, permissions.items, grants.items, opts.at);
+  const rejected: RejectedRow[] = [...staff.rejected, ...permissions.rejected, ...grants.rejected];
+  const read = staff.read + permissions.read + grants.read;
+  const rows = { read, used: read - rejected.length, rejected: rejected.length };
+  const violation = (v: GrantViolation) => ({ rule: v.rule, userId: v.userId, permissionId: v.permissionId, grantedBy: v.grantedBy, grantedAt: jstDay(v.grantedAt), detail: v.detail });
+  let text: string;
+  if (opts.format === 'json') {
+    text = `${JSON.stringify({ at: opts.at.toISOString(), rows, violations: result.violations.map(violation), summary: result.summary, rejected }, null, 2)}\n`;
+  } else if (opts.format === 'csv') {
+    const lines = [['rule', 'user_id', 'permission_id', 'granted_by', 'granted_at', 'detail'].join(',')];
+    for (const v of result.violations.map(violation)) lines.push([v.rule, v.userId, v.permissionId, v.grantedBy, v.grantedAt, v.detail].map(csvCell).join(','));
+    text = `\uFEFF${lines.join('\r\n')}\r\n`;
+  } else {
+    const s = result.summary;
+    const out = [
+      `grants check at ${opts.at.toISOString()}: ${s.grantsInForce} grants in force, ${s.violatingGrants} break a rule`,
+      `  holders ${s.holders}, grantors ${s.grantors}, self-grants ${s.selfGrants}`,
+      `  rows read ${rows.read}, used ${rows.used}, rejected ${rows.rejected}`,
+      '',
+      ...result.violations.map((v) => `${v.rule.padEnd(18)} ${v.userId.padEnd(12)} ${v.permissionId.padEnd(10)} by ${v.grantedBy.padEnd(12)} ${jstDay(v.grantedAt)}  ${v.detail}`),
+      ...(rejected.length > 0 ? ['', 'rejected rows:', ...rejected.map((r) => `  ${r.file}:${r.line}: ${r.reason}`)] : []),
+    ];
+    text = `${out.join('\n')}\n`;
+  }
+  if (opts.out === undefined) process.stdout.write(text);
+  else writeFileSync(opts.out, text);
+  if (rejected.length > 0 && opts.format !== 'table') process.stderr.write(`grants check: ${rejected.length} rows rejected (listed in the output)\n`);
+  return EXIT.ok;
+}

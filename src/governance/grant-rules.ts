@@ -1,0 +1,106 @@
+import { isSide, type Side } from '../domain/organization.ts';
+
+/** One row of a staff register: who a user ID belongs to, on which side, over which period. */
+export interface StaffPeriod {
+  readonly userId: string;
+  readonly personId: string;
+  readonly organization: string;
+  readonly side: Side;
+  readonly from: Date;
+  /** Exclusive end; null while it holds. */
+  readonly to: Date | null;
+}
+
+export interface PermissionSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly allowedSides: readonly Side[];
+}
+
+export interface GrantRecord {
+  readonly userId: string;
+  readonly permissionId: string;
+  readonly grantedBy: string;
+  readonly grantedAt: Date;
+  readonly revokedAt: Date | null;
+}
+
+/** Why a grant is wrong. The same codes serve live grants (issue #5) and legacy registries. */
+export const GRANT_RULES = ['side_not_allowed', 'self_grant', 'unknown_user', 'left_organization', 'unknown_permission'] as const;
+export type GrantRule = (typeof GRANT_RULES)[number];
+
+export interface GrantViolation {
+  readonly rule: GrantRule;
+  readonly userId: string;
+  readonly permissionId: string;
+  readonly grantedBy: string;
+  readonly grantedAt: Date;
+  readonly detail: string;
+}
+
+export function inForce(g: GrantRecord, at: Date): boolean {
+  return g.grantedAt.getTime() <= at.getTime() && (g.revokedAt === null || g.revokedAt.getTime() > at.getTime());
+}
+
+export function periodAt(periods: readonly StaffPeriod[], at: Date): StaffPeriod | null {
+  const t = at.getTime();
+  return periods.find((p) => p.from.getTime() <= t && (p.to === null || p.to.getTime() > t)) ?? null;
+}
+
+/**
+ * Judges one grant in force at `at` against the person behind it and the permission's catalog entry.
+ * A grant may break several rules; each is reported.
+ */
+export function judgeGrant(g: GrantRecord, staff: ReadonlyMap<string, readonly StaffPeriod[]>, permissions: ReadonlyMap<string, PermissionSpec>, at: Date): GrantViolation[] {
+  const out: GrantViolation[] = [];
+  const v = (rule: GrantRule, detail: string) => out.push({ rule, userId: g.userId, permissionId: g.permissionId, grantedBy: g.grantedBy, grantedAt: g.grantedAt, detail });
+  const periods = staff.get(g.userId) ?? [];
+  const now = periodAt(periods, at);
+  const permission = permissions.get(g.permissionId);
+  if (periods.length === 0) v('unknown_user', `user ${g.userId} is in no staff register: an account with no person behind it`);
+  else if (now === null) v('left_organization', `user ${g.userId} has no staff period in force: left the organization (or not yet joined)`);
+  if (permission === undefined) v('unknown_permission', `permission ${g.permissionId} is not in the catalog`);
+  else if (now !== null && !permission.allowedSides.includes(now.side)) {
+    v('side_not_allowed', `permission ${g.permissionId} (${permission.name}) may be held by ${permission.allowedSides.join('/') || 'no side'}; user ${g.userId} is on the ${now.side} side (${now.organization})`);
+  }
+  const grantor = periodAt(staff.get(g.grantedBy) ?? [], g.grantedAt);
+  const self = g.grantedBy === g.userId || (now !== null && grantor !== null && grantor.personId === now.personId);
+  if (self) v('self_grant', `user ${g.userId} was granted ${g.permissionId} by ${g.grantedBy === g.userId ? 'themself' : `${g.grantedBy}, another ID of the same person`}`);
+  return out;
+}
+
+export interface GrantsCheck {
+  readonly violations: readonly GrantViolation[];
+  readonly summary: { readonly holders: number; readonly grantors: number; readonly selfGrants: number; readonly grantsInForce: number; readonly violatingGrants: number };
+}
+
+export function checkGrants(staff: readonly StaffPeriod[], permissions: readonly PermissionSpec[], grants: readonly GrantRecord[], at: Date): GrantsCheck {
+  const byUser = new Map<string, StaffPeriod[]>();
+  for (const p of staff) byUser.set(p.userId, [...(byUser.get(p.userId) ?? []), p]);
+  const catalog = new Map(permissions.map((p) => [p.id, p]));
+  const violations: GrantViolation[] = [];
+  const holders = new Set<string>();
+  const grantors = new Set<string>();
+  let selfGrants = 0;
+  let inForceCount = 0;
+  let violating = 0;
+  for (const g of grants) {
+    if (!inForce(g, at)) continue;
+    inForceCount++;
+    const vs = judgeGrant(g, byUser, catalog, at);
+    if (vs.length === 0) continue;
+    violating++;
+    violations.push(...vs);
+    holders.add(g.userId);
+    grantors.add(g.grantedBy);
+    if (vs.some((x) => x.rule === 'self_grant')) selfGrants++;
+  }
+  return { violations, summary: { holders: holders.size, grantors: grantors.size, selfGrants, grantsInForce: inForceCount, violatingGrants: violating } };
+}
+
+/** Parses `network;retail` into sides; null when any part is not a side. */
+export function parseSides(v: string): Side[] | null {
+  const parts = v.split(';').map((s) => s.trim()).filter((s) => s !== '');
+  return parts.every(isSide) ? (parts as Side[]) : null;
+}
+

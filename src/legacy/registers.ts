@@ -1,0 +1,69 @@
+import { isSide } from '../domain/organization.ts';
+import { parseSides, type GrantRecord, type PermissionSpec, type StaffPeriod } from '../governance/grant-rules.ts';
+import { parseLegacyTime, readCsvFile, type RejectedRow } from './csv-file.ts';
+
+const DAY_MS = 86_400_000;
+
+export interface Loaded<T> {
+  readonly items: T[];
+  readonly read: number;
+  readonly rejected: RejectedRow[];
+}
+
+/**
+ * `staff.csv` (formats.md). A date-only `valid_to` is the last day the row holds (inclusive), as HR
+ * registers write it; a timestamp is the instant it stops.
+ */
+export function loadStaff(path: string): Loaded<StaffPeriod> {
+  const f = readCsvFile(path, ['user_id', 'organization', 'side', 'valid_from']);
+  const items: StaffPeriod[] = [];
+  const rejected: RejectedRow[] = [];
+  for (const r of f.rows) {
+    const reject = (reason: string) => rejected.push({ file: path, line: r.line, reason });
+    const userId = r.get('user_id');
+    const side = r.get('side');
+    const from = parseLegacyTime(r.get('valid_from'));
+    const toText = r.get('valid_to');
+    const to = toText === '' ? null : parseLegacyTime(toText);
+    if (userId === '') reject('user_id is empty');
+    else if (!isSide(side)) reject(`side ${JSON.stringify(side)} is not network, retail or other_retailer`);
+    else if (from === null) reject(`valid_from ${JSON.stringify(r.get('valid_from'))} is not a date`);
+    else if (toText !== '' && to === null) reject(`valid_to ${JSON.stringify(toText)} is not a date`);
+    else {
+      const end = to === null ? null : to.dateOnly ? new Date(to.at.getTime() + DAY_MS) : to.at;
+      if (end !== null && end.getTime() <= from.at.getTime()) reject('valid_to is before valid_from');
+      else items.push({ userId, personId: r.get('person_id') || userId, organization: r.get('organization'), side, from: from.at, to: end });
+    }
+  }
+  return { items, read: f.rows.length, rejected };
+}
+
+export function loadPermissions(path: string): Loaded<PermissionSpec> {
+  const f = readCsvFile(path, ['permission_id', 'name', 'allowed_sides']);
+  const items: PermissionSpec[] = [];
+  const rejected: RejectedRow[] = [];
+  for (const r of f.rows) {
+    const sides = parseSides(r.get('allowed_sides'));
+    if (r.get('permission_id') === '') rejected.push({ file: path, line: r.line, reason: 'permission_id is empty' });
+    else if (sides === null) rejected.push({ file: path, line: r.line, reason: `allowed_sides ${JSON.stringify(r.get('allowed_sides'))}: use network;retail;other_retailer` });
+    else items.push({ id: r.get('permission_id'), name: r.get('name'), allowedSides: sides });
+  }
+  return { items, read: f.rows.length, rejected };
+}
+
+export function loadGrants(path: string): Loaded<GrantRecord> {
+  const f = readCsvFile(path, ['user_id', 'permission_id', 'granted_by', 'granted_at']);
+  const items: GrantRecord[] = [];
+  const rejected: RejectedRow[] = [];
+  for (const r of f.rows) {
+    const reject = (reason: string) => rejected.push({ file: path, line: r.line, reason });
+    const at = parseLegacyTime(r.get('granted_at'));
+    const revokedText = r.get('revoked_at');
+    const revoked = revokedText === '' ? null : parseLegacyTime(revokedText);
+    if (r.get('user_id') === '' || r.get('permission_id') === '') reject('user_id or permission_id is empty');
+    else if (at === null) reject(`granted_at ${JSON.stringify(r.get('granted_at'))} is not a date`);
+    else if (revokedText !== '' && revoked === null) reject(`revoked_at ${JSON.stringify(revokedText)} is not a date`);
+    else items.push({ userId: r.get('user_id'), permissionId: r.get('permission_id'), grantedBy: r.get('granted_by'), grantedAt: at.at, revokedAt: revoked?.at ?? null });
+  }
+  return { items, read: f.rows.length, rejected };
+}
