@@ -77,9 +77,10 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req) => {
       requireAuditor(requireActor(req));
       const { sql, params } = where(req.query);
+      const n = params.length;
       const { rows } = await deps.db.query<EventRow>(
-        `SELECT ${EVENT_SELECT} FROM access_log ${sql} ORDER BY access_log.seq DESC LIMIT ${req.query.limit + 1} OFFSET ${req.query.offset}`,
-        params,
+        `SELECT ${EVENT_SELECT} FROM access_log ${sql} ORDER BY access_log.seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
+        [...params, req.query.limit + 1, req.query.offset],
       );
       const page = rows.slice(0, req.query.limit);
       return {

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /** Where `npm run build` (Vite) puts the console, relative to the package root. */
-export const CONSOLE_DIR = new URL('../../web/dist/', import.meta.url).pathname;
+export const CONSOLE_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 export class ConsoleNotBuiltError extends Error {
   readonly code = 'console_not_built';

@@ -89,8 +89,8 @@ export async function* readLinks(q: Queryable, opts: { fromSeq?: number; toSeq?:
   const toSeq = String(opts.toSeq ?? Number.MAX_SAFE_INTEGER);
   for (;;) {
     const { rows } = await q.query<EventRow>(
-      `SELECT ${EVENT_SELECT} FROM access_log WHERE (seq, id) > ($1::bigint, $2::bigint) AND seq <= $3::bigint ORDER BY access_log.seq, access_log.id LIMIT ${pageSize}`,
-      [afterSeq, afterId, toSeq],
+      `SELECT ${EVENT_SELECT} FROM access_log WHERE (seq, id) > ($1::bigint, $2::bigint) AND seq <= $3::bigint ORDER BY access_log.seq, access_log.id LIMIT $4`,
+      [afterSeq, afterId, toSeq, pageSize],
     );
     for (const row of rows) yield { row, link: rowToLink(row) };
     const last = rows[rows.length - 1];
