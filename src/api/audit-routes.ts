@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { verifyStore, exportCsv, exportJsonl, jst } from '../audit/export.ts';
+import { verifyStore, exportCsv, exportJsonl } from '../audit/export.ts';
+import { japanDayStart, japanIso, japanPeriod } from '../domain/japan-time.ts';
 import { readHead, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
 import { listPartitions } from '../audit/partitions.ts';
 import type { Actor } from '../identity/session-store.ts';
@@ -30,8 +31,12 @@ interface EventQuery {
   offset: number;
 }
 
-function dayStart(d: string): Date {
-  return new Date(`${d}T00:00:00+09:00`);
+/** A `YYYY-MM-DD` query value as the first instant of that day in Japan; 400 for a day that does not exist. */
+function day(name: string, v: string | undefined): Date | null {
+  if (v === undefined) return null;
+  const at = japanDayStart(v);
+  if (at === null) throw new ApiError('validation_failed', `querystring/${name} ${v} is not a calendar day`);
+  return at;
 }
 
 /** The filter as SQL over parameters only. */
@@ -45,8 +50,9 @@ function where(q: EventQuery): { sql: string; params: unknown[] } {
   if (q.person !== undefined) clauses.push(`(person_id = ${p(q.person)} OR user_id = $${params.length})`);
   if (q.supplyPoint !== undefined) clauses.push(`supply_point_ids @> ARRAY[${p(q.supplyPoint.replace(/[\s-]/g, ''))}]::text[]`);
   if (q.retailer !== undefined) clauses.push(`records @> jsonb_build_array(jsonb_build_object('retailerCode', ${p(q.retailer)}::text))`);
-  if (q.from !== undefined) clauses.push(`occurred_at >= ${p(dayStart(q.from))}`);
-  if (q.to !== undefined) clauses.push(`occurred_at < ${p(new Date(dayStart(q.to).getTime() + 86_400_000))}`);
+  const period = japanPeriod(day('from', q.from), day('to', q.to));
+  if (period.from !== null) clauses.push(`occurred_at >= ${p(period.from)}`);
+  if (period.to !== null) clauses.push(`occurred_at < ${p(period.to)}`);
   if (q.outcome !== undefined) clauses.push(`outcome = ${p(q.outcome)}`);
   return { sql: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, params };
 }
@@ -84,7 +90,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
       );
       const page = rows.slice(0, req.query.limit);
       return {
-        items: page.map((r) => ({ seq: Number(r.seq), hash: r.hash, ...rowToEvent(r), occurredAt: jst(new Date(r.occurred_at)) })),
+        items: page.map((r) => ({ seq: Number(r.seq), hash: r.hash, ...rowToEvent(r), occurredAt: japanIso(new Date(r.occurred_at)) })),
         page: { limit: req.query.limit, offset: req.query.offset, hasMore: rows.length > req.query.limit },
       };
     },
@@ -121,7 +127,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (req, reply) => {
       requireAuditor(requireActor(req));
-      const period = { from: req.query.from === undefined ? null : dayStart(req.query.from), to: req.query.to === undefined ? null : new Date(dayStart(req.query.to).getTime() + 86_400_000) };
+      const period = japanPeriod(day('from', req.query.from), day('to', req.query.to));
       const name = `access-log_${req.query.from ?? 'start'}_${req.query.to ?? 'now'}.${req.query.format}`;
       reply.hijack();
       const res = reply.raw;

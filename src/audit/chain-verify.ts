@@ -75,7 +75,6 @@ export class ChainVerifier {
   #events = 0;
   #lastSeq: number | null = null;
   #verifiedCheckpoints = 0;
-  #streamedCheckpoints = 0;
   #lastGoodCheckpoint = 0;
   #break: ChainBreak | null = null;
 
@@ -85,10 +84,6 @@ export class ChainVerifier {
     this.#firstSeq = start.firstSeq;
     this.#expected = start.firstSeq;
     this.#prev = start.prevHash;
-  }
-
-  get broken(): boolean {
-    return this.#break !== null;
   }
 
   push(r: LinkRecord): void {
@@ -118,32 +113,6 @@ export class ChainVerifier {
     this.#expected = r.seq + 1;
   }
 
-  /**
-   * A checkpoint met in the stream (an exported file carries each right after the event it names). One for
-   * an event not yet seen is kept and checked when the event comes, or reported as truncation at the end.
-   */
-  addCheckpoint(cp: Checkpoint): void {
-    if (this.#break !== null) return;
-    if (cp.seq === this.#lastSeq) {
-      this.#break = checkpointBreak(cp, this.#prev, this.#keys, this.#lastGoodCheckpoint);
-      if (this.#break === null) {
-        this.#verifiedCheckpoints++;
-        this.#streamedCheckpoints++;
-        this.#lastGoodCheckpoint = cp.seq;
-      }
-    } else if (this.#lastSeq === null || cp.seq > this.#lastSeq) {
-      this.#checkpoints.set(cp.seq, cp);
-    } else {
-      this.#break = { kind: 'malformed', seq: cp.seq, detail: `a checkpoint for event ${cp.seq} stands after event ${this.#lastSeq}: the file was rearranged` };
-    }
-  }
-
-  /** Marks a line or row that could not be read as an event at all. */
-  malformed(seq: number, detail: string): void {
-    this.#events++;
-    this.#break ??= { kind: 'malformed', seq, detail };
-  }
-
   /** Ends the pass. `headSeq` is where the store says the chain ends (omit for an exported file). */
   finish(headSeq?: number): VerifyResult {
     const last = this.#lastSeq ?? this.#firstSeq - 1;
@@ -153,7 +122,7 @@ export class ChainVerifier {
       else if (headSeq !== undefined && headSeq > last) this.#break = { kind: 'truncated', seq: last + 1, detail: `the chain's head is at event ${headSeq}, but the stored events end at ${last}` };
       else if (headSeq !== undefined && headSeq < last) this.#break = { kind: 'inserted', seq: headSeq + 1, detail: `events after the chain's head (${headSeq}) were added outside the writer` };
     }
-    const inRange = this.#streamedCheckpoints + [...this.#checkpoints.keys()].filter((s) => s >= this.#firstSeq && s <= last).length;
+    const inRange = [...this.#checkpoints.keys()].filter((s) => s >= this.#firstSeq && s <= last).length;
     return {
       ok: this.#break === null,
       events: this.#events,

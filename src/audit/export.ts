@@ -1,9 +1,11 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Queryable } from '../store/db.ts';
-import { eventLine } from './chain.ts';
+import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
+import { japanIso } from '../domain/japan-time.ts';
+import { eventLine, GENESIS } from './chain.ts';
 import { ChainVerifier, type VerifyResult } from './chain-verify.ts';
-import { readCheckpoints, readKeys, readLinks, rowToEvent } from './log-reader.ts';
+import { readCheckpoints, readHead, readKeys, readLinks, rowToEvent } from './log-reader.ts';
 import { publicKeys } from './signing.ts';
 
 export const EXPORT_FORMAT = 'gridwall-access-log';
@@ -76,22 +78,13 @@ export async function exportJsonl(
       lastHash = link.hash;
     }
   }
-  if (!headerWritten) await header('0'.repeat(64), 1);
+  if (!headerWritten) await header(GENESIS, 1);
   await write(out, `${JSON.stringify({ end: { events, lastSeq, lastHash } })}\n`);
   return { events, firstSeq: range?.fromSeq ?? null, lastSeq, lastHash, anchor };
 }
 
 const CSV_COLUMNS = ['seq', 'occurred_at', 'request_id', 'person_id', 'user_id', 'principal_class', 'side', 'organization_id', 'employment', 'office', 'terminal_id', 'route', 'purpose', 'outcome', 'refusal', 'emergency_id', 'supply_point_id', 'relation', 'retailer_code', 'last_resort', 'fields_shown', 'fields_masked', 'policy_version', 'hash'];
 
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** Japan time with its offset, as people in the office read it (2026-11-24T10:15:00.000+09:00). */
-export function jst(d: Date): string {
-  return `${new Date(d.getTime() + 9 * 3_600_000).toISOString().slice(0, 23)}+09:00`;
-}
 
 /**
  * A period of the log as CSV for Excel (UTF-8 with BOM, CRLF): one row per supply point per event (an event
@@ -99,18 +92,18 @@ export function jst(d: Date): string {
  * sequence number and hash, so a row can be matched with the verified chain.
  */
 export async function exportCsv(q: Queryable, out: Writable, period: { from: Date | null; to: Date | null }): Promise<{ events: number; rows: number }> {
-  await write(out, `\uFEFF${CSV_COLUMNS.join(',')}\r\n`);
+  await write(out, `${EXCEL_BOM}${csvRow(CSV_COLUMNS)}`);
   const range = await seqRange(q, period.from, period.to);
   let events = 0;
   let rows = 0;
   if (range === null) return { events, rows };
   for await (const { row, link } of readLinks(q, range)) {
     const e = rowToEvent(row);
-    const base = [link.seq, jst(e.occurredAt), e.requestId, e.personId, e.userId, e.principalClass, e.side, e.organizationId, e.employment, e.office, e.terminalId, e.route, e.purpose, e.outcome, e.refusal, e.emergencyId];
+    const base = [link.seq, japanIso(e.occurredAt), e.requestId, e.personId, e.userId, e.principalClass, e.side, e.organizationId, e.employment, e.office, e.terminalId, e.route, e.purpose, e.outcome, e.refusal, e.emergencyId];
     const recs = e.records.length > 0 ? e.records : [null];
     for (const r of recs) {
       const cells = [...base, r?.supplyPointId, r?.relation, r?.retailerCode, r === null ? '' : String(r.lastResort), r?.shown.join(';'), r === null ? '' : Object.entries(r.masked).map(([f, why]) => `${f}:${why}`).join(';'), e.policyVersion, link.hash];
-      await write(out, `${cells.map(csvCell).join(',')}\r\n`);
+      await write(out, csvRow(cells));
       rows++;
     }
     events++;
@@ -123,13 +116,12 @@ export async function verifyStore(q: Queryable, trustedKeys: readonly string[] =
   const { rows } = await q.query<{ last_seq: string; last_hash: string }>('SELECT last_seq::text AS last_seq, last_hash FROM access_log_archives ORDER BY access_log_archives.last_seq DESC LIMIT 1');
   const archived = rows[0];
   const firstSeq = archived === undefined ? 1 : Number(archived.last_seq) + 1;
-  const prevHash = archived === undefined ? '0'.repeat(64) : archived.last_hash;
+  const prevHash = archived === undefined ? GENESIS : archived.last_hash;
   const keys = publicKeys(trustedKeys.length > 0 ? trustedKeys : await readKeys(q));
   const verifier = new ChainVerifier({ firstSeq, prevHash, checkpoints: await readCheckpoints(q, firstSeq), keys });
   for await (const { link } of readLinks(q, { fromSeq: firstSeq })) {
     verifier.push(link);
   }
-  const head = await q.query<{ seq: string }>('SELECT seq::text AS seq FROM access_log_head WHERE id = 1');
-  return { ...verifier.finish(Number(head.rows[0]?.seq ?? 0)), signaturesCheckedWith: trustedKeys.length > 0 ? 'given_keys' : 'keys_in_log' };
+  return { ...verifier.finish((await readHead(q)).seq), signaturesCheckedWith: trustedKeys.length > 0 ? 'given_keys' : 'keys_in_log' };
 }
 

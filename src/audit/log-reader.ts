@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/db.ts';
+import { statement, type Queryable } from '../store/db.ts';
 import type { AccessEvent, LoggedRecord, Outcome } from './access-event.ts';
 import { canonicalEvent } from './chain.ts';
 import type { Checkpoint } from './signing.ts';
@@ -113,18 +113,20 @@ export async function readKeys(q: Queryable): Promise<string[]> {
   return rows.map((r) => r.public_key);
 }
 
+/** The end of the chain as the store records it (moved by every commit of the writer). */
 export interface ChainHead {
   readonly seq: number;
   readonly hash: string;
   readonly checkpointSeq: number;
-  readonly checkpointAt: string | null;
+  readonly checkpointAt: Date | null;
 }
 
+/** Read by the writer whenever it lost the race for the head, so prepared once per connection. */
+const READ_HEAD = statement('gw_log_head', 'SELECT seq::text AS seq, hash, checkpoint_seq::text AS checkpoint_seq, checkpoint_at FROM access_log_head WHERE id = 1');
+
 export async function readHead(q: Queryable): Promise<ChainHead> {
-  const { rows } = await q.query<{ seq: string; hash: string; checkpoint_seq: string; checkpoint_at: Date | string | null }>(
-    'SELECT seq::text AS seq, hash, checkpoint_seq::text AS checkpoint_seq, checkpoint_at FROM access_log_head WHERE id = 1',
-  );
+  const { rows } = await q.query<{ seq: string; hash: string; checkpoint_seq: string; checkpoint_at: Date | string | null }>(READ_HEAD);
   const r = rows[0];
   if (r === undefined) throw new Error('access_log_head has no row: the schema is not migrated');
-  return { seq: Number(r.seq), hash: r.hash, checkpointSeq: Number(r.checkpoint_seq), checkpointAt: r.checkpoint_at === null ? null : new Date(r.checkpoint_at).toISOString() };
+  return { seq: Number(r.seq), hash: r.hash, checkpointSeq: Number(r.checkpoint_seq), checkpointAt: r.checkpoint_at === null ? null : new Date(r.checkpoint_at) };
 }

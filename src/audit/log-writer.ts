@@ -1,6 +1,7 @@
 import { statement, type Queryable } from '../store/db.ts';
 import { LogUnavailableError, type AccessEvent, type AccessLog } from './access-event.ts';
 import { chainEvents, type ChainedEvent } from './chain.ts';
+import { readHead, type ChainHead } from './log-reader.ts';
 import { ensurePartition, monthKey, monthOf } from './partitions.ts';
 import { signCheckpoint, type SigningKey } from './signing.ts';
 
@@ -36,7 +37,6 @@ added AS (
    WHERE EXISTS (SELECT 1 FROM moved)
   RETURNING 1)
 SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM added)::int AS added, (SELECT count(*) FROM signed)::int AS signed`);
-const READ_HEAD = statement('gw_log_head', `SELECT seq::text AS seq, hash, checkpoint_seq::text AS checkpoint_seq, checkpoint_at FROM access_log_head WHERE id = 1`);
 
 /** Appends that lost the race for the head this many times in a row fail (other writers keep winning). */
 const MAX_RETRIES = 20;
@@ -82,12 +82,8 @@ export interface LogWriterOptions {
   readonly clock?: () => Date;
 }
 
-interface Head {
-  seq: number;
-  hash: string;
-  checkpointSeq: number;
-  checkpointAt: Date | null;
-}
+/** The head as this writer will move it. */
+type Head = { -readonly [K in keyof ChainHead]: ChainHead[K] };
 
 /**
  * The access-log writer: hash chain, signed checkpoints and group commit.
@@ -160,10 +156,7 @@ export class GroupCommitLog implements AccessLog {
       await this.#db.query('INSERT INTO access_log_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING', [this.#key.keyId, this.#key.publicKeyPem]);
       this.#keyRegistered = true;
     }
-    const { rows } = await this.#db.query<{ seq: string; hash: string; checkpoint_seq: string; checkpoint_at: Date | string | null }>(READ_HEAD);
-    const r = rows[0];
-    if (r === undefined) throw new Error('access_log_head has no row: the schema is not migrated');
-    return { seq: Number(r.seq), hash: r.hash, checkpointSeq: Number(r.checkpoint_seq), checkpointAt: r.checkpoint_at === null ? null : new Date(r.checkpoint_at) };
+    return readHead(this.#db);
   }
 
   /**

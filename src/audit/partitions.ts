@@ -1,3 +1,4 @@
+import { JST_OFFSET_MS } from '../domain/japan-time.ts';
 import type { Queryable } from '../store/db.ts';
 
 /** A calendar month in Japan time: the unit of the access log's partitions. */
@@ -6,10 +7,9 @@ export interface Month {
   readonly month: number;
 }
 
-const JST_MS = 9 * 3_600_000;
 
 export function monthOf(at: Date): Month {
-  const d = new Date(at.getTime() + JST_MS);
+  const d = new Date(at.getTime() + JST_OFFSET_MS);
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1 };
 }
 
@@ -28,7 +28,7 @@ export function partitionName(m: Month): string {
 
 /** First instant of the month in Japan time. */
 export function monthStart(m: Month): Date {
-  return new Date(Date.UTC(m.year, m.month - 1, 1) - JST_MS);
+  return new Date(Date.UTC(m.year, m.month - 1, 1) - JST_OFFSET_MS);
 }
 
 /**

@@ -12,6 +12,7 @@ import { listPartitions, monthOf, monthKey } from '../audit/partitions.ts';
 import { exportParquet } from '../audit/parquet-export.ts';
 import { loadSigningKey } from '../audit/signing.ts';
 import type { Config } from '../config.ts';
+import { japanPeriod } from '../domain/japan-time.ts';
 import { openStore } from '../store/open.ts';
 import { EXIT, UsageError } from './exit.ts';
 
@@ -61,11 +62,6 @@ export async function runVerify(config: Config, opts: { file?: string; publicKey
   return result.ok ? EXIT.ok : EXIT.failed;
 }
 
-/** Inclusive calendar days in Japan time → [start, end) instants. */
-export function period(from: Date | undefined, to: Date | undefined): { from: Date | null; to: Date | null } {
-  return { from: from ?? null, to: to === undefined ? null : new Date(to.getTime() + 86_400_000) };
-}
-
 async function toOut(out: string | undefined, fn: (w: Writable) => Promise<unknown>): Promise<void> {
   if (out === undefined) {
     await fn(process.stdout);
@@ -82,7 +78,7 @@ export async function runExport(config: Config, opts: { from?: Date; to?: Date; 
   if (opts.format === 'parquet' && opts.out === undefined) throw new UsageError('--format parquet needs --out FILE');
   const db = await openStore(config.store);
   try {
-    const p = period(opts.from, opts.to);
+    const p = japanPeriod(opts.from, opts.to);
     let summary: string;
     if (opts.format === 'parquet') summary = `${(await exportParquet(db, opts.out ?? '', p)).events} events`;
     else if (opts.format === 'csv') {

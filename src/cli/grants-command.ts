@@ -1,15 +1,11 @@
 import { writeFileSync } from 'node:fs';
+import { japanDay } from '../domain/japan-time.ts';
+import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
 import { checkGrants, type GrantViolation } from '../governance/grant-rules.ts';
 import type { RejectedRow } from '../legacy/csv-file.ts';
 import { loadGrants, loadPermissions, loadStaff } from '../legacy/registers.ts';
 import { EXIT } from './exit.ts';
 
-const jstDay = (d: Date) => new Date(d.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
-
-function csvCell(v: unknown): string {
-  const s = String(v ?? '');
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /**
  * `gridwall grants check` (formats.md): the grants of a legacy permission registry in force at `at`,
@@ -23,14 +19,15 @@ export function runGrantsCheck(opts: { staff: string; permissions: string; grant
   const rejected: RejectedRow[] = [...staff.rejected, ...permissions.rejected, ...grants.rejected];
   const read = staff.read + permissions.read + grants.read;
   const rows = { read, used: read - rejected.length, rejected: rejected.length };
-  const violation = (v: GrantViolation) => ({ rule: v.rule, userId: v.userId, permissionId: v.permissionId, grantedBy: v.grantedBy, grantedAt: jstDay(v.grantedAt), detail: v.detail });
+  const violation = (v: GrantViolation) => ({ rule: v.rule, userId: v.userId, permissionId: v.permissionId, grantedBy: v.grantedBy, grantedAt: japanDay(v.grantedAt), detail: v.detail });
   let text: string;
   if (opts.format === 'json') {
     text = `${JSON.stringify({ at: opts.at.toISOString(), rows, violations: result.violations.map(violation), summary: result.summary, rejected }, null, 2)}\n`;
   } else if (opts.format === 'csv') {
-    const lines = [['rule', 'user_id', 'permission_id', 'granted_by', 'granted_at', 'detail'].join(',')];
-    for (const v of result.violations.map(violation)) lines.push([v.rule, v.userId, v.permissionId, v.grantedBy, v.grantedAt, v.detail].map(csvCell).join(','));
-    text = `\uFEFF${lines.join('\r\n')}\r\n`;
+    text = `${EXCEL_BOM}${csvRow(['rule', 'user_id', 'permission_id', 'granted_by', 'granted_at', 'detail'])}${result.violations
+      .map(violation)
+      .map((v) => csvRow([v.rule, v.userId, v.permissionId, v.grantedBy, v.grantedAt, v.detail]))
+      .join('')}`;
   } else {
     const s = result.summary;
     const out = [
@@ -38,7 +35,7 @@ export function runGrantsCheck(opts: { staff: string; permissions: string; grant
       `  holders ${s.holders}, grantors ${s.grantors}, self-grants ${s.selfGrants}`,
       `  rows read ${rows.read}, used ${rows.used}, rejected ${rows.rejected}`,
       '',
-      ...result.violations.map((v) => `${v.rule.padEnd(18)} ${v.userId.padEnd(12)} ${v.permissionId.padEnd(10)} by ${v.grantedBy.padEnd(12)} ${jstDay(v.grantedAt)}  ${v.detail}`),
+      ...result.violations.map((v) => `${v.rule.padEnd(18)} ${v.userId.padEnd(12)} ${v.permissionId.padEnd(10)} by ${v.grantedBy.padEnd(12)} ${japanDay(v.grantedAt)}  ${v.detail}`),
       ...(rejected.length > 0 ? ['', 'rejected rows:', ...rejected.map((r) => `  ${r.file}:${r.line}: ${r.reason}`)] : []),
     ];
     text = `${out.join('\n')}\n`;

@@ -7,7 +7,8 @@ import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../f
 import { ConsoleNotBuiltError } from '../api/console.ts';
 import { RoleNameError } from '../audit/roles.ts';
 import { SigningKeyError } from '../audit/signing.ts';
-import { CsvFileError } from '../legacy/csv-file.ts';
+import { CsvFileError, parseLegacyTime } from '../legacy/csv-file.ts';
+import { DAY_MS } from '../domain/japan-time.ts';
 import { DataDirLockedError } from '../store/pglite.ts';
 
 import { EXIT, UsageError } from './exit.ts';
@@ -26,16 +27,11 @@ function areaCode(v: string): AreaCode {
   return a;
 }
 
-/** A calendar day, `YYYY-MM-DD` or `YYYY/MM/DD`, as its first instant in Japan time. */
+/** A calendar day, `YYYY-MM-DD` or `YYYY/MM/DD` (the legacy formats' dates), as its first instant in Japan time. */
 function day(v: string): Date {
-  const m = /^(\d{4})[-/](\d{2})[-/](\d{2})$/.exec(v);
-  const ymd = m === null ? '' : `${m[1]}-${m[2]}-${m[3]}`;
-  const d = new Date(`${ymd}T00:00:00+09:00`);
-  // 2026-02-30 parses as a valid Date in March: compare the calendar day back.
-  if (m === null || Number.isNaN(d.getTime()) || new Date(d.getTime() + 9 * 3_600_000).toISOString().slice(0, 10) !== ymd) {
-    throw new InvalidArgumentError('must be a calendar day YYYY-MM-DD or YYYY/MM/DD (Japan time)');
-  }
-  return d;
+  const t = parseLegacyTime(v);
+  if (t === null || !t.dateOnly) throw new InvalidArgumentError('must be a calendar day YYYY-MM-DD or YYYY/MM/DD (Japan time)');
+  return t.at;
 }
 
 function write(out: string | undefined, text: string): void {
@@ -161,7 +157,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--out <file>', 'write to a file instead of stdout')
     .action(async (opts: { staff: string; permissions: string; grants: string; at?: Date; format: 'table' | 'json' | 'csv'; out?: string }) => {
       const { runGrantsCheck } = await import('./grants-command.ts');
-      const at = opts.at === undefined ? new Date() : new Date(opts.at.getTime() + 86_400_000 - 1);
+      const at = opts.at === undefined ? new Date() : new Date(opts.at.getTime() + DAY_MS - 1);
       setExit(runGrantsCheck({ ...opts, at }));
     });
 

@@ -6,6 +6,7 @@
  * Deterministic for a given seed (own PRNG, no Math.random). Supply points are generated and loaded in
  * chunks, so a million of them never sit in memory at once.
  */
+import { DAY_MS, JST_OFFSET_MS } from '../domain/japan-time.ts';
 import { formatAddress } from '../domain/record.ts';
 import type { AreaCode } from '../domain/supply-point.ts';
 import { ident, type Db } from '../store/db.ts';
@@ -45,9 +46,7 @@ const MAX_SUPPLY_POINTS = 10_000_000; // the ID permutation works on 2^24 sequen
 // ---------------------------------------------------------------------------------------------------------
 // Days. Contracts start and end at midnight JST; days are counted from 1970-01-01 (JST).
 
-const DAY_MS = 86_400_000;
-const JST_MS = 9 * 3_600_000;
-const dayOfDate = (d: Date): number => Math.floor((d.getTime() + JST_MS) / DAY_MS);
+const dayOfDate = (d: Date): number => Math.floor((d.getTime() + JST_OFFSET_MS) / DAY_MS);
 const dayOf = (ymd: string): number => Math.floor(Date.parse(`${ymd}T00:00:00Z`) / DAY_MS);
 const ymdOf = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
 const tsCache = new Map<number, string>();
@@ -174,7 +173,7 @@ class Generator {
     this.words = [...area.words, ...GENERIC_WORDS];
     this.nowDay = dayOfDate(now);
     // Usage: the twelve months up to the month before `now` (JST), oldest first.
-    const local = new Date(now.getTime() + JST_MS);
+    const local = new Date(now.getTime() + JST_OFFSET_MS);
     this.nowYear = local.getUTCFullYear();
     const lastMonth = local.getUTCFullYear() * 12 + local.getUTCMonth() - 1;
     this.usageLastMonth = `${Math.floor(lastMonth / 12)}-${pad((lastMonth % 12) + 1, 2)}-01`;

@@ -1,3 +1,4 @@
+import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
 import { SUPPLY_POINT_FIELDS, SUPPLY_POINT_FIELD_KEYS, type SupplyPointField } from '../domain/classification.ts';
 import type { DecisionTable } from '../domain/decision-table.ts';
 import { keySpace } from '../domain/decision-table.ts';
@@ -89,8 +90,7 @@ function cells(r: ChecklistRow): string[] {
 
 /** RFC 4180 CSV with a BOM so Excel opens it as UTF-8. */
 export function checklistCsv(rows: readonly ChecklistRow[]): string {
-  const q = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  return `\uFEFF${[HEAD.join(','), ...rows.map((r) => cells(r).map(q).join(','))].join('\r\n')}\r\n`;
+  return `${EXCEL_BOM}${csvRow(HEAD)}${rows.map((r) => csvRow(cells(r))).join('')}`;
 }
 
 export function checklistMarkdown(rows: readonly ChecklistRow[], table: DecisionTable, violations: readonly Violation[]): string {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
+import { japanDayStart } from '../domain/japan-time.ts';
 
 /** A file that cannot be used at all (missing, not CSV, required columns absent): exit 2, naming why. */
 export class CsvFileError extends Error {
@@ -76,9 +77,8 @@ export function readCsvFile(path: string, required: readonly string[]): CsvFile 
 export function parseLegacyTime(v: string): { at: Date; dateOnly: boolean } | null {
   const d = /^(\d{4})[-/](\d{2})[-/](\d{2})$/.exec(v);
   if (d !== null) {
-    const ymd = `${d[1]}-${d[2]}-${d[3]}`;
-    const at = new Date(`${ymd}T00:00:00+09:00`);
-    return Number.isNaN(at.getTime()) || new Date(at.getTime() + 9 * 3_600_000).toISOString().slice(0, 10) !== ymd ? null : { at, dateOnly: true };
+    const at = japanDayStart(`${d[1]}-${d[2]}-${d[3]}`);
+    return at === null ? null : { at, dateOnly: true };
   }
   const t = /^(\d{4})[-/](\d{2})[-/](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(v);
   if (t === null) return null;

@@ -1,8 +1,7 @@
+import { DAY_MS } from '../domain/japan-time.ts';
 import { isSide } from '../domain/organization.ts';
 import { parseSides, type GrantRecord, type PermissionSpec, type StaffPeriod } from '../governance/grant-rules.ts';
 import { parseLegacyTime, readCsvFile, type RejectedRow } from './csv-file.ts';
-
-const DAY_MS = 86_400_000;
 
 export interface Loaded<T> {
   readonly items: T[];
