@@ -15,6 +15,7 @@ import { registerSessionRoutes } from './session-routes.ts';
 import { registerVocabularyRoutes } from './vocabulary-routes.ts';
 import { registerSupplyPointRoutes } from './supply-point-routes.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
+import { registerGovernanceRoutes } from './governance-routes.ts';
 
 export type Clock = () => Date;
 
@@ -143,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerPolicyRoutes(app, deps);
   registerVocabularyRoutes(app);
   registerAuditRoutes(app, deps);
+  registerGovernanceRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.extend !== undefined) await deps.extend(app);
   await app.ready();

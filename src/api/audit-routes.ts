@@ -3,15 +3,15 @@ import { verifyStore, exportCsv, exportJsonl } from '../audit/export.ts';
 import { japanDayStart, japanIso, japanPeriod } from '../domain/japan-time.ts';
 import { readHead, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
 import { listPartitions } from '../audit/partitions.ts';
-import type { Actor } from '../identity/session-store.ts';
+import { holds, type Actor } from '../identity/session-store.ts';
 import type { AppDeps } from './app.ts';
 import { requireActor } from './app.ts';
 import { ApiError } from './errors.ts';
 
-/** Who may read the access log: compliance and access administration. */
+/** Who may read the access log: compliance and access administration, holding the audit.read grant. */
 export function mayReadAuditLog(actor: Actor): boolean {
   const pc = actor.principal.principalClass;
-  return pc === 'network_compliance' || pc === 'network_access_admin';
+  return (pc === 'network_compliance' || pc === 'network_access_admin') && holds(actor, 'audit.read');
 }
 
 function requireAuditor(actor: Actor): void {

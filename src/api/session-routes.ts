@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Firewall } from '../firewall/firewall.ts';
 import { PERMITTED_PURPOSES, PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
 import { PURPOSE_LABELS } from '../domain/purpose.ts';
-import type { Actor } from '../identity/session-store.ts';
+import type { Actor, AuthMethod } from '../identity/session-store.ts';
 import type { AppDeps } from './app.ts';
 import { requireActor, SESSION_COOKIE } from './app.ts';
 import { mayReadAuditLog } from './audit-routes.ts';
@@ -39,6 +39,24 @@ function me(actor: Actor, firewall: Firewall) {
   };
 }
 
+/**
+ * Opens a session for a person authenticated by `method` and sets the session cookie: the one way every
+ * login (demo persona, password + TOTP, OpenID Connect) ends. Throws the refusal as an API error.
+ */
+export async function startSession(reply: FastifyReply, deps: AppDeps, userId: string, terminalId: string | null, method: AuthMethod) {
+  const opened = await deps.sessions.open(userId, terminalId, deps.clock(), method);
+  if (opened.kind === 'refused') throw new ApiError(opened.code, opened.message);
+  const session = opened.session;
+  reply.setCookie(SESSION_COOKIE, session.id, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: deps.secureCookies,
+    path: '/',
+    maxAge: Math.floor(deps.sessionAbsoluteMs / 1000),
+  });
+  return { csrfToken: session.csrfToken, me: me(session.actor, deps.firewall) };
+}
+
 export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/api/personas', { schema: { tags: ['session'], summary: 'Demo personas (embedded demo only)' } }, async () => {
     if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
@@ -64,16 +82,8 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     },
     async (req, reply) => {
       if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
-      const session = await deps.sessions.open(req.body.userId, req.body.terminalId ?? null, deps.clock());
-      if (session === null) throw new ApiError('unknown_account', 'no usable account with that user id');
-      reply.setCookie(SESSION_COOKIE, session.id, {
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: deps.secureCookies,
-        path: '/',
-        maxAge: Math.floor(deps.sessionAbsoluteMs / 1000),
-      });
-      return reply.status(201).send({ csrfToken: session.csrfToken, me: me(session.actor, deps.firewall) });
+      const body = await startSession(reply, deps, req.body.userId, req.body.terminalId ?? null, 'demo');
+      return reply.status(201).send(body);
     },
   );
 

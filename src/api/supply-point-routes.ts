@@ -9,6 +9,8 @@ import { ApiError } from './errors.ts';
 const purposeSchema = { type: 'string', enum: [...PURPOSES], description: 'Declared purpose of use (logged with the read)' } as const;
 const viewSchema = { type: 'object', additionalProperties: true, description: 'Record view: each field { shown: true, value } or { shown: false, reason }' } as const;
 
+const noCustomerRead = () => new ApiError('permission_not_granted', 'you hold no grant of customer.read (需要家情報の照会) in force; ask your access administrator');
+
 export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<{ Params: { id: string }; Querystring: { purpose: Purpose } }>(
     '/api/supply-points/:id',
@@ -29,6 +31,7 @@ export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): 
       }
       const result = await deps.firewall.lookup({ actor, purpose: req.query.purpose, route: routeName(req), requestId: req.id, at: deps.clock() }, parsed.id);
       if (result.kind === 'not_found') throw new ApiError('not_found', 'no supply point with that ID');
+      if (result.kind === 'refused') throw noCustomerRead();
       return result.view;
     },
   );
@@ -70,6 +73,7 @@ export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): 
       const criteria: SearchCriteria =
         address !== undefined ? { by: 'address', term: address.trim() } : name !== undefined ? { by: 'holder_name', term: name.trim() } : { by: 'phone', digits: (phone ?? '').replace(/\D/g, '') };
       const result = await deps.firewall.search({ actor, purpose, route: routeName(req), requestId: req.id, at: deps.clock() }, criteria, { limit, offset });
+      if (result.kind === 'refused' && result.reason === 'permission_not_granted') throw noCustomerRead();
       if (result.kind === 'refused') {
         throw new ApiError('search_field_not_permitted', `searching by ${criteria.by} is not permitted for you under purpose ${purpose}: it would disclose non-public information`);
       }

@@ -14,7 +14,7 @@ import {
   APARTMENTS, CHAINS, FEMALE_GIVEN, GENERIC_WORDS, INDUSTRIES, KANJI_DIGITS, MALE_GIVEN, NETWORK_NOTES, OFFICE_BUILDINGS, SHOPS, SURNAMES,
   type Word,
 } from './names.ts';
-import { makePeople, type Persona } from './people.ts';
+import { demoGrants, GRANT_COLUMNS, makePeople, type Persona } from './people.ts';
 import { AREAS, GENERIC_TOWNS, type AreaSpec } from './places.ts';
 import { AFFILIATED_CODE, LAST_RESORT_CODE, makeRetailers, type DemoRetailer } from './retailers.ts';
 import { Rng, Weighted, at, hash32, permute24, streamSeed, zipfWeights } from './rng.ts';
@@ -570,8 +570,10 @@ export async function generateDemo(db: Db, options: DemoOptions): Promise<DemoSu
     ['person_id', 'organization_id', 'employment', 'side', 'retailer_code', 'office', 'duty', 'valid_from', 'valid_to'],
     people.assignments.map((a) => [a.personId, a.organizationId, a.employment, a.side, a.retailerCode, a.office, a.duty, a.validFrom, a.validTo]),
   );
-  await db.copyRows('terminals', ['id', 'organization_id', 'office', 'kind', 'setting'], people.terminals.map((t) => [t.id, t.organizationId, t.office, t.kind, t.setting]));
-  say(`${retailers.length} retailers, ${people.persons.length} people, ${people.terminals.length} terminals`);
+  await db.copyRows('terminals', ['id', 'organization_id', 'office', 'kind', 'setting', 'site_side'], people.terminals.map((t) => [t.id, t.organizationId, t.office, t.kind, t.setting, t.siteSide]));
+  const grants = demoGrants(people, options.now);
+  await db.copyRows('grants', GRANT_COLUMNS, grants);
+  say(`${retailers.length} retailers, ${people.persons.length} people, ${people.terminals.length} terminals, ${grants.length} grants`);
 
   const gen = new Generator(seed, areaCode, area, retailers, options.now, n);
   const indexes = await secondaryIndexes(db);

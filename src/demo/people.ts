@@ -16,6 +16,8 @@ export interface Persona {
   organization: string;
   labelJa: string;
   labelEn: string;
+  /** The terminal the persona logs in from (registered, at the persona's office); null from outside (other retailers). */
+  terminalId: string | null;
 }
 
 export interface OrgRow {
@@ -44,6 +46,8 @@ export interface TerminalRow {
   readonly office: string;
   readonly kind: TerminalKind;
   readonly setting: 'network' | 'retail';
+  /** The side of the site where it stands, per the physical inventory. */
+  readonly siteSide: 'network' | 'retail';
 }
 
 export interface People {
@@ -119,7 +123,7 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
   };
 
   // The seven personas first: p0001 … p0007, fixed names, in force from 2020-04-01 without end.
-  type PersonaSpec = Omit<Persona, 'personId' | 'organization'> & Omit<AssignmentRow, 'personId' | 'validFrom' | 'validTo'>;
+  type PersonaSpec = Omit<Persona, 'personId' | 'organization' | 'terminalId'> & Omit<AssignmentRow, 'personId' | 'validFrom' | 'validTo'>;
   const personaSpecs: PersonaSpec[] = [
     {
       key: 'nw-call-centre', userId: 'demo-nw-cc', name: '高橋 美咲', side: 'network', principalClass: 'network_call_centre' satisfies PrincipalClass,
@@ -166,7 +170,7 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
     });
     return {
       key: s.key, userId: s.userId, personId, name: s.name, side: s.side, principalClass: s.principalClass,
-      organization: orgName.get(s.organizationId) ?? s.organizationId, labelJa: s.labelJa, labelEn: s.labelEn,
+      organization: orgName.get(s.organizationId) ?? s.organizationId, labelJa: s.labelJa, labelEn: s.labelEn, terminalId: null,
     };
   });
 
@@ -259,9 +263,11 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
 
   // Terminals: registered to the organization that owns them, set as the legacy systems treated them.
   const terminals: TerminalRow[] = [];
+  const retailOffices = new Set([off.retailMain, off.ctrRetail, ...off.retailBranches]);
   const addTerminals = (organizationId: string, office: string, setting: 'network' | 'retail', count: number) => {
     for (let i = 0; i < count; i++) {
-      terminals.push({ id: `T${String(10001 + terminals.length)}`, organizationId, office, kind: rng.chance(0.25) ? 'virtual' : 'dedicated', setting });
+      const siteSide = retailOffices.has(office) ? 'retail' : 'network';
+      terminals.push({ id: `T${String(10001 + terminals.length)}`, organizationId, office, kind: rng.chance(0.25) ? 'virtual' : 'dedicated', setting, siteSide });
     }
   };
   addTerminals(ORG_NW, off.callCentres[0], 'network', 34);
@@ -276,5 +282,41 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
   addTerminals(ORG_NW, off.retailMain, 'network', 1);
   addTerminals(ORG_NW, at(off.retailBranches, Math.min(2, off.retailBranches.length - 1)), 'network', 1);
 
+  // Each persona logs in from a terminal of its own organization at its office.
+  for (const p of personas) {
+    const spec = personaSpecs.find((s) => s.key === p.key);
+    const own = terminals.find((t) => t.office === spec?.office && t.organizationId === spec.organizationId && t.setting === (p.side === 'network' ? 'network' : 'retail'));
+    p.terminalId = own?.id ?? null;
+  }
+
   return { organizations, persons, accounts, assignments, terminals, personas };
+}
+
+/** Columns of the grants the demo loads, in `demoGrants` row order. */
+export const GRANT_COLUMNS = [
+  'user_id', 'permission_id', 'scope_organization_id', 'status', 'reason', 'requested_by', 'requested_by_person', 'requested_at',
+  'decided_by', 'decided_by_person', 'decided_at', 'expires_at',
+] as const;
+
+/** Extra grants of the personas beyond customer look-up: what their duty needs, nothing more. */
+const PERSONA_GRANTS: Readonly<Record<string, readonly string[]>> = {
+  'nw-service-centre': ['network.equipment', 'emergency.declare'],
+  'nw-call-centre': ['emergency.declare'],
+  compliance: ['audit.read', 'grants.approve'],
+  'access-admin': ['audit.read', 'grants.approve', 'access.admin'],
+  'retail-agent': ['emergency.support'],
+};
+
+/**
+ * Grants as the initial migration from the legacy systems brought them in: customer look-up for every login
+ * ID (including the legacy IDs of people who left — the grant counts for nobody without a side, and the
+ * lifecycle checks report the account), the personas' duty grants, all expiring within half a year of `now`.
+ */
+export function demoGrants(people: People, now: Date): (string | null)[][] {
+  const expires = new Date(now.getTime() + 183 * 86_400_000).toISOString();
+  const row = (userId: string, permission: string, from: string): (string | null)[] =>
+    [userId, permission, null, 'approved', '初期移行（旧システムの権限）', 'migration', 'system', from, 'migration', 'system', from, expires];
+  const out = people.accounts.map((a) => row(a.userId, 'customer.read', a.createdAt));
+  for (const p of people.personas) for (const perm of PERSONA_GRANTS[p.key] ?? []) out.push(row(p.userId, perm, PERSONA_FROM));
+  return out;
 }

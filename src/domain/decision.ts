@@ -14,6 +14,8 @@ export const MASK_REASONS = [
   'no_retailer',
   'purpose_not_permitted',
   'not_needed_for_duty',
+  'permission_not_granted',
+  'terminal_not_permitted',
 ] as const;
 export type MaskReason = (typeof MASK_REASONS)[number];
 export const isMaskReason = memberOf(MASK_REASONS);
@@ -27,6 +29,8 @@ export const MASK_REASON_LABELS: Readonly<Record<MaskReason, { ja: string; en: s
   no_retailer: { ja: '非公開情報：最終保障供給・無契約', en: 'Non-public: last-resort supply or vacant' },
   purpose_not_permitted: { ja: '利用目的の範囲外', en: 'Outside the declared purpose' },
   not_needed_for_duty: { ja: '業務上不要な情報', en: 'Not needed for the duty' },
+  permission_not_granted: { ja: '権限が付与されていません', en: 'Permission not granted' },
+  terminal_not_permitted: { ja: 'この端末では表示できません', en: 'Not shown on this terminal' },
 };
 
 /** On what ground a field is shown. Logged, so a review can tell ordinary reads from emergency ones. */

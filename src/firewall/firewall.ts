@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessEvent, AccessLog, LoggedRecord } from '../audit/access-event.ts';
-import { SUPPLY_POINT_FIELD_KEYS, type SupplyPointField } from '../domain/classification.ts';
+import { classify, SUPPLY_POINT_FIELD_KEYS, type SupplyPointField } from '../domain/classification.ts';
 import type { Decision, MaskReason } from '../domain/decision.ts';
 import type { DecisionTable } from '../domain/decision-table.ts';
 import type { PrincipalFacts } from '../domain/principal.ts';
@@ -8,7 +8,8 @@ import type { Purpose } from '../domain/purpose.ts';
 import { recordValues, type StoredSupplyPoint } from '../domain/record.ts';
 import { relationAt, retailerAt, RELATIONS, type Relation } from '../domain/relation.ts';
 import { contractAt } from '../domain/supply-point.ts';
-import type { Actor } from '../identity/session-store.ts';
+import { narrow, networkOnlyGate } from '../domain/terminal.ts';
+import { holds, type Actor } from '../identity/session-store.ts';
 import { loadRecords, searchByAddress, searchByHolderName, searchByPhone, type Page, type RetailerScope } from '../store/customer-store.ts';
 import type { Queryable } from '../store/db.ts';
 import { applyDecisions, type FieldView, type RecordView } from './view.ts';
@@ -35,9 +36,20 @@ export type SearchCriteria =
 
 export type SearchResult =
   | { readonly kind: 'served'; readonly views: RecordView[]; readonly hasMore: boolean }
-  | { readonly kind: 'refused'; readonly reason: 'search_field_not_permitted' };
+  | { readonly kind: 'refused'; readonly reason: 'search_field_not_permitted' | 'permission_not_granted' };
 
-export type LookupResult = { readonly kind: 'served'; readonly view: RecordView } | { readonly kind: 'not_found' };
+/**
+ * What the person's grants and terminal allow beyond the policy table: the gate on network-only fields
+ * (null: open). Computed once per read; it can only narrow.
+ */
+export function networkOnlyGateOf(actor: Actor): MaskReason | null {
+  return networkOnlyGate(holds(actor, 'network.equipment'), actor.terminal);
+}
+
+export type LookupResult =
+  | { readonly kind: 'served'; readonly view: RecordView }
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'refused'; readonly reason: 'permission_not_granted' };
 
 /** The fields a search result carries: enough to pick the right record, nothing more. */
 export const SEARCH_FIELDS: readonly SupplyPointField[] = ['supply_point_id', 'address', 'holder_name', 'customer_type'];
@@ -62,7 +74,7 @@ export function viewRecord(
   principal: PrincipalFacts,
   record: StoredSupplyPoint,
   fields: readonly SupplyPointField[],
-  ctx: { readonly at: Date; readonly purpose: Purpose; readonly emergency: boolean },
+  ctx: { readonly at: Date; readonly purpose: Purpose; readonly emergency: boolean; readonly networkOnly: MaskReason | null },
 ): { view: RecordView; logged: LoggedRecord } {
   const pc = principal.principalClass;
   const relation = relationAt(principal.assignment?.retailerCode ?? null, record.contracts, ctx.at);
@@ -72,7 +84,7 @@ export function viewRecord(
   const shown: string[] = [];
   const masked: Record<string, MaskReason> = {};
   const view = applyDecisions(all, (f) => {
-    const d = table.lookup(pc, relation, FIELD_INDEX.get(f) ?? -1, ctx.emergency, ctx.purpose);
+    const d = narrow(table.lookup(pc, relation, FIELD_INDEX.get(f) ?? -1, ctx.emergency, ctx.purpose), classify('supply_point', f), ctx.networkOnly);
     if (d.kind === 'allow') shown.push(f);
     else masked[f] = d.reason;
     return d;
@@ -103,6 +115,10 @@ export class Firewall {
   }
 
   async lookup(req: ReadRequest, supplyPointId: string): Promise<LookupResult> {
+    if (!holds(req.actor, 'customer.read')) {
+      await this.#log.append(this.#event(req, 'refused', 'permission_not_granted', { by: 'id' }, []));
+      return { kind: 'refused', reason: 'permission_not_granted' };
+    }
     const [record] = await loadRecords(this.#db, [supplyPointId]);
     if (record === undefined) {
       await this.#log.append(this.#event(req, 'refused', 'not_found', { by: 'id' }, []));
@@ -116,6 +132,10 @@ export class Firewall {
   async search(req: ReadRequest, criteria: SearchCriteria, page: Page): Promise<SearchResult> {
     const query = { by: criteria.by, limit: page.limit, offset: page.offset };
     const probe = { limit: page.limit + 1, offset: page.offset };
+    if (!holds(req.actor, 'customer.read')) {
+      await this.#log.append(this.#event(req, 'refused', 'permission_not_granted', query, []));
+      return { kind: 'refused', reason: 'permission_not_granted' };
+    }
     let ids: string[];
     if (criteria.by === 'address') {
       ids = await searchByAddress(this.#db, criteria.term, probe);
@@ -163,17 +183,19 @@ export class Firewall {
     const principal = req.actor.principal;
     const relation = relationAt(principal.assignment?.retailerCode ?? null, record.contracts, req.at);
     const emergency = this.#emergency(req.actor, record.areaCode, req.at) !== null;
-    return this.table.lookup(principal.principalClass, relation, FIELD_INDEX.get(field) ?? -1, emergency, req.purpose);
+    const d = this.table.lookup(principal.principalClass, relation, FIELD_INDEX.get(field) ?? -1, emergency, req.purpose);
+    return narrow(d, classify('supply_point', field), networkOnlyGateOf(req.actor));
   }
 
   async #serve(req: ReadRequest, records: readonly StoredSupplyPoint[], fields: readonly SupplyPointField[], query: Record<string, unknown>): Promise<RecordView[]> {
     const views: RecordView[] = [];
     const logged: LoggedRecord[] = [];
     let emergencyId: string | null = null;
+    const networkOnly = networkOnlyGateOf(req.actor);
     for (const record of records) {
       const emergency = this.#emergency(req.actor, record.areaCode, req.at);
       emergencyId ??= emergency;
-      const out = viewRecord(this.table, req.actor.principal, record, fields, { at: req.at, purpose: req.purpose, emergency: emergency !== null });
+      const out = viewRecord(this.table, req.actor.principal, record, fields, { at: req.at, purpose: req.purpose, emergency: emergency !== null, networkOnly });
       views.push(out.view);
       logged.push(out.logged);
     }

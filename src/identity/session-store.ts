@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { principalAt, type PrincipalFacts } from '../domain/principal.ts';
 import type { Duty, Employment, Side, StaffAssignment } from '../domain/organization.ts';
-import { statement, type Queryable } from '../store/db.ts';
+import { loginRefusal, standingOf, type TerminalFacts, type TerminalStanding, type UnknownTerminalPolicy } from '../domain/terminal.ts';
+import { grantsAt, type HeldGrant, type PermissionId } from '../governance/permissions.ts';
+import { statement, type Db, type Queryable } from '../store/db.ts';
 
 /** Who is acting: the person behind a session, as of the request's instant. Logged with every read. */
 export interface Actor {
@@ -12,7 +14,24 @@ export interface Actor {
   readonly terminalId: string | null;
   readonly organizationName: string | null;
   readonly principal: PrincipalFacts;
+  readonly authMethod: AuthMethod;
+  /** What the registry makes of the session's terminal at this instant. */
+  readonly terminal: TerminalStanding;
+  /** Grants that count at this instant (in period, side allowed). */
+  readonly grants: readonly HeldGrant[];
 }
+
+export const AUTH_METHODS = ['demo', 'password', 'oidc'] as const;
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** Whether the actor holds a permission at the instant the actor was derived for (optionally for an organization). */
+export function holds(actor: Actor, permission: PermissionId, organizationId?: string): boolean {
+  return actor.grants.some((g) => g.permissionId === permission && (organizationId === undefined || g.scopeOrganizationId === null || g.scopeOrganizationId === organizationId));
+}
+
+export type OpenResult =
+  | { readonly kind: 'opened'; readonly session: NewSession }
+  | { readonly kind: 'refused'; readonly code: 'unknown_account' | 'unknown_terminal' | 'retired_terminal'; readonly message: string };
 
 export interface NewSession {
   readonly id: string;
@@ -31,6 +50,8 @@ export interface SessionPolicy {
    * ended or an account disabled elsewhere takes effect here within this time.
    */
   readonly cacheMs: number;
+  /** A session from a terminal the registry does not know, or from none: refused, or narrowed like a retail terminal. */
+  readonly unknownTerminal?: UnknownTerminalPolicy;
 }
 
 interface AssignmentJson {
@@ -55,7 +76,24 @@ interface SessionRow extends Record<string, unknown> {
   csrf_token: string;
   last_seen_at: Date | string;
   expires_at: Date | string;
+  auth_method: AuthMethod;
   assignments: unknown;
+  grants: unknown;
+  terminal: unknown;
+}
+
+interface GrantJson {
+  grant_id: number;
+  permission_id: string;
+  scope: string | null;
+  from: string;
+  until: string;
+}
+
+interface TerminalJson {
+  setting: 'network' | 'retail';
+  site_side: 'network' | 'retail' | 'shared';
+  retired_at: string | null;
 }
 
 /** A live session as read from the store: everything needed to derive the actor at any instant. */
@@ -68,7 +106,10 @@ interface LiveSession {
   readonly csrfToken: string;
   readonly expiresAt: number;
   lastSeenAt: number;
+  readonly authMethod: AuthMethod;
   readonly assignments: readonly StaffAssignment[];
+  readonly grants: readonly HeldGrant[];
+  readonly terminal: TerminalFacts | null;
   readonly organizationNames: ReadonlyMap<string, string>;
   /** Monotonic time at which it was read. */
   readonly readAt: number;
@@ -80,20 +121,32 @@ const ASSIGNMENTS = `coalesce((SELECT json_agg(json_build_object(
     'duty', s.duty, 'valid_from', s.valid_from, 'valid_to', s.valid_to) ORDER BY s.valid_from)
   FROM staff_assignments s JOIN organizations o ON o.id = s.organization_id WHERE s.person_id = p.id), '[]'::json)`;
 
+/** Approved grants of the account with the instant each stops counting (expiry or unanswered recertification). */
+const GRANTS = (userId: string) => `coalesce((SELECT json_agg(json_build_object(
+    'grant_id', g.id, 'permission_id', g.permission_id, 'scope', g.scope_organization_id, 'from', g.decided_at,
+    'until', least(g.expires_at, (SELECT min(c.ends_at) FROM recert_items i JOIN recert_campaigns c ON c.id = i.campaign_id
+                                   WHERE i.grant_id = g.id AND i.decision IS NULL))))
+  FROM grants g WHERE g.user_id = ${userId} AND g.status = 'approved'), '[]'::json)`;
+
+const TERMINAL = (terminalId: string) => `(SELECT json_build_object('setting', t.setting, 'site_side', t.site_side, 'retired_at', t.retired_at)
+  FROM terminals t WHERE t.id = ${terminalId})`;
+
 /** Read on every authenticated request (or once per cache period), so prepared once per connection. */
 const LIVE_SESSION = statement(
   'gw_live_session',
   `SELECT p.id AS person_id, p.name AS person_name, se.user_id, se.id AS session_id, se.terminal_id, se.csrf_token,
-          se.last_seen_at, se.expires_at, ${ASSIGNMENTS} AS assignments
+          se.last_seen_at, se.expires_at, se.auth_method, ${ASSIGNMENTS} AS assignments, ${GRANTS('se.user_id')} AS grants,
+          ${TERMINAL('se.terminal_id')} AS terminal
      FROM sessions se JOIN accounts a ON a.user_id = se.user_id JOIN persons p ON p.id = se.person_id
     WHERE se.id = $1 AND se.ended_at IS NULL AND se.expires_at > $2 AND se.last_seen_at > $3 AND a.disabled_at IS NULL`,
 );
 
-const OPEN_SESSION = `INSERT INTO sessions (id, user_id, person_id, terminal_id, csrf_token, created_at, last_seen_at, expires_at)
-  SELECT $1, a.user_id, a.person_id, $3, $4, $5, $5, $6 FROM accounts a WHERE a.user_id = $2 AND a.disabled_at IS NULL
-  RETURNING id AS session_id, user_id, person_id, terminal_id, csrf_token, last_seen_at, expires_at,
+const OPEN_SESSION = `INSERT INTO sessions (id, user_id, person_id, terminal_id, csrf_token, created_at, last_seen_at, expires_at, auth_method)
+  SELECT $1, a.user_id, a.person_id, $3, $4, $5, $5, $6, $7 FROM accounts a WHERE a.user_id = $2 AND a.disabled_at IS NULL
+  RETURNING id AS session_id, user_id, person_id, terminal_id, csrf_token, last_seen_at, expires_at, auth_method,
     (SELECT name FROM persons WHERE id = person_id) AS person_name,
-    (SELECT ${ASSIGNMENTS} FROM persons p WHERE p.id = person_id) AS assignments`;
+    (SELECT ${ASSIGNMENTS} FROM persons p WHERE p.id = person_id) AS assignments,
+    ${GRANTS('user_id')} AS grants, ${TERMINAL('terminal_id')} AS terminal`;
 
 /** How stale `last_seen_at` may get before a request refreshes it: one write a minute, not one per read. */
 const TOUCH_AFTER_MS = 60_000;
@@ -114,8 +167,14 @@ function toAssignment(a: AssignmentJson): StaffAssignment {
   };
 }
 
+const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+
+function toTerminal(t: TerminalJson | null): TerminalFacts | null {
+  return t === null ? null : { setting: t.setting, siteSide: t.site_side, retiredAt: t.retired_at === null ? null : new Date(t.retired_at) };
+}
+
 function toLive(row: SessionRow, readAt: number): LiveSession {
-  const raw = (typeof row.assignments === 'string' ? JSON.parse(row.assignments) : row.assignments) as AssignmentJson[];
+  const raw = json<AssignmentJson[]>(row.assignments);
   return {
     personId: row.person_id,
     personName: row.person_name,
@@ -125,7 +184,10 @@ function toLive(row: SessionRow, readAt: number): LiveSession {
     csrfToken: row.csrf_token,
     expiresAt: new Date(row.expires_at).getTime(),
     lastSeenAt: new Date(row.last_seen_at).getTime(),
+    authMethod: row.auth_method,
     assignments: raw.map(toAssignment),
+    grants: json<GrantJson[]>(row.grants).map((g) => ({ grantId: Number(g.grant_id), permissionId: g.permission_id, scopeOrganizationId: g.scope, from: new Date(g.from), until: new Date(g.until) })),
+    terminal: toTerminal(json<TerminalJson | null>(row.terminal)),
     organizationNames: new Map(raw.map((a) => [a.organization_id, a.organization_name])),
     readAt,
   };
@@ -135,7 +197,12 @@ function toLive(row: SessionRow, readAt: number): LiveSession {
 function actorAt(s: LiveSession, at: Date): Actor {
   const principal = principalAt(s.personId, s.assignments, at);
   const org = principal.assignment === null ? null : (s.organizationNames.get(principal.assignment.organizationId) ?? null);
-  return { personId: s.personId, personName: s.personName, userId: s.userId, sessionId: s.sessionId, terminalId: s.terminalId, organizationName: org, principal };
+  return {
+    personId: s.personId, personName: s.personName, userId: s.userId, sessionId: s.sessionId, terminalId: s.terminalId, organizationName: org, principal,
+    authMethod: s.authMethod,
+    terminal: standingOf(s.terminalId, s.terminal, at),
+    grants: grantsAt(s.grants, principal.assignment?.side ?? null, at),
+  };
 }
 
 /**
@@ -143,27 +210,48 @@ function actorAt(s: LiveSession, at: Date): Actor {
  * store stays the only authority: a session is live only while its row says so.
  */
 export class Sessions {
-  readonly #db: Queryable;
+  readonly #db: Db;
   readonly #policy: SessionPolicy;
   readonly #monotonic: () => number;
   readonly #cache = new Map<string, LiveSession>();
 
-  constructor(db: Queryable, policy: SessionPolicy, monotonic: () => number = () => performance.now()) {
+  constructor(db: Db, policy: SessionPolicy, monotonic: () => number = () => performance.now()) {
     this.#db = db;
     this.#policy = policy;
     this.#monotonic = monotonic;
   }
 
-  /** Opens a session for an account (after whatever authentication applies). Null if the account is unusable. */
-  async open(userId: string, terminalId: string | null, at: Date): Promise<NewSession | null> {
-    const id = randomBytes(32).toString('base64url');
-    const csrfToken = randomBytes(24).toString('base64url');
-    const { rows } = await this.#db.query<SessionRow>(OPEN_SESSION, [id, userId, terminalId, csrfToken, at, new Date(at.getTime() + this.#policy.absoluteMs)]);
-    const row = rows[0];
-    if (row === undefined) return null;
-    const live = toLive(row, this.#monotonic());
-    this.#remember(live);
-    return { id, csrfToken, actor: actorAt(live, at) };
+  /**
+   * Opens a session for an account once the caller has authenticated the person by `method`. Refused for a
+   * disabled or unknown account, a retired terminal, and — when the policy says so — an unknown terminal.
+   * Records the login on the account (dormancy) and the use on the terminal (reconciliation).
+   */
+  async open(userId: string, terminalId: string | null, at: Date, method: AuthMethod = 'demo'): Promise<OpenResult> {
+    return this.#db.transaction(async (tx) => {
+      const t = await tx.query<{ terminal: unknown }>(`SELECT ${TERMINAL('$1')} AS terminal`, [terminalId]);
+      const standing = standingOf(terminalId, toTerminal(json<TerminalJson | null>(t.rows[0]?.terminal ?? null)), at);
+      const refusal = loginRefusal(standing, this.#policy.unknownTerminal ?? 'limit');
+      if (refusal !== null) {
+        return { kind: 'refused', code: refusal, message: refusal === 'retired_terminal' ? `terminal ${terminalId ?? ''} is retired` : `terminal ${terminalId ?? '(none given)'} is not in the terminal registry` } as const;
+      }
+      const id = randomBytes(32).toString('base64url');
+      const csrfToken = randomBytes(24).toString('base64url');
+      const { rows } = await tx.query<SessionRow>(OPEN_SESSION, [id, userId, terminalId, csrfToken, at, new Date(at.getTime() + this.#policy.absoluteMs), method]);
+      const row = rows[0];
+      if (row === undefined) return { kind: 'refused', code: 'unknown_account', message: 'no usable account with that user id' } as const;
+      await tx.query('UPDATE accounts SET last_login_at = $2 WHERE user_id = $1', [userId, at]);
+      if (terminalId !== null) await tx.query('UPDATE terminals SET last_used_at = $2 WHERE id = $1', [terminalId, at]);
+      const live = toLive(row, this.#monotonic());
+      this.#remember(live);
+      return { kind: 'opened', session: { id, csrfToken, actor: actorAt(live, at) } } as const;
+    });
+  }
+
+  /** Ends every live session of a person (leaver, logout everywhere). Takes effect at once for this process. */
+  async endAllOf(personId: string, at: Date, db: Queryable = this.#db): Promise<number> {
+    for (const [k, v] of this.#cache) if (v.personId === personId) this.#cache.delete(k);
+    const { rows } = await db.query('UPDATE sessions SET ended_at = $2 WHERE person_id = $1 AND ended_at IS NULL RETURNING id', [personId, at]);
+    return rows.length;
   }
 
   /**

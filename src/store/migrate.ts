@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { syncPermissionCatalog } from '../governance/permissions.ts';
 import type { Db } from './db.ts';
 
 const DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -24,5 +25,7 @@ export async function migrate(db: Db): Promise<string[]> {
     });
     if (done) applied.push(version);
   }
+  // Reference data owned by the code, kept in step on every start.
+  await syncPermissionCatalog(db);
   return applied;
 }

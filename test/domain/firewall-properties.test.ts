@@ -56,7 +56,7 @@ test('no principal, record, instant or context lets a retail-side person see a n
   fc.assert(
     fc.property(assignment, supplyPoint, instant, fc.constantFrom(...PURPOSES), (a, sp, at, purpose) => {
       const principal = principalAt('p', [a], at);
-      const { view, logged } = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency: false });
+      const { view, logged } = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency: false, networkOnly: null });
       if (a.side === 'network') return;
       const current = contractAt(sp.contracts, at);
       const ownNow = current !== null && !current.lastResort && current.retailerCode === a.retailerCode;
@@ -78,7 +78,7 @@ test('inside an emergency a retail-side person sees only outage-contact fields o
   fc.assert(
     fc.property(assignment, supplyPoint, instant, fc.constantFrom(...PURPOSES), (a, sp, at, purpose) => {
       if (a.side === 'network') return;
-      const { view, logged } = viewRecord(table, principalAt('p', [a], at), sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency: true });
+      const { view, logged } = viewRecord(table, principalAt('p', [a], at), sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency: true, networkOnly: null });
       if (logged.relation === 'own') return;
       for (const f of SUPPLY_POINT_FIELD_KEYS) {
         if (view.fields[f]?.shown === true && SUPPLY_POINT_FIELDS[f].class !== 'public') {
@@ -95,13 +95,33 @@ test('inside an emergency a retail-side person sees only outage-contact fields o
 test('every served field is in the log record, every masked one with its reason, and nothing else', () => {
   fc.assert(
     fc.property(assignment, supplyPoint, instant, fc.constantFrom(...PURPOSES), fc.boolean(), fc.subarray([...SUPPLY_POINT_FIELD_KEYS], { minLength: 1 }), (a, sp, at, purpose, emergency, fields) => {
-      const { view, logged } = viewRecord(table, principalAt('p', [a], at), sp, fields, { at, purpose, emergency });
+      const { view, logged } = viewRecord(table, principalAt('p', [a], at), sp, fields, { at, purpose, emergency, networkOnly: null });
       const shown = Object.entries(view.fields).filter(([, v]) => v.shown).map(([k]) => k).sort();
       assert.deepEqual([...logged.shown].sort(), shown);
       assert.deepEqual(Object.keys(logged.masked).sort(), Object.entries(view.fields).filter(([, v]) => !v.shown).map(([k]) => k).sort());
       assert.deepEqual(Object.keys(view.fields).sort(), [...fields].sort());
     }),
     { numRuns: 1000 },
+  );
+});
+
+test('a grant missing or a terminal not at a network site only ever narrows: nothing shown with the gate closed that is hidden with it open', () => {
+  fc.assert(
+    fc.property(assignment, supplyPoint, instant, fc.constantFrom(...PURPOSES), fc.boolean(), fc.constantFrom('permission_not_granted' as const, 'terminal_not_permitted' as const), (a, sp, at, purpose, emergency, gate) => {
+      const principal = principalAt('p', [a], at);
+      const open = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency, networkOnly: null });
+      const closed = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency, networkOnly: gate });
+      for (const f of SUPPLY_POINT_FIELD_KEYS) {
+        if (closed.view.fields[f]?.shown === true) assert.deepEqual(closed.view.fields[f], open.view.fields[f]);
+        if (SUPPLY_POINT_FIELDS[f].class === 'network_only') {
+          assert.equal(closed.view.fields[f]?.shown, false, `${f} shown with the network-only gate closed`);
+          if (open.view.fields[f]?.shown === true) assert.equal(closed.logged.masked[f], gate);
+        } else {
+          assert.deepEqual(closed.view.fields[f], open.view.fields[f], `${f} is not network-only and must not change`);
+        }
+      }
+    }),
+    { numRuns: 2000 },
   );
 });
 

@@ -9,13 +9,13 @@ import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { testApp } from '../support/app.ts';
 import { launchChromium, screenshot } from '../support/browser.ts';
-import { SP, USERS, seedFixture } from '../support/fixture.ts';
+import { SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
 
 /** The fixture's people as demo personas, so the login screen offers them (as `gridwall demo` does for its own). */
 const PERSONAS = [
-  { key: 'cc', userId: USERS.callCentre, name: '高橋 一郎', side: 'network', principalClass: 'network_call_centre', labelJa: '送配電 託送コールセンター', labelEn: 'Network — call centre' },
-  { key: 'nsc', userId: USERS.serviceCentre, name: '伊藤 二郎', side: 'network', principalClass: 'network_service_centre', labelJa: '送配電 ネットワークサービスセンター', labelEn: 'Network — service centre' },
-  { key: 'retail', userId: USERS.retail, name: '加藤 五郎', side: 'retail', principalClass: 'affiliated_retail', labelJa: '関係小売 お客さま窓口', labelEn: 'Affiliated retailer — customer service' },
+  { key: 'cc', terminalId: TERMINALS.CC, userId: USERS.callCentre, name: '高橋 一郎', side: 'network', principalClass: 'network_call_centre', labelJa: '送配電 託送コールセンター', labelEn: 'Network — call centre' },
+  { key: 'nsc', terminalId: TERMINALS.NSC, userId: USERS.serviceCentre, name: '伊藤 二郎', side: 'network', principalClass: 'network_service_centre', labelJa: '送配電 ネットワークサービスセンター', labelEn: 'Network — service centre' },
+  { key: 'retail', terminalId: TERMINALS.RETAIL, userId: USERS.retail, name: '加藤 五郎', side: 'retail', principalClass: 'affiliated_retail', labelJa: '関係小売 お客さま窓口', labelEn: 'Affiliated retailer — customer service' },
   { key: 'rctr', userId: USERS.retailContractor, name: '吉田 六郎', side: 'retail', principalClass: 'affiliated_retail', labelJa: '関係小売の委託会社', labelEn: 'Contractor of the affiliated retailer' },
   { key: 'other', userId: USERS.otherRetailer, name: '山本 七海', side: 'other_retailer', principalClass: 'other_retailer', labelJa: '新電力 お客さま窓口', labelEn: 'Other retailer — customer service' },
   { key: 'comp', userId: USERS.compliance, name: '渡辺 三郎', side: 'network', principalClass: 'network_compliance', labelJa: '送配電 行為規制管理者', labelEn: 'Network — compliance' },

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
 import { DATA_ROUTES } from '../../src/firewall/firewall.ts';
 import type { Db } from '../../src/store/db.ts';
-import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
+import { NOW, SP, USERS, seedFixture, TERMINALS } from '../support/fixture.ts';
 import { login, outcomes, testApp, type Session } from '../support/app.ts';
 import { STORES } from '../support/stores.ts';
 
@@ -25,7 +25,7 @@ for (const store of STORES) {
       ({ db, dispose } = await store.open());
       await seedFixture(db);
       app = await testApp(db);
-      for (const u of Object.values(USERS)) sessions[u] = await login(app, u);
+      for (const u of Object.values(USERS)) sessions[u] = await login(app, u, u === USERS.serviceCentre ? TERMINALS.NSC : undefined);
     });
     after(async () => {
       await app.close();
@@ -77,10 +77,13 @@ for (const store of STORES) {
       assert.deepEqual(outcomes(await view(USERS.callCentre, SP.R3, 'own_customer_service')), expect('masked:purpose_not_permitted', 'masked:network_only'));
     });
 
-    test('compliance sees public fields only; a leaver sees nothing at all', async () => {
+    test('compliance sees public fields only; a leaver is refused: the grant they kept counts for nobody without a side', async () => {
       assert.deepEqual(outcomes(await view(USERS.compliance, SP.OWN_A, 'audit_review')), expect('masked:not_needed_for_duty', 'masked:network_only'));
-      const leaver = outcomes(await view(USERS.leaver, SP.OWN_A, 'customer_inquiry'));
-      assert.deepEqual(Object.values(leaver), SUPPLY_POINT_FIELD_KEYS.map(() => 'masked:no_active_assignment'));
+      const res = await get(USERS.leaver, `/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry`);
+      assert.equal(res.statusCode, 403);
+      assert.equal((res.json() as { error: { code: string } }).error.code, 'permission_not_granted');
+      const { rows } = await db.query<{ outcome: string; refusal: string }>('SELECT outcome, refusal FROM access_log WHERE request_id = $1', [String(res.headers['x-request-id'])]);
+      assert.deepEqual(rows.map((r) => [r.outcome, r.refusal]), [['refused', 'permission_not_granted']]);
     });
 
     test('a person moved from network to retail is treated as retail from the move on', async () => {

@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sessions } from '../../src/identity/session-store.ts';
+import { Sessions, type NewSession } from '../../src/identity/session-store.ts';
 import type { Db } from '../../src/store/db.ts';
 import { NOW, USERS, seedFixture } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
@@ -9,6 +9,12 @@ const MINUTE = 60_000;
 const IDLE = 30 * MINUTE;
 const ABSOLUTE = 10 * 60 * MINUTE;
 const at = (ms: number) => new Date(NOW.getTime() + ms);
+
+async function opened(sessions: Sessions, userId: string, at: Date): Promise<NewSession> {
+  const r = await sessions.open(userId, null, at);
+  if (r.kind !== 'opened') throw new Error(`login ${userId} refused: ${r.code}`);
+  return r.session;
+}
 
 /** A hand-driven monotonic clock, so the cache's age is under the test's control. */
 function monotonic() {
@@ -28,7 +34,7 @@ for (const store of STORES) {
 
     test('a session is refused after the idle time-out and after the absolute time-out', async () => {
       const sessions = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 0 });
-      const s = await sessions.open(USERS.callCentre, null, NOW);
+      const s = await opened(sessions, USERS.callCentre, NOW);
       assert.ok(s !== null);
       assert.ok((await sessions.actor(s.id, at(IDLE - 1))) !== null);
       // Used just before the idle limit, so the next read starts a new idle period…
@@ -36,7 +42,7 @@ for (const store of STORES) {
       // …and a full idle period without use ends it.
       assert.equal(await sessions.actor(s.id, at(3 * IDLE)), null);
 
-      const busy = await sessions.open(USERS.callCentre, null, NOW);
+      const busy = await opened(sessions, USERS.callCentre, NOW);
       assert.ok(busy !== null);
       for (let t = 0; t < ABSOLUTE; t += 20 * MINUTE) assert.ok((await sessions.actor(busy.id, at(t))) !== null, `live at +${t / MINUTE} min`);
       assert.equal(await sessions.actor(busy.id, at(ABSOLUTE)), null, 'absolute time-out holds however busy the session is');
@@ -44,7 +50,7 @@ for (const store of STORES) {
 
     test('last_seen_at is written at most once a minute, not on every request', async () => {
       const sessions = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 0 });
-      const s = await sessions.open(USERS.retail, null, NOW);
+      const s = await opened(sessions, USERS.retail, NOW);
       assert.ok(s !== null);
       const lastSeen = async () => new Date(String((await db.query<{ t: string }>('SELECT last_seen_at::text AS t FROM sessions WHERE id = $1', [s.id])).rows[0]?.t)).getTime();
       await sessions.actor(s.id, at(30_000));
@@ -56,7 +62,7 @@ for (const store of STORES) {
     test('logout through this process takes effect at once, cache or not', async () => {
       const clock = monotonic();
       const sessions = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 60_000 }, clock.now);
-      const s = await sessions.open(USERS.retail, null, NOW);
+      const s = await opened(sessions, USERS.retail, NOW);
       assert.ok(s !== null);
       assert.ok((await sessions.actor(s.id, NOW)) !== null);
       await sessions.end(s.id, NOW);
@@ -67,7 +73,7 @@ for (const store of STORES) {
       const clock = monotonic();
       const sessions = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 1000 }, clock.now);
       const other = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 0 });
-      const s = await sessions.open(USERS.otherRetailer, null, NOW);
+      const s = await opened(sessions, USERS.otherRetailer, NOW);
       assert.ok(s !== null);
       await other.end(s.id, NOW);
       clock.advance(999);
@@ -75,13 +81,13 @@ for (const store of STORES) {
       clock.advance(1);
       assert.equal(await sessions.actor(s.id, NOW), null);
 
-      const t = await sessions.open(USERS.admin, null, NOW);
+      const t = await opened(sessions, USERS.admin, NOW);
       assert.ok(t !== null);
       await db.query('UPDATE accounts SET disabled_at = $2 WHERE user_id = $1', [USERS.admin, NOW]);
       try {
         clock.advance(1000);
         assert.equal(await sessions.actor(t.id, NOW), null);
-        assert.equal(await sessions.open(USERS.admin, null, NOW), null, 'a disabled account cannot log in');
+        assert.equal((await sessions.open(USERS.admin, null, NOW)).kind, 'refused', 'a disabled account cannot log in');
       } finally {
         await db.query('UPDATE accounts SET disabled_at = NULL WHERE user_id = $1', [USERS.admin]);
       }
@@ -93,7 +99,7 @@ for (const store of STORES) {
       const sessions = new Sessions(db, { idleMs: 2 * DAY, absoluteMs: 3 * DAY, cacheMs: 60_000 }, clock.now);
       // The mover is on the network side until 2025-04-01 and on the retail side from then on.
       const before = new Date('2025-03-31T12:00:00+09:00');
-      const s = await sessions.open(USERS.mover, null, before);
+      const s = await opened(sessions, USERS.mover, before);
       assert.ok(s !== null);
       assert.equal(s.actor.principal.principalClass, 'network_call_centre');
       const after = await sessions.actor(s.id, new Date('2025-04-01T12:00:00+09:00'));
@@ -103,8 +109,8 @@ for (const store of STORES) {
     test('an unknown session id gives nothing, and the CSRF token belongs to its session', async () => {
       const sessions = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 0 });
       assert.equal(await sessions.actor('no-such-session', NOW), null);
-      const a = await sessions.open(USERS.callCentre, null, NOW);
-      const b = await sessions.open(USERS.callCentre, null, NOW);
+      const a = await opened(sessions, USERS.callCentre, NOW);
+      const b = await opened(sessions, USERS.callCentre, NOW);
       assert.ok(a !== null && b !== null);
       assert.notEqual(a.csrfToken, b.csrfToken);
       assert.equal((await sessions.actor(a.id, NOW))?.csrfToken, a.csrfToken);

@@ -8,7 +8,7 @@ import { compileDecisionTable } from '../../src/domain/decision-table.ts';
 import { PURPOSES } from '../../src/domain/purpose.ts';
 import { recordValues } from '../../src/domain/record.ts';
 import { Firewall } from '../../src/firewall/firewall.ts';
-import { Sessions } from '../../src/identity/session-store.ts';
+import { holds, Sessions } from '../../src/identity/session-store.ts';
 import { loadRecords } from '../../src/store/customer-store.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
@@ -29,8 +29,9 @@ function event(i: number): AccessEvent {
 
 async function actor(db: Db, userId: string) {
   const sessions = new Sessions(db, { idleMs: 1_800_000, absoluteMs: 3_600_000, cacheMs: 0 });
-  const s = await sessions.open(userId, 'T00001', NOW);
-  assert.ok(s !== null);
+  const r = await sessions.open(userId, 'T00001', NOW);
+  assert.ok(r.kind === 'opened');
+  const s = r.session;
   const live = await sessions.actor(s.id, NOW);
   assert.ok(live !== null);
   return live.actor;
@@ -93,6 +94,13 @@ for (const store of STORES) {
         fc.asyncProperty(fc.constantFrom(...actors), fc.constantFrom(...Object.values(SP)), fc.constantFrom(...PURPOSES), async (a, sp, purpose) => {
           const requestId = `prop-${Math.random().toString(36).slice(2)}`;
           const res = await firewall.lookup({ actor: a, purpose, route: 'test', requestId, at: NOW }, sp);
+          if (res.kind === 'refused') {
+            // Only people whose customer.read grant does not count now (the leaver) are refused — and logged.
+            assert.equal(holds(a, 'customer.read'), false);
+            const { rows } = await db.query<{ outcome: string; refusal: string }>('SELECT outcome, refusal FROM access_log WHERE request_id = $1', [requestId]);
+            assert.deepEqual(rows.map((r) => [r.outcome, r.refusal]), [['refused', 'permission_not_granted']]);
+            return;
+          }
           assert.equal(res.kind, 'served');
           if (res.kind !== 'served') return;
           const { rows } = await db.query<{ records: unknown; person_id: string; purpose: string; policy_version: string }>(

@@ -35,8 +35,8 @@ export interface Session {
   readonly csrf: string;
 }
 
-export async function login(app: FastifyInstance, userId: string): Promise<Session> {
-  const res = await app.inject({ method: 'POST', url: '/api/session', payload: { userId } });
+export async function login(app: FastifyInstance, userId: string, terminalId?: string): Promise<Session> {
+  const res = await app.inject({ method: 'POST', url: '/api/session', payload: terminalId === undefined ? { userId } : { userId, terminalId } });
   if (res.statusCode !== 201) throw new Error(`login ${userId}: ${res.statusCode} ${res.body}`);
   const set = res.cookies.find((c) => c.name === 'gw_session');
   if (set === undefined) throw new Error('no session cookie');

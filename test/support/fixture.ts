@@ -33,7 +33,11 @@ export const USERS = {
   otherRetailer: 'u-other',
   leaver: 'u-leaver',
   mover: 'u-mover',
+  admin2: 'u-admin2',
 } as const;
+
+/** Registered terminals: network-set at a network site, retail-set, and a network-set one standing in a retail office (F1). */
+export const TERMINALS = { NSC: 'T-NW1', CC: 'T-CC1', RETAIL: 'T-RT1', MISPLACED: 'T-MIS' } as const;
 
 export async function seedFixture(db: Db): Promise<void> {
   await db.exec(`
@@ -48,22 +52,47 @@ INSERT INTO organizations (id, name, kind, retailer_code) VALUES
   ('org-ctr', 'みちのく営業サポート株式会社', 'contractor', NULL);
 INSERT INTO persons (id, name) VALUES
   ('p-cc', '高橋 一郎'), ('p-nsc', '伊藤 二郎'), ('p-comp', '渡辺 三郎'), ('p-admin', '小林 四郎'),
-  ('p-retail', '加藤 五郎'), ('p-rctr', '吉田 六郎'), ('p-other', '山本 七海'), ('p-leaver', '中村 八重'), ('p-mover', '松本 九')
+  ('p-retail', '加藤 五郎'), ('p-rctr', '吉田 六郎'), ('p-other', '山本 七海'), ('p-leaver', '中村 八重'), ('p-mover', '松本 九'), ('p-admin2', '斎藤 十和')
 ;
 INSERT INTO accounts (user_id, person_id) VALUES
   ('u-cc', 'p-cc'), ('u-nsc', 'p-nsc'), ('u-comp', 'p-comp'), ('u-admin', 'p-admin'), ('u-retail', 'p-retail'),
-  ('u-retail-ctr', 'p-rctr'), ('u-other', 'p-other'), ('u-leaver', 'p-leaver'), ('u-mover', 'p-mover');
+  ('u-retail-ctr', 'p-rctr'), ('u-other', 'p-other'), ('u-leaver', 'p-leaver'), ('u-mover', 'p-mover'), ('u-admin2', 'p-admin2');
 INSERT INTO staff_assignments (person_id, organization_id, employment, side, retailer_code, office, duty, valid_from, valid_to) VALUES
   ('p-cc', 'org-nw', 'employee', 'network', NULL, '仙台コールセンター', 'call_centre', '2019-04-01', NULL),
   ('p-nsc', 'org-nw', 'employee', 'network', NULL, '青葉NSC', 'service_centre', '2019-04-01', NULL),
   ('p-comp', 'org-nw', 'employee', 'network', NULL, '本店', 'compliance', '2019-04-01', NULL),
   ('p-admin', 'org-nw', 'employee', 'network', NULL, '本店', 'access_admin', '2019-04-01', NULL),
+  ('p-admin2', 'org-nw', 'employee', 'network', NULL, '本店', 'access_admin', '2019-04-01', NULL),
   ('p-retail', 'org-a0001', 'employee', 'retail', 'A0001', '仙台営業所', 'retail_customer_service', '2019-04-01', NULL),
   ('p-rctr', 'org-ctr', 'contractor', 'retail', 'A0001', '仙台営業所', 'retail_sales', '2019-04-01', NULL),
   ('p-other', 'org-r0002', 'employee', 'other_retailer', 'R0002', '本社', 'retail_customer_service', '2019-04-01', NULL),
   ('p-leaver', 'org-nw', 'employee', 'network', NULL, '仙台コールセンター', 'call_centre', '2015-04-01', '2022-04-01'),
   ('p-mover', 'org-nw', 'employee', 'network', NULL, '仙台コールセンター', 'call_centre', '2015-04-01', '2025-04-01'),
   ('p-mover', 'org-a0001', 'employee', 'retail', 'A0001', '仙台営業所', 'retail_sales', '2025-04-01', NULL);
+INSERT INTO terminals (id, organization_id, office, kind, setting, site_side) VALUES
+  ('T-NW1', 'org-nw', '青葉NSC', 'dedicated', 'network', 'network'),
+  ('T-CC1', 'org-nw', '仙台コールセンター', 'dedicated', 'network', 'network'),
+  ('T-RT1', 'org-a0001', '仙台営業所', 'dedicated', 'retail', 'retail'),
+  ('T-MIS', 'org-nw', '仙台営業所', 'dedicated', 'network', 'retail');
+-- Grants as an access administrator approved them; every one expires. The leaver's and the mover's old
+-- network grant stay in the table as they were (the firewall ignores what the side may not hold).
+INSERT INTO grants (user_id, permission_id, scope_organization_id, status, reason, requested_by, requested_by_person, requested_at, decided_by, decided_by_person, decided_at, expires_at) VALUES
+  ('u-cc', 'customer.read', NULL, 'approved', '託送業務', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
+  ('u-nsc', 'customer.read', NULL, 'approved', 'NSC業務', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
+  ('u-nsc', 'network.equipment', NULL, 'approved', '停電対応', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
+  ('u-comp', 'customer.read', NULL, 'approved', '行為規制の監査', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
+  ('u-comp', 'grants.approve', NULL, 'approved', '権限付与の第二承認者', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
+  ('u-admin2', 'grants.approve', 'org-a0001', 'approved', '関係小売の権限承認', 'u-admin', 'p-admin', '2019-04-01', 'u-comp', 'p-comp', '2019-04-01', '2027-04-01'),
+  ('u-comp', 'audit.read', NULL, 'approved', '行為規制の監査', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
+  ('u-admin', 'audit.read', NULL, 'approved', 'アクセス管理', 'u-admin2', 'p-admin2', '2019-04-01', 'u-comp', 'p-comp', '2019-04-01', '2027-04-01'),
+  ('u-admin', 'access.admin', NULL, 'approved', 'アクセス管理', 'u-admin2', 'p-admin2', '2019-04-01', 'u-comp', 'p-comp', '2019-04-01', '2027-04-01'),
+  ('u-admin', 'grants.approve', NULL, 'approved', 'アクセス管理', 'u-admin2', 'p-admin2', '2019-04-01', 'u-comp', 'p-comp', '2019-04-01', '2027-04-01'),
+  ('u-retail', 'customer.read', NULL, 'approved', '自社顧客対応', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
+  ('u-retail-ctr', 'customer.read', NULL, 'approved', '自社顧客対応（委託）', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
+  ('u-other', 'customer.read', NULL, 'approved', '自社顧客対応', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
+  ('u-leaver', 'customer.read', NULL, 'approved', '託送業務', 'u-admin', 'p-admin', '2021-04-01', 'u-admin2', 'p-admin2', '2021-04-01', '2027-04-01'),
+  ('u-mover', 'customer.read', NULL, 'approved', '託送業務', 'u-admin', 'p-admin', '2024-04-01', 'u-admin2', 'p-admin2', '2024-04-01', '2027-04-01'),
+  ('u-mover', 'network.equipment', NULL, 'approved', '託送業務', 'u-admin', 'p-admin', '2024-04-01', 'u-admin2', 'p-admin2', '2024-04-01', '2027-04-01');
 INSERT INTO supply_points (id, area_code, postal_code, prefecture, city, town, street, building, address_text, meter_id, reading_day, equipment, usage_kwh, usage_last_month, network_notes) VALUES
   ('0200000000000000000011', '02', '980-0811', '宮城県', '仙台市青葉区', '一番町一丁目', '1番1号', NULL, '〒980-0811 宮城県仙台市青葉区一番町一丁目1番1号', 'M0000000011', 5, '{エコキュート}', '{300,280,260,240,230,250,320,340,300,270,290,330}', '2026-10-01', '柱上変圧器 T-00011'),
   ('0200000000000000000022', '02', '980-0811', '宮城県', '仙台市青葉区', '一番町二丁目', '2番2号', 'グランドハイツ201', '〒980-0811 宮城県仙台市青葉区一番町二丁目2番2号 グランドハイツ201', 'M0000000022', 12, '{}', '{200,190}', '2026-10-01', NULL),

@@ -19,6 +19,8 @@ export interface Persona {
   readonly principalClass: string;
   readonly labelJa: string;
   readonly labelEn: string;
+  /** The registered terminal the persona logs in from; absent or null from outside the registry. */
+  readonly terminalId?: string | null;
 }
 
 export interface Me {
@@ -148,7 +150,8 @@ export const api = {
   vocabulary: () => call<Vocabulary>('GET', '/api/vocabulary').then((a) => a.body),
   personas: () => call<{ personas: Persona[] }>('GET', '/api/personas').then((a) => a.body.personas),
   me: () => call<Me>('GET', '/api/me').then((a) => a.body),
-  login: (userId: string) => call<{ csrfToken: string; me: Omit<Me, 'csrfToken'> }>('POST', '/api/session', { userId }).then((a) => a.body),
+  login: (userId: string, terminalId: string | null) =>
+    call<{ csrfToken: string; me: Omit<Me, 'csrfToken'> }>('POST', '/api/session', terminalId === null ? { userId } : { userId, terminalId }).then((a) => a.body),
   logout: () => call<undefined>('DELETE', '/api/session'),
   record: (id: string, purpose: string) => call<RecordView>('GET', `/api/supply-points/${encodeURIComponent(id)}?${new URLSearchParams({ purpose })}`),
   search: (params: Readonly<Record<string, string>>) => call<SearchPage>('GET', `/api/supply-points?${new URLSearchParams(params)}`),

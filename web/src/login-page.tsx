@@ -21,11 +21,11 @@ export function LoginPage({ vocabulary, onLogin }: { vocabulary: Vocabulary; onL
     });
   }, []);
 
-  const login = async (userId: string) => {
+  const login = async (userId: string, terminalId: string | null) => {
     setBusy(userId);
     setError(null);
     try {
-      const res = await api.login(userId);
+      const res = await api.login(userId, terminalId);
       onLogin({ ...res.me, csrfToken: res.csrfToken });
     } catch (e) {
       setError(e);
@@ -43,11 +43,11 @@ export function LoginPage({ vocabulary, onLogin }: { vocabulary: Vocabulary; onL
       <ul className="personas">
         {sorted.map((p) => (
           <li key={p.userId}>
-            <button type="button" className="persona" data-user={p.userId} disabled={busy !== null} onClick={() => void login(p.userId)} aria-describedby={`persona-${p.key}`}>
+            <button type="button" className="persona" data-user={p.userId} disabled={busy !== null} onClick={() => void login(p.userId, p.terminalId ?? null)} aria-describedby={`persona-${p.key}`}>
               <span className={`side side-${p.side}`}>{i18n.l(vocabulary.sides[p.side], p.side)}</span>
               <span className="persona-label">{i18n.lang === 'ja' ? p.labelJa : p.labelEn}</span>
               <span className="small" id={`persona-${p.key}`}>
-                {p.name}（{p.userId}）— {t('loginAs')}
+                {p.name}（{p.userId}{p.terminalId ? ` · ${t('terminal')} ${p.terminalId}` : ''}）— {t('loginAs')}
               </span>
             </button>
           </li>

@@ -1,0 +1,56 @@
+import type { Decision, MaskReason } from './decision.ts';
+import type { FieldSpec } from './classification.ts';
+
+/** What the registry says about the terminal a session was opened from. */
+export interface TerminalFacts {
+  readonly setting: 'network' | 'retail';
+  /** Side of the site where the terminal really stands (physical inventory). */
+  readonly siteSide: 'network' | 'retail' | 'shared';
+  readonly retiredAt: Date | null;
+}
+
+/**
+ * How far a terminal lets its user go. Only `network_site` — a network-set terminal standing at a network
+ * site — keeps network-only data reachable; every other standing narrows. No standing ever widens anything.
+ */
+export const TERMINAL_STANDINGS = ['network_site', 'retail_set', 'misplaced', 'retired', 'unregistered', 'none'] as const;
+export type TerminalStanding = (typeof TERMINAL_STANDINGS)[number];
+
+export function standingOf(terminalId: string | null, facts: TerminalFacts | null, at: Date): TerminalStanding {
+  if (terminalId === null) return 'none';
+  if (facts === null) return 'unregistered';
+  if (facts.retiredAt !== null && facts.retiredAt.getTime() <= at.getTime()) return 'retired';
+  if (facts.setting === 'retail') return 'retail_set';
+  return facts.siteSide === 'network' ? 'network_site' : 'misplaced';
+}
+
+/** What a deployment does with a session from a terminal the registry does not know (or none at all). */
+export const UNKNOWN_TERMINAL_POLICIES = ['refuse', 'limit'] as const;
+export type UnknownTerminalPolicy = (typeof UNKNOWN_TERMINAL_POLICIES)[number];
+
+/** Whether a login from this standing is refused outright; null when it may proceed (perhaps narrowed). */
+export function loginRefusal(standing: TerminalStanding, policy: UnknownTerminalPolicy): 'retired_terminal' | 'unknown_terminal' | null {
+  if (standing === 'retired') return 'retired_terminal';
+  if ((standing === 'unregistered' || standing === 'none') && policy === 'refuse') return 'unknown_terminal';
+  return null;
+}
+
+/**
+ * The gate on network-only data for one actor: null when open, otherwise the reason every network-only
+ * field is masked. Needs both the `network.equipment` grant in force and a network terminal at a network site.
+ */
+export function networkOnlyGate(hasEquipmentGrant: boolean, standing: TerminalStanding): MaskReason | null {
+  if (!hasEquipmentGrant) return 'permission_not_granted';
+  if (standing !== 'network_site') return 'terminal_not_permitted';
+  return null;
+}
+
+/**
+ * Applies the person-level narrowing (grants, terminal) to the policy's decision for one field. It can only
+ * turn an allow into a mask, never the reverse.
+ */
+export function narrow(decision: Decision, field: FieldSpec | null, networkOnly: MaskReason | null): Decision {
+  if (decision.kind === 'mask' || field === null) return decision;
+  if (field.class === 'network_only' && networkOnly !== null) return { kind: 'mask', reason: networkOnly };
+  return decision;
+}

@@ -1,0 +1,80 @@
+import { memberOf } from '../domain/closed-set.ts';
+import type { Side } from '../domain/organization.ts';
+import type { PermissionSpec } from './grant-rules.ts';
+import type { Queryable } from '../store/db.ts';
+
+/**
+ * The permission catalog of gridwall itself. Each permission names the sides that may ever hold it (F5: a
+ * network-only permission in a list handed to retail staff). A grant that breaks this is refused when it is
+ * requested and when it is approved, revoked when its holder moves side, and ignored by the firewall should it
+ * ever be found in force anyway.
+ */
+export const PERMISSION_IDS = [
+  'customer.read',
+  'network.equipment',
+  'audit.read',
+  'grants.approve',
+  'access.admin',
+  'emergency.declare',
+  'emergency.support',
+] as const;
+export type PermissionId = (typeof PERMISSION_IDS)[number];
+export const isPermissionId = memberOf(PERMISSION_IDS);
+
+export interface CatalogEntry extends PermissionSpec {
+  readonly id: PermissionId;
+  readonly nameEn: string;
+  readonly allowedSides: readonly Side[];
+  /** A scoped grant names the organization whose people it applies to (e.g. who may approve for whom). */
+  readonly scoped: boolean;
+  /** Longest validity a grant of it may be given, in days. */
+  readonly maxDays: number;
+}
+
+export const PERMISSION_CATALOG: Readonly<Record<PermissionId, CatalogEntry>> = {
+  'customer.read': { id: 'customer.read', name: '需要家情報の照会', nameEn: 'Look up customer records', allowedSides: ['network', 'retail', 'other_retailer'], scoped: false, maxDays: 366 },
+  'network.equipment': { id: 'network.equipment', name: '設備・保安情報の閲覧（送配電専用）', nameEn: 'Network equipment data (network only)', allowedSides: ['network'], scoped: false, maxDays: 366 },
+  'audit.read': { id: 'audit.read', name: 'アクセスログの閲覧', nameEn: 'Read the access log', allowedSides: ['network'], scoped: false, maxDays: 366 },
+  'grants.approve': { id: 'grants.approve', name: '権限付与の承認', nameEn: 'Approve grants', allowedSides: ['network'], scoped: true, maxDays: 366 },
+  'access.admin': { id: 'access.admin', name: '人・端末・棚卸の管理', nameEn: 'Administer people, terminals and reviews', allowedSides: ['network'], scoped: false, maxDays: 366 },
+  'emergency.declare': { id: 'emergency.declare', name: '非常災害の宣言・確認', nameEn: 'Declare or confirm an emergency', allowedSides: ['network'], scoped: false, maxDays: 366 },
+  'emergency.support': { id: 'emergency.support', name: '非常災害時の支援（停電連絡）', nameEn: 'Emergency support (outage contact)', allowedSides: ['network', 'retail'], scoped: false, maxDays: 366 },
+};
+
+export const CATALOG_SPECS: ReadonlyMap<string, PermissionSpec> = new Map(PERMISSION_IDS.map((id) => [id, PERMISSION_CATALOG[id]]));
+
+/** Writes the catalog into the store (foreign keys and SQL reports read it there). Idempotent. */
+export async function syncPermissionCatalog(db: Queryable): Promise<void> {
+  for (const id of PERMISSION_IDS) {
+    const p = PERMISSION_CATALOG[id];
+    await db.query(
+      `INSERT INTO permissions (id, name_ja, name_en, allowed_sides, scoped, max_days) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (id) DO UPDATE SET name_ja = excluded.name_ja, name_en = excluded.name_en, allowed_sides = excluded.allowed_sides,
+         scoped = excluded.scoped, max_days = excluded.max_days`,
+      [p.id, p.name, p.nameEn, [...p.allowedSides], p.scoped, p.maxDays],
+    );
+  }
+}
+
+/** A grant as an account holds it: approved, not revoked, with the instant it stops counting. */
+export interface HeldGrant {
+  readonly grantId: number;
+  readonly permissionId: string;
+  readonly scopeOrganizationId: string | null;
+  readonly from: Date;
+  /** Expiry, or an earlier recertification deadline left unanswered. */
+  readonly until: Date;
+}
+
+/**
+ * The grants that count at `at` for a holder on `side`: inside their period, of a known permission, and of a
+ * permission that side may hold. A grant found in force on the wrong side (a data error, a missed move) is
+ * ignored rather than trusted.
+ */
+export function grantsAt(held: readonly HeldGrant[], side: Side | null, at: Date): HeldGrant[] {
+  const t = at.getTime();
+  return held.filter((g) => {
+    if (g.from.getTime() > t || g.until.getTime() <= t || side === null) return false;
+    return isPermissionId(g.permissionId) && PERMISSION_CATALOG[g.permissionId].allowedSides.includes(side);
+  });
+}
