@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import { LogUnavailableError } from '../audit/access-event.ts';
 import type { Firewall } from '../firewall/firewall.ts';
 import type { Actor, Sessions } from '../identity/session-store.ts';
+import { tokenMayCall } from '../identity/api-tokens.ts';
 import type { Db } from '../store/db.ts';
 import { ApiError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
@@ -16,6 +17,8 @@ import { registerVocabularyRoutes } from './vocabulary-routes.ts';
 import { registerSupplyPointRoutes } from './supply-point-routes.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
 import { registerGovernanceRoutes } from './governance-routes.ts';
+import { registerScimRoutes } from './scim-routes.ts';
+import { registerAdminRoutes } from './admin-routes.ts';
 
 export type Clock = () => Date;
 
@@ -30,6 +33,10 @@ export interface AppDeps {
   readonly sessionAbsoluteMs: number;
   /** Directory of the built console (web/dist); null or absent serves the API only. */
   readonly consoleDir?: string | null;
+  /** Days without a login after which an account is dormant, and a terminal unused (default 90). */
+  readonly dormantDays?: number;
+  /** The server's external base URL (e.g. https://gridwall.example.jp), for absolute links such as SCIM locations. */
+  readonly publicUrl?: string;
   /** Login attempts allowed per client address per minute (default 10). */
   readonly loginRateLimit?: number;
   /** Extra routes mounted before the server starts (the benchmark's bare route, the console's assets). */
@@ -92,6 +99,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('csrfToken', null);
   app.addHook('onRequest', async (req) => {
     const sid = req.cookies[SESSION_COOKIE];
+    const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if ((sid === undefined || sid === '') && bearer !== undefined) {
+      // Another system's API token: no cookie, so no CSRF; what it may call is fixed by its scopes.
+      const actor = await deps.sessions.tokenActor(bearer, deps.clock());
+      if (actor === null) throw new ApiError('not_authenticated', 'the API token is unknown, revoked or expired');
+      if (!tokenMayCall(actor.tokenScopes ?? [], req.method, req.url)) throw new ApiError('token_scope', `this token's scopes (${(actor.tokenScopes ?? []).join(', ')}) do not cover ${req.method} ${req.url.split('?')[0] ?? ''}`);
+      req.actor = actor;
+      return;
+    }
     if (sid === undefined || sid === '') return;
     const live = await deps.sessions.actor(sid, deps.clock());
     if (live === null) return;
@@ -145,6 +161,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerVocabularyRoutes(app);
   registerAuditRoutes(app, deps);
   registerGovernanceRoutes(app, deps);
+  await registerScimRoutes(app, deps);
+  registerAdminRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.extend !== undefined) await deps.extend(app);
   await app.ready();

@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   retired_terminal: 403,
   permission_not_granted: 403,
   grant_refused: 403,
+  token_scope: 403,
+  token_invalid: 400,
   grant_invalid: 400,
   grant_conflict: 409,
   not_found: 404,

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Firewall } from '../firewall/firewall.ts';
 import { PERMITTED_PURPOSES, PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
 import { PURPOSE_LABELS } from '../domain/purpose.ts';
-import type { Actor, AuthMethod } from '../identity/session-store.ts';
+import { holds, type Actor, type AuthMethod } from '../identity/session-store.ts';
+import { mayOverseeGrants } from './governance-routes.ts';
 import type { AppDeps } from './app.ts';
 import { requireActor, SESSION_COOKIE } from './app.ts';
 import { mayReadAuditLog } from './audit-routes.ts';
@@ -22,6 +23,12 @@ export function abilities(actor: Actor, firewall: Firewall) {
     searchByPhone: searchBy('phone'),
     viewChecklist: pc === 'network_compliance' || pc === 'network_access_admin',
     viewAuditLog: mayReadAuditLog(actor),
+    /** People, terminals, tokens, campaigns (access.admin). */
+    manageAccess: holds(actor, 'access.admin'),
+    /** The approval queue (grants.approve). */
+    approveGrants: holds(actor, 'grants.approve'),
+    /** Everyone's grants, campaigns and governance events (access.admin, grants.approve or audit.read). */
+    overseeGrants: mayOverseeGrants(actor),
   };
 }
 
@@ -32,6 +39,9 @@ function me(actor: Actor, firewall: Firewall) {
     name: actor.personName,
     userId: actor.userId,
     terminalId: actor.terminalId,
+    terminal: actor.terminal,
+    authMethod: actor.authMethod,
+    grants: actor.grants.map((g) => ({ permissionId: g.permissionId, scopeOrganizationId: g.scopeOrganizationId, until: g.until.toISOString() })),
     principalClass: actor.principal.principalClass,
     principalClassLabel: PRINCIPAL_CLASS_LABELS[actor.principal.principalClass],
     assignment: a === null ? null : { side: a.side, employment: a.employment, organizationId: a.organizationId, organization: actor.organizationName, office: a.office, duty: a.duty, retailerCode: a.retailerCode },

@@ -161,6 +161,46 @@ function program(setExit: (code: number) => void): Command {
       setExit(runGrantsCheck({ ...opts, at }));
     });
 
+  const tokens = cmd.command('tokens').description('API tokens for other retailers\' systems and the HR system (SCIM)');
+  tokens
+    .command('create')
+    .description('issue a token bound to an account; prints it once on stdout')
+    .requiredOption('--user <userId>', 'the account the token acts as (its person answers for it)')
+    .requiredOption('--name <name>', 'what the token is for, e.g. 人事システム')
+    .addOption(new Option('--scope <scope...>', 'what it may call').choices(['customer.read', 'scim']).makeOptionMandatory())
+    .addOption(new Option('--expires <date>', 'last day in force, Japan time (at most a year)').argParser(day).makeOptionMandatory())
+    .action(async (opts: { user: string; name: string; scope: ('customer.read' | 'scim')[]; expires: Date }) => {
+      const { runTokenCreate } = await import('./access-command.ts');
+      setExit(await runTokenCreate(loadConfig(process.env), { ...opts, expires: new Date(opts.expires.getTime() + DAY_MS) }));
+    });
+  tokens
+    .command('list')
+    .description('list tokens (never their secrets)')
+    .action(async () => {
+      const { runTokenList } = await import('./access-command.ts');
+      setExit(await runTokenList(loadConfig(process.env)));
+    });
+  tokens
+    .command('revoke <id>')
+    .description('revoke a token at once')
+    .action(async (id: string) => {
+      const { runTokenRevoke } = await import('./access-command.ts');
+      setExit(await runTokenRevoke(loadConfig(process.env), id));
+    });
+
+  cmd
+    .command('terminals')
+    .description('the terminal registry')
+    .command('report')
+    .description('reconciliation: network-set terminals not standing at a network site (F1), and terminals unused for N days')
+    .addOption(new Option('--unused-days <n>', 'days without use').argParser(positiveInt).default(90))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(async (opts: { unusedDays: number; format: 'table' | 'json' | 'csv'; out?: string }) => {
+      const { runTerminalReport } = await import('./access-command.ts');
+      setExit(await runTerminalReport(loadConfig(process.env), opts));
+    });
+
   cmd
     .command('db')
     .description('database administration')

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { principalAt, type PrincipalFacts } from '../domain/principal.ts';
 import type { Duty, Employment, Side, StaffAssignment } from '../domain/organization.ts';
 import { loginRefusal, standingOf, type TerminalFacts, type TerminalStanding, type UnknownTerminalPolicy } from '../domain/terminal.ts';
@@ -19,10 +19,18 @@ export interface Actor {
   readonly terminal: TerminalStanding;
   /** Grants that count at this instant (in period, side allowed). */
   readonly grants: readonly HeldGrant[];
+  /** For an API token: what it may be used for (`customer.read`, `scim`); null for a person's session. */
+  readonly tokenScopes: readonly string[] | null;
 }
 
-export const AUTH_METHODS = ['demo', 'password', 'oidc'] as const;
+export const AUTH_METHODS = ['demo', 'password', 'oidc', 'token'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
+
+/** Splits an API token `gw_<id>_<secret>`; null when it is not shaped like one. */
+export function parseApiToken(token: string): { id: string; secret: string } | null {
+  const m = /^gw_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/.exec(token);
+  return m === null ? null : { id: m[1] ?? '', secret: m[2] ?? '' };
+}
 
 /** Whether the actor holds a permission at the instant the actor was derived for (optionally for an organization). */
 export function holds(actor: Actor, permission: PermissionId, organizationId?: string): boolean {
@@ -141,6 +149,16 @@ const LIVE_SESSION = statement(
     WHERE se.id = $1 AND se.ended_at IS NULL AND se.expires_at > $2 AND se.last_seen_at > $3 AND a.disabled_at IS NULL`,
 );
 
+/** An API token's account as an actor: the secret's hash is compared by the caller, in constant time. */
+const TOKEN_ACTOR = statement(
+  'gw_token_actor',
+  `SELECT p.id AS person_id, p.name AS person_name, t.user_id, 'token:' || t.id AS session_id, NULL::text AS terminal_id, '' AS csrf_token,
+          $2::timestamptz AS last_seen_at, t.expires_at, 'token' AS auth_method, ${ASSIGNMENTS} AS assignments, ${GRANTS('t.user_id')} AS grants,
+          NULL::json AS terminal, t.secret_sha256, t.scopes
+     FROM api_tokens t JOIN accounts a ON a.user_id = t.user_id JOIN persons p ON p.id = a.person_id
+    WHERE t.id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND a.disabled_at IS NULL`,
+);
+
 const OPEN_SESSION = `INSERT INTO sessions (id, user_id, person_id, terminal_id, csrf_token, created_at, last_seen_at, expires_at, auth_method)
   SELECT $1, a.user_id, a.person_id, $3, $4, $5, $5, $6, $7 FROM accounts a WHERE a.user_id = $2 AND a.disabled_at IS NULL
   RETURNING id AS session_id, user_id, person_id, terminal_id, csrf_token, last_seen_at, expires_at, auth_method,
@@ -194,7 +212,7 @@ function toLive(row: SessionRow, readAt: number): LiveSession {
 }
 
 /** The actor at `at`: the principal is derived from the assignment in force at that instant, every time. */
-function actorAt(s: LiveSession, at: Date): Actor {
+function actorAt(s: LiveSession, at: Date, tokenScopes: readonly string[] | null = null): Actor {
   const principal = principalAt(s.personId, s.assignments, at);
   const org = principal.assignment === null ? null : (s.organizationNames.get(principal.assignment.organizationId) ?? null);
   return {
@@ -202,6 +220,7 @@ function actorAt(s: LiveSession, at: Date): Actor {
     authMethod: s.authMethod,
     terminal: standingOf(s.terminalId, s.terminal, at),
     grants: grantsAt(s.grants, principal.assignment?.side ?? null, at),
+    tokenScopes,
   };
 }
 
@@ -281,6 +300,23 @@ export class Sessions {
       live.lastSeenAt = t;
     }
     return { actor: actorAt(live, at), csrfToken: live.csrfToken };
+  }
+
+  /**
+   * The actor behind an API token `gw_<id>_<secret>` at `at`, with the token's scopes; null for an unknown,
+   * revoked, expired or malformed token or a disabled account. Read on every request: revocation is immediate.
+   */
+  async tokenActor(token: string, at: Date): Promise<Actor | null> {
+    const parsed = parseApiToken(token);
+    if (parsed === null) return null;
+    const { rows } = await this.#db.query<SessionRow & { secret_sha256: Uint8Array; scopes: string[] }>(TOKEN_ACTOR, [parsed.id, at]);
+    const row = rows[0];
+    if (row === undefined) return null;
+    const given = createHash('sha256').update(parsed.secret).digest();
+    const stored = Buffer.from(row.secret_sha256);
+    if (stored.length !== given.length || !timingSafeEqual(stored, given)) return null;
+    await this.#db.query('UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval \'1 minute\')', [parsed.id, at]);
+    return actorAt(toLive(row, this.#monotonic()), at, row.scopes);
   }
 
   /** Ends a session (logout). Takes effect at once for this process. */

@@ -15,6 +15,8 @@ export interface TestAppOptions {
   readonly now?: () => Date;
   readonly loginRateLimit?: number;
   readonly sessionCacheMs?: number;
+  /** What a login from an unregistered terminal (or none) gets; default `limit`. */
+  readonly unknownTerminal?: 'refuse' | 'limit';
   /** Serve the built console too (browser tests). */
   readonly consoleDir?: string;
 }
@@ -23,7 +25,7 @@ export interface TestAppOptions {
 export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<FastifyInstance> {
   const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), compileDecisionTable());
   const sessionAbsoluteMs = 10 * 3_600_000;
-  const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: opts.sessionCacheMs ?? 1000 });
+  const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: opts.sessionCacheMs ?? 1000, unknownTerminal: opts.unknownTerminal ?? 'limit' });
   return buildApp({
     db, firewall, clock: opts.now ?? (() => NOW), sessions, demoLogin: true, secureCookies: true, sessionAbsoluteMs,
     loginRateLimit: opts.loginRateLimit ?? 1000, consoleDir: opts.consoleDir ?? null,

@@ -1,0 +1,92 @@
+import { writeFileSync } from 'node:fs';
+import type { Config } from '../config.ts';
+import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
+import type { GovernanceActor } from '../governance/governance-log.ts';
+import { createToken, listTokens, revokeToken, TokenError, type TokenScope } from '../identity/api-tokens.ts';
+import { sweepAccounts } from '../identity/lifecycle.ts';
+import { reconcileTerminals } from '../identity/terminals.ts';
+import { openStore } from '../store/open.ts';
+import { EXIT, UsageError } from './exit.ts';
+
+/** The operator at the server's command line: recorded as such in the governance log. */
+const CLI: GovernanceActor = { kind: 'system', job: 'cli' };
+
+async function withStore<T>(config: Config, fn: (db: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
+  const db = await openStore(config.store);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** `gridwall tokens create`: prints the token once (stdout) so it can be piped into the other system's secret store. */
+export async function runTokenCreate(config: Config, opts: { user: string; name: string; scope: TokenScope[]; expires: Date }): Promise<number> {
+  return withStore(config, async (db) => {
+    try {
+      const { id, token } = await createToken(db, CLI, { userId: opts.user, name: opts.name, scopes: opts.scope, expiresAt: opts.expires }, new Date());
+      process.stderr.write(`token ${id} for ${opts.user} (${opts.scope.join(', ')}), valid until ${opts.expires.toISOString()}; shown once:\n`);
+      process.stdout.write(`${token}\n`);
+      return EXIT.ok;
+    } catch (e) {
+      if (e instanceof TokenError) throw new UsageError(e.message);
+      throw e;
+    }
+  });
+}
+
+export async function runTokenList(config: Config): Promise<number> {
+  return withStore(config, async (db) => {
+    for (const t of await listTokens(db)) {
+      const state = t.revokedAt !== null ? `revoked ${t.revokedAt}` : `until ${t.expiresAt}`;
+      process.stdout.write(`${t.id}  ${t.userId.padEnd(14)} ${t.scopes.join(',').padEnd(20)} ${state}  last used ${t.lastUsedAt ?? 'never'}  ${t.name}\n`);
+    }
+    return EXIT.ok;
+  });
+}
+
+export async function runTokenRevoke(config: Config, id: string): Promise<number> {
+  return withStore(config, async (db) => {
+    if (!(await revokeToken(db, CLI, id, new Date()))) throw new UsageError(`no live token ${id}`);
+    process.stderr.write(`token ${id} revoked\n`);
+    return EXIT.ok;
+  });
+}
+
+/** `gridwall terminals report`: the reconciliation report (misplaced network-set terminals, unused ones). */
+export async function runTerminalReport(config: Config, opts: { unusedDays: number; format: 'table' | 'json' | 'csv'; out?: string }): Promise<number> {
+  return withStore(config, async (db) => {
+    const r = await reconcileTerminals(db, new Date(), opts.unusedDays);
+    let text: string;
+    if (opts.format === 'json') text = `${JSON.stringify(r, null, 2)}\n`;
+    else if (opts.format === 'csv') {
+      text = EXCEL_BOM + csvRow(['finding', 'terminal', 'organization', 'office', 'kind', 'setting', 'site_side', 'last_used_at']);
+      for (const [finding, list] of [['misplaced', r.misplaced], ['unused', r.unused]] as const) {
+        for (const t of list) text += csvRow([finding, t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt ?? '']);
+      }
+    } else {
+      const line = (t: (typeof r.misplaced)[number]) => `  ${t.id.padEnd(10)} ${t.organizationName} ${t.office} (${t.setting}-set, site ${t.siteSide}) last used ${t.lastUsedAt ?? 'never'}`;
+      text = [
+        `${r.terminals} terminals registered`,
+        `network-set terminals not at a network site: ${r.misplaced.length}`,
+        ...r.misplaced.map(line),
+        `unused for ${r.unusedDays} days or more: ${r.unused.length}`,
+        ...r.unused.map(line),
+        '',
+      ].join('\n');
+    }
+    if (opts.out === undefined) process.stdout.write(text);
+    else writeFileSync(opts.out, text);
+    return EXIT.ok;
+  });
+}
+
+/** `gridwall accounts sweep`: disables dormant accounts (and, with --orphans, accounts with no person). */
+export async function runAccountSweep(config: Config, opts: { dormantDays: number; orphans: boolean; dryRun: boolean }): Promise<number> {
+  return withStore(config, async (db) => {
+    const r = await sweepAccounts(db, CLI, new Date(), { dormantDays: opts.dormantDays, orphans: opts.orphans, dryRun: opts.dryRun });
+    for (const d of r.disabled) process.stdout.write(`${opts.dryRun ? 'would disable' : 'disabled'} ${d.userId} (${d.rule})\n`);
+    process.stderr.write(`${r.disabled.length} account(s) ${opts.dryRun ? 'would be' : ''} disabled (no login for ${opts.dormantDays} days${opts.orphans ? ', or no person behind them' : ''})\n`);
+    return EXIT.ok;
+  });
+}

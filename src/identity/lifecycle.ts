@@ -1,0 +1,98 @@
+import { DAY_MS } from '../domain/japan-time.ts';
+import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
+import type { Db, Queryable } from '../store/db.ts';
+
+/**
+ * Account lifecycle checks (F2: login IDs from before unbundling kept working for years). Dormant accounts —
+ * no login for N days — are disabled; accounts with no person behind them (no staff assignment in force,
+ * or the person has left) are reported, and disabled when asked.
+ */
+export interface AccountRow {
+  readonly userId: string;
+  readonly personId: string;
+  readonly personName: string;
+  readonly createdAt: string;
+  readonly lastLoginAt: string | null;
+  readonly disabledAt: string | null;
+  readonly disabledReason: string | null;
+  readonly provisionedBy: string;
+  /** The person's assignment in force: organization, side, duty; null when there is none. */
+  readonly assignment: { organizationId: string; organizationName: string; side: string; duty: string; office: string; employment: string } | null;
+  /** Approved grants of the account (in force or not). */
+  readonly grants: number;
+  readonly dormant: boolean;
+  /** Enabled, but no assignment in force: nobody the firewall could attribute a read to. */
+  readonly orphan: boolean;
+}
+
+const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
+
+export async function listAccounts(q: Queryable, at: Date, dormantDays: number, filter: { search?: string; limit?: number; offset?: number } = {}): Promise<AccountRow[]> {
+  const { rows } = await q.query<Record<string, unknown>>(
+    `SELECT a.user_id, a.person_id, p.name AS person_name, a.created_at, a.last_login_at, a.disabled_at, a.disabled_reason, a.provisioned_by,
+            s.organization_id, o.name AS organization_name, s.side, s.duty, s.office, s.employment,
+            (SELECT count(*) FROM grants g WHERE g.user_id = a.user_id AND g.status = 'approved') AS grants
+       FROM accounts a JOIN persons p ON p.id = a.person_id
+       LEFT JOIN LATERAL (SELECT * FROM staff_assignments s WHERE s.person_id = a.person_id AND s.valid_from <= $1 AND (s.valid_to IS NULL OR s.valid_to > $1) LIMIT 1) s ON true
+       LEFT JOIN organizations o ON o.id = s.organization_id
+      WHERE ($2::text IS NULL OR a.user_id ILIKE '%' || $2 || '%' OR p.name ILIKE '%' || $2 || '%')
+      ORDER BY a.user_id LIMIT $3 OFFSET $4`,
+    [at, filter.search ?? null, filter.limit ?? 500, filter.offset ?? 0],
+  );
+  const cutoff = at.getTime() - dormantDays * DAY_MS;
+  return rows.map((r) => {
+    const disabled = r['disabled_at'] !== null && new Date(r['disabled_at'] as string).getTime() <= at.getTime();
+    const seen = new Date((r['last_login_at'] ?? r['created_at']) as string).getTime();
+    return {
+      userId: String(r['user_id']),
+      personId: String(r['person_id']),
+      personName: String(r['person_name']),
+      createdAt: iso(r['created_at']) ?? '',
+      lastLoginAt: iso(r['last_login_at']),
+      disabledAt: iso(r['disabled_at']),
+      disabledReason: (r['disabled_reason'] as string | null) ?? null,
+      provisionedBy: String(r['provisioned_by']),
+      assignment:
+        r['organization_id'] === null
+          ? null
+          : { organizationId: String(r['organization_id']), organizationName: String(r['organization_name']), side: String(r['side']), duty: String(r['duty']), office: String(r['office']), employment: String(r['employment']) },
+      grants: Number(r['grants']),
+      dormant: !disabled && seen < cutoff,
+      orphan: !disabled && r['organization_id'] === null,
+    };
+  });
+}
+
+export interface SweepResult {
+  readonly dormantDays: number;
+  readonly disabled: readonly { userId: string; rule: 'dormant' | 'orphan' }[];
+}
+
+/**
+ * Disables dormant accounts (and, with `orphans`, accounts with no person behind them), ends their sessions
+ * and logs each as a governance event — one transaction. `endSessions` lets the app drop them from its cache.
+ */
+export async function sweepAccounts(
+  db: Db,
+  by: GovernanceActor,
+  at: Date,
+  opts: { dormantDays: number; orphans: boolean; dryRun?: boolean },
+  endSessions: (tx: Queryable, personId: string, at: Date) => Promise<number> = async (tx, personId, t) =>
+    (await tx.query('UPDATE sessions SET ended_at = $2 WHERE person_id = $1 AND ended_at IS NULL RETURNING id', [personId, t])).rows.length,
+): Promise<SweepResult> {
+  const accounts = await listAccounts(db, at, opts.dormantDays, { limit: 1_000_000 });
+  const targets = accounts.flatMap((a): { a: AccountRow; rule: 'dormant' | 'orphan' }[] => (a.dormant ? [{ a, rule: 'dormant' }] : a.orphan && opts.orphans ? [{ a, rule: 'orphan' }] : []));
+  if (opts.dryRun === true) return { dormantDays: opts.dormantDays, disabled: targets.map((t) => ({ userId: t.a.userId, rule: t.rule })) };
+  await db.transaction(async (tx) => {
+    for (const { a, rule } of targets) {
+      const { rows } = await tx.query('UPDATE accounts SET disabled_at = $2, disabled_reason = $3 WHERE user_id = $1 AND disabled_at IS NULL RETURNING user_id', [a.userId, at, rule]);
+      if (rows.length === 0) continue;
+      const ended = await endSessions(tx, a.personId, at);
+      await recordGovernance(tx, {
+        at, actor: by, action: 'account.disable', subjectType: 'account', subjectId: a.userId, outcome: 'done', rule,
+        details: { lastLoginAt: a.lastLoginAt, createdAt: a.createdAt, dormantDays: opts.dormantDays, endedSessions: ended },
+      });
+    }
+  });
+  return { dormantDays: opts.dormantDays, disabled: targets.map((t) => ({ userId: t.a.userId, rule: t.rule })) };
+}

@@ -1,0 +1,104 @@
+import { DAY_MS } from '../domain/japan-time.ts';
+import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
+import type { Db, Queryable } from '../store/db.ts';
+
+/**
+ * The terminal registry. A terminal never grants anything (the person decides); its registry entry can only
+ * narrow. The reconciliation report lists what an inventory walk should look at: network-set terminals
+ * standing at a retail or shared site (the Tohoku case, F1), and terminals unused for N days.
+ */
+export interface TerminalRow {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly organizationName: string;
+  readonly office: string;
+  readonly kind: 'dedicated' | 'virtual';
+  readonly setting: 'network' | 'retail';
+  readonly siteSide: 'network' | 'retail' | 'shared';
+  readonly registeredAt: string;
+  readonly retiredAt: string | null;
+  readonly lastUsedAt: string | null;
+  /** Network-set but not standing at a network site. */
+  readonly misplaced: boolean;
+  /** Not retired and not used for the report's number of days (or never). */
+  readonly unused: boolean;
+}
+
+export class TerminalError extends Error {}
+
+const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
+
+export async function listTerminals(q: Queryable, at: Date, unusedDays: number): Promise<TerminalRow[]> {
+  const { rows } = await q.query<Record<string, unknown>>(
+    `SELECT t.id, t.organization_id, o.name AS organization_name, t.office, t.kind, t.setting, t.site_side, t.registered_at, t.retired_at, t.last_used_at
+       FROM terminals t JOIN organizations o ON o.id = t.organization_id ORDER BY t.id`,
+  );
+  const cutoff = at.getTime() - unusedDays * DAY_MS;
+  return rows.map((r) => {
+    const retired = r['retired_at'] !== null && new Date(r['retired_at'] as string).getTime() <= at.getTime();
+    const last = r['last_used_at'] === null ? null : new Date(r['last_used_at'] as string).getTime();
+    return {
+      id: String(r['id']),
+      organizationId: String(r['organization_id']),
+      organizationName: String(r['organization_name']),
+      office: String(r['office']),
+      kind: r['kind'] as TerminalRow['kind'],
+      setting: r['setting'] as TerminalRow['setting'],
+      siteSide: r['site_side'] as TerminalRow['siteSide'],
+      registeredAt: iso(r['registered_at']) ?? '',
+      retiredAt: iso(r['retired_at']),
+      lastUsedAt: iso(r['last_used_at']),
+      misplaced: !retired && r['setting'] === 'network' && r['site_side'] !== 'network',
+      unused: !retired && (last === null || last < cutoff),
+    };
+  });
+}
+
+export interface Reconciliation {
+  readonly at: string;
+  readonly unusedDays: number;
+  readonly terminals: number;
+  readonly misplaced: readonly TerminalRow[];
+  readonly unused: readonly TerminalRow[];
+}
+
+export async function reconcileTerminals(q: Queryable, at: Date, unusedDays: number): Promise<Reconciliation> {
+  const all = await listTerminals(q, at, unusedDays);
+  return { at: at.toISOString(), unusedDays, terminals: all.length, misplaced: all.filter((t) => t.misplaced), unused: all.filter((t) => t.unused) };
+}
+
+export interface TerminalSpec {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly office: string;
+  readonly kind: 'dedicated' | 'virtual';
+  readonly setting: 'network' | 'retail';
+  readonly siteSide: 'network' | 'retail' | 'shared';
+}
+
+/** Registers a terminal or records where it now stands / how it is set. Logged either way. */
+export async function saveTerminal(db: Db, by: GovernanceActor, t: TerminalSpec, at: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    const org = await tx.query('SELECT 1 FROM organizations WHERE id = $1', [t.organizationId]);
+    if (org.rows.length === 0) throw new TerminalError(`organization ${t.organizationId} is not known`);
+    const { rows } = await tx.query<{ inserted: boolean }>(
+      `INSERT INTO terminals (id, organization_id, office, kind, setting, site_side, registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, office = excluded.office, kind = excluded.kind,
+         setting = excluded.setting, site_side = excluded.site_side
+       RETURNING (xmax = 0) AS inserted`,
+      [t.id, t.organizationId, t.office, t.kind, t.setting, t.siteSide, at],
+    );
+    const action = rows[0]?.inserted === true ? 'terminal.register' : 'terminal.update';
+    await recordGovernance(tx, { at, actor: by, action, subjectType: 'terminal', subjectId: t.id, outcome: 'done', details: { ...t } });
+  });
+}
+
+/** Retires a terminal: sessions from it are refused from then on. */
+export async function retireTerminal(db: Db, by: GovernanceActor, id: string, at: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    const { rows } = await tx.query('UPDATE terminals SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL RETURNING id', [id, at]);
+    if (rows.length === 0) throw new TerminalError(`terminal ${id} is unknown or already retired`);
+    await tx.query('UPDATE sessions SET ended_at = $2 WHERE terminal_id = $1 AND ended_at IS NULL', [id, at]);
+    await recordGovernance(tx, { at, actor: by, action: 'terminal.retire', subjectType: 'terminal', subjectId: id, outcome: 'done' });
+  });
+}
