@@ -19,6 +19,9 @@ const EnvSchema = z.object({
   GRIDWALL_LOG_CHECKPOINT_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   GRIDWALL_LOG_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   GRIDWALL_LOG_RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(5),
+  GRIDWALL_UNKNOWN_TERMINAL: z.enum(['refuse', 'limit']).default('limit'),
+  GRIDWALL_DORMANT_DAYS: z.coerce.number().int().min(1).max(3660).default(90),
+  GRIDWALL_PUBLIC_URL: z.string().url().optional(),
 });
 
 export interface Config {
@@ -41,6 +44,12 @@ export interface Config {
   readonly logCheckpointSeconds: number;
   /** Years the access log is kept before a partition may be archived (5: the rule for network operators). */
   readonly logRetentionYears: number;
+  /** A login from an unregistered terminal (or none): refused, or narrowed like a retail terminal. */
+  readonly unknownTerminal: 'refuse' | 'limit';
+  /** Days without a login after which an account is dormant (and a terminal unused). */
+  readonly dormantDays: number;
+  /** External base URL, for absolute links (SCIM locations). */
+  readonly publicUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -76,5 +85,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logCheckpointEvents: e.GRIDWALL_LOG_CHECKPOINT_EVENTS,
     logCheckpointSeconds: e.GRIDWALL_LOG_CHECKPOINT_SECONDS,
     logRetentionYears: e.GRIDWALL_LOG_RETENTION_YEARS,
+    unknownTerminal: e.GRIDWALL_UNKNOWN_TERMINAL,
+    dormantDays: e.GRIDWALL_DORMANT_DAYS,
+    publicUrl: e.GRIDWALL_PUBLIC_URL ?? null,
   });
 }

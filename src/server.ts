@@ -8,6 +8,7 @@ import { generateDemo, type Persona } from './demo/generate.ts';
 import { compileDecisionTable } from './domain/decision-table.ts';
 import { Firewall } from './firewall/firewall.ts';
 import { Sessions } from './identity/session-store.ts';
+import { sweepAccounts } from './identity/lifecycle.ts';
 import type { Db } from './store/db.ts';
 import { openStore } from './store/open.ts';
 
@@ -52,17 +53,29 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     const table = compileDecisionTable();
     const log = new GroupCommitLog(db, { key, maxBatch: config.logBatch, checkpointEvery: config.logCheckpointEvents, checkpointSeconds: config.logCheckpointSeconds });
     const firewall = new Firewall(db, log, table);
+    const sessions = new Sessions(db, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs, cacheMs: config.sessionCacheMs, unknownTerminal: config.unknownTerminal });
     const app = await buildApp({
       db,
       firewall,
       clock,
-      sessions: new Sessions(db, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs, cacheMs: config.sessionCacheMs }),
+      sessions,
       demoLogin: config.demoLogin,
+      dormantDays: config.dormantDays,
+      ...(config.publicUrl === null ? {} : { publicUrl: config.publicUrl }),
       secureCookies: config.secureCookies,
       sessionAbsoluteMs: config.sessionAbsoluteMs,
       consoleDir: CONSOLE_DIR,
     });
     await app.listen({ host: config.host, port: config.port });
+    // Dormant accounts are disabled once a day (F2). The first sweep runs a day after start, so a fresh demo
+    // still shows its dormant accounts flagged on the people page (access administration can sweep by hand).
+    const sweep = setInterval(() => {
+      sweepAccounts(db, { kind: 'system', job: 'daily-dormant-sweep' }, clock(), { dormantDays: config.dormantDays, orphans: false }, (tx, personId, at) => sessions.endAllOf(personId, at, tx)).then(
+        (r) => say(`dormant-account sweep: ${r.disabled.length} disabled`),
+        (e: unknown) => say(`dormant-account sweep failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }, 86_400_000);
+    sweep.unref();
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -73,6 +86,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       personas: config.demoLogin ? await readPersonas(db) : [],
       seeded,
       async stop() {
+        clearInterval(sweep);
         await app.close();
         await log.close(); // seals the chain with a last signed checkpoint
         await db.close();

@@ -244,6 +244,31 @@ test('staff: transfers close the old assignment on the day the new one starts; l
   assert.equal(misplaced, 2);
 });
 
+test('people side for governance: personas log in from their own registered terminal and hold their duty’s grants; legacy IDs are dormant; the reconciliation finds the misplaced terminals', async () => {
+  const { listAccounts } = await import('../src/identity/lifecycle.ts');
+  const { reconcileTerminals } = await import('../src/identity/terminals.ts');
+  const personas = summary.personas;
+  for (const p of personas) {
+    const grants = (await db.query<{ permission_id: string }>(`SELECT permission_id FROM grants WHERE user_id = $1 AND status = 'approved' ORDER BY permission_id`, [p.userId])).rows.map((r) => r.permission_id);
+    assert.ok(grants.includes('customer.read'), `${p.userId} can look customers up`);
+    if (p.side !== 'network') assert.ok(grants.every((g) => g === 'customer.read' || g === 'emergency.support'), `${p.userId}: ${grants.join(',')}`);
+    if (p.side === 'other_retailer') assert.equal(p.terminalId, null);
+    else {
+      const t = await one<{ setting: string; site_side: string; organization_id: string }>(db, 'SELECT setting, site_side, organization_id FROM terminals WHERE id = $1', [p.terminalId]);
+      assert.equal(t.setting, p.side === 'network' ? 'network' : 'retail');
+      assert.equal(t.site_side, p.side === 'network' ? 'network' : 'retail');
+    }
+  }
+  const nsc = (await db.query<{ permission_id: string }>(`SELECT permission_id FROM grants WHERE user_id = 'demo-nw-nsc'`)).rows.map((r) => r.permission_id);
+  assert.ok(nsc.includes('network.equipment'));
+  const accounts = await listAccounts(db, NOW, 90, { limit: 100_000 });
+  assert.ok(accounts.filter((a) => personas.some((p) => p.userId === a.userId)).every((a) => !a.dormant), 'personas logged in recently');
+  const dormant = accounts.filter((a) => a.dormant);
+  assert.ok(dormant.length >= 1 && dormant.every((a) => a.orphan), `dormant ${dormant.map((a) => a.userId).join(',')}: only legacy IDs of people who left, never disabled (F2)`);
+  const r = await reconcileTerminals(db, NOW, 90);
+  assert.equal(r.misplaced.length, 2);
+});
+
 test('the same seed gives the same data on a fresh database', async () => {
   const again = await fresh();
   try {

@@ -573,6 +573,14 @@ export async function generateDemo(db: Db, options: DemoOptions): Promise<DemoSu
   await db.copyRows('terminals', ['id', 'organization_id', 'office', 'kind', 'setting', 'site_side'], people.terminals.map((t) => [t.id, t.organizationId, t.office, t.kind, t.setting, t.siteSide]));
   const grants = demoGrants(people, options.now);
   await db.copyRows('grants', GRANT_COLUMNS, grants);
+  // People at work logged in within the last three weeks; the legacy IDs of people who left did not, so the
+  // lifecycle checks find them dormant (F2).
+  await db.query(
+    `UPDATE accounts a SET last_login_at = $1::timestamptz - (abs(hashtext(a.user_id)) % 20) * interval '1 day'
+      WHERE a.disabled_at IS NULL AND EXISTS (SELECT 1 FROM staff_assignments s WHERE s.person_id = a.person_id
+                                               AND s.valid_from <= $1 AND (s.valid_to IS NULL OR s.valid_to > $1))`,
+    [options.now],
+  );
   say(`${retailers.length} retailers, ${people.persons.length} people, ${people.terminals.length} terminals, ${grants.length} grants`);
 
   const gen = new Generator(seed, areaCode, area, retailers, options.now, n);
