@@ -88,7 +88,7 @@ export function registerGovernanceRoutes(app: FastifyInstance, deps: AppDeps): v
   app.get('/api/grants/queue', { schema: { tags: ['governance'], summary: 'Requests waiting for approval that you may decide (never your own)' } }, async (req) => {
     const actor = requireActor(req);
     if (!holds(actor, 'grants.approve')) return { grants: [] };
-    const waiting = await listGrants(deps.db, { status: 'requested' }, deps.clock());
+    const waiting = await listGrants(deps.db, { status: 'requested', limit: 10_000 }, deps.clock());
     // Scope: requests for people of an organization the approver holds grants.approve for.
     const mine = waiting.filter((g) => g.personId !== actor.personId && g.holderOrganizationId !== null && holds(actor, 'grants.approve', g.holderOrganizationId));
     return { grants: mine };

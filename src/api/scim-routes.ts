@@ -16,7 +16,8 @@ function scimError(reply: FastifyReply, status: number, scimType: string | null,
 /** The HR system's token: only a token with the `scim` scope provisions people. */
 function provisioner(req: FastifyRequest): GovernanceActor {
   const a = req.actor;
-  if (a === null || a.tokenScopes === null || !a.tokenScopes.includes('scim')) throw new ScimError(400, null, 'unreachable');
+  // The plugin's onRequest hook has already refused anything else; this keeps the type honest.
+  if (a === null || a.tokenScopes === null || !a.tokenScopes.includes('scim')) throw new ApiError('forbidden', 'SCIM needs an API token with the scim scope');
   return { kind: 'token', userId: a.userId, personId: a.personId, tokenId: a.sessionId.replace(/^token:/, '') };
 }
 

@@ -1,7 +1,7 @@
 import { DAY_MS } from '../domain/japan-time.ts';
 import { isSide, type Side } from '../domain/organization.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
-import type { Db, Queryable } from '../store/db.ts';
+import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 import { judgeGrant, periodAt, type GrantRule, type StaffPeriod } from './grant-rules.ts';
 import { recordGovernance, type GovernanceActor } from './governance-log.ts';
 import { CATALOG_SPECS, isPermissionId, PERMISSION_CATALOG } from './permissions.ts';
@@ -291,7 +291,6 @@ export async function listGrants(q: Queryable, f: GrantFilter, at: Date): Promis
       ORDER BY g.id DESC LIMIT $6 OFFSET $7`,
     [at, f.id ?? null, f.userId ?? null, f.status ?? null, f.permissionId ?? null, f.limit ?? 200, f.offset ?? 0],
   );
-  const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
   return rows.map((r) => ({
     id: Number(r['id']),
     userId: String(r['user_id']),
@@ -302,12 +301,12 @@ export async function listGrants(q: Queryable, f: GrantFilter, at: Date): Promis
     status: r['status'] as GrantRow['status'],
     reason: String(r['reason']),
     requestedBy: String(r['requested_by']),
-    requestedAt: iso(r['requested_at']) ?? '',
+    requestedAt: isoOrNull(r['requested_at']) ?? '',
     decidedBy: (r['decided_by'] as string | null) ?? null,
-    decidedAt: iso(r['decided_at']),
+    decidedAt: isoOrNull(r['decided_at']),
     decisionComment: (r['decision_comment'] as string | null) ?? null,
-    expiresAt: iso(r['expires_at']) ?? '',
-    revokedAt: iso(r['revoked_at']),
+    expiresAt: isoOrNull(r['expires_at']) ?? '',
+    revokedAt: isoOrNull(r['revoked_at']),
     revokedBy: (r['revoked_by'] as string | null) ?? null,
     revokeReason: (r['revoke_reason'] as string | null) ?? null,
     holderOrganizationId: (r['holder_org'] as string | null) ?? null,

@@ -1,5 +1,5 @@
 import { holds, type Actor } from '../identity/session-store.ts';
-import type { Db, Queryable } from '../store/db.ts';
+import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 import { recordGovernance } from './governance-log.ts';
 import { GrantRefusal, personActor, revokeGrant } from './grant-service.ts';
 
@@ -38,7 +38,6 @@ export interface ItemRow {
   readonly grantExpiresAt: string;
 }
 
-const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
 
 export class Recertification {
   readonly #db: Db;
@@ -114,7 +113,7 @@ export async function listCampaigns(q: Queryable, id?: number): Promise<Campaign
     [id ?? null],
   );
   return rows.map((r) => ({
-    id: Number(r['id']), name: String(r['name']), createdBy: String(r['created_by']), createdAt: iso(r['created_at']) ?? '', endsAt: iso(r['ends_at']) ?? '',
+    id: Number(r['id']), name: String(r['name']), createdBy: String(r['created_by']), createdAt: isoOrNull(r['created_at']) ?? '', endsAt: isoOrNull(r['ends_at']) ?? '',
     items: Number(r['items']), confirmed: Number(r['confirmed']), revoked: Number(r['revoked']), open: Number(r['open']),
   }));
 }
@@ -133,6 +132,6 @@ export async function listItems(q: Queryable, campaignId: number, at: Date, f: {
     campaignId: Number(r['campaign_id']), grantId: Number(r['grant_id']), userId: String(r['user_id']), personId: String(r['person_id']), personName: String(r['person_name']),
     permissionId: String(r['permission_id']), scopeOrganizationId: (r['scope_organization_id'] as string | null) ?? null, holderOrganizationId: (r['holder_org'] as string | null) ?? null,
     reviewerUserId: (r['reviewer_user_id'] as string | null) ?? null, decision: (r['decision'] as ItemRow['decision']) ?? null, decidedBy: (r['decided_by'] as string | null) ?? null,
-    decidedAt: iso(r['decided_at']), comment: (r['comment'] as string | null) ?? null, grantExpiresAt: iso(r['expires_at']) ?? '',
+    decidedAt: isoOrNull(r['decided_at']), comment: (r['comment'] as string | null) ?? null, grantExpiresAt: isoOrNull(r['expires_at']) ?? '',
   }));
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
-import type { Db, Queryable } from '../store/db.ts';
+import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 
 /**
  * API tokens for other retailers' systems (customer look-ups through the firewall, as the account's person)
@@ -72,17 +72,16 @@ export async function revokeToken(db: Db, by: GovernanceActor, id: string, at: D
 
 export async function listTokens(q: Queryable): Promise<TokenRow[]> {
   const { rows } = await q.query<Record<string, unknown>>('SELECT id, name, user_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at FROM api_tokens ORDER BY created_at DESC');
-  const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
   return rows.map((r) => ({
     id: String(r['id']),
     name: String(r['name']),
     userId: String(r['user_id']),
     scopes: r['scopes'] as string[],
     createdBy: String(r['created_by']),
-    createdAt: iso(r['created_at']) ?? '',
-    expiresAt: iso(r['expires_at']) ?? '',
-    revokedAt: iso(r['revoked_at']),
-    lastUsedAt: iso(r['last_used_at']),
+    createdAt: isoOrNull(r['created_at']) ?? '',
+    expiresAt: isoOrNull(r['expires_at']) ?? '',
+    revokedAt: isoOrNull(r['revoked_at']),
+    lastUsedAt: isoOrNull(r['last_used_at']),
   }));
 }
 

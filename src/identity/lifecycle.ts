@@ -1,6 +1,6 @@
 import { DAY_MS } from '../domain/japan-time.ts';
 import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
-import type { Db, Queryable } from '../store/db.ts';
+import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 
 /**
  * Account lifecycle checks (F2: login IDs from before unbundling kept working for years). Dormant accounts —
@@ -25,7 +25,6 @@ export interface AccountRow {
   readonly orphan: boolean;
 }
 
-const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
 
 export async function listAccounts(q: Queryable, at: Date, dormantDays: number, filter: { search?: string; limit?: number; offset?: number } = {}): Promise<AccountRow[]> {
   const { rows } = await q.query<Record<string, unknown>>(
@@ -47,9 +46,9 @@ export async function listAccounts(q: Queryable, at: Date, dormantDays: number, 
       userId: String(r['user_id']),
       personId: String(r['person_id']),
       personName: String(r['person_name']),
-      createdAt: iso(r['created_at']) ?? '',
-      lastLoginAt: iso(r['last_login_at']),
-      disabledAt: iso(r['disabled_at']),
+      createdAt: isoOrNull(r['created_at']) ?? '',
+      lastLoginAt: isoOrNull(r['last_login_at']),
+      disabledAt: isoOrNull(r['disabled_at']),
       disabledReason: (r['disabled_reason'] as string | null) ?? null,
       provisionedBy: String(r['provisioned_by']),
       assignment:

@@ -1,6 +1,6 @@
 import { DAY_MS } from '../domain/japan-time.ts';
 import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
-import type { Db, Queryable } from '../store/db.ts';
+import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 
 /**
  * The terminal registry. A terminal never grants anything (the person decides); its registry entry can only
@@ -26,7 +26,6 @@ export interface TerminalRow {
 
 export class TerminalError extends Error {}
 
-const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string).toISOString());
 
 export async function listTerminals(q: Queryable, at: Date, unusedDays: number): Promise<TerminalRow[]> {
   const { rows } = await q.query<Record<string, unknown>>(
@@ -45,9 +44,9 @@ export async function listTerminals(q: Queryable, at: Date, unusedDays: number):
       kind: r['kind'] as TerminalRow['kind'],
       setting: r['setting'] as TerminalRow['setting'],
       siteSide: r['site_side'] as TerminalRow['siteSide'],
-      registeredAt: iso(r['registered_at']) ?? '',
-      retiredAt: iso(r['retired_at']),
-      lastUsedAt: iso(r['last_used_at']),
+      registeredAt: isoOrNull(r['registered_at']) ?? '',
+      retiredAt: isoOrNull(r['retired_at']),
+      lastUsedAt: isoOrNull(r['last_used_at']),
       misplaced: !retired && r['setting'] === 'network' && r['site_side'] !== 'network',
       unused: !retired && (last === null || last < cutoff),
     };

@@ -49,3 +49,8 @@ export function ident(name: string): string {
   if (!IDENT.test(name)) throw new Error(`bad identifier: ${name}`);
   return name;
 }
+
+/** A timestamptz column's value (a Date from pg and PGlite, or its text) as ISO 8601; null stays null. */
+export function isoOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : new Date(v as string | Date).toISOString();
+}
