@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { OidcSettings } from './identity/oidc.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
@@ -9,6 +10,8 @@ const EnvSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   GRIDWALL_DEMO_LOGIN: bool.optional(),
+  GRIDWALL_PASSWORD_LOGIN: bool.default(true),
+  GRIDWALL_TOTP_KEY: z.string().min(1).optional(),
   GRIDWALL_SECURE_COOKIES: bool.default(true),
   GRIDWALL_SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(30),
   GRIDWALL_SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(10),
@@ -22,6 +25,12 @@ const EnvSchema = z.object({
   GRIDWALL_UNKNOWN_TERMINAL: z.enum(['refuse', 'limit']).default('limit'),
   GRIDWALL_DORMANT_DAYS: z.coerce.number().int().min(1).max(3660).default(90),
   GRIDWALL_PUBLIC_URL: z.string().url().optional(),
+  GRIDWALL_OIDC_ISSUER: z.string().url().optional(),
+  GRIDWALL_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  GRIDWALL_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  GRIDWALL_OIDC_REDIRECT_URI: z.string().url().optional(),
+  GRIDWALL_OIDC_LABEL: z.string().min(1).max(40).default('シングルサインオン'),
+  GRIDWALL_OIDC_SCOPES: z.string().default('openid'),
 });
 
 export interface Config {
@@ -31,6 +40,10 @@ export interface Config {
   readonly port: number;
   /** Persona picker without a password. Only for the embedded demo; off by default on a server. */
   readonly demoLogin: boolean;
+  /** Local accounts: password + TOTP login (`POST /api/session/password`). On by default. */
+  readonly passwordLogin: boolean;
+  /** AES-256 key that seals TOTP secrets in the store (GRIDWALL_TOTP_KEY); null stores them in the clear. */
+  readonly totpKey: Buffer | null;
   readonly secureCookies: boolean;
   readonly sessionIdleMs: number;
   readonly sessionAbsoluteMs: number;
@@ -50,10 +63,36 @@ export interface Config {
   readonly dormantDays: number;
   /** External base URL, for absolute links (SCIM locations). */
   readonly publicUrl: string | null;
+  /** Single sign-on through an OpenID Connect provider, or null when GRIDWALL_OIDC_ISSUER is not set. */
+  readonly oidc: OidcSettings | null;
 }
 
 export class ConfigError extends Error {
   readonly code = 'bad_configuration';
+}
+
+/** GRIDWALL_TOTP_KEY: 32 bytes as 64 hex digits or as base64 (`openssl rand -base64 32`). */
+function totpKey(text: string | undefined): Buffer | null {
+  if (text === undefined) return null;
+  const t = text.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(t) ? Buffer.from(t, 'base64') : null;
+  if (key === null || key.length !== 32) throw new ConfigError('bad configuration: GRIDWALL_TOTP_KEY must be 32 bytes, as 64 hex digits or base64 (openssl rand -base64 32)');
+  return key;
+}
+
+type Env = z.infer<typeof EnvSchema>;
+
+/** The OpenID Connect settings: all or nothing, and a redirect URI from GRIDWALL_PUBLIC_URL when not given. */
+function oidcSettings(e: Env): OidcSettings | null {
+  if (e.GRIDWALL_OIDC_ISSUER === undefined) {
+    if (e.GRIDWALL_OIDC_CLIENT_ID !== undefined) throw new ConfigError('bad configuration: GRIDWALL_OIDC_CLIENT_ID is set but GRIDWALL_OIDC_ISSUER is not');
+    return null;
+  }
+  if (e.GRIDWALL_OIDC_CLIENT_ID === undefined) throw new ConfigError('bad configuration: GRIDWALL_OIDC_ISSUER needs GRIDWALL_OIDC_CLIENT_ID');
+  const base = e.GRIDWALL_PUBLIC_URL;
+  const redirectUri = e.GRIDWALL_OIDC_REDIRECT_URI ?? (base === undefined ? undefined : new URL('/api/auth/oidc/callback', base).href);
+  if (redirectUri === undefined) throw new ConfigError('bad configuration: GRIDWALL_OIDC_ISSUER needs GRIDWALL_OIDC_REDIRECT_URI or GRIDWALL_PUBLIC_URL (the callback is <public URL>/api/auth/oidc/callback)');
+  return { issuer: e.GRIDWALL_OIDC_ISSUER, clientId: e.GRIDWALL_OIDC_CLIENT_ID, clientSecret: e.GRIDWALL_OIDC_CLIENT_SECRET ?? null, redirectUri, label: e.GRIDWALL_OIDC_LABEL, scopes: e.GRIDWALL_OIDC_SCOPES };
 }
 
 /** Parses the environment once, at start. Only the entry point calls this. */
@@ -70,6 +109,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     host: e.HOST,
     port: e.PORT,
     demoLogin: e.GRIDWALL_DEMO_LOGIN ?? store.kind === 'pglite',
+    passwordLogin: e.GRIDWALL_PASSWORD_LOGIN,
+    totpKey: totpKey(e.GRIDWALL_TOTP_KEY),
     secureCookies: e.GRIDWALL_SECURE_COOKIES,
     sessionIdleMs: e.GRIDWALL_SESSION_IDLE_MINUTES * 60_000,
     sessionAbsoluteMs: e.GRIDWALL_SESSION_ABSOLUTE_HOURS * 3_600_000,
@@ -88,5 +129,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     unknownTerminal: e.GRIDWALL_UNKNOWN_TERMINAL,
     dormantDays: e.GRIDWALL_DORMANT_DAYS,
     publicUrl: e.GRIDWALL_PUBLIC_URL ?? null,
+    oidc: oidcSettings(e),
   });
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type Clock } from './api/app.ts';
+import { OidcLogin } from './identity/oidc.ts';
 import { CONSOLE_DIR } from './api/console.ts';
 import { GroupCommitLog } from './audit/log-writer.ts';
 import { loadSigningKey } from './audit/signing.ts';
@@ -60,6 +61,9 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       clock,
       sessions,
       demoLogin: config.demoLogin,
+      passwordLogin: config.passwordLogin,
+      oidc: config.oidc === null ? null : new OidcLogin(config.oidc, db),
+      totpKey: config.totpKey,
       dormantDays: config.dormantDays,
       ...(config.publicUrl === null ? {} : { publicUrl: config.publicUrl }),
       secureCookies: config.secureCookies,

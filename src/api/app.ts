@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { LogUnavailableError } from '../audit/access-event.ts';
 import type { Firewall } from '../firewall/firewall.ts';
+import type { OidcLogin } from '../identity/oidc.ts';
 import type { Actor, Sessions } from '../identity/session-store.ts';
 import { tokenMayCall } from '../identity/api-tokens.ts';
 import type { Db } from '../store/db.ts';
@@ -19,6 +20,7 @@ import { registerPolicyRoutes } from './policy-routes.ts';
 import { registerGovernanceRoutes } from './governance-routes.ts';
 import { registerScimRoutes } from './scim-routes.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { registerOidcRoutes } from './oidc-routes.ts';
 
 export type Clock = () => Date;
 
@@ -28,6 +30,12 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly sessions: Sessions;
   readonly demoLogin: boolean;
+  /** Local accounts: `POST /api/session/password` with password + TOTP (default off when absent). */
+  readonly passwordLogin?: boolean;
+  /** Key that seals TOTP secrets at rest (GRIDWALL_TOTP_KEY); null or absent: stored in the clear. */
+  readonly totpKey?: Buffer | null;
+  /** Single sign-on through an OpenID Connect provider; null or absent: not offered. */
+  readonly oidc?: OidcLogin | null;
   readonly secureCookies: boolean;
   /** Lifetime of the session cookie (the session's absolute time-out). */
   readonly sessionAbsoluteMs: number;
@@ -156,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/api/health', { schema: { hide: true } }, async () => ({ status: 'ok', store: deps.db.kind }));
   registerSessionRoutes(app, deps);
+  registerOidcRoutes(app, deps);
   registerSupplyPointRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerVocabularyRoutes(app);

@@ -11,6 +11,10 @@ export const ERROR_STATUS = {
   forbidden: 403,
   search_field_not_permitted: 403,
   demo_login_disabled: 404,
+  password_login_disabled: 404,
+  oidc_disabled: 404,
+  /** Wrong user ID, password or one-time code: one code for all, so a client cannot tell which part was wrong. */
+  login_failed: 401,
   unknown_account: 401,
   unknown_terminal: 403,
   retired_terminal: 403,

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Firewall } from '../firewall/firewall.ts';
 import { PERMITTED_PURPOSES, PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
 import { PURPOSE_LABELS } from '../domain/purpose.ts';
+import { recordGovernance } from '../governance/governance-log.ts';
+import { verifyLogin } from '../identity/local-accounts.ts';
 import { holds, type Actor, type AuthMethod } from '../identity/session-store.ts';
 import { mayOverseeGrants } from './governance-routes.ts';
 import type { AppDeps } from './app.ts';
@@ -50,12 +52,40 @@ function me(actor: Actor, firewall: Firewall) {
 }
 
 /**
+ * A refused login is evidence (someone guessing passwords, a leaver trying an old account, a terminal that
+ * is not registered): it goes to the governance log with the reason, which the client never learns.
+ */
+export async function recordLoginRefusal(
+  reply: FastifyReply,
+  deps: AppDeps,
+  userId: string,
+  method: AuthMethod,
+  reason: string,
+  terminalId: string | null,
+  more: Readonly<Record<string, unknown>> = {},
+): Promise<void> {
+  await recordGovernance(deps.db, {
+    at: deps.clock(),
+    actor: { kind: 'system', job: 'login' },
+    action: 'session.login',
+    subjectType: 'account',
+    subjectId: userId,
+    outcome: 'refused',
+    rule: reason,
+    details: { ...more, method, terminalId, clientAddress: reply.request.ip },
+  });
+}
+
+/**
  * Opens a session for a person authenticated by `method` and sets the session cookie: the one way every
  * login (demo persona, password + TOTP, OpenID Connect) ends. Throws the refusal as an API error.
  */
 export async function startSession(reply: FastifyReply, deps: AppDeps, userId: string, terminalId: string | null, method: AuthMethod) {
   const opened = await deps.sessions.open(userId, terminalId, deps.clock(), method);
-  if (opened.kind === 'refused') throw new ApiError(opened.code, opened.message);
+  if (opened.kind === 'refused') {
+    await recordLoginRefusal(reply, deps, userId, method, opened.code, terminalId);
+    throw new ApiError(opened.code, opened.message);
+  }
   const session = opened.session;
   reply.setCookie(SESSION_COOKIE, session.id, {
     httpOnly: true,
@@ -96,6 +126,48 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
       return reply.status(201).send(body);
     },
   );
+
+  app.post<{ Body: { userId: string; password: string; code: string; terminalId?: string } }>(
+    '/api/session/password',
+    {
+      config: { rateLimit: { max: deps.loginRateLimit ?? 10, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['session'],
+        summary: 'Log in with a local account: password and the one-time code of an authenticator app (TOTP)',
+        body: {
+          type: 'object',
+          required: ['userId', 'password', 'code'],
+          additionalProperties: false,
+          properties: {
+            userId: { type: 'string', minLength: 1, maxLength: 64 },
+            password: { type: 'string', minLength: 1, maxLength: 1024 },
+            // Loose on purpose: a malformed code is refused like a wrong one (401), not as a validation error.
+            code: { type: 'string', minLength: 1, maxLength: 16 },
+            terminalId: { type: 'string', minLength: 1, maxLength: 64 },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      if (deps.passwordLogin !== true) throw new ApiError('password_login_disabled', 'password login is disabled on this server');
+      const { userId, password, code, terminalId } = req.body;
+      const result = await verifyLogin(deps.db, userId, password, code, deps.clock(), deps.totpKey ?? null);
+      if (!result.ok) {
+        // The reason goes to the governance log only: the client must not learn which part was wrong.
+        await recordLoginRefusal(reply, deps, userId, 'password', result.reason, terminalId ?? null);
+        throw new ApiError('login_failed', 'user ID, password or one-time code is wrong');
+      }
+      const body = await startSession(reply, deps, userId, terminalId ?? null, 'password');
+      return reply.status(201).send(body);
+    },
+  );
+
+  app.post('/api/session/logout-everywhere', { schema: { tags: ['session'], summary: 'Log out of every session of the person (all browsers, all terminals)' } }, async (req, reply) => {
+    const actor = requireActor(req);
+    await deps.sessions.endAllOf(actor.personId, deps.clock());
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.status(204).send();
+  });
 
   app.delete('/api/session', { schema: { tags: ['session'], summary: 'Log out' } }, async (req, reply) => {
     const actor = requireActor(req);

@@ -188,6 +188,42 @@ function program(setExit: (code: number) => void): Command {
       setExit(await runTokenRevoke(loadConfig(process.env), id));
     });
 
+  const accounts = cmd.command('accounts').description('local accounts (password + TOTP) and the account lifecycle; with the embedded store, stop the server first');
+  accounts
+    .command('set-password <userId>')
+    .description("set an account's password, read from stdin (one line) or GRIDWALL_NEW_PASSWORD — never from the command line; at least 12 characters, not the user ID")
+    .action(async (userId: string) => {
+      const { runSetPassword } = await import('./accounts-command.ts');
+      setExit(await runSetPassword(loadConfig(process.env), userId));
+    });
+  accounts
+    .command('enroll-totp <userId>')
+    .description('enrol an authenticator app (TOTP, SHA-1, 6 digits, 30 s): prints the secret and otpauth:// URI once; replaces any earlier one')
+    .option('--issuer <name>', 'issuer shown in the authenticator app', 'gridwall')
+    .action(async (userId: string, opts: { issuer: string }) => {
+      const { runEnrollTotp } = await import('./accounts-command.ts');
+      setExit(await runEnrollTotp(loadConfig(process.env), userId, opts.issuer));
+    });
+  accounts
+    .command('bind-oidc <userId>')
+    .description("bind an account to the person's subject at the OpenID Connect provider (the ID token's sub claim); replaces an earlier binding")
+    .requiredOption('--subject <sub>', "the person's subject identifier at the provider (Keycloak user ID, Entra object ID)")
+    .option('--issuer <url>', 'the provider (default: GRIDWALL_OIDC_ISSUER)')
+    .action(async (userId: string, opts: { subject: string; issuer?: string }) => {
+      const { runBindOidc } = await import('./accounts-command.ts');
+      setExit(await runBindOidc(loadConfig(process.env), userId, opts));
+    });
+  accounts
+    .command('sweep')
+    .description('disable dormant accounts (no login for N days) and, with --orphans, accounts with no person behind them')
+    .addOption(new Option('--dormant-days <n>', 'days without a login').argParser(positiveInt).default(90))
+    .option('--orphans', 'also disable accounts with no staff assignment in force', false)
+    .option('--dry-run', 'list what would be disabled, change nothing', false)
+    .action(async (opts: { dormantDays: number; orphans: boolean; dryRun: boolean }) => {
+      const { runAccountSweep } = await import('./access-command.ts');
+      setExit(await runAccountSweep(loadConfig(process.env), opts));
+    });
+
   cmd
     .command('terminals')
     .description('the terminal registry')

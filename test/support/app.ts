@@ -19,6 +19,8 @@ export interface TestAppOptions {
   readonly unknownTerminal?: 'refuse' | 'limit';
   /** Serve the built console too (browser tests). */
   readonly consoleDir?: string;
+  /** Local-account login (`POST /api/session/password`); default on. */
+  readonly passwordLogin?: boolean;
 }
 
 /** The real application over a test store, with the clock frozen at the fixture's NOW unless told otherwise. */
@@ -28,7 +30,7 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
   const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: opts.sessionCacheMs ?? 1000, unknownTerminal: opts.unknownTerminal ?? 'limit' });
   return buildApp({
     db, firewall, clock: opts.now ?? (() => NOW), sessions, demoLogin: true, secureCookies: true, sessionAbsoluteMs,
-    loginRateLimit: opts.loginRateLimit ?? 1000, consoleDir: opts.consoleDir ?? null,
+    loginRateLimit: opts.loginRateLimit ?? 1000, consoleDir: opts.consoleDir ?? null, passwordLogin: opts.passwordLogin ?? true,
   });
 }
 

@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import { LOGIN_TTL_MS } from '../identity/oidc.ts';
+import type { AppDeps } from './app.ts';
+import { ApiError } from './errors.ts';
+import { recordLoginRefusal, startSession } from './session-routes.ts';
+
+/** The browser's handle on its login in flight; only the OIDC routes ever see it. */
+export const OIDC_COOKIE = 'gw_oidc';
+const OIDC_PATH = '/api/auth/oidc/';
+
+/** Where the console shows a refused login: the login screen with the refusal's code. */
+const refusedTo = (code: string) => `/?${new URLSearchParams({ loginError: code })}`;
+
+/**
+ * OpenID Connect login (authorization code + PKCE): `login` sends the browser to the identity provider,
+ * `callback` is where it comes back. Both are browser navigations, so they answer with redirects — to the
+ * console after a login, to the login screen with an error code after a refusal — never with JSON.
+ */
+export function registerOidcRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const limit = { rateLimit: { max: deps.loginRateLimit ?? 10, timeWindow: '1 minute' } };
+
+  app.get('/api/auth/methods', { schema: { tags: ['session'], summary: 'How one may log in on this server (for the login screen)' } }, async () => ({
+    demo: deps.demoLogin,
+    password: deps.passwordLogin === true,
+    oidc: deps.oidc === undefined || deps.oidc === null ? null : { label: deps.oidc.label, loginUrl: `${OIDC_PATH}login` },
+  }));
+
+  app.get<{ Querystring: { terminalId?: string } }>(
+    `${OIDC_PATH}login`,
+    {
+      config: limit,
+      schema: {
+        tags: ['session'],
+        summary: 'Start a single sign-on login: redirects to the identity provider',
+        querystring: { type: 'object', additionalProperties: false, properties: { terminalId: { type: 'string', minLength: 1, maxLength: 64 } } },
+      },
+    },
+    async (req, reply) => {
+      const login = deps.oidc;
+      if (login === undefined || login === null) throw new ApiError('oidc_disabled', 'single sign-on is not configured on this server (GRIDWALL_OIDC_ISSUER)');
+      const terminalId = req.query.terminalId ?? null;
+      let started: { handle: string; url: URL };
+      try {
+        started = await login.begin(terminalId, deps.clock());
+      } catch (e) {
+        req.log.error({ err: e }, 'identity provider unavailable');
+        await recordLoginRefusal(reply, deps, '(before login)', 'oidc', 'oidc_unavailable', terminalId, { detail: e instanceof Error ? e.message : String(e) });
+        return reply.redirect(refusedTo('oidc_unavailable'), 303);
+      }
+      // Lax, not Strict: the browser must send it on the top-level redirect back from the provider's site.
+      reply.setCookie(OIDC_COOKIE, started.handle, { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, path: OIDC_PATH, maxAge: LOGIN_TTL_MS / 1000 });
+      return reply.redirect(started.url.href, 303);
+    },
+  );
+
+  app.get(`${OIDC_PATH}callback`, { config: limit, schema: { tags: ['session'], summary: 'Where the identity provider sends the browser back; opens the session' } }, async (req, reply) => {
+    const login = deps.oidc;
+    if (login === undefined || login === null) throw new ApiError('oidc_disabled', 'single sign-on is not configured on this server (GRIDWALL_OIDC_ISSUER)');
+    const query = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1 || req.url.length));
+    const result = await login.finish(req.cookies[OIDC_COOKIE], query, deps.clock());
+    reply.clearCookie(OIDC_COOKIE, { path: OIDC_PATH });
+    if (!result.ok) {
+      const who = result.userId ?? (result.subject === undefined ? '(unknown)' : `oidc:${result.subject}`);
+      await recordLoginRefusal(reply, deps, who, 'oidc', result.reason, result.terminalId ?? null, { detail: result.detail, ...(result.subject === undefined ? {} : { subject: result.subject }) });
+      return reply.redirect(refusedTo(result.reason), 303);
+    }
+    try {
+      await startSession(reply, deps, result.userId, result.terminalId, 'oidc');
+    } catch (e) {
+      if (e instanceof ApiError) return reply.redirect(refusedTo(e.code), 303); // recorded by startSession
+      throw e;
+    }
+    return reply.redirect('/search', 303);
+  });
+}

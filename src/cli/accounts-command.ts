@@ -1,0 +1,101 @@
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import type { Config } from '../config.ts';
+import { AccountError, enrollTotp, setPassword } from '../identity/local-accounts.ts';
+import { bindOidcSubject, OidcBindingError } from '../identity/oidc.ts';
+import { openStore } from '../store/open.ts';
+import { EXIT, UsageError } from './exit.ts';
+
+/**
+ * `gridwall accounts set-password | enroll-totp`: local credentials, set by the operator at the server.
+ * They open the configured store like every other command; the embedded store must not be in use by a
+ * running server (its data directory is locked), so stop the server first.
+ */
+
+/** Env variable a script may use instead of stdin. Never argv: arguments show in `ps` and shell history. */
+export const PASSWORD_ENV = 'GRIDWALL_NEW_PASSWORD';
+
+/** Reads one line without echoing it (an interactive terminal); the prompt goes to stderr. */
+function askHidden(prompt: string): Promise<string> {
+  process.stderr.write(prompt);
+  const muted = new Writable({ write: (_chunk, _enc, done) => done() });
+  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  return new Promise((resolve) => {
+    rl.once('line', (line) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(line);
+    });
+    rl.once('close', () => resolve(''));
+  });
+}
+
+/** The first line of piped stdin (without its line ending); empty when stdin is empty. */
+async function firstLine(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin as AsyncIterable<Buffer | string>) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    if (chunk.includes('\n')) break;
+  }
+  return (Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '');
+}
+
+async function newPassword(env: Readonly<Record<string, string | undefined>>): Promise<string> {
+  const fromEnv = env[PASSWORD_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (process.stdin.isTTY === true) {
+    const first = await askHidden('New password: ');
+    const again = await askHidden('Again: ');
+    if (first !== again) throw new UsageError('the two passwords differ; nothing changed');
+    return first;
+  }
+  const line = await firstLine();
+  if (line === '') throw new UsageError(`no password given: pipe it on stdin (one line) or set ${PASSWORD_ENV}`);
+  return line;
+}
+
+async function withStore<T>(config: Config, fn: (db: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
+  const db = await openStore(config.store);
+  try {
+    return await fn(db);
+  } catch (e) {
+    if (e instanceof AccountError || e instanceof OidcBindingError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    await db.close();
+  }
+}
+
+/** `gridwall accounts set-password <userId>`: the password from stdin or GRIDWALL_NEW_PASSWORD. */
+export async function runSetPassword(config: Config, userId: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+  const password = await newPassword(env);
+  return withStore(config, async (db) => {
+    await setPassword(db, userId, password);
+    process.stderr.write(`password set for ${userId}${config.passwordLogin ? '' : ' (note: GRIDWALL_PASSWORD_LOGIN is off on this configuration)'}\n`);
+    return EXIT.ok;
+  });
+}
+
+/** `gridwall accounts enroll-totp <userId>`: prints the new secret and its otpauth URI once, on stdout. */
+export async function runEnrollTotp(config: Config, userId: string, issuer: string): Promise<number> {
+  return withStore(config, async (db) => {
+    const { secret, uri } = await enrollTotp(db, userId, issuer, config.totpKey);
+    process.stderr.write(
+      `TOTP enrolled for ${userId}; any earlier authenticator no longer works. Shown once — add it to the person's authenticator app (SHA-1, 6 digits, 30 s)${config.totpKey === null ? '; stored in the clear (set GRIDWALL_TOTP_KEY to encrypt it)' : ''}:\n`,
+    );
+    process.stdout.write(`secret: ${secret}\nuri: ${uri}\n`);
+    return EXIT.ok;
+  });
+}
+
+/** `gridwall accounts bind-oidc <userId> --subject S [--issuer URL]`: who the account is at the identity provider. */
+export async function runBindOidc(config: Config, userId: string, opts: { subject: string; issuer?: string }): Promise<number> {
+  const issuer = opts.issuer ?? config.oidc?.issuer;
+  if (issuer === undefined) throw new UsageError('no identity provider: give --issuer or set GRIDWALL_OIDC_ISSUER');
+  if (opts.subject.trim() === '') throw new UsageError('--subject must not be empty');
+  return withStore(config, async (db) => {
+    await bindOidcSubject(db, userId, issuer, opts.subject);
+    process.stderr.write(`${userId} logs in as subject ${opts.subject} at ${issuer}\n`);
+    return EXIT.ok;
+  });
+}

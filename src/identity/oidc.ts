@@ -1,0 +1,207 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
+import type { Db, Queryable } from '../store/db.ts';
+
+/**
+ * Login through an OpenID Connect identity provider (Keycloak, Entra ID, …): authorization code flow with
+ * PKCE (S256), state and nonce, the ID token's signature checked against the provider's published keys and
+ * its issuer, audience, expiry and nonce checked by openid-client. The person is found by the pair
+ * (issuer, subject) bound to an account beforehand (`gridwall accounts bind-oidc`); an unknown subject is
+ * refused, never created — people come from HR over SCIM, not from whoever the IdP lets in.
+ */
+
+export interface OidcSettings {
+  /** The issuer identifier, exactly as the provider publishes it (discovery at `<issuer>/.well-known/openid-configuration`). */
+  readonly issuer: string;
+  readonly clientId: string;
+  /** Null: a public client (PKCE only, no client authentication). */
+  readonly clientSecret: string | null;
+  /** Where the provider sends the browser back: `<public URL>/api/auth/oidc/callback`, registered at the provider. */
+  readonly redirectUri: string;
+  /** The button's text on the login screen, e.g. "社内SSO". */
+  readonly label: string;
+  /** Scopes asked for; `openid` is always among them. */
+  readonly scopes: string;
+}
+
+/** Why an OpenID Connect login was refused: recorded in the governance log and shown to the person as a code. */
+export type OidcRefusal =
+  /** No login of this browser is in flight (no or unknown cookie, already finished, or older than 10 minutes). */
+  | 'oidc_no_login_in_progress'
+  /** The callback's state is not the one this browser's login sent (a forged or crossed callback). */
+  | 'oidc_state_mismatch'
+  /** The provider answered with an error (the person cancelled, no consent, …). */
+  | 'oidc_provider_error'
+  /** The provider's answer or ID token failed a check: signature, issuer, audience, expiry, nonce, PKCE. */
+  | 'oidc_token_rejected'
+  /** The token is valid but no account is bound to its (issuer, subject). */
+  | 'oidc_unknown_subject'
+  /** The account bound to the subject is disabled (a leaver, a dormant account). */
+  | 'oidc_account_disabled'
+  /** The provider could not be reached or its discovery document is unusable. */
+  | 'oidc_unavailable';
+
+export type OidcResult =
+  | { readonly ok: true; readonly userId: string; readonly subject: string; readonly terminalId: string | null }
+  | { readonly ok: false; readonly reason: OidcRefusal; readonly detail: string; readonly subject?: string; readonly userId?: string; readonly terminalId?: string | null };
+
+/** A login must come back from the provider within this time. */
+export const LOGIN_TTL_MS = 10 * 60_000;
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** Plain HTTP is accepted only for a provider on this machine (tests, a local Keycloak); anything else needs TLS. */
+function isLoopback(url: URL): boolean {
+  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+}
+
+export class OidcLogin {
+  readonly #settings: OidcSettings;
+  readonly #db: Db;
+  #config: Promise<oidc.Configuration> | null = null;
+
+  constructor(settings: OidcSettings, db: Db) {
+    this.#settings = settings;
+    this.#db = db;
+  }
+
+  get label(): string {
+    return this.#settings.label;
+  }
+
+  /**
+   * The provider's configuration, discovered on first use (so gridwall starts while the provider is down)
+   * and again after a failure.
+   */
+  #configuration(): Promise<oidc.Configuration> {
+    if (this.#config === null) {
+      const s = this.#settings;
+      const issuer = new URL(s.issuer);
+      const execute = [oidc.enableNonRepudiationChecks, ...(issuer.protocol === 'http:' && isLoopback(issuer) ? [oidc.allowInsecureRequests] : [])];
+      const auth = s.clientSecret === null ? oidc.None() : oidc.ClientSecretBasic(s.clientSecret);
+      const pending = oidc.discovery(issuer, s.clientId, s.clientSecret === null ? undefined : { client_secret: s.clientSecret }, auth, { execute, timeout: 10 });
+      pending.catch(() => {
+        this.#config = null;
+      });
+      this.#config = pending;
+    }
+    return this.#config;
+  }
+
+  /**
+   * Starts a login: a random handle for the browser's cookie and the provider's authorization URL. The
+   * state, nonce and PKCE verifier stay in the store under the handle's hash.
+   */
+  async begin(terminalId: string | null, at: Date): Promise<{ handle: string; url: URL }> {
+    const config = await this.#configuration();
+    const handle = randomBytes(32).toString('base64url');
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const verifier = oidc.randomPKCECodeVerifier();
+    await this.#db.query('DELETE FROM oidc_logins WHERE expires_at <= $1', [at]);
+    await this.#db.query(
+      'INSERT INTO oidc_logins (handle_hash, state, nonce, code_verifier, terminal_id, started_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [sha256(handle), state, nonce, verifier, terminalId, at, new Date(at.getTime() + LOGIN_TTL_MS)],
+    );
+    const scope = new Set(['openid', ...this.#settings.scopes.split(/\s+/).filter((x) => x !== '')]);
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: this.#settings.redirectUri,
+      scope: [...scope].join(' '),
+      response_type: 'code',
+      state,
+      nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    return { handle, url };
+  }
+
+  /**
+   * Finishes a login from the provider's callback: the in-flight login is consumed first (a callback can
+   * be used once), then the state is compared, the code exchanged and the ID token checked, and the
+   * subject looked up. `query` is the callback's query string.
+   */
+  async finish(handle: string | undefined, query: URLSearchParams, at: Date): Promise<OidcResult> {
+    if (handle === undefined || handle === '') return { ok: false, reason: 'oidc_no_login_in_progress', detail: 'no login cookie' };
+    const { rows } = await this.#db.query<{ state: string; nonce: string; code_verifier: string; terminal_id: string | null; expires_at: Date | string }>(
+      'DELETE FROM oidc_logins WHERE handle_hash = $1 RETURNING state, nonce, code_verifier, terminal_id, expires_at',
+      [sha256(handle)],
+    );
+    const pending = rows[0];
+    if (pending === undefined) return { ok: false, reason: 'oidc_no_login_in_progress', detail: 'unknown or already used login' };
+    const terminalId = pending.terminal_id;
+    if (new Date(pending.expires_at).getTime() <= at.getTime()) return { ok: false, reason: 'oidc_no_login_in_progress', detail: 'the login took longer than 10 minutes', terminalId };
+    if (query.get('state') !== pending.state) return { ok: false, reason: 'oidc_state_mismatch', detail: 'state differs from the one sent', terminalId };
+
+    let config: oidc.Configuration;
+    try {
+      config = await this.#configuration();
+    } catch (e) {
+      return { ok: false, reason: 'oidc_unavailable', detail: describe(e), terminalId };
+    }
+    const current = new URL(this.#settings.redirectUri);
+    current.search = query.toString();
+    let claims: oidc.IDToken | undefined;
+    try {
+      const tokens = await oidc.authorizationCodeGrant(config, current, {
+        pkceCodeVerifier: pending.code_verifier,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
+      });
+      claims = tokens.claims();
+    } catch (e) {
+      const reason: OidcRefusal = e instanceof oidc.AuthorizationResponseError ? 'oidc_provider_error' : isNetworkError(e) ? 'oidc_unavailable' : 'oidc_token_rejected';
+      return { ok: false, reason, detail: describe(e), terminalId };
+    }
+    if (claims === undefined) return { ok: false, reason: 'oidc_token_rejected', detail: 'no ID token', terminalId };
+    const subject = claims.sub;
+    const account = await this.#db.query<{ user_id: string; disabled: boolean }>(
+      'SELECT user_id, disabled_at IS NOT NULL AS disabled FROM accounts WHERE oidc_issuer = $1 AND oidc_subject = $2',
+      [this.#settings.issuer, subject],
+    );
+    const row = account.rows[0];
+    if (row === undefined) return { ok: false, reason: 'oidc_unknown_subject', detail: `no account bound to subject ${subject}`, subject, terminalId };
+    const userId = row.user_id;
+    if (row.disabled) return { ok: false, reason: 'oidc_account_disabled', detail: `account ${userId} is disabled`, subject, userId, terminalId };
+    return { ok: true, userId, subject, terminalId };
+  }
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
+    return `${typeof code === 'string' ? `${code}: ` : ''}${e.message}${cause}`.slice(0, 500);
+  }
+  return String(e).slice(0, 500);
+}
+
+function isNetworkError(e: unknown): boolean {
+  return e instanceof TypeError && /fetch failed/i.test(e.message);
+}
+
+export class OidcBindingError extends Error {
+  constructor(
+    readonly rule: 'unknown_account' | 'subject_taken',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Binds an account to the person's subject at the identity provider (what the IdP's `sub` claim says for
+ * them: a Keycloak user ID, an Entra object ID). One subject, one account; binding again replaces it.
+ */
+export async function bindOidcSubject(db: Db, userId: string, issuer: string, subject: string, by: GovernanceActor = { kind: 'system', job: 'cli' }, at: Date = new Date()): Promise<void> {
+  await db.transaction(async (tx: Queryable) => {
+    const taken = await tx.query<{ user_id: string }>('SELECT user_id FROM accounts WHERE oidc_issuer = $1 AND oidc_subject = $2 AND user_id <> $3', [issuer, subject, userId]);
+    const other = taken.rows[0]?.user_id;
+    if (other !== undefined) throw new OidcBindingError('subject_taken', `subject ${subject} at ${issuer} is already bound to account ${other}`);
+    const { rows } = await tx.query('UPDATE accounts SET oidc_issuer = $2, oidc_subject = $3 WHERE user_id = $1 RETURNING user_id', [userId, issuer, subject]);
+    if (rows.length === 0) throw new OidcBindingError('unknown_account', `no account with user ID ${userId}`);
+    await recordGovernance(tx, { at, actor: by, action: 'account.bind_oidc', subjectType: 'account', subjectId: userId, outcome: 'done', details: { issuer, subject } });
+  });
+}
