@@ -5,6 +5,7 @@ import { generateSigningKey } from '../../src/audit/signing.ts';
 import { compileDecisionTable } from '../../src/domain/decision-table.ts';
 import { Firewall } from '../../src/firewall/firewall.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
+import type { OidcLogin } from '../../src/identity/oidc.ts';
 import type { Db } from '../../src/store/db.ts';
 import { NOW } from './fixture.ts';
 
@@ -21,6 +22,8 @@ export interface TestAppOptions {
   readonly consoleDir?: string;
   /** Local-account login (`POST /api/session/password`); default on. */
   readonly passwordLogin?: boolean;
+  /** Single sign-on through an OpenID Connect provider (test/support/identity-provider.ts). */
+  readonly oidc?: OidcLogin;
 }
 
 /** The real application over a test store, with the clock frozen at the fixture's NOW unless told otherwise. */
@@ -30,7 +33,7 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
   const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: opts.sessionCacheMs ?? 1000, unknownTerminal: opts.unknownTerminal ?? 'limit' });
   return buildApp({
     db, firewall, clock: opts.now ?? (() => NOW), sessions, demoLogin: true, secureCookies: true, sessionAbsoluteMs,
-    loginRateLimit: opts.loginRateLimit ?? 1000, consoleDir: opts.consoleDir ?? null, passwordLogin: opts.passwordLogin ?? true,
+    loginRateLimit: opts.loginRateLimit ?? 1000, consoleDir: opts.consoleDir ?? null, passwordLogin: opts.passwordLogin ?? true, oidc: opts.oidc ?? null,
   });
 }
 

@@ -1,0 +1,213 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import * as jose from 'jose';
+import { bindOidcSubject, OidcLogin, type OidcSettings } from '../../src/identity/oidc.ts';
+import type { Db } from '../../src/store/db.ts';
+import { testApp } from '../support/app.ts';
+import { NOW, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
+import { CookieJar, signInAtProvider, startIdentityProvider, type TestIdentityProvider } from '../support/identity-provider.ts';
+import { STORES } from '../support/stores.ts';
+
+const REDIRECT = 'https://gridwall.test/api/auth/oidc/callback';
+
+/** The end of one login attempt at gridwall: where it sent the browser, and the browser's gridwall cookies. */
+interface Outcome {
+  readonly status: number;
+  readonly location: string;
+  readonly jar: CookieJar;
+}
+
+for (const store of STORES) {
+  describe(`single sign-on through a real OpenID provider on ${store.name}`, () => {
+    let db: Db;
+    let dispose: () => Promise<void>;
+    let idp: TestIdentityProvider;
+    let app: FastifyInstance;
+
+    before(async () => {
+      ({ db, dispose } = await store.open());
+      await seedFixture(db);
+      idp = await startIdentityProvider(REDIRECT);
+      const settings: OidcSettings = { issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, redirectUri: REDIRECT, label: '社内SSO', scopes: 'openid' };
+      app = await testApp(db, { oidc: new OidcLogin(settings, db) });
+      await bindOidcSubject(db, USERS.callCentre, idp.issuer, 'kc-0001-takahashi');
+      await bindOidcSubject(db, USERS.admin2, idp.issuer, 'kc-0002-saito');
+      await db.query('UPDATE accounts SET disabled_at = $2 WHERE user_id = $1', [USERS.admin2, NOW]);
+    });
+    after(async () => {
+      await app.close();
+      await idp.close();
+      await dispose();
+    });
+
+    const get = (url: string, jar: CookieJar) => app.inject({ method: 'GET', url, headers: { cookie: jar.header() } });
+    const keep = (jar: CookieJar, res: LightMyRequestResponse) => jar.store(([] as string[]).concat(res.headers['set-cookie'] ?? []));
+
+    /** gridwall's login → the provider (as `subject`) → gridwall's callback, with `alter` changing the callback first. */
+    async function login(subject: string, opts: { terminalId?: string; alter?: (callback: URL) => void; abort?: boolean } = {}): Promise<Outcome & { callback: URL }> {
+      const jar = new CookieJar();
+      const start = await get(`/api/auth/oidc/login${opts.terminalId === undefined ? '' : `?terminalId=${opts.terminalId}`}`, jar);
+      assert.equal(start.statusCode, 303, start.body);
+      keep(jar, start);
+      const callback = await signInAtProvider(String(start.headers.location), subject, opts.abort === true ? { abort: true } : {});
+      assert.equal(`${callback.origin}${callback.pathname}`, REDIRECT, 'the provider sends the browser back to the registered callback');
+      opts.alter?.(callback);
+      const done = await get(`${callback.pathname}${callback.search}`, jar);
+      keep(jar, done);
+      return { status: done.statusCode, location: String(done.headers.location), jar, callback };
+    }
+
+    async function lastRefusal(): Promise<{ subject_id: string; rule: string; details: Record<string, unknown> }> {
+      const { rows } = await db.query<{ subject_id: string; rule: string; details: unknown }>(
+        `SELECT subject_id, rule, details FROM governance_events WHERE action = 'session.login' AND outcome = 'refused' ORDER BY id DESC LIMIT 1`,
+      );
+      const row = rows[0] ?? assert.fail('no refusal recorded');
+      return { ...row, details: (typeof row.details === 'string' ? JSON.parse(row.details) : row.details) as Record<string, unknown> };
+    }
+
+    test('the login screen learns the methods; the authorization request uses PKCE (S256), state and nonce', async () => {
+      const methods = await app.inject({ method: 'GET', url: '/api/auth/methods' });
+      assert.deepEqual(methods.json(), { demo: true, password: true, oidc: { label: '社内SSO', loginUrl: '/api/auth/oidc/login' } });
+      const start = await app.inject({ method: 'GET', url: '/api/auth/oidc/login' });
+      assert.equal(start.statusCode, 303);
+      const to = new URL(String(start.headers.location));
+      assert.equal(to.origin, idp.issuer);
+      assert.equal(to.searchParams.get('response_type'), 'code');
+      assert.equal(to.searchParams.get('code_challenge_method'), 'S256');
+      assert.match(to.searchParams.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
+      assert.ok((to.searchParams.get('state') ?? '').length >= 32 && (to.searchParams.get('nonce') ?? '').length >= 32);
+      assert.equal(to.searchParams.get('redirect_uri'), REDIRECT);
+      const cookie = ([] as string[]).concat(start.headers['set-cookie'] ?? []).find((c) => c.startsWith('gw_oidc='));
+      assert.match(cookie ?? '', /HttpOnly/i);
+      assert.match(cookie ?? '', /SameSite=Lax/i);
+      assert.match(cookie ?? '', /Path=\/api\/auth\/oidc\//);
+    });
+
+    test('a bound person logs in: session with auth method oidc on the terminal given at the start', async () => {
+      const out = await login('kc-0001-takahashi', { terminalId: TERMINALS.CC });
+      assert.equal(out.status, 303);
+      assert.equal(out.location, '/search');
+      const sid = out.jar.get('gw_session');
+      assert.ok(sid !== undefined, 'a session cookie');
+      assert.equal(out.jar.get('gw_oidc'), undefined, 'the login cookie is cleared');
+      const me = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: `gw_session=${sid}` } });
+      assert.equal(me.statusCode, 200, me.body);
+      const body = me.json() as { userId: string; authMethod: string; terminalId: string };
+      assert.deepEqual([body.userId, body.authMethod, body.terminalId], [USERS.callCentre, 'oidc', TERMINALS.CC]);
+
+      // The same callback again (a replayed or leaked redirect): the login it belonged to is spent.
+      const again = await get(`${out.callback.pathname}${out.callback.search}`, out.jar);
+      assert.equal(again.statusCode, 303);
+      assert.equal(again.headers.location, '/?loginError=oidc_no_login_in_progress');
+    });
+
+    test('a subject no account is bound to is refused and recorded, never created', async () => {
+      const before = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM accounts')).rows[0]?.n;
+      const out = await login('kc-9999-stranger');
+      assert.equal(out.location, '/?loginError=oidc_unknown_subject');
+      assert.equal(out.jar.get('gw_session'), undefined);
+      assert.equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM accounts')).rows[0]?.n, before);
+      const r = await lastRefusal();
+      assert.deepEqual([r.subject_id, r.rule, r.details['subject'], r.details['method']], ['oidc:kc-9999-stranger', 'oidc_unknown_subject', 'kc-9999-stranger', 'oidc']);
+    });
+
+    test('a disabled account is refused even though the provider vouches for the person', async () => {
+      const out = await login('kc-0002-saito');
+      assert.equal(out.location, '/?loginError=oidc_account_disabled');
+      assert.equal(out.jar.get('gw_session'), undefined);
+      assert.equal((await lastRefusal()).subject_id, USERS.admin2);
+    });
+
+    test('a callback whose state differs is refused, and the login it interrupted cannot be finished afterwards', async () => {
+      let genuine = '';
+      const out = await login('kc-0001-takahashi', {
+        alter: (cb) => {
+          genuine = cb.search;
+          cb.searchParams.set('state', 'forged-state');
+        },
+      });
+      assert.equal(out.location, '/?loginError=oidc_state_mismatch');
+      assert.equal(out.jar.get('gw_session'), undefined);
+      const retry = await get(`/api/auth/oidc/callback${genuine}`, out.jar);
+      assert.equal(retry.headers.location, '/?loginError=oidc_no_login_in_progress');
+    });
+
+    test("a callback in a browser that did not start the login (login CSRF) is refused", async () => {
+      const out = await login('kc-0001-takahashi');
+      assert.equal(out.location, '/search');
+      // The attacker's own fresh callback, planted in a victim's browser without the attacker's gw_oidc cookie.
+      const jar = new CookieJar();
+      const start = await get('/api/auth/oidc/login', jar);
+      const callback = await signInAtProvider(String(start.headers.location), 'kc-0001-takahashi');
+      const planted = await get(`${callback.pathname}${callback.search}`, new CookieJar());
+      assert.equal(planted.headers.location, '/?loginError=oidc_no_login_in_progress');
+    });
+
+    test('the person cancelling at the provider comes back as a provider error', async () => {
+      const out = await login('kc-0001-takahashi', { abort: true });
+      assert.equal(out.callback.searchParams.get('error'), 'access_denied');
+      assert.equal(out.location, '/?loginError=oidc_provider_error');
+    });
+
+    describe('ID tokens that must be refused (the provider’s answer rewritten in flight)', () => {
+      after(() => {
+        idp.tamper = null;
+      });
+      const resign = (change: (c: jose.JWTPayload) => jose.JWTPayload) => async (token: string) => idp.signAsProvider(change(jose.decodeJwt(token)));
+      const now = () => Math.floor(Date.now() / 1000);
+
+      test('control: re-signed by the provider’s key with nothing changed, the token is accepted', async () => {
+        idp.tamper = resign((c) => c);
+        const out = await login('kc-0001-takahashi');
+        assert.equal(out.location, '/search', 'the rewriting itself does not break a login, so the refusals below are the checks');
+      });
+
+      // Each with the check that must catch it, so a refusal for some other reason does not pass.
+      const cases: readonly [string, (token: string) => Promise<string>, RegExp][] = [
+        ['expired an hour ago', resign((c) => ({ ...c, iat: now() - 7200, exp: now() - 3600 })), /"exp" \(expiration time\)/],
+        ['issued for another client (wrong audience)', resign((c) => ({ ...c, aud: 'another-client' })), /"aud" \(audience\)/],
+        ['from another issuer', resign((c) => ({ ...c, iss: 'https://idp.attacker.example' })), /"iss" \(issuer\)/],
+        ['for another login (nonce differs)', resign((c) => ({ ...c, nonce: 'replayed-from-elsewhere' })), /"nonce"/],
+        ['unsigned (alg none)', async (token) => new jose.UnsecuredJWT(jose.decodeJwt(token)).encode(), /"alg" header/],
+        ['signed by a key the provider never published', async (token) => idp.signAsImpostor(jose.decodeJwt(token)), /signature verification failed/],
+        ['signature bytes altered', async (token) => `${token.slice(0, -6)}${token.slice(-6) === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA'}`, /signature verification failed/],
+      ];
+      for (const [what, tamper, check] of cases) {
+        test(`refused: ${what}`, async () => {
+          idp.tamper = tamper;
+          const out = await login('kc-0001-takahashi');
+          assert.equal(out.location, '/?loginError=oidc_token_rejected', what);
+          assert.equal(out.jar.get('gw_session'), undefined, `${what}: no session`);
+          const r = await lastRefusal();
+          assert.equal(r.rule, 'oidc_token_rejected');
+          assert.match(String(r.details['detail']), check, 'the check that caught it is kept as evidence');
+        });
+      }
+    });
+
+    test('a provider that cannot be reached: the login screen gets oidc_unavailable, nothing breaks', async () => {
+      const down: OidcSettings = { issuer: 'http://127.0.0.1:9', clientId: 'x', clientSecret: null, redirectUri: REDIRECT, label: 'SSO', scopes: 'openid' };
+      const other = await testApp(db, { oidc: new OidcLogin(down, db) });
+      try {
+        const res = await other.inject({ method: 'GET', url: '/api/auth/oidc/login' });
+        assert.equal(res.statusCode, 303);
+        assert.equal(res.headers.location, '/?loginError=oidc_unavailable');
+      } finally {
+        await other.close();
+      }
+    });
+
+    test('without an identity provider configured the routes say so', async () => {
+      const plain = await testApp(db);
+      try {
+        assert.equal((await plain.inject({ method: 'GET', url: '/api/auth/methods' })).json().oidc, null);
+        const res = await plain.inject({ method: 'GET', url: '/api/auth/oidc/login' });
+        assert.equal(res.statusCode, 404);
+        assert.equal(res.json().error.code, 'oidc_disabled');
+      } finally {
+        await plain.close();
+      }
+    });
+  });
+}
