@@ -129,7 +129,11 @@ const ASSIGNMENTS = `coalesce((SELECT json_agg(json_build_object(
     'duty', s.duty, 'valid_from', s.valid_from, 'valid_to', s.valid_to) ORDER BY s.valid_from)
   FROM staff_assignments s JOIN organizations o ON o.id = s.organization_id WHERE s.person_id = p.id), '[]'::json)`;
 
-/** Approved grants of the account with the instant each stops counting (expiry or unanswered recertification). */
+/**
+ * Approved grants of the account with the instant each stops counting (expiry or unanswered
+ * recertification). `userId` must be a column qualified with its table: an unqualified `user_id` would bind
+ * to `g.user_id` inside the subquery and match every grant in the store.
+ */
 const GRANTS = (userId: string) => `coalesce((SELECT json_agg(json_build_object(
     'grant_id', g.id, 'permission_id', g.permission_id, 'scope', g.scope_organization_id, 'from', g.decided_at,
     'until', least(g.expires_at, (SELECT min(c.ends_at) FROM recert_items i JOIN recert_campaigns c ON c.id = i.campaign_id
@@ -162,9 +166,9 @@ const TOKEN_ACTOR = statement(
 const OPEN_SESSION = `INSERT INTO sessions (id, user_id, person_id, terminal_id, csrf_token, created_at, last_seen_at, expires_at, auth_method)
   SELECT $1, a.user_id, a.person_id, $3, $4, $5, $5, $6, $7 FROM accounts a WHERE a.user_id = $2 AND a.disabled_at IS NULL
   RETURNING id AS session_id, user_id, person_id, terminal_id, csrf_token, last_seen_at, expires_at, auth_method,
-    (SELECT name FROM persons WHERE id = person_id) AS person_name,
-    (SELECT ${ASSIGNMENTS} FROM persons p WHERE p.id = person_id) AS assignments,
-    ${GRANTS('user_id')} AS grants, ${TERMINAL('terminal_id')} AS terminal`;
+    (SELECT name FROM persons WHERE persons.id = sessions.person_id) AS person_name,
+    (SELECT ${ASSIGNMENTS} FROM persons p WHERE p.id = sessions.person_id) AS assignments,
+    ${GRANTS('sessions.user_id')} AS grants, ${TERMINAL('sessions.terminal_id')} AS terminal`;
 
 /** How stale `last_seen_at` may get before a request refreshes it: one write a minute, not one per read. */
 const TOUCH_AFTER_MS = 60_000;
