@@ -25,6 +25,7 @@ const EnvSchema = z.object({
   GRIDWALL_UNKNOWN_TERMINAL: z.enum(['refuse', 'limit']).default('limit'),
   GRIDWALL_DORMANT_DAYS: z.coerce.number().int().min(1).max(3660).default(90),
   GRIDWALL_PUBLIC_URL: z.string().url().optional(),
+  GRIDWALL_EMERGENCY_MAX_HOURS: z.coerce.number().int().min(1).max(720).default(72),
   GRIDWALL_OIDC_ISSUER: z.string().url().optional(),
   GRIDWALL_OIDC_CLIENT_ID: z.string().min(1).optional(),
   GRIDWALL_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
@@ -63,6 +64,8 @@ export interface Config {
   readonly dormantDays: number;
   /** External base URL, for absolute links (SCIM locations). */
   readonly publicUrl: string | null;
+  /** Longest a declared emergency runs before an extension (confirmed by a second person) is needed. */
+  readonly emergencyMaxHours: number;
   /** Single sign-on through an OpenID Connect provider, or null when GRIDWALL_OIDC_ISSUER is not set. */
   readonly oidc: OidcSettings | null;
 }
@@ -129,6 +132,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     unknownTerminal: e.GRIDWALL_UNKNOWN_TERMINAL,
     dormantDays: e.GRIDWALL_DORMANT_DAYS,
     publicUrl: e.GRIDWALL_PUBLIC_URL ?? null,
+    emergencyMaxHours: e.GRIDWALL_EMERGENCY_MAX_HOURS,
     oidc: oidcSettings(e),
   });
 }

@@ -65,6 +65,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       oidc: config.oidc === null ? null : new OidcLogin(config.oidc, db),
       totpKey: config.totpKey,
       dormantDays: config.dormantDays,
+      emergencyMaxHours: config.emergencyMaxHours,
       ...(config.publicUrl === null ? {} : { publicUrl: config.publicUrl }),
       secureCookies: config.secureCookies,
       sessionAbsoluteMs: config.sessionAbsoluteMs,

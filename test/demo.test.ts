@@ -1,7 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateDemo, type DemoSummary, type Persona } from '../src/demo/generate.ts';
+import { inForce, windowOf } from '../src/domain/emergency.ts';
+import { AREAS } from '../src/demo/places.ts';
 import { formatAddress } from '../src/domain/record.ts';
+import { declarationsInForce, loadDeclaration, registrationAt } from '../src/store/emergency-store.ts';
 import type { Db } from '../src/store/db.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openPglite } from '../src/store/pglite.ts';
@@ -267,6 +270,20 @@ test('people side for governance: personas log in from their own registered term
   assert.ok(dormant.length >= 1 && dormant.every((a) => a.orphan), `dormant ${dormant.map((a) => a.userId).join(',')}: only legacy IDs of people who left, never disabled (F2)`);
   const r = await reconcileTerminals(db, NOW, 90);
   assert.equal(r.misplaced.length, 2);
+});
+
+test('emergency history: the retail agent is registered support staff, and last month’s confirmed, ended typhoon waits for its review', async () => {
+  const personas = summary.personas as readonly Persona[];
+  const agent = personas.find((p) => p.key === 'retail-agent');
+  assert.ok(agent !== undefined);
+  const reg = await registrationAt(db, agent.personId, NOW);
+  assert.deepEqual([...(reg?.fields ?? [])].sort(), ['address', 'holder_name', 'phone']);
+  const d = await loadDeclaration(db, 'EM-00001');
+  assert.ok(d !== null);
+  const w = windowOf(d);
+  assert.ok(w !== null && w.to.getTime() < NOW.getTime() && !inForce(d, NOW), 'confirmed, and over by now: nothing is open in the demo');
+  assert.deepEqual(d.areas, [{ kind: 'prefecture', prefecture: AREAS['02'].prefectures[0]?.name }]);
+  assert.equal((await declarationsInForce(db, NOW)).length, 0);
 });
 
 test('the same seed gives the same data on a fresh database', async () => {

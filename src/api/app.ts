@@ -21,6 +21,7 @@ import { registerGovernanceRoutes } from './governance-routes.ts';
 import { registerScimRoutes } from './scim-routes.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerOidcRoutes } from './oidc-routes.ts';
+import { registerEmergencyRoutes } from './emergency-routes.ts';
 
 export type Clock = () => Date;
 
@@ -41,6 +42,8 @@ export interface AppDeps {
   readonly sessionAbsoluteMs: number;
   /** Directory of the built console (web/dist); null or absent serves the API only. */
   readonly consoleDir?: string | null;
+  /** Longest a declared emergency may run before an extension (confirmed again) is needed; default 72. */
+  readonly emergencyMaxHours?: number;
   /** Days without a login after which an account is dormant, and a terminal unused (default 90). */
   readonly dormantDays?: number;
   /** The server's external base URL (e.g. https://gridwall.example.jp), for absolute links such as SCIM locations. */
@@ -172,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerGovernanceRoutes(app, deps);
   await registerScimRoutes(app, deps);
   registerAdminRoutes(app, deps);
+  registerEmergencyRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.extend !== undefined) await deps.extend(app);
   await app.ready();

@@ -5,6 +5,7 @@ import { PURPOSE_LABELS } from '../domain/purpose.ts';
 import { recordGovernance } from '../governance/governance-log.ts';
 import { verifyLogin } from '../identity/local-accounts.ts';
 import { holds, type Actor, type AuthMethod } from '../identity/session-store.ts';
+import { mayOverseeEmergencies } from './emergency-routes.ts';
 import { mayOverseeGrants } from './governance-routes.ts';
 import type { AppDeps } from './app.ts';
 import { requireActor, SESSION_COOKIE } from './app.ts';
@@ -31,6 +32,14 @@ export function abilities(actor: Actor, firewall: Firewall) {
     approveGrants: holds(actor, 'grants.approve'),
     /** Everyone's grants, campaigns and governance events (access.admin, grants.approve or audit.read). */
     overseeGrants: mayOverseeGrants(actor),
+    /** Declare, confirm, end or extend an emergency (emergency.declare). */
+    declareEmergency: holds(actor, 'emergency.declare'),
+    /** Every declaration, the support register and the reviews (emergency.declare, access.admin or audit.read). */
+    overseeEmergencies: mayOverseeEmergencies(actor),
+    /** Sign off emergency reviews and read findings (audit.read). */
+    reviewFindings: holds(actor, 'audit.read'),
+    /** May read as emergency support inside a declared emergency (with a registration: see /api/emergencies/active). */
+    emergencySupport: holds(actor, 'emergency.support'),
   };
 }
 

@@ -544,6 +544,35 @@ const byFirstColumn = (a: readonly unknown[], b: readonly unknown[]): number => 
 };
 
 /** Fills an empty, migrated store with a demo area. Same seed and options, same data. */
+/**
+ * The demo's emergency history: the retail agent persona registered in advance as support staff for outage
+ * contact (by the access administrator), and last month's typhoon in the main prefecture — declared by the
+ * call centre, confirmed by the service centre, ended — whose review waits for compliance's sign-off.
+ */
+async function seedEmergencies(db: Db, personas: readonly Persona[], area: AreaSpec, now: Date): Promise<void> {
+  const persona = (key: string) => personas.find((p) => p.key === key);
+  const agent = persona('retail-agent');
+  const admin = persona('access-admin');
+  const declarer = persona('nw-call-centre');
+  const confirmer = persona('nw-service-centre');
+  const prefecture = area.prefectures[0]?.name;
+  if (agent === undefined || admin === undefined || declarer === undefined || confirmer === undefined || prefecture === undefined) return;
+  const registered = new Date(now.getTime() - 90 * DAY_MS);
+  await db.query(
+    `INSERT INTO emergency_support_staff (person_id, fields, note, registered_by, registered_by_person, registered_at, valid_from)
+     VALUES ($1, ARRAY['address', 'holder_name', 'phone'], '停電時の連絡支援（事前登録）', $2, $3, $4, $4)`,
+    [agent.personId, admin.userId, admin.personId, registered],
+  );
+  const start = new Date(now.getTime() - 35 * DAY_MS);
+  await db.query(
+    `INSERT INTO emergency_declarations (id, reason, starts_at, planned_end_at, status, declared_by, declared_by_person, declared_at, decided_by, decided_by_person, decided_at, decision_comment)
+     VALUES ('EM-00001', $1, $2, $3, 'confirmed', $4, $5, $6, $7, $8, $9, '気象警報と停電戸数を確認')`,
+    [`台風による${prefecture}内の広域停電`, start, new Date(start.getTime() + 48 * 3_600_000), declarer.userId, declarer.personId, new Date(start.getTime() - 1_800_000), confirmer.userId, confirmer.personId, new Date(start.getTime() - 900_000)],
+  );
+  await db.query(`INSERT INTO emergency_areas (declaration_id, kind, prefecture) VALUES ('EM-00001', 'prefecture', $1)`, [prefecture]);
+  await db.query(`SELECT setval('emergency_declaration_no', 1)`);
+}
+
 export async function generateDemo(db: Db, options: DemoOptions): Promise<DemoSummary> {
   const n = options.supplyPoints;
   if (!Number.isInteger(n) || n < 1 || n > MAX_SUPPLY_POINTS) throw new RangeError(`supplyPoints must be a whole number from 1 to ${MAX_SUPPLY_POINTS}`);
@@ -581,6 +610,7 @@ export async function generateDemo(db: Db, options: DemoOptions): Promise<DemoSu
                                                AND s.valid_from <= $1 AND (s.valid_to IS NULL OR s.valid_to > $1))`,
     [options.now],
   );
+  await seedEmergencies(db, people.personas, area, options.now);
   say(`${retailers.length} retailers, ${people.persons.length} people, ${people.terminals.length} terminals, ${grants.length} grants`);
 
   const gen = new Generator(seed, areaCode, area, retailers, options.now, n);

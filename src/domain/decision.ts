@@ -16,6 +16,7 @@ export const MASK_REASONS = [
   'not_needed_for_duty',
   'permission_not_granted',
   'terminal_not_permitted',
+  'outside_emergency_fields',
 ] as const;
 export type MaskReason = (typeof MASK_REASONS)[number];
 export const isMaskReason = memberOf(MASK_REASONS);
@@ -31,6 +32,7 @@ export const MASK_REASON_LABELS: Readonly<Record<MaskReason, { ja: string; en: s
   not_needed_for_duty: { ja: '業務上不要な情報', en: 'Not needed for the duty' },
   permission_not_granted: { ja: '権限が付与されていません', en: 'Permission not granted' },
   terminal_not_permitted: { ja: 'この端末では表示できません', en: 'Not shown on this terminal' },
+  outside_emergency_fields: { ja: '非常災害時の登録項目外', en: 'Not among the fields registered for emergency support' },
 };
 
 /** On what ground a field is shown. Logged, so a review can tell ordinary reads from emergency ones. */

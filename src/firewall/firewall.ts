@@ -9,6 +9,9 @@ import { recordValues, type StoredSupplyPoint } from '../domain/record.ts';
 import { relationAt, retailerAt, RELATIONS, type Relation } from '../domain/relation.ts';
 import { contractAt } from '../domain/supply-point.ts';
 import { narrow, networkOnlyGate } from '../domain/terminal.ts';
+import { emergencyCover, EMERGENCY_REFUSAL_LABELS, type Declaration, type EmergencyCover, type EmergencyRefusal, type SupportRegistration } from '../domain/emergency.ts';
+import { raiseFinding } from '../analysis/findings.ts';
+import { declarationsInForce, registrationAt } from '../store/emergency-store.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
 import { loadRecords, searchByAddress, searchByHolderName, searchByPhone, type Page, type RetailerScope } from '../store/customer-store.ts';
 import type { Queryable } from '../store/db.ts';
@@ -21,13 +24,23 @@ export interface ReadRequest {
   readonly route: string;
   readonly requestId?: string;
   readonly at: Date;
+  /** The reason stated for this one read; required under the `emergency_support` purpose, and logged. */
+  readonly statedReason?: string;
 }
 
+/** Why an emergency-support read was refused as a whole. */
+export type EmergencyReadRefusal = EmergencyRefusal | 'reason_required';
+
 /**
- * Whether a declared emergency makes `actor` emergency support for a supply point in `areaCode` at `at`;
- * returns the declaration ID. The default knows no emergencies (declarations arrive with issue #6).
+ * Where an emergency-support read stands before any record is looked at: not one (`none`), refused, or
+ * open with the person's registration and the declarations in force.
  */
-export type EmergencyLookup = (actor: Actor, areaCode: string, at: Date) => string | null;
+type EmergencyGate =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'refused'; readonly reason: EmergencyReadRefusal }
+  | { readonly kind: 'open'; readonly registration: SupportRegistration; readonly declarations: readonly Declaration[]; readonly reason: string };
+
+const locationOf = (r: StoredSupplyPoint) => ({ areaCode: r.areaCode, prefecture: r.address.prefecture, city: r.address.city });
 
 export type SearchCriteria =
   | { readonly by: 'address'; readonly term: string }
@@ -36,7 +49,7 @@ export type SearchCriteria =
 
 export type SearchResult =
   | { readonly kind: 'served'; readonly views: RecordView[]; readonly hasMore: boolean }
-  | { readonly kind: 'refused'; readonly reason: 'search_field_not_permitted' | 'permission_not_granted' };
+  | { readonly kind: 'refused'; readonly reason: 'search_field_not_permitted' | 'permission_not_granted' | EmergencyReadRefusal };
 
 /**
  * What the person's grants and terminal allow beyond the policy table: the gate on network-only fields
@@ -49,7 +62,7 @@ export function networkOnlyGateOf(actor: Actor): MaskReason | null {
 export type LookupResult =
   | { readonly kind: 'served'; readonly view: RecordView }
   | { readonly kind: 'not_found' }
-  | { readonly kind: 'refused'; readonly reason: 'permission_not_granted' };
+  | { readonly kind: 'refused'; readonly reason: 'permission_not_granted' | EmergencyReadRefusal };
 
 /** The fields a search result carries: enough to pick the right record, nothing more. */
 export const SEARCH_FIELDS: readonly SupplyPointField[] = ['supply_point_id', 'address', 'holder_name', 'customer_type'];
@@ -74,7 +87,14 @@ export function viewRecord(
   principal: PrincipalFacts,
   record: StoredSupplyPoint,
   fields: readonly SupplyPointField[],
-  ctx: { readonly at: Date; readonly purpose: Purpose; readonly emergency: boolean; readonly networkOnly: MaskReason | null },
+  ctx: {
+    readonly at: Date;
+    readonly purpose: Purpose;
+    readonly emergency: boolean;
+    readonly networkOnly: MaskReason | null;
+    /** Under an emergency: the fields the person is registered for (the table's emergency allowance narrowed to them). */
+    readonly emergencyFields?: ReadonlySet<string> | null;
+  },
 ): { view: RecordView; logged: LoggedRecord } {
   const pc = principal.principalClass;
   const relation = relationAt(principal.assignment?.retailerCode ?? null, record.contracts, ctx.at);
@@ -84,7 +104,8 @@ export function viewRecord(
   const shown: string[] = [];
   const masked: Record<string, MaskReason> = {};
   const view = applyDecisions(all, (f) => {
-    const d = narrow(table.lookup(pc, relation, FIELD_INDEX.get(f) ?? -1, ctx.emergency, ctx.purpose), classify('supply_point', f), ctx.networkOnly);
+    let d = narrow(table.lookup(pc, relation, FIELD_INDEX.get(f) ?? -1, ctx.emergency, ctx.purpose), classify('supply_point', f), ctx.networkOnly);
+    if (d.kind === 'allow' && d.basis === 'emergency' && !(ctx.emergencyFields?.has(f) ?? false)) d = { kind: 'mask', reason: 'outside_emergency_fields' };
     if (d.kind === 'allow') shown.push(f);
     else masked[f] = d.reason;
     return d;
@@ -104,14 +125,12 @@ export function viewRecord(
 export class Firewall {
   readonly #db: Queryable;
   readonly #log: AccessLog;
-  readonly #emergency: EmergencyLookup;
   readonly table: DecisionTable;
 
-  constructor(db: Queryable, log: AccessLog, table: DecisionTable, emergency: EmergencyLookup = () => null) {
+  constructor(db: Queryable, log: AccessLog, table: DecisionTable) {
     this.#db = db;
     this.#log = log;
     this.table = table;
-    this.#emergency = emergency;
   }
 
   async lookup(req: ReadRequest, supplyPointId: string): Promise<LookupResult> {
@@ -119,22 +138,41 @@ export class Firewall {
       await this.#log.append(this.#event(req, 'refused', 'permission_not_granted', { by: 'id' }, []));
       return { kind: 'refused', reason: 'permission_not_granted' };
     }
+    const gate = await this.#emergencyGate(req);
+    const query = gate.kind === 'open' ? { by: 'id', reason: gate.reason } : { by: 'id' };
     const [record] = await loadRecords(this.#db, [supplyPointId]);
     if (record === undefined) {
-      await this.#log.append(this.#event(req, 'refused', 'not_found', { by: 'id' }, []));
+      await this.#log.append(this.#event(req, 'refused', 'not_found', query, []));
       return { kind: 'not_found' };
     }
-    const [view] = await this.#serve(req, [record], SUPPLY_POINT_FIELD_KEYS, { by: 'id' });
+    if (gate.kind === 'refused') {
+      await this.#refuseEmergency(req, gate.reason, query, record);
+      return { kind: 'refused', reason: gate.reason };
+    }
+    if (gate.kind === 'open') {
+      const cover = emergencyCover(gate.registration, gate.declarations, locationOf(record), req.at);
+      if (cover.kind === 'refused') {
+        await this.#refuseEmergency(req, cover.reason, query, record);
+        return { kind: 'refused', reason: cover.reason };
+      }
+    }
+    const [view] = await this.#serve(req, [record], SUPPLY_POINT_FIELD_KEYS, query, gate);
     if (view === undefined) throw new Error('firewall produced no view for a loaded record');
     return { kind: 'served', view };
   }
 
   async search(req: ReadRequest, criteria: SearchCriteria, page: Page): Promise<SearchResult> {
-    const query = { by: criteria.by, limit: page.limit, offset: page.offset };
+    const plain = { by: criteria.by, limit: page.limit, offset: page.offset };
     const probe = { limit: page.limit + 1, offset: page.offset };
     if (!holds(req.actor, 'customer.read')) {
-      await this.#log.append(this.#event(req, 'refused', 'permission_not_granted', query, []));
+      await this.#log.append(this.#event(req, 'refused', 'permission_not_granted', plain, []));
       return { kind: 'refused', reason: 'permission_not_granted' };
+    }
+    const gate = await this.#emergencyGate(req);
+    const query = gate.kind === 'open' ? { ...plain, reason: gate.reason } : plain;
+    if (gate.kind === 'refused') {
+      await this.#refuseEmergency(req, gate.reason, query, null);
+      return { kind: 'refused', reason: gate.reason };
     }
     let ids: string[];
     if (criteria.by === 'address') {
@@ -158,7 +196,7 @@ export class Firewall {
       const field = criteria.by;
       records = records.filter((r) => this.#decide(req, r, field).kind === 'allow');
     }
-    return { kind: 'served', views: await this.#serve(req, records, SEARCH_FIELDS, query), hasMore };
+    return { kind: 'served', views: await this.#serve(req, records, SEARCH_FIELDS, query, gate), hasMore };
   }
 
   /**
@@ -182,20 +220,65 @@ export class Firewall {
   #decide(req: ReadRequest, record: StoredSupplyPoint, field: string): Decision {
     const principal = req.actor.principal;
     const relation = relationAt(principal.assignment?.retailerCode ?? null, record.contracts, req.at);
-    const emergency = this.#emergency(req.actor, record.areaCode, req.at) !== null;
-    const d = this.table.lookup(principal.principalClass, relation, FIELD_INDEX.get(field) ?? -1, emergency, req.purpose);
+    // Searching by a non-public field is never an emergency allowance (searchScope refuses it under that purpose).
+    const d = this.table.lookup(principal.principalClass, relation, FIELD_INDEX.get(field) ?? -1, false, req.purpose);
     return narrow(d, classify('supply_point', field), networkOnlyGateOf(req.actor));
   }
 
-  async #serve(req: ReadRequest, records: readonly StoredSupplyPoint[], fields: readonly SupplyPointField[], query: Record<string, unknown>): Promise<RecordView[]> {
+  /**
+   * Under the `emergency_support` purpose: a stated reason, a registration and the grant `emergency.support`
+   * in force, and some declaration in force — or the refusal. Read from the store at the instant of the
+   * read, so a window that has ended gives nothing without any job having run. Other purposes: `none`.
+   */
+  async #emergencyGate(req: ReadRequest): Promise<EmergencyGate> {
+    if (req.purpose !== 'emergency_support') return { kind: 'none' };
+    const reason = req.statedReason?.trim() ?? '';
+    if (reason === '') return { kind: 'refused', reason: 'reason_required' };
+    const [registration, declarations] = await Promise.all([registrationAt(this.#db, req.actor.personId, req.at), declarationsInForce(this.#db, req.at)]);
+    if (registration === null || !holds(req.actor, 'emergency.support')) return { kind: 'refused', reason: 'not_emergency_support' };
+    if (declarations.length === 0) return { kind: 'refused', reason: 'no_active_emergency' };
+    return { kind: 'open', registration, declarations, reason };
+  }
+
+  /**
+   * Logs a refused emergency-support read (with the supply point asked for, nothing shown) and raises it as
+   * a finding: emergency rights used outside a window or area, or by someone not registered, is what F3 was.
+   */
+  async #refuseEmergency(req: ReadRequest, reason: EmergencyReadRefusal, query: Record<string, unknown>, record: StoredSupplyPoint | null): Promise<void> {
+    const logged = record === null ? [] : [viewRecord(this.table, req.actor.principal, record, [], { at: req.at, purpose: req.purpose, emergency: false, networkOnly: null }).logged];
+    const event = this.#event(req, 'refused', reason, query, logged);
+    await this.#log.append(event);
+    if (reason === 'reason_required') return; // a form left empty, not a use of emergency rights
+    const what = record === null ? '住所検索' : `供給地点 ${record.id} の照会`;
+    await raiseFinding(this.#db, {
+      rule: reason === 'not_emergency_support' ? 'emergency_not_registered' : 'emergency_outside_window',
+      severity: reason === 'not_emergency_support' ? 'medium' : 'high',
+      occurredAt: req.at,
+      detectedAt: req.at,
+      source: 'live',
+      subjectPersonId: req.actor.personId,
+      subjectUserId: req.actor.userId,
+      summary: `${req.actor.personName}（${req.actor.userId ?? req.actor.personId}）が非常災害時の支援目的で${what}を試みました：${EMERGENCY_REFUSAL_LABELS[reason].ja}`,
+      evidence: { requestId: event.requestId, route: req.route, refusal: reason, supplyPointId: record?.id ?? null, statedReason: query['reason'] ?? null, terminalId: req.actor.terminalId },
+    });
+  }
+
+  async #serve(req: ReadRequest, records: readonly StoredSupplyPoint[], fields: readonly SupplyPointField[], query: Record<string, unknown>, gate: EmergencyGate): Promise<RecordView[]> {
     const views: RecordView[] = [];
     const logged: LoggedRecord[] = [];
     let emergencyId: string | null = null;
     const networkOnly = networkOnlyGateOf(req.actor);
     for (const record of records) {
-      const emergency = this.#emergency(req.actor, record.areaCode, req.at);
-      emergencyId ??= emergency;
-      const out = viewRecord(this.table, req.actor.principal, record, fields, { at: req.at, purpose: req.purpose, emergency: emergency !== null, networkOnly });
+      const cover: EmergencyCover | null = gate.kind === 'open' ? emergencyCover(gate.registration, gate.declarations, locationOf(record), req.at) : null;
+      const covered = cover?.kind === 'covered' ? cover : null;
+      if (covered !== null) emergencyId ??= covered.declarationId;
+      const out = viewRecord(this.table, req.actor.principal, record, fields, {
+        at: req.at,
+        purpose: req.purpose,
+        emergency: covered !== null,
+        networkOnly,
+        emergencyFields: covered === null ? null : new Set<string>(covered.fields),
+      });
       views.push(out.view);
       logged.push(out.logged);
     }

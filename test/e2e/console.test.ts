@@ -53,7 +53,6 @@ const CASES: readonly { user: string; purpose: string; records: Readonly<Record<
     records: { [SP.SWITCHED]: expected('shown', 'network_only'), [SP.OWN_A]: expected('not_own_customer', 'network_only'), [SP.VACANT]: expected('former_customer', 'network_only') },
   },
   { user: USERS.compliance, purpose: 'audit_review', records: { [SP.OWN_A]: expected('not_needed_for_duty', 'network_only') } },
-  { user: USERS.admin, purpose: 'audit_review', records: { [SP.R3]: expected('not_needed_for_duty', 'network_only') } },
 ];
 
 describe('the console in Chromium', () => {
@@ -148,6 +147,20 @@ describe('the console in Chromium', () => {
       } finally {
         await context.close();
       }
+    }
+  });
+
+  test('an access administrator holds no customer.read grant: the record is refused, and the refusal is logged', async () => {
+    const { context, page } = await open();
+    try {
+      await loginAs(page, USERS.admin, 'audit_review');
+      await page.goto(`${base}/records/${SP.R3}?purpose=audit_review`);
+      await page.waitForSelector('[role="alert"][data-error-code="permission_not_granted"]');
+      assert.equal(await page.$('table.record'), null);
+      const { rows } = await db.query<{ refusal: string }>(`SELECT refusal FROM access_log WHERE user_id = $1 ORDER BY seq DESC LIMIT 1`, [USERS.admin]);
+      assert.equal(rows[0]?.refusal, 'permission_not_granted');
+    } finally {
+      await context.close();
     }
   });
 

@@ -91,16 +91,19 @@ for (const store of STORES) {
       const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table);
       const actors = await Promise.all(Object.values(USERS).map((u) => actor(db, u)));
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...actors), fc.constantFrom(...Object.values(SP)), fc.constantFrom(...PURPOSES), async (a, sp, purpose) => {
+        fc.asyncProperty(fc.constantFrom(...actors), fc.constantFrom(...Object.values(SP)), fc.constantFrom(...PURPOSES), fc.option(fc.constant('停電連絡'), { nil: undefined }), async (a, sp, purpose, reason) => {
           const requestId = `prop-${Math.random().toString(36).slice(2)}`;
-          const res = await firewall.lookup({ actor: a, purpose, route: 'test', requestId, at: NOW }, sp);
+          const res = await firewall.lookup({ actor: a, purpose, route: 'test', requestId, at: NOW, ...(reason === undefined ? {} : { statedReason: reason }) }, sp);
           if (res.kind === 'refused') {
-            // Only people whose customer.read grant does not count now (the leaver) are refused — and logged.
-            assert.equal(holds(a, 'customer.read'), false);
+            // Refused — and logged with the reason — are people whose customer.read grant does not count now
+            // (the leaver, the administrators), and emergency-support reads: the fixture declares no emergency.
+            const expected = !holds(a, 'customer.read') ? 'permission_not_granted' : purpose !== 'emergency_support' ? 'none' : reason === undefined ? 'reason_required' : 'not_emergency_support';
+            assert.equal(res.reason, expected);
             const { rows } = await db.query<{ outcome: string; refusal: string }>('SELECT outcome, refusal FROM access_log WHERE request_id = $1', [requestId]);
-            assert.deepEqual(rows.map((r) => [r.outcome, r.refusal]), [['refused', 'permission_not_granted']]);
+            assert.deepEqual(rows.map((r) => [r.outcome, r.refusal]), [['refused', expected]]);
             return;
           }
+          assert.ok(holds(a, 'customer.read') && purpose !== 'emergency_support', 'served only with customer.read, and never as emergency support without an emergency');
           assert.equal(res.kind, 'served');
           if (res.kind !== 'served') return;
           const { rows } = await db.query<{ records: unknown; person_id: string; purpose: string; policy_version: string }>(
