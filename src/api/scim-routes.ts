@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GovernanceActor } from '../governance/governance-log.ts';
+import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
 import { applyPatch, ERROR_SCHEMA, parseUser, ScimError, ScimUsers, USER_SCHEMA, ASSIGNMENT_SCHEMA } from '../identity/scim.ts';
 import type { AppDeps } from './app.ts';
 import { ApiError, ERROR_STATUS } from './errors.ts';
@@ -43,8 +43,24 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
         }
         return undefined;
       });
-      scim.setErrorHandler((err, _req, reply) => {
-        if (err instanceof ScimError) return scimError(reply, err.status, err.scimType, err.message);
+      scim.setErrorHandler(async (err, _req, reply) => {
+        if (err instanceof ScimError) {
+          // A change the HR system asked for and gridwall refused (a retailer's staff on the network side, a
+          // taken login ID, …) is evidence like any other refused governance action.
+          if (_req.method !== 'GET' && err.status < 500 && _req.actor !== null) {
+            await recordGovernance(deps.db, {
+              at: deps.clock(),
+              actor: provisioner(_req),
+              action: `scim.user.${_req.method.toLowerCase()}`,
+              subjectType: 'person',
+              subjectId: (_req.params as { id?: string } | undefined)?.id ?? '(new)',
+              outcome: 'refused',
+              rule: err.scimType ?? `http_${err.status}`,
+              details: { message: err.message },
+            });
+          }
+          return scimError(reply, err.status, err.scimType, err.message);
+        }
         if (err instanceof ApiError) return scimError(reply, ERROR_STATUS[err.code], null, err.message);
         const fe = err as { validation?: unknown; statusCode?: number; message: string };
         if (fe.validation !== undefined || (fe.statusCode !== undefined && fe.statusCode < 500)) return scimError(reply, fe.statusCode ?? 400, 'invalidValue', fe.message);

@@ -67,6 +67,8 @@ for (const store of STORES) {
       const dup = await scim('POST', '/scim/v2/Users', user('u-joiner', NW));
       assert.equal(dup.statusCode, 409);
       assert.equal((dup.json() as { scimType: string }).scimType, 'uniqueness');
+      const refused = await db.query<{ action: string; rule: string; actor_kind: string }>(`SELECT action, rule, actor_kind FROM governance_events WHERE outcome = 'refused' AND action LIKE 'scim.%' ORDER BY id DESC LIMIT 1`);
+      assert.deepEqual(refused.rows[0], { action: 'scim.user.post', rule: 'uniqueness', actor_kind: 'token' }, 'what HR asked for and was refused is evidence too');
     });
 
     test('bad input is a SCIM 400 naming the attribute; unsupported filters say which are supported', async () => {
