@@ -34,6 +34,13 @@ function day(v: string): Date {
   return t.at;
 }
 
+/** A calendar day as `YYYY-MM-DD` (slashes accepted), for options that name days. */
+function dayText(v: string, option: string): string {
+  const m = /^(\d{4})[-/](\d{2})[-/](\d{2})$/.exec(v.trim());
+  if (m === null) throw new UsageError(`${option} ${v}: must be a calendar day YYYY-MM-DD (Japan time)`);
+  return `${m[1]}-${m[2]}-${m[3]}`;
+}
+
 function write(out: string | undefined, text: string): void {
   if (out === undefined) process.stdout.write(text);
   else writeFileSync(out, text);
@@ -159,6 +166,25 @@ function program(setExit: (code: number) => void): Command {
       const { runGrantsCheck } = await import('./grants-command.ts');
       const at = opts.at === undefined ? new Date() : new Date(opts.at.getTime() + DAY_MS - 1);
       setExit(runGrantsCheck({ ...opts, at }));
+    });
+
+  cmd
+    .command('analyze')
+    .description("the regulator's tables and anomaly findings over legacy exports (formats.md): views of other retailers' customers' non-public items by the retail side, per system and in total")
+    .requiredOption('--affiliate <code>', 'retailer code of the affiliated retailer, e.g. A0001')
+    .requiredOption('--from <date>', 'first day, inclusive (YYYY-MM-DD, Japan time)')
+    .requiredOption('--to <date>', 'last day, inclusive (YYYY-MM-DD, Japan time)')
+    .requiredOption('--staff <file>', 'staff.csv')
+    .requiredOption('--terminals <file>', 'terminals.csv')
+    .requiredOption('--contracts <file>', 'contracts.csv')
+    .requiredOption('--log <file>', 'access_log.csv; give it once per file (per system or month)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv', 'xlsx']).default('table'))
+    .option('--out <file>', 'write to a file instead of stdout (required for xlsx)')
+    .option('--threshold <name=value>', 'override a rule threshold, e.g. bulkMinDaily=200 (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--memory-limit <size>', "the analysis engine's memory limit before it spills to disk", '2GB')
+    .action(async (opts: { affiliate: string; from: string; to: string; staff: string; terminals: string; contracts: string; log: string[]; format: 'table' | 'json' | 'csv' | 'xlsx'; out?: string; threshold: string[]; memoryLimit: string }) => {
+      const { runAnalyze } = await import('./analyze-command.ts');
+      setExit(await runAnalyze({ ...opts, from: dayText(opts.from, '--from'), to: dayText(opts.to, '--to') }));
     });
 
   const tokens = cmd.command('tokens').description('API tokens for other retailers\' systems and the HR system (SCIM)');

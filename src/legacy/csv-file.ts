@@ -82,6 +82,9 @@ export function parseLegacyTime(v: string): { at: Date; dateOnly: boolean } | nu
   }
   const t = /^(\d{4})[-/](\d{2})[-/](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(v);
   if (t === null) return null;
+  // The calendar day must exist: JavaScript would roll 2022-02-30 over into March.
+  const [y, mo, da] = [Number(t[1]), Number(t[2]), Number(t[3])];
+  if (mo < 1 || mo > 12 || da < 1 || da > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return null;
   const zone = t[8] === undefined ? '+09:00' : t[8] === 'Z' ? 'Z' : t[8].includes(':') ? t[8] : `${t[8].slice(0, 3)}:${t[8].slice(3)}`;
   const at = new Date(`${t[1]}-${t[2]}-${t[3]}T${t[4]}:${t[5]}:${t[6] ?? '00'}${t[7] ?? ''}${zone}`);
   return Number.isNaN(at.getTime()) ? null : { at, dateOnly: false };

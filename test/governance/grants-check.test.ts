@@ -5,15 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { encodeCp932 } from '../support/cp932.ts';
 import { checkGrants, type GrantRecord, type PermissionSpec, type StaffPeriod } from '../../src/governance/grant-rules.ts';
-
-/** Encodes text as CP932 for the few characters used here (a legacy export; Node has no CP932 encoder). */
-function cp932(text: string): Buffer {
-  const table: Record<string, number[]> = { 関: [0x8a, 0xd6], 西: [0x90, 0xbc], 電: [0x93, 0x64], 力: [0x97, 0xcd], 送: [0x91, 0x97], 配: [0x94, 0x7a] };
-  const out: number[] = [];
-  for (const ch of text) out.push(...(table[ch] ?? [ch.charCodeAt(0)]));
-  return Buffer.from(out);
-}
 
 /**
  * Shaped after the Kansai case (004): a network-only permission ("託送顧客情報照会", network only) held by
@@ -22,7 +15,7 @@ function cp932(text: string): Buffer {
  */
 function writeRegistry(dir: string) {
   // staff.csv in CP932, as the HR export arrives.
-  writeFileSync(join(dir, 'staff.csv'), cp932([
+  writeFileSync(join(dir, 'staff.csv'), encodeCp932([
     'user_id,person_id,organization,side,employment,office,valid_from,valid_to',
     'K001,P1,関西電力,retail,employee,x,2020/04/01,',
     'K002,P2,関西電力,retail,employee,x,2020/04/01,',

@@ -1,0 +1,187 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CsvFileError } from '../legacy/csv-file.ts';
+import { prepareCsv, readCsvSql, type PreparedCsv } from './csv-input.ts';
+import type { Engine } from './duck.ts';
+
+/**
+ * Loads the legacy exports of formats.md into the analysis engine's standard tables — `staff`, `terminals`,
+ * `contracts`, `reads` — which the live log fills the same way, so one report and one set of rules serve
+ * both. Values are parsed and checked in SQL; a row that cannot be used goes to `rejected` with its file,
+ * line and reason, and never stops the run.
+ *
+ * Line numbers count one record per physical line after the header (a quoted value spanning lines shifts
+ * the numbers of the rows after it in that file).
+ */
+
+export interface LegacyFiles {
+  readonly staff: string;
+  readonly terminals: string;
+  readonly contracts: string;
+  readonly logs: readonly string[];
+}
+
+export interface InputSummary {
+  readonly file: string;
+  readonly kind: 'staff' | 'terminals' | 'contracts' | 'log';
+  readonly encoding: 'utf-8' | 'shift_jis';
+  readonly read: number;
+  readonly rejected: number;
+}
+
+/** The SQL macros every loader uses, so a timestamp means the same in every file. Created once per engine. */
+export async function createMacros(e: Engine): Promise<void> {
+  // Timestamps: ISO 8601 with an offset, or YYYY-MM-DD / YYYY/MM/DD HH:MM[:SS] read as Japan time (the
+  // engine's time zone). The same shapes as parseLegacyTime in src/legacy/csv-file.ts (a test compares them).
+  await e.run(`CREATE OR REPLACE MACRO gw_time(v) AS CASE WHEN regexp_full_match(trim(v), '\\d{4}[-/]\\d{2}[-/]\\d{2}[ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?')
+    THEN try_cast(regexp_replace(regexp_replace(replace(trim(v), '/', '-'), 'T', ' '), '^(\\S+ \\d{2}:\\d{2})(Z|[+-]|$)', '\\1:00\\2') AS TIMESTAMPTZ) END`);
+  await e.run(`CREATE OR REPLACE MACRO gw_day(v) AS CASE WHEN regexp_full_match(trim(v), '\\d{4}[-/]\\d{2}[-/]\\d{2}')
+    THEN try_cast(replace(trim(v), '/', '-') || ' 00:00:00' AS TIMESTAMPTZ) END`);
+  /** A start: a timestamp, or a date's first instant. */
+  await e.run(`CREATE OR REPLACE MACRO gw_start(v) AS coalesce(gw_time(v), gw_day(v))`);
+  /** An end: a timestamp is the instant it stops; a date is the last day it holds (registers write it so). */
+  await e.run(`CREATE OR REPLACE MACRO gw_end(v) AS coalesce(gw_time(v), gw_day(v) + INTERVAL 1 DAY)`);
+  await e.run(`CREATE OR REPLACE MACRO gw_bool(v) AS CASE lower(trim(coalesce(v, ''))) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'yes' THEN true WHEN 'false' THEN false WHEN '0' THEN false WHEN 'no' THEN false WHEN '' THEN false END`);
+  await e.run(`CREATE OR REPLACE MACRO gw_spid(v) AS regexp_replace(coalesce(v, ''), '[-\\s]', '', 'g')`);
+  await e.run(`CREATE OR REPLACE MACRO gw_spid_ok(v) AS regexp_full_match(gw_spid(v), '(0[1-9]|10)\\d{20}')`);
+}
+
+/** The standard tables, empty. The live log fills the same ones (live.ts). */
+export async function createStandardTables(e: Engine): Promise<void> {
+  await e.run(`CREATE TABLE rejected (file VARCHAR, line BIGINT, reason VARCHAR)`);
+  /** The files whose rows are reads (their rows are what `rows.read` counts). */
+  await e.run(`CREATE TABLE log_files (file VARCHAR)`);
+  await e.run(`CREATE TABLE staff (user_id VARCHAR, person_id VARCHAR, organization VARCHAR, side VARCHAR, employment VARCHAR, office VARCHAR, valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ)`);
+  await e.run(`CREATE TABLE terminals (terminal_id VARCHAR, setting VARCHAR, kind VARCHAR, organization VARCHAR, office VARCHAR, site_side VARCHAR)`);
+  await e.run(`CREATE TABLE contracts (supply_point_id VARCHAR, customer_id VARCHAR, customer_type VARCHAR, retailer_code VARCHAR, retailer_name VARCHAR, last_resort BOOLEAN, valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ)`);
+  // One row per read of one supply point's record. `outcome` and `emergency_id` come from gridwall's own log;
+  // a legacy system logged only what it served.
+  await e.run(`CREATE TABLE reads (file VARCHAR, line BIGINT, system VARCHAR, accessed_at TIMESTAMPTZ, user_id VARCHAR, terminal_id VARCHAR, supply_point_id VARCHAR,
+    non_public BOOLEAN, outcome VARCHAR, refusal VARCHAR, purpose VARCHAR, emergency_id VARCHAR)`);
+}
+
+/** `column` when the file has it, else NULL (optional columns). */
+const col = (f: PreparedCsv, name: string) => (f.columns.includes(name) ? `"${name}"` : 'NULL');
+
+/** Loads a raw file as text columns with line numbers, checks each row with `reasonSql`, keeps the good ones via `insertSql`. */
+async function loadTable(e: Engine, f: PreparedCsv, raw: string, reasonSql: string, insertSql: (from: string) => string): Promise<{ read: number; rejected: number }> {
+  await e.run(`CREATE OR REPLACE TEMP TABLE ${raw} AS SELECT row_number() OVER () + 1 AS line, * FROM ${readCsvSql(f)}`);
+  await e.run(`CREATE OR REPLACE TEMP TABLE ${raw}_checked AS SELECT *, ${reasonSql} AS reason FROM ${raw}`);
+  await e.run(`INSERT INTO rejected SELECT ${sqlText(f.file)}, line, reason FROM ${raw}_checked WHERE reason IS NOT NULL`);
+  await e.run(insertSql(`(SELECT * FROM ${raw}_checked WHERE reason IS NULL)`));
+  const [c] = await e.rows<{ read: number; rejected: number }>(`SELECT count(*) AS read, count(reason) AS rejected FROM ${raw}_checked`);
+  await e.run(`DROP TABLE ${raw}; DROP TABLE ${raw}_checked`);
+  return { read: c?.read ?? 0, rejected: c?.rejected ?? 0 };
+}
+
+const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** A quoted value for a reason message: the first 40 characters of what was there. */
+const shown = (expr: string) => `'"' || left(coalesce(${expr}, ''), 40) || '"'`;
+
+async function withUtf8Retry<T>(file: string, required: readonly string[], work: string, load: (f: PreparedCsv) => Promise<T>): Promise<{ f: PreparedCsv; result: T }> {
+  const f = await prepareCsv(file, required, work);
+  try {
+    return { f, result: await load(f) };
+  } catch (err) {
+    // UTF-8 in the first megabyte, CP932 later on: read it again as CP932.
+    if (f.encoding === 'utf-8' && /unicode|utf-?8/i.test(String(err))) {
+      const again = await prepareCsv(file, required, work, 'shift_jis');
+      return { f: again, result: await load(again) };
+    }
+    if (err instanceof CsvFileError) throw err;
+    throw new CsvFileError(`${file}: cannot be read as CSV (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+  }
+}
+
+/**
+ * Loads the four kinds of files. Throws CsvFileError (exit 2) for a missing file or column; bad rows are
+ * rejected and counted. `onFile` reports progress per file.
+ */
+export async function loadLegacy(e: Engine, files: LegacyFiles, onFile: (file: string, bytes: number) => void = () => undefined): Promise<InputSummary[]> {
+  await createMacros(e);
+  await createStandardTables(e);
+  const work = mkdtempSync(join(tmpdir(), 'gridwall-csv-'));
+  const out: InputSummary[] = [];
+  try {
+    const staff = await withUtf8Retry(files.staff, ['user_id', 'organization', 'side', 'employment', 'office', 'valid_from'], work, (f) =>
+      loadTable(
+        e,
+        f,
+        'staff_raw',
+        `CASE WHEN coalesce(trim(user_id), '') = '' THEN 'user_id is empty'
+              WHEN lower(trim(coalesce(side, ''))) NOT IN ('network', 'retail', 'other_retailer') THEN 'side ' || ${shown('side')} || ' is not network, retail or other_retailer'
+              WHEN lower(trim(coalesce(employment, ''))) NOT IN ('employee', 'contractor') THEN 'employment ' || ${shown('employment')} || ' is not employee or contractor'
+              WHEN gw_start(valid_from) IS NULL THEN 'valid_from ' || ${shown('valid_from')} || ' is not a date'
+              WHEN coalesce(trim(${col(f, 'valid_to')}), '') <> '' AND gw_end(${col(f, 'valid_to')}) IS NULL THEN 'valid_to ' || ${shown(col(f, 'valid_to'))} || ' is not a date'
+              WHEN coalesce(trim(${col(f, 'valid_to')}), '') <> '' AND gw_end(${col(f, 'valid_to')}) <= gw_start(valid_from) THEN 'valid_to is before valid_from' END`,
+        (from) => `INSERT INTO staff SELECT trim(user_id), coalesce(nullif(trim(${col(f, 'person_id')}), ''), trim(user_id)), trim(coalesce(organization, '')), lower(trim(side)),
+          lower(trim(employment)), trim(coalesce(office, '')), gw_start(valid_from), CASE WHEN coalesce(trim(${col(f, 'valid_to')}), '') = '' THEN NULL ELSE gw_end(${col(f, 'valid_to')}) END FROM ${from}`,
+      ),
+    );
+    out.push({ file: files.staff, kind: 'staff', encoding: staff.f.encoding, ...staff.result });
+    onFile(files.staff, staff.f.bytes);
+
+    const terminals = await withUtf8Retry(files.terminals, ['terminal_id', 'setting', 'organization', 'office'], work, (f) =>
+      loadTable(
+        e,
+        f,
+        'terminals_raw',
+        `CASE WHEN coalesce(trim(terminal_id), '') = '' THEN 'terminal_id is empty'
+              WHEN lower(trim(coalesce(setting, ''))) NOT IN ('network', 'retail') THEN 'setting ' || ${shown('setting')} || ' is not network or retail'
+              WHEN coalesce(lower(trim(${col(f, 'kind')})), '') NOT IN ('', 'dedicated', 'virtual') THEN 'kind ' || ${shown(col(f, 'kind'))} || ' is not dedicated or virtual' END`,
+        // Where it stands: the side of the people of the organization it is installed at (from staff.csv).
+        (from) => `INSERT INTO terminals SELECT trim(terminal_id), lower(trim(setting)), nullif(lower(trim(${col(f, 'kind')})), ''), trim(organization), trim(coalesce(office, '')), NULL FROM ${from}`,
+      ),
+    );
+    await e.run(`UPDATE terminals t SET site_side = s.side FROM (SELECT organization, mode(side) AS side FROM staff GROUP BY organization) s WHERE s.organization = t.organization`);
+    out.push({ file: files.terminals, kind: 'terminals', encoding: terminals.f.encoding, ...terminals.result });
+    onFile(files.terminals, terminals.f.bytes);
+
+    const contracts = await withUtf8Retry(files.contracts, ['supply_point_id', 'customer_id', 'customer_type', 'retailer_code', 'valid_from'], work, (f) =>
+      loadTable(
+        e,
+        f,
+        'contracts_raw',
+        `CASE WHEN NOT gw_spid_ok(supply_point_id) THEN 'supply_point_id ' || ${shown('supply_point_id')} || ' is not 22 digits starting with an area code 01–10'
+              WHEN coalesce(trim(customer_id), '') = '' THEN 'customer_id is empty'
+              WHEN lower(trim(coalesce(customer_type, ''))) NOT IN ('individual', 'corporate') THEN 'customer_type ' || ${shown('customer_type')} || ' is not individual or corporate'
+              WHEN coalesce(trim(retailer_code), '') = '' THEN 'retailer_code is empty'
+              WHEN gw_bool(${col(f, 'last_resort')}) IS NULL THEN 'last_resort ' || ${shown(col(f, 'last_resort'))} || ' is not true/false, 1/0 or yes/no'
+              WHEN gw_start(valid_from) IS NULL THEN 'valid_from ' || ${shown('valid_from')} || ' is not a date'
+              WHEN coalesce(trim(${col(f, 'valid_to')}), '') <> '' AND gw_end(${col(f, 'valid_to')}) IS NULL THEN 'valid_to ' || ${shown(col(f, 'valid_to'))} || ' is not a date'
+              WHEN coalesce(trim(${col(f, 'valid_to')}), '') <> '' AND gw_end(${col(f, 'valid_to')}) <= gw_start(valid_from) THEN 'valid_to is before valid_from' END`,
+        (from) => `INSERT INTO contracts SELECT gw_spid(supply_point_id), trim(customer_id), lower(trim(customer_type)), trim(retailer_code), trim(coalesce(${col(f, 'retailer_name')}, '')),
+          gw_bool(${col(f, 'last_resort')}), gw_start(valid_from), CASE WHEN coalesce(trim(${col(f, 'valid_to')}), '') = '' THEN NULL ELSE gw_end(${col(f, 'valid_to')}) END FROM ${from}`,
+      ),
+    );
+    out.push({ file: files.contracts, kind: 'contracts', encoding: contracts.f.encoding, ...contracts.result });
+    onFile(files.contracts, contracts.f.bytes);
+
+    for (const file of files.logs) {
+      await e.run(`INSERT INTO log_files VALUES (${sqlText(file)})`);
+      const log = await withUtf8Retry(file, ['accessed_at', 'system', 'user_id', 'terminal_id', 'supply_point_id'], work, (f) =>
+        loadTable(
+          e,
+          f,
+          'log_raw',
+          `CASE WHEN gw_time(accessed_at) IS NULL THEN 'accessed_at ' || ${shown('accessed_at')} || ' is not a date and time'
+                WHEN coalesce(trim(system), '') = '' THEN 'system is empty'
+                WHEN coalesce(trim(user_id), '') = '' THEN 'user_id is empty'
+                WHEN NOT gw_spid_ok(supply_point_id) THEN 'supply_point_id ' || ${shown('supply_point_id')} || ' is not 22 digits starting with an area code 01–10' END`,
+          // A view of non-public information: the whole record (no field list), or any field that is not
+          // public. An unknown field key counts as non-public: what is not classified is never public.
+          (from) => `INSERT INTO reads SELECT ${sqlText(file)}, line, trim(system), gw_time(accessed_at), trim(user_id), nullif(trim(coalesce(terminal_id, '')), ''), gw_spid(supply_point_id),
+            coalesce(trim(${col(f, 'fields')}), '') = '' OR len(list_filter(string_split(trim(${col(f, 'fields')}), ';'), x -> trim(x) NOT IN ('', 'supply_point_id', 'address'))) > 0,
+            'served', NULL, NULL, NULL FROM ${from}`,
+        ),
+      );
+      out.push({ file, kind: 'log', encoding: log.f.encoding, ...log.result });
+      onFile(file, log.f.bytes);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return out;
+}

@@ -1,0 +1,207 @@
+import { DAY_MS, japanDayStart } from '../domain/japan-time.ts';
+import type { Engine } from './duck.ts';
+import { findAnomalies, DEFAULT_THRESHOLDS, type Finding, type Thresholds } from './rules.ts';
+
+/**
+ * The regulator's tables (formats.md, "What the analysis must report") from the standard tables, for legacy
+ * exports and gridwall's own log alike.
+ *
+ * A **view** is a read, in the period, that served non-public items of a supply point whose contract at that
+ * moment was with a retailer that is neither the affiliated retailer nor last-resort supply, by a person who
+ * was on the retail side at that moment (staff.csv / the staff register, valid periods honoured). Reads of
+ * last-resort customers are counted apart (`lastResortViews`); reads of a point with no contract at that
+ * moment (vacant) are not a customer's data and are counted apart too (`noContractViews`).
+ */
+
+export interface Split {
+  readonly employee: number;
+  readonly contractor: number;
+  readonly total: number;
+}
+
+export interface SystemCounts {
+  readonly system: string;
+  readonly views: Split;
+  readonly lastResortViews: number;
+  readonly noContractViews: number;
+  readonly terminals: number;
+  readonly people: Split;
+  readonly offices: number;
+  readonly contractorOrganizations: number;
+  readonly supplyPoints: number;
+  readonly retailers: number;
+  /** Of the views: points that had been the affiliated retailer's customers before (former customers). */
+  readonly formerCustomerViews: number;
+}
+
+export interface Viewer {
+  readonly userId: string;
+  readonly personId: string | null;
+  readonly views: number;
+  readonly corporate: { readonly views: number; readonly customers: number };
+  readonly individual: { readonly views: number; readonly customers: number };
+  readonly employment: string | null;
+  readonly organization: string | null;
+  readonly office: string | null;
+}
+
+export interface RejectedRow {
+  readonly file: string;
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface Report {
+  readonly period: { readonly from: string; readonly to: string };
+  readonly affiliate: string;
+  readonly rows: { readonly read: number; readonly used: number; readonly rejected: number; readonly outsidePeriod: number };
+  readonly systems: readonly SystemCounts[];
+  readonly total: Omit<SystemCounts, 'system'>;
+  readonly viewers: readonly Viewer[];
+  readonly findings: readonly Finding[];
+  /** Views per day (Japan time) of the period, for charts. */
+  readonly daily: readonly { readonly day: string; readonly views: number; readonly lastResortViews: number }[];
+  readonly rejected: readonly RejectedRow[];
+  readonly thresholds: Thresholds;
+}
+
+export interface ReportOptions {
+  readonly affiliate: string;
+  /** Inclusive calendar days in Japan time, YYYY-MM-DD. */
+  readonly from: string;
+  readonly to: string;
+  readonly thresholds?: Partial<Thresholds>;
+}
+
+/** The instants [start of `from`, start of the day after `to`) in Japan time; throws on a bad day. */
+export function periodBounds(from: string, to: string): { start: Date; end: Date } {
+  const start = japanDayStart(from);
+  const last = japanDayStart(to);
+  if (start === null) throw new RangeError(`--from ${from} is not a date (YYYY-MM-DD)`);
+  if (last === null) throw new RangeError(`--to ${to} is not a date (YYYY-MM-DD)`);
+  if (last.getTime() < start.getTime()) throw new RangeError(`--to ${to} is before --from ${from}`);
+  return { start, end: new Date(last.getTime() + DAY_MS) };
+}
+
+const COUNTS = (where: string) => `
+  count(*) FILTER (WHERE ${where} AND employment = 'employee') AS v_employee,
+  count(*) FILTER (WHERE ${where} AND employment = 'contractor') AS v_contractor,
+  count(*) FILTER (WHERE ${where}) AS v_total,
+  count(*) FILTER (WHERE kind = 'last_resort') AS last_resort_views,
+  count(*) FILTER (WHERE kind = 'no_contract') AS no_contract_views,
+  count(*) FILTER (WHERE ${where} AND former) AS former_views,
+  count(DISTINCT terminal_id) FILTER (WHERE ${where}) AS terminals,
+  count(DISTINCT person_id) FILTER (WHERE ${where} AND employment = 'employee') AS p_employee,
+  count(DISTINCT person_id) FILTER (WHERE ${where} AND employment = 'contractor') AS p_contractor,
+  count(DISTINCT person_id) FILTER (WHERE ${where}) AS p_total,
+  count(DISTINCT organization || chr(31) || office) FILTER (WHERE ${where}) AS offices,
+  count(DISTINCT organization) FILTER (WHERE ${where} AND employment = 'contractor') AS contractor_orgs,
+  count(DISTINCT supply_point_id) FILTER (WHERE ${where}) AS supply_points,
+  count(DISTINCT retailer_code) FILTER (WHERE ${where}) AS retailers`;
+
+type CountRow = Record<string, number> & { system?: string };
+
+function counts(r: CountRow): Omit<SystemCounts, 'system'> {
+  return {
+    views: { employee: r['v_employee'] ?? 0, contractor: r['v_contractor'] ?? 0, total: r['v_total'] ?? 0 },
+    lastResortViews: r['last_resort_views'] ?? 0,
+    noContractViews: r['no_contract_views'] ?? 0,
+    terminals: r['terminals'] ?? 0,
+    people: { employee: r['p_employee'] ?? 0, contractor: r['p_contractor'] ?? 0, total: r['p_total'] ?? 0 },
+    offices: r['offices'] ?? 0,
+    contractorOrganizations: r['contractor_orgs'] ?? 0,
+    supplyPoints: r['supply_points'] ?? 0,
+    retailers: r['retailers'] ?? 0,
+    formerCustomerViews: r['former_views'] ?? 0,
+  };
+}
+
+/**
+ * Joins every read to the person and the contract in force at its instant (`enriched`), and classifies it:
+ * `view` (counted), `last_resort`, `no_contract`, or NULL (not a retail-side non-public read of another's
+ * customer). Reads outside the period are kept for the baselines of the anomaly rules.
+ */
+export async function enrich(e: Engine, opts: { affiliate: string; start: Date; end: Date }): Promise<void> {
+  await e.run(`CREATE OR REPLACE TABLE enriched AS
+    WITH joined AS (
+      SELECT r.*, s.person_id AS s_person, s.side AS s_side, s.employment AS s_employment, s.organization AS s_organization, s.office AS s_office, s.valid_to AS s_to,
+             c.retailer_code AS c_retailer, c.last_resort AS c_last_resort, c.customer_id AS c_customer, c.customer_type AS c_type, c.valid_to AS c_to
+        FROM reads r
+        ASOF LEFT JOIN staff s ON r.user_id = s.user_id AND r.accessed_at >= s.valid_from
+        ASOF LEFT JOIN contracts c ON r.supply_point_id = c.supply_point_id AND r.accessed_at >= c.valid_from
+    ), affiliate_since AS (
+      SELECT supply_point_id, min(valid_from) AS since FROM contracts WHERE retailer_code = $1 GROUP BY supply_point_id
+    ), at_moment AS (
+      SELECT j.* EXCLUDE (s_person, s_side, s_employment, s_organization, s_office, s_to, c_retailer, c_last_resort, c_customer, c_type, c_to),
+             j.s_person IS NOT NULL AND (j.s_to IS NULL OR j.accessed_at < j.s_to) AS staffed,
+             CASE WHEN j.s_to IS NULL OR j.accessed_at < j.s_to THEN j.s_person END AS person_id,
+             CASE WHEN j.s_to IS NULL OR j.accessed_at < j.s_to THEN j.s_side END AS side,
+             CASE WHEN j.s_to IS NULL OR j.accessed_at < j.s_to THEN j.s_employment END AS employment,
+             CASE WHEN j.s_to IS NULL OR j.accessed_at < j.s_to THEN j.s_organization END AS organization,
+             CASE WHEN j.s_to IS NULL OR j.accessed_at < j.s_to THEN j.s_office END AS office,
+             CASE WHEN j.c_to IS NULL OR j.accessed_at < j.c_to THEN j.c_retailer END AS retailer_code,
+             CASE WHEN j.c_to IS NULL OR j.accessed_at < j.c_to THEN j.c_last_resort END AS last_resort,
+             CASE WHEN j.c_to IS NULL OR j.accessed_at < j.c_to THEN j.c_customer END AS customer_id,
+             CASE WHEN j.c_to IS NULL OR j.accessed_at < j.c_to THEN j.c_type END AS customer_type,
+             a.since IS NOT NULL AND a.since < j.accessed_at AS was_affiliate_customer
+        FROM joined j LEFT JOIN affiliate_since a ON a.supply_point_id = j.supply_point_id
+    )
+    SELECT *,
+           accessed_at >= $2::TIMESTAMPTZ AND accessed_at < $3::TIMESTAMPTZ AS in_period,
+           CASE WHEN outcome <> 'served' OR NOT non_public OR side IS DISTINCT FROM 'retail' THEN NULL
+                WHEN retailer_code IS NULL THEN 'no_contract'
+                WHEN last_resort THEN 'last_resort'
+                WHEN retailer_code = $1 THEN NULL
+                ELSE 'view' END AS kind,
+           was_affiliate_customer AND retailer_code IS DISTINCT FROM $1 AS former
+      FROM at_moment`, [opts.affiliate, opts.start, opts.end]);
+}
+
+/** The whole report. The standard tables must be loaded; `enriched` is built here. */
+export async function buildReport(e: Engine, opts: ReportOptions): Promise<Report> {
+  const { start, end } = periodBounds(opts.from, opts.to);
+  const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
+  await enrich(e, { affiliate: opts.affiliate, start, end });
+  const inPeriod = `(SELECT * FROM enriched WHERE in_period)`;
+  const perSystem = await e.rows<CountRow>(`SELECT system, ${COUNTS(`kind = 'view'`)} FROM ${inPeriod} t GROUP BY system ORDER BY v_total DESC, system`);
+  const [total] = await e.rows<CountRow>(`SELECT ${COUNTS(`kind = 'view'`)} FROM ${inPeriod} t`);
+  const viewers = await e.rows<Record<string, unknown>>(`
+    SELECT user_id, mode(person_id) AS person_id, count(*) AS views,
+           count(*) FILTER (WHERE customer_type = 'corporate') AS corporate_views, count(DISTINCT customer_id) FILTER (WHERE customer_type = 'corporate') AS corporate_customers,
+           count(*) FILTER (WHERE customer_type = 'individual') AS individual_views, count(DISTINCT customer_id) FILTER (WHERE customer_type = 'individual') AS individual_customers,
+           mode(employment) AS employment, mode(organization) AS organization, mode(office) AS office
+      FROM enriched WHERE in_period AND kind = 'view' GROUP BY user_id ORDER BY views DESC, user_id`);
+  const daily = await e.rows<{ day: string; views: number; last_resort_views: number }>(`
+    SELECT strftime(accessed_at, '%Y-%m-%d') AS day, count(*) FILTER (WHERE kind = 'view') AS views, count(*) FILTER (WHERE kind = 'last_resort') AS last_resort_views
+      FROM enriched WHERE in_period GROUP BY day ORDER BY day`);
+  const [rows] = await e.rows<{ read: number; rejected: number; outside: number }>(`
+    SELECT (SELECT count(*) FROM reads) + (SELECT count(*) FROM rejected WHERE file IN (SELECT file FROM log_files)) AS read,
+           (SELECT count(*) FROM rejected WHERE file IN (SELECT file FROM log_files)) AS rejected,
+           (SELECT count(*) FROM reads WHERE NOT (accessed_at >= $1::TIMESTAMPTZ AND accessed_at < $2::TIMESTAMPTZ)) AS outside`, [start, end]);
+  const rejected = await e.rows<{ file: string; line: number; reason: string }>(`SELECT file, line, reason FROM rejected ORDER BY file, line`);
+  const findings = await findAnomalies(e, { affiliate: opts.affiliate, start, end, thresholds });
+  const read = rows?.read ?? 0;
+  const rej = rows?.rejected ?? 0;
+  const outside = rows?.outside ?? 0;
+  return {
+    period: { from: opts.from, to: opts.to },
+    affiliate: opts.affiliate,
+    rows: { read, used: read - rej - outside, rejected: rej, outsidePeriod: outside },
+    systems: perSystem.map((r) => ({ system: String(r.system), ...counts(r) })),
+    total: counts(total ?? {}),
+    viewers: viewers.map((v) => ({
+      userId: String(v['user_id']),
+      personId: (v['person_id'] as string | null) ?? null,
+      views: Number(v['views']),
+      corporate: { views: Number(v['corporate_views']), customers: Number(v['corporate_customers']) },
+      individual: { views: Number(v['individual_views']), customers: Number(v['individual_customers']) },
+      employment: (v['employment'] as string | null) ?? null,
+      organization: (v['organization'] as string | null) ?? null,
+      office: (v['office'] as string | null) ?? null,
+    })),
+    findings,
+    daily: daily.map((d) => ({ day: d.day, views: d.views, lastResortViews: d.last_resort_views })),
+    rejected,
+    thresholds,
+  };
+}

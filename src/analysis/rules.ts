@@ -1,0 +1,267 @@
+import type { Engine } from './duck.ts';
+import type { Severity } from './findings.ts';
+
+/**
+ * The anomaly rules, one code for legacy exports and gridwall's own log: each reads the `enriched` table
+ * (every read joined to the person and the contract at its instant) and the `terminals` table, and returns
+ * findings with a rule id, a severity, a subject and the evidence.
+ */
+
+export interface Finding {
+  readonly rule: string;
+  readonly severity: Severity;
+  /** `user:<id>`, `person:<id>` or `terminal:<id>`. */
+  readonly subject: string;
+  /** One sentence, in Japanese (the reviewers' language); the numbers are in `evidence`. */
+  readonly detail: string;
+  readonly evidence: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Thresholds, with the reasoning for each default (docs/analysis.md repeats it):
+ * - bulk reading compares a person with themself and with their peers, so a busy call centre is not
+ *   "bulk" merely for being busy, and one person reading thousands while colleagues read dozens is;
+ * - off-hours and probing thresholds are counts over the period, so one late call is not a finding.
+ */
+export interface Thresholds {
+  /** A day with fewer non-public reads is never bulk, whatever the ratios (100: a busy agent's whole day). */
+  readonly bulkMinDaily: number;
+  /** The peak day against the person's own median day. */
+  readonly bulkOwnFactor: number;
+  /** The person's peak day and total against the median of their peers (same organization and side). */
+  readonly bulkPeerFactor: number;
+  /** Fewer reads over the period are never bulk by total. */
+  readonly bulkMinTotal: number;
+  /** Off hours (Japan time): from this hour … */
+  readonly offHoursFrom: number;
+  /** … to this hour, plus Saturdays and Sundays. */
+  readonly offHoursTo: number;
+  /** Off-hours non-public reads over the period before it is a finding. */
+  readonly offHoursMin: number;
+  /** Refused reads of one person within the window before it is probing. */
+  readonly probingRefusals: number;
+  readonly probingWindowMinutes: number;
+}
+
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  bulkMinDaily: 100,
+  bulkOwnFactor: 5,
+  bulkPeerFactor: 5,
+  bulkMinTotal: 300,
+  offHoursFrom: 22,
+  offHoursTo: 6,
+  offHoursMin: 20,
+  probingRefusals: 10,
+  probingWindowMinutes: 10,
+};
+
+export const RULES = {
+  bulk_reading: '大量閲覧（本人の通常量・同僚と比べて突出）',
+  other_customer_read: '他の小売電気事業者の需要家（元自社需要家を含む）の非公開情報の閲覧',
+  emergency_outside_window: '非常災害時の権限の期間外・地域外での使用',
+  probing: '拒否された照会の集中（探索的な照会）',
+  misplaced_terminal: '小売側の拠点に設置された送配電設定の端末',
+  account_without_person: '在籍していない（人に紐づかない）IDによる閲覧',
+  off_hours: '時間外（夜間・休日）の非公開情報の閲覧',
+} as const;
+export type RuleId = keyof typeof RULES;
+
+interface Ctx {
+  readonly affiliate: string;
+  readonly start: Date;
+  readonly end: Date;
+  readonly thresholds: Thresholds;
+}
+
+const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { high: 0, medium: 1, low: 2 };
+
+export async function findAnomalies(e: Engine, ctx: Ctx): Promise<Finding[]> {
+  const all = [
+    ...(await bulkReading(e, ctx)),
+    ...(await otherCustomerRead(e)),
+    ...(await emergencyOutsideWindow(e)),
+    ...(await probing(e, ctx)),
+    ...(await misplacedTerminals(e)),
+    ...(await accountsWithoutPerson(e)),
+    ...(await offHours(e, ctx)),
+  ];
+  return all.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.rule.localeCompare(b.rule) || a.subject.localeCompare(b.subject));
+}
+
+const who = (personId: string | null, userId: string) => (personId !== null && personId !== userId ? `${userId}（${personId}）` : userId);
+
+/**
+ * Bulk reading: a person's served non-public reads per day (Japan time). Their peak day must reach
+ * `bulkMinDaily` and be `bulkOwnFactor` × their own median day and `bulkPeerFactor` × their peers' median
+ * peak; or their period total must reach `bulkMinTotal` and be `bulkPeerFactor` × the peers' median total.
+ * Peers: the same organization and side (the whole side when fewer than three).
+ */
+async function bulkReading(e: Engine, ctx: Ctx): Promise<Finding[]> {
+  const t = ctx.thresholds;
+  const rows = await e.rows<Record<string, unknown>>(`
+    WITH per_day AS (
+      SELECT user_id, any_value(person_id) AS person_id, any_value(side) AS side, any_value(organization) AS organization,
+             strftime(accessed_at, '%Y-%m-%d') AS day, count(*) AS n,
+             count(*) FILTER (WHERE customer_type = 'corporate') AS corporate, count(*) FILTER (WHERE kind = 'view') AS views
+        FROM enriched WHERE outcome = 'served' AND non_public AND side IS NOT NULL GROUP BY user_id, day
+    ), person AS (
+      SELECT user_id, any_value(person_id) AS person_id, any_value(side) AS side, any_value(organization) AS organization,
+             median(n) AS own_median,
+             max(n) FILTER (WHERE day >= $1 AND day <= $2) AS peak,
+             arg_max(day, n) FILTER (WHERE day >= $1 AND day <= $2) AS peak_day,
+             sum(n) FILTER (WHERE day >= $1 AND day <= $2) AS total,
+             sum(corporate) FILTER (WHERE day >= $1 AND day <= $2) AS corporate,
+             sum(views) FILTER (WHERE day >= $1 AND day <= $2) AS views
+        FROM per_day GROUP BY user_id
+    ), peers AS (
+      SELECT p.user_id,
+             (SELECT count(*) FROM person q WHERE q.organization = p.organization AND q.side = p.side AND q.user_id <> p.user_id AND q.total IS NOT NULL) AS same_org,
+             (SELECT median(q.peak) FROM person q WHERE q.organization = p.organization AND q.side = p.side AND q.user_id <> p.user_id AND q.total IS NOT NULL) AS org_peak,
+             (SELECT median(q.total) FROM person q WHERE q.organization = p.organization AND q.side = p.side AND q.user_id <> p.user_id AND q.total IS NOT NULL) AS org_total,
+             (SELECT median(q.peak) FROM person q WHERE q.side = p.side AND q.user_id <> p.user_id AND q.total IS NOT NULL) AS side_peak,
+             (SELECT median(q.total) FROM person q WHERE q.side = p.side AND q.user_id <> p.user_id AND q.total IS NOT NULL) AS side_total
+        FROM person p WHERE p.total IS NOT NULL
+    )
+    SELECT p.*, CASE WHEN r.same_org >= 3 THEN r.org_peak ELSE r.side_peak END AS peer_peak,
+           CASE WHEN r.same_org >= 3 THEN r.org_total ELSE r.side_total END AS peer_total,
+           CASE WHEN r.same_org >= 3 THEN 'organization' ELSE 'side' END AS peer_group
+      FROM person p JOIN peers r USING (user_id)`, [dayOf(ctx.start), dayOf(new Date(ctx.end.getTime() - 1))]);
+  const out: Finding[] = [];
+  for (const r of rows) {
+    const peak = Number(r['peak'] ?? 0);
+    const total = Number(r['total'] ?? 0);
+    const own = Number(r['own_median'] ?? 0);
+    const peerPeak = r['peer_peak'] === null ? null : Number(r['peer_peak']);
+    const peerTotal = r['peer_total'] === null ? null : Number(r['peer_total']);
+    const byDay = peak >= t.bulkMinDaily && peak >= t.bulkOwnFactor * own && (peerPeak === null || peak >= t.bulkPeerFactor * peerPeak);
+    const byTotal = total >= t.bulkMinTotal && peerTotal !== null && total >= t.bulkPeerFactor * peerTotal;
+    if (!byDay && !byTotal) continue;
+    const ratio = Math.max(peerTotal === null || peerTotal === 0 ? 0 : total / peerTotal, peerPeak === null || peerPeak === 0 ? 0 : peak / peerPeak);
+    const severity: Severity = ratio >= 2 * t.bulkPeerFactor || total >= 10 * t.bulkMinTotal ? 'high' : 'medium';
+    const userId = String(r['user_id']);
+    const personId = (r['person_id'] as string | null) ?? null;
+    out.push({
+      rule: 'bulk_reading',
+      severity,
+      subject: `user:${userId}`,
+      detail: `${who(personId, userId)} が期間中に非公開情報を ${total} 件閲覧（最多の日 ${String(r['peak_day'])} に ${peak} 件；本人の通常の日 ${own} 件、同僚の中央値 ${peerTotal ?? '—'} 件）`,
+      evidence: {
+        userId, personId, organization: r['organization'], side: r['side'], total, peak, peakDay: r['peak_day'], ownMedianDay: own,
+        peerGroup: r['peer_group'], peerMedianPeak: peerPeak, peerMedianTotal: peerTotal, corporate: Number(r['corporate'] ?? 0), otherCustomerViews: Number(r['views'] ?? 0),
+        triggeredBy: [byDay ? 'peak_day' : null, byTotal ? 'period_total' : null].filter((x) => x !== null),
+      },
+    });
+  }
+  return out;
+}
+
+const dayOf = (d: Date) => new Date(d.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
+
+/** Every person who viewed another retailer's (or a former) customer's non-public items: the counted views. */
+async function otherCustomerRead(e: Engine): Promise<Finding[]> {
+  const rows = await e.rows<Record<string, unknown>>(`
+    SELECT user_id, mode(person_id) AS person_id, count(*) AS views, count(DISTINCT supply_point_id) AS points, count(DISTINCT retailer_code) AS retailers,
+           count(*) FILTER (WHERE former) AS former, min(accessed_at) AS first, max(accessed_at) AS last, mode(organization) AS organization, mode(employment) AS employment
+      FROM enriched WHERE in_period AND kind = 'view' GROUP BY user_id ORDER BY views DESC`);
+  return rows.map((r) => {
+    const userId = String(r['user_id']);
+    const views = Number(r['views']);
+    return {
+      rule: 'other_customer_read',
+      severity: 'high',
+      subject: `user:${userId}`,
+      detail: `${who((r['person_id'] as string | null) ?? null, userId)}（小売側）が他の小売電気事業者の需要家の非公開情報を ${views} 件閲覧（供給地点 ${Number(r['points'])}、うち元自社需要家 ${Number(r['former'])} 件）`,
+      evidence: { userId, personId: r['person_id'], views, supplyPoints: Number(r['points']), retailers: Number(r['retailers']), formerCustomerViews: Number(r['former']), first: r['first'], last: r['last'], organization: r['organization'], employment: r['employment'] },
+    };
+  });
+}
+
+/** Emergency-support reads refused for want of a window or outside its area (gridwall's own log). */
+async function emergencyOutsideWindow(e: Engine): Promise<Finding[]> {
+  const rows = await e.rows<Record<string, unknown>>(`
+    SELECT user_id, mode(person_id) AS person_id, count(*) AS attempts, list(DISTINCT refusal) AS refusals, min(accessed_at) AS first, max(accessed_at) AS last
+      FROM enriched WHERE in_period AND outcome = 'refused' AND refusal IN ('no_active_emergency', 'outside_emergency_area') GROUP BY user_id`);
+  return rows.map((r) => ({
+    rule: 'emergency_outside_window',
+    severity: 'high',
+    subject: `user:${String(r['user_id'])}`,
+    detail: `${who((r['person_id'] as string | null) ?? null, String(r['user_id']))} が非常災害時の支援目的での照会を期間外・地域外で ${Number(r['attempts'])} 回試みました`,
+    evidence: { userId: r['user_id'], attempts: Number(r['attempts']), refusals: r['refusals'], first: r['first'], last: r['last'] },
+  }));
+}
+
+/** Many refused reads by one person in a short window: someone trying what they may not see. */
+async function probing(e: Engine, ctx: Ctx): Promise<Finding[]> {
+  const t = ctx.thresholds;
+  const rows = await e.rows<Record<string, unknown>>(`
+    WITH refused AS (
+      SELECT user_id, person_id, accessed_at,
+             count(*) OVER (PARTITION BY user_id ORDER BY accessed_at RANGE BETWEEN INTERVAL (${Math.max(1, Math.floor(t.probingWindowMinutes))}) MINUTE PRECEDING AND CURRENT ROW) AS burst
+        FROM enriched WHERE in_period AND outcome = 'refused'
+    )
+    SELECT user_id, mode(person_id) AS person_id, max(burst) AS burst, arg_max(accessed_at, burst) AS at, count(*) AS refused
+      FROM refused GROUP BY user_id HAVING max(burst) >= $1`, [t.probingRefusals]);
+  return rows.map((r) => ({
+    rule: 'probing',
+    severity: 'medium',
+    subject: `user:${String(r['user_id'])}`,
+    detail: `${who((r['person_id'] as string | null) ?? null, String(r['user_id']))} の照会が ${t.probingWindowMinutes} 分間に ${Number(r['burst'])} 回拒否されました（期間中の拒否 ${Number(r['refused'])} 回）`,
+    evidence: { userId: r['user_id'], burst: Number(r['burst']), at: r['at'], refused: Number(r['refused']), windowMinutes: t.probingWindowMinutes },
+  }));
+}
+
+/** Terminals set `network` but installed where the retail side works (the Tohoku case); high when used in the period. */
+async function misplacedTerminals(e: Engine): Promise<Finding[]> {
+  const rows = await e.rows<Record<string, unknown>>(`
+    SELECT t.terminal_id, t.organization, t.office, t.site_side,
+           (SELECT count(*) FROM enriched r WHERE r.in_period AND r.terminal_id = t.terminal_id) AS reads,
+           (SELECT count(DISTINCT r.user_id) FROM enriched r WHERE r.in_period AND r.terminal_id = t.terminal_id) AS users
+      FROM terminals t WHERE t.setting = 'network' AND t.site_side IN ('retail', 'other_retailer') ORDER BY t.terminal_id`);
+  return rows.map((r) => {
+    const reads = Number(r['reads']);
+    return {
+      rule: 'misplaced_terminal',
+      severity: reads > 0 ? 'high' : 'medium',
+      subject: `terminal:${String(r['terminal_id'])}`,
+      detail: `送配電設定の端末 ${String(r['terminal_id'])} が ${String(r['organization'])} ${String(r['office'])}（小売側の拠点）に設置されています（期間中の閲覧 ${reads} 件）`,
+      evidence: { terminalId: r['terminal_id'], organization: r['organization'], office: r['office'], siteSide: r['site_side'], reads, users: Number(r['users']) },
+    };
+  });
+}
+
+/** Reads by a user ID with no staff row at that moment: a legacy ID of someone who left, or one nobody owns. */
+async function accountsWithoutPerson(e: Engine): Promise<Finding[]> {
+  const rows = await e.rows<Record<string, unknown>>(`
+    SELECT r.user_id, count(*) AS reads, count(*) FILTER (WHERE r.non_public) AS non_public, min(r.accessed_at) AS first, max(r.accessed_at) AS last,
+           (SELECT max(s.valid_to) FROM staff s WHERE s.user_id = r.user_id) AS left_at, (SELECT count(*) FROM staff s WHERE s.user_id = r.user_id) AS rows
+      FROM enriched r WHERE r.in_period AND NOT r.staffed GROUP BY r.user_id ORDER BY reads DESC`);
+  return rows.map((r) => {
+    const known = Number(r['rows']) > 0;
+    return {
+      rule: 'account_without_person',
+      severity: 'high',
+      subject: `user:${String(r['user_id'])}`,
+      detail: known
+        ? `在籍期間外のID ${String(r['user_id'])} で ${Number(r['reads'])} 件の閲覧（退職・異動後のIDの使用）`
+        : `人事の記録にないID ${String(r['user_id'])} で ${Number(r['reads'])} 件の閲覧`,
+      evidence: { userId: r['user_id'], reads: Number(r['reads']), nonPublic: Number(r['non_public']), first: r['first'], last: r['last'], knownInStaff: known, lastStaffRowEnded: r['left_at'] },
+    };
+  });
+}
+
+/** Non-public reads at night or at weekends (Japan time), above a count over the period. */
+async function offHours(e: Engine, ctx: Ctx): Promise<Finding[]> {
+  const t = ctx.thresholds;
+  const night = t.offHoursFrom > t.offHoursTo ? `(hour(accessed_at) >= ${t.offHoursFrom} OR hour(accessed_at) < ${t.offHoursTo})` : `(hour(accessed_at) >= ${t.offHoursFrom} AND hour(accessed_at) < ${t.offHoursTo})`;
+  const rows = await e.rows<Record<string, unknown>>(`
+    SELECT user_id, mode(person_id) AS person_id, count(*) AS reads, count(*) FILTER (WHERE isodow(accessed_at) >= 6) AS weekend
+      FROM enriched WHERE in_period AND outcome = 'served' AND non_public AND (${night} OR isodow(accessed_at) >= 6)
+     GROUP BY user_id HAVING count(*) >= $1 ORDER BY reads DESC`, [t.offHoursMin]);
+  return rows.map((r) => ({
+    rule: 'off_hours',
+    severity: Number(r['reads']) >= 5 * t.offHoursMin ? 'medium' : 'low',
+    subject: `user:${String(r['user_id'])}`,
+    detail: `${who((r['person_id'] as string | null) ?? null, String(r['user_id']))} が夜間（${t.offHoursFrom}時〜${t.offHoursTo}時）・休日に非公開情報を ${Number(r['reads'])} 件閲覧`,
+    evidence: { userId: r['user_id'], reads: Number(r['reads']), weekend: Number(r['weekend']), hours: [t.offHoursFrom, t.offHoursTo] },
+  }));
+}

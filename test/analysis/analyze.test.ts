@@ -1,0 +1,143 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSheet } from 'read-excel-file/node';
+import { openEngine } from '../../src/analysis/duck.ts';
+import { loadLegacy } from '../../src/analysis/legacy-load.ts';
+import { buildReport, type Report } from '../../src/analysis/report.ts';
+import { main } from '../../src/cli/main.ts';
+import { AFFILIATE, PERIOD, SYSTEMS, writeDataset, type Dataset } from '../support/legacy-dataset.ts';
+
+async function analyse(d: Dataset): Promise<Report> {
+  const e = await openEngine({ memoryLimit: '512MB' });
+  try {
+    await loadLegacy(e, { staff: d.files.staff, terminals: d.files.terminals, contracts: d.files.contracts, logs: d.files.logs });
+    return await buildReport(e, { affiliate: AFFILIATE, ...PERIOD });
+  } finally {
+    e.close();
+  }
+}
+
+/** Runs the CLI in-process; stderr is captured for the message checks. */
+async function cli(args: readonly string[]): Promise<{ code: number; stderr: string }> {
+  const write = process.stderr.write.bind(process.stderr);
+  let stderr = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await main(args), stderr };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+describe('gridwall analyze over legacy exports with known ground truth', () => {
+  let dir: string;
+  let utf8: Dataset;
+  let report: Report;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gw-analyze-'));
+    utf8 = writeDataset(join(dir, ''), { seed: 7 });
+    report = await analyse(utf8);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('rows read, used, rejected and outside the period; every rejected row with file, line and reason', () => {
+    assert.deepEqual(report.rows, utf8.expected.rows);
+    assert.equal(report.rejected.length, utf8.expected.rejected.length);
+    for (const want of utf8.expected.rejected) {
+      const got = report.rejected.find((r) => r.file === want.file && r.line === want.line);
+      assert.ok(got !== undefined, `rejected ${want.file}:${want.line} is listed`);
+      assert.match(got.reason, want.reason);
+    }
+  });
+
+  test('per system and in total: views by employees / contractors, last-resort apart, distinct terminals, people, offices, contractor companies, points, retailers', () => {
+    assert.deepEqual(report.systems.map((s) => s.system).sort(), [...SYSTEMS].sort());
+    for (const s of report.systems) {
+      const { system, ...counts } = s;
+      assert.deepEqual(counts, utf8.expected.systems[system], system);
+    }
+    assert.deepEqual(report.total, utf8.expected.total);
+    // The shapes the regulator asked for are all there and not trivial.
+    assert.ok(report.total.views.contractor > 0 && report.total.views.employee > 0 && report.total.lastResortViews === 30 && report.total.contractorOrganizations === 2);
+  });
+
+  test('viewers ranked by views with the corporate / individual split; the top viewer is the bulk reader of eight companies', () => {
+    assert.deepEqual(report.viewers.map(({ userId, views, corporate, individual }) => ({ userId, views, corporate, individual })), utf8.expected.viewers);
+    const top = report.viewers[0];
+    assert.equal(top?.userId, utf8.expected.bulkReader);
+    assert.deepEqual(top?.corporate, { views: 1600, customers: 8 });
+  });
+
+  test('findings: the bulk reader is high and alone; the misplaced terminal, the IDs without a person, the night reader', () => {
+    const by = (rule: string) => report.findings.filter((f) => f.rule === rule);
+    assert.deepEqual(by('bulk_reading').map((f) => [f.subject, f.severity]), [[`user:${utf8.expected.bulkReader}`, 'high']], 'ordinary viewers are not bulk readers');
+    assert.deepEqual(by('misplaced_terminal').map((f) => [f.subject, f.severity]), [[`terminal:${utf8.expected.misplacedTerminal}`, 'high']]);
+    assert.deepEqual(by('account_without_person').map((f) => f.subject).sort(), utf8.expected.withoutPerson.map((u) => `user:${u}`).sort());
+    assert.deepEqual(by('off_hours').map((f) => f.subject), [`user:${utf8.expected.offHours}`]);
+    assert.equal(by('other_customer_read').length, utf8.expected.viewers.length, 'every counted viewer is a finding');
+    assert.deepEqual(by('probing'), [], 'a legacy log has no refusals');
+    for (const f of report.findings) assert.ok(f.detail.length > 0 && Object.keys(f.evidence).length > 0, `${f.rule} carries evidence`);
+  });
+
+  test('the same exports in CP932 give the same report', async () => {
+    const cp = writeDataset(join(dir, 'cp932'), { seed: 7, cp932: true });
+    assert.notDeepEqual(readFileSync(cp.files.staff), readFileSync(utf8.files.staff), 'the bytes differ');
+    const other = await analyse(cp);
+    const strip = (r: Report) => ({ ...r, rejected: r.rejected.map((x) => ({ ...x, file: x.file.split('/').pop() })) });
+    assert.deepEqual(strip(other), strip(report));
+  });
+
+  test('through the command line: JSON with the keys of formats.md, CSV for Excel, and an XLSX workbook', async () => {
+    const base = ['analyze', '--affiliate', AFFILIATE, '--from', PERIOD.from, '--to', PERIOD.to, '--staff', utf8.files.staff, '--terminals', utf8.files.terminals, '--contracts', utf8.files.contracts, ...utf8.files.logs.flatMap((l) => ['--log', l])];
+    const json = join(dir, 'r.json');
+    assert.equal((await cli([...base, '--format', 'json', '--out', json])).code, 0);
+    const parsed = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
+    for (const k of ['period', 'affiliate', 'rows', 'systems', 'total', 'viewers', 'findings']) assert.ok(k in parsed, k);
+    assert.deepEqual(parsed['total'], JSON.parse(JSON.stringify(report.total)));
+
+    const csv = join(dir, 'r.csv');
+    assert.equal((await cli([...base, '--format', 'csv', '--out', csv])).code, 0);
+    const text = readFileSync(csv, 'utf8');
+    assert.ok(text.startsWith('\uFEFF'), 'UTF-8 with BOM');
+    const totalLine = text.split('\r\n').find((l) => l.startsWith('合計'));
+    assert.equal(totalLine?.split(',')[3], String(report.total.views.total));
+
+    const xlsx = join(dir, 'r.xlsx');
+    assert.equal((await cli([...base, '--format', 'xlsx', '--out', xlsx])).code, 0);
+    const sheet = await readSheet(readFileSync(xlsx), '集計');
+    const total = sheet.find((row) => row[0] === '合計（全システム・重複なし）');
+    assert.equal(total?.[3], report.total.views.total);
+    const viewers = await readSheet(readFileSync(xlsx), '閲覧者');
+    assert.equal(viewers.length, report.viewers.length + 1);
+  });
+
+  test('bad arguments and unusable files exit 2 naming what is wrong', async () => {
+    const args = (over: Record<string, string>) => {
+      const o = { '--affiliate': AFFILIATE, '--from': PERIOD.from, '--to': PERIOD.to, '--staff': utf8.files.staff, '--terminals': utf8.files.terminals, '--contracts': utf8.files.contracts, '--log': utf8.files.logs[0] ?? '', ...over };
+      return ['analyze', ...Object.entries(o).flat(), '--format', 'json', '--out', join(dir, 'x.json')];
+    };
+    const noColumn = join(dir, 'no-column.csv');
+    writeFileSync(noColumn, 'accessed_at,system,user_id,terminal_id\n2022/11/01 10:00,a,b,c\n');
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ '--log': noColumn }, /missing column supply_point_id/],
+      [{ '--staff': join(dir, 'nope.csv') }, /nope\.csv: cannot read \(ENOENT\)/],
+      [{ '--from': '2022-13-01' }, /--from 2022-13-01 is not a date/],
+      [{ '--to': '2022-10-01' }, /--to 2022-10-01 is before --from/],
+    ];
+    for (const [over, message] of cases) {
+      const r = await cli(args(over));
+      assert.equal(r.code, 2, JSON.stringify(over));
+      assert.match(r.stderr, message);
+    }
+    const r = await cli([...args({}), '--threshold', 'bulkMaxFun=3']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown; known: bulkMinDaily/);
+  });
+});
