@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
@@ -12,13 +12,15 @@ export interface Engine {
   readonly conn: DuckDBConnection;
   /** Runs a statement. */
   run(sql: string, params?: readonly unknown[]): Promise<void>;
+  /** Runs a statement and returns the number of rows it inserted, updated or deleted. */
+  exec(sql: string, params?: readonly unknown[]): Promise<number>;
   /** Runs a query and returns its rows as plain objects (BIGINT as number, timestamps as Date). */
   rows<T extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   close(): void;
 }
 
 export interface EngineOptions {
-  /** DuckDB's memory limit, e.g. '2GB' (default: 2GB, a quarter of what a small server has spare). */
+  /** DuckDB's memory limit, e.g. '4GB' (default: a quarter of the machine's memory, at least 1 GB). */
   readonly memoryLimit?: string;
   readonly threads?: number;
 }
@@ -29,7 +31,7 @@ export async function openEngine(opts: EngineOptions = {}): Promise<Engine> {
   const instance: DuckDBInstance = await DuckDBInstance.create(':memory:', {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
-    memory_limit: opts.memoryLimit ?? '2GB',
+    memory_limit: opts.memoryLimit ?? `${Math.max(1, Math.floor(totalmem() / 4 / 2 ** 30))}GB`,
     threads: String(opts.threads ?? 2),
     temp_directory: spill,
     preserve_insertion_order: 'true',
@@ -43,6 +45,7 @@ export async function openEngine(opts: EngineOptions = {}): Promise<Engine> {
     run: async (sql, params) => {
       await conn.run(sql, values(params));
     },
+    exec: async (sql, params) => (await conn.run(sql, values(params))).rowsChanged,
     rows: async <T extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) => {
       const reader = await conn.runAndReadAll(sql, values(params));
       return reader.getRowObjectsJS().map((r) => plain(r as Record<string, unknown>)) as T[];

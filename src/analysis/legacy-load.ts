@@ -34,8 +34,12 @@ export interface InputSummary {
 export async function createMacros(e: Engine): Promise<void> {
   // Timestamps: ISO 8601 with an offset, or YYYY-MM-DD / YYYY/MM/DD HH:MM[:SS] read as Japan time (the
   // engine's time zone). The same shapes as parseLegacyTime in src/legacy/csv-file.ts (a test compares them).
-  await e.run(`CREATE OR REPLACE MACRO gw_time(v) AS CASE WHEN regexp_full_match(trim(v), '\\d{4}[-/]\\d{2}[-/]\\d{2}[ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?')
-    THEN try_cast(regexp_replace(regexp_replace(replace(trim(v), '/', '-'), 'T', ' '), '^(\\S+ \\d{2}:\\d{2})(Z|[+-]|$)', '\\1:00\\2') AS TIMESTAMPTZ) END`);
+  // The common shape (19 characters, no offset) takes a fast path; every other shape the checked one.
+  await e.run(`CREATE OR REPLACE MACRO gw_time_checked(v) AS CASE WHEN regexp_full_match(v, '\\d{4}[-/]\\d{2}[-/]\\d{2}[ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?')
+    THEN try_cast(regexp_replace(regexp_replace(replace(v, '/', '-'), 'T', ' '), '^(\\S+ \\d{2}:\\d{2})(Z|[+-]|$)', '\\1:00\\2') AS TIMESTAMPTZ) END`);
+  await e.run(`CREATE OR REPLACE MACRO gw_time(v) AS CASE
+    WHEN length(v) = 19 AND regexp_full_match(v, '\\d{4}/\\d{2}/\\d{2} \\d{2}:\\d{2}:\\d{2}|\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}') THEN coalesce(try_strptime(v, ['%Y/%m/%d %H:%M:%S', '%Y-%m-%d %H:%M:%S'])::TIMESTAMPTZ, gw_time_checked(v))
+    ELSE gw_time_checked(trim(v)) END`);
   await e.run(`CREATE OR REPLACE MACRO gw_day(v) AS CASE WHEN regexp_full_match(trim(v), '\\d{4}[-/]\\d{2}[-/]\\d{2}')
     THEN try_cast(replace(trim(v), '/', '-') || ' 00:00:00' AS TIMESTAMPTZ) END`);
   /** A start: a timestamp, or a date's first instant. */
@@ -44,7 +48,6 @@ export async function createMacros(e: Engine): Promise<void> {
   await e.run(`CREATE OR REPLACE MACRO gw_end(v) AS coalesce(gw_time(v), gw_day(v) + INTERVAL 1 DAY)`);
   await e.run(`CREATE OR REPLACE MACRO gw_bool(v) AS CASE lower(trim(coalesce(v, ''))) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'yes' THEN true WHEN 'false' THEN false WHEN '0' THEN false WHEN 'no' THEN false WHEN '' THEN false END`);
   await e.run(`CREATE OR REPLACE MACRO gw_spid(v) AS regexp_replace(coalesce(v, ''), '[-\\s]', '', 'g')`);
-  await e.run(`CREATE OR REPLACE MACRO gw_spid_ok(v) AS regexp_full_match(gw_spid(v), '(0[1-9]|10)\\d{20}')`);
 }
 
 /** The standard tables, empty. The live log fills the same ones (live.ts). */
@@ -52,27 +55,34 @@ export async function createStandardTables(e: Engine): Promise<void> {
   await e.run(`CREATE TABLE rejected (file VARCHAR, line BIGINT, reason VARCHAR)`);
   /** The files whose rows are reads (their rows are what `rows.read` counts). */
   await e.run(`CREATE TABLE log_files (file VARCHAR)`);
-  await e.run(`CREATE TABLE staff (user_id VARCHAR, person_id VARCHAR, organization VARCHAR, side VARCHAR, employment VARCHAR, office VARCHAR, valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ)`);
-  await e.run(`CREATE TABLE terminals (terminal_id VARCHAR, setting VARCHAR, kind VARCHAR, organization VARCHAR, office VARCHAR, site_side VARCHAR)`);
-  await e.run(`CREATE TABLE contracts (supply_point_id VARCHAR, customer_id VARCHAR, customer_type VARCHAR, retailer_code VARCHAR, retailer_name VARCHAR, last_resort BOOLEAN, valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ)`);
+  // Each table has a `reason` column while loading: a row that cannot be used is inserted with its reason,
+  // listed in `rejected` with its line, and deleted at the end of the load (loadLegacy).
+  await e.run(`CREATE TABLE staff (user_id VARCHAR, person_id VARCHAR, organization VARCHAR, side VARCHAR, employment VARCHAR, office VARCHAR, valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ, reason VARCHAR)`);
+  await e.run(`CREATE TABLE terminals (terminal_id VARCHAR, setting VARCHAR, kind VARCHAR, organization VARCHAR, office VARCHAR, site_side VARCHAR, reason VARCHAR)`);
+  await e.run(`CREATE TABLE contracts (supply_point_id HUGEINT, customer_id VARCHAR, customer_type VARCHAR, retailer_code VARCHAR, retailer_name VARCHAR, last_resort BOOLEAN, valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ, reason VARCHAR)`);
   // One row per read of one supply point's record. `outcome` and `emergency_id` come from gridwall's own log;
   // a legacy system logged only what it served.
-  await e.run(`CREATE TABLE reads (file VARCHAR, line BIGINT, system VARCHAR, accessed_at TIMESTAMPTZ, user_id VARCHAR, terminal_id VARCHAR, supply_point_id VARCHAR,
-    non_public BOOLEAN, outcome VARCHAR, refusal VARCHAR, purpose VARCHAR, emergency_id VARCHAR)`);
+  // Supply point IDs as HUGEINT (22 digits do not fit BIGINT): joins on ten million reads go much faster
+  // than on text. The leading zero of the area code is restored where an ID is shown (lpad to 22).
+  await e.run(`CREATE TABLE reads (system VARCHAR, accessed_at TIMESTAMPTZ, user_id VARCHAR, terminal_id VARCHAR, supply_point_id HUGEINT,
+    non_public BOOLEAN, outcome VARCHAR, refusal VARCHAR, purpose VARCHAR, emergency_id VARCHAR, reason VARCHAR)`);
 }
 
 /** `column` when the file has it, else NULL (optional columns). */
 const col = (f: PreparedCsv, name: string) => (f.columns.includes(name) ? `"${name}"` : 'NULL');
 
-/** Loads a raw file as text columns with line numbers, checks each row with `reasonSql`, keeps the good ones via `insertSql`. */
-async function loadTable(e: Engine, f: PreparedCsv, raw: string, reasonSql: string, insertSql: (from: string) => string): Promise<{ read: number; rejected: number }> {
-  await e.run(`CREATE OR REPLACE TEMP TABLE ${raw} AS SELECT row_number() OVER () + 1 AS line, * FROM ${readCsvSql(f)}`);
-  await e.run(`CREATE OR REPLACE TEMP TABLE ${raw}_checked AS SELECT *, ${reasonSql} AS reason FROM ${raw}`);
-  await e.run(`INSERT INTO rejected SELECT ${sqlText(f.file)}, line, reason FROM ${raw}_checked WHERE reason IS NOT NULL`);
-  await e.run(insertSql(`(SELECT * FROM ${raw}_checked WHERE reason IS NULL)`));
-  const [c] = await e.rows<{ read: number; rejected: number }>(`SELECT count(*) AS read, count(reason) AS rejected FROM ${raw}_checked`);
-  await e.run(`DROP TABLE ${raw}; DROP TABLE ${raw}_checked`);
-  return { read: c?.read ?? 0, rejected: c?.rejected ?? 0 };
+/**
+ * Loads a file in one parallel pass into `table`: the values parsed once (`parseSql`, columns named p_…),
+ * converted (`columnsSql`) and checked (`reasonSql`). DuckDB keeps the file's order on insert, so a row's
+ * line is its position in the insert plus two (the header is line 1): rows with a reason are listed in
+ * `rejected` with it, and leave the table when the whole load is done.
+ */
+async function loadTable(e: Engine, f: PreparedCsv, table: string, parseSql: string, columnsSql: string, reasonSql: string): Promise<{ read: number; rejected: number }> {
+  const [before] = await e.rows<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
+  const base = before?.n ?? 0;
+  const read = await e.exec(`INSERT INTO ${table} SELECT ${columnsSql}, ${reasonSql} FROM (SELECT *, ${parseSql} FROM ${readCsvSql(f)})`);
+  const rejected = await e.exec(`INSERT INTO rejected SELECT ${sqlText(f.file)}, rowid - ${base} + 2, reason FROM ${table} WHERE rowid >= ${base} AND reason IS NOT NULL`);
+  return { read, rejected };
 }
 
 const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -109,15 +119,16 @@ export async function loadLegacy(e: Engine, files: LegacyFiles, onFile: (file: s
       loadTable(
         e,
         f,
-        'staff_raw',
+        'staff',
+        `gw_start(valid_from) AS p_from, CASE WHEN coalesce(trim(${col(f, 'valid_to')}), '') = '' THEN NULL ELSE gw_end(${col(f, 'valid_to')}) END AS p_to`,
+        `trim(user_id), coalesce(nullif(trim(${col(f, 'person_id')}), ''), trim(user_id)), trim(coalesce(organization, '')), lower(trim(side)),
+         lower(trim(employment)), trim(coalesce(office, '')), p_from, p_to`,
         `CASE WHEN coalesce(trim(user_id), '') = '' THEN 'user_id is empty'
               WHEN lower(trim(coalesce(side, ''))) NOT IN ('network', 'retail', 'other_retailer') THEN 'side ' || ${shown('side')} || ' is not network, retail or other_retailer'
               WHEN lower(trim(coalesce(employment, ''))) NOT IN ('employee', 'contractor') THEN 'employment ' || ${shown('employment')} || ' is not employee or contractor'
-              WHEN gw_start(valid_from) IS NULL THEN 'valid_from ' || ${shown('valid_from')} || ' is not a date'
-              WHEN coalesce(trim(${col(f, 'valid_to')}), '') <> '' AND gw_end(${col(f, 'valid_to')}) IS NULL THEN 'valid_to ' || ${shown(col(f, 'valid_to'))} || ' is not a date'
-              WHEN coalesce(trim(${col(f, 'valid_to')}), '') <> '' AND gw_end(${col(f, 'valid_to')}) <= gw_start(valid_from) THEN 'valid_to is before valid_from' END`,
-        (from) => `INSERT INTO staff SELECT trim(user_id), coalesce(nullif(trim(${col(f, 'person_id')}), ''), trim(user_id)), trim(coalesce(organization, '')), lower(trim(side)),
-          lower(trim(employment)), trim(coalesce(office, '')), gw_start(valid_from), CASE WHEN coalesce(trim(${col(f, 'valid_to')}), '') = '' THEN NULL ELSE gw_end(${col(f, 'valid_to')}) END FROM ${from}`,
+              WHEN p_from IS NULL THEN 'valid_from ' || ${shown('valid_from')} || ' is not a date'
+              WHEN coalesce(trim(${col(f, 'valid_to')}), '') <> '' AND p_to IS NULL THEN 'valid_to ' || ${shown(col(f, 'valid_to'))} || ' is not a date'
+              WHEN p_to <= p_from THEN 'valid_to is before valid_from' END`,
       ),
     );
     out.push({ file: files.staff, kind: 'staff', encoding: staff.f.encoding, ...staff.result });
@@ -127,15 +138,15 @@ export async function loadLegacy(e: Engine, files: LegacyFiles, onFile: (file: s
       loadTable(
         e,
         f,
-        'terminals_raw',
+        'terminals',
+        `lower(trim(setting)) AS p_setting, nullif(lower(trim(${col(f, 'kind')})), '') AS p_kind`,
+        // Where it stands (site_side) is set below from the side of the people of its organization.
+        `trim(terminal_id), p_setting, p_kind, trim(organization), trim(coalesce(office, '')), NULL`,
         `CASE WHEN coalesce(trim(terminal_id), '') = '' THEN 'terminal_id is empty'
-              WHEN lower(trim(coalesce(setting, ''))) NOT IN ('network', 'retail') THEN 'setting ' || ${shown('setting')} || ' is not network or retail'
-              WHEN coalesce(lower(trim(${col(f, 'kind')})), '') NOT IN ('', 'dedicated', 'virtual') THEN 'kind ' || ${shown(col(f, 'kind'))} || ' is not dedicated or virtual' END`,
-        // Where it stands: the side of the people of the organization it is installed at (from staff.csv).
-        (from) => `INSERT INTO terminals SELECT trim(terminal_id), lower(trim(setting)), nullif(lower(trim(${col(f, 'kind')})), ''), trim(organization), trim(coalesce(office, '')), NULL FROM ${from}`,
+              WHEN coalesce(p_setting, '') NOT IN ('network', 'retail') THEN 'setting ' || ${shown('setting')} || ' is not network or retail'
+              WHEN coalesce(p_kind, '') NOT IN ('', 'dedicated', 'virtual') THEN 'kind ' || ${shown(col(f, 'kind'))} || ' is not dedicated or virtual' END`,
       ),
     );
-    await e.run(`UPDATE terminals t SET site_side = s.side FROM (SELECT organization, mode(side) AS side FROM staff GROUP BY organization) s WHERE s.organization = t.organization`);
     out.push({ file: files.terminals, kind: 'terminals', encoding: terminals.f.encoding, ...terminals.result });
     onFile(files.terminals, terminals.f.bytes);
 
@@ -143,17 +154,18 @@ export async function loadLegacy(e: Engine, files: LegacyFiles, onFile: (file: s
       loadTable(
         e,
         f,
-        'contracts_raw',
-        `CASE WHEN NOT gw_spid_ok(supply_point_id) THEN 'supply_point_id ' || ${shown('supply_point_id')} || ' is not 22 digits starting with an area code 01–10'
+        'contracts',
+        `gw_spid(supply_point_id) AS p_id, lower(trim(coalesce(customer_type, ''))) AS p_type, gw_bool(${col(f, 'last_resort')}) AS p_last_resort, gw_start(valid_from) AS p_from,
+         CASE WHEN coalesce(trim(${col(f, 'valid_to')}), '') = '' THEN NULL ELSE gw_end(${col(f, 'valid_to')}) END AS p_to`,
+        `try_cast(p_id AS HUGEINT), trim(customer_id), p_type, trim(retailer_code), trim(coalesce(${col(f, 'retailer_name')}, '')), p_last_resort, p_from, p_to`,
+        `CASE WHEN NOT regexp_full_match(p_id, '(0[1-9]|10)\\d{20}') THEN 'supply_point_id ' || ${shown('supply_point_id')} || ' is not 22 digits starting with an area code 01–10'
               WHEN coalesce(trim(customer_id), '') = '' THEN 'customer_id is empty'
-              WHEN lower(trim(coalesce(customer_type, ''))) NOT IN ('individual', 'corporate') THEN 'customer_type ' || ${shown('customer_type')} || ' is not individual or corporate'
+              WHEN p_type NOT IN ('individual', 'corporate') THEN 'customer_type ' || ${shown('customer_type')} || ' is not individual or corporate'
               WHEN coalesce(trim(retailer_code), '') = '' THEN 'retailer_code is empty'
-              WHEN gw_bool(${col(f, 'last_resort')}) IS NULL THEN 'last_resort ' || ${shown(col(f, 'last_resort'))} || ' is not true/false, 1/0 or yes/no'
-              WHEN gw_start(valid_from) IS NULL THEN 'valid_from ' || ${shown('valid_from')} || ' is not a date'
-              WHEN coalesce(trim(${col(f, 'valid_to')}), '') <> '' AND gw_end(${col(f, 'valid_to')}) IS NULL THEN 'valid_to ' || ${shown(col(f, 'valid_to'))} || ' is not a date'
-              WHEN coalesce(trim(${col(f, 'valid_to')}), '') <> '' AND gw_end(${col(f, 'valid_to')}) <= gw_start(valid_from) THEN 'valid_to is before valid_from' END`,
-        (from) => `INSERT INTO contracts SELECT gw_spid(supply_point_id), trim(customer_id), lower(trim(customer_type)), trim(retailer_code), trim(coalesce(${col(f, 'retailer_name')}, '')),
-          gw_bool(${col(f, 'last_resort')}), gw_start(valid_from), CASE WHEN coalesce(trim(${col(f, 'valid_to')}), '') = '' THEN NULL ELSE gw_end(${col(f, 'valid_to')}) END FROM ${from}`,
+              WHEN p_last_resort IS NULL THEN 'last_resort ' || ${shown(col(f, 'last_resort'))} || ' is not true/false, 1/0 or yes/no'
+              WHEN p_from IS NULL THEN 'valid_from ' || ${shown('valid_from')} || ' is not a date'
+              WHEN coalesce(trim(${col(f, 'valid_to')}), '') <> '' AND p_to IS NULL THEN 'valid_to ' || ${shown(col(f, 'valid_to'))} || ' is not a date'
+              WHEN p_to <= p_from THEN 'valid_to is before valid_from' END`,
       ),
     );
     out.push({ file: files.contracts, kind: 'contracts', encoding: contracts.f.encoding, ...contracts.result });
@@ -165,21 +177,25 @@ export async function loadLegacy(e: Engine, files: LegacyFiles, onFile: (file: s
         loadTable(
           e,
           f,
-          'log_raw',
-          `CASE WHEN gw_time(accessed_at) IS NULL THEN 'accessed_at ' || ${shown('accessed_at')} || ' is not a date and time'
-                WHEN coalesce(trim(system), '') = '' THEN 'system is empty'
-                WHEN coalesce(trim(user_id), '') = '' THEN 'user_id is empty'
-                WHEN NOT gw_spid_ok(supply_point_id) THEN 'supply_point_id ' || ${shown('supply_point_id')} || ' is not 22 digits starting with an area code 01–10' END`,
+          'reads',
+          `gw_time(accessed_at) AS p_at, gw_spid(supply_point_id) AS p_id`,
           // A view of non-public information: the whole record (no field list), or any field that is not
           // public. An unknown field key counts as non-public: what is not classified is never public.
-          (from) => `INSERT INTO reads SELECT ${sqlText(file)}, line, trim(system), gw_time(accessed_at), trim(user_id), nullif(trim(coalesce(terminal_id, '')), ''), gw_spid(supply_point_id),
-            coalesce(trim(${col(f, 'fields')}), '') = '' OR len(list_filter(string_split(trim(${col(f, 'fields')}), ';'), x -> trim(x) NOT IN ('', 'supply_point_id', 'address'))) > 0,
-            'served', NULL, NULL, NULL FROM ${from}`,
+          `trim(system), p_at, trim(user_id), nullif(trim(coalesce(terminal_id, '')), ''), try_cast(p_id AS HUGEINT),
+           coalesce(trim(${col(f, 'fields')}), '') = '' OR len(list_filter(string_split(trim(${col(f, 'fields')}), ';'), x -> trim(x) NOT IN ('', 'supply_point_id', 'address'))) > 0,
+           'served', NULL, NULL, NULL`,
+          `CASE WHEN p_at IS NULL THEN 'accessed_at ' || ${shown('accessed_at')} || ' is not a date and time'
+                WHEN coalesce(trim(system), '') = '' THEN 'system is empty'
+                WHEN coalesce(trim(user_id), '') = '' THEN 'user_id is empty'
+                WHEN NOT regexp_full_match(p_id, '(0[1-9]|10)\\d{20}') THEN 'supply_point_id ' || ${shown('supply_point_id')} || ' is not 22 digits starting with an area code 01–10' END`,
         ),
       );
       out.push({ file, kind: 'log', encoding: log.f.encoding, ...log.result });
       onFile(file, log.f.bytes);
     }
+    // The rows that cannot be used are listed in `rejected`; now they leave the tables.
+    for (const t of ['staff', 'terminals', 'contracts', 'reads']) await e.run(`DELETE FROM ${t} WHERE reason IS NOT NULL`);
+    await e.run(`UPDATE terminals t SET site_side = s.side FROM (SELECT organization, mode(side) AS side FROM staff GROUP BY organization) s WHERE s.organization = t.organization`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -122,31 +122,41 @@ function counts(r: CountRow): Omit<SystemCounts, 'system'> {
  * customer). Reads outside the period are kept for the baselines of the anomaly rules.
  */
 export async function enrich(e: Engine, opts: { affiliate: string; start: Date; end: Date }): Promise<void> {
+  // First the keys only: which staff row and which contract row was in force at each read (ASOF: the latest
+  // start at or before the read). Carrying whole rows through the ASOF joins' sorts costs twice as much as
+  // joining them back afterwards by row id.
+  await e.run(`CREATE OR REPLACE TEMP TABLE moment_keys AS
+    SELECT r.rowid AS r_row, s.rowid AS s_row, c.rowid AS c_row
+      FROM (SELECT rowid, user_id, accessed_at, supply_point_id FROM reads) r
+      ASOF LEFT JOIN (SELECT rowid, user_id, valid_from FROM staff) s ON r.user_id = s.user_id AND r.accessed_at >= s.valid_from
+      ASOF LEFT JOIN (SELECT rowid, supply_point_id, valid_from FROM contracts) c ON r.supply_point_id = c.supply_point_id AND r.accessed_at >= c.valid_from`);
   await e.run(`CREATE OR REPLACE TABLE enriched AS
-    WITH joined AS (
-      SELECT r.*, s.person_id AS s_person, s.side AS s_side, s.employment AS s_employment, s.organization AS s_organization, s.office AS s_office, s.valid_to AS s_to,
-             c.retailer_code AS c_retailer, c.last_resort AS c_last_resort, c.customer_id AS c_customer, c.customer_type AS c_type, c.valid_to AS c_to
-        FROM reads r
-        ASOF LEFT JOIN staff s ON r.user_id = s.user_id AND r.accessed_at >= s.valid_from
-        ASOF LEFT JOIN contracts c ON r.supply_point_id = c.supply_point_id AND r.accessed_at >= c.valid_from
-    ), affiliate_since AS (
+    WITH affiliate_since AS (
       SELECT supply_point_id, min(valid_from) AS since FROM contracts WHERE retailer_code = $1 GROUP BY supply_point_id
+    ), joined AS (
+      SELECT r.system, r.accessed_at, r.user_id, r.terminal_id, r.supply_point_id, r.non_public, r.outcome, r.refusal,
+             -- Japan time without a time-zone library: Japan keeps no daylight saving, so it is UTC + 9 h.
+             (DATE '1970-01-01' + CAST(floor((epoch(r.accessed_at) + 32400) / 86400) AS INTEGER)) AS jst_day,
+             CAST(floor(((epoch(r.accessed_at) + 32400) % 86400) / 3600) AS INTEGER) AS jst_hour,
+             s.person_id IS NOT NULL AND (s.valid_to IS NULL OR r.accessed_at < s.valid_to) AS staffed,
+             c.supply_point_id IS NOT NULL AND (c.valid_to IS NULL OR r.accessed_at < c.valid_to) AS contracted,
+             s.person_id, s.side, s.employment, s.organization, s.office,
+             c.retailer_code, c.last_resort, c.customer_id, c.customer_type,
+             a.since IS NOT NULL AND a.since < r.accessed_at AS was_affiliate_customer
+        FROM reads r JOIN moment_keys k ON k.r_row = r.rowid
+        LEFT JOIN staff s ON s.rowid = k.s_row
+        LEFT JOIN contracts c ON c.rowid = k.c_row
+        LEFT JOIN affiliate_since a ON a.supply_point_id = r.supply_point_id
     ), at_moment AS (
-      SELECT j.* EXCLUDE (s_person, s_side, s_employment, s_organization, s_office, s_to, c_retailer, c_last_resort, c_customer, c_type, c_to),
-             j.s_person IS NOT NULL AND (j.s_to IS NULL OR j.accessed_at < j.s_to) AS staffed,
-             CASE WHEN j.s_to IS NULL OR j.accessed_at < j.s_to THEN j.s_person END AS person_id,
-             CASE WHEN j.s_to IS NULL OR j.accessed_at < j.s_to THEN j.s_side END AS side,
-             CASE WHEN j.s_to IS NULL OR j.accessed_at < j.s_to THEN j.s_employment END AS employment,
-             CASE WHEN j.s_to IS NULL OR j.accessed_at < j.s_to THEN j.s_organization END AS organization,
-             CASE WHEN j.s_to IS NULL OR j.accessed_at < j.s_to THEN j.s_office END AS office,
-             CASE WHEN j.c_to IS NULL OR j.accessed_at < j.c_to THEN j.c_retailer END AS retailer_code,
-             CASE WHEN j.c_to IS NULL OR j.accessed_at < j.c_to THEN j.c_last_resort END AS last_resort,
-             CASE WHEN j.c_to IS NULL OR j.accessed_at < j.c_to THEN j.c_customer END AS customer_id,
-             CASE WHEN j.c_to IS NULL OR j.accessed_at < j.c_to THEN j.c_type END AS customer_type,
-             a.since IS NOT NULL AND a.since < j.accessed_at AS was_affiliate_customer
-        FROM joined j LEFT JOIN affiliate_since a ON a.supply_point_id = j.supply_point_id
+      SELECT * EXCLUDE (person_id, side, employment, organization, office, retailer_code, last_resort, customer_id, customer_type),
+             CASE WHEN staffed THEN person_id END AS person_id, CASE WHEN staffed THEN side END AS side,
+             CASE WHEN staffed THEN employment END AS employment, CASE WHEN staffed THEN organization END AS organization,
+             CASE WHEN staffed THEN office END AS office,
+             CASE WHEN contracted THEN retailer_code END AS retailer_code, CASE WHEN contracted THEN last_resort END AS last_resort,
+             CASE WHEN contracted THEN customer_id END AS customer_id, CASE WHEN contracted THEN customer_type END AS customer_type
+        FROM joined
     )
-    SELECT *,
+    SELECT * EXCLUDE (was_affiliate_customer),
            accessed_at >= $2::TIMESTAMPTZ AND accessed_at < $3::TIMESTAMPTZ AS in_period,
            CASE WHEN outcome <> 'served' OR NOT non_public OR side IS DISTINCT FROM 'retail' THEN NULL
                 WHEN retailer_code IS NULL THEN 'no_contract'
@@ -155,6 +165,7 @@ export async function enrich(e: Engine, opts: { affiliate: string; start: Date; 
                 ELSE 'view' END AS kind,
            was_affiliate_customer AND retailer_code IS DISTINCT FROM $1 AS former
       FROM at_moment`, [opts.affiliate, opts.start, opts.end]);
+  await e.run('DROP TABLE moment_keys');
 }
 
 /** The whole report. The standard tables must be loaded; `enriched` is built here. */
@@ -172,7 +183,7 @@ export async function buildReport(e: Engine, opts: ReportOptions): Promise<Repor
            mode(employment) AS employment, mode(organization) AS organization, mode(office) AS office
       FROM enriched WHERE in_period AND kind = 'view' GROUP BY user_id ORDER BY views DESC, user_id`);
   const daily = await e.rows<{ day: string; views: number; last_resort_views: number }>(`
-    SELECT strftime(accessed_at, '%Y-%m-%d') AS day, count(*) FILTER (WHERE kind = 'view') AS views, count(*) FILTER (WHERE kind = 'last_resort') AS last_resort_views
+    SELECT strftime(jst_day, '%Y-%m-%d') AS day, count(*) FILTER (WHERE kind = 'view') AS views, count(*) FILTER (WHERE kind = 'last_resort') AS last_resort_views
       FROM enriched WHERE in_period GROUP BY day ORDER BY day`);
   const [rows] = await e.rows<{ read: number; rejected: number; outside: number }>(`
     SELECT (SELECT count(*) FROM reads) + (SELECT count(*) FROM rejected WHERE file IN (SELECT file FROM log_files)) AS read,

@@ -101,7 +101,7 @@ async function bulkReading(e: Engine, ctx: Ctx): Promise<Finding[]> {
   const rows = await e.rows<Record<string, unknown>>(`
     WITH per_day AS (
       SELECT user_id, any_value(person_id) AS person_id, any_value(side) AS side, any_value(organization) AS organization,
-             strftime(accessed_at, '%Y-%m-%d') AS day, count(*) AS n,
+             strftime(jst_day, '%Y-%m-%d') AS day, count(*) AS n,
              count(*) FILTER (WHERE customer_type = 'corporate') AS corporate, count(*) FILTER (WHERE kind = 'view') AS views
         FROM enriched WHERE outcome = 'served' AND non_public AND side IS NOT NULL GROUP BY user_id, day
     ), person AS (
@@ -252,10 +252,10 @@ async function accountsWithoutPerson(e: Engine): Promise<Finding[]> {
 /** Non-public reads at night or at weekends (Japan time), above a count over the period. */
 async function offHours(e: Engine, ctx: Ctx): Promise<Finding[]> {
   const t = ctx.thresholds;
-  const night = t.offHoursFrom > t.offHoursTo ? `(hour(accessed_at) >= ${t.offHoursFrom} OR hour(accessed_at) < ${t.offHoursTo})` : `(hour(accessed_at) >= ${t.offHoursFrom} AND hour(accessed_at) < ${t.offHoursTo})`;
+  const night = t.offHoursFrom > t.offHoursTo ? `(jst_hour >= ${t.offHoursFrom} OR jst_hour < ${t.offHoursTo})` : `(jst_hour >= ${t.offHoursFrom} AND jst_hour < ${t.offHoursTo})`;
   const rows = await e.rows<Record<string, unknown>>(`
-    SELECT user_id, mode(person_id) AS person_id, count(*) AS reads, count(*) FILTER (WHERE isodow(accessed_at) >= 6) AS weekend
-      FROM enriched WHERE in_period AND outcome = 'served' AND non_public AND (${night} OR isodow(accessed_at) >= 6)
+    SELECT user_id, mode(person_id) AS person_id, count(*) AS reads, count(*) FILTER (WHERE isodow(jst_day) >= 6) AS weekend
+      FROM enriched WHERE in_period AND outcome = 'served' AND non_public AND (${night} OR isodow(jst_day) >= 6)
      GROUP BY user_id HAVING count(*) >= $1 ORDER BY reads DESC`, [t.offHoursMin]);
   return rows.map((r) => ({
     rule: 'off_hours',

@@ -181,8 +181,8 @@ function program(setExit: (code: number) => void): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv', 'xlsx']).default('table'))
     .option('--out <file>', 'write to a file instead of stdout (required for xlsx)')
     .option('--threshold <name=value>', 'override a rule threshold, e.g. bulkMinDaily=200 (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--memory-limit <size>', "the analysis engine's memory limit before it spills to disk", '2GB')
-    .action(async (opts: { affiliate: string; from: string; to: string; staff: string; terminals: string; contracts: string; log: string[]; format: 'table' | 'json' | 'csv' | 'xlsx'; out?: string; threshold: string[]; memoryLimit: string }) => {
+    .option('--memory-limit <size>', "the analysis engine's memory limit before it spills to disk (default: a quarter of this machine's memory)")
+    .action(async (opts: { affiliate: string; from: string; to: string; staff: string; terminals: string; contracts: string; log: string[]; format: 'table' | 'json' | 'csv' | 'xlsx'; out?: string; threshold: string[]; memoryLimit?: string }) => {
       const { runAnalyze } = await import('./analyze-command.ts');
       setExit(await runAnalyze({ ...opts, from: dayText(opts.from, '--from'), to: dayText(opts.to, '--to') }));
     });

@@ -141,3 +141,35 @@ describe('gridwall analyze over legacy exports with known ground truth', () => {
     assert.match(r.stderr, /unknown; known: bulkMinDaily/);
   });
 });
+
+test('in a file large enough to be read in parallel, rejected rows keep their true line numbers', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-analyze-big-'));
+  try {
+    const d = writeDataset(dir, { seed: 11 });
+    // 600,000 rows (~60 MB, more than one of DuckDB's 32 MB read buffers) with bad rows far into the file.
+    const lines: string[] = ['accessed_at,system,user_id,terminal_id,supply_point_id,screen,fields'];
+    const bad = new Map<number, RegExp>([[12_345, /accessed_at/], [300_001, /supply_point_id/], [599_999, /user_id is empty/]]);
+    for (let line = 2; line <= 600_001; line++) {
+      const want = bad.get(line);
+      const id = `02${String(line).padStart(20, '0')}`;
+      if (want === undefined) lines.push(`2022/11/01 10:00:00,NWオンラインシステム,aff1,RT-001,${id},照会,`);
+      else if (line === 12_345) lines.push(`2022/11/31 10:00:00,NWオンラインシステム,aff1,RT-001,${id},照会,`);
+      else if (line === 300_001) lines.push(`2022/11/01 10:00:00,NWオンラインシステム,aff1,RT-001,0212,照会,`);
+      else lines.push(`2022/11/01 10:00:00,NWオンラインシステム,,RT-001,${id},照会,`);
+    }
+    const big = join(dir, 'big.csv');
+    writeFileSync(big, `${lines.join('\n')}\n`);
+    const e = await openEngine({ memoryLimit: '1GB', threads: 2 });
+    try {
+      const inputs = await loadLegacy(e, { ...d.files, logs: [big] });
+      assert.deepEqual(inputs.find((i) => i.file === big), { file: big, kind: 'log', encoding: 'utf-8', read: 600_000, rejected: 3 });
+      const rejected = await e.rows<{ line: number; reason: string }>(`SELECT line, reason FROM rejected WHERE file = $1 ORDER BY line`, [big]);
+      assert.deepEqual(rejected.map((r) => r.line), [...bad.keys()]);
+      for (const r of rejected) assert.match(r.reason, bad.get(r.line) ?? /never/);
+    } finally {
+      e.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
