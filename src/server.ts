@@ -10,6 +10,8 @@ import { compileDecisionTable } from './domain/decision-table.ts';
 import { Firewall } from './firewall/firewall.ts';
 import { Sessions } from './identity/session-store.ts';
 import { sweepAccounts } from './identity/lifecycle.ts';
+import { dailyDigest } from './analysis/review.ts';
+import { DAY_MS, JST_OFFSET_MS } from './domain/japan-time.ts';
 import type { Db } from './store/db.ts';
 import { openStore } from './store/open.ts';
 
@@ -81,6 +83,23 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       );
     }, 86_400_000);
     sweep.unref();
+    // The daily digest (issue #7): at 00:30 Japan time, yesterday's log is scanned and its findings queued.
+    const untilDigest = () => {
+      const now = clock().getTime();
+      const next = Math.ceil((now + JST_OFFSET_MS - 30 * 60_000) / DAY_MS) * DAY_MS - JST_OFFSET_MS + 30 * 60_000;
+      return Math.max(60_000, next - now);
+    };
+    let digestTimer: NodeJS.Timeout;
+    const digest = () => {
+      dailyDigest(db, clock()).then(
+        (d) => say(`daily digest ${d.day}: ${d.views} views, ${d.queued} findings queued, open ${d.open.high} high / ${d.open.medium} medium / ${d.open.low} low`),
+        (e: unknown) => say(`daily digest failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
+      digestTimer = setTimeout(digest, untilDigest());
+      digestTimer.unref();
+    };
+    digestTimer = setTimeout(digest, untilDigest());
+    digestTimer.unref();
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -92,6 +111,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       seeded,
       async stop() {
         clearInterval(sweep);
+        clearTimeout(digestTimer);
         await app.close();
         await log.close(); // seals the chain with a last signed checkpoint
         await db.close();

@@ -24,6 +24,8 @@ export interface SystemCounts {
   readonly views: Split;
   readonly lastResortViews: number;
   readonly noContractViews: number;
+  /** Reads of other retailers' customers made under a declared emergency (gridwall's log): legitimate, counted apart. */
+  readonly emergencyViews: number;
   readonly terminals: number;
   readonly people: Split;
   readonly offices: number;
@@ -89,6 +91,7 @@ const COUNTS = (where: string) => `
   count(*) FILTER (WHERE ${where}) AS v_total,
   count(*) FILTER (WHERE kind = 'last_resort') AS last_resort_views,
   count(*) FILTER (WHERE kind = 'no_contract') AS no_contract_views,
+  count(*) FILTER (WHERE kind = 'emergency') AS emergency_views,
   count(*) FILTER (WHERE ${where} AND former) AS former_views,
   count(DISTINCT terminal_id) FILTER (WHERE ${where}) AS terminals,
   count(DISTINCT person_id) FILTER (WHERE ${where} AND employment = 'employee') AS p_employee,
@@ -106,6 +109,7 @@ function counts(r: CountRow): Omit<SystemCounts, 'system'> {
     views: { employee: r['v_employee'] ?? 0, contractor: r['v_contractor'] ?? 0, total: r['v_total'] ?? 0 },
     lastResortViews: r['last_resort_views'] ?? 0,
     noContractViews: r['no_contract_views'] ?? 0,
+    emergencyViews: r['emergency_views'] ?? 0,
     terminals: r['terminals'] ?? 0,
     people: { employee: r['p_employee'] ?? 0, contractor: r['p_contractor'] ?? 0, total: r['p_total'] ?? 0 },
     offices: r['offices'] ?? 0,
@@ -134,7 +138,7 @@ export async function enrich(e: Engine, opts: { affiliate: string; start: Date; 
     WITH affiliate_since AS (
       SELECT supply_point_id, min(valid_from) AS since FROM contracts WHERE retailer_code = $1 GROUP BY supply_point_id
     ), joined AS (
-      SELECT r.system, r.accessed_at, r.user_id, r.terminal_id, r.supply_point_id, r.non_public, r.outcome, r.refusal,
+      SELECT r.system, r.accessed_at, r.user_id, r.terminal_id, r.supply_point_id, r.non_public, r.outcome, r.refusal, r.emergency_id,
              -- Japan time without a time-zone library: Japan keeps no daylight saving, so it is UTC + 9 h.
              (DATE '1970-01-01' + CAST(floor((epoch(r.accessed_at) + 32400) / 86400) AS INTEGER)) AS jst_day,
              CAST(floor(((epoch(r.accessed_at) + 32400) % 86400) / 3600) AS INTEGER) AS jst_hour,
@@ -162,6 +166,7 @@ export async function enrich(e: Engine, opts: { affiliate: string; start: Date; 
                 WHEN retailer_code IS NULL THEN 'no_contract'
                 WHEN last_resort THEN 'last_resort'
                 WHEN retailer_code = $1 THEN NULL
+                WHEN emergency_id IS NOT NULL THEN 'emergency'
                 ELSE 'view' END AS kind,
            was_affiliate_customer AND retailer_code IS DISTINCT FROM $1 AS former
       FROM at_moment`, [opts.affiliate, opts.start, opts.end]);

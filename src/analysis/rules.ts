@@ -1,3 +1,4 @@
+import { japanDay } from '../domain/japan-time.ts';
 import type { Engine } from './duck.ts';
 import type { Severity } from './findings.ts';
 
@@ -125,7 +126,7 @@ async function bulkReading(e: Engine, ctx: Ctx): Promise<Finding[]> {
     SELECT p.*, CASE WHEN r.same_org >= 3 THEN r.org_peak ELSE r.side_peak END AS peer_peak,
            CASE WHEN r.same_org >= 3 THEN r.org_total ELSE r.side_total END AS peer_total,
            CASE WHEN r.same_org >= 3 THEN 'organization' ELSE 'side' END AS peer_group
-      FROM person p JOIN peers r USING (user_id)`, [dayOf(ctx.start), dayOf(new Date(ctx.end.getTime() - 1))]);
+      FROM person p JOIN peers r USING (user_id)`, [japanDay(ctx.start), japanDay(new Date(ctx.end.getTime() - 1))]);
   const out: Finding[] = [];
   for (const r of rows) {
     const peak = Number(r['peak'] ?? 0);
@@ -155,7 +156,6 @@ async function bulkReading(e: Engine, ctx: Ctx): Promise<Finding[]> {
   return out;
 }
 
-const dayOf = (d: Date) => new Date(d.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
 
 /** Every person who viewed another retailer's (or a former) customer's non-public items: the counted views. */
 async function otherCustomerRead(e: Engine): Promise<Finding[]> {

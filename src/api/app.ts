@@ -22,6 +22,7 @@ import { registerScimRoutes } from './scim-routes.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerOidcRoutes } from './oidc-routes.ts';
 import { registerEmergencyRoutes } from './emergency-routes.ts';
+import { registerAnalysisRoutes } from './analysis-routes.ts';
 
 export type Clock = () => Date;
 
@@ -176,6 +177,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerScimRoutes(app, deps);
   registerAdminRoutes(app, deps);
   registerEmergencyRoutes(app, deps);
+  registerAnalysisRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.extend !== undefined) await deps.extend(app);
   await app.ready();

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { listFindings } from '../analysis/findings.ts';
 import type { EmergencyArea } from '../domain/emergency.ts';
 import { Emergencies, EmergencyActionRefused, type EmergencyRule } from '../governance/emergencies.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
@@ -209,23 +208,6 @@ export function registerEmergencyRoutes(app: FastifyInstance, deps: AppDeps): vo
     async (req, reply) => {
       await refusing(() => emergencies.unregister(requireActor(req), req.params.personId, deps.clock()));
       return reply.status(204).send();
-    },
-  );
-
-  app.get<{ Querystring: { rule?: string; open?: boolean; limit: number; offset: number } }>(
-    '/api/findings',
-    {
-      schema: {
-        tags: ['findings'],
-        summary: 'Findings for review (compliance): emergency rights used outside a window, and the analysis rules',
-        querystring: { type: 'object', additionalProperties: false, properties: { rule: { type: 'string', maxLength: 64 }, open: { type: 'boolean' }, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
-      },
-    },
-    async (req) => {
-      const actor = requireActor(req);
-      if (!holds(actor, 'audit.read')) throw new ApiError('forbidden', 'findings are for compliance (grant audit.read)');
-      const q = req.query;
-      return { findings: await listFindings(deps.db, { ...(q.rule === undefined ? {} : { rule: q.rule }), openOnly: q.open === true, limit: q.limit, offset: q.offset }) };
     },
   );
 }

@@ -32,6 +32,7 @@ export const ERROR_STATUS = {
   emergency_refused: 403,
   emergency_invalid: 400,
   emergency_conflict: 409,
+  review_conflict: 409,
   not_found: 404,
   rate_limited: 429,
   log_unavailable: 503,

@@ -55,6 +55,7 @@ export interface Tally {
   views: { employee: number; contractor: number; total: number };
   lastResortViews: number;
   noContractViews: number;
+  emergencyViews: number;
   formerCustomerViews: number;
   terminals: number;
   people: { employee: number; contractor: number; total: number };
@@ -290,6 +291,7 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
       views: { employee: emp.length, contractor: ctr.length, total: rs.length },
       lastResortViews: all.filter((r) => inPeriod(r) && r.kind === 'last_resort').length,
       noContractViews: all.filter((r) => inPeriod(r) && r.kind === 'no_contract').length,
+      emergencyViews: 0,
       formerCustomerViews: rs.filter((r) => r.former === true).length,
       terminals: distinct((r) => r.terminal),
       people: { employee: distinct((r) => r.person, emp), contractor: distinct((r) => r.person, ctr), total: distinct((r) => r.person) },

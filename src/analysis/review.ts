@@ -1,0 +1,103 @@
+import { DAY_MS, japanDay } from '../domain/japan-time.ts';
+import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
+import type { Db } from '../store/db.ts';
+import { openEngine } from './duck.ts';
+import { loadLive } from './live.ts';
+import { buildReport, periodBounds, type Report } from './report.ts';
+import type { Thresholds } from './rules.ts';
+
+/**
+ * The live side of the analytics: the regulator's report for any period of gridwall's own log, scans that
+ * put the anomaly findings in the review queue (each once), reviews (acknowledge / resolve, each logged),
+ * and the daily digest.
+ */
+
+export async function affiliateOf(db: Db): Promise<string> {
+  const { rows } = await db.query<{ value: unknown }>(`SELECT value FROM settings WHERE key = 'affiliated_retailer'`);
+  const v = rows[0]?.value;
+  const code = typeof v === 'string' ? (v.startsWith('"') ? (JSON.parse(v) as string) : v) : null;
+  if (code === null || code === '') throw new Error('settings.affiliated_retailer is not set');
+  return code;
+}
+
+/** The report over gridwall's own log for [from, to] (inclusive Japan days). */
+export async function liveReport(db: Db, period: { from: string; to: string }, thresholds: Partial<Thresholds> = {}): Promise<Report> {
+  const { start, end } = periodBounds(period.from, period.to);
+  const engine = await openEngine({ memoryLimit: '1GB' });
+  try {
+    await loadLive(engine, db, { start, end });
+    return await buildReport(engine, { affiliate: await affiliateOf(db), from: period.from, to: period.to, thresholds });
+  } finally {
+    engine.close();
+  }
+}
+
+/**
+ * Runs the rules over a period and queues what they find. A finding is queued once per rule, subject and
+ * period scanned (its fingerprint), so scanning a period again adds nothing already there.
+ */
+export async function scanLive(db: Db, period: { from: string; to: string }, at: Date, thresholds: Partial<Thresholds> = {}): Promise<{ report: Report; queued: number }> {
+  const report = await liveReport(db, period, thresholds);
+  let queued = 0;
+  for (const f of report.findings) {
+    const userId = f.subject.startsWith('user:') ? f.subject.slice(5) : null;
+    const personId = typeof f.evidence['personId'] === 'string' ? (f.evidence['personId'] as string) : null;
+    const first = f.evidence['first'] ?? f.evidence['at'] ?? null;
+    const { rows } = await db.query(
+      `INSERT INTO findings (rule, severity, occurred_at, detected_at, source, subject_person_id, subject_user_id, summary, evidence, fingerprint)
+       VALUES ($1, $2, $3, $4, 'analysis', $5, $6, $7, $8, $9) ON CONFLICT (fingerprint) WHERE fingerprint IS NOT NULL DO NOTHING RETURNING id`,
+      [f.rule, f.severity, first === null ? periodBounds(period.from, period.to).start : new Date(first as string), at, personId, userId, f.detail, JSON.stringify({ ...f.evidence, subject: f.subject, period }), `${f.rule}|${f.subject}|${period.from}|${period.to}`],
+    );
+    queued += rows.length;
+  }
+  return { report, queued };
+}
+
+export class ReviewRefused extends Error {
+  constructor(
+    readonly rule: 'unknown_finding' | 'already_resolved' | 'comment_required',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Acknowledges (seen, being looked at) or resolves (closed, with what was found) a finding; logged. */
+export async function reviewFinding(db: Db, by: GovernanceActor & { userId: string }, id: number, decision: 'acknowledged' | 'resolved', comment: string | null, at: Date): Promise<void> {
+  if (decision === 'resolved' && (comment === null || comment.trim() === '')) throw new ReviewRefused('comment_required', 'resolving a finding needs a comment saying what was found and done');
+  await db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ status: string }>('SELECT status FROM findings WHERE id = $1 FOR UPDATE', [id]);
+    const cur = rows[0];
+    if (cur === undefined) throw new ReviewRefused('unknown_finding', `no finding ${id}`);
+    if (cur.status === 'resolved') throw new ReviewRefused('already_resolved', `finding ${id} is already resolved`);
+    await tx.query('UPDATE findings SET status = $2, reviewed_by = $3, reviewed_at = $4, review_comment = $5 WHERE id = $1', [id, decision, by.userId, at, comment]);
+    await recordGovernance(tx, { at, actor: by, action: decision === 'resolved' ? 'finding.resolve' : 'finding.acknowledge', subjectType: 'finding', subjectId: String(id), outcome: 'done', details: { comment } });
+  });
+}
+
+export interface Digest {
+  readonly day: string;
+  readonly views: number;
+  readonly emergencyViews: number;
+  readonly refused: number;
+  readonly queued: number;
+  readonly open: { readonly high: number; readonly medium: number; readonly low: number };
+}
+
+/** The daily digest: yesterday's log (Japan time) scanned, its findings queued, and what is still open. */
+export async function dailyDigest(db: Db, at: Date): Promise<Digest> {
+  const day = japanDay(new Date(at.getTime() - DAY_MS));
+  const { report, queued } = await scanLive(db, { from: day, to: day }, at);
+  const { rows } = await db.query<{ severity: string; n: number }>(`SELECT severity, count(*)::int AS n FROM findings WHERE status <> 'resolved' GROUP BY severity`);
+  const open = { high: 0, medium: 0, low: 0 };
+  for (const r of rows) if (r.severity === 'high' || r.severity === 'medium' || r.severity === 'low') open[r.severity] = r.n;
+  const refused = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log WHERE outcome = 'refused' AND occurred_at >= $1 AND occurred_at < $2`, [periodBounds(day, day).start, periodBounds(day, day).end])).rows[0]?.n ?? 0;
+  const digest: Digest = { day, views: report.total.views.total, emergencyViews: report.total.emergencyViews, refused, queued, open };
+  await db.query(`INSERT INTO analysis_digests (day, created_at, summary) VALUES ($1, $2, $3) ON CONFLICT (day) DO UPDATE SET created_at = EXCLUDED.created_at, summary = EXCLUDED.summary`, [day, at, JSON.stringify(digest)]);
+  return digest;
+}
+
+export async function listDigests(db: Db, limit: number): Promise<Digest[]> {
+  const { rows } = await db.query<{ summary: unknown }>('SELECT summary FROM analysis_digests ORDER BY day DESC LIMIT $1', [limit]);
+  return rows.map((r) => (typeof r.summary === 'string' ? JSON.parse(r.summary) : r.summary) as Digest);
+}
