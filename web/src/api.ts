@@ -37,6 +37,13 @@ export interface Me {
     readonly searchByPhone: readonly string[];
     readonly viewChecklist: boolean;
     readonly viewAuditLog: boolean;
+    readonly manageAccess?: boolean;
+    readonly approveGrants?: boolean;
+    readonly overseeGrants?: boolean;
+    readonly declareEmergency?: boolean;
+    readonly overseeEmergencies?: boolean;
+    readonly reviewFindings?: boolean;
+    readonly emergencySupport?: boolean;
   };
   readonly csrfToken: string | null;
 }
@@ -129,7 +136,8 @@ export interface Answer<T> {
   readonly requestId: string | null;
 }
 
-async function call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<Answer<T>> {
+/** The one door to the server: JSON in and out, the CSRF header on changes, a lost session announced. */
+export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Answer<T>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
@@ -153,7 +161,8 @@ export const api = {
   login: (userId: string, terminalId: string | null) =>
     call<{ csrfToken: string; me: Omit<Me, 'csrfToken'> }>('POST', '/api/session', terminalId === null ? { userId } : { userId, terminalId }).then((a) => a.body),
   logout: () => call<undefined>('DELETE', '/api/session'),
-  record: (id: string, purpose: string) => call<RecordView>('GET', `/api/supply-points/${encodeURIComponent(id)}?${new URLSearchParams({ purpose })}`),
+  record: (id: string, purpose: string, reason?: string) =>
+    call<RecordView>('GET', `/api/supply-points/${encodeURIComponent(id)}?${new URLSearchParams({ purpose, ...(reason === undefined || reason === '' ? {} : { reason }) })}`),
   search: (params: Readonly<Record<string, string>>) => call<SearchPage>('GET', `/api/supply-points?${new URLSearchParams(params)}`),
   auditEvents: (params: Readonly<Record<string, string>>) => call<{ items: AuditEvent[]; page: { hasMore: boolean } }>('GET', `/api/audit/events?${new URLSearchParams(params)}`).then((a) => a.body),
   auditStatus: () => call<AuditStatus>('GET', '/api/audit/status').then((a) => a.body),

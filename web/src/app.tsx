@@ -1,6 +1,8 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { SESSION_ENDED, api, setCsrfToken, type Me, type Vocabulary } from './api.ts';
+import { AnalysisPage, FindingsPage } from './analysis-page.tsx';
 import { AuditPage } from './audit-page.tsx';
+import { EmergenciesPage, EmergencyBanner, EmergencyReviewPage } from './emergency-page.tsx';
 import { ChecklistPage } from './checklist-page.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n } from './i18n.tsx';
@@ -91,10 +93,15 @@ export function App() {
 
   const path = url.pathname;
   const record = /^\/records\/([^/]+)$/.exec(path);
+  const emergencyReview = /^\/emergencies\/([^/]+)\/review$/.exec(path);
   let page: ReactNode;
   if (path === '/checklist' && me.abilities.viewChecklist) page = <ChecklistPage vocabulary={vocabulary} />;
   else if (path === '/audit' && me.abilities.viewAuditLog) page = <AuditPage vocabulary={vocabulary} query={url.searchParams} />;
-  else if (record?.[1] !== undefined) page = <RecordPage id={decodeURIComponent(record[1])} purpose={url.searchParams.get('purpose') ?? purpose} vocabulary={vocabulary} />;
+  else if (path === '/emergencies' && me.abilities.overseeEmergencies === true) page = <EmergenciesPage me={me} vocabulary={vocabulary} />;
+  else if (emergencyReview?.[1] !== undefined && me.abilities.overseeEmergencies === true) page = <EmergencyReviewPage id={decodeURIComponent(emergencyReview[1])} me={me} vocabulary={vocabulary} />;
+  else if (path === '/analysis' && me.abilities.reviewFindings === true) page = <AnalysisPage query={url.searchParams} />;
+  else if (path === '/findings' && me.abilities.reviewFindings === true) page = <FindingsPage />;
+  else if (record?.[1] !== undefined) page = <RecordPage id={decodeURIComponent(record[1])} purpose={url.searchParams.get('purpose') ?? purpose} reason={url.searchParams.get('reason') ?? ''} vocabulary={vocabulary} />;
   else page = <SearchPage me={me} purpose={purpose} vocabulary={vocabulary} query={url.searchParams} />;
 
   const side = me.assignment?.side ?? 'none';
@@ -116,6 +123,21 @@ export function App() {
                 {t('navChecklist')}
               </a>
             )}
+            {me.abilities.overseeEmergencies === true && (
+              <a href="/emergencies" aria-current={path.startsWith('/emergencies') ? 'page' : undefined} onClick={onLinkClick('/emergencies')}>
+                {t('navEmergencies')}
+              </a>
+            )}
+            {me.abilities.reviewFindings === true && (
+              <a href="/analysis" aria-current={path === '/analysis' ? 'page' : undefined} onClick={onLinkClick('/analysis')}>
+                {t('navAnalysis')}
+              </a>
+            )}
+            {me.abilities.reviewFindings === true && (
+              <a href="/findings" aria-current={path === '/findings' ? 'page' : undefined} onClick={onLinkClick('/findings')}>
+                {t('navFindings')}
+              </a>
+            )}
           </nav>
           <div className="who" data-testid="who">
             <span className={`side side-${side}`}>{i18n.l(vocabulary.sides[side], side)}</span>
@@ -133,6 +155,8 @@ export function App() {
         </>
       }
       bar={
+        <>
+        <EmergencyBanner vocabulary={vocabulary} />
         <div className={`purpose-bar${purpose === '' ? ' unset' : ''}`}>
           <label htmlFor="purpose">{t('purpose')}</label>
           <select
@@ -157,6 +181,7 @@ export function App() {
             {t('purposeNote')}
           </span>
         </div>
+        </>
       }
     >
       {page}

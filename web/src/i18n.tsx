@@ -1,5 +1,6 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import type { Labels } from './api.ts';
+import { opsEn, opsJa } from './i18n-ops.ts';
 
 export const LANGS = ['ja', 'en'] as const;
 export type Lang = (typeof LANGS)[number];
@@ -124,6 +125,7 @@ const ja = {
   err_rate_limited: '試行回数が多すぎます。1分ほど待ってから再度お試しください。',
   err_unknown_account: '利用できないアカウントです。',
   err_internal: 'システムエラーが発生しました。',
+  ...opsJa,
   errorRequestId: '要求ID',
 } as const;
 
@@ -249,6 +251,7 @@ const en: Record<MessageKey, string> = {
   err_unknown_account: 'That account cannot be used.',
   err_internal: 'Something went wrong on the server.',
   errorRequestId: 'Request id',
+  ...opsEn,
 };
 
 const DICTIONARIES: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { ja, en };

@@ -3,31 +3,34 @@ import { api, type Answer, type RecordView, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { FieldValue, formatSupplyPointId } from './format.tsx';
 import { useI18n } from './i18n.tsx';
-import { onLinkClick } from './router.ts';
+import { navigate, onLinkClick } from './router.ts';
 
 /**
  * One supply point's record, every field as the firewall decided it for this person, this purpose, now.
  * The purpose is part of the URL: the read is logged under it, and the screen says which it was.
  */
-export function RecordPage({ id, purpose, vocabulary }: { id: string; purpose: string; vocabulary: Vocabulary }) {
+export function RecordPage({ id, purpose, reason = '', vocabulary }: { id: string; purpose: string; reason?: string; vocabulary: Vocabulary }) {
   const i18n = useI18n();
   const { t } = i18n;
   const [answer, setAnswer] = useState<Answer<RecordView> | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [why, setWhy] = useState(reason);
+  // Under emergency support nothing is looked up before a reason is stated for this read.
+  const needsReason = purpose === 'emergency_support' && reason === '';
 
   useEffect(() => {
     setAnswer(null);
     setError(null);
-    if (purpose === '') return;
+    if (purpose === '' || needsReason) return;
     let live = true;
-    api.record(id, purpose).then(
+    api.record(id, purpose, reason).then(
       (a) => live && setAnswer(a),
       (e: unknown) => live && setError(e),
     );
     return () => {
       live = false;
     };
-  }, [id, purpose]);
+  }, [id, purpose, reason]);
 
   const classLabel = (c: string) => i18n.l(vocabulary.fieldClasses[c], c);
   return (
@@ -49,8 +52,29 @@ export function RecordPage({ id, purpose, vocabulary }: { id: string; purpose: s
           {t('purpose')}<strong>{i18n.l(vocabulary.purposes[purpose], purpose)}</strong>
         </p>
       )}
+      {needsReason && (
+        <form
+          className="panel reason"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (why.trim() !== '') navigate(`/records/${id}?${new URLSearchParams({ purpose, reason: why.trim() })}`, { replace: true });
+          }}
+        >
+          <label>
+            {t('reasonForRead')}
+            <input name="reason" value={why} onChange={(e) => setWhy(e.target.value)} required maxLength={200} autoFocus />
+          </label>
+          <p className="small">{t('reasonRequiredHint')}</p>
+          <button type="submit">{t('search')}</button>
+        </form>
+      )}
+      {purpose === 'emergency_support' && reason !== '' && (
+        <p className="small" data-testid="stated-reason">
+          {t('statedReason')}：{reason}
+        </p>
+      )}
       <ErrorMessage error={error} />
-      {answer === null && error === null && purpose !== '' && <p aria-busy="true">{t('loading')}</p>}
+      {answer === null && error === null && purpose !== '' && !needsReason && <p aria-busy="true">{t('loading')}</p>}
       {answer !== null && (
         <>
           <div className="table-wrap">

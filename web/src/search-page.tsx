@@ -10,7 +10,8 @@ type By = 'id' | 'address' | 'name' | 'phone';
 const BY_LABEL: Readonly<Record<By, MessageKey>> = { id: 'byId', address: 'byAddress', name: 'byName', phone: 'byPhone' };
 const BY_HINT: Readonly<Record<By, MessageKey>> = { id: 'idHint', address: 'addressHint', name: 'nameHint', phone: 'phoneHint' };
 
-const recordPath = (id: string, purpose: string) => `/records/${id}?${new URLSearchParams({ purpose })}`;
+/** Under emergency support each look-up carries its stated reason (the server refuses one without). */
+const recordPath = (id: string, purpose: string, reason = '') => `/records/${id}?${new URLSearchParams({ purpose, ...(reason === '' ? {} : { reason }) })}`;
 
 /**
  * Supply point search. The ways offered are those the server says this person may use under the chosen
@@ -29,8 +30,11 @@ export function SearchPage({ me, purpose, vocabulary, query }: { me: Me; purpose
   const by: By = allowed.find((b) => b === qBy) ?? 'address';
   const q = query.get('q') ?? '';
   const offset = Math.max(0, Number(query.get('offset') ?? '0') || 0);
+  const emergency = purpose === 'emergency_support';
+  const reason = emergency ? (query.get('reason') ?? '') : '';
   const [formBy, setFormBy] = useState<By>(by);
   const [term, setTerm] = useState(q);
+  const [formReason, setFormReason] = useState(reason);
   const [result, setResult] = useState<Page | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
@@ -48,7 +52,7 @@ export function SearchPage({ me, purpose, vocabulary, query }: { me: Me; purpose
     setLoading(true);
     const param = by === 'address' ? 'address' : by === 'name' ? 'name' : 'phone';
     api
-      .search({ purpose, [param]: q, limit: String(PAGE_SIZE), offset: String(offset) })
+      .search({ purpose, [param]: q, limit: String(PAGE_SIZE), offset: String(offset), ...(reason === '' ? {} : { reason }) })
       .then(
         (a) => live && setResult(a.body),
         (e: unknown) => live && setError(e),
@@ -57,16 +61,17 @@ export function SearchPage({ me, purpose, vocabulary, query }: { me: Me; purpose
     return () => {
       live = false;
     };
-  }, [by, q, offset, purpose]);
+  }, [by, q, offset, purpose, reason]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const value = term.trim();
     if (value === '') return;
-    if (formBy === 'id') navigate(recordPath(value.replace(/[\s-]/g, ''), purpose));
-    else navigate(`/search?${new URLSearchParams({ by: formBy, q: value })}`);
+    const why = emergency ? formReason.trim() : '';
+    if (formBy === 'id') navigate(recordPath(value.replace(/[\s-]/g, ''), purpose, why));
+    else navigate(`/search?${new URLSearchParams({ by: formBy, q: value, ...(why === '' ? {} : { reason: why }) })}`);
   };
-  const pagePath = (o: number) => `/search?${new URLSearchParams({ by, q, offset: String(o) })}`;
+  const pagePath = (o: number) => `/search?${new URLSearchParams({ by, q, offset: String(o), ...(reason === '' ? {} : { reason }) })}`;
   // The columns are the fields the server put in the results (manifest order): the console picks none itself.
   const columns = vocabulary.fields.map((f) => f.key).filter((k) => k !== 'supply_point_id' && result?.items.some((i) => k in i.fields) === true);
   const columnLabel = (key: string) => {
@@ -116,6 +121,13 @@ export function SearchPage({ me, purpose, vocabulary, query }: { me: Me; purpose
           <p id="search-hint" className="small">
             {t(BY_HINT[formBy])}
           </p>
+          {emergency && (
+            <label className="reason">
+              {t('reasonForRead')}
+              <input name="reason" value={formReason} onChange={(e) => setFormReason(e.target.value)} required maxLength={200} />
+              <span className="small">{t('reasonRequiredHint')}</span>
+            </label>
+          )}
         </fieldset>
       </form>
 
@@ -150,7 +162,7 @@ export function SearchPage({ me, purpose, vocabulary, query }: { me: Me; purpose
               {result.items.map((item) => (
                 <tr key={item.supplyPointId} data-supply-point={item.supplyPointId}>
                   <th scope="row">
-                    <a href={recordPath(item.supplyPointId, purpose)} onClick={onLinkClick(recordPath(item.supplyPointId, purpose))} className="mono">
+                    <a href={recordPath(item.supplyPointId, purpose, reason)} onClick={onLinkClick(recordPath(item.supplyPointId, purpose, reason))} className="mono">
                       {formatSupplyPointId(item.supplyPointId)}
                     </a>
                   </th>

@@ -1,0 +1,283 @@
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { ErrorMessage } from './error-message.tsx';
+import { messageKey, useI18n } from './i18n.tsx';
+import { opsApi, type Counts, type Digest, type QueuedFinding, type Report } from './ops-api.ts';
+import { jst } from './emergency-page.tsx';
+
+/**
+ * A horizontal bar chart in SVG: a title for screen readers, each bar labelled with its value, and the
+ * same numbers in the table next to it. Two small charts do not justify a charting library.
+ */
+function BarChart({ title, data, testId }: { title: string; data: readonly { label: string; value: number }[]; testId: string }) {
+  const { lang } = useI18n();
+  const max = Math.max(1, ...data.map((d) => d.value));
+  const rowH = 22;
+  const labelW = 150;
+  const width = 560;
+  return (
+    <figure className="chart" data-testid={testId}>
+      <figcaption>{title}</figcaption>
+      <svg role="img" aria-label={title} width="100%" viewBox={`0 0 ${width} ${Math.max(rowH, data.length * rowH)}`} preserveAspectRatio="xMinYMin meet">
+        {data.map((d, i) => {
+          const w = ((width - labelW - 70) * d.value) / max;
+          return (
+            <g key={d.label} transform={`translate(0 ${i * rowH})`}>
+              <text x={labelW - 6} y={rowH * 0.7} textAnchor="end" fontSize="12">
+                {d.label}
+              </text>
+              <rect x={labelW} y={4} width={Math.max(d.value > 0 ? 1 : 0, w)} height={rowH - 8} className="bar" />
+              <text x={labelW + w + 6} y={rowH * 0.7} fontSize="12">
+                {d.value.toLocaleString(lang)}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </figure>
+  );
+}
+
+function lastMonth(): { from: string; to: string } {
+  const day = (d: Date) => new Date(d.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
+  const now = new Date();
+  return { from: day(new Date(now.getTime() - 30 * 86_400_000)), to: day(now) };
+}
+
+/** The regulator's report over gridwall's own log, with charts and downloads (CSV, XLSX, PDF by printing). */
+export function AnalysisPage({ query }: { query: URLSearchParams }) {
+  const { t, lang } = useI18n();
+  const initial = { from: query.get('from') ?? lastMonth().from, to: query.get('to') ?? lastMonth().to };
+  const [period, setPeriod] = useState(initial);
+  const [report, setReport] = useState<Report | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [scanned, setScanned] = useState<{ findings: number; queued: number } | null>(null);
+  const run = async (e?: FormEvent) => {
+    e?.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setReport(await opsApi.report(period.from, period.to));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  useEffect(() => void run(), []);
+  const scan = async () => {
+    setError(null);
+    try {
+      setScanned(await opsApi.scan(period.from, period.to));
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const q = new URLSearchParams(period);
+  const cells = (c: Counts) => [c.views.employee, c.views.contractor, c.views.total, c.lastResortViews, c.emergencyViews, c.terminals, c.people.total, c.offices, c.supplyPoints, c.retailers];
+  const perOrganization = new Map<string, number>();
+  for (const v of report?.viewers ?? []) perOrganization.set(v.organization ?? '—', (perOrganization.get(v.organization ?? '—') ?? 0) + v.views);
+  return (
+    <section aria-labelledby="analysis-title" className="analysis">
+      <h1 id="analysis-title">{t('analysisTitle')}</h1>
+      <p className="no-print">{t('analysisLead')}</p>
+      <form className="filters no-print" onSubmit={(e) => void run(e)}>
+        <label>
+          {t('from')}
+          <input type="date" name="from" value={period.from} onChange={(e) => setPeriod({ ...period, from: e.target.value })} required />
+        </label>
+        <label>
+          {t('to')}
+          <input type="date" name="to" value={period.to} onChange={(e) => setPeriod({ ...period, to: e.target.value })} required />
+        </label>
+        <button type="submit" disabled={busy}>
+          {busy ? t('running') : t('run')}
+        </button>
+        <button type="button" className="secondary" onClick={() => void scan()}>
+          {t('scan')}
+        </button>
+      </form>
+      <ErrorMessage error={error} />
+      {scanned !== null && (
+        <p className="alert ok" role="status">
+          {t('scanned', { findings: scanned.findings, queued: scanned.queued })}
+        </p>
+      )}
+      {report !== null && (
+        <div aria-live="polite" data-testid="report">
+          <p className="downloads no-print">
+            <a href={`/api/analysis/report?${q}&format=csv`} download>
+              {t('downloadCsv')}
+            </a>{' '}
+            ／{' '}
+            <a href={`/api/analysis/report?${q}&format=xlsx`} download>
+              {t('downloadXlsx')}
+            </a>{' '}
+            ／{' '}
+            <button type="button" className="secondary" onClick={() => window.print()}>
+              {t('printPdf')}
+            </button>
+          </p>
+          <p className="small">
+            {t('period')}: {report.period.from} 〜 {report.period.to}
+          </p>
+          <h2>{t('bySystem')}</h2>
+          <table data-testid="systems">
+            <thead>
+              <tr>
+                <th scope="col">{t('system')}</th>
+                <th scope="col">
+                  {t('views')}（{t('employee')}）
+                </th>
+                <th scope="col">
+                  {t('views')}（{t('contractorShort')}）
+                </th>
+                <th scope="col">
+                  {t('views')}（{t('total')}）
+                </th>
+                <th scope="col">{t('lastResortViews')}</th>
+                <th scope="col">{t('emergencyViews')}</th>
+                <th scope="col">{t('terminals')}</th>
+                <th scope="col">{t('people')}</th>
+                <th scope="col">{t('offices')}</th>
+                <th scope="col">{t('supplyPointsCount')}</th>
+                <th scope="col">{t('retailers')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.systems.map((s) => (
+                <tr key={s.system}>
+                  <th scope="row">{s.system}</th>
+                  {cells(s).map((n, i) => (
+                    <td key={i} className="num">
+                      {n.toLocaleString(lang)}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+              <tr className="total">
+                <th scope="row">{t('total')}</th>
+                {cells(report.total).map((n, i) => (
+                  <td key={i} className="num" data-total={i}>
+                    {n.toLocaleString(lang)}
+                  </td>
+                ))}
+              </tr>
+            </tbody>
+          </table>
+          <div className="charts">
+            <BarChart title={t('viewsPerDay')} testId="chart-daily" data={report.daily.map((d) => ({ label: d.day, value: d.views + d.lastResortViews }))} />
+            <BarChart title={t('viewsPerOrganization')} testId="chart-organizations" data={[...perOrganization].map(([label, value]) => ({ label, value }))} />
+            <BarChart title={t('topViewers')} testId="chart-viewers" data={report.viewers.slice(0, 10).map((v) => ({ label: v.userId, value: v.views }))} />
+          </div>
+          <h2>{t('findingsTitle')}</h2>
+          {report.findings.length === 0 ? (
+            <p>{t('noFindings')}</p>
+          ) : (
+            <FindingRows findings={report.findings.map((f, i) => ({ id: i, rule: f.rule, severity: f.severity, summary: f.detail, subject: f.subject }))} />
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function FindingRows({ findings, actions }: { findings: readonly { id: number; rule: string; severity: string; summary: string; subject?: string; status?: string; when?: string }[]; actions?: (id: number) => ReactNode }) {
+  const { t } = useI18n();
+  return (
+    <table data-testid="findings">
+      <thead>
+        <tr>
+          <th scope="col">{t('severity')}</th>
+          <th scope="col">{t('rule')}</th>
+          <th scope="col">{t('detail')}</th>
+          {findings.some((f) => f.status !== undefined) && <th scope="col">{t('status')}</th>}
+          {actions !== undefined && <th scope="col" />}
+        </tr>
+      </thead>
+      <tbody>
+        {findings.map((f) => (
+          <tr key={f.id} data-rule={f.rule} data-severity={f.severity} data-status={f.status}>
+            <td>
+              <span className={`severity severity-${f.severity}`}>{t(messageKey(`severity_${f.severity}`) ?? 'severity')}</span>
+            </td>
+            <td className="mono">{f.rule}</td>
+            <td>
+              {f.summary}
+              {f.when !== undefined && <span className="small"> {f.when}</span>}
+            </td>
+            {f.status !== undefined && <td>{t(messageKey(`status_${f.status}`) ?? 'status')}</td>}
+            {actions !== undefined && <td>{actions(f.id)}</td>}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The review queue: findings raised live and by the rules; acknowledge and resolve with a comment. */
+export function FindingsPage() {
+  const { t, lang } = useI18n();
+  const [openOnly, setOpenOnly] = useState(true);
+  const [items, setItems] = useState<readonly QueuedFinding[] | null>(null);
+  const [digests, setDigests] = useState<readonly Digest[]>([]);
+  const [comments, setComments] = useState<Record<number, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const load = () => opsApi.findings(openOnly).then((r) => setItems(r.findings), setError);
+  useEffect(() => void load(), [openOnly]);
+  useEffect(() => void opsApi.digests().then((r) => setDigests(r.digests), () => undefined), []);
+  const decide = (id: number, decision: 'acknowledge' | 'resolve') => async () => {
+    setError(null);
+    try {
+      await opsApi.reviewFinding(id, decision, comments[id] ?? '');
+      await load();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <section aria-labelledby="findings-title">
+      <h1 id="findings-title">{t('findingsTitle')}</h1>
+      <label className="inline">
+        <input type="checkbox" checked={openOnly} onChange={(e) => setOpenOnly(e.target.checked)} name="openOnly" /> {t('openOnly')}
+      </label>
+      <ErrorMessage error={error} />
+      {items !== null && items.length === 0 && <p>{t('noFindings')}</p>}
+      {items !== null && items.length > 0 && (
+        <FindingRows
+          findings={items.map((f) => ({ id: f.id, rule: f.rule, severity: f.severity, summary: f.summary, status: f.status, when: jst(f.occurredAt, lang) }))}
+          actions={(id) => {
+            const f = items.find((x) => x.id === id);
+            if (f === undefined || f.status === 'resolved') return <></>;
+            return (
+              <div className="actions">
+                <label className="small">
+                  {t('comment')}
+                  <input name={`comment-${id}`} value={comments[id] ?? ''} onChange={(e) => setComments({ ...comments, [id]: e.target.value })} />
+                </label>
+                {f.status === 'open' && (
+                  <button type="button" className="secondary" onClick={() => void decide(id, 'acknowledge')()}>
+                    {t('acknowledge')}
+                  </button>
+                )}
+                <button type="button" onClick={() => void decide(id, 'resolve')()}>
+                  {t('resolve')}
+                </button>
+              </div>
+            );
+          }}
+        />
+      )}
+      {digests.length > 0 && (
+        <section aria-labelledby="digests-title">
+          <h2 id="digests-title">{t('digests')}</h2>
+          <ul>
+            {digests.map((d) => (
+              <li key={d.day}>{t('digestLine', { day: d.day, views: d.views, emergency: d.emergencyViews, refused: d.refused, queued: d.queued })}</li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </section>
+  );
+}
