@@ -17,7 +17,7 @@ function BarChart({ title, data, testId }: { title: string; data: readonly { lab
   return (
     <figure className="chart" data-testid={testId}>
       <figcaption>{title}</figcaption>
-      <svg role="img" aria-label={title} width="100%" viewBox={`0 0 ${width} ${Math.max(rowH, data.length * rowH)}`} preserveAspectRatio="xMinYMin meet">
+      <svg role="img" aria-label={title} width={width} height={Math.max(rowH, data.length * rowH)} viewBox={`0 0 ${width} ${Math.max(rowH, data.length * rowH)}`} className="chart-svg">
         {data.map((d, i) => {
           const w = ((width - labelW - 70) * d.value) / max;
           return (

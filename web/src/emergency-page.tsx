@@ -13,6 +13,9 @@ export function jst(iso: string, lang: string): string {
   return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo', dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso));
 }
 
+/** Fired on `window` when a declaration changes here, so the banner need not wait for its next poll. */
+const CHANGED = 'gridwall:emergencies-changed';
+
 /** A `datetime-local` value, meant as Japan time, as an ISO instant. */
 const fromLocal = (v: string) => new Date(`${v}:00+09:00`).toISOString();
 /** An instant as a `datetime-local` value in Japan time. */
@@ -39,9 +42,12 @@ export function EmergencyBanner({ vocabulary }: { vocabulary: Vocabulary }) {
     const load = () => opsApi.activeEmergencies().then((a) => live && setActive(a), () => undefined);
     void load();
     const timer = setInterval(() => void load(), 60_000);
+    const changed = () => void load();
+    window.addEventListener(CHANGED, changed);
     return () => {
       live = false;
       clearInterval(timer);
+      window.removeEventListener(CHANGED, changed);
     };
   }, []);
   if (active === null || active.emergencies.length === 0) return null;
@@ -162,6 +168,7 @@ function DeclarationActions({ d, me, onDone }: { d: Declaration; me: Me; onDone:
     try {
       await fn();
       setComment('');
+      window.dispatchEvent(new Event(CHANGED));
       onDone();
     } catch (e) {
       setError(e);
