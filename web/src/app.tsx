@@ -3,6 +3,8 @@ import { SESSION_ENDED, api, setCsrfToken, type Me, type Vocabulary } from './ap
 import { AnalysisPage, FindingsPage } from './analysis-page.tsx';
 import { AuditPage } from './audit-page.tsx';
 import { EmergenciesPage, EmergencyBanner, EmergencyReviewPage } from './emergency-page.tsx';
+import { governanceApi } from './governance-api.ts';
+import { CampaignsPage, GovernanceLogPage, GrantsPage, PeoplePage, QueuePage, TerminalsPage, TokensPage } from './governance-pages.tsx';
 import { ChecklistPage } from './checklist-page.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n } from './i18n.tsx';
@@ -97,6 +99,13 @@ export function App() {
   let page: ReactNode;
   if (path === '/checklist' && me.abilities.viewChecklist) page = <ChecklistPage vocabulary={vocabulary} />;
   else if (path === '/audit' && me.abilities.viewAuditLog) page = <AuditPage vocabulary={vocabulary} query={url.searchParams} />;
+  else if (path === '/grants') page = <GrantsPage me={me} />;
+  else if (path === '/grants/queue' && me.abilities.approveGrants === true) page = <QueuePage />;
+  else if (path === '/people' && me.abilities.manageAccess === true) page = <PeoplePage vocabulary={vocabulary} />;
+  else if (path === '/terminals' && me.abilities.overseeGrants === true) page = <TerminalsPage me={me} />;
+  else if (path === '/campaigns' && me.abilities.overseeGrants === true) page = <CampaignsPage me={me} />;
+  else if (path === '/tokens' && me.abilities.manageAccess === true) page = <TokensPage />;
+  else if (path === '/governance' && me.abilities.overseeGrants === true) page = <GovernanceLogPage />;
   else if (path === '/emergencies' && me.abilities.overseeEmergencies === true) page = <EmergenciesPage me={me} vocabulary={vocabulary} />;
   else if (emergencyReview?.[1] !== undefined && me.abilities.overseeEmergencies === true) page = <EmergencyReviewPage id={decodeURIComponent(emergencyReview[1])} me={me} vocabulary={vocabulary} />;
   else if (path === '/analysis' && me.abilities.reviewFindings === true) page = <AnalysisPage query={url.searchParams} />;
@@ -121,6 +130,39 @@ export function App() {
             {me.abilities.viewChecklist && (
               <a href="/checklist" aria-current={path === '/checklist' ? 'page' : undefined} onClick={onLinkClick('/checklist')}>
                 {t('navChecklist')}
+              </a>
+            )}
+            <a href="/grants" aria-current={path === '/grants' ? 'page' : undefined} onClick={onLinkClick('/grants')}>
+              {t('navGrants')}
+            </a>
+            {me.abilities.approveGrants === true && (
+              <a href="/grants/queue" aria-current={path === '/grants/queue' ? 'page' : undefined} onClick={onLinkClick('/grants/queue')}>
+                {t('navQueue')}
+              </a>
+            )}
+            {me.abilities.manageAccess === true && (
+              <a href="/people" aria-current={path === '/people' ? 'page' : undefined} onClick={onLinkClick('/people')}>
+                {t('navPeople')}
+              </a>
+            )}
+            {me.abilities.overseeGrants === true && (
+              <a href="/terminals" aria-current={path === '/terminals' ? 'page' : undefined} onClick={onLinkClick('/terminals')}>
+                {t('navTerminals')}
+              </a>
+            )}
+            {me.abilities.overseeGrants === true && (
+              <a href="/campaigns" aria-current={path === '/campaigns' ? 'page' : undefined} onClick={onLinkClick('/campaigns')}>
+                {t('navCampaigns')}
+              </a>
+            )}
+            {me.abilities.manageAccess === true && (
+              <a href="/tokens" aria-current={path === '/tokens' ? 'page' : undefined} onClick={onLinkClick('/tokens')}>
+                {t('navTokens')}
+              </a>
+            )}
+            {me.abilities.overseeGrants === true && (
+              <a href="/governance" aria-current={path === '/governance' ? 'page' : undefined} onClick={onLinkClick('/governance')}>
+                {t('navGovernance')}
               </a>
             )}
             {me.abilities.overseeEmergencies === true && (
@@ -151,6 +193,9 @@ export function App() {
           </div>
           <button type="button" className="secondary" onClick={() => void logout()}>
             {t('logout')}
+          </button>
+          <button type="button" className="secondary small-button" onClick={() => void governanceApi.logoutEverywhere().finally(() => void logout())}>
+            {t('logoutEverywhere')}
           </button>
         </>
       }

@@ -1,5 +1,6 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import type { Labels } from './api.ts';
+import { governanceEn, governanceJa } from './i18n-governance.ts';
 import { opsEn, opsJa } from './i18n-ops.ts';
 
 export const LANGS = ['ja', 'en'] as const;
@@ -126,6 +127,7 @@ const ja = {
   err_unknown_account: '利用できないアカウントです。',
   err_internal: 'システムエラーが発生しました。',
   ...opsJa,
+  ...governanceJa,
   errorRequestId: '要求ID',
 } as const;
 
@@ -252,6 +254,7 @@ const en: Record<MessageKey, string> = {
   err_internal: 'Something went wrong on the server.',
   errorRequestId: 'Request id',
   ...opsEn,
+  ...governanceEn,
 };
 
 const DICTIONARIES: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { ja, en };

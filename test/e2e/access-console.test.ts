@@ -1,0 +1,164 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { CONSOLE_DIR } from '../../src/api/console.ts';
+import type { Db } from '../../src/store/db.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import { openPglite } from '../../src/store/pglite.ts';
+import { testApp } from '../support/app.ts';
+import { launchChromium, screenshot } from '../support/browser.ts';
+import { TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
+
+const PERSONAS = [
+  { key: 'cc', terminalId: TERMINALS.CC, userId: USERS.callCentre, name: '高橋 一郎', side: 'network', principalClass: 'network_call_centre', labelJa: '送配電 託送コールセンター', labelEn: 'Network — call centre' },
+  { key: 'retail', terminalId: TERMINALS.RETAIL, userId: USERS.retail, name: '加藤 五郎', side: 'retail', principalClass: 'affiliated_retail', labelJa: '関係小売', labelEn: 'Affiliated retailer' },
+  { key: 'comp', userId: USERS.compliance, name: '渡辺 三郎', side: 'network', principalClass: 'network_compliance', labelJa: '送配電 行為規制管理者', labelEn: 'Network — compliance' },
+  { key: 'admin', userId: USERS.admin, name: '小林 四郎', side: 'network', principalClass: 'network_access_admin', labelJa: '送配電 アクセス管理者', labelEn: 'Network — access administration' },
+];
+
+/**
+ * The access-governance screens in Chromium against the real server: requests refused by the rule that
+ * forbids them, approval by a second person through the queue, the terminal reconciliation, tokens shown
+ * once, the governance log, and the login screen's methods.
+ */
+describe('access-governance screens in Chromium', () => {
+  let db: Db;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let base: string;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    db = await openPglite(null);
+    await migrate(db);
+    await seedFixture(db);
+    await db.query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(PERSONAS)]);
+    app = await testApp(db, { consoleDir: CONSOLE_DIR });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await db?.close();
+    assert.deepEqual(pageErrors, [], 'no script errors on any page');
+  });
+
+  async function as(userId: string): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${base}/`);
+    await page.click(`button.persona[data-user="${userId}"]`);
+    await page.waitForSelector('#purpose');
+    return { context, page };
+  }
+
+  async function requestGrant(page: Page, g: { userId?: string; permissionId: string; reason: string }): Promise<void> {
+    await page.click('nav a[href="/grants"]');
+    await page.waitForSelector('[data-testid="grant-request"]');
+    if (g.userId !== undefined) await page.fill('input[name="userId"]', g.userId);
+    await page.selectOption('select[name="permissionId"]', g.permissionId);
+    await page.fill('input[name="reason"]', g.reason);
+    await page.click('[data-testid="grant-request"] button[type="submit"]');
+  }
+
+  test('the login screen offers the password form beside the personas, and explains a refused single sign-on', async () => {
+    const context = await browser.newContext({ locale: 'ja-JP' });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    try {
+      await page.goto(`${base}/?loginError=oidc_unknown_subject`);
+      await page.waitForSelector('[data-testid="password-login"]');
+      assert.match((await page.textContent('[data-login-error="oidc_unknown_subject"]')) ?? '', /対応するアカウントがありません/);
+      assert.equal(await page.$('[data-testid="sso"]'), null, 'no identity provider configured: no SSO button');
+      await page.fill('input[name="userId"]', USERS.callCentre);
+      await page.fill('input[name="password"]', 'not-the-password-at-all');
+      await page.fill('input[name="code"]', '123456');
+      await page.click('[data-testid="password-login"] button[type="submit"]');
+      await page.waitForSelector('[role="alert"][data-error-code="login_failed"]');
+      await screenshot(page, '30-login-methods');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a retail person asking for a network-only permission is refused by the rule that names it', async () => {
+    const { context, page } = await as(USERS.retail);
+    try {
+      await requestGrant(page, { permissionId: 'network.equipment', reason: '設備情報を見たい' });
+      await page.waitForSelector('[data-testid="refusal-rule"][data-rule="side_not_allowed"]');
+      assert.match((await page.textContent('[data-testid="allowed-sides"]')) ?? '', /network/);
+      const nav = await page.$$eval('nav a', (as) => as.map((a) => a.getAttribute('href')));
+      assert.ok(!nav.includes('/grants/queue') && !nav.includes('/people') && !nav.includes('/tokens'), nav.join(' '));
+      await screenshot(page, '31-grant-refused');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a request waits for a second person: the requester cannot approve it, an approver in scope can', async () => {
+    let grantId = '';
+    {
+      const { context, page } = await as(USERS.admin);
+      try {
+        await requestGrant(page, { userId: USERS.callCentre, permissionId: 'audit.read', reason: '苦情調査のため' });
+        await page.waitForSelector(`tr[data-user="${USERS.callCentre}"][data-permission="audit.read"][data-status="requested"]`);
+        grantId = (await page.getAttribute(`tr[data-user="${USERS.callCentre}"][data-permission="audit.read"][data-status="requested"]`, 'data-grant')) ?? '';
+        await page.click('nav a[href="/grants/queue"]');
+        await page.click(`tr[data-grant="${grantId}"] >> text=承認する`);
+        await page.waitForSelector('[data-testid="refusal-rule"][data-rule="self_approval"]');
+      } finally {
+        await context.close();
+      }
+    }
+    const { context, page } = await as(USERS.compliance);
+    try {
+      await page.click('nav a[href="/grants/queue"]');
+      await page.fill(`tr[data-grant="${grantId}"] input`, '確認しました');
+      await page.click(`tr[data-grant="${grantId}"] >> text=承認する`);
+      await page.waitForSelector(`tr[data-grant="${grantId}"]`, { state: 'detached' });
+      const { rows } = await db.query<{ status: string; decided_by: string }>('SELECT status, decided_by FROM grants WHERE id = $1', [Number(grantId)]);
+      assert.deepEqual(rows[0], { status: 'approved', decided_by: USERS.compliance });
+      await page.click('nav a[href="/governance"]');
+      await page.waitForSelector('tr[data-action="grant.approve"][data-outcome="refused"]');
+      await page.waitForSelector('tr[data-action="grant.approve"][data-outcome="done"]');
+      await screenshot(page, '32-governance-log');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('terminals: the misplaced network-set terminal is in the reconciliation; tokens are shown once and revocable', async () => {
+    const { context, page } = await as(USERS.admin);
+    try {
+      await page.click('nav a[href="/terminals"]');
+      await page.waitForSelector(`[data-testid="reconciliation"] tr[data-terminal="${TERMINALS.MISPLACED}"][data-misplaced="true"]`);
+      assert.equal(await page.$(`[data-testid="reconciliation"] tr[data-terminal="${TERMINALS.CC}"][data-misplaced="true"]`), null);
+      await screenshot(page, '33-terminals');
+
+      await page.click('nav a[href="/tokens"]');
+      await page.fill('input[name="tokenUser"]', USERS.otherRetailer);
+      await page.fill('input[name="tokenName"]', 'みらいでんき 顧客照会連携');
+      await page.click('form.panel button[type="submit"]');
+      const secret = (await page.textContent('[data-testid="token-secret"]')) ?? '';
+      assert.match(secret, /^gw_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
+      const { rows } = await db.query<{ id: string; secret_sha256: string }>('SELECT id, secret_sha256 FROM api_tokens');
+      assert.equal(rows.length, 1);
+      assert.ok(!JSON.stringify(rows).includes(secret.split('_')[2] ?? '-'), 'only the hash is stored');
+      await page.click(`tr[data-token="${rows[0]?.id ?? ''}"] >> text=取り消す`);
+      await page.waitForSelector(`tr[data-token="${rows[0]?.id ?? ''}"] >> text=失効`);
+
+      await page.click('nav a[href="/people"]');
+      await page.click('text=長期未使用のアカウントを確認（変更なし）');
+      await page.waitForSelector('[data-testid="sweep-preview"]');
+      const disabled = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM accounts WHERE disabled_at IS NOT NULL');
+      assert.equal(disabled.rows[0]?.n, 0, 'the preview changes nothing');
+    } finally {
+      await context.close();
+    }
+  });
+});
