@@ -42,6 +42,8 @@ export interface Thresholds {
   /** Refused reads of one person within the window before it is probing. */
   readonly probingRefusals: number;
   readonly probingWindowMinutes: number;
+  /** Days without any read after which a read by the same ID is a dormant account coming back to life. */
+  readonly dormantDays: number;
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = {
@@ -54,6 +56,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   offHoursMin: 20,
   probingRefusals: 10,
   probingWindowMinutes: 10,
+  dormantDays: 90,
 };
 
 export const RULES = {
@@ -63,6 +66,7 @@ export const RULES = {
   probing: '拒否された照会の集中（探索的な照会）',
   misplaced_terminal: '小売側の拠点に設置された送配電設定の端末',
   account_without_person: '在籍していない（人に紐づかない）IDによる閲覧',
+  dormant_account_used: '長期間使われていなかったIDの再使用',
   off_hours: '時間外（夜間・休日）の非公開情報の閲覧',
 } as const;
 export type RuleId = keyof typeof RULES;
@@ -84,6 +88,7 @@ export async function findAnomalies(e: Engine, ctx: Ctx): Promise<Finding[]> {
     ...(await probing(e, ctx)),
     ...(await misplacedTerminals(e)),
     ...(await accountsWithoutPerson(e)),
+    ...(await dormantAccountsUsed(e, ctx)),
     ...(await offHours(e, ctx)),
   ];
   return all.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.rule.localeCompare(b.rule) || a.subject.localeCompare(b.subject));
@@ -263,5 +268,24 @@ async function offHours(e: Engine, ctx: Ctx): Promise<Finding[]> {
     subject: `user:${String(r['user_id'])}`,
     detail: `${who((r['person_id'] as string | null) ?? null, String(r['user_id']))} が夜間（${t.offHoursFrom}時〜${t.offHoursTo}時）・休日に非公開情報を ${Number(r['reads'])} 件閲覧`,
     evidence: { userId: r['user_id'], reads: Number(r['reads']), weekend: Number(r['weekend']), hours: [t.offHoursFrom, t.offHoursTo] },
+  }));
+}
+
+/** A read in the period by an ID that had read nothing for `dormantDays` before it (in the log analysed). */
+async function dormantAccountsUsed(e: Engine, ctx: Ctx): Promise<Finding[]> {
+  const days = ctx.thresholds.dormantDays;
+  const rows = await e.rows<Record<string, unknown>>(`
+    WITH gaps AS (
+      SELECT user_id, person_id, accessed_at, in_period, lag(accessed_at) OVER (PARTITION BY user_id ORDER BY accessed_at) AS previous FROM enriched
+    )
+    SELECT user_id, mode(person_id) AS person_id, max(accessed_at - previous) AS gap, arg_max(accessed_at, accessed_at - previous) AS at, arg_max(previous, accessed_at - previous) AS previous
+      FROM gaps WHERE in_period AND previous IS NOT NULL AND accessed_at - previous >= to_days($1::INTEGER)
+     GROUP BY user_id ORDER BY user_id`, [days]);
+  return rows.map((r) => ({
+    rule: 'dormant_account_used',
+    severity: 'medium',
+    subject: `user:${String(r['user_id'])}`,
+    detail: `${who((r['person_id'] as string | null) ?? null, String(r['user_id']))} のIDが ${days} 日以上使われていなかった後に使われました`,
+    evidence: { userId: r['user_id'], at: r['at'], previousRead: r['previous'], dormantDays: days },
   }));
 }

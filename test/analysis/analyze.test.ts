@@ -81,6 +81,7 @@ describe('gridwall analyze over legacy exports with known ground truth', () => {
     assert.deepEqual(by('misplaced_terminal').map((f) => [f.subject, f.severity]), [[`terminal:${utf8.expected.misplacedTerminal}`, 'high']]);
     assert.deepEqual(by('account_without_person').map((f) => f.subject).sort(), utf8.expected.withoutPerson.map((u) => `user:${u}`).sort());
     assert.deepEqual(by('off_hours').map((f) => f.subject), [`user:${utf8.expected.offHours}`]);
+    assert.deepEqual(by('dormant_account_used').map((f) => f.subject), [`user:${utf8.expected.dormant}`], 'only the ID unused for 90 days or more');
     assert.equal(by('other_customer_read').length, utf8.expected.viewers.length, 'every counted viewer is a finding');
     assert.deepEqual(by('probing'), [], 'a legacy log has no refusals');
     for (const f of report.findings) assert.ok(f.detail.length > 0 && Object.keys(f.evidence).length > 0, `${f.rule} carries evidence`);

@@ -49,6 +49,7 @@ export interface Expected {
   readonly misplacedTerminal: string;
   readonly withoutPerson: readonly string[];
   readonly offHours: string;
+  readonly dormant: string;
 }
 
 export interface Tally {
@@ -120,6 +121,9 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
   // A mover: retail until 2022-11-15 (inclusive, as HR writes it), network from 2022-11-16.
   staff.push({ user: 'mover', person: 'P-mover', organization: AFF, side: 'retail', employment: 'employee', office: '仙台営業所', from: '2016-04-01', to: '2022-11-15' });
   staff.push({ user: 'mover', person: 'P-mover', organization: NW, side: 'network', employment: 'employee', office: '仙台託送センター', from: '2022-11-16', to: '' });
+  // An ID that reads on the first day and then not again for three months.
+  const sleeper: Person = { user: 'aff-sleeper', person: 'P-sleeper', organization: AFF, side: 'retail', employment: 'employee', office: '山形営業所', from: '2014-04-01', to: '' };
+  staff.push(sleeper);
   // A leaver whose ID stayed usable (F2).
   staff.push({ user: 'leaver', person: 'P-leaver', organization: AFF, side: 'retail', employment: 'employee', office: '秋田営業所', from: '2010-04-01', to: '2022-06-30' });
   // The off-hours reader: a contractor at night.
@@ -227,6 +231,9 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
   rows.push(view(mover, others[0] as Point, Date.parse('2022-11-15T16:00:00+09:00')));
   rows.push(view(mover, others[1] as Point, Date.parse('2022-11-15T23:30:00+09:00'), { kind: 'view' }));
   rows.push({ ...view(mover, others[2] as Point, Date.parse('2022-11-16T09:30:00+09:00')), kind: 'not_counted' });
+  // The sleeper: one read on 5 October, the next on 5 January (92 days later).
+  rows.push(view(sleeper, others[3] as Point, Date.parse('2022-10-05T10:00:00+09:00')));
+  rows.push(view(sleeper, others[4] as Point, Date.parse('2023-01-05T10:00:00+09:00')));
   // The off-hours contractor: 25 views at 23:xx on weekdays.
   for (let k = 0; k < 25; k++) rows.push(view(night, pick(others), START + (int(1, 60) * 86_400_000) + (23 * 60 + int(0, 59)) * 60_000));
   // Never counted: network staff, the affiliate's own customers, public fields only, a vacant point, outside the period.
@@ -328,6 +335,7 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
       misplacedTerminal: misplaced.id,
       withoutPerson: ['ghost01', 'leaver'],
       offHours: night.user,
+      dormant: sleeper.user,
     },
   };
 }

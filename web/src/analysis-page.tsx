@@ -167,6 +167,7 @@ export function AnalysisPage({ query }: { query: URLSearchParams }) {
           </table>
           <div className="charts">
             <BarChart title={t('viewsPerDay')} testId="chart-daily" data={report.daily.map((d) => ({ label: d.day, value: d.views + d.lastResortViews }))} />
+            <BarChart title={t('viewsPerSystem')} testId="chart-systems" data={report.systems.map((x) => ({ label: x.system, value: x.views.total }))} />
             <BarChart title={t('viewsPerOrganization')} testId="chart-organizations" data={[...perOrganization].map(([label, value]) => ({ label, value }))} />
             <BarChart title={t('topViewers')} testId="chart-viewers" data={report.viewers.slice(0, 10).map((v) => ({ label: v.userId, value: v.views }))} />
           </div>
