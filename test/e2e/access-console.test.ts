@@ -1,13 +1,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CONSOLE_DIR } from '../../src/api/console.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { testApp } from '../support/app.ts';
-import { launchChromium, screenshot } from '../support/browser.ts';
+import { screenshot, startConsole, type ConsoleHarness } from '../support/browser.ts';
 import { TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
 
 const PERSONAS = [
@@ -24,38 +23,20 @@ const PERSONAS = [
  */
 describe('access-governance screens in Chromium', () => {
   let db: Db;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let base: string;
-  const pageErrors: string[] = [];
+  let ui: ConsoleHarness;
 
   before(async () => {
     db = await openPglite(null);
     await migrate(db);
     await seedFixture(db);
     await db.query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(PERSONAS)]);
-    app = await testApp(db, { consoleDir: CONSOLE_DIR });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
-    browser = await launchChromium();
+    ui = await startConsole(await testApp(db, { consoleDir: CONSOLE_DIR }));
   });
   after(async () => {
-    await browser?.close();
-    await app?.close();
+    await ui?.close();
     await db?.close();
-    assert.deepEqual(pageErrors, [], 'no script errors on any page');
   });
-
-  async function as(userId: string): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${base}/`);
-    await page.click(`button.persona[data-user="${userId}"]`);
-    await page.waitForSelector('#purpose');
-    return { context, page };
-  }
+  const as = (userId: string) => ui.as(userId);
 
   async function requestGrant(page: Page, g: { userId?: string; permissionId: string; reason: string }): Promise<void> {
     await page.click('nav a[href="/grants"]');
@@ -67,11 +48,8 @@ describe('access-governance screens in Chromium', () => {
   }
 
   test('the login screen offers the password form beside the personas, and explains a refused single sign-on', async () => {
-    const context = await browser.newContext({ locale: 'ja-JP' });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const { context, page } = await ui.open({ path: '/?loginError=oidc_unknown_subject' });
     try {
-      await page.goto(`${base}/?loginError=oidc_unknown_subject`);
       await page.waitForSelector('[data-testid="password-login"]');
       assert.match((await page.textContent('[data-login-error="oidc_unknown_subject"]')) ?? '', /対応するアカウントがありません/);
       assert.equal(await page.$('[data-testid="sso"]'), null, 'no identity provider configured: no SSO button');

@@ -1,14 +1,13 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CONSOLE_DIR } from '../../src/api/console.ts';
 import { SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { testApp } from '../support/app.ts';
-import { launchChromium, screenshot } from '../support/browser.ts';
+import { screenshot, startConsole, type ConsoleHarness } from '../support/browser.ts';
 import { SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
 
 /** The fixture's people as demo personas, so the login screen offers them (as `gridwall demo` does for its own). */
@@ -57,42 +56,23 @@ const CASES: readonly { user: string; purpose: string; records: Readonly<Record<
 
 describe('the console in Chromium', () => {
   let db: Db;
-  let app: FastifyInstance;
-  let browser: Browser;
+  let ui: ConsoleHarness;
   let base: string;
-  const pageErrors: string[] = [];
 
   before(async () => {
     db = await openPglite(null);
     await migrate(db);
     await seedFixture(db);
     await db.query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(PERSONAS)]);
-    app = await testApp(db, { consoleDir: CONSOLE_DIR });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
-    browser = await launchChromium();
+    ui = await startConsole(await testApp(db, { consoleDir: CONSOLE_DIR }));
+    base = ui.base;
   });
   after(async () => {
-    await browser?.close();
-    await app?.close();
+    await ui?.close();
     await db?.close();
-    assert.deepEqual(pageErrors, [], 'no script errors on any page');
   });
-
-  async function open(opts: { width?: number; height?: number; timezoneId?: string } = {}): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 }, locale: 'ja-JP', timezoneId: opts.timezoneId ?? 'Asia/Tokyo' });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${base}/`);
-    return { context, page };
-  }
-
-  async function loginAs(page: Page, userId: string, purpose?: string): Promise<void> {
-    await page.click(`button.persona[data-user="${userId}"]`);
-    await page.waitForSelector('#purpose');
-    if (purpose !== undefined) await page.selectOption('#purpose', purpose);
-  }
+  const open = (opts: { width?: number; height?: number; timezoneId?: string } = {}) => ui.open({ height: 800, ...opts });
+  const loginAs = (page: Page, userId: string, purpose?: string) => ui.loginAs(page, userId, purpose);
 
   /** Field key → 'shown' / masked reason / 'blank' (a row that is neither: never acceptable). */
   async function recordOutcomes(page: Page): Promise<Record<string, string>> {

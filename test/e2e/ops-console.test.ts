@@ -1,13 +1,11 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CONSOLE_DIR } from '../../src/api/console.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { testApp } from '../support/app.ts';
-import { launchChromium, screenshot } from '../support/browser.ts';
+import { screenshot, startConsole, type ConsoleHarness } from '../support/browser.ts';
 import { NOW, SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
 
 const PERSONAS = [
@@ -28,11 +26,9 @@ const local = (hours: number) => new Date(NOW.getTime() + hours * 3_600_000 + 9 
  */
 describe('emergency and analysis screens in Chromium', () => {
   let db: Db;
-  let app: FastifyInstance;
-  let browser: Browser;
+  let ui: ConsoleHarness;
   let base: string;
   let now = NOW;
-  const pageErrors: string[] = [];
 
   before(async () => {
     db = await openPglite(null);
@@ -44,29 +40,14 @@ describe('emergency and analysis screens in Chromium', () => {
         ('u-cc', 'emergency.declare', 'approved', 'x', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
         ('u-nsc', 'emergency.declare', 'approved', 'x', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
         ('u-retail', 'emergency.support', 'approved', 'x', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01');`);
-    app = await testApp(db, { consoleDir: CONSOLE_DIR, now: () => now });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
-    browser = await launchChromium();
+    ui = await startConsole(await testApp(db, { consoleDir: CONSOLE_DIR, now: () => now }));
+    base = ui.base;
   });
   after(async () => {
-    await browser?.close();
-    await app?.close();
+    await ui?.close();
     await db?.close();
-    assert.deepEqual(pageErrors, [], 'no script errors on any page');
   });
-
-  async function as(userId: string, purpose?: string): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP', timezoneId: 'Asia/Tokyo' });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${base}/`);
-    await page.click(`button.persona[data-user="${userId}"]`);
-    await page.waitForSelector('#purpose');
-    if (purpose !== undefined) await page.selectOption('#purpose', purpose);
-    return { context, page };
-  }
+  const as = (userId: string, purpose?: string) => ui.as(userId, purpose);
 
   test('the access administrator registers support staff; a registration beyond contact fields is impossible from the screen', async () => {
     const { context, page } = await as(USERS.admin);

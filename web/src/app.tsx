@@ -7,7 +7,7 @@ import { governanceApi } from './governance-api.ts';
 import { CampaignsPage, GovernanceLogPage, GrantsPage, PeoplePage, QueuePage, TerminalsPage, TokensPage } from './governance-pages.tsx';
 import { ChecklistPage } from './checklist-page.tsx';
 import { ErrorMessage } from './error-message.tsx';
-import { useI18n } from './i18n.tsx';
+import { useI18n, type MessageKey } from './i18n.tsx';
 import { LoginPage } from './login-page.tsx';
 import { RecordPage } from './record-page.tsx';
 import { navigate, onLinkClick, useLocation } from './router.ts';
@@ -113,73 +113,36 @@ export function App() {
   else if (record?.[1] !== undefined) page = <RecordPage id={decodeURIComponent(record[1])} purpose={url.searchParams.get('purpose') ?? purpose} reason={url.searchParams.get('reason') ?? ''} vocabulary={vocabulary} />;
   else page = <SearchPage me={me} purpose={purpose} vocabulary={vocabulary} query={url.searchParams} />;
 
+  const a = me.abilities;
+  // The screens this person may use, in menu order: the server's `abilities` decide, the server enforces.
+  const nav: readonly { href: string; label: MessageKey; show: boolean; current: boolean }[] = [
+    { href: '/search', label: 'navSearch', show: true, current: path === '/search' || path === '/' },
+    { href: '/audit', label: 'navAudit', show: a.viewAuditLog, current: path === '/audit' },
+    { href: '/checklist', label: 'navChecklist', show: a.viewChecklist, current: path === '/checklist' },
+    { href: '/grants', label: 'navGrants', show: true, current: path === '/grants' },
+    { href: '/grants/queue', label: 'navQueue', show: a.approveGrants === true, current: path === '/grants/queue' },
+    { href: '/people', label: 'navPeople', show: a.manageAccess === true, current: path === '/people' },
+    { href: '/terminals', label: 'navTerminals', show: a.overseeGrants === true, current: path === '/terminals' },
+    { href: '/campaigns', label: 'navCampaigns', show: a.overseeGrants === true, current: path === '/campaigns' },
+    { href: '/tokens', label: 'navTokens', show: a.manageAccess === true, current: path === '/tokens' },
+    { href: '/governance', label: 'navGovernance', show: a.overseeGrants === true, current: path === '/governance' },
+    { href: '/emergencies', label: 'navEmergencies', show: a.overseeEmergencies === true, current: path.startsWith('/emergencies') },
+    { href: '/analysis', label: 'navAnalysis', show: a.reviewFindings === true, current: path === '/analysis' },
+    { href: '/findings', label: 'navFindings', show: a.reviewFindings === true, current: path === '/findings' },
+  ];
   const side = me.assignment?.side ?? 'none';
   return (
     <Frame
       header={
         <>
           <nav aria-label={t('appName')} className="nav">
-            <a href="/search" aria-current={path === '/search' || path === '/' ? 'page' : undefined} onClick={onLinkClick('/search')}>
-              {t('navSearch')}
-            </a>
-            {me.abilities.viewAuditLog && (
-              <a href="/audit" aria-current={path === '/audit' ? 'page' : undefined} onClick={onLinkClick('/audit')}>
-                {t('navAudit')}
-              </a>
-            )}
-            {me.abilities.viewChecklist && (
-              <a href="/checklist" aria-current={path === '/checklist' ? 'page' : undefined} onClick={onLinkClick('/checklist')}>
-                {t('navChecklist')}
-              </a>
-            )}
-            <a href="/grants" aria-current={path === '/grants' ? 'page' : undefined} onClick={onLinkClick('/grants')}>
-              {t('navGrants')}
-            </a>
-            {me.abilities.approveGrants === true && (
-              <a href="/grants/queue" aria-current={path === '/grants/queue' ? 'page' : undefined} onClick={onLinkClick('/grants/queue')}>
-                {t('navQueue')}
-              </a>
-            )}
-            {me.abilities.manageAccess === true && (
-              <a href="/people" aria-current={path === '/people' ? 'page' : undefined} onClick={onLinkClick('/people')}>
-                {t('navPeople')}
-              </a>
-            )}
-            {me.abilities.overseeGrants === true && (
-              <a href="/terminals" aria-current={path === '/terminals' ? 'page' : undefined} onClick={onLinkClick('/terminals')}>
-                {t('navTerminals')}
-              </a>
-            )}
-            {me.abilities.overseeGrants === true && (
-              <a href="/campaigns" aria-current={path === '/campaigns' ? 'page' : undefined} onClick={onLinkClick('/campaigns')}>
-                {t('navCampaigns')}
-              </a>
-            )}
-            {me.abilities.manageAccess === true && (
-              <a href="/tokens" aria-current={path === '/tokens' ? 'page' : undefined} onClick={onLinkClick('/tokens')}>
-                {t('navTokens')}
-              </a>
-            )}
-            {me.abilities.overseeGrants === true && (
-              <a href="/governance" aria-current={path === '/governance' ? 'page' : undefined} onClick={onLinkClick('/governance')}>
-                {t('navGovernance')}
-              </a>
-            )}
-            {me.abilities.overseeEmergencies === true && (
-              <a href="/emergencies" aria-current={path.startsWith('/emergencies') ? 'page' : undefined} onClick={onLinkClick('/emergencies')}>
-                {t('navEmergencies')}
-              </a>
-            )}
-            {me.abilities.reviewFindings === true && (
-              <a href="/analysis" aria-current={path === '/analysis' ? 'page' : undefined} onClick={onLinkClick('/analysis')}>
-                {t('navAnalysis')}
-              </a>
-            )}
-            {me.abilities.reviewFindings === true && (
-              <a href="/findings" aria-current={path === '/findings' ? 'page' : undefined} onClick={onLinkClick('/findings')}>
-                {t('navFindings')}
-              </a>
-            )}
+            {nav
+              .filter((n) => n.show)
+              .map((n) => (
+                <a key={n.href} href={n.href} aria-current={n.current ? 'page' : undefined} onClick={onLinkClick(n.href)}>
+                  {t(n.label)}
+                </a>
+              ))}
           </nav>
           <div className="who" data-testid="who">
             <span className={`side side-${side}`}>{i18n.l(vocabulary.sides[side], side)}</span>
