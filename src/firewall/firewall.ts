@@ -40,6 +40,12 @@ type EmergencyGate =
   | { readonly kind: 'refused'; readonly reason: EmergencyReadRefusal }
   | { readonly kind: 'open'; readonly registration: SupportRegistration; readonly declarations: readonly Declaration[]; readonly reason: string };
 
+/** The query as logged: under emergency support with the reason the person stated (served or refused alike). */
+function withStatedReason(req: ReadRequest, query: Record<string, unknown>): Record<string, unknown> {
+  const reason = req.statedReason?.trim() ?? '';
+  return req.purpose === 'emergency_support' && reason !== '' ? { ...query, reason } : query;
+}
+
 const locationOf = (r: StoredSupplyPoint) => ({ areaCode: r.areaCode, prefecture: r.address.prefecture, city: r.address.city });
 
 export type SearchCriteria =
@@ -139,7 +145,7 @@ export class Firewall {
       return { kind: 'refused', reason: 'permission_not_granted' };
     }
     const gate = await this.#emergencyGate(req);
-    const query = gate.kind === 'open' ? { by: 'id', reason: gate.reason } : { by: 'id' };
+    const query = withStatedReason(req, { by: 'id' });
     const [record] = await loadRecords(this.#db, [supplyPointId]);
     if (record === undefined) {
       await this.#log.append(this.#event(req, 'refused', 'not_found', query, []));
@@ -169,7 +175,7 @@ export class Firewall {
       return { kind: 'refused', reason: 'permission_not_granted' };
     }
     const gate = await this.#emergencyGate(req);
-    const query = gate.kind === 'open' ? { ...plain, reason: gate.reason } : plain;
+    const query = withStatedReason(req, plain);
     if (gate.kind === 'refused') {
       await this.#refuseEmergency(req, gate.reason, query, null);
       return { kind: 'refused', reason: gate.reason };

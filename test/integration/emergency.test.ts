@@ -159,6 +159,7 @@ for (const store of STORES) {
         ['emergency_not_registered', 'medium', 'p-other'],
       ]);
       assert.equal(json(f[0]?.evidence)['supplyPointId'], SP.R3);
+      assert.equal(json(f[1]?.evidence)['statedReason'], REASON, 'the reason given with a refused attempt is kept as evidence');
       assert.equal(json(f[0]?.evidence)['refusal'], 'outside_emergency_area');
     });
 
