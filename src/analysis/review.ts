@@ -91,7 +91,8 @@ export async function dailyDigest(db: Db, at: Date): Promise<Digest> {
   const { rows } = await db.query<{ severity: string; n: number }>(`SELECT severity, count(*)::int AS n FROM findings WHERE status <> 'resolved' GROUP BY severity`);
   const open = { high: 0, medium: 0, low: 0 };
   for (const r of rows) if (r.severity === 'high' || r.severity === 'medium' || r.severity === 'low') open[r.severity] = r.n;
-  const refused = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log WHERE outcome = 'refused' AND occurred_at >= $1 AND occurred_at < $2`, [periodBounds(day, day).start, periodBounds(day, day).end])).rows[0]?.n ?? 0;
+  const { start, end } = periodBounds(day, day);
+  const refused = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log WHERE outcome = 'refused' AND occurred_at >= $1 AND occurred_at < $2`, [start, end])).rows[0]?.n ?? 0;
   const digest: Digest = { day, views: report.total.views.total, emergencyViews: report.total.emergencyViews, refused, queued, open };
   await db.query(`INSERT INTO analysis_digests (day, created_at, summary) VALUES ($1, $2, $3) ON CONFLICT (day) DO UPDATE SET created_at = EXCLUDED.created_at, summary = EXCLUDED.summary`, [day, at, JSON.stringify(digest)]);
   return digest;

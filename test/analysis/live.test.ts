@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { dailyDigest, liveReport, scanLive } from '../../src/analysis/review.ts';
 import type { Db } from '../../src/store/db.ts';
 import { login, testApp, type Session } from '../support/app.ts';
-import { NOW, SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
+import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
 const DAY = '2026-11-01'; // NOW in Japan time
@@ -27,11 +27,7 @@ for (const store of STORES) {
     before(async () => {
       ({ db, dispose } = await store.open());
       await seedFixture(db);
-      await db.exec(`
-        INSERT INTO grants (user_id, permission_id, status, reason, requested_by, requested_by_person, requested_at, decided_by, decided_by_person, decided_at, expires_at) VALUES
-          ('u-cc', 'emergency.declare', 'approved', 'x', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
-          ('u-nsc', 'emergency.declare', 'approved', 'x', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
-          ('u-retail', 'emergency.support', 'approved', 'x', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01');`);
+      await seedEmergencyRoles(db);
       app = await testApp(db, { now: () => now });
 
       const retail = await login(app, USERS.retail, TERMINALS.RETAIL);

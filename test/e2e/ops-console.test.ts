@@ -6,7 +6,7 @@ import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { testApp } from '../support/app.ts';
 import { screenshot, startConsole, type ConsoleHarness } from '../support/browser.ts';
-import { NOW, SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
+import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
 
 const PERSONAS = [
   { key: 'cc', terminalId: TERMINALS.CC, userId: USERS.callCentre, name: '高橋 一郎', side: 'network', principalClass: 'network_call_centre', labelJa: '送配電 託送コールセンター', labelEn: 'Network — call centre' },
@@ -35,11 +35,7 @@ describe('emergency and analysis screens in Chromium', () => {
     await migrate(db);
     await seedFixture(db);
     await db.query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(PERSONAS)]);
-    await db.exec(`
-      INSERT INTO grants (user_id, permission_id, status, reason, requested_by, requested_by_person, requested_at, decided_by, decided_by_person, decided_at, expires_at) VALUES
-        ('u-cc', 'emergency.declare', 'approved', 'x', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
-        ('u-nsc', 'emergency.declare', 'approved', 'x', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
-        ('u-retail', 'emergency.support', 'approved', 'x', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01');`);
+    await seedEmergencyRoles(db);
     ui = await startConsole(await testApp(db, { consoleDir: CONSOLE_DIR, now: () => now }));
     base = ui.base;
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../src/store/db.ts';
 import { login, outcomes, testApp, type Session } from '../support/app.ts';
-import { NOW, SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
+import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
 const HOUR = 3_600_000;
@@ -23,14 +23,7 @@ for (const store of STORES) {
     before(async () => {
       ({ db, dispose } = await store.open());
       await seedFixture(db);
-      // Two network people may declare; the affiliated retailer's agent and contractor may support.
-      await db.exec(`
-        INSERT INTO grants (user_id, permission_id, status, reason, requested_by, requested_by_person, requested_at, decided_by, decided_by_person, decided_at, expires_at) VALUES
-          ('u-cc', 'emergency.declare', 'approved', '災害対応', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
-          ('u-nsc', 'emergency.declare', 'approved', '災害対応', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
-          ('u-retail', 'emergency.support', 'approved', '停電連絡の支援', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
-          ('u-retail-ctr', 'emergency.support', 'approved', '停電連絡の支援', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01');
-      `);
+      await seedEmergencyRoles(db);
       app = await testApp(db, { now: () => now });
     });
     after(async () => {

@@ -118,3 +118,17 @@ INSERT INTO contracts (supply_point_id, customer_id, retailer_code, capacity, ca
   ('0200000000000000000066', 'c-aoba', 'A0001', 200, 'kW', false, '2012-01-01', NULL);
 `);
 }
+
+/**
+ * The emergency roles the emergency tests need on top of the fixture: the call centre and the service
+ * centre may declare (and so confirm each other's declarations); the retail agent and the contractor hold
+ * emergency.support (registration as support staff is left to each test).
+ */
+export async function seedEmergencyRoles(db: Db): Promise<void> {
+  await db.exec(`
+INSERT INTO grants (user_id, permission_id, status, reason, requested_by, requested_by_person, requested_at, decided_by, decided_by_person, decided_at, expires_at) VALUES
+  ('u-cc', 'emergency.declare', 'approved', '災害対応', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
+  ('u-nsc', 'emergency.declare', 'approved', '災害対応', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
+  ('u-retail', 'emergency.support', 'approved', '停電連絡の支援', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
+  ('u-retail-ctr', 'emergency.support', 'approved', '停電連絡の支援', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01');`);
+}
