@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateDemo, type DemoSummary, type Persona } from '../src/demo/generate.ts';
-import { inForce, windowOf } from '../src/domain/emergency.ts';
+import { anyInForce, inForce, windowOf } from '../src/domain/emergency.ts';
 import { AREAS } from '../src/demo/places.ts';
 import { formatAddress } from '../src/domain/record.ts';
 import { declarationsInForce, loadDeclaration, registrationAt } from '../src/store/emergency-store.ts';
@@ -278,12 +278,12 @@ test('emergency history: the retail agent is registered support staff, and last 
   assert.ok(agent !== undefined);
   const reg = await registrationAt(db, agent.personId, NOW);
   assert.deepEqual([...(reg?.fields ?? [])].sort(), ['address', 'holder_name', 'phone']);
-  const d = await loadDeclaration(db, 'EM-00001');
-  assert.ok(d !== null);
-  const w = windowOf(d);
-  assert.ok(w !== null && w.to.getTime() < NOW.getTime() && !inForce(d, NOW), 'confirmed, and over by now: nothing is open in the demo');
-  assert.deepEqual(d.areas, [{ kind: 'prefecture', prefecture: AREAS['02'].prefectures[0]?.name }]);
-  assert.equal((await declarationsInForce(db, NOW)).length, 0);
+  const loaded = await loadDeclaration(db, 'EM-00001');
+  assert.ok(loaded !== null);
+  const w = windowOf(loaded.declaration, loaded.lines);
+  assert.ok(w !== null && w.to.getTime() < NOW.getTime() && !inForce(loaded.declaration, NOW, loaded.lines), 'confirmed, and over by now: nothing is open in the demo');
+  assert.deepEqual(loaded.declaration.areas, [{ kind: 'prefecture', prefecture: AREAS['02'].prefectures[0]?.name }]);
+  assert.equal(anyInForce(await declarationsInForce(db, NOW), NOW), false);
 });
 
 test('the same seed gives the same data on a fresh database', async () => {

@@ -35,22 +35,54 @@ export interface Declaration {
   readonly confirmedAt: Date | null;
   /** When it was ended early (null: runs to its planned end). */
   readonly endedAt: Date | null;
+  /** The declaration this one extends (null for a first declaration). */
+  readonly extendsId: string | null;
   readonly areas: readonly EmergencyArea[];
 }
 
-/** The span in which a declaration gives access: from its start (not before confirmation) to its end. */
-export function windowOf(d: Declaration): { readonly from: Date; readonly to: Date } | null {
+/**
+ * Declarations by id: what a declaration's line — the declarations it extends, up to the first — is read
+ * from. Whoever asks whether an extension is in force passes its ancestors too.
+ */
+export type DeclarationLines = ReadonlyMap<string, Declaration>;
+
+export function linesOf(ds: readonly Declaration[]): DeclarationLines {
+  return new Map(ds.map((d) => [d.id, d]));
+}
+
+/**
+ * The span in which a declaration gives access: from its start (not before confirmation) to its end —
+ * and never past an early end anywhere up its line. An extension is the same emergency going on: ending
+ * the emergency ends every extension of it, confirmed or not (issue 14: an early end that left the
+ * confirmed extension to open rival customers' data once the original's planned end had passed). A line
+ * that cannot be read whole (an ancestor not given, not confirmed, or a cycle) gives nothing.
+ */
+export function windowOf(d: Declaration, lines: DeclarationLines): { readonly from: Date; readonly to: Date } | null {
   if (d.status !== 'confirmed' || d.confirmedAt === null) return null;
   const from = Math.max(d.startsAt.getTime(), d.confirmedAt.getTime());
-  const to = Math.min(d.plannedEndAt.getTime(), d.endedAt?.getTime() ?? Number.POSITIVE_INFINITY);
+  let to = Math.min(d.plannedEndAt.getTime(), d.endedAt?.getTime() ?? Number.POSITIVE_INFINITY);
+  const seen = new Set<string>([d.id]);
+  for (let up = d.extendsId; up !== null; ) {
+    const ancestor = lines.get(up);
+    if (ancestor === undefined || seen.has(up) || ancestor.status !== 'confirmed' || ancestor.confirmedAt === null) return null;
+    seen.add(up);
+    if (ancestor.endedAt !== null) to = Math.min(to, ancestor.endedAt.getTime());
+    up = ancestor.extendsId;
+  }
   return from < to ? { from: new Date(from), to: new Date(to) } : null;
 }
 
-/** In force at `at`: confirmed, started, not yet at its planned end and not ended early. Half-open: [from, to). */
-export function inForce(d: Declaration, at: Date): boolean {
-  const w = windowOf(d);
+/** In force at `at`: confirmed, started, not yet at its planned end, and neither it nor its line ended early. Half-open: [from, to). */
+export function inForce(d: Declaration, at: Date, lines: DeclarationLines): boolean {
+  const w = windowOf(d, lines);
   const t = at.getTime();
   return w !== null && w.from.getTime() <= t && t < w.to.getTime();
+}
+
+/** Whether any of `declarations` (read with their lines) is in force at `at`. */
+export function anyInForce(declarations: readonly Declaration[], at: Date): boolean {
+  const lines = linesOf(declarations);
+  return declarations.some((d) => inForce(d, at, lines));
 }
 
 export function areaCovers(area: EmergencyArea, p: PointLocation): boolean {
@@ -110,10 +142,13 @@ export type EmergencyCover =
  * The emergency standing of a person for a supply point at `at`. Registration is checked first (an
  * unregistered person learns nothing about declarations), then whether any declaration is in force, then
  * whether one in force covers the point. The earliest-declared covering declaration is the one logged.
+ * `declarations` holds the candidates and their lines (ancestors); an extension whose line is missing
+ * from it is not in force.
  */
 export function emergencyCover(registration: SupportRegistration | null, declarations: readonly Declaration[], point: PointLocation, at: Date): EmergencyCover {
   if (registration === null || !registrationInForce(registration, at)) return { kind: 'refused', reason: 'not_emergency_support' };
-  const live = declarations.filter((d) => inForce(d, at));
+  const lines = linesOf(declarations);
+  const live = declarations.filter((d) => inForce(d, at, lines));
   if (live.length === 0) return { kind: 'refused', reason: 'no_active_emergency' };
   const covering = live.filter((d) => covers(d, point)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
   if (covering === undefined) return { kind: 'refused', reason: 'outside_emergency_area' };

@@ -9,7 +9,7 @@ import { recordValues, type StoredSupplyPoint } from '../domain/record.ts';
 import { relationAt, retailerAt, RELATIONS, type Relation } from '../domain/relation.ts';
 import { contractAt } from '../domain/supply-point.ts';
 import { narrow, networkOnlyGate } from '../domain/terminal.ts';
-import { emergencyCover, EMERGENCY_REFUSAL_LABELS, type Declaration, type EmergencyCover, type EmergencyRefusal, type SupportRegistration } from '../domain/emergency.ts';
+import { anyInForce, emergencyCover, EMERGENCY_REFUSAL_LABELS, type Declaration, type EmergencyCover, type EmergencyRefusal, type SupportRegistration } from '../domain/emergency.ts';
 import { raiseFinding } from '../analysis/findings.ts';
 import { declarationsInForce, registrationAt } from '../store/emergency-store.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
@@ -242,7 +242,7 @@ export class Firewall {
     if (reason === '') return { kind: 'refused', reason: 'reason_required' };
     const [registration, declarations] = await Promise.all([registrationAt(this.#db, req.actor.personId, req.at), declarationsInForce(this.#db, req.at)]);
     if (registration === null || !holds(req.actor, 'emergency.support')) return { kind: 'refused', reason: 'not_emergency_support' };
-    if (declarations.length === 0) return { kind: 'refused', reason: 'no_active_emergency' };
+    if (!anyInForce(declarations, req.at)) return { kind: 'refused', reason: 'no_active_emergency' };
     return { kind: 'open', registration, declarations, reason };
   }
 

@@ -1,6 +1,6 @@
-import { declarationProblem, fieldsBeyondEmergencyContact, windowOf, type Declaration, type EmergencyArea } from '../domain/emergency.ts';
+import { declarationProblem, fieldsBeyondEmergencyContact, linesOf, windowOf, type Declaration, type DeclarationLines, type EmergencyArea } from '../domain/emergency.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
-import { areaOf, loadDeclaration } from '../store/emergency-store.ts';
+import { areaOf, declarationsWithLines, loadDeclaration } from '../store/emergency-store.ts';
 import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 import { recordGovernance } from './governance-log.ts';
 import { personActor } from './grant-service.ts';
@@ -125,14 +125,21 @@ export interface Review {
 const SELECT_DECLARATION = `SELECT d.*, COALESCE((SELECT json_agg(json_build_object('kind', a.kind, 'areaCode', a.area_code, 'prefecture', a.prefecture, 'city', a.city))
   FROM emergency_areas a WHERE a.declaration_id = d.id), '[]') AS areas FROM emergency_declarations d`;
 
-function stateOf(d: Declaration, at: Date): DeclarationRow['state'] {
+function stateOf(d: Declaration, lines: DeclarationLines, at: Date): DeclarationRow['state'] {
   if (d.status !== 'confirmed') return d.status;
-  const w = windowOf(d);
+  const w = windowOf(d, lines);
   if (w === null || at.getTime() >= w.to.getTime()) return 'ended';
   return at.getTime() < w.from.getTime() ? 'scheduled' : 'active';
 }
 
-function toRow(r: Record<string, unknown>, at: Date): DeclarationRow {
+/** A stored declaration as listed, its window and state read with its line (`lines` holds its ancestors). */
+/** Rows as listed: their lines are read in one query, so an extension's state reflects its whole line. */
+async function toRows(q: Queryable, rows: readonly Record<string, unknown>[], at: Date): Promise<DeclarationRow[]> {
+  const lines = linesOf(await declarationsWithLines(q, rows.map((r) => String(r['id']))));
+  return rows.map((r) => toRow(r, lines, at));
+}
+
+function toRow(r: Record<string, unknown>, lines: DeclarationLines, at: Date): DeclarationRow {
   const rawAreas = (typeof r['areas'] === 'string' ? JSON.parse(r['areas']) : r['areas']) as { kind: string; areaCode: string | null; prefecture: string | null; city: string | null }[];
   const d: Declaration = {
     id: String(r['id']),
@@ -141,14 +148,15 @@ function toRow(r: Record<string, unknown>, at: Date): DeclarationRow {
     plannedEndAt: new Date(r['planned_end_at'] as string),
     confirmedAt: r['status'] === 'confirmed' && r['decided_at'] !== null ? new Date(r['decided_at'] as string) : null,
     endedAt: r['ended_at'] === null ? null : new Date(r['ended_at'] as string),
+    extendsId: (r['extends_id'] as string | null) ?? null,
     areas: rawAreas.map(areaOf),
   };
-  const w = windowOf(d);
+  const w = windowOf(d, lines);
   const text = (k: string) => (r[k] as string | null) ?? null;
   return {
     id: d.id,
     status: d.status,
-    state: stateOf(d, at),
+    state: stateOf(d, lines, at),
     reason: String(r['reason']),
     areas: d.areas,
     startsAt: d.startsAt.toISOString(),
@@ -204,7 +212,9 @@ export class Emergencies {
     const { rows } = await tx.query<Record<string, unknown>>(`${SELECT_DECLARATION} WHERE d.id = $1 FOR UPDATE OF d`, [id]);
     const r = rows[0];
     if (r === undefined) throw new EmergencyActionRefused('unknown_emergency', `no emergency declaration ${id}`);
-    return toRow(r, at);
+    const [row] = await toRows(tx, [r], at);
+    if (row === undefined) throw new Error(`declaration ${id} vanished`);
+    return row;
   }
 
   async #insert(tx: Queryable, actor: Actor, input: DeclarationInput, extendsId: string | null, at: Date): Promise<string> {
@@ -250,7 +260,7 @@ export class Emergencies {
       if (new Date(d.plannedEndAt).getTime() <= at.getTime()) throw new EmergencyActionRefused('window_passed', `${id} was planned to end at ${d.plannedEndAt}; declare anew`);
       if (d.extendsId !== null) {
         const parent = await this.#locked(tx, d.extendsId, at);
-        if (parent.status !== 'confirmed' || parent.endedAt !== null) throw new EmergencyActionRefused('parent_not_confirmed', `${id} extends ${parent.id}, which is not a confirmed emergency running to its planned end`);
+        if (parent.status !== 'confirmed' || parent.endedAt !== null || parent.window === null) throw new EmergencyActionRefused('parent_not_confirmed', `${id} extends ${parent.id}, which is not a confirmed emergency running to its planned end`);
       }
       await tx.query(`UPDATE emergency_declarations SET status = 'confirmed', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = $1`, [id, actor.userId, actor.personId, at, comment]);
       await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency.confirm', subjectType: 'emergency', subjectId: id, outcome: 'done', details: { comment } });
@@ -290,9 +300,21 @@ export class Emergencies {
       const d = await this.#locked(tx, id, at);
       if (d.status !== 'confirmed' || d.state === 'ended') throw new EmergencyActionRefused('not_in_force', `${id} is not a confirmed emergency that is still to end`);
       await tx.query('UPDATE emergency_declarations SET ended_at = $2, ended_by = $3, end_reason = $4 WHERE id = $1', [id, at, actor.userId, reason]);
-      // A pending extension of an ended emergency has nothing left to extend.
-      await tx.query(`UPDATE emergency_declarations SET status = 'withdrawn', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = 'parent ended' WHERE extends_id = $1 AND status = 'pending'`, [id, actor.userId, actor.personId, at]);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency.end', subjectType: 'emergency', subjectId: id, outcome: 'done', details: { reason } });
+      // Ending an emergency ends its whole line: every extension of it, confirmed (ended now, so it never
+      // opens) or pending (withdrawn: nothing is left to extend). The domain reads the line as well.
+      const line = await tx.query<{ id: string; status: string }>(
+        `WITH RECURSIVE later (id) AS (
+           SELECT c.id FROM emergency_declarations c WHERE c.extends_id = $1
+           UNION
+           SELECT c.id FROM emergency_declarations c JOIN later l ON c.extends_id = l.id)
+         SELECT e.id, e.status FROM emergency_declarations e WHERE e.id IN (SELECT id FROM later) ORDER BY e.id FOR UPDATE OF e`,
+        [id],
+      );
+      const endedToo = line.rows.filter((x) => x.status === 'confirmed').map((x) => x.id);
+      const withdrawn = line.rows.filter((x) => x.status === 'pending').map((x) => x.id);
+      await tx.query(`UPDATE emergency_declarations SET ended_at = $2, ended_by = $3, end_reason = $4 WHERE id = ANY($1::text[]) AND ended_at IS NULL`, [endedToo, at, actor.userId, `line ended with ${id}: ${reason}`]);
+      await tx.query(`UPDATE emergency_declarations SET status = 'withdrawn', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = ANY($1::text[])`, [withdrawn, actor.userId, actor.personId, at, `line ended with ${id}`]);
+      await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency.end', subjectType: 'emergency', subjectId: id, outcome: 'done', details: { reason, extensionsEnded: endedToo, extensionsWithdrawn: withdrawn } });
       return this.#locked(tx, id, at);
     });
   }
@@ -305,7 +327,7 @@ export class Emergencies {
     return this.#guard(actor, at, 'emergency.extend', 'emergency', id, { plannedEndAt: plannedEndAt.toISOString() }, async (tx) => {
       this.#mustDeclare(actor);
       const parent = await this.#locked(tx, id, at);
-      if (parent.status !== 'confirmed' || parent.endedAt !== null) throw new EmergencyActionRefused('parent_not_confirmed', `${id} is not a confirmed emergency running to its planned end`);
+      if (parent.status !== 'confirmed' || parent.endedAt !== null || parent.window === null) throw new EmergencyActionRefused('parent_not_confirmed', `${id} is not a confirmed emergency running to its planned end`);
       if (new Date(parent.plannedEndAt).getTime() <= at.getTime()) throw new EmergencyActionRefused('window_passed', `${id} has already ended; declare anew`);
       const childId = await this.#insert(tx, actor, { areas: parent.areas, startsAt: new Date(parent.plannedEndAt), plannedEndAt, reason }, id, at);
       await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency.extend', subjectType: 'emergency', subjectId: childId, outcome: 'done', details: { extends: id, plannedEndAt: plannedEndAt.toISOString(), reason } });
@@ -315,14 +337,13 @@ export class Emergencies {
 
   async get(id: string, at: Date): Promise<DeclarationRow | null> {
     const { rows } = await this.#db.query<Record<string, unknown>>(`${SELECT_DECLARATION} WHERE d.id = $1`, [id]);
-    const r = rows[0];
-    return r === undefined ? null : toRow(r, at);
+    return (await toRows(this.#db, rows, at))[0] ?? null;
   }
 
   /** Declarations, newest first; `live` keeps those pending, scheduled or active at `at`. */
   async list(at: Date, opts: { live?: boolean; limit: number; offset: number }): Promise<DeclarationRow[]> {
     const { rows } = await this.#db.query<Record<string, unknown>>(`${SELECT_DECLARATION} ORDER BY d.declared_at DESC, d.id DESC LIMIT $1 OFFSET $2`, [opts.live === true ? 1000 : opts.limit, opts.live === true ? 0 : opts.offset]);
-    const all = rows.map((r) => toRow(r, at));
+    const all = await toRows(this.#db, rows, at);
     return opts.live === true ? all.filter((d) => d.state === 'pending' || d.state === 'scheduled' || d.state === 'active').slice(0, opts.limit) : all;
   }
 
@@ -413,8 +434,8 @@ export class Emergencies {
   async review(id: string, at: Date): Promise<Review | null> {
     const declaration = await this.get(id, at);
     if (declaration === null) return null;
-    const d = await loadDeclaration(this.#db, id);
-    const w = d === null ? null : windowOf(d);
+    const loaded = await loadDeclaration(this.#db, id);
+    const w = loaded === null ? null : windowOf(loaded.declaration, loaded.lines);
     const select = `SELECT seq::text AS seq, occurred_at, request_id, person_id, user_id, organization_id, employment, office, terminal_id, route, outcome, refusal, query, records FROM access_log`;
     const reads = await this.#db.query<Record<string, unknown>>(`${select} WHERE emergency_id = $1 ORDER BY access_log.seq`, [id]);
     const refused =

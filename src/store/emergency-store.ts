@@ -1,4 +1,4 @@
-import type { Declaration, DeclarationStatus, EmergencyArea, SupportRegistration } from '../domain/emergency.ts';
+import { linesOf, type Declaration, type DeclarationLines, type DeclarationStatus, type EmergencyArea, type SupportRegistration } from '../domain/emergency.ts';
 import type { SupplyPointField } from '../domain/classification.ts';
 import type { Queryable } from './db.ts';
 
@@ -7,13 +7,14 @@ import type { Queryable } from './db.ts';
  * for emergency-support reads only; every other read never touches them.
  */
 
-const DECLARATION_COLUMNS = `d.id, d.status, d.starts_at, d.planned_end_at, d.decided_at, d.ended_at,
+const DECLARATION_COLUMNS = `d.id, d.status, d.extends_id, d.starts_at, d.planned_end_at, d.decided_at, d.ended_at,
   COALESCE((SELECT json_agg(json_build_object('kind', a.kind, 'areaCode', a.area_code, 'prefecture', a.prefecture, 'city', a.city))
               FROM emergency_areas a WHERE a.declaration_id = d.id), '[]') AS areas`;
 
 interface DeclarationRow extends Record<string, unknown> {
   id: string;
   status: DeclarationStatus;
+  extends_id: string | null;
   starts_at: Date | string;
   planned_end_at: Date | string;
   decided_at: Date | string | null;
@@ -43,24 +44,47 @@ function toDeclaration(r: DeclarationRow): Declaration {
     plannedEndAt: date(r.planned_end_at),
     confirmedAt: r.status === 'confirmed' && r.decided_at !== null ? date(r.decided_at) : null,
     endedAt: r.ended_at === null ? null : date(r.ended_at),
+    extendsId: r.extends_id,
     areas: areas.map(areaOf),
   };
 }
 
-/** Confirmed declarations whose window contains `at`. */
-export async function declarationsInForce(q: Queryable, at: Date): Promise<Declaration[]> {
+/** The declarations named by `seed` (a query of ids) and every declaration up their lines. */
+async function withLines(q: Queryable, seed: string, params: readonly unknown[]): Promise<Declaration[]> {
   const { rows } = await q.query<DeclarationRow>(
-    `SELECT ${DECLARATION_COLUMNS} FROM emergency_declarations d
-      WHERE d.status = 'confirmed' AND d.starts_at <= $1 AND d.decided_at <= $1 AND $1 < d.planned_end_at AND (d.ended_at IS NULL OR $1 < d.ended_at)`,
-    [at],
+    `WITH RECURSIVE line (id, extends_id) AS (
+       SELECT s.id, s.extends_id FROM emergency_declarations s WHERE s.id IN (${seed})
+       UNION
+       SELECT a.id, a.extends_id FROM emergency_declarations a JOIN line l ON a.id = l.extends_id)
+     SELECT ${DECLARATION_COLUMNS} FROM emergency_declarations d WHERE d.id IN (SELECT id FROM line)`,
+    params,
   );
   return rows.map(toDeclaration);
 }
 
-export async function loadDeclaration(q: Queryable, id: string): Promise<Declaration | null> {
-  const { rows } = await q.query<DeclarationRow>(`SELECT ${DECLARATION_COLUMNS} FROM emergency_declarations d WHERE d.id = $1`, [id]);
-  const r = rows[0];
-  return r === undefined ? null : toDeclaration(r);
+/**
+ * Confirmed declarations whose own window contains `at`, with their lines: whether each is in force is
+ * the domain's call (`inForce`), which reads the line — an early end up the line ends an extension too.
+ */
+export function declarationsInForce(q: Queryable, at: Date): Promise<Declaration[]> {
+  return withLines(
+    q,
+    `SELECT c.id FROM emergency_declarations c
+      WHERE c.status = 'confirmed' AND c.starts_at <= $1 AND c.decided_at <= $1 AND $1 < c.planned_end_at AND (c.ended_at IS NULL OR $1 < c.ended_at)`,
+    [at],
+  );
+}
+
+/** Declarations by id, each with its line (for windows and states). */
+export function declarationsWithLines(q: Queryable, ids: readonly string[]): Promise<Declaration[]> {
+  return withLines(q, 'SELECT unnest($1::text[])', [ids]);
+}
+
+export async function loadDeclaration(q: Queryable, id: string): Promise<{ declaration: Declaration; lines: DeclarationLines } | null> {
+  const all = await declarationsWithLines(q, [id]);
+  const lines = linesOf(all);
+  const declaration = lines.get(id);
+  return declaration === undefined ? null : { declaration, lines };
 }
 
 /** The person's support registration in force at `at`, or null. */

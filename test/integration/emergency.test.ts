@@ -249,5 +249,33 @@ for (const store of STORES) {
       const list = (await get(await as(USERS.compliance), '/api/findings?open=true')).json() as { findings: { rule: string }[] };
       assert.ok(list.findings.some((f) => f.rule === 'emergency_outside_window'));
     });
+
+    test('ending an emergency early ends its whole line: a confirmed extension (and its own extension) never opens afterwards (issue 14)', async () => {
+      now = at(70);
+      const cc = await as(USERS.callCentre);
+      const nsc = await as(USERS.serviceCentre);
+      const root = (await post(cc, '/api/emergencies', { areas: [{ kind: 'area_code', areaCode: '02' }], startsAt: at(70).toISOString(), plannedEndAt: at(71).toISOString(), reason: '大雪' })).json() as { id: string };
+      assert.equal((await post(nsc, `/api/emergencies/${root.id}/confirm`, {})).statusCode, 200);
+      const ext = (await post(cc, `/api/emergencies/${root.id}/extend`, { plannedEndAt: at(80).toISOString(), reason: '延長' })).json() as { id: string };
+      assert.equal((await post(nsc, `/api/emergencies/${ext.id}/confirm`, {})).statusCode, 200);
+      const ext2 = (await post(cc, `/api/emergencies/${ext.id}/extend`, { plannedEndAt: at(90).toISOString(), reason: '再延長' })).json() as { id: string };
+      assert.equal((await post(nsc, `/api/emergencies/${ext2.id}/confirm`, {})).statusCode, 200);
+      const ext3 = (await post(cc, `/api/emergencies/${ext2.id}/extend`, { plannedEndAt: at(95).toISOString(), reason: '再々延長（未確認）' })).json() as { id: string };
+      assert.equal((await lookup(USERS.retail, SP.SWITCHED)).statusCode, 200, 'the control: in force before the early end');
+
+      now = at(70.5);
+      const ended = await post(await as(USERS.callCentre), `/api/emergencies/${root.id}/end`, { reason: '早期復旧' });
+      assert.equal(ended.statusCode, 200, ended.body);
+      for (const t of [at(70.5), at(71), new Date(at(71).getTime() + 1), at(75), at(85)]) {
+        now = t;
+        const r = await lookup(USERS.retail, SP.SWITCHED);
+        assert.equal(r.statusCode, 403, `${t.toISOString()}: ${r.body}`);
+        assert.equal(r.json().error.code, 'no_active_emergency');
+      }
+      const states = await Promise.all([ext.id, ext2.id, ext3.id].map(async (id) => (await get(await as(USERS.compliance), `/api/emergencies/${id}`)).json() as { state: string; status: string }));
+      assert.deepEqual(states.map((x) => [x.status, x.state]), [['confirmed', 'ended'], ['confirmed', 'ended'], ['withdrawn', 'withdrawn']]);
+      const cannot = await post(await as(USERS.serviceCentre), `/api/emergencies/${ext3.id}/confirm`, {});
+      assert.equal(cannot.json().error.details.rule, 'not_pending');
+    });
   });
 }
