@@ -55,7 +55,8 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
               subjectType: 'person',
               subjectId: (_req.params as { id?: string } | undefined)?.id ?? '(new)',
               outcome: 'refused',
-              rule: err.scimType ?? `http_${err.status}`,
+              // The assignment rule broken (retailer_mismatch, unknown_organization, …) where there is one.
+              rule: err.rule ?? err.scimType ?? `http_${err.status}`,
               details: { message: err.message },
             });
           }

@@ -50,8 +50,17 @@ export interface TerminalRow {
   readonly siteSide: 'network' | 'retail';
 }
 
+/** A contractor company's engagement by a client (contractor_engagements): whom its staff act for. */
+export interface EngagementRow {
+  readonly contractorOrganizationId: string;
+  readonly clientOrganizationId: string;
+  readonly validFrom: string;
+  readonly validTo: string | null;
+}
+
 export interface People {
   readonly organizations: OrgRow[];
+  readonly engagements: EngagementRow[];
   readonly persons: { id: string; name: string }[];
   readonly accounts: AccountRow[];
   readonly assignments: AssignmentRow[];
@@ -110,6 +119,12 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
     { id: ORG_CTR_RETAIL, name: CTR_RETAIL_NAME, kind: 'contractor', retailerCode: null },
   ];
   const orgName = new Map(organizations.map((o) => [o.id, o.name]));
+  // The call-centre contractor works for the network operator, the sales contractor for the affiliated
+  // retailer, since before their first staff were hired (2018): what SCIM checks their staff's side against.
+  const engagements: EngagementRow[] = [
+    { contractorOrganizationId: ORG_CTR_CC, clientOrganizationId: ORG_NW, validFrom: jst('2018-01-01'), validTo: null },
+    { contractorOrganizationId: ORG_CTR_RETAIL, clientOrganizationId: ORG_AFFILIATED, validFrom: jst('2018-01-01'), validTo: null },
+  ];
 
   const persons: { id: string; name: string }[] = [];
   const accounts: AccountRow[] = [];
@@ -289,7 +304,7 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
     p.terminalId = own?.id ?? null;
   }
 
-  return { organizations, persons, accounts, assignments, terminals, personas };
+  return { organizations, engagements, persons, accounts, assignments, terminals, personas };
 }
 
 /** Columns of the grants the demo loads, in `demoGrants` row order. */
