@@ -15,6 +15,7 @@ import { generateSigningKey } from '../src/audit/signing.ts';
 import { generateDemo } from '../src/demo/generate.ts';
 import { SUPPLY_POINT_FIELDS, SUPPLY_POINT_FIELD_KEYS } from '../src/domain/classification.ts';
 import { decide } from '../src/domain/decision.ts';
+import { SearchTerms } from '../src/audit/search-terms.ts';
 import { compileDecisionTable, keySpace } from '../src/domain/decision-table.ts';
 import { recordValues } from '../src/domain/record.ts';
 import { Firewall } from '../src/firewall/firewall.ts';
@@ -68,8 +69,9 @@ async function main(): Promise<void> {
     process.stderr.write(`seeding ${SUPPLY_POINTS} supply points…\n`);
     const summary = await generateDemo(db, { supplyPoints: SUPPLY_POINTS, seed: 7, areaCode: '02', now });
     const ids = (await db.query<{ id: string }>('SELECT id FROM supply_points ORDER BY md5(id) LIMIT 5000')).rows.map((r) => r.id);
-    const log = new GroupCommitLog(db, { key: generateSigningKey() });
-    const firewall = new Firewall(db, log, compileDecisionTable());
+    const key = generateSigningKey();
+    const log = new GroupCommitLog(db, { key });
+    const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key));
     const app = await buildApp({
       db, firewall, clock: () => new Date(), demoLogin: true, secureCookies: false, sessionAbsoluteMs: 36_000_000,
       sessions: new Sessions(db, { idleMs: 3_600_000, absoluteMs: 36_000_000, cacheMs: SESSION_CACHE_MS }),

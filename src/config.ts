@@ -98,6 +98,14 @@ function oidcSettings(e: Env): OidcSettings | null {
   return { issuer: e.GRIDWALL_OIDC_ISSUER, clientId: e.GRIDWALL_OIDC_CLIENT_ID, clientSecret: e.GRIDWALL_OIDC_CLIENT_SECRET ?? null, redirectUri, label: e.GRIDWALL_OIDC_LABEL, scopes: e.GRIDWALL_OIDC_SCOPES };
 }
 
+function demoLogin(e: Env, store: 'pglite' | 'postgres'): boolean {
+  if (e.GRIDWALL_OIDC_ISSUER !== undefined) {
+    if (e.GRIDWALL_DEMO_LOGIN === true) throw new ConfigError('bad configuration: GRIDWALL_DEMO_LOGIN cannot be on with single sign-on (GRIDWALL_OIDC_ISSUER)');
+    return false;
+  }
+  return e.GRIDWALL_DEMO_LOGIN ?? store === 'pglite';
+}
+
 /** Parses the environment once, at start. Only the entry point calls this. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -111,7 +119,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     store,
     host: e.HOST,
     port: e.PORT,
-    demoLogin: e.GRIDWALL_DEMO_LOGIN ?? store.kind === 'pglite',
+    // The persona login (a user ID, nothing else) never runs beside single sign-on (issue 14).
+    demoLogin: demoLogin(e, store.kind),
     passwordLogin: e.GRIDWALL_PASSWORD_LOGIN,
     totpKey: totpKey(e.GRIDWALL_TOTP_KEY),
     secureCookies: e.GRIDWALL_SECURE_COOKIES,

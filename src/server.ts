@@ -3,6 +3,7 @@ import { buildApp, type Clock } from './api/app.ts';
 import { OidcLogin } from './identity/oidc.ts';
 import { CONSOLE_DIR } from './api/console.ts';
 import { GroupCommitLog } from './audit/log-writer.ts';
+import { SearchTerms } from './audit/search-terms.ts';
 import { loadSigningKey } from './audit/signing.ts';
 import type { Config } from './config.ts';
 import { generateDemo, type Persona } from './demo/generate.ts';
@@ -55,8 +56,8 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     if (created) say(`Generated the access-log signing key ${config.logKey.path} (key ${key.keyId}); keep it safe and back it up.`);
     const table = compileDecisionTable();
     const log = new GroupCommitLog(db, { key, maxBatch: config.logBatch, checkpointEvery: config.logCheckpointEvents, checkpointSeconds: config.logCheckpointSeconds });
-    const firewall = new Firewall(db, log, table);
-    const sessions = new Sessions(db, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs, cacheMs: config.sessionCacheMs, unknownTerminal: config.unknownTerminal });
+    const firewall = new Firewall(db, log, table, new SearchTerms(key));
+    const sessions = new Sessions(db, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs, cacheMs: config.sessionCacheMs, unknownTerminal: config.unknownTerminal, dormantDays: config.dormantDays });
     const app = await buildApp({
       db,
       firewall,
@@ -74,14 +75,15 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       consoleDir: CONSOLE_DIR,
     });
     await app.listen({ host: config.host, port: config.port });
-    // Dormant accounts are disabled once a day (F2). The first sweep runs a day after start, so a fresh demo
-    // still shows its dormant accounts flagged on the people page (access administration can sweep by hand).
-    const sweep = setInterval(() => {
+    // Dormant accounts are disabled at start and then once a day (F2): a server restarted every day must sweep
+    // too (issue 14). Logins are refused by the same test in the meantime (lifecycle.ts loginStanding).
+    const runSweep = () =>
       sweepAccounts(db, { kind: 'system', job: 'daily-dormant-sweep' }, clock(), { dormantDays: config.dormantDays, orphans: false }, (tx, personId, at) => sessions.endAllOf(personId, at, tx)).then(
         (r) => say(`dormant-account sweep: ${r.disabled.length} disabled`),
         (e: unknown) => say(`dormant-account sweep failed: ${e instanceof Error ? e.message : String(e)}`),
       );
-    }, 86_400_000);
+    await runSweep();
+    const sweep = setInterval(() => void runSweep(), 86_400_000);
     sweep.unref();
     // The daily digest (issue #7): at 00:30 Japan time, yesterday's log is scanned and its findings queued.
     const untilDigest = () => {

@@ -95,14 +95,17 @@ export async function loadLive(e: Engine, q: Queryable, period: { start: Date; e
     (async function* () {
       for await (const ev of paged<Record<string, unknown>>(
         q,
-        `SELECT id AS k, occurred_at, coalesce(user_id, person_id) AS user_id, terminal_id, outcome, refusal, purpose, emergency_id, records
+        `SELECT id AS k, occurred_at, coalesce(user_id, person_id) AS user_id, terminal_id, outcome, refusal, purpose, emergency_id, records, query->>'by' AS searched_by
            FROM access_log WHERE occurred_at >= $1 AND occurred_at < $2 AND id > $3::bigint ORDER BY id`,
         [period.start, period.end],
         (r) => String(r['k']),
       )) {
         const records = (typeof ev['records'] === 'string' ? JSON.parse(ev['records']) : ev['records']) as { supplyPointId: string; shown: string[] }[];
         const base = [iso(ev['occurred_at']), String(ev['user_id'])] as const;
-        const rest = [String(ev['outcome']), (ev['refusal'] as string | null) ?? null, String(ev['purpose']), (ev['emergency_id'] as string | null) ?? null] as const;
+        // A search by a customer's name or number that found nothing is counted with the refusals: guessing
+        // names and numbers until one hits is probing, whether or not the firewall had anything to refuse.
+        const missed = ev['outcome'] === 'served' && records.length === 0 && (ev['searched_by'] === 'holder_name' || ev['searched_by'] === 'phone');
+        const rest = [missed ? 'refused' : String(ev['outcome']), missed ? 'no_match' : ((ev['refusal'] as string | null) ?? null), String(ev['purpose']), (ev['emergency_id'] as string | null) ?? null] as const;
         const terminal = (ev['terminal_id'] as string | null) ?? null;
         if (records.length === 0) yield [...base, terminal, null, 'false', ...rest];
         for (const r of records) yield [...base, terminal, r.supplyPointId, String(ev['outcome'] === 'served' && showsNonPublic(r.shown)), ...rest];

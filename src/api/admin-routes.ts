@@ -3,17 +3,18 @@ import { japanDayStart } from '../domain/japan-time.ts';
 import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
 import { GrantRefusal, personActor } from '../governance/grant-service.ts';
 import { listCampaigns, listItems, Recertification } from '../governance/recertification.ts';
-import { createToken, listTokens, revokeToken, TOKEN_SCOPES, TokenError, type TokenScope } from '../identity/api-tokens.ts';
+import { createServiceAccount, createToken, decideToken, listTokens, revokeToken, TOKEN_SCOPES, TokenError, type TokenScope } from '../identity/api-tokens.ts';
 import { listAccounts, sweepAccounts } from '../identity/lifecycle.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
-import { listTerminals, reconcileTerminals, retireTerminal, saveTerminal, TerminalError, type TerminalSpec } from '../identity/terminals.ts';
+import { listTerminals, reconcileTerminals, retireTerminal, saveTerminal, TERMINAL_ID_SCHEMA, TerminalError, type TerminalSpec } from '../identity/terminals.ts';
 import type { AppDeps } from './app.ts';
 import { requireActor } from './app.ts';
 import { ApiError } from './errors.ts';
 import { mayOverseeGrants } from './governance-routes.ts';
 
 /** Default days without a login after which an account is dormant (and a terminal unused). */
-export const DEFAULT_DORMANT_DAYS = 90;
+export { DEFAULT_DORMANT_DAYS } from '../identity/lifecycle.ts';
+import { DEFAULT_DORMANT_DAYS } from '../identity/lifecycle.ts';
 
 function requireAdmin(actor: Actor): void {
   if (!holds(actor, 'access.admin')) throw new ApiError('forbidden', 'this needs the access.admin grant (access administration)');
@@ -35,7 +36,11 @@ async function mapRefusal<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (e) {
     if (e instanceof GrantRefusal) throw new ApiError(e.rule === 'not_pending' ? 'grant_conflict' : e.rule === 'expiry_invalid' ? 'grant_invalid' : 'grant_refused', e.message, { rule: e.rule });
-    if (e instanceof TerminalError || e instanceof TokenError) throw new ApiError('validation_failed', e.message);
+    if (e instanceof TokenError) {
+      const code = e.rule === 'not_pending' ? 'token_conflict' : e.rule === 'unknown_token' ? 'not_found' : e.rule === 'invalid_request' ? 'validation_failed' : 'token_refused';
+      throw new ApiError(code, e.message, { rule: e.rule });
+    }
+    if (e instanceof TerminalError) throw new ApiError('validation_failed', e.message);
     throw e;
   }
 }
@@ -96,7 +101,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags: ['terminals'],
         summary: 'Register a terminal or record where it stands and how it is set',
-        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } },
+        params: { type: 'object', properties: { id: TERMINAL_ID_SCHEMA } },
         body: {
           type: 'object', required: ['organizationId', 'office', 'kind', 'setting', 'siteSide'], additionalProperties: false,
           properties: { organizationId: { type: 'string', minLength: 1, maxLength: 64 }, office: { type: 'string', minLength: 1, maxLength: 100 }, kind: { type: 'string', enum: ['dedicated', 'virtual'] }, setting: { type: 'string', enum: ['network', 'retail'] }, siteSide: { type: 'string', enum: ['network', 'retail', 'shared'] } },
@@ -123,12 +128,45 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     return { tokens: await listTokens(deps.db) };
   });
 
+  app.post<{ Body: { userId: string; name: string; organizationId?: string; ownerPersonId: string } }>(
+    '/api/service-accounts',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: "Create a service account: an account no person logs in as, for a retailer's system (placed at the retailer's organization) or the HR system (no organization), answered for by a person",
+        body: {
+          type: 'object', required: ['userId', 'name', 'ownerPersonId'], additionalProperties: false,
+          properties: { userId: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$' }, name: { type: 'string', minLength: 1, maxLength: 100 }, organizationId: { type: 'string', minLength: 1, maxLength: 64 }, ownerPersonId: { type: 'string', minLength: 1, maxLength: 64 } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const actor = requireActor(req);
+      requireAdmin(actor);
+      const created = await mapRefusal(() => createServiceAccount(deps.db, personActor(actor), { ...req.body, organizationId: req.body.organizationId ?? null }, deps.clock()));
+      return reply.status(201).send(created);
+    },
+  );
+
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post<{ Params: { id: string } }>(
+      `/api/tokens/:id/${decision}`,
+      { schema: { tags: ['tokens'], summary: decision === 'approve' ? 'Approve a requested token (a second person: neither the requester nor the owner); only then does it work' : 'Reject a requested token', params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9]{12}$' } } } } },
+      async (req) => {
+        const actor = requireActor(req);
+        requireAdmin(actor);
+        await mapRefusal(() => decideToken(deps.db, { kind: 'person', userId: actor.userId, personId: actor.personId }, req.params.id, decision === 'approve' ? 'approved' : 'rejected', deps.clock()));
+        return { id: req.params.id, status: decision === 'approve' ? 'approved' : 'rejected' };
+      },
+    );
+  }
+
   app.post<{ Body: { userId: string; name: string; scopes: TokenScope[]; expiresOn: string } }>(
     '/api/tokens',
     {
       schema: {
         tags: ['tokens'],
-        summary: 'Issue an API token for another system; the secret is shown once',
+        summary: 'Request an API token for a service account; the secret is shown once, and the token works once a second person approves it',
         body: { type: 'object', required: ['userId', 'name', 'scopes', 'expiresOn'], additionalProperties: false, properties: { userId: { type: 'string', minLength: 1, maxLength: 64 }, name: { type: 'string', minLength: 1, maxLength: 100 }, scopes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...TOKEN_SCOPES] } }, expiresOn: DAY } },
       },
     },

@@ -3,6 +3,7 @@ import { verifyStore, exportCsv, exportJsonl } from '../audit/export.ts';
 import { japanDayStart, japanIso, japanPeriod } from '../domain/japan-time.ts';
 import { readHead, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
 import { listPartitions } from '../audit/partitions.ts';
+import { isSearchKind, SEARCH_KINDS, type SealedTerm, type SearchKind, type SearchTerms } from '../audit/search-terms.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
 import type { AppDeps } from './app.ts';
 import { requireActor } from './app.ts';
@@ -27,6 +28,8 @@ interface EventQuery {
   from?: string;
   to?: string;
   outcome?: 'served' | 'refused';
+  searchBy?: SearchKind;
+  searchTerm?: string;
   limit: number;
   offset: number;
 }
@@ -39,8 +42,8 @@ function day(name: string, v: string | undefined): Date | null {
   return at;
 }
 
-/** The filter as SQL over parameters only. */
-function where(q: EventQuery): { sql: string; params: unknown[] } {
+/** The filter as SQL over parameters only. A search term is matched by its keyed hash, never stored or compared in the clear. */
+function where(q: EventQuery, terms: SearchTerms): { sql: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
   const p = (v: unknown) => {
@@ -54,6 +57,10 @@ function where(q: EventQuery): { sql: string; params: unknown[] } {
   if (period.from !== null) clauses.push(`occurred_at >= ${p(period.from)}`);
   if (period.to !== null) clauses.push(`occurred_at < ${p(period.to)}`);
   if (q.outcome !== undefined) clauses.push(`outcome = ${p(q.outcome)}`);
+  if ((q.searchBy === undefined) !== (q.searchTerm === undefined)) throw new ApiError('validation_failed', 'querystring: searchBy and searchTerm go together');
+  if (q.searchBy !== undefined && q.searchTerm !== undefined) {
+    clauses.push(`query->>'by' = ${p(q.searchBy)} AND query->'term'->>'match' = ${p(terms.match(q.searchBy, q.searchTerm))}`);
+  }
   return { sql: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, params };
 }
 
@@ -63,7 +70,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       schema: {
         tags: ['audit'],
-        summary: 'Search the access log (compliance): by person or user ID, supply point, retailer, period, outcome',
+        summary: 'Search the access log (compliance): by person or user ID, supply point, retailer, period, outcome, and what was searched for (matched by keyed hash; compliance sees the term read back)',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -74,6 +81,8 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
             from: DAY,
             to: DAY,
             outcome: { type: 'string', enum: ['served', 'refused'] },
+            searchBy: { type: 'string', enum: [...SEARCH_KINDS] },
+            searchTerm: { type: 'string', minLength: 1, maxLength: 200 },
             limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
             offset: { type: 'integer', minimum: 0, maximum: 100_000, default: 0 },
           },
@@ -81,8 +90,13 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
       },
     },
     async (req) => {
-      requireAuditor(requireActor(req));
-      const { sql, params } = where(req.query);
+      const actor = requireActor(req);
+      requireAuditor(actor);
+      const terms = deps.firewall.searchTerms;
+      const { sql, params } = where(req.query, terms);
+      // Only compliance reads search terms back (they are customers' names and numbers); access
+      // administration sees that a search was made, and can match a term it already knows.
+      const readsTerms = actor.principal.principalClass === 'network_compliance';
       const n = params.length;
       const { rows } = await deps.db.query<EventRow>(
         `SELECT ${EVENT_SELECT} FROM access_log ${sql} ORDER BY access_log.seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
@@ -90,7 +104,13 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
       );
       const page = rows.slice(0, req.query.limit);
       return {
-        items: page.map((r) => ({ seq: Number(r.seq), hash: r.hash, ...rowToEvent(r), occurredAt: japanIso(new Date(r.occurred_at)) })),
+        items: page.map((r) => {
+          const event = rowToEvent(r);
+          const sealed = event.query['term'] as SealedTerm | undefined;
+          const by = event.query['by'];
+          const searchTerm = readsTerms && sealed !== undefined && typeof by === 'string' && isSearchKind(by) ? terms.open(by, sealed) : undefined;
+          return { seq: Number(r.seq), hash: r.hash, ...event, occurredAt: japanIso(new Date(r.occurred_at)), ...(searchTerm === undefined ? {} : { searchTerm }) };
+        }),
         page: { limit: req.query.limit, offset: req.query.offset, hasMore: rows.length > req.query.limit },
       };
     },

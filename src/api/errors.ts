@@ -16,12 +16,18 @@ export const ERROR_STATUS = {
   /** Wrong user ID, password or one-time code: one code for all, so a client cannot tell which part was wrong. */
   login_failed: 401,
   unknown_account: 401,
+  /** Refused at login as the sweep would disable it: no login for the dormant period, or nobody assigned behind it. */
+  dormant_account: 403,
+  account_without_person: 403,
   unknown_terminal: 403,
   retired_terminal: 403,
   permission_not_granted: 403,
   grant_refused: 403,
   token_scope: 403,
   token_invalid: 400,
+  /** A token or service-account action refused by its rule (`self_approval`, `not_a_service_account`, …; in details.rule). */
+  token_refused: 403,
+  token_conflict: 409,
   grant_invalid: 400,
   grant_conflict: 409,
   /** Emergency support: a reason must be stated for each read. */
@@ -36,6 +42,8 @@ export const ERROR_STATUS = {
   not_found: 404,
   rate_limited: 429,
   log_unavailable: 503,
+  /** Another analysis holds the analysis queue for longer than a request may wait (with Retry-After). */
+  analysis_busy: 503,
   internal: 500,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { TERMINAL_ID_SCHEMA } from '../identity/terminals.ts';
 import { LOGIN_TTL_MS } from '../identity/oidc.ts';
 import type { AppDeps } from './app.ts';
 import { ApiError } from './errors.ts';
@@ -32,7 +33,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: AppDeps): void {
       schema: {
         tags: ['session'],
         summary: 'Start a single sign-on login: redirects to the identity provider',
-        querystring: { type: 'object', additionalProperties: false, properties: { terminalId: { type: 'string', minLength: 1, maxLength: 64 } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { terminalId: TERMINAL_ID_SCHEMA } },
       },
     },
     async (req, reply) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { TERMINAL_ID_SCHEMA } from '../identity/terminals.ts';
 import type { Firewall } from '../firewall/firewall.ts';
 import { PERMITTED_PURPOSES, PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
 import { PURPOSE_LABELS } from '../domain/purpose.ts';
@@ -106,6 +107,26 @@ export async function startSession(reply: FastifyReply, deps: AppDeps, userId: s
   return { csrfToken: session.csrfToken, me: me(session.actor, deps.firewall) };
 }
 
+/**
+ * Whether a persona login (a user ID, nothing else) may open a session for `userId`: only for a demo persona
+ * the demo generator (or a test fixture) seeded — an account marked `provisioned_by = 'demo'`, a person's
+ * account with no password, authenticator or single sign-on binding — and only while no account of the
+ * server logs in with credentials (issue 14: the persona login opened any account, also one with a password
+ * and TOTP enrolled). Null when it may.
+ */
+async function personaRefusal(deps: AppDeps, userId: string): Promise<'credentials_in_use' | 'not_a_demo_persona' | 'account_has_credentials' | null> {
+  const { rows } = await deps.db.query<{ in_use: boolean; demo: boolean | null; credentials: boolean | null }>(
+    `SELECT EXISTS (SELECT 1 FROM accounts x WHERE x.password_hash IS NOT NULL OR x.oidc_subject IS NOT NULL) AS in_use,
+            (SELECT a.provisioned_by = 'demo' AND a.kind = 'person' FROM accounts a WHERE a.user_id = $1) AS demo,
+            (SELECT a.password_hash IS NOT NULL OR a.totp_secret IS NOT NULL OR a.oidc_subject IS NOT NULL FROM accounts a WHERE a.user_id = $1) AS credentials`,
+    [userId],
+  );
+  const r = rows[0];
+  if (r === undefined || r.in_use) return 'credentials_in_use';
+  if (r.credentials === true) return 'account_has_credentials';
+  return r.demo === true ? null : 'not_a_demo_persona';
+}
+
 export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get('/api/personas', { schema: { tags: ['session'], summary: 'Demo personas (embedded demo only)' } }, async () => {
     if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
@@ -125,12 +146,18 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
           type: 'object',
           required: ['userId'],
           additionalProperties: false,
-          properties: { userId: { type: 'string', minLength: 1, maxLength: 64 }, terminalId: { type: 'string', minLength: 1, maxLength: 64 } },
+          properties: { userId: { type: 'string', minLength: 1, maxLength: 64 }, terminalId: TERMINAL_ID_SCHEMA },
         },
       },
     },
     async (req, reply) => {
       if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
+      const refusal = await personaRefusal(deps, req.body.userId);
+      if (refusal === 'credentials_in_use') throw new ApiError('demo_login_disabled', 'demo login is off: this server has accounts that log in with a password or single sign-on');
+      if (refusal !== null) {
+        await recordLoginRefusal(reply, deps, req.body.userId, 'demo', refusal, req.body.terminalId ?? null);
+        throw new ApiError('login_failed', 'not a demo persona of this server');
+      }
       const body = await startSession(reply, deps, req.body.userId, req.body.terminalId ?? null, 'demo');
       return reply.status(201).send(body);
     },
@@ -152,7 +179,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
             password: { type: 'string', minLength: 1, maxLength: 1024 },
             // Loose on purpose: a malformed code is refused like a wrong one (401), not as a validation error.
             code: { type: 'string', minLength: 1, maxLength: 16 },
-            terminalId: { type: 'string', minLength: 1, maxLength: 64 },
+            terminalId: TERMINAL_ID_SCHEMA,
           },
         },
       },

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Config } from '../config.ts';
 import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
 import type { GovernanceActor } from '../governance/governance-log.ts';
-import { createToken, listTokens, revokeToken, TokenError, type TokenScope } from '../identity/api-tokens.ts';
+import { createServiceAccount, createToken, listTokens, revokeToken, TokenError, type TokenScope } from '../identity/api-tokens.ts';
 import { sweepAccounts } from '../identity/lifecycle.ts';
 import { reconcileTerminals } from '../identity/terminals.ts';
 import { openStore } from '../store/open.ts';
@@ -25,7 +25,7 @@ export async function runTokenCreate(config: Config, opts: { user: string; name:
   return withStore(config, async (db) => {
     try {
       const { id, token } = await createToken(db, CLI, { userId: opts.user, name: opts.name, scopes: opts.scope, expiresAt: opts.expires }, new Date());
-      process.stderr.write(`token ${id} for ${opts.user} (${opts.scope.join(', ')}), valid until ${opts.expires.toISOString()}; shown once:\n`);
+      process.stderr.write(`token ${id} for ${opts.user} (${opts.scope.join(', ')}), valid until ${opts.expires.toISOString()}, pending: it works once an access administrator approves it. Shown once:\n`);
       process.stdout.write(`${token}\n`);
       return EXIT.ok;
     } catch (e) {
@@ -35,10 +35,24 @@ export async function runTokenCreate(config: Config, opts: { user: string; name:
   });
 }
 
+/** `gridwall tokens service-account`: a service account for a system, answered for by a person. */
+export async function runServiceAccountCreate(config: Config, spec: { userId: string; name: string; ownerPersonId: string; organizationId: string | null }): Promise<number> {
+  return withStore(config, async (db) => {
+    try {
+      const r = await createServiceAccount(db, CLI, spec, new Date());
+      process.stderr.write(`service account ${r.userId} (identity ${r.personId}) created\n`);
+      return EXIT.ok;
+    } catch (e) {
+      if (e instanceof TokenError) throw new UsageError(`${e.rule}: ${e.message}`);
+      throw e;
+    }
+  });
+}
+
 export async function runTokenList(config: Config): Promise<number> {
   return withStore(config, async (db) => {
     for (const t of await listTokens(db)) {
-      const state = t.revokedAt !== null ? `revoked ${t.revokedAt}` : `until ${t.expiresAt}`;
+      const state = t.revokedAt !== null ? `revoked ${t.revokedAt}` : `${t.status} until ${t.expiresAt}`;
       process.stdout.write(`${t.id}  ${t.userId.padEnd(14)} ${t.scopes.join(',').padEnd(20)} ${state}  last used ${t.lastUsedAt ?? 'never'}  ${t.name}\n`);
     }
     return EXIT.ok;

@@ -189,9 +189,19 @@ function program(setExit: (code: number) => void): Command {
 
   const tokens = cmd.command('tokens').description('API tokens for other retailers\' systems and the HR system (SCIM)');
   tokens
+    .command('service-account <userId>')
+    .description("create a service account for a system (nobody logs in as it): a retailer's system placed at the retailer's organization, or the HR system with no organization")
+    .requiredOption('--name <name>', 'the system, e.g. みらいでんき 顧客システム')
+    .requiredOption('--owner <personId>', 'the person who answers for it (an assignment in force)')
+    .option('--org <organizationId>', "the retailer's organization it acts for (omit for the HR system)")
+    .action(async (userId: string, opts: { name: string; owner: string; org?: string }) => {
+      const { runServiceAccountCreate } = await import('./access-command.ts');
+      setExit(await runServiceAccountCreate(loadConfig(process.env), { userId, name: opts.name, ownerPersonId: opts.owner, organizationId: opts.org ?? null }));
+    });
+  tokens
     .command('create')
-    .description('issue a token bound to an account; prints it once on stdout')
-    .requiredOption('--user <userId>', 'the account the token acts as (its person answers for it)')
+    .description('request a token for a service account; prints it once on stdout; it works once an access administrator approves it (console or POST /api/tokens/{id}/approve)')
+    .requiredOption('--user <userId>', 'the service account the token acts as')
     .requiredOption('--name <name>', 'what the token is for, e.g. 人事システム')
     .addOption(new Option('--scope <scope...>', 'what it may call').choices(['customer.read', 'scim']).makeOptionMandatory())
     .addOption(new Option('--expires <date>', 'last day in force, Japan time (at most a year)').argParser(day).makeOptionMandatory())

@@ -592,8 +592,15 @@ export async function generateDemo(db: Db, options: DemoOptions): Promise<DemoSu
   ]);
   await db.copyRows('retailers', ['code', 'name', 'affiliated'], retailers.map((r) => [r.code, r.name, r.affiliated]));
   await db.copyRows('organizations', ['id', 'name', 'kind', 'retailer_code'], people.organizations.map((o) => [o.id, o.name, o.kind, o.retailerCode]));
+  await db.copyRows(
+    'contractor_engagements',
+    ['contractor_organization_id', 'client_organization_id', 'valid_from', 'valid_to'],
+    people.engagements.map((e) => [e.contractorOrganizationId, e.clientOrganizationId, e.validFrom, e.validTo]),
+  );
   await db.copyRows('persons', ['id', 'name'], people.persons.map((p) => [p.id, p.name]));
-  await db.copyRows('accounts', ['user_id', 'person_id', 'created_at', 'disabled_at'], people.accounts.map((a) => [a.userId, a.personId, a.createdAt, a.disabledAt]));
+  // Only the personas may use the persona login (a user ID, no password): they are marked as demo accounts.
+  const personaIds = new Set(people.personas.map((p) => p.userId));
+  await db.copyRows('accounts', ['user_id', 'person_id', 'created_at', 'disabled_at', 'provisioned_by'], people.accounts.map((a) => [a.userId, a.personId, a.createdAt, a.disabledAt, personaIds.has(a.userId) ? 'demo' : 'manual']));
   await db.copyRows(
     'staff_assignments',
     ['person_id', 'organization_id', 'employment', 'side', 'retailer_code', 'office', 'duty', 'valid_from', 'valid_to'],

@@ -87,6 +87,7 @@ export function decide(input: DecisionInput): Decision {
       return mask(field.class === 'network_only' ? 'network_only' : 'not_needed_for_duty');
     case 'affiliated_retail':
     case 'other_retailer':
+    case 'retailer_system':
       return decideRetail(principalClass, relation, field, emergency, purpose, purposePermitted);
     default:
       return unreachable(principalClass);
@@ -94,7 +95,7 @@ export function decide(input: DecisionInput): Decision {
 }
 
 function decideRetail(
-  principalClass: 'affiliated_retail' | 'other_retailer',
+  principalClass: 'affiliated_retail' | 'other_retailer' | 'retailer_system',
   relation: Relation,
   field: FieldSpec,
   emergency: boolean,

@@ -13,13 +13,14 @@ export const PRINCIPAL_CLASSES = [
   'network_access_admin',
   'affiliated_retail',
   'other_retailer',
+  'retailer_system',
   'unassigned',
 ] as const;
 export type PrincipalClass = (typeof PRINCIPAL_CLASSES)[number];
 export const isPrincipalClass = memberOf(PRINCIPAL_CLASSES);
 
 /** Classes that act for a retailer: the ones the firewall exists to keep away from rivals' data. */
-export const RETAIL_CLASSES: readonly PrincipalClass[] = ['affiliated_retail', 'other_retailer'];
+export const RETAIL_CLASSES: readonly PrincipalClass[] = ['affiliated_retail', 'other_retailer', 'retailer_system'];
 
 export const PRINCIPAL_CLASS_LABELS: Readonly<Record<PrincipalClass, { ja: string; en: string }>> = {
   network_call_centre: { ja: '送配電：託送コールセンター', en: 'Network: call centre' },
@@ -28,6 +29,7 @@ export const PRINCIPAL_CLASS_LABELS: Readonly<Record<PrincipalClass, { ja: strin
   network_access_admin: { ja: '送配電：アクセス管理', en: 'Network: access administration' },
   affiliated_retail: { ja: '関係小売電気事業者', en: 'Affiliated retailer' },
   other_retailer: { ja: '他の小売電気事業者', en: 'Other retailer' },
+  retailer_system: { ja: '小売電気事業者のシステム（APIトークン）', en: "A retailer's system (API token)" },
   unassigned: { ja: '有効な所属なし', en: 'No assignment in force' },
 };
 
@@ -71,9 +73,17 @@ function networkClass(duty: Duty): PrincipalClass {
   }
 }
 
-/** Derives the principal at an instant from the person's assignments over time. */
-export function principalAt(personId: string, assignments: readonly StaffAssignment[], at: Date): PrincipalFacts {
+/**
+ * Derives the principal at an instant from the person's assignments over time. A system (the identity of
+ * a service account, reached only through an API token) placed at a retailer is a `retailer_system`:
+ * its retailer's own customers for its purposes, never emergency support, never a network duty.
+ */
+export function principalAt(personId: string, assignments: readonly StaffAssignment[], at: Date, identity: 'human' | 'system' = 'human'): PrincipalFacts {
   const current = assignments.find((a) => a.personId === personId && inForce(a, at)) ?? null;
+  if (identity === 'system') {
+    const placed = current !== null && current.side !== 'network' && current.retailerCode !== null;
+    return { personId, principalClass: placed ? 'retailer_system' : 'unassigned', assignment: placed ? current : null };
+  }
   return { personId, principalClass: current === null ? 'unassigned' : classOf(current), assignment: current };
 }
 
@@ -87,5 +97,6 @@ export const PERMITTED_PURPOSES: Readonly<Record<PrincipalClass, readonly Purpos
   network_access_admin: ['audit_review'],
   affiliated_retail: ['own_customer_service', 'switching_support', 'emergency_support'],
   other_retailer: ['own_customer_service', 'switching_support'],
+  retailer_system: ['own_customer_service', 'switching_support'],
   unassigned: [],
 };

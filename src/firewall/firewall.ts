@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessEvent, AccessLog, LoggedRecord } from '../audit/access-event.ts';
+import type { SearchTerms } from '../audit/search-terms.ts';
 import { classify, SUPPLY_POINT_FIELD_KEYS, type SupplyPointField } from '../domain/classification.ts';
 import type { Decision, MaskReason } from '../domain/decision.ts';
 import type { DecisionTable } from '../domain/decision-table.ts';
@@ -132,23 +133,29 @@ export class Firewall {
   readonly #db: Queryable;
   readonly #log: AccessLog;
   readonly table: DecisionTable;
+  /** Seals what was searched for into the event (and opens it again for compliance). */
+  readonly searchTerms: SearchTerms;
 
-  constructor(db: Queryable, log: AccessLog, table: DecisionTable) {
+  constructor(db: Queryable, log: AccessLog, table: DecisionTable, searchTerms: SearchTerms) {
     this.#db = db;
     this.#log = log;
     this.table = table;
+    this.searchTerms = searchTerms;
   }
 
   async lookup(req: ReadRequest, supplyPointId: string): Promise<LookupResult> {
+    // Every refusal keeps the supply point asked for (issue 14: a refused look-up was logged with no point,
+    // so nobody could tell whose record someone without the grant had tried to open).
+    const asked = { by: 'id', supplyPointId };
+    const record = await this.#guarded(req, asked, async () => (await loadRecords(this.#db, [supplyPointId]))[0]);
     if (!holds(req.actor, 'customer.read')) {
-      await this.#log.append(this.#event(req, 'refused', 'permission_not_granted', { by: 'id' }, []));
+      await this.#log.append(this.#event(req, 'refused', 'permission_not_granted', asked, record === undefined ? [] : [this.#nothingShown(req, record)]));
       return { kind: 'refused', reason: 'permission_not_granted' };
     }
     const gate = await this.#emergencyGate(req);
     const query = withStatedReason(req, { by: 'id' });
-    const [record] = await loadRecords(this.#db, [supplyPointId]);
     if (record === undefined) {
-      await this.#log.append(this.#event(req, 'refused', 'not_found', query, []));
+      await this.#log.append(this.#event(req, 'refused', 'not_found', { ...query, supplyPointId }, []));
       return { kind: 'not_found' };
     }
     if (gate.kind === 'refused') {
@@ -168,7 +175,10 @@ export class Firewall {
   }
 
   async search(req: ReadRequest, criteria: SearchCriteria, page: Page): Promise<SearchResult> {
-    const plain = { by: criteria.by, limit: page.limit, offset: page.offset };
+    // The term goes into the event sealed, with a keyed hash to match on (audit/search-terms.ts), whatever
+    // the outcome: a refused or zero-hit search by name or number is exactly what probing looks like.
+    const term = this.searchTerms.seal(criteria.by, criteria.by === 'phone' ? criteria.digits : criteria.term);
+    const plain = { by: criteria.by, limit: page.limit, offset: page.offset, term };
     const probe = { limit: page.limit + 1, offset: page.offset };
     if (!holds(req.actor, 'customer.read')) {
       await this.#log.append(this.#event(req, 'refused', 'permission_not_granted', plain, []));
@@ -182,7 +192,7 @@ export class Firewall {
     }
     let ids: string[];
     if (criteria.by === 'address') {
-      ids = await searchByAddress(this.#db, criteria.term, probe);
+      ids = await this.#guarded(req, query, () => searchByAddress(this.#db, criteria.term, probe));
     } else {
       const scope = this.searchScope(req.actor, req.purpose, criteria.by);
       if (scope.kind === 'refused') {
@@ -190,13 +200,14 @@ export class Firewall {
         return { kind: 'refused', reason: 'search_field_not_permitted' };
       }
       const retailer: RetailerScope | null = scope.kind === 'retailer' ? { retailerCode: scope.retailerCode } : null;
-      ids =
+      ids = await this.#guarded(req, query, () =>
         criteria.by === 'holder_name'
-          ? await searchByHolderName(this.#db, criteria.term, req.at, retailer, probe)
-          : await searchByPhone(this.#db, criteria.digits, req.at, retailer, probe);
+          ? searchByHolderName(this.#db, criteria.term, req.at, retailer, probe)
+          : searchByPhone(this.#db, criteria.digits, req.at, retailer, probe),
+      );
     }
     const hasMore = ids.length > page.limit;
-    let records = await loadRecords(this.#db, ids.slice(0, page.limit));
+    let records = await this.#guarded(req, query, () => loadRecords(this.#db, ids.slice(0, page.limit)));
     if (criteria.by !== 'address') {
       // Defence in depth: a record matches a search by a non-public field only if that field is shown.
       const field = criteria.by;
@@ -247,11 +258,30 @@ export class Firewall {
   }
 
   /**
+   * Runs a read of the store; if it fails, the attempt is still logged — refused, `read_failed`, with what
+   * was asked — before the failure goes on (issue 14: a search that failed in the store left no event). If
+   * the log cannot be written either, the original failure is what the caller sees.
+   */
+  async #guarded<T>(req: ReadRequest, query: Record<string, unknown>, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (e) {
+      await this.#log.append(this.#event(req, 'refused', 'read_failed', query, [])).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** A record as logged when nothing of it was shown: the point, its relation and retailer at that moment. */
+  #nothingShown(req: ReadRequest, record: StoredSupplyPoint): LoggedRecord {
+    return viewRecord(this.table, req.actor.principal, record, [], { at: req.at, purpose: req.purpose, emergency: false, networkOnly: null }).logged;
+  }
+
+  /**
    * Logs a refused emergency-support read (with the supply point asked for, nothing shown) and raises it as
    * a finding: emergency rights used outside a window or area, or by someone not registered, is what F3 was.
    */
   async #refuseEmergency(req: ReadRequest, reason: EmergencyReadRefusal, query: Record<string, unknown>, record: StoredSupplyPoint | null): Promise<void> {
-    const logged = record === null ? [] : [viewRecord(this.table, req.actor.principal, record, [], { at: req.at, purpose: req.purpose, emergency: false, networkOnly: null }).logged];
+    const logged = record === null ? [] : [this.#nothingShown(req, record)];
     const event = this.#event(req, 'refused', reason, query, logged);
     await this.#log.append(event);
     if (reason === 'reason_required') return; // a form left empty, not a use of emergency rights
@@ -310,7 +340,8 @@ export class Firewall {
       purpose: req.purpose,
       outcome,
       refusal,
-      query,
+      // A read through an API token names the token and the person who answers for its service account.
+      query: req.actor.token === null ? query : { ...query, token: { id: req.actor.token.id, owner: req.actor.token.ownerPersonId } },
       records,
       policyVersion: this.table.version,
       emergencyId: null,

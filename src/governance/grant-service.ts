@@ -4,7 +4,7 @@ import { holds, type Actor } from '../identity/session-store.ts';
 import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 import { judgeGrant, periodAt, type GrantRule, type StaffPeriod } from './grant-rules.ts';
 import { recordGovernance, type GovernanceActor } from './governance-log.ts';
-import { CATALOG_SPECS, isPermissionId, PERMISSION_CATALOG } from './permissions.ts';
+import { CATALOG_SPECS, isPermissionId, PERMISSION_CATALOG, type PermissionId } from './permissions.ts';
 
 /**
  * Why a live grant action was refused. The grant rules shared with `gridwall grants check` come first; the
@@ -66,12 +66,16 @@ interface AccountFacts {
   readonly periods: StaffPeriod[];
 }
 
-/** The staff history of each account's person, as the grant rules read it. */
+/**
+ * The staff history of each account's person, as the grant rules read it. A service account has no person,
+ * so a grant to one is refused as to an account with no person behind it (what a token may do is its own
+ * approved scopes).
+ */
 async function accountFacts(q: Queryable, userIds: readonly string[], at: Date): Promise<Map<string, AccountFacts>> {
   const { rows } = await q.query<{ user_id: string; person_id: string; disabled: boolean; organization_id: string | null; side: string | null; valid_from: Date | string | null; valid_to: Date | string | null }>(
     `SELECT a.user_id, a.person_id, (a.disabled_at IS NOT NULL AND a.disabled_at <= $2) AS disabled, s.organization_id, s.side, s.valid_from, s.valid_to
        FROM accounts a LEFT JOIN staff_assignments s ON s.person_id = a.person_id
-      WHERE a.user_id = ANY($1::text[]) ORDER BY a.user_id, s.valid_from`,
+      WHERE a.user_id = ANY($1::text[]) AND a.kind = 'person' ORDER BY a.user_id, s.valid_from`,
     [userIds, at],
   );
   const out = new Map<string, AccountFacts>();
@@ -267,6 +271,31 @@ export async function revokeForSide(tx: Queryable, personId: string, side: Side 
     if (allowed) continue;
     const id = Number(r.id);
     await revokeGrant(tx, id, by, side === null ? 'left the organization' : `moved to the ${side} side`, at, side === null ? 'left_organization' : 'side_not_allowed');
+    revoked.push(id);
+  }
+  return revoked;
+}
+
+/**
+ * The permissions whose use reads customer records. Approved for a person acting for one retailer, they say
+ * nothing about the same person acting for another: whose customers are "own" changed (issue 14).
+ */
+export const CUSTOMER_DATA_PERMISSIONS: readonly PermissionId[] = ['customer.read', 'emergency.support'];
+
+/**
+ * Revokes every approved customer-data grant of a person's accounts after a move from one retailer to
+ * another (logged with the rule `retailer_changed`); they must be asked for and approved again. Returns the
+ * revoked grant IDs.
+ */
+export async function revokeForRetailerChange(tx: Queryable, personId: string, from: string, to: string, by: GovernanceActor, at: Date): Promise<number[]> {
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT g.id FROM grants g JOIN accounts a ON a.user_id = g.user_id WHERE a.person_id = $1 AND g.status = 'approved' AND g.permission_id = ANY($2::text[]) ORDER BY g.id`,
+    [personId, [...CUSTOMER_DATA_PERMISSIONS]],
+  );
+  const revoked: number[] = [];
+  for (const r of rows) {
+    const id = Number(r.id);
+    await revokeGrant(tx, id, by, `moved from retailer ${from} to ${to}`, at, 'retailer_changed');
     revoked.push(id);
   }
   return revoked;

@@ -3,10 +3,14 @@ import { recordGovernance, type GovernanceActor } from '../governance/governance
 import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 
 /**
- * API tokens for other retailers' systems (customer look-ups through the firewall, as the account's person)
- * and for the HR system (SCIM provisioning). A token is bound to an account whose person answers for it,
- * has scopes and an expiry, and can be revoked; only the SHA-256 of its secret is stored. The secret has
- * 256 bits of entropy, so a fast hash is enough (a password hash is for guessable secrets).
+ * API tokens — for systems, never for people (issue 14: an access administrator issued a token to a
+ * network person's account and read, with it, everything that person may read). A token is issued to a
+ * **service account**: an account no person logs in as (the store refuses a session for it), whose identity
+ * is a system placed at a retailer's organization (its customer look-ups are that retailer's, under the
+ * principal class `retailer_system`) or at none (the HR system, SCIM only). A person answers for each
+ * service account (its owner). A token is requested by one access administrator and works only once a
+ * second one approved it, expires, and is revoked with its owner's leaving or moving. Only the SHA-256 of
+ * its secret is stored; the secret has 256 bits of entropy, so a fast hash is enough.
  */
 export const TOKEN_SCOPES = ['customer.read', 'scim'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
@@ -14,17 +18,44 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
 /** Longest a token may live: a year, like a grant. */
 export const TOKEN_MAX_DAYS = 366;
 
-export class TokenError extends Error {}
+export const TOKEN_RULES = [
+  'invalid_request',
+  'not_a_service_account',
+  'unknown_account',
+  'owner_not_in_force',
+  'not_a_retailer_organization',
+  'scope_not_allowed',
+  'self_approval',
+  'not_pending',
+  'unknown_token',
+] as const;
+export type TokenRule = (typeof TOKEN_RULES)[number];
+
+/** A refused token or service-account action: the rule it broke and a sentence saying how. */
+export class TokenError extends Error {
+  constructor(
+    readonly rule: TokenRule,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface TokenRow {
   readonly id: string;
   readonly name: string;
   readonly userId: string;
+  readonly serviceName: string;
+  readonly ownerPersonId: string | null;
   readonly scopes: readonly string[];
+  readonly status: string;
   readonly createdBy: string;
   readonly createdAt: string;
+  readonly decidedBy: string | null;
+  readonly decidedAt: string | null;
   readonly expiresAt: string;
   readonly revokedAt: string | null;
+  readonly revokeReason: string | null;
   readonly lastUsedAt: string | null;
 }
 
@@ -35,35 +66,137 @@ function tokenId(): string {
 }
 
 const byId = (by: GovernanceActor) => (by.kind === 'system' ? `system:${by.job}` : by.userId);
+const byPerson = (by: GovernanceActor) => (by.kind === 'system' ? null : by.personId);
 
-/** Issues a token; the returned `token` is shown once and never stored. */
+const SYSTEM_OFFICE = 'システム連携';
+
+/**
+ * Creates a service account: a system identity (persons row of kind `system`), placed at a retailer's
+ * organization when it will look up customers (side and retailer follow from the organization), and its
+ * account, answered for by `ownerPersonId` — a person with an assignment in force.
+ */
+export async function createServiceAccount(
+  db: Db,
+  by: GovernanceActor,
+  spec: { userId: string; name: string; organizationId: string | null; ownerPersonId: string },
+  at: Date,
+): Promise<{ userId: string; personId: string }> {
+  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(spec.userId)) throw new TokenError('invalid_request', 'userId: 1–64 letters, digits, . _ @ -');
+  return db.transaction(async (tx) => {
+    const owner = await tx.query(
+      `SELECT 1 FROM persons p WHERE p.id = $1 AND p.kind = 'human'
+          AND EXISTS (SELECT 1 FROM staff_assignments s WHERE s.person_id = p.id AND s.valid_from <= $2 AND (s.valid_to IS NULL OR $2 < s.valid_to))`,
+      [spec.ownerPersonId, at],
+    );
+    if (owner.rows.length === 0) throw new TokenError('owner_not_in_force', `the owner ${spec.ownerPersonId} must be a person with an assignment in force`);
+    const taken = await tx.query('SELECT 1 FROM accounts WHERE lower(user_id) = lower($1)', [spec.userId]);
+    if (taken.rows.length > 0) throw new TokenError('invalid_request', `an account ${spec.userId} exists already`);
+    let placement: { organizationId: string; side: 'retail' | 'other_retailer'; retailerCode: string } | null = null;
+    if (spec.organizationId !== null) {
+      const { rows } = await tx.query<{ kind: string; retailer_code: string | null; affiliated: boolean | null }>(
+        'SELECT o.kind, o.retailer_code, r.affiliated FROM organizations o LEFT JOIN retailers r ON r.code = o.retailer_code WHERE o.id = $1',
+        [spec.organizationId],
+      );
+      const org = rows[0];
+      if (org === undefined || org.kind !== 'retailer' || org.retailer_code === null) {
+        throw new TokenError('not_a_retailer_organization', `${spec.organizationId} is not a retailer's organization: a service account that looks up customers acts for one retailer`);
+      }
+      placement = { organizationId: spec.organizationId, side: org.affiliated === true ? 'retail' : 'other_retailer', retailerCode: org.retailer_code };
+    }
+    const personId = `sys-${spec.userId}`;
+    await tx.query(`INSERT INTO persons (id, name, kind) VALUES ($1, $2, 'system')`, [personId, spec.name]);
+    if (placement !== null) {
+      await tx.query(
+        `INSERT INTO staff_assignments (person_id, organization_id, employment, side, retailer_code, office, duty, valid_from, valid_to)
+         VALUES ($1, $2, 'employee', $3, $4, $5, 'retail_customer_service', $6, NULL)`,
+        [personId, placement.organizationId, placement.side, placement.retailerCode, SYSTEM_OFFICE, at],
+      );
+    }
+    await tx.query(`INSERT INTO accounts (user_id, person_id, kind, owner_person_id, created_at, provisioned_by) VALUES ($1, $2, 'service', $3, $4, 'manual')`, [spec.userId, personId, spec.ownerPersonId, at]);
+    await recordGovernance(tx, { at, actor: by, action: 'service_account.create', subjectType: 'account', subjectId: spec.userId, outcome: 'done', details: { name: spec.name, organizationId: spec.organizationId, ownerPersonId: spec.ownerPersonId } });
+    return { userId: spec.userId, personId };
+  });
+}
+
+/**
+ * Requests a token for a service account; the returned `token` is shown once and never stored. It works
+ * only after a second person approves it (`approveToken`). `customer.read` only for a service account
+ * placed at a retailer.
+ */
 export async function createToken(
   db: Db,
   by: GovernanceActor,
   spec: { userId: string; name: string; scopes: readonly TokenScope[]; expiresAt: Date },
   at: Date,
-): Promise<{ id: string; token: string }> {
+): Promise<{ id: string; token: string; status: 'pending' }> {
   const days = (spec.expiresAt.getTime() - at.getTime()) / 86_400_000;
-  if (!(days > 0) || days > TOKEN_MAX_DAYS) throw new TokenError(`a token expires after now and within ${TOKEN_MAX_DAYS} days`);
-  if (spec.scopes.length === 0) throw new TokenError(`give at least one scope: ${TOKEN_SCOPES.join(', ')}`);
+  if (!(days > 0) || days > TOKEN_MAX_DAYS) throw new TokenError('invalid_request', `a token expires after now and within ${TOKEN_MAX_DAYS} days`);
+  if (spec.scopes.length === 0) throw new TokenError('invalid_request', `give at least one scope: ${TOKEN_SCOPES.join(', ')}`);
   return db.transaction(async (tx) => {
-    const account = await tx.query('SELECT 1 FROM accounts WHERE user_id = $1 AND disabled_at IS NULL', [spec.userId]);
-    if (account.rows.length === 0) throw new TokenError(`no usable account ${spec.userId}`);
+    const { rows } = await tx.query<{ kind: string; placed: boolean }>(
+      `SELECT a.kind, EXISTS (SELECT 1 FROM staff_assignments s WHERE s.person_id = a.person_id AND s.side <> 'network'
+                                 AND s.valid_from <= $2 AND (s.valid_to IS NULL OR $2 < s.valid_to)) AS placed
+         FROM accounts a WHERE a.user_id = $1 AND a.disabled_at IS NULL`,
+      [spec.userId, at],
+    );
+    const account = rows[0];
+    if (account === undefined) throw new TokenError('unknown_account', `no usable account ${spec.userId}`);
+    if (account.kind !== 'service') throw new TokenError('not_a_service_account', `${spec.userId} is a person's account: API tokens are issued to service accounts only`);
+    if (spec.scopes.includes('customer.read') && !account.placed) throw new TokenError('scope_not_allowed', `${spec.userId} is not placed at a retailer, so it cannot look up customers`);
     const id = tokenId();
     const secret = randomBytes(32).toString('base64url');
     await tx.query(
-      `INSERT INTO api_tokens (id, secret_sha256, name, user_id, scopes, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [id, createHash('sha256').update(secret).digest(), spec.name, spec.userId, [...spec.scopes], byId(by), at, spec.expiresAt],
+      `INSERT INTO api_tokens (id, secret_sha256, name, user_id, scopes, created_by, created_by_person, created_at, expires_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')`,
+      [id, createHash('sha256').update(secret).digest(), spec.name, spec.userId, [...spec.scopes], byId(by), byPerson(by), at, spec.expiresAt],
     );
     await recordGovernance(tx, { at, actor: by, action: 'token.create', subjectType: 'token', subjectId: id, outcome: 'done', details: { userId: spec.userId, name: spec.name, scopes: spec.scopes, expiresAt: spec.expiresAt.toISOString() } });
-    return { id, token: `gw_${id}_${secret}` };
+    return { id, token: `gw_${id}_${secret}`, status: 'pending' as const };
   });
+}
+
+/** Approves (or rejects) a pending token: a second person — neither who requested it nor who owns the account. */
+export async function decideToken(db: Db, by: { readonly kind: 'person'; readonly userId: string; readonly personId: string }, id: string, decision: 'approved' | 'rejected', at: Date): Promise<void> {
+  try {
+    await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ status: string; created_by_person: string | null; owner_person_id: string | null }>(
+        'SELECT t.status, t.created_by_person, a.owner_person_id FROM api_tokens t JOIN accounts a ON a.user_id = t.user_id WHERE t.id = $1 FOR UPDATE OF t',
+        [id],
+      );
+      const t = rows[0];
+      if (t === undefined) throw new TokenError('unknown_token', `no token ${id}`);
+      if (t.status !== 'pending') throw new TokenError('not_pending', `token ${id} is ${t.status}`);
+      if (t.created_by_person === by.personId || t.owner_person_id === by.personId) {
+        throw new TokenError('self_approval', 'a token is approved by a second person: neither the one who requested it nor the owner of its service account');
+      }
+      await tx.query('UPDATE api_tokens SET status = $2, decided_by = $3, decided_by_person = $4, decided_at = $5 WHERE id = $1', [id, decision, by.userId, by.personId, at]);
+      await recordGovernance(tx, { at, actor: by, action: decision === 'approved' ? 'token.approve' : 'token.reject', subjectType: 'token', subjectId: id, outcome: 'done' });
+    });
+  } catch (e) {
+    if (e instanceof TokenError) await recordGovernance(db, { at, actor: by, action: decision === 'approved' ? 'token.approve' : 'token.reject', subjectType: 'token', subjectId: id, outcome: 'refused', rule: e.rule, details: { message: e.message } });
+    throw e;
+  }
+}
+
+/**
+ * Revokes, at once, every live token a person answers for or that is bound to one of their accounts: a
+ * token must not outlive its owner's leaving or moving (issue 14: a leaver's token answered again when the
+ * person rejoined). Runs inside the caller's transaction; returns the revoked ids.
+ */
+export async function revokeTokensOf(tx: Queryable, by: GovernanceActor, personId: string, reason: string, at: Date): Promise<string[]> {
+  const { rows } = await tx.query<{ id: string }>(
+    `UPDATE api_tokens t SET revoked_at = $2, revoke_reason = $3
+       FROM accounts a WHERE a.user_id = t.user_id AND (a.owner_person_id = $1 OR a.person_id = $1) AND t.revoked_at IS NULL
+     RETURNING t.id`,
+    [personId, at, reason],
+  );
+  for (const r of rows) await recordGovernance(tx, { at, actor: by, action: 'token.revoke', subjectType: 'token', subjectId: r.id, outcome: 'done', details: { reason, personId } });
+  return rows.map((r) => r.id);
 }
 
 /** Revokes a token at once (the next request with it is refused). False when there was nothing to revoke. */
 export async function revokeToken(db: Db, by: GovernanceActor, id: string, at: Date): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query('UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id', [id, at]);
+    const { rows } = await tx.query(`UPDATE api_tokens SET revoked_at = $2, revoke_reason = 'revoked by access administration' WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id, at]);
     if (rows.length === 0) return false;
     await recordGovernance(tx, { at, actor: by, action: 'token.revoke', subjectType: 'token', subjectId: id, outcome: 'done' });
     return true;
@@ -71,16 +204,26 @@ export async function revokeToken(db: Db, by: GovernanceActor, id: string, at: D
 }
 
 export async function listTokens(q: Queryable): Promise<TokenRow[]> {
-  const { rows } = await q.query<Record<string, unknown>>('SELECT id, name, user_id, scopes, created_by, created_at, expires_at, revoked_at, last_used_at FROM api_tokens ORDER BY created_at DESC');
+  const { rows } = await q.query<Record<string, unknown>>(
+    `SELECT t.id, t.name, t.user_id, p.name AS service_name, a.owner_person_id, t.scopes, t.status, t.created_by, t.created_at, t.decided_by, t.decided_at,
+            t.expires_at, t.revoked_at, t.revoke_reason, t.last_used_at
+       FROM api_tokens t JOIN accounts a ON a.user_id = t.user_id JOIN persons p ON p.id = a.person_id ORDER BY t.created_at DESC, t.id`,
+  );
   return rows.map((r) => ({
     id: String(r['id']),
     name: String(r['name']),
     userId: String(r['user_id']),
+    serviceName: String(r['service_name']),
+    ownerPersonId: (r['owner_person_id'] as string | null) ?? null,
     scopes: r['scopes'] as string[],
+    status: String(r['status']),
     createdBy: String(r['created_by']),
     createdAt: isoOrNull(r['created_at']) ?? '',
+    decidedBy: (r['decided_by'] as string | null) ?? null,
+    decidedAt: isoOrNull(r['decided_at']),
     expiresAt: isoOrNull(r['expires_at']) ?? '',
     revokedAt: isoOrNull(r['revoked_at']),
+    revokeReason: (r['revoke_reason'] as string | null) ?? null,
     lastUsedAt: isoOrNull(r['last_used_at']),
   }));
 }

@@ -26,17 +26,32 @@ export interface AccountRow {
 }
 
 
-export async function listAccounts(q: Queryable, at: Date, dormantDays: number, filter: { search?: string; limit?: number; offset?: number } = {}): Promise<AccountRow[]> {
+/** No login for this many days makes an account dormant (F2), unless configured otherwise. */
+export const DEFAULT_DORMANT_DAYS = 90;
+
+/**
+ * Why an account may not log in now: dormant (no login for `dormantDays`) or with no person behind it (no
+ * assignment in force: a leaver's or a legacy ID). The same test the sweep applies, read at the instant of
+ * the login, so an account the sweep would disable never opens a session in the meantime (issue 14: a leaver's
+ * account logged in, and a dormant one logged in and so stopped being dormant). Null when it may.
+ */
+export async function loginStanding(q: Queryable, userId: string, at: Date, dormantDays: number): Promise<'dormant_account' | 'account_without_person' | null> {
+  const [a] = await listAccounts(q, at, dormantDays, { userId });
+  if (a === undefined) return null; // unknown or not a person's account: refused further on, as such
+  return a.dormant ? 'dormant_account' : a.orphan ? 'account_without_person' : null;
+}
+
+export async function listAccounts(q: Queryable, at: Date, dormantDays: number, filter: { search?: string; userId?: string; limit?: number; offset?: number } = {}): Promise<AccountRow[]> {
   const { rows } = await q.query<Record<string, unknown>>(
-    `SELECT a.user_id, a.person_id, p.name AS person_name, a.created_at, a.last_login_at, a.disabled_at, a.disabled_reason, a.provisioned_by,
+    `SELECT a.user_id, a.kind, a.person_id, p.name AS person_name, a.created_at, a.last_login_at, a.disabled_at, a.disabled_reason, a.provisioned_by,
             s.organization_id, o.name AS organization_name, s.side, s.duty, s.office, s.employment,
             (SELECT count(*) FROM grants g WHERE g.user_id = a.user_id AND g.status = 'approved') AS grants
        FROM accounts a JOIN persons p ON p.id = a.person_id
        LEFT JOIN LATERAL (SELECT * FROM staff_assignments s WHERE s.person_id = a.person_id AND s.valid_from <= $1 AND (s.valid_to IS NULL OR s.valid_to > $1) LIMIT 1) s ON true
        LEFT JOIN organizations o ON o.id = s.organization_id
-      WHERE ($2::text IS NULL OR a.user_id ILIKE '%' || $2 || '%' OR p.name ILIKE '%' || $2 || '%')
+      WHERE ($2::text IS NULL OR a.user_id ILIKE '%' || $2 || '%' OR p.name ILIKE '%' || $2 || '%') AND ($5::text IS NULL OR a.user_id = $5)
       ORDER BY a.user_id LIMIT $3 OFFSET $4`,
-    [at, filter.search ?? null, filter.limit ?? 500, filter.offset ?? 0],
+    [at, filter.search ?? null, filter.limit ?? 500, filter.offset ?? 0, filter.userId ?? null],
   );
   const cutoff = at.getTime() - dormantDays * DAY_MS;
   return rows.map((r) => {
@@ -56,8 +71,10 @@ export async function listAccounts(q: Queryable, at: Date, dormantDays: number, 
           ? null
           : { organizationId: String(r['organization_id']), organizationName: String(r['organization_name']), side: String(r['side']), duty: String(r['duty']), office: String(r['office']), employment: String(r['employment']) },
       grants: Number(r['grants']),
-      dormant: !disabled && seen < cutoff,
-      orphan: !disabled && r['organization_id'] === null,
+      // A service account never logs in and has no person of its own: what keeps it alive is its owner and
+      // its tokens' approval and expiry (api-tokens.ts), not these two tests.
+      dormant: r['kind'] === 'person' && !disabled && seen < cutoff,
+      orphan: r['kind'] === 'person' && !disabled && r['organization_id'] === null,
     };
   });
 }

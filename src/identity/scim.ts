@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { DUTIES, EMPLOYMENTS, SIDES, type Side } from '../domain/organization.ts';
+import {
+  checkAssignment, derivedRetailer, DUTIES, EMPLOYMENTS, isOrganizationKind, SIDES,
+  type ContractorEngagement, type Organization, type Side, type StaffAssignment,
+} from '../domain/organization.ts';
 import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
-import { revokeForSide } from '../governance/grant-service.ts';
+import { revokeForRetailerChange, revokeForSide } from '../governance/grant-service.ts';
+import { revokeTokensOf } from './api-tokens.ts';
 import type { Db, Queryable } from '../store/db.ts';
 
 /**
@@ -17,12 +21,17 @@ export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
-/** A SCIM error (RFC 7644 §3.12): the HTTP status and, where one fits, the `scimType`. */
+/**
+ * A SCIM error (RFC 7644 §3.12): the HTTP status and, where one fits, the `scimType`. `rule` names the
+ * gridwall rule a refused assignment broke (`retailer_mismatch`, `unknown_organization`, …) for the
+ * governance log; the detail starts with it too, so the HR system's operator sees it.
+ */
 export class ScimError extends Error {
   constructor(
     readonly status: 400 | 404 | 409 | 501,
     readonly scimType: 'invalidValue' | 'invalidSyntax' | 'invalidFilter' | 'uniqueness' | 'mutability' | 'noTarget' | 'invalidPath' | null,
     message: string,
+    readonly rule: string | null = null,
   ) {
     super(message);
   }
@@ -90,17 +99,43 @@ export function applyPatch(current: Record<string, unknown>, body: unknown): Rec
   const parsed = z.object({ schemas: z.array(z.string()), Operations: z.array(z.object({ op: z.string(), path: z.string().optional(), value: z.unknown().optional() })).min(1) }).safeParse(body);
   if (!parsed.success || !parsed.data.schemas.includes(PATCH_SCHEMA)) throw new ScimError(400, 'invalidSyntax', `a PATCH body is a ${PATCH_SCHEMA} with Operations`);
   const next: Record<string, unknown> = structuredClone(current);
+  let retailerStated = false;
   for (const op of parsed.data.Operations as PatchOp[]) {
     const kind = op.op.toLowerCase();
     if (kind !== 'replace' && kind !== 'add' && kind !== 'remove') throw new ScimError(400, 'invalidSyntax', `unknown PATCH op ${op.op}`);
     if (op.path === undefined) {
       if (kind === 'remove' || typeof op.value !== 'object' || op.value === null) throw new ScimError(400, 'noTarget', 'a PATCH op without a path needs an object value');
-      for (const [k, v] of Object.entries(op.value)) setPath(next, k, v);
+      for (const [k, v] of Object.entries(op.value)) {
+        retailerStated ||= statesRetailer(k, v);
+        setPath(next, k, v);
+      }
     } else {
+      retailerStated ||= statesRetailer(op.path, op.value);
       setPath(next, op.path, kind === 'remove' ? undefined : op.value);
     }
   }
-  return next;
+  return retailerStated ? next : dropCarriedRetailer(current, next);
+}
+
+/** Whether a PATCH operation on `path` says which retailer the person acts for. */
+function statesRetailer(path: string, value: unknown): boolean {
+  if (path === `${ASSIGNMENT_SCHEMA}:retailerCode`) return true;
+  return path === ASSIGNMENT_SCHEMA && typeof value === 'object' && value !== null && 'retailerCode' in value;
+}
+
+/**
+ * After a PATCH that moves a person to another organization or side without saying which retailer, the
+ * `retailerCode` left over from the current resource is dropped: the new organization decides it (issue 14),
+ * rather than the old one's code being checked against it.
+ */
+function dropCarriedRetailer(current: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
+  const before = current[ASSIGNMENT_SCHEMA];
+  const after = next[ASSIGNMENT_SCHEMA];
+  if (typeof before !== 'object' || before === null || typeof after !== 'object' || after === null) return next;
+  const b = before as Record<string, unknown>;
+  const { retailerCode: _carried, ...rest } = after as Record<string, unknown>;
+  const moved = rest['organizationId'] !== b['organizationId'] || rest['side'] !== b['side'];
+  return moved ? { ...next, [ASSIGNMENT_SCHEMA]: rest } : next;
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -214,20 +249,23 @@ export class ScimUsers {
         const ext = await tx.query('SELECT 1 FROM persons WHERE external_id = $1', [desired.externalId]);
         if (ext.rows.length > 0) throw new ScimError(409, 'uniqueness', `externalId ${desired.externalId} is taken`);
       }
+      const assignment = desired.active && desired.assignment !== null ? await this.#resolve(tx, desired.assignment, at) : null;
       const personId = `p-${randomUUID()}`;
       await tx.query('INSERT INTO persons (id, name, external_id, active, updated_at) VALUES ($1, $2, $3, $4, $5)', [personId, desired.name, desired.externalId, desired.active, at]);
       await tx.query(`INSERT INTO accounts (user_id, person_id, created_at, disabled_at, disabled_reason, provisioned_by) VALUES ($1, $2, $3, $4, $5, 'scim')`, [
         desired.userName, personId, at, desired.active ? null : at, desired.active ? null : 'left',
       ]);
-      if (desired.active && desired.assignment !== null) await this.#assign(tx, personId, desired.assignment, at);
-      await recordGovernance(tx, { at, actor: by, action: 'scim.user.create', subjectType: 'person', subjectId: personId, outcome: 'done', details: { userName: desired.userName, assignment: desired.assignment } });
+      if (assignment !== null) await this.#insert(tx, personId, assignment, at);
+      await recordGovernance(tx, { at, actor: by, action: 'scim.user.create', subjectType: 'person', subjectId: personId, outcome: 'done', details: { userName: desired.userName, assignment } });
       return { resource: await this.get(personId, at, tx), revokedGrants: [], endedSessions: 0 };
     });
   }
 
   /**
-   * Brings a person to the desired state. A move to another side revokes, in the same transaction, every
-   * grant that side may not hold; a leaver loses every grant, every account and every session at once.
+   * Brings a person to the desired state. A move — to another organization, side or retailer — ends the
+   * person's sessions and revokes, in the same transaction, every grant the new side may not hold and, when
+   * the retailer changes, every customer-data grant (whose customers are "own" changed); a leaver loses every
+   * grant, every account and every session at once.
    */
   async replace(by: GovernanceActor, id: string, desired: DesiredUser, at: Date): Promise<ScimOutcome> {
     return this.db.transaction(async (tx) => {
@@ -251,28 +289,42 @@ export class ScimUsers {
           await tx.query('UPDATE persons SET active = false, updated_at = $2 WHERE id = $1', [id, at]);
           revoked = await revokeForSide(tx, id, null, by, at);
           ended = await this.endSessions(tx, id, at);
+          // Tokens the leaver answers for end too, for good: a rejoin does not bring them back (issue 14).
+          changes['revokedTokens'] = await revokeTokensOf(tx, by, id, 'owner left', at);
           changes['left'] = true;
         }
       } else {
-        const a = desired.assignment;
-        if (a === null) throw new ScimError(400, 'invalidValue', `an active user needs ${ASSIGNMENT_SCHEMA}`);
+        if (desired.assignment === null) throw new ScimError(400, 'invalidValue', `an active user needs ${ASSIGNMENT_SCHEMA}`);
+        const a = await this.#resolve(tx, desired.assignment, at);
         if (!cur.active) {
           await tx.query('UPDATE persons SET active = true, updated_at = $2 WHERE id = $1', [id, at]);
           await tx.query(`UPDATE accounts SET disabled_at = NULL, disabled_reason = NULL WHERE user_id = $1 AND disabled_reason = 'left'`, [cur.user_id]);
           changes['rejoined'] = true;
         }
-        const same = cur.organization_id === a.organizationId && cur.side === a.side && cur.employment === a.employment && cur.office === a.office && cur.duty === a.duty && (cur.retailer_code ?? null) === (a.retailerCode ?? null);
+        const same = cur.organization_id === a.organizationId && cur.side === a.side && cur.employment === a.employment && cur.office === a.office && cur.duty === a.duty && cur.retailer_code === a.retailerCode;
         if (!same) {
           // An assignment starting at this very instant is replaced rather than cut to nothing.
           await tx.query('DELETE FROM staff_assignments WHERE person_id = $1 AND valid_from >= $2', [id, at]);
           await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [id, at]);
-          await this.#assign(tx, id, a, at);
+          await this.#insert(tx, id, a, at);
           changes['assignment'] = a;
-          if (cur.side !== null && cur.side !== a.side) {
-            // Mover to another side: what the new side may not hold goes now, and so do the old sessions.
+          const had = cur.organization_id !== null;
+          const sideChanged = had && cur.side !== a.side;
+          const retailerChanged = had && cur.retailer_code !== a.retailerCode;
+          if (had && (sideChanged || retailerChanged || cur.organization_id !== a.organizationId)) {
+            // A mover (issue 14): what the new side may not hold goes now, and so do the old sessions, whose
+            // actor still acts for the old organization. Customer-data grants approved while acting for one
+            // retailer do not carry over to another: they are asked for and approved again.
             revoked = await revokeForSide(tx, id, a.side, by, at);
+            if (retailerChanged && cur.retailer_code !== null && a.retailerCode !== null) {
+              revoked = [...revoked, ...(await revokeForRetailerChange(tx, id, cur.retailer_code, a.retailerCode, by, at))];
+              changes['retailerChanged'] = { from: cur.retailer_code, to: a.retailerCode };
+            }
             ended = await this.endSessions(tx, id, at);
-            changes['sideChanged'] = { from: cur.side, to: a.side };
+            // A mover no longer answers for the old side's systems: their tokens are asked for again.
+            changes['revokedTokens'] = await revokeTokensOf(tx, by, id, 'owner moved', at);
+            if (sideChanged) changes['sideChanged'] = { from: cur.side, to: a.side };
+            if (cur.organization_id !== a.organizationId) changes['organizationChanged'] = { from: cur.organization_id, to: a.organizationId };
           }
         }
       }
@@ -282,17 +334,67 @@ export class ScimUsers {
     });
   }
 
-  async #assign(tx: Queryable, personId: string, a: ScimAssignment, at: Date): Promise<void> {
-    const org = await tx.query<{ kind: string; retailer_code: string | null }>('SELECT kind, retailer_code FROM organizations WHERE id = $1', [a.organizationId]);
-    const o = org.rows[0];
-    if (o === undefined) throw new ScimError(400, 'invalidValue', `${ASSIGNMENT_SCHEMA}:organizationId ${a.organizationId} is not a known organization`);
-    const retailer = a.side === 'network' ? null : (a.retailerCode ?? o.retailer_code);
-    if (a.side !== 'network' && retailer === null) throw new ScimError(400, 'invalidValue', `${ASSIGNMENT_SCHEMA}:retailerCode is required on the ${a.side} side`);
-    if (a.side === 'network' && o.kind === 'retailer') throw new ScimError(400, 'invalidValue', `a retailer's staff (${a.organizationId}) cannot be on the network side`);
-    if (o.kind === 'network_operator' && a.side !== 'network') throw new ScimError(400, 'invalidValue', `the network operator's staff (${a.organizationId}) are on the network side`);
+  /**
+   * The assignment a request asks for, as it would be stored: the organization must exist, a retailer code
+   * must be a known retailer, a code left out is derived from the organization (or the contractor company's
+   * engagement on that side), and the result must pass the domain's `checkAssignment` — the side and retailer
+   * follow from the organization, never from what HR typed (issue 14).
+   */
+  async #resolve(tx: Queryable, a: ScimAssignment, at: Date): Promise<Resolved> {
+    const attr = (name: string) => `${ASSIGNMENT_SCHEMA}:${name}`;
+    const org = await organization(tx, a.organizationId);
+    if (org === null) throw new ScimError(400, 'invalidValue', `unknown_organization: ${attr('organizationId')} ${a.organizationId} is not a known organization`, 'unknown_organization');
+    if (a.retailerCode !== undefined && a.retailerCode !== null) {
+      const known = await tx.query('SELECT 1 FROM retailers WHERE code = $1', [a.retailerCode]);
+      if (known.rows.length === 0) throw new ScimError(400, 'invalidValue', `unknown_retailer: ${attr('retailerCode')} ${a.retailerCode} is not a known retailer`, 'unknown_retailer');
+    }
+    const aff = await tx.query<{ code: string }>('SELECT code FROM retailers WHERE affiliated');
+    const affiliatedCode = aff.rows[0]?.code ?? null;
+    const engagements = org.kind === 'contractor' ? await engagementsOf(tx, org.id) : [];
+    const retailerCode = a.retailerCode ?? derivedRetailer(a.side, org, engagements, affiliatedCode, at);
+    const staff: StaffAssignment = { personId: '', organizationId: org.id, employment: a.employment, side: a.side, retailerCode, office: a.office, duty: a.duty, validFrom: at, validTo: null };
+    const problems = checkAssignment(staff, org, { affiliatedCode, engagements });
+    const [first] = problems;
+    if (first !== undefined) {
+      const acting = org.kind === 'contractor' ? `the contractor company ${org.id}'s engagements in force` : `${org.id} (${org.kind}${org.retailerCode === null ? '' : ` ${org.retailerCode}`})`;
+      throw new ScimError(
+        400,
+        'invalidValue',
+        `${problems.join(', ')}: ${attr('side')} ${a.side}, ${attr('retailerCode')} ${retailerCode ?? 'null'}, ${attr('employment')} ${a.employment}, ${attr('duty')} ${a.duty} contradict ${acting}`,
+        first,
+      );
+    }
+    return { organizationId: org.id, employment: a.employment, side: a.side, retailerCode, office: a.office, duty: a.duty };
+  }
+
+  async #insert(tx: Queryable, personId: string, a: Resolved, at: Date): Promise<void> {
     await tx.query(
       `INSERT INTO staff_assignments (person_id, organization_id, employment, side, retailer_code, office, duty, valid_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [personId, a.organizationId, a.employment, a.side, retailer, a.office, a.duty, at],
+      [personId, a.organizationId, a.employment, a.side, a.retailerCode, a.office, a.duty, at],
     );
   }
+}
+
+/** An assignment checked against its organization, ready to be stored (the retailer decided). */
+type Resolved = Pick<StaffAssignment, 'organizationId' | 'employment' | 'side' | 'retailerCode' | 'office' | 'duty'>;
+
+async function organization(q: Queryable, id: string): Promise<Organization | null> {
+  const { rows } = await q.query<{ id: string; name: string; kind: string; retailer_code: string | null }>('SELECT id, name, kind, retailer_code FROM organizations WHERE id = $1', [id]);
+  const r = rows[0];
+  return r === undefined || !isOrganizationKind(r.kind) ? null : { id: r.id, name: r.name, kind: r.kind, retailerCode: r.retailer_code };
+}
+
+/** A contractor company's engagements (all periods; the domain picks those in force) with their clients. */
+async function engagementsOf(q: Queryable, contractorId: string): Promise<ContractorEngagement[]> {
+  const { rows } = await q.query<{ client_id: string; client_name: string; client_kind: string; client_retailer: string | null; valid_from: Date | string; valid_to: Date | string | null }>(
+    `SELECT o.id AS client_id, o.name AS client_name, o.kind AS client_kind, o.retailer_code AS client_retailer, e.valid_from, e.valid_to
+       FROM contractor_engagements e JOIN organizations o ON o.id = e.client_organization_id
+      WHERE e.contractor_organization_id = $1 ORDER BY e.valid_from`,
+    [contractorId],
+  );
+  return rows.flatMap((r) =>
+    isOrganizationKind(r.client_kind)
+      ? [{ contractorOrganizationId: contractorId, client: { id: r.client_id, name: r.client_name, kind: r.client_kind, retailerCode: r.client_retailer }, validFrom: new Date(r.valid_from), validTo: r.valid_to === null ? null : new Date(r.valid_to) }]
+      : [],
+  );
 }

@@ -4,6 +4,7 @@ import type { Duty, Employment, Side, StaffAssignment } from '../domain/organiza
 import { loginRefusal, standingOf, type TerminalFacts, type TerminalStanding, type UnknownTerminalPolicy } from '../domain/terminal.ts';
 import { grantsAt, type HeldGrant, type PermissionId } from '../governance/permissions.ts';
 import { statement, type Db, type Queryable } from '../store/db.ts';
+import { DEFAULT_DORMANT_DAYS, loginStanding } from './lifecycle.ts';
 
 /** Who is acting: the person behind a session, as of the request's instant. Logged with every read. */
 export interface Actor {
@@ -21,6 +22,8 @@ export interface Actor {
   readonly grants: readonly HeldGrant[];
   /** For an API token: what it may be used for (`customer.read`, `scim`); null for a person's session. */
   readonly tokenScopes: readonly string[] | null;
+  /** For an API token: the token and the person who answers for its service account (logged with each read). */
+  readonly token: { readonly id: string; readonly ownerPersonId: string } | null;
 }
 
 export const AUTH_METHODS = ['demo', 'password', 'oidc', 'token'] as const;
@@ -39,7 +42,7 @@ export function holds(actor: Actor, permission: PermissionId, organizationId?: s
 
 export type OpenResult =
   | { readonly kind: 'opened'; readonly session: NewSession }
-  | { readonly kind: 'refused'; readonly code: 'unknown_account' | 'unknown_terminal' | 'retired_terminal'; readonly message: string };
+  | { readonly kind: 'refused'; readonly code: 'unknown_account' | 'unknown_terminal' | 'retired_terminal' | 'dormant_account' | 'account_without_person'; readonly message: string };
 
 export interface NewSession {
   readonly id: string;
@@ -60,6 +63,8 @@ export interface SessionPolicy {
   readonly cacheMs: number;
   /** A session from a terminal the registry does not know, or from none: refused, or narrowed like a retail terminal. */
   readonly unknownTerminal?: UnknownTerminalPolicy;
+  /** No login for this many days makes an account dormant: it is refused at login as the sweep would disable it. */
+  readonly dormantDays?: number;
 }
 
 interface AssignmentJson {
@@ -153,18 +158,26 @@ const LIVE_SESSION = statement(
     WHERE se.id = $1 AND se.ended_at IS NULL AND se.expires_at > $2 AND se.last_seen_at > $3 AND a.disabled_at IS NULL`,
 );
 
-/** An API token's account as an actor: the secret's hash is compared by the caller, in constant time. */
+/**
+ * An API token's service account as an actor: approved by a second person, not revoked or expired, the
+ * account enabled and a service account, and its owner still a person with an assignment in force (a token
+ * never outlives the person who answers for it, even if a revocation was missed). The secret's hash is
+ * compared by the caller, in constant time. The account's grants do not count: what a token may do is its
+ * scopes, approved with it.
+ */
 const TOKEN_ACTOR = statement(
   'gw_token_actor',
   `SELECT p.id AS person_id, p.name AS person_name, t.user_id, 'token:' || t.id AS session_id, NULL::text AS terminal_id, '' AS csrf_token,
-          $2::timestamptz AS last_seen_at, t.expires_at, 'token' AS auth_method, ${ASSIGNMENTS} AS assignments, ${GRANTS('t.user_id')} AS grants,
-          NULL::json AS terminal, t.secret_sha256, t.scopes
+          $2::timestamptz AS last_seen_at, t.expires_at, 'token' AS auth_method, ${ASSIGNMENTS} AS assignments, '[]'::json AS grants,
+          NULL::json AS terminal, t.secret_sha256, t.scopes, a.owner_person_id
      FROM api_tokens t JOIN accounts a ON a.user_id = t.user_id JOIN persons p ON p.id = a.person_id
-    WHERE t.id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND a.disabled_at IS NULL`,
+    WHERE t.id = $1 AND t.status = 'approved' AND t.revoked_at IS NULL AND t.expires_at > $2 AND a.disabled_at IS NULL
+      AND a.kind = 'service' AND p.kind = 'system'
+      AND EXISTS (SELECT 1 FROM staff_assignments o WHERE o.person_id = a.owner_person_id AND o.valid_from <= $2 AND (o.valid_to IS NULL OR $2 < o.valid_to))`,
 );
 
 const OPEN_SESSION = `INSERT INTO sessions (id, user_id, person_id, terminal_id, csrf_token, created_at, last_seen_at, expires_at, auth_method)
-  SELECT $1, a.user_id, a.person_id, $3, $4, $5, $5, $6, $7 FROM accounts a WHERE a.user_id = $2 AND a.disabled_at IS NULL
+  SELECT $1, a.user_id, a.person_id, $3, $4, $5, $5, $6, $7 FROM accounts a WHERE a.user_id = $2 AND a.disabled_at IS NULL AND a.kind = 'person'
   RETURNING id AS session_id, user_id, person_id, terminal_id, csrf_token, last_seen_at, expires_at, auth_method,
     (SELECT name FROM persons WHERE persons.id = sessions.person_id) AS person_name,
     (SELECT ${ASSIGNMENTS} FROM persons p WHERE p.id = sessions.person_id) AS assignments,
@@ -216,15 +229,19 @@ function toLive(row: SessionRow, readAt: number): LiveSession {
 }
 
 /** The actor at `at`: the principal is derived from the assignment in force at that instant, every time. */
-function actorAt(s: LiveSession, at: Date, tokenScopes: readonly string[] | null = null): Actor {
-  const principal = principalAt(s.personId, s.assignments, at);
+function actorAt(s: LiveSession, at: Date, token: { id: string; ownerPersonId: string; scopes: readonly string[]; until: Date } | null = null): Actor {
+  const principal = principalAt(s.personId, s.assignments, at, token === null ? 'human' : 'system');
   const org = principal.assignment === null ? null : (s.organizationNames.get(principal.assignment.organizationId) ?? null);
+  // A token holds exactly its approved scopes, as grants until it expires; a person holds their grants.
+  const held: readonly HeldGrant[] =
+    token === null ? s.grants : token.scopes.filter((x) => x === 'customer.read').map((permissionId) => ({ grantId: 0, permissionId, scopeOrganizationId: null, from: new Date(0), until: token.until }));
   return {
     personId: s.personId, personName: s.personName, userId: s.userId, sessionId: s.sessionId, terminalId: s.terminalId, organizationName: org, principal,
     authMethod: s.authMethod,
     terminal: standingOf(s.terminalId, s.terminal, at),
-    grants: grantsAt(s.grants, principal.assignment?.side ?? null, at),
-    tokenScopes,
+    grants: grantsAt(held, principal.assignment?.side ?? null, at),
+    tokenScopes: token === null ? null : token.scopes,
+    token: token === null ? null : { id: token.id, ownerPersonId: token.ownerPersonId },
   };
 }
 
@@ -257,6 +274,9 @@ export class Sessions {
       if (refusal !== null) {
         return { kind: 'refused', code: refusal, message: refusal === 'retired_terminal' ? `terminal ${terminalId ?? ''} is retired` : `terminal ${terminalId ?? '(none given)'} is not in the terminal registry` } as const;
       }
+      const account = await loginStanding(tx, userId, at, this.#policy.dormantDays ?? DEFAULT_DORMANT_DAYS);
+      if (account === 'dormant_account') return { kind: 'refused', code: account, message: 'this account has not been used for a long time and is dormant: ask access administration' } as const;
+      if (account === 'account_without_person') return { kind: 'refused', code: account, message: 'no one is assigned behind this account now: ask access administration' } as const;
       const id = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(24).toString('base64url');
       const { rows } = await tx.query<SessionRow>(OPEN_SESSION, [id, userId, terminalId, csrfToken, at, new Date(at.getTime() + this.#policy.absoluteMs), method]);
@@ -313,14 +333,14 @@ export class Sessions {
   async tokenActor(token: string, at: Date): Promise<Actor | null> {
     const parsed = parseApiToken(token);
     if (parsed === null) return null;
-    const { rows } = await this.#db.query<SessionRow & { secret_sha256: Uint8Array; scopes: string[] }>(TOKEN_ACTOR, [parsed.id, at]);
+    const { rows } = await this.#db.query<SessionRow & { secret_sha256: Uint8Array; scopes: string[]; owner_person_id: string }>(TOKEN_ACTOR, [parsed.id, at]);
     const row = rows[0];
     if (row === undefined) return null;
     const given = createHash('sha256').update(parsed.secret).digest();
     const stored = Buffer.from(row.secret_sha256);
     if (stored.length !== given.length || !timingSafeEqual(stored, given)) return null;
     await this.#db.query('UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval \'1 minute\')', [parsed.id, at]);
-    return actorAt(toLive(row, this.#monotonic()), at, row.scopes);
+    return actorAt(toLive(row, this.#monotonic()), at, { id: parsed.id, ownerPersonId: row.owner_person_id, scopes: row.scopes, until: new Date(row.expires_at) });
   }
 
   /** Ends a session (logout). Takes effect at once for this process. */

@@ -7,6 +7,14 @@ import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
  * narrow. The reconciliation report lists what an inventory walk should look at: network-set terminals
  * standing at a retail or shared site (the Tohoku case, F1), and terminals unused for N days.
  */
+
+/**
+ * How a terminal ID is written — in the registry and in every login that names one. A login's terminal ID
+ * is a claim of the client and lands in the log and in compliance's CSV, so it is held to the registry's
+ * pattern (issue 14: a terminal ID `=HYPERLINK(…)` was accepted at login under the default policy).
+ */
+export const TERMINAL_ID_SCHEMA = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } as const;
+
 export interface TerminalRow {
   readonly id: string;
   readonly organizationId: string;

@@ -5,6 +5,7 @@ import { SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
 import { compileDecisionTable, type DecisionTable } from '../../src/domain/decision-table.ts';
 import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../../src/firewall/verify.ts';
 import { DATA_ROUTES } from '../../src/firewall/firewall.ts';
+import { PRINCIPAL_CLASSES } from '../../src/domain/principal.ts';
 
 const table = compileDecisionTable();
 
@@ -40,7 +41,8 @@ test('emergency access to a non-contact field is a violation even inside an emer
 
 test('the checklist covers every route × principal class × relation × emergency × field', () => {
   const rows = checklist(table);
-  const expected = DATA_ROUTES.reduce((n, r) => n + r.fields.length, 0) * 7 * 4 * 2;
+  const expected = DATA_ROUTES.reduce((n, r) => n + r.fields.length, 0) * PRINCIPAL_CLASSES.length * 4 * 2;
+  assert.equal(PRINCIPAL_CLASSES.length, 8, 'seven kinds of person and the retailer system');
   assert.equal(rows.length, expected);
   const own = rows.find((r) => r.route === 'GET /api/supply-points/:id' && r.principalClass === 'affiliated_retail' && r.relation === 'own' && !r.emergency && r.field === 'phone');
   assert.equal(own?.outcome, 'shown');
@@ -48,6 +50,8 @@ test('the checklist covers every route × principal class × relation × emergen
   const other = rows.find((r) => r.principalClass === 'other_retailer' && r.relation === 'other' && r.field === 'holder_name');
   assert.equal(other?.outcome, 'masked');
   assert.deepEqual(other?.reasons, ['other_retailer_customer']);
+  const system = rows.find((r) => r.principalClass === 'retailer_system' && r.relation === 'other' && r.emergency && r.field === 'phone');
+  assert.equal(system?.outcome, 'masked', 'a retailer system never reads as emergency support');
   const md = checklistMarkdown(rows, table, []);
   assert.match(md, /Result: \*\*PASS\*\*/);
   assert.equal(checklistCsv(rows).split('\r\n').length, rows.length + 2);

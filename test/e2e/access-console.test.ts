@@ -119,14 +119,26 @@ describe('access-governance screens in Chromium', () => {
       await screenshot(page, '33-terminals');
 
       await page.click('nav a[href="/tokens"]');
-      await page.fill('input[name="tokenUser"]', USERS.otherRetailer);
+      // A token is for a system: first its service account (nobody logs in as it), answered for by a person.
+      await page.fill('input[name="serviceUser"]', 'svc-mirai');
+      await page.fill('input[name="serviceName"]', 'みらいでんき 顧客システム');
+      await page.fill('input[name="serviceOrg"]', 'org-r0002');
+      await page.fill('input[name="serviceOwner"]', 'p-other');
+      await page.click('form.panel:has(input[name="serviceUser"]) button[type="submit"]');
+      await page.waitForSelector('text=サービスアカウント svc-mirai を作成しました。');
+      await page.fill('input[name="tokenUser"]', 'svc-mirai');
       await page.fill('input[name="tokenName"]', 'みらいでんき 顧客照会連携');
-      await page.click('form.panel button[type="submit"]');
+      await page.click('form.panel:has(input[name="tokenUser"]) button[type="submit"]');
       const secret = (await page.textContent('[data-testid="token-secret"]')) ?? '';
       assert.match(secret, /^gw_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
       const { rows } = await db.query<{ id: string; secret_sha256: string }>('SELECT id, secret_sha256 FROM api_tokens');
       assert.equal(rows.length, 1);
       assert.ok(!JSON.stringify(rows).includes(secret.split('_')[2] ?? '-'), 'only the hash is stored');
+      await page.waitForSelector(`tr[data-token="${rows[0]?.id ?? ''}"] [data-testid="token-status"]:text("pending")`);
+      // The requester's own approval is refused by the server, and the refusal is shown.
+      await page.click(`tr[data-token="${rows[0]?.id ?? ''}"] >> text=承認`);
+      await page.waitForSelector('[role="alert"]');
+      assert.equal((await db.query<{ status: string }>('SELECT status FROM api_tokens')).rows[0]?.status, 'pending');
       await page.click(`tr[data-token="${rows[0]?.id ?? ''}"] >> text=取り消す`);
       await page.waitForSelector(`tr[data-token="${rows[0]?.id ?? ''}"] >> text=失効`);
 

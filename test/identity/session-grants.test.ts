@@ -2,6 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { createToken } from '../../src/identity/api-tokens.ts';
+import { serviceToken } from '../support/tokens.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
 import type { Db } from '../../src/store/db.ts';
 import { testApp } from '../support/app.ts';
@@ -57,11 +58,23 @@ for (const store of STORES) {
           const me = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
           assert.deepEqual(held((me.json() as { grants: never[] }).grants), want, 'on the next request');
         }
-        const token = await createToken(db, { kind: 'system', job: 'test' }, { userId: user, name: 'grants test', scopes: ['customer.read'], expiresAt: new Date(NOW.getTime() + 86_400_000) }, NOW);
-        const actor = await new Sessions(db, { idleMs: 60_000, absoluteMs: 60_000, cacheMs: 0, unknownTerminal: 'limit' }).tokenActor(token.token, NOW);
-        assert.ok(actor !== null, 'the token works');
-        assert.deepEqual(held([...actor.grants]), want, 'behind an API token');
+        // A person's account never gets a token (issue 14: a token used to carry its person's grants).
+        await assert.rejects(createToken(db, { kind: 'system', job: 'test' }, { userId: user, name: 'grants test', scopes: ['customer.read'], expiresAt: new Date(NOW.getTime() + 86_400_000) }, NOW), /service accounts only/);
       });
     }
+
+    test('a token holds exactly its approved scopes, whatever grants its service account was given', async () => {
+      const { token, userId } = await serviceToken(db, { userId: 'svc-grants', organizationId: 'org-r0002', scopes: ['customer.read'] });
+      // Even an approved access.admin grant on the service account does not travel with the token.
+      await db.query(
+        `INSERT INTO grants (user_id, permission_id, status, reason, requested_by, requested_by_person, requested_at, decided_by, decided_by_person, decided_at, expires_at)
+         VALUES ($1, 'access.admin', 'approved', 'x', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01')`,
+        [userId],
+      );
+      const actor = await new Sessions(db, { idleMs: 60_000, absoluteMs: 60_000, cacheMs: 0, unknownTerminal: 'limit' }).tokenActor(token, NOW);
+      assert.ok(actor !== null, 'the token works');
+      assert.deepEqual(held([...actor.grants]), ['customer.read@*']);
+      assert.equal(actor.principal.principalClass, 'retailer_system');
+    });
   });
 }

@@ -2,6 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
+import { SearchTerms } from '../../src/audit/search-terms.ts';
 import { LogUnavailableError, type AccessEvent } from '../../src/audit/access-event.ts';
 import { COLUMN_MANIFEST, SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
 import { compileDecisionTable } from '../../src/domain/decision-table.ts';
@@ -15,6 +16,7 @@ import { migrate } from '../../src/store/migrate.ts';
 import { TEST_KEY } from '../support/app.ts';
 import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
+import { assertHonestView, seededRawValues } from '../support/honest-view.ts';
 
 const table = compileDecisionTable();
 
@@ -88,8 +90,10 @@ for (const store of STORES) {
     });
 
     test('every served field of every read has its log event (random reads)', async () => {
-      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table);
-      const actors = await Promise.all(Object.values(USERS).map((u) => actor(db, u)));
+      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table, new SearchTerms(TEST_KEY));
+      // The leaver cannot log in any more (issue 14): every other fixture person reads.
+      const actors = await Promise.all(Object.values(USERS).filter((u) => u !== USERS.leaver).map((u) => actor(db, u)));
+      const raw = await seededRawValues(db);
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...actors), fc.constantFrom(...Object.values(SP)), fc.constantFrom(...PURPOSES), fc.option(fc.constant('停電連絡'), { nil: undefined }), async (a, sp, purpose, reason) => {
           const requestId = `prop-${Math.random().toString(36).slice(2)}`;
@@ -117,6 +121,7 @@ for (const store of STORES) {
           assert.equal(row.purpose, purpose);
           assert.equal(row.policy_version, table.version);
           const records = (typeof row.records === 'string' ? JSON.parse(row.records) : row.records) as { supplyPointId: string; shown: string[]; masked: Record<string, string> }[];
+          assertHonestView(JSON.parse(JSON.stringify(res.view)), raw);
           const shown = Object.entries(res.view.fields).filter(([, v]) => v.shown).map(([k]) => k).sort();
           assert.equal(records[0]?.supplyPointId, sp);
           assert.deepEqual([...(records[0]?.shown ?? [])].sort(), shown);
@@ -127,7 +132,7 @@ for (const store of STORES) {
     });
 
     test('when the log cannot be written, the firewall returns no data', async () => {
-      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table);
+      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table, new SearchTerms(TEST_KEY));
       const a = await actor(db, USERS.callCentre);
       await db.exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$;
         CREATE TRIGGER gw_test_fail BEFORE INSERT ON access_log FOR EACH ROW EXECUTE FUNCTION gw_test_fail();`);
@@ -142,7 +147,7 @@ for (const store of STORES) {
     });
 
     test('search by holder name for a retail principal only matches their own customers', async () => {
-      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table);
+      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table, new SearchTerms(TEST_KEY));
       const retail = await actor(db, USERS.retail);
       // 株式会社青葉精工 holds SP.R3 (R0003) and SP.CORP_A (A0001): only the latter may match.
       const res = await firewall.search({ actor: retail, purpose: 'own_customer_service', route: 'test', at: NOW }, { by: 'holder_name', term: '青葉精工' }, { limit: 10, offset: 0 });
@@ -151,6 +156,8 @@ for (const store of STORES) {
       const cc = await actor(db, USERS.callCentre);
       const all = await firewall.search({ actor: cc, purpose: 'customer_inquiry', route: 'test', at: NOW }, { by: 'holder_name', term: '青葉精工' }, { limit: 10, offset: 0 });
       assert.deepEqual(all.kind === 'served' && all.views.map((v) => v.supplyPointId), [SP.R3, SP.CORP_A]);
+      const raw = await seededRawValues(db);
+      for (const r of [res, all]) assert.ok(assertHonestView(JSON.parse(JSON.stringify({ items: r.kind === 'served' ? r.views : [] })), raw).views > 0);
     });
   });
 }

@@ -54,9 +54,10 @@ INSERT INTO persons (id, name) VALUES
   ('p-cc', '高橋 一郎'), ('p-nsc', '伊藤 二郎'), ('p-comp', '渡辺 三郎'), ('p-admin', '小林 四郎'),
   ('p-retail', '加藤 五郎'), ('p-rctr', '吉田 六郎'), ('p-other', '山本 七海'), ('p-leaver', '中村 八重'), ('p-mover', '松本 九'), ('p-admin2', '斎藤 十和')
 ;
-INSERT INTO accounts (user_id, person_id) VALUES
-  ('u-cc', 'p-cc'), ('u-nsc', 'p-nsc'), ('u-comp', 'p-comp'), ('u-admin', 'p-admin'), ('u-retail', 'p-retail'),
-  ('u-retail-ctr', 'p-rctr'), ('u-other', 'p-other'), ('u-leaver', 'p-leaver'), ('u-mover', 'p-mover'), ('u-admin2', 'p-admin2');
+-- The fixture's people are demo personas: the persona login (a user ID only) opens only such accounts.
+INSERT INTO accounts (user_id, person_id, provisioned_by) VALUES
+  ('u-cc', 'p-cc', 'demo'), ('u-nsc', 'p-nsc', 'demo'), ('u-comp', 'p-comp', 'demo'), ('u-admin', 'p-admin', 'demo'), ('u-retail', 'p-retail', 'demo'),
+  ('u-retail-ctr', 'p-rctr', 'demo'), ('u-other', 'p-other', 'demo'), ('u-leaver', 'p-leaver', 'demo'), ('u-mover', 'p-mover', 'demo'), ('u-admin2', 'p-admin2', 'demo');
 INSERT INTO staff_assignments (person_id, organization_id, employment, side, retailer_code, office, duty, valid_from, valid_to) VALUES
   ('p-cc', 'org-nw', 'employee', 'network', NULL, '仙台コールセンター', 'call_centre', '2019-04-01', NULL),
   ('p-nsc', 'org-nw', 'employee', 'network', NULL, '青葉NSC', 'service_centre', '2019-04-01', NULL),

