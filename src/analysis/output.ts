@@ -1,5 +1,5 @@
 import writeXlsxFile, { type SheetData } from 'write-excel-file/node';
-import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
+import { csvRow, EXCEL_BOM, sheetValue } from '../excel-csv.ts';
 import type { Report, SystemCounts } from './report.ts';
 import { RULES, type RuleId } from './rules.ts';
 
@@ -97,11 +97,12 @@ export function toCsv(r: Report): string {
   );
 }
 
-const cellRow = (row: readonly (string | number)[]) => row.map((v) => ({ value: v }));
-const headRow = (row: readonly string[]) => row.map((v) => ({ value: v, fontWeight: 'bold' as const }));
+/** Every cell of the workbook is made here, its value through `sheetValue` (text never read as a formula). */
+const cellRow = (row: readonly (string | number)[]) => row.map((v) => ({ value: sheetValue(v) }));
+const headRow = (row: readonly string[]) => row.map((v) => ({ value: sheetValue(v), fontWeight: 'bold' as const }));
 
 export async function toXlsx(r: Report): Promise<Buffer> {
-  const summary: SheetData = [...header(r).map((h) => [{ value: h }]), [], headRow(['システム', ...SYSTEM_COLUMNS.map(([h]) => h)]), ...systemRows(r).map(cellRow)];
+  const summary: SheetData = [...header(r).map((h) => cellRow([h])), [], headRow(['システム', ...SYSTEM_COLUMNS.map(([h]) => h)]), ...systemRows(r).map(cellRow)];
   const daily: SheetData = [headRow(['日付', '閲覧件数', '最終保障供給の閲覧件数']), ...r.daily.map((d) => cellRow([d.day, d.views, d.lastResortViews]))];
   return writeXlsxFile([
     { sheet: '集計', data: summary, columns: [{ width: 30 }, ...SYSTEM_COLUMNS.map(() => ({ width: 14 }))] },

@@ -1,6 +1,7 @@
 import { DAY_MS, japanDay } from '../domain/japan-time.ts';
 import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
 import type { Db } from '../store/db.ts';
+import { ANALYSIS_QUEUE } from './analysis-queue.ts';
 import { openEngine } from './duck.ts';
 import { loadLive } from './live.ts';
 import { buildReport, periodBounds, type Report } from './report.ts';
@@ -20,24 +21,58 @@ export async function affiliateOf(db: Db): Promise<string> {
   return code;
 }
 
-/** The report over gridwall's own log for [from, to] (inclusive Japan days). */
-export async function liveReport(db: Db, period: { from: string; to: string }, thresholds: Partial<Thresholds> = {}): Promise<Report> {
-  const { start, end } = periodBounds(period.from, period.to);
-  const engine = await openEngine({ memoryLimit: '1GB' });
-  try {
-    await loadLive(engine, db, { start, end });
-    return await buildReport(engine, { affiliate: await affiliateOf(db), from: period.from, to: period.to, thresholds });
-  } finally {
-    engine.close();
+/** Longest period one report over the live log may cover: a year, leap day included (issue 14). */
+export const MAX_LIVE_REPORT_DAYS = 366;
+
+/** A period longer than a report over the live log may cover; `maxDays` is the limit it broke. */
+export class PeriodTooLong extends RangeError {
+  readonly rule = 'period_too_long';
+  constructor(
+    readonly days: number,
+    readonly maxDays: number,
+  ) {
+    super(`the period covers ${days} days; a report covers at most ${maxDays} days (ask for several periods)`);
   }
+}
+
+/** The bounds of [from, to] (inclusive Japan days), refused beyond `maxDays` (PeriodTooLong) or malformed (RangeError). */
+export function livePeriodBounds(from: string, to: string, maxDays = MAX_LIVE_REPORT_DAYS): { start: Date; end: Date } {
+  const bounds = periodBounds(from, to);
+  const days = Math.round((bounds.end.getTime() - bounds.start.getTime()) / DAY_MS);
+  if (days > maxDays) throw new PeriodTooLong(days, maxDays);
+  return bounds;
+}
+
+export interface LiveReportOptions {
+  readonly thresholds?: Partial<Thresholds>;
+  /** How long to wait for the analysis queue before giving up with AnalysisBusy (default: as long as it takes). */
+  readonly maxWaitMs?: number;
+}
+
+/**
+ * The report over gridwall's own log for [from, to] (inclusive Japan days), one at a time per process: the
+ * engine is opened only when the queue gives this run its turn, with one thread so that look-ups keep a
+ * core, and the live log is loaded into it page by page.
+ */
+export async function liveReport(db: Db, period: { from: string; to: string }, opts: LiveReportOptions = {}): Promise<Report> {
+  const { start, end } = livePeriodBounds(period.from, period.to);
+  return ANALYSIS_QUEUE.run(async () => {
+    const engine = await openEngine({ memoryLimit: '1GB', threads: 1 });
+    try {
+      await loadLive(engine, db, { start, end });
+      return await buildReport(engine, { affiliate: await affiliateOf(db), from: period.from, to: period.to, thresholds: opts.thresholds ?? {} });
+    } finally {
+      engine.close();
+    }
+  }, opts.maxWaitMs);
 }
 
 /**
  * Runs the rules over a period and queues what they find. A finding is queued once per rule, subject and
  * period scanned (its fingerprint), so scanning a period again adds nothing already there.
  */
-export async function scanLive(db: Db, period: { from: string; to: string }, at: Date, thresholds: Partial<Thresholds> = {}): Promise<{ report: Report; queued: number }> {
-  const report = await liveReport(db, period, thresholds);
+export async function scanLive(db: Db, period: { from: string; to: string }, at: Date, opts: LiveReportOptions = {}): Promise<{ report: Report; queued: number }> {
+  const report = await liveReport(db, period, opts);
   let queued = 0;
   for (const f of report.findings) {
     const userId = f.subject.startsWith('user:') ? f.subject.slice(5) : null;

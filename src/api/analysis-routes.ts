@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { AnalysisBusy } from '../analysis/analysis-queue.ts';
 import { listFindings } from '../analysis/findings.ts';
 import { toCsv, toXlsx } from '../analysis/output.ts';
-import { periodBounds } from '../analysis/report.ts';
-import { listDigests, liveReport, reviewFinding, ReviewRefused, scanLive } from '../analysis/review.ts';
+import { listDigests, livePeriodBounds, liveReport, PeriodTooLong, reviewFinding, ReviewRefused, scanLive } from '../analysis/review.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
 import type { AppDeps } from './app.ts';
 import { requireActor } from './app.ts';
@@ -15,13 +15,28 @@ function requireCompliance(actor: Actor): void {
 
 const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
 
+/** Longest a request waits for the analysis queue before it is told to come back (503 with Retry-After). */
+export const ANALYSIS_WAIT_MS = 15_000;
+
 function period(q: { from: string; to: string }): { from: string; to: string } {
   try {
-    periodBounds(q.from, q.to);
+    livePeriodBounds(q.from, q.to);
   } catch (e) {
+    if (e instanceof PeriodTooLong) throw new ApiError('validation_failed', e.message, { rule: e.rule, days: e.days, maxDays: e.maxDays });
     throw new ApiError('validation_failed', (e as Error).message.replace(/^--/, ''));
   }
   return { from: q.from, to: q.to };
+}
+
+/** Runs an analysis in the queue's turn; a request whose turn does not come in time gets 503 with Retry-After. */
+async function queued<T>(reply: FastifyReply, analysis: (maxWaitMs: number) => Promise<T>): Promise<T> {
+  try {
+    return await analysis(ANALYSIS_WAIT_MS);
+  } catch (e) {
+    if (!(e instanceof AnalysisBusy)) throw e;
+    reply.header('retry-after', String(e.retryAfterSeconds));
+    throw new ApiError('analysis_busy', e.message, { retryAfterSeconds: e.retryAfterSeconds });
+  }
 }
 
 export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -37,7 +52,7 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (req, reply) => {
       requireCompliance(requireActor(req));
       const p = period(req.query);
-      const report = await liveReport(deps.db, p);
+      const report = await queued(reply, (maxWaitMs) => liveReport(deps.db, p, { maxWaitMs }));
       const name = `gridwall-report-${p.from}-${p.to}`;
       if (req.query.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(toCsv(report));
       if (req.query.format === 'xlsx') {
@@ -50,10 +65,11 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
   app.post<{ Body: { from: string; to: string } }>(
     '/api/analysis/scan',
     { schema: { tags: ['analysis'], summary: 'Run the anomaly rules over a period and queue what they find (each finding once)', body: { type: 'object', required: ['from', 'to'], additionalProperties: false, properties: { from: DAY, to: DAY } } } },
-    async (req) => {
+    async (req, reply) => {
       requireCompliance(requireActor(req));
-      const { report, queued } = await scanLive(deps.db, period(req.body), deps.clock());
-      return { period: report.period, findings: report.findings.length, queued };
+      const p = period(req.body);
+      const scan = await queued(reply, (maxWaitMs) => scanLive(deps.db, p, deps.clock(), { maxWaitMs }));
+      return { period: scan.report.period, findings: scan.report.findings.length, queued: scan.queued };
     },
   );
 

@@ -20,7 +20,8 @@ import { registerPolicyRoutes } from './policy-routes.ts';
 import { registerGovernanceRoutes } from './governance-routes.ts';
 import { registerScimRoutes } from './scim-routes.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
-import { registerOidcRoutes } from './oidc-routes.ts';
+import { OIDC_COOKIE, registerOidcRoutes } from './oidc-routes.ts';
+import { registerInputGuards } from './input-guards.ts';
 import { registerEmergencyRoutes } from './emergency-routes.ts';
 import { registerAnalysisRoutes } from './analysis-routes.ts';
 
@@ -107,6 +108,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  // Before the authentication hook and every route: NUL, lone surrogates, non-decimal or huge integers are a 400 (issue 14).
+  registerInputGuards(app, [SESSION_COOKIE, OIDC_COOKIE]);
   app.decorateRequest('actor', null);
   app.decorateRequest('csrfToken', null);
   app.addHook('onRequest', async (req) => {
