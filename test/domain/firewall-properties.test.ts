@@ -7,9 +7,10 @@ import { DUTIES, SIDES, type StaffAssignment } from '../../src/domain/organizati
 import { principalAt } from '../../src/domain/principal.ts';
 import { PURPOSES } from '../../src/domain/purpose.ts';
 import type { StoredContract, StoredSupplyPoint } from '../../src/domain/record.ts';
-import { contractAt } from '../../src/domain/supply-point.ts';
+import { EMERGENCY_CONTACT_FIELDS } from '../../src/domain/emergency.ts';
 import { viewRecord } from '../../src/firewall/firewall.ts';
 import { applyDecisions, type FieldView } from '../../src/firewall/view.ts';
+import { assertHonestView, rawValuesOf } from '../support/honest-view.ts';
 
 const table = compileDecisionTable();
 const RETAILERS = ['A0001', 'R0002', 'R0003', 'NW000'] as const;
@@ -18,7 +19,7 @@ const DAY = 86_400_000;
 
 /** A supply point with a random, non-overlapping contract history (gaps = vacancies). */
 const supplyPoint = fc
-  .array(fc.record({ gapDays: fc.integer({ min: 0, max: 400 }), lengthDays: fc.integer({ min: 1, max: 3000 }), retailer: fc.constantFrom(...RETAILERS), corporate: fc.boolean() }), { maxLength: 6 })
+  .array(fc.record({ gapDays: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 400 })), lengthDays: fc.integer({ min: 1, max: 3000 }), retailer: fc.constantFrom(...RETAILERS), corporate: fc.boolean() }), { maxLength: 6 })
   .chain((segments) =>
     fc.boolean().map((openEnded): StoredSupplyPoint => {
       let t = Y2000;
@@ -52,13 +53,37 @@ const assignment = fc.record({
 
 const instant = fc.integer({ min: 0, max: 30 * 365 }).map((d) => new Date(Y2000 + d * DAY + 3_600_000));
 
+/**
+ * A supply point and an instant: anywhere, or on the start or end of one of its contracts, or 1 ms either
+ * side — where a switch happens and `<` against `<=` decides who owns the customer (issue 14).
+ */
+const pointInTime = supplyPoint.chain((sp) => {
+  const edges = sp.contracts.flatMap((c) => (c.validTo === null ? [c.validFrom.getTime()] : [c.validFrom.getTime(), c.validTo.getTime()]));
+  const near = edges.length === 0 ? instant : fc.tuple(fc.constantFrom(...edges), fc.constantFrom(-1, 0, 1)).map(([e, d]) => new Date(e + d));
+  return fc.tuple(fc.constant(sp), fc.oneof({ weight: 1, arbitrary: instant }, { weight: 2, arbitrary: near }));
+});
+
+/**
+ * The contract in force at `at` under [valid_from, valid_to), written out here rather than taken from the
+ * code under test (contractAt), so the property cannot agree with a wrong boundary.
+ */
+function supplierContract(sp: StoredSupplyPoint, at: Date): StoredContract | null {
+  const t = at.getTime();
+  const holding = sp.contracts.filter((c) => c.validFrom.getTime() <= t && (c.validTo === null || t < c.validTo.getTime()));
+  assert.ok(holding.length <= 1, 'generated contracts overlap');
+  return holding[0] ?? null;
+}
+
 test('no principal, record, instant or context lets a retail-side person see a non-public field of a customer not theirs outside an emergency', () => {
+  let onSwitch = 0;
   fc.assert(
-    fc.property(assignment, supplyPoint, instant, fc.constantFrom(...PURPOSES), (a, sp, at, purpose) => {
+    fc.property(assignment, pointInTime, fc.constantFrom(...PURPOSES), (a, [sp, at], purpose) => {
       const principal = principalAt('p', [a], at);
       const { view, logged } = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency: false, networkOnly: null });
+      assertHonestView(JSON.parse(JSON.stringify(view)), rawValuesOf(sp));
       if (a.side === 'network') return;
-      const current = contractAt(sp.contracts, at);
+      const current = supplierContract(sp, at);
+      if (sp.contracts.some((c) => c.validTo?.getTime() === at.getTime() && c.retailerCode === a.retailerCode)) onSwitch++;
       const ownNow = current !== null && !current.lastResort && current.retailerCode === a.retailerCode;
       for (const f of SUPPLY_POINT_FIELD_KEYS) {
         const fv = view.fields[f];
@@ -69,27 +94,44 @@ test('no principal, record, instant or context lets a retail-side person see a n
         }
       }
       assert.equal(logged.relation === 'own', ownNow);
+      assert.equal(logged.retailerCode, current === null || current.lastResort ? null : current.retailerCode);
     }),
     { numRuns: 3000 },
   );
+  assert.ok(onSwitch > 15, `runs at the very instant the person's retailer stops supplying the point: ${onSwitch}`);
 });
 
-test('inside an emergency a retail-side person sees only outage-contact fields of others’ customers', () => {
+test('inside an emergency a retail-side person sees only outage-contact fields of others’ customers, and only those registered', () => {
+  // Registrations of any fields (the register refuses non-contact ones, but the firewall must not rely on it).
+  const registered = fc.subarray([...SUPPLY_POINT_FIELD_KEYS]).map((fs) => new Set<string>(fs));
+  const purpose = fc.oneof(fc.constant('emergency_support' as const), fc.constantFrom(...PURPOSES));
+  let runs = 0;
+  let revealed = 0;
   fc.assert(
-    fc.property(assignment, supplyPoint, instant, fc.constantFrom(...PURPOSES), (a, sp, at, purpose) => {
+    fc.property(assignment, pointInTime, purpose, registered, (a, [sp, at], purpose, emergencyFields) => {
+      runs++;
       if (a.side === 'network') return;
-      const { view, logged } = viewRecord(table, principalAt('p', [a], at), sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency: true, networkOnly: null });
+      const principal = principalAt('p', [a], at);
+      const { view, logged } = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency: true, networkOnly: null, emergencyFields });
+      assertHonestView(JSON.parse(JSON.stringify(view)), rawValuesOf(sp));
       if (logged.relation === 'own') return;
-      for (const f of SUPPLY_POINT_FIELD_KEYS) {
-        if (view.fields[f]?.shown === true && SUPPLY_POINT_FIELDS[f].class !== 'public') {
-          assert.ok(SUPPLY_POINT_FIELDS[f].emergencyContact, `${f} is not an outage-contact field`);
-          assert.equal(purpose, 'emergency_support');
-          assert.equal(a.side, 'retail');
-        }
+      const shownNonPublic = SUPPLY_POINT_FIELD_KEYS.filter((f) => view.fields[f]?.shown === true && SUPPLY_POINT_FIELDS[f].class !== 'public');
+      if (shownNonPublic.length > 0) revealed++;
+      for (const f of shownNonPublic) {
+        assert.ok(SUPPLY_POINT_FIELDS[f].emergencyContact, `${f} is not an outage-contact field`);
+        assert.ok(emergencyFields.has(f), `${f} shown though the person is not registered for it`);
+        assert.equal(purpose, 'emergency_support');
+        assert.equal(a.side, 'retail');
+      }
+      // And what the person is registered for, under the emergency purpose, is what they get.
+      if (purpose === 'emergency_support' && principal.principalClass === 'affiliated_retail') {
+        assert.deepEqual(shownNonPublic, EMERGENCY_CONTACT_FIELDS.filter((f) => SUPPLY_POINT_FIELDS[f].class !== 'public' && emergencyFields.has(f)));
       }
     }),
     { numRuns: 2000 },
   );
+  // The branch the property is about must be reached often, or it checks nothing.
+  assert.ok(revealed > runs / 20, `runs in which a non-public field of another's customer was shown under an emergency: ${revealed} of ${runs}`);
 });
 
 test('every served field is in the log record, every masked one with its reason, and nothing else', () => {
@@ -111,6 +153,7 @@ test('a grant missing or a terminal not at a network site only ever narrows: not
       const principal = principalAt('p', [a], at);
       const open = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency, networkOnly: null });
       const closed = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency, networkOnly: gate });
+      for (const v of [open.view, closed.view]) assertHonestView(JSON.parse(JSON.stringify(v)), rawValuesOf(sp));
       for (const f of SUPPLY_POINT_FIELD_KEYS) {
         if (closed.view.fields[f]?.shown === true) assert.deepEqual(closed.view.fields[f], open.view.fields[f]);
         if (SUPPLY_POINT_FIELDS[f].class === 'network_only') {

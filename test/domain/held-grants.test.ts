@@ -11,9 +11,20 @@ const held: fc.Arbitrary<HeldGrant> = fc
   .record({ id: fc.nat(), perm: fc.constantFrom(...PERMISSION_IDS, 'legacy.everything'), from: fc.integer({ min: 0, max: 3000 }), len: fc.integer({ min: 1, max: 400 }) })
   .map((g) => ({ grantId: g.id, permissionId: g.perm, scopeOrganizationId: null, from: new Date(T0 + g.from * 86_400_000), until: new Date(T0 + (g.from + g.len) * 86_400_000) }));
 
+/**
+ * Grants with an instant on the start or end of one of them, or 1 ms either side (where `<` against `<=` is
+ * decided: a grant no longer counts at its `until`), or anywhere; issue 14.
+ */
+const heldAndInstant = fc.array(held, { maxLength: 12 }).chain((grants) => {
+  const edges = grants.flatMap((g) => [g.from.getTime(), g.until.getTime()]);
+  const near = edges.length === 0 ? instant : fc.tuple(fc.constantFrom(...edges), fc.constantFrom(-1, 0, 1)).map(([e, d]) => new Date(e + d));
+  return fc.tuple(fc.constant(grants), fc.oneof({ weight: 3, arbitrary: near }, { weight: 1, arbitrary: instant }));
+});
+
 test('a grant counts only inside its period, for a known permission, on a side that may hold it; without a side nothing counts', () => {
+  let atUntil = 0;
   fc.assert(
-    fc.property(fc.array(held, { maxLength: 12 }), fc.option(fc.constantFrom(...SIDES), { nil: null }), instant, (grants, side, at) => {
+    fc.property(heldAndInstant, fc.option(fc.constantFrom(...SIDES), { nil: null }), ([grants, at], side) => {
       const counted = grantsAt(grants, side, at);
       if (side === null) assert.equal(counted.length, 0);
       for (const g of counted) {
@@ -25,9 +36,11 @@ test('a grant counts only inside its period, for a known permission, on a side t
       // And nothing that meets every condition is dropped.
       const expected = grants.filter((g) => side !== null && g.from.getTime() <= at.getTime() && at.getTime() < g.until.getTime() && (PERMISSION_CATALOG[g.permissionId as keyof typeof PERMISSION_CATALOG]?.allowedSides.includes(side) ?? false));
       assert.equal(counted.length, expected.length);
+      if (side !== null && grants.some((g) => g.until.getTime() === at.getTime() && PERMISSION_CATALOG[g.permissionId as keyof typeof PERMISSION_CATALOG]?.allowedSides.includes(side))) atUntil++;
     }),
     { numRuns: 2000 },
   );
+  assert.ok(atUntil > 15, `runs exactly at the end of a grant that would otherwise count: ${atUntil}`);
 });
 
 test('network-only data is open only with the grant and a network-set terminal at a network site; a retired terminal always refuses login', () => {
