@@ -392,7 +392,11 @@ export class Emergencies {
   async unregister(actor: Actor, personId: string, at: Date): Promise<void> {
     await this.#guard(actor, at, 'emergency_support.unregister', 'emergency_support', personId, {}, async (tx) => {
       if (!holds(actor, 'access.admin')) throw new EmergencyActionRefused('not_an_administrator', 'ending a registration needs the grant access.admin');
-      const { rows } = await tx.query('UPDATE emergency_support_staff SET valid_to = $2, revoked_by = $3 WHERE person_id = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2) RETURNING id', [personId, at, actor.userId]);
+      // A registration made at this very instant was never in force: it goes (the governance log keeps it), as
+      // in register(); closing it would leave an empty period, which the store refuses.
+      const removed = await tx.query('DELETE FROM emergency_support_staff WHERE person_id = $1 AND valid_from = $2 RETURNING id', [personId, at]);
+      const closed = await tx.query('UPDATE emergency_support_staff SET valid_to = $2, revoked_by = $3 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2) RETURNING id', [personId, at, actor.userId]);
+      const rows = [...removed.rows, ...closed.rows];
       if (rows.length === 0) throw new EmergencyActionRefused('not_registered', `${personId} has no registration in force`);
       await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency_support.unregister', subjectType: 'emergency_support', subjectId: personId, outcome: 'done' });
     });

@@ -73,6 +73,17 @@ for (const store of STORES) {
       assert.deepEqual(refused.rows.map((r) => r.rule), ['field_not_emergency_contact', 'side_not_allowed', 'self_registration', 'not_an_administrator'], 'each refusal is evidence');
     });
 
+    test('a registration ended at the very instant it was made is simply gone (it was never in force), not a 500', async () => {
+      const admin = await as(USERS.admin);
+      assert.equal((await put(admin, '/api/emergency-support/p-rctr', { fields: ['phone'] })).statusCode, 200);
+      const res = await app.inject({ method: 'DELETE', url: '/api/emergency-support/p-rctr', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf } });
+      assert.ok(res.statusCode < 300, res.body);
+      const staff = (await get(admin, '/api/emergency-support')).json() as { staff: { personId: string }[] };
+      assert.deepEqual(staff.staff.map((x) => x.personId), ['p-retail']);
+      const again = await app.inject({ method: 'DELETE', url: '/api/emergency-support/p-rctr', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf } });
+      assert.equal(again.json().error.details.rule, 'not_registered');
+    });
+
     test('a declaration needs a second person: the declarer cannot confirm it, a non-declarer cannot either, and pending gives nothing', async () => {
       now = NOW;
       const cc = await as(USERS.callCentre);

@@ -285,13 +285,8 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   'DELETE /api/emergency-support/{personId}': {
     who: holding('access.admin'),
     call: async (ctx) => {
-      // Registered an hour ago, written directly: ending through the API a registration made at the same
-      // instant (the test clock does not move) answers 500, the period [now, now) breaking a CHECK.
-      await ctx.db.query(`DELETE FROM emergency_support_staff WHERE person_id = 'p-rctr'`);
-      await ctx.db.query(
-        `INSERT INTO emergency_support_staff (person_id, fields, registered_by, registered_by_person, registered_at, valid_from) VALUES ('p-rctr', ARRAY['holder_name'], 'u-admin', 'p-admin', $1, $1)`,
-        [new Date(NOW.getTime() - HOUR)],
-      );
+      // Registered just before (at the same instant, the test clock does not move): ending it removes it.
+      await ctx.as(USERS.admin, 'PUT', '/api/emergency-support/p-rctr', { fields: ['holder_name'] });
       return { url: '/api/emergency-support/p-rctr' };
     },
     refusal: 'emergency_refused',
