@@ -8,9 +8,10 @@ export const EXCEL_BOM = '\uFEFF';
 
 /**
  * The first characters that make Excel, LibreOffice or Google Sheets read a text cell as a formula (OWASP
- * "CSV injection"): `=`, `+`, `-`, `@`, tab, carriage return.
+ * "CSV injection"): `=`, `+`, `-`, `@`, tab, carriage return — and their full-width forms, which Japanese
+ * input produces and which a spreadsheet may convert on entry.
  */
-const FORMULA_START = /^[=+\-@\t\r]/;
+const FORMULA_START = /^[=+\-@\t\r＝＋－＠]/;
 
 /**
  * Text as a spreadsheet shows it and never evaluates: a value starting with a formula character gets one

@@ -8,7 +8,7 @@ import { ApiError } from './errors.ts';
  * `validation_failed` with the rule and where the value was — never the value itself.
  */
 
-export type InputRule = 'nul_character' | 'lone_surrogate' | 'not_an_integer';
+export type InputRule = 'nul_character' | 'lone_surrogate' | 'not_an_integer' | 'nested_too_deep';
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -23,7 +23,9 @@ export function badTextAt(v: unknown, path = '', depth = 0): { at: string; rule:
     const rule = textRule(v);
     return rule === null ? null : { at: path, rule };
   }
-  if (v === null || typeof v !== 'object' || depth > 32) return null;
+  if (v === null || typeof v !== 'object') return null;
+  // Nothing gridwall accepts nests this deep; refused rather than waved through unchecked.
+  if (depth > 32) return { at: path, rule: 'nested_too_deep' };
   for (const [k, x] of Object.entries(v)) {
     const here = `${path}/${k}`;
     const rule = textRule(k);
@@ -86,6 +88,7 @@ const MESSAGE: Readonly<Record<InputRule, string>> = {
   nul_character: 'contains a NUL character (U+0000), which no field accepts',
   lone_surrogate: 'is not well-formed Unicode (a lone UTF-16 surrogate)',
   not_an_integer: 'must be a whole number written in decimal digits',
+  nested_too_deep: 'nests deeper than any field gridwall accepts (32 levels)',
 };
 
 function refuse(where: string, at: string, rule: InputRule): ApiError {

@@ -14,8 +14,9 @@ import type { SigningKey } from './signing.ts';
  *
  * Both keys are derived (HKDF) from the signing key, which lives outside the database (the data directory
  * or GRIDWALL_LOG_KEY_FILE): whoever can read terms back can also sign checkpoints, and nobody with the
- * database alone can do either. `keyId` names the signing key, so a rotated key still opens its own terms.
- * Never written to the server's own logs.
+ * database alone can do either. `keyId` names the signing key the term was sealed under (and is bound into
+ * the seal): after the signing key is rotated, older terms neither open nor match under the new one — keep
+ * the old key file to read them (issue 15 takes the log's keys on). Never written to the server's own logs.
  */
 export const SEARCH_KINDS = ['address', 'holder_name', 'phone'] as const;
 export type SearchKind = (typeof SEARCH_KINDS)[number];
@@ -64,7 +65,7 @@ export class SearchTerms {
   seal(by: SearchKind, term: string): SealedTerm {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#seal, iv);
-    cipher.setAAD(Buffer.from(by, 'utf8'));
+    cipher.setAAD(Buffer.from(`${this.#keyId}\u0000${by}`, 'utf8'));
     const body = Buffer.concat([cipher.update(term, 'utf8'), cipher.final()]);
     return { keyId: this.#keyId, sealed: Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url'), match: this.match(by, term) };
   }
@@ -76,7 +77,7 @@ export class SearchTerms {
     if (raw.length < 12 + 16) return null;
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#seal, raw.subarray(0, 12));
-      decipher.setAAD(Buffer.from(by, 'utf8'));
+      decipher.setAAD(Buffer.from(`${this.#keyId}\u0000${by}`, 'utf8'));
       decipher.setAuthTag(raw.subarray(raw.length - 16));
       return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
     } catch {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Config } from '../config.ts';
 import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
 import type { GovernanceActor } from '../governance/governance-log.ts';
-import { createServiceAccount, createToken, listTokens, revokeToken, TokenError, type TokenScope } from '../identity/api-tokens.ts';
+import { createServiceAccount, listTokens, revokeToken, TokenError } from '../identity/api-tokens.ts';
 import { sweepAccounts } from '../identity/lifecycle.ts';
 import { reconcileTerminals } from '../identity/terminals.ts';
 import { openStore } from '../store/open.ts';
@@ -18,21 +18,6 @@ async function withStore<T>(config: Config, fn: (db: Awaited<ReturnType<typeof o
   } finally {
     await db.close();
   }
-}
-
-/** `gridwall tokens create`: prints the token once (stdout) so it can be piped into the other system's secret store. */
-export async function runTokenCreate(config: Config, opts: { user: string; name: string; scope: TokenScope[]; expires: Date }): Promise<number> {
-  return withStore(config, async (db) => {
-    try {
-      const { id, token } = await createToken(db, CLI, { userId: opts.user, name: opts.name, scopes: opts.scope, expiresAt: opts.expires }, new Date());
-      process.stderr.write(`token ${id} for ${opts.user} (${opts.scope.join(', ')}), valid until ${opts.expires.toISOString()}, pending: it works once an access administrator approves it. Shown once:\n`);
-      process.stdout.write(`${token}\n`);
-      return EXIT.ok;
-    } catch (e) {
-      if (e instanceof TokenError) throw new UsageError(e.message);
-      throw e;
-    }
-  });
 }
 
 /** `gridwall tokens service-account`: a service account for a system, answered for by a person. */

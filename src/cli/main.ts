@@ -187,7 +187,7 @@ function program(setExit: (code: number) => void): Command {
       setExit(await runAnalyze({ ...opts, from: dayText(opts.from, '--from'), to: dayText(opts.to, '--to') }));
     });
 
-  const tokens = cmd.command('tokens').description('API tokens for other retailers\' systems and the HR system (SCIM)');
+  const tokens = cmd.command('tokens').description("service accounts and API tokens for other retailers' systems and the HR system (a token is requested and approved by two people in the console or API)");
   tokens
     .command('service-account <userId>')
     .description("create a service account for a system (nobody logs in as it): a retailer's system placed at the retailer's organization, or the HR system with no organization")
@@ -197,17 +197,6 @@ function program(setExit: (code: number) => void): Command {
     .action(async (userId: string, opts: { name: string; owner: string; org?: string }) => {
       const { runServiceAccountCreate } = await import('./access-command.ts');
       setExit(await runServiceAccountCreate(loadConfig(process.env), { userId, name: opts.name, ownerPersonId: opts.owner, organizationId: opts.org ?? null }));
-    });
-  tokens
-    .command('create')
-    .description('request a token for a service account; prints it once on stdout; it works once an access administrator approves it (console or POST /api/tokens/{id}/approve)')
-    .requiredOption('--user <userId>', 'the service account the token acts as')
-    .requiredOption('--name <name>', 'what the token is for, e.g. 人事システム')
-    .addOption(new Option('--scope <scope...>', 'what it may call').choices(['customer.read', 'scim']).makeOptionMandatory())
-    .addOption(new Option('--expires <date>', 'last day in force, Japan time (at most a year)').argParser(day).makeOptionMandatory())
-    .action(async (opts: { user: string; name: string; scope: ('customer.read' | 'scim')[]; expires: Date }) => {
-      const { runTokenCreate } = await import('./access-command.ts');
-      setExit(await runTokenCreate(loadConfig(process.env), { ...opts, expires: new Date(opts.expires.getTime() + DAY_MS) }));
     });
   tokens
     .command('list')

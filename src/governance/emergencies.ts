@@ -254,6 +254,10 @@ export class Emergencies {
   async confirm(actor: Actor, id: string, comment: string | null, at: Date): Promise<DeclarationRow> {
     return this.#guard(actor, at, 'emergency.confirm', 'emergency', id, { comment }, async (tx) => {
       this.#mustDeclare(actor);
+      // Locks go down the line, parent before child, as end() takes them: confirming an extension while its
+      // parent is being ended then waits instead of deadlocking.
+      const parentId = (await tx.query<{ extends_id: string | null }>('SELECT extends_id FROM emergency_declarations WHERE id = $1', [id])).rows[0]?.extends_id ?? null;
+      if (parentId !== null) await this.#locked(tx, parentId, at);
       const d = await this.#locked(tx, id, at);
       if (d.status !== 'pending') throw new EmergencyActionRefused('not_pending', `${id} is ${d.status}, not waiting for confirmation`);
       if (d.declaredByPerson === actor.personId) throw new EmergencyActionRefused('self_confirmation', 'a declaration is confirmed by a second person, not by the one who declared it');

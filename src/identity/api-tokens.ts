@@ -132,17 +132,28 @@ export async function createToken(
   const days = (spec.expiresAt.getTime() - at.getTime()) / 86_400_000;
   if (!(days > 0) || days > TOKEN_MAX_DAYS) throw new TokenError('invalid_request', `a token expires after now and within ${TOKEN_MAX_DAYS} days`);
   if (spec.scopes.length === 0) throw new TokenError('invalid_request', `give at least one scope: ${TOKEN_SCOPES.join(', ')}`);
+  // A person asks (the operator at the command line is nobody the second person could be told apart from).
+  if (by.kind !== 'person') throw new TokenError('invalid_request', 'a token is requested by a person (console or API) and approved by a second one');
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ kind: string; placed: boolean }>(
+    const { rows } = await tx.query<{ kind: string; placed: boolean; owner_in_force: boolean }>(
       `SELECT a.kind, EXISTS (SELECT 1 FROM staff_assignments s WHERE s.person_id = a.person_id AND s.side <> 'network'
-                                 AND s.valid_from <= $2 AND (s.valid_to IS NULL OR $2 < s.valid_to)) AS placed
+                                 AND s.valid_from <= $2 AND (s.valid_to IS NULL OR $2 < s.valid_to)) AS placed,
+              EXISTS (SELECT 1 FROM staff_assignments o WHERE o.person_id = a.owner_person_id
+                                 AND o.valid_from <= $2 AND (o.valid_to IS NULL OR $2 < o.valid_to)) AS owner_in_force
          FROM accounts a WHERE a.user_id = $1 AND a.disabled_at IS NULL`,
       [spec.userId, at],
     );
     const account = rows[0];
     if (account === undefined) throw new TokenError('unknown_account', `no usable account ${spec.userId}`);
     if (account.kind !== 'service') throw new TokenError('not_a_service_account', `${spec.userId} is a person's account: API tokens are issued to service accounts only`);
-    if (spec.scopes.includes('customer.read') && !account.placed) throw new TokenError('scope_not_allowed', `${spec.userId} is not placed at a retailer, so it cannot look up customers`);
+    if (!account.owner_in_force) throw new TokenError('owner_not_in_force', `nobody answers for ${spec.userId} now: its owner has no assignment in force`);
+    // A retailer's system looks customers up; the HR system provisions people. Never both on one token: a
+    // rival retailer's system must not be able to move or remove the operator's staff.
+    const allowed: TokenScope = account.placed ? 'customer.read' : 'scim';
+    const beyond = spec.scopes.filter((x) => x !== allowed);
+    if (beyond.length > 0) {
+      throw new TokenError('scope_not_allowed', `${spec.userId} is ${account.placed ? "a retailer's system: customer.read only" : 'not placed at a retailer (the HR system): scim only'}; not ${beyond.join(', ')}`);
+    }
     const id = tokenId();
     const secret = randomBytes(32).toString('base64url');
     await tx.query(
@@ -165,7 +176,7 @@ export async function decideToken(db: Db, by: { readonly kind: 'person'; readonl
       const t = rows[0];
       if (t === undefined) throw new TokenError('unknown_token', `no token ${id}`);
       if (t.status !== 'pending') throw new TokenError('not_pending', `token ${id} is ${t.status}`);
-      if (t.created_by_person === by.personId || t.owner_person_id === by.personId) {
+      if (t.created_by_person === null || t.created_by_person === by.personId || t.owner_person_id === by.personId) {
         throw new TokenError('self_approval', 'a token is approved by a second person: neither the one who requested it nor the owner of its service account');
       }
       await tx.query('UPDATE api_tokens SET status = $2, decided_by = $3, decided_by_person = $4, decided_at = $5 WHERE id = $1', [id, decision, by.userId, by.personId, at]);

@@ -43,7 +43,7 @@ export async function loginStanding(q: Queryable, userId: string, at: Date, dorm
 
 export async function listAccounts(q: Queryable, at: Date, dormantDays: number, filter: { search?: string; userId?: string; limit?: number; offset?: number } = {}): Promise<AccountRow[]> {
   const { rows } = await q.query<Record<string, unknown>>(
-    `SELECT a.user_id, a.kind, a.person_id, p.name AS person_name, a.created_at, a.last_login_at, a.disabled_at, a.disabled_reason, a.provisioned_by,
+    `SELECT a.user_id, a.kind, a.person_id, p.name AS person_name, a.created_at, a.last_login_at, a.reenabled_at, a.disabled_at, a.disabled_reason, a.provisioned_by,
             s.organization_id, o.name AS organization_name, s.side, s.duty, s.office, s.employment,
             (SELECT count(*) FROM grants g WHERE g.user_id = a.user_id AND g.status = 'approved') AS grants
        FROM accounts a JOIN persons p ON p.id = a.person_id
@@ -56,7 +56,8 @@ export async function listAccounts(q: Queryable, at: Date, dormantDays: number, 
   const cutoff = at.getTime() - dormantDays * DAY_MS;
   return rows.map((r) => {
     const disabled = r['disabled_at'] !== null && new Date(r['disabled_at'] as string).getTime() <= at.getTime();
-    const seen = new Date((r['last_login_at'] ?? r['created_at']) as string).getTime();
+    // The last sign of life: a login, the account's creation, or its re-enabling when the person rejoined.
+    const seen = Math.max(...[r['last_login_at'], r['created_at'], r['reenabled_at']].filter((v) => v !== null && v !== undefined).map((v) => new Date(v as string).getTime()));
     return {
       userId: String(r['user_id']),
       personId: String(r['person_id']),

@@ -298,7 +298,8 @@ export class ScimUsers {
         const a = await this.#resolve(tx, desired.assignment, at);
         if (!cur.active) {
           await tx.query('UPDATE persons SET active = true, updated_at = $2 WHERE id = $1', [id, at]);
-          await tx.query(`UPDATE accounts SET disabled_at = NULL, disabled_reason = NULL WHERE user_id = $1 AND disabled_reason = 'left'`, [cur.user_id]);
+          // Dormancy counts from the rejoin, not from the last login before the person left.
+          await tx.query(`UPDATE accounts SET disabled_at = NULL, disabled_reason = NULL, reenabled_at = $2 WHERE user_id = $1 AND disabled_reason = 'left'`, [cur.user_id, at]);
           changes['rejoined'] = true;
         }
         const same = cur.organization_id === a.organizationId && cur.side === a.side && cur.employment === a.employment && cur.office === a.office && cur.duty === a.duty && cur.retailer_code === a.retailerCode;

@@ -168,9 +168,12 @@ for (const store of STORES) {
       assert.equal((await read()).statusCode, 401);
       const revoked = await db.query<{ revoke_reason: string }>("SELECT revoke_reason FROM api_tokens WHERE user_id = 'svc-owned-by-leaver'");
       assert.deepEqual(revoked.rows.map((r) => r.revoke_reason), ['owner left']);
+      // Away for half a year: the last login before leaving is long past.
+      await db.query(`UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1`, ['u-owner', new Date(now.getTime() - 200 * 86_400_000)]);
       tick();
       assert.equal((await scim('PUT', `/scim/v2/Users/${created.id}`, user('u-owner', NW))).statusCode, 200, 'rejoins');
       assert.equal((await read()).statusCode, 401, 'a rejoin does not bring the token back');
+      await signIn(db, 'u-owner', now); // not refused as dormant: dormancy counts from the rejoin
     });
 
     test('only a token with the scim scope provisions; a retailer system’s token reads customers through the firewall only', async () => {

@@ -1,6 +1,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
+import { createServiceAccount, createToken, TokenError } from '../../src/identity/api-tokens.ts';
 import type { Db } from '../../src/store/db.ts';
 import { login, outcomes, testApp, type Session } from '../support/app.ts';
 import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
@@ -131,6 +132,48 @@ for (const store of STORES.slice(0, 1)) {
       assert.equal(res.statusCode, 403, res.body);
       assert.equal(res.json().error.details.rule, 'unknown_user');
       await app.close();
+    } finally {
+      await dispose();
+    }
+  });
+}
+
+for (const store of STORES) {
+  test(`a token is requested by a person, with the scope its kind of system may hold, and the store holds the two-person rule (${store.name}) — review of issue 14`, async () => {
+    const { db, dispose } = await store.open();
+    try {
+      await seedFixture(db);
+      const cli = { kind: 'system', job: 'cli' } as const;
+      const admin = { kind: 'person', userId: USERS.admin, personId: 'p-admin' } as const;
+      const until = new Date(NOW.getTime() + 30 * 86_400_000);
+      await createServiceAccount(db, cli, { userId: 'svc-r2', name: 'R0002', organizationId: 'org-r0002', ownerPersonId: 'p-comp' }, NOW);
+      await createServiceAccount(db, cli, { userId: 'svc-hr', name: '人事', organizationId: null, ownerPersonId: 'p-comp' }, NOW);
+      const rule = (e: unknown) => (e instanceof TokenError ? e.rule : String(e));
+      // The operator at the command line cannot request a token: nobody could tell them apart from the approver.
+      assert.equal(await createToken(db, cli, { userId: 'svc-r2', name: 'x', scopes: ['customer.read'], expiresAt: until }, NOW).then(() => 'issued', rule), 'invalid_request');
+      // A retailer's system looks customers up; the HR system provisions; never both.
+      assert.equal(await createToken(db, admin, { userId: 'svc-r2', name: 'x', scopes: ['customer.read', 'scim'], expiresAt: until }, NOW).then(() => 'issued', rule), 'scope_not_allowed');
+      assert.equal(await createToken(db, admin, { userId: 'svc-r2', name: 'x', scopes: ['scim'], expiresAt: until }, NOW).then(() => 'issued', rule), 'scope_not_allowed');
+      assert.equal(await createToken(db, admin, { userId: 'svc-hr', name: 'x', scopes: ['customer.read'], expiresAt: until }, NOW).then(() => 'issued', rule), 'scope_not_allowed');
+      // Nobody answers for a system whose owner has left.
+      await createServiceAccount(db, cli, { userId: 'svc-moving', name: 'x', organizationId: 'org-r0002', ownerPersonId: 'p-mover' }, NOW);
+      await db.query(`UPDATE staff_assignments SET valid_to = $1 WHERE person_id = 'p-mover' AND (valid_to IS NULL OR valid_to > $1)`, [new Date(NOW.getTime() - 1000)]);
+      assert.equal(await createToken(db, admin, { userId: 'svc-moving', name: 'x', scopes: ['customer.read'], expiresAt: until }, NOW).then(() => 'issued', rule), 'owner_not_in_force');
+
+      // The store refuses what the code refuses: a token no person requested, an approval by the requester or the owner.
+      const { id } = await createToken(db, admin, { userId: 'svc-r2', name: 'x', scopes: ['customer.read'], expiresAt: until }, NOW);
+      await assert.rejects(
+        db.query(`INSERT INTO api_tokens (id, secret_sha256, name, user_id, scopes, created_by, created_at, expires_at) VALUES ('AAAAAAAAAAAA', '\\x00', 'x', 'svc-r2', '{customer.read}', 'system:cli', $1, $2)`, [NOW, until]),
+        /requested by a person/,
+      );
+      for (const [userId, personId] of [['u-admin', 'p-admin'], ['u-comp', 'p-comp']] as const) {
+        await assert.rejects(
+          db.query(`UPDATE api_tokens SET status = 'approved', decided_by = $2, decided_by_person = $3, decided_at = $4 WHERE id = $1`, [id, userId, personId, NOW]),
+          /second person/,
+          `${personId} (requester or owner) approving in the store`,
+        );
+      }
+      await db.query(`UPDATE api_tokens SET status = 'approved', decided_by = 'u-admin2', decided_by_person = 'p-admin2', decided_at = $2 WHERE id = $1`, [id, NOW]);
     } finally {
       await dispose();
     }

@@ -59,7 +59,7 @@ for (const store of STORES) {
           assert.deepEqual(held((me.json() as { grants: never[] }).grants), want, 'on the next request');
         }
         // A person's account never gets a token (issue 14: a token used to carry its person's grants).
-        await assert.rejects(createToken(db, { kind: 'system', job: 'test' }, { userId: user, name: 'grants test', scopes: ['customer.read'], expiresAt: new Date(NOW.getTime() + 86_400_000) }, NOW), /service accounts only/);
+        await assert.rejects(createToken(db, { kind: 'person', userId: USERS.admin, personId: 'p-admin' }, { userId: user, name: 'grants test', scopes: ['customer.read'], expiresAt: new Date(NOW.getTime() + 86_400_000) }, NOW), /service accounts only/);
       });
     }
 

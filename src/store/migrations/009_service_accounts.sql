@@ -41,18 +41,34 @@ ALTER TABLE api_tokens ADD COLUMN decided_by text COLLATE "C";
 ALTER TABLE api_tokens ADD COLUMN decided_by_person text COLLATE "C";
 ALTER TABLE api_tokens ADD COLUMN decided_at timestamptz;
 ALTER TABLE api_tokens ADD COLUMN revoke_reason text;
-ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_second_person CHECK (decided_by_person IS NULL OR created_by_person IS NULL OR decided_by_person <> created_by_person);
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_decided CHECK ((status = 'pending') = (decided_at IS NULL));
-
-CREATE FUNCTION api_tokens_service_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF (SELECT a.kind FROM accounts a WHERE a.user_id = NEW.user_id) IS DISTINCT FROM 'service' THEN
-    RAISE EXCEPTION 'no API token for account %: tokens are issued to service accounts only', NEW.user_id USING ERRCODE = 'check_violation';
-  END IF;
-  RETURN NEW;
-END $$;
-CREATE TRIGGER api_tokens_service_only BEFORE INSERT OR UPDATE OF user_id ON api_tokens FOR EACH ROW EXECUTE FUNCTION api_tokens_service_only();
 
 -- Every token issued so far belonged to a person's account: none of them may go on working.
 UPDATE api_tokens SET status = 'approved', decided_at = created_at, decided_by = 'system:migration', revoked_at = COALESCE(revoked_at, now()),
   revoke_reason = COALESCE(revoke_reason, 'issued to a personal account (before service accounts)');
+
+-- Checked by the store as well as by the code: a token goes to a service account only, is requested by a
+-- person, and is approved by a second person who is neither that requester nor the service account's owner.
+CREATE FUNCTION api_tokens_two_people() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  account record;
+BEGIN
+  SELECT a.kind, a.owner_person_id INTO account FROM accounts a WHERE a.user_id = NEW.user_id;
+  IF (TG_OP = 'INSERT' OR NEW.user_id IS DISTINCT FROM OLD.user_id) AND account.kind IS DISTINCT FROM 'service' THEN
+    RAISE EXCEPTION 'no API token for account %: tokens are issued to service accounts only', NEW.user_id USING ERRCODE = 'check_violation';
+  END IF;
+  IF TG_OP = 'INSERT' AND NEW.created_by_person IS NULL THEN
+    RAISE EXCEPTION 'token %: a token is requested by a person', NEW.id USING ERRCODE = 'check_violation';
+  END IF;
+  IF NEW.status = 'approved' AND (TG_OP = 'INSERT' OR OLD.status IS DISTINCT FROM 'approved')
+     AND (NEW.created_by_person IS NULL OR NEW.decided_by_person IS NULL OR NEW.decided_by_person = NEW.created_by_person
+          OR NEW.decided_by_person IS NOT DISTINCT FROM account.owner_person_id) THEN
+    RAISE EXCEPTION 'token %: approved by a second person, neither its requester nor its owner', NEW.id USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER api_tokens_two_people BEFORE INSERT OR UPDATE ON api_tokens FOR EACH ROW EXECUTE FUNCTION api_tokens_two_people();
+
+-- A person who rejoins is counted dormant from the rejoin, not from their last login before they left.
+ALTER TABLE accounts ADD COLUMN reenabled_at timestamptz;
+
