@@ -4,6 +4,7 @@ import { OidcLogin } from './identity/oidc.ts';
 import { CONSOLE_DIR } from './api/console.ts';
 import { GroupCommitLog } from './audit/log-writer.ts';
 import { SearchTerms } from './audit/search-terms.ts';
+import { assignmentsBreakingRules } from './identity/assignments.ts';
 import { loadSigningKey } from './audit/signing.ts';
 import type { Config } from './config.ts';
 import { generateDemo, type Persona } from './demo/generate.ts';
@@ -83,6 +84,9 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
         (e: unknown) => say(`dormant-account sweep failed: ${e instanceof Error ? e.message : String(e)}`),
       );
     await runSweep();
+    // Assignments stored before the assignment rules (or past them) act until someone looks: say so at start.
+    const breaking = await assignmentsBreakingRules(db, clock());
+    if (breaking.length > 0) say(`warning: ${breaking.length} staff assignment(s) in force break the assignment rules (side or retailer not following from the organization); list them with \`gridwall accounts check-assignments\``);
     const sweep = setInterval(() => void runSweep(), 86_400_000);
     sweep.unref();
     // The daily digest (issue #7): at 00:30 Japan time, yesterday's log is scanned and its findings queued.

@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
 import type { GovernanceActor } from '../governance/governance-log.ts';
 import { createServiceAccount, listTokens, revokeToken, TokenError } from '../identity/api-tokens.ts';
+import { assignmentsBreakingRules } from '../identity/assignments.ts';
 import { sweepAccounts } from '../identity/lifecycle.ts';
 import { reconcileTerminals } from '../identity/terminals.ts';
 import { openStore } from '../store/open.ts';
@@ -87,5 +88,20 @@ export async function runAccountSweep(config: Config, opts: { dormantDays: numbe
     for (const d of r.disabled) process.stdout.write(`${opts.dryRun ? 'would disable' : 'disabled'} ${d.userId} (${d.rule})\n`);
     process.stderr.write(`${r.disabled.length} account(s) ${opts.dryRun ? 'would be' : ''} disabled (no login for ${opts.dormantDays} days${opts.orphans ? ', or no person behind them' : ''})\n`);
     return EXIT.ok;
+  });
+}
+
+/**
+ * `gridwall accounts check-assignments`: staff assignments in force that the assignment rules refuse (a side
+ * or retailer that does not follow from the organization, a contractor company no longer engaged). Exit 1
+ * when there is one, so a scheduler can alert.
+ */
+export async function runCheckAssignments(config: Config, opts: { format: 'table' | 'json' }): Promise<number> {
+  return withStore(config, async (db) => {
+    const found = await assignmentsBreakingRules(db, new Date());
+    if (opts.format === 'json') process.stdout.write(`${JSON.stringify({ assignments: found }, null, 2)}\n`);
+    else for (const f of found) process.stdout.write(`${f.personId}  ${f.userIds.join(',') || '-'}  ${f.organizationId}  ${f.side}  ${f.retailerCode ?? '-'}  since ${f.validFrom}  ${f.problems.join(', ')}\n`);
+    process.stderr.write(`${found.length} staff assignment(s) in force break the assignment rules\n`);
+    return found.length === 0 ? EXIT.ok : EXIT.failed;
   });
 }

@@ -248,6 +248,14 @@ function program(setExit: (code: number) => void): Command {
       const { runAccountSweep } = await import('./access-command.ts');
       setExit(await runAccountSweep(loadConfig(process.env), opts));
     });
+  accounts
+    .command('check-assignments')
+    .description('list staff assignments in force whose side or retailer does not follow from the organization (or a contractor company no longer engaged); exit 1 if any')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (opts: { format: 'table' | 'json' }) => {
+      const { runCheckAssignments } = await import('./access-command.ts');
+      setExit(await runCheckAssignments(loadConfig(process.env), opts));
+    });
 
   cmd
     .command('terminals')

@@ -68,6 +68,13 @@ export interface StaffAssignment {
   readonly validFrom: Date;
   /** Exclusive end; null while it holds. */
   readonly validTo: Date | null;
+  /**
+   * For a contractor company's staff: when the company was engaged by a client that gives this side and
+   * retailer. The assignment counts only inside one of these periods, so a company's staff stop acting for
+   * a client when the engagement ends, whatever HR has done since (review of issue 14). Absent for the staff
+   * of the network operator and of retailers, who act for their own organization.
+   */
+  readonly engagedDuring?: readonly { readonly validFrom: Date; readonly validTo: Date | null }[];
 }
 
 export const TERMINAL_KINDS = ['dedicated', 'virtual'] as const;

@@ -79,7 +79,8 @@ function networkClass(duty: Duty): PrincipalClass {
  * its retailer's own customers for its purposes, never emergency support, never a network duty.
  */
 export function principalAt(personId: string, assignments: readonly StaffAssignment[], at: Date, identity: 'human' | 'system' = 'human'): PrincipalFacts {
-  const current = assignments.find((a) => a.personId === personId && inForce(a, at)) ?? null;
+  // A contractor's assignment counts only while its company is engaged for that side and retailer.
+  const current = assignments.find((a) => a.personId === personId && inForce(a, at) && (a.engagedDuring === undefined || a.engagedDuring.some((e) => inForce(e, at)))) ?? null;
   if (identity === 'system') {
     const placed = current !== null && current.side !== 'network' && current.retailerCode !== null;
     return { personId, principalClass: placed ? 'retailer_system' : 'unassigned', assignment: placed ? current : null };

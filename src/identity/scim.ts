@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import {
-  checkAssignment, derivedRetailer, DUTIES, EMPLOYMENTS, isOrganizationKind, SIDES,
-  type ContractorEngagement, type Organization, type Side, type StaffAssignment,
-} from '../domain/organization.ts';
+import { checkAssignment, derivedRetailer, DUTIES, EMPLOYMENTS, SIDES, type Side, type StaffAssignment } from '../domain/organization.ts';
 import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
 import { revokeForRetailerChange, revokeForSide } from '../governance/grant-service.ts';
 import { revokeTokensOf } from './api-tokens.ts';
+import { affiliatedCode, engagementsOf, organization } from './assignments.ts';
 import type { Db, Queryable } from '../store/db.ts';
 
 /**
@@ -349,12 +347,11 @@ export class ScimUsers {
       const known = await tx.query('SELECT 1 FROM retailers WHERE code = $1', [a.retailerCode]);
       if (known.rows.length === 0) throw new ScimError(400, 'invalidValue', `unknown_retailer: ${attr('retailerCode')} ${a.retailerCode} is not a known retailer`, 'unknown_retailer');
     }
-    const aff = await tx.query<{ code: string }>('SELECT code FROM retailers WHERE affiliated');
-    const affiliatedCode = aff.rows[0]?.code ?? null;
+    const affiliated = await affiliatedCode(tx);
     const engagements = org.kind === 'contractor' ? await engagementsOf(tx, org.id) : [];
-    const retailerCode = a.retailerCode ?? derivedRetailer(a.side, org, engagements, affiliatedCode, at);
+    const retailerCode = a.retailerCode ?? derivedRetailer(a.side, org, engagements, affiliated, at);
     const staff: StaffAssignment = { personId: '', organizationId: org.id, employment: a.employment, side: a.side, retailerCode, office: a.office, duty: a.duty, validFrom: at, validTo: null };
-    const problems = checkAssignment(staff, org, { affiliatedCode, engagements });
+    const problems = checkAssignment(staff, org, { affiliatedCode: affiliated, engagements });
     const [first] = problems;
     if (first !== undefined) {
       const acting = org.kind === 'contractor' ? `the contractor company ${org.id}'s engagements in force` : `${org.id} (${org.kind}${org.retailerCode === null ? '' : ` ${org.retailerCode}`})`;
@@ -379,23 +376,3 @@ export class ScimUsers {
 /** An assignment checked against its organization, ready to be stored (the retailer decided). */
 type Resolved = Pick<StaffAssignment, 'organizationId' | 'employment' | 'side' | 'retailerCode' | 'office' | 'duty'>;
 
-async function organization(q: Queryable, id: string): Promise<Organization | null> {
-  const { rows } = await q.query<{ id: string; name: string; kind: string; retailer_code: string | null }>('SELECT id, name, kind, retailer_code FROM organizations WHERE id = $1', [id]);
-  const r = rows[0];
-  return r === undefined || !isOrganizationKind(r.kind) ? null : { id: r.id, name: r.name, kind: r.kind, retailerCode: r.retailer_code };
-}
-
-/** A contractor company's engagements (all periods; the domain picks those in force) with their clients. */
-async function engagementsOf(q: Queryable, contractorId: string): Promise<ContractorEngagement[]> {
-  const { rows } = await q.query<{ client_id: string; client_name: string; client_kind: string; client_retailer: string | null; valid_from: Date | string; valid_to: Date | string | null }>(
-    `SELECT o.id AS client_id, o.name AS client_name, o.kind AS client_kind, o.retailer_code AS client_retailer, e.valid_from, e.valid_to
-       FROM contractor_engagements e JOIN organizations o ON o.id = e.client_organization_id
-      WHERE e.contractor_organization_id = $1 ORDER BY e.valid_from`,
-    [contractorId],
-  );
-  return rows.flatMap((r) =>
-    isOrganizationKind(r.client_kind)
-      ? [{ contractorOrganizationId: contractorId, client: { id: r.client_id, name: r.client_name, kind: r.client_kind, retailerCode: r.client_retailer }, validFrom: new Date(r.valid_from), validTo: r.valid_to === null ? null : new Date(r.valid_to) }]
-      : [],
-  );
-}

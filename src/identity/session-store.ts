@@ -78,6 +78,8 @@ interface AssignmentJson {
   duty: Duty;
   valid_from: string;
   valid_to: string | null;
+  /** A contractor company's engagements that give this side and retailer; null for everyone else. */
+  engaged: { valid_from: string; valid_to: string | null }[] | null;
 }
 
 interface SessionRow extends Record<string, unknown> {
@@ -131,7 +133,13 @@ interface LiveSession {
 const ASSIGNMENTS = `coalesce((SELECT json_agg(json_build_object(
     'person_id', s.person_id, 'organization_id', s.organization_id, 'organization_name', o.name,
     'employment', s.employment, 'side', s.side, 'retailer_code', s.retailer_code, 'office', s.office,
-    'duty', s.duty, 'valid_from', s.valid_from, 'valid_to', s.valid_to) ORDER BY s.valid_from)
+    'duty', s.duty, 'valid_from', s.valid_from, 'valid_to', s.valid_to,
+    'engaged', CASE WHEN o.kind = 'contractor' THEN coalesce((
+      SELECT json_agg(json_build_object('valid_from', e.valid_from, 'valid_to', e.valid_to))
+        FROM contractor_engagements e JOIN organizations c ON c.id = e.client_organization_id
+       WHERE e.contractor_organization_id = s.organization_id
+         AND ((c.kind = 'network_operator' AND s.side = 'network') OR (c.kind = 'retailer' AND s.side <> 'network' AND c.retailer_code = s.retailer_code))), '[]'::json) END)
+    ORDER BY s.valid_from)
   FROM staff_assignments s JOIN organizations o ON o.id = s.organization_id WHERE s.person_id = p.id), '[]'::json)`;
 
 /**
@@ -199,6 +207,7 @@ function toAssignment(a: AssignmentJson): StaffAssignment {
     duty: a.duty,
     validFrom: new Date(a.valid_from),
     validTo: a.valid_to === null ? null : new Date(a.valid_to),
+    ...(a.engaged === null ? {} : { engagedDuring: a.engaged.map((e) => ({ validFrom: new Date(e.valid_from), validTo: e.valid_to === null ? null : new Date(e.valid_to) })) }),
   };
 }
 

@@ -2,8 +2,9 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../../src/config.ts';
+import { assignmentsBreakingRules } from '../../src/identity/assignments.ts';
 import type { Db } from '../../src/store/db.ts';
-import { login, testApp } from '../support/app.ts';
+import { login, outcomes, testApp } from '../support/app.ts';
 import { NOW, SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
@@ -129,6 +130,56 @@ for (const store of STORES.slice(0, 1)) {
       assert.equal(rows[0]?.n, 0);
       assert.equal((await app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail, terminalId: TERMINALS.RETAIL } })).statusCode, 201, 'the control');
       await app.close();
+    } finally {
+      await dispose();
+    }
+  });
+}
+
+for (const store of STORES) {
+  test(`a contractor's staff act for a client only while their company is engaged by it (${store.name}) — review of issue 14`, async () => {
+    const { db, dispose } = await store.open();
+    try {
+      await seedFixture(db);
+      let now = NOW;
+      const app = await testApp(db, { now: () => now, sessionCacheMs: 0 });
+      const s = await login(app, USERS.retailContractor, TERMINALS.RETAIL);
+      const me = async () => ((await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } })).json() as { principalClass: string }).principalClass;
+      const lookup = () => app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
+      assert.equal(await me(), 'affiliated_retail', 'the control: engaged by the affiliated retailer');
+      assert.equal(outcomes((await lookup()).json())['holder_name'], 'shown');
+      // The engagement ends in a minute; HR has not moved the company's staff.
+      const end = new Date(NOW.getTime() + 60_000);
+      await db.query(`UPDATE contractor_engagements SET valid_to = $1 WHERE contractor_organization_id = 'org-ctr'`, [end]);
+      now = new Date(end.getTime() - 1);
+      assert.equal(await me(), 'affiliated_retail', 'one millisecond before the end');
+      now = end;
+      assert.equal(await me(), 'unassigned', 'from the end of the engagement, whatever the assignment says');
+      const after = await lookup();
+      assert.equal(after.statusCode, 403, after.body);
+      assert.equal(after.json().error.code, 'permission_not_granted', 'a grant counts for nobody without a side');
+      await app.close();
+    } finally {
+      await dispose();
+    }
+  });
+}
+
+for (const store of STORES) {
+  test(`stored assignments the rules refuse are found, not left to act (${store.name}) — review of issue 14`, async () => {
+    const { db, dispose } = await store.open();
+    try {
+      await seedFixture(db);
+      assert.deepEqual(await assignmentsBreakingRules(db, NOW), [], 'the fixture follows the rules');
+      // The issue's row, written past SCIM: an affiliated employee acting for a rival.
+      await db.query(`UPDATE staff_assignments SET retailer_code = 'R0002' WHERE person_id = 'p-retail'`);
+      // A contractor company whose engagement ended.
+      await db.query(`UPDATE contractor_engagements SET valid_to = $1 WHERE contractor_organization_id = 'org-ctr'`, [new Date(NOW.getTime() - 1000)]);
+      const found = await assignmentsBreakingRules(db, NOW);
+      assert.deepEqual(found.map((f) => [f.personId, f.userIds, [...f.problems]]), [
+        ['p-rctr', [USERS.retailContractor], ['contractor_not_engaged']],
+        ['p-retail', [USERS.retail], ['retailer_mismatch', 'side_retailer_mismatch']],
+      ]);
     } finally {
       await dispose();
     }

@@ -58,6 +58,8 @@ INSERT INTO persons (id, name) VALUES
 INSERT INTO accounts (user_id, person_id, provisioned_by) VALUES
   ('u-cc', 'p-cc', 'demo'), ('u-nsc', 'p-nsc', 'demo'), ('u-comp', 'p-comp', 'demo'), ('u-admin', 'p-admin', 'demo'), ('u-retail', 'p-retail', 'demo'),
   ('u-retail-ctr', 'p-rctr', 'demo'), ('u-other', 'p-other', 'demo'), ('u-leaver', 'p-leaver', 'demo'), ('u-mover', 'p-mover', 'demo'), ('u-admin2', 'p-admin2', 'demo');
+-- The contractor company works for the affiliated retailer: its staff act for A0001 while it does.
+INSERT INTO contractor_engagements (contractor_organization_id, client_organization_id, valid_from) VALUES ('org-ctr', 'org-a0001', '2015-04-01');
 INSERT INTO staff_assignments (person_id, organization_id, employment, side, retailer_code, office, duty, valid_from, valid_to) VALUES
   ('p-cc', 'org-nw', 'employee', 'network', NULL, '仙台コールセンター', 'call_centre', '2019-04-01', NULL),
   ('p-nsc', 'org-nw', 'employee', 'network', NULL, '青葉NSC', 'service_centre', '2019-04-01', NULL),
