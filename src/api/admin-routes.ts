@@ -4,17 +4,13 @@ import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
 import { GrantRefusal, personActor } from '../governance/grant-service.ts';
 import { listCampaigns, listItems, Recertification } from '../governance/recertification.ts';
 import { createServiceAccount, createToken, decideToken, listTokens, revokeToken, TOKEN_SCOPES, TokenError, type TokenScope } from '../identity/api-tokens.ts';
-import { listAccounts, sweepAccounts } from '../identity/lifecycle.ts';
+import { DEFAULT_DORMANT_DAYS, listAccounts, sweepAccounts } from '../identity/lifecycle.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
 import { listTerminals, reconcileTerminals, retireTerminal, saveTerminal, TERMINAL_ID_SCHEMA, TerminalError, type TerminalSpec } from '../identity/terminals.ts';
 import type { AppDeps } from './app.ts';
 import { requireActor } from './app.ts';
 import { ApiError } from './errors.ts';
 import { mayOverseeGrants } from './governance-routes.ts';
-
-/** Default days without a login after which an account is dormant (and a terminal unused). */
-export { DEFAULT_DORMANT_DAYS } from '../identity/lifecycle.ts';
-import { DEFAULT_DORMANT_DAYS } from '../identity/lifecycle.ts';
 
 function requireAdmin(actor: Actor): void {
   if (!holds(actor, 'access.admin')) throw new ApiError('forbidden', 'this needs the access.admin grant (access administration)');
