@@ -1,6 +1,6 @@
 import { declarationProblem, fieldsBeyondEmergencyContact, linesOf, windowOf, type Declaration, type DeclarationLines, type EmergencyArea } from '../domain/emergency.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
-import { areaOf, declarationsWithLines, loadDeclaration } from '../store/emergency-store.ts';
+import { declarationsWithLines, loadDeclaration } from '../store/emergency-store.ts';
 import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 import { recordGovernance } from './governance-log.ts';
 import { personActor } from './grant-service.ts';
@@ -122,8 +122,7 @@ export interface Review {
   readonly summary: { readonly reads: number; readonly people: number; readonly supplyPoints: number; readonly refused: number };
 }
 
-const SELECT_DECLARATION = `SELECT d.*, COALESCE((SELECT json_agg(json_build_object('kind', a.kind, 'areaCode', a.area_code, 'prefecture', a.prefecture, 'city', a.city))
-  FROM emergency_areas a WHERE a.declaration_id = d.id), '[]') AS areas FROM emergency_declarations d`;
+const SELECT_DECLARATION = 'SELECT d.* FROM emergency_declarations d';
 
 function stateOf(d: Declaration, lines: DeclarationLines, at: Date): DeclarationRow['state'] {
   if (d.status !== 'confirmed') return d.status;
@@ -132,25 +131,19 @@ function stateOf(d: Declaration, lines: DeclarationLines, at: Date): Declaration
   return at.getTime() < w.from.getTime() ? 'scheduled' : 'active';
 }
 
-/** A stored declaration as listed, its window and state read with its line (`lines` holds its ancestors). */
-/** Rows as listed: their lines are read in one query, so an extension's state reflects its whole line. */
+/**
+ * Rows as listed: the declarations and their lines are read in one query (the store's reading of a
+ * declaration, areas included), so an extension's window and state reflect its whole line.
+ */
 async function toRows(q: Queryable, rows: readonly Record<string, unknown>[], at: Date): Promise<DeclarationRow[]> {
   const lines = linesOf(await declarationsWithLines(q, rows.map((r) => String(r['id']))));
   return rows.map((r) => toRow(r, lines, at));
 }
 
+/** A stored declaration as listed; `lines` holds it and its ancestors as the store reads them. */
 function toRow(r: Record<string, unknown>, lines: DeclarationLines, at: Date): DeclarationRow {
-  const rawAreas = (typeof r['areas'] === 'string' ? JSON.parse(r['areas']) : r['areas']) as { kind: string; areaCode: string | null; prefecture: string | null; city: string | null }[];
-  const d: Declaration = {
-    id: String(r['id']),
-    status: r['status'] as Declaration['status'],
-    startsAt: new Date(r['starts_at'] as string),
-    plannedEndAt: new Date(r['planned_end_at'] as string),
-    confirmedAt: r['status'] === 'confirmed' && r['decided_at'] !== null ? new Date(r['decided_at'] as string) : null,
-    endedAt: r['ended_at'] === null ? null : new Date(r['ended_at'] as string),
-    extendsId: (r['extends_id'] as string | null) ?? null,
-    areas: rawAreas.map(areaOf),
-  };
+  const d = lines.get(String(r['id']));
+  if (d === undefined) throw new Error(`declaration ${String(r['id'])} was not read with its line`);
   const w = windowOf(d, lines);
   const text = (k: string) => (r[k] as string | null) ?? null;
   return {

@@ -24,7 +24,7 @@ interface DeclarationRow extends Record<string, unknown> {
 
 const date = (v: Date | string) => new Date(v);
 
-export function areaOf(raw: { kind: string; areaCode?: string | null; prefecture?: string | null; city?: string | null }): EmergencyArea {
+function areaOf(raw: { kind: string; areaCode?: string | null; prefecture?: string | null; city?: string | null }): EmergencyArea {
   switch (raw.kind) {
     case 'area_code':
       return { kind: 'area_code', areaCode: raw.areaCode ?? '' };
