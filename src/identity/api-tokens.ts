@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { actingForOrganization, type Side } from '../domain/organization.ts';
 import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
 import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
+import { affiliatedCode, organization } from './assignments.ts';
 
 /**
  * API tokens — for systems, never for people (issue 14: an access administrator issued a token to a
@@ -91,17 +93,16 @@ export async function createServiceAccount(
     if (owner.rows.length === 0) throw new TokenError('owner_not_in_force', `the owner ${spec.ownerPersonId} must be a person with an assignment in force`);
     const taken = await tx.query('SELECT 1 FROM accounts WHERE lower(user_id) = lower($1)', [spec.userId]);
     if (taken.rows.length > 0) throw new TokenError('invalid_request', `an account ${spec.userId} exists already`);
-    let placement: { organizationId: string; side: 'retail' | 'other_retailer'; retailerCode: string } | null = null;
+    // Placed as the organization's own staff would be: the side and retailer follow from it (one rule, the
+    // domain's), and only a retailer's — a system never acts for the network side.
+    let placement: { organizationId: string; side: Side; retailerCode: string } | null = null;
     if (spec.organizationId !== null) {
-      const { rows } = await tx.query<{ kind: string; retailer_code: string | null; affiliated: boolean | null }>(
-        'SELECT o.kind, o.retailer_code, r.affiliated FROM organizations o LEFT JOIN retailers r ON r.code = o.retailer_code WHERE o.id = $1',
-        [spec.organizationId],
-      );
-      const org = rows[0];
-      if (org === undefined || org.kind !== 'retailer' || org.retailer_code === null) {
+      const org = await organization(tx, spec.organizationId);
+      const acting = org === null ? null : actingForOrganization(org, await affiliatedCode(tx));
+      if (acting === null || acting.side === 'network' || acting.retailerCode === null) {
         throw new TokenError('not_a_retailer_organization', `${spec.organizationId} is not a retailer's organization: a service account that looks up customers acts for one retailer`);
       }
-      placement = { organizationId: spec.organizationId, side: org.affiliated === true ? 'retail' : 'other_retailer', retailerCode: org.retailer_code };
+      placement = { organizationId: spec.organizationId, side: acting.side, retailerCode: acting.retailerCode };
     }
     const personId = `sys-${spec.userId}`;
     await tx.query(`INSERT INTO persons (id, name, kind) VALUES ($1, $2, 'system')`, [personId, spec.name]);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { principalAt, type PrincipalFacts } from '../domain/principal.ts';
-import type { Duty, Employment, Side, StaffAssignment } from '../domain/organization.ts';
+import { actingForOrganization, isOrganizationKind, type Duty, type Employment, type Side, type StaffAssignment } from '../domain/organization.ts';
 import { loginRefusal, standingOf, type TerminalFacts, type TerminalStanding, type UnknownTerminalPolicy } from '../domain/terminal.ts';
 import { grantsAt, type HeldGrant, type PermissionId } from '../governance/permissions.ts';
 import { statement, type Db, type Queryable } from '../store/db.ts';
@@ -67,6 +67,29 @@ export interface SessionPolicy {
   readonly dormantDays?: number;
 }
 
+interface EngagementJson {
+  valid_from: string;
+  valid_to: string | null;
+  client_id: string;
+  client_name: string;
+  client_kind: string;
+  client_retailer: string | null;
+  affiliated: string | null;
+}
+
+/**
+ * The periods in which a contractor company's engagements let its staff act as `a` says: those whose client
+ * gives that side and retailer — the domain's rule (`actingForOrganization`), the one SCIM places people by.
+ */
+function engagedDuring(a: AssignmentJson, engaged: readonly EngagementJson[]): NonNullable<StaffAssignment['engagedDuring']> {
+  return engaged.flatMap((e) => {
+    if (!isOrganizationKind(e.client_kind)) return [];
+    const acting = actingForOrganization({ id: e.client_id, name: e.client_name, kind: e.client_kind, retailerCode: e.client_retailer }, e.affiliated);
+    if (acting === null || acting.side !== a.side || acting.retailerCode !== a.retailer_code) return [];
+    return [{ validFrom: new Date(e.valid_from), validTo: e.valid_to === null ? null : new Date(e.valid_to) }];
+  });
+}
+
 interface AssignmentJson {
   person_id: string;
   organization_id: string;
@@ -78,8 +101,8 @@ interface AssignmentJson {
   duty: Duty;
   valid_from: string;
   valid_to: string | null;
-  /** A contractor company's engagements that give this side and retailer; null for everyone else. */
-  engaged: { valid_from: string; valid_to: string | null }[] | null;
+  /** A contractor company's engagements with their clients; null for everyone else. */
+  engaged: EngagementJson[] | null;
 }
 
 interface SessionRow extends Record<string, unknown> {
@@ -135,10 +158,11 @@ const ASSIGNMENTS = `coalesce((SELECT json_agg(json_build_object(
     'employment', s.employment, 'side', s.side, 'retailer_code', s.retailer_code, 'office', s.office,
     'duty', s.duty, 'valid_from', s.valid_from, 'valid_to', s.valid_to,
     'engaged', CASE WHEN o.kind = 'contractor' THEN coalesce((
-      SELECT json_agg(json_build_object('valid_from', e.valid_from, 'valid_to', e.valid_to))
+      SELECT json_agg(json_build_object('valid_from', e.valid_from, 'valid_to', e.valid_to, 'client_id', c.id, 'client_name', c.name,
+                                        'client_kind', c.kind, 'client_retailer', c.retailer_code,
+                                        'affiliated', (SELECT r.code FROM retailers r WHERE r.affiliated)))
         FROM contractor_engagements e JOIN organizations c ON c.id = e.client_organization_id
-       WHERE e.contractor_organization_id = s.organization_id
-         AND ((c.kind = 'network_operator' AND s.side = 'network') OR (c.kind = 'retailer' AND s.side <> 'network' AND c.retailer_code = s.retailer_code))), '[]'::json) END)
+       WHERE e.contractor_organization_id = s.organization_id), '[]'::json) END)
     ORDER BY s.valid_from)
   FROM staff_assignments s JOIN organizations o ON o.id = s.organization_id WHERE s.person_id = p.id), '[]'::json)`;
 
@@ -207,7 +231,7 @@ function toAssignment(a: AssignmentJson): StaffAssignment {
     duty: a.duty,
     validFrom: new Date(a.valid_from),
     validTo: a.valid_to === null ? null : new Date(a.valid_to),
-    ...(a.engaged === null ? {} : { engagedDuring: a.engaged.map((e) => ({ validFrom: new Date(e.valid_from), validTo: e.valid_to === null ? null : new Date(e.valid_to) })) }),
+    ...(a.engaged === null ? {} : { engagedDuring: engagedDuring(a, a.engaged) }),
   };
 }
 
