@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { OidcSettings } from './identity/oidc.ts';
 
@@ -19,6 +19,8 @@ const EnvSchema = z.object({
   GRIDWALL_DEMO_SUPPLY_POINTS: z.coerce.number().int().min(50).default(20000),
   GRIDWALL_LOG_BATCH: z.coerce.number().int().min(1).max(10000).default(500),
   GRIDWALL_LOG_KEY_FILE: z.string().min(1).optional(),
+  GRIDWALL_LOG_TRUSTED_KEYS: z.string().min(1).optional(),
+  GRIDWALL_LOG_WITNESS_FILE: z.string().min(1).optional(),
   GRIDWALL_LOG_CHECKPOINT_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   GRIDWALL_LOG_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   GRIDWALL_LOG_RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(5),
@@ -54,6 +56,10 @@ export interface Config {
   readonly logBatch: number;
   /** The Ed25519 key that signs checkpoints; `create` when it may be generated on first use. */
   readonly logKey: { readonly path: string; readonly create: boolean };
+  /** A file of PEM public keys of earlier (rotated) signing keys whose seals are still trusted; null: none. */
+  readonly logTrustedKeys: string | null;
+  /** The append-only file the writer publishes seals to, outside the database (ship it to write-once storage). */
+  readonly logWitnessFile: string;
   readonly logCheckpointEvents: number;
   readonly logCheckpointSeconds: number;
   /** Years the access log is kept before a partition may be archived (5: the rule for network operators). */
@@ -115,6 +121,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   const e = parsed.data;
   const store = e.DATABASE_URL === undefined ? { kind: 'pglite' as const, dataDir: resolve(e.GRIDWALL_DATA_DIR) } : { kind: 'postgres' as const, url: e.DATABASE_URL };
+  const logKeyPath = e.GRIDWALL_LOG_KEY_FILE !== undefined ? resolve(e.GRIDWALL_LOG_KEY_FILE) : store.kind === 'pglite' ? join(store.dataDir, 'log-signing-key.pem') : resolve('.gridwall/log-signing-key.pem');
   return Object.freeze({
     store,
     host: e.HOST,
@@ -131,10 +138,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logBatch: e.GRIDWALL_LOG_BATCH,
     // A configured key must exist; the default one (in the data directory, or .gridwall/ next to a server's
     // configuration) is generated on first use.
-    logKey:
-      e.GRIDWALL_LOG_KEY_FILE !== undefined
-        ? { path: resolve(e.GRIDWALL_LOG_KEY_FILE), create: false }
-        : { path: store.kind === 'pglite' ? join(store.dataDir, 'log-signing-key.pem') : resolve('.gridwall/log-signing-key.pem'), create: true },
+    logKey: { path: logKeyPath, create: e.GRIDWALL_LOG_KEY_FILE === undefined },
+    logTrustedKeys: e.GRIDWALL_LOG_TRUSTED_KEYS === undefined ? null : resolve(e.GRIDWALL_LOG_TRUSTED_KEYS),
+    // Beside the signing key by default: both belong to the writer, outside the database.
+    logWitnessFile: resolve(e.GRIDWALL_LOG_WITNESS_FILE ?? join(dirname(logKeyPath), 'log-witness.jsonl')),
     logCheckpointEvents: e.GRIDWALL_LOG_CHECKPOINT_EVENTS,
     logCheckpointSeconds: e.GRIDWALL_LOG_CHECKPOINT_SECONDS,
     logRetentionYears: e.GRIDWALL_LOG_RETENTION_YEARS,

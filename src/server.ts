@@ -4,6 +4,9 @@ import { OidcLogin } from './identity/oidc.ts';
 import { CONSOLE_DIR } from './api/console.ts';
 import { GroupCommitLog } from './audit/log-writer.ts';
 import { SearchTerms } from './audit/search-terms.ts';
+import { warnIfPrivilegedRole } from './audit/roles.ts';
+import { configuredTrust } from './audit/trust.ts';
+import { WitnessFile } from './audit/witness.ts';
 import { assignmentsBreakingRules } from './identity/assignments.ts';
 import { loadSigningKey } from './audit/signing.ts';
 import type { Config } from './config.ts';
@@ -45,6 +48,7 @@ export async function readPersonas(db: Db): Promise<Persona[]> {
 export async function startServer(config: Config, clock: Clock = () => new Date(), say: (line: string) => void = () => undefined): Promise<Running> {
   const db = await openStore(config.store);
   try {
+    await warnIfPrivilegedRole(db, say);
     let seeded = false;
     if (config.store.kind === 'pglite' && (await isEmpty(db))) {
       say(`First start: generating the demo area (${config.demoSupplyPoints.toLocaleString('en')} supply points)…`);
@@ -56,12 +60,28 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     const { key, created } = loadSigningKey(config.logKey.path, config.logKey.create);
     if (created) say(`Generated the access-log signing key ${config.logKey.path} (key ${key.keyId}); keep it safe and back it up.`);
     const table = compileDecisionTable();
-    const log = new GroupCommitLog(db, { key, maxBatch: config.logBatch, checkpointEvery: config.logCheckpointEvents, checkpointSeconds: config.logCheckpointSeconds });
+    const trust = configuredTrust(key, config.logTrustedKeys);
+    const log = new GroupCommitLog(db, {
+      key,
+      trustedKeys: trust.otherPems,
+      witness: new WitnessFile(config.logWitnessFile),
+      onHalt: (reason) => say(`ALERT: the access log writer stopped the line; no customer data is served until this is investigated: ${reason}`),
+      onWitnessError: (message) => say(`ALERT: ${message}`),
+      maxBatch: config.logBatch,
+      checkpointEvery: config.logCheckpointEvents,
+      checkpointSeconds: config.logCheckpointSeconds,
+    });
+    // The writer accounts for the chain before the first read: a log changed outside it is reported now
+    // (readiness false, the alert above), not at a customer's look-up.
+    await log.open().catch((e: unknown) => {
+      if (log.halted === null) say(`the access log could not be opened: ${e instanceof Error ? e.message : String(e)}`);
+    });
     const firewall = new Firewall(db, log, table, new SearchTerms(key));
     const sessions = new Sessions(db, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs, cacheMs: config.sessionCacheMs, unknownTerminal: config.unknownTerminal, dormantDays: config.dormantDays });
     const app = await buildApp({
       db,
       firewall,
+      evidence: { trust, witnessFile: config.logWitnessFile, writer: log },
       clock,
       sessions,
       demoLogin: config.demoLogin,
@@ -119,7 +139,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
         clearInterval(sweep);
         clearTimeout(digestTimer);
         await app.close();
-        await log.close(); // seals the chain with a last signed checkpoint
+        await log.close(); // publishes the last seal to the witness
         await db.close();
       },
     };

@@ -5,6 +5,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { LogUnavailableError } from '../audit/access-event.ts';
+import type { TrustAnchors } from '../audit/trust.ts';
 import type { Firewall } from '../firewall/firewall.ts';
 import type { OidcLogin } from '../identity/oidc.ts';
 import type { Actor, Sessions } from '../identity/session-store.ts';
@@ -30,6 +31,12 @@ export type Clock = () => Date;
 export interface AppDeps {
   readonly db: Db;
   readonly firewall: Firewall;
+  /** The log as evidence: what verification trusts (never the database's own keys), the witness, the writer's state. */
+  readonly evidence: {
+    readonly trust: TrustAnchors;
+    readonly witnessFile: string | null;
+    readonly writer: { readonly halted: string | null; readonly witnessError: string | null };
+  };
   readonly clock: Clock;
   readonly sessions: Sessions;
   readonly demoLogin: boolean;
@@ -169,7 +176,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.status(404).send(errorBody('not_found', `no route ${req.method} ${req.url}`, req.id));
   });
 
-  app.get('/api/health', { schema: { hide: true } }, async () => ({ status: 'ok', store: deps.db.kind }));
+  // Readiness tells the truth: a writer that stopped the line serves no data, so the instance is not ready.
+  app.get('/api/health', { schema: { hide: true } }, async (_req, reply) => {
+    const halted = deps.evidence.writer.halted;
+    const witnessError = deps.evidence.writer.witnessError;
+    if (halted !== null) return reply.status(503).send({ status: 'log_halted', store: deps.db.kind, log: { halted, witnessError } });
+    return { status: 'ok', store: deps.db.kind, log: { halted: null, witnessError } };
+  });
   registerSessionRoutes(app, deps);
   registerOidcRoutes(app, deps);
   registerSupplyPointRoutes(app, deps);

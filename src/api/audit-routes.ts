@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { verifyStore, exportCsv, exportJsonl } from '../audit/export.ts';
 import { japanDayStart, japanIso, japanPeriod } from '../domain/japan-time.ts';
-import { readHead, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
+import { lastSeal, readHead, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
+import type { Seal } from '../audit/signing.ts';
+import { witnessIfAny } from '../audit/trust.ts';
+import { WitnessFile } from '../audit/witness.ts';
 import { listPartitions } from '../audit/partitions.ts';
 import { isSearchKind, SEARCH_KINDS, type SealedTerm, type SearchKind, type SearchTerms } from '../audit/search-terms.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
@@ -116,24 +119,34 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.get('/api/audit/status', { schema: { tags: ['audit'], summary: 'Where the chain ends, its last signed checkpoint, the signing key, the partitions' } }, async (req) => {
+  app.get('/api/audit/status', { schema: { tags: ['audit'], summary: 'Where the chain ends, its last seal, what verification trusts, the witness, the partitions' } }, async (req) => {
     requireAuditor(requireActor(req));
     const head = await readHead(deps.db);
-    const keys = await deps.db.query<{ key_id: string; added_at: Date | string }>('SELECT key_id, added_at FROM access_log_keys ORDER BY added_at');
+    const seal = await lastSeal(deps.db);
+    const witness = deps.evidence.witnessFile === null ? null : new WitnessFile(deps.evidence.witnessFile);
+    let published: Seal | null = null;
+    let witnessError: string | null = null;
+    try {
+      published = witness?.last() ?? null;
+    } catch (e) {
+      witnessError = e instanceof Error ? e.message : String(e);
+    }
     return {
       head: { seq: head.seq, hash: head.hash },
-      lastCheckpoint: head.checkpointSeq === 0 ? null : { seq: head.checkpointSeq, signedAt: head.checkpointAt },
-      uncheckpointedEvents: head.seq - head.checkpointSeq,
-      keys: keys.rows.map((k) => ({ keyId: k.key_id, addedAt: new Date(k.added_at).toISOString() })),
+      lastSeal: seal === null ? null : { firstSeq: seal.firstSeq, seq: seal.seq, signedAt: seal.signedAt, keyId: seal.keyId },
+      writer: { halted: deps.evidence.writer.halted },
+      trustedKeys: deps.evidence.trust.described,
+      witness: witness === null ? null : { file: witness.path, lastPublished: published === null ? null : { seq: published.seq, signedAt: published.signedAt }, error: witnessError },
       partitions: await listPartitions(deps.db),
     };
   });
 
-  app.post('/api/audit/verify', { schema: { tags: ['audit'], summary: 'Verify the whole stored chain now (hash links, sequence, signed checkpoints)' } }, async (req) => {
+  app.post('/api/audit/verify', { schema: { tags: ['audit'], summary: "Verify the whole log now: archives, links, every event sealed by a trusted key, and the chain against the witness" } }, async (req) => {
     requireAuditor(requireActor(req));
     const started = Date.now();
-    const result = await verifyStore(deps.db);
-    return { ...result, seconds: (Date.now() - started) / 1000, verifiedAt: deps.clock().toISOString() };
+    const witness = witnessIfAny(deps.evidence.witnessFile);
+    const result = await verifyStore(deps.db, { keys: deps.evidence.trust.keys, ...(witness === undefined ? {} : { witness }) });
+    return { ...result, trustedKeys: deps.evidence.trust.described, witnessFile: witness === undefined ? null : deps.evidence.witnessFile, seconds: (Date.now() - started) / 1000, verifiedAt: deps.clock().toISOString() };
   });
 
   app.get<{ Querystring: { format: 'jsonl' | 'csv'; from?: string; to?: string } }>(

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import type { Db } from '../store/db.ts';
+import type { Db, Queryable } from '../store/db.ts';
 import { exportJsonl } from './export.ts';
 import { verifyExportFile } from './file-verify.ts';
 import { GENESIS } from './chain.ts';
+import type { ChainBreak } from './chain-verify.ts';
 import { listPartitions, monthOf, type PartitionInfo } from './partitions.ts';
 
 export class ArchiveRefusedError extends Error {
@@ -41,7 +43,7 @@ async function sha256File(path: string): Promise<string> {
  * chain's hashes at both ends, and the partition is detached and renamed `…_archived` — kept in the
  * database until someone drops it on purpose. Never a silent drop.
  */
-export async function archivePartitions(db: Db, opts: { before: string; dir: string; now: Date; retentionYears: number }): Promise<Archived[]> {
+export async function archivePartitions(db: Db, opts: { before: string; dir: string; now: Date; retentionYears: number; keys: ReadonlyMap<string, KeyObject> }): Promise<Archived[]> {
   const keepFrom = retentionStart(opts.now, opts.retentionYears);
   if (opts.before > keepFrom) {
     throw new ArchiveRefusedError(`--before ${opts.before}: the log is kept ${opts.retentionYears} years, so months from ${keepFrom} on may not be archived`);
@@ -61,7 +63,7 @@ export async function archivePartitions(db: Db, opts: { before: string; dir: str
       result = await exportJsonl(db, out, { from: null, to: null }, opts.now, { fromSeq: prevLast + 1, toSeq: part.lastSeq });
       out.end();
       await finished(out);
-      const check = await verifyExportFile(file);
+      const check = await verifyExportFile(file, opts.keys);
       if (!check.ok) throw new ArchiveRefusedError(`${file}: the exported events do not verify (${check.firstBreak?.kind} at event ${check.firstBreak?.seq}); nothing was detached`);
       if (result.anchor !== prevHash || check.firstSeq !== prevLast + 1) {
         throw new ArchiveRefusedError(`${file}: the export does not join the previous archive (starts at ${check.firstSeq}, expected ${prevLast + 1}); nothing was detached`);
@@ -82,4 +84,70 @@ export async function archivePartitions(db: Db, opts: { before: string; dir: str
     done.push({ partition: part.name, month: part.month, file, events: result.events, firstSeq: result.firstSeq ?? prevLast + 1, lastSeq: result.lastSeq ?? prevLast, fileSha256 });
   }
   return done;
+}
+
+interface ArchiveRow extends Record<string, unknown> {
+  partition_name: string;
+  first_seq: string;
+  last_seq: string;
+  first_prev_hash: string;
+  last_hash: string;
+  events: string;
+  file: string;
+  file_sha256: string;
+}
+
+function archiveBreak(seq: number, detail: string): ChainBreak {
+  return { kind: 'archive', seq, detail };
+}
+
+/**
+ * Checks the archives the database records (docs/LOG-FORMAT.md, "The database"): they join up from event 1,
+ * and each file is present (at its recorded path, or by name in `dir`), has the recorded SHA-256, verifies
+ * on its own with the trusted keys and holds exactly the recorded range. A record that cannot be checked is a
+ * break — never a reason to start verifying later. Returns where the stored chain must continue.
+ * With `check` off (the writer's one-time check of a log from before seals) the records are only followed.
+ */
+export async function verifyArchives(
+  q: Queryable,
+  keys: ReadonlyMap<string, KeyObject>,
+  opts: { dir?: string; check: boolean },
+): Promise<{ brk: ChainBreak | null; next: { seq: number; hash: string }; files: number; events: number }> {
+  const { rows } = await q.query<ArchiveRow>(
+    `SELECT partition_name, first_seq::text AS first_seq, last_seq::text AS last_seq, first_prev_hash, last_hash, events::text AS events, file, file_sha256
+       FROM access_log_archives ORDER BY access_log_archives.first_seq, access_log_archives.last_seq`,
+  );
+  let next = { seq: 1, hash: GENESIS };
+  let events = 0;
+  let files = 0;
+  for (const r of rows) {
+    const first = Number(r.first_seq);
+    const last = Number(r.last_seq);
+    const n = Number(r.events);
+    if (!opts.check) {
+      next = { seq: last + 1, hash: r.last_hash };
+      continue;
+    }
+    const fail = (detail: string) => ({ brk: archiveBreak(next.seq, `archive ${r.partition_name} (events ${first}–${last}): ${detail}`), next, files, events });
+    if (first !== next.seq || r.first_prev_hash !== next.hash) return fail(`it does not start where the log before it ends (event ${next.seq}): an archive record was forged, or one is missing`);
+    if (last !== first + n - 1) return fail('its range and its count of events disagree');
+    const path = opts.dir === undefined ? r.file : join(opts.dir, basename(r.file));
+    if (!existsSync(path)) return fail(`its file ${path} is not there: give --archive-dir with the archived files`);
+    const sha = await sha256File(path);
+    if (sha !== r.file_sha256) return fail(`its file ${path} has SHA-256 ${sha}, not the recorded ${r.file_sha256}: the file was changed or replaced`);
+    if (n > 0) {
+      let v: Awaited<ReturnType<typeof verifyExportFile>>;
+      try {
+        v = await verifyExportFile(path, keys);
+      } catch (e) {
+        return fail(`its file ${path} is not an export: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (!v.ok) return fail(`its file does not verify: ${v.firstBreak?.kind} at event ${v.firstBreak?.seq}: ${v.firstBreak?.detail}`);
+      if (v.header?.anchor !== r.first_prev_hash || v.firstSeq !== first || v.lastSeq !== last || v.lastHash !== r.last_hash) return fail('its file holds another range than the record says');
+    }
+    files++;
+    events += n;
+    next = { seq: last + 1, hash: r.last_hash };
+  }
+  return { brk: null, next, files, events };
 }

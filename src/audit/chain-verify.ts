@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { linkHash } from './chain.ts';
 import type { LinkRecord } from './log-reader.ts';
-import { checkpointSignatureValid, type Checkpoint } from './signing.ts';
+import { checkpointSignatureValid, sealSignatureValid, type Checkpoint, type Seal } from './signing.ts';
 
 /** The first thing found wrong with a chain, naming the event (by sequence number) where it shows. */
 export type ChainBreak =
@@ -13,7 +13,9 @@ export type ChainBreak =
   | { readonly kind: 'checkpoint_mismatch'; readonly seq: number; readonly detail: string }
   | { readonly kind: 'bad_signature'; readonly seq: number; readonly detail: string }
   | { readonly kind: 'truncated'; readonly seq: number; readonly detail: string }
-  | { readonly kind: 'malformed'; readonly seq: number; readonly detail: string };
+  | { readonly kind: 'unsealed'; readonly seq: number; readonly detail: string }
+  | { readonly kind: 'malformed'; readonly seq: number; readonly detail: string }
+  | { readonly kind: 'archive'; readonly seq: number; readonly detail: string };
 
 /**
  * The break for an event stating sequence number `stated` where `expected` was due (they differ): a gap is
@@ -33,11 +35,103 @@ export function brokenLinkBreak(seq: number): ChainBreak {
   return { kind: 'broken_link', seq, detail: `event ${seq} does not link to the hash of event ${seq - 1}: events before it were changed and re-hashed, inserted, removed or reordered` };
 }
 
-/** A checkpoint checked against the hash of the event it names: null when it holds. */
-export function checkpointBreak(cp: Checkpoint, hashAtSeq: string, keys: ReadonlyMap<string, KeyObject>, lastGood: number): ChainBreak | null {
-  if (cp.hash !== hashAtSeq) return { kind: 'checkpoint_mismatch', seq: cp.seq, detail: `the checkpoint signed ${cp.signedAt} for event ${cp.seq} names another hash: the chain was rewritten after event ${lastGood} (the last checkpoint that matched)` };
-  if (!checkpointSignatureValid(cp, keys)) return { kind: 'bad_signature', seq: cp.seq, detail: `the checkpoint for event ${cp.seq} is not validly signed by a trusted key (key ${cp.keyId})` };
+/** A signed mark — a version-1 checkpoint or a seal — checked against the hash of the event it names: null when it holds. */
+export function markBreak(m: Checkpoint | Seal, hashAtSeq: string, keys: ReadonlyMap<string, KeyObject>, lastGood: number): ChainBreak | null {
+  const what = 'firstSeq' in m ? 'seal' : 'checkpoint';
+  if (m.hash !== hashAtSeq) return { kind: 'checkpoint_mismatch', seq: m.seq, detail: `the ${what} signed ${m.signedAt} for event ${m.seq} names another hash: the chain was rewritten after event ${lastGood} (the last signed point that matched)` };
+  const valid = 'firstSeq' in m ? sealSignatureValid(m, keys) : checkpointSignatureValid(m, keys);
+  if (!valid) return { kind: 'bad_signature', seq: m.seq, detail: `the ${what} for event ${m.seq} is not validly signed by a trusted key (key ${m.keyId}${keys.has(m.keyId) ? '' : ', not trusted'})` };
   return null;
+}
+
+/**
+ * Which events the writer's seals cover (docs/LOG-FORMAT.md, step 3.4): seals must follow one another without
+ * gap or overlap from the start of the verified range, each linking to the hash where the one before ended;
+ * only the first may begin before the range (a batch that began before an export). Events no seal covers
+ * were written by someone else.
+ */
+export class SealCoverage {
+  readonly #start: number;
+  /** The last sequence number covered, and the hash there. */
+  #covered: number;
+  #hash: string;
+  #sawSeal = false;
+  #seals = 0;
+
+  constructor(firstSeq: number, anchor: string) {
+    this.#start = firstSeq;
+    this.#covered = firstSeq - 1;
+    this.#hash = anchor;
+  }
+
+  get seals(): number {
+    return this.#seals;
+  }
+
+  /** A seal whose signature and hash have been checked against the event it names. */
+  seal(s: Seal): ChainBreak | null {
+    if (s.firstSeq !== this.#covered + 1) {
+      if (this.#sawSeal || s.firstSeq >= this.#start) {
+        return s.firstSeq > this.#covered + 1
+          ? { kind: 'unsealed', seq: this.#covered + 1, detail: `events ${this.#covered + 1}–${s.firstSeq - 1} are covered by no seal of the writer: they were written by someone else` }
+          : { kind: 'unsealed', seq: s.firstSeq, detail: `the seal for events ${s.firstSeq}–${s.seq} overlaps the one before (ending at ${this.#covered}): seals were forged or moved` };
+      }
+    } else if (s.prevHash !== this.#hash) {
+      return brokenLinkBreak(s.firstSeq);
+    }
+    this.#covered = s.seq;
+    this.#hash = s.hash;
+    this.#sawSeal = true;
+    this.#seals++;
+    return null;
+  }
+
+  /** At the end of the range: every event up to `lastSeq` must be covered. */
+  finish(lastSeq: number | null): ChainBreak | null {
+    if (lastSeq === null || this.#covered >= lastSeq) return null;
+    return { kind: 'unsealed', seq: this.#covered + 1, detail: `events ${this.#covered + 1}–${lastSeq} are covered by no seal of the writer: they were written by someone else (or the writer was stopped between writing and sealing, which it never is)` };
+  }
+}
+
+/**
+ * Holds a chain against a witness: the seals the writer published outside the database (docs/LOG-FORMAT.md,
+ * step 7). Feed it the hash of every event (`see`); `finish` names the first witness line, in its file's
+ * order, that the chain contradicts.
+ */
+export class WitnessCheck {
+  readonly #seals: readonly Seal[];
+  readonly #want: Map<number, string | null>;
+  readonly #keys: ReadonlyMap<string, KeyObject>;
+
+  constructor(seals: readonly Seal[], keys: ReadonlyMap<string, KeyObject>) {
+    this.#seals = seals;
+    this.#keys = keys;
+    this.#want = new Map(seals.map((s) => [s.seq, null]));
+  }
+
+  /** Sequence numbers whose hashes are wanted (for scanners that collect them). */
+  get wanted(): ReadonlySet<number> {
+    return new Set(this.#want.keys());
+  }
+
+  see(seq: number, hash: string): void {
+    if (this.#want.has(seq)) this.#want.set(seq, hash);
+  }
+
+  /** `firstSeq`/`lastSeq`: the events checked (the range a file or the store holds). */
+  finish(firstSeq: number, lastSeq: number | null): { brk: ChainBreak | null; checked: number } {
+    let checked = 0;
+    const last = lastSeq ?? firstSeq - 1;
+    for (const s of this.#seals) {
+      // Seals before the range are not this check's (an export of a later period; a key rotated since).
+      if (s.seq < firstSeq) continue;
+      if (!sealSignatureValid(s, this.#keys)) return { brk: { kind: 'bad_signature', seq: s.seq, detail: `the witness's seal for event ${s.seq} is not validly signed by a trusted key (key ${s.keyId})` }, checked };
+      if (s.seq > last) return { brk: { kind: 'truncated', seq: last + 1, detail: `the witness holds a seal for event ${s.seq}, published ${s.signedAt}, but the chain ends at ${last}: the log was cut, or rewound and rewritten` }, checked };
+      if (this.#want.get(s.seq) !== s.hash) return { brk: { kind: 'checkpoint_mismatch', seq: s.seq, detail: `the witness's seal for event ${s.seq}, published ${s.signedAt}, names another hash: the chain was rewritten after it was published` }, checked };
+      checked++;
+    }
+    return { brk: null, checked };
+  }
 }
 
 export interface VerifyResult {
@@ -46,7 +140,12 @@ export interface VerifyResult {
   readonly firstSeq: number | null;
   readonly lastSeq: number | null;
   readonly lastHash: string;
+  /** Version-1 checkpoints verified, and how many fell in the range. */
   readonly checkpoints: { readonly verified: number; readonly inRange: number };
+  /** Seals verified (each a group commit of the writer). */
+  readonly seals: number;
+  /** Witness seals held against the chain, when a witness was given. */
+  readonly witnessChecked: number | null;
   /** The first break; verification of links stops there (events are still counted). */
   readonly firstBreak: ChainBreak | null;
 }
@@ -56,37 +155,50 @@ export interface VerifierStart {
   readonly firstSeq: number;
   /** The hash before it: genesis, or the anchor an export or archive gives. */
   readonly prevHash: string;
-  /** Signed checkpoints, any order; those outside the verified range are ignored, except past its end. */
+  /** Version-1 checkpoints, any order; those outside the verified range are ignored, except past its end. */
   readonly checkpoints: readonly Checkpoint[];
   readonly keys: ReadonlyMap<string, KeyObject>;
+  /** Seals published outside the database, to hold the chain against. */
+  readonly witness?: readonly Seal[];
+  /** False only to verify a log written before seals existed, before it is sealed. */
+  readonly requireSeals?: boolean;
 }
 
 /**
- * Checks a chain link by link, in one pass, with constant memory: sequence numbers contiguous, each event's
- * content matching its hash, each link pointing at the hash before it, each checkpoint in range matching
- * the event it names and carrying a valid signature, and no checkpoint (or head) beyond the last event.
+ * Checks a stored chain link by link, in one pass, with constant memory: sequence numbers contiguous, each
+ * event's content matching its hash, each link pointing at the hash before it, each checkpoint and seal
+ * matching the event it names and validly signed, every event covered by a seal of the writer, no
+ * checkpoint, seal (or head) beyond the last event, and the witness's seals on the chain.
  */
 export class ChainVerifier {
   readonly #checkpoints: Map<number, Checkpoint>;
   readonly #keys: ReadonlyMap<string, KeyObject>;
   readonly #firstSeq: number;
+  readonly #coverage: SealCoverage;
+  readonly #witness: WitnessCheck | null;
   #expected: number;
   #prev: string;
   #events = 0;
   #lastSeq: number | null = null;
   #verifiedCheckpoints = 0;
-  #lastGoodCheckpoint = 0;
+  #lastGood = 0;
+  #sealBeyond: number | null = null;
   #break: ChainBreak | null = null;
+  readonly #requireSeals: boolean;
 
   constructor(start: VerifierStart) {
+    this.#requireSeals = start.requireSeals ?? true;
     this.#checkpoints = new Map(start.checkpoints.map((c) => [c.seq, c]));
     this.#keys = start.keys;
     this.#firstSeq = start.firstSeq;
     this.#expected = start.firstSeq;
     this.#prev = start.prevHash;
+    this.#coverage = new SealCoverage(start.firstSeq, start.prevHash);
+    this.#witness = start.witness === undefined ? null : new WitnessCheck(start.witness, start.keys);
   }
 
-  push(r: LinkRecord): void {
+  /** The next event, with the seal that names it if there is one. */
+  push(r: LinkRecord, seal: Seal | null): void {
     this.#events++;
     if (this.#break !== null) return;
     if (r.seq !== this.#expected) {
@@ -103,25 +215,39 @@ export class ChainVerifier {
     }
     const cp = this.#checkpoints.get(r.seq);
     if (cp !== undefined) {
-      this.#break = checkpointBreak(cp, r.hash, this.#keys, this.#lastGoodCheckpoint);
+      this.#break = markBreak(cp, r.hash, this.#keys, this.#lastGood);
       if (this.#break !== null) return;
       this.#verifiedCheckpoints++;
-      this.#lastGoodCheckpoint = r.seq;
+      this.#lastGood = r.seq;
     }
+    if (seal !== null) {
+      this.#break = markBreak(seal, r.hash, this.#keys, this.#lastGood) ?? this.#coverage.seal(seal);
+      if (this.#break !== null) return;
+      this.#lastGood = r.seq;
+    }
+    this.#witness?.see(r.seq, r.hash);
     this.#prev = r.hash;
     this.#lastSeq = r.seq;
     this.#expected = r.seq + 1;
   }
 
-  /** Ends the pass. `headSeq` is where the store says the chain ends (omit for an exported file). */
+  /** A seal naming an event the chain does not hold (past its end, or one that is missing). */
+  straySeal(s: Seal): void {
+    this.#sealBeyond ??= s.seq;
+  }
+
+  /** Ends the pass. `headSeq` is where the store says the chain ends. */
   finish(headSeq?: number): VerifyResult {
     const last = this.#lastSeq ?? this.#firstSeq - 1;
     if (this.#break === null) {
-      const beyond = [...this.#checkpoints.keys()].filter((s) => s > last).sort((a, b) => a - b)[0];
-      if (beyond !== undefined) this.#break = { kind: 'truncated', seq: last + 1, detail: `a signed checkpoint names event ${beyond}, but the chain ends at ${last}: events were removed from its end` };
+      const beyond = [...this.#checkpoints.keys(), ...(this.#sealBeyond === null ? [] : [this.#sealBeyond])].filter((s) => s > last).sort((a, b) => a - b)[0];
+      if (beyond !== undefined) this.#break = { kind: 'truncated', seq: last + 1, detail: `a signed checkpoint or seal names event ${beyond}, but the chain ends at ${last}: events were removed from its end` };
       else if (headSeq !== undefined && headSeq > last) this.#break = { kind: 'truncated', seq: last + 1, detail: `the chain's head is at event ${headSeq}, but the stored events end at ${last}` };
-      else if (headSeq !== undefined && headSeq < last) this.#break = { kind: 'inserted', seq: headSeq + 1, detail: `events after the chain's head (${headSeq}) were added outside the writer` };
+      else if (this.#requireSeals) this.#break = this.#coverage.finish(this.#lastSeq);
+      if (this.#break === null && headSeq !== undefined && headSeq < last) this.#break = { kind: 'unsealed', seq: headSeq + 1, detail: `events after the chain's head (${headSeq}) are stored: they were added outside the writer, or the head was moved back` };
     }
+    const witness = this.#witness?.finish(this.#firstSeq, this.#lastSeq) ?? null;
+    if (this.#break === null && witness !== null) this.#break = witness.brk;
     const inRange = [...this.#checkpoints.keys()].filter((s) => s >= this.#firstSeq && s <= last).length;
     return {
       ok: this.#break === null,
@@ -130,6 +256,8 @@ export class ChainVerifier {
       lastSeq: this.#lastSeq,
       lastHash: this.#prev,
       checkpoints: { verified: this.#verifiedCheckpoints, inRange },
+      seals: this.#coverage.seals,
+      witnessChecked: witness?.checked ?? null,
       firstBreak: this.#break,
     };
   }

@@ -3,17 +3,20 @@ import type { Writable } from 'node:stream';
 import type { Queryable } from '../store/db.ts';
 import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
 import { japanIso } from '../domain/japan-time.ts';
+import type { KeyObject } from 'node:crypto';
 import { eventLine, GENESIS } from './chain.ts';
 import { ChainVerifier, type VerifyResult } from './chain-verify.ts';
-import { readCheckpoints, readHead, readKeys, readLinks, rowToEvent } from './log-reader.ts';
-import { publicKeys } from './signing.ts';
+import { readCheckpoints, readHead, readKeys, readLinks, readSeals, rowToEvent, sealCovering } from './log-reader.ts';
+import type { Seal } from './signing.ts';
+import { sealLine } from './witness.ts';
+import { verifyArchives } from './archive.ts';
 
 export const EXPORT_FORMAT = 'gridwall-access-log';
 
 /** First line of a JSON Lines export: what it covers and the keys its checkpoints are signed with. */
 export interface ExportHeader {
   readonly format: typeof EXPORT_FORMAT;
-  readonly version: 1;
+  readonly version: 2;
   readonly exportedAt: string;
   readonly period: { readonly from: string | null; readonly to: string | null };
   readonly firstSeq: number;
@@ -36,10 +39,44 @@ async function write(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
 
+/** Merges a seal stream into the chain's order: the seal naming `seq`, if there is one. */
+export class SealCursor {
+  readonly #it: AsyncIterator<Seal>;
+  #next: IteratorResult<Seal> | null = null;
+
+  constructor(seals: AsyncIterable<Seal>) {
+    this.#it = seals[Symbol.asyncIterator]();
+  }
+
+  /** The seal naming event `seq`; seals naming earlier events (not in the chain) go to `stray`. */
+  async at(seq: number, stray?: (s: Seal) => void): Promise<Seal | null> {
+    this.#next ??= await this.#it.next();
+    while (!this.#next.done && this.#next.value.seq < seq) {
+      stray?.(this.#next.value);
+      this.#next = await this.#it.next();
+    }
+    if (this.#next.done || this.#next.value.seq !== seq) return null;
+    const s = this.#next.value;
+    this.#next = await this.#it.next();
+    return s;
+  }
+
+  /** The seals left after the last event (naming events the chain does not hold). */
+  async *rest(): AsyncGenerator<Seal> {
+    this.#next ??= await this.#it.next();
+    while (!this.#next.done) {
+      yield this.#next.value;
+      this.#next = await this.#it.next();
+    }
+  }
+}
+
 /**
- * Writes a period of the log as JSON Lines that verify on their own: a header (anchor and public keys),
- * one line per event in chain order (`{"hash","prev","event"}`), each checkpoint right after the event it
- * names, and a closing line with the count and last hash (its absence shows a cut-off file).
+ * Writes a period of the log as JSON Lines that verify on their own (docs/LOG-FORMAT.md): a header (anchor
+ * and public keys), one line per event in chain order (`{"hash","prev","event"}`), each version-1 checkpoint
+ * and each seal right after the event it names, and a closing line with the count and last hash (its
+ * absence shows a cut-off file). The file always ends at the end of a batch: the period is extended to the
+ * seal of the batch its last event belongs to, so its last event is sealed.
  */
 export async function exportJsonl(
   q: Queryable,
@@ -48,7 +85,11 @@ export async function exportJsonl(
   now: Date,
   seqs?: { fromSeq: number; toSeq: number },
 ): Promise<{ events: number; firstSeq: number | null; lastSeq: number | null; lastHash: string | null; anchor: string | null }> {
-  const range = seqs ?? (await seqRange(q, period.from, period.to));
+  let range = seqs ?? (await seqRange(q, period.from, period.to));
+  if (range !== null) {
+    const covering = await sealCovering(q, range.toSeq);
+    if (covering !== null) range = { fromSeq: range.fromSeq, toSeq: covering.seq };
+  }
   let anchor: string | null = null;
   const checkpoints = new Map((await readCheckpoints(q, range?.fromSeq ?? 0)).map((c) => [c.seq, c]));
   let events = 0;
@@ -57,7 +98,7 @@ export async function exportJsonl(
   let headerWritten = false;
   const header = async (anchor: string, firstSeq: number) => {
     const h: ExportHeader = {
-      format: EXPORT_FORMAT, version: 1, exportedAt: now.toISOString(),
+      format: EXPORT_FORMAT, version: 2, exportedAt: now.toISOString(),
       period: { from: period.from?.toISOString() ?? null, to: period.to?.toISOString() ?? null },
       firstSeq, anchor, keys: await readKeys(q),
     };
@@ -65,6 +106,7 @@ export async function exportJsonl(
     headerWritten = true;
   };
   if (range !== null) {
+    const seals = new SealCursor(readSeals(q, range));
     for await (const { link } of readLinks(q, range)) {
       if (!headerWritten) {
         anchor = link.prevHash;
@@ -73,6 +115,8 @@ export async function exportJsonl(
       await write(out, `${eventLine(link.hash, link.prevHash, link.canonical)}\n`);
       const cp = checkpoints.get(link.seq);
       if (cp !== undefined) await write(out, `${JSON.stringify({ checkpoint: cp })}\n`);
+      const seal = await seals.at(link.seq);
+      if (seal !== null) await write(out, `${sealLine(seal)}\n`);
       events++;
       lastSeq = link.seq;
       lastHash = link.hash;
@@ -111,17 +155,38 @@ export async function exportCsv(q: Queryable, out: Writable, period: { from: Dat
   return { events, rows };
 }
 
-/** Verifies the chain stored in the database, from the first event not archived to the head. */
-export async function verifyStore(q: Queryable, trustedKeys: readonly string[] = []): Promise<VerifyResult & { signaturesCheckedWith: 'given_keys' | 'keys_in_log' }> {
-  const { rows } = await q.query<{ last_seq: string; last_hash: string }>('SELECT last_seq::text AS last_seq, last_hash FROM access_log_archives ORDER BY access_log_archives.last_seq DESC LIMIT 1');
-  const archived = rows[0];
-  const firstSeq = archived === undefined ? 1 : Number(archived.last_seq) + 1;
-  const prevHash = archived === undefined ? GENESIS : archived.last_hash;
-  const keys = publicKeys(trustedKeys.length > 0 ? trustedKeys : await readKeys(q));
-  const verifier = new ChainVerifier({ firstSeq, prevHash, checkpoints: await readCheckpoints(q, firstSeq), keys });
-  for await (const { link } of readLinks(q, { fromSeq: firstSeq })) {
-    verifier.push(link);
-  }
-  return { ...verifier.finish((await readHead(q)).seq), signaturesCheckedWith: trustedKeys.length > 0 ? 'given_keys' : 'keys_in_log' };
+export interface StoreVerifyOptions {
+  /** The trusted public keys: from outside the database (given, or configured), never the log's own table. */
+  readonly keys: ReadonlyMap<string, KeyObject>;
+  /** Seals published outside the database (a witness file), to hold the chain against. */
+  readonly witness?: readonly Seal[];
+  /** Where archive files are looked for by name, when not at their recorded path. */
+  readonly archiveDir?: string;
+  /** False only for a log from before seals (the writer's one-time check before sealing it). */
+  readonly requireSeals?: boolean;
 }
 
+/**
+ * Verifies the log the database holds: its archives (files present, as recorded, verifying, joining up from
+ * event 1), then the stored chain from where the last archive ends to the head — links, hashes, checkpoints,
+ * every event sealed by a trusted key — and, given a witness, the chain against it.
+ */
+export async function verifyStore(q: Queryable, opts: StoreVerifyOptions): Promise<VerifyResult & { archives: { files: number; events: number } }> {
+  if (opts.keys.size === 0) throw new Error('verifying the log needs a trusted public key from outside the database');
+  const requireSeals = opts.requireSeals ?? true;
+  const archived = await verifyArchives(q, opts.keys, { ...(opts.archiveDir === undefined ? {} : { dir: opts.archiveDir }), check: requireSeals });
+  const verifier = new ChainVerifier({
+    firstSeq: archived.next.seq, prevHash: archived.next.hash, checkpoints: await readCheckpoints(q, archived.next.seq), keys: opts.keys, requireSeals,
+    ...(opts.witness === undefined ? {} : { witness: opts.witness.filter((w) => w.seq >= archived.next.seq) }),
+  });
+  const seals = new SealCursor(readSeals(q, { fromSeq: archived.next.seq }));
+  const stray = (s: Seal) => verifier.straySeal(s);
+  for await (const { link } of readLinks(q, { fromSeq: archived.next.seq })) {
+    verifier.push(link, await seals.at(link.seq, stray));
+  }
+  for await (const s of seals.rest()) stray(s);
+  const result = verifier.finish((await readHead(q)).seq);
+  const archives = { files: archived.files, events: archived.events };
+  if (archived.brk !== null) return { ...result, ok: false, firstBreak: archived.brk, archives };
+  return { ...result, archives };
+}

@@ -4,18 +4,25 @@ import { connect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { Queryable } from '../store/db.ts';
 import { eventLine } from './chain.ts';
-import { readLinks } from './log-reader.ts';
+import { SealCursor } from './export.ts';
+import { readLinks, readSeals } from './log-reader.ts';
+import { sealLine } from './witness.ts';
 
 /**
  * The live feed for a SIEM: the log's events from `fromSeq` on, as the same verifiable lines an export
- * holds, and — with `follow` — every new event as it is committed (polled), until `signal` aborts.
+ * holds, each batch's seal after its last event (so the SIEM keeps a copy of the seals outside the database:
+ * a witness of its own), and — with `follow` — every new event as it is committed (polled), until `signal`
+ * aborts.
  */
 export async function* feed(q: Queryable, opts: { fromSeq: number; follow: boolean; intervalMs?: number; signal?: AbortSignal }): AsyncGenerator<{ seq: number; line: string }> {
   let next = opts.fromSeq;
   const aborted = () => opts.signal?.aborted === true;
   for (;;) {
+    const seals = new SealCursor(readSeals(q, { fromSeq: next }));
     for await (const { link } of readLinks(q, { fromSeq: next })) {
       yield { seq: link.seq, line: eventLine(link.hash, link.prevHash, link.canonical) };
+      const seal = await seals.at(link.seq);
+      if (seal !== null) yield { seq: link.seq, line: sealLine(seal) };
       next = link.seq + 1;
     }
     if (!opts.follow || aborted()) return;

@@ -1,45 +1,80 @@
+import type { KeyObject } from 'node:crypto';
+import { hash as sha256 } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { brokenLinkBreak, checkpointBreak, sequenceBreak, type ChainBreak, type VerifyResult } from './chain-verify.ts';
+import { brokenLinkBreak, markBreak, modifiedBreak, SealCoverage, sequenceBreak, WitnessCheck, type ChainBreak, type VerifyResult } from './chain-verify.ts';
+import { LINE } from './chain.ts';
 import { EXPORT_FORMAT, type ExportHeader } from './export.ts';
-import { NL, scanSegment, type SegmentResult } from './file-scan.ts';
-import { publicKeys, type Checkpoint } from './signing.ts';
+import { parsePublicKeys, type Checkpoint, type Seal } from './signing.ts';
 
 export interface FileVerifyResult extends VerifyResult {
   readonly header: ExportHeader | null;
   readonly signaturesCheckedWith: 'given_keys' | 'keys_in_file';
+  /** Keys in the header that are not Ed25519 public keys (only read when no key was given). */
+  readonly rejectedKeys: readonly string[];
+}
+
+export class ExportFileError extends Error {
+  readonly code = 'not_an_export';
 }
 
 const CHUNK = 4 * 1024 * 1024;
+const NL = 0x0a;
+const PREFIX = Buffer.from('{"hash":"');
+const MIDDLE = Buffer.from('","prev":"');
+const EVENT = Buffer.from('","event":');
+const SEQ = Buffer.from('"seq":');
+const CHECKPOINT = Buffer.from('{"checkpoint":');
+const SEAL = Buffer.from('{"seal":');
+const END = Buffer.from('{"end":');
+
+function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
+  return at + prefix.length <= buf.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+}
+
+/** The sequence number an event line states (the last `"seq":` — only string members follow it, and a string cannot hold `"seq":` unescaped). */
+function statedSeq(b: Buffer, start: number, stop: number): number {
+  const at = b.lastIndexOf(SEQ, stop);
+  if (at < start + LINE.eventStart) return -1;
+  let seq = 0;
+  for (let i = at + SEQ.length; i < stop && b[i]! >= 0x30 && b[i]! <= 0x39; i++) seq = seq * 10 + (b[i]! - 0x30);
+  return seq;
+}
+
+function sameHex(hex: string, b: Buffer, at: number): boolean {
+  for (let i = 0; i < 64; i++) if (hex.charCodeAt(i) !== b[at + i]) return false;
+  return true;
+}
 
 /**
- * Reads the file in chunks cut at line ends, into buffers given back through `free` once scanned: fresh
- * large allocations cost more in page faults than the reading itself.
+ * Reads the file in chunks cut at line ends, into buffers reused once processed: fresh large allocations
+ * cost more in page faults than the reading itself.
  */
-async function* chunks(path: string, size: number, free: ArrayBuffer[]): AsyncGenerator<Uint8Array> {
+async function* chunks(path: string, size: number): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
+  const spare: ArrayBuffer[] = [];
   try {
     let carry = Buffer.alloc(0);
     for (;;) {
       const cap = Math.max(size, carry.length * 2);
-      let ab = free.pop();
+      let ab = spare.pop();
       if (ab === undefined || ab.byteLength < cap) ab = new ArrayBuffer(cap);
       const buf = Buffer.from(ab);
       carry.copy(buf, 0);
       const { bytesRead } = await fh.read(buf, carry.length, ab.byteLength - carry.length, null);
       const filled = carry.length + bytesRead;
       if (bytesRead === 0) {
-        if (filled > 0) yield new Uint8Array(ab, 0, filled);
+        if (filled > 0) yield buf.subarray(0, filled);
         return;
       }
       const cut = buf.lastIndexOf(NL, filled - 1);
       if (cut === -1) {
         carry = Buffer.from(buf.subarray(0, filled));
-        free.push(ab);
+        spare.push(ab);
         continue;
       }
-      // Copied before the chunk is handed over (a worker takes the whole buffer).
       carry = Buffer.from(buf.subarray(cut + 1, filled));
-      yield new Uint8Array(ab, 0, cut + 1);
+      yield buf.subarray(0, cut + 1);
+      spare.push(ab);
     }
   } finally {
     await fh.close();
@@ -47,125 +82,165 @@ async function* chunks(path: string, size: number, free: ArrayBuffer[]): AsyncGe
 }
 
 /**
- * Verifies an exported JSON Lines file on its own: every event line is hashed as the bytes it holds (no
- * re-encoding), sequence numbers and links checked across the whole file, each checkpoint matched with the
- * event it follows and its signature checked with the given public keys — or, failing those, the keys in
- * the file's header (which proves integrity against accident and against anyone without the signing key,
- * but not against someone who replaced the header too). The file is read in chunks, each scanned on its own
- * and joined to the one before, so memory stays at two chunks whatever the file's size.
- *
- * (Worker threads were tried: on this machine class (2 cores) they gave no speed-up — reading, hashing and
- * the loader each threads need share the same two cores — so the scan stays on one thread.)
+ * Verifies an exported JSON Lines file on its own, by the steps of docs/LOG-FORMAT.md (which
+ * `tools/verify-log.py` implements independently): every event line hashed as the bytes it holds (no
+ * re-encoding), links and sequence numbers, each checkpoint and seal matched with the event it follows and
+ * its signature checked, every event covered by a seal, the closing line — and, given a witness, the file
+ * against the seals published outside the database. Signatures are checked with the given keys or, failing
+ * those, the keys in the file's header (which proves integrity against accident and against anyone without
+ * the signing key, but not against someone who replaced the header too — the result says which).
+ * Memory stays at one chunk whatever the file's size; the work per event is one SHA-256 and byte compares.
  */
-export async function verifyExportFile(path: string, trustedKeys: readonly string[] = [], opts: { chunkBytes?: number } = {}): Promise<FileVerifyResult> {
-  const free: ArrayBuffer[] = [];
+export async function verifyExportFile(path: string, trusted: ReadonlyMap<string, KeyObject> | null = null, opts: { chunkBytes?: number; witness?: readonly Seal[] } = {}): Promise<FileVerifyResult> {
   let header: ExportHeader | null = null;
-  let keys = publicKeys(trustedKeys);
+  let keys: ReadonlyMap<string, KeyObject> = trusted ?? new Map();
+  let rejectedKeys: string[] = [];
   let expected = 0;
-  let prev = '';
+  /** The hash of the last good event (or the anchor), as the 64 ASCII hex bytes. */
+  const last = Buffer.alloc(64);
   let lastSeq: number | null = null;
   let events = 0;
   let verified = 0;
   let lastGood = 0;
   let brk: ChainBreak | null = null;
   let ended = false;
-  const pendingCheckpoints = new Map<number, Checkpoint>();
-  let first = true;
+  let coverage: SealCoverage | null = null;
+  let witness: WitnessCheck | null = null;
+  let wanted: ReadonlySet<number> = new Set();
+  let lineNo = 0;
 
-  const checkpoint = (cp: Checkpoint, hashAtSeq: string | null): ChainBreak | null => {
-    if (hashAtSeq === null) {
-      pendingCheckpoints.set(cp.seq, cp);
-      return null;
-    }
-    const b = checkpointBreak(cp, hashAtSeq, keys, lastGood);
+  const lastHash = () => last.toString('latin1');
+
+  const mark = (m: Checkpoint | Seal): ChainBreak | null => {
+    if (lastSeq === null || m.seq !== lastSeq) return { kind: 'malformed', seq: m.seq, detail: `the ${'firstSeq' in m ? 'seal' : 'checkpoint'} for event ${m.seq} stands after ${lastSeq === null ? 'no event' : `event ${lastSeq}`}: the file was rearranged` };
+    const b = markBreak(m, lastHash(), keys, lastGood);
     if (b !== null) return b;
-    verified++;
-    lastGood = cp.seq;
+    if ('firstSeq' in m) {
+      const c = coverage?.seal(m) ?? null;
+      if (c !== null) return c;
+    } else verified++;
+    lastGood = m.seq;
     return null;
   };
 
-  const absorb = (s: SegmentResult) => {
-    if (s.header !== null) {
-      const h = JSON.parse(s.header) as ExportHeader;
-      if (h.format !== EXPORT_FORMAT || h.version !== 1 || !/^[0-9a-f]{64}$/.test(h.anchor)) throw new Error(`${path}: line 1 is not a gridwall access-log export header`);
+  const line = (b: Buffer, start: number, stop: number): void => {
+    if (lineNo++ === 0) {
+      let h: ExportHeader;
+      try {
+        h = JSON.parse(b.toString('utf8', start, stop)) as ExportHeader;
+      } catch {
+        throw new ExportFileError(`${path}: line 1 is not a gridwall access-log export header`);
+      }
+      if (h?.format !== EXPORT_FORMAT || h.version !== 2 || !Number.isSafeInteger(h.firstSeq) || h.firstSeq < 1 || typeof h.anchor !== 'string' || !/^[0-9a-f]{64}$/.test(h.anchor)) {
+        throw new ExportFileError(`${path}: line 1 is not a gridwall access-log export header (format ${EXPORT_FORMAT}, version 2)`);
+      }
       header = h;
-      if (trustedKeys.length === 0) keys = publicKeys(h.keys);
+      if (trusted === null) ({ keys, rejected: rejectedKeys } = parsePublicKeys(Array.isArray(h.keys) ? h.keys : []));
       expected = h.firstSeq;
-      prev = h.anchor;
+      last.write(h.anchor, 'latin1');
+      coverage = new SealCoverage(h.firstSeq, h.anchor);
+      if (opts.witness !== undefined) {
+        witness = new WitnessCheck(opts.witness, keys);
+        wanted = witness.wanted;
+      }
+      return;
     }
-    events += s.events;
+    const isEvent = startsWith(b, start, PREFIX);
+    if (isEvent) events++;
     if (brk !== null) return;
-    if (ended && s.lines > 0) {
+    if (ended) {
       brk = { kind: 'malformed', seq: expected, detail: 'content after the closing line: lines were appended' };
       return;
     }
-    // Where this segment joins the one before.
-    if (s.firstSeq !== null && s.firstSeq !== expected) {
-      brk = sequenceBreak(s.firstSeq, expected);
-      return;
-    }
-    if (s.firstSeq !== null && s.firstPrev !== prev) {
-      brk = brokenLinkBreak(s.firstSeq);
-      return;
-    }
-    // In line order: checkpoints before the segment's first problem count, the problem itself, then stop.
-    for (const c of s.checkpoints) {
-      if (s.problem !== null && c.at > s.problem.at) break;
-      let b: ChainBreak | null;
-      if (c.after !== null) b = c.after.seq === c.cp.seq ? checkpoint(c.cp, c.after.hash) : checkpointMisplaced(c.cp, c.after.seq);
-      // A checkpoint line opening the segment names the last event of the segment before.
-      else b = checkpoint(c.cp, lastSeq === c.cp.seq ? prev : null);
-      if (b !== null) {
-        brk = b;
+    if (isEvent) {
+      const wellFormed = stop - start > LINE.eventStart + 1 && b[stop - 1] === 0x7d && startsWith(b, start + LINE.hashEnd, MIDDLE) && startsWith(b, start + LINE.prevEnd, EVENT);
+      if (!wellFormed) {
+        brk = { kind: 'malformed', seq: expected, detail: 'an event line that is not of this format' };
         return;
       }
-    }
-    if (s.problem !== null) {
-      brk = s.problem.brk;
+      const linked = last.compare(b, start + LINE.prevStart, start + LINE.prevEnd) === 0;
+      if (lastSeq === null) {
+        const stated = statedSeq(b, start, stop);
+        if (stated !== expected) brk = sequenceBreak(stated, expected);
+        else if (!linked) brk = brokenLinkBreak(expected);
+      } else if (!linked) {
+        const stated = statedSeq(b, start, stop);
+        brk = stated === expected ? brokenLinkBreak(expected) : sequenceBreak(stated, expected);
+      }
+      if (brk !== null) return;
+      const digest = sha256('sha256', b.subarray(start + LINE.inputStart, stop - 1), 'hex');
+      if (!sameHex(digest, b, start + LINE.hashStart)) {
+        brk = modifiedBreak(expected);
+        return;
+      }
+      b.copy(last, 0, start + LINE.hashStart, start + LINE.hashEnd);
+      lastSeq = expected;
+      if (wanted.has(expected)) witness?.see(expected, digest);
+      expected++;
       return;
     }
-    if (s.lastSeq !== null && s.lastHash !== null) {
-      for (const [seq, cp] of pendingCheckpoints) {
-        if (seq <= s.lastSeq) {
-          // A checkpoint for an event that came later than the checkpoint line: the file was rearranged.
-          brk = checkpointMisplaced(cp, s.lastSeq);
-          return;
-        }
+    const isSeal = startsWith(b, start, SEAL);
+    if (isSeal || startsWith(b, start, CHECKPOINT)) {
+      let m: Checkpoint | Seal | undefined;
+      try {
+        const v = JSON.parse(b.toString('utf8', start, stop)) as { seal?: Seal; checkpoint?: Checkpoint };
+        m = Object.keys(v).length === 1 ? (isSeal ? v.seal : v.checkpoint) : undefined;
+      } catch {
+        m = undefined;
       }
-      lastSeq = s.lastSeq;
-      prev = s.lastHash;
-      expected = s.lastSeq + 1;
+      if (m === undefined || m === null || typeof m !== 'object' || !Number.isSafeInteger(m.seq) || (isSeal && !Number.isSafeInteger((m as Seal).firstSeq))) {
+        brk = { kind: 'malformed', seq: expected, detail: `a ${isSeal ? 'seal' : 'checkpoint'} line that is not of this format` };
+        return;
+      }
+      brk = mark(m);
+      return;
     }
-    if (s.endAt !== null) ended = true;
-    if (s.afterEndAt !== null) brk = { kind: 'malformed', seq: expected, detail: 'content after the closing line: lines were appended' };
+    if (startsWith(b, start, END)) {
+      ended = true;
+      let end: { events?: unknown; lastSeq?: unknown; lastHash?: unknown } | undefined;
+      try {
+        end = (JSON.parse(b.toString('utf8', start, stop)) as { end?: typeof end }).end;
+      } catch {
+        end = undefined;
+      }
+      const hash = lastSeq === null ? null : lastHash();
+      if (end?.events !== events || end.lastSeq !== lastSeq || end.lastHash !== hash) {
+        brk = { kind: 'malformed', seq: expected, detail: `the closing line does not match the file (${events} events, last ${lastSeq ?? 'none'}): lines were removed or added` };
+      }
+      return;
+    }
+    brk = { kind: 'malformed', seq: expected, detail: 'a line that is not part of a gridwall access-log export' };
   };
 
-  for await (const chunk of chunks(path, opts.chunkBytes ?? CHUNK, free)) {
-    absorb(scanSegment(chunk, first));
-    free.push(chunk.buffer as ArrayBuffer);
-    first = false;
+  for await (const b of chunks(path, opts.chunkBytes ?? CHUNK)) {
+    let start = 0;
+    while (start < b.length) {
+      let end = b.indexOf(NL, start);
+      if (end === -1) end = b.length;
+      let stop = end;
+      if (stop > start && b[stop - 1] === 0x0d) stop--;
+      if (stop > start) line(b, start, stop);
+      start = end + 1;
+    }
   }
-  if (header === null) throw new Error(`${path}: empty file, not a gridwall access-log export`);
+  if (header === null) throw new ExportFileError(`${path}: empty file, not a gridwall access-log export`);
   const h: ExportHeader = header;
-  const last = lastSeq ?? h.firstSeq - 1;
-  if (brk === null) {
-    const beyond = [...pendingCheckpoints.keys()].sort((a, b) => a - b)[0];
-    if (beyond !== undefined) brk = { kind: 'truncated', seq: last + 1, detail: `a signed checkpoint names event ${beyond}, but the chain ends at ${last}: events were removed from its end` };
-    else if (!ended) brk = { kind: 'truncated', seq: last + 1, detail: 'the file ends without its closing line: it was cut off' };
-  }
+  if (brk === null && !ended) brk = { kind: 'truncated', seq: expected, detail: 'the file ends without its closing line: it was cut off' };
+  if (brk === null) brk = (coverage as SealCoverage | null)?.finish(lastSeq) ?? null;
+  const w = (witness as WitnessCheck | null)?.finish(h.firstSeq, lastSeq) ?? null;
+  if (brk === null && w !== null) brk = w.brk;
   return {
     ok: brk === null,
     events,
     firstSeq: lastSeq === null ? null : h.firstSeq,
     lastSeq,
-    lastHash: prev,
+    lastHash: lastHash(),
     checkpoints: { verified, inRange: verified },
+    seals: (coverage as SealCoverage | null)?.seals ?? 0,
+    witnessChecked: w?.checked ?? null,
     firstBreak: brk,
     header: h,
-    signaturesCheckedWith: trustedKeys.length > 0 ? 'given_keys' : 'keys_in_file',
+    signaturesCheckedWith: trusted !== null ? 'given_keys' : 'keys_in_file',
+    rejectedKeys,
   };
-}
-
-function checkpointMisplaced(cp: Checkpoint, after: number): ChainBreak {
-  return { kind: 'malformed', seq: cp.seq, detail: `the checkpoint for event ${cp.seq} stands after event ${after}: the file was rearranged` };
 }

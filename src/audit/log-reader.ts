@@ -1,7 +1,7 @@
 import { statement, type Queryable } from '../store/db.ts';
 import type { AccessEvent, LoggedRecord, Outcome } from './access-event.ts';
 import { canonicalEvent } from './chain.ts';
-import type { Checkpoint } from './signing.ts';
+import type { Checkpoint, Seal } from './signing.ts';
 
 /** An event row as the store returns it. */
 export interface EventRow extends Record<string, unknown> {
@@ -113,20 +113,60 @@ export async function readKeys(q: Queryable): Promise<string[]> {
   return rows.map((r) => r.public_key);
 }
 
+interface SealRow extends Record<string, unknown> {
+  seq: string;
+  first_seq: string;
+  prev_hash: string;
+  hash: string;
+  signed_at: Date | string;
+  key_id: string;
+  signature: string;
+}
+
+const SEAL_SELECT = 'seq::text AS seq, first_seq::text AS first_seq, prev_hash, hash, signed_at, key_id, signature';
+
+function rowToSeal(r: SealRow): Seal {
+  return { firstSeq: Number(r.first_seq), seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, signedAt: new Date(r.signed_at).toISOString(), keyId: r.key_id, signature: r.signature };
+}
+
+/** The writer's seals naming events from `fromSeq` to `toSeq`, in sequence order, page by page. */
+export async function* readSeals(q: Queryable, opts: { fromSeq?: number; toSeq?: number; pageSize?: number } = {}): AsyncGenerator<Seal> {
+  const pageSize = opts.pageSize ?? 5000;
+  let after = String((opts.fromSeq ?? 1) - 1);
+  const toSeq = String(opts.toSeq ?? Number.MAX_SAFE_INTEGER);
+  for (;;) {
+    const { rows } = await q.query<SealRow>(`SELECT ${SEAL_SELECT} FROM access_log_seals WHERE seq > $1::bigint AND seq <= $2::bigint ORDER BY access_log_seals.seq LIMIT $3`, [after, toSeq, pageSize]);
+    for (const r of rows) yield rowToSeal(r);
+    const last = rows[rows.length - 1];
+    if (rows.length < pageSize || last === undefined) return;
+    after = last.seq;
+  }
+}
+
+/** The seal covering event `seq` (the first seal at or after it), or null when none does. */
+export async function sealCovering(q: Queryable, seq: number): Promise<Seal | null> {
+  const { rows } = await q.query<SealRow>(`SELECT ${SEAL_SELECT} FROM access_log_seals WHERE seq >= $1 ORDER BY access_log_seals.seq LIMIT 1`, [seq]);
+  const r = rows[0];
+  return r === undefined || Number(r.first_seq) > seq ? null : rowToSeal(r);
+}
+
+/** The last seal, or null when none was made yet. */
+export async function lastSeal(q: Queryable): Promise<Seal | null> {
+  const { rows } = await q.query<SealRow>(`SELECT ${SEAL_SELECT} FROM access_log_seals ORDER BY access_log_seals.seq DESC LIMIT 1`);
+  return rows[0] === undefined ? null : rowToSeal(rows[0]);
+}
+
 /** The end of the chain as the store records it (moved by every commit of the writer). */
 export interface ChainHead {
   readonly seq: number;
   readonly hash: string;
-  readonly checkpointSeq: number;
-  readonly checkpointAt: Date | null;
 }
 
-/** Read by the writer whenever it lost the race for the head, so prepared once per connection. */
-const READ_HEAD = statement('gw_log_head', 'SELECT seq::text AS seq, hash, checkpoint_seq::text AS checkpoint_seq, checkpoint_at FROM access_log_head WHERE id = 1');
+const READ_HEAD = statement('gw_log_head', 'SELECT seq::text AS seq, hash FROM access_log_head WHERE id = 1');
 
 export async function readHead(q: Queryable): Promise<ChainHead> {
-  const { rows } = await q.query<{ seq: string; hash: string; checkpoint_seq: string; checkpoint_at: Date | string | null }>(READ_HEAD);
+  const { rows } = await q.query<{ seq: string; hash: string }>(READ_HEAD);
   const r = rows[0];
   if (r === undefined) throw new Error('access_log_head has no row: the schema is not migrated');
-  return { seq: Number(r.seq), hash: r.hash, checkpointSeq: Number(r.checkpoint_seq), checkpointAt: r.checkpoint_at === null ? null : new Date(r.checkpoint_at) };
+  return { seq: Number(r.seq), hash: r.hash };
 }

@@ -1,9 +1,13 @@
 import { statement, type Queryable } from '../store/db.ts';
 import { LogUnavailableError, type AccessEvent, type AccessLog } from './access-event.ts';
-import { chainEvents, type ChainedEvent } from './chain.ts';
-import { readHead, type ChainHead } from './log-reader.ts';
+import type { KeyObject } from 'node:crypto';
+import { chainEvents, GENESIS, type ChainedEvent } from './chain.ts';
+import { ChainVerifier } from './chain-verify.ts';
+import { verifyStore } from './export.ts';
+import { lastSeal, readHead, readLinks, readSeals } from './log-reader.ts';
 import { ensurePartition, monthKey, monthOf } from './partitions.ts';
-import { signCheckpoint, type SigningKey } from './signing.ts';
+import { publicKeys, sealSignatureValid, signSeal, type Seal, type SigningKey } from './signing.ts';
+import type { WitnessSink } from './witness.ts';
 
 interface Pending {
   readonly event: AccessEvent;
@@ -11,32 +15,8 @@ interface Pending {
   readonly reject: (e: Error) => void;
 }
 
-/** The columns of an event row, in the order `jsonb_to_recordset` reads them. */
-export const EVENT_COLUMNS = `seq bigint, prev_hash text, hash text, occurred_at timestamptz, request_id text, person_id text, user_id text,
-  session_id text, principal_class text, side text, organization_id text, employment text, office text, terminal_id text,
-  route text, purpose text, outcome text, refusal text, query jsonb, supply_point_ids text[], records jsonb,
-  policy_version text, emergency_id text`;
-const NAMES = EVENT_COLUMNS.split(',').map((c) => c.trim().split(' ')[0]).join(', ');
-/**
- * One group commit in one statement (so one round trip, atomic without an explicit transaction): move the
- * chain's head from the sequence number this writer last saw — if another writer moved it first, nothing
- * happens and the writer re-reads the head and re-links its batch — add the checkpoint when one is due,
- * and insert the batch.
- */
-const APPEND = statement('gw_log_append', `
-WITH moved AS (
-  UPDATE access_log_head SET seq = $2, hash = $3, checkpoint_seq = $4, checkpoint_at = $5
-   WHERE id = 1 AND seq = $1
-  RETURNING 1),
-signed AS (
-  INSERT INTO access_log_checkpoints (seq, hash, signed_at, key_id, signature)
-  SELECT $2, $3, $5, $6, $7 WHERE $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM moved)
-  RETURNING 1),
-added AS (
-  INSERT INTO access_log (${NAMES}) SELECT ${NAMES} FROM jsonb_to_recordset($8::jsonb) AS x(${EVENT_COLUMNS})
-   WHERE EXISTS (SELECT 1 FROM moved)
-  RETURNING 1)
-SELECT (SELECT count(*) FROM moved)::int AS moved, (SELECT count(*) FROM added)::int AS added, (SELECT count(*) FROM signed)::int AS signed`);
+/** One group commit in one call (one round trip): see `access_log_append` in migration 010. */
+const APPEND = statement('gw_log_append', 'SELECT moved, head_seq::text AS head_seq, head_hash FROM access_log_append($1::bigint, $2::text, $3::jsonb, $4::jsonb)');
 
 /** Appends that lost the race for the head this many times in a row fail (other writers keep winning). */
 const MAX_RETRIES = 20;
@@ -72,61 +52,110 @@ function row(c: ChainedEvent): Record<string, unknown> {
 
 export interface LogWriterOptions {
   readonly key: SigningKey;
+  /** Public keys (PEM) of other writers whose seals this writer accepts: earlier, rotated keys. */
+  readonly trustedKeys?: readonly string[];
+  /** Where seals are published outside the database; null: nowhere (tests). */
+  readonly witness?: WitnessSink | null;
+  /** Told once when the writer stops the line (an alert). */
+  readonly onHalt?: (reason: string) => void;
+  /** Told when a seal could not be published to the witness (the log goes on). */
+  readonly onWitnessError?: (message: string) => void;
   /** Largest group commit (events). */
   readonly maxBatch?: number;
-  /** A signed checkpoint at least every this many events… */
+  /** A seal is published to the witness at least every this many events… */
   readonly checkpointEvery?: number;
-  /** …and at least every this many seconds while events keep coming (also when idle, by a timer). */
+  /** …and at least every this many seconds while events keep coming (and by a timer when idle). */
   readonly checkpointSeconds?: number;
-  /** Time of checkpoints (the events carry their own time). */
+  /** Time of seals (the events carry their own time). */
   readonly clock?: () => Date;
 }
 
-/** The head as this writer will move it. */
-type Head = { -readonly [K in keyof ChainHead]: ChainHead[K] };
+/** A point of the chain: a sequence number and the hash there. */
+interface Point {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** The writer stopped the line: it found the chain in a state it cannot account for. */
+export class LogHaltedError extends Error {
+  readonly code = 'log_halted';
+}
+
+/** The SQLSTATE of the append function's refusals: the batch or the chain is not as it must be. */
+const REFUSED = 'GWL01';
 
 /**
- * The access-log writer: hash chain, signed checkpoints and group commit.
+ * The access-log writer: hash chain, a signed seal on every group commit, group commit, and the witness.
  *
  * Group commit: events that arrive while a batch is being committed wait and go together in the next
  * commit. Each caller's promise settles only when its batch is committed, so a response never leaves
  * before its event is durable; if the batch fails every caller in it is refused.
  *
- * A batch is numbered and linked after the head this writer last committed, and committed in one statement
- * that moves the head only if it is still where the writer saw it (see `APPEND`): writers in several
- * processes append in turn (the loser re-reads the head and re-links), a failed commit leaves no
- * half-linked events, and the common case costs one round trip.
+ * The writer trusts nobody (issue 15): it links a batch after the point of the chain it has accounted for —
+ * its own last commit, or at start the last seal it published to the witness — never simply after whatever
+ * head the database shows. When the head moved (another process's writer), it reads the events in between
+ * and their seals and checks them (links, hashes, seals signed by a trusted key, no gap) before linking after
+ * them. A head that went backwards, an event no trusted seal covers, or a store that refuses a batch as not
+ * linking, stops the line: every append fails (no data is served), `halted` says why, and `onHalt` raises the
+ * alert. Nothing unaccounted for is ever sealed over.
  */
 export class GroupCommitLog implements AccessLog {
   readonly #db: Queryable;
   readonly #key: SigningKey;
+  readonly #keys: ReadonlyMap<string, KeyObject>;
+  readonly #witness: WitnessSink | null;
+  readonly #onHalt: (reason: string) => void;
+  readonly #onWitnessError: (message: string) => void;
   readonly #maxBatch: number;
-  readonly #checkpointEvery: number;
-  readonly #checkpointMs: number;
+  readonly #publishEvery: number;
+  readonly #publishMs: number;
   readonly #clock: () => Date;
   readonly #months = new Set<string>();
   readonly #timer: NodeJS.Timeout | null;
   #queue: Pending[] = [];
   #flushing: Promise<void> | null = null;
-  #keyRegistered = false;
   #batches = 0;
-  /** The head as this writer last committed it; null: read it from the store first. */
-  #head: Head | null = null;
+  /** The point this writer has accounted for; null: establish it from the store and the witness first. */
+  #known: Point | null = null;
+  #halted: string | null = null;
+  /** The last seal this writer made, and the last it published to the witness. */
+  #lastSeal: Seal | null = null;
+  #published: { seq: number; at: number } | null = null;
+  #witnessError: string | null = null;
 
   constructor(db: Queryable, opts: LogWriterOptions) {
     this.#db = db;
     this.#key = opts.key;
+    this.#keys = publicKeys([opts.key.publicKeyPem, ...(opts.trustedKeys ?? [])]);
+    this.#witness = opts.witness ?? null;
+    this.#onHalt = opts.onHalt ?? (() => undefined);
+    this.#onWitnessError = opts.onWitnessError ?? (() => undefined);
     this.#maxBatch = opts.maxBatch ?? 500;
-    this.#checkpointEvery = opts.checkpointEvery ?? 1000;
-    this.#checkpointMs = (opts.checkpointSeconds ?? 60) * 1000;
+    this.#publishEvery = opts.checkpointEvery ?? 1000;
+    this.#publishMs = (opts.checkpointSeconds ?? 60) * 1000;
     this.#clock = opts.clock ?? (() => new Date());
-    this.#timer = this.#checkpointMs > 0 ? setInterval(() => void this.checkpoint(false).catch(() => undefined), this.#checkpointMs) : null;
+    this.#timer = this.#witness !== null && this.#publishMs > 0 ? setInterval(() => this.#publish(false), this.#publishMs) : null;
     this.#timer?.unref();
   }
 
   /** Number of group commits so far (for benchmarks and tests). */
   get batches(): number {
     return this.#batches;
+  }
+
+  /** Why the writer stopped the line, or null while it writes. */
+  get halted(): string | null {
+    return this.#halted;
+  }
+
+  /** Why the last seal could not be published to the witness, or null (the log goes on either way). */
+  get witnessError(): string | null {
+    return this.#witnessError;
+  }
+
+  /** The last seal this writer made (null before its first commit). */
+  get lastSeal(): Seal | null {
+    return this.#lastSeal;
   }
 
   append(event: AccessEvent): Promise<void> {
@@ -137,33 +166,126 @@ export class GroupCommitLog implements AccessLog {
   }
 
   /**
-   * Signs a checkpoint of the chain's end now if events were added since the last one (and, unless `force`,
-   * the last one is older than the checkpoint interval). The timer calls it; `close` forces it.
+   * Checks the chain as the store holds it against what this writer can account for, without writing: at
+   * start, so that a server refuses to serve (and says why) before its first read rather than at it.
    */
-  async checkpoint(force: boolean): Promise<void> {
-    await this.#commit([], force ? 'force' : 'if_due_by_time');
+  async open(): Promise<void> {
+    if (this.#halted !== null) throw new LogHaltedError(this.#halted);
+    this.#known ??= await this.#establish();
   }
 
-  /** Stops the checkpoint timer after the queue has drained, and seals the chain with a last checkpoint. */
+  /** Stops the publishing timer after the queue has drained, and publishes the last seal to the witness. */
   async close(): Promise<void> {
     if (this.#timer !== null) clearInterval(this.#timer);
     while (this.#flushing !== null) await this.#flushing;
-    await this.checkpoint(true);
+    this.#publish(true);
   }
 
-  async #readHead(): Promise<Head> {
-    if (!this.#keyRegistered) {
-      await this.#db.query('INSERT INTO access_log_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING', [this.#key.keyId, this.#key.publicKeyPem]);
-      this.#keyRegistered = true;
+  #halt(reason: string): never {
+    if (this.#halted === null) {
+      this.#halted = reason;
+      this.#onHalt(reason);
     }
-    return readHead(this.#db);
+    throw new LogHaltedError(reason);
+  }
+
+  /** Publishes the last seal to the witness when one is due (or `force`, when it is not yet published). */
+  #publish(force: boolean): void {
+    const s = this.#lastSeal;
+    if (this.#witness === null || s === null || (this.#published !== null && this.#published.seq >= s.seq)) return;
+    const now = this.#clock().getTime();
+    const due = force || this.#published === null || s.seq - this.#published.seq >= this.#publishEvery || now - this.#published.at >= this.#publishMs;
+    if (!due) return;
+    try {
+      this.#witness.publish(s);
+      this.#published = { seq: s.seq, at: now };
+      this.#witnessError = null;
+    } catch (e) {
+      this.#witnessError = `the seal for event ${s.seq} could not be published to the witness ${this.#witness.path}: ${e instanceof Error ? e.message : String(e)}`;
+      this.#onWitnessError(this.#witnessError);
+    }
   }
 
   /**
-   * Links `events` after the head and commits them, with a checkpoint when one is due (`mode`), retrying
-   * with a fresh head when another writer got there first.
+   * Checks the events after `from` up to `to` — as the store holds them — before this writer links after
+   * them: contiguous, unchanged, linked, and every one covered by a seal signed with a trusted key.
    */
-  async #commit(events: readonly AccessEvent[], mode: 'batch' | 'force' | 'if_due_by_time'): Promise<void> {
+  async #accountFor(from: Point, to: Point): Promise<void> {
+    if (to.seq < from.seq || (to.seq === from.seq && to.hash !== from.hash)) {
+      this.#halt(`the chain's head went back to event ${to.seq} (this writer has accounted for the chain up to event ${from.seq}): the log was rewound outside the writer`);
+    }
+    if (to.seq === from.seq) return;
+    const verifier = new ChainVerifier({ firstSeq: from.seq + 1, prevHash: from.hash, checkpoints: [], keys: this.#keys });
+    const seals = readSeals(this.#db, { fromSeq: from.seq + 1, toSeq: to.seq })[Symbol.asyncIterator]();
+    let seal = await seals.next();
+    for await (const { link } of readLinks(this.#db, { fromSeq: from.seq + 1, toSeq: to.seq })) {
+      while (!seal.done && seal.value.seq < link.seq) seal = await seals.next();
+      verifier.push(link, !seal.done && seal.value.seq === link.seq ? seal.value : null);
+    }
+    const r = verifier.finish(to.seq);
+    if (!r.ok || r.lastHash !== to.hash) {
+      const b = r.firstBreak;
+      this.#halt(`events ${from.seq + 1}–${to.seq}, written since event ${from.seq}, cannot be accounted for: ${b === null ? `the chain ends at another hash than the head` : `${b.kind} at event ${b.seq}: ${b.detail}`}`);
+    }
+  }
+
+  /**
+   * The point to link after, at start: the head the store shows, accounted for from the last seal published
+   * to the witness (which the store must still hold), or — without a witness yet — from the head's own seal.
+   * A log written before seals existed is verified whole and sealed once.
+   */
+  async #establish(): Promise<Point> {
+    await this.#db.query('SELECT access_log_add_key($1, $2)', [this.#key.keyId, this.#key.publicKeyPem]);
+    const head = await readHead(this.#db);
+    if (head.seq === 0) {
+      const stray = await this.#db.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM access_log_seals LIMIT 1) s');
+      if ((stray.rows[0]?.n ?? 0) > 0) this.#halt('the chain\'s head is at its start, but seals exist: the log was rewound outside the writer');
+    }
+    let last = await lastSeal(this.#db);
+    if (last === null && head.seq > 0) last = await this.#sealExisting(head);
+    let witnessed: Seal | null = null;
+    try {
+      witnessed = this.#witness?.last() ?? null;
+    } catch (e) {
+      this.#halt(`the witness ${this.#witness?.path} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (witnessed !== null) {
+      if (!sealSignatureValid(witnessed, this.#keys)) this.#halt(`the last seal in the witness ${this.#witness?.path} (event ${witnessed.seq}) is not signed by a trusted key`);
+      const there = await this.#hashAt(witnessed.seq);
+      if (there !== witnessed.hash) {
+        this.#halt(there === null
+          ? `the witness ${this.#witness?.path} holds a seal for event ${witnessed.seq}, but the log does not reach it (head ${head.seq}): the log was cut or rewound`
+          : `the witness ${this.#witness?.path} holds a seal for event ${witnessed.seq} with another hash than the log's: the log was rewritten after it was published`);
+      }
+      this.#published = { seq: witnessed.seq, at: this.#clock().getTime() };
+      await this.#accountFor({ seq: witnessed.seq, hash: witnessed.hash }, head);
+    } else if (last !== null) {
+      await this.#accountFor({ seq: last.firstSeq - 1, hash: last.prevHash }, head);
+    }
+    return { seq: head.seq, hash: head.hash };
+  }
+
+  async #hashAt(seq: number): Promise<string | null> {
+    const { rows } = await this.#db.query<{ hash: string }>('SELECT hash FROM access_log WHERE seq = $1 ORDER BY access_log.id LIMIT 1', [seq]);
+    return rows[0]?.hash ?? null;
+  }
+
+  /** A log from before seals: verified as it stands (chain and version-1 checkpoints), then sealed once. */
+  async #sealExisting(head: Point): Promise<Seal> {
+    const r = await verifyStore(this.#db, { keys: this.#keys, requireSeals: false });
+    if (!r.ok || r.lastSeq !== head.seq || r.lastHash !== head.hash) {
+      this.#halt(`the log written before batch seals does not verify (${r.firstBreak?.kind ?? 'its end is not the head'} at event ${r.firstBreak?.seq ?? head.seq}): it is not sealed over`);
+    }
+    const seal = signSeal(this.#key, { firstSeq: 1, seq: head.seq, prevHash: GENESIS, hash: head.hash }, this.#clock());
+    await this.#db.query('SELECT access_log_seal_existing($1::jsonb)', [JSON.stringify(seal)]);
+    const last = await lastSeal(this.#db);
+    if (last === null) this.#halt('the log written before batch seals could not be sealed');
+    return last;
+  }
+
+  /** Links `events` after the point accounted for, seals and commits them; re-links after another writer. */
+  async #commit(events: readonly AccessEvent[]): Promise<void> {
+    if (this.#halted !== null) throw new LogHaltedError(this.#halted);
     for (const e of events) {
       const m = monthOf(e.occurredAt);
       if (!this.#months.has(monthKey(m))) {
@@ -172,28 +294,30 @@ export class GroupCommitLog implements AccessLog {
       }
     }
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const head = this.#head ?? (await this.#readHead());
-      const chained = chainEvents(events, head.seq + 1, head.hash);
+      const known = this.#known ?? (await this.#establish());
+      this.#known = known;
+      const chained = chainEvents(events, known.seq + 1, known.hash);
       const last = chained[chained.length - 1];
-      const next: Head = { ...head, seq: last?.seq ?? head.seq, hash: last?.hash ?? head.hash };
-      const now = this.#clock();
-      // By time: the last checkpoint is older than the interval (the timer also signs the very first one).
-      const byTime = head.checkpointAt === null ? mode === 'if_due_by_time' : now.getTime() - head.checkpointAt.getTime() >= this.#checkpointMs;
-      const due = next.seq > head.checkpointSeq && (mode === 'force' || byTime || (mode === 'batch' && next.seq - head.checkpointSeq >= this.#checkpointEvery));
-      if (events.length === 0 && !due) return;
-      const cp = due ? signCheckpoint(this.#key, next.seq, next.hash, now) : null;
-      if (cp !== null) {
-        next.checkpointSeq = next.seq;
-        next.checkpointAt = now;
+      if (last === undefined) return;
+      const seal = signSeal(this.#key, { firstSeq: known.seq + 1, seq: last.seq, prevHash: known.hash, hash: last.hash }, this.#clock());
+      let res: { moved: boolean; head_seq: string; head_hash: string } | undefined;
+      try {
+        ({ rows: [res] } = await this.#db.query<{ moved: boolean; head_seq: string; head_hash: string }>(APPEND, [known.seq, known.hash, JSON.stringify(chained.map(row)), JSON.stringify(seal)]));
+      } catch (e) {
+        if ((e as { code?: unknown }).code === REFUSED) this.#halt(`the store refused a batch after event ${known.seq}: ${e instanceof Error ? e.message : String(e)}`);
+        throw e;
       }
-      const { rows } = await this.#db.query<{ moved: number; added: number }>(APPEND, [
-        head.seq, next.seq, next.hash, next.checkpointSeq, next.checkpointAt, cp?.keyId ?? null, cp?.signature ?? null, JSON.stringify(chained.map(row)),
-      ]);
-      if (rows[0]?.moved === 1) {
-        this.#head = next;
+      if (res === undefined) throw new Error('access_log_append returned nothing');
+      if (res.moved) {
+        this.#known = { seq: last.seq, hash: last.hash };
+        this.#lastSeal = seal;
+        this.#publish(false);
         return;
       }
-      this.#head = null; // another writer moved the head: read it again and re-link
+      // Another writer moved the head: account for what it wrote, then re-link after it.
+      const head = { seq: Number(res.head_seq), hash: res.head_hash };
+      await this.#accountFor(known, head);
+      this.#known = head;
     }
     throw new Error(`could not append to the access log: ${MAX_RETRIES} attempts lost the race for the chain's head`);
   }
@@ -211,15 +335,15 @@ export class GroupCommitLog implements AccessLog {
           await new Promise<void>((r) => setImmediate(r));
           batch = this.#queue.splice(0, this.#maxBatch);
           this.#batches++;
-          await this.#commit(batch.map((p) => p.event), 'batch');
+          await this.#commit(batch.map((p) => p.event));
           for (const p of batch) p.resolve();
         } catch (e) {
-          // What this writer believed about the store may be wrong after a failure: read it again.
-          this.#head = null;
+          // Partitions may be gone after a failure; the point accounted for stays (a commit that did land
+          // is found, sealed by this writer, on the next attempt).
           this.#months.clear();
-          this.#keyRegistered = false;
           const err = new LogUnavailableError(e);
           for (const p of batch) p.reject(err);
+          if (this.#halted !== null) for (const p of this.#queue.splice(0)) p.reject(err);
         }
       }
     } finally {

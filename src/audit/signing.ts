@@ -10,7 +10,7 @@ export interface SigningKey {
   readonly publicKeyPem: string;
 }
 
-/** A signed statement "the chain had this hash at this sequence number at this time". */
+/** A signed statement "the chain had this hash at this sequence number at this time" (version 1; seals replace it). */
 export interface Checkpoint {
   readonly seq: number;
   readonly hash: string;
@@ -70,22 +70,73 @@ export function signCheckpoint(key: SigningKey, seq: number, hash: string, at: D
   return { ...c, signature: sign(null, payload(c), key.privateKey).toString('base64') };
 }
 
-/** Public keys by id, from PEM texts (the log's key table, an export's header, or a key given by hand). */
-export function publicKeys(pems: readonly string[]): Map<string, KeyObject> {
-  const out = new Map<string, KeyObject>();
-  for (const pem of pems) {
-    const k = createPublicKey(pem);
-    out.set(keyIdOf(k), k);
-  }
-  return out;
+/**
+ * A batch seal: the writer's signed statement "I committed events `firstSeq`–`seq`, linked after `prevHash`,
+ * ending at `hash`". Every group commit carries one; events no seal covers were not written by the writer.
+ */
+export interface Seal {
+  readonly firstSeq: number;
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly signedAt: string;
+  readonly keyId: string;
+  /** Ed25519 signature (base64) over the canonical JSON of the other six members. */
+  readonly signature: string;
 }
 
-export function checkpointSignatureValid(c: Checkpoint, keys: ReadonlyMap<string, KeyObject>): boolean {
-  const k = keys.get(c.keyId);
+function sealPayload(s: Omit<Seal, 'signature'>): Buffer {
+  return Buffer.from(canonicalJson({ firstSeq: s.firstSeq, hash: s.hash, keyId: s.keyId, prevHash: s.prevHash, seq: s.seq, signedAt: s.signedAt }), 'utf8');
+}
+
+export function signSeal(key: SigningKey, batch: { firstSeq: number; seq: number; prevHash: string; hash: string }, at: Date): Seal {
+  const s = { firstSeq: batch.firstSeq, seq: batch.seq, prevHash: batch.prevHash, hash: batch.hash, signedAt: at.toISOString(), keyId: key.keyId };
+  return { ...s, signature: sign(null, sealPayload(s), key.privateKey).toString('base64') };
+}
+
+/** Whether `signature` over `payload` verifies with the trusted key `keyId` (an unknown key never does). */
+function signedBy(keys: ReadonlyMap<string, KeyObject>, keyId: string, payload: Buffer, signature: string): boolean {
+  const k = keys.get(keyId);
   if (k === undefined) return false;
   try {
-    return verify(null, payload(c), k, Buffer.from(c.signature, 'base64'));
+    return verify(null, payload, k, Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }
+}
+
+export function sealSignatureValid(s: Seal, keys: ReadonlyMap<string, KeyObject>): boolean {
+  return signedBy(keys, s.keyId, sealPayload(s), s.signature);
+}
+
+/**
+ * Public keys by id, from PEM texts (given by hand, configured, or an export's header). A text that is not an
+ * Ed25519 public key is left out and named in `rejected` — reported, never a crash.
+ */
+export function parsePublicKeys(pems: readonly string[]): { keys: Map<string, KeyObject>; rejected: string[] } {
+  const keys = new Map<string, KeyObject>();
+  const rejected: string[] = [];
+  pems.forEach((pem, i) => {
+    try {
+      const k = createPublicKey(pem);
+      if (k.asymmetricKeyType !== 'ed25519') throw new Error(`a ${k.asymmetricKeyType ?? 'unknown'} key, not Ed25519`);
+      keys.set(keyIdOf(k), k);
+    } catch (e) {
+      rejected.push(`key ${i + 1}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+  return { keys, rejected };
+}
+
+export function publicKeys(pems: readonly string[]): Map<string, KeyObject> {
+  return parsePublicKeys(pems).keys;
+}
+
+/** Reads PEM public keys from a file (one or several keys, concatenated). */
+export function pemsOf(text: string): string[] {
+  return [...text.matchAll(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----\n?/g)].map((m) => m[0]);
+}
+
+export function checkpointSignatureValid(c: Checkpoint, keys: ReadonlyMap<string, KeyObject>): boolean {
+  return signedBy(keys, c.keyId, payload(c), c.signature);
 }

@@ -1,11 +1,14 @@
 import { createWriteStream } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { ArchiveRefusedError, archivePartitions, retentionStart } from '../audit/archive.ts';
 import type { VerifyResult } from '../audit/chain-verify.ts';
 import { exportCsv, exportJsonl, verifyStore } from '../audit/export.ts';
-import { verifyExportFile } from '../audit/file-verify.ts';
+import { verifyExportFile, type FileVerifyResult } from '../audit/file-verify.ts';
+import { configuredTrust, givenTrust, type TrustAnchors } from '../audit/trust.ts';
+import { readWitness } from '../audit/witness.ts';
+import type { Seal } from '../audit/signing.ts';
 import { feed, openSyslog } from '../audit/feed.ts';
 import { readHead } from '../audit/log-reader.ts';
 import { listPartitions, monthOf, monthKey } from '../audit/partitions.ts';
@@ -16,49 +19,73 @@ import { japanPeriod } from '../domain/japan-time.ts';
 import { openStore } from '../store/open.ts';
 import { EXIT, UsageError } from './exit.ts';
 
-function readKeyFiles(paths: readonly string[]): string[] {
-  return paths.map((p) => {
-    try {
-      return readFileSync(p, 'utf8');
-    } catch (e) {
-      throw new UsageError(`--public-key ${p}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  });
+/**
+ * What verification trusts: keys given by hand, or else the configured signing key (and earlier keys) —
+ * never the keys the log records. For an exported file with neither, the keys in its header (said so).
+ */
+function trustFor(config: Config, given: readonly string[], forFile: boolean): TrustAnchors | null {
+  try {
+    if (given.length > 0) return givenTrust(given);
+    if (existsSync(config.logKey.path)) return configuredTrust(loadSigningKey(config.logKey.path, false).key, config.logTrustedKeys);
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  if (forFile) return null;
+  throw new UsageError(`no trusted key: the signing key ${config.logKey.path} is not here; give --public-key KEY.pem (the output of \`gridwall audit public-key\`, kept apart from the database)`);
 }
 
-function describe(r: VerifyResult, source: string, keysNote: string): string {
+function describe(r: VerifyResult, source: string, notes: readonly string[]): string {
   const range = r.lastSeq === null ? 'no events' : `events ${r.firstSeq}–${r.lastSeq}`;
-  if (r.ok) return `audit verify: OK — ${source}: ${r.events.toLocaleString('en')} events (${range}), ${r.checkpoints.verified} signed checkpoints verified; ${keysNote}\n`;
+  const tail = notes.map((n) => `  ${n}\n`).join('');
+  if (r.ok) return `audit verify: OK — ${source}: ${r.events.toLocaleString('en')} events (${range}), ${r.seals.toLocaleString('en')} seals and ${r.checkpoints.verified} checkpoints verified\n${tail}`;
   const b = r.firstBreak;
-  return `audit verify: BROKEN — ${source}: first broken event ${b?.seq} (${b?.kind}): ${b?.detail}\n  read ${r.events.toLocaleString('en')} events; the chain verified up to event ${r.lastSeq ?? 'none'}\n`;
+  return `audit verify: BROKEN — ${source}: first broken event ${b?.seq} (${b?.kind}): ${b?.detail}\n  read ${r.events.toLocaleString('en')} events; the chain verified up to event ${r.lastSeq ?? 'none'}\n${tail}`;
 }
 
-/** `gridwall audit verify`: the database's chain, or an exported file. Exit 0 intact, 1 broken. */
-export async function runVerify(config: Config, opts: { file?: string; publicKey: string[]; format: 'text' | 'json' }): Promise<number> {
-  const keys = readKeyFiles(opts.publicKey);
-  let result: VerifyResult & { signaturesCheckedWith: string };
+function readWitnessOrExit(path: string): Seal[] {
+  try {
+    return readWitness(path);
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** `gridwall audit verify`: the database's log (with its archives), or an exported file. Exit 0 intact, 1 broken. */
+export async function runVerify(config: Config, opts: { file?: string; publicKey: string[]; witness?: string; archiveDir?: string; format: 'text' | 'json' }): Promise<number> {
+  const trust = trustFor(config, opts.publicKey, opts.file !== undefined);
+  const witnessPath = opts.witness ?? (opts.file === undefined && existsSync(config.logWitnessFile) ? config.logWitnessFile : undefined);
+  const witness = witnessPath === undefined ? undefined : readWitnessOrExit(witnessPath);
+  const notes: string[] = [];
+  let result: VerifyResult;
   let source: string;
   if (opts.file !== undefined) {
     source = opts.file;
+    let r: FileVerifyResult;
     try {
-      result = await verifyExportFile(opts.file, keys);
+      r = await verifyExportFile(opts.file, trust?.keys ?? null, witness === undefined ? {} : { witness });
     } catch (e) {
       throw new UsageError(e instanceof Error ? e.message : String(e));
+    }
+    result = r;
+    if (trust === null) {
+      notes.push('signatures checked with the keys in the file itself — this proves nothing against whoever could replace the file; give --public-key with a copy kept elsewhere');
+      for (const k of r.rejectedKeys) notes.push(`a key in the file's header is unusable: ${k}`);
     }
   } else {
     const db = await openStore(config.store);
     try {
       source = config.store.kind === 'pglite' ? `embedded store ${config.store.dataDir}` : 'PostgreSQL (DATABASE_URL)';
-      result = await verifyStore(db, keys);
+      const r = await verifyStore(db, { keys: trust?.keys ?? new Map(), ...(witness === undefined ? {} : { witness }), ...(opts.archiveDir === undefined ? {} : { archiveDir: opts.archiveDir }) });
+      result = r;
+      if (r.archives.files > 0) notes.push(`${r.archives.files} archive file(s) with ${r.archives.events.toLocaleString('en')} events checked`);
     } finally {
       await db.close();
     }
   }
-  const keysNote =
-    result.signaturesCheckedWith === 'given_keys'
-      ? 'signatures checked with the public key(s) given'
-      : 'signatures checked with the keys recorded in the log itself — give --public-key with a copy kept elsewhere for independent assurance';
-  process.stdout.write(opts.format === 'json' ? `${JSON.stringify({ source, ...result }, null, 2)}\n` : describe(result, source, keysNote));
+  for (const k of trust?.described ?? []) notes.push(`trusted key ${k.keyId} from ${k.source}`);
+  notes.push(witnessPath === undefined ? 'no witness: a cut or rewound tail past the last published seal would not show; give --witness FILE' : `held against the witness ${witnessPath} (${result.witnessChecked ?? 0} seals checked)`);
+  const out = opts.format === 'json' ? `${JSON.stringify({ source, ...result, trustedKeys: trust?.described ?? 'keys_in_file', witness: witnessPath ?? null }, null, 2)}\n` : describe(result, source, notes);
+  process.stdout.write(out);
   return result.ok ? EXIT.ok : EXIT.failed;
 }
 
@@ -146,7 +173,8 @@ export async function runPartitions(config: Config, now: Date): Promise<number> 
 export async function runArchive(config: Config, opts: { before: string; dir: string }, now: Date): Promise<number> {
   const db = await openStore(config.store);
   try {
-    const done = await archivePartitions(db, { before: opts.before, dir: opts.dir, now, retentionYears: config.logRetentionYears }).catch((e: unknown) => {
+    const trust = trustFor(config, [], false) as TrustAnchors;
+    const done = await archivePartitions(db, { before: opts.before, dir: opts.dir, now, retentionYears: config.logRetentionYears, keys: trust.keys }).catch((e: unknown) => {
       throw e instanceof ArchiveRefusedError ? new UsageError(e.message) : e;
     });
     for (const a of done) process.stdout.write(`${a.month}  ${a.events} events (${a.firstSeq}–${a.lastSeq}) → ${a.file}  sha256 ${a.fileSha256}; partition detached as ${a.partition}_archived\n`);

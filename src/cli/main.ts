@@ -7,9 +7,12 @@ import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../f
 import { ConsoleNotBuiltError } from '../api/console.ts';
 import { RoleNameError } from '../audit/roles.ts';
 import { SigningKeyError } from '../audit/signing.ts';
+import { TrustError } from '../audit/trust.ts';
+import { WitnessFileError } from '../audit/witness.ts';
 import { CsvFileError, parseLegacyTime } from '../legacy/csv-file.ts';
 import { DAY_MS } from '../domain/japan-time.ts';
 import { DataDirLockedError } from '../store/pglite.ts';
+import { SchemaVersionError } from '../store/migrate.ts';
 
 import { EXIT, UsageError } from './exit.ts';
 
@@ -93,11 +96,13 @@ function program(setExit: (code: number) => void): Command {
   const audit = cmd.command('audit').description('the access log as evidence: verify, export, stream, partitions');
   audit
     .command('verify')
-    .description('verify the hash chain and signed checkpoints of the log in the database, or of an exported file; names the first broken event; exit 1 if broken')
+    .description('verify the log in the database (archives, hash chain, every event sealed by the writer) or an exported file, against trusted keys and the witness; names the first broken event; exit 1 if broken')
     .option('--file <file>', 'an exported JSON Lines file instead of the database')
-    .addOption(new Option('--public-key <file>', 'trusted public key (PEM) for the checkpoint signatures; repeatable').argParser((v: string, prev: string[] = []) => [...prev, v]).default([]))
+    .addOption(new Option('--public-key <file>', 'trusted public key(s) (PEM) for the seals; repeatable (default: the configured signing key and GRIDWALL_LOG_TRUSTED_KEYS — never the keys the database records)').argParser((v: string, prev: string[] = []) => [...prev, v]).default([]))
+    .option('--witness <file>', 'seals published outside the database (the writer\'s witness file, or the SIEM\'s copy) to hold the log against (default for the database: GRIDWALL_LOG_WITNESS_FILE when it exists)')
+    .option('--archive-dir <dir>', 'where the archived files are, when not at their recorded paths')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (opts: { file?: string; publicKey: string[]; format: 'text' | 'json' }) => {
+    .action(async (opts: { file?: string; publicKey: string[]; witness?: string; archiveDir?: string; format: 'text' | 'json' }) => {
       const { runVerify } = await import('./audit-command.ts');
       setExit(await runVerify(loadConfig(process.env), opts));
     });
@@ -270,25 +275,28 @@ function program(setExit: (code: number) => void): Command {
       setExit(await runTerminalReport(loadConfig(process.env), opts));
     });
 
-  cmd
-    .command('db')
-    .description('database administration')
-    .command('grant-writer <role>')
-    .description('create (if needed) the least-privileged role the application connects as on PostgreSQL: it can append to the access log, never change it')
+  const dbCmd = cmd.command('db').description('database administration (PostgreSQL server): migrate as the owner, run the server as an application role');
+  dbCmd
+    .command('migrate')
+    .description("apply the schema's pending migrations as the connected role (the schema's owner); prints what it applied")
+    .action(async () => {
+      const { runDbMigrate } = await import('./db-command.ts');
+      setExit(await runDbMigrate(loadConfig(process.env)));
+    });
+  dbCmd
+    .command('grant-app <role>')
+    .description('create (if needed) the role the server connects as and give it exactly what it needs: read everything, write its own tables, write the access log only through the writer\'s functions')
     .action(async (role: string) => {
-      const config = loadConfig(process.env);
-      if (config.store.kind !== 'postgres') throw new UsageError('grant-writer is for a PostgreSQL server (set DATABASE_URL)');
-      const { openStore } = await import('../store/open.ts');
-      const { grantLogWriter } = await import('../audit/roles.ts');
-      const db = await openStore(config.store);
-      try {
-        const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s ?? 'public';
-        await grantLogWriter(db, role, schema);
-        process.stderr.write(`db: role ${role} may now append to the access log in schema ${schema}, and never change it; grant it LOGIN (or to a login role) to use it\n`);
-      } finally {
-        await db.close();
-      }
-      setExit(EXIT.ok);
+      const { runDbGrantApp } = await import('./db-command.ts');
+      setExit(await runDbGrantApp(loadConfig(process.env), role));
+    });
+  dbCmd
+    .command('grant-writer <role>')
+    .description('deprecated: the same as grant-app')
+    .action(async (role: string) => {
+      process.stderr.write('gridwall: note: `db grant-writer` is deprecated; it now runs `db grant-app`, the role the server connects as\n');
+      const { runDbGrantApp } = await import('./db-command.ts');
+      setExit(await runDbGrantApp(loadConfig(process.env), role));
     });
   return cmd;
 }
@@ -307,7 +315,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    if (e instanceof ConfigError || e instanceof UsageError || e instanceof DataDirLockedError || e instanceof ConsoleNotBuiltError || e instanceof SigningKeyError || e instanceof RoleNameError || e instanceof CsvFileError) {
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof DataDirLockedError || e instanceof ConsoleNotBuiltError || e instanceof SigningKeyError || e instanceof RoleNameError || e instanceof SchemaVersionError || e instanceof CsvFileError || e instanceof TrustError || e instanceof WitnessFileError) {
       process.stderr.write(`gridwall: ${e.message}\n`);
       return EXIT.usage;
     }

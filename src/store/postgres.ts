@@ -6,14 +6,16 @@ import { csvLine, ident, type Db, type Queryable, type Statement } from './db.ts
 
 /**
  * Connects to a PostgreSQL server. `schema` puts gridwall's tables in their own schema (tests use one per
- * run). Dates come back as Date, bigint as number.
+ * run); `role` makes every connection act as that role (SET ROLE at connect: tests run the application as a
+ * role from grantAppRole while logged in as the owner). Dates come back as Date, bigint as number.
  */
-export async function openPostgres(url: string, opts: { poolSize?: number; schema?: string } = {}): Promise<Db> {
+export async function openPostgres(url: string, opts: { poolSize?: number; schema?: string; role?: string } = {}): Promise<Db> {
   pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+  const options = [...(opts.schema === undefined ? [] : [`-c search_path=${ident(opts.schema)},public`]), ...(opts.role === undefined ? [] : [`-c role=${ident(opts.role)}`])];
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
-    ...(opts.schema === undefined ? {} : { options: `-c search_path=${ident(opts.schema)},public` }),
+    ...(options.length === 0 ? {} : { options: options.join(' ') }),
   });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next query instead
   const client = await pool.connect(); // fail now, with the server's message, if the URL is wrong

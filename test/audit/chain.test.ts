@@ -6,7 +6,7 @@ import { canonicalJson } from '../../src/audit/canonical.ts';
 import { canonicalEvent, chainEvents, GENESIS, linkHash } from '../../src/audit/chain.ts';
 import { ChainVerifier } from '../../src/audit/chain-verify.ts';
 import type { LinkRecord } from '../../src/audit/log-reader.ts';
-import { generateSigningKey, publicKeys, signCheckpoint, type Checkpoint } from '../../src/audit/signing.ts';
+import { generateSigningKey, publicKeys, signCheckpoint, signSeal, type Checkpoint, type Seal } from '../../src/audit/signing.ts';
 
 const KEY = generateSigningKey();
 const OTHER_KEY = generateSigningKey();
@@ -46,21 +46,33 @@ const eventArb: fc.Arbitrary<AccessEvent> = fc.record({
 
 interface Built {
   links: LinkRecord[];
-  checkpoints: Checkpoint[];
+  seals: Seal[];
   events: readonly AccessEvent[];
 }
 
-/** A chain as the writer makes it, with a signed checkpoint every `every` events. */
+/** A chain as the writer makes it: group commits of `every` events (the last one shorter), each sealed. */
 function build(events: readonly AccessEvent[], every: number): Built {
   const chained = chainEvents(events, 1, GENESIS);
   const links = chained.map((c) => ({ seq: c.seq, prevHash: c.prevHash, hash: c.hash, canonical: canonicalEvent(c.seq, c.event), consistent: true }));
-  const checkpoints = chained.filter((c) => c.seq % every === 0).map((c) => signCheckpoint(KEY, c.seq, c.hash, new Date('2026-11-01T00:00:00Z')));
-  return { links, checkpoints, events };
+  const seals: Seal[] = [];
+  for (let first = 1; first <= chained.length; first += every) {
+    const last = chained[Math.min(first + every - 1, chained.length) - 1]!;
+    seals.push(signSeal(KEY, { firstSeq: first, seq: last.seq, prevHash: chained[first - 1]!.prevHash, hash: last.hash }, new Date('2026-11-01T00:00:00Z')));
+  }
+  return { links, seals, events };
 }
 
-function verify(links: readonly LinkRecord[], checkpoints: readonly Checkpoint[], headSeq?: number, keys = KEYS) {
+/** Verifies as the store does: each link with the seal naming it, seals naming no stored event as strays. */
+function verify(links: readonly LinkRecord[], seals: readonly Seal[], headSeq?: number, keys = KEYS, checkpoints: readonly Checkpoint[] = []) {
   const v = new ChainVerifier({ firstSeq: 1, prevHash: GENESIS, checkpoints, keys });
-  for (const l of links) v.push(l);
+  const bySeq = new Map(seals.map((x) => [x.seq, x]));
+  const used = new Set<number>();
+  for (const l of links) {
+    const s = used.has(l.seq) ? undefined : bySeq.get(l.seq);
+    if (s !== undefined) used.add(l.seq);
+    v.push(l, s ?? null);
+  }
+  for (const s of seals) if (!used.has(s.seq)) v.straySeal(s);
   return v.finish(headSeq);
 }
 
@@ -70,19 +82,21 @@ function forged(seq: number, prevHash: string, e: AccessEvent): LinkRecord {
   return { seq, prevHash, hash: linkHash(prevHash, canonical), canonical, consistent: true };
 }
 
+const pick = (r: { firstBreak: { kind: string; seq: number } | null }) => ({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq });
+
 test('canonical JSON ignores key order and omits undefined members', () => {
   assert.equal(canonicalJson({ b: 1, a: [{ y: null, x: 'é' }], c: undefined }), '{"a":[{"x":"é","y":null}],"b":1}');
   fc.assert(fc.property(fc.jsonValue(), (v) => canonicalJson(v) === canonicalJson(JSON.parse(JSON.stringify(v)) as unknown)));
 });
 
-test('an untouched chain verifies, every checkpoint included', () => {
+test('an untouched chain verifies, every seal included', () => {
   fc.assert(
     fc.property(fc.array(eventArb, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 7 }), (events, every) => {
       const b = build(events, every);
-      const r = verify(b.links, b.checkpoints, events.length);
+      const r = verify(b.links, b.seals, events.length);
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.equal(r.lastSeq, events.length);
-      assert.equal(r.checkpoints.verified, b.checkpoints.length);
+      assert.equal(r.seals, b.seals.length);
     }),
     { numRuns: 60 },
   );
@@ -94,24 +108,26 @@ type Tamper =
   | { op: 'delete'; i: number }
   | { op: 'insert'; i: number }
   | { op: 'swap_content'; i: number; j: number }
-  | { op: 'truncate_past_checkpoint'; keep: number }
-  | { op: 'rewrite_suffix'; i: number };
+  | { op: 'truncate'; keep: number }
+  | { op: 'rewrite_suffix'; i: number }
+  | { op: 'append_unsealed' }
+  | { op: 'drop_seal'; k: number };
 
 test('every kind of tampering is detected, and the first broken event is named', () => {
   const arb = fc
-    .tuple(fc.array(eventArb, { minLength: 4, maxLength: 30 }), fc.integer({ min: 1, max: 5 }), fc.nat(), fc.nat(), fc.constantFrom('modify', 'modify_rehash', 'delete', 'insert', 'swap_content', 'truncate_past_checkpoint', 'rewrite_suffix'))
+    .tuple(fc.array(eventArb, { minLength: 4, maxLength: 30 }), fc.integer({ min: 1, max: 5 }), fc.nat(), fc.nat(), fc.constantFrom('modify', 'modify_rehash', 'delete', 'insert', 'swap_content', 'truncate', 'rewrite_suffix', 'append_unsealed', 'drop_seal'))
     .map(([events, every, a, b, op]) => {
       const n = events.length;
       const i = a % (n - 1); // leaves at least one event after i
       const j = i + 1 + (b % (n - 1 - i));
-      const t: Tamper = op === 'swap_content' ? { op, i, j } : op === 'truncate_past_checkpoint' ? { op, keep: a % n } : { op, i } as Tamper;
+      const t: Tamper = op === 'swap_content' ? { op, i, j } : op === 'truncate' ? { op, keep: a % n } : op === 'append_unsealed' ? { op } : op === 'drop_seal' ? { op, k: a } : ({ op, i } as Tamper);
       return { events, every, t };
     });
   fc.assert(
     fc.property(arb, ({ events, every, t }) => {
       const b = build(events, every);
       const links = [...b.links];
-      const cps = b.checkpoints;
+      let cps = b.seals;
       const n = events.length;
       // Expected: the kind of break and the sequence number it names (or null when the case cannot apply).
       let want: { kind: string; seq: number } | null;
@@ -143,42 +159,66 @@ test('every kind of tampering is detected, and the first broken event is named',
           want = { kind: 'modified', seq: t.i + 1 };
           break;
         }
-        case 'truncate_past_checkpoint': {
-          const last = cps[cps.length - 1];
-          if (last === undefined || t.keep >= last.seq) return; // nothing signed beyond the cut: see the README
+        case 'truncate': {
+          // Events cut from the end: the seals beyond the cut name events that are no longer there.
           links.splice(t.keep);
           want = { kind: 'truncated', seq: t.keep + 1 };
-          // Without the head (an exported file), the signed checkpoint alone must show it.
+          // Without the head (an exported file), the signed seals alone must show it.
           const r = verify(links, cps);
           assert.deepEqual({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq }, want);
           return;
         }
         case 'rewrite_suffix': {
-          // Re-link everything from i on, consistently: only a signed checkpoint at or after i can tell.
+          // Re-link everything from i on, consistently: the seal covering event i + 1 no longer matches.
           let prev = links[t.i]!.prevHash;
           for (let k = t.i; k < n; k++) {
             links[k] = forged(k + 1, prev, events[k]!);
             prev = links[k]!.hash;
           }
           const c = cps.find((x) => x.seq >= t.i + 1);
-          if (c === undefined) return; // after the last checkpoint: only an external copy (SIEM, export) shows it
+          assert.ok(c !== undefined, 'the last event is always sealed');
           want = { kind: 'checkpoint_mismatch', seq: c.seq };
+          break;
+        }
+        case 'append_unsealed':
+          // The framing event: correctly chained after the head, but no seal of the writer covers it.
+          links.push(forged(n + 1, links[n - 1]!.hash, events[0]!));
+          want = { kind: 'unsealed', seq: n + 1 };
+          return void assert.deepEqual(pick(verify(links, cps, n + 1)), want);
+        case 'drop_seal': {
+          const k = t.k % cps.length;
+          want = { kind: 'unsealed', seq: cps[k]!.firstSeq };
+          cps = cps.filter((_, x) => x !== k);
           break;
         }
       }
       const r = verify(links, cps, n);
       assert.equal(r.ok, false, `${t.op} not detected`);
-      assert.deepEqual({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq }, want, t.op);
+      assert.deepEqual(pick(r), want, t.op);
     }),
     { numRuns: 400 },
   );
 });
 
-test('a checkpoint signed with another key, or with a changed signature, is refused', () => {
+test('a seal signed with another key, or with a changed signature, is refused', () => {
   const events = fc.sample(eventArb, 6);
   const b = build(events, 3);
-  const foreign = b.checkpoints.map((c) => signCheckpoint(OTHER_KEY, c.seq, c.hash, new Date(c.signedAt)));
-  assert.equal(verify(b.links, foreign, 6).firstBreak?.kind, 'bad_signature');
-  const bent = b.checkpoints.map((c) => ({ ...c, signedAt: '2020-01-01T00:00:00.000Z' }));
-  assert.deepEqual({ kind: verify(b.links, bent, 6).firstBreak?.kind, seq: verify(b.links, bent, 6).firstBreak?.seq }, { kind: 'bad_signature', seq: 3 });
+  const foreign = b.seals.map((c) => signSeal(OTHER_KEY, c, new Date(c.signedAt)));
+  assert.deepEqual(pick(verify(b.links, foreign, 6)), { kind: 'bad_signature', seq: 3 });
+  const bent = b.seals.map((c) => ({ ...c, signedAt: '2020-01-01T00:00:00.000Z' }));
+  assert.deepEqual(pick(verify(b.links, bent, 6)), { kind: 'bad_signature', seq: 3 });
+  // A seal whose range was moved (firstSeq changed) no longer verifies either: the range is signed.
+  const moved = b.seals.map((c, i) => (i === 1 ? { ...c, firstSeq: c.firstSeq + 1 } : c));
+  assert.deepEqual(pick(verify(b.links, moved, 6)), { kind: 'bad_signature', seq: 6 });
+});
+
+test('version-1 checkpoints still verify where they fall, and a bad one is named', () => {
+  const events = fc.sample(eventArb, 6);
+  const b = build(events, 6);
+  const cps = [2, 4].map((s) => signCheckpoint(KEY, s, b.links[s - 1]!.hash, new Date('2025-01-01T00:00:00Z')));
+  const r = verify(b.links, b.seals, 6, KEYS, cps);
+  assert.equal(r.ok, true);
+  assert.equal(r.checkpoints.verified, 2);
+  const foreign = [signCheckpoint(OTHER_KEY, 4, b.links[3]!.hash, new Date())];
+  assert.deepEqual(pick(verify(b.links, b.seals, 6, KEYS, foreign)), { kind: 'bad_signature', seq: 4 });
 });

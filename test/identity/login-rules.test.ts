@@ -6,7 +6,7 @@ import { assignmentsBreakingRules } from '../../src/identity/assignments.ts';
 import type { Db } from '../../src/store/db.ts';
 import { login, outcomes, testApp } from '../support/app.ts';
 import { NOW, SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
-import { STORES } from '../support/stores.ts';
+import { ownerOf, STORES } from '../support/stores.ts';
 
 /**
  * Logins that used to skip the checks (issue 14, part 4): the persona login opened any account, a leaver's
@@ -87,14 +87,14 @@ for (const store of STORES) {
       const q2 = (typeof e2?.query === 'string' ? JSON.parse(e2.query) : e2?.query) as { supplyPointId?: string };
       assert.equal(q2.supplyPointId, missing);
 
-      await db.exec('ALTER TABLE supply_points RENAME COLUMN meter_id TO meter_id_gone');
+      await ownerOf(db).exec('ALTER TABLE supply_points RENAME COLUMN meter_id TO meter_id_gone');
       try {
         const failed = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry`, headers: { cookie: cc.cookie } });
         assert.equal(failed.statusCode >= 500, true, failed.body);
         const e3 = await event(String(failed.headers['x-request-id']));
         assert.deepEqual([e3?.outcome, e3?.refusal], ['refused', 'read_failed']);
       } finally {
-        await db.exec('ALTER TABLE supply_points RENAME COLUMN meter_id_gone TO meter_id');
+        await ownerOf(db).exec('ALTER TABLE supply_points RENAME COLUMN meter_id_gone TO meter_id');
       }
     });
 
@@ -150,7 +150,7 @@ for (const store of STORES) {
       assert.equal(outcomes((await lookup()).json())['holder_name'], 'shown');
       // The engagement ends in a minute; HR has not moved the company's staff.
       const end = new Date(NOW.getTime() + 60_000);
-      await db.query(`UPDATE contractor_engagements SET valid_to = $1 WHERE contractor_organization_id = 'org-ctr'`, [end]);
+      await ownerOf(db).query(`UPDATE contractor_engagements SET valid_to = $1 WHERE contractor_organization_id = 'org-ctr'`, [end]);
       now = new Date(end.getTime() - 1);
       assert.equal(await me(), 'affiliated_retail', 'one millisecond before the end');
       now = end;
@@ -174,7 +174,7 @@ for (const store of STORES) {
       // The issue's row, written past SCIM: an affiliated employee acting for a rival.
       await db.query(`UPDATE staff_assignments SET retailer_code = 'R0002' WHERE person_id = 'p-retail'`);
       // A contractor company whose engagement ended.
-      await db.query(`UPDATE contractor_engagements SET valid_to = $1 WHERE contractor_organization_id = 'org-ctr'`, [new Date(NOW.getTime() - 1000)]);
+      await ownerOf(db).query(`UPDATE contractor_engagements SET valid_to = $1 WHERE contractor_organization_id = 'org-ctr'`, [new Date(NOW.getTime() - 1000)]);
       const found = await assignmentsBreakingRules(db, NOW);
       assert.deepEqual(found.map((f) => [f.personId, f.userIds, [...f.problems]]), [
         ['p-rctr', [USERS.retailContractor], ['contractor_not_engaged']],

@@ -7,7 +7,7 @@ import type { Db } from '../../src/store/db.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
 import { login, testApp, type Session } from '../support/app.ts';
 import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
-import { STORES } from '../support/stores.ts';
+import { ownerOf, STORES } from '../support/stores.ts';
 
 const NW = { organizationId: 'org-nw', side: 'network', employment: 'employee', office: '青葉NSC', duty: 'service_centre' };
 const RETAIL = { organizationId: 'org-a0001', side: 'retail', employment: 'employee', office: '仙台営業所', duty: 'retail_sales', retailerCode: 'A0001' };
@@ -128,13 +128,14 @@ for (const store of STORES) {
       const created = (await scim('POST', '/scim/v2/Users', user('u-move2', NW))).json() as { id: string };
       const equipment = await grant('u-move2', 'network.equipment');
       tick();
-      await db.exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'log full'; END; $$;
+      // A failing trigger stands in for a full disk; only the schema's owner may add one.
+      await ownerOf(db).exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'log full'; END; $$;
         CREATE TRIGGER gw_test_fail BEFORE INSERT ON governance_events FOR EACH ROW EXECUTE FUNCTION gw_test_fail();`);
       try {
         const res = await scim('PUT', `/scim/v2/Users/${created.id}`, user('u-move2', RETAIL));
         assert.equal(res.statusCode, 500);
       } finally {
-        await db.exec('DROP TRIGGER gw_test_fail ON governance_events; DROP FUNCTION gw_test_fail();');
+        await ownerOf(db).exec('DROP TRIGGER gw_test_fail ON governance_events; DROP FUNCTION gw_test_fail();');
       }
       assert.equal(await statusOf(equipment), 'approved', 'grant untouched');
       const sides = await db.query<{ side: string }>('SELECT side FROM staff_assignments WHERE person_id = $1', [created.id]);
@@ -216,7 +217,7 @@ for (const store of STORES) {
       await seedFixture(db);
       // R0003's own staff, a contractor company with no contract yet, and the fixture's contractor company
       // engaged by the affiliated retailer (whose staff, like u-retail-ctr, act for A0001 on the retail side).
-      await db.exec(`
+      await ownerOf(db).exec(`
         INSERT INTO organizations (id, name, kind, retailer_code) VALUES
           ('org-r0003', 'あおばエナジー株式会社', 'retailer', 'R0003'), ('org-ctr2', 'みやぎ業務サービス株式会社', 'contractor', NULL);
         INSERT INTO contractor_engagements (contractor_organization_id, client_organization_id, valid_from) VALUES ('org-ctr', 'org-a0001', '2018-01-01');`);

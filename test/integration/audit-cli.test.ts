@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AccessEvent } from '../../src/audit/access-event.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { loadSigningKey } from '../../src/audit/signing.ts';
+import { WitnessFile } from '../../src/audit/witness.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 
@@ -40,7 +41,7 @@ describe('gridwall audit (command line, embedded store)', () => {
     const { key } = loadSigningKey(join(dir, 'log-signing-key.pem'), true);
     const db = await openPglite(dir);
     await migrate(db);
-    const log = new GroupCommitLog(db, { key, checkpointEvery: 10 });
+    const log = new GroupCommitLog(db, { key, checkpointEvery: 10, witness: new WitnessFile(join(dir, 'log-witness.jsonl')) });
     for (let i = 0; i < N; i++) await log.append(event(i));
     await log.close();
     await db.close();
@@ -50,7 +51,16 @@ describe('gridwall audit (command line, embedded store)', () => {
   test('verify: the database chain is intact (exit 0); an exported file verifies with the published key', () => {
     const r = gridwall(dir, ['audit', 'verify']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /OK — .*25 events \(events 1–25\), 3 signed checkpoints verified/);
+    assert.match(r.stdout, /OK — .*25 events \(events 1–25\), 25 seals and 0 checkpoints verified/);
+    // It trusts the configured key, never the database's, and holds the log against the witness by default.
+    assert.match(r.stdout, /trusted key [0-9a-f]{16} from the signing key/);
+    // Published: the first commit's seal, then one at least 10 events after the last, and the last at close (1, 11, 21, 25).
+    assert.match(r.stdout, /held against the witness .*log-witness\.jsonl \(4 seals checked\)/);
+    const notSeals = join(dir, 'not-a-witness.jsonl');
+    writeFileSync(notSeals, '{"hello":1}\n');
+    const w = gridwall(dir, ['audit', 'verify', '--witness', notSeals]);
+    assert.equal(w.status, 2);
+    assert.match(w.stderr, /not-a-witness\.jsonl line 1: not a seal line/);
 
     const file = join(dir, 'export.jsonl');
     const e = gridwall(dir, ['audit', 'export', '--from', '2026-10-20', '--to', '2026/10/22', '--out', file]);
@@ -113,8 +123,10 @@ describe('gridwall audit (command line, embedded store)', () => {
     const t = gridwall(dir, ['audit', 'tail', '--from-seq', '20']);
     assert.equal(t.status, 0, t.stderr);
     const lines = t.stdout.trim().split('\n');
-    assert.equal(lines.length, N - 19);
-    assert.ok(lines.every((l) => /^\{"hash":"[0-9a-f]{64}","prev":"[0-9a-f]{64}","event":\{/.test(l)));
+    // Each event was its own group commit: each line of an event is followed by its batch's seal, so the
+    // SIEM holds the writer's seals outside the database too.
+    assert.equal(lines.length, 2 * (N - 19));
+    assert.ok(lines.every((l, i) => (i % 2 === 0 ? /^\{"hash":"[0-9a-f]{64}","prev":"[0-9a-f]{64}","event":\{/ : /^\{"seal":\{"firstSeq":\d+,"seq":\d+,/).test(l)), lines.join('\n'));
 
     const sock = createSocket('udp4');
     const got: string[] = [];
@@ -125,8 +137,8 @@ describe('gridwall audit (command line, embedded store)', () => {
       const child = spawn(process.execPath, ['bin/gridwall.js', 'audit', 'tail', '--from-seq', '1', '--syslog', `udp://127.0.0.1:${port}`], { env: env(dir), stdio: 'pipe' });
       const code = await new Promise<number | null>((r) => child.on('exit', r));
       assert.equal(code, 0);
-      for (let k = 0; k < 50 && got.length < N; k++) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(got.length, N);
+      for (let k = 0; k < 50 && got.length < 2 * N; k++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(got.length, 2 * N);
       assert.match(got[0] ?? '', /^<110>1 \S+ \S+ gridwall \d+ access - \{"hash":"/);
     } finally {
       sock.close();

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyStore } from '../../src/audit/export.ts';
-import { generateSigningKey } from '../../src/audit/signing.ts';
+import { generateSigningKey, loadSigningKey, publicKeys } from '../../src/audit/signing.ts';
 import type { Db } from '../../src/store/db.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
@@ -107,7 +107,8 @@ for (const backend of BACKENDS) {
 
       const db = await open();
       try {
-        const result = await verifyStore(db);
+        const keyFile = env['GRIDWALL_LOG_KEY_FILE'] ?? join(dir, 'log-signing-key.pem');
+        const result = await verifyStore(db, { keys: publicKeys([loadSigningKey(keyFile, false).key.publicKeyPem]) });
         assert.equal(result.ok, true, JSON.stringify(result.firstBreak));
         const { rows } = await db.query<{ request_id: string }>(`SELECT request_id FROM access_log WHERE request_id = ANY($1::text[]) AND outcome = 'served'`, [got]);
         const logged = new Set(rows.map((r) => r.request_id));

@@ -2,8 +2,12 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../src/store/db.ts';
-import { login, testApp, type Session } from '../support/app.ts';
-import { SP, USERS, seedFixture } from '../support/fixture.ts';
+import type { AccessEvent } from '../../src/audit/access-event.ts';
+import { chainEvents } from '../../src/audit/chain.ts';
+import { readHead } from '../../src/audit/log-reader.ts';
+import { generateSigningKey, signSeal } from '../../src/audit/signing.ts';
+import { login, testApp, TEST_KEY, type Session } from '../support/app.ts';
+import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
 for (const store of STORES) {
@@ -65,9 +69,12 @@ for (const store of STORES) {
       const noCsrf = await app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie } });
       assert.equal(noCsrf.statusCode, 403);
       const ok = await app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf } });
-      const body = ok.json() as { ok: boolean; events: number };
+      const body = ok.json() as { ok: boolean; events: number; seals: number; trustedKeys: { keyId: string; source: string }[] };
       assert.equal(body.ok, true);
       assert.equal(body.events, status.head.seq);
+      assert.ok(body.seals >= 1);
+      // It says which key it trusted: the signing key, never a key from the database.
+      assert.deepEqual(body.trustedKeys.map((k) => k.keyId), [TEST_KEY.keyId]);
     });
 
     test('a period downloads as CSV for Excel and as self-verifying JSON Lines', async () => {
@@ -81,5 +88,34 @@ for (const store of STORES) {
       assert.match(lines[lines.length - 1] ?? '', /^\{"end":/);
       assert.equal((await get(retail, '/api/audit/export?format=csv')).statusCode, 403);
     });
+
+    // Last: it stops the writer of this app.
+    test('an event slipped in outside the writer: reads are refused (503), readiness says so, verify names it', async () => {
+      assert.equal((await app.inject({ method: 'GET', url: '/api/health' })).statusCode, 200);
+      const head = await readHead(db);
+      const [fake] = chainEvents([{ ...FAKE, occurredAt: NOW }], head.seq + 1, head.hash);
+      const seal = signSeal(generateSigningKey(), { firstSeq: fake!.seq, seq: fake!.seq, prevHash: head.hash, hash: fake!.hash }, NOW);
+      const row = { seq: fake!.seq, prev_hash: fake!.prevHash, hash: fake!.hash, occurred_at: NOW.toISOString(), request_id: FAKE.requestId, person_id: FAKE.personId, user_id: FAKE.userId, session_id: null, principal_class: FAKE.principalClass, side: FAKE.side, organization_id: FAKE.organizationId, employment: FAKE.employment, office: null, terminal_id: null, route: FAKE.route, purpose: FAKE.purpose, outcome: FAKE.outcome, refusal: null, query: {}, supply_point_ids: [SP.R3], records: FAKE.records, policy_version: 'v', emergency_id: null };
+      await db.query('SELECT * FROM access_log_append($1, $2, $3::jsonb, $4::jsonb)', [head.seq, head.hash, JSON.stringify([row]), JSON.stringify(seal)]);
+      const read = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: retail.cookie } });
+      assert.equal(read.statusCode, 503);
+      assert.equal((read.json() as { error: { code: string } }).error.code, 'log_unavailable');
+      assert.doesNotMatch(read.body, /holder|phone|address/i);
+      const health = await app.inject({ method: 'GET', url: '/api/health' });
+      assert.equal(health.statusCode, 503);
+      assert.match((health.json() as { log: { halted: string } }).log.halted, new RegExp(`events ${fake!.seq}–${fake!.seq}.*cannot be accounted for`));
+      const status = (await get(compliance, '/api/audit/status')).json() as { writer: { halted: string | null } };
+      assert.notEqual(status.writer.halted, null);
+      const v = (await app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf } })).json() as { ok: boolean; firstBreak: { kind: string; seq: number } };
+      assert.deepEqual([v.ok, v.firstBreak.kind, v.firstBreak.seq], [false, 'bad_signature', fake!.seq]);
+    });
   });
 }
+
+/** The framing event of issue 15: the retail demo user *served* holder name and phone of a rival's customer. */
+const FAKE: AccessEvent = {
+  occurredAt: NOW, requestId: 'req-framed', personId: 'p-retail', userId: USERS.retail, sessionId: null, principalClass: 'affiliated_retail', side: 'retail',
+  organizationId: 'org-a0001', employment: 'employee', office: null, terminalId: null, route: 'GET /api/supply-points/:id', purpose: 'own_customer_service',
+  outcome: 'served', refusal: null, query: {}, records: [{ supplyPointId: SP.R3, relation: 'other', retailerCode: 'R0003', lastResort: false, shown: ['holder_name', 'phone'], masked: {} }],
+  policyVersion: 'v', emergencyId: null,
+};

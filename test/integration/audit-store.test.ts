@@ -11,11 +11,13 @@ import { readHead } from '../../src/audit/log-reader.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { archivePartitions } from '../../src/audit/archive.ts';
 import { listPartitions } from '../../src/audit/partitions.ts';
-import { grantLogWriter } from '../../src/audit/roles.ts';
-import { generateSigningKey } from '../../src/audit/signing.ts';
+import { grantAppRole, LOG_FUNCTIONS } from '../../src/audit/roles.ts';
+import { generateSigningKey, publicKeys } from '../../src/audit/signing.ts';
 import type { Db } from '../../src/store/db.ts';
 import { TEST_KEY } from '../support/app.ts';
 import { STORES } from '../support/stores.ts';
+
+const KEYS = publicKeys([TEST_KEY.publicKeyPem]);
 
 function event(i: number, at: Date): AccessEvent {
   return {
@@ -50,6 +52,8 @@ async function asSuperuser(db: Db, sql: string, params: unknown[] = []): Promise
 for (const store of STORES) {
   describe(`access log as evidence on ${store.name}`, () => {
     let db: Db;
+    /** The schema's owner (on PGlite the same db): archiving detaches partitions, attackers hold its rights. */
+    let owner: Db;
     let dispose: () => Promise<void>;
     let dir: string;
     before(() => {
@@ -59,24 +63,24 @@ for (const store of STORES) {
 
     async function fresh(): Promise<void> {
       if (dispose !== undefined) await dispose();
-      ({ db, dispose } = await store.open());
+      ({ db, owner, dispose } = await store.open());
     }
     after(async () => dispose?.());
 
-    test('the writer numbers, links and checkpoints every event; the stored chain verifies', async () => {
+    test('the writer numbers, links and seals every group commit; the stored chain verifies', async () => {
       await fresh();
       await writeEvents(db, 95, { every: 10 });
       const head = await readHead(db);
       assert.equal(head.seq, 95);
       const seqs = (await db.query<{ seq: string }>('SELECT seq::text AS seq FROM access_log ORDER BY access_log.seq')).rows.map((r) => Number(r.seq));
       assert.deepEqual(seqs, Array.from({ length: 95 }, (_, i) => i + 1));
-      const r = await verifyStore(db);
+      const r = await verifyStore(db, { keys: KEYS });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.equal(r.events, 95);
-      // A checkpoint after the group commit that reaches 10 more events, and the close sealed the end.
-      const cps = (await db.query<{ seq: string }>('SELECT seq::text AS seq FROM access_log_checkpoints ORDER BY access_log_checkpoints.seq')).rows.map((x) => Number(x.seq));
-      assert.deepEqual(cps, [10, 20, 30, 40, 50, 60, 70, 80, 90, 95]);
-      assert.equal(r.checkpoints.verified, cps.length);
+      // One seal per group commit (five events each): the batches tile the chain.
+      const seals = (await db.query<{ first: string; seq: string }>('SELECT first_seq::text AS first, seq::text AS seq FROM access_log_seals ORDER BY access_log_seals.seq')).rows.map((x) => [Number(x.first), Number(x.seq)]);
+      assert.deepEqual(seals, Array.from({ length: 19 }, (_, i) => [i * 5 + 1, i * 5 + 5]));
+      assert.equal(r.seals, 19);
     });
 
     test('appends awaited one after another each commit (a woken caller never finds a finished flush)', { timeout: 20_000 }, async () => {
@@ -91,14 +95,18 @@ for (const store of STORES) {
     test('two writers (two server processes) append in turn to one chain', async () => {
       await fresh();
       const key2 = generateSigningKey();
-      const a = new GroupCommitLog(db, { key: TEST_KEY, checkpointEvery: 7 });
-      const b = new GroupCommitLog(db, { key: key2, checkpointEvery: 5 });
+      // Two processes with different keys: each trusts the other's (GRIDWALL_LOG_TRUSTED_KEYS).
+      const a = new GroupCommitLog(db, { key: TEST_KEY, trustedKeys: [key2.publicKeyPem] });
+      const b = new GroupCommitLog(db, { key: key2, trustedKeys: [TEST_KEY.publicKeyPem] });
       await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).append(event(i, new Date(Date.UTC(2026, 10, 2, 0, 0, i))))));
       await a.close();
       await b.close();
-      const r = await verifyStore(db);
+      assert.deepEqual([a.halted, b.halted], [null, null]);
+      const r = await verifyStore(db, { keys: publicKeys([TEST_KEY.publicKeyPem, key2.publicKeyPem]) });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.equal(r.lastSeq, 60);
+      // Trusting only one of the two keys, the other writer's batches are not accounted for.
+      assert.equal((await verifyStore(db, { keys: KEYS })).firstBreak?.kind, 'bad_signature');
     });
 
     test('events fall into monthly partitions in Japan time', async () => {
@@ -108,7 +116,7 @@ for (const store of STORES) {
       await writeEvents(db, 3, { at: (i) => times[i] ?? new Date() });
       const parts = await listPartitions(db);
       assert.deepEqual(parts.map((p) => [p.month, p.events]), [['2026-10', 1], ['2026-11', 1], ['2026-12', 1]]);
-      assert.equal((await verifyStore(db)).ok, true);
+      assert.equal((await verifyStore(db, { keys: KEYS })).ok, true);
     });
 
     test('partitions past the retention period are archived to verified files, detached and kept; the rest still verifies', async () => {
@@ -121,30 +129,42 @@ for (const store of STORES) {
       const now = new Date('2026-11-24T12:00:00+09:00');
       const adir = join(dir, `${store.name}-archive`);
       mkdirSync(adir);
-      await assert.rejects(archivePartitions(db, { before: '2022-01', dir: adir, now, retentionYears: 5 }), /kept 5 years, so months from 2021-11 on may not be archived/);
-      const done = await archivePartitions(db, { before: '2021-11', dir: adir, now, retentionYears: 5 });
+      await assert.rejects(archivePartitions(owner, { before: '2022-01', dir: adir, now, retentionYears: 5, keys: KEYS }), /kept 5 years, so months from 2021-11 on may not be archived/);
+      const done = await archivePartitions(owner, { before: '2021-11', dir: adir, now, retentionYears: 5, keys: KEYS });
       assert.deepEqual(done.map((a) => a.month), ['2020-03', '2020-04', '2020-05', '2020-06', '2020-07', '2020-08', '2020-09', '2020-10', '2020-11', '2020-12', '2021-01', '2021-02', '2021-03', '2021-04', '2021-05', '2021-06', '2021-07', '2021-08', '2021-09', '2021-10']);
       assert.deepEqual([done[0]?.firstSeq, done[done.length - 1]?.lastSeq], [1, 20]);
-      for (const a of done) assert.equal((await verifyExportFile(a.file)).ok, true, a.file);
+      for (const a of done) assert.equal((await verifyExportFile(a.file, KEYS)).ok, true, a.file);
       assert.deepEqual((await listPartitions(db)).map((p) => p.month), ['2021-12', '2026-11']);
-      const kept = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log_y2020m03_archived`);
+      const kept = await owner.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log_y2020m03_archived`);
       assert.equal(kept.rows[0]?.n, 1, 'the detached partition is still in the database');
-      const r = await verifyStore(db);
+      const r = await verifyStore(db, { keys: KEYS });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.deepEqual([r.firstSeq, r.lastSeq], [21, 22]);
-      await asSuperuser(db, `UPDATE access_log SET office = 'x' WHERE seq = 22`);
-      assert.deepEqual((await verifyStore(db)).firstBreak?.seq, 22);
+      assert.deepEqual(r.archives, { files: 20, events: 20 });
+      // An archive file changed after the fact is found by its SHA-256, and one moved away is missed.
+      const third = done[2]!.file;
+      const original = readFileSync(third);
+      writeFileSync(third, Buffer.concat([original, Buffer.from('\n')]));
+      assert.match((await verifyStore(db, { keys: KEYS })).firstBreak?.detail ?? '', /has SHA-256 .* not the recorded/);
+      rmSync(third);
+      assert.match((await verifyStore(db, { keys: KEYS })).firstBreak?.detail ?? '', /is not there/);
+      writeFileSync(third, original);
+      await asSuperuser(owner, `UPDATE access_log SET office = 'x' WHERE seq = 22`);
+      assert.deepEqual((await verifyStore(db, { keys: KEYS })).firstBreak?.seq, 22);
     });
 
     test('UPDATE, DELETE and TRUNCATE are refused even to the owner, on the log, its partitions and its checkpoints', async () => {
       await fresh();
       await writeEvents(db, 3);
-      await assert.rejects(db.query(`UPDATE access_log SET purpose = 'x'`), /append-only/);
-      await assert.rejects(db.query(`DELETE FROM access_log WHERE seq = 1`), /append-only/);
-      await assert.rejects(db.query(`TRUNCATE access_log`), /append-only/);
-      await assert.rejects(db.query(`TRUNCATE access_log_y2026m11`), /append-only/);
-      await assert.rejects(db.query(`DELETE FROM access_log_checkpoints`), /append-only/);
-      await assert.rejects(db.query(`UPDATE access_log_keys SET public_key = 'x'`), /append-only/);
+      await assert.rejects(owner.query(`UPDATE access_log SET purpose = 'x'`), /append-only/);
+      await assert.rejects(owner.query(`DELETE FROM access_log WHERE seq = 1`), /append-only/);
+      await assert.rejects(owner.query(`TRUNCATE access_log`), /append-only/);
+      await assert.rejects(owner.query(`TRUNCATE access_log_y2026m11`), /append-only/);
+      await assert.rejects(owner.query(`TRUNCATE access_log_checkpoints`), /append-only/);
+      await assert.rejects(owner.query(`DELETE FROM access_log_seals`), /append-only/);
+      await assert.rejects(owner.query(`UPDATE access_log_seals SET signature = 'x'`), /append-only/);
+      await assert.rejects(owner.query(`TRUNCATE access_log_seals`), /append-only/);
+      await assert.rejects(owner.query(`UPDATE access_log_keys SET public_key = 'x'`), /append-only/);
     });
 
     const tampering: readonly { name: string; sql: string; kind: string; seq: number }[] = [
@@ -153,14 +173,15 @@ for (const store of STORES) {
       { name: 'a deleted event', sql: `DELETE FROM access_log WHERE seq = 23`, kind: 'missing', seq: 23 },
       { name: 'two events swapped', sql: `UPDATE access_log SET seq = CASE seq WHEN 8 THEN 9 ELSE 8 END WHERE seq IN (8, 9)`, kind: 'modified', seq: 8 },
       { name: 'an inserted copy', sql: `INSERT INTO access_log SELECT * FROM access_log WHERE seq = 12`, kind: 'inserted', seq: 12 },
-      { name: 'the tail cut off past a checkpoint', sql: `DELETE FROM access_log WHERE seq > 26`, kind: 'truncated', seq: 27 },
+      { name: 'the tail cut off, its seals left', sql: `DELETE FROM access_log WHERE seq > 26`, kind: 'truncated', seq: 27 },
+      { name: 'a seal removed', sql: `DELETE FROM access_log_seals WHERE seq = 15`, kind: 'unsealed', seq: 11 },
     ];
     for (const t of tampering) {
       test(`verification names the first broken event: ${t.name}`, async () => {
         await fresh();
         await writeEvents(db, 30, { every: 10 });
-        await asSuperuser(db, t.sql);
-        const r = await verifyStore(db);
+        await asSuperuser(owner, t.sql);
+        const r = await verifyStore(db, { keys: KEYS });
         assert.equal(r.ok, false);
         assert.deepEqual({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq }, { kind: t.kind, seq: t.seq }, r.firstBreak?.detail);
       });
@@ -177,26 +198,29 @@ for (const store of STORES) {
       assert.equal(res.events, 40);
       const good = await verifyExportFile(path);
       assert.equal(good.ok, true, JSON.stringify(good.firstBreak));
-      assert.equal(good.checkpoints.verified, 4);
-      assert.equal((await verifyExportFile(path, [TEST_KEY.publicKeyPem])).ok, true, 'with the key given by hand');
-      const other = await verifyExportFile(path, [generateSigningKey().publicKeyPem]);
+      assert.equal(good.seals, 8);
+      assert.equal((await verifyExportFile(path, KEYS)).ok, true, 'with the key given by hand');
+      const other = await verifyExportFile(path, publicKeys([generateSigningKey().publicKeyPem]));
       assert.equal(other.firstBreak?.kind, 'bad_signature');
 
       const lines = readFileSync(path, 'utf8').split('\n');
       const eventIdx = (seq: number) => lines.findIndex((l) => l.startsWith('{"hash"') && new RegExp(`"seq":${seq}[,}]`).test(l));
       const edits: [string, (ls: string[]) => string[], string, number][] = [
         ['a character changed', (ls) => ls.map((l, i) => (i === eventIdx(7) ? l.replace('仙台営業所', '仙台営業所X') : l)), 'modified', 7],
-        ['a line deleted', (ls) => ls.filter((_, i) => i !== eventIdx(15)), 'missing', 15],
+        ['a line deleted', (ls) => ls.filter((_, i) => i !== eventIdx(13)), 'missing', 13],
+        ['the last line of a batch deleted: its seal is out of place', (ls) => ls.filter((_, i) => i !== eventIdx(15)), 'malformed', 15],
         ['two lines swapped', (ls) => { const c = [...ls]; const a = eventIdx(3); const b = eventIdx(4); [c[a], c[b]] = [c[b] ?? '', c[a] ?? '']; return c; }, 'missing', 3],
         ['the end cut off', (ls) => ls.slice(0, eventIdx(33) + 1), 'truncated', 34],
+        ['a seal line removed', (ls) => ls.filter((_, i) => i !== eventIdx(20) + 1), 'unsealed', 16],
+        ['the closing line rewritten after the last batch was cut', (ls) => [...ls.slice(0, eventIdx(35) + 2), ls[ls.length - 2] ?? ''], 'malformed', 36],
       ];
       // Whole file in one chunk, and cut into small chunks that are scanned apart and joined (as a large file is).
       for (const opts of [{}, { chunkBytes: 4096 }, { chunkBytes: 700 }]) {
-        assert.equal((await verifyExportFile(path, [], opts)).ok, true, JSON.stringify(opts));
+        assert.equal((await verifyExportFile(path, null, opts)).ok, true, JSON.stringify(opts));
         for (const [name, edit, kind, seq] of edits) {
           const p = join(dir, `${store.name}-edited.jsonl`);
           writeFileSync(p, edit(lines).join('\n'));
-          const r = await verifyExportFile(p, [], opts);
+          const r = await verifyExportFile(p, null, opts);
           assert.deepEqual({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq }, { kind, seq }, `${name} ${JSON.stringify(opts)}`);
         }
       }
@@ -219,32 +243,55 @@ for (const store of STORES) {
     });
 
     if (store.name === 'postgres') {
-      test('the application role may append to the log but never UPDATE, DELETE or TRUNCATE it', async () => {
+      test("the application role reads the log and writes it only through the writer's functions: never INSERT, UPDATE, DELETE or TRUNCATE on the log, a partition, its head, seals, checkpoints or keys", async () => {
         await fresh();
-        await writeEvents(db, 2);
-        const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s ?? '';
-        const role = `gw_writer_${schema.slice(-8)}`;
-        await grantLogWriter(db, role, schema);
-        try {
-          await db.transaction(async (tx) => {
-            await tx.query(`SET LOCAL ROLE ${role}`);
-            // The role's own appends go through the real writer path (head lock, partition function).
-            await tx.query(`SELECT access_log_ensure_partition(now())`);
-            await tx.query(`SELECT seq FROM access_log_head WHERE id = 1 FOR UPDATE`);
-          });
-          for (const sql of [`UPDATE access_log SET purpose = 'x'`, `DELETE FROM access_log`, `TRUNCATE access_log`, `DELETE FROM access_log_checkpoints`, `UPDATE access_log_y2026m11 SET purpose = 'x'`]) {
-            await assert.rejects(
-              db.transaction(async (tx) => {
-                await tx.query(`SET LOCAL ROLE ${role}`);
-                await tx.query(sql);
-              }),
-              /permission denied/,
-              sql,
-            );
-          }
-        } finally {
-          await db.exec(`DROP OWNED BY ${role}; DROP ROLE ${role};`);
+        // `db` acts as a fresh role from grantAppRole (test/support/stores.ts). One partition is made before the
+        // grant is applied again (idempotent), one after: the role may read both and write neither.
+        const role = (await db.query<{ r: string }>('SELECT current_user AS r')).rows[0]?.r ?? '';
+        const schema = (await owner.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]?.s ?? '';
+        assert.match(role, /^gw_app_/);
+        const before = (await owner.query<{ p: string }>(`SELECT access_log_ensure_partition('2026-11-10T00:00:00Z') AS p`)).rows[0]?.p ?? '';
+        await grantAppRole(owner, role, schema);
+        await grantAppRole(owner, role, schema);
+        const after = (await owner.query<{ p: string }>(`SELECT access_log_ensure_partition('2027-03-10T00:00:00Z') AS p`)).rows[0]?.p ?? '';
+        assert.deepEqual([before, after], ['access_log_y2026m11', 'access_log_y2027m03']);
+
+        const SET: Record<string, string> = { schema_migrations: `version = 'x'`, access_log_keys: `key_id = 'x'`, access_log_archives: `file = 'x'`, access_log_unchained: `purpose = 'x'` };
+        const chain = ['access_log', before, after, 'access_log_head', 'access_log_seals', 'access_log_checkpoints', 'access_log_keys', 'access_log_archives', 'access_log_unchained', 'schema_migrations'];
+        const refused: string[] = [
+          ...['access_log', before, after].map((t) => `INSERT INTO ${t} (seq, prev_hash, hash, occurred_at) VALUES (1, repeat('0', 64), repeat('1', 64), '2026-11-10T00:00:00Z')`),
+          `INSERT INTO access_log_seals (seq, first_seq, prev_hash, hash, signed_at, key_id, signature) VALUES (1, 1, repeat('0', 64), repeat('1', 64), now(), '0123456789abcdef', 'x')`,
+          `INSERT INTO access_log_checkpoints (seq, hash, signed_at, key_id, signature) VALUES (1, repeat('1', 64), now(), '0123456789abcdef', 'x')`,
+          `INSERT INTO access_log_keys (key_id, public_key) VALUES ('0123456789abcdef', 'x')`,
+          `INSERT INTO schema_migrations (version) VALUES ('999_mine')`,
+          `UPDATE access_log_head SET seq = 0`,
+          `SELECT seq FROM access_log_head WHERE id = 1 FOR UPDATE`,
+          ...chain.flatMap((t) => [`UPDATE ${t} SET ${SET[t] ?? 'seq = 0'}`, `DELETE FROM ${t}`, `TRUNCATE ${t}`]),
+          `ALTER TABLE access_log DISABLE TRIGGER access_log_no_update`,
+          `ALTER TABLE ${before} DISABLE TRIGGER ALL`,
+          `SET session_replication_role = replica`,
+          `CREATE TABLE ${schema}.mine (x int)`,
+          `SELECT nextval('access_log_id_seq')`,
+          `UPDATE governance_events SET occurred_at = now()`,
+          `DELETE FROM governance_events`,
+          `INSERT INTO customers (id) VALUES ('c-mine')`,
+        ];
+        for (const sql of refused) await assert.rejects(db.query(sql), /permission denied|must be owner/, sql);
+
+        // Reading is allowed, through the parent and the partitions the grant saw.
+        for (const t of ['access_log', before, after, 'access_log_head', 'access_log_seals', 'access_log_checkpoints', 'access_log_keys', 'access_log_archives', 'access_log_unchained', 'schema_migrations']) {
+          await db.query(`SELECT count(*) FROM ${t}`);
         }
+        // The writer's functions: the role may call them, PUBLIC may not; a call that does not link writes nothing.
+        for (const f of LOG_FUNCTIONS) {
+          const { rows } = await db.query<{ me: boolean; pub: boolean }>(`SELECT has_function_privilege(current_user, $1, 'EXECUTE') AS me, has_function_privilege('public', $1, 'EXECUTE') AS pub`, [`${schema}.${f}`]);
+          assert.deepEqual(rows[0], { me: true, pub: false }, f);
+        }
+        const stale = await db.query<{ moved: boolean; head_seq: number }>(`SELECT * FROM access_log_append(5, repeat('a', 64), '[]'::jsonb, '{}'::jsonb)`);
+        assert.deepEqual([stale.rows[0]?.moved, stale.rows[0]?.head_seq], [false, 0]);
+        await assert.rejects(db.query(`SELECT access_log_add_key('0123456789abcdef', 'not a key')`), /not a PEM public key/);
+        assert.equal((await db.query<{ p: string }>(`SELECT access_log_ensure_partition('2027-03-11T00:00:00Z') AS p`)).rows[0]?.p, after);
+        assert.equal((await db.query<{ seal: boolean }>(`SELECT access_log_seal_existing('{}'::jsonb) AS seal`)).rows[0]?.seal, false, 'an empty log has nothing to seal');
       });
     }
   });

@@ -6,7 +6,7 @@ import { DATA_ROUTES } from '../../src/firewall/firewall.ts';
 import type { Db } from '../../src/store/db.ts';
 import { NOW, SP, USERS, seedFixture, TERMINALS } from '../support/fixture.ts';
 import { login, outcomes, testApp, type Session } from '../support/app.ts';
-import { STORES } from '../support/stores.ts';
+import { ownerOf, STORES } from '../support/stores.ts';
 
 const NON_PUBLIC = ['holder_name', 'phone', 'contracted_capacity', 'retailer', 'usage', 'equipment', 'meter', 'contract_history', 'customer_type', 'last_resort'];
 
@@ -239,7 +239,8 @@ for (const store of STORES) {
     });
 
     test('a failing log write returns 503 and no customer data', async () => {
-      await db.exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$;
+      // A failing trigger stands in for a full disk; only the schema's owner may add one.
+      await ownerOf(db).exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$;
         CREATE TRIGGER gw_test_fail BEFORE INSERT ON access_log FOR EACH ROW EXECUTE FUNCTION gw_test_fail();`);
       try {
         const res = await get(USERS.retail, `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`);
@@ -248,7 +249,7 @@ for (const store of STORES) {
         assert.equal(res.body.includes('山田'), false);
         assert.equal(res.body.includes(SP.OWN_A), false);
       } finally {
-        await db.exec('DROP TRIGGER gw_test_fail ON access_log; DROP FUNCTION gw_test_fail();');
+        await ownerOf(db).exec('DROP TRIGGER gw_test_fail ON access_log; DROP FUNCTION gw_test_fail();');
       }
     });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
+import { configuredTrust } from '../../src/audit/trust.ts';
 import { SearchTerms } from '../../src/audit/search-terms.ts';
 import { generateSigningKey } from '../../src/audit/signing.ts';
 import { compileDecisionTable } from '../../src/domain/decision-table.ts';
@@ -31,11 +32,12 @@ export interface TestAppOptions {
 
 /** The real application over a test store, with the clock frozen at the fixture's NOW unless told otherwise. */
 export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<FastifyInstance> {
-  const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), compileDecisionTable(), new SearchTerms(TEST_KEY));
+  const writer = new GroupCommitLog(db, { key: TEST_KEY });
+  const firewall = new Firewall(db, writer, compileDecisionTable(), new SearchTerms(TEST_KEY));
   const sessionAbsoluteMs = 10 * 3_600_000;
   const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: opts.sessionCacheMs ?? 1000, unknownTerminal: opts.unknownTerminal ?? 'limit', dormantDays: 90 });
   return buildApp({
-    db, firewall, clock: opts.now ?? (() => NOW), sessions, demoLogin: true, secureCookies: true, sessionAbsoluteMs,
+    db, firewall, clock: opts.now ?? (() => NOW), sessions, evidence: { trust: configuredTrust(TEST_KEY, null), witnessFile: null, writer }, demoLogin: true, secureCookies: true, sessionAbsoluteMs,
     loginRateLimit: opts.loginRateLimit ?? 1000, consoleDir: opts.consoleDir ?? null, passwordLogin: opts.passwordLogin ?? true, oidc: opts.oidc ?? null,
   });
 }

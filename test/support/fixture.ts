@@ -1,4 +1,5 @@
 import type { Db } from '../../src/store/db.ts';
+import { ownerOf } from './owner.ts';
 
 /**
  * A small area with known ground truth, for store and HTTP tests. Instant of the tests: NOW.
@@ -39,8 +40,12 @@ export const USERS = {
 /** Registered terminals: network-set at a network site, retail-set, and a network-set one standing in a retail office (F1). */
 export const TERMINALS = { NSC: 'T-NW1', CC: 'T-CC1', RETAIL: 'T-RT1', MISPLACED: 'T-MIS' } as const;
 
+/**
+ * Loads the fixture. Master data is loaded by the schema's owner (as `gridwall demo` or an import would), so on
+ * a PostgreSQL test store it goes in through `ownerOf(db)`, not the application role `db` acts as.
+ */
 export async function seedFixture(db: Db): Promise<void> {
-  await db.exec(`
+  await ownerOf(db).exec(`
 INSERT INTO settings (key, value) VALUES ('affiliated_retailer', '"A0001"'), ('area_code', '"02"');
 INSERT INTO retailers (code, name, affiliated) VALUES
   ('A0001', '北日本電力株式会社', true), ('R0002', 'みらいでんき株式会社', false),

@@ -1,20 +1,29 @@
 import { randomBytes } from 'node:crypto';
+import { grantAppRole } from '../../src/audit/roles.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
+import { setOwner } from './owner.ts';
 
 export interface TestStore {
   readonly name: 'pglite' | 'postgres';
-  /** A fresh, migrated, empty store; `dispose` removes it. */
-  open(): Promise<{ db: Db; dispose: () => Promise<void> }>;
+  /**
+   * A fresh, migrated, empty store; `dispose` removes it. On PostgreSQL `db` acts as a fresh application role
+   * (grantAppRole), as the server does in production, and `owner` as the schema's owner (the one who migrates,
+   * loads master data, archives — and the attacker with the owner's rights); on PGlite both are the same.
+   */
+  open(): Promise<{ db: Db; owner: Db; dispose: () => Promise<void> }>;
 }
+
+export { ownerOf } from './owner.ts';
 
 const url = process.env['DATABASE_URL'];
 
 /**
  * The backends every store suite runs on: embedded PGlite always, and the PostgreSQL server named by
- * DATABASE_URL when it is set (CI sets it). Each open gets its own schema on the server.
+ * DATABASE_URL when it is set (CI sets it). Each open gets its own schema on the server, migrated by the
+ * owner, and its own application role (gw_app_…, NOLOGIN, dropped on dispose) that `db` acts as.
  */
 export const STORES: readonly TestStore[] = [
   {
@@ -22,7 +31,7 @@ export const STORES: readonly TestStore[] = [
     async open() {
       const db = await openPglite(null);
       await migrate(db);
-      return { db, dispose: () => db.close() };
+      return { db, owner: db, dispose: () => db.close() };
     },
   },
   ...(url === undefined
@@ -31,16 +40,23 @@ export const STORES: readonly TestStore[] = [
         {
           name: 'postgres' as const,
           async open() {
-            const schema = `gw_test_${randomBytes(6).toString('hex')}`;
+            const hex = randomBytes(6).toString('hex');
+            const schema = `gw_test_${hex}`;
+            const role = `gw_app_${hex}`;
             const admin = await openPostgres(url, { poolSize: 1 });
             await admin.exec(`CREATE SCHEMA ${schema}`);
-            const db = await openPostgres(url, { schema, poolSize: 8 });
-            await migrate(db);
+            const owner = await openPostgres(url, { schema, poolSize: 4 });
+            await migrate(owner);
+            await grantAppRole(owner, role, schema);
+            const db = await openPostgres(url, { schema, role, poolSize: 8 });
+            setOwner(db, owner);
             return {
               db,
+              owner,
               dispose: async () => {
                 await db.close();
-                await admin.exec(`DROP SCHEMA ${schema} CASCADE`);
+                await owner.close();
+                await admin.exec(`DROP SCHEMA ${schema} CASCADE; DROP OWNED BY ${role}; DROP ROLE ${role}`);
                 await admin.close();
               },
             };

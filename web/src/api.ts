@@ -97,14 +97,18 @@ export interface AuditEvent {
 
 export interface AuditStatus {
   readonly head: { seq: number; hash: string };
-  readonly lastCheckpoint: { seq: number; signedAt: string | null } | null;
-  readonly keys: readonly { keyId: string }[];
+  readonly lastSeal: { firstSeq: number; seq: number; signedAt: string; keyId: string } | null;
+  readonly writer: { halted: string | null };
+  readonly trustedKeys: readonly { keyId: string; source: string }[];
+  readonly witness: { file: string; lastPublished: { seq: number; signedAt: string } | null; error: string | null } | null;
 }
 
 export interface AuditVerify {
   readonly ok: boolean;
   readonly events: number;
-  readonly checkpoints: { verified: number };
+  readonly seals: number;
+  readonly witnessChecked: number | null;
+  readonly trustedKeys: readonly { keyId: string; source: string }[];
   readonly firstBreak: { seq: number; kind: string; detail: string } | null;
 }
 

@@ -100,11 +100,20 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
             <dd>
               {status.head.seq.toLocaleString(lang)} <span className="mono small">{status.head.hash.slice(0, 16)}…</span>
             </dd>
-            <dt>{t('lastCheckpoint')}</dt>
-            <dd>{status.lastCheckpoint === null ? t('none') : `${status.lastCheckpoint.seq.toLocaleString(lang)}（${status.lastCheckpoint.signedAt === null ? '' : formatTime(status.lastCheckpoint.signedAt, lang)}）`}</dd>
-            <dt>{t('signingKeys')}</dt>
-            <dd className="mono">{status.keys.map((k) => k.keyId).join(', ') || t('none')}</dd>
+            <dt>{t('lastSeal')}</dt>
+            <dd>{status.lastSeal === null ? t('none') : `${status.lastSeal.seq.toLocaleString(lang)}（${formatTime(status.lastSeal.signedAt, lang)}）`}</dd>
+            <dt>{t('trustedKeys')}</dt>
+            <dd className="mono" title={status.trustedKeys.map((k) => `${k.keyId}: ${k.source}`).join('\n')}>{status.trustedKeys.map((k) => k.keyId).join(', ') || t('none')}</dd>
+            <dt>{t('witness')}</dt>
+            <dd>
+              {status.witness === null ? t('none') : status.witness.lastPublished === null ? t('witnessEmpty', { file: status.witness.file }) : t('witnessLast', { seq: status.witness.lastPublished.seq.toLocaleString(lang), at: formatTime(status.witness.lastPublished.signedAt, lang), file: status.witness.file })}
+            </dd>
           </dl>
+        )}
+        {status?.writer.halted != null && (
+          <p className="alert error" role="alert" data-testid="writer-halted">
+            {t('writerHalted', { reason: status.writer.halted })}
+          </p>
         )}
         <button type="button" onClick={() => void verify()} disabled={checking}>
           {checking ? t('verifying') : t('verifyNow')}
@@ -113,7 +122,7 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
           {check !== null && (
             <p className={`alert ${check.ok ? 'ok' : 'error'}`} data-testid="verify-result" data-break={check.firstBreak?.kind} title={check.firstBreak?.detail}>
               {check.ok
-                ? t('verifyOk', { n: check.events.toLocaleString(lang), c: check.checkpoints.verified })
+                ? t('verifyOk', { n: check.events.toLocaleString(lang), c: check.seals.toLocaleString(lang), keys: check.trustedKeys.map((k) => k.keyId).join(', ') })
                 : t('verifyBroken', { seq: check.firstBreak?.seq ?? '?', detail: breakText(check.firstBreak) })}
             </p>
           )}

@@ -1,0 +1,84 @@
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Seal } from './signing.ts';
+
+// The witness: seals the writer publishes outside the database as it goes, one `{"seal":{…}}` line each
+// (docs/LOG-FORMAT.md), in an append-only file the operator ships to write-once storage.
+
+export class WitnessFileError extends Error {
+  readonly code = 'bad_witness_file';
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function parseSeal(line: string, where: string): Seal {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new WitnessFileError(`${where}: not JSON`);
+  }
+  const s = (v as { seal?: Record<string, unknown> } | null)?.seal;
+  if (
+    s === undefined || s === null || typeof s !== 'object' ||
+    !Number.isSafeInteger(s['seq']) || !Number.isSafeInteger(s['firstSeq']) || typeof s['prevHash'] !== 'string' || !HEX64.test(s['prevHash']) ||
+    typeof s['hash'] !== 'string' || !HEX64.test(s['hash']) || typeof s['signedAt'] !== 'string' || typeof s['keyId'] !== 'string' || typeof s['signature'] !== 'string'
+  ) {
+    throw new WitnessFileError(`${where}: not a seal line ({"seal":{"firstSeq","seq","prevHash","hash","signedAt","keyId","signature"}})`);
+  }
+  return { firstSeq: s['firstSeq'] as number, seq: s['seq'] as number, prevHash: s['prevHash'], hash: s['hash'], signedAt: s['signedAt'], keyId: s['keyId'], signature: s['signature'] };
+}
+
+export function sealLine(s: Seal): string {
+  return JSON.stringify({ seal: { firstSeq: s.firstSeq, seq: s.seq, prevHash: s.prevHash, hash: s.hash, signedAt: s.signedAt, keyId: s.keyId, signature: s.signature } });
+}
+
+/** Every seal of a witness file, in its order; a line that is not a seal is an error naming it. */
+export function readWitness(path: string): Seal[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new WitnessFileError(`--witness ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return text.split('\n').flatMap((line, i) => (line.trim() === '' ? [] : [parseSeal(line, `${path} line ${i + 1}`)]));
+}
+
+/** Where the writer publishes seals. */
+export interface WitnessSink {
+  /** The last seal published here before (read once, at start), or null. */
+  last(): Seal | null;
+  publish(seal: Seal): void;
+  readonly path: string;
+}
+
+/** The witness as a local append-only file (created on first use). */
+export class WitnessFile implements WitnessSink {
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  last(): Seal | null {
+    if (!existsSync(this.path)) return null;
+    const fd = openSync(this.path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      // The last line is short (≈ 330 bytes); read the tail only.
+      const len = Math.min(size, 4096);
+      const buf = Buffer.alloc(len);
+      readSync(fd, buf, 0, len, size - len);
+      const lines = buf.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+      const lastLine = lines[lines.length - 1];
+      return lastLine === undefined ? null : parseSeal(lastLine, `${this.path} (last line)`);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  publish(seal: Seal): void {
+    mkdirSync(dirname(this.path), { recursive: true });
+    appendFileSync(this.path, `${sealLine(seal)}\n`, { mode: 0o600 });
+  }
+}
