@@ -18,7 +18,7 @@ import { canonicalEvent, eventLine, GENESIS, LINE, linkHash } from '../src/audit
 import { EXPORT_FORMAT, verifyStore } from '../src/audit/export.ts';
 import { verifyExportFile } from '../src/audit/file-verify.ts';
 import { GroupCommitLog } from '../src/audit/log-writer.ts';
-import { generateSigningKey, publicKeys, signSeal } from '../src/audit/signing.ts';
+import { generateSigningKey, publicKeys, sealDigest, signSeal } from '../src/audit/signing.ts';
 import { sealLine } from '../src/audit/witness.ts';
 import { generateDemo } from '../src/demo/generate.ts';
 import { loadRecords } from '../src/store/customer-store.ts';
@@ -60,12 +60,15 @@ async function writeExport(path: string, batch: number): Promise<void> {
   out.write(`${JSON.stringify({ format: EXPORT_FORMAT, version: 2, exportedAt: new Date().toISOString(), period: { from: null, to: null }, firstSeq: 1, anchor: GENESIS, keys: [key.publicKeyPem] })}\n`);
   let prev = GENESIS;
   let batchPrev = GENESIS;
+  let prevSeal = GENESIS;
   for (let i = 1; i <= EVENTS; i++) {
     const canonical = canonicalEvent(i, sampleEvent(i, new Date(Date.UTC(2026, 9, 1) + i * 1000)));
     const h = linkHash(prev, canonical);
     if (!out.write(`${eventLine(h, prev, canonical)}\n`)) await new Promise((r) => out.once('drain', () => r(undefined)));
     if (i % batch === 0 || i === EVENTS) {
-      out.write(`${sealLine(signSeal(key, { firstSeq: i - ((i - 1) % batch), seq: i, prevHash: batchPrev, hash: h }, new Date()))}\n`);
+      const seal = signSeal(key, { firstSeq: i - ((i - 1) % batch), seq: i, prevHash: batchPrev, hash: h, prevSeal }, new Date());
+      out.write(`${sealLine(seal)}\n`);
+      prevSeal = sealDigest(seal);
       batchPrev = h;
     }
     prev = h;
@@ -80,7 +83,7 @@ async function fileBench(lines: string[]): Promise<void> {
     // Verification checks one Ed25519 signature per group commit, so its rate depends on the batch size the
     // writer saw: measured at the sizes the look-up and append loads above produce, and at one event per commit.
     const keys = publicKeys([key.publicKeyPem]);
-    for (const batch of [500, 100, 30, 1]) {
+    for (const batch of [500, 100, 30, 14, 1]) {
       const path = join(dir, `export-${batch}.jsonl`);
       await writeExport(path, batch);
       const bytes = statSync(path).size;

@@ -32,12 +32,17 @@ class Key:
         der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         self.id = hashlib.sha256(der).hexdigest()[:16]
 
-    def seal(self, first_seq, seq, prev_hash, hash_, kind='seal'):
+    def seal(self, first_seq, seq, prev_hash, hash_, kind='seal', prev_seal=ZERO):
         body = {'seq': seq, 'hash': hash_, 'signedAt': '2026-11-26T05:00:00.000Z', 'keyId': self.id}
         if kind == 'seal':
-            body.update(firstSeq=first_seq, prevHash=prev_hash)
+            body.update(firstSeq=first_seq, prevHash=prev_hash, prevSeal=prev_seal)
         body['signature'] = base64.b64encode(self.private.sign(canon(body))).decode()
         return canon({kind: body})
+
+
+def digest(seal_line):
+    """The digest the next seal names: SHA-256 over the canonical JSON of all the seal's members."""
+    return hashlib.sha256(canon(json.loads(seal_line)['seal'])).hexdigest()
 
 
 def event_line(prev, event):
@@ -53,14 +58,15 @@ def event(seq, salt=''):
 
 def build(key, batches=BATCHES, salt=''):
     """The whole log: body lines (events and seals, in order) and the hash of every seq (0: the anchor)."""
-    lines, hashes, seq = [], {0: ZERO}, 0
+    lines, hashes, seq, prev_seal = [], {0: ZERO}, 0, ZERO
     for size in batches:
         first = seq + 1
         for _ in range(size):
             seq += 1
             line, hashes[seq] = event_line(hashes[seq - 1], event(seq, salt))
             lines.append(line)
-        lines.append(key.seal(first, seq, hashes[first - 1], hashes[seq]))
+        lines.append(key.seal(first, seq, hashes[first - 1], hashes[seq], prev_seal=prev_seal))
+        prev_seal = digest(lines[-1])
     return lines, hashes
 
 
@@ -229,12 +235,22 @@ class VerifyLogTest(unittest.TestCase):
 
     def test_seal_signed_by_untrusted_key(self):
         lines = list(self.lines)
-        i = next(k for k, l in enumerate(lines) if is_seal(l, 11))
-        lines[i] = self.other.seal(10, 11, self.hashes[9], self.hashes[11])
-        self.assertBreak(self.export(lines), 'bad_signature', 11)                       # unknown keyId
+        i = next(k for k, l in enumerate(lines) if is_seal(l, 15))
+        lines[i] = self.other.seal(12, 15, self.hashes[11], self.hashes[15], prev_seal=json.loads(lines[i])['seal']['prevSeal'])
+        self.assertBreak(self.export(lines), 'bad_signature', 15)                       # unknown keyId
         both = self.export(lines, keys=[self.key, self.other])
         self.assertOk(both)                                                           # header keys trusted
-        self.assertBreak(both, 'bad_signature', 11, '--public-key', self.key_file)
+        self.assertBreak(both, 'bad_signature', 15, '--public-key', self.key_file)
+
+    def test_middle_seal_replaced(self):
+        lines = list(self.lines)
+        i = next(k for k, l in enumerate(lines) if is_seal(l, 11))
+        # A seal for 10-11 by another key that names no seal before it: it is the one that does not chain.
+        lines[i] = self.other.seal(10, 11, self.hashes[9], self.hashes[11])
+        self.assertBreak(self.export(lines, keys=[self.key, self.other]), 'bad_signature', 11)
+        # The same seal, chained correctly: the next seal names the original, and this one is validly signed.
+        lines[i] = self.other.seal(10, 11, self.hashes[9], self.hashes[11], prev_seal=json.loads(self.lines[i])['seal']['prevSeal'])
+        self.assertBreak(self.export(lines, keys=[self.key, self.other]), 'bad_signature', 15)
 
     def test_seal_wrong_prev_hash(self):
         lines = list(self.lines)
@@ -248,7 +264,7 @@ class VerifyLogTest(unittest.TestCase):
                          [l for l in self.lines if l.startswith(b'{"hash"')])
         path = self.export(lines, keys=[self.other])
         self.assertEqual(self.assertOk(path)['signaturesCheckedWith'], 'keys_in_file')
-        result = self.assertBreak(path, 'bad_signature', 3, '--public-key', self.key_file)
+        result = self.assertBreak(path, 'bad_signature', 15, '--public-key', self.key_file)  # the last seal
         self.assertEqual(result['signaturesCheckedWith'], 'given_keys')
 
     def test_seal_moved_after_later_event(self):

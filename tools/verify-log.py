@@ -24,8 +24,8 @@ HEX64 = re.compile(r'[0-9a-f]{64}\Z')
 PEM_BLOCK = re.compile(rb'-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----', re.S)
 # Members of seal and checkpoint lines with their types; all but `signature` are signed.
 SHAPES = {
-    'seal': {'firstSeq': int, 'seq': int, 'prevHash': str, 'hash': str, 'signedAt': str, 'keyId': str,
-             'signature': str},
+    'seal': {'firstSeq': int, 'seq': int, 'prevHash': str, 'hash': str, 'prevSeal': str, 'signedAt': str,
+             'keyId': str, 'signature': str},
     'checkpoint': {'seq': int, 'hash': str, 'signedAt': str, 'keyId': str, 'signature': str},
 }
 
@@ -107,6 +107,11 @@ def signature_ok(kind, body, keys):
         return False
 
 
+def seal_digest(seal):
+    """What the next seal names in prevSeal: SHA-256 over the canonical JSON of all eight members."""
+    return hashlib.sha256(canonical({m: seal[m] for m in SHAPES['seal']})).hexdigest()
+
+
 def event_seq(line):
     """The seq stated in an event line of the exact shape (step 2.1), else None."""
     if (len(line) < 160 or line[73:83] != b'","prev":"' or line[147:157] != b'","event":'
@@ -166,6 +171,7 @@ def verify(path, given_keys, witness):
         start = due = header['firstSeq']                  # E
         head = header['anchor']                           # H
         covered, covered_hash = start - 1, head           # C and the hash of event C
+        last_seal, last_digest = None, None               # the last seal and its digest (what the next names)
         seen_event = seen_seal = closed = False
         for raw in lines:
             line = strip_eol(raw)
@@ -220,7 +226,7 @@ def verify(path, given_keys, witness):
                         brk('malformed', seq, f'{kind} not right after event {seq} (moved)')
                     elif seal['hash'] != head:
                         brk('checkpoint_mismatch', seq, f'{kind} hash is not the hash of event {seq}')
-                    elif not signature_ok(kind, seal, keys):
+                    elif kind == 'checkpoint' and not signature_ok(kind, seal, keys):
                         brk('bad_signature', seq, f'{kind} signature does not verify with a trusted key'
                             + ('' if seal['keyId'] in keys else f' (unknown keyId {seal["keyId"]})'))
                     elif kind == 'seal':
@@ -232,14 +238,25 @@ def verify(path, given_keys, witness):
                                 brk('unsealed', first_seq, f'seal overlaps the previous one (ends at {covered})')
                         elif first_seq - 1 >= start - 1 and seal['prevHash'] != covered_hash:
                             brk('broken_link', first_seq, 'seal prevHash is not the hash before its batch')
+                        elif last_digest is not None and seal['prevSeal'] != last_digest:
+                            # The two seals do not chain: the one whose signature fails was changed; when
+                            # both verify, the later one names another seal than the one before it.
+                            if not signature_ok('seal', last_seal, keys):
+                                brk('bad_signature', last_seal['seq'], f'seal {last_seal["seq"]} was changed')
+                            else:
+                                brk('bad_signature', seq, f'seal {seq} does not name the seal before it')
                         else:
                             covered, covered_hash = seq, seal['hash']
+                            last_seal, last_digest = seal, seal_digest(seal)
                         seen_seal = True
     if result['firstBreak'] is None:                                                      # step 6
         if not closed:
             brk('truncated', due, 'no closing line: the file was cut off')
         elif covered < due - 1:
             brk('unsealed', covered + 1, f'events {covered + 1}-{due - 1} follow the last seal')
+        elif last_seal is not None and not signature_ok('seal', last_seal, keys):
+            brk('bad_signature', last_seal['seq'], 'the last seal does not verify with a trusted key'
+                + ('' if last_seal['keyId'] in keys else f' (unknown keyId {last_seal["keyId"]})'))
     if result['firstBreak'] is None:                                                      # step 7
         for seal in witness:
             seq = seal['seq']

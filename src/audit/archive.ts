@@ -58,7 +58,8 @@ export async function archivePartitions(db: Db, opts: { before: string; dir: str
     const file = join(opts.dir, `${part.name}.jsonl`);
     if (existsSync(file)) throw new ArchiveRefusedError(`${file} exists already: move it away or choose another --dir`);
     let result = { events: 0, firstSeq: null as number | null, lastSeq: null as number | null, lastHash: null as string | null, anchor: null as string | null };
-    if (part.lastSeq !== null) {
+    // A batch that crossed into this month was archived whole with the month before: only what is left counts.
+    if (part.lastSeq !== null && part.lastSeq > prevLast) {
       const out = createWriteStream(file, { flags: 'wx' });
       result = await exportJsonl(db, out, { from: null, to: null }, opts.now, { fromSeq: prevLast + 1, toSeq: part.lastSeq });
       out.end();
@@ -69,7 +70,7 @@ export async function archivePartitions(db: Db, opts: { before: string; dir: str
         throw new ArchiveRefusedError(`${file}: the export does not join the previous archive (starts at ${check.firstSeq}, expected ${prevLast + 1}); nothing was detached`);
       }
     } else {
-      // An empty month: nothing to keep but the record that it was empty.
+      // An empty month (or one whose events all went with the batch before): nothing to keep but the record.
       await finished(createWriteStream(file, { flags: 'wx' }).end(''));
     }
     const fileSha256 = await sha256File(file);

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { linkHash } from './chain.ts';
 import type { LinkRecord } from './log-reader.ts';
-import { checkpointSignatureValid, sealSignatureValid, type Checkpoint, type Seal } from './signing.ts';
+import { checkpointSignatureValid, sealDigest, sealSignatureValid, type Checkpoint, type Seal } from './signing.ts';
 
 /** The first thing found wrong with a chain, naming the event (by sequence number) where it shows. */
 export type ChainBreak =
@@ -35,43 +35,61 @@ export function brokenLinkBreak(seq: number): ChainBreak {
   return { kind: 'broken_link', seq, detail: `event ${seq} does not link to the hash of event ${seq - 1}: events before it were changed and re-hashed, inserted, removed or reordered` };
 }
 
-/** A signed mark — a version-1 checkpoint or a seal — checked against the hash of the event it names: null when it holds. */
+/**
+ * A signed mark — a version-1 checkpoint or a seal — checked against the hash of the event it names: null when
+ * it holds. A checkpoint's signature is checked here; a seal's is vouched for by the seal chain and checked at
+ * the end of the range (SealCoverage).
+ */
 export function markBreak(m: Checkpoint | Seal, hashAtSeq: string, keys: ReadonlyMap<string, KeyObject>, lastGood: number): ChainBreak | null {
-  const what = 'firstSeq' in m ? 'seal' : 'checkpoint';
-  if (m.hash !== hashAtSeq) return { kind: 'checkpoint_mismatch', seq: m.seq, detail: `the ${what} signed ${m.signedAt} for event ${m.seq} names another hash: the chain was rewritten after event ${lastGood} (the last signed point that matched)` };
-  const valid = 'firstSeq' in m ? sealSignatureValid(m, keys) : checkpointSignatureValid(m, keys);
-  if (!valid) return { kind: 'bad_signature', seq: m.seq, detail: `the ${what} for event ${m.seq} is not validly signed by a trusted key (key ${m.keyId}${keys.has(m.keyId) ? '' : ', not trusted'})` };
+  const isSeal = 'firstSeq' in m;
+  if (m.hash !== hashAtSeq) return { kind: 'checkpoint_mismatch', seq: m.seq, detail: `the ${isSeal ? 'seal' : 'checkpoint'} signed ${m.signedAt} for event ${m.seq} names another hash: the chain was rewritten after event ${lastGood} (the last signed point that matched)` };
+  if (!isSeal && !checkpointSignatureValid(m, keys)) return signatureBreak('checkpoint', m.seq, m.keyId, keys);
   return null;
 }
 
+function signatureBreak(what: string, seq: number, keyId: string, keys: ReadonlyMap<string, KeyObject>): ChainBreak {
+  return { kind: 'bad_signature', seq, detail: `the ${what} for event ${seq} is not validly signed by a trusted key (key ${keyId}${keys.has(keyId) ? '' : ', not trusted'})` };
+}
+
 /**
- * Which events the writer's seals cover (docs/LOG-FORMAT.md, step 3.4): seals must follow one another without
- * gap or overlap from the start of the verified range, each linking to the hash where the one before ended;
- * only the first may begin before the range (a batch that began before an export). Events no seal covers
- * were written by someone else.
+ * Which events the writer's seals cover, and that the seals are the writer's (docs/LOG-FORMAT.md, step 3.4):
+ * seals follow one another without gap or overlap from the start of the verified range, each linking to the
+ * hash where the one before ended and naming the one before by its digest; only the first may begin before
+ * the range (a batch that began before an export). The last seal's signature, checked at the end, vouches
+ * for the chain of seals before it. Events no seal covers were written by someone else.
  */
 export class SealCoverage {
   readonly #start: number;
+  readonly #keys: ReadonlyMap<string, KeyObject>;
   /** The last sequence number covered, and the hash there. */
   #covered: number;
   #hash: string;
-  #sawSeal = false;
+  /** The digest of the last seal (null while unknown: no seal yet, and none known before the range). */
+  #prevSeal: string | null;
+  #last: Seal | null = null;
   #seals = 0;
 
-  constructor(firstSeq: number, anchor: string) {
+  constructor(firstSeq: number, anchor: string, keys: ReadonlyMap<string, KeyObject>, prevSeal: string | null = null) {
     this.#start = firstSeq;
     this.#covered = firstSeq - 1;
     this.#hash = anchor;
+    this.#keys = keys;
+    this.#prevSeal = prevSeal;
   }
 
   get seals(): number {
     return this.#seals;
   }
 
-  /** A seal whose signature and hash have been checked against the event it names. */
+  /** The last seal seen, and its digest (what the next seal must name). */
+  get last(): { seal: Seal; digest: string } | null {
+    return this.#last === null || this.#prevSeal === null ? null : { seal: this.#last, digest: this.#prevSeal };
+  }
+
+  /** A seal whose hash has been checked against the event it names. */
   seal(s: Seal): ChainBreak | null {
     if (s.firstSeq !== this.#covered + 1) {
-      if (this.#sawSeal || s.firstSeq >= this.#start) {
+      if (this.#last !== null || s.firstSeq >= this.#start) {
         return s.firstSeq > this.#covered + 1
           ? { kind: 'unsealed', seq: this.#covered + 1, detail: `events ${this.#covered + 1}–${s.firstSeq - 1} are covered by no seal of the writer: they were written by someone else` }
           : { kind: 'unsealed', seq: s.firstSeq, detail: `the seal for events ${s.firstSeq}–${s.seq} overlaps the one before (ending at ${this.#covered}): seals were forged or moved` };
@@ -79,17 +97,28 @@ export class SealCoverage {
     } else if (s.prevHash !== this.#hash) {
       return brokenLinkBreak(s.firstSeq);
     }
+    if (this.#prevSeal !== null && s.prevSeal !== this.#prevSeal) {
+      // The two do not chain: the one whose signature fails was changed; when both verify (or there is no seal
+      // before in the range), the later one names another seal than the one before it.
+      const before = this.#last;
+      if (before !== null && !sealSignatureValid(before, this.#keys)) return { kind: 'bad_signature', seq: before.seq, detail: `the seal for event ${before.seq} was changed: it is not validly signed, and the writer's next seal (for event ${s.seq}) names another` };
+      return { kind: 'bad_signature', seq: s.seq, detail: `the seal for event ${s.seq} does not name the seal before it: it was forged or changed` };
+    }
     this.#covered = s.seq;
     this.#hash = s.hash;
-    this.#sawSeal = true;
+    this.#prevSeal = sealDigest(s);
+    this.#last = s;
     this.#seals++;
     return null;
   }
 
-  /** At the end of the range: every event up to `lastSeq` must be covered. */
+  /** At the end of the range: every event up to `lastSeq` covered, and the last seal validly signed. */
   finish(lastSeq: number | null): ChainBreak | null {
-    if (lastSeq === null || this.#covered >= lastSeq) return null;
-    return { kind: 'unsealed', seq: this.#covered + 1, detail: `events ${this.#covered + 1}–${lastSeq} are covered by no seal of the writer: they were written by someone else (or the writer was stopped between writing and sealing, which it never is)` };
+    if (lastSeq !== null && this.#covered < lastSeq) {
+      return { kind: 'unsealed', seq: this.#covered + 1, detail: `events ${this.#covered + 1}–${lastSeq} are covered by no seal of the writer: they were written by someone else (or the writer was stopped between writing and sealing, which it never is)` };
+    }
+    if (this.#last !== null && !sealSignatureValid(this.#last, this.#keys)) return signatureBreak('last seal', this.#last.seq, this.#last.keyId, this.#keys);
+    return null;
   }
 }
 
@@ -162,6 +191,8 @@ export interface VerifierStart {
   readonly witness?: readonly Seal[];
   /** False only to verify a log written before seals existed, before it is sealed. */
   readonly requireSeals?: boolean;
+  /** The digest of the seal just before the range, when known (the writer's own last seal). */
+  readonly prevSeal?: string;
 }
 
 /**
@@ -193,7 +224,7 @@ export class ChainVerifier {
     this.#firstSeq = start.firstSeq;
     this.#expected = start.firstSeq;
     this.#prev = start.prevHash;
-    this.#coverage = new SealCoverage(start.firstSeq, start.prevHash);
+    this.#coverage = new SealCoverage(start.firstSeq, start.prevHash, start.keys, start.prevSeal ?? null);
     this.#witness = start.witness === undefined ? null : new WitnessCheck(start.witness, start.keys);
   }
 
@@ -221,7 +252,7 @@ export class ChainVerifier {
       this.#lastGood = r.seq;
     }
     if (seal !== null) {
-      this.#break = markBreak(seal, r.hash, this.#keys, this.#lastGood) ?? this.#coverage.seal(seal);
+      this.#break = markBreak(seal, r.hash, this.#keys, this.#lastGood) ?? (this.#requireSeals ? this.#coverage.seal(seal) : null);
       if (this.#break !== null) return;
       this.#lastGood = r.seq;
     }
@@ -229,6 +260,11 @@ export class ChainVerifier {
     this.#prev = r.hash;
     this.#lastSeq = r.seq;
     this.#expected = r.seq + 1;
+  }
+
+  /** The last seal of the range and its digest (for a writer that links after it). */
+  get lastSeal(): { seal: Seal; digest: string } | null {
+    return this.#coverage.last;
   }
 
   /** A seal naming an event the chain does not hold (past its end, or one that is missing). */

@@ -27,8 +27,11 @@ const CHECKPOINT = Buffer.from('{"checkpoint":');
 const SEAL = Buffer.from('{"seal":');
 const END = Buffer.from('{"end":');
 
+/** A byte loop: for prefixes this short it is faster than a call into Buffer.compare. */
 function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
-  return at + prefix.length <= buf.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+  if (at + prefix.length > buf.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
 }
 
 /** The sequence number an event line states (the last `"seq":` — only string members follow it, and a string cannot hold `"seq":` unescaped). */
@@ -96,8 +99,14 @@ export async function verifyExportFile(path: string, trusted: ReadonlyMap<string
   let keys: ReadonlyMap<string, KeyObject> = trusted ?? new Map();
   let rejectedKeys: string[] = [];
   let expected = 0;
-  /** The hash of the last good event (or the anchor), as the 64 ASCII hex bytes. */
-  const last = Buffer.alloc(64);
+  /**
+   * The hash of the last good event (or the anchor), as 64 ASCII hex bytes at `lastOff` in `lastBuf`: the
+   * chunk it was read from while that chunk is being scanned (no copy per event), copied into `kept` when the
+   * chunk is done (its buffer is reused).
+   */
+  const kept = Buffer.alloc(64);
+  let lastBuf: Buffer = kept;
+  let lastOff = 0;
   let lastSeq: number | null = null;
   let events = 0;
   let verified = 0;
@@ -109,7 +118,7 @@ export async function verifyExportFile(path: string, trusted: ReadonlyMap<string
   let wanted: ReadonlySet<number> = new Set();
   let lineNo = 0;
 
-  const lastHash = () => last.toString('latin1');
+  const lastHash = () => lastBuf.toString('latin1', lastOff, lastOff + 64);
 
   const mark = (m: Checkpoint | Seal): ChainBreak | null => {
     if (lastSeq === null || m.seq !== lastSeq) return { kind: 'malformed', seq: m.seq, detail: `the ${'firstSeq' in m ? 'seal' : 'checkpoint'} for event ${m.seq} stands after ${lastSeq === null ? 'no event' : `event ${lastSeq}`}: the file was rearranged` };
@@ -137,8 +146,8 @@ export async function verifyExportFile(path: string, trusted: ReadonlyMap<string
       header = h;
       if (trusted === null) ({ keys, rejected: rejectedKeys } = parsePublicKeys(Array.isArray(h.keys) ? h.keys : []));
       expected = h.firstSeq;
-      last.write(h.anchor, 'latin1');
-      coverage = new SealCoverage(h.firstSeq, h.anchor);
+      kept.write(h.anchor, 'latin1');
+      coverage = new SealCoverage(h.firstSeq, h.anchor, keys);
       if (opts.witness !== undefined) {
         witness = new WitnessCheck(opts.witness, keys);
         wanted = witness.wanted;
@@ -158,7 +167,7 @@ export async function verifyExportFile(path: string, trusted: ReadonlyMap<string
         brk = { kind: 'malformed', seq: expected, detail: 'an event line that is not of this format' };
         return;
       }
-      const linked = last.compare(b, start + LINE.prevStart, start + LINE.prevEnd) === 0;
+      const linked = b.compare(lastBuf, lastOff, lastOff + 64, start + LINE.prevStart, start + LINE.prevEnd) === 0;
       if (lastSeq === null) {
         const stated = statedSeq(b, start, stop);
         if (stated !== expected) brk = sequenceBreak(stated, expected);
@@ -173,9 +182,10 @@ export async function verifyExportFile(path: string, trusted: ReadonlyMap<string
         brk = modifiedBreak(expected);
         return;
       }
-      b.copy(last, 0, start + LINE.hashStart, start + LINE.hashEnd);
+      lastBuf = b;
+      lastOff = start + LINE.hashStart;
       lastSeq = expected;
-      if (wanted.has(expected)) witness?.see(expected, digest);
+      if (witness !== null && wanted.has(expected)) (witness as WitnessCheck).see(expected, digest);
       expected++;
       return;
     }
@@ -221,6 +231,11 @@ export async function verifyExportFile(path: string, trusted: ReadonlyMap<string
       if (stop > start && b[stop - 1] === 0x0d) stop--;
       if (stop > start) line(b, start, stop);
       start = end + 1;
+    }
+    if (lastBuf !== kept) {
+      lastBuf.copy(kept, 0, lastOff, lastOff + 64);
+      lastBuf = kept;
+      lastOff = 0;
     }
   }
   if (header === null) throw new ExportFileError(`${path}: empty file, not a gridwall access-log export`);

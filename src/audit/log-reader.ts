@@ -118,15 +118,16 @@ interface SealRow extends Record<string, unknown> {
   first_seq: string;
   prev_hash: string;
   hash: string;
+  prev_seal: string;
   signed_at: Date | string;
   key_id: string;
   signature: string;
 }
 
-const SEAL_SELECT = 'seq::text AS seq, first_seq::text AS first_seq, prev_hash, hash, signed_at, key_id, signature';
+const SEAL_SELECT = 'seq::text AS seq, first_seq::text AS first_seq, prev_hash, hash, prev_seal, signed_at, key_id, signature';
 
 function rowToSeal(r: SealRow): Seal {
-  return { firstSeq: Number(r.first_seq), seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, signedAt: new Date(r.signed_at).toISOString(), keyId: r.key_id, signature: r.signature };
+  return { firstSeq: Number(r.first_seq), seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, prevSeal: r.prev_seal, signedAt: new Date(r.signed_at).toISOString(), keyId: r.key_id, signature: r.signature };
 }
 
 /** The writer's seals naming events from `fromSeq` to `toSeq`, in sequence order, page by page. */

@@ -3,10 +3,10 @@ import { LogUnavailableError, type AccessEvent, type AccessLog } from './access-
 import type { KeyObject } from 'node:crypto';
 import { chainEvents, GENESIS, type ChainedEvent } from './chain.ts';
 import { ChainVerifier } from './chain-verify.ts';
-import { verifyStore } from './export.ts';
+import { SealCursor, verifyStore } from './export.ts';
 import { lastSeal, readHead, readLinks, readSeals } from './log-reader.ts';
 import { ensurePartition, monthKey, monthOf } from './partitions.ts';
-import { publicKeys, sealSignatureValid, signSeal, type Seal, type SigningKey } from './signing.ts';
+import { publicKeys, sealDigest, sealSignatureValid, signSeal, type Seal, type SigningKey } from './signing.ts';
 import type { WitnessSink } from './witness.ts';
 
 interface Pending {
@@ -70,10 +70,11 @@ export interface LogWriterOptions {
   readonly clock?: () => Date;
 }
 
-/** A point of the chain: a sequence number and the hash there. */
+/** A point of the chain: a sequence number, the hash there, and the digest of the seal that ends there. */
 interface Point {
   readonly seq: number;
   readonly hash: string;
+  readonly seal: string;
 }
 
 /** The writer stopped the line: it found the chain in a state it cannot account for. */
@@ -208,25 +209,24 @@ export class GroupCommitLog implements AccessLog {
 
   /**
    * Checks the events after `from` up to `to` — as the store holds them — before this writer links after
-   * them: contiguous, unchanged, linked, and every one covered by a seal signed with a trusted key.
+   * them: contiguous, unchanged, linked, every one covered by a seal, the seals chained from this writer's
+   * own last one, and the last signed with a trusted key. Returns the point to link after.
    */
-  async #accountFor(from: Point, to: Point): Promise<void> {
+  async #accountFor(from: Point, to: { seq: number; hash: string }): Promise<Point> {
     if (to.seq < from.seq || (to.seq === from.seq && to.hash !== from.hash)) {
       this.#halt(`the chain's head went back to event ${to.seq} (this writer has accounted for the chain up to event ${from.seq}): the log was rewound outside the writer`);
     }
-    if (to.seq === from.seq) return;
-    const verifier = new ChainVerifier({ firstSeq: from.seq + 1, prevHash: from.hash, checkpoints: [], keys: this.#keys });
-    const seals = readSeals(this.#db, { fromSeq: from.seq + 1, toSeq: to.seq })[Symbol.asyncIterator]();
-    let seal = await seals.next();
-    for await (const { link } of readLinks(this.#db, { fromSeq: from.seq + 1, toSeq: to.seq })) {
-      while (!seal.done && seal.value.seq < link.seq) seal = await seals.next();
-      verifier.push(link, !seal.done && seal.value.seq === link.seq ? seal.value : null);
-    }
+    if (to.seq === from.seq) return from;
+    const verifier = new ChainVerifier({ firstSeq: from.seq + 1, prevHash: from.hash, prevSeal: from.seal, checkpoints: [], keys: this.#keys });
+    const seals = new SealCursor(readSeals(this.#db, { fromSeq: from.seq + 1, toSeq: to.seq }));
+    for await (const { link } of readLinks(this.#db, { fromSeq: from.seq + 1, toSeq: to.seq })) verifier.push(link, await seals.at(link.seq));
     const r = verifier.finish(to.seq);
-    if (!r.ok || r.lastHash !== to.hash) {
+    const last = verifier.lastSeal;
+    if (!r.ok || r.lastHash !== to.hash || last === null) {
       const b = r.firstBreak;
-      this.#halt(`events ${from.seq + 1}–${to.seq}, written since event ${from.seq}, cannot be accounted for: ${b === null ? `the chain ends at another hash than the head` : `${b.kind} at event ${b.seq}: ${b.detail}`}`);
+      this.#halt(`events ${from.seq + 1}–${to.seq}, written since event ${from.seq}, cannot be accounted for: ${b === null ? 'the chain ends at another hash than the head' : `${b.kind} at event ${b.seq}: ${b.detail}`}`);
     }
+    return { seq: to.seq, hash: to.hash, seal: last.digest };
   }
 
   /**
@@ -258,11 +258,10 @@ export class GroupCommitLog implements AccessLog {
           : `the witness ${this.#witness?.path} holds a seal for event ${witnessed.seq} with another hash than the log's: the log was rewritten after it was published`);
       }
       this.#published = { seq: witnessed.seq, at: this.#clock().getTime() };
-      await this.#accountFor({ seq: witnessed.seq, hash: witnessed.hash }, head);
-    } else if (last !== null) {
-      await this.#accountFor({ seq: last.firstSeq - 1, hash: last.prevHash }, head);
+      return this.#accountFor({ seq: witnessed.seq, hash: witnessed.hash, seal: sealDigest(witnessed) }, head);
     }
-    return { seq: head.seq, hash: head.hash };
+    if (last !== null) return this.#accountFor({ seq: last.firstSeq - 1, hash: last.prevHash, seal: last.prevSeal }, head);
+    return { seq: head.seq, hash: head.hash, seal: GENESIS };
   }
 
   async #hashAt(seq: number): Promise<string | null> {
@@ -271,12 +270,12 @@ export class GroupCommitLog implements AccessLog {
   }
 
   /** A log from before seals: verified as it stands (chain and version-1 checkpoints), then sealed once. */
-  async #sealExisting(head: Point): Promise<Seal> {
+  async #sealExisting(head: { seq: number; hash: string }): Promise<Seal> {
     const r = await verifyStore(this.#db, { keys: this.#keys, requireSeals: false });
     if (!r.ok || r.lastSeq !== head.seq || r.lastHash !== head.hash) {
       this.#halt(`the log written before batch seals does not verify (${r.firstBreak?.kind ?? 'its end is not the head'} at event ${r.firstBreak?.seq ?? head.seq}): it is not sealed over`);
     }
-    const seal = signSeal(this.#key, { firstSeq: 1, seq: head.seq, prevHash: GENESIS, hash: head.hash }, this.#clock());
+    const seal = signSeal(this.#key, { firstSeq: 1, seq: head.seq, prevHash: GENESIS, hash: head.hash, prevSeal: GENESIS }, this.#clock());
     await this.#db.query('SELECT access_log_seal_existing($1::jsonb)', [JSON.stringify(seal)]);
     const last = await lastSeal(this.#db);
     if (last === null) this.#halt('the log written before batch seals could not be sealed');
@@ -299,7 +298,7 @@ export class GroupCommitLog implements AccessLog {
       const chained = chainEvents(events, known.seq + 1, known.hash);
       const last = chained[chained.length - 1];
       if (last === undefined) return;
-      const seal = signSeal(this.#key, { firstSeq: known.seq + 1, seq: last.seq, prevHash: known.hash, hash: last.hash }, this.#clock());
+      const seal = signSeal(this.#key, { firstSeq: known.seq + 1, seq: last.seq, prevHash: known.hash, hash: last.hash, prevSeal: known.seal }, this.#clock());
       let res: { moved: boolean; head_seq: string; head_hash: string } | undefined;
       try {
         ({ rows: [res] } = await this.#db.query<{ moved: boolean; head_seq: string; head_hash: string }>(APPEND, [known.seq, known.hash, JSON.stringify(chained.map(row)), JSON.stringify(seal)]));
@@ -309,15 +308,13 @@ export class GroupCommitLog implements AccessLog {
       }
       if (res === undefined) throw new Error('access_log_append returned nothing');
       if (res.moved) {
-        this.#known = { seq: last.seq, hash: last.hash };
+        this.#known = { seq: last.seq, hash: last.hash, seal: sealDigest(seal) };
         this.#lastSeal = seal;
         this.#publish(false);
         return;
       }
       // Another writer moved the head: account for what it wrote, then re-link after it.
-      const head = { seq: Number(res.head_seq), hash: res.head_hash };
-      await this.#accountFor(known, head);
-      this.#known = head;
+      this.#known = await this.#accountFor(known, { seq: Number(res.head_seq), hash: res.head_hash });
     }
     throw new Error(`could not append to the access log: ${MAX_RETRIES} attempts lost the race for the chain's head`);
   }

@@ -72,25 +72,45 @@ export function signCheckpoint(key: SigningKey, seq: number, hash: string, at: D
 
 /**
  * A batch seal: the writer's signed statement "I committed events `firstSeq`–`seq`, linked after `prevHash`,
- * ending at `hash`". Every group commit carries one; events no seal covers were not written by the writer.
+ * ending at `hash`, after the seal whose digest is `prevSeal`". Every group commit carries one; events no seal
+ * covers were not written by the writer. Seals form a chain of their own (`prevSeal`), so a valid signature on
+ * the last seal vouches for every seal before it: a verifier checks each seal's place and link, and the
+ * signatures of the last seal and of the witness's seals (docs/LOG-FORMAT.md).
  */
 export interface Seal {
   readonly firstSeq: number;
   readonly seq: number;
   readonly prevHash: string;
   readonly hash: string;
+  /** SHA-256 (hex) of the canonical JSON of the previous seal, all eight members; 64 zeros for the first. */
+  readonly prevSeal: string;
   readonly signedAt: string;
   readonly keyId: string;
-  /** Ed25519 signature (base64) over the canonical JSON of the other six members. */
+  /** Ed25519 signature (base64) over the canonical JSON of the other seven members. */
   readonly signature: string;
 }
 
-function sealPayload(s: Omit<Seal, 'signature'>): Buffer {
-  return Buffer.from(canonicalJson({ firstSeq: s.firstSeq, hash: s.hash, keyId: s.keyId, prevHash: s.prevHash, seq: s.seq, signedAt: s.signedAt }), 'utf8');
+/**
+ * The canonical JSON of a seal's members (sorted keys, no whitespace), written out for this fixed shape: the
+ * same bytes `canonicalJson` gives (a test holds them equal), without its generic walk and sort — a verifier
+ * computes it for every seal of a file.
+ */
+function sealCanonical(s: Omit<Seal, 'signature'>, signature: string | null): string {
+  const q = JSON.stringify;
+  return `{"firstSeq":${q(s.firstSeq)},"hash":${q(s.hash)},"keyId":${q(s.keyId)},"prevHash":${q(s.prevHash)},"prevSeal":${q(s.prevSeal)},"seq":${q(s.seq)},${signature === null ? '' : `"signature":${q(signature)},`}"signedAt":${q(s.signedAt)}}`;
 }
 
-export function signSeal(key: SigningKey, batch: { firstSeq: number; seq: number; prevHash: string; hash: string }, at: Date): Seal {
-  const s = { firstSeq: batch.firstSeq, seq: batch.seq, prevHash: batch.prevHash, hash: batch.hash, signedAt: at.toISOString(), keyId: key.keyId };
+function sealPayload(s: Omit<Seal, 'signature'>): Buffer {
+  return Buffer.from(sealCanonical(s, null), 'utf8');
+}
+
+/** A seal's digest, as the next seal names it in `prevSeal`: SHA-256 over the canonical JSON of all its members. */
+export function sealDigest(s: Seal): string {
+  return createHash('sha256').update(sealCanonical(s, s.signature), 'utf8').digest('hex');
+}
+
+export function signSeal(key: SigningKey, batch: { firstSeq: number; seq: number; prevHash: string; hash: string; prevSeal: string }, at: Date): Seal {
+  const s = { firstSeq: batch.firstSeq, seq: batch.seq, prevHash: batch.prevHash, hash: batch.hash, prevSeal: batch.prevSeal, signedAt: at.toISOString(), keyId: key.keyId };
   return { ...s, signature: sign(null, sealPayload(s), key.privateKey).toString('base64') };
 }
 

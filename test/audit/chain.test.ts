@@ -6,7 +6,8 @@ import { canonicalJson } from '../../src/audit/canonical.ts';
 import { canonicalEvent, chainEvents, GENESIS, linkHash } from '../../src/audit/chain.ts';
 import { ChainVerifier } from '../../src/audit/chain-verify.ts';
 import type { LinkRecord } from '../../src/audit/log-reader.ts';
-import { generateSigningKey, publicKeys, signCheckpoint, signSeal, type Checkpoint, type Seal } from '../../src/audit/signing.ts';
+import { createHash, sign } from 'node:crypto';
+import { generateSigningKey, publicKeys, sealDigest, sealSignatureValid, signCheckpoint, signSeal, type Checkpoint, type Seal } from '../../src/audit/signing.ts';
 
 const KEY = generateSigningKey();
 const OTHER_KEY = generateSigningKey();
@@ -55,9 +56,12 @@ function build(events: readonly AccessEvent[], every: number): Built {
   const chained = chainEvents(events, 1, GENESIS);
   const links = chained.map((c) => ({ seq: c.seq, prevHash: c.prevHash, hash: c.hash, canonical: canonicalEvent(c.seq, c.event), consistent: true }));
   const seals: Seal[] = [];
+  let prevSeal = GENESIS;
   for (let first = 1; first <= chained.length; first += every) {
     const last = chained[Math.min(first + every - 1, chained.length) - 1]!;
-    seals.push(signSeal(KEY, { firstSeq: first, seq: last.seq, prevHash: chained[first - 1]!.prevHash, hash: last.hash }, new Date('2026-11-01T00:00:00Z')));
+    const seal = signSeal(KEY, { firstSeq: first, seq: last.seq, prevHash: chained[first - 1]!.prevHash, hash: last.hash, prevSeal }, new Date('2026-11-01T00:00:00Z'));
+    seals.push(seal);
+    prevSeal = sealDigest(seal);
   }
   return { links, seals, events };
 }
@@ -87,6 +91,21 @@ const pick = (r: { firstBreak: { kind: string; seq: number } | null }) => ({ kin
 test('canonical JSON ignores key order and omits undefined members', () => {
   assert.equal(canonicalJson({ b: 1, a: [{ y: null, x: 'é' }], c: undefined }), '{"a":[{"x":"é","y":null}],"b":1}');
   fc.assert(fc.property(fc.jsonValue(), (v) => canonicalJson(v) === canonicalJson(JSON.parse(JSON.stringify(v)) as unknown)));
+});
+
+test("a seal's signed text and digest are its canonical JSON, whatever the values", () => {
+  fc.assert(
+    fc.property(fc.record({ firstSeq: fc.nat(), seq: fc.nat(), prevHash: fc.string(), hash: fc.string(), prevSeal: fc.string(), signedAt: fc.string(), keyId: fc.string() }), (m) => {
+      const s = signSeal(KEY, m, new Date(0));
+      const all = { ...s, keyId: m.keyId, signedAt: m.signedAt };
+      assert.equal(sealDigest(all), createHash('sha256').update(canonicalJson(all), 'utf8').digest('hex'));
+      // Signed over the canonical JSON of the seven other members (with the real key's id, so it is found).
+      const { signature: _s, ...signed } = { ...all, keyId: KEY.keyId };
+      const bySpec = sign(null, Buffer.from(canonicalJson(signed), 'utf8'), KEY.privateKey).toString('base64');
+      assert.equal(sealSignatureValid({ ...signed, signature: bySpec }, KEYS), true);
+    }),
+    { numRuns: 200 },
+  );
 });
 
 test('an untouched chain verifies, every seal included', () => {
@@ -207,9 +226,17 @@ test('a seal signed with another key, or with a changed signature, is refused', 
   assert.deepEqual(pick(verify(b.links, foreign, 6)), { kind: 'bad_signature', seq: 3 });
   const bent = b.seals.map((c) => ({ ...c, signedAt: '2020-01-01T00:00:00.000Z' }));
   assert.deepEqual(pick(verify(b.links, bent, 6)), { kind: 'bad_signature', seq: 3 });
-  // A seal whose range was moved (firstSeq changed) no longer verifies either: the range is signed.
+  // A seal whose range was moved leaves events uncovered.
   const moved = b.seals.map((c, i) => (i === 1 ? { ...c, firstSeq: c.firstSeq + 1 } : c));
-  assert.deepEqual(pick(verify(b.links, moved, 6)), { kind: 'bad_signature', seq: 6 });
+  assert.deepEqual(pick(verify(b.links, moved, 6)), { kind: 'unsealed', seq: 4 });
+  // The last seal vouches for the chain of seals before it: only its signature is needed…
+  const lastForeign = b.seals.map((c, i) => (i === 1 ? signSeal(OTHER_KEY, c, new Date(c.signedAt)) : c));
+  assert.deepEqual(pick(verify(b.links, lastForeign, 6)), { kind: 'bad_signature', seq: 6 });
+  // …and a middle seal replaced by a validly signed one breaks the seal chain at the next seal.
+  const six = fc.sample(eventArb, 6);
+  const c = build(six, 2);
+  const replaced = c.seals.map((x, i) => (i === 1 ? signSeal(KEY, { ...x, hash: x.hash }, new Date('2030-01-01T00:00:00Z')) : x));
+  assert.deepEqual(pick(verify(c.links, replaced, 6)), { kind: 'bad_signature', seq: 6 });
 });
 
 test('version-1 checkpoints still verify where they fall, and a bad one is named', () => {

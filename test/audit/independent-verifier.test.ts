@@ -10,7 +10,7 @@ import { canonicalEvent, eventLine, linkHash } from '../../src/audit/chain.ts';
 import { exportJsonl } from '../../src/audit/export.ts';
 import { verifyExportFile } from '../../src/audit/file-verify.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
-import { generateSigningKey, publicKeys, signSeal, type Seal } from '../../src/audit/signing.ts';
+import { generateSigningKey, publicKeys, sealDigest, signSeal, type Seal } from '../../src/audit/signing.ts';
 import { readWitness, sealLine, WitnessFile } from '../../src/audit/witness.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
@@ -79,6 +79,18 @@ function close(ls: readonly string[]): string[] {
   const last = events[events.length - 1];
   return [...body, JSON.stringify({ end: { events: events.length, lastSeq: last === undefined ? null : seqOf(last), lastHash: last === undefined ? null : JSON.parse(last).hash } })];
 }
+/** Every seal re-signed with `key`, the chain of seals recomputed, as an attacker with that key would. */
+function resignAll(ls: readonly string[], key = ATTACKER): string[] {
+  let prevSeal: string | null = null;
+  return ls.map((l) => {
+    if (!isSeal(l)) return l;
+    const s = sealOf(l);
+    const again = signSeal(key, { ...s, prevSeal: prevSeal ?? s.prevSeal }, new Date());
+    prevSeal = sealDigest(again);
+    return sealLine(again);
+  });
+}
+
 /** Re-chains event lines from index `from` on after a change, as anyone can (the chain function is public). */
 function rechain(ls: string[], from: number): string[] {
   const out = [...ls];
@@ -146,15 +158,25 @@ const CASES: Case[] = [
   },
   {
     name: 'every seal re-signed by an attacker who also replaced the header keys: accepted only on the header keys',
-    lines: () => lines.map((l, i) => (i === 0 ? JSON.stringify({ ...JSON.parse(l), keys: [ATTACKER.publicKeyPem] }) : isSeal(l) ? sealLine(signSeal(ATTACKER, sealOf(l), new Date())) : l)),
+    lines: () => resignAll(lines).map((l, i) => (i === 0 ? JSON.stringify({ ...JSON.parse(l), keys: [ATTACKER.publicKeyPem] }) : l)),
     keys: 'header', want: { ok: true },
   },
   {
     name: 'every seal re-signed by an attacker, checked with the published key',
+    lines: () => resignAll(lines),
+    keys: 'given', want: { ok: false, kind: 'bad_signature', seq: 40 },
+  },
+  {
+    name: 'every seal re-signed by an attacker who left the chain of seals as it was',
     lines: () => lines.map((l) => (isSeal(l) ? sealLine(signSeal(ATTACKER, sealOf(l), new Date())) : l)),
     keys: 'given', want: { ok: false, kind: 'bad_signature', seq: 3 },
   },
-  { name: 'untouched, checked with a key that is not the writer\'s', lines: () => lines, keys: 'attacker', want: { ok: false, kind: 'bad_signature', seq: 3 } },
+  { name: 'untouched, checked with a key that is not the writer\'s', lines: () => lines, keys: 'attacker', want: { ok: false, kind: 'bad_signature', seq: 40 } },
+  {
+    name: 'a middle seal replaced by one validly signed: the next seal names another',
+    lines: () => lines.map((l) => (isSeal(l) && sealOf(l).seq === 19 ? sealLine(signSeal(KEY, sealOf(l), new Date('2030-01-01T00:00:00Z'))) : l)),
+    keys: 'given', want: { ok: false, kind: 'bad_signature', seq: 24 },
+  },
   { name: 'cut off (no closing line)', lines: () => lines.slice(0, at(lines, 30) + 1), keys: 'given', want: { ok: false, kind: 'truncated', seq: 31 } },
   { name: 'cut at a batch end with the closing line rewritten: a valid prefix on its own', lines: () => close(lines.slice(0, at(lines, 30) + 2)), keys: 'given', want: { ok: true } },
   { name: 'cut at a batch end with the closing line rewritten, against the witness', lines: () => close(lines.slice(0, at(lines, 30) + 2)), keys: 'given', witness: () => witness, want: { ok: false, kind: 'truncated', seq: 31 } },

@@ -18,6 +18,7 @@ import { TEST_KEY } from '../support/app.ts';
 import { STORES } from '../support/stores.ts';
 
 const KEYS = publicKeys([TEST_KEY.publicKeyPem]);
+const pick = (r: { firstBreak: { kind: string; seq: number } | null }) => ({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq });
 
 function event(i: number, at: Date): AccessEvent {
   return {
@@ -99,14 +100,17 @@ for (const store of STORES) {
       const a = new GroupCommitLog(db, { key: TEST_KEY, trustedKeys: [key2.publicKeyPem] });
       const b = new GroupCommitLog(db, { key: key2, trustedKeys: [TEST_KEY.publicKeyPem] });
       await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).append(event(i, new Date(Date.UTC(2026, 10, 2, 0, 0, i))))));
+      // The last batch is b's: its seal vouches for the whole chain of seals, a's included (b checked them).
+      await b.append(event(60, new Date(Date.UTC(2026, 10, 2, 0, 1, 0))));
       await a.close();
       await b.close();
       assert.deepEqual([a.halted, b.halted], [null, null]);
       const r = await verifyStore(db, { keys: publicKeys([TEST_KEY.publicKeyPem, key2.publicKeyPem]) });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
-      assert.equal(r.lastSeq, 60);
-      // Trusting only one of the two keys, the other writer's batches are not accounted for.
-      assert.equal((await verifyStore(db, { keys: KEYS })).firstBreak?.kind, 'bad_signature');
+      assert.equal(r.lastSeq, 61);
+      assert.equal((await verifyStore(db, { keys: publicKeys([key2.publicKeyPem]) })).ok, true);
+      // Trusting only a's key, the last seal is not trusted.
+      assert.deepEqual(pick(await verifyStore(db, { keys: KEYS })), { kind: 'bad_signature', seq: 61 });
     });
 
     test('events fall into monthly partitions in Japan time', async () => {
@@ -151,6 +155,22 @@ for (const store of STORES) {
       writeFileSync(third, original);
       await asSuperuser(owner, `UPDATE access_log SET office = 'x' WHERE seq = 22`);
       assert.deepEqual((await verifyStore(db, { keys: KEYS })).firstBreak?.seq, 22);
+    });
+
+    test('a group commit that crosses into the next month is archived whole with the earlier month', async () => {
+      await fresh();
+      const log = new GroupCommitLog(db, { key: TEST_KEY });
+      // One batch: 23:00 on 31 March and 00:30 on 1 April, Japan time; then one event now.
+      await Promise.all([log.append(event(0, new Date('2020-03-31T14:00:00Z'))), log.append(event(1, new Date('2020-03-31T15:30:00Z')))]);
+      await log.append(event(2, new Date('2026-11-01T03:00:00Z')));
+      await log.close();
+      const adir = join(dir, `${store.name}-crossing`);
+      mkdirSync(adir);
+      const done = await archivePartitions(owner, { before: '2020-05', dir: adir, now: new Date('2026-11-24T12:00:00+09:00'), retentionYears: 5, keys: KEYS });
+      assert.deepEqual(done.map((a) => [a.month, a.events, a.firstSeq, a.lastSeq]), [['2020-03', 2, 1, 2], ['2020-04', 0, 3, 2]]);
+      const r = await verifyStore(db, { keys: KEYS });
+      assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
+      assert.deepEqual([r.firstSeq, r.lastSeq, r.archives.files], [3, 3, 2]);
     });
 
     test('UPDATE, DELETE and TRUNCATE are refused even to the owner, on the log, its partitions and its checkpoints', async () => {

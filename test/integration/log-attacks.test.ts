@@ -8,9 +8,9 @@ import type { AccessEvent } from '../../src/audit/access-event.ts';
 import { chainEvents, GENESIS } from '../../src/audit/chain.ts';
 import { exportJsonl, verifyStore } from '../../src/audit/export.ts';
 import { verifyExportFile } from '../../src/audit/file-verify.ts';
-import { readHead } from '../../src/audit/log-reader.ts';
+import { lastSeal, readHead } from '../../src/audit/log-reader.ts';
 import { GroupCommitLog, LogHaltedError } from '../../src/audit/log-writer.ts';
-import { generateSigningKey, publicKeys, signSeal } from '../../src/audit/signing.ts';
+import { generateSigningKey, publicKeys, sealDigest, signSeal } from '../../src/audit/signing.ts';
 import { readWitness, WitnessFile } from '../../src/audit/witness.ts';
 import type { Db } from '../../src/store/db.ts';
 import { TEST_KEY } from '../support/app.ts';
@@ -79,7 +79,9 @@ async function appendAsAppRole(db: Db, events: AccessEvent[], sealKey = ATTACKER
   const head = await readHead(db);
   const chained = chainEvents(events, head.seq + 1, head.hash);
   const last = chained[chained.length - 1]!;
-  const seal = signSeal(sealKey, { firstSeq: head.seq + 1, seq: last.seq, prevHash: head.hash, hash: last.hash }, new Date());
+  // The seal chain is public too: the made-up seal names the last real one correctly; only its signature is wrong.
+  const before = await lastSeal(db);
+  const seal = signSeal(sealKey, { firstSeq: head.seq + 1, seq: last.seq, prevHash: head.hash, hash: last.hash, prevSeal: before === null ? GENESIS : sealDigest(before) }, new Date());
   await db.query('SELECT * FROM access_log_append($1, $2, $3::jsonb, $4::jsonb)', [head.seq, head.hash, JSON.stringify(chained.map(ROW)), JSON.stringify(seal)]);
   return { first: head.seq + 1, last: last.seq };
 }
@@ -194,8 +196,8 @@ for (const store of STORES) {
       await asSuperuser(owner, 'DELETE FROM access_log_seals');
       for (const c of chained) await insertRow(owner, c, true);
       const last = chained[chained.length - 1]!;
-      const seal = signSeal(ATTACKER, { firstSeq: 1, seq: last.seq, prevHash: GENESIS, hash: last.hash }, new Date());
-      await asSuperuser(owner, 'INSERT INTO access_log_seals (seq, first_seq, prev_hash, hash, signed_at, key_id, signature) VALUES ($1, 1, $2, $3, $4, $5, $6)', [last.seq, GENESIS, last.hash, seal.signedAt, seal.keyId, seal.signature]);
+      const seal = signSeal(ATTACKER, { firstSeq: 1, seq: last.seq, prevHash: GENESIS, hash: last.hash, prevSeal: GENESIS }, new Date());
+      await asSuperuser(owner, 'INSERT INTO access_log_seals (seq, first_seq, prev_hash, hash, prev_seal, signed_at, key_id, signature) VALUES ($1, 1, $2, $3, $2, $4, $5, $6)', [last.seq, GENESIS, last.hash, seal.signedAt, seal.keyId, seal.signature]);
       await asSuperuser(owner, 'UPDATE access_log_head SET seq = $1, hash = $2', [last.seq, last.hash]);
       await owner.query('SELECT access_log_add_key($1, $2)', [ATTACKER.keyId, ATTACKER.publicKeyPem]);
       const v = await verifyStore(db, { keys: KEYS });

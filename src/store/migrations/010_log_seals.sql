@@ -11,6 +11,8 @@ CREATE TABLE access_log_seals (
   first_seq bigint NOT NULL CHECK (first_seq >= 1 AND first_seq <= seq),
   prev_hash text COLLATE "C" NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$'),
   hash text COLLATE "C" NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
+  -- The digest of the seal before (seals chain, so the last signature vouches for all before it).
+  prev_seal text COLLATE "C" NOT NULL CHECK (prev_seal ~ '^[0-9a-f]{64}$'),
   signed_at timestamptz NOT NULL,
   key_id text COLLATE "C" NOT NULL CHECK (key_id ~ '^[0-9a-f]{16}$'),
   signature text NOT NULL
@@ -23,9 +25,10 @@ ALTER TABLE access_log_checkpoints DROP CONSTRAINT access_log_checkpoints_key_id
 ALTER TABLE access_log_head DROP COLUMN checkpoint_seq, DROP COLUMN checkpoint_at;
 
 -- One group commit: lock the head; if it is not where the writer last saw it, change nothing and say where it
--- is. Otherwise the batch must start right after the head and link to it event by event, the head must be
--- sealed (nothing unaccounted for stands at the end), and the seal must cover exactly the batch. Link
--- structure only: hashes and signatures are the writer's and the verifier's to check. Its refusals carry
+-- is. Otherwise the batch must follow the head — numbered on from it without gap or repeat, its first event
+-- linked to it — the head must be sealed (nothing unaccounted for stands at the end), and the seal must cover
+-- exactly the batch. Structure only: the hashes, the links inside the batch, the signatures and the seals'
+-- own chain are the writer's and the verifier's to check (a batch that breaks them stops the writer). Its refusals carry
 -- SQLSTATE GWL01, so that the writer tells them from any other failure.
 CREATE FUNCTION access_log_append(p_head bigint, p_head_hash text, p_events jsonb, p_seal jsonb)
 RETURNS TABLE (moved boolean, head_seq bigint, head_hash text)
@@ -33,7 +36,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
   h record;
   n int := jsonb_array_length(p_events);
-  last_hash text;
+  b record;
   sealed bigint;
 BEGIN
   SELECT access_log_head.seq, access_log_head.hash INTO h FROM access_log_head WHERE id = 1 FOR UPDATE;
@@ -48,34 +51,35 @@ BEGIN
   IF sealed <> h.seq THEN
     RAISE EXCEPTION 'access_log_append: the head (event %) is not the last sealed event (%): the chain was changed outside the writer', h.seq, sealed USING ERRCODE = 'GWL01';
   END IF;
-  IF EXISTS (
-    SELECT 1 FROM (
-      SELECT x.seq, x.prev_hash, lag(x.hash, 1, p_head_hash) OVER (ORDER BY e.ord) AS want, e.ord
-        FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(v, ord),
-             jsonb_to_record(e.v) AS x(seq bigint, prev_hash text, hash text)
-    ) l WHERE l.seq <> p_head + l.ord OR l.prev_hash IS DISTINCT FROM l.want
-  ) THEN
-    RAISE EXCEPTION 'access_log_append: the batch does not link to the head (event %)', p_head USING ERRCODE = 'GWL01';
+  -- The batch is read once: inserted, and checked on what was inserted (an error undoes it all): numbered
+  -- p_head + 1 … p_head + n without gap or repeat, its first event linked to the head.
+  WITH ins AS (
+    INSERT INTO access_log (seq, prev_hash, hash, occurred_at, request_id, person_id, user_id, session_id, principal_class, side,
+                            organization_id, employment, office, terminal_id, route, purpose, outcome, refusal, query,
+                            supply_point_ids, records, policy_version, emergency_id)
+    SELECT seq, prev_hash, hash, occurred_at, request_id, person_id, user_id, session_id, principal_class, side,
+           organization_id, employment, office, terminal_id, route, purpose, outcome, refusal, query,
+           supply_point_ids, records, policy_version, emergency_id
+      FROM jsonb_to_recordset(p_events) AS x(seq bigint, prev_hash text, hash text, occurred_at timestamptz, request_id text,
+        person_id text, user_id text, session_id text, principal_class text, side text, organization_id text, employment text,
+        office text, terminal_id text, route text, purpose text, outcome text, refusal text, query jsonb, supply_point_ids text[],
+        records jsonb, policy_version text, emergency_id text)
+    RETURNING access_log.seq, access_log.prev_hash, access_log.hash)
+  SELECT count(*) AS rows, count(DISTINCT ins.seq) AS distinct_seqs, min(ins.seq) AS lo, max(ins.seq) AS hi,
+         bool_or(ins.seq = p_head + 1 AND ins.prev_hash = p_head_hash) AS anchored,
+         max(ins.hash) FILTER (WHERE ins.seq = p_head + n) AS last_hash
+    INTO b FROM ins;
+  IF b.rows <> n OR b.distinct_seqs <> n OR b.lo <> p_head + 1 OR b.hi <> p_head + n OR NOT b.anchored THEN
+    RAISE EXCEPTION 'access_log_append: the batch does not follow the head (event %)', p_head USING ERRCODE = 'GWL01';
   END IF;
-  last_hash := p_events -> (n - 1) ->> 'hash';
   IF (p_seal ->> 'firstSeq')::bigint <> p_head + 1 OR (p_seal ->> 'seq')::bigint <> p_head + n
-     OR p_seal ->> 'prevHash' <> p_head_hash OR p_seal ->> 'hash' <> last_hash THEN
+     OR p_seal ->> 'prevHash' <> p_head_hash OR p_seal ->> 'hash' <> b.last_hash THEN
     RAISE EXCEPTION 'access_log_append: the seal does not cover the batch' USING ERRCODE = 'GWL01';
   END IF;
-  INSERT INTO access_log (seq, prev_hash, hash, occurred_at, request_id, person_id, user_id, session_id, principal_class, side,
-                          organization_id, employment, office, terminal_id, route, purpose, outcome, refusal, query,
-                          supply_point_ids, records, policy_version, emergency_id)
-  SELECT seq, prev_hash, hash, occurred_at, request_id, person_id, user_id, session_id, principal_class, side,
-         organization_id, employment, office, terminal_id, route, purpose, outcome, refusal, query,
-         supply_point_ids, records, policy_version, emergency_id
-    FROM jsonb_to_recordset(p_events) AS x(seq bigint, prev_hash text, hash text, occurred_at timestamptz, request_id text,
-      person_id text, user_id text, session_id text, principal_class text, side text, organization_id text, employment text,
-      office text, terminal_id text, route text, purpose text, outcome text, refusal text, query jsonb, supply_point_ids text[],
-      records jsonb, policy_version text, emergency_id text);
-  INSERT INTO access_log_seals (seq, first_seq, prev_hash, hash, signed_at, key_id, signature)
-  VALUES (p_head + n, p_head + 1, p_head_hash, last_hash, (p_seal ->> 'signedAt')::timestamptz, p_seal ->> 'keyId', p_seal ->> 'signature');
-  UPDATE access_log_head SET seq = p_head + n, hash = last_hash WHERE id = 1;
-  RETURN QUERY SELECT true, p_head + n, last_hash;
+  INSERT INTO access_log_seals (seq, first_seq, prev_hash, hash, prev_seal, signed_at, key_id, signature)
+  VALUES (p_head + n, p_head + 1, p_head_hash, b.last_hash, p_seal ->> 'prevSeal', (p_seal ->> 'signedAt')::timestamptz, p_seal ->> 'keyId', p_seal ->> 'signature');
+  UPDATE access_log_head SET seq = p_head + n, hash = b.last_hash WHERE id = 1;
+  RETURN QUERY SELECT true, p_head + n, b.last_hash;
 END $$;
 
 -- A log written before seals existed: the writer verifies it whole, then signs one seal over all of it. Only
@@ -89,11 +93,12 @@ BEGIN
   IF EXISTS (SELECT 1 FROM access_log_seals) OR h.seq = 0 THEN
     RETURN false;
   END IF;
-  IF (p_seal ->> 'firstSeq')::bigint <> 1 OR (p_seal ->> 'seq')::bigint <> h.seq OR p_seal ->> 'prevHash' <> repeat('0', 64) OR p_seal ->> 'hash' <> h.hash THEN
+  IF (p_seal ->> 'firstSeq')::bigint <> 1 OR (p_seal ->> 'seq')::bigint <> h.seq OR p_seal ->> 'prevHash' <> repeat('0', 64) OR p_seal ->> 'hash' <> h.hash
+     OR p_seal ->> 'prevSeal' <> repeat('0', 64) THEN
     RAISE EXCEPTION 'access_log_seal_existing: the seal does not cover the chain up to its head' USING ERRCODE = 'GWL01';
   END IF;
-  INSERT INTO access_log_seals (seq, first_seq, prev_hash, hash, signed_at, key_id, signature)
-  VALUES (h.seq, 1, p_seal ->> 'prevHash', h.hash, (p_seal ->> 'signedAt')::timestamptz, p_seal ->> 'keyId', p_seal ->> 'signature');
+  INSERT INTO access_log_seals (seq, first_seq, prev_hash, hash, prev_seal, signed_at, key_id, signature)
+  VALUES (h.seq, 1, p_seal ->> 'prevHash', h.hash, p_seal ->> 'prevSeal', (p_seal ->> 'signedAt')::timestamptz, p_seal ->> 'keyId', p_seal ->> 'signature');
   RETURN true;
 END $$;
 
