@@ -305,7 +305,9 @@ class VerifyLogTest(unittest.TestCase):
         path = self.export(self.lines[:cut])
         self.assertOk(path)
         seals = [l for l in self.lines if l.startswith(b'{"seal":')]
-        self.assertBreak(path, 'truncated', 10, '--witness', self.witness(seals))
+        # Seals past the file's end mean only that the export was taken earlier: not checked, not a break.
+        result = self.assertOk(path, '--witness', self.witness(seals))
+        self.assertEqual(result['events'], 9)
 
     def test_witness_seal_with_other_hash(self):
         rewritten, _ = build(self.key, salt='-rewritten')    # chain rewound and rewritten, signed by the key

@@ -144,9 +144,16 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.post('/api/audit/verify', { schema: { tags: ['audit'], summary: "Verify the whole log now: archives, links, every event sealed by a trusted key, and the chain against the witness" } }, async (req) => {
     requireAuditor(requireActor(req));
     const started = Date.now();
-    const witness = witnessIfAny(deps.evidence.witnessFile);
+    let witness: Seal[] | undefined;
+    let witnessError: string | null = null;
+    try {
+      witness = witnessIfAny(deps.evidence.witnessFile);
+    } catch (e) {
+      // Reported with the result (a witness that cannot be read is itself a finding), never a 500.
+      witnessError = e instanceof Error ? e.message : String(e);
+    }
     const result = await verifyStore(deps.db, { keys: deps.evidence.trust.keys, ...(witness === undefined ? {} : { witness }) });
-    return { ...result, trustedKeys: deps.evidence.trust.described, witnessFile: witness === undefined ? null : deps.evidence.witnessFile, seconds: (Date.now() - started) / 1000, verifiedAt: deps.clock().toISOString() };
+    return { ...result, trustedKeys: deps.evidence.trust.described, witnessFile: witness === undefined ? null : deps.evidence.witnessFile, witnessError, seconds: (Date.now() - started) / 1000, verifiedAt: deps.clock().toISOString() };
   });
 
   app.get<{ Querystring: { format: 'jsonl' | 'csv'; from?: string; to?: string } }>(

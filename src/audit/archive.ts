@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Db, Queryable } from '../store/db.ts';
 import { exportJsonl } from './export.ts';
 import { verifyExportFile } from './file-verify.ts';
-import { GENESIS } from './chain.ts';
+import { GENESIS, linkHash } from './chain.ts';
+import { readLinks, type LinkRecord } from './log-reader.ts';
 import type { ChainBreak } from './chain-verify.ts';
 import { listPartitions, monthOf, type PartitionInfo } from './partitions.ts';
 
@@ -121,6 +122,11 @@ export async function verifyArchives(
   let next = { seq: 1, hash: GENESIS };
   let events = 0;
   let files = 0;
+  // Rows still in the live table below the archives' end: normally the rest of a batch that crossed a month
+  // end (archived whole). Each must be the archived event itself — else a forged record could hide edits.
+  const end = rows.reduce((m, r) => Math.max(m, Number(r.last_seq)), 0);
+  const live = new Map<number, LinkRecord>();
+  if (opts.check && end > 0) for await (const { link } of readLinks(q, { fromSeq: 1, toSeq: end })) live.set(link.seq, link);
   for (const r of rows) {
     const first = Number(r.first_seq);
     const last = Number(r.last_seq);
@@ -133,18 +139,38 @@ export async function verifyArchives(
     if (first !== next.seq || r.first_prev_hash !== next.hash) return fail(`it does not start where the log before it ends (event ${next.seq}): an archive record was forged, or one is missing`);
     if (last !== first + n - 1) return fail('its range and its count of events disagree');
     const path = opts.dir === undefined ? r.file : join(opts.dir, basename(r.file));
-    if (!existsSync(path)) return fail(`its file ${path} is not there: give --archive-dir with the archived files`);
-    const sha = await sha256File(path);
+    let stat;
+    try {
+      stat = statSync(path);
+    } catch {
+      return fail(`its file ${path} is not there: give --archive-dir with the archived files`);
+    }
+    if (!stat.isFile()) return fail(`${path} is not a regular file`);
+    let sha: string;
+    try {
+      sha = await sha256File(path);
+    } catch (e) {
+      return fail(`its file ${path} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+    }
     if (sha !== r.file_sha256) return fail(`its file ${path} has SHA-256 ${sha}, not the recorded ${r.file_sha256}: the file was changed or replaced`);
+    const here = new Set([...live.keys()].filter((s) => s >= first && s <= last));
     if (n > 0) {
       let v: Awaited<ReturnType<typeof verifyExportFile>>;
       try {
-        v = await verifyExportFile(path, keys);
+        v = await verifyExportFile(path, keys, { collect: here });
       } catch (e) {
         return fail(`its file ${path} is not an export: ${e instanceof Error ? e.message : String(e)}`);
       }
       if (!v.ok) return fail(`its file does not verify: ${v.firstBreak?.kind} at event ${v.firstBreak?.seq}: ${v.firstBreak?.detail}`);
       if (v.header?.anchor !== r.first_prev_hash || v.firstSeq !== first || v.lastSeq !== last || v.lastHash !== r.last_hash) return fail('its file holds another range than the record says');
+      for (const seq of here) {
+        const l = live.get(seq);
+        if (l === undefined || !l.consistent || linkHash(l.prevHash, l.canonical) !== l.hash || v.collected.get(seq) !== l.hash) {
+          return { brk: archiveBreak(seq, `event ${seq}, still in the live table, is not the event archived in ${path}: it was changed after archiving, or the archive record was forged over it`), next, files, events };
+        }
+      }
+    } else if (here.size > 0) {
+      return fail(`events ${[...here].join(', ')} are in the live table but the record says the archive is empty`);
     }
     files++;
     events += n;

@@ -147,13 +147,17 @@ export class WitnessCheck {
     if (this.#want.has(seq)) this.#want.set(seq, hash);
   }
 
-  /** `firstSeq`/`lastSeq`: the events checked (the range a file or the store holds). */
-  finish(firstSeq: number, lastSeq: number | null): { brk: ChainBreak | null; checked: number } {
+  /**
+   * `firstSeq`/`lastSeq`: the events checked (the range a file or the store holds). A witness seal past the
+   * end is a cut for the stored log (`pastEnd: 'truncated'`); for an export it only means the export was taken
+   * earlier, and it is left unchecked.
+   */
+  finish(firstSeq: number, lastSeq: number | null, pastEnd: 'truncated' | 'unchecked' = 'truncated'): { brk: ChainBreak | null; checked: number } {
     let checked = 0;
     const last = lastSeq ?? firstSeq - 1;
     for (const s of this.#seals) {
       // Seals before the range are not this check's (an export of a later period; a key rotated since).
-      if (s.seq < firstSeq) continue;
+      if (s.seq < firstSeq || (s.seq > last && pastEnd === 'unchecked')) continue;
       if (!sealSignatureValid(s, this.#keys)) return { brk: { kind: 'bad_signature', seq: s.seq, detail: `the witness's seal for event ${s.seq} is not validly signed by a trusted key (key ${s.keyId})` }, checked };
       if (s.seq > last) return { brk: { kind: 'truncated', seq: last + 1, detail: `the witness holds a seal for event ${s.seq}, published ${s.signedAt}, but the chain ends at ${last}: the log was cut, or rewound and rewritten` }, checked };
       if (this.#want.get(s.seq) !== s.hash) return { brk: { kind: 'checkpoint_mismatch', seq: s.seq, detail: `the witness's seal for event ${s.seq}, published ${s.signedAt}, names another hash: the chain was rewritten after it was published` }, checked };

@@ -11,6 +11,8 @@ export interface FileVerifyResult extends VerifyResult {
   readonly signaturesCheckedWith: 'given_keys' | 'keys_in_file';
   /** Keys in the header that are not Ed25519 public keys (only read when no key was given). */
   readonly rejectedKeys: readonly string[];
+  /** The hashes of the events asked for in `collect` that the file holds, verified. */
+  readonly collected: ReadonlyMap<number, string>;
 }
 
 export class ExportFileError extends Error {
@@ -23,9 +25,6 @@ const PREFIX = Buffer.from('{"hash":"');
 const MIDDLE = Buffer.from('","prev":"');
 const EVENT = Buffer.from('","event":');
 const SEQ = Buffer.from('"seq":');
-const CHECKPOINT = Buffer.from('{"checkpoint":');
-const SEAL = Buffer.from('{"seal":');
-const END = Buffer.from('{"end":');
 
 /** A byte loop: for prefixes this short it is faster than a call into Buffer.compare. */
 function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
@@ -41,6 +40,16 @@ function statedSeq(b: Buffer, start: number, stop: number): number {
   let seq = 0;
   for (let i = at + SEQ.length; i < stop && b[i]! >= 0x30 && b[i]! <= 0x39; i++) seq = seq * 10 + (b[i]! - 0x30);
   return seq;
+}
+
+const SEAL_MEMBERS = { firstSeq: 'int', seq: 'int', prevHash: 'string', hash: 'string', prevSeal: 'string', signedAt: 'string', keyId: 'string', signature: 'string' } as const;
+const CHECKPOINT_MEMBERS = { seq: 'int', hash: 'string', signedAt: 'string', keyId: 'string', signature: 'string' } as const;
+
+/** Whether a seal's or checkpoint's members are all there with their types. */
+function typedMark(kind: 'seal' | 'checkpoint', body: unknown): boolean {
+  if (body === null || typeof body !== 'object') return false;
+  const o = body as Record<string, unknown>;
+  return Object.entries(kind === 'seal' ? SEAL_MEMBERS : CHECKPOINT_MEMBERS).every(([k, t]) => (t === 'int' ? Number.isSafeInteger(o[k]) : typeof o[k] === 'string'));
 }
 
 function sameHex(hex: string, b: Buffer, at: number): boolean {
@@ -94,7 +103,11 @@ async function* chunks(path: string, size: number): AsyncGenerator<Buffer> {
  * the signing key, but not against someone who replaced the header too — the result says which).
  * Memory stays at one chunk whatever the file's size; the work per event is one SHA-256 and byte compares.
  */
-export async function verifyExportFile(path: string, trusted: ReadonlyMap<string, KeyObject> | null = null, opts: { chunkBytes?: number; witness?: readonly Seal[] } = {}): Promise<FileVerifyResult> {
+export async function verifyExportFile(
+  path: string,
+  trusted: ReadonlyMap<string, KeyObject> | null = null,
+  opts: { chunkBytes?: number; witness?: readonly Seal[]; collect?: ReadonlySet<number> } = {},
+): Promise<FileVerifyResult> {
   let header: ExportHeader | null = null;
   let keys: ReadonlyMap<string, KeyObject> = trusted ?? new Map();
   let rejectedKeys: string[] = [];
@@ -117,6 +130,8 @@ export async function verifyExportFile(path: string, trusted: ReadonlyMap<string
   let witness: WitnessCheck | null = null;
   let wanted: ReadonlySet<number> = new Set();
   let lineNo = 0;
+  const collect = opts.collect !== undefined && opts.collect.size > 0 ? opts.collect : null;
+  const collected = new Map<number, string>();
 
   const lastHash = () => lastBuf.toString('latin1', lastOff, lastOff + 64);
 
@@ -186,35 +201,29 @@ export async function verifyExportFile(path: string, trusted: ReadonlyMap<string
       lastOff = start + LINE.hashStart;
       lastSeq = expected;
       if (witness !== null && wanted.has(expected)) (witness as WitnessCheck).see(expected, digest);
+      if (collect !== null && collect.has(expected)) collected.set(expected, digest);
       expected++;
       return;
     }
-    const isSeal = startsWith(b, start, SEAL);
-    if (isSeal || startsWith(b, start, CHECKPOINT)) {
-      let m: Checkpoint | Seal | undefined;
-      try {
-        const v = JSON.parse(b.toString('utf8', start, stop)) as { seal?: Seal; checkpoint?: Checkpoint };
-        m = Object.keys(v).length === 1 ? (isSeal ? v.seal : v.checkpoint) : undefined;
-      } catch {
-        m = undefined;
-      }
-      if (m === undefined || m === null || typeof m !== 'object' || !Number.isSafeInteger(m.seq) || (isSeal && !Number.isSafeInteger((m as Seal).firstSeq))) {
-        brk = { kind: 'malformed', seq: expected, detail: `a ${isSeal ? 'seal' : 'checkpoint'} line that is not of this format` };
-        return;
-      }
-      brk = mark(m);
+    // Any other line is one JSON object with one member — a seal, a checkpoint or the closing line — whose
+    // members have their types (docs/LOG-FORMAT.md, "Notes for implementers"); anything else is malformed.
+    let v: unknown;
+    try {
+      v = JSON.parse(b.toString('utf8', start, stop));
+    } catch {
+      v = undefined;
+    }
+    const only = v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 ? Object.entries(v)[0] : undefined;
+    const [kind, body] = only ?? ['', undefined];
+    if ((kind === 'seal' || kind === 'checkpoint') && typedMark(kind, body)) {
+      brk = mark(body as Checkpoint | Seal);
       return;
     }
-    if (startsWith(b, start, END)) {
+    if (kind === 'end' && body !== null && typeof body === 'object') {
       ended = true;
-      let end: { events?: unknown; lastSeq?: unknown; lastHash?: unknown } | undefined;
-      try {
-        end = (JSON.parse(b.toString('utf8', start, stop)) as { end?: typeof end }).end;
-      } catch {
-        end = undefined;
-      }
+      const end = body as { events?: unknown; lastSeq?: unknown; lastHash?: unknown };
       const hash = lastSeq === null ? null : lastHash();
-      if (end?.events !== events || end.lastSeq !== lastSeq || end.lastHash !== hash) {
+      if (end.events !== events || end.lastSeq !== lastSeq || end.lastHash !== hash) {
         brk = { kind: 'malformed', seq: expected, detail: `the closing line does not match the file (${events} events, last ${lastSeq ?? 'none'}): lines were removed or added` };
       }
       return;
@@ -230,6 +239,7 @@ export async function verifyExportFile(path: string, trusted: ReadonlyMap<string
       let stop = end;
       if (stop > start && b[stop - 1] === 0x0d) stop--;
       if (stop > start) line(b, start, stop);
+      else if (lineNo === 0) throw new ExportFileError(`${path}: line 1 is empty, not a gridwall access-log export header`);
       start = end + 1;
     }
     if (lastBuf !== kept) {
@@ -242,7 +252,7 @@ export async function verifyExportFile(path: string, trusted: ReadonlyMap<string
   const h: ExportHeader = header;
   if (brk === null && !ended) brk = { kind: 'truncated', seq: expected, detail: 'the file ends without its closing line: it was cut off' };
   if (brk === null) brk = (coverage as SealCoverage | null)?.finish(lastSeq) ?? null;
-  const w = (witness as WitnessCheck | null)?.finish(h.firstSeq, lastSeq) ?? null;
+  const w = (witness as WitnessCheck | null)?.finish(h.firstSeq, lastSeq, 'unchecked') ?? null;
   if (brk === null && w !== null) brk = w.brk;
   return {
     ok: brk === null,
@@ -257,5 +267,6 @@ export async function verifyExportFile(path: string, trusted: ReadonlyMap<string
     header: h,
     signaturesCheckedWith: trusted !== null ? 'given_keys' : 'keys_in_file',
     rejectedKeys,
+    collected,
   };
 }

@@ -165,6 +165,17 @@ export interface ChainHead {
 
 const READ_HEAD = statement('gw_log_head', 'SELECT seq::text AS seq, hash FROM access_log_head WHERE id = 1');
 
+/**
+ * The head and the highest sequence number stored, read in one statement (one snapshot): a verifier reads
+ * them first and checks up to the head, so commits made while it works are not mistaken for tampering.
+ */
+export async function readHeadAndEnd(q: Queryable): Promise<{ head: ChainHead; maxSeq: number }> {
+  const { rows } = await q.query<{ seq: string; hash: string; max_seq: string | null }>('SELECT h.seq::text AS seq, h.hash, (SELECT max(l.seq) FROM access_log l)::text AS max_seq FROM access_log_head h WHERE h.id = 1');
+  const r = rows[0];
+  if (r === undefined) throw new Error('access_log_head has no row: the schema is not migrated');
+  return { head: { seq: Number(r.seq), hash: r.hash }, maxSeq: Number(r.max_seq ?? 0) };
+}
+
 export async function readHead(q: Queryable): Promise<ChainHead> {
   const { rows } = await q.query<{ seq: string; hash: string }>(READ_HEAD);
   const r = rows[0];

@@ -241,13 +241,18 @@ export class GroupCommitLog implements AccessLog {
       const stray = await this.#db.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM access_log_seals LIMIT 1) s');
       if ((stray.rows[0]?.n ?? 0) > 0) this.#halt('the chain\'s head is at its start, but seals exist: the log was rewound outside the writer');
     }
-    let last = await lastSeal(this.#db);
-    if (last === null && head.seq > 0) last = await this.#sealExisting(head);
     let witnessed: Seal | null = null;
     try {
       witnessed = this.#witness?.last() ?? null;
     } catch (e) {
       this.#halt(`the witness ${this.#witness?.path} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    let last = await lastSeal(this.#db);
+    if (last === null && head.seq > 0) {
+      // Events and no seal: a log from before seals — or seals removed to make this writer sign over a
+      // rewritten log. Never the latter: the witness must not know of seals.
+      if (witnessed !== null) this.#halt(`the log holds no seal, but the witness ${this.#witness?.path} holds one for event ${witnessed.seq}: seals were removed from the log`);
+      last = await this.#sealExisting(head);
     }
     if (witnessed !== null) {
       if (!sealSignatureValid(witnessed, this.#keys)) this.#halt(`the last seal in the witness ${this.#witness?.path} (event ${witnessed.seq}) is not signed by a trusted key`);
@@ -269,11 +274,19 @@ export class GroupCommitLog implements AccessLog {
     return rows[0]?.hash ?? null;
   }
 
-  /** A log from before seals: verified as it stands (chain and version-1 checkpoints), then sealed once. */
+  /**
+   * A log from before seals: sealed once, and only if the old writer vouched for all of it — it verifies as it
+   * stands and a version-1 checkpoint signed with a trusted key names its head (the old writer signed one at
+   * every clean stop). Anything else (seals removed, events added after the last checkpoint) is not signed over.
+   */
   async #sealExisting(head: { seq: number; hash: string }): Promise<Seal> {
     const r = await verifyStore(this.#db, { keys: this.#keys, requireSeals: false });
     if (!r.ok || r.lastSeq !== head.seq || r.lastHash !== head.hash) {
       this.#halt(`the log written before batch seals does not verify (${r.firstBreak?.kind ?? 'its end is not the head'} at event ${r.firstBreak?.seq ?? head.seq}): it is not sealed over`);
+    }
+    const { rows } = await this.#db.query<{ hash: string }>('SELECT hash FROM access_log_checkpoints WHERE seq = $1', [head.seq]);
+    if (rows[0]?.hash !== head.hash) {
+      this.#halt(`the log holds events but no seal, and no signed checkpoint names its head (event ${head.seq}): seals were removed, or events were added after the old writer's last checkpoint; it is not sealed over (see gridwall audit verify)`);
     }
     const seal = signSeal(this.#key, { firstSeq: 1, seq: head.seq, prevHash: GENESIS, hash: head.hash, prevSeal: GENESIS }, this.#clock());
     await this.#db.query('SELECT access_log_seal_existing($1::jsonb)', [JSON.stringify(seal)]);

@@ -115,9 +115,12 @@ export function signSeal(key: SigningKey, batch: { firstSeq: number; seq: number
 }
 
 /** Whether `signature` over `payload` verifies with the trusted key `keyId` (an unknown key never does). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 function signedBy(keys: ReadonlyMap<string, KeyObject>, keyId: string, payload: Buffer, signature: string): boolean {
   const k = keys.get(keyId);
-  if (k === undefined) return false;
+  // Standard base64 with padding only (Node's decoder would skip other characters; the spec's verifiers do not).
+  if (k === undefined || !BASE64.test(signature)) return false;
   try {
     return verify(null, payload, k, Buffer.from(signature, 'base64'));
   } catch {

@@ -70,7 +70,11 @@ export class WitnessFile implements WitnessSink {
       const len = Math.min(size, 4096);
       const buf = Buffer.alloc(len);
       readSync(fd, buf, 0, len, size - len);
-      const lines = buf.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+      const text = buf.toString('utf8');
+      // A line not ended by a line feed was torn by a crash or a full disk while it was written: the last
+      // complete line is the last seal published.
+      const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+      const lines = complete.split('\n').filter((l) => l.trim() !== '');
       const lastLine = lines[lines.length - 1];
       return lastLine === undefined ? null : parseSeal(lastLine, `${this.path} (last line)`);
     } finally {

@@ -10,8 +10,8 @@ import { exportJsonl, verifyStore } from '../../src/audit/export.ts';
 import { verifyExportFile } from '../../src/audit/file-verify.ts';
 import { lastSeal, readHead } from '../../src/audit/log-reader.ts';
 import { GroupCommitLog, LogHaltedError } from '../../src/audit/log-writer.ts';
-import { generateSigningKey, publicKeys, sealDigest, signSeal } from '../../src/audit/signing.ts';
-import { readWitness, WitnessFile } from '../../src/audit/witness.ts';
+import { generateSigningKey, publicKeys, sealDigest, signCheckpoint, signSeal } from '../../src/audit/signing.ts';
+import { readWitness, sealLine, WitnessFile } from '../../src/audit/witness.ts';
 import type { Db } from '../../src/store/db.ts';
 import { TEST_KEY } from '../support/app.ts';
 import { STORES } from '../support/stores.ts';
@@ -183,6 +183,47 @@ for (const store of STORES) {
       assert.match(v.firstBreak?.detail ?? '', /not an export|does not verify/);
     });
 
+    test('a forged archive record over a real export does not hide edits to the rows still in the table', async () => {
+      await fresh();
+      const log = new GroupCommitLog(db, { key: TEST_KEY });
+      await write(log, 0, 40);
+      // A genuine export of events 1–30 (anyone with read access can make one)…
+      const file = join(dir, `real-${store.name}.jsonl`);
+      const out = createWriteStream(file);
+      const exported = await exportJsonl(db, out, { from: null, to: null }, new Date(), { fromSeq: 1, toSeq: 30 });
+      out.end();
+      await finished(out);
+      assert.equal(exported.lastSeq, 30);
+      // …then event 5 is changed in the table, and a record claims 1–30 were archived to that file.
+      await asSuperuser(owner, `UPDATE access_log SET purpose = 'switching_support' WHERE seq = 5`);
+      const sha = (await import('node:crypto')).createHash('sha256').update(readFileSync(file)).digest('hex');
+      await asSuperuser(owner, `INSERT INTO access_log_archives (partition_name, first_seq, last_seq, first_prev_hash, last_hash, events, file, file_sha256, archived_at)
+                                VALUES ('access_log_y2026m11', 1, 30, $1, $2, 30, $3, $4, now())`, [GENESIS, exported.lastHash, file, sha]);
+      const v = await verifyStore(db, { keys: KEYS });
+      assert.deepEqual([v.ok, v.firstBreak?.kind, v.firstBreak?.seq], [false, 'archive', 5]);
+      assert.match(v.firstBreak?.detail ?? '', /still in the live table, is not the event archived/);
+    });
+
+    test('verifying while the writer commits: no false alarm', async () => {
+      await fresh();
+      const log = new GroupCommitLog(db, { key: TEST_KEY });
+      await write(log, 0, 20);
+      let done = false;
+      const more = (async () => {
+        for (let i = 20; i < 220; i += 5) await write(log, i, 5);
+        done = true;
+      })();
+      const results: Awaited<ReturnType<typeof verifyStore>>[] = [];
+      while (!done) {
+        results.push(await verifyStore(db, { keys: KEYS }));
+        await new Promise((r) => setTimeout(r, 5)); // as separate requests would: the writer gets its turn
+      }
+      await more;
+      assert.ok(results.length >= 2, 'verified more than once while the writer committed');
+      assert.deepEqual(results.filter((r) => r.firstBreak !== null).map((r) => r.firstBreak), []);
+      assert.ok(new Set(results.map((r) => r.lastSeq)).size >= 2, 'events were committed between verifications');
+    });
+
     test('a chain re-hashed and re-sealed with a key planted in the database: only trusted keys count', async () => {
       await fresh();
       const log = new GroupCommitLog(db, { key: TEST_KEY });
@@ -268,6 +309,21 @@ for (const store of STORES) {
       assert.equal(alerts.length, 1);
     });
 
+    test('a witness line torn by a crash is not a seal: the last complete line is', async () => {
+      await fresh();
+      const path = join(dir, `torn-${store.name}.jsonl`);
+      rmSync(path, { force: true });
+      const log = new GroupCommitLog(db, { key: TEST_KEY, witness: new WitnessFile(path) });
+      await write(log, 0, 5);
+      await log.close();
+      (await import('node:fs')).appendFileSync(path, '{"seal":{"firstSeq":6,"seq"');
+      const again = new GroupCommitLog(db, { key: TEST_KEY, witness: new WitnessFile(path) });
+      await again.open();
+      assert.equal(again.halted, null);
+      await write(again, 5, 5);
+      assert.equal(again.halted, null);
+    });
+
     test('two writers (two server processes) append in turn, account for each other, and stop together without a clash', async () => {
       await fresh();
       const a = new GroupCommitLog(db, { key: TEST_KEY });
@@ -283,6 +339,32 @@ for (const store of STORES) {
       assert.ok(v.seals >= 12);
     });
 
+    test('seals removed to pass a rewritten log off as one from before seals: the writer signs nothing', async () => {
+      await fresh();
+      const log = new GroupCommitLog(db, { key: TEST_KEY });
+      await write(log, 0, 10);
+      // The superuser changes event 3, re-chains the rest, removes every seal and moves the head.
+      const events = Array.from({ length: 10 }, (_, i) => (i === 2 ? framing(2) : event(i)));
+      const chained = chainEvents(events, 1, GENESIS);
+      await asSuperuser(owner, 'DELETE FROM access_log');
+      await asSuperuser(owner, 'DELETE FROM access_log_seals');
+      for (const c of chained) await insertRow(owner, c, true);
+      await asSuperuser(owner, 'UPDATE access_log_head SET seq = $1, hash = $2', [10, chained[9]!.hash]);
+      const halts: string[] = [];
+      const restarted = new GroupCommitLog(db, { key: TEST_KEY, onHalt: (r) => halts.push(r) });
+      await assert.rejects(restarted.open(), LogHaltedError);
+      assert.match(halts[0] ?? '', /no signed checkpoint names its head/);
+      const seals = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log_seals')).rows[0]?.n;
+      assert.equal(seals, 0, 'no seal was signed over the rewritten log');
+      assert.equal((await verifyStore(db, { keys: KEYS })).firstBreak?.kind, 'unsealed');
+      // With a witness that knows of seals, the writer says so before anything else.
+      const witnessPath = join(dir, `removed-${store.name}.jsonl`);
+      writeFileSync(witnessPath, `${sealLine(signSeal(TEST_KEY, { firstSeq: 1, seq: 5, prevHash: GENESIS, hash: chained[4]!.hash, prevSeal: GENESIS }, new Date()))}\n`);
+      const withWitness: string[] = [];
+      await assert.rejects(new GroupCommitLog(db, { key: TEST_KEY, witness: new WitnessFile(witnessPath), onHalt: (r) => withWitness.push(r) }).open(), LogHaltedError);
+      assert.match(withWitness[0] ?? '', /seals were removed from the log/);
+    });
+
     test('a log written before seals is verified whole and sealed once by the first writer that opens it', async () => {
       await fresh();
       // Write a version-1 log as the owner: events only, the head moved, no seals.
@@ -290,6 +372,10 @@ for (const store of STORES) {
       await owner.query('SELECT access_log_ensure_partition($1)', [chained[0]!.event.occurredAt]);
       for (const c of chained) await insertRow(owner, c, false);
       await owner.query('UPDATE access_log_head SET seq = 7, hash = $1', [chained[6]!.hash]);
+      // The old writer signed a checkpoint at every clean stop.
+      const cp = signCheckpoint(TEST_KEY, 7, chained[6]!.hash, new Date('2026-11-02T02:00:00Z'));
+      await owner.query('SELECT access_log_add_key($1, $2)', [TEST_KEY.keyId, TEST_KEY.publicKeyPem]);
+      await owner.query('INSERT INTO access_log_checkpoints (seq, hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)', [cp.seq, cp.hash, cp.signedAt, cp.keyId, cp.signature]);
       assert.equal((await verifyStore(db, { keys: KEYS })).firstBreak?.kind, 'unsealed');
       const log = new GroupCommitLog(db, { key: TEST_KEY });
       await write(log, 7, 3);
