@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type Clock } from './api/app.ts';
+import { buildApp } from './api/app.ts';
+import type { Clock } from './api/context.ts';
 import { OidcLogin } from './identity/oidc.ts';
 import { CONSOLE_DIR } from './api/console.ts';
 import { GroupCommitLog } from './audit/log-writer.ts';

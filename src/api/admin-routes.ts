@@ -7,8 +7,8 @@ import { createServiceAccount, createToken, decideToken, listTokens, revokeToken
 import { DEFAULT_DORMANT_DAYS, listAccounts, sweepAccounts } from '../identity/lifecycle.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
 import { listTerminals, reconcileTerminals, retireTerminal, saveTerminal, TERMINAL_ID_SCHEMA, TerminalError, type TerminalSpec } from '../identity/terminals.ts';
-import type { AppDeps } from './app.ts';
-import { requireActor } from './app.ts';
+import type { AppDeps } from './context.ts';
+import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
 import { mayOverseeGrants } from './governance-routes.ts';
 

@@ -4,8 +4,8 @@ import { listFindings } from '../analysis/findings.ts';
 import { toCsv, toXlsx } from '../analysis/output.ts';
 import { listDigests, livePeriodBounds, liveReport, PeriodTooLong, reviewFinding, ReviewRefused, scanLive } from '../analysis/review.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
-import type { AppDeps } from './app.ts';
-import { requireActor } from './app.ts';
+import type { AppDeps } from './context.ts';
+import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
 
 /** Compliance's analytics: the regulator's report over gridwall's own log, and the review queue of findings. */

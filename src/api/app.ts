@@ -1,17 +1,13 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { LogUnavailableError } from '../audit/access-event.ts';
-import type { TrustAnchors } from '../audit/trust.ts';
-import type { Firewall } from '../firewall/firewall.ts';
-import type { OidcLogin } from '../identity/oidc.ts';
-import type { Actor, Sessions } from '../identity/session-store.ts';
 import { tokenMayCall } from '../identity/api-tokens.ts';
-import type { Db } from '../store/db.ts';
 import { ApiError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
+import { SESSION_COOKIE, type AppDeps } from './context.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerConsole } from './console.ts';
 import { registerSessionRoutes } from './session-routes.ts';
@@ -25,65 +21,6 @@ import { OIDC_COOKIE, registerOidcRoutes } from './oidc-routes.ts';
 import { registerInputGuards } from './input-guards.ts';
 import { registerEmergencyRoutes } from './emergency-routes.ts';
 import { registerAnalysisRoutes } from './analysis-routes.ts';
-
-export type Clock = () => Date;
-
-export interface AppDeps {
-  readonly db: Db;
-  readonly firewall: Firewall;
-  /** The log as evidence: what verification trusts (never the database's own keys), the witness, the writer's state. */
-  readonly evidence: {
-    readonly trust: TrustAnchors;
-    readonly witnessFile: string | null;
-    readonly writer: { readonly halted: string | null; readonly witnessError: string | null };
-  };
-  readonly clock: Clock;
-  readonly sessions: Sessions;
-  readonly demoLogin: boolean;
-  /** Local accounts: `POST /api/session/password` with password + TOTP (default off when absent). */
-  readonly passwordLogin?: boolean;
-  /** Key that seals TOTP secrets at rest (GRIDWALL_TOTP_KEY); null or absent: stored in the clear. */
-  readonly totpKey?: Buffer | null;
-  /** Single sign-on through an OpenID Connect provider; null or absent: not offered. */
-  readonly oidc?: OidcLogin | null;
-  readonly secureCookies: boolean;
-  /** Lifetime of the session cookie (the session's absolute time-out). */
-  readonly sessionAbsoluteMs: number;
-  /** Directory of the built console (web/dist); null or absent serves the API only. */
-  readonly consoleDir?: string | null;
-  /** Longest a declared emergency may run before an extension (confirmed again) is needed; default 72. */
-  readonly emergencyMaxHours?: number;
-  /** Days without a login after which an account is dormant, and a terminal unused (default 90). */
-  readonly dormantDays?: number;
-  /** The server's external base URL (e.g. https://gridwall.example.jp), for absolute links such as SCIM locations. */
-  readonly publicUrl?: string;
-  /** Login attempts allowed per client address per minute (default 10). */
-  readonly loginRateLimit?: number;
-  /** Extra routes mounted before the server starts (the benchmark's bare route, the console's assets). */
-  readonly extend?: (app: FastifyInstance) => void | Promise<void>;
-  readonly logger?: boolean;
-}
-
-export const SESSION_COOKIE = 'gw_session';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    actor: Actor | null;
-    /** The session's CSRF token, for `/api/me` (a reloaded console page needs it for state changes). */
-    csrfToken: string | null;
-  }
-}
-
-/** The actor of an authenticated request; throws 401 otherwise. */
-export function requireActor(req: FastifyRequest): Actor {
-  if (req.actor === null) throw new ApiError('not_authenticated', 'log in first: this route needs a session');
-  return req.actor;
-}
-
-/** The route's name as logged and as listed in the masking checklist, e.g. `GET /api/supply-points/:id`. */
-export function routeName(req: FastifyRequest): string {
-  return `${req.method} ${req.routeOptions.url ?? req.url}`;
-}
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { verifyStore, exportCsv, exportJsonl } from '../audit/export.ts';
+import { exportCsv, exportJsonl } from '../audit/export.ts';
+import { verifyStore } from '../audit/store-verify.ts';
 import { japanDayStart, japanIso, japanPeriod } from '../domain/japan-time.ts';
 import { lastSeal, readHead, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
 import type { Seal } from '../audit/signing.ts';
@@ -8,8 +9,8 @@ import { WitnessFile } from '../audit/witness.ts';
 import { listPartitions } from '../audit/partitions.ts';
 import { isSearchKind, SEARCH_KINDS, type SealedTerm, type SearchKind, type SearchTerms } from '../audit/search-terms.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
-import type { AppDeps } from './app.ts';
-import { requireActor } from './app.ts';
+import type { AppDeps } from './context.ts';
+import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
 
 /** Who may read the access log: compliance and access administration, holding the audit.read grant. */

@@ -4,8 +4,8 @@ import { Emergencies, EmergencyActionRefused, type EmergencyRule } from '../gove
 import { holds, type Actor } from '../identity/session-store.ts';
 import { registrationAt } from '../store/emergency-store.ts';
 import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
-import type { AppDeps } from './app.ts';
-import { requireActor } from './app.ts';
+import type { AppDeps } from './context.ts';
+import { requireActor } from './context.ts';
 import { ApiError, type ErrorCode } from './errors.ts';
 
 /** The HTTP answer to each refusal rule: a broken rule is 403, a stale request 409, a malformed one 400. */

@@ -4,8 +4,8 @@ import { listGovernance } from '../governance/governance-log.ts';
 import { GrantRefusal, Grants, listGrants, type GrantRefusalRule } from '../governance/grant-service.ts';
 import { PERMISSION_CATALOG, PERMISSION_IDS } from '../governance/permissions.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
-import type { AppDeps } from './app.ts';
-import { requireActor } from './app.ts';
+import type { AppDeps } from './context.ts';
+import { requireActor } from './context.ts';
 import { ApiError, type ErrorCode } from './errors.ts';
 
 /** The HTTP answer to each refusal rule: a broken rule is 403, a stale request 409, a malformed one 400. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { TERMINAL_ID_SCHEMA } from '../identity/terminals.ts';
 import { LOGIN_TTL_MS } from '../identity/oidc.ts';
-import type { AppDeps } from './app.ts';
+import type { AppDeps } from './context.ts';
 import { ApiError } from './errors.ts';
 import { recordLoginRefusal, startSession } from './session-routes.ts';
 

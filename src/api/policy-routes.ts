@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../firewall/verify.ts';
-import type { AppDeps } from './app.ts';
-import { requireActor } from './app.ts';
+import type { AppDeps } from './context.ts';
+import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
 
 export function registerPolicyRoutes(app: FastifyInstance, deps: AppDeps): void {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
 import { applyPatch, ERROR_SCHEMA, parseUser, ScimError, ScimUsers, USER_SCHEMA, ASSIGNMENT_SCHEMA } from '../identity/scim.ts';
-import type { AppDeps } from './app.ts';
+import type { AppDeps } from './context.ts';
 import { ApiError, ERROR_STATUS } from './errors.ts';
 
 const SCIM_JSON = 'application/scim+json';

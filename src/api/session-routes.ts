@@ -8,8 +8,8 @@ import { verifyLogin } from '../identity/local-accounts.ts';
 import { holds, type Actor, type AuthMethod } from '../identity/session-store.ts';
 import { mayOverseeEmergencies } from './emergency-routes.ts';
 import { mayOverseeGrants } from './governance-routes.ts';
-import type { AppDeps } from './app.ts';
-import { requireActor, SESSION_COOKIE } from './app.ts';
+import type { AppDeps } from './context.ts';
+import { requireActor, SESSION_COOKIE } from './context.ts';
 import { mayReadAuditLog } from './audit-routes.ts';
 import { ApiError } from './errors.ts';
 

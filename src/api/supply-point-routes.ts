@@ -3,8 +3,8 @@ import { EMERGENCY_REFUSAL_LABELS } from '../domain/emergency.ts';
 import { PURPOSES, type Purpose } from '../domain/purpose.ts';
 import { parseSupplyPointId } from '../domain/supply-point.ts';
 import type { EmergencyReadRefusal, SearchCriteria } from '../firewall/firewall.ts';
-import type { AppDeps } from './app.ts';
-import { requireActor, routeName } from './app.ts';
+import type { AppDeps } from './context.ts';
+import { requireActor, routeName } from './context.ts';
 import { ApiError } from './errors.ts';
 
 const purposeSchema = { type: 'string', enum: [...PURPOSES], description: 'Declared purpose of use (logged with the read)' } as const;

@@ -3,7 +3,8 @@ import { LogUnavailableError, type AccessEvent, type AccessLog } from './access-
 import type { KeyObject } from 'node:crypto';
 import { chainEvents, GENESIS, type ChainedEvent } from './chain.ts';
 import { ChainVerifier } from './chain-verify.ts';
-import { SealCursor, verifyStore } from './export.ts';
+import { SealCursor } from './export.ts';
+import { verifyStore } from './store-verify.ts';
 import { lastSeal, readHead, readLinks, readSeals } from './log-reader.ts';
 import { ensurePartition, monthKey, monthOf } from './partitions.ts';
 import { publicKeys, sealDigest, sealSignatureValid, signSeal, type Seal, type SigningKey } from './signing.ts';

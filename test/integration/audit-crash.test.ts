@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyStore } from '../../src/audit/export.ts';
+import { verifyStore } from '../../src/audit/store-verify.ts';
 import { generateSigningKey, loadSigningKey, publicKeys } from '../../src/audit/signing.ts';
 import type { Db } from '../../src/store/db.ts';
 import { openPglite } from '../../src/store/pglite.ts';
