@@ -49,6 +49,28 @@ test('SQL and TypeScript read every legacy timestamp alike (or both refuse it)',
   );
 });
 
+test('both read representative timestamps as the instants they name: Japan time unless an offset is given', async () => {
+  // Expected instants worked out by hand, so a misreading both parsers share fails too.
+  const cases: [string, string | null][] = [
+    ['2026/11/01 09:00:00', '2026-11-01T00:00:00.000Z'],
+    ['2026-11-01T09:00', '2026-11-01T00:00:00.000Z'],
+    ['2026/11/01', '2026-10-31T15:00:00.000Z'],
+    ['2024-02-29 10:00:00.123', '2024-02-29T01:00:00.123Z'],
+    ['2022-10-05 10:00Z', '2022-10-05T10:00:00.000Z'],
+    ['2022-10-05T10:00+0900', '2022-10-05T01:00:00.000Z'],
+    ['2022-10-05 10:00:00-05:00', '2022-10-05T15:00:00.000Z'],
+    ['2022-02-29 10:00:00', null],
+    ['2022/13/01', null],
+  ];
+  for (const [v, expected] of cases) {
+    const js = parseLegacyTime(v);
+    const [row] = await e.rows<{ at: Date | null }>('SELECT gw_start($1) AS at', [v]);
+    const sql = row?.at ?? null;
+    assert.equal(js === null ? null : js.at.toISOString(), expected, `TypeScript reads ${v}`);
+    assert.equal(sql === null ? null : new Date(sql).toISOString(), expected, `SQL reads ${v}`);
+  }
+});
+
 test('a date-only end is the last day it holds; a timestamp end is the instant it stops', async () => {
   const [r] = await e.rows<{ a: Date; b: Date }>(`SELECT gw_end('2022/11/15') AS a, gw_end('2022-11-15 18:00') AS b`);
   assert.equal(new Date(r?.a ?? 0).toISOString(), '2022-11-15T15:00:00.000Z', 'the start of 16 November, Japan time');

@@ -1,11 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { SUPPLY_POINT_FIELDS, SUPPLY_POINT_FIELD_KEYS, classify, type SupplyPointField } from '../../src/domain/classification.ts';
-import { decide, type Decision } from '../../src/domain/decision.ts';
+import { ALLOW_BASES, MASK_REASONS, decide, type Decision } from '../../src/domain/decision.ts';
 import { compileDecisionTable, keySpace } from '../../src/domain/decision-table.ts';
-import type { PrincipalClass } from '../../src/domain/principal.ts';
-import type { Purpose } from '../../src/domain/purpose.ts';
-import type { Relation } from '../../src/domain/relation.ts';
+import { PRINCIPAL_CLASSES, type PrincipalClass } from '../../src/domain/principal.ts';
+import { PURPOSES, type Purpose } from '../../src/domain/purpose.ts';
+import { RELATIONS, type Relation } from '../../src/domain/relation.ts';
 
 const NON_PUBLIC = SUPPLY_POINT_FIELD_KEYS.filter((f) => SUPPLY_POINT_FIELDS[f].class === 'non_public');
 
@@ -124,5 +126,25 @@ describe('the compiled decision table', () => {
   test('has a stable version that changes with the policy', () => {
     assert.equal(compileDecisionTable().version, table.version);
     assert.match(table.version, /^[0-9a-f]{64}$/);
+    // The version is SHA-256 over the dimensions and the code of every decision of the policy, in key-space
+    // order: recomputed here from `decide`, so a version that stopped covering the decisions fails.
+    const decisions: Decision[] = [...ALLOW_BASES.map((basis): Decision => ({ kind: 'allow', basis })), ...MASK_REASONS.map((reason): Decision => ({ kind: 'mask', reason }))];
+    const codes = (policy: typeof decide) =>
+      Uint8Array.from(keySpace(), (k) => {
+        const field = SUPPLY_POINT_FIELD_KEYS[k.fieldIndex] ?? 'network_notes';
+        return decisions.findIndex((x) => isDeepStrictEqual(x, policy({ principalClass: k.principalClass, relation: k.relation, field: SUPPLY_POINT_FIELDS[field], emergency: k.emergency, purpose: k.purpose })));
+      });
+    const versionOf = (bytes: Uint8Array) =>
+      createHash('sha256').update(JSON.stringify({ PRINCIPAL_CLASSES, RELATIONS, SUPPLY_POINT_FIELD_KEYS, SUPPLY_POINT_FIELDS, PURPOSES, DECISIONS: decisions })).update(bytes).digest('hex');
+    const current = codes(decide);
+    assert.equal(versionOf(current), table.version);
+    // A policy that differs from it in one decision only (the service centre's own-customer address, at an outage) has another version.
+    const changed: typeof decide = (input) =>
+      input.principalClass === 'network_service_centre' && input.relation === 'own' && input.field === SUPPLY_POINT_FIELDS.address && !input.emergency && input.purpose === 'outage_response'
+        ? { kind: 'mask', reason: 'purpose_not_permitted' }
+        : decide(input);
+    const changedCodes = codes(changed);
+    assert.equal(changedCodes.filter((c, i) => c !== current[i]).length, 1);
+    assert.notEqual(versionOf(changedCodes), table.version);
   });
 });

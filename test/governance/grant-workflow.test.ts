@@ -130,13 +130,25 @@ for (const store of STORES) {
       const after = await lookup();
       assert.equal(after.statusCode, 403);
       assert.equal(error(after).code, 'permission_not_granted');
+      // The refused look-up is in the access log, with the supply point asked for.
+      const access = await db.query<{ outcome: string; refusal: string; supply_point_ids: string[] }>('SELECT outcome, refusal, supply_point_ids FROM access_log WHERE request_id = $1', [String(after.headers['x-request-id'])]);
+      assert.deepEqual(access.rows.map((e) => [e.outcome, e.refusal, e.supply_point_ids]), [['refused', 'permission_not_granted', [SP.OWN_A]]]);
       assert.equal((await post(USERS.admin, `/api/grants/${id}/revoke`, { reason: 'again' })).statusCode, 409);
+      // The governance log holds the revocation and the refused second one, with its rule.
+      const { rows } = await db.query<{ action: string; outcome: string; rule: string | null; actor_user_id: string }>(
+        `SELECT action, outcome, rule, actor_user_id FROM governance_events WHERE subject_type = 'grant' AND subject_id = $1 AND action = 'grant.revoke' ORDER BY id`,
+        [String(id)],
+      );
+      assert.deepEqual(rows.map((r) => [r.outcome, r.rule, r.actor_user_id]), [['done', null, USERS.admin], ['refused', 'not_in_force', USERS.admin]]);
     });
 
     test('people see their own grants only; the governance log is for administrators and auditors', async () => {
       const own = await get(USERS.retail, '/api/grants');
       assert.equal(own.statusCode, 200);
-      assert.ok((own.json() as { grants: { userId: string }[] }).grants.every((g) => g.userId === USERS.retail));
+      const grants = (own.json() as { grants: { userId: string; permissionId: string }[] }).grants;
+      // The fixture's customer.read, and the emergency.support approved in scope above.
+      assert.deepEqual(grants.map((g) => g.permissionId).sort(), ['customer.read', 'emergency.support']);
+      assert.ok(grants.every((g) => g.userId === USERS.retail));
       assert.equal((await get(USERS.retail, `/api/grants?userId=${USERS.callCentre}`)).statusCode, 403);
       assert.equal((await get(USERS.retail, '/api/governance/events')).statusCode, 403);
       const events = await get(USERS.compliance, '/api/governance/events?subjectType=grant');

@@ -71,8 +71,11 @@ for (const store of STORES) {
     });
 
     test('the reconciliation report lists network-set terminals away from network sites and terminals unused for N days (CSV for Excel)', async () => {
+      // Every fixture terminal was used today by the tests above; the retail one is made last used 31 days ago.
+      await db.query('UPDATE terminals SET last_used_at = $2 WHERE id = $1', [TERMINALS.RETAIL, new Date(NOW.getTime() - 31 * 86_400_000)]);
       const r = (await get(admin(), '/api/terminals/reconciliation?unusedDays=30')).json() as { misplaced: { id: string }[]; unused: { id: string }[] };
       assert.deepEqual(r.misplaced.map((t) => t.id), [TERMINALS.MISPLACED]);
+      assert.deepEqual(r.unused.map((t) => t.id), [TERMINALS.RETAIL], 'only the terminal last used 31 days ago');
       assert.ok(!r.unused.some((t) => t.id === TERMINALS.NSC), 'used today');
       assert.ok(r.unused.some((t) => t.id === TERMINALS.CC) === false && r.unused.every((t) => t.id !== 'T-OLD'), 'used or retired terminals are not "unused"');
       // Moving the physical inventory's answer: the misplaced terminal is re-set as a retail terminal.

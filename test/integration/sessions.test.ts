@@ -35,7 +35,7 @@ for (const store of STORES) {
     test('a session is refused after the idle time-out and after the absolute time-out', async () => {
       const sessions = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 0 });
       const s = await opened(sessions, USERS.callCentre, NOW);
-      assert.ok(s !== null);
+      assert.equal(s.actor.userId, USERS.callCentre);
       assert.ok((await sessions.actor(s.id, at(IDLE - 1))) !== null);
       // Used just before the idle limit, so the next read starts a new idle period…
       assert.ok((await sessions.actor(s.id, at(2 * IDLE - 2))) !== null);
@@ -43,7 +43,7 @@ for (const store of STORES) {
       assert.equal(await sessions.actor(s.id, at(3 * IDLE)), null);
 
       const busy = await opened(sessions, USERS.callCentre, NOW);
-      assert.ok(busy !== null);
+      assert.equal(busy.actor.userId, USERS.callCentre);
       for (let t = 0; t < ABSOLUTE; t += 20 * MINUTE) assert.ok((await sessions.actor(busy.id, at(t))) !== null, `live at +${t / MINUTE} min`);
       assert.equal(await sessions.actor(busy.id, at(ABSOLUTE)), null, 'absolute time-out holds however busy the session is');
     });
@@ -51,7 +51,7 @@ for (const store of STORES) {
     test('last_seen_at is written at most once a minute, not on every request', async () => {
       const sessions = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 0 });
       const s = await opened(sessions, USERS.retail, NOW);
-      assert.ok(s !== null);
+      assert.equal(s.actor.userId, USERS.retail);
       const lastSeen = async () => new Date(String((await db.query<{ t: string }>('SELECT last_seen_at::text AS t FROM sessions WHERE id = $1', [s.id])).rows[0]?.t)).getTime();
       await sessions.actor(s.id, at(30_000));
       assert.equal(await lastSeen(), NOW.getTime());
@@ -63,7 +63,7 @@ for (const store of STORES) {
       const clock = monotonic();
       const sessions = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 60_000 }, clock.now);
       const s = await opened(sessions, USERS.retail, NOW);
-      assert.ok(s !== null);
+      assert.equal(s.actor.userId, USERS.retail);
       assert.ok((await sessions.actor(s.id, NOW)) !== null);
       await sessions.end(s.id, NOW);
       assert.equal(await sessions.actor(s.id, NOW), null);
@@ -74,7 +74,7 @@ for (const store of STORES) {
       const sessions = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 1000 }, clock.now);
       const other = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 0 });
       const s = await opened(sessions, USERS.otherRetailer, NOW);
-      assert.ok(s !== null);
+      assert.equal(s.actor.userId, USERS.otherRetailer);
       await other.end(s.id, NOW);
       clock.advance(999);
       assert.ok((await sessions.actor(s.id, NOW)) !== null, 'still within the documented cache period');
@@ -82,7 +82,7 @@ for (const store of STORES) {
       assert.equal(await sessions.actor(s.id, NOW), null);
 
       const t = await opened(sessions, USERS.admin, NOW);
-      assert.ok(t !== null);
+      assert.equal(t.actor.userId, USERS.admin);
       await db.query('UPDATE accounts SET disabled_at = $2 WHERE user_id = $1', [USERS.admin, NOW]);
       try {
         clock.advance(1000);
@@ -100,7 +100,7 @@ for (const store of STORES) {
       // The mover is on the network side until 2025-04-01 and on the retail side from then on.
       const before = new Date('2025-03-31T12:00:00+09:00');
       const s = await opened(sessions, USERS.mover, before);
-      assert.ok(s !== null);
+      assert.equal(s.actor.userId, USERS.mover);
       assert.equal(s.actor.principal.principalClass, 'network_call_centre');
       const after = await sessions.actor(s.id, new Date('2025-04-01T12:00:00+09:00'));
       assert.equal(after?.actor.principal.principalClass, 'affiliated_retail');
@@ -111,7 +111,8 @@ for (const store of STORES) {
       assert.equal(await sessions.actor('no-such-session', NOW), null);
       const a = await opened(sessions, USERS.callCentre, NOW);
       const b = await opened(sessions, USERS.callCentre, NOW);
-      assert.ok(a !== null && b !== null);
+      assert.deepEqual([a.actor.userId, b.actor.userId], [USERS.callCentre, USERS.callCentre]);
+      assert.notEqual(a.id, b.id);
       assert.notEqual(a.csrfToken, b.csrfToken);
       assert.equal((await sessions.actor(a.id, NOW))?.csrfToken, a.csrfToken);
     });
