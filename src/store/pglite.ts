@@ -43,12 +43,24 @@ export function lockDataDir(dataDir: string): () => void {
   throw new Error(`could not lock ${dataDir}`);
 }
 
-/** Opens embedded PostgreSQL. `dataDir` null keeps everything in memory (tests). */
-export async function openPglite(dataDir: string | null): Promise<Db> {
+const engines = new WeakMap<Db, PGlite>();
+
+/** A snapshot of an in-memory store (a tarball of its data directory), to open copies of it from. */
+export async function snapshotPglite(db: Db): Promise<Blob> {
+  const pg = engines.get(db);
+  if (pg === undefined) throw new Error('not an embedded store');
+  return pg.dumpDataDir('none');
+}
+
+/**
+ * Opens embedded PostgreSQL. `dataDir` null keeps everything in memory (tests), optionally starting from a
+ * snapshot (`snapshotPglite`): a migrated store opens in a fraction of the time migrating takes.
+ */
+export async function openPglite(dataDir: string | null, opts: { snapshot?: Blob } = {}): Promise<Db> {
   const release = dataDir === null ? () => undefined : lockDataDir(dataDir);
   let pg: PGlite;
   try {
-    pg = await PGlite.create({ ...(dataDir === null ? {} : { dataDir: join(dataDir, 'pgdata') }), extensions: { pg_trgm } });
+    pg = await PGlite.create({ ...(dataDir === null ? {} : { dataDir: join(dataDir, 'pgdata') }), ...(opts.snapshot === undefined ? {} : { loadDataDir: opts.snapshot }), extensions: { pg_trgm } });
   } catch (e) {
     release();
     throw e;
@@ -64,7 +76,7 @@ export async function openPglite(dataDir: string | null): Promise<Db> {
     },
   });
   const base = asQueryable(pg);
-  return {
+  const db: Db = {
     kind: 'pglite',
     query: base.query,
     exec: base.exec,
@@ -90,4 +102,6 @@ export async function openPglite(dataDir: string | null): Promise<Db> {
       }
     },
   };
+  engines.set(db, pg);
+  return db;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { grantAppRole } from '../../src/audit/roles.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { openPglite } from '../../src/store/pglite.ts';
+import { openPglite, snapshotPglite } from '../../src/store/pglite.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
 import { setOwner } from './owner.ts';
 
@@ -25,12 +25,27 @@ const url = process.env['DATABASE_URL'];
  * DATABASE_URL when it is set (CI sets it). Each open gets its own schema on the server, migrated by the
  * owner, and its own application role (gw_app_…, NOLOGIN, dropped on dispose) that `db` acts as.
  */
+let snapshot: Promise<Blob> | null = null;
+
+/** A migrated empty store, made once per test process; every PGlite store opens as a copy of it (~4× faster). */
+function migratedSnapshot(): Promise<Blob> {
+  snapshot ??= (async () => {
+    const db = await openPglite(null);
+    try {
+      await migrate(db);
+      return await snapshotPglite(db);
+    } finally {
+      await db.close();
+    }
+  })();
+  return snapshot;
+}
+
 export const STORES: readonly TestStore[] = [
   {
     name: 'pglite',
     async open() {
-      const db = await openPglite(null);
-      await migrate(db);
+      const db = await openPglite(null, { snapshot: await migratedSnapshot() });
       return { db, owner: db, dispose: () => db.close() };
     },
   },
