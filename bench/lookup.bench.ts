@@ -24,6 +24,7 @@ import { Sessions } from '../src/identity/session-store.ts';
 import { loadRecords } from '../src/store/customer-store.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openBenchStore } from './bench-store.ts';
+import { findingSink } from '../src/analysis/findings.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     const ids = (await db.query<{ id: string }>('SELECT id FROM supply_points ORDER BY md5(id) LIMIT 5000')).rows.map((r) => r.id);
     const key = generateSigningKey();
     const log = new GroupCommitLog(db, { key });
-    const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key));
+    const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key), findingSink(db));
     const app = await buildApp({
       db, firewall, evidence: { trust: configuredTrust(key, null), witnessFile: null, writer: log }, clock: () => new Date(), demoLogin: true, secureCookies: false, sessionAbsoluteMs: 36_000_000,
       sessions: new Sessions(db, { idleMs: 3_600_000, absoluteMs: 36_000_000, cacheMs: SESSION_CACHE_MS }),

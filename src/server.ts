@@ -20,6 +20,7 @@ import { dailyDigest } from './analysis/review.ts';
 import { DAY_MS, JST_OFFSET_MS } from './domain/japan-time.ts';
 import type { Db } from './store/db.ts';
 import { openStore } from './store/open.ts';
+import { findingSink } from './analysis/findings.ts';
 
 export interface Running {
   readonly app: FastifyInstance;
@@ -77,7 +78,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     await log.open().catch((e: unknown) => {
       if (log.halted === null) say(`the access log could not be opened: ${e instanceof Error ? e.message : String(e)}`);
     });
-    const firewall = new Firewall(db, log, table, new SearchTerms(key));
+    const firewall = new Firewall(db, log, table, new SearchTerms(key), findingSink(db));
     const sessions = new Sessions(db, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs, cacheMs: config.sessionCacheMs, unknownTerminal: config.unknownTerminal, dormantDays: config.dormantDays });
     const app = await buildApp({
       db,

@@ -1,25 +1,9 @@
 import type { Queryable } from '../store/db.ts';
 
-/**
- * Findings: something a person must look at — raised live by the firewall (an emergency-support read outside
- * a declared window) and by the analysis rules. Each names its rule, severity, subject and evidence.
- */
-export const SEVERITIES = ['low', 'medium', 'high'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import type { FindingSink, NewFinding } from '../domain/finding.ts';
+import { SEVERITIES, type Severity } from '../domain/finding.ts';
 
-export interface NewFinding {
-  readonly rule: string;
-  readonly severity: Severity;
-  /** When the behaviour happened (the read's instant). */
-  readonly occurredAt: Date;
-  readonly detectedAt: Date;
-  readonly source: 'live' | 'analysis';
-  readonly subjectPersonId: string | null;
-  readonly subjectUserId: string | null;
-  /** One line for the review queue, in Japanese (the reviewer's language); evidence carries the facts. */
-  readonly summary: string;
-  readonly evidence: Readonly<Record<string, unknown>>;
-}
+export { SEVERITIES, type NewFinding, type Severity };
 
 export async function raiseFinding(q: Queryable, f: NewFinding): Promise<number> {
   const { rows } = await q.query<{ id: string | number }>(
@@ -28,6 +12,11 @@ export async function raiseFinding(q: Queryable, f: NewFinding): Promise<number>
     [f.rule, f.severity, f.occurredAt, f.detectedAt, f.source, f.subjectPersonId, f.subjectUserId, f.summary, JSON.stringify(f.evidence)],
   );
   return Number(rows[0]?.id);
+}
+
+/** The findings queue as the firewall's sink. */
+export function findingSink(q: Queryable): FindingSink {
+  return { raise: (f) => raiseFinding(q, f) };
 }
 
 export interface FindingRow {

@@ -11,7 +11,7 @@ import { relationAt, retailerAt, RELATIONS, type Relation } from '../domain/rela
 import { contractAt } from '../domain/supply-point.ts';
 import { narrow, networkOnlyGate } from '../domain/terminal.ts';
 import { anyInForce, emergencyCover, EMERGENCY_REFUSAL_LABELS, type Declaration, type EmergencyCover, type EmergencyRefusal, type SupportRegistration } from '../domain/emergency.ts';
-import { raiseFinding } from '../analysis/findings.ts';
+import type { FindingSink } from '../domain/finding.ts';
 import { declarationsInForce, registrationAt } from '../store/emergency-store.ts';
 import { holds, type Actor } from '../identity/session-store.ts';
 import { loadRecords, searchByAddress, searchByHolderName, searchByPhone, type Page, type RetailerScope } from '../store/customer-store.ts';
@@ -131,13 +131,15 @@ export function viewRecord(
  */
 export class Firewall {
   readonly #db: Queryable;
+  readonly #findings: FindingSink;
   readonly #log: AccessLog;
   readonly table: DecisionTable;
   /** Seals what was searched for into the event (and opens it again for compliance). */
   readonly searchTerms: SearchTerms;
 
-  constructor(db: Queryable, log: AccessLog, table: DecisionTable, searchTerms: SearchTerms) {
+  constructor(db: Queryable, log: AccessLog, table: DecisionTable, searchTerms: SearchTerms, findings: FindingSink) {
     this.#db = db;
+    this.#findings = findings;
     this.#log = log;
     this.table = table;
     this.searchTerms = searchTerms;
@@ -286,7 +288,7 @@ export class Firewall {
     await this.#log.append(event);
     if (reason === 'reason_required') return; // a form left empty, not a use of emergency rights
     const what = record === null ? '住所検索' : `供給地点 ${record.id} の照会`;
-    await raiseFinding(this.#db, {
+    await this.#findings.raise({
       rule: reason === 'not_emergency_support' ? 'emergency_not_registered' : 'emergency_outside_window',
       severity: reason === 'not_emergency_support' ? 'medium' : 'high',
       occurredAt: req.at,

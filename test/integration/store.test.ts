@@ -17,6 +17,7 @@ import { TEST_KEY } from '../support/app.ts';
 import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
 import { ownerOf, STORES } from '../support/stores.ts';
 import { assertHonestView, seededRawValues } from '../support/honest-view.ts';
+import { findingSink } from '../../src/analysis/findings.ts';
 
 const table = compileDecisionTable();
 
@@ -92,7 +93,7 @@ for (const store of STORES) {
     });
 
     test('every served field of every read has its log event (random reads)', async () => {
-      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table, new SearchTerms(TEST_KEY));
+      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table, new SearchTerms(TEST_KEY), findingSink(db));
       // The leaver cannot log in any more (issue 14): every other fixture person reads.
       const actors = await Promise.all(Object.values(USERS).filter((u) => u !== USERS.leaver).map((u) => actor(db, u)));
       const raw = await seededRawValues(db);
@@ -134,7 +135,7 @@ for (const store of STORES) {
     });
 
     test('when the log cannot be written, the firewall returns no data', async () => {
-      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table, new SearchTerms(TEST_KEY));
+      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table, new SearchTerms(TEST_KEY), findingSink(db));
       const a = await actor(db, USERS.callCentre);
       // A failing trigger stands in for a full disk; only the schema's owner may add one.
       await ownerOf(db).exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$;
@@ -150,7 +151,7 @@ for (const store of STORES) {
     });
 
     test('search by holder name for a retail principal only matches their own customers', async () => {
-      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table, new SearchTerms(TEST_KEY));
+      const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table, new SearchTerms(TEST_KEY), findingSink(db));
       const retail = await actor(db, USERS.retail);
       // 株式会社青葉精工 holds SP.R3 (R0003) and SP.CORP_A (A0001): only the latter may match.
       const res = await firewall.search({ actor: retail, purpose: 'own_customer_service', route: 'test', at: NOW }, { by: 'holder_name', term: '青葉精工' }, { limit: 10, offset: 0 });

@@ -12,6 +12,7 @@ import type { OidcLogin } from '../../src/identity/oidc.ts';
 import type { Db } from '../../src/store/db.ts';
 import { NOW } from './fixture.ts';
 import { assertHonestView } from './honest-view.ts';
+import { findingSink } from '../../src/analysis/findings.ts';
 
 /** One checkpoint key for the whole test run (generating Ed25519 keys is cheap, but one is enough). */
 export const TEST_KEY = generateSigningKey();
@@ -33,7 +34,7 @@ export interface TestAppOptions {
 /** The real application over a test store, with the clock frozen at the fixture's NOW unless told otherwise. */
 export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<FastifyInstance> {
   const writer = new GroupCommitLog(db, { key: TEST_KEY });
-  const firewall = new Firewall(db, writer, compileDecisionTable(), new SearchTerms(TEST_KEY));
+  const firewall = new Firewall(db, writer, compileDecisionTable(), new SearchTerms(TEST_KEY), findingSink(db));
   const sessionAbsoluteMs = 10 * 3_600_000;
   const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: opts.sessionCacheMs ?? 1000, unknownTerminal: opts.unknownTerminal ?? 'limit', dormantDays: 90 });
   return buildApp({

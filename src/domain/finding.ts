@@ -1,0 +1,27 @@
+/**
+ * Findings: something a person must look at — raised live by the firewall (an emergency-support read outside
+ * a declared window) and by the analysis rules. Each names its rule, severity, subject and evidence. The
+ * firewall raises them through a sink it is given (FindingSink), so it depends on this shape, not on the
+ * analysis module that stores and reviews them.
+ */
+export const SEVERITIES = ['low', 'medium', 'high'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export interface NewFinding {
+  readonly rule: string;
+  readonly severity: Severity;
+  /** When the behaviour happened (the read's instant). */
+  readonly occurredAt: Date;
+  readonly detectedAt: Date;
+  readonly source: 'live' | 'analysis';
+  readonly subjectPersonId: string | null;
+  readonly subjectUserId: string | null;
+  /** One line for the review queue, in Japanese (the reviewer's language); evidence carries the facts. */
+  readonly summary: string;
+  readonly evidence: Readonly<Record<string, unknown>>;
+}
+
+/** Where a finding raised during a read goes (the findings queue: analysis/findings.ts#findingSink). */
+export interface FindingSink {
+  raise(finding: NewFinding): Promise<unknown>;
+}
