@@ -65,7 +65,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     const trust = configuredTrust(key, config.logTrustedKeys);
     const log = new GroupCommitLog(db, {
       key,
-      trustedKeys: trust.otherPems,
+      trusted: trust.keys,
       witness: new WitnessFile(config.logWitnessFile),
       onHalt: (reason) => say(`ALERT: the access log writer stopped the line; no customer data is served until this is investigated: ${reason}`),
       onWitnessError: (message) => say(`ALERT: ${message}`),

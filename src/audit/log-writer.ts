@@ -53,8 +53,8 @@ function row(c: ChainedEvent): Record<string, unknown> {
 
 export interface LogWriterOptions {
   readonly key: SigningKey;
-  /** Public keys (PEM) of other writers whose seals this writer accepts: earlier, rotated keys. */
-  readonly trustedKeys?: readonly string[];
+  /** Keys of other writers whose seals this writer accepts besides its own: earlier, rotated keys. */
+  readonly trusted?: ReadonlyMap<string, KeyObject>;
   /** Where seals are published outside the database; null: nowhere (tests). */
   readonly witness?: WitnessSink | null;
   /** Told once when the writer stops the line (an alert). */
@@ -128,7 +128,7 @@ export class GroupCommitLog implements AccessLog {
   constructor(db: Queryable, opts: LogWriterOptions) {
     this.#db = db;
     this.#key = opts.key;
-    this.#keys = publicKeys([opts.key.publicKeyPem, ...(opts.trustedKeys ?? [])]);
+    this.#keys = new Map([...publicKeys([opts.key.publicKeyPem]), ...(opts.trusted ?? [])]);
     this.#witness = opts.witness ?? null;
     this.#onHalt = opts.onHalt ?? (() => undefined);
     this.#onWitnessError = opts.onWitnessError ?? (() => undefined);
@@ -153,11 +153,6 @@ export class GroupCommitLog implements AccessLog {
   /** Why the last seal could not be published to the witness, or null (the log goes on either way). */
   get witnessError(): string | null {
     return this.#witnessError;
-  }
-
-  /** The last seal this writer made (null before its first commit). */
-  get lastSeal(): Seal | null {
-    return this.#lastSeal;
   }
 
   append(event: AccessEvent): Promise<void> {

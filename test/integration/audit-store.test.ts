@@ -98,8 +98,8 @@ for (const store of STORES) {
       await fresh();
       const key2 = generateSigningKey();
       // Two processes with different keys: each trusts the other's (GRIDWALL_LOG_TRUSTED_KEYS).
-      const a = new GroupCommitLog(db, { key: TEST_KEY, trustedKeys: [key2.publicKeyPem] });
-      const b = new GroupCommitLog(db, { key: key2, trustedKeys: [TEST_KEY.publicKeyPem] });
+      const a = new GroupCommitLog(db, { key: TEST_KEY, trusted: publicKeys([key2.publicKeyPem]) });
+      const b = new GroupCommitLog(db, { key: key2, trusted: publicKeys([TEST_KEY.publicKeyPem]) });
       await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).append(event(i, new Date(Date.UTC(2026, 10, 2, 0, 0, i))))));
       // The last batch is b's: its seal vouches for the whole chain of seals, a's included (b checked them).
       await b.append(event(60, new Date(Date.UTC(2026, 10, 2, 0, 1, 0))));
