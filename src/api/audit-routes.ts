@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { exportCsv, exportJsonl } from '../audit/export.ts';
 import { verifyStore } from '../audit/store-verify.ts';
 import { japanDayStart, japanIso, japanPeriod } from '../domain/japan-time.ts';
-import { lastSeal, readHead, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
+import { readHeadAndLastSeal, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
 import type { Seal } from '../audit/signing.ts';
 import { witnessIfAny } from '../audit/trust.ts';
 import { WitnessFile } from '../audit/witness.ts';
@@ -122,8 +122,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get('/api/audit/status', { schema: { tags: ['audit'], summary: 'Where the chain ends, its last seal, what verification trusts, the witness, the partitions' } }, async (req) => {
     requireAuditor(requireActor(req));
-    const head = await readHead(deps.db);
-    const seal = await lastSeal(deps.db);
+    const { head, last: seal } = await readHeadAndLastSeal(deps.db);
     const witness = deps.evidence.witnessFile === null ? null : new WitnessFile(deps.evidence.witnessFile);
     let published: Seal | null = null;
     let witnessError: string | null = null;

@@ -176,6 +176,21 @@ export async function readHeadAndEnd(q: Queryable): Promise<{ head: ChainHead; m
   return { head: { seq: Number(r.seq), hash: r.hash }, maxSeq: Number(r.max_seq ?? 0) };
 }
 
+/**
+ * The head and the last seal, read in one statement (one snapshot): a writer starting while another commits
+ * sees both before that commit or both after it — never a head older than the last seal.
+ */
+export async function readHeadAndLastSeal(q: Queryable): Promise<{ head: ChainHead; last: Seal | null }> {
+  const s = SEAL_SELECT.split(', ').map((c) => `s.${c}`).join(', ');
+  const { rows } = await q.query<{ head_seq: string; head_hash: string } & Partial<SealRow>>(
+    `SELECT h.seq::text AS head_seq, h.hash AS head_hash, ${s}
+       FROM access_log_head h LEFT JOIN LATERAL (SELECT * FROM access_log_seals ORDER BY access_log_seals.seq DESC LIMIT 1) s ON true
+      WHERE h.id = 1`);
+  const r = rows[0];
+  if (r === undefined) throw new Error('access_log_head has no row: the schema is not migrated');
+  return { head: { seq: Number(r.head_seq), hash: r.head_hash }, last: r.seq === undefined || r.seq === null ? null : rowToSeal(r as SealRow) };
+}
+
 export async function readHead(q: Queryable): Promise<ChainHead> {
   const { rows } = await q.query<{ seq: string; hash: string }>(READ_HEAD);
   const r = rows[0];

@@ -5,7 +5,7 @@ import { chainEvents, GENESIS, type ChainedEvent } from './chain.ts';
 import { ChainVerifier } from './chain-verify.ts';
 import { SealCursor } from './export.ts';
 import { verifyStore } from './store-verify.ts';
-import { lastSeal, readHead, readLinks, readSeals } from './log-reader.ts';
+import { lastSeal, readHeadAndLastSeal, readLinks, readSeals } from './log-reader.ts';
 import { ensurePartition, monthKey, monthOf } from './partitions.ts';
 import { publicKeys, sealDigest, sealSignatureValid, signSeal, type Seal, type SigningKey } from './signing.ts';
 import type { WitnessSink } from './witness.ts';
@@ -232,18 +232,18 @@ export class GroupCommitLog implements AccessLog {
    */
   async #establish(): Promise<Point> {
     await this.#db.query('SELECT access_log_add_key($1, $2)', [this.#key.keyId, this.#key.publicKeyPem]);
-    const head = await readHead(this.#db);
-    if (head.seq === 0) {
-      const stray = await this.#db.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM access_log_seals LIMIT 1) s');
-      if ((stray.rows[0]?.n ?? 0) > 0) this.#halt('the chain\'s head is at its start, but seals exist: the log was rewound outside the writer');
-    }
+    // The witness first, then the head and last seal in one snapshot: another writer (another server process)
+    // publishes only after its commit, so neither can be found ahead of the head read after it.
     let witnessed: Seal | null = null;
     try {
       witnessed = this.#witness?.last() ?? null;
     } catch (e) {
       this.#halt(`the witness ${this.#witness?.path} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
     }
-    let last = await lastSeal(this.#db);
+    const seen = await readHeadAndLastSeal(this.#db);
+    const head = seen.head;
+    let last = seen.last;
+    if (head.seq === 0 && last !== null) this.#halt('the chain\'s head is at its start, but seals exist: the log was rewound outside the writer');
     if (last === null && head.seq > 0) {
       // Events and no seal: a log from before seals — or seals removed to make this writer sign over a
       // rewritten log. Never the latter: the witness must not know of seals.

@@ -340,6 +340,40 @@ for (const store of STORES) {
       assert.ok(v.seals >= 12);
     });
 
+    test('a writer that starts while another commits, between its reads of the store, is not misled into a halt', async () => {
+      // Found by CI: the starting writer read the head, the other committed, then the seals — a head at its
+      // start with seals beside it looked like a rewound log. Here the other writer commits right after the
+      // starter's first read of the head, every time.
+      await fresh();
+      const a = new GroupCommitLog(db, { key: TEST_KEY });
+      for (const start of [0, 10]) {
+        let interleaved = 0;
+        const between: Db = Object.create(db, {
+          query: {
+            value: async (sql: Parameters<Db['query']>[0], params?: readonly unknown[]) => {
+              const r = await db.query(sql, params);
+              const text = typeof sql === 'string' ? sql : sql.text;
+              if (interleaved === 0 && /access_log_head/.test(text) && !/access_log_append/.test(text)) {
+                interleaved++;
+                await write(a, 100 + start, 5);
+              }
+              return r as never;
+            },
+          },
+        });
+        const halts: string[] = [];
+        const b = new GroupCommitLog(between, { key: TEST_KEY, onHalt: (h) => halts.push(h) });
+        await write(b, start, 10);
+        await b.close();
+        assert.equal(interleaved, 1, 'the other writer committed between the starter\'s reads');
+        assert.deepEqual(halts, []);
+      }
+      await a.close();
+      const v = await verifyStore(db, { keys: KEYS });
+      assert.equal(v.ok, true, JSON.stringify(v.firstBreak));
+      assert.equal(v.events, 30);
+    });
+
     test('seals removed to pass a rewritten log off as one from before seals: the writer signs nothing', async () => {
       await fresh();
       const log = new GroupCommitLog(db, { key: TEST_KEY });
