@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { buildApp } from '../src/api/app.ts';
+import { ANALYSIS_WAIT_MS, LOGIN_ATTEMPTS_PER_MINUTE } from '../src/api/context.ts';
 import { configuredTrust } from '../src/audit/trust.ts';
 import { GroupCommitLog } from '../src/audit/log-writer.ts';
 import { generateSigningKey } from '../src/audit/signing.ts';
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     const log = new GroupCommitLog(db, { key });
     const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key), findingSink(db));
     const app = await buildApp({
-      db, firewall, evidence: { trust: configuredTrust(key, null), witnessFile: null, writer: log }, clock: () => new Date(), demoLogin: true, secureCookies: false, sessionAbsoluteMs: 36_000_000,
+      db, firewall, evidence: { trust: configuredTrust(key, null), witnessFile: null, writer: log }, clock: () => new Date(), demoLogin: true, secureCookies: false, sessionAbsoluteMs: 36_000_000, emergencyMaxHours: 72, dormantDays: 90, loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE, analysisWaitMs: ANALYSIS_WAIT_MS,
       sessions: new Sessions(db, { idleMs: 3_600_000, absoluteMs: 36_000_000, cacheMs: SESSION_CACHE_MS }),
       extend: (a) => {
         // The baseline: the same record query, no session, no decisions, no masking, no log.

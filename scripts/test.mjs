@@ -2,7 +2,7 @@
 // tsx), after building the console when a browser or console-serving test is among them (they drive the
 // built console; a stale build would test yesterday's screens). Node 20's --test takes no globs, so the files
 // are listed here.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -14,12 +14,29 @@ function find(dir) {
   });
 }
 
-// Arguments name test files or folders (`npm run test:unit` and friends); none: every test.
-const only = process.argv.slice(2);
-const files = (only.length > 0 ? only.flatMap((p) => (statSync(p).isDirectory() ? find(p) : [p])) : find('test')).sort();
+/**
+ * What a test file needs, read from what it imports: a browser (e2e), a store, a server or another process
+ * (store), or nothing but the code (unit). `npm run test:unit | test:store | test:e2e` select by it, so a file
+ * lands in the right loop wherever it lives in test/ (which mirrors src/).
+ */
+function kindOf(file) {
+  const text = readFileSync(file, 'utf8');
+  if (/support\/browser\.ts/.test(text)) return 'e2e';
+  if (/support\/(stores|cli)\.ts|src\/store\/(pglite|postgres)\.ts|node:child_process/.test(text)) return 'store';
+  return 'unit';
+}
+
+// Arguments: `--unit`, `--store`, `--e2e` (by what the files need), or test files and folders; none: every test.
+const args = process.argv.slice(2);
+const kinds = args.filter((a) => a.startsWith('--')).map((a) => a.slice(2));
+for (const k of kinds) if (!['unit', 'store', 'e2e'].includes(k)) throw new Error(`unknown option --${k} (use --unit, --store, --e2e)`);
+const only = args.filter((a) => !a.startsWith('--'));
+const named = (only.length > 0 ? only.flatMap((p) => (statSync(p).isDirectory() ? find(p) : [p])) : find('test')).sort();
+const files = kinds.length === 0 ? named : named.filter((f) => kinds.includes(kindOf(f)));
+if (files.length === 0) throw new Error('no test file selected');
 
 // The console is built only when a selected test drives or serves it — a fresh build then, never a stale one.
-const needsConsole = files.some((f) => f.split(/[\\/]/).includes('e2e') || /console-serving\.test\.ts$/.test(f));
+const needsConsole = files.some((f) => kindOf(f) === 'e2e' || /console-serving\.test\.ts$/.test(f));
 if (needsConsole) {
   const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);

@@ -1,6 +1,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { OidcSettings } from './identity/oidc.ts';
+import { DEFAULT_DORMANT_DAYS } from './identity/lifecycle.ts';
+import { inputRefusal } from './domain/refusal.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
@@ -25,7 +27,7 @@ const EnvSchema = z.object({
   GRIDWALL_LOG_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   GRIDWALL_LOG_RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(5),
   GRIDWALL_UNKNOWN_TERMINAL: z.enum(['refuse', 'limit']).default('limit'),
-  GRIDWALL_DORMANT_DAYS: z.coerce.number().int().min(1).max(3660).default(90),
+  GRIDWALL_DORMANT_DAYS: z.coerce.number().int().min(1).max(3660).default(DEFAULT_DORMANT_DAYS),
   GRIDWALL_PUBLIC_URL: z.string().url().optional(),
   GRIDWALL_EMERGENCY_MAX_HOURS: z.coerce.number().int().min(1).max(720).default(72),
   GRIDWALL_OIDC_ISSUER: z.string().url().optional(),
@@ -76,9 +78,7 @@ export interface Config {
   readonly oidc: OidcSettings | null;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'bad_configuration';
-}
+export class ConfigError extends inputRefusal('bad_configuration') {}
 
 /** GRIDWALL_TOTP_KEY: 32 bytes as 64 hex digits or as base64 (`openssl rand -base64 32`). */
 function totpKey(text: string | undefined): Buffer | null {

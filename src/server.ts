@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.ts';
-import type { Clock } from './api/context.ts';
+import { ANALYSIS_WAIT_MS, LOGIN_ATTEMPTS_PER_MINUTE, type Clock } from './api/context.ts';
 import { OidcLogin } from './identity/oidc.ts';
 import { CONSOLE_DIR } from './api/console.ts';
 import { GroupCommitLog } from './audit/log-writer.ts';
@@ -92,6 +92,8 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       totpKey: config.totpKey,
       dormantDays: config.dormantDays,
       emergencyMaxHours: config.emergencyMaxHours,
+      loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE,
+      analysisWaitMs: ANALYSIS_WAIT_MS,
       ...(config.publicUrl === null ? {} : { publicUrl: config.publicUrl }),
       secureCookies: config.secureCookies,
       sessionAbsoluteMs: config.sessionAbsoluteMs,

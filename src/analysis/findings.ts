@@ -1,7 +1,7 @@
 import type { Queryable } from '../store/db.ts';
 
 import type { FindingSink, NewFinding } from '../domain/finding.ts';
-import { SEVERITIES, type Severity } from '../domain/finding.ts';
+import { SEVERITIES, type FindingSource, type FindingStatus, type Severity } from '../domain/finding.ts';
 
 export { SEVERITIES, type NewFinding, type Severity };
 
@@ -25,12 +25,12 @@ export interface FindingRow {
   readonly severity: Severity;
   readonly occurredAt: string;
   readonly detectedAt: string;
-  readonly source: string;
+  readonly source: FindingSource;
   readonly subjectPersonId: string | null;
   readonly subjectUserId: string | null;
   readonly summary: string;
   readonly evidence: unknown;
-  readonly status: string;
+  readonly status: FindingStatus;
 }
 
 /** Findings, newest first, optionally only those still open or about one rule. */
@@ -48,11 +48,11 @@ export async function listFindings(q: Queryable, filter: { rule?: string; openOn
     severity: r['severity'] as Severity,
     occurredAt: new Date(r['occurred_at'] as string).toISOString(),
     detectedAt: new Date(r['detected_at'] as string).toISOString(),
-    source: String(r['source']),
+    source: r['source'] as FindingSource,
     subjectPersonId: (r['subject_person_id'] as string | null) ?? null,
     subjectUserId: (r['subject_user_id'] as string | null) ?? null,
     summary: String(r['summary']),
     evidence: typeof r['evidence'] === 'string' ? JSON.parse(r['evidence']) : r['evidence'],
-    status: String(r['status']),
+    status: r['status'] as FindingStatus,
   }));
 }

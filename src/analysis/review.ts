@@ -1,5 +1,6 @@
 import { DAY_MS, japanDay } from '../domain/japan-time.ts';
-import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
+import { Refusal, refusalFamily } from '../domain/refusal.ts';
+import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import type { Db } from '../store/db.ts';
 import { ANALYSIS_QUEUE } from './analysis-queue.ts';
 import { openEngine } from './duck.ts';
@@ -25,13 +26,12 @@ export async function affiliateOf(db: Db): Promise<string> {
 export const MAX_LIVE_REPORT_DAYS = 366;
 
 /** A period longer than a report over the live log may cover; `maxDays` is the limit it broke. */
-export class PeriodTooLong extends RangeError {
-  readonly rule = 'period_too_long';
+export class PeriodTooLong extends Refusal<'period_too_long'> {
   constructor(
     readonly days: number,
     readonly maxDays: number,
   ) {
-    super(`the period covers ${days} days; a report covers at most ${maxDays} days (ask for several periods)`);
+    super('analysis', 'period_too_long', 'invalid', `the period covers ${days} days; a report covers at most ${maxDays} days (ask for several periods)`, { days, maxDays });
   }
 }
 
@@ -88,14 +88,8 @@ export async function scanLive(db: Db, period: { from: string; to: string }, at:
   return { report, queued };
 }
 
-export class ReviewRefused extends Error {
-  constructor(
-    readonly rule: 'unknown_finding' | 'already_resolved' | 'comment_required',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** A refused review of a finding. */
+export class ReviewRefused extends refusalFamily('review', { unknown_finding: 'not_found', already_resolved: 'conflict', comment_required: 'invalid' }) {}
 
 /** Acknowledges (seen, being looked at) or resolves (closed, with what was found) a finding; logged. */
 export async function reviewFinding(db: Db, by: GovernanceActor & { userId: string }, id: number, decision: 'acknowledged' | 'resolved', comment: string | null, at: Date): Promise<void> {

@@ -1,92 +1,89 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { AnalysisBusy } from '../analysis/analysis-queue.ts';
-import { listFindings } from '../analysis/findings.ts';
+import { listFindings, type FindingRow } from '../analysis/findings.ts';
 import { toCsv, toXlsx } from '../analysis/output.ts';
-import { listDigests, livePeriodBounds, liveReport, PeriodTooLong, reviewFinding, ReviewRefused, scanLive } from '../analysis/review.ts';
-import { holds, type Actor } from '../identity/session-store.ts';
+import type { Report, SystemCounts, Viewer } from '../analysis/report.ts';
+import { listDigests, livePeriodBounds, liveReport, PeriodTooLong, reviewFinding, scanLive, type Digest } from '../analysis/review.ts';
+import type { Finding, Thresholds } from '../analysis/rules.ts';
+import { holds, type Actor } from '../domain/actor.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
+import * as c from '../contract/analysis.ts';
+import { route, type RouteTypes, type SameFields } from '../contract/schema.ts';
 
 /** Compliance's analytics: the regulator's report over gridwall's own log, and the review queue of findings. */
 function requireCompliance(actor: Actor): void {
   if (!holds(actor, 'audit.read')) throw new ApiError('forbidden', 'the analysis and its findings are for compliance (grant audit.read)');
 }
 
-const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
-
-/** Longest a request waits for the analysis queue before it is told to come back (503 with Retry-After). */
-export const ANALYSIS_WAIT_MS = 15_000;
-
 function period(q: { from: string; to: string }): { from: string; to: string } {
   try {
     livePeriodBounds(q.from, q.to);
   } catch (e) {
-    if (e instanceof PeriodTooLong) throw new ApiError('validation_failed', e.message, { rule: e.rule, days: e.days, maxDays: e.maxDays });
+    if (e instanceof PeriodTooLong) throw e;
     throw new ApiError('validation_failed', (e as Error).message.replace(/^--/, ''));
   }
   return { from: q.from, to: q.to };
 }
 
-/** Runs an analysis in the queue's turn; a request whose turn does not come in time gets 503 with Retry-After. */
-async function queued<T>(reply: FastifyReply, analysis: (maxWaitMs: number) => Promise<T>): Promise<T> {
-  try {
-    return await analysis(ANALYSIS_WAIT_MS);
-  } catch (e) {
-    if (!(e instanceof AnalysisBusy)) throw e;
-    reply.header('retry-after', String(e.retryAfterSeconds));
-    throw new ApiError('analysis_busy', e.message, { retryAfterSeconds: e.retryAfterSeconds });
-  }
+/**
+ * A file to download instead of the JSON answer (`?format=csv|xlsx`). The contract declares the JSON shape
+ * only; a string or a buffer sent with a non-JSON content type bypasses the response schema's serializer
+ * (Fastify sends it as it is), which is why this takes the reply untyped by the route's `Reply`.
+ */
+function download(reply: FastifyReply, contentType: string, filename: string, body: string | Buffer): FastifyReply {
+  return reply.type(contentType).header('content-disposition', `attachment; filename="${filename}"`).send(body);
 }
 
+const docs = (summary: string) => ({ tags: ['analysis'], summary });
+
+/** The contract names every field of the analysis's answers, no more and no fewer (a compile-time check). */
+const fieldsAgree: [
+  SameFields<Report, c.Report>,
+  SameFields<SystemCounts, c.Report['systems'][number]>,
+  SameFields<Omit<SystemCounts, 'system'>, c.Counts>,
+  SameFields<Viewer, c.Report['viewers'][number]>,
+  SameFields<Finding, c.RuleFinding>,
+  SameFields<Thresholds, c.Report['thresholds']>,
+  SameFields<Digest, c.Digest>,
+  SameFields<FindingRow, c.QueuedFinding>,
+] = [true, true, true, true, true, true, true, true];
+void fieldsAgree;
+
 export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.get<{ Querystring: { from: string; to: string; format?: 'json' | 'csv' | 'xlsx' } }>(
+  app.get<RouteTypes<typeof c.analysisReport>>(
     '/api/analysis/report',
-    {
-      schema: {
-        tags: ['analysis'],
-        summary: "The regulator's tables and the findings for a period of gridwall's own log (CSV for Excel, XLSX)",
-        querystring: { type: 'object', required: ['from', 'to'], additionalProperties: false, properties: { from: DAY, to: DAY, format: { type: 'string', enum: ['json', 'csv', 'xlsx'] } } },
-      },
-    },
+    { schema: route(c.analysisReport, docs("The regulator's tables and the findings for a period of gridwall's own log (CSV for Excel, XLSX)")) },
     async (req, reply) => {
       requireCompliance(requireActor(req));
       const p = period(req.query);
-      const report = await queued(reply, (maxWaitMs) => liveReport(deps.db, p, { maxWaitMs }));
+      const report = await liveReport(deps.db, p, { maxWaitMs: deps.analysisWaitMs });
       const name = `gridwall-report-${p.from}-${p.to}`;
-      if (req.query.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(toCsv(report));
-      if (req.query.format === 'xlsx') {
-        return reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').header('content-disposition', `attachment; filename="${name}.xlsx"`).send(await toXlsx(report));
-      }
+      if (req.query.format === 'csv') return download(reply, 'text/csv; charset=utf-8', `${name}.csv`, toCsv(report));
+      if (req.query.format === 'xlsx') return download(reply, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', `${name}.xlsx`, await toXlsx(report));
       return report;
     },
   );
 
-  app.post<{ Body: { from: string; to: string } }>(
+  app.post<RouteTypes<typeof c.analysisScan>>(
     '/api/analysis/scan',
-    { schema: { tags: ['analysis'], summary: 'Run the anomaly rules over a period and queue what they find (each finding once)', body: { type: 'object', required: ['from', 'to'], additionalProperties: false, properties: { from: DAY, to: DAY } } } },
-    async (req, reply) => {
+    { schema: route(c.analysisScan, docs('Run the anomaly rules over a period and queue what they find (each finding once)')) },
+    async (req) => {
       requireCompliance(requireActor(req));
       const p = period(req.body);
-      const scan = await queued(reply, (maxWaitMs) => scanLive(deps.db, p, deps.clock(), { maxWaitMs }));
+      const scan = await scanLive(deps.db, p, deps.clock(), { maxWaitMs: deps.analysisWaitMs });
       return { period: scan.report.period, findings: scan.report.findings.length, queued: scan.queued };
     },
   );
 
-  app.get('/api/analysis/digests', { schema: { tags: ['analysis'], summary: 'The daily digests, newest first' } }, async (req) => {
+  app.get<RouteTypes<typeof c.digestList>>('/api/analysis/digests', { schema: route(c.digestList, docs('The daily digests, newest first')) }, async (req) => {
     requireCompliance(requireActor(req));
     return { digests: await listDigests(deps.db, 60) };
   });
 
-  app.get<{ Querystring: { rule?: string; open?: boolean; limit: number; offset: number } }>(
+  app.get<RouteTypes<typeof c.findingList>>(
     '/api/findings',
-    {
-      schema: {
-        tags: ['analysis'],
-        summary: 'The review queue: findings raised live and by the rules, newest first',
-        querystring: { type: 'object', additionalProperties: false, properties: { rule: { type: 'string', maxLength: 64 }, open: { type: 'boolean' }, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
-      },
-    },
+    { schema: route(c.findingList, docs('The review queue: findings raised live and by the rules, newest first')) },
     async (req) => {
       requireCompliance(requireActor(req));
       const q = req.query;
@@ -94,26 +91,14 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
     },
   );
 
-  for (const decision of ['acknowledged', 'resolved'] as const) {
-    app.post<{ Params: { id: number }; Body: { comment?: string } }>(
+  for (const decision of c.FINDING_DECISIONS) {
+    app.post<RouteTypes<typeof c.findingReview>>(
       `/api/findings/:id/${decision === 'acknowledged' ? 'acknowledge' : 'resolve'}`,
-      {
-        schema: {
-          tags: ['analysis'],
-          summary: decision === 'acknowledged' ? 'Acknowledge a finding (being looked at)' : 'Resolve a finding, saying what was found and done',
-          params: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1 } } },
-          body: { type: 'object', additionalProperties: false, properties: { comment: { type: 'string', minLength: 1, maxLength: 2000 } } },
-        },
-      },
+      { schema: route(c.findingReview, docs(decision === 'acknowledged' ? 'Acknowledge a finding (being looked at)' : 'Resolve a finding, saying what was found and done')) },
       async (req) => {
         const actor = requireActor(req);
         requireCompliance(actor);
-        try {
-          await reviewFinding(deps.db, { kind: 'person', userId: actor.userId, personId: actor.personId }, req.params.id, decision, req.body?.comment ?? null, deps.clock());
-        } catch (e) {
-          if (e instanceof ReviewRefused) throw new ApiError(e.rule === 'unknown_finding' ? 'not_found' : e.rule === 'comment_required' ? 'validation_failed' : 'review_conflict', e.message, { rule: e.rule });
-          throw e;
-        }
+        await reviewFinding(deps.db, { kind: 'person', userId: actor.userId, personId: actor.personId }, req.params.id, decision, req.body?.comment ?? null, deps.clock());
         return { id: req.params.id, status: decision };
       },
     );

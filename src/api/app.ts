@@ -6,7 +6,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { LogUnavailableError } from '../audit/access-event.ts';
 import { tokenMayCall } from '../identity/api-tokens.ts';
-import { ApiError, ERROR_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
+import { Refusal } from '../domain/refusal.ts';
+import { ApiError, ERROR_STATUS, refusalCode, REFUSAL_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
 import { SESSION_COOKIE, type AppDeps } from './context.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerConsole } from './console.ts';
@@ -86,6 +87,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: FastifyError | ApiError | Error, req, reply) => {
     if (err instanceof ApiError) return reply.status(ERROR_STATUS[err.code]).send(errorBody(err.code, err.message, req.id, err.details));
+    if (err instanceof Refusal && err.family !== 'input') {
+      // Every service's "no", answered in one place: its kind chooses the status, its rule goes on the wire.
+      // (An `input` refusal — the server's own configuration, key or files — is no client's fault: a 500 below.)
+      const retryAfter = err.details['retryAfterSeconds'];
+      if (err.kind === 'busy' && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+      return reply.status(REFUSAL_STATUS[err.kind]).send(errorBody(refusalCode(err.family, err.kind), err.message, req.id, { ...err.details, rule: err.rule }));
+    }
     if (err instanceof LogUnavailableError) {
       req.log.error({ err }, 'access log unavailable');
       return reply.status(ERROR_STATUS.log_unavailable).send(errorBody('log_unavailable', err.message, req.id));

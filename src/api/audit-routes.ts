@@ -1,17 +1,31 @@
 import type { FastifyInstance } from 'fastify';
+import type { AccessEvent, LoggedRecord } from '../audit/access-event.ts';
+import type { ChainBreak } from '../audit/chain-verify.ts';
 import { exportCsv, exportJsonl } from '../audit/export.ts';
 import { verifyStore } from '../audit/store-verify.ts';
-import { japanDayStart, japanIso, japanPeriod } from '../domain/japan-time.ts';
+import { japanDayStart, japanPeriod } from '../domain/japan-time.ts';
 import { readHeadAndLastSeal, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
 import type { Seal } from '../audit/signing.ts';
 import { witnessIfAny } from '../audit/trust.ts';
 import { WitnessFile } from '../audit/witness.ts';
-import { listPartitions } from '../audit/partitions.ts';
-import { isSearchKind, SEARCH_KINDS, type SealedTerm, type SearchKind, type SearchTerms } from '../audit/search-terms.ts';
-import { holds, type Actor } from '../identity/session-store.ts';
+import { listPartitions, type PartitionInfo } from '../audit/partitions.ts';
+import { isSearchKind, type SealedTerm, type SearchTerms } from '../audit/search-terms.ts';
+import { holds, type Actor } from '../domain/actor.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
+import * as c from '../contract/audit.ts';
+import { route, type RouteTypes, type SameFields } from '../contract/schema.ts';
+
+/** The contract names every field of the log's events, partitions and verification, no more and no fewer (a compile-time check). */
+const fieldsAgree: [
+  SameFields<AccessEvent, Omit<c.AuditEvent, 'seq' | 'hash' | 'searchTerm'>>,
+  SameFields<LoggedRecord, c.AuditEvent['records'][number]>,
+  SameFields<PartitionInfo, c.AuditStatus['partitions'][number]>,
+  SameFields<Awaited<ReturnType<typeof verifyStore>>, Omit<c.AuditVerification, 'trustedKeys' | 'witnessFile' | 'witnessError' | 'seconds' | 'verifiedAt'>>,
+  SameFields<ChainBreak, NonNullable<c.AuditVerification['firstBreak']>>,
+] = [true, true, true, true, true];
+void fieldsAgree;
 
 /** Who may read the access log: compliance and access administration, holding the audit.read grant. */
 export function mayReadAuditLog(actor: Actor): boolean {
@@ -23,20 +37,7 @@ function requireAuditor(actor: Actor): void {
   if (!mayReadAuditLog(actor)) throw new ApiError('forbidden', 'the access log is for compliance and access administration');
 }
 
-const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'calendar day in Japan time (inclusive)' } as const;
-
-interface EventQuery {
-  person?: string;
-  supplyPoint?: string;
-  retailer?: string;
-  from?: string;
-  to?: string;
-  outcome?: 'served' | 'refused';
-  searchBy?: SearchKind;
-  searchTerm?: string;
-  limit: number;
-  offset: number;
-}
+type EventQuery = RouteTypes<typeof c.auditEvents>['Querystring'];
 
 /** A `YYYY-MM-DD` query value as the first instant of that day in Japan; 400 for a day that does not exist. */
 function day(name: string, v: string | undefined): Date | null {
@@ -69,29 +70,13 @@ function where(q: EventQuery, terms: SearchTerms): { sql: string; params: unknow
 }
 
 export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.get<{ Querystring: EventQuery }>(
+  app.get<RouteTypes<typeof c.auditEvents>>(
     '/api/audit/events',
     {
-      schema: {
+      schema: route(c.auditEvents, {
         tags: ['audit'],
         summary: 'Search the access log (compliance): by person or user ID, supply point, retailer, period, outcome, and what was searched for (matched by keyed hash; compliance sees the term read back)',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            person: { type: 'string', minLength: 1, maxLength: 64 },
-            supplyPoint: { type: 'string', minLength: 22, maxLength: 30, pattern: '^[0-9\\- ]+$' },
-            retailer: { type: 'string', minLength: 1, maxLength: 16 },
-            from: DAY,
-            to: DAY,
-            outcome: { type: 'string', enum: ['served', 'refused'] },
-            searchBy: { type: 'string', enum: [...SEARCH_KINDS] },
-            searchTerm: { type: 'string', minLength: 1, maxLength: 200 },
-            limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-            offset: { type: 'integer', minimum: 0, maximum: 100_000, default: 0 },
-          },
-        },
-      },
+      }),
     },
     async (req) => {
       const actor = requireActor(req);
@@ -113,14 +98,14 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
           const sealed = event.query['term'] as SealedTerm | undefined;
           const by = event.query['by'];
           const searchTerm = readsTerms && sealed !== undefined && typeof by === 'string' && isSearchKind(by) ? terms.open(by, sealed) : undefined;
-          return { seq: Number(r.seq), hash: r.hash, ...event, occurredAt: japanIso(new Date(r.occurred_at)), ...(searchTerm === undefined ? {} : { searchTerm }) };
+          return { seq: Number(r.seq), hash: r.hash, ...event, occurredAt: new Date(r.occurred_at).toISOString(), ...(searchTerm === undefined ? {} : { searchTerm }) };
         }),
         page: { limit: req.query.limit, offset: req.query.offset, hasMore: rows.length > req.query.limit },
       };
     },
   );
 
-  app.get('/api/audit/status', { schema: { tags: ['audit'], summary: 'Where the chain ends, its last seal, what verification trusts, the witness, the partitions' } }, async (req) => {
+  app.get<RouteTypes<typeof c.auditStatus>>('/api/audit/status', { schema: route(c.auditStatus, { tags: ['audit'], summary: 'Where the chain ends, its last seal, what verification trusts, the witness, the partitions' }) }, async (req) => {
     requireAuditor(requireActor(req));
     const { head, last: seal } = await readHeadAndLastSeal(deps.db);
     const witness = deps.evidence.witnessFile === null ? null : new WitnessFile(deps.evidence.witnessFile);
@@ -141,7 +126,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
     };
   });
 
-  app.post('/api/audit/verify', { schema: { tags: ['audit'], summary: "Verify the whole log now: archives, links, every event sealed by a trusted key, and the chain against the witness" } }, async (req) => {
+  app.post<RouteTypes<typeof c.auditVerify>>('/api/audit/verify', { schema: route(c.auditVerify, { tags: ['audit'], summary: 'Verify the whole log now: archives, links, every event sealed by a trusted key, and the chain against the witness' }) }, async (req) => {
     requireAuditor(requireActor(req));
     const started = Date.now();
     let witness: Seal[] | undefined;
@@ -156,14 +141,14 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
     return { ...result, trustedKeys: deps.evidence.trust.described, witnessFile: witness === undefined ? null : deps.evidence.witnessFile, witnessError, seconds: (Date.now() - started) / 1000, verifiedAt: deps.clock().toISOString() };
   });
 
-  app.get<{ Querystring: { format: 'jsonl' | 'csv'; from?: string; to?: string } }>(
+  app.get<RouteTypes<typeof c.auditExport>>(
     '/api/audit/export',
     {
-      schema: {
+      schema: route(c.auditExport, {
         tags: ['audit'],
         summary: 'Download a period of the log: JSON Lines (verifies on its own with `gridwall audit verify --file`) or CSV for Excel',
-        querystring: { type: 'object', additionalProperties: false, properties: { format: { type: 'string', enum: ['jsonl', 'csv'], default: 'jsonl' }, from: DAY, to: DAY } },
-      },
+        description: 'Answers 200 with the file (application/x-ndjson or text/csv), streamed.',
+      }),
     },
     async (req, reply) => {
       requireAuditor(requireActor(req));

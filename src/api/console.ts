@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { inputRefusal } from '../domain/refusal.ts';
 
 /** Where `npm run build` (Vite) puts the console, relative to the package root. */
 export const CONSOLE_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
-export class ConsoleNotBuiltError extends Error {
-  readonly code = 'console_not_built';
+export class ConsoleNotBuiltError extends inputRefusal('console_not_built') {
   constructor(dir: string) {
     super(`the console is not built (no ${join(dir, 'index.html')}): run \`npm run build\` (npm install does it too)`);
   }

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TrustAnchors } from '../audit/trust.ts';
 import type { Firewall } from '../firewall/firewall.ts';
 import type { OidcLogin } from '../identity/oidc.ts';
-import type { Actor, Sessions } from '../identity/session-store.ts';
+import type { Sessions } from '../identity/session-store.ts';
+import type { Actor } from '../domain/actor.ts';
 import type { Db } from '../store/db.ts';
 import { ApiError } from './errors.ts';
 
@@ -10,6 +11,12 @@ import { ApiError } from './errors.ts';
 // name — in a module of its own, so that app.ts imports the routes and no route imports app.ts back.
 
 export type Clock = () => Date;
+
+/** Login attempts a client address may make per minute, on every login route (password, demo, single sign-on). */
+export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
+
+/** Longest a request waits for the analysis queue before it is told to come back (503 with Retry-After). */
+export const ANALYSIS_WAIT_MS = 15_000;
 
 export interface AppDeps {
   readonly db: Db;
@@ -34,14 +41,16 @@ export interface AppDeps {
   readonly sessionAbsoluteMs: number;
   /** Directory of the built console (web/dist); null or absent serves the API only. */
   readonly consoleDir?: string | null;
-  /** Longest a declared emergency may run before an extension (confirmed again) is needed; default 72. */
-  readonly emergencyMaxHours?: number;
+  /** Longest a declared emergency may run before an extension (confirmed again) is needed (GRIDWALL_EMERGENCY_MAX_HOURS). */
+  readonly emergencyMaxHours: number;
   /** Days without a login after which an account is dormant, and a terminal unused (default 90). */
-  readonly dormantDays?: number;
+  readonly dormantDays: number;
   /** The server's external base URL (e.g. https://gridwall.example.jp), for absolute links such as SCIM locations. */
   readonly publicUrl?: string;
-  /** Login attempts allowed per client address per minute (default 10). */
-  readonly loginRateLimit?: number;
+  /** Login attempts allowed per client address per minute (the server: LOGIN_ATTEMPTS_PER_MINUTE). */
+  readonly loginRateLimit: number;
+  /** Longest a report or scan waits for the analysis queue (the server: ANALYSIS_WAIT_MS). */
+  readonly analysisWaitMs: number;
   /** Extra routes mounted before the server starts (the benchmark's bare route, the console's assets). */
   readonly extend?: (app: FastifyInstance) => void | Promise<void>;
   readonly logger?: boolean;

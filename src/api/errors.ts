@@ -1,3 +1,5 @@
+import type { RefusalFamily, RefusalKind } from '../domain/refusal.ts';
+
 /**
  * Errors that reach a client. Each has a stable snake_case code; the HTTP status is chosen here, in one
  * table, and nowhere else.
@@ -44,9 +46,30 @@ export const ERROR_STATUS = {
   log_unavailable: 503,
   /** Another analysis holds the analysis queue for longer than a request may wait (with Retry-After). */
   analysis_busy: 503,
+  /** Refusals of a family without codes of their own (details.rule names the rule). */
+  conflict: 409,
+  busy: 503,
   internal: 500,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The status each kind of refusal is answered with; the wire code must carry the same status (tested). */
+export const REFUSAL_STATUS: Readonly<Record<RefusalKind, number>> = { invalid: 400, refused: 403, not_found: 404, conflict: 409, busy: 503 };
+
+/** Families with codes of their own; any other kind of refusal gets the general code of its kind. */
+const FAMILY_CODE: Readonly<Partial<Record<RefusalFamily, Partial<Record<RefusalKind, ErrorCode>>>>> = {
+  grant: { invalid: 'grant_invalid', refused: 'grant_refused', conflict: 'grant_conflict' },
+  emergency: { invalid: 'emergency_invalid', refused: 'emergency_refused', conflict: 'emergency_conflict' },
+  token: { refused: 'token_refused', conflict: 'token_conflict' },
+  review: { conflict: 'review_conflict' },
+  analysis: { busy: 'analysis_busy' },
+};
+const KIND_CODE: Readonly<Record<RefusalKind, ErrorCode>> = { invalid: 'validation_failed', refused: 'forbidden', not_found: 'not_found', conflict: 'conflict', busy: 'busy' };
+
+/** The wire code of a refusal: its family's own code for its kind, or the general one. */
+export function refusalCode(family: RefusalFamily, kind: RefusalKind): ErrorCode {
+  return FAMILY_CODE[family]?.[kind] ?? KIND_CODE[kind];
+}
 
 export class ApiError extends Error {
   constructor(

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { TERMINAL_ID_SCHEMA } from '../identity/terminals.ts';
 import { LOGIN_TTL_MS } from '../identity/oidc.ts';
 import type { AppDeps } from './context.ts';
 import { ApiError } from './errors.ts';
 import { recordLoginRefusal, startSession } from './session-routes.ts';
+import * as c from '../contract/session.ts';
+import { route, type RouteTypes } from '../contract/schema.ts';
 
 /** The browser's handle on its login in flight; only the OIDC routes ever see it. */
 export const OIDC_COOKIE = 'gw_oidc';
@@ -18,24 +19,17 @@ const refusedTo = (code: string) => `/?${new URLSearchParams({ loginError: code 
  * console after a login, to the login screen with an error code after a refusal — never with JSON.
  */
 export function registerOidcRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const limit = { rateLimit: { max: deps.loginRateLimit ?? 10, timeWindow: '1 minute' } };
+  const limit = { rateLimit: { max: deps.loginRateLimit, timeWindow: '1 minute' } };
 
-  app.get('/api/auth/methods', { schema: { tags: ['session'], summary: 'How one may log in on this server (for the login screen)' } }, async () => ({
+  app.get<RouteTypes<typeof c.authMethods>>('/api/auth/methods', { schema: route(c.authMethods, { tags: ['session'], summary: 'How one may log in on this server (for the login screen)' }) }, async () => ({
     demo: deps.demoLogin,
     password: deps.passwordLogin === true,
     oidc: deps.oidc === undefined || deps.oidc === null ? null : { label: deps.oidc.label, loginUrl: `${OIDC_PATH}login` },
   }));
 
-  app.get<{ Querystring: { terminalId?: string } }>(
+  app.get<RouteTypes<typeof c.oidcLogin>>(
     `${OIDC_PATH}login`,
-    {
-      config: limit,
-      schema: {
-        tags: ['session'],
-        summary: 'Start a single sign-on login: redirects to the identity provider',
-        querystring: { type: 'object', additionalProperties: false, properties: { terminalId: TERMINAL_ID_SCHEMA } },
-      },
-    },
+    { config: limit, schema: route(c.oidcLogin, { tags: ['session'], summary: 'Start a single sign-on login: redirects to the identity provider', description: 'Answers 303 to the identity provider (or to the login screen with an error code).' }) },
     async (req, reply) => {
       const login = deps.oidc;
       if (login === undefined || login === null) throw new ApiError('oidc_disabled', 'single sign-on is not configured on this server (GRIDWALL_OIDC_ISSUER)');
@@ -54,7 +48,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.get(`${OIDC_PATH}callback`, { config: limit, schema: { tags: ['session'], summary: 'Where the identity provider sends the browser back; opens the session' } }, async (req, reply) => {
+  app.get<RouteTypes<typeof c.oidcCallback>>(`${OIDC_PATH}callback`, { config: limit, schema: route(c.oidcCallback, { tags: ['session'], summary: 'Where the identity provider sends the browser back; opens the session', description: 'Answers 303 to the console after a login, to the login screen with an error code after a refusal.' }) }, async (req, reply) => {
     const login = deps.oidc;
     if (login === undefined || login === null) throw new ApiError('oidc_disabled', 'single sign-on is not configured on this server (GRIDWALL_OIDC_ISSUER)');
     const query = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1 || req.url.length));

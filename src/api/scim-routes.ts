@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
+import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import { applyPatch, ERROR_SCHEMA, parseUser, ScimError, ScimUsers, USER_SCHEMA, ASSIGNMENT_SCHEMA } from '../identity/scim.ts';
+import { revokeForRetailerChange, revokeForSide } from '../governance/grant-service.ts';
 import type { AppDeps } from './context.ts';
 import { ApiError, ERROR_STATUS } from './errors.ts';
 
@@ -29,7 +30,7 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
   await app.register(
     async (scim) => {
       const base = deps.publicUrl === undefined ? '/scim/v2' : `${deps.publicUrl.replace(/\/$/, '')}/scim/v2`;
-      const users = new ScimUsers(deps.db, base, (tx, personId, at) => deps.sessions.endAllOf(personId, at, tx));
+      const users = new ScimUsers(deps.db, base, (tx, personId, at) => deps.sessions.endAllOf(personId, at, tx), { forSide: revokeForSide, forRetailerChange: revokeForRetailerChange });
       scim.addContentTypeParser(SCIM_JSON, { parseAs: 'string' }, (_req, body, done) => {
         try {
           done(null, JSON.parse(String(body)));

@@ -1,20 +1,21 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { TERMINAL_ID_SCHEMA } from '../identity/terminals.ts';
 import type { Firewall } from '../firewall/firewall.ts';
 import { PERMITTED_PURPOSES, PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
 import { PURPOSE_LABELS } from '../domain/purpose.ts';
-import { recordGovernance } from '../governance/governance-log.ts';
+import { recordGovernance } from '../audit/governance-log.ts';
 import { verifyLogin } from '../identity/local-accounts.ts';
-import { holds, type Actor, type AuthMethod } from '../identity/session-store.ts';
+import { holds, type Actor, type AuthMethod } from '../domain/actor.ts';
 import { mayOverseeEmergencies } from './emergency-routes.ts';
 import { mayOverseeGrants } from './governance-routes.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor, SESSION_COOKIE } from './context.ts';
 import { mayReadAuditLog } from './audit-routes.ts';
 import { ApiError } from './errors.ts';
+import * as c from '../contract/session.ts';
+import { route, type ReplyOf, type RouteTypes } from '../contract/schema.ts';
 
 /** What the console may offer this person: computed here, never decided in the browser. */
-export function abilities(actor: Actor, firewall: Firewall) {
+export function abilities(actor: Actor, firewall: Firewall): c.Abilities {
   const pc = actor.principal.principalClass;
   const purposes = PERMITTED_PURPOSES[pc];
   const searchBy = (field: 'holder_name' | 'phone') => purposes.filter((p) => firewall.searchScope(actor, p, field).kind !== 'refused');
@@ -44,7 +45,7 @@ export function abilities(actor: Actor, firewall: Firewall) {
   };
 }
 
-function me(actor: Actor, firewall: Firewall) {
+function me(actor: Actor, firewall: Firewall): c.Me {
   const a = actor.principal.assignment;
   return {
     personId: actor.personId,
@@ -90,7 +91,7 @@ export async function recordLoginRefusal(
  * Opens a session for a person authenticated by `method` and sets the session cookie: the one way every
  * login (demo persona, password + TOTP, OpenID Connect) ends. Throws the refusal as an API error.
  */
-export async function startSession(reply: FastifyReply, deps: AppDeps, userId: string, terminalId: string | null, method: AuthMethod) {
+export async function startSession(reply: FastifyReply, deps: AppDeps, userId: string, terminalId: string | null, method: AuthMethod): Promise<{ csrfToken: string; me: c.Me }> {
   const opened = await deps.sessions.open(userId, terminalId, deps.clock(), method);
   if (opened.kind === 'refused') {
     await recordLoginRefusal(reply, deps, userId, method, opened.code, terminalId);
@@ -128,28 +129,20 @@ async function personaRefusal(deps: AppDeps, userId: string): Promise<'credentia
 }
 
 export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.get('/api/personas', { schema: { tags: ['session'], summary: 'Demo personas (embedded demo only)' } }, async () => {
+  const login = { rateLimit: { max: deps.loginRateLimit, timeWindow: '1 minute' } };
+
+  app.get<RouteTypes<typeof c.personas>>('/api/personas', { schema: route(c.personas, { tags: ['session'], summary: 'Demo personas (embedded demo only)' }) }, async () => {
     if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
     const { rows } = await deps.db.query<{ value: unknown }>(`SELECT value FROM settings WHERE key = 'demo_personas'`);
     const value = rows[0]?.value;
-    return { personas: typeof value === 'string' ? JSON.parse(value) : (value ?? []) };
+    const personas = c.Persona.array().parse(typeof value === 'string' ? JSON.parse(value) : (value ?? []));
+    // Parsed from JSON, a key left out is absent, never `undefined`: the wire type, as the compiler cannot see.
+    return { personas: personas as ReplyOf<typeof c.personas, 200>['personas'] };
   });
 
-  app.post<{ Body: { userId: string; terminalId?: string } }>(
+  app.post<RouteTypes<typeof c.personaLogin>>(
     '/api/session',
-    {
-      config: { rateLimit: { max: deps.loginRateLimit ?? 10, timeWindow: '1 minute' } },
-      schema: {
-        tags: ['session'],
-        summary: 'Log in as a demo persona (embedded demo only; SSO replaces this)',
-        body: {
-          type: 'object',
-          required: ['userId'],
-          additionalProperties: false,
-          properties: { userId: { type: 'string', minLength: 1, maxLength: 64 }, terminalId: TERMINAL_ID_SCHEMA },
-        },
-      },
-    },
+    { config: login, schema: route(c.personaLogin, { tags: ['session'], summary: 'Log in as a demo persona (embedded demo only; SSO replaces this)' }) },
     async (req, reply) => {
       if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
       const refusal = await personaRefusal(deps, req.body.userId);
@@ -163,27 +156,9 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     },
   );
 
-  app.post<{ Body: { userId: string; password: string; code: string; terminalId?: string } }>(
+  app.post<RouteTypes<typeof c.passwordLogin>>(
     '/api/session/password',
-    {
-      config: { rateLimit: { max: deps.loginRateLimit ?? 10, timeWindow: '1 minute' } },
-      schema: {
-        tags: ['session'],
-        summary: 'Log in with a local account: password and the one-time code of an authenticator app (TOTP)',
-        body: {
-          type: 'object',
-          required: ['userId', 'password', 'code'],
-          additionalProperties: false,
-          properties: {
-            userId: { type: 'string', minLength: 1, maxLength: 64 },
-            password: { type: 'string', minLength: 1, maxLength: 1024 },
-            // Loose on purpose: a malformed code is refused like a wrong one (401), not as a validation error.
-            code: { type: 'string', minLength: 1, maxLength: 16 },
-            terminalId: TERMINAL_ID_SCHEMA,
-          },
-        },
-      },
-    },
+    { config: login, schema: route(c.passwordLogin, { tags: ['session'], summary: 'Log in with a local account: password and the one-time code of an authenticator app (TOTP)' }) },
     async (req, reply) => {
       if (deps.passwordLogin !== true) throw new ApiError('password_login_disabled', 'password login is disabled on this server');
       const { userId, password, code, terminalId } = req.body;
@@ -198,21 +173,25 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     },
   );
 
-  app.post('/api/session/logout-everywhere', { schema: { tags: ['session'], summary: 'Log out of every session of the person (all browsers, all terminals)' } }, async (req, reply) => {
-    const actor = requireActor(req);
-    await deps.sessions.endAllOf(actor.personId, deps.clock());
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.status(204).send();
-  });
+  app.post<RouteTypes<typeof c.logout>>(
+    '/api/session/logout-everywhere',
+    { schema: route(c.logout, { tags: ['session'], summary: 'Log out of every session of the person (all browsers, all terminals)' }) },
+    async (req, reply) => {
+      const actor = requireActor(req);
+      await deps.sessions.endAllOf(actor.personId, deps.clock());
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send();
+    },
+  );
 
-  app.delete('/api/session', { schema: { tags: ['session'], summary: 'Log out' } }, async (req, reply) => {
+  app.delete<RouteTypes<typeof c.logout>>('/api/session', { schema: route(c.logout, { tags: ['session'], summary: 'Log out' }) }, async (req, reply) => {
     const actor = requireActor(req);
     await deps.sessions.end(actor.sessionId, deps.clock());
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.status(204).send();
   });
 
-  app.get('/api/me', { schema: { tags: ['session'], summary: 'Who I am, what I may do, and the CSRF token of my session' } }, async (req) => ({
+  app.get<RouteTypes<typeof c.me>>('/api/me', { schema: route(c.me, { tags: ['session'], summary: 'Who I am, what I may do, and the CSRF token of my session' }) }, async (req) => ({
     ...me(requireActor(req), deps.firewall),
     csrfToken: req.csrfToken,
   }));

@@ -1,17 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { EMERGENCY_REFUSAL_LABELS } from '../domain/emergency.ts';
-import { PURPOSES, type Purpose } from '../domain/purpose.ts';
 import { parseSupplyPointId } from '../domain/supply-point.ts';
 import type { EmergencyReadRefusal, SearchCriteria } from '../firewall/firewall.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor, routeName } from './context.ts';
 import { ApiError } from './errors.ts';
-
-const purposeSchema = { type: 'string', enum: [...PURPOSES], description: 'Declared purpose of use (logged with the read)' } as const;
-const viewSchema = { type: 'object', additionalProperties: true, description: 'Record view: each field { shown: true, value } or { shown: false, reason }' } as const;
+import * as c from '../contract/supply-point.ts';
+import { route, type RouteTypes } from '../contract/schema.ts';
 
 const noCustomerRead = () => new ApiError('permission_not_granted', 'you hold no grant of customer.read (需要家情報の照会) in force; ask your access administrator');
-const reasonSchema = { type: 'string', minLength: 1, maxLength: 200, description: 'The reason for this one read; required under the emergency_support purpose, and logged' } as const;
 
 /** An emergency-support read refused as a whole: the reason, in the client's terms. */
 function emergencyRefused(reason: EmergencyReadRefusal): ApiError {
@@ -20,17 +17,11 @@ function emergencyRefused(reason: EmergencyReadRefusal): ApiError {
 }
 
 export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.get<{ Params: { id: string }; Querystring: { purpose: Purpose; reason?: string } }>(
+  // The response schemas are the record views of src/contract/supply-point.ts: each field exactly
+  // {shown: true, value} or {shown: false, reason}, every requested field required — see there.
+  app.get<RouteTypes<typeof c.lookup>>(
     '/api/supply-points/:id',
-    {
-      schema: {
-        tags: ['customer data'],
-        summary: 'The supply point record, every field decided by the firewall',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
-        querystring: { type: 'object', required: ['purpose'], properties: { purpose: purposeSchema, reason: reasonSchema } },
-        response: { 200: viewSchema },
-      },
-    },
+    { schema: route(c.lookup, { tags: ['customer data'], summary: 'The supply point record, every field decided by the firewall' }) },
     async (req) => {
       const actor = requireActor(req);
       const parsed = parseSupplyPointId(req.params.id);
@@ -45,36 +36,9 @@ export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): 
     },
   );
 
-  app.get<{ Querystring: { purpose: Purpose; reason?: string; address?: string; name?: string; phone?: string; limit: number; offset: number } }>(
+  app.get<RouteTypes<typeof c.search>>(
     '/api/supply-points',
-    {
-      schema: {
-        tags: ['customer data'],
-        summary: 'Search supply points by address (public), or by holder name / phone where the firewall allows',
-        querystring: {
-          type: 'object',
-          required: ['purpose'],
-          properties: {
-            purpose: purposeSchema,
-            reason: reasonSchema,
-            address: { type: 'string', minLength: 2, maxLength: 100 },
-            name: { type: 'string', minLength: 2, maxLength: 100 },
-            phone: { type: 'string', minLength: 10, maxLength: 20, pattern: '^[0-9+\\- ()]+$' },
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-            offset: { type: 'integer', minimum: 0, maximum: 10000, default: 0 },
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              items: { type: 'array', items: viewSchema },
-              page: { type: 'object', properties: { limit: { type: 'integer' }, offset: { type: 'integer' }, hasMore: { type: 'boolean' } } },
-            },
-          },
-        },
-      },
-    },
+    { schema: route(c.search, { tags: ['customer data'], summary: 'Search supply points by address (public), or by holder name / phone where the firewall allows' }) },
     async (req) => {
       const actor = requireActor(req);
       const { address, name, phone, limit, offset, purpose, reason } = req.query;

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { SUPPLY_POINT_FIELD_KEYS, SUPPLY_POINT_FIELDS } from '../domain/classification.ts';
-import { MASK_REASON_LABELS } from '../domain/decision.ts';
+import { MASK_REASON_LABELS, SHOWN_REASON_LABELS } from '../domain/decision.ts';
 import { PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
 import { PURPOSE_LABELS } from '../domain/purpose.ts';
-import { SHOWN_REASON_LABELS } from '../firewall/view.ts';
+import * as c from '../contract/vocabulary.ts';
+import { route, type RouteTypes } from '../contract/schema.ts';
 
 const SIDE_LABELS = {
   network: { ja: '送配電', en: 'Network operator' },
@@ -22,9 +23,9 @@ const FIELD_CLASS_LABELS = {
  * reasons, the purposes), so the console never keeps a second copy that could drift. Nothing here is
  * customer data, so it is served without a session (the login screen needs the side labels).
  */
-export function vocabulary() {
+export function vocabulary(): c.Vocabulary {
   return {
-    fields: SUPPLY_POINT_FIELD_KEYS.map((key) => {
+    fields: SUPPLY_POINT_FIELD_KEYS.map((key): c.Vocabulary['fields'][number] => {
       const f = SUPPLY_POINT_FIELDS[key];
       return { key, class: f.class, ja: f.ja, en: f.en };
     }),
@@ -38,5 +39,5 @@ export function vocabulary() {
 
 export function registerVocabularyRoutes(app: FastifyInstance): void {
   const body = vocabulary();
-  app.get('/api/vocabulary', { schema: { tags: ['console'], summary: 'Labels of fields, reasons, purposes and sides in Japanese and English' } }, async () => body);
+  app.get<RouteTypes<typeof c.vocabulary>>('/api/vocabulary', { schema: route(c.vocabulary, { tags: ['console'], summary: 'Labels of fields, reasons, purposes and sides in Japanese and English' }) }, async () => body);
 }

@@ -1,4 +1,4 @@
-import type { MaskReason } from '../domain/decision.ts';
+import type { MaskReason, Outcome } from '../domain/decision.ts';
 import type { Relation } from '../domain/relation.ts';
 
 /** What the log keeps about one supply point in one read: enough for analysis without the changed master. */
@@ -12,8 +12,8 @@ export interface LoggedRecord {
   readonly masked: Readonly<Record<string, MaskReason>>;
 }
 
-export const OUTCOMES = ['served', 'refused'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+/** What became of a read: a closed set of the domain (the HTTP contract lists it too). */
+export { OUTCOMES, type Outcome } from '../domain/decision.ts';
 
 /** One access-log event: every read decided by the firewall, served or refused. */
 export interface AccessEvent {

@@ -10,10 +10,9 @@ import { GENESIS, linkHash } from './chain.ts';
 import { readLinks, type LinkRecord } from './log-reader.ts';
 import type { ChainBreak } from './chain-verify.ts';
 import { listPartitions, monthOf, type PartitionInfo } from './partitions.ts';
+import { inputRefusal } from '../domain/refusal.ts';
 
-export class ArchiveRefusedError extends Error {
-  readonly code = 'archive_refused';
-}
+export class ArchiveRefusedError extends inputRefusal('archive_refused') {}
 
 export interface Archived {
   readonly partition: string;

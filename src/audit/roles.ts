@@ -1,10 +1,9 @@
 import type { Db, Queryable } from '../store/db.ts';
+import { inputRefusal } from '../domain/refusal.ts';
 
 const ROLE_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
-export class RoleNameError extends Error {
-  readonly code = 'bad_role_name';
-}
+export class RoleNameError extends inputRefusal('bad_role_name') {}
 
 /** Throws RoleNameError unless `name` is a plain lower-case identifier (it is spliced into GRANT statements). */
 export function checkRoleName(name: string, what: 'role' | 'schema' = 'role'): string {

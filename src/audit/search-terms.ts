@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { memberOf } from '../domain/closed-set.ts';
+import type { SearchKind } from '../domain/classification.ts';
 import type { SigningKey } from './signing.ts';
 
 /**
@@ -18,9 +18,7 @@ import type { SigningKey } from './signing.ts';
  * the seal): after the signing key is rotated, older terms neither open nor match under the new one — keep
  * the old key file to read them (issue 15 takes the log's keys on). Never written to the server's own logs.
  */
-export const SEARCH_KINDS = ['address', 'holder_name', 'phone'] as const;
-export type SearchKind = (typeof SEARCH_KINDS)[number];
-export const isSearchKind = memberOf(SEARCH_KINDS);
+export { SEARCH_KINDS, isSearchKind, type SearchKind } from '../domain/classification.ts';
 
 export interface SealedTerm {
   readonly keyId: string;

@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { canonicalJson } from './canonical.ts';
+import { inputRefusal } from '../domain/refusal.ts';
 
 /** The Ed25519 key that signs checkpoints of the access log. */
 export interface SigningKey {
@@ -20,9 +21,7 @@ export interface Checkpoint {
   readonly signature: string;
 }
 
-export class SigningKeyError extends Error {
-  readonly code = 'bad_signing_key';
-}
+export class SigningKeyError extends inputRefusal('bad_signing_key') {}
 
 /** A key's id: the first 16 hex characters of SHA-256 over its public key (DER). Printed, stored, compared. */
 export function keyIdOf(publicKey: KeyObject): string {

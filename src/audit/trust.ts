@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parsePublicKeys, pemsOf, publicKeys, type SigningKey } from './signing.ts';
 import { readWitness } from './witness.ts';
 import type { Seal } from './signing.ts';
+import { inputRefusal } from '../domain/refusal.ts';
 
 /**
  * What verification trusts, and where it came from: public keys and the witness, always from outside the
@@ -15,9 +16,7 @@ export interface TrustAnchors {
   readonly described: readonly { readonly keyId: string; readonly source: string }[];
 }
 
-export class TrustError extends Error {
-  readonly code = 'bad_trust_anchor';
-}
+export class TrustError extends inputRefusal('bad_trust_anchor') {}
 
 /** Trusted keys read from files (each may hold several PEM keys); a file without a usable key is an error naming it. */
 function keysFromFiles(paths: readonly string[], what: string): TrustAnchors {

@@ -1,13 +1,12 @@
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Seal } from './signing.ts';
+import { inputRefusal } from '../domain/refusal.ts';
 
 // The witness: seals the writer publishes outside the database as it goes, one `{"seal":{…}}` line each
 // (docs/LOG-FORMAT.md), in an append-only file the operator ships to write-once storage.
 
-export class WitnessFileError extends Error {
-  readonly code = 'bad_witness_file';
-}
+export class WitnessFileError extends inputRefusal('bad_witness_file') {}
 
 const HEX64 = /^[0-9a-f]{64}$/;
 

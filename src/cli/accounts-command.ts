@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Config } from '../config.ts';
-import { AccountError, enrollTotp, setPassword } from '../identity/local-accounts.ts';
-import { bindOidcSubject, OidcBindingError } from '../identity/oidc.ts';
+import { enrollTotp, setPassword } from '../identity/local-accounts.ts';
+import { bindOidcSubject } from '../identity/oidc.ts';
 import { openStore } from '../store/open.ts';
 import { EXIT, UsageError } from './exit.ts';
+import type { CliIo } from './io.ts';
 
 /**
  * `gridwall accounts set-password | enroll-totp`: local credentials, set by the operator at the server.
@@ -16,14 +17,14 @@ import { EXIT, UsageError } from './exit.ts';
 export const PASSWORD_ENV = 'GRIDWALL_NEW_PASSWORD';
 
 /** Reads one line without echoing it (an interactive terminal); the prompt goes to stderr. */
-function askHidden(prompt: string): Promise<string> {
-  process.stderr.write(prompt);
+function askHidden(io: CliIo, prompt: string): Promise<string> {
+  io.stderr.write(prompt);
   const muted = new Writable({ write: (_chunk, _enc, done) => done() });
-  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  const rl = createInterface({ input: io.stdin, output: muted, terminal: true });
   return new Promise((resolve) => {
     rl.once('line', (line) => {
       rl.close();
-      process.stderr.write('\n');
+      io.stderr.write('\n');
       resolve(line);
     });
     rl.once('close', () => resolve(''));
@@ -31,25 +32,25 @@ function askHidden(prompt: string): Promise<string> {
 }
 
 /** The first line of piped stdin (without its line ending); empty when stdin is empty. */
-async function firstLine(): Promise<string> {
+async function firstLine(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin as AsyncIterable<Buffer | string>) {
+  for await (const chunk of io.stdin as AsyncIterable<Buffer | string>) {
     chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     if (chunk.includes('\n')) break;
   }
   return (Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '');
 }
 
-async function newPassword(env: Readonly<Record<string, string | undefined>>): Promise<string> {
-  const fromEnv = env[PASSWORD_ENV];
+async function newPassword(io: CliIo): Promise<string> {
+  const fromEnv = io.env[PASSWORD_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  if (process.stdin.isTTY === true) {
-    const first = await askHidden('New password: ');
-    const again = await askHidden('Again: ');
+  if (io.stdin.isTTY === true) {
+    const first = await askHidden(io, 'New password: ');
+    const again = await askHidden(io, 'Again: ');
     if (first !== again) throw new UsageError('the two passwords differ; nothing changed');
     return first;
   }
-  const line = await firstLine();
+  const line = await firstLine(io);
   if (line === '') throw new UsageError(`no password given: pipe it on stdin (one line) or set ${PASSWORD_ENV}`);
   return line;
 }
@@ -58,44 +59,41 @@ async function withStore<T>(config: Config, fn: (db: Awaited<ReturnType<typeof o
   const db = await openStore(config.store);
   try {
     return await fn(db);
-  } catch (e) {
-    if (e instanceof AccountError || e instanceof OidcBindingError) throw new UsageError(e.message);
-    throw e;
   } finally {
     await db.close();
   }
 }
 
 /** `gridwall accounts set-password <userId>`: the password from stdin or GRIDWALL_NEW_PASSWORD. */
-export async function runSetPassword(config: Config, userId: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
-  const password = await newPassword(env);
+export async function runSetPassword(config: Config, userId: string, io: CliIo): Promise<number> {
+  const password = await newPassword(io);
   return withStore(config, async (db) => {
     await setPassword(db, userId, password);
-    process.stderr.write(`password set for ${userId}${config.passwordLogin ? '' : ' (note: GRIDWALL_PASSWORD_LOGIN is off on this configuration)'}\n`);
+    io.stderr.write(`password set for ${userId}${config.passwordLogin ? '' : ' (note: GRIDWALL_PASSWORD_LOGIN is off on this configuration)'}\n`);
     return EXIT.ok;
   });
 }
 
 /** `gridwall accounts enroll-totp <userId>`: prints the new secret and its otpauth URI once, on stdout. */
-export async function runEnrollTotp(config: Config, userId: string, issuer: string): Promise<number> {
+export async function runEnrollTotp(config: Config, userId: string, issuer: string, io: CliIo): Promise<number> {
   return withStore(config, async (db) => {
     const { secret, uri } = await enrollTotp(db, userId, issuer, config.totpKey);
-    process.stderr.write(
+    io.stderr.write(
       `TOTP enrolled for ${userId}; any earlier authenticator no longer works. Shown once — add it to the person's authenticator app (SHA-1, 6 digits, 30 s)${config.totpKey === null ? '; stored in the clear (set GRIDWALL_TOTP_KEY to encrypt it)' : ''}:\n`,
     );
-    process.stdout.write(`secret: ${secret}\nuri: ${uri}\n`);
+    io.stdout.write(`secret: ${secret}\nuri: ${uri}\n`);
     return EXIT.ok;
   });
 }
 
 /** `gridwall accounts bind-oidc <userId> --subject S [--issuer URL]`: who the account is at the identity provider. */
-export async function runBindOidc(config: Config, userId: string, opts: { subject: string; issuer?: string }): Promise<number> {
+export async function runBindOidc(config: Config, userId: string, opts: { subject: string; issuer?: string }, io: CliIo): Promise<number> {
   const issuer = opts.issuer ?? config.oidc?.issuer;
   if (issuer === undefined) throw new UsageError('no identity provider: give --issuer or set GRIDWALL_OIDC_ISSUER');
   if (opts.subject.trim() === '') throw new UsageError('--subject must not be empty');
   return withStore(config, async (db) => {
     await bindOidcSubject(db, userId, issuer, opts.subject);
-    process.stderr.write(`${userId} logs in as subject ${opts.subject} at ${issuer}\n`);
+    io.stderr.write(`${userId} logs in as subject ${opts.subject} at ${issuer}\n`);
     return EXIT.ok;
   });
 }

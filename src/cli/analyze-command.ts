@@ -5,6 +5,7 @@ import { toCsv, toTable, toXlsx } from '../analysis/output.ts';
 import { buildReport, periodBounds } from '../analysis/report.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../analysis/rules.ts';
 import { EXIT, UsageError } from './exit.ts';
+import type { CliIo } from './io.ts';
 
 export interface AnalyzeOptions {
   readonly affiliate: string;
@@ -34,8 +35,8 @@ export function parseThresholds(pairs: readonly string[]): Partial<Thresholds> {
 }
 
 /** A progress line on a terminal (stderr), nothing when piped. */
-function progress(total: number): { step: (label: string, bytes: number) => void; done: () => void } {
-  const tty = process.stderr.isTTY === true;
+function progress(total: number, io: CliIo): { step: (label: string, bytes: number) => void; done: () => void } {
+  const tty = io.stderr.isTTY === true;
   let done = 0;
   const t0 = Date.now();
   return {
@@ -44,10 +45,10 @@ function progress(total: number): { step: (label: string, bytes: number) => void
       if (!tty) return;
       const share = total === 0 ? 1 : Math.min(1, done / total);
       const bar = '█'.repeat(Math.round(share * 30)).padEnd(30, '░');
-      process.stderr.write(`\r${bar} ${(share * 100).toFixed(0).padStart(3)}%  ${((Date.now() - t0) / 1000).toFixed(1)} s  ${label.slice(-40).padEnd(40)}`);
+      io.stderr.write(`\r${bar} ${(share * 100).toFixed(0).padStart(3)}%  ${((Date.now() - t0) / 1000).toFixed(1)} s  ${label.slice(-40).padEnd(40)}`);
     },
     done() {
-      if (tty) process.stderr.write('\n');
+      if (tty) io.stderr.write('\n');
     },
   };
 }
@@ -56,7 +57,7 @@ function progress(total: number): { step: (label: string, bytes: number) => void
  * `gridwall analyze` (formats.md): the regulator's tables and the anomaly findings over legacy exports.
  * Exit 0 when the run completed (findings are data), 2 on bad arguments or unreadable files.
  */
-export async function runAnalyze(opts: AnalyzeOptions): Promise<number> {
+export async function runAnalyze(opts: AnalyzeOptions, io: CliIo): Promise<number> {
   if (opts.affiliate.trim() === '') throw new UsageError('--affiliate must name the affiliated retailer code');
   try {
     periodBounds(opts.from, opts.to);
@@ -75,7 +76,7 @@ export async function runAnalyze(opts: AnalyzeOptions): Promise<number> {
       return 0;
     }
   };
-  const bar = progress([opts.staff, opts.terminals, opts.contracts, ...opts.log].reduce((n, f) => n + size(f), 0) * 1.25);
+  const bar = progress([opts.staff, opts.terminals, opts.contracts, ...opts.log].reduce((n, f) => n + size(f), 0) * 1.25, io);
   const engine = await openEngine(opts.memoryLimit === undefined ? {} : { memoryLimit: opts.memoryLimit });
   try {
     const inputs = await loadLegacy(engine, { staff: opts.staff, terminals: opts.terminals, contracts: opts.contracts, logs: opts.log }, (file, bytes) => bar.step(file, bytes));
@@ -87,11 +88,11 @@ export async function runAnalyze(opts: AnalyzeOptions): Promise<number> {
       writeFileSync(opts.out ?? 'report.xlsx', await toXlsx(report));
     } else {
       const text = opts.format === 'json' ? `${JSON.stringify(full, null, 2)}\n` : opts.format === 'csv' ? toCsv(report) : toTable(report);
-      if (opts.out === undefined) process.stdout.write(text);
+      if (opts.out === undefined) io.stdout.write(text);
       else writeFileSync(opts.out, text);
     }
     const rejected = report.rejected.length;
-    process.stderr.write(
+    io.stderr.write(
       `analyze: ${report.rows.read} log rows read, ${report.rows.used} used, ${report.rows.rejected} rejected, ${report.rows.outsidePeriod} outside the period; ` +
         `${report.total.views.total} views, ${report.findings.length} findings${rejected > 0 ? `; ${rejected} rejected rows in all files (listed in the output)` : ''}\n`,
     );

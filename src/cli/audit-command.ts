@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import { ArchiveRefusedError, archivePartitions, retentionStart } from '../audit/archive.ts';
+import { archivePartitions, retentionStart } from '../audit/archive.ts';
 import type { VerifyResult } from '../audit/chain-verify.ts';
 import { exportCsv, exportJsonl } from '../audit/export.ts';
 import { verifyStore } from '../audit/store-verify.ts';
@@ -19,6 +19,7 @@ import type { Config } from '../config.ts';
 import { japanPeriod } from '../domain/japan-time.ts';
 import { openStore } from '../store/open.ts';
 import { EXIT, UsageError } from './exit.ts';
+import type { CliIo } from './io.ts';
 
 /**
  * What verification trusts: keys given by hand, or else the configured signing key (and earlier keys) —
@@ -52,7 +53,7 @@ function readWitnessOrExit(path: string): Seal[] {
 }
 
 /** `gridwall audit verify`: the database's log (with its archives), or an exported file. Exit 0 intact, 1 broken. */
-export async function runVerify(config: Config, opts: { file?: string; publicKey: string[]; witness?: string; archiveDir?: string; format: 'text' | 'json' }): Promise<number> {
+export async function runVerify(config: Config, opts: { file?: string; publicKey: string[]; witness?: string; archiveDir?: string; format: 'text' | 'json' }, io: CliIo): Promise<number> {
   const trust = trustFor(config, opts.publicKey, opts.file !== undefined);
   const witnessPath = opts.witness ?? (opts.file === undefined && existsSync(config.logWitnessFile) ? config.logWitnessFile : undefined);
   const witness = witnessPath === undefined ? undefined : readWitnessOrExit(witnessPath);
@@ -86,13 +87,13 @@ export async function runVerify(config: Config, opts: { file?: string; publicKey
   for (const k of trust?.described ?? []) notes.push(`trusted key ${k.keyId} from ${k.source}`);
   notes.push(witnessPath === undefined ? 'no witness: a cut or rewound tail past the last published seal would not show; give --witness FILE' : `held against the witness ${witnessPath} (${result.witnessChecked ?? 0} seals checked)`);
   const out = opts.format === 'json' ? `${JSON.stringify({ source, ...result, trustedKeys: trust?.described ?? 'keys_in_file', witness: witnessPath ?? null }, null, 2)}\n` : describe(result, source, notes);
-  process.stdout.write(out);
+  io.stdout.write(out);
   return result.ok ? EXIT.ok : EXIT.failed;
 }
 
-async function toOut(out: string | undefined, fn: (w: Writable) => Promise<unknown>): Promise<void> {
+async function toOut(io: CliIo, out: string | undefined, fn: (w: Writable) => Promise<unknown>): Promise<void> {
   if (out === undefined) {
-    await fn(process.stdout);
+    await fn(io.stdout);
     return;
   }
   const w = createWriteStream(out);
@@ -102,7 +103,7 @@ async function toOut(out: string | undefined, fn: (w: Writable) => Promise<unkno
 }
 
 /** `gridwall audit export`. */
-export async function runExport(config: Config, opts: { from?: Date; to?: Date; format: 'jsonl' | 'csv' | 'parquet'; out?: string }): Promise<number> {
+export async function runExport(config: Config, opts: { from?: Date; to?: Date; format: 'jsonl' | 'csv' | 'parquet'; out?: string }, io: CliIo): Promise<number> {
   if (opts.format === 'parquet' && opts.out === undefined) throw new UsageError('--format parquet needs --out FILE');
   const db = await openStore(config.store);
   try {
@@ -111,14 +112,14 @@ export async function runExport(config: Config, opts: { from?: Date; to?: Date; 
     if (opts.format === 'parquet') summary = `${(await exportParquet(db, opts.out ?? '', p)).events} events`;
     else if (opts.format === 'csv') {
       let r = { events: 0, rows: 0 };
-      await toOut(opts.out, async (w) => (r = await exportCsv(db, w, p)));
+      await toOut(io, opts.out, async (w) => (r = await exportCsv(db, w, p)));
       summary = `${r.events} events in ${r.rows} rows`;
     } else {
       let r = { events: 0 };
-      await toOut(opts.out, async (w) => (r = await exportJsonl(db, w, p, new Date())));
+      await toOut(io, opts.out, async (w) => (r = await exportJsonl(db, w, p, new Date())));
       summary = `${r.events} events`;
     }
-    process.stderr.write(`audit export: ${summary}${opts.out === undefined ? '' : ` → ${opts.out}`}\n`);
+    io.stderr.write(`audit export: ${summary}${opts.out === undefined ? '' : ` → ${opts.out}`}\n`);
     return EXIT.ok;
   } finally {
     await db.close();
@@ -126,7 +127,7 @@ export async function runExport(config: Config, opts: { from?: Date; to?: Date; 
 }
 
 /** `gridwall audit tail`: the SIEM feed, to stdout or syslog. */
-export async function runTail(config: Config, opts: { fromSeq?: number; follow: boolean; interval: number; syslog?: string }): Promise<number> {
+export async function runTail(config: Config, opts: { fromSeq?: number; follow: boolean; interval: number; syslog?: string }, io: CliIo): Promise<number> {
   const sink = opts.syslog === undefined ? null : await openSyslog(opts.syslog).catch((e: unknown) => {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   });
@@ -139,7 +140,7 @@ export async function runTail(config: Config, opts: { fromSeq?: number; follow: 
     const fromSeq = opts.fromSeq ?? (await readHead(db)).seq + 1;
     for await (const { line } of feed(db, { fromSeq, follow: opts.follow, intervalMs: opts.interval * 1000, signal: stop.signal })) {
       if (sink === null) {
-        if (!process.stdout.write(`${line}\n`)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
+        if (!io.stdout.write(`${line}\n`)) await new Promise<void>((r) => io.stdout.once('drain', () => r()));
       } else await sink.send(line);
     }
     return EXIT.ok;
@@ -152,18 +153,18 @@ export async function runTail(config: Config, opts: { fromSeq?: number; follow: 
 }
 
 /** `gridwall audit partitions`: months, counts, and which are past the retention period. */
-export async function runPartitions(config: Config, now: Date): Promise<number> {
+export async function runPartitions(config: Config, now: Date, io: CliIo): Promise<number> {
   const db = await openStore(config.store);
   try {
     const cutoff = monthOf(now);
     const keep = retentionStart(now, config.logRetentionYears);
     const parts = await listPartitions(db);
-    process.stdout.write(`month     events        sequence numbers      retention (${config.logRetentionYears} years: kept from ${keep})\n`);
+    io.stdout.write(`month     events        sequence numbers      retention (${config.logRetentionYears} years: kept from ${keep})\n`);
     for (const p of parts) {
       const range = p.firstSeq === null ? '—' : `${p.firstSeq}–${p.lastSeq}`;
-      process.stdout.write(`${p.month}   ${String(p.events).padStart(10)}    ${range.padEnd(20)}  ${p.month < keep ? 'past retention: may be archived' : 'kept'}\n`);
+      io.stdout.write(`${p.month}   ${String(p.events).padStart(10)}    ${range.padEnd(20)}  ${p.month < keep ? 'past retention: may be archived' : 'kept'}\n`);
     }
-    if (parts.length === 0) process.stdout.write(`(no partitions yet; the current month is ${monthKey(cutoff)})\n`);
+    if (parts.length === 0) io.stdout.write(`(no partitions yet; the current month is ${monthKey(cutoff)})\n`);
     return EXIT.ok;
   } finally {
     await db.close();
@@ -171,15 +172,13 @@ export async function runPartitions(config: Config, now: Date): Promise<number> 
 }
 
 /** `gridwall audit archive`. */
-export async function runArchive(config: Config, opts: { before: string; dir: string }, now: Date): Promise<number> {
+export async function runArchive(config: Config, opts: { before: string; dir: string }, now: Date, io: CliIo): Promise<number> {
   const db = await openStore(config.store);
   try {
     const trust = trustFor(config, [], false) as TrustAnchors;
-    const done = await archivePartitions(db, { before: opts.before, dir: opts.dir, now, retentionYears: config.logRetentionYears, keys: trust.keys }).catch((e: unknown) => {
-      throw e instanceof ArchiveRefusedError ? new UsageError(e.message) : e;
-    });
-    for (const a of done) process.stdout.write(`${a.month}  ${a.events} events (${a.firstSeq}–${a.lastSeq}) → ${a.file}  sha256 ${a.fileSha256}; partition detached as ${a.partition}_archived\n`);
-    if (done.length === 0) process.stdout.write(`nothing to archive before ${opts.before}\n`);
+    const done = await archivePartitions(db, { before: opts.before, dir: opts.dir, now, retentionYears: config.logRetentionYears, keys: trust.keys });
+    for (const a of done) io.stdout.write(`${a.month}  ${a.events} events (${a.firstSeq}–${a.lastSeq}) → ${a.file}  sha256 ${a.fileSha256}; partition detached as ${a.partition}_archived\n`);
+    if (done.length === 0) io.stdout.write(`nothing to archive before ${opts.before}\n`);
     return EXIT.ok;
   } finally {
     await db.close();
@@ -187,9 +186,9 @@ export async function runArchive(config: Config, opts: { before: string; dir: st
 }
 
 /** `gridwall audit public-key`: the public half of the checkpoint key, to keep where the log's keepers cannot reach. */
-export function runPublicKey(config: Config): number {
+export function runPublicKey(config: Config, io: CliIo): number {
   const { key } = loadSigningKey(config.logKey.path, false);
-  process.stdout.write(key.publicKeyPem);
-  process.stderr.write(`key ${key.keyId} (${config.logKey.path})\n`);
+  io.stdout.write(key.publicKeyPem);
+  io.stderr.write(`key ${key.keyId} (${config.logKey.path})\n`);
   return EXIT.ok;
 }

@@ -5,13 +5,14 @@ import { checkGrants, type GrantViolation } from '../governance/grant-rules.ts';
 import type { RejectedRow } from '../legacy/csv-file.ts';
 import { loadGrants, loadPermissions, loadStaff } from '../legacy/registers.ts';
 import { EXIT } from './exit.ts';
+import type { CliIo } from './io.ts';
 
 
 /**
  * `gridwall grants check` (formats.md): the grants of a legacy permission registry in force at `at`,
  * judged by the same rules as live grants. Findings are data: exit 0 when the run completed.
  */
-export function runGrantsCheck(opts: { staff: string; permissions: string; grants: string; at: Date; format: 'table' | 'json' | 'csv'; out?: string }): number {
+export function runGrantsCheck(opts: { staff: string; permissions: string; grants: string; at: Date; format: 'table' | 'json' | 'csv'; out?: string }, io: CliIo): number {
   const staff = loadStaff(opts.staff);
   const permissions = loadPermissions(opts.permissions);
   const grants = loadGrants(opts.grants);
@@ -40,8 +41,8 @@ export function runGrantsCheck(opts: { staff: string; permissions: string; grant
     ];
     text = `${out.join('\n')}\n`;
   }
-  if (opts.out === undefined) process.stdout.write(text);
+  if (opts.out === undefined) io.stdout.write(text);
   else writeFileSync(opts.out, text);
-  if (rejected.length > 0 && opts.format !== 'table') process.stderr.write(`grants check: ${rejected.length} rows rejected (listed in the output)\n`);
+  if (rejected.length > 0 && opts.format !== 'table') io.stderr.write(`grants check: ${rejected.length} rows rejected (listed in the output)\n`);
   return EXIT.ok;
 }

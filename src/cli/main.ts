@@ -1,22 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, loadConfig } from '../config.ts';
+import { loadConfig } from '../config.ts';
+import { Refusal } from '../domain/refusal.ts';
 import { compileDecisionTable } from '../domain/decision-table.ts';
 import { AREA_CODES, type AreaCode } from '../domain/supply-point.ts';
 import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../firewall/verify.ts';
-import { ConsoleNotBuiltError } from '../api/console.ts';
-import { RoleNameError } from '../audit/roles.ts';
-import { SigningKeyError } from '../audit/signing.ts';
-import { TrustError } from '../audit/trust.ts';
-import { WitnessFileError } from '../audit/witness.ts';
-import { CsvFileError, parseLegacyTime } from '../legacy/csv-file.ts';
+import { parseLegacyTime } from '../legacy/csv-file.ts';
 import { DAY_MS } from '../domain/japan-time.ts';
-import { DataDirLockedError } from '../store/pglite.ts';
-import { SchemaVersionError } from '../store/migrate.ts';
 
-import { EXIT, UsageError } from './exit.ts';
+import { EXIT, exitForRefusal, UsageError } from './exit.ts';
+import { processIo, type CliIo } from './io.ts';
 
 export { EXIT, UsageError };
+export type { CliIo };
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -44,23 +40,29 @@ function dayText(v: string, option: string): string {
   return `${m[1]}-${m[2]}-${m[3]}`;
 }
 
-function write(out: string | undefined, text: string): void {
-  if (out === undefined) process.stdout.write(text);
+function write(io: CliIo, out: string | undefined, text: string): void {
+  if (out === undefined) io.stdout.write(text);
   else writeFileSync(out, text);
 }
 
-function program(setExit: (code: number) => void): Command {
+function program(setExit: (code: number) => void, io: CliIo): Command {
   const cmd = new Command('gridwall')
     .description('Information firewall for an unbundled grid operator: every read of customer data decided per person and per field, and logged.')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // Commander's defaults, on the given streams (80 columns when not a terminal).
+      getOutHelpWidth: () => (io.stdout.isTTY === true ? io.stdout.columns : undefined) ?? 80,
+      getErrHelpWidth: () => (io.stderr.isTTY === true ? io.stderr.columns : undefined) ?? 80,
+    });
 
   cmd
     .command('start')
     .description('start the server (embedded PostgreSQL in GRIDWALL_DATA_DIR, or DATABASE_URL); seeds demo data on first start')
     .action(async () => {
       const { runStart } = await import('./start-command.ts');
-      setExit(await runStart(loadConfig(process.env)));
+      setExit(await runStart(loadConfig(io.env), io));
     });
 
   cmd
@@ -71,7 +73,7 @@ function program(setExit: (code: number) => void): Command {
     .addOption(new Option('--area <code>', 'area code 01–10').argParser(areaCode).default('02'))
     .action(async (opts: { supplyPoints: number; seed: number; area: AreaCode }) => {
       const { runDemo } = await import('./demo-command.ts');
-      setExit(await runDemo(loadConfig(process.env), opts));
+      setExit(await runDemo(loadConfig(io.env), opts, io));
     });
 
   cmd
@@ -85,8 +87,8 @@ function program(setExit: (code: number) => void): Command {
       const violations = findViolations(table);
       const text =
         opts.format === 'csv' ? checklistCsv(rows) : opts.format === 'json' ? `${JSON.stringify({ policyVersion: table.version, pass: violations.length === 0, violations, rows }, null, 2)}\n` : checklistMarkdown(rows, table, violations);
-      write(opts.out, text);
-      process.stderr.write(
+      write(io, opts.out, text);
+      io.stderr.write(
         violations.length === 0
           ? `verify: PASS — ${table.size} decisions, ${rows.length} checklist rows, policy ${table.version.slice(0, 12)}\n`
           : `verify: FAIL — ${violations.length} decisions let the wrong side see non-public data\n`,
@@ -104,7 +106,7 @@ function program(setExit: (code: number) => void): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (opts: { file?: string; publicKey: string[]; witness?: string; archiveDir?: string; format: 'text' | 'json' }) => {
       const { runVerify } = await import('./audit-command.ts');
-      setExit(await runVerify(loadConfig(process.env), opts));
+      setExit(await runVerify(loadConfig(io.env), opts, io));
     });
   audit
     .command('export')
@@ -116,7 +118,7 @@ function program(setExit: (code: number) => void): Command {
     .action(async (opts: { from?: Date; to?: Date; format: 'jsonl' | 'csv' | 'parquet'; out?: string }) => {
       if (opts.from !== undefined && opts.to !== undefined && opts.to < opts.from) throw new UsageError('--to is before --from');
       const { runExport } = await import('./audit-command.ts');
-      setExit(await runExport(loadConfig(process.env), opts));
+      setExit(await runExport(loadConfig(io.env), opts, io));
     });
   audit
     .command('tail')
@@ -127,14 +129,14 @@ function program(setExit: (code: number) => void): Command {
     .option('--syslog <target>', 'send to syslog instead of stdout: udp://host:port or tcp://host:port')
     .action(async (opts: { fromSeq?: number; follow: boolean; interval: number; syslog?: string }) => {
       const { runTail } = await import('./audit-command.ts');
-      setExit(await runTail(loadConfig(process.env), opts));
+      setExit(await runTail(loadConfig(io.env), opts, io));
     });
   audit
     .command('partitions')
     .description('list the monthly partitions of the log with their events, and which are past the retention period')
     .action(async () => {
       const { runPartitions } = await import('./audit-command.ts');
-      setExit(await runPartitions(loadConfig(process.env), new Date()));
+      setExit(await runPartitions(loadConfig(io.env), new Date(), io));
     });
   audit
     .command('archive')
@@ -146,14 +148,14 @@ function program(setExit: (code: number) => void): Command {
     .requiredOption('--dir <directory>', 'where the archive files go')
     .action(async (opts: { before: string; dir: string }) => {
       const { runArchive } = await import('./audit-command.ts');
-      setExit(await runArchive(loadConfig(process.env), opts, new Date()));
+      setExit(await runArchive(loadConfig(io.env), opts, new Date(), io));
     });
   audit
     .command('public-key')
     .description('print the public key of the checkpoint signing key (keep a copy where those who run the log cannot change it)')
     .action(async () => {
       const { runPublicKey } = await import('./audit-command.ts');
-      setExit(runPublicKey(loadConfig(process.env)));
+      setExit(runPublicKey(loadConfig(io.env), io));
     });
 
   cmd
@@ -170,7 +172,7 @@ function program(setExit: (code: number) => void): Command {
     .action(async (opts: { staff: string; permissions: string; grants: string; at?: Date; format: 'table' | 'json' | 'csv'; out?: string }) => {
       const { runGrantsCheck } = await import('./grants-command.ts');
       const at = opts.at === undefined ? new Date() : new Date(opts.at.getTime() + DAY_MS - 1);
-      setExit(runGrantsCheck({ ...opts, at }));
+      setExit(runGrantsCheck({ ...opts, at }, io));
     });
 
   cmd
@@ -189,7 +191,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--memory-limit <size>', "the analysis engine's memory limit before it spills to disk (default: a quarter of this machine's memory)")
     .action(async (opts: { affiliate: string; from: string; to: string; staff: string; terminals: string; contracts: string; log: string[]; format: 'table' | 'json' | 'csv' | 'xlsx'; out?: string; threshold: string[]; memoryLimit?: string }) => {
       const { runAnalyze } = await import('./analyze-command.ts');
-      setExit(await runAnalyze({ ...opts, from: dayText(opts.from, '--from'), to: dayText(opts.to, '--to') }));
+      setExit(await runAnalyze({ ...opts, from: dayText(opts.from, '--from'), to: dayText(opts.to, '--to') }, io));
     });
 
   const tokens = cmd.command('tokens').description("service accounts and API tokens for other retailers' systems and the HR system (a token is requested and approved by two people in the console or API)");
@@ -201,21 +203,21 @@ function program(setExit: (code: number) => void): Command {
     .option('--org <organizationId>', "the retailer's organization it acts for (omit for the HR system)")
     .action(async (userId: string, opts: { name: string; owner: string; org?: string }) => {
       const { runServiceAccountCreate } = await import('./access-command.ts');
-      setExit(await runServiceAccountCreate(loadConfig(process.env), { userId, name: opts.name, ownerPersonId: opts.owner, organizationId: opts.org ?? null }));
+      setExit(await runServiceAccountCreate(loadConfig(io.env), { userId, name: opts.name, ownerPersonId: opts.owner, organizationId: opts.org ?? null }, io));
     });
   tokens
     .command('list')
     .description('list tokens (never their secrets)')
     .action(async () => {
       const { runTokenList } = await import('./access-command.ts');
-      setExit(await runTokenList(loadConfig(process.env)));
+      setExit(await runTokenList(loadConfig(io.env), io));
     });
   tokens
     .command('revoke <id>')
     .description('revoke a token at once')
     .action(async (id: string) => {
       const { runTokenRevoke } = await import('./access-command.ts');
-      setExit(await runTokenRevoke(loadConfig(process.env), id));
+      setExit(await runTokenRevoke(loadConfig(io.env), id, io));
     });
 
   const accounts = cmd.command('accounts').description('local accounts (password + TOTP) and the account lifecycle; with the embedded store, stop the server first');
@@ -224,7 +226,7 @@ function program(setExit: (code: number) => void): Command {
     .description("set an account's password, read from stdin (one line) or GRIDWALL_NEW_PASSWORD — never from the command line; at least 12 characters, not the user ID")
     .action(async (userId: string) => {
       const { runSetPassword } = await import('./accounts-command.ts');
-      setExit(await runSetPassword(loadConfig(process.env), userId));
+      setExit(await runSetPassword(loadConfig(io.env), userId, io));
     });
   accounts
     .command('enroll-totp <userId>')
@@ -232,7 +234,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--issuer <name>', 'issuer shown in the authenticator app', 'gridwall')
     .action(async (userId: string, opts: { issuer: string }) => {
       const { runEnrollTotp } = await import('./accounts-command.ts');
-      setExit(await runEnrollTotp(loadConfig(process.env), userId, opts.issuer));
+      setExit(await runEnrollTotp(loadConfig(io.env), userId, opts.issuer, io));
     });
   accounts
     .command('bind-oidc <userId>')
@@ -241,7 +243,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--issuer <url>', 'the provider (default: GRIDWALL_OIDC_ISSUER)')
     .action(async (userId: string, opts: { subject: string; issuer?: string }) => {
       const { runBindOidc } = await import('./accounts-command.ts');
-      setExit(await runBindOidc(loadConfig(process.env), userId, opts));
+      setExit(await runBindOidc(loadConfig(io.env), userId, opts, io));
     });
   accounts
     .command('sweep')
@@ -251,7 +253,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--dry-run', 'list what would be disabled, change nothing', false)
     .action(async (opts: { dormantDays: number; orphans: boolean; dryRun: boolean }) => {
       const { runAccountSweep } = await import('./access-command.ts');
-      setExit(await runAccountSweep(loadConfig(process.env), opts));
+      setExit(await runAccountSweep(loadConfig(io.env), opts, io));
     });
   accounts
     .command('check-assignments')
@@ -259,7 +261,7 @@ function program(setExit: (code: number) => void): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (opts: { format: 'table' | 'json' }) => {
       const { runCheckAssignments } = await import('./access-command.ts');
-      setExit(await runCheckAssignments(loadConfig(process.env), opts));
+      setExit(await runCheckAssignments(loadConfig(io.env), opts, io));
     });
 
   cmd
@@ -272,7 +274,7 @@ function program(setExit: (code: number) => void): Command {
     .option('--out <file>', 'write to a file instead of stdout')
     .action(async (opts: { unusedDays: number; format: 'table' | 'json' | 'csv'; out?: string }) => {
       const { runTerminalReport } = await import('./access-command.ts');
-      setExit(await runTerminalReport(loadConfig(process.env), opts));
+      setExit(await runTerminalReport(loadConfig(io.env), opts, io));
     });
 
   const dbCmd = cmd.command('db').description('database administration (PostgreSQL server): migrate as the owner, run the server as an application role');
@@ -281,32 +283,32 @@ function program(setExit: (code: number) => void): Command {
     .description("apply the schema's pending migrations as the connected role (the schema's owner); prints what it applied")
     .action(async () => {
       const { runDbMigrate } = await import('./db-command.ts');
-      setExit(await runDbMigrate(loadConfig(process.env)));
+      setExit(await runDbMigrate(loadConfig(io.env), io));
     });
   dbCmd
     .command('grant-app <role>')
     .description('create (if needed) the role the server connects as and give it exactly what it needs: read everything, write its own tables, write the access log only through the writer\'s functions')
     .action(async (role: string) => {
       const { runDbGrantApp } = await import('./db-command.ts');
-      setExit(await runDbGrantApp(loadConfig(process.env), role));
+      setExit(await runDbGrantApp(loadConfig(io.env), role, io));
     });
   dbCmd
     .command('grant-writer <role>')
     .description('deprecated: the same as grant-app')
     .action(async (role: string) => {
-      process.stderr.write('gridwall: note: `db grant-writer` is deprecated; it now runs `db grant-app`, the role the server connects as\n');
+      io.stderr.write('gridwall: note: `db grant-writer` is deprecated; it now runs `db grant-app`, the role the server connects as\n');
       const { runDbGrantApp } = await import('./db-command.ts');
-      setExit(await runDbGrantApp(loadConfig(process.env), role));
+      setExit(await runDbGrantApp(loadConfig(io.env), role, io));
     });
   return cmd;
 }
 
-/** Runs the CLI; returns the exit code. Bad arguments and configuration exit 2 with a message. */
-export async function main(argv: readonly string[]): Promise<number> {
+/** Runs the CLI; returns the exit code. Bad arguments and configuration exit 2, a rule's refusal 3, with a message. */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let code: number = EXIT.ok;
   const cmd = program((c) => {
     code = c;
-  });
+  }, io);
   try {
     await cmd.parseAsync([...argv], { from: 'user' });
     return code;
@@ -315,9 +317,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    if (e instanceof ConfigError || e instanceof UsageError || e instanceof DataDirLockedError || e instanceof ConsoleNotBuiltError || e instanceof SigningKeyError || e instanceof RoleNameError || e instanceof SchemaVersionError || e instanceof CsvFileError || e instanceof TrustError || e instanceof WitnessFileError) {
-      process.stderr.write(`gridwall: ${e.message}\n`);
-      return EXIT.usage;
+    if (e instanceof Refusal) {
+      // Every refusal, answered by its kind (cli/exit.ts); a rule of the firewall or a workflow is named.
+      io.stderr.write(e.family === 'input' ? `gridwall: ${e.message}\n` : `gridwall: ${e.rule}: ${e.message}\n`);
+      return exitForRefusal(e.kind);
     }
     throw e;
   }

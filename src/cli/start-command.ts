@@ -1,9 +1,10 @@
 import type { Config } from '../config.ts';
 import { startServer } from '../server.ts';
+import type { CliIo } from './io.ts';
 
 /** `gridwall start`: runs until SIGINT/SIGTERM, then closes the server and releases the data directory. */
-export async function runStart(config: Config): Promise<number> {
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+export async function runStart(config: Config, io: CliIo): Promise<number> {
+  const say = (line: string) => io.stdout.write(`${line}\n`);
   say(config.store.kind === 'pglite' ? `gridwall: embedded PostgreSQL (PGlite) in ${config.store.dataDir}` : 'gridwall: PostgreSQL server from DATABASE_URL');
   const running = await startServer(config, () => new Date(), say);
   say('');

@@ -53,6 +53,15 @@ export const SUPPLY_POINT_FIELD_KEYS: readonly SupplyPointField[] = [
 
 export const isSupplyPointField = memberOf(SUPPLY_POINT_FIELD_KEYS);
 
+/** The fields a search result carries: enough to pick the right record, nothing more. */
+export const SEARCH_FIELDS = ['supply_point_id', 'address', 'holder_name', 'customer_type'] as const satisfies readonly SupplyPointField[];
+export type SearchField = (typeof SEARCH_FIELDS)[number];
+
+/** The fields a search may be by: the address (public), or the holder's name or phone where the table allows. */
+export const SEARCH_KINDS = ['address', 'holder_name', 'phone'] as const satisfies readonly SupplyPointField[];
+export type SearchKind = (typeof SEARCH_KINDS)[number];
+export const isSearchKind = memberOf(SEARCH_KINDS);
+
 /**
  * Looks a field up. Unknown fields get `null`, which every caller must treat as "never serve".
  */

@@ -35,6 +35,26 @@ export const MASK_REASON_LABELS: Readonly<Record<MaskReason, { ja: string; en: s
   outside_emergency_fields: { ja: '非常災害時の登録項目外', en: 'Not among the fields registered for emergency support' },
 };
 
+/**
+ * The reason a person is shown for a masked field: a mask reason, or `not_own_customer`, which a retail
+ * principal sees instead of `other_retailer_customer` and `no_retailer` (firewall/view.ts, `shownReason`):
+ * telling those apart would itself disclose whether the point is supplied. The log keeps the exact reason.
+ */
+export const SHOWN_REASONS = [...MASK_REASONS, 'not_own_customer'] as const;
+export type ShownReason = (typeof SHOWN_REASONS)[number];
+
+export const SHOWN_REASON_LABELS: Readonly<Record<'not_own_customer', { ja: string; en: string }>> = {
+  not_own_customer: { ja: '非公開情報：自社の需要家ではありません', en: 'Non-public: not your customer' },
+};
+
+/** What became of a read, as the access log records it. */
+export const OUTCOMES = ['served', 'refused'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** The invariant's rules (firewall/verify.ts): a decision of the table that breaks one fails `gridwall verify`. */
+export const VIOLATION_RULES = ['retail_sees_non_own_non_public', 'network_only_outside_network', 'unassigned_sees_data'] as const;
+export type ViolationRule = (typeof VIOLATION_RULES)[number];
+
 /** On what ground a field is shown. Logged, so a review can tell ordinary reads from emergency ones. */
 export const ALLOW_BASES = ['public', 'own_customer', 'network_duty', 'emergency'] as const;
 export type AllowBasis = (typeof ALLOW_BASES)[number];

@@ -26,6 +26,10 @@ export interface PointLocation {
 export const DECLARATION_STATUSES = ['pending', 'confirmed', 'rejected', 'withdrawn'] as const;
 export type DeclarationStatus = (typeof DECLARATION_STATUSES)[number];
 
+/** Where a declaration stands at an instant: its status, and for a confirmed one where the instant falls in its window. */
+export const DECLARATION_STATES = ['pending', 'scheduled', 'active', 'ended', 'rejected', 'withdrawn'] as const;
+export type DeclarationState = (typeof DECLARATION_STATES)[number];
+
 export interface Declaration {
   readonly id: string;
   readonly status: DeclarationStatus;

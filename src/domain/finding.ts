@@ -7,13 +7,21 @@
 export const SEVERITIES = ['low', 'medium', 'high'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** Who raised a finding: the firewall during a read, or the analysis rules. */
+export const FINDING_SOURCES = ['live', 'analysis'] as const;
+export type FindingSource = (typeof FINDING_SOURCES)[number];
+
+/** Where a finding stands in the review queue (the store's CHECK says the same). */
+export const FINDING_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
+export type FindingStatus = (typeof FINDING_STATUSES)[number];
+
 export interface NewFinding {
   readonly rule: string;
   readonly severity: Severity;
   /** When the behaviour happened (the read's instant). */
   readonly occurredAt: Date;
   readonly detectedAt: Date;
-  readonly source: 'live' | 'analysis';
+  readonly source: FindingSource;
   readonly subjectPersonId: string | null;
   readonly subjectUserId: string | null;
   /** One line for the review queue, in Japanese (the reviewer's language); evidence carries the facts. */

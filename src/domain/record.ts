@@ -1,5 +1,5 @@
 import type { SupplyPointField } from './classification.ts';
-import type { CustomerType } from './supply-point.ts';
+import type { CapacityUnit, CustomerType } from './supply-point.ts';
 import { contractAt } from './supply-point.ts';
 import type { ContractFact } from './relation.ts';
 
@@ -7,7 +7,7 @@ import type { ContractFact } from './relation.ts';
 export interface StoredContract extends ContractFact {
   readonly retailerName: string;
   readonly capacity: number;
-  readonly capacityUnit: 'A' | 'kVA' | 'kW';
+  readonly capacityUnit: CapacityUnit;
   readonly customerType: CustomerType;
   readonly holderName: string;
   readonly phone: string;
@@ -31,9 +31,11 @@ export type SupplyPointValues = { readonly [K in SupplyPointField]: unknown };
 
 /**
  * The record as the customer screen shows it at an instant. The `satisfies` clause makes the compiler
- * refuse a value for a field the manifest does not list, and demand one for every field it does.
+ * refuse a value for a field the manifest does not list, and demand one for every field it does; the
+ * return type is what each field holds (`RecordValues`), which the HTTP contract describes field by field
+ * (src/contract/supply-point.ts checks the two are the same).
  */
-export function recordValues(sp: StoredSupplyPoint, at: Date): SupplyPointValues {
+export function recordValues(sp: StoredSupplyPoint, at: Date) {
   const current = contractAt(sp.contracts, at);
   const t = at.getTime();
   const values = {
@@ -61,6 +63,9 @@ export function recordValues(sp: StoredSupplyPoint, at: Date): SupplyPointValues
   } satisfies SupplyPointValues;
   return values;
 }
+
+/** What each field of the supply point record holds when shown. */
+export type RecordValues = ReturnType<typeof recordValues>;
 
 export function formatAddress(a: StoredSupplyPoint['address']): string {
   return `〒${a.postalCode} ${a.prefecture}${a.city}${a.town}${a.street}${a.building === null ? '' : ` ${a.building}`}`;

@@ -27,6 +27,10 @@ export function parseSupplyPointId(raw: string): SupplyPointIdResult {
 export const CUSTOMER_TYPES = ['individual', 'corporate'] as const;
 export type CustomerType = (typeof CUSTOMER_TYPES)[number];
 
+/** Units of a contracted capacity: amperes for low-voltage lamp contracts, kVA / kW otherwise. */
+export const CAPACITY_UNITS = ['A', 'kVA', 'kW'] as const;
+export type CapacityUnit = (typeof CAPACITY_UNITS)[number];
+
 export interface Customer {
   readonly id: string;
   readonly type: CustomerType;
@@ -40,7 +44,7 @@ export interface Contract {
   readonly retailerCode: string;
   /** Contracted capacity: amperes for low-voltage lamp contracts, kVA / kW otherwise (see `capacityUnit`). */
   readonly capacity: number;
-  readonly capacityUnit: 'A' | 'kVA' | 'kW';
+  readonly capacityUnit: CapacityUnit;
   /** True when the network operator supplies it under last-resort supply (最終保障供給). */
   readonly lastResort: boolean;
   readonly validFrom: Date;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessEvent, AccessLog, LoggedRecord } from '../audit/access-event.ts';
 import type { SearchTerms } from '../audit/search-terms.ts';
-import { classify, SUPPLY_POINT_FIELD_KEYS, type SupplyPointField } from '../domain/classification.ts';
+import { classify, SEARCH_FIELDS, SUPPLY_POINT_FIELD_KEYS, type SearchField, type SupplyPointField } from '../domain/classification.ts';
 import type { Decision, MaskReason } from '../domain/decision.ts';
 import type { DecisionTable } from '../domain/decision-table.ts';
 import type { PrincipalFacts } from '../domain/principal.ts';
@@ -13,7 +13,7 @@ import { narrow, networkOnlyGate } from '../domain/terminal.ts';
 import { anyInForce, emergencyCover, EMERGENCY_REFUSAL_LABELS, type Declaration, type EmergencyCover, type EmergencyRefusal, type SupportRegistration } from '../domain/emergency.ts';
 import type { FindingSink } from '../domain/finding.ts';
 import { declarationsInForce, registrationAt } from '../store/emergency-store.ts';
-import { holds, type Actor } from '../identity/session-store.ts';
+import { holds, type Actor } from '../domain/actor.ts';
 import { loadRecords, searchByAddress, searchByHolderName, searchByPhone, type Page, type RetailerScope } from '../store/customer-store.ts';
 import type { Queryable } from '../store/db.ts';
 import { applyDecisions, type FieldView, type RecordView } from './view.ts';
@@ -55,7 +55,7 @@ export type SearchCriteria =
   | { readonly by: 'phone'; readonly digits: string };
 
 export type SearchResult =
-  | { readonly kind: 'served'; readonly views: RecordView[]; readonly hasMore: boolean }
+  | { readonly kind: 'served'; readonly views: RecordView<SearchField>[]; readonly hasMore: boolean }
   | { readonly kind: 'refused'; readonly reason: 'search_field_not_permitted' | 'permission_not_granted' | EmergencyReadRefusal };
 
 /**
@@ -70,9 +70,6 @@ export type LookupResult =
   | { readonly kind: 'served'; readonly view: RecordView }
   | { readonly kind: 'not_found' }
   | { readonly kind: 'refused'; readonly reason: 'permission_not_granted' | EmergencyReadRefusal };
-
-/** The fields a search result carries: enough to pick the right record, nothing more. */
-export const SEARCH_FIELDS: readonly SupplyPointField[] = ['supply_point_id', 'address', 'holder_name', 'customer_type'];
 
 /**
  * The data-returning routes and the fields each serves. `gridwall verify` walks this list; a route that
@@ -89,11 +86,11 @@ const FIELD_INDEX = new Map(SUPPLY_POINT_FIELD_KEYS.map((f, i) => [f as string, 
  * Decides every requested field of one record for one principal and masks it; also returns what the log
  * must keep about it. Pure: the firewall calls it and logs; property tests call it directly.
  */
-export function viewRecord(
+export function viewRecord<F extends SupplyPointField>(
   table: DecisionTable,
   principal: PrincipalFacts,
   record: StoredSupplyPoint,
-  fields: readonly SupplyPointField[],
+  fields: readonly F[],
   ctx: {
     readonly at: Date;
     readonly purpose: Purpose;
@@ -102,7 +99,7 @@ export function viewRecord(
     /** Under an emergency: the fields the person is registered for (the table's emergency allowance narrowed to them). */
     readonly emergencyFields?: ReadonlySet<string> | null;
   },
-): { view: RecordView; logged: LoggedRecord } {
+): { view: RecordView<F>; logged: LoggedRecord } {
   const pc = principal.principalClass;
   const relation = relationAt(principal.assignment?.retailerCode ?? null, record.contracts, ctx.at);
   const values: Readonly<Record<string, unknown>> = recordValues(record, ctx.at);
@@ -119,7 +116,9 @@ export function viewRecord(
   }, pc);
   const current = contractAt(record.contracts, ctx.at);
   return {
-    view: { supplyPointId: record.id, fields: view },
+    // applyDecisions keeps every key of `all` — one per requested field, valued by recordValues — and only
+    // ever replaces a view with a masked one: the fields of a RecordView<F>.
+    view: { supplyPointId: record.id, fields: view as RecordView<F>['fields'] },
     logged: { supplyPointId: record.id, relation, retailerCode: retailerAt(record.contracts, ctx.at), lastResort: current?.lastResort ?? false, shown, masked },
   };
 }
@@ -301,8 +300,8 @@ export class Firewall {
     });
   }
 
-  async #serve(req: ReadRequest, records: readonly StoredSupplyPoint[], fields: readonly SupplyPointField[], query: Record<string, unknown>, gate: EmergencyGate): Promise<RecordView[]> {
-    const views: RecordView[] = [];
+  async #serve<F extends SupplyPointField>(req: ReadRequest, records: readonly StoredSupplyPoint[], fields: readonly F[], query: Record<string, unknown>, gate: EmergencyGate): Promise<RecordView<F>[]> {
+    const views: RecordView<F>[] = [];
     const logged: LoggedRecord[] = [];
     let emergencyId: string | null = null;
     const networkOnly = networkOnlyGateOf(req.actor);

@@ -1,5 +1,6 @@
 import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
-import { SUPPLY_POINT_FIELDS, SUPPLY_POINT_FIELD_KEYS, type SupplyPointField } from '../domain/classification.ts';
+import { SUPPLY_POINT_FIELDS, SUPPLY_POINT_FIELD_KEYS, type FieldClass, type SupplyPointField } from '../domain/classification.ts';
+import type { MaskReason, ViolationRule } from '../domain/decision.ts';
 import type { DecisionTable } from '../domain/decision-table.ts';
 import { keySpace } from '../domain/decision-table.ts';
 import { PERMITTED_PURPOSES, PRINCIPAL_CLASSES, RETAIL_CLASSES, type PrincipalClass } from '../domain/principal.ts';
@@ -14,12 +15,12 @@ export interface ChecklistRow {
   readonly relation: Relation;
   readonly emergency: boolean;
   readonly field: SupplyPointField;
-  readonly fieldClass: string;
+  readonly fieldClass: FieldClass;
   /** `shown` if any purpose the class may declare shows it; the purposes are listed. */
   readonly outcome: 'shown' | 'masked';
   readonly shownFor: readonly Purpose[];
   /** Mask reasons seen over the permitted purposes (or over all purposes when none is permitted). */
-  readonly reasons: readonly string[];
+  readonly reasons: readonly MaskReason[];
 }
 
 /** A decision that breaks the firewall's invariant. Any of these makes `gridwall verify` fail. */
@@ -29,7 +30,7 @@ export interface Violation {
   readonly field: SupplyPointField;
   readonly emergency: boolean;
   readonly purpose: Purpose;
-  readonly rule: 'retail_sees_non_own_non_public' | 'network_only_outside_network' | 'unassigned_sees_data';
+  readonly rule: ViolationRule;
 }
 
 /**
@@ -69,7 +70,7 @@ export function checklist(table: DecisionTable): ChecklistRow[] {
             const permitted = PERMITTED_PURPOSES[principalClass];
             const purposes = permitted.length > 0 ? permitted : PURPOSES;
             const shownFor = purposes.filter((p) => table.lookup(principalClass, relation, fi, emergency, p).kind === 'allow');
-            const reasons = new Set<string>();
+            const reasons = new Set<MaskReason>();
             for (const p of purposes) {
               const d = table.lookup(principalClass, relation, fi, emergency, p);
               if (d.kind === 'mask') reasons.add(d.reason);

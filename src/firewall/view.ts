@@ -1,18 +1,15 @@
-import type { Decision, MaskReason } from '../domain/decision.ts';
+import type { Decision, MaskReason, ShownReason } from '../domain/decision.ts';
+import type { SupplyPointField } from '../domain/classification.ts';
 import type { PrincipalClass } from '../domain/principal.ts';
 import { RETAIL_CLASSES } from '../domain/principal.ts';
+import type { RecordValues } from '../domain/record.ts';
 
 /**
- * The reason a person is shown for a masked field. For retail principals the distinction between another
- * retailer's customer and a vacant / last-resort point would itself disclose a non-public fact (whether the
- * point is supplied), so both show as `not_own_customer`; the log keeps the exact reason.
+ * The reason a person is shown for a masked field (domain/decision.ts, `SHOWN_REASONS`). For retail
+ * principals the distinction between another retailer's customer and a vacant / last-resort point would
+ * itself disclose a non-public fact (whether the point is supplied), so both show as `not_own_customer`; the
+ * log keeps the exact reason.
  */
-export type ShownReason = MaskReason | 'not_own_customer';
-
-export const SHOWN_REASON_LABELS: Readonly<Record<'not_own_customer', { ja: string; en: string }>> = {
-  not_own_customer: { ja: '非公開情報：自社の需要家ではありません', en: 'Non-public: not your customer' },
-};
-
 export function shownReason(reason: MaskReason, principalClass: PrincipalClass): ShownReason {
   if (RETAIL_CLASSES.includes(principalClass) && (reason === 'other_retailer_customer' || reason === 'no_retailer')) {
     return 'not_own_customer';
@@ -20,14 +17,17 @@ export function shownReason(reason: MaskReason, principalClass: PrincipalClass):
   return reason;
 }
 
-export type FieldView =
-  | { readonly shown: true; readonly value: unknown }
+export type FieldView<V = unknown> =
+  | { readonly shown: true; readonly value: V }
   | { readonly shown: false; readonly reason: ShownReason };
 
-/** A record as it leaves the firewall: requested fields only, each shown or masked with a reason. */
-export interface RecordView {
+/**
+ * A record as it leaves the firewall: the requested fields `F` only, each shown with what the record holds
+ * (`RecordValues`) or masked with a reason.
+ */
+export interface RecordView<F extends SupplyPointField = SupplyPointField> {
   readonly supplyPointId: string;
-  readonly fields: Readonly<Record<string, FieldView>>;
+  readonly fields: { readonly [K in F]: FieldView<RecordValues[K]> };
 }
 
 /**

@@ -11,11 +11,7 @@ export interface StaffPeriod {
   readonly to: Date | null;
 }
 
-export interface PermissionSpec {
-  readonly id: string;
-  readonly name: string;
-  readonly allowedSides: readonly Side[];
-}
+import type { PermissionSpec } from '../domain/permissions.ts';
 
 export interface GrantRecord {
   readonly userId: string;

@@ -1,10 +1,11 @@
 import { DAY_MS } from '../domain/japan-time.ts';
+import { refusalFamily, type RefusalKind } from '../domain/refusal.ts';
 import { isSide, type Side } from '../domain/organization.ts';
-import { holds, type Actor } from '../identity/session-store.ts';
+import { holds, type Actor } from '../domain/actor.ts';
 import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 import { judgeGrant, periodAt, type GrantRule, type StaffPeriod } from './grant-rules.ts';
-import { recordGovernance, type GovernanceActor } from './governance-log.ts';
-import { CATALOG_SPECS, isPermissionId, PERMISSION_CATALOG, type PermissionId } from './permissions.ts';
+import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
+import { CATALOG_SPECS, isPermissionId, PERMISSION_CATALOG, type PermissionId } from '../domain/permissions.ts';
 
 /**
  * Why a live grant action was refused. The grant rules shared with `gridwall grants check` come first; the
@@ -23,15 +24,27 @@ export type GrantRefusalRule =
   | 'not_in_force'
   | 'duplicate';
 
+/** What kind of no each grant rule is: a broken rule is refused, a stale request a conflict, a malformed one invalid. */
+const GRANT_REFUSAL_KINDS: Readonly<Record<GrantRefusalRule, RefusalKind>> = {
+  side_not_allowed: 'refused',
+  self_grant: 'refused',
+  self_approval: 'refused',
+  not_an_approver: 'refused',
+  approval_outside_scope: 'refused',
+  not_permitted: 'refused',
+  left_organization: 'refused',
+  unknown_user: 'refused',
+  unknown_permission: 'invalid',
+  scope_required: 'invalid',
+  scope_not_allowed: 'invalid',
+  expiry_invalid: 'invalid',
+  not_pending: 'conflict',
+  not_in_force: 'conflict',
+  duplicate: 'conflict',
+};
+
 /** A refused grant action: the rule it broke and a sentence saying how. */
-export class GrantRefusal extends Error {
-  constructor(
-    readonly rule: GrantRefusalRule,
-    message: string,
-  ) {
-    super(`${rule}: ${message}`);
-  }
-}
+export class GrantRefusal extends refusalFamily('grant', GRANT_REFUSAL_KINDS) {}
 
 export interface GrantRow {
   readonly id: number;

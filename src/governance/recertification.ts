@@ -1,6 +1,6 @@
-import { holds, type Actor } from '../identity/session-store.ts';
+import { holds, type Actor } from '../domain/actor.ts';
 import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
-import { recordGovernance } from './governance-log.ts';
+import { recordGovernance } from '../audit/governance-log.ts';
 import { GrantRefusal, personActor, revokeGrant } from './grant-service.ts';
 
 /**

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { actingForOrganization, type Side } from '../domain/organization.ts';
-import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
+import { refusalFamily, type RefusalKind } from '../domain/refusal.ts';
+import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 import { affiliatedCode, organization } from './assignments.ts';
 
@@ -33,15 +34,27 @@ export const TOKEN_RULES = [
 ] as const;
 export type TokenRule = (typeof TOKEN_RULES)[number];
 
-/** A refused token or service-account action: the rule it broke and a sentence saying how. */
-export class TokenError extends Error {
-  constructor(
-    readonly rule: TokenRule,
-    message: string,
-  ) {
-    super(message);
-  }
+/** Splits an API token `gw_<id>_<secret>`; null when it is not shaped like one. */
+export function parseApiToken(token: string): { id: string; secret: string } | null {
+  const m = /^gw_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/.exec(token);
+  return m === null ? null : { id: m[1] ?? '', secret: m[2] ?? '' };
 }
+
+/** What kind of no each token rule is. */
+const TOKEN_REFUSAL_KINDS: Readonly<Record<TokenRule, RefusalKind>> = {
+  invalid_request: 'invalid',
+  not_a_service_account: 'refused',
+  unknown_account: 'refused',
+  owner_not_in_force: 'refused',
+  not_a_retailer_organization: 'refused',
+  scope_not_allowed: 'refused',
+  self_approval: 'refused',
+  not_pending: 'conflict',
+  unknown_token: 'not_found',
+};
+
+/** A refused token or service-account action: the rule it broke and a sentence saying how. */
+export class TokenError extends refusalFamily('token', TOKEN_REFUSAL_KINDS) {}
 
 export interface TokenRow {
   readonly id: string;

@@ -1,5 +1,5 @@
 import { DAY_MS } from '../domain/japan-time.ts';
-import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
+import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 
 /**

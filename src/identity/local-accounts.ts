@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { hash, verify, type Algorithm } from '@node-rs/argon2';
 import { Secret, TOTP } from 'otpauth';
-import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
+import { refusalFamily } from '../domain/refusal.ts';
+import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import type { Db } from '../store/db.ts';
 
 /**
@@ -29,14 +30,8 @@ export const MIN_PASSWORD_LENGTH = 12;
 /** Long enough for any passphrase; short enough that hashing it is no denial of service. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
-export class AccountError extends Error {
-  constructor(
-    readonly rule: 'unknown_account' | 'disabled_account' | 'weak_password',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** A refused credential change: the account is unknown or disabled, or the password breaks the policy. */
+export class AccountError extends refusalFamily('account', { unknown_account: 'not_found', disabled_account: 'refused', weak_password: 'invalid' }) {}
 
 /** Who changed a credential and when (recorded in the governance log); the operator at the CLI by default. */
 export interface CredentialChange {

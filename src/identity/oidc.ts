@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
+import { refusalFamily } from '../domain/refusal.ts';
+import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import type { Db, Queryable } from '../store/db.ts';
 
 /**
@@ -182,14 +183,8 @@ function isNetworkError(e: unknown): boolean {
   return e instanceof TypeError && /fetch failed/i.test(e.message);
 }
 
-export class OidcBindingError extends Error {
-  constructor(
-    readonly rule: 'unknown_account' | 'subject_taken',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** A refused binding: no such account, or the subject is another account's. */
+export class OidcBindingError extends refusalFamily('account', { unknown_account: 'not_found', subject_taken: 'conflict' }) {}
 
 /**
  * Binds an account to the person's subject at the identity provider (what the IdP's `sub` claim says for

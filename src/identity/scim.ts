@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { checkAssignment, derivedRetailer, DUTIES, EMPLOYMENTS, SIDES, type Side, type StaffAssignment } from '../domain/organization.ts';
-import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
-import { revokeForRetailerChange, revokeForSide } from '../governance/grant-service.ts';
+import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import { revokeTokensOf } from './api-tokens.ts';
 import { affiliatedCode, engagementsOf, organization } from './assignments.ts';
 import type { Db, Queryable } from '../store/db.ts';
@@ -208,11 +207,23 @@ export interface ScimOutcome {
 /** Ends a person's sessions; the app passes its Sessions so its cache forgets them at once. */
 export type EndSessions = (tx: Queryable, personId: string, at: Date) => Promise<number>;
 
+/**
+ * Revokes the grants a move makes wrong, in the move's transaction; the app passes governance's functions
+ * (identity records who people are and does not import the grant workflow).
+ */
+export interface GrantRevocations {
+  /** Grants the person may no longer hold on `side` (null: a leaver holds none); the ids revoked. */
+  forSide(tx: Queryable, personId: string, side: Side | null, by: GovernanceActor, at: Date): Promise<number[]>;
+  /** Grants tied to the retailer the person served before (`from`) when they now serve `to`; the ids revoked. */
+  forRetailerChange(tx: Queryable, personId: string, from: string, to: string, by: GovernanceActor, at: Date): Promise<number[]>;
+}
+
 export class ScimUsers {
   constructor(
     private readonly db: Db,
     private readonly baseUrl: string,
     private readonly endSessions: EndSessions,
+    private readonly revocations: GrantRevocations,
   ) {}
 
   async get(id: string, at: Date, q: Queryable = this.db): Promise<Record<string, unknown>> {
@@ -285,7 +296,7 @@ export class ScimUsers {
           await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [id, at]);
           await tx.query(`UPDATE accounts SET disabled_at = $2, disabled_reason = 'left' WHERE person_id = $1 AND disabled_at IS NULL`, [id, at]);
           await tx.query('UPDATE persons SET active = false, updated_at = $2 WHERE id = $1', [id, at]);
-          revoked = await revokeForSide(tx, id, null, by, at);
+          revoked = await this.revocations.forSide(tx, id, null, by, at);
           ended = await this.endSessions(tx, id, at);
           // Tokens the leaver answers for end too, for good: a rejoin does not bring them back (issue 14).
           changes['revokedTokens'] = await revokeTokensOf(tx, by, id, 'owner left', at);
@@ -314,9 +325,9 @@ export class ScimUsers {
             // A mover (issue 14): what the new side may not hold goes now, and so do the old sessions, whose
             // actor still acts for the old organization. Customer-data grants approved while acting for one
             // retailer do not carry over to another: they are asked for and approved again.
-            revoked = await revokeForSide(tx, id, a.side, by, at);
+            revoked = await this.revocations.forSide(tx, id, a.side, by, at);
             if (retailerChanged && cur.retailer_code !== null && a.retailerCode !== null) {
-              revoked = [...revoked, ...(await revokeForRetailerChange(tx, id, cur.retailer_code, a.retailerCode, by, at))];
+              revoked = [...revoked, ...(await this.revocations.forRetailerChange(tx, id, cur.retailer_code, a.retailerCode, by, at))];
               changes['retailerChanged'] = { from: cur.retailer_code, to: a.retailerCode };
             }
             ended = await this.endSessions(tx, id, at);

@@ -1,44 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { principalAt, type PrincipalFacts } from '../domain/principal.ts';
+import { principalAt } from '../domain/principal.ts';
 import { actingForOrganization, isOrganizationKind, type Duty, type Employment, type Side, type StaffAssignment } from '../domain/organization.ts';
-import { loginRefusal, standingOf, type TerminalFacts, type TerminalStanding, type UnknownTerminalPolicy } from '../domain/terminal.ts';
-import { grantsAt, type HeldGrant, type PermissionId } from '../governance/permissions.ts';
+import { loginRefusal, standingOf, type TerminalFacts, type UnknownTerminalPolicy } from '../domain/terminal.ts';
+import { grantsAt, type HeldGrant } from '../domain/permissions.ts';
+import type { Actor, AuthMethod } from '../domain/actor.ts';
 import { statement, type Db, type Queryable } from '../store/db.ts';
+import { parseApiToken } from './api-tokens.ts';
 import { DEFAULT_DORMANT_DAYS, loginStanding } from './lifecycle.ts';
-
-/** Who is acting: the person behind a session, as of the request's instant. Logged with every read. */
-export interface Actor {
-  readonly personId: string;
-  readonly personName: string;
-  readonly userId: string;
-  readonly sessionId: string;
-  readonly terminalId: string | null;
-  readonly organizationName: string | null;
-  readonly principal: PrincipalFacts;
-  readonly authMethod: AuthMethod;
-  /** What the registry makes of the session's terminal at this instant. */
-  readonly terminal: TerminalStanding;
-  /** Grants that count at this instant (in period, side allowed). */
-  readonly grants: readonly HeldGrant[];
-  /** For an API token: what it may be used for (`customer.read`, `scim`); null for a person's session. */
-  readonly tokenScopes: readonly string[] | null;
-  /** For an API token: the token and the person who answers for its service account (logged with each read). */
-  readonly token: { readonly id: string; readonly ownerPersonId: string } | null;
-}
-
-export const AUTH_METHODS = ['demo', 'password', 'oidc', 'token'] as const;
-export type AuthMethod = (typeof AUTH_METHODS)[number];
-
-/** Splits an API token `gw_<id>_<secret>`; null when it is not shaped like one. */
-export function parseApiToken(token: string): { id: string; secret: string } | null {
-  const m = /^gw_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/.exec(token);
-  return m === null ? null : { id: m[1] ?? '', secret: m[2] ?? '' };
-}
-
-/** Whether the actor holds a permission at the instant the actor was derived for (optionally for an organization). */
-export function holds(actor: Actor, permission: PermissionId, organizationId?: string): boolean {
-  return actor.grants.some((g) => g.permissionId === permission && (organizationId === undefined || g.scopeOrganizationId === null || g.scopeOrganizationId === organizationId));
-}
 
 export type OpenResult =
   | { readonly kind: 'opened'; readonly session: NewSession }

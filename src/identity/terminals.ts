@@ -1,5 +1,6 @@
 import { DAY_MS } from '../domain/japan-time.ts';
-import { recordGovernance, type GovernanceActor } from '../governance/governance-log.ts';
+import { refusalFamily } from '../domain/refusal.ts';
+import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
 
 /**
@@ -32,7 +33,8 @@ export interface TerminalRow {
   readonly unused: boolean;
 }
 
-export class TerminalError extends Error {}
+/** A refused terminal change (answered 400 as before; a retired or unknown terminal is not told apart). */
+export class TerminalError extends refusalFamily('terminal', { unknown_organization: 'invalid', unknown_terminal: 'invalid' }) {}
 
 
 export async function listTerminals(q: Queryable, at: Date, unusedDays: number): Promise<TerminalRow[]> {
@@ -87,7 +89,7 @@ export interface TerminalSpec {
 export async function saveTerminal(db: Db, by: GovernanceActor, t: TerminalSpec, at: Date): Promise<void> {
   await db.transaction(async (tx) => {
     const org = await tx.query('SELECT 1 FROM organizations WHERE id = $1', [t.organizationId]);
-    if (org.rows.length === 0) throw new TerminalError(`organization ${t.organizationId} is not known`);
+    if (org.rows.length === 0) throw new TerminalError('unknown_organization', `organization ${t.organizationId} is not known`);
     const { rows } = await tx.query<{ inserted: boolean }>(
       `INSERT INTO terminals (id, organization_id, office, kind, setting, site_side, registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, office = excluded.office, kind = excluded.kind,
@@ -104,7 +106,7 @@ export async function saveTerminal(db: Db, by: GovernanceActor, t: TerminalSpec,
 export async function retireTerminal(db: Db, by: GovernanceActor, id: string, at: Date): Promise<void> {
   await db.transaction(async (tx) => {
     const { rows } = await tx.query('UPDATE terminals SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL RETURNING id', [id, at]);
-    if (rows.length === 0) throw new TerminalError(`terminal ${id} is unknown or already retired`);
+    if (rows.length === 0) throw new TerminalError('unknown_terminal', `terminal ${id} is unknown or already retired`);
     await tx.query('UPDATE sessions SET ended_at = $2 WHERE terminal_id = $1 AND ended_at IS NULL', [id, at]);
     await recordGovernance(tx, { at, actor: by, action: 'terminal.retire', subjectType: 'terminal', subjectId: id, outcome: 'done' });
   });

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { japanDayStart } from '../domain/japan-time.ts';
+import { inputRefusal } from '../domain/refusal.ts';
 
 /** A file that cannot be used at all (missing, not CSV, required columns absent): exit 2, naming why. */
-export class CsvFileError extends Error {
-  readonly code = 'bad_input_file';
-}
+export class CsvFileError extends inputRefusal('bad_input_file') {}
 
 /** A row that was read but cannot be used: reported with file, line and reason, never dropped silently. */
 export interface RejectedRow {

@@ -1,6 +1,7 @@
 import { DAY_MS } from '../domain/japan-time.ts';
 import { isSide } from '../domain/organization.ts';
-import { parseSides, type GrantRecord, type PermissionSpec, type StaffPeriod } from '../governance/grant-rules.ts';
+import { parseSides, type GrantRecord, type StaffPeriod } from '../governance/grant-rules.ts';
+import type { PermissionSpec } from '../domain/permissions.ts';
 import { parseLegacyTime, readCsvFile, type RejectedRow } from './csv-file.ts';
 
 export interface Loaded<T> {

@@ -1,14 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { syncPermissionCatalog } from '../governance/permissions.ts';
+import { syncPermissionCatalog } from './permission-catalog.ts';
 import type { Db, Queryable } from './db.ts';
+import { inputRefusal } from '../domain/refusal.ts';
 
 const DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 /** The schema is behind this gridwall and the connected role cannot bring it up to date (exit 2). */
-export class SchemaVersionError extends Error {
-  readonly code = 'schema_version';
-}
+export class SchemaVersionError extends inputRefusal('schema_version') {}
 
 /** The migrations this gridwall carries, in order (file names without `.sql`). */
 export function migrationVersions(): string[] {

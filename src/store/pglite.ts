@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { csvLine, ident, type Db, type Queryable, type Statement } from './db.ts';
+import { inputRefusal } from '../domain/refusal.ts';
 
-export class DataDirLockedError extends Error {
-  readonly code = 'data_dir_locked';
+export class DataDirLockedError extends inputRefusal('data_dir_locked') {
   constructor(readonly dataDir: string, readonly pid: number) {
     super(`the data directory ${dataDir} is in use by process ${pid}; stop it first (two processes on one PGlite directory corrupt it)`);
   }

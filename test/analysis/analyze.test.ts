@@ -7,7 +7,7 @@ import { readSheet } from 'read-excel-file/node';
 import { openEngine } from '../../src/analysis/duck.ts';
 import { loadLegacy } from '../../src/analysis/legacy-load.ts';
 import { buildReport, type Report } from '../../src/analysis/report.ts';
-import { main } from '../../src/cli/main.ts';
+import { runCli } from '../support/cli.ts';
 import { AFFILIATE, PERIOD, SYSTEMS, writeDataset, type Dataset } from '../support/legacy-dataset.ts';
 
 async function analyse(d: Dataset): Promise<Report> {
@@ -22,17 +22,8 @@ async function analyse(d: Dataset): Promise<Report> {
 
 /** Runs the CLI in-process; stderr is captured for the message checks. */
 async function cli(args: readonly string[]): Promise<{ code: number; stderr: string }> {
-  const write = process.stderr.write.bind(process.stderr);
-  let stderr = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), stderr };
-  } finally {
-    process.stderr.write = write;
-  }
+  const r = await runCli(args);
+  return { code: r.status, stderr: r.stderr };
 }
 
 describe('gridwall analyze over legacy exports with known ground truth', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SIDES } from '../../src/domain/organization.ts';
 import { loginRefusal, networkOnlyGate, standingOf, TERMINAL_STANDINGS } from '../../src/domain/terminal.ts';
-import { grantsAt, PERMISSION_CATALOG, PERMISSION_IDS, type HeldGrant } from '../../src/governance/permissions.ts';
+import { grantsAt, PERMISSION_CATALOG, PERMISSION_IDS, type HeldGrant } from '../../src/domain/permissions.ts';
 
 const T0 = Date.parse('2020-01-01T00:00:00+09:00');
 const instant = fc.integer({ min: 0, max: 3000 }).map((d) => new Date(T0 + d * 86_400_000));

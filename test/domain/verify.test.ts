@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
 import { compileDecisionTable, type DecisionTable } from '../../src/domain/decision-table.ts';
 import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../../src/firewall/verify.ts';
 import { DATA_ROUTES } from '../../src/firewall/firewall.ts';
 import { PRINCIPAL_CLASSES } from '../../src/domain/principal.ts';
+import { runCli } from '../support/cli.ts';
 
 const table = compileDecisionTable();
 
@@ -57,12 +57,12 @@ test('the checklist covers every route × principal class × relation × emergen
   assert.equal(checklistCsv(rows).split('\r\n').length, rows.length + 2);
 });
 
-test('`gridwall verify` prints the checklist and exits 0; bad options exit 2', () => {
-  const ok = spawnSync(process.execPath, ['bin/gridwall.js', 'verify', '--format', 'csv'], { encoding: 'utf8' });
+test('`gridwall verify` prints the checklist and exits 0; bad options exit 2', async () => {
+  const ok = await runCli(['verify', '--format', 'csv']);
   assert.equal(ok.status, 0, ok.stderr);
   assert.ok(ok.stdout.startsWith('\uFEFFroute,principal_class,relation,emergency,field'));
   assert.match(ok.stderr, /verify: PASS/);
-  const bad = spawnSync(process.execPath, ['bin/gridwall.js', 'verify', '--format', 'pdf'], { encoding: 'utf8' });
+  const bad = await runCli(['verify', '--format', 'pdf']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /pdf/);
 });

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { runCli } from '../support/cli.ts';
 import { encodeCp932 } from '../support/cp932.ts';
-import { checkGrants, type GrantRecord, type PermissionSpec, type StaffPeriod } from '../../src/governance/grant-rules.ts';
+import { checkGrants, type GrantRecord, type StaffPeriod } from '../../src/governance/grant-rules.ts';
+import type { PermissionSpec } from '../../src/domain/permissions.ts';
 
 /**
  * Shaped after the Kansai case (004): a network-only permission ("託送顧客情報照会", network only) held by
@@ -46,11 +47,11 @@ function writeRegistry(dir: string) {
   ].join('\n'));
 }
 
-test('gridwall grants check judges a legacy registry as formats.md specifies (JSON)', () => {
+test('gridwall grants check judges a legacy registry as formats.md specifies (JSON)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridwall-grants-'));
   try {
     writeRegistry(dir);
-    const r = spawnSync(process.execPath, ['bin/gridwall.js', 'grants', 'check', '--staff', join(dir, 'staff.csv'), '--permissions', join(dir, 'permissions.csv'), '--grants', join(dir, 'grants.csv'), '--at', '2023-03-01', '--format', 'json'], { encoding: 'utf8' });
+    const r = await runCli(['grants', 'check', '--staff', join(dir, 'staff.csv'), '--permissions', join(dir, 'permissions.csv'), '--grants', join(dir, 'grants.csv'), '--at', '2023-03-01', '--format', 'json']);
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { violations: { rule: string; userId: string; permissionId: string; grantedBy: string; grantedAt: string }[]; summary: Record<string, number>; rows: Record<string, number>; rejected: { file: string; line: number; reason: string }[] };
     const got = out.violations.map((v) => `${v.rule} ${v.userId} ${v.permissionId} ${v.grantedBy} ${v.grantedAt}`).sort();
@@ -79,12 +80,12 @@ test('gridwall grants check judges a legacy registry as formats.md specifies (JS
   }
 });
 
-test('bad arguments and unreadable files exit 2 naming the file and what is wrong', () => {
+test('bad arguments and unreadable files exit 2 naming the file and what is wrong', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridwall-grants-'));
   try {
     writeRegistry(dir);
     writeFileSync(join(dir, 'nocols.csv'), 'user,perm\nx,y\n');
-    const run = (...args: string[]) => spawnSync(process.execPath, ['bin/gridwall.js', 'grants', 'check', ...args], { encoding: 'utf8' });
+    const run = (...args: string[]) => runCli(['grants', 'check', ...args]);
     const base = ['--staff', join(dir, 'staff.csv'), '--permissions', join(dir, 'permissions.csv')];
     const cases: [string[], RegExp][] = [
       [[...base, '--grants', join(dir, 'missing.csv')], /missing\.csv: cannot read \(ENOENT\)/],
@@ -93,7 +94,7 @@ test('bad arguments and unreadable files exit 2 naming the file and what is wron
       [[...base, '--grants', join(dir, 'grants.csv'), '--at', '2023-02-30'], /must be a calendar day/],
     ];
     for (const [args, message] of cases) {
-      const r = run(...args);
+      const r = await run(...args);
       assert.equal(r.status, 2, r.stdout);
       assert.match(r.stderr, message);
     }

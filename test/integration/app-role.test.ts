@@ -9,6 +9,7 @@ import { APP_WRITES, privilegedRoleWarning, READ_ONLY_TABLES } from '../../src/a
 import { generateSigningKey } from '../../src/audit/signing.ts';
 import { migrate, SchemaVersionError } from '../../src/store/migrate.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
+import { runCli } from '../support/cli.ts';
 import { STORES } from '../support/stores.ts';
 
 // Issue 15: migrations run as the schema's owner (`gridwall db migrate`); the server runs as an application role
@@ -18,19 +19,19 @@ const url = process.env['DATABASE_URL'];
 const { DATABASE_URL: _unset, ...baseEnv } = process.env;
 
 function gridwall(args: string[], env: NodeJS.ProcessEnv) {
-  return spawnSync(process.execPath, ['bin/gridwall.js', ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  return runCli(args, { env });
 }
 
-test('`db grant-app` is for a PostgreSQL server: on the embedded store, and for a bad role name, it exits 2 saying why', () => {
+test('`db grant-app` is for a PostgreSQL server: on the embedded store, and for a bad role name, it exits 2 saying why', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridwall-approle-'));
   try {
-    const embedded = gridwall(['db', 'grant-app', 'gridwall_app'], { ...baseEnv, GRIDWALL_DATA_DIR: dir });
+    const embedded = await gridwall(['db', 'grant-app', 'gridwall_app'], { ...baseEnv, GRIDWALL_DATA_DIR: dir });
     assert.equal(embedded.status, 2, embedded.stderr);
     assert.match(embedded.stderr, /grant-app is for a PostgreSQL server \(set DATABASE_URL\)/);
-    const bad = gridwall(['db', 'grant-app', 'Robert"; DROP TABLE x'], { ...baseEnv, GRIDWALL_DATA_DIR: dir });
+    const bad = await gridwall(['db', 'grant-app', 'Robert"; DROP TABLE x'], { ...baseEnv, GRIDWALL_DATA_DIR: dir });
     assert.equal(bad.status, 2, bad.stderr);
     assert.match(bad.stderr, /role name .*: use lower-case letters, digits and _/);
-    const old = gridwall(['db', 'grant-writer', 'gridwall_app'], { ...baseEnv, GRIDWALL_DATA_DIR: dir });
+    const old = await gridwall(['db', 'grant-writer', 'gridwall_app'], { ...baseEnv, GRIDWALL_DATA_DIR: dir });
     assert.equal(old.status, 2, old.stderr);
     assert.match(old.stderr, /`db grant-writer` is deprecated; it now runs `db grant-app`/);
   } finally {
@@ -116,28 +117,29 @@ if (url !== undefined) {
     const ownerEnv = { ...baseEnv, DATABASE_URL: ownerUrl };
     const appEnv = { ...baseEnv, DATABASE_URL: appUrl, GRIDWALL_DEMO_LOGIN: 'true', GRIDWALL_LOG_KEY_FILE: keyFile, PORT: '0' };
     try {
-      const migrated = gridwall(['db', 'migrate'], ownerEnv);
+      const migrated = await gridwall(['db', 'migrate'], ownerEnv);
       assert.equal(migrated.status, 0, migrated.stderr);
       assert.match(migrated.stdout, /^db: applied 001_core$/m);
       assert.match(migrated.stdout, /^db: applied 010_log_seals$/m);
-      const again = gridwall(['db', 'migrate'], ownerEnv);
+      const again = await gridwall(['db', 'migrate'], ownerEnv);
       assert.equal(again.status, 0, again.stderr);
       assert.match(again.stdout, new RegExp(`db: schema ${schema} is up to date \\(010_log_seals\\); nothing applied`));
 
-      const granted = gridwall(['db', 'grant-app', role], ownerEnv);
+      const granted = await gridwall(['db', 'grant-app', role], ownerEnv);
       assert.equal(granted.status, 0, granted.stderr);
       assert.match(granted.stderr, new RegExp(`ALTER ROLE ${role} LOGIN`));
-      const owned = gridwall(['db', 'grant-app', 'postgres'], ownerEnv);
+      const owned = await gridwall(['db', 'grant-app', 'postgres'], ownerEnv);
       assert.equal(owned.status, 2, 'the owner is never made the application role');
       assert.match(owned.stderr, /owns tables in schema .* \(or is a superuser\): the application role must be another role/);
       await admin.exec(`ALTER ROLE ${role} LOGIN`);
 
-      const demo = gridwall(['demo', '--supply-points', '300'], ownerEnv);
+      const demo = await gridwall(['demo', '--supply-points', '300'], ownerEnv);
       assert.equal(demo.status, 0, demo.stderr);
 
       // The application role may not apply a migration: the server says what to do and exits 2.
       await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version = '010_log_seals'`);
-      const behind = gridwall(['start'], appEnv);
+      // `start` is a server: it runs as its own process (were it to start, the test would time out and kill it).
+      const behind = spawnSync(process.execPath, ['bin/gridwall.js', 'start'], { env: appEnv, encoding: 'utf8', timeout: 120_000 });
       assert.equal(behind.status, 2, behind.stdout + behind.stderr);
       assert.match(behind.stderr, /the database schema is at version 009_service_accounts; this gridwall needs 010_log_seals: run `gridwall db migrate` as the schema's owner/);
       await admin.query(`INSERT INTO ${schema}.schema_migrations (version) VALUES ('010_log_seals')`);

@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { loadSigningKey } from '../../src/audit/signing.ts';
 import { WitnessFile } from '../../src/audit/witness.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
+import { runCli } from '../support/cli.ts';
 
 /** The environment of a user of the embedded store in `dir` (no DATABASE_URL, even when CI sets one). */
 function env(dir: string): NodeJS.ProcessEnv {
@@ -19,7 +20,7 @@ function env(dir: string): NodeJS.ProcessEnv {
 }
 
 function gridwall(dir: string, args: string[]) {
-  return spawnSync(process.execPath, ['bin/gridwall.js', ...args], { env: env(dir), encoding: 'utf8', timeout: 60_000 });
+  return runCli(args, { env: env(dir) });
 }
 
 function event(i: number): AccessEvent {
@@ -48,8 +49,8 @@ describe('gridwall audit (command line, embedded store)', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('verify: the database chain is intact (exit 0); an exported file verifies with the published key', () => {
-    const r = gridwall(dir, ['audit', 'verify']);
+  test('verify: the database chain is intact (exit 0); an exported file verifies with the published key', async () => {
+    const r = await gridwall(dir, ['audit', 'verify']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /OK — .*25 events \(events 1–25\), 25 seals and 0 checkpoints verified/);
     // It trusts the configured key, never the database's, and holds the log against the witness by default.
@@ -58,18 +59,18 @@ describe('gridwall audit (command line, embedded store)', () => {
     assert.match(r.stdout, /held against the witness .*log-witness\.jsonl \(4 seals checked\)/);
     const notSeals = join(dir, 'not-a-witness.jsonl');
     writeFileSync(notSeals, '{"hello":1}\n');
-    const w = gridwall(dir, ['audit', 'verify', '--witness', notSeals]);
+    const w = await gridwall(dir, ['audit', 'verify', '--witness', notSeals]);
     assert.equal(w.status, 2);
     assert.match(w.stderr, /not-a-witness\.jsonl line 1: not a seal line/);
 
     const file = join(dir, 'export.jsonl');
-    const e = gridwall(dir, ['audit', 'export', '--from', '2026-10-20', '--to', '2026/10/22', '--out', file]);
+    const e = await gridwall(dir, ['audit', 'export', '--from', '2026-10-20', '--to', '2026/10/22', '--out', file]);
     assert.equal(e.status, 0, e.stderr);
     const pub = join(dir, 'public.pem');
-    const k = gridwall(dir, ['audit', 'public-key']);
+    const k = await gridwall(dir, ['audit', 'public-key']);
     assert.equal(k.status, 0, k.stderr);
     writeFileSync(pub, k.stdout);
-    const v = gridwall(dir, ['audit', 'verify', '--file', file, '--public-key', pub, '--format', 'json']);
+    const v = await gridwall(dir, ['audit', 'verify', '--file', file, '--public-key', pub, '--format', 'json']);
     assert.equal(v.status, 0, v.stdout);
     const json = JSON.parse(v.stdout) as { ok: boolean; events: number; signaturesCheckedWith: string };
     assert.deepEqual([json.ok, json.events, json.signaturesCheckedWith], [true, N, 'given_keys']);
@@ -78,7 +79,7 @@ describe('gridwall audit (command line, embedded store)', () => {
     const i = lines.findIndex((l) => l.includes('"seq":13,'));
     lines[i] = (lines[i] ?? '').replace('own_customer_service', 'switching_support');
     writeFileSync(file, lines.join('\n'));
-    const bad = gridwall(dir, ['audit', 'verify', '--file', file]);
+    const bad = await gridwall(dir, ['audit', 'verify', '--file', file]);
     assert.equal(bad.status, 1);
     assert.match(bad.stdout, /BROKEN — .*first broken event 13 \(modified\)/);
   });
@@ -93,7 +94,7 @@ describe('gridwall audit (command line, embedded store)', () => {
         await tx.query(`UPDATE access_log SET person_id = 'p-someone-else' WHERE seq = 9`);
       });
       await db.close();
-      const r = gridwall(copy, ['audit', 'verify']);
+      const r = await gridwall(copy, ['audit', 'verify']);
       assert.equal(r.status, 1, r.stdout + r.stderr);
       assert.match(r.stdout, /first broken event 9 \(modified\)/);
     } finally {
@@ -102,13 +103,13 @@ describe('gridwall audit (command line, embedded store)', () => {
   });
 
   test('export: CSV for Excel and Parquet for DuckDB hold every event', async () => {
-    const csv = gridwall(dir, ['audit', 'export', '--format', 'csv']);
+    const csv = await gridwall(dir, ['audit', 'export', '--format', 'csv']);
     assert.equal(csv.status, 0, csv.stderr);
     assert.ok(csv.stdout.startsWith('\uFEFFseq,occurred_at,'));
     assert.equal(csv.stdout.trim().split('\r\n').length, N + 1);
 
     const parquet = join(dir, 'log.parquet');
-    const p = gridwall(dir, ['audit', 'export', '--format', 'parquet', '--out', parquet]);
+    const p = await gridwall(dir, ['audit', 'export', '--format', 'parquet', '--out', parquet]);
     assert.equal(p.status, 0, p.stderr);
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const inst = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
@@ -120,7 +121,7 @@ describe('gridwall audit (command line, embedded store)', () => {
   });
 
   test('tail: the SIEM feed prints verifiable lines, or sends them as RFC 5424 syslog over UDP', async () => {
-    const t = gridwall(dir, ['audit', 'tail', '--from-seq', '20']);
+    const t = await gridwall(dir, ['audit', 'tail', '--from-seq', '20']);
     assert.equal(t.status, 0, t.stderr);
     const lines = t.stdout.trim().split('\n');
     // Each event was its own group commit: each line of an event is followed by its batch's seal, so the
@@ -134,9 +135,8 @@ describe('gridwall audit (command line, embedded store)', () => {
     sock.on('message', (m) => got.push(m.toString('utf8')));
     try {
       const port = sock.address().port;
-      const child = spawn(process.execPath, ['bin/gridwall.js', 'audit', 'tail', '--from-seq', '1', '--syslog', `udp://127.0.0.1:${port}`], { env: env(dir), stdio: 'pipe' });
-      const code = await new Promise<number | null>((r) => child.on('exit', r));
-      assert.equal(code, 0);
+      const sent = await gridwall(dir, ['audit', 'tail', '--from-seq', '1', '--syslog', `udp://127.0.0.1:${port}`]);
+      assert.equal(sent.status, 0, sent.stderr);
       for (let k = 0; k < 50 && got.length < 2 * N; k++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(got.length, 2 * N);
       assert.match(got[0] ?? '', /^<110>1 \S+ \S+ gridwall \d+ access - \{"hash":"/);
@@ -145,7 +145,7 @@ describe('gridwall audit (command line, embedded store)', () => {
     }
   });
 
-  test('bad arguments exit 2 and say which', () => {
+  test('bad arguments exit 2 and say which', async () => {
     const cases: [string[], RegExp][] = [
       [['audit', 'export', '--from', '2026-13-01'], /--from .* must be a calendar day/],
       [['audit', 'export', '--format', 'parquet'], /needs --out/],
@@ -156,7 +156,7 @@ describe('gridwall audit (command line, embedded store)', () => {
       [['audit', 'archive', '--before', '2020-13', '--dir', dir], /must be a month YYYY-MM/],
     ];
     for (const [args, message] of cases) {
-      const r = gridwall(dir, args);
+      const r = await gridwall(dir, args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, message, args.join(' '));
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { generateSigningKey, loadSigningKey, publicKeys } from '../../src/audit/
 import type { Db } from '../../src/store/db.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
+import { runCli } from '../support/cli.ts';
 
 const url = process.env['DATABASE_URL'];
 
@@ -45,7 +46,7 @@ const BACKENDS: Backend[] = [
             writeFileSync(keyFile, generateSigningKey().privateKey.export({ type: 'pkcs8', format: 'pem' }));
             const schemaUrl = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema},public`)}`;
             const env = { ...baseEnv, DATABASE_URL: schemaUrl, GRIDWALL_DEMO_LOGIN: 'true', GRIDWALL_LOG_KEY_FILE: keyFile };
-            const demo = spawnSync(process.execPath, ['bin/gridwall.js', 'demo', '--supply-points', '300'], { env, encoding: 'utf8', timeout: 120_000 });
+            const demo = await runCli(['demo', '--supply-points', '300'], { env });
             assert.equal(demo.status, 0, demo.stderr);
             return {
               env,

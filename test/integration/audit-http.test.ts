@@ -53,6 +53,10 @@ for (const store of STORES) {
       assert.deepEqual(bySp.items.map((i) => [i.userId, i.records[0]?.relation, i.records[0]?.retailerCode]), [[USERS.retail, 'other', 'R0003'], [USERS.retail, 'other', 'R0003']]);
       const byRetailer = (await get(compliance, '/api/audit/events?retailer=A0001')).json() as { items: unknown[] };
       assert.equal(byRetailer.items.length, 1);
+      // One timestamp format on the wire, as every other route: UTC ISO 8601, the instant the read was logged.
+      const times = (bySp.items as unknown as { occurredAt: string }[]).map((i) => i.occurredAt);
+      assert.equal(times.length, 2);
+      for (const t of times) assert.match(t, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       const refused = (await get(compliance, '/api/audit/events?outcome=refused')).json() as { items: { personId: string; refusal: string }[] };
       assert.deepEqual(refused.items.map((i) => [i.personId, i.refusal]), [['p-comp', 'search_field_not_permitted']]);
       const byPerson = (await get(compliance, `/api/audit/events?person=${USERS.retail}&from=2026-11-01&to=2026-11-01`)).json() as { items: unknown[] };

@@ -2,8 +2,10 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { emergencyCover, type PointLocation, type SupportRegistration } from '../../src/domain/emergency.ts';
-import { Emergencies, EmergencyActionRefused } from '../../src/governance/emergencies.ts';
-import { Sessions, type Actor } from '../../src/identity/session-store.ts';
+import { EmergencyDeclarations } from '../../src/governance/emergency-declarations.ts';
+import { EmergencyActionRefused } from '../../src/governance/emergency-refusals.ts';
+import { Sessions } from '../../src/identity/session-store.ts';
+import { type Actor } from '../../src/domain/actor.ts';
 import type { Db } from '../../src/store/db.ts';
 import { declarationsInForce } from '../../src/store/emergency-store.ts';
 import { NOW, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
@@ -92,7 +94,7 @@ for (const store of STORES) {
   describe(`emergency lines on ${store.name}: any order of declare, confirm, extend, end, withdraw`, () => {
     let db: Db;
     let dispose: () => Promise<void>;
-    let emergencies: Emergencies;
+    let emergencies: EmergencyDeclarations;
     let declarer: Actor;
     let confirmer: Actor;
 
@@ -100,7 +102,7 @@ for (const store of STORES) {
       ({ db, dispose } = await store.open());
       await seedFixture(db);
       await seedEmergencyRoles(db);
-      emergencies = new Emergencies(db, { maxHours: 72 });
+      emergencies = new EmergencyDeclarations(db, { maxHours: 72 });
       const sessions = new Sessions(db, { idleMs: HOUR, absoluteMs: HOUR, cacheMs: 0, unknownTerminal: 'limit' });
       const actor = async (userId: string) => {
         const r = await sessions.open(userId, null, NOW);

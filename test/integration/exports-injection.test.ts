@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import readXlsxFile from 'read-excel-file/node';
-import { main } from '../../src/cli/main.ts';
+import { runCli } from '../support/cli.ts';
 import { csvCell, csvRow, inertText, sheetValue } from '../../src/excel-csv.ts';
 import type { Db } from '../../src/store/db.ts';
 import { login, testApp, type Session } from '../support/app.ts';
@@ -123,13 +123,7 @@ describe('the analysis report as XLSX and CSV: text from a legacy export is not 
   }
 
   async function run(args: readonly string[]): Promise<number> {
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = (() => true) as typeof process.stderr.write;
-    try {
-      return await main(args);
-    } finally {
-      process.stderr.write = write;
-    }
+    return (await runCli(args)).status;
   }
 
   test('every text cell of every sheet is inert; the hostile system name is there as text; counts are numbers', async () => {

@@ -1,6 +1,5 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { testApp, type Session } from '../support/app.ts';
+import { runCli } from '../support/cli.ts';
 import { NOW, USERS, seedFixture } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
@@ -245,8 +245,7 @@ describe('gridwall accounts (command line, embedded store)', () => {
     const { DATABASE_URL: _ignored, GRIDWALL_NEW_PASSWORD: _none, ...rest } = process.env;
     return { ...rest, GRIDWALL_DATA_DIR: dir, ...extra };
   };
-  const gridwall = (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) =>
-    spawnSync(process.execPath, ['bin/gridwall.js', ...args], { env: env(opts.env), input: opts.input ?? '', encoding: 'utf8', timeout: 60_000 });
+  const gridwall = (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) => runCli(args, { env: env(opts.env), input: opts.input ?? '' });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gridwall-accounts-cli-'));
@@ -257,28 +256,28 @@ describe('gridwall accounts (command line, embedded store)', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('set-password from stdin or the environment; enroll-totp prints a secret that then logs in; refusals exit 2 naming the problem', async () => {
-    const set = gridwall(['accounts', 'set-password', USERS.callCentre], { input: `${PASSWORD}\n` });
+  test('set-password from stdin or the environment; enroll-totp prints a secret that then logs in; refusals exit 2 (bad input) or 3 (a rule) naming the rule and the problem', async () => {
+    const set = await gridwall(['accounts', 'set-password', USERS.callCentre], { input: `${PASSWORD}\n` });
     assert.equal(set.status, 0, set.stderr);
     assert.match(set.stderr, /password set for u-cc/);
 
-    const weak = gridwall(['accounts', 'set-password', USERS.retail], { input: 'short\n' });
+    const weak = await gridwall(['accounts', 'set-password', USERS.retail], { input: 'short\n' });
     assert.equal(weak.status, 2, weak.stderr);
-    assert.match(weak.stderr, /at least 12 characters/);
-    const unknown = gridwall(['accounts', 'set-password', 'u-nobody'], { env: { GRIDWALL_NEW_PASSWORD: PASSWORD } });
+    assert.match(weak.stderr, /^gridwall: weak_password: .*at least 12 characters/m);
+    const unknown = await gridwall(['accounts', 'set-password', 'u-nobody'], { env: { GRIDWALL_NEW_PASSWORD: PASSWORD } });
     assert.equal(unknown.status, 2, unknown.stderr);
     assert.match(unknown.stderr, /no account with user ID u-nobody/);
-    const none = gridwall(['accounts', 'set-password', USERS.retail]);
+    const none = await gridwall(['accounts', 'set-password', USERS.retail]);
     assert.equal(none.status, 2, none.stderr);
     assert.match(none.stderr, /no password given/);
-    const fromEnv = gridwall(['accounts', 'set-password', USERS.retail], { env: { GRIDWALL_NEW_PASSWORD: 'another long passphrase' } });
+    const fromEnv = await gridwall(['accounts', 'set-password', USERS.retail], { env: { GRIDWALL_NEW_PASSWORD: 'another long passphrase' } });
     assert.equal(fromEnv.status, 0, fromEnv.stderr);
 
-    const enrol = gridwall(['accounts', 'enroll-totp', USERS.callCentre, '--issuer', 'gridwall 試験']);
+    const enrol = await gridwall(['accounts', 'enroll-totp', USERS.callCentre, '--issuer', 'gridwall 試験']);
     assert.equal(enrol.status, 0, enrol.stderr);
     const secret = /^secret: ([A-Z2-7]+)$/m.exec(enrol.stdout)?.[1] ?? assert.fail(enrol.stdout);
     assert.match(enrol.stdout, /^uri: otpauth:\/\/totp\/.*u-cc\?.*secret=[A-Z2-7]+/m);
-    const enrolUnknown = gridwall(['accounts', 'enroll-totp', 'u-nobody']);
+    const enrolUnknown = await gridwall(['accounts', 'enroll-totp', 'u-nobody']);
     assert.equal(enrolUnknown.status, 2, enrolUnknown.stderr);
     assert.match(enrolUnknown.stderr, /no account with user ID u-nobody/);
 
@@ -288,8 +287,13 @@ describe('gridwall accounts (command line, embedded store)', () => {
       assert.deepEqual(await verifyLogin(db, USERS.callCentre, PASSWORD, codeAt(secret, at), at), { ok: true });
       const retail = await verifyLogin(db, USERS.retail, 'another long passphrase', '000000', at);
       assert.deepEqual(retail, { ok: false, reason: 'totp_not_enrolled' }, 'the password from the environment was set');
+      await db.query('UPDATE accounts SET disabled_at = $2 WHERE user_id = $1', [USERS.retail, at]);
     } finally {
       await db.close();
     }
+    // A disabled account is refused by a rule, not mistyped: exit 3, the rule named.
+    const disabled = await gridwall(['accounts', 'set-password', USERS.retail], { env: { GRIDWALL_NEW_PASSWORD: PASSWORD } });
+    assert.equal(disabled.status, 3, disabled.stderr);
+    assert.match(disabled.stderr, /^gridwall: disabled_account: account u-retail is disabled$/m);
   });
 });

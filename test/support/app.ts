@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
+import { ANALYSIS_WAIT_MS } from '../../src/api/context.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { configuredTrust } from '../../src/audit/trust.ts';
 import { SearchTerms } from '../../src/audit/search-terms.ts';
 import { generateSigningKey } from '../../src/audit/signing.ts';
 import { compileDecisionTable } from '../../src/domain/decision-table.ts';
 import { Firewall } from '../../src/firewall/firewall.ts';
+import { DEFAULT_DORMANT_DAYS } from '../../src/identity/lifecycle.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
 import type { OidcLogin } from '../../src/identity/oidc.ts';
 import type { Db } from '../../src/store/db.ts';
@@ -20,6 +22,8 @@ export const TEST_KEY = generateSigningKey();
 export interface TestAppOptions {
   readonly now?: () => Date;
   readonly loginRateLimit?: number;
+  /** How long a report waits for the analysis queue (the server's 15 s by default). */
+  readonly analysisWaitMs?: number;
   readonly sessionCacheMs?: number;
   /** What a login from an unregistered terminal (or none) gets; default `limit`. */
   readonly unknownTerminal?: 'refuse' | 'limit';
@@ -36,10 +40,10 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
   const writer = new GroupCommitLog(db, { key: TEST_KEY });
   const firewall = new Firewall(db, writer, compileDecisionTable(), new SearchTerms(TEST_KEY), findingSink(db));
   const sessionAbsoluteMs = 10 * 3_600_000;
-  const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: opts.sessionCacheMs ?? 1000, unknownTerminal: opts.unknownTerminal ?? 'limit', dormantDays: 90 });
+  const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: opts.sessionCacheMs ?? 1000, unknownTerminal: opts.unknownTerminal ?? 'limit', dormantDays: DEFAULT_DORMANT_DAYS });
   return buildApp({
     db, firewall, clock: opts.now ?? (() => NOW), sessions, evidence: { trust: configuredTrust(TEST_KEY, null), witnessFile: null, writer }, demoLogin: true, secureCookies: true, sessionAbsoluteMs,
-    loginRateLimit: opts.loginRateLimit ?? 1000, consoleDir: opts.consoleDir ?? null, passwordLogin: opts.passwordLogin ?? true, oidc: opts.oidc ?? null,
+    emergencyMaxHours: 72, dormantDays: DEFAULT_DORMANT_DAYS, loginRateLimit: opts.loginRateLimit ?? 1000, analysisWaitMs: opts.analysisWaitMs ?? ANALYSIS_WAIT_MS, consoleDir: opts.consoleDir ?? null, passwordLogin: opts.passwordLogin ?? true, oidc: opts.oidc ?? null,
   });
 }
 

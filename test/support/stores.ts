@@ -1,4 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { grantAppRole } from '../../src/audit/roles.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
@@ -27,13 +30,38 @@ const url = process.env['DATABASE_URL'];
  */
 let snapshot: Promise<Blob> | null = null;
 
-/** A migrated empty store, made once per test process; every PGlite store opens as a copy of it (~4× faster). */
+/**
+ * What a migrated empty store is made of: the store's code and migrations, the domain (the permission catalog
+ * is written at migration), and the PGlite version. A change to any of them makes a new snapshot.
+ */
+function snapshotKey(): string {
+  const h = createHash('sha256');
+  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  for (const f of [...walk('src/store'), ...walk('src/domain')].sort()) h.update(f).update(readFileSync(f));
+  h.update(readFileSync('node_modules/@electric-sql/pglite/package.json'));
+  return h.digest('hex').slice(0, 24);
+}
+
+/**
+ * A migrated empty store, made once per test process; every PGlite store opens as a copy of it (~4× faster
+ * than migrating). The snapshot is also kept on disk between test processes (a fresh PGlite spends seconds in
+ * initdb before it migrates; ~60 test processes paid that each), keyed by what it is made of.
+ */
 function migratedSnapshot(): Promise<Blob> {
   snapshot ??= (async () => {
+    const dir = join(tmpdir(), 'gridwall-test-pglite');
+    const file = join(dir, `${snapshotKey()}.tar`);
+    if (existsSync(file)) return new Blob([readFileSync(file)]);
     const db = await openPglite(null);
     try {
       await migrate(db);
-      return await snapshotPglite(db);
+      const blob = await snapshotPglite(db);
+      mkdirSync(dir, { recursive: true });
+      // Written whole, then renamed: a process running beside this one reads a complete file or none.
+      const partial = `${file}.${process.pid}.partial`;
+      writeFileSync(partial, Buffer.from(await blob.arrayBuffer()));
+      renameSync(partial, file);
+      return blob;
     } finally {
       await db.close();
     }

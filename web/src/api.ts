@@ -1,126 +1,64 @@
+import type { Labels } from '../../src/contract/common.ts';
+import type * as audit from '../../src/contract/audit.ts';
+import type * as policy from '../../src/contract/policy.ts';
+import type { BodyOf, ReplyOf } from '../../src/contract/schema.ts';
+import type * as session from '../../src/contract/session.ts';
+import type * as supplyPoint from '../../src/contract/supply-point.ts';
+import type * as vocabulary from '../../src/contract/vocabulary.ts';
+
 /** The console's only door to the server. Every decision about access is the server's; this only asks. */
 
-export interface Labels { readonly ja: string; readonly en: string }
+// The shapes of the routes are the server's contract (src/contract/), imported as types only: the console
+// bundles no zod and cannot drift from what the server sends.
+export type { Labels };
+export type Vocabulary = ReplyOf<typeof vocabulary.vocabulary, 200>;
+export type Persona = ReplyOf<typeof session.personas, 200>['personas'][number];
+export type Me = ReplyOf<typeof session.me, 200>;
+/** What a login answers: the session's CSRF token and the person (without the token). */
+export type Opened = ReplyOf<typeof session.personaLogin, 201>;
+export type AuthMethods = ReplyOf<typeof session.authMethods, 200>;
 
-export interface Vocabulary {
-  readonly fields: readonly { key: string; class: 'public' | 'non_public' | 'network_only'; ja: string; en: string }[];
-  readonly fieldClasses: Readonly<Record<string, Labels>>;
-  readonly reasons: Readonly<Record<string, Labels>>;
-  readonly principalClasses: Readonly<Record<string, Labels>>;
-  readonly purposes: Readonly<Record<string, Labels>>;
-  readonly sides: Readonly<Record<string, Labels>>;
+/** A record view: every field of the record, each shown with its value or masked with the reason. */
+export type RecordView = ReplyOf<typeof supplyPoint.lookup, 200>;
+export type SearchPage = ReplyOf<typeof supplyPoint.search, 200>;
+/** One field as the firewall decided it: `{shown: true, value}` or `{shown: false, reason}`. */
+export type FieldView = RecordView['fields'][keyof RecordView['fields']];
+
+/** The masking checklist as JSON (the route also answers CSV and Markdown, downloaded by link). */
+export type Checklist = Exclude<ReplyOf<typeof policy.checklist, 200>, string>;
+export type ChecklistRow = Checklist['rows'][number];
+
+/**
+ * The labels of a code the console holds as text (from the URL, or as the log recorded it); undefined when
+ * the set has no such member, so the screen shows the code itself.
+ */
+export function labelOf(labels: Readonly<Record<string, Labels>>, code: string): Labels | undefined {
+  return Object.hasOwn(labels, code) ? labels[code] : undefined;
 }
 
-export interface Persona {
-  readonly key: string;
-  readonly userId: string;
-  readonly name: string;
-  readonly side: string;
-  readonly principalClass: string;
-  readonly labelJa: string;
-  readonly labelEn: string;
-  /** The registered terminal the persona logs in from; absent or null from outside the registry. */
-  readonly terminalId?: string | null;
-}
+export type AuditEvent = ReplyOf<typeof audit.auditEvents, 200>['items'][number];
+export type AuditStatus = ReplyOf<typeof audit.auditStatus, 200>;
+export type AuditVerify = ReplyOf<typeof audit.auditVerify, 200>;
 
-export interface Me {
-  readonly personId: string;
-  readonly name: string;
-  readonly userId: string;
-  readonly principalClass: string;
-  readonly assignment: { side: string; employment: string; organization: string | null; office: string; duty: string; retailerCode: string | null } | null;
-  readonly abilities: {
-    readonly purposes: readonly ({ code: string } & Labels)[];
-    readonly lookup: boolean;
-    readonly searchByAddress: boolean;
-    readonly searchByHolderName: readonly string[];
-    readonly searchByPhone: readonly string[];
-    readonly viewChecklist: boolean;
-    readonly viewAuditLog: boolean;
-    readonly manageAccess?: boolean;
-    readonly approveGrants?: boolean;
-    readonly overseeGrants?: boolean;
-    readonly declareEmergency?: boolean;
-    readonly overseeEmergencies?: boolean;
-    readonly reviewFindings?: boolean;
-    readonly emergencySupport?: boolean;
-  };
-  readonly csrfToken: string | null;
-}
-
-export type FieldView = { readonly shown: true; readonly value: unknown } | { readonly shown: false; readonly reason: string };
-
-export interface RecordView {
-  readonly supplyPointId: string;
-  readonly fields: Readonly<Record<string, FieldView>>;
-}
-
-export interface SearchPage {
-  readonly items: readonly RecordView[];
-  readonly page: { limit: number; offset: number; hasMore: boolean };
-}
-
-export interface ChecklistRow {
-  readonly route: string;
-  readonly principalClass: string;
-  readonly relation: string;
-  readonly emergency: boolean;
-  readonly field: string;
-  readonly fieldClass: string;
-  readonly outcome: 'shown' | 'masked';
-  readonly shownFor: readonly string[];
-  readonly reasons: readonly string[];
-}
-
-export interface Checklist {
-  readonly policyVersion: string;
-  readonly pass: boolean;
-  readonly violations: readonly unknown[];
-  readonly rows: readonly ChecklistRow[];
-}
-
-export interface AuditEvent {
-  readonly seq: number;
-  readonly hash: string;
-  readonly occurredAt: string;
-  readonly personId: string;
-  readonly userId: string | null;
-  readonly side: string | null;
-  readonly employment: string | null;
-  readonly office: string | null;
-  readonly route: string;
-  readonly purpose: string;
-  readonly outcome: 'served' | 'refused';
-  readonly refusal: string | null;
-  readonly records: readonly { supplyPointId: string; relation: 'own' | 'former' | 'other' | 'none'; retailerCode: string | null; masked: Readonly<Record<string, string>> }[];
-}
-
-export interface AuditStatus {
-  readonly head: { seq: number; hash: string };
-  readonly lastSeal: { firstSeq: number; seq: number; signedAt: string; keyId: string } | null;
-  readonly writer: { halted: string | null };
-  readonly trustedKeys: readonly { keyId: string; source: string }[];
-  readonly witness: { file: string; lastPublished: { seq: number; signedAt: string } | null; error: string | null } | null;
-}
-
-export interface AuditVerify {
-  readonly ok: boolean;
-  readonly events: number;
-  readonly seals: number;
-  readonly witnessChecked: number | null;
-  readonly trustedKeys: readonly { keyId: string; source: string }[];
-  readonly firstBreak: { seq: number; kind: string; detail: string } | null;
-}
-
-/** An error answer of the API: its stable code, its message, and the request id that finds it in the log. */
+/**
+ * An error answer of the API: its stable code, its message, the request id that finds it in the log, and —
+ * for a refusal — the rule it broke (`details.rule`: self_grant, side_not_allowed …) and its other details.
+ */
 export class ApiFailure extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly requestId: string | null,
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
+  }
+
+  /** The rule a refusal broke, as the server named it; null for other errors. */
+  get rule(): string | null {
+    const r = this.details['rule'];
+    return typeof r === 'string' ? r : null;
   }
 }
 
@@ -150,25 +88,26 @@ export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: s
   if (res.status === 204) return { body: undefined as T, requestId };
   const json: unknown = await res.json().catch(() => null);
   if (!res.ok) {
-    const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
     // A session that ended (time-out, logout elsewhere, account disabled) sends the console back to login.
     if (res.status === 401 && err?.code === 'not_authenticated' && path !== '/api/me') window.dispatchEvent(new Event(SESSION_ENDED));
-    throw new ApiFailure(res.status, err?.code ?? 'internal', err?.message ?? res.statusText, requestId);
+    const details = typeof err?.details === 'object' && err.details !== null ? err.details : {};
+    throw new ApiFailure(res.status, err?.code ?? 'internal', err?.message ?? res.statusText, requestId, details);
   }
   return { body: json as T, requestId };
 }
 
 export const api = {
   vocabulary: () => call<Vocabulary>('GET', '/api/vocabulary').then((a) => a.body),
-  personas: () => call<{ personas: Persona[] }>('GET', '/api/personas').then((a) => a.body.personas),
+  personas: () => call<ReplyOf<typeof session.personas, 200>>('GET', '/api/personas').then((a) => a.body.personas),
   me: () => call<Me>('GET', '/api/me').then((a) => a.body),
   login: (userId: string, terminalId: string | null) =>
-    call<{ csrfToken: string; me: Omit<Me, 'csrfToken'> }>('POST', '/api/session', terminalId === null ? { userId } : { userId, terminalId }).then((a) => a.body),
+    call<Opened>('POST', '/api/session', (terminalId === null ? { userId } : { userId, terminalId }) satisfies BodyOf<typeof session.personaLogin>).then((a) => a.body),
   logout: () => call<undefined>('DELETE', '/api/session'),
   record: (id: string, purpose: string, reason?: string) =>
     call<RecordView>('GET', `/api/supply-points/${encodeURIComponent(id)}?${new URLSearchParams({ purpose, ...(reason === undefined || reason === '' ? {} : { reason }) })}`),
   search: (params: Readonly<Record<string, string>>) => call<SearchPage>('GET', `/api/supply-points?${new URLSearchParams(params)}`),
-  auditEvents: (params: Readonly<Record<string, string>>) => call<{ items: AuditEvent[]; page: { hasMore: boolean } }>('GET', `/api/audit/events?${new URLSearchParams(params)}`).then((a) => a.body),
+  auditEvents: (params: Readonly<Record<string, string>>) => call<ReplyOf<typeof audit.auditEvents, 200>>('GET', `/api/audit/events?${new URLSearchParams(params)}`).then((a) => a.body),
   auditStatus: () => call<AuditStatus>('GET', '/api/audit/status').then((a) => a.body),
   auditVerify: () => call<AuditVerify>('POST', '/api/audit/verify').then((a) => a.body),
   checklist: () => call<Checklist>('GET', '/api/policy/checklist?format=json').then((a) => a.body),

@@ -1,5 +1,5 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import { SESSION_ENDED, api, setCsrfToken, type Me, type Vocabulary } from './api.ts';
+import { SESSION_ENDED, api, labelOf, setCsrfToken, type Me, type Vocabulary } from './api.ts';
 import { AnalysisPage, FindingsPage } from './analysis-page.tsx';
 import { AuditPage } from './audit-page.tsx';
 import { EmergenciesPage, EmergencyBanner, EmergencyReviewPage } from './emergency-page.tsx';
@@ -21,7 +21,7 @@ function usePurpose(me: Me | null | undefined): [string, (p: string) => void] {
   useEffect(() => {
     if (me === null || me === undefined) return setPurpose('');
     const saved = sessionStorage.getItem(purposeKey(me)) ?? '';
-    const offered = me.abilities.purposes.map((p) => p.code);
+    const offered: readonly string[] = me.abilities.purposes.map((p) => p.code);
     setPurpose(offered.includes(saved) ? saved : offered.length === 1 ? (offered[0] ?? '') : '');
   }, [me]);
   return [
@@ -100,16 +100,16 @@ export function App() {
   if (path === '/checklist' && me.abilities.viewChecklist) page = <ChecklistPage vocabulary={vocabulary} />;
   else if (path === '/audit' && me.abilities.viewAuditLog) page = <AuditPage vocabulary={vocabulary} query={url.searchParams} />;
   else if (path === '/grants') page = <GrantsPage me={me} />;
-  else if (path === '/grants/queue' && me.abilities.approveGrants === true) page = <QueuePage />;
-  else if (path === '/people' && me.abilities.manageAccess === true) page = <PeoplePage vocabulary={vocabulary} />;
-  else if (path === '/terminals' && me.abilities.overseeGrants === true) page = <TerminalsPage me={me} />;
-  else if (path === '/campaigns' && me.abilities.overseeGrants === true) page = <CampaignsPage me={me} />;
-  else if (path === '/tokens' && me.abilities.manageAccess === true) page = <TokensPage />;
-  else if (path === '/governance' && me.abilities.overseeGrants === true) page = <GovernanceLogPage />;
-  else if (path === '/emergencies' && me.abilities.overseeEmergencies === true) page = <EmergenciesPage me={me} vocabulary={vocabulary} />;
-  else if (emergencyReview?.[1] !== undefined && me.abilities.overseeEmergencies === true) page = <EmergencyReviewPage id={decodeURIComponent(emergencyReview[1])} me={me} vocabulary={vocabulary} />;
-  else if (path === '/analysis' && me.abilities.reviewFindings === true) page = <AnalysisPage query={url.searchParams} />;
-  else if (path === '/findings' && me.abilities.reviewFindings === true) page = <FindingsPage />;
+  else if (path === '/grants/queue' && me.abilities.approveGrants) page = <QueuePage />;
+  else if (path === '/people' && me.abilities.manageAccess) page = <PeoplePage vocabulary={vocabulary} />;
+  else if (path === '/terminals' && me.abilities.overseeGrants) page = <TerminalsPage me={me} />;
+  else if (path === '/campaigns' && me.abilities.overseeGrants) page = <CampaignsPage me={me} />;
+  else if (path === '/tokens' && me.abilities.manageAccess) page = <TokensPage />;
+  else if (path === '/governance' && me.abilities.overseeGrants) page = <GovernanceLogPage />;
+  else if (path === '/emergencies' && me.abilities.overseeEmergencies) page = <EmergenciesPage me={me} vocabulary={vocabulary} />;
+  else if (emergencyReview?.[1] !== undefined && me.abilities.overseeEmergencies) page = <EmergencyReviewPage id={decodeURIComponent(emergencyReview[1])} me={me} vocabulary={vocabulary} />;
+  else if (path === '/analysis' && me.abilities.reviewFindings) page = <AnalysisPage query={url.searchParams} />;
+  else if (path === '/findings' && me.abilities.reviewFindings) page = <FindingsPage />;
   else if (record?.[1] !== undefined) page = <RecordPage id={decodeURIComponent(record[1])} purpose={url.searchParams.get('purpose') ?? purpose} reason={url.searchParams.get('reason') ?? ''} vocabulary={vocabulary} />;
   else page = <SearchPage me={me} purpose={purpose} vocabulary={vocabulary} query={url.searchParams} />;
 
@@ -120,15 +120,15 @@ export function App() {
     { href: '/audit', label: 'navAudit', show: a.viewAuditLog, current: path === '/audit' },
     { href: '/checklist', label: 'navChecklist', show: a.viewChecklist, current: path === '/checklist' },
     { href: '/grants', label: 'navGrants', show: true, current: path === '/grants' },
-    { href: '/grants/queue', label: 'navQueue', show: a.approveGrants === true, current: path === '/grants/queue' },
-    { href: '/people', label: 'navPeople', show: a.manageAccess === true, current: path === '/people' },
-    { href: '/terminals', label: 'navTerminals', show: a.overseeGrants === true, current: path === '/terminals' },
-    { href: '/campaigns', label: 'navCampaigns', show: a.overseeGrants === true, current: path === '/campaigns' },
-    { href: '/tokens', label: 'navTokens', show: a.manageAccess === true, current: path === '/tokens' },
-    { href: '/governance', label: 'navGovernance', show: a.overseeGrants === true, current: path === '/governance' },
-    { href: '/emergencies', label: 'navEmergencies', show: a.overseeEmergencies === true, current: path.startsWith('/emergencies') },
-    { href: '/analysis', label: 'navAnalysis', show: a.reviewFindings === true, current: path === '/analysis' },
-    { href: '/findings', label: 'navFindings', show: a.reviewFindings === true, current: path === '/findings' },
+    { href: '/grants/queue', label: 'navQueue', show: a.approveGrants, current: path === '/grants/queue' },
+    { href: '/people', label: 'navPeople', show: a.manageAccess, current: path === '/people' },
+    { href: '/terminals', label: 'navTerminals', show: a.overseeGrants, current: path === '/terminals' },
+    { href: '/campaigns', label: 'navCampaigns', show: a.overseeGrants, current: path === '/campaigns' },
+    { href: '/tokens', label: 'navTokens', show: a.manageAccess, current: path === '/tokens' },
+    { href: '/governance', label: 'navGovernance', show: a.overseeGrants, current: path === '/governance' },
+    { href: '/emergencies', label: 'navEmergencies', show: a.overseeEmergencies, current: path.startsWith('/emergencies') },
+    { href: '/analysis', label: 'navAnalysis', show: a.reviewFindings, current: path === '/analysis' },
+    { href: '/findings', label: 'navFindings', show: a.reviewFindings, current: path === '/findings' },
   ];
   const side = me.assignment?.side ?? 'none';
   return (
@@ -145,7 +145,7 @@ export function App() {
               ))}
           </nav>
           <div className="who" data-testid="who">
-            <span className={`side side-${side}`}>{i18n.l(vocabulary.sides[side], side)}</span>
+            <span className={`side side-${side}`}>{i18n.l(labelOf(vocabulary.sides, side), side)}</span>
             <span>
               <strong>{me.name}</strong>（{me.userId}）
             </span>

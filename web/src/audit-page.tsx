@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, type AuditEvent, type AuditStatus, type AuditVerify, type Vocabulary } from './api.ts';
+import { api, labelOf, type AuditEvent, type AuditStatus, type AuditVerify, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { formatSupplyPointId } from './format.tsx';
 import { messageKey, useI18n } from './i18n.tsx';
@@ -9,9 +9,9 @@ const PAGE_SIZE = 50;
 const FILTERS = ['person', 'supplyPoint', 'retailer', 'from', 'to', 'outcome'] as const;
 type Filter = (typeof FILTERS)[number];
 
-function formatTime(jstIso: string, lang: string): string {
-  // The server sends Japan time with its offset; shown in Japan time whatever the browser's zone.
-  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo', dateStyle: 'short', timeStyle: 'medium' }).format(new Date(jstIso));
+function formatTime(iso: string, lang: string): string {
+  // Every instant on the wire is UTC ISO 8601 (`…Z`); shown in Japan time whatever the browser's zone.
+  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo', dateStyle: 'short', timeStyle: 'medium' }).format(new Date(iso));
 }
 
 /** The access log for compliance: search by person, supply point, retailer, period and outcome; the chain's state. */
@@ -176,13 +176,13 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
                   <td className="num">{e.seq}</td>
                   <td>{formatTime(e.occurredAt, lang)}</td>
                   <td>
-                    {e.side !== null && <span className={`side side-${e.side}`}>{i18n.l(vocabulary.sides[e.side], e.side)}</span>} {e.userId ?? e.personId}
+                    {e.side !== null && <span className={`side side-${e.side}`}>{i18n.l(labelOf(vocabulary.sides, e.side), e.side)}</span>} {e.userId ?? e.personId}
                     <span className="small block">
                       {e.employment === 'contractor' ? t('contractor') : ''} {e.office ?? ''}
                     </span>
                   </td>
                   <td className="small mono">{e.route}</td>
-                  <td>{i18n.l(vocabulary.purposes[e.purpose], e.purpose)}</td>
+                  <td>{i18n.l(labelOf(vocabulary.purposes, e.purpose), e.purpose)}</td>
                   <td>{e.outcome === 'served' ? t('outcome_served') : `${t('outcome_refused')}（${e.refusal ?? ''}）`}</td>
                   <td className="small">
                     {e.records.map((r) => (

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { api, type Checklist, type Vocabulary } from './api.ts';
+import { api, type Checklist, type ChecklistRow, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n, type MessageKey } from './i18n.tsx';
 
@@ -27,8 +27,8 @@ export function ChecklistPage({ vocabulary }: { vocabulary: Vocabulary }) {
   const routes = useMemo(() => [...new Set(data?.rows.map((r) => r.route) ?? [])], [data]);
   const classes = useMemo(() => [...new Set(data?.rows.map((r) => r.principalClass) ?? [])], [data]);
   const cell = (field: string, relation: string, emergency: boolean) => data?.rows.find((r) => r.route === route && r.principalClass === principalClass && r.field === field && r.relation === relation && r.emergency === emergency);
-  const purposeLabel = (p: string) => i18n.l(vocabulary.purposes[p], p);
-  const reasonLabel = (r: string) => i18n.l(vocabulary.reasons[r], r);
+  const purposeLabel = (p: ChecklistRow['shownFor'][number]) => i18n.l(vocabulary.purposes[p], p);
+  const reasonLabel = (r: ChecklistRow['reasons'][number]) => i18n.l(vocabulary.reasons[r], r);
 
   return (
     <section aria-labelledby="checklist-title">

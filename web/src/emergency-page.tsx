@@ -3,7 +3,7 @@ import type { Me, Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { formatSupplyPointId } from './format.tsx';
 import { messageKey, useI18n, type I18n } from './i18n.tsx';
-import { opsApi, type ActiveEmergencies, type Declaration, type EmergencyArea, type Review, type SupportStaff } from './ops-api.ts';
+import { opsApi, type ActiveEmergencies, type Declaration, type Declarations, type EmergencyArea, type Review, type SupportStaff } from './ops-api.ts';
 import { onLinkClick } from './router.ts';
 
 const CONTACT_FIELDS = ['address', 'holder_name', 'phone'] as const;
@@ -303,7 +303,7 @@ function SupportStaffPanel({ vocabulary, canManage }: { vocabulary: Vocabulary; 
 export function EmergenciesPage({ me, vocabulary }: { me: Me; vocabulary: Vocabulary }) {
   const i18n = useI18n();
   const { t, lang } = i18n;
-  const [data, setData] = useState<{ declarations: Declaration[]; maxHours: number } | null>(null);
+  const [data, setData] = useState<Declarations | null>(null);
   const [error, setError] = useState<unknown>(null);
   const load = () => opsApi.emergencies().then(setData, setError);
   useEffect(() => void load(), []);

@@ -1,27 +1,13 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { ApiFailure, type Me, type Vocabulary } from './api.ts';
+import { labelOf, type Me, type Vocabulary } from './api.ts';
 import { jst } from './emergency-page.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { formatDate } from './format.tsx';
-import { governanceApi, type Account, type Campaign, type CampaignItem, type GovernanceEvent, type Grant, type Permission, type Terminal, type Token } from './governance-api.ts';
-import { messageKey, useI18n } from './i18n.tsx';
+import { governanceApi, type Account, type Campaign, type CampaignItem, type GovernanceEvent, type Grant, type Permission, type Terminal, type Token, type TokenScope } from './governance-api.ts';
+import { useI18n } from './i18n.tsx';
 
 /** Today plus `days`, as a `date` input's value in Japan time. */
 const dayFromNow = (days: number) => new Date(Date.now() + 9 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10);
-
-/** A refusal's rule under the message: the server names it (self_grant, side_not_allowed …). */
-function RuleNote({ error }: { error: unknown }) {
-  const { t } = useI18n();
-  if (!(error instanceof ApiFailure)) return null;
-  const m = /^(\w+): /.exec(error.message);
-  if (m === null) return null;
-  const key = messageKey(`rule_${m[1]}`);
-  return (
-    <p className="small" data-testid="refusal-rule" data-rule={m[1]}>
-      <strong>{key === null ? m[1] : t(key)}</strong>（{m[1]}）— {error.message.slice(m[0].length)}
-    </p>
-  );
-}
 
 function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[] = []): [T | null, unknown, () => void, (e: unknown) => void] {
   const [data, setData] = useState<T | null>(null);
@@ -62,7 +48,7 @@ function GrantTable({ grants, permissions, actions }: { grants: readonly Grant[]
               {name(g.permissionId)}
               {g.scopeOrganizationId !== null && <span className="small"> {g.scopeOrganizationId}</span>}
             </td>
-            <td>{t(messageKey(`grantStatus_${g.status}`) ?? 'status')}</td>
+            <td>{t(`grantStatus_${g.status}`)}</td>
             <td>{formatDate(new Date(new Date(g.expiresAt).getTime() - 1).toISOString(), lang)}</td>
             <td>{g.reason}</td>
             <td>
@@ -80,7 +66,7 @@ function GrantTable({ grants, permissions, actions }: { grants: readonly Grant[]
 export function GrantsPage({ me }: { me: Me }) {
   const { t, lang } = useI18n();
   const [permissions] = useLoad(() => governanceApi.permissions().then((r) => r.permissions));
-  const [grants, error, reload, setError] = useLoad(() => governanceApi.grants(me.abilities.overseeGrants === true ? {} : { userId: me.userId }).then((r) => r.grants));
+  const [grants, error, reload, setError] = useLoad(() => governanceApi.grants(me.abilities.overseeGrants ? {} : { userId: me.userId }).then((r) => r.grants));
   const [form, setForm] = useState({ userId: me.userId, permissionId: '', scopeOrganizationId: '', reason: '', expiresOn: dayFromNow(90) });
   const [reasons, setReasons] = useState<Record<number, string>>({});
   const perm = permissions?.find((p) => p.id === form.permissionId);
@@ -104,7 +90,7 @@ export function GrantsPage({ me }: { me: Me }) {
       setError(err);
     }
   };
-  const mayRevoke = me.abilities.manageAccess === true || me.abilities.approveGrants === true;
+  const mayRevoke = me.abilities.manageAccess || me.abilities.approveGrants;
   return (
     <section aria-labelledby="grants-title">
       <h1 id="grants-title">{t('grantsTitle')}</h1>
@@ -113,7 +99,7 @@ export function GrantsPage({ me }: { me: Me }) {
         <h2>{t('requestTitle')}</h2>
         <label>
           {t('userId')}
-          <input name="userId" value={form.userId} onChange={(e) => setForm({ ...form, userId: e.target.value })} required readOnly={me.abilities.manageAccess !== true && me.abilities.approveGrants !== true} />
+          <input name="userId" value={form.userId} onChange={(e) => setForm({ ...form, userId: e.target.value })} required readOnly={!me.abilities.manageAccess && !me.abilities.approveGrants} />
         </label>
         <label>
           {t('permission')}
@@ -148,7 +134,6 @@ export function GrantsPage({ me }: { me: Me }) {
         <button type="submit">{t('requestGrant')}</button>
       </form>
       <ErrorMessage error={error} />
-      <RuleNote error={error} />
       {grants !== null && permissions !== null && (
         <GrantTable
           grants={grants}
@@ -189,7 +174,6 @@ export function QueuePage() {
     <section aria-labelledby="queue-title">
       <h1 id="queue-title">{t('queueTitle')}</h1>
       <ErrorMessage error={error} />
-      <RuleNote error={error} />
       {queue !== null && queue.length === 0 && <p>{t('queueEmpty')}</p>}
       {queue !== null && queue.length > 0 && permissions !== null && (
         <GrantTable
@@ -273,7 +257,7 @@ export function PeoplePage({ vocabulary }: { vocabulary: Vocabulary }) {
                 <td>
                   {a.personName}（{a.userId}）
                 </td>
-                <td>{a.assignment === null ? '—' : `${i18n.l(vocabulary.sides[a.assignment.side], a.assignment.side)} ${a.assignment.organizationName} ${a.assignment.office}`}</td>
+                <td>{a.assignment === null ? '—' : `${i18n.l(labelOf(vocabulary.sides, a.assignment.side), a.assignment.side)} ${a.assignment.organizationName} ${a.assignment.office}`}</td>
                 <td>{a.lastLoginAt === null ? t('never') : jst(a.lastLoginAt, lang)}</td>
                 <td className="num">{a.grants}</td>
                 <td>
@@ -312,7 +296,7 @@ export function TerminalsPage({ me }: { me: Me }) {
           <th scope="col">{t('siteSide')}</th>
           <th scope="col">{t('lastLogin')}</th>
           <th scope="col">{t('status')}</th>
-          {me.abilities.manageAccess === true && <th scope="col" />}
+          {me.abilities.manageAccess && <th scope="col" />}
         </tr>
       </thead>
       <tbody>
@@ -331,7 +315,7 @@ export function TerminalsPage({ me }: { me: Me }) {
               {x.misplaced && <span className="state state-active">{t('misplaced')}</span>} {x.unused && <span className="state state-pending">{t('unused')}</span>}
               {x.retiredAt !== null && <span className="state">{t('retire')}</span>}
             </td>
-            {me.abilities.manageAccess === true && (
+            {me.abilities.manageAccess && (
               <td>
                 {x.retiredAt === null && (
                   <button type="button" className="secondary" onClick={() => void retire(x.id)()}>
@@ -391,7 +375,7 @@ export function CampaignsPage({ me }: { me: Me }) {
   return (
     <section aria-labelledby="campaigns-title">
       <h1 id="campaigns-title">{t('campaignsTitle')}</h1>
-      {me.abilities.manageAccess === true && (
+      {me.abilities.manageAccess && (
         <form className="panel" onSubmit={(e) => void start(e)}>
           <label>
             {t('campaignName')}
@@ -405,7 +389,6 @@ export function CampaignsPage({ me }: { me: Me }) {
         </form>
       )}
       <ErrorMessage error={error} />
-      <RuleNote error={error} />
       <ul>
         {(campaigns ?? []).map((c: Campaign) => (
           <li key={c.id} data-campaign={c.id}>
@@ -451,10 +434,14 @@ export function CampaignsPage({ me }: { me: Me }) {
  * secret shown once), approve or reject another administrator's request (never one's own: the server
  * refuses it), revoke.
  */
+/** The scopes a token may be given: every one the contract knows, and only those (the compiler checks both). */
+const TOKEN_SCOPE_OPTIONS: Readonly<Record<TokenScope, true>> = { 'customer.read': true, scim: true };
+const tokenScopes = Object.keys(TOKEN_SCOPE_OPTIONS) as TokenScope[];
+
 export function TokensPage() {
   const { t, lang } = useI18n();
   const [tokens, error, reload, setError] = useLoad(() => governanceApi.tokens().then((r) => r.tokens));
-  const [form, setForm] = useState({ userId: '', name: '', scope: 'customer.read', expiresOn: dayFromNow(180) });
+  const [form, setForm] = useState<{ userId: string; name: string; scope: TokenScope; expiresOn: string }>({ userId: '', name: '', scope: 'customer.read', expiresOn: dayFromNow(180) });
   const [account, setAccount] = useState({ userId: '', name: '', organizationId: '', ownerPersonId: '' });
   const [created, setCreated] = useState<string | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
@@ -520,9 +507,12 @@ export function TokensPage() {
         </label>
         <label>
           {t('scopes')}
-          <select name="tokenScope" value={form.scope} onChange={(e) => setForm({ ...form, scope: e.target.value })}>
-            <option value="customer.read">customer.read</option>
-            <option value="scim">scim</option>
+          <select name="tokenScope" value={form.scope} onChange={(e) => setForm({ ...form, scope: tokenScopes.find((x) => x === e.target.value) ?? form.scope })}>
+            {tokenScopes.map((x) => (
+              <option key={x} value={x}>
+                {x}
+              </option>
+            ))}
           </select>
         </label>
         <label>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, type Answer, type RecordView, type Vocabulary } from './api.ts';
+import { api, labelOf, type Answer, type RecordView, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { FieldValue, formatSupplyPointId } from './format.tsx';
 import { useI18n } from './i18n.tsx';
@@ -32,7 +32,7 @@ export function RecordPage({ id, purpose, reason = '', vocabulary }: { id: strin
     };
   }, [id, purpose, reason]);
 
-  const classLabel = (c: string) => i18n.l(vocabulary.fieldClasses[c], c);
+  const classLabel = (c: keyof Vocabulary['fieldClasses']) => i18n.l(vocabulary.fieldClasses[c], c);
   return (
     <section aria-labelledby="record-title">
       <p>
@@ -49,7 +49,7 @@ export function RecordPage({ id, purpose, reason = '', vocabulary }: { id: strin
         </p>
       ) : (
         <p className="declared" data-testid="declared-purpose">
-          {t('purpose')}<strong>{i18n.l(vocabulary.purposes[purpose], purpose)}</strong>
+          {t('purpose')}<strong>{i18n.l(labelOf(vocabulary.purposes, purpose), purpose)}</strong>
         </p>
       )}
       {needsReason && (

@@ -6,6 +6,8 @@ import { useI18n, type MessageKey } from './i18n.tsx';
 import { navigate, onLinkClick } from './router.ts';
 
 const PAGE_SIZE = 20;
+/** A field a search result may carry (the server says which: the console picks none itself). */
+type Column = keyof Page['items'][number]['fields'];
 type By = 'id' | 'address' | 'name' | 'phone';
 const BY_LABEL: Readonly<Record<By, MessageKey>> = { id: 'byId', address: 'byAddress', name: 'byName', phone: 'byPhone' };
 const BY_HINT: Readonly<Record<By, MessageKey>> = { id: 'idHint', address: 'addressHint', name: 'nameHint', phone: 'phoneHint' };
@@ -23,8 +25,8 @@ export function SearchPage({ me, purpose, vocabulary, query }: { me: Me; purpose
   const allowed: By[] = [
     'id',
     'address',
-    ...(me.abilities.searchByHolderName.includes(purpose) ? (['name'] as const) : []),
-    ...(me.abilities.searchByPhone.includes(purpose) ? (['phone'] as const) : []),
+    ...(me.abilities.searchByHolderName.some((p) => p === purpose) ? (['name'] as const) : []),
+    ...(me.abilities.searchByPhone.some((p) => p === purpose) ? (['phone'] as const) : []),
   ];
   const qBy = query.get('by');
   const by: By = allowed.find((b) => b === qBy) ?? 'address';
@@ -73,7 +75,7 @@ export function SearchPage({ me, purpose, vocabulary, query }: { me: Me; purpose
   };
   const pagePath = (o: number) => `/search?${new URLSearchParams({ by, q, offset: String(o), ...(reason === '' ? {} : { reason }) })}`;
   // The columns are the fields the server put in the results (manifest order): the console picks none itself.
-  const columns = vocabulary.fields.map((f) => f.key).filter((k) => k !== 'supply_point_id' && result?.items.some((i) => k in i.fields) === true);
+  const columns = vocabulary.fields.map((f) => f.key).filter((k): k is Column => k !== 'supply_point_id' && result?.items.some((i) => k in i.fields) === true);
   const columnLabel = (key: string) => {
     const f = vocabulary.fields.find((x) => x.key === key);
     return f === undefined ? key : f[i18n.lang];

@@ -1,7 +1,5 @@
-import { memberOf } from '../domain/closed-set.ts';
-import type { Side } from '../domain/organization.ts';
-import type { PermissionSpec } from './grant-rules.ts';
-import type { Queryable } from '../store/db.ts';
+import { memberOf } from './closed-set.ts';
+import type { Side } from './organization.ts';
 
 /**
  * The permission catalog of gridwall itself. Each permission names the sides that may ever hold it (F5: a
@@ -9,6 +7,13 @@ import type { Queryable } from '../store/db.ts';
  * requested and when it is approved, revoked when its holder moves side, and ignored by the firewall should it
  * ever be found in force anyway.
  */
+/** What the grant rules need to know of a permission (the catalog's entries, or a legacy list's rows). */
+export interface PermissionSpec {
+  readonly id: string;
+  readonly name: string;
+  readonly allowedSides: readonly Side[];
+}
+
 export const PERMISSION_IDS = [
   'customer.read',
   'network.equipment',
@@ -42,27 +47,6 @@ export const PERMISSION_CATALOG: Readonly<Record<PermissionId, CatalogEntry>> = 
 };
 
 export const CATALOG_SPECS: ReadonlyMap<string, PermissionSpec> = new Map(PERMISSION_IDS.map((id) => [id, PERMISSION_CATALOG[id]]));
-
-/**
- * Writes the catalog into the store (foreign keys and SQL reports read it there). Idempotent, and writes only
- * the entries that differ, so a start with the catalog in step writes nothing.
- */
-export async function syncPermissionCatalog(db: Queryable): Promise<void> {
-  const { rows } = await db.query<{ id: string; name_ja: string; name_en: string; allowed_sides: string[]; scoped: boolean; max_days: number }>(
-    'SELECT id, name_ja, name_en, allowed_sides, scoped, max_days FROM permissions',
-  );
-  const stored = new Map(rows.map((r) => [r.id, JSON.stringify([r.name_ja, r.name_en, r.allowed_sides, r.scoped, r.max_days])]));
-  for (const id of PERMISSION_IDS) {
-    const p = PERMISSION_CATALOG[id];
-    if (stored.get(id) === JSON.stringify([p.name, p.nameEn, [...p.allowedSides], p.scoped, p.maxDays])) continue;
-    await db.query(
-      `INSERT INTO permissions (id, name_ja, name_en, allowed_sides, scoped, max_days) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (id) DO UPDATE SET name_ja = excluded.name_ja, name_en = excluded.name_en, allowed_sides = excluded.allowed_sides,
-         scoped = excluded.scoped, max_days = excluded.max_days`,
-      [p.id, p.name, p.nameEn, [...p.allowedSides], p.scoped, p.maxDays],
-    );
-  }
-}
 
 /** A grant as an account holds it: approved, not revoked, with the instant it stops counting. */
 export interface HeldGrant {

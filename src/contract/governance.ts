@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { SIDES } from '../domain/organization.ts';
+import { PERMISSION_IDS } from '../domain/permissions.ts';
+import { Identifier, IdentifierFilter, Day, Instant, RowId, page, text } from './common.ts';
+import { contract } from './schema.ts';
+
+/** Grants, their workflow, the permission catalog and the governance log (src/api/governance-routes.ts). */
+
+export const GRANT_STATUSES = ['requested', 'approved', 'rejected', 'revoked'] as const;
+
+/** The subjects the governance log can be filtered by over HTTP. */
+export const GOVERNANCE_FILTER_SUBJECTS = ['grant', 'account', 'person', 'terminal', 'campaign', 'token'] as const;
+
+export const Permission = z.object({
+  id: z.enum(PERMISSION_IDS),
+  ja: z.string(),
+  en: z.string(),
+  allowedSides: z.array(z.enum(SIDES)),
+  scoped: z.boolean().describe('a grant of it names the organization whose people it applies to'),
+  maxDays: z.int().describe('longest validity a grant of it may be given, in days'),
+});
+export type Permission = z.output<typeof Permission>;
+
+export const Grant = z.object({
+  id: z.int(),
+  userId: z.string(),
+  personId: z.string(),
+  personName: z.string(),
+  permissionId: z.string(),
+  scopeOrganizationId: z.string().nullable(),
+  status: z.enum(GRANT_STATUSES),
+  reason: z.string(),
+  requestedBy: z.string(),
+  requestedAt: Instant,
+  decidedBy: z.string().nullable(),
+  decidedAt: Instant.nullable(),
+  decisionComment: z.string().nullable(),
+  expiresAt: Instant,
+  revokedAt: Instant.nullable(),
+  revokedBy: z.string().nullable(),
+  revokeReason: z.string().nullable(),
+  holderOrganizationId: z.string().nullable().describe("the holder's organization at the time of listing (null without an assignment in force)"),
+  holderSide: z.string().nullable(),
+});
+export type Grant = z.output<typeof Grant>;
+
+export const GovernanceEvent = z.object({
+  id: z.int(),
+  occurredAt: Instant,
+  actorKind: z.string(),
+  actorUserId: z.string().nullable(),
+  actorPersonId: z.string().nullable(),
+  action: z.string(),
+  subjectType: z.string(),
+  subjectId: z.string(),
+  outcome: z.string(),
+  rule: z.string().nullable(),
+  details: z.unknown(),
+});
+export type GovernanceEvent = z.output<typeof GovernanceEvent>;
+
+const GrantList = z.object({ grants: z.array(Grant) });
+const GrantPath = z.object({ id: RowId });
+
+export const permissionList = contract({ response: { 200: z.object({ permissions: z.array(Permission) }) } });
+
+export const grantList = contract({
+  querystring: z.strictObject({
+    userId: IdentifierFilter.optional(),
+    status: z.enum(GRANT_STATUSES).optional(),
+    permissionId: IdentifierFilter.optional(),
+    ...page(500, 200),
+  }),
+  response: { 200: GrantList },
+});
+
+export const grantQueue = contract({ response: { 200: GrantList } });
+
+export const grantRequest = contract({
+  body: z.strictObject({
+    userId: Identifier,
+    permissionId: Identifier,
+    scopeOrganizationId: Identifier.optional(),
+    reason: text(2, 500),
+    expiresOn: Day.describe('last day in force (Japan time), inclusive'),
+  }),
+  response: { 201: Grant },
+});
+
+export const grantApprove = contract({ params: GrantPath, body: z.strictObject({ comment: text(0, 500).optional() }), response: { 200: Grant } });
+export const grantReject = contract({ params: GrantPath, body: z.strictObject({ comment: text(1, 500) }), response: { 200: Grant } });
+export const grantRevoke = contract({ params: GrantPath, body: z.strictObject({ reason: text(1, 500) }), response: { 200: Grant } });
+
+export const governanceEvents = contract({
+  querystring: z.strictObject({
+    subjectType: z.enum(GOVERNANCE_FILTER_SUBJECTS).optional(),
+    subjectId: z.string().max(100).optional(),
+    ...page(500, 100),
+  }),
+  response: { 200: z.object({ events: z.array(GovernanceEvent) }) },
+});

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { FIELD_CLASSES, SUPPLY_POINT_FIELD_KEYS } from '../domain/classification.ts';
+import { MASK_REASONS, VIOLATION_RULES } from '../domain/decision.ts';
+import { PRINCIPAL_CLASSES } from '../domain/principal.ts';
+import { PURPOSES } from '../domain/purpose.ts';
+import { RELATIONS } from '../domain/relation.ts';
+import { contract } from './schema.ts';
+
+/** The masking checklist (src/api/policy-routes.ts): what `gridwall verify` prints. */
+
+export const ChecklistRow = z.object({
+  route: z.string(),
+  principalClass: z.enum(PRINCIPAL_CLASSES),
+  relation: z.enum(RELATIONS),
+  emergency: z.boolean(),
+  field: z.enum(SUPPLY_POINT_FIELD_KEYS),
+  fieldClass: z.enum(FIELD_CLASSES),
+  outcome: z.enum(['shown', 'masked']).describe('shown if any purpose the class may declare shows it'),
+  shownFor: z.array(z.enum(PURPOSES)),
+  reasons: z.array(z.enum(MASK_REASONS)).describe('mask reasons over the permitted purposes (over all when none is permitted)'),
+});
+export type ChecklistRow = z.output<typeof ChecklistRow>;
+
+export const Violation = z.object({
+  principalClass: z.enum(PRINCIPAL_CLASSES),
+  relation: z.enum(RELATIONS),
+  field: z.enum(SUPPLY_POINT_FIELD_KEYS),
+  emergency: z.boolean(),
+  purpose: z.enum(PURPOSES),
+  rule: z.enum(VIOLATION_RULES),
+});
+
+export const Checklist = z.object({
+  policyVersion: z.string().describe('SHA-256 of the decision table: the version logged with every read'),
+  pass: z.boolean(),
+  violations: z.array(Violation),
+  rows: z.array(ChecklistRow),
+});
+export type Checklist = z.output<typeof Checklist>;
+
+/** With `format=csv` (UTF-8 with a BOM, for Excel) or `format=md` (Markdown) the same checklist as a file instead. */
+export const checklist = contract({
+  querystring: z.strictObject({ format: z.enum(['json', 'csv', 'md']).default('json') }),
+  response: { 200: Checklist },
+});
