@@ -42,9 +42,14 @@ if (needsConsole) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
+// Test files run two at a time by default: many wait on PostgreSQL, Chromium or a child process, so two
+// overlap on two cores. Every store is its own (a PGlite copy, or a schema and role of its own on the server).
+const CONCURRENCY = Number(process.env['GRIDWALL_TEST_CONCURRENCY'] ?? 2);
+if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) throw new Error(`GRIDWALL_TEST_CONCURRENCY must be a whole number ≥ 1, not ${process.env['GRIDWALL_TEST_CONCURRENCY']}`);
+
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, ...files],
   { stdio: 'inherit', env: { ...process.env, TZ: 'Asia/Tokyo' } },
 );
 process.exit(result.status ?? 1);

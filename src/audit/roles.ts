@@ -15,7 +15,7 @@ export function checkRoleName(name: string, what: 'role' | 'schema' = 'role'): s
  * The tables the server writes, and how. Every other table in the schema — the customer master data (loaded by
  * `gridwall demo` or an import, as the owner), the access log with its partitions, head, keys, checkpoints,
  * seals and archives, and schema_migrations — the application role may only read. Found by grepping the
- * server's INSERT / UPDATE / DELETE; test/integration/app-role.test.ts checks that every table of a migrated
+ * server's INSERT / UPDATE / DELETE; test/audit/app-role.test.ts checks that every table of a migrated
  * schema is either here or read-only on purpose, so a new table is a decision, not an accident.
  */
 export const APP_WRITES: Readonly<Record<string, readonly ('INSERT' | 'UPDATE' | 'DELETE')[]>> = {

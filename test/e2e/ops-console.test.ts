@@ -166,11 +166,13 @@ describe('emergency and analysis screens in Chromium', () => {
       await page.click('nav a[href="/findings"]');
       await page.waitForSelector('[data-testid="findings"] tr[data-rule="emergency_outside_window"]');
       const row = 'tr[data-rule="emergency_outside_window"][data-status="open"]';
+      const open = (await page.$$(row)).length;
       const first = await page.$(row);
       assert.ok(first !== null);
       await (await first.$('input'))?.fill('担当者に確認、誤操作');
       await (await first.$('text=対応済みにする'))?.click();
-      await page.waitForSelector('tr[data-rule="emergency_outside_window"][data-status="open"]', { state: 'detached' }).catch(() => undefined);
+      // Resolved, the row leaves the open ones (others of the same rule may stay open).
+      await page.waitForFunction(`document.querySelectorAll(${JSON.stringify(row)}).length < ${open}`);
       const resolved = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM findings WHERE status = 'resolved' AND review_comment = '担当者に確認、誤操作'`);
       assert.equal(resolved.rows[0]?.n, 1);
       await screenshot(page, '25-findings');

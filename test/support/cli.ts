@@ -26,7 +26,7 @@ class Capture extends Writable {
  * other variable (without `env`, a copy of this process's, as a child would inherit it). An error `main`
  * throws is reported as the binary reports it: exit status 1 and the error on stderr.
  *
- * Only the binary's own lines are left out: the EPIPE handler and `process.exitCode` (test/integration/cli-binary.test.ts
+ * Only the binary's own lines are left out: the EPIPE handler and `process.exitCode` (test/cli/cli-binary.test.ts
  * runs the real binary). The working directory is this process's, as it was a spawned child's.
  */
 export async function runCli(args: readonly string[], opts: { env?: Readonly<Record<string, string | undefined>>; input?: string } = {}): Promise<CliRun> {

@@ -1,13 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateDemo, type DemoSummary, type Persona } from '../src/demo/generate.ts';
-import { anyInForce, inForce, windowOf } from '../src/domain/emergency.ts';
-import { AREAS } from '../src/demo/places.ts';
-import { formatAddress } from '../src/domain/record.ts';
-import { declarationsInForce, loadDeclaration, registrationAt } from '../src/store/emergency-store.ts';
-import type { Db } from '../src/store/db.ts';
-import { migrate } from '../src/store/migrate.ts';
-import { openPglite } from '../src/store/pglite.ts';
+import { generateDemo, type DemoSummary, type Persona } from '../../src/demo/generate.ts';
+import { anyInForce, inForce, windowOf } from '../../src/domain/emergency.ts';
+import { AREAS } from '../../src/demo/places.ts';
+import { formatAddress } from '../../src/domain/record.ts';
+import { declarationsInForce, loadDeclaration, registrationAt } from '../../src/store/emergency-store.ts';
+import type { Db } from '../../src/store/db.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import { openPglite } from '../../src/store/pglite.ts';
 
 const NOW = new Date('2026-11-01T00:00:00+09:00');
 const SEED = 20161;
@@ -248,8 +248,8 @@ test('staff: transfers close the old assignment on the day the new one starts; l
 });
 
 test('people side for governance: personas log in from their own registered terminal and hold their duty’s grants; legacy IDs are dormant; the reconciliation finds the misplaced terminals', async () => {
-  const { listAccounts } = await import('../src/identity/lifecycle.ts');
-  const { reconcileTerminals } = await import('../src/identity/terminals.ts');
+  const { listAccounts } = await import('../../src/identity/lifecycle.ts');
+  const { reconcileTerminals } = await import('../../src/identity/terminals.ts');
   const personas = summary.personas;
   for (const p of personas) {
     const grants = (await db.query<{ permission_id: string }>(`SELECT permission_id FROM grants WHERE user_id = $1 AND status = 'approved' ORDER BY permission_id`, [p.userId])).rows.map((r) => r.permission_id);
