@@ -1,8 +1,9 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { ErrorMessage } from './error-message.tsx';
+import { formatInstant, toJstDateInput } from './format.tsx';
 import { messageKey, useI18n } from './i18n.tsx';
-import { opsApi, type Counts, type Digest, type QueuedFinding, type Report } from './ops-api.ts';
-import { jst } from './emergency-page.tsx';
+import { opsApi, type Counts, type Report } from './ops-api.ts';
+import { useLoad } from './use-load.ts';
 
 /**
  * A horizontal bar chart in SVG: a title for screen readers, each bar labelled with its value, and the
@@ -38,9 +39,8 @@ function BarChart({ title, data, testId }: { title: string; data: readonly { lab
 }
 
 function lastMonth(): { from: string; to: string } {
-  const day = (d: Date) => new Date(d.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
   const now = new Date();
-  return { from: day(new Date(now.getTime() - 30 * 86_400_000)), to: day(now) };
+  return { from: toJstDateInput(new Date(now.getTime() - 30 * 86_400_000)), to: toJstDateInput(now) };
 }
 
 /** The regulator's report over gridwall's own log, with charts and downloads (CSV, XLSX, PDF by printing). */
@@ -220,18 +220,15 @@ function FindingRows({ findings, actions }: { findings: readonly { id: number; r
 export function FindingsPage() {
   const { t, lang } = useI18n();
   const [openOnly, setOpenOnly] = useState(true);
-  const [items, setItems] = useState<readonly QueuedFinding[] | null>(null);
-  const [digests, setDigests] = useState<readonly Digest[]>([]);
+  const [items, error, reload, setError] = useLoad(() => opsApi.findings(openOnly).then((r) => r.findings), [openOnly]);
+  // Digests are a summary beside the queue: one that cannot be read is left out, never shown as an error.
+  const [digests] = useLoad(() => opsApi.digests().then((r) => r.digests, () => []));
   const [comments, setComments] = useState<Record<number, string>>({});
-  const [error, setError] = useState<unknown>(null);
-  const load = () => opsApi.findings(openOnly).then((r) => setItems(r.findings), setError);
-  useEffect(() => void load(), [openOnly]);
-  useEffect(() => void opsApi.digests().then((r) => setDigests(r.digests), () => undefined), []);
   const decide = (id: number, decision: 'acknowledge' | 'resolve') => async () => {
     setError(null);
     try {
       await opsApi.reviewFinding(id, decision, comments[id] ?? '');
-      await load();
+      await reload();
     } catch (e) {
       setError(e);
     }
@@ -246,7 +243,7 @@ export function FindingsPage() {
       {items !== null && items.length === 0 && <p>{t('noFindings')}</p>}
       {items !== null && items.length > 0 && (
         <FindingRows
-          findings={items.map((f) => ({ id: f.id, rule: f.rule, severity: f.severity, summary: f.summary, status: f.status, when: jst(f.occurredAt, lang) }))}
+          findings={items.map((f) => ({ id: f.id, rule: f.rule, severity: f.severity, summary: f.summary, status: f.status, when: formatInstant(f.occurredAt, lang) }))}
           actions={(id) => {
             const f = items.find((x) => x.id === id);
             if (f === undefined || f.status === 'resolved') return <></>;
@@ -269,7 +266,7 @@ export function FindingsPage() {
           }}
         />
       )}
-      {digests.length > 0 && (
+      {digests !== null && digests.length > 0 && (
         <section aria-labelledby="digests-title">
           <h2 id="digests-title">{t('digests')}</h2>
           <ul>

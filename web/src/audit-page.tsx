@@ -1,18 +1,13 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, labelOf, type AuditEvent, type AuditStatus, type AuditVerify, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
-import { formatSupplyPointId } from './format.tsx';
+import { formatInstant, formatSupplyPointId } from './format.tsx';
 import { messageKey, useI18n } from './i18n.tsx';
 import { navigate, onLinkClick } from './router.ts';
 
 const PAGE_SIZE = 50;
 const FILTERS = ['person', 'supplyPoint', 'retailer', 'from', 'to', 'outcome'] as const;
 type Filter = (typeof FILTERS)[number];
-
-function formatTime(iso: string, lang: string): string {
-  // Every instant on the wire is UTC ISO 8601 (`…Z`); shown in Japan time whatever the browser's zone.
-  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo', dateStyle: 'short', timeStyle: 'medium' }).format(new Date(iso));
-}
 
 /** The access log for compliance: search by person, supply point, retailer, period and outcome; the chain's state. */
 export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query: URLSearchParams }) {
@@ -101,12 +96,12 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
               {status.head.seq.toLocaleString(lang)} <span className="mono small">{status.head.hash.slice(0, 16)}…</span>
             </dd>
             <dt>{t('lastSeal')}</dt>
-            <dd>{status.lastSeal === null ? t('none') : `${status.lastSeal.seq.toLocaleString(lang)}（${formatTime(status.lastSeal.signedAt, lang)}）`}</dd>
+            <dd>{status.lastSeal === null ? t('none') : `${status.lastSeal.seq.toLocaleString(lang)}（${formatInstant(status.lastSeal.signedAt, lang, 'seconds')}）`}</dd>
             <dt>{t('trustedKeys')}</dt>
             <dd className="mono" title={status.trustedKeys.map((k) => `${k.keyId}: ${k.source}`).join('\n')}>{status.trustedKeys.map((k) => k.keyId).join(', ') || t('none')}</dd>
             <dt>{t('witness')}</dt>
             <dd>
-              {status.witness === null ? t('none') : status.witness.lastPublished === null ? t('witnessEmpty', { file: status.witness.file }) : t('witnessLast', { seq: status.witness.lastPublished.seq.toLocaleString(lang), at: formatTime(status.witness.lastPublished.signedAt, lang), file: status.witness.file })}
+              {status.witness === null ? t('none') : status.witness.lastPublished === null ? t('witnessEmpty', { file: status.witness.file }) : t('witnessLast', { seq: status.witness.lastPublished.seq.toLocaleString(lang), at: formatInstant(status.witness.lastPublished.signedAt, lang, 'seconds'), file: status.witness.file })}
             </dd>
           </dl>
         )}
@@ -174,7 +169,7 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
               {items.map((e) => (
                 <tr key={e.seq} data-seq={e.seq} className={e.outcome === 'refused' ? 'refused' : undefined}>
                   <td className="num">{e.seq}</td>
-                  <td>{formatTime(e.occurredAt, lang)}</td>
+                  <td>{formatInstant(e.occurredAt, lang, 'seconds')}</td>
                   <td>
                     {e.side !== null && <span className={`side side-${e.side}`}>{i18n.l(labelOf(vocabulary.sides, e.side), e.side)}</span>} {e.userId ?? e.personId}
                     <span className="small block">

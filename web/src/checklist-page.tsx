@@ -1,7 +1,8 @@
-import { useEffect, useMemo, useState } from 'react';
-import { api, type Checklist, type ChecklistRow, type Vocabulary } from './api.ts';
+import { useMemo, useState } from 'react';
+import { api, type ChecklistRow, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n, type MessageKey } from './i18n.tsx';
+import { useLoad } from './use-load.ts';
 
 const RELATIONS = ['own', 'former', 'other', 'none'] as const;
 
@@ -12,17 +13,14 @@ const RELATIONS = ['own', 'former', 'other', 'none'] as const;
 export function ChecklistPage({ vocabulary }: { vocabulary: Vocabulary }) {
   const i18n = useI18n();
   const { t } = i18n;
-  const [data, setData] = useState<Checklist | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [route, setRoute] = useState('');
   const [principalClass, setPrincipalClass] = useState('affiliated_retail');
-
-  useEffect(() => {
+  const [data, error] = useLoad(() =>
     api.checklist().then((c) => {
-      setData(c);
       setRoute(c.rows[0]?.route ?? '');
-    }, setError);
-  }, []);
+      return c;
+    }),
+  );
 
   const routes = useMemo(() => [...new Set(data?.rows.map((r) => r.route) ?? [])], [data]);
   const classes = useMemo(() => [...new Set(data?.rows.map((r) => r.principalClass) ?? [])], [data]);

@@ -1,10 +1,42 @@
 import type { FieldView, Vocabulary } from './api.ts';
 import type { I18n } from './i18n.tsx';
 
-/** Dates and times are always shown in Japan time, whatever the browser's zone. */
+const locale = (lang: string) => (lang === 'ja' ? 'ja-JP' : 'en-GB');
+
+/** Dates and times are always shown in Japan time, whatever the browser's zone, in the user's language. */
 export function formatDate(iso: string, lang: string): string {
   const style: Intl.DateTimeFormatOptions = lang === 'ja' ? { year: 'numeric', month: '2-digit', day: '2-digit' } : { year: 'numeric', month: 'short', day: 'numeric' };
-  return new Intl.DateTimeFormat(lang === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo', ...style }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale(lang), { timeZone: 'Asia/Tokyo', ...style }).format(new Date(iso));
+}
+
+/**
+ * An instant (UTC ISO 8601 on the wire) in Japan time, as office staff read it: to the minute, or to the
+ * second where the order of events matters (the access log, its seals).
+ */
+export function formatInstant(iso: string, lang: string, precision: 'minutes' | 'seconds' = 'minutes'): string {
+  return new Intl.DateTimeFormat(locale(lang), { timeZone: 'Asia/Tokyo', dateStyle: 'short', timeStyle: precision === 'seconds' ? 'medium' : 'short' }).format(new Date(iso));
+}
+
+const JST_OFFSET_MS = 9 * 3_600_000;
+
+/** An instant as a `datetime-local` input's value in Japan time (`2025-01-31T09:30`). */
+export function toJstDateTimeInput(d: Date): string {
+  return new Date(d.getTime() + JST_OFFSET_MS).toISOString().slice(0, 16);
+}
+
+/** An instant's day in Japan time, as a `date` input's value. */
+export function toJstDateInput(d: Date): string {
+  return toJstDateTimeInput(d).slice(0, 10);
+}
+
+/** Today plus `days`, as a `date` input's value in Japan time. */
+export function jstDayFromNow(days: number): string {
+  return toJstDateInput(new Date(Date.now() + days * 86_400_000));
+}
+
+/** A `datetime-local` input's value, meant as Japan time, as an ISO instant. */
+export function fromJstDateTimeInput(v: string): string {
+  return new Date(`${v}:00+09:00`).toISOString();
 }
 
 /** 22 digits in groups of four, as printed on bills (0211-5203-2938-2516-5992-21). */

@@ -1,14 +1,22 @@
 import { call, type AuthMethods, type Opened } from './api.ts';
 import type * as gov from '../../src/contract/governance.ts';
 import type * as adm from '../../src/contract/admin.ts';
-import type { BodyOf, ReplyOf } from '../../src/contract/schema.ts';
+import type { BodyOf, ReplyOf, Wire } from '../../src/contract/schema.ts';
 
 /** Access governance: grants and their approval, people, terminals, recertification, tokens, the governance log. */
 
 // The shapes of the governance and administration routes are the server's contract (src/contract/), imported
-// as types only: the console bundles no zod and cannot drift from what the server sends.
-export type { Permission, Grant, GovernanceEvent } from '../../src/contract/governance.ts';
-export type { Account, Campaign, CampaignItem, Terminal, Token, TokenScope } from '../../src/contract/admin.ts';
+// as types only: the console bundles no zod and cannot drift from what the server sends. `Wire` is a shape as
+// JSON carries it (instants as ISO strings).
+export type Permission = Wire<gov.Permission>;
+export type Grant = Wire<gov.Grant>;
+export type GovernanceEvent = Wire<gov.GovernanceEvent>;
+export type Account = Wire<adm.Account>;
+export type Campaign = Wire<adm.Campaign>;
+export type CampaignItem = Wire<adm.CampaignItem>;
+export type Terminal = Wire<adm.Terminal>;
+export type Token = Wire<adm.Token>;
+export type { TokenScope } from '../../src/contract/admin.ts';
 
 /** How one may log in (a session route: its type lives with the others, in api.ts). */
 export type { AuthMethods };
