@@ -52,18 +52,39 @@ async function generate(rows: number): Promise<{ staff: string; terminals: strin
   mkdirSync(DIR, { recursive: true });
   const r = rng(rows);
   const sides = (i: number) => (i % 10 < 6 ? 'retail' : i % 10 < 9 ? 'network' : 'other_retailer');
-  const files = { staff: join(DIR, 'staff.csv'), terminals: join(DIR, 'terminals.csv'), contracts: join(DIR, 'contracts.csv'), log: join(DIR, `log-${rows}.csv`) };
-  await writeLines(files.staff, 'user_id,person_id,organization,side,employment,office,valid_from,valid_to', USERS, (i) =>
-    `u${i},p${i},${sides(i) === 'network' ? 'NW' : i % 3 === 0 ? `委託${i % 7}` : 'A0001'},${sides(i)},${i % 3 === 0 ? 'contractor' : 'employee'},営業所${i % 40},2015-04-01,\n`);
-  await writeLines(files.terminals, 'terminal_id,setting,kind,organization,office', 2000, (i) => `T${i},${i % 50 === 0 ? 'network' : 'retail'},dedicated,A0001,営業所${i % 40}\n`);
+  const files = {
+    staff: join(DIR, 'staff.csv'),
+    terminals: join(DIR, 'terminals.csv'),
+    contracts: join(DIR, 'contracts.csv'),
+    log: join(DIR, `log-${rows}.csv`),
+  };
+  await writeLines(
+    files.staff,
+    'user_id,person_id,organization,side,employment,office,valid_from,valid_to',
+    USERS,
+    (i) =>
+      `u${i},p${i},${sides(i) === 'network' ? 'NW' : i % 3 === 0 ? `委託${i % 7}` : 'A0001'},${sides(i)},${i % 3 === 0 ? 'contractor' : 'employee'},営業所${i % 40},2015-04-01,\n`,
+  );
+  await writeLines(
+    files.terminals,
+    'terminal_id,setting,kind,organization,office',
+    2000,
+    (i) => `T${i},${i % 50 === 0 ? 'network' : 'retail'},dedicated,A0001,営業所${i % 40}\n`,
+  );
   // Every point has a contract; a fifth switched retailer inside the period.
-  await writeLines(files.contracts, 'supply_point_id,customer_id,customer_type,retailer_code,retailer_name,last_resort,valid_from,valid_to', POINTS * 1.2, (i) => {
-    const p = i % POINTS;
-    const second = i >= POINTS;
-    const retailer = p % 3 === 0 ? 'A0001' : `R${String(1 + (p % RETAILERS)).padStart(4, '0')}`;
-    if (!second) return `${pid(p)},c${p},${p % 9 === 0 ? 'corporate' : 'individual'},${retailer},x,${p % 97 === 0},2016-04-01,${p % 5 === 0 ? '2022-11-30' : ''}\n`;
-    return `${pid(p)},c${p},individual,R0002,x,false,2022-12-01,\n`;
-  });
+  await writeLines(
+    files.contracts,
+    'supply_point_id,customer_id,customer_type,retailer_code,retailer_name,last_resort,valid_from,valid_to',
+    POINTS * 1.2,
+    (i) => {
+      const p = i % POINTS;
+      const second = i >= POINTS;
+      const retailer = p % 3 === 0 ? 'A0001' : `R${String(1 + (p % RETAILERS)).padStart(4, '0')}`;
+      if (!second)
+        return `${pid(p)},c${p},${p % 9 === 0 ? 'corporate' : 'individual'},${retailer},x,${p % 97 === 0},2016-04-01,${p % 5 === 0 ? '2022-11-30' : ''}\n`;
+      return `${pid(p)},c${p},individual,R0002,x,false,2022-12-01,\n`;
+    },
+  );
   const start = Date.parse('2022-10-05T00:00:00+09:00');
   await writeLines(files.log, 'accessed_at,system,user_id,terminal_id,supply_point_id,screen,fields', rows, (i) => {
     const t = new Date(start + Math.floor(r() * 92 * 86_400_000) + 9 * 3_600_000);
@@ -120,7 +141,9 @@ for (const n of SIZES) {
   const raw = await rawRun(files);
   const ours = await gridwallRun(files);
   const rss = process.resourceUsage().maxRSS / 1024;
-  console.log(`| ${n.toLocaleString('en')} | ${gen.toFixed(1)} s | ${ours.seconds.toFixed(1)} s | ${raw.seconds.toFixed(1)} s | ${(ours.seconds / raw.seconds).toFixed(2)}× | ${ours.views.toLocaleString('en')}${ours.views === raw.views ? '' : ` ≠ ${raw.views.toLocaleString('en')}`} | ${rss.toFixed(0)} MB |`);
-  if (process.env["BENCH_KEEP"] === undefined) rmSync(files.log, { force: true });
+  console.log(
+    `| ${n.toLocaleString('en')} | ${gen.toFixed(1)} s | ${ours.seconds.toFixed(1)} s | ${raw.seconds.toFixed(1)} s | ${(ours.seconds / raw.seconds).toFixed(2)}× | ${ours.views.toLocaleString('en')}${ours.views === raw.views ? '' : ` ≠ ${raw.views.toLocaleString('en')}`} | ${rss.toFixed(0)} MB |`,
+  );
+  if (process.env['BENCH_KEEP'] === undefined) rmSync(files.log, { force: true });
 }
-if (process.env["BENCH_KEEP"] === undefined) rmSync(DIR, { recursive: true, force: true });
+if (process.env['BENCH_KEEP'] === undefined) rmSync(DIR, { recursive: true, force: true });

@@ -34,12 +34,47 @@ const key = generateSigningKey();
 
 function sampleEvent(i: number, at: Date): AccessEvent {
   return {
-    occurredAt: at, requestId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, personId: `p${i % 400}`, userId: `u${i % 400}`, sessionId: 'sess',
-    principalClass: i % 5 === 0 ? 'affiliated_retail' : 'network_call_centre', side: i % 5 === 0 ? 'retail' : 'network', organizationId: 'org-nw', employment: 'employee',
-    office: '仙台コールセンター', terminalId: `T${i % 300}`, route: 'GET /api/supply-points/:id', purpose: 'customer_inquiry', outcome: 'served', refusal: null,
+    occurredAt: at,
+    requestId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    personId: `p${i % 400}`,
+    userId: `u${i % 400}`,
+    sessionId: 'sess',
+    principalClass: i % 5 === 0 ? 'affiliated_retail' : 'network_call_centre',
+    side: i % 5 === 0 ? 'retail' : 'network',
+    organizationId: 'org-nw',
+    employment: 'employee',
+    office: '仙台コールセンター',
+    terminalId: `T${i % 300}`,
+    route: 'GET /api/supply-points/:id',
+    purpose: 'customer_inquiry',
+    outcome: 'served',
+    refusal: null,
     query: { by: 'id' },
-    records: [{ supplyPointId: `02${String(i).padStart(20, '0')}`, relation: 'other', retailerCode: 'R0002', lastResort: false, shown: ['supply_point_id', 'address', 'holder_name', 'phone', 'contracted_capacity', 'retailer', 'usage', 'equipment', 'meter', 'contract_history', 'customer_type', 'last_resort'], masked: { network_notes: 'network_only' } }],
-    policyVersion: '1881c2c7dba16aa90420788f6470ef4907a608ea6847e7c670f5e0dc4dda20d0', emergencyId: null,
+    records: [
+      {
+        supplyPointId: `02${String(i).padStart(20, '0')}`,
+        relation: 'other',
+        retailerCode: 'R0002',
+        lastResort: false,
+        shown: [
+          'supply_point_id',
+          'address',
+          'holder_name',
+          'phone',
+          'contracted_capacity',
+          'retailer',
+          'usage',
+          'equipment',
+          'meter',
+          'contract_history',
+          'customer_type',
+          'last_resort',
+        ],
+        masked: { network_notes: 'network_only' },
+      },
+    ],
+    policyVersion: '1881c2c7dba16aa90420788f6470ef4907a608ea6847e7c670f5e0dc4dda20d0',
+    emergencyId: null,
   };
 }
 
@@ -58,7 +93,9 @@ async function timedAsync<T>(f: () => Promise<T>): Promise<[T, number]> {
 /** Writes an export of EVENTS events with a seal after every `batch` events (one seal per group commit). */
 async function writeExport(path: string, batch: number): Promise<void> {
   const out = createWriteStream(path);
-  out.write(`${JSON.stringify({ format: EXPORT_FORMAT, version: 2, exportedAt: new Date().toISOString(), period: { from: null, to: null }, firstSeq: 1, anchor: GENESIS, keys: [key.publicKeyPem] })}\n`);
+  out.write(
+    `${JSON.stringify({ format: EXPORT_FORMAT, version: 2, exportedAt: new Date().toISOString(), period: { from: null, to: null }, firstSeq: 1, anchor: GENESIS, keys: [key.publicKeyPem] })}\n`,
+  );
   let prev = GENESIS;
   let batchPrev = GENESIS;
   let prevSeal = GENESIS;
@@ -121,12 +158,14 @@ async function fileBench(lines: string[]): Promise<void> {
 async function loops(op: (i: number) => Promise<unknown>): Promise<number> {
   let n = 0;
   const until = Date.now() + SECONDS * 1000;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async (_, c) => {
-    for (let i = c; Date.now() < until; i += CONCURRENCY) {
-      await op(i);
-      n++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, c) => {
+      for (let i = c; Date.now() < until; i += CONCURRENCY) {
+        await op(i);
+        n++;
+      }
+    }),
+  );
   return n / SECONDS;
 }
 

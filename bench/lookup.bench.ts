@@ -33,7 +33,14 @@ const SUPPLY_POINTS = Number(process.env['BENCH_SUPPLY_POINTS'] ?? 20000);
 const SESSION_CACHE_MS = Number(process.env['BENCH_SESSION_CACHE_MS'] ?? 1000);
 const url = process.env['DATABASE_URL'];
 
-interface Load { rps: number; p50: number; p99: number; ok: number; non2xx: number; errors: number }
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+}
 
 function load(cfg: Record<string, unknown>): Promise<Load> {
   return new Promise((resolve, reject) => {
@@ -44,14 +51,14 @@ function load(cfg: Record<string, unknown>): Promise<Load> {
   });
 }
 
-
 function tableBench(): { tablePerSec: number; decidePerSec: number } {
   const table = compileDecisionTable();
   const keys = [...keySpace()];
   const rounds = 200;
   let sink = 0;
   let t0 = process.hrtime.bigint();
-  for (let r = 0; r < rounds; r++) for (const k of keys) sink += table.lookup(k.principalClass, k.relation, k.fieldIndex, k.emergency, k.purpose).kind === 'allow' ? 1 : 0;
+  for (let r = 0; r < rounds; r++)
+    for (const k of keys) sink += table.lookup(k.principalClass, k.relation, k.fieldIndex, k.emergency, k.purpose).kind === 'allow' ? 1 : 0;
   const tTable = Number(process.hrtime.bigint() - t0) / 1e9;
   t0 = process.hrtime.bigint();
   for (let r = 0; r < rounds / 10; r++)
@@ -76,7 +83,17 @@ async function main(): Promise<void> {
     const log = new GroupCommitLog(db, { key });
     const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key), findingSink(db));
     const app = await buildApp({
-      db, firewall, evidence: { trust: configuredTrust(key, null), witnessFile: null, writer: log }, clock: () => new Date(), demoLogin: true, secureCookies: false, sessionAbsoluteMs: 36_000_000, emergencyMaxHours: 72, dormantDays: 90, loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE, analysisWaitMs: ANALYSIS_WAIT_MS,
+      db,
+      firewall,
+      evidence: { trust: configuredTrust(key, null), witnessFile: null, writer: log },
+      clock: () => new Date(),
+      demoLogin: true,
+      secureCookies: false,
+      sessionAbsoluteMs: 36_000_000,
+      emergencyMaxHours: 72,
+      dormantDays: 90,
+      loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE,
+      analysisWaitMs: ANALYSIS_WAIT_MS,
       sessions: new Sessions(db, { idleMs: 3_600_000, absoluteMs: 36_000_000, cacheMs: SESSION_CACHE_MS }),
       extend: (a) => {
         // The baseline: the same record query, no session, no decisions, no masking, no log.

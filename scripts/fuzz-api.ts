@@ -67,8 +67,43 @@ const KNOWN: Readonly<Record<string, readonly unknown[]>> = {
   expiresAt: [new Date(NOW.getTime() + 30 * 86_400_000).toISOString()],
 };
 
-const HUGE = [2 ** 31, 2 ** 53, 2 ** 63, 1e20, -1e20, -1, 0, 1.5, -0.5, '99999999999999999999999', '-9223372036854775809', '1e400', 'NaN', 'Infinity', '0x10'] as const;
-const ODD_TEXT = ['\u0000', 'a\u0000b', '%00', '\ud800', '\udfff\ud800', '\u202e\u0635', '🇯🇵👨‍👩‍👧', 'ｱｲｳ', 'Ａ１', '\r\n', '\t', "'; DROP TABLE x; --", '=HYPERLINK("http://x","y")', '../../etc/passwd', '${x}', '{{x}}', ' ', ''] as const;
+const HUGE = [
+  2 ** 31,
+  2 ** 53,
+  2 ** 63,
+  1e20,
+  -1e20,
+  -1,
+  0,
+  1.5,
+  -0.5,
+  '99999999999999999999999',
+  '-9223372036854775809',
+  '1e400',
+  'NaN',
+  'Infinity',
+  '0x10',
+] as const;
+const ODD_TEXT = [
+  '\u0000',
+  'a\u0000b',
+  '%00',
+  '\ud800',
+  '\udfff\ud800',
+  '\u202e\u0635',
+  '🇯🇵👨‍👩‍👧',
+  'ｱｲｳ',
+  'Ａ１',
+  '\r\n',
+  '\t',
+  "'; DROP TABLE x; --",
+  '=HYPERLINK("http://x","y")',
+  '../../etc/passwd',
+  '${x}',
+  '{{x}}',
+  ' ',
+  '',
+] as const;
 
 function num(s: Schema, key: string): number | undefined {
   const v = s[key];
@@ -100,8 +135,10 @@ function validBase(s: Schema, name: string): fc.Arbitrary<unknown> {
       const minLength = num(s, 'minLength') ?? 0;
       const maxLength = Math.min(num(s, 'maxLength') ?? 40, 40);
       if (typeof s['pattern'] === 'string') return fc.stringMatching(new RegExp(s['pattern']));
-      if (s['format'] === 'date-time') return fc.date({ min: new Date('2020-01-01'), max: new Date('2030-12-31'), noInvalidDate: true }).map((d) => d.toISOString());
-      if (s['format'] === 'date') return fc.date({ min: new Date('2020-01-01'), max: new Date('2030-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+      if (s['format'] === 'date-time')
+        return fc.date({ min: new Date('2020-01-01'), max: new Date('2030-12-31'), noInvalidDate: true }).map((d) => d.toISOString());
+      if (s['format'] === 'date')
+        return fc.date({ min: new Date('2020-01-01'), max: new Date('2030-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
       return fc.string({ minLength, maxLength: Math.max(minLength, maxLength) });
     }
     case 'integer': {
@@ -115,7 +152,10 @@ function validBase(s: Schema, name: string): fc.Arbitrary<unknown> {
       return fc.boolean();
     case 'array': {
       const items = (s['items'] as Schema | undefined) ?? {};
-      return fc.array(valid(items, name), { minLength: num(s, 'minItems') ?? 0, maxLength: Math.max(num(s, 'minItems') ?? 0, Math.min(num(s, 'maxItems') ?? 4, 4)) });
+      return fc.array(valid(items, name), {
+        minLength: num(s, 'minItems') ?? 0,
+        maxLength: Math.max(num(s, 'minItems') ?? 0, Math.min(num(s, 'maxItems') ?? 4, 4)),
+      });
     }
     case 'object':
       return object(s, valid);
@@ -148,11 +188,22 @@ function hostile(s: Schema, name: string): fc.Arbitrary<unknown> {
     fc.constantFrom(...HUGE),
     fc.constantFrom(...ODD_TEXT),
     validBase(s, name).map((v) => (typeof v === 'string' ? `${v}\u0000` : v)),
-    fc.tuple(validBase(s, name), fc.nat()).map(([v, i]) => (typeof v === 'string' ? v.slice(0, i % (v.length + 1)) + '\u0000' + v.slice(i % (v.length + 1)) : `\u0000${text(v)}`)),
+    fc
+      .tuple(validBase(s, name), fc.nat())
+      .map(([v, i]) => (typeof v === 'string' ? v.slice(0, i % (v.length + 1)) + '\u0000' + v.slice(i % (v.length + 1)) : `\u0000${text(v)}`)),
     fc.string({ unit: 'binary', maxLength: 30 }),
     fc.string({ unit: 'grapheme', maxLength: 30 }),
     fc.constantFrom('x'.repeat(10_001), '仙'.repeat(100_000)),
-    fc.constantFrom('0000-00-00', '2026-02-30', '1900-01-01', '2999-12-31', '2026-11-01T25:61:00Z', '+275760-09-13T00:00:00.000Z', '-000001-01-01T00:00:00Z', '1970-01-01T00:00:00Z'),
+    fc.constantFrom(
+      '0000-00-00',
+      '2026-02-30',
+      '1900-01-01',
+      '2999-12-31',
+      '2026-11-01T25:61:00Z',
+      '+275760-09-13T00:00:00.000Z',
+      '-000001-01-01T00:00:00Z',
+      '1970-01-01T00:00:00Z',
+    ),
   );
 }
 
@@ -186,31 +237,87 @@ function requestArbitrary(op: Operation, callers: readonly string[]): fc.Arbitra
   const queryParams = op.params.filter((p) => p.in === 'query');
   const pathArb = fc.tuple(...pathParams.map((p) => fuzzed(p.schema, p.name)));
   const calm = hostility === 0;
-  const queryArb = fc.tuple(...queryParams.map((p) => (p.required && calm ? fuzzed(p.schema, p.name).map((v) => [v]) : p.required ? fc.oneof({ weight: 9, arbitrary: fuzzed(p.schema, p.name).map((v) => [v]) }, { weight: 1, arbitrary: fc.constant([]) }) : fc.oneof(fc.constant([]), fuzzed(p.schema, p.name).map((v) => [v])))));
-  const extraQuery = calm ? fc.constant<[string, string][]>([]) : fc.oneof({ weight: 9, arbitrary: fc.constant<[string, string][]>([]) }, { weight: 1, arbitrary: fc.array(fc.tuple(fc.constantFrom('x', 'purpose', 'limit', 'format', '__proto__', 'constructor'), fc.oneof(fc.constantFrom(...ODD_TEXT), fc.string())), { maxLength: 3 }) });
-  const bodyArb: fc.Arbitrary<{ contentType?: string; payload?: string }> =
-    calm
-      ? op.body === null
-        ? fc.constant({})
-        : fuzzed(op.body.schema, 'body').map((v) => ({ contentType: op.body?.contentType ?? 'application/json', payload: JSON.stringify(v) ?? 'null' }))
-      : op.body === null
-      ? fc.oneof({ weight: 9, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.constantFrom({ contentType: 'application/json', payload: '{"a":1}' }, { contentType: 'application/json', payload: '{' }) })
+  const queryArb = fc.tuple(
+    ...queryParams.map((p) =>
+      p.required && calm
+        ? fuzzed(p.schema, p.name).map((v) => [v])
+        : p.required
+          ? fc.oneof({ weight: 9, arbitrary: fuzzed(p.schema, p.name).map((v) => [v]) }, { weight: 1, arbitrary: fc.constant([]) })
+          : fc.oneof(
+              fc.constant([]),
+              fuzzed(p.schema, p.name).map((v) => [v]),
+            ),
+    ),
+  );
+  const extraQuery = calm
+    ? fc.constant<[string, string][]>([])
+    : fc.oneof(
+        { weight: 9, arbitrary: fc.constant<[string, string][]>([]) },
+        {
+          weight: 1,
+          arbitrary: fc.array(
+            fc.tuple(fc.constantFrom('x', 'purpose', 'limit', 'format', '__proto__', 'constructor'), fc.oneof(fc.constantFrom(...ODD_TEXT), fc.string())),
+            { maxLength: 3 },
+          ),
+        },
+      );
+  const bodyArb: fc.Arbitrary<{ contentType?: string; payload?: string }> = calm
+    ? op.body === null
+      ? fc.constant({})
+      : fuzzed(op.body.schema, 'body').map((v) => ({ contentType: op.body?.contentType ?? 'application/json', payload: JSON.stringify(v) ?? 'null' }))
+    : op.body === null
+      ? fc.oneof(
+          { weight: 9, arbitrary: fc.constant({}) },
+          { weight: 1, arbitrary: fc.constantFrom({ contentType: 'application/json', payload: '{"a":1}' }, { contentType: 'application/json', payload: '{' }) },
+        )
       : fc.oneof(
-          { weight: 12, arbitrary: fuzzed(op.body.schema, 'body').map((v) => ({ contentType: op.body?.contentType ?? 'application/json', payload: JSON.stringify(v) ?? 'null' })) },
-          { weight: 1, arbitrary: fc.constantFrom({ contentType: 'application/json', payload: '{"a":' }, { contentType: 'text/plain', payload: 'hello' }, { contentType: 'application/json', payload: '{"__proto__":{"x":1}}' }, { contentType: 'application/json', payload: '[]' }, {}) },
-          { weight: 1, arbitrary: fc.constant({ contentType: op.body.contentType, payload: JSON.stringify({ ...Object.fromEntries(Object.keys((op.body.schema['properties'] as object | undefined) ?? {}).map((k) => [k, 'a\u0000'])) }) }) },
+          {
+            weight: 12,
+            arbitrary: fuzzed(op.body.schema, 'body').map((v) => ({
+              contentType: op.body?.contentType ?? 'application/json',
+              payload: JSON.stringify(v) ?? 'null',
+            })),
+          },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom(
+              { contentType: 'application/json', payload: '{"a":' },
+              { contentType: 'text/plain', payload: 'hello' },
+              { contentType: 'application/json', payload: '{"__proto__":{"x":1}}' },
+              { contentType: 'application/json', payload: '[]' },
+              {},
+            ),
+          },
+          {
+            weight: 1,
+            arbitrary: fc.constant({
+              contentType: op.body.contentType,
+              payload: JSON.stringify({
+                ...Object.fromEntries(Object.keys((op.body.schema['properties'] as object | undefined) ?? {}).map((k) => [k, 'a\u0000'])),
+              }),
+            }),
+          },
         );
-  return fc.record({ caller: fc.constantFrom(...callers), path: pathArb, query: queryArb, extra: extraQuery, body: bodyArb, csrf: calm ? fc.constant(true) : fc.oneof({ weight: 19, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }).map(({ caller, path, query, extra, body, csrf }) => {
-    let url = op.path;
-    pathParams.forEach((p, i) => (url = url.replace(`{${p.name}}`, segment(path[i]))));
-    const q = new URLSearchParams();
-    queryParams.forEach((p, i) => {
-      for (const v of query[i] ?? []) for (const x of Array.isArray(v) ? v : [v]) q.append(p.name, text(x));
+  return fc
+    .record({
+      caller: fc.constantFrom(...callers),
+      path: pathArb,
+      query: queryArb,
+      extra: extraQuery,
+      body: bodyArb,
+      csrf: calm ? fc.constant(true) : fc.oneof({ weight: 19, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    })
+    .map(({ caller, path, query, extra, body, csrf }) => {
+      let url = op.path;
+      pathParams.forEach((p, i) => (url = url.replace(`{${p.name}}`, segment(path[i]))));
+      const q = new URLSearchParams();
+      queryParams.forEach((p, i) => {
+        for (const v of query[i] ?? []) for (const x of Array.isArray(v) ? v : [v]) q.append(p.name, text(x));
+      });
+      for (const [k, v] of extra) q.append(k, v);
+      const qs = q.toString();
+      return { caller, method: op.method, url: qs === '' ? url : `${url}?${qs}`, ...body, ...(caller.startsWith('session:') ? { csrf } : {}) };
     });
-    for (const [k, v] of extra) q.append(k, v);
-    const qs = q.toString();
-    return { caller, method: op.method, url: qs === '' ? url : `${url}?${qs}`, ...body, ...(caller.startsWith('session:') ? { csrf } : {}) };
-  });
 }
 
 // --------------------------------------------------------------------------------------------- callers
@@ -222,13 +329,26 @@ function requestArbitrary(op: Operation, callers: readonly string[]): fc.Arbitra
  */
 async function issueToken(db: Db, scopes: readonly TokenScope[]): Promise<string> {
   const userId = `svc-fuzz-${scopes.join('-').replace(/\./g, '')}`;
-  return (await serviceToken(db, { userId, name: `fuzz ${scopes.join('+')}`, organizationId: scopes.includes('customer.read') ? 'org-r0002' : null, scopes, days: 300 })).token;
+  return (
+    await serviceToken(db, {
+      userId,
+      name: `fuzz ${scopes.join('+')}`,
+      organizationId: scopes.includes('customer.read') ? 'org-r0002' : null,
+      scopes,
+      days: 300,
+    })
+  ).token;
 }
 
 /** The kinds of API token callers: a retailer's system and the HR system (no token holds both scopes). */
 const TOKEN_KINDS: readonly (readonly TokenScope[])[] = [['customer.read'], ['scim']];
 
-const TERMINAL_OF: Readonly<Record<string, string>> = { [USERS.retail]: TERMINALS.RETAIL, [USERS.retailContractor]: TERMINALS.RETAIL, [USERS.serviceCentre]: TERMINALS.NSC, [USERS.callCentre]: TERMINALS.CC };
+const TERMINAL_OF: Readonly<Record<string, string>> = {
+  [USERS.retail]: TERMINALS.RETAIL,
+  [USERS.retailContractor]: TERMINALS.RETAIL,
+  [USERS.serviceCentre]: TERMINALS.NSC,
+  [USERS.callCentre]: TERMINALS.CC,
+};
 
 class Callers {
   readonly #sessions = new Map<string, Session | null>();
@@ -267,13 +387,33 @@ class Callers {
 
 // ------------------------------------------------------------------------------------------------- run
 
-function operations(doc: { paths: Record<string, Record<string, { parameters?: { in: string; name: string; required?: boolean; schema?: Schema }[]; requestBody?: { content?: Record<string, { schema?: Schema }> } }>> }): Operation[] {
+function operations(doc: {
+  paths: Record<
+    string,
+    Record<
+      string,
+      { parameters?: { in: string; name: string; required?: boolean; schema?: Schema }[]; requestBody?: { content?: Record<string, { schema?: Schema }> } }
+    >
+  >;
+}): Operation[] {
   const ops: Operation[] = [];
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
-      const params = (op.parameters ?? []).filter((p) => p.in === 'path' || p.in === 'query').map((p) => ({ in: p.in as 'path' | 'query', name: p.name, required: p.required === true, schema: p.schema ?? {} }));
+      const params = (op.parameters ?? [])
+        .filter((p) => p.in === 'path' || p.in === 'query')
+        .map((p) => ({ in: p.in as 'path' | 'query', name: p.name, required: p.required === true, schema: p.schema ?? {} }));
       const content = Object.entries(op.requestBody?.content ?? {})[0];
-      ops.push({ method: method.toUpperCase(), path, params, body: content === undefined ? (method === 'post' || method === 'put' || method === 'patch' ? { contentType: path.startsWith('/scim/') ? 'application/scim+json' : 'application/json', schema: {} } : null) : { contentType: content[0], schema: content[1].schema ?? {} } });
+      ops.push({
+        method: method.toUpperCase(),
+        path,
+        params,
+        body:
+          content === undefined
+            ? method === 'post' || method === 'put' || method === 'patch'
+              ? { contentType: path.startsWith('/scim/') ? 'application/scim+json' : 'application/json', schema: {} }
+              : null
+            : { contentType: content[0], schema: content[1].schema ?? {} },
+      });
     }
   }
   return ops;
@@ -288,7 +428,9 @@ async function send(app: FastifyInstance, callers: Callers, a: Attempt): Promise
   };
   const t0 = performance.now();
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<{ statusCode: number; body: string }>((resolve) => (timer = setTimeout(() => resolve({ statusCode: 599, body: 'no answer within 30 s' }), 30_000)));
+  const timeout = new Promise<{ statusCode: number; body: string }>(
+    (resolve) => (timer = setTimeout(() => resolve({ statusCode: 599, body: 'no answer within 30 s' }), 30_000)),
+  );
   const res = await Promise.race([app.inject(opts), timeout]);
   clearTimeout(timer);
   return { status: res.statusCode, body: res.body.slice(0, 300), ms: performance.now() - t0 };
@@ -352,10 +494,36 @@ async function main(): Promise<number> {
       if ((i + 1) % 5000 === 0) process.stderr.write(`  ${i + 1} requests, ${failures.length} ≥ 500, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
     }
     const secs = (performance.now() - t0) / 1000;
-    const out: string[] = [`${requests} requests over ${ops.length} operations in ${secs.toFixed(0)} s (seed ${seed})`, '', 'status class: ' + Object.entries(classes).sort().map(([c, n]) => `${c} ${n}`).join(', '), '', 'error codes: ' + Object.entries(codes).sort(([, a], [, b]) => b - a).map(([c, n]) => `${c} ${n}`).join(', '), '', 'per route:'];
-    for (const [route, counts] of [...perRoute].sort(([a], [b]) => a.localeCompare(b))) out.push(`  ${route.padEnd(48)} ${Object.entries(counts).sort().map(([c, n]) => `${c} ${n}`).join('  ')}`);
+    const out: string[] = [
+      `${requests} requests over ${ops.length} operations in ${secs.toFixed(0)} s (seed ${seed})`,
+      '',
+      'status class: ' +
+        Object.entries(classes)
+          .sort()
+          .map(([c, n]) => `${c} ${n}`)
+          .join(', '),
+      '',
+      'error codes: ' +
+        Object.entries(codes)
+          .sort(([, a], [, b]) => b - a)
+          .map(([c, n]) => `${c} ${n}`)
+          .join(', '),
+      '',
+      'per route:',
+    ];
+    for (const [route, counts] of [...perRoute].sort(([a], [b]) => a.localeCompare(b)))
+      out.push(
+        `  ${route.padEnd(48)} ${Object.entries(counts)
+          .sort()
+          .map(([c, n]) => `${c} ${n}`)
+          .join('  ')}`,
+      );
     out.push('', `responses ≥ 500: ${failures.length}`);
-    for (const f of failures) out.push(`  ${f.status} ${f.a.method} ${f.a.url.split('?')[0] ?? ''} as ${f.a.caller}: ${f.body.replace(/\s+/g, ' ').slice(0, 160)}`, `    reproduce: node --import tsx scripts/fuzz-api.ts --replay '${JSON.stringify(f.a).replace(/'/g, "'\\''")}'`);
+    for (const f of failures)
+      out.push(
+        `  ${f.status} ${f.a.method} ${f.a.url.split('?')[0] ?? ''} as ${f.a.caller}: ${f.body.replace(/\s+/g, ' ').slice(0, 160)}`,
+        `    reproduce: node --import tsx scripts/fuzz-api.ts --replay '${JSON.stringify(f.a).replace(/'/g, "'\\''")}'`,
+      );
     process.stdout.write(`${out.join('\n')}\n`);
     return failures.length > 0 ? 1 : 0;
   } finally {

@@ -38,18 +38,20 @@ if (files.length === 0) throw new Error('no test file selected');
 // The console is built only when a selected test drives or serves it — a fresh build then, never a stale one.
 const needsConsole = files.some((f) => kindOf(f) === 'e2e' || /console-serving\.test\.ts$/.test(f));
 if (needsConsole) {
-  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+  const build = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+    stdio: 'inherit',
+  });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
 // Test files run two at a time by default: many wait on PostgreSQL, Chromium or a child process, so two
 // overlap on two cores. Every store is its own (a PGlite copy, or a schema and role of its own on the server).
 const CONCURRENCY = Number(process.env['GRIDWALL_TEST_CONCURRENCY'] ?? 2);
-if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) throw new Error(`GRIDWALL_TEST_CONCURRENCY must be a whole number ≥ 1, not ${process.env['GRIDWALL_TEST_CONCURRENCY']}`);
+if (!Number.isInteger(CONCURRENCY) || CONCURRENCY < 1)
+  throw new Error(`GRIDWALL_TEST_CONCURRENCY must be a whole number ≥ 1, not ${process.env['GRIDWALL_TEST_CONCURRENCY']}`);
 
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, ...files],
-  { stdio: 'inherit', env: { ...process.env, TZ: 'Asia/Tokyo' } },
-);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, TZ: 'Asia/Tokyo' },
+});
 process.exit(result.status ?? 1);

@@ -85,7 +85,8 @@ function totpKey(text: string | undefined): Buffer | null {
   if (text === undefined) return null;
   const t = text.trim();
   const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(t) ? Buffer.from(t, 'base64') : null;
-  if (key === null || key.length !== 32) throw new ConfigError('bad configuration: GRIDWALL_TOTP_KEY must be 32 bytes, as 64 hex digits or base64 (openssl rand -base64 32)');
+  if (key === null || key.length !== 32)
+    throw new ConfigError('bad configuration: GRIDWALL_TOTP_KEY must be 32 bytes, as 64 hex digits or base64 (openssl rand -base64 32)');
   return key;
 }
 
@@ -100,8 +101,18 @@ function oidcSettings(e: Env): OidcSettings | null {
   if (e.GRIDWALL_OIDC_CLIENT_ID === undefined) throw new ConfigError('bad configuration: GRIDWALL_OIDC_ISSUER needs GRIDWALL_OIDC_CLIENT_ID');
   const base = e.GRIDWALL_PUBLIC_URL;
   const redirectUri = e.GRIDWALL_OIDC_REDIRECT_URI ?? (base === undefined ? undefined : new URL('/api/auth/oidc/callback', base).href);
-  if (redirectUri === undefined) throw new ConfigError('bad configuration: GRIDWALL_OIDC_ISSUER needs GRIDWALL_OIDC_REDIRECT_URI or GRIDWALL_PUBLIC_URL (the callback is <public URL>/api/auth/oidc/callback)');
-  return { issuer: e.GRIDWALL_OIDC_ISSUER, clientId: e.GRIDWALL_OIDC_CLIENT_ID, clientSecret: e.GRIDWALL_OIDC_CLIENT_SECRET ?? null, redirectUri, label: e.GRIDWALL_OIDC_LABEL, scopes: e.GRIDWALL_OIDC_SCOPES };
+  if (redirectUri === undefined)
+    throw new ConfigError(
+      'bad configuration: GRIDWALL_OIDC_ISSUER needs GRIDWALL_OIDC_REDIRECT_URI or GRIDWALL_PUBLIC_URL (the callback is <public URL>/api/auth/oidc/callback)',
+    );
+  return {
+    issuer: e.GRIDWALL_OIDC_ISSUER,
+    clientId: e.GRIDWALL_OIDC_CLIENT_ID,
+    clientSecret: e.GRIDWALL_OIDC_CLIENT_SECRET ?? null,
+    redirectUri,
+    label: e.GRIDWALL_OIDC_LABEL,
+    scopes: e.GRIDWALL_OIDC_SCOPES,
+  };
 }
 
 function demoLogin(e: Env, store: 'pglite' | 'postgres'): boolean {
@@ -120,8 +131,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(`bad configuration: ${issues}`);
   }
   const e = parsed.data;
-  const store = e.DATABASE_URL === undefined ? { kind: 'pglite' as const, dataDir: resolve(e.GRIDWALL_DATA_DIR) } : { kind: 'postgres' as const, url: e.DATABASE_URL };
-  const logKeyPath = e.GRIDWALL_LOG_KEY_FILE !== undefined ? resolve(e.GRIDWALL_LOG_KEY_FILE) : store.kind === 'pglite' ? join(store.dataDir, 'log-signing-key.pem') : resolve('.gridwall/log-signing-key.pem');
+  const store =
+    e.DATABASE_URL === undefined ? { kind: 'pglite' as const, dataDir: resolve(e.GRIDWALL_DATA_DIR) } : { kind: 'postgres' as const, url: e.DATABASE_URL };
+  const logKeyPath =
+    e.GRIDWALL_LOG_KEY_FILE !== undefined
+      ? resolve(e.GRIDWALL_LOG_KEY_FILE)
+      : store.kind === 'pglite'
+        ? join(store.dataDir, 'log-signing-key.pem')
+        : resolve('.gridwall/log-signing-key.pem');
   return Object.freeze({
     store,
     host: e.HOST,

@@ -79,7 +79,13 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       if (log.halted === null) say(`the access log could not be opened: ${e instanceof Error ? e.message : String(e)}`);
     });
     const firewall = new Firewall(db, log, table, new SearchTerms(key), findingSink(db));
-    const sessions = new Sessions(db, { idleMs: config.sessionIdleMs, absoluteMs: config.sessionAbsoluteMs, cacheMs: config.sessionCacheMs, unknownTerminal: config.unknownTerminal, dormantDays: config.dormantDays });
+    const sessions = new Sessions(db, {
+      idleMs: config.sessionIdleMs,
+      absoluteMs: config.sessionAbsoluteMs,
+      cacheMs: config.sessionCacheMs,
+      unknownTerminal: config.unknownTerminal,
+      dormantDays: config.dormantDays,
+    });
     const app = await buildApp({
       db,
       firewall,
@@ -103,14 +109,19 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     // Dormant accounts are disabled at start and then once a day (F2): a server restarted every day must sweep
     // too (issue 14). Logins are refused by the same test in the meantime (lifecycle.ts loginStanding).
     const runSweep = () =>
-      sweepAccounts(db, { kind: 'system', job: 'daily-dormant-sweep' }, clock(), { dormantDays: config.dormantDays, orphans: false }, (tx, personId, at) => sessions.endAllOf(personId, at, tx)).then(
+      sweepAccounts(db, { kind: 'system', job: 'daily-dormant-sweep' }, clock(), { dormantDays: config.dormantDays, orphans: false }, (tx, personId, at) =>
+        sessions.endAllOf(personId, at, tx),
+      ).then(
         (r) => say(`dormant-account sweep: ${r.disabled.length} disabled`),
         (e: unknown) => say(`dormant-account sweep failed: ${e instanceof Error ? e.message : String(e)}`),
       );
     await runSweep();
     // Assignments stored before the assignment rules (or past them) act until someone looks: say so at start.
     const breaking = await assignmentsBreakingRules(db, clock());
-    if (breaking.length > 0) say(`warning: ${breaking.length} staff assignment(s) in force break the assignment rules (side or retailer not following from the organization); list them with \`gridwall accounts check-assignments\``);
+    if (breaking.length > 0)
+      say(
+        `warning: ${breaking.length} staff assignment(s) in force break the assignment rules (side or retailer not following from the organization); list them with \`gridwall accounts check-assignments\``,
+      );
     const sweep = setInterval(() => void runSweep(), 86_400_000);
     sweep.unref();
     // The daily digest (issue #7): at 00:30 Japan time, yesterday's log is scanned and its findings queued.
@@ -122,7 +133,8 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     let digestTimer: NodeJS.Timeout;
     const digest = () => {
       dailyDigest(db, clock()).then(
-        (d) => say(`daily digest ${d.day}: ${d.views} views, ${d.queued} findings queued, open ${d.open.high} high / ${d.open.medium} medium / ${d.open.low} low`),
+        (d) =>
+          say(`daily digest ${d.day}: ${d.views} views, ${d.queued} findings queued, open ${d.open.high} high / ${d.open.medium} medium / ${d.open.low} low`),
         (e: unknown) => say(`daily digest failed: ${e instanceof Error ? e.message : String(e)}`),
       );
       digestTimer = setTimeout(digest, untilDigest());

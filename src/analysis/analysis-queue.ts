@@ -12,7 +12,13 @@ export class AnalysisBusy extends Refusal<'analysis_busy'> {
     /** When to try again: the wait already given up on, in whole seconds (at least 1). */
     readonly retryAfterSeconds: number,
   ) {
-    super('analysis', 'analysis_busy', 'busy', `another analysis is running and this one waited ${Math.round(waitedMs / 1000)} s; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+    super(
+      'analysis',
+      'analysis_busy',
+      'busy',
+      `another analysis is running and this one waited ${Math.round(waitedMs / 1000)} s; try again in ${retryAfterSeconds} s`,
+      { retryAfterSeconds },
+    );
   }
 }
 

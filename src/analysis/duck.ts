@@ -39,7 +39,8 @@ export async function openEngine(opts: EngineOptions = {}): Promise<Engine> {
   const conn = await instance.connect();
   await conn.run(`SET TimeZone = 'Asia/Tokyo'`);
   // Dates travel as ISO text; the SQL casts them (`$1::TIMESTAMPTZ`).
-  const values = (params: readonly unknown[] | undefined) => (params === undefined ? undefined : (params.map((p) => (p instanceof Date ? p.toISOString() : p)) as never[]));
+  const values = (params: readonly unknown[] | undefined) =>
+    params === undefined ? undefined : (params.map((p) => (p instanceof Date ? p.toISOString() : p)) as never[]);
   return {
     conn,
     run: async (sql, params) => {

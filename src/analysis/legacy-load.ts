@@ -46,7 +46,9 @@ export async function createMacros(e: Engine): Promise<void> {
   await e.run(`CREATE OR REPLACE MACRO gw_start(v) AS coalesce(gw_time(v), gw_day(v))`);
   /** An end: a timestamp is the instant it stops; a date is the last day it holds (registers write it so). */
   await e.run(`CREATE OR REPLACE MACRO gw_end(v) AS coalesce(gw_time(v), gw_day(v) + INTERVAL 1 DAY)`);
-  await e.run(`CREATE OR REPLACE MACRO gw_bool(v) AS CASE lower(trim(coalesce(v, ''))) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'yes' THEN true WHEN 'false' THEN false WHEN '0' THEN false WHEN 'no' THEN false WHEN '' THEN false END`);
+  await e.run(
+    `CREATE OR REPLACE MACRO gw_bool(v) AS CASE lower(trim(coalesce(v, ''))) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'yes' THEN true WHEN 'false' THEN false WHEN '0' THEN false WHEN 'no' THEN false WHEN '' THEN false END`,
+  );
   await e.run(`CREATE OR REPLACE MACRO gw_spid(v) AS regexp_replace(coalesce(v, ''), '[-\\s]', '', 'g')`);
 }
 
@@ -57,9 +59,15 @@ export async function createStandardTables(e: Engine): Promise<void> {
   await e.run(`CREATE TABLE log_files (file VARCHAR)`);
   // Each table has a `reason` column while loading: a row that cannot be used is inserted with its reason,
   // listed in `rejected` with its line, and deleted at the end of the load (loadLegacy).
-  await e.run(`CREATE TABLE staff (user_id VARCHAR, person_id VARCHAR, organization VARCHAR, side VARCHAR, employment VARCHAR, office VARCHAR, valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ, reason VARCHAR)`);
-  await e.run(`CREATE TABLE terminals (terminal_id VARCHAR, setting VARCHAR, kind VARCHAR, organization VARCHAR, office VARCHAR, site_side VARCHAR, reason VARCHAR)`);
-  await e.run(`CREATE TABLE contracts (supply_point_id HUGEINT, customer_id VARCHAR, customer_type VARCHAR, retailer_code VARCHAR, retailer_name VARCHAR, last_resort BOOLEAN, valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ, reason VARCHAR)`);
+  await e.run(
+    `CREATE TABLE staff (user_id VARCHAR, person_id VARCHAR, organization VARCHAR, side VARCHAR, employment VARCHAR, office VARCHAR, valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ, reason VARCHAR)`,
+  );
+  await e.run(
+    `CREATE TABLE terminals (terminal_id VARCHAR, setting VARCHAR, kind VARCHAR, organization VARCHAR, office VARCHAR, site_side VARCHAR, reason VARCHAR)`,
+  );
+  await e.run(
+    `CREATE TABLE contracts (supply_point_id HUGEINT, customer_id VARCHAR, customer_type VARCHAR, retailer_code VARCHAR, retailer_name VARCHAR, last_resort BOOLEAN, valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ, reason VARCHAR)`,
+  );
   // One row per read of one supply point's record. `outcome` and `emergency_id` come from gridwall's own log;
   // a legacy system logged only what it served.
   // Supply point IDs as HUGEINT (22 digits do not fit BIGINT): joins on ten million reads go much faster
@@ -77,11 +85,20 @@ const col = (f: PreparedCsv, name: string) => (f.columns.includes(name) ? `"${na
  * line is its position in the insert plus two (the header is line 1): rows with a reason are listed in
  * `rejected` with it, and leave the table when the whole load is done.
  */
-async function loadTable(e: Engine, f: PreparedCsv, table: string, parseSql: string, columnsSql: string, reasonSql: string): Promise<{ read: number; rejected: number }> {
+async function loadTable(
+  e: Engine,
+  f: PreparedCsv,
+  table: string,
+  parseSql: string,
+  columnsSql: string,
+  reasonSql: string,
+): Promise<{ read: number; rejected: number }> {
   const [before] = await e.rows<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
   const base = before?.n ?? 0;
   const read = await e.exec(`INSERT INTO ${table} SELECT ${columnsSql}, ${reasonSql} FROM (SELECT *, ${parseSql} FROM ${readCsvSql(f)})`);
-  const rejected = await e.exec(`INSERT INTO rejected SELECT ${sqlText(f.file)}, rowid - ${base} + 2, reason FROM ${table} WHERE rowid >= ${base} AND reason IS NOT NULL`);
+  const rejected = await e.exec(
+    `INSERT INTO rejected SELECT ${sqlText(f.file)}, rowid - ${base} + 2, reason FROM ${table} WHERE rowid >= ${base} AND reason IS NOT NULL`,
+  );
   return { read, rejected };
 }
 
@@ -90,7 +107,12 @@ const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 /** A quoted value for a reason message: the first 40 characters of what was there. */
 const shown = (expr: string) => `'"' || left(coalesce(${expr}, ''), 40) || '"'`;
 
-async function withUtf8Retry<T>(file: string, required: readonly string[], work: string, load: (f: PreparedCsv) => Promise<T>): Promise<{ f: PreparedCsv; result: T }> {
+async function withUtf8Retry<T>(
+  file: string,
+  required: readonly string[],
+  work: string,
+  load: (f: PreparedCsv) => Promise<T>,
+): Promise<{ f: PreparedCsv; result: T }> {
   const f = await prepareCsv(file, required, work);
   try {
     return { f, result: await load(f) };
@@ -195,7 +217,9 @@ export async function loadLegacy(e: Engine, files: LegacyFiles, onFile: (file: s
     }
     // The rows that cannot be used are listed in `rejected`; now they leave the tables.
     for (const t of ['staff', 'terminals', 'contracts', 'reads']) await e.run(`DELETE FROM ${t} WHERE reason IS NOT NULL`);
-    await e.run(`UPDATE terminals t SET site_side = s.side FROM (SELECT organization, mode(side) AS side FROM staff GROUP BY organization) s WHERE s.organization = t.organization`);
+    await e.run(
+      `UPDATE terminals t SET site_side = s.side FROM (SELECT organization, mode(side) AS side FROM staff GROUP BY organization) s WHERE s.organization = t.organization`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

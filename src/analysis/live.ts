@@ -48,27 +48,52 @@ const iso = (v: unknown) => (v === null || v === undefined ? null : new Date(v a
 export async function loadLive(e: Engine, q: Queryable, period: { start: Date; end: Date }): Promise<void> {
   await createMacros(e);
   await createStandardTables(e);
-  await e.run(`CREATE TEMP TABLE s_staff (user_id VARCHAR, person_id VARCHAR, organization VARCHAR, side VARCHAR, employment VARCHAR, office VARCHAR, valid_from VARCHAR, valid_to VARCHAR)`);
+  await e.run(
+    `CREATE TEMP TABLE s_staff (user_id VARCHAR, person_id VARCHAR, organization VARCHAR, side VARCHAR, employment VARCHAR, office VARCHAR, valid_from VARCHAR, valid_to VARCHAR)`,
+  );
   const staff = await q.query<Record<string, unknown>>(
     `SELECT a.user_id, s.person_id, o.name AS organization, s.side, s.employment, s.office, s.valid_from, s.valid_to
        FROM accounts a JOIN staff_assignments s ON s.person_id = a.person_id JOIN organizations o ON o.id = s.organization_id`,
   );
-  await append(e, 's_staff', (async function* () {
-    for (const r of staff.rows) yield [String(r['user_id']), String(r['person_id']), String(r['organization']), String(r['side']), String(r['employment']), String(r['office']), iso(r['valid_from']), iso(r['valid_to'])];
-  })());
-  await e.run(`INSERT INTO staff SELECT user_id, person_id, organization, side, employment, office, valid_from::TIMESTAMPTZ, valid_to::TIMESTAMPTZ, NULL FROM s_staff`);
+  await append(
+    e,
+    's_staff',
+    (async function* () {
+      for (const r of staff.rows)
+        yield [
+          String(r['user_id']),
+          String(r['person_id']),
+          String(r['organization']),
+          String(r['side']),
+          String(r['employment']),
+          String(r['office']),
+          iso(r['valid_from']),
+          iso(r['valid_to']),
+        ];
+    })(),
+  );
+  await e.run(
+    `INSERT INTO staff SELECT user_id, person_id, organization, side, employment, office, valid_from::TIMESTAMPTZ, valid_to::TIMESTAMPTZ, NULL FROM s_staff`,
+  );
 
   const terminals = await q.query<Record<string, unknown>>(
     `SELECT t.id, t.setting, t.kind, o.name AS organization, t.office, t.site_side FROM terminals t JOIN organizations o ON o.id = t.organization_id WHERE t.retired_at IS NULL`,
   );
   await e.run(`CREATE TEMP TABLE s_terminals (terminal_id VARCHAR, setting VARCHAR, kind VARCHAR, organization VARCHAR, office VARCHAR, site_side VARCHAR)`);
-  await append(e, 's_terminals', (async function* () {
-    for (const r of terminals.rows) yield [String(r['id']), String(r['setting']), String(r['kind']), String(r['organization']), String(r['office']), String(r['site_side'])];
-  })());
+  await append(
+    e,
+    's_terminals',
+    (async function* () {
+      for (const r of terminals.rows)
+        yield [String(r['id']), String(r['setting']), String(r['kind']), String(r['organization']), String(r['office']), String(r['site_side'])];
+    })(),
+  );
   await e.run(`INSERT INTO terminals SELECT *, NULL FROM s_terminals`);
 
   // Contracts of the supply points read in the period only: the store may hold millions.
-  await e.run(`CREATE TEMP TABLE s_contracts (supply_point_id VARCHAR, customer_id VARCHAR, customer_type VARCHAR, retailer_code VARCHAR, retailer_name VARCHAR, last_resort VARCHAR, valid_from VARCHAR, valid_to VARCHAR)`);
+  await e.run(
+    `CREATE TEMP TABLE s_contracts (supply_point_id VARCHAR, customer_id VARCHAR, customer_type VARCHAR, retailer_code VARCHAR, retailer_name VARCHAR, last_resort VARCHAR, valid_from VARCHAR, valid_to VARCHAR)`,
+  );
   await append(
     e,
     's_contracts',
@@ -82,13 +107,26 @@ export async function loadLive(e: Engine, q: Queryable, period: { start: Date; e
         [period.start, period.end],
         (r) => String(r['k']),
       )) {
-        yield [String(r['supply_point_id']), String(r['customer_id']), String(r['type']), String(r['retailer_code']), String(r['name']), String(r['last_resort']), iso(r['valid_from']), iso(r['valid_to'])];
+        yield [
+          String(r['supply_point_id']),
+          String(r['customer_id']),
+          String(r['type']),
+          String(r['retailer_code']),
+          String(r['name']),
+          String(r['last_resort']),
+          iso(r['valid_from']),
+          iso(r['valid_to']),
+        ];
       }
     })(),
   );
-  await e.run(`INSERT INTO contracts SELECT supply_point_id::HUGEINT, customer_id, customer_type, retailer_code, retailer_name, last_resort::BOOLEAN, valid_from::TIMESTAMPTZ, valid_to::TIMESTAMPTZ, NULL FROM s_contracts`);
+  await e.run(
+    `INSERT INTO contracts SELECT supply_point_id::HUGEINT, customer_id, customer_type, retailer_code, retailer_name, last_resort::BOOLEAN, valid_from::TIMESTAMPTZ, valid_to::TIMESTAMPTZ, NULL FROM s_contracts`,
+  );
 
-  await e.run(`CREATE TEMP TABLE s_reads (accessed_at VARCHAR, user_id VARCHAR, terminal_id VARCHAR, supply_point_id VARCHAR, non_public VARCHAR, outcome VARCHAR, refusal VARCHAR, purpose VARCHAR, emergency_id VARCHAR)`);
+  await e.run(
+    `CREATE TEMP TABLE s_reads (accessed_at VARCHAR, user_id VARCHAR, terminal_id VARCHAR, supply_point_id VARCHAR, non_public VARCHAR, outcome VARCHAR, refusal VARCHAR, purpose VARCHAR, emergency_id VARCHAR)`,
+  );
   await append(
     e,
     's_reads',
@@ -105,13 +143,20 @@ export async function loadLive(e: Engine, q: Queryable, period: { start: Date; e
         // A search by a customer's name or number that found nothing is counted with the refusals: guessing
         // names and numbers until one hits is probing, whether or not the firewall had anything to refuse.
         const missed = ev['outcome'] === 'served' && records.length === 0 && (ev['searched_by'] === 'holder_name' || ev['searched_by'] === 'phone');
-        const rest = [missed ? 'refused' : String(ev['outcome']), missed ? 'no_match' : ((ev['refusal'] as string | null) ?? null), String(ev['purpose']), (ev['emergency_id'] as string | null) ?? null] as const;
+        const rest = [
+          missed ? 'refused' : String(ev['outcome']),
+          missed ? 'no_match' : ((ev['refusal'] as string | null) ?? null),
+          String(ev['purpose']),
+          (ev['emergency_id'] as string | null) ?? null,
+        ] as const;
         const terminal = (ev['terminal_id'] as string | null) ?? null;
         if (records.length === 0) yield [...base, terminal, null, 'false', ...rest];
         for (const r of records) yield [...base, terminal, r.supplyPointId, String(ev['outcome'] === 'served' && showsNonPublic(r.shown)), ...rest];
       }
     })(),
   );
-  await e.run(`INSERT INTO reads SELECT 'gridwall', accessed_at::TIMESTAMPTZ, user_id, terminal_id, supply_point_id::HUGEINT, non_public::BOOLEAN, outcome, refusal, purpose, emergency_id, NULL FROM s_reads`);
+  await e.run(
+    `INSERT INTO reads SELECT 'gridwall', accessed_at::TIMESTAMPTZ, user_id, terminal_id, supply_point_id::HUGEINT, non_public::BOOLEAN, outcome, refusal, purpose, emergency_id, NULL FROM s_reads`,
+  );
   await e.run('DROP TABLE s_staff; DROP TABLE s_terminals; DROP TABLE s_contracts; DROP TABLE s_reads');
 }

@@ -36,9 +36,33 @@ function systemRows(r: Report): (string | number)[][] {
   ];
 }
 
-const VIEWER_HEAD = ['順位', 'ログインID', '個人ID', '所属', '事業所', '雇用区分', '閲覧件数', '法人の閲覧件数', '法人の需要家数', '個人の閲覧件数', '個人の需要家数'];
+const VIEWER_HEAD = [
+  '順位',
+  'ログインID',
+  '個人ID',
+  '所属',
+  '事業所',
+  '雇用区分',
+  '閲覧件数',
+  '法人の閲覧件数',
+  '法人の需要家数',
+  '個人の閲覧件数',
+  '個人の需要家数',
+];
 const viewerRows = (r: Report) =>
-  r.viewers.map((v, i) => [i + 1, v.userId, v.personId ?? '', v.organization ?? '', v.office ?? '', v.employment === 'contractor' ? '委託' : '社員', v.views, v.corporate.views, v.corporate.customers, v.individual.views, v.individual.customers]);
+  r.viewers.map((v, i) => [
+    i + 1,
+    v.userId,
+    v.personId ?? '',
+    v.organization ?? '',
+    v.office ?? '',
+    v.employment === 'contractor' ? '委託' : '社員',
+    v.views,
+    v.corporate.views,
+    v.corporate.customers,
+    v.individual.views,
+    v.individual.customers,
+  ]);
 const FINDING_HEAD = ['重大度', 'ルール', 'ルール名', '対象', '内容'];
 const findingRows = (r: Report) => r.findings.map((f) => [SEVERITY_JA[f.severity], f.rule, ruleName(f.rule), f.subject, f.detail]);
 const REJECTED_HEAD = ['ファイル', '行', '理由'];
@@ -80,15 +104,19 @@ export function toTable(r: Report, opts: { maxRows?: number } = {}): string {
     `■ 所見（${r.findings.length} 件）`,
     r.findings.length === 0 ? 'なし' : grid(FINDING_HEAD, findingRows(r).slice(0, max)) + more(r.findings.length),
   ];
-  if (r.rejected.length > 0) out.push('', `■ 除外した行（${r.rejected.length} 行）`, grid(REJECTED_HEAD, rejectedRows(r).slice(0, max)) + more(r.rejected.length));
+  if (r.rejected.length > 0)
+    out.push('', `■ 除外した行（${r.rejected.length} 行）`, grid(REJECTED_HEAD, rejectedRows(r).slice(0, max)) + more(r.rejected.length));
   return `${out.join('\n')}\n`;
 }
 
 export function toCsv(r: Report): string {
-  const section = (title: string, head: readonly string[], rows: readonly (readonly unknown[])[]) => csvRow([title]) + csvRow(head) + rows.map((x) => csvRow(x)).join('') + '\r\n';
+  const section = (title: string, head: readonly string[], rows: readonly (readonly unknown[])[]) =>
+    csvRow([title]) + csvRow(head) + rows.map((x) => csvRow(x)).join('') + '\r\n';
   return (
     EXCEL_BOM +
-    header(r).map((h) => csvRow([h])).join('') +
+    header(r)
+      .map((h) => csvRow([h]))
+      .join('') +
     '\r\n' +
     section('システム別', ['システム', ...SYSTEM_COLUMNS.map(([h]) => h)], systemRows(r)) +
     section('閲覧者', VIEWER_HEAD, viewerRows(r)) +
@@ -102,13 +130,23 @@ const cellRow = (row: readonly (string | number)[]) => row.map((v) => ({ value: 
 const headRow = (row: readonly string[]) => row.map((v) => ({ value: sheetValue(v), fontWeight: 'bold' as const }));
 
 export async function toXlsx(r: Report): Promise<Buffer> {
-  const summary: SheetData = [...header(r).map((h) => cellRow([h])), [], headRow(['システム', ...SYSTEM_COLUMNS.map(([h]) => h)]), ...systemRows(r).map(cellRow)];
+  const summary: SheetData = [
+    ...header(r).map((h) => cellRow([h])),
+    [],
+    headRow(['システム', ...SYSTEM_COLUMNS.map(([h]) => h)]),
+    ...systemRows(r).map(cellRow),
+  ];
   const daily: SheetData = [headRow(['日付', '閲覧件数', '最終保障供給の閲覧件数']), ...r.daily.map((d) => cellRow([d.day, d.views, d.lastResortViews]))];
   return writeXlsxFile([
     { sheet: '集計', data: summary, columns: [{ width: 30 }, ...SYSTEM_COLUMNS.map(() => ({ width: 14 }))] },
     { sheet: '閲覧者', data: [headRow(VIEWER_HEAD), ...viewerRows(r).map(cellRow)], stickyRowsCount: 1 },
     { sheet: '日別', data: daily, stickyRowsCount: 1 },
-    { sheet: '所見', data: [headRow(FINDING_HEAD), ...findingRows(r).map(cellRow)], columns: [{ width: 8 }, { width: 24 }, { width: 40 }, { width: 24 }, { width: 100 }], stickyRowsCount: 1 },
+    {
+      sheet: '所見',
+      data: [headRow(FINDING_HEAD), ...findingRows(r).map(cellRow)],
+      columns: [{ width: 8 }, { width: 24 }, { width: 40 }, { width: 24 }, { width: 100 }],
+      stickyRowsCount: 1,
+    },
     { sheet: '除外した行', data: [headRow(REJECTED_HEAD), ...rejectedRows(r).map(cellRow)], stickyRowsCount: 1 },
   ]).toBuffer();
 }

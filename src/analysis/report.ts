@@ -134,7 +134,8 @@ export async function enrich(e: Engine, opts: { affiliate: string; start: Date; 
       FROM (SELECT rowid, user_id, accessed_at, supply_point_id FROM reads) r
       ASOF LEFT JOIN (SELECT rowid, user_id, valid_from FROM staff) s ON r.user_id = s.user_id AND r.accessed_at >= s.valid_from
       ASOF LEFT JOIN (SELECT rowid, supply_point_id, valid_from FROM contracts) c ON r.supply_point_id = c.supply_point_id AND r.accessed_at >= c.valid_from`);
-  await e.run(`CREATE OR REPLACE TABLE enriched AS
+  await e.run(
+    `CREATE OR REPLACE TABLE enriched AS
     WITH affiliate_since AS (
       SELECT supply_point_id, min(valid_from) AS since FROM contracts WHERE retailer_code = $1 GROUP BY supply_point_id
     ), joined AS (
@@ -169,7 +170,9 @@ export async function enrich(e: Engine, opts: { affiliate: string; start: Date; 
                 WHEN emergency_id IS NOT NULL THEN 'emergency'
                 ELSE 'view' END AS kind,
            was_affiliate_customer AND retailer_code IS DISTINCT FROM $1 AS former
-      FROM at_moment`, [opts.affiliate, opts.start, opts.end]);
+      FROM at_moment`,
+    [opts.affiliate, opts.start, opts.end],
+  );
   await e.run('DROP TABLE moment_keys');
 }
 
@@ -190,10 +193,13 @@ export async function buildReport(e: Engine, opts: ReportOptions): Promise<Repor
   const daily = await e.rows<{ day: string; views: number; last_resort_views: number }>(`
     SELECT strftime(jst_day, '%Y-%m-%d') AS day, count(*) FILTER (WHERE kind = 'view') AS views, count(*) FILTER (WHERE kind = 'last_resort') AS last_resort_views
       FROM enriched WHERE in_period GROUP BY day ORDER BY day`);
-  const [rows] = await e.rows<{ read: number; rejected: number; outside: number }>(`
+  const [rows] = await e.rows<{ read: number; rejected: number; outside: number }>(
+    `
     SELECT (SELECT count(*) FROM reads) + (SELECT count(*) FROM rejected WHERE file IN (SELECT file FROM log_files)) AS read,
            (SELECT count(*) FROM rejected WHERE file IN (SELECT file FROM log_files)) AS rejected,
-           (SELECT count(*) FROM reads WHERE NOT (accessed_at >= $1::TIMESTAMPTZ AND accessed_at < $2::TIMESTAMPTZ)) AS outside`, [start, end]);
+           (SELECT count(*) FROM reads WHERE NOT (accessed_at >= $1::TIMESTAMPTZ AND accessed_at < $2::TIMESTAMPTZ)) AS outside`,
+    [start, end],
+  );
   const rejected = await e.rows<{ file: string; line: number; reason: string }>(`SELECT file, line, reason FROM rejected ORDER BY file, line`);
   const findings = await findAnomalies(e, { affiliate: opts.affiliate, start, end, thresholds });
   const read = rows?.read ?? 0;

@@ -31,7 +31,10 @@ export class PeriodTooLong extends Refusal<'period_too_long'> {
     readonly days: number,
     readonly maxDays: number,
   ) {
-    super('analysis', 'period_too_long', 'invalid', `the period covers ${days} days; a report covers at most ${maxDays} days (ask for several periods)`, { days, maxDays });
+    super('analysis', 'period_too_long', 'invalid', `the period covers ${days} days; a report covers at most ${maxDays} days (ask for several periods)`, {
+      days,
+      maxDays,
+    });
   }
 }
 
@@ -71,7 +74,12 @@ export async function liveReport(db: Db, period: { from: string; to: string }, o
  * Runs the rules over a period and queues what they find. A finding is queued once per rule, subject and
  * period scanned (its fingerprint), so scanning a period again adds nothing already there.
  */
-export async function scanLive(db: Db, period: { from: string; to: string }, at: Date, opts: LiveReportOptions = {}): Promise<{ report: Report; queued: number }> {
+export async function scanLive(
+  db: Db,
+  period: { from: string; to: string },
+  at: Date,
+  opts: LiveReportOptions = {},
+): Promise<{ report: Report; queued: number }> {
   const report = await liveReport(db, period, opts);
   let queued = 0;
   for (const f of report.findings) {
@@ -81,7 +89,17 @@ export async function scanLive(db: Db, period: { from: string; to: string }, at:
     const { rows } = await db.query(
       `INSERT INTO findings (rule, severity, occurred_at, detected_at, source, subject_person_id, subject_user_id, summary, evidence, fingerprint)
        VALUES ($1, $2, $3, $4, 'analysis', $5, $6, $7, $8, $9) ON CONFLICT (fingerprint) WHERE fingerprint IS NOT NULL DO NOTHING RETURNING id`,
-      [f.rule, f.severity, first === null ? periodBounds(period.from, period.to).start : new Date(first as string), at, personId, userId, f.detail, JSON.stringify({ ...f.evidence, subject: f.subject, period }), `${f.rule}|${f.subject}|${period.from}|${period.to}`],
+      [
+        f.rule,
+        f.severity,
+        first === null ? periodBounds(period.from, period.to).start : new Date(first as string),
+        at,
+        personId,
+        userId,
+        f.detail,
+        JSON.stringify({ ...f.evidence, subject: f.subject, period }),
+        `${f.rule}|${f.subject}|${period.from}|${period.to}`,
+      ],
     );
     queued += rows.length;
   }
@@ -92,15 +110,37 @@ export async function scanLive(db: Db, period: { from: string; to: string }, at:
 export class ReviewRefused extends refusalFamily('review', { unknown_finding: 'not_found', already_resolved: 'conflict', comment_required: 'invalid' }) {}
 
 /** Acknowledges (seen, being looked at) or resolves (closed, with what was found) a finding; logged. */
-export async function reviewFinding(db: Db, by: GovernanceActor & { userId: string }, id: number, decision: 'acknowledged' | 'resolved', comment: string | null, at: Date): Promise<void> {
-  if (decision === 'resolved' && (comment === null || comment.trim() === '')) throw new ReviewRefused('comment_required', 'resolving a finding needs a comment saying what was found and done');
+export async function reviewFinding(
+  db: Db,
+  by: GovernanceActor & { userId: string },
+  id: number,
+  decision: 'acknowledged' | 'resolved',
+  comment: string | null,
+  at: Date,
+): Promise<void> {
+  if (decision === 'resolved' && (comment === null || comment.trim() === ''))
+    throw new ReviewRefused('comment_required', 'resolving a finding needs a comment saying what was found and done');
   await db.transaction(async (tx) => {
     const { rows } = await tx.query<{ status: string }>('SELECT status FROM findings WHERE id = $1 FOR UPDATE', [id]);
     const cur = rows[0];
     if (cur === undefined) throw new ReviewRefused('unknown_finding', `no finding ${id}`);
     if (cur.status === 'resolved') throw new ReviewRefused('already_resolved', `finding ${id} is already resolved`);
-    await tx.query('UPDATE findings SET status = $2, reviewed_by = $3, reviewed_at = $4, review_comment = $5 WHERE id = $1', [id, decision, by.userId, at, comment]);
-    await recordGovernance(tx, { at, actor: by, action: decision === 'resolved' ? 'finding.resolve' : 'finding.acknowledge', subjectType: 'finding', subjectId: String(id), outcome: 'done', details: { comment } });
+    await tx.query('UPDATE findings SET status = $2, reviewed_by = $3, reviewed_at = $4, review_comment = $5 WHERE id = $1', [
+      id,
+      decision,
+      by.userId,
+      at,
+      comment,
+    ]);
+    await recordGovernance(tx, {
+      at,
+      actor: by,
+      action: decision === 'resolved' ? 'finding.resolve' : 'finding.acknowledge',
+      subjectType: 'finding',
+      subjectId: String(id),
+      outcome: 'done',
+      details: { comment },
+    });
   });
 }
 
@@ -117,13 +157,24 @@ export interface Digest {
 export async function dailyDigest(db: Db, at: Date): Promise<Digest> {
   const day = japanDay(new Date(at.getTime() - DAY_MS));
   const { report, queued } = await scanLive(db, { from: day, to: day }, at);
-  const { rows } = await db.query<{ severity: string; n: number }>(`SELECT severity, count(*)::int AS n FROM findings WHERE status <> 'resolved' GROUP BY severity`);
+  const { rows } = await db.query<{ severity: string; n: number }>(
+    `SELECT severity, count(*)::int AS n FROM findings WHERE status <> 'resolved' GROUP BY severity`,
+  );
   const open = { high: 0, medium: 0, low: 0 };
   for (const r of rows) if (r.severity === 'high' || r.severity === 'medium' || r.severity === 'low') open[r.severity] = r.n;
   const { start, end } = periodBounds(day, day);
-  const refused = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log WHERE outcome = 'refused' AND occurred_at >= $1 AND occurred_at < $2`, [start, end])).rows[0]?.n ?? 0;
+  const refused =
+    (
+      await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log WHERE outcome = 'refused' AND occurred_at >= $1 AND occurred_at < $2`, [
+        start,
+        end,
+      ])
+    ).rows[0]?.n ?? 0;
   const digest: Digest = { day, views: report.total.views.total, emergencyViews: report.total.emergencyViews, refused, queued, open };
-  await db.query(`INSERT INTO analysis_digests (day, created_at, summary) VALUES ($1, $2, $3) ON CONFLICT (day) DO UPDATE SET created_at = EXCLUDED.created_at, summary = EXCLUDED.summary`, [day, at, JSON.stringify(digest)]);
+  await db.query(
+    `INSERT INTO analysis_digests (day, created_at, summary) VALUES ($1, $2, $3) ON CONFLICT (day) DO UPDATE SET created_at = EXCLUDED.created_at, summary = EXCLUDED.summary`,
+    [day, at, JSON.stringify(digest)],
+  );
   return digest;
 }
 

@@ -104,7 +104,8 @@ const who = (personId: string | null, userId: string) => (personId !== null && p
  */
 async function bulkReading(e: Engine, ctx: Ctx): Promise<Finding[]> {
   const t = ctx.thresholds;
-  const rows = await e.rows<Record<string, unknown>>(`
+  const rows = await e.rows<Record<string, unknown>>(
+    `
     WITH per_day AS (
       SELECT user_id, any_value(person_id) AS person_id, any_value(side) AS side, any_value(organization) AS organization,
              strftime(jst_day, '%Y-%m-%d') AS day, count(*) AS n,
@@ -131,7 +132,9 @@ async function bulkReading(e: Engine, ctx: Ctx): Promise<Finding[]> {
     SELECT p.*, CASE WHEN r.same_org >= 3 THEN r.org_peak ELSE r.side_peak END AS peer_peak,
            CASE WHEN r.same_org >= 3 THEN r.org_total ELSE r.side_total END AS peer_total,
            CASE WHEN r.same_org >= 3 THEN 'organization' ELSE 'side' END AS peer_group
-      FROM person p JOIN peers r USING (user_id)`, [japanDay(ctx.start), japanDay(new Date(ctx.end.getTime() - 1))]);
+      FROM person p JOIN peers r USING (user_id)`,
+    [japanDay(ctx.start), japanDay(new Date(ctx.end.getTime() - 1))],
+  );
   const out: Finding[] = [];
   for (const r of rows) {
     const peak = Number(r['peak'] ?? 0);
@@ -152,15 +155,25 @@ async function bulkReading(e: Engine, ctx: Ctx): Promise<Finding[]> {
       subject: `user:${userId}`,
       detail: `${who(personId, userId)} が期間中に非公開情報を ${total} 件閲覧（最多の日 ${String(r['peak_day'])} に ${peak} 件；本人の通常の日 ${own} 件、同僚の中央値 ${peerTotal ?? '—'} 件）`,
       evidence: {
-        userId, personId, organization: r['organization'], side: r['side'], total, peak, peakDay: r['peak_day'], ownMedianDay: own,
-        peerGroup: r['peer_group'], peerMedianPeak: peerPeak, peerMedianTotal: peerTotal, corporate: Number(r['corporate'] ?? 0), otherCustomerViews: Number(r['views'] ?? 0),
+        userId,
+        personId,
+        organization: r['organization'],
+        side: r['side'],
+        total,
+        peak,
+        peakDay: r['peak_day'],
+        ownMedianDay: own,
+        peerGroup: r['peer_group'],
+        peerMedianPeak: peerPeak,
+        peerMedianTotal: peerTotal,
+        corporate: Number(r['corporate'] ?? 0),
+        otherCustomerViews: Number(r['views'] ?? 0),
         triggeredBy: [byDay ? 'peak_day' : null, byTotal ? 'period_total' : null].filter((x) => x !== null),
       },
     });
   }
   return out;
 }
-
 
 /** Every person who viewed another retailer's (or a former) customer's non-public items: the counted views. */
 async function otherCustomerRead(e: Engine): Promise<Finding[]> {
@@ -176,7 +189,18 @@ async function otherCustomerRead(e: Engine): Promise<Finding[]> {
       severity: 'high',
       subject: `user:${userId}`,
       detail: `${who((r['person_id'] as string | null) ?? null, userId)}（小売側）が他の小売電気事業者の需要家の非公開情報を ${views} 件閲覧（供給地点 ${Number(r['points'])}、うち元自社需要家 ${Number(r['former'])} 件）`,
-      evidence: { userId, personId: r['person_id'], views, supplyPoints: Number(r['points']), retailers: Number(r['retailers']), formerCustomerViews: Number(r['former']), first: r['first'], last: r['last'], organization: r['organization'], employment: r['employment'] },
+      evidence: {
+        userId,
+        personId: r['person_id'],
+        views,
+        supplyPoints: Number(r['points']),
+        retailers: Number(r['retailers']),
+        formerCustomerViews: Number(r['former']),
+        first: r['first'],
+        last: r['last'],
+        organization: r['organization'],
+        employment: r['employment'],
+      },
     };
   });
 }
@@ -198,14 +222,17 @@ async function emergencyOutsideWindow(e: Engine): Promise<Finding[]> {
 /** Many refused reads by one person in a short window: someone trying what they may not see. */
 async function probing(e: Engine, ctx: Ctx): Promise<Finding[]> {
   const t = ctx.thresholds;
-  const rows = await e.rows<Record<string, unknown>>(`
+  const rows = await e.rows<Record<string, unknown>>(
+    `
     WITH refused AS (
       SELECT user_id, person_id, accessed_at,
              count(*) OVER (PARTITION BY user_id ORDER BY accessed_at RANGE BETWEEN INTERVAL (${Math.max(1, Math.floor(t.probingWindowMinutes))}) MINUTE PRECEDING AND CURRENT ROW) AS burst
         FROM enriched WHERE in_period AND outcome = 'refused'
     )
     SELECT user_id, mode(person_id) AS person_id, max(burst) AS burst, arg_max(accessed_at, burst) AS at, count(*) AS refused
-      FROM refused GROUP BY user_id HAVING max(burst) >= $1`, [t.probingRefusals]);
+      FROM refused GROUP BY user_id HAVING max(burst) >= $1`,
+    [t.probingRefusals],
+  );
   return rows.map((r) => ({
     rule: 'probing',
     severity: 'medium',
@@ -229,7 +256,14 @@ async function misplacedTerminals(e: Engine): Promise<Finding[]> {
       severity: reads > 0 ? 'high' : 'medium',
       subject: `terminal:${String(r['terminal_id'])}`,
       detail: `送配電設定の端末 ${String(r['terminal_id'])} が ${String(r['organization'])} ${String(r['office'])}（小売側の拠点）に設置されています（期間中の閲覧 ${reads} 件）`,
-      evidence: { terminalId: r['terminal_id'], organization: r['organization'], office: r['office'], siteSide: r['site_side'], reads, users: Number(r['users']) },
+      evidence: {
+        terminalId: r['terminal_id'],
+        organization: r['organization'],
+        office: r['office'],
+        siteSide: r['site_side'],
+        reads,
+        users: Number(r['users']),
+      },
     };
   });
 }
@@ -249,7 +283,15 @@ async function accountsWithoutPerson(e: Engine): Promise<Finding[]> {
       detail: known
         ? `在籍期間外のID ${String(r['user_id'])} で ${Number(r['reads'])} 件の閲覧（退職・異動後のIDの使用）`
         : `人事の記録にないID ${String(r['user_id'])} で ${Number(r['reads'])} 件の閲覧`,
-      evidence: { userId: r['user_id'], reads: Number(r['reads']), nonPublic: Number(r['non_public']), first: r['first'], last: r['last'], knownInStaff: known, lastStaffRowEnded: r['left_at'] },
+      evidence: {
+        userId: r['user_id'],
+        reads: Number(r['reads']),
+        nonPublic: Number(r['non_public']),
+        first: r['first'],
+        last: r['last'],
+        knownInStaff: known,
+        lastStaffRowEnded: r['left_at'],
+      },
     };
   });
 }
@@ -257,11 +299,17 @@ async function accountsWithoutPerson(e: Engine): Promise<Finding[]> {
 /** Non-public reads at night or at weekends (Japan time), above a count over the period. */
 async function offHours(e: Engine, ctx: Ctx): Promise<Finding[]> {
   const t = ctx.thresholds;
-  const night = t.offHoursFrom > t.offHoursTo ? `(jst_hour >= ${t.offHoursFrom} OR jst_hour < ${t.offHoursTo})` : `(jst_hour >= ${t.offHoursFrom} AND jst_hour < ${t.offHoursTo})`;
-  const rows = await e.rows<Record<string, unknown>>(`
+  const night =
+    t.offHoursFrom > t.offHoursTo
+      ? `(jst_hour >= ${t.offHoursFrom} OR jst_hour < ${t.offHoursTo})`
+      : `(jst_hour >= ${t.offHoursFrom} AND jst_hour < ${t.offHoursTo})`;
+  const rows = await e.rows<Record<string, unknown>>(
+    `
     SELECT user_id, mode(person_id) AS person_id, count(*) AS reads, count(*) FILTER (WHERE isodow(jst_day) >= 6) AS weekend
       FROM enriched WHERE in_period AND outcome = 'served' AND non_public AND (${night} OR isodow(jst_day) >= 6)
-     GROUP BY user_id HAVING count(*) >= $1 ORDER BY reads DESC`, [t.offHoursMin]);
+     GROUP BY user_id HAVING count(*) >= $1 ORDER BY reads DESC`,
+    [t.offHoursMin],
+  );
   return rows.map((r) => ({
     rule: 'off_hours',
     severity: Number(r['reads']) >= 5 * t.offHoursMin ? 'medium' : 'low',
@@ -274,13 +322,16 @@ async function offHours(e: Engine, ctx: Ctx): Promise<Finding[]> {
 /** A read in the period by an ID that had read nothing for `dormantDays` before it (in the log analysed). */
 async function dormantAccountsUsed(e: Engine, ctx: Ctx): Promise<Finding[]> {
   const days = ctx.thresholds.dormantDays;
-  const rows = await e.rows<Record<string, unknown>>(`
+  const rows = await e.rows<Record<string, unknown>>(
+    `
     WITH gaps AS (
       SELECT user_id, person_id, accessed_at, in_period, lag(accessed_at) OVER (PARTITION BY user_id ORDER BY accessed_at) AS previous FROM enriched
     )
     SELECT user_id, mode(person_id) AS person_id, max(accessed_at - previous) AS gap, arg_max(accessed_at, accessed_at - previous) AS at, arg_max(previous, accessed_at - previous) AS previous
       FROM gaps WHERE in_period AND previous IS NOT NULL AND accessed_at - previous >= to_days($1::INTEGER)
-     GROUP BY user_id ORDER BY user_id`, [days]);
+     GROUP BY user_id ORDER BY user_id`,
+    [days],
+  );
   return rows.map((r) => ({
     rule: 'dormant_account_used',
     severity: 'medium',

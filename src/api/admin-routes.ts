@@ -30,7 +30,8 @@ function endOfDay(name: string, ymd: string): Date {
 }
 
 /** The contract's token scopes are identity's, both ways (a compile-time check). */
-const tokenScopesAgree: [TokenScope extends (typeof c.TOKEN_SCOPES)[number] ? true : never, (typeof c.TOKEN_SCOPES)[number] extends TokenScope ? true : never] = [true, true];
+const tokenScopesAgree: [TokenScope extends (typeof c.TOKEN_SCOPES)[number] ? true : never, (typeof c.TOKEN_SCOPES)[number] extends TokenScope ? true : never] =
+  [true, true];
 void tokenScopesAgree;
 
 /** People (accounts and lifecycle), terminals, API tokens and recertification campaigns. */
@@ -53,7 +54,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req) => {
       const actor = requireActor(req);
       requireAdmin(actor);
-      const r = await sweepAccounts(deps.db, personActor(actor), deps.clock(), { dormantDays, orphans: req.body?.orphans === true, dryRun: req.body?.dryRun === true }, (tx, personId, at) => deps.sessions.endAllOf(personId, at, tx));
+      const r = await sweepAccounts(
+        deps.db,
+        personActor(actor),
+        deps.clock(),
+        { dormantDays, orphans: req.body?.orphans === true, dryRun: req.body?.dryRun === true },
+        (tx, personId, at) => deps.sessions.endAllOf(personId, at, tx),
+      );
       return { dormantDays: r.dormantDays, disabled: [...r.disabled] };
     },
   );
@@ -69,7 +76,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get<RouteTypes<typeof c.terminalReconciliation>>(
     '/api/terminals/reconciliation',
-    { schema: route(c.terminalReconciliation, { tags: ['terminals'], summary: 'Network-set terminals not at a network site (F1), and terminals unused for N days; CSV opens in Excel' }) },
+    {
+      schema: route(c.terminalReconciliation, {
+        tags: ['terminals'],
+        summary: 'Network-set terminals not at a network site (F1), and terminals unused for N days; CSV opens in Excel',
+      }),
+    },
     async (req, reply) => {
       requireOverseer(requireActor(req));
       const r = await reconcileTerminals(deps.db, deps.clock(), req.query.unusedDays ?? dormantDays);
@@ -77,7 +89,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
       const lines = [csvRow(['finding', 'terminal', 'organization', 'office', 'kind', 'setting', 'site_side', 'last_used_at'])];
       for (const t of r.misplaced) lines.push(csvRow(['misplaced', t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt ?? '']));
       for (const t of r.unused) lines.push(csvRow(['unused', t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt ?? '']));
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="terminal-reconciliation.csv"').code(200).send(EXCEL_BOM + lines.join(''));
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="terminal-reconciliation.csv"')
+        .code(200)
+        .send(EXCEL_BOM + lines.join(''));
     },
   );
 
@@ -105,17 +121,22 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.get<RouteTypes<typeof c.tokenList>>('/api/tokens', { schema: route(c.tokenList, { tags: ['tokens'], summary: 'API tokens (never their secrets)' }) }, async (req) => {
-    requireAdmin(requireActor(req));
-    return { tokens: (await listTokens(deps.db)).map((t) => ({ ...t, scopes: [...t.scopes] })) };
-  });
+  app.get<RouteTypes<typeof c.tokenList>>(
+    '/api/tokens',
+    { schema: route(c.tokenList, { tags: ['tokens'], summary: 'API tokens (never their secrets)' }) },
+    async (req) => {
+      requireAdmin(requireActor(req));
+      return { tokens: (await listTokens(deps.db)).map((t) => ({ ...t, scopes: [...t.scopes] })) };
+    },
+  );
 
   app.post<RouteTypes<typeof c.serviceAccountCreate>>(
     '/api/service-accounts',
     {
       schema: route(c.serviceAccountCreate, {
         tags: ['tokens'],
-        summary: "Create a service account: an account no person logs in as, for a retailer's system (placed at the retailer's organization) or the HR system (no organization), answered for by a person",
+        summary:
+          "Create a service account: an account no person logs in as, for a retailer's system (placed at the retailer's organization) or the HR system (no organization), answered for by a person",
       }),
     },
     async (req, reply) => {
@@ -129,7 +150,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
   for (const decision of ['approve', 'reject'] as const) {
     app.post<RouteTypes<typeof c.tokenDecide>>(
       `/api/tokens/:id/${decision}`,
-      { schema: route(c.tokenDecide, { tags: ['tokens'], summary: decision === 'approve' ? 'Approve a requested token (a second person: neither the requester nor the owner); only then does it work' : 'Reject a requested token' }) },
+      {
+        schema: route(c.tokenDecide, {
+          tags: ['tokens'],
+          summary:
+            decision === 'approve'
+              ? 'Approve a requested token (a second person: neither the requester nor the owner); only then does it work'
+              : 'Reject a requested token',
+        }),
+      },
       async (req) => {
         const actor = requireActor(req);
         requireAdmin(actor);
@@ -142,7 +171,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.post<RouteTypes<typeof c.tokenCreate>>(
     '/api/tokens',
-    { schema: route(c.tokenCreate, { tags: ['tokens'], summary: 'Request an API token for a service account; the secret is shown once, and the token works once a second person approves it' }) },
+    {
+      schema: route(c.tokenCreate, {
+        tags: ['tokens'],
+        summary: 'Request an API token for a service account; the secret is shown once, and the token works once a second person approves it',
+      }),
+    },
     async (req, reply) => {
       const actor = requireActor(req);
       requireAdmin(actor);
@@ -151,25 +185,42 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
   );
 
-  app.post<RouteTypes<typeof c.tokenRevoke>>('/api/tokens/:id/revoke', { schema: route(c.tokenRevoke, { tags: ['tokens'], summary: 'Revoke an API token at once' }) }, async (req) => {
-    const actor = requireActor(req);
-    requireAdmin(actor);
-    if (!(await revokeToken(deps.db, personActor(actor), req.params.id, deps.clock()))) throw new ApiError('not_found', `no live token ${req.params.id}`);
-    return { id: req.params.id, revoked: true as const };
-  });
+  app.post<RouteTypes<typeof c.tokenRevoke>>(
+    '/api/tokens/:id/revoke',
+    { schema: route(c.tokenRevoke, { tags: ['tokens'], summary: 'Revoke an API token at once' }) },
+    async (req) => {
+      const actor = requireActor(req);
+      requireAdmin(actor);
+      if (!(await revokeToken(deps.db, personActor(actor), req.params.id, deps.clock()))) throw new ApiError('not_found', `no live token ${req.params.id}`);
+      return { id: req.params.id, revoked: true as const };
+    },
+  );
 
-  app.get<RouteTypes<typeof c.campaignList>>('/api/campaigns', { schema: route(c.campaignList, { tags: ['recertification'], summary: 'Recertification campaigns with their progress' }) }, async (req) => {
-    const actor = requireActor(req);
-    if (!mayOverseeGrants(actor)) throw new ApiError('forbidden', 'campaigns are for access administration, approvers and auditors');
-    return { campaigns: await listCampaigns(deps.db) };
-  });
+  app.get<RouteTypes<typeof c.campaignList>>(
+    '/api/campaigns',
+    { schema: route(c.campaignList, { tags: ['recertification'], summary: 'Recertification campaigns with their progress' }) },
+    async (req) => {
+      const actor = requireActor(req);
+      if (!mayOverseeGrants(actor)) throw new ApiError('forbidden', 'campaigns are for access administration, approvers and auditors');
+      return { campaigns: await listCampaigns(deps.db) };
+    },
+  );
 
   app.post<RouteTypes<typeof c.campaignStart>>(
     '/api/campaigns',
-    { schema: route(c.campaignStart, { tags: ['recertification'], summary: 'Start a campaign: every approved grant (or those of some permissions) must be confirmed by its reviewer before the end' }) },
+    {
+      schema: route(c.campaignStart, {
+        tags: ['recertification'],
+        summary: 'Start a campaign: every approved grant (or those of some permissions) must be confirmed by its reviewer before the end',
+      }),
+    },
     async (req, reply) => {
       const actor = requireActor(req);
-      const spec = { name: req.body.name, endsAt: endOfDay('endsOn', req.body.endsOn), ...(req.body.permissionIds === undefined ? {} : { permissionIds: req.body.permissionIds }) };
+      const spec = {
+        name: req.body.name,
+        endsAt: endOfDay('endsOn', req.body.endsOn),
+        ...(req.body.permissionIds === undefined ? {} : { permissionIds: req.body.permissionIds }),
+      };
       return reply.status(201).send(await recert.start(actor, spec, deps.clock()));
     },
   );
@@ -183,7 +234,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
       const at = deps.clock();
       const items = await listItems(deps.db, req.params.id, at);
       if (req.query.mine !== true) return { items };
-      const mine = items.filter((i) => i.decision === null && i.personId !== actor.personId && (i.reviewerUserId !== null ? i.reviewerUserId === actor.userId : i.holderOrganizationId !== null && holds(actor, 'grants.approve', i.holderOrganizationId)));
+      const mine = items.filter(
+        (i) =>
+          i.decision === null &&
+          i.personId !== actor.personId &&
+          (i.reviewerUserId !== null
+            ? i.reviewerUserId === actor.userId
+            : i.holderOrganizationId !== null && holds(actor, 'grants.approve', i.holderOrganizationId)),
+      );
       return { items: mine };
     },
   );

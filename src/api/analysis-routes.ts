@@ -60,7 +60,8 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
       const report = await liveReport(deps.db, p, { maxWaitMs: deps.analysisWaitMs });
       const name = `gridwall-report-${p.from}-${p.to}`;
       if (req.query.format === 'csv') return download(reply, 'text/csv; charset=utf-8', `${name}.csv`, toCsv(report));
-      if (req.query.format === 'xlsx') return download(reply, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', `${name}.xlsx`, await toXlsx(report));
+      if (req.query.format === 'xlsx')
+        return download(reply, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', `${name}.xlsx`, await toXlsx(report));
       return report;
     },
   );
@@ -87,18 +88,37 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (req) => {
       requireCompliance(requireActor(req));
       const q = req.query;
-      return { findings: await listFindings(deps.db, { ...(q.rule === undefined ? {} : { rule: q.rule }), openOnly: q.open === true, limit: q.limit, offset: q.offset }) };
+      return {
+        findings: await listFindings(deps.db, {
+          ...(q.rule === undefined ? {} : { rule: q.rule }),
+          openOnly: q.open === true,
+          limit: q.limit,
+          offset: q.offset,
+        }),
+      };
     },
   );
 
   for (const decision of c.FINDING_DECISIONS) {
     app.post<RouteTypes<typeof c.findingReview>>(
       `/api/findings/:id/${decision === 'acknowledged' ? 'acknowledge' : 'resolve'}`,
-      { schema: route(c.findingReview, docs(decision === 'acknowledged' ? 'Acknowledge a finding (being looked at)' : 'Resolve a finding, saying what was found and done')) },
+      {
+        schema: route(
+          c.findingReview,
+          docs(decision === 'acknowledged' ? 'Acknowledge a finding (being looked at)' : 'Resolve a finding, saying what was found and done'),
+        ),
+      },
       async (req) => {
         const actor = requireActor(req);
         requireCompliance(actor);
-        await reviewFinding(deps.db, { kind: 'person', userId: actor.userId, personId: actor.personId }, req.params.id, decision, req.body?.comment ?? null, deps.clock());
+        await reviewFinding(
+          deps.db,
+          { kind: 'person', userId: actor.userId, personId: actor.personId },
+          req.params.id,
+          decision,
+          req.body?.comment ?? null,
+          deps.clock(),
+        );
         return { id: req.params.id, status: decision };
       },
     );

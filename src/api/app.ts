@@ -42,13 +42,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } },
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] },
+    },
   });
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'gridwall API', version: '0.1.0', description: 'Information firewall over the network operator’s customer records. Every read is decided per person and per field, and logged.' },
+      info: {
+        title: 'gridwall API',
+        version: '0.1.0',
+        description: 'Information firewall over the network operator’s customer records. Every read is decided per person and per field, and logged.',
+      },
       components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } },
     },
   });
@@ -64,7 +70,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // Another system's API token: no cookie, so no CSRF; what it may call is fixed by its scopes.
       const actor = await deps.sessions.tokenActor(bearer, deps.clock());
       if (actor === null) throw new ApiError('not_authenticated', 'the API token is unknown, revoked or expired');
-      if (!tokenMayCall(actor.tokenScopes ?? [], req.method, req.url)) throw new ApiError('token_scope', `this token's scopes (${(actor.tokenScopes ?? []).join(', ')}) do not cover ${req.method} ${req.url.split('?')[0] ?? ''}`);
+      if (!tokenMayCall(actor.tokenScopes ?? [], req.method, req.url))
+        throw new ApiError(
+          'token_scope',
+          `this token's scopes (${(actor.tokenScopes ?? []).join(', ')}) do not cover ${req.method} ${req.url.split('?')[0] ?? ''}`,
+        );
       req.actor = actor;
       return;
     }
@@ -115,7 +125,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const consoleIndex = deps.consoleDir === undefined || deps.consoleDir === null ? null : await registerConsole(app, deps.consoleDir);
   app.setNotFoundHandler((req, reply) => {
     // The console is a single-page app: its own paths (/search, /records/…) get its page; /api never does.
-    if (consoleIndex !== null && (req.method === 'GET' || req.method === 'HEAD') && !req.url.startsWith('/api/') && req.headers.accept?.includes('text/html') === true) {
+    if (
+      consoleIndex !== null &&
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      !req.url.startsWith('/api/') &&
+      req.headers.accept?.includes('text/html') === true
+    ) {
       return consoleIndex(reply);
     }
     return reply.status(404).send(errorBody('not_found', `no route ${req.method} ${req.url}`, req.id));

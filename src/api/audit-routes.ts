@@ -75,7 +75,8 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
     {
       schema: route(c.auditEvents, {
         tags: ['audit'],
-        summary: 'Search the access log (compliance): by person or user ID, supply point, retailer, period, outcome, and what was searched for (matched by keyed hash; compliance sees the term read back)',
+        summary:
+          'Search the access log (compliance): by person or user ID, supply point, retailer, period, outcome, and what was searched for (matched by keyed hash; compliance sees the term read back)',
       }),
     },
     async (req) => {
@@ -98,48 +99,79 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
           const sealed = event.query['term'] as SealedTerm | undefined;
           const by = event.query['by'];
           const searchTerm = readsTerms && sealed !== undefined && typeof by === 'string' && isSearchKind(by) ? terms.open(by, sealed) : undefined;
-          return { seq: Number(r.seq), hash: r.hash, ...event, occurredAt: new Date(r.occurred_at).toISOString(), ...(searchTerm === undefined ? {} : { searchTerm }) };
+          return {
+            seq: Number(r.seq),
+            hash: r.hash,
+            ...event,
+            occurredAt: new Date(r.occurred_at).toISOString(),
+            ...(searchTerm === undefined ? {} : { searchTerm }),
+          };
         }),
         page: { limit: req.query.limit, offset: req.query.offset, hasMore: rows.length > req.query.limit },
       };
     },
   );
 
-  app.get<RouteTypes<typeof c.auditStatus>>('/api/audit/status', { schema: route(c.auditStatus, { tags: ['audit'], summary: 'Where the chain ends, its last seal, what verification trusts, the witness, the partitions' }) }, async (req) => {
-    requireAuditor(requireActor(req));
-    const { head, last: seal } = await readHeadAndLastSeal(deps.db);
-    const witness = deps.evidence.witnessFile === null ? null : new WitnessFile(deps.evidence.witnessFile);
-    let published: Seal | null = null;
-    let witnessError: string | null = null;
-    try {
-      published = witness?.last() ?? null;
-    } catch (e) {
-      witnessError = e instanceof Error ? e.message : String(e);
-    }
-    return {
-      head: { seq: head.seq, hash: head.hash },
-      lastSeal: seal === null ? null : { firstSeq: seal.firstSeq, seq: seal.seq, signedAt: seal.signedAt, keyId: seal.keyId },
-      writer: { halted: deps.evidence.writer.halted },
-      trustedKeys: deps.evidence.trust.described,
-      witness: witness === null ? null : { file: witness.path, lastPublished: published === null ? null : { seq: published.seq, signedAt: published.signedAt }, error: witnessError },
-      partitions: await listPartitions(deps.db),
-    };
-  });
+  app.get<RouteTypes<typeof c.auditStatus>>(
+    '/api/audit/status',
+    {
+      schema: route(c.auditStatus, { tags: ['audit'], summary: 'Where the chain ends, its last seal, what verification trusts, the witness, the partitions' }),
+    },
+    async (req) => {
+      requireAuditor(requireActor(req));
+      const { head, last: seal } = await readHeadAndLastSeal(deps.db);
+      const witness = deps.evidence.witnessFile === null ? null : new WitnessFile(deps.evidence.witnessFile);
+      let published: Seal | null = null;
+      let witnessError: string | null = null;
+      try {
+        published = witness?.last() ?? null;
+      } catch (e) {
+        witnessError = e instanceof Error ? e.message : String(e);
+      }
+      return {
+        head: { seq: head.seq, hash: head.hash },
+        lastSeal: seal === null ? null : { firstSeq: seal.firstSeq, seq: seal.seq, signedAt: seal.signedAt, keyId: seal.keyId },
+        writer: { halted: deps.evidence.writer.halted },
+        trustedKeys: deps.evidence.trust.described,
+        witness:
+          witness === null
+            ? null
+            : { file: witness.path, lastPublished: published === null ? null : { seq: published.seq, signedAt: published.signedAt }, error: witnessError },
+        partitions: await listPartitions(deps.db),
+      };
+    },
+  );
 
-  app.post<RouteTypes<typeof c.auditVerify>>('/api/audit/verify', { schema: route(c.auditVerify, { tags: ['audit'], summary: 'Verify the whole log now: archives, links, every event sealed by a trusted key, and the chain against the witness' }) }, async (req) => {
-    requireAuditor(requireActor(req));
-    const started = Date.now();
-    let witness: Seal[] | undefined;
-    let witnessError: string | null = null;
-    try {
-      witness = witnessIfAny(deps.evidence.witnessFile);
-    } catch (e) {
-      // Reported with the result (a witness that cannot be read is itself a finding), never a 500.
-      witnessError = e instanceof Error ? e.message : String(e);
-    }
-    const result = await verifyStore(deps.db, { keys: deps.evidence.trust.keys, ...(witness === undefined ? {} : { witness }) });
-    return { ...result, trustedKeys: deps.evidence.trust.described, witnessFile: witness === undefined ? null : deps.evidence.witnessFile, witnessError, seconds: (Date.now() - started) / 1000, verifiedAt: deps.clock().toISOString() };
-  });
+  app.post<RouteTypes<typeof c.auditVerify>>(
+    '/api/audit/verify',
+    {
+      schema: route(c.auditVerify, {
+        tags: ['audit'],
+        summary: 'Verify the whole log now: archives, links, every event sealed by a trusted key, and the chain against the witness',
+      }),
+    },
+    async (req) => {
+      requireAuditor(requireActor(req));
+      const started = Date.now();
+      let witness: Seal[] | undefined;
+      let witnessError: string | null = null;
+      try {
+        witness = witnessIfAny(deps.evidence.witnessFile);
+      } catch (e) {
+        // Reported with the result (a witness that cannot be read is itself a finding), never a 500.
+        witnessError = e instanceof Error ? e.message : String(e);
+      }
+      const result = await verifyStore(deps.db, { keys: deps.evidence.trust.keys, ...(witness === undefined ? {} : { witness }) });
+      return {
+        ...result,
+        trustedKeys: deps.evidence.trust.described,
+        witnessFile: witness === undefined ? null : deps.evidence.witnessFile,
+        witnessError,
+        seconds: (Date.now() - started) / 1000,
+        verifiedAt: deps.clock().toISOString(),
+      };
+    },
+  );
 
   app.get<RouteTypes<typeof c.auditExport>>(
     '/api/audit/export',

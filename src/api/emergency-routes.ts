@@ -17,13 +17,19 @@ export function mayOverseeEmergencies(actor: Actor): boolean {
 }
 
 function requireOverseer(actor: Actor): void {
-  if (!mayOverseeEmergencies(actor)) throw new ApiError('forbidden', 'emergency declarations and their reviews are for emergency.declare, access.admin or audit.read holders');
+  if (!mayOverseeEmergencies(actor))
+    throw new ApiError('forbidden', 'emergency declarations and their reviews are for emergency.declare, access.admin or audit.read holders');
 }
 
 const docs = (summary: string) => ({ tags: ['emergency'], summary });
 
 /** The contract names every field of the services' views, no more and no fewer (a compile-time check). */
-const fieldsAgree: [SameFields<DeclarationView, c.Declaration>, SameFields<SupportStaffView, c.SupportStaff>, SameFields<Review, c.Review>, SameFields<ReviewRead, c.ReviewRead>] = [true, true, true, true];
+const fieldsAgree: [
+  SameFields<DeclarationView, c.Declaration>,
+  SameFields<SupportStaffView, c.SupportStaff>,
+  SameFields<Review, c.Review>,
+  SameFields<ReviewRead, c.ReviewRead>,
+] = [true, true, true, true];
 void fieldsAgree;
 
 /**
@@ -61,16 +67,27 @@ export function registerEmergencyRoutes(app: FastifyInstance, deps: AppDeps): vo
     { schema: route(c.declarationList, docs('Emergency declarations, newest first (live: pending, scheduled or active only)')) },
     async (req) => {
       requireOverseer(requireActor(req));
-      return { declarations: await emergencies.list(deps.clock(), { live: req.query.live === true, limit: req.query.limit, offset: req.query.offset }), maxHours: emergencies.maxHours };
+      return {
+        declarations: await emergencies.list(deps.clock(), { live: req.query.live === true, limit: req.query.limit, offset: req.query.offset }),
+        maxHours: emergencies.maxHours,
+      };
     },
   );
 
-  app.post<RouteTypes<typeof c.declare>>('/api/emergencies', { schema: route(c.declare, docs('Declare an emergency (takes effect once a second person confirms it)')) }, async (req, reply) => {
-    const actor = requireActor(req);
-    const b = req.body;
-    const row = await emergencies.declare(actor, { areas: b.areas, startsAt: new Date(b.startsAt), plannedEndAt: new Date(b.plannedEndAt), reason: b.reason }, deps.clock());
-    return reply.status(201).send(row);
-  });
+  app.post<RouteTypes<typeof c.declare>>(
+    '/api/emergencies',
+    { schema: route(c.declare, docs('Declare an emergency (takes effect once a second person confirms it)')) },
+    async (req, reply) => {
+      const actor = requireActor(req);
+      const b = req.body;
+      const row = await emergencies.declare(
+        actor,
+        { areas: b.areas, startsAt: new Date(b.startsAt), plannedEndAt: new Date(b.plannedEndAt), reason: b.reason },
+        deps.clock(),
+      );
+      return reply.status(201).send(row);
+    },
+  );
 
   app.get<RouteTypes<typeof c.declarationGet>>('/api/emergencies/:id', { schema: route(c.declarationGet, docs('One declaration')) }, async (req) => {
     requireOverseer(requireActor(req));
@@ -102,22 +119,64 @@ export function registerEmergencyRoutes(app: FastifyInstance, deps: AppDeps): vo
   app.post<RouteTypes<typeof c.declarationExtend>>(
     '/api/emergencies/:id/extend',
     { schema: route(c.declarationExtend, docs('Ask to extend: a new declaration from the planned end, confirmed by a second person')) },
-    async (req, reply) => reply.status(201).send(await emergencies.extend(requireActor(req), req.params.id, new Date(req.body.plannedEndAt), req.body.reason, deps.clock())),
+    async (req, reply) =>
+      reply.status(201).send(await emergencies.extend(requireActor(req), req.params.id, new Date(req.body.plannedEndAt), req.body.reason, deps.clock())),
   );
 
   app.get<RouteTypes<typeof c.declarationReview>>(
     '/api/emergencies/:id/review',
-    { schema: route(c.declarationReview, docs('Every read made under the declaration (who, what, when, reason) and the refused attempts during it; CSV opens in Excel')) },
+    {
+      schema: route(
+        c.declarationReview,
+        docs('Every read made under the declaration (who, what, when, reason) and the refused attempts during it; CSV opens in Excel'),
+      ),
+    },
     async (req, reply) => {
       requireOverseer(requireActor(req));
       const review = await reviews.review(req.params.id, deps.clock());
       if (review === null) throw new ApiError('not_found', `no emergency declaration ${req.params.id}`);
       if (req.query.format !== 'csv') return review;
-      const lines = [csvRow(['kind', 'occurred_at', 'user_id', 'person_id', 'organization_id', 'employment', 'office', 'terminal_id', 'supply_point_id', 'fields_shown', 'stated_reason', 'refusal', 'request_id'])];
-      for (const [kind, reads] of [['read', review.reads], ['refused', review.refused]] as const) {
+      const lines = [
+        csvRow([
+          'kind',
+          'occurred_at',
+          'user_id',
+          'person_id',
+          'organization_id',
+          'employment',
+          'office',
+          'terminal_id',
+          'supply_point_id',
+          'fields_shown',
+          'stated_reason',
+          'refusal',
+          'request_id',
+        ]),
+      ];
+      for (const [kind, reads] of [
+        ['read', review.reads],
+        ['refused', review.refused],
+      ] as const) {
         for (const r of reads) {
           const points = r.supplyPoints.length === 0 ? [{ supplyPointId: '', shown: [] as readonly string[] }] : r.supplyPoints;
-          for (const p of points) lines.push(csvRow([kind, r.occurredAt.toISOString(), r.userId, r.personId, r.organizationId, r.employment, r.office, r.terminalId, p.supplyPointId, p.shown.join(' '), r.statedReason, r.refusal, r.requestId]));
+          for (const p of points)
+            lines.push(
+              csvRow([
+                kind,
+                r.occurredAt.toISOString(),
+                r.userId,
+                r.personId,
+                r.organizationId,
+                r.employment,
+                r.office,
+                r.terminalId,
+                p.supplyPointId,
+                p.shown.join(' '),
+                r.statedReason,
+                r.refusal,
+                r.requestId,
+              ]),
+            );
         }
       }
       return download(reply, 'text/csv; charset=utf-8', `emergency-review-${req.params.id}.csv`, EXCEL_BOM + lines.join(''));
@@ -144,7 +203,11 @@ export function registerEmergencyRoutes(app: FastifyInstance, deps: AppDeps): vo
     { schema: route(c.supportRegister, docs('Register a person as emergency support (outage-contact fields only); replaces an earlier registration')) },
     async (req) => {
       const b = req.body;
-      return support.register(requireActor(req), { personId: req.params.personId, fields: b.fields, note: b.note ?? null, validTo: b.validTo === undefined ? null : new Date(b.validTo) }, deps.clock());
+      return support.register(
+        requireActor(req),
+        { personId: req.params.personId, fields: b.fields, note: b.note ?? null, validTo: b.validTo === undefined ? null : new Date(b.validTo) },
+        deps.clock(),
+      );
     },
   );
 

@@ -64,7 +64,13 @@ const FAMILY_CODE: Readonly<Partial<Record<RefusalFamily, Partial<Record<Refusal
   review: { conflict: 'review_conflict' },
   analysis: { busy: 'analysis_busy' },
 };
-const KIND_CODE: Readonly<Record<RefusalKind, ErrorCode>> = { invalid: 'validation_failed', refused: 'forbidden', not_found: 'not_found', conflict: 'conflict', busy: 'busy' };
+const KIND_CODE: Readonly<Record<RefusalKind, ErrorCode>> = {
+  invalid: 'validation_failed',
+  refused: 'forbidden',
+  not_found: 'not_found',
+  conflict: 'conflict',
+  busy: 'busy',
+};
 
 /** The wire code of a refusal: its family's own code for its kind, or the general one. */
 export function refusalCode(family: RefusalFamily, kind: RefusalKind): ErrorCode {

@@ -18,15 +18,19 @@ export function mayOverseeGrants(actor: Actor): boolean {
 export function registerGovernanceRoutes(app: FastifyInstance, deps: AppDeps): void {
   const grants = new Grants(deps.db);
 
-  app.get<RouteTypes<typeof c.permissionList>>('/api/permissions', { schema: route(c.permissionList, { tags: ['governance'], summary: 'The permission catalog: each permission with the sides that may ever hold it' }) }, async (req) => {
-    requireActor(req);
-    return {
-      permissions: PERMISSION_IDS.map((id) => {
-        const p = PERMISSION_CATALOG[id];
-        return { id, ja: p.name, en: p.nameEn, allowedSides: [...p.allowedSides], scoped: p.scoped, maxDays: p.maxDays };
-      }),
-    };
-  });
+  app.get<RouteTypes<typeof c.permissionList>>(
+    '/api/permissions',
+    { schema: route(c.permissionList, { tags: ['governance'], summary: 'The permission catalog: each permission with the sides that may ever hold it' }) },
+    async (req) => {
+      requireActor(req);
+      return {
+        permissions: PERMISSION_IDS.map((id) => {
+          const p = PERMISSION_CATALOG[id];
+          return { id, ja: p.name, en: p.nameEn, allowedSides: [...p.allowedSides], scoped: p.scoped, maxDays: p.maxDays };
+        }),
+      };
+    },
+  );
 
   app.get<RouteTypes<typeof c.grantList>>(
     '/api/grants',
@@ -40,14 +44,20 @@ export function registerGovernanceRoutes(app: FastifyInstance, deps: AppDeps): v
     },
   );
 
-  app.get<RouteTypes<typeof c.grantQueue>>('/api/grants/queue', { schema: route(c.grantQueue, { tags: ['governance'], summary: 'Requests waiting for approval that you may decide (never your own)' }) }, async (req) => {
-    const actor = requireActor(req);
-    if (!holds(actor, 'grants.approve')) return { grants: [] };
-    const waiting = await listGrants(deps.db, { status: 'requested', limit: 10_000 }, deps.clock());
-    // Scope: requests for people of an organization the approver holds grants.approve for.
-    const mine = waiting.filter((g) => g.personId !== actor.personId && g.holderOrganizationId !== null && holds(actor, 'grants.approve', g.holderOrganizationId));
-    return { grants: mine };
-  });
+  app.get<RouteTypes<typeof c.grantQueue>>(
+    '/api/grants/queue',
+    { schema: route(c.grantQueue, { tags: ['governance'], summary: 'Requests waiting for approval that you may decide (never your own)' }) },
+    async (req) => {
+      const actor = requireActor(req);
+      if (!holds(actor, 'grants.approve')) return { grants: [] };
+      const waiting = await listGrants(deps.db, { status: 'requested', limit: 10_000 }, deps.clock());
+      // Scope: requests for people of an organization the approver holds grants.approve for.
+      const mine = waiting.filter(
+        (g) => g.personId !== actor.personId && g.holderOrganizationId !== null && holds(actor, 'grants.approve', g.holderOrganizationId),
+      );
+      return { grants: mine };
+    },
+  );
 
   app.post<RouteTypes<typeof c.grantRequest>>(
     '/api/grants',
@@ -57,7 +67,17 @@ export function registerGovernanceRoutes(app: FastifyInstance, deps: AppDeps): v
       const day = japanDayStart(req.body.expiresOn);
       if (day === null) throw new ApiError('validation_failed', `body/expiresOn ${req.body.expiresOn} is not a calendar day`);
       const expiresAt = new Date(day.getTime() + 86_400_000);
-      const row = await grants.request(actor, { userId: req.body.userId, permissionId: req.body.permissionId, scopeOrganizationId: req.body.scopeOrganizationId ?? null, reason: req.body.reason, expiresAt }, deps.clock());
+      const row = await grants.request(
+        actor,
+        {
+          userId: req.body.userId,
+          permissionId: req.body.permissionId,
+          scopeOrganizationId: req.body.scopeOrganizationId ?? null,
+          reason: req.body.reason,
+          expiresAt,
+        },
+        deps.clock(),
+      );
       return reply.status(201).send(row);
     },
   );
@@ -85,7 +105,8 @@ export function registerGovernanceRoutes(app: FastifyInstance, deps: AppDeps): v
     { schema: route(c.governanceEvents, { tags: ['governance'], summary: 'Governance actions, done and refused (access administration and auditors)' }) },
     async (req) => {
       const actor = requireActor(req);
-      if (!holds(actor, 'access.admin') && !holds(actor, 'audit.read')) throw new ApiError('forbidden', 'governance events are for access administration and auditors');
+      if (!holds(actor, 'access.admin') && !holds(actor, 'audit.read'))
+        throw new ApiError('forbidden', 'governance events are for access administration and auditors');
       return { events: await listGovernance(deps.db, req.query) };
     },
   );

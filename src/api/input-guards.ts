@@ -111,12 +111,19 @@ export function registerInputGuards(app: FastifyInstance, cookieNames: readonly 
   });
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const cookies = Object.fromEntries(cookieNames.map((n) => [n, req.cookies[n]]));
-    for (const [where, value] of [['params', req.params], ['querystring', req.query], ['cookies', cookies]] as const) {
+    for (const [where, value] of [
+      ['params', req.params],
+      ['querystring', req.query],
+      ['cookies', cookies],
+    ] as const) {
       const bad = badTextAt(value);
       if (bad !== null) throw refuse(where, bad.at, bad.rule);
     }
     const schema = req.routeOptions.schema;
-    for (const [where, value] of [['params', req.params], ['querystring', req.query]] as const) {
+    for (const [where, value] of [
+      ['params', req.params],
+      ['querystring', req.query],
+    ] as const) {
       const at = nonDecimalAt(schema?.[where], value);
       if (at !== null) throw refuse(where, at, 'not_an_integer');
     }

@@ -26,7 +26,8 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: AppDeps): void 
     { schema: route(c.checklist, { tags: ['policy'], summary: 'The masking checklist (what `gridwall verify` prints), for compliance; CSV opens in Excel' }) },
     async (req, reply) => {
       const pc = requireActor(req).principal.principalClass;
-      if (pc !== 'network_compliance' && pc !== 'network_access_admin') throw new ApiError('forbidden', 'the checklist is for compliance and access administration');
+      if (pc !== 'network_compliance' && pc !== 'network_access_admin')
+        throw new ApiError('forbidden', 'the checklist is for compliance and access administration');
       const table = deps.firewall.table;
       const rows = checklist(table);
       const violations = findViolations(table);

@@ -30,7 +30,10 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
   await app.register(
     async (scim) => {
       const base = deps.publicUrl === undefined ? '/scim/v2' : `${deps.publicUrl.replace(/\/$/, '')}/scim/v2`;
-      const users = new ScimUsers(deps.db, base, (tx, personId, at) => deps.sessions.endAllOf(personId, at, tx), { forSide: revokeForSide, forRetailerChange: revokeForRetailerChange });
+      const users = new ScimUsers(deps.db, base, (tx, personId, at) => deps.sessions.endAllOf(personId, at, tx), {
+        forSide: revokeForSide,
+        forRetailerChange: revokeForRetailerChange,
+      });
       scim.addContentTypeParser(SCIM_JSON, { parseAs: 'string' }, (_req, body, done) => {
         try {
           done(null, JSON.parse(String(body)));
@@ -65,7 +68,8 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
         }
         if (err instanceof ApiError) return scimError(reply, ERROR_STATUS[err.code], null, err.message);
         const fe = err as { validation?: unknown; statusCode?: number; message: string };
-        if (fe.validation !== undefined || (fe.statusCode !== undefined && fe.statusCode < 500)) return scimError(reply, fe.statusCode ?? 400, 'invalidValue', fe.message);
+        if (fe.validation !== undefined || (fe.statusCode !== undefined && fe.statusCode < 500))
+          return scimError(reply, fe.statusCode ?? 400, 'invalidValue', fe.message);
         _req.log.error({ err }, 'SCIM request failed');
         return scimError(reply, 500, null, 'internal error');
       });
@@ -87,16 +91,39 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
         send(reply, 200, {
           schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
           totalResults: 1,
-          Resources: [{ schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'], id: 'User', name: 'User', endpoint: '/Users', schema: USER_SCHEMA, schemaExtensions: [{ schema: ASSIGNMENT_SCHEMA, required: false }] }],
+          Resources: [
+            {
+              schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+              id: 'User',
+              name: 'User',
+              endpoint: '/Users',
+              schema: USER_SCHEMA,
+              schemaExtensions: [{ schema: ASSIGNMENT_SCHEMA, required: false }],
+            },
+          ],
         }),
       );
 
       scim.get<{ Querystring: { filter?: string; startIndex: number; count: number } }>(
         '/Users',
-        { schema: { tags: ['scim'], querystring: { type: 'object', properties: { filter: { type: 'string', maxLength: 300 }, startIndex: { type: 'integer', minimum: 1, default: 1 }, count: { type: 'integer', minimum: 0, maximum: 200, default: 100 } } } } },
+        {
+          schema: {
+            tags: ['scim'],
+            querystring: {
+              type: 'object',
+              properties: {
+                filter: { type: 'string', maxLength: 300 },
+                startIndex: { type: 'integer', minimum: 1, default: 1 },
+                count: { type: 'integer', minimum: 0, maximum: 200, default: 100 },
+              },
+            },
+          },
+        },
         async (req, reply) => send(reply, 200, await users.list(req.query.filter, req.query.startIndex, req.query.count, deps.clock())),
       );
-      scim.get<{ Params: { id: string } }>('/Users/:id', { schema: { tags: ['scim'] } }, async (req, reply) => send(reply, 200, await users.get(req.params.id, deps.clock())));
+      scim.get<{ Params: { id: string } }>('/Users/:id', { schema: { tags: ['scim'] } }, async (req, reply) =>
+        send(reply, 200, await users.get(req.params.id, deps.clock())),
+      );
       scim.post('/Users', { schema: { tags: ['scim'] } }, async (req, reply) => {
         const out = await users.create(provisioner(req), parseUser(req.body), deps.clock());
         const location = (out.resource['meta'] as { location: string }).location;

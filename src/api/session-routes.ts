@@ -57,7 +57,18 @@ function me(actor: Actor, firewall: Firewall): c.Me {
     grants: actor.grants.map((g) => ({ permissionId: g.permissionId, scopeOrganizationId: g.scopeOrganizationId, until: g.until.toISOString() })),
     principalClass: actor.principal.principalClass,
     principalClassLabel: PRINCIPAL_CLASS_LABELS[actor.principal.principalClass],
-    assignment: a === null ? null : { side: a.side, employment: a.employment, organizationId: a.organizationId, organization: actor.organizationName, office: a.office, duty: a.duty, retailerCode: a.retailerCode },
+    assignment:
+      a === null
+        ? null
+        : {
+            side: a.side,
+            employment: a.employment,
+            organizationId: a.organizationId,
+            organization: actor.organizationName,
+            office: a.office,
+            duty: a.duty,
+            retailerCode: a.retailerCode,
+          },
     abilities: abilities(actor, firewall),
   };
 }
@@ -91,7 +102,13 @@ export async function recordLoginRefusal(
  * Opens a session for a person authenticated by `method` and sets the session cookie: the one way every
  * login (demo persona, password + TOTP, OpenID Connect) ends. Throws the refusal as an API error.
  */
-export async function startSession(reply: FastifyReply, deps: AppDeps, userId: string, terminalId: string | null, method: AuthMethod): Promise<{ csrfToken: string; me: c.Me }> {
+export async function startSession(
+  reply: FastifyReply,
+  deps: AppDeps,
+  userId: string,
+  terminalId: string | null,
+  method: AuthMethod,
+): Promise<{ csrfToken: string; me: c.Me }> {
   const opened = await deps.sessions.open(userId, terminalId, deps.clock(), method);
   if (opened.kind === 'refused') {
     await recordLoginRefusal(reply, deps, userId, method, opened.code, terminalId);
@@ -131,14 +148,18 @@ async function personaRefusal(deps: AppDeps, userId: string): Promise<'credentia
 export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void {
   const login = { rateLimit: { max: deps.loginRateLimit, timeWindow: '1 minute' } };
 
-  app.get<RouteTypes<typeof c.personas>>('/api/personas', { schema: route(c.personas, { tags: ['session'], summary: 'Demo personas (embedded demo only)' }) }, async () => {
-    if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
-    const { rows } = await deps.db.query<{ value: unknown }>(`SELECT value FROM settings WHERE key = 'demo_personas'`);
-    const value = rows[0]?.value;
-    const personas = c.Persona.array().parse(typeof value === 'string' ? JSON.parse(value) : (value ?? []));
-    // Parsed from JSON, a key left out is absent, never `undefined`: the wire type, as the compiler cannot see.
-    return { personas: personas as ReplyOf<typeof c.personas, 200>['personas'] };
-  });
+  app.get<RouteTypes<typeof c.personas>>(
+    '/api/personas',
+    { schema: route(c.personas, { tags: ['session'], summary: 'Demo personas (embedded demo only)' }) },
+    async () => {
+      if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
+      const { rows } = await deps.db.query<{ value: unknown }>(`SELECT value FROM settings WHERE key = 'demo_personas'`);
+      const value = rows[0]?.value;
+      const personas = c.Persona.array().parse(typeof value === 'string' ? JSON.parse(value) : (value ?? []));
+      // Parsed from JSON, a key left out is absent, never `undefined`: the wire type, as the compiler cannot see.
+      return { personas: personas as ReplyOf<typeof c.personas, 200>['personas'] };
+    },
+  );
 
   app.post<RouteTypes<typeof c.personaLogin>>(
     '/api/session',
@@ -146,7 +167,8 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     async (req, reply) => {
       if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
       const refusal = await personaRefusal(deps, req.body.userId);
-      if (refusal === 'credentials_in_use') throw new ApiError('demo_login_disabled', 'demo login is off: this server has accounts that log in with a password or single sign-on');
+      if (refusal === 'credentials_in_use')
+        throw new ApiError('demo_login_disabled', 'demo login is off: this server has accounts that log in with a password or single sign-on');
       if (refusal !== null) {
         await recordLoginRefusal(reply, deps, req.body.userId, 'demo', refusal, req.body.terminalId ?? null);
         throw new ApiError('login_failed', 'not a demo persona of this server');
@@ -158,7 +180,13 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
 
   app.post<RouteTypes<typeof c.passwordLogin>>(
     '/api/session/password',
-    { config: login, schema: route(c.passwordLogin, { tags: ['session'], summary: 'Log in with a local account: password and the one-time code of an authenticator app (TOTP)' }) },
+    {
+      config: login,
+      schema: route(c.passwordLogin, {
+        tags: ['session'],
+        summary: 'Log in with a local account: password and the one-time code of an authenticator app (TOTP)',
+      }),
+    },
     async (req, reply) => {
       if (deps.passwordLogin !== true) throw new ApiError('password_login_disabled', 'password login is disabled on this server');
       const { userId, password, code, terminalId } = req.body;
@@ -191,8 +219,12 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     return reply.status(204).send();
   });
 
-  app.get<RouteTypes<typeof c.me>>('/api/me', { schema: route(c.me, { tags: ['session'], summary: 'Who I am, what I may do, and the CSRF token of my session' }) }, async (req) => ({
-    ...me(requireActor(req), deps.firewall),
-    csrfToken: req.csrfToken,
-  }));
+  app.get<RouteTypes<typeof c.me>>(
+    '/api/me',
+    { schema: route(c.me, { tags: ['session'], summary: 'Who I am, what I may do, and the CSRF token of my session' }) },
+    async (req) => ({
+      ...me(requireActor(req), deps.firewall),
+      csrfToken: req.csrfToken,
+    }),
+  );
 }

@@ -8,7 +8,8 @@ import { ApiError } from './errors.ts';
 import * as c from '../contract/supply-point.ts';
 import { route, type RouteTypes } from '../contract/schema.ts';
 
-const noCustomerRead = () => new ApiError('permission_not_granted', 'you hold no grant of customer.read (需要家情報の照会) in force; ask your access administrator');
+const noCustomerRead = () =>
+  new ApiError('permission_not_granted', 'you hold no grant of customer.read (需要家情報の照会) in force; ask your access administrator');
 
 /** An emergency-support read refused as a whole: the reason, in the client's terms. */
 function emergencyRefused(reason: EmergencyReadRefusal): ApiError {
@@ -26,10 +27,19 @@ export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): 
       const actor = requireActor(req);
       const parsed = parseSupplyPointId(req.params.id);
       if (parsed.kind === 'invalid') {
-        throw new ApiError('invalid_supply_point_id', parsed.problem === 'not_22_digits' ? 'a supply point ID has 22 digits (hyphens and spaces are ignored)' : 'a supply point ID starts with an area code 01–10', { problem: parsed.problem });
+        throw new ApiError(
+          'invalid_supply_point_id',
+          parsed.problem === 'not_22_digits'
+            ? 'a supply point ID has 22 digits (hyphens and spaces are ignored)'
+            : 'a supply point ID starts with an area code 01–10',
+          { problem: parsed.problem },
+        );
       }
       const { purpose, reason } = req.query;
-      const result = await deps.firewall.lookup({ actor, purpose, route: routeName(req), requestId: req.id, at: deps.clock(), ...(reason === undefined ? {} : { statedReason: reason }) }, parsed.id);
+      const result = await deps.firewall.lookup(
+        { actor, purpose, route: routeName(req), requestId: req.id, at: deps.clock(), ...(reason === undefined ? {} : { statedReason: reason }) },
+        parsed.id,
+      );
       if (result.kind === 'not_found') throw new ApiError('not_found', 'no supply point with that ID');
       if (result.kind === 'refused') throw result.reason === 'permission_not_granted' ? noCustomerRead() : emergencyRefused(result.reason);
       return result.view;
@@ -38,19 +48,35 @@ export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): 
 
   app.get<RouteTypes<typeof c.search>>(
     '/api/supply-points',
-    { schema: route(c.search, { tags: ['customer data'], summary: 'Search supply points by address (public), or by holder name / phone where the firewall allows' }) },
+    {
+      schema: route(c.search, {
+        tags: ['customer data'],
+        summary: 'Search supply points by address (public), or by holder name / phone where the firewall allows',
+      }),
+    },
     async (req) => {
       const actor = requireActor(req);
       const { address, name, phone, limit, offset, purpose, reason } = req.query;
       const given = [address, name, phone].filter((v) => v !== undefined).length;
       if (given !== 1) throw new ApiError('search_criteria', 'give exactly one of address, name or phone');
       const criteria: SearchCriteria =
-        address !== undefined ? { by: 'address', term: address.trim() } : name !== undefined ? { by: 'holder_name', term: name.trim() } : { by: 'phone', digits: (phone ?? '').replace(/\D/g, '') };
-      const result = await deps.firewall.search({ actor, purpose, route: routeName(req), requestId: req.id, at: deps.clock(), ...(reason === undefined ? {} : { statedReason: reason }) }, criteria, { limit, offset });
+        address !== undefined
+          ? { by: 'address', term: address.trim() }
+          : name !== undefined
+            ? { by: 'holder_name', term: name.trim() }
+            : { by: 'phone', digits: (phone ?? '').replace(/\D/g, '') };
+      const result = await deps.firewall.search(
+        { actor, purpose, route: routeName(req), requestId: req.id, at: deps.clock(), ...(reason === undefined ? {} : { statedReason: reason }) },
+        criteria,
+        { limit, offset },
+      );
       if (result.kind === 'refused') {
         if (result.reason === 'permission_not_granted') throw noCustomerRead();
         if (result.reason !== 'search_field_not_permitted') throw emergencyRefused(result.reason);
-        throw new ApiError('search_field_not_permitted', `searching by ${criteria.by} is not permitted for you under purpose ${purpose}: it would disclose non-public information`);
+        throw new ApiError(
+          'search_field_not_permitted',
+          `searching by ${criteria.by} is not permitted for you under purpose ${purpose}: it would disclose non-public information`,
+        );
       }
       return { items: result.views, page: { limit, offset, hasMore: result.hasMore } };
     },

@@ -39,5 +39,9 @@ export function vocabulary(): c.Vocabulary {
 
 export function registerVocabularyRoutes(app: FastifyInstance): void {
   const body = vocabulary();
-  app.get<RouteTypes<typeof c.vocabulary>>('/api/vocabulary', { schema: route(c.vocabulary, { tags: ['console'], summary: 'Labels of fields, reasons, purposes and sides in Japanese and English' }) }, async () => body);
+  app.get<RouteTypes<typeof c.vocabulary>>(
+    '/api/vocabulary',
+    { schema: route(c.vocabulary, { tags: ['console'], summary: 'Labels of fields, reasons, purposes and sides in Japanese and English' }) },
+    async () => body,
+  );
 }

@@ -43,7 +43,10 @@ async function sha256File(path: string): Promise<string> {
  * chain's hashes at both ends, and the partition is detached and renamed `…_archived` — kept in the
  * database until someone drops it on purpose. Never a silent drop.
  */
-export async function archivePartitions(db: Db, opts: { before: string; dir: string; now: Date; retentionYears: number; keys: ReadonlyMap<string, KeyObject> }): Promise<Archived[]> {
+export async function archivePartitions(
+  db: Db,
+  opts: { before: string; dir: string; now: Date; retentionYears: number; keys: ReadonlyMap<string, KeyObject> },
+): Promise<Archived[]> {
   const keepFrom = retentionStart(opts.now, opts.retentionYears);
   if (opts.before > keepFrom) {
     throw new ArchiveRefusedError(`--before ${opts.before}: the log is kept ${opts.retentionYears} years, so months from ${keepFrom} on may not be archived`);
@@ -52,7 +55,9 @@ export async function archivePartitions(db: Db, opts: { before: string; dir: str
   const parts: PartitionInfo[] = (await listPartitions(db)).filter((p) => p.month < opts.before);
   const done: Archived[] = [];
   for (const part of parts) {
-    const last = await db.query<{ last_seq: string; last_hash: string }>('SELECT last_seq::text AS last_seq, last_hash FROM access_log_archives ORDER BY access_log_archives.last_seq DESC LIMIT 1');
+    const last = await db.query<{ last_seq: string; last_hash: string }>(
+      'SELECT last_seq::text AS last_seq, last_hash FROM access_log_archives ORDER BY access_log_archives.last_seq DESC LIMIT 1',
+    );
     const prevLast = Number(last.rows[0]?.last_seq ?? 0);
     const prevHash = last.rows[0]?.last_hash ?? GENESIS;
     const file = join(opts.dir, `${part.name}.jsonl`);
@@ -65,9 +70,14 @@ export async function archivePartitions(db: Db, opts: { before: string; dir: str
       out.end();
       await finished(out);
       const check = await verifyExportFile(file, opts.keys);
-      if (!check.ok) throw new ArchiveRefusedError(`${file}: the exported events do not verify (${check.firstBreak?.kind} at event ${check.firstBreak?.seq}); nothing was detached`);
+      if (!check.ok)
+        throw new ArchiveRefusedError(
+          `${file}: the exported events do not verify (${check.firstBreak?.kind} at event ${check.firstBreak?.seq}); nothing was detached`,
+        );
       if (result.anchor !== prevHash || check.firstSeq !== prevLast + 1) {
-        throw new ArchiveRefusedError(`${file}: the export does not join the previous archive (starts at ${check.firstSeq}, expected ${prevLast + 1}); nothing was detached`);
+        throw new ArchiveRefusedError(
+          `${file}: the export does not join the previous archive (starts at ${check.firstSeq}, expected ${prevLast + 1}); nothing was detached`,
+        );
       }
     } else {
       // An empty month (or one whose events all went with the batch before): nothing to keep but the record.
@@ -78,11 +88,29 @@ export async function archivePartitions(db: Db, opts: { before: string; dir: str
       await tx.query(
         `INSERT INTO access_log_archives (partition_name, first_seq, last_seq, first_prev_hash, last_hash, events, file, file_sha256, archived_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [part.name, result.firstSeq ?? prevLast + 1, result.lastSeq ?? prevLast, result.anchor ?? prevHash, result.lastHash ?? prevHash, result.events, file, fileSha256, opts.now],
+        [
+          part.name,
+          result.firstSeq ?? prevLast + 1,
+          result.lastSeq ?? prevLast,
+          result.anchor ?? prevHash,
+          result.lastHash ?? prevHash,
+          result.events,
+          file,
+          fileSha256,
+          opts.now,
+        ],
       );
       await tx.exec(`ALTER TABLE access_log DETACH PARTITION ${part.name}; ALTER TABLE ${part.name} RENAME TO ${part.name}_archived;`);
     });
-    done.push({ partition: part.name, month: part.month, file, events: result.events, firstSeq: result.firstSeq ?? prevLast + 1, lastSeq: result.lastSeq ?? prevLast, fileSha256 });
+    done.push({
+      partition: part.name,
+      month: part.month,
+      file,
+      events: result.events,
+      firstSeq: result.firstSeq ?? prevLast + 1,
+      lastSeq: result.lastSeq ?? prevLast,
+      fileSha256,
+    });
   }
   return done;
 }
@@ -135,7 +163,8 @@ export async function verifyArchives(
       continue;
     }
     const fail = (detail: string) => ({ brk: archiveBreak(next.seq, `archive ${r.partition_name} (events ${first}–${last}): ${detail}`), next, files, events });
-    if (first !== next.seq || r.first_prev_hash !== next.hash) return fail(`it does not start where the log before it ends (event ${next.seq}): an archive record was forged, or one is missing`);
+    if (first !== next.seq || r.first_prev_hash !== next.hash)
+      return fail(`it does not start where the log before it ends (event ${next.seq}): an archive record was forged, or one is missing`);
     if (last !== first + n - 1) return fail('its range and its count of events disagree');
     const path = opts.dir === undefined ? r.file : join(opts.dir, basename(r.file));
     let stat;
@@ -161,11 +190,20 @@ export async function verifyArchives(
         return fail(`its file ${path} is not an export: ${e instanceof Error ? e.message : String(e)}`);
       }
       if (!v.ok) return fail(`its file does not verify: ${v.firstBreak?.kind} at event ${v.firstBreak?.seq}: ${v.firstBreak?.detail}`);
-      if (v.header?.anchor !== r.first_prev_hash || v.firstSeq !== first || v.lastSeq !== last || v.lastHash !== r.last_hash) return fail('its file holds another range than the record says');
+      if (v.header?.anchor !== r.first_prev_hash || v.firstSeq !== first || v.lastSeq !== last || v.lastHash !== r.last_hash)
+        return fail('its file holds another range than the record says');
       for (const seq of here) {
         const l = live.get(seq);
         if (l === undefined || !l.consistent || linkHash(l.prevHash, l.canonical) !== l.hash || v.collected.get(seq) !== l.hash) {
-          return { brk: archiveBreak(seq, `event ${seq}, still in the live table, is not the event archived in ${path}: it was changed after archiving, or the archive record was forged over it`), next, files, events };
+          return {
+            brk: archiveBreak(
+              seq,
+              `event ${seq}, still in the live table, is not the event archived in ${path}: it was changed after archiving, or the archive record was forged over it`,
+            ),
+            next,
+            files,
+            events,
+          };
         }
       }
     } else if (here.size > 0) {

@@ -32,7 +32,11 @@ export function modifiedBreak(seq: number): ChainBreak {
 }
 
 export function brokenLinkBreak(seq: number): ChainBreak {
-  return { kind: 'broken_link', seq, detail: `event ${seq} does not link to the hash of event ${seq - 1}: events before it were changed and re-hashed, inserted, removed or reordered` };
+  return {
+    kind: 'broken_link',
+    seq,
+    detail: `event ${seq} does not link to the hash of event ${seq - 1}: events before it were changed and re-hashed, inserted, removed or reordered`,
+  };
 }
 
 /**
@@ -42,13 +46,22 @@ export function brokenLinkBreak(seq: number): ChainBreak {
  */
 export function markBreak(m: Checkpoint | Seal, hashAtSeq: string, keys: ReadonlyMap<string, KeyObject>, lastGood: number): ChainBreak | null {
   const isSeal = 'firstSeq' in m;
-  if (m.hash !== hashAtSeq) return { kind: 'checkpoint_mismatch', seq: m.seq, detail: `the ${isSeal ? 'seal' : 'checkpoint'} signed ${m.signedAt} for event ${m.seq} names another hash: the chain was rewritten after event ${lastGood} (the last signed point that matched)` };
+  if (m.hash !== hashAtSeq)
+    return {
+      kind: 'checkpoint_mismatch',
+      seq: m.seq,
+      detail: `the ${isSeal ? 'seal' : 'checkpoint'} signed ${m.signedAt} for event ${m.seq} names another hash: the chain was rewritten after event ${lastGood} (the last signed point that matched)`,
+    };
   if (!isSeal && !checkpointSignatureValid(m, keys)) return signatureBreak('checkpoint', m.seq, m.keyId, keys);
   return null;
 }
 
 function signatureBreak(what: string, seq: number, keyId: string, keys: ReadonlyMap<string, KeyObject>): ChainBreak {
-  return { kind: 'bad_signature', seq, detail: `the ${what} for event ${seq} is not validly signed by a trusted key (key ${keyId}${keys.has(keyId) ? '' : ', not trusted'})` };
+  return {
+    kind: 'bad_signature',
+    seq,
+    detail: `the ${what} for event ${seq} is not validly signed by a trusted key (key ${keyId}${keys.has(keyId) ? '' : ', not trusted'})`,
+  };
 }
 
 /**
@@ -91,8 +104,16 @@ export class SealCoverage {
     if (s.firstSeq !== this.#covered + 1) {
       if (this.#last !== null || s.firstSeq >= this.#start) {
         return s.firstSeq > this.#covered + 1
-          ? { kind: 'unsealed', seq: this.#covered + 1, detail: `events ${this.#covered + 1}–${s.firstSeq - 1} are covered by no seal of the writer: they were written by someone else` }
-          : { kind: 'unsealed', seq: s.firstSeq, detail: `the seal for events ${s.firstSeq}–${s.seq} overlaps the one before (ending at ${this.#covered}): seals were forged or moved` };
+          ? {
+              kind: 'unsealed',
+              seq: this.#covered + 1,
+              detail: `events ${this.#covered + 1}–${s.firstSeq - 1} are covered by no seal of the writer: they were written by someone else`,
+            }
+          : {
+              kind: 'unsealed',
+              seq: s.firstSeq,
+              detail: `the seal for events ${s.firstSeq}–${s.seq} overlaps the one before (ending at ${this.#covered}): seals were forged or moved`,
+            };
       }
     } else if (s.prevHash !== this.#hash) {
       return brokenLinkBreak(s.firstSeq);
@@ -101,7 +122,12 @@ export class SealCoverage {
       // The two do not chain: the one whose signature fails was changed; when both verify (or there is no seal
       // before in the range), the later one names another seal than the one before it.
       const before = this.#last;
-      if (before !== null && !sealSignatureValid(before, this.#keys)) return { kind: 'bad_signature', seq: before.seq, detail: `the seal for event ${before.seq} was changed: it is not validly signed, and the writer's next seal (for event ${s.seq}) names another` };
+      if (before !== null && !sealSignatureValid(before, this.#keys))
+        return {
+          kind: 'bad_signature',
+          seq: before.seq,
+          detail: `the seal for event ${before.seq} was changed: it is not validly signed, and the writer's next seal (for event ${s.seq}) names another`,
+        };
       return { kind: 'bad_signature', seq: s.seq, detail: `the seal for event ${s.seq} does not name the seal before it: it was forged or changed` };
     }
     this.#covered = s.seq;
@@ -115,7 +141,11 @@ export class SealCoverage {
   /** At the end of the range: every event up to `lastSeq` covered, and the last seal validly signed. */
   finish(lastSeq: number | null): ChainBreak | null {
     if (lastSeq !== null && this.#covered < lastSeq) {
-      return { kind: 'unsealed', seq: this.#covered + 1, detail: `events ${this.#covered + 1}–${lastSeq} are covered by no seal of the writer: they were written by someone else (or the writer was stopped between writing and sealing, which it never is)` };
+      return {
+        kind: 'unsealed',
+        seq: this.#covered + 1,
+        detail: `events ${this.#covered + 1}–${lastSeq} are covered by no seal of the writer: they were written by someone else (or the writer was stopped between writing and sealing, which it never is)`,
+      };
     }
     if (this.#last !== null && !sealSignatureValid(this.#last, this.#keys)) return signatureBreak('last seal', this.#last.seq, this.#last.keyId, this.#keys);
     return null;
@@ -158,9 +188,29 @@ export class WitnessCheck {
     for (const s of this.#seals) {
       // Seals before the range are not this check's (an export of a later period; a key rotated since).
       if (s.seq < firstSeq || (s.seq > last && pastEnd === 'unchecked')) continue;
-      if (!sealSignatureValid(s, this.#keys)) return { brk: { kind: 'bad_signature', seq: s.seq, detail: `the witness's seal for event ${s.seq} is not validly signed by a trusted key (key ${s.keyId})` }, checked };
-      if (s.seq > last) return { brk: { kind: 'truncated', seq: last + 1, detail: `the witness holds a seal for event ${s.seq}, published ${s.signedAt}, but the chain ends at ${last}: the log was cut, or rewound and rewritten` }, checked };
-      if (this.#want.get(s.seq) !== s.hash) return { brk: { kind: 'checkpoint_mismatch', seq: s.seq, detail: `the witness's seal for event ${s.seq}, published ${s.signedAt}, names another hash: the chain was rewritten after it was published` }, checked };
+      if (!sealSignatureValid(s, this.#keys))
+        return {
+          brk: { kind: 'bad_signature', seq: s.seq, detail: `the witness's seal for event ${s.seq} is not validly signed by a trusted key (key ${s.keyId})` },
+          checked,
+        };
+      if (s.seq > last)
+        return {
+          brk: {
+            kind: 'truncated',
+            seq: last + 1,
+            detail: `the witness holds a seal for event ${s.seq}, published ${s.signedAt}, but the chain ends at ${last}: the log was cut, or rewound and rewritten`,
+          },
+          checked,
+        };
+      if (this.#want.get(s.seq) !== s.hash)
+        return {
+          brk: {
+            kind: 'checkpoint_mismatch',
+            seq: s.seq,
+            detail: `the witness's seal for event ${s.seq}, published ${s.signedAt}, names another hash: the chain was rewritten after it was published`,
+          },
+          checked,
+        };
       checked++;
     }
     return { brk: null, checked };
@@ -281,10 +331,21 @@ export class ChainVerifier {
     const last = this.#lastSeq ?? this.#firstSeq - 1;
     if (this.#break === null) {
       const beyond = [...this.#checkpoints.keys(), ...(this.#sealBeyond === null ? [] : [this.#sealBeyond])].filter((s) => s > last).sort((a, b) => a - b)[0];
-      if (beyond !== undefined) this.#break = { kind: 'truncated', seq: last + 1, detail: `a signed checkpoint or seal names event ${beyond}, but the chain ends at ${last}: events were removed from its end` };
-      else if (headSeq !== undefined && headSeq > last) this.#break = { kind: 'truncated', seq: last + 1, detail: `the chain's head is at event ${headSeq}, but the stored events end at ${last}` };
+      if (beyond !== undefined)
+        this.#break = {
+          kind: 'truncated',
+          seq: last + 1,
+          detail: `a signed checkpoint or seal names event ${beyond}, but the chain ends at ${last}: events were removed from its end`,
+        };
+      else if (headSeq !== undefined && headSeq > last)
+        this.#break = { kind: 'truncated', seq: last + 1, detail: `the chain's head is at event ${headSeq}, but the stored events end at ${last}` };
       else if (this.#requireSeals) this.#break = this.#coverage.finish(this.#lastSeq);
-      if (this.#break === null && headSeq !== undefined && headSeq < last) this.#break = { kind: 'unsealed', seq: headSeq + 1, detail: `events after the chain's head (${headSeq}) are stored: they were added outside the writer, or the head was moved back` };
+      if (this.#break === null && headSeq !== undefined && headSeq < last)
+        this.#break = {
+          kind: 'unsealed',
+          seq: headSeq + 1,
+          detail: `events after the chain's head (${headSeq}) are stored: they were added outside the writer, or the head was moved back`,
+        };
     }
     const witness = this.#witness?.finish(this.#firstSeq, this.#lastSeq) ?? null;
     if (this.#break === null && witness !== null) this.#break = witness.brk;

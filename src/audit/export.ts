@@ -95,9 +95,13 @@ export async function exportJsonl(
   let headerWritten = false;
   const header = async (anchor: string, firstSeq: number) => {
     const h: ExportHeader = {
-      format: EXPORT_FORMAT, version: 2, exportedAt: now.toISOString(),
+      format: EXPORT_FORMAT,
+      version: 2,
+      exportedAt: now.toISOString(),
       period: { from: period.from?.toISOString() ?? null, to: period.to?.toISOString() ?? null },
-      firstSeq, anchor, keys: await readKeys(q),
+      firstSeq,
+      anchor,
+      keys: await readKeys(q),
     };
     await write(out, `${JSON.stringify(h)}\n`);
     headerWritten = true;
@@ -124,8 +128,32 @@ export async function exportJsonl(
   return { events, firstSeq: range?.fromSeq ?? null, lastSeq, lastHash, anchor };
 }
 
-const CSV_COLUMNS = ['seq', 'occurred_at', 'request_id', 'person_id', 'user_id', 'principal_class', 'side', 'organization_id', 'employment', 'office', 'terminal_id', 'route', 'purpose', 'outcome', 'refusal', 'emergency_id', 'supply_point_id', 'relation', 'retailer_code', 'last_resort', 'fields_shown', 'fields_masked', 'policy_version', 'hash'];
-
+const CSV_COLUMNS = [
+  'seq',
+  'occurred_at',
+  'request_id',
+  'person_id',
+  'user_id',
+  'principal_class',
+  'side',
+  'organization_id',
+  'employment',
+  'office',
+  'terminal_id',
+  'route',
+  'purpose',
+  'outcome',
+  'refusal',
+  'emergency_id',
+  'supply_point_id',
+  'relation',
+  'retailer_code',
+  'last_resort',
+  'fields_shown',
+  'fields_masked',
+  'policy_version',
+  'hash',
+];
 
 /**
  * A period of the log as CSV for Excel (UTF-8 with BOM, CRLF): one row per supply point per event (an event
@@ -140,10 +168,41 @@ export async function exportCsv(q: Queryable, out: Writable, period: { from: Dat
   if (range === null) return { events, rows };
   for await (const { row, link } of readLinks(q, range)) {
     const e = rowToEvent(row);
-    const base = [link.seq, japanIso(e.occurredAt), e.requestId, e.personId, e.userId, e.principalClass, e.side, e.organizationId, e.employment, e.office, e.terminalId, e.route, e.purpose, e.outcome, e.refusal, e.emergencyId];
+    const base = [
+      link.seq,
+      japanIso(e.occurredAt),
+      e.requestId,
+      e.personId,
+      e.userId,
+      e.principalClass,
+      e.side,
+      e.organizationId,
+      e.employment,
+      e.office,
+      e.terminalId,
+      e.route,
+      e.purpose,
+      e.outcome,
+      e.refusal,
+      e.emergencyId,
+    ];
     const recs = e.records.length > 0 ? e.records : [null];
     for (const r of recs) {
-      const cells = [...base, r?.supplyPointId, r?.relation, r?.retailerCode, r === null ? '' : String(r.lastResort), r?.shown.join(';'), r === null ? '' : Object.entries(r.masked).map(([f, why]) => `${f}:${why}`).join(';'), e.policyVersion, link.hash];
+      const cells = [
+        ...base,
+        r?.supplyPointId,
+        r?.relation,
+        r?.retailerCode,
+        r === null ? '' : String(r.lastResort),
+        r?.shown.join(';'),
+        r === null
+          ? ''
+          : Object.entries(r.masked)
+              .map(([f, why]) => `${f}:${why}`)
+              .join(';'),
+        e.policyVersion,
+        link.hash,
+      ];
       await write(out, csvRow(cells));
       rows++;
     }

@@ -14,7 +14,10 @@ import { sealLine } from './witness.ts';
  * a witness of its own), and — with `follow` — every new event as it is committed (polled), until `signal`
  * aborts.
  */
-export async function* feed(q: Queryable, opts: { fromSeq: number; follow: boolean; intervalMs?: number; signal?: AbortSignal }): AsyncGenerator<{ seq: number; line: string }> {
+export async function* feed(
+  q: Queryable,
+  opts: { fromSeq: number; follow: boolean; intervalMs?: number; signal?: AbortSignal },
+): AsyncGenerator<{ seq: number; line: string }> {
   let next = opts.fromSeq;
   const aborted = () => opts.signal?.aborted === true;
   for (;;) {
@@ -28,10 +31,14 @@ export async function* feed(q: Queryable, opts: { fromSeq: number; follow: boole
     if (!opts.follow || aborted()) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, opts.intervalMs ?? 1000);
-      opts.signal?.addEventListener('abort', () => {
-        clearTimeout(t);
-        resolve();
-      }, { once: true });
+      opts.signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
     });
     if (aborted()) return;
   }
@@ -49,7 +56,8 @@ export interface SyslogSink {
 
 export async function openSyslog(target: string): Promise<SyslogSink> {
   const m = /^(udp|tcp):\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(target);
-  if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) throw new SyslogTargetError(`syslog target ${JSON.stringify(target)}: use udp://host:port or tcp://host:port`);
+  if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined)
+    throw new SyslogTargetError(`syslog target ${JSON.stringify(target)}: use udp://host:port or tcp://host:port`);
   const host = m[2].replace(/^\[|\]$/g, '');
   const port = Number(m[3]);
   // Facility 13 (log audit), severity 6 (informational).

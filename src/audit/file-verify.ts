@@ -42,14 +42,25 @@ function statedSeq(b: Buffer, start: number, stop: number): number {
   return seq;
 }
 
-const SEAL_MEMBERS = { firstSeq: 'int', seq: 'int', prevHash: 'string', hash: 'string', prevSeal: 'string', signedAt: 'string', keyId: 'string', signature: 'string' } as const;
+const SEAL_MEMBERS = {
+  firstSeq: 'int',
+  seq: 'int',
+  prevHash: 'string',
+  hash: 'string',
+  prevSeal: 'string',
+  signedAt: 'string',
+  keyId: 'string',
+  signature: 'string',
+} as const;
 const CHECKPOINT_MEMBERS = { seq: 'int', hash: 'string', signedAt: 'string', keyId: 'string', signature: 'string' } as const;
 
 /** Whether a seal's or checkpoint's members are all there with their types. */
 function typedMark(kind: 'seal' | 'checkpoint', body: unknown): boolean {
   if (body === null || typeof body !== 'object') return false;
   const o = body as Record<string, unknown>;
-  return Object.entries(kind === 'seal' ? SEAL_MEMBERS : CHECKPOINT_MEMBERS).every(([k, t]) => (t === 'int' ? Number.isSafeInteger(o[k]) : typeof o[k] === 'string'));
+  return Object.entries(kind === 'seal' ? SEAL_MEMBERS : CHECKPOINT_MEMBERS).every(([k, t]) =>
+    t === 'int' ? Number.isSafeInteger(o[k]) : typeof o[k] === 'string',
+  );
 }
 
 function sameHex(hex: string, b: Buffer, at: number): boolean {
@@ -136,7 +147,12 @@ export async function verifyExportFile(
   const lastHash = () => lastBuf.toString('latin1', lastOff, lastOff + 64);
 
   const mark = (m: Checkpoint | Seal): ChainBreak | null => {
-    if (lastSeq === null || m.seq !== lastSeq) return { kind: 'malformed', seq: m.seq, detail: `the ${'firstSeq' in m ? 'seal' : 'checkpoint'} for event ${m.seq} stands after ${lastSeq === null ? 'no event' : `event ${lastSeq}`}: the file was rearranged` };
+    if (lastSeq === null || m.seq !== lastSeq)
+      return {
+        kind: 'malformed',
+        seq: m.seq,
+        detail: `the ${'firstSeq' in m ? 'seal' : 'checkpoint'} for event ${m.seq} stands after ${lastSeq === null ? 'no event' : `event ${lastSeq}`}: the file was rearranged`,
+      };
     const b = markBreak(m, lastHash(), keys, lastGood);
     if (b !== null) return b;
     if ('firstSeq' in m) {
@@ -155,7 +171,14 @@ export async function verifyExportFile(
       } catch {
         throw new ExportFileError(`${path}: line 1 is not a gridwall access-log export header`);
       }
-      if (h?.format !== EXPORT_FORMAT || h.version !== 2 || !Number.isSafeInteger(h.firstSeq) || h.firstSeq < 1 || typeof h.anchor !== 'string' || !/^[0-9a-f]{64}$/.test(h.anchor)) {
+      if (
+        h?.format !== EXPORT_FORMAT ||
+        h.version !== 2 ||
+        !Number.isSafeInteger(h.firstSeq) ||
+        h.firstSeq < 1 ||
+        typeof h.anchor !== 'string' ||
+        !/^[0-9a-f]{64}$/.test(h.anchor)
+      ) {
         throw new ExportFileError(`${path}: line 1 is not a gridwall access-log export header (format ${EXPORT_FORMAT}, version 2)`);
       }
       header = h;
@@ -177,7 +200,8 @@ export async function verifyExportFile(
       return;
     }
     if (isEvent) {
-      const wellFormed = stop - start > LINE.eventStart + 1 && b[stop - 1] === 0x7d && startsWith(b, start + LINE.hashEnd, MIDDLE) && startsWith(b, start + LINE.prevEnd, EVENT);
+      const wellFormed =
+        stop - start > LINE.eventStart + 1 && b[stop - 1] === 0x7d && startsWith(b, start + LINE.hashEnd, MIDDLE) && startsWith(b, start + LINE.prevEnd, EVENT);
       if (!wellFormed) {
         brk = { kind: 'malformed', seq: expected, detail: 'an event line that is not of this format' };
         return;
@@ -224,7 +248,11 @@ export async function verifyExportFile(
       const end = body as { events?: unknown; lastSeq?: unknown; lastHash?: unknown };
       const hash = lastSeq === null ? null : lastHash();
       if (end.events !== events || end.lastSeq !== lastSeq || end.lastHash !== hash) {
-        brk = { kind: 'malformed', seq: expected, detail: `the closing line does not match the file (${events} events, last ${lastSeq ?? 'none'}): lines were removed or added` };
+        brk = {
+          kind: 'malformed',
+          seq: expected,
+          detail: `the closing line does not match the file (${events} events, last ${lastSeq ?? 'none'}): lines were removed or added`,
+        };
       }
       return;
     }

@@ -29,7 +29,18 @@ export async function recordGovernance(q: Queryable, e: GovernanceEvent): Promis
   await q.query(
     `INSERT INTO governance_events (occurred_at, actor_kind, actor_user_id, actor_person_id, action, subject_type, subject_id, outcome, rule, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [e.at, a.kind, a.kind === 'system' ? null : a.userId, a.kind === 'system' ? null : a.personId, e.action, e.subjectType, e.subjectId, e.outcome, e.rule ?? null, JSON.stringify(details)],
+    [
+      e.at,
+      a.kind,
+      a.kind === 'system' ? null : a.userId,
+      a.kind === 'system' ? null : a.personId,
+      e.action,
+      e.subjectType,
+      e.subjectId,
+      e.outcome,
+      e.rule ?? null,
+      JSON.stringify(details),
+    ],
   );
 }
 
@@ -48,7 +59,10 @@ export interface GovernanceEventRow {
 }
 
 /** The most recent governance events, optionally about one subject. */
-export async function listGovernance(q: Queryable, filter: { subjectType?: string; subjectId?: string; limit: number; offset: number }): Promise<GovernanceEventRow[]> {
+export async function listGovernance(
+  q: Queryable,
+  filter: { subjectType?: string; subjectId?: string; limit: number; offset: number },
+): Promise<GovernanceEventRow[]> {
   const { rows } = await q.query<Record<string, unknown>>(
     `SELECT id, occurred_at, actor_kind, actor_user_id, actor_person_id, action, subject_type, subject_id, outcome, rule, details
        FROM governance_events

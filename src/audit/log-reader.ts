@@ -81,7 +81,10 @@ export function rowToLink(r: EventRow): LinkRecord {
 }
 
 /** The stored chain in sequence order (duplicates of a number included), page by page. */
-export async function* readLinks(q: Queryable, opts: { fromSeq?: number; toSeq?: number; pageSize?: number } = {}): AsyncGenerator<{ row: EventRow; link: LinkRecord }> {
+export async function* readLinks(
+  q: Queryable,
+  opts: { fromSeq?: number; toSeq?: number; pageSize?: number } = {},
+): AsyncGenerator<{ row: EventRow; link: LinkRecord }> {
   const pageSize = opts.pageSize ?? 5000;
   // Start just after (fromSeq - 1, the largest id): every row of fromSeq onwards, duplicates included.
   let afterSeq = String((opts.fromSeq ?? 1) - 1);
@@ -127,7 +130,16 @@ interface SealRow extends Record<string, unknown> {
 const SEAL_SELECT = 'seq::text AS seq, first_seq::text AS first_seq, prev_hash, hash, prev_seal, signed_at, key_id, signature';
 
 function rowToSeal(r: SealRow): Seal {
-  return { firstSeq: Number(r.first_seq), seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, prevSeal: r.prev_seal, signedAt: new Date(r.signed_at).toISOString(), keyId: r.key_id, signature: r.signature };
+  return {
+    firstSeq: Number(r.first_seq),
+    seq: Number(r.seq),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+    prevSeal: r.prev_seal,
+    signedAt: new Date(r.signed_at).toISOString(),
+    keyId: r.key_id,
+    signature: r.signature,
+  };
 }
 
 /** The writer's seals naming events from `fromSeq` to `toSeq`, in sequence order, page by page. */
@@ -136,7 +148,10 @@ export async function* readSeals(q: Queryable, opts: { fromSeq?: number; toSeq?:
   let after = String((opts.fromSeq ?? 1) - 1);
   const toSeq = String(opts.toSeq ?? Number.MAX_SAFE_INTEGER);
   for (;;) {
-    const { rows } = await q.query<SealRow>(`SELECT ${SEAL_SELECT} FROM access_log_seals WHERE seq > $1::bigint AND seq <= $2::bigint ORDER BY access_log_seals.seq LIMIT $3`, [after, toSeq, pageSize]);
+    const { rows } = await q.query<SealRow>(
+      `SELECT ${SEAL_SELECT} FROM access_log_seals WHERE seq > $1::bigint AND seq <= $2::bigint ORDER BY access_log_seals.seq LIMIT $3`,
+      [after, toSeq, pageSize],
+    );
     for (const r of rows) yield rowToSeal(r);
     const last = rows[rows.length - 1];
     if (rows.length < pageSize || last === undefined) return;
@@ -170,7 +185,9 @@ const READ_HEAD = statement('gw_log_head', 'SELECT seq::text AS seq, hash FROM a
  * them first and checks up to the head, so commits made while it works are not mistaken for tampering.
  */
 export async function readHeadAndEnd(q: Queryable): Promise<{ head: ChainHead; maxSeq: number }> {
-  const { rows } = await q.query<{ seq: string; hash: string; max_seq: string | null }>('SELECT h.seq::text AS seq, h.hash, (SELECT max(l.seq) FROM access_log l)::text AS max_seq FROM access_log_head h WHERE h.id = 1');
+  const { rows } = await q.query<{ seq: string; hash: string; max_seq: string | null }>(
+    'SELECT h.seq::text AS seq, h.hash, (SELECT max(l.seq) FROM access_log l)::text AS max_seq FROM access_log_head h WHERE h.id = 1',
+  );
   const r = rows[0];
   if (r === undefined) throw new Error('access_log_head has no row: the schema is not migrated');
   return { head: { seq: Number(r.seq), hash: r.hash }, maxSeq: Number(r.max_seq ?? 0) };
@@ -181,11 +198,14 @@ export async function readHeadAndEnd(q: Queryable): Promise<{ head: ChainHead; m
  * sees both before that commit or both after it — never a head older than the last seal.
  */
 export async function readHeadAndLastSeal(q: Queryable): Promise<{ head: ChainHead; last: Seal | null }> {
-  const s = SEAL_SELECT.split(', ').map((c) => `s.${c}`).join(', ');
+  const s = SEAL_SELECT.split(', ')
+    .map((c) => `s.${c}`)
+    .join(', ');
   const { rows } = await q.query<{ head_seq: string; head_hash: string } & Partial<SealRow>>(
     `SELECT h.seq::text AS head_seq, h.hash AS head_hash, ${s}
        FROM access_log_head h LEFT JOIN LATERAL (SELECT * FROM access_log_seals ORDER BY access_log_seals.seq DESC LIMIT 1) s ON true
-      WHERE h.id = 1`);
+      WHERE h.id = 1`,
+  );
   const r = rows[0];
   if (r === undefined) throw new Error('access_log_head has no row: the schema is not migrated');
   return { head: { seq: Number(r.head_seq), hash: r.head_hash }, last: r.seq === undefined || r.seq === null ? null : rowToSeal(r as SealRow) };

@@ -17,7 +17,10 @@ interface Pending {
 }
 
 /** One group commit in one call (one round trip): see `access_log_append` in migration 010. */
-const APPEND = statement('gw_log_append', 'SELECT moved, head_seq::text AS head_seq, head_hash FROM access_log_append($1::bigint, $2::text, $3::jsonb, $4::jsonb)');
+const APPEND = statement(
+  'gw_log_append',
+  'SELECT moved, head_seq::text AS head_seq, head_hash FROM access_log_append($1::bigint, $2::text, $3::jsonb, $4::jsonb)',
+);
 
 /** Appends that lost the race for the head this many times in a row fail (other writers keep winning). */
 const MAX_RETRIES = 20;
@@ -210,7 +213,9 @@ export class GroupCommitLog implements AccessLog {
    */
   async #accountFor(from: Point, to: { seq: number; hash: string }): Promise<Point> {
     if (to.seq < from.seq || (to.seq === from.seq && to.hash !== from.hash)) {
-      this.#halt(`the chain's head went back to event ${to.seq} (this writer has accounted for the chain up to event ${from.seq}): the log was rewound outside the writer`);
+      this.#halt(
+        `the chain's head went back to event ${to.seq} (this writer has accounted for the chain up to event ${from.seq}): the log was rewound outside the writer`,
+      );
     }
     if (to.seq === from.seq) return from;
     const verifier = new ChainVerifier({ firstSeq: from.seq + 1, prevHash: from.hash, prevSeal: from.seal, checkpoints: [], keys: this.#keys });
@@ -220,7 +225,9 @@ export class GroupCommitLog implements AccessLog {
     const last = verifier.lastSeal;
     if (!r.ok || r.lastHash !== to.hash || last === null) {
       const b = r.firstBreak;
-      this.#halt(`events ${from.seq + 1}–${to.seq}, written since event ${from.seq}, cannot be accounted for: ${b === null ? 'the chain ends at another hash than the head' : `${b.kind} at event ${b.seq}: ${b.detail}`}`);
+      this.#halt(
+        `events ${from.seq + 1}–${to.seq}, written since event ${from.seq}, cannot be accounted for: ${b === null ? 'the chain ends at another hash than the head' : `${b.kind} at event ${b.seq}: ${b.detail}`}`,
+      );
     }
     return { seq: to.seq, hash: to.hash, seal: last.digest };
   }
@@ -243,20 +250,24 @@ export class GroupCommitLog implements AccessLog {
     const seen = await readHeadAndLastSeal(this.#db);
     const head = seen.head;
     let last = seen.last;
-    if (head.seq === 0 && last !== null) this.#halt('the chain\'s head is at its start, but seals exist: the log was rewound outside the writer');
+    if (head.seq === 0 && last !== null) this.#halt("the chain's head is at its start, but seals exist: the log was rewound outside the writer");
     if (last === null && head.seq > 0) {
       // Events and no seal: a log from before seals — or seals removed to make this writer sign over a
       // rewritten log. Never the latter: the witness must not know of seals.
-      if (witnessed !== null) this.#halt(`the log holds no seal, but the witness ${this.#witness?.path} holds one for event ${witnessed.seq}: seals were removed from the log`);
+      if (witnessed !== null)
+        this.#halt(`the log holds no seal, but the witness ${this.#witness?.path} holds one for event ${witnessed.seq}: seals were removed from the log`);
       last = await this.#sealExisting(head);
     }
     if (witnessed !== null) {
-      if (!sealSignatureValid(witnessed, this.#keys)) this.#halt(`the last seal in the witness ${this.#witness?.path} (event ${witnessed.seq}) is not signed by a trusted key`);
+      if (!sealSignatureValid(witnessed, this.#keys))
+        this.#halt(`the last seal in the witness ${this.#witness?.path} (event ${witnessed.seq}) is not signed by a trusted key`);
       const there = await this.#hashAt(witnessed.seq);
       if (there !== witnessed.hash) {
-        this.#halt(there === null
-          ? `the witness ${this.#witness?.path} holds a seal for event ${witnessed.seq}, but the log does not reach it (head ${head.seq}): the log was cut or rewound`
-          : `the witness ${this.#witness?.path} holds a seal for event ${witnessed.seq} with another hash than the log's: the log was rewritten after it was published`);
+        this.#halt(
+          there === null
+            ? `the witness ${this.#witness?.path} holds a seal for event ${witnessed.seq}, but the log does not reach it (head ${head.seq}): the log was cut or rewound`
+            : `the witness ${this.#witness?.path} holds a seal for event ${witnessed.seq} with another hash than the log's: the log was rewritten after it was published`,
+        );
       }
       this.#published = { seq: witnessed.seq, at: this.#clock().getTime() };
       return this.#accountFor({ seq: witnessed.seq, hash: witnessed.hash, seal: sealDigest(witnessed) }, head);
@@ -278,11 +289,15 @@ export class GroupCommitLog implements AccessLog {
   async #sealExisting(head: { seq: number; hash: string }): Promise<Seal> {
     const r = await verifyStore(this.#db, { keys: this.#keys, requireSeals: false });
     if (!r.ok || r.lastSeq !== head.seq || r.lastHash !== head.hash) {
-      this.#halt(`the log written before batch seals does not verify (${r.firstBreak?.kind ?? 'its end is not the head'} at event ${r.firstBreak?.seq ?? head.seq}): it is not sealed over`);
+      this.#halt(
+        `the log written before batch seals does not verify (${r.firstBreak?.kind ?? 'its end is not the head'} at event ${r.firstBreak?.seq ?? head.seq}): it is not sealed over`,
+      );
     }
     const { rows } = await this.#db.query<{ hash: string }>('SELECT hash FROM access_log_checkpoints WHERE seq = $1', [head.seq]);
     if (rows[0]?.hash !== head.hash) {
-      this.#halt(`the log holds events but no seal, and no signed checkpoint names its head (event ${head.seq}): seals were removed, or events were added after the old writer's last checkpoint; it is not sealed over (see gridwall audit verify)`);
+      this.#halt(
+        `the log holds events but no seal, and no signed checkpoint names its head (event ${head.seq}): seals were removed, or events were added after the old writer's last checkpoint; it is not sealed over (see gridwall audit verify)`,
+      );
     }
     const seal = signSeal(this.#key, { firstSeq: 1, seq: head.seq, prevHash: GENESIS, hash: head.hash, prevSeal: GENESIS }, this.#clock());
     await this.#db.query('SELECT access_log_seal_existing($1::jsonb)', [JSON.stringify(seal)]);
@@ -310,9 +325,17 @@ export class GroupCommitLog implements AccessLog {
       const seal = signSeal(this.#key, { firstSeq: known.seq + 1, seq: last.seq, prevHash: known.hash, hash: last.hash, prevSeal: known.seal }, this.#clock());
       let res: { moved: boolean; head_seq: string; head_hash: string } | undefined;
       try {
-        ({ rows: [res] } = await this.#db.query<{ moved: boolean; head_seq: string; head_hash: string }>(APPEND, [known.seq, known.hash, JSON.stringify(chained.map(row)), JSON.stringify(seal)]));
+        ({
+          rows: [res],
+        } = await this.#db.query<{ moved: boolean; head_seq: string; head_hash: string }>(APPEND, [
+          known.seq,
+          known.hash,
+          JSON.stringify(chained.map(row)),
+          JSON.stringify(seal),
+        ]));
       } catch (e) {
-        if ((e as { code?: unknown }).code === REFUSED) this.#halt(`the store refused a batch after event ${known.seq}: ${e instanceof Error ? e.message : String(e)}`);
+        if ((e as { code?: unknown }).code === REFUSED)
+          this.#halt(`the store refused a batch after event ${known.seq}: ${e instanceof Error ? e.message : String(e)}`);
         throw e;
       }
       if (res === undefined) throw new Error('access_log_append returned nothing');

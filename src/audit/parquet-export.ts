@@ -9,10 +9,29 @@ import { readLinks, rowToEvent } from './log-reader.ts';
 
 /** Column types of the Parquet file: one row per event, its supply points as a JSON column. */
 const COLUMNS = {
-  seq: 'BIGINT', occurred_at: 'TIMESTAMPTZ', request_id: 'VARCHAR', person_id: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR',
-  principal_class: 'VARCHAR', side: 'VARCHAR', organization_id: 'VARCHAR', employment: 'VARCHAR', office: 'VARCHAR', terminal_id: 'VARCHAR',
-  route: 'VARCHAR', purpose: 'VARCHAR', outcome: 'VARCHAR', refusal: 'VARCHAR', query: 'JSON', supply_point_ids: 'VARCHAR[]', records: 'JSON',
-  policy_version: 'VARCHAR', emergency_id: 'VARCHAR', prev_hash: 'VARCHAR', hash: 'VARCHAR',
+  seq: 'BIGINT',
+  occurred_at: 'TIMESTAMPTZ',
+  request_id: 'VARCHAR',
+  person_id: 'VARCHAR',
+  user_id: 'VARCHAR',
+  session_id: 'VARCHAR',
+  principal_class: 'VARCHAR',
+  side: 'VARCHAR',
+  organization_id: 'VARCHAR',
+  employment: 'VARCHAR',
+  office: 'VARCHAR',
+  terminal_id: 'VARCHAR',
+  route: 'VARCHAR',
+  purpose: 'VARCHAR',
+  outcome: 'VARCHAR',
+  refusal: 'VARCHAR',
+  query: 'JSON',
+  supply_point_ids: 'VARCHAR[]',
+  records: 'JSON',
+  policy_version: 'VARCHAR',
+  emergency_id: 'VARCHAR',
+  prev_hash: 'VARCHAR',
+  hash: 'VARCHAR',
 } as const;
 
 /**
@@ -31,10 +50,29 @@ export async function exportParquet(q: Queryable, outPath: string, period: { fro
       for await (const { row, link } of readLinks(q, range)) {
         const e = rowToEvent(row);
         const line = {
-          seq: link.seq, occurred_at: e.occurredAt.toISOString(), request_id: e.requestId, person_id: e.personId, user_id: e.userId, session_id: e.sessionId,
-          principal_class: e.principalClass, side: e.side, organization_id: e.organizationId, employment: e.employment, office: e.office, terminal_id: e.terminalId,
-          route: e.route, purpose: e.purpose, outcome: e.outcome, refusal: e.refusal, query: e.query, supply_point_ids: e.records.map((r) => r.supplyPointId),
-          records: e.records, policy_version: e.policyVersion, emergency_id: e.emergencyId, prev_hash: link.prevHash, hash: link.hash,
+          seq: link.seq,
+          occurred_at: e.occurredAt.toISOString(),
+          request_id: e.requestId,
+          person_id: e.personId,
+          user_id: e.userId,
+          session_id: e.sessionId,
+          principal_class: e.principalClass,
+          side: e.side,
+          organization_id: e.organizationId,
+          employment: e.employment,
+          office: e.office,
+          terminal_id: e.terminalId,
+          route: e.route,
+          purpose: e.purpose,
+          outcome: e.outcome,
+          refusal: e.refusal,
+          query: e.query,
+          supply_point_ids: e.records.map((r) => r.supplyPointId),
+          records: e.records,
+          policy_version: e.policyVersion,
+          emergency_id: e.emergencyId,
+          prev_hash: link.prevHash,
+          hash: link.hash,
         };
         if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
         events++;
@@ -47,9 +85,13 @@ export async function exportParquet(q: Queryable, outPath: string, period: { fro
     const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
     const conn = await instance.connect();
     try {
-      const columns = `{${Object.entries(COLUMNS).map(([k, t]) => `'${k}': '${t}'`).join(', ')}}`;
+      const columns = `{${Object.entries(COLUMNS)
+        .map(([k, t]) => `'${k}': '${t}'`)
+        .join(', ')}}`;
       const quoted = (p: string) => `'${p.replace(/'/g, "''")}'`;
-      await conn.run(`COPY (SELECT * FROM read_json(${quoted(tmp)}, format = 'newline_delimited', columns = ${columns})) TO ${quoted(outPath)} (FORMAT parquet, COMPRESSION zstd)`);
+      await conn.run(
+        `COPY (SELECT * FROM read_json(${quoted(tmp)}, format = 'newline_delimited', columns = ${columns})) TO ${quoted(outPath)} (FORMAT parquet, COMPRESSION zstd)`,
+      );
     } finally {
       conn.closeSync();
       instance.closeSync();

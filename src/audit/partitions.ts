@@ -7,7 +7,6 @@ export interface Month {
   readonly month: number;
 }
 
-
 export function monthOf(at: Date): Month {
   const d = new Date(at.getTime() + JST_OFFSET_MS);
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1 };
@@ -59,9 +58,17 @@ export async function listPartitions(q: Queryable): Promise<PartitionInfo[]> {
   for (const { name } of rows) {
     const m = /^access_log_y(\d{4})m(\d{2})$/.exec(name);
     if (m === null) continue;
-    const s = await q.query<{ n: number; lo: string | null; hi: string | null }>(`SELECT count(*)::int AS n, min(seq)::text AS lo, max(seq)::text AS hi FROM ${name}`);
+    const s = await q.query<{ n: number; lo: string | null; hi: string | null }>(
+      `SELECT count(*)::int AS n, min(seq)::text AS lo, max(seq)::text AS hi FROM ${name}`,
+    );
     const r = s.rows[0];
-    out.push({ name, month: `${m[1]}-${m[2]}`, events: r?.n ?? 0, firstSeq: r?.lo == null ? null : Number(r.lo), lastSeq: r?.hi == null ? null : Number(r.hi) });
+    out.push({
+      name,
+      month: `${m[1]}-${m[2]}`,
+      events: r?.n ?? 0,
+      firstSeq: r?.lo == null ? null : Number(r.lo),
+      lastSeq: r?.hi == null ? null : Number(r.hi),
+    });
   }
   return out;
 }

@@ -7,7 +7,8 @@ export class RoleNameError extends inputRefusal('bad_role_name') {}
 
 /** Throws RoleNameError unless `name` is a plain lower-case identifier (it is spliced into GRANT statements). */
 export function checkRoleName(name: string, what: 'role' | 'schema' = 'role'): string {
-  if (!ROLE_RE.test(name)) throw new RoleNameError(`${what} name ${JSON.stringify(name)}: use lower-case letters, digits and _ (at most 63, not starting with a digit)`);
+  if (!ROLE_RE.test(name))
+    throw new RoleNameError(`${what} name ${JSON.stringify(name)}: use lower-case letters, digits and _ (at most 63, not starting with a digit)`);
   return name;
 }
 
@@ -42,8 +43,21 @@ export const APP_WRITES: Readonly<Record<string, readonly ('INSERT' | 'UPDATE' |
 
 /** Tables the application role reads and never writes (besides the customer master data). */
 export const READ_ONLY_TABLES: readonly string[] = [
-  'access_log', 'access_log_unchained', 'access_log_head', 'access_log_keys', 'access_log_checkpoints', 'access_log_seals', 'access_log_archives',
-  'schema_migrations', 'settings', 'retailers', 'organizations', 'contractor_engagements', 'customers', 'supply_points', 'contracts',
+  'access_log',
+  'access_log_unchained',
+  'access_log_head',
+  'access_log_keys',
+  'access_log_checkpoints',
+  'access_log_seals',
+  'access_log_archives',
+  'schema_migrations',
+  'settings',
+  'retailers',
+  'organizations',
+  'contractor_engagements',
+  'customers',
+  'supply_points',
+  'contracts',
 ];
 
 /** The only ways the application role writes the access log: the writer's SECURITY DEFINER functions, which check the link. */
@@ -127,7 +141,8 @@ export async function grantAppRole(q: Queryable, role: string, schema: string): 
        FROM pg_roles r WHERE r.rolname = $1`,
     [role, schema],
   );
-  if (rows[0]?.privileged === true) throw new RoleNameError(`role ${role} owns tables in schema ${schema} (or is a superuser): the application role must be another role`);
+  if (rows[0]?.privileged === true)
+    throw new RoleNameError(`role ${role} owns tables in schema ${schema} (or is a superuser): the application role must be another role`);
   await q.exec(sql);
 }
 
@@ -145,7 +160,11 @@ export async function privilegedRoleWarning(db: Db): Promise<string | null> {
   );
   const r = rows[0];
   if (r === undefined || (!r.superuser && !r.owner)) return null;
-  const why = r.superuser ? `is a superuser` : r.me === r.table_owner ? 'owns the access log' : `is a member of ${r.table_owner ?? 'the role'} that owns the access log`;
+  const why = r.superuser
+    ? `is a superuser`
+    : r.me === r.table_owner
+      ? 'owns the access log'
+      : `is a member of ${r.table_owner ?? 'the role'} that owns the access log`;
   return (
     `warning: connected to PostgreSQL as ${r.me}, which ${why}: it can switch the log's append-only triggers off. ` +
     'In production, migrate as the owner (`gridwall db migrate`) and run the server as a role made by `gridwall db grant-app ROLE`.'

@@ -57,7 +57,9 @@ export class SearchTerms {
 
   /** The keyed hash every search for this term (as normalised) shares. */
   match(by: SearchKind, term: string): string {
-    return createHmac('sha256', this.#match).update(`${by}\u0000${normaliseTerm(by, term)}`).digest('hex');
+    return createHmac('sha256', this.#match)
+      .update(`${by}\u0000${normaliseTerm(by, term)}`)
+      .digest('hex');
   }
 
   seal(by: SearchKind, term: string): SealedTerm {

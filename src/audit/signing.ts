@@ -25,7 +25,10 @@ export class SigningKeyError extends inputRefusal('bad_signing_key') {}
 
 /** A key's id: the first 16 hex characters of SHA-256 over its public key (DER). Printed, stored, compared. */
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function signingKeyFromPem(pem: string, source: string): SigningKey {
@@ -35,7 +38,8 @@ export function signingKeyFromPem(pem: string, source: string): SigningKey {
   } catch (e) {
     throw new SigningKeyError(`${source}: not a PEM private key (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new SigningKeyError(`${source}: the checkpoint key must be Ed25519, not ${privateKey.asymmetricKeyType ?? 'unknown'}`);
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new SigningKeyError(`${source}: the checkpoint key must be Ed25519, not ${privateKey.asymmetricKeyType ?? 'unknown'}`);
   const publicKey = createPublicKey(privateKey);
   return { keyId: keyIdOf(publicKey), privateKey, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
 }
@@ -109,7 +113,15 @@ export function sealDigest(s: Seal): string {
 }
 
 export function signSeal(key: SigningKey, batch: { firstSeq: number; seq: number; prevHash: string; hash: string; prevSeal: string }, at: Date): Seal {
-  const s = { firstSeq: batch.firstSeq, seq: batch.seq, prevHash: batch.prevHash, hash: batch.hash, prevSeal: batch.prevSeal, signedAt: at.toISOString(), keyId: key.keyId };
+  const s = {
+    firstSeq: batch.firstSeq,
+    seq: batch.seq,
+    prevHash: batch.prevHash,
+    hash: batch.hash,
+    prevSeal: batch.prevSeal,
+    signedAt: at.toISOString(),
+    keyId: key.keyId,
+  };
   return { ...s, signature: sign(null, sealPayload(s), key.privateKey).toString('base64') };
 }
 

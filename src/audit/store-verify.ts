@@ -30,7 +30,11 @@ export async function verifyStore(q: Queryable, opts: StoreVerifyOptions): Promi
   const { head, maxSeq } = await readHeadAndEnd(q);
   const archived = await verifyArchives(q, opts.keys, { ...(opts.archiveDir === undefined ? {} : { dir: opts.archiveDir }), check: requireSeals });
   const verifier = new ChainVerifier({
-    firstSeq: archived.next.seq, prevHash: archived.next.hash, checkpoints: await readCheckpoints(q, archived.next.seq), keys: opts.keys, requireSeals,
+    firstSeq: archived.next.seq,
+    prevHash: archived.next.hash,
+    checkpoints: await readCheckpoints(q, archived.next.seq),
+    keys: opts.keys,
+    requireSeals,
     ...(opts.witness === undefined ? {} : { witness: opts.witness.filter((w) => w.seq >= archived.next.seq) }),
   });
   // Up to the head — or further, to what the same snapshot stored past it (a head moved back).

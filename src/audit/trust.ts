@@ -30,7 +30,8 @@ function keysFromFiles(paths: readonly string[], what: string): TrustAnchors {
       throw new TrustError(`${what} ${p}: ${e instanceof Error ? e.message : String(e)}`);
     }
     const found = parsePublicKeys(pemsOf(text));
-    if (found.rejected.length > 0 || found.keys.size === 0) throw new TrustError(`${what} ${p}: ${found.rejected.length > 0 ? found.rejected.join('; ') : 'no PEM public key (-----BEGIN PUBLIC KEY-----) in it'}`);
+    if (found.rejected.length > 0 || found.keys.size === 0)
+      throw new TrustError(`${what} ${p}: ${found.rejected.length > 0 ? found.rejected.join('; ') : 'no PEM public key (-----BEGIN PUBLIC KEY-----) in it'}`);
     for (const [keyId, k] of found.keys) {
       keys.set(keyId, k);
       described.push({ keyId, source: p });
@@ -41,7 +42,8 @@ function keysFromFiles(paths: readonly string[], what: string): TrustAnchors {
 
 /** The trust of a running server (or a CLI with its configuration): its signing key and the configured earlier keys. */
 export function configuredTrust(signing: SigningKey, trustedKeysFile: string | null): TrustAnchors {
-  const other = trustedKeysFile === null ? { keys: new Map<string, KeyObject>(), described: [] } : keysFromFiles([trustedKeysFile], 'GRIDWALL_LOG_TRUSTED_KEYS');
+  const other =
+    trustedKeysFile === null ? { keys: new Map<string, KeyObject>(), described: [] } : keysFromFiles([trustedKeysFile], 'GRIDWALL_LOG_TRUSTED_KEYS');
   return {
     keys: new Map([...publicKeys([signing.publicKeyPem]), ...other.keys]),
     described: [{ keyId: signing.keyId, source: 'the signing key (GRIDWALL_LOG_KEY_FILE)' }, ...other.described],

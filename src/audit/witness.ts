@@ -19,18 +19,48 @@ function parseSeal(line: string, where: string): Seal {
   }
   const s = (v as { seal?: Record<string, unknown> } | null)?.seal;
   if (
-    s === undefined || s === null || typeof s !== 'object' ||
-    !Number.isSafeInteger(s['seq']) || !Number.isSafeInteger(s['firstSeq']) || typeof s['prevHash'] !== 'string' || !HEX64.test(s['prevHash']) ||
-    typeof s['prevSeal'] !== 'string' || !HEX64.test(s['prevSeal']) ||
-    typeof s['hash'] !== 'string' || !HEX64.test(s['hash']) || typeof s['signedAt'] !== 'string' || typeof s['keyId'] !== 'string' || typeof s['signature'] !== 'string'
+    s === undefined ||
+    s === null ||
+    typeof s !== 'object' ||
+    !Number.isSafeInteger(s['seq']) ||
+    !Number.isSafeInteger(s['firstSeq']) ||
+    typeof s['prevHash'] !== 'string' ||
+    !HEX64.test(s['prevHash']) ||
+    typeof s['prevSeal'] !== 'string' ||
+    !HEX64.test(s['prevSeal']) ||
+    typeof s['hash'] !== 'string' ||
+    !HEX64.test(s['hash']) ||
+    typeof s['signedAt'] !== 'string' ||
+    typeof s['keyId'] !== 'string' ||
+    typeof s['signature'] !== 'string'
   ) {
     throw new WitnessFileError(`${where}: not a seal line ({"seal":{"firstSeq","seq","prevHash","hash","prevSeal","signedAt","keyId","signature"}})`);
   }
-  return { firstSeq: s['firstSeq'] as number, seq: s['seq'] as number, prevHash: s['prevHash'], hash: s['hash'], prevSeal: s['prevSeal'], signedAt: s['signedAt'], keyId: s['keyId'], signature: s['signature'] };
+  return {
+    firstSeq: s['firstSeq'] as number,
+    seq: s['seq'] as number,
+    prevHash: s['prevHash'],
+    hash: s['hash'],
+    prevSeal: s['prevSeal'],
+    signedAt: s['signedAt'],
+    keyId: s['keyId'],
+    signature: s['signature'],
+  };
 }
 
 export function sealLine(s: Seal): string {
-  return JSON.stringify({ seal: { firstSeq: s.firstSeq, seq: s.seq, prevHash: s.prevHash, hash: s.hash, prevSeal: s.prevSeal, signedAt: s.signedAt, keyId: s.keyId, signature: s.signature } });
+  return JSON.stringify({
+    seal: {
+      firstSeq: s.firstSeq,
+      seq: s.seq,
+      prevHash: s.prevHash,
+      hash: s.hash,
+      prevSeal: s.prevSeal,
+      signedAt: s.signedAt,
+      keyId: s.keyId,
+      signature: s.signature,
+    },
+  });
 }
 
 /** Every seal of a witness file, in its order; a line that is not a seal is an error naming it. */

@@ -23,7 +23,11 @@ async function withStore<T>(config: Config, fn: (db: Awaited<ReturnType<typeof o
 }
 
 /** `gridwall tokens service-account`: a service account for a system, answered for by a person. */
-export async function runServiceAccountCreate(config: Config, spec: { userId: string; name: string; ownerPersonId: string; organizationId: string | null }, io: CliIo): Promise<number> {
+export async function runServiceAccountCreate(
+  config: Config,
+  spec: { userId: string; name: string; ownerPersonId: string; organizationId: string | null },
+  io: CliIo,
+): Promise<number> {
   return withStore(config, async (db) => {
     const r = await createServiceAccount(db, CLI, spec, new Date());
     io.stderr.write(`service account ${r.userId} (identity ${r.personId}) created\n`);
@@ -50,18 +54,26 @@ export async function runTokenRevoke(config: Config, id: string, io: CliIo): Pro
 }
 
 /** `gridwall terminals report`: the reconciliation report (misplaced network-set terminals, unused ones). */
-export async function runTerminalReport(config: Config, opts: { unusedDays: number; format: 'table' | 'json' | 'csv'; out?: string }, io: CliIo): Promise<number> {
+export async function runTerminalReport(
+  config: Config,
+  opts: { unusedDays: number; format: 'table' | 'json' | 'csv'; out?: string },
+  io: CliIo,
+): Promise<number> {
   return withStore(config, async (db) => {
     const r = await reconcileTerminals(db, new Date(), opts.unusedDays);
     let text: string;
     if (opts.format === 'json') text = `${JSON.stringify(r, null, 2)}\n`;
     else if (opts.format === 'csv') {
       text = EXCEL_BOM + csvRow(['finding', 'terminal', 'organization', 'office', 'kind', 'setting', 'site_side', 'last_used_at']);
-      for (const [finding, list] of [['misplaced', r.misplaced], ['unused', r.unused]] as const) {
+      for (const [finding, list] of [
+        ['misplaced', r.misplaced],
+        ['unused', r.unused],
+      ] as const) {
         for (const t of list) text += csvRow([finding, t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt ?? '']);
       }
     } else {
-      const line = (t: (typeof r.misplaced)[number]) => `  ${t.id.padEnd(10)} ${t.organizationName} ${t.office} (${t.setting}-set, site ${t.siteSide}) last used ${t.lastUsedAt ?? 'never'}`;
+      const line = (t: (typeof r.misplaced)[number]) =>
+        `  ${t.id.padEnd(10)} ${t.organizationName} ${t.office} (${t.setting}-set, site ${t.siteSide}) last used ${t.lastUsedAt ?? 'never'}`;
       text = [
         `${r.terminals} terminals registered`,
         `network-set terminals not at a network site: ${r.misplaced.length}`,
@@ -82,7 +94,9 @@ export async function runAccountSweep(config: Config, opts: { dormantDays: numbe
   return withStore(config, async (db) => {
     const r = await sweepAccounts(db, CLI, new Date(), { dormantDays: opts.dormantDays, orphans: opts.orphans, dryRun: opts.dryRun });
     for (const d of r.disabled) io.stdout.write(`${opts.dryRun ? 'would disable' : 'disabled'} ${d.userId} (${d.rule})\n`);
-    io.stderr.write(`${r.disabled.length} account(s) ${opts.dryRun ? 'would be' : ''} disabled (no login for ${opts.dormantDays} days${opts.orphans ? ', or no person behind them' : ''})\n`);
+    io.stderr.write(
+      `${r.disabled.length} account(s) ${opts.dryRun ? 'would be' : ''} disabled (no login for ${opts.dormantDays} days${opts.orphans ? ', or no person behind them' : ''})\n`,
+    );
     return EXIT.ok;
   });
 }
@@ -96,7 +110,11 @@ export async function runCheckAssignments(config: Config, opts: { format: 'table
   return withStore(config, async (db) => {
     const found = await assignmentsBreakingRules(db, new Date());
     if (opts.format === 'json') io.stdout.write(`${JSON.stringify({ assignments: found }, null, 2)}\n`);
-    else for (const f of found) io.stdout.write(`${f.personId}  ${f.userIds.join(',') || '-'}  ${f.organizationId}  ${f.side}  ${f.retailerCode ?? '-'}  since ${f.validFrom}  ${f.problems.join(', ')}\n`);
+    else
+      for (const f of found)
+        io.stdout.write(
+          `${f.personId}  ${f.userIds.join(',') || '-'}  ${f.organizationId}  ${f.side}  ${f.retailerCode ?? '-'}  since ${f.validFrom}  ${f.problems.join(', ')}\n`,
+        );
     io.stderr.write(`${found.length} staff assignment(s) in force break the assignment rules\n`);
     return found.length === 0 ? EXIT.ok : EXIT.failed;
   });

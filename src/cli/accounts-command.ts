@@ -38,7 +38,7 @@ async function firstLine(io: CliIo): Promise<string> {
     chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     if (chunk.includes('\n')) break;
   }
-  return (Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '');
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
 }
 
 async function newPassword(io: CliIo): Promise<string> {

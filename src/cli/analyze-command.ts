@@ -79,7 +79,9 @@ export async function runAnalyze(opts: AnalyzeOptions, io: CliIo): Promise<numbe
   const bar = progress([opts.staff, opts.terminals, opts.contracts, ...opts.log].reduce((n, f) => n + size(f), 0) * 1.25, io);
   const engine = await openEngine(opts.memoryLimit === undefined ? {} : { memoryLimit: opts.memoryLimit });
   try {
-    const inputs = await loadLegacy(engine, { staff: opts.staff, terminals: opts.terminals, contracts: opts.contracts, logs: opts.log }, (file, bytes) => bar.step(file, bytes));
+    const inputs = await loadLegacy(engine, { staff: opts.staff, terminals: opts.terminals, contracts: opts.contracts, logs: opts.log }, (file, bytes) =>
+      bar.step(file, bytes),
+    );
     const report = await buildReport(engine, { affiliate: opts.affiliate.trim(), from: opts.from, to: opts.to, thresholds });
     bar.step('集計完了', Number.MAX_SAFE_INTEGER);
     bar.done();

@@ -33,13 +33,16 @@ function trustFor(config: Config, given: readonly string[], forFile: boolean): T
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
   if (forFile) return null;
-  throw new UsageError(`no trusted key: the signing key ${config.logKey.path} is not here; give --public-key KEY.pem (the output of \`gridwall audit public-key\`, kept apart from the database)`);
+  throw new UsageError(
+    `no trusted key: the signing key ${config.logKey.path} is not here; give --public-key KEY.pem (the output of \`gridwall audit public-key\`, kept apart from the database)`,
+  );
 }
 
 function describe(r: VerifyResult, source: string, notes: readonly string[]): string {
   const range = r.lastSeq === null ? 'no events' : `events ${r.firstSeq}–${r.lastSeq}`;
   const tail = notes.map((n) => `  ${n}\n`).join('');
-  if (r.ok) return `audit verify: OK — ${source}: ${r.events.toLocaleString('en')} events (${range}), ${r.seals.toLocaleString('en')} seals and ${r.checkpoints.verified} checkpoints verified\n${tail}`;
+  if (r.ok)
+    return `audit verify: OK — ${source}: ${r.events.toLocaleString('en')} events (${range}), ${r.seals.toLocaleString('en')} seals and ${r.checkpoints.verified} checkpoints verified\n${tail}`;
   const b = r.firstBreak;
   return `audit verify: BROKEN — ${source}: first broken event ${b?.seq} (${b?.kind}): ${b?.detail}\n  read ${r.events.toLocaleString('en')} events; the chain verified up to event ${r.lastSeq ?? 'none'}\n${tail}`;
 }
@@ -53,7 +56,11 @@ function readWitnessOrExit(path: string): Seal[] {
 }
 
 /** `gridwall audit verify`: the database's log (with its archives), or an exported file. Exit 0 intact, 1 broken. */
-export async function runVerify(config: Config, opts: { file?: string; publicKey: string[]; witness?: string; archiveDir?: string; format: 'text' | 'json' }, io: CliIo): Promise<number> {
+export async function runVerify(
+  config: Config,
+  opts: { file?: string; publicKey: string[]; witness?: string; archiveDir?: string; format: 'text' | 'json' },
+  io: CliIo,
+): Promise<number> {
   const trust = trustFor(config, opts.publicKey, opts.file !== undefined);
   const witnessPath = opts.witness ?? (opts.file === undefined && existsSync(config.logWitnessFile) ? config.logWitnessFile : undefined);
   const witness = witnessPath === undefined ? undefined : readWitnessOrExit(witnessPath);
@@ -70,14 +77,20 @@ export async function runVerify(config: Config, opts: { file?: string; publicKey
     }
     result = r;
     if (trust === null) {
-      notes.push('signatures checked with the keys in the file itself — this proves nothing against whoever could replace the file; give --public-key with a copy kept elsewhere');
+      notes.push(
+        'signatures checked with the keys in the file itself — this proves nothing against whoever could replace the file; give --public-key with a copy kept elsewhere',
+      );
       for (const k of r.rejectedKeys) notes.push(`a key in the file's header is unusable: ${k}`);
     }
   } else {
     const db = await openStore(config.store);
     try {
       source = config.store.kind === 'pglite' ? `embedded store ${config.store.dataDir}` : 'PostgreSQL (DATABASE_URL)';
-      const r = await verifyStore(db, { keys: trust?.keys ?? new Map(), ...(witness === undefined ? {} : { witness }), ...(opts.archiveDir === undefined ? {} : { archiveDir: opts.archiveDir }) });
+      const r = await verifyStore(db, {
+        keys: trust?.keys ?? new Map(),
+        ...(witness === undefined ? {} : { witness }),
+        ...(opts.archiveDir === undefined ? {} : { archiveDir: opts.archiveDir }),
+      });
       result = r;
       if (r.archives.files > 0) notes.push(`${r.archives.files} archive file(s) with ${r.archives.events.toLocaleString('en')} events checked`);
     } finally {
@@ -85,8 +98,15 @@ export async function runVerify(config: Config, opts: { file?: string; publicKey
     }
   }
   for (const k of trust?.described ?? []) notes.push(`trusted key ${k.keyId} from ${k.source}`);
-  notes.push(witnessPath === undefined ? 'no witness: a cut or rewound tail past the last published seal would not show; give --witness FILE' : `held against the witness ${witnessPath} (${result.witnessChecked ?? 0} seals checked)`);
-  const out = opts.format === 'json' ? `${JSON.stringify({ source, ...result, trustedKeys: trust?.described ?? 'keys_in_file', witness: witnessPath ?? null }, null, 2)}\n` : describe(result, source, notes);
+  notes.push(
+    witnessPath === undefined
+      ? 'no witness: a cut or rewound tail past the last published seal would not show; give --witness FILE'
+      : `held against the witness ${witnessPath} (${result.witnessChecked ?? 0} seals checked)`,
+  );
+  const out =
+    opts.format === 'json'
+      ? `${JSON.stringify({ source, ...result, trustedKeys: trust?.described ?? 'keys_in_file', witness: witnessPath ?? null }, null, 2)}\n`
+      : describe(result, source, notes);
   io.stdout.write(out);
   return result.ok ? EXIT.ok : EXIT.failed;
 }
@@ -103,7 +123,11 @@ async function toOut(io: CliIo, out: string | undefined, fn: (w: Writable) => Pr
 }
 
 /** `gridwall audit export`. */
-export async function runExport(config: Config, opts: { from?: Date; to?: Date; format: 'jsonl' | 'csv' | 'parquet'; out?: string }, io: CliIo): Promise<number> {
+export async function runExport(
+  config: Config,
+  opts: { from?: Date; to?: Date; format: 'jsonl' | 'csv' | 'parquet'; out?: string },
+  io: CliIo,
+): Promise<number> {
   if (opts.format === 'parquet' && opts.out === undefined) throw new UsageError('--format parquet needs --out FILE');
   const db = await openStore(config.store);
   try {
@@ -128,9 +152,12 @@ export async function runExport(config: Config, opts: { from?: Date; to?: Date; 
 
 /** `gridwall audit tail`: the SIEM feed, to stdout or syslog. */
 export async function runTail(config: Config, opts: { fromSeq?: number; follow: boolean; interval: number; syslog?: string }, io: CliIo): Promise<number> {
-  const sink = opts.syslog === undefined ? null : await openSyslog(opts.syslog).catch((e: unknown) => {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
-  });
+  const sink =
+    opts.syslog === undefined
+      ? null
+      : await openSyslog(opts.syslog).catch((e: unknown) => {
+          throw new UsageError(e instanceof Error ? e.message : String(e));
+        });
   const db = await openStore(config.store);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -177,7 +204,10 @@ export async function runArchive(config: Config, opts: { before: string; dir: st
   try {
     const trust = trustFor(config, [], false) as TrustAnchors;
     const done = await archivePartitions(db, { before: opts.before, dir: opts.dir, now, retentionYears: config.logRetentionYears, keys: trust.keys });
-    for (const a of done) io.stdout.write(`${a.month}  ${a.events} events (${a.firstSeq}–${a.lastSeq}) → ${a.file}  sha256 ${a.fileSha256}; partition detached as ${a.partition}_archived\n`);
+    for (const a of done)
+      io.stdout.write(
+        `${a.month}  ${a.events} events (${a.firstSeq}–${a.lastSeq}) → ${a.file}  sha256 ${a.fileSha256}; partition detached as ${a.partition}_archived\n`,
+      );
     if (done.length === 0) io.stdout.write(`nothing to archive before ${opts.before}\n`);
     return EXIT.ok;
   } finally {

@@ -40,9 +40,12 @@ export async function runDbGrantApp(config: Config, role: string, io: CliIo): Pr
   const db = await openBare(config);
   try {
     const status = await schemaStatus(db);
-    if (status.schema === null) throw new UsageError('the search path names no existing schema: set it in DATABASE_URL (options=-c search_path=…) or create the schema');
+    if (status.schema === null)
+      throw new UsageError('the search path names no existing schema: set it in DATABASE_URL (options=-c search_path=…) or create the schema');
     if (status.pending.length > 0) {
-      throw new UsageError(`schema ${status.schema} has pending migrations (${status.pending.join(', ')}): run \`gridwall db migrate\` as the schema's owner first`);
+      throw new UsageError(
+        `schema ${status.schema} has pending migrations (${status.pending.join(', ')}): run \`gridwall db migrate\` as the schema's owner first`,
+      );
     }
     await grantAppRole(db, role, status.schema);
     io.stderr.write(

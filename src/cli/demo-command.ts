@@ -15,7 +15,13 @@ export async function runDemo(config: Config, opts: { supplyPoints: number; seed
       throw new UsageError(`the store already holds customer data; ${hint}`);
     }
     const t0 = Date.now();
-    const summary = await generateDemo(db, { supplyPoints: opts.supplyPoints, seed: opts.seed, areaCode: opts.area, now: new Date(), onProgress: (m) => io.stderr.write(`${m}\n`) });
+    const summary = await generateDemo(db, {
+      supplyPoints: opts.supplyPoints,
+      seed: opts.seed,
+      areaCode: opts.area,
+      now: new Date(),
+      onProgress: (m) => io.stderr.write(`${m}\n`),
+    });
     const s = ((Date.now() - t0) / 1000).toFixed(1);
     io.stdout.write(
       `demo: ${summary.supplyPoints} supply points, ${summary.customers} customers, ${summary.contracts} contracts, ${summary.retailers} retailers, ${summary.persons} people, ${summary.terminals} terminals in ${s} s\n`,

@@ -7,12 +7,14 @@ import { loadGrants, loadPermissions, loadStaff } from '../legacy/registers.ts';
 import { EXIT } from './exit.ts';
 import type { CliIo } from './io.ts';
 
-
 /**
  * `gridwall grants check` (formats.md): the grants of a legacy permission registry in force at `at`,
  * judged by the same rules as live grants. Findings are data: exit 0 when the run completed.
  */
-export function runGrantsCheck(opts: { staff: string; permissions: string; grants: string; at: Date; format: 'table' | 'json' | 'csv'; out?: string }, io: CliIo): number {
+export function runGrantsCheck(
+  opts: { staff: string; permissions: string; grants: string; at: Date; format: 'table' | 'json' | 'csv'; out?: string },
+  io: CliIo,
+): number {
   const staff = loadStaff(opts.staff);
   const permissions = loadPermissions(opts.permissions);
   const grants = loadGrants(opts.grants);
@@ -20,7 +22,14 @@ export function runGrantsCheck(opts: { staff: string; permissions: string; grant
   const rejected: RejectedRow[] = [...staff.rejected, ...permissions.rejected, ...grants.rejected];
   const read = staff.read + permissions.read + grants.read;
   const rows = { read, used: read - rejected.length, rejected: rejected.length };
-  const violation = (v: GrantViolation) => ({ rule: v.rule, userId: v.userId, permissionId: v.permissionId, grantedBy: v.grantedBy, grantedAt: japanDay(v.grantedAt), detail: v.detail });
+  const violation = (v: GrantViolation) => ({
+    rule: v.rule,
+    userId: v.userId,
+    permissionId: v.permissionId,
+    grantedBy: v.grantedBy,
+    grantedAt: japanDay(v.grantedAt),
+    detail: v.detail,
+  });
   let text: string;
   if (opts.format === 'json') {
     text = `${JSON.stringify({ at: opts.at.toISOString(), rows, violations: result.violations.map(violation), summary: result.summary, rejected }, null, 2)}\n`;
@@ -36,7 +45,9 @@ export function runGrantsCheck(opts: { staff: string; permissions: string; grant
       `  holders ${s.holders}, grantors ${s.grantors}, self-grants ${s.selfGrants}`,
       `  rows read ${rows.read}, used ${rows.used}, rejected ${rows.rejected}`,
       '',
-      ...result.violations.map((v) => `${v.rule.padEnd(18)} ${v.userId.padEnd(12)} ${v.permissionId.padEnd(10)} by ${v.grantedBy.padEnd(12)} ${japanDay(v.grantedAt)}  ${v.detail}`),
+      ...result.violations.map(
+        (v) => `${v.rule.padEnd(18)} ${v.userId.padEnd(12)} ${v.permissionId.padEnd(10)} by ${v.grantedBy.padEnd(12)} ${japanDay(v.grantedAt)}  ${v.detail}`,
+      ),
       ...(rejected.length > 0 ? ['', 'rejected rows:', ...rejected.map((r) => `  ${r.file}:${r.line}: ${r.reason}`)] : []),
     ];
     text = `${out.join('\n')}\n`;

@@ -86,7 +86,11 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
       const rows = checklist(table);
       const violations = findViolations(table);
       const text =
-        opts.format === 'csv' ? checklistCsv(rows) : opts.format === 'json' ? `${JSON.stringify({ policyVersion: table.version, pass: violations.length === 0, violations, rows }, null, 2)}\n` : checklistMarkdown(rows, table, violations);
+        opts.format === 'csv'
+          ? checklistCsv(rows)
+          : opts.format === 'json'
+            ? `${JSON.stringify({ policyVersion: table.version, pass: violations.length === 0, violations, rows }, null, 2)}\n`
+            : checklistMarkdown(rows, table, violations);
       write(io, opts.out, text);
       io.stderr.write(
         violations.length === 0
@@ -98,10 +102,22 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
   const audit = cmd.command('audit').description('the access log as evidence: verify, export, stream, partitions');
   audit
     .command('verify')
-    .description('verify the log in the database (archives, hash chain, every event sealed by the writer) or an exported file, against trusted keys and the witness; names the first broken event; exit 1 if broken')
+    .description(
+      'verify the log in the database (archives, hash chain, every event sealed by the writer) or an exported file, against trusted keys and the witness; names the first broken event; exit 1 if broken',
+    )
     .option('--file <file>', 'an exported JSON Lines file instead of the database')
-    .addOption(new Option('--public-key <file>', 'trusted public key(s) (PEM) for the seals; repeatable (default: the configured signing key and GRIDWALL_LOG_TRUSTED_KEYS — never the keys the database records)').argParser((v: string, prev: string[] = []) => [...prev, v]).default([]))
-    .option('--witness <file>', 'seals published outside the database (the writer\'s witness file, or the SIEM\'s copy) to hold the log against (default for the database: GRIDWALL_LOG_WITNESS_FILE when it exists)')
+    .addOption(
+      new Option(
+        '--public-key <file>',
+        'trusted public key(s) (PEM) for the seals; repeatable (default: the configured signing key and GRIDWALL_LOG_TRUSTED_KEYS — never the keys the database records)',
+      )
+        .argParser((v: string, prev: string[] = []) => [...prev, v])
+        .default([]),
+    )
+    .option(
+      '--witness <file>',
+      "seals published outside the database (the writer's witness file, or the SIEM's copy) to hold the log against (default for the database: GRIDWALL_LOG_WITNESS_FILE when it exists)",
+    )
     .option('--archive-dir <dir>', 'where the archived files are, when not at their recorded paths')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (opts: { file?: string; publicKey: string[]; witness?: string; archiveDir?: string; format: 'text' | 'json' }) => {
@@ -162,7 +178,9 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
     .command('grants')
     .description('permission governance')
     .command('check')
-    .description('judge a legacy permission registry: grants in force that break a rule (side not allowed, self-grant, unknown user, user who left, unknown permission)')
+    .description(
+      'judge a legacy permission registry: grants in force that break a rule (side not allowed, self-grant, unknown user, user who left, unknown permission)',
+    )
     .requiredOption('--staff <file>', 'staff.csv (formats.md)')
     .requiredOption('--permissions <file>', 'permissions.csv')
     .requiredOption('--grants <file>', 'grants.csv')
@@ -177,7 +195,9 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
 
   cmd
     .command('analyze')
-    .description("the regulator's tables and anomaly findings over legacy exports (formats.md): views of other retailers' customers' non-public items by the retail side, per system and in total")
+    .description(
+      "the regulator's tables and anomaly findings over legacy exports (formats.md): views of other retailers' customers' non-public items by the retail side, per system and in total",
+    )
     .requiredOption('--affiliate <code>', 'retailer code of the affiliated retailer, e.g. A0001')
     .requiredOption('--from <date>', 'first day, inclusive (YYYY-MM-DD, Japan time)')
     .requiredOption('--to <date>', 'last day, inclusive (YYYY-MM-DD, Japan time)')
@@ -187,17 +207,42 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
     .requiredOption('--log <file>', 'access_log.csv; give it once per file (per system or month)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv', 'xlsx']).default('table'))
     .option('--out <file>', 'write to a file instead of stdout (required for xlsx)')
-    .option('--threshold <name=value>', 'override a rule threshold, e.g. bulkMinDaily=200 (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--threshold <name=value>',
+      'override a rule threshold, e.g. bulkMinDaily=200 (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--memory-limit <size>', "the analysis engine's memory limit before it spills to disk (default: a quarter of this machine's memory)")
-    .action(async (opts: { affiliate: string; from: string; to: string; staff: string; terminals: string; contracts: string; log: string[]; format: 'table' | 'json' | 'csv' | 'xlsx'; out?: string; threshold: string[]; memoryLimit?: string }) => {
-      const { runAnalyze } = await import('./analyze-command.ts');
-      setExit(await runAnalyze({ ...opts, from: dayText(opts.from, '--from'), to: dayText(opts.to, '--to') }, io));
-    });
+    .action(
+      async (opts: {
+        affiliate: string;
+        from: string;
+        to: string;
+        staff: string;
+        terminals: string;
+        contracts: string;
+        log: string[];
+        format: 'table' | 'json' | 'csv' | 'xlsx';
+        out?: string;
+        threshold: string[];
+        memoryLimit?: string;
+      }) => {
+        const { runAnalyze } = await import('./analyze-command.ts');
+        setExit(await runAnalyze({ ...opts, from: dayText(opts.from, '--from'), to: dayText(opts.to, '--to') }, io));
+      },
+    );
 
-  const tokens = cmd.command('tokens').description("service accounts and API tokens for other retailers' systems and the HR system (a token is requested and approved by two people in the console or API)");
+  const tokens = cmd
+    .command('tokens')
+    .description(
+      "service accounts and API tokens for other retailers' systems and the HR system (a token is requested and approved by two people in the console or API)",
+    );
   tokens
     .command('service-account <userId>')
-    .description("create a service account for a system (nobody logs in as it): a retailer's system placed at the retailer's organization, or the HR system with no organization")
+    .description(
+      "create a service account for a system (nobody logs in as it): a retailer's system placed at the retailer's organization, or the HR system with no organization",
+    )
     .requiredOption('--name <name>', 'the system, e.g. みらいでんき 顧客システム')
     .requiredOption('--owner <personId>', 'the person who answers for it (an assignment in force)')
     .option('--org <organizationId>', "the retailer's organization it acts for (omit for the HR system)")
@@ -220,10 +265,14 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
       setExit(await runTokenRevoke(loadConfig(io.env), id, io));
     });
 
-  const accounts = cmd.command('accounts').description('local accounts (password + TOTP) and the account lifecycle; with the embedded store, stop the server first');
+  const accounts = cmd
+    .command('accounts')
+    .description('local accounts (password + TOTP) and the account lifecycle; with the embedded store, stop the server first');
   accounts
     .command('set-password <userId>')
-    .description("set an account's password, read from stdin (one line) or GRIDWALL_NEW_PASSWORD — never from the command line; at least 12 characters, not the user ID")
+    .description(
+      "set an account's password, read from stdin (one line) or GRIDWALL_NEW_PASSWORD — never from the command line; at least 12 characters, not the user ID",
+    )
     .action(async (userId: string) => {
       const { runSetPassword } = await import('./accounts-command.ts');
       setExit(await runSetPassword(loadConfig(io.env), userId, io));
@@ -257,7 +306,9 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
     });
   accounts
     .command('check-assignments')
-    .description('list staff assignments in force whose side or retailer does not follow from the organization (or a contractor company no longer engaged); exit 1 if any')
+    .description(
+      'list staff assignments in force whose side or retailer does not follow from the organization (or a contractor company no longer engaged); exit 1 if any',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (opts: { format: 'table' | 'json' }) => {
       const { runCheckAssignments } = await import('./access-command.ts');
@@ -287,7 +338,9 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
     });
   dbCmd
     .command('grant-app <role>')
-    .description('create (if needed) the role the server connects as and give it exactly what it needs: read everything, write its own tables, write the access log only through the writer\'s functions')
+    .description(
+      "create (if needed) the role the server connects as and give it exactly what it needs: read everything, write its own tables, write the access log only through the writer's functions",
+    )
     .action(async (role: string) => {
       const { runDbGrantApp } = await import('./db-command.ts');
       setExit(await runDbGrantApp(loadConfig(io.env), role, io));

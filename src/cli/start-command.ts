@@ -15,7 +15,8 @@ export async function runStart(config: Config, io: CliIo): Promise<number> {
     say('  Demo login (no password in the embedded demo): pick a persona on the console\'s login screen, or POST /api/session {"userId": "<user>"}:');
     for (const p of running.personas) say(`    ${p.userId.padEnd(18)} ${p.labelJa} — ${p.labelEn}`);
   }
-  if (config.store.kind === 'pglite') say('  Note: the embedded store does not fsync; it is for demos and trials. Production runs on PostgreSQL (DATABASE_URL).');
+  if (config.store.kind === 'pglite')
+    say('  Note: the embedded store does not fsync; it is for demos and trials. Production runs on PostgreSQL (DATABASE_URL).');
   say('Press Ctrl+C to stop.');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

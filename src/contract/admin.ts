@@ -11,7 +11,10 @@ export const TERMINAL_SETTINGS = ['network', 'retail'] as const satisfies readon
 export const SITE_SIDES = ['network', 'retail', 'shared'] as const satisfies readonly TerminalFacts['siteSide'][];
 // …and no member of the domain's unions is missing from them.
 type Missing<All, Listed> = Exclude<All, Listed> extends never ? true : never;
-export const terminalSetsComplete: [Missing<TerminalFacts['setting'], (typeof TERMINAL_SETTINGS)[number]>, Missing<TerminalFacts['siteSide'], (typeof SITE_SIDES)[number]>] = [true, true];
+export const terminalSetsComplete: [
+  Missing<TerminalFacts['setting'], (typeof TERMINAL_SETTINGS)[number]>,
+  Missing<TerminalFacts['siteSide'], (typeof SITE_SIDES)[number]>,
+] = [true, true];
 
 /**
  * What an API token may be used for (identity/api-tokens.ts's TOKEN_SCOPES, which the route checks against
@@ -142,7 +145,13 @@ export const terminalReconciliation = contract({
 
 export const terminalSave = contract({
   params: TerminalPath,
-  body: z.strictObject({ organizationId: Identifier, office: text(1, 100), kind: z.enum(TERMINAL_KINDS), setting: z.enum(TERMINAL_SETTINGS), siteSide: z.enum(SITE_SIDES) }),
+  body: z.strictObject({
+    organizationId: Identifier,
+    office: text(1, 100),
+    kind: z.enum(TERMINAL_KINDS),
+    setting: z.enum(TERMINAL_SETTINGS),
+    siteSide: z.enum(SITE_SIDES),
+  }),
   response: { 200: Terminal },
 });
 

@@ -106,7 +106,13 @@ export const analysisReport = contract({
 
 export const analysisScan = contract({
   body: z.strictObject(Period),
-  response: { 200: z.object({ period: z.object({ from: Day, to: Day }), findings: z.int().describe('what the rules found'), queued: z.int().describe('of them, new to the queue') }) },
+  response: {
+    200: z.object({
+      period: z.object({ from: Day, to: Day }),
+      findings: z.int().describe('what the rules found'),
+      queued: z.int().describe('of them, new to the queue'),
+    }),
+  },
 });
 
 export const digestList = contract({ response: { 200: z.object({ digests: z.array(Digest) }) } });

@@ -12,7 +12,17 @@ import { contract } from './schema.ts';
  * is checked against this list by the compiler).
  */
 export const BREAK_KINDS = [
-  'modified', 'missing', 'inserted', 'out_of_order', 'broken_link', 'checkpoint_mismatch', 'bad_signature', 'truncated', 'unsealed', 'malformed', 'archive',
+  'modified',
+  'missing',
+  'inserted',
+  'out_of_order',
+  'broken_link',
+  'checkpoint_mismatch',
+  'bad_signature',
+  'truncated',
+  'unsealed',
+  'malformed',
+  'archive',
 ] as const;
 
 /** What the log keeps about one supply point in one read. */
@@ -63,7 +73,9 @@ export const AuditStatus = z.object({
     .object({ file: z.string(), lastPublished: z.object({ seq: z.int(), signedAt: Instant }).nullable(), error: z.string().nullable() })
     .nullable()
     .describe('the seals published outside the database; null when none is configured'),
-  partitions: z.array(z.object({ name: z.string(), month: z.string().describe('YYYY-MM'), events: z.int(), firstSeq: z.int().nullable(), lastSeq: z.int().nullable() })),
+  partitions: z.array(
+    z.object({ name: z.string(), month: z.string().describe('YYYY-MM'), events: z.int(), firstSeq: z.int().nullable(), lastSeq: z.int().nullable() }),
+  ),
 });
 export type AuditStatus = z.output<typeof AuditStatus>;
 
@@ -76,7 +88,10 @@ export const AuditVerification = z.object({
   checkpoints: z.object({ verified: z.int(), inRange: z.int() }).describe('version-1 checkpoints verified, and how many fell in the range'),
   seals: z.int().describe('seals verified (each a group commit of the writer)'),
   witnessChecked: z.int().nullable().describe("the witness's seals held against the chain; null without a witness"),
-  firstBreak: z.object({ kind: z.enum(BREAK_KINDS), seq: z.int(), detail: z.string() }).nullable().describe('the first break; null when the log verifies'),
+  firstBreak: z
+    .object({ kind: z.enum(BREAK_KINDS), seq: z.int(), detail: z.string() })
+    .nullable()
+    .describe('the first break; null when the log verifies'),
   archives: z.object({ files: z.int(), events: z.int() }),
   trustedKeys: z.array(TrustedKey),
   witnessFile: z.string().nullable(),
@@ -91,7 +106,12 @@ const DayFilter = Day.describe('a calendar day in Japan time (inclusive)');
 export const auditEvents = contract({
   querystring: z.strictObject({
     person: text(1, 64).optional().describe('a person or user ID'),
-    supplyPoint: z.string().min(22).max(30).regex(/^[0-9\- ]+$/).optional(),
+    supplyPoint: z
+      .string()
+      .min(22)
+      .max(30)
+      .regex(/^[0-9\- ]+$/)
+      .optional(),
     retailer: text(1, 16).optional(),
     from: DayFilter.optional(),
     to: DayFilter.optional(),

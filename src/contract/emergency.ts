@@ -106,7 +106,10 @@ export const activeEmergencies = contract({
   response: {
     200: z.object({
       emergencies: z.array(z.object({ id: z.string(), reason: z.string(), areas: z.array(EmergencyArea), window: Window })),
-      support: z.object({ fields: z.array(z.string()) }).nullable().describe('what you may see as registered support staff (null: not registered now)'),
+      support: z
+        .object({ fields: z.array(z.string()) })
+        .nullable()
+        .describe('what you may see as registered support staff (null: not registered now)'),
       maxHours: z.number().describe('longest a declaration may last, in hours'),
     }),
   },
@@ -127,12 +130,18 @@ export const declarationConfirm = contract({ params: DeclarationPath, body: z.st
 export const declarationReject = contract({ params: DeclarationPath, body: z.strictObject({ comment: Text }), response: { 200: Declaration } });
 export const declarationWithdraw = contract({ params: DeclarationPath, response: { 200: Declaration } });
 export const declarationEnd = contract({ params: DeclarationPath, body: z.strictObject({ reason: Text }), response: { 200: Declaration } });
-export const declarationExtend = contract({ params: DeclarationPath, body: z.strictObject({ plannedEndAt: InstantIn, reason: Text }), response: { 201: Declaration } });
+export const declarationExtend = contract({
+  params: DeclarationPath,
+  body: z.strictObject({ plannedEndAt: InstantIn, reason: Text }),
+  response: { 201: Declaration },
+});
 
 export const declarationReview = contract({
   params: DeclarationPath,
   querystring: z.strictObject({ format: z.enum(['json', 'csv']).optional() }),
-  response: { 200: Review.describe('with format=csv: text/csv (UTF-8 with a BOM, for Excel), one line per supply point read or refused; this schema is the JSON answer') },
+  response: {
+    200: Review.describe('with format=csv: text/csv (UTF-8 with a BOM, for Excel), one line per supply point read or refused; this schema is the JSON answer'),
+  },
 });
 
 export const reviewSignOff = contract({ params: DeclarationPath, body: z.strictObject({ comment: Text }), response: { 200: Declaration } });
@@ -149,4 +158,4 @@ export const supportRegister = contract({
   response: { 200: SupportStaff },
 });
 
-export const supportUnregister = contract({ params: PersonPath, response: { 204: z.null().describe("the registration ends now") } });
+export const supportUnregister = contract({ params: PersonPath, response: { 204: z.null().describe('the registration ends now') } });

@@ -137,7 +137,9 @@ export type Served<T> = T extends Date
 export type SameFields<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : never) : never;
 
 /** The body a handler answers with `status` (instants as `Date`). */
-export type ServedOf<C extends Contract, S extends keyof C['response'] & number> = C['response'][S] extends infer R extends Schema ? Served<z.output<R>> : never;
+export type ServedOf<C extends Contract, S extends keyof C['response'] & number> = C['response'][S] extends infer R extends Schema
+  ? Served<z.output<R>>
+  : never;
 
 /** The body a route answers with `status` (what the console receives). */
 export type ReplyOf<C extends Contract, S extends keyof C['response'] & number> = C['response'][S] extends infer R extends Schema ? Wire<z.output<R>> : never;

@@ -40,7 +40,7 @@ export const FIELD_VALUES = {
   meter: z.object({ meterId: z.string(), readingDay: z.int() }),
   contract_history: z
     .array(z.object({ retailerCode: z.string(), retailerName: z.string(), lastResort: z.boolean(), validFrom: Instant, validTo: Instant.nullable() }))
-    
+
     .describe('contracts begun by now, oldest first; validTo is null for one still in force'),
   customer_type: z.enum(CUSTOMER_TYPES).nullable(),
   last_resort: z.boolean(),
@@ -51,7 +51,7 @@ type FieldValues = typeof FIELD_VALUES;
 
 /** Strips `readonly` (arrays and properties) all the way down, to compare shapes. */
 type Plain<T> = T extends readonly (infer E)[] ? Plain<E>[] : T extends object ? { -readonly [K in keyof T]: Plain<T[K]> } : T;
-type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 /** The fields whose contract value is not exactly what the record holds (none, or the build fails here). */
 type Disagreeing = { [K in SupplyPointField]: Same<Plain<z.output<FieldValues[K]>>, Plain<RecordValues[K]>> extends true ? never : K }[SupplyPointField];
 export const fieldValuesAgree: [Disagreeing] extends [never] ? true : { notAsRecorded: Disagreeing } = true;
@@ -92,7 +92,13 @@ export const search = contract({
     reason: Reason.optional(),
     address: text(2, 100).optional(),
     name: text(2, 100).optional().describe("the holder's name, where the firewall allows searching by it"),
-    phone: z.string().min(10).max(20).regex(/^[0-9+\- ()]+$/).optional().describe('where the firewall allows searching by it'),
+    phone: z
+      .string()
+      .min(10)
+      .max(20)
+      .regex(/^[0-9+\- ()]+$/)
+      .optional()
+      .describe('where the firewall allows searching by it'),
     limit: z.int().min(1).max(100).default(20),
     offset: z.int().min(0).max(10_000).default(0),
   }),

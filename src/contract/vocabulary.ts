@@ -13,7 +13,9 @@ import { contract } from './schema.ts';
 const labelsOf = <const K extends readonly [string, ...string[]]>(keys: K) => z.record(z.enum(keys), Labels);
 
 export const Vocabulary = z.object({
-  fields: z.array(z.object({ key: z.enum(SUPPLY_POINT_FIELD_KEYS), class: z.enum(FIELD_CLASSES), ...Labels.shape })).describe('the fields of the supply point record, in manifest order'),
+  fields: z
+    .array(z.object({ key: z.enum(SUPPLY_POINT_FIELD_KEYS), class: z.enum(FIELD_CLASSES), ...Labels.shape }))
+    .describe('the fields of the supply point record, in manifest order'),
   fieldClasses: labelsOf(FIELD_CLASSES),
   reasons: labelsOf(SHOWN_REASONS).describe('why a field is masked'),
   principalClasses: labelsOf(PRINCIPAL_CLASSES),

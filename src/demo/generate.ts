@@ -11,7 +11,17 @@ import { formatAddress } from '../domain/record.ts';
 import type { AreaCode } from '../domain/supply-point.ts';
 import { ident, type Db } from '../store/db.ts';
 import {
-  APARTMENTS, CHAINS, FEMALE_GIVEN, GENERIC_WORDS, INDUSTRIES, KANJI_DIGITS, MALE_GIVEN, NETWORK_NOTES, OFFICE_BUILDINGS, SHOPS, SURNAMES,
+  APARTMENTS,
+  CHAINS,
+  FEMALE_GIVEN,
+  GENERIC_WORDS,
+  INDUSTRIES,
+  KANJI_DIGITS,
+  MALE_GIVEN,
+  NETWORK_NOTES,
+  OFFICE_BUILDINGS,
+  SHOPS,
+  SURNAMES,
   type Word,
 } from './names.ts';
 import { demoGrants, GRANT_COLUMNS, makePeople, type Persona } from './people.ts';
@@ -249,7 +259,8 @@ class Generator {
       return [`合同会社${w[0]}${ind[0]}`, `${w[1]}${ind[1]}`];
     }
     if (r < 0.91) return [`学校法人 ${w[0]}学園`, `${w[1]}ガクエン`];
-    if (r < 0.95) return r < 0.93 ? [`${w[0]}農業協同組合`, `${w[1]}ノウギョウキョウドウクミアイ`] : [`${w[0]}漁業協同組合`, `${w[1]}ギョギョウキョウドウクミアイ`];
+    if (r < 0.95)
+      return r < 0.93 ? [`${w[0]}農業協同組合`, `${w[1]}ノウギョウキョウドウクミアイ`] : [`${w[0]}漁業協同組合`, `${w[1]}ギョギョウキョウドウクミアイ`];
     return [`一般社団法人${w[0]}観光協会`, `${w[1]}カンコウキョウカイ`];
   }
 
@@ -292,7 +303,8 @@ class Generator {
   private retailerSequence(final: string): string[] {
     const rng = this.rng;
     let switches: number;
-    if (final === AFFILIATED_CODE) switches = rng.chance(0.88) ? 0 : 2; // stayed, or left and was won back
+    if (final === AFFILIATED_CODE)
+      switches = rng.chance(0.88) ? 0 : 2; // stayed, or left and was won back
     else {
       const r = rng.next();
       switches = r < 0.75 ? 1 : r < 0.95 ? 2 : 3;
@@ -329,7 +341,13 @@ class Generator {
    * Writes the contracts of one supply point. First contract with the affiliated retailer between 2000 and
    * 2016-03 (regulated days); from 2016-04 switches; moves (a new holder) at any time; then the end state.
    */
-  private history(spId: string, kind: 'residential' | 'commercial', state: SiteState, first: Holder, newHolder: () => Holder): { holder: Holder; vacantFrom: number | null } {
+  private history(
+    spId: string,
+    kind: 'residential' | 'commercial',
+    state: SiteState,
+    first: Holder,
+    newHolder: () => Holder,
+  ): { holder: Holder; vacantFrom: number | null } {
     const rng = this.rng;
     const hiAll = this.nowDay - 7;
     const start = rng.int(DAY_2000, Math.min(DAY_LAST_REGULATED, hiAll - 400));
@@ -409,7 +427,8 @@ class Generator {
     else if (holder.unit === 'kVA') base = holder.cap * rng.int(80, 200);
     else base = holder.cap * (holder.cap >= 50 ? rng.int(250, 450) : rng.int(60, 180));
     const season = kind === 'residential' ? SEASON_RESIDENTIAL : SEASON_COMMERCIAL;
-    const flat = (equipment.includes('エコキュート') ? 90 : 0) + (equipment.includes('電気温水器') ? 250 : 0) + (equipment.includes('IHクッキングヒーター') ? 30 : 0);
+    const flat =
+      (equipment.includes('エコキュート') ? 90 : 0) + (equipment.includes('電気温水器') ? 250 : 0) + (equipment.includes('IHクッキングヒーター') ? 30 : 0);
     const heating = equipment.includes('蓄熱暖房機') ? 600 : 0;
     return this.usageMonths.map(({ month, startDay }) => {
       if (vacantFrom !== null && startDay >= vacantFrom) return 0;
@@ -487,8 +506,20 @@ class Generator {
 
     const equipment = this.equipment(kind);
     this.spRows.push([
-      id, this.areaCode, address.postalCode, address.prefecture, address.city, address.town, address.street, address.building,
-      formatAddress(address), meterId, rng.int(1, 28), equipment, this.usage(kind, last, equipment, vacantFrom), this.usageLastMonth,
+      id,
+      this.areaCode,
+      address.postalCode,
+      address.prefecture,
+      address.city,
+      address.town,
+      address.street,
+      address.building,
+      formatAddress(address),
+      meterId,
+      rng.int(1, 28),
+      equipment,
+      this.usage(kind, last, equipment, vacantFrom),
+      this.usageLastMonth,
       this.networkNote(last.unit === 'kW' && last.cap >= 50),
     ]);
   }
@@ -497,8 +528,21 @@ class Generator {
 // ---------------------------------------------------------------------------------------------------------
 
 const SP_COLUMNS = [
-  'id', 'area_code', 'postal_code', 'prefecture', 'city', 'town', 'street', 'building', 'address_text', 'meter_id', 'reading_day',
-  'equipment', 'usage_kwh', 'usage_last_month', 'network_notes',
+  'id',
+  'area_code',
+  'postal_code',
+  'prefecture',
+  'city',
+  'town',
+  'street',
+  'building',
+  'address_text',
+  'meter_id',
+  'reading_day',
+  'equipment',
+  'usage_kwh',
+  'usage_last_month',
+  'network_notes',
 ] as const;
 const CUSTOMER_COLUMNS = ['id', 'type', 'name', 'name_kana', 'phone', 'phone_digits'] as const;
 const CONTRACT_COLUMNS = ['supply_point_id', 'customer_id', 'retailer_code', 'capacity', 'capacity_unit', 'last_resort', 'valid_from', 'valid_to'] as const;
@@ -567,7 +611,17 @@ async function seedEmergencies(db: Db, personas: readonly Persona[], area: AreaS
   await db.query(
     `INSERT INTO emergency_declarations (id, reason, starts_at, planned_end_at, status, declared_by, declared_by_person, declared_at, decided_by, decided_by_person, decided_at, decision_comment)
      VALUES ('EM-00001', $1, $2, $3, 'confirmed', $4, $5, $6, $7, $8, $9, '気象警報と停電戸数を確認')`,
-    [`台風による${prefecture}内の広域停電`, start, new Date(start.getTime() + 48 * 3_600_000), declarer.userId, declarer.personId, new Date(start.getTime() - 1_800_000), confirmer.userId, confirmer.personId, new Date(start.getTime() - 900_000)],
+    [
+      `台風による${prefecture}内の広域停電`,
+      start,
+      new Date(start.getTime() + 48 * 3_600_000),
+      declarer.userId,
+      declarer.personId,
+      new Date(start.getTime() - 1_800_000),
+      confirmer.userId,
+      confirmer.personId,
+      new Date(start.getTime() - 900_000),
+    ],
   );
   await db.query(`INSERT INTO emergency_areas (declaration_id, kind, prefecture) VALUES ('EM-00001', 'prefecture', $1)`, [prefecture]);
   await db.query(`SELECT setval('emergency_declaration_no', 1)`);
@@ -576,7 +630,8 @@ async function seedEmergencies(db: Db, personas: readonly Persona[], area: AreaS
 export async function generateDemo(db: Db, options: DemoOptions): Promise<DemoSummary> {
   const n = options.supplyPoints;
   if (!Number.isInteger(n) || n < 1 || n > MAX_SUPPLY_POINTS) throw new RangeError(`supplyPoints must be a whole number from 1 to ${MAX_SUPPLY_POINTS}`);
-  if (!(options.now.getTime() >= Date.parse('2017-04-01T00:00:00+09:00'))) throw new RangeError('now must be after 2017-04-01: the demo history runs through liberalisation in 2016-04');
+  if (!(options.now.getTime() >= Date.parse('2017-04-01T00:00:00+09:00')))
+    throw new RangeError('now must be after 2017-04-01: the demo history runs through liberalisation in 2016-04');
   const areaCode: AreaCode = options.areaCode ?? '02';
   const area = AREAS[areaCode];
   const say = options.onProgress ?? (() => undefined);
@@ -585,28 +640,47 @@ export async function generateDemo(db: Db, options: DemoOptions): Promise<DemoSu
   const retailers = makeRetailers(new Rng(streamSeed(seed, 0)), area);
   const people = makePeople(new Rng(streamSeed(seed, 1)), area, retailers);
 
-  await db.query(`INSERT INTO settings (key, value) VALUES ('affiliated_retailer', $1::text::jsonb), ('area_code', $2::text::jsonb), ('demo_personas', $3::text::jsonb)`, [
-    JSON.stringify(AFFILIATED_CODE),
-    JSON.stringify(areaCode),
-    JSON.stringify(people.personas),
-  ]);
-  await db.copyRows('retailers', ['code', 'name', 'affiliated'], retailers.map((r) => [r.code, r.name, r.affiliated]));
-  await db.copyRows('organizations', ['id', 'name', 'kind', 'retailer_code'], people.organizations.map((o) => [o.id, o.name, o.kind, o.retailerCode]));
+  await db.query(
+    `INSERT INTO settings (key, value) VALUES ('affiliated_retailer', $1::text::jsonb), ('area_code', $2::text::jsonb), ('demo_personas', $3::text::jsonb)`,
+    [JSON.stringify(AFFILIATED_CODE), JSON.stringify(areaCode), JSON.stringify(people.personas)],
+  );
+  await db.copyRows(
+    'retailers',
+    ['code', 'name', 'affiliated'],
+    retailers.map((r) => [r.code, r.name, r.affiliated]),
+  );
+  await db.copyRows(
+    'organizations',
+    ['id', 'name', 'kind', 'retailer_code'],
+    people.organizations.map((o) => [o.id, o.name, o.kind, o.retailerCode]),
+  );
   await db.copyRows(
     'contractor_engagements',
     ['contractor_organization_id', 'client_organization_id', 'valid_from', 'valid_to'],
     people.engagements.map((e) => [e.contractorOrganizationId, e.clientOrganizationId, e.validFrom, e.validTo]),
   );
-  await db.copyRows('persons', ['id', 'name'], people.persons.map((p) => [p.id, p.name]));
+  await db.copyRows(
+    'persons',
+    ['id', 'name'],
+    people.persons.map((p) => [p.id, p.name]),
+  );
   // Only the personas may use the persona login (a user ID, no password): they are marked as demo accounts.
   const personaIds = new Set(people.personas.map((p) => p.userId));
-  await db.copyRows('accounts', ['user_id', 'person_id', 'created_at', 'disabled_at', 'provisioned_by'], people.accounts.map((a) => [a.userId, a.personId, a.createdAt, a.disabledAt, personaIds.has(a.userId) ? 'demo' : 'manual']));
+  await db.copyRows(
+    'accounts',
+    ['user_id', 'person_id', 'created_at', 'disabled_at', 'provisioned_by'],
+    people.accounts.map((a) => [a.userId, a.personId, a.createdAt, a.disabledAt, personaIds.has(a.userId) ? 'demo' : 'manual']),
+  );
   await db.copyRows(
     'staff_assignments',
     ['person_id', 'organization_id', 'employment', 'side', 'retailer_code', 'office', 'duty', 'valid_from', 'valid_to'],
     people.assignments.map((a) => [a.personId, a.organizationId, a.employment, a.side, a.retailerCode, a.office, a.duty, a.validFrom, a.validTo]),
   );
-  await db.copyRows('terminals', ['id', 'organization_id', 'office', 'kind', 'setting', 'site_side'], people.terminals.map((t) => [t.id, t.organizationId, t.office, t.kind, t.setting, t.siteSide]));
+  await db.copyRows(
+    'terminals',
+    ['id', 'organization_id', 'office', 'kind', 'setting', 'site_side'],
+    people.terminals.map((t) => [t.id, t.organizationId, t.office, t.kind, t.setting, t.siteSide]),
+  );
   const grants = demoGrants(people, options.now);
   await db.copyRows('grants', GRANT_COLUMNS, grants);
   // People at work logged in within the last three weeks; the legacy IDs of people who left did not, so the

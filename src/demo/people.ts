@@ -141,51 +141,129 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
   type PersonaSpec = Omit<Persona, 'personId' | 'organization' | 'terminalId'> & Omit<AssignmentRow, 'personId' | 'validFrom' | 'validTo'>;
   const personaSpecs: PersonaSpec[] = [
     {
-      key: 'nw-call-centre', userId: 'demo-nw-cc', name: '高橋 美咲', side: 'network', principalClass: 'network_call_centre' satisfies PrincipalClass,
-      organizationId: ORG_NW, employment: 'employee', retailerCode: null, office: off.callCentres[0], duty: 'call_centre',
-      labelJa: '送配電 託送コールセンター（社員）', labelEn: 'Network operator — wheeling call centre (employee)',
+      key: 'nw-call-centre',
+      userId: 'demo-nw-cc',
+      name: '高橋 美咲',
+      side: 'network',
+      principalClass: 'network_call_centre' satisfies PrincipalClass,
+      organizationId: ORG_NW,
+      employment: 'employee',
+      retailerCode: null,
+      office: off.callCentres[0],
+      duty: 'call_centre',
+      labelJa: '送配電 託送コールセンター（社員）',
+      labelEn: 'Network operator — wheeling call centre (employee)',
     },
     {
-      key: 'nw-service-centre', userId: 'demo-nw-nsc', name: '佐々木 健太', side: 'network', principalClass: 'network_service_centre' satisfies PrincipalClass,
-      organizationId: ORG_NW, employment: 'employee', retailerCode: null, office: at(off.serviceCentres, 0), duty: 'service_centre',
-      labelJa: '送配電 ネットワークサービスセンター（社員）', labelEn: 'Network operator — network service centre (employee)',
+      key: 'nw-service-centre',
+      userId: 'demo-nw-nsc',
+      name: '佐々木 健太',
+      side: 'network',
+      principalClass: 'network_service_centre' satisfies PrincipalClass,
+      organizationId: ORG_NW,
+      employment: 'employee',
+      retailerCode: null,
+      office: at(off.serviceCentres, 0),
+      duty: 'service_centre',
+      labelJa: '送配電 ネットワークサービスセンター（社員）',
+      labelEn: 'Network operator — network service centre (employee)',
     },
     {
-      key: 'retail-agent', userId: 'demo-retail', name: '阿部 由美', side: 'retail', principalClass: 'affiliated_retail' satisfies PrincipalClass,
-      organizationId: ORG_AFFILIATED, employment: 'employee', retailerCode: AFFILIATED_CODE, office: off.retailMain, duty: 'retail_customer_service',
-      labelJa: `関係小売 ${AFFILIATED_NAME.replace('株式会社', '')} お客さまセンター（社員）`, labelEn: 'Affiliated retailer — customer service (employee)',
+      key: 'retail-agent',
+      userId: 'demo-retail',
+      name: '阿部 由美',
+      side: 'retail',
+      principalClass: 'affiliated_retail' satisfies PrincipalClass,
+      organizationId: ORG_AFFILIATED,
+      employment: 'employee',
+      retailerCode: AFFILIATED_CODE,
+      office: off.retailMain,
+      duty: 'retail_customer_service',
+      labelJa: `関係小売 ${AFFILIATED_NAME.replace('株式会社', '')} お客さまセンター（社員）`,
+      labelEn: 'Affiliated retailer — customer service (employee)',
     },
     {
-      key: 'retail-contractor', userId: 'demo-retail-ctr', name: '千葉 翔太', side: 'retail', principalClass: 'affiliated_retail' satisfies PrincipalClass,
-      organizationId: ORG_CTR_RETAIL, employment: 'contractor', retailerCode: AFFILIATED_CODE, office: off.ctrRetail, duty: 'retail_sales',
-      labelJa: `関係小売の委託先 ${CTR_RETAIL_NAME.replace('株式会社', '')}（営業）`, labelEn: 'Contractor working for the affiliated retailer — sales',
+      key: 'retail-contractor',
+      userId: 'demo-retail-ctr',
+      name: '千葉 翔太',
+      side: 'retail',
+      principalClass: 'affiliated_retail' satisfies PrincipalClass,
+      organizationId: ORG_CTR_RETAIL,
+      employment: 'contractor',
+      retailerCode: AFFILIATED_CODE,
+      office: off.ctrRetail,
+      duty: 'retail_sales',
+      labelJa: `関係小売の委託先 ${CTR_RETAIL_NAME.replace('株式会社', '')}（営業）`,
+      labelEn: 'Contractor working for the affiliated retailer — sales',
     },
     {
-      key: 'other-retailer', userId: 'demo-other', name: '菅原 彩', side: 'other_retailer', principalClass: 'other_retailer' satisfies PrincipalClass,
-      organizationId: orgOf(biggest.code), employment: 'employee', retailerCode: biggest.code, office: '本社', duty: 'retail_customer_service',
-      labelJa: `新電力 ${biggest.name.replace(/株式会社|合同会社/, '')} お客さま窓口（社員）`, labelEn: 'Other retailer (new entrant) — customer service (employee)',
+      key: 'other-retailer',
+      userId: 'demo-other',
+      name: '菅原 彩',
+      side: 'other_retailer',
+      principalClass: 'other_retailer' satisfies PrincipalClass,
+      organizationId: orgOf(biggest.code),
+      employment: 'employee',
+      retailerCode: biggest.code,
+      office: '本社',
+      duty: 'retail_customer_service',
+      labelJa: `新電力 ${biggest.name.replace(/株式会社|合同会社/, '')} お客さま窓口（社員）`,
+      labelEn: 'Other retailer (new entrant) — customer service (employee)',
     },
     {
-      key: 'compliance', userId: 'demo-compliance', name: '遠藤 誠', side: 'network', principalClass: 'network_compliance' satisfies PrincipalClass,
-      organizationId: ORG_NW, employment: 'employee', retailerCode: null, office: off.compliance, duty: 'compliance',
-      labelJa: '送配電 行為規制管理者', labelEn: 'Network operator — conduct-rules compliance officer',
+      key: 'compliance',
+      userId: 'demo-compliance',
+      name: '遠藤 誠',
+      side: 'network',
+      principalClass: 'network_compliance' satisfies PrincipalClass,
+      organizationId: ORG_NW,
+      employment: 'employee',
+      retailerCode: null,
+      office: off.compliance,
+      duty: 'compliance',
+      labelJa: '送配電 行為規制管理者',
+      labelEn: 'Network operator — conduct-rules compliance officer',
     },
     {
-      key: 'access-admin', userId: 'demo-admin', name: '及川 直樹', side: 'network', principalClass: 'network_access_admin' satisfies PrincipalClass,
-      organizationId: ORG_NW, employment: 'employee', retailerCode: null, office: off.admin, duty: 'access_admin',
-      labelJa: '送配電 アクセス管理者', labelEn: 'Network operator — access administrator',
+      key: 'access-admin',
+      userId: 'demo-admin',
+      name: '及川 直樹',
+      side: 'network',
+      principalClass: 'network_access_admin' satisfies PrincipalClass,
+      organizationId: ORG_NW,
+      employment: 'employee',
+      retailerCode: null,
+      office: off.admin,
+      duty: 'access_admin',
+      labelJa: '送配電 アクセス管理者',
+      labelEn: 'Network operator — access administrator',
     },
   ];
   const personas: Persona[] = personaSpecs.map((s) => {
     const personId = newPerson(s.name);
     accounts.push({ userId: s.userId, personId, createdAt: PERSONA_FROM, disabledAt: null });
     assignments.push({
-      personId, organizationId: s.organizationId, employment: s.employment, side: s.side, retailerCode: s.retailerCode,
-      office: s.office, duty: s.duty, validFrom: PERSONA_FROM, validTo: null,
+      personId,
+      organizationId: s.organizationId,
+      employment: s.employment,
+      side: s.side,
+      retailerCode: s.retailerCode,
+      office: s.office,
+      duty: s.duty,
+      validFrom: PERSONA_FROM,
+      validTo: null,
     });
     return {
-      key: s.key, userId: s.userId, personId, name: s.name, side: s.side, principalClass: s.principalClass,
-      organization: orgName.get(s.organizationId) ?? s.organizationId, labelJa: s.labelJa, labelEn: s.labelEn, terminalId: null,
+      key: s.key,
+      userId: s.userId,
+      personId,
+      name: s.name,
+      side: s.side,
+      principalClass: s.principalClass,
+      organization: orgName.get(s.organizationId) ?? s.organizationId,
+      labelJa: s.labelJa,
+      labelEn: s.labelEn,
+      terminalId: null,
     };
   });
 
@@ -200,25 +278,80 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
     jst(employment === 'employee' ? `${rng.int(fromYear, toYear)}-04-01` : `${rng.int(fromYear, toYear)}-${String(rng.int(1, 12)).padStart(2, '0')}-01`);
 
   type Role = Omit<AssignmentRow, 'personId' | 'validFrom' | 'validTo'> & { prefix: string };
-  const nwCc = (): Role => ({ prefix: 'nw-cc', organizationId: ORG_NW, employment: 'employee', side: 'network', retailerCode: null, office: rng.chance(0.7) ? off.callCentres[0] : off.callCentres[1], duty: 'call_centre' });
-  const ctrCc = (): Role => ({ prefix: 'ctr-cc', organizationId: ORG_CTR_CC, employment: 'contractor', side: 'network', retailerCode: null, office: rng.chance(0.7) ? off.callCentres[0] : off.callCentres[1], duty: 'call_centre' });
-  const nsc = (): Role => ({ prefix: 'nw-nsc', organizationId: ORG_NW, employment: 'employee', side: 'network', retailerCode: null, office: rng.pick(off.serviceCentres), duty: 'service_centre' });
-  const comp = (): Role => ({ prefix: 'nw-comp', organizationId: ORG_NW, employment: 'employee', side: 'network', retailerCode: null, office: off.compliance, duty: 'compliance' });
-  const admin = (): Role => ({ prefix: 'nw-adm', organizationId: ORG_NW, employment: 'employee', side: 'network', retailerCode: null, office: off.admin, duty: 'access_admin' });
+  const nwCc = (): Role => ({
+    prefix: 'nw-cc',
+    organizationId: ORG_NW,
+    employment: 'employee',
+    side: 'network',
+    retailerCode: null,
+    office: rng.chance(0.7) ? off.callCentres[0] : off.callCentres[1],
+    duty: 'call_centre',
+  });
+  const ctrCc = (): Role => ({
+    prefix: 'ctr-cc',
+    organizationId: ORG_CTR_CC,
+    employment: 'contractor',
+    side: 'network',
+    retailerCode: null,
+    office: rng.chance(0.7) ? off.callCentres[0] : off.callCentres[1],
+    duty: 'call_centre',
+  });
+  const nsc = (): Role => ({
+    prefix: 'nw-nsc',
+    organizationId: ORG_NW,
+    employment: 'employee',
+    side: 'network',
+    retailerCode: null,
+    office: rng.pick(off.serviceCentres),
+    duty: 'service_centre',
+  });
+  const comp = (): Role => ({
+    prefix: 'nw-comp',
+    organizationId: ORG_NW,
+    employment: 'employee',
+    side: 'network',
+    retailerCode: null,
+    office: off.compliance,
+    duty: 'compliance',
+  });
+  const admin = (): Role => ({
+    prefix: 'nw-adm',
+    organizationId: ORG_NW,
+    employment: 'employee',
+    side: 'network',
+    retailerCode: null,
+    office: off.admin,
+    duty: 'access_admin',
+  });
   const retailA = (): Role => ({
-    prefix: 'rt-a', organizationId: ORG_AFFILIATED, employment: 'employee', side: 'retail', retailerCode: AFFILIATED_CODE,
-    office: rng.chance(0.4) ? off.retailMain : rng.pick(off.retailBranches), duty: rng.chance(0.6) ? 'retail_customer_service' : 'retail_sales',
+    prefix: 'rt-a',
+    organizationId: ORG_AFFILIATED,
+    employment: 'employee',
+    side: 'retail',
+    retailerCode: AFFILIATED_CODE,
+    office: rng.chance(0.4) ? off.retailMain : rng.pick(off.retailBranches),
+    duty: rng.chance(0.6) ? 'retail_customer_service' : 'retail_sales',
   });
   const ctrRetail = (): Role => ({
-    prefix: 'ctr-rt', organizationId: ORG_CTR_RETAIL, employment: 'contractor', side: 'retail', retailerCode: AFFILIATED_CODE,
-    office: rng.chance(0.5) ? off.ctrRetail : rng.pick(off.retailBranches), duty: rng.chance(0.7) ? 'retail_sales' : 'retail_customer_service',
+    prefix: 'ctr-rt',
+    organizationId: ORG_CTR_RETAIL,
+    employment: 'contractor',
+    side: 'retail',
+    retailerCode: AFFILIATED_CODE,
+    office: rng.chance(0.5) ? off.ctrRetail : rng.pick(off.retailBranches),
+    duty: rng.chance(0.7) ? 'retail_sales' : 'retail_customer_service',
   });
   const otherStaff = new Weighted(newEntrants, [4, 2, 2, 1, 1].slice(0, newEntrants.length));
   const other = (): Role => {
     const r = otherStaff.sample(rng);
     return {
-      prefix: `ot-${r.code.toLowerCase()}`, organizationId: orgOf(r.code), employment: 'employee', side: 'other_retailer', retailerCode: r.code,
-      office: rng.chance(0.6) ? '本社' : `${at(area.officeCities, 0)}支店`, duty: rng.chance(0.7) ? 'retail_customer_service' : 'retail_sales',
+      prefix: `ot-${r.code.toLowerCase()}`,
+      organizationId: orgOf(r.code),
+      employment: 'employee',
+      side: 'other_retailer',
+      retailerCode: r.code,
+      office: rng.chance(0.6) ? '本社' : `${at(area.officeCities, 0)}支店`,
+      duty: rng.chance(0.7) ? 'retail_customer_service' : 'retail_sales',
     };
   };
 
@@ -253,27 +386,45 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
   };
 
   const toRetailMain = (): Role => ({ ...retailA(), office: off.retailMain });
-  add(nwCc, 28, 2004, 2024, new Map<number, Fate>([
-    [4, { kind: 'moves', on: jst('2024-04-01'), to: toRetailMain }],
-    [9, { kind: 'moves', on: jst('2024-04-01'), to: toRetailMain }],
-    [15, { kind: 'moves', on: jst('2024-04-01'), to: () => ({ ...retailA(), duty: 'retail_sales' }) }],
-    [20, { kind: 'leaves', on: jst('2022-04-01'), disable: true }],
-    [24, { kind: 'leaves', on: jst('2022-04-01'), disable: true }],
-  ]));
+  add(
+    nwCc,
+    28,
+    2004,
+    2024,
+    new Map<number, Fate>([
+      [4, { kind: 'moves', on: jst('2024-04-01'), to: toRetailMain }],
+      [9, { kind: 'moves', on: jst('2024-04-01'), to: toRetailMain }],
+      [15, { kind: 'moves', on: jst('2024-04-01'), to: () => ({ ...retailA(), duty: 'retail_sales' }) }],
+      [20, { kind: 'leaves', on: jst('2022-04-01'), disable: true }],
+      [24, { kind: 'leaves', on: jst('2022-04-01'), disable: true }],
+    ]),
+  );
   add(ctrCc, 12, 2018, 2025, new Map<number, Fate>([[7, { kind: 'moves', on: jst('2025-07-01'), to: ctrRetail }]]));
   add(nsc, 20, 2002, 2024);
   add(comp, 3, 2010, 2022);
   add(admin, 2, 2012, 2021);
-  add(retailA, 60, 2003, 2025, new Map<number, Fate>([
-    [6, { kind: 'moves', on: jst('2023-10-01'), to: nsc }],
-    [33, { kind: 'moves', on: jst('2023-10-01'), to: nsc }],
-    [47, { kind: 'leaves', on: jst('2025-04-01'), disable: true }],
-  ]));
-  add(ctrRetail, 20, 2018, 2025, new Map<number, Fate>([
-    [3, { kind: 'leaves', on: jst('2024-10-01'), disable: true }],
-    // Contract ended, login never removed: a dormant account for the lifecycle checks to find (F2).
-    [12, { kind: 'leaves', on: jst('2024-01-01'), disable: false }],
-  ]));
+  add(
+    retailA,
+    60,
+    2003,
+    2025,
+    new Map<number, Fate>([
+      [6, { kind: 'moves', on: jst('2023-10-01'), to: nsc }],
+      [33, { kind: 'moves', on: jst('2023-10-01'), to: nsc }],
+      [47, { kind: 'leaves', on: jst('2025-04-01'), disable: true }],
+    ]),
+  );
+  add(
+    ctrRetail,
+    20,
+    2018,
+    2025,
+    new Map<number, Fate>([
+      [3, { kind: 'leaves', on: jst('2024-10-01'), disable: true }],
+      // Contract ended, login never removed: a dormant account for the lifecycle checks to find (F2).
+      [12, { kind: 'leaves', on: jst('2024-01-01'), disable: false }],
+    ]),
+  );
   add(other, 10, 2016, 2025);
 
   // Terminals: registered to the organization that owns them, set as the legacy systems treated them.
@@ -282,7 +433,14 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
   const addTerminals = (organizationId: string, office: string, setting: 'network' | 'retail', count: number) => {
     for (let i = 0; i < count; i++) {
       const siteSide = retailOffices.has(office) ? 'retail' : 'network';
-      terminals.push({ id: `T${String(10001 + terminals.length)}`, organizationId, office, kind: rng.chance(0.25) ? 'virtual' : 'dedicated', setting, siteSide });
+      terminals.push({
+        id: `T${String(10001 + terminals.length)}`,
+        organizationId,
+        office,
+        kind: rng.chance(0.25) ? 'virtual' : 'dedicated',
+        setting,
+        siteSide,
+      });
     }
   };
   addTerminals(ORG_NW, off.callCentres[0], 'network', 34);
@@ -300,7 +458,9 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
   // Each persona logs in from a terminal of its own organization at its office.
   for (const p of personas) {
     const spec = personaSpecs.find((s) => s.key === p.key);
-    const own = terminals.find((t) => t.office === spec?.office && t.organizationId === spec.organizationId && t.setting === (p.side === 'network' ? 'network' : 'retail'));
+    const own = terminals.find(
+      (t) => t.office === spec?.office && t.organizationId === spec.organizationId && t.setting === (p.side === 'network' ? 'network' : 'retail'),
+    );
     p.terminalId = own?.id ?? null;
   }
 
@@ -309,8 +469,18 @@ export function makePeople(rng: Rng, area: AreaSpec, retailers: readonly DemoRet
 
 /** Columns of the grants the demo loads, in `demoGrants` row order. */
 export const GRANT_COLUMNS = [
-  'user_id', 'permission_id', 'scope_organization_id', 'status', 'reason', 'requested_by', 'requested_by_person', 'requested_at',
-  'decided_by', 'decided_by_person', 'decided_at', 'expires_at',
+  'user_id',
+  'permission_id',
+  'scope_organization_id',
+  'status',
+  'reason',
+  'requested_by',
+  'requested_by_person',
+  'requested_at',
+  'decided_by',
+  'decided_by_person',
+  'decided_at',
+  'expires_at',
 ] as const;
 
 /** Extra grants of the personas beyond customer look-up: what their duty needs, nothing more. */
@@ -329,8 +499,20 @@ const PERSONA_GRANTS: Readonly<Record<string, readonly string[]>> = {
  */
 export function demoGrants(people: People, now: Date): (string | null)[][] {
   const expires = new Date(now.getTime() + 183 * 86_400_000).toISOString();
-  const row = (userId: string, permission: string, from: string): (string | null)[] =>
-    [userId, permission, null, 'approved', '初期移行（旧システムの権限）', 'migration', 'system', from, 'migration', 'system', from, expires];
+  const row = (userId: string, permission: string, from: string): (string | null)[] => [
+    userId,
+    permission,
+    null,
+    'approved',
+    '初期移行（旧システムの権限）',
+    'migration',
+    'system',
+    from,
+    'migration',
+    'system',
+    from,
+    expires,
+  ];
   const out = people.accounts.map((a) => row(a.userId, 'customer.read', a.createdAt));
   for (const p of people.personas) for (const perm of PERSONA_GRANTS[p.key] ?? []) out.push(row(p.userId, perm, PERSONA_FROM));
   return out;

@@ -40,9 +40,5 @@ export function makeRetailers(rng: Rng, area: AreaSpec): DemoRetailer[] {
   while (names.size < NEW_ENTRANTS && guard++ < 100_000) names.add(brandName(rng, places));
   if (names.size < NEW_ENTRANTS) throw new Error('could not make enough distinct retailer names');
   const others = [...names].slice(0, NEW_ENTRANTS).map((name, i) => ({ code: `R${String(i + 2).padStart(4, '0')}`, name, affiliated: false }));
-  return [
-    { code: AFFILIATED_CODE, name: AFFILIATED_NAME, affiliated: true },
-    ...others,
-    { code: LAST_RESORT_CODE, name: LAST_RESORT_NAME, affiliated: false },
-  ];
+  return [{ code: AFFILIATED_CODE, name: AFFILIATED_NAME, affiliated: true }, ...others, { code: LAST_RESORT_CODE, name: LAST_RESORT_NAME, affiliated: false }];
 }

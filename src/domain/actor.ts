@@ -27,5 +27,7 @@ export type AuthMethod = (typeof AUTH_METHODS)[number];
 
 /** Whether the actor holds a permission at the instant the actor was derived for (optionally for an organization). */
 export function holds(actor: Actor, permission: PermissionId, organizationId?: string): boolean {
-  return actor.grants.some((g) => g.permissionId === permission && (organizationId === undefined || g.scopeOrganizationId === null || g.scopeOrganizationId === organizationId));
+  return actor.grants.some(
+    (g) => g.permissionId === permission && (organizationId === undefined || g.scopeOrganizationId === null || g.scopeOrganizationId === organizationId),
+  );
 }

@@ -47,8 +47,19 @@ export type RecordType = keyof typeof MANIFEST;
 
 /** The fields of the supply point record in manifest order: the order every table and checklist uses. */
 export const SUPPLY_POINT_FIELD_KEYS: readonly SupplyPointField[] = [
-  'supply_point_id', 'address', 'holder_name', 'phone', 'contracted_capacity', 'retailer', 'usage',
-  'equipment', 'meter', 'contract_history', 'customer_type', 'last_resort', 'network_notes',
+  'supply_point_id',
+  'address',
+  'holder_name',
+  'phone',
+  'contracted_capacity',
+  'retailer',
+  'usage',
+  'equipment',
+  'meter',
+  'contract_history',
+  'customer_type',
+  'last_resort',
+  'network_notes',
 ];
 
 export const isSupplyPointField = memberOf(SUPPLY_POINT_FIELD_KEYS);

@@ -25,7 +25,9 @@ const DECISIONS: readonly Decision[] = [
 const UNCLASSIFIED: Decision = { kind: 'mask', reason: 'unclassified' };
 
 function codeOf(d: Decision): number {
-  const i = DECISIONS.findIndex((x) => (x.kind === 'allow' && d.kind === 'allow' ? x.basis === d.basis : x.kind === 'mask' && d.kind === 'mask' && x.reason === d.reason));
+  const i = DECISIONS.findIndex((x) =>
+    x.kind === 'allow' && d.kind === 'allow' ? x.basis === d.basis : x.kind === 'mask' && d.kind === 'mask' && x.reason === d.reason,
+  );
   if (i < 0) throw new Error('decision outside the closed set');
   return i;
 }
@@ -47,8 +49,7 @@ export function* keySpace(): Generator<{ principalClass: PrincipalClass; relatio
   for (const principalClass of PRINCIPAL_CLASSES)
     for (const relation of RELATIONS)
       for (let fieldIndex = 0; fieldIndex < nF; fieldIndex++)
-        for (const emergency of [false, true])
-          for (const purpose of PURPOSES) yield { principalClass, relation, fieldIndex, emergency, purpose };
+        for (const emergency of [false, true]) for (const purpose of PURPOSES) yield { principalClass, relation, fieldIndex, emergency, purpose };
 }
 
 /** Compiles `decide` over the whole key space. */
@@ -57,7 +58,9 @@ export function compileDecisionTable(): DecisionTable {
   for (const k of keySpace()) {
     const field = SUPPLY_POINT_FIELDS[SUPPLY_POINT_FIELD_KEYS[k.fieldIndex] ?? 'network_notes'];
     const code = codeOf(decide({ principalClass: k.principalClass, relation: k.relation, field, emergency: k.emergency, purpose: k.purpose }));
-    table[slot(classIndex.get(k.principalClass) ?? 0, relationIndex.get(k.relation) ?? 0, k.fieldIndex, k.emergency ? 1 : 0, purposeIndex.get(k.purpose) ?? 0)] = code;
+    table[
+      slot(classIndex.get(k.principalClass) ?? 0, relationIndex.get(k.relation) ?? 0, k.fieldIndex, k.emergency ? 1 : 0, purposeIndex.get(k.purpose) ?? 0)
+    ] = code;
   }
   const version = createHash('sha256')
     .update(JSON.stringify({ PRINCIPAL_CLASSES, RELATIONS, SUPPLY_POINT_FIELD_KEYS, SUPPLY_POINT_FIELDS, PURPOSES, DECISIONS }))

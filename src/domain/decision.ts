@@ -59,9 +59,7 @@ export type ViolationRule = (typeof VIOLATION_RULES)[number];
 export const ALLOW_BASES = ['public', 'own_customer', 'network_duty', 'emergency'] as const;
 export type AllowBasis = (typeof ALLOW_BASES)[number];
 
-export type Decision =
-  | { readonly kind: 'allow'; readonly basis: AllowBasis }
-  | { readonly kind: 'mask'; readonly reason: MaskReason };
+export type Decision = { readonly kind: 'allow'; readonly basis: AllowBasis } | { readonly kind: 'mask'; readonly reason: MaskReason };
 
 /** Everything a decision may depend on. Nothing else (no clock, no terminal, no database) enters it. */
 export interface DecisionInput {
@@ -97,9 +95,7 @@ export function decide(input: DecisionInput): Decision {
     case 'network_call_centre':
     case 'network_service_centre':
       if (field.class === 'network_only') {
-        return principalClass === 'network_service_centre' && NETWORK_ONLY_PURPOSES.includes(purpose)
-          ? allow('network_duty')
-          : mask('network_only');
+        return principalClass === 'network_service_centre' && NETWORK_ONLY_PURPOSES.includes(purpose) ? allow('network_duty') : mask('network_only');
       }
       return purposePermitted ? allow('network_duty') : mask('purpose_not_permitted');
     case 'network_compliance':
@@ -128,9 +124,7 @@ function decideRetail(
   if (purpose === 'emergency_support') {
     // Support staff of the affiliated retailer help the network operator during a declared disaster: outage
     // contact fields only, inside the window and area, for any supply point in it.
-    return principalClass === 'affiliated_retail' && emergency && field.emergencyContact
-      ? allow('emergency')
-      : mask(reason ?? 'purpose_not_permitted');
+    return principalClass === 'affiliated_retail' && emergency && field.emergencyContact ? allow('emergency') : mask(reason ?? 'purpose_not_permitted');
   }
   return reason === null ? allow('own_customer') : mask(reason);
 }

@@ -66,7 +66,7 @@ export function windowOf(d: Declaration, lines: DeclarationLines): { readonly fr
   const from = Math.max(d.startsAt.getTime(), d.confirmedAt.getTime());
   let to = Math.min(d.plannedEndAt.getTime(), d.endedAt?.getTime() ?? Number.POSITIVE_INFINITY);
   const seen = new Set<string>([d.id]);
-  for (let up = d.extendsId; up !== null; ) {
+  for (let up = d.extendsId; up !== null;) {
     const ancestor = lines.get(up);
     if (ancestor === undefined || seen.has(up) || ancestor.status !== 'confirmed' || ancestor.confirmedAt === null) return null;
     seen.add(up);
@@ -167,13 +167,20 @@ export type DeclarationProblem =
   | { readonly rule: 'end_in_past'; readonly message: string };
 
 /** Checks a declaration's shape: at least one area, a planned end after the start and in the future, within the maximum. */
-export function declarationProblem(input: { readonly startsAt: Date; readonly plannedEndAt: Date; readonly areas: readonly EmergencyArea[] }, maxMs: number, now: Date): DeclarationProblem | null {
+export function declarationProblem(
+  input: { readonly startsAt: Date; readonly plannedEndAt: Date; readonly areas: readonly EmergencyArea[] },
+  maxMs: number,
+  now: Date,
+): DeclarationProblem | null {
   if (input.areas.length === 0) return { rule: 'no_area', message: 'a declaration names at least one area (supply area code, prefecture or municipality)' };
   const span = input.plannedEndAt.getTime() - input.startsAt.getTime();
   if (span <= 0) return { rule: 'end_before_start', message: 'the planned end must be after the start' };
   if (input.plannedEndAt.getTime() <= now.getTime()) return { rule: 'end_in_past', message: 'the planned end is already past' };
   if (span > maxMs) {
-    return { rule: 'too_long', message: `a declaration may last at most ${Math.round(maxMs / 3_600_000)} hours; declare an extension (confirmed by a second person) to go on` };
+    return {
+      rule: 'too_long',
+      message: `a declaration may last at most ${Math.round(maxMs / 3_600_000)} hours; declare an extension (confirmed by a second person) to go on`,
+    };
   }
   return null;
 }

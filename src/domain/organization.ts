@@ -21,14 +21,7 @@ export const isOrganizationKind = memberOf(ORGANIZATION_KINDS);
  * The duty of a staff assignment. Network duties decide which purposes a person may declare; retail duties
  * are all treated alike by the firewall (own customers only).
  */
-export const DUTIES = [
-  'call_centre',
-  'service_centre',
-  'compliance',
-  'access_admin',
-  'retail_customer_service',
-  'retail_sales',
-] as const;
+export const DUTIES = ['call_centre', 'service_centre', 'compliance', 'access_admin', 'retail_customer_service', 'retail_sales'] as const;
 export type Duty = (typeof DUTIES)[number];
 export const isDuty = memberOf(DUTIES);
 
@@ -162,9 +155,19 @@ export function actingForOptions(org: Organization, engagements: readonly Contra
  * organization (or, for a contractor company, its engagements on that side) gives, or null when there is none
  * or more than one to choose from (then the request must name it, and is checked against the options).
  */
-export function derivedRetailer(side: Side, org: Organization, engagements: readonly ContractorEngagement[], affiliatedCode: string | null, at: Date): string | null {
+export function derivedRetailer(
+  side: Side,
+  org: Organization,
+  engagements: readonly ContractorEngagement[],
+  affiliatedCode: string | null,
+  at: Date,
+): string | null {
   if (side === 'network') return null;
-  const codes = new Set(actingForOptions(org, engagements, affiliatedCode, at).filter((o) => o.side === side).map((o) => o.retailerCode));
+  const codes = new Set(
+    actingForOptions(org, engagements, affiliatedCode, at)
+      .filter((o) => o.side === side)
+      .map((o) => o.retailerCode),
+  );
   const [only] = codes;
   return codes.size === 1 && only !== undefined ? only : null;
 }
@@ -220,7 +223,10 @@ export function checkAssignment(a: StaffAssignment, org: Organization, ctx: Assi
   }
   if (a.side === 'network' && a.retailerCode !== null) problems.push('retailer_on_network_side');
   if (a.side !== 'network' && a.retailerCode === null) problems.push('retailer_missing');
-  if (a.retailerCode !== null && ((a.side === 'retail' && a.retailerCode !== ctx.affiliatedCode) || (a.side === 'other_retailer' && a.retailerCode === ctx.affiliatedCode))) {
+  if (
+    a.retailerCode !== null &&
+    ((a.side === 'retail' && a.retailerCode !== ctx.affiliatedCode) || (a.side === 'other_retailer' && a.retailerCode === ctx.affiliatedCode))
+  ) {
     problems.push('side_retailer_mismatch');
   }
   if (NETWORK_DUTIES.includes(a.duty) !== (a.side === 'network')) problems.push('duty_side_mismatch');

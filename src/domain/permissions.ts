@@ -37,13 +37,48 @@ export interface CatalogEntry extends PermissionSpec {
 }
 
 export const PERMISSION_CATALOG: Readonly<Record<PermissionId, CatalogEntry>> = {
-  'customer.read': { id: 'customer.read', name: '需要家情報の照会', nameEn: 'Look up customer records', allowedSides: ['network', 'retail', 'other_retailer'], scoped: false, maxDays: 366 },
-  'network.equipment': { id: 'network.equipment', name: '設備・保安情報の閲覧（送配電専用）', nameEn: 'Network equipment data (network only)', allowedSides: ['network'], scoped: false, maxDays: 366 },
+  'customer.read': {
+    id: 'customer.read',
+    name: '需要家情報の照会',
+    nameEn: 'Look up customer records',
+    allowedSides: ['network', 'retail', 'other_retailer'],
+    scoped: false,
+    maxDays: 366,
+  },
+  'network.equipment': {
+    id: 'network.equipment',
+    name: '設備・保安情報の閲覧（送配電専用）',
+    nameEn: 'Network equipment data (network only)',
+    allowedSides: ['network'],
+    scoped: false,
+    maxDays: 366,
+  },
   'audit.read': { id: 'audit.read', name: 'アクセスログの閲覧', nameEn: 'Read the access log', allowedSides: ['network'], scoped: false, maxDays: 366 },
   'grants.approve': { id: 'grants.approve', name: '権限付与の承認', nameEn: 'Approve grants', allowedSides: ['network'], scoped: true, maxDays: 366 },
-  'access.admin': { id: 'access.admin', name: '人・端末・棚卸の管理', nameEn: 'Administer people, terminals and reviews', allowedSides: ['network'], scoped: false, maxDays: 366 },
-  'emergency.declare': { id: 'emergency.declare', name: '非常災害の宣言・確認', nameEn: 'Declare or confirm an emergency', allowedSides: ['network'], scoped: false, maxDays: 366 },
-  'emergency.support': { id: 'emergency.support', name: '非常災害時の支援（停電連絡）', nameEn: 'Emergency support (outage contact)', allowedSides: ['network', 'retail'], scoped: false, maxDays: 366 },
+  'access.admin': {
+    id: 'access.admin',
+    name: '人・端末・棚卸の管理',
+    nameEn: 'Administer people, terminals and reviews',
+    allowedSides: ['network'],
+    scoped: false,
+    maxDays: 366,
+  },
+  'emergency.declare': {
+    id: 'emergency.declare',
+    name: '非常災害の宣言・確認',
+    nameEn: 'Declare or confirm an emergency',
+    allowedSides: ['network'],
+    scoped: false,
+    maxDays: 366,
+  },
+  'emergency.support': {
+    id: 'emergency.support',
+    name: '非常災害時の支援（停電連絡）',
+    nameEn: 'Emergency support (outage contact)',
+    allowedSides: ['network', 'retail'],
+    scoped: false,
+    maxDays: 366,
+  },
 };
 
 export const CATALOG_SPECS: ReadonlyMap<string, PermissionSpec> = new Map(PERMISSION_IDS.map((id) => [id, PERMISSION_CATALOG[id]]));

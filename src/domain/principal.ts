@@ -80,7 +80,9 @@ function networkClass(duty: Duty): PrincipalClass {
  */
 export function principalAt(personId: string, assignments: readonly StaffAssignment[], at: Date, identity: 'human' | 'system' = 'human'): PrincipalFacts {
   // A contractor's assignment counts only while its company is engaged for that side and retailer.
-  const current = assignments.find((a) => a.personId === personId && inForce(a, at) && (a.engagedDuring === undefined || a.engagedDuring.some((e) => inForce(e, at)))) ?? null;
+  const current =
+    assignments.find((a) => a.personId === personId && inForce(a, at) && (a.engagedDuring === undefined || a.engagedDuring.some((e) => inForce(e, at)))) ??
+    null;
   if (identity === 'system') {
     const placed = current !== null && current.side !== 'network' && current.retailerCode !== null;
     return { personId, principalClass: placed ? 'retailer_system' : 'unassigned', assignment: placed ? current : null };
@@ -91,9 +93,7 @@ export function principalAt(personId: string, assignments: readonly StaffAssignm
 /** The purposes a principal class may declare. Anything else masks every non-public field. */
 export const PERMITTED_PURPOSES: Readonly<Record<PrincipalClass, readonly Purpose[]>> = {
   network_call_centre: ['customer_inquiry', 'outage_response', 'switching_support', 'wheeling_billing', 'meter_reading'],
-  network_service_centre: [
-    'customer_inquiry', 'outage_response', 'network_construction', 'meter_reading', 'switching_support', 'wheeling_billing',
-  ],
+  network_service_centre: ['customer_inquiry', 'outage_response', 'network_construction', 'meter_reading', 'switching_support', 'wheeling_billing'],
   network_compliance: ['audit_review'],
   network_access_admin: ['audit_review'],
   affiliated_retail: ['own_customer_service', 'switching_support', 'emergency_support'],

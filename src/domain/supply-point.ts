@@ -7,13 +7,20 @@ export const AREA_CODES = ['01', '02', '03', '04', '05', '06', '07', '08', '09',
 export type AreaCode = (typeof AREA_CODES)[number];
 
 export const AREA_NAMES: Readonly<Record<AreaCode, string>> = {
-  '01': '北海道', '02': '東北', '03': '東京', '04': '中部', '05': '北陸',
-  '06': '関西', '07': '中国', '08': '四国', '09': '九州', '10': '沖縄',
+  '01': '北海道',
+  '02': '東北',
+  '03': '東京',
+  '04': '中部',
+  '05': '北陸',
+  '06': '関西',
+  '07': '中国',
+  '08': '四国',
+  '09': '九州',
+  '10': '沖縄',
 };
 
 export type SupplyPointIdResult =
-  | { readonly kind: 'ok'; readonly id: string; readonly area: AreaCode }
-  | { readonly kind: 'invalid'; readonly problem: 'not_22_digits' | 'unknown_area_code' };
+  { readonly kind: 'ok'; readonly id: string; readonly area: AreaCode } | { readonly kind: 'invalid'; readonly problem: 'not_22_digits' | 'unknown_area_code' };
 
 /** Parses a supply point ID: 22 digits, hyphens and spaces ignored, area code 01–10. */
 export function parseSupplyPointId(raw: string): SupplyPointIdResult {

@@ -10,7 +10,15 @@ import { recordValues, type StoredSupplyPoint } from '../domain/record.ts';
 import { relationAt, retailerAt, RELATIONS, type Relation } from '../domain/relation.ts';
 import { contractAt } from '../domain/supply-point.ts';
 import { narrow, networkOnlyGate } from '../domain/terminal.ts';
-import { anyInForce, emergencyCover, EMERGENCY_REFUSAL_LABELS, type Declaration, type EmergencyCover, type EmergencyRefusal, type SupportRegistration } from '../domain/emergency.ts';
+import {
+  anyInForce,
+  emergencyCover,
+  EMERGENCY_REFUSAL_LABELS,
+  type Declaration,
+  type EmergencyCover,
+  type EmergencyRefusal,
+  type SupportRegistration,
+} from '../domain/emergency.ts';
 import type { FindingSink } from '../domain/finding.ts';
 import { declarationsInForce, registrationAt } from '../store/emergency-store.ts';
 import { holds, type Actor } from '../domain/actor.ts';
@@ -50,9 +58,7 @@ function withStatedReason(req: ReadRequest, query: Record<string, unknown>): Rec
 const locationOf = (r: StoredSupplyPoint) => ({ areaCode: r.areaCode, prefecture: r.address.prefecture, city: r.address.city });
 
 export type SearchCriteria =
-  | { readonly by: 'address'; readonly term: string }
-  | { readonly by: 'holder_name'; readonly term: string }
-  | { readonly by: 'phone'; readonly digits: string };
+  { readonly by: 'address'; readonly term: string } | { readonly by: 'holder_name'; readonly term: string } | { readonly by: 'phone'; readonly digits: string };
 
 export type SearchResult =
   | { readonly kind: 'served'; readonly views: RecordView<SearchField>[]; readonly hasMore: boolean }
@@ -107,13 +113,17 @@ export function viewRecord<F extends SupplyPointField>(
   for (const f of fields) all[f] = { shown: true, value: values[f] ?? null };
   const shown: string[] = [];
   const masked: Record<string, MaskReason> = {};
-  const view = applyDecisions(all, (f) => {
-    let d = narrow(table.lookup(pc, relation, FIELD_INDEX.get(f) ?? -1, ctx.emergency, ctx.purpose), classify('supply_point', f), ctx.networkOnly);
-    if (d.kind === 'allow' && d.basis === 'emergency' && !(ctx.emergencyFields?.has(f) ?? false)) d = { kind: 'mask', reason: 'outside_emergency_fields' };
-    if (d.kind === 'allow') shown.push(f);
-    else masked[f] = d.reason;
-    return d;
-  }, pc);
+  const view = applyDecisions(
+    all,
+    (f) => {
+      let d = narrow(table.lookup(pc, relation, FIELD_INDEX.get(f) ?? -1, ctx.emergency, ctx.purpose), classify('supply_point', f), ctx.networkOnly);
+      if (d.kind === 'allow' && d.basis === 'emergency' && !(ctx.emergencyFields?.has(f) ?? false)) d = { kind: 'mask', reason: 'outside_emergency_fields' };
+      if (d.kind === 'allow') shown.push(f);
+      else masked[f] = d.reason;
+      return d;
+    },
+    pc,
+  );
   const current = contractAt(record.contracts, ctx.at);
   return {
     // applyDecisions keeps every key of `all` — one per requested field, valued by recordValues — and only
@@ -221,14 +231,13 @@ export class Firewall {
    * Which supply points a principal may search by a non-public field: those on which the table lets them
    * see that field. Derived from the table, so search can never disclose more than the record screen.
    */
-  searchScope(actor: Actor, purpose: Purpose, field: 'holder_name' | 'phone'):
-    | { kind: 'all' }
-    | { kind: 'retailer'; retailerCode: string }
-    | { kind: 'refused' } {
+  searchScope(
+    actor: Actor,
+    purpose: Purpose,
+    field: 'holder_name' | 'phone',
+  ): { kind: 'all' } | { kind: 'retailer'; retailerCode: string } | { kind: 'refused' } {
     const fi = FIELD_INDEX.get(field) ?? -1;
-    const allowed = new Set<Relation>(
-      RELATIONS.filter((r) => this.table.lookup(actor.principal.principalClass, r, fi, false, purpose).kind === 'allow'),
-    );
+    const allowed = new Set<Relation>(RELATIONS.filter((r) => this.table.lookup(actor.principal.principalClass, r, fi, false, purpose).kind === 'allow'));
     if (allowed.size === RELATIONS.length) return { kind: 'all' };
     const retailerCode = actor.principal.assignment?.retailerCode ?? null;
     if (allowed.size === 1 && allowed.has('own') && retailerCode !== null) return { kind: 'retailer', retailerCode };
@@ -296,11 +305,24 @@ export class Firewall {
       subjectPersonId: req.actor.personId,
       subjectUserId: req.actor.userId,
       summary: `${req.actor.personName}（${req.actor.userId ?? req.actor.personId}）が非常災害時の支援目的で${what}を試みました：${EMERGENCY_REFUSAL_LABELS[reason].ja}`,
-      evidence: { requestId: event.requestId, route: req.route, refusal: reason, supplyPointId: record?.id ?? null, statedReason: query['reason'] ?? null, terminalId: req.actor.terminalId },
+      evidence: {
+        requestId: event.requestId,
+        route: req.route,
+        refusal: reason,
+        supplyPointId: record?.id ?? null,
+        statedReason: query['reason'] ?? null,
+        terminalId: req.actor.terminalId,
+      },
     });
   }
 
-  async #serve<F extends SupplyPointField>(req: ReadRequest, records: readonly StoredSupplyPoint[], fields: readonly F[], query: Record<string, unknown>, gate: EmergencyGate): Promise<RecordView<F>[]> {
+  async #serve<F extends SupplyPointField>(
+    req: ReadRequest,
+    records: readonly StoredSupplyPoint[],
+    fields: readonly F[],
+    query: Record<string, unknown>,
+    gate: EmergencyGate,
+  ): Promise<RecordView<F>[]> {
     const views: RecordView<F>[] = [];
     const logged: LoggedRecord[] = [];
     let emergencyId: string | null = null;
@@ -323,7 +345,13 @@ export class Firewall {
     return views;
   }
 
-  #event(req: ReadRequest, outcome: 'served' | 'refused', refusal: string | null, query: Record<string, unknown>, records: readonly LoggedRecord[]): AccessEvent {
+  #event(
+    req: ReadRequest,
+    outcome: 'served' | 'refused',
+    refusal: string | null,
+    query: Record<string, unknown>,
+    records: readonly LoggedRecord[],
+  ): AccessEvent {
     const a = req.actor.principal.assignment;
     return {
       occurredAt: req.at,

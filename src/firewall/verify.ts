@@ -76,8 +76,15 @@ export function checklist(table: DecisionTable): ChecklistRow[] {
               if (d.kind === 'mask') reasons.add(d.reason);
             }
             rows.push({
-              route, principalClass, relation, emergency, field, fieldClass: SUPPLY_POINT_FIELDS[field].class,
-              outcome: shownFor.length > 0 ? 'shown' : 'masked', shownFor, reasons: [...reasons].sort(),
+              route,
+              principalClass,
+              relation,
+              emergency,
+              field,
+              fieldClass: SUPPLY_POINT_FIELDS[field].class,
+              outcome: shownFor.length > 0 ? 'shown' : 'masked',
+              shownFor,
+              reasons: [...reasons].sort(),
             });
           }
   return rows;
@@ -100,11 +107,18 @@ export function checklistMarkdown(rows: readonly ChecklistRow[], table: Decision
     '',
     `Policy version: \`${table.version}\` · decision table entries: ${table.size} · rows: ${rows.length}`,
     '',
-    violations.length === 0 ? 'Result: **PASS** — no retail-side or other-retailer principal sees a non-public field of a customer that is not their own outside the emergency rules.' : `Result: **FAIL** — ${violations.length} violating decisions (listed at the end).`,
+    violations.length === 0
+      ? 'Result: **PASS** — no retail-side or other-retailer principal sees a non-public field of a customer that is not their own outside the emergency rules.'
+      : `Result: **FAIL** — ${violations.length} violating decisions (listed at the end).`,
     '',
     `| ${HEAD.join(' | ')} |`,
     `|${HEAD.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${cells(r).map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),
+    ...rows.map(
+      (r) =>
+        `| ${cells(r)
+          .map((c) => c.replace(/\|/g, '\\|'))
+          .join(' | ')} |`,
+    ),
   ];
   if (violations.length > 0) {
     lines.push('', '## Violations', '', '| rule | principal_class | relation | field | emergency | purpose |', '|---|---|---|---|---|---|');

@@ -17,9 +17,7 @@ export function shownReason(reason: MaskReason, principalClass: PrincipalClass):
   return reason;
 }
 
-export type FieldView<V = unknown> =
-  | { readonly shown: true; readonly value: V }
-  | { readonly shown: false; readonly reason: ShownReason };
+export type FieldView<V = unknown> = { readonly shown: true; readonly value: V } | { readonly shown: false; readonly reason: ShownReason };
 
 /**
  * A record as it leaves the firewall: the requested fields `F` only, each shown with what the record holds

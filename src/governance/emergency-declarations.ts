@@ -1,6 +1,14 @@
 import type { Actor } from '../domain/actor.ts';
 import { holds } from '../domain/actor.ts';
-import { declarationProblem, linesOf, windowOf, type DeclarationLines, type DeclarationState, type DeclarationStatus, type EmergencyArea } from '../domain/emergency.ts';
+import {
+  declarationProblem,
+  linesOf,
+  windowOf,
+  type DeclarationLines,
+  type DeclarationState,
+  type DeclarationStatus,
+  type EmergencyArea,
+} from '../domain/emergency.ts';
 import { recordGovernance } from '../audit/governance-log.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { declarationIds, lockDeclaration, storedDeclarations, type StoredDeclaration } from '../store/emergency-store.ts';
@@ -71,30 +79,32 @@ export async function declarationViews(q: Queryable, ids: readonly string[], at:
     const s = byId.get(id);
     if (s === undefined) return [];
     const w = windowOf(s.declaration, lines);
-    return [{
-      id,
-      status: s.declaration.status,
-      state: stateOf(s, lines, at),
-      reason: s.reason,
-      areas: s.declaration.areas,
-      startsAt: s.declaration.startsAt,
-      plannedEndAt: s.declaration.plannedEndAt,
-      window: w,
-      extendsId: s.declaration.extendsId,
-      declaredBy: s.declaredBy,
-      declaredByPerson: s.declaredByPerson,
-      declaredAt: s.declaredAt,
-      decidedBy: s.decidedBy,
-      decidedByPerson: s.decidedByPerson,
-      decidedAt: s.decidedAt,
-      decisionComment: s.decisionComment,
-      endedAt: s.declaration.endedAt,
-      endedBy: s.endedBy,
-      endReason: s.endReason,
-      signedOffBy: s.signedOffBy,
-      signedOffAt: s.signedOffAt,
-      signOffComment: s.signOffComment,
-    }];
+    return [
+      {
+        id,
+        status: s.declaration.status,
+        state: stateOf(s, lines, at),
+        reason: s.reason,
+        areas: s.declaration.areas,
+        startsAt: s.declaration.startsAt,
+        plannedEndAt: s.declaration.plannedEndAt,
+        window: w,
+        extendsId: s.declaration.extendsId,
+        declaredBy: s.declaredBy,
+        declaredByPerson: s.declaredByPerson,
+        declaredAt: s.declaredAt,
+        decidedBy: s.decidedBy,
+        decidedByPerson: s.decidedByPerson,
+        decidedAt: s.decidedAt,
+        decisionComment: s.decisionComment,
+        endedAt: s.declaration.endedAt,
+        endedBy: s.endedBy,
+        endReason: s.endReason,
+        signedOffBy: s.signedOffBy,
+        signedOffAt: s.signedOffAt,
+        signOffComment: s.signOffComment,
+      },
+    ];
   });
 }
 
@@ -120,7 +130,11 @@ export class EmergencyDeclarations {
   }
 
   #mustDeclare(actor: Actor): void {
-    if (!holds(actor, 'emergency.declare')) throw new EmergencyActionRefused('not_a_declarer', 'declaring, confirming, ending or extending an emergency needs the grant emergency.declare (network side)');
+    if (!holds(actor, 'emergency.declare'))
+      throw new EmergencyActionRefused(
+        'not_a_declarer',
+        'declaring, confirming, ending or extending an emergency needs the grant emergency.declare (network side)',
+      );
   }
 
   async #insert(tx: Queryable, actor: Actor, input: DeclarationInput, extendsId: string | null, at: Date): Promise<string> {
@@ -151,7 +165,15 @@ export class EmergencyDeclarations {
     return guarded(this.#db, actor, at, { action: 'emergency.declare', subjectType: 'emergency', subjectId: '(new)', details }, async (tx) => {
       this.#mustDeclare(actor);
       const id = await this.#insert(tx, actor, input, null, at);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency.declare', subjectType: 'emergency', subjectId: id, outcome: 'done', details: { ...details, reason: input.reason } });
+      await recordGovernance(tx, {
+        at,
+        actor: personActor(actor),
+        action: 'emergency.declare',
+        subjectType: 'emergency',
+        subjectId: id,
+        outcome: 'done',
+        details: { ...details, reason: input.reason },
+      });
       return lockedView(tx, id, at);
     });
   }
@@ -162,18 +184,33 @@ export class EmergencyDeclarations {
       this.#mustDeclare(actor);
       // Locks go down the line, parent before child, as end() takes them: confirming an extension while its
       // parent is being ended then waits instead of deadlocking.
-      const parentId = (await tx.query<{ extends_id: string | null }>('SELECT extends_id FROM emergency_declarations WHERE id = $1', [id])).rows[0]?.extends_id ?? null;
+      const parentId =
+        (await tx.query<{ extends_id: string | null }>('SELECT extends_id FROM emergency_declarations WHERE id = $1', [id])).rows[0]?.extends_id ?? null;
       if (parentId !== null) await lockedView(tx, parentId, at);
       const d = await lockedView(tx, id, at);
       if (d.status !== 'pending') throw new EmergencyActionRefused('not_pending', `${id} is ${d.status}, not waiting for confirmation`);
-      if (d.declaredByPerson === actor.personId) throw new EmergencyActionRefused('self_confirmation', 'a declaration is confirmed by a second person, not by the one who declared it');
-      if (d.plannedEndAt.getTime() <= at.getTime()) throw new EmergencyActionRefused('window_passed', `${id} was planned to end at ${d.plannedEndAt.toISOString()}; declare anew`);
+      if (d.declaredByPerson === actor.personId)
+        throw new EmergencyActionRefused('self_confirmation', 'a declaration is confirmed by a second person, not by the one who declared it');
+      if (d.plannedEndAt.getTime() <= at.getTime())
+        throw new EmergencyActionRefused('window_passed', `${id} was planned to end at ${d.plannedEndAt.toISOString()}; declare anew`);
       if (d.extendsId !== null) {
         const parent = await lockedView(tx, d.extendsId, at);
-        if (parent.status !== 'confirmed' || parent.endedAt !== null || parent.window === null) throw new EmergencyActionRefused('parent_not_confirmed', `${id} extends ${parent.id}, which is not a confirmed emergency running to its planned end`);
+        if (parent.status !== 'confirmed' || parent.endedAt !== null || parent.window === null)
+          throw new EmergencyActionRefused('parent_not_confirmed', `${id} extends ${parent.id}, which is not a confirmed emergency running to its planned end`);
       }
-      await tx.query(`UPDATE emergency_declarations SET status = 'confirmed', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = $1`, [id, actor.userId, actor.personId, at, comment]);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency.confirm', subjectType: 'emergency', subjectId: id, outcome: 'done', details: { comment } });
+      await tx.query(
+        `UPDATE emergency_declarations SET status = 'confirmed', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = $1`,
+        [id, actor.userId, actor.personId, at, comment],
+      );
+      await recordGovernance(tx, {
+        at,
+        actor: personActor(actor),
+        action: 'emergency.confirm',
+        subjectType: 'emergency',
+        subjectId: id,
+        outcome: 'done',
+        details: { comment },
+      });
       return lockedView(tx, id, at);
     });
   }
@@ -184,9 +221,21 @@ export class EmergencyDeclarations {
       this.#mustDeclare(actor);
       const d = await lockedView(tx, id, at);
       if (d.status !== 'pending') throw new EmergencyActionRefused('not_pending', `${id} is ${d.status}, not waiting for confirmation`);
-      if (d.declaredByPerson === actor.personId) throw new EmergencyActionRefused('self_confirmation', 'the declarer withdraws a declaration; rejecting is for a second person');
-      await tx.query(`UPDATE emergency_declarations SET status = 'rejected', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = $1`, [id, actor.userId, actor.personId, at, comment]);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency.reject', subjectType: 'emergency', subjectId: id, outcome: 'done', details: { comment } });
+      if (d.declaredByPerson === actor.personId)
+        throw new EmergencyActionRefused('self_confirmation', 'the declarer withdraws a declaration; rejecting is for a second person');
+      await tx.query(
+        `UPDATE emergency_declarations SET status = 'rejected', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = $1`,
+        [id, actor.userId, actor.personId, at, comment],
+      );
+      await recordGovernance(tx, {
+        at,
+        actor: personActor(actor),
+        action: 'emergency.reject',
+        subjectType: 'emergency',
+        subjectId: id,
+        outcome: 'done',
+        details: { comment },
+      });
       return lockedView(tx, id, at);
     });
   }
@@ -195,9 +244,15 @@ export class EmergencyDeclarations {
   async withdraw(actor: Actor, id: string, at: Date): Promise<DeclarationView> {
     return guarded(this.#db, actor, at, { action: 'emergency.withdraw', subjectType: 'emergency', subjectId: id, details: {} }, async (tx) => {
       const d = await lockedView(tx, id, at);
-      if (d.declaredByPerson !== actor.personId) throw new EmergencyActionRefused('not_the_declarer', 'only the person who declared it may withdraw a declaration');
+      if (d.declaredByPerson !== actor.personId)
+        throw new EmergencyActionRefused('not_the_declarer', 'only the person who declared it may withdraw a declaration');
       if (d.status !== 'pending') throw new EmergencyActionRefused('not_pending', `${id} is ${d.status}; a confirmed emergency is ended, not withdrawn`);
-      await tx.query(`UPDATE emergency_declarations SET status = 'withdrawn', decided_by = $2, decided_by_person = $3, decided_at = $4 WHERE id = $1`, [id, actor.userId, actor.personId, at]);
+      await tx.query(`UPDATE emergency_declarations SET status = 'withdrawn', decided_by = $2, decided_by_person = $3, decided_at = $4 WHERE id = $1`, [
+        id,
+        actor.userId,
+        actor.personId,
+        at,
+      ]);
       await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency.withdraw', subjectType: 'emergency', subjectId: id, outcome: 'done' });
       return lockedView(tx, id, at);
     });
@@ -208,7 +263,8 @@ export class EmergencyDeclarations {
     return guarded(this.#db, actor, at, { action: 'emergency.end', subjectType: 'emergency', subjectId: id, details: { reason } }, async (tx) => {
       this.#mustDeclare(actor);
       const d = await lockedView(tx, id, at);
-      if (d.status !== 'confirmed' || d.state === 'ended') throw new EmergencyActionRefused('not_in_force', `${id} is not a confirmed emergency that is still to end`);
+      if (d.status !== 'confirmed' || d.state === 'ended')
+        throw new EmergencyActionRefused('not_in_force', `${id} is not a confirmed emergency that is still to end`);
       await tx.query('UPDATE emergency_declarations SET ended_at = $2, ended_by = $3, end_reason = $4 WHERE id = $1', [id, at, actor.userId, reason]);
       // Ending an emergency ends its whole line: every extension of it, confirmed (ended now, so it never
       // opens) or pending (withdrawn: nothing is left to extend). The domain reads the line as well.
@@ -222,9 +278,25 @@ export class EmergencyDeclarations {
       );
       const endedToo = line.rows.filter((x) => x.status === 'confirmed').map((x) => x.id);
       const withdrawn = line.rows.filter((x) => x.status === 'pending').map((x) => x.id);
-      await tx.query(`UPDATE emergency_declarations SET ended_at = $2, ended_by = $3, end_reason = $4 WHERE id = ANY($1::text[]) AND ended_at IS NULL`, [endedToo, at, actor.userId, `line ended with ${id}: ${reason}`]);
-      await tx.query(`UPDATE emergency_declarations SET status = 'withdrawn', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = ANY($1::text[])`, [withdrawn, actor.userId, actor.personId, at, `line ended with ${id}`]);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency.end', subjectType: 'emergency', subjectId: id, outcome: 'done', details: { reason, extensionsEnded: endedToo, extensionsWithdrawn: withdrawn } });
+      await tx.query(`UPDATE emergency_declarations SET ended_at = $2, ended_by = $3, end_reason = $4 WHERE id = ANY($1::text[]) AND ended_at IS NULL`, [
+        endedToo,
+        at,
+        actor.userId,
+        `line ended with ${id}: ${reason}`,
+      ]);
+      await tx.query(
+        `UPDATE emergency_declarations SET status = 'withdrawn', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = ANY($1::text[])`,
+        [withdrawn, actor.userId, actor.personId, at, `line ended with ${id}`],
+      );
+      await recordGovernance(tx, {
+        at,
+        actor: personActor(actor),
+        action: 'emergency.end',
+        subjectType: 'emergency',
+        subjectId: id,
+        outcome: 'done',
+        details: { reason, extensionsEnded: endedToo, extensionsWithdrawn: withdrawn },
+      });
       return lockedView(tx, id, at);
     });
   }
@@ -234,15 +306,30 @@ export class EmergencyDeclarations {
    * end, within the maximum again, and in force only once a second person confirms it.
    */
   async extend(actor: Actor, id: string, plannedEndAt: Date, reason: string, at: Date): Promise<DeclarationView> {
-    return guarded(this.#db, actor, at, { action: 'emergency.extend', subjectType: 'emergency', subjectId: id, details: { plannedEndAt: plannedEndAt.toISOString() } }, async (tx) => {
-      this.#mustDeclare(actor);
-      const parent = await lockedView(tx, id, at);
-      if (parent.status !== 'confirmed' || parent.endedAt !== null || parent.window === null) throw new EmergencyActionRefused('parent_not_confirmed', `${id} is not a confirmed emergency running to its planned end`);
-      if (parent.plannedEndAt.getTime() <= at.getTime()) throw new EmergencyActionRefused('window_passed', `${id} has already ended; declare anew`);
-      const childId = await this.#insert(tx, actor, { areas: parent.areas, startsAt: parent.plannedEndAt, plannedEndAt, reason }, id, at);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency.extend', subjectType: 'emergency', subjectId: childId, outcome: 'done', details: { extends: id, plannedEndAt: plannedEndAt.toISOString(), reason } });
-      return lockedView(tx, childId, at);
-    });
+    return guarded(
+      this.#db,
+      actor,
+      at,
+      { action: 'emergency.extend', subjectType: 'emergency', subjectId: id, details: { plannedEndAt: plannedEndAt.toISOString() } },
+      async (tx) => {
+        this.#mustDeclare(actor);
+        const parent = await lockedView(tx, id, at);
+        if (parent.status !== 'confirmed' || parent.endedAt !== null || parent.window === null)
+          throw new EmergencyActionRefused('parent_not_confirmed', `${id} is not a confirmed emergency running to its planned end`);
+        if (parent.plannedEndAt.getTime() <= at.getTime()) throw new EmergencyActionRefused('window_passed', `${id} has already ended; declare anew`);
+        const childId = await this.#insert(tx, actor, { areas: parent.areas, startsAt: parent.plannedEndAt, plannedEndAt, reason }, id, at);
+        await recordGovernance(tx, {
+          at,
+          actor: personActor(actor),
+          action: 'emergency.extend',
+          subjectType: 'emergency',
+          subjectId: childId,
+          outcome: 'done',
+          details: { extends: id, plannedEndAt: plannedEndAt.toISOString(), reason },
+        });
+        return lockedView(tx, childId, at);
+      },
+    );
   }
 
   async get(id: string, at: Date): Promise<DeclarationView | null> {

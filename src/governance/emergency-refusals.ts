@@ -79,7 +79,16 @@ export async function guarded<T>(db: Db, actor: Actor, at: Date, act: EmergencyA
     return await db.transaction(fn);
   } catch (e) {
     if (e instanceof EmergencyActionRefused) {
-      await recordGovernance(db, { at, actor: personActor(actor), action: act.action, subjectType: act.subjectType, subjectId: act.subjectId, outcome: 'refused', rule: e.rule, details: { ...act.details, message: e.message } });
+      await recordGovernance(db, {
+        at,
+        actor: personActor(actor),
+        action: act.action,
+        subjectType: act.subjectType,
+        subjectId: act.subjectId,
+        outcome: 'refused',
+        rule: e.rule,
+        details: { ...act.details, message: e.message },
+      });
     }
     throw e;
   }

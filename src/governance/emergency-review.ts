@@ -111,8 +111,19 @@ export class EmergencyReviews {
         throw new EmergencyActionRefused('not_independent', 'whoever declared or confirmed the emergency does not sign off its review');
       }
       if (d.signedOffAt !== null) throw new EmergencyActionRefused('already_signed_off', `${id} was signed off at ${d.signedOffAt.toISOString()}`);
-      await tx.query('UPDATE emergency_declarations SET signed_off_by = $2, signed_off_by_person = $3, signed_off_at = $4, sign_off_comment = $5 WHERE id = $1', [id, actor.userId, actor.personId, at, comment]);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency.sign_off', subjectType: 'emergency', subjectId: id, outcome: 'done', details: { comment } });
+      await tx.query(
+        'UPDATE emergency_declarations SET signed_off_by = $2, signed_off_by_person = $3, signed_off_at = $4, sign_off_comment = $5 WHERE id = $1',
+        [id, actor.userId, actor.personId, at, comment],
+      );
+      await recordGovernance(tx, {
+        at,
+        actor: personActor(actor),
+        action: 'emergency.sign_off',
+        subjectType: 'emergency',
+        subjectId: id,
+        outcome: 'done',
+        details: { comment },
+      });
       return lockedView(tx, id, at);
     });
   }

@@ -38,52 +38,100 @@ export class EmergencySupport {
    * fields may be named; only the affiliated retailer's side may be registered (network staff see those
    * fields by their duty already); access administration registers, never for themself.
    */
-  async register(actor: Actor, input: { personId: string; fields: readonly string[]; note: string | null; validTo: Date | null }, at: Date): Promise<SupportStaffView> {
+  async register(
+    actor: Actor,
+    input: { personId: string; fields: readonly string[]; note: string | null; validTo: Date | null },
+    at: Date,
+  ): Promise<SupportStaffView> {
     const details = { fields: input.fields, validTo: input.validTo?.toISOString() ?? null };
-    return guarded(this.#db, actor, at, { action: 'emergency_support.register', subjectType: 'emergency_support', subjectId: input.personId, details }, async (tx) => {
-      if (!holds(actor, 'access.admin')) throw new EmergencyActionRefused('not_an_administrator', 'registering emergency support staff needs the grant access.admin');
-      if (input.personId === actor.personId) throw new EmergencyActionRefused('self_registration', 'nobody registers themself as emergency support');
-      const beyond = fieldsBeyondEmergencyContact(input.fields);
-      if (beyond.length > 0) throw new EmergencyActionRefused('field_not_emergency_contact', `only outage-contact fields (address, holder_name, phone) may be registered; not ${beyond.join(', ')}`);
-      if (input.fields.length === 0) throw new EmergencyActionRefused('field_not_emergency_contact', 'name at least one outage-contact field');
-      const side = await tx.query<{ side: string | null; known: boolean }>(
-        `SELECT (SELECT s.side FROM staff_assignments s WHERE s.person_id = p.id AND s.valid_from <= $2 AND (s.valid_to IS NULL OR $2 < s.valid_to) ORDER BY s.valid_from DESC LIMIT 1) AS side, true AS known
+    return guarded(
+      this.#db,
+      actor,
+      at,
+      { action: 'emergency_support.register', subjectType: 'emergency_support', subjectId: input.personId, details },
+      async (tx) => {
+        if (!holds(actor, 'access.admin'))
+          throw new EmergencyActionRefused('not_an_administrator', 'registering emergency support staff needs the grant access.admin');
+        if (input.personId === actor.personId) throw new EmergencyActionRefused('self_registration', 'nobody registers themself as emergency support');
+        const beyond = fieldsBeyondEmergencyContact(input.fields);
+        if (beyond.length > 0)
+          throw new EmergencyActionRefused(
+            'field_not_emergency_contact',
+            `only outage-contact fields (address, holder_name, phone) may be registered; not ${beyond.join(', ')}`,
+          );
+        if (input.fields.length === 0) throw new EmergencyActionRefused('field_not_emergency_contact', 'name at least one outage-contact field');
+        const side = await tx.query<{ side: string | null; known: boolean }>(
+          `SELECT (SELECT s.side FROM staff_assignments s WHERE s.person_id = p.id AND s.valid_from <= $2 AND (s.valid_to IS NULL OR $2 < s.valid_to) ORDER BY s.valid_from DESC LIMIT 1) AS side, true AS known
            FROM persons p WHERE p.id = $1`,
-        [input.personId, at],
-      );
-      const row = side.rows[0];
-      if (row === undefined) throw new EmergencyActionRefused('unknown_person', `no person ${input.personId}`);
-      if (row.side !== 'retail') throw new EmergencyActionRefused('side_not_allowed', `emergency support staff come from the affiliated retailer's side; ${input.personId} is ${row.side ?? 'without an assignment'} now`);
-      if (input.validTo !== null && input.validTo.getTime() <= at.getTime()) throw new EmergencyActionRefused('end_in_past', 'the registration must end after now');
-      // A registration made at this very instant is replaced outright (it was never in force for any time);
-      // one in force is closed now. The governance log keeps both.
-      await tx.query('DELETE FROM emergency_support_staff WHERE person_id = $1 AND valid_from >= $2', [input.personId, at]);
-      await tx.query('UPDATE emergency_support_staff SET valid_to = $2, revoked_by = $3 WHERE person_id = $1 AND (valid_to IS NULL OR valid_to > $2)', [input.personId, at, actor.userId]);
-      const unique = [...new Set(input.fields)];
-      const { rows } = await tx.query<{ id: string }>(
-        `INSERT INTO emergency_support_staff (person_id, fields, note, registered_by, registered_by_person, registered_at, valid_from, valid_to)
+          [input.personId, at],
+        );
+        const row = side.rows[0];
+        if (row === undefined) throw new EmergencyActionRefused('unknown_person', `no person ${input.personId}`);
+        if (row.side !== 'retail')
+          throw new EmergencyActionRefused(
+            'side_not_allowed',
+            `emergency support staff come from the affiliated retailer's side; ${input.personId} is ${row.side ?? 'without an assignment'} now`,
+          );
+        if (input.validTo !== null && input.validTo.getTime() <= at.getTime())
+          throw new EmergencyActionRefused('end_in_past', 'the registration must end after now');
+        // A registration made at this very instant is replaced outright (it was never in force for any time);
+        // one in force is closed now. The governance log keeps both.
+        await tx.query('DELETE FROM emergency_support_staff WHERE person_id = $1 AND valid_from >= $2', [input.personId, at]);
+        await tx.query('UPDATE emergency_support_staff SET valid_to = $2, revoked_by = $3 WHERE person_id = $1 AND (valid_to IS NULL OR valid_to > $2)', [
+          input.personId,
+          at,
+          actor.userId,
+        ]);
+        const unique = [...new Set(input.fields)];
+        const { rows } = await tx.query<{ id: string }>(
+          `INSERT INTO emergency_support_staff (person_id, fields, note, registered_by, registered_by_person, registered_at, valid_from, valid_to)
          VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id`,
-        [input.personId, unique, input.note, actor.userId, actor.personId, at, input.validTo],
-      );
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency_support.register', subjectType: 'emergency_support', subjectId: input.personId, outcome: 'done', details: { ...details, fields: unique } });
-      const out = (await this.#staff(tx, at, Number(rows[0]?.id)))[0];
-      if (out === undefined) throw new Error('registration vanished');
-      return out;
-    });
+          [input.personId, unique, input.note, actor.userId, actor.personId, at, input.validTo],
+        );
+        await recordGovernance(tx, {
+          at,
+          actor: personActor(actor),
+          action: 'emergency_support.register',
+          subjectType: 'emergency_support',
+          subjectId: input.personId,
+          outcome: 'done',
+          details: { ...details, fields: unique },
+        });
+        const out = (await this.#staff(tx, at, Number(rows[0]?.id)))[0];
+        if (out === undefined) throw new Error('registration vanished');
+        return out;
+      },
+    );
   }
 
   /** Ends a person's registration now. */
   async unregister(actor: Actor, personId: string, at: Date): Promise<void> {
-    await guarded(this.#db, actor, at, { action: 'emergency_support.unregister', subjectType: 'emergency_support', subjectId: personId, details: {} }, async (tx) => {
-      if (!holds(actor, 'access.admin')) throw new EmergencyActionRefused('not_an_administrator', 'ending a registration needs the grant access.admin');
-      // A registration made at this very instant was never in force: it goes (the governance log keeps it), as
-      // in register(); closing it would leave an empty period, which the store refuses.
-      const removed = await tx.query('DELETE FROM emergency_support_staff WHERE person_id = $1 AND valid_from = $2 RETURNING id', [personId, at]);
-      const closed = await tx.query('UPDATE emergency_support_staff SET valid_to = $2, revoked_by = $3 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2) RETURNING id', [personId, at, actor.userId]);
-      const rows = [...removed.rows, ...closed.rows];
-      if (rows.length === 0) throw new EmergencyActionRefused('not_registered', `${personId} has no registration in force`);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'emergency_support.unregister', subjectType: 'emergency_support', subjectId: personId, outcome: 'done' });
-    });
+    await guarded(
+      this.#db,
+      actor,
+      at,
+      { action: 'emergency_support.unregister', subjectType: 'emergency_support', subjectId: personId, details: {} },
+      async (tx) => {
+        if (!holds(actor, 'access.admin')) throw new EmergencyActionRefused('not_an_administrator', 'ending a registration needs the grant access.admin');
+        // A registration made at this very instant was never in force: it goes (the governance log keeps it), as
+        // in register(); closing it would leave an empty period, which the store refuses.
+        const removed = await tx.query('DELETE FROM emergency_support_staff WHERE person_id = $1 AND valid_from = $2 RETURNING id', [personId, at]);
+        const closed = await tx.query(
+          'UPDATE emergency_support_staff SET valid_to = $2, revoked_by = $3 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2) RETURNING id',
+          [personId, at, actor.userId],
+        );
+        const rows = [...removed.rows, ...closed.rows];
+        if (rows.length === 0) throw new EmergencyActionRefused('not_registered', `${personId} has no registration in force`);
+        await recordGovernance(tx, {
+          at,
+          actor: personActor(actor),
+          action: 'emergency_support.unregister',
+          subjectType: 'emergency_support',
+          subjectId: personId,
+          outcome: 'done',
+        });
+      },
+    );
   }
 
   async #staff(q: Queryable, at: Date, id: number | null): Promise<SupportStaffView[]> {
@@ -102,7 +150,12 @@ export class EmergencySupport {
       personName: String(r['name']),
       side: (r['side'] as string | null) ?? null,
       organization: (r['organization'] as string | null) ?? null,
-      fields: Array.isArray(r['fields']) ? (r['fields'] as string[]) : String(r['fields']).replace(/^\{|\}$/g, '').split(',').filter((x) => x !== ''),
+      fields: Array.isArray(r['fields'])
+        ? (r['fields'] as string[])
+        : String(r['fields'])
+            .replace(/^\{|\}$/g, '')
+            .split(',')
+            .filter((x) => x !== ''),
       note: (r['note'] as string | null) ?? null,
       registeredBy: String(r['registered_by']),
       registeredAt: new Date(r['registered_at'] as string),

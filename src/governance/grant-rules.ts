@@ -47,9 +47,15 @@ export function periodAt(periods: readonly StaffPeriod[], at: Date): StaffPeriod
  * Judges one grant in force at `at` against the person behind it and the permission's catalog entry.
  * A grant may break several rules; each is reported.
  */
-export function judgeGrant(g: GrantRecord, staff: ReadonlyMap<string, readonly StaffPeriod[]>, permissions: ReadonlyMap<string, PermissionSpec>, at: Date): GrantViolation[] {
+export function judgeGrant(
+  g: GrantRecord,
+  staff: ReadonlyMap<string, readonly StaffPeriod[]>,
+  permissions: ReadonlyMap<string, PermissionSpec>,
+  at: Date,
+): GrantViolation[] {
   const out: GrantViolation[] = [];
-  const v = (rule: GrantRule, detail: string) => out.push({ rule, userId: g.userId, permissionId: g.permissionId, grantedBy: g.grantedBy, grantedAt: g.grantedAt, detail });
+  const v = (rule: GrantRule, detail: string) =>
+    out.push({ rule, userId: g.userId, permissionId: g.permissionId, grantedBy: g.grantedBy, grantedAt: g.grantedAt, detail });
   const periods = staff.get(g.userId) ?? [];
   const now = periodAt(periods, at);
   const permission = permissions.get(g.permissionId);
@@ -57,17 +63,30 @@ export function judgeGrant(g: GrantRecord, staff: ReadonlyMap<string, readonly S
   else if (now === null) v('left_organization', `user ${g.userId} has no staff period in force: left the organization (or not yet joined)`);
   if (permission === undefined) v('unknown_permission', `permission ${g.permissionId} is not in the catalog`);
   else if (now !== null && !permission.allowedSides.includes(now.side)) {
-    v('side_not_allowed', `permission ${g.permissionId} (${permission.name}) may be held by ${permission.allowedSides.join('/') || 'no side'}; user ${g.userId} is on the ${now.side} side (${now.organization})`);
+    v(
+      'side_not_allowed',
+      `permission ${g.permissionId} (${permission.name}) may be held by ${permission.allowedSides.join('/') || 'no side'}; user ${g.userId} is on the ${now.side} side (${now.organization})`,
+    );
   }
   const grantor = periodAt(staff.get(g.grantedBy) ?? [], g.grantedAt);
   const self = g.grantedBy === g.userId || (now !== null && grantor !== null && grantor.personId === now.personId);
-  if (self) v('self_grant', `user ${g.userId} was granted ${g.permissionId} by ${g.grantedBy === g.userId ? 'themself' : `${g.grantedBy}, another ID of the same person`}`);
+  if (self)
+    v(
+      'self_grant',
+      `user ${g.userId} was granted ${g.permissionId} by ${g.grantedBy === g.userId ? 'themself' : `${g.grantedBy}, another ID of the same person`}`,
+    );
   return out;
 }
 
 export interface GrantsCheck {
   readonly violations: readonly GrantViolation[];
-  readonly summary: { readonly holders: number; readonly grantors: number; readonly selfGrants: number; readonly grantsInForce: number; readonly violatingGrants: number };
+  readonly summary: {
+    readonly holders: number;
+    readonly grantors: number;
+    readonly selfGrants: number;
+    readonly grantsInForce: number;
+    readonly violatingGrants: number;
+  };
 }
 
 export function checkGrants(staff: readonly StaffPeriod[], permissions: readonly PermissionSpec[], grants: readonly GrantRecord[], at: Date): GrantsCheck {
@@ -96,7 +115,9 @@ export function checkGrants(staff: readonly StaffPeriod[], permissions: readonly
 
 /** Parses `network;retail` into sides; null when any part is not a side. */
 export function parseSides(v: string): Side[] | null {
-  const parts = v.split(';').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = v
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   return parts.every(isSide) ? (parts as Side[]) : null;
 }
-

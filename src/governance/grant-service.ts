@@ -85,7 +85,15 @@ interface AccountFacts {
  * approved scopes).
  */
 async function accountFacts(q: Queryable, userIds: readonly string[], at: Date): Promise<Map<string, AccountFacts>> {
-  const { rows } = await q.query<{ user_id: string; person_id: string; disabled: boolean; organization_id: string | null; side: string | null; valid_from: Date | string | null; valid_to: Date | string | null }>(
+  const { rows } = await q.query<{
+    user_id: string;
+    person_id: string;
+    disabled: boolean;
+    organization_id: string | null;
+    side: string | null;
+    valid_from: Date | string | null;
+    valid_to: Date | string | null;
+  }>(
     `SELECT a.user_id, a.person_id, (a.disabled_at IS NOT NULL AND a.disabled_at <= $2) AS disabled, s.organization_id, s.side, s.valid_from, s.valid_to
        FROM accounts a LEFT JOIN staff_assignments s ON s.person_id = a.person_id
       WHERE a.user_id = ANY($1::text[]) AND a.kind = 'person' ORDER BY a.user_id, s.valid_from`,
@@ -95,7 +103,14 @@ async function accountFacts(q: Queryable, userIds: readonly string[], at: Date):
   for (const r of rows) {
     const f = out.get(r.user_id) ?? { userId: r.user_id, personId: r.person_id, disabled: r.disabled, periods: [] };
     if (r.side !== null && isSide(r.side) && r.valid_from !== null && r.organization_id !== null) {
-      f.periods.push({ userId: r.user_id, personId: r.person_id, organization: r.organization_id, side: r.side, from: new Date(r.valid_from), to: r.valid_to === null ? null : new Date(r.valid_to) });
+      f.periods.push({
+        userId: r.user_id,
+        personId: r.person_id,
+        organization: r.organization_id,
+        side: r.side,
+        from: new Date(r.valid_from),
+        to: r.valid_to === null ? null : new Date(r.valid_to),
+      });
     }
     out.set(r.user_id, f);
   }
@@ -133,7 +148,16 @@ export class Grants {
       return await this.#db.transaction(fn);
     } catch (e) {
       if (e instanceof GrantRefusal) {
-        await recordGovernance(this.#db, { at, actor: personActor(actor), action, subjectType: 'grant', subjectId, outcome: 'refused', rule: e.rule, details: { ...details, message: e.message } });
+        await recordGovernance(this.#db, {
+          at,
+          actor: personActor(actor),
+          action,
+          subjectType: 'grant',
+          subjectId,
+          outcome: 'refused',
+          rule: e.rule,
+          details: { ...details, message: e.message },
+        });
       }
       throw e;
     }
@@ -153,14 +177,18 @@ export class Grants {
       if (perm.scoped && req.scopeOrganizationId === null) throw new GrantRefusal('scope_required', `${perm.id} is granted for one organization: name it`);
       if (!perm.scoped && req.scopeOrganizationId !== null) throw new GrantRefusal('scope_not_allowed', `${perm.id} is not granted per organization`);
       const days = (req.expiresAt.getTime() - at.getTime()) / DAY_MS;
-      if (!(days > 0) || days > perm.maxDays) throw new GrantRefusal('expiry_invalid', `a grant of ${perm.id} expires after now and within ${perm.maxDays} days`);
+      if (!(days > 0) || days > perm.maxDays)
+        throw new GrantRefusal('expiry_invalid', `a grant of ${perm.id} expires after now and within ${perm.maxDays} days`);
       const facts = await accountFacts(tx, [req.userId], at);
       const holder = facts.get(req.userId);
       if (holder === undefined || holder.disabled) throw new GrantRefusal('unknown_user', `no usable account ${req.userId}`);
       // At request time only the holder's rules apply: asking for oneself is allowed, approving oneself is not.
       const v = ruleViolations(facts, req.userId, perm.id, actor.userId, at).filter((x) => x.rule !== 'self_grant');
       if (v[0] !== undefined) throw new GrantRefusal(v[0].rule, v[0].detail);
-      const dup = await tx.query(`SELECT 1 FROM grants WHERE user_id = $1 AND permission_id = $2 AND scope_organization_id IS NOT DISTINCT FROM $3 AND status = 'requested'`, [req.userId, perm.id, req.scopeOrganizationId]);
+      const dup = await tx.query(
+        `SELECT 1 FROM grants WHERE user_id = $1 AND permission_id = $2 AND scope_organization_id IS NOT DISTINCT FROM $3 AND status = 'requested'`,
+        [req.userId, perm.id, req.scopeOrganizationId],
+      );
       if (dup.rows.length > 0) throw new GrantRefusal('duplicate', `a request of ${perm.id} for ${req.userId} is already waiting for approval`);
       const { rows } = await tx.query<{ id: string }>(
         `INSERT INTO grants (user_id, permission_id, scope_organization_id, status, reason, requested_by, requested_by_person, requested_at, expires_at)
@@ -168,7 +196,15 @@ export class Grants {
         [req.userId, perm.id, req.scopeOrganizationId, req.reason, actor.userId, actor.personId, at, req.expiresAt],
       );
       const id = Number(rows[0]?.id);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'grant.request', subjectType: 'grant', subjectId: String(id), outcome: 'done', details: { userId: req.userId, permissionId: perm.id, scope: req.scopeOrganizationId, expiresAt: req.expiresAt.toISOString() } });
+      await recordGovernance(tx, {
+        at,
+        actor: personActor(actor),
+        action: 'grant.request',
+        subjectType: 'grant',
+        subjectId: String(id),
+        outcome: 'done',
+        details: { userId: req.userId, permissionId: perm.id, scope: req.scopeOrganizationId, expiresAt: req.expiresAt.toISOString() },
+      });
       return this.#one(tx, id, at);
     });
   }
@@ -184,12 +220,28 @@ export class Grants {
       const holder = facts.get(g.userId);
       if (holder === undefined) throw new GrantRefusal('unknown_user', `no account ${g.userId}`);
       await this.#mayDecide(actor, holder, at);
-      if (holder.personId === actor.personId) throw new GrantRefusal('self_grant', `${actor.userId} may not approve a grant to themself (${g.userId} is the same person)`);
-      if (g.requestedByPerson === actor.personId) throw new GrantRefusal('self_approval', `${actor.userId} requested this grant and may not also approve it: a second person must`);
+      if (holder.personId === actor.personId)
+        throw new GrantRefusal('self_grant', `${actor.userId} may not approve a grant to themself (${g.userId} is the same person)`);
+      if (g.requestedByPerson === actor.personId)
+        throw new GrantRefusal('self_approval', `${actor.userId} requested this grant and may not also approve it: a second person must`);
       const v = ruleViolations(facts, g.userId, g.permissionId, actor.userId, at);
       if (v[0] !== undefined) throw new GrantRefusal(v[0].rule, v[0].detail);
-      await tx.query(`UPDATE grants SET status = 'approved', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = $1`, [grantId, actor.userId, actor.personId, at, comment]);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'grant.approve', subjectType: 'grant', subjectId: String(grantId), outcome: 'done', details: { userId: g.userId, permissionId: g.permissionId, comment } });
+      await tx.query(`UPDATE grants SET status = 'approved', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = $1`, [
+        grantId,
+        actor.userId,
+        actor.personId,
+        at,
+        comment,
+      ]);
+      await recordGovernance(tx, {
+        at,
+        actor: personActor(actor),
+        action: 'grant.approve',
+        subjectType: 'grant',
+        subjectId: String(grantId),
+        outcome: 'done',
+        details: { userId: g.userId, permissionId: g.permissionId, comment },
+      });
       return this.#one(tx, grantId, at);
     });
   }
@@ -203,8 +255,22 @@ export class Grants {
         if (holder === undefined) throw new GrantRefusal('unknown_user', `no account ${g.userId}`);
         await this.#mayDecide(actor, holder, at);
       }
-      await tx.query(`UPDATE grants SET status = 'rejected', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = $1`, [grantId, actor.userId, actor.personId, at, comment]);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'grant.reject', subjectType: 'grant', subjectId: String(grantId), outcome: 'done', details: { userId: g.userId, permissionId: g.permissionId, comment } });
+      await tx.query(`UPDATE grants SET status = 'rejected', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = $1`, [
+        grantId,
+        actor.userId,
+        actor.personId,
+        at,
+        comment,
+      ]);
+      await recordGovernance(tx, {
+        at,
+        actor: personActor(actor),
+        action: 'grant.reject',
+        subjectType: 'grant',
+        subjectId: String(grantId),
+        outcome: 'done',
+        details: { userId: g.userId, permissionId: g.permissionId, comment },
+      });
       return this.#one(tx, grantId, at);
     });
   }
@@ -244,7 +310,8 @@ export class Grants {
     if (!holds(actor, 'grants.approve')) throw new GrantRefusal('not_an_approver', `${actor.userId} holds no grants.approve in force`);
     const org = periodAt(holder.periods, at)?.organization ?? null;
     if (org === null) throw new GrantRefusal('left_organization', `user ${holder.userId} has no staff period in force`);
-    if (!holds(actor, 'grants.approve', org)) throw new GrantRefusal('approval_outside_scope', `${actor.userId} may approve grants for other organizations, not ${org}`);
+    if (!holds(actor, 'grants.approve', org))
+      throw new GrantRefusal('approval_outside_scope', `${actor.userId} may approve grants for other organizations, not ${org}`);
   }
 
   async #one(q: Queryable, id: number, at: Date): Promise<GrantRow> {
@@ -266,7 +333,16 @@ export async function revokeGrant(tx: Queryable, grantId: number, by: Governance
   );
   const g = rows[0];
   if (g === undefined) return;
-  await recordGovernance(tx, { at, actor: by, action: 'grant.revoke', subjectType: 'grant', subjectId: String(grantId), outcome: 'done', rule, details: { userId: g.user_id, permissionId: g.permission_id, reason } });
+  await recordGovernance(tx, {
+    at,
+    actor: by,
+    action: 'grant.revoke',
+    subjectType: 'grant',
+    subjectId: String(grantId),
+    outcome: 'done',
+    rule,
+    details: { userId: g.user_id, permissionId: g.permission_id, reason },
+  });
 }
 
 /**
@@ -283,7 +359,14 @@ export async function revokeForSide(tx: Queryable, personId: string, side: Side 
     const allowed = side !== null && isPermissionId(r.permission_id) && PERMISSION_CATALOG[r.permission_id].allowedSides.includes(side);
     if (allowed) continue;
     const id = Number(r.id);
-    await revokeGrant(tx, id, by, side === null ? 'left the organization' : `moved to the ${side} side`, at, side === null ? 'left_organization' : 'side_not_allowed');
+    await revokeGrant(
+      tx,
+      id,
+      by,
+      side === null ? 'left the organization' : `moved to the ${side} side`,
+      at,
+      side === null ? 'left_organization' : 'side_not_allowed',
+    );
     revoked.push(id);
   }
   return revoked;

@@ -38,7 +38,6 @@ export interface ItemRow {
   readonly grantExpiresAt: string;
 }
 
-
 export class Recertification {
   readonly #db: Db;
 
@@ -51,7 +50,10 @@ export class Recertification {
     if (!holds(actor, 'access.admin')) throw new GrantRefusal('not_permitted', 'starting a recertification campaign needs access.admin');
     if (spec.endsAt.getTime() <= at.getTime()) throw new GrantRefusal('expiry_invalid', 'a campaign ends after it starts');
     return this.#db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ id: string }>('INSERT INTO recert_campaigns (name, created_by, created_at, ends_at) VALUES ($1, $2, $3, $4) RETURNING id', [spec.name, actor.userId, at, spec.endsAt]);
+      const { rows } = await tx.query<{ id: string }>(
+        'INSERT INTO recert_campaigns (name, created_by, created_at, ends_at) VALUES ($1, $2, $3, $4) RETURNING id',
+        [spec.name, actor.userId, at, spec.endsAt],
+      );
       const id = Number(rows[0]?.id);
       // Reviewer: the approver, if that account is still enabled, is not the holder and still holds grants.approve
       // for the holder's organization; otherwise any approver in scope.
@@ -71,7 +73,15 @@ export class Recertification {
          RETURNING grant_id`,
         [id, at, spec.permissionIds === undefined ? null : [...spec.permissionIds]],
       );
-      await recordGovernance(tx, { at, actor: personActor(actor), action: 'campaign.start', subjectType: 'campaign', subjectId: String(id), outcome: 'done', details: { name: spec.name, endsAt: spec.endsAt.toISOString(), items: inserted.rows.length, permissionIds: spec.permissionIds ?? null } });
+      await recordGovernance(tx, {
+        at,
+        actor: personActor(actor),
+        action: 'campaign.start',
+        subjectType: 'campaign',
+        subjectId: String(id),
+        outcome: 'done',
+        details: { name: spec.name, endsAt: spec.endsAt.toISOString(), items: inserted.rows.length, permissionIds: spec.permissionIds ?? null },
+      });
       const [c] = await listCampaigns(tx, id);
       if (c === undefined) throw new Error('campaign vanished');
       return c;
@@ -88,13 +98,38 @@ export class Recertification {
       if (item === undefined) throw new GrantRefusal('not_pending', `grant ${grantId} is not in campaign ${campaignId}`);
       if (item.decision !== null) throw new GrantRefusal('not_pending', `grant ${grantId} was already ${item.decision} in this campaign`);
       const ends = await tx.query<{ ends_at: Date | string }>('SELECT ends_at FROM recert_campaigns WHERE id = $1', [campaignId]);
-      if (new Date(ends.rows[0]?.ends_at ?? 0).getTime() <= at.getTime()) throw new GrantRefusal('not_pending', `campaign ${campaignId} has ended; unreviewed grants have lapsed`);
+      if (new Date(ends.rows[0]?.ends_at ?? 0).getTime() <= at.getTime())
+        throw new GrantRefusal('not_pending', `campaign ${campaignId} has ended; unreviewed grants have lapsed`);
       if (item.personId === actor.personId) throw new GrantRefusal('self_grant', `${actor.userId} may not review their own grant`);
-      const mayReview = item.reviewerUserId !== null ? item.reviewerUserId === actor.userId : item.holderOrganizationId !== null && holds(actor, 'grants.approve', item.holderOrganizationId);
-      if (!mayReview) throw new GrantRefusal('not_an_approver', item.reviewerUserId !== null ? `grant ${grantId} is for ${item.reviewerUserId} to review` : `${actor.userId} may not approve grants for ${item.holderOrganizationId ?? 'a leaver'}`);
-      await tx.query('UPDATE recert_items SET decision = $3, decided_by = $4, decided_at = $5, comment = $6 WHERE campaign_id = $1 AND grant_id = $2', [campaignId, grantId, decision, actor.userId, at, comment]);
+      const mayReview =
+        item.reviewerUserId !== null
+          ? item.reviewerUserId === actor.userId
+          : item.holderOrganizationId !== null && holds(actor, 'grants.approve', item.holderOrganizationId);
+      if (!mayReview)
+        throw new GrantRefusal(
+          'not_an_approver',
+          item.reviewerUserId !== null
+            ? `grant ${grantId} is for ${item.reviewerUserId} to review`
+            : `${actor.userId} may not approve grants for ${item.holderOrganizationId ?? 'a leaver'}`,
+        );
+      await tx.query('UPDATE recert_items SET decision = $3, decided_by = $4, decided_at = $5, comment = $6 WHERE campaign_id = $1 AND grant_id = $2', [
+        campaignId,
+        grantId,
+        decision,
+        actor.userId,
+        at,
+        comment,
+      ]);
       if (decision === 'revoked') await revokeGrant(tx, grantId, personActor(actor), `recertification ${campaignId}: ${comment ?? 'not confirmed'}`, at, null);
-      await recordGovernance(tx, { at, actor: personActor(actor), action: `campaign.${decision === 'confirmed' ? 'confirm' : 'revoke'}`, subjectType: 'grant', subjectId: String(grantId), outcome: 'done', details: { campaignId, comment } });
+      await recordGovernance(tx, {
+        at,
+        actor: personActor(actor),
+        action: `campaign.${decision === 'confirmed' ? 'confirm' : 'revoke'}`,
+        subjectType: 'grant',
+        subjectId: String(grantId),
+        outcome: 'done',
+        details: { campaignId, comment },
+      });
       const [after] = await listItems(tx, campaignId, at, { grantId });
       if (after === undefined) throw new Error('item vanished');
       return after;
@@ -113,8 +148,15 @@ export async function listCampaigns(q: Queryable, id?: number): Promise<Campaign
     [id ?? null],
   );
   return rows.map((r) => ({
-    id: Number(r['id']), name: String(r['name']), createdBy: String(r['created_by']), createdAt: isoOrNull(r['created_at']) ?? '', endsAt: isoOrNull(r['ends_at']) ?? '',
-    items: Number(r['items']), confirmed: Number(r['confirmed']), revoked: Number(r['revoked']), open: Number(r['open']),
+    id: Number(r['id']),
+    name: String(r['name']),
+    createdBy: String(r['created_by']),
+    createdAt: isoOrNull(r['created_at']) ?? '',
+    endsAt: isoOrNull(r['ends_at']) ?? '',
+    items: Number(r['items']),
+    confirmed: Number(r['confirmed']),
+    revoked: Number(r['revoked']),
+    open: Number(r['open']),
   }));
 }
 
@@ -129,9 +171,19 @@ export async function listItems(q: Queryable, campaignId: number, at: Date, f: {
     [campaignId, at, f.grantId ?? null, f.reviewer ?? null],
   );
   return rows.map((r) => ({
-    campaignId: Number(r['campaign_id']), grantId: Number(r['grant_id']), userId: String(r['user_id']), personId: String(r['person_id']), personName: String(r['person_name']),
-    permissionId: String(r['permission_id']), scopeOrganizationId: (r['scope_organization_id'] as string | null) ?? null, holderOrganizationId: (r['holder_org'] as string | null) ?? null,
-    reviewerUserId: (r['reviewer_user_id'] as string | null) ?? null, decision: (r['decision'] as ItemRow['decision']) ?? null, decidedBy: (r['decided_by'] as string | null) ?? null,
-    decidedAt: isoOrNull(r['decided_at']), comment: (r['comment'] as string | null) ?? null, grantExpiresAt: isoOrNull(r['expires_at']) ?? '',
+    campaignId: Number(r['campaign_id']),
+    grantId: Number(r['grant_id']),
+    userId: String(r['user_id']),
+    personId: String(r['person_id']),
+    personName: String(r['person_name']),
+    permissionId: String(r['permission_id']),
+    scopeOrganizationId: (r['scope_organization_id'] as string | null) ?? null,
+    holderOrganizationId: (r['holder_org'] as string | null) ?? null,
+    reviewerUserId: (r['reviewer_user_id'] as string | null) ?? null,
+    decision: (r['decision'] as ItemRow['decision']) ?? null,
+    decidedBy: (r['decided_by'] as string | null) ?? null,
+    decidedAt: isoOrNull(r['decided_at']),
+    comment: (r['comment'] as string | null) ?? null,
+    grantExpiresAt: isoOrNull(r['expires_at']) ?? '',
   }));
 }

@@ -113,7 +113,10 @@ export async function createServiceAccount(
       const org = await organization(tx, spec.organizationId);
       const acting = org === null ? null : actingForOrganization(org, await affiliatedCode(tx));
       if (acting === null || acting.side === 'network' || acting.retailerCode === null) {
-        throw new TokenError('not_a_retailer_organization', `${spec.organizationId} is not a retailer's organization: a service account that looks up customers acts for one retailer`);
+        throw new TokenError(
+          'not_a_retailer_organization',
+          `${spec.organizationId} is not a retailer's organization: a service account that looks up customers acts for one retailer`,
+        );
       }
       placement = { organizationId: spec.organizationId, side: acting.side, retailerCode: acting.retailerCode };
     }
@@ -126,8 +129,19 @@ export async function createServiceAccount(
         [personId, placement.organizationId, placement.side, placement.retailerCode, SYSTEM_OFFICE, at],
       );
     }
-    await tx.query(`INSERT INTO accounts (user_id, person_id, kind, owner_person_id, created_at, provisioned_by) VALUES ($1, $2, 'service', $3, $4, 'manual')`, [spec.userId, personId, spec.ownerPersonId, at]);
-    await recordGovernance(tx, { at, actor: by, action: 'service_account.create', subjectType: 'account', subjectId: spec.userId, outcome: 'done', details: { name: spec.name, organizationId: spec.organizationId, ownerPersonId: spec.ownerPersonId } });
+    await tx.query(
+      `INSERT INTO accounts (user_id, person_id, kind, owner_person_id, created_at, provisioned_by) VALUES ($1, $2, 'service', $3, $4, 'manual')`,
+      [spec.userId, personId, spec.ownerPersonId, at],
+    );
+    await recordGovernance(tx, {
+      at,
+      actor: by,
+      action: 'service_account.create',
+      subjectType: 'account',
+      subjectId: spec.userId,
+      outcome: 'done',
+      details: { name: spec.name, organizationId: spec.organizationId, ownerPersonId: spec.ownerPersonId },
+    });
     return { userId: spec.userId, personId };
   });
 }
@@ -159,14 +173,18 @@ export async function createToken(
     );
     const account = rows[0];
     if (account === undefined) throw new TokenError('unknown_account', `no usable account ${spec.userId}`);
-    if (account.kind !== 'service') throw new TokenError('not_a_service_account', `${spec.userId} is a person's account: API tokens are issued to service accounts only`);
+    if (account.kind !== 'service')
+      throw new TokenError('not_a_service_account', `${spec.userId} is a person's account: API tokens are issued to service accounts only`);
     if (!account.owner_in_force) throw new TokenError('owner_not_in_force', `nobody answers for ${spec.userId} now: its owner has no assignment in force`);
     // A retailer's system looks customers up; the HR system provisions people. Never both on one token: a
     // rival retailer's system must not be able to move or remove the operator's staff.
     const allowed: TokenScope = account.placed ? 'customer.read' : 'scim';
     const beyond = spec.scopes.filter((x) => x !== allowed);
     if (beyond.length > 0) {
-      throw new TokenError('scope_not_allowed', `${spec.userId} is ${account.placed ? "a retailer's system: customer.read only" : 'not placed at a retailer (the HR system): scim only'}; not ${beyond.join(', ')}`);
+      throw new TokenError(
+        'scope_not_allowed',
+        `${spec.userId} is ${account.placed ? "a retailer's system: customer.read only" : 'not placed at a retailer (the HR system): scim only'}; not ${beyond.join(', ')}`,
+      );
     }
     const id = tokenId();
     const secret = randomBytes(32).toString('base64url');
@@ -174,13 +192,27 @@ export async function createToken(
       `INSERT INTO api_tokens (id, secret_sha256, name, user_id, scopes, created_by, created_by_person, created_at, expires_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')`,
       [id, createHash('sha256').update(secret).digest(), spec.name, spec.userId, [...spec.scopes], byId(by), byPerson(by), at, spec.expiresAt],
     );
-    await recordGovernance(tx, { at, actor: by, action: 'token.create', subjectType: 'token', subjectId: id, outcome: 'done', details: { userId: spec.userId, name: spec.name, scopes: spec.scopes, expiresAt: spec.expiresAt.toISOString() } });
+    await recordGovernance(tx, {
+      at,
+      actor: by,
+      action: 'token.create',
+      subjectType: 'token',
+      subjectId: id,
+      outcome: 'done',
+      details: { userId: spec.userId, name: spec.name, scopes: spec.scopes, expiresAt: spec.expiresAt.toISOString() },
+    });
     return { id, token: `gw_${id}_${secret}`, status: 'pending' as const };
   });
 }
 
 /** Approves (or rejects) a pending token: a second person — neither who requested it nor who owns the account. */
-export async function decideToken(db: Db, by: { readonly kind: 'person'; readonly userId: string; readonly personId: string }, id: string, decision: 'approved' | 'rejected', at: Date): Promise<void> {
+export async function decideToken(
+  db: Db,
+  by: { readonly kind: 'person'; readonly userId: string; readonly personId: string },
+  id: string,
+  decision: 'approved' | 'rejected',
+  at: Date,
+): Promise<void> {
   try {
     await db.transaction(async (tx) => {
       const { rows } = await tx.query<{ status: string; created_by_person: string | null; owner_person_id: string | null }>(
@@ -193,11 +225,34 @@ export async function decideToken(db: Db, by: { readonly kind: 'person'; readonl
       if (t.created_by_person === null || t.created_by_person === by.personId || t.owner_person_id === by.personId) {
         throw new TokenError('self_approval', 'a token is approved by a second person: neither the one who requested it nor the owner of its service account');
       }
-      await tx.query('UPDATE api_tokens SET status = $2, decided_by = $3, decided_by_person = $4, decided_at = $5 WHERE id = $1', [id, decision, by.userId, by.personId, at]);
-      await recordGovernance(tx, { at, actor: by, action: decision === 'approved' ? 'token.approve' : 'token.reject', subjectType: 'token', subjectId: id, outcome: 'done' });
+      await tx.query('UPDATE api_tokens SET status = $2, decided_by = $3, decided_by_person = $4, decided_at = $5 WHERE id = $1', [
+        id,
+        decision,
+        by.userId,
+        by.personId,
+        at,
+      ]);
+      await recordGovernance(tx, {
+        at,
+        actor: by,
+        action: decision === 'approved' ? 'token.approve' : 'token.reject',
+        subjectType: 'token',
+        subjectId: id,
+        outcome: 'done',
+      });
     });
   } catch (e) {
-    if (e instanceof TokenError) await recordGovernance(db, { at, actor: by, action: decision === 'approved' ? 'token.approve' : 'token.reject', subjectType: 'token', subjectId: id, outcome: 'refused', rule: e.rule, details: { message: e.message } });
+    if (e instanceof TokenError)
+      await recordGovernance(db, {
+        at,
+        actor: by,
+        action: decision === 'approved' ? 'token.approve' : 'token.reject',
+        subjectType: 'token',
+        subjectId: id,
+        outcome: 'refused',
+        rule: e.rule,
+        details: { message: e.message },
+      });
     throw e;
   }
 }
@@ -214,14 +269,26 @@ export async function revokeTokensOf(tx: Queryable, by: GovernanceActor, personI
      RETURNING t.id`,
     [personId, at, reason],
   );
-  for (const r of rows) await recordGovernance(tx, { at, actor: by, action: 'token.revoke', subjectType: 'token', subjectId: r.id, outcome: 'done', details: { reason, personId } });
+  for (const r of rows)
+    await recordGovernance(tx, {
+      at,
+      actor: by,
+      action: 'token.revoke',
+      subjectType: 'token',
+      subjectId: r.id,
+      outcome: 'done',
+      details: { reason, personId },
+    });
   return rows.map((r) => r.id);
 }
 
 /** Revokes a token at once (the next request with it is refused). False when there was nothing to revoke. */
 export async function revokeToken(db: Db, by: GovernanceActor, id: string, at: Date): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query(`UPDATE api_tokens SET revoked_at = $2, revoke_reason = 'revoked by access administration' WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id, at]);
+    const { rows } = await tx.query(
+      `UPDATE api_tokens SET revoked_at = $2, revoke_reason = 'revoked by access administration' WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+      [id, at],
+    );
     if (rows.length === 0) return false;
     await recordGovernance(tx, { at, actor: by, action: 'token.revoke', subjectType: 'token', subjectId: id, outcome: 'done' });
     return true;

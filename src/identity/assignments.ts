@@ -1,4 +1,13 @@
-import { checkAssignment, isDuty, isEmployment, isOrganizationKind, isSide, type AssignmentProblem, type ContractorEngagement, type Organization } from '../domain/organization.ts';
+import {
+  checkAssignment,
+  isDuty,
+  isEmployment,
+  isOrganizationKind,
+  isSide,
+  type AssignmentProblem,
+  type ContractorEngagement,
+  type Organization,
+} from '../domain/organization.ts';
 import type { Queryable } from '../store/db.ts';
 
 /**
@@ -7,7 +16,10 @@ import type { Queryable } from '../store/db.ts';
  */
 
 export async function organization(q: Queryable, id: string): Promise<Organization | null> {
-  const { rows } = await q.query<{ id: string; name: string; kind: string; retailer_code: string | null }>('SELECT id, name, kind, retailer_code FROM organizations WHERE id = $1', [id]);
+  const { rows } = await q.query<{ id: string; name: string; kind: string; retailer_code: string | null }>(
+    'SELECT id, name, kind, retailer_code FROM organizations WHERE id = $1',
+    [id],
+  );
   const r = rows[0];
   return r === undefined || !isOrganizationKind(r.kind) ? null : { id: r.id, name: r.name, kind: r.kind, retailerCode: r.retailer_code };
 }
@@ -20,7 +32,14 @@ export async function affiliatedCode(q: Queryable): Promise<string | null> {
 
 /** A contractor company's engagements (all periods; the domain picks those in force) with their clients. */
 export async function engagementsOf(q: Queryable, contractorId: string): Promise<ContractorEngagement[]> {
-  const { rows } = await q.query<{ client_id: string; client_name: string; client_kind: string; client_retailer: string | null; valid_from: Date | string; valid_to: Date | string | null }>(
+  const { rows } = await q.query<{
+    client_id: string;
+    client_name: string;
+    client_kind: string;
+    client_retailer: string | null;
+    valid_from: Date | string;
+    valid_to: Date | string | null;
+  }>(
     `SELECT o.id AS client_id, o.name AS client_name, o.kind AS client_kind, o.retailer_code AS client_retailer, e.valid_from, e.valid_to
        FROM contractor_engagements e JOIN organizations o ON o.id = e.client_organization_id
       WHERE e.contractor_organization_id = $1 ORDER BY e.valid_from`,
@@ -28,7 +47,14 @@ export async function engagementsOf(q: Queryable, contractorId: string): Promise
   );
   return rows.flatMap((r) =>
     isOrganizationKind(r.client_kind)
-      ? [{ contractorOrganizationId: contractorId, client: { id: r.client_id, name: r.client_name, kind: r.client_kind, retailerCode: r.client_retailer }, validFrom: new Date(r.valid_from), validTo: r.valid_to === null ? null : new Date(r.valid_to) }]
+      ? [
+          {
+            contractorOrganizationId: contractorId,
+            client: { id: r.client_id, name: r.client_name, kind: r.client_kind, retailerCode: r.client_retailer },
+            validFrom: new Date(r.valid_from),
+            validTo: r.valid_to === null ? null : new Date(r.valid_to),
+          },
+        ]
       : [],
   );
 }
@@ -51,8 +77,16 @@ export interface AssignmentFinding {
  */
 export async function assignmentsBreakingRules(q: Queryable, at: Date): Promise<AssignmentFinding[]> {
   const { rows } = await q.query<{
-    person_id: string; organization_id: string; employment: string; side: string; retailer_code: string | null; office: string; duty: string;
-    valid_from: Date | string; valid_to: Date | string | null; user_ids: string[] | null;
+    person_id: string;
+    organization_id: string;
+    employment: string;
+    side: string;
+    retailer_code: string | null;
+    office: string;
+    duty: string;
+    valid_from: Date | string;
+    valid_to: Date | string | null;
+    user_ids: string[] | null;
   }>(
     `SELECT s.person_id, s.organization_id, s.employment, s.side, s.retailer_code, s.office, s.duty, s.valid_from, s.valid_to,
             (SELECT array_agg(a.user_id ORDER BY a.user_id) FROM accounts a WHERE a.person_id = s.person_id) AS user_ids
@@ -71,12 +105,30 @@ export async function assignmentsBreakingRules(q: Queryable, at: Date): Promise<
     }
     if (facts.org === null || !isSide(r.side) || !isEmployment(r.employment) || !isDuty(r.duty)) continue;
     const problems = checkAssignment(
-      { personId: r.person_id, organizationId: r.organization_id, employment: r.employment, side: r.side, retailerCode: r.retailer_code, office: r.office, duty: r.duty, validFrom: at, validTo: null },
+      {
+        personId: r.person_id,
+        organizationId: r.organization_id,
+        employment: r.employment,
+        side: r.side,
+        retailerCode: r.retailer_code,
+        office: r.office,
+        duty: r.duty,
+        validFrom: at,
+        validTo: null,
+      },
       facts.org,
       { affiliatedCode: affiliated, engagements: facts.engagements },
     );
     if (problems.length > 0) {
-      out.push({ personId: r.person_id, userIds: r.user_ids ?? [], organizationId: r.organization_id, side: r.side, retailerCode: r.retailer_code, validFrom: new Date(r.valid_from).toISOString(), problems });
+      out.push({
+        personId: r.person_id,
+        userIds: r.user_ids ?? [],
+        organizationId: r.organization_id,
+        side: r.side,
+        retailerCode: r.retailer_code,
+        validFrom: new Date(r.valid_from).toISOString(),
+        problems,
+      });
     }
   }
   return out;

@@ -25,7 +25,6 @@ export interface AccountRow {
   readonly orphan: boolean;
 }
 
-
 /** No login for this many days makes an account dormant (F2), unless configured otherwise. */
 export const DEFAULT_DORMANT_DAYS = 90;
 
@@ -41,7 +40,12 @@ export async function loginStanding(q: Queryable, userId: string, at: Date, dorm
   return a.dormant ? 'dormant_account' : a.orphan ? 'account_without_person' : null;
 }
 
-export async function listAccounts(q: Queryable, at: Date, dormantDays: number, filter: { search?: string; userId?: string; limit?: number; offset?: number } = {}): Promise<AccountRow[]> {
+export async function listAccounts(
+  q: Queryable,
+  at: Date,
+  dormantDays: number,
+  filter: { search?: string; userId?: string; limit?: number; offset?: number } = {},
+): Promise<AccountRow[]> {
   const { rows } = await q.query<Record<string, unknown>>(
     `SELECT a.user_id, a.kind, a.person_id, p.name AS person_name, a.created_at, a.last_login_at, a.reenabled_at, a.disabled_at, a.disabled_reason, a.provisioned_by,
             s.organization_id, o.name AS organization_name, s.side, s.duty, s.office, s.employment,
@@ -57,7 +61,9 @@ export async function listAccounts(q: Queryable, at: Date, dormantDays: number, 
   return rows.map((r) => {
     const disabled = r['disabled_at'] !== null && new Date(r['disabled_at'] as string).getTime() <= at.getTime();
     // The last sign of life: a login, the account's creation, or its re-enabling when the person rejoined.
-    const seen = Math.max(...[r['last_login_at'], r['created_at'], r['reenabled_at']].filter((v) => v !== null && v !== undefined).map((v) => new Date(v as string).getTime()));
+    const seen = Math.max(
+      ...[r['last_login_at'], r['created_at'], r['reenabled_at']].filter((v) => v !== null && v !== undefined).map((v) => new Date(v as string).getTime()),
+    );
     return {
       userId: String(r['user_id']),
       personId: String(r['person_id']),
@@ -70,7 +76,14 @@ export async function listAccounts(q: Queryable, at: Date, dormantDays: number, 
       assignment:
         r['organization_id'] === null
           ? null
-          : { organizationId: String(r['organization_id']), organizationName: String(r['organization_name']), side: String(r['side']), duty: String(r['duty']), office: String(r['office']), employment: String(r['employment']) },
+          : {
+              organizationId: String(r['organization_id']),
+              organizationName: String(r['organization_name']),
+              side: String(r['side']),
+              duty: String(r['duty']),
+              office: String(r['office']),
+              employment: String(r['employment']),
+            },
       grants: Number(r['grants']),
       // A service account never logs in and has no person of its own: what keeps it alive is its owner and
       // its tokens' approval and expiry (api-tokens.ts), not these two tests.
@@ -98,15 +111,26 @@ export async function sweepAccounts(
     (await tx.query('UPDATE sessions SET ended_at = $2 WHERE person_id = $1 AND ended_at IS NULL RETURNING id', [personId, t])).rows.length,
 ): Promise<SweepResult> {
   const accounts = await listAccounts(db, at, opts.dormantDays, { limit: 1_000_000 });
-  const targets = accounts.flatMap((a): { a: AccountRow; rule: 'dormant' | 'orphan' }[] => (a.dormant ? [{ a, rule: 'dormant' }] : a.orphan && opts.orphans ? [{ a, rule: 'orphan' }] : []));
+  const targets = accounts.flatMap((a): { a: AccountRow; rule: 'dormant' | 'orphan' }[] =>
+    a.dormant ? [{ a, rule: 'dormant' }] : a.orphan && opts.orphans ? [{ a, rule: 'orphan' }] : [],
+  );
   if (opts.dryRun === true) return { dormantDays: opts.dormantDays, disabled: targets.map((t) => ({ userId: t.a.userId, rule: t.rule })) };
   await db.transaction(async (tx) => {
     for (const { a, rule } of targets) {
-      const { rows } = await tx.query('UPDATE accounts SET disabled_at = $2, disabled_reason = $3 WHERE user_id = $1 AND disabled_at IS NULL RETURNING user_id', [a.userId, at, rule]);
+      const { rows } = await tx.query(
+        'UPDATE accounts SET disabled_at = $2, disabled_reason = $3 WHERE user_id = $1 AND disabled_at IS NULL RETURNING user_id',
+        [a.userId, at, rule],
+      );
       if (rows.length === 0) continue;
       const ended = await endSessions(tx, a.personId, at);
       await recordGovernance(tx, {
-        at, actor: by, action: 'account.disable', subjectType: 'account', subjectId: a.userId, outcome: 'done', rule,
+        at,
+        actor: by,
+        action: 'account.disable',
+        subjectType: 'account',
+        subjectId: a.userId,
+        outcome: 'done',
+        rule,
         details: { lastLoginAt: a.lastLoginAt, createdAt: a.createdAt, dormantDays: opts.dormantDays, endedSessions: ended },
       });
     }

@@ -133,21 +133,22 @@ export async function enrollTotp(db: Db, userId: string, issuerLabel: string, ke
   await db.transaction(async (tx) => {
     // totp_last_step is kept: time only moves forward, so a step already used stays used under the new secret.
     await tx.query('UPDATE accounts SET totp_secret = $2 WHERE user_id = $1', [userId, stored]);
-    await recordGovernance(tx, { at, actor: change.by ?? CLI, action: 'account.enroll_totp', subjectType: 'account', subjectId: userId, outcome: 'done', details: { encrypted: key !== null } });
+    await recordGovernance(tx, {
+      at,
+      actor: change.by ?? CLI,
+      action: 'account.enroll_totp',
+      subjectType: 'account',
+      subjectId: userId,
+      outcome: 'done',
+      details: { encrypted: key !== null },
+    });
   });
   return { secret, uri: totp.toString() };
 }
 
 /** Why a login was refused: for the server log only, never for the client (which learns only "wrong"). */
 export type LoginRefusal =
-  | 'unknown_account'
-  | 'disabled_account'
-  | 'no_password'
-  | 'wrong_password'
-  | 'totp_not_enrolled'
-  | 'totp_key_missing'
-  | 'wrong_code'
-  | 'code_replayed';
+  'unknown_account' | 'disabled_account' | 'no_password' | 'wrong_password' | 'totp_not_enrolled' | 'totp_key_missing' | 'wrong_code' | 'code_replayed';
 
 export type LoginResult = { readonly ok: true } | { readonly ok: false; readonly reason: LoginRefusal };
 

@@ -45,7 +45,14 @@ export type OidcRefusal =
 
 export type OidcResult =
   | { readonly ok: true; readonly userId: string; readonly subject: string; readonly terminalId: string | null }
-  | { readonly ok: false; readonly reason: OidcRefusal; readonly detail: string; readonly subject?: string; readonly userId?: string; readonly terminalId?: string | null };
+  | {
+      readonly ok: false;
+      readonly reason: OidcRefusal;
+      readonly detail: string;
+      readonly subject?: string;
+      readonly userId?: string;
+      readonly terminalId?: string | null;
+    };
 
 /** A login must come back from the provider within this time. */
 export const LOGIN_TTL_MS = 10 * 60_000;
@@ -81,7 +88,10 @@ export class OidcLogin {
       const issuer = new URL(s.issuer);
       const execute = [oidc.enableNonRepudiationChecks, ...(issuer.protocol === 'http:' && isLoopback(issuer) ? [oidc.allowInsecureRequests] : [])];
       const auth = s.clientSecret === null ? oidc.None() : oidc.ClientSecretBasic(s.clientSecret);
-      const pending = oidc.discovery(issuer, s.clientId, s.clientSecret === null ? undefined : { client_secret: s.clientSecret }, auth, { execute, timeout: 10 });
+      const pending = oidc.discovery(issuer, s.clientId, s.clientSecret === null ? undefined : { client_secret: s.clientSecret }, auth, {
+        execute,
+        timeout: 10,
+      });
       pending.catch(() => {
         this.#config = null;
       });
@@ -132,7 +142,8 @@ export class OidcLogin {
     const pending = rows[0];
     if (pending === undefined) return { ok: false, reason: 'oidc_no_login_in_progress', detail: 'unknown or already used login' };
     const terminalId = pending.terminal_id;
-    if (new Date(pending.expires_at).getTime() <= at.getTime()) return { ok: false, reason: 'oidc_no_login_in_progress', detail: 'the login took longer than 10 minutes', terminalId };
+    if (new Date(pending.expires_at).getTime() <= at.getTime())
+      return { ok: false, reason: 'oidc_no_login_in_progress', detail: 'the login took longer than 10 minutes', terminalId };
     if (query.get('state') !== pending.state) return { ok: false, reason: 'oidc_state_mismatch', detail: 'state differs from the one sent', terminalId };
 
     let config: oidc.Configuration;
@@ -153,7 +164,8 @@ export class OidcLogin {
       });
       claims = tokens.claims();
     } catch (e) {
-      const reason: OidcRefusal = e instanceof oidc.AuthorizationResponseError ? 'oidc_provider_error' : isNetworkError(e) ? 'oidc_unavailable' : 'oidc_token_rejected';
+      const reason: OidcRefusal =
+        e instanceof oidc.AuthorizationResponseError ? 'oidc_provider_error' : isNetworkError(e) ? 'oidc_unavailable' : 'oidc_token_rejected';
       return { ok: false, reason, detail: describe(e), terminalId };
     }
     if (claims === undefined) return { ok: false, reason: 'oidc_token_rejected', detail: 'no ID token', terminalId };
@@ -190,13 +202,32 @@ export class OidcBindingError extends refusalFamily('account', { unknown_account
  * Binds an account to the person's subject at the identity provider (what the IdP's `sub` claim says for
  * them: a Keycloak user ID, an Entra object ID). One subject, one account; binding again replaces it.
  */
-export async function bindOidcSubject(db: Db, userId: string, issuer: string, subject: string, by: GovernanceActor = { kind: 'system', job: 'cli' }, at: Date = new Date()): Promise<void> {
+export async function bindOidcSubject(
+  db: Db,
+  userId: string,
+  issuer: string,
+  subject: string,
+  by: GovernanceActor = { kind: 'system', job: 'cli' },
+  at: Date = new Date(),
+): Promise<void> {
   await db.transaction(async (tx: Queryable) => {
-    const taken = await tx.query<{ user_id: string }>('SELECT user_id FROM accounts WHERE oidc_issuer = $1 AND oidc_subject = $2 AND user_id <> $3', [issuer, subject, userId]);
+    const taken = await tx.query<{ user_id: string }>('SELECT user_id FROM accounts WHERE oidc_issuer = $1 AND oidc_subject = $2 AND user_id <> $3', [
+      issuer,
+      subject,
+      userId,
+    ]);
     const other = taken.rows[0]?.user_id;
     if (other !== undefined) throw new OidcBindingError('subject_taken', `subject ${subject} at ${issuer} is already bound to account ${other}`);
     const { rows } = await tx.query('UPDATE accounts SET oidc_issuer = $2, oidc_subject = $3 WHERE user_id = $1 RETURNING user_id', [userId, issuer, subject]);
     if (rows.length === 0) throw new OidcBindingError('unknown_account', `no account with user ID ${userId}`);
-    await recordGovernance(tx, { at, actor: by, action: 'account.bind_oidc', subjectType: 'account', subjectId: userId, outcome: 'done', details: { issuer, subject } });
+    await recordGovernance(tx, {
+      at,
+      actor: by,
+      action: 'account.bind_oidc',
+      subjectType: 'account',
+      subjectId: userId,
+      outcome: 'done',
+      details: { issuer, subject },
+    });
   });
 }

@@ -46,15 +46,20 @@ const assignmentSchema = z.object({
 });
 export type ScimAssignment = z.infer<typeof assignmentSchema>;
 
-const userSchema = z.object({
-  schemas: z.array(z.string()).refine((s) => s.includes(USER_SCHEMA), `schemas must include ${USER_SCHEMA}`),
-  userName: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'userName: 1–64 letters, digits, . _ @ -'),
-  externalId: z.string().min(1).max(100).nullable().optional(),
-  displayName: z.string().min(1).max(200).optional(),
-  name: z.object({ formatted: z.string().min(1).max(200).optional() }).passthrough().optional(),
-  active: booleanish.optional(),
-  [ASSIGNMENT_SCHEMA]: assignmentSchema.optional(),
-}).passthrough();
+const userSchema = z
+  .object({
+    schemas: z.array(z.string()).refine((s) => s.includes(USER_SCHEMA), `schemas must include ${USER_SCHEMA}`),
+    userName: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'userName: 1–64 letters, digits, . _ @ -'),
+    externalId: z.string().min(1).max(100).nullable().optional(),
+    displayName: z.string().min(1).max(200).optional(),
+    name: z
+      .object({ formatted: z.string().min(1).max(200).optional() })
+      .passthrough()
+      .optional(),
+    active: booleanish.optional(),
+    [ASSIGNMENT_SCHEMA]: assignmentSchema.optional(),
+  })
+  .passthrough();
 
 /** The state a SCIM request asks for, validated. */
 export interface DesiredUser {
@@ -77,7 +82,8 @@ export function parseUser(body: unknown): DesiredUser {
   if (name === undefined) throw new ScimError(400, 'invalidValue', 'name.formatted or displayName is required');
   const active = u.active ?? true;
   const assignment = u[ASSIGNMENT_SCHEMA] ?? null;
-  if (active && assignment === null) throw new ScimError(400, 'invalidValue', `an active user needs ${ASSIGNMENT_SCHEMA} (organization, side, employment, office, duty)`);
+  if (active && assignment === null)
+    throw new ScimError(400, 'invalidValue', `an active user needs ${ASSIGNMENT_SCHEMA} (organization, side, employment, office, duty)`);
   return { userName: u.userName, externalId: u.externalId ?? null, name, active, assignment };
 }
 
@@ -93,15 +99,22 @@ interface PatchOp {
  * attributes, with or without a path.
  */
 export function applyPatch(current: Record<string, unknown>, body: unknown): Record<string, unknown> {
-  const parsed = z.object({ schemas: z.array(z.string()), Operations: z.array(z.object({ op: z.string(), path: z.string().optional(), value: z.unknown().optional() })).min(1) }).safeParse(body);
-  if (!parsed.success || !parsed.data.schemas.includes(PATCH_SCHEMA)) throw new ScimError(400, 'invalidSyntax', `a PATCH body is a ${PATCH_SCHEMA} with Operations`);
+  const parsed = z
+    .object({
+      schemas: z.array(z.string()),
+      Operations: z.array(z.object({ op: z.string(), path: z.string().optional(), value: z.unknown().optional() })).min(1),
+    })
+    .safeParse(body);
+  if (!parsed.success || !parsed.data.schemas.includes(PATCH_SCHEMA))
+    throw new ScimError(400, 'invalidSyntax', `a PATCH body is a ${PATCH_SCHEMA} with Operations`);
   const next: Record<string, unknown> = structuredClone(current);
   let retailerStated = false;
   for (const op of parsed.data.Operations as PatchOp[]) {
     const kind = op.op.toLowerCase();
     if (kind !== 'replace' && kind !== 'add' && kind !== 'remove') throw new ScimError(400, 'invalidSyntax', `unknown PATCH op ${op.op}`);
     if (op.path === undefined) {
-      if (kind === 'remove' || typeof op.value !== 'object' || op.value === null) throw new ScimError(400, 'noTarget', 'a PATCH op without a path needs an object value');
+      if (kind === 'remove' || typeof op.value !== 'object' || op.value === null)
+        throw new ScimError(400, 'noTarget', 'a PATCH op without a path needs an object value');
       for (const [k, v] of Object.entries(op.value)) {
         retailerStated ||= statesRetailer(k, v);
         setPath(next, k, v);
@@ -136,7 +149,8 @@ function dropCarriedRetailer(current: Record<string, unknown>, next: Record<stri
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  if (path === 'userName' && value !== target['userName']) throw new ScimError(400, 'mutability', 'userName is the login ID and cannot change; provision a new user');
+  if (path === 'userName' && value !== target['userName'])
+    throw new ScimError(400, 'mutability', 'userName is the login ID and cannot change; provision a new user');
   if (path.startsWith(`${ASSIGNMENT_SCHEMA}:`)) {
     const attr = path.slice(ASSIGNMENT_SCHEMA.length + 1);
     const ext = { ...((target[ASSIGNMENT_SCHEMA] as Record<string, unknown> | undefined) ?? {}) };
@@ -192,8 +206,22 @@ function toResource(r: UserRow, baseUrl: string): Record<string, unknown> {
     active: r.active,
     ...(r.organization_id === null
       ? {}
-      : { [ASSIGNMENT_SCHEMA]: { organizationId: r.organization_id, side: r.side, employment: r.employment, office: r.office, duty: r.duty, retailerCode: r.retailer_code } }),
-    meta: { resourceType: 'User', created: new Date(r.created_at).toISOString(), lastModified: new Date(r.updated_at).toISOString(), location: `${baseUrl}/Users/${r.person_id}` },
+      : {
+          [ASSIGNMENT_SCHEMA]: {
+            organizationId: r.organization_id,
+            side: r.side,
+            employment: r.employment,
+            office: r.office,
+            duty: r.duty,
+            retailerCode: r.retailer_code,
+          },
+        }),
+    meta: {
+      resourceType: 'User',
+      created: new Date(r.created_at).toISOString(),
+      lastModified: new Date(r.updated_at).toISOString(),
+      location: `${baseUrl}/Users/${r.person_id}`,
+    },
   };
 }
 
@@ -245,8 +273,18 @@ export class ScimUsers {
     }
     const total = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM (${USER_SELECT} ${where}) x`, params);
     const n = params.length;
-    const { rows } = await this.db.query<UserRow & Record<string, unknown>>(`${USER_SELECT} ${where} ORDER BY a.user_id LIMIT $${n + 1} OFFSET $${n + 2}`, [...params, count, startIndex - 1]);
-    return { schemas: [LIST_SCHEMA], totalResults: Number(total.rows[0]?.n ?? 0), startIndex, itemsPerPage: rows.length, Resources: rows.map((r) => toResource(r, this.baseUrl)) };
+    const { rows } = await this.db.query<UserRow & Record<string, unknown>>(`${USER_SELECT} ${where} ORDER BY a.user_id LIMIT $${n + 1} OFFSET $${n + 2}`, [
+      ...params,
+      count,
+      startIndex - 1,
+    ]);
+    return {
+      schemas: [LIST_SCHEMA],
+      totalResults: Number(total.rows[0]?.n ?? 0),
+      startIndex,
+      itemsPerPage: rows.length,
+      Resources: rows.map((r) => toResource(r, this.baseUrl)),
+    };
   }
 
   /** A joiner: person, SCIM-provisioned account and first assignment, in one transaction. */
@@ -260,12 +298,27 @@ export class ScimUsers {
       }
       const assignment = desired.active && desired.assignment !== null ? await this.#resolve(tx, desired.assignment, at) : null;
       const personId = `p-${randomUUID()}`;
-      await tx.query('INSERT INTO persons (id, name, external_id, active, updated_at) VALUES ($1, $2, $3, $4, $5)', [personId, desired.name, desired.externalId, desired.active, at]);
-      await tx.query(`INSERT INTO accounts (user_id, person_id, created_at, disabled_at, disabled_reason, provisioned_by) VALUES ($1, $2, $3, $4, $5, 'scim')`, [
-        desired.userName, personId, at, desired.active ? null : at, desired.active ? null : 'left',
+      await tx.query('INSERT INTO persons (id, name, external_id, active, updated_at) VALUES ($1, $2, $3, $4, $5)', [
+        personId,
+        desired.name,
+        desired.externalId,
+        desired.active,
+        at,
       ]);
+      await tx.query(
+        `INSERT INTO accounts (user_id, person_id, created_at, disabled_at, disabled_reason, provisioned_by) VALUES ($1, $2, $3, $4, $5, 'scim')`,
+        [desired.userName, personId, at, desired.active ? null : at, desired.active ? null : 'left'],
+      );
       if (assignment !== null) await this.#insert(tx, personId, assignment, at);
-      await recordGovernance(tx, { at, actor: by, action: 'scim.user.create', subjectType: 'person', subjectId: personId, outcome: 'done', details: { userName: desired.userName, assignment } });
+      await recordGovernance(tx, {
+        at,
+        actor: by,
+        action: 'scim.user.create',
+        subjectType: 'person',
+        subjectId: personId,
+        outcome: 'done',
+        details: { userName: desired.userName, assignment },
+      });
       return { resource: await this.get(personId, at, tx), revokedGrants: [], endedSessions: 0 };
     });
   }
@@ -293,7 +346,10 @@ export class ScimUsers {
         if (cur.active || cur.organization_id !== null) {
           // Leaver: the assignment ends now; accounts are disabled, sessions ended and grants revoked at once.
           await tx.query('DELETE FROM staff_assignments WHERE person_id = $1 AND valid_from >= $2', [id, at]);
-          await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [id, at]);
+          await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [
+            id,
+            at,
+          ]);
           await tx.query(`UPDATE accounts SET disabled_at = $2, disabled_reason = 'left' WHERE person_id = $1 AND disabled_at IS NULL`, [id, at]);
           await tx.query('UPDATE persons SET active = false, updated_at = $2 WHERE id = $1', [id, at]);
           revoked = await this.revocations.forSide(tx, id, null, by, at);
@@ -308,14 +364,26 @@ export class ScimUsers {
         if (!cur.active) {
           await tx.query('UPDATE persons SET active = true, updated_at = $2 WHERE id = $1', [id, at]);
           // Dormancy counts from the rejoin, not from the last login before the person left.
-          await tx.query(`UPDATE accounts SET disabled_at = NULL, disabled_reason = NULL, reenabled_at = $2 WHERE user_id = $1 AND disabled_reason = 'left'`, [cur.user_id, at]);
+          await tx.query(`UPDATE accounts SET disabled_at = NULL, disabled_reason = NULL, reenabled_at = $2 WHERE user_id = $1 AND disabled_reason = 'left'`, [
+            cur.user_id,
+            at,
+          ]);
           changes['rejoined'] = true;
         }
-        const same = cur.organization_id === a.organizationId && cur.side === a.side && cur.employment === a.employment && cur.office === a.office && cur.duty === a.duty && cur.retailer_code === a.retailerCode;
+        const same =
+          cur.organization_id === a.organizationId &&
+          cur.side === a.side &&
+          cur.employment === a.employment &&
+          cur.office === a.office &&
+          cur.duty === a.duty &&
+          cur.retailer_code === a.retailerCode;
         if (!same) {
           // An assignment starting at this very instant is replaced rather than cut to nothing.
           await tx.query('DELETE FROM staff_assignments WHERE person_id = $1 AND valid_from >= $2', [id, at]);
-          await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [id, at]);
+          await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [
+            id,
+            at,
+          ]);
           await this.#insert(tx, id, a, at);
           changes['assignment'] = a;
           const had = cur.organization_id !== null;
@@ -339,7 +407,15 @@ export class ScimUsers {
         }
       }
       await tx.query('UPDATE persons SET updated_at = $2 WHERE id = $1', [id, at]);
-      await recordGovernance(tx, { at, actor: by, action: 'scim.user.update', subjectType: 'person', subjectId: id, outcome: 'done', details: { ...changes, revokedGrants: revoked, endedSessions: ended } });
+      await recordGovernance(tx, {
+        at,
+        actor: by,
+        action: 'scim.user.update',
+        subjectType: 'person',
+        subjectId: id,
+        outcome: 'done',
+        details: { ...changes, revokedGrants: revoked, endedSessions: ended },
+      });
       return { resource: await this.get(id, at, tx), revokedGrants: revoked, endedSessions: ended };
     });
   }
@@ -353,19 +429,39 @@ export class ScimUsers {
   async #resolve(tx: Queryable, a: ScimAssignment, at: Date): Promise<Resolved> {
     const attr = (name: string) => `${ASSIGNMENT_SCHEMA}:${name}`;
     const org = await organization(tx, a.organizationId);
-    if (org === null) throw new ScimError(400, 'invalidValue', `unknown_organization: ${attr('organizationId')} ${a.organizationId} is not a known organization`, 'unknown_organization');
+    if (org === null)
+      throw new ScimError(
+        400,
+        'invalidValue',
+        `unknown_organization: ${attr('organizationId')} ${a.organizationId} is not a known organization`,
+        'unknown_organization',
+      );
     if (a.retailerCode !== undefined && a.retailerCode !== null) {
       const known = await tx.query('SELECT 1 FROM retailers WHERE code = $1', [a.retailerCode]);
-      if (known.rows.length === 0) throw new ScimError(400, 'invalidValue', `unknown_retailer: ${attr('retailerCode')} ${a.retailerCode} is not a known retailer`, 'unknown_retailer');
+      if (known.rows.length === 0)
+        throw new ScimError(400, 'invalidValue', `unknown_retailer: ${attr('retailerCode')} ${a.retailerCode} is not a known retailer`, 'unknown_retailer');
     }
     const affiliated = await affiliatedCode(tx);
     const engagements = org.kind === 'contractor' ? await engagementsOf(tx, org.id) : [];
     const retailerCode = a.retailerCode ?? derivedRetailer(a.side, org, engagements, affiliated, at);
-    const staff: StaffAssignment = { personId: '', organizationId: org.id, employment: a.employment, side: a.side, retailerCode, office: a.office, duty: a.duty, validFrom: at, validTo: null };
+    const staff: StaffAssignment = {
+      personId: '',
+      organizationId: org.id,
+      employment: a.employment,
+      side: a.side,
+      retailerCode,
+      office: a.office,
+      duty: a.duty,
+      validFrom: at,
+      validTo: null,
+    };
     const problems = checkAssignment(staff, org, { affiliatedCode: affiliated, engagements });
     const [first] = problems;
     if (first !== undefined) {
-      const acting = org.kind === 'contractor' ? `the contractor company ${org.id}'s engagements in force` : `${org.id} (${org.kind}${org.retailerCode === null ? '' : ` ${org.retailerCode}`})`;
+      const acting =
+        org.kind === 'contractor'
+          ? `the contractor company ${org.id}'s engagements in force`
+          : `${org.id} (${org.kind}${org.retailerCode === null ? '' : ` ${org.retailerCode}`})`;
       throw new ScimError(
         400,
         'invalidValue',
@@ -386,4 +482,3 @@ export class ScimUsers {
 
 /** An assignment checked against its organization, ready to be stored (the retailer decided). */
 type Resolved = Pick<StaffAssignment, 'organizationId' | 'employment' | 'side' | 'retailerCode' | 'office' | 'duty'>;
-

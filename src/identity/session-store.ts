@@ -10,7 +10,11 @@ import { DEFAULT_DORMANT_DAYS, loginStanding } from './lifecycle.ts';
 
 export type OpenResult =
   | { readonly kind: 'opened'; readonly session: NewSession }
-  | { readonly kind: 'refused'; readonly code: 'unknown_account' | 'unknown_terminal' | 'retired_terminal' | 'dormant_account' | 'account_without_person'; readonly message: string };
+  | {
+      readonly kind: 'refused';
+      readonly code: 'unknown_account' | 'unknown_terminal' | 'retired_terminal' | 'dormant_account' | 'account_without_person';
+      readonly message: string;
+    };
 
 export interface NewSession {
   readonly id: string;
@@ -222,7 +226,13 @@ function toLive(row: SessionRow, readAt: number): LiveSession {
     lastSeenAt: new Date(row.last_seen_at).getTime(),
     authMethod: row.auth_method,
     assignments: raw.map(toAssignment),
-    grants: json<GrantJson[]>(row.grants).map((g) => ({ grantId: Number(g.grant_id), permissionId: g.permission_id, scopeOrganizationId: g.scope, from: new Date(g.from), until: new Date(g.until) })),
+    grants: json<GrantJson[]>(row.grants).map((g) => ({
+      grantId: Number(g.grant_id),
+      permissionId: g.permission_id,
+      scopeOrganizationId: g.scope,
+      from: new Date(g.from),
+      until: new Date(g.until),
+    })),
     terminal: toTerminal(json<TerminalJson | null>(row.terminal)),
     organizationNames: new Map(raw.map((a) => [a.organization_id, a.organization_name])),
     readAt,
@@ -235,9 +245,19 @@ function actorAt(s: LiveSession, at: Date, token: { id: string; ownerPersonId: s
   const org = principal.assignment === null ? null : (s.organizationNames.get(principal.assignment.organizationId) ?? null);
   // A token holds exactly its approved scopes, as grants until it expires; a person holds their grants.
   const held: readonly HeldGrant[] =
-    token === null ? s.grants : token.scopes.filter((x) => x === 'customer.read').map((permissionId) => ({ grantId: 0, permissionId, scopeOrganizationId: null, from: new Date(0), until: token.until }));
+    token === null
+      ? s.grants
+      : token.scopes
+          .filter((x) => x === 'customer.read')
+          .map((permissionId) => ({ grantId: 0, permissionId, scopeOrganizationId: null, from: new Date(0), until: token.until }));
   return {
-    personId: s.personId, personName: s.personName, userId: s.userId, sessionId: s.sessionId, terminalId: s.terminalId, organizationName: org, principal,
+    personId: s.personId,
+    personName: s.personName,
+    userId: s.userId,
+    sessionId: s.sessionId,
+    terminalId: s.terminalId,
+    organizationName: org,
+    principal,
     authMethod: s.authMethod,
     terminal: standingOf(s.terminalId, s.terminal, at),
     grants: grantsAt(held, principal.assignment?.side ?? null, at),
@@ -273,14 +293,31 @@ export class Sessions {
       const standing = standingOf(terminalId, toTerminal(json<TerminalJson | null>(t.rows[0]?.terminal ?? null)), at);
       const refusal = loginRefusal(standing, this.#policy.unknownTerminal ?? 'limit');
       if (refusal !== null) {
-        return { kind: 'refused', code: refusal, message: refusal === 'retired_terminal' ? `terminal ${terminalId ?? ''} is retired` : `terminal ${terminalId ?? '(none given)'} is not in the terminal registry` } as const;
+        return {
+          kind: 'refused',
+          code: refusal,
+          message:
+            refusal === 'retired_terminal'
+              ? `terminal ${terminalId ?? ''} is retired`
+              : `terminal ${terminalId ?? '(none given)'} is not in the terminal registry`,
+        } as const;
       }
       const account = await loginStanding(tx, userId, at, this.#policy.dormantDays ?? DEFAULT_DORMANT_DAYS);
-      if (account === 'dormant_account') return { kind: 'refused', code: account, message: 'this account has not been used for a long time and is dormant: ask access administration' } as const;
-      if (account === 'account_without_person') return { kind: 'refused', code: account, message: 'no one is assigned behind this account now: ask access administration' } as const;
+      if (account === 'dormant_account')
+        return { kind: 'refused', code: account, message: 'this account has not been used for a long time and is dormant: ask access administration' } as const;
+      if (account === 'account_without_person')
+        return { kind: 'refused', code: account, message: 'no one is assigned behind this account now: ask access administration' } as const;
       const id = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(24).toString('base64url');
-      const { rows } = await tx.query<SessionRow>(OPEN_SESSION, [id, userId, terminalId, csrfToken, at, new Date(at.getTime() + this.#policy.absoluteMs), method]);
+      const { rows } = await tx.query<SessionRow>(OPEN_SESSION, [
+        id,
+        userId,
+        terminalId,
+        csrfToken,
+        at,
+        new Date(at.getTime() + this.#policy.absoluteMs),
+        method,
+      ]);
       const row = rows[0];
       if (row === undefined) return { kind: 'refused', code: 'unknown_account', message: 'no usable account with that user id' } as const;
       await tx.query('UPDATE accounts SET last_login_at = $2 WHERE user_id = $1', [userId, at]);
@@ -340,8 +377,16 @@ export class Sessions {
     const given = createHash('sha256').update(parsed.secret).digest();
     const stored = Buffer.from(row.secret_sha256);
     if (stored.length !== given.length || !timingSafeEqual(stored, given)) return null;
-    await this.#db.query('UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval \'1 minute\')', [parsed.id, at]);
-    return actorAt(toLive(row, this.#monotonic()), at, { id: parsed.id, ownerPersonId: row.owner_person_id, scopes: row.scopes, until: new Date(row.expires_at) });
+    await this.#db.query(
+      "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')",
+      [parsed.id, at],
+    );
+    return actorAt(toLive(row, this.#monotonic()), at, {
+      id: parsed.id,
+      ownerPersonId: row.owner_person_id,
+      scopes: row.scopes,
+      until: new Date(row.expires_at),
+    });
   }
 
   /** Ends a session (logout). Takes effect at once for this process. */

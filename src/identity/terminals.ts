@@ -36,7 +36,6 @@ export interface TerminalRow {
 /** A refused terminal change (answered 400 as before; a retired or unknown terminal is not told apart). */
 export class TerminalError extends refusalFamily('terminal', { unknown_organization: 'invalid', unknown_terminal: 'invalid' }) {}
 
-
 export async function listTerminals(q: Queryable, at: Date, unusedDays: number): Promise<TerminalRow[]> {
   const { rows } = await q.query<Record<string, unknown>>(
     `SELECT t.id, t.organization_id, o.name AS organization_name, t.office, t.kind, t.setting, t.site_side, t.registered_at, t.retired_at, t.last_used_at

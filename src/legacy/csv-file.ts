@@ -50,7 +50,10 @@ export function readCsvFile(path: string, required: readonly string[]): CsvFile 
   const { text, encoding } = decodeLegacy(bytes);
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true }) as unknown as {
+      record: string[];
+      info: { lines: number };
+    }[];
   } catch (e) {
     throw new CsvFileError(`${path}: not a readable CSV file (${e instanceof Error ? e.message : String(e)})`);
   }
@@ -58,7 +61,8 @@ export function readCsvFile(path: string, required: readonly string[]): CsvFile 
   if (head === undefined) throw new CsvFileError(`${path}: empty file (a header row is required)`);
   const index = new Map(head.record.map((name, i) => [name.trim().toLowerCase(), i]));
   const missing = required.filter((c) => !index.has(c));
-  if (missing.length > 0) throw new CsvFileError(`${path}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (found: ${head.record.join(', ')})`);
+  if (missing.length > 0)
+    throw new CsvFileError(`${path}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (found: ${head.record.join(', ')})`);
   return {
     path,
     encoding,

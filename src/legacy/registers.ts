@@ -45,7 +45,8 @@ export function loadPermissions(path: string): Loaded<PermissionSpec> {
   for (const r of f.rows) {
     const sides = parseSides(r.get('allowed_sides'));
     if (r.get('permission_id') === '') rejected.push({ file: path, line: r.line, reason: 'permission_id is empty' });
-    else if (sides === null) rejected.push({ file: path, line: r.line, reason: `allowed_sides ${JSON.stringify(r.get('allowed_sides'))}: use network;retail;other_retailer` });
+    else if (sides === null)
+      rejected.push({ file: path, line: r.line, reason: `allowed_sides ${JSON.stringify(r.get('allowed_sides'))}: use network;retail;other_retailer` });
     else items.push({ id: r.get('permission_id'), name: r.get('name'), allowedSides: sides });
   }
   return { items, read: f.rows.length, rejected };
@@ -63,7 +64,14 @@ export function loadGrants(path: string): Loaded<GrantRecord> {
     if (r.get('user_id') === '' || r.get('permission_id') === '') reject('user_id or permission_id is empty');
     else if (at === null) reject(`granted_at ${JSON.stringify(r.get('granted_at'))} is not a date`);
     else if (revokedText !== '' && revoked === null) reject(`revoked_at ${JSON.stringify(revokedText)} is not a date`);
-    else items.push({ userId: r.get('user_id'), permissionId: r.get('permission_id'), grantedBy: r.get('granted_by'), grantedAt: at.at, revokedAt: revoked?.at ?? null });
+    else
+      items.push({
+        userId: r.get('user_id'),
+        permissionId: r.get('permission_id'),
+        grantedBy: r.get('granted_by'),
+        grantedAt: at.at,
+        revokedAt: revoked?.at ?? null,
+      });
   }
   return { items, read: f.rows.length, rejected };
 }

@@ -37,7 +37,9 @@ interface RecordRow extends Record<string, unknown> {
   contracts: ContractJson[] | string;
 }
 
-const RECORD_SQL = statement('gw_load_records', `
+const RECORD_SQL = statement(
+  'gw_load_records',
+  `
 SELECT sp.id, sp.area_code, sp.postal_code, sp.prefecture, sp.city, sp.town, sp.street, sp.building,
        sp.meter_id, sp.reading_day, sp.equipment, sp.usage_kwh, sp.usage_last_month::text AS usage_last_month, sp.network_notes,
        coalesce((
@@ -52,7 +54,8 @@ SELECT sp.id, sp.area_code, sp.postal_code, sp.prefecture, sp.city, sp.town, sp.
            JOIN customers cu ON cu.id = c.customer_id
           WHERE c.supply_point_id = sp.id), '[]'::json) AS contracts
   FROM supply_points sp
- WHERE sp.id = ANY($1::text[])`);
+ WHERE sp.id = ANY($1::text[])`,
+);
 
 function monthsBack(last: Date, count: number): string[] {
   const months: string[] = [];
@@ -119,10 +122,11 @@ function escapeLike(term: string): string {
 
 /** Supply points whose address contains the term (public: anyone may search by it). */
 export async function searchByAddress(db: Queryable, term: string, page: Page): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM supply_points WHERE address_text ILIKE $1 ORDER BY id LIMIT $2 OFFSET $3`,
-    [`%${escapeLike(term)}%`, page.limit, page.offset],
-  );
+  const { rows } = await db.query<{ id: string }>(`SELECT id FROM supply_points WHERE address_text ILIKE $1 ORDER BY id LIMIT $2 OFFSET $3`, [
+    `%${escapeLike(term)}%`,
+    page.limit,
+    page.offset,
+  ]);
   return rows.map((r) => r.id);
 }
 

@@ -34,7 +34,14 @@ export interface Db extends Queryable {
 /** Quotes one CSV value for COPY … (FORMAT csv). Null becomes an unquoted empty field. */
 export function csvValue(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = v instanceof Date ? v.toISOString() : Array.isArray(v) ? `{${v.map((x) => JSON.stringify(String(x))).join(',')}}` : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const s =
+    v instanceof Date
+      ? v.toISOString()
+      : Array.isArray(v)
+        ? `{${v.map((x) => JSON.stringify(String(x))).join(',')}}`
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
   return `"${s.replace(/"/g, '""')}"`;
 }
 

@@ -73,7 +73,12 @@ function areaOf(raw: { kind: string; areaCode?: string | null; prefecture?: stri
 
 /** The one reading of a declaration row. */
 function toStored(r: DeclarationRow): StoredDeclaration {
-  const areas = (typeof r.areas === 'string' ? JSON.parse(r.areas) : r.areas) as { kind: string; areaCode: string | null; prefecture: string | null; city: string | null }[];
+  const areas = (typeof r.areas === 'string' ? JSON.parse(r.areas) : r.areas) as {
+    kind: string;
+    areaCode: string | null;
+    prefecture: string | null;
+    city: string | null;
+  }[];
   return {
     declaration: {
       id: r.id,
@@ -135,7 +140,10 @@ export function storedDeclarations(q: Queryable, ids: readonly string[]): Promis
 
 /** Ids of declarations, newest first. */
 export async function declarationIds(q: Queryable, opts: { readonly limit: number; readonly offset: number }): Promise<string[]> {
-  const { rows } = await q.query<{ id: string }>('SELECT id FROM emergency_declarations ORDER BY declared_at DESC, id DESC LIMIT $1 OFFSET $2', [opts.limit, opts.offset]);
+  const { rows } = await q.query<{ id: string }>('SELECT id FROM emergency_declarations ORDER BY declared_at DESC, id DESC LIMIT $1 OFFSET $2', [
+    opts.limit,
+    opts.offset,
+  ]);
   return rows.map((r) => r.id);
 }
 
@@ -162,6 +170,13 @@ export async function registrationAt(q: Queryable, personId: string, at: Date): 
   );
   const r = rows[0];
   if (r === undefined) return null;
-  const fields = (Array.isArray(r.fields) ? r.fields : String(r.fields).replace(/^\{|\}$/g, '').split(',').filter((x) => x !== '')) as SupplyPointField[];
+  const fields = (
+    Array.isArray(r.fields)
+      ? r.fields
+      : String(r.fields)
+          .replace(/^\{|\}$/g, '')
+          .split(',')
+          .filter((x) => x !== '')
+  ) as SupplyPointField[];
   return { personId: r.person_id, fields, validFrom: date(r.valid_from), validTo: r.valid_to === null ? null : date(r.valid_to) };
 }

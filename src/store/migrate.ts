@@ -31,13 +31,17 @@ export async function schemaStatus(q: Queryable): Promise<SchemaStatus> {
     `SELECT current_schema() AS schema, current_schema() IS NOT NULL AND to_regclass(quote_ident(current_schema()) || '.schema_migrations') IS NOT NULL AS present`,
   );
   const schema = rows[0]?.schema ?? null;
-  const applied = rows[0]?.present === true ? (await q.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version) : [];
+  const applied =
+    rows[0]?.present === true ? (await q.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version) : [];
   const done = new Set(applied);
   return { schema, applied, pending: migrationVersions().filter((v) => !done.has(v)) };
 }
 
 function behind(status: SchemaStatus, cause: string): SchemaVersionError {
-  const at = status.applied.length === 0 ? `empty (no gridwall tables in schema ${status.schema ?? '(none: the search path names no existing schema)'})` : `at version ${status.applied[status.applied.length - 1]}`;
+  const at =
+    status.applied.length === 0
+      ? `empty (no gridwall tables in schema ${status.schema ?? '(none: the search path names no existing schema)'})`
+      : `at version ${status.applied[status.applied.length - 1]}`;
   const needs = migrationVersions().at(-1) ?? '(none)';
   return new SchemaVersionError(`the database schema is ${at}; this gridwall needs ${needs}: run \`gridwall db migrate\` as the schema's owner (${cause})`);
 }

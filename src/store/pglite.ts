@@ -6,7 +6,10 @@ import { csvLine, ident, type Db, type Queryable, type Statement } from './db.ts
 import { inputRefusal } from '../domain/refusal.ts';
 
 export class DataDirLockedError extends inputRefusal('data_dir_locked') {
-  constructor(readonly dataDir: string, readonly pid: number) {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
     super(`the data directory ${dataDir} is in use by process ${pid}; stop it first (two processes on one PGlite directory corrupt it)`);
   }
 }
@@ -60,7 +63,11 @@ export async function openPglite(dataDir: string | null, opts: { snapshot?: Blob
   const release = dataDir === null ? () => undefined : lockDataDir(dataDir);
   let pg: PGlite;
   try {
-    pg = await PGlite.create({ ...(dataDir === null ? {} : { dataDir: join(dataDir, 'pgdata') }), ...(opts.snapshot === undefined ? {} : { loadDataDir: opts.snapshot }), extensions: { pg_trgm } });
+    pg = await PGlite.create({
+      ...(dataDir === null ? {} : { dataDir: join(dataDir, 'pgdata') }),
+      ...(opts.snapshot === undefined ? {} : { loadDataDir: opts.snapshot }),
+      extensions: { pg_trgm },
+    });
   } catch (e) {
     release();
     throw e;

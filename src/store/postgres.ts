@@ -11,7 +11,10 @@ import { csvLine, ident, type Db, type Queryable, type Statement } from './db.ts
  */
 export async function openPostgres(url: string, opts: { poolSize?: number; schema?: string; role?: string } = {}): Promise<Db> {
   pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
-  const options = [...(opts.schema === undefined ? [] : [`-c search_path=${ident(opts.schema)},public`]), ...(opts.role === undefined ? [] : [`-c role=${ident(opts.role)}`])];
+  const options = [
+    ...(opts.schema === undefined ? [] : [`-c search_path=${ident(opts.schema)},public`]),
+    ...(opts.role === undefined ? [] : [`-c role=${ident(opts.role)}`]),
+  ];
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,

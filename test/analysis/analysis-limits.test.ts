@@ -55,7 +55,10 @@ describe('the analysis queue', () => {
     const q = new AnalysisQueue();
     let open = () => {};
     const first = q.run(() => new Promise<void>((r) => (open = r)));
-    await assert.rejects(q.run(async () => 'never', 20), (e: unknown) => e instanceof AnalysisBusy && e.retryAfterSeconds >= 1);
+    await assert.rejects(
+      q.run(async () => 'never', 20),
+      (e: unknown) => e instanceof AnalysisBusy && e.retryAfterSeconds >= 1,
+    );
     assert.equal(q.waiting, 0, 'the one that gave up is no longer waiting');
     open();
     await first;
@@ -76,7 +79,11 @@ for (const store of STORES) {
       await seedFixture(db);
       app = await testApp(db);
       const retail = await login(app, USERS.retail, TERMINALS.RETAIL);
-      assert.equal((await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: retail.cookie } })).statusCode, 200);
+      assert.equal(
+        (await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: retail.cookie } }))
+          .statusCode,
+        200,
+      );
       compliance = await login(app, USERS.compliance);
     });
     after(async () => {
@@ -85,7 +92,10 @@ for (const store of STORES) {
     });
 
     test(`a period longer than ${MAX_LIVE_REPORT_DAYS} days is a 400 naming the limit, for the report and the scan; ${MAX_LIVE_REPORT_DAYS} days is a report`, async () => {
-      for (const [from, to] of [['1900-01-01', '2999-12-31'], ['2026-01-01', '2027-01-02']] as const) {
+      for (const [from, to] of [
+        ['1900-01-01', '2999-12-31'],
+        ['2026-01-01', '2027-01-02'],
+      ] as const) {
         const res = await get(`/api/analysis/report?from=${from}&to=${to}`);
         assert.equal(res.statusCode, 400, res.body);
         const e = res.json().error as { code: string; message: string; details: { rule: string; maxDays: number } };
@@ -94,7 +104,12 @@ for (const store of STORES) {
         assert.equal(e.details.maxDays, MAX_LIVE_REPORT_DAYS);
         assert.match(e.message, new RegExp(`at most ${MAX_LIVE_REPORT_DAYS} days`));
       }
-      const scan = await app.inject({ method: 'POST', url: '/api/analysis/scan', headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf }, payload: { from: '1900-01-01', to: '2999-12-31' } });
+      const scan = await app.inject({
+        method: 'POST',
+        url: '/api/analysis/scan',
+        headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf },
+        payload: { from: '1900-01-01', to: '2999-12-31' },
+      });
       assert.equal(scan.statusCode, 400, scan.body);
       assert.equal(scan.json().error.details.rule, 'period_too_long');
       const year = await get('/api/analysis/report?from=2026-01-01&to=2027-01-01');
@@ -123,7 +138,10 @@ for (const store of STORES) {
       await watch;
       for (const a of answers) assert.equal(a.statusCode, 200, a.body);
       assert.equal(ANALYSIS_QUEUE.started, startedBefore + 3);
-      assert.ok([...seen].every((s) => s.startsWith('1/') || s === '0/0'), `never more than one running: ${[...seen].join(' ')}`);
+      assert.ok(
+        [...seen].every((s) => s.startsWith('1/') || s === '0/0'),
+        `never more than one running: ${[...seen].join(' ')}`,
+      );
       assert.ok(seen.has('1/2') || seen.has('1/1'), `the queue was seen working through the waiting reports: ${[...seen].join(' ')}`);
     });
 

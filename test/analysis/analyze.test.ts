@@ -56,11 +56,16 @@ describe('gridwall analyze over legacy exports with known ground truth', () => {
     }
     assert.deepEqual(report.total, utf8.expected.total);
     // The shapes the regulator asked for are all there and not trivial.
-    assert.ok(report.total.views.contractor > 0 && report.total.views.employee > 0 && report.total.lastResortViews === 30 && report.total.contractorOrganizations === 2);
+    assert.ok(
+      report.total.views.contractor > 0 && report.total.views.employee > 0 && report.total.lastResortViews === 30 && report.total.contractorOrganizations === 2,
+    );
   });
 
   test('viewers ranked by views with the corporate / individual split; the top viewer is the bulk reader of eight companies', () => {
-    assert.deepEqual(report.viewers.map(({ userId, views, corporate, individual }) => ({ userId, views, corporate, individual })), utf8.expected.viewers);
+    assert.deepEqual(
+      report.viewers.map(({ userId, views, corporate, individual }) => ({ userId, views, corporate, individual })),
+      utf8.expected.viewers,
+    );
     const top = report.viewers[0];
     assert.equal(top?.userId, utf8.expected.bulkReader);
     assert.deepEqual(top?.corporate, { views: 1600, customers: 8 });
@@ -68,11 +73,30 @@ describe('gridwall analyze over legacy exports with known ground truth', () => {
 
   test('findings: the bulk reader is high and alone; the misplaced terminal, the IDs without a person, the night reader', () => {
     const by = (rule: string) => report.findings.filter((f) => f.rule === rule);
-    assert.deepEqual(by('bulk_reading').map((f) => [f.subject, f.severity]), [[`user:${utf8.expected.bulkReader}`, 'high']], 'ordinary viewers are not bulk readers');
-    assert.deepEqual(by('misplaced_terminal').map((f) => [f.subject, f.severity]), [[`terminal:${utf8.expected.misplacedTerminal}`, 'high']]);
-    assert.deepEqual(by('account_without_person').map((f) => f.subject).sort(), utf8.expected.withoutPerson.map((u) => `user:${u}`).sort());
-    assert.deepEqual(by('off_hours').map((f) => f.subject), [`user:${utf8.expected.offHours}`]);
-    assert.deepEqual(by('dormant_account_used').map((f) => f.subject), [`user:${utf8.expected.dormant}`], 'only the ID unused for 90 days or more');
+    assert.deepEqual(
+      by('bulk_reading').map((f) => [f.subject, f.severity]),
+      [[`user:${utf8.expected.bulkReader}`, 'high']],
+      'ordinary viewers are not bulk readers',
+    );
+    assert.deepEqual(
+      by('misplaced_terminal').map((f) => [f.subject, f.severity]),
+      [[`terminal:${utf8.expected.misplacedTerminal}`, 'high']],
+    );
+    assert.deepEqual(
+      by('account_without_person')
+        .map((f) => f.subject)
+        .sort(),
+      utf8.expected.withoutPerson.map((u) => `user:${u}`).sort(),
+    );
+    assert.deepEqual(
+      by('off_hours').map((f) => f.subject),
+      [`user:${utf8.expected.offHours}`],
+    );
+    assert.deepEqual(
+      by('dormant_account_used').map((f) => f.subject),
+      [`user:${utf8.expected.dormant}`],
+      'only the ID unused for 90 days or more',
+    );
     assert.equal(by('other_customer_read').length, utf8.expected.viewers.length, 'every counted viewer is a finding');
     assert.deepEqual(by('probing'), [], 'a legacy log has no refusals');
     for (const f of report.findings) assert.ok(f.detail.length > 0 && Object.keys(f.evidence).length > 0, `${f.rule} carries evidence`);
@@ -87,7 +111,22 @@ describe('gridwall analyze over legacy exports with known ground truth', () => {
   });
 
   test('through the command line: JSON with the keys of formats.md, CSV for Excel, and an XLSX workbook', async () => {
-    const base = ['analyze', '--affiliate', AFFILIATE, '--from', PERIOD.from, '--to', PERIOD.to, '--staff', utf8.files.staff, '--terminals', utf8.files.terminals, '--contracts', utf8.files.contracts, ...utf8.files.logs.flatMap((l) => ['--log', l])];
+    const base = [
+      'analyze',
+      '--affiliate',
+      AFFILIATE,
+      '--from',
+      PERIOD.from,
+      '--to',
+      PERIOD.to,
+      '--staff',
+      utf8.files.staff,
+      '--terminals',
+      utf8.files.terminals,
+      '--contracts',
+      utf8.files.contracts,
+      ...utf8.files.logs.flatMap((l) => ['--log', l]),
+    ];
     const json = join(dir, 'r.json');
     assert.equal((await cli([...base, '--format', 'json', '--out', json])).code, 0);
     const parsed = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
@@ -112,7 +151,16 @@ describe('gridwall analyze over legacy exports with known ground truth', () => {
 
   test('bad arguments and unusable files exit 2 naming what is wrong', async () => {
     const args = (over: Record<string, string>) => {
-      const o = { '--affiliate': AFFILIATE, '--from': PERIOD.from, '--to': PERIOD.to, '--staff': utf8.files.staff, '--terminals': utf8.files.terminals, '--contracts': utf8.files.contracts, '--log': utf8.files.logs[0] ?? '', ...over };
+      const o = {
+        '--affiliate': AFFILIATE,
+        '--from': PERIOD.from,
+        '--to': PERIOD.to,
+        '--staff': utf8.files.staff,
+        '--terminals': utf8.files.terminals,
+        '--contracts': utf8.files.contracts,
+        '--log': utf8.files.logs[0] ?? '',
+        ...over,
+      };
       return ['analyze', ...Object.entries(o).flat(), '--format', 'json', '--out', join(dir, 'x.json')];
     };
     const noColumn = join(dir, 'no-column.csv');
@@ -140,7 +188,11 @@ test('in a file large enough to be read in parallel, rejected rows keep their tr
     const d = writeDataset(dir, { seed: 11 });
     // 600,000 rows (~60 MB, more than one of DuckDB's 32 MB read buffers) with bad rows far into the file.
     const lines: string[] = ['accessed_at,system,user_id,terminal_id,supply_point_id,screen,fields'];
-    const bad = new Map<number, RegExp>([[12_345, /accessed_at/], [300_001, /supply_point_id/], [599_999, /user_id is empty/]]);
+    const bad = new Map<number, RegExp>([
+      [12_345, /accessed_at/],
+      [300_001, /supply_point_id/],
+      [599_999, /user_id is empty/],
+    ]);
     for (let line = 2; line <= 600_001; line++) {
       const want = bad.get(line);
       const id = `02${String(line).padStart(20, '0')}`;
@@ -154,9 +206,15 @@ test('in a file large enough to be read in parallel, rejected rows keep their tr
     const e = await openEngine({ memoryLimit: '1GB', threads: 2 });
     try {
       const inputs = await loadLegacy(e, { ...d.files, logs: [big] });
-      assert.deepEqual(inputs.find((i) => i.file === big), { file: big, kind: 'log', encoding: 'utf-8', read: 600_000, rejected: 3 });
+      assert.deepEqual(
+        inputs.find((i) => i.file === big),
+        { file: big, kind: 'log', encoding: 'utf-8', read: 600_000, rejected: 3 },
+      );
       const rejected = await e.rows<{ line: number; reason: string }>(`SELECT line, reason FROM rejected WHERE file = $1 ORDER BY line`, [big]);
-      assert.deepEqual(rejected.map((r) => r.line), [...bad.keys()]);
+      assert.deepEqual(
+        rejected.map((r) => r.line),
+        [...bad.keys()],
+      );
       for (const r of rejected) assert.match(r.reason, bad.get(r.line) ?? /never/);
     } finally {
       e.close();

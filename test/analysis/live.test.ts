@@ -21,8 +21,10 @@ for (const store of STORES) {
     let app: FastifyInstance;
     let now = NOW;
     const get = (s: Session, url: string) => app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
-    const post = (s: Session, url: string, payload: Record<string, unknown> = {}) => app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
-    const put = (s: Session, url: string, payload: Record<string, unknown>) => app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
+    const post = (s: Session, url: string, payload: Record<string, unknown> = {}) =>
+      app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
+    const put = (s: Session, url: string, payload: Record<string, unknown>) =>
+      app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
 
     before(async () => {
       ({ db, dispose } = await store.open());
@@ -32,15 +34,26 @@ for (const store of STORES) {
 
       const retail = await login(app, USERS.retail, TERMINALS.RETAIL);
       // Own customer, other retailers' customers (masked), all through the firewall.
-      for (const sp of [SP.OWN_A, SP.SWITCHED, SP.R3]) assert.equal((await get(retail, `/api/supply-points/${sp}?purpose=own_customer_service`)).statusCode, 200);
+      for (const sp of [SP.OWN_A, SP.SWITCHED, SP.R3])
+        assert.equal((await get(retail, `/api/supply-points/${sp}?purpose=own_customer_service`)).statusCode, 200);
       // Registered as support staff, an emergency-support attempt with no emergency declared: refused, a finding.
       assert.equal((await put(await login(app, USERS.admin), '/api/emergency-support/p-retail', { fields: ['holder_name', 'phone'] })).statusCode, 200);
       assert.equal((await get(retail, `/api/supply-points/${SP.R3}?purpose=emergency_support&reason=test`)).json().error.code, 'no_active_emergency');
       // A declared, confirmed emergency, and a read under it.
       const cc = await login(app, USERS.callCentre);
-      const d = (await post(cc, '/api/emergencies', { areas: [{ kind: 'prefecture', prefecture: '宮城県' }], startsAt: new Date(NOW.getTime() - 3_600_000).toISOString(), plannedEndAt: new Date(NOW.getTime() + 3_600_000).toISOString(), reason: '台風' })).json() as { id: string };
+      const d = (
+        await post(cc, '/api/emergencies', {
+          areas: [{ kind: 'prefecture', prefecture: '宮城県' }],
+          startsAt: new Date(NOW.getTime() - 3_600_000).toISOString(),
+          plannedEndAt: new Date(NOW.getTime() + 3_600_000).toISOString(),
+          reason: '台風',
+        })
+      ).json() as { id: string };
       assert.equal((await post(await login(app, USERS.serviceCentre), `/api/emergencies/${d.id}/confirm`)).statusCode, 200);
-      assert.equal((await get(retail, `/api/supply-points/${SP.SWITCHED}?purpose=emergency_support&reason=${encodeURIComponent('停電の連絡')}`)).statusCode, 200);
+      assert.equal(
+        (await get(retail, `/api/supply-points/${SP.SWITCHED}?purpose=emergency_support&reason=${encodeURIComponent('停電の連絡')}`)).statusCode,
+        200,
+      );
       // A network-set terminal standing in a retail office, used.
       const misplaced = await login(app, USERS.retail, TERMINALS.MISPLACED);
       assert.equal((await get(misplaced, `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`)).statusCode, 200);
@@ -86,8 +99,13 @@ for (const store of STORES) {
       assert.equal((await post(comp, `/api/findings/${probing.id}/resolve`, { comment: '権限のない画面を試した。指導済み' })).statusCode, 200);
       const again = await post(comp, `/api/findings/${probing.id}/resolve`, { comment: 'x' });
       assert.equal(again.statusCode, 409);
-      const events = await db.query<{ action: string }>(`SELECT action FROM governance_events WHERE subject_type = 'finding' AND subject_id = $1 ORDER BY id`, [String(probing.id)]);
-      assert.deepEqual(events.rows.map((e) => e.action), ['finding.acknowledge', 'finding.resolve']);
+      const events = await db.query<{ action: string }>(`SELECT action FROM governance_events WHERE subject_type = 'finding' AND subject_id = $1 ORDER BY id`, [
+        String(probing.id),
+      ]);
+      assert.deepEqual(
+        events.rows.map((e) => e.action),
+        ['finding.acknowledge', 'finding.resolve'],
+      );
       const retail = await login(app, USERS.retail, TERMINALS.RETAIL);
       assert.equal((await get(retail, '/api/findings')).statusCode, 403, 'findings are for compliance');
     });
@@ -109,7 +127,10 @@ for (const store of STORES) {
       assert.equal(digest.refused, 13, 'the emergency attempt with none declared and the twelve probes');
       now = new Date(NOW.getTime() + 86_400_000);
       const listed = (await get(await login(app, USERS.compliance), '/api/analysis/digests')).json() as { digests: { day: string }[] };
-      assert.deepEqual(listed.digests.map((x) => x.day), [DAY]);
+      assert.deepEqual(
+        listed.digests.map((x) => x.day),
+        [DAY],
+      );
     });
   });
 }

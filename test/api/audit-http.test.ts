@@ -28,7 +28,11 @@ for (const store of STORES) {
         const r = await app.inject({ method: 'GET', url: `/api/supply-points/${sp}?purpose=own_customer_service`, headers: { cookie: retail.cookie } });
         assert.equal(r.statusCode, 200);
       }
-      await app.inject({ method: 'GET', url: `/api/supply-points?purpose=own_customer_service&phone=09011112222`, headers: { cookie: (await login(app, USERS.compliance)).cookie } });
+      await app.inject({
+        method: 'GET',
+        url: `/api/supply-points?purpose=own_customer_service&phone=09011112222`,
+        headers: { cookie: (await login(app, USERS.compliance)).cookie },
+      });
     });
     after(async () => {
       await app.close();
@@ -47,10 +51,18 @@ for (const store of STORES) {
     });
 
     test('search by supply point, person and retailer finds exactly the matching reads, newest first', async () => {
-      const bySp = (await get(compliance, `/api/audit/events?supplyPoint=${SP.R3}`)).json() as { items: { seq: number; userId: string; records: { relation: string; retailerCode: string }[] }[] };
+      const bySp = (await get(compliance, `/api/audit/events?supplyPoint=${SP.R3}`)).json() as {
+        items: { seq: number; userId: string; records: { relation: string; retailerCode: string }[] }[];
+      };
       assert.equal(bySp.items.length, 2);
       assert.ok((bySp.items[0]?.seq ?? 0) > (bySp.items[1]?.seq ?? 0));
-      assert.deepEqual(bySp.items.map((i) => [i.userId, i.records[0]?.relation, i.records[0]?.retailerCode]), [[USERS.retail, 'other', 'R0003'], [USERS.retail, 'other', 'R0003']]);
+      assert.deepEqual(
+        bySp.items.map((i) => [i.userId, i.records[0]?.relation, i.records[0]?.retailerCode]),
+        [
+          [USERS.retail, 'other', 'R0003'],
+          [USERS.retail, 'other', 'R0003'],
+        ],
+      );
       const byRetailer = (await get(compliance, '/api/audit/events?retailer=A0001')).json() as { items: unknown[] };
       assert.equal(byRetailer.items.length, 1);
       // One timestamp format on the wire, as every other route: UTC ISO 8601, the instant the read was logged.
@@ -58,7 +70,10 @@ for (const store of STORES) {
       assert.equal(times.length, 2);
       for (const t of times) assert.match(t, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       const refused = (await get(compliance, '/api/audit/events?outcome=refused')).json() as { items: { personId: string; refusal: string }[] };
-      assert.deepEqual(refused.items.map((i) => [i.personId, i.refusal]), [['p-comp', 'search_field_not_permitted']]);
+      assert.deepEqual(
+        refused.items.map((i) => [i.personId, i.refusal]),
+        [['p-comp', 'search_field_not_permitted']],
+      );
       const byPerson = (await get(compliance, `/api/audit/events?person=${USERS.retail}&from=2026-11-01&to=2026-11-01`)).json() as { items: unknown[] };
       assert.equal(byPerson.items.length, 3);
       const none = (await get(compliance, `/api/audit/events?person=${USERS.retail}&from=2026-11-02`)).json() as { items: unknown[] };
@@ -78,7 +93,10 @@ for (const store of STORES) {
       assert.equal(body.events, status.head.seq);
       assert.ok(body.seals >= 1);
       // It says which key it trusted: the signing key, never a key from the database.
-      assert.deepEqual(body.trustedKeys.map((k) => k.keyId), [TEST_KEY.keyId]);
+      assert.deepEqual(
+        body.trustedKeys.map((k) => k.keyId),
+        [TEST_KEY.keyId],
+      );
     });
 
     test('a period downloads as CSV for Excel and as self-verifying JSON Lines', async () => {
@@ -99,8 +117,36 @@ for (const store of STORES) {
       const head = await readHead(db);
       const [fake] = chainEvents([{ ...FAKE, occurredAt: NOW }], head.seq + 1, head.hash);
       const before = await lastSeal(db);
-      const seal = signSeal(generateSigningKey(), { firstSeq: fake!.seq, seq: fake!.seq, prevHash: head.hash, hash: fake!.hash, prevSeal: sealDigest(before!) }, NOW);
-      const row = { seq: fake!.seq, prev_hash: fake!.prevHash, hash: fake!.hash, occurred_at: NOW.toISOString(), request_id: FAKE.requestId, person_id: FAKE.personId, user_id: FAKE.userId, session_id: null, principal_class: FAKE.principalClass, side: FAKE.side, organization_id: FAKE.organizationId, employment: FAKE.employment, office: null, terminal_id: null, route: FAKE.route, purpose: FAKE.purpose, outcome: FAKE.outcome, refusal: null, query: {}, supply_point_ids: [SP.R3], records: FAKE.records, policy_version: 'v', emergency_id: null };
+      const seal = signSeal(
+        generateSigningKey(),
+        { firstSeq: fake!.seq, seq: fake!.seq, prevHash: head.hash, hash: fake!.hash, prevSeal: sealDigest(before!) },
+        NOW,
+      );
+      const row = {
+        seq: fake!.seq,
+        prev_hash: fake!.prevHash,
+        hash: fake!.hash,
+        occurred_at: NOW.toISOString(),
+        request_id: FAKE.requestId,
+        person_id: FAKE.personId,
+        user_id: FAKE.userId,
+        session_id: null,
+        principal_class: FAKE.principalClass,
+        side: FAKE.side,
+        organization_id: FAKE.organizationId,
+        employment: FAKE.employment,
+        office: null,
+        terminal_id: null,
+        route: FAKE.route,
+        purpose: FAKE.purpose,
+        outcome: FAKE.outcome,
+        refusal: null,
+        query: {},
+        supply_point_ids: [SP.R3],
+        records: FAKE.records,
+        policy_version: 'v',
+        emergency_id: null,
+      };
       await db.query('SELECT * FROM access_log_append($1, $2, $3::jsonb, $4::jsonb)', [head.seq, head.hash, JSON.stringify([row]), JSON.stringify(seal)]);
       const read = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: retail.cookie } });
       assert.equal(read.statusCode, 503);
@@ -111,7 +157,9 @@ for (const store of STORES) {
       assert.match((health.json() as { log: { halted: string } }).log.halted, new RegExp(`events ${fake!.seq}–${fake!.seq}.*cannot be accounted for`));
       const status = (await get(compliance, '/api/audit/status')).json() as { writer: { halted: string | null } };
       assert.notEqual(status.writer.halted, null);
-      const v = (await app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf } })).json() as { ok: boolean; firstBreak: { kind: string; seq: number } };
+      const v = (
+        await app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf } })
+      ).json() as { ok: boolean; firstBreak: { kind: string; seq: number } };
       assert.deepEqual([v.ok, v.firstBreak.kind, v.firstBreak.seq], [false, 'bad_signature', fake!.seq]);
     });
   });
@@ -119,8 +167,23 @@ for (const store of STORES) {
 
 /** The framing event of issue 15: the retail demo user *served* holder name and phone of a rival's customer. */
 const FAKE: AccessEvent = {
-  occurredAt: NOW, requestId: 'req-framed', personId: 'p-retail', userId: USERS.retail, sessionId: null, principalClass: 'affiliated_retail', side: 'retail',
-  organizationId: 'org-a0001', employment: 'employee', office: null, terminalId: null, route: 'GET /api/supply-points/:id', purpose: 'own_customer_service',
-  outcome: 'served', refusal: null, query: {}, records: [{ supplyPointId: SP.R3, relation: 'other', retailerCode: 'R0003', lastResort: false, shown: ['holder_name', 'phone'], masked: {} }],
-  policyVersion: 'v', emergencyId: null,
+  occurredAt: NOW,
+  requestId: 'req-framed',
+  personId: 'p-retail',
+  userId: USERS.retail,
+  sessionId: null,
+  principalClass: 'affiliated_retail',
+  side: 'retail',
+  organizationId: 'org-a0001',
+  employment: 'employee',
+  office: null,
+  terminalId: null,
+  route: 'GET /api/supply-points/:id',
+  purpose: 'own_customer_service',
+  outcome: 'served',
+  refusal: null,
+  query: {},
+  records: [{ supplyPointId: SP.R3, relation: 'other', retailerCode: 'R0003', lastResort: false, shown: ['holder_name', 'phone'], masked: {} }],
+  policyVersion: 'v',
+  emergencyId: null,
 };

@@ -56,7 +56,10 @@ describe('the console is served by the API server', () => {
     const res = await app.inject({ method: 'GET', url: '/api/vocabulary' });
     assert.equal(res.statusCode, 200);
     const v = res.json() as { fields: { key: string; class: string; ja: string; en: string }[]; reasons: Record<string, { ja: string; en: string }> };
-    assert.deepEqual(v.fields.map((f) => f.key), [...SUPPLY_POINT_FIELD_KEYS]);
+    assert.deepEqual(
+      v.fields.map((f) => f.key),
+      [...SUPPLY_POINT_FIELD_KEYS],
+    );
     for (const f of v.fields) assert.equal(f.class, SUPPLY_POINT_FIELDS[f.key as keyof typeof SUPPLY_POINT_FIELDS].class);
     for (const r of [...MASK_REASONS, 'not_own_customer']) assert.ok(v.reasons[r]?.ja && v.reasons[r]?.en, r);
   });

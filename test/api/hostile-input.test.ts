@@ -24,8 +24,14 @@ interface Op {
 
 /** Values the fixture knows, so that a request is valid but for the one hostile value and reaches the store. */
 const KNOWN: Readonly<Record<string, unknown>> = {
-  supplyPointId: SP.OWN_A, personId: 'p-retail', userId: USERS.retail, from: '2026-11-01', to: '2026-11-01', terminalId: TERMINALS.RETAIL,
-  startsAt: new Date(NOW.getTime() + 3_600_000).toISOString(), plannedEndAt: new Date(NOW.getTime() + 7_200_000).toISOString(),
+  supplyPointId: SP.OWN_A,
+  personId: 'p-retail',
+  userId: USERS.retail,
+  from: '2026-11-01',
+  to: '2026-11-01',
+  terminalId: TERMINALS.RETAIL,
+  startsAt: new Date(NOW.getTime() + 3_600_000).toISOString(),
+  plannedEndAt: new Date(NOW.getTime() + 7_200_000).toISOString(),
 };
 const KNOWN_ID: Readonly<Record<string, string>> = { 'supply-points': SP.OWN_A, emergencies: 'EM-00001', terminals: TERMINALS.RETAIL, Users: 'p-retail' };
 
@@ -106,12 +112,29 @@ function hostileTextCases(paths: Readonly<Record<string, Readonly<Record<string,
       const body = bodySchema === undefined ? undefined : validValue(bodySchema, 'body');
       for (const p of params) {
         if (p.schema?.['type'] !== 'string' || (p.in !== 'path' && p.in !== 'query')) continue;
-        cases.push({ label: `${method} ${path} ${p.in} ${p.name} with NUL`, where: p.in, method, url: routeUrl(path, params, p, `${String(validValue(p.schema, p.name))}\u0000`), body, contentType });
+        cases.push({
+          label: `${method} ${path} ${p.in} ${p.name} with NUL`,
+          where: p.in,
+          method,
+          url: routeUrl(path, params, p, `${String(validValue(p.schema, p.name))}\u0000`),
+          body,
+          contentType,
+        });
       }
       for (const at of bodySchema === undefined ? [] : stringPlaces(bodySchema)) {
         const valid = at.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], body);
-        for (const [what, bad] of [['NUL', '\u0000'], ['a lone surrogate', '\ud800']] as const) {
-          cases.push({ label: `${method} ${path} body /${at.join('/')} with ${what}`, where: 'body', method, url: routeUrl(path, params, null, ''), body: withValue(body, at, `${typeof valid === 'string' ? valid : 'x'}${bad}`), contentType });
+        for (const [what, bad] of [
+          ['NUL', '\u0000'],
+          ['a lone surrogate', '\ud800'],
+        ] as const) {
+          cases.push({
+            label: `${method} ${path} body /${at.join('/')} with ${what}`,
+            where: 'body',
+            method,
+            url: routeUrl(path, params, null, ''),
+            body: withValue(body, at, `${typeof valid === 'string' ? valid : 'x'}${bad}`),
+            contentType,
+          });
         }
       }
     }
@@ -139,7 +162,12 @@ for (const store of STORES) {
       };
       /** An approved token on a service account of its own, made as production makes one (test/support/tokens.ts). */
       const token = async (scopes: readonly TokenScope[]) => {
-        const t = await serviceToken(db, { userId: `svc-${scopes.join('-').replace(/\./g, '')}`, organizationId: scopes.includes('customer.read') ? 'org-r0002' : null, scopes, days: 1 });
+        const t = await serviceToken(db, {
+          userId: `svc-${scopes.join('-').replace(/\./g, '')}`,
+          organizationId: scopes.includes('customer.read') ? 'org-r0002' : null,
+          scopes,
+          days: 1,
+        });
         return async () => ({ authorization: `Bearer ${t.token}` });
       };
       callers['anonymous'] = async () => ({});
@@ -196,7 +224,12 @@ for (const store of STORES) {
             if (p.schema?.['type'] !== 'integer') continue;
             for (const huge of ['99999999999999999999', '9223372036854775808', String(2 ** 53), 'Infinity', '-Infinity', '1e400', '0x10']) {
               const url = routeUrl(path, params, p, huge);
-              const res = await app.inject({ method: m.toUpperCase() as 'GET', url, headers: { ...(path.startsWith('/scim/') ? scim : admin), 'content-type': 'application/json' }, payload: '{}' });
+              const res = await app.inject({
+                method: m.toUpperCase() as 'GET',
+                url,
+                headers: { ...(path.startsWith('/scim/') ? scim : admin), 'content-type': 'application/json' },
+                payload: '{}',
+              });
               tried++;
               assert.equal(res.statusCode, 400, `${m} ${url}: ${res.body}`);
               // SCIM answers in its own error format (RFC 7644): the message is its `detail`.

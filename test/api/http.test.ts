@@ -8,11 +8,24 @@ import { SP, USERS, seedFixture, TERMINALS } from '../support/fixture.ts';
 import { login, outcomes, testApp, type Session } from '../support/app.ts';
 import { ownerOf, STORES } from '../support/stores.ts';
 
-const NON_PUBLIC = ['holder_name', 'phone', 'contracted_capacity', 'retailer', 'usage', 'equipment', 'meter', 'contract_history', 'customer_type', 'last_resort'];
+const NON_PUBLIC = [
+  'holder_name',
+  'phone',
+  'contracted_capacity',
+  'retailer',
+  'usage',
+  'equipment',
+  'meter',
+  'contract_history',
+  'customer_type',
+  'last_resort',
+];
 
 /** Expected outcome per field: public fields shown, the non-public ones as given, network_notes as given. */
 function expect(nonPublic: string, networkNotes: string): Record<string, string> {
-  return Object.fromEntries(SUPPLY_POINT_FIELD_KEYS.map((f) => [f, f === 'supply_point_id' || f === 'address' ? 'shown' : f === 'network_notes' ? networkNotes : nonPublic]));
+  return Object.fromEntries(
+    SUPPLY_POINT_FIELD_KEYS.map((f) => [f, f === 'supply_point_id' || f === 'address' ? 'shown' : f === 'network_notes' ? networkNotes : nonPublic]),
+  );
 }
 
 for (const store of STORES) {
@@ -26,7 +39,8 @@ for (const store of STORES) {
       await seedFixture(db);
       app = await testApp(db);
       // The leaver cannot log in (issue 14): nobody is assigned behind the account.
-      for (const u of Object.values(USERS).filter((x) => x !== USERS.leaver)) sessions[u] = await login(app, u, u === USERS.serviceCentre ? TERMINALS.NSC : undefined);
+      for (const u of Object.values(USERS).filter((x) => x !== USERS.leaver))
+        sessions[u] = await login(app, u, u === USERS.serviceCentre ? TERMINALS.NSC : undefined);
     });
     after(async () => {
       await app.close();
@@ -83,8 +97,13 @@ for (const store of STORES) {
       const res = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.leaver } });
       assert.equal(res.statusCode, 403);
       assert.equal((res.json() as { error: { code: string } }).error.code, 'account_without_person');
-      const { rows } = await db.query<{ rule: string }>(`SELECT rule FROM governance_events WHERE action = 'session.login' AND subject_id = $1`, [USERS.leaver]);
-      assert.deepEqual(rows.map((r) => r.rule), ['account_without_person']);
+      const { rows } = await db.query<{ rule: string }>(`SELECT rule FROM governance_events WHERE action = 'session.login' AND subject_id = $1`, [
+        USERS.leaver,
+      ]);
+      assert.deepEqual(
+        rows.map((r) => r.rule),
+        ['account_without_person'],
+      );
     });
 
     test('a person moved from network to retail is treated as retail from the move on', async () => {
@@ -104,7 +123,9 @@ for (const store of STORES) {
       assert.equal(rows[0]?.principal_class, 'affiliated_retail');
       assert.equal(rows[0]?.side, 'retail');
       assert.equal(rows[0]?.outcome, 'served');
-      const rec = (rows[0]?.records as { relation: string; retailerCode: string | null; lastResort: boolean; masked: Record<string, string> }[] | undefined)?.[0];
+      const rec = (
+        rows[0]?.records as { relation: string; retailerCode: string | null; lastResort: boolean; masked: Record<string, string> }[] | undefined
+      )?.[0];
       assert.ok(rec !== undefined);
       assert.equal(rec.relation, 'former');
       assert.equal(rec.retailerCode, null);
@@ -116,8 +137,14 @@ for (const store of STORES) {
       const res = await get(USERS.otherRetailer, `/api/supply-points?purpose=switching_support&address=${encodeURIComponent('仙台市青葉区')}`);
       assert.equal(res.statusCode, 200, res.body);
       const body = res.json() as { items: { supplyPointId: string; fields: Record<string, { shown: boolean }> }[]; page: { hasMore: boolean } };
-      assert.deepEqual(body.items.map((i) => i.supplyPointId), [SP.OWN_A, SP.SWITCHED, SP.CORP_A]);
-      assert.deepEqual(body.items.map((i) => i.fields['holder_name']?.shown), [false, true, false]);
+      assert.deepEqual(
+        body.items.map((i) => i.supplyPointId),
+        [SP.OWN_A, SP.SWITCHED, SP.CORP_A],
+      );
+      assert.deepEqual(
+        body.items.map((i) => i.fields['holder_name']?.shown),
+        [false, true, false],
+      );
       assert.equal(body.page.hasMore, false);
     });
 
@@ -125,17 +152,25 @@ for (const store of STORES) {
       const retail = await get(USERS.retail, `/api/supply-points?purpose=own_customer_service&name=${encodeURIComponent('佐藤')}`);
       assert.deepEqual((retail.json() as { items: unknown[] }).items, []);
       const other = await get(USERS.otherRetailer, `/api/supply-points?purpose=own_customer_service&name=${encodeURIComponent('佐藤')}`);
-      assert.deepEqual((other.json() as { items: { supplyPointId: string }[] }).items.map((i) => i.supplyPointId), [SP.SWITCHED]);
+      assert.deepEqual(
+        (other.json() as { items: { supplyPointId: string }[] }).items.map((i) => i.supplyPointId),
+        [SP.SWITCHED],
+      );
     });
 
     test('search by phone is refused, and logged, for someone who may not see phones', async () => {
       const res = await get(USERS.compliance, '/api/supply-points?purpose=audit_review&phone=090-1111-2222');
       assert.equal(res.statusCode, 403);
       assert.equal((res.json() as { error: { code: string } }).error.code, 'search_field_not_permitted');
-      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log WHERE person_id = 'p-comp' AND outcome = 'refused' AND refusal = 'search_field_not_permitted'`);
+      const { rows } = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM access_log WHERE person_id = 'p-comp' AND outcome = 'refused' AND refusal = 'search_field_not_permitted'`,
+      );
       assert.equal(rows[0]?.n, 1);
       const cc = await get(USERS.callCentre, '/api/supply-points?purpose=customer_inquiry&phone=090-1111-2222');
-      assert.deepEqual((cc.json() as { items: { supplyPointId: string }[] }).items.map((i) => i.supplyPointId), [SP.OWN_A]);
+      assert.deepEqual(
+        (cc.json() as { items: { supplyPointId: string }[] }).items.map((i) => i.supplyPointId),
+        [SP.OWN_A],
+      );
     });
 
     test('paging walks the results without repeats', async () => {
@@ -233,7 +268,9 @@ for (const store of STORES) {
     test('every route that returns customer data is in the verified route list', async () => {
       const spec = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, { tags?: string[] }>> };
       const dataRoutes = Object.entries(spec.paths).flatMap(([path, ops]) =>
-        Object.entries(ops).filter(([, op]) => op.tags?.includes('customer data')).map(([method]) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+        Object.entries(ops)
+          .filter(([, op]) => op.tags?.includes('customer data'))
+          .map(([method]) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
       );
       assert.deepEqual(dataRoutes.sort(), DATA_ROUTES.map((r) => r.route).sort());
     });
@@ -269,5 +306,8 @@ for (const store of STORES) {
 }
 
 test('non-public fields listed in the test match the manifest', () => {
-  assert.deepEqual(NON_PUBLIC, SUPPLY_POINT_FIELD_KEYS.filter((f) => SUPPLY_POINT_FIELDS[f].class === 'non_public'));
+  assert.deepEqual(
+    NON_PUBLIC,
+    SUPPLY_POINT_FIELD_KEYS.filter((f) => SUPPLY_POINT_FIELDS[f].class === 'non_public'),
+  );
 });

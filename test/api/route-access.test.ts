@@ -30,7 +30,16 @@ const iso = (hours: number) => new Date(NOW.getTime() + hours * HOUR).toISOStrin
 // ---------------------------------------------------------------------------------------------------------
 
 const ABILITIES = [
-  'lookup', 'viewChecklist', 'viewAuditLog', 'manageAccess', 'approveGrants', 'overseeGrants', 'declareEmergency', 'overseeEmergencies', 'reviewFindings', 'emergencySupport',
+  'lookup',
+  'viewChecklist',
+  'viewAuditLog',
+  'manageAccess',
+  'approveGrants',
+  'overseeGrants',
+  'declareEmergency',
+  'overseeEmergencies',
+  'reviewFindings',
+  'emergencySupport',
 ] as const;
 type Ability = (typeof ABILITIES)[number];
 
@@ -41,9 +50,18 @@ interface Facts {
 
 const FACTS: Readonly<Record<string, Facts>> = {
   [USERS.callCentre]: { permissions: ['customer.read', 'emergency.declare'], abilities: ['lookup', 'declareEmergency', 'overseeEmergencies'] },
-  [USERS.serviceCentre]: { permissions: ['customer.read', 'emergency.declare', 'network.equipment'], abilities: ['lookup', 'declareEmergency', 'overseeEmergencies'] },
-  [USERS.compliance]: { permissions: ['audit.read', 'customer.read', 'grants.approve'], abilities: ['lookup', 'viewChecklist', 'viewAuditLog', 'approveGrants', 'overseeGrants', 'overseeEmergencies', 'reviewFindings'] },
-  [USERS.admin]: { permissions: ['access.admin', 'audit.read', 'grants.approve'], abilities: ['lookup', 'viewChecklist', 'viewAuditLog', 'manageAccess', 'approveGrants', 'overseeGrants', 'overseeEmergencies', 'reviewFindings'] },
+  [USERS.serviceCentre]: {
+    permissions: ['customer.read', 'emergency.declare', 'network.equipment'],
+    abilities: ['lookup', 'declareEmergency', 'overseeEmergencies'],
+  },
+  [USERS.compliance]: {
+    permissions: ['audit.read', 'customer.read', 'grants.approve'],
+    abilities: ['lookup', 'viewChecklist', 'viewAuditLog', 'approveGrants', 'overseeGrants', 'overseeEmergencies', 'reviewFindings'],
+  },
+  [USERS.admin]: {
+    permissions: ['access.admin', 'audit.read', 'grants.approve'],
+    abilities: ['lookup', 'viewChecklist', 'viewAuditLog', 'manageAccess', 'approveGrants', 'overseeGrants', 'overseeEmergencies', 'reviewFindings'],
+  },
   // grants.approve for the affiliated retailer's people only (scope org-a0001).
   [USERS.admin2]: { permissions: ['grants.approve'], abilities: ['lookup', 'viewChecklist', 'approveGrants', 'overseeGrants'] },
   [USERS.retail]: { permissions: ['customer.read', 'emergency.support'], abilities: ['lookup', 'emergencySupport'] },
@@ -123,14 +141,25 @@ async function approvedGrant(ctx: Ctx, decidedBy: { userId: string; personId: st
 }
 
 const AREA = [{ kind: 'area_code', areaCode: '02' }];
-const declare = async (ctx: Ctx) => String((await ctx.as(USERS.callCentre, 'POST', '/api/emergencies', { areas: AREA, startsAt: iso(0), plannedEndAt: iso(24), reason: '台風第10号' }))['id']);
+const declare = async (ctx: Ctx) =>
+  String((await ctx.as(USERS.callCentre, 'POST', '/api/emergencies', { areas: AREA, startsAt: iso(0), plannedEndAt: iso(24), reason: '台風第10号' }))['id']);
 const declareConfirmed = async (ctx: Ctx) => {
   const id = await declare(ctx);
   await ctx.as(USERS.serviceCentre, 'POST', `/api/emergencies/${id}/confirm`, {});
   return id;
 };
 const finding = (ctx: Ctx) =>
-  raiseFinding(ctx.db, { rule: 'probe', severity: 'low', occurredAt: NOW, detectedAt: NOW, source: 'analysis', subjectPersonId: 'p-other', subjectUserId: USERS.otherRetailer, summary: '検査用', evidence: {} });
+  raiseFinding(ctx.db, {
+    rule: 'probe',
+    severity: 'low',
+    occurredAt: NOW,
+    detectedAt: NOW,
+    source: 'analysis',
+    subjectPersonId: 'p-other',
+    subjectUserId: USERS.otherRetailer,
+    summary: '検査用',
+    evidence: {},
+  });
 
 const ROUTES: Readonly<Record<string, Expectation>> = {
   // Public: logging in, and what the login screen and the console need before anyone is logged in.
@@ -141,7 +170,11 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   'GET /api/personas': { who: 'public', call: fixed('/api/personas') },
   'POST /api/session': { who: 'public', call: fixed('/api/session', { userId: USERS.otherRetailer }) },
   // One 401 login_failed for every kind of wrong; no local account in the fixture.
-  'POST /api/session/password': { who: 'public', call: fixed('/api/session/password', { userId: USERS.callCentre, password: 'wrong password', code: '000000' }), ok: [401] },
+  'POST /api/session/password': {
+    who: 'public',
+    call: fixed('/api/session/password', { userId: USERS.callCentre, password: 'wrong password', code: '000000' }),
+    ok: [401],
+  },
   // Single sign-on is not configured in the test app: 404 oidc_disabled, for everyone alike.
   'GET /api/auth/oidc/login': { who: 'public', call: fixed('/api/auth/oidc/login'), ok: [404] },
   'GET /api/auth/oidc/callback': { who: 'public', call: fixed('/api/auth/oidc/callback?code=x&state=y'), ok: [404] },
@@ -156,8 +189,16 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   'GET /api/emergencies/active': { who: 'session', call: fixed('/api/emergencies/active') },
 
   // Customer data: the grant customer.read in force (the `lookup` menu is shown to more people than that).
-  'GET /api/supply-points/{id}': { who: holding('customer.read'), call: fixed(`/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry`), refusal: 'permission_not_granted' },
-  'GET /api/supply-points': { who: holding('customer.read'), call: fixed('/api/supply-points?purpose=customer_inquiry&address=仙台市'), refusal: 'permission_not_granted' },
+  'GET /api/supply-points/{id}': {
+    who: holding('customer.read'),
+    call: fixed(`/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry`),
+    refusal: 'permission_not_granted',
+  },
+  'GET /api/supply-points': {
+    who: holding('customer.read'),
+    call: fixed('/api/supply-points?purpose=customer_inquiry&address=仙台市'),
+    refusal: 'permission_not_granted',
+  },
 
   'GET /api/policy/checklist': { who: can('viewChecklist'), call: fixed('/api/policy/checklist') },
 
@@ -176,7 +217,11 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
     },
     refusal: 'grant_refused',
   },
-  'POST /api/grants/{id}/approve': { who: can('approveGrants'), call: async (ctx) => ({ url: `/api/grants/${await pendingGrant(ctx)}/approve`, payload: {} }), refusal: 'grant_refused' },
+  'POST /api/grants/{id}/approve': {
+    who: can('approveGrants'),
+    call: async (ctx) => ({ url: `/api/grants/${await pendingGrant(ctx)}/approve`, payload: {} }),
+    refusal: 'grant_refused',
+  },
   'POST /api/grants/{id}/reject': {
     who: anyOf(can('approveGrants'), is(USERS.retail, 'withdrawing their own request')),
     call: async (ctx) => ({ url: `/api/grants/${await pendingGrant(ctx)}/reject`, payload: { comment: '不要' } }),
@@ -184,7 +229,10 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   },
   'POST /api/grants/{id}/revoke': {
     who: anyOf(holding('access.admin'), can('approveGrants'), is(USERS.retail, 'giving up their own grant')),
-    call: async (ctx) => ({ url: `/api/grants/${await approvedGrant(ctx, { userId: USERS.admin2, personId: 'p-admin2' })}/revoke`, payload: { reason: '不要' } }),
+    call: async (ctx) => ({
+      url: `/api/grants/${await approvedGrant(ctx, { userId: USERS.admin2, personId: 'p-admin2' })}/revoke`,
+      payload: { reason: '不要' },
+    }),
     refusal: 'grant_refused',
   },
   'GET /api/governance/events': { who: anyOf(holding('access.admin'), holding('audit.read')), call: fixed('/api/governance/events') },
@@ -204,12 +252,18 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   'POST /api/accounts/sweep': { who: holding('access.admin'), call: fixed('/api/accounts/sweep', { dryRun: true }) },
   'GET /api/terminals': { who: anyOf(holding('access.admin'), holding('audit.read')), call: fixed('/api/terminals') },
   'GET /api/terminals/reconciliation': { who: anyOf(holding('access.admin'), holding('audit.read')), call: fixed('/api/terminals/reconciliation') },
-  'PUT /api/terminals/{id}': { who: holding('access.admin'), call: fixed('/api/terminals/T-PROBE', { organizationId: 'org-nw', office: '本店', kind: 'dedicated', setting: 'network', siteSide: 'network' }) },
+  'PUT /api/terminals/{id}': {
+    who: holding('access.admin'),
+    call: fixed('/api/terminals/T-PROBE', { organizationId: 'org-nw', office: '本店', kind: 'dedicated', setting: 'network', siteSide: 'network' }),
+  },
   'POST /api/terminals/{id}/retire': {
     who: holding('access.admin'),
     call: async (ctx) => {
       const id = `T-RETIRE-${ctx.next()}`;
-      await ctx.db.query(`INSERT INTO terminals (id, organization_id, office, kind, setting, site_side) VALUES ($1, 'org-nw', '本店', 'dedicated', 'network', 'network')`, [id]);
+      await ctx.db.query(
+        `INSERT INTO terminals (id, organization_id, office, kind, setting, site_side) VALUES ($1, 'org-nw', '本店', 'dedicated', 'network', 'network')`,
+        [id],
+      );
       return { url: `/api/terminals/${id}/retire`, payload: {} };
     },
   },
@@ -217,13 +271,24 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   // Tokens are issued to service accounts (an account no person logs in as), which access administration creates.
   'POST /api/service-accounts': {
     who: holding('access.admin'),
-    call: (ctx) => ({ url: '/api/service-accounts', payload: { userId: `svc-probe-${ctx.next()}`, name: '検査用システム', organizationId: 'org-r0002', ownerPersonId: 'p-other' } }),
+    call: (ctx) => ({
+      url: '/api/service-accounts',
+      payload: { userId: `svc-probe-${ctx.next()}`, name: '検査用システム', organizationId: 'org-r0002', ownerPersonId: 'p-other' },
+    }),
   },
   'POST /api/tokens': {
     who: holding('access.admin'),
     call: async (ctx) => {
-      const svc = await ctx.as(USERS.admin, 'POST', '/api/service-accounts', { userId: `svc-probe-${ctx.next()}`, name: '検査用システム', organizationId: 'org-r0002', ownerPersonId: 'p-other' });
-      return { url: '/api/tokens', payload: { userId: String(svc['userId']), name: `probe-${ctx.next()}`, scopes: ['customer.read'], expiresOn: '2027-01-31' } };
+      const svc = await ctx.as(USERS.admin, 'POST', '/api/service-accounts', {
+        userId: `svc-probe-${ctx.next()}`,
+        name: '検査用システム',
+        organizationId: 'org-r0002',
+        ownerPersonId: 'p-other',
+      });
+      return {
+        url: '/api/tokens',
+        payload: { userId: String(svc['userId']), name: `probe-${ctx.next()}`, scopes: ['customer.read'], expiresOn: '2027-01-31' },
+      };
     },
   },
   // An unknown token: the administrator learns it is not there (404); nobody else learns even that.
@@ -231,17 +296,27 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   'POST /api/tokens/{id}/reject': { who: holding('access.admin'), call: fixed('/api/tokens/tokunknown00/reject', {}), ok: [404] },
   'POST /api/tokens/{id}/revoke': { who: holding('access.admin'), call: fixed('/api/tokens/tokunknown00/revoke', {}), ok: [404] },
   'GET /api/campaigns': { who: can('overseeGrants'), call: fixed('/api/campaigns') },
-  'POST /api/campaigns': { who: holding('access.admin'), call: (ctx) => ({ url: '/api/campaigns', payload: { name: `棚卸 ${ctx.next()}`, endsOn: '2026-12-25', permissionIds: ['network.equipment'] } }), refusal: 'grant_refused' },
+  'POST /api/campaigns': {
+    who: holding('access.admin'),
+    call: (ctx) => ({ url: '/api/campaigns', payload: { name: `棚卸 ${ctx.next()}`, endsOn: '2026-12-25', permissionIds: ['network.equipment'] } }),
+    refusal: 'grant_refused',
+  },
   'GET /api/campaigns/{id}/items': {
     who: can('overseeGrants'),
-    call: async (ctx) => ({ url: `/api/campaigns/${String((await ctx.as(USERS.admin, 'POST', '/api/campaigns', { name: `棚卸 ${ctx.next()}`, endsOn: '2026-12-25', permissionIds: ['network.equipment'] }))['id'])}/items` }),
+    call: async (ctx) => ({
+      url: `/api/campaigns/${String((await ctx.as(USERS.admin, 'POST', '/api/campaigns', { name: `棚卸 ${ctx.next()}`, endsOn: '2026-12-25', permissionIds: ['network.equipment'] }))['id'])}/items`,
+    }),
   },
   // The reviewer the campaign names (the approver of the grant, still an approver in scope), and nobody else.
   'POST /api/campaigns/{id}/items/{grantId}': {
     who: is(USERS.compliance, 'the reviewer of the grant'),
     call: async (ctx) => {
       const grantId = await approvedGrant(ctx, { userId: USERS.compliance, personId: 'p-comp' });
-      const campaign = await ctx.as(USERS.admin, 'POST', '/api/campaigns', { name: `棚卸 ${ctx.next()}`, endsOn: '2026-12-25', permissionIds: ['emergency.support'] });
+      const campaign = await ctx.as(USERS.admin, 'POST', '/api/campaigns', {
+        name: `棚卸 ${ctx.next()}`,
+        endsOn: '2026-12-25',
+        permissionIds: ['emergency.support'],
+      });
       return { url: `/api/campaigns/${String(campaign['id'])}/items/${grantId}`, payload: { decision: 'confirmed' } };
     },
     refusal: 'grant_refused',
@@ -249,7 +324,11 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
 
   // Emergencies.
   'GET /api/emergencies': { who: can('overseeEmergencies'), call: fixed('/api/emergencies') },
-  'POST /api/emergencies': { who: can('declareEmergency'), call: fixed('/api/emergencies', { areas: AREA, startsAt: iso(0), plannedEndAt: iso(24), reason: '台風第10号' }), refusal: 'emergency_refused' },
+  'POST /api/emergencies': {
+    who: can('declareEmergency'),
+    call: fixed('/api/emergencies', { areas: AREA, startsAt: iso(0), plannedEndAt: iso(24), reason: '台風第10号' }),
+    refusal: 'emergency_refused',
+  },
   'GET /api/emergencies/{id}': { who: can('overseeEmergencies'), call: async (ctx) => ({ url: `/api/emergencies/${await declare(ctx)}` }) },
   // Declared by the call centre: only a second declarer confirms or rejects it, only the declarer withdraws it.
   'POST /api/emergencies/{id}/confirm': {
@@ -262,8 +341,16 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
     call: async (ctx) => ({ url: `/api/emergencies/${await declare(ctx)}/reject`, payload: { comment: '誤報' } }),
     refusal: 'emergency_refused',
   },
-  'POST /api/emergencies/{id}/withdraw': { who: is(USERS.callCentre, 'the declarer'), call: async (ctx) => ({ url: `/api/emergencies/${await declare(ctx)}/withdraw` }), refusal: 'emergency_refused' },
-  'POST /api/emergencies/{id}/end': { who: can('declareEmergency'), call: async (ctx) => ({ url: `/api/emergencies/${await declareConfirmed(ctx)}/end`, payload: { reason: '復旧' } }), refusal: 'emergency_refused' },
+  'POST /api/emergencies/{id}/withdraw': {
+    who: is(USERS.callCentre, 'the declarer'),
+    call: async (ctx) => ({ url: `/api/emergencies/${await declare(ctx)}/withdraw` }),
+    refusal: 'emergency_refused',
+  },
+  'POST /api/emergencies/{id}/end': {
+    who: can('declareEmergency'),
+    call: async (ctx) => ({ url: `/api/emergencies/${await declareConfirmed(ctx)}/end`, payload: { reason: '復旧' } }),
+    refusal: 'emergency_refused',
+  },
   'POST /api/emergencies/{id}/extend': {
     who: can('declareEmergency'),
     call: async (ctx) => ({ url: `/api/emergencies/${await declareConfirmed(ctx)}/extend`, payload: { plannedEndAt: iso(48), reason: '復旧作業の継続' } }),
@@ -281,7 +368,11 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
     refusal: 'emergency_refused',
   },
   'GET /api/emergency-support': { who: can('overseeEmergencies'), call: fixed('/api/emergency-support') },
-  'PUT /api/emergency-support/{personId}': { who: holding('access.admin'), call: fixed('/api/emergency-support/p-rctr', { fields: ['holder_name'] }), refusal: 'emergency_refused' },
+  'PUT /api/emergency-support/{personId}': {
+    who: holding('access.admin'),
+    call: fixed('/api/emergency-support/p-rctr', { fields: ['holder_name'] }),
+    refusal: 'emergency_refused',
+  },
   'DELETE /api/emergency-support/{personId}': {
     who: holding('access.admin'),
     call: async (ctx) => {
@@ -297,8 +388,14 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   'POST /api/analysis/scan': { who: can('reviewFindings'), call: fixed('/api/analysis/scan', { from: '2026-10-01', to: '2026-10-31' }) },
   'GET /api/analysis/digests': { who: can('reviewFindings'), call: fixed('/api/analysis/digests') },
   'GET /api/findings': { who: can('reviewFindings'), call: fixed('/api/findings') },
-  'POST /api/findings/{id}/acknowledge': { who: can('reviewFindings'), call: async (ctx) => ({ url: `/api/findings/${await finding(ctx)}/acknowledge`, payload: { comment: '確認中' } }) },
-  'POST /api/findings/{id}/resolve': { who: can('reviewFindings'), call: async (ctx) => ({ url: `/api/findings/${await finding(ctx)}/resolve`, payload: { comment: '業務上の照会と確認' } }) },
+  'POST /api/findings/{id}/acknowledge': {
+    who: can('reviewFindings'),
+    call: async (ctx) => ({ url: `/api/findings/${await finding(ctx)}/acknowledge`, payload: { comment: '確認中' } }),
+  },
+  'POST /api/findings/{id}/resolve': {
+    who: can('reviewFindings'),
+    call: async (ctx) => ({ url: `/api/findings/${await finding(ctx)}/resolve`, payload: { comment: '業務上の照会と確認' } }),
+  },
 };
 
 /** Routes the server hides from its OpenAPI document (schema.hide); each still needs an entry above. */
@@ -317,7 +414,11 @@ function routerRoutes(app: FastifyInstance): string[] {
     stack.length = depth;
     const path = `${stack[depth - 1] ?? ''}${m[2] ?? ''}`;
     stack.push(path);
-    for (const method of (m[3] ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '' && x !== 'HEAD')) out.push(`${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
+    for (const method of (m[3] ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '' && x !== 'HEAD'))
+      out.push(`${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
   }
   return out.sort();
 }
@@ -389,13 +490,18 @@ for (const store of STORES) {
 
     test('the console’s abilities for each person are what the table below is read against', async () => {
       assert.deepEqual(Object.keys(FACTS).sort(), [...PERSONS].sort(), 'facts for every fixture person');
-      for (const u of noSession) assert.deepEqual(facts(u), { permissions: [], abilities: [] }, `${u} is refused a session, so must be someone who holds nothing`);
+      for (const u of noSession)
+        assert.deepEqual(facts(u), { permissions: [], abilities: [] }, `${u} is refused a session, so must be someone who holds nothing`);
       assert.ok(callers.length >= PERSONS.length - 2, `people who log in: ${callers.join(', ')}`);
       for (const u of callers) {
         const me = (await send(await sessionOf(u), 'GET', '/api/me')).body;
         const body = JSON.parse(me) as { abilities: Record<string, unknown>; grants: { permissionId: string }[] };
         const on = ABILITIES.filter((a) => body.abilities[a] === true);
-        assert.deepEqual(on, ABILITIES.filter((a) => facts(u).abilities.includes(a)), `${u} abilities`);
+        assert.deepEqual(
+          on,
+          ABILITIES.filter((a) => facts(u).abilities.includes(a)),
+          `${u} abilities`,
+        );
         assert.deepEqual([...new Set(body.grants.map((g) => g.permissionId))].sort(), [...facts(u).permissions].sort(), `${u} grants in force`);
       }
     });
@@ -406,8 +512,18 @@ for (const store of STORES) {
       assert.ok(documented.length > 40, `routes in the OpenAPI document: ${documented.length}`);
       const all = [...documented, ...HIDDEN].sort();
       assert.deepEqual(routerRoutes(app), all, 'the router has exactly the documented routes and the hidden ones listed here');
-      assert.deepEqual(all.filter((r) => ROUTES[r] === undefined), [], 'routes without an entry in the access table');
-      assert.deepEqual(Object.keys(ROUTES).filter((r) => !all.includes(r)).sort(), [], 'entries for routes the server does not have');
+      assert.deepEqual(
+        all.filter((r) => ROUTES[r] === undefined),
+        [],
+        'routes without an entry in the access table',
+      );
+      assert.deepEqual(
+        Object.keys(ROUTES)
+          .filter((r) => !all.includes(r))
+          .sort(),
+        [],
+        'entries for routes the server does not have',
+      );
     });
 
     test('each route refuses whom it must (401 without a session, 403 with the documented refusal) and serves whom it may; exactly DATA_ROUTES reach the firewall', async () => {
@@ -433,26 +549,37 @@ for (const store of STORES) {
           if (may) {
             served++;
             const fine = e.ok === undefined ? res.statusCode >= 200 && res.statusCode < 300 : e.ok.includes(res.statusCode);
-            if (!fine || errorCode(res) === 'not_authenticated' || errorCode(res) === 'forbidden') problems.push(`${route} as ${who} (may: ${typeof e.who === 'string' ? e.who : e.who.text}): got ${got}`);
+            if (!fine || errorCode(res) === 'not_authenticated' || errorCode(res) === 'forbidden')
+              problems.push(`${route} as ${who} (may: ${typeof e.who === 'string' ? e.who : e.who.text}): got ${got}`);
           } else if (caller === null) {
             refused++;
             const code = e.anonymous === undefined ? 'not_authenticated' : e.anonymous;
-            if (res.statusCode !== 401 || (code !== null && errorCode(res) !== code)) problems.push(`${route} anonymously: expected 401 ${code ?? ''}, got ${got}`);
+            if (res.statusCode !== 401 || (code !== null && errorCode(res) !== code))
+              problems.push(`${route} anonymously: expected 401 ${code ?? ''}, got ${got}`);
           } else {
             refused++;
             const code = e.refusal === undefined ? 'forbidden' : e.refusal;
-            if (res.statusCode !== 403 || (code !== null && errorCode(res) !== code)) problems.push(`${route} as ${who} (only ${typeof e.who === 'string' ? e.who : e.who.text}): expected 403 ${code ?? ''}, got ${got}`);
+            if (res.statusCode !== 403 || (code !== null && errorCode(res) !== code))
+              problems.push(`${route} as ${who} (only ${typeof e.who === 'string' ? e.who : e.who.text}): expected 403 ${code ?? ''}, got ${got}`);
           }
         }
         if ((await logged()) > before) {
           reachedFirewall.push(route.replace(/\{(\w+)\}/g, ':$1'));
           const names = await db.query<{ route: string }>('SELECT DISTINCT route FROM access_log WHERE seq > $1', [seqBefore]);
-          assert.deepEqual(names.rows.map((r) => r.route), [route.replace(/\{(\w+)\}/g, ':$1')], `${route} logs its reads under its own name`);
+          assert.deepEqual(
+            names.rows.map((r) => r.route),
+            [route.replace(/\{(\w+)\}/g, ':$1')],
+            `${route} logs its reads under its own name`,
+          );
         }
       }
       assert.deepEqual(problems, [], `${problems.length} answers differ from the access table:\n${problems.join('\n')}`);
       assert.ok(refused > 300 && served > 150, `refused ${refused}, served ${served}`);
-      assert.deepEqual(reachedFirewall.sort(), DATA_ROUTES.map((r) => r.route).sort(), 'the routes whose calls reached the firewall (and its access log) are exactly DATA_ROUTES');
+      assert.deepEqual(
+        reachedFirewall.sort(),
+        DATA_ROUTES.map((r) => r.route).sort(),
+        'the routes whose calls reached the firewall (and its access log) are exactly DATA_ROUTES',
+      );
     });
   });
 }

@@ -23,11 +23,34 @@ const pick = (r: { firstBreak: { kind: string; seq: number } | null }) => ({ kin
 
 function event(i: number, at: Date): AccessEvent {
   return {
-    occurredAt: at, requestId: `req-${i}`, personId: i % 3 === 0 ? 'p-retail' : 'p-cc', userId: 'u', sessionId: 's', principalClass: 'affiliated_retail',
-    side: 'retail', organizationId: 'org-a0001', employment: i % 2 === 0 ? 'employee' : 'contractor', office: '仙台営業所', terminalId: 'T1',
-    route: 'GET /api/supply-points/:id', purpose: 'own_customer_service', outcome: 'served', refusal: null, query: { by: 'id' },
-    records: [{ supplyPointId: `02${String(i).padStart(20, '0')}`, relation: i % 2 === 0 ? 'own' : 'other', retailerCode: 'R0002', lastResort: false, shown: ['supply_point_id', 'address'], masked: { holder_name: 'other_retailer_customer' } }],
-    policyVersion: 'v-test', emergencyId: null,
+    occurredAt: at,
+    requestId: `req-${i}`,
+    personId: i % 3 === 0 ? 'p-retail' : 'p-cc',
+    userId: 'u',
+    sessionId: 's',
+    principalClass: 'affiliated_retail',
+    side: 'retail',
+    organizationId: 'org-a0001',
+    employment: i % 2 === 0 ? 'employee' : 'contractor',
+    office: '仙台営業所',
+    terminalId: 'T1',
+    route: 'GET /api/supply-points/:id',
+    purpose: 'own_customer_service',
+    outcome: 'served',
+    refusal: null,
+    query: { by: 'id' },
+    records: [
+      {
+        supplyPointId: `02${String(i).padStart(20, '0')}`,
+        relation: i % 2 === 0 ? 'own' : 'other',
+        retailerCode: 'R0002',
+        lastResort: false,
+        shown: ['supply_point_id', 'address'],
+        masked: { holder_name: 'other_retailer_customer' },
+      },
+    ],
+    policyVersion: 'v-test',
+    emergencyId: null,
   };
 }
 
@@ -38,7 +61,9 @@ function event(i: number, at: Date): AccessEvent {
 async function writeEvents(db: Db, n: number, opts: { at?: (i: number) => Date; every?: number } = {}): Promise<void> {
   const log = new GroupCommitLog(db, { key: TEST_KEY, checkpointEvery: opts.every ?? 10, checkpointSeconds: 3600 });
   for (let k = 0; k < n; k += 5) {
-    await Promise.all(Array.from({ length: Math.min(5, n - k) }, (_, j) => log.append(event(k + j, opts.at?.(k + j) ?? new Date(Date.UTC(2026, 10, 1, 1, 0, k + j))))));
+    await Promise.all(
+      Array.from({ length: Math.min(5, n - k) }, (_, j) => log.append(event(k + j, opts.at?.(k + j) ?? new Date(Date.UTC(2026, 10, 1, 1, 0, k + j))))),
+    );
   }
   await log.close();
 }
@@ -75,13 +100,21 @@ for (const store of STORES) {
       const head = await readHead(db);
       assert.equal(head.seq, 95);
       const seqs = (await db.query<{ seq: string }>('SELECT seq::text AS seq FROM access_log ORDER BY access_log.seq')).rows.map((r) => Number(r.seq));
-      assert.deepEqual(seqs, Array.from({ length: 95 }, (_, i) => i + 1));
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: 95 }, (_, i) => i + 1),
+      );
       const r = await verifyStore(db, { keys: KEYS });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.equal(r.events, 95);
       // One seal per group commit (five events each): the batches tile the chain.
-      const seals = (await db.query<{ first: string; seq: string }>('SELECT first_seq::text AS first, seq::text AS seq FROM access_log_seals ORDER BY access_log_seals.seq')).rows.map((x) => [Number(x.first), Number(x.seq)]);
-      assert.deepEqual(seals, Array.from({ length: 19 }, (_, i) => [i * 5 + 1, i * 5 + 5]));
+      const seals = (
+        await db.query<{ first: string; seq: string }>('SELECT first_seq::text AS first, seq::text AS seq FROM access_log_seals ORDER BY access_log_seals.seq')
+      ).rows.map((x) => [Number(x.first), Number(x.seq)]);
+      assert.deepEqual(
+        seals,
+        Array.from({ length: 19 }, (_, i) => [i * 5 + 1, i * 5 + 5]),
+      );
       assert.equal(r.seals, 19);
     });
 
@@ -120,26 +153,67 @@ for (const store of STORES) {
       const times = [new Date('2026-10-31T14:30:00Z'), new Date('2026-10-31T15:30:00Z'), new Date('2026-12-15T03:00:00Z')];
       await writeEvents(db, 3, { at: (i) => times[i] ?? new Date() });
       const parts = await listPartitions(db);
-      assert.deepEqual(parts.map((p) => [p.month, p.events]), [['2026-10', 1], ['2026-11', 1], ['2026-12', 1]]);
+      assert.deepEqual(
+        parts.map((p) => [p.month, p.events]),
+        [
+          ['2026-10', 1],
+          ['2026-11', 1],
+          ['2026-12', 1],
+        ],
+      );
       assert.equal((await verifyStore(db, { keys: KEYS })).ok, true);
     });
 
     test('partitions past the retention period are archived to verified files, detached and kept; the rest still verifies', async () => {
       await fresh();
       // Events from 2020-03 to 2021-12 and now (2026-11): the first months are past five years.
-      const times = [...Array.from({ length: 20 }, (_, i) => new Date(Date.UTC(2020, 2 + (i % 22), 10, 3, 0, i))), new Date('2021-12-01T03:00:00Z'), new Date('2026-11-01T03:00:00Z')];
+      const times = [
+        ...Array.from({ length: 20 }, (_, i) => new Date(Date.UTC(2020, 2 + (i % 22), 10, 3, 0, i))),
+        new Date('2021-12-01T03:00:00Z'),
+        new Date('2026-11-01T03:00:00Z'),
+      ];
       const log = new GroupCommitLog(db, { key: TEST_KEY, checkpointEvery: 4 });
       for (let i = 0; i < times.length; i++) await log.append(event(i, times[i] ?? new Date()));
       await log.close();
       const now = new Date('2026-11-24T12:00:00+09:00');
       const adir = join(dir, `${store.name}-archive`);
       mkdirSync(adir);
-      await assert.rejects(archivePartitions(owner, { before: '2022-01', dir: adir, now, retentionYears: 5, keys: KEYS }), /kept 5 years, so months from 2021-11 on may not be archived/);
+      await assert.rejects(
+        archivePartitions(owner, { before: '2022-01', dir: adir, now, retentionYears: 5, keys: KEYS }),
+        /kept 5 years, so months from 2021-11 on may not be archived/,
+      );
       const done = await archivePartitions(owner, { before: '2021-11', dir: adir, now, retentionYears: 5, keys: KEYS });
-      assert.deepEqual(done.map((a) => a.month), ['2020-03', '2020-04', '2020-05', '2020-06', '2020-07', '2020-08', '2020-09', '2020-10', '2020-11', '2020-12', '2021-01', '2021-02', '2021-03', '2021-04', '2021-05', '2021-06', '2021-07', '2021-08', '2021-09', '2021-10']);
+      assert.deepEqual(
+        done.map((a) => a.month),
+        [
+          '2020-03',
+          '2020-04',
+          '2020-05',
+          '2020-06',
+          '2020-07',
+          '2020-08',
+          '2020-09',
+          '2020-10',
+          '2020-11',
+          '2020-12',
+          '2021-01',
+          '2021-02',
+          '2021-03',
+          '2021-04',
+          '2021-05',
+          '2021-06',
+          '2021-07',
+          '2021-08',
+          '2021-09',
+          '2021-10',
+        ],
+      );
       assert.deepEqual([done[0]?.firstSeq, done[done.length - 1]?.lastSeq], [1, 20]);
       for (const a of done) assert.equal((await verifyExportFile(a.file, KEYS)).ok, true, a.file);
-      assert.deepEqual((await listPartitions(db)).map((p) => p.month), ['2021-12', '2026-11']);
+      assert.deepEqual(
+        (await listPartitions(db)).map((p) => p.month),
+        ['2021-12', '2026-11'],
+      );
       const kept = await owner.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log_y2020m03_archived`);
       assert.equal(kept.rows[0]?.n, 1, 'the detached partition is still in the database');
       const r = await verifyStore(db, { keys: KEYS });
@@ -168,7 +242,13 @@ for (const store of STORES) {
       const adir = join(dir, `${store.name}-crossing`);
       mkdirSync(adir);
       const done = await archivePartitions(owner, { before: '2020-05', dir: adir, now: new Date('2026-11-24T12:00:00+09:00'), retentionYears: 5, keys: KEYS });
-      assert.deepEqual(done.map((a) => [a.month, a.events, a.firstSeq, a.lastSeq]), [['2020-03', 2, 1, 2], ['2020-04', 0, 3, 2]]);
+      assert.deepEqual(
+        done.map((a) => [a.month, a.events, a.firstSeq, a.lastSeq]),
+        [
+          ['2020-03', 2, 1, 2],
+          ['2020-04', 0, 3, 2],
+        ],
+      );
       const r = await verifyStore(db, { keys: KEYS });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.deepEqual([r.firstSeq, r.lastSeq, r.archives.files], [3, 3, 2]);
@@ -190,7 +270,12 @@ for (const store of STORES) {
 
     const tampering: readonly { name: string; sql: string; kind: string; seq: number }[] = [
       { name: 'a changed purpose', sql: `UPDATE access_log SET purpose = 'switching_support' WHERE seq = 17`, kind: 'modified', seq: 17 },
-      { name: 'a changed supply point in the index column only', sql: `UPDATE access_log SET supply_point_ids = '{0299999999999999999999}' WHERE seq = 5`, kind: 'modified', seq: 5 },
+      {
+        name: 'a changed supply point in the index column only',
+        sql: `UPDATE access_log SET supply_point_ids = '{0299999999999999999999}' WHERE seq = 5`,
+        kind: 'modified',
+        seq: 5,
+      },
       { name: 'a deleted event', sql: `DELETE FROM access_log WHERE seq = 23`, kind: 'missing', seq: 23 },
       { name: 'two events swapped', sql: `UPDATE access_log SET seq = CASE seq WHEN 8 THEN 9 ELSE 8 END WHERE seq IN (8, 9)`, kind: 'modified', seq: 8 },
       { name: 'an inserted copy', sql: `INSERT INTO access_log SELECT * FROM access_log WHERE seq = 12`, kind: 'inserted', seq: 12 },
@@ -230,7 +315,18 @@ for (const store of STORES) {
         ['a character changed', (ls) => ls.map((l, i) => (i === eventIdx(7) ? l.replace('仙台営業所', '仙台営業所X') : l)), 'modified', 7],
         ['a line deleted', (ls) => ls.filter((_, i) => i !== eventIdx(13)), 'missing', 13],
         ['the last line of a batch deleted: its seal is out of place', (ls) => ls.filter((_, i) => i !== eventIdx(15)), 'malformed', 15],
-        ['two lines swapped', (ls) => { const c = [...ls]; const a = eventIdx(3); const b = eventIdx(4); [c[a], c[b]] = [c[b] ?? '', c[a] ?? '']; return c; }, 'missing', 3],
+        [
+          'two lines swapped',
+          (ls) => {
+            const c = [...ls];
+            const a = eventIdx(3);
+            const b = eventIdx(4);
+            [c[a], c[b]] = [c[b] ?? '', c[a] ?? ''];
+            return c;
+          },
+          'missing',
+          3,
+        ],
         ['the end cut off', (ls) => ls.slice(0, eventIdx(33) + 1), 'truncated', 34],
         ['a seal line removed', (ls) => ls.filter((_, i) => i !== eventIdx(20) + 1), 'unsealed', 16],
         ['the closing line rewritten after the last batch was cut', (ls) => [...ls.slice(0, eventIdx(35) + 2), ls[ls.length - 2] ?? ''], 'malformed', 36],
@@ -257,7 +353,11 @@ for (const store of STORES) {
       await finished(out);
       const bytes = readFileSync(path);
       assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
-      const rows = bytes.toString('utf8').slice(1).split('\r\n').filter((l) => l !== '');
+      const rows = bytes
+        .toString('utf8')
+        .slice(1)
+        .split('\r\n')
+        .filter((l) => l !== '');
       assert.equal(rows.length, 1 + res.rows);
       assert.match(rows[1] ?? '', /^1,2026-11-01T10:00:00\.000\+09:00,req-0,p-retail/);
       assert.match(rows[1] ?? '', /holder_name:other_retailer_customer/);
@@ -277,10 +377,28 @@ for (const store of STORES) {
         const after = (await owner.query<{ p: string }>(`SELECT access_log_ensure_partition('2027-03-10T00:00:00Z') AS p`)).rows[0]?.p ?? '';
         assert.deepEqual([before, after], ['access_log_y2026m11', 'access_log_y2027m03']);
 
-        const SET: Record<string, string> = { schema_migrations: `version = 'x'`, access_log_keys: `key_id = 'x'`, access_log_archives: `file = 'x'`, access_log_unchained: `purpose = 'x'` };
-        const chain = ['access_log', before, after, 'access_log_head', 'access_log_seals', 'access_log_checkpoints', 'access_log_keys', 'access_log_archives', 'access_log_unchained', 'schema_migrations'];
+        const SET: Record<string, string> = {
+          schema_migrations: `version = 'x'`,
+          access_log_keys: `key_id = 'x'`,
+          access_log_archives: `file = 'x'`,
+          access_log_unchained: `purpose = 'x'`,
+        };
+        const chain = [
+          'access_log',
+          before,
+          after,
+          'access_log_head',
+          'access_log_seals',
+          'access_log_checkpoints',
+          'access_log_keys',
+          'access_log_archives',
+          'access_log_unchained',
+          'schema_migrations',
+        ];
         const refused: string[] = [
-          ...['access_log', before, after].map((t) => `INSERT INTO ${t} (seq, prev_hash, hash, occurred_at) VALUES (1, repeat('0', 64), repeat('1', 64), '2026-11-10T00:00:00Z')`),
+          ...['access_log', before, after].map(
+            (t) => `INSERT INTO ${t} (seq, prev_hash, hash, occurred_at) VALUES (1, repeat('0', 64), repeat('1', 64), '2026-11-10T00:00:00Z')`,
+          ),
           `INSERT INTO access_log_seals (seq, first_seq, prev_hash, hash, signed_at, key_id, signature) VALUES (1, 1, repeat('0', 64), repeat('1', 64), now(), '0123456789abcdef', 'x')`,
           `INSERT INTO access_log_checkpoints (seq, hash, signed_at, key_id, signature) VALUES (1, repeat('1', 64), now(), '0123456789abcdef', 'x')`,
           `INSERT INTO access_log_keys (key_id, public_key) VALUES ('0123456789abcdef', 'x')`,
@@ -300,19 +418,37 @@ for (const store of STORES) {
         for (const sql of refused) await assert.rejects(db.query(sql), /permission denied|must be owner/, sql);
 
         // Reading is allowed, through the parent and the partitions the grant saw.
-        for (const t of ['access_log', before, after, 'access_log_head', 'access_log_seals', 'access_log_checkpoints', 'access_log_keys', 'access_log_archives', 'access_log_unchained', 'schema_migrations']) {
+        for (const t of [
+          'access_log',
+          before,
+          after,
+          'access_log_head',
+          'access_log_seals',
+          'access_log_checkpoints',
+          'access_log_keys',
+          'access_log_archives',
+          'access_log_unchained',
+          'schema_migrations',
+        ]) {
           await db.query(`SELECT count(*) FROM ${t}`);
         }
         // The writer's functions: the role may call them, PUBLIC may not; a call that does not link writes nothing.
         for (const f of LOG_FUNCTIONS) {
-          const { rows } = await db.query<{ me: boolean; pub: boolean }>(`SELECT has_function_privilege(current_user, $1, 'EXECUTE') AS me, has_function_privilege('public', $1, 'EXECUTE') AS pub`, [`${schema}.${f}`]);
+          const { rows } = await db.query<{ me: boolean; pub: boolean }>(
+            `SELECT has_function_privilege(current_user, $1, 'EXECUTE') AS me, has_function_privilege('public', $1, 'EXECUTE') AS pub`,
+            [`${schema}.${f}`],
+          );
           assert.deepEqual(rows[0], { me: true, pub: false }, f);
         }
         const stale = await db.query<{ moved: boolean; head_seq: number }>(`SELECT * FROM access_log_append(5, repeat('a', 64), '[]'::jsonb, '{}'::jsonb)`);
         assert.deepEqual([stale.rows[0]?.moved, stale.rows[0]?.head_seq], [false, 0]);
         await assert.rejects(db.query(`SELECT access_log_add_key('0123456789abcdef', 'not a key')`), /not a PEM public key/);
         assert.equal((await db.query<{ p: string }>(`SELECT access_log_ensure_partition('2027-03-11T00:00:00Z') AS p`)).rows[0]?.p, after);
-        assert.equal((await db.query<{ seal: boolean }>(`SELECT access_log_seal_existing('{}'::jsonb) AS seal`)).rows[0]?.seal, false, 'an empty log has nothing to seal');
+        assert.equal(
+          (await db.query<{ seal: boolean }>(`SELECT access_log_seal_existing('{}'::jsonb) AS seal`)).rows[0]?.seal,
+          false,
+          'an empty log has nothing to seal',
+        );
       });
     }
   });

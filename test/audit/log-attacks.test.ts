@@ -26,19 +26,51 @@ const ATTACKER = generateSigningKey();
 
 function event(i: number, over: Partial<AccessEvent> = {}): AccessEvent {
   return {
-    occurredAt: new Date(Date.UTC(2026, 10, 2, 1, 0, i)), requestId: `req-${i}`, personId: 'p-cc', userId: 'u-cc', sessionId: 's', principalClass: 'network_call_centre',
-    side: 'network', organizationId: 'org-nw', employment: 'employee', office: '仙台コールセンター', terminalId: 'T1', route: 'GET /api/supply-points/:id',
-    purpose: 'customer_inquiry', outcome: 'served', refusal: null, query: { by: 'id' },
-    records: [{ supplyPointId: `02${String(i).padStart(20, '0')}`, relation: 'other', retailerCode: 'R0002', lastResort: false, shown: ['supply_point_id', 'address'], masked: {} }],
-    policyVersion: 'v-test', emergencyId: null, ...over,
+    occurredAt: new Date(Date.UTC(2026, 10, 2, 1, 0, i)),
+    requestId: `req-${i}`,
+    personId: 'p-cc',
+    userId: 'u-cc',
+    sessionId: 's',
+    principalClass: 'network_call_centre',
+    side: 'network',
+    organizationId: 'org-nw',
+    employment: 'employee',
+    office: '仙台コールセンター',
+    terminalId: 'T1',
+    route: 'GET /api/supply-points/:id',
+    purpose: 'customer_inquiry',
+    outcome: 'served',
+    refusal: null,
+    query: { by: 'id' },
+    records: [
+      {
+        supplyPointId: `02${String(i).padStart(20, '0')}`,
+        relation: 'other',
+        retailerCode: 'R0002',
+        lastResort: false,
+        shown: ['supply_point_id', 'address'],
+        masked: {},
+      },
+    ],
+    policyVersion: 'v-test',
+    emergencyId: null,
+    ...over,
   };
 }
 
 /** The made-up event of the issue: demo-retail *served* holder name and phone of an R0002 customer. */
 function framing(i: number): AccessEvent {
   return event(i, {
-    requestId: 'req-framed', personId: 'p-demo-retail', userId: 'demo-retail', principalClass: 'affiliated_retail', side: 'retail', organizationId: 'org-a0001',
-    purpose: 'own_customer_service', records: [{ supplyPointId: '0200000000000000000042', relation: 'other', retailerCode: 'R0002', lastResort: false, shown: ['holder_name', 'phone'], masked: {} }],
+    requestId: 'req-framed',
+    personId: 'p-demo-retail',
+    userId: 'demo-retail',
+    principalClass: 'affiliated_retail',
+    side: 'retail',
+    organizationId: 'org-a0001',
+    purpose: 'own_customer_service',
+    records: [
+      { supplyPointId: '0200000000000000000042', relation: 'other', retailerCode: 'R0002', lastResort: false, shown: ['holder_name', 'phone'], masked: {} },
+    ],
   });
 }
 
@@ -56,11 +88,29 @@ async function asSuperuser(db: Db, sql: string, params: unknown[] = []): Promise
 }
 
 const ROW = (c: ReturnType<typeof chainEvents>[number]) => ({
-  seq: c.seq, prev_hash: c.prevHash, hash: c.hash, occurred_at: c.event.occurredAt.toISOString(), request_id: c.event.requestId, person_id: c.event.personId,
-  user_id: c.event.userId, session_id: c.event.sessionId, principal_class: c.event.principalClass, side: c.event.side, organization_id: c.event.organizationId,
-  employment: c.event.employment, office: c.event.office, terminal_id: c.event.terminalId, route: c.event.route, purpose: c.event.purpose, outcome: c.event.outcome,
-  refusal: c.event.refusal, query: c.event.query, supply_point_ids: c.event.records.map((r) => r.supplyPointId), records: c.event.records,
-  policy_version: c.event.policyVersion, emergency_id: c.event.emergencyId,
+  seq: c.seq,
+  prev_hash: c.prevHash,
+  hash: c.hash,
+  occurred_at: c.event.occurredAt.toISOString(),
+  request_id: c.event.requestId,
+  person_id: c.event.personId,
+  user_id: c.event.userId,
+  session_id: c.event.sessionId,
+  principal_class: c.event.principalClass,
+  side: c.event.side,
+  organization_id: c.event.organizationId,
+  employment: c.event.employment,
+  office: c.event.office,
+  terminal_id: c.event.terminalId,
+  route: c.event.route,
+  purpose: c.event.purpose,
+  outcome: c.event.outcome,
+  refusal: c.event.refusal,
+  query: c.event.query,
+  supply_point_ids: c.event.records.map((r) => r.supplyPointId),
+  records: c.event.records,
+  policy_version: c.event.policyVersion,
+  emergency_id: c.event.emergencyId,
 });
 
 /** Inserts an event row straight into the table (triggers off when `superuser`), bypassing the append path. */
@@ -82,8 +132,17 @@ async function appendAsAppRole(db: Db, events: AccessEvent[], sealKey = ATTACKER
   const last = chained[chained.length - 1]!;
   // The seal chain is public too: the made-up seal names the last real one correctly; only its signature is wrong.
   const before = await lastSeal(db);
-  const seal = signSeal(sealKey, { firstSeq: head.seq + 1, seq: last.seq, prevHash: head.hash, hash: last.hash, prevSeal: before === null ? GENESIS : sealDigest(before) }, new Date());
-  await db.query('SELECT * FROM access_log_append($1, $2, $3::jsonb, $4::jsonb)', [head.seq, head.hash, JSON.stringify(chained.map(ROW)), JSON.stringify(seal)]);
+  const seal = signSeal(
+    sealKey,
+    { firstSeq: head.seq + 1, seq: last.seq, prevHash: head.hash, hash: last.hash, prevSeal: before === null ? GENESIS : sealDigest(before) },
+    new Date(),
+  );
+  await db.query('SELECT * FROM access_log_append($1, $2, $3::jsonb, $4::jsonb)', [
+    head.seq,
+    head.hash,
+    JSON.stringify(chained.map(ROW)),
+    JSON.stringify(seal),
+  ]);
   return { first: head.seq + 1, last: last.seq };
 }
 
@@ -115,7 +174,10 @@ for (const store of STORES) {
       await write(log, 0, 10);
       const { first } = await appendAsAppRole(db, [framing(100)]);
       // The next two reads: refused (no data without its event), and the writer says why, once.
-      await assert.rejects(log.append(event(10)), (e: Error) => e.name === 'Error' && /could not be written/.test(e.message) && e.cause instanceof LogHaltedError);
+      await assert.rejects(
+        log.append(event(10)),
+        (e: Error) => e.name === 'Error' && /could not be written/.test(e.message) && e.cause instanceof LogHaltedError,
+      );
       await assert.rejects(log.append(event(11)), /could not be written/);
       assert.equal(halts.length, 1);
       assert.match(halts[0] ?? '', new RegExp(`events ${first}–${first}.*cannot be accounted for.*bad_signature`));
@@ -198,8 +260,12 @@ for (const store of STORES) {
       // …then event 5 is changed in the table, and a record claims 1–30 were archived to that file.
       await asSuperuser(owner, `UPDATE access_log SET purpose = 'switching_support' WHERE seq = 5`);
       const sha = (await import('node:crypto')).createHash('sha256').update(readFileSync(file)).digest('hex');
-      await asSuperuser(owner, `INSERT INTO access_log_archives (partition_name, first_seq, last_seq, first_prev_hash, last_hash, events, file, file_sha256, archived_at)
-                                VALUES ('access_log_y2026m11', 1, 30, $1, $2, 30, $3, $4, now())`, [GENESIS, exported.lastHash, file, sha]);
+      await asSuperuser(
+        owner,
+        `INSERT INTO access_log_archives (partition_name, first_seq, last_seq, first_prev_hash, last_hash, events, file, file_sha256, archived_at)
+                                VALUES ('access_log_y2026m11', 1, 30, $1, $2, 30, $3, $4, now())`,
+        [GENESIS, exported.lastHash, file, sha],
+      );
       const v = await verifyStore(db, { keys: KEYS });
       assert.deepEqual([v.ok, v.firstBreak?.kind, v.firstBreak?.seq], [false, 'archive', 5]);
       assert.match(v.firstBreak?.detail ?? '', /still in the live table, is not the event archived/);
@@ -221,7 +287,10 @@ for (const store of STORES) {
       }
       await more;
       assert.ok(results.length >= 2, 'verified more than once while the writer committed');
-      assert.deepEqual(results.filter((r) => r.firstBreak !== null).map((r) => r.firstBreak), []);
+      assert.deepEqual(
+        results.filter((r) => r.firstBreak !== null).map((r) => r.firstBreak),
+        [],
+      );
       assert.ok(new Set(results.map((r) => r.lastSeq)).size >= 2, 'events were committed between verifications');
     });
 
@@ -239,7 +308,11 @@ for (const store of STORES) {
       for (const c of chained) await insertRow(owner, c, true);
       const last = chained[chained.length - 1]!;
       const seal = signSeal(ATTACKER, { firstSeq: 1, seq: last.seq, prevHash: GENESIS, hash: last.hash, prevSeal: GENESIS }, new Date());
-      await asSuperuser(owner, 'INSERT INTO access_log_seals (seq, first_seq, prev_hash, hash, prev_seal, signed_at, key_id, signature) VALUES ($1, 1, $2, $3, $2, $4, $5, $6)', [last.seq, GENESIS, last.hash, seal.signedAt, seal.keyId, seal.signature]);
+      await asSuperuser(
+        owner,
+        'INSERT INTO access_log_seals (seq, first_seq, prev_hash, hash, prev_seal, signed_at, key_id, signature) VALUES ($1, 1, $2, $3, $2, $4, $5, $6)',
+        [last.seq, GENESIS, last.hash, seal.signedAt, seal.keyId, seal.signature],
+      );
       await asSuperuser(owner, 'UPDATE access_log_head SET seq = $1, hash = $2', [last.seq, last.hash]);
       await owner.query('SELECT access_log_add_key($1, $2)', [ATTACKER.keyId, ATTACKER.publicKeyPem]);
       const v = await verifyStore(db, { keys: KEYS });
@@ -365,7 +438,7 @@ for (const store of STORES) {
         const b = new GroupCommitLog(between, { key: TEST_KEY, onHalt: (h) => halts.push(h) });
         await write(b, start, 10);
         await b.close();
-        assert.equal(interleaved, 1, 'the other writer committed between the starter\'s reads');
+        assert.equal(interleaved, 1, "the other writer committed between the starter's reads");
         assert.deepEqual(halts, []);
       }
       await a.close();
@@ -394,31 +467,57 @@ for (const store of STORES) {
       assert.equal((await verifyStore(db, { keys: KEYS })).firstBreak?.kind, 'unsealed');
       // With a witness that knows of seals, the writer says so before anything else.
       const witnessPath = join(dir, `removed-${store.name}.jsonl`);
-      writeFileSync(witnessPath, `${sealLine(signSeal(TEST_KEY, { firstSeq: 1, seq: 5, prevHash: GENESIS, hash: chained[4]!.hash, prevSeal: GENESIS }, new Date()))}\n`);
+      writeFileSync(
+        witnessPath,
+        `${sealLine(signSeal(TEST_KEY, { firstSeq: 1, seq: 5, prevHash: GENESIS, hash: chained[4]!.hash, prevSeal: GENESIS }, new Date()))}\n`,
+      );
       const withWitness: string[] = [];
-      await assert.rejects(new GroupCommitLog(db, { key: TEST_KEY, witness: new WitnessFile(witnessPath), onHalt: (r) => withWitness.push(r) }).open(), LogHaltedError);
+      await assert.rejects(
+        new GroupCommitLog(db, { key: TEST_KEY, witness: new WitnessFile(witnessPath), onHalt: (r) => withWitness.push(r) }).open(),
+        LogHaltedError,
+      );
       assert.match(withWitness[0] ?? '', /seals were removed from the log/);
     });
 
     test('a log written before seals is verified whole and sealed once by the first writer that opens it', async () => {
       await fresh();
       // Write a version-1 log as the owner: events only, the head moved, no seals.
-      const chained = chainEvents(Array.from({ length: 7 }, (_, i) => event(i)), 1, GENESIS);
+      const chained = chainEvents(
+        Array.from({ length: 7 }, (_, i) => event(i)),
+        1,
+        GENESIS,
+      );
       await owner.query('SELECT access_log_ensure_partition($1)', [chained[0]!.event.occurredAt]);
       for (const c of chained) await insertRow(owner, c, false);
       await owner.query('UPDATE access_log_head SET seq = 7, hash = $1', [chained[6]!.hash]);
       // The old writer signed a checkpoint at every clean stop.
       const cp = signCheckpoint(TEST_KEY, 7, chained[6]!.hash, new Date('2026-11-02T02:00:00Z'));
       await owner.query('SELECT access_log_add_key($1, $2)', [TEST_KEY.keyId, TEST_KEY.publicKeyPem]);
-      await owner.query('INSERT INTO access_log_checkpoints (seq, hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)', [cp.seq, cp.hash, cp.signedAt, cp.keyId, cp.signature]);
+      await owner.query('INSERT INTO access_log_checkpoints (seq, hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)', [
+        cp.seq,
+        cp.hash,
+        cp.signedAt,
+        cp.keyId,
+        cp.signature,
+      ]);
       assert.equal((await verifyStore(db, { keys: KEYS })).firstBreak?.kind, 'unsealed');
       const log = new GroupCommitLog(db, { key: TEST_KEY });
       await write(log, 7, 3);
       const v = await verifyStore(db, { keys: KEYS });
       assert.equal(v.ok, true, JSON.stringify(v.firstBreak));
       assert.equal(v.seals, 2);
-      const seals = (await db.query<{ first_seq: string; seq: string }>('SELECT first_seq::text AS first_seq, seq::text AS seq FROM access_log_seals ORDER BY access_log_seals.seq')).rows;
-      assert.deepEqual(seals.map((s) => [Number(s.first_seq), Number(s.seq)]), [[1, 7], [8, 10]]);
+      const seals = (
+        await db.query<{ first_seq: string; seq: string }>(
+          'SELECT first_seq::text AS first_seq, seq::text AS seq FROM access_log_seals ORDER BY access_log_seals.seq',
+        )
+      ).rows;
+      assert.deepEqual(
+        seals.map((s) => [Number(s.first_seq), Number(s.seq)]),
+        [
+          [1, 7],
+          [8, 10],
+        ],
+      );
     });
   });
 }

@@ -51,7 +51,11 @@ for (const store of STORES) {
 
     test('a phone search is logged sealed; compliance finds it by the number and reads it back; the administrator only matches', async () => {
       const retail = await login(app, USERS.retail, TERMINALS.RETAIL);
-      const res = await app.inject({ method: 'GET', url: `/api/supply-points?purpose=own_customer_service&phone=${encodeURIComponent('090-1111-2222')}`, headers: { cookie: retail.cookie } });
+      const res = await app.inject({
+        method: 'GET',
+        url: `/api/supply-points?purpose=own_customer_service&phone=${encodeURIComponent('090-1111-2222')}`,
+        headers: { cookie: retail.cookie },
+      });
       assert.equal(res.statusCode, 200, res.body);
       const requestId = String(res.headers['x-request-id']);
       const { rows } = await db.query<{ query: unknown }>('SELECT query FROM access_log WHERE request_id = $1', [requestId]);
@@ -60,17 +64,28 @@ for (const store of STORES) {
       assert.ok(!raw.includes('09011112222') && !raw.includes('1111'), `the number is not in the clear: ${raw}`);
 
       const comp = await login(app, USERS.compliance);
-      const found = await app.inject({ method: 'GET', url: `/api/audit/events?searchBy=phone&searchTerm=${encodeURIComponent('090 1111 2222')}`, headers: { cookie: comp.cookie } });
+      const found = await app.inject({
+        method: 'GET',
+        url: `/api/audit/events?searchBy=phone&searchTerm=${encodeURIComponent('090 1111 2222')}`,
+        headers: { cookie: comp.cookie },
+      });
       assert.equal(found.statusCode, 200, found.body);
       const items = (found.json() as { items: { requestId: string; searchTerm?: string }[] }).items;
-      assert.deepEqual(items.map((i) => [i.requestId, i.searchTerm]), [[requestId, '09011112222']]);
+      assert.deepEqual(
+        items.map((i) => [i.requestId, i.searchTerm]),
+        [[requestId, '09011112222']],
+      );
       const other = await app.inject({ method: 'GET', url: '/api/audit/events?searchBy=phone&searchTerm=09011112223', headers: { cookie: comp.cookie } });
       assert.deepEqual((other.json() as { items: unknown[] }).items, [], 'another number matches nothing');
 
       const admin = await login(app, USERS.admin);
       const asAdmin = await app.inject({ method: 'GET', url: '/api/audit/events?searchBy=phone&searchTerm=09011112222', headers: { cookie: admin.cookie } });
       const adminItems = (asAdmin.json() as { items: { requestId: string; searchTerm?: string }[] }).items;
-      assert.deepEqual(adminItems.map((i) => i.requestId), [requestId], 'access administration can match a number it knows');
+      assert.deepEqual(
+        adminItems.map((i) => i.requestId),
+        [requestId],
+        'access administration can match a number it knows',
+      );
       assert.equal(adminItems[0]?.searchTerm, undefined, 'but does not read terms back');
       assert.ok(!asAdmin.body.includes('09011112222'));
       const half = await app.inject({ method: 'GET', url: '/api/audit/events?searchBy=phone', headers: { cookie: comp.cookie } });
@@ -80,7 +95,11 @@ for (const store of STORES) {
     test('zero-hit searches by phone are probing: twelve in a row are a finding', async () => {
       const other = await login(app, USERS.otherRetailer);
       for (let i = 0; i < 12; i++) {
-        const res = await app.inject({ method: 'GET', url: `/api/supply-points?purpose=own_customer_service&phone=0900000${String(i).padStart(4, '0')}`, headers: { cookie: other.cookie } });
+        const res = await app.inject({
+          method: 'GET',
+          url: `/api/supply-points?purpose=own_customer_service&phone=0900000${String(i).padStart(4, '0')}`,
+          headers: { cookie: other.cookie },
+        });
         assert.equal(res.statusCode, 200, res.body);
         assert.equal((res.json() as { items: unknown[] }).items.length, 0);
       }

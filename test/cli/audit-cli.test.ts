@@ -25,11 +25,34 @@ function gridwall(dir: string, args: string[]) {
 
 function event(i: number): AccessEvent {
   return {
-    occurredAt: new Date(Date.UTC(2026, 9, 20 + (i % 3), 3, 0, i)), requestId: `req-${i}`, personId: 'p-retail', userId: 'u-retail', sessionId: null,
-    principalClass: 'affiliated_retail', side: 'retail', organizationId: 'org-a0001', employment: 'employee', office: '仙台営業所', terminalId: null,
-    route: 'GET /api/supply-points/:id', purpose: 'own_customer_service', outcome: 'served', refusal: null, query: { by: 'id' },
-    records: [{ supplyPointId: `02${String(i).padStart(20, '0')}`, relation: 'other', retailerCode: 'R0002', lastResort: false, shown: ['address'], masked: { phone: 'other_retailer_customer' } }],
-    policyVersion: 'v', emergencyId: null,
+    occurredAt: new Date(Date.UTC(2026, 9, 20 + (i % 3), 3, 0, i)),
+    requestId: `req-${i}`,
+    personId: 'p-retail',
+    userId: 'u-retail',
+    sessionId: null,
+    principalClass: 'affiliated_retail',
+    side: 'retail',
+    organizationId: 'org-a0001',
+    employment: 'employee',
+    office: '仙台営業所',
+    terminalId: null,
+    route: 'GET /api/supply-points/:id',
+    purpose: 'own_customer_service',
+    outcome: 'served',
+    refusal: null,
+    query: { by: 'id' },
+    records: [
+      {
+        supplyPointId: `02${String(i).padStart(20, '0')}`,
+        relation: 'other',
+        retailerCode: 'R0002',
+        lastResort: false,
+        shown: ['address'],
+        masked: { phone: 'other_retailer_customer' },
+      },
+    ],
+    policyVersion: 'v',
+    emergencyId: null,
   };
 }
 
@@ -114,7 +137,11 @@ describe('gridwall audit (command line, embedded store)', () => {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const inst = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
     const c = await inst.connect();
-    const rows = (await c.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT hash)::INTEGER AS h, min(seq)::INTEGER AS lo, max(seq)::INTEGER AS hi FROM read_parquet('${parquet}')`)).getRowObjects();
+    const rows = (
+      await c.runAndReadAll(
+        `SELECT count(*)::INTEGER AS n, count(DISTINCT hash)::INTEGER AS h, min(seq)::INTEGER AS lo, max(seq)::INTEGER AS hi FROM read_parquet('${parquet}')`,
+      )
+    ).getRowObjects();
     c.closeSync();
     inst.closeSync();
     assert.deepEqual(rows[0], { n: N, h: N, lo: 1, hi: N });
@@ -127,7 +154,10 @@ describe('gridwall audit (command line, embedded store)', () => {
     // Each event was its own group commit: each line of an event is followed by its batch's seal, so the
     // SIEM holds the writer's seals outside the database too.
     assert.equal(lines.length, 2 * (N - 19));
-    assert.ok(lines.every((l, i) => (i % 2 === 0 ? /^\{"hash":"[0-9a-f]{64}","prev":"[0-9a-f]{64}","event":\{/ : /^\{"seal":\{"firstSeq":\d+,"seq":\d+,/).test(l)), lines.join('\n'));
+    assert.ok(
+      lines.every((l, i) => (i % 2 === 0 ? /^\{"hash":"[0-9a-f]{64}","prev":"[0-9a-f]{64}","event":\{/ : /^\{"seal":\{"firstSeq":\d+,"seq":\d+,/).test(l)),
+      lines.join('\n'),
+    );
 
     const sock = createSocket('udp4');
     const got: string[] = [];

@@ -39,7 +39,11 @@ test('`gridwall start` seeds the embedded store, prints where to go and how to l
     assert.doesNotMatch(first.output(), /break the assignment rules/, 'the demo area follows the assignment rules');
     const health = await fetch(`${url}/api/health`);
     assert.deepEqual(await health.json(), { status: 'ok', store: 'pglite', log: { halted: null, witnessError: null } });
-    const login = await fetch(`${url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'demo-nw-cc' }) });
+    const login = await fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'demo-nw-cc' }),
+    });
     assert.equal(login.status, 201);
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     const search = await fetch(`${url}/api/supply-points?purpose=customer_inquiry&address=${encodeURIComponent('丁目')}&limit=3`, { headers: { cookie } });

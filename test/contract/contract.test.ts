@@ -59,15 +59,35 @@ describe('the HTTP contract', () => {
   test('a response carries the contract’s fields only; Ajv takes the request schemas as they are', async () => {
     const app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } } });
     const grant = {
-      id: 7, userId: 'u1', personId: 'p1', personName: 'A', permissionId: 'customer.read', scopeOrganizationId: null, status: 'approved' as const, reason: 'work',
-      requestedBy: 'u1', requestedAt: '2024-01-01T00:00:00.000Z', decidedBy: 'u2', decidedAt: '2024-01-02T00:00:00.000Z', decisionComment: null,
-      expiresAt: '2025-01-01T00:00:00.000Z', revokedAt: null, revokedBy: null, revokeReason: null, holderOrganizationId: 'org', holderSide: 'network',
+      id: 7,
+      userId: 'u1',
+      personId: 'p1',
+      personName: 'A',
+      permissionId: 'customer.read',
+      scopeOrganizationId: null,
+      status: 'approved' as const,
+      reason: 'work',
+      requestedBy: 'u1',
+      requestedAt: '2024-01-01T00:00:00.000Z',
+      decidedBy: 'u2',
+      decidedAt: '2024-01-02T00:00:00.000Z',
+      decisionComment: null,
+      expiresAt: '2025-01-01T00:00:00.000Z',
+      revokedAt: null,
+      revokedBy: null,
+      revokeReason: null,
+      holderOrganizationId: 'org',
+      holderSide: 'network',
     };
-    app.post<RouteTypes<typeof governance.grantApprove>>('/grants/:id/approve', { schema: route(governance.grantApprove, { tags: ['t'], summary: 's' }) }, async (req) => ({
-      ...grant,
-      id: req.params.id,
-      ...{ passwordHash: 'never on the wire', secret: { nested: true } },
-    }));
+    app.post<RouteTypes<typeof governance.grantApprove>>(
+      '/grants/:id/approve',
+      { schema: route(governance.grantApprove, { tags: ['t'], summary: 's' }) },
+      async (req) => ({
+        ...grant,
+        id: req.params.id,
+        ...{ passwordHash: 'never on the wire', secret: { nested: true } },
+      }),
+    );
     await app.ready();
     const res = await app.inject({ method: 'POST', url: '/grants/7/approve', payload: { comment: 'ok' } });
     assert.equal(res.statusCode, 200);
@@ -105,7 +125,12 @@ describe('the HTTP contract', () => {
           ['GET', '/api/grants?status=pending', undefined, 'querystring/status must be equal to one of the allowed values'],
           ['POST', '/api/grants', { userId: 'x', permissionId: 'customer.read', expiresOn: '2024-12-31' }, "body/reason must have required property 'reason'"],
           ['POST', '/api/service-accounts', { userId: 'a b', name: 'n', ownerPersonId: 'p' }, 'body/userId must match pattern "^[A-Za-z0-9._@-]{1,64}$"'],
-          ['POST', '/api/tokens', { userId: 'svc', name: 'n', scopes: ['scim', 'scim'], expiresOn: '2024-12-31' }, 'body/scopes must NOT have duplicate items (items ## 1 and 0 are identical)'],
+          [
+            'POST',
+            '/api/tokens',
+            { userId: 'svc', name: 'n', scopes: ['scim', 'scim'], expiresOn: '2024-12-31' },
+            'body/scopes must NOT have duplicate items (items ## 1 and 0 are identical)',
+          ],
           ['POST', '/api/campaigns/1/items/2', { decision: 'maybe' }, 'body/decision must be equal to one of the allowed values'],
         ];
         for (const [method, url, payload, message] of cases) {

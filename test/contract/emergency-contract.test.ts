@@ -66,7 +66,9 @@ void typesHold;
 describe('instants on the wire', () => {
   test('InstantOut is a date-time string in a response schema, and refused in a request schema', () => {
     assert.deepEqual(jsonSchema(InstantOut, 'output'), { type: 'string', format: 'date-time', description: 'an instant, ISO 8601 in UTC' });
-    assert.deepEqual(jsonSchema(InstantOut.nullable(), 'output'), { anyOf: [{ type: 'string', format: 'date-time', description: 'an instant, ISO 8601 in UTC' }, { type: 'null' }] });
+    assert.deepEqual(jsonSchema(InstantOut.nullable(), 'output'), {
+      anyOf: [{ type: 'string', format: 'date-time', description: 'an instant, ISO 8601 in UTC' }, { type: 'null' }],
+    });
     assert.throws(() => jsonSchema(z.object({ at: InstantOut }), 'input'), /Date cannot be represented/);
     assert.throws(() => jsonSchema(z.bigint(), 'output'), /BigInt cannot be represented/, 'anything else JSON cannot say still throws');
   });
@@ -125,13 +127,28 @@ for (const store of STORES) {
 
     test('a declaration’s instants travel as UTC ISO strings, as the client wrote them', async () => {
       const s = await login(app, USERS.callCentre);
-      const payload = { areas: [{ kind: 'area_code', areaCode: '02' }], startsAt: '2026-11-01T11:00:00+09:00', plannedEndAt: '2026-11-02T10:00:00+09:00', reason: '台風による停電' };
+      const payload = {
+        areas: [{ kind: 'area_code', areaCode: '02' }],
+        startsAt: '2026-11-01T11:00:00+09:00',
+        plannedEndAt: '2026-11-02T10:00:00+09:00',
+        reason: '台風による停電',
+      };
       const res = await app.inject({ method: 'POST', url: '/api/emergencies', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
       assert.equal(res.statusCode, 201, res.body);
       const d = res.json() as ReplyOf<typeof emergency.declare, 201>;
-      assert.deepEqual([d.startsAt, d.plannedEndAt, d.declaredAt, d.decidedAt, d.window], ['2026-11-01T02:00:00.000Z', '2026-11-02T01:00:00.000Z', NOW.toISOString(), null, null]);
-      const list = (await app.inject({ method: 'GET', url: '/api/emergencies', headers: { cookie: s.cookie } })).json() as ReplyOf<typeof emergency.declarationList, 200>;
-      assert.deepEqual(list.declarations.find((x) => x.id === d.id), d, 'the list shows the same declaration, field for field');
+      assert.deepEqual(
+        [d.startsAt, d.plannedEndAt, d.declaredAt, d.decidedAt, d.window],
+        ['2026-11-01T02:00:00.000Z', '2026-11-02T01:00:00.000Z', NOW.toISOString(), null, null],
+      );
+      const list = (await app.inject({ method: 'GET', url: '/api/emergencies', headers: { cookie: s.cookie } })).json() as ReplyOf<
+        typeof emergency.declarationList,
+        200
+      >;
+      assert.deepEqual(
+        list.declarations.find((x) => x.id === d.id),
+        d,
+        'the list shows the same declaration, field for field',
+      );
     });
   });
 }

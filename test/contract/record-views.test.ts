@@ -112,16 +112,31 @@ const supplyPointArb = fc
     usage: usage.map((kwh, i) => ({ month: `2026-0${i + 1}`, kwh })),
     networkNotes: notes,
     contracts: retailers.map((r, i): StoredContract => ({
-      retailerCode: r, retailerName: `小売${r}`, lastResort: r === 'NW000', capacity: 6 + i * 0.5, capacityUnit: unit,
-      customerType: i % 2 === 0 ? 'individual' : 'corporate', holderName: `名義人${i}号`, phone: `0227770${i}123`,
-      validFrom: new Date(Y2020 + i * 400 * DAY), validTo: i === retailers.length - 1 ? null : new Date(Y2020 + (i + 1) * 400 * DAY),
+      retailerCode: r,
+      retailerName: `小売${r}`,
+      lastResort: r === 'NW000',
+      capacity: 6 + i * 0.5,
+      capacityUnit: unit,
+      customerType: i % 2 === 0 ? 'individual' : 'corporate',
+      holderName: `名義人${i}号`,
+      phone: `0227770${i}123`,
+      validFrom: new Date(Y2020 + i * 400 * DAY),
+      validTo: i === retailers.length - 1 ? null : new Date(Y2020 + (i + 1) * 400 * DAY),
     })),
   }));
 
 const assignmentArb = fc
   .record({ side: fc.constantFrom(...SIDES), duty: fc.constantFrom(...DUTIES), retailer: fc.constantFrom('A0001', 'R0002') })
   .map((a): StaffAssignment => ({
-    personId: 'p', organizationId: 'o', employment: 'employee', side: a.side, retailerCode: a.side === 'network' ? null : a.retailer, office: 'x', duty: a.duty, validFrom: new Date(Y2020), validTo: null,
+    personId: 'p',
+    organizationId: 'o',
+    employment: 'employee',
+    side: a.side,
+    retailerCode: a.side === 'network' ? null : a.retailer,
+    office: 'x',
+    duty: a.duty,
+    validFrom: new Date(Y2020),
+    validTo: null,
   }));
 
 describe('the HTTP contract of sessions, record views, the vocabulary, the access log and the checklist', () => {
@@ -134,25 +149,36 @@ describe('the HTTP contract of sessions, record views, the vocabulary, the acces
     const at = new Date(Y2020 + 1000 * DAY);
     const masked: Record<string, number> = {};
     await fc.assert(
-      fc.asyncProperty(supplyPointArb, assignmentArb, fc.constantFrom(...PURPOSES), fc.boolean(), fc.constantFrom(null, 'permission_not_granted' as const), async (sp, a, purpose, emergency, networkOnly) => {
-        const ctx = { at, purpose, emergency, networkOnly, emergencyFields: new Set(['holder_name', 'phone']) };
-        const principal = principalAt('p', [a], at);
-        const full = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, ctx).view;
-        const found = viewRecord(table, principal, sp, SEARCH_FIELDS, ctx).view;
-        const search = { items: [found, found], page: { limit: 20, offset: 0, hasMore: false } };
-        for (const [url, body] of [[`/view/${sp.id}?purpose=${purpose}`, full], [`/search?purpose=${purpose}&address=仙台`, search]] as const) {
-          payload = body;
-          const res = await app.inject({ method: 'GET', url });
-          assert.equal(res.statusCode, 200, res.body);
-          assert.deepEqual(res.json(), JSON.parse(JSON.stringify(body)), 'nothing the firewall decided is dropped or added');
-          const stats = assertHonestView(res.json(), rawValuesOf(sp));
-          for (const [r, n] of Object.entries(stats.masked)) masked[r] = (masked[r] ?? 0) + n;
-        }
-      }),
+      fc.asyncProperty(
+        supplyPointArb,
+        assignmentArb,
+        fc.constantFrom(...PURPOSES),
+        fc.boolean(),
+        fc.constantFrom(null, 'permission_not_granted' as const),
+        async (sp, a, purpose, emergency, networkOnly) => {
+          const ctx = { at, purpose, emergency, networkOnly, emergencyFields: new Set(['holder_name', 'phone']) };
+          const principal = principalAt('p', [a], at);
+          const full = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, ctx).view;
+          const found = viewRecord(table, principal, sp, SEARCH_FIELDS, ctx).view;
+          const search = { items: [found, found], page: { limit: 20, offset: 0, hasMore: false } };
+          for (const [url, body] of [
+            [`/view/${sp.id}?purpose=${purpose}`, full],
+            [`/search?purpose=${purpose}&address=仙台`, search],
+          ] as const) {
+            payload = body;
+            const res = await app.inject({ method: 'GET', url });
+            assert.equal(res.statusCode, 200, res.body);
+            assert.deepEqual(res.json(), JSON.parse(JSON.stringify(body)), 'nothing the firewall decided is dropped or added');
+            const stats = assertHonestView(res.json(), rawValuesOf(sp));
+            for (const [r, n] of Object.entries(stats.masked)) masked[r] = (masked[r] ?? 0) + n;
+          }
+        },
+      ),
       { numRuns: 300 },
     );
     // The property reached masked fields of several kinds, not only shown ones.
-    for (const reason of ['not_own_customer', 'former_customer', 'network_only', 'purpose_not_permitted']) assert.ok((masked[reason] ?? 0) > 0, `${reason}: ${JSON.stringify(masked)}`);
+    for (const reason of ['not_own_customer', 'former_customer', 'network_only', 'purpose_not_permitted'])
+      assert.ok((masked[reason] ?? 0) > 0, `${reason}: ${JSON.stringify(masked)}`);
     await app.close();
   });
 
@@ -161,16 +187,39 @@ describe('the HTTP contract of sessions, record views, the vocabulary, the acces
     let payload: Json = {};
     app.get('/view/:id', { schema: route(supplyPoint.lookup, { tags: ['t'], summary: 's' }) }, async () => payload);
     await app.ready();
-    const sp = fc.sample(supplyPointArb.filter((s) => s.contracts.length > 0), { numRuns: 1, seed: 1 })[0] ?? assert.fail('no sample');
+    const sp =
+      fc.sample(
+        supplyPointArb.filter((s) => s.contracts.length > 0),
+        { numRuns: 1, seed: 1 },
+      )[0] ?? assert.fail('no sample');
     const at = new Date(Y2020 + 1000 * DAY);
-    const nsc = principalAt('p', [{ personId: 'p', organizationId: 'o', employment: 'employee', side: 'network', retailerCode: null, office: 'x', duty: 'service_centre', validFrom: new Date(Y2020), validTo: null }], at);
+    const nsc = principalAt(
+      'p',
+      [
+        {
+          personId: 'p',
+          organizationId: 'o',
+          employment: 'employee',
+          side: 'network',
+          retailerCode: null,
+          office: 'x',
+          duty: 'service_centre',
+          validFrom: new Date(Y2020),
+          validTo: null,
+        },
+      ],
+      at,
+    );
     const view = viewRecord(table, nsc, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose: 'customer_inquiry', emergency: false, networkOnly: null }).view;
     const holder = view.fields.holder_name;
     assert.ok(holder.shown && typeof holder.value === 'string');
     const fields = view.fields as unknown as Json;
     const cases: [what: string, fields: Json][] = [
       ['a masked field that kept its value', { ...fields, holder_name: { shown: false, reason: 'not_own_customer', value: holder.value } }],
-      ['a shown value with a part the contract does not name', { ...fields, address: { shown: true, value: { ...obj(obj(fields['address'])['value']), gps: '38.26,140.87' } } }],
+      [
+        'a shown value with a part the contract does not name',
+        { ...fields, address: { shown: true, value: { ...obj(obj(fields['address'])['value']), gps: '38.26,140.87' } } },
+      ],
       ['a field missing', Object.fromEntries(Object.entries(fields).filter(([k]) => k !== 'phone'))],
       ['a reason outside the closed set', { ...fields, holder_name: { shown: false, reason: holder.value } }],
     ];
@@ -231,7 +280,8 @@ describe('the HTTP contract of sessions, record views, the vocabulary, the acces
         assert.deepEqual(Object.keys(me).sort(), Object.keys(session.Me.shape).concat('csrfToken').sort());
         const abilities = obj(me['abilities']);
         assert.deepEqual(Object.keys(abilities).sort(), Object.keys(session.Abilities.shape).sort());
-        for (const [k, v] of Object.entries(abilities)) if (!['purposes', 'searchByHolderName', 'searchByPhone'].includes(k)) assert.equal(typeof v, 'boolean', k);
+        for (const [k, v] of Object.entries(abilities))
+          if (!['purposes', 'searchByHolderName', 'searchByPhone'].includes(k)) assert.equal(typeof v, 'boolean', k);
       });
 
       test('a request the contract refuses gets a clear validation_failed message', async () => {

@@ -27,7 +27,8 @@ async function one<R extends Record<string, unknown>>(db: Db, sql: string, param
   return row;
 }
 
-const count = async (db: Db, sql: string, params: readonly unknown[] = []) => (await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM (${sql}) q`, params)).n;
+const count = async (db: Db, sql: string, params: readonly unknown[] = []) =>
+  (await one<{ n: number }>(db, `SELECT count(*)::int AS n FROM (${sql}) q`, params)).n;
 
 /** Supply point ids in order, with the current holder's name (or null when vacant). */
 const FIRST_FIVE = `
@@ -155,7 +156,13 @@ test('customers are mostly individuals with kana and plausible phones; some corp
 
 test('address_text is formatAddress of the parts, and supply point details are plausible', async () => {
   const { rows } = await db.query<{
-    postal_code: string; prefecture: string; city: string; town: string; street: string; building: string | null; address_text: string;
+    postal_code: string;
+    prefecture: string;
+    city: string;
+    town: string;
+    street: string;
+    building: string | null;
+    address_text: string;
   }>('SELECT postal_code, prefecture, city, town, street, building, address_text FROM supply_points ORDER BY md5(id) LIMIT 300');
   for (const r of rows) {
     const text = formatAddress({ postalCode: r.postal_code, prefecture: r.prefecture, city: r.city, town: r.town, street: r.street, building: r.building });
@@ -169,17 +176,17 @@ test('address_text is formatAddress of the parts, and supply point details are p
   assert.ok(buildings.share > 0.15 && buildings.share < 0.35, `building share ${buildings.share}`);
   assert.equal(await count(db, `SELECT 1 FROM supply_points WHERE meter_id !~ '^M\\d{10}$' OR reading_day NOT BETWEEN 1 AND 28`), 0);
   assert.equal(await count(db, `SELECT 1 FROM supply_points WHERE cardinality(usage_kwh) <> 12 OR usage_last_month <> '2026-10-01'`), 0);
-  assert.equal(
-    await count(db, `SELECT 1 FROM supply_points WHERE NOT equipment <@ ARRAY['電気温水器','エコキュート','蓄熱暖房機','IHクッキングヒーター']`),
-    0,
-  );
+  assert.equal(await count(db, `SELECT 1 FROM supply_points WHERE NOT equipment <@ ARRAY['電気温水器','エコキュート','蓄熱暖房機','IHクッキングヒーター']`), 0);
 });
 
 test('the trigram indexes are back after the load', async () => {
   const { rows } = await db.query<{ indexname: string }>(
     `SELECT indexname FROM pg_indexes WHERE indexname IN ('supply_points_address_trgm', 'customers_name_trgm') ORDER BY 1`,
   );
-  assert.deepEqual(rows.map((r) => r.indexname), ['customers_name_trgm', 'supply_points_address_trgm']);
+  assert.deepEqual(
+    rows.map((r) => r.indexname),
+    ['customers_name_trgm', 'supply_points_address_trgm'],
+  );
 });
 
 test('all seven personas have a usable account and an assignment in force at now', async () => {
@@ -199,7 +206,9 @@ test('all seven personas have a usable account and an assignment in force at now
     assert.equal(p.principalClass, principalClass);
     assert.equal(p.side, side);
     assert.ok(p.labelJa.length > 0 && p.labelEn.length > 0 && p.organization.length > 0);
-    const account = await one<{ person_id: string; disabled_at: Date | null }>(db, 'SELECT person_id, disabled_at FROM accounts WHERE user_id = $1', [p.userId]);
+    const account = await one<{ person_id: string; disabled_at: Date | null }>(db, 'SELECT person_id, disabled_at FROM accounts WHERE user_id = $1', [
+      p.userId,
+    ]);
     assert.equal(account.person_id, p.personId);
     assert.equal(account.disabled_at, null);
     const inForce = await db.query<{ side: string; duty: string; retailer_code: string | null; valid_from: Date }>(
@@ -252,12 +261,24 @@ test('people side for governance: personas log in from their own registered term
   const { reconcileTerminals } = await import('../../src/identity/terminals.ts');
   const personas = summary.personas;
   for (const p of personas) {
-    const grants = (await db.query<{ permission_id: string }>(`SELECT permission_id FROM grants WHERE user_id = $1 AND status = 'approved' ORDER BY permission_id`, [p.userId])).rows.map((r) => r.permission_id);
+    const grants = (
+      await db.query<{ permission_id: string }>(`SELECT permission_id FROM grants WHERE user_id = $1 AND status = 'approved' ORDER BY permission_id`, [
+        p.userId,
+      ])
+    ).rows.map((r) => r.permission_id);
     assert.ok(grants.includes('customer.read'), `${p.userId} can look customers up`);
-    if (p.side !== 'network') assert.ok(grants.every((g) => g === 'customer.read' || g === 'emergency.support'), `${p.userId}: ${grants.join(',')}`);
+    if (p.side !== 'network')
+      assert.ok(
+        grants.every((g) => g === 'customer.read' || g === 'emergency.support'),
+        `${p.userId}: ${grants.join(',')}`,
+      );
     if (p.side === 'other_retailer') assert.equal(p.terminalId, null);
     else {
-      const t = await one<{ setting: string; site_side: string; organization_id: string }>(db, 'SELECT setting, site_side, organization_id FROM terminals WHERE id = $1', [p.terminalId]);
+      const t = await one<{ setting: string; site_side: string; organization_id: string }>(
+        db,
+        'SELECT setting, site_side, organization_id FROM terminals WHERE id = $1',
+        [p.terminalId],
+      );
       assert.equal(t.setting, p.side === 'network' ? 'network' : 'retail');
       assert.equal(t.site_side, p.side === 'network' ? 'network' : 'retail');
     }
@@ -265,9 +286,15 @@ test('people side for governance: personas log in from their own registered term
   const nsc = (await db.query<{ permission_id: string }>(`SELECT permission_id FROM grants WHERE user_id = 'demo-nw-nsc'`)).rows.map((r) => r.permission_id);
   assert.ok(nsc.includes('network.equipment'));
   const accounts = await listAccounts(db, NOW, 90, { limit: 100_000 });
-  assert.ok(accounts.filter((a) => personas.some((p) => p.userId === a.userId)).every((a) => !a.dormant), 'personas logged in recently');
+  assert.ok(
+    accounts.filter((a) => personas.some((p) => p.userId === a.userId)).every((a) => !a.dormant),
+    'personas logged in recently',
+  );
   const dormant = accounts.filter((a) => a.dormant);
-  assert.ok(dormant.length >= 1 && dormant.every((a) => a.orphan), `dormant ${dormant.map((a) => a.userId).join(',')}: only legacy IDs of people who left, never disabled (F2)`);
+  assert.ok(
+    dormant.length >= 1 && dormant.every((a) => a.orphan),
+    `dormant ${dormant.map((a) => a.userId).join(',')}: only legacy IDs of people who left, never disabled (F2)`,
+  );
   const r = await reconcileTerminals(db, NOW, 90);
   assert.equal(r.misplaced.length, 2);
 });
@@ -281,7 +308,10 @@ test('emergency history: the retail agent is registered support staff, and last 
   const loaded = await loadDeclaration(db, 'EM-00001');
   assert.ok(loaded !== null);
   const w = windowOf(loaded.declaration, loaded.lines);
-  assert.ok(w !== null && w.to.getTime() < NOW.getTime() && !inForce(loaded.declaration, NOW, loaded.lines), 'confirmed, and over by now: nothing is open in the demo');
+  assert.ok(
+    w !== null && w.to.getTime() < NOW.getTime() && !inForce(loaded.declaration, NOW, loaded.lines),
+    'confirmed, and over by now: nothing is open in the demo',
+  );
   assert.deepEqual(loaded.declaration.areas, [{ kind: 'prefecture', prefecture: AREAS['02'].prefectures[0]?.name }]);
   assert.equal(anyInForce(await declarationsInForce(db, NOW), NOW), false);
 });

@@ -96,7 +96,10 @@ describe('network principals, by duty', () => {
 describe('fail closed', () => {
   test('an unclassified field is masked for everyone', () => {
     assert.equal(classify('supply_point', 'mothers_maiden_name'), null);
-    assert.deepEqual(decide({ principalClass: 'network_service_centre', relation: 'other', field: null, emergency: true, purpose: 'outage_response' }), { kind: 'mask', reason: 'unclassified' });
+    assert.deepEqual(decide({ principalClass: 'network_service_centre', relation: 'other', field: null, emergency: true, purpose: 'outage_response' }), {
+      kind: 'mask',
+      reason: 'unclassified',
+    });
   });
   test('a person without an assignment in force sees nothing, not even public fields', () => {
     assert.deepEqual(d('unassigned', 'own', 'address', 'customer_inquiry'), { kind: 'mask', reason: 'no_active_assignment' });
@@ -113,7 +116,13 @@ describe('the compiled decision table', () => {
     for (const k of keySpace()) {
       const field = SUPPLY_POINT_FIELD_KEYS[k.fieldIndex];
       assert.ok(field !== undefined);
-      const expected = decide({ principalClass: k.principalClass, relation: k.relation, field: SUPPLY_POINT_FIELDS[field], emergency: k.emergency, purpose: k.purpose });
+      const expected = decide({
+        principalClass: k.principalClass,
+        relation: k.relation,
+        field: SUPPLY_POINT_FIELDS[field],
+        emergency: k.emergency,
+        purpose: k.purpose,
+      });
       assert.deepEqual(table.lookup(k.principalClass, k.relation, k.fieldIndex, k.emergency, k.purpose), expected);
       n++;
     }
@@ -121,26 +130,44 @@ describe('the compiled decision table', () => {
   });
   test('answers unclassified for a field index outside the manifest', () => {
     assert.deepEqual(table.lookup('network_service_centre', 'own', -1, false, 'outage_response'), { kind: 'mask', reason: 'unclassified' });
-    assert.deepEqual(table.lookup('network_service_centre', 'own', SUPPLY_POINT_FIELD_KEYS.length, false, 'outage_response'), { kind: 'mask', reason: 'unclassified' });
+    assert.deepEqual(table.lookup('network_service_centre', 'own', SUPPLY_POINT_FIELD_KEYS.length, false, 'outage_response'), {
+      kind: 'mask',
+      reason: 'unclassified',
+    });
   });
   test('has a stable version that changes with the policy', () => {
     assert.equal(compileDecisionTable().version, table.version);
     assert.match(table.version, /^[0-9a-f]{64}$/);
     // The version is SHA-256 over the dimensions and the code of every decision of the policy, in key-space
     // order: recomputed here from `decide`, so a version that stopped covering the decisions fails.
-    const decisions: Decision[] = [...ALLOW_BASES.map((basis): Decision => ({ kind: 'allow', basis })), ...MASK_REASONS.map((reason): Decision => ({ kind: 'mask', reason }))];
+    const decisions: Decision[] = [
+      ...ALLOW_BASES.map((basis): Decision => ({ kind: 'allow', basis })),
+      ...MASK_REASONS.map((reason): Decision => ({ kind: 'mask', reason })),
+    ];
     const codes = (policy: typeof decide) =>
       Uint8Array.from(keySpace(), (k) => {
         const field = SUPPLY_POINT_FIELD_KEYS[k.fieldIndex] ?? 'network_notes';
-        return decisions.findIndex((x) => isDeepStrictEqual(x, policy({ principalClass: k.principalClass, relation: k.relation, field: SUPPLY_POINT_FIELDS[field], emergency: k.emergency, purpose: k.purpose })));
+        return decisions.findIndex((x) =>
+          isDeepStrictEqual(
+            x,
+            policy({ principalClass: k.principalClass, relation: k.relation, field: SUPPLY_POINT_FIELDS[field], emergency: k.emergency, purpose: k.purpose }),
+          ),
+        );
       });
     const versionOf = (bytes: Uint8Array) =>
-      createHash('sha256').update(JSON.stringify({ PRINCIPAL_CLASSES, RELATIONS, SUPPLY_POINT_FIELD_KEYS, SUPPLY_POINT_FIELDS, PURPOSES, DECISIONS: decisions })).update(bytes).digest('hex');
+      createHash('sha256')
+        .update(JSON.stringify({ PRINCIPAL_CLASSES, RELATIONS, SUPPLY_POINT_FIELD_KEYS, SUPPLY_POINT_FIELDS, PURPOSES, DECISIONS: decisions }))
+        .update(bytes)
+        .digest('hex');
     const current = codes(decide);
     assert.equal(versionOf(current), table.version);
     // A policy that differs from it in one decision only (the service centre's own-customer address, at an outage) has another version.
     const changed: typeof decide = (input) =>
-      input.principalClass === 'network_service_centre' && input.relation === 'own' && input.field === SUPPLY_POINT_FIELDS.address && !input.emergency && input.purpose === 'outage_response'
+      input.principalClass === 'network_service_centre' &&
+      input.relation === 'own' &&
+      input.field === SUPPLY_POINT_FIELDS.address &&
+      !input.emergency &&
+      input.purpose === 'outage_response'
         ? { kind: 'mask', reason: 'purpose_not_permitted' }
         : decide(input);
     const changedCodes = codes(changed);

@@ -41,7 +41,10 @@ const declaration: fc.Arbitrary<Declaration> = fc
   .record({
     id: fc.integer({ min: 1, max: 99 }).map((n) => `EM-${String(n).padStart(5, '0')}`),
     // Mostly confirmed: the other statuses give nothing, and the property must reach the cases that give.
-    status: fc.oneof({ arbitrary: fc.constant('confirmed' as const), weight: 4 }, fc.constantFrom('pending', 'rejected', 'withdrawn') as fc.Arbitrary<Declaration['status']>),
+    status: fc.oneof(
+      { arbitrary: fc.constant('confirmed' as const), weight: 4 },
+      fc.constantFrom('pending', 'rejected', 'withdrawn') as fc.Arbitrary<Declaration['status']>,
+    ),
     start: fc.integer({ min: 0, max: 60 }),
     length: fc.integer({ min: 1, max: 72 }),
     confirmedOffset: fc.oneof({ arbitrary: fc.integer({ min: -10, max: 0 }), weight: 3 }, fc.integer({ min: 0, max: 80 })),
@@ -79,18 +82,33 @@ const lines: fc.Arbitrary<Declaration[]> = fc
       const startsAt = p.plannedEndAt;
       const shift = startsAt.getTime() - base.startsAt.getTime();
       const moved = (d: Date | null) => (d === null ? null : new Date(d.getTime() + shift));
-      out.push({ ...base, id, extendsId: p.id, areas: p.areas, startsAt, plannedEndAt: new Date(startsAt.getTime() + span), confirmedAt: moved(base.confirmedAt), endedAt: moved(base.endedAt) });
+      out.push({
+        ...base,
+        id,
+        extendsId: p.id,
+        areas: p.areas,
+        startsAt,
+        plannedEndAt: new Date(startsAt.getTime() + span),
+        confirmedAt: moved(base.confirmedAt),
+        endedAt: moved(base.endedAt),
+      });
     });
     return out;
   });
 
 const registration: fc.Arbitrary<SupportRegistration | null> = fc.option(
-  fc.record({ from: fc.integer({ min: 0, max: 100 }), length: fc.option(fc.integer({ min: 1, max: 300 }), { nil: null }), fields: fc.subarray([...EMERGENCY_CONTACT_FIELDS], { minLength: 1 }) }).map((r) => ({
-    personId: 'p',
-    fields: r.fields,
-    validFrom: h(r.from),
-    validTo: r.length === null ? null : h(r.from + r.length),
-  })),
+  fc
+    .record({
+      from: fc.integer({ min: 0, max: 100 }),
+      length: fc.option(fc.integer({ min: 1, max: 300 }), { nil: null }),
+      fields: fc.subarray([...EMERGENCY_CONTACT_FIELDS], { minLength: 1 }),
+    })
+    .map((r) => ({
+      personId: 'p',
+      fields: r.fields,
+      validFrom: h(r.from),
+      validTo: r.length === null ? null : h(r.from + r.length),
+    })),
   { nil: null, freq: 6 },
 );
 
@@ -121,7 +139,17 @@ function oracleLive(d: Declaration, ds: readonly Declaration[], t: number): bool
 function oracleCovered(reg: SupportRegistration | null, ds: readonly Declaration[], p: PointLocation, at: Date): boolean {
   const t = at.getTime();
   if (reg === null || t < reg.validFrom.getTime() || (reg.validTo !== null && t >= reg.validTo.getTime())) return false;
-  return ds.some((d) => oracleLive(d, ds, t) && d.areas.some((a) => (a.kind === 'area_code' ? a.areaCode === p.areaCode : a.kind === 'prefecture' ? a.prefecture === p.prefecture : a.prefecture === p.prefecture && a.city === p.city)));
+  return ds.some(
+    (d) =>
+      oracleLive(d, ds, t) &&
+      d.areas.some((a) =>
+        a.kind === 'area_code'
+          ? a.areaCode === p.areaCode
+          : a.kind === 'prefecture'
+            ? a.prefecture === p.prefecture
+            : a.prefecture === p.prefecture && a.city === p.city,
+      ),
+  );
 }
 
 test('emergency cover is exactly: registered now, and a confirmed declaration whose line holds the instant covers the point', () => {
@@ -129,23 +157,35 @@ test('emergency cover is exactly: registered now, and a confirmed declaration wh
   let coveredByExtension = 0;
   let endedLine = 0;
   fc.assert(
-    fc.property(registration, fc.oneof(fc.uniqueArray(declaration, { maxLength: 4, selector: (d) => d.id }), lines), fc.constantFrom(...POINTS), instant, (reg, ds, p, at) => {
-      const cover = emergencyCover(reg, ds, p, at);
-      assert.equal(cover.kind === 'covered', oracleCovered(reg, ds, p, at));
-      const t = at.getTime();
-      if (ds.some((d) => d.extendsId !== null && t >= d.startsAt.getTime() && t < d.plannedEndAt.getTime() && ds.some((a) => a.id === d.extendsId && a.endedAt !== null))) endedLine++;
-      if (cover.kind === 'covered') {
-        covered++;
-        const d = ds.find((x) => x.id === cover.declarationId);
-        assert.ok(d !== undefined && inForce(d, at, linesOf(ds)), 'the logged declaration is one in force');
-        if (d.extendsId !== null) coveredByExtension++;
-        assert.deepEqual(cover.fields, reg?.fields);
-      } else {
-        const registered = reg !== null && reg.validFrom.getTime() <= t && (reg.validTo === null || t < reg.validTo.getTime());
-        const anyLive = ds.some((d) => oracleLive(d, ds, t));
-        assert.equal(cover.reason, !registered ? 'not_emergency_support' : !anyLive ? 'no_active_emergency' : 'outside_emergency_area');
-      }
-    }),
+    fc.property(
+      registration,
+      fc.oneof(fc.uniqueArray(declaration, { maxLength: 4, selector: (d) => d.id }), lines),
+      fc.constantFrom(...POINTS),
+      instant,
+      (reg, ds, p, at) => {
+        const cover = emergencyCover(reg, ds, p, at);
+        assert.equal(cover.kind === 'covered', oracleCovered(reg, ds, p, at));
+        const t = at.getTime();
+        if (
+          ds.some(
+            (d) =>
+              d.extendsId !== null && t >= d.startsAt.getTime() && t < d.plannedEndAt.getTime() && ds.some((a) => a.id === d.extendsId && a.endedAt !== null),
+          )
+        )
+          endedLine++;
+        if (cover.kind === 'covered') {
+          covered++;
+          const d = ds.find((x) => x.id === cover.declarationId);
+          assert.ok(d !== undefined && inForce(d, at, linesOf(ds)), 'the logged declaration is one in force');
+          if (d.extendsId !== null) coveredByExtension++;
+          assert.deepEqual(cover.fields, reg?.fields);
+        } else {
+          const registered = reg !== null && reg.validFrom.getTime() <= t && (reg.validTo === null || t < reg.validTo.getTime());
+          const anyLive = ds.some((d) => oracleLive(d, ds, t));
+          assert.equal(cover.reason, !registered ? 'not_emergency_support' : !anyLive ? 'no_active_emergency' : 'outside_emergency_area');
+        }
+      },
+    ),
     { numRuns: 8000 },
   );
   // The property must reach the cases it is about, or it checks nothing.
@@ -155,7 +195,16 @@ test('emergency cover is exactly: registered now, and a confirmed declaration wh
 });
 
 test('an extension whose emergency was ended early never opens, even after the original planned end (issue 14)', () => {
-  const root: Declaration = { id: 'EM-00001', status: 'confirmed', startsAt: h(0), plannedEndAt: h(2), confirmedAt: h(0), endedAt: h(1), extendsId: null, areas: [{ kind: 'area_code', areaCode: '02' }] };
+  const root: Declaration = {
+    id: 'EM-00001',
+    status: 'confirmed',
+    startsAt: h(0),
+    plannedEndAt: h(2),
+    confirmedAt: h(0),
+    endedAt: h(1),
+    extendsId: null,
+    areas: [{ kind: 'area_code', areaCode: '02' }],
+  };
   const ext: Declaration = { ...root, id: 'EM-00002', startsAt: h(2), plannedEndAt: h(10), endedAt: null, extendsId: 'EM-00001' };
   const reg: SupportRegistration = { personId: 'p', fields: ['holder_name'], validFrom: h(-1), validTo: null };
   const p = POINTS[0] ?? assert.fail('no point');
@@ -168,12 +217,25 @@ test('an extension whose emergency was ended early never opens, even after the o
 
 test('a pending, rejected or withdrawn declaration never gives access, whatever the clock says', () => {
   fc.assert(
-    fc.property(declaration.filter((d) => d.status !== 'confirmed'), instant, (d, at) => assert.equal(inForce(d, at, linesOf([d])), false)),
+    fc.property(
+      declaration.filter((d) => d.status !== 'confirmed'),
+      instant,
+      (d, at) => assert.equal(inForce(d, at, linesOf([d])), false),
+    ),
   );
 });
 
 test('the window is half-open: in force at its first instant, not at its planned end', () => {
-  const d: Declaration = { id: 'EM-00001', status: 'confirmed', startsAt: h(1), plannedEndAt: h(25), confirmedAt: h(0), endedAt: null, extendsId: null, areas: [{ kind: 'area_code', areaCode: '02' }] };
+  const d: Declaration = {
+    id: 'EM-00001',
+    status: 'confirmed',
+    startsAt: h(1),
+    plannedEndAt: h(25),
+    confirmedAt: h(0),
+    endedAt: null,
+    extendsId: null,
+    areas: [{ kind: 'area_code', areaCode: '02' }],
+  };
   const inForce = (x: Declaration, at: Date) => inForceIn(x, at, linesOf([x]));
   assert.equal(inForce(d, new Date(h(1).getTime() - 1)), false);
   assert.equal(inForce(d, h(1)), true);
@@ -187,7 +249,10 @@ test('only outage-contact fields may be registered; anything else is named', () 
   assert.deepEqual([...EMERGENCY_CONTACT_FIELDS].sort(), ['address', 'holder_name', 'phone']);
   fc.assert(
     fc.property(fc.subarray([...SUPPLY_POINT_FIELD_KEYS]), (fields) => {
-      assert.deepEqual(fieldsBeyondEmergencyContact(fields), fields.filter((f) => !SUPPLY_POINT_FIELDS[f].emergencyContact));
+      assert.deepEqual(
+        fieldsBeyondEmergencyContact(fields),
+        fields.filter((f) => !SUPPLY_POINT_FIELDS[f].emergencyContact),
+      );
     }),
   );
 });
@@ -212,16 +277,54 @@ const SP: StoredSupplyPoint = {
   equipment: [],
   usage: [],
   networkNotes: 'T-1',
-  contracts: [{ retailerCode: 'R0002', retailerName: 'R0002', lastResort: false, capacity: 30, capacityUnit: 'A', customerType: 'individual', holderName: '山田', phone: '090', validFrom: new Date(0), validTo: null }],
+  contracts: [
+    {
+      retailerCode: 'R0002',
+      retailerName: 'R0002',
+      lastResort: false,
+      capacity: 30,
+      capacityUnit: 'A',
+      customerType: 'individual',
+      holderName: '山田',
+      phone: '090',
+      validFrom: new Date(0),
+      validTo: null,
+    },
+  ],
 };
 
 test('under an emergency a support person sees no non-public field beyond those registered', () => {
-  const principal = principalAt('p', [{ personId: 'p', organizationId: 'o', employment: 'employee', side: 'retail', retailerCode: 'A0001', office: 'x', duty: 'retail_customer_service', validFrom: new Date(0), validTo: null }], h(0));
+  const principal = principalAt(
+    'p',
+    [
+      {
+        personId: 'p',
+        organizationId: 'o',
+        employment: 'employee',
+        side: 'retail',
+        retailerCode: 'A0001',
+        office: 'x',
+        duty: 'retail_customer_service',
+        validFrom: new Date(0),
+        validTo: null,
+      },
+    ],
+    h(0),
+  );
   fc.assert(
     fc.property(fc.subarray([...EMERGENCY_CONTACT_FIELDS]), (registered) => {
-      const { view } = viewRecord(table, principal, SP, SUPPLY_POINT_FIELD_KEYS, { at: h(0), purpose: 'emergency_support', emergency: true, networkOnly: null, emergencyFields: new Set(registered) });
+      const { view } = viewRecord(table, principal, SP, SUPPLY_POINT_FIELD_KEYS, {
+        at: h(0),
+        purpose: 'emergency_support',
+        emergency: true,
+        networkOnly: null,
+        emergencyFields: new Set(registered),
+      });
       const shownNonPublic = SUPPLY_POINT_FIELD_KEYS.filter((f) => view.fields[f]?.shown === true && SUPPLY_POINT_FIELDS[f].class !== 'public');
-      assert.deepEqual(shownNonPublic, SUPPLY_POINT_FIELD_KEYS.filter((f) => registered.includes(f) && SUPPLY_POINT_FIELDS[f].class !== 'public'));
+      assert.deepEqual(
+        shownNonPublic,
+        SUPPLY_POINT_FIELD_KEYS.filter((f) => registered.includes(f) && SUPPLY_POINT_FIELDS[f].class !== 'public'),
+      );
       for (const f of EMERGENCY_CONTACT_FIELDS) {
         const v = view.fields[f];
         if (!registered.includes(f) && SUPPLY_POINT_FIELDS[f].class !== 'public') assert.deepEqual(v, { shown: false, reason: 'outside_emergency_fields' });

@@ -8,8 +8,19 @@ import { grantsAt, PERMISSION_CATALOG, PERMISSION_IDS, type HeldGrant } from '..
 const T0 = Date.parse('2020-01-01T00:00:00+09:00');
 const instant = fc.integer({ min: 0, max: 3000 }).map((d) => new Date(T0 + d * 86_400_000));
 const held: fc.Arbitrary<HeldGrant> = fc
-  .record({ id: fc.nat(), perm: fc.constantFrom(...PERMISSION_IDS, 'legacy.everything'), from: fc.integer({ min: 0, max: 3000 }), len: fc.integer({ min: 1, max: 400 }) })
-  .map((g) => ({ grantId: g.id, permissionId: g.perm, scopeOrganizationId: null, from: new Date(T0 + g.from * 86_400_000), until: new Date(T0 + (g.from + g.len) * 86_400_000) }));
+  .record({
+    id: fc.nat(),
+    perm: fc.constantFrom(...PERMISSION_IDS, 'legacy.everything'),
+    from: fc.integer({ min: 0, max: 3000 }),
+    len: fc.integer({ min: 1, max: 400 }),
+  })
+  .map((g) => ({
+    grantId: g.id,
+    permissionId: g.perm,
+    scopeOrganizationId: null,
+    from: new Date(T0 + g.from * 86_400_000),
+    until: new Date(T0 + (g.from + g.len) * 86_400_000),
+  }));
 
 /**
  * Grants with an instant on the start or end of one of them, or 1 ms either side (where `<` against `<=` is
@@ -34,9 +45,21 @@ test('a grant counts only inside its period, for a known permission, on a side t
         assert.ok(side !== null && perm.allowedSides.includes(side));
       }
       // And nothing that meets every condition is dropped.
-      const expected = grants.filter((g) => side !== null && g.from.getTime() <= at.getTime() && at.getTime() < g.until.getTime() && (PERMISSION_CATALOG[g.permissionId as keyof typeof PERMISSION_CATALOG]?.allowedSides.includes(side) ?? false));
+      const expected = grants.filter(
+        (g) =>
+          side !== null &&
+          g.from.getTime() <= at.getTime() &&
+          at.getTime() < g.until.getTime() &&
+          (PERMISSION_CATALOG[g.permissionId as keyof typeof PERMISSION_CATALOG]?.allowedSides.includes(side) ?? false),
+      );
       assert.equal(counted.length, expected.length);
-      if (side !== null && grants.some((g) => g.until.getTime() === at.getTime() && PERMISSION_CATALOG[g.permissionId as keyof typeof PERMISSION_CATALOG]?.allowedSides.includes(side))) atUntil++;
+      if (
+        side !== null &&
+        grants.some(
+          (g) => g.until.getTime() === at.getTime() && PERMISSION_CATALOG[g.permissionId as keyof typeof PERMISSION_CATALOG]?.allowedSides.includes(side),
+        )
+      )
+        atUntil++;
     }),
     { numRuns: 2000 },
   );

@@ -1,8 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  actingForOptions, checkAssignment, derivedRetailer,
-  type ContractorEngagement, type Organization, type StaffAssignment,
+  actingForOptions,
+  checkAssignment,
+  derivedRetailer,
+  type ContractorEngagement,
+  type Organization,
+  type StaffAssignment,
 } from '../../src/domain/organization.ts';
 import { makePeople } from '../../src/demo/people.ts';
 import { AREAS } from '../../src/demo/places.ts';
@@ -19,14 +23,26 @@ const R3: Organization = { id: 'org-r0003', name: 'R3', kind: 'retailer', retail
 const CTR: Organization = { id: 'org-ctr', name: 'CTR', kind: 'contractor', retailerCode: null };
 
 const engaged = (client: Organization, from = '2018-01-01', to: string | null = null, contractor = CTR.id): ContractorEngagement => ({
-  contractorOrganizationId: contractor, client, validFrom: t(from), validTo: to === null ? null : t(to),
+  contractorOrganizationId: contractor,
+  client,
+  validFrom: t(from),
+  validTo: to === null ? null : t(to),
 });
 const ctx = (engagements: ContractorEngagement[] = []) => ({ affiliatedCode: 'A0001', engagements });
 const assignment = (over: Partial<StaffAssignment>): StaffAssignment => ({
-  personId: 'p1', organizationId: 'org-a0001', employment: 'employee', side: 'retail', retailerCode: 'A0001', office: '仙台営業所', duty: 'retail_sales',
-  validFrom: AT, validTo: null, ...over,
+  personId: 'p1',
+  organizationId: 'org-a0001',
+  employment: 'employee',
+  side: 'retail',
+  retailerCode: 'A0001',
+  office: '仙台営業所',
+  duty: 'retail_sales',
+  validFrom: AT,
+  validTo: null,
+  ...over,
 });
-const network = (over: Partial<StaffAssignment>) => assignment({ organizationId: 'org-nw', side: 'network', retailerCode: null, duty: 'service_centre', ...over });
+const network = (over: Partial<StaffAssignment>) =>
+  assignment({ organizationId: 'org-nw', side: 'network', retailerCode: null, duty: 'service_centre', ...over });
 
 describe('checkAssignment: the side and retailer follow from the organization', () => {
   test('accepts each organization’s staff on the side and for the retailer the organization gives', () => {
@@ -43,7 +59,10 @@ describe('checkAssignment: the side and retailer follow from the organization', 
     assert.deepEqual(checkAssignment(assignment({ side: 'other_retailer', retailerCode: 'R0003' }), A, ctx()), ['employee_side_mismatch']);
     assert.deepEqual(checkAssignment(network({ organizationId: A.id }), A, ctx()), ['employee_side_mismatch']);
     assert.deepEqual(checkAssignment(assignment({ organizationId: NW.id }), NW, ctx()), ['employee_side_mismatch']);
-    assert.deepEqual(checkAssignment(assignment({ organizationId: R3.id, side: 'retail', retailerCode: 'R0003' }), R3, ctx()), ['employee_side_mismatch', 'side_retailer_mismatch']);
+    assert.deepEqual(checkAssignment(assignment({ organizationId: R3.id, side: 'retail', retailerCode: 'R0003' }), R3, ctx()), [
+      'employee_side_mismatch',
+      'side_retailer_mismatch',
+    ]);
   });
 
   test('refuses a retailer code on the network side and a missing one off it', () => {
@@ -75,7 +94,9 @@ describe('checkAssignment: a contractor company’s staff act for the clients it
   });
 
   test('refuses a contractor of the retail side placed on the network side as service centre', () => {
-    assert.deepEqual(checkAssignment(ctr({ side: 'network', retailerCode: null, duty: 'service_centre' }), CTR, ctx([engaged(A)])), ['contractor_side_mismatch']);
+    assert.deepEqual(checkAssignment(ctr({ side: 'network', retailerCode: null, duty: 'service_centre' }), CTR, ctx([engaged(A)])), [
+      'contractor_side_mismatch',
+    ]);
   });
 
   test('refuses a contractor for a retailer its company does not work for', () => {
@@ -91,7 +112,10 @@ describe('checkAssignment: a contractor company’s staff act for the clients it
 
   test('a company engaged by the network operator and a retailer may have staff on either side', () => {
     const both = [engaged(NW), engaged(A)];
-    assert.deepEqual(actingForOptions(CTR, both, 'A0001', AT), [{ side: 'network', retailerCode: null }, { side: 'retail', retailerCode: 'A0001' }]);
+    assert.deepEqual(actingForOptions(CTR, both, 'A0001', AT), [
+      { side: 'network', retailerCode: null },
+      { side: 'retail', retailerCode: 'A0001' },
+    ]);
     assert.deepEqual(checkAssignment(ctr({}), CTR, ctx(both)), []);
     assert.deepEqual(checkAssignment(ctr({ side: 'network', retailerCode: null, duty: 'call_centre' }), CTR, ctx(both)), []);
   });
@@ -119,13 +143,25 @@ test('every staff assignment of the demo area passes checkAssignment with the de
   const engagements: ContractorEngagement[] = people.engagements.map((e) => {
     const client = orgs.get(e.clientOrganizationId);
     assert.ok(client !== undefined, e.clientOrganizationId);
-    return { contractorOrganizationId: e.contractorOrganizationId, client, validFrom: new Date(e.validFrom), validTo: e.validTo === null ? null : new Date(e.validTo) };
+    return {
+      contractorOrganizationId: e.contractorOrganizationId,
+      client,
+      validFrom: new Date(e.validFrom),
+      validTo: e.validTo === null ? null : new Date(e.validTo),
+    };
   });
-  assert.ok(people.assignments.some((a) => a.employment === 'contractor'), 'the demo has contractors to check');
+  assert.ok(
+    people.assignments.some((a) => a.employment === 'contractor'),
+    'the demo has contractors to check',
+  );
   for (const a of people.assignments) {
     const org = orgs.get(a.organizationId);
     assert.ok(org !== undefined, a.organizationId);
     const staff: StaffAssignment = { ...a, validFrom: new Date(a.validFrom), validTo: a.validTo === null ? null : new Date(a.validTo) };
-    assert.deepEqual(checkAssignment(staff, org, { affiliatedCode: AFFILIATED_CODE, engagements }), [], `${a.personId} at ${a.organizationId} from ${a.validFrom}`);
+    assert.deepEqual(
+      checkAssignment(staff, org, { affiliatedCode: AFFILIATED_CODE, engagements }),
+      [],
+      `${a.personId} at ${a.organizationId} from ${a.validFrom}`,
+    );
   }
 });

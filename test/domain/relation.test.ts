@@ -7,7 +7,12 @@ import { contractAt, parseSupplyPointId } from '../../src/domain/supply-point.ts
 import { DUTIES, SIDES, type StaffAssignment } from '../../src/domain/organization.ts';
 
 const t = (s: string) => new Date(s);
-const c = (retailerCode: string, from: string, to: string | null, lastResort = false): ContractFact => ({ retailerCode, lastResort, validFrom: t(from), validTo: to === null ? null : t(to) });
+const c = (retailerCode: string, from: string, to: string | null, lastResort = false): ContractFact => ({
+  retailerCode,
+  lastResort,
+  validFrom: t(from),
+  validTo: to === null ? null : t(to),
+});
 
 // Supplied by A until 2020, then by B; the A→B switch is the classic "former customer".
 const switched = [c('A0001', '2010-01-01', '2020-04-01'), c('R0002', '2020-04-01', null)];
@@ -36,8 +41,15 @@ test('network principals are neutral', () => {
 });
 
 const assignment = (side: StaffAssignment['side'], duty: StaffAssignment['duty'], from: string, to: string | null): StaffAssignment => ({
-  personId: 'p1', organizationId: 'o', employment: 'employee', side, retailerCode: side === 'network' ? null : 'A0001', office: 'x', duty,
-  validFrom: t(from), validTo: to === null ? null : t(to),
+  personId: 'p1',
+  organizationId: 'o',
+  employment: 'employee',
+  side,
+  retailerCode: side === 'network' ? null : 'A0001',
+  office: 'x',
+  duty,
+  validFrom: t(from),
+  validTo: to === null ? null : t(to),
 });
 
 test('a transfer from network to retail changes the class at the transfer instant', () => {
@@ -72,7 +84,10 @@ const T2000 = Date.UTC(2000, 0, 1);
 function periods<T>(extra: fc.Arbitrary<T>) {
   return fc
     .tuple(
-      fc.array(fc.record({ gap: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 60 })), length: fc.integer({ min: 1, max: 900 }), extra }), { minLength: 1, maxLength: 5 }),
+      fc.array(fc.record({ gap: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 60 })), length: fc.integer({ min: 1, max: 900 }), extra }), {
+        minLength: 1,
+        maxLength: 5,
+      }),
       fc.boolean(),
     )
     .map(([segments, openEnded]) => {
@@ -102,7 +117,12 @@ function oracleInForce<P extends { validFrom: Date; validTo: Date | null }>(ps: 
 }
 
 const contractHistory = periods(fc.record({ retailer: fc.constantFrom('A0001', 'R0002', 'R0003'), lastResort: fc.boolean() })).map((ps) =>
-  ps.map((p): ContractFact => ({ retailerCode: p.extra.lastResort ? 'NW000' : p.extra.retailer, lastResort: p.extra.lastResort, validFrom: p.validFrom, validTo: p.validTo })),
+  ps.map((p): ContractFact => ({
+    retailerCode: p.extra.lastResort ? 'NW000' : p.extra.retailer,
+    lastResort: p.extra.lastResort,
+    validFrom: p.validFrom,
+    validTo: p.validTo,
+  })),
 );
 
 test('at a switch instant and 1 ms either side, the contract in force, the retailer and the relation follow [valid_from, valid_to)', () => {
@@ -117,7 +137,8 @@ test('at a switch instant and 1 ms either side, the contract in force, the retai
         const supplier = current === null || current.lastResort ? null : current.retailerCode;
         assert.equal(retailerAt(contracts, at), supplier);
         const suppliedBefore = contracts.some((c) => c.retailerCode === retailer && !c.lastResort && !(t < c.validFrom.getTime()));
-        const expected = retailer !== null && supplier === retailer ? 'own' : retailer !== null && suppliedBefore ? 'former' : supplier !== null ? 'other' : 'none';
+        const expected =
+          retailer !== null && supplier === retailer ? 'own' : retailer !== null && suppliedBefore ? 'former' : supplier !== null ? 'other' : 'none';
         assert.equal(relationAt(retailer, contracts, at), expected);
         if (contracts.some((c) => c.validTo !== null && c.validTo.getTime() === t) && contracts.some((c) => c.validFrom.getTime() === t)) onSwitch++;
       },
@@ -131,19 +152,29 @@ test('at a transfer instant and 1 ms either side, the principal comes from the s
   let onTransfer = 0;
   const assignments = periods(fc.record({ side: fc.constantFrom(...SIDES), duty: fc.constantFrom(...DUTIES) })).map((ps) =>
     ps.map((p): StaffAssignment => ({
-      personId: 'p1', organizationId: 'o', employment: 'employee', side: p.extra.side, retailerCode: p.extra.side === 'network' ? null : 'A0001',
-      office: 'x', duty: p.extra.duty, validFrom: p.validFrom, validTo: p.validTo,
+      personId: 'p1',
+      organizationId: 'o',
+      employment: 'employee',
+      side: p.extra.side,
+      retailerCode: p.extra.side === 'network' ? null : 'A0001',
+      office: 'x',
+      duty: p.extra.duty,
+      validFrom: p.validFrom,
+      validTo: p.validTo,
     })),
   );
   fc.assert(
-    fc.property(assignments.chain((as) => fc.tuple(fc.constant(as), instantNear(as))), ([history, at]) => {
-      const t = at.getTime();
-      const expected = oracleInForce(history, t);
-      const principal = principalAt('p1', history, at);
-      assert.equal(principal.assignment, expected);
-      if (expected === null) assert.equal(principal.principalClass, 'unassigned');
-      if (history.some((a) => a.validTo !== null && a.validTo.getTime() === t) && history.some((a) => a.validFrom.getTime() === t)) onTransfer++;
-    }),
+    fc.property(
+      assignments.chain((as) => fc.tuple(fc.constant(as), instantNear(as))),
+      ([history, at]) => {
+        const t = at.getTime();
+        const expected = oracleInForce(history, t);
+        const principal = principalAt('p1', history, at);
+        assert.equal(principal.assignment, expected);
+        if (expected === null) assert.equal(principal.principalClass, 'unassigned');
+        if (history.some((a) => a.validTo !== null && a.validTo.getTime() === t) && history.some((a) => a.validFrom.getTime() === t)) onTransfer++;
+      },
+    ),
     { numRuns: 3000 },
   );
   assert.ok(onTransfer > 100, `runs exactly on a transfer instant: ${onTransfer}`);

@@ -10,10 +10,44 @@ import { screenshot, startConsole, type ConsoleHarness } from '../support/browse
 import { TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
 
 const PERSONAS = [
-  { key: 'cc', terminalId: TERMINALS.CC, userId: USERS.callCentre, name: '高橋 一郎', side: 'network', principalClass: 'network_call_centre', labelJa: '送配電 託送コールセンター', labelEn: 'Network — call centre' },
-  { key: 'retail', terminalId: TERMINALS.RETAIL, userId: USERS.retail, name: '加藤 五郎', side: 'retail', principalClass: 'affiliated_retail', labelJa: '関係小売', labelEn: 'Affiliated retailer' },
-  { key: 'comp', userId: USERS.compliance, name: '渡辺 三郎', side: 'network', principalClass: 'network_compliance', labelJa: '送配電 行為規制管理者', labelEn: 'Network — compliance' },
-  { key: 'admin', userId: USERS.admin, name: '小林 四郎', side: 'network', principalClass: 'network_access_admin', labelJa: '送配電 アクセス管理者', labelEn: 'Network — access administration' },
+  {
+    key: 'cc',
+    terminalId: TERMINALS.CC,
+    userId: USERS.callCentre,
+    name: '高橋 一郎',
+    side: 'network',
+    principalClass: 'network_call_centre',
+    labelJa: '送配電 託送コールセンター',
+    labelEn: 'Network — call centre',
+  },
+  {
+    key: 'retail',
+    terminalId: TERMINALS.RETAIL,
+    userId: USERS.retail,
+    name: '加藤 五郎',
+    side: 'retail',
+    principalClass: 'affiliated_retail',
+    labelJa: '関係小売',
+    labelEn: 'Affiliated retailer',
+  },
+  {
+    key: 'comp',
+    userId: USERS.compliance,
+    name: '渡辺 三郎',
+    side: 'network',
+    principalClass: 'network_compliance',
+    labelJa: '送配電 行為規制管理者',
+    labelEn: 'Network — compliance',
+  },
+  {
+    key: 'admin',
+    userId: USERS.admin,
+    name: '小林 四郎',
+    side: 'network',
+    principalClass: 'network_access_admin',
+    labelJa: '送配電 アクセス管理者',
+    labelEn: 'Network — access administration',
+  },
 ];
 
 /**

@@ -12,19 +12,79 @@ import { SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
 
 /** The fixture's people as demo personas, so the login screen offers them (as `gridwall demo` does for its own). */
 const PERSONAS = [
-  { key: 'cc', terminalId: TERMINALS.CC, userId: USERS.callCentre, name: '高橋 一郎', side: 'network', principalClass: 'network_call_centre', labelJa: '送配電 託送コールセンター', labelEn: 'Network — call centre' },
-  { key: 'nsc', terminalId: TERMINALS.NSC, userId: USERS.serviceCentre, name: '伊藤 二郎', side: 'network', principalClass: 'network_service_centre', labelJa: '送配電 ネットワークサービスセンター', labelEn: 'Network — service centre' },
-  { key: 'retail', terminalId: TERMINALS.RETAIL, userId: USERS.retail, name: '加藤 五郎', side: 'retail', principalClass: 'affiliated_retail', labelJa: '関係小売 お客さま窓口', labelEn: 'Affiliated retailer — customer service' },
-  { key: 'rctr', userId: USERS.retailContractor, name: '吉田 六郎', side: 'retail', principalClass: 'affiliated_retail', labelJa: '関係小売の委託会社', labelEn: 'Contractor of the affiliated retailer' },
-  { key: 'other', userId: USERS.otherRetailer, name: '山本 七海', side: 'other_retailer', principalClass: 'other_retailer', labelJa: '新電力 お客さま窓口', labelEn: 'Other retailer — customer service' },
-  { key: 'comp', userId: USERS.compliance, name: '渡辺 三郎', side: 'network', principalClass: 'network_compliance', labelJa: '送配電 行為規制管理者', labelEn: 'Network — compliance' },
-  { key: 'admin', userId: USERS.admin, name: '小林 四郎', side: 'network', principalClass: 'network_access_admin', labelJa: '送配電 アクセス管理者', labelEn: 'Network — access administration' },
+  {
+    key: 'cc',
+    terminalId: TERMINALS.CC,
+    userId: USERS.callCentre,
+    name: '高橋 一郎',
+    side: 'network',
+    principalClass: 'network_call_centre',
+    labelJa: '送配電 託送コールセンター',
+    labelEn: 'Network — call centre',
+  },
+  {
+    key: 'nsc',
+    terminalId: TERMINALS.NSC,
+    userId: USERS.serviceCentre,
+    name: '伊藤 二郎',
+    side: 'network',
+    principalClass: 'network_service_centre',
+    labelJa: '送配電 ネットワークサービスセンター',
+    labelEn: 'Network — service centre',
+  },
+  {
+    key: 'retail',
+    terminalId: TERMINALS.RETAIL,
+    userId: USERS.retail,
+    name: '加藤 五郎',
+    side: 'retail',
+    principalClass: 'affiliated_retail',
+    labelJa: '関係小売 お客さま窓口',
+    labelEn: 'Affiliated retailer — customer service',
+  },
+  {
+    key: 'rctr',
+    userId: USERS.retailContractor,
+    name: '吉田 六郎',
+    side: 'retail',
+    principalClass: 'affiliated_retail',
+    labelJa: '関係小売の委託会社',
+    labelEn: 'Contractor of the affiliated retailer',
+  },
+  {
+    key: 'other',
+    userId: USERS.otherRetailer,
+    name: '山本 七海',
+    side: 'other_retailer',
+    principalClass: 'other_retailer',
+    labelJa: '新電力 お客さま窓口',
+    labelEn: 'Other retailer — customer service',
+  },
+  {
+    key: 'comp',
+    userId: USERS.compliance,
+    name: '渡辺 三郎',
+    side: 'network',
+    principalClass: 'network_compliance',
+    labelJa: '送配電 行為規制管理者',
+    labelEn: 'Network — compliance',
+  },
+  {
+    key: 'admin',
+    userId: USERS.admin,
+    name: '小林 四郎',
+    side: 'network',
+    principalClass: 'network_access_admin',
+    labelJa: '送配電 アクセス管理者',
+    labelEn: 'Network — access administration',
+  },
 ];
-
 
 /** Per field: 'shown', or the masked reason code the screen must carry. Public fields are always shown. */
 function expected(nonPublic: string, networkNotes: string): Record<string, string> {
-  return Object.fromEntries(SUPPLY_POINT_FIELD_KEYS.map((f) => [f, f === 'supply_point_id' || f === 'address' ? 'shown' : f === 'network_notes' ? networkNotes : nonPublic]));
+  return Object.fromEntries(
+    SUPPLY_POINT_FIELD_KEYS.map((f) => [f, f === 'supply_point_id' || f === 'address' ? 'shown' : f === 'network_notes' ? networkNotes : nonPublic]),
+  );
 }
 
 /**
@@ -32,7 +92,11 @@ function expected(nonPublic: string, networkNotes: string): Record<string, strin
  * supply point under which purpose. The screen must show exactly this.
  */
 const CASES: readonly { user: string; purpose: string; records: Readonly<Record<string, Record<string, string>>> }[] = [
-  { user: USERS.callCentre, purpose: 'customer_inquiry', records: { [SP.OWN_A]: expected('shown', 'network_only'), [SP.R3]: expected('shown', 'network_only'), [SP.LAST]: expected('shown', 'network_only') } },
+  {
+    user: USERS.callCentre,
+    purpose: 'customer_inquiry',
+    records: { [SP.OWN_A]: expected('shown', 'network_only'), [SP.R3]: expected('shown', 'network_only'), [SP.LAST]: expected('shown', 'network_only') },
+  },
   { user: USERS.serviceCentre, purpose: 'outage_response', records: { [SP.OWN_A]: expected('shown', 'shown'), [SP.SWITCHED]: expected('shown', 'shown') } },
   {
     user: USERS.retail,
@@ -45,11 +109,19 @@ const CASES: readonly { user: string; purpose: string; records: Readonly<Record<
       [SP.VACANT]: expected('not_own_customer', 'network_only'),
     },
   },
-  { user: USERS.retailContractor, purpose: 'own_customer_service', records: { [SP.CORP_A]: expected('shown', 'network_only'), [SP.R3]: expected('not_own_customer', 'network_only') } },
+  {
+    user: USERS.retailContractor,
+    purpose: 'own_customer_service',
+    records: { [SP.CORP_A]: expected('shown', 'network_only'), [SP.R3]: expected('not_own_customer', 'network_only') },
+  },
   {
     user: USERS.otherRetailer,
     purpose: 'own_customer_service',
-    records: { [SP.SWITCHED]: expected('shown', 'network_only'), [SP.OWN_A]: expected('not_own_customer', 'network_only'), [SP.VACANT]: expected('former_customer', 'network_only') },
+    records: {
+      [SP.SWITCHED]: expected('shown', 'network_only'),
+      [SP.OWN_A]: expected('not_own_customer', 'network_only'),
+      [SP.VACANT]: expected('former_customer', 'network_only'),
+    },
   },
   { user: USERS.compliance, purpose: 'audit_review', records: { [SP.OWN_A]: expected('not_needed_for_duty', 'network_only') } },
 ];
@@ -80,7 +152,10 @@ describe('the console in Chromium', () => {
     const rows = await page.$$eval('table.record > tbody > tr', (trs) =>
       trs.map((tr) => {
         const masked = tr.querySelector('[data-masked]');
-        return [tr.getAttribute('data-field') ?? '?', masked?.getAttribute('data-masked') ?? (tr.querySelector('[data-shown]') !== null ? 'shown' : 'blank')] as const;
+        return [
+          tr.getAttribute('data-field') ?? '?',
+          masked?.getAttribute('data-masked') ?? (tr.querySelector('[data-shown]') !== null ? 'shown' : 'blank'),
+        ] as const;
       }),
     );
     return Object.fromEntries(rows);
@@ -177,7 +252,11 @@ describe('the console in Chromium', () => {
       await page.click('form.search button[type="submit"]');
       await page.waitForSelector('table.results');
       const rows = await page.$$eval('table.results tbody tr', (trs) =>
-        trs.map((tr) => [tr.getAttribute('data-supply-point'), tr.querySelector('td[data-field="holder_name"] [data-masked]')?.getAttribute('data-masked') ?? tr.querySelector('td[data-field="holder_name"]')?.textContent]),
+        trs.map((tr) => [
+          tr.getAttribute('data-supply-point'),
+          tr.querySelector('td[data-field="holder_name"] [data-masked]')?.getAttribute('data-masked') ??
+            tr.querySelector('td[data-field="holder_name"]')?.textContent,
+        ]),
       );
       assert.deepEqual(Object.fromEntries(rows), { [SP.OWN_A]: '山田 太郎', [SP.SWITCHED]: 'former_customer', [SP.CORP_A]: '株式会社青葉精工' });
       await screenshot(page, '04-search-address');
@@ -257,9 +336,16 @@ describe('the console in Chromium', () => {
       assert.match((await page.textContent('[data-testid="checklist-verdict"]')) ?? '', /^検証合格/);
       // Affiliated retail, other retailer's customer, normal times: holder masked; own customer: shown.
       await page.selectOption('.filters select >> nth=1', 'affiliated_retail');
-      assert.equal(await page.getAttribute('table.matrix tr[data-field="holder_name"] td[data-relation="other"][data-emergency="false"]', 'class'), 'cell-masked');
+      assert.equal(
+        await page.getAttribute('table.matrix tr[data-field="holder_name"] td[data-relation="other"][data-emergency="false"]', 'class'),
+        'cell-masked',
+      );
       assert.equal(await page.getAttribute('table.matrix tr[data-field="holder_name"] td[data-relation="own"][data-emergency="false"]', 'class'), 'cell-shown');
-      assert.equal(await page.getAttribute('table.matrix tr[data-field="holder_name"] td[data-relation="other"][data-emergency="true"]', 'class'), 'cell-shown', 'emergency support sees outage contacts');
+      assert.equal(
+        await page.getAttribute('table.matrix tr[data-field="holder_name"] td[data-relation="other"][data-emergency="true"]', 'class'),
+        'cell-shown',
+        'emergency support sees outage contacts',
+      );
       assert.equal(await page.getAttribute('table.matrix tr[data-field="usage"] td[data-relation="other"][data-emergency="true"]', 'class'), 'cell-masked');
       await screenshot(page, '08-checklist');
       const head = await page.evaluate(async () => [...new Uint8Array(await (await fetch('/api/policy/checklist?format=csv')).arrayBuffer()).slice(0, 3)]);

@@ -9,11 +9,54 @@ import { screenshot, startConsole, type ConsoleHarness } from '../support/browse
 import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
 
 const PERSONAS = [
-  { key: 'cc', terminalId: TERMINALS.CC, userId: USERS.callCentre, name: '高橋 一郎', side: 'network', principalClass: 'network_call_centre', labelJa: '送配電 託送コールセンター', labelEn: 'Network — call centre' },
-  { key: 'nsc', terminalId: TERMINALS.NSC, userId: USERS.serviceCentre, name: '伊藤 二郎', side: 'network', principalClass: 'network_service_centre', labelJa: '送配電 NSC', labelEn: 'Network — service centre' },
-  { key: 'retail', terminalId: TERMINALS.RETAIL, userId: USERS.retail, name: '加藤 五郎', side: 'retail', principalClass: 'affiliated_retail', labelJa: '関係小売', labelEn: 'Affiliated retailer' },
-  { key: 'comp', userId: USERS.compliance, name: '渡辺 三郎', side: 'network', principalClass: 'network_compliance', labelJa: '送配電 行為規制管理者', labelEn: 'Network — compliance' },
-  { key: 'admin', userId: USERS.admin, name: '小林 四郎', side: 'network', principalClass: 'network_access_admin', labelJa: '送配電 アクセス管理者', labelEn: 'Network — access administration' },
+  {
+    key: 'cc',
+    terminalId: TERMINALS.CC,
+    userId: USERS.callCentre,
+    name: '高橋 一郎',
+    side: 'network',
+    principalClass: 'network_call_centre',
+    labelJa: '送配電 託送コールセンター',
+    labelEn: 'Network — call centre',
+  },
+  {
+    key: 'nsc',
+    terminalId: TERMINALS.NSC,
+    userId: USERS.serviceCentre,
+    name: '伊藤 二郎',
+    side: 'network',
+    principalClass: 'network_service_centre',
+    labelJa: '送配電 NSC',
+    labelEn: 'Network — service centre',
+  },
+  {
+    key: 'retail',
+    terminalId: TERMINALS.RETAIL,
+    userId: USERS.retail,
+    name: '加藤 五郎',
+    side: 'retail',
+    principalClass: 'affiliated_retail',
+    labelJa: '関係小売',
+    labelEn: 'Affiliated retailer',
+  },
+  {
+    key: 'comp',
+    userId: USERS.compliance,
+    name: '渡辺 三郎',
+    side: 'network',
+    principalClass: 'network_compliance',
+    labelJa: '送配電 行為規制管理者',
+    labelEn: 'Network — compliance',
+  },
+  {
+    key: 'admin',
+    userId: USERS.admin,
+    name: '小林 四郎',
+    side: 'network',
+    principalClass: 'network_access_admin',
+    labelJa: '送配電 アクセス管理者',
+    labelEn: 'Network — access administration',
+  },
 ];
 
 /** A `datetime-local` value in Japan time, hours from the fixture's NOW (the server's clock). */
@@ -123,7 +166,9 @@ describe('emergency and analysis screens in Chromium', () => {
       assert.ok((await page.$('tr[data-field="phone"] [data-shown]')) !== null, 'phone shown');
       assert.ok((await page.$('tr[data-field="usage"] [data-masked]')) !== null);
       assert.match((await page.textContent('[data-testid="stated-reason"]')) ?? '', /停電復旧見込みの連絡/);
-      const { rows } = await db.query<{ emergency_id: string | null; query: unknown }>(`SELECT emergency_id, query FROM access_log WHERE purpose = 'emergency_support' AND outcome = 'served'`);
+      const { rows } = await db.query<{ emergency_id: string | null; query: unknown }>(
+        `SELECT emergency_id, query FROM access_log WHERE purpose = 'emergency_support' AND outcome = 'served'`,
+      );
       assert.equal(rows.length, 1);
       assert.match(rows[0]?.emergency_id ?? '', /^EM-/);
       await screenshot(page, '22-emergency-read');
@@ -173,7 +218,9 @@ describe('emergency and analysis screens in Chromium', () => {
       await (await first.$('text=対応済みにする'))?.click();
       // Resolved, the row leaves the open ones (others of the same rule may stay open).
       await page.waitForFunction(`document.querySelectorAll(${JSON.stringify(row)}).length < ${open}`);
-      const resolved = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM findings WHERE status = 'resolved' AND review_comment = '担当者に確認、誤操作'`);
+      const resolved = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM findings WHERE status = 'resolved' AND review_comment = '担当者に確認、誤操作'`,
+      );
       assert.equal(resolved.rows[0]?.n, 1);
       await screenshot(page, '25-findings');
     } finally {

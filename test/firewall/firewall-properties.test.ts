@@ -19,7 +19,15 @@ const DAY = 86_400_000;
 
 /** A supply point with a random, non-overlapping contract history (gaps = vacancies). */
 const supplyPoint = fc
-  .array(fc.record({ gapDays: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 400 })), lengthDays: fc.integer({ min: 1, max: 3000 }), retailer: fc.constantFrom(...RETAILERS), corporate: fc.boolean() }), { maxLength: 6 })
+  .array(
+    fc.record({
+      gapDays: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 400 })),
+      lengthDays: fc.integer({ min: 1, max: 3000 }),
+      retailer: fc.constantFrom(...RETAILERS),
+      corporate: fc.boolean(),
+    }),
+    { maxLength: 6 },
+  )
   .chain((segments) =>
     fc.boolean().map((openEnded): StoredSupplyPoint => {
       let t = Y2000;
@@ -28,28 +36,50 @@ const supplyPoint = fc
         const to = from + s.lengthDays * DAY;
         t = to;
         return {
-          retailerCode: s.retailer, retailerName: s.retailer, lastResort: s.retailer === 'NW000', capacity: 30, capacityUnit: 'A',
-          customerType: s.corporate ? 'corporate' : 'individual', holderName: `holder-${i}`, phone: `0900000000${i}`,
-          validFrom: new Date(from), validTo: openEnded && i === segments.length - 1 ? null : new Date(to),
+          retailerCode: s.retailer,
+          retailerName: s.retailer,
+          lastResort: s.retailer === 'NW000',
+          capacity: 30,
+          capacityUnit: 'A',
+          customerType: s.corporate ? 'corporate' : 'individual',
+          holderName: `holder-${i}`,
+          phone: `0900000000${i}`,
+          validFrom: new Date(from),
+          validTo: openEnded && i === segments.length - 1 ? null : new Date(to),
         };
       });
       return {
-        id: '0200000000000000000001', areaCode: '02',
+        id: '0200000000000000000001',
+        areaCode: '02',
         address: { postalCode: '980-0001', prefecture: '宮城県', city: '仙台市青葉区', town: '中央一丁目', street: '1番1号', building: null },
-        meterId: 'M0000000001', readingDay: 5, equipment: [], usage: [], networkNotes: 'T-1', contracts,
+        meterId: 'M0000000001',
+        readingDay: 5,
+        equipment: [],
+        usage: [],
+        networkNotes: 'T-1',
+        contracts,
       };
     }),
   );
 
-const assignment = fc.record({
-  side: fc.constantFrom(...SIDES),
-  duty: fc.constantFrom(...DUTIES),
-  retailer: fc.constantFrom('A0001', 'R0002', 'R0003'),
-  employment: fc.constantFrom('employee' as const, 'contractor' as const),
-}).map((a): StaffAssignment => ({
-  personId: 'p', organizationId: 'o', employment: a.employment, side: a.side, retailerCode: a.side === 'network' ? null : a.retailer,
-  office: 'x', duty: a.duty, validFrom: new Date(Y2000), validTo: null,
-}));
+const assignment = fc
+  .record({
+    side: fc.constantFrom(...SIDES),
+    duty: fc.constantFrom(...DUTIES),
+    retailer: fc.constantFrom('A0001', 'R0002', 'R0003'),
+    employment: fc.constantFrom('employee' as const, 'contractor' as const),
+  })
+  .map((a): StaffAssignment => ({
+    personId: 'p',
+    organizationId: 'o',
+    employment: a.employment,
+    side: a.side,
+    retailerCode: a.side === 'network' ? null : a.retailer,
+    office: 'x',
+    duty: a.duty,
+    validFrom: new Date(Y2000),
+    validTo: null,
+  }));
 
 const instant = fc.integer({ min: 0, max: 30 * 365 }).map((d) => new Date(Y2000 + d * DAY + 3_600_000));
 
@@ -125,7 +155,10 @@ test('inside an emergency a retail-side person sees only outage-contact fields o
       }
       // And what the person is registered for, under the emergency purpose, is what they get.
       if (purpose === 'emergency_support' && principal.principalClass === 'affiliated_retail') {
-        assert.deepEqual(shownNonPublic, EMERGENCY_CONTACT_FIELDS.filter((f) => SUPPLY_POINT_FIELDS[f].class !== 'public' && emergencyFields.has(f)));
+        assert.deepEqual(
+          shownNonPublic,
+          EMERGENCY_CONTACT_FIELDS.filter((f) => SUPPLY_POINT_FIELDS[f].class !== 'public' && emergencyFields.has(f)),
+        );
       }
     }),
     { numRuns: 2000 },
@@ -136,34 +169,59 @@ test('inside an emergency a retail-side person sees only outage-contact fields o
 
 test('every served field is in the log record, every masked one with its reason, and nothing else', () => {
   fc.assert(
-    fc.property(assignment, supplyPoint, instant, fc.constantFrom(...PURPOSES), fc.boolean(), fc.subarray([...SUPPLY_POINT_FIELD_KEYS], { minLength: 1 }), (a, sp, at, purpose, emergency, fields) => {
-      const { view, logged } = viewRecord(table, principalAt('p', [a], at), sp, fields, { at, purpose, emergency, networkOnly: null });
-      const shown = Object.entries(view.fields).filter(([, v]) => v.shown).map(([k]) => k).sort();
-      assert.deepEqual([...logged.shown].sort(), shown);
-      assert.deepEqual(Object.keys(logged.masked).sort(), Object.entries(view.fields).filter(([, v]) => !v.shown).map(([k]) => k).sort());
-      assert.deepEqual(Object.keys(view.fields).sort(), [...fields].sort());
-    }),
+    fc.property(
+      assignment,
+      supplyPoint,
+      instant,
+      fc.constantFrom(...PURPOSES),
+      fc.boolean(),
+      fc.subarray([...SUPPLY_POINT_FIELD_KEYS], { minLength: 1 }),
+      (a, sp, at, purpose, emergency, fields) => {
+        const { view, logged } = viewRecord(table, principalAt('p', [a], at), sp, fields, { at, purpose, emergency, networkOnly: null });
+        const shown = Object.entries(view.fields)
+          .filter(([, v]) => v.shown)
+          .map(([k]) => k)
+          .sort();
+        assert.deepEqual([...logged.shown].sort(), shown);
+        assert.deepEqual(
+          Object.keys(logged.masked).sort(),
+          Object.entries(view.fields)
+            .filter(([, v]) => !v.shown)
+            .map(([k]) => k)
+            .sort(),
+        );
+        assert.deepEqual(Object.keys(view.fields).sort(), [...fields].sort());
+      },
+    ),
     { numRuns: 1000 },
   );
 });
 
 test('a grant missing or a terminal not at a network site only ever narrows: nothing shown with the gate closed that is hidden with it open', () => {
   fc.assert(
-    fc.property(assignment, supplyPoint, instant, fc.constantFrom(...PURPOSES), fc.boolean(), fc.constantFrom('permission_not_granted' as const, 'terminal_not_permitted' as const), (a, sp, at, purpose, emergency, gate) => {
-      const principal = principalAt('p', [a], at);
-      const open = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency, networkOnly: null });
-      const closed = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency, networkOnly: gate });
-      for (const v of [open.view, closed.view]) assertHonestView(JSON.parse(JSON.stringify(v)), rawValuesOf(sp));
-      for (const f of SUPPLY_POINT_FIELD_KEYS) {
-        if (closed.view.fields[f]?.shown === true) assert.deepEqual(closed.view.fields[f], open.view.fields[f]);
-        if (SUPPLY_POINT_FIELDS[f].class === 'network_only') {
-          assert.equal(closed.view.fields[f]?.shown, false, `${f} shown with the network-only gate closed`);
-          if (open.view.fields[f]?.shown === true) assert.equal(closed.logged.masked[f], gate);
-        } else {
-          assert.deepEqual(closed.view.fields[f], open.view.fields[f], `${f} is not network-only and must not change`);
+    fc.property(
+      assignment,
+      supplyPoint,
+      instant,
+      fc.constantFrom(...PURPOSES),
+      fc.boolean(),
+      fc.constantFrom('permission_not_granted' as const, 'terminal_not_permitted' as const),
+      (a, sp, at, purpose, emergency, gate) => {
+        const principal = principalAt('p', [a], at);
+        const open = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency, networkOnly: null });
+        const closed = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, { at, purpose, emergency, networkOnly: gate });
+        for (const v of [open.view, closed.view]) assertHonestView(JSON.parse(JSON.stringify(v)), rawValuesOf(sp));
+        for (const f of SUPPLY_POINT_FIELD_KEYS) {
+          if (closed.view.fields[f]?.shown === true) assert.deepEqual(closed.view.fields[f], open.view.fields[f]);
+          if (SUPPLY_POINT_FIELDS[f].class === 'network_only') {
+            assert.equal(closed.view.fields[f]?.shown, false, `${f} shown with the network-only gate closed`);
+            if (open.view.fields[f]?.shown === true) assert.equal(closed.logged.masked[f], gate);
+          } else {
+            assert.deepEqual(closed.view.fields[f], open.view.fields[f], `${f} is not network-only and must not change`);
+          }
         }
-      }
-    }),
+      },
+    ),
     { numRuns: 2000 },
   );
 });
@@ -174,14 +232,21 @@ test('masking is idempotent and never reveals', () => {
     fc.record({ shown: fc.constant(false as const), reason: fc.constantFrom('network_only' as const, 'other_retailer_customer' as const) }),
   );
   fc.assert(
-    fc.property(assignment, instant, fc.dictionary(fc.constantFrom(...SUPPLY_POINT_FIELD_KEYS, 'unknown_field'), fieldView), fc.constantFrom(...PURPOSES), fc.constantFrom('own' as const, 'other' as const, 'former' as const, 'none' as const), (a, at, fields, purpose, relation) => {
-      const pc = principalAt('p', [a], at).principalClass;
-      const decisionOf = (f: string) => table.lookup(pc, relation, SUPPLY_POINT_FIELD_KEYS.indexOf(f as never), false, purpose);
-      const once = applyDecisions(fields, decisionOf, pc);
-      assert.deepEqual(applyDecisions(once, decisionOf, pc), once);
-      for (const [k, v] of Object.entries(fields)) if (!v.shown) assert.equal(once[k]?.shown, false);
-      assert.equal(once['unknown_field']?.shown ?? false, false);
-    }),
+    fc.property(
+      assignment,
+      instant,
+      fc.dictionary(fc.constantFrom(...SUPPLY_POINT_FIELD_KEYS, 'unknown_field'), fieldView),
+      fc.constantFrom(...PURPOSES),
+      fc.constantFrom('own' as const, 'other' as const, 'former' as const, 'none' as const),
+      (a, at, fields, purpose, relation) => {
+        const pc = principalAt('p', [a], at).principalClass;
+        const decisionOf = (f: string) => table.lookup(pc, relation, SUPPLY_POINT_FIELD_KEYS.indexOf(f as never), false, purpose);
+        const once = applyDecisions(fields, decisionOf, pc);
+        assert.deepEqual(applyDecisions(once, decisionOf, pc), once);
+        for (const [k, v] of Object.entries(fields)) if (!v.shown) assert.equal(once[k]?.shown, false);
+        assert.equal(once['unknown_field']?.shown ?? false, false);
+      },
+    ),
     { numRuns: 1000 },
   );
 });

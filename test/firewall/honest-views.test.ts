@@ -53,7 +53,10 @@ for (const store of STORES) {
         return res.json() as { id: string };
       };
       const declared = await send(USERS.callCentre, 'POST', '/api/emergencies', {
-        areas: [{ kind: 'prefecture', prefecture: '宮城県' }], startsAt: NOW.toISOString(), plannedEndAt: new Date(NOW.getTime() + 24 * HOUR).toISOString(), reason: '台風第10号',
+        areas: [{ kind: 'prefecture', prefecture: '宮城県' }],
+        startsAt: NOW.toISOString(),
+        plannedEndAt: new Date(NOW.getTime() + 24 * HOUR).toISOString(),
+        reason: '台風第10号',
       });
       await send(USERS.serviceCentre, 'POST', `/api/emergencies/${declared.id}/confirm`, {});
       await send(USERS.admin, 'PUT', '/api/emergency-support/p-retail', { fields: ['holder_name'] });
@@ -81,8 +84,20 @@ for (const store of STORES) {
       // A person refused a session (nobody assigned behind the account) reads nothing; everyone else is checked,
       // and the people on every side of the firewall must be among them.
       const readers = PERSONAS.filter((p) => sessions.has(p.label));
-      for (const u of [USERS.callCentre, USERS.serviceCentre, USERS.compliance, USERS.admin, USERS.retail, USERS.retailContractor, USERS.otherRetailer, USERS.mover]) {
-        assert.ok(readers.some((p) => p.userId === u), `${u} could not log in`);
+      for (const u of [
+        USERS.callCentre,
+        USERS.serviceCentre,
+        USERS.compliance,
+        USERS.admin,
+        USERS.retail,
+        USERS.retailContractor,
+        USERS.otherRetailer,
+        USERS.mover,
+      ]) {
+        assert.ok(
+          readers.some((p) => p.userId === u),
+          `${u} could not log in`,
+        );
       }
       assert.ok(Object.values(SP).length > 0 && PURPOSES.length > 0);
       for (const p of readers) {

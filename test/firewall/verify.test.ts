@@ -15,7 +15,9 @@ function leaky(leak: { principalClass: string; relation: string; field: string; 
   return {
     ...table,
     lookup: (pc, rel, f, e, p) =>
-      pc === leak.principalClass && rel === leak.relation && f === fi && e === (leak.emergency ?? false) ? { kind: 'allow', basis: 'own_customer' } : table.lookup(pc, rel, f, e, p),
+      pc === leak.principalClass && rel === leak.relation && f === fi && e === (leak.emergency ?? false)
+        ? { kind: 'allow', basis: 'own_customer' }
+        : table.lookup(pc, rel, f, e, p),
   };
 }
 
@@ -44,7 +46,9 @@ test('the checklist covers every route × principal class × relation × emergen
   const expected = DATA_ROUTES.reduce((n, r) => n + r.fields.length, 0) * PRINCIPAL_CLASSES.length * 4 * 2;
   assert.equal(PRINCIPAL_CLASSES.length, 8, 'seven kinds of person and the retailer system');
   assert.equal(rows.length, expected);
-  const own = rows.find((r) => r.route === 'GET /api/supply-points/:id' && r.principalClass === 'affiliated_retail' && r.relation === 'own' && !r.emergency && r.field === 'phone');
+  const own = rows.find(
+    (r) => r.route === 'GET /api/supply-points/:id' && r.principalClass === 'affiliated_retail' && r.relation === 'own' && !r.emergency && r.field === 'phone',
+  );
   assert.equal(own?.outcome, 'shown');
   assert.deepEqual(own?.shownFor, ['own_customer_service', 'switching_support']);
   const other = rows.find((r) => r.principalClass === 'other_retailer' && r.relation === 'other' && r.field === 'holder_name');

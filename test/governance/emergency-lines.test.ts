@@ -74,20 +74,29 @@ type Step =
 
 function primitive(s: Step): Step[] {
   if (s.kind !== 'line') return [s];
-  const out: Step[] = [{ kind: 'declare', startInMin: 0, lengthMin: s.lengthMin }, { kind: 'confirm', pick: 0 }];
+  const out: Step[] = [
+    { kind: 'declare', startInMin: 0, lengthMin: s.lengthMin },
+    { kind: 'confirm', pick: 0 },
+  ];
   for (let i = 0; i < s.depth; i++) out.push({ kind: 'extend', pick: 0, lengthMin: s.lengthMin }, { kind: 'confirm', pick: 0 });
   return out;
 }
 
 /** Weighted so that lines form: confirmations and extensions come often, and act on the latest declarations. */
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('declare' as const), startInMin: fc.integer({ min: 0, max: 90 }), lengthMin: fc.integer({ min: 1, max: 180 }) }), weight: 2 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('declare' as const), startInMin: fc.integer({ min: 0, max: 90 }), lengthMin: fc.integer({ min: 1, max: 180 }) }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ kind: fc.constant('confirm' as const), pick: fc.nat() }), weight: 5 },
   { arbitrary: fc.record({ kind: fc.constant('extend' as const), pick: fc.nat(), lengthMin: fc.integer({ min: 1, max: 180 }) }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant('end' as const), pick: fc.nat() }), weight: 4 },
   { arbitrary: fc.record({ kind: fc.constant('withdraw' as const), pick: fc.nat() }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('advance' as const), minutes: fc.integer({ min: 1, max: 120 }) }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('line' as const), depth: fc.integer({ min: 1, max: 3 }), lengthMin: fc.integer({ min: 30, max: 180 }) }), weight: 3 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('line' as const), depth: fc.integer({ min: 1, max: 3 }), lengthMin: fc.integer({ min: 30, max: 180 }) }),
+    weight: 3,
+  },
 );
 
 for (const store of STORES) {
@@ -139,8 +148,25 @@ for (const store of STORES) {
                 case 'line':
                   throw new Error('expanded by primitive()');
                 case 'declare': {
-                  const row = await emergencies.declare(declarer, { areas: [{ kind: 'prefecture', prefecture }], startsAt: new Date(m.now + s.startInMin * MIN), plannedEndAt: new Date(m.now + (s.startInMin + s.lengthMin) * MIN), reason: '試験' }, at);
-                  m.declarations.push({ id: row.id, status: 'pending', startsAt: m.now + s.startInMin * MIN, plannedEndAt: m.now + (s.startInMin + s.lengthMin) * MIN, confirmedAt: null, endedAt: null, extendsId: null });
+                  const row = await emergencies.declare(
+                    declarer,
+                    {
+                      areas: [{ kind: 'prefecture', prefecture }],
+                      startsAt: new Date(m.now + s.startInMin * MIN),
+                      plannedEndAt: new Date(m.now + (s.startInMin + s.lengthMin) * MIN),
+                      reason: '試験',
+                    },
+                    at,
+                  );
+                  m.declarations.push({
+                    id: row.id,
+                    status: 'pending',
+                    startsAt: m.now + s.startInMin * MIN,
+                    plannedEndAt: m.now + (s.startInMin + s.lengthMin) * MIN,
+                    confirmedAt: null,
+                    endedAt: null,
+                    extendsId: null,
+                  });
                   counts.done++;
                   break;
                 }
@@ -185,7 +211,15 @@ for (const store of STORES) {
                   if (p === undefined) break;
                   const row = await emergencies.extend(declarer, p.id, new Date(p.plannedEndAt + s.lengthMin * MIN), '延長', at);
                   assert.ok(p.status === 'confirmed' && p.endedAt === null && p.plannedEndAt > m.now, `${p.id} extended though the model has it over`);
-                  m.declarations.push({ id: row.id, status: 'pending', startsAt: p.plannedEndAt, plannedEndAt: p.plannedEndAt + s.lengthMin * MIN, confirmedAt: null, endedAt: null, extendsId: p.id });
+                  m.declarations.push({
+                    id: row.id,
+                    status: 'pending',
+                    startsAt: p.plannedEndAt,
+                    plannedEndAt: p.plannedEndAt + s.lengthMin * MIN,
+                    confirmedAt: null,
+                    endedAt: null,
+                    extendsId: p.id,
+                  });
                   counts.done++;
                   break;
                 }
@@ -194,7 +228,9 @@ for (const store of STORES) {
               if (!(e instanceof EmergencyActionRefused)) throw e;
             }
             const instants = new Set<number>([m.now]);
-            for (const d of m.declarations) for (const b of [d.startsAt, d.plannedEndAt, d.endedAt, d.confirmedAt]) if (b !== null && b >= m.now) for (const e of [-1, 0, 1]) instants.add(b + e);
+            for (const d of m.declarations)
+              for (const b of [d.startsAt, d.plannedEndAt, d.endedAt, d.confirmedAt])
+                if (b !== null && b >= m.now) for (const e of [-1, 0, 1]) instants.add(b + e);
             for (const t of instants) {
               const real = emergencyCover(registration, await declarationsInForce(db, new Date(t)), point, new Date(t));
               const want = m.declarations.some((d) => modelLive(m, d, t));

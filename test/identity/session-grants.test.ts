@@ -45,7 +45,8 @@ for (const store of STORES) {
       );
       return rows.map((r) => r.g).sort();
     }
-    const held = (grants: { permissionId: string; scopeOrganizationId: string | null }[]) => grants.map((g) => `${g.permissionId}@${g.scopeOrganizationId ?? '*'}`).sort();
+    const held = (grants: { permissionId: string; scopeOrganizationId: string | null }[]) =>
+      grants.map((g) => `${g.permissionId}@${g.scopeOrganizationId ?? '*'}`).sort();
 
     for (const user of Object.values(USERS).filter((u) => u !== USERS.leaver)) {
       test(`${user}: login answer, cached request, stored session and token agree with the store`, async () => {
@@ -59,7 +60,15 @@ for (const store of STORES) {
           assert.deepEqual(held((me.json() as { grants: never[] }).grants), want, 'on the next request');
         }
         // A person's account never gets a token (issue 14: a token used to carry its person's grants).
-        await assert.rejects(createToken(db, { kind: 'person', userId: USERS.admin, personId: 'p-admin' }, { userId: user, name: 'grants test', scopes: ['customer.read'], expiresAt: new Date(NOW.getTime() + 86_400_000) }, NOW), /service accounts only/);
+        await assert.rejects(
+          createToken(
+            db,
+            { kind: 'person', userId: USERS.admin, personId: 'p-admin' },
+            { userId: user, name: 'grants test', scopes: ['customer.read'], expiresAt: new Date(NOW.getTime() + 86_400_000) },
+            NOW,
+          ),
+          /service accounts only/,
+        );
       });
     }
 

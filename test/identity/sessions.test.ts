@@ -52,7 +52,8 @@ for (const store of STORES) {
       const sessions = new Sessions(db, { idleMs: IDLE, absoluteMs: ABSOLUTE, cacheMs: 0 });
       const s = await opened(sessions, USERS.retail, NOW);
       assert.equal(s.actor.userId, USERS.retail);
-      const lastSeen = async () => new Date(String((await db.query<{ t: string }>('SELECT last_seen_at::text AS t FROM sessions WHERE id = $1', [s.id])).rows[0]?.t)).getTime();
+      const lastSeen = async () =>
+        new Date(String((await db.query<{ t: string }>('SELECT last_seen_at::text AS t FROM sessions WHERE id = $1', [s.id])).rows[0]?.t)).getTime();
       await sessions.actor(s.id, at(30_000));
       assert.equal(await lastSeen(), NOW.getTime());
       await sessions.actor(s.id, at(90_000));

@@ -24,10 +24,27 @@ const table = compileDecisionTable();
 
 function event(i: number): AccessEvent {
   return {
-    occurredAt: NOW, requestId: `r-${i}`, personId: 'p-cc', userId: 'u-cc', sessionId: null, principalClass: 'network_call_centre',
-    side: 'network', organizationId: 'org-nw', employment: 'employee', office: 'x', terminalId: null, route: 'test', purpose: 'customer_inquiry',
-    outcome: 'served', refusal: null, query: { by: 'id' }, records: [{ supplyPointId: SP.OWN_A, relation: 'other', retailerCode: 'A0001', lastResort: false, shown: ['address'], masked: { network_notes: 'network_only' } }],
-    policyVersion: table.version, emergencyId: null,
+    occurredAt: NOW,
+    requestId: `r-${i}`,
+    personId: 'p-cc',
+    userId: 'u-cc',
+    sessionId: null,
+    principalClass: 'network_call_centre',
+    side: 'network',
+    organizationId: 'org-nw',
+    employment: 'employee',
+    office: 'x',
+    terminalId: null,
+    route: 'test',
+    purpose: 'customer_inquiry',
+    outcome: 'served',
+    refusal: null,
+    query: { by: 'id' },
+    records: [
+      { supplyPointId: SP.OWN_A, relation: 'other', retailerCode: 'A0001', lastResort: false, shown: ['address'], masked: { network_notes: 'network_only' } },
+    ],
+    policyVersion: table.version,
+    emergencyId: null,
   };
 }
 
@@ -61,7 +78,9 @@ for (const store of STORES) {
         [Object.keys(COLUMN_MANIFEST)],
       );
       const live = rows.map((r) => `${r.table_name}.${r.column_name}`).sort();
-      const manifest = Object.entries(COLUMN_MANIFEST).flatMap(([t, cols]) => Object.keys(cols).map((c) => `${t}.${c}`)).sort();
+      const manifest = Object.entries(COLUMN_MANIFEST)
+        .flatMap(([t, cols]) => Object.keys(cols).map((c) => `${t}.${c}`))
+        .sort();
       assert.deepEqual(live, manifest);
     });
 
@@ -69,7 +88,10 @@ for (const store of STORES) {
       const [rec] = await loadRecords(db, [SP.SWITCHED]);
       assert.ok(rec !== undefined);
       assert.deepEqual(Object.keys(recordValues(rec, NOW)).sort(), [...SUPPLY_POINT_FIELD_KEYS].sort());
-      assert.deepEqual(rec.contracts.map((c) => c.retailerCode), ['A0001', 'A0001', 'R0002']);
+      assert.deepEqual(
+        rec.contracts.map((c) => c.retailerCode),
+        ['A0001', 'A0001', 'R0002'],
+      );
       assert.ok(rec.contracts[0]?.validFrom instanceof Date);
       assert.equal(rec.usage.length, 2);
       assert.equal(rec.usage[1]?.month, '2026-10');
@@ -96,41 +118,75 @@ for (const store of STORES) {
     test('every served field of every read has its log event (random reads)', async () => {
       const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table, new SearchTerms(TEST_KEY), findingSink(db));
       // The leaver cannot log in any more (issue 14): every other fixture person reads.
-      const actors = await Promise.all(Object.values(USERS).filter((u) => u !== USERS.leaver).map((u) => actor(db, u)));
+      const actors = await Promise.all(
+        Object.values(USERS)
+          .filter((u) => u !== USERS.leaver)
+          .map((u) => actor(db, u)),
+      );
       const raw = await seededRawValues(db);
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...actors), fc.constantFrom(...Object.values(SP)), fc.constantFrom(...PURPOSES), fc.option(fc.constant('停電連絡'), { nil: undefined }), async (a, sp, purpose, reason) => {
-          const requestId = `prop-${Math.random().toString(36).slice(2)}`;
-          const res = await firewall.lookup({ actor: a, purpose, route: 'test', requestId, at: NOW, ...(reason === undefined ? {} : { statedReason: reason }) }, sp);
-          if (res.kind === 'refused') {
-            // Refused — and logged with the reason — are people whose customer.read grant does not count now
-            // (the leaver, the administrators), and emergency-support reads: the fixture declares no emergency.
-            const expected = !holds(a, 'customer.read') ? 'permission_not_granted' : purpose !== 'emergency_support' ? 'none' : reason === undefined ? 'reason_required' : 'not_emergency_support';
-            assert.equal(res.reason, expected);
-            const { rows } = await db.query<{ outcome: string; refusal: string }>('SELECT outcome, refusal FROM access_log WHERE request_id = $1', [requestId]);
-            assert.deepEqual(rows.map((r) => [r.outcome, r.refusal]), [['refused', expected]]);
-            return;
-          }
-          assert.ok(holds(a, 'customer.read') && purpose !== 'emergency_support', 'served only with customer.read, and never as emergency support without an emergency');
-          assert.equal(res.kind, 'served');
-          if (res.kind !== 'served') return;
-          const { rows } = await db.query<{ records: unknown; person_id: string; purpose: string; policy_version: string }>(
-            'SELECT records, person_id, purpose, policy_version FROM access_log WHERE request_id = $1',
-            [requestId],
-          );
-          assert.equal(rows.length, 1);
-          const row = rows[0];
-          assert.ok(row !== undefined);
-          assert.equal(row.person_id, a.personId);
-          assert.equal(row.purpose, purpose);
-          assert.equal(row.policy_version, table.version);
-          const records = (typeof row.records === 'string' ? JSON.parse(row.records) : row.records) as { supplyPointId: string; shown: string[]; masked: Record<string, string> }[];
-          assertHonestView(JSON.parse(JSON.stringify(res.view)), raw);
-          const shown = Object.entries(res.view.fields).filter(([, v]) => v.shown).map(([k]) => k).sort();
-          assert.equal(records[0]?.supplyPointId, sp);
-          assert.deepEqual([...(records[0]?.shown ?? [])].sort(), shown);
-          assert.equal(Object.keys(records[0]?.masked ?? {}).length + shown.length, SUPPLY_POINT_FIELD_KEYS.length);
-        }),
+        fc.asyncProperty(
+          fc.constantFrom(...actors),
+          fc.constantFrom(...Object.values(SP)),
+          fc.constantFrom(...PURPOSES),
+          fc.option(fc.constant('停電連絡'), { nil: undefined }),
+          async (a, sp, purpose, reason) => {
+            const requestId = `prop-${Math.random().toString(36).slice(2)}`;
+            const res = await firewall.lookup(
+              { actor: a, purpose, route: 'test', requestId, at: NOW, ...(reason === undefined ? {} : { statedReason: reason }) },
+              sp,
+            );
+            if (res.kind === 'refused') {
+              // Refused — and logged with the reason — are people whose customer.read grant does not count now
+              // (the leaver, the administrators), and emergency-support reads: the fixture declares no emergency.
+              const expected = !holds(a, 'customer.read')
+                ? 'permission_not_granted'
+                : purpose !== 'emergency_support'
+                  ? 'none'
+                  : reason === undefined
+                    ? 'reason_required'
+                    : 'not_emergency_support';
+              assert.equal(res.reason, expected);
+              const { rows } = await db.query<{ outcome: string; refusal: string }>('SELECT outcome, refusal FROM access_log WHERE request_id = $1', [
+                requestId,
+              ]);
+              assert.deepEqual(
+                rows.map((r) => [r.outcome, r.refusal]),
+                [['refused', expected]],
+              );
+              return;
+            }
+            assert.ok(
+              holds(a, 'customer.read') && purpose !== 'emergency_support',
+              'served only with customer.read, and never as emergency support without an emergency',
+            );
+            assert.equal(res.kind, 'served');
+            if (res.kind !== 'served') return;
+            const { rows } = await db.query<{ records: unknown; person_id: string; purpose: string; policy_version: string }>(
+              'SELECT records, person_id, purpose, policy_version FROM access_log WHERE request_id = $1',
+              [requestId],
+            );
+            assert.equal(rows.length, 1);
+            const row = rows[0];
+            assert.ok(row !== undefined);
+            assert.equal(row.person_id, a.personId);
+            assert.equal(row.purpose, purpose);
+            assert.equal(row.policy_version, table.version);
+            const records = (typeof row.records === 'string' ? JSON.parse(row.records) : row.records) as {
+              supplyPointId: string;
+              shown: string[];
+              masked: Record<string, string>;
+            }[];
+            assertHonestView(JSON.parse(JSON.stringify(res.view)), raw);
+            const shown = Object.entries(res.view.fields)
+              .filter(([, v]) => v.shown)
+              .map(([k]) => k)
+              .sort();
+            assert.equal(records[0]?.supplyPointId, sp);
+            assert.deepEqual([...(records[0]?.shown ?? [])].sort(), shown);
+            assert.equal(Object.keys(records[0]?.masked ?? {}).length + shown.length, SUPPLY_POINT_FIELD_KEYS.length);
+          },
+        ),
         { numRuns: 40 },
       );
     });
@@ -143,7 +199,10 @@ for (const store of STORES) {
         CREATE TRIGGER gw_test_fail BEFORE INSERT ON access_log FOR EACH ROW EXECUTE FUNCTION gw_test_fail();`);
       try {
         await assert.rejects(firewall.lookup({ actor: a, purpose: 'customer_inquiry', route: 'test', at: NOW }, SP.OWN_A), LogUnavailableError);
-        await assert.rejects(firewall.search({ actor: a, purpose: 'customer_inquiry', route: 'test', at: NOW }, { by: 'holder_name', term: '山田' }, { limit: 5, offset: 0 }), LogUnavailableError);
+        await assert.rejects(
+          firewall.search({ actor: a, purpose: 'customer_inquiry', route: 'test', at: NOW }, { by: 'holder_name', term: '山田' }, { limit: 5, offset: 0 }),
+          LogUnavailableError,
+        );
       } finally {
         await ownerOf(db).exec('DROP TRIGGER gw_test_fail ON access_log; DROP FUNCTION gw_test_fail();');
       }
@@ -155,11 +214,19 @@ for (const store of STORES) {
       const firewall = new Firewall(db, new GroupCommitLog(db, { key: TEST_KEY }), table, new SearchTerms(TEST_KEY), findingSink(db));
       const retail = await actor(db, USERS.retail);
       // 株式会社青葉精工 holds SP.R3 (R0003) and SP.CORP_A (A0001): only the latter may match.
-      const res = await firewall.search({ actor: retail, purpose: 'own_customer_service', route: 'test', at: NOW }, { by: 'holder_name', term: '青葉精工' }, { limit: 10, offset: 0 });
+      const res = await firewall.search(
+        { actor: retail, purpose: 'own_customer_service', route: 'test', at: NOW },
+        { by: 'holder_name', term: '青葉精工' },
+        { limit: 10, offset: 0 },
+      );
       assert.equal(res.kind, 'served');
       assert.deepEqual(res.kind === 'served' && res.views.map((v) => v.supplyPointId), [SP.CORP_A]);
       const cc = await actor(db, USERS.callCentre);
-      const all = await firewall.search({ actor: cc, purpose: 'customer_inquiry', route: 'test', at: NOW }, { by: 'holder_name', term: '青葉精工' }, { limit: 10, offset: 0 });
+      const all = await firewall.search(
+        { actor: cc, purpose: 'customer_inquiry', route: 'test', at: NOW },
+        { by: 'holder_name', term: '青葉精工' },
+        { limit: 10, offset: 0 },
+      );
       assert.deepEqual(all.kind === 'served' && all.views.map((v) => v.supplyPointId), [SP.R3, SP.CORP_A]);
       const raw = await seededRawValues(db);
       for (const r of [res, all]) assert.ok(assertHonestView(JSON.parse(JSON.stringify({ items: r.kind === 'served' ? r.views : [] })), raw).views > 0);

@@ -40,10 +40,29 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
   const writer = new GroupCommitLog(db, { key: TEST_KEY });
   const firewall = new Firewall(db, writer, compileDecisionTable(), new SearchTerms(TEST_KEY), findingSink(db));
   const sessionAbsoluteMs = 10 * 3_600_000;
-  const sessions = new Sessions(db, { idleMs: 30 * 60_000, absoluteMs: sessionAbsoluteMs, cacheMs: opts.sessionCacheMs ?? 1000, unknownTerminal: opts.unknownTerminal ?? 'limit', dormantDays: DEFAULT_DORMANT_DAYS });
+  const sessions = new Sessions(db, {
+    idleMs: 30 * 60_000,
+    absoluteMs: sessionAbsoluteMs,
+    cacheMs: opts.sessionCacheMs ?? 1000,
+    unknownTerminal: opts.unknownTerminal ?? 'limit',
+    dormantDays: DEFAULT_DORMANT_DAYS,
+  });
   return buildApp({
-    db, firewall, clock: opts.now ?? (() => NOW), sessions, evidence: { trust: configuredTrust(TEST_KEY, null), witnessFile: null, writer }, demoLogin: true, secureCookies: true, sessionAbsoluteMs,
-    emergencyMaxHours: 72, dormantDays: DEFAULT_DORMANT_DAYS, loginRateLimit: opts.loginRateLimit ?? 1000, analysisWaitMs: opts.analysisWaitMs ?? ANALYSIS_WAIT_MS, consoleDir: opts.consoleDir ?? null, passwordLogin: opts.passwordLogin ?? true, oidc: opts.oidc ?? null,
+    db,
+    firewall,
+    clock: opts.now ?? (() => NOW),
+    sessions,
+    evidence: { trust: configuredTrust(TEST_KEY, null), witnessFile: null, writer },
+    demoLogin: true,
+    secureCookies: true,
+    sessionAbsoluteMs,
+    emergencyMaxHours: 72,
+    dormantDays: DEFAULT_DORMANT_DAYS,
+    loginRateLimit: opts.loginRateLimit ?? 1000,
+    analysisWaitMs: opts.analysisWaitMs ?? ANALYSIS_WAIT_MS,
+    consoleDir: opts.consoleDir ?? null,
+    passwordLogin: opts.passwordLogin ?? true,
+    oidc: opts.oidc ?? null,
   });
 }
 

@@ -15,7 +15,15 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     // The flags keep Chromium off the network: this machine has none, and background calls only slow it down.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -44,7 +52,11 @@ export async function startConsole(app: FastifyInstance): Promise<ConsoleHarness
   const browser = await launchChromium();
   const pageErrors: string[] = [];
   const open: ConsoleHarness['open'] = async (opts = {}) => {
-    const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 }, locale: 'ja-JP', timezoneId: opts.timezoneId ?? 'Asia/Tokyo' });
+    const context = await browser.newContext({
+      viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 },
+      locale: 'ja-JP',
+      timezoneId: opts.timezoneId ?? 'Asia/Tokyo',
+    });
     const page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(`${base}${opts.path ?? '/'}`);

@@ -114,7 +114,8 @@ export function assertHonestView(body: unknown, raw?: RawValues, refusedFor?: st
   };
   for (const v of views) {
     for (const [field, fv] of Object.entries(v.fields)) {
-      if (isObject(fv) && fv['shown'] === false && isSupplyPointField(field)) mustNotShow(v.supplyPointId, field, `${field} is masked (${String(fv['reason'])})`);
+      if (isObject(fv) && fv['shown'] === false && isSupplyPointField(field))
+        mustNotShow(v.supplyPointId, field, `${field} is masked (${String(fv['reason'])})`);
     }
   }
   if (refusedFor !== undefined && views.length === 0) {
@@ -176,7 +177,10 @@ export function rawValuesOf(sp: StoredSupplyPoint): RawValues {
   put('address', ...Object.values(sp.address));
   put('meter', sp.meterId, sp.readingDay);
   put('equipment', sp.equipment);
-  put('usage', sp.usage.map((u) => u.kwh));
+  put(
+    'usage',
+    sp.usage.map((u) => u.kwh),
+  );
   put('network_notes', sp.networkNotes);
   for (const c of sp.contracts) {
     put('holder_name', c.holderName);

@@ -43,7 +43,12 @@ export interface Expected {
   readonly rows: { read: number; used: number; rejected: number; outsidePeriod: number };
   readonly systems: Readonly<Record<string, Tally>>;
   readonly total: Tally;
-  readonly viewers: readonly { userId: string; views: number; corporate: { views: number; customers: number }; individual: { views: number; customers: number } }[];
+  readonly viewers: readonly {
+    userId: string;
+    views: number;
+    corporate: { views: number; customers: number };
+    individual: { views: number; customers: number };
+  }[];
   readonly rejected: readonly { file: string; line: number; reason: RegExp }[];
   readonly bulkReader: string;
   readonly misplacedTerminal: string;
@@ -99,35 +104,125 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
   const AFF = '北日本電力株式会社';
   const CTR = ['みちのく営業サポート株式会社', '東北コールサービス株式会社'] as const;
   const OFFICES = ['仙台営業所', '盛岡営業所', '秋田営業所', '山形営業所'] as const;
-  type Person = { user: string; person: string; organization: string; side: string; employment: 'employee' | 'contractor'; office: string; from: string; to: string };
+  type Person = {
+    user: string;
+    person: string;
+    organization: string;
+    side: string;
+    employment: 'employee' | 'contractor';
+    office: string;
+    from: string;
+    to: string;
+  };
   const staff: Person[] = [];
   const employees: Person[] = [];
   const contractors: Person[] = [];
   for (let i = 1; i <= 12; i++) {
-    const p: Person = { user: `aff${i}`, person: `P-aff${i}`, organization: AFF, side: 'retail', employment: 'employee', office: OFFICES[i % OFFICES.length] ?? '仙台営業所', from: '2015-04-01', to: '' };
+    const p: Person = {
+      user: `aff${i}`,
+      person: `P-aff${i}`,
+      organization: AFF,
+      side: 'retail',
+      employment: 'employee',
+      office: OFFICES[i % OFFICES.length] ?? '仙台営業所',
+      from: '2015-04-01',
+      to: '',
+    };
     staff.push(p);
     employees.push(p);
   }
   for (let i = 1; i <= 8; i++) {
-    const p: Person = { user: `ctr${i}`, person: `P-ctr${i}`, organization: CTR[i % 2] ?? CTR[0], side: 'retail', employment: 'contractor', office: i % 2 === 0 ? '仙台センター' : '郡山センター', from: '2018-04-01', to: '' };
+    const p: Person = {
+      user: `ctr${i}`,
+      person: `P-ctr${i}`,
+      organization: CTR[i % 2] ?? CTR[0],
+      side: 'retail',
+      employment: 'contractor',
+      office: i % 2 === 0 ? '仙台センター' : '郡山センター',
+      from: '2018-04-01',
+      to: '',
+    };
     staff.push(p);
     contractors.push(p);
   }
-  const network = Array.from({ length: 4 }, (_, i): Person => ({ user: `nw${i + 1}`, person: `P-nw${i + 1}`, organization: NW, side: 'network', employment: 'employee', office: '仙台託送センター', from: '2010-04-01', to: '' }));
+  const network = Array.from({ length: 4 }, (_, i): Person => ({
+    user: `nw${i + 1}`,
+    person: `P-nw${i + 1}`,
+    organization: NW,
+    side: 'network',
+    employment: 'employee',
+    office: '仙台託送センター',
+    from: '2010-04-01',
+    to: '',
+  }));
   staff.push(...network);
   // The bulk reader (Tohoku): an employee of the affiliate at 仙台営業所.
-  const bulk: Person = { user: 'aff-bulk', person: 'P-bulk', organization: AFF, side: 'retail', employment: 'employee', office: '仙台営業所', from: '2012-04-01', to: '' };
+  const bulk: Person = {
+    user: 'aff-bulk',
+    person: 'P-bulk',
+    organization: AFF,
+    side: 'retail',
+    employment: 'employee',
+    office: '仙台営業所',
+    from: '2012-04-01',
+    to: '',
+  };
   staff.push(bulk);
   // A mover: retail until 2022-11-15 (inclusive, as HR writes it), network from 2022-11-16.
-  staff.push({ user: 'mover', person: 'P-mover', organization: AFF, side: 'retail', employment: 'employee', office: '仙台営業所', from: '2016-04-01', to: '2022-11-15' });
-  staff.push({ user: 'mover', person: 'P-mover', organization: NW, side: 'network', employment: 'employee', office: '仙台託送センター', from: '2022-11-16', to: '' });
+  staff.push({
+    user: 'mover',
+    person: 'P-mover',
+    organization: AFF,
+    side: 'retail',
+    employment: 'employee',
+    office: '仙台営業所',
+    from: '2016-04-01',
+    to: '2022-11-15',
+  });
+  staff.push({
+    user: 'mover',
+    person: 'P-mover',
+    organization: NW,
+    side: 'network',
+    employment: 'employee',
+    office: '仙台託送センター',
+    from: '2022-11-16',
+    to: '',
+  });
   // An ID that reads on the first day and then not again for three months.
-  const sleeper: Person = { user: 'aff-sleeper', person: 'P-sleeper', organization: AFF, side: 'retail', employment: 'employee', office: '山形営業所', from: '2014-04-01', to: '' };
+  const sleeper: Person = {
+    user: 'aff-sleeper',
+    person: 'P-sleeper',
+    organization: AFF,
+    side: 'retail',
+    employment: 'employee',
+    office: '山形営業所',
+    from: '2014-04-01',
+    to: '',
+  };
   staff.push(sleeper);
   // A leaver whose ID stayed usable (F2).
-  staff.push({ user: 'leaver', person: 'P-leaver', organization: AFF, side: 'retail', employment: 'employee', office: '秋田営業所', from: '2010-04-01', to: '2022-06-30' });
+  staff.push({
+    user: 'leaver',
+    person: 'P-leaver',
+    organization: AFF,
+    side: 'retail',
+    employment: 'employee',
+    office: '秋田営業所',
+    from: '2010-04-01',
+    to: '2022-06-30',
+  });
   // The off-hours reader: a contractor at night.
-  const night: Person = { user: 'ctr-night', person: 'P-night', organization: CTR[0], side: 'retail', employment: 'contractor', office: '郡山センター', from: '2019-04-01', to: '' };
+  const night: Person = {
+    user: 'ctr-night',
+    person: 'P-night',
+    organization: CTR[0],
+    side: 'retail',
+    employment: 'contractor',
+    office: '郡山センター',
+    from: '2019-04-01',
+    to: '',
+  };
   staff.push(night);
 
   // --- Terminals --------------------------------------------------------------------------------------------
@@ -153,7 +248,13 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
   const corporate: Point[] = [];
   for (let c = 1; c <= 8; c++) {
     for (let k = 1; k <= 20; k++) {
-      const p: Point = { id: pid(1000 + c * 100 + k), customer: `CC${c}`, type: 'corporate', retailer: RETAILERS[c % RETAILERS.length] ?? 'R0002', lastResort: false };
+      const p: Point = {
+        id: pid(1000 + c * 100 + k),
+        customer: `CC${c}`,
+        type: 'corporate',
+        retailer: RETAILERS[c % RETAILERS.length] ?? 'R0002',
+        lastResort: false,
+      };
       corporate.push(p);
       contracts.push([p.id, p.customer, p.type, p.retailer, `${p.retailer}電力`, '0', '2018-04-01', '']);
     }
@@ -206,9 +307,21 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
     return `${j.getUTCFullYear()}/${p2(j.getUTCMonth() + 1)}/${p2(j.getUTCDate())} ${p2(j.getUTCHours())}:${p2(j.getUTCMinutes())}:${p2(j.getUTCSeconds())}`;
   };
   const view = (who: Person, p: Point, ms: number, extra: Partial<Planned> = {}): Planned => ({
-    system: pick(SYSTEMS), at: fmt(ms), user: who.user, terminal: pick(who.employment === 'contractor' ? retailTerminals.filter((t) => t.startsWith('CT')) : retailTerminals.filter((t) => t.startsWith('RT'))),
-    point: p.id, fields: pick(['', 'holder_name;phone', 'usage', 'supply_point_id;address;contracted_capacity']), kind: p.lastResort ? 'last_resort' : 'view',
-    person: who.person, employment: who.employment, office: who.office, organization: who.organization, retailer: p.retailer, customer: p.customer, customerType: p.type, ...extra,
+    system: pick(SYSTEMS),
+    at: fmt(ms),
+    user: who.user,
+    terminal: pick(who.employment === 'contractor' ? retailTerminals.filter((t) => t.startsWith('CT')) : retailTerminals.filter((t) => t.startsWith('RT'))),
+    point: p.id,
+    fields: pick(['', 'holder_name;phone', 'usage', 'supply_point_id;address;contracted_capacity']),
+    kind: p.lastResort ? 'last_resort' : 'view',
+    person: who.person,
+    employment: who.employment,
+    office: who.office,
+    organization: who.organization,
+    retailer: p.retailer,
+    customer: p.customer,
+    customerType: p.type,
+    ...extra,
   });
 
   // Ordinary retail-side viewers: a handful of other retailers' customers each, in business hours.
@@ -235,18 +348,24 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
   rows.push(view(sleeper, others[3] as Point, Date.parse('2022-10-05T10:00:00+09:00')));
   rows.push(view(sleeper, others[4] as Point, Date.parse('2023-01-05T10:00:00+09:00')));
   // The off-hours contractor: 25 views at 23:xx on weekdays.
-  for (let k = 0; k < 25; k++) rows.push(view(night, pick(others), START + (int(1, 60) * 86_400_000) + (23 * 60 + int(0, 59)) * 60_000));
+  for (let k = 0; k < 25; k++) rows.push(view(night, pick(others), START + int(1, 60) * 86_400_000 + (23 * 60 + int(0, 59)) * 60_000));
   // Never counted: network staff, the affiliate's own customers, public fields only, a vacant point, outside the period.
   for (let k = 0; k < 60; k++) rows.push({ ...view(pick(network), pick(others), businessTime(int(0, DAYS - 1))), kind: 'not_counted', terminal: 'NW-1' });
   for (let k = 0; k < 40; k++) rows.push({ ...view(pick(employees), pick(own), businessTime(int(0, DAYS - 1))), kind: 'not_counted' });
-  for (let k = 0; k < 30; k++) rows.push({ ...view(pick(employees), pick(others), businessTime(int(0, DAYS - 1))), kind: 'not_counted', fields: 'supply_point_id;address' });
-  for (let k = 0; k < 4; k++) rows.push({ ...view(pick(employees), { id: vacant, customer: 'CV1', type: 'individual', retailer: 'R0003', lastResort: false }, businessTime(int(0, DAYS - 1))), kind: 'no_contract' });
+  for (let k = 0; k < 30; k++)
+    rows.push({ ...view(pick(employees), pick(others), businessTime(int(0, DAYS - 1))), kind: 'not_counted', fields: 'supply_point_id;address' });
+  for (let k = 0; k < 4; k++)
+    rows.push({
+      ...view(pick(employees), { id: vacant, customer: 'CV1', type: 'individual', retailer: 'R0003', lastResort: false }, businessTime(int(0, DAYS - 1))),
+      kind: 'no_contract',
+    });
   const outside = [Date.parse('2022-10-04T23:59:59+09:00'), Date.parse('2023-01-06T00:00:00+09:00')];
   for (const ms of outside) rows.push({ ...view(pick(employees), pick(others), ms), kind: 'not_counted' });
   // The misplaced network-set terminal, used by retail staff: these are still ordinary views.
   for (let k = 0; k < 5; k++) rows.push({ ...view(employees[0] as Person, pick(others), businessTime(int(0, DAYS - 1))), terminal: misplaced.id });
   // IDs without a person at that moment: the leaver (F2) and an ID HR never knew.
-  for (let k = 0; k < 3; k++) rows.push({ ...view(staff.find((s) => s.user === 'leaver') as Person, pick(others), businessTime(int(0, DAYS - 1))), kind: 'not_counted' });
+  for (let k = 0; k < 3; k++)
+    rows.push({ ...view(staff.find((s) => s.user === 'leaver') as Person, pick(others), businessTime(int(0, DAYS - 1))), kind: 'not_counted' });
   for (let k = 0; k < 2; k++) rows.push({ ...view({ ...night, user: 'ghost01' }, pick(others), businessTime(int(0, DAYS - 1))), kind: 'not_counted' });
 
   // Shuffle so nothing depends on file order, then split across two files (per half of the period).
@@ -279,8 +398,16 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
   };
   const files = {
     staff: write('staff.csv', 'user_id,person_id,organization,side,employment,office,valid_from,valid_to', staffLines),
-    terminals: write('terminals.csv', 'terminal_id,setting,kind,organization,office', terminals.map((t) => [t.id, t.setting, 'dedicated', t.organization, t.office].map(csvCell).join(','))),
-    contracts: write('contracts.csv', 'supply_point_id,customer_id,customer_type,retailer_code,retailer_name,last_resort,valid_from,valid_to', contracts.map((c) => c.map(csvCell).join(','))),
+    terminals: write(
+      'terminals.csv',
+      'terminal_id,setting,kind,organization,office',
+      terminals.map((t) => [t.id, t.setting, 'dedicated', t.organization, t.office].map(csvCell).join(',')),
+    ),
+    contracts: write(
+      'contracts.csv',
+      'supply_point_id,customer_id,customer_type,retailer_code,retailer_name,last_resort,valid_from,valid_to',
+      contracts.map((c) => c.map(csvCell).join(',')),
+    ),
     logs: [
       write('access_log_2022a.csv', 'accessed_at,system,user_id,terminal_id,supply_point_id,screen,fields', logA),
       write('access_log_2022b.csv', 'accessed_at,system,user_id,terminal_id,supply_point_id,screen,fields', logB),
@@ -308,14 +435,29 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
       retailers: distinct((r) => r.retailer),
     };
   };
-  const systems = Object.fromEntries(SYSTEMS.map((s) => [s, tally(counted.filter((r) => r.system === s), rows.filter((r) => r.system === s))]));
+  const systems = Object.fromEntries(
+    SYSTEMS.map((s) => [
+      s,
+      tally(
+        counted.filter((r) => r.system === s),
+        rows.filter((r) => r.system === s),
+      ),
+    ]),
+  );
   const byUser = new Map<string, Planned[]>();
   for (const r of counted) byUser.set(r.user, [...(byUser.get(r.user) ?? []), r]);
-  const viewers = [...byUser].map(([userId, rs]) => {
-    const corp = rs.filter((r) => r.customerType === 'corporate');
-    const ind = rs.filter((r) => r.customerType === 'individual');
-    return { userId, views: rs.length, corporate: { views: corp.length, customers: new Set(corp.map((r) => r.customer)).size }, individual: { views: ind.length, customers: new Set(ind.map((r) => r.customer)).size } };
-  }).sort((a, b) => b.views - a.views || (a.userId < b.userId ? -1 : 1));
+  const viewers = [...byUser]
+    .map(([userId, rs]) => {
+      const corp = rs.filter((r) => r.customerType === 'corporate');
+      const ind = rs.filter((r) => r.customerType === 'individual');
+      return {
+        userId,
+        views: rs.length,
+        corporate: { views: corp.length, customers: new Set(corp.map((r) => r.customer)).size },
+        individual: { views: ind.length, customers: new Set(ind.map((r) => r.customer)).size },
+      };
+    })
+    .sort((a, b) => b.views - a.views || (a.userId < b.userId ? -1 : 1));
   const outsideCount = rows.filter((r) => !inPeriod(r)).length;
 
   return {

@@ -26,7 +26,10 @@ function entries(schema: unknown, prefix = ''): [string, Record<string, unknown>
   if (s['type'] === 'array') return entries(s['items'], prefix);
   const props = s['properties'];
   if (props === null || typeof props !== 'object') return [];
-  return Object.entries(props as Record<string, Record<string, unknown>>).flatMap(([k, v]) => [[`${prefix}${k}`, v] as [string, Record<string, unknown>], ...entries(v, `${prefix}${k}.`)]);
+  return Object.entries(props as Record<string, Record<string, unknown>>).flatMap(([k, v]) => [
+    [`${prefix}${k}`, v] as [string, Record<string, unknown>],
+    ...entries(v, `${prefix}${k}.`),
+  ]);
 }
 
 /** The property names of a schema, nested as `a.b`, sorted, each once. */
@@ -36,8 +39,15 @@ export function fieldsOf(schema: unknown): string[] {
 
 /** The fields that are instants (`format: date-time`, alone or nullable). */
 export function instantsOf(schema: unknown): string[] {
-  const isInstant = (s: Record<string, unknown>): boolean => s['format'] === 'date-time' || (Array.isArray(s['anyOf']) && (s['anyOf'] as Record<string, unknown>[]).some((x) => x['format'] === 'date-time'));
-  return [...new Set(entries(schema).filter(([, s]) => isInstant(s)).map(([k]) => k))].sort();
+  const isInstant = (s: Record<string, unknown>): boolean =>
+    s['format'] === 'date-time' || (Array.isArray(s['anyOf']) && (s['anyOf'] as Record<string, unknown>[]).some((x) => x['format'] === 'date-time'));
+  return [
+    ...new Set(
+      entries(schema)
+        .filter(([, s]) => isInstant(s))
+        .map(([k]) => k),
+    ),
+  ].sort();
 }
 
 /** A JSON route: method, OpenAPI path, its success status, the contract it declares. */
@@ -51,14 +61,22 @@ export type OtherOperation = readonly [method: string, path: string, contract: C
  * body's fields and the query's parameters; a route answering no JSON documents no body.
  */
 export function assertRegistered(spec: OpenApi, tags: ReadonlySet<string>, json: readonly JsonOperation[], other: readonly OtherOperation[] = []): void {
-  const tagged = Object.entries(spec.paths).flatMap(([path, ops]) => Object.entries(ops).filter(([, op]) => op.tags?.some((t) => tags.has(t)) === true).map(([method]) => `${method} ${path}`));
+  const tagged = Object.entries(spec.paths).flatMap(([path, ops]) =>
+    Object.entries(ops)
+      .filter(([, op]) => op.tags?.some((t) => tags.has(t)) === true)
+      .map(([method]) => `${method} ${path}`),
+  );
   assert.deepEqual(tagged.sort(), [...json, ...other].map(([m, p]) => `${m} ${p}`).sort(), 'the lists are every route of these areas');
   for (const [method, path, status, contract] of json) {
     const op = spec.paths[path]?.[method] ?? assert.fail(`${method} ${path}`);
     assert.deepEqual(Object.keys(op.responses ?? {}), [String(status)], `${method} ${path}: only its success status`);
-    if (contract.body !== undefined) assert.deepEqual(fieldsOf(op.requestBody?.content['application/json']?.schema), fieldsOf(jsonSchema(contract.body, 'input')), `${method} ${path}: body`);
+    if (contract.body !== undefined)
+      assert.deepEqual(fieldsOf(op.requestBody?.content['application/json']?.schema), fieldsOf(jsonSchema(contract.body, 'input')), `${method} ${path}: body`);
     if (contract.querystring !== undefined) {
-      const names = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort();
+      const names = (op.parameters ?? [])
+        .filter((p) => p.in === 'query')
+        .map((p) => p.name)
+        .sort();
       assert.deepEqual(names, fieldsOf(jsonSchema(contract.querystring, 'input')), `${method} ${path}: query`);
     }
     const response = op.responses?.[String(status)] ?? assert.fail(`${method} ${path}: a ${status} response`);

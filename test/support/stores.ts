@@ -36,7 +36,8 @@ let snapshot: Promise<Blob> | null = null;
  */
 function snapshotKey(): string {
   const h = createHash('sha256');
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
   for (const f of [...walk('src/store'), ...walk('src/domain')].sort()) h.update(f).update(readFileSync(f));
   h.update(readFileSync('node_modules/@electric-sql/pglite/package.json'));
   return h.digest('hex').slice(0, 24);

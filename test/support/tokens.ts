@@ -15,8 +15,18 @@ export async function serviceToken(
   spec: { userId: string; name?: string; organizationId: string | null; scopes: readonly TokenScope[]; ownerPersonId?: string; at?: Date; days?: number },
 ): Promise<{ id: string; token: string; userId: string; personId: string }> {
   const at = spec.at ?? NOW;
-  const account = await createServiceAccount(db, REQUESTER, { userId: spec.userId, name: spec.name ?? spec.userId, organizationId: spec.organizationId, ownerPersonId: spec.ownerPersonId ?? 'p-admin' }, at);
-  const { id, token } = await createToken(db, REQUESTER, { userId: spec.userId, name: spec.name ?? spec.userId, scopes: spec.scopes, expiresAt: new Date(at.getTime() + (spec.days ?? 30) * 86_400_000) }, at);
+  const account = await createServiceAccount(
+    db,
+    REQUESTER,
+    { userId: spec.userId, name: spec.name ?? spec.userId, organizationId: spec.organizationId, ownerPersonId: spec.ownerPersonId ?? 'p-admin' },
+    at,
+  );
+  const { id, token } = await createToken(
+    db,
+    REQUESTER,
+    { userId: spec.userId, name: spec.name ?? spec.userId, scopes: spec.scopes, expiresAt: new Date(at.getTime() + (spec.days ?? 30) * 86_400_000) },
+    at,
+  );
   await decideToken(db, APPROVER, id, 'approved', at);
   return { id, token, ...account };
 }

@@ -18,7 +18,14 @@ function BarChart({ title, data, testId }: { title: string; data: readonly { lab
   return (
     <figure className="chart" data-testid={testId}>
       <figcaption>{title}</figcaption>
-      <svg role="img" aria-label={title} width={width} height={Math.max(rowH, data.length * rowH)} viewBox={`0 0 ${width} ${Math.max(rowH, data.length * rowH)}`} className="chart-svg">
+      <svg
+        role="img"
+        aria-label={title}
+        width={width}
+        height={Math.max(rowH, data.length * rowH)}
+        viewBox={`0 0 ${width} ${Math.max(rowH, data.length * rowH)}`}
+        className="chart-svg"
+      >
         {data.map((d, i) => {
           const w = ((width - labelW - 70) * d.value) / max;
           return (
@@ -74,7 +81,18 @@ export function AnalysisPage({ query }: { query: URLSearchParams }) {
     }
   };
   const q = new URLSearchParams(period);
-  const cells = (c: Counts) => [c.views.employee, c.views.contractor, c.views.total, c.lastResortViews, c.emergencyViews, c.terminals, c.people.total, c.offices, c.supplyPoints, c.retailers];
+  const cells = (c: Counts) => [
+    c.views.employee,
+    c.views.contractor,
+    c.views.total,
+    c.lastResortViews,
+    c.emergencyViews,
+    c.terminals,
+    c.people.total,
+    c.offices,
+    c.supplyPoints,
+    c.retailers,
+  ];
   const perOrganization = new Map<string, number>();
   for (const v of report?.viewers ?? []) perOrganization.set(v.organization ?? '—', (perOrganization.get(v.organization ?? '—') ?? 0) + v.views);
   return (
@@ -183,7 +201,13 @@ export function AnalysisPage({ query }: { query: URLSearchParams }) {
   );
 }
 
-function FindingRows({ findings, actions }: { findings: readonly { id: number; rule: string; severity: string; summary: string; subject?: string; status?: string; when?: string }[]; actions?: (id: number) => ReactNode }) {
+function FindingRows({
+  findings,
+  actions,
+}: {
+  findings: readonly { id: number; rule: string; severity: string; summary: string; subject?: string; status?: string; when?: string }[];
+  actions?: (id: number) => ReactNode;
+}) {
   const { t } = useI18n();
   return (
     <table data-testid="findings">
@@ -222,7 +246,12 @@ export function FindingsPage() {
   const [openOnly, setOpenOnly] = useState(true);
   const [items, error, reload, setError] = useLoad(() => opsApi.findings(openOnly).then((r) => r.findings), [openOnly]);
   // Digests are a summary beside the queue: one that cannot be read is left out, never shown as an error.
-  const [digests] = useLoad(() => opsApi.digests().then((r) => r.digests, () => []));
+  const [digests] = useLoad(() =>
+    opsApi.digests().then(
+      (r) => r.digests,
+      () => [],
+    ),
+  );
   const [comments, setComments] = useState<Record<number, string>>({});
   const decide = (id: number, decision: 'acknowledge' | 'resolve') => async () => {
     setError(null);
@@ -243,7 +272,14 @@ export function FindingsPage() {
       {items !== null && items.length === 0 && <p>{t('noFindings')}</p>}
       {items !== null && items.length > 0 && (
         <FindingRows
-          findings={items.map((f) => ({ id: f.id, rule: f.rule, severity: f.severity, summary: f.summary, status: f.status, when: formatInstant(f.occurredAt, lang) }))}
+          findings={items.map((f) => ({
+            id: f.id,
+            rule: f.rule,
+            severity: f.severity,
+            summary: f.summary,
+            status: f.status,
+            when: formatInstant(f.occurredAt, lang),
+          }))}
           actions={(id) => {
             const f = items.find((x) => x.id === id);
             if (f === undefined || f.status === 'resolved') return <></>;

@@ -102,12 +102,18 @@ export const api = {
   personas: () => call<ReplyOf<typeof session.personas, 200>>('GET', '/api/personas').then((a) => a.body.personas),
   me: () => call<Me>('GET', '/api/me').then((a) => a.body),
   login: (userId: string, terminalId: string | null) =>
-    call<Opened>('POST', '/api/session', (terminalId === null ? { userId } : { userId, terminalId }) satisfies BodyOf<typeof session.personaLogin>).then((a) => a.body),
+    call<Opened>('POST', '/api/session', (terminalId === null ? { userId } : { userId, terminalId }) satisfies BodyOf<typeof session.personaLogin>).then(
+      (a) => a.body,
+    ),
   logout: () => call<undefined>('DELETE', '/api/session'),
   record: (id: string, purpose: string, reason?: string) =>
-    call<RecordView>('GET', `/api/supply-points/${encodeURIComponent(id)}?${new URLSearchParams({ purpose, ...(reason === undefined || reason === '' ? {} : { reason }) })}`),
+    call<RecordView>(
+      'GET',
+      `/api/supply-points/${encodeURIComponent(id)}?${new URLSearchParams({ purpose, ...(reason === undefined || reason === '' ? {} : { reason }) })}`,
+    ),
   search: (params: Readonly<Record<string, string>>) => call<SearchPage>('GET', `/api/supply-points?${new URLSearchParams(params)}`),
-  auditEvents: (params: Readonly<Record<string, string>>) => call<ReplyOf<typeof audit.auditEvents, 200>>('GET', `/api/audit/events?${new URLSearchParams(params)}`).then((a) => a.body),
+  auditEvents: (params: Readonly<Record<string, string>>) =>
+    call<ReplyOf<typeof audit.auditEvents, 200>>('GET', `/api/audit/events?${new URLSearchParams(params)}`).then((a) => a.body),
   auditStatus: () => call<AuditStatus>('GET', '/api/audit/status').then((a) => a.body),
   auditVerify: () => call<AuditVerify>('POST', '/api/audit/verify').then((a) => a.body),
   checklist: () => call<Checklist>('GET', '/api/policy/checklist?format=json').then((a) => a.body),

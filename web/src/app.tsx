@@ -75,8 +75,18 @@ export function App() {
     document.title = `gridwall — ${t('appSubtitle')}`;
   }, [t]);
 
-  if (fatal !== null) return <Frame><ErrorMessage error={fatal} /></Frame>;
-  if (vocabulary === null || me === undefined) return <Frame><p aria-busy="true">{t('loading')}</p></Frame>;
+  if (fatal !== null)
+    return (
+      <Frame>
+        <ErrorMessage error={fatal} />
+      </Frame>
+    );
+  if (vocabulary === null || me === undefined)
+    return (
+      <Frame>
+        <p aria-busy="true">{t('loading')}</p>
+      </Frame>
+    );
 
   if (me === null) {
     return (
@@ -115,10 +125,19 @@ export function App() {
   else if (path === '/tokens' && me.abilities.manageAccess) page = <TokensPage />;
   else if (path === '/governance' && me.abilities.overseeGrants) page = <GovernanceLogPage />;
   else if (path === '/emergencies' && me.abilities.overseeEmergencies) page = <EmergenciesPage me={me} vocabulary={vocabulary} />;
-  else if (emergencyReview?.[1] !== undefined && me.abilities.overseeEmergencies) page = <EmergencyReviewPage id={decodeURIComponent(emergencyReview[1])} me={me} vocabulary={vocabulary} />;
+  else if (emergencyReview?.[1] !== undefined && me.abilities.overseeEmergencies)
+    page = <EmergencyReviewPage id={decodeURIComponent(emergencyReview[1])} me={me} vocabulary={vocabulary} />;
   else if (path === '/analysis' && me.abilities.reviewFindings) page = <AnalysisPage query={url.searchParams} />;
   else if (path === '/findings' && me.abilities.reviewFindings) page = <FindingsPage />;
-  else if (record?.[1] !== undefined) page = <RecordPage id={decodeURIComponent(record[1])} purpose={url.searchParams.get('purpose') ?? purpose} reason={url.searchParams.get('reason') ?? ''} vocabulary={vocabulary} />;
+  else if (record?.[1] !== undefined)
+    page = (
+      <RecordPage
+        id={decodeURIComponent(record[1])}
+        purpose={url.searchParams.get('purpose') ?? purpose}
+        reason={url.searchParams.get('reason') ?? ''}
+        vocabulary={vocabulary}
+      />
+    );
   else page = <SearchPage me={me} purpose={purpose} vocabulary={vocabulary} query={url.searchParams} />;
 
   const a = me.abilities;
@@ -172,31 +191,31 @@ export function App() {
       }
       bar={
         <>
-        <EmergencyBanner vocabulary={vocabulary} />
-        <div className={`purpose-bar${purpose === '' ? ' unset' : ''}`}>
-          <label htmlFor="purpose">{t('purpose')}</label>
-          <select
-            id="purpose"
-            value={record === null ? purpose : (url.searchParams.get('purpose') ?? purpose)}
-            onChange={(e) => {
-              setPurpose(e.target.value);
-              // On a record, a new purpose is a new read under that purpose (logged as such).
-              if (record?.[1] !== undefined) navigate(`/records/${record[1]}?${new URLSearchParams({ purpose: e.target.value })}`, { replace: true });
-            }}
-            required
-            aria-describedby="purpose-note"
-          >
-            <option value="">{t('purposeChoose')}</option>
-            {me.abilities.purposes.map((p) => (
-              <option key={p.code} value={p.code}>
-                {p[i18n.lang]}
-              </option>
-            ))}
-          </select>
-          <span id="purpose-note" className="small">
-            {t('purposeNote')}
-          </span>
-        </div>
+          <EmergencyBanner vocabulary={vocabulary} />
+          <div className={`purpose-bar${purpose === '' ? ' unset' : ''}`}>
+            <label htmlFor="purpose">{t('purpose')}</label>
+            <select
+              id="purpose"
+              value={record === null ? purpose : (url.searchParams.get('purpose') ?? purpose)}
+              onChange={(e) => {
+                setPurpose(e.target.value);
+                // On a record, a new purpose is a new read under that purpose (logged as such).
+                if (record?.[1] !== undefined) navigate(`/records/${record[1]}?${new URLSearchParams({ purpose: e.target.value })}`, { replace: true });
+              }}
+              required
+              aria-describedby="purpose-note"
+            >
+              <option value="">{t('purposeChoose')}</option>
+              {me.abilities.purposes.map((p) => (
+                <option key={p.code} value={p.code}>
+                  {p[i18n.lang]}
+                </option>
+              ))}
+            </select>
+            <span id="purpose-note" className="small">
+              {t('purposeNote')}
+            </span>
+          </div>
         </>
       }
     >
@@ -225,7 +244,13 @@ function Frame({ header, bar, children }: { header?: ReactNode; bar?: ReactNode;
           </span>
         </div>
         {header}
-        <button type="button" className="lang" lang={i18n.lang === 'ja' ? 'en' : 'ja'} aria-label={`${t('language')}: ${t('switchLanguage')}`} onClick={() => i18n.setLang(i18n.lang === 'ja' ? 'en' : 'ja')}>
+        <button
+          type="button"
+          className="lang"
+          lang={i18n.lang === 'ja' ? 'en' : 'ja'}
+          aria-label={`${t('language')}: ${t('switchLanguage')}`}
+          onClick={() => i18n.setLang(i18n.lang === 'ja' ? 'en' : 'ja')}
+        >
           {t('switchLanguage')}
         </button>
       </header>

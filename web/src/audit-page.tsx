@@ -96,12 +96,26 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
               {status.head.seq.toLocaleString(lang)} <span className="mono small">{status.head.hash.slice(0, 16)}…</span>
             </dd>
             <dt>{t('lastSeal')}</dt>
-            <dd>{status.lastSeal === null ? t('none') : `${status.lastSeal.seq.toLocaleString(lang)}（${formatInstant(status.lastSeal.signedAt, lang, 'seconds')}）`}</dd>
+            <dd>
+              {status.lastSeal === null
+                ? t('none')
+                : `${status.lastSeal.seq.toLocaleString(lang)}（${formatInstant(status.lastSeal.signedAt, lang, 'seconds')}）`}
+            </dd>
             <dt>{t('trustedKeys')}</dt>
-            <dd className="mono" title={status.trustedKeys.map((k) => `${k.keyId}: ${k.source}`).join('\n')}>{status.trustedKeys.map((k) => k.keyId).join(', ') || t('none')}</dd>
+            <dd className="mono" title={status.trustedKeys.map((k) => `${k.keyId}: ${k.source}`).join('\n')}>
+              {status.trustedKeys.map((k) => k.keyId).join(', ') || t('none')}
+            </dd>
             <dt>{t('witness')}</dt>
             <dd>
-              {status.witness === null ? t('none') : status.witness.lastPublished === null ? t('witnessEmpty', { file: status.witness.file }) : t('witnessLast', { seq: status.witness.lastPublished.seq.toLocaleString(lang), at: formatInstant(status.witness.lastPublished.signedAt, lang, 'seconds'), file: status.witness.file })}
+              {status.witness === null
+                ? t('none')
+                : status.witness.lastPublished === null
+                  ? t('witnessEmpty', { file: status.witness.file })
+                  : t('witnessLast', {
+                      seq: status.witness.lastPublished.seq.toLocaleString(lang),
+                      at: formatInstant(status.witness.lastPublished.signedAt, lang, 'seconds'),
+                      file: status.witness.file,
+                    })}
             </dd>
           </dl>
         )}
@@ -115,9 +129,18 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
         </button>
         <div aria-live="polite">
           {check !== null && (
-            <p className={`alert ${check.ok ? 'ok' : 'error'}`} data-testid="verify-result" data-break={check.firstBreak?.kind} title={check.firstBreak?.detail}>
+            <p
+              className={`alert ${check.ok ? 'ok' : 'error'}`}
+              data-testid="verify-result"
+              data-break={check.firstBreak?.kind}
+              title={check.firstBreak?.detail}
+            >
               {check.ok
-                ? t('verifyOk', { n: check.events.toLocaleString(lang), c: check.seals.toLocaleString(lang), keys: check.trustedKeys.map((k) => k.keyId).join(', ') })
+                ? t('verifyOk', {
+                    n: check.events.toLocaleString(lang),
+                    c: check.seals.toLocaleString(lang),
+                    keys: check.trustedKeys.map((k) => k.keyId).join(', '),
+                  })
                 : t('verifyBroken', { seq: check.firstBreak?.seq ?? '?', detail: breakText(check.firstBreak) })}
             </p>
           )}
@@ -171,7 +194,8 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
                   <td className="num">{e.seq}</td>
                   <td>{formatInstant(e.occurredAt, lang, 'seconds')}</td>
                   <td>
-                    {e.side !== null && <span className={`side side-${e.side}`}>{i18n.l(labelOf(vocabulary.sides, e.side), e.side)}</span>} {e.userId ?? e.personId}
+                    {e.side !== null && <span className={`side side-${e.side}`}>{i18n.l(labelOf(vocabulary.sides, e.side), e.side)}</span>}{' '}
+                    {e.userId ?? e.personId}
                     <span className="small block">
                       {e.employment === 'contractor' ? t('contractor') : ''} {e.office ?? ''}
                     </span>
@@ -195,8 +219,20 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
       )}
       {items !== null && (offset > 0 || hasMore) && (
         <nav className="pager" aria-label={t('results')}>
-          {offset > 0 ? <a href={pagePath(Math.max(0, offset - PAGE_SIZE))} onClick={onLinkClick(pagePath(Math.max(0, offset - PAGE_SIZE)))}>← {t('previous')}</a> : <span className="disabled">← {t('previous')}</span>}
-          {hasMore ? <a href={pagePath(offset + PAGE_SIZE)} onClick={onLinkClick(pagePath(offset + PAGE_SIZE))}>{t('next')} →</a> : <span className="disabled">{t('next')} →</span>}
+          {offset > 0 ? (
+            <a href={pagePath(Math.max(0, offset - PAGE_SIZE))} onClick={onLinkClick(pagePath(Math.max(0, offset - PAGE_SIZE)))}>
+              ← {t('previous')}
+            </a>
+          ) : (
+            <span className="disabled">← {t('previous')}</span>
+          )}
+          {hasMore ? (
+            <a href={pagePath(offset + PAGE_SIZE)} onClick={onLinkClick(pagePath(offset + PAGE_SIZE))}>
+              {t('next')} →
+            </a>
+          ) : (
+            <span className="disabled">{t('next')} →</span>
+          )}
         </nav>
       )}
     </section>

@@ -52,7 +52,8 @@ export function CampaignsPage({ me }: { me: Me }) {
       <ul>
         {(campaigns ?? []).map((c: Campaign) => (
           <li key={c.id} data-campaign={c.id}>
-            <strong>{c.name}</strong>（{t('endsOn')} {formatInstant(c.endsAt, lang)}）{t('progress', { confirmed: c.confirmed, revoked: c.revoked, open: c.open })}{' '}
+            <strong>{c.name}</strong>（{t('endsOn')} {formatInstant(c.endsAt, lang)}）
+            {t('progress', { confirmed: c.confirmed, revoked: c.revoked, open: c.open })}{' '}
             <button type="button" className="secondary" onClick={() => void load(c.id)}>
               {t('openCampaign')}
             </button>

@@ -24,7 +24,10 @@ export function ChecklistPage({ vocabulary }: { vocabulary: Vocabulary }) {
 
   const routes = useMemo(() => [...new Set(data?.rows.map((r) => r.route) ?? [])], [data]);
   const classes = useMemo(() => [...new Set(data?.rows.map((r) => r.principalClass) ?? [])], [data]);
-  const cell = (field: string, relation: string, emergency: boolean) => data?.rows.find((r) => r.route === route && r.principalClass === principalClass && r.field === field && r.relation === relation && r.emergency === emergency);
+  const cell = (field: string, relation: string, emergency: boolean) =>
+    data?.rows.find(
+      (r) => r.route === route && r.principalClass === principalClass && r.field === field && r.relation === relation && r.emergency === emergency,
+    );
   const purposeLabel = (p: ChecklistRow['shownFor'][number]) => i18n.l(vocabulary.purposes[p], p);
   const reasonLabel = (r: ChecklistRow['reasons'][number]) => i18n.l(vocabulary.reasons[r], r);
 
@@ -94,27 +97,29 @@ export function ChecklistPage({ vocabulary }: { vocabulary: Vocabulary }) {
                 </tr>
               </thead>
               <tbody>
-                {vocabulary.fields.filter((f) => data.rows.some((r) => r.route === route && r.field === f.key)).map((f) => (
-                  <tr key={f.key} data-field={f.key}>
-                    <th scope="row">{f[i18n.lang]}</th>
-                    {RELATIONS.flatMap((r) =>
-                      [false, true].map((e) => {
-                        const row = cell(f.key, r, e);
-                        const shown = row?.outcome === 'shown';
-                        const detail = row === undefined ? '' : shown ? row.shownFor.map(purposeLabel).join('、') : row.reasons.map(reasonLabel).join('、');
-                        return (
-                          <td key={`${r}-${e}`} className={shown ? 'cell-shown' : 'cell-masked'} data-relation={r} data-emergency={e}>
-                            <span className="mark">{shown ? `○ ${t('shown')}` : `— ${t('masked')}`}</span>
-                            <span className="small detail">
-                              <span className="sr-only">{shown ? t('shownFor') : t('reasons')}: </span>
-                              {detail}
-                            </span>
-                          </td>
-                        );
-                      }),
-                    )}
-                  </tr>
-                ))}
+                {vocabulary.fields
+                  .filter((f) => data.rows.some((r) => r.route === route && r.field === f.key))
+                  .map((f) => (
+                    <tr key={f.key} data-field={f.key}>
+                      <th scope="row">{f[i18n.lang]}</th>
+                      {RELATIONS.flatMap((r) =>
+                        [false, true].map((e) => {
+                          const row = cell(f.key, r, e);
+                          const shown = row?.outcome === 'shown';
+                          const detail = row === undefined ? '' : shown ? row.shownFor.map(purposeLabel).join('、') : row.reasons.map(reasonLabel).join('、');
+                          return (
+                            <td key={`${r}-${e}`} className={shown ? 'cell-shown' : 'cell-masked'} data-relation={r} data-emergency={e}>
+                              <span className="mark">{shown ? `○ ${t('shown')}` : `— ${t('masked')}`}</span>
+                              <span className="small detail">
+                                <span className="sr-only">{shown ? t('shownFor') : t('reasons')}: </span>
+                                {detail}
+                              </span>
+                            </td>
+                          );
+                        }),
+                      )}
+                    </tr>
+                  ))}
               </tbody>
             </table>
           </div>

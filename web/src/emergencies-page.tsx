@@ -32,7 +32,9 @@ export function EmergenciesPage({ me, vocabulary }: { me: Me; vocabulary: Vocabu
               <th scope="col">{t('areas')}</th>
               <th scope="col">{t('window')}</th>
               <th scope="col">{t('reason')}</th>
-              <th scope="col">{t('declaredBy')} ／ {t('confirmedBy')}</th>
+              <th scope="col">
+                {t('declaredBy')} ／ {t('confirmedBy')}
+              </th>
               <th scope="col" />
             </tr>
           </thead>

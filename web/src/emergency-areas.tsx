@@ -23,7 +23,12 @@ export function AreaEditor({ areas, onChange }: { areas: EmergencyArea[]; onChan
   const [city, setCity] = useState('');
   const add = () => {
     if (value.trim() === '') return;
-    const a: EmergencyArea = kind === 'area_code' ? { kind, areaCode: value.trim() } : kind === 'prefecture' ? { kind, prefecture: value.trim() } : { kind, prefecture: value.trim(), city: city.trim() };
+    const a: EmergencyArea =
+      kind === 'area_code'
+        ? { kind, areaCode: value.trim() }
+        : kind === 'prefecture'
+          ? { kind, prefecture: value.trim() }
+          : { kind, prefecture: value.trim(), city: city.trim() };
     onChange([...areas, a]);
     setValue('');
     setCity('');

@@ -15,7 +15,11 @@ export function EmergencyBanner({ vocabulary }: { vocabulary: Vocabulary }) {
   const [active, setActive] = useState<ActiveEmergencies | null>(null);
   useEffect(() => {
     let live = true;
-    const load = () => opsApi.activeEmergencies().then((a) => live && setActive(a), () => undefined);
+    const load = () =>
+      opsApi.activeEmergencies().then(
+        (a) => live && setActive(a),
+        () => undefined,
+      );
     void load();
     const timer = setInterval(() => void load(), 60_000);
     const changed = () => void load();
@@ -27,12 +31,17 @@ export function EmergencyBanner({ vocabulary }: { vocabulary: Vocabulary }) {
     };
   }, []);
   if (active === null || active.emergencies.length === 0) return null;
-  const label = (f: string) => i18n.l(vocabulary.fields.find((x) => x.key === f), f);
+  const label = (f: string) =>
+    i18n.l(
+      vocabulary.fields.find((x) => x.key === f),
+      f,
+    );
   return (
     <div className="emergency-banner" role="status" data-testid="emergency-banner">
       {active.emergencies.map((e) => (
         <p key={e.id}>
-          <strong>⚠ {t('emergencyBanner')}</strong> {e.id}：{e.areas.map((a) => areaText(a, i18n)).join('、')} {e.window !== null && t('emergencyUntil', { until: formatInstant(e.window.to, lang) })} — {e.reason}
+          <strong>⚠ {t('emergencyBanner')}</strong> {e.id}：{e.areas.map((a) => areaText(a, i18n)).join('、')}{' '}
+          {e.window !== null && t('emergencyUntil', { until: formatInstant(e.window.to, lang) })} — {e.reason}
         </p>
       ))}
       {active.support !== null && <p className="small">{t('emergencyBannerSupport', { fields: active.support.fields.map(label).join('・') })}</p>}

@@ -12,7 +12,11 @@ export function EmergencyReviewPage({ id, me, vocabulary }: { id: string; me: Me
   const { t, lang } = i18n;
   const [review, error, reload, setError] = useLoad(() => opsApi.review(id), [id]);
   const [comment, setComment] = useState('');
-  const label = (f: string) => i18n.l(vocabulary.fields.find((x) => x.key === f), f);
+  const label = (f: string) =>
+    i18n.l(
+      vocabulary.fields.find((x) => x.key === f),
+      f,
+    );
   const rows = (reads: Review['reads'], refused: boolean) => (
     <table data-testid={refused ? 'review-refused' : 'review-reads'}>
       <thead>
@@ -60,7 +64,12 @@ export function EmergencyReviewPage({ id, me, vocabulary }: { id: string; me: Me
       {review !== null && d !== undefined && (
         <>
           <p data-testid="review-summary">
-            {t('reviewSummary', { reads: review.summary.reads, people: review.summary.people, points: review.summary.supplyPoints, refused: review.summary.refused })}
+            {t('reviewSummary', {
+              reads: review.summary.reads,
+              people: review.summary.people,
+              points: review.summary.supplyPoints,
+              refused: review.summary.refused,
+            })}
           </p>
           <p>
             <a href={`/api/emergencies/${encodeURIComponent(id)}/review?format=csv`} download>

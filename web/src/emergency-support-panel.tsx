@@ -17,7 +17,11 @@ export function SupportStaffPanel({ vocabulary, canManage }: { vocabulary: Vocab
   const [staff, error, reload, setError] = useLoad(() => opsApi.supportStaff().then((r) => r.staff));
   const [personId, setPersonId] = useState('');
   const [fields, setFields] = useState<string[]>([...CONTACT_FIELDS]);
-  const label = (f: string) => i18n.l(vocabulary.fields.find((x) => x.key === f), f);
+  const label = (f: string) =>
+    i18n.l(
+      vocabulary.fields.find((x) => x.key === f),
+      f,
+    );
   const register = async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
@@ -72,7 +76,14 @@ export function SupportStaffPanel({ vocabulary, canManage }: { vocabulary: Vocab
             <legend>{t('fieldsLabel')}</legend>
             {CONTACT_FIELDS.map((f) => (
               <label key={f} className="inline">
-                <input type="checkbox" name="fields" value={f} checked={fields.includes(f)} onChange={(e) => setFields(e.target.checked ? [...fields, f] : fields.filter((x) => x !== f))} /> {label(f)}
+                <input
+                  type="checkbox"
+                  name="fields"
+                  value={f}
+                  checked={fields.includes(f)}
+                  onChange={(e) => setFields(e.target.checked ? [...fields, f] : fields.filter((x) => x !== f))}
+                />{' '}
+                {label(f)}
               </label>
             ))}
           </fieldset>

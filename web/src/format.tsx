@@ -5,7 +5,8 @@ const locale = (lang: string) => (lang === 'ja' ? 'ja-JP' : 'en-GB');
 
 /** Dates and times are always shown in Japan time, whatever the browser's zone, in the user's language. */
 export function formatDate(iso: string, lang: string): string {
-  const style: Intl.DateTimeFormatOptions = lang === 'ja' ? { year: 'numeric', month: '2-digit', day: '2-digit' } : { year: 'numeric', month: 'short', day: 'numeric' };
+  const style: Intl.DateTimeFormatOptions =
+    lang === 'ja' ? { year: 'numeric', month: '2-digit', day: '2-digit' } : { year: 'numeric', month: 'short', day: 'numeric' };
   return new Intl.DateTimeFormat(locale(lang), { timeZone: 'Asia/Tokyo', ...style }).format(new Date(iso));
 }
 
@@ -14,7 +15,9 @@ export function formatDate(iso: string, lang: string): string {
  * second where the order of events matters (the access log, its seals).
  */
 export function formatInstant(iso: string, lang: string, precision: 'minutes' | 'seconds' = 'minutes'): string {
-  return new Intl.DateTimeFormat(locale(lang), { timeZone: 'Asia/Tokyo', dateStyle: 'short', timeStyle: precision === 'seconds' ? 'medium' : 'short' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale(lang), { timeZone: 'Asia/Tokyo', dateStyle: 'short', timeStyle: precision === 'seconds' ? 'medium' : 'short' }).format(
+    new Date(iso),
+  );
 }
 
 const JST_OFFSET_MS = 9 * 3_600_000;

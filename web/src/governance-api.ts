@@ -32,21 +32,26 @@ export const governanceApi = {
   grants: (params: Readonly<Record<string, string>>) => body(call<ReplyOf<typeof gov.grantList, 200>>('GET', `/api/grants?${new URLSearchParams(params)}`)),
   queue: () => body(call<ReplyOf<typeof gov.grantQueue, 200>>('GET', '/api/grants/queue')),
   request: (g: BodyOf<typeof gov.grantRequest>) => body(call<ReplyOf<typeof gov.grantRequest, 201>>('POST', '/api/grants', g)),
-  approve: (id: number, comment: string) => body(call<ReplyOf<typeof gov.grantApprove, 200>>('POST', `/api/grants/${id}/approve`, comment === '' ? {} : { comment })),
+  approve: (id: number, comment: string) =>
+    body(call<ReplyOf<typeof gov.grantApprove, 200>>('POST', `/api/grants/${id}/approve`, comment === '' ? {} : { comment })),
   reject: (id: number, comment: string) => body(call<ReplyOf<typeof gov.grantReject, 200>>('POST', `/api/grants/${id}/reject`, { comment })),
   revoke: (id: number, reason: string) => body(call<ReplyOf<typeof gov.grantRevoke, 200>>('POST', `/api/grants/${id}/revoke`, { reason })),
-  accounts: (search: string) => body(call<ReplyOf<typeof adm.accountList, 200>>('GET', `/api/accounts?${new URLSearchParams({ limit: '500', ...(search === '' ? {} : { search }) })}`)),
+  accounts: (search: string) =>
+    body(call<ReplyOf<typeof adm.accountList, 200>>('GET', `/api/accounts?${new URLSearchParams({ limit: '500', ...(search === '' ? {} : { search }) })}`)),
   sweep: (dryRun: boolean) => body(call<ReplyOf<typeof adm.accountSweep, 200>>('POST', '/api/accounts/sweep', { dryRun })),
   terminals: () => body(call<ReplyOf<typeof adm.terminalList, 200>>('GET', '/api/terminals')),
   retire: (id: string) => call<ReplyOf<typeof adm.terminalRetire, 200>>('POST', `/api/terminals/${encodeURIComponent(id)}/retire`, {}),
   campaigns: () => body(call<ReplyOf<typeof adm.campaignList, 200>>('GET', '/api/campaigns')),
   startCampaign: (name: string, endsOn: string) => body(call<ReplyOf<typeof adm.campaignStart, 201>>('POST', '/api/campaigns', { name, endsOn })),
   campaignItems: (id: number) => body(call<ReplyOf<typeof adm.campaignItems, 200>>('GET', `/api/campaigns/${id}/items`)),
-  decideItem: (id: number, grantId: number, decision: BodyOf<typeof adm.campaignDecide>['decision']) => call<ReplyOf<typeof adm.campaignDecide, 200>>('POST', `/api/campaigns/${id}/items/${grantId}`, { decision }),
+  decideItem: (id: number, grantId: number, decision: BodyOf<typeof adm.campaignDecide>['decision']) =>
+    call<ReplyOf<typeof adm.campaignDecide, 200>>('POST', `/api/campaigns/${id}/items/${grantId}`, { decision }),
   tokens: () => body(call<ReplyOf<typeof adm.tokenList, 200>>('GET', '/api/tokens')),
   createToken: (t: BodyOf<typeof adm.tokenCreate>) => body(call<ReplyOf<typeof adm.tokenCreate, 201>>('POST', '/api/tokens', t)),
-  decideToken: (id: string, decision: 'approve' | 'reject') => call<ReplyOf<typeof adm.tokenDecide, 200>>('POST', `/api/tokens/${encodeURIComponent(id)}/${decision}`, {}),
-  createServiceAccount: (a: BodyOf<typeof adm.serviceAccountCreate>) => body(call<ReplyOf<typeof adm.serviceAccountCreate, 201>>('POST', '/api/service-accounts', a)),
+  decideToken: (id: string, decision: 'approve' | 'reject') =>
+    call<ReplyOf<typeof adm.tokenDecide, 200>>('POST', `/api/tokens/${encodeURIComponent(id)}/${decision}`, {}),
+  createServiceAccount: (a: BodyOf<typeof adm.serviceAccountCreate>) =>
+    body(call<ReplyOf<typeof adm.serviceAccountCreate, 201>>('POST', '/api/service-accounts', a)),
   revokeToken: (id: string) => call<ReplyOf<typeof adm.tokenRevoke, 200>>('POST', `/api/tokens/${encodeURIComponent(id)}/revoke`, {}),
   events: () => body(call<ReplyOf<typeof gov.governanceEvents, 200>>('GET', '/api/governance/events?limit=200')),
 };

@@ -32,7 +32,12 @@ export function QueuePage() {
           permissions={permissions}
           actions={(g) => (
             <div className="actions">
-              <input aria-label={t('comment')} name={`comment-${g.id}`} value={comments[g.id] ?? ''} onChange={(e) => setComments({ ...comments, [g.id]: e.target.value })} />
+              <input
+                aria-label={t('comment')}
+                name={`comment-${g.id}`}
+                value={comments[g.id] ?? ''}
+                onChange={(e) => setComments({ ...comments, [g.id]: e.target.value })}
+              />
               <button type="button" onClick={() => void decide(g, true)()}>
                 {t('approve')}
               </button>

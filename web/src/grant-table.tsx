@@ -4,7 +4,15 @@ import type { Grant, Permission } from './governance-api.ts';
 import { useI18n } from './i18n.tsx';
 
 /** Grants as a table (the grants page and the approval queue), with each row's actions when given. */
-export function GrantTable({ grants, permissions, actions }: { grants: readonly Grant[]; permissions: readonly Permission[]; actions?: (g: Grant) => ReactNode }) {
+export function GrantTable({
+  grants,
+  permissions,
+  actions,
+}: {
+  grants: readonly Grant[];
+  permissions: readonly Permission[];
+  actions?: (g: Grant) => ReactNode;
+}) {
   const { t, lang } = useI18n();
   const name = (id: string) => permissions.find((p) => p.id === id)?.[lang] ?? id;
   if (grants.length === 0) return <p>{t('noGrants')}</p>;

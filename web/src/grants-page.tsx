@@ -19,7 +19,13 @@ export function GrantsPage({ me }: { me: Me }) {
     e.preventDefault();
     setError(null);
     try {
-      await governanceApi.request({ userId: form.userId.trim(), permissionId: form.permissionId, reason: form.reason, expiresOn: form.expiresOn, ...(perm?.scoped === true ? { scopeOrganizationId: form.scopeOrganizationId.trim() } : {}) });
+      await governanceApi.request({
+        userId: form.userId.trim(),
+        permissionId: form.permissionId,
+        reason: form.reason,
+        expiresOn: form.expiresOn,
+        ...(perm?.scoped === true ? { scopeOrganizationId: form.scopeOrganizationId.trim() } : {}),
+      });
       setForm({ ...form, reason: '' });
       reload();
     } catch (err) {
@@ -44,7 +50,13 @@ export function GrantsPage({ me }: { me: Me }) {
         <h2>{t('requestTitle')}</h2>
         <label>
           {t('userId')}
-          <input name="userId" value={form.userId} onChange={(e) => setForm({ ...form, userId: e.target.value })} required readOnly={!me.abilities.manageAccess && !me.abilities.approveGrants} />
+          <input
+            name="userId"
+            value={form.userId}
+            onChange={(e) => setForm({ ...form, userId: e.target.value })}
+            required
+            readOnly={!me.abilities.manageAccess && !me.abilities.approveGrants}
+          />
         </label>
         <label>
           {t('permission')}
@@ -65,7 +77,12 @@ export function GrantsPage({ me }: { me: Me }) {
         {perm?.scoped === true && (
           <label>
             {t('scope')}
-            <input name="scopeOrganizationId" value={form.scopeOrganizationId} onChange={(e) => setForm({ ...form, scopeOrganizationId: e.target.value })} required />
+            <input
+              name="scopeOrganizationId"
+              value={form.scopeOrganizationId}
+              onChange={(e) => setForm({ ...form, scopeOrganizationId: e.target.value })}
+              required
+            />
           </label>
         )}
         <label>
@@ -86,7 +103,12 @@ export function GrantsPage({ me }: { me: Me }) {
           actions={(g) =>
             mayRevoke && g.status === 'approved' ? (
               <div className="actions">
-                <input aria-label={t('reason')} name={`revoke-${g.id}`} value={reasons[g.id] ?? ''} onChange={(e) => setReasons({ ...reasons, [g.id]: e.target.value })} />
+                <input
+                  aria-label={t('reason')}
+                  name={`revoke-${g.id}`}
+                  value={reasons[g.id] ?? ''}
+                  onChange={(e) => setReasons({ ...reasons, [g.id]: e.target.value })}
+                />
                 <button type="button" className="secondary" onClick={() => void revoke(g)()}>
                   {t('revoke')}
                 </button>

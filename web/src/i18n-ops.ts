@@ -126,7 +126,8 @@ export const opsEn: Readonly<Record<keyof typeof opsJa, string>> = {
   emergencyBannerSupport: 'You are registered as support staff (fields you may see: {fields}). State a reason for each look-up.',
   emergencyUntil: 'until {until}',
   emergenciesTitle: 'Emergency declarations',
-  emergencyLead: 'A declaration takes effect once a second person confirms it and ends by itself at its planned end. An extension needs a new confirmation. At most {hours} hours.',
+  emergencyLead:
+    'A declaration takes effect once a second person confirms it and ends by itself at its planned end. An extension needs a new confirmation. At most {hours} hours.',
   declareTitle: 'Declare',
   areas: 'Areas',
   areaKind: 'Kind of area',

@@ -103,7 +103,8 @@ const ja = {
   lastResortSupply: '最終保障供給',
   loggedRead: 'この照会はアクセスログに記録されました（要求ID {id}）',
   checklistTitle: 'マスキング検証表',
-  checklistLead: '全ての照会経路 × 利用者区分 × 需要家との関係 × 非常災害時 × 項目について、表示か非表示かを判定表から列挙したものです（gridwall verify と同じ内容）。',
+  checklistLead:
+    '全ての照会経路 × 利用者区分 × 需要家との関係 × 非常災害時 × 項目について、表示か非表示かを判定表から列挙したものです（gridwall verify と同じ内容）。',
   checklistPass: '検証合格：小売側の利用者が自社以外の需要家の非公開情報を見られる判定はありません。',
   checklistFail: '検証不合格：誤った側に非公開情報を見せる判定が {n} 件あります。',
   policyVersion: '判定表の版',
@@ -164,7 +165,8 @@ const en: Record<MessageKey, string> = {
   witness: 'Witness file (seals published outside)',
   witnessEmpty: '{file} (nothing published yet)',
   witnessLast: 'published up to {seq} ({at}) — {file}',
-  writerHalted: 'The access log writer has stopped the line: the log in the database was changed in a way it cannot account for, so no customer data is served. Reason: {reason}',
+  writerHalted:
+    'The access log writer has stopped the line: the log in the database was changed in a way it cannot account for, so no customer data is served. Reason: {reason}',
   verifyNow: 'Verify now',
   verifying: 'Verifying…',
   verifyOk: 'Verified: {n} events and {c} seals, nothing altered. Trusted key(s): {keys}',
@@ -235,8 +237,9 @@ const en: Record<MessageKey, string> = {
   lastResortSupply: 'Last-resort supply',
   loggedRead: 'This read was recorded in the access log (request id {id})',
   checklistTitle: 'Masking checklist',
-  checklistLead: 'Every data route × kind of user × relation to the customer × emergency × field, shown or masked, enumerated from the decision table (the same as gridwall verify).',
-  checklistPass: "Pass: no decision lets a retail-side person see non-public data of a customer that is not their own.",
+  checklistLead:
+    'Every data route × kind of user × relation to the customer × emergency × field, shown or masked, enumerated from the decision table (the same as gridwall verify).',
+  checklistPass: 'Pass: no decision lets a retail-side person see non-public data of a customer that is not their own.',
   checklistFail: 'Fail: {n} decisions show non-public data to the wrong side.',
   policyVersion: 'Policy version',
   route: 'Route',

@@ -82,11 +82,26 @@ export function LoginPage({ vocabulary, onLogin }: { vocabulary: Vocabulary; onL
           </label>
           <label>
             {t('password')}
-            <input type="password" name="password" autoComplete="current-password" value={creds.password} onChange={(e) => setCreds({ ...creds, password: e.target.value })} required />
+            <input
+              type="password"
+              name="password"
+              autoComplete="current-password"
+              value={creds.password}
+              onChange={(e) => setCreds({ ...creds, password: e.target.value })}
+              required
+            />
           </label>
           <label>
             {t('oneTimeCode')}
-            <input name="code" inputMode="numeric" autoComplete="one-time-code" value={creds.code} onChange={(e) => setCreds({ ...creds, code: e.target.value })} required maxLength={16} />
+            <input
+              name="code"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              value={creds.code}
+              onChange={(e) => setCreds({ ...creds, code: e.target.value })}
+              required
+              maxLength={16}
+            />
           </label>
           <button type="submit" disabled={busy !== null}>
             {t('loginSubmit')}
@@ -99,11 +114,19 @@ export function LoginPage({ vocabulary, onLogin }: { vocabulary: Vocabulary; onL
       <ul className="personas">
         {sorted.map((p) => (
           <li key={p.userId}>
-            <button type="button" className="persona" data-user={p.userId} disabled={busy !== null} onClick={() => void login(p.userId, p.terminalId ?? null)} aria-describedby={`persona-${p.key}`}>
+            <button
+              type="button"
+              className="persona"
+              data-user={p.userId}
+              disabled={busy !== null}
+              onClick={() => void login(p.userId, p.terminalId ?? null)}
+              aria-describedby={`persona-${p.key}`}
+            >
               <span className={`side side-${p.side}`}>{i18n.l(vocabulary.sides[p.side], p.side)}</span>
               <span className="persona-label">{i18n.lang === 'ja' ? p.labelJa : p.labelEn}</span>
               <span className="small" id={`persona-${p.key}`}>
-                {p.name}（{p.userId}{p.terminalId ? ` · ${t('terminal')} ${p.terminalId}` : ''}）— {t('loginAs')}
+                {p.name}（{p.userId}
+                {p.terminalId ? ` · ${t('terminal')} ${p.terminalId}` : ''}）— {t('loginAs')}
               </span>
             </button>
           </li>

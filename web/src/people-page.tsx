@@ -67,11 +67,16 @@ export function PeoplePage({ vocabulary }: { vocabulary: Vocabulary }) {
                 <td>
                   {a.personName}（{a.userId}）
                 </td>
-                <td>{a.assignment === null ? '—' : `${i18n.l(labelOf(vocabulary.sides, a.assignment.side), a.assignment.side)} ${a.assignment.organizationName} ${a.assignment.office}`}</td>
+                <td>
+                  {a.assignment === null
+                    ? '—'
+                    : `${i18n.l(labelOf(vocabulary.sides, a.assignment.side), a.assignment.side)} ${a.assignment.organizationName} ${a.assignment.office}`}
+                </td>
                 <td>{a.lastLoginAt === null ? t('never') : formatInstant(a.lastLoginAt, lang)}</td>
                 <td className="num">{a.grants}</td>
                 <td>
-                  {a.disabledAt !== null && <span className="state">{t('disabled')}</span>} {a.dormant && <span className="state state-pending">{t('dormant')}</span>}{' '}
+                  {a.disabledAt !== null && <span className="state">{t('disabled')}</span>}{' '}
+                  {a.dormant && <span className="state state-pending">{t('dormant')}</span>}{' '}
                   {a.orphan && <span className="state state-active">{t('orphan')}</span>}
                 </td>
               </tr>

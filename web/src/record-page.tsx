@@ -49,7 +49,8 @@ export function RecordPage({ id, purpose, reason = '', vocabulary }: { id: strin
         </p>
       ) : (
         <p className="declared" data-testid="declared-purpose">
-          {t('purpose')}<strong>{i18n.l(labelOf(vocabulary.purposes, purpose), purpose)}</strong>
+          {t('purpose')}
+          <strong>{i18n.l(labelOf(vocabulary.purposes, purpose), purpose)}</strong>
         </p>
       )}
       {needsReason && (

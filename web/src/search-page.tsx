@@ -164,7 +164,11 @@ export function SearchPage({ me, purpose, vocabulary, query }: { me: Me; purpose
               {result.items.map((item) => (
                 <tr key={item.supplyPointId} data-supply-point={item.supplyPointId}>
                   <th scope="row">
-                    <a href={recordPath(item.supplyPointId, purpose, reason)} onClick={onLinkClick(recordPath(item.supplyPointId, purpose, reason))} className="mono">
+                    <a
+                      href={recordPath(item.supplyPointId, purpose, reason)}
+                      onClick={onLinkClick(recordPath(item.supplyPointId, purpose, reason))}
+                      className="mono"
+                    >
                       {formatSupplyPointId(item.supplyPointId)}
                     </a>
                   </th>
@@ -190,6 +194,15 @@ export function SearchPage({ me, purpose, vocabulary, query }: { me: Me; purpose
 }
 
 function PageLink({ path, label }: { path: string | null; label: string }) {
-  if (path === null) return <span className="disabled" aria-disabled="true">{label}</span>;
-  return <a href={path} onClick={onLinkClick(path)}>{label}</a>;
+  if (path === null)
+    return (
+      <span className="disabled" aria-disabled="true">
+        {label}
+      </span>
+    );
+  return (
+    <a href={path} onClick={onLinkClick(path)}>
+      {label}
+    </a>
+  );
 }

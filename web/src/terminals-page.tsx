@@ -44,7 +44,8 @@ export function TerminalsPage({ me }: { me: Me }) {
             <td>{x.siteSide}</td>
             <td>{x.lastUsedAt === null ? t('never') : formatInstant(x.lastUsedAt, lang)}</td>
             <td>
-              {x.misplaced && <span className="state state-active">{t('misplaced')}</span>} {x.unused && <span className="state state-pending">{t('unused')}</span>}
+              {x.misplaced && <span className="state state-active">{t('misplaced')}</span>}{' '}
+              {x.unused && <span className="state state-pending">{t('unused')}</span>}
               {x.retiredAt !== null && <span className="state">{t('retire')}</span>}
             </td>
             {me.abilities.manageAccess && (

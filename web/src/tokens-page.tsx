@@ -17,7 +17,12 @@ const tokenScopes = Object.keys(TOKEN_SCOPE_OPTIONS) as TokenScope[];
 export function TokensPage() {
   const { t, lang } = useI18n();
   const [tokens, error, reload, setError] = useLoad(() => governanceApi.tokens().then((r) => r.tokens));
-  const [form, setForm] = useState<{ userId: string; name: string; scope: TokenScope; expiresOn: string }>({ userId: '', name: '', scope: 'customer.read', expiresOn: jstDayFromNow(180) });
+  const [form, setForm] = useState<{ userId: string; name: string; scope: TokenScope; expiresOn: string }>({
+    userId: '',
+    name: '',
+    scope: 'customer.read',
+    expiresOn: jstDayFromNow(180),
+  });
   const [account, setAccount] = useState({ userId: '', name: '', organizationId: '', ownerPersonId: '' });
   const [created, setCreated] = useState<string | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
@@ -37,7 +42,12 @@ export function TokensPage() {
     setError(null);
     try {
       const org = account.organizationId.trim();
-      const r = await governanceApi.createServiceAccount({ userId: account.userId.trim(), name: account.name, ownerPersonId: account.ownerPersonId.trim(), ...(org === '' ? {} : { organizationId: org }) });
+      const r = await governanceApi.createServiceAccount({
+        userId: account.userId.trim(),
+        name: account.name,
+        ownerPersonId: account.ownerPersonId.trim(),
+        ...(org === '' ? {} : { organizationId: org }),
+      });
       setCreated(r.userId);
     } catch (err) {
       setError(err);
@@ -83,7 +93,11 @@ export function TokensPage() {
         </label>
         <label>
           {t('scopes')}
-          <select name="tokenScope" value={form.scope} onChange={(e) => setForm({ ...form, scope: tokenScopes.find((x) => x === e.target.value) ?? form.scope })}>
+          <select
+            name="tokenScope"
+            value={form.scope}
+            onChange={(e) => setForm({ ...form, scope: tokenScopes.find((x) => x === e.target.value) ?? form.scope })}
+          >
             {tokenScopes.map((x) => (
               <option key={x} value={x}>
                 {x}
