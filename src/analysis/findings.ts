@@ -23,8 +23,8 @@ export interface FindingRow {
   readonly id: number;
   readonly rule: string;
   readonly severity: Severity;
-  readonly occurredAt: string;
-  readonly detectedAt: string;
+  readonly occurredAt: Date;
+  readonly detectedAt: Date;
   readonly source: FindingSource;
   readonly subjectPersonId: string | null;
   readonly subjectUserId: string | null;
@@ -46,8 +46,8 @@ export async function listFindings(q: Queryable, filter: { rule?: string; openOn
     id: Number(r['id']),
     rule: String(r['rule']),
     severity: r['severity'] as Severity,
-    occurredAt: new Date(r['occurred_at'] as string).toISOString(),
-    detectedAt: new Date(r['detected_at'] as string).toISOString(),
+    occurredAt: new Date(r['occurred_at'] as string),
+    detectedAt: new Date(r['detected_at'] as string),
     source: r['source'] as FindingSource,
     subjectPersonId: (r['subject_person_id'] as string | null) ?? null,
     subjectUserId: (r['subject_user_id'] as string | null) ?? null,

@@ -7,6 +7,7 @@ import { createServiceAccount, createToken, decideToken, listTokens, revokeToken
 import { listAccounts, sweepAccounts } from '../identity/lifecycle.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import { listTerminals, reconcileTerminals, retireTerminal, saveTerminal } from '../identity/terminals.ts';
+import { download } from './download.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -87,13 +88,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
       const r = await reconcileTerminals(deps.db, deps.clock(), req.query.unusedDays ?? dormantDays);
       if (req.query.format !== 'csv') return { ...r, misplaced: [...r.misplaced], unused: [...r.unused] };
       const lines = [csvRow(['finding', 'terminal', 'organization', 'office', 'kind', 'setting', 'site_side', 'last_used_at'])];
-      for (const t of r.misplaced) lines.push(csvRow(['misplaced', t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt ?? '']));
-      for (const t of r.unused) lines.push(csvRow(['unused', t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt ?? '']));
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', 'attachment; filename="terminal-reconciliation.csv"')
-        .code(200)
-        .send(EXCEL_BOM + lines.join(''));
+      for (const t of r.misplaced)
+        lines.push(csvRow(['misplaced', t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt?.toISOString() ?? '']));
+      for (const t of r.unused)
+        lines.push(csvRow(['unused', t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt?.toISOString() ?? '']));
+      return download(reply, 'text/csv; charset=utf-8', EXCEL_BOM + lines.join(''), 'terminal-reconciliation.csv');
     },
   );
 

@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { listFindings, type FindingRow } from '../analysis/findings.ts';
 import { toCsv, toXlsx } from '../analysis/output.ts';
 import type { Report, SystemCounts, Viewer } from '../analysis/report.ts';
 import { listDigests, livePeriodBounds, liveReport, PeriodTooLong, reviewFinding, scanLive, type Digest } from '../analysis/review.ts';
 import type { Finding, Thresholds } from '../analysis/rules.ts';
 import { holds, type Actor } from '../domain/actor.ts';
+import { download } from './download.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -24,15 +25,6 @@ function period(q: { from: string; to: string }): { from: string; to: string } {
     throw new ApiError('validation_failed', (e as Error).message.replace(/^--/, ''));
   }
   return { from: q.from, to: q.to };
-}
-
-/**
- * A file to download instead of the JSON answer (`?format=csv|xlsx`). The contract declares the JSON shape
- * only; a string or a buffer sent with a non-JSON content type bypasses the response schema's serializer
- * (Fastify sends it as it is), which is why this takes the reply untyped by the route's `Reply`.
- */
-function download(reply: FastifyReply, contentType: string, filename: string, body: string | Buffer): FastifyReply {
-  return reply.type(contentType).header('content-disposition', `attachment; filename="${filename}"`).send(body);
 }
 
 const docs = (summary: string) => ({ tags: ['analysis'], summary });
@@ -59,9 +51,9 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
       const p = period(req.query);
       const report = await liveReport(deps.db, p, { maxWaitMs: deps.analysisWaitMs });
       const name = `gridwall-report-${p.from}-${p.to}`;
-      if (req.query.format === 'csv') return download(reply, 'text/csv; charset=utf-8', `${name}.csv`, toCsv(report));
+      if (req.query.format === 'csv') return download(reply, 'text/csv; charset=utf-8', toCsv(report), `${name}.csv`);
       if (req.query.format === 'xlsx')
-        return download(reply, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', `${name}.xlsx`, await toXlsx(report));
+        return download(reply, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', await toXlsx(report), `${name}.xlsx`);
       return report;
     },
   );

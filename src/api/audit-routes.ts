@@ -99,13 +99,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
           const sealed = event.query['term'] as SealedTerm | undefined;
           const by = event.query['by'];
           const searchTerm = readsTerms && sealed !== undefined && typeof by === 'string' && isSearchKind(by) ? terms.open(by, sealed) : undefined;
-          return {
-            seq: Number(r.seq),
-            hash: r.hash,
-            ...event,
-            occurredAt: new Date(r.occurred_at).toISOString(),
-            ...(searchTerm === undefined ? {} : { searchTerm }),
-          };
+          return { seq: Number(r.seq), hash: r.hash, ...event, ...(searchTerm === undefined ? {} : { searchTerm }) };
         }),
         page: { limit: req.query.limit, offset: req.query.offset, hasMore: rows.length > req.query.limit },
       };
@@ -130,7 +124,8 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
       }
       return {
         head: { seq: head.seq, hash: head.hash },
-        lastSeal: seal === null ? null : { firstSeq: seal.firstSeq, seq: seal.seq, signedAt: seal.signedAt, keyId: seal.keyId },
+        // The seal's `signedAt` is the text its signature covers; the status shows the instant (written from a Date, so the same text).
+        lastSeal: seal === null ? null : { firstSeq: seal.firstSeq, seq: seal.seq, signedAt: new Date(seal.signedAt), keyId: seal.keyId },
         writer: { halted: deps.evidence.writer.halted },
         trustedKeys: deps.evidence.trust.described,
         witness:
@@ -168,7 +163,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
         witnessFile: witness === undefined ? null : deps.evidence.witnessFile,
         witnessError,
         seconds: (Date.now() - started) / 1000,
-        verifiedAt: deps.clock().toISOString(),
+        verifiedAt: deps.clock(),
       };
     },
   );

@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { EmergencyDeclarations, type DeclarationView } from '../governance/emergency-declarations.ts';
 import { EmergencyReviews, type Review, type ReviewRead } from '../governance/emergency-review.ts';
 import { EmergencySupport, type SupportStaffView } from '../governance/emergency-support.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import { registrationAt } from '../store/emergency-store.ts';
 import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
+import { download } from './download.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -31,15 +32,6 @@ const fieldsAgree: [
   SameFields<ReviewRead, c.ReviewRead>,
 ] = [true, true, true, true];
 void fieldsAgree;
-
-/**
- * A file to download instead of the JSON answer (`?format=csv`). The contract declares the JSON shape only;
- * a string sent with a non-JSON content type bypasses the response schema's serializer (Fastify sends it
- * as it is), which is why this takes the reply untyped by the route's `Reply`.
- */
-function download(reply: FastifyReply, contentType: string, filename: string, body: string): FastifyReply {
-  return reply.type(contentType).header('content-disposition', `attachment; filename="${filename}"`).send(body);
-}
 
 export function registerEmergencyRoutes(app: FastifyInstance, deps: AppDeps): void {
   const emergencies = new EmergencyDeclarations(deps.db, { maxHours: deps.emergencyMaxHours });
@@ -179,7 +171,7 @@ export function registerEmergencyRoutes(app: FastifyInstance, deps: AppDeps): vo
             );
         }
       }
-      return download(reply, 'text/csv; charset=utf-8', `emergency-review-${req.params.id}.csv`, EXCEL_BOM + lines.join(''));
+      return download(reply, 'text/csv; charset=utf-8', EXCEL_BOM + lines.join(''), `emergency-review-${req.params.id}.csv`);
     },
   );
 

@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { checklist, checklistCsv, checklistMarkdown, findViolations, type ChecklistRow, type Violation } from '../firewall/verify.ts';
+import { download } from './download.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -9,16 +10,6 @@ import { route, type RouteTypes, type SameFields } from '../contract/schema.ts';
 /** The contract names every field of the checklist's rows and violations, no more and no fewer (a compile-time check). */
 const fieldsAgree: [SameFields<ChecklistRow, c.ChecklistRow>, SameFields<Violation, c.Checklist['violations'][number]>] = [true, true];
 void fieldsAgree;
-
-/**
- * The checklist as a file instead of the JSON answer (`?format=csv|md`). The contract declares the JSON shape
- * only; a string sent with a non-JSON content type bypasses the response schema's serializer (Fastify sends it
- * as it is), which is why this takes the reply untyped by the route's `Reply`.
- */
-function file(reply: FastifyReply, contentType: string, body: string, filename?: string): FastifyReply {
-  const r = reply.type(contentType);
-  return (filename === undefined ? r : r.header('content-disposition', `attachment; filename="${filename}"`)).send(body);
-}
 
 export function registerPolicyRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<RouteTypes<typeof c.checklist>>(
@@ -31,8 +22,8 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: AppDeps): void 
       const table = deps.firewall.table;
       const rows = checklist(table);
       const violations = findViolations(table);
-      if (req.query.format === 'csv') return file(reply, 'text/csv; charset=utf-8', checklistCsv(rows), 'masking-checklist.csv');
-      if (req.query.format === 'md') return file(reply, 'text/markdown; charset=utf-8', checklistMarkdown(rows, table, violations));
+      if (req.query.format === 'csv') return download(reply, 'text/csv; charset=utf-8', checklistCsv(rows), 'masking-checklist.csv');
+      if (req.query.format === 'md') return download(reply, 'text/markdown; charset=utf-8', checklistMarkdown(rows, table, violations));
       return { policyVersion: table.version, pass: violations.length === 0, violations, rows };
     },
   );

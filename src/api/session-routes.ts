@@ -54,7 +54,7 @@ function me(actor: Actor, firewall: Firewall): c.Me {
     terminalId: actor.terminalId,
     terminal: actor.terminal,
     authMethod: actor.authMethod,
-    grants: actor.grants.map((g) => ({ permissionId: g.permissionId, scopeOrganizationId: g.scopeOrganizationId, until: g.until.toISOString() })),
+    grants: actor.grants.map((g) => ({ permissionId: g.permissionId, scopeOrganizationId: g.scopeOrganizationId, until: g.until })),
     principalClass: actor.principal.principalClass,
     principalClassLabel: PRINCIPAL_CLASS_LABELS[actor.principal.principalClass],
     assignment:

@@ -46,7 +46,7 @@ export async function recordGovernance(q: Queryable, e: GovernanceEvent): Promis
 
 export interface GovernanceEventRow {
   readonly id: number;
-  readonly occurredAt: string;
+  readonly occurredAt: Date;
   readonly actorKind: string;
   readonly actorUserId: string | null;
   readonly actorPersonId: string | null;
@@ -72,7 +72,7 @@ export async function listGovernance(
   );
   return rows.map((r) => ({
     id: Number(r['id']),
-    occurredAt: new Date(r['occurred_at'] as string).toISOString(),
+    occurredAt: new Date(r['occurred_at'] as string),
     actorKind: String(r['actor_kind']),
     actorUserId: (r['actor_user_id'] as string | null) ?? null,
     actorPersonId: (r['actor_person_id'] as string | null) ?? null,

@@ -38,8 +38,10 @@ export async function runServiceAccountCreate(
 export async function runTokenList(config: Config, io: CliIo): Promise<number> {
   return withStore(config, async (db) => {
     for (const t of await listTokens(db)) {
-      const state = t.revokedAt !== null ? `revoked ${t.revokedAt}` : `${t.status} until ${t.expiresAt}`;
-      io.stdout.write(`${t.id}  ${t.userId.padEnd(14)} ${t.scopes.join(',').padEnd(20)} ${state}  last used ${t.lastUsedAt ?? 'never'}  ${t.name}\n`);
+      const state = t.revokedAt !== null ? `revoked ${t.revokedAt.toISOString()}` : `${t.status} until ${t.expiresAt.toISOString()}`;
+      io.stdout.write(
+        `${t.id}  ${t.userId.padEnd(14)} ${t.scopes.join(',').padEnd(20)} ${state}  last used ${t.lastUsedAt?.toISOString() ?? 'never'}  ${t.name}\n`,
+      );
     }
     return EXIT.ok;
   });
@@ -69,11 +71,11 @@ export async function runTerminalReport(
         ['misplaced', r.misplaced],
         ['unused', r.unused],
       ] as const) {
-        for (const t of list) text += csvRow([finding, t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt ?? '']);
+        for (const t of list) text += csvRow([finding, t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt?.toISOString() ?? '']);
       }
     } else {
       const line = (t: (typeof r.misplaced)[number]) =>
-        `  ${t.id.padEnd(10)} ${t.organizationName} ${t.office} (${t.setting}-set, site ${t.siteSide}) last used ${t.lastUsedAt ?? 'never'}`;
+        `  ${t.id.padEnd(10)} ${t.organizationName} ${t.office} (${t.setting}-set, site ${t.siteSide}) last used ${t.lastUsedAt?.toISOString() ?? 'never'}`;
       text = [
         `${r.terminals} terminals registered`,
         `network-set terminals not at a network site: ${r.misplaced.length}`,

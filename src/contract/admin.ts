@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TERMINAL_KINDS } from '../domain/organization.ts';
 import type { TerminalFacts } from '../domain/terminal.ts';
-import { Day, Days, Identifier, Instant, NewUserId, RowId, TerminalId, TokenId, page, text } from './common.ts';
+import { Day, Days, Identifier, InstantOut, NewUserId, RowId, TerminalId, TokenId, page, text } from './common.ts';
 import { contract } from './schema.ts';
 
 /** People (accounts and lifecycle), terminals, service accounts and API tokens, recertification campaigns (src/api/admin-routes.ts). */
@@ -30,9 +30,9 @@ export const Account = z.object({
   userId: z.string(),
   personId: z.string(),
   personName: z.string(),
-  createdAt: Instant,
-  lastLoginAt: Instant.nullable(),
-  disabledAt: Instant.nullable(),
+  createdAt: InstantOut,
+  lastLoginAt: InstantOut.nullable(),
+  disabledAt: InstantOut.nullable(),
   disabledReason: z.string().nullable(),
   provisionedBy: z.string(),
   assignment: z
@@ -53,9 +53,9 @@ export const Terminal = z.object({
   kind: z.enum(TERMINAL_KINDS),
   setting: z.enum(TERMINAL_SETTINGS),
   siteSide: z.enum(SITE_SIDES),
-  registeredAt: Instant,
-  retiredAt: Instant.nullable(),
-  lastUsedAt: Instant.nullable(),
+  registeredAt: InstantOut,
+  retiredAt: InstantOut.nullable(),
+  lastUsedAt: InstantOut.nullable(),
   misplaced: z.boolean().describe('network-set but not standing at a network site'),
   unused: z.boolean().describe("not retired and not used for the report's number of days (or never)"),
 });
@@ -70,13 +70,13 @@ export const Token = z.object({
   scopes: z.array(z.string()),
   status: z.string(),
   createdBy: z.string(),
-  createdAt: Instant,
+  createdAt: InstantOut,
   decidedBy: z.string().nullable(),
-  decidedAt: Instant.nullable(),
-  expiresAt: Instant,
-  revokedAt: Instant.nullable(),
+  decidedAt: InstantOut.nullable(),
+  expiresAt: InstantOut,
+  revokedAt: InstantOut.nullable(),
   revokeReason: z.string().nullable(),
-  lastUsedAt: Instant.nullable(),
+  lastUsedAt: InstantOut.nullable(),
 });
 export type Token = z.output<typeof Token>;
 
@@ -84,8 +84,8 @@ export const Campaign = z.object({
   id: z.int(),
   name: z.string(),
   createdBy: z.string(),
-  createdAt: Instant,
-  endsAt: Instant,
+  createdAt: InstantOut,
+  endsAt: InstantOut,
   items: z.int(),
   confirmed: z.int(),
   revoked: z.int(),
@@ -105,14 +105,14 @@ export const CampaignItem = z.object({
   reviewerUserId: z.string().nullable(),
   decision: z.enum(REVIEW_DECISIONS).nullable(),
   decidedBy: z.string().nullable(),
-  decidedAt: Instant.nullable(),
+  decidedAt: InstantOut.nullable(),
   comment: z.string().nullable(),
-  grantExpiresAt: Instant,
+  grantExpiresAt: InstantOut,
 });
 export type CampaignItem = z.output<typeof CampaignItem>;
 
 const Reconciliation = z.object({
-  at: Instant,
+  at: InstantOut,
   unusedDays: z.int(),
   terminals: z.int().describe('terminals in the registry'),
   misplaced: z.array(Terminal),
@@ -140,7 +140,8 @@ export const terminalList = contract({
 
 export const terminalReconciliation = contract({
   querystring: z.strictObject({ unusedDays: Days.optional(), format: z.enum(['json', 'csv']).optional() }),
-  response: { 200: z.union([Reconciliation, z.string().describe('with format=csv: text/csv (UTF-8 with a BOM, for Excel), one line per finding')]) },
+  // With format=csv the answer is text/csv (UTF-8 with a BOM, for Excel), one line per finding, sent as a file.
+  response: { 200: Reconciliation },
 });
 
 export const terminalSave = contract({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FINDING_SOURCES, FINDING_STATUSES, SEVERITIES } from '../domain/finding.ts';
-import { Day, Instant, RowId, page, text } from './common.ts';
+import { Day, InstantOut, RowId, page, text } from './common.ts';
 import { contract } from './schema.ts';
 
 /** Compliance's analytics: the regulator's report over gridwall's own log, scans, digests, and the review queue of findings (src/api/analysis-routes.ts). */
@@ -86,8 +86,8 @@ export const QueuedFinding = z.object({
   id: z.int(),
   rule: z.string(),
   severity: z.enum(SEVERITIES),
-  occurredAt: Instant,
-  detectedAt: Instant,
+  occurredAt: InstantOut,
+  detectedAt: InstantOut,
   source: z.enum(FINDING_SOURCES),
   subjectPersonId: z.string().nullable(),
   subjectUserId: z.string().nullable(),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SEARCH_KINDS } from '../domain/classification.ts';
 import { MASK_REASONS, OUTCOMES } from '../domain/decision.ts';
 import { RELATIONS } from '../domain/relation.ts';
-import { Day, Instant, text } from './common.ts';
+import { Day, Instant, InstantOut, text } from './common.ts';
 import { contract } from './schema.ts';
 
 /** The access log for compliance: its events, the chain's state, verification, export (src/api/audit-routes.ts). */
@@ -39,7 +39,7 @@ export const LoggedRecord = z.object({
 export const AuditEvent = z.object({
   seq: z.int(),
   hash: z.string(),
-  occurredAt: Instant,
+  occurredAt: InstantOut,
   requestId: z.string(),
   personId: z.string(),
   userId: z.string().nullable(),
@@ -66,7 +66,7 @@ const TrustedKey = z.object({ keyId: z.string(), source: z.string().describe('wh
 
 export const AuditStatus = z.object({
   head: z.object({ seq: z.int(), hash: z.string() }),
-  lastSeal: z.object({ firstSeq: z.int(), seq: z.int(), signedAt: Instant, keyId: z.string() }).nullable(),
+  lastSeal: z.object({ firstSeq: z.int(), seq: z.int(), signedAt: InstantOut, keyId: z.string() }).nullable(),
   writer: z.object({ halted: z.string().nullable().describe('why the writer stopped the line; null while it writes') }),
   trustedKeys: z.array(TrustedKey),
   witness: z
@@ -97,7 +97,7 @@ export const AuditVerification = z.object({
   witnessFile: z.string().nullable(),
   witnessError: z.string().nullable().describe('a witness that cannot be read is itself a finding'),
   seconds: z.number(),
-  verifiedAt: Instant,
+  verifiedAt: InstantOut,
 });
 export type AuditVerification = z.output<typeof AuditVerification>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SIDES } from '../domain/organization.ts';
 import { PERMISSION_IDS } from '../domain/permissions.ts';
-import { Identifier, IdentifierFilter, Day, Instant, RowId, page, text } from './common.ts';
+import { Identifier, IdentifierFilter, Day, InstantOut, RowId, page, text } from './common.ts';
 import { contract } from './schema.ts';
 
 /** Grants, their workflow, the permission catalog and the governance log (src/api/governance-routes.ts). */
@@ -31,12 +31,12 @@ export const Grant = z.object({
   status: z.enum(GRANT_STATUSES),
   reason: z.string(),
   requestedBy: z.string(),
-  requestedAt: Instant,
+  requestedAt: InstantOut,
   decidedBy: z.string().nullable(),
-  decidedAt: Instant.nullable(),
+  decidedAt: InstantOut.nullable(),
   decisionComment: z.string().nullable(),
-  expiresAt: Instant,
-  revokedAt: Instant.nullable(),
+  expiresAt: InstantOut,
+  revokedAt: InstantOut.nullable(),
   revokedBy: z.string().nullable(),
   revokeReason: z.string().nullable(),
   holderOrganizationId: z.string().nullable().describe("the holder's organization at the time of listing (null without an assignment in force)"),
@@ -46,7 +46,7 @@ export type Grant = z.output<typeof Grant>;
 
 export const GovernanceEvent = z.object({
   id: z.int(),
-  occurredAt: Instant,
+  occurredAt: InstantOut,
   actorKind: z.string(),
   actorUserId: z.string().nullable(),
   actorPersonId: z.string().nullable(),

@@ -4,7 +4,7 @@ import { DUTIES, EMPLOYMENTS, SIDES } from '../domain/organization.ts';
 import { PRINCIPAL_CLASSES } from '../domain/principal.ts';
 import { PURPOSES } from '../domain/purpose.ts';
 import { TERMINAL_STANDINGS } from '../domain/terminal.ts';
-import { Identifier, Instant, Labels, TerminalId } from './common.ts';
+import { Identifier, InstantOut, Labels, TerminalId } from './common.ts';
 import { contract } from './schema.ts';
 
 /**
@@ -39,7 +39,7 @@ export const Me = z.object({
   terminalId: z.string().nullable(),
   terminal: z.enum(TERMINAL_STANDINGS).describe("what the terminal registry makes of the session's terminal"),
   authMethod: z.enum(AUTH_METHODS),
-  grants: z.array(z.object({ permissionId: z.string(), scopeOrganizationId: z.string().nullable(), until: Instant })).describe('grants in force'),
+  grants: z.array(z.object({ permissionId: z.string(), scopeOrganizationId: z.string().nullable(), until: InstantOut })).describe('grants in force'),
   principalClass: z.enum(PRINCIPAL_CLASSES),
   principalClassLabel: Labels,
   assignment: z

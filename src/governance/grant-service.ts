@@ -2,7 +2,7 @@ import { DAY_MS } from '../domain/japan-time.ts';
 import { refusalFamily, type RefusalKind } from '../domain/refusal.ts';
 import { isSide, type Side } from '../domain/organization.ts';
 import { holds, type Actor } from '../domain/actor.ts';
-import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
+import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 import { judgeGrant, periodAt, type GrantRule, type StaffPeriod } from './grant-rules.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import { CATALOG_SPECS, isPermissionId, PERMISSION_CATALOG, type PermissionId } from '../domain/permissions.ts';
@@ -56,12 +56,12 @@ export interface GrantRow {
   readonly status: 'requested' | 'approved' | 'rejected' | 'revoked';
   readonly reason: string;
   readonly requestedBy: string;
-  readonly requestedAt: string;
+  readonly requestedAt: Date;
   readonly decidedBy: string | null;
-  readonly decidedAt: string | null;
+  readonly decidedAt: Date | null;
   readonly decisionComment: string | null;
-  readonly expiresAt: string;
-  readonly revokedAt: string | null;
+  readonly expiresAt: Date;
+  readonly revokedAt: Date | null;
   readonly revokedBy: string | null;
   readonly revokeReason: string | null;
   /** The holder's organization at the time of listing (null without an assignment in force). */
@@ -426,12 +426,12 @@ export async function listGrants(q: Queryable, f: GrantFilter, at: Date): Promis
     status: r['status'] as GrantRow['status'],
     reason: String(r['reason']),
     requestedBy: String(r['requested_by']),
-    requestedAt: isoOrNull(r['requested_at']) ?? '',
+    requestedAt: new Date(r['requested_at'] as string),
     decidedBy: (r['decided_by'] as string | null) ?? null,
-    decidedAt: isoOrNull(r['decided_at']),
+    decidedAt: dateOrNull(r['decided_at']),
     decisionComment: (r['decision_comment'] as string | null) ?? null,
-    expiresAt: isoOrNull(r['expires_at']) ?? '',
-    revokedAt: isoOrNull(r['revoked_at']),
+    expiresAt: new Date(r['expires_at'] as string),
+    revokedAt: dateOrNull(r['revoked_at']),
     revokedBy: (r['revoked_by'] as string | null) ?? null,
     revokeReason: (r['revoke_reason'] as string | null) ?? null,
     holderOrganizationId: (r['holder_org'] as string | null) ?? null,

@@ -1,5 +1,5 @@
 import { holds, type Actor } from '../domain/actor.ts';
-import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
+import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 import { recordGovernance } from '../audit/governance-log.ts';
 import { GrantRefusal, personActor, revokeGrant } from './grant-service.ts';
 
@@ -13,8 +13,8 @@ export interface CampaignRow {
   readonly id: number;
   readonly name: string;
   readonly createdBy: string;
-  readonly createdAt: string;
-  readonly endsAt: string;
+  readonly createdAt: Date;
+  readonly endsAt: Date;
   readonly items: number;
   readonly confirmed: number;
   readonly revoked: number;
@@ -33,9 +33,9 @@ export interface ItemRow {
   readonly reviewerUserId: string | null;
   readonly decision: 'confirmed' | 'revoked' | null;
   readonly decidedBy: string | null;
-  readonly decidedAt: string | null;
+  readonly decidedAt: Date | null;
   readonly comment: string | null;
-  readonly grantExpiresAt: string;
+  readonly grantExpiresAt: Date;
 }
 
 export class Recertification {
@@ -151,8 +151,8 @@ export async function listCampaigns(q: Queryable, id?: number): Promise<Campaign
     id: Number(r['id']),
     name: String(r['name']),
     createdBy: String(r['created_by']),
-    createdAt: isoOrNull(r['created_at']) ?? '',
-    endsAt: isoOrNull(r['ends_at']) ?? '',
+    createdAt: new Date(r['created_at'] as string),
+    endsAt: new Date(r['ends_at'] as string),
     items: Number(r['items']),
     confirmed: Number(r['confirmed']),
     revoked: Number(r['revoked']),
@@ -182,8 +182,8 @@ export async function listItems(q: Queryable, campaignId: number, at: Date, f: {
     reviewerUserId: (r['reviewer_user_id'] as string | null) ?? null,
     decision: (r['decision'] as ItemRow['decision']) ?? null,
     decidedBy: (r['decided_by'] as string | null) ?? null,
-    decidedAt: isoOrNull(r['decided_at']),
+    decidedAt: dateOrNull(r['decided_at']),
     comment: (r['comment'] as string | null) ?? null,
-    grantExpiresAt: isoOrNull(r['expires_at']) ?? '',
+    grantExpiresAt: new Date(r['expires_at'] as string),
   }));
 }

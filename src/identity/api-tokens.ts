@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { actingForOrganization, type Side } from '../domain/organization.ts';
 import { refusalFamily, type RefusalKind } from '../domain/refusal.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
-import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
+import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 import { affiliatedCode, organization } from './assignments.ts';
 
 /**
@@ -65,13 +65,13 @@ export interface TokenRow {
   readonly scopes: readonly string[];
   readonly status: string;
   readonly createdBy: string;
-  readonly createdAt: string;
+  readonly createdAt: Date;
   readonly decidedBy: string | null;
-  readonly decidedAt: string | null;
-  readonly expiresAt: string;
-  readonly revokedAt: string | null;
+  readonly decidedAt: Date | null;
+  readonly expiresAt: Date;
+  readonly revokedAt: Date | null;
   readonly revokeReason: string | null;
-  readonly lastUsedAt: string | null;
+  readonly lastUsedAt: Date | null;
 }
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -310,13 +310,13 @@ export async function listTokens(q: Queryable): Promise<TokenRow[]> {
     scopes: r['scopes'] as string[],
     status: String(r['status']),
     createdBy: String(r['created_by']),
-    createdAt: isoOrNull(r['created_at']) ?? '',
+    createdAt: new Date(r['created_at'] as string),
     decidedBy: (r['decided_by'] as string | null) ?? null,
-    decidedAt: isoOrNull(r['decided_at']),
-    expiresAt: isoOrNull(r['expires_at']) ?? '',
-    revokedAt: isoOrNull(r['revoked_at']),
+    decidedAt: dateOrNull(r['decided_at']),
+    expiresAt: new Date(r['expires_at'] as string),
+    revokedAt: dateOrNull(r['revoked_at']),
     revokeReason: (r['revoke_reason'] as string | null) ?? null,
-    lastUsedAt: isoOrNull(r['last_used_at']),
+    lastUsedAt: dateOrNull(r['last_used_at']),
   }));
 }
 

@@ -1,6 +1,6 @@
 import { DAY_MS } from '../domain/japan-time.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
-import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
+import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 
 /**
  * Account lifecycle checks (F2: login IDs from before unbundling kept working for years). Dormant accounts —
@@ -11,9 +11,9 @@ export interface AccountRow {
   readonly userId: string;
   readonly personId: string;
   readonly personName: string;
-  readonly createdAt: string;
-  readonly lastLoginAt: string | null;
-  readonly disabledAt: string | null;
+  readonly createdAt: Date;
+  readonly lastLoginAt: Date | null;
+  readonly disabledAt: Date | null;
   readonly disabledReason: string | null;
   readonly provisionedBy: string;
   /** The person's assignment in force: organization, side, duty; null when there is none. */
@@ -68,9 +68,9 @@ export async function listAccounts(
       userId: String(r['user_id']),
       personId: String(r['person_id']),
       personName: String(r['person_name']),
-      createdAt: isoOrNull(r['created_at']) ?? '',
-      lastLoginAt: isoOrNull(r['last_login_at']),
-      disabledAt: isoOrNull(r['disabled_at']),
+      createdAt: new Date(r['created_at'] as string),
+      lastLoginAt: dateOrNull(r['last_login_at']),
+      disabledAt: dateOrNull(r['disabled_at']),
       disabledReason: (r['disabled_reason'] as string | null) ?? null,
       provisionedBy: String(r['provisioned_by']),
       assignment:
@@ -131,7 +131,12 @@ export async function sweepAccounts(
         subjectId: a.userId,
         outcome: 'done',
         rule,
-        details: { lastLoginAt: a.lastLoginAt, createdAt: a.createdAt, dormantDays: opts.dormantDays, endedSessions: ended },
+        details: {
+          lastLoginAt: a.lastLoginAt?.toISOString() ?? null,
+          createdAt: a.createdAt.toISOString(),
+          dormantDays: opts.dormantDays,
+          endedSessions: ended,
+        },
       });
     }
   });

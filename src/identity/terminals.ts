@@ -1,7 +1,7 @@
 import { DAY_MS } from '../domain/japan-time.ts';
 import { refusalFamily } from '../domain/refusal.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
-import { isoOrNull, type Db, type Queryable } from '../store/db.ts';
+import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 
 /**
  * The terminal registry. A terminal never grants anything (the person decides); its registry entry can only
@@ -24,9 +24,9 @@ export interface TerminalRow {
   readonly kind: 'dedicated' | 'virtual';
   readonly setting: 'network' | 'retail';
   readonly siteSide: 'network' | 'retail' | 'shared';
-  readonly registeredAt: string;
-  readonly retiredAt: string | null;
-  readonly lastUsedAt: string | null;
+  readonly registeredAt: Date;
+  readonly retiredAt: Date | null;
+  readonly lastUsedAt: Date | null;
   /** Network-set but not standing at a network site. */
   readonly misplaced: boolean;
   /** Not retired and not used for the report's number of days (or never). */
@@ -53,9 +53,9 @@ export async function listTerminals(q: Queryable, at: Date, unusedDays: number):
       kind: r['kind'] as TerminalRow['kind'],
       setting: r['setting'] as TerminalRow['setting'],
       siteSide: r['site_side'] as TerminalRow['siteSide'],
-      registeredAt: isoOrNull(r['registered_at']) ?? '',
-      retiredAt: isoOrNull(r['retired_at']),
-      lastUsedAt: isoOrNull(r['last_used_at']),
+      registeredAt: new Date(r['registered_at'] as string),
+      retiredAt: dateOrNull(r['retired_at']),
+      lastUsedAt: dateOrNull(r['last_used_at']),
       misplaced: !retired && r['setting'] === 'network' && r['site_side'] !== 'network',
       unused: !retired && (last === null || last < cutoff),
     };
@@ -63,7 +63,7 @@ export async function listTerminals(q: Queryable, at: Date, unusedDays: number):
 }
 
 export interface Reconciliation {
-  readonly at: string;
+  readonly at: Date;
   readonly unusedDays: number;
   readonly terminals: number;
   readonly misplaced: readonly TerminalRow[];
@@ -72,7 +72,7 @@ export interface Reconciliation {
 
 export async function reconcileTerminals(q: Queryable, at: Date, unusedDays: number): Promise<Reconciliation> {
   const all = await listTerminals(q, at, unusedDays);
-  return { at: at.toISOString(), unusedDays, terminals: all.length, misplaced: all.filter((t) => t.misplaced), unused: all.filter((t) => t.unused) };
+  return { at, unusedDays, terminals: all.length, misplaced: all.filter((t) => t.misplaced), unused: all.filter((t) => t.unused) };
 }
 
 export interface TerminalSpec {

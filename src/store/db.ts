@@ -57,7 +57,7 @@ export function ident(name: string): string {
   return name;
 }
 
-/** A timestamptz column's value (a Date from pg and PGlite, or its text) as ISO 8601; null stays null. */
-export function isoOrNull(v: unknown): string | null {
-  return v === null || v === undefined ? null : new Date(v as string | Date).toISOString();
+/** A nullable timestamptz column's value (a Date from pg and PGlite, or its text) as a `Date`; null stays null. */
+export function dateOrNull(v: unknown): Date | null {
+  return v === null || v === undefined ? null : new Date(v as string | Date);
 }

@@ -1,6 +1,6 @@
 import { linesOf, type Declaration, type DeclarationLines, type DeclarationStatus, type EmergencyArea, type SupportRegistration } from '../domain/emergency.ts';
 import type { SupplyPointField } from '../domain/classification.ts';
-import type { Queryable } from './db.ts';
+import { dateOrNull, type Queryable } from './db.ts';
 
 /**
  * Reading declarations and support registrations as the domain rules want them. The firewall calls these
@@ -58,7 +58,6 @@ export interface StoredDeclaration {
 }
 
 const date = (v: Date | string) => new Date(v);
-const dateOrNull = (v: Date | string | null) => (v === null ? null : new Date(v));
 
 function areaOf(raw: { kind: string; areaCode?: string | null; prefecture?: string | null; city?: string | null }): EmergencyArea {
   switch (raw.kind) {

@@ -68,17 +68,19 @@ describe('the HTTP contract', () => {
       status: 'approved' as const,
       reason: 'work',
       requestedBy: 'u1',
-      requestedAt: '2024-01-01T00:00:00.000Z',
+      requestedAt: new Date('2024-01-01T00:00:00.000Z'),
       decidedBy: 'u2',
-      decidedAt: '2024-01-02T00:00:00.000Z',
+      decidedAt: new Date('2024-01-02T00:00:00.000Z'),
       decisionComment: null,
-      expiresAt: '2025-01-01T00:00:00.000Z',
+      expiresAt: new Date('2025-01-01T00:00:00.000Z'),
       revokedAt: null,
       revokedBy: null,
       revokeReason: null,
       holderOrganizationId: 'org',
       holderSide: 'network',
     };
+    // The service's instants are Dates; the wire has them as ISO 8601 in UTC.
+    const wire = { ...grant, requestedAt: '2024-01-01T00:00:00.000Z', decidedAt: '2024-01-02T00:00:00.000Z', expiresAt: '2025-01-01T00:00:00.000Z' };
     app.post<RouteTypes<typeof governance.grantApprove>>(
       '/grants/:id/approve',
       { schema: route(governance.grantApprove, { tags: ['t'], summary: 's' }) },
@@ -91,7 +93,7 @@ describe('the HTTP contract', () => {
     await app.ready();
     const res = await app.inject({ method: 'POST', url: '/grants/7/approve', payload: { comment: 'ok' } });
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json(), grant, 'every field of the contract, and nothing else');
+    assert.deepEqual(res.json(), wire, 'every field of the contract, and nothing else');
     const bad = await app.inject({ method: 'POST', url: '/grants/7/approve', payload: { comment: 'ok', extra: 1 } });
     assert.equal(bad.statusCode, 400);
     await app.close();
