@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { CONSOLE_DIR } from '../../src/api/console.ts';
 import type { Db } from '../../src/store/db.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { openPglite } from '../../src/store/pglite.ts';
+import { STORES } from '../support/stores.ts';
 import { testApp } from '../support/app.ts';
 import { screenshot, startConsole, type ConsoleHarness } from '../support/browser.ts';
 import { TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
@@ -57,18 +56,18 @@ const PERSONAS = [
  */
 describe('access-governance screens in Chromium', () => {
   let db: Db;
+  let dispose: () => Promise<void>;
   let ui: ConsoleHarness;
 
   before(async () => {
-    db = await openPglite(null);
-    await migrate(db);
+    ({ db, dispose } = await STORES[0]!.open());
     await seedFixture(db);
     await db.query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(PERSONAS)]);
     ui = await startConsole(await testApp(db, { consoleDir: CONSOLE_DIR }));
   });
   after(async () => {
     await ui?.close();
-    await db?.close();
+    await dispose?.();
   });
   const as = (userId: string) => ui.as(userId);
 

@@ -4,8 +4,7 @@ import type { Page } from 'playwright-core';
 import { CONSOLE_DIR } from '../../src/api/console.ts';
 import { SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
 import type { Db } from '../../src/store/db.ts';
-import { migrate } from '../../src/store/migrate.ts';
-import { openPglite } from '../../src/store/pglite.ts';
+import { STORES } from '../support/stores.ts';
 import { testApp } from '../support/app.ts';
 import { screenshot, startConsole, type ConsoleHarness } from '../support/browser.ts';
 import { SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
@@ -128,12 +127,12 @@ const CASES: readonly { user: string; purpose: string; records: Readonly<Record<
 
 describe('the console in Chromium', () => {
   let db: Db;
+  let dispose: () => Promise<void>;
   let ui: ConsoleHarness;
   let base: string;
 
   before(async () => {
-    db = await openPglite(null);
-    await migrate(db);
+    ({ db, dispose } = await STORES[0]!.open());
     await seedFixture(db);
     await db.query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(PERSONAS)]);
     ui = await startConsole(await testApp(db, { consoleDir: CONSOLE_DIR }));
@@ -141,7 +140,7 @@ describe('the console in Chromium', () => {
   });
   after(async () => {
     await ui?.close();
-    await db?.close();
+    await dispose?.();
   });
   const open = (opts: { width?: number; height?: number; timezoneId?: string } = {}) => ui.open({ height: 800, ...opts });
   const loginAs = (page: Page, userId: string, purpose?: string) => ui.loginAs(page, userId, purpose);

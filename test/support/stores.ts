@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { grantAppRole } from '../../src/audit/roles.ts';
@@ -62,6 +62,8 @@ function migratedSnapshot(): Promise<Blob> {
       const partial = `${file}.${process.pid}.partial`;
       writeFileSync(partial, Buffer.from(await blob.arrayBuffer()));
       renameSync(partial, file);
+      // Snapshots of older code are of no further use (each is ~40 MB).
+      for (const other of readdirSync(dir)) if (other.endsWith('.tar') && join(dir, other) !== file) rmSync(join(dir, other), { force: true });
       return blob;
     } finally {
       await db.close();
