@@ -175,3 +175,58 @@ describe('the compiled decision table', () => {
     assert.notEqual(versionOf(changedCodes), table.version);
   });
 });
+
+describe('emergency support (found by the mutation run: the whole condition could be `true` unnoticed)', () => {
+  const CONTACT = SUPPLY_POINT_KEYS_WITH((f) => SUPPLY_POINT_FIELDS[f].class === 'non_public' && SUPPLY_POINT_FIELDS[f].emergencyContact === true);
+  const BEYOND = SUPPLY_POINT_KEYS_WITH((f) => SUPPLY_POINT_FIELDS[f].class === 'non_public' && SUPPLY_POINT_FIELDS[f].emergencyContact !== true);
+
+  test('the fields are what the rule is about: some outage-contact fields, and non-public fields beyond them', () => {
+    assert.deepEqual(
+      [...CONTACT].sort(),
+      ['address', 'holder_name', 'phone'].filter((f) => SUPPLY_POINT_FIELDS[f as SupplyPointField].class === 'non_public').sort(),
+    );
+    assert.ok(BEYOND.length > 0);
+  });
+
+  for (const relation of RELATIONS) {
+    test(`affiliated retail staff under emergency_support, ${relation} customer: contact fields only while an emergency covers the point`, () => {
+      for (const f of CONTACT) {
+        assert.deepEqual(d('affiliated_retail', relation, f, 'emergency_support', true), { kind: 'allow', basis: 'emergency' }, `${f} in an emergency`);
+        assert.equal(d('affiliated_retail', relation, f, 'emergency_support', false).kind, 'mask', `${f} with no emergency`);
+      }
+      for (const f of BEYOND) {
+        assert.equal(d('affiliated_retail', relation, f, 'emergency_support', true).kind, 'mask', `${f} is beyond outage contact`);
+        assert.equal(d('affiliated_retail', relation, f, 'emergency_support', false).kind, 'mask', `${f} with no emergency`);
+      }
+    });
+  }
+
+  test('nobody else gets the emergency basis: other retailers and retailer systems, even during an emergency', () => {
+    for (const pc of ['other_retailer', 'retailer_system'] as const) {
+      for (const relation of RELATIONS) {
+        for (const f of [...CONTACT, ...BEYOND]) {
+          const decision = d(pc, relation, f, 'emergency_support', true);
+          assert.ok(!(decision.kind === 'allow' && decision.basis === 'emergency'), `${pc} ${relation} ${f}: ${JSON.stringify(decision)}`);
+          if (relation !== 'own') assert.equal(decision.kind, 'mask', `${pc} ${relation} ${f}`);
+        }
+      }
+    }
+  });
+
+  test('compliance and access administration see no non-public field for their duty, and say which kind of field it was', () => {
+    for (const pc of ['network_compliance', 'network_access_admin'] as const) {
+      for (const f of SUPPLY_POINT_FIELD_KEYS.filter((k) => SUPPLY_POINT_FIELDS[k].class !== 'public')) {
+        const decision = d(pc, 'none', f, 'audit_review');
+        assert.deepEqual(
+          decision,
+          { kind: 'mask', reason: SUPPLY_POINT_FIELDS[f].class === 'network_only' ? 'network_only' : 'not_needed_for_duty' },
+          `${pc} ${f}`,
+        );
+      }
+    }
+  });
+});
+
+function SUPPLY_POINT_KEYS_WITH(p: (f: SupplyPointField) => boolean): SupplyPointField[] {
+  return SUPPLY_POINT_FIELD_KEYS.filter(p);
+}
