@@ -13,7 +13,7 @@ import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
 import { mayOverseeGrants } from './governance-routes.ts';
 import * as c from '../contract/admin.ts';
-import { route, type RouteTypes } from '../contract/schema.ts';
+import { route, type RouteTypes, type Same } from '../contract/schema.ts';
 
 function requireAdmin(actor: Actor): void {
   if (!holds(actor, 'access.admin')) throw new ApiError('forbidden', 'this needs the access.admin grant (access administration)');
@@ -31,8 +31,7 @@ function endOfDay(name: string, ymd: string): Date {
 }
 
 /** The contract's token scopes are identity's, both ways (a compile-time check). */
-const tokenScopesAgree: [TokenScope extends (typeof c.TOKEN_SCOPES)[number] ? true : never, (typeof c.TOKEN_SCOPES)[number] extends TokenScope ? true : never] =
-  [true, true];
+const tokenScopesAgree: Same<TokenScope, (typeof c.TOKEN_SCOPES)[number]> = true;
 void tokenScopesAgree;
 
 /** People (accounts and lifecycle), terminals, API tokens and recertification campaigns. */

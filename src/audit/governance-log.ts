@@ -1,4 +1,5 @@
-import type { Queryable } from '../store/db.ts';
+import { Refusal, type RefusalFamily } from '../domain/refusal.ts';
+import type { Db, Queryable } from '../store/db.ts';
 
 /** Who did a governance action: a logged-in person, an API token (e.g. the HR system's), or gridwall itself. */
 export type GovernanceActor =
@@ -42,6 +43,24 @@ export async function recordGovernance(q: Queryable, e: GovernanceEvent): Promis
       JSON.stringify(details),
     ],
   );
+}
+
+/** A governance act, for the event it leaves whether it is done or refused. */
+export type GovernanceAct = Omit<GovernanceEvent, 'outcome' | 'rule'>;
+
+/**
+ * Runs `fn` in a transaction; a refusal of `family` it throws is recorded as the act's refused event — on its
+ * own, since nothing else commits — with the rule and the sentence, and rethrown. Refusals are evidence too.
+ */
+export async function recordingRefusals<T>(db: Db, family: RefusalFamily, act: GovernanceAct, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  try {
+    return await db.transaction(fn);
+  } catch (e) {
+    if (e instanceof Refusal && e.family === family) {
+      await recordGovernance(db, { ...act, outcome: 'refused', rule: e.rule, details: { ...act.details, message: e.message } });
+    }
+    throw e;
+  }
 }
 
 export interface GovernanceEventRow {

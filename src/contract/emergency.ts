@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DECLARATION_STATES, DECLARATION_STATUSES, type EmergencyArea as DomainArea } from '../domain/emergency.ts';
 import { Identifier, InstantIn, InstantOut, page, text } from './common.ts';
-import { contract } from './schema.ts';
+import { contract, type Same } from './schema.ts';
 
 /**
  * Declared emergencies: declarations and their confirmation, end and extension, the review of what was read
@@ -24,7 +24,6 @@ export const EmergencyArea = z.discriminatedUnion('kind', [
 ]);
 export type EmergencyArea = z.output<typeof EmergencyArea>;
 // Both are the domain's areas, each way round (a compile-time check).
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const areasAgree: [Same<z.output<typeof AreaIn>, DomainArea>, Same<EmergencyArea, DomainArea>] = [true, true];
 void areasAgree;
 

@@ -134,7 +134,10 @@ export type Served<T> = T extends Date
  * for a route file (`const x: [SameFields<DeclarationView, c.Declaration>] = [true]`), since the compiler lets
  * a handler return fields its `Reply` does not name — and the response schema would drop them silently.
  */
-export type SameFields<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : never) : never;
+export type SameFields<A, B> = Same<keyof A, keyof B>;
+
+/** `true` when each type is assignable to the other, else `never`: the compile-time checks that two lists agree. */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 
 /** The body a handler answers with `status` (instants as `Date`). */
 export type ServedOf<C extends Contract, S extends keyof C['response'] & number> = C['response'][S] extends infer R extends Schema

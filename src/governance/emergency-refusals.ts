@@ -1,6 +1,6 @@
 import type { Actor } from '../domain/actor.ts';
 import { refusalFamily, type RefusalKind } from '../domain/refusal.ts';
-import { recordGovernance } from '../audit/governance-log.ts';
+import { recordingRefusals } from '../audit/governance-log.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { personActor } from './grant-service.ts';
 
@@ -73,23 +73,7 @@ export interface EmergencyAct {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-/** Runs `fn` in a transaction; a refusal it throws is recorded as a refused governance event and rethrown. */
-export async function guarded<T>(db: Db, actor: Actor, at: Date, act: EmergencyAct, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  try {
-    return await db.transaction(fn);
-  } catch (e) {
-    if (e instanceof EmergencyActionRefused) {
-      await recordGovernance(db, {
-        at,
-        actor: personActor(actor),
-        action: act.action,
-        subjectType: act.subjectType,
-        subjectId: act.subjectId,
-        outcome: 'refused',
-        rule: e.rule,
-        details: { ...act.details, message: e.message },
-      });
-    }
-    throw e;
-  }
+/** Runs `fn` in a transaction; an emergency refusal it throws is recorded as a refused governance event. */
+export function guarded<T>(db: Db, actor: Actor, at: Date, act: EmergencyAct, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return recordingRefusals(db, 'emergency', { at, actor: personActor(actor), ...act }, fn);
 }

@@ -4,7 +4,7 @@ import { isSide, type Side } from '../domain/organization.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 import { judgeGrant, periodAt, type GrantRule, type StaffPeriod } from './grant-rules.ts';
-import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
+import { recordGovernance, recordingRefusals, type GovernanceActor } from '../audit/governance-log.ts';
 import { CATALOG_SPECS, isPermissionId, PERMISSION_CATALOG, type PermissionId } from '../domain/permissions.ts';
 
 /**
@@ -142,25 +142,9 @@ export class Grants {
     this.#db = db;
   }
 
-  /** Runs `fn`; a refusal it throws is recorded as a refused governance event and rethrown. */
-  async #guard<T>(actor: Actor, at: Date, action: string, subjectId: string, details: Record<string, unknown>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    try {
-      return await this.#db.transaction(fn);
-    } catch (e) {
-      if (e instanceof GrantRefusal) {
-        await recordGovernance(this.#db, {
-          at,
-          actor: personActor(actor),
-          action,
-          subjectType: 'grant',
-          subjectId,
-          outcome: 'refused',
-          rule: e.rule,
-          details: { ...details, message: e.message },
-        });
-      }
-      throw e;
-    }
+  /** Runs `fn` in a transaction; a grant refusal it throws is recorded as a refused governance event. */
+  #guard<T>(actor: Actor, at: Date, action: string, subjectId: string, details: Record<string, unknown>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return recordingRefusals(this.#db, 'grant', { at, actor: personActor(actor), action, subjectType: 'grant', subjectId, details }, fn);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { actingForOrganization, type Side } from '../domain/organization.ts';
 import { refusalFamily, type RefusalKind } from '../domain/refusal.ts';
-import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
+import { recordGovernance, recordingRefusals, type GovernanceActor } from '../audit/governance-log.ts';
 import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 import { affiliatedCode, organization } from './assignments.ts';
 
@@ -213,48 +213,27 @@ export async function decideToken(
   decision: 'approved' | 'rejected',
   at: Date,
 ): Promise<void> {
-  try {
-    await db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ status: string; created_by_person: string | null; owner_person_id: string | null }>(
-        'SELECT t.status, t.created_by_person, a.owner_person_id FROM api_tokens t JOIN accounts a ON a.user_id = t.user_id WHERE t.id = $1 FOR UPDATE OF t',
-        [id],
-      );
-      const t = rows[0];
-      if (t === undefined) throw new TokenError('unknown_token', `no token ${id}`);
-      if (t.status !== 'pending') throw new TokenError('not_pending', `token ${id} is ${t.status}`);
-      if (t.created_by_person === null || t.created_by_person === by.personId || t.owner_person_id === by.personId) {
-        throw new TokenError('self_approval', 'a token is approved by a second person: neither the one who requested it nor the owner of its service account');
-      }
-      await tx.query('UPDATE api_tokens SET status = $2, decided_by = $3, decided_by_person = $4, decided_at = $5 WHERE id = $1', [
-        id,
-        decision,
-        by.userId,
-        by.personId,
-        at,
-      ]);
-      await recordGovernance(tx, {
-        at,
-        actor: by,
-        action: decision === 'approved' ? 'token.approve' : 'token.reject',
-        subjectType: 'token',
-        subjectId: id,
-        outcome: 'done',
-      });
-    });
-  } catch (e) {
-    if (e instanceof TokenError)
-      await recordGovernance(db, {
-        at,
-        actor: by,
-        action: decision === 'approved' ? 'token.approve' : 'token.reject',
-        subjectType: 'token',
-        subjectId: id,
-        outcome: 'refused',
-        rule: e.rule,
-        details: { message: e.message },
-      });
-    throw e;
-  }
+  const action = decision === 'approved' ? 'token.approve' : 'token.reject';
+  await recordingRefusals(db, 'token', { at, actor: by, action, subjectType: 'token', subjectId: id }, async (tx) => {
+    const { rows } = await tx.query<{ status: string; created_by_person: string | null; owner_person_id: string | null }>(
+      'SELECT t.status, t.created_by_person, a.owner_person_id FROM api_tokens t JOIN accounts a ON a.user_id = t.user_id WHERE t.id = $1 FOR UPDATE OF t',
+      [id],
+    );
+    const t = rows[0];
+    if (t === undefined) throw new TokenError('unknown_token', `no token ${id}`);
+    if (t.status !== 'pending') throw new TokenError('not_pending', `token ${id} is ${t.status}`);
+    if (t.created_by_person === null || t.created_by_person === by.personId || t.owner_person_id === by.personId) {
+      throw new TokenError('self_approval', 'a token is approved by a second person: neither the one who requested it nor the owner of its service account');
+    }
+    await tx.query('UPDATE api_tokens SET status = $2, decided_by = $3, decided_by_person = $4, decided_at = $5 WHERE id = $1', [
+      id,
+      decision,
+      by.userId,
+      by.personId,
+      at,
+    ]);
+    await recordGovernance(tx, { at, actor: by, action, subjectType: 'token', subjectId: id, outcome: 'done' });
+  });
 }
 
 /**

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import * as analysis from '../../src/contract/analysis.ts';
 import { InstantOut } from '../../src/contract/common.ts';
 import * as emergency from '../../src/contract/emergency.ts';
-import { contract, jsonSchema, route, type ReplyOf, type RouteTypes, type Served, type Wire } from '../../src/contract/schema.ts';
+import { contract, jsonSchema, route, type ReplyOf, type RouteTypes, type Same, type Served, type Wire } from '../../src/contract/schema.ts';
 import type { DeclarationView } from '../../src/governance/emergency-declarations.ts';
 import type { Review } from '../../src/governance/emergency-review.ts';
 import type { SupportStaffView } from '../../src/governance/emergency-support.ts';
@@ -50,7 +50,6 @@ const TAGS = new Set(['emergency', 'analysis']);
 
 // What the compiler holds to (a line that does not compile fails `npm run typecheck`): the handler answers
 // with the services' own views, instants as `Date`; the console reads them as strings.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const typesHold: [
   Same<Wire<Date>, string>,
   Same<Wire<{ at: Date; maybe: Date | null; list: Date[] }>, { at: string; maybe: string | null; list: string[] }>,
