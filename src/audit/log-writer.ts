@@ -1,5 +1,5 @@
 import { statement, type Queryable } from '../store/db.ts';
-import { LogUnavailableError, type AccessEvent, type AccessLog } from './access-event.ts';
+import { eventColumns, LogUnavailableError, type AccessEvent, type AccessLog } from './access-event.ts';
 import type { KeyObject } from 'node:crypto';
 import { chainEvents, GENESIS, type ChainedEvent } from './chain.ts';
 import { ChainVerifier } from './chain-verify.ts';
@@ -26,32 +26,7 @@ const APPEND = statement(
 const MAX_RETRIES = 20;
 
 function row(c: ChainedEvent): Record<string, unknown> {
-  const e = c.event;
-  return {
-    seq: c.seq,
-    prev_hash: c.prevHash,
-    hash: c.hash,
-    occurred_at: e.occurredAt.toISOString(),
-    request_id: e.requestId,
-    person_id: e.personId,
-    user_id: e.userId,
-    session_id: e.sessionId,
-    principal_class: e.principalClass,
-    side: e.side,
-    organization_id: e.organizationId,
-    employment: e.employment,
-    office: e.office,
-    terminal_id: e.terminalId,
-    route: e.route,
-    purpose: e.purpose,
-    outcome: e.outcome,
-    refusal: e.refusal,
-    query: e.query,
-    supply_point_ids: e.records.map((r) => r.supplyPointId),
-    records: e.records,
-    policy_version: e.policyVersion,
-    emergency_id: e.emergencyId,
-  };
+  return { seq: c.seq, prev_hash: c.prevHash, hash: c.hash, ...eventColumns(c.event) };
 }
 
 export interface LogWriterOptions {

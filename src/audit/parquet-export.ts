@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Queryable } from '../store/db.ts';
+import { eventColumns } from './access-event.ts';
 import { seqRange } from './export.ts';
 import { readLinks, rowToEvent } from './log-reader.ts';
 
@@ -49,31 +50,8 @@ export async function exportParquet(q: Queryable, outPath: string, period: { fro
     if (range !== null) {
       for await (const { row, link } of readLinks(q, range)) {
         const e = rowToEvent(row);
-        const line = {
-          seq: link.seq,
-          occurred_at: e.occurredAt.toISOString(),
-          request_id: e.requestId,
-          person_id: e.personId,
-          user_id: e.userId,
-          session_id: e.sessionId,
-          principal_class: e.principalClass,
-          side: e.side,
-          organization_id: e.organizationId,
-          employment: e.employment,
-          office: e.office,
-          terminal_id: e.terminalId,
-          route: e.route,
-          purpose: e.purpose,
-          outcome: e.outcome,
-          refusal: e.refusal,
-          query: e.query,
-          supply_point_ids: e.records.map((r) => r.supplyPointId),
-          records: e.records,
-          policy_version: e.policyVersion,
-          emergency_id: e.emergencyId,
-          prev_hash: link.prevHash,
-          hash: link.hash,
-        };
+        // The event's columns between its number and its links, the order the export has always had.
+        const line = { seq: link.seq, ...eventColumns(e), prev_hash: link.prevHash, hash: link.hash };
         if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
         events++;
       }

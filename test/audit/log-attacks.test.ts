@@ -4,7 +4,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import type { AccessEvent } from '../../src/audit/access-event.ts';
+import { eventColumns, type AccessEvent } from '../../src/audit/access-event.ts';
 import { chainEvents, GENESIS } from '../../src/audit/chain.ts';
 import { exportJsonl } from '../../src/audit/export.ts';
 import { verifyStore } from '../../src/audit/store-verify.ts';
@@ -87,31 +87,7 @@ async function asSuperuser(db: Db, sql: string, params: unknown[] = []): Promise
   });
 }
 
-const ROW = (c: ReturnType<typeof chainEvents>[number]) => ({
-  seq: c.seq,
-  prev_hash: c.prevHash,
-  hash: c.hash,
-  occurred_at: c.event.occurredAt.toISOString(),
-  request_id: c.event.requestId,
-  person_id: c.event.personId,
-  user_id: c.event.userId,
-  session_id: c.event.sessionId,
-  principal_class: c.event.principalClass,
-  side: c.event.side,
-  organization_id: c.event.organizationId,
-  employment: c.event.employment,
-  office: c.event.office,
-  terminal_id: c.event.terminalId,
-  route: c.event.route,
-  purpose: c.event.purpose,
-  outcome: c.event.outcome,
-  refusal: c.event.refusal,
-  query: c.event.query,
-  supply_point_ids: c.event.records.map((r) => r.supplyPointId),
-  records: c.event.records,
-  policy_version: c.event.policyVersion,
-  emergency_id: c.event.emergencyId,
-});
+const ROW = (c: ReturnType<typeof chainEvents>[number]) => ({ seq: c.seq, prev_hash: c.prevHash, hash: c.hash, ...eventColumns(c.event) });
 
 /** Inserts an event row straight into the table (triggers off when `superuser`), bypassing the append path. */
 async function insertRow(db: Db, c: ReturnType<typeof chainEvents>[number], superuser: boolean): Promise<void> {
