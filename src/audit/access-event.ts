@@ -12,9 +12,6 @@ export interface LoggedRecord {
   readonly masked: Readonly<Record<string, MaskReason>>;
 }
 
-/** What became of a read: a closed set of the domain (the HTTP contract lists it too). */
-export { OUTCOMES, type Outcome } from '../domain/decision.ts';
-
 /** One access-log event: every read decided by the firewall, served or refused. */
 export interface AccessEvent {
   readonly occurredAt: Date;

@@ -1,5 +1,6 @@
 import { statement, type Queryable } from '../store/db.ts';
-import type { AccessEvent, LoggedRecord, Outcome } from './access-event.ts';
+import type { Outcome } from '../domain/decision.ts';
+import type { AccessEvent, LoggedRecord } from './access-event.ts';
 import { canonicalEvent } from './chain.ts';
 import type { Checkpoint, Seal } from './signing.ts';
 

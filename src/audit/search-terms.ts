@@ -18,7 +18,6 @@ import type { SigningKey } from './signing.ts';
  * the seal): after the signing key is rotated, older terms neither open nor match under the new one — keep
  * the old key file to read them (issue 15 takes the log's keys on). Never written to the server's own logs.
  */
-export { SEARCH_KINDS, isSearchKind, type SearchKind } from '../domain/classification.ts';
 
 export interface SealedTerm {
   readonly keyId: string;

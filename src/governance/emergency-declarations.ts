@@ -28,9 +28,6 @@ export interface DeclarationInput {
   readonly reason: string;
 }
 
-/** Where a declaration stands at an instant (the domain's closed set). */
-export type { DeclarationState };
-
 /** A declaration as the service shows it at an instant: its record, its state and the window it opens. */
 export interface DeclarationView {
   readonly id: string;
