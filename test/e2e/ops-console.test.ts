@@ -221,7 +221,7 @@ describe('emergency and analysis screens in Chromium', () => {
         await (await first.$('input'))?.fill('担当者に確認、誤操作');
         await (await first.$('text=対応済みにする'))?.click();
         // Resolved, the row leaves the open ones (others of the same rule may stay open).
-        await page.waitForFunction(`document.querySelectorAll(${JSON.stringify(row)}).length < ${open}`);
+        await page.waitForSelector(`${row} >> nth=${open - 1}`, { state: 'detached' });
         const resolved = await db.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM findings WHERE status = 'resolved' AND review_comment = '担当者に確認、誤操作'`,
         );
