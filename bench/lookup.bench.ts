@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     const persona = summary.personas.find((p) => p.principalClass === 'network_call_centre');
     if (persona === undefined) throw new Error('no call-centre persona');
     const loginRes = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: persona.userId } });
-    const cookie = (loginRes.headers['set-cookie'] as string | string[] | undefined)?.toString().split(';')[0] ?? '';
+    const cookie = loginRes.headers['set-cookie']?.toString().split(';')[0] ?? '';
     const bare = { url: base, path: '/bench/bare/:id', ids, connections: CONNECTIONS };
     const fw = { url: base, path: '/api/supply-points/:id?purpose=customer_inquiry', ids, connections: CONNECTIONS, cookie };
 

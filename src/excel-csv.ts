@@ -29,13 +29,16 @@ export function sheetValue(v: string | number): string | number {
   return typeof v === 'number' ? v : inertText(v);
 }
 
-/** One CSV cell: numbers (and bigints) as written, null and undefined empty, any other value as inert text. */
-export function csvCell(v: unknown): string {
+/** What a CSV cell holds: an instant or an object is formatted by the caller, which knows how it should read. */
+export type CsvCellValue = string | number | bigint | boolean | null | undefined;
+
+/** One CSV cell: numbers (and bigints) as written, null and undefined empty, text made inert. */
+export function csvCell(v: CsvCellValue): string {
   const s = v === null || v === undefined ? '' : typeof v === 'number' || typeof v === 'bigint' ? String(v) : inertText(String(v));
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** One row, with its CRLF. */
-export function csvRow(cells: readonly unknown[]): string {
+export function csvRow(cells: readonly CsvCellValue[]): string {
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

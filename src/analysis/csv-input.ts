@@ -56,7 +56,8 @@ export async function prepareCsv(file: string, required: readonly string[], work
   if (firstLine.trim() === '') throw new CsvFileError(`${file}: empty file (a header row is required)`);
   let header: string[];
   try {
-    header = ((parse(firstLine, { relax_column_count: true }) as string[][])[0] ?? []).map((h) => h.trim().toLowerCase());
+    const rows: string[][] = parse(firstLine, { relax_column_count: true });
+    header = (rows[0] ?? []).map((h) => h.trim().toLowerCase());
   } catch (e) {
     throw new CsvFileError(`${file}: the header row is not CSV (${e instanceof Error ? e.message : String(e)})`);
   }

@@ -1,4 +1,4 @@
-import type { Queryable } from '../store/db.ts';
+import { jsonColumn, type Queryable } from '../store/db.ts';
 
 import type { FindingSink, NewFinding } from '../domain/finding.ts';
 import { SEVERITIES, type FindingSource, type FindingStatus, type Severity } from '../domain/finding.ts';
@@ -52,7 +52,7 @@ export async function listFindings(q: Queryable, filter: { rule?: string; openOn
     subjectPersonId: (r['subject_person_id'] as string | null) ?? null,
     subjectUserId: (r['subject_user_id'] as string | null) ?? null,
     summary: String(r['summary']),
-    evidence: typeof r['evidence'] === 'string' ? JSON.parse(r['evidence']) : r['evidence'],
+    evidence: jsonColumn(r['evidence']),
     status: r['status'] as FindingStatus,
   }));
 }

@@ -1,5 +1,5 @@
 import writeXlsxFile, { type SheetData } from 'write-excel-file/node';
-import { csvRow, EXCEL_BOM, sheetValue } from '../excel-csv.ts';
+import { csvRow, EXCEL_BOM, sheetValue, type CsvCellValue } from '../excel-csv.ts';
 import type { Report, SystemCounts } from './report.ts';
 import { RULES, type RuleId } from './rules.ts';
 
@@ -110,7 +110,7 @@ export function toTable(r: Report, opts: { maxRows?: number } = {}): string {
 }
 
 export function toCsv(r: Report): string {
-  const section = (title: string, head: readonly string[], rows: readonly (readonly unknown[])[]) =>
+  const section = (title: string, head: readonly string[], rows: readonly (readonly CsvCellValue[])[]) =>
     csvRow([title]) + csvRow(head) + rows.map((x) => csvRow(x)).join('') + '\r\n';
   return (
     EXCEL_BOM +

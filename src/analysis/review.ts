@@ -84,7 +84,7 @@ export async function scanLive(
   let queued = 0;
   for (const f of report.findings) {
     const userId = f.subject.startsWith('user:') ? f.subject.slice(5) : null;
-    const personId = typeof f.evidence['personId'] === 'string' ? (f.evidence['personId'] as string) : null;
+    const personId = typeof f.evidence['personId'] === 'string' ? f.evidence['personId'] : null;
     const first = f.evidence['first'] ?? f.evidence['at'] ?? null;
     const { rows } = await db.query(
       `INSERT INTO findings (rule, severity, occurred_at, detected_at, source, subject_person_id, subject_user_id, summary, evidence, fingerprint)

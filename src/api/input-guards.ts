@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './errors.ts';
 
 /**
@@ -103,11 +103,11 @@ function refuse(where: string, at: string, rule: InputRule): ApiError {
  */
 export function registerInputGuards(app: FastifyInstance, cookieNames: readonly string[]): void {
   app.addHook('onRoute', (route) => {
-    const schema = route.schema as FastifySchema | undefined;
+    const schema = route.schema;
     if (schema === undefined) return;
     const bounded: Record<string, unknown> = { ...schema };
     for (const part of REQUEST_PARTS) if (schema[part] !== undefined) bounded[part] = boundIntegers(schema[part]);
-    route.schema = bounded as FastifySchema;
+    route.schema = bounded;
   });
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const cookies = Object.fromEntries(cookieNames.map((n) => [n, req.cookies[n]]));

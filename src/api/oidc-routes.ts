@@ -11,7 +11,7 @@ export const OIDC_COOKIE = 'gw_oidc';
 const OIDC_PATH = '/api/auth/oidc/';
 
 /** Where the console shows a refused login: the login screen with the refusal's code. */
-const refusedTo = (code: string) => `/?${new URLSearchParams({ loginError: code })}`;
+const refusedTo = (code: string) => `/?${new URLSearchParams({ loginError: code }).toString()}`;
 
 /**
  * OpenID Connect login (authorization code + PKCE): `login` sends the browser to the identity provider,

@@ -224,7 +224,7 @@ export async function verifyExportFile(
       lastBuf = b;
       lastOff = start + LINE.hashStart;
       lastSeq = expected;
-      if (witness !== null && wanted.has(expected)) (witness as WitnessCheck).see(expected, digest);
+      if (witness !== null && wanted.has(expected)) witness.see(expected, digest);
       if (collect !== null && collect.has(expected)) collected.set(expected, digest);
       expected++;
       return;
@@ -237,7 +237,8 @@ export async function verifyExportFile(
     } catch {
       v = undefined;
     }
-    const only = v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 ? Object.entries(v)[0] : undefined;
+    const only =
+      v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 ? Object.entries(v as Record<string, unknown>)[0] : undefined;
     const [kind, body] = only ?? ['', undefined];
     if ((kind === 'seal' || kind === 'checkpoint') && typedMark(kind, body)) {
       brk = mark(body as Checkpoint | Seal);

@@ -1,5 +1,5 @@
 import { Refusal, type RefusalFamily } from '../domain/refusal.ts';
-import type { Db, Queryable } from '../store/db.ts';
+import { jsonColumn, type Db, type Queryable } from '../store/db.ts';
 
 /** Who did a governance action: a logged-in person, an API token (e.g. the HR system's), or gridwall itself. */
 export type GovernanceActor =
@@ -57,7 +57,7 @@ export async function recordingRefusals<T>(db: Db, family: RefusalFamily, act: G
     return await db.transaction(fn);
   } catch (e) {
     if (e instanceof Refusal && e.family === family) {
-      await recordGovernance(db, { ...act, outcome: 'refused', rule: e.rule, details: { ...act.details, message: e.message } });
+      await recordGovernance(db, { ...act, outcome: 'refused', rule: String(e.rule), details: { ...act.details, message: e.message } });
     }
     throw e;
   }
@@ -100,6 +100,6 @@ export async function listGovernance(
     subjectId: String(r['subject_id']),
     outcome: String(r['outcome']),
     rule: (r['rule'] as string | null) ?? null,
-    details: typeof r['details'] === 'string' ? JSON.parse(r['details']) : r['details'],
+    details: jsonColumn(r['details']),
   }));
 }

@@ -31,7 +31,7 @@ export function parseThresholds(pairs: readonly string[]): Partial<Thresholds> {
     if (!(name in DEFAULT_THRESHOLDS)) throw new UsageError(`--threshold ${name}: unknown; known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`);
     out[name] = Number(m[2]);
   }
-  return out as Partial<Thresholds>;
+  return out;
 }
 
 /** A progress line on a terminal (stderr), nothing when piped. */

@@ -83,7 +83,7 @@ export function route(c: Contract, docs: RouteDocs): RouteSchema {
 }
 
 /** Keys a client may leave out. */
-type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
+type OptionalKeys<T> = { [K in keyof T]-?: Record<never, never> extends Pick<T, K> ? K : never }[keyof T];
 
 /**
  * A zod type as it travels in JSON: an optional field is absent, never `undefined` (zod types it

@@ -119,5 +119,5 @@ export function parseSides(v: string): Side[] | null {
     .split(';')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  return parts.every(isSide) ? (parts as Side[]) : null;
+  return parts.every(isSide) ? parts : null;
 }

@@ -77,7 +77,7 @@ export async function listAccounts(
         r['organization_id'] === null
           ? null
           : {
-              organizationId: String(r['organization_id']),
+              organizationId: r['organization_id'] as string,
               organizationName: String(r['organization_name']),
               side: String(r['side']),
               duty: String(r['duty']),

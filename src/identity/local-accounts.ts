@@ -183,7 +183,7 @@ export async function verifyLogin(db: Db, userId: string, password: string, code
   );
   const account = rows[0];
   const stored = account?.password_hash ?? null;
-  let passwordOk = false;
+  let passwordOk: boolean;
   try {
     passwordOk = (await verify(stored ?? (await DUMMY_HASH), normalise(password))) && stored !== null;
   } catch {

@@ -159,11 +159,11 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
     return;
   }
   if (path === ASSIGNMENT_SCHEMA) {
-    target[ASSIGNMENT_SCHEMA] = { ...((target[ASSIGNMENT_SCHEMA] as Record<string, unknown> | undefined) ?? {}), ...(value as Record<string, unknown>) };
+    target[ASSIGNMENT_SCHEMA] = { ...(target[ASSIGNMENT_SCHEMA] ?? {}), ...(value as Record<string, unknown>) };
     return;
   }
   if (path === 'name.formatted') {
-    target['name'] = { ...((target['name'] as Record<string, unknown> | undefined) ?? {}), formatted: value };
+    target['name'] = { ...(target['name'] ?? {}), formatted: value };
     return;
   }
   if (['active', 'externalId', 'displayName', 'name', 'userName'].includes(path)) {

@@ -31,6 +31,11 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
+/** A json/jsonb column's value: parsed already by the driver, or text to parse (a json column read as text). */
+export function jsonColumn(v: unknown): unknown {
+  return typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+}
+
 /** Quotes one CSV value for COPY … (FORMAT csv). Null becomes an unquoted empty field. */
 export function csvValue(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -39,9 +44,11 @@ export function csvValue(v: unknown): string {
       ? v.toISOString()
       : Array.isArray(v)
         ? `{${v.map((x) => JSON.stringify(String(x))).join(',')}}`
-        : typeof v === 'object'
-          ? JSON.stringify(v)
-          : String(v);
+        : typeof v === 'string'
+          ? v
+          : typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean'
+            ? String(v)
+            : JSON.stringify(v);
   return `"${s.replace(/"/g, '""')}"`;
 }
 

@@ -82,11 +82,9 @@ export async function openPglite(dataDir: string | null, opts: { snapshot?: Blob
       await q.exec(sql);
     },
   });
-  const base = asQueryable(pg);
   const db: Db = {
     kind: 'pglite',
-    query: base.query,
-    exec: base.exec,
+    ...asQueryable(pg),
     transaction: (fn) => pg.transaction((tx) => fn(asQueryable(tx))),
     async copyRows(table, columns, rows) {
       let text = '';

@@ -32,11 +32,9 @@ export async function openPostgres(url: string, opts: { poolSize?: number; schem
       await q.query(sql);
     },
   });
-  const base = asQueryable(pool);
   return {
     kind: 'postgres',
-    query: base.query,
-    exec: base.exec,
+    ...asQueryable(pool),
     async transaction(fn) {
       const c = await pool.connect();
       try {

@@ -1,12 +1,10 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { ANALYSIS_QUEUE, AnalysisBusy, AnalysisQueue } from '../../src/analysis/analysis-queue.ts';
 import { MAX_LIVE_REPORT_DAYS } from '../../src/analysis/review.ts';
 import { ANALYSIS_WAIT_MS } from '../../src/api/context.ts';
-import type { Db } from '../../src/store/db.ts';
-import { login, testApp, type Session } from '../support/app.ts';
-import { SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
+import { login, seededApp, testApp, type Session } from '../support/app.ts';
+import { SP, TERMINALS, USERS } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
 /** Lets queued work move on: a few turns of the event loop, no clock involved. */
@@ -68,27 +66,18 @@ describe('the analysis queue', () => {
 
 for (const store of STORES) {
   describe(`/api/analysis/report limits on ${store.name} (issue 14)`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
+    const w = seededApp(store);
     let compliance: Session;
-    const get = (url: string) => app.inject({ method: 'GET', url, headers: { cookie: compliance.cookie } });
+    const get = (url: string) => w.app.inject({ method: 'GET', url, headers: { cookie: compliance.cookie } });
 
     before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      app = await testApp(db);
-      const retail = await login(app, USERS.retail, TERMINALS.RETAIL);
+      const retail = await login(w.app, USERS.retail, TERMINALS.RETAIL);
       assert.equal(
-        (await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: retail.cookie } }))
+        (await w.app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: retail.cookie } }))
           .statusCode,
         200,
       );
-      compliance = await login(app, USERS.compliance);
-    });
-    after(async () => {
-      await app.close();
-      await dispose();
+      compliance = await login(w.app, USERS.compliance);
     });
 
     test(`a period longer than ${MAX_LIVE_REPORT_DAYS} days is a 400 naming the limit, for the report and the scan; ${MAX_LIVE_REPORT_DAYS} days is a report`, async () => {
@@ -104,7 +93,7 @@ for (const store of STORES) {
         assert.equal(e.details.maxDays, MAX_LIVE_REPORT_DAYS);
         assert.match(e.message, new RegExp(`at most ${MAX_LIVE_REPORT_DAYS} days`));
       }
-      const scan = await app.inject({
+      const scan = await w.app.inject({
         method: 'POST',
         url: '/api/analysis/scan',
         headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf },
@@ -148,7 +137,7 @@ for (const store of STORES) {
     test('a report that cannot get its turn within the wait the server allows is a 503 analysis_busy with Retry-After', async () => {
       // The server waits 15 s (ANALYSIS_WAIT_MS); an app told to wait 2 s shows the same answer sooner.
       const waitMs = 2_000;
-      const quick = await testApp(db, { analysisWaitMs: waitMs });
+      const quick = await testApp(w.db, { analysisWaitMs: waitMs });
       const hold = holdQueue();
       try {
         const started = Date.now();

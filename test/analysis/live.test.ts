@@ -1,10 +1,8 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { dailyDigest, liveReport, scanLive } from '../../src/analysis/review.ts';
-import type { Db } from '../../src/store/db.ts';
-import { login, testApp, type Session } from '../support/app.ts';
-import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
+import { login, seededApp, type Session } from '../support/app.ts';
+import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
 const DAY = '2026-11-01'; // NOW in Japan time
@@ -16,31 +14,24 @@ const DAY = '2026-11-01'; // NOW in Japan time
  */
 for (const store of STORES) {
   describe(`analysis of gridwall's own log on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
     let now = NOW;
-    const get = (s: Session, url: string) => app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+    const w = seededApp(store, { now: () => now }, seedEmergencyRoles);
+    const get = (s: Session, url: string) => w.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
     const post = (s: Session, url: string, payload: Record<string, unknown> = {}) =>
-      app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
+      w.app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
     const put = (s: Session, url: string, payload: Record<string, unknown>) =>
-      app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
+      w.app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
 
     before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      await seedEmergencyRoles(db);
-      app = await testApp(db, { now: () => now });
-
-      const retail = await login(app, USERS.retail, TERMINALS.RETAIL);
+      const retail = await login(w.app, USERS.retail, TERMINALS.RETAIL);
       // Own customer, other retailers' customers (masked), all through the firewall.
       for (const sp of [SP.OWN_A, SP.SWITCHED, SP.R3])
         assert.equal((await get(retail, `/api/supply-points/${sp}?purpose=own_customer_service`)).statusCode, 200);
       // Registered as support staff, an emergency-support attempt with no emergency declared: refused, a finding.
-      assert.equal((await put(await login(app, USERS.admin), '/api/emergency-support/p-retail', { fields: ['holder_name', 'phone'] })).statusCode, 200);
+      assert.equal((await put(await login(w.app, USERS.admin), '/api/emergency-support/p-retail', { fields: ['holder_name', 'phone'] })).statusCode, 200);
       assert.equal((await get(retail, `/api/supply-points/${SP.R3}?purpose=emergency_support&reason=test`)).json().error.code, 'no_active_emergency');
       // A declared, confirmed emergency, and a read under it.
-      const cc = await login(app, USERS.callCentre);
+      const cc = await login(w.app, USERS.callCentre);
       const d = (
         await post(cc, '/api/emergencies', {
           areas: [{ kind: 'prefecture', prefecture: '宮城県' }],
@@ -48,30 +39,26 @@ for (const store of STORES) {
           plannedEndAt: new Date(NOW.getTime() + 3_600_000).toISOString(),
           reason: '台風',
         })
-      ).json() as { id: string };
-      assert.equal((await post(await login(app, USERS.serviceCentre), `/api/emergencies/${d.id}/confirm`)).statusCode, 200);
+      ).json<{ id: string }>();
+      assert.equal((await post(await login(w.app, USERS.serviceCentre), `/api/emergencies/${d.id}/confirm`)).statusCode, 200);
       assert.equal(
         (await get(retail, `/api/supply-points/${SP.SWITCHED}?purpose=emergency_support&reason=${encodeURIComponent('停電の連絡')}`)).statusCode,
         200,
       );
       // A network-set terminal standing in a retail office, used.
-      const misplaced = await login(app, USERS.retail, TERMINALS.MISPLACED);
+      const misplaced = await login(w.app, USERS.retail, TERMINALS.MISPLACED);
       assert.equal((await get(misplaced, `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`)).statusCode, 200);
       // Probing: an administrator without customer.read tries twelve records in a row.
-      const admin = await login(app, USERS.admin);
+      const admin = await login(w.app, USERS.admin);
       for (let i = 0; i < 12; i++) assert.equal((await get(admin, `/api/supply-points/${SP.R3}?purpose=audit_review`)).statusCode, 403);
-    });
-    after(async () => {
-      await app.close();
-      await dispose();
     });
 
     test('the regulator’s tables over the live log: no views of others’ customers get through; the emergency read is counted apart', async () => {
-      const r = await liveReport(db, { from: DAY, to: DAY });
+      const r = await liveReport(w.db, { from: DAY, to: DAY });
       assert.equal(r.total.views.total, 0, 'the firewall masked them: nothing to report');
       assert.equal(r.total.emergencyViews, 1);
       assert.equal(r.rows.read, r.rows.used);
-      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log`);
+      const { rows } = await w.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log`);
       // Three own-customer reads, the refused emergency attempt, the emergency read, the misplaced terminal's
       // read and twelve probes: 18 events, one supply point each.
       assert.equal(rows[0]?.n, 18);
@@ -85,12 +72,12 @@ for (const store of STORES) {
     });
 
     test('a scan queues each finding once; compliance acknowledges and resolves them, each review logged', async () => {
-      const first = await scanLive(db, { from: DAY, to: DAY }, NOW);
+      const first = await scanLive(w.db, { from: DAY, to: DAY }, NOW);
       assert.equal(first.queued, 3);
-      assert.equal((await scanLive(db, { from: DAY, to: DAY }, NOW)).queued, 0, 'scanning again adds nothing');
+      assert.equal((await scanLive(w.db, { from: DAY, to: DAY }, NOW)).queued, 0, 'scanning again adds nothing');
 
-      const comp = await login(app, USERS.compliance);
-      const list = (await get(comp, '/api/findings?open=true')).json() as { findings: { id: number; rule: string; source: string }[] };
+      const comp = await login(w.app, USERS.compliance);
+      const list = (await get(comp, '/api/findings?open=true')).json<{ findings: { id: number; rule: string; source: string }[] }>();
       const probing = list.findings.find((f) => f.rule === 'probing' && f.source === 'analysis');
       assert.ok(probing !== undefined);
       assert.equal((await post(comp, `/api/findings/${probing.id}/acknowledge`, { comment: '本人に確認中' })).statusCode, 200);
@@ -99,19 +86,20 @@ for (const store of STORES) {
       assert.equal((await post(comp, `/api/findings/${probing.id}/resolve`, { comment: '権限のない画面を試した。指導済み' })).statusCode, 200);
       const again = await post(comp, `/api/findings/${probing.id}/resolve`, { comment: 'x' });
       assert.equal(again.statusCode, 409);
-      const events = await db.query<{ action: string }>(`SELECT action FROM governance_events WHERE subject_type = 'finding' AND subject_id = $1 ORDER BY id`, [
-        String(probing.id),
-      ]);
+      const events = await w.db.query<{ action: string }>(
+        `SELECT action FROM governance_events WHERE subject_type = 'finding' AND subject_id = $1 ORDER BY id`,
+        [String(probing.id)],
+      );
       assert.deepEqual(
         events.rows.map((e) => e.action),
         ['finding.acknowledge', 'finding.resolve'],
       );
-      const retail = await login(app, USERS.retail, TERMINALS.RETAIL);
+      const retail = await login(w.app, USERS.retail, TERMINALS.RETAIL);
       assert.equal((await get(retail, '/api/findings')).statusCode, 403, 'findings are for compliance');
     });
 
     test('the report downloads as CSV for Excel and as XLSX; the daily digest scans yesterday', async () => {
-      const comp = await login(app, USERS.compliance);
+      const comp = await login(w.app, USERS.compliance);
       const csv = await get(comp, `/api/analysis/report?from=${DAY}&to=${DAY}&format=csv`);
       assert.equal(csv.statusCode, 200);
       assert.ok(csv.body.startsWith('\uFEFF'));
@@ -121,12 +109,12 @@ for (const store of STORES) {
       const bad = await get(comp, `/api/analysis/report?from=2026-11-05&to=2026-11-01`);
       assert.equal(bad.statusCode, 400);
 
-      const digest = await dailyDigest(db, new Date(NOW.getTime() + 86_400_000));
+      const digest = await dailyDigest(w.db, new Date(NOW.getTime() + 86_400_000));
       assert.equal(digest.day, DAY);
       assert.equal(digest.emergencyViews, 1);
       assert.equal(digest.refused, 13, 'the emergency attempt with none declared and the twelve probes');
       now = new Date(NOW.getTime() + 86_400_000);
-      const listed = (await get(await login(app, USERS.compliance), '/api/analysis/digests')).json() as { digests: { day: string }[] };
+      const listed = (await get(await login(w.app, USERS.compliance), '/api/analysis/digests')).json<{ digests: { day: string }[] }>();
       assert.deepEqual(
         listed.digests.map((x) => x.day),
         [DAY],

@@ -1,59 +1,48 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import type { Db } from '../../src/store/db.ts';
 import type { AccessEvent } from '../../src/audit/access-event.ts';
 import { chainEvents } from '../../src/audit/chain.ts';
 import { lastSeal, readHead } from '../../src/audit/log-reader.ts';
 import { generateSigningKey, sealDigest, signSeal } from '../../src/audit/signing.ts';
-import { login, testApp, TEST_KEY, type Session } from '../support/app.ts';
-import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
+import { login, seededApp, TEST_KEY, type Session } from '../support/app.ts';
+import { NOW, SP, USERS } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
 for (const store of STORES) {
   describe(`access log API on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
+    const w = seededApp(store);
     let compliance: Session;
     let retail: Session;
     before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      app = await testApp(db);
-      compliance = await login(app, USERS.compliance);
-      retail = await login(app, USERS.retail);
+      compliance = await login(w.app, USERS.compliance);
+      retail = await login(w.app, USERS.retail);
       // Some reads to find: the retail agent looks at its own customer and at a rival's.
       for (const sp of [SP.OWN_A, SP.R3, SP.R3]) {
-        const r = await app.inject({ method: 'GET', url: `/api/supply-points/${sp}?purpose=own_customer_service`, headers: { cookie: retail.cookie } });
+        const r = await w.app.inject({ method: 'GET', url: `/api/supply-points/${sp}?purpose=own_customer_service`, headers: { cookie: retail.cookie } });
         assert.equal(r.statusCode, 200);
       }
-      await app.inject({
+      await w.app.inject({
         method: 'GET',
         url: `/api/supply-points?purpose=own_customer_service&phone=09011112222`,
-        headers: { cookie: (await login(app, USERS.compliance)).cookie },
+        headers: { cookie: (await login(w.app, USERS.compliance)).cookie },
       });
     });
-    after(async () => {
-      await app.close();
-      await dispose();
-    });
 
-    const get = (s: Session, url: string) => app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+    const get = (s: Session, url: string) => w.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
 
     test('only compliance and access administration may read the log', async () => {
       const r = await get(retail, '/api/audit/events');
       assert.equal(r.statusCode, 403);
-      assert.equal((r.json() as { error: { code: string } }).error.code, 'forbidden');
+      assert.equal(r.json<{ error: { code: string } }>().error.code, 'forbidden');
       assert.equal((await get(retail, '/api/audit/status')).statusCode, 403);
-      const me = (await get(compliance, '/api/me')).json() as { abilities: { viewAuditLog: boolean } };
+      const me = (await get(compliance, '/api/me')).json<{ abilities: { viewAuditLog: boolean } }>();
       assert.equal(me.abilities.viewAuditLog, true);
     });
 
     test('search by supply point, person and retailer finds exactly the matching reads, newest first', async () => {
-      const bySp = (await get(compliance, `/api/audit/events?supplyPoint=${SP.R3}`)).json() as {
+      const bySp = (await get(compliance, `/api/audit/events?supplyPoint=${SP.R3}`)).json<{
         items: { seq: number; userId: string; records: { relation: string; retailerCode: string }[] }[];
-      };
+      }>();
       assert.equal(bySp.items.length, 2);
       assert.ok((bySp.items[0]?.seq ?? 0) > (bySp.items[1]?.seq ?? 0));
       assert.deepEqual(
@@ -63,32 +52,32 @@ for (const store of STORES) {
           [USERS.retail, 'other', 'R0003'],
         ],
       );
-      const byRetailer = (await get(compliance, '/api/audit/events?retailer=A0001')).json() as { items: unknown[] };
+      const byRetailer = (await get(compliance, '/api/audit/events?retailer=A0001')).json<{ items: unknown[] }>();
       assert.equal(byRetailer.items.length, 1);
       // One timestamp format on the wire, as every other route: UTC ISO 8601, the instant the read was logged.
       const times = (bySp.items as unknown as { occurredAt: string }[]).map((i) => i.occurredAt);
       assert.equal(times.length, 2);
       for (const t of times) assert.match(t, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-      const refused = (await get(compliance, '/api/audit/events?outcome=refused')).json() as { items: { personId: string; refusal: string }[] };
+      const refused = (await get(compliance, '/api/audit/events?outcome=refused')).json<{ items: { personId: string; refusal: string }[] }>();
       assert.deepEqual(
         refused.items.map((i) => [i.personId, i.refusal]),
         [['p-comp', 'search_field_not_permitted']],
       );
-      const byPerson = (await get(compliance, `/api/audit/events?person=${USERS.retail}&from=2026-11-01&to=2026-11-01`)).json() as { items: unknown[] };
+      const byPerson = (await get(compliance, `/api/audit/events?person=${USERS.retail}&from=2026-11-01&to=2026-11-01`)).json<{ items: unknown[] }>();
       assert.equal(byPerson.items.length, 3);
-      const none = (await get(compliance, `/api/audit/events?person=${USERS.retail}&from=2026-11-02`)).json() as { items: unknown[] };
+      const none = (await get(compliance, `/api/audit/events?person=${USERS.retail}&from=2026-11-02`)).json<{ items: unknown[] }>();
       assert.equal(none.items.length, 0);
       const bad = await get(compliance, '/api/audit/events?from=2026/11/01');
       assert.equal(bad.statusCode, 400);
     });
 
     test('status shows the chain head; verify (a state-changing call, CSRF-protected) checks the whole chain', async () => {
-      const status = (await get(compliance, '/api/audit/status')).json() as { head: { seq: number } };
+      const status = (await get(compliance, '/api/audit/status')).json<{ head: { seq: number } }>();
       assert.ok(status.head.seq >= 4);
-      const noCsrf = await app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie } });
+      const noCsrf = await w.app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie } });
       assert.equal(noCsrf.statusCode, 403);
-      const ok = await app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf } });
-      const body = ok.json() as { ok: boolean; events: number; seals: number; trustedKeys: { keyId: string; source: string }[] };
+      const ok = await w.app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf } });
+      const body = ok.json<{ ok: boolean; events: number; seals: number; trustedKeys: { keyId: string; source: string }[] }>();
       assert.equal(body.ok, true);
       assert.equal(body.events, status.head.seq);
       assert.ok(body.seals >= 1);
@@ -113,10 +102,10 @@ for (const store of STORES) {
 
     // Last: it stops the writer of this app.
     test('an event slipped in outside the writer: reads are refused (503), readiness says so, verify names it', async () => {
-      assert.equal((await app.inject({ method: 'GET', url: '/api/health' })).statusCode, 200);
-      const head = await readHead(db);
+      assert.equal((await w.app.inject({ method: 'GET', url: '/api/health' })).statusCode, 200);
+      const head = await readHead(w.db);
       const [fake] = chainEvents([{ ...FAKE, occurredAt: NOW }], head.seq + 1, head.hash);
-      const before = await lastSeal(db);
+      const before = await lastSeal(w.db);
       const seal = signSeal(
         generateSigningKey(),
         { firstSeq: fake!.seq, seq: fake!.seq, prevHash: head.hash, hash: fake!.hash, prevSeal: sealDigest(before!) },
@@ -147,19 +136,23 @@ for (const store of STORES) {
         policy_version: 'v',
         emergency_id: null,
       };
-      await db.query('SELECT * FROM access_log_append($1, $2, $3::jsonb, $4::jsonb)', [head.seq, head.hash, JSON.stringify([row]), JSON.stringify(seal)]);
-      const read = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: retail.cookie } });
+      await w.db.query('SELECT * FROM access_log_append($1, $2, $3::jsonb, $4::jsonb)', [head.seq, head.hash, JSON.stringify([row]), JSON.stringify(seal)]);
+      const read = await w.app.inject({
+        method: 'GET',
+        url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`,
+        headers: { cookie: retail.cookie },
+      });
       assert.equal(read.statusCode, 503);
-      assert.equal((read.json() as { error: { code: string } }).error.code, 'log_unavailable');
+      assert.equal(read.json<{ error: { code: string } }>().error.code, 'log_unavailable');
       assert.doesNotMatch(read.body, /holder|phone|address/i);
-      const health = await app.inject({ method: 'GET', url: '/api/health' });
+      const health = await w.app.inject({ method: 'GET', url: '/api/health' });
       assert.equal(health.statusCode, 503);
-      assert.match((health.json() as { log: { halted: string } }).log.halted, new RegExp(`events ${fake!.seq}–${fake!.seq}.*cannot be accounted for`));
-      const status = (await get(compliance, '/api/audit/status')).json() as { writer: { halted: string | null } };
+      assert.match(health.json<{ log: { halted: string } }>().log.halted, new RegExp(`events ${fake!.seq}–${fake!.seq}.*cannot be accounted for`));
+      const status = (await get(compliance, '/api/audit/status')).json<{ writer: { halted: string | null } }>();
       assert.notEqual(status.writer.halted, null);
       const v = (
-        await app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf } })
-      ).json() as { ok: boolean; firstBreak: { kind: string; seq: number } };
+        await w.app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf } })
+      ).json<{ ok: boolean; firstBreak: { kind: string; seq: number } }>();
       assert.deepEqual([v.ok, v.firstBreak.kind, v.firstBreak.seq], [false, 'bad_signature', fake!.seq]);
     });
   });

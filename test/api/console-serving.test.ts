@@ -49,13 +49,13 @@ describe('the console is served by the API server', () => {
   test('unknown API paths stay JSON 404s, even for a browser', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/nothing-here', headers: { accept: 'text/html,application/json' } });
     assert.equal(res.statusCode, 404);
-    assert.equal((res.json() as { error: { code: string } }).error.code, 'not_found');
+    assert.equal(res.json<{ error: { code: string } }>().error.code, 'not_found');
   });
 
   test('the vocabulary labels every field of the manifest and every mask reason, in both languages', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/vocabulary' });
     assert.equal(res.statusCode, 200);
-    const v = res.json() as { fields: { key: string; class: string; ja: string; en: string }[]; reasons: Record<string, { ja: string; en: string }> };
+    const v = res.json<{ fields: { key: string; class: string; ja: string; en: string }[]; reasons: Record<string, { ja: string; en: string }> }>();
     assert.deepEqual(
       v.fields.map((f) => f.key),
       [...SUPPLY_POINT_FIELD_KEYS],
@@ -67,7 +67,7 @@ describe('the console is served by the API server', () => {
   test('/api/me gives a reloaded page the CSRF token of its own session', async () => {
     const s = await login(app, USERS.retail);
     const me = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } });
-    assert.equal((me.json() as { csrfToken: string }).csrfToken, s.csrf);
+    assert.equal(me.json<{ csrfToken: string }>().csrfToken, s.csrf);
   });
 
   test('a server pointed at a console that was never built refuses to start, saying how to build it', async () => {

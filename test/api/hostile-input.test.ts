@@ -1,12 +1,10 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { FastifyInstance } from 'fastify';
 import type { TokenScope } from '../../src/identity/api-tokens.ts';
-import type { Db } from '../../src/store/db.ts';
 import { badTextAt } from '../../src/api/input-guards.ts';
-import { login, testApp } from '../support/app.ts';
-import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
+import { login, seededApp } from '../support/app.ts';
+import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 import { serviceToken } from '../support/tokens.ts';
 
@@ -93,7 +91,7 @@ function routeUrl(path: string, params: readonly Param[], hostile: Param | null,
     if (p.in === 'path') u = u.replace(`{${p.name}}`, encodeURIComponent(v));
     else if (p.in === 'query' && (p === hostile || p.required === true)) q.append(p.name, v);
   }
-  return q.size === 0 ? u : `${u}?${q}`;
+  return q.size === 0 ? u : `${u}?${q.toString()}`;
 }
 
 /**
@@ -144,25 +142,19 @@ function hostileTextCases(paths: Readonly<Record<string, Readonly<Record<string,
 
 for (const store of STORES) {
   describe(`hostile input on every route on ${store.name} (issue 14)`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
+    const w = seededApp(store, { loginRateLimit: 1_000_000 }, seedEmergencyRoles);
     let paths: Readonly<Record<string, Readonly<Record<string, Op>>>>;
     const callers: Record<string, () => Promise<Record<string, string>>> = {};
 
     before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      await seedEmergencyRoles(db);
-      app = await testApp(db, { loginRateLimit: 1_000_000 });
-      paths = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths;
+      paths = (await w.app.inject({ method: 'GET', url: '/api/openapi.json' })).json().paths;
       const session = (user: string, terminal?: string) => async () => {
-        const s = await login(app, user, terminal);
+        const s = await login(w.app, user, terminal);
         return { cookie: s.cookie, 'x-csrf-token': s.csrf };
       };
       /** An approved token on a service account of its own, made as production makes one (test/support/tokens.ts). */
       const token = async (scopes: readonly TokenScope[]) => {
-        const t = await serviceToken(db, {
+        const t = await serviceToken(w.db, {
           userId: `svc-${scopes.join('-').replace(/\./g, '')}`,
           organizationId: scopes.includes('customer.read') ? 'org-r0002' : null,
           scopes,
@@ -178,10 +170,6 @@ for (const store of STORES) {
       callers['token customer.read'] = await token(['customer.read']);
       callers['token scim'] = await token(['scim']);
     });
-    after(async () => {
-      await app.close();
-      await dispose();
-    });
 
     test('a NUL in any string parameter or body field of any route, or a lone surrogate in the body, is a 400 validation_failed for every kind of caller, never a 5xx', async () => {
       const cases = hostileTextCases(paths);
@@ -189,13 +177,13 @@ for (const store of STORES) {
       const wrong: string[] = [];
       for (const [who, headers] of Object.entries(callers)) {
         for (const c of cases) {
-          const res = await app.inject({
+          const res = await w.app.inject({
             method: c.method as 'GET',
             url: c.url,
             headers: { ...(await headers()), ...(c.body === undefined ? {} : { 'content-type': c.contentType }) },
             ...(c.body === undefined ? {} : { payload: JSON.stringify(c.body) }),
           });
-          const code = (res.json() as { error?: { code?: string } }).error?.code;
+          const code = res.json<{ error?: { code?: string } }>().error?.code;
           // SCIM answers in its own error format (RFC 7644), with the same status. A token's scopes are checked
           // before the body is read, so a body sent where the token may not call is refused for that first.
           const refused = res.statusCode === 400 && (c.url.startsWith('/scim/') || code === 'validation_failed');
@@ -207,7 +195,7 @@ for (const store of STORES) {
     });
 
     test('a NUL in the session cookie is a 400, not a session look-up', async () => {
-      const res = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: 'gw_session=a%00b' } });
+      const res = await w.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: 'gw_session=a%00b' } });
       assert.equal(res.statusCode, 400, res.body);
       assert.equal(res.json().error.code, 'validation_failed');
       assert.equal(res.json().error.details.rule, 'nul_character');
@@ -224,7 +212,7 @@ for (const store of STORES) {
             if (p.schema?.['type'] !== 'integer') continue;
             for (const huge of ['99999999999999999999', '9223372036854775808', String(2 ** 53), 'Infinity', '-Infinity', '1e400', '0x10']) {
               const url = routeUrl(path, params, p, huge);
-              const res = await app.inject({
+              const res = await w.app.inject({
                 method: m.toUpperCase() as 'GET',
                 url,
                 headers: { ...(path.startsWith('/scim/') ? scim : admin), 'content-type': 'application/json' },
@@ -233,7 +221,7 @@ for (const store of STORES) {
               tried++;
               assert.equal(res.statusCode, 400, `${m} ${url}: ${res.body}`);
               // SCIM answers in its own error format (RFC 7644): the message is its `detail`.
-              const body = res.json() as { error?: { code: string; message: string }; detail?: string };
+              const body = res.json<{ error?: { code: string; message: string }; detail?: string }>();
               if (!path.startsWith('/scim/')) assert.equal(body.error?.code, 'validation_failed');
               assert.match(body.error?.message ?? body.detail ?? '', new RegExp(`/${p.name} `), url);
             }

@@ -1,11 +1,9 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { SUPPLY_POINT_FIELD_KEYS, SUPPLY_POINT_FIELDS } from '../../src/domain/classification.ts';
 import { DATA_ROUTES } from '../../src/firewall/firewall.ts';
-import type { Db } from '../../src/store/db.ts';
-import { SP, USERS, seedFixture, TERMINALS } from '../support/fixture.ts';
-import { login, outcomes, testApp, type Session } from '../support/app.ts';
+import { SP, USERS, TERMINALS } from '../support/fixture.ts';
+import { login, outcomes, seededApp, testApp, type Session } from '../support/app.ts';
 import { ownerOf, STORES } from '../support/stores.ts';
 
 const NON_PUBLIC = [
@@ -30,32 +28,23 @@ function expect(nonPublic: string, networkNotes: string): Record<string, string>
 
 for (const store of STORES) {
   describe(`HTTP API on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
+    const w = seededApp(store);
     const sessions: Record<string, Session> = {};
     before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      app = await testApp(db);
       // The leaver cannot log in (issue 14): nobody is assigned behind the account.
       for (const u of Object.values(USERS).filter((x) => x !== USERS.leaver))
-        sessions[u] = await login(app, u, u === USERS.serviceCentre ? TERMINALS.NSC : undefined);
-    });
-    after(async () => {
-      await app.close();
-      await dispose();
+        sessions[u] = await login(w.app, u, u === USERS.serviceCentre ? TERMINALS.NSC : undefined);
     });
 
     async function get(user: string, url: string) {
       const s = sessions[user];
       assert.ok(s !== undefined);
-      return app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+      return w.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
     }
     async function view(user: string, sp: string, purpose: string) {
       const res = await get(user, `/api/supply-points/${sp}?purpose=${purpose}`);
       assert.equal(res.statusCode, 200, res.body);
-      return res.json() as { supplyPointId: string; fields: Record<string, { shown: boolean; value?: unknown; reason?: string }> };
+      return res.json<{ supplyPointId: string; fields: Record<string, { shown: boolean; value?: unknown; reason?: string }> }>();
     }
 
     test('the affiliated retailer’s agent sees everything but network notes of its own customer', async () => {
@@ -94,10 +83,10 @@ for (const store of STORES) {
 
     test('compliance sees public fields only; a leaver is refused a session at all (nobody is assigned behind the account)', async () => {
       assert.deepEqual(outcomes(await view(USERS.compliance, SP.OWN_A, 'audit_review')), expect('masked:not_needed_for_duty', 'masked:network_only'));
-      const res = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.leaver } });
+      const res = await w.app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.leaver } });
       assert.equal(res.statusCode, 403);
-      assert.equal((res.json() as { error: { code: string } }).error.code, 'account_without_person');
-      const { rows } = await db.query<{ rule: string }>(`SELECT rule FROM governance_events WHERE action = 'session.login' AND subject_id = $1`, [
+      assert.equal(res.json<{ error: { code: string } }>().error.code, 'account_without_person');
+      const { rows } = await w.db.query<{ rule: string }>(`SELECT rule FROM governance_events WHERE action = 'session.login' AND subject_id = $1`, [
         USERS.leaver,
       ]);
       assert.deepEqual(
@@ -114,7 +103,7 @@ for (const store of STORES) {
     test('every look-up is logged with the exact reasons, including the ones the screen generalises', async () => {
       const res = await get(USERS.retail, `/api/supply-points/${SP.LAST}?purpose=own_customer_service`);
       const requestId = String(res.headers['x-request-id']);
-      const { rows } = await db.query<{ records: unknown; principal_class: string; side: string; outcome: string; person_id: string }>(
+      const { rows } = await w.db.query<{ records: unknown; principal_class: string; side: string; outcome: string; person_id: string }>(
         'SELECT records, principal_class, side, outcome, person_id FROM access_log WHERE request_id = $1',
         [requestId],
       );
@@ -136,7 +125,7 @@ for (const store of STORES) {
     test('search by address is open to all and returns public fields of any supply point', async () => {
       const res = await get(USERS.otherRetailer, `/api/supply-points?purpose=switching_support&address=${encodeURIComponent('仙台市青葉区')}`);
       assert.equal(res.statusCode, 200, res.body);
-      const body = res.json() as { items: { supplyPointId: string; fields: Record<string, { shown: boolean }> }[]; page: { hasMore: boolean } };
+      const body = res.json<{ items: { supplyPointId: string; fields: Record<string, { shown: boolean }> }[]; page: { hasMore: boolean } }>();
       assert.deepEqual(
         body.items.map((i) => i.supplyPointId),
         [SP.OWN_A, SP.SWITCHED, SP.CORP_A],
@@ -150,10 +139,10 @@ for (const store of STORES) {
 
     test('search by name matches only records whose holder the person may see', async () => {
       const retail = await get(USERS.retail, `/api/supply-points?purpose=own_customer_service&name=${encodeURIComponent('佐藤')}`);
-      assert.deepEqual((retail.json() as { items: unknown[] }).items, []);
+      assert.deepEqual(retail.json<{ items: unknown[] }>().items, []);
       const other = await get(USERS.otherRetailer, `/api/supply-points?purpose=own_customer_service&name=${encodeURIComponent('佐藤')}`);
       assert.deepEqual(
-        (other.json() as { items: { supplyPointId: string }[] }).items.map((i) => i.supplyPointId),
+        other.json<{ items: { supplyPointId: string }[] }>().items.map((i) => i.supplyPointId),
         [SP.SWITCHED],
       );
     });
@@ -161,22 +150,22 @@ for (const store of STORES) {
     test('search by phone is refused, and logged, for someone who may not see phones', async () => {
       const res = await get(USERS.compliance, '/api/supply-points?purpose=audit_review&phone=090-1111-2222');
       assert.equal(res.statusCode, 403);
-      assert.equal((res.json() as { error: { code: string } }).error.code, 'search_field_not_permitted');
-      const { rows } = await db.query<{ n: number }>(
+      assert.equal(res.json<{ error: { code: string } }>().error.code, 'search_field_not_permitted');
+      const { rows } = await w.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM access_log WHERE person_id = 'p-comp' AND outcome = 'refused' AND refusal = 'search_field_not_permitted'`,
       );
       assert.equal(rows[0]?.n, 1);
       const cc = await get(USERS.callCentre, '/api/supply-points?purpose=customer_inquiry&phone=090-1111-2222');
       assert.deepEqual(
-        (cc.json() as { items: { supplyPointId: string }[] }).items.map((i) => i.supplyPointId),
+        cc.json<{ items: { supplyPointId: string }[] }>().items.map((i) => i.supplyPointId),
         [SP.OWN_A],
       );
     });
 
     test('paging walks the results without repeats', async () => {
       const q = `/api/supply-points?purpose=customer_inquiry&address=${encodeURIComponent('丁目')}&limit=4`;
-      const p1 = (await get(USERS.callCentre, q)).json() as { items: { supplyPointId: string }[]; page: { hasMore: boolean } };
-      const p2 = (await get(USERS.callCentre, `${q}&offset=4`)).json() as { items: { supplyPointId: string }[]; page: { hasMore: boolean } };
+      const p1 = (await get(USERS.callCentre, q)).json<{ items: { supplyPointId: string }[]; page: { hasMore: boolean } }>();
+      const p2 = (await get(USERS.callCentre, `${q}&offset=4`)).json<{ items: { supplyPointId: string }[]; page: { hasMore: boolean } }>();
       assert.equal(p1.items.length, 4);
       assert.equal(p1.page.hasMore, true);
       assert.equal(p2.items.length, 2);
@@ -198,59 +187,59 @@ for (const store of STORES) {
       for (const [url, status, code] of cases) {
         const res = await get(USERS.callCentre, encodeURI(url));
         assert.equal(res.statusCode, status, `${url}: ${res.body}`);
-        assert.equal((res.json() as { error: { code: string } }).error.code, code, url);
+        assert.equal(res.json<{ error: { code: string } }>().error.code, code, url);
       }
       const missing = await get(USERS.callCentre, `/api/supply-points/${SP.OWN_A}`);
-      assert.match((missing.json() as { error: { message: string } }).error.message, /purpose/);
+      assert.match(missing.json<{ error: { message: string } }>().error.message, /purpose/);
     });
 
     test('no session, no data', async () => {
-      const res = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry` });
+      const res = await w.app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry` });
       assert.equal(res.statusCode, 401);
-      assert.equal((res.json() as { error: { code: string } }).error.code, 'not_authenticated');
+      assert.equal(res.json<{ error: { code: string } }>().error.code, 'not_authenticated');
     });
 
     test('state changes need the CSRF token; logout ends the session', async () => {
-      const s = await login(app, USERS.callCentre);
-      const bad = await app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: s.cookie } });
+      const s = await login(w.app, USERS.callCentre);
+      const bad = await w.app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: s.cookie } });
       assert.equal(bad.statusCode, 403);
-      const ok = await app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
+      const ok = await w.app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
       assert.equal(ok.statusCode, 204);
-      const after = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } });
+      const after = await w.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } });
       assert.equal(after.statusCode, 401);
     });
 
     test('login sets a secure, HttpOnly, SameSite=Strict cookie and security headers', async () => {
-      const res = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail } });
+      const res = await w.app.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail } });
       const c = res.cookies.find((x) => x.name === 'gw_session');
       assert.equal(c?.httpOnly, true);
       assert.equal(c?.secure, true);
       assert.equal(c?.sameSite, 'Strict');
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
       assert.ok(String(res.headers['content-security-policy']).includes("default-src 'self'"));
-      const unknown = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: 'nobody' } });
+      const unknown = await w.app.inject({ method: 'POST', url: '/api/session', payload: { userId: 'nobody' } });
       assert.equal(unknown.statusCode, 401);
     });
 
     test('login is rate-limited per client', async () => {
-      const limited = await testApp(db, { loginRateLimit: 3 });
+      const limited = await testApp(w.db, { loginRateLimit: 3 });
       try {
         const codes: number[] = [];
         for (let i = 0; i < 5; i++) codes.push((await limited.inject({ method: 'POST', url: '/api/session', payload: { userId: 'nobody' } })).statusCode);
         assert.deepEqual(codes, [401, 401, 401, 429, 429]);
         const last = await limited.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail } });
-        assert.equal((last.json() as { error: { code: string } }).error.code, 'rate_limited');
+        assert.equal(last.json<{ error: { code: string } }>().error.code, 'rate_limited');
       } finally {
         await limited.close();
       }
     });
 
     test('abilities come from the server: a retail agent may search by name for own customers only', async () => {
-      const me = (await get(USERS.retail, '/api/me')).json() as { principalClass: string; abilities: { searchByHolderName: string[]; viewChecklist: boolean } };
+      const me = (await get(USERS.retail, '/api/me')).json<{ principalClass: string; abilities: { searchByHolderName: string[]; viewChecklist: boolean } }>();
       assert.equal(me.principalClass, 'affiliated_retail');
       assert.deepEqual(me.abilities.searchByHolderName, ['own_customer_service', 'switching_support']);
       assert.equal(me.abilities.viewChecklist, false);
-      const comp = (await get(USERS.compliance, '/api/me')).json() as { abilities: { searchByHolderName: string[]; viewChecklist: boolean } };
+      const comp = (await get(USERS.compliance, '/api/me')).json<{ abilities: { searchByHolderName: string[]; viewChecklist: boolean } }>();
       assert.deepEqual(comp.abilities.searchByHolderName, []);
       assert.equal(comp.abilities.viewChecklist, true);
     });
@@ -258,7 +247,7 @@ for (const store of STORES) {
     test('the checklist is served to compliance only', async () => {
       assert.equal((await get(USERS.retail, '/api/policy/checklist')).statusCode, 403);
       const res = await get(USERS.compliance, '/api/policy/checklist');
-      const body = res.json() as { pass: boolean; rows: unknown[] };
+      const body = res.json<{ pass: boolean; rows: unknown[] }>();
       assert.equal(body.pass, true);
       assert.ok(body.rows.length > 100);
       const csv = await get(USERS.compliance, '/api/policy/checklist?format=csv');
@@ -266,7 +255,7 @@ for (const store of STORES) {
     });
 
     test('every route that returns customer data is in the verified route list', async () => {
-      const spec = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, { tags?: string[] }>> };
+      const spec = (await w.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { tags?: string[] }>> }>();
       const dataRoutes = Object.entries(spec.paths).flatMap(([path, ops]) =>
         Object.entries(ops)
           .filter(([, op]) => op.tags?.includes('customer data'))
@@ -277,25 +266,25 @@ for (const store of STORES) {
 
     test('a failing log write returns 503 and no customer data', async () => {
       // A failing trigger stands in for a full disk; only the schema's owner may add one.
-      await ownerOf(db).exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$;
+      await ownerOf(w.db).exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END; $$;
         CREATE TRIGGER gw_test_fail BEFORE INSERT ON access_log FOR EACH ROW EXECUTE FUNCTION gw_test_fail();`);
       try {
         const res = await get(USERS.retail, `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`);
         assert.equal(res.statusCode, 503);
-        assert.equal((res.json() as { error: { code: string } }).error.code, 'log_unavailable');
+        assert.equal(res.json<{ error: { code: string } }>().error.code, 'log_unavailable');
         assert.equal(res.body.includes('山田'), false);
         assert.equal(res.body.includes(SP.OWN_A), false);
       } finally {
-        await ownerOf(db).exec('DROP TRIGGER gw_test_fail ON access_log; DROP FUNCTION gw_test_fail();');
+        await ownerOf(w.db).exec('DROP TRIGGER gw_test_fail ON access_log; DROP FUNCTION gw_test_fail();');
       }
     });
 
     test('the clock decides: before the switch the affiliated agent saw the customer as its own', async () => {
-      const past = await testApp(db, { now: () => new Date('2019-06-01T10:00:00+09:00') });
+      const past = await testApp(w.db, { now: () => new Date('2019-06-01T10:00:00+09:00') });
       try {
         const s = await login(past, USERS.retail);
         const res = await past.inject({ method: 'GET', url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
-        assert.equal((res.json() as { fields: Record<string, { value?: unknown }> }).fields['holder_name']?.value, '佐藤 花子');
+        assert.equal(res.json<{ fields: Record<string, { value?: unknown }> }>().fields['holder_name']?.value, '佐藤 花子');
       } finally {
         await past.close();
       }

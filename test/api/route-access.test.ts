@@ -1,11 +1,11 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { raiseFinding } from '../../src/analysis/findings.ts';
 import { DATA_ROUTES } from '../../src/firewall/firewall.ts';
 import type { Db } from '../../src/store/db.ts';
-import { testApp, tryLogin, type Session } from '../support/app.ts';
-import { NOW, SP, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
+import { seededApp, tryLogin, type Session } from '../support/app.ts';
+import { NOW, SP, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
 /**
@@ -438,9 +438,7 @@ const errorCode = (r: Reply): string | null => {
 
 for (const store of STORES) {
   describe(`route access on ${store.name}: every route, anonymously and as every person`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
+    const w = seededApp(store, {}, seedEmergencyRoles);
     let n = 0;
     const sessions = new Map<string, Session>();
     /** People the server refuses a session (nobody assigned behind the account): they can call nothing as themselves. */
@@ -449,36 +447,28 @@ for (const store of STORES) {
     let callers: string[] = [];
 
     before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      await seedEmergencyRoles(db);
-      app = await testApp(db);
       for (const u of PERSONS) {
-        const s = await tryLogin(app, u);
+        const s = await tryLogin(w.app, u);
         if (s === null) noSession.add(u);
         else sessions.set(u, s);
       }
       callers = PERSONS.filter((u) => !noSession.has(u));
     });
-    after(async () => {
-      await app?.close();
-      await dispose?.();
-    });
 
     const sessionOf = async (userId: string): Promise<Session> => {
       const known = sessions.get(userId);
       if (known !== undefined) return known;
-      const s = (await tryLogin(app, userId)) ?? assert.fail(`${userId} was refused a session`);
+      const s = (await tryLogin(w.app, userId)) ?? assert.fail(`${userId} was refused a session`);
       sessions.set(userId, s);
       return s;
     };
     const send = async (s: Session | null, method: string, url: string, payload?: Record<string, unknown>): Promise<Reply> => {
       const headers: Record<string, string> = s === null ? {} : { cookie: s.cookie, ...(method === 'GET' ? {} : { 'x-csrf-token': s.csrf }) };
-      return app.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) });
+      return w.app.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) });
     };
     const ctx: Ctx = {
       get db() {
-        return db;
+        return w.db;
       },
       async as(userId, method, url, payload) {
         const res = await send(await sessionOf(userId), method, url, payload);
@@ -511,7 +501,7 @@ for (const store of STORES) {
       const documented = Object.entries(spec.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
       assert.ok(documented.length > 40, `routes in the OpenAPI document: ${documented.length}`);
       const all = [...documented, ...HIDDEN].sort();
-      assert.deepEqual(routerRoutes(app), all, 'the router has exactly the documented routes and the hidden ones listed here');
+      assert.deepEqual(routerRoutes(w.app), all, 'the router has exactly the documented routes and the hidden ones listed here');
       assert.deepEqual(
         all.filter((r) => ROUTES[r] === undefined),
         [],
@@ -531,13 +521,13 @@ for (const store of STORES) {
       const reachedFirewall: string[] = [];
       let refused = 0;
       let served = 0;
-      const logged = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log')).rows[0]?.n ?? 0;
+      const logged = async () => (await w.db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log')).rows[0]?.n ?? 0;
       const routes = Object.entries(ROUTES);
       assert.ok(routes.length > 40);
       for (const [route, e] of routes) {
         const [method = '', path = ''] = route.split(' ');
         const before = await logged();
-        const seqBefore = (await db.query<{ s: number | null }>('SELECT max(seq)::int AS s FROM access_log')).rows[0]?.s ?? 0;
+        const seqBefore = (await w.db.query<{ s: number | null }>('SELECT max(seq)::int AS s FROM access_log')).rows[0]?.s ?? 0;
         for (const caller of [null, ...callers]) {
           const c = await e.call(ctx);
           assert.ok(c.url.startsWith(path.replace(/\{\w+\}.*$/, '')), `${route}: the call ${c.url} is not to this route`);
@@ -565,7 +555,7 @@ for (const store of STORES) {
         }
         if ((await logged()) > before) {
           reachedFirewall.push(route.replace(/\{(\w+)\}/g, ':$1'));
-          const names = await db.query<{ route: string }>('SELECT DISTINCT route FROM access_log WHERE seq > $1', [seqBefore]);
+          const names = await w.db.query<{ route: string }>('SELECT DISTINCT route FROM access_log WHERE seq > $1', [seqBefore]);
           assert.deepEqual(
             names.rows.map((r) => r.route),
             [route.replace(/\{(\w+)\}/g, ':$1')],

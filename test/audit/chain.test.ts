@@ -178,7 +178,7 @@ test('every kind of tampering is detected, and the first broken event is named',
               ? { op }
               : op === 'drop_seal'
                 ? { op, k: a }
-                : ({ op, i } as Tamper);
+                : { op, i };
       return { events, every, t };
     });
   fc.assert(

@@ -5,13 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
-import type { FastifyInstance } from 'fastify';
 import readXlsxFile from 'read-excel-file/node';
 import { runCli } from '../support/cli.ts';
 import { csvCell, csvRow, inertText, sheetValue } from '../../src/excel-csv.ts';
-import type { Db } from '../../src/store/db.ts';
-import { login, testApp, type Session } from '../support/app.ts';
-import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
+import { login, seededApp, type Session } from '../support/app.ts';
+import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { AFFILIATE, PERIOD, writeDataset } from '../support/legacy-dataset.ts';
 import { STORES } from '../support/stores.ts';
 
@@ -43,7 +41,7 @@ describe('spreadsheet text is inert (issue 14)', () => {
   test('a CSV cell reads back (RFC 4180) as the inert text; numbers stay numbers, negative ones included', () => {
     fc.assert(
       fc.property(fc.array(text, { minLength: 1, maxLength: 5 }), (cells) => {
-        const [row] = parse(csvRow(cells), { relax_column_count: true }) as string[][];
+        const [row]: string[][] = parse(csvRow(cells), { relax_column_count: true });
         assert.deepEqual(row, cells.map(inertText));
         for (const c of row ?? []) assert.ok(!startsDangerous(c));
       }),
@@ -60,48 +58,38 @@ describe('spreadsheet text is inert (issue 14)', () => {
 
 for (const store of STORES) {
   describe(`the emergency review CSV on ${store.name}: a read's stated reason is not a formula`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
     let now = NOW;
+    const w = seededApp(store, { now: () => now }, seedEmergencyRoles);
     const at = (hours: number) => new Date(NOW.getTime() + hours * 3_600_000);
     const post = (s: Session, url: string, payload: Record<string, unknown> = {}) =>
-      app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
+      w.app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
     const put = (s: Session, url: string, payload: Record<string, unknown>) =>
-      app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
-    const get = (s: Session, url: string) => app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
-
-    before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      await seedEmergencyRoles(db);
-      app = await testApp(db, { now: () => now });
-    });
-    after(async () => {
-      await app.close();
-      await dispose();
-    });
+      w.app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
+    const get = (s: Session, url: string) => w.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
 
     test(`a reason ${HYPERLINK} reaches compliance's CSV as text`, async () => {
-      assert.equal((await put(await login(app, USERS.admin), '/api/emergency-support/p-retail', { fields: ['holder_name', 'phone'] })).statusCode, 200);
-      const declared = await post(await login(app, USERS.callCentre), '/api/emergencies', {
+      assert.equal((await put(await login(w.app, USERS.admin), '/api/emergency-support/p-retail', { fields: ['holder_name', 'phone'] })).statusCode, 200);
+      const declared = await post(await login(w.app, USERS.callCentre), '/api/emergencies', {
         areas: [{ kind: 'prefecture', prefecture: '宮城県' }],
         startsAt: at(1).toISOString(),
         plannedEndAt: at(25).toISOString(),
         reason: '台風による停電',
       });
       assert.equal(declared.statusCode, 201, declared.body);
-      const id = (declared.json() as { id: string }).id;
-      assert.equal((await post(await login(app, USERS.serviceCentre), `/api/emergencies/${id}/confirm`)).statusCode, 200);
+      const id = declared.json<{ id: string }>().id;
+      assert.equal((await post(await login(w.app, USERS.serviceCentre), `/api/emergencies/${id}/confirm`)).statusCode, 200);
 
       now = at(2);
-      const retail = await login(app, USERS.retail, TERMINALS.RETAIL);
-      const read = await get(retail, `/api/supply-points/${SP.SWITCHED}?${new URLSearchParams({ purpose: 'emergency_support', reason: HYPERLINK })}`);
+      const retail = await login(w.app, USERS.retail, TERMINALS.RETAIL);
+      const read = await get(
+        retail,
+        `/api/supply-points/${SP.SWITCHED}?${new URLSearchParams({ purpose: 'emergency_support', reason: HYPERLINK }).toString()}`,
+      );
       assert.equal(read.statusCode, 200, read.body);
 
-      const res = await get(await login(app, USERS.compliance), `/api/emergencies/${id}/review?format=csv`);
+      const res = await get(await login(w.app, USERS.compliance), `/api/emergencies/${id}/review?format=csv`);
       assert.equal(res.statusCode, 200, res.body);
-      const rows = parse(res.body.replace(/^\uFEFF/, '')) as string[][];
+      const rows: string[][] = parse(res.body.replace(/^\uFEFF/, ''));
       const head = rows[0] ?? [];
       const reasonAt = head.indexOf('stated_reason');
       assert.ok(reasonAt >= 0);
@@ -109,8 +97,8 @@ for (const store of STORES) {
       assert.deepEqual(reasons, [`'${HYPERLINK}`], 'the reason as written, with the quote that makes it text');
       for (const r of rows) for (const cell of r) assert.ok(!startsDangerous(cell), `cell ${JSON.stringify(cell)}`);
 
-      const json = await get(await login(app, USERS.compliance), `/api/emergencies/${id}/review`);
-      assert.equal((json.json() as { reads: { statedReason: string }[] }).reads[0]?.statedReason, HYPERLINK, 'JSON carries the value unchanged');
+      const json = await get(await login(w.app, USERS.compliance), `/api/emergencies/${id}/review`);
+      assert.equal(json.json<{ reads: { statedReason: string }[] }>().reads[0]?.statedReason, HYPERLINK, 'JSON carries the value unchanged');
     });
   });
 }
@@ -186,7 +174,7 @@ describe('the analysis report as XLSX and CSV: text from a legacy export is not 
   test('the CSV of the same report likewise', async () => {
     const out = join(dir, 'report.csv');
     assert.equal(await run([...files(), '--format', 'csv', '--out', out]), 0);
-    const rows = parse(readFileSync(out, 'utf8').replace(/^\uFEFF/, ''), { relax_column_count: true }) as string[][];
+    const rows: string[][] = parse(readFileSync(out, 'utf8').replace(/^\uFEFF/, ''), { relax_column_count: true });
     assert.ok(rows.some((r) => r[0] === `'${HYPERLINK}`));
     for (const r of rows) for (const cell of r) assert.ok(!startsDangerous(cell), JSON.stringify(cell));
   });

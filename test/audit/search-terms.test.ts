@@ -1,13 +1,11 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import fc from 'fast-check';
 import { liveReport } from '../../src/analysis/review.ts';
 import { SearchTerms, normaliseTerm } from '../../src/audit/search-terms.ts';
 import { generateSigningKey } from '../../src/audit/signing.ts';
-import type { Db } from '../../src/store/db.ts';
-import { login, testApp, TEST_KEY } from '../support/app.ts';
-import { NOW, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
+import { login, seededApp, TEST_KEY } from '../support/app.ts';
+import { NOW, TERMINALS, USERS } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
 /**
@@ -35,52 +33,40 @@ test('a sealed term opens only under its key and as the kind it was sealed as; t
 
 for (const store of STORES) {
   describe(`search terms in the access log on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
-
-    before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      app = await testApp(db);
-    });
-    after(async () => {
-      await app.close();
-      await dispose();
-    });
+    const w = seededApp(store);
 
     test('a phone search is logged sealed; compliance finds it by the number and reads it back; the administrator only matches', async () => {
-      const retail = await login(app, USERS.retail, TERMINALS.RETAIL);
-      const res = await app.inject({
+      const retail = await login(w.app, USERS.retail, TERMINALS.RETAIL);
+      const res = await w.app.inject({
         method: 'GET',
         url: `/api/supply-points?purpose=own_customer_service&phone=${encodeURIComponent('090-1111-2222')}`,
         headers: { cookie: retail.cookie },
       });
       assert.equal(res.statusCode, 200, res.body);
       const requestId = String(res.headers['x-request-id']);
-      const { rows } = await db.query<{ query: unknown }>('SELECT query FROM access_log WHERE request_id = $1', [requestId]);
+      const { rows } = await w.db.query<{ query: unknown }>('SELECT query FROM access_log WHERE request_id = $1', [requestId]);
       const raw = JSON.stringify(rows[0]?.query);
       assert.match(raw, /"by":"phone"/);
       assert.ok(!raw.includes('09011112222') && !raw.includes('1111'), `the number is not in the clear: ${raw}`);
 
-      const comp = await login(app, USERS.compliance);
-      const found = await app.inject({
+      const comp = await login(w.app, USERS.compliance);
+      const found = await w.app.inject({
         method: 'GET',
         url: `/api/audit/events?searchBy=phone&searchTerm=${encodeURIComponent('090 1111 2222')}`,
         headers: { cookie: comp.cookie },
       });
       assert.equal(found.statusCode, 200, found.body);
-      const items = (found.json() as { items: { requestId: string; searchTerm?: string }[] }).items;
+      const items = found.json<{ items: { requestId: string; searchTerm?: string }[] }>().items;
       assert.deepEqual(
         items.map((i) => [i.requestId, i.searchTerm]),
         [[requestId, '09011112222']],
       );
-      const other = await app.inject({ method: 'GET', url: '/api/audit/events?searchBy=phone&searchTerm=09011112223', headers: { cookie: comp.cookie } });
-      assert.deepEqual((other.json() as { items: unknown[] }).items, [], 'another number matches nothing');
+      const other = await w.app.inject({ method: 'GET', url: '/api/audit/events?searchBy=phone&searchTerm=09011112223', headers: { cookie: comp.cookie } });
+      assert.deepEqual(other.json<{ items: unknown[] }>().items, [], 'another number matches nothing');
 
-      const admin = await login(app, USERS.admin);
-      const asAdmin = await app.inject({ method: 'GET', url: '/api/audit/events?searchBy=phone&searchTerm=09011112222', headers: { cookie: admin.cookie } });
-      const adminItems = (asAdmin.json() as { items: { requestId: string; searchTerm?: string }[] }).items;
+      const admin = await login(w.app, USERS.admin);
+      const asAdmin = await w.app.inject({ method: 'GET', url: '/api/audit/events?searchBy=phone&searchTerm=09011112222', headers: { cookie: admin.cookie } });
+      const adminItems = asAdmin.json<{ items: { requestId: string; searchTerm?: string }[] }>().items;
       assert.deepEqual(
         adminItems.map((i) => i.requestId),
         [requestId],
@@ -88,23 +74,23 @@ for (const store of STORES) {
       );
       assert.equal(adminItems[0]?.searchTerm, undefined, 'but does not read terms back');
       assert.ok(!asAdmin.body.includes('09011112222'));
-      const half = await app.inject({ method: 'GET', url: '/api/audit/events?searchBy=phone', headers: { cookie: comp.cookie } });
+      const half = await w.app.inject({ method: 'GET', url: '/api/audit/events?searchBy=phone', headers: { cookie: comp.cookie } });
       assert.equal(half.statusCode, 400);
     });
 
     test('zero-hit searches by phone are probing: twelve in a row are a finding', async () => {
-      const other = await login(app, USERS.otherRetailer);
+      const other = await login(w.app, USERS.otherRetailer);
       for (let i = 0; i < 12; i++) {
-        const res = await app.inject({
+        const res = await w.app.inject({
           method: 'GET',
           url: `/api/supply-points?purpose=own_customer_service&phone=0900000${String(i).padStart(4, '0')}`,
           headers: { cookie: other.cookie },
         });
         assert.equal(res.statusCode, 200, res.body);
-        assert.equal((res.json() as { items: unknown[] }).items.length, 0);
+        assert.equal(res.json<{ items: unknown[] }>().items.length, 0);
       }
       const day = new Date(NOW.getTime() + 9 * 3_600_000).toISOString().slice(0, 10);
-      const report = await liveReport(db, { from: day, to: day });
+      const report = await liveReport(w.db, { from: day, to: day });
       const probing = report.findings.filter((f) => f.rule === 'probing').map((f) => f.subject);
       assert.deepEqual(probing, [`user:${USERS.otherRetailer}`]);
     });

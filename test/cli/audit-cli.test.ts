@@ -9,9 +9,9 @@ import type { AccessEvent } from '../../src/audit/access-event.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { loadSigningKey } from '../../src/audit/signing.ts';
 import { WitnessFile } from '../../src/audit/witness.ts';
-import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { runCli } from '../support/cli.ts';
+import { openEmbeddedDir } from '../support/stores.ts';
 
 /** The environment of a user of the embedded store in `dir` (no DATABASE_URL, even when CI sets one). */
 function env(dir: string): NodeJS.ProcessEnv {
@@ -63,8 +63,7 @@ describe('gridwall audit (command line, embedded store)', () => {
     dir = mkdtempSync(join(tmpdir(), 'gridwall-audit-cli-'));
     // The key where `gridwall start` keeps it, and events written by the real writer.
     const { key } = loadSigningKey(join(dir, 'log-signing-key.pem'), true);
-    const db = await openPglite(dir);
-    await migrate(db);
+    const db = await openEmbeddedDir(dir);
     const log = new GroupCommitLog(db, { key, checkpointEvery: 10, witness: new WitnessFile(join(dir, 'log-witness.jsonl')) });
     for (let i = 0; i < N; i++) await log.append(event(i));
     await log.close();

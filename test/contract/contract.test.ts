@@ -1,15 +1,14 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 import * as admin from '../../src/contract/admin.ts';
 import * as governance from '../../src/contract/governance.ts';
 import { jsonSchema, route, type RouteTypes } from '../../src/contract/schema.ts';
 import { TerminalId } from '../../src/contract/common.ts';
 import { TOKEN_SCOPES } from '../../src/identity/api-tokens.ts';
 import { TERMINAL_ID_SCHEMA } from '../../src/identity/terminals.ts';
-import type { Db } from '../../src/store/db.ts';
-import { login, testApp, type Session } from '../support/app.ts';
-import { seedFixture, USERS } from '../support/fixture.ts';
+import { login, seededApp, type Session } from '../support/app.ts';
+import { USERS } from '../support/fixture.ts';
 import { assertRegistered, openApi, type JsonOperation } from '../support/openapi.ts';
 import { STORES } from '../support/stores.ts';
 
@@ -101,23 +100,14 @@ describe('the HTTP contract', () => {
 
   for (const store of STORES) {
     describe(`as the application registers it, on ${store.name}`, () => {
-      let db: Db;
-      let dispose: () => Promise<void>;
-      let app: FastifyInstance;
+      const w = seededApp(store);
       let adminSession: Session;
       before(async () => {
-        ({ db, dispose } = await store.open());
-        await seedFixture(db);
-        app = await testApp(db);
-        adminSession = await login(app, USERS.admin);
-      });
-      after(async () => {
-        await app.close();
-        await dispose();
+        adminSession = await login(w.app, USERS.admin);
       });
 
       test('/api/openapi.json shows the contract’s request and response schemas for every governance and administration route', async () => {
-        assertRegistered(await openApi(app), TAGS, OPERATIONS);
+        assertRegistered(await openApi(w.app), TAGS, OPERATIONS);
       });
 
       test('a request the contract refuses gets a clear validation_failed message', async () => {
@@ -136,9 +126,9 @@ describe('the HTTP contract', () => {
           ['POST', '/api/campaigns/1/items/2', { decision: 'maybe' }, 'body/decision must be equal to one of the allowed values'],
         ];
         for (const [method, url, payload, message] of cases) {
-          const res = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
+          const res = await w.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
           assert.equal(res.statusCode, 400, `${method} ${url}`);
-          const error = (res.json() as { error: { code: string; message: string } }).error;
+          const error = res.json<{ error: { code: string; message: string } }>().error;
           assert.equal(error.code, 'validation_failed');
           assert.equal(error.message, message);
         }

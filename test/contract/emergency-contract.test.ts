@@ -1,6 +1,6 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 import { z } from 'zod';
 import * as analysis from '../../src/contract/analysis.ts';
 import { InstantOut } from '../../src/contract/common.ts';
@@ -9,9 +9,8 @@ import { contract, jsonSchema, route, type ReplyOf, type RouteTypes, type Same, 
 import type { DeclarationView } from '../../src/governance/emergency-declarations.ts';
 import type { Review } from '../../src/governance/emergency-review.ts';
 import type { SupportStaffView } from '../../src/governance/emergency-support.ts';
-import type { Db } from '../../src/store/db.ts';
-import { login, testApp } from '../support/app.ts';
-import { NOW, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
+import { login, seededApp } from '../support/app.ts';
+import { NOW, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { assertRegistered, openApi, type JsonOperation } from '../support/openapi.ts';
 import { STORES } from '../support/stores.ts';
 
@@ -96,7 +95,7 @@ describe('instants on the wire', () => {
     const res = await app.inject({ method: 'GET', url: '/t' });
     assert.equal(res.statusCode, 200);
     assert.equal(res.body, JSON.stringify(value), 'byte for byte what JSON.stringify writes');
-    const wire = res.json() as ReplyOf<typeof c, 200>;
+    const wire = res.json<ReplyOf<typeof c, 200>>();
     assert.equal(wire.at, '2026-11-02T01:00:00.000Z');
     assert.equal(wire.early, '1999-01-01T00:00:00.007Z');
     assert.equal(wire.list[0]?.occurredAt, '2025-12-31T15:00:00.000Z');
@@ -106,43 +105,30 @@ describe('instants on the wire', () => {
 
 for (const store of STORES) {
   describe(`the emergency and analysis routes as the application registers them, on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
-    before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      await seedEmergencyRoles(db);
-      app = await testApp(db);
-    });
-    after(async () => {
-      await app.close();
-      await dispose();
-    });
+    const w = seededApp(store, {}, seedEmergencyRoles);
 
     test('/api/openapi.json shows a response schema, the contract’s, for every emergency and analysis route', async () => {
-      assertRegistered(await openApi(app), TAGS, OPERATIONS);
+      assertRegistered(await openApi(w.app), TAGS, OPERATIONS);
     });
 
     test('a declaration’s instants travel as UTC ISO strings, as the client wrote them', async () => {
-      const s = await login(app, USERS.callCentre);
+      const s = await login(w.app, USERS.callCentre);
       const payload = {
         areas: [{ kind: 'area_code', areaCode: '02' }],
         startsAt: '2026-11-01T11:00:00+09:00',
         plannedEndAt: '2026-11-02T10:00:00+09:00',
         reason: '台風による停電',
       };
-      const res = await app.inject({ method: 'POST', url: '/api/emergencies', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
+      const res = await w.app.inject({ method: 'POST', url: '/api/emergencies', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
       assert.equal(res.statusCode, 201, res.body);
-      const d = res.json() as ReplyOf<typeof emergency.declare, 201>;
+      const d = res.json<ReplyOf<typeof emergency.declare, 201>>();
       assert.deepEqual(
         [d.startsAt, d.plannedEndAt, d.declaredAt, d.decidedAt, d.window],
         ['2026-11-01T02:00:00.000Z', '2026-11-02T01:00:00.000Z', NOW.toISOString(), null, null],
       );
-      const list = (await app.inject({ method: 'GET', url: '/api/emergencies', headers: { cookie: s.cookie } })).json() as ReplyOf<
-        typeof emergency.declarationList,
-        200
-      >;
+      const list = (await w.app.inject({ method: 'GET', url: '/api/emergencies', headers: { cookie: s.cookie } })).json<
+        ReplyOf<typeof emergency.declarationList, 200>
+      >();
       assert.deepEqual(
         list.declarations.find((x) => x.id === d.id),
         d,

@@ -1,7 +1,7 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 import * as audit from '../../src/contract/audit.ts';
 import * as policy from '../../src/contract/policy.ts';
 import { route } from '../../src/contract/schema.ts';
@@ -16,9 +16,8 @@ import { principalAt } from '../../src/domain/principal.ts';
 import { PURPOSES } from '../../src/domain/purpose.ts';
 import type { StoredContract, StoredSupplyPoint } from '../../src/domain/record.ts';
 import { viewRecord } from '../../src/firewall/firewall.ts';
-import type { Db } from '../../src/store/db.ts';
-import { login, testApp, type Session } from '../support/app.ts';
-import { SP, USERS, seedFixture } from '../support/fixture.ts';
+import { login, seededApp, type Session } from '../support/app.ts';
+import { SP, USERS } from '../support/fixture.ts';
 import { assertHonestView, rawValuesOf, seededRawValues } from '../support/honest-view.ts';
 import { assertRegistered, openApi, type JsonOperation, type OtherOperation } from '../support/openapi.ts';
 import { STORES } from '../support/stores.ts';
@@ -234,23 +233,14 @@ describe('the HTTP contract of sessions, record views, the vocabulary, the acces
 
   for (const store of STORES) {
     describe(`as the application registers it, on ${store.name}`, () => {
-      let db: Db;
-      let dispose: () => Promise<void>;
-      let app: FastifyInstance;
+      const w = seededApp(store);
       let retail: Session;
       before(async () => {
-        ({ db, dispose } = await store.open());
-        await seedFixture(db);
-        app = await testApp(db);
-        retail = await login(app, USERS.retail);
-      });
-      after(async () => {
-        await app.close();
-        await dispose();
+        retail = await login(w.app, USERS.retail);
       });
 
       test('/api/openapi.json shows a response schema for every JSON route of the six files, and none for the others', async () => {
-        const spec = await openApi(app);
+        const spec = await openApi(w.app);
         assertRegistered(spec, TAGS, OPERATIONS, NO_JSON);
         const lookup = spec.paths['/api/supply-points/{id}']?.['get']?.responses?.['200']?.content?.['application/json']?.schema ?? assert.fail('look-up');
         assertViewSchema(lookup, SUPPLY_POINT_FIELD_KEYS);
@@ -259,9 +249,9 @@ describe('the HTTP contract of sessions, record views, the vocabulary, the acces
       });
 
       test('a masked field of a look-up arrives with its reason and without its value', async () => {
-        const raw = await seededRawValues(db);
+        const raw = await seededRawValues(w.db);
         // The affiliated retailer's agent, on another retailer's customer: the holder, phone and the rest masked.
-        const res = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.R3}?purpose=own_customer_service`, headers: { cookie: retail.cookie } });
+        const res = await w.app.inject({ method: 'GET', url: `/api/supply-points/${SP.R3}?purpose=own_customer_service`, headers: { cookie: retail.cookie } });
         assert.equal(res.statusCode, 200, res.body);
         const stats = assertHonestView(res.json(), raw);
         assert.ok(stats.searched > 0, 'stored values of masked fields were looked for');
@@ -274,7 +264,7 @@ describe('the HTTP contract of sessions, record views, the vocabulary, the acces
       });
 
       test('what /api/me answers is the contract exactly: every ability a boolean', async () => {
-        const res = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: retail.cookie } });
+        const res = await w.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: retail.cookie } });
         assert.equal(res.statusCode, 200);
         const me = obj(res.json());
         assert.deepEqual(Object.keys(me).sort(), Object.keys(session.Me.shape).concat('csrfToken').sort());
@@ -295,9 +285,9 @@ describe('the HTTP contract of sessions, record views, the vocabulary, the acces
           ['/api/policy/checklist?format=xlsx', 'querystring/format must be equal to one of the allowed values'],
         ];
         for (const [url, message] of cases) {
-          const res = await app.inject({ method: 'GET', url, headers: { cookie: retail.cookie } });
+          const res = await w.app.inject({ method: 'GET', url, headers: { cookie: retail.cookie } });
           assert.equal(res.statusCode, 400, url);
-          const error = (res.json() as { error: { code: string; message: string } }).error;
+          const error = res.json<{ error: { code: string; message: string } }>().error;
           assert.equal(error.code, 'validation_failed', url);
           assert.equal(error.message, message, url);
         }

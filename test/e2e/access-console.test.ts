@@ -6,48 +6,7 @@ import type { Db } from '../../src/store/db.ts';
 import { STORES } from '../support/stores.ts';
 import { testApp } from '../support/app.ts';
 import { screenshot, startConsole, type ConsoleHarness } from '../support/browser.ts';
-import { TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
-
-const PERSONAS = [
-  {
-    key: 'cc',
-    terminalId: TERMINALS.CC,
-    userId: USERS.callCentre,
-    name: '高橋 一郎',
-    side: 'network',
-    principalClass: 'network_call_centre',
-    labelJa: '送配電 託送コールセンター',
-    labelEn: 'Network — call centre',
-  },
-  {
-    key: 'retail',
-    terminalId: TERMINALS.RETAIL,
-    userId: USERS.retail,
-    name: '加藤 五郎',
-    side: 'retail',
-    principalClass: 'affiliated_retail',
-    labelJa: '関係小売',
-    labelEn: 'Affiliated retailer',
-  },
-  {
-    key: 'comp',
-    userId: USERS.compliance,
-    name: '渡辺 三郎',
-    side: 'network',
-    principalClass: 'network_compliance',
-    labelJa: '送配電 行為規制管理者',
-    labelEn: 'Network — compliance',
-  },
-  {
-    key: 'admin',
-    userId: USERS.admin,
-    name: '小林 四郎',
-    side: 'network',
-    principalClass: 'network_access_admin',
-    labelJa: '送配電 アクセス管理者',
-    labelEn: 'Network — access administration',
-  },
-];
+import { TERMINALS, USERS, seedFixture, seedPersonas } from '../support/fixture.ts';
 
 /**
  * The access-governance screens in Chromium against the real server: requests refused by the rule that
@@ -62,7 +21,7 @@ describe('access-governance screens in Chromium', () => {
   before(async () => {
     ({ db, dispose } = await STORES[0]!.open());
     await seedFixture(db);
-    await db.query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(PERSONAS)]);
+    await seedPersonas(db, ['cc', 'retail', 'comp', 'admin']);
     ui = await startConsole(await testApp(db, { consoleDir: CONSOLE_DIR }));
   });
   after(async () => {
@@ -112,7 +71,7 @@ describe('access-governance screens in Chromium', () => {
   });
 
   test('a request waits for a second person: the requester cannot approve it, an approver in scope can', async () => {
-    let grantId = '';
+    let grantId: string;
     {
       const { context, page } = await as(USERS.admin);
       try {

@@ -7,77 +7,7 @@ import type { Db } from '../../src/store/db.ts';
 import { STORES } from '../support/stores.ts';
 import { testApp } from '../support/app.ts';
 import { screenshot, startConsole, type ConsoleHarness } from '../support/browser.ts';
-import { SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
-
-/** The fixture's people as demo personas, so the login screen offers them (as `gridwall demo` does for its own). */
-const PERSONAS = [
-  {
-    key: 'cc',
-    terminalId: TERMINALS.CC,
-    userId: USERS.callCentre,
-    name: '高橋 一郎',
-    side: 'network',
-    principalClass: 'network_call_centre',
-    labelJa: '送配電 託送コールセンター',
-    labelEn: 'Network — call centre',
-  },
-  {
-    key: 'nsc',
-    terminalId: TERMINALS.NSC,
-    userId: USERS.serviceCentre,
-    name: '伊藤 二郎',
-    side: 'network',
-    principalClass: 'network_service_centre',
-    labelJa: '送配電 ネットワークサービスセンター',
-    labelEn: 'Network — service centre',
-  },
-  {
-    key: 'retail',
-    terminalId: TERMINALS.RETAIL,
-    userId: USERS.retail,
-    name: '加藤 五郎',
-    side: 'retail',
-    principalClass: 'affiliated_retail',
-    labelJa: '関係小売 お客さま窓口',
-    labelEn: 'Affiliated retailer — customer service',
-  },
-  {
-    key: 'rctr',
-    userId: USERS.retailContractor,
-    name: '吉田 六郎',
-    side: 'retail',
-    principalClass: 'affiliated_retail',
-    labelJa: '関係小売の委託会社',
-    labelEn: 'Contractor of the affiliated retailer',
-  },
-  {
-    key: 'other',
-    userId: USERS.otherRetailer,
-    name: '山本 七海',
-    side: 'other_retailer',
-    principalClass: 'other_retailer',
-    labelJa: '新電力 お客さま窓口',
-    labelEn: 'Other retailer — customer service',
-  },
-  {
-    key: 'comp',
-    userId: USERS.compliance,
-    name: '渡辺 三郎',
-    side: 'network',
-    principalClass: 'network_compliance',
-    labelJa: '送配電 行為規制管理者',
-    labelEn: 'Network — compliance',
-  },
-  {
-    key: 'admin',
-    userId: USERS.admin,
-    name: '小林 四郎',
-    side: 'network',
-    principalClass: 'network_access_admin',
-    labelJa: '送配電 アクセス管理者',
-    labelEn: 'Network — access administration',
-  },
-];
+import { FIXTURE_PERSONAS, SP, USERS, seedFixture, seedPersonas } from '../support/fixture.ts';
 
 /** Per field: 'shown', or the masked reason code the screen must carry. Public fields are always shown. */
 function expected(nonPublic: string, networkNotes: string): Record<string, string> {
@@ -134,7 +64,7 @@ describe('the console in Chromium', () => {
   before(async () => {
     ({ db, dispose } = await STORES[0]!.open());
     await seedFixture(db);
-    await db.query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(PERSONAS)]);
+    await seedPersonas(db);
     ui = await startConsole(await testApp(db, { consoleDir: CONSOLE_DIR }));
     base = ui.base;
   });
@@ -167,7 +97,7 @@ describe('the console in Chromium', () => {
       assert.equal(await page.getAttribute('html', 'lang'), 'ja');
       assert.equal(await page.textContent('h1'), 'ログイン');
       const personas = await page.$$eval('button.persona', (bs) => bs.map((b) => [b.getAttribute('data-user'), b.querySelector('.side')?.textContent]));
-      assert.equal(personas.length, PERSONAS.length);
+      assert.equal(personas.length, FIXTURE_PERSONAS.length);
       const sideOf = Object.fromEntries(personas);
       assert.equal(sideOf[USERS.retail], '関係小売');
       assert.equal(sideOf[USERS.retailContractor], '関係小売');

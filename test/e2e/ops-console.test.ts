@@ -5,58 +5,7 @@ import type { Db } from '../../src/store/db.ts';
 import { STORES } from '../support/stores.ts';
 import { testApp } from '../support/app.ts';
 import { screenshot, startConsole, type ConsoleHarness } from '../support/browser.ts';
-import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
-
-const PERSONAS = [
-  {
-    key: 'cc',
-    terminalId: TERMINALS.CC,
-    userId: USERS.callCentre,
-    name: '高橋 一郎',
-    side: 'network',
-    principalClass: 'network_call_centre',
-    labelJa: '送配電 託送コールセンター',
-    labelEn: 'Network — call centre',
-  },
-  {
-    key: 'nsc',
-    terminalId: TERMINALS.NSC,
-    userId: USERS.serviceCentre,
-    name: '伊藤 二郎',
-    side: 'network',
-    principalClass: 'network_service_centre',
-    labelJa: '送配電 NSC',
-    labelEn: 'Network — service centre',
-  },
-  {
-    key: 'retail',
-    terminalId: TERMINALS.RETAIL,
-    userId: USERS.retail,
-    name: '加藤 五郎',
-    side: 'retail',
-    principalClass: 'affiliated_retail',
-    labelJa: '関係小売',
-    labelEn: 'Affiliated retailer',
-  },
-  {
-    key: 'comp',
-    userId: USERS.compliance,
-    name: '渡辺 三郎',
-    side: 'network',
-    principalClass: 'network_compliance',
-    labelJa: '送配電 行為規制管理者',
-    labelEn: 'Network — compliance',
-  },
-  {
-    key: 'admin',
-    userId: USERS.admin,
-    name: '小林 四郎',
-    side: 'network',
-    principalClass: 'network_access_admin',
-    labelJa: '送配電 アクセス管理者',
-    labelEn: 'Network — access administration',
-  },
-];
+import { NOW, SP, USERS, seedEmergencyRoles, seedFixture, seedPersonas } from '../support/fixture.ts';
 
 /** A `datetime-local` value in Japan time, hours from the fixture's NOW (the server's clock). */
 const local = (hours: number) => new Date(NOW.getTime() + hours * 3_600_000 + 9 * 3_600_000).toISOString().slice(0, 16);
@@ -76,7 +25,7 @@ describe('emergency and analysis screens in Chromium', () => {
   before(async () => {
     ({ db, dispose } = await STORES[0]!.open());
     await seedFixture(db);
-    await db.query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(PERSONAS)]);
+    await seedPersonas(db, ['cc', 'nsc', 'retail', 'comp', 'admin']);
     await seedEmergencyRoles(db);
     ui = await startConsole(await testApp(db, { consoleDir: CONSOLE_DIR, now: () => now }));
     base = ui.base;
@@ -111,7 +60,7 @@ describe('emergency and analysis screens in Chromium', () => {
     });
 
     await t.test('a declaration waits for a second person; the declarer is not offered to confirm it; once confirmed, everyone sees the banner', async () => {
-      let id = '';
+      let id: string;
       {
         const { context, page } = await as(USERS.callCentre);
         try {

@@ -1,11 +1,9 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
 import { PURPOSES } from '../../src/domain/purpose.ts';
-import type { Db } from '../../src/store/db.ts';
-import { login, testApp, tryLogin, type Session } from '../support/app.ts';
-import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
+import { login, seededApp, tryLogin, type Session } from '../support/app.ts';
+import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { addStats, assertHonestView, seededRawValues, type RawValues } from '../support/honest-view.ts';
 import { STORES } from '../support/stores.ts';
 
@@ -34,23 +32,17 @@ const PERSONAS: readonly Persona[] = [
 
 for (const store of STORES) {
   describe(`honest views over HTTP on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
+    const w = seededApp(store, {}, seedEmergencyRoles);
     let raw: RawValues;
     const sessions = new Map<string, Session>();
 
     before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      await seedEmergencyRoles(db);
-      app = await testApp(db);
-      raw = await seededRawValues(db);
+      raw = await seededRawValues(w.db);
       const send = async (user: string, method: 'POST' | 'PUT', url: string, payload: Record<string, unknown>) => {
-        const s = await login(app, user);
-        const res = await app.inject({ method, url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
+        const s = await login(w.app, user);
+        const res = await w.app.inject({ method, url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload });
         assert.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.body}`);
-        return res.json() as { id: string };
+        return res.json<{ id: string }>();
       };
       const declared = await send(USERS.callCentre, 'POST', '/api/emergencies', {
         areas: [{ kind: 'prefecture', prefecture: '宮城県' }],
@@ -62,18 +54,14 @@ for (const store of STORES) {
       await send(USERS.admin, 'PUT', '/api/emergency-support/p-retail', { fields: ['holder_name'] });
       await send(USERS.admin, 'PUT', '/api/emergency-support/p-rctr', { fields: ['holder_name', 'phone', 'address'] });
       for (const p of PERSONAS) {
-        const s = await tryLogin(app, p.userId, p.terminalId);
+        const s = await tryLogin(w.app, p.userId, p.terminalId);
         if (s !== null) sessions.set(p.label, s);
       }
-    });
-    after(async () => {
-      await app?.close();
-      await dispose?.();
     });
 
     const get = (p: Persona, url: string) => {
       const s = sessions.get(p.label) ?? assert.fail(`no session for ${p.label}`);
-      return app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+      return w.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
     };
     const query = (purpose: string, more: Record<string, string> = {}) =>
       new URLSearchParams({ purpose, ...(purpose === 'emergency_support' ? { reason: REASON } : {}), ...more }).toString();

@@ -1,9 +1,7 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import type { Db } from '../../src/store/db.ts';
-import { login, outcomes, testApp, type Session } from '../support/app.ts';
-import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../support/fixture.ts';
+import { login, outcomes, seededApp, type Session } from '../support/app.ts';
+import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
 const HOUR = 3_600_000;
@@ -15,43 +13,30 @@ const REASON = '台風による停電：復旧見込みの連絡のため';
 
 for (const store of STORES) {
   describe(`declared emergencies on ${store.name} (injected clock)`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
     let now = NOW;
-
-    before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      await seedEmergencyRoles(db);
-      app = await testApp(db, { now: () => now });
-    });
-    after(async () => {
-      await app.close();
-      await dispose();
-    });
+    const w = seededApp(store, { now: () => now }, seedEmergencyRoles);
 
     /** Sessions expire as the clock moves: each step logs in afresh at the current instant. */
-    const as = (user: string, terminal?: string) => login(app, user, terminal);
+    const as = (user: string, terminal?: string) => login(w.app, user, terminal);
     const post = (s: Session, url: string, payload: unknown = {}) =>
-      app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload: payload as Record<string, unknown> });
+      w.app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload: payload as Record<string, unknown> });
     const put = (s: Session, url: string, payload: unknown) =>
-      app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload: payload as Record<string, unknown> });
-    const get = (s: Session, url: string) => app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+      w.app.inject({ method: 'PUT', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload: payload as Record<string, unknown> });
+    const get = (s: Session, url: string) => w.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
     const lookup = async (user: string, sp: string, reason: string | null = REASON) => {
       const s = await as(user, user === USERS.retail ? TERMINALS.RETAIL : undefined);
       const q = new URLSearchParams({ purpose: 'emergency_support', ...(reason === null ? {} : { reason }) });
-      return get(s, `/api/supply-points/${sp}?${q}`);
+      return get(s, `/api/supply-points/${sp}?${q.toString()}`);
     };
     const lastEvent = async () =>
       (
-        await db.query<{ outcome: string; refusal: string | null; emergency_id: string | null; query: unknown; supply_point_ids: string[] }>(
+        await w.db.query<{ outcome: string; refusal: string | null; emergency_id: string | null; query: unknown; supply_point_ids: string[] }>(
           'SELECT outcome, refusal, emergency_id, query, supply_point_ids FROM access_log ORDER BY seq DESC LIMIT 1',
         )
       ).rows[0] ?? assert.fail('no event');
     const findings = async () =>
       (
-        await db.query<{ rule: string; severity: string; subject_person_id: string; evidence: unknown }>(
+        await w.db.query<{ rule: string; severity: string; subject_person_id: string; evidence: unknown }>(
           'SELECT rule, severity, subject_person_id, evidence FROM findings ORDER BY id',
         )
       ).rows;
@@ -66,13 +51,13 @@ for (const store of STORES) {
         const admin = await as(USERS.admin);
         const ok = await put(admin, '/api/emergency-support/p-retail', { fields: ['holder_name', 'phone', 'address'], note: '仙台営業所 停電連絡班' });
         assert.equal(ok.statusCode, 200, ok.body);
-        assert.deepEqual([...(ok.json() as { fields: string[] }).fields].sort(), ['address', 'holder_name', 'phone']);
+        assert.deepEqual([...ok.json<{ fields: string[] }>().fields].sort(), ['address', 'holder_name', 'phone']);
 
         const widen = await put(admin, '/api/emergency-support/p-retail', { fields: ['holder_name', 'phone', 'usage', 'retailer'] });
         assert.equal(widen.statusCode, 403, widen.body);
         assert.equal(widen.json().error.details.rule, 'field_not_emergency_contact');
         assert.match(widen.json().error.message, /usage, retailer/);
-        const staff = (await get(admin, '/api/emergency-support')).json() as { staff: { personId: string; fields: string[] }[] };
+        const staff = (await get(admin, '/api/emergency-support')).json<{ staff: { personId: string; fields: string[] }[] }>();
         assert.deepEqual(
           staff.staff.map((x) => [x.personId, [...x.fields].sort()]),
           [['p-retail', ['address', 'holder_name', 'phone']]],
@@ -86,7 +71,7 @@ for (const store of STORES) {
         assert.equal(self.json().error.details.rule, 'self_registration');
         const notAdmin = await put(await as(USERS.callCentre), '/api/emergency-support/p-rctr', { fields: ['phone'] });
         assert.equal(notAdmin.json().error.details.rule, 'not_an_administrator');
-        const refused = await db.query<{ rule: string }>(
+        const refused = await w.db.query<{ rule: string }>(
           `SELECT rule FROM governance_events WHERE action = 'emergency_support.register' AND outcome = 'refused' ORDER BY id`,
         );
         assert.deepEqual(
@@ -99,14 +84,18 @@ for (const store of STORES) {
       await t.test('a registration ended at the very instant it was made is simply gone (it was never in force), not a 500', async () => {
         const admin = await as(USERS.admin);
         assert.equal((await put(admin, '/api/emergency-support/p-rctr', { fields: ['phone'] })).statusCode, 200);
-        const res = await app.inject({ method: 'DELETE', url: '/api/emergency-support/p-rctr', headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf } });
+        const res = await w.app.inject({
+          method: 'DELETE',
+          url: '/api/emergency-support/p-rctr',
+          headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf },
+        });
         assert.ok(res.statusCode < 300, res.body);
-        const staff = (await get(admin, '/api/emergency-support')).json() as { staff: { personId: string }[] };
+        const staff = (await get(admin, '/api/emergency-support')).json<{ staff: { personId: string }[] }>();
         assert.deepEqual(
           staff.staff.map((x) => x.personId),
           ['p-retail'],
         );
-        const again = await app.inject({
+        const again = await w.app.inject({
           method: 'DELETE',
           url: '/api/emergency-support/p-rctr',
           headers: { cookie: admin.cookie, 'x-csrf-token': admin.csrf },
@@ -140,7 +129,7 @@ for (const store of STORES) {
           reason: '台風19号による広域停電',
         });
         assert.equal(res.statusCode, 201, res.body);
-        const d = res.json() as { id: string; status: string; state: string; window: unknown };
+        const d = res.json<{ id: string; status: string; state: string; window: unknown }>();
         assert.deepEqual([d.status, d.state, d.window], ['pending', 'pending', null]);
         declared = d.id;
 
@@ -236,9 +225,12 @@ for (const store of STORES) {
       await t.test('search by address under the emergency purpose: points in the area carry the registered fields', async () => {
         now = at(6);
         const s = await as(USERS.retail, TERMINALS.RETAIL);
-        const res = await get(s, `/api/supply-points?${new URLSearchParams({ purpose: 'emergency_support', reason: REASON, address: '仙台市青葉区' })}`);
+        const res = await get(
+          s,
+          `/api/supply-points?${new URLSearchParams({ purpose: 'emergency_support', reason: REASON, address: '仙台市青葉区' }).toString()}`,
+        );
         assert.equal(res.statusCode, 200, res.body);
-        const items = (res.json() as { items: { supplyPointId: string; fields: Record<string, { shown: boolean }> }[] }).items;
+        const items = res.json<{ items: { supplyPointId: string; fields: Record<string, { shown: boolean }> }[] }>().items;
         assert.deepEqual(items.map((i) => i.supplyPointId).sort(), [SP.OWN_A, SP.SWITCHED, SP.CORP_A].sort());
         for (const i of items) assert.equal(i.fields['holder_name']?.shown, true, i.supplyPointId);
         assert.equal((await lastEvent()).emergency_id, declared);
@@ -249,7 +241,7 @@ for (const store of STORES) {
         const cc = await as(USERS.callCentre);
         const ext = await post(cc, `/api/emergencies/${declared}/extend`, { plannedEndAt: at(40).toISOString(), reason: '復旧作業の長期化' });
         assert.equal(ext.statusCode, 201, ext.body);
-        const child = ext.json() as { id: string; startsAt: string; status: string; extendsId: string };
+        const child = ext.json<{ id: string; startsAt: string; status: string; extendsId: string }>();
         assert.deepEqual([child.status, child.startsAt, child.extendsId], ['pending', at(25).toISOString(), declared]);
         assert.equal((await post(cc, `/api/emergencies/${child.id}/confirm`, {})).json().error.details.rule, 'self_confirmation');
 
@@ -278,11 +270,11 @@ for (const store of STORES) {
         const comp = await as(USERS.compliance);
         const res = await get(comp, `/api/emergencies/${declared}/review`);
         assert.equal(res.statusCode, 200, res.body);
-        const review = res.json() as {
+        const review = res.json<{
           reads: { userId: string; statedReason: string; supplyPoints: { supplyPointId: string; shown: string[] }[]; occurredAt: string }[];
           refused: { refusal: string }[];
           summary: { reads: number; people: number };
-        };
+        }>();
         // Served under it: at 3 h (SWITCHED), 5 h (OWN_A, phone only), 6 h (search), 24.99… h (OWN_A).
         assert.equal(review.summary.reads, 4);
         assert.equal(review.summary.people, 1);
@@ -317,19 +309,19 @@ for (const store of STORES) {
             plannedEndAt: at(60).toISOString(),
             reason: '地震',
           })
-        ).json() as { id: string };
+        ).json<{ id: string }>();
         assert.equal((await post(await as(USERS.serviceCentre), `/api/emergencies/${d.id}/confirm`, {})).statusCode, 200);
         const early = await post(await as(USERS.compliance), `/api/emergencies/${d.id}/sign-off`, { comment: 'x' });
         assert.equal(early.json().error.details.rule, 'not_over');
         const banner = await get(await as(USERS.retail, TERMINALS.RETAIL), '/api/emergencies/active');
         assert.deepEqual(
-          (banner.json() as { emergencies: { id: string }[] }).emergencies.map((x) => x.id),
+          banner.json<{ emergencies: { id: string }[] }>().emergencies.map((x) => x.id),
           [d.id],
         );
-        assert.deepEqual((banner.json() as { support: { fields: string[] } }).support.fields.sort(), ['address', 'holder_name', 'phone']);
+        assert.deepEqual(banner.json<{ support: { fields: string[] } }>().support.fields.sort(), ['address', 'holder_name', 'phone']);
 
         assert.equal((await get(await as(USERS.retail, TERMINALS.RETAIL), '/api/findings')).statusCode, 403);
-        const list = (await get(await as(USERS.compliance), '/api/findings?open=true')).json() as { findings: { rule: string }[] };
+        const list = (await get(await as(USERS.compliance), '/api/findings?open=true')).json<{ findings: { rule: string }[] }>();
         assert.ok(list.findings.some((f) => f.rule === 'emergency_outside_window'));
       });
 
@@ -346,15 +338,15 @@ for (const store of STORES) {
               plannedEndAt: at(71).toISOString(),
               reason: '大雪',
             })
-          ).json() as { id: string };
+          ).json<{ id: string }>();
           assert.equal((await post(nsc, `/api/emergencies/${root.id}/confirm`, {})).statusCode, 200);
-          const ext = (await post(cc, `/api/emergencies/${root.id}/extend`, { plannedEndAt: at(80).toISOString(), reason: '延長' })).json() as { id: string };
+          const ext = (await post(cc, `/api/emergencies/${root.id}/extend`, { plannedEndAt: at(80).toISOString(), reason: '延長' })).json<{ id: string }>();
           assert.equal((await post(nsc, `/api/emergencies/${ext.id}/confirm`, {})).statusCode, 200);
-          const ext2 = (await post(cc, `/api/emergencies/${ext.id}/extend`, { plannedEndAt: at(90).toISOString(), reason: '再延長' })).json() as { id: string };
+          const ext2 = (await post(cc, `/api/emergencies/${ext.id}/extend`, { plannedEndAt: at(90).toISOString(), reason: '再延長' })).json<{ id: string }>();
           assert.equal((await post(nsc, `/api/emergencies/${ext2.id}/confirm`, {})).statusCode, 200);
-          const ext3 = (await post(cc, `/api/emergencies/${ext2.id}/extend`, { plannedEndAt: at(95).toISOString(), reason: '再々延長（未確認）' })).json() as {
+          const ext3 = (await post(cc, `/api/emergencies/${ext2.id}/extend`, { plannedEndAt: at(95).toISOString(), reason: '再々延長（未確認）' })).json<{
             id: string;
-          };
+          }>();
           assert.equal((await lookup(USERS.retail, SP.SWITCHED)).statusCode, 200, 'the control: in force before the early end');
 
           now = at(70.5);
@@ -367,8 +359,8 @@ for (const store of STORES) {
             assert.equal(r.json().error.code, 'no_active_emergency');
           }
           const states = await Promise.all(
-            [ext.id, ext2.id, ext3.id].map(
-              async (id) => (await get(await as(USERS.compliance), `/api/emergencies/${id}`)).json() as { state: string; status: string },
+            [ext.id, ext2.id, ext3.id].map(async (id) =>
+              (await get(await as(USERS.compliance), `/api/emergencies/${id}`)).json<{ state: string; status: string }>(),
             ),
           );
           assert.deepEqual(

@@ -1,9 +1,7 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import type { Db } from '../../src/store/db.ts';
-import { login, testApp, type Session } from '../support/app.ts';
-import { SP, USERS, seedFixture } from '../support/fixture.ts';
+import { loginAll, seededApp, type Session } from '../support/app.ts';
+import { SP, USERS } from '../support/fixture.ts';
 import { ownerOf, STORES } from '../support/stores.ts';
 
 /**
@@ -13,53 +11,43 @@ import { ownerOf, STORES } from '../support/stores.ts';
  */
 for (const store of STORES) {
   describe(`grant workflow on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
-    const s: Record<string, Session> = {};
-
+    const w = seededApp(store, { sessionCacheMs: 0 });
+    let s: Record<string, Session>;
     before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      app = await testApp(db, { sessionCacheMs: 0 });
-      for (const u of [USERS.admin, USERS.admin2, USERS.compliance, USERS.callCentre, USERS.retail, USERS.serviceCentre]) s[u] = await login(app, u);
-    });
-    after(async () => {
-      await app.close();
-      await dispose();
+      s = await loginAll(w.app, [USERS.admin, USERS.admin2, USERS.compliance, USERS.callCentre, USERS.retail, USERS.serviceCentre]);
     });
 
     const post = (who: string, url: string, payload: unknown) =>
-      app.inject({
+      w.app.inject({
         method: 'POST',
         url,
         payload: payload as Record<string, unknown>,
         headers: { cookie: s[who]?.cookie ?? '', 'x-csrf-token': s[who]?.csrf ?? '' },
       });
-    const get = (who: string, url: string) => app.inject({ method: 'GET', url, headers: { cookie: s[who]?.cookie ?? '' } });
-    const error = (res: { json: () => unknown }) => (res.json() as { error: { code: string; message: string; details?: { rule?: string } } }).error;
+    const get = (who: string, url: string) => w.app.inject({ method: 'GET', url, headers: { cookie: s[who]?.cookie ?? '' } });
+    const error = (res: { json: <T>() => T }) => res.json<{ error: { code: string; message: string; details?: { rule?: string } } }>().error;
     const request = (who: string, userId: string, permissionId: string, extra: Record<string, unknown> = {}) =>
       post(who, '/api/grants', { userId, permissionId, reason: 'テスト', expiresOn: '2027-03-31', ...extra });
 
     async function refusedEvents(rule: string): Promise<number> {
-      const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM governance_events WHERE outcome = 'refused' AND rule = $1`, [rule]);
+      const { rows } = await w.db.query<{ n: string }>(`SELECT count(*) AS n FROM governance_events WHERE outcome = 'refused' AND rule = $1`, [rule]);
       return Number(rows[0]?.n);
     }
 
     test('request then approval by a second person in scope puts the grant in force; both steps are logged', async () => {
       const req = await request(USERS.admin, USERS.callCentre, 'emergency.declare');
       assert.equal(req.statusCode, 201, req.body);
-      const g = req.json() as { id: number; status: string };
+      const g = req.json<{ id: number; status: string }>();
       assert.equal(g.status, 'requested');
-      const queue = (await get(USERS.compliance, '/api/grants/queue')).json() as { grants: { id: number }[] };
+      const queue = (await get(USERS.compliance, '/api/grants/queue')).json<{ grants: { id: number }[] }>();
       assert.ok(
         queue.grants.some((x) => x.id === g.id),
         'the second approver sees the request in the queue',
       );
       const ok = await post(USERS.compliance, `/api/grants/${g.id}/approve`, { comment: '確認済み' });
       assert.equal(ok.statusCode, 200, ok.body);
-      assert.equal((ok.json() as { status: string; decidedBy: string }).status, 'approved');
-      const { rows } = await db.query<{ action: string; actor_user_id: string }>(
+      assert.equal(ok.json<{ status: string; decidedBy: string }>().status, 'approved');
+      const { rows } = await w.db.query<{ action: string; actor_user_id: string }>(
         `SELECT action, actor_user_id FROM governance_events WHERE subject_type = 'grant' AND subject_id = $1 ORDER BY id`,
         [String(g.id)],
       );
@@ -73,7 +61,7 @@ for (const store of STORES) {
     });
 
     test('self-approval is refused: the requester may not approve their own request', async () => {
-      const g = (await request(USERS.admin, USERS.callCentre, 'emergency.support')).json() as { id: number };
+      const g = (await request(USERS.admin, USERS.callCentre, 'emergency.support')).json<{ id: number }>();
       const before = await refusedEvents('self_approval');
       const res = await post(USERS.admin, `/api/grants/${g.id}/approve`, {});
       assert.equal(res.statusCode, 403);
@@ -83,7 +71,7 @@ for (const store of STORES) {
       assert.match(error(res).message, /requested this grant and may not also approve it/);
       assert.doesNotMatch(error(res).message, /^self_approval/);
       assert.equal(await refusedEvents('self_approval'), before + 1, 'the refusal is evidence too');
-      const after = (await get(USERS.admin, `/api/grants?userId=${USERS.callCentre}&status=requested`)).json() as { grants: { id: number }[] };
+      const after = (await get(USERS.admin, `/api/grants?userId=${USERS.callCentre}&status=requested`)).json<{ grants: { id: number }[] }>();
       assert.ok(
         after.grants.some((x) => x.id === g.id),
         'still waiting',
@@ -91,7 +79,7 @@ for (const store of STORES) {
     });
 
     test('self-grant is refused: nobody approves a grant to themself, even one a colleague requested', async () => {
-      const g = (await request(USERS.admin, USERS.compliance, 'emergency.declare')).json() as { id: number };
+      const g = (await request(USERS.admin, USERS.compliance, 'emergency.declare')).json<{ id: number }>();
       const res = await post(USERS.compliance, `/api/grants/${g.id}/approve`, {});
       assert.equal(res.statusCode, 403);
       assert.equal(error(res).details?.rule, 'self_grant');
@@ -102,7 +90,7 @@ for (const store of STORES) {
       assert.equal(res.statusCode, 403);
       assert.equal(error(res).details?.rule, 'side_not_allowed');
       assert.match(error(res).message, /network\.equipment.*retail side/);
-      const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM grants WHERE user_id = $1 AND permission_id = 'network.equipment'`, [
+      const { rows } = await w.db.query<{ n: string }>(`SELECT count(*) AS n FROM grants WHERE user_id = $1 AND permission_id = 'network.equipment'`, [
         USERS.retail,
       ]);
       assert.equal(Number(rows[0]?.n), 0, 'nothing was stored');
@@ -110,20 +98,20 @@ for (const store of STORES) {
 
     test('approval outside the approver’s scope is refused; inside it, allowed', async () => {
       // u-admin2 approves for the affiliated retailer's people only.
-      const nw = (await request(USERS.admin, USERS.serviceCentre, 'emergency.support')).json() as { id: number };
+      const nw = (await request(USERS.admin, USERS.serviceCentre, 'emergency.support')).json<{ id: number }>();
       const out = await post(USERS.admin2, `/api/grants/${nw.id}/approve`, {});
       assert.equal(out.statusCode, 403);
       assert.equal(error(out).details?.rule, 'approval_outside_scope');
-      const queue = (await get(USERS.admin2, '/api/grants/queue')).json() as { grants: { id: number }[] };
+      const queue = (await get(USERS.admin2, '/api/grants/queue')).json<{ grants: { id: number }[] }>();
       assert.ok(!queue.grants.some((x) => x.id === nw.id), 'a request out of scope is not offered in the queue');
 
-      const retail = (await request(USERS.admin, USERS.retail, 'emergency.support')).json() as { id: number };
+      const retail = (await request(USERS.admin, USERS.retail, 'emergency.support')).json<{ id: number }>();
       const inScope = await post(USERS.admin2, `/api/grants/${retail.id}/approve`, {});
       assert.equal(inScope.statusCode, 200, inScope.body);
     });
 
     test('someone without grants.approve cannot approve; someone without rights cannot request for others', async () => {
-      const g = (await request(USERS.admin, USERS.serviceCentre, 'emergency.declare')).json() as { id: number };
+      const g = (await request(USERS.admin, USERS.serviceCentre, 'emergency.declare')).json<{ id: number }>();
       const res = await post(USERS.callCentre, `/api/grants/${g.id}/approve`, {});
       assert.equal(error(res).details?.rule, 'not_an_approver');
       const forOther = await request(USERS.callCentre, USERS.serviceCentre, 'audit.read');
@@ -144,9 +132,9 @@ for (const store of STORES) {
     });
 
     test('a revoked grant stops counting at once: customer look-ups are refused and logged', async () => {
-      const mine = (await get(USERS.admin, `/api/grants?userId=${USERS.callCentre}&status=approved&permissionId=customer.read`)).json() as {
+      const mine = (await get(USERS.admin, `/api/grants?userId=${USERS.callCentre}&status=approved&permissionId=customer.read`)).json<{
         grants: { id: number }[];
-      };
+      }>();
       const id = mine.grants[0]?.id;
       assert.ok(id !== undefined);
       const lookup = () => get(USERS.callCentre, `/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry`);
@@ -157,7 +145,7 @@ for (const store of STORES) {
       assert.equal(after.statusCode, 403);
       assert.equal(error(after).code, 'permission_not_granted');
       // The refused look-up is in the access log, with the supply point asked for.
-      const access = await db.query<{ outcome: string; refusal: string; supply_point_ids: string[] }>(
+      const access = await w.db.query<{ outcome: string; refusal: string; supply_point_ids: string[] }>(
         'SELECT outcome, refusal, supply_point_ids FROM access_log WHERE request_id = $1',
         [String(after.headers['x-request-id'])],
       );
@@ -167,7 +155,7 @@ for (const store of STORES) {
       );
       assert.equal((await post(USERS.admin, `/api/grants/${id}/revoke`, { reason: 'again' })).statusCode, 409);
       // The governance log holds the revocation and the refused second one, with its rule.
-      const { rows } = await db.query<{ action: string; outcome: string; rule: string | null; actor_user_id: string }>(
+      const { rows } = await w.db.query<{ action: string; outcome: string; rule: string | null; actor_user_id: string }>(
         `SELECT action, outcome, rule, actor_user_id FROM governance_events WHERE subject_type = 'grant' AND subject_id = $1 AND action = 'grant.revoke' ORDER BY id`,
         [String(id)],
       );
@@ -183,7 +171,7 @@ for (const store of STORES) {
     test('people see their own grants only; the governance log is for administrators and auditors', async () => {
       const own = await get(USERS.retail, '/api/grants');
       assert.equal(own.statusCode, 200);
-      const grants = (own.json() as { grants: { userId: string; permissionId: string }[] }).grants;
+      const grants = own.json<{ grants: { userId: string; permissionId: string }[] }>().grants;
       // The fixture's customer.read, and the emergency.support approved in scope above.
       assert.deepEqual(grants.map((g) => g.permissionId).sort(), ['customer.read', 'emergency.support']);
       assert.ok(grants.every((g) => g.userId === USERS.retail));
@@ -191,15 +179,15 @@ for (const store of STORES) {
       assert.equal((await get(USERS.retail, '/api/governance/events')).statusCode, 403);
       const events = await get(USERS.compliance, '/api/governance/events?subjectType=grant');
       assert.equal(events.statusCode, 200);
-      assert.ok((events.json() as { events: unknown[] }).events.length > 0);
+      assert.ok(events.json<{ events: unknown[] }>().events.length > 0);
     });
 
     test('the governance log is append-only', async () => {
       // The trigger refuses even the schema's owner; the application role (PostgreSQL) may not even try.
-      const owner = ownerOf(db);
+      const owner = ownerOf(w.db);
       await assert.rejects(owner.query(`UPDATE governance_events SET outcome = 'done'`), /append-only/);
       await assert.rejects(owner.query('DELETE FROM governance_events'), /append-only/);
-      if (owner !== db) await assert.rejects(db.query(`UPDATE governance_events SET outcome = 'done'`), /permission denied/);
+      if (owner !== w.db) await assert.rejects(w.db.query(`UPDATE governance_events SET outcome = 'done'`), /permission denied/);
     });
   });
 }

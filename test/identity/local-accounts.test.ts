@@ -4,16 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import { AccountError, enrollTotp, passwordProblem, setPassword, verifyLogin } from '../../src/identity/local-accounts.ts';
-import type { Db } from '../../src/store/db.ts';
-import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
-import { testApp, type Session } from '../support/app.ts';
+import { seededApp, testApp, type Session } from '../support/app.ts';
 import { runCli } from '../support/cli.ts';
 import { NOW, USERS, seedFixture } from '../support/fixture.ts';
-import { STORES } from '../support/stores.ts';
+import { openEmbeddedDir, STORES } from '../support/stores.ts';
 
 const STEP = 30_000;
 const PASSWORD = 'つよいパスワード correct horse';
@@ -30,12 +28,12 @@ const stepAt = (n: number) => new Date((Math.floor(NOW.getTime() / STEP) + n) * 
 function sessionOf(res: LightMyRequestResponse): Session {
   const set = res.cookies.find((c) => c.name === 'gw_session');
   if (set === undefined) throw new Error('no session cookie');
-  return { cookie: `gw_session=${set.value}`, csrf: (res.json() as { csrfToken: string }).csrfToken };
+  return { cookie: `gw_session=${set.value}`, csrf: res.json<{ csrfToken: string }>().csrfToken };
 }
 
 function assertLoginFailed(res: LightMyRequestResponse, what: string): void {
   assert.equal(res.statusCode, 401, `${what}: ${res.body}`);
-  const body = res.json() as { error: { code: string; message: string } };
+  const body = res.json<{ error: { code: string; message: string } }>();
   assert.equal(body.error.code, 'login_failed', what);
   assert.equal(body.error.message, FAILED, what);
   assert.equal(res.cookies.length, 0, `${what}: no cookie`);
@@ -43,31 +41,20 @@ function assertLoginFailed(res: LightMyRequestResponse, what: string): void {
 
 for (const store of STORES) {
   describe(`local accounts (password + TOTP) on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
     let now = NOW;
     const secrets = new Map<string, string>();
-    const login = (body: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/session/password', payload: body });
-    const me = (s: Session) => app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } });
-
-    before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
+    const w = seededApp(store, { now: () => now }, async (db) => {
       // Call centre: password + TOTP. Retail: password only. Admin 2: both, then disabled. Service centre: nothing.
       for (const u of [USERS.callCentre, USERS.retail, USERS.admin2, USERS.mover]) await setPassword(db, u, PASSWORD);
       for (const u of [USERS.callCentre, USERS.admin2, USERS.mover]) secrets.set(u, (await enrollTotp(db, u, 'gridwall test')).secret);
       await db.query('UPDATE accounts SET disabled_at = $2 WHERE user_id = $1', [USERS.admin2, NOW]);
-      app = await testApp(db, { now: () => now });
     });
-    after(async () => {
-      await app.close();
-      await dispose();
-    });
+    const login = (body: Record<string, unknown>) => w.app.inject({ method: 'POST', url: '/api/session/password', payload: body });
+    const me = (s: Session) => w.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } });
     const secret = (u: string) => secrets.get(u) ?? assert.fail(`no secret for ${u}`);
 
     test('the stored hash is argon2id with the OWASP parameters, never the password; the policy names what is wrong', async () => {
-      const { rows } = await db.query<{ password_hash: string; totp_secret: string }>('SELECT password_hash, totp_secret FROM accounts WHERE user_id = $1', [
+      const { rows } = await w.db.query<{ password_hash: string; totp_secret: string }>('SELECT password_hash, totp_secret FROM accounts WHERE user_id = $1', [
         USERS.callCentre,
       ]);
       const row = rows[0] ?? assert.fail('no account');
@@ -78,10 +65,10 @@ for (const store of STORES) {
       assert.match(passwordProblem('u-cc', 'short') ?? '', /at least 12 characters/);
       assert.match(passwordProblem('u-callcentre01', 'U-CallCentre01') ?? '', /must not be the user ID/);
       assert.equal(passwordProblem('u-cc', PASSWORD), null);
-      await assert.rejects(setPassword(db, USERS.callCentre, 'elevenchars'), (e: unknown) => e instanceof AccountError && e.rule === 'weak_password');
-      await assert.rejects(setPassword(db, 'u-nobody', PASSWORD), (e: unknown) => e instanceof AccountError && e.rule === 'unknown_account');
-      await assert.rejects(enrollTotp(db, 'u-nobody', 'gridwall'), (e: unknown) => e instanceof AccountError && e.rule === 'unknown_account');
-      const events = await db.query<{ n: number }>(
+      await assert.rejects(setPassword(w.db, USERS.callCentre, 'elevenchars'), (e: unknown) => e instanceof AccountError && e.rule === 'weak_password');
+      await assert.rejects(setPassword(w.db, 'u-nobody', PASSWORD), (e: unknown) => e instanceof AccountError && e.rule === 'unknown_account');
+      await assert.rejects(enrollTotp(w.db, 'u-nobody', 'gridwall'), (e: unknown) => e instanceof AccountError && e.rule === 'unknown_account');
+      const events = await w.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM governance_events WHERE subject_id = $1 AND action IN ('account.set_password', 'account.enroll_totp')`,
         [USERS.callCentre],
       );
@@ -93,12 +80,12 @@ for (const store of STORES) {
       const code = codeAt(secret(USERS.callCentre), now);
       const res = await login({ userId: USERS.callCentre, password: PASSWORD, code });
       assert.equal(res.statusCode, 201, res.body);
-      const body = res.json() as { csrfToken: string; me: { userId: string; authMethod: string } };
+      const body = res.json<{ csrfToken: string; me: { userId: string; authMethod: string } }>();
       assert.equal(body.me.userId, USERS.callCentre);
       assert.equal(body.me.authMethod, 'password');
       const who = await me(sessionOf(res));
       assert.equal(who.statusCode, 200, who.body);
-      assert.equal((who.json() as { authMethod: string }).authMethod, 'password');
+      assert.equal(who.json<{ authMethod: string }>().authMethod, 'password');
 
       assertLoginFailed(await login({ userId: USERS.callCentre, password: PASSWORD, code }), 'the same code replayed');
       now = new Date(now.getTime() + 10_000); // later in the same step: still the same code, still used up
@@ -119,7 +106,7 @@ for (const store of STORES) {
       // A wrong password does not use up the step: the right one still logs in with that code.
       assert.equal((await login({ userId: USERS.callCentre, password: PASSWORD, code: code(USERS.callCentre) })).statusCode, 201);
       // The client saw one message; the governance log has the reason of each, as evidence.
-      const { rows } = await db.query<{ subject_id: string; rule: string; occurred_at: Date }>(
+      const { rows } = await w.db.query<{ subject_id: string; rule: string; occurred_at: Date }>(
         `SELECT subject_id, rule, occurred_at FROM governance_events WHERE action = 'session.login' AND outcome = 'refused' AND occurred_at = $1 ORDER BY id`,
         [now],
       );
@@ -161,7 +148,7 @@ for (const store of STORES) {
     test('two concurrent logins with the same code: exactly one succeeds', async () => {
       const at = stepAt(40);
       const code = codeAt(secret(USERS.mover), at);
-      const results = await Promise.all([1, 2, 3].map(() => verifyLogin(db, USERS.mover, PASSWORD, code, at)));
+      const results = await Promise.all([1, 2, 3].map(() => verifyLogin(w.db, USERS.mover, PASSWORD, code, at)));
       assert.equal(results.filter((r) => r.ok).length, 1, JSON.stringify(results));
       assert.deepEqual(
         results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.reason)),
@@ -173,7 +160,7 @@ for (const store of STORES) {
       const at = stepAt(50);
       const code = codeAt(secret(USERS.callCentre), at);
       const reason = async (u: string, p: string) => {
-        const r = await verifyLogin(db, u, p, code, at);
+        const r = await verifyLogin(w.db, u, p, code, at);
         return r.ok ? 'ok' : r.reason;
       };
       assert.equal(await reason('u-nobody', PASSWORD), 'unknown_account');
@@ -187,19 +174,19 @@ for (const store of STORES) {
 
     test('with a key the TOTP secret is sealed (AES-256-GCM, bound to the account); without the key it cannot be used', async () => {
       const key = randomBytes(32);
-      const { secret: plain } = await enrollTotp(db, USERS.retail, 'gridwall', key);
+      const { secret: plain } = await enrollTotp(w.db, USERS.retail, 'gridwall', key);
       const stored =
-        (await db.query<{ totp_secret: string }>('SELECT totp_secret FROM accounts WHERE user_id = $1', [USERS.retail])).rows[0]?.totp_secret ?? '';
+        (await w.db.query<{ totp_secret: string }>('SELECT totp_secret FROM accounts WHERE user_id = $1', [USERS.retail])).rows[0]?.totp_secret ?? '';
       assert.match(stored, /^gcm1:/);
       assert.ok(!stored.includes(plain));
       const at = stepAt(60);
       const code = codeAt(plain, at);
-      assert.deepEqual(await verifyLogin(db, USERS.retail, PASSWORD, code, at, null), { ok: false, reason: 'totp_key_missing' });
-      assert.deepEqual(await verifyLogin(db, USERS.retail, PASSWORD, code, at, randomBytes(32)), { ok: false, reason: 'totp_key_missing' });
+      assert.deepEqual(await verifyLogin(w.db, USERS.retail, PASSWORD, code, at, null), { ok: false, reason: 'totp_key_missing' });
+      assert.deepEqual(await verifyLogin(w.db, USERS.retail, PASSWORD, code, at, randomBytes(32)), { ok: false, reason: 'totp_key_missing' });
       // Copied to another account, the sealed secret does not open (the user ID is authenticated data).
-      await db.query('UPDATE accounts SET totp_secret = $2 WHERE user_id = $1', [USERS.mover, stored]);
-      assert.deepEqual(await verifyLogin(db, USERS.mover, PASSWORD, code, at, key), { ok: false, reason: 'totp_key_missing' });
-      assert.deepEqual(await verifyLogin(db, USERS.retail, PASSWORD, code, at, key), { ok: true });
+      await w.db.query('UPDATE accounts SET totp_secret = $2 WHERE user_id = $1', [USERS.mover, stored]);
+      assert.deepEqual(await verifyLogin(w.db, USERS.mover, PASSWORD, code, at, key), { ok: false, reason: 'totp_key_missing' });
+      assert.deepEqual(await verifyLogin(w.db, USERS.retail, PASSWORD, code, at, key), { ok: true });
     });
 
     test('logout everywhere ends every session of the person, opened separately', async () => {
@@ -215,9 +202,9 @@ for (const store of STORES) {
       assert.equal((await me(a)).statusCode, 200);
       assert.equal((await me(b)).statusCode, 200);
 
-      const noCsrf = await app.inject({ method: 'POST', url: '/api/session/logout-everywhere', headers: { cookie: a.cookie } });
+      const noCsrf = await w.app.inject({ method: 'POST', url: '/api/session/logout-everywhere', headers: { cookie: a.cookie } });
       assert.equal(noCsrf.statusCode, 403, 'a state change needs the CSRF token');
-      const out = await app.inject({ method: 'POST', url: '/api/session/logout-everywhere', headers: { cookie: a.cookie, 'x-csrf-token': a.csrf } });
+      const out = await w.app.inject({ method: 'POST', url: '/api/session/logout-everywhere', headers: { cookie: a.cookie, 'x-csrf-token': a.csrf } });
       assert.equal(out.statusCode, 204, out.body);
       assert.ok(
         out.cookies.some((c) => c.name === 'gw_session' && c.value === ''),
@@ -225,25 +212,25 @@ for (const store of STORES) {
       );
       assert.equal((await me(a)).statusCode, 401);
       assert.equal((await me(b)).statusCode, 401);
-      assert.equal((await app.inject({ method: 'POST', url: '/api/session/logout-everywhere' })).statusCode, 401, 'needs a session');
+      assert.equal((await w.app.inject({ method: 'POST', url: '/api/session/logout-everywhere' })).statusCode, 401, 'needs a session');
     });
 
     test('the login is rate-limited per client address: 429 after N attempts', async () => {
-      const limited = await testApp(db, { now: () => now, loginRateLimit: 3 });
+      const limited = await testApp(w.db, { now: () => now, loginRateLimit: 3 });
       try {
         const attempt = () =>
           limited.inject({ method: 'POST', url: '/api/session/password', payload: { userId: USERS.callCentre, password: 'wrong password!', code: '000000' } });
         for (let i = 0; i < 3; i++) assertLoginFailed(await attempt(), `attempt ${i + 1}`);
         const res = await attempt();
         assert.equal(res.statusCode, 429, res.body);
-        assert.equal((res.json() as { error: { code: string } }).error.code, 'rate_limited');
+        assert.equal(res.json<{ error: { code: string } }>().error.code, 'rate_limited');
       } finally {
         await limited.close();
       }
     });
 
     test('switched off: 404 password_login_disabled; the body is checked strictly', async () => {
-      const off = await testApp(db, { now: () => now, passwordLogin: false });
+      const off = await testApp(w.db, { now: () => now, passwordLogin: false });
       try {
         const res = await off.inject({
           method: 'POST',
@@ -251,7 +238,7 @@ for (const store of STORES) {
           payload: { userId: USERS.callCentre, password: PASSWORD, code: '000000' },
         });
         assert.equal(res.statusCode, 404, res.body);
-        assert.equal((res.json() as { error: { code: string } }).error.code, 'password_login_disabled');
+        assert.equal(res.json<{ error: { code: string } }>().error.code, 'password_login_disabled');
       } finally {
         await off.close();
       }
@@ -274,8 +261,7 @@ describe('gridwall accounts (command line, embedded store)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gridwall-accounts-cli-'));
-    const db = await openPglite(dir);
-    await migrate(db);
+    const db = await openEmbeddedDir(dir);
     await seedFixture(db);
     await db.close();
   });

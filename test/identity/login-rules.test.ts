@@ -1,10 +1,8 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { assignmentsBreakingRules } from '../../src/identity/assignments.ts';
-import type { Db } from '../../src/store/db.ts';
-import { login, outcomes, testApp } from '../support/app.ts';
+import { login, outcomes, seededApp, testApp } from '../support/app.ts';
 import { NOW, SP, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
 import { ownerOf, STORES } from '../support/stores.ts';
 
@@ -14,41 +12,29 @@ import { ownerOf, STORES } from '../support/stores.ts';
  */
 for (const store of STORES) {
   describe(`login rules on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
+    const w = seededApp(store);
 
-    before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      app = await testApp(db);
-    });
-    after(async () => {
-      await app.close();
-      await dispose();
-    });
-
-    const persona = (userId: string) => app.inject({ method: 'POST', url: '/api/session', payload: { userId } });
+    const persona = (userId: string) => w.app.inject({ method: 'POST', url: '/api/session', payload: { userId } });
     const refusals = async (userId: string) =>
       (
-        await db.query<{ rule: string }>(
+        await w.db.query<{ rule: string }>(
           `SELECT rule FROM governance_events WHERE action = 'session.login' AND outcome = 'refused' AND subject_id = $1 ORDER BY id`,
           [userId],
         )
       ).rows.map((r) => r.rule);
 
     test('the persona login opens only seeded demo personas: not another account of the same person, not one with an authenticator', async () => {
-      await db.exec(`INSERT INTO accounts (user_id, person_id) VALUES ('u-cc-legacy', 'p-cc')`);
+      await w.db.exec(`INSERT INTO accounts (user_id, person_id) VALUES ('u-cc-legacy', 'p-cc')`);
       const legacy = await persona('u-cc-legacy');
       assert.equal(legacy.statusCode, 401, legacy.body);
       assert.equal(legacy.json().error.code, 'login_failed');
       assert.deepEqual(await refusals('u-cc-legacy'), ['not_a_demo_persona']);
 
-      await db.query(`UPDATE accounts SET totp_secret = 'JBSWY3DPEHPK3PXP' WHERE user_id = $1`, [USERS.serviceCentre]);
+      await w.db.query(`UPDATE accounts SET totp_secret = 'JBSWY3DPEHPK3PXP' WHERE user_id = $1`, [USERS.serviceCentre]);
       const withTotp = await persona(USERS.serviceCentre);
       assert.equal(withTotp.statusCode, 401, withTotp.body);
       assert.deepEqual(await refusals(USERS.serviceCentre), ['account_has_credentials']);
-      await db.query(`UPDATE accounts SET totp_secret = NULL WHERE user_id = $1`, [USERS.serviceCentre]);
+      await w.db.query(`UPDATE accounts SET totp_secret = NULL WHERE user_id = $1`, [USERS.serviceCentre]);
       assert.equal((await persona(USERS.serviceCentre)).statusCode, 201, 'the control: the same persona without credentials');
     });
 
@@ -57,20 +43,20 @@ for (const store of STORES) {
       assert.equal(res.statusCode, 403, res.body);
       assert.equal(res.json().error.code, 'account_without_person');
       assert.deepEqual(await refusals(USERS.leaver), ['account_without_person']);
-      const live = await db.query('SELECT 1 FROM sessions WHERE user_id = $1', [USERS.leaver]);
+      const live = await w.db.query('SELECT 1 FROM sessions WHERE user_id = $1', [USERS.leaver]);
       assert.equal(live.rows.length, 0);
     });
 
     test('a dormant account is refused at login and stays dormant (the login does not revive it)', async () => {
       const old = new Date(NOW.getTime() - 91 * 86_400_000);
-      await db.query('UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1', [USERS.otherRetailer, old]);
+      await w.db.query('UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1', [USERS.otherRetailer, old]);
       const res = await persona(USERS.otherRetailer);
       assert.equal(res.statusCode, 403, res.body);
       assert.equal(res.json().error.code, 'dormant_account');
-      const { rows } = await db.query<{ last_login_at: Date | string }>('SELECT last_login_at FROM accounts WHERE user_id = $1', [USERS.otherRetailer]);
+      const { rows } = await w.db.query<{ last_login_at: Date | string }>('SELECT last_login_at FROM accounts WHERE user_id = $1', [USERS.otherRetailer]);
       assert.equal(new Date(rows[0]?.last_login_at ?? 0).getTime(), old.getTime());
       // One day fewer is not dormant: the boundary is the sweep's own.
-      await db.query('UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1', [
+      await w.db.query('UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1', [
         USERS.otherRetailer,
         new Date(NOW.getTime() - 89 * 86_400_000),
       ]);
@@ -79,12 +65,12 @@ for (const store of STORES) {
 
     test('a refused look-up keeps the supply point asked for; one that fails in the store still leaves its event', async () => {
       // The access administrator holds no customer.read.
-      const admin = await login(app, USERS.admin);
-      const refused = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.R3}?purpose=audit_review`, headers: { cookie: admin.cookie } });
+      const admin = await login(w.app, USERS.admin);
+      const refused = await w.app.inject({ method: 'GET', url: `/api/supply-points/${SP.R3}?purpose=audit_review`, headers: { cookie: admin.cookie } });
       assert.equal(refused.statusCode, 403, refused.body);
       const event = async (requestId: string) =>
         (
-          await db.query<{ outcome: string; refusal: string; supply_point_ids: string[]; query: unknown }>(
+          await w.db.query<{ outcome: string; refusal: string; supply_point_ids: string[]; query: unknown }>(
             'SELECT outcome, refusal, supply_point_ids, query FROM access_log WHERE request_id = $1',
             [requestId],
           )
@@ -92,28 +78,28 @@ for (const store of STORES) {
       const e1 = await event(String(refused.headers['x-request-id']));
       assert.deepEqual([e1?.outcome, e1?.refusal, e1?.supply_point_ids], ['refused', 'permission_not_granted', [SP.R3]]);
 
-      const cc = await login(app, USERS.callCentre);
+      const cc = await login(w.app, USERS.callCentre);
       const missing = '0299999999999999999999';
-      const notFound = await app.inject({ method: 'GET', url: `/api/supply-points/${missing}?purpose=customer_inquiry`, headers: { cookie: cc.cookie } });
+      const notFound = await w.app.inject({ method: 'GET', url: `/api/supply-points/${missing}?purpose=customer_inquiry`, headers: { cookie: cc.cookie } });
       assert.equal(notFound.statusCode, 404);
       const e2 = await event(String(notFound.headers['x-request-id']));
       const q2 = (typeof e2?.query === 'string' ? JSON.parse(e2.query) : e2?.query) as { supplyPointId?: string };
       assert.equal(q2.supplyPointId, missing);
 
-      await ownerOf(db).exec('ALTER TABLE supply_points RENAME COLUMN meter_id TO meter_id_gone');
+      await ownerOf(w.db).exec('ALTER TABLE supply_points RENAME COLUMN meter_id TO meter_id_gone');
       try {
-        const failed = await app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry`, headers: { cookie: cc.cookie } });
+        const failed = await w.app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry`, headers: { cookie: cc.cookie } });
         assert.equal(failed.statusCode >= 500, true, failed.body);
         const e3 = await event(String(failed.headers['x-request-id']));
         assert.deepEqual([e3?.outcome, e3?.refusal], ['refused', 'read_failed']);
       } finally {
-        await ownerOf(db).exec('ALTER TABLE supply_points RENAME COLUMN meter_id_gone TO meter_id');
+        await ownerOf(w.db).exec('ALTER TABLE supply_points RENAME COLUMN meter_id_gone TO meter_id');
       }
     });
 
     test('once any account logs in with a password, the persona login is off for everyone', async () => {
       assert.equal((await persona(USERS.retail)).statusCode, 201, 'the control');
-      await db.query(`UPDATE accounts SET password_hash = 'x' WHERE user_id = $1`, [USERS.compliance]);
+      await w.db.query(`UPDATE accounts SET password_hash = 'x' WHERE user_id = $1`, [USERS.compliance]);
       const res = await persona(USERS.retail);
       assert.equal(res.statusCode, 404, res.body);
       assert.equal(res.json().error.code, 'demo_login_disabled');
@@ -169,7 +155,7 @@ for (const store of STORES) {
       const app = await testApp(db, { now: () => now, sessionCacheMs: 0 });
       const s = await login(app, USERS.retailContractor, TERMINALS.RETAIL);
       const me = async () =>
-        ((await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } })).json() as { principalClass: string }).principalClass;
+        (await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } })).json<{ principalClass: string }>().principalClass;
       const lookup = () => app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
       assert.equal(await me(), 'affiliated_retail', 'the control: engaged by the affiliated retailer');
       assert.equal(outcomes((await lookup()).json())['holder_name'], 'shown');

@@ -103,7 +103,7 @@ for (const store of STORES) {
       assert.equal(out.jar.get('gw_oidc'), undefined, 'the login cookie is cleared');
       const me = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: `gw_session=${sid}` } });
       assert.equal(me.statusCode, 200, me.body);
-      const body = me.json() as { userId: string; authMethod: string; terminalId: string };
+      const body = me.json<{ userId: string; authMethod: string; terminalId: string }>();
       assert.deepEqual([body.userId, body.authMethod, body.terminalId], [USERS.callCentre, 'oidc', TERMINALS.CC]);
 
       // The same callback again (a replayed or leaked redirect): the login it belonged to is spent.

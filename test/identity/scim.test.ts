@@ -1,12 +1,11 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { serviceToken } from '../support/tokens.ts';
 import { ASSIGNMENT_SCHEMA, PATCH_SCHEMA, USER_SCHEMA } from '../../src/identity/scim.ts';
 import type { Db } from '../../src/store/db.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
-import { login, testApp, type Session } from '../support/app.ts';
-import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
+import { login, seededApp, type Session } from '../support/app.ts';
+import { NOW, SP, USERS } from '../support/fixture.ts';
 import { ownerOf, STORES } from '../support/stores.ts';
 
 const NW = { organizationId: 'org-nw', side: 'network', employment: 'employee', office: '青葉NSC', duty: 'service_centre' };
@@ -25,22 +24,17 @@ async function signIn(db: Db, userId: string, at: Date): Promise<Session> {
 
 for (const store of STORES) {
   describe(`SCIM Users on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
     let hr: string;
     let retailerSystem: string;
     /** The HR system acts over days: each test moves the clock on an hour before its changes. */
     let now = NOW;
     const tick = () => (now = new Date(now.getTime() + 3_600_000));
+    const w = seededApp(store, { sessionCacheMs: 0, now: () => now });
 
     before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      app = await testApp(db, { sessionCacheMs: 0, now: () => now });
       const until = new Date(NOW.getTime() + 30 * 86_400_000);
       hr = (
-        await serviceToken(db, {
+        await serviceToken(w.db, {
           userId: 'svc-hr',
           name: '人事システム',
           organizationId: null,
@@ -50,7 +44,7 @@ for (const store of STORES) {
         })
       ).token;
       retailerSystem = (
-        await serviceToken(db, {
+        await serviceToken(w.db, {
           userId: 'svc-r0002',
           name: 'みらいでんき 顧客システム',
           organizationId: 'org-r0002',
@@ -60,13 +54,9 @@ for (const store of STORES) {
         })
       ).token;
     });
-    after(async () => {
-      await app.close();
-      await dispose();
-    });
 
     const scim = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown, token = hr) =>
-      app.inject({
+      w.app.inject({
         method,
         url,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }) },
@@ -82,30 +72,30 @@ for (const store of STORES) {
     });
 
     async function grant(userId: string, permissionId: string): Promise<number> {
-      const { rows } = await db.query<{ id: string }>(
+      const { rows } = await w.db.query<{ id: string }>(
         `INSERT INTO grants (user_id, permission_id, status, reason, requested_by, requested_by_person, requested_at, decided_by, decided_by_person, decided_at, expires_at)
          VALUES ($1, $2, 'approved', 'test', 'u-admin', 'p-admin', $3, 'u-comp', 'p-comp', $3, $4) RETURNING id`,
         [userId, permissionId, new Date(NOW.getTime() - 86_400_000), new Date(NOW.getTime() + 100 * 86_400_000)],
       );
       return Number(rows[0]?.id);
     }
-    const statusOf = async (id: number) => (await db.query<{ status: string }>('SELECT status FROM grants WHERE id = $1', [id])).rows[0]?.status;
+    const statusOf = async (id: number) => (await w.db.query<{ status: string }>('SELECT status FROM grants WHERE id = $1', [id])).rows[0]?.status;
 
     test('a joiner is created with person, account and assignment; a duplicate userName is a SCIM uniqueness error', async () => {
       const res = await scim('POST', '/scim/v2/Users', user('u-joiner', NW, { externalId: 'E1001' }));
       assert.equal(res.statusCode, 201, res.body);
       assert.match(String(res.headers['content-type']), /application\/scim\+json/);
-      const body = res.json() as { id: string; userName: string; active: boolean; meta: { location: string } };
+      const body = res.json<{ id: string; userName: string; active: boolean; meta: { location: string } }>();
       assert.equal(body.userName, 'u-joiner');
       assert.equal(res.headers['location'], body.meta.location);
       const got = await scim('GET', `/scim/v2/Users/${body.id}`);
-      assert.deepEqual((got.json() as Record<string, unknown>)[ASSIGNMENT_SCHEMA], { ...NW, retailerCode: null });
+      assert.deepEqual(got.json<Record<string, unknown>>()[ASSIGNMENT_SCHEMA], { ...NW, retailerCode: null });
       const list = await scim('GET', '/scim/v2/Users?filter=' + encodeURIComponent('externalId eq "E1001"'));
-      assert.equal((list.json() as { totalResults: number }).totalResults, 1);
+      assert.equal(list.json<{ totalResults: number }>().totalResults, 1);
       const dup = await scim('POST', '/scim/v2/Users', user('u-joiner', NW));
       assert.equal(dup.statusCode, 409);
-      assert.equal((dup.json() as { scimType: string }).scimType, 'uniqueness');
-      const refused = await db.query<{ action: string; rule: string; actor_kind: string }>(
+      assert.equal(dup.json<{ scimType: string }>().scimType, 'uniqueness');
+      const refused = await w.db.query<{ action: string; rule: string; actor_kind: string }>(
         `SELECT action, rule, actor_kind FROM governance_events WHERE outcome = 'refused' AND action LIKE 'scim.%' ORDER BY id DESC LIMIT 1`,
       );
       assert.deepEqual(
@@ -118,24 +108,24 @@ for (const store of STORES) {
     test('bad input is a SCIM 400 naming the attribute; unsupported filters say which are supported', async () => {
       const res = await scim('POST', '/scim/v2/Users', user('u-bad', { ...NW, side: 'everything' }));
       assert.equal(res.statusCode, 400);
-      assert.match((res.json() as { detail: string }).detail, /side/);
+      assert.match(res.json<{ detail: string }>().detail, /side/);
       const org = await scim('POST', '/scim/v2/Users', user('u-bad2', { ...NW, organizationId: 'org-nowhere' }));
-      assert.match((org.json() as { detail: string }).detail, /org-nowhere/);
+      assert.match(org.json<{ detail: string }>().detail, /org-nowhere/);
       const crossed = await scim('POST', '/scim/v2/Users', user('u-bad3', { ...RETAIL, organizationId: 'org-nw' }));
       assert.equal(crossed.statusCode, 400, 'the network operator’s staff cannot be put on the retail side');
       const filter = await scim('GET', '/scim/v2/Users?filter=' + encodeURIComponent('name co "x"'));
       assert.equal(filter.statusCode, 400);
-      assert.equal((filter.json() as { scimType: string }).scimType, 'invalidFilter');
+      assert.equal(filter.json<{ scimType: string }>().scimType, 'invalidFilter');
     });
 
     test('mover: a move from the network to the retail side revokes exactly the grants retail may not hold, in the same transaction, and ends the sessions', async () => {
-      const created = (await scim('POST', '/scim/v2/Users', user('u-move', NW))).json() as { id: string };
+      const created = (await scim('POST', '/scim/v2/Users', user('u-move', NW))).json<{ id: string }>();
       const read = await grant('u-move', 'customer.read');
       const equipment = await grant('u-move', 'network.equipment');
       const audit = await grant('u-move', 'audit.read');
       const support = await grant('u-move', 'emergency.support');
-      const s = await signIn(db, 'u-move', now);
-      assert.equal((await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } })).statusCode, 200);
+      const s = await signIn(w.db, 'u-move', now);
+      assert.equal((await w.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } })).statusCode, 200);
       const movedAt = tick();
 
       const res = await scim('PATCH', `/scim/v2/Users/${created.id}`, {
@@ -148,7 +138,7 @@ for (const store of STORES) {
         ['approved', 'revoked', 'revoked', 'approved'],
         'customer.read and emergency.support may be held on the retail side; network.equipment and audit.read may not',
       );
-      const { rows } = await db.query<{ subject_id: string; rule: string }>(
+      const { rows } = await w.db.query<{ subject_id: string; rule: string }>(
         `SELECT subject_id, rule FROM governance_events WHERE action = 'grant.revoke' AND subject_id = ANY($1::text[]) ORDER BY subject_id`,
         [[String(equipment), String(audit)]],
       );
@@ -156,11 +146,11 @@ for (const store of STORES) {
         rows.map((r) => r.rule),
         ['side_not_allowed', 'side_not_allowed'],
       );
-      assert.equal((await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } })).statusCode, 401, 'the old session ended');
+      assert.equal((await w.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } })).statusCode, 401, 'the old session ended');
       // The hour the clock moved on is past the idle time-out too: the store says the move ended it.
-      const ended = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE person_id = $1 AND ended_at = $2', [created.id, movedAt]);
+      const ended = await w.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE person_id = $1 AND ended_at = $2', [created.id, movedAt]);
       assert.equal(ended.rows[0]?.n, 1, 'ended by the move, at its instant');
-      const history = await db.query<{ side: string; valid_to: Date | null }>(
+      const history = await w.db.query<{ side: string; valid_to: Date | null }>(
         'SELECT side, valid_to FROM staff_assignments s JOIN persons p ON p.id = s.person_id WHERE p.id = $1 ORDER BY valid_from',
         [created.id],
       );
@@ -175,20 +165,20 @@ for (const store of STORES) {
     });
 
     test('a failure during the move leaves nothing half-done', async () => {
-      const created = (await scim('POST', '/scim/v2/Users', user('u-move2', NW))).json() as { id: string };
+      const created = (await scim('POST', '/scim/v2/Users', user('u-move2', NW))).json<{ id: string }>();
       const equipment = await grant('u-move2', 'network.equipment');
       tick();
       // A failing trigger stands in for a full disk; only the schema's owner may add one.
-      await ownerOf(db).exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'log full'; END; $$;
+      await ownerOf(w.db).exec(`CREATE FUNCTION gw_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'log full'; END; $$;
         CREATE TRIGGER gw_test_fail BEFORE INSERT ON governance_events FOR EACH ROW EXECUTE FUNCTION gw_test_fail();`);
       try {
         const res = await scim('PUT', `/scim/v2/Users/${created.id}`, user('u-move2', RETAIL));
         assert.equal(res.statusCode, 500);
       } finally {
-        await ownerOf(db).exec('DROP TRIGGER gw_test_fail ON governance_events; DROP FUNCTION gw_test_fail();');
+        await ownerOf(w.db).exec('DROP TRIGGER gw_test_fail ON governance_events; DROP FUNCTION gw_test_fail();');
       }
       assert.equal(await statusOf(equipment), 'approved', 'grant untouched');
-      const sides = await db.query<{ side: string }>('SELECT side FROM staff_assignments WHERE person_id = $1', [created.id]);
+      const sides = await w.db.query<{ side: string }>('SELECT side FROM staff_assignments WHERE person_id = $1', [created.id]);
       assert.deepEqual(
         sides.rows.map((r) => r.side),
         ['network'],
@@ -197,25 +187,25 @@ for (const store of STORES) {
     });
 
     test('leaver: DELETE (or active=false) disables the account, ends sessions at once, revokes every grant; the person stays for the log', async () => {
-      const created = (await scim('POST', '/scim/v2/Users', user('u-leave', RETAIL))).json() as { id: string };
+      const created = (await scim('POST', '/scim/v2/Users', user('u-leave', RETAIL))).json<{ id: string }>();
       const read = await grant('u-leave', 'customer.read');
-      const s = await signIn(db, 'u-leave', now);
-      const lookup = () => app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
+      const s = await signIn(w.db, 'u-leave', now);
+      const lookup = () => w.app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
       assert.equal((await lookup()).statusCode, 200);
       tick();
       assert.equal((await scim('DELETE', `/scim/v2/Users/${created.id}`)).statusCode, 204);
       assert.equal((await lookup()).statusCode, 401, 'the session ended at once');
       assert.equal(await statusOf(read), 'revoked');
-      const relogin = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: 'u-leave' } });
+      const relogin = await w.app.inject({ method: 'POST', url: '/api/session', payload: { userId: 'u-leave' } });
       assert.equal(relogin.statusCode, 401);
-      const after = (await scim('GET', `/scim/v2/Users/${created.id}`)).json() as { active: boolean };
+      const after = (await scim('GET', `/scim/v2/Users/${created.id}`)).json<{ active: boolean }>();
       assert.equal(after.active, false);
     });
 
     test("a leaver's tokens end with them and stay ended when they rejoin (issue 14)", async () => {
       tick();
-      const created = (await scim('POST', '/scim/v2/Users', user('u-owner', NW))).json() as { id: string };
-      const { token } = await serviceToken(db, {
+      const created = (await scim('POST', '/scim/v2/Users', user('u-owner', NW))).json<{ id: string }>();
+      const { token } = await serviceToken(w.db, {
         userId: 'svc-owned-by-leaver',
         organizationId: 'org-r0002',
         scopes: ['customer.read'],
@@ -223,58 +213,58 @@ for (const store of STORES) {
         at: now,
       });
       const read = () =>
-        app.inject({ method: 'GET', url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`, headers: { authorization: `Bearer ${token}` } });
+        w.app.inject({ method: 'GET', url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`, headers: { authorization: `Bearer ${token}` } });
       assert.equal((await read()).statusCode, 200, 'the control: it works while its owner is here');
       tick();
       assert.equal((await scim('DELETE', `/scim/v2/Users/${created.id}`)).statusCode, 204);
       assert.equal((await read()).statusCode, 401);
-      const revoked = await db.query<{ revoke_reason: string }>("SELECT revoke_reason FROM api_tokens WHERE user_id = 'svc-owned-by-leaver'");
+      const revoked = await w.db.query<{ revoke_reason: string }>("SELECT revoke_reason FROM api_tokens WHERE user_id = 'svc-owned-by-leaver'");
       assert.deepEqual(
         revoked.rows.map((r) => r.revoke_reason),
         ['owner left'],
       );
       // Away for half a year: the last login before leaving is long past.
-      await db.query(`UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1`, ['u-owner', new Date(now.getTime() - 200 * 86_400_000)]);
+      await w.db.query(`UPDATE accounts SET created_at = $2, last_login_at = $2 WHERE user_id = $1`, ['u-owner', new Date(now.getTime() - 200 * 86_400_000)]);
       tick();
       assert.equal((await scim('PUT', `/scim/v2/Users/${created.id}`, user('u-owner', NW))).statusCode, 200, 'rejoins');
       assert.equal((await read()).statusCode, 401, 'a rejoin does not bring the token back');
-      await signIn(db, 'u-owner', now); // not refused as dormant: dormancy counts from the rejoin
+      await signIn(w.db, 'u-owner', now); // not refused as dormant: dormancy counts from the rejoin
     });
 
     test('only a token with the scim scope provisions; a retailer system’s token reads customers through the firewall only', async () => {
       assert.equal((await scim('GET', '/scim/v2/Users', undefined, retailerSystem)).statusCode, 403);
       assert.equal((await scim('GET', '/scim/v2/Users', undefined, 'gw_AAAAAAAAAAAA_' + 'x'.repeat(43))).statusCode, 401);
-      const s = await login(app, USERS.admin);
+      const s = await login(w.app, USERS.admin);
       assert.equal(
-        (await app.inject({ method: 'GET', url: '/scim/v2/Users', headers: { cookie: s.cookie } })).statusCode,
+        (await w.app.inject({ method: 'GET', url: '/scim/v2/Users', headers: { cookie: s.cookie } })).statusCode,
         403,
         'a console session is not the HR system',
       );
 
-      const own = await app.inject({
+      const own = await w.app.inject({
         method: 'GET',
         url: `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`,
         headers: { authorization: `Bearer ${retailerSystem}` },
       });
       assert.equal(own.statusCode, 200);
-      assert.equal((own.json() as { fields: Record<string, { shown: boolean }> }).fields['holder_name']?.shown, true, 'R0002’s own customer');
-      const rival = await app.inject({
+      assert.equal(own.json<{ fields: Record<string, { shown: boolean }> }>().fields['holder_name']?.shown, true, 'R0002’s own customer');
+      const rival = await w.app.inject({
         method: 'GET',
         url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`,
         headers: { authorization: `Bearer ${retailerSystem}` },
       });
       assert.equal(
-        (rival.json() as { fields: Record<string, { shown: boolean }> }).fields['holder_name']?.shown,
+        rival.json<{ fields: Record<string, { shown: boolean }> }>().fields['holder_name']?.shown,
         false,
         'the affiliated retailer’s customer stays masked',
       );
-      const { rows } = await db.query<{ session_id: string; person_id: string }>('SELECT session_id, person_id FROM access_log WHERE request_id = $1', [
+      const { rows } = await w.db.query<{ session_id: string; person_id: string }>('SELECT session_id, person_id FROM access_log WHERE request_id = $1', [
         String(rival.headers['x-request-id']),
       ]);
       assert.equal(rows[0]?.person_id, 'sys-svc-r0002', 'the read is the system’s, not a person’s');
       assert.match(rows[0]?.session_id ?? '', /^token:/);
       assert.equal(
-        (await app.inject({ method: 'GET', url: '/api/grants', headers: { authorization: `Bearer ${retailerSystem}` } })).statusCode,
+        (await w.app.inject({ method: 'GET', url: '/api/grants', headers: { authorization: `Bearer ${retailerSystem}` } })).statusCode,
         403,
         'scopes fix what a token may call',
       );
@@ -290,33 +280,25 @@ for (const store of STORES) {
  */
 for (const store of STORES) {
   describe(`SCIM assignments follow the organization on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
     let hr: string;
     /** Steps of a minute: well inside the sessions' 30-minute idle time-out, so only a move ends them. */
     let now = NOW;
     const step = () => (now = new Date(now.getTime() + 60_000));
-
-    before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
+    const w = seededApp(store, { sessionCacheMs: 0, now: () => now }, async (db) => {
       // R0003's own staff, a contractor company with no contract yet, and the fixture's contractor company
       // engaged by the affiliated retailer (whose staff, like u-retail-ctr, act for A0001 on the retail side).
       await ownerOf(db).exec(`
         INSERT INTO organizations (id, name, kind, retailer_code) VALUES
           ('org-r0003', 'あおばエナジー株式会社', 'retailer', 'R0003'), ('org-ctr2', 'みやぎ業務サービス株式会社', 'contractor', NULL);
         INSERT INTO contractor_engagements (contractor_organization_id, client_organization_id, valid_from) VALUES ('org-ctr', 'org-a0001', '2018-01-01');`);
-      app = await testApp(db, { sessionCacheMs: 0, now: () => now });
-      hr = (await serviceToken(db, { userId: 'svc-hr', name: '人事システム', organizationId: null, scopes: ['scim'], at: NOW })).token;
     });
-    after(async () => {
-      await app.close();
-      await dispose();
+
+    before(async () => {
+      hr = (await serviceToken(w.db, { userId: 'svc-hr', name: '人事システム', organizationId: null, scopes: ['scim'], at: NOW })).token;
     });
 
     const scim = (method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, body?: unknown) =>
-      app.inject({
+      w.app.inject({
         method,
         url,
         headers: { authorization: `Bearer ${hr}`, ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }) },
@@ -331,16 +313,16 @@ for (const store of STORES) {
     });
     const patch = (value: Record<string, unknown>) => ({ schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: ASSIGNMENT_SCHEMA, value }] });
     const assignmentOf = async (id: string) =>
-      ((await scim('GET', `/scim/v2/Users/${id}`)).json() as Record<string, unknown>)[ASSIGNMENT_SCHEMA] as Record<string, unknown>;
+      (await scim('GET', `/scim/v2/Users/${id}`)).json<Record<string, unknown>>()[ASSIGNMENT_SCHEMA] as Record<string, unknown>;
     const lastRefusal = async () =>
       (
-        await db.query<{ action: string; rule: string; subject_id: string }>(
+        await w.db.query<{ action: string; rule: string; subject_id: string }>(
           `SELECT action, rule, subject_id FROM governance_events WHERE outcome = 'refused' AND action LIKE 'scim.%' ORDER BY id DESC LIMIT 1`,
         )
       ).rows[0];
-    const grantStatus = async (id: number) => (await db.query<{ status: string }>('SELECT status FROM grants WHERE id = $1', [id])).rows[0]?.status;
+    const grantStatus = async (id: number) => (await w.db.query<{ status: string }>('SELECT status FROM grants WHERE id = $1', [id])).rows[0]?.status;
     async function approvedGrant(userId: string, permissionId: string): Promise<number> {
-      const { rows } = await db.query<{ id: string }>(
+      const { rows } = await w.db.query<{ id: string }>(
         `INSERT INTO grants (user_id, permission_id, status, reason, requested_by, requested_by_person, requested_at, decided_by, decided_by_person, decided_at, expires_at)
          VALUES ($1, $2, 'approved', 'test', 'u-admin', 'p-admin', $3, 'u-comp', 'p-comp', $3, $4) RETURNING id`,
         [userId, permissionId, new Date(NOW.getTime() - 86_400_000), new Date(NOW.getTime() + 100 * 86_400_000)],
@@ -348,13 +330,13 @@ for (const store of STORES) {
       return Number(rows[0]?.id);
     }
 
-    const logIn = (userId: string) => signIn(db, userId, now);
+    const logIn = (userId: string) => signIn(w.db, userId, now);
     const lookup = (s: Session, sp: string) =>
-      app.inject({ method: 'GET', url: `/api/supply-points/${sp}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
-    const holderShown = (res: { json: () => unknown }) => (res.json() as { fields: Record<string, { shown: boolean }> }).fields['holder_name']?.shown;
+      w.app.inject({ method: 'GET', url: `/api/supply-points/${sp}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
+    const holderShown = (res: { json: <T>() => T }) => res.json<{ fields: Record<string, { shown: boolean }> }>().fields['holder_name']?.shown;
     const loggedRelation = async (res: { headers: Record<string, unknown> }) =>
       (
-        await db.query<{ relation: string | null }>(`SELECT records->0->>'relation' AS relation FROM access_log WHERE request_id = $1`, [
+        await w.db.query<{ relation: string | null }>(`SELECT records->0->>'relation' AS relation FROM access_log WHERE request_id = $1`, [
           String(res.headers['x-request-id']),
         ])
       ).rows[0]?.relation;
@@ -367,22 +349,22 @@ for (const store of STORES) {
         user('rt2.sato', { organizationId: 'org-a0001', side: 'retail', employment: 'employee', office: '仙台営業所', duty: 'retail_customer_service' }),
       );
       assert.equal(created.statusCode, 201, created.body);
-      const id = (created.json() as { id: string }).id;
+      const id = created.json<{ id: string }>().id;
       assert.equal((await assignmentOf(id))['retailerCode'], 'A0001');
 
       // customer.read asked for and approved by a second person, through the grant workflow.
       step();
       const sato = await logIn('rt2.sato');
-      const asked = await app.inject({
+      const asked = await w.app.inject({
         method: 'POST',
         url: '/api/grants',
         headers: { cookie: sato.cookie, 'x-csrf-token': sato.csrf },
         payload: { userId: 'rt2.sato', permissionId: 'customer.read', reason: '自社顧客対応', expiresOn: '2027-03-31' },
       });
       assert.equal(asked.statusCode, 201, asked.body);
-      const grantId = (asked.json() as { id: number }).id;
+      const grantId = asked.json<{ id: number }>().id;
       const comp = await logIn(USERS.compliance);
-      const approved = await app.inject({
+      const approved = await w.app.inject({
         method: 'POST',
         url: `/api/grants/${grantId}/approve`,
         headers: { cookie: comp.cookie, 'x-csrf-token': comp.csrf },
@@ -400,7 +382,7 @@ for (const store of STORES) {
         Operations: [{ op: 'replace', path: `${ASSIGNMENT_SCHEMA}:retailerCode`, value: 'R0002' }],
       });
       assert.equal(res.statusCode, 400, res.body);
-      const err = res.json() as { scimType: string; detail: string };
+      const err = res.json<{ scimType: string; detail: string }>();
       assert.equal(err.scimType, 'invalidValue');
       assert.match(err.detail, /retailer_mismatch/);
       assert.deepEqual(
@@ -409,7 +391,7 @@ for (const store of STORES) {
         'the refused change is evidence, with the rule it broke',
       );
       assert.equal((await assignmentOf(id))['retailerCode'], 'A0001');
-      const rows = await db.query<{ retailer_code: string }>('SELECT retailer_code FROM staff_assignments WHERE person_id = $1', [id]);
+      const rows = await w.db.query<{ retailer_code: string }>('SELECT retailer_code FROM staff_assignments WHERE person_id = $1', [id]);
       assert.deepEqual(
         rows.rows.map((r) => r.retailer_code),
         ['A0001'],
@@ -437,7 +419,7 @@ for (const store of STORES) {
         }),
       );
       assert.equal(put.statusCode, 400, put.body);
-      assert.match((put.json() as { detail: string }).detail, /retailer_mismatch/);
+      assert.match(put.json<{ detail: string }>().detail, /retailer_mismatch/);
       const pathless = await scim('PATCH', `/scim/v2/Users/${id}`, {
         schemas: [PATCH_SCHEMA],
         Operations: [{ op: 'replace', value: { [`${ASSIGNMENT_SCHEMA}:retailerCode`]: 'R0002' } }],
@@ -452,15 +434,15 @@ for (const store of STORES) {
       const moved = await scim('PATCH', `/scim/v2/Users/${id}`, patch({ organizationId: 'org-r0002', side: 'other_retailer' }));
       assert.equal(moved.statusCode, 200, moved.body);
       assert.equal(
-        (moved.json() as Record<string, Record<string, unknown>>)[ASSIGNMENT_SCHEMA]?.['retailerCode'],
+        moved.json<Record<string, Record<string, unknown>>>()[ASSIGNMENT_SCHEMA]?.['retailerCode'],
         'R0002',
         'R0002 follows from org-r0002; A0001 is not carried over',
       );
       assert.equal((await lookup(sato, SP.SWITCHED)).statusCode, 401, 'the old session is gone');
-      const ended = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE person_id = $1 AND ended_at = $2', [id, movedAt]);
+      const ended = await w.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE person_id = $1 AND ended_at = $2', [id, movedAt]);
       assert.equal(ended.rows[0]?.n, 1, 'ended by the move, at its instant');
       assert.deepEqual([await grantStatus(grantId), await grantStatus(supportGrant)], ['revoked', 'revoked']);
-      const revocations = await db.query<{ subject_id: string; rule: string; occurred_at: Date }>(
+      const revocations = await w.db.query<{ subject_id: string; rule: string; occurred_at: Date }>(
         `SELECT subject_id, rule FROM governance_events WHERE action = 'grant.revoke' AND subject_id = ANY($1::text[]) ORDER BY subject_id::int`,
         [[String(grantId), String(supportGrant)]],
       );
@@ -471,7 +453,7 @@ for (const store of STORES) {
           [supportGrant, 'side_not_allowed'],
         ],
       );
-      const update = await db.query<{ details: { retailerChanged?: unknown; sideChanged?: unknown; organizationChanged?: unknown; endedSessions?: number } }>(
+      const update = await w.db.query<{ details: { retailerChanged?: unknown; sideChanged?: unknown; organizationChanged?: unknown; endedSessions?: number } }>(
         `SELECT details FROM governance_events WHERE action = 'scim.user.update' AND subject_id = $1 ORDER BY id DESC LIMIT 1`,
         [id],
       );
@@ -492,7 +474,7 @@ for (const store of STORES) {
         user('ot.kimura', { organizationId: 'org-r0002', side: 'other_retailer', employment: 'employee', office: '本社', duty: 'retail_customer_service' }),
       );
       assert.equal(created.statusCode, 201, created.body);
-      const id = (created.json() as { id: string }).id;
+      const id = created.json<{ id: string }>().id;
       const read = await approvedGrant('ot.kimura', 'customer.read');
       step();
       const s = await logIn('ot.kimura');
@@ -516,7 +498,7 @@ for (const store of STORES) {
         '/scim/v2/Users',
         user('rt.ota', { organizationId: 'org-a0001', side: 'retail', employment: 'employee', office: '仙台営業所', duty: 'retail_sales' }),
       );
-      const id = (created.json() as { id: string }).id;
+      const id = created.json<{ id: string }>().id;
       const read = await approvedGrant('rt.ota', 'customer.read');
       step();
       const s = await logIn('rt.ota');
@@ -575,7 +557,7 @@ for (const store of STORES) {
     test('a contractor is placed on the side and for the retailer of its company’s engagement (the control for the refusals below)', async () => {
       const res = await scim('POST', '/scim/v2/Users', user('ctr.endo', RETAIL_CONTRACTOR));
       assert.equal(res.statusCode, 201, res.body);
-      assert.equal((res.json() as Record<string, Record<string, unknown>>)[ASSIGNMENT_SCHEMA]?.['retailerCode'], 'A0001', 'from the engagement by org-a0001');
+      assert.equal(res.json<Record<string, Record<string, unknown>>>()[ASSIGNMENT_SCHEMA]?.['retailerCode'], 'A0001', 'from the engagement by org-a0001');
     });
 
     for (const [i, c] of WRONG.entries()) {
@@ -583,12 +565,12 @@ for (const store of STORES) {
         const userName = `bad.create${i}`;
         const res = await scim('POST', '/scim/v2/Users', user(userName, c.assignment));
         assert.equal(res.statusCode, 400, res.body);
-        const body = res.json() as { scimType: string; detail: string };
+        const body = res.json<{ scimType: string; detail: string }>();
         assert.equal(body.scimType, 'invalidValue');
         assert.match(body.detail, new RegExp(`^${c.rule}\\b`));
         assert.deepEqual(await lastRefusal(), { action: 'scim.user.post', rule: c.rule, subject_id: '(new)' });
         const found = await scim('GET', '/scim/v2/Users?filter=' + encodeURIComponent(`userName eq "${userName}"`));
-        assert.equal((found.json() as { totalResults: number }).totalResults, 0);
+        assert.equal(found.json<{ totalResults: number }>().totalResults, 0);
       });
 
       for (const method of ['PUT', 'PATCH'] as const) {
@@ -596,7 +578,7 @@ for (const store of STORES) {
           const userName = `bad.${method.toLowerCase()}${i}`;
           const created = await scim('POST', '/scim/v2/Users', user(userName, AFFILIATED_EMPLOYEE));
           assert.equal(created.statusCode, 201, created.body);
-          const id = (created.json() as { id: string }).id;
+          const id = created.json<{ id: string }>().id;
           const read = await approvedGrant(userName, 'customer.read');
           step();
           const s = await logIn(userName);
@@ -607,7 +589,7 @@ for (const store of STORES) {
               ? await scim('PUT', `/scim/v2/Users/${id}`, user(userName, c.assignment))
               : await scim('PATCH', `/scim/v2/Users/${id}`, patch(c.assignment));
           assert.equal(res.statusCode, 400, res.body);
-          const body = res.json() as { scimType: string; detail: string };
+          const body = res.json<{ scimType: string; detail: string }>();
           assert.equal(body.scimType, 'invalidValue');
           assert.match(body.detail, new RegExp(`^${c.rule}\\b`));
           assert.deepEqual(await lastRefusal(), { action: `scim.user.${method.toLowerCase()}`, rule: c.rule, subject_id: id });

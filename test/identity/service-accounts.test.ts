@@ -1,9 +1,7 @@
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import { createServiceAccount, createToken, TokenError } from '../../src/identity/api-tokens.ts';
-import type { Db } from '../../src/store/db.ts';
-import { login, outcomes, testApp, type Session } from '../support/app.ts';
+import { login, outcomes, seededApp, testApp, type Session } from '../support/app.ts';
 import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 import { serviceToken } from '../support/tokens.ts';
@@ -15,40 +13,28 @@ import { serviceToken } from '../support/tokens.ts';
  */
 for (const store of STORES) {
   describe(`service accounts and their tokens on ${store.name}`, () => {
-    let db: Db;
-    let dispose: () => Promise<void>;
-    let app: FastifyInstance;
-
-    before(async () => {
-      ({ db, dispose } = await store.open());
-      await seedFixture(db);
-      app = await testApp(db);
-    });
-    after(async () => {
-      await app.close();
-      await dispose();
-    });
+    const w = seededApp(store);
 
     const post = (s: Session, url: string, payload: unknown = {}) =>
-      app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload: payload as Record<string, unknown> });
-    const bearer = (token: string, url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+      w.app.inject({ method: 'POST', url, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload: payload as Record<string, unknown> });
+    const bearer = (token: string, url: string) => w.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
     const until = '2026-12-01';
 
     test('the reproduction: an access administrator cannot issue a token to a network person and read through it', async () => {
-      const admin = await login(app, USERS.admin);
+      const admin = await login(w.app, USERS.admin);
       for (const userId of [USERS.callCentre, USERS.serviceCentre, USERS.retail, USERS.admin, USERS.admin2]) {
         const res = await post(admin, '/api/tokens', { userId, name: 'なりすまし', scopes: ['customer.read'], expiresOn: until });
         assert.equal(res.statusCode, 403, `${userId}: ${res.body}`);
         assert.equal(res.json().error.details.rule, 'not_a_service_account');
       }
-      const { rows } = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM api_tokens');
+      const { rows } = await w.db.query<{ n: string }>('SELECT count(*)::text AS n FROM api_tokens');
       assert.equal(rows[0]?.n, '0', 'nothing was issued');
-      const refused = await db.query<{ n: string }>("SELECT count(*)::text AS n FROM governance_events WHERE action = 'token.create'");
+      const refused = await w.db.query<{ n: string }>("SELECT count(*)::text AS n FROM governance_events WHERE action = 'token.create'");
       assert.equal(refused.rows[0]?.n, '0');
     });
 
     test('a service account is placed at a retailer, never on the network side, and answered for by a person in force', async () => {
-      const admin = await login(app, USERS.admin);
+      const admin = await login(w.app, USERS.admin);
       const network = await post(admin, '/api/service-accounts', {
         userId: 'svc-nw',
         name: '送配電システム',
@@ -59,7 +45,7 @@ for (const store of STORES) {
       assert.equal(network.json().error.details.rule, 'not_a_retailer_organization');
       const leaverOwner = await post(admin, '/api/service-accounts', { userId: 'svc-x', name: 'x', organizationId: 'org-r0002', ownerPersonId: 'p-leaver' });
       assert.equal(leaverOwner.json().error.details.rule, 'owner_not_in_force');
-      const other = await login(app, USERS.otherRetailer);
+      const other = await login(w.app, USERS.otherRetailer);
       assert.equal(
         (await post(other, '/api/service-accounts', { userId: 'svc-y', name: 'y', organizationId: 'org-r0002', ownerPersonId: 'p-other' })).statusCode,
         403,
@@ -69,13 +55,13 @@ for (const store of STORES) {
 
     test('a token works only once a second person — neither the requester nor the owner — approves it', async () => {
       // Three access administrators: u-admin requests, u-admin3 owns the service account, u-admin2 approves.
-      await db.exec(`INSERT INTO persons (id, name) VALUES ('p-admin3', '第三 承認');
+      await w.db.exec(`INSERT INTO persons (id, name) VALUES ('p-admin3', '第三 承認');
         INSERT INTO accounts (user_id, person_id, provisioned_by) VALUES ('u-admin3', 'p-admin3', 'demo');
         INSERT INTO staff_assignments (person_id, organization_id, employment, side, retailer_code, office, duty, valid_from) VALUES ('p-admin3', 'org-nw', 'employee', 'network', NULL, '本店', 'access_admin', '2020-04-01');
         INSERT INTO grants (user_id, permission_id, status, reason, requested_by, requested_by_person, requested_at, decided_by, decided_by_person, decided_at, expires_at) VALUES
           ('u-admin3', 'access.admin', 'approved', '管理', 'u-admin', 'p-admin', '2026-04-01', 'u-comp', 'p-comp', '2026-04-01', '2027-04-01'),
           ('u-admin2', 'access.admin', 'approved', '管理', 'u-admin', 'p-admin', '2026-04-01', 'u-comp', 'p-comp', '2026-04-01', '2027-04-01');`);
-      const admin = await login(app, USERS.admin);
+      const admin = await login(w.app, USERS.admin);
       const created = await post(admin, '/api/service-accounts', {
         userId: 'svc-mirai',
         name: 'みらいでんき 顧客システム',
@@ -85,22 +71,22 @@ for (const store of STORES) {
       assert.equal(created.statusCode, 201, created.body);
       const requested = await post(admin, '/api/tokens', { userId: 'svc-mirai', name: '顧客照会連携', scopes: ['customer.read'], expiresOn: until });
       assert.equal(requested.statusCode, 201, requested.body);
-      const { id, token, status } = requested.json() as { id: string; token: string; status: string };
+      const { id, token, status } = requested.json<{ id: string; token: string; status: string }>();
       assert.equal(status, 'pending');
       assert.equal((await bearer(token, `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`)).statusCode, 401, 'pending: not yet');
 
       const self = await post(admin, `/api/tokens/${id}/approve`);
       assert.equal(self.statusCode, 403);
       assert.equal(self.json().error.details.rule, 'self_approval');
-      const owner = await post(await login(app, 'u-admin3'), `/api/tokens/${id}/approve`);
+      const owner = await post(await login(w.app, 'u-admin3'), `/api/tokens/${id}/approve`);
       assert.equal(owner.json().error?.details?.rule, 'self_approval', `${owner.body}: the owner of the service account is no second person either`);
-      const { rows } = await db.query<{ n: string }>(
+      const { rows } = await w.db.query<{ n: string }>(
         "SELECT count(*)::text AS n FROM governance_events WHERE action = 'token.approve' AND outcome = 'refused'",
       );
       assert.equal(rows[0]?.n, '2', 'both refusals are evidence');
       assert.equal((await bearer(token, `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`)).statusCode, 401, 'still not');
 
-      const second = await post(await login(app, USERS.admin2), `/api/tokens/${id}/approve`);
+      const second = await post(await login(w.app, USERS.admin2), `/api/tokens/${id}/approve`);
       assert.equal(second.statusCode, 200, second.body);
 
       // Now it reads as R0002's system: R0002's customer in full, another retailer's masked.
@@ -111,7 +97,7 @@ for (const store of STORES) {
       assert.equal(outcomes(rival.json())['holder_name'], 'masked:not_own_customer');
       assert.equal(outcomes(rival.json())['phone'], 'masked:not_own_customer');
       const event = (
-        await db.query<{ session_id: string; principal_class: string; query: unknown }>(
+        await w.db.query<{ session_id: string; principal_class: string; query: unknown }>(
           'SELECT session_id, principal_class, query FROM access_log ORDER BY seq DESC LIMIT 1',
         )
       ).rows[0];
@@ -129,28 +115,28 @@ for (const store of STORES) {
     });
 
     test('nobody logs in as a service account, by any path, and the store refuses a session for one', async () => {
-      await serviceToken(db, { userId: 'svc-login', organizationId: 'org-r0002', scopes: ['customer.read'] });
-      await db.query("UPDATE accounts SET provisioned_by = 'demo' WHERE user_id = 'svc-login'");
-      const res = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: 'svc-login' } });
+      await serviceToken(w.db, { userId: 'svc-login', organizationId: 'org-r0002', scopes: ['customer.read'] });
+      await w.db.query("UPDATE accounts SET provisioned_by = 'demo' WHERE user_id = 'svc-login'");
+      const res = await w.app.inject({ method: 'POST', url: '/api/session', payload: { userId: 'svc-login' } });
       assert.equal(res.statusCode, 401, res.body);
       await assert.rejects(
-        db.query(
+        w.db.query(
           `INSERT INTO sessions (id, user_id, person_id, terminal_id, csrf_token, created_at, last_seen_at, expires_at, auth_method) VALUES ('x', 'svc-login', 'sys-svc-login', NULL, 'c', $1, $1, $1, 'demo')`,
           [NOW],
         ),
         /only a person's account logs in/,
       );
       await assert.rejects(
-        db.query(`INSERT INTO accounts (user_id, person_id) VALUES ('u-as-system', 'sys-svc-login')`),
+        w.db.query(`INSERT INTO accounts (user_id, person_id) VALUES ('u-as-system', 'sys-svc-login')`),
         /must belong to a human identity/,
         'a personal account on a system identity',
       );
     });
 
     test('a token ends with its owner: when the owner has no assignment in force, it no longer answers', async () => {
-      const { token } = await serviceToken(db, { userId: 'svc-owned', organizationId: 'org-r0002', scopes: ['customer.read'], ownerPersonId: 'p-mover' });
+      const { token } = await serviceToken(w.db, { userId: 'svc-owned', organizationId: 'org-r0002', scopes: ['customer.read'], ownerPersonId: 'p-mover' });
       assert.equal((await bearer(token, `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`)).statusCode, 200, 'the control: it works');
-      await db.query(`UPDATE staff_assignments SET valid_to = $1 WHERE person_id = 'p-mover' AND (valid_to IS NULL OR valid_to > $1)`, [
+      await w.db.query(`UPDATE staff_assignments SET valid_to = $1 WHERE person_id = 'p-mover' AND (valid_to IS NULL OR valid_to > $1)`, [
         new Date(NOW.getTime() - 1000),
       ]);
       assert.equal((await bearer(token, `/api/supply-points/${SP.SWITCHED}?purpose=own_customer_service`)).statusCode, 401);

@@ -54,10 +54,10 @@ for (const store of STORES) {
         for (const app of [cached, uncached]) {
           const res = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: user } });
           assert.equal(res.statusCode, 201, res.body);
-          assert.deepEqual(held((res.json() as { me: { grants: never[] } }).me.grants), want, 'in the login answer');
+          assert.deepEqual(held(res.json<{ me: { grants: never[] } }>().me.grants), want, 'in the login answer');
           const cookie = `gw_session=${res.cookies.find((c) => c.name === 'gw_session')?.value ?? ''}`;
           const me = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
-          assert.deepEqual(held((me.json() as { grants: never[] }).grants), want, 'on the next request');
+          assert.deepEqual(held(me.json<{ grants: never[] }>().grants), want, 'on the next request');
         }
         // A person's account never gets a token (issue 14: a token used to carry its person's grants).
         await assert.rejects(

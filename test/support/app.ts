@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
 import { ANALYSIS_WAIT_MS } from '../../src/api/context.ts';
@@ -12,7 +13,8 @@ import { DEFAULT_DORMANT_DAYS } from '../../src/identity/lifecycle.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
 import type { OidcLogin } from '../../src/identity/oidc.ts';
 import type { Db } from '../../src/store/db.ts';
-import { NOW } from './fixture.ts';
+import { NOW, seedFixture } from './fixture.ts';
+import type { TestStore } from './stores.ts';
 import { assertHonestView } from './honest-view.ts';
 import { findingSink } from '../../src/analysis/findings.ts';
 
@@ -76,7 +78,7 @@ export async function login(app: FastifyInstance, userId: string, terminalId?: s
   if (res.statusCode !== 201) throw new Error(`login ${userId}: ${res.statusCode} ${res.body}`);
   const set = res.cookies.find((c) => c.name === 'gw_session');
   if (set === undefined) throw new Error('no session cookie');
-  return { cookie: `gw_session=${set.value}`, csrf: (res.json() as { csrfToken: string }).csrfToken };
+  return { cookie: `gw_session=${set.value}`, csrf: res.json<{ csrfToken: string }>().csrfToken };
 }
 
 /**
@@ -100,4 +102,58 @@ export async function tryLogin(app: FastifyInstance, userId: string, terminalId?
 export function outcomes(view: { fields: Record<string, { shown: boolean; reason?: string }> }): Record<string, string> {
   assert.equal(assertHonestView(view).views, 1, 'outcomes() is given one record view');
   return Object.fromEntries(Object.entries(view.fields).map(([k, v]) => [k, v.shown ? 'shown' : `masked:${v.reason ?? '?'}`]));
+}
+
+/** A suite's store and the application over it (see `seededApp`). */
+export interface SeededApp {
+  readonly db: Db;
+  /** The schema owner's handle (the same as `db` on PGlite). */
+  readonly owner: Db;
+  readonly app: FastifyInstance;
+}
+
+/**
+ * The usual suite's world, opened before its first test and closed after its last: a fresh store with the
+ * fixture, `prepare` run on it (accounts made long ago, a setting…), then the real application over it. Call
+ * it inside `describe`; read its fields inside tests and hooks (they exist once the suite has started).
+ */
+export function seededApp(store: TestStore, opts: TestAppOptions = {}, prepare?: (db: Db, owner: Db) => Promise<void>): SeededApp {
+  let opened: { db: Db; owner: Db; app: FastifyInstance; dispose: () => Promise<void> } | null = null;
+  before(async () => {
+    const { db, owner, dispose } = await store.open();
+    try {
+      await seedFixture(db);
+      await prepare?.(db, owner);
+      opened = { db, owner, dispose, app: await testApp(db, opts) };
+    } catch (e) {
+      await dispose();
+      throw e;
+    }
+  });
+  after(async () => {
+    await opened?.app.close();
+    await opened?.dispose();
+  });
+  const get = (): NonNullable<typeof opened> => {
+    if (opened === null) throw new Error('seededApp: the suite has not started (read its fields inside tests and hooks)');
+    return opened;
+  };
+  return {
+    get db() {
+      return get().db;
+    },
+    get owner() {
+      return get().owner;
+    },
+    get app() {
+      return get().app;
+    },
+  };
+}
+
+/** A session for each person, by user id. */
+export async function loginAll(app: FastifyInstance, userIds: readonly string[]): Promise<Record<string, Session>> {
+  const out: Record<string, Session> = {};
+  for (const u of userIds) out[u] = await login(app, u);
+  return out;
 }

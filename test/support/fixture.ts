@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import type { Persona } from '../../src/contract/session.ts';
 import type { Db } from '../../src/store/db.ts';
 import { ownerOf } from './owner.ts';
 
@@ -139,4 +141,87 @@ INSERT INTO grants (user_id, permission_id, status, reason, requested_by, reques
   ('u-nsc', 'emergency.declare', 'approved', '災害対応', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
   ('u-retail', 'emergency.support', 'approved', '停電連絡の支援', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01'),
   ('u-retail-ctr', 'emergency.support', 'approved', '停電連絡の支援', 'u-admin', 'p-admin', '2026-04-01', 'u-admin2', 'p-admin2', '2026-04-01', '2027-04-01');`);
+}
+
+/**
+ * The fixture's people as demo personas, so the console's login screen offers them (as `gridwall demo` does
+ * for its own): the browser suites seed all of them or a subset (`seedPersonas`).
+ */
+export const FIXTURE_PERSONAS: readonly Persona[] = [
+  {
+    key: 'cc',
+    terminalId: TERMINALS.CC,
+    userId: USERS.callCentre,
+    name: '高橋 一郎',
+    side: 'network',
+    principalClass: 'network_call_centre',
+    labelJa: '送配電 託送コールセンター',
+    labelEn: 'Network — call centre',
+  },
+  {
+    key: 'nsc',
+    terminalId: TERMINALS.NSC,
+    userId: USERS.serviceCentre,
+    name: '伊藤 二郎',
+    side: 'network',
+    principalClass: 'network_service_centre',
+    labelJa: '送配電 ネットワークサービスセンター',
+    labelEn: 'Network — service centre',
+  },
+  {
+    key: 'retail',
+    terminalId: TERMINALS.RETAIL,
+    userId: USERS.retail,
+    name: '加藤 五郎',
+    side: 'retail',
+    principalClass: 'affiliated_retail',
+    labelJa: '関係小売 お客さま窓口',
+    labelEn: 'Affiliated retailer — customer service',
+  },
+  {
+    key: 'rctr',
+    userId: USERS.retailContractor,
+    name: '吉田 六郎',
+    side: 'retail',
+    principalClass: 'affiliated_retail',
+    labelJa: '関係小売の委託会社',
+    labelEn: 'Contractor of the affiliated retailer',
+  },
+  {
+    key: 'other',
+    userId: USERS.otherRetailer,
+    name: '山本 七海',
+    side: 'other_retailer',
+    principalClass: 'other_retailer',
+    labelJa: '新電力 お客さま窓口',
+    labelEn: 'Other retailer — customer service',
+  },
+  {
+    key: 'comp',
+    userId: USERS.compliance,
+    name: '渡辺 三郎',
+    side: 'network',
+    principalClass: 'network_compliance',
+    labelJa: '送配電 行為規制管理者',
+    labelEn: 'Network — compliance',
+  },
+  {
+    key: 'admin',
+    userId: USERS.admin,
+    name: '小林 四郎',
+    side: 'network',
+    principalClass: 'network_access_admin',
+    labelJa: '送配電 アクセス管理者',
+    labelEn: 'Network — access administration',
+  },
+];
+
+/**
+ * Stores the demo personas the login screen offers: all of FIXTURE_PERSONAS, or those named by `keys`, in
+ * that order. Returns what it stored.
+ */
+export async function seedPersonas(db: Db, keys?: readonly string[]): Promise<readonly Persona[]> {
+  const personas = keys === undefined ? FIXTURE_PERSONAS : keys.map((k) => FIXTURE_PERSONAS.find((p) => p.key === k) ?? assert.fail(`no fixture persona ${k}`));
+  await ownerOf(db).query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(personas)]);
+  return personas;
 }

@@ -82,8 +82,8 @@ export async function startIdentityProvider(redirectUri: string): Promise<TestId
 /** Holds back the token response's body, rewrites its `id_token`, then sends it with a corrected length. */
 function rewriteIdToken(res: ServerResponse, tamper: (idToken: string) => Promise<string>): void {
   const end = res.end.bind(res);
-  res.end = ((chunk?: unknown) => {
-    const text = chunk === undefined || chunk === null ? '' : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+  res.end = ((chunk?: string | Buffer | null) => {
+    const text = chunk === undefined || chunk === null ? '' : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : chunk;
     void (async () => {
       let body = text;
       try {

@@ -15,7 +15,7 @@ export type OpenApi = { readonly paths: Record<string, Record<string, OpenApiOpe
 export async function openApi(app: FastifyInstance): Promise<OpenApi> {
   const res = await app.inject({ method: 'GET', url: '/api/openapi.json' });
   assert.equal(res.statusCode, 200);
-  return res.json() as OpenApi;
+  return res.json<OpenApi>();
 }
 
 /** Every `path → schema` under a JSON Schema's properties, nested as `a.b` (array items and union members flattened). */

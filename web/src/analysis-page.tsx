@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useEffectEvent, useState, type FormEvent, type ReactNode } from 'react';
 import { ErrorMessage } from './error-message.tsx';
 import { formatInstant, toJstDateInput } from './format.tsx';
 import { messageKey, useI18n } from './i18n.tsx';
@@ -71,7 +71,9 @@ export function AnalysisPage({ query }: { query: URLSearchParams }) {
       setBusy(false);
     }
   };
-  useEffect(() => void run(), []);
+  // The report of the period in the URL (or the last month) runs once when the page opens; later, on submit.
+  const runOnOpen = useEffectEvent(() => void run());
+  useEffect(() => runOnOpen(), []);
   const scan = async () => {
     setError(null);
     try {

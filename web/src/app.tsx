@@ -48,6 +48,8 @@ export function App() {
   const [vocabulary, setVocabulary] = useState<Vocabulary | null>(null);
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [fatal, setFatal] = useState<unknown>(null);
+  // A failed "log out everywhere": the other sessions may still be open, so this one stays and says so.
+  const [sessionError, setSessionError] = useState<unknown>(null);
   const [purpose, setPurpose] = usePurpose(me);
 
   useEffect(() => {
@@ -94,6 +96,7 @@ export function App() {
         <LoginPage
           vocabulary={vocabulary}
           onLogin={(m) => {
+            setSessionError(null);
             setCsrfToken(m.csrfToken);
             setMe(m);
             navigate('/search', { replace: true });
@@ -105,10 +108,21 @@ export function App() {
 
   const logout = async () => {
     await api.logout().catch(() => undefined);
+    setSessionError(null);
     setCsrfToken(null);
     sessionStorage.removeItem(purposeKey(me));
     setMe(null);
     navigate('/', { replace: true });
+  };
+  const logoutEverywhere = async () => {
+    setSessionError(null);
+    try {
+      await governanceApi.logoutEverywhere();
+    } catch (e) {
+      setSessionError(e);
+      return;
+    }
+    await logout();
   };
 
   const path = url.pathname;
@@ -184,7 +198,7 @@ export function App() {
           <button type="button" className="secondary" onClick={() => void logout()}>
             {t('logout')}
           </button>
-          <button type="button" className="secondary small-button" onClick={() => void governanceApi.logoutEverywhere().finally(() => void logout())}>
+          <button type="button" className="secondary small-button" onClick={() => void logoutEverywhere()}>
             {t('logoutEverywhere')}
           </button>
         </>
@@ -216,6 +230,7 @@ export function App() {
               {t('purposeNote')}
             </span>
           </div>
+          <ErrorMessage error={sessionError} />
         </>
       }
     >

@@ -9,12 +9,15 @@ const PAGE_SIZE = 50;
 const FILTERS = ['person', 'supplyPoint', 'retailer', 'from', 'to', 'outcome'] as const;
 type Filter = (typeof FILTERS)[number];
 
+const filtersOf = (query: URLSearchParams) => Object.fromEntries(FILTERS.map((f) => [f, query.get(f) ?? ''])) as Record<Filter, string>;
+const offsetOf = (query: URLSearchParams) => Math.max(0, Number(query.get('offset') ?? '0') || 0);
+
 /** The access log for compliance: search by person, supply point, retailer, period and outcome; the chain's state. */
 export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query: URLSearchParams }) {
   const i18n = useI18n();
   const { t, lang } = i18n;
-  const filters = Object.fromEntries(FILTERS.map((f) => [f, query.get(f) ?? ''])) as Record<Filter, string>;
-  const offset = Math.max(0, Number(query.get('offset') ?? '0') || 0);
+  const filters = filtersOf(query);
+  const offset = offsetOf(query);
   const [form, setForm] = useState(filters);
   const [items, setItems] = useState<readonly AuditEvent[] | null>(null);
   const [hasMore, setHasMore] = useState(false);
@@ -24,12 +27,15 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
   const [checking, setChecking] = useState(false);
   const key = query.toString();
 
+  // The search runs from the URL: again whenever its query changes (read from `key`, the query's text).
   useEffect(() => {
-    setForm(filters);
+    const asked = new URLSearchParams(key);
+    const wanted = filtersOf(asked);
+    setForm(wanted);
     setError(null);
     let live = true;
-    const params: Record<string, string> = { limit: String(PAGE_SIZE), offset: String(offset) };
-    for (const f of FILTERS) if (filters[f] !== '') params[f] = filters[f];
+    const params: Record<string, string> = { limit: String(PAGE_SIZE), offset: String(offsetOf(asked)) };
+    for (const f of FILTERS) if (wanted[f] !== '') params[f] = wanted[f];
     api.auditEvents(params).then(
       (r) => {
         if (!live) return;

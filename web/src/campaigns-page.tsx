@@ -18,7 +18,7 @@ export function CampaignsPage({ me }: { me: Me }) {
     try {
       await governanceApi.startCampaign(form.name, form.endsOn);
       setForm({ ...form, name: '' });
-      reload();
+      await reload();
     } catch (err) {
       setError(err);
     }
@@ -27,7 +27,7 @@ export function CampaignsPage({ me }: { me: Me }) {
     try {
       await governanceApi.decideItem(c, g, d);
       await load(c);
-      reload();
+      await reload();
     } catch (err) {
       setError(err);
     }
@@ -54,7 +54,7 @@ export function CampaignsPage({ me }: { me: Me }) {
           <li key={c.id} data-campaign={c.id}>
             <strong>{c.name}</strong>（{t('endsOn')} {formatInstant(c.endsAt, lang)}）
             {t('progress', { confirmed: c.confirmed, revoked: c.revoked, open: c.open })}{' '}
-            <button type="button" className="secondary" onClick={() => void load(c.id)}>
+            <button type="button" className="secondary" onClick={() => void load(c.id).catch(setError)}>
               {t('openCampaign')}
             </button>
           </li>

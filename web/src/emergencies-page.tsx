@@ -78,7 +78,7 @@ function DeclarationActions({ d, me, onDone }: { d: Declaration; me: Me; onDone:
   const [comment, setComment] = useState('');
   const [until, setUntil] = useState(toJstDateTimeInput(new Date(new Date(d.plannedEndAt).getTime() + 12 * 3_600_000)));
   const [error, setError] = useState<unknown>(null);
-  const act = (fn: () => Promise<unknown>) => async () => {
+  const act = async (fn: () => Promise<unknown>) => {
     setError(null);
     try {
       await fn();
@@ -101,29 +101,29 @@ function DeclarationActions({ d, me, onDone }: { d: Declaration; me: Me; onDone:
       )}
       {declarer && d.state === 'pending' && !mine && (
         <>
-          <button type="button" onClick={act(() => opsApi.confirm(d.id, comment))}>
+          <button type="button" onClick={() => void act(() => opsApi.confirm(d.id, comment))}>
             {t('confirm')}
           </button>
-          <button type="button" className="secondary" onClick={act(() => opsApi.reject(d.id, comment || '-'))}>
+          <button type="button" className="secondary" onClick={() => void act(() => opsApi.reject(d.id, comment || '-'))}>
             {t('reject')}
           </button>
         </>
       )}
       {d.state === 'pending' && mine && (
-        <button type="button" className="secondary" onClick={act(() => opsApi.withdraw(d.id))}>
+        <button type="button" className="secondary" onClick={() => void act(() => opsApi.withdraw(d.id))}>
           {t('withdraw')}
         </button>
       )}
       {declarer && (d.state === 'active' || d.state === 'scheduled') && (
         <>
-          <button type="button" className="secondary" onClick={act(() => opsApi.end(d.id, comment || '-'))}>
+          <button type="button" className="secondary" onClick={() => void act(() => opsApi.end(d.id, comment || '-'))}>
             {t('endNow')}
           </button>
           <label className="small">
             {t('extendUntil')}
             <input type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} name={`extend-${d.id}`} />
           </label>
-          <button type="button" className="secondary" onClick={act(() => opsApi.extend(d.id, fromJstDateTimeInput(until), comment || '-'))}>
+          <button type="button" className="secondary" onClick={() => void act(() => opsApi.extend(d.id, fromJstDateTimeInput(until), comment || '-'))}>
             {t('extend')}
           </button>
         </>

@@ -16,7 +16,7 @@ export function QueuePage() {
     try {
       if (approve) await governanceApi.approve(g.id, comments[g.id] ?? '');
       else await governanceApi.reject(g.id, comments[g.id] ?? '-');
-      reload();
+      await reload();
     } catch (err) {
       setError(err);
     }

@@ -11,7 +11,10 @@ import { useLoad } from './use-load.ts';
 export function GrantsPage({ me }: { me: Me }) {
   const { t, lang } = useI18n();
   const [permissions] = useLoad(() => governanceApi.permissions().then((r) => r.permissions));
-  const [grants, error, reload, setError] = useLoad(() => governanceApi.grants(me.abilities.overseeGrants ? {} : { userId: me.userId }).then((r) => r.grants));
+  const [grants, error, reload, setError] = useLoad(
+    () => governanceApi.grants(me.abilities.overseeGrants ? {} : { userId: me.userId }).then((r) => r.grants),
+    [me.abilities.overseeGrants, me.userId],
+  );
   const [form, setForm] = useState({ userId: me.userId, permissionId: '', scopeOrganizationId: '', reason: '', expiresOn: jstDayFromNow(90) });
   const [reasons, setReasons] = useState<Record<number, string>>({});
   const perm = permissions?.find((p) => p.id === form.permissionId);
@@ -27,7 +30,7 @@ export function GrantsPage({ me }: { me: Me }) {
         ...(perm?.scoped === true ? { scopeOrganizationId: form.scopeOrganizationId.trim() } : {}),
       });
       setForm({ ...form, reason: '' });
-      reload();
+      await reload();
     } catch (err) {
       setError(err);
     }
@@ -36,7 +39,7 @@ export function GrantsPage({ me }: { me: Me }) {
     setError(null);
     try {
       await governanceApi.revoke(g.id, reasons[g.id] ?? '');
-      reload();
+      await reload();
     } catch (err) {
       setError(err);
     }

@@ -274,13 +274,17 @@ const en: Record<MessageKey, string> = {
 
 const DICTIONARIES: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { ja, en };
 
+/**
+ * The language and its words. The functions are properties, not methods: pages destructure them
+ * (`const { t } = useI18n()`) and none of them uses `this`.
+ */
 export interface I18n {
   readonly lang: Lang;
-  setLang(lang: Lang): void;
+  readonly setLang: (lang: Lang) => void;
   /** A console string, with `{name}` placeholders filled in. */
-  t(key: MessageKey, vars?: Readonly<Record<string, string | number>>): string;
+  readonly t: (key: MessageKey, vars?: Readonly<Record<string, string | number>>) => string;
   /** A label served by the server in both languages. */
-  l(labels: Labels | undefined, fallback: string): string;
+  readonly l: (labels: Labels | undefined, fallback: string) => string;
 }
 
 const STORAGE_KEY = 'gridwall.lang';
@@ -299,17 +303,15 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   }, [lang]);
   const value: I18n = {
     lang,
-    setLang(next) {
+    setLang: (next) => {
       localStorage.setItem(STORAGE_KEY, next);
       setLangState(next);
     },
-    t(key, vars) {
+    t: (key, vars) => {
       const text = DICTIONARIES[lang][key];
       return vars === undefined ? text : text.replace(/\{(\w+)\}/g, (m, name: string) => String(vars[name] ?? m));
     },
-    l(labels, fallback) {
-      return labels === undefined ? fallback : labels[lang];
-    },
+    l: (labels, fallback) => (labels === undefined ? fallback : labels[lang]),
   };
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
 }

@@ -22,7 +22,7 @@ export function PeoplePage({ vocabulary }: { vocabulary: Vocabulary }) {
       else {
         setPreview(null);
         setDone(r.disabled.length);
-        reload();
+        await reload();
       }
     } catch (err) {
       setError(err);

@@ -30,7 +30,7 @@ export function RecordPage({ id, purpose, reason = '', vocabulary }: { id: strin
     return () => {
       live = false;
     };
-  }, [id, purpose, reason]);
+  }, [id, purpose, reason, needsReason]);
 
   const classLabel = (c: keyof Vocabulary['fieldClasses']) => i18n.l(vocabulary.fieldClasses[c], c);
   return (

@@ -12,7 +12,7 @@ export function TerminalsPage({ me }: { me: Me }) {
   const retire = (id: string) => async () => {
     try {
       await governanceApi.retire(id);
-      reload();
+      await reload();
     } catch (err) {
       setError(err);
     }

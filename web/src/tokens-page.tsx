@@ -32,7 +32,7 @@ export function TokensPage() {
     try {
       const r = await governanceApi.createToken({ userId: form.userId.trim(), name: form.name, scopes: [form.scope], expiresOn: form.expiresOn });
       setSecret(r.token);
-      reload();
+      await reload();
     } catch (err) {
       setError(err);
     }
