@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { OidcSettings } from './identity/oidc.ts';
 import { DEFAULT_DORMANT_DAYS } from './identity/lifecycle.ts';
 import { inputRefusal } from './domain/refusal.ts';
+import type { StoreTimeouts } from './store/postgres.ts';
+import type { HttpTimeouts } from './api/context.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
@@ -36,6 +38,15 @@ const EnvSchema = z.object({
   GRIDWALL_OIDC_REDIRECT_URI: z.string().url().optional(),
   GRIDWALL_OIDC_LABEL: z.string().min(1).max(40).default('シングルサインオン'),
   GRIDWALL_OIDC_SCOPES: z.string().default('openid'),
+  GRIDWALL_SERVER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  GRIDWALL_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).max(10_000_000).default(512),
+  GRIDWALL_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  GRIDWALL_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  GRIDWALL_DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(20_000),
+  GRIDWALL_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  GRIDWALL_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  GRIDWALL_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  GRIDWALL_HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
 });
 
 export interface Config {
@@ -76,6 +87,14 @@ export interface Config {
   readonly emergencyMaxHours: number;
   /** Single sign-on through an OpenID Connect provider, or null when GRIDWALL_OIDC_ISSUER is not set. */
   readonly oidc: OidcSettings | null;
+  /** The server log's level (GRIDWALL_SERVER_LOG_LEVEL): JSON lines on standard output; `silent` for none. */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Readiness fails when the disk under the data directory or the witness has less free (GRIDWALL_MIN_FREE_DISK_MB). */
+  readonly minFreeDiskMb: number;
+  /** How long the server waits on PostgreSQL (GRIDWALL_DB_*_TIMEOUT_MS). */
+  readonly dbTimeouts: StoreTimeouts;
+  /** How long the HTTP server waits on a client (GRIDWALL_HTTP_*_TIMEOUT_MS). */
+  readonly httpTimeouts: HttpTimeouts;
 }
 
 export class ConfigError extends inputRefusal('bad_configuration') {}
@@ -131,6 +150,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(`bad configuration: ${issues}`);
   }
   const e = parsed.data;
+  if (e.GRIDWALL_HTTP_HEADERS_TIMEOUT_MS > e.GRIDWALL_HTTP_REQUEST_TIMEOUT_MS)
+    throw new ConfigError(
+      'bad configuration: GRIDWALL_HTTP_HEADERS_TIMEOUT_MS must not exceed GRIDWALL_HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    );
   const store =
     e.DATABASE_URL === undefined ? { kind: 'pglite' as const, dataDir: resolve(e.GRIDWALL_DATA_DIR) } : { kind: 'postgres' as const, url: e.DATABASE_URL };
   const logKeyPath =
@@ -167,5 +190,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     publicUrl: e.GRIDWALL_PUBLIC_URL ?? null,
     emergencyMaxHours: e.GRIDWALL_EMERGENCY_MAX_HOURS,
     oidc: oidcSettings(e),
+    logLevel: e.GRIDWALL_SERVER_LOG_LEVEL,
+    minFreeDiskMb: e.GRIDWALL_MIN_FREE_DISK_MB,
+    dbTimeouts: {
+      connectMs: e.GRIDWALL_DB_CONNECT_TIMEOUT_MS,
+      statementMs: e.GRIDWALL_DB_STATEMENT_TIMEOUT_MS,
+      queryMs: e.GRIDWALL_DB_QUERY_TIMEOUT_MS,
+      idleInTransactionMs: e.GRIDWALL_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
+    httpTimeouts: {
+      requestMs: e.GRIDWALL_HTTP_REQUEST_TIMEOUT_MS,
+      headersMs: e.GRIDWALL_HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveMs: e.GRIDWALL_HTTP_KEEPALIVE_TIMEOUT_MS,
+    },
   });
 }

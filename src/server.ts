@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.ts';
 import { ANALYSIS_WAIT_MS, LOGIN_ATTEMPTS_PER_MINUTE, type Clock } from './api/context.ts';
@@ -48,7 +49,7 @@ export async function readPersonas(db: Db): Promise<Persona[]> {
  * decision table, the firewall with its group-commit log, and the HTTP server.
  */
 export async function startServer(config: Config, clock: Clock = () => new Date(), say: (line: string) => void = () => undefined): Promise<Running> {
-  const db = await openStore(config.store);
+  const db = await openStore(config.store, config.dbTimeouts);
   try {
     await warnIfPrivilegedRole(db, say);
     let seeded = false;
@@ -104,6 +105,12 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       secureCookies: config.secureCookies,
       sessionAbsoluteMs: config.sessionAbsoluteMs,
       consoleDir: CONSOLE_DIR,
+      logger: config.logLevel === 'silent' ? null : { level: config.logLevel },
+      httpTimeouts: config.httpTimeouts,
+      health: {
+        diskPaths: [...new Set([...(config.store.kind === 'pglite' ? [config.store.dataDir] : []), dirname(config.logWitnessFile)])],
+        minFreeDiskBytes: config.minFreeDiskMb * 1024 * 1024,
+      },
     });
     await app.listen({ host: config.host, port: config.port });
     // Dormant accounts are disabled at start and then once a day (F2): a server restarted every day must sweep

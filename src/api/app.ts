@@ -1,10 +1,12 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { LogUnavailableError } from '../audit/access-event.ts';
+import { storeFailure } from '../store/failure.ts';
+import { errorFields, serverLogger } from './server-log.ts';
 import { tokenMayCall } from '../identity/api-tokens.ts';
 import { Refusal } from '../domain/refusal.ts';
 import { ApiError, ERROR_STATUS, refusalCode, REFUSAL_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
@@ -22,6 +24,7 @@ import { OIDC_COOKIE, registerOidcRoutes } from './oidc-routes.ts';
 import { registerInputGuards } from './input-guards.ts';
 import { registerEmergencyRoutes } from './emergency-routes.ts';
 import { registerAnalysisRoutes } from './analysis-routes.ts';
+import { registerHealthRoutes } from './health-routes.ts';
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -33,10 +36,69 @@ function errorBody(code: ErrorCode, message: string, requestId: string, details?
   return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
 }
 
+/** Seconds a client is asked to wait after a 503 of the store or the log. */
+const STORE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * An error Node's HTTP parser meets before Fastify sees a request (a header block too large, raw bytes in the
+ * URL, a request that is not HTTP): answered in the one error shape too, on the socket, then closed.
+ */
+function clientErrorResponse(err: Error & { code?: string }): string {
+  const requestId = randomUUID();
+  const [status, reason, code, message]: [number, string, ErrorCode, string] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'the request headers are larger than the server reads (16 KB)']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT'
+        ? [408, 'Request Timeout', 'request_timeout', 'the request did not arrive in time']
+        : err.code === 'HPE_INVALID_CHARACTER' || err.code === 'HPE_INVALID_URL'
+          ? [
+              400,
+              'Bad Request',
+              'validation_failed',
+              'the request line holds characters that must be percent-encoded (UTF-8): e.g. curl -G --data-urlencode "address=仙台市" …',
+            ]
+          : [400, 'Bad Request', 'validation_failed', 'the request is not HTTP the server can read'];
+  const body = JSON.stringify(errorBody(code, message, requestId));
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`;
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const t = deps.httpTimeouts;
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: deps.logger === undefined || deps.logger === null ? false : serverLogger(deps.logger),
+    // One line per request is written by the onResponse hook below, without the URL (search terms).
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: {
+      // A path segment longer than the router reads (100 characters; no ID here is half as long): 414.
+      onMaxParamLength: (_path, _req, res) => {
+        const requestId = randomUUID();
+        const body = JSON.stringify(errorBody('uri_too_long', 'a path segment is longer than any this API takes (100 characters)', requestId));
+        res.writeHead(414, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId });
+        res.end(body);
+      },
+    },
+    ...(t === undefined
+      ? {}
+      : {
+          requestTimeout: t.requestMs,
+          keepAliveTimeout: t.keepAliveMs,
+          // Node checks these time-outs every `connectionsCheckingInterval` (30 s by default, which let 20
+          // slow-header connections stay open for 75 s+): every second here.
+          http: { headersTimeout: t.headersMs, connectionsCheckingInterval: 1000 },
+        }),
     genReqId: () => randomUUID(),
+    // Errors the router meets before a route (a malformed %-escape, …): the one error shape.
+    frameworkErrors: (err, req, res) => {
+      const reply = res as FastifyReply;
+      void reply
+        .header('x-request-id', req.id)
+        .status(400)
+        .send(errorBody('validation_failed', `${err.message.slice(0, 200)}; percent-encode the path and query as UTF-8`, req.id));
+    },
+    clientErrorHandler: (err, socket) => {
+      if (socket.writable) socket.end(clientErrorResponse(err));
+      else socket.destroy(err);
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
     trustProxy: false,
   });
@@ -94,6 +156,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, route: req.routeOptions.url ?? null, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
 
   app.setErrorHandler((err: FastifyError | ApiError | Error, req, reply) => {
     if (err instanceof ApiError) return reply.status(ERROR_STATUS[err.code]).send(errorBody(err.code, err.message, req.id, err.details));
@@ -104,9 +169,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (err.kind === 'busy' && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
       return reply.status(REFUSAL_STATUS[err.kind]).send(errorBody(refusalCode(err.family, err.kind), err.message, req.id, { ...err.details, rule: err.rule }));
     }
+    const failure = storeFailure(err);
     if (err instanceof LogUnavailableError) {
-      req.log.error({ err }, 'access log unavailable');
-      return reply.status(ERROR_STATUS.log_unavailable).send(errorBody('log_unavailable', err.message, req.id));
+      req.log.error({ error: errorFields(err), store: failure }, 'access log unavailable: no customer data served');
+      reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+      return reply
+        .status(ERROR_STATUS.log_unavailable)
+        .send(errorBody('log_unavailable', err.message, req.id, failure === null ? undefined : { store: failure }));
+    }
+    if (failure !== null) {
+      req.log.warn({ error: errorFields(err), store: failure }, failure === 'timeout' ? 'store timed out' : 'store unreachable');
+      reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+      const message =
+        failure === 'timeout'
+          ? 'the database did not answer in time; nothing was served. Try again shortly'
+          : 'the database cannot be reached; nothing was served. Try again shortly';
+      return reply.status(ERROR_STATUS.store_unavailable).send(errorBody('store_unavailable', message, req.id, { store: failure }));
     }
     const fe = err as FastifyError;
     if (fe.validation !== undefined) {
@@ -119,7 +197,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.status(fe.statusCode).send(errorBody('validation_failed', fe.message, req.id));
     }
-    req.log.error({ err }, 'unhandled error');
+    req.log.error({ error: errorFields(err) }, 'unhandled error');
     return reply.status(500).send(errorBody('internal', 'internal error; the request id identifies it in the server log', req.id));
   });
   const consoleIndex = deps.consoleDir === undefined || deps.consoleDir === null ? null : await registerConsole(app, deps.consoleDir);
@@ -136,13 +214,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.status(404).send(errorBody('not_found', `no route ${req.method} ${req.url}`, req.id));
   });
 
-  // Readiness tells the truth: a writer that stopped the line serves no data, so the instance is not ready.
-  app.get('/api/health', { schema: { hide: true } }, async (_req, reply) => {
-    const halted = deps.evidence.writer.halted;
-    const witnessError = deps.evidence.writer.witnessError;
-    if (halted !== null) return reply.status(503).send({ status: 'log_halted', store: deps.db.kind, log: { halted, witnessError } });
-    return { status: 'ok', store: deps.db.kind, log: { halted: null, witnessError } };
-  });
+  registerHealthRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerOidcRoutes(app, deps);
   registerSupplyPointRoutes(app, deps);

@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TrustAnchors } from '../audit/trust.ts';
+import type { WriterStatus } from '../audit/log-writer.ts';
 import type { Firewall } from '../firewall/firewall.ts';
 import type { OidcLogin } from '../identity/oidc.ts';
 import type { Sessions } from '../identity/session-store.ts';
 import type { Actor } from '../domain/actor.ts';
 import type { Db } from '../store/db.ts';
 import { ApiError } from './errors.ts';
+import type { ServerLogOptions } from './server-log.ts';
 
 // What every route module needs from the application — its dependencies, the request's actor, the route's
 // name — in a module of its own, so that app.ts imports the routes and no route imports app.ts back.
@@ -25,7 +27,7 @@ export interface AppDeps {
   readonly evidence: {
     readonly trust: TrustAnchors;
     readonly witnessFile: string | null;
-    readonly writer: { readonly halted: string | null; readonly witnessError: string | null };
+    readonly writer: { readonly halted: string | null; readonly witnessError: string | null; status(): WriterStatus };
   };
   readonly clock: Clock;
   readonly sessions: Sessions;
@@ -53,7 +55,22 @@ export interface AppDeps {
   readonly analysisWaitMs: number;
   /** Extra routes mounted before the server starts (the benchmark's bare route, the console's assets). */
   readonly extend?: (app: FastifyInstance) => void | Promise<void>;
-  readonly logger?: boolean;
+  /** The server log (api/server-log.ts); absent or null: none (tests that do not read it). */
+  readonly logger?: ServerLogOptions | null;
+  /** What readiness watches besides the store and the log: directories whose disks must keep room. */
+  readonly health?: { readonly diskPaths: readonly string[]; readonly minFreeDiskBytes: number };
+  /** The HTTP server's time-outs (config.ts#HttpTimeouts); absent: Node's and Fastify's defaults. */
+  readonly httpTimeouts?: HttpTimeouts;
+}
+
+/** How long the HTTP server waits, in milliseconds (documented in docs/CONFIGURATION.md). */
+export interface HttpTimeouts {
+  /** The whole request, headers and body, from the first byte (Fastify's requestTimeout). */
+  readonly requestMs: number;
+  /** The request's headers (Node's headersTimeout): a client that sends them slowly is cut off. */
+  readonly headersMs: number;
+  /** An idle kept-alive connection between requests. */
+  readonly keepAliveMs: number;
 }
 
 export const SESSION_COOKIE = 'gw_session';

@@ -44,6 +44,14 @@ export const ERROR_STATUS = {
   not_found: 404,
   rate_limited: 429,
   log_unavailable: 503,
+  /** The store could not answer: unreachable, shutting down, out of connections or past a time-out (with Retry-After). */
+  store_unavailable: 503,
+  /** The request line is longer than the server reads. */
+  uri_too_long: 414,
+  /** The request's headers are larger than the server reads. */
+  headers_too_large: 431,
+  /** The request did not arrive in time (headers or body), or is not HTTP the server can read. */
+  request_timeout: 408,
   /** Another analysis holds the analysis queue for longer than a request may wait (with Retry-After). */
   analysis_busy: 503,
   /** Refusals of a family without codes of their own (details.rule names the rule). */

@@ -6,12 +6,15 @@ import { ChainVerifier } from './chain-verify.ts';
 import { SealCursor } from './export.ts';
 import { verifyStore } from './store-verify.ts';
 import { lastSeal, readHeadAndLastSeal, readLinks, readSeals } from './log-reader.ts';
+import { storeFailure } from '../store/failure.ts';
 import { ensurePartition, monthKey, monthOf } from './partitions.ts';
 import { publicKeys, sealDigest, sealSignatureValid, signSeal, type Seal, type SigningKey } from './signing.ts';
 import type { WitnessSink } from './witness.ts';
 
 interface Pending {
   readonly event: AccessEvent;
+  /** When the event was handed to the writer (ms since the epoch, the writer's clock). */
+  readonly queuedAt: number;
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
 }
@@ -79,6 +82,20 @@ const REFUSED = 'GWL01';
  * linking, stops the line: every append fails (no data is served), `halted` says why, and `onHalt` raises the
  * alert. Nothing unaccounted for is ever sealed over.
  */
+/** The writer's state, as readiness and the metrics show it. */
+export interface WriterStatus {
+  readonly queued: number;
+  readonly oldestQueuedMs: number;
+  readonly batches: number;
+  readonly lastCommitAt: Date | null;
+  /** The last failed group commit, until one succeeds: what failed (the store, or the commit itself), not the message. */
+  readonly lastError: { readonly at: Date; readonly kind: 'unreachable' | 'timeout' | 'refused' } | null;
+  readonly lastSealAt: Date | null;
+  readonly lastSealSeq: number | null;
+  readonly halted: string | null;
+  readonly witnessError: string | null;
+}
+
 export class GroupCommitLog implements AccessLog {
   readonly #db: Queryable;
   readonly #key: SigningKey;
@@ -102,6 +119,8 @@ export class GroupCommitLog implements AccessLog {
   #lastSeal: Seal | null = null;
   #published: { seq: number; at: number } | null = null;
   #witnessError: string | null = null;
+  #lastCommitAt: Date | null = null;
+  #lastError: WriterStatus['lastError'] = null;
 
   constructor(db: Queryable, opts: LogWriterOptions) {
     this.#db = db;
@@ -133,9 +152,29 @@ export class GroupCommitLog implements AccessLog {
     return this.#witnessError;
   }
 
+  /**
+   * What readiness and the metrics report of the writer: events waiting and the age of the oldest, the last
+   * group commit and the last failed one, the last seal's time, and why the line stopped if it did.
+   */
+  status(): WriterStatus {
+    const now = this.#clock().getTime();
+    const oldest = this.#queue[0]?.queuedAt;
+    return {
+      queued: this.#queue.length,
+      oldestQueuedMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
+      batches: this.#batches,
+      lastCommitAt: this.#lastCommitAt,
+      lastError: this.#lastError,
+      lastSealAt: this.#lastSeal === null ? null : new Date(this.#lastSeal.signedAt),
+      lastSealSeq: this.#lastSeal?.seq ?? null,
+      halted: this.#halted,
+      witnessError: this.#witnessError,
+    };
+  }
+
   append(event: AccessEvent): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ event, resolve, reject });
+      this.#queue.push({ event, queuedAt: this.#clock().getTime(), resolve, reject });
       this.#flushing ??= this.#flush();
     });
   }
@@ -340,11 +379,14 @@ export class GroupCommitLog implements AccessLog {
           batch = this.#queue.splice(0, this.#maxBatch);
           this.#batches++;
           await this.#commit(batch.map((p) => p.event));
+          this.#lastCommitAt = this.#clock();
+          this.#lastError = null;
           for (const p of batch) p.resolve();
         } catch (e) {
           // Partitions may be gone after a failure; the point accounted for stays (a commit that did land
           // is found, sealed by this writer, on the next attempt).
           this.#months.clear();
+          this.#lastError = { at: this.#clock(), kind: storeFailure(e) ?? 'refused' };
           const err = new LogUnavailableError(e);
           for (const p of batch) p.reject(err);
           if (this.#halted !== null) for (const p of this.#queue.splice(0)) p.reject(err);

@@ -3,13 +3,30 @@ import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { csvLine, ident, type Db, type Queryable, type Statement } from './db.ts';
+import { storeFailure } from './failure.ts';
+
+/**
+ * How long a connection to the server waits, in milliseconds. Without them a frozen or unreachable server held
+ * every request for as long as it stalled (issue 17). `queryMs` is the client's own limit, which ends a wait
+ * on a server that cannot even cancel (stopped, partitioned); `statementMs` is the server's, which cancels the
+ * work; `idleInTransactionMs` ends a transaction its client abandoned, releasing its locks.
+ */
+export interface StoreTimeouts {
+  readonly connectMs: number;
+  readonly statementMs: number;
+  readonly queryMs: number;
+  readonly idleInTransactionMs: number;
+}
+
+/** For commands that run long statements on purpose (loading a region, exporting a year): connect time-out only. */
+export const CONNECT_ONLY_MS = 10_000;
 
 /**
  * Connects to a PostgreSQL server. `schema` puts gridwall's tables in their own schema (tests use one per
  * run); `role` makes every connection act as that role (SET ROLE at connect: tests run the application as a
  * role from grantAppRole while logged in as the owner). Dates come back as Date, bigint as number.
  */
-export async function openPostgres(url: string, opts: { poolSize?: number; schema?: string; role?: string } = {}): Promise<Db> {
+export async function openPostgres(url: string, opts: { poolSize?: number; schema?: string; role?: string; timeouts?: StoreTimeouts } = {}): Promise<Db> {
   pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
   const options = [
     ...(opts.schema === undefined ? [] : [`-c search_path=${ident(opts.schema)},public`]),
@@ -18,6 +35,14 @@ export async function openPostgres(url: string, opts: { poolSize?: number; schem
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: opts.timeouts?.connectMs ?? CONNECT_ONLY_MS,
+    ...(opts.timeouts === undefined
+      ? {}
+      : {
+          statement_timeout: opts.timeouts.statementMs,
+          query_timeout: opts.timeouts.queryMs,
+          idle_in_transaction_session_timeout: opts.timeouts.idleInTransactionMs,
+        }),
     ...(options.length === 0 ? {} : { options: options.join(' ') }),
   });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next query instead
@@ -37,6 +62,7 @@ export async function openPostgres(url: string, opts: { poolSize?: number; schem
     ...asQueryable(pool),
     async transaction(fn) {
       const c = await pool.connect();
+      let failed = false;
       try {
         await c.query('BEGIN');
         const out = await fn(asQueryable(c));
@@ -44,9 +70,11 @@ export async function openPostgres(url: string, opts: { poolSize?: number; schem
         return out;
       } catch (e) {
         await c.query('ROLLBACK').catch(() => undefined);
+        // A connection that failed or timed out is not given back to the pool in an unknown state.
+        failed = storeFailure(e) !== null;
         throw e;
       } finally {
-        c.release();
+        c.release(failed);
       }
     },
     async copyRows(table, columns, rows) {

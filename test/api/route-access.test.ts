@@ -164,6 +164,8 @@ const finding = (ctx: Ctx) =>
 const ROUTES: Readonly<Record<string, Expectation>> = {
   // Public: logging in, and what the login screen and the console need before anyone is logged in.
   'GET /api/health': { who: 'public', call: fixed('/api/health') },
+  'GET /api/health/live': { who: 'public', call: fixed('/api/health/live') },
+  'GET /api/health/ready': { who: 'public', call: fixed('/api/health/ready') },
   'GET /api/openapi.json': { who: 'public', call: fixed('/api/openapi.json') },
   'GET /api/vocabulary': { who: 'public', call: fixed('/api/vocabulary') },
   'GET /api/auth/methods': { who: 'public', call: fixed('/api/auth/methods') },
@@ -399,7 +401,7 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
 };
 
 /** Routes the server hides from its OpenAPI document (schema.hide); each still needs an entry above. */
-const HIDDEN = ['GET /api/health', 'GET /api/openapi.json'];
+const HIDDEN = ['GET /api/health', 'GET /api/health/live', 'GET /api/health/ready', 'GET /api/openapi.json'];
 
 // ---------------------------------------------------------------------------------------------------------
 

@@ -37,8 +37,20 @@ test('`gridwall start` seeds the embedded store, prints where to go and how to l
     // The dormant sweep runs at start, not only a day later (issue 14): the demo's legacy IDs are disabled now.
     assert.match(first.output(), /dormant-account sweep: [1-9]\d* disabled/);
     assert.doesNotMatch(first.output(), /break the assignment rules/, 'the demo area follows the assignment rules');
-    const health = await fetch(`${url}/api/health`);
-    assert.deepEqual(await health.json(), { status: 'ok', store: 'pglite', log: { halted: null, witnessError: null } });
+    const health = await fetch(`${url}/api/health/ready`);
+    assert.equal(health.status, 200);
+    const ready = (await health.json()) as {
+      status: string;
+      store: string;
+      log: unknown;
+      checks: { store: { state: string }; log: { state: string; queued: number }; disk: { state: string; freeBytes: Record<string, number> } };
+    };
+    assert.deepEqual([ready.status, ready.store, ready.log], ['ok', 'pglite', { halted: null, witnessError: null }]);
+    assert.deepEqual([ready.checks.store.state, ready.checks.log.state, ready.checks.disk.state], ['ok', 'ok', 'ok']);
+    // Readiness watches the disk the data directory (and the witness beside the key in it) is on.
+    assert.deepEqual(Object.keys(ready.checks.disk.freeBytes), [dir]);
+    assert.ok((ready.checks.disk.freeBytes[dir] ?? 0) > 0);
+    assert.equal((await fetch(`${url}/api/health/live`)).status, 200);
     const login = await fetch(`${url}/api/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

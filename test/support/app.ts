@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
-import { ANALYSIS_WAIT_MS } from '../../src/api/context.ts';
+import { ANALYSIS_WAIT_MS, type HttpTimeouts } from '../../src/api/context.ts';
+import type { ServerLogOptions } from '../../src/api/server-log.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { configuredTrust } from '../../src/audit/trust.ts';
 import { SearchTerms } from '../../src/audit/search-terms.ts';
@@ -35,6 +36,10 @@ export interface TestAppOptions {
   readonly passwordLogin?: boolean;
   /** Single sign-on through an OpenID Connect provider (test/support/identity-provider.ts). */
   readonly oidc?: OidcLogin;
+  /** The server log, e.g. into an array the test reads (none by default). */
+  readonly logger?: ServerLogOptions;
+  /** The HTTP server's time-outs (Node's and Fastify's defaults otherwise). */
+  readonly httpTimeouts?: HttpTimeouts;
 }
 
 /** The real application over a test store, with the clock frozen at the fixture's NOW unless told otherwise. */
@@ -65,6 +70,8 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     consoleDir: opts.consoleDir ?? null,
     passwordLogin: opts.passwordLogin ?? true,
     oidc: opts.oidc ?? null,
+    ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+    ...(opts.httpTimeouts === undefined ? {} : { httpTimeouts: opts.httpTimeouts }),
   });
 }
 

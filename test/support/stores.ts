@@ -16,7 +16,7 @@ export interface TestStore {
    * (grantAppRole), as the server does in production, and `owner` as the schema's owner (the one who migrates,
    * loads master data, archives — and the attacker with the owner's rights); on PGlite both are the same.
    */
-  open(): Promise<{ db: Db; owner: Db; dispose: () => Promise<void> }>;
+  open(): Promise<{ db: Db; owner: Db; dispose: () => Promise<void>; server?: { schema: string; role: string } }>;
 }
 
 export { ownerOf } from './owner.ts';
@@ -111,6 +111,7 @@ export const STORES: readonly TestStore[] = [
             return {
               db,
               owner,
+              server: { schema, role },
               dispose: async () => {
                 await db.close();
                 await owner.close();

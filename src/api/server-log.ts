@@ -1,0 +1,43 @@
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+
+/**
+ * The server's own log: one JSON line per request (request id, route pattern, method, status, duration) and a
+ * line for each failure an operator must act on. Never customer data, never a search term, never a token or a
+ * cookie: the raw URL is not logged (its query string carries the search terms — a name, a phone number), only
+ * the route's pattern; headers are not logged; an error from the database is logged by its SQLSTATE and
+ * routine, not its message (PostgreSQL quotes the offending value in it). Tested in test/api/server-log.test.ts.
+ */
+export interface ServerLogOptions {
+  /** pino's level: `info` by default; `silent` switches it off (tests that do not read it). */
+  readonly level?: string;
+  /** Where the lines go (standard output by default). */
+  readonly stream?: { write(line: string): void };
+}
+
+/** What a request contributes to a log line: never its URL, headers or body. */
+function requestFields(req: FastifyRequest): Record<string, unknown> {
+  return { method: req.method, route: req.routeOptions?.url ?? null };
+}
+
+/** An error as logged: its class and codes; its message only when it cannot carry a stored value. */
+export function errorFields(e: unknown): Record<string, unknown> {
+  if (!(e instanceof Error)) return { type: typeof e };
+  const { code, routine, statusCode } = e as { code?: unknown; routine?: unknown; statusCode?: unknown };
+  const fromDatabase = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+  return {
+    type: e.name,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof statusCode === 'number' ? { statusCode } : {}),
+    ...(fromDatabase ? { routine } : { message: e.message, stack: e.stack }),
+    ...(e.cause === undefined ? {} : { cause: errorFields(e.cause) }),
+  };
+}
+
+export function serverLogger(opts: ServerLogOptions = {}): NonNullable<FastifyServerOptions['logger']> {
+  return {
+    level: opts.level ?? 'info',
+    ...(opts.stream === undefined ? {} : { stream: opts.stream }),
+    // Lines pass errors through errorFields themselves (as `error`); a stray `req` is cut down to these fields.
+    serializers: { req: requestFields },
+  };
+}

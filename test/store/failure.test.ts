@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { LogUnavailableError } from '../../src/audit/access-event.ts';
+import { storeFailure } from '../../src/store/failure.ts';
+import { openPostgres } from '../../src/store/postgres.ts';
+
+// Real errors from the real driver and server, classified: only failures of the store itself become 503s.
+
+const url = process.env['DATABASE_URL'];
+
+/** A local port nothing listens on (taken, then released). */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test('a server that refuses the connection is unreachable, also behind the log error that wraps it', async () => {
+  const port = await closedPort();
+  const err = await openPostgres(`postgres://postgres@127.0.0.1:${port}/test`, { poolSize: 1 }).then(
+    () => assert.fail('connected to a closed port'),
+    (e: unknown) => e,
+  );
+  assert.equal(storeFailure(err), 'unreachable', String(err));
+  assert.equal(storeFailure(new LogUnavailableError(err)), 'unreachable');
+});
+
+test('a server that accepts and never answers times out on connect', async () => {
+  const held = new Set<net.Socket>();
+  const silent = net.createServer((s) => held.add(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = silent.address() as net.AddressInfo;
+    const err = await openPostgres(`postgres://postgres@127.0.0.1:${port}/test`, {
+      poolSize: 1,
+      timeouts: { connectMs: 300, statementMs: 1000, queryMs: 1000, idleInTransactionMs: 1000 },
+    }).then(
+      () => assert.fail('connected to a silent server'),
+      (e: unknown) => e,
+    );
+    assert.equal(storeFailure(err), 'timeout', String(err));
+  } finally {
+    for (const s of held) s.destroy();
+    silent.close();
+  }
+});
+
+if (url !== undefined) {
+  test('on PostgreSQL: a statement past statement_timeout is a timeout; a bad query or a broken rule is not a store failure', async () => {
+    const db = await openPostgres(url, { poolSize: 1, timeouts: { connectMs: 2000, statementMs: 100, queryMs: 5000, idleInTransactionMs: 5000 } });
+    try {
+      const slow = await db.query('SELECT pg_sleep(2)').then(
+        () => assert.fail('pg_sleep(2) finished under a 100 ms statement_timeout'),
+        (e: unknown) => e,
+      );
+      assert.equal((slow as { code?: string }).code, '57014');
+      assert.equal(storeFailure(slow), 'timeout');
+      const syntax = await db.query('SELEC 1').then(
+        () => assert.fail('bad SQL ran'),
+        (e: unknown) => e,
+      );
+      assert.equal(storeFailure(syntax), null);
+      const rule = await db.query('SELECT 1 / 0').then(
+        () => assert.fail('division by zero ran'),
+        (e: unknown) => e,
+      );
+      assert.equal(storeFailure(rule), null);
+      // The same pool answers again: the timed-out statement did not take the connection with it.
+      assert.deepEqual((await db.query<{ n: number }>('SELECT 1 AS n')).rows, [{ n: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+}
+
+test('a programming error is not a store failure, nor is an error without a code', () => {
+  assert.equal(storeFailure(new TypeError("Cannot read properties of undefined (reading 'x')")), null);
+  assert.equal(storeFailure(new Error('something')), null);
+  assert.equal(storeFailure(null), null);
+  assert.equal(storeFailure('ECONNREFUSED'), null);
+});
