@@ -67,8 +67,11 @@ export interface Config {
   readonly sessionCacheMs: number;
   readonly demoSupplyPoints: number;
   readonly logBatch: number;
-  /** The Ed25519 key that signs checkpoints; `create` when it may be generated on first use. */
-  readonly logKey: { readonly path: string; readonly create: boolean };
+  /**
+   * The Ed25519 key that signs the log's seals; `create` when it may be generated on first use (the embedded
+   * store's default). Null on a PostgreSQL server without GRIDWALL_LOG_KEY_FILE: `logKeyOf` refuses then.
+   */
+  readonly logKey: { readonly path: string; readonly create: boolean } | null;
   /** A file of PEM public keys of earlier (rotated) signing keys whose seals are still trusted; null: none. */
   readonly logTrustedKeys: string | null;
   /** The append-only file the writer publishes seals to, outside the database (ship it to write-once storage). */
@@ -142,6 +145,15 @@ function demoLogin(e: Env, store: 'pglite' | 'postgres'): boolean {
   return e.GRIDWALL_DEMO_LOGIN ?? store === 'pglite';
 }
 
+/** The signing key's place, for the commands that sign or publish with it; on a server it must be configured. */
+export function logKeyOf(config: Config): { readonly path: string; readonly create: boolean } {
+  if (config.logKey === null)
+    throw new ConfigError(
+      'bad configuration: with DATABASE_URL, set GRIDWALL_LOG_KEY_FILE to the access-log signing key (for a new log, `gridwall audit key register --generate` makes and registers one)',
+    );
+  return config.logKey;
+}
+
 /** Parses the environment once, at start. Only the entry point calls this. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -156,12 +168,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     );
   const store =
     e.DATABASE_URL === undefined ? { kind: 'pglite' as const, dataDir: resolve(e.GRIDWALL_DATA_DIR) } : { kind: 'postgres' as const, url: e.DATABASE_URL };
+  // On a server the key's place is explicit (logKey null until it is set): a default under the working
+  // directory let a second instance, started elsewhere, make and register a key of its own without a word.
   const logKeyPath =
-    e.GRIDWALL_LOG_KEY_FILE !== undefined
-      ? resolve(e.GRIDWALL_LOG_KEY_FILE)
-      : store.kind === 'pglite'
-        ? join(store.dataDir, 'log-signing-key.pem')
-        : resolve('.gridwall/log-signing-key.pem');
+    e.GRIDWALL_LOG_KEY_FILE !== undefined ? resolve(e.GRIDWALL_LOG_KEY_FILE) : store.kind === 'pglite' ? join(store.dataDir, 'log-signing-key.pem') : null;
   return Object.freeze({
     store,
     host: e.HOST,
@@ -176,12 +186,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     sessionCacheMs: e.GRIDWALL_SESSION_CACHE_MS,
     demoSupplyPoints: e.GRIDWALL_DEMO_SUPPLY_POINTS,
     logBatch: e.GRIDWALL_LOG_BATCH,
-    // A configured key must exist; the default one (in the data directory, or .gridwall/ next to a server's
-    // configuration) is generated on first use.
-    logKey: { path: logKeyPath, create: e.GRIDWALL_LOG_KEY_FILE === undefined },
+    // A configured key must exist; the embedded store's default one (in its data directory) is generated on first use.
+    logKey: logKeyPath === null ? null : { path: logKeyPath, create: e.GRIDWALL_LOG_KEY_FILE === undefined },
     logTrustedKeys: e.GRIDWALL_LOG_TRUSTED_KEYS === undefined ? null : resolve(e.GRIDWALL_LOG_TRUSTED_KEYS),
     // Beside the signing key by default: both belong to the writer, outside the database.
-    logWitnessFile: resolve(e.GRIDWALL_LOG_WITNESS_FILE ?? join(dirname(logKeyPath), 'log-witness.jsonl')),
+    logWitnessFile: resolve(e.GRIDWALL_LOG_WITNESS_FILE ?? join(logKeyPath === null ? '.gridwall' : dirname(logKeyPath), 'log-witness.jsonl')),
     logCheckpointEvents: e.GRIDWALL_LOG_CHECKPOINT_EVENTS,
     logCheckpointSeconds: e.GRIDWALL_LOG_CHECKPOINT_SECONDS,
     logRetentionYears: e.GRIDWALL_LOG_RETENTION_YEARS,

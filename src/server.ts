@@ -10,8 +10,8 @@ import { warnIfPrivilegedRole } from './audit/roles.ts';
 import { configuredTrust } from './audit/trust.ts';
 import { WitnessFile } from './audit/witness.ts';
 import { assignmentsBreakingRules } from './identity/assignments.ts';
-import { loadSigningKey } from './audit/signing.ts';
-import type { Config } from './config.ts';
+import { loadSigningKey, SigningKeyError } from './audit/signing.ts';
+import { logKeyOf, type Config } from './config.ts';
 import { generateDemo, type Persona } from './demo/generate.ts';
 import { compileDecisionTable } from './domain/decision-table.ts';
 import { Firewall } from './firewall/firewall.ts';
@@ -60,8 +60,9 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       say(`  done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       seeded = true;
     }
-    const { key, created } = loadSigningKey(config.logKey.path, config.logKey.create);
-    if (created) say(`Generated the access-log signing key ${config.logKey.path} (key ${key.keyId}); keep it safe and back it up.`);
+    const place = logKeyOf(config);
+    const { key, created } = loadSigningKey(place.path, place.create);
+    if (created) say(`Generated the access-log signing key ${place.path} (key ${key.keyId}); keep it safe and back it up.`);
     const table = compileDecisionTable();
     const trust = configuredTrust(key, config.logTrustedKeys);
     const log = new GroupCommitLog(db, {
@@ -77,6 +78,8 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     // The writer accounts for the chain before the first read: a log changed outside it is reported now
     // (readiness false, the alert above), not at a customer's look-up.
     await log.open().catch((e: unknown) => {
+      // A key nobody registered for this log: the server does not start (gridwall audit key register).
+      if (e instanceof SigningKeyError) throw e;
       if (log.halted === null) say(`the access log could not be opened: ${e instanceof Error ? e.message : String(e)}`);
     });
     const firewall = new Firewall(db, log, table, new SearchTerms(key), findingSink(db));

@@ -7,6 +7,7 @@ import { SealCursor } from './export.ts';
 import { verifyStore } from './store-verify.ts';
 import { lastSeal, readHeadAndLastSeal, readLinks, readSeals } from './log-reader.ts';
 import { storeFailure } from '../store/failure.ts';
+import { requireRegisteredKey } from './log-keys.ts';
 import { ensurePartition, monthKey, monthOf } from './partitions.ts';
 import { publicKeys, sealDigest, sealSignatureValid, signSeal, type Seal, type SigningKey } from './signing.ts';
 import type { WitnessSink } from './witness.ts';
@@ -252,7 +253,7 @@ export class GroupCommitLog implements AccessLog {
    * A log written before seals existed is verified whole and sealed once.
    */
   async #establish(): Promise<Point> {
-    await this.#db.query('SELECT access_log_add_key($1, $2)', [this.#key.keyId, this.#key.publicKeyPem]);
+    await requireRegisteredKey(this.#db, this.#key, this.#clock());
     // The witness first, then the head and last seal in one snapshot: another writer (another server process)
     // publishes only after its commit, so neither can be found ahead of the head read after it.
     let witnessed: Seal | null = null;

@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { userInfo } from 'node:os';
 import { existsSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
@@ -15,7 +16,8 @@ import { readHead } from '../audit/log-reader.ts';
 import { listPartitions, monthOf, monthKey } from '../audit/partitions.ts';
 import { exportParquet } from '../audit/parquet-export.ts';
 import { loadSigningKey } from '../audit/signing.ts';
-import type { Config } from '../config.ts';
+import { registerSigningKey } from '../audit/log-keys.ts';
+import { logKeyOf, type Config } from '../config.ts';
 import { japanPeriod } from '../domain/japan-time.ts';
 import { openStore } from '../store/open.ts';
 import { EXIT, UsageError } from './exit.ts';
@@ -28,13 +30,13 @@ import type { CliIo } from './io.ts';
 function trustFor(config: Config, given: readonly string[], forFile: boolean): TrustAnchors | null {
   try {
     if (given.length > 0) return givenTrust(given);
-    if (existsSync(config.logKey.path)) return configuredTrust(loadSigningKey(config.logKey.path, false).key, config.logTrustedKeys);
+    if (config.logKey !== null && existsSync(config.logKey.path)) return configuredTrust(loadSigningKey(config.logKey.path, false).key, config.logTrustedKeys);
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
   if (forFile) return null;
   throw new UsageError(
-    `no trusted key: the signing key ${config.logKey.path} is not here; give --public-key KEY.pem (the output of \`gridwall audit public-key\`, kept apart from the database)`,
+    `no trusted key: ${config.logKey === null ? 'GRIDWALL_LOG_KEY_FILE is not set' : `the signing key ${config.logKey.path} is not here`}; give --public-key KEY.pem (the output of \`gridwall audit public-key\`, kept apart from the database)`,
   );
 }
 
@@ -216,9 +218,33 @@ export async function runArchive(config: Config, opts: { before: string; dir: st
 }
 
 /** `gridwall audit public-key`: the public half of the checkpoint key, to keep where the log's keepers cannot reach. */
+/**
+ * Registers the configured signing key (GRIDWALL_LOG_KEY_FILE) for the log, on purpose and on the record: a
+ * governance event names the key and the operating-system user who ran the command. `--generate` makes the
+ * key file first when it does not exist (a new server's first key, or the next key of a rotation).
+ */
+export async function runRegisterKey(config: Config, opts: { generate?: boolean }, at: Date, io: CliIo): Promise<number> {
+  const place = logKeyOf(config);
+  const { key, created } = loadSigningKey(place.path, opts.generate === true);
+  if (created) io.stderr.write(`generated ${place.path} (key ${key.keyId}); keep it safe and back it up\n`);
+  const db = await openStore(config.store);
+  try {
+    const r = await registerSigningKey(db, key, { kind: 'system', job: `cli audit key register (${userInfo().username})` }, at);
+    io.stdout.write(
+      r === 'registered'
+        ? `registered key ${key.keyId} for the log (a governance event records it); publish its public key: gridwall audit public-key\n`
+        : `key ${key.keyId} was already registered for the log\n`,
+    );
+    return EXIT.ok;
+  } finally {
+    await db.close();
+  }
+}
+
 export function runPublicKey(config: Config, io: CliIo): number {
-  const { key } = loadSigningKey(config.logKey.path, false);
+  const place = logKeyOf(config);
+  const { key } = loadSigningKey(place.path, false);
   io.stdout.write(key.publicKeyPem);
-  io.stderr.write(`key ${key.keyId} (${config.logKey.path})\n`);
+  io.stderr.write(`key ${key.keyId} (${place.path})\n`);
   return EXIT.ok;
 }

@@ -167,6 +167,18 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
       setExit(await runArchive(loadConfig(io.env), opts, new Date(), io));
     });
   audit
+    .command('key')
+    .description('the keys the log is signed with')
+    .command('register')
+    .description(
+      'register the configured signing key (GRIDWALL_LOG_KEY_FILE) for the log, recorded as a governance event: a server whose key is not registered does not start',
+    )
+    .option('--generate', 'make the key file first if it does not exist')
+    .action(async (opts: { generate?: boolean }) => {
+      const { runRegisterKey } = await import('./audit-command.ts');
+      setExit(await runRegisterKey(loadConfig(io.env), opts, new Date(), io));
+    });
+  audit
     .command('public-key')
     .description('print the public key of the checkpoint signing key (keep a copy where those who run the log cannot change it)')
     .action(async () => {

@@ -13,10 +13,13 @@ import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { archivePartitions } from '../../src/audit/archive.ts';
 import { listPartitions } from '../../src/audit/partitions.ts';
 import { grantAppRole, LOG_FUNCTIONS } from '../../src/audit/roles.ts';
-import { generateSigningKey, publicKeys } from '../../src/audit/signing.ts';
+import { generateSigningKey, publicKeys, SigningKeyError } from '../../src/audit/signing.ts';
+import { registerSigningKey } from '../../src/audit/log-keys.ts';
 import type { Db } from '../../src/store/db.ts';
 import { TEST_KEY } from '../support/app.ts';
 import { STORES } from '../support/stores.ts';
+
+const NOW_FOR_KEYS = new Date('2026-11-02T00:00:00Z');
 
 const KEYS = publicKeys([TEST_KEY.publicKeyPem]);
 const pick = (r: { firstBreak: { kind: string; seq: number } | null }) => ({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq });
@@ -130,8 +133,25 @@ for (const store of STORES) {
     test('two writers (two server processes) append in turn to one chain', async () => {
       await fresh();
       const key2 = generateSigningKey();
-      // Two processes with different keys: each trusts the other's (GRIDWALL_LOG_TRUSTED_KEYS).
+      // Two processes with different keys: each trusts the other's (GRIDWALL_LOG_TRUSTED_KEYS), and the second
+      // key is registered on purpose, as `gridwall audit key register` does — after the first writer made the
+      // log's first key, a writer with an unregistered key does not start.
       const a = new GroupCommitLog(db, { key: TEST_KEY, trusted: publicKeys([key2.publicKeyPem]) });
+      await a.open();
+      await assert.rejects(new GroupCommitLog(db, { key: key2 }).open(), (e: Error) => e instanceof SigningKeyError && /not registered/.test(e.message));
+      assert.equal(await registerSigningKey(db, key2, { kind: 'system', job: 'test' }, NOW_FOR_KEYS), 'registered');
+      assert.equal(await registerSigningKey(db, key2, { kind: 'system', job: 'test' }, NOW_FOR_KEYS), 'already');
+      const { rows: events } = await db.query<{ action: string; subject_id: string }>(
+        `SELECT action, subject_id FROM governance_events WHERE subject_type = 'log_key' ORDER BY id`,
+      );
+      assert.deepEqual(
+        events.map((e) => [e.action, e.subject_id]),
+        [
+          ['log_key.register', TEST_KEY.keyId],
+          ['log_key.register', key2.keyId],
+        ],
+        'the first key by the first writer, the second by the command, each on the record',
+      );
       const b = new GroupCommitLog(db, { key: key2, trusted: publicKeys([TEST_KEY.publicKeyPem]) });
       await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).append(event(i, new Date(Date.UTC(2026, 10, 2, 0, 0, i))))));
       // The last batch is b's: its seal vouches for the whole chain of seals, a's included (b checked them).
