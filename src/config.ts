@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   GRIDWALL_OIDC_LABEL: z.string().min(1).max(40).default('シングルサインオン'),
   GRIDWALL_OIDC_SCOPES: z.string().default('openid'),
   GRIDWALL_SERVER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
+  GRIDWALL_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  GRIDWALL_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   GRIDWALL_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).max(10_000_000).default(512),
   GRIDWALL_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   GRIDWALL_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
@@ -92,6 +94,8 @@ export interface Config {
   readonly oidc: OidcSettings | null;
   /** The server log's level (GRIDWALL_SERVER_LOG_LEVEL): JSON lines on standard output; `silent` for none. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Prometheus metrics on a port of their own (GRIDWALL_METRICS_PORT, GRIDWALL_METRICS_HOST); null: off. */
+  readonly metrics: { readonly host: string; readonly port: number } | null;
   /** Readiness fails when the disk under the data directory or the witness has less free (GRIDWALL_MIN_FREE_DISK_MB). */
   readonly minFreeDiskMb: number;
   /** How long the server waits on PostgreSQL (GRIDWALL_DB_*_TIMEOUT_MS). */
@@ -201,6 +205,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     oidc: oidcSettings(e),
     logLevel: e.GRIDWALL_SERVER_LOG_LEVEL,
     minFreeDiskMb: e.GRIDWALL_MIN_FREE_DISK_MB,
+    metrics: e.GRIDWALL_METRICS_PORT === undefined ? null : { host: e.GRIDWALL_METRICS_HOST, port: e.GRIDWALL_METRICS_PORT },
     dbTimeouts: {
       connectMs: e.GRIDWALL_DB_CONNECT_TIMEOUT_MS,
       statementMs: e.GRIDWALL_DB_STATEMENT_TIMEOUT_MS,

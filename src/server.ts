@@ -22,6 +22,7 @@ import { DAY_MS, JST_OFFSET_MS } from './domain/japan-time.ts';
 import type { Db } from './store/db.ts';
 import { openStore } from './store/open.ts';
 import { findingSink } from './analysis/findings.ts';
+import { Metrics, serveMetrics } from './api/metrics.ts';
 
 export interface Running {
   readonly app: FastifyInstance;
@@ -64,6 +65,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     const { key, created } = loadSigningKey(place.path, place.create);
     if (created) say(`Generated the access-log signing key ${place.path} (key ${key.keyId}); keep it safe and back it up.`);
     const table = compileDecisionTable();
+    const metrics = config.metrics === null ? null : new Metrics();
     const trust = configuredTrust(key, config.logTrustedKeys);
     const log = new GroupCommitLog(db, {
       key,
@@ -74,6 +76,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       maxBatch: config.logBatch,
       checkpointEvery: config.logCheckpointEvents,
       checkpointSeconds: config.logCheckpointSeconds,
+      ...(metrics === null ? {} : { observer: metrics }),
     });
     // The writer accounts for the chain before the first read: a log changed outside it is reported now
     // (readiness false, the alert above), not at a customer's look-up.
@@ -110,12 +113,21 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       consoleDir: CONSOLE_DIR,
       logger: config.logLevel === 'silent' ? null : { level: config.logLevel },
       httpTimeouts: config.httpTimeouts,
+      ...(metrics === null ? {} : { metrics }),
       health: {
         diskPaths: [...new Set([...(config.store.kind === 'pglite' ? [config.store.dataDir] : []), dirname(config.logWitnessFile)])],
         minFreeDiskBytes: config.minFreeDiskMb * 1024 * 1024,
       },
     });
     await app.listen({ host: config.host, port: config.port });
+    const metricsServer =
+      metrics === null || config.metrics === null
+        ? null
+        : await serveMetrics(() => metrics.scrape({ writer: () => log.status(), db, now: clock }), metrics.registry.contentType, config.metrics);
+    if (metricsServer !== null) {
+      const a = metricsServer.address();
+      say(`metrics: http://${config.metrics?.host ?? ''}:${typeof a === 'object' && a !== null ? a.port : ''}/metrics`);
+    }
     // Dormant accounts are disabled at start and then once a day (F2): a server restarted every day must sweep
     // too (issue 14). Logins are refused by the same test in the meantime (lifecycle.ts loginStanding).
     const runSweep = () =>
@@ -165,6 +177,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
         clearInterval(sweep);
         clearTimeout(digestTimer);
         await app.close();
+        await new Promise<void>((resolve) => (metricsServer === null ? resolve() : metricsServer.close(() => resolve())));
         await log.close(); // publishes the last seal to the witness
         await db.close();
       },

@@ -59,6 +59,8 @@ export interface AppDeps {
   readonly logger?: ServerLogOptions | null;
   /** What readiness watches besides the store and the log: directories whose disks must keep room. */
   readonly health?: { readonly diskPaths: readonly string[]; readonly minFreeDiskBytes: number };
+  /** Counts requests for the metrics (api/metrics.ts); absent: none kept. */
+  readonly metrics?: { request(method: string, route: string | null, status: number, seconds: number): void };
   /** The HTTP server's time-outs (config.ts#HttpTimeouts); absent: Node's and Fastify's defaults. */
   readonly httpTimeouts?: HttpTimeouts;
 }

@@ -51,6 +51,14 @@ export interface LogWriterOptions {
   readonly checkpointSeconds?: number;
   /** Time of seals (the events carry their own time). */
   readonly clock?: () => Date;
+  /** Told of every event handed to the writer and every group commit (the metrics). */
+  readonly observer?: WriterObserver;
+}
+
+/** What the writer reports as it works, for the metrics (api/metrics.ts). */
+export interface WriterObserver {
+  event(e: AccessEvent): void;
+  commit(seconds: number, events: number): void;
 }
 
 /** A point of the chain: a sequence number, the hash there, and the digest of the seal that ends there. */
@@ -121,6 +129,7 @@ export class GroupCommitLog implements AccessLog {
   #published: { seq: number; at: number } | null = null;
   #witnessError: string | null = null;
   #lastCommitAt: Date | null = null;
+  readonly #observer: WriterObserver | null;
   #lastError: WriterStatus['lastError'] = null;
 
   constructor(db: Queryable, opts: LogWriterOptions) {
@@ -134,6 +143,7 @@ export class GroupCommitLog implements AccessLog {
     this.#publishEvery = opts.checkpointEvery ?? 1000;
     this.#publishMs = (opts.checkpointSeconds ?? 60) * 1000;
     this.#clock = opts.clock ?? (() => new Date());
+    this.#observer = opts.observer ?? null;
     this.#timer = this.#witness !== null && this.#publishMs > 0 ? setInterval(() => this.#publish(false), this.#publishMs) : null;
     this.#timer?.unref();
   }
@@ -176,6 +186,7 @@ export class GroupCommitLog implements AccessLog {
   append(event: AccessEvent): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ event, queuedAt: this.#clock().getTime(), resolve, reject });
+      this.#observer?.event(event);
       this.#flushing ??= this.#flush();
     });
   }
@@ -379,7 +390,9 @@ export class GroupCommitLog implements AccessLog {
           await new Promise<void>((r) => setImmediate(r));
           batch = this.#queue.splice(0, this.#maxBatch);
           this.#batches++;
+          const t0 = performance.now();
           await this.#commit(batch.map((p) => p.event));
+          this.#observer?.commit((performance.now() - t0) / 1000, batch.length);
           this.#lastCommitAt = this.#clock();
           this.#lastError = null;
           for (const p of batch) p.resolve();

@@ -29,6 +29,8 @@ export interface Db extends Queryable {
   /** Bulk load rows (COPY on both backends). `columns` name the CSV columns in order. */
   copyRows(table: string, columns: readonly string[], rows: Iterable<readonly unknown[]>): Promise<number>;
   close(): Promise<void>;
+  /** The connection pool's state, for the metrics (PostgreSQL; the embedded store has no pool). */
+  poolStats?(): { readonly total: number; readonly idle: number; readonly waiting: number };
 }
 
 /** A json/jsonb column's value: parsed already by the driver, or text to parse (a json column read as text). */

@@ -99,5 +99,6 @@ export async function openPostgres(url: string, opts: { poolSize?: number; schem
       }
     },
     close: () => pool.end(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

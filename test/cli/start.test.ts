@@ -8,7 +8,7 @@ import { join } from 'node:path';
 /** The environment of a user running the embedded default (no DATABASE_URL, even when CI sets one). */
 function embeddedEnv(dataDir: string): NodeJS.ProcessEnv {
   const { DATABASE_URL: _ignored, ...rest } = process.env;
-  return { ...rest, GRIDWALL_DATA_DIR: dataDir, PORT: '0', GRIDWALL_DEMO_SUPPLY_POINTS: '300' };
+  return { ...rest, GRIDWALL_DATA_DIR: dataDir, PORT: '0', GRIDWALL_DEMO_SUPPLY_POINTS: '300', GRIDWALL_METRICS_PORT: '0' };
 }
 
 /** Starts `gridwall start` as a user would and resolves with the URL it prints. */
@@ -51,6 +51,12 @@ test('`gridwall start` seeds the embedded store, prints where to go and how to l
     assert.deepEqual(Object.keys(ready.checks.disk.freeBytes), [dir]);
     assert.ok((ready.checks.disk.freeBytes[dir] ?? 0) > 0);
     assert.equal((await fetch(`${url}/api/health/live`)).status, 200);
+    // Metrics on a port of their own, announced at start; the API's port does not serve them.
+    const metricsUrl = /metrics: (http:\/\/\S+\/metrics)/.exec(first.output())?.[1] ?? assert.fail(first.output());
+    const scraped = await fetch(metricsUrl);
+    assert.equal(scraped.status, 200);
+    assert.match(await scraped.text(), /^gridwall_http_requests_total\{method="GET",route="\/api\/health\/ready",status="200"\} 1$/m);
+    assert.equal((await fetch(`${url}/metrics`)).status, 404);
     const login = await fetch(`${url}/api/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
 import { ANALYSIS_WAIT_MS, type HttpTimeouts } from '../../src/api/context.ts';
 import type { ServerLogOptions } from '../../src/api/server-log.ts';
+import type { Metrics } from '../../src/api/metrics.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { configuredTrust } from '../../src/audit/trust.ts';
 import { SearchTerms } from '../../src/audit/search-terms.ts';
@@ -40,11 +41,20 @@ export interface TestAppOptions {
   readonly logger?: ServerLogOptions;
   /** The HTTP server's time-outs (Node's and Fastify's defaults otherwise). */
   readonly httpTimeouts?: HttpTimeouts;
+  /** Metrics kept by the writer and the app (api/metrics.ts). */
+  readonly metrics?: Metrics;
+}
+
+const writers = new WeakMap<FastifyInstance, GroupCommitLog>();
+
+/** The access-log writer of an app made by `testApp`. */
+export function writerOf(app: FastifyInstance): GroupCommitLog {
+  return writers.get(app) ?? assert.fail('not an app made by testApp');
 }
 
 /** The real application over a test store, with the clock frozen at the fixture's NOW unless told otherwise. */
 export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<FastifyInstance> {
-  const writer = new GroupCommitLog(db, { key: TEST_KEY });
+  const writer = new GroupCommitLog(db, { key: TEST_KEY, ...(opts.metrics === undefined ? {} : { observer: opts.metrics }) });
   const firewall = new Firewall(db, writer, compileDecisionTable(), new SearchTerms(TEST_KEY), findingSink(db));
   const sessionAbsoluteMs = 10 * 3_600_000;
   const sessions = new Sessions(db, {
@@ -54,7 +64,7 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     unknownTerminal: opts.unknownTerminal ?? 'limit',
     dormantDays: DEFAULT_DORMANT_DAYS,
   });
-  return buildApp({
+  const app = await buildApp({
     db,
     firewall,
     clock: opts.now ?? (() => NOW),
@@ -72,7 +82,10 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     oidc: opts.oidc ?? null,
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
     ...(opts.httpTimeouts === undefined ? {} : { httpTimeouts: opts.httpTimeouts }),
+    ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }),
   });
+  writers.set(app, writer);
+  return app;
 }
 
 export interface Session {

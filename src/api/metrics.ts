@@ -1,0 +1,131 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AccessEvent } from '../audit/access-event.ts';
+import type { WriterObserver, WriterStatus } from '../audit/log-writer.ts';
+import type { Db } from '../store/db.ts';
+
+/**
+ * The server's metrics in Prometheus's text format (issue 17), on a port of their own that only the
+ * monitoring network should reach (GRIDWALL_METRICS_PORT, bound to GRIDWALL_METRICS_HOST, 127.0.0.1 by
+ * default): never on the API's port, where every caller could read them. Labels are route patterns, codes and
+ * rules — never a user, a supply point or a search term (a label's values are unbounded otherwise, and
+ * metrics leave the firewall).
+ */
+export class Metrics implements WriterObserver {
+  readonly registry = new Registry();
+  readonly #requests = new Counter({
+    name: 'gridwall_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly #duration = new Histogram({
+    name: 'gridwall_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method and route pattern',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly #events = new Counter({
+    name: 'gridwall_access_events_total',
+    help: 'Access-log events handed to the writer, by outcome and refusal code',
+    labelNames: ['outcome', 'refusal'] as const,
+    registers: [this.registry],
+  });
+  readonly #fields = new Counter({
+    name: 'gridwall_field_decisions_total',
+    help: "The firewall's field decisions in logged reads: shown, or the reason a field was masked",
+    labelNames: ['decision'] as const,
+    registers: [this.registry],
+  });
+  readonly #commitSeconds = new Histogram({
+    name: 'gridwall_log_commit_seconds',
+    help: 'Time of a group commit of the access log',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly #eventsPerCommit = new Histogram({
+    name: 'gridwall_log_events_per_commit',
+    help: 'Events in a group commit of the access log',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    registers: [this.registry],
+  });
+  readonly #gauge = (name: string, help: string, labelNames: readonly string[] = []) => new Gauge({ name, help, labelNames, registers: [this.registry] });
+  readonly #queued = this.#gauge('gridwall_log_queue_length', 'Access-log events waiting for a group commit');
+  readonly #oldest = this.#gauge('gridwall_log_oldest_queued_seconds', 'Age of the oldest access-log event not yet committed');
+  readonly #head = this.#gauge('gridwall_log_chain_head', 'Sequence number of the last event this writer sealed');
+  readonly #sealAge = this.#gauge('gridwall_log_seal_age_seconds', "Age of this writer's last seal");
+  readonly #halted = this.#gauge('gridwall_log_halted', '1 when the writer stopped the line (no customer data is served)');
+  readonly #failing = this.#gauge('gridwall_log_commit_failing', '1 while the last group commit failed');
+  readonly #findings = this.#gauge('gridwall_findings_open', 'Findings not yet resolved, by rule and severity', ['rule', 'severity']);
+  readonly #pool = this.#gauge('gridwall_store_pool_connections', "The store's connection pool, by state (PostgreSQL)", ['state']);
+  readonly #up = this.#gauge('gridwall_store_up', '1 when the store answered the scrape, 0 when it did not');
+
+  request(method: string, route: string | null, status: number, seconds: number): void {
+    const r = route ?? '(none)';
+    this.#requests.inc({ method, route: r, status: String(status) });
+    this.#duration.observe({ method, route: r }, seconds);
+  }
+
+  event(e: AccessEvent): void {
+    this.#events.inc({ outcome: e.outcome, refusal: e.refusal ?? '' });
+    for (const r of e.records) {
+      if (r.shown.length > 0) this.#fields.inc({ decision: 'shown' }, r.shown.length);
+      for (const reason of Object.values(r.masked)) this.#fields.inc({ decision: reason });
+    }
+  }
+
+  commit(seconds: number, events: number): void {
+    this.#commitSeconds.observe(seconds);
+    this.#eventsPerCommit.observe(events);
+  }
+
+  /** The text a scrape gets: the counters, and the gauges read now (the open findings from the store, within 2 s). */
+  async scrape(sources: { writer: () => WriterStatus; db: Db; now: () => Date }): Promise<string> {
+    const w = sources.writer();
+    this.#queued.set(w.queued);
+    this.#oldest.set(w.oldestQueuedMs / 1000);
+    this.#head.set(w.lastSealSeq ?? 0);
+    this.#sealAge.set(w.lastSealAt === null ? 0 : (sources.now().getTime() - w.lastSealAt.getTime()) / 1000);
+    this.#halted.set(w.halted === null ? 0 : 1);
+    this.#failing.set(w.lastError === null ? 0 : 1);
+    const pool = sources.db.poolStats?.();
+    if (pool !== undefined) for (const [state, n] of Object.entries(pool)) this.#pool.set({ state }, n);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const { rows } = await Promise.race([
+        sources.db.query<{ rule: string; severity: string; n: number }>(
+          `SELECT rule, severity, count(*)::int AS n FROM findings WHERE status <> 'resolved' GROUP BY rule, severity`,
+        ),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the store did not answer the scrape within 2 s')), 2000))),
+      ]);
+      this.#findings.reset();
+      for (const r of rows) this.#findings.set({ rule: r.rule, severity: r.severity }, r.n);
+      this.#up.set(1);
+    } catch {
+      this.#up.set(0);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.registry.metrics();
+  }
+}
+
+/** Serves `GET /metrics` on its own port; anything else is a 404. */
+export async function serveMetrics(scrape: () => Promise<string>, contentType: string, at: { host: string; port: number }): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
+      return;
+    }
+    scrape().then(
+      (text) => res.writeHead(200, { 'content-type': contentType }).end(text),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('the metrics could not be collected\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => resolve());
+  });
+  return server;
+}
