@@ -6,49 +6,176 @@ import { inputRefusal } from './domain/refusal.ts';
 import type { StoreTimeouts } from './store/postgres.ts';
 import type { HttpTimeouts } from './api/context.ts';
 
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;
+const bool = z.enum(BOOLEAN_WORDS).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const EnvSchema = z.object({
-  DATABASE_URL: z.string().url().optional(),
-  GRIDWALL_DATA_DIR: z.string().default('./data'),
-  HOST: z.string().default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  GRIDWALL_DEMO_LOGIN: bool.optional(),
-  GRIDWALL_PASSWORD_LOGIN: bool.default(true),
-  GRIDWALL_TOTP_KEY: z.string().min(1).optional(),
-  GRIDWALL_SECURE_COOKIES: bool.default(true),
-  GRIDWALL_SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(30),
-  GRIDWALL_SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(10),
-  GRIDWALL_SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
-  GRIDWALL_DEMO_SUPPLY_POINTS: z.coerce.number().int().min(50).default(20000),
-  GRIDWALL_LOG_BATCH: z.coerce.number().int().min(1).max(10000).default(500),
-  GRIDWALL_LOG_KEY_FILE: z.string().min(1).optional(),
-  GRIDWALL_LOG_TRUSTED_KEYS: z.string().min(1).optional(),
-  GRIDWALL_LOG_WITNESS_FILE: z.string().min(1).optional(),
-  GRIDWALL_LOG_CHECKPOINT_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
-  GRIDWALL_LOG_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
-  GRIDWALL_LOG_RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(5),
-  GRIDWALL_UNKNOWN_TERMINAL: z.enum(['refuse', 'limit']).default('limit'),
-  GRIDWALL_DORMANT_DAYS: z.coerce.number().int().min(1).max(3660).default(DEFAULT_DORMANT_DAYS),
-  GRIDWALL_PUBLIC_URL: z.string().url().optional(),
-  GRIDWALL_EMERGENCY_MAX_HOURS: z.coerce.number().int().min(1).max(720).default(72),
-  GRIDWALL_OIDC_ISSUER: z.string().url().optional(),
-  GRIDWALL_OIDC_CLIENT_ID: z.string().min(1).optional(),
-  GRIDWALL_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
-  GRIDWALL_OIDC_REDIRECT_URI: z.string().url().optional(),
-  GRIDWALL_OIDC_LABEL: z.string().min(1).max(40).default('シングルサインオン'),
-  GRIDWALL_OIDC_SCOPES: z.string().default('openid'),
-  GRIDWALL_SERVER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('info'),
-  GRIDWALL_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  GRIDWALL_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  GRIDWALL_MIN_FREE_DISK_MB: z.coerce.number().int().min(0).max(10_000_000).default(512),
-  GRIDWALL_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
-  GRIDWALL_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
-  GRIDWALL_DB_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(20_000),
-  GRIDWALL_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
-  GRIDWALL_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-  GRIDWALL_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  GRIDWALL_HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe('PostgreSQL server (postgres://user@host:5432/db); unset: the embedded store (PGlite) in GRIDWALL_DATA_DIR'),
+  GRIDWALL_DATA_DIR: z
+    .string()
+    .default('./data')
+    .describe("the embedded store's directory (locked: one process at a time); also where its signing key and witness live by default"),
+  HOST: z.string().default('127.0.0.1').describe('address the API listens on'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('port the API listens on (0: any free port)'),
+  GRIDWALL_DEMO_LOGIN: bool
+    .optional()
+    .describe(
+      'persona login without a password: on by default for the embedded store, off with DATABASE_URL; only the seeded demo personas, never an account with credentials, never with single sign-on',
+    ),
+  GRIDWALL_PASSWORD_LOGIN: bool.default(true).describe('local accounts: password + TOTP login (docs/identity.md)'),
+  GRIDWALL_TOTP_KEY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('32 bytes (64 hex digits or base64) that encrypt TOTP secrets at rest; unset stores them in the clear'),
+  GRIDWALL_SECURE_COOKIES: bool.default(true).describe('Secure on the session cookie (browsers accept it on localhost over http)'),
+  GRIDWALL_SESSION_IDLE_MINUTES: z.coerce.number().int().positive().default(30).describe('a session unused this long ends'),
+  GRIDWALL_SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(10).describe('a session ends this long after login, used or not'),
+  GRIDWALL_SESSION_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(1000)
+    .describe('how long a process reuses a live session it has read (0: read on every request); a session ended elsewhere takes effect within this time'),
+  GRIDWALL_DEMO_SUPPLY_POINTS: z.coerce.number().int().min(50).default(20000).describe("size of the demo area generated on the embedded store's first start"),
+  GRIDWALL_LOG_BATCH: z.coerce.number().int().min(1).max(10000).default(500).describe('largest group commit of access-log events'),
+  GRIDWALL_LOG_KEY_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Ed25519 private key (PKCS#8 PEM) that seals every group commit; required with DATABASE_URL and registered for the log (gridwall audit key register [--generate]); embedded default: <data dir>/log-signing-key.pem, generated on first start',
+    ),
+  GRIDWALL_LOG_TRUSTED_KEYS: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("a file of PEM public keys whose seals are trusted too: earlier (rotated) keys, or another server process's"),
+  GRIDWALL_LOG_WITNESS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'the append-only file seals are published to, outside the database (ship it to write-once storage); default: log-witness.jsonl beside the signing key',
+    ),
+  GRIDWALL_LOG_CHECKPOINT_EVENTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(1000)
+    .describe('a seal is published to the witness at least every this many events'),
+  GRIDWALL_LOG_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60).describe('… and at least every this many seconds'),
+  GRIDWALL_LOG_RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(5).describe('months younger than this are never archived'),
+  GRIDWALL_UNKNOWN_TERMINAL: z
+    .enum(['refuse', 'limit'])
+    .default('limit')
+    .describe('a login from an unregistered terminal (or none): refuse it, or limit it (narrowed like a retail terminal)'),
+  GRIDWALL_DORMANT_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3660)
+    .default(DEFAULT_DORMANT_DAYS)
+    .describe('days without a login after which an account is dormant and disabled by the daily sweep (and a terminal counts as unused)'),
+  GRIDWALL_PUBLIC_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe("the server's external base URL, for absolute links (SCIM meta.location, the single sign-on callback)"),
+  GRIDWALL_EMERGENCY_MAX_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(720)
+    .default(72)
+    .describe('longest a declared emergency runs before an extension (confirmed by a second person) is needed'),
+  GRIDWALL_OIDC_ISSUER: z.string().url().optional().describe('single sign-on: the OpenID Connect provider (Keycloak, Entra ID); unset: no single sign-on'),
+  GRIDWALL_OIDC_CLIENT_ID: z.string().min(1).optional().describe("single sign-on: this client's ID at the provider"),
+  GRIDWALL_OIDC_CLIENT_SECRET: z.string().min(1).optional().describe('single sign-on: the client secret; unset: a public client with PKCE'),
+  GRIDWALL_OIDC_REDIRECT_URI: z
+    .string()
+    .url()
+    .optional()
+    .describe('single sign-on: the callback registered at the provider; default <GRIDWALL_PUBLIC_URL>/api/auth/oidc/callback'),
+  GRIDWALL_OIDC_LABEL: z.string().min(1).max(40).default('シングルサインオン').describe("single sign-on: the login button's text"),
+  GRIDWALL_OIDC_SCOPES: z.string().default('openid').describe('single sign-on: scopes asked for'),
+  GRIDWALL_SERVER_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent'])
+    .default('info')
+    .describe(
+      "the server log (JSON lines on standard output): one per request and one per failure; never a URL's query, a header, a body, a customer value or a token",
+    ),
+  GRIDWALL_TRUST_PROXY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "behind a reverse proxy: whose X-Forwarded-For gives the client's address — `true` (any), a number of hops, or the proxies' addresses/CIDRs comma-separated; unset: nobody's (the login limit per address then counts the proxy)",
+    ),
+  GRIDWALL_METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe("Prometheus metrics at GET /metrics on a port of their own (never the API's); unset: off"),
+  GRIDWALL_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('address the metrics port listens on: the monitoring network only'),
+  GRIDWALL_MIN_FREE_DISK_MB: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000_000)
+    .default(512)
+    .describe('readiness fails when the disk under the data directory or the witness file has less free'),
+  GRIDWALL_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000).describe('longest wait for a connection to PostgreSQL'),
+  GRIDWALL_DB_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(15_000)
+    .describe('the server cancels a statement after this (statement_timeout); the server only — demo, export and analyze wait only for the connection'),
+  GRIDWALL_DB_QUERY_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(20_000)
+    .describe('the client gives up on an answer after this, also from a server that cannot cancel (stopped, cut off)'),
+  GRIDWALL_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(60_000)
+    .describe('a transaction its client abandoned is ended, releasing its locks'),
+  GRIDWALL_HTTP_REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(30_000)
+    .describe('longest a client may take to send a whole request'),
+  GRIDWALL_HTTP_HEADERS_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(10_000)
+    .describe('longest a client may take to send the headers (slow-header clients are cut off); not above the request time-out'),
+  GRIDWALL_HTTP_KEEPALIVE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(5_000)
+    .describe("an idle kept-alive connection is closed after this (behind a proxy, set it above the proxy's)"),
 });
 
 export interface Config {
@@ -94,6 +221,8 @@ export interface Config {
   readonly oidc: OidcSettings | null;
   /** The server log's level (GRIDWALL_SERVER_LOG_LEVEL): JSON lines on standard output; `silent` for none. */
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Fastify's trustProxy (GRIDWALL_TRUST_PROXY): false, true, a number of hops, or addresses/CIDRs. */
+  readonly trustProxy: boolean | number | string;
   /** Prometheus metrics on a port of their own (GRIDWALL_METRICS_PORT, GRIDWALL_METRICS_HOST); null: off. */
   readonly metrics: { readonly host: string; readonly port: number } | null;
   /** Readiness fails when the disk under the data directory or the witness has less free (GRIDWALL_MIN_FREE_DISK_MB). */
@@ -139,6 +268,17 @@ function oidcSettings(e: Env): OidcSettings | null {
     label: e.GRIDWALL_OIDC_LABEL,
     scopes: e.GRIDWALL_OIDC_SCOPES,
   };
+}
+
+/** GRIDWALL_TRUST_PROXY as Fastify takes it. */
+function trustProxy(v: string | undefined): boolean | number | string {
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  for (const part of v.split(','))
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(part.trim()))
+      throw new ConfigError(`bad configuration: GRIDWALL_TRUST_PROXY: "${part.trim()}" is not an address or CIDR (give true, a number of hops, or addresses)`);
+  return v;
 }
 
 function demoLogin(e: Env, store: 'pglite' | 'postgres'): boolean {
@@ -205,6 +345,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     oidc: oidcSettings(e),
     logLevel: e.GRIDWALL_SERVER_LOG_LEVEL,
     minFreeDiskMb: e.GRIDWALL_MIN_FREE_DISK_MB,
+    trustProxy: trustProxy(e.GRIDWALL_TRUST_PROXY),
     metrics: e.GRIDWALL_METRICS_PORT === undefined ? null : { host: e.GRIDWALL_METRICS_HOST, port: e.GRIDWALL_METRICS_PORT },
     dbTimeouts: {
       connectMs: e.GRIDWALL_DB_CONNECT_TIMEOUT_MS,
@@ -218,4 +359,58 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       keepAliveMs: e.GRIDWALL_HTTP_KEEPALIVE_TIMEOUT_MS,
     },
   });
+}
+
+/**
+ * docs/CONFIGURATION.md, generated from the schema above (`npm run docs:config`; a test fails when the file
+ * and the schema differ): every variable with its type, allowed values, default and meaning.
+ */
+export function configurationReference(): string {
+  const schema = z.toJSONSchema(EnvSchema, { io: 'input', unrepresentable: 'any' }) as {
+    properties: Record<
+      string,
+      { type?: string; enum?: unknown[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; format?: string; description?: string }
+    >;
+  };
+  // The defaults as the server sees them (after coercion), from parsing an empty environment.
+  const defaults: Record<string, unknown> = EnvSchema.parse({});
+  const range = (p: { minimum?: number; maximum?: number; exclusiveMinimum?: number }) => {
+    const max = p.maximum !== undefined && p.maximum < Number.MAX_SAFE_INTEGER ? p.maximum : undefined;
+    const min =
+      p.exclusiveMinimum !== undefined
+        ? `> ${p.exclusiveMinimum}`
+        : p.minimum !== undefined && p.minimum > Number.MIN_SAFE_INTEGER
+          ? `≥ ${p.minimum}`
+          : undefined;
+    const parts = [min, max === undefined ? undefined : `≤ ${max}`].filter((x) => x !== undefined);
+    return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+  };
+  const rows = Object.entries(schema.properties).map(([name, p]) => {
+    const kind =
+      p.enum !== undefined && p.enum.length === BOOLEAN_WORDS.length && BOOLEAN_WORDS.every((w) => p.enum?.includes(w))
+        ? 'boolean'
+        : p.enum !== undefined
+          ? p.enum.map((v) => `\`${String(v)}\``).join(' \\| ')
+          : p.type === 'number' || p.type === 'integer'
+            ? `number${range(p)}`
+            : p.format === 'uri'
+              ? 'URL'
+              : 'text';
+    const d = defaults[name];
+    return `| \`${name}\` | ${kind} | ${d === undefined ? '—' : `\`${String(d)}\``} | ${(p.description ?? '').replace(/\|/g, '\\|')} |`;
+  });
+  return [
+    '# Configuration',
+    '',
+    '<!-- Generated from src/config.ts by `npm run docs:config`; edit the schema, not this file. -->',
+    '',
+    'gridwall reads its configuration from the environment once, at start (`src/config.ts`); a value that does',
+    'not fit is refused with a message naming the variable (exit 2). A boolean is `true`/`false`, `1`/`0` or',
+    '`yes`/`no`. A default of — means unset (off, or decided as the meaning says).',
+    '',
+    '| variable | type | default | meaning |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
 }

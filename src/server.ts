@@ -113,6 +113,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       consoleDir: CONSOLE_DIR,
       logger: config.logLevel === 'silent' ? null : { level: config.logLevel },
       httpTimeouts: config.httpTimeouts,
+      trustProxy: config.trustProxy,
       ...(metrics === null ? {} : { metrics }),
       health: {
         diskPaths: [...new Set([...(config.store.kind === 'pglite' ? [config.store.dataDir] : []), dirname(config.logWitnessFile)])],

@@ -36,6 +36,12 @@ function errorBody(code: ErrorCode, message: string, requestId: string, details?
   return { error: { code, message, requestId, ...(details === undefined ? {} : { details }) } };
 }
 
+/** Trust the nearest `n` proxies' X-Forwarded-For (the hop count form of GRIDWALL_TRUST_PROXY). */
+const trustHops =
+  (n: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < n;
+
 /** Seconds a client is asked to wait after a 503 of the store or the log. */
 const STORE_RETRY_AFTER_SECONDS = 5;
 
@@ -100,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       else socket.destroy(err);
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
-    trustProxy: false,
+    trustProxy: typeof deps.trustProxy === 'number' ? trustHops(deps.trustProxy) : (deps.trustProxy ?? false),
   });
 
   await app.register(helmet, {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Firewall } from '../firewall/firewall.ts';
 import { PERMITTED_PURPOSES, PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
 import { PURPOSE_LABELS } from '../domain/purpose.ts';
@@ -8,7 +8,7 @@ import { holds, type Actor, type AuthMethod } from '../domain/actor.ts';
 import { mayOverseeEmergencies } from './emergency-routes.ts';
 import { mayOverseeGrants } from './governance-routes.ts';
 import type { AppDeps } from './context.ts';
-import { requireActor, SESSION_COOKIE } from './context.ts';
+import { LOGIN_ADDRESS_FACTOR, requireActor, SESSION_COOKIE } from './context.ts';
 import { mayReadAuditLog } from './audit-routes.ts';
 import { ApiError } from './errors.ts';
 import * as c from '../contract/session.ts';
@@ -146,7 +146,21 @@ async function personaRefusal(deps: AppDeps, userId: string): Promise<'credentia
 }
 
 export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const login = { rateLimit: { max: deps.loginRateLimit, timeWindow: '1 minute' } };
+  // Per client address before anything else (LOGIN_ADDRESS_FACTOR times the limit), and per user ID once the
+  // body is parsed (however the ID is cased).
+  const login = { rateLimit: { max: deps.loginRateLimit * LOGIN_ADDRESS_FACTOR, timeWindow: '1 minute' } };
+  const userLimit = app.createRateLimit({
+    max: deps.loginRateLimit,
+    timeWindow: '1 minute',
+    keyGenerator: (req: FastifyRequest) => {
+      const userId = (req.body as { userId?: unknown } | undefined)?.userId;
+      return `login-user:${typeof userId === 'string' ? userId.toLowerCase() : ''}`;
+    },
+  });
+  const perUser = async (req: FastifyRequest) => {
+    const r = await userLimit(req);
+    if (!r.isAllowed && r.isExceeded) throw new ApiError('rate_limited', 'too many attempts for this user ID; wait a minute and try again');
+  };
 
   app.get<RouteTypes<typeof c.personas>>(
     '/api/personas',
@@ -163,7 +177,11 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
 
   app.post<RouteTypes<typeof c.personaLogin>>(
     '/api/session',
-    { config: login, schema: route(c.personaLogin, { tags: ['session'], summary: 'Log in as a demo persona (embedded demo only; SSO replaces this)' }) },
+    {
+      config: login,
+      preHandler: perUser,
+      schema: route(c.personaLogin, { tags: ['session'], summary: 'Log in as a demo persona (embedded demo only; SSO replaces this)' }),
+    },
     async (req, reply) => {
       if (!deps.demoLogin) throw new ApiError('demo_login_disabled', 'demo login is disabled on this server');
       const refusal = await personaRefusal(deps, req.body.userId);
@@ -182,6 +200,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     '/api/session/password',
     {
       config: login,
+      preHandler: perUser,
       schema: route(c.passwordLogin, {
         tags: ['session'],
         summary: 'Log in with a local account: password and the one-time code of an authenticator app (TOTP)',

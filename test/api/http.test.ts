@@ -221,16 +221,37 @@ for (const store of STORES) {
       assert.equal(unknown.statusCode, 401);
     });
 
-    test('login is rate-limited per client', async () => {
+    test('login is rate-limited per user ID, and per client address at ten times that: a call centre behind one proxy is not locked out', async () => {
       const limited = await testApp(w.db, { loginRateLimit: 3 });
       try {
+        const post = (userId: string) => limited.inject({ method: 'POST', url: '/api/session', payload: { userId } });
         const codes: number[] = [];
-        for (let i = 0; i < 5; i++) codes.push((await limited.inject({ method: 'POST', url: '/api/session', payload: { userId: 'nobody' } })).statusCode);
-        assert.deepEqual(codes, [401, 401, 401, 429, 429]);
-        const last = await limited.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail } });
+        for (let i = 0; i < 5; i++) codes.push((await post(i % 2 === 0 ? 'nobody' : 'NOBODY')).statusCode);
+        assert.deepEqual(codes, [401, 401, 401, 429, 429], 'one user ID, however it is cased');
+        const last = await post('nobody');
         assert.equal(last.json<{ error: { code: string } }>().error.code, 'rate_limited');
+        // Another person from the same address still logs in…
+        assert.equal((await post(USERS.retail)).statusCode, 201);
+        // …until the address has made 3 × 10 attempts in the minute (7 so far).
+        const more: number[] = [];
+        for (let i = 0; i < 24; i++) more.push((await post(`guess-${i}`)).statusCode);
+        assert.deepEqual(more, [...Array<number>(23).fill(401), 429]);
       } finally {
         await limited.close();
+      }
+    });
+
+    test('behind a trusted proxy the address limit counts each client (X-Forwarded-For), not the proxy', async () => {
+      const behind = await testApp(w.db, { loginRateLimit: 1, trustProxy: '127.0.0.1' });
+      try {
+        const post = (userId: string, client: string) =>
+          behind.inject({ method: 'POST', url: '/api/session', payload: { userId }, headers: { 'x-forwarded-for': client } });
+        const a: number[] = [];
+        for (let i = 0; i < 11; i++) a.push((await post(`guess-${i}`, '192.0.2.10')).statusCode);
+        assert.deepEqual(a, [...Array<number>(10).fill(401), 429]);
+        assert.equal((await post('guess-x', '192.0.2.11')).statusCode, 401, 'another client behind the same proxy is not limited');
+      } finally {
+        await behind.close();
       }
     });
 

@@ -43,6 +43,8 @@ export interface TestAppOptions {
   readonly httpTimeouts?: HttpTimeouts;
   /** Metrics kept by the writer and the app (api/metrics.ts). */
   readonly metrics?: Metrics;
+  /** Whose X-Forwarded-For gives the client's address (GRIDWALL_TRUST_PROXY). */
+  readonly trustProxy?: boolean | number | string;
 }
 
 const writers = new WeakMap<FastifyInstance, GroupCommitLog>();
@@ -83,6 +85,7 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
     ...(opts.httpTimeouts === undefined ? {} : { httpTimeouts: opts.httpTimeouts }),
     ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }),
+    ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }),
   });
   writers.set(app, writer);
   return app;
