@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { buildApp } from '../src/api/app.ts';
+import { Metrics } from '../src/api/metrics.ts';
 import { ANALYSIS_WAIT_MS, LOGIN_ATTEMPTS_PER_MINUTE } from '../src/api/context.ts';
 import { configuredTrust } from '../src/audit/trust.ts';
 import { GroupCommitLog } from '../src/audit/log-writer.ts';
@@ -80,7 +81,10 @@ async function main(): Promise<void> {
     const summary = await generateDemo(db, { supplyPoints: SUPPLY_POINTS, seed: 7, areaCode: '02', now });
     const ids = (await db.query<{ id: string }>('SELECT id FROM supply_points ORDER BY md5(id) LIMIT 5000')).rows.map((r) => r.id);
     const key = generateSigningKey();
-    const log = new GroupCommitLog(db, { key });
+    // As in production: the metrics kept (the writer counts every event and field decision), and below the
+    // server log at `info` (one JSON line per request, on both routes).
+    const metrics = new Metrics();
+    const log = new GroupCommitLog(db, { key, observer: metrics });
     const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key), findingSink(db));
     const app = await buildApp({
       db,
@@ -95,6 +99,8 @@ async function main(): Promise<void> {
       loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE,
       analysisWaitMs: ANALYSIS_WAIT_MS,
       sessions: new Sessions(db, { idleMs: 3_600_000, absoluteMs: 36_000_000, cacheMs: SESSION_CACHE_MS }),
+      logger: { level: 'info', stream: { write: () => undefined } },
+      metrics,
       extend: (a) => {
         // The baseline: the same record query, no session, no decisions, no masking, no log.
         a.get<{ Params: { id: string } }>('/bench/bare/:id', async (req) => {

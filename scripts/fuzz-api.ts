@@ -21,10 +21,13 @@ import { login, testApp, type Session } from '../test/support/app.ts';
 import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles, seedFixture } from '../test/support/fixture.ts';
 import { STORES } from '../test/support/stores.ts';
 
+/** The methods app.inject takes (light-my-request's own list). */
+type HTTPMethods = NonNullable<InjectOptions['method']>;
+
 type Schema = Readonly<Record<string, unknown>>;
 
 interface Operation {
-  readonly method: string;
+  readonly method: HTTPMethods;
   /** OpenAPI path, e.g. `/api/grants/{id}/approve`. */
   readonly path: string;
   readonly params: readonly { readonly in: 'path' | 'query'; readonly name: string; readonly required: boolean; readonly schema: Schema }[];
@@ -34,7 +37,7 @@ interface Operation {
 /** A generated request, before a caller's credentials are added; printed as the reproducer. */
 interface Attempt {
   readonly caller: string;
-  readonly method: string;
+  readonly method: HTTPMethods;
   readonly url: string;
   readonly contentType?: string;
   readonly payload?: string;
@@ -404,7 +407,8 @@ function operations(doc: {
         .map((p) => ({ in: p.in as 'path' | 'query', name: p.name, required: p.required === true, schema: p.schema ?? {} }));
       const content = Object.entries(op.requestBody?.content ?? {})[0];
       ops.push({
-        method: method.toUpperCase(),
+        // The OpenAPI document's keys are HTTP methods in lower case.
+        method: method.toUpperCase() as HTTPMethods,
         path,
         params,
         body:
