@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { errorFields } from './server-log.ts';
 import { LOGIN_TTL_MS } from '../identity/oidc.ts';
 import type { AppDeps } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -49,7 +50,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: AppDeps): void {
       try {
         started = await login.begin(terminalId, deps.clock());
       } catch (e) {
-        req.log.error({ err: e }, 'identity provider unavailable');
+        req.log.error({ error: errorFields(e) }, 'identity provider unavailable');
         await recordLoginRefusal(reply, deps, '(before login)', 'oidc', 'oidc_unavailable', terminalId, { detail: e instanceof Error ? e.message : String(e) });
         return reply.redirect(refusedTo('oidc_unavailable'), 303);
       }

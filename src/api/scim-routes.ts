@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorFields } from './server-log.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import { applyPatch, ERROR_SCHEMA, parseUser, ScimError, ScimUsers, USER_SCHEMA, ASSIGNMENT_SCHEMA } from '../identity/scim.ts';
 import { revokeForRetailerChange, revokeForSide } from '../governance/grant-service.ts';
@@ -70,7 +71,7 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
         const fe = err as { validation?: unknown; statusCode?: number; message: string };
         if (fe.validation !== undefined || (fe.statusCode !== undefined && fe.statusCode < 500))
           return scimError(reply, fe.statusCode ?? 400, 'invalidValue', fe.message);
-        _req.log.error({ err }, 'SCIM request failed');
+        _req.log.error({ error: errorFields(err) }, 'SCIM request failed');
         return scimError(reply, 500, null, 'internal error');
       });
       const send = (reply: FastifyReply, status: number, body: unknown) => reply.status(status).type(SCIM_JSON).send(body);
