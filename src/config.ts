@@ -116,7 +116,7 @@ const EnvSchema = z.object({
     .min(1)
     .optional()
     .describe(
-      "behind a reverse proxy: whose X-Forwarded-For gives the client's address — `true` (any), a number of hops, or the proxies' addresses/CIDRs comma-separated; unset: nobody's (the login limit per address then counts the proxy)",
+      "behind a reverse proxy: whose X-Forwarded-For gives the client's address — the proxies' addresses/CIDRs comma-separated, a number of hops, or `true` (anyone's: only where no client reaches gridwall but through the proxy); unset: nobody's (the login limit per address then counts the proxy)",
     ),
   GRIDWALL_METRICS_PORT: z.coerce
     .number()
@@ -373,7 +373,7 @@ export function configurationReference(): string {
     >;
   };
   // The defaults as the server sees them (after coercion), from parsing an empty environment.
-  const defaults: Record<string, unknown> = EnvSchema.parse({});
+  const defaults: Record<string, string | number | boolean | undefined> = EnvSchema.parse({});
   const range = (p: { minimum?: number; maximum?: number; exclusiveMinimum?: number }) => {
     const max = p.maximum !== undefined && p.maximum < Number.MAX_SAFE_INTEGER ? p.maximum : undefined;
     const min =

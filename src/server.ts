@@ -120,11 +120,21 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
         minFreeDiskBytes: config.minFreeDiskMb * 1024 * 1024,
       },
     });
-    await app.listen({ host: config.host, port: config.port });
+    // The metrics port first: if it cannot listen, the server does not start half-way (API up, store closed).
     const metricsServer =
       metrics === null || config.metrics === null
         ? null
-        : await serveMetrics(() => metrics.scrape({ writer: () => log.status(), db, now: clock }), metrics.registry.contentType, config.metrics);
+        : await serveMetrics(() => metrics.scrape({ writer: () => log.status(), db, now: clock }), metrics.registry.contentType, config.metrics).catch(
+            async (e: unknown) => {
+              await app.close();
+              throw e;
+            },
+          );
+    await app.listen({ host: config.host, port: config.port }).catch(async (e: unknown) => {
+      await new Promise<void>((resolve) => (metricsServer === null ? resolve() : metricsServer.close(() => resolve())));
+      await app.close();
+      throw e;
+    });
     if (metricsServer !== null) {
       const a = metricsServer.address();
       say(`metrics: http://${config.metrics?.host ?? ''}:${typeof a === 'object' && a !== null ? a.port : ''}/metrics`);

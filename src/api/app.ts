@@ -102,8 +102,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         .send(errorBody('validation_failed', `${err.message.slice(0, 200)}; percent-encode the path and query as UTF-8`, req.id));
     },
     clientErrorHandler: (err, socket) => {
-      if (socket.writable) socket.end(clientErrorResponse(err));
-      else socket.destroy(err);
+      // As Fastify's own handler: nothing to answer on a reset; answer once, then close — a slow client that
+      // never closes its side must not keep the connection.
+      if ((err as { code?: string }).code === 'ECONNRESET') return;
+      if (socket.writable && socket.bytesWritten === 0) socket.write(clientErrorResponse(err));
+      socket.destroy(err);
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
     trustProxy: typeof deps.trustProxy === 'number' ? trustHops(deps.trustProxy) : (deps.trustProxy ?? false),
@@ -176,7 +179,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (err.kind === 'busy' && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
       return reply.status(REFUSAL_STATUS[err.kind]).send(errorBody(refusalCode(err.family, err.kind), err.message, req.id, { ...err.details, rule: err.rule }));
     }
-    const failure = storeFailure(err);
+    // A client's own fault that Fastify reports (an aborted body is ECONNRESET with status 400) is never a store failure.
+    const clientFault = (err as FastifyError).statusCode !== undefined && ((err as FastifyError).statusCode ?? 500) < 500;
+    const failure = clientFault ? null : storeFailure(err);
     if (err instanceof LogUnavailableError) {
       req.log.error({ error: errorFields(err), store: failure }, 'access log unavailable: no customer data served');
       reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));

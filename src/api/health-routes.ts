@@ -60,8 +60,11 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
     const writer = deps.evidence.writer.status();
     const now = deps.clock().getTime();
     const [store, disk] = await Promise.all([storeCheck(deps), diskCheck(deps.health?.diskPaths ?? [], deps.health?.minFreeDiskBytes ?? 0)]);
+    // A failed commit counts while events wait or for BACKLOG_LIMIT_MS after it: an instance taken out of
+    // service gets no reads, so no commit would ever clear it, and it must come back when the store does.
+    const commitFailing = writer.lastError !== null && (writer.queued > 0 || now - writer.lastError.at.getTime() < BACKLOG_LIMIT_MS);
     const log = {
-      state: writer.halted !== null || writer.lastError !== null || writer.oldestQueuedMs > BACKLOG_LIMIT_MS ? 'failing' : 'ok',
+      state: writer.halted !== null || commitFailing || writer.oldestQueuedMs > BACKLOG_LIMIT_MS ? 'failing' : 'ok',
       halted: writer.halted,
       witnessError: writer.witnessError,
       queued: writer.queued,

@@ -23,7 +23,8 @@ function requestFields(req: FastifyRequest): Record<string, unknown> {
 export function errorFields(e: unknown): Record<string, unknown> {
   if (!(e instanceof Error)) return { type: typeof e };
   const { code, routine, statusCode } = e as { code?: unknown; routine?: unknown; statusCode?: unknown };
-  const fromDatabase = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+  // A SQLSTATE: five characters with a digit (EPIPE, EPERM and EBUSY are the system's, with their messages).
+  const fromDatabase = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && /\d/.test(code);
   return {
     type: e.name,
     ...(typeof code === 'string' ? { code } : {}),
@@ -38,6 +39,10 @@ export function serverLogger(opts: ServerLogOptions = {}): NonNullable<FastifySe
     level: opts.level ?? 'info',
     ...(opts.stream === undefined ? {} : { stream: opts.stream }),
     // Lines pass errors through errorFields themselves (as `error`); a stray `req` is cut down to these fields.
-    serializers: { req: requestFields },
+    serializers: {
+      req: requestFields,
+      // Fastify's own error lines (`{err}`) pass through the same filter as ours.
+      err: (e: Error) => ({ type: e.name, message: '', stack: '', ...errorFields(e) }),
+    },
   };
 }

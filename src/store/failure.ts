@@ -10,10 +10,11 @@ export type StoreFailure = 'unreachable' | 'timeout';
 const UNREACHABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
 
 /**
- * SQLSTATEs meaning the server is not taking work: class 08 (connection exception), 57P01–57P03 (shutting
- * down, crashed, not accepting connections yet), 53300 (too many connections).
+ * SQLSTATEs meaning the server is not taking work: class 08 (connection exception; not 08P01, a protocol
+ * violation, which is the query's fault), 57P01–57P03 (shutting down, crashed, not accepting connections
+ * yet), 53300 (too many connections).
  */
-const UNREACHABLE_SQLSTATE = /^(08...|57P01|57P02|57P03|53300)$/;
+const UNREACHABLE_SQLSTATE = /^(08(?!P01)...|57P01|57P02|57P03|53300)$/;
 /** 57014: cancelled by statement_timeout; 25P03: idle-in-transaction time-out; 55P03: lock not available in time. */
 const TIMEOUT_SQLSTATE = new Set(['57014', '25P03', '55P03']);
 

@@ -69,9 +69,10 @@ export async function openPostgres(url: string, opts: { poolSize?: number; schem
         await c.query('COMMIT');
         return out;
       } catch (e) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        // A connection that failed or timed out is not given back to the pool in an unknown state.
+        // A connection that failed or timed out is not given back to the pool in an unknown state, nor asked
+        // to roll back (that would wait out the query time-out a second time): the server ends the transaction.
         failed = storeFailure(e) !== null;
+        if (!failed) await c.query('ROLLBACK').catch(() => (failed = true));
         throw e;
       } finally {
         c.release(failed);

@@ -23,9 +23,11 @@ describe('HTTP edges over a real socket', () => {
   after(() => app.server.closeAllConnections());
 
   /** Writes `request` and reads until the server closes the connection or `waitMs` passes. */
-  function exchange(request: string | Buffer, waitMs = 3000): Promise<{ text: string; closedByServer: boolean }> {
+  function exchange(request: string | Buffer, waitMs = 3000, halfOpen = false): Promise<{ text: string; closedByServer: boolean }> {
     return new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
+      // halfOpen: this side never closes on its own, as a slow-header attacker would not; only the server's
+      // destroying the connection ends it.
+      const s = net.connect({ port, host: '127.0.0.1', allowHalfOpen: halfOpen });
       let text = '';
       const timer = setTimeout(() => {
         s.destroy();
@@ -88,8 +90,26 @@ describe('HTTP edges over a real socket', () => {
   });
 
   test('headers sent slowly are cut off after the headers time-out (1.5 s here), not held open', { timeout: 10_000 }, async () => {
-    const slow = await exchange('GET /api/health HTTP/1.1\r\nHost: x\r\n', 6000);
-    assert.equal(slow.closedByServer, true, 'the server closed the connection');
+    // The client keeps its side open (as an attacker would): the server must still let go of the connection.
+    const client = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    client.on('error', () => undefined);
+    let text = '';
+    client.on('data', (d: Buffer) => (text += d.toString('utf8')));
+    const ended = new Promise<boolean>((resolve) => {
+      client.on('end', () => resolve(true));
+      setTimeout(() => resolve(false), 6000);
+    });
+    client.write('GET /api/health HTTP/1.1\r\nHost: x\r\n');
+    assert.equal(await ended, true, 'the server ended the connection');
+    const open = () => new Promise<number>((resolve, reject) => app.server.getConnections((e, n) => (e === null ? resolve(n) : reject(e))));
+    let n = await open();
+    for (let i = 0; i < 20 && n > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      n = await open();
+    }
+    assert.equal(n, 0, 'no connection left open on the server while the client holds its side');
+    client.destroy();
+    const slow = { text, closedByServer: true };
     if (slow.text !== '') {
       const r = parse(slow.text);
       assert.equal(r.status, 408);
