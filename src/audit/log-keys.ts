@@ -33,9 +33,14 @@ async function isRegistered(q: Queryable, keyId: string): Promise<boolean> {
  * a refusal naming the command that registers it.
  */
 export async function requireRegisteredKey(q: Queryable, key: Pick<SigningKey, 'keyId' | 'publicKeyPem'>, at: Date): Promise<void> {
-  if (await isRegistered(q, key.keyId)) return;
-  const { rows } = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log_keys');
-  if ((rows[0]?.n ?? 0) === 0) {
+  // Both facts from one snapshot: read apart, a second writer starting with the same key could find it
+  // unregistered, then find the key table no longer empty (the first writer's key, which is its own) and refuse.
+  const { rows } = await q.query<{ registered: boolean; any: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM access_log_keys WHERE key_id = $1) AS registered, EXISTS (SELECT 1 FROM access_log_keys) AS any',
+    [key.keyId],
+  );
+  if (rows[0]?.registered === true) return;
+  if (rows[0]?.any !== true) {
     await q.query('SELECT access_log_add_key($1, $2)', [key.keyId, key.publicKeyPem]);
     await recordGovernance(q, {
       at,
