@@ -130,8 +130,9 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
               throw e;
             },
           );
+    const closeMetrics = () => new Promise<void>((resolve) => (metricsServer === null ? resolve() : metricsServer.close(() => resolve())));
     await app.listen({ host: config.host, port: config.port }).catch(async (e: unknown) => {
-      await new Promise<void>((resolve) => (metricsServer === null ? resolve() : metricsServer.close(() => resolve())));
+      await closeMetrics();
       await app.close();
       throw e;
     });
@@ -188,7 +189,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
         clearInterval(sweep);
         clearTimeout(digestTimer);
         await app.close();
-        await new Promise<void>((resolve) => (metricsServer === null ? resolve() : metricsServer.close(() => resolve())));
+        await closeMetrics();
         await log.close(); // publishes the last seal to the witness
         await db.close();
       },

@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { storeFailure, type StoreFailure } from '../store/failure.ts';
+import { storeFailure, withinDeadline, type StoreFailure } from '../store/failure.ts';
 import type { AppDeps } from './context.ts';
 
 /**
@@ -17,23 +17,11 @@ type CheckState = 'ok' | 'failing';
 
 async function storeCheck(deps: AppDeps): Promise<{ state: CheckState; failure?: StoreFailure | 'error'; ms: number }> {
   const t0 = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      deps.db.query('SELECT 1'),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('timeout exceeded when trying to connect'), { code: 'health_timeout' })), STORE_CHECK_MS);
-      }),
-    ]);
+    await withinDeadline(deps.db.query('SELECT 1'), STORE_CHECK_MS);
     return { state: 'ok', ms: Math.round(performance.now() - t0) };
   } catch (e) {
-    return {
-      state: 'failing',
-      failure: (e as { code?: unknown }).code === 'health_timeout' ? 'timeout' : (storeFailure(e) ?? 'error'),
-      ms: Math.round(performance.now() - t0),
-    };
-  } finally {
-    clearTimeout(timer);
+    return { state: 'failing', failure: storeFailure(e) ?? 'error', ms: Math.round(performance.now() - t0) };
   }
 }
 

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AccessEvent } from '../audit/access-event.ts';
 import type { WriterObserver, WriterStatus } from '../audit/log-writer.ts';
 import type { Db } from '../store/db.ts';
+import { withinDeadline } from '../store/failure.ts';
 
 /**
  * The server's metrics in Prometheus's text format (issue 17), on a port of their own that only the
@@ -105,21 +106,18 @@ export class Metrics implements WriterObserver {
     this.#failing.set(w.lastError === null ? 0 : 1);
     const pool = sources.db.poolStats?.();
     if (pool !== undefined) for (const [state, n] of Object.entries(pool)) this.#pool.set({ state }, n);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const { rows } = await Promise.race([
+      const { rows } = await withinDeadline(
         sources.db.query<{ rule: string; severity: string; n: number }>(
           `SELECT rule, severity, count(*)::int AS n FROM findings WHERE status <> 'resolved' GROUP BY rule, severity`,
         ),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the store did not answer the scrape within 2 s')), 2000))),
-      ]);
+        2000,
+      );
       this.#findings.reset();
       for (const r of rows) this.#findings.set({ rule: r.rule, severity: r.severity }, r.n);
       this.#up.set(1);
     } catch {
       this.#up.set(0);
-    } finally {
-      clearTimeout(timer);
     }
     return this.registry.metrics();
   }

@@ -22,10 +22,31 @@ const TIMEOUT_SQLSTATE = new Set(['57014', '25P03', '55P03']);
 const UNREACHABLE_MESSAGE = /^(Connection terminated|Client has encountered a connection error|Client was closed|Cannot use a pool after calling end)/;
 const TIMEOUT_MESSAGE = /^(timeout exceeded when trying to connect|Query read timeout|Connection terminated due to connection timeout)/;
 
+/** A wait on the store that `withinDeadline` gave up on: a store failure of kind `timeout`. */
+export class StoreDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`the store did not answer within ${ms} ms`);
+  }
+}
+
+/**
+ * `work`, or a StoreDeadlineError after `ms` — for checks that must answer in time although the store does
+ * not (readiness, a metrics scrape). The work itself runs on until the pool's own time-outs end it.
+ */
+export async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new StoreDeadlineError(ms)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The store failure behind `e` (looking through its causes), or null when `e` is not one. */
 export function storeFailure(e: unknown): StoreFailure | null {
   for (let cur: unknown = e, depth = 0; cur !== null && cur !== undefined && depth < 8; depth++) {
     if (typeof cur !== 'object') return null;
+    if (cur instanceof StoreDeadlineError) return 'timeout';
     const { code, message } = cur as { code?: unknown; message?: unknown };
     if (typeof code === 'string') {
       if (TIMEOUT_SQLSTATE.has(code)) return 'timeout';

@@ -1,5 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { accessEvent, loggedRecord } from '../support/access-events.ts';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,36 +26,18 @@ const KEYS = publicKeys([TEST_KEY.publicKeyPem]);
 const pick = (r: { firstBreak: { kind: string; seq: number } | null }) => ({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq });
 
 function event(i: number, at: Date): AccessEvent {
-  return {
+  return accessEvent(i, {
     occurredAt: at,
-    requestId: `req-${i}`,
     personId: i % 3 === 0 ? 'p-retail' : 'p-cc',
     userId: 'u',
-    sessionId: 's',
     principalClass: 'affiliated_retail',
     side: 'retail',
     organizationId: 'org-a0001',
     employment: i % 2 === 0 ? 'employee' : 'contractor',
     office: '仙台営業所',
-    terminalId: 'T1',
-    route: 'GET /api/supply-points/:id',
     purpose: 'own_customer_service',
-    outcome: 'served',
-    refusal: null,
-    query: { by: 'id' },
-    records: [
-      {
-        supplyPointId: `02${String(i).padStart(20, '0')}`,
-        relation: i % 2 === 0 ? 'own' : 'other',
-        retailerCode: 'R0002',
-        lastResort: false,
-        shown: ['supply_point_id', 'address'],
-        masked: { holder_name: 'other_retailer_customer' },
-      },
-    ],
-    policyVersion: 'v-test',
-    emergencyId: null,
-  };
+    records: [loggedRecord(i, { relation: i % 2 === 0 ? 'own' : 'other', masked: { holder_name: 'other_retailer_customer' } })],
+  });
 }
 
 /**

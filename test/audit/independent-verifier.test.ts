@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { accessEvent, loggedRecord } from '../support/access-events.ts';
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,37 +25,13 @@ const KEY = generateSigningKey();
 const ATTACKER = generateSigningKey();
 
 function event(i: number, over: Partial<AccessEvent> = {}): AccessEvent {
-  return {
+  return accessEvent(i, {
     occurredAt: new Date(Date.UTC(2026, 10, 5, 1, 0, i)),
-    requestId: `req-${i}`,
-    personId: 'p-cc',
-    userId: 'u-cc',
-    sessionId: 's',
-    principalClass: 'network_call_centre',
-    side: 'network',
-    organizationId: 'org-nw',
     employment: i % 2 === 0 ? 'employee' : 'contractor',
-    office: '仙台コールセンター',
-    terminalId: 'T1',
-    route: 'GET /api/supply-points/:id',
-    purpose: 'customer_inquiry',
-    outcome: 'served',
-    refusal: null,
     query: { by: 'id', note: 'say "hi"\n\u2028' },
-    records: [
-      {
-        supplyPointId: `02${String(i).padStart(20, '0')}`,
-        relation: 'other',
-        retailerCode: 'R0002',
-        lastResort: false,
-        shown: ['supply_point_id', 'address'],
-        masked: { phone: 'other_retailer_customer' },
-      },
-    ],
-    policyVersion: 'v-test',
-    emergencyId: null,
+    records: [loggedRecord(i, { masked: { phone: 'other_retailer_customer' } })],
     ...over,
-  };
+  });
 }
 
 let dir: string;

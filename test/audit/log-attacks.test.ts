@@ -1,5 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { accessEvent as event } from '../support/access-events.ts';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,40 +24,6 @@ import { STORES } from '../support/stores.ts';
 
 const KEYS = publicKeys([TEST_KEY.publicKeyPem]);
 const ATTACKER = generateSigningKey();
-
-function event(i: number, over: Partial<AccessEvent> = {}): AccessEvent {
-  return {
-    occurredAt: new Date(Date.UTC(2026, 10, 2, 1, 0, i)),
-    requestId: `req-${i}`,
-    personId: 'p-cc',
-    userId: 'u-cc',
-    sessionId: 's',
-    principalClass: 'network_call_centre',
-    side: 'network',
-    organizationId: 'org-nw',
-    employment: 'employee',
-    office: '仙台コールセンター',
-    terminalId: 'T1',
-    route: 'GET /api/supply-points/:id',
-    purpose: 'customer_inquiry',
-    outcome: 'served',
-    refusal: null,
-    query: { by: 'id' },
-    records: [
-      {
-        supplyPointId: `02${String(i).padStart(20, '0')}`,
-        relation: 'other',
-        retailerCode: 'R0002',
-        lastResort: false,
-        shown: ['supply_point_id', 'address'],
-        masked: {},
-      },
-    ],
-    policyVersion: 'v-test',
-    emergencyId: null,
-    ...over,
-  };
-}
 
 /** The made-up event of the issue: demo-retail *served* holder name and phone of an R0002 customer. */
 function framing(i: number): AccessEvent {

@@ -1,5 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { accessEvent, loggedRecord } from '../support/access-events.ts';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,36 +25,20 @@ function gridwall(dir: string, args: string[]) {
 }
 
 function event(i: number): AccessEvent {
-  return {
+  return accessEvent(i, {
     occurredAt: new Date(Date.UTC(2026, 9, 20 + (i % 3), 3, 0, i)),
-    requestId: `req-${i}`,
     personId: 'p-retail',
     userId: 'u-retail',
     sessionId: null,
     principalClass: 'affiliated_retail',
     side: 'retail',
     organizationId: 'org-a0001',
-    employment: 'employee',
     office: '仙台営業所',
     terminalId: null,
-    route: 'GET /api/supply-points/:id',
     purpose: 'own_customer_service',
-    outcome: 'served',
-    refusal: null,
-    query: { by: 'id' },
-    records: [
-      {
-        supplyPointId: `02${String(i).padStart(20, '0')}`,
-        relation: 'other',
-        retailerCode: 'R0002',
-        lastResort: false,
-        shown: ['address'],
-        masked: { phone: 'other_retailer_customer' },
-      },
-    ],
+    records: [loggedRecord(i, { shown: ['address'], masked: { phone: 'other_retailer_customer' } })],
     policyVersion: 'v',
-    emergencyId: null,
-  };
+  });
 }
 
 describe('gridwall audit (command line, embedded store)', () => {

@@ -11,7 +11,7 @@ import { WitnessFile } from '../../src/audit/witness.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { runCli } from '../support/cli.ts';
-import type { AccessEvent } from '../../src/audit/access-event.ts';
+import { accessEvent } from '../support/access-events.ts';
 
 /**
  * Backup and restore as docs/DEPLOYMENT.md tells an operator (issue 17): pg_dump of the schema, restored into a
@@ -40,27 +40,7 @@ if (url !== undefined) {
         const keyFile = join(dir, 'key.pem');
         writeFileSync(keyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
         const witnessFile = join(dir, 'witness.jsonl');
-        const event = (i: number): AccessEvent => ({
-          occurredAt: new Date(Date.UTC(2026, 10, 20, 0, 0, i)),
-          requestId: `r-${i}`,
-          personId: 'p-1',
-          userId: 'u-1',
-          sessionId: null,
-          principalClass: 'network_call_centre',
-          side: 'network',
-          organizationId: null,
-          employment: null,
-          office: null,
-          terminalId: null,
-          route: 'GET /api/supply-points/:id',
-          purpose: 'customer_inquiry',
-          outcome: 'served',
-          refusal: null,
-          query: {},
-          records: [],
-          policyVersion: 'test',
-          emergencyId: null,
-        });
+        const event = (i: number) => accessEvent(i, { occurredAt: new Date(Date.UTC(2026, 10, 20, 0, 0, i)) });
         const dump = (name: string) => {
           const file = join(dir, `${name}.sql`);
           const r = spawnSync('pg_dump', [...psqlArgs, '-d', server.pathname.slice(1), '-n', schema, '-f', file], { encoding: 'utf8' });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { LogUnavailableError } from '../../src/audit/access-event.ts';
-import { storeFailure } from '../../src/store/failure.ts';
+import { storeFailure, withinDeadline } from '../../src/store/failure.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
 
 // Real errors from the real driver and server, classified: only failures of the store itself become 503s.
@@ -81,4 +81,13 @@ test('a programming error is not a store failure, nor is an error without a code
   assert.equal(storeFailure(new Error('something')), null);
   assert.equal(storeFailure(null), null);
   assert.equal(storeFailure('ECONNREFUSED'), null);
+});
+
+test('a wait given up on by withinDeadline is a timeout; work done in time is returned as it is', async () => {
+  const late = await withinDeadline(new Promise<never>(() => undefined), 20).then(
+    () => assert.fail('a promise that never settles was answered'),
+    (e: unknown) => e,
+  );
+  assert.equal(storeFailure(late), 'timeout');
+  assert.equal(await withinDeadline(Promise.resolve(7), 20), 7);
 });

@@ -1,5 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { accessEvent, loggedRecord } from '../support/access-events.ts';
 import fc from 'fast-check';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { SearchTerms } from '../../src/audit/search-terms.ts';
@@ -23,29 +24,23 @@ import { findingSink } from '../../src/analysis/findings.ts';
 const table = compileDecisionTable();
 
 function event(i: number): AccessEvent {
-  return {
+  return accessEvent(i, {
     occurredAt: NOW,
     requestId: `r-${i}`,
-    personId: 'p-cc',
-    userId: 'u-cc',
     sessionId: null,
-    principalClass: 'network_call_centre',
-    side: 'network',
-    organizationId: 'org-nw',
-    employment: 'employee',
     office: 'x',
     terminalId: null,
     route: 'test',
-    purpose: 'customer_inquiry',
-    outcome: 'served',
-    refusal: null,
-    query: { by: 'id' },
     records: [
-      { supplyPointId: SP.OWN_A, relation: 'other', retailerCode: 'A0001', lastResort: false, shown: ['address'], masked: { network_notes: 'network_only' } },
+      loggedRecord(0, {
+        supplyPointId: SP.OWN_A,
+        retailerCode: 'A0001',
+        shown: ['address'],
+        masked: { network_notes: 'network_only' },
+      }),
     ],
     policyVersion: table.version,
-    emergencyId: null,
-  };
+  });
 }
 
 async function actor(db: Db, userId: string) {
