@@ -7,7 +7,8 @@ import { SigningKeyError, type SigningKey } from './signing.ts';
  * another directory generated a key of its own and registered it without a word, and the log it then wrote
  * verified only with a key nobody had published). The first key of an empty log is registered by the first
  * writer; every later one by `gridwall audit key register`, a governance event. A writer whose key is not
- * registered does not start.
+ * registered does not start. Run as the schema's owner: the application's role may not call
+ * access_log_add_key (a refusal with SQLSTATE 42501).
  */
 export async function registerSigningKey(
   db: Db,
@@ -30,29 +31,23 @@ async function isRegistered(q: Queryable, keyId: string): Promise<boolean> {
 
 /**
  * At a writer's start: its key registered, or the log's first key (registered now, as the system's act), or
- * a refusal naming the command that registers it.
+ * a refusal naming the command that registers it. The first key is the database's to decide
+ * (access_log_add_first_key, migration 011): the application's role may register no other, and two writers
+ * starting together on an empty log cannot both register a key, nor one key twice on the record.
  */
 export async function requireRegisteredKey(q: Queryable, key: Pick<SigningKey, 'keyId' | 'publicKeyPem'>, at: Date): Promise<void> {
-  // Both facts from one snapshot: read apart, a second writer starting with the same key could find it
-  // unregistered, then find the key table no longer empty (the first writer's key, which is its own) and refuse.
-  const { rows } = await q.query<{ registered: boolean; any: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM access_log_keys WHERE key_id = $1) AS registered, EXISTS (SELECT 1 FROM access_log_keys) AS any',
-    [key.keyId],
-  );
-  if (rows[0]?.registered === true) return;
-  if (rows[0]?.any !== true) {
-    await q.query('SELECT access_log_add_key($1, $2)', [key.keyId, key.publicKeyPem]);
-    await recordGovernance(q, {
-      at,
-      actor: { kind: 'system', job: 'log-writer' },
-      action: 'log_key.register',
-      subjectType: 'log_key',
-      subjectId: key.keyId,
-      outcome: 'done',
-      details: { first: true },
+  if (await isRegistered(q, key.keyId)) return;
+  const { rows } = await q
+    .query<{ registered: boolean }>('SELECT access_log_add_first_key($1, $2, $3) AS registered', [key.keyId, key.publicKeyPem, at])
+    .catch((e: unknown) => {
+      // 42501: a role an older `db grant-app` set up, before the first-key function existed.
+      if ((e as { code?: unknown }).code === '42501')
+        throw new SigningKeyError(
+          `the signing key ${key.keyId} is not registered, and the connected role may not register the log's first key: run \`gridwall db grant-app <role>\` again as the schema's owner (after each \`db migrate\`), or register the key as the owner with \`gridwall audit key register\``,
+        );
+      throw e;
     });
-    return;
-  }
+  if (rows[0]?.registered === true) return;
   throw new SigningKeyError(
     `the signing key ${key.keyId} is not registered for this log, which is signed with other keys: use the key this log was written with (GRIDWALL_LOG_KEY_FILE), or register this one on purpose with \`gridwall audit key register\` (a governance event)`,
   );

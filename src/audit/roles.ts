@@ -60,11 +60,15 @@ export const READ_ONLY_TABLES: readonly string[] = [
   'contracts',
 ];
 
-/** The only ways the application role writes the access log: the writer's SECURITY DEFINER functions, which check the link. */
+/**
+ * The only ways the application role writes the access log: the writer's SECURITY DEFINER functions, which check
+ * the link. Of the log's keys it registers only the first, its own, on an empty log (access_log_add_first_key);
+ * access_log_add_key, which registers any key, is the owner's (`gridwall audit key register`).
+ */
 export const LOG_FUNCTIONS: readonly string[] = [
   'access_log_append(bigint, text, jsonb, jsonb)',
   'access_log_seal_existing(jsonb)',
-  'access_log_add_key(text, text)',
+  'access_log_add_first_key(text, text, timestamptz)',
   'access_log_ensure_partition(timestamptz)',
 ];
 

@@ -229,7 +229,14 @@ export async function runRegisterKey(config: Config, opts: { generate?: boolean 
   if (created) io.stderr.write(`generated ${place.path} (key ${key.keyId}); keep it safe and back it up\n`);
   const db = await openStore(config.store);
   try {
-    const r = await registerSigningKey(db, key, { kind: 'system', job: `cli audit key register (${userInfo().username})` }, at);
+    const r = await registerSigningKey(db, key, { kind: 'system', job: `cli audit key register (${userInfo().username})` }, at).catch((e: unknown) => {
+      // 42501 insufficient_privilege: the application's role, which may register no key but the log's first.
+      if ((e as { code?: unknown }).code === '42501')
+        throw new UsageError(
+          `the connected role may not register signing keys (${(e as Error).message}): run \`gridwall audit key register\` as the schema's owner, with the schema owner's DATABASE_URL (the one \`gridwall db migrate\` runs with), not the application role's`,
+        );
+      throw e;
+    });
     io.stdout.write(
       r === 'registered'
         ? `registered key ${key.keyId} for the log (a governance event records it); publish its public key: gridwall audit public-key\n`

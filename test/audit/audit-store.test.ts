@@ -117,13 +117,13 @@ for (const store of STORES) {
       await fresh();
       const key2 = generateSigningKey();
       // Two processes with different keys: each trusts the other's (GRIDWALL_LOG_TRUSTED_KEYS), and the second
-      // key is registered on purpose, as `gridwall audit key register` does — after the first writer made the
-      // log's first key, a writer with an unregistered key does not start.
+      // key is registered on purpose, as `gridwall audit key register` does (as the schema's owner) — after the
+      // first writer made the log's first key, a writer with an unregistered key does not start.
       const a = new GroupCommitLog(db, { key: TEST_KEY, trusted: publicKeys([key2.publicKeyPem]) });
       await a.open();
       await assert.rejects(new GroupCommitLog(db, { key: key2 }).open(), (e: Error) => e instanceof SigningKeyError && /not registered/.test(e.message));
-      assert.equal(await registerSigningKey(db, key2, { kind: 'system', job: 'test' }, NOW_FOR_KEYS), 'registered');
-      assert.equal(await registerSigningKey(db, key2, { kind: 'system', job: 'test' }, NOW_FOR_KEYS), 'already');
+      assert.equal(await registerSigningKey(owner, key2, { kind: 'system', job: 'test' }, NOW_FOR_KEYS), 'registered');
+      assert.equal(await registerSigningKey(owner, key2, { kind: 'system', job: 'test' }, NOW_FOR_KEYS), 'already');
       const { rows: events } = await db.query<{ action: string; subject_id: string }>(
         `SELECT action, subject_id FROM governance_events WHERE subject_type = 'log_key' ORDER BY id`,
       );
@@ -445,7 +445,12 @@ for (const store of STORES) {
         }
         const stale = await db.query<{ moved: boolean; head_seq: number }>(`SELECT * FROM access_log_append(5, repeat('a', 64), '[]'::jsonb, '{}'::jsonb)`);
         assert.deepEqual([stale.rows[0]?.moved, stale.rows[0]?.head_seq], [false, 0]);
-        await assert.rejects(db.query(`SELECT access_log_add_key('0123456789abcdef', 'not a key')`), /not a PEM public key/);
+        await assert.rejects(db.query(`SELECT access_log_add_first_key('0123456789abcdef', 'not a key', now())`), /not a PEM public key/);
+        await assert.rejects(
+          db.query(`SELECT access_log_add_key('0123456789abcdef', 'not a key')`),
+          /permission denied/,
+          "keys after the first are the owner's",
+        );
         assert.equal((await db.query<{ p: string }>(`SELECT access_log_ensure_partition('2027-03-11T00:00:00Z') AS p`)).rows[0]?.p, after);
         assert.equal(
           (await db.query<{ seal: boolean }>(`SELECT access_log_seal_existing('{}'::jsonb) AS seal`)).rows[0]?.seal,

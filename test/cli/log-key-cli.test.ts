@@ -18,8 +18,16 @@ import { runCli } from '../support/cli.ts';
 const url = process.env['DATABASE_URL'];
 if (url !== undefined) {
   describe('the log signing key on a PostgreSQL server (command line)', () => {
-    const schema = `gw_keys_${randomBytes(4).toString('hex')}`;
-    const schemaUrl = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema},public`)}`;
+    const hex = randomBytes(4).toString('hex');
+    const schema = `gw_keys_${hex}`;
+    const options = `options=${encodeURIComponent(`-c search_path=${schema},public`)}`;
+    const schemaUrl = `${url}${url.includes('?') ? '&' : '?'}${options}`;
+    // The application role (`gridwall db grant-app`), logging in as itself (trust authentication here).
+    const role = `gw_keys_app_${hex}`;
+    const app = new URL(url);
+    app.username = role;
+    app.password = '';
+    const appUrl = `${app.toString()}${app.search === '' ? '?' : '&'}${options}`;
     const { DATABASE_URL: _unset, GRIDWALL_LOG_KEY_FILE: _none, ...baseEnv } = process.env;
     let dir: string;
     let admin: Db;
@@ -30,11 +38,14 @@ if (url !== undefined) {
       await admin.exec(`CREATE SCHEMA ${schema}`);
       const migrated = await runCli(['db', 'migrate'], { env: { ...baseEnv, DATABASE_URL: schemaUrl } });
       assert.equal(migrated.status, 0, migrated.stderr);
+      const granted = await runCli(['db', 'grant-app', role], { env: { ...baseEnv, DATABASE_URL: schemaUrl } });
+      assert.equal(granted.status, 0, granted.stderr);
+      await admin.exec(`ALTER ROLE ${role} LOGIN`);
       db = await openPostgres(url, { schema, poolSize: 2 });
     });
     after(async () => {
       await db?.close();
-      await admin?.exec(`DROP SCHEMA ${schema} CASCADE`);
+      await admin?.exec(`DROP SCHEMA ${schema} CASCADE; DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`);
       await admin?.close();
       rmSync(dir, { recursive: true, force: true });
     });
@@ -87,6 +98,31 @@ if (url !== undefined) {
         [key.keyId],
         'the stranger left no key behind',
       );
+    });
+
+    test("register as the application role: refused (exit 2), saying to run it with the schema owner's DATABASE_URL; as the owner the same key is registered", async () => {
+      const next = join(dir, 'next.pem');
+      const asApp = await runCli(['audit', 'key', 'register', '--generate'], { env: { ...baseEnv, DATABASE_URL: appUrl, GRIDWALL_LOG_KEY_FILE: next } });
+      assert.equal(asApp.status, 2, asApp.stderr);
+      assert.match(
+        asApp.stderr,
+        /^gridwall: the connected role may not register signing keys \(permission denied for function access_log_add_key\): run `gridwall audit key register` as the schema's owner, with the schema owner's DATABASE_URL/m,
+      );
+      const { key } = loadSigningKey(next, false);
+      const before = await db.query<{ key_id: string }>('SELECT key_id FROM access_log_keys WHERE key_id = $1', [key.keyId]);
+      assert.deepEqual(before.rows, [], 'the application role registered nothing');
+      const noEvent = await db.query(`SELECT 1 FROM governance_events WHERE subject_type = 'log_key' AND subject_id = $1`, [key.keyId]);
+      assert.deepEqual(noEvent.rows, []);
+
+      const asOwner = await runCli(['audit', 'key', 'register'], { env: { ...baseEnv, DATABASE_URL: schemaUrl, GRIDWALL_LOG_KEY_FILE: next } });
+      assert.equal(asOwner.status, 0, asOwner.stderr);
+      assert.match(asOwner.stdout, new RegExp(`registered key ${key.keyId}`));
+      const { rows } = await db.query<{ subject_id: string; details: { job?: string } }>(
+        `SELECT subject_id, details FROM governance_events WHERE subject_type = 'log_key' AND subject_id = $1`,
+        [key.keyId],
+      );
+      assert.equal(rows.length, 1);
+      assert.match(rows[0]?.details.job ?? '', /^cli audit key register/);
     });
   });
 }
