@@ -22,7 +22,7 @@ function find(dir) {
 function kindOf(file) {
   const text = readFileSync(file, 'utf8');
   if (/support\/browser\.ts/.test(text)) return 'e2e';
-  if (/support\/(stores|cli)\.ts|src\/store\/(pglite|postgres)\.ts|node:child_process/.test(text)) return 'store';
+  if (/support\/(stores|cli)\.ts|src\/store\/(pglite|postgres)\.ts|scripts\/reliability\/|node:child_process/.test(text)) return 'store';
   return 'unit';
 }
 

@@ -6,6 +6,9 @@ import { inputRefusal } from './domain/refusal.ts';
 import type { StoreTimeouts } from './store/postgres.ts';
 import type { HttpTimeouts } from './api/context.ts';
 
+/** GRIDWALL_HTTP_ANSWER_TIMEOUT_MS's default: above the database's query time-out, below a proxy's usual 30–60 s. */
+export const ANSWER_TIMEOUT_DEFAULT_MS = 25_000;
+
 const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;
 const bool = z.enum(BOOLEAN_WORDS).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
@@ -176,6 +179,15 @@ const EnvSchema = z.object({
     .max(600_000)
     .default(5_000)
     .describe("an idle kept-alive connection is closed after this (behind a proxy, set it above the proxy's)"),
+  GRIDWALL_HTTP_ANSWER_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(600_000)
+    .default(ANSWER_TIMEOUT_DEFAULT_MS)
+    .describe(
+      'a request not answered within this (the database or the access log too slow, whichever of its waits) is answered 503 answer_timeout and nothing is served; the audit verification, the log export and the analysis take up to an hour',
+    ),
 });
 
 export interface Config {
@@ -357,6 +369,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       requestMs: e.GRIDWALL_HTTP_REQUEST_TIMEOUT_MS,
       headersMs: e.GRIDWALL_HTTP_HEADERS_TIMEOUT_MS,
       keepAliveMs: e.GRIDWALL_HTTP_KEEPALIVE_TIMEOUT_MS,
+      answerMs: e.GRIDWALL_HTTP_ANSWER_TIMEOUT_MS,
     },
   });
 }

@@ -116,7 +116,11 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       trustProxy: config.trustProxy,
       ...(metrics === null ? {} : { metrics }),
       health: {
-        diskPaths: [...new Set([...(config.store.kind === 'pglite' ? [config.store.dataDir] : []), dirname(config.logWitnessFile)])],
+        // Each under its label: readiness is public and names a disk by what it holds, never by its path.
+        disks: [
+          ...(config.store.kind === 'pglite' ? [{ label: 'data' as const, path: config.store.dataDir }] : []),
+          { label: 'witness', path: dirname(config.logWitnessFile) },
+        ],
         minFreeDiskBytes: config.minFreeDiskMb * 1024 * 1024,
       },
     });

@@ -7,7 +7,7 @@ import type { Finding, Thresholds } from '../analysis/rules.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import { download } from './download.ts';
 import type { AppDeps } from './context.ts';
-import { requireActor } from './context.ts';
+import { LONG_RUNNING_MS, requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
 import * as c from '../contract/analysis.ts';
 import { route, type RouteTypes, type SameFields } from '../contract/schema.ts';
@@ -45,7 +45,10 @@ void fieldsAgree;
 export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<RouteTypes<typeof c.analysisReport>>(
     '/api/analysis/report',
-    { schema: route(c.analysisReport, docs("The regulator's tables and the findings for a period of gridwall's own log (CSV for Excel, XLSX)")) },
+    {
+      schema: route(c.analysisReport, docs("The regulator's tables and the findings for a period of gridwall's own log (CSV for Excel, XLSX)")),
+      handlerTimeout: LONG_RUNNING_MS,
+    },
     async (req, reply) => {
       requireCompliance(requireActor(req));
       const p = period(req.query);
@@ -60,7 +63,10 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
 
   app.post<RouteTypes<typeof c.analysisScan>>(
     '/api/analysis/scan',
-    { schema: route(c.analysisScan, docs('Run the anomaly rules over a period and queue what they find (each finding once)')) },
+    {
+      schema: route(c.analysisScan, docs('Run the anomaly rules over a period and queue what they find (each finding once)')),
+      handlerTimeout: LONG_RUNNING_MS,
+    },
     async (req) => {
       requireCompliance(requireActor(req));
       const p = period(req.body);

@@ -1,5 +1,5 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -49,7 +49,7 @@ const STORE_RETRY_AFTER_SECONDS = 5;
  * An error Node's HTTP parser meets before Fastify sees a request (a header block too large, raw bytes in the
  * URL, a request that is not HTTP): answered in the one error shape too, on the socket, then closed.
  */
-function clientErrorResponse(err: Error & { code?: string }): string {
+function clientErrorResponse(err: Error & { code?: string }): { status: number; code: ErrorCode; requestId: string; text: string } {
   const requestId = randomUUID();
   const [status, reason, code, message]: [number, string, ErrorCode, string] =
     err.code === 'HPE_HEADER_OVERFLOW'
@@ -65,47 +65,98 @@ function clientErrorResponse(err: Error & { code?: string }): string {
             ]
           : [400, 'Bad Request', 'validation_failed', 'the request is not HTTP the server can read'];
   const body = JSON.stringify(errorBody(code, message, requestId));
-  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`;
+  return {
+    status,
+    code,
+    requestId,
+    text: `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  };
+}
+
+/** An error Fastify's router meets before a route: its status, code and message. */
+function frameworkErrorAnswer(err: FastifyError): [number, ErrorCode, string] {
+  // A path segment longer than the router reads (100 characters; no ID here is half as long): 414.
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return [414, 'uri_too_long', 'a path segment is longer than any this API takes (100 characters)'];
+  return [400, 'validation_failed', `${err.message.slice(0, 200)}; percent-encode the path and query as UTF-8`];
+}
+
+/** What the server log and the metrics keep of an answer. */
+interface Answer {
+  /** Null when the HTTP parser could not read the request. */
+  readonly method: string | null;
+  readonly route: string | null;
+  readonly status: number;
+  /** Null when the request's start is not known (answered by the parser's handler). */
+  readonly ms: number | null;
+  /** What else is known of an answer given before a route: its error code, the length of its URL. */
+  readonly extra?: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * The one line each answer leaves in the server log and its count in the metrics (issue 17) — also an answer
+ * given before any route runs (a path segment too long, a broken escape, a header block too large), which
+ * Fastify's onResponse hook never sees. Never the URL (its path holds supply point IDs, its query search
+ * terms) nor a header (a cookie, a token).
+ */
+function recordAnswer(deps: AppDeps, log: FastifyBaseLogger, a: Answer): void {
+  deps.metrics?.request(a.method, a.route, a.status, a.ms === null ? null : a.ms / 1000);
+  log.info({ method: a.method, route: a.route, status: a.status, ms: a.ms === null ? null : Math.round(a.ms), ...a.extra }, 'request');
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const t = deps.httpTimeouts;
   const app = Fastify({
     logger: deps.logger === undefined || deps.logger === null ? false : serverLogger(deps.logger),
-    // One line per request is written by the onResponse hook below, without the URL (search terms).
+    // One line per answer is written by recordAnswer (the onResponse hook, the handlers below), without the URL.
     logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: {
-      // A path segment longer than the router reads (100 characters; no ID here is half as long): 414.
-      onMaxParamLength: (_path, _req, res) => {
-        const requestId = randomUUID();
-        const body = JSON.stringify(errorBody('uri_too_long', 'a path segment is longer than any this API takes (100 characters)', requestId));
-        res.writeHead(414, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId });
-        res.end(body);
-      },
-    },
     ...(t === undefined
       ? {}
       : {
           requestTimeout: t.requestMs,
           keepAliveTimeout: t.keepAliveMs,
+          // Fastify sends the time-out through the error handler (answer_timeout below); the handler's work runs
+          // on until its own waits end, and whatever it returns then is not sent.
+          handlerTimeout: t.answerMs,
           // Node checks these time-outs every `connectionsCheckingInterval` (30 s by default, which let 20
           // slow-header connections stay open for 75 s+): every second here.
           http: { headersTimeout: t.headersMs, connectionsCheckingInterval: 1000 },
         }),
     genReqId: () => randomUUID(),
-    // Errors the router meets before a route (a malformed %-escape, …): the one error shape.
+    // Errors the router meets before a route (a malformed %-escape, a path segment too long): the one error
+    // shape. No route's hooks run for them: the answer is logged and counted here.
     frameworkErrors: (err, req, res) => {
+      const t0 = performance.now();
       const reply = res as FastifyReply;
+      const [status, code, message] = frameworkErrorAnswer(err);
       void reply
         .header('x-request-id', req.id)
-        .status(400)
-        .send(errorBody('validation_failed', `${err.message.slice(0, 200)}; percent-encode the path and query as UTF-8`, req.id));
+        .status(status)
+        .send(errorBody(code, message, req.id));
+      recordAnswer(deps, req.log, {
+        method: req.method,
+        route: null,
+        status,
+        ms: performance.now() - t0,
+        extra: { error: code, urlLength: req.raw.url?.length ?? 0 },
+      });
     },
     clientErrorHandler: (err, socket) => {
       // As Fastify's own handler: nothing to answer on a reset; answer once, then close — a slow client that
       // never closes its side must not keep the connection.
-      if ((err as { code?: string }).code === 'ECONNRESET') return;
-      if (socket.writable && socket.bytesWritten === 0) socket.write(clientErrorResponse(err));
+      const parserError = (err as { code?: string }).code;
+      if (parserError === 'ECONNRESET') return;
+      if (socket.writable && socket.bytesWritten === 0) {
+        const answer = clientErrorResponse(err);
+        socket.write(answer.text);
+        // Logged by its codes only: the error's raw packet holds the request's bytes, cookies and all.
+        recordAnswer(deps, app.log, {
+          method: null,
+          route: null,
+          status: answer.status,
+          ms: null,
+          extra: { reqId: answer.requestId, error: answer.code, ...(parserError === undefined ? {} : { parserError }) },
+        });
+      }
       socket.destroy(err);
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
@@ -166,9 +217,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', req.id);
   });
   app.addHook('onResponse', async (req, reply) => {
-    deps.metrics?.request(req.method, req.routeOptions.url ?? null, reply.statusCode, reply.elapsedTime / 1000);
-    req.log.info({ method: req.method, route: req.routeOptions.url ?? null, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    recordAnswer(deps, req.log, { method: req.method, route: req.routeOptions.url ?? null, status: reply.statusCode, ms: reply.elapsedTime });
   });
+  // The writer's alerts go to the server log in full; the public readiness answer only says that they happened.
+  const unwatch = deps.evidence.writer.watch({
+    halted: (reason) => app.log.error({ alert: 'log_halted', reason }, 'the access log writer stopped the line: no customer data is served'),
+    witnessFailed: (reason) => app.log.error({ alert: 'witness_failing', reason }, 'a seal could not be published to the witness'),
+  });
+  app.addHook('onClose', async () => unwatch());
 
   app.setErrorHandler((err: FastifyError | ApiError | Error, req, reply) => {
     if (err instanceof ApiError) return reply.status(ERROR_STATUS[err.code]).send(errorBody(err.code, err.message, req.id, err.details));
@@ -188,6 +244,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply
         .status(ERROR_STATUS.log_unavailable)
         .send(errorBody('log_unavailable', err.message, req.id, failure === null ? undefined : { store: failure }));
+    }
+    if ((err as FastifyError).code === 'FST_ERR_HANDLER_TIMEOUT') {
+      const ms = deps.httpTimeouts?.answerMs ?? 0;
+      req.log.warn({ answerMs: ms }, 'no answer in time: nothing served');
+      reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+      return reply
+        .status(ERROR_STATUS.answer_timeout)
+        .send(
+          errorBody(
+            'answer_timeout',
+            `no answer within ${ms / 1000} s (the database or the access log is slow); nothing was served. Try again shortly`,
+            req.id,
+          ),
+        );
     }
     if (failure !== null) {
       req.log.warn({ error: errorFields(err), store: failure }, failure === 'timeout' ? 'store timed out' : 'store unreachable');

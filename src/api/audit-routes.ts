@@ -13,7 +13,7 @@ import { isSearchKind } from '../domain/classification.ts';
 import type { SealedTerm, SearchTerms } from '../audit/search-terms.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import type { AppDeps } from './context.ts';
-import { requireActor } from './context.ts';
+import { LONG_RUNNING_MS, requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
 import * as c from '../contract/audit.ts';
 import { route, type RouteTypes, type SameFields } from '../contract/schema.ts';
@@ -127,7 +127,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
         head: { seq: head.seq, hash: head.hash },
         // The seal's `signedAt` is the text its signature covers; the status shows the instant (written from a Date, so the same text).
         lastSeal: seal === null ? null : { firstSeq: seal.firstSeq, seq: seal.seq, signedAt: new Date(seal.signedAt), keyId: seal.keyId },
-        writer: { halted: deps.evidence.writer.halted },
+        writer: { halted: deps.evidence.writer.halted, witnessError: deps.evidence.writer.witnessError },
         trustedKeys: deps.evidence.trust.described,
         witness:
           witness === null
@@ -141,6 +141,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.post<RouteTypes<typeof c.auditVerify>>(
     '/api/audit/verify',
     {
+      handlerTimeout: LONG_RUNNING_MS,
       schema: route(c.auditVerify, {
         tags: ['audit'],
         summary: 'Verify the whole log now: archives, links, every event sealed by a trusted key, and the chain against the witness',
@@ -172,6 +173,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<RouteTypes<typeof c.auditExport>>(
     '/api/audit/export',
     {
+      handlerTimeout: LONG_RUNNING_MS,
       schema: route(c.auditExport, {
         tags: ['audit'],
         summary: 'Download a period of the log: JSON Lines (verifies on its own with `gridwall audit verify --file`) or CSV for Excel',

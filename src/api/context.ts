@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TrustAnchors } from '../audit/trust.ts';
-import type { WriterStatus } from '../audit/log-writer.ts';
+import type { WriterAlerts, WriterStatus } from '../audit/log-writer.ts';
 import type { Firewall } from '../firewall/firewall.ts';
 import type { OidcLogin } from '../identity/oidc.ts';
 import type { Sessions } from '../identity/session-store.ts';
@@ -34,7 +34,13 @@ export interface AppDeps {
   readonly evidence: {
     readonly trust: TrustAnchors;
     readonly witnessFile: string | null;
-    readonly writer: { readonly halted: string | null; readonly witnessError: string | null; status(): WriterStatus };
+    readonly writer: {
+      readonly halted: string | null;
+      readonly witnessError: string | null;
+      status(): WriterStatus;
+      /** Tells `alerts` of a halt and of a seal not published (the server log); returns how to stop telling. */
+      watch(alerts: WriterAlerts): () => void;
+    };
   };
   readonly clock: Clock;
   readonly sessions: Sessions;
@@ -66,13 +72,23 @@ export interface AppDeps {
   readonly extend?: (app: FastifyInstance) => void | Promise<void>;
   /** The server log (api/server-log.ts); absent or null: none (tests that do not read it). */
   readonly logger?: ServerLogOptions | null;
-  /** What readiness watches besides the store and the log: directories whose disks must keep room. */
-  readonly health?: { readonly diskPaths: readonly string[]; readonly minFreeDiskBytes: number };
-  /** Counts requests for the metrics (api/metrics.ts); absent: none kept. */
-  readonly metrics?: { request(method: string, route: string | null, status: number, seconds: number): void };
+  /**
+   * What readiness watches besides the store and the log: directories whose disks must keep room, each under
+   * its label — the public answer names a disk by its label, never its path.
+   */
+  readonly health?: { readonly disks: readonly { readonly label: DiskLabel; readonly path: string }[]; readonly minFreeDiskBytes: number };
+  /**
+   * Counts requests for the metrics (api/metrics.ts); absent: none kept. `method` is null for a request the
+   * HTTP parser could not read, `seconds` null when its start is not known (answered by the parser's handler).
+   */
+  readonly metrics?: { request(method: string | null, route: string | null, status: number, seconds: number | null): void };
   /** The HTTP server's time-outs (config.ts#HttpTimeouts); absent: Node's and Fastify's defaults. */
   readonly httpTimeouts?: HttpTimeouts;
 }
+
+/** What a disk readiness watches holds: the embedded store's data directory, the witness file's directory. */
+export const DISK_LABELS = ['data', 'witness'] as const;
+export type DiskLabel = (typeof DISK_LABELS)[number];
 
 /** How long the HTTP server waits, in milliseconds (documented in docs/CONFIGURATION.md). */
 export interface HttpTimeouts {
@@ -82,7 +98,15 @@ export interface HttpTimeouts {
   readonly headersMs: number;
   /** An idle kept-alive connection between requests. */
   readonly keepAliveMs: number;
+  /**
+   * From routing to the answer (Fastify's handlerTimeout): each wait on the store has its own time-out, but a
+   * request waits on several (the session, the records, the log's commit), so only this bounds the whole.
+   */
+  readonly answerMs: number;
 }
+
+/** What the routes that work long on purpose (verifying the whole log, exporting a year, an analysis) may take. */
+export const LONG_RUNNING_MS = 3_600_000;
 
 export const SESSION_COOKIE = 'gw_session';
 

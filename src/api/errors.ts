@@ -50,6 +50,8 @@ export const ERROR_STATUS = {
   uri_too_long: 414,
   /** The request's headers are larger than the server reads. */
   headers_too_large: 431,
+  /** No answer within the answer time-out (GRIDWALL_HTTP_ANSWER_TIMEOUT_MS): nothing served (with Retry-After). */
+  answer_timeout: 503,
   /** The request did not arrive in time (headers or body), or is not HTTP the server can read. */
   request_timeout: 408,
   /** Another analysis holds the analysis queue for longer than a request may wait (with Retry-After). */

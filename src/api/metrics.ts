@@ -3,7 +3,32 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AccessEvent } from '../audit/access-event.ts';
 import type { WriterObserver, WriterStatus } from '../audit/log-writer.ts';
 import type { Db } from '../store/db.ts';
-import { withinDeadline } from '../store/failure.ts';
+import { singleFlight, withinDeadline } from '../store/failure.ts';
+
+/** Longest a scrape waits for the store (the open findings); on PostgreSQL the server gives the count no longer. */
+export const SCRAPE_STORE_MS = 2000;
+
+interface FindingCount extends Record<string, unknown> {
+  readonly rule: string;
+  readonly severity: string;
+  readonly n: number;
+}
+
+const OPEN_FINDINGS = `SELECT rule, severity, count(*)::int AS n FROM findings WHERE status <> 'resolved' GROUP BY rule, severity`;
+
+/**
+ * The open findings by rule and severity. On PostgreSQL the statement carries its own time-out, so that the
+ * server itself ends a count the scrape gave up on (one waiting on a lock, a findings table grown large)
+ * rather than the pool's 15 s statement_timeout; the embedded store runs in this process and cannot be
+ * left behind that way.
+ */
+async function openFindings(db: Db): Promise<FindingCount[]> {
+  if (db.kind !== 'postgres') return (await db.query<FindingCount>(OPEN_FINDINGS)).rows;
+  return db.transaction(async (tx) => {
+    await tx.exec(`SET LOCAL statement_timeout = ${SCRAPE_STORE_MS}`);
+    return (await tx.query<FindingCount>(OPEN_FINDINGS)).rows;
+  });
+}
 
 /**
  * The server's metrics in Prometheus's text format (issue 17), on a port of their own that only the
@@ -62,10 +87,14 @@ export class Metrics implements WriterObserver {
   readonly #pool = this.#gauge('gridwall_store_pool_connections', "The store's connection pool, by state (PostgreSQL)", ['state']);
   readonly #up = this.#gauge('gridwall_store_up', '1 when the store answered the scrape, 0 when it did not');
 
-  request(method: string, route: string | null, status: number, seconds: number): void {
-    const r = route ?? '(none)';
-    this.#requests.inc({ method, route: r, status: String(status) });
-    this.#duration.observe({ method, route: r }, seconds);
+  /**
+   * An answer: `method` and `route` null for a request answered before a route (`(none)` in the labels),
+   * `seconds` null when its start is not known (the HTTP parser's answers: counted, not timed).
+   */
+  request(method: string | null, route: string | null, status: number, seconds: number | null): void {
+    const labels = { method: method ?? '(none)', route: route ?? '(none)' };
+    this.#requests.inc({ ...labels, status: String(status) });
+    if (seconds !== null) this.#duration.observe(labels, seconds);
   }
 
   // Labelled children kept by their labels: every logged read passes here, and prom-client hashes a label
@@ -95,24 +124,37 @@ export class Metrics implements WriterObserver {
     this.#eventsPerCommit.observe(events);
   }
 
-  /** The text a scrape gets: the counters, and the gauges read now (the open findings from the store, within 2 s). */
+  /**
+   * The store's part of a scrape, one at a time: scrapes while a count is in flight wait for that one (each
+   * within SCRAPE_STORE_MS), so that a frozen store holds one pool connection for them, not one per scrape.
+   */
+  #findingsQuery: { readonly db: Db; readonly run: () => Promise<FindingCount[]> } | null = null;
+
+  /**
+   * The text a scrape gets: the counters, and the gauges read now. The open findings come from the store
+   * within SCRAPE_STORE_MS; when it does not answer, `gridwall_store_up` is 0 and the findings keep the values
+   * last read. The chain head and the seal's age have no sample before the writer's first seal (a 0 would read as
+   * "just sealed").
+   */
   async scrape(sources: { writer: () => WriterStatus; db: Db; now: () => Date }): Promise<string> {
     const w = sources.writer();
     this.#queued.set(w.queued);
     this.#oldest.set(w.oldestQueuedMs / 1000);
-    this.#head.set(w.lastSealSeq ?? 0);
-    this.#sealAge.set(w.lastSealAt === null ? 0 : (sources.now().getTime() - w.lastSealAt.getTime()) / 1000);
+    // Neither the head nor the seal's age has a sample before the writer's first seal.
+    if (w.lastSealSeq === null) this.#head.remove();
+    else this.#head.set(w.lastSealSeq);
+    if (w.lastSealAt === null) this.#sealAge.remove();
+    else this.#sealAge.set((sources.now().getTime() - w.lastSealAt.getTime()) / 1000);
     this.#halted.set(w.halted === null ? 0 : 1);
     this.#failing.set(w.lastError === null ? 0 : 1);
     const pool = sources.db.poolStats?.();
     if (pool !== undefined) for (const [state, n] of Object.entries(pool)) this.#pool.set({ state }, n);
+    if (this.#findingsQuery?.db !== sources.db) {
+      const db = sources.db;
+      this.#findingsQuery = { db, run: singleFlight(() => openFindings(db)) };
+    }
     try {
-      const { rows } = await withinDeadline(
-        sources.db.query<{ rule: string; severity: string; n: number }>(
-          `SELECT rule, severity, count(*)::int AS n FROM findings WHERE status <> 'resolved' GROUP BY rule, severity`,
-        ),
-        2000,
-      );
+      const rows = await withinDeadline(this.#findingsQuery.run(), SCRAPE_STORE_MS);
       this.#findings.reset();
       for (const r of rows) this.#findings.set({ rule: r.rule, severity: r.severity }, r.n);
       this.#up.set(1);

@@ -61,6 +61,15 @@ export interface WriterObserver {
   commit(seconds: number, events: number): void;
 }
 
+/**
+ * Who else is told when the writer stops the line or cannot publish a seal: the server log (api/app.ts). The
+ * messages name sequence numbers and the witness's path — for operators, never for the public readiness answer.
+ */
+export interface WriterAlerts {
+  halted(reason: string): void;
+  witnessFailed(message: string): void;
+}
+
 /** A point of the chain: a sequence number, the hash there, and the digest of the seal that ends there. */
 interface Point {
   readonly seq: number;
@@ -131,6 +140,7 @@ export class GroupCommitLog implements AccessLog {
   #lastCommitAt: Date | null = null;
   readonly #observer: WriterObserver | null;
   #lastError: WriterStatus['lastError'] = null;
+  readonly #watchers = new Set<WriterAlerts>();
 
   constructor(db: Queryable, opts: LogWriterOptions) {
     this.#db = db;
@@ -183,6 +193,18 @@ export class GroupCommitLog implements AccessLog {
     };
   }
 
+  /**
+   * Tells `alerts` too of a halt and of each seal not published, from now on — and at once of a halt or a
+   * witness failure already met (the writer checks the chain at start, before the server's log exists).
+   * Returns how to stop telling it.
+   */
+  watch(alerts: WriterAlerts): () => void {
+    this.#watchers.add(alerts);
+    if (this.#halted !== null) alerts.halted(this.#halted);
+    if (this.#witnessError !== null) alerts.witnessFailed(this.#witnessError);
+    return () => void this.#watchers.delete(alerts);
+  }
+
   append(event: AccessEvent): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ event, queuedAt: this.#clock().getTime(), resolve, reject });
@@ -211,6 +233,7 @@ export class GroupCommitLog implements AccessLog {
     if (this.#halted === null) {
       this.#halted = reason;
       this.#onHalt(reason);
+      for (const w of this.#watchers) w.halted(reason);
     }
     throw new LogHaltedError(reason);
   }
@@ -229,6 +252,7 @@ export class GroupCommitLog implements AccessLog {
     } catch (e) {
       this.#witnessError = `the seal for event ${s.seq} could not be published to the witness ${this.#witness.path}: ${e instanceof Error ? e.message : String(e)}`;
       this.#onWitnessError(this.#witnessError);
+      for (const w of this.#watchers) w.witnessFailed(this.#witnessError);
     }
   }
 

@@ -67,7 +67,12 @@ const TrustedKey = z.object({ keyId: z.string(), source: z.string().describe('wh
 export const AuditStatus = z.object({
   head: z.object({ seq: z.int(), hash: z.string() }),
   lastSeal: z.object({ firstSeq: z.int(), seq: z.int(), signedAt: InstantOut, keyId: z.string() }).nullable(),
-  writer: z.object({ halted: z.string().nullable().describe('why the writer stopped the line; null while it writes') }),
+  writer: z
+    .object({
+      halted: z.string().nullable().describe('why the writer stopped the line; null while it writes'),
+      witnessError: z.string().nullable().describe('why the last seal could not be published to the witness; null when it was (the log goes on either way)'),
+    })
+    .describe("the writer's messages, which the public readiness answer gives as states only"),
   trustedKeys: z.array(TrustedKey),
   witness: z
     .object({ file: z.string(), lastPublished: z.object({ seq: z.int(), signedAt: Instant }).nullable(), error: z.string().nullable() })

@@ -31,7 +31,8 @@ export class StoreDeadlineError extends Error {
 
 /**
  * `work`, or a StoreDeadlineError after `ms` — for checks that must answer in time although the store does
- * not (readiness, a metrics scrape). The work itself runs on until the pool's own time-outs end it.
+ * not (readiness, a metrics scrape). The work itself runs on until the pool's own time-outs end it: run such
+ * work through `singleFlight`, so that checks repeated meanwhile do not start more of it.
  */
 export async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -40,6 +41,20 @@ export async function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * `work` run once at a time: a call while a run is in flight gets that run's promise (its answer or its
+ * failure) instead of starting another. Readiness probes and metrics scrapes give up waiting after their
+ * deadline while their query runs on; against a frozen store every probe left one more query holding a pool
+ * connection until the pool's own time-out, and a load balancer probing every second took the whole pool.
+ */
+export function singleFlight<T>(work: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  return () =>
+    (running ??= work().finally(() => {
+      running = null;
+    }));
 }
 
 /** The store failure behind `e` (looking through its causes), or null when `e` is not one. */

@@ -145,11 +145,16 @@ for (const store of STORES) {
       assert.equal(read.statusCode, 503);
       assert.equal(read.json<{ error: { code: string } }>().error.code, 'log_unavailable');
       assert.doesNotMatch(read.body, /holder|phone|address/i);
+      // Readiness is public: it says the line stopped, and why only to the audit permission (the audit status).
       const health = await w.app.inject({ method: 'GET', url: '/api/health' });
       assert.equal(health.statusCode, 503);
-      assert.match(health.json<{ log: { halted: string } }>().log.halted, new RegExp(`events ${fake!.seq}–${fake!.seq}.*cannot be accounted for`));
+      const ready = health.json<{ status: string; checks: { log: { halted: unknown } } }>();
+      assert.deepEqual([ready.status, ready.checks.log.halted], ['log_halted', true]);
+      const reason = new RegExp(`events ${fake!.seq}–${fake!.seq}.*cannot be accounted for`);
       const status = (await get(compliance, '/api/audit/status')).json<{ writer: { halted: string | null } }>();
-      assert.notEqual(status.writer.halted, null);
+      assert.match(status.writer.halted ?? '', reason);
+      assert.doesNotMatch(health.body, /cannot be accounted for/);
+      assert.doesNotMatch(health.body, new RegExp(`events ${fake!.seq}`));
       const v = (
         await w.app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf } })
       ).json<{ ok: boolean; firstBreak: { kind: string; seq: number } }>();

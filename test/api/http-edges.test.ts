@@ -2,6 +2,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { Metrics } from '../../src/api/metrics.ts';
 import { seededApp } from '../support/app.ts';
 import { STORES } from '../support/stores.ts';
 
@@ -12,7 +13,13 @@ import { STORES } from '../support/stores.ts';
  * client, the connection is closed — over a real socket, since Node's HTTP parser answers some of them itself.
  */
 describe('HTTP edges over a real socket', () => {
-  const w = seededApp(STORES[0]!, { httpTimeouts: { requestMs: 3000, headersMs: 1500, keepAliveMs: 1000 } });
+  const lines: string[] = [];
+  const metrics = new Metrics();
+  const w = seededApp(STORES[0]!, {
+    httpTimeouts: { requestMs: 3000, headersMs: 1500, keepAliveMs: 1000, answerMs: 10_000 },
+    logger: { stream: { write: (l: string) => void lines.push(l) } },
+    metrics,
+  });
   let port: number;
   let app: FastifyInstance;
   before(async () => {
@@ -86,6 +93,39 @@ describe('HTTP edges over a real socket', () => {
       const r = parse((await exchange(req)).text);
       assert.equal(r.status, 431);
       assert.equal(r.error.code, 'headers_too_large');
+    }
+  });
+
+  /** Requests counted in the metrics with this status (any method and route). */
+  async function counted(status: number): Promise<number> {
+    const text = await metrics.registry.getSingleMetricAsString('gridwall_http_requests_total');
+    let n = 0;
+    for (const m of text.matchAll(/^gridwall_http_requests_total\{([^}]*)\} (\d+)$/gm)) if ((m[1] ?? '').includes(`status="${status}"`)) n += Number(m[2]);
+    return n;
+  }
+
+  test('an answer given before a route runs leaves one server-log line and a count, without its path, query or headers', async () => {
+    const cases: [string | Buffer, number, string[]][] = [
+      [`GET /api/supply-points/${'1'.repeat(300)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 414, ['1'.repeat(40)]],
+      ['GET /api/supply-points/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400, ['%zz', 'supply-points']],
+      [
+        `GET /api/health HTTP/1.1\r\nHost: x\r\nCookie: gw_session=s3cret\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        431,
+        ['a'.repeat(16), 'X-Big', 's3cret', 'health'],
+      ],
+      [`GET /api/health?phone=09011112222${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, ['09011112222', 'phone']],
+      [Buffer.from('GET /api/supply-points?address=仙台市 HTTP/1.1\r\nHost: x\r\n\r\n'), 400, ['仙台', 'address']],
+    ];
+    for (const [request, status, secrets] of cases) {
+      const before = await counted(status);
+      const r = parse((await exchange(request)).text);
+      assert.equal(r.status, status);
+      const mine = lines.filter((l) => l.includes(r.error.requestId));
+      assert.equal(mine.length, 1, `one line for the ${status} ${r.error.requestId}: ${JSON.stringify(mine)}`);
+      const line = JSON.parse(mine[0] ?? '{}') as Record<string, unknown>;
+      assert.deepEqual([line['msg'], line['reqId'], line['status'], line['route'], line['error']], ['request', r.error.requestId, status, null, r.error.code]);
+      for (const s of secrets) assert.ok(!(mine[0] ?? '').includes(s), `the ${status} line holds ${s}: ${mine[0]}`);
+      assert.equal((await counted(status)) - before, 1, `the ${status} is counted in gridwall_http_requests_total`);
     }
   });
 

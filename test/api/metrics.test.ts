@@ -4,7 +4,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { raiseFinding } from '../../src/analysis/findings.ts';
 import { Metrics, serveMetrics } from '../../src/api/metrics.ts';
-import { login, seededApp, writerOf, type Session } from '../support/app.ts';
+import { GroupCommitLog } from '../../src/audit/log-writer.ts';
+import { login, seededApp, TEST_KEY, writerOf, type Session } from '../support/app.ts';
 import { NOW, SP, USERS } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
@@ -18,6 +19,11 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (want.every((w) => have.includes(w)) && have.length === want.length) return Number(m[3]);
   }
   return 0;
+}
+
+/** Whether the text holds a sample of `name` at all (a series may be left out on purpose). */
+function hasSample(text: string, name: string): boolean {
+  return text.split('\n').some((line) => new RegExp(`^${name}(\\{[^}]*\\})? \\S+$`).test(line));
 }
 
 /**
@@ -96,6 +102,23 @@ describe('metrics', () => {
 
     // No label carries a person, a supply point or what was searched.
     for (const s of [USERS.callCentre, USERS.retail, SP.OWN_A, SP.R3, '山田']) assert.ok(!after.includes(s), `the metrics hold ${s}`);
+  });
+
+  test("the seal's age and the chain head have no sample before the writer's first seal (0 would read as just sealed); after it, they do", async () => {
+    const m = new Metrics();
+    // A writer that has not committed yet: no seal of its own.
+    const unsealed = new GroupCommitLog(w.db, { key: TEST_KEY });
+    assert.equal(unsealed.status().lastSealAt, null);
+    const before = await m.scrape({ writer: () => unsealed.status(), db: w.db, now: () => NOW });
+    assert.ok(before.includes('# TYPE gridwall_log_seal_age_seconds gauge'), 'the gauge is declared');
+    assert.equal(hasSample(before, 'gridwall_log_seal_age_seconds'), false, before);
+    assert.equal(hasSample(before, 'gridwall_log_chain_head'), false, before);
+    assert.equal((await read(cc, SP.OWN_A, 'customer_inquiry')).statusCode, 200);
+    const sealedAt = writerOf(w.app).status().lastSealAt ?? assert.fail('the read was sealed');
+    const after = await m.scrape({ writer: () => writerOf(w.app).status(), db: w.db, now: () => new Date(sealedAt.getTime() + 5000) });
+    assert.equal(hasSample(after, 'gridwall_log_seal_age_seconds'), true);
+    assert.equal(sample(after, 'gridwall_log_seal_age_seconds'), 5);
+    assert.equal(sample(after, 'gridwall_log_chain_head'), writerOf(w.app).status().lastSealSeq);
   });
 
   test('only GET /metrics is served on the metrics port', async () => {

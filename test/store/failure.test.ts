@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { LogUnavailableError } from '../../src/audit/access-event.ts';
-import { storeFailure, withinDeadline } from '../../src/store/failure.ts';
+import { singleFlight, storeFailure, withinDeadline } from '../../src/store/failure.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
 
 // Real errors from the real driver and server, classified: only failures of the store itself become 503s.
@@ -90,4 +90,23 @@ test('a wait given up on by withinDeadline is a timeout; work done in time is re
   );
   assert.equal(storeFailure(late), 'timeout');
   assert.equal(await withinDeadline(Promise.resolve(7), 20), 7);
+});
+
+test('single flight: a call while a run is in flight shares it, a failure included; the next call after it settles runs again', async () => {
+  let runs = 0;
+  let settle: (ok: boolean) => void = () => undefined;
+  const check = singleFlight(() => {
+    runs++;
+    const n = runs;
+    return new Promise<number>((resolve, reject) => (settle = (ok) => (ok ? resolve(n) : reject(new Error(`run ${n} failed`)))));
+  });
+  const [a, b] = [check(), check()];
+  assert.equal(runs, 1, 'one run for two calls');
+  settle(false);
+  await assert.rejects(a, /run 1 failed/);
+  await assert.rejects(b, /run 1 failed/);
+  const c = check();
+  assert.equal(runs, 2, 'a settled run is not kept');
+  settle(true);
+  assert.equal(await c, 2);
 });

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
-import { ANALYSIS_WAIT_MS, type HttpTimeouts } from '../../src/api/context.ts';
+import { ANALYSIS_WAIT_MS, type AppDeps, type HttpTimeouts } from '../../src/api/context.ts';
 import type { ServerLogOptions } from '../../src/api/server-log.ts';
 import type { Metrics } from '../../src/api/metrics.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { configuredTrust } from '../../src/audit/trust.ts';
 import { SearchTerms } from '../../src/audit/search-terms.ts';
 import { generateSigningKey } from '../../src/audit/signing.ts';
+import { WitnessFile } from '../../src/audit/witness.ts';
 import { compileDecisionTable } from '../../src/domain/decision-table.ts';
 import { Firewall } from '../../src/firewall/firewall.ts';
 import { DEFAULT_DORMANT_DAYS } from '../../src/identity/lifecycle.ts';
@@ -45,6 +46,10 @@ export interface TestAppOptions {
   readonly metrics?: Metrics;
   /** Whose X-Forwarded-For gives the client's address (GRIDWALL_TRUST_PROXY). */
   readonly trustProxy?: boolean | number | string;
+  /** Where the writer publishes its seals (none by default). */
+  readonly witnessFile?: string;
+  /** The disks readiness watches (none by default). */
+  readonly health?: NonNullable<AppDeps['health']>;
 }
 
 const writers = new WeakMap<FastifyInstance, GroupCommitLog>();
@@ -56,7 +61,11 @@ export function writerOf(app: FastifyInstance): GroupCommitLog {
 
 /** The real application over a test store, with the clock frozen at the fixture's NOW unless told otherwise. */
 export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<FastifyInstance> {
-  const writer = new GroupCommitLog(db, { key: TEST_KEY, ...(opts.metrics === undefined ? {} : { observer: opts.metrics }) });
+  const writer = new GroupCommitLog(db, {
+    key: TEST_KEY,
+    ...(opts.metrics === undefined ? {} : { observer: opts.metrics }),
+    ...(opts.witnessFile === undefined ? {} : { witness: new WitnessFile(opts.witnessFile) }),
+  });
   const firewall = new Firewall(db, writer, compileDecisionTable(), new SearchTerms(TEST_KEY), findingSink(db));
   const sessionAbsoluteMs = 10 * 3_600_000;
   const sessions = new Sessions(db, {
@@ -71,7 +80,7 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     firewall,
     clock: opts.now ?? (() => NOW),
     sessions,
-    evidence: { trust: configuredTrust(TEST_KEY, null), witnessFile: null, writer },
+    evidence: { trust: configuredTrust(TEST_KEY, null), witnessFile: opts.witnessFile ?? null, writer },
     demoLogin: true,
     secureCookies: true,
     sessionAbsoluteMs,
@@ -86,6 +95,7 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     ...(opts.httpTimeouts === undefined ? {} : { httpTimeouts: opts.httpTimeouts }),
     ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }),
     ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }),
+    ...(opts.health === undefined ? {} : { health: opts.health }),
   });
   writers.set(app, writer);
   return app;
