@@ -181,6 +181,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  // A handler that ends after its answer time-out (its waits on the store run on until their own time-outs) has
+  // nothing left to send: what it returns or throws then is logged as its late end, at info, rather than as
+  // Fastify's "reply already sent" error and warning.
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    route.handler = async function (this: FastifyInstance, req, reply) {
+      try {
+        const out: unknown = await handler.call(this, req, reply);
+        // A handler that sent its answer itself returns the reply or nothing; a value now would be a second answer.
+        if (!reply.sent || out === reply || out === undefined) return out;
+        req.log.info({ outcome: 'finished' }, 'request ended after its answer time-out');
+      } catch (e) {
+        if (!reply.sent) throw e;
+        req.log.info({ outcome: 'failed', error: errorFields(e) }, 'request ended after its answer time-out');
+      }
+      return undefined;
+    };
+  });
+
   // Before the authentication hook and every route: NUL, lone surrogates, non-decimal or huge integers are a 400 (issue 14).
   registerInputGuards(app, [SESSION_COOKIE, OIDC_COOKIE]);
   app.decorateRequest('actor', null);

@@ -210,8 +210,9 @@ if (pg !== undefined) {
       { timeout: 30_000 },
       async (t) => {
         const answerLines: Record<string, unknown>[] = [];
+        // The session is cached (the control read puts it there), so the freeze meets the handler's own waits.
         const bounded = await testApp(patient, {
-          sessionCacheMs: 0,
+          sessionCacheMs: 60_000,
           httpTimeouts: { requestMs: 30_000, headersMs: 10_000, keepAliveMs: 5000, answerMs: 1500 },
           logger: { stream: { write: (l: string) => void answerLines.push(JSON.parse(l) as Record<string, unknown>) } },
         });
@@ -242,6 +243,15 @@ if (pg !== undefined) {
         let back = await read();
         for (let i = 0; i < 20 && back.statusCode !== 200; i++) back = await read();
         assert.equal(back.statusCode, 200, back.body);
+        // The handler ends later (its waits ran on): one line says how, at info; Fastify's "already sent" never.
+        const late = () => answerLines.find((l) => l['reqId'] === body.error.requestId && l['msg'] === 'request ended after its answer time-out');
+        for (let i = 0; i < 120 && late() === undefined; i++) await sleep(100);
+        assert.equal(late()?.['level'], 30, JSON.stringify(answerLines.filter((l) => l['reqId'] === body.error.requestId)));
+        assert.deepEqual(
+          answerLines.filter((l) => /already sent|reply\.sent/i.test(String(l['msg']))),
+          [],
+          "Fastify's own lines for an answer sent twice",
+        );
       },
     );
 
