@@ -24,6 +24,7 @@ import { recordValues } from '../src/domain/record.ts';
 import { Firewall } from '../src/firewall/firewall.ts';
 import { Sessions } from '../src/identity/session-store.ts';
 import { loadRecords } from '../src/store/customer-store.ts';
+import { loadConfig } from '../src/config.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openBenchStore } from './bench-store.ts';
 import { findingSink } from '../src/analysis/findings.ts';
@@ -101,6 +102,8 @@ async function main(): Promise<void> {
       sessions: new Sessions(db, { idleMs: 3_600_000, absoluteMs: 36_000_000, cacheMs: SESSION_CACHE_MS }),
       logger: { level: 'info', stream: { write: () => undefined } },
       metrics,
+      // The HTTP time-outs of a default configuration, the answer time-out (a timer per request) among them.
+      httpTimeouts: loadConfig({}).httpTimeouts,
       extend: (a) => {
         // The baseline: the same record query, no session, no decisions, no masking, no log.
         a.get<{ Params: { id: string } }>('/bench/bare/:id', async (req) => {

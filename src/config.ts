@@ -186,7 +186,7 @@ const EnvSchema = z.object({
     .max(600_000)
     .default(ANSWER_TIMEOUT_DEFAULT_MS)
     .describe(
-      'a request not answered within this (the database or the access log too slow, whichever of its waits) is answered 503 answer_timeout and nothing is served; the audit verification, the log export and the analysis take up to an hour',
+      'a request not answered within this (the database or the access log too slow, whichever of its waits) is answered 503 answer_timeout and nothing is served (a change may still be made: look it up before retrying); the audit verification, the log export and the analysis report and scan take up to an hour',
     ),
 });
 

@@ -5,6 +5,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { untilDone } from './cleanup.ts';
 
 /** Where Debian keeps the server's programs (initdb and pg_ctl are not on PATH there). */
 function binDir(): string {
@@ -52,6 +53,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Why this machine cannot start a cluster of its own, or null when it can. */
+export function clusterUnavailable(): string | null {
+  try {
+    if (!existsSync(join(binDir(), 'initdb'))) return `no initdb in ${binDir()}: install PostgreSQL's server package`;
+    pgUser();
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
 export interface Cluster {
   readonly port: number;
   readonly dataDir: string;
@@ -94,36 +106,95 @@ function clusterPids(dataDir: string): number[] {
  */
 export async function startCluster(opts: { dataDir?: string; settings?: Readonly<Record<string, string>> } = {}): Promise<Cluster> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'gridwall-reliability-pg-'));
-  const owner = pgUser();
-  if (owner !== null) chownSync(dataDir, owner.uid, owner.gid);
-  run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], 120_000);
-  const port = await freePort();
-  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: dataDir, max_connections: '100', ...opts.settings };
+  const removeDir = () => {
+    if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+  };
+  let cluster: Cluster | null = null;
+  try {
+    const owner = pgUser();
+    if (owner !== null) chownSync(dataDir, owner.uid, owner.gid);
+    run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], 120_000);
+    // The port is asked of the kernel and released before PostgreSQL binds it: another process may take it
+    // meanwhile, so a start that cannot bind tries another port.
+    for (let attempt = 1; cluster === null; attempt++) {
+      const candidate = make(dataDir, await freePort(), opts.settings ?? {}, removeDir);
+      try {
+        candidate.start();
+        cluster = candidate;
+      } catch (e) {
+        if (attempt >= 3 || !/could not bind|already in use/i.test(readLog(dataDir))) throw e;
+      }
+    }
+    return cluster;
+  } catch (e) {
+    if (cluster === null) removeDir();
+    throw e;
+  }
+}
+
+/** A signal to a process that may have ended meanwhile (a backend that finished its session). */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ESRCH') throw e;
+  }
+}
+
+function readLog(dataDir: string): string {
+  try {
+    return readFileSync(join(dataDir, 'server.log'), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function make(dataDir: string, port: number, extra: Readonly<Record<string, string>>, removeDir: () => void): Cluster {
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: dataDir, max_connections: '100', ...extra };
   const options = [`-p ${port}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+  let done: (() => void) | null = null;
+  let thawDone: (() => void) | null = null;
+  const stop = (mode: 'immediate' | 'fast') => void run('pg_ctl', ['-D', dataDir, '-m', mode, '-w', '-t', '60', 'stop']);
+  const thaw = () => {
+    for (const pid of clusterPids(dataDir)) signal(pid, 'SIGCONT');
+    thawDone?.();
+    thawDone = null;
+  };
   const cluster: Cluster = {
     port,
     dataDir,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    start: () => void run('pg_ctl', ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', options, 'start']),
-    stop: (mode) => void run('pg_ctl', ['-D', dataDir, '-m', mode, '-w', '-t', '60', 'stop']),
+    start: () => {
+      run('pg_ctl', ['-D', dataDir, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
+      // Interrupted, the run stops the cluster it started (and does not leave it behind).
+      done ??= untilDone(() => {
+        thaw();
+        stop('immediate');
+      });
+    },
+    stop,
     running: () => spawnSync(join(binDir(), 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q', '-t', '2']).status === 0,
     freeze: () => {
-      const pids = clusterPids(dataDir);
-      for (const pid of pids) process.kill(pid, 'SIGSTOP');
-      return pids.length;
+      // The postmaster first: stopped, it forks no backend while its children are being stopped.
+      const [postmaster, ...rest] = clusterPids(dataDir);
+      if (postmaster === undefined) return 0;
+      signal(postmaster, 'SIGSTOP');
+      thawDone ??= untilDone(thaw);
+      for (const pid of rest) signal(pid, 'SIGSTOP');
+      const children = clusterPids(dataDir).slice(1);
+      for (const pid of children) if (!rest.includes(pid)) signal(pid, 'SIGSTOP');
+      return 1 + new Set([...rest, ...children]).size;
     },
-    thaw: () => {
-      for (const pid of clusterPids(dataDir)) process.kill(pid, 'SIGCONT');
-    },
+    thaw,
     destroy: () => {
       try {
-        cluster.thaw();
-        if (existsSync(join(dataDir, 'postmaster.pid'))) cluster.stop('immediate');
+        thaw();
+        if (existsSync(join(dataDir, 'postmaster.pid'))) stop('immediate');
       } finally {
-        if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+        done?.();
+        removeDir();
       }
     },
   };
-  cluster.start();
   return cluster;
 }

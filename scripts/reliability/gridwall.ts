@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { openPglite } from '../../src/store/pglite.ts';
+import { untilDone } from './cleanup.ts';
 import type { Cluster } from './cluster.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -135,7 +136,9 @@ export async function startServer(store: Store, logFile: string, extraEnv: NodeJ
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | string>((res) => child.once('exit', (code, signal) => res(code ?? signal ?? 'unknown')));
-  const url = await new Promise<string>((res, rej) => {
+  // Interrupted, the run does not leave the server behind.
+  void exited.then(untilDone(() => child.kill('SIGKILL')));
+  const ready = new Promise<string>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`gridwall did not start within ${readyMs} ms (see ${logFile})`)), readyMs);
     const take = (d: Buffer) => {
       out.write(d);
@@ -156,6 +159,14 @@ export async function startServer(store: Store, logFile: string, extraEnv: NodeJ
       rej(new Error(`gridwall exited ${code} before it was ready (see ${logFile})`));
     });
   });
+  let url: string;
+  try {
+    url = await ready;
+  } catch (e) {
+    child.kill('SIGKILL');
+    await exited;
+    throw e;
+  }
   return {
     url,
     child,

@@ -4,12 +4,13 @@
 // no failure is a 500, every failure a client saw is in the server log under its request id, the chain
 // verifies afterwards, and service comes back by itself. docs/RELIABILITY.md lists them with their figures.
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ANSWER_TIMEOUT_DEFAULT_MS } from '../../src/config.ts';
-import { freePort, startCluster, type Cluster } from './cluster.ts';
+import { untilDone } from './cleanup.ts';
+import { clusterUnavailable, freePort, startCluster, type Cluster } from './cluster.ts';
 import { embeddedStore, login, postgresStore, startServer, supplyPointIds, type Server, type Store } from './gridwall.ts';
 import { figures, sleep, startLoad, type Answer } from './load.ts';
 
@@ -61,6 +62,17 @@ function outDir(c: Common): string {
   return dir;
 }
 
+/** A session and the supply points to look up; the server is stopped when either cannot be had. */
+async function session(server: Server): Promise<{ cookie: string; ids: string[] }> {
+  try {
+    const cookie = await login(server.url);
+    return { cookie, ids: await supplyPointIds(server.url, cookie) };
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+}
+
 /** The promises every scenario checks once the server is stopped. */
 async function evidence(
   store: Store,
@@ -74,10 +86,14 @@ async function evidence(
   const logged = await store.logged(okIds);
   const unlogged = okIds.filter((id) => !logged.has(id));
   const fiveHundreds = answers.filter((a) => a.status >= 500 && a.status !== 503).length;
-  // Every answered failure is findable in the server log by the request id the client was given.
-  const serverIds = new Set(servers.flatMap((s) => s.logLines()).map((l) => (typeof l['reqId'] === 'string' ? l['reqId'] : '')));
+  // Every answered failure is findable in the server log by the request id the client was given — beyond the
+  // line every answer leaves: a 503 has the operator's line (warning or error) saying what failed.
+  const lines = servers.flatMap((s) => s.logLines());
+  const operatorIds = new Set(
+    lines.filter((l) => typeof l['level'] === 'number' && l['level'] >= 40).map((l) => (typeof l['reqId'] === 'string' ? l['reqId'] : '')),
+  );
   const failedIds = answers.filter((a) => a.status !== 200 && a.requestId !== null).map((a) => a.requestId ?? '');
-  const untraced = failedIds.filter((id) => !serverIds.has(id));
+  const untraced = failedIds.filter((id) => !operatorIds.has(id));
   const operatorLines: Record<string, number> = {};
   for (const l of servers.flatMap((s) => s.logLines()))
     if (typeof l['level'] === 'number' && l['level'] >= 40) operatorLines[String(l['msg'])] = (operatorLines[String(l['msg'])] ?? 0) + 1;
@@ -88,7 +104,7 @@ async function evidence(
       { name: 'every 200 has its event in the access log', ok: okIds.length > 0 && unlogged.length === 0, detail: `${logged.size} of ${okIds.length}` },
       { name: 'no failure is a 500', ok: fiveHundreds === 0, detail: `${fiveHundreds} answers 5xx other than 503` },
       {
-        name: 'every failure answered is in the server log',
+        name: 'every failure answered has its warning or error line in the server log',
         ok: untraced.length === 0,
         detail: `${failedIds.length - untraced.length} of ${failedIds.length}`,
       },
@@ -120,8 +136,7 @@ export async function loadScenario(c: Common & { readonly clientCounts: readonly
     const all: Answer[] = [];
     const rounds: Record<string, unknown>[] = [];
     try {
-      const cookie = await login(server.url);
-      const ids = await supplyPointIds(server.url, cookie);
+      const { cookie, ids } = await session(server);
       for (const clients of c.clientCounts) {
         const load = startLoad({ url: () => server.url, cookie: () => cookie, ids, clients });
         await sleep(c.seconds * 1000);
@@ -153,8 +168,7 @@ export async function kill9Scenario(c: Common): Promise<Report> {
     const port = String(await freePort());
     const first = await startServer(store, serverLog, { ...c.serverEnv, PORT: port });
     const servers = [first];
-    const cookie = await login(first.url);
-    const ids = await supplyPointIds(first.url, cookie);
+    const { cookie, ids } = await session(first);
     const load = startLoad({ url: () => first.url, cookie: () => cookie, ids, clients: c.clients, backoffMs: 50 });
     let killAt: number;
     let restartMs: number;
@@ -206,8 +220,7 @@ export async function pgRestartScenario(c: Common & { readonly downSeconds: numb
   return withStore({ ...c, store: 'postgres' }, async (store, cluster) => {
     if (cluster === null) throw new Error('pg-restart needs PostgreSQL');
     const server = await startServer(store, serverLog, c.serverEnv);
-    const cookie = await login(server.url);
-    const ids = await supplyPointIds(server.url, cookie);
+    const { cookie, ids } = await session(server);
     const load = startLoad({ url: () => server.url, cookie: () => cookie, ids, clients: c.clients });
     let stopAt: number;
     let startAt: number;
@@ -260,8 +273,7 @@ export async function pgFreezeScenario(c: Common & { readonly freezeSeconds: num
   return withStore({ ...c, store: 'postgres' }, async (store, cluster) => {
     if (cluster === null) throw new Error('pg-freeze needs PostgreSQL');
     const server = await startServer(store, serverLog, c.serverEnv);
-    const cookie = await login(server.url);
-    const ids = await supplyPointIds(server.url, cookie);
+    const { cookie, ids } = await session(server);
     const load = startLoad({ url: () => server.url, cookie: () => cookie, ids, clients: c.clients, requestTimeoutMs: 120_000 });
     let frozenAt: number;
     let thawAt: number;
@@ -280,7 +292,8 @@ export async function pgFreezeScenario(c: Common & { readonly freezeSeconds: num
       await server.stop();
     }
     const answers = load.answers();
-    const frozen = answers.filter((a) => a.at >= frozenAt && a.at < thawAt);
+    // In flight at any moment of the freeze, those sent before it included (they wait longest).
+    const frozen = answers.filter((a) => a.at < thawAt && a.at + a.ms > frozenAt);
     const longest = Math.round(Math.max(0, ...frozen.map((a) => a.ms)));
     const during = failuresBetween(answers, frozenAt, thawAt);
     const e = await evidence(store, answers, [server], serverLog.replace(/server\.log$/, 'answers.jsonl'));
@@ -317,14 +330,26 @@ export async function pgFreezeScenario(c: Common & { readonly freezeSeconds: num
 }
 
 /** Mounts a tmpfs of `sizeMb` (root only: the scenario says so and stops otherwise). */
-function mountTmpfs(sizeMb: number): string {
+function mountTmpfs(sizeMb: number): { dir: string; unmount: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'gridwall-reliability-tmpfs-'));
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0755`, 'tmpfs', dir], { encoding: 'utf8' });
   if (r.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`disk-full needs a tmpfs it can mount (run as root): mount said ${r.stderr.trim() || r.status}`);
   }
-  return dir;
+  const unmount = () => {
+    spawnSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // Interrupted, the run unmounts it (registered after the cluster on it, so undone after the cluster stops).
+  const done = untilDone(unmount);
+  return {
+    dir,
+    unmount: () => {
+      done();
+      unmount();
+    },
+  };
 }
 
 /** Fills the file system under `dir` until it has no room left; returns the filler's size in bytes. */
@@ -349,7 +374,8 @@ function fill(file: string): number {
 export async function diskFullScenario(c: Common & { readonly fullSeconds: number; readonly sizeMb: number }): Promise<Report> {
   const dir = outDir(c);
   const serverLog = join(dir, 'disk-full.server.log');
-  const mount = mountTmpfs(c.sizeMb);
+  const tmpfs = mountTmpfs(c.sizeMb);
+  const mount = tmpfs.dir;
   try {
     const pgDir = join(mount, 'pg');
     mkdirSync(pgDir);
@@ -357,8 +383,7 @@ export async function diskFullScenario(c: Common & { readonly fullSeconds: numbe
       { ...c, store: 'postgres' },
       async (store) => {
         const server = await startServer(store, serverLog, c.serverEnv);
-        const cookie = await login(server.url);
-        const ids = await supplyPointIds(server.url, cookie);
+        const { cookie, ids } = await session(server);
         const load = startLoad({ url: () => server.url, cookie: () => cookie, ids, clients: c.clients });
         const filler = join(mount, 'filler');
         let fullAt: number;
@@ -401,8 +426,7 @@ export async function diskFullScenario(c: Common & { readonly fullSeconds: numbe
       pgDir,
     );
   } finally {
-    spawnSync('umount', ['-l', mount]);
-    rmSync(mount, { recursive: true, force: true });
+    tmpfs.unmount();
   }
 }
 
@@ -442,7 +466,8 @@ export async function slowHeadersScenario(c: Common & { readonly connections: nu
     const bound = c.headersTimeoutMs + 3000;
     let served = 0;
     let refused = 0;
-    const giveUp = sleep(Math.max(bound + 5000, c.seconds * 1000)).then(() => 'timeout' as const);
+    let giveUpTimer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<'timeout'>((resolve) => (giveUpTimer = setTimeout(() => resolve('timeout'), Math.max(bound + 5000, c.seconds * 1000))));
     const all = Promise.all(closed).then(() => 'closed' as const);
     const ordinary = (async () => {
       while ((await Promise.race([all, sleep(250).then(() => 'tick' as const)])) === 'tick') {
@@ -452,6 +477,7 @@ export async function slowHeadersScenario(c: Common & { readonly connections: nu
       }
     })();
     const outcome = await Promise.race([all, giveUp]);
+    clearTimeout(giveUpTimer);
     for (const s of sockets) s.destroy();
     await ordinary;
     await server.stop();
@@ -496,7 +522,7 @@ export type Scenario = (typeof SCENARIOS)[number];
 /** Whether this machine can run a scenario (PostgreSQL's programs; root for the tmpfs). */
 export function unavailable(s: Scenario, store: StoreKind): string | null {
   const needsPg = store === 'postgres' || s === 'pg-restart' || s === 'pg-freeze' || s === 'disk-full';
-  if (needsPg && !existsSync('/usr/lib/postgresql') && spawnSync('pg_config', ['--bindir']).status !== 0) return 'PostgreSQL server programs not installed';
+  if (needsPg && clusterUnavailable() !== null) return clusterUnavailable();
   if (s === 'disk-full' && process.getuid?.() !== 0) return 'needs root to mount a tmpfs';
   return null;
 }

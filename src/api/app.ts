@@ -1,5 +1,5 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -10,7 +10,7 @@ import { errorFields, serverLogger } from './server-log.ts';
 import { tokenMayCall } from '../identity/api-tokens.ts';
 import { Refusal } from '../domain/refusal.ts';
 import { ApiError, ERROR_STATUS, refusalCode, REFUSAL_STATUS, type ErrorBody, type ErrorCode } from './errors.ts';
-import { SESSION_COOKIE, type AppDeps } from './context.ts';
+import { LONG_RUNNING_MS, SESSION_COOKIE, type AppDeps } from './context.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { registerConsole } from './console.ts';
 import { registerSessionRoutes } from './session-routes.ts';
@@ -25,6 +25,11 @@ import { registerInputGuards } from './input-guards.ts';
 import { registerEmergencyRoutes } from './emergency-routes.ts';
 import { registerAnalysisRoutes } from './analysis-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
+
+/** Whether Fastify ended the request at its answer time-out (it aborts the request's signal with that error). */
+function timedOut(req: FastifyRequest): boolean {
+  return (req.signal.reason as { code?: unknown } | undefined)?.code === 'FST_ERR_HANDLER_TIMEOUT';
+}
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -41,6 +46,9 @@ const trustHops =
   (n: number) =>
   (_address: string, hop: number): boolean =>
     hop < n;
+
+/** A witness that keeps failing for the same reason is said again in the server log this often. */
+const WITNESS_ALERT_EVERY_MS = 60_000;
 
 /** Seconds a client is asked to wait after a 503 of the store or the log. */
 const STORE_RETRY_AFTER_SECONDS = 5;
@@ -181,19 +189,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  // A handler that ends after its answer time-out (its waits on the store run on until their own time-outs) has
-  // nothing left to send: what it returns or throws then is logged as its late end, at info, rather than as
-  // Fastify's "reply already sent" error and warning.
+  // After its answer time-out a handler's waits run on until their own time-outs; when it ends there is nothing
+  // left to send. That end is logged here, at info, by how it ended — not as Fastify's error line per late
+  // request ("Promise errored, but reply.sent = true was set"). A reply sent for another reason (a streamed
+  // export that failed after its headers) is still Fastify's to log, as an error. A handler that sends its
+  // answer itself and does so late meets Fastify's "already sent" warning, which server-log.ts rewrites
+  // without the URL it quotes.
   app.addHook('onRoute', (route) => {
     const handler = route.handler;
+    // The console's files stream after their headers: the answer time-out would cut a slow download off.
+    if (!route.url.startsWith('/api/') && route.handlerTimeout === undefined) route.handlerTimeout = LONG_RUNNING_MS;
     route.handler = async function (this: FastifyInstance, req, reply) {
       try {
         const out: unknown = await handler.call(this, req, reply);
-        // A handler that sent its answer itself returns the reply or nothing; a value now would be a second answer.
-        if (!reply.sent || out === reply || out === undefined) return out;
+        // Nothing (or the reply) when the handler sent its answer itself; a value now would be a second answer.
+        if (!reply.sent || out === undefined || !timedOut(req)) return out;
         req.log.info({ outcome: 'finished' }, 'request ended after its answer time-out');
       } catch (e) {
-        if (!reply.sent) throw e;
+        if (!reply.sent || !timedOut(req)) throw e;
         req.log.info({ outcome: 'failed', error: errorFields(e) }, 'request ended after its answer time-out');
       }
       return undefined;
@@ -239,9 +252,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     recordAnswer(deps, req.log, { method: req.method, route: req.routeOptions.url ?? null, status: reply.statusCode, ms: reply.elapsedTime });
   });
   // The writer's alerts go to the server log in full; the public readiness answer only says that they happened.
+  // A failing witness is tried again after every group commit: one line when it starts failing or fails
+  // otherwise, then one a minute while it goes on (counting the attempts between), not one per commit.
+  let witnessLine: { reason: string; at: number; since: number } | null = null;
   const unwatch = deps.evidence.writer.watch({
     halted: (reason) => app.log.error({ alert: 'log_halted', reason }, 'the access log writer stopped the line: no customer data is served'),
-    witnessFailed: (reason) => app.log.error({ alert: 'witness_failing', reason }, 'a seal could not be published to the witness'),
+    witnessFailed: (reason) => {
+      const now = deps.clock().getTime();
+      // The same failure whichever seal met it (the reason names the seal's event).
+      const kind = reason.replace(/\bevent \d+/, 'event …');
+      if (witnessLine !== null && witnessLine.reason === kind && now - witnessLine.at < WITNESS_ALERT_EVERY_MS) {
+        witnessLine.since++;
+        return;
+      }
+      const failedSince = witnessLine?.reason === kind ? witnessLine.since : 0;
+      app.log.error({ alert: 'witness_failing', reason, failedSince }, 'a seal could not be published to the witness');
+      witnessLine = { reason: kind, at: now, since: 0 };
+    },
   });
   app.addHook('onClose', async () => unwatch());
 
@@ -267,16 +294,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if ((err as FastifyError).code === 'FST_ERR_HANDLER_TIMEOUT') {
       const ms = deps.httpTimeouts?.answerMs ?? 0;
       req.log.warn({ answerMs: ms }, 'no answer in time: nothing served');
-      reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
-      return reply
-        .status(ERROR_STATUS.answer_timeout)
-        .send(
-          errorBody(
-            'answer_timeout',
-            `no answer within ${ms / 1000} s (the database or the access log is slow); nothing was served. Try again shortly`,
-            req.id,
-          ),
-        );
+      // A read can simply be asked again. A change may still be made by the handler that runs on: whether it
+      // was is to be looked up, not retried blindly (a second grant request, a second declaration).
+      const read = req.method === 'GET' || req.method === 'HEAD';
+      if (read) reply.header('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+      const message = read
+        ? `no answer within ${ms / 1000} s (the database or the access log is slow); nothing was served. Try again shortly`
+        : `no answer within ${ms / 1000} s (the database or the access log is slow): whether the change was made is not known yet; look it up before trying again`;
+      return reply.status(ERROR_STATUS.answer_timeout).send(errorBody('answer_timeout', message, req.id));
     }
     if (failure !== null) {
       req.log.warn({ error: errorFields(err), store: failure }, failure === 'timeout' ? 'store timed out' : 'store unreachable');

@@ -34,10 +34,29 @@ export function errorFields(e: unknown): Record<string, unknown> {
   };
 }
 
+/** Fastify's warning for a second answer to one request quotes the request's URL (a supply point ID, a search term). */
+function secondAnswer(arg: unknown): boolean {
+  const err = typeof arg === 'object' && arg !== null ? (arg as { err?: unknown }).err : undefined;
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'FST_ERR_REP_ALREADY_SENT';
+}
+
 export function serverLogger(opts: ServerLogOptions = {}): NonNullable<FastifyServerOptions['logger']> {
   return {
     level: opts.level ?? 'info',
     ...(opts.stream === undefined ? {} : { stream: opts.stream }),
+    hooks: {
+      // Fastify's "Reply was already sent … in <URL>" (a handler that sent its answer after the answer time-out,
+      // or twice): said without the URL, at the same level.
+      logMethod(args, method) {
+        if (secondAnswer(args[0]))
+          return method.call(
+            this,
+            { error: { type: 'FastifyError', code: 'FST_ERR_REP_ALREADY_SENT' } },
+            'a second answer to an answered request was not sent',
+          );
+        return method.apply(this, args);
+      },
+    },
     // Lines pass errors through errorFields themselves (as `error`); a stray `req` is cut down to these fields.
     serializers: {
       req: requestFields,

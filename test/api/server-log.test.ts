@@ -1,5 +1,7 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import Fastify from 'fastify';
+import { serverLogger } from '../../src/api/server-log.ts';
 import { login, seededApp, type Session } from '../support/app.ts';
 import { SP, USERS } from '../support/fixture.ts';
 import { serviceToken } from '../support/tokens.ts';
@@ -65,4 +67,27 @@ describe('the server log', () => {
       assert.ok(!all.includes(s), `the server log holds ${JSON.stringify(s)}`);
     }
   });
+});
+
+test("Fastify's warning for a second answer is logged without the URL it quotes", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const app = Fastify({ logger: serverLogger({ stream: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } }) });
+  // A handler that answers, then returns a value as well: what a handler ending after its answer time-out does.
+  app.get('/x/:id', async (_req, reply) => {
+    await reply.send({ first: true });
+    return { second: true };
+  });
+  try {
+    const res = await app.inject({ method: 'GET', url: `/x/${SP.OWN_A}?name=${encodeURIComponent('山田')}` });
+    assert.equal(res.statusCode, 200);
+    const warned = lines.filter((l) => l['level'] === 40);
+    assert.deepEqual(
+      warned.map((l) => [l['msg'], (l['error'] as { code?: string } | undefined)?.code]),
+      [['a second answer to an answered request was not sent', 'FST_ERR_REP_ALREADY_SENT']],
+    );
+    const all = JSON.stringify(lines);
+    for (const s of [SP.OWN_A, '山田', encodeURIComponent('山田'), 'name=']) assert.ok(!all.includes(s), `the server log holds ${s}`);
+  } finally {
+    await app.close();
+  }
 });

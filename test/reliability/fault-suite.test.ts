@@ -5,7 +5,7 @@
 // the tests add what the short run must have shown for those checks to mean something.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kill9Scenario, pgFreezeScenario, pgRestartScenario, slowHeadersScenario, type Report } from '../../scripts/reliability/scenarios.ts';
+import { kill9Scenario, pgFreezeScenario, pgRestartScenario, slowHeadersScenario, unavailable, type Report } from '../../scripts/reliability/scenarios.ts';
 
 function held(r: Report): void {
   const failed = r.checks.filter((c) => !c.ok);
@@ -25,9 +25,12 @@ test(
   },
 );
 
+// A machine without PostgreSQL's server programs (initdb, pg_ctl) skips these two, saying why; CI has them.
+const noCluster = unavailable('pg-restart', 'postgres');
+
 test(
   'PostgreSQL stopped under load: 503 store_unavailable meanwhile, served again when it is back, nothing served unlogged',
-  { timeout: 240_000 },
+  { timeout: 240_000, skip: noCluster ?? false },
   async () => {
     const r = await pgRestartScenario({ store: 'postgres', clients: 8, seconds: 6, supplyPoints: 300, downSeconds: 2 });
     held(r);
@@ -37,24 +40,31 @@ test(
   },
 );
 
-test('PostgreSQL frozen under load: every request answered within the answer time-out, then served again', { timeout: 240_000 }, async () => {
-  const r = await pgFreezeScenario({
-    store: 'postgres',
-    clients: 8,
-    seconds: 6,
-    supplyPoints: 300,
-    freezeSeconds: 7,
-    serverEnv: {
-      GRIDWALL_HTTP_ANSWER_TIMEOUT_MS: '3000',
-      GRIDWALL_DB_CONNECT_TIMEOUT_MS: '1000',
-      GRIDWALL_DB_QUERY_TIMEOUT_MS: '2500',
-      GRIDWALL_DB_STATEMENT_TIMEOUT_MS: '2000',
-    },
-  });
-  held(r);
-  // The freeze outlasted the time-out: requests were cut off by it, not by the thaw.
-  assert.ok(num(r, 'longestWaitWhileFrozenMs') >= 2500 && num(r, 'longestWaitWhileFrozenMs') <= 5000, String(r.figures['longestWaitWhileFrozenMs']));
-});
+test(
+  'PostgreSQL frozen under load: every request answered within the answer time-out, then served again',
+  { timeout: 240_000, skip: noCluster ?? false },
+  async () => {
+    const r = await pgFreezeScenario({
+      store: 'postgres',
+      clients: 8,
+      seconds: 6,
+      supplyPoints: 300,
+      freezeSeconds: 7,
+      // Each wait on the store may take 5 s, the request as a whole 3 s: the answer time-out is what ends it.
+      serverEnv: {
+        GRIDWALL_HTTP_ANSWER_TIMEOUT_MS: '3000',
+        GRIDWALL_DB_CONNECT_TIMEOUT_MS: '5000',
+        GRIDWALL_DB_QUERY_TIMEOUT_MS: '5000',
+        GRIDWALL_DB_STATEMENT_TIMEOUT_MS: '4000',
+      },
+    });
+    held(r);
+    const during = r.figures['failuresWhileFrozen'] as Record<string, number>;
+    assert.ok((during['503 answer_timeout'] ?? 0) > 0, JSON.stringify(during));
+    // Cut off by the answer time-out (3 s; held() checks ≤ 5 s), not by the thaw (7 s) nor the store's own (5 s).
+    assert.ok(num(r, 'longestWaitWhileFrozenMs') >= 2900, String(r.figures['longestWaitWhileFrozenMs']));
+  },
+);
 
 test('kill -9 of the server under load on the embedded store: every read it answered is in the log after the restart', { timeout: 240_000 }, async () => {
   const r = await kill9Scenario({ store: 'pglite', clients: 8, seconds: 6, supplyPoints: 300 });
