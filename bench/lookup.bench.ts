@@ -60,13 +60,17 @@ function tableBench(): { tablePerSec: number; decidePerSec: number } {
   let sink = 0;
   let t0 = process.hrtime.bigint();
   for (let r = 0; r < rounds; r++)
-    for (const k of keys) sink += table.lookup(k.principalClass, k.relation, k.fieldIndex, k.emergency, k.purpose).kind === 'allow' ? 1 : 0;
+    for (const k of keys) sink += table.lookup(k.principalClass, k.relation, k.fieldIndex, k.emergency, k.purpose, k.inquiry).kind === 'allow' ? 1 : 0;
   const tTable = Number(process.hrtime.bigint() - t0) / 1e9;
   t0 = process.hrtime.bigint();
   for (let r = 0; r < rounds / 10; r++)
     for (const k of keys) {
       const field = SUPPLY_POINT_FIELDS[SUPPLY_POINT_FIELD_KEYS[k.fieldIndex] ?? 'network_notes'];
-      sink += decide({ principalClass: k.principalClass, relation: k.relation, field, emergency: k.emergency, purpose: k.purpose }).kind === 'allow' ? 1 : 0;
+      sink +=
+        decide({ principalClass: k.principalClass, relation: k.relation, field, emergency: k.emergency, purpose: k.purpose, inquiry: k.inquiry }).kind ===
+        'allow'
+          ? 1
+          : 0;
     }
   const tDecide = Number(process.hrtime.bigint() - t0) / 1e9;
   if (sink < 0) console.log(sink);

@@ -4,7 +4,7 @@ import { loadConfig } from '../config.ts';
 import { Refusal } from '../domain/refusal.ts';
 import { compileDecisionTable } from '../domain/decision-table.ts';
 import { AREA_CODES, type AreaCode } from '../domain/supply-point.ts';
-import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../firewall/verify.ts';
+import { checklist, checklistCsv, checklistMarkdown, findViolations, inquiryChecklist, inquiryMarkdown, inquiryViolations } from '../firewall/verify.ts';
 import { parseLegacyTime } from '../legacy/csv-file.ts';
 import { DAY_MS } from '../domain/japan-time.ts';
 
@@ -85,19 +85,25 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
       const table = compileDecisionTable();
       const rows = checklist(table);
       const violations = findViolations(table);
+      // The inquiry allowances: every case × item × consent × retailer, answered alike and never beyond the case.
+      const inquiryRows = inquiryChecklist(table);
+      const inquiryBroken = inquiryViolations(inquiryRows);
+      const pass = violations.length === 0 && inquiryBroken.length === 0;
       const text =
         opts.format === 'csv'
           ? checklistCsv(rows)
           : opts.format === 'json'
-            ? `${JSON.stringify({ policyVersion: table.version, pass: violations.length === 0, violations, rows }, null, 2)}\n`
-            : checklistMarkdown(rows, table, violations);
+            ? `${JSON.stringify({ policyVersion: table.version, pass, violations, rows, inquiry: { pass: inquiryBroken.length === 0, violations: inquiryBroken, rows: inquiryRows } }, null, 2)}\n`
+            : `${checklistMarkdown(rows, table, violations)}\n${inquiryMarkdown(inquiryRows, inquiryBroken)}`;
       write(io, opts.out, text);
       io.stderr.write(
-        violations.length === 0
-          ? `verify: PASS — ${table.size} decisions, ${rows.length} checklist rows, policy ${table.version.slice(0, 12)}\n`
-          : `verify: FAIL — ${violations.length} decisions let the wrong side see non-public data\n`,
+        pass
+          ? `verify: PASS — ${table.size} decisions, ${rows.length} checklist rows, ${inquiryRows.length} inquiry rows, policy ${table.version.slice(0, 12)}\n`
+          : violations.length > 0
+            ? `verify: FAIL — ${violations.length} decisions let the wrong side see non-public data\n`
+            : `verify: FAIL — ${inquiryBroken.length} inquiry allowances treat retailers unequally or go beyond their case\n`,
       );
-      setExit(violations.length === 0 ? EXIT.ok : EXIT.failed);
+      setExit(pass ? EXIT.ok : EXIT.failed);
     });
   const audit = cmd.command('audit').description('the access log as evidence: verify, export, stream, partitions');
   audit

@@ -27,6 +27,7 @@ export const Violation = z.object({
   field: z.enum(SUPPLY_POINT_FIELD_KEYS),
   emergency: z.boolean(),
   purpose: z.enum(PURPOSES),
+  inquiry: z.boolean().describe('the read answers an inquiry whose case allows this field'),
   rule: z.enum(VIOLATION_RULES),
 });
 

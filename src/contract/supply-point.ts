@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SEARCH_FIELDS, SUPPLY_POINT_FIELD_KEYS, type SupplyPointField } from '../domain/classification.ts';
 import { SHOWN_REASONS } from '../domain/decision.ts';
-import { PURPOSES } from '../domain/purpose.ts';
+import { DECLARABLE_PURPOSES } from '../domain/purpose.ts';
 import type { RecordValues } from '../domain/record.ts';
 import { CAPACITY_UNITS, CUSTOMER_TYPES } from '../domain/supply-point.ts';
 import { Instant, text } from './common.ts';
@@ -77,7 +77,7 @@ export type RecordView = z.output<typeof RecordView>;
 export const SearchView = recordView(SEARCH_FIELDS, 'a search result: the fields that pick the right record, each shown or masked with its reason');
 export type SearchView = z.output<typeof SearchView>;
 
-const Purpose = z.enum(PURPOSES).describe('the declared purpose of use (logged with the read)');
+const Purpose = z.enum(DECLARABLE_PURPOSES).describe('the declared purpose of use (logged with the read)');
 const Reason = text(1, 200).describe('the reason for this one read; required under the emergency_support purpose, and logged');
 
 export const lookup = contract({

@@ -10,8 +10,11 @@ import { RELATIONS, type Relation } from './relation.ts';
  * A look-up is a few multiplications and one byte read; `decide` is never called on the hot path.
  */
 export interface DecisionTable {
-  /** Decision for one supply point field; `fieldIndex` is the index in SUPPLY_POINT_FIELD_KEYS, -1 if unknown. */
-  lookup(principalClass: PrincipalClass, relation: Relation, fieldIndex: number, emergency: boolean, purpose: Purpose): Decision;
+  /**
+   * Decision for one supply point field; `fieldIndex` is the index in SUPPLY_POINT_FIELD_KEYS, -1 if unknown;
+   * `inquiry` true only for an inquiry's answer and a field its case allows (DecisionInput.inquiry).
+   */
+  lookup(principalClass: PrincipalClass, relation: Relation, fieldIndex: number, emergency: boolean, purpose: Purpose, inquiry?: boolean): Decision;
   /** SHA-256 over the dimensions and every decision: the policy version logged with every read. */
   readonly version: string;
   readonly size: number;
@@ -40,27 +43,36 @@ const nR = RELATIONS.length;
 const nF = SUPPLY_POINT_FIELD_KEYS.length;
 const nP = PURPOSES.length;
 
-function slot(c: number, r: number, f: number, e: number, p: number): number {
-  return (((c * nR + r) * nF + f) * 2 + e) * nP + p;
+function slot(c: number, r: number, f: number, e: number, i: number, p: number): number {
+  return ((((c * nR + r) * nF + f) * 2 + e) * 2 + i) * nP + p;
 }
 
 /** Enumerates the key space in a fixed order (used by the compiler, the verifier and the tests). */
-export function* keySpace(): Generator<{ principalClass: PrincipalClass; relation: Relation; fieldIndex: number; emergency: boolean; purpose: Purpose }> {
+export function* keySpace(): Generator<{
+  principalClass: PrincipalClass;
+  relation: Relation;
+  fieldIndex: number;
+  emergency: boolean;
+  inquiry: boolean;
+  purpose: Purpose;
+}> {
   for (const principalClass of PRINCIPAL_CLASSES)
     for (const relation of RELATIONS)
       for (let fieldIndex = 0; fieldIndex < nF; fieldIndex++)
-        for (const emergency of [false, true]) for (const purpose of PURPOSES) yield { principalClass, relation, fieldIndex, emergency, purpose };
+        for (const emergency of [false, true])
+          for (const inquiry of [false, true]) for (const purpose of PURPOSES) yield { principalClass, relation, fieldIndex, emergency, inquiry, purpose };
 }
 
 /** Compiles `decide` over the whole key space. */
 export function compileDecisionTable(): DecisionTable {
-  const table = new Uint8Array(PRINCIPAL_CLASSES.length * nR * nF * 2 * nP);
+  const table = new Uint8Array(PRINCIPAL_CLASSES.length * nR * nF * 2 * 2 * nP);
   for (const k of keySpace()) {
     const field = SUPPLY_POINT_FIELDS[SUPPLY_POINT_FIELD_KEYS[k.fieldIndex] ?? 'network_notes'];
-    const code = codeOf(decide({ principalClass: k.principalClass, relation: k.relation, field, emergency: k.emergency, purpose: k.purpose }));
-    table[
-      slot(classIndex.get(k.principalClass) ?? 0, relationIndex.get(k.relation) ?? 0, k.fieldIndex, k.emergency ? 1 : 0, purposeIndex.get(k.purpose) ?? 0)
-    ] = code;
+    const code = codeOf(
+      decide({ principalClass: k.principalClass, relation: k.relation, field, emergency: k.emergency, purpose: k.purpose, inquiry: k.inquiry }),
+    );
+    const c = classIndex.get(k.principalClass) ?? 0;
+    table[slot(c, relationIndex.get(k.relation) ?? 0, k.fieldIndex, k.emergency ? 1 : 0, k.inquiry ? 1 : 0, purposeIndex.get(k.purpose) ?? 0)] = code;
   }
   const version = createHash('sha256')
     .update(JSON.stringify({ PRINCIPAL_CLASSES, RELATIONS, SUPPLY_POINT_FIELD_KEYS, SUPPLY_POINT_FIELDS, PURPOSES, DECISIONS }))
@@ -69,12 +81,12 @@ export function compileDecisionTable(): DecisionTable {
   return {
     version,
     size: table.length,
-    lookup(principalClass, relation, fieldIndex, emergency, purpose) {
+    lookup(principalClass, relation, fieldIndex, emergency, purpose, inquiry = false) {
       const c = classIndex.get(principalClass);
       const r = relationIndex.get(relation);
       const p = purposeIndex.get(purpose);
       if (c === undefined || r === undefined || p === undefined || fieldIndex < 0 || fieldIndex >= nF) return UNCLASSIFIED;
-      return DECISIONS[table[slot(c, r, fieldIndex, emergency ? 1 : 0, p)] ?? -1] ?? UNCLASSIFIED;
+      return DECISIONS[table[slot(c, r, fieldIndex, emergency ? 1 : 0, inquiry ? 1 : 0, p)] ?? -1] ?? UNCLASSIFIED;
     },
   };
 }

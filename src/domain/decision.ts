@@ -17,6 +17,7 @@ export const MASK_REASONS = [
   'permission_not_granted',
   'terminal_not_permitted',
   'outside_emergency_fields',
+  'outside_inquiry_allowance',
 ] as const;
 export type MaskReason = (typeof MASK_REASONS)[number];
 export const isMaskReason = memberOf(MASK_REASONS);
@@ -33,6 +34,7 @@ export const MASK_REASON_LABELS: Readonly<Record<MaskReason, { ja: string; en: s
   permission_not_granted: { ja: '権限が付与されていません', en: 'Permission not granted' },
   terminal_not_permitted: { ja: 'この端末では表示できません', en: 'Not shown on this terminal' },
   outside_emergency_fields: { ja: '非常災害時の登録項目外', en: 'Not among the fields registered for emergency support' },
+  outside_inquiry_allowance: { ja: '照会で回答できない項目', en: 'Not among the items the inquiry may give' },
 };
 
 /**
@@ -56,7 +58,7 @@ export const VIOLATION_RULES = ['retail_sees_non_own_non_public', 'network_only_
 export type ViolationRule = (typeof VIOLATION_RULES)[number];
 
 /** On what ground a field is shown. Logged, so a review can tell ordinary reads from emergency ones. */
-export const ALLOW_BASES = ['public', 'own_customer', 'network_duty', 'emergency'] as const;
+export const ALLOW_BASES = ['public', 'own_customer', 'network_duty', 'emergency', 'inquiry'] as const;
 export type AllowBasis = (typeof ALLOW_BASES)[number];
 
 export type Decision = { readonly kind: 'allow'; readonly basis: AllowBasis } | { readonly kind: 'mask'; readonly reason: MaskReason };
@@ -73,6 +75,12 @@ export interface DecisionInput {
    */
   readonly emergency: boolean;
   readonly purpose: Purpose;
+  /**
+   * True when the read answers an inquiry and this field is among the items its case allows with its consent
+   * (domain/inquiry.ts: at once, or from the queue once the service centre answered it). Computed by the
+   * inquiry service; false for every other read.
+   */
+  readonly inquiry: boolean;
 }
 
 const NETWORK_ONLY_PURPOSES: readonly Purpose[] = ['outage_response', 'network_construction'];
@@ -85,7 +93,7 @@ const mask = (reason: MaskReason): Decision => ({ kind: 'mask', reason });
  * so it can be enumerated, verified and compiled into a table (see decision-table.ts).
  */
 export function decide(input: DecisionInput): Decision {
-  const { principalClass, relation, field, emergency, purpose } = input;
+  const { principalClass, relation, field, emergency, purpose, inquiry } = input;
   if (field === null) return mask('unclassified');
   if (principalClass === 'unassigned') return mask('no_active_assignment');
   if (field.class === 'public') return allow('public');
@@ -104,7 +112,7 @@ export function decide(input: DecisionInput): Decision {
     case 'affiliated_retail':
     case 'other_retailer':
     case 'retailer_system':
-      return decideRetail(principalClass, relation, field, emergency, purpose, purposePermitted);
+      return decideRetail(principalClass, relation, field, emergency, purpose, purposePermitted, inquiry);
     default:
       return unreachable(principalClass);
   }
@@ -117,10 +125,17 @@ function decideRetail(
   emergency: boolean,
   purpose: Purpose,
   purposePermitted: boolean,
+  inquiry: boolean,
 ): Decision {
   if (field.class === 'network_only') return mask('network_only');
-  if (!purposePermitted) return mask('purpose_not_permitted');
   const reason = relationReason(relation);
+  if (purpose === 'inquiry_answer') {
+    // The answer to an inquiry: the items its case and consent allow, for any supply point, whoever asks. Nobody
+    // declares this purpose (it is not in PERMITTED_PURPOSES): the inquiry service reads under it.
+    if (reason === null) return allow('own_customer');
+    return inquiry ? allow('inquiry') : mask('outside_inquiry_allowance');
+  }
+  if (!purposePermitted) return mask('purpose_not_permitted');
   if (purpose === 'emergency_support') {
     // Support staff of the affiliated retailer help the network operator during a declared disaster: outage
     // contact fields only, inside the window and area, for any supply point in it.

@@ -11,8 +11,12 @@ export const PURPOSES = [
   'own_customer_service',
   'emergency_support',
   'audit_review',
+  'inquiry_answer',
 ] as const;
 export type Purpose = (typeof PURPOSES)[number];
+
+/** The purposes a person declares; `inquiry_answer` is the inquiry service's own, never declared (issue 18). */
+export const DECLARABLE_PURPOSES = PURPOSES.filter((p): p is Exclude<Purpose, 'inquiry_answer'> => p !== 'inquiry_answer');
 export const isPurpose = memberOf(PURPOSES);
 
 export const PURPOSE_LABELS: Readonly<Record<Purpose, { ja: string; en: string }>> = {
@@ -25,4 +29,5 @@ export const PURPOSE_LABELS: Readonly<Record<Purpose, { ja: string; en: string }
   own_customer_service: { ja: '自社お客さま対応', en: 'Own customer service' },
   emergency_support: { ja: '非常災害時の支援', en: 'Emergency support' },
   audit_review: { ja: '監査・調査', en: 'Audit review' },
+  inquiry_answer: { ja: '照会への回答', en: 'Inquiry answer' },
 };

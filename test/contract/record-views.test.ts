@@ -13,7 +13,7 @@ import { compileDecisionTable } from '../../src/domain/decision-table.ts';
 import { SHOWN_REASONS } from '../../src/domain/decision.ts';
 import { DUTIES, SIDES, type StaffAssignment } from '../../src/domain/organization.ts';
 import { principalAt } from '../../src/domain/principal.ts';
-import { PURPOSES } from '../../src/domain/purpose.ts';
+import { DECLARABLE_PURPOSES } from '../../src/domain/purpose.ts';
 import type { StoredContract, StoredSupplyPoint } from '../../src/domain/record.ts';
 import { viewRecord } from '../../src/firewall/firewall.ts';
 import { login, seededApp, type Session } from '../support/app.ts';
@@ -151,7 +151,8 @@ describe('the HTTP contract of sessions, record views, the vocabulary, the acces
       fc.asyncProperty(
         supplyPointArb,
         assignmentArb,
-        fc.constantFrom(...PURPOSES),
+        // The purposes a person declares on these routes (an inquiry's answer has routes of its own).
+        fc.constantFrom(...DECLARABLE_PURPOSES),
         fc.boolean(),
         fc.constantFrom(null, 'permission_not_granted' as const),
         async (sp, a, purpose, emergency, networkOnly) => {

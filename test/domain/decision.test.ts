@@ -11,8 +11,8 @@ import { RELATIONS, type Relation } from '../../src/domain/relation.ts';
 
 const NON_PUBLIC = SUPPLY_POINT_FIELD_KEYS.filter((f) => SUPPLY_POINT_FIELDS[f].class === 'non_public');
 
-function d(principalClass: PrincipalClass, relation: Relation, field: SupplyPointField, purpose: Purpose, emergency = false): Decision {
-  return decide({ principalClass, relation, field: SUPPLY_POINT_FIELDS[field], emergency, purpose });
+function d(principalClass: PrincipalClass, relation: Relation, field: SupplyPointField, purpose: Purpose, emergency = false, inquiry = false): Decision {
+  return decide({ principalClass, relation, field: SUPPLY_POINT_FIELDS[field], emergency, purpose, inquiry });
 }
 
 describe('misuse patterns of the regulator (003): all refused for retail principals', () => {
@@ -96,10 +96,13 @@ describe('network principals, by duty', () => {
 describe('fail closed', () => {
   test('an unclassified field is masked for everyone', () => {
     assert.equal(classify('supply_point', 'mothers_maiden_name'), null);
-    assert.deepEqual(decide({ principalClass: 'network_service_centre', relation: 'other', field: null, emergency: true, purpose: 'outage_response' }), {
-      kind: 'mask',
-      reason: 'unclassified',
-    });
+    assert.deepEqual(
+      decide({ principalClass: 'network_service_centre', relation: 'other', field: null, emergency: true, purpose: 'outage_response', inquiry: true }),
+      {
+        kind: 'mask',
+        reason: 'unclassified',
+      },
+    );
   });
   test('a person without an assignment in force sees nothing, not even public fields', () => {
     assert.deepEqual(d('unassigned', 'own', 'address', 'customer_inquiry'), { kind: 'mask', reason: 'no_active_assignment' });
@@ -122,8 +125,9 @@ describe('the compiled decision table', () => {
         field: SUPPLY_POINT_FIELDS[field],
         emergency: k.emergency,
         purpose: k.purpose,
+        inquiry: k.inquiry,
       });
-      assert.deepEqual(table.lookup(k.principalClass, k.relation, k.fieldIndex, k.emergency, k.purpose), expected);
+      assert.deepEqual(table.lookup(k.principalClass, k.relation, k.fieldIndex, k.emergency, k.purpose, k.inquiry), expected);
       n++;
     }
     assert.equal(n, table.size);
@@ -150,7 +154,14 @@ describe('the compiled decision table', () => {
         return decisions.findIndex((x) =>
           isDeepStrictEqual(
             x,
-            policy({ principalClass: k.principalClass, relation: k.relation, field: SUPPLY_POINT_FIELDS[field], emergency: k.emergency, purpose: k.purpose }),
+            policy({
+              principalClass: k.principalClass,
+              relation: k.relation,
+              field: SUPPLY_POINT_FIELDS[field],
+              emergency: k.emergency,
+              purpose: k.purpose,
+              inquiry: k.inquiry,
+            }),
           ),
         );
       });
@@ -167,6 +178,7 @@ describe('the compiled decision table', () => {
       input.relation === 'own' &&
       input.field === SUPPLY_POINT_FIELDS.address &&
       !input.emergency &&
+      !input.inquiry &&
       input.purpose === 'outage_response'
         ? { kind: 'mask', reason: 'purpose_not_permitted' }
         : decide(input);

@@ -1,7 +1,10 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
-import { PURPOSES } from '../../src/domain/purpose.ts';
+import { DECLARABLE_PURPOSES } from '../../src/domain/purpose.ts';
+
+// Every purpose a person can declare on the look-up and search routes (an inquiry's answer comes by its own routes).
+const PURPOSES = DECLARABLE_PURPOSES;
 import { login, seededApp, tryLogin, type Session } from '../support/app.ts';
 import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { addStats, assertHonestView, seededRawValues, type RawValues } from '../support/honest-view.ts';

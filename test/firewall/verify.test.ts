@@ -14,10 +14,10 @@ function leaky(leak: { principalClass: string; relation: string; field: string; 
   const fi = SUPPLY_POINT_FIELD_KEYS.indexOf(leak.field as never);
   return {
     ...table,
-    lookup: (pc, rel, f, e, p) =>
+    lookup: (pc, rel, f, e, p, i) =>
       pc === leak.principalClass && rel === leak.relation && f === fi && e === (leak.emergency ?? false)
         ? { kind: 'allow', basis: 'own_customer' }
-        : table.lookup(pc, rel, f, e, p),
+        : table.lookup(pc, rel, f, e, p, i),
   };
 }
 

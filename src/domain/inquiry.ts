@@ -1,0 +1,151 @@
+import { memberOf } from './closed-set.ts';
+import { SUPPLY_POINT_FIELD_KEYS, SUPPLY_POINT_FIELDS, type SupplyPointField } from './classification.ts';
+
+/**
+ * Inquiries to the network operator (照会): the lawful way for a retailer to learn a non-public item of a supply
+ * point that is not its customer's (issue 18). What each kind of case may give is data — the case allowances
+ * below, beside the classification manifest — and is the same for every retailer: the allowance depends on
+ * the case, the item and the customer's consent, never on who asks (the law forbids treating the group's
+ * retailer better than its rivals; `gridwall verify` enumerates it and checks that).
+ */
+export const CASE_TYPES = ['switching', 'move_in', 'construction', 'outage_contact', 'other'] as const;
+export type CaseType = (typeof CASE_TYPES)[number];
+export const isCaseType = memberOf(CASE_TYPES);
+
+export const CASE_TYPE_LABELS: Readonly<Record<CaseType, { ja: string; en: string }>> = {
+  switching: { ja: 'スイッチング（契約切替）', en: 'Switching' },
+  move_in: { ja: '再点（入居・使用開始）', en: 'Move-in (reconnection)' },
+  construction: { ja: '工事・設備', en: 'Construction' },
+  outage_contact: { ja: '停電時の連絡先', en: 'Outage contact' },
+  other: { ja: 'その他', en: 'Other' },
+};
+
+/**
+ * How an item of a case is answered: at once (through the firewall, logged like any read), by the network
+ * service centre from its queue (whose answer can never exceed the allowance), or never.
+ */
+export const ANSWERINGS = ['at_once', 'queue', 'never'] as const;
+export type Answering = (typeof ANSWERINGS)[number];
+
+/**
+ * The consent an allowance depends on: none given, or one that holds now for this customer. A consent that
+ * has expired, is not yet given, or names another customer is refused when the inquiry is made (consentProblem),
+ * so it never reaches an allowance.
+ */
+export const CONSENT_STATES = ['none', 'valid'] as const;
+export type ConsentState = (typeof CONSENT_STATES)[number];
+
+type Allowance = Readonly<Record<ConsentState, Answering>>;
+
+const WITH_CONSENT_AT_ONCE: Allowance = { none: 'never', valid: 'at_once' };
+const WITH_CONSENT_QUEUED: Allowance = { none: 'never', valid: 'queue' };
+
+/**
+ * Per case, the non-public items it may give; an item not listed is never given for that case. Public items
+ * are shown to everybody and never asked for; network-only items never leave the network side.
+ *
+ * - Switching: what the switching support system gives a new retailer with the customer's consent — holder,
+ *   capacity, meter and reading day, usage, individual or corporate — at once; night-time equipment and
+ *   last-resort supply only after the service centre looks.
+ * - Move-in (再点): capacity and meter at once with the new occupant's consent; nothing of the previous
+ *   occupant's contract (their consent is not the newcomer's): the service centre answers in words.
+ * - Construction, outage contact, other: only from the queue, and only with consent.
+ */
+export const CASE_ALLOWANCES: Readonly<Record<CaseType, Readonly<Partial<Record<SupplyPointField, Allowance>>>>> = {
+  switching: {
+    holder_name: WITH_CONSENT_AT_ONCE,
+    contracted_capacity: WITH_CONSENT_AT_ONCE,
+    meter: WITH_CONSENT_AT_ONCE,
+    usage: WITH_CONSENT_AT_ONCE,
+    customer_type: WITH_CONSENT_AT_ONCE,
+    equipment: WITH_CONSENT_QUEUED,
+    last_resort: WITH_CONSENT_QUEUED,
+  },
+  move_in: {
+    contracted_capacity: WITH_CONSENT_AT_ONCE,
+    meter: WITH_CONSENT_AT_ONCE,
+  },
+  construction: {
+    contracted_capacity: WITH_CONSENT_QUEUED,
+    equipment: WITH_CONSENT_QUEUED,
+    meter: WITH_CONSENT_QUEUED,
+  },
+  outage_contact: {
+    holder_name: WITH_CONSENT_QUEUED,
+    phone: WITH_CONSENT_QUEUED,
+  },
+  other: {
+    holder_name: WITH_CONSENT_QUEUED,
+    phone: WITH_CONSENT_QUEUED,
+    contracted_capacity: WITH_CONSENT_QUEUED,
+    usage: WITH_CONSENT_QUEUED,
+    equipment: WITH_CONSENT_QUEUED,
+    meter: WITH_CONSENT_QUEUED,
+    customer_type: WITH_CONSENT_QUEUED,
+  },
+};
+
+/** How one item of one case is answered with that consent. Total: anything not allowed is `never`. */
+export function answering(caseType: CaseType, item: SupplyPointField, consent: ConsentState): Answering {
+  // Only non-public items are asked for: public ones are shown anyway, network-only ones never leave.
+  if (SUPPLY_POINT_FIELDS[item].class !== 'non_public') return 'never';
+  return CASE_ALLOWANCES[caseType][item]?.[consent] ?? 'never';
+}
+
+/** The items a case may give with that consent, by how: at once, and from the queue. */
+export function allowedItems(caseType: CaseType, consent: ConsentState): { readonly atOnce: SupplyPointField[]; readonly queued: SupplyPointField[] } {
+  const atOnce = SUPPLY_POINT_FIELD_KEYS.filter((f) => answering(caseType, f, consent) === 'at_once');
+  const queued = SUPPLY_POINT_FIELD_KEYS.filter((f) => answering(caseType, f, consent) === 'queue');
+  return { atOnce, queued };
+}
+
+/** How the customer consented (同意の取得方法). */
+export const CONSENT_METHODS = ['signed_form', 'recorded_call', 'web'] as const;
+export type ConsentMethod = (typeof CONSENT_METHODS)[number];
+export const isConsentMethod = memberOf(CONSENT_METHODS);
+
+export const CONSENT_METHOD_LABELS: Readonly<Record<ConsentMethod, { ja: string; en: string }>> = {
+  signed_form: { ja: '書面（署名）', en: 'Signed form' },
+  recorded_call: { ja: '通話録音', en: 'Recorded call' },
+  web: { ja: 'Web', en: 'Web' },
+};
+
+/** The customer's consent, kept with the inquiry as evidence. */
+export interface Consent {
+  /** The customer who consented, as they gave their name (the contract holder's). */
+  readonly customerName: string;
+  readonly method: ConsentMethod;
+  readonly givenAt: Date;
+  /** Where the evidence is: the form's number, the call recording's id, the web session's receipt. */
+  readonly reference: string;
+  /** Until when it holds (exclusive). */
+  readonly validUntil: Date;
+}
+
+export const CONSENT_PROBLEMS = ['not_yet_given', 'expired', 'other_customer'] as const;
+export type ConsentProblem = (typeof CONSENT_PROBLEMS)[number];
+
+export const CONSENT_PROBLEM_LABELS: Readonly<Record<ConsentProblem, { ja: string; en: string }>> = {
+  not_yet_given: { ja: '同意の取得日時が未来です', en: 'The consent is dated in the future' },
+  expired: { ja: '同意の有効期限が切れています', en: 'The consent has expired' },
+  other_customer: { ja: '同意した方が契約名義と一致しません', en: 'The consent names another customer than the contract holder' },
+};
+
+/**
+ * A name as people write it: full-width and half-width alike (NFKC), without spaces of either width, so that
+ * 「山田 太郎」 with a full-width space (U+3000) and 「山田太郎」 are one name.
+ */
+export function normalizedName(name: string): string {
+  return name.normalize('NFKC').replace(/\s+/g, '');
+}
+
+/**
+ * Why a consent does not hold for this record at `at`, or null when it does. `holderName` is the contract
+ * holder's name as the store holds it (null when the point has no holder: nobody can have consented).
+ */
+export function consentProblem(consent: Consent, holderName: string | null, at: Date): ConsentProblem | null {
+  if (consent.givenAt.getTime() > at.getTime()) return 'not_yet_given';
+  if (consent.validUntil.getTime() <= at.getTime()) return 'expired';
+  if (holderName === null || normalizedName(holderName) !== normalizedName(consent.customerName)) return 'other_customer';
+  return null;
+}
