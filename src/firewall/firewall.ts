@@ -6,6 +6,7 @@ import type { Decision, MaskReason } from '../domain/decision.ts';
 import type { DecisionTable } from '../domain/decision-table.ts';
 import type { PrincipalFacts } from '../domain/principal.ts';
 import type { Purpose } from '../domain/purpose.ts';
+import { answering, consentProblem, type Answering, type CaseType, type Consent, type ConsentProblem, type ConsentState } from '../domain/inquiry.ts';
 import { recordValues, type StoredSupplyPoint } from '../domain/record.ts';
 import { relationAt, retailerAt, RELATIONS, type Relation } from '../domain/relation.ts';
 import { contractAt } from '../domain/supply-point.ts';
@@ -77,6 +78,37 @@ export type LookupResult =
   | { readonly kind: 'not_found' }
   | { readonly kind: 'refused'; readonly reason: 'permission_not_granted' | EmergencyReadRefusal };
 
+/** What an inquiry asks of the firewall (the inquiry service keeps the inquiry itself, and its consent as evidence). */
+export interface InquiryAsk {
+  readonly inquiryId: string;
+  readonly caseType: CaseType;
+  readonly supplyPointId: string;
+  /** The items asked for. */
+  readonly items: readonly SupplyPointField[];
+  readonly consent: Consent | null;
+  /** Queued items the service centre has answered since (only those the case allows from the queue count). */
+  readonly released?: readonly SupplyPointField[];
+}
+
+export type InquiryAnswerResult =
+  | {
+      readonly kind: 'answered';
+      readonly view: RecordView;
+      readonly consent: ConsentState;
+      /** Asked items shown now; asked items for the service centre's queue; asked items this case never gives. */
+      readonly atOnce: readonly SupplyPointField[];
+      readonly queued: readonly SupplyPointField[];
+      readonly never: readonly SupplyPointField[];
+    }
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'refused'; readonly reason: 'permission_not_granted' | `consent_${ConsentProblem}` };
+
+/** The contract holder's name at `at`, as the store holds it (null: nobody holds a contract). */
+function holderAt(record: StoredSupplyPoint, at: Date): string | null {
+  const v = recordValues(record, at)['holder_name'];
+  return typeof v === 'string' ? v : null;
+}
+
 /**
  * The data-returning routes and the fields each serves. `gridwall verify` walks this list; a route that
  * returns customer data and is missing here fails the API test that compares it with the server's routes.
@@ -104,6 +136,8 @@ export function viewRecord<F extends SupplyPointField>(
     readonly networkOnly: MaskReason | null;
     /** Under an emergency: the fields the person is registered for (the table's emergency allowance narrowed to them). */
     readonly emergencyFields?: ReadonlySet<string> | null;
+    /** Answering an inquiry: the fields its case and consent allow now (DecisionInput.inquiry). */
+    readonly inquiryFields?: ReadonlySet<string> | null;
   },
 ): { view: RecordView<F>; logged: LoggedRecord } {
   const pc = principal.principalClass;
@@ -116,7 +150,8 @@ export function viewRecord<F extends SupplyPointField>(
   const view = applyDecisions(
     all,
     (f) => {
-      let d = narrow(table.lookup(pc, relation, FIELD_INDEX.get(f) ?? -1, ctx.emergency, ctx.purpose), classify('supply_point', f), ctx.networkOnly);
+      const inquiry = ctx.inquiryFields?.has(f) ?? false;
+      let d = narrow(table.lookup(pc, relation, FIELD_INDEX.get(f) ?? -1, ctx.emergency, ctx.purpose, inquiry), classify('supply_point', f), ctx.networkOnly);
       if (d.kind === 'allow' && d.basis === 'emergency' && !(ctx.emergencyFields?.has(f) ?? false)) d = { kind: 'mask', reason: 'outside_emergency_fields' };
       if (d.kind === 'allow') shown.push(f);
       else masked[f] = d.reason;
@@ -225,6 +260,49 @@ export class Firewall {
       records = records.filter((r) => this.#decide(req, r, field).kind === 'allow');
     }
     return { kind: 'served', views: await this.#serve(req, records, SEARCH_FIELDS, query, gate), hasMore };
+  }
+
+  /**
+   * The answer to an inquiry (issue 18), as far as it can be given at once: the record with the items the
+   * inquiry's case allows with the customer's consent shown — the asked ones, and those the service centre
+   * has since released from the queue — under the purpose `inquiry_answer`, logged with the inquiry's id like
+   * any read. The consent is checked against the contract holder here, inside the one choke point; since the
+   * check itself tells whether a name is the holder's, a consent that does not hold is a refused read, logged
+   * with the inquiry and the problem (never the name given).
+   */
+  async answerInquiry(req: ReadRequest, ask: InquiryAsk): Promise<InquiryAnswerResult> {
+    const read: ReadRequest = { ...req, purpose: 'inquiry_answer' };
+    const query = { by: 'inquiry', inquiryId: ask.inquiryId, caseType: ask.caseType, supplyPointId: ask.supplyPointId, items: [...ask.items] };
+    const record = await this.#guarded(read, query, async () => (await loadRecords(this.#db, [ask.supplyPointId]))[0]);
+    if (!holds(req.actor, 'customer.read')) {
+      await this.#log.append(this.#event(read, 'refused', 'permission_not_granted', query, record === undefined ? [] : [this.#nothingShown(read, record)]));
+      return { kind: 'refused', reason: 'permission_not_granted' };
+    }
+    if (record === undefined) {
+      await this.#log.append(this.#event(read, 'refused', 'not_found', query, []));
+      return { kind: 'not_found' };
+    }
+    let consent: ConsentState = 'none';
+    if (ask.consent !== null) {
+      const problem = consentProblem(ask.consent, holderAt(record, req.at), req.at);
+      if (problem !== null) {
+        await this.#log.append(this.#event(read, 'refused', `consent_${problem}`, query, [this.#nothingShown(read, record)]));
+        return { kind: 'refused', reason: `consent_${problem}` };
+      }
+      consent = 'valid';
+    }
+    const by = (a: Answering) => ask.items.filter((f) => answering(ask.caseType, f, consent) === a);
+    const atOnce = by('at_once');
+    const released = (ask.released ?? []).filter((f) => answering(ask.caseType, f, consent) === 'queue');
+    const out = viewRecord(this.table, read.actor.principal, record, SUPPLY_POINT_FIELD_KEYS, {
+      at: req.at,
+      purpose: 'inquiry_answer',
+      emergency: false,
+      networkOnly: networkOnlyGateOf(req.actor),
+      inquiryFields: new Set<string>([...atOnce, ...released]),
+    });
+    await this.#log.append(this.#event(read, 'served', null, { ...query, consent, released }, [out.logged]));
+    return { kind: 'answered', view: out.view, consent, atOnce, queued: by('queue').filter((f) => !released.includes(f)), never: by('never') };
   }
 
   /**
