@@ -1,5 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import { checklist, checklistCsv, checklistMarkdown, findViolations, type ChecklistRow, type Violation } from '../firewall/verify.ts';
+import {
+  checklist,
+  checklistCsv,
+  checklistMarkdown,
+  findViolations,
+  inquiryChecklist,
+  inquiryMarkdown,
+  inquiryViolations,
+  type ChecklistRow,
+  type InquiryRow,
+  type InquiryViolation,
+  type Violation,
+} from '../firewall/verify.ts';
 import { download } from './download.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
@@ -8,7 +20,12 @@ import * as c from '../contract/policy.ts';
 import { route, type RouteTypes, type SameFields } from '../contract/schema.ts';
 
 /** The contract names every field of the checklist's rows and violations, no more and no fewer (a compile-time check). */
-const fieldsAgree: [SameFields<ChecklistRow, c.ChecklistRow>, SameFields<Violation, c.Checklist['violations'][number]>] = [true, true];
+const fieldsAgree: [
+  SameFields<ChecklistRow, c.ChecklistRow>,
+  SameFields<Violation, c.Checklist['violations'][number]>,
+  SameFields<InquiryRow, c.Checklist['inquiry']['rows'][number]>,
+  SameFields<InquiryViolation, c.Checklist['inquiry']['violations'][number]>,
+] = [true, true, true, true];
 void fieldsAgree;
 
 export function registerPolicyRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -22,9 +39,18 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: AppDeps): void 
       const table = deps.firewall.table;
       const rows = checklist(table);
       const violations = findViolations(table);
+      const inquiryRows = inquiryChecklist(table);
+      const inquiryBroken = inquiryViolations(inquiryRows);
       if (req.query.format === 'csv') return download(reply, 'text/csv; charset=utf-8', checklistCsv(rows), 'masking-checklist.csv');
-      if (req.query.format === 'md') return download(reply, 'text/markdown; charset=utf-8', checklistMarkdown(rows, table, violations));
-      return { policyVersion: table.version, pass: violations.length === 0, violations, rows };
+      if (req.query.format === 'md')
+        return download(reply, 'text/markdown; charset=utf-8', `${checklistMarkdown(rows, table, violations)}\n${inquiryMarkdown(inquiryRows, inquiryBroken)}`);
+      return {
+        policyVersion: table.version,
+        pass: violations.length === 0 && inquiryBroken.length === 0,
+        violations,
+        rows,
+        inquiry: { pass: inquiryBroken.length === 0, violations: inquiryBroken, rows: inquiryRows },
+      };
     },
   );
 }

@@ -4,6 +4,7 @@ import { MASK_REASONS, VIOLATION_RULES } from '../domain/decision.ts';
 import { PRINCIPAL_CLASSES } from '../domain/principal.ts';
 import { PURPOSES } from '../domain/purpose.ts';
 import { RELATIONS } from '../domain/relation.ts';
+import { ANSWERINGS, CASE_TYPES, CONSENT_STATES, INQUIRY_RULES } from '../domain/inquiry.ts';
 import { contract } from './schema.ts';
 
 /** The masking checklist (src/api/policy-routes.ts): what `gridwall verify` prints. */
@@ -31,11 +32,31 @@ export const Violation = z.object({
   rule: z.enum(VIOLATION_RULES),
 });
 
+/** How one inquiry case answers one item with that consent, to one kind of retailer (domain/inquiry.ts). */
+export const InquiryRow = z.object({
+  caseType: z.enum(CASE_TYPES),
+  item: z.enum(SUPPLY_POINT_FIELD_KEYS),
+  consent: z.enum(CONSENT_STATES),
+  requester: z.enum(PRINCIPAL_CLASSES),
+  answering: z.enum(ANSWERINGS),
+  outcome: z.enum(['shown', 'masked']).describe("what the firewall shows that requester of a record not its customer's, answering the inquiry"),
+});
+
+export const InquiryViolation = z.object({
+  caseType: z.enum(CASE_TYPES),
+  item: z.enum(SUPPLY_POINT_FIELD_KEYS),
+  consent: z.enum(CONSENT_STATES),
+  rule: z.enum(INQUIRY_RULES),
+});
+
 export const Checklist = z.object({
   policyVersion: z.string().describe('SHA-256 of the decision table: the version logged with every read'),
-  pass: z.boolean(),
+  pass: z.boolean().describe('no violation of the masking invariant and none of the inquiry rules'),
   violations: z.array(Violation),
   rows: z.array(ChecklistRow),
+  inquiry: z
+    .object({ pass: z.boolean(), violations: z.array(InquiryViolation), rows: z.array(InquiryRow) })
+    .describe('the inquiry allowances: every case × item × consent × kind of retailer, answered alike and never beyond the case'),
 });
 export type Checklist = z.output<typeof Checklist>;
 

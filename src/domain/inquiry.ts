@@ -99,6 +99,13 @@ export function allowedItems(caseType: CaseType, consent: ConsentState): { reado
   return { atOnce, queued };
 }
 
+/**
+ * The inquiry rules `gridwall verify` checks (firewall/verify.ts): a case answers every retailer alike, never
+ * shows an item beyond its allowance, and never promises an item the firewall would not serve.
+ */
+export const INQUIRY_RULES = ['unequal_treatment', 'beyond_allowance', 'allowance_not_served'] as const;
+export type InquiryRule = (typeof INQUIRY_RULES)[number];
+
 /** How the customer consented (同意の取得方法). */
 export const CONSENT_METHODS = ['signed_form', 'recorded_call', 'web'] as const;
 export type ConsentMethod = (typeof CONSENT_METHODS)[number];

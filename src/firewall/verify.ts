@@ -7,7 +7,7 @@ import { PERMITTED_PURPOSES, PRINCIPAL_CLASSES, RETAIL_CLASSES, type PrincipalCl
 import { PURPOSES, type Purpose } from '../domain/purpose.ts';
 import { RELATIONS, type Relation } from '../domain/relation.ts';
 import { DATA_ROUTES } from './firewall.ts';
-import { answering, CASE_TYPES, CONSENT_STATES, type Answering, type CaseType, type ConsentState } from '../domain/inquiry.ts';
+import { answering, CASE_TYPES, CONSENT_STATES, type Answering, type CaseType, type ConsentState, type InquiryRule } from '../domain/inquiry.ts';
 
 /** A row of the masking checklist: what one kind of principal sees of one field through one route. */
 export interface ChecklistRow {
@@ -145,9 +145,6 @@ export interface InquiryRow {
   /** What the firewall gives that requester of another retailer's customer's record, answering the inquiry. */
   readonly outcome: 'shown' | 'masked';
 }
-
-export const INQUIRY_RULES = ['unequal_treatment', 'beyond_allowance', 'allowance_not_served'] as const;
-export type InquiryRule = (typeof INQUIRY_RULES)[number];
 
 export interface InquiryViolation {
   readonly caseType: CaseType;

@@ -268,9 +268,14 @@ for (const store of STORES) {
     test('the checklist is served to compliance only', async () => {
       assert.equal((await get(USERS.retail, '/api/policy/checklist')).statusCode, 403);
       const res = await get(USERS.compliance, '/api/policy/checklist');
-      const body = res.json<{ pass: boolean; rows: unknown[] }>();
+      const body = res.json<{ pass: boolean; rows: unknown[]; inquiry: { pass: boolean; rows: { answering: string; outcome: string }[] } }>();
       assert.equal(body.pass, true);
       assert.ok(body.rows.length > 100);
+      // The inquiry allowances, as `gridwall verify` enumerates them: some answered at once, and shown.
+      assert.equal(body.inquiry.pass, true);
+      assert.ok(body.inquiry.rows.some((r) => r.answering === 'at_once' && r.outcome === 'shown'));
+      const md = await get(USERS.compliance, '/api/policy/checklist?format=md');
+      assert.match(md.body, /## Inquiry allowances/);
       const csv = await get(USERS.compliance, '/api/policy/checklist?format=csv');
       assert.ok(csv.body.startsWith('\uFEFFroute,principal_class'));
     });
