@@ -72,7 +72,6 @@ export interface Cluster {
   start(): void;
   /** `pg_ctl stop -m immediate` is a crash as far as the clients can tell; `fast` a clean shutdown. */
   stop(mode: 'immediate' | 'fast'): void;
-  running(): boolean;
   /** SIGSTOP to the postmaster and every backend: connections stay open and nothing answers. */
   freeze(): number;
   thaw(): void;
@@ -173,7 +172,6 @@ function make(dataDir: string, port: number, extra: Readonly<Record<string, stri
       });
     },
     stop,
-    running: () => spawnSync(join(binDir(), 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q', '-t', '2']).status === 0,
     freeze: () => {
       // The postmaster first: stopped, it forks no backend while its children are being stopped.
       const [postmaster, ...rest] = clusterPids(dataDir);

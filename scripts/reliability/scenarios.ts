@@ -78,25 +78,22 @@ async function evidence(
   store: Store,
   answers: readonly Answer[],
   servers: readonly Server[],
-  keep: string,
+  serverLog: string,
 ): Promise<{ figures: Record<string, unknown>; checks: Check[] }> {
-  // Every answer the clients got, for a closer look (at: ms since the load began).
-  writeFileSync(keep, answers.map((a) => JSON.stringify(a)).join('\n'));
+  // Every answer the clients got, for a closer look (at: ms since the load began), beside the server's log.
+  writeFileSync(serverLog.replace(/server\.log$/, 'answers.jsonl'), answers.map((a) => JSON.stringify(a)).join('\n'));
   const okIds = answers.filter((a) => a.status === 200).map((a) => a.requestId ?? '');
   const logged = await store.logged(okIds);
   const unlogged = okIds.filter((id) => !logged.has(id));
   const fiveHundreds = answers.filter((a) => a.status >= 500 && a.status !== 503).length;
   // Every answered failure is findable in the server log by the request id the client was given — beyond the
   // line every answer leaves: a 503 has the operator's line (warning or error) saying what failed.
-  const lines = servers.flatMap((s) => s.logLines());
-  const operatorIds = new Set(
-    lines.filter((l) => typeof l['level'] === 'number' && l['level'] >= 40).map((l) => (typeof l['reqId'] === 'string' ? l['reqId'] : '')),
-  );
+  const operator = servers.flatMap((s) => s.logLines()).filter((l) => typeof l['level'] === 'number' && l['level'] >= 40);
+  const operatorIds = new Set(operator.map((l) => (typeof l['reqId'] === 'string' ? l['reqId'] : '')));
   const failedIds = answers.filter((a) => a.status !== 200 && a.requestId !== null).map((a) => a.requestId ?? '');
   const untraced = failedIds.filter((id) => !operatorIds.has(id));
   const operatorLines: Record<string, number> = {};
-  for (const l of servers.flatMap((s) => s.logLines()))
-    if (typeof l['level'] === 'number' && l['level'] >= 40) operatorLines[String(l['msg'])] = (operatorLines[String(l['msg'])] ?? 0) + 1;
+  for (const l of operator) operatorLines[String(l['msg'])] = (operatorLines[String(l['msg'])] ?? 0) + 1;
   const verified = store.verify();
   return {
     figures: { servedWithData: okIds.length, servedAndLogged: logged.size, failuresAnswered: failedIds.length, operatorLines },
@@ -147,7 +144,7 @@ export async function loadScenario(c: Common & { readonly clientCounts: readonly
     } finally {
       await server.stop();
     }
-    const e = await evidence(store, all, [server], serverLog.replace(/server\.log$/, 'answers.jsonl'));
+    const e = await evidence(store, all, [server], serverLog);
     const failed = all.filter((a) => a.status !== 200).length;
     return {
       scenario: 'load',
@@ -187,7 +184,7 @@ export async function kill9Scenario(c: Common): Promise<Report> {
     }
     const answers = load.answers();
     const beforeKill = answers.filter((a) => a.status === 200 && a.at + a.ms <= killAt).length;
-    const e = await evidence(store, answers, servers, serverLog.replace(/server\.log$/, 'answers.jsonl'));
+    const e = await evidence(store, answers, servers, serverLog);
     const back = backAfter(answers, killAt);
     return {
       scenario: 'kill9',
@@ -211,6 +208,60 @@ export async function kill9Scenario(c: Common): Promise<Report> {
 }
 
 /**
+ * The shape of a fault under load: the clients run for a third of `seconds`, the fault begins, holds for
+ * `holdMs`, ends, and the clients run on for `settleMs` (at least a third of `seconds`); the fault is undone
+ * and the server stopped whatever happens. Returns every answer, and when the fault began and ended (ms
+ * since the load began).
+ */
+async function faultUnderLoad(
+  c: Common,
+  store: Store,
+  serverLog: string,
+  fault: { begin(): void; end(): void; readonly holdMs: number; readonly settleMs: number; readonly requestTimeoutMs?: number },
+): Promise<{ answers: readonly Answer[]; from: number; to: number; server: Server }> {
+  const server = await startServer(store, serverLog, c.serverEnv);
+  const { cookie, ids } = await session(server);
+  const load = startLoad({
+    url: () => server.url,
+    cookie: () => cookie,
+    ids,
+    clients: c.clients,
+    ...(fault.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: fault.requestTimeoutMs }),
+  });
+  let from: number;
+  let to: number;
+  // Undone once, and only if it began (a cluster that was never stopped is not started again).
+  let state: 'before' | 'on' | 'over' = 'before';
+  const end = () => {
+    if (state === 'on') fault.end();
+    state = 'over';
+  };
+  try {
+    await sleep((c.seconds * 1000) / 3);
+    from = performance.now() - load.startedAt;
+    state = 'on';
+    fault.begin();
+    await sleep(fault.holdMs);
+    end();
+    to = performance.now() - load.startedAt;
+    await sleep(Math.max(fault.settleMs, (c.seconds * 1000) / 3));
+  } finally {
+    end();
+    await load.stop();
+    await server.stop();
+  }
+  return { answers: load.answers(), from, to, server };
+}
+
+const STABLE_503 = /^503 (store_unavailable|log_unavailable|answer_timeout)$/;
+
+/** The check that failures during a fault were there, and each a 503 with a stable code. */
+function stable503(name: string, during: Record<string, number>): Check {
+  const codes = Object.keys(during);
+  return { name, ok: codes.length > 0 && codes.every((k) => STABLE_503.test(k)), detail: JSON.stringify(during) };
+}
+
+/**
  * PostgreSQL stopped (`pg_ctl stop -m immediate`, a crash to its clients) under load for `downSeconds`, then
  * started again: 503 with a stable code meanwhile, service back without restarting gridwall.
  */
@@ -219,39 +270,22 @@ export async function pgRestartScenario(c: Common & { readonly downSeconds: numb
   const serverLog = join(dir, 'pg-restart.server.log');
   return withStore({ ...c, store: 'postgres' }, async (store, cluster) => {
     if (cluster === null) throw new Error('pg-restart needs PostgreSQL');
-    const server = await startServer(store, serverLog, c.serverEnv);
-    const { cookie, ids } = await session(server);
-    const load = startLoad({ url: () => server.url, cookie: () => cookie, ids, clients: c.clients });
-    let stopAt: number;
-    let startAt: number;
-    try {
-      await sleep((c.seconds * 1000) / 3);
-      stopAt = performance.now() - load.startedAt;
-      cluster.stop('immediate');
-      await sleep(c.downSeconds * 1000);
-      cluster.start();
-      startAt = performance.now() - load.startedAt;
-      await sleep(Math.max(5000, (c.seconds * 1000) / 3));
-    } finally {
-      await load.stop();
-      await server.stop();
-    }
-    const answers = load.answers();
-    const during = failuresBetween(answers, stopAt, startAt);
-    const codes = Object.keys(during);
-    const e = await evidence(store, answers, [server], serverLog.replace(/server\.log$/, 'answers.jsonl'));
-    const back = backAfter(answers, startAt);
+    const { answers, from, to, server } = await faultUnderLoad(c, store, serverLog, {
+      begin: () => cluster.stop('immediate'),
+      end: () => cluster.start(),
+      holdMs: c.downSeconds * 1000,
+      settleMs: 5000,
+    });
+    const during = failuresBetween(answers, from, to);
+    const e = await evidence(store, answers, [server], serverLog);
+    const back = backAfter(answers, to);
     return {
       scenario: 'pg-restart',
       store: 'postgres',
       settings: { clients: c.clients, seconds: c.seconds, downSeconds: c.downSeconds, supplyPoints: c.supplyPoints },
       figures: { ...figures(answers, c.seconds), failuresWhileDown: during, firstServedAfterStartMs: back, ...e.figures },
       checks: [
-        {
-          name: 'while PostgreSQL is down: 503 with a stable code (store_unavailable, log_unavailable or answer_timeout)',
-          ok: codes.length > 0 && codes.every((k) => /^503 (store_unavailable|log_unavailable|answer_timeout)$/.test(k)),
-          detail: JSON.stringify(during),
-        },
+        stable503('while PostgreSQL is down: 503 with a stable code (store_unavailable, log_unavailable or answer_timeout)', during),
         { name: 'served again once PostgreSQL is back, without restarting gridwall', ok: back !== null, detail: `${back} ms after the start` },
         ...e.checks,
       ],
@@ -272,32 +306,20 @@ export async function pgFreezeScenario(c: Common & { readonly freezeSeconds: num
   const bound = answerMs + 2_000;
   return withStore({ ...c, store: 'postgres' }, async (store, cluster) => {
     if (cluster === null) throw new Error('pg-freeze needs PostgreSQL');
-    const server = await startServer(store, serverLog, c.serverEnv);
-    const { cookie, ids } = await session(server);
-    const load = startLoad({ url: () => server.url, cookie: () => cookie, ids, clients: c.clients, requestTimeoutMs: 120_000 });
-    let frozenAt: number;
-    let thawAt: number;
-    let processes: number;
-    try {
-      await sleep((c.seconds * 1000) / 3);
-      frozenAt = performance.now() - load.startedAt;
-      processes = cluster.freeze();
-      await sleep(c.freezeSeconds * 1000);
-      cluster.thaw();
-      thawAt = performance.now() - load.startedAt;
-      await sleep(Math.max(5000, (c.seconds * 1000) / 3));
-    } finally {
-      cluster.thaw();
-      await load.stop();
-      await server.stop();
-    }
-    const answers = load.answers();
+    let processes = 0;
+    const { answers, from, to, server } = await faultUnderLoad(c, store, serverLog, {
+      begin: () => (processes = cluster.freeze()),
+      end: () => cluster.thaw(),
+      holdMs: c.freezeSeconds * 1000,
+      settleMs: 5000,
+      requestTimeoutMs: 120_000,
+    });
     // In flight at any moment of the freeze, those sent before it included (they wait longest).
-    const frozen = answers.filter((a) => a.at < thawAt && a.at + a.ms > frozenAt);
+    const frozen = answers.filter((a) => a.at < to && a.at + a.ms > from);
     const longest = Math.round(Math.max(0, ...frozen.map((a) => a.ms)));
-    const during = failuresBetween(answers, frozenAt, thawAt);
-    const e = await evidence(store, answers, [server], serverLog.replace(/server\.log$/, 'answers.jsonl'));
-    const back = backAfter(answers, thawAt);
+    const during = failuresBetween(answers, from, to);
+    const e = await evidence(store, answers, [server], serverLog);
+    const back = backAfter(answers, to);
     return {
       scenario: 'pg-freeze',
       store: 'postgres',
@@ -316,11 +338,7 @@ export async function pgFreezeScenario(c: Common & { readonly freezeSeconds: num
           ok: frozen.length > 0 && longest <= bound,
           detail: `${longest} ms over ${frozen.length} requests`,
         },
-        {
-          name: 'while frozen: 503 with a stable code',
-          ok: Object.keys(during).length > 0 && Object.keys(during).every((k) => /^503 (store_unavailable|log_unavailable|answer_timeout)$/.test(k)),
-          detail: JSON.stringify(during),
-        },
+        stable503('while frozen: 503 with a stable code', during),
         { name: 'served again after SIGCONT, without restarting gridwall', ok: back !== null, detail: `${back} ms after the thaw` },
         ...e.checks,
       ],
@@ -382,41 +400,24 @@ export async function diskFullScenario(c: Common & { readonly fullSeconds: numbe
     return await withStore(
       { ...c, store: 'postgres' },
       async (store) => {
-        const server = await startServer(store, serverLog, c.serverEnv);
-        const { cookie, ids } = await session(server);
-        const load = startLoad({ url: () => server.url, cookie: () => cookie, ids, clients: c.clients });
         const filler = join(mount, 'filler');
-        let fullAt: number;
-        let freedAt: number;
-        let filled: number;
-        try {
-          await sleep((c.seconds * 1000) / 3);
-          fullAt = performance.now() - load.startedAt;
-          filled = fill(filler);
-          await sleep(c.fullSeconds * 1000);
-          rmSync(filler, { force: true });
-          freedAt = performance.now() - load.startedAt;
-          await sleep(Math.max(10_000, (c.seconds * 1000) / 3));
-        } finally {
-          rmSync(filler, { force: true });
-          await load.stop();
-          await server.stop();
-        }
-        const answers = load.answers();
-        const during = failuresBetween(answers, fullAt, freedAt);
-        const e = await evidence(store, answers, [server], serverLog.replace(/server\.log$/, 'answers.jsonl'));
-        const back = backAfter(answers, freedAt);
+        let filled = 0;
+        const { answers, from, to, server } = await faultUnderLoad(c, store, serverLog, {
+          begin: () => (filled = fill(filler)),
+          end: () => rmSync(filler, { force: true }),
+          holdMs: c.fullSeconds * 1000,
+          settleMs: 10_000,
+        });
+        const during = failuresBetween(answers, from, to);
+        const e = await evidence(store, answers, [server], serverLog);
+        const back = backAfter(answers, to);
         return {
           scenario: 'disk-full',
           store: 'postgres' as const,
           settings: { clients: c.clients, seconds: c.seconds, fullSeconds: c.fullSeconds, tmpfsMb: c.sizeMb, supplyPoints: c.supplyPoints },
           figures: { ...figures(answers, c.seconds), fillerBytes: filled, failuresWhileFull: during, firstServedAfterFreedMs: back, ...e.figures },
           checks: [
-            {
-              name: 'while the disk is full: 503 with a stable code (and no 200 without its event, below)',
-              ok: Object.keys(during).length > 0 && Object.keys(during).every((k) => /^503 (store_unavailable|log_unavailable|answer_timeout)$/.test(k)),
-              detail: JSON.stringify(during),
-            },
+            stable503('while the disk is full: 503 with a stable code (and no 200 without its event, below)', during),
             { name: 'served again once there is room, without restarting gridwall', ok: back !== null, detail: `${back} ms after room was made` },
             ...e.checks,
           ],
@@ -522,7 +523,8 @@ export type Scenario = (typeof SCENARIOS)[number];
 /** Whether this machine can run a scenario (PostgreSQL's programs; root for the tmpfs). */
 export function unavailable(s: Scenario, store: StoreKind): string | null {
   const needsPg = store === 'postgres' || s === 'pg-restart' || s === 'pg-freeze' || s === 'disk-full';
-  if (needsPg && clusterUnavailable() !== null) return clusterUnavailable();
+  const noCluster = needsPg ? clusterUnavailable() : null;
+  if (noCluster !== null) return noCluster;
   if (s === 'disk-full' && process.getuid?.() !== 0) return 'needs root to mount a tmpfs';
   return null;
 }

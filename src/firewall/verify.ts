@@ -189,7 +189,9 @@ export function inquiryViolations(rows: readonly InquiryRow[]): InquiryViolation
   const byCase = new Map<string, InquiryRow[]>();
   for (const r of rows) {
     const key = `${r.caseType}|${r.item}|${r.consent}`;
-    byCase.set(key, [...(byCase.get(key) ?? []), r]);
+    const group = byCase.get(key);
+    if (group === undefined) byCase.set(key, [r]);
+    else group.push(r);
     const nonPublic = SUPPLY_POINT_FIELDS[r.item].class !== 'public';
     if (nonPublic && r.outcome === 'shown' && r.answering === 'never') push(r, 'beyond_allowance');
     if (r.answering !== 'never' && r.outcome !== 'shown') push(r, 'allowance_not_served');

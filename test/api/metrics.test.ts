@@ -2,11 +2,10 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { raiseFinding } from '../../src/analysis/findings.ts';
 import { Metrics, serveMetrics } from '../../src/api/metrics.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { login, seededApp, TEST_KEY, writerOf, type Session } from '../support/app.ts';
-import { NOW, SP, USERS } from '../support/fixture.ts';
+import { NOW, SP, USERS, raiseBulkReadingFinding } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
 /** One sample's value from Prometheus's text format (0 when the series is absent). */
@@ -62,17 +61,7 @@ describe('metrics', () => {
       (await w.app.inject({ method: 'GET', url: `/api/supply-points/123?purpose=customer_inquiry`, headers: { cookie: cc.cookie } })).statusCode,
       400,
     );
-    await raiseFinding(w.db, {
-      rule: 'bulk_reading',
-      severity: 'high',
-      occurredAt: NOW,
-      detectedAt: NOW,
-      source: 'live',
-      subjectPersonId: null,
-      subjectUserId: USERS.retail,
-      summary: 'test',
-      evidence: {},
-    });
+    await raiseBulkReadingFinding(w.db);
     const after = await scrape();
     const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
 

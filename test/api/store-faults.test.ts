@@ -1,13 +1,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import { raiseFinding } from '../../src/analysis/findings.ts';
 import { STORE_CHECK_MS } from '../../src/api/health-routes.ts';
 import { Metrics } from '../../src/api/metrics.ts';
 import type { Db } from '../../src/store/db.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
 import { login, testApp, writerOf, type Session } from '../support/app.ts';
-import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
+import { SP, USERS, raiseBulkReadingFinding, seedFixture } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
@@ -149,17 +148,7 @@ if (pg !== undefined) {
       'the store frozen: readiness probes and metrics scrapes each share one query in flight — no pile-up of pool connections — and each answers within its deadline',
       { timeout: 30_000 },
       async (t) => {
-        await raiseFinding(patient, {
-          rule: 'bulk_reading',
-          severity: 'high',
-          occurredAt: NOW,
-          detectedAt: NOW,
-          source: 'live',
-          subjectPersonId: null,
-          subjectUserId: USERS.retail,
-          summary: 'test',
-          evidence: {},
-        });
+        await raiseBulkReadingFinding(patient);
         const scrape = async () => {
           const t0 = performance.now();
           const text = await metrics.scrape({ writer: () => writerOf(patientApp).status(), db: patient, now: () => new Date() });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Persona } from '../../src/contract/session.ts';
+import { raiseFinding } from '../../src/analysis/findings.ts';
 import type { Db } from '../../src/store/db.ts';
 import { ownerOf } from './owner.ts';
 
@@ -134,6 +135,21 @@ INSERT INTO contracts (supply_point_id, customer_id, retailer_code, capacity, ca
  * centre may declare (and so confirm each other's declarations); the retail agent and the contractor hold
  * emergency.support (registration as support staff is left to each test).
  */
+/** An open finding (bulk reading, high) about the affiliated retailer's agent: what the metrics count as open. */
+export async function raiseBulkReadingFinding(db: Db): Promise<void> {
+  await raiseFinding(db, {
+    rule: 'bulk_reading',
+    severity: 'high',
+    occurredAt: NOW,
+    detectedAt: NOW,
+    source: 'live',
+    subjectPersonId: null,
+    subjectUserId: USERS.retail,
+    summary: 'test',
+    evidence: {},
+  });
+}
+
 export async function seedEmergencyRoles(db: Db): Promise<void> {
   await db.exec(`
 INSERT INTO grants (user_id, permission_id, status, reason, requested_by, requested_by_person, requested_at, decided_by, decided_by_person, decided_at, expires_at) VALUES
