@@ -16,6 +16,7 @@ const SYSTEM_COLUMNS: readonly (readonly [string, (s: Omit<SystemCounts, 'system
   ['最終保障供給の閲覧件数', (s) => s.lastResortViews],
   ['契約のない地点の閲覧件数', (s) => s.noContractViews],
   ['非常災害時の支援としての閲覧件数', (s) => s.emergencyViews],
+  ['照会への回答としての閲覧件数', (s) => s.inquiryViews],
   ['端末数', (s) => s.terminals],
   ['閲覧者数（社員）', (s) => s.people.employee],
   ['閲覧者数（委託）', (s) => s.people.contractor],

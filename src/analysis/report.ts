@@ -26,6 +26,8 @@ export interface SystemCounts {
   readonly noContractViews: number;
   /** Reads of other retailers' customers made under a declared emergency (gridwall's log): legitimate, counted apart. */
   readonly emergencyViews: number;
+  /** Reads that answered a retailer's inquiry with the customer's consent (gridwall's log, purpose inquiry_answer): the proper channel, counted apart. */
+  readonly inquiryViews: number;
   readonly terminals: number;
   readonly people: Split;
   readonly offices: number;
@@ -92,6 +94,7 @@ const COUNTS = (where: string) => `
   count(*) FILTER (WHERE kind = 'last_resort') AS last_resort_views,
   count(*) FILTER (WHERE kind = 'no_contract') AS no_contract_views,
   count(*) FILTER (WHERE kind = 'emergency') AS emergency_views,
+  count(*) FILTER (WHERE kind = 'inquiry') AS inquiry_views,
   count(*) FILTER (WHERE ${where} AND former) AS former_views,
   count(DISTINCT terminal_id) FILTER (WHERE ${where}) AS terminals,
   count(DISTINCT person_id) FILTER (WHERE ${where} AND employment = 'employee') AS p_employee,
@@ -110,6 +113,7 @@ function counts(r: CountRow): Omit<SystemCounts, 'system'> {
     lastResortViews: r['last_resort_views'] ?? 0,
     noContractViews: r['no_contract_views'] ?? 0,
     emergencyViews: r['emergency_views'] ?? 0,
+    inquiryViews: r['inquiry_views'] ?? 0,
     terminals: r['terminals'] ?? 0,
     people: { employee: r['p_employee'] ?? 0, contractor: r['p_contractor'] ?? 0, total: r['p_total'] ?? 0 },
     offices: r['offices'] ?? 0,
@@ -139,7 +143,7 @@ export async function enrich(e: Engine, opts: { affiliate: string; start: Date; 
     WITH affiliate_since AS (
       SELECT supply_point_id, min(valid_from) AS since FROM contracts WHERE retailer_code = $1 GROUP BY supply_point_id
     ), joined AS (
-      SELECT r.system, r.accessed_at, r.user_id, r.terminal_id, r.supply_point_id, r.non_public, r.outcome, r.refusal, r.emergency_id,
+      SELECT r.system, r.accessed_at, r.user_id, r.terminal_id, r.supply_point_id, r.non_public, r.outcome, r.refusal, r.purpose, r.emergency_id,
              -- Japan time without a time-zone library: Japan keeps no daylight saving, so it is UTC + 9 h.
              (DATE '1970-01-01' + CAST(floor((epoch(r.accessed_at) + 32400) / 86400) AS INTEGER)) AS jst_day,
              CAST(floor(((epoch(r.accessed_at) + 32400) % 86400) / 3600) AS INTEGER) AS jst_hour,
@@ -168,6 +172,7 @@ export async function enrich(e: Engine, opts: { affiliate: string; start: Date; 
                 WHEN last_resort THEN 'last_resort'
                 WHEN retailer_code = $1 THEN NULL
                 WHEN emergency_id IS NOT NULL THEN 'emergency'
+                WHEN purpose = 'inquiry_answer' THEN 'inquiry'
                 ELSE 'view' END AS kind,
            was_affiliate_customer AND retailer_code IS DISTINCT FROM $1 AS former
       FROM at_moment`,

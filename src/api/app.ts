@@ -24,6 +24,7 @@ import { OIDC_COOKIE, registerOidcRoutes } from './oidc-routes.ts';
 import { registerInputGuards } from './input-guards.ts';
 import { registerEmergencyRoutes } from './emergency-routes.ts';
 import { registerAnalysisRoutes } from './analysis-routes.ts';
+import { registerInquiryRoutes } from './inquiry-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 
 /** Whether Fastify ended the request at its answer time-out (it aborts the request's signal with that error). */
@@ -352,6 +353,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAdminRoutes(app, deps);
   registerEmergencyRoutes(app, deps);
   registerAnalysisRoutes(app, deps);
+  registerInquiryRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.extend !== undefined) await deps.extend(app);
   await app.ready();

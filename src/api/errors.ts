@@ -41,6 +41,10 @@ export const ERROR_STATUS = {
   emergency_invalid: 400,
   emergency_conflict: 409,
   review_conflict: 409,
+  /** Inquiries (照会): a malformed one, one refused by its rule (details.rule: consent_expired, not_a_retailer …), one that has moved on. */
+  inquiry_invalid: 400,
+  inquiry_refused: 403,
+  inquiry_conflict: 409,
   not_found: 404,
   rate_limited: 429,
   log_unavailable: 503,
@@ -72,6 +76,7 @@ const FAMILY_CODE: Readonly<Partial<Record<RefusalFamily, Partial<Record<Refusal
   emergency: { invalid: 'emergency_invalid', refused: 'emergency_refused', conflict: 'emergency_conflict' },
   token: { refused: 'token_refused', conflict: 'token_conflict' },
   review: { conflict: 'review_conflict' },
+  inquiry: { invalid: 'inquiry_invalid', refused: 'inquiry_refused', conflict: 'inquiry_conflict' },
   analysis: { busy: 'analysis_busy' },
 };
 const KIND_CODE: Readonly<Record<RefusalKind, ErrorCode>> = {

@@ -42,6 +42,11 @@ export function abilities(actor: Actor, firewall: Firewall): c.Abilities {
     reviewFindings: holds(actor, 'audit.read'),
     /** May read as emergency support inside a declared emergency (with a registration: see /api/emergencies/active). */
     emergencySupport: holds(actor, 'emergency.support'),
+    /** Inquiries to the network operator: a retailer's person (or system) with customer.read. */
+    askInquiries: (actor.principal.assignment?.retailerCode ?? null) !== null && holds(actor, 'customer.read'),
+    /** The service centre's queue (inquiries.answer). */
+    answerInquiries: holds(actor, 'inquiries.answer'),
+    viewEqualTreatment: holds(actor, 'inquiries.answer') || holds(actor, 'audit.read'),
   };
 }
 

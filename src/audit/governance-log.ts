@@ -12,7 +12,8 @@ export interface GovernanceEvent {
   readonly actor: GovernanceActor;
   /** e.g. `grant.request`, `grant.approve`, `scim.user.update`, `account.disable_dormant`. */
   readonly action: string;
-  readonly subjectType: 'grant' | 'account' | 'person' | 'terminal' | 'campaign' | 'token' | 'emergency' | 'emergency_support' | 'finding' | 'log_key';
+  readonly subjectType:
+    'grant' | 'account' | 'person' | 'terminal' | 'campaign' | 'token' | 'emergency' | 'emergency_support' | 'finding' | 'log_key' | 'inquiry';
   readonly subjectId: string;
   readonly outcome: 'done' | 'refused';
   /** The rule that refused it (or, for a system action, the rule that caused it). */

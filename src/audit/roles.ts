@@ -35,6 +35,9 @@ export const APP_WRITES: Readonly<Record<string, readonly ('INSERT' | 'UPDATE' |
   emergency_support_staff: ['INSERT', 'UPDATE', 'DELETE'],
   findings: ['INSERT', 'UPDATE', 'DELETE'],
   analysis_digests: ['INSERT', 'UPDATE', 'DELETE'],
+  inquiries: ['INSERT', 'UPDATE'],
+  inquiry_events: ['INSERT'],
+  notifications: ['INSERT', 'UPDATE'],
   // The permission catalog is reference data owned by the code, brought in step at start (migrate.ts).
   permissions: ['INSERT', 'UPDATE', 'DELETE'],
   // Append-only by trigger; the server only ever adds to it.

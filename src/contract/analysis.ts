@@ -15,6 +15,7 @@ export const Counts = z.object({
   lastResortViews: z.int(),
   noContractViews: z.int(),
   emergencyViews: z.int().describe('reads made under a declared emergency: legitimate, counted apart'),
+  inquiryViews: z.int().describe("reads that answered a retailer's inquiry with the customer's consent: the proper channel, counted apart"),
   terminals: z.int(),
   people: Split,
   offices: z.int(),

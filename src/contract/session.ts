@@ -28,6 +28,9 @@ export const Abilities = z.object({
   overseeEmergencies: z.boolean().describe('every declaration, the support register and the reviews (emergency.declare, access.admin or audit.read)'),
   reviewFindings: z.boolean().describe('sign off emergency reviews and read findings (audit.read)'),
   emergencySupport: z.boolean().describe('may read as emergency support inside a declared emergency (with a registration)'),
+  askInquiries: z.boolean().describe("may ask the network operator (a retailer's person with customer.read)"),
+  answerInquiries: z.boolean().describe("works the service centre's inquiry queue (inquiries.answer)"),
+  viewEqualTreatment: z.boolean().describe('sees the equal-treatment figures of inquiries (inquiries.answer or audit.read)'),
 });
 export type Abilities = z.output<typeof Abilities>;
 

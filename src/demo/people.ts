@@ -485,7 +485,7 @@ export const GRANT_COLUMNS = [
 
 /** Extra grants of the personas beyond customer look-up: what their duty needs, nothing more. */
 const PERSONA_GRANTS: Readonly<Record<string, readonly string[]>> = {
-  'nw-service-centre': ['network.equipment', 'emergency.declare'],
+  'nw-service-centre': ['network.equipment', 'emergency.declare', 'inquiries.answer'],
   'nw-call-centre': ['emergency.declare'],
   compliance: ['audit.read', 'grants.approve'],
   'access-admin': ['audit.read', 'grants.approve', 'access.admin'],

@@ -156,3 +156,72 @@ export function consentProblem(consent: Consent, holderName: string | null, at: 
   if (holderName === null || normalizedName(holderName) !== normalizedName(consent.customerName)) return 'other_customer';
   return null;
 }
+
+/** Who asks: a retailer (a person, or its system with an API token), or a customer or contractor through the network side. */
+export const INQUIRY_CHANNELS = ['retailer', 'customer', 'contractor'] as const;
+export type InquiryChannel = (typeof INQUIRY_CHANNELS)[number];
+
+export const INQUIRY_CHANNEL_LABELS: Readonly<Record<InquiryChannel, { ja: string; en: string }>> = {
+  retailer: { ja: '小売電気事業者', en: 'Retailer' },
+  customer: { ja: 'お客さま（直接）', en: 'Customer (directly)' },
+  contractor: { ja: '工事店・委託先（直接）', en: 'Contractor (directly)' },
+};
+
+/**
+ * How the service centre made sure of a caller who asks without a retailer in between (misuse patterns 1 and
+ * 3 in docs: the contractor or the customer is sent to the network operator): the supply point ID and holder
+ * name from their bill, an identity document, or a call back on the number on file.
+ */
+export const IDENTITY_CHECKS = ['bill_details', 'id_document', 'callback'] as const;
+export type IdentityCheck = (typeof IDENTITY_CHECKS)[number];
+
+export const IDENTITY_CHECK_LABELS: Readonly<Record<IdentityCheck, { ja: string; en: string }>> = {
+  bill_details: { ja: '検針票・請求書の供給地点特定番号と名義', en: 'Supply point ID and holder name from the bill' },
+  id_document: { ja: '本人確認書類', en: 'Identity document' },
+  callback: { ja: '登録電話番号への折り返し', en: 'Call back on the number on file' },
+};
+
+/**
+ * Where an inquiry stands: answered (at once or by the service centre), open in the queue, asked back (waiting
+ * on the requester; the service level's clock stops), refused (by the service centre in words, or at intake
+ * for a consent that does not hold), withdrawn by the requester.
+ */
+export const INQUIRY_STATUSES = ['answered', 'open', 'asked_back', 'refused', 'withdrawn'] as const;
+export type InquiryStatus = (typeof INQUIRY_STATUSES)[number];
+
+export const INQUIRY_STATUS_LABELS: Readonly<Record<InquiryStatus, { ja: string; en: string }>> = {
+  answered: { ja: '回答済み', en: 'Answered' },
+  open: { ja: '回答待ち', en: 'In the queue' },
+  asked_back: { ja: '確認依頼中', en: 'Asked back' },
+  refused: { ja: '回答不可', en: 'Refused' },
+  withdrawn: { ja: '取り下げ', en: 'Withdrawn' },
+};
+
+/**
+ * The service level per case type: hours from the inquiry to the service centre's answer, the time asked back
+ * not counted. Outage contact is the most urgent; a move-in blocks a customer's supply, so it comes next.
+ */
+export const SERVICE_LEVEL_HOURS: Readonly<Record<CaseType, number>> = {
+  outage_contact: 2,
+  move_in: 8,
+  switching: 24,
+  construction: 120,
+  other: 72,
+};
+
+/** When an inquiry asked at `createdAt` is due, given how long it has waited on its requester. */
+export function dueAt(caseType: CaseType, createdAt: Date, waitingMs: number): Date {
+  return new Date(createdAt.getTime() + SERVICE_LEVEL_HOURS[caseType] * 3_600_000 + waitingMs);
+}
+
+/** Within this share of its service level an open inquiry is about to be late (shown first after the late ones). */
+export const DUE_SOON_SHARE = 0.25;
+
+export type Timeliness = 'late' | 'due_soon' | 'on_time';
+
+/** Where an open inquiry stands against its service level at `at`. */
+export function timeliness(caseType: CaseType, due: Date, at: Date): Timeliness {
+  const left = due.getTime() - at.getTime();
+  if (left < 0) return 'late';
+  return left <= SERVICE_LEVEL_HOURS[caseType] * 3_600_000 * DUE_SOON_SHARE ? 'due_soon' : 'on_time';
+}

@@ -22,6 +22,7 @@ export const PERMISSION_IDS = [
   'access.admin',
   'emergency.declare',
   'emergency.support',
+  'inquiries.answer',
 ] as const;
 export type PermissionId = (typeof PERMISSION_IDS)[number];
 export const isPermissionId = memberOf(PERMISSION_IDS);
@@ -76,6 +77,14 @@ export const PERMISSION_CATALOG: Readonly<Record<PermissionId, CatalogEntry>> = 
     name: '非常災害時の支援（停電連絡）',
     nameEn: 'Emergency support (outage contact)',
     allowedSides: ['network', 'retail'],
+    scoped: false,
+    maxDays: 366,
+  },
+  'inquiries.answer': {
+    id: 'inquiries.answer',
+    name: '照会への回答（ネットワークサービスセンター）',
+    nameEn: 'Answer inquiries (network service centre)',
+    allowedSides: ['network'],
     scoped: false,
     maxDays: 366,
   },

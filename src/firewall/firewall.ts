@@ -112,10 +112,16 @@ function holderAt(record: StoredSupplyPoint, at: Date): string | null {
 /**
  * The data-returning routes and the fields each serves. `gridwall verify` walks this list; a route that
  * returns customer data and is missing here fails the API test that compares it with the server's routes.
+ * `via`: a record read under a declared purpose (the masking checklist's rows), or an inquiry's answer under
+ * `inquiry_answer` (the inquiry checklist's rows: case × item × consent × requester).
  */
-export const DATA_ROUTES: readonly { readonly route: string; readonly fields: readonly SupplyPointField[] }[] = [
-  { route: 'GET /api/supply-points/:id', fields: SUPPLY_POINT_FIELD_KEYS },
-  { route: 'GET /api/supply-points', fields: SEARCH_FIELDS },
+export const DATA_ROUTES: readonly { readonly route: string; readonly fields: readonly SupplyPointField[]; readonly via: 'lookup' | 'inquiry' }[] = [
+  { route: 'GET /api/supply-points/:id', fields: SUPPLY_POINT_FIELD_KEYS, via: 'lookup' },
+  { route: 'GET /api/supply-points', fields: SEARCH_FIELDS, via: 'lookup' },
+  { route: 'POST /api/inquiries', fields: SUPPLY_POINT_FIELD_KEYS, via: 'inquiry' },
+  { route: 'POST /api/inquiries/batch', fields: SUPPLY_POINT_FIELD_KEYS, via: 'inquiry' },
+  { route: 'POST /api/inquiries/batch.csv', fields: SUPPLY_POINT_FIELD_KEYS, via: 'inquiry' },
+  { route: 'GET /api/inquiries/:id/answer', fields: SUPPLY_POINT_FIELD_KEYS, via: 'inquiry' },
 ];
 
 const FIELD_INDEX = new Map(SUPPLY_POINT_FIELD_KEYS.map((f, i) => [f as string, i] as const));
@@ -271,38 +277,64 @@ export class Firewall {
    * with the inquiry and the problem (never the name given).
    */
   async answerInquiry(req: ReadRequest, ask: InquiryAsk): Promise<InquiryAnswerResult> {
+    const [result] = await this.answerInquiries(req, [ask]);
+    if (result === undefined) throw new Error('firewall produced no answer for an inquiry');
+    return result;
+  }
+
+  /**
+   * Many inquiries of one requester at once (a batch of switching cases): the records loaded in one query,
+   * one event per inquiry, all appended together and awaited as one group commit. Answers in `asks` order.
+   */
+  async answerInquiries(req: ReadRequest, asks: readonly InquiryAsk[]): Promise<InquiryAnswerResult[]> {
     const read: ReadRequest = { ...req, purpose: 'inquiry_answer' };
-    const query = { by: 'inquiry', inquiryId: ask.inquiryId, caseType: ask.caseType, supplyPointId: ask.supplyPointId, items: [...ask.items] };
-    const record = await this.#guarded(read, query, async () => (await loadRecords(this.#db, [ask.supplyPointId]))[0]);
-    if (!holds(req.actor, 'customer.read')) {
-      await this.#log.append(this.#event(read, 'refused', 'permission_not_granted', query, record === undefined ? [] : [this.#nothingShown(read, record)]));
-      return { kind: 'refused', reason: 'permission_not_granted' };
-    }
-    if (record === undefined) {
-      await this.#log.append(this.#event(read, 'refused', 'not_found', query, []));
-      return { kind: 'not_found' };
-    }
-    let consent: ConsentState = 'none';
-    if (ask.consent !== null) {
-      const problem = consentProblem(ask.consent, holderAt(record, req.at), req.at);
-      if (problem !== null) {
-        await this.#log.append(this.#event(read, 'refused', `consent_${problem}`, query, [this.#nothingShown(read, record)]));
-        return { kind: 'refused', reason: `consent_${problem}` };
-      }
-      consent = 'valid';
-    }
-    const by = (a: Answering) => ask.items.filter((f) => answering(ask.caseType, f, consent) === a);
-    const atOnce = by('at_once');
-    const released = (ask.released ?? []).filter((f) => answering(ask.caseType, f, consent) === 'queue');
-    const out = viewRecord(this.table, read.actor.principal, record, SUPPLY_POINT_FIELD_KEYS, {
-      at: req.at,
-      purpose: 'inquiry_answer',
-      emergency: false,
-      networkOnly: networkOnlyGateOf(req.actor),
-      inquiryFields: new Set<string>([...atOnce, ...released]),
+    const queryOf = (ask: InquiryAsk) => ({
+      by: 'inquiry',
+      inquiryId: ask.inquiryId,
+      caseType: ask.caseType,
+      supplyPointId: ask.supplyPointId,
+      items: [...ask.items],
     });
-    await this.#log.append(this.#event(read, 'served', null, { ...query, consent, released }, [out.logged]));
-    return { kind: 'answered', view: out.view, consent, atOnce, queued: by('queue').filter((f) => !released.includes(f)), never: by('never') };
+    const ids = [...new Set(asks.map((a) => a.supplyPointId))];
+    const loaded = await this.#guarded(read, { by: 'inquiry', inquiries: asks.map((a) => a.inquiryId) }, () => loadRecords(this.#db, ids));
+    const records = new Map(loaded.map((r) => [r.id, r]));
+    const mayRead = holds(req.actor, 'customer.read');
+    const events: AccessEvent[] = [];
+    const results = asks.map((ask): InquiryAnswerResult => {
+      const query = queryOf(ask);
+      const record = records.get(ask.supplyPointId);
+      if (!mayRead) {
+        events.push(this.#event(read, 'refused', 'permission_not_granted', query, record === undefined ? [] : [this.#nothingShown(read, record)]));
+        return { kind: 'refused', reason: 'permission_not_granted' };
+      }
+      if (record === undefined) {
+        events.push(this.#event(read, 'refused', 'not_found', query, []));
+        return { kind: 'not_found' };
+      }
+      let consent: ConsentState = 'none';
+      if (ask.consent !== null) {
+        const problem = consentProblem(ask.consent, holderAt(record, req.at), req.at);
+        if (problem !== null) {
+          events.push(this.#event(read, 'refused', `consent_${problem}`, query, [this.#nothingShown(read, record)]));
+          return { kind: 'refused', reason: `consent_${problem}` };
+        }
+        consent = 'valid';
+      }
+      const by = (a: Answering) => ask.items.filter((f) => answering(ask.caseType, f, consent) === a);
+      const atOnce = by('at_once');
+      const released = (ask.released ?? []).filter((f) => answering(ask.caseType, f, consent) === 'queue');
+      const out = viewRecord(this.table, read.actor.principal, record, SUPPLY_POINT_FIELD_KEYS, {
+        at: req.at,
+        purpose: 'inquiry_answer',
+        emergency: false,
+        networkOnly: networkOnlyGateOf(req.actor),
+        inquiryFields: new Set<string>([...atOnce, ...released]),
+      });
+      events.push(this.#event(read, 'served', null, { ...query, consent, released }, [out.logged]));
+      return { kind: 'answered', view: out.view, consent, atOnce, queued: by('queue').filter((f) => !released.includes(f)), never: by('never') };
+    });
+    await Promise.all(events.map((e) => this.#log.append(e)));
+    return results;
   }
 
   /**

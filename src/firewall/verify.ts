@@ -66,7 +66,7 @@ export function findViolations(table: DecisionTable): Violation[] {
 /** Every route × principal class × relation × emergency × field, with the outcome. */
 export function checklist(table: DecisionTable): ChecklistRow[] {
   const rows: ChecklistRow[] = [];
-  for (const { route, fields } of DATA_ROUTES)
+  for (const { route, fields } of DATA_ROUTES.filter((r) => r.via === 'lookup'))
     for (const principalClass of PRINCIPAL_CLASSES)
       for (const relation of RELATIONS)
         for (const emergency of [false, true])

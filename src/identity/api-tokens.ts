@@ -299,11 +299,23 @@ export async function listTokens(q: Queryable): Promise<TokenRow[]> {
   }));
 }
 
-/** What a token with `scopes` may call: customer look-ups, SCIM, and `/api/me` to check itself. */
+/**
+ * The inquiry routes a retailer's system uses (issue 18): ask (one or a batch), follow, read the answer,
+ * reply, withdraw — never the service centre's (release, ask back, refuse, direct) nor the figures.
+ */
+const SYSTEM_INQUIRY_ROUTES: readonly RegExp[] = [
+  /^POST \/api\/inquiries(\/batch(\.csv)?)?$/,
+  /^GET \/api\/inquiries$/,
+  /^GET \/api\/inquiries\/INQ-\d+(\/answer)?$/,
+  /^POST \/api\/inquiries\/INQ-\d+\/(reply|withdraw)$/,
+];
+
+/** What a token with `scopes` may call: customer look-ups and inquiries, SCIM, and `/api/me` to check itself. */
 export function tokenMayCall(scopes: readonly string[], method: string, url: string): boolean {
   const path = url.split('?')[0] ?? '';
   if (method === 'GET' && path === '/api/me') return true;
   if (path.startsWith('/scim/v2/') || path === '/scim/v2') return scopes.includes('scim');
   if (method === 'GET' && (path === '/api/supply-points' || path.startsWith('/api/supply-points/'))) return scopes.includes('customer.read');
+  if (SYSTEM_INQUIRY_ROUTES.some((r) => r.test(`${method} ${path}`))) return scopes.includes('customer.read');
   return false;
 }

@@ -40,6 +40,9 @@ const ABILITIES = [
   'overseeEmergencies',
   'reviewFindings',
   'emergencySupport',
+  'askInquiries',
+  'answerInquiries',
+  'viewEqualTreatment',
 ] as const;
 type Ability = (typeof ABILITIES)[number];
 
@@ -51,26 +54,36 @@ interface Facts {
 const FACTS: Readonly<Record<string, Facts>> = {
   [USERS.callCentre]: { permissions: ['customer.read', 'emergency.declare'], abilities: ['lookup', 'declareEmergency', 'overseeEmergencies'] },
   [USERS.serviceCentre]: {
-    permissions: ['customer.read', 'emergency.declare', 'network.equipment'],
-    abilities: ['lookup', 'declareEmergency', 'overseeEmergencies'],
+    permissions: ['customer.read', 'emergency.declare', 'inquiries.answer', 'network.equipment'],
+    abilities: ['lookup', 'declareEmergency', 'overseeEmergencies', 'answerInquiries', 'viewEqualTreatment'],
   },
   [USERS.compliance]: {
     permissions: ['audit.read', 'customer.read', 'grants.approve'],
-    abilities: ['lookup', 'viewChecklist', 'viewAuditLog', 'approveGrants', 'overseeGrants', 'overseeEmergencies', 'reviewFindings'],
+    abilities: ['lookup', 'viewChecklist', 'viewAuditLog', 'approveGrants', 'overseeGrants', 'overseeEmergencies', 'reviewFindings', 'viewEqualTreatment'],
   },
   [USERS.admin]: {
     permissions: ['access.admin', 'audit.read', 'grants.approve'],
-    abilities: ['lookup', 'viewChecklist', 'viewAuditLog', 'manageAccess', 'approveGrants', 'overseeGrants', 'overseeEmergencies', 'reviewFindings'],
+    abilities: [
+      'lookup',
+      'viewChecklist',
+      'viewAuditLog',
+      'manageAccess',
+      'approveGrants',
+      'overseeGrants',
+      'overseeEmergencies',
+      'reviewFindings',
+      'viewEqualTreatment',
+    ],
   },
   // grants.approve for the affiliated retailer's people only (scope org-a0001).
   [USERS.admin2]: { permissions: ['grants.approve'], abilities: ['lookup', 'viewChecklist', 'approveGrants', 'overseeGrants'] },
-  [USERS.retail]: { permissions: ['customer.read', 'emergency.support'], abilities: ['lookup', 'emergencySupport'] },
-  [USERS.retailContractor]: { permissions: ['customer.read', 'emergency.support'], abilities: ['lookup', 'emergencySupport'] },
-  [USERS.otherRetailer]: { permissions: ['customer.read'], abilities: ['lookup'] },
+  [USERS.retail]: { permissions: ['customer.read', 'emergency.support'], abilities: ['lookup', 'emergencySupport', 'askInquiries'] },
+  [USERS.retailContractor]: { permissions: ['customer.read', 'emergency.support'], abilities: ['lookup', 'emergencySupport', 'askInquiries'] },
+  [USERS.otherRetailer]: { permissions: ['customer.read'], abilities: ['lookup', 'askInquiries'] },
   // Left in 2022: grants still in the table count for nothing without a side.
   [USERS.leaver]: { permissions: [], abilities: [] },
   // Moved to the affiliated retailer in 2025: the network-only grant left behind counts for nothing.
-  [USERS.mover]: { permissions: ['customer.read'], abilities: ['lookup'] },
+  [USERS.mover]: { permissions: ['customer.read'], abilities: ['lookup', 'askInquiries'] },
 };
 
 const PERSONS: readonly string[] = Object.values(USERS);
@@ -100,7 +113,9 @@ interface Ctx {
 
 interface Call {
   readonly url: string;
-  readonly payload?: Record<string, unknown>;
+  /** A JSON body, or a text body sent with `contentType`. */
+  readonly payload?: Record<string, unknown> | string;
+  readonly contentType?: string;
 }
 
 interface Expectation {
@@ -161,6 +176,34 @@ const finding = (ctx: Ctx) =>
     evidence: {},
   });
 
+/** An inquiry of the other retailer's agent (R0002) about R0003's customer, with consent; `queued` leaves an item to the service centre. */
+const INQUIRY = (queued: boolean) => ({
+  caseType: 'switching',
+  supplyPointId: SP.R3,
+  items: queued ? ['contracted_capacity', 'equipment'] : ['contracted_capacity'],
+  consent: { customerName: '株式会社青葉精工', method: 'recorded_call', givenAt: iso(-24), reference: 'CALL-0042', validUntil: iso(24 * 30) },
+});
+/** An open inquiry of the other retailer's agent, stored as the service leaves it (made without a read, so the route under test is the only one logging). */
+const inquiryOf = async (ctx: Ctx) => {
+  const id = `INQ-9${String(ctx.next()).padStart(5, '0')}`;
+  await ctx.db.query(
+    `INSERT INTO inquiries (id, case_type, supply_point_id, items, channel, retailer_code, requested_by, requested_by_person, consent_customer_name, consent_method,
+        consent_given_at, consent_reference, consent_valid_until, consent_state, at_once, queued, status, created_at, due_at)
+     VALUES ($1, 'switching', $2, '{contracted_capacity,equipment}', 'retailer', 'R0002', 'u-other', 'p-other', '株式会社青葉精工', 'recorded_call', $3, 'CALL-0042', $4,
+        'valid', '{contracted_capacity}', '{equipment}', 'open', $5, $6)`,
+    [id, SP.R3, iso(-24), iso(720), iso(0), iso(24)],
+  );
+  return id;
+};
+const askedBack = async (ctx: Ctx) => {
+  const id = await inquiryOf(ctx);
+  await ctx.as(USERS.serviceCentre, 'POST', `/api/inquiries/${id}/ask-back`, { question: '設備の所在を教えてください' });
+  return id;
+};
+const asker = can('askInquiries');
+const requester = is(USERS.otherRetailer, 'the requester');
+const inquiryCsv = `case_type,supply_point_id,items,consent_customer_name,consent_method,consent_given_at,consent_reference,consent_valid_until\r\nswitching,${SP.R3},contracted_capacity,株式会社青葉精工,recorded_call,${iso(-24)},CALL-0042,${iso(720)}\r\n`;
+
 const ROUTES: Readonly<Record<string, Expectation>> = {
   // Public: logging in, and what the login screen and the console need before anyone is logged in.
   'GET /api/health': { who: 'public', call: fixed('/api/health') },
@@ -203,6 +246,66 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   },
 
   'GET /api/policy/checklist': { who: can('viewChecklist'), call: fixed('/api/policy/checklist') },
+
+  // Inquiries: a retailer's people ask; the service centre answers; the requester follows and reads the answer.
+  'POST /api/inquiries': { who: asker, call: fixed('/api/inquiries', INQUIRY(false)), refusal: 'inquiry_refused' },
+  'POST /api/inquiries/batch': { who: asker, call: fixed('/api/inquiries/batch', { inquiries: [INQUIRY(false), INQUIRY(true)] }), refusal: 'inquiry_refused' },
+  'POST /api/inquiries/batch.csv': {
+    who: asker,
+    call: () => ({ url: '/api/inquiries/batch.csv', payload: inquiryCsv, contentType: 'text/csv' }),
+    refusal: 'inquiry_refused',
+  },
+  'GET /api/inquiries': { who: 'session', call: fixed('/api/inquiries') },
+  'GET /api/inquiries/equal-treatment': { who: can('viewEqualTreatment'), call: fixed('/api/inquiries/equal-treatment'), refusal: 'inquiry_refused' },
+  'POST /api/inquiries/direct': {
+    who: holding('inquiries.answer'),
+    call: fixed('/api/inquiries/direct', {
+      channel: 'customer',
+      caseType: 'move_in',
+      supplyPointId: SP.R3,
+      items: ['contracted_capacity'],
+      caller: '青葉精工 総務部',
+      identityCheck: 'bill_details',
+    }),
+    refusal: 'inquiry_refused',
+  },
+  'GET /api/inquiries/{id}': {
+    who: anyOf(requester, holding('inquiries.answer'), holding('audit.read')),
+    call: async (ctx) => ({ url: `/api/inquiries/${await inquiryOf(ctx)}` }),
+    refusal: 'inquiry_refused',
+  },
+  'GET /api/inquiries/{id}/answer': {
+    who: requester,
+    call: async (ctx) => ({ url: `/api/inquiries/${await inquiryOf(ctx)}/answer` }),
+    refusal: 'inquiry_refused',
+  },
+  'POST /api/inquiries/{id}/release': {
+    who: holding('inquiries.answer'),
+    call: async (ctx) => ({ url: `/api/inquiries/${await inquiryOf(ctx)}/release`, payload: { items: ['equipment'] } }),
+    refusal: 'inquiry_refused',
+  },
+  'POST /api/inquiries/{id}/ask-back': {
+    who: holding('inquiries.answer'),
+    call: async (ctx) => ({ url: `/api/inquiries/${await inquiryOf(ctx)}/ask-back`, payload: { question: '設備の所在は' } }),
+    refusal: 'inquiry_refused',
+  },
+  'POST /api/inquiries/{id}/refuse': {
+    who: holding('inquiries.answer'),
+    call: async (ctx) => ({ url: `/api/inquiries/${await inquiryOf(ctx)}/refuse`, payload: { reason: '同意書の写しが判読できません' } }),
+    refusal: 'inquiry_refused',
+  },
+  'POST /api/inquiries/{id}/reply': {
+    who: requester,
+    call: async (ctx) => ({ url: `/api/inquiries/${await askedBack(ctx)}/reply`, payload: { text: '屋外の受電設備です' } }),
+    refusal: 'inquiry_refused',
+  },
+  'POST /api/inquiries/{id}/withdraw': {
+    who: requester,
+    call: async (ctx) => ({ url: `/api/inquiries/${await inquiryOf(ctx)}/withdraw` }),
+    refusal: 'inquiry_refused',
+  },
+  'GET /api/notifications': { who: 'session', call: fixed('/api/notifications') },
+  'POST /api/notifications/read': { who: 'session', call: fixed('/api/notifications/read', { ids: [1] }) },
 
   'GET /api/audit/events': { who: can('viewAuditLog'), call: fixed('/api/audit/events') },
   'GET /api/audit/status': { who: can('viewAuditLog'), call: fixed('/api/audit/status') },
@@ -464,8 +567,11 @@ for (const store of STORES) {
       sessions.set(userId, s);
       return s;
     };
-    const send = async (s: Session | null, method: string, url: string, payload?: Record<string, unknown>): Promise<Reply> => {
-      const headers: Record<string, string> = s === null ? {} : { cookie: s.cookie, ...(method === 'GET' ? {} : { 'x-csrf-token': s.csrf }) };
+    const send = async (s: Session | null, method: string, url: string, payload?: Record<string, unknown> | string, contentType?: string): Promise<Reply> => {
+      const headers: Record<string, string> = {
+        ...(s === null ? {} : { cookie: s.cookie, ...(method === 'GET' ? {} : { 'x-csrf-token': s.csrf }) }),
+        ...(contentType === undefined ? {} : { 'content-type': contentType }),
+      };
       return w.app.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) });
     };
     const ctx: Ctx = {
@@ -533,7 +639,7 @@ for (const store of STORES) {
         for (const caller of [null, ...callers]) {
           const c = await e.call(ctx);
           assert.ok(c.url.startsWith(path.replace(/\{\w+\}.*$/, '')), `${route}: the call ${c.url} is not to this route`);
-          const res = await send(caller === null ? null : await sessionOf(caller), method, c.url, c.payload);
+          const res = await send(caller === null ? null : await sessionOf(caller), method, c.url, c.payload, c.contentType);
           if (e.endsSession === true && caller !== null) sessions.delete(caller);
           const may = caller === null ? e.who === 'public' : e.who === 'public' || e.who === 'session' || (e.who !== 'token' && e.who.may(caller));
           const who = caller ?? 'anonymous';

@@ -320,9 +320,10 @@ if (url !== undefined) {
         assert.match(migrated.stdout, /^db: applied 001_core$/m);
         assert.match(migrated.stdout, /^db: applied 010_log_seals$/m);
         assert.match(migrated.stdout, /^db: applied 011_log_first_key$/m);
+        assert.match(migrated.stdout, /^db: applied 012_inquiries$/m);
         const again = await gridwall(['db', 'migrate'], ownerEnv);
         assert.equal(again.status, 0, again.stderr);
-        assert.match(again.stdout, new RegExp(`db: schema ${schema} is up to date \\(011_log_first_key\\); nothing applied`));
+        assert.match(again.stdout, new RegExp(`db: schema ${schema} is up to date \\(012_inquiries\\); nothing applied`));
 
         const granted = await gridwall(['db', 'grant-app', role], ownerEnv);
         assert.equal(granted.status, 0, granted.stderr);
@@ -336,15 +337,15 @@ if (url !== undefined) {
         assert.equal(demo.status, 0, demo.stderr);
 
         // The application role may not apply a migration: the server says what to do and exits 2.
-        await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version = '011_log_first_key'`);
+        await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version = '012_inquiries'`);
         // `start` is a server: it runs as its own process (were it to start, the test would time out and kill it).
         const behind = spawnSync(process.execPath, ['bin/gridwall.js', 'start'], { env: appEnv, encoding: 'utf8', timeout: 120_000 });
         assert.equal(behind.status, 2, behind.stdout + behind.stderr);
         assert.match(
           behind.stderr,
-          /the database schema is at version 010_log_seals; this gridwall needs 011_log_first_key: run `gridwall db migrate` as the schema's owner/,
+          /the database schema is at version 011_log_first_key; this gridwall needs 012_inquiries: run `gridwall db migrate` as the schema's owner/,
         );
-        await admin.query(`INSERT INTO ${schema}.schema_migrations (version) VALUES ('011_log_first_key')`);
+        await admin.query(`INSERT INTO ${schema}.schema_migrations (version) VALUES ('012_inquiries')`);
 
         const child = spawn(process.execPath, ['bin/gridwall.js', 'start'], { env: appEnv, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';

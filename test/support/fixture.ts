@@ -91,6 +91,7 @@ INSERT INTO grants (user_id, permission_id, scope_organization_id, status, reaso
   ('u-cc', 'customer.read', NULL, 'approved', '託送業務', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
   ('u-nsc', 'customer.read', NULL, 'approved', 'NSC業務', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
   ('u-nsc', 'network.equipment', NULL, 'approved', '停電対応', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
+  ('u-nsc', 'inquiries.answer', NULL, 'approved', '照会への回答', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
   ('u-comp', 'customer.read', NULL, 'approved', '行為規制の監査', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
   ('u-comp', 'grants.approve', NULL, 'approved', '権限付与の第二承認者', 'u-admin', 'p-admin', '2019-04-01', 'u-admin2', 'p-admin2', '2019-04-01', '2027-04-01'),
   ('u-admin2', 'grants.approve', 'org-a0001', 'approved', '関係小売の権限承認', 'u-admin', 'p-admin', '2019-04-01', 'u-comp', 'p-comp', '2019-04-01', '2027-04-01'),

@@ -62,6 +62,7 @@ export interface Tally {
   lastResortViews: number;
   noContractViews: number;
   emergencyViews: number;
+  inquiryViews: number;
   formerCustomerViews: number;
   terminals: number;
   people: { employee: number; contractor: number; total: number };
@@ -426,6 +427,7 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
       lastResortViews: all.filter((r) => inPeriod(r) && r.kind === 'last_resort').length,
       noContractViews: all.filter((r) => inPeriod(r) && r.kind === 'no_contract').length,
       emergencyViews: 0,
+      inquiryViews: 0,
       formerCustomerViews: rs.filter((r) => r.former === true).length,
       terminals: distinct((r) => r.terminal),
       people: { employee: distinct((r) => r.person, emp), contractor: distinct((r) => r.person, ctr), total: distinct((r) => r.person) },
