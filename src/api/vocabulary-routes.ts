@@ -3,6 +3,17 @@ import { SUPPLY_POINT_FIELD_KEYS, SUPPLY_POINT_FIELDS } from '../domain/classifi
 import { MASK_REASON_LABELS, SHOWN_REASON_LABELS } from '../domain/decision.ts';
 import { PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
 import { PURPOSE_LABELS } from '../domain/purpose.ts';
+import { EQUALITY_MEASURE_LABELS } from '../domain/equal-treatment.ts';
+import {
+  allowedItems,
+  CASE_TYPE_LABELS,
+  CASE_TYPES,
+  CONSENT_METHOD_LABELS,
+  IDENTITY_CHECK_LABELS,
+  INQUIRY_STATUS_LABELS,
+  PROPER_FLOWS,
+  SERVICE_LEVEL_HOURS,
+} from '../domain/inquiry.ts';
 import * as c from '../contract/vocabulary.ts';
 import { route, type RouteTypes } from '../contract/schema.ts';
 
@@ -34,6 +45,14 @@ export function vocabulary(): c.Vocabulary {
     principalClasses: PRINCIPAL_CLASS_LABELS,
     purposes: PURPOSE_LABELS,
     sides: SIDE_LABELS,
+    caseTypes: CASE_TYPE_LABELS,
+    consentMethods: CONSENT_METHOD_LABELS,
+    identityChecks: IDENTITY_CHECK_LABELS,
+    inquiryStatuses: INQUIRY_STATUS_LABELS,
+    equalityMeasures: EQUALITY_MEASURE_LABELS,
+    serviceLevelHours: SERVICE_LEVEL_HOURS,
+    caseAllowances: Object.fromEntries(CASE_TYPES.map((c) => [c, allowedItems(c, 'valid')])) as c.Vocabulary['caseAllowances'],
+    properFlows: PROPER_FLOWS.map((f) => ({ ...f, purposes: [...f.purposes], reasons: [...f.reasons] })),
   };
 }
 

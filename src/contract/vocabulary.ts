@@ -4,6 +4,8 @@ import { SHOWN_REASONS } from '../domain/decision.ts';
 import { SIDES } from '../domain/organization.ts';
 import { PRINCIPAL_CLASSES } from '../domain/principal.ts';
 import { PURPOSES } from '../domain/purpose.ts';
+import { EQUALITY_MEASURES } from '../domain/equal-treatment.ts';
+import { CASE_TYPES, CONSENT_METHODS, IDENTITY_CHECKS, INQUIRY_STATUSES, PROPER_FLOW_ACTIONS } from '../domain/inquiry.ts';
 import { Labels } from './common.ts';
 import { contract } from './schema.ts';
 
@@ -21,6 +23,27 @@ export const Vocabulary = z.object({
   principalClasses: labelsOf(PRINCIPAL_CLASSES),
   purposes: labelsOf(PURPOSES),
   sides: labelsOf(SIDES),
+  caseTypes: labelsOf(CASE_TYPES),
+  consentMethods: labelsOf(CONSENT_METHODS),
+  identityChecks: labelsOf(IDENTITY_CHECKS),
+  inquiryStatuses: labelsOf(INQUIRY_STATUSES),
+  equalityMeasures: labelsOf(EQUALITY_MEASURES),
+  serviceLevelHours: z.record(z.enum(CASE_TYPES), z.number()).describe('hours to answer from the queue, per case type'),
+  caseAllowances: z
+    .record(z.enum(CASE_TYPES), z.object({ atOnce: z.array(z.string()), queued: z.array(z.string()) }))
+    .describe("what each case may give with the customer's consent: at once, and from the service centre's queue"),
+  properFlows: z
+    .array(
+      z.object({
+        pattern: z.int(),
+        action: z.enum(PROPER_FLOW_ACTIONS),
+        purposes: z.array(z.string()).describe('declared purposes it applies under (empty: any)'),
+        reasons: z.array(z.string()).describe('why the field is masked, for it to apply'),
+        caseType: z.enum(CASE_TYPES).nullable(),
+        ...Labels.shape,
+      }),
+    )
+    .describe('what to do instead of looking, per misuse pattern (domain.md), for a masked field'),
 });
 export type Vocabulary = z.output<typeof Vocabulary>;
 

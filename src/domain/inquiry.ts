@@ -225,3 +225,99 @@ export function timeliness(caseType: CaseType, due: Date, at: Date): Timeliness 
   if (left < 0) return 'late';
   return left <= SERVICE_LEVEL_HOURS[caseType] * 3_600_000 * DUE_SOON_SHARE ? 'due_soon' : 'on_time';
 }
+
+/**
+ * What to do instead of looking (the misuse patterns the regulator listed, docs: domain.md): the proper flow
+ * for each. A masked field tells the agent, in words, which applies to what they were trying to do — chosen by
+ * the purpose they declared and why the field is masked. Not always an inquiry by the retailer: a caller about
+ * another retailer's customer, or a move-in blocked by an old contract, is sent to the network operator; a
+ * switching applicant's details come from the customer's own bill; unpaid bills of a former customer are
+ * never looked up; market analysis uses public statistics.
+ */
+export const PROPER_FLOW_ACTIONS = ['send_to_network', 'ask_customer', 'inquiry', 'no_lookup', 'public_statistics'] as const;
+export type ProperFlowAction = (typeof PROPER_FLOW_ACTIONS)[number];
+
+export interface ProperFlow {
+  /** The misuse pattern it answers (1–6, as the regulator numbered them), or 0 for the inquiry itself. */
+  readonly pattern: number;
+  readonly action: ProperFlowAction;
+  /** The declared purposes under which it applies (empty: any). */
+  readonly purposes: readonly string[];
+  /** Why the field is masked for it to apply (relation reasons). */
+  readonly reasons: readonly ('not_own_customer' | 'former_customer' | 'no_retailer')[];
+  /** The case an inquiry would take (action `inquiry`). */
+  readonly caseType: CaseType | null;
+  readonly ja: string;
+  readonly en: string;
+}
+
+export const PROPER_FLOWS: readonly ProperFlow[] = [
+  {
+    pattern: 4,
+    action: 'inquiry',
+    purposes: ['switching_support'],
+    reasons: ['not_own_customer'],
+    caseType: 'switching',
+    ja: 'スイッチングの申込みなら、お客さまの同意を得て「送配電へ照会」してください。同意の範囲の項目はすぐに回答されます。',
+    en: "For a switching application, get the customer's consent and ask the network operator: what the consent covers is answered at once.",
+  },
+  {
+    pattern: 4,
+    action: 'ask_customer',
+    purposes: ['switching_support', 'own_customer_service', 'customer_inquiry'],
+    reasons: ['not_own_customer', 'former_customer'],
+    caseType: null,
+    ja: '申込者の情報の確認は、お客さまご本人に伺ってください（検針票・請求書に供給地点特定番号と契約名義が記載されています）。',
+    en: "To check an applicant's details, ask the customer: their bill shows the supply point ID and the holder's name.",
+  },
+  {
+    pattern: 1,
+    action: 'send_to_network',
+    purposes: ['customer_inquiry', 'own_customer_service'],
+    reasons: ['not_own_customer', 'no_retailer'],
+    caseType: null,
+    ja: '工事店・委託先やお客さまからの問い合わせで自社のお客さまでない場合は、一般送配電事業者の窓口へご案内ください（こちらで調べることはできません）。',
+    en: 'A contractor or caller asking about someone who is not our customer: direct them to the network operator (we cannot look it up).',
+  },
+  {
+    pattern: 3,
+    action: 'send_to_network',
+    purposes: ['switching_support', 'customer_inquiry'],
+    reasons: ['not_own_customer', 'no_retailer'],
+    caseType: 'move_in',
+    ja: '前の入居者の契約が残っていて再点できない場合は、お客さまから一般送配電事業者へご連絡いただくようご案内ください。新しい入居者の同意があれば「再点」として照会もできます。',
+    en: "A move-in blocked by the previous occupant's contract: ask the customer to contact the network operator. With the new occupant's consent you may also ask as a move-in case.",
+  },
+  {
+    pattern: 2,
+    action: 'no_lookup',
+    purposes: ['own_customer_service', 'wheeling_billing', 'customer_inquiry'],
+    reasons: ['former_customer'],
+    caseType: null,
+    ja: '以前のお客さまの未収金の回収のために、供給の有無や現在の小売電気事業者を調べることはできません。自社の記録に基づく通常の回収手段をとってください。',
+    en: 'Unpaid bills of a former customer are never a reason to look up whether or by whom the premises are supplied now: use the ordinary collection means on our own records.',
+  },
+  {
+    pattern: 5,
+    action: 'ask_customer',
+    purposes: ['own_customer_service', 'switching_support'],
+    reasons: ['former_customer'],
+    caseType: null,
+    ja: '以前のお客さまへの営業で連絡先や契約内容を確かめることはできません。お客さまご本人に伺ってください。',
+    en: 'Sales to former customers: their details are not ours to check; ask the customer.',
+  },
+  {
+    pattern: 6,
+    action: 'public_statistics',
+    purposes: [],
+    reasons: ['not_own_customer', 'former_customer', 'no_retailer'],
+    caseType: null,
+    ja: '他の小売電気事業者のお客さまの分析・営業先の選定には、公表統計（電力調査統計、電力・ガス取引監視等委員会の公表資料）をお使いください。',
+    en: "Analysing other retailers' customers to choose sales targets: use public statistics only (the electricity survey statistics, the market surveillance commission's publications).",
+  },
+];
+
+/** The proper flows for a field masked for `reason` under `purpose`, most specific first. */
+export function properFlowsFor(purpose: string, reason: string): ProperFlow[] {
+  return PROPER_FLOWS.filter((f) => (f.reasons as readonly string[]).includes(reason) && (f.purposes.length === 0 || f.purposes.includes(purpose)));
+}
