@@ -5,6 +5,7 @@ import { DEFAULT_DORMANT_DAYS } from './identity/lifecycle.ts';
 import { inputRefusal } from './domain/refusal.ts';
 import type { StoreTimeouts } from './store/postgres.ts';
 import type { HttpTimeouts } from './api/context.ts';
+import type { MailSettings } from './governance/mailer.ts';
 
 /** GRIDWALL_HTTP_ANSWER_TIMEOUT_MS's default: above the database's query time-out, below a proxy's usual 30–60 s. */
 export const ANSWER_TIMEOUT_DEFAULT_MS = 25_000;
@@ -188,6 +189,21 @@ const EnvSchema = z.object({
     .describe(
       'a request not answered within this (the database or the access log too slow, whichever of its waits) is answered 503 answer_timeout and nothing is served (a change may still be made: look it up before retrying); the audit verification, the log export and the analysis report and scan take up to an hour',
     ),
+  GRIDWALL_SMTP_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'notifications are also mailed through this SMTP server: smtp://host:587 (STARTTLS when the server offers it; ?requireTLS=true insists) or smtps://user:password@host:465 (credentials percent-encoded; a secret: set it in the environment file, never on a command line); unset: in-app notifications only',
+    ),
+  GRIDWALL_SMTP_FROM: z.string().min(3).max(254).optional().describe("the mails' From: an address, or `名前 <address>`; required with GRIDWALL_SMTP_URL"),
+  GRIDWALL_SMTP_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(120_000)
+    .default(10_000)
+    .describe('longest one mail may take (connecting, the greeting, sending); a mail not sent by then is recorded as failed and not retried'),
 });
 
 export interface Config {
@@ -243,6 +259,8 @@ export interface Config {
   readonly dbTimeouts: StoreTimeouts;
   /** How long the HTTP server waits on a client (GRIDWALL_HTTP_*_TIMEOUT_MS). */
   readonly httpTimeouts: HttpTimeouts;
+  /** Notifications mailed through SMTP (GRIDWALL_SMTP_*); null: in-app only. The URL may hold a password: never log it. */
+  readonly mail: MailSettings | null;
 }
 
 export class ConfigError extends inputRefusal('bad_configuration') {}
@@ -291,6 +309,21 @@ function trustProxy(v: string | undefined): boolean | number | string {
     if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(part.trim()))
       throw new ConfigError(`bad configuration: GRIDWALL_TRUST_PROXY: "${part.trim()}" is not an address or CIDR (give true, a number of hops, or addresses)`);
   return v;
+}
+
+/** The SMTP settings: the URL's scheme checked, a From required (messages never quote the URL: it may hold a password). */
+function mailSettings(e: Env): MailSettings | null {
+  if (e.GRIDWALL_SMTP_URL === undefined) return null;
+  const scheme = new URL(e.GRIDWALL_SMTP_URL).protocol;
+  if (scheme !== 'smtp:' && scheme !== 'smtps:')
+    throw new ConfigError('bad configuration: GRIDWALL_SMTP_URL must be smtp://host:port or smtps://user:password@host:port');
+  const from = e.GRIDWALL_SMTP_FROM?.trim();
+  if (from === undefined) throw new ConfigError('bad configuration: GRIDWALL_SMTP_URL needs GRIDWALL_SMTP_FROM (the address the mails come from)');
+  if (!/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(from))
+    throw new ConfigError(
+      'bad configuration: GRIDWALL_SMTP_FROM must be an address (gridwall@example.jp) or a name and an address (gridwall <gridwall@example.jp>)',
+    );
+  return { url: e.GRIDWALL_SMTP_URL, from, timeoutMs: e.GRIDWALL_SMTP_TIMEOUT_MS };
 }
 
 function demoLogin(e: Env, store: 'pglite' | 'postgres'): boolean {
@@ -371,6 +404,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       keepAliveMs: e.GRIDWALL_HTTP_KEEPALIVE_TIMEOUT_MS,
       answerMs: e.GRIDWALL_HTTP_ANSWER_TIMEOUT_MS,
     },
+    mail: mailSettings(e),
   });
 }
 
@@ -424,6 +458,19 @@ export function configurationReference(): string {
     '| variable | type | default | meaning |',
     '|---|---|---|---|',
     ...rows,
+    '',
+    '## E-mail notifications',
+    '',
+    'With `GRIDWALL_SMTP_URL` and `GRIDWALL_SMTP_FROM` set, each in-app notification (an inquiry answered, asked',
+    "back or refused) is also mailed to its person's address (`persons.email`: the work, or else primary, e-mail",
+    'SCIM provisions), once, outside the request, when the change has committed: a slow or unreachable SMTP',
+    'server never delays or fails an answer. A person without an address gets the in-app notification only. The',
+    "mail says only what the notification says, Japanese first and English below: the inquiry's id, case type and",
+    'status, and a link to it in the console when `GRIDWALL_PUBLIC_URL` is set; never customer data. Each',
+    'notification records `mailed_at`, or `mail_error` with a short reason (an error code and the SMTP reply',
+    "code, never the server's words); a failure is logged at warn without the address or the content and is not",
+    'retried (the notification stays in the console). The URL may hold the password: keep it in the environment',
+    'file, readable by the service only; gridwall never logs it.',
     '',
   ].join('\n');
 }

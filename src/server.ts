@@ -108,6 +108,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE,
       analysisWaitMs: ANALYSIS_WAIT_MS,
       ...(config.publicUrl === null ? {} : { publicUrl: config.publicUrl }),
+      mail: config.mail,
       secureCookies: config.secureCookies,
       sessionAbsoluteMs: config.sessionAbsoluteMs,
       consoleDir: CONSOLE_DIR,

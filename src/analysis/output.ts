@@ -1,4 +1,7 @@
 import writeXlsxFile, { type SheetData } from 'write-excel-file/node';
+
+/** One sheet of a workbook, as write-excel-file takes it. */
+export type Sheet = Parameters<typeof writeXlsxFile>[0][number];
 import { csvRow, EXCEL_BOM, sheetValue, type CsvCellValue } from '../excel-csv.ts';
 import type { Report, SystemCounts } from './report.ts';
 import { RULES, type RuleId } from './rules.ts';
@@ -130,7 +133,8 @@ export function toCsv(r: Report): string {
 const cellRow = (row: readonly (string | number)[]) => row.map((v) => ({ value: sheetValue(v) }));
 const headRow = (row: readonly string[]) => row.map((v) => ({ value: sheetValue(v), fontWeight: 'bold' as const }));
 
-export async function toXlsx(r: Report): Promise<Buffer> {
+/** The workbook; `extra` sheets (the compliance report's equal-treatment figures) come after the regulator's tables. */
+export async function toXlsx(r: Report, extra: readonly Sheet[] = []): Promise<Buffer> {
   const summary: SheetData = [
     ...header(r).map((h) => cellRow([h])),
     [],
@@ -149,5 +153,6 @@ export async function toXlsx(r: Report): Promise<Buffer> {
       stickyRowsCount: 1,
     },
     { sheet: '除外した行', data: [headRow(REJECTED_HEAD), ...rejectedRows(r).map(cellRow)], stickyRowsCount: 1 },
+    ...extra,
   ]).toBuffer();
 }

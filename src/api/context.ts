@@ -6,6 +6,7 @@ import type { OidcLogin } from '../identity/oidc.ts';
 import type { Sessions } from '../identity/session-store.ts';
 import type { Actor } from '../domain/actor.ts';
 import type { Db } from '../store/db.ts';
+import type { MailSettings } from '../governance/mailer.ts';
 import { ApiError } from './errors.ts';
 import type { ServerLogOptions } from './server-log.ts';
 
@@ -62,6 +63,8 @@ export interface AppDeps {
   readonly dormantDays: number;
   /** The server's external base URL (e.g. https://gridwall.example.jp), for absolute links such as SCIM locations. */
   readonly publicUrl?: string;
+  /** Notifications mailed through SMTP too (GRIDWALL_SMTP_*; governance/mailer.ts); null or absent: in-app only. */
+  readonly mail?: MailSettings | null;
   /** Login attempts allowed per user ID per minute (the server: LOGIN_ATTEMPTS_PER_MINUTE); per client address, LOGIN_ADDRESS_FACTOR times that. */
   readonly loginRateLimit: number;
   /** Fastify's trustProxy: whose X-Forwarded-For gives the client's address (GRIDWALL_TRUST_PROXY); absent: nobody's. */

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { findingSink } from '../analysis/findings.ts';
-import { japanDay, japanDayStart } from '../domain/japan-time.ts';
+import { japanDay } from '../domain/japan-time.ts';
 import type { Consent } from '../domain/inquiry.ts';
 import { equalTreatmentCsv, equalTreatmentXlsx } from '../governance/equal-treatment-output.ts';
 import { InquiryCsvError, parseInquiryCsv } from '../governance/inquiry-csv.ts';
 import { Inquiries, type BatchLine, type InquiryInput, type InquiryView } from '../governance/inquiries.ts';
+import { NotificationMailer } from '../governance/mailer.ts';
 import { listNotifications, markNotificationsRead, type Notification } from '../governance/notifications.ts';
 import type { ReadRequest } from '../firewall/firewall.ts';
 import { download } from './download.ts';
@@ -54,7 +55,13 @@ function batchOut(batchId: string, lines: readonly BatchLine[]) {
 }
 
 export function registerInquiryRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const inquiries = new Inquiries(deps.db, deps.firewall, findingSink(deps.db));
+  // When SMTP is configured, the notifications a change writes are mailed after its answer (never delaying or failing it).
+  const mailer =
+    deps.mail === undefined || deps.mail === null
+      ? null
+      : new NotificationMailer(deps.db, deps.mail, { clock: deps.clock, publicUrl: deps.publicUrl ?? null, log: app.log });
+  if (mailer !== null) app.addHook('onClose', () => mailer.close());
+  const inquiries = new Inquiries(deps.db, deps.firewall, findingSink(deps.db), mailer === null ? {} : { notified: (ids) => mailer.notified(ids) });
   const readOf = (req: FastifyRequest): ReadRequest => ({
     actor: requireActor(req),
     purpose: 'inquiry_answer',
@@ -151,22 +158,7 @@ export function registerInquiryRoutes(app: FastifyInstance, deps: AppDeps): void
       const at = deps.clock();
       const to = req.query.to ?? japanDay(at);
       const from = req.query.from ?? japanDay(new Date(at.getTime() - 30 * 86_400_000));
-      const fromAt = japanDayStart(from);
-      const toStart = japanDayStart(to);
-      if (fromAt === null || toStart === null) throw new ApiError('validation_failed', 'from and to are days that exist (YYYY-MM-DD)');
-      const toAt = new Date(toStart.getTime() + 86_400_000);
-      if (toAt.getTime() <= fromAt.getTime()) throw new ApiError('validation_failed', 'to is on or after from');
-      const t = await inquiries.equalTreatment(requireActor(req), fromAt, toAt, at);
-      const named = <F extends { retailerCode: string }>(f: F) => ({ ...f, retailerName: t.names[f.retailerCode] ?? null });
-      const out = {
-        from,
-        to,
-        affiliatedCode: t.affiliatedCode,
-        retailers: t.retailers.map(named),
-        affiliated: t.affiliated === null ? null : named(t.affiliated),
-        others: { ...t.others, retailerName: null },
-        flags: t.flags,
-      };
+      const out = await inquiries.equalTreatment(requireActor(req), from, to, at);
       const name = `gridwall-equal-treatment-${from}-${to}`;
       if (req.query.format === 'csv') return download(reply, 'text/csv; charset=utf-8', equalTreatmentCsv(out), `${name}.csv`);
       if (req.query.format === 'xlsx')
@@ -229,15 +221,12 @@ export function registerInquiryRoutes(app: FastifyInstance, deps: AppDeps): void
     async (req) => inquiries.withdraw(requireActor(req), req.params.id, deps.clock()),
   );
 
-  app.get<RouteTypes<typeof c.notifications>>(
-    '/api/notifications',
-    { schema: route(c.notifications, docs('Your notifications, newest first', ['session'])) },
-    async (req) =>
-      listNotifications(deps.db, requireActor(req).personId, { unreadOnly: req.query.unread === true, limit: req.query.limit, offset: req.query.offset }),
+  app.get<RouteTypes<typeof c.notifications>>('/api/notifications', { schema: route(c.notifications, docs('Your notifications, newest first')) }, async (req) =>
+    listNotifications(deps.db, requireActor(req).personId, { unreadOnly: req.query.unread === true, limit: req.query.limit, offset: req.query.offset }),
   );
   app.post<RouteTypes<typeof c.notificationsRead>>(
     '/api/notifications/read',
-    { schema: route(c.notificationsRead, docs('Mark your notifications read', ['session'])) },
+    { schema: route(c.notificationsRead, docs('Mark your notifications read')) },
     async (req, reply) => {
       await markNotificationsRead(deps.db, requireActor(req).personId, req.body.ids, deps.clock());
       return reply.status(204).send(null);

@@ -76,7 +76,13 @@ export const ask = contract({ body: InquiryIn, response: { 201: Asked } });
 
 const BatchLine = z.discriminatedUnion('ok', [
   z.object({ line: z.int(), ok: z.literal(true), inquiry: Inquiry, answer: RecordView.nullable() }),
-  z.object({ line: z.int(), ok: z.literal(false), code: z.string(), message: z.string() }),
+  z.object({
+    line: z.int(),
+    ok: z.literal(false),
+    code: z.string(),
+    message: z.string(),
+    inquiryId: z.string().nullable().optional().describe('a consent refused at intake: the inquiry kept as evidence'),
+  }),
 ]);
 const BatchOut = z.object({
   batchId: z.string(),

@@ -24,6 +24,7 @@ import {
   SURNAMES,
   type Word,
 } from './names.ts';
+import { INQUIRY_SITE_POOL, seedInquiries, type InquirySite } from './inquiries.ts';
 import { demoGrants, GRANT_COLUMNS, makePeople, type Persona } from './people.ts';
 import { AREAS, GENERIC_TOWNS, type AreaSpec } from './places.ts';
 import { AFFILIATED_CODE, LAST_RESORT_CODE, makeRetailers, type DemoRetailer } from './retailers.ts';
@@ -47,6 +48,9 @@ export interface DemoSummary {
   retailers: number;
   persons: number;
   terminals: number;
+  /** Inquiries of the last 30 days (retailers asking the network operator), and how many of them wait in the queue now. */
+  inquiries: number;
+  inquiryQueue: number;
   personas: Persona[];
 }
 
@@ -118,11 +122,15 @@ function prepareCities(rng: Rng, area: AreaSpec): Weighted<City> {
 type Unit = 'A' | 'kVA' | 'kW';
 interface Holder {
   readonly id: string;
+  /** The name as stored (what a customer's consent must name). */
+  readonly name: string;
+  readonly type: 'individual' | 'corporate';
   readonly cap: number;
   readonly unit: Unit;
 }
 interface Chain {
   readonly id: string;
+  readonly name: string;
   remaining: number;
   /** Retailers in order (the first is the affiliated one) and the days of the switches between them. */
   readonly retailers: readonly string[];
@@ -160,6 +168,12 @@ class Generator {
   private readonly idKey: number;
   private readonly meterKey: number;
   private chain: Chain | null = null;
+  /** The contract written last (of the supply point being generated, the one that holds now when it has no end). */
+  private lastContract: { holder: Holder; retailer: string; from: number; to: number | null } | null = null;
+  /** Which supply points the inquiry history may ask about: a fixed sample, kept as they are generated. */
+  private readonly siteKey: number;
+  private readonly siteThreshold: number;
+  readonly inquirySites: InquirySite[] = [];
   customers = 0;
   contracts = 0;
 
@@ -193,6 +207,10 @@ class Generator {
     });
     this.idKey = streamSeed(seed, 10);
     this.meterKey = streamSeed(seed, 11);
+    this.siteKey = streamSeed(seed, 12);
+    // About INQUIRY_SITE_POOL of them, whatever the size (every one in a small demo); a hash, not the PRNG, so
+    // the rest of the data is the same with or without the sample.
+    this.siteThreshold = Math.min(1, INQUIRY_SITE_POOL / total) * 2 ** 32;
   }
 
   takeChunk(): { sp: unknown[][]; customers: unknown[][]; contracts: unknown[][] } {
@@ -231,8 +249,9 @@ class Generator {
     const sur = this.surnames.sample(rng);
     const given = rng.pick(rng.chance(0.5) ? FEMALE_GIVEN : MALE_GIVEN);
     const phone = rng.chance(0.78) ? this.mobile() : this.landline(city);
-    const id = this.addCustomer('individual', `${sur[0]} ${given[0]}`, `${sur[1]} ${given[1]}`, phone);
-    return { id, cap: RESIDENTIAL_AMPS.sample(rng), unit: 'A' };
+    const name = `${sur[0]} ${given[0]}`;
+    const id = this.addCustomer('individual', name, `${sur[1]} ${given[1]}`, phone);
+    return { id, name, type: 'individual', cap: RESIDENTIAL_AMPS.sample(rng), unit: 'A' };
   }
 
   private corporateName(): Word {
@@ -280,7 +299,7 @@ class Generator {
   private corporate(city: City, highVoltage: boolean): Holder {
     const [name, kana] = this.corporateName();
     const id = this.addCustomer('corporate', name, kana, this.corporatePhone(city));
-    return { id, ...this.corporateCapacity(highVoltage) };
+    return { id, name, type: 'corporate', ...this.corporateCapacity(highVoltage) };
   }
 
   /** The chain store the next chain site belongs to (20–200 sites each; one retailer decision for all of them). */
@@ -289,11 +308,12 @@ class Generator {
     const rng = this.rng;
     const [pattern, suffix] = rng.pick(CHAINS);
     const w = rng.pick(this.words);
-    const id = this.addCustomer('corporate', pattern.replace('{w}', w[0]), `${w[1]}${suffix}`, this.landline(city));
+    const name = pattern.replace('{w}', w[0]);
+    const id = this.addCustomer('corporate', name, `${w[1]}${suffix}`, this.landline(city));
     const final = rng.chance(P_AFFILIATED.chain) ? AFFILIATED_CODE : this.others.sample(rng);
     const retailers = this.retailerSequence(final);
     const switchDays = this.eventDays(DAY_LIBERALISED, this.nowDay - 30, retailers.length - 1);
-    this.chain = { id, remaining: 20 + Math.floor(180 * rng.next() ** 3), retailers: retailers.slice(0, switchDays.length + 1), switchDays };
+    this.chain = { id, name, remaining: 20 + Math.floor(180 * rng.next() ** 3), retailers: retailers.slice(0, switchDays.length + 1), switchDays };
     return this.chain;
   }
 
@@ -334,6 +354,7 @@ class Generator {
 
   private contract(spId: string, h: Holder, retailer: string, lastResort: boolean, from: number, to: number | null): void {
     this.contracts++;
+    this.lastContract = { holder: h, retailer, from, to };
     this.contractRows.push([spId, h.id, retailer, h.cap, h.unit, lastResort, timestamp(from), to === null ? null : timestamp(to)]);
   }
 
@@ -490,7 +511,7 @@ class Generator {
     if (kind === 'chain') {
       const chain = this.chainFor(city);
       chain.remaining--;
-      const h: Holder = { id: chain.id, cap: rng.int(20, 200), unit: 'kW' };
+      const h: Holder = { id: chain.id, name: chain.name, type: 'corporate', cap: rng.int(20, 200), unit: 'kW' };
       let from = rng.int(DAY_2000, DAY_LAST_REGULATED);
       chain.switchDays.forEach((day, k) => {
         this.contract(id, h, at(chain.retailers, k), false, from, day);
@@ -503,6 +524,16 @@ class Generator {
       const holder = kind === 'residential' ? () => this.individual(city) : () => this.corporate(city, highVoltage);
       ({ holder: last, vacantFrom } = this.history(id, kind, state, holder(), holder));
     }
+
+    const current = this.lastContract;
+    if (current !== null && current.to === null && hash32(i ^ this.siteKey) < this.siteThreshold)
+      this.inquirySites.push({
+        id,
+        holderName: current.holder.name,
+        holderType: current.holder.type,
+        retailerCode: current.retailer,
+        since: new Date(current.from * DAY_MS - JST_OFFSET_MS),
+      });
 
     const equipment = this.equipment(kind);
     this.spRows.push([
@@ -712,6 +743,8 @@ export async function generateDemo(db: Db, options: DemoOptions): Promise<DemoSu
     say('building indexes');
     for (const ix of indexes) await db.exec(ix.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS '));
   }
+  const inquiries = await seedInquiries(db, { seed, now: options.now, sites: gen.inquirySites, people, personas: people.personas });
+  say(`${inquiries.inquiries} inquiries in the last 30 days, ${inquiries.queue} in the service centre's queue`);
   say('analyzing');
   await db.exec('ANALYZE');
 
@@ -722,6 +755,8 @@ export async function generateDemo(db: Db, options: DemoOptions): Promise<DemoSu
     retailers: retailers.length,
     persons: people.persons.length,
     terminals: people.terminals.length,
+    inquiries: inquiries.inquiries,
+    inquiryQueue: inquiries.queue,
     personas: people.personas,
   };
 }

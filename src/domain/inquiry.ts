@@ -47,8 +47,10 @@ const WITH_CONSENT_QUEUED: Allowance = { none: 'never', valid: 'queue' };
  * - Switching: what the switching support system gives a new retailer with the customer's consent — holder,
  *   capacity, meter and reading day, usage, individual or corporate — at once; night-time equipment and
  *   last-resort supply only after the service centre looks.
- * - Move-in (再点): capacity and meter at once with the new occupant's consent; nothing of the previous
- *   occupant's contract (their consent is not the newcomer's): the service centre answers in words.
+ * - Move-in (再点): capacity and meter from the queue with the new occupant's consent. Their consent cannot be
+ *   matched to the contract holder (the holder is the previous occupant, or nobody), so the service centre
+ *   checks the move-in before answering — at once would give any rival customer's capacity to whoever claims
+ *   a move-in. Nothing of the previous occupant's contract.
  * - Construction, outage contact, other: only from the queue, and only with consent.
  */
 export const CASE_ALLOWANCES: Readonly<Record<CaseType, Readonly<Partial<Record<SupplyPointField, Allowance>>>>> = {
@@ -62,8 +64,8 @@ export const CASE_ALLOWANCES: Readonly<Record<CaseType, Readonly<Partial<Record<
     last_resort: WITH_CONSENT_QUEUED,
   },
   move_in: {
-    contracted_capacity: WITH_CONSENT_AT_ONCE,
-    meter: WITH_CONSENT_AT_ONCE,
+    contracted_capacity: WITH_CONSENT_QUEUED,
+    meter: WITH_CONSENT_QUEUED,
   },
   construction: {
     contracted_capacity: WITH_CONSENT_QUEUED,
@@ -147,12 +149,28 @@ export function normalizedName(name: string): string {
 }
 
 /**
- * Why a consent does not hold for this record at `at`, or null when it does. `holderName` is the contract
- * holder's name as the store holds it (null when the point has no holder: nobody can have consented).
+ * Whose consent a case carries: the contract holder's, or — for a move-in — the incoming occupant's, who is not
+ * the holder (the holder is the previous occupant, or nobody). A consent that cannot be matched to the holder
+ * is never enough for an at-once answer: every item of such a case goes to the service centre (tested).
  */
-export function consentProblem(consent: Consent, holderName: string | null, at: Date): ConsentProblem | null {
+export const CONSENT_FROM: Readonly<Record<CaseType, 'holder' | 'new_occupant'>> = {
+  switching: 'holder',
+  move_in: 'new_occupant',
+  construction: 'holder',
+  outage_contact: 'holder',
+  other: 'holder',
+};
+
+/**
+ * Why a consent does not hold for this record at `at`, or null when it does. `holderName` is the contract
+ * holder's name as the store holds it (null when the point has no holder: nobody can have consented). A
+ * move-in's consent is the incoming occupant's: its name is not the holder's, and is checked by the service
+ * centre, which answers every item of that case.
+ */
+export function consentProblem(consent: Consent, holderName: string | null, at: Date, caseType: CaseType = 'switching'): ConsentProblem | null {
   if (consent.givenAt.getTime() > at.getTime()) return 'not_yet_given';
   if (consent.validUntil.getTime() <= at.getTime()) return 'expired';
+  if (CONSENT_FROM[caseType] === 'new_occupant') return null;
   if (holderName === null || normalizedName(holderName) !== normalizedName(consent.customerName)) return 'other_customer';
   return null;
 }
@@ -274,7 +292,8 @@ export const PROPER_FLOWS: readonly ProperFlow[] = [
     pattern: 1,
     action: 'send_to_network',
     purposes: ['customer_inquiry', 'own_customer_service'],
-    reasons: ['not_own_customer', 'no_retailer'],
+    // A new entrant's customer is as often one who left us (the point shows as a former customer's): same flow.
+    reasons: ['not_own_customer', 'former_customer', 'no_retailer'],
     caseType: null,
     ja: '工事店・委託先やお客さまからの問い合わせで自社のお客さまでない場合は、一般送配電事業者の窓口へご案内ください（こちらで調べることはできません）。',
     en: 'A contractor or caller asking about someone who is not our customer: direct them to the network operator (we cannot look it up).',
@@ -283,10 +302,11 @@ export const PROPER_FLOWS: readonly ProperFlow[] = [
     pattern: 3,
     action: 'send_to_network',
     purposes: ['switching_support', 'customer_inquiry'],
-    reasons: ['not_own_customer', 'no_retailer'],
+    // The previous occupant's open contract may be with a retailer that took the premises from us: same flow.
+    reasons: ['not_own_customer', 'former_customer', 'no_retailer'],
     caseType: 'move_in',
-    ja: '前の入居者の契約が残っていて再点できない場合は、お客さまから一般送配電事業者へご連絡いただくようご案内ください。新しい入居者の同意があれば「再点」として照会もできます。',
-    en: "A move-in blocked by the previous occupant's contract: ask the customer to contact the network operator. With the new occupant's consent you may also ask as a move-in case.",
+    ja: '前の入居者の契約が残っていて再点できない場合は、お客さまから一般送配電事業者へご連絡いただくようご案内ください。新しい入居者の同意があれば「再点」として照会もでき、送配電が確認のうえ回答します。',
+    en: "A move-in blocked by the previous occupant's contract: ask the customer to contact the network operator. With the new occupant's consent you may also ask as a move-in case; the service centre checks it and answers.",
   },
   {
     pattern: 2,

@@ -285,8 +285,16 @@ export class Firewall {
   /**
    * Many inquiries of one requester at once (a batch of switching cases): the records loaded in one query,
    * one event per inquiry, all appended together and awaited as one group commit. Answers in `asks` order.
+   * `alongside` (the inquiry service's own write of the inquiries) runs beside the log's commit, given the
+   * results; nothing is returned unless both succeed, so no answer leaves without its event. (A failed commit
+   * with a succeeded write leaves inquiries whose answer never left: the log, which has no event for them, is
+   * what says what was served.)
    */
-  async answerInquiries(req: ReadRequest, asks: readonly InquiryAsk[]): Promise<InquiryAnswerResult[]> {
+  async answerInquiries(
+    req: ReadRequest,
+    asks: readonly InquiryAsk[],
+    alongside?: (results: readonly InquiryAnswerResult[]) => Promise<void>,
+  ): Promise<InquiryAnswerResult[]> {
     const read: ReadRequest = { ...req, purpose: 'inquiry_answer' };
     const queryOf = (ask: InquiryAsk) => ({
       by: 'inquiry',
@@ -313,7 +321,7 @@ export class Firewall {
       }
       let consent: ConsentState = 'none';
       if (ask.consent !== null) {
-        const problem = consentProblem(ask.consent, holderAt(record, req.at), req.at);
+        const problem = consentProblem(ask.consent, holderAt(record, req.at), req.at, ask.caseType);
         if (problem !== null) {
           events.push(this.#event(read, 'refused', `consent_${problem}`, query, [this.#nothingShown(read, record)]));
           return { kind: 'refused', reason: `consent_${problem}` };
@@ -333,7 +341,7 @@ export class Firewall {
       events.push(this.#event(read, 'served', null, { ...query, consent, released }, [out.logged]));
       return { kind: 'answered', view: out.view, consent, atOnce, queued: by('queue').filter((f) => !released.includes(f)), never: by('never') };
     });
-    await Promise.all(events.map((e) => this.#log.append(e)));
+    await Promise.all([...events.map((e) => this.#log.append(e)), alongside?.(results)]);
     return results;
   }
 

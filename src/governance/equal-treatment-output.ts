@@ -76,10 +76,14 @@ function rows(t: EqualTreatmentFile): { figures: (string | number)[][]; flags: (
 }
 
 export function equalTreatmentCsv(t: EqualTreatmentFile): string {
+  return EXCEL_BOM + equalTreatmentCsvSection(t);
+}
+
+/** The figures as a section of a longer CSV (the compliance report appends it to the regulator's tables). */
+export function equalTreatmentCsvSection(t: EqualTreatmentFile): string {
   const { figures, flags } = rows(t);
   const lines = (rs: readonly (readonly CsvCellValue[])[]) => rs.map((r) => csvRow(r)).join('');
   return (
-    EXCEL_BOM +
     csvRow([`照会対応の公平性（${t.from}〜${t.to}）`]) +
     '\r\n' +
     csvRow(['小売電気事業者別']) +
@@ -96,9 +100,14 @@ const cellRow = (row: readonly (string | number)[]) => row.map((v) => ({ value: 
 const headRow = (row: readonly string[]) => row.map((v) => ({ value: sheetValue(v), fontWeight: 'bold' as const }));
 
 export async function equalTreatmentXlsx(t: EqualTreatmentFile): Promise<Buffer> {
+  return writeXlsxFile([...equalTreatmentSheets(t)]).toBuffer();
+}
+
+/** The figures as two sheets of a workbook (the compliance report adds them to the regulator's tables). */
+export function equalTreatmentSheets(t: EqualTreatmentFile) {
   const { figures, flags } = rows(t);
   const sheetOf = (head: readonly string[], body: (string | number)[][]): SheetData => [headRow(head), ...body.map(cellRow)];
-  return writeXlsxFile([
+  return [
     {
       sheet: '照会の公平性',
       data: sheetOf(FIGURE_HEAD, figures),
@@ -111,5 +120,5 @@ export async function equalTreatmentXlsx(t: EqualTreatmentFile): Promise<Buffer>
       stickyRowsCount: 1,
       columns: [{ width: 24 }, { width: 36 }, ...FLAG_HEAD.slice(2).map(() => ({ width: 16 }))],
     },
-  ]).toBuffer();
+  ];
 }

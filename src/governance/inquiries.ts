@@ -1,6 +1,7 @@
 import { holds, type Actor } from '../domain/actor.ts';
 import { isSupplyPointField, SUPPLY_POINT_FIELDS, type SupplyPointField } from '../domain/classification.ts';
-import { equalTreatment, type EqualTreatment, type InquiryFact } from '../domain/equal-treatment.ts';
+import { equalTreatment, type EqualityFlag, type InquiryFact, type RetailerFigures } from '../domain/equal-treatment.ts';
+import { japanDayStart } from '../domain/japan-time.ts';
 import {
   answering,
   CASE_TYPE_LABELS,
@@ -54,6 +55,7 @@ export const INQUIRY_RULES = [
   'invalid_supply_point_id',
   'not_yours',
   'permission_not_granted',
+  'invalid_period',
 ] as const;
 export type InquiryRule = (typeof INQUIRY_RULES)[number];
 
@@ -76,6 +78,7 @@ const INQUIRY_REFUSAL_KINDS: Readonly<Record<InquiryRule, RefusalKind>> = {
   invalid_supply_point_id: 'invalid',
   not_yours: 'refused',
   permission_not_granted: 'refused',
+  invalid_period: 'invalid',
 };
 
 /** A refused inquiry action: the rule it broke and a sentence saying how. */
@@ -160,7 +163,14 @@ export interface AskedInquiry {
 /** One line of a batch: its inquiry and answer, or why it was not taken. */
 export type BatchLine =
   | { readonly line: number; readonly ok: true; readonly inquiry: InquiryView; readonly answer: RecordView | null }
-  | { readonly line: number; readonly ok: false; readonly code: string; readonly message: string };
+  | {
+      readonly line: number;
+      readonly ok: false;
+      readonly code: string;
+      readonly message: string;
+      /** A consent refused at intake: the inquiry kept as evidence (null: nothing was kept). */
+      readonly inquiryId?: string | null;
+    };
 
 export interface InquiryFilter {
   readonly scope: 'mine' | 'retailer' | 'queue' | 'all';
@@ -275,17 +285,157 @@ const CONSENT_MESSAGES: Readonly<Record<'consent_not_yet_given' | 'consent_expir
   consent_other_customer: 'the consent does not name the contract holder of this supply point: ask the customer for the name on their bill',
 };
 
+/** The equal-treatment figures of a period, each retailer named: what the console, the API and the compliance report show. */
+export interface EqualTreatmentReport {
+  readonly from: string;
+  readonly to: string;
+  readonly affiliatedCode: string | null;
+  readonly retailers: readonly (RetailerFigures & { readonly retailerName: string | null })[];
+  readonly affiliated: (RetailerFigures & { readonly retailerName: string | null }) | null;
+  readonly others: RetailerFigures & { readonly retailerName: string | null };
+  readonly flags: readonly EqualityFlag[];
+}
+
+/**
+ * The figures for the retailers' inquiries asked on the days `from`–`to` (inclusive, Japan time), as of `at`.
+ * Throws InquiryRefused (invalid) for a day that does not exist or a period that ends before it starts.
+ */
+export async function equalTreatmentReport(q: Queryable, from: string, to: string, at: Date): Promise<EqualTreatmentReport> {
+  const start = japanDayStart(from);
+  const last = japanDayStart(to);
+  if (start === null || last === null) throw new InquiryRefused('invalid_period', 'from and to are days that exist (YYYY-MM-DD)');
+  const end = new Date(last.getTime() + 86_400_000);
+  if (end.getTime() <= start.getTime()) throw new InquiryRefused('invalid_period', 'to is on or after from');
+  const { rows } = await q.query<Row>(
+    `SELECT retailer_code, case_type, status, created_at, closed_at, due_at, waiting_ms, cardinality(queued) > 0 AS queued, refusal_code
+       FROM inquiries WHERE channel = 'retailer' AND created_at >= $1 AND created_at < $2`,
+    [start, end],
+  );
+  const facts: InquiryFact[] = rows.map((r) => {
+    const status = r['status'] as InquiryStatus;
+    const queued = r['queued'] === true;
+    const refusal = (r['refusal_code'] as string | null) ?? null;
+    return {
+      retailerCode: String(r['retailer_code']),
+      caseType: r['case_type'] as CaseType,
+      status,
+      answeredAtOnce: status === 'answered' && !queued,
+      queued,
+      refusedByServiceCentre: refusal === 'service_centre',
+      refusedAtIntake: refusal !== null && refusal.startsWith('consent_'),
+      createdAt: new Date(r['created_at'] as string),
+      closedAt: dateOrNull(r['closed_at']),
+      dueAt: dateOrNull(r['due_at']),
+      waitingMs: Number(r['waiting_ms']),
+    };
+  });
+  const retailers = await q.query<{ code: string; name: string; affiliated: boolean }>('SELECT code, name, affiliated FROM retailers');
+  const affiliatedCode = retailers.rows.find((r) => r.affiliated)?.code ?? null;
+  const names = new Map(retailers.rows.map((r) => [r.code, r.name]));
+  const t = equalTreatment(facts, affiliatedCode, at);
+  const named = (f: RetailerFigures) => ({ ...f, retailerName: names.get(f.retailerCode) ?? null });
+  return {
+    from,
+    to,
+    affiliatedCode,
+    retailers: t.retailers.map(named),
+    affiliated: t.affiliated === null ? null : named(t.affiliated),
+    others: { ...t.others, retailerName: null },
+    flags: t.flags,
+  };
+}
+
+/** Inquiry numbers taken from the sequence at a time. */
+const ID_BLOCK = 64;
+
+/** The columns a new inquiry's row has that askMany does not set (as the store defaults them). */
+const NEW_ROW: Row = {
+  released: [],
+  caller: null,
+  identity_check: null,
+  waiting_ms: 0,
+  closed_by: null,
+  asked_back_at: null,
+};
+
+/**
+ * Writes new inquiries and their first events the way the access log is written: the requests that arrive
+ * while a write is under way wait and go together in the next one, a single statement (atomic without a
+ * transaction of its own). Under load each request's inquiry costs a share of one statement, not a
+ * transaction of its own — what keeps an at-once answer close to a plain look-up (bench/inquiry.bench.ts).
+ * A failed write fails every request in it; nothing is half written.
+ */
+class InquiryWriter {
+  readonly #db: Queryable;
+  #waiting: { rows: Row[]; events: Row[]; done: (e?: Error) => void }[] = [];
+  #writing = false;
+
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
+
+  write(rows: readonly Row[], events: readonly Row[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting.push({
+        rows: [...rows],
+        events: [...events],
+        done: (e) => (e === undefined ? resolve() : reject(e)),
+      });
+      if (!this.#writing) void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#writing = true;
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting;
+      this.#waiting = [];
+      try {
+        await this.#db.query(
+          `WITH new AS (
+             INSERT INTO inquiries (id, case_type, supply_point_id, items, channel, retailer_code, requested_by, requested_by_person, consent_customer_name,
+                consent_method, consent_given_at, consent_reference, consent_valid_until, consent_state, at_once, queued, never, status, note, created_at,
+                due_at, closed_at, refusal_code, refusal_reason, batch_id)
+             SELECT id, case_type, supply_point_id, items, channel, retailer_code, requested_by, requested_by_person, consent_customer_name, consent_method,
+                consent_given_at, consent_reference, consent_valid_until, consent_state, at_once, queued, never, status, note, created_at, due_at, closed_at,
+                refusal_code, refusal_reason, batch_id
+               FROM jsonb_to_recordset($1::jsonb) AS x(id text, case_type text, supply_point_id text, items text[], channel text, retailer_code text,
+                requested_by text, requested_by_person text, consent_customer_name text, consent_method text, consent_given_at timestamptz,
+                consent_reference text, consent_valid_until timestamptz, consent_state text, at_once text[], queued text[], never text[], status text,
+                note text, created_at timestamptz, due_at timestamptz, closed_at timestamptz, refusal_code text, refusal_reason text, batch_id text)
+           )
+           -- The events in the order given (their ids order an inquiry's history); the inquiries above are
+           -- inserted whether or not this reads them, and the foreign key is checked at the statement's end.
+           INSERT INTO inquiry_events (inquiry_id, at, kind, by_user, by_person, items, note)
+           SELECT inquiry_id, at, kind, by_user, by_person, items, note
+             FROM jsonb_to_recordset($2::jsonb) AS x(inquiry_id text, at timestamptz, kind text, by_user text, by_person text, items text[], note text)`,
+          [JSON.stringify(batch.flatMap((b) => b.rows)), JSON.stringify(batch.flatMap((b) => b.events))],
+        );
+        for (const b of batch) b.done();
+      } catch (e) {
+        for (const b of batch) b.done(e instanceof Error ? e : new Error('the inquiries could not be written'));
+      }
+    }
+    this.#writing = false;
+  }
+}
+
 export class Inquiries {
   readonly #db: Db;
   readonly #firewall: Firewall;
   readonly #findings: FindingSink;
   readonly #notified: (personIds: readonly string[]) => void;
+  readonly #writer: InquiryWriter;
+  readonly #idPool: string[] = [];
+  #idFetch: Promise<void> | null = null;
+  readonly #names = new Map<string, string>();
 
   constructor(db: Db, firewall: Firewall, findings: FindingSink, opts: { notified?: (personIds: readonly string[]) => void } = {}) {
     this.#db = db;
     this.#firewall = firewall;
     this.#findings = findings;
     this.#notified = opts.notified ?? (() => undefined);
+    this.#writer = new InquiryWriter(db);
   }
 
   /** A retailer's person or system asks; what the case allows at once comes back in the same answer. */
@@ -298,7 +448,8 @@ export class Inquiries {
 
   #lineError(line: Extract<BatchLine, { ok: false }>): Error {
     const rule = line.code as InquiryRule;
-    return (INQUIRY_RULES as readonly string[]).includes(rule) ? new InquiryRefused(rule, line.message) : new Error(line.message);
+    const details = line.inquiryId === undefined || line.inquiryId === null ? {} : { inquiryId: line.inquiryId };
+    return (INQUIRY_RULES as readonly string[]).includes(rule) ? new InquiryRefused(rule, line.message, details) : new Error(line.message);
   }
 
   /**
@@ -330,7 +481,101 @@ export class Inquiries {
     const pending = lines.filter((l): l is Extract<typeof l, { ok: 'pending' }> => l.ok === 'pending');
     if (pending.length === 0) return lines as BatchLine[];
     const ids = await this.#ids(pending.length);
-    const answers = await this.#firewall.answerInquiries(
+    const at = req.at;
+    const rows: Row[] = [];
+    const events: Row[] = [];
+    const out = new Map<number, BatchLine>();
+    let consentRefusals = 0;
+    // The inquiries as the firewall sorted their items, written beside the log's commit of their reads.
+    const store = async (answers: readonly InquiryAnswerResult[]): Promise<void> => {
+      pending.forEach((p, k) => {
+        const id = ids[k] ?? '';
+        const a = answers[k] as InquiryAnswerResult;
+        if (a.kind === 'not_found') {
+          out.set(p.line, { line: p.line, ok: false, code: 'unknown_supply_point', message: `no supply point ${p.input.supplyPointId}` });
+          return;
+        }
+        if (a.kind === 'refused' && a.reason === 'permission_not_granted') {
+          out.set(p.line, {
+            line: p.line,
+            ok: false,
+            code: 'permission_not_granted',
+            message: 'you hold no grant of customer.read (需要家情報の照会) in force',
+          });
+          return;
+        }
+        const c = p.input.consent;
+        const base = {
+          id,
+          case_type: p.input.caseType,
+          supply_point_id: p.input.supplyPointId,
+          items: p.items,
+          channel: 'retailer',
+          retailer_code: retailerCode,
+          requested_by: actor.userId,
+          requested_by_person: actor.personId,
+          consent_customer_name: c?.customerName ?? null,
+          consent_method: c?.method ?? null,
+          consent_given_at: c?.givenAt.toISOString() ?? null,
+          consent_reference: c?.reference ?? null,
+          consent_valid_until: c?.validUntil.toISOString() ?? null,
+          note: p.input.note,
+          created_at: at.toISOString(),
+          batch_id: batchId,
+        };
+        if (a.kind === 'refused') {
+          consentRefusals += 1;
+          const rule = a.reason as keyof typeof CONSENT_MESSAGES;
+          rows.push({
+            ...base,
+            consent_state: 'refused',
+            at_once: [],
+            queued: [],
+            never: [],
+            status: 'refused',
+            due_at: null,
+            closed_at: at.toISOString(),
+            refusal_code: rule,
+            refusal_reason: CONSENT_MESSAGES[rule],
+          });
+          out.set(p.line, { line: p.line, ok: false, code: rule, message: `${id}: ${CONSENT_MESSAGES[rule]}`, inquiryId: id });
+          return;
+        }
+        const open = a.queued.length > 0;
+        rows.push({
+          ...base,
+          consent_state: a.consent,
+          at_once: a.atOnce,
+          queued: a.queued,
+          never: a.never,
+          status: open ? 'open' : 'answered',
+          due_at: open ? dueAt(p.input.caseType, at, 0).toISOString() : null,
+          closed_at: open ? null : at.toISOString(),
+          refusal_code: null,
+          refusal_reason: null,
+        });
+        out.set(p.line, { line: p.line, ok: true, inquiry: null as unknown as InquiryView, answer: a.view });
+      });
+      events.push(
+        ...rows.flatMap((r): Row[] => {
+          const asked = {
+            inquiry_id: r['id'],
+            at: at.toISOString(),
+            kind: 'asked',
+            by_user: actor.userId,
+            by_person: actor.personId,
+            items: r['items'],
+            note: r['note'],
+          };
+          if (r['status'] === 'refused') return [asked, { ...asked, kind: 'refused', by_user: null, by_person: null, items: [], note: r['refusal_reason'] }];
+          return (r['at_once'] as string[]).length > 0
+            ? [asked, { ...asked, kind: 'answered_at_once', by_user: null, by_person: null, items: r['at_once'], note: null }]
+            : [asked];
+        }),
+      );
+      if (rows.length > 0) await this.#writer.write(rows, events);
+    };
+    await this.#firewall.answerInquiries(
       req,
       pending.map((p, k) => ({
         inquiryId: ids[k] ?? '',
@@ -339,119 +584,19 @@ export class Inquiries {
         items: p.items,
         consent: p.input.consent,
       })),
+      store,
     );
-    const at = req.at;
-    const rows: Row[] = [];
-    const out = new Map<number, BatchLine>();
-    let consentRefusals = 0;
-    pending.forEach((p, k) => {
-      const id = ids[k] ?? '';
-      const a = answers[k] as InquiryAnswerResult;
-      if (a.kind === 'not_found') {
-        out.set(p.line, { line: p.line, ok: false, code: 'unknown_supply_point', message: `no supply point ${p.input.supplyPointId}` });
-        return;
-      }
-      if (a.kind === 'refused' && a.reason === 'permission_not_granted') {
-        out.set(p.line, { line: p.line, ok: false, code: 'permission_not_granted', message: 'you hold no grant of customer.read (需要家情報の照会) in force' });
-        return;
-      }
-      const c = p.input.consent;
-      const base = {
-        id,
-        case_type: p.input.caseType,
-        supply_point_id: p.input.supplyPointId,
-        items: p.items,
-        channel: 'retailer',
-        retailer_code: retailerCode,
-        requested_by: actor.userId,
-        requested_by_person: actor.personId,
-        consent_customer_name: c?.customerName ?? null,
-        consent_method: c?.method ?? null,
-        consent_given_at: c?.givenAt.toISOString() ?? null,
-        consent_reference: c?.reference ?? null,
-        consent_valid_until: c?.validUntil.toISOString() ?? null,
-        note: p.input.note,
-        created_at: at.toISOString(),
-        batch_id: batchId,
-      };
-      if (a.kind === 'refused') {
-        consentRefusals += 1;
-        const rule = a.reason as keyof typeof CONSENT_MESSAGES;
-        rows.push({
-          ...base,
-          consent_state: 'refused',
-          at_once: [],
-          queued: [],
-          never: [],
-          status: 'refused',
-          due_at: null,
-          closed_at: at.toISOString(),
-          refusal_code: rule,
-          refusal_reason: CONSENT_MESSAGES[rule],
-        });
-        out.set(p.line, { line: p.line, ok: false, code: rule, message: `${id}: ${CONSENT_MESSAGES[rule]}` });
-        return;
-      }
-      const open = a.queued.length > 0;
-      rows.push({
-        ...base,
-        consent_state: a.consent,
-        at_once: a.atOnce,
-        queued: a.queued,
-        never: a.never,
-        status: open ? 'open' : 'answered',
-        due_at: open ? dueAt(p.input.caseType, at, 0).toISOString() : null,
-        closed_at: open ? null : at.toISOString(),
-        refusal_code: null,
-        refusal_reason: null,
-      });
-      out.set(p.line, { line: p.line, ok: true, inquiry: null as unknown as InquiryView, answer: a.view });
-    });
-    await this.#db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO inquiries (id, case_type, supply_point_id, items, channel, retailer_code, requested_by, requested_by_person, consent_customer_name,
-            consent_method, consent_given_at, consent_reference, consent_valid_until, consent_state, at_once, queued, never, status, note, created_at, due_at,
-            closed_at, refusal_code, refusal_reason, batch_id)
-         SELECT id, case_type, supply_point_id, items, channel, retailer_code, requested_by, requested_by_person, consent_customer_name, consent_method,
-            consent_given_at, consent_reference, consent_valid_until, consent_state, at_once, queued, never, status, note, created_at, due_at, closed_at,
-            refusal_code, refusal_reason, batch_id
-           FROM jsonb_to_recordset($1::jsonb) AS x(id text, case_type text, supply_point_id text, items text[], channel text, retailer_code text, requested_by text,
-            requested_by_person text, consent_customer_name text, consent_method text, consent_given_at timestamptz, consent_reference text,
-            consent_valid_until timestamptz, consent_state text, at_once text[], queued text[], never text[], status text, note text, created_at timestamptz,
-            due_at timestamptz, closed_at timestamptz, refusal_code text, refusal_reason text, batch_id text)`,
-        [JSON.stringify(rows)],
-      );
-      const events = rows.flatMap((r): Row[] => {
-        const asked = {
-          inquiry_id: r['id'],
-          at: at.toISOString(),
-          kind: 'asked',
-          by_user: actor.userId,
-          by_person: actor.personId,
-          items: r['items'],
-          note: r['note'],
-        };
-        if (r['status'] === 'refused') return [asked, { ...asked, kind: 'refused', by_user: null, by_person: null, items: [], note: r['refusal_reason'] }];
-        return (r['at_once'] as string[]).length > 0
-          ? [asked, { ...asked, kind: 'answered_at_once', by_user: null, by_person: null, items: r['at_once'], note: null }]
-          : [asked];
-      });
-      await tx.query(
-        `INSERT INTO inquiry_events (inquiry_id, at, kind, by_user, by_person, items, note)
-         SELECT inquiry_id, at, kind, by_user, by_person, items, note
-           FROM jsonb_to_recordset($1::jsonb) AS x(inquiry_id text, at timestamptz, kind text, by_user text, by_person text, items text[], note text)`,
-        [JSON.stringify(events)],
-      );
-    });
     if (consentRefusals > 0) await this.#watchConsentRefusals(actor, at);
+    // The views are made from the rows just written (what a read would give back), without reading them again.
+    const names = await this.#retailerNames(retailerCode);
+    const history = new Map<string, Row[]>();
+    for (const e of events) history.set(String(e['inquiry_id']), [...(history.get(String(e['inquiry_id'])) ?? []), e]);
     const stored = new Map(
-      (
-        await this.#load(
-          this.#db,
-          rows.map((r) => String(r['id'])),
-          at,
-        )
-      ).map((v) => [v.id, v]),
+      rows.map((r) => {
+        const id = String(r['id']);
+        const h = (history.get(id) ?? []).map((e) => ({ at: e['at'], kind: e['kind'], by: e['by_user'], items: e['items'], note: e['note'] }));
+        return [id, viewOf({ ...NEW_ROW, ...r, retailer_name: names, history: h }, at)] as const;
+      }),
     );
     return lines.map((l) => {
       if (l.ok !== 'pending') return l;
@@ -639,6 +784,8 @@ export class Inquiries {
     checkAllowed(input.caseType, items);
     const queued = items.filter((f) => answering(input.caseType, f, 'valid') !== 'never');
     const never = items.filter((f) => !queued.includes(f));
+    // Its number before the transaction: the embedded store has one connection, which the transaction holds.
+    const [id] = await this.#ids(1);
     return recordingRefusals(
       this.#db,
       'inquiry',
@@ -653,7 +800,6 @@ export class Inquiries {
       async (tx) => {
         if (!holds(actor, 'inquiries.answer'))
           throw new InquiryRefused('not_an_answerer', "taking a customer's or contractor's inquiry needs the grant inquiries.answer");
-        const [id] = await this.#ids(1, tx);
         await tx.query(
           `INSERT INTO inquiries (id, case_type, supply_point_id, items, channel, requested_by, requested_by_person, caller, identity_check, consent_state,
               queued, never, status, note, created_at, due_at)
@@ -683,42 +829,11 @@ export class Inquiries {
     );
   }
 
-  /** Equal treatment of retailers over [from, to): see domain/equal-treatment.ts. */
-  async equalTreatment(
-    actor: Actor,
-    from: Date,
-    to: Date,
-    at: Date,
-  ): Promise<EqualTreatment & { names: Readonly<Record<string, string>>; affiliatedCode: string | null }> {
+  /** Equal treatment of retailers over the days `from`–`to` (inclusive, Japan time): see domain/equal-treatment.ts. */
+  async equalTreatment(actor: Actor, from: string, to: string, at: Date): Promise<EqualTreatmentReport> {
     if (!holds(actor, 'inquiries.answer') && !holds(actor, 'audit.read'))
       throw new InquiryRefused('not_an_answerer', 'the equal-treatment figures are for inquiries.answer or audit.read holders');
-    const { rows } = await this.#db.query<Row>(
-      `SELECT retailer_code, case_type, status, created_at, closed_at, due_at, waiting_ms, cardinality(queued) > 0 AS queued, refusal_code
-         FROM inquiries WHERE channel = 'retailer' AND created_at >= $1 AND created_at < $2`,
-      [from, to],
-    );
-    const facts: InquiryFact[] = rows.map((r) => {
-      const status = r['status'] as InquiryStatus;
-      const queued = r['queued'] === true;
-      const refusal = (r['refusal_code'] as string | null) ?? null;
-      return {
-        retailerCode: String(r['retailer_code']),
-        caseType: r['case_type'] as CaseType,
-        status,
-        answeredAtOnce: status === 'answered' && !queued,
-        queued,
-        refusedByServiceCentre: refusal === 'service_centre',
-        refusedAtIntake: refusal !== null && refusal.startsWith('consent_'),
-        createdAt: new Date(r['created_at'] as string),
-        closedAt: dateOrNull(r['closed_at']),
-        dueAt: dateOrNull(r['due_at']),
-        waitingMs: Number(r['waiting_ms']),
-      };
-    });
-    const retailers = await this.#db.query<{ code: string; name: string; affiliated: boolean }>('SELECT code, name, affiliated FROM retailers');
-    const affiliatedCode = retailers.rows.find((r) => r.affiliated)?.code ?? null;
-    const names = Object.fromEntries(retailers.rows.map((r) => [r.code, r.name]));
-    return { ...equalTreatment(facts, affiliatedCode, at), names, affiliatedCode };
+    return equalTreatmentReport(this.#db, from, to, at);
   }
 
   async #act(
@@ -771,9 +886,29 @@ export class Inquiries {
     ]);
   }
 
-  async #ids(n: number, q: Queryable = this.#db): Promise<string[]> {
-    const { rows } = await q.query<{ n: string }>("SELECT nextval('inquiry_no') AS n FROM generate_series(1, $1::int)", [n]);
-    return rows.map((r) => `INQ-${String(r.n).padStart(6, '0')}`);
+  /**
+   * `n` new inquiry ids. Numbers are taken from the sequence in blocks (one round trip per ID_BLOCK inquiries,
+   * not one per inquiry); a block not used up when the process stops leaves a gap in the numbering, as a
+   * sequence does anyway after a rolled-back transaction.
+   */
+  async #ids(n: number): Promise<string[]> {
+    while (this.#idPool.length < n) {
+      this.#idFetch ??= this.#db
+        .query<{ n: string }>("SELECT nextval('inquiry_no') AS n FROM generate_series(1, $1::int)", [Math.max(ID_BLOCK, n - this.#idPool.length)])
+        .then(({ rows }) => void this.#idPool.push(...rows.map((r) => `INQ-${String(r.n).padStart(6, '0')}`)))
+        .finally(() => (this.#idFetch = null));
+      await this.#idFetch;
+    }
+    return this.#idPool.splice(0, n);
+  }
+
+  /** The requester's retailer's name (for the views made from written rows), cached: the register changes rarely. */
+  async #retailerNames(code: string): Promise<string | null> {
+    if (!this.#names.has(code)) {
+      const { rows } = await this.#db.query<{ code: string; name: string }>('SELECT code, name FROM retailers');
+      for (const r of rows) this.#names.set(r.code, r.name);
+    }
+    return this.#names.get(code) ?? null;
   }
 
   async #load(q: Queryable, ids: readonly string[], at: Date, lock = false): Promise<InquiryView[]> {

@@ -57,9 +57,28 @@ const userSchema = z
       .passthrough()
       .optional(),
     active: booleanish.optional(),
+    emails: z
+      .array(z.object({ value: z.string().max(254), type: z.string().optional(), primary: booleanish.optional() }).passthrough())
+      .max(20)
+      .optional(),
     [ASSIGNMENT_SCHEMA]: assignmentSchema.optional(),
   })
   .passthrough();
+
+/** An address notifications may be mailed to: one line, one @, nothing a mail header would read as a list or a name. */
+const MAIL_ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/;
+
+/**
+ * Where notifications are mailed (persons.email): the `work` address, else the primary one; null when there is
+ * neither (a home address is never used unless HR marked it primary).
+ */
+function mailAddress(emails: readonly { value: string; type?: string | undefined; primary?: boolean | undefined }[] | undefined): string | null {
+  const chosen = emails?.find((e) => e.type?.toLowerCase() === 'work') ?? emails?.find((e) => e.primary === true);
+  if (chosen === undefined) return null;
+  const value = chosen.value.trim();
+  if (!MAIL_ADDRESS.test(value)) throw new ScimError(400, 'invalidValue', 'emails: the work (or primary) address is not an e-mail address');
+  return value;
+}
 
 /** The state a SCIM request asks for, validated. */
 export interface DesiredUser {
@@ -67,6 +86,8 @@ export interface DesiredUser {
   readonly externalId: string | null;
   readonly name: string;
   readonly active: boolean;
+  /** The work (or primary) e-mail address, where notifications are mailed; null: none. */
+  readonly email: string | null;
   readonly assignment: ScimAssignment | null;
 }
 
@@ -84,7 +105,7 @@ export function parseUser(body: unknown): DesiredUser {
   const assignment = u[ASSIGNMENT_SCHEMA] ?? null;
   if (active && assignment === null)
     throw new ScimError(400, 'invalidValue', `an active user needs ${ASSIGNMENT_SCHEMA} (organization, side, employment, office, duty)`);
-  return { userName: u.userName, externalId: u.externalId ?? null, name, active, assignment };
+  return { userName: u.userName, externalId: u.externalId ?? null, name, active, email: mailAddress(u.emails), assignment };
 }
 
 interface PatchOp {
@@ -166,7 +187,12 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
     target['name'] = { ...(target['name'] ?? {}), formatted: value };
     return;
   }
-  if (['active', 'externalId', 'displayName', 'name', 'userName'].includes(path)) {
+  // What Entra ID sends for the work address; the whole list is replaced by it.
+  if (/^emails\[type eq "work"\]\.value$/i.test(path)) {
+    target['emails'] = value === undefined ? [] : [{ value, type: 'work', primary: true }];
+    return;
+  }
+  if (['active', 'externalId', 'displayName', 'name', 'userName', 'emails'].includes(path)) {
     target[path] = value;
     return;
   }
@@ -177,6 +203,7 @@ interface UserRow {
   person_id: string;
   name: string;
   external_id: string | null;
+  email: string | null;
   active: boolean;
   user_id: string;
   created_at: Date | string;
@@ -189,7 +216,7 @@ interface UserRow {
   retailer_code: string | null;
 }
 
-const USER_SELECT = `SELECT p.id AS person_id, p.name, p.external_id, p.active, a.user_id, a.created_at, p.updated_at,
+const USER_SELECT = `SELECT p.id AS person_id, p.name, p.external_id, p.email, p.active, a.user_id, a.created_at, p.updated_at,
     s.organization_id, s.side, s.employment, s.office, s.duty, s.retailer_code
   FROM persons p JOIN accounts a ON a.person_id = p.id AND a.provisioned_by = 'scim'
   LEFT JOIN LATERAL (SELECT * FROM staff_assignments s WHERE s.person_id = p.id AND s.valid_from <= $1 AND (s.valid_to IS NULL OR s.valid_to > $1)
@@ -203,6 +230,7 @@ function toResource(r: UserRow, baseUrl: string): Record<string, unknown> {
     userName: r.user_id,
     name: { formatted: r.name },
     displayName: r.name,
+    ...(r.email === null ? {} : { emails: [{ value: r.email, type: 'work', primary: true }] }),
     active: r.active,
     ...(r.organization_id === null
       ? {}
@@ -298,10 +326,11 @@ export class ScimUsers {
       }
       const assignment = desired.active && desired.assignment !== null ? await this.#resolve(tx, desired.assignment, at) : null;
       const personId = `p-${randomUUID()}`;
-      await tx.query('INSERT INTO persons (id, name, external_id, active, updated_at) VALUES ($1, $2, $3, $4, $5)', [
+      await tx.query('INSERT INTO persons (id, name, external_id, email, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6)', [
         personId,
         desired.name,
         desired.externalId,
+        desired.email,
         desired.active,
         at,
       ]);
@@ -341,6 +370,11 @@ export class ScimUsers {
       if (desired.name !== cur.name || desired.externalId !== cur.external_id) {
         await tx.query('UPDATE persons SET name = $2, external_id = $3, updated_at = $4 WHERE id = $1', [id, desired.name, desired.externalId, at]);
         changes['name'] = desired.name;
+      }
+      if (desired.email !== cur.email) {
+        await tx.query('UPDATE persons SET email = $2 WHERE id = $1', [id, desired.email]);
+        // Whether it changed, never the address itself: the governance log is read more widely than HR's records.
+        changes['emailChanged'] = true;
       }
       if (!desired.active) {
         if (cur.active || cur.organization_id !== null) {

@@ -48,3 +48,31 @@ test('GRIDWALL_TRUST_PROXY: true, a number of hops, or addresses; anything else 
   assert.equal(loadConfig({ GRIDWALL_TRUST_PROXY: '10.0.0.1, 192.168.0.0/16' }).trustProxy, '10.0.0.1, 192.168.0.0/16');
   assert.throws(() => loadConfig({ GRIDWALL_TRUST_PROXY: 'proxy.example.jp' }), /GRIDWALL_TRUST_PROXY: "proxy\.example\.jp" is not an address/);
 });
+
+test('GRIDWALL_SMTP_*: unset is no mail; a URL needs a From; a refusal never quotes the URL (it may hold a password)', () => {
+  assert.equal(loadConfig({}).mail, null);
+  assert.equal(loadConfig({ GRIDWALL_SMTP_FROM: 'gridwall@nw.example.jp' }).mail, null, 'a From alone mails nothing');
+  const url = 'smtps://gridwall:p%40ss-w0rd@smtp.nw.example.jp:465';
+  assert.deepEqual(loadConfig({ GRIDWALL_SMTP_URL: url, GRIDWALL_SMTP_FROM: 'gridwall <gridwall@nw.example.jp>' }).mail, {
+    url,
+    from: 'gridwall <gridwall@nw.example.jp>',
+    timeoutMs: 10_000,
+  });
+  assert.equal(
+    loadConfig({ GRIDWALL_SMTP_URL: 'smtp://127.0.0.1:25', GRIDWALL_SMTP_FROM: 'gridwall@nw.example.jp', GRIDWALL_SMTP_TIMEOUT_MS: '3000' }).mail?.timeoutMs,
+    3000,
+  );
+  const refusals: [Record<string, string>, RegExp][] = [
+    [{ GRIDWALL_SMTP_URL: url }, /GRIDWALL_SMTP_URL needs GRIDWALL_SMTP_FROM/],
+    [{ GRIDWALL_SMTP_URL: 'https://gridwall:p%40ss-w0rd@smtp.nw.example.jp', GRIDWALL_SMTP_FROM: 'gridwall@nw.example.jp' }, /GRIDWALL_SMTP_URL must be smtp:/],
+    [{ GRIDWALL_SMTP_URL: url, GRIDWALL_SMTP_FROM: 'gridwall' }, /GRIDWALL_SMTP_FROM must be an address/],
+    [{ GRIDWALL_SMTP_URL: url, GRIDWALL_SMTP_FROM: 'a@b.jp\r\nBcc: c@d.jp' }, /GRIDWALL_SMTP_FROM must be an address/],
+    [{ GRIDWALL_SMTP_URL: 'smtp://gridwall:p@ss-w0rd@', GRIDWALL_SMTP_FROM: 'gridwall@nw.example.jp' }, /GRIDWALL_SMTP_URL/],
+  ];
+  for (const [env, message] of refusals)
+    assert.throws(
+      () => loadConfig(env),
+      (e: unknown) => e instanceof Error && message.test(e.message) && !e.message.includes('w0rd'),
+      JSON.stringify(env),
+    );
+});

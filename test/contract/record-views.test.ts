@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import Fastify from 'fastify';
 import * as audit from '../../src/contract/audit.ts';
+import * as inquiry from '../../src/contract/inquiry.ts';
 import * as policy from '../../src/contract/policy.ts';
 import { route } from '../../src/contract/schema.ts';
 import * as session from '../../src/contract/session.ts';
@@ -45,6 +46,11 @@ const OPERATIONS: readonly JsonOperation[] = [
   ['get', '/api/audit/status', 200, audit.auditStatus],
   ['post', '/api/audit/verify', 200, audit.auditVerify],
   ['get', '/api/policy/checklist', 200, policy.checklist],
+  // Inquiries answer with a record view too (src/api/inquiry-routes.ts; test/contract/inquiry-contract.test.ts).
+  ['post', '/api/inquiries', 201, inquiry.ask],
+  ['post', '/api/inquiries/batch', 200, inquiry.batch],
+  ['post', '/api/inquiries/batch.csv', 200, inquiry.batchCsv],
+  ['get', '/api/inquiries/{id}/answer', 200, inquiry.answer],
 ];
 
 /** The routes of those files that answer no JSON: 204 (declared), a redirect (303), a streamed download. */
@@ -247,6 +253,8 @@ describe('the HTTP contract of sessions, record views, the vocabulary, the acces
         assertViewSchema(lookup, SUPPLY_POINT_FIELD_KEYS);
         const search = spec.paths['/api/supply-points']?.['get']?.responses?.['200']?.content?.['application/json']?.schema ?? assert.fail('search');
         assertViewSchema(obj(obj(obj(search['properties'])['items'])['items']), SEARCH_FIELDS);
+        const asked = spec.paths['/api/inquiries/{id}/answer']?.['get']?.responses?.['200']?.content?.['application/json']?.schema ?? assert.fail('answer');
+        assertViewSchema(obj(obj(asked['properties'])['answer']), SUPPLY_POINT_FIELD_KEYS);
       });
 
       test('a masked field of a look-up arrives with its reason and without its value', async () => {

@@ -4,10 +4,12 @@ import { generateDemo, type DemoSummary, type Persona } from '../../src/demo/gen
 import { anyInForce, inForce, windowOf } from '../../src/domain/emergency.ts';
 import { AREAS } from '../../src/demo/places.ts';
 import { formatAddress } from '../../src/domain/record.ts';
+import { CONSENT_FROM, normalizedName, SERVICE_LEVEL_HOURS, type CaseType } from '../../src/domain/inquiry.ts';
 import { declarationsInForce, loadDeclaration, registrationAt } from '../../src/store/emergency-store.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
+import { login, testApp } from '../support/app.ts';
 
 const NOW = new Date('2026-11-01T00:00:00+09:00');
 const SEED = 20161;
@@ -316,6 +318,242 @@ test('emergency history: the retail agent is registered support staff, and last 
   assert.equal(anyInForce(await declarationsInForce(db, NOW), NOW), false);
 });
 
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const personaOf = (key: string): Persona => summary.personas.find((p) => p.key === key) ?? assert.fail(`no persona ${key}`);
+
+test('a month of inquiries: mostly answered at once, the rest by the service centre, a few refused, about nine in the queue now', async () => {
+  const byStatus = Object.fromEntries(
+    (await db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM inquiries GROUP BY 1')).rows.map((r) => [r.status, r.n]),
+  );
+  const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
+  assert.equal(total, summary.inquiries);
+  assert.ok(total >= 200 && total <= 500, `inquiries ${total}`);
+  assert.ok((byStatus['answered'] ?? 0) >= 0.85 * total, `answered ${byStatus['answered']} of ${total}`);
+  const queue = (byStatus['open'] ?? 0) + (byStatus['asked_back'] ?? 0);
+  assert.equal(queue, summary.inquiryQueue);
+  assert.ok(queue >= 5 && queue <= 10, `in the queue now ${queue}`);
+  assert.ok((byStatus['asked_back'] ?? 0) >= 1, 'one waits on its requester');
+  assert.ok((byStatus['withdrawn'] ?? 0) <= 10);
+  const refusals = Object.fromEntries(
+    (
+      await db.query<{ code: string; n: number }>(`SELECT refusal_code AS code, count(*)::int AS n FROM inquiries WHERE status = 'refused' GROUP BY 1`)
+    ).rows.map((r) => [r.code, r.n]),
+  );
+  const atIntake = (refusals['consent_expired'] ?? 0) + (refusals['consent_other_customer'] ?? 0);
+  assert.ok(atIntake >= 2 && atIntake <= 15, `consents refused at intake ${atIntake}`);
+  assert.ok((refusals['service_centre'] ?? 0) >= 2 && (refusals['service_centre'] ?? 0) <= 20, `refused in words ${refusals['service_centre']}`);
+  assert.ok(
+    Object.keys(refusals).every((c) => ['consent_expired', 'consent_other_customer', 'service_centre'].includes(c)),
+    Object.keys(refusals).join(','),
+  );
+  assert.equal(
+    await count(db, `SELECT 1 FROM inquiries WHERE status = 'refused' AND (refusal_reason IS NULL OR length(refusal_reason) < 10)`),
+    0,
+    'every refusal says why in words',
+  );
+  const atOnce = await count(db, `SELECT 1 FROM inquiries WHERE status = 'answered' AND cardinality(queued) = 0 AND cardinality(at_once) > 0`);
+  const fromQueue = await count(
+    db,
+    `SELECT 1 FROM inquiries WHERE status = 'answered' AND cardinality(queued) > 0 AND closed_by = 'demo-nw-nsc' AND closed_at > created_at AND released <@ queued`,
+  );
+  assert.ok(atOnce >= 0.4 * total, `answered at once ${atOnce} of ${total}`);
+  assert.ok(fromQueue >= 30, `answered from the queue ${fromQueue}`);
+  assert.equal(
+    await count(db, `SELECT 1 FROM inquiries WHERE status = 'answered' AND cardinality(queued) > 0 AND closed_by IS DISTINCT FROM 'demo-nw-nsc'`),
+    0,
+    'the service centre persona answered the queue',
+  );
+  const cases = Object.fromEntries(
+    (await db.query<{ case_type: CaseType; n: number }>('SELECT case_type, count(*)::int AS n FROM inquiries GROUP BY 1')).rows.map((r) => [r.case_type, r.n]),
+  );
+  assert.deepEqual(Object.keys(cases).sort(), ['construction', 'move_in', 'other', 'outage_contact', 'switching']);
+  assert.ok((cases['switching'] ?? 0) > total / 2, 'mostly switching');
+  assert.ok((await count(db, 'SELECT DISTINCT batch_id FROM inquiries WHERE batch_id IS NOT NULL')) >= 1, 'some came in a batch');
+  // All in the 30 days before now, closed before now, and the service levels as the service sets them.
+  assert.equal(
+    await count(db, `SELECT 1 FROM inquiries WHERE created_at < $1 OR created_at >= $2 OR closed_at > $2`, [new Date(NOW.getTime() - 30 * DAY), NOW]),
+    0,
+  );
+  const dues = await db.query<{ case_type: CaseType; created_at: Date; due_at: Date; waiting_ms: string }>(
+    'SELECT case_type, created_at, due_at, waiting_ms FROM inquiries WHERE cardinality(queued) > 0',
+  );
+  for (const r of dues.rows)
+    assert.equal(new Date(r.due_at).getTime(), new Date(r.created_at).getTime() + SERVICE_LEVEL_HOURS[r.case_type] * HOUR + Number(r.waiting_ms));
+  assert.equal(await count(db, `SELECT 1 FROM inquiries WHERE (cardinality(queued) = 0) <> (due_at IS NULL)`), 0);
+  const next = await one<{ last_value: string }>(db, 'SELECT last_value FROM inquiry_no');
+  assert.equal(Number(next.last_value), total, 'the next inquiry asked follows the history');
+});
+
+test('inquiries come from the affiliated retailer and several rivals, by their own staff in force, about supply points not their own', async () => {
+  const retailers = (await db.query<{ code: string; n: number }>('SELECT retailer_code AS code, count(*)::int AS n FROM inquiries GROUP BY 1')).rows;
+  const affiliated = retailers.find((r) => r.code === 'A0001');
+  assert.ok(affiliated !== undefined && affiliated.n >= 50, `affiliated ${affiliated?.n}`);
+  const others = retailers.filter((r) => r.code !== 'A0001');
+  assert.ok(others.length >= 3 && others.every((r) => /^R\d{4}$/.test(r.code)), others.map((r) => r.code).join(','));
+  assert.ok(others.reduce((n, r) => n + r.n, 0) > affiliated.n, 'the new entrants ask more');
+  for (const key of ['retail-agent', 'other-retailer'])
+    assert.ok((await count(db, 'SELECT 1 FROM inquiries WHERE requested_by = $1', [personaOf(key).userId])) >= 10, `${key} asked`);
+  // The requester's account and assignment at that retailer were in force when they asked.
+  assert.equal(
+    await count(
+      db,
+      `SELECT 1 FROM inquiries i
+        WHERE NOT EXISTS (SELECT 1 FROM accounts a JOIN staff_assignments s ON s.person_id = a.person_id
+                           WHERE a.user_id = i.requested_by AND a.person_id = i.requested_by_person
+                             AND a.created_at <= i.created_at AND (a.disabled_at IS NULL OR a.disabled_at > i.created_at)
+                             AND s.retailer_code = i.retailer_code AND s.side <> 'network'
+                             AND s.valid_from <= i.created_at AND (s.valid_to IS NULL OR s.valid_to > i.created_at))`,
+    ),
+    0,
+  );
+  // Each about a rival's customer: the point's retailer when asked is not the requester's.
+  assert.equal(
+    await count(
+      db,
+      `SELECT 1 FROM inquiries i WHERE NOT EXISTS (SELECT 1 FROM contracts c WHERE c.supply_point_id = i.supply_point_id
+          AND c.valid_from <= i.created_at AND (c.valid_to IS NULL OR c.valid_to > i.created_at) AND c.retailer_code <> i.retailer_code)`,
+    ),
+    0,
+  );
+});
+
+test("every answered inquiry's consent names the holder as stored, then and now (a move-in's, the incoming occupant), and holds past now; refused ones do not hold", async () => {
+  const holderAt = (t: string) => `(SELECT cu.name FROM contracts c JOIN customers cu ON cu.id = c.customer_id
+      WHERE c.supply_point_id = i.supply_point_id AND c.valid_from <= ${t} AND (c.valid_to IS NULL OR c.valid_to > ${t}))`;
+  const { rows } = await db.query<{
+    id: string;
+    case_type: CaseType;
+    status: string;
+    refusal_code: string | null;
+    name: string | null;
+    method: string | null;
+    reference: string | null;
+    given: Date | null;
+    until: Date | null;
+    created_at: Date;
+    then: string | null;
+    now: string | null;
+  }>(
+    `SELECT i.id, i.case_type, i.status, i.refusal_code, i.consent_customer_name AS name, i.consent_method AS method, i.consent_reference AS reference,
+            i.consent_given_at AS given, i.consent_valid_until AS until, i.created_at, ${holderAt('i.created_at')} AS then, ${holderAt('$1')} AS now
+       FROM inquiries i`,
+    [NOW],
+  );
+  const answered = rows.filter((r) => r.status === 'answered');
+  const withConsent = answered.filter((r) => r.name !== null);
+  assert.ok(withConsent.length >= 0.9 * answered.length, `${withConsent.length} of ${answered.length} answered with a consent`);
+  for (const r of withConsent) {
+    if (CONSENT_FROM[r.case_type] === 'holder') {
+      assert.ok(r.then !== null && normalizedName(r.name ?? '') === normalizedName(r.then), `${r.id}: ${r.name} vs ${r.then}`);
+      assert.equal(r.now, r.then, `${r.id}: the same holder now, so reading the answer again holds`);
+    } else assert.notEqual(normalizedName(r.name ?? ''), normalizedName(r.then ?? ''), `${r.id}: a move-in's consent is the newcomer's own`);
+    assert.ok(new Date(r.given ?? 0) <= new Date(r.created_at) && new Date(r.until ?? 0) > NOW, r.id);
+    assert.match(r.reference ?? '', /^(同意書No\.\d{4}-\d{6}|録音ID \d{8}-\d{6}-\d{3}|Web受付 W\d{14})$/);
+  }
+  assert.ok(
+    withConsent.some((r) => CONSENT_FROM[r.case_type] === 'holder' && r.name !== r.then),
+    'some are written as people write them (a full-width space, or none) and still hold',
+  );
+  assert.ok(
+    withConsent.some((r) => r.case_type === 'move_in'),
+    'move-ins answered by the service centre',
+  );
+  assert.ok(
+    answered.some((r) => r.name === null),
+    'a few came without a consent (nothing non-public given)',
+  );
+  for (const r of rows.filter((x) => x.refusal_code === 'consent_other_customer'))
+    assert.notEqual(normalizedName(r.name ?? ''), normalizedName(r.then ?? ''), r.id);
+  for (const r of rows.filter((x) => x.refusal_code === 'consent_expired')) assert.ok(new Date(r.until ?? 0) <= new Date(r.created_at), r.id);
+});
+
+test('the history of each inquiry: asked first, answered at once, asked back and replied, answered or refused by the service centre', async () => {
+  const nsc = personaOf('nw-service-centre');
+  const { rows } = await db.query<{
+    id: string;
+    status: string;
+    at_once: string[];
+    queued: string[];
+    released: string[];
+    kinds: string[];
+    bys: (string | null)[];
+  }>(
+    `SELECT i.id, i.status, i.at_once, i.queued, i.released, array_agg(e.kind ORDER BY e.id) AS kinds, array_agg(e.by_user ORDER BY e.id) AS bys
+       FROM inquiries i JOIN inquiry_events e ON e.inquiry_id = i.id GROUP BY i.id`,
+  );
+  assert.equal(rows.length, summary.inquiries, 'every inquiry has its history');
+  const seen = new Set<string>();
+  for (const r of rows) {
+    assert.equal(r.kinds[0], 'asked', r.id);
+    if (r.at_once.length > 0 && r.status !== 'refused') assert.equal(r.kinds[1], 'answered_at_once', r.id);
+    for (const [k, kind] of r.kinds.entries()) {
+      seen.add(kind);
+      if (['asked_back', 'answered'].includes(kind) || (kind === 'refused' && r.queued.length > 0)) assert.equal(r.bys[k], nsc.userId, `${r.id} ${kind}`);
+    }
+    if (r.kinds.includes('replied')) assert.ok(r.kinds.indexOf('replied') === r.kinds.indexOf('asked_back') + 1, r.id);
+    const last = r.kinds[r.kinds.length - 1];
+    if (r.status === 'answered' && r.queued.length > 0) assert.equal(last, 'answered', r.id);
+    if (r.status === 'withdrawn') assert.equal(last, 'withdrawn', r.id);
+    if (r.status === 'asked_back') assert.equal(last, 'asked_back', r.id);
+  }
+  assert.deepEqual([...seen].sort(), ['answered', 'answered_at_once', 'asked', 'asked_back', 'refused', 'replied', 'withdrawn']);
+  assert.equal(await count(db, `SELECT 1 FROM inquiry_events WHERE at > $1`, [NOW]), 0);
+  assert.equal(await count(db, `SELECT 1 FROM inquiries i WHERE EXISTS (SELECT 1 FROM inquiry_events e WHERE e.inquiry_id = i.id AND e.at < i.created_at)`), 0);
+  // History rows only: no read went through the firewall to make them (the access log starts empty).
+  assert.equal(await count(db, 'SELECT 1 FROM access_log'), 0);
+});
+
+test('in the console: the service centre has a queue with late and due-soon work, the figures show no unequal treatment, the retail personas have unread notifications and can read their answers', async () => {
+  const app = await testApp(db, { now: () => NOW });
+  try {
+    const as = async (key: string) => {
+      const p = personaOf(key);
+      const s = await login(app, p.userId, p.terminalId ?? undefined);
+      return (url: string) => app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
+    };
+    const nsc = await as('nw-service-centre');
+    const queue = await nsc('/api/inquiries?scope=queue&limit=50');
+    assert.equal(queue.statusCode, 200, queue.body);
+    const q = queue.json<{ total: number; inquiries: { status: string; timeliness: string | null; retailerCode: string }[] }>();
+    assert.equal(q.total, summary.inquiryQueue);
+    const timeliness = q.inquiries.map((i) => i.timeliness);
+    assert.ok(timeliness.includes('late') && timeliness.includes('due_soon') && timeliness.includes('on_time'), timeliness.join(','));
+    assert.ok(q.inquiries.some((i) => i.retailerCode === 'A0001') && q.inquiries.some((i) => i.retailerCode !== 'A0001'));
+
+    const eq = await nsc('/api/inquiries/equal-treatment');
+    assert.equal(eq.statusCode, 200, eq.body);
+    const figures = eq.json<{
+      flags: unknown[];
+      affiliated: { inquiries: number; answeredFromQueue: number } | null;
+      others: { inquiries: number; answeredFromQueue: number };
+      retailers: { retailerCode: string }[];
+    }>();
+    assert.deepEqual(figures.flags, [], 'the demo serves every retailer alike');
+    assert.equal((figures.affiliated?.inquiries ?? 0) + figures.others.inquiries, summary.inquiries, 'the whole month is in the default period');
+    assert.ok((figures.affiliated?.answeredFromQueue ?? 0) >= 10 && figures.others.answeredFromQueue >= 10, 'enough on both sides to compare');
+    assert.ok(figures.retailers.length >= 4);
+
+    for (const key of ['other-retailer', 'retail-agent']) {
+      const get = await as(key);
+      const n = await get('/api/notifications?unread=true');
+      assert.equal(n.statusCode, 200, n.body);
+      const unread = n.json<{ unread: number; notifications: { subjectId: string; kind: string }[] }>();
+      assert.ok(unread.unread >= 1 && unread.unread <= 5, `${key}: ${unread.unread} unread`);
+      assert.ok(unread.notifications.every((x) => x.kind.startsWith('inquiry.') && x.subjectId.startsWith('INQ-')));
+      const mine = await get('/api/inquiries?scope=mine&status=answered&limit=100');
+      const answered = mine.json<{ inquiries: { id: string; atOnce: string[]; queued: string[]; consent: unknown }[] }>().inquiries;
+      const one = answered.find((i) => i.atOnce.length > 0 && i.queued.length === 0 && i.consent !== null) ?? assert.fail(`${key} has an answer`);
+      const read = await get(`/api/inquiries/${one.id}/answer`);
+      assert.equal(read.statusCode, 200, read.body);
+      const fields = read.json<{ answer: { fields: Record<string, { shown: boolean }> } }>().answer.fields;
+      for (const f of one.atOnce) assert.equal(fields[f]?.shown, true, `${key} ${one.id} ${f}: the consent still holds`);
+    }
+  } finally {
+    await app.close();
+  }
+});
+
 test('the same seed gives the same data on a fresh database', async () => {
   const again = await fresh();
   try {
@@ -323,6 +561,9 @@ test('the same seed gives the same data on a fresh database', async () => {
     const b = await again.db.query(FIRST_FIVE, [NOW]);
     assert.equal(a.rows.length, 5);
     assert.deepEqual(b.rows, a.rows);
+    const inquiries = `SELECT i.*, (SELECT array_agg(e.kind || e.at::text ORDER BY e.id) FROM inquiry_events e WHERE e.inquiry_id = i.id) AS events
+                         FROM inquiries i ORDER BY i.id`;
+    assert.deepEqual((await again.db.query(inquiries)).rows, (await db.query(inquiries)).rows);
     assert.deepEqual({ ...again.summary }, { ...summary });
   } finally {
     await again.db.close();

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { SUPPLY_POINT_FIELDS, SUPPLY_POINT_FIELD_KEYS, type SupplyPointField } from '../../src/domain/classification.ts';
 import { decide } from '../../src/domain/decision.ts';
 import { compileDecisionTable } from '../../src/domain/decision-table.ts';
-import { allowedItems, answering, CASE_TYPES, CONSENT_STATES, consentProblem, type Consent } from '../../src/domain/inquiry.ts';
+import { allowedItems, answering, CASE_TYPES, CONSENT_FROM, CONSENT_STATES, consentProblem, type Consent } from '../../src/domain/inquiry.ts';
 import { RETAIL_CLASSES, type PrincipalClass } from '../../src/domain/principal.ts';
 import { RELATIONS, type Relation } from '../../src/domain/relation.ts';
 import { findViolations, inquiryChecklist, inquiryViolations } from '../../src/firewall/verify.ts';
@@ -38,6 +38,15 @@ describe('the case allowances', () => {
     assert.equal(answering('move_in', 'contract_history', 'valid'), 'never');
     assert.ok(allowedItems('switching', 'valid').atOnce.length > 0 && allowedItems('other', 'valid').atOnce.length === 0);
   });
+
+  test("a case whose consent cannot be matched to the holder (a move-in's incoming occupant) answers nothing at once", () => {
+    const unmatched = CASE_TYPES.filter((c) => CONSENT_FROM[c] === 'new_occupant');
+    assert.deepEqual(unmatched, ['move_in']);
+    for (const c of unmatched) {
+      assert.deepEqual(allowedItems(c, 'valid').atOnce, [], c);
+      assert.ok(allowedItems(c, 'valid').queued.length > 0, `${c} still answers from the queue`);
+    }
+  });
 });
 
 describe('a consent', () => {
@@ -55,6 +64,13 @@ describe('a consent', () => {
     assert.equal(consentProblem(consent(), '佐藤 花子', AT), 'other_customer');
     assert.equal(consentProblem(consent(), null, AT), 'other_customer');
     assert.equal(consentProblem(consent({ customerName: '山田 太' }), '山田 太郎', AT), 'other_customer', 'a part of the name is not the name');
+  });
+
+  test("a move-in's consent is the incoming occupant's: not matched to the holder, but still dated", () => {
+    assert.equal(consentProblem(consent({ customerName: '木村 健' }), '佐藤 花子', AT, 'move_in'), null);
+    assert.equal(consentProblem(consent({ customerName: '木村 健' }), null, AT, 'move_in'), null, 'a vacant point');
+    assert.equal(consentProblem(consent({ customerName: '木村 健', validUntil: AT }), '佐藤 花子', AT, 'move_in'), 'expired');
+    assert.equal(consentProblem(consent({ customerName: '木村 健' }), '佐藤 花子', AT, 'switching'), 'other_customer');
   });
 });
 

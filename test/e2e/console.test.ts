@@ -276,6 +276,13 @@ describe('the console in Chromium', () => {
         'emergency support sees outage contacts',
       );
       assert.equal(await page.getAttribute('table.matrix tr[data-field="usage"] td[data-relation="other"][data-emergency="true"]', 'class'), 'cell-masked');
+      // The inquiry allowances beside it: with consent, a switching case gives the capacity at once, a move-in only from the queue.
+      assert.match((await page.textContent('[data-testid="inquiry-verdict"]')) ?? '', /^照会の規則：問題なし/);
+      const allowance = (item: string, c: string) =>
+        page.getAttribute(`[data-testid="inquiry-checklist"] tr[data-field="${item}"] td[data-case="${c}"]`, 'data-answering');
+      assert.equal(await allowance('contracted_capacity', 'switching'), 'at_once');
+      assert.equal(await allowance('contracted_capacity', 'move_in'), 'queue');
+      assert.equal(await allowance('phone', 'switching'), 'never');
       await screenshot(page, '08-checklist');
       const head = await page.evaluate(async () => [...new Uint8Array(await (await fetch('/api/policy/checklist?format=csv')).arrayBuffer()).slice(0, 3)]);
       assert.deepEqual(head, [0xef, 0xbb, 0xbf], 'the CSV opens cleanly in Excel (UTF-8 with BOM)');

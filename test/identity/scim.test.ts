@@ -118,6 +118,46 @@ for (const store of STORES) {
       assert.equal(filter.json<{ scimType: string }>().scimType, 'invalidFilter');
     });
 
+    test('the work (or primary) e-mail is where notifications are mailed: stored on create, changed by PUT and by PATCH as Entra ID sends it', async () => {
+      const emailOf = async (id: string) => (await w.db.query<{ email: string | null }>('SELECT email FROM persons WHERE id = $1', [id])).rows[0]?.email;
+      const emails = [
+        { value: 'taichi@home.example.jp', type: 'home' },
+        { value: 'arai.taichi@nw.example.jp', type: 'work' },
+      ];
+      const created = await scim('POST', '/scim/v2/Users', user('u-mail', NW, { emails }));
+      assert.equal(created.statusCode, 201, created.body);
+      const { id } = created.json<{ id: string }>();
+      assert.equal(await emailOf(id), 'arai.taichi@nw.example.jp', 'the work address, not the home one');
+      assert.deepEqual(created.json<{ emails: unknown }>().emails, [{ value: 'arai.taichi@nw.example.jp', type: 'work', primary: true }]);
+      tick();
+      const put = await scim('PUT', `/scim/v2/Users/${id}`, user('u-mail', NW, { emails: [{ value: 'taichi.arai@nw.example.jp', primary: true }] }));
+      assert.equal(put.statusCode, 200, put.body);
+      assert.equal(await emailOf(id), 'taichi.arai@nw.example.jp', 'no work address: the primary one');
+      tick();
+      const patched = await scim('PATCH', `/scim/v2/Users/${id}`, {
+        schemas: [PATCH_SCHEMA],
+        Operations: [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'arai@nw.example.jp' }],
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      assert.equal(await emailOf(id), 'arai@nw.example.jp');
+      const other = await scim('PATCH', `/scim/v2/Users/${id}`, {
+        schemas: [PATCH_SCHEMA],
+        Operations: [{ op: 'replace', path: 'displayName', value: '新井 太一' }],
+      });
+      assert.equal(other.statusCode, 200, other.body);
+      assert.equal(await emailOf(id), 'arai@nw.example.jp', 'a PATCH of something else keeps the address');
+      const bad = await scim('PUT', `/scim/v2/Users/${id}`, user('u-mail', NW, { emails: [{ value: 'arai@nw.example.jp\r\nBcc: x@y.jp', type: 'work' }] }));
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.json<{ detail: string }>().detail, /emails/);
+      const logged = await w.db.query<{ details: unknown }>(`SELECT details FROM governance_events WHERE action LIKE 'scim.user.%' AND subject_id = $1`, [id]);
+      assert.ok(logged.rows.length >= 4, 'create, PUT and PATCHes are logged');
+      assert.ok(JSON.stringify(logged.rows).includes('"emailChanged":true'));
+      assert.equal(JSON.stringify(logged.rows).includes('nw.example.jp'), false, 'the governance log says an address changed, never which');
+      tick();
+      assert.equal((await scim('PUT', `/scim/v2/Users/${id}`, user('u-mail', NW))).statusCode, 200);
+      assert.equal(await emailOf(id), null, 'a PUT without emails states that there is none');
+    });
+
     test('mover: a move from the network to the retail side revokes exactly the grants retail may not hold, in the same transaction, and ends the sessions', async () => {
       const created = (await scim('POST', '/scim/v2/Users', user('u-move', NW))).json<{ id: string }>();
       const read = await grant('u-move', 'customer.read');

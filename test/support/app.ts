@@ -5,6 +5,7 @@ import { buildApp } from '../../src/api/app.ts';
 import { ANALYSIS_WAIT_MS, type AppDeps, type HttpTimeouts } from '../../src/api/context.ts';
 import type { ServerLogOptions } from '../../src/api/server-log.ts';
 import type { Metrics } from '../../src/api/metrics.ts';
+import type { MailSettings } from '../../src/governance/mailer.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { configuredTrust } from '../../src/audit/trust.ts';
 import { SearchTerms } from '../../src/audit/search-terms.ts';
@@ -50,6 +51,10 @@ export interface TestAppOptions {
   readonly witnessFile?: string;
   /** The disks readiness watches (none by default). */
   readonly health?: NonNullable<AppDeps['health']>;
+  /** Notifications mailed through SMTP too (test/governance/inquiry-mail.test.ts); none by default. */
+  readonly mail?: MailSettings;
+  /** The server's external base URL (GRIDWALL_PUBLIC_URL), for absolute links; none by default. */
+  readonly publicUrl?: string;
 }
 
 const writers = new WeakMap<FastifyInstance, GroupCommitLog>();
@@ -96,6 +101,8 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }),
     ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }),
     ...(opts.health === undefined ? {} : { health: opts.health }),
+    ...(opts.mail === undefined ? {} : { mail: opts.mail }),
+    ...(opts.publicUrl === undefined ? {} : { publicUrl: opts.publicUrl }),
   });
   writers.set(app, writer);
   return app;

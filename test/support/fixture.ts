@@ -242,3 +242,20 @@ export async function seedPersonas(db: Db, keys?: readonly string[]): Promise<re
   await ownerOf(db).query(`INSERT INTO settings (key, value) VALUES ('demo_personas', $1::jsonb)`, [JSON.stringify(personas)]);
   return personas;
 }
+
+/**
+ * Forty queued switching inquiries about SP.R3, answered five days before NOW: twenty of the affiliated
+ * retailer's in 1 hour, twenty of R0002's in 10 hours — a service centre favouring the affiliate, for the
+ * equal-treatment figures to flag. Inserted as the schema's owner (no reads: the queue's history alone).
+ */
+export async function seedUnequalInquiryAnswers(owner: Db): Promise<void> {
+  await owner.query(
+    `INSERT INTO inquiries (id, case_type, supply_point_id, items, channel, retailer_code, requested_by, requested_by_person, consent_state, queued, released,
+        status, created_at, due_at, closed_at, closed_by, closed_by_person)
+     SELECT 'INQ-8' || lpad(g::text, 5, '0'), 'switching', $1, '{equipment}', 'retailer', CASE WHEN g <= 20 THEN 'A0001' ELSE 'R0002' END,
+            'x', 'p-x', 'valid', '{equipment}', '{equipment}', 'answered', $2::timestamptz - interval '5 days',
+            $2::timestamptz - interval '4 days', $2::timestamptz - interval '5 days' + CASE WHEN g <= 20 THEN interval '1 hour' ELSE interval '10 hours' END, 'u-nsc', 'p-nsc'
+       FROM generate_series(1, 40) g`,
+    [SP.R3, NOW],
+  );
+}

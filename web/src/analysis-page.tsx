@@ -89,6 +89,7 @@ export function AnalysisPage({ query }: { query: URLSearchParams }) {
     c.views.total,
     c.lastResortViews,
     c.emergencyViews,
+    c.inquiryViews,
     c.terminals,
     c.people.total,
     c.offices,
@@ -157,6 +158,7 @@ export function AnalysisPage({ query }: { query: URLSearchParams }) {
                 </th>
                 <th scope="col">{t('lastResortViews')}</th>
                 <th scope="col">{t('emergencyViews')}</th>
+                <th scope="col">{t('inquiryViews')}</th>
                 <th scope="col">{t('terminals')}</th>
                 <th scope="col">{t('people')}</th>
                 <th scope="col">{t('offices')}</th>

@@ -7,10 +7,15 @@ import { ChecklistPage } from './checklist-page.tsx';
 import { EmergenciesPage } from './emergencies-page.tsx';
 import { EmergencyBanner } from './emergency-banner.tsx';
 import { EmergencyReviewPage } from './emergency-review-page.tsx';
+import { EqualTreatmentPage } from './equal-treatment-page.tsx';
 import { governanceApi } from './governance-api.ts';
 import { GovernanceLogPage } from './governance-log-page.tsx';
 import { QueuePage } from './grant-queue-page.tsx';
 import { GrantsPage } from './grants-page.tsx';
+import { InquiriesPage, InquiryQueuePage } from './inquiries-page.tsx';
+import { InquiryDetailPage } from './inquiry-detail-page.tsx';
+import { InquiryFormPage } from './inquiry-form-page.tsx';
+import { NotificationBell } from './notifications.tsx';
 import { PeoplePage } from './people-page.tsx';
 import { TerminalsPage } from './terminals-page.tsx';
 import { TokensPage } from './tokens-page.tsx';
@@ -128,6 +133,7 @@ export function App() {
   const path = url.pathname;
   const record = /^\/records\/([^/]+)$/.exec(path);
   const emergencyReview = /^\/emergencies\/([^/]+)\/review$/.exec(path);
+  const inquiry = /^\/inquiries\/(INQ-\d+)$/.exec(path);
   let page: ReactNode;
   if (path === '/checklist' && me.abilities.viewChecklist) page = <ChecklistPage vocabulary={vocabulary} />;
   else if (path === '/audit' && me.abilities.viewAuditLog) page = <AuditPage vocabulary={vocabulary} query={url.searchParams} />;
@@ -143,12 +149,19 @@ export function App() {
     page = <EmergencyReviewPage id={decodeURIComponent(emergencyReview[1])} me={me} vocabulary={vocabulary} />;
   else if (path === '/analysis' && me.abilities.reviewFindings) page = <AnalysisPage query={url.searchParams} />;
   else if (path === '/findings' && me.abilities.reviewFindings) page = <FindingsPage />;
+  else if (path === '/inquiries/new' && me.abilities.askInquiries) page = <InquiryFormPage key={url.search} query={url.searchParams} vocabulary={vocabulary} />;
+  else if (path === '/inquiries' && me.abilities.askInquiries) page = <InquiriesPage me={me} vocabulary={vocabulary} />;
+  else if (path === '/inquiries/queue' && me.abilities.answerInquiries) page = <InquiryQueuePage vocabulary={vocabulary} />;
+  else if (path === '/inquiries/equal-treatment' && me.abilities.viewEqualTreatment) page = <EqualTreatmentPage vocabulary={vocabulary} />;
+  else if (inquiry?.[1] !== undefined && (me.abilities.askInquiries || me.abilities.answerInquiries || me.abilities.viewEqualTreatment))
+    page = <InquiryDetailPage key={inquiry[1]} id={inquiry[1]} me={me} vocabulary={vocabulary} />;
   else if (record?.[1] !== undefined)
     page = (
       <RecordPage
         id={decodeURIComponent(record[1])}
         purpose={url.searchParams.get('purpose') ?? purpose}
         reason={url.searchParams.get('reason') ?? ''}
+        me={me}
         vocabulary={vocabulary}
       />
     );
@@ -170,6 +183,14 @@ export function App() {
     { href: '/emergencies', label: 'navEmergencies', show: a.overseeEmergencies, current: path.startsWith('/emergencies') },
     { href: '/analysis', label: 'navAnalysis', show: a.reviewFindings, current: path === '/analysis' },
     { href: '/findings', label: 'navFindings', show: a.reviewFindings, current: path === '/findings' },
+    { href: '/inquiries', label: 'navInquiries', show: a.askInquiries, current: path === '/inquiries' || path === '/inquiries/new' || inquiry !== null },
+    {
+      href: '/inquiries/queue',
+      label: 'navInquiryQueue',
+      show: a.answerInquiries,
+      current: path === '/inquiries/queue' || (inquiry !== null && !a.askInquiries),
+    },
+    { href: '/inquiries/equal-treatment', label: 'navEqualTreatment', show: a.viewEqualTreatment, current: path === '/inquiries/equal-treatment' },
   ];
   const side = me.assignment?.side ?? 'none';
   return (
@@ -195,6 +216,7 @@ export function App() {
               {me.assignment !== null && ` ／ ${me.assignment.organization ?? ''} ${me.assignment.office}`}
             </span>
           </div>
+          <NotificationBell path={path} />
           <button type="button" className="secondary" onClick={() => void logout()}>
             {t('logout')}
           </button>

@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { api, type ChecklistRow, type Vocabulary } from './api.ts';
+import { api, type Checklist, type ChecklistRow, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n, type MessageKey } from './i18n.tsx';
 import { useLoad } from './use-load.ts';
@@ -123,8 +123,62 @@ export function ChecklistPage({ vocabulary }: { vocabulary: Vocabulary }) {
               </tbody>
             </table>
           </div>
+          <InquiryAllowances inquiry={data.inquiry} vocabulary={vocabulary} principalClass={principalClass} />
         </>
       )}
+    </section>
+  );
+}
+
+/**
+ * The inquiry allowances as `gridwall verify` enumerates them: per case type and item, how a retailer of the
+ * chosen kind is answered with the customer's consent (without it, nothing), whether the firewall shows it,
+ * and the verdict of the inquiry rules (every retailer alike, never beyond the case, every allowance served).
+ */
+function InquiryAllowances({ inquiry, vocabulary, principalClass }: { inquiry: Checklist['inquiry']; vocabulary: Vocabulary; principalClass: string }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const rows = inquiry.rows.filter((r) => r.requester === principalClass && r.consent === 'valid');
+  if (rows.length === 0) return null;
+  const cases = [...new Set(rows.map((r) => r.caseType))];
+  const items = vocabulary.fields.filter((f) => rows.some((r) => r.item === f.key));
+  return (
+    <section aria-labelledby="inquiry-checklist-title" data-testid="inquiry-checklist">
+      <h2 id="inquiry-checklist-title">{t('inqChecklistTitle')}</h2>
+      <p className={`alert ${inquiry.pass ? 'ok' : 'error'}`} role="status" data-testid="inquiry-verdict">
+        {inquiry.pass ? t('inqChecklistPass') : t('inqChecklistFail', { n: inquiry.violations.length })}
+      </p>
+      <p className="small">{t('inqChecklistLead')}</p>
+      <div className="table-wrap">
+        <table className="matrix">
+          <thead>
+            <tr>
+              <th scope="col">{t('field')}</th>
+              {cases.map((c) => (
+                <th scope="col" key={c}>
+                  {i18n.l(vocabulary.caseTypes[c], c)}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((f) => (
+              <tr key={f.key} data-field={f.key}>
+                <th scope="row">{f[i18n.lang]}</th>
+                {cases.map((c) => {
+                  const row = rows.find((r) => r.caseType === c && r.item === f.key);
+                  const how = row?.answering ?? 'never';
+                  return (
+                    <td key={c} className={row?.outcome === 'shown' ? 'cell-shown' : 'cell-masked'} data-case={c} data-answering={how}>
+                      {t(`inqAnswering_${how}` as MessageKey)}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import type { Labels } from './api.ts';
 import { governanceEn, governanceJa } from './i18n-governance.ts';
+import { inquiryEn, inquiryJa } from './i18n-inquiry.ts';
 import { opsEn, opsJa } from './i18n-ops.ts';
 
 export const LANGS = ['ja', 'en'] as const;
@@ -136,6 +137,7 @@ const ja = {
   err_internal: 'システムエラーが発生しました。',
   ...opsJa,
   ...governanceJa,
+  ...inquiryJa,
   errorRequestId: '要求ID',
 } as const;
 
@@ -272,6 +274,7 @@ const en: Record<MessageKey, string> = {
   errorRequestId: 'Request id',
   ...opsEn,
   ...governanceEn,
+  ...inquiryEn,
 };
 
 const DICTIONARIES: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { ja, en };

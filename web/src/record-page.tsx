@@ -1,15 +1,17 @@
 import { useEffect, useState } from 'react';
-import { api, labelOf, type Answer, type RecordView, type Vocabulary } from './api.ts';
+import { api, labelOf, type Answer, type Me, type RecordView, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
-import { FieldValue, formatSupplyPointId } from './format.tsx';
+import { formatSupplyPointId } from './format.tsx';
 import { useI18n } from './i18n.tsx';
+import { InquiryGuidance } from './inquiry-guidance.tsx';
+import { RecordTable } from './record-table.tsx';
 import { navigate, onLinkClick } from './router.ts';
 
 /**
  * One supply point's record, every field as the firewall decided it for this person, this purpose, now.
  * The purpose is part of the URL: the read is logged under it, and the screen says which it was.
  */
-export function RecordPage({ id, purpose, reason = '', vocabulary }: { id: string; purpose: string; reason?: string; vocabulary: Vocabulary }) {
+export function RecordPage({ id, purpose, reason = '', me, vocabulary }: { id: string; purpose: string; reason?: string; me: Me; vocabulary: Vocabulary }) {
   const i18n = useI18n();
   const { t } = i18n;
   const [answer, setAnswer] = useState<Answer<RecordView> | null>(null);
@@ -32,7 +34,6 @@ export function RecordPage({ id, purpose, reason = '', vocabulary }: { id: strin
     };
   }, [id, purpose, reason, needsReason]);
 
-  const classLabel = (c: keyof Vocabulary['fieldClasses']) => i18n.l(vocabulary.fieldClasses[c], c);
   return (
     <section aria-labelledby="record-title">
       <p>
@@ -78,31 +79,8 @@ export function RecordPage({ id, purpose, reason = '', vocabulary }: { id: strin
       {answer === null && error === null && purpose !== '' && !needsReason && <p aria-busy="true">{t('loading')}</p>}
       {answer !== null && (
         <>
-          <div className="table-wrap">
-            <table className="record">
-              <thead>
-                <tr>
-                  <th scope="col">{t('field')}</th>
-                  <th scope="col">{t('value')}</th>
-                  <th scope="col">{t('classification')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {vocabulary.fields.map((f) => {
-                  const view = answer.body.fields[f.key];
-                  return (
-                    <tr key={f.key} data-field={f.key} className={view?.shown === true ? 'is-shown' : 'is-masked'}>
-                      <th scope="row">{f[i18n.lang]}</th>
-                      <td>
-                        <FieldValue field={f.key} view={view} vocabulary={vocabulary} i18n={i18n} />
-                      </td>
-                      <td className={`class class-${f.class}`}>{classLabel(f.class)}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          <RecordTable view={answer.body} vocabulary={vocabulary} />
+          <InquiryGuidance view={answer.body} purpose={purpose} vocabulary={vocabulary} canAsk={me.abilities.askInquiries} />
           {answer.requestId !== null && <p className="small logged">{t('loggedRead', { id: answer.requestId })}</p>}
         </>
       )}
