@@ -1,4 +1,17 @@
 import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { findingSink } from '../src/analysis/findings.ts';
+import { buildApp } from '../src/api/app.ts';
+import { ANALYSIS_WAIT_MS, LOGIN_ATTEMPTS_PER_MINUTE } from '../src/api/context.ts';
+import { Metrics } from '../src/api/metrics.ts';
+import { GroupCommitLog } from '../src/audit/log-writer.ts';
+import { SearchTerms } from '../src/audit/search-terms.ts';
+import { generateSigningKey } from '../src/audit/signing.ts';
+import { configuredTrust } from '../src/audit/trust.ts';
+import { loadConfig } from '../src/config.ts';
+import { compileDecisionTable } from '../src/domain/decision-table.ts';
+import { Firewall } from '../src/firewall/firewall.ts';
+import { Sessions } from '../src/identity/session-store.ts';
 import type { Db } from '../src/store/db.ts';
 import { openPglite } from '../src/store/pglite.ts';
 import { openPostgres } from '../src/store/postgres.ts';
@@ -26,4 +39,41 @@ export async function openBenchStore(url: string | undefined): Promise<{ db: Db;
       await admin.close();
     },
   };
+}
+
+/** How long a bench server keeps a session's actor (BENCH_SESSION_CACHE_MS; the server's default 1 s). */
+const SESSION_CACHE_MS = Number(process.env['BENCH_SESSION_CACHE_MS'] ?? 1000);
+
+/**
+ * The application as in production, listening on a free local port: the firewall with its durable log, the
+ * metrics kept (the writer counts every event and field decision), the server log at `info` (one JSON line
+ * per request, written nowhere), a default configuration's HTTP time-outs (the answer time-out, a timer per
+ * request, among them). `extend` mounts a bench's own routes (a baseline).
+ */
+export async function startBenchServer(db: Db, extend?: (app: FastifyInstance) => void): Promise<{ app: FastifyInstance; base: string; log: GroupCommitLog }> {
+  const key = generateSigningKey();
+  const metrics = new Metrics();
+  const log = new GroupCommitLog(db, { key, observer: metrics });
+  const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key), findingSink(db));
+  const app = await buildApp({
+    db,
+    firewall,
+    evidence: { trust: configuredTrust(key, null), witnessFile: null, writer: log },
+    clock: () => new Date(),
+    demoLogin: true,
+    secureCookies: false,
+    sessionAbsoluteMs: 36_000_000,
+    emergencyMaxHours: 72,
+    dormantDays: 90,
+    loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE,
+    analysisWaitMs: ANALYSIS_WAIT_MS,
+    sessions: new Sessions(db, { idleMs: 3_600_000, absoluteMs: 36_000_000, cacheMs: SESSION_CACHE_MS }),
+    logger: { level: 'info', stream: { write: () => undefined } },
+    metrics,
+    httpTimeouts: loadConfig({}).httpTimeouts,
+    ...(extend === undefined ? {} : { extend }),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  return { app, log, base: `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}` };
 }

@@ -16,21 +16,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { findingSink } from '../src/analysis/findings.ts';
-import { buildApp } from '../src/api/app.ts';
-import { ANALYSIS_WAIT_MS, LOGIN_ATTEMPTS_PER_MINUTE } from '../src/api/context.ts';
-import { Metrics } from '../src/api/metrics.ts';
-import { GroupCommitLog } from '../src/audit/log-writer.ts';
-import { SearchTerms } from '../src/audit/search-terms.ts';
-import { generateSigningKey } from '../src/audit/signing.ts';
-import { configuredTrust } from '../src/audit/trust.ts';
-import { loadConfig } from '../src/config.ts';
 import { generateDemo } from '../src/demo/generate.ts';
-import { compileDecisionTable } from '../src/domain/decision-table.ts';
-import { Firewall } from '../src/firewall/firewall.ts';
-import { Sessions } from '../src/identity/session-store.ts';
 import { migrate } from '../src/store/migrate.ts';
-import { openBenchStore } from './bench-store.ts';
+import { openBenchStore, startBenchServer } from './bench-store.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
@@ -38,7 +26,6 @@ const SUPPLY_POINTS = Number(process.env['BENCH_SUPPLY_POINTS'] ?? 20000);
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 1000);
 const BATCH_RUNS = Number(process.env['BENCH_BATCH_RUNS'] ?? 3);
 const SERIAL_SECONDS = Number(process.env['BENCH_SERIAL_SECONDS'] ?? 5);
-const SESSION_CACHE_MS = Number(process.env['BENCH_SESSION_CACHE_MS'] ?? 1000);
 const url = process.env['DATABASE_URL'];
 
 /** What a switching case gives at once with the customer's consent (domain/inquiry.ts: CASE_ALLOWANCES). */
@@ -110,31 +97,8 @@ async function main(): Promise<void> {
     });
     const bodies = targets.map((t, k) => JSON.stringify(inquiryOf(t, k)));
 
-    const key = generateSigningKey();
-    // As the look-up bench and production: metrics kept, the server log at `info`, a default configuration's time-outs.
-    const metrics = new Metrics();
-    const log = new GroupCommitLog(db, { key, observer: metrics });
-    const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key), findingSink(db));
-    const app = await buildApp({
-      db,
-      firewall,
-      evidence: { trust: configuredTrust(key, null), witnessFile: null, writer: log },
-      clock: () => new Date(),
-      demoLogin: true,
-      secureCookies: false,
-      sessionAbsoluteMs: 36_000_000,
-      emergencyMaxHours: 72,
-      dormantDays: 90,
-      loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE,
-      analysisWaitMs: ANALYSIS_WAIT_MS,
-      sessions: new Sessions(db, { idleMs: 3_600_000, absoluteMs: 36_000_000, cacheMs: SESSION_CACHE_MS }),
-      logger: { level: 'info', stream: { write: () => undefined } },
-      metrics,
-      httpTimeouts: loadConfig({}).httpTimeouts,
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    const base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+    // As the look-up bench and production (bench-store.ts).
+    const { app, base } = await startBenchServer(db);
     const loginRes = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: persona.userId } });
     if (loginRes.statusCode !== 201) throw new Error(`login ${persona.userId}: ${loginRes.statusCode} ${loginRes.body}`);
     const cookie = loginRes.headers['set-cookie']?.toString().split(';')[0] ?? '';

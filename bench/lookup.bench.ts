@@ -9,30 +9,18 @@
  */
 import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { buildApp } from '../src/api/app.ts';
-import { Metrics } from '../src/api/metrics.ts';
-import { ANALYSIS_WAIT_MS, LOGIN_ATTEMPTS_PER_MINUTE } from '../src/api/context.ts';
-import { configuredTrust } from '../src/audit/trust.ts';
-import { GroupCommitLog } from '../src/audit/log-writer.ts';
-import { generateSigningKey } from '../src/audit/signing.ts';
 import { generateDemo } from '../src/demo/generate.ts';
 import { SUPPLY_POINT_FIELDS, SUPPLY_POINT_FIELD_KEYS } from '../src/domain/classification.ts';
 import { decide } from '../src/domain/decision.ts';
-import { SearchTerms } from '../src/audit/search-terms.ts';
 import { compileDecisionTable, keySpace } from '../src/domain/decision-table.ts';
 import { recordValues } from '../src/domain/record.ts';
-import { Firewall } from '../src/firewall/firewall.ts';
-import { Sessions } from '../src/identity/session-store.ts';
 import { loadRecords } from '../src/store/customer-store.ts';
-import { loadConfig } from '../src/config.ts';
 import { migrate } from '../src/store/migrate.ts';
-import { openBenchStore } from './bench-store.ts';
-import { findingSink } from '../src/analysis/findings.ts';
+import { openBenchStore, startBenchServer } from './bench-store.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const SUPPLY_POINTS = Number(process.env['BENCH_SUPPLY_POINTS'] ?? 20000);
-const SESSION_CACHE_MS = Number(process.env['BENCH_SESSION_CACHE_MS'] ?? 1000);
 const url = process.env['DATABASE_URL'];
 
 interface Load {
@@ -85,40 +73,14 @@ async function main(): Promise<void> {
     process.stderr.write(`seeding ${SUPPLY_POINTS} supply points…\n`);
     const summary = await generateDemo(db, { supplyPoints: SUPPLY_POINTS, seed: 7, areaCode: '02', now });
     const ids = (await db.query<{ id: string }>('SELECT id FROM supply_points ORDER BY md5(id) LIMIT 5000')).rows.map((r) => r.id);
-    const key = generateSigningKey();
-    // As in production: the metrics kept (the writer counts every event and field decision), and below the
-    // server log at `info` (one JSON line per request, on both routes).
-    const metrics = new Metrics();
-    const log = new GroupCommitLog(db, { key, observer: metrics });
-    const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key), findingSink(db));
-    const app = await buildApp({
-      db,
-      firewall,
-      evidence: { trust: configuredTrust(key, null), witnessFile: null, writer: log },
-      clock: () => new Date(),
-      demoLogin: true,
-      secureCookies: false,
-      sessionAbsoluteMs: 36_000_000,
-      emergencyMaxHours: 72,
-      dormantDays: 90,
-      loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE,
-      analysisWaitMs: ANALYSIS_WAIT_MS,
-      sessions: new Sessions(db, { idleMs: 3_600_000, absoluteMs: 36_000_000, cacheMs: SESSION_CACHE_MS }),
-      logger: { level: 'info', stream: { write: () => undefined } },
-      metrics,
-      // The HTTP time-outs of a default configuration, the answer time-out (a timer per request) among them.
-      httpTimeouts: loadConfig({}).httpTimeouts,
-      extend: (a) => {
-        // The baseline: the same record query, no session, no decisions, no masking, no log.
-        a.get<{ Params: { id: string } }>('/bench/bare/:id', async (req) => {
-          const [rec] = await loadRecords(db, [req.params.id]);
-          return rec === undefined ? null : { supplyPointId: rec.id, fields: recordValues(rec, new Date()) };
-        });
-      },
+    // As in production (bench-store.ts), with the baseline beside it.
+    const { app, base, log } = await startBenchServer(db, (a) => {
+      // The baseline: the same record query, no session, no decisions, no masking, no log.
+      a.get<{ Params: { id: string } }>('/bench/bare/:id', async (req) => {
+        const [rec] = await loadRecords(db, [req.params.id]);
+        return rec === undefined ? null : { supplyPointId: rec.id, fields: recordValues(rec, new Date()) };
+      });
     });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const addr = app.server.address();
-    const base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
     const persona = summary.personas.find((p) => p.principalClass === 'network_call_centre');
     if (persona === undefined) throw new Error('no call-centre persona');
     const loginRes = await app.inject({ method: 'POST', url: '/api/session', payload: { userId: persona.userId } });

@@ -1,19 +1,14 @@
 import writeXlsxFile, { type SheetData } from 'write-excel-file/node';
 import { EQUALITY_MEASURE_LABELS, type EqualityFlag, type RetailerFigures } from '../domain/equal-treatment.ts';
 import { CASE_TYPE_LABELS } from '../domain/inquiry.ts';
+import type { EqualTreatmentReport } from './inquiries.ts';
 import { csvRow, EXCEL_BOM, sheetValue, type CsvCellValue } from '../excel-csv.ts';
 
 /**
  * The equal-treatment figures as compliance files them: CSV for Excel (UTF-8 with a BOM; the retailers, then
  * the flags) or an XLSX workbook with a sheet each. The JSON answer is the figures themselves.
  */
-export interface EqualTreatmentFile {
-  readonly from: string;
-  readonly to: string;
-  readonly retailers: readonly (RetailerFigures & { readonly retailerName: string | null })[];
-  readonly others: RetailerFigures;
-  readonly flags: readonly EqualityFlag[];
-}
+export type EqualTreatmentFile = Pick<EqualTreatmentReport, 'from' | 'to' | 'retailers' | 'others' | 'flags'>;
 
 const round = (n: number | null, digits = 1): number | string => (n === null ? '' : Math.round(n * 10 ** digits) / 10 ** digits);
 const percent = (n: number | null): number | string => (n === null ? '' : Math.round(n * 1000) / 10);
