@@ -3,7 +3,7 @@ import type { Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n } from './i18n.tsx';
 import { inquiryApi, inquiryPath, type DirectBody, type Inquiry } from './inquiry-api.ts';
-import { answeringOf, caseTypesOf, ItemChoice, type CaseType } from './inquiry-items.tsx';
+import { answeringOf, caseTypesOf, CaseTypeSelect, ItemChoice, type CaseType } from './inquiry-items.tsx';
 import { onLinkClick } from './router.ts';
 
 type IdentityCheck = keyof Vocabulary['identityChecks'];
@@ -70,16 +70,7 @@ export function DirectInquiryForm({ vocabulary, onTaken }: { vocabulary: Vocabul
             ))}
           </select>
         </label>
-        <label>
-          {t('inqCaseType')}
-          <select name="directCaseType" value={caseType} onChange={(e) => setCaseType(e.target.value as CaseType)}>
-            {cases.map((c) => (
-              <option key={c} value={c}>
-                {i18n.l(vocabulary.caseTypes[c], c)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CaseTypeSelect vocabulary={vocabulary} name="directCaseType" value={caseType} onChange={setCaseType} />
         <label>
           {t('inqSupplyPointId')}
           <input name="directSupplyPointId" value={supplyPointId} onChange={(e) => setSupplyPointId(e.target.value)} required maxLength={64} />

@@ -4,7 +4,7 @@ import { ErrorMessage } from './error-message.tsx';
 import { formatInstant, formatSupplyPointId } from './format.tsx';
 import { useI18n } from './i18n.tsx';
 import { inquiryApi, inquiryPath, type Asked } from './inquiry-api.ts';
-import { answeringOf, caseTypesOf, fieldLabel, ItemChoice, StatusBadge, type CaseType } from './inquiry-items.tsx';
+import { answeringOf, caseTypesOf, CaseTypeSelect, fieldLabel, ItemChoice, StatusBadge, type CaseType } from './inquiry-items.tsx';
 import { RecordTable } from './record-table.tsx';
 import { onLinkClick } from './router.ts';
 
@@ -86,16 +86,7 @@ export function InquiryFormPage({ query, vocabulary }: { query: URLSearchParams;
       <p>{t('inqNewLead')}</p>
       <form className="panel inquiry-form" onSubmit={(e) => void submit(e)} data-testid="inquiry-form">
         <div className="fields">
-          <label>
-            {t('inqCaseType')}
-            <select name="caseType" value={caseType} onChange={(e) => setCaseType(e.target.value as CaseType)} required>
-              {cases.map((c) => (
-                <option key={c} value={c}>
-                  {i18n.l(vocabulary.caseTypes[c], c)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <CaseTypeSelect vocabulary={vocabulary} name="caseType" value={caseType} onChange={setCaseType} />
           <label>
             {t('inqSupplyPointId')}
             <input name="supplyPointId" value={supplyPointId} onChange={(e) => setSupplyPointId(e.target.value)} required maxLength={64} inputMode="numeric" />

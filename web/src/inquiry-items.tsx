@@ -18,6 +18,33 @@ export function answeringOf(vocabulary: Vocabulary, caseType: CaseType, item: st
 }
 
 /** The non-public fields: the only ones an inquiry asks for (public ones are shown anyway, network-only never leave). */
+/** The case-type choice of both inquiry forms (a retailer's, and a call taken by the service centre). */
+export function CaseTypeSelect({
+  vocabulary,
+  name,
+  value,
+  onChange,
+}: {
+  vocabulary: Vocabulary;
+  name: string;
+  value: CaseType;
+  onChange: (caseType: CaseType) => void;
+}) {
+  const i18n = useI18n();
+  return (
+    <label>
+      {i18n.t('inqCaseType')}
+      <select name={name} value={value} onChange={(e) => onChange(e.target.value as CaseType)} required>
+        {caseTypesOf(vocabulary).map((c) => (
+          <option key={c} value={c}>
+            {i18n.l(vocabulary.caseTypes[c], c)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export const nonPublicFields = (vocabulary: Vocabulary) => vocabulary.fields.filter((f) => f.class === 'non_public');
 
 export const fieldLabel = (vocabulary: Vocabulary, i18n: I18n, key: string) =>
