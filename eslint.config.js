@@ -11,7 +11,12 @@ export default tseslint.config(
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.cjs', 'bin/*.js', 'scripts/*.mjs', 'bench/*.mjs'] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', '*.cjs', 'bin/*.js', 'scripts/*.mjs', 'bench/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       // node:test's test() and describe() return promises the runner itself awaits.
@@ -24,6 +29,18 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       // `_` marks a value taken apart only to leave it out (`const { secret: _, ...rest } = row`).
       '@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^_', argsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Every file a person opens in a spreadsheet is written by src/spreadsheet/ (issue 19): text inert, IDs text,
+    // dates dates. No other code writes a workbook.
+    files: ['src/**/*.ts'],
+    ignores: ['src/spreadsheet/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['write-excel-file', 'write-excel-file/*'], message: 'write spreadsheets through src/spreadsheet/ (table.ts, xlsx-file.ts)' }] },
+      ],
     },
   },
   {

@@ -1,7 +1,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { OidcSettings } from './identity/oidc.ts';
+import { OIDC_REAUTH, type OidcSettings } from './identity/oidc.ts';
 import { DEFAULT_DORMANT_DAYS } from './identity/lifecycle.ts';
+import { terminalProxy, TrustedProxyError } from './api/terminal-binding.ts';
 import { inputRefusal } from './domain/refusal.ts';
 import type { StoreTimeouts } from './store/postgres.ts';
 import type { HttpTimeouts } from './api/context.ts';
@@ -109,6 +110,32 @@ const EnvSchema = z.object({
     .describe('single sign-on: the callback registered at the provider; default <GRIDWALL_PUBLIC_URL>/api/auth/oidc/callback'),
   GRIDWALL_OIDC_LABEL: z.string().min(1).max(40).default('シングルサインオン').describe("single sign-on: the login button's text"),
   GRIDWALL_OIDC_SCOPES: z.string().default('openid').describe('single sign-on: scopes asked for'),
+  GRIDWALL_OIDC_REAUTH: z
+    .enum(OIDC_REAUTH)
+    .default('shared')
+    .describe(
+      'single sign-on: when the provider must authenticate the person again (prompt=login, max_age=0, auth_time checked) — at every login, unless the browser is bound (device or proxy) to a terminal marked personal (terminals are shared by default), or never (docs/identity.md)',
+    ),
+  GRIDWALL_OIDC_POST_LOGOUT_REDIRECT_URI: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      "single sign-on: where the provider sends the browser after its logout (register it at the provider); default the console's login page, <origin of the callback>/",
+    ),
+  GRIDWALL_TERMINAL_CLAIMS: z
+    .enum(['accept', 'ignore'])
+    .optional()
+    .describe(
+      "a terminal ID typed or sent at login where no device binding or trusted proxy names one: accept it as the person's claim (recorded as claimed), or ignore it; default accept on the embedded store, ignore with DATABASE_URL (docs/identity.md)",
+    ),
+  GRIDWALL_TERMINAL_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/)
+    .optional()
+    .describe(
+      'behind a reverse proxy that identifies terminals (e.g. by client certificate): the header in which it names the terminal; honoured only on connections from the GRIDWALL_TRUST_PROXY addresses, which must then be addresses/CIDRs',
+    ),
   GRIDWALL_SERVER_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent'])
     .default('info')
@@ -239,6 +266,10 @@ export interface Config {
   readonly logRetentionYears: number;
   /** A login from an unregistered terminal (or none): refused, or narrowed like a retail terminal. */
   readonly unknownTerminal: 'refuse' | 'limit';
+  /** A typed terminal ID where no device binding or trusted proxy names one: the person's claim, or ignored. */
+  readonly terminalClaims: 'accept' | 'ignore';
+  /** The header a trusted reverse proxy names the terminal in, with the proxies' addresses; null: none. */
+  readonly terminalHeader: { readonly header: string; readonly proxies: string } | null;
   /** Days without a login after which an account is dormant (and a terminal unused). */
   readonly dormantDays: number;
   /** External base URL, for absolute links (SCIM locations). */
@@ -297,6 +328,8 @@ function oidcSettings(e: Env): OidcSettings | null {
     redirectUri,
     label: e.GRIDWALL_OIDC_LABEL,
     scopes: e.GRIDWALL_OIDC_SCOPES,
+    reauth: e.GRIDWALL_OIDC_REAUTH,
+    postLogoutRedirectUri: e.GRIDWALL_OIDC_POST_LOGOUT_REDIRECT_URI ?? new URL('/', redirectUri).href,
   };
 }
 
@@ -324,6 +357,25 @@ function mailSettings(e: Env): MailSettings | null {
       'bad configuration: GRIDWALL_SMTP_FROM must be an address (gridwall@example.jp) or a name and an address (gridwall <gridwall@example.jp>)',
     );
   return { url: e.GRIDWALL_SMTP_URL, from, timeoutMs: e.GRIDWALL_SMTP_TIMEOUT_MS };
+}
+
+/** GRIDWALL_TERMINAL_HEADER: only with proxies named by address, so that the header is believed from them alone. */
+function terminalHeader(e: Env, trust: boolean | number | string): Config['terminalHeader'] {
+  if (e.GRIDWALL_TERMINAL_HEADER === undefined) return null;
+  if (typeof trust !== 'string')
+    throw new ConfigError(
+      'bad configuration: GRIDWALL_TERMINAL_HEADER needs GRIDWALL_TRUST_PROXY set to the proxies’ addresses or CIDRs (not true or a number of hops): the header is believed only from them',
+    );
+  try {
+    terminalProxy(e.GRIDWALL_TERMINAL_HEADER, trust);
+  } catch (err) {
+    if (err instanceof TrustedProxyError)
+      throw new ConfigError(
+        `bad configuration: GRIDWALL_TRUST_PROXY: ${err.message}; GRIDWALL_TERMINAL_HEADER is believed only from connections of the addresses and networks listed there`,
+      );
+    throw err;
+  }
+  return { header: e.GRIDWALL_TERMINAL_HEADER.toLowerCase(), proxies: trust };
 }
 
 function demoLogin(e: Env, store: 'pglite' | 'postgres'): boolean {
@@ -384,6 +436,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logCheckpointSeconds: e.GRIDWALL_LOG_CHECKPOINT_SECONDS,
     logRetentionYears: e.GRIDWALL_LOG_RETENTION_YEARS,
     unknownTerminal: e.GRIDWALL_UNKNOWN_TERMINAL,
+    // A typed terminal ID is the person's own word: a server believes only terminals access administration bound.
+    terminalClaims: e.GRIDWALL_TERMINAL_CLAIMS ?? (store.kind === 'pglite' ? 'accept' : 'ignore'),
+    terminalHeader: terminalHeader(e, trustProxy(e.GRIDWALL_TRUST_PROXY)),
     dormantDays: e.GRIDWALL_DORMANT_DAYS,
     publicUrl: e.GRIDWALL_PUBLIC_URL ?? null,
     emergencyMaxHours: e.GRIDWALL_EMERGENCY_MAX_HOURS,

@@ -4,6 +4,7 @@ import { buildApp } from './api/app.ts';
 import { ANALYSIS_WAIT_MS, LOGIN_ATTEMPTS_PER_MINUTE, type Clock } from './api/context.ts';
 import { OidcLogin } from './identity/oidc.ts';
 import { CONSOLE_DIR } from './api/console.ts';
+import { terminalProxy } from './api/terminal-binding.ts';
 import { GroupCommitLog } from './audit/log-writer.ts';
 import { SearchTerms } from './audit/search-terms.ts';
 import { warnIfPrivilegedRole } from './audit/roles.ts';
@@ -17,6 +18,7 @@ import { compileDecisionTable } from './domain/decision-table.ts';
 import { Firewall } from './firewall/firewall.ts';
 import { Sessions } from './identity/session-store.ts';
 import { sweepAccounts } from './identity/lifecycle.ts';
+import { unboundTerminalsWarning } from './identity/terminal-devices.ts';
 import { dailyDigest } from './analysis/review.ts';
 import { DAY_MS, JST_OFFSET_MS } from './domain/japan-time.ts';
 import type { Db } from './store/db.ts';
@@ -115,6 +117,8 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       logger: config.logLevel === 'silent' ? null : { level: config.logLevel },
       httpTimeouts: config.httpTimeouts,
       trustProxy: config.trustProxy,
+      terminalClaims: config.terminalClaims,
+      terminalProxy: config.terminalHeader === null ? null : terminalProxy(config.terminalHeader.header, config.terminalHeader.proxies),
       ...(metrics === null ? {} : { metrics }),
       health: {
         // Each under its label: readiness is public and names a disk by what it holds, never by its path.
@@ -147,13 +151,17 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     }
     // Dormant accounts are disabled at start and then once a day (F2): a server restarted every day must sweep
     // too (issue 14). Logins are refused by the same test in the meantime (lifecycle.ts loginStanding).
+    // The same daily run forgets the single sign-on ID tokens of sessions that timed out unread.
     const runSweep = () =>
       sweepAccounts(db, { kind: 'system', job: 'daily-dormant-sweep' }, clock(), { dormantDays: config.dormantDays, orphans: false }, (tx, personId, at) =>
         sessions.endAllOf(personId, at, tx),
-      ).then(
-        (r) => say(`dormant-account sweep: ${r.disabled.length} disabled`),
-        (e: unknown) => say(`dormant-account sweep failed: ${e instanceof Error ? e.message : String(e)}`),
-      );
+      )
+        .then(async (r) => ({ r, tokens: await sessions.forgetStaleIdTokens(clock()) }))
+        .then(
+          ({ r, tokens }) =>
+            say(`dormant-account sweep: ${r.disabled.length} disabled${tokens > 0 ? `; ID tokens of ${tokens} ended session(s) forgotten` : ''}`),
+          (e: unknown) => say(`dormant-account sweep failed: ${e instanceof Error ? e.message : String(e)}`),
+        );
     await runSweep();
     // Assignments stored before the assignment rules (or past them) act until someone looks: say so at start.
     const breaking = await assignmentsBreakingRules(db, clock());
@@ -161,6 +169,9 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       say(
         `warning: ${breaking.length} staff assignment(s) in force break the assignment rules (side or retailer not following from the organization); list them with \`gridwall accounts check-assignments\``,
       );
+    // Upgrading a PostgreSQL deployment makes typed terminal IDs ignored (issue 19): say so when nothing else names terminals.
+    const unbound = await unboundTerminalsWarning(db, config.terminalClaims, config.terminalHeader !== null);
+    if (unbound !== null) say(unbound);
     const sweep = setInterval(() => void runSweep(), 86_400_000);
     sweep.unref();
     // The daily digest (issue #7): at 00:30 Japan time, yesterday's log is scanned and its findings queued.

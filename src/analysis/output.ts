@@ -1,14 +1,11 @@
-import writeXlsxFile, { type SheetData } from 'write-excel-file/node';
-
-/** One sheet of a workbook, as write-excel-file takes it. */
-export type Sheet = Parameters<typeof writeXlsxFile>[0][number];
-import { csvRow, EXCEL_BOM, sheetValue, type CsvCellValue } from '../excel-csv.ts';
+import { number, table, text, day, type Column, type SpreadsheetDoc, type Table } from '../spreadsheet/table.ts';
 import type { Report, SystemCounts } from './report.ts';
 import { RULES, type RuleId } from './rules.ts';
 
 /**
- * The report as people read it: a table on a terminal, CSV for Excel (UTF-8 with BOM; sections one after
- * another), or an XLSX workbook with one sheet per table. JSON is the report object itself.
+ * The report as people read it: a table on a terminal, or a spreadsheet document (`reportDoc`) that the
+ * spreadsheet writers make CSV (sections one after another) or an XLSX workbook (a sheet per table) of. JSON
+ * is the report object itself.
  */
 
 const SYSTEM_COLUMNS: readonly (readonly [string, (s: Omit<SystemCounts, 'system'>) => number])[] = [
@@ -113,46 +110,67 @@ export function toTable(r: Report, opts: { maxRows?: number } = {}): string {
   return `${out.join('\n')}\n`;
 }
 
-export function toCsv(r: Report): string {
-  const section = (title: string, head: readonly string[], rows: readonly (readonly CsvCellValue[])[]) =>
-    csvRow([title]) + csvRow(head) + rows.map((x) => csvRow(x)).join('') + '\r\n';
-  return (
-    EXCEL_BOM +
-    header(r)
-      .map((h) => csvRow([h]))
-      .join('') +
-    '\r\n' +
-    section('システム別', ['システム', ...SYSTEM_COLUMNS.map(([h]) => h)], systemRows(r)) +
-    section('閲覧者', VIEWER_HEAD, viewerRows(r)) +
-    section('所見', FINDING_HEAD, findingRows(r)) +
-    section('除外した行', REJECTED_HEAD, rejectedRows(r))
-  );
-}
+type SystemRow = { readonly system: string } & Omit<SystemCounts, 'system'>;
+type ViewerRow = Report['viewers'][number] & { readonly rank: number };
 
-/** Every cell of the workbook is made here, its value through `sheetValue` (text never read as a formula). */
-const cellRow = (row: readonly (string | number)[]) => row.map((v) => ({ value: sheetValue(v) }));
-const headRow = (row: readonly string[]) => row.map((v) => ({ value: sheetValue(v), fontWeight: 'bold' as const }));
-
-/** The workbook; `extra` sheets (the compliance report's equal-treatment figures) come after the regulator's tables. */
-export async function toXlsx(r: Report, extra: readonly Sheet[] = []): Promise<Buffer> {
-  const summary: SheetData = [
-    ...header(r).map((h) => cellRow([h])),
-    [],
-    headRow(['システム', ...SYSTEM_COLUMNS.map(([h]) => h)]),
-    ...systemRows(r).map(cellRow),
+/** The report's tables as a spreadsheet document; `extra` tables (the compliance report's equal-treatment figures) come after the regulator's. */
+export function reportDoc(r: Report, extra: readonly Table[] = []): SpreadsheetDoc {
+  const systems: SystemRow[] = [...r.systems, { ...r.total, system: '合計（全システム・重複なし）' }];
+  const viewerColumns: Column<ViewerRow>[] = [
+    number('順位', (v) => v.rank),
+    text('ログインID', (v) => v.userId),
+    text('個人ID', (v) => v.personId),
+    text('所属', (v) => v.organization),
+    text('事業所', (v) => v.office),
+    text('雇用区分', (v) => (v.employment === 'contractor' ? '委託' : '社員')),
+    number('閲覧件数', (v) => v.views),
+    number('法人の閲覧件数', (v) => v.corporate.views),
+    number('法人の需要家数', (v) => v.corporate.customers),
+    number('個人の閲覧件数', (v) => v.individual.views),
+    number('個人の需要家数', (v) => v.individual.customers),
   ];
-  const daily: SheetData = [headRow(['日付', '閲覧件数', '最終保障供給の閲覧件数']), ...r.daily.map((d) => cellRow([d.day, d.views, d.lastResortViews]))];
-  return writeXlsxFile([
-    { sheet: '集計', data: summary, columns: [{ width: 30 }, ...SYSTEM_COLUMNS.map(() => ({ width: 14 }))] },
-    { sheet: '閲覧者', data: [headRow(VIEWER_HEAD), ...viewerRows(r).map(cellRow)], stickyRowsCount: 1 },
-    { sheet: '日別', data: daily, stickyRowsCount: 1 },
-    {
-      sheet: '所見',
-      data: [headRow(FINDING_HEAD), ...findingRows(r).map(cellRow)],
-      columns: [{ width: 8 }, { width: 24 }, { width: 40 }, { width: 24 }, { width: 100 }],
-      stickyRowsCount: 1,
-    },
-    { sheet: '除外した行', data: [headRow(REJECTED_HEAD), ...rejectedRows(r).map(cellRow)], stickyRowsCount: 1 },
-    ...extra,
-  ]).toBuffer();
+  const title = `閲覧状況の報告（${r.period.from} 〜 ${r.period.to}）`;
+  return {
+    title,
+    tables: [
+      table<SystemRow>({
+        sheet: '集計',
+        title: 'システム別（小売側による他社需要家の非公開情報の閲覧）',
+        notes: header(r),
+        columns: [text('システム', (x) => x.system, 30), ...SYSTEM_COLUMNS.map(([h, f]) => number<SystemRow>(h, f, 14))],
+        rows: systems,
+      }),
+      table<ViewerRow>({
+        sheet: '閲覧者',
+        title: '閲覧者（閲覧件数の多い順）',
+        columns: viewerColumns,
+        rows: r.viewers.map((v, i) => ({ ...v, rank: i + 1 })),
+      }),
+      table<Report['daily'][number]>({
+        sheet: '日別',
+        title: '日別の閲覧件数',
+        columns: [day('日付', (d) => d.day), number('閲覧件数', (d) => d.views), number('最終保障供給の閲覧件数', (d) => d.lastResortViews)],
+        rows: r.daily,
+      }),
+      table<Report['findings'][number]>({
+        sheet: '所見',
+        title: `所見（${r.findings.length} 件）`,
+        columns: [
+          text('重大度', (f) => SEVERITY_JA[f.severity], 8),
+          text('ルール', (f) => f.rule, 24),
+          text('ルール名', (f) => ruleName(f.rule), 40),
+          text('対象', (f) => f.subject, 24),
+          text('内容', (f) => f.detail, 60),
+        ],
+        rows: r.findings,
+      }),
+      table<Report['rejected'][number]>({
+        sheet: '除外した行',
+        title: `除外した行（${r.rejected.length} 行）`,
+        columns: [text('ファイル', (x) => x.file), number('行', (x) => x.line), text('理由', (x) => x.reason, 60)],
+        rows: r.rejected,
+      }),
+      ...extra,
+    ],
+  };
 }

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { japanDayStart } from '../domain/japan-time.ts';
-import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
+import { reconciliationDoc } from '../identity/terminal-report.ts';
 import { personActor } from '../governance/grant-service.ts';
 import { listCampaigns, listItems, Recertification } from '../governance/recertification.ts';
 import { createServiceAccount, createToken, decideToken, listTokens, revokeToken, type TokenScope } from '../identity/api-tokens.ts';
 import { listAccounts, sweepAccounts } from '../identity/lifecycle.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import { listTerminals, reconcileTerminals, retireTerminal, saveTerminal } from '../identity/terminals.ts';
-import { download } from './download.ts';
+import { csvEncodingOf, spreadsheetDownload } from './download.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -85,13 +85,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req, reply) => {
       requireOverseer(requireActor(req));
       const r = await reconcileTerminals(deps.db, deps.clock(), req.query.unusedDays ?? dormantDays);
-      if (req.query.format !== 'csv') return { ...r, misplaced: [...r.misplaced], unused: [...r.unused] };
-      const lines = [csvRow(['finding', 'terminal', 'organization', 'office', 'kind', 'setting', 'site_side', 'last_used_at'])];
-      for (const t of r.misplaced)
-        lines.push(csvRow(['misplaced', t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt?.toISOString() ?? '']));
-      for (const t of r.unused)
-        lines.push(csvRow(['unused', t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt?.toISOString() ?? '']));
-      return download(reply, 'text/csv; charset=utf-8', EXCEL_BOM + lines.join(''), 'terminal-reconciliation.csv');
+      const encoding = csvEncodingOf(req.query);
+      if (req.query.format === 'csv' || req.query.format === 'xlsx')
+        return spreadsheetDownload(reply, reconciliationDoc(r), req.query.format, encoding, 'terminal-reconciliation');
+      return { ...r, misplaced: [...r.misplaced], unused: [...r.unused] };
     },
   );
 
@@ -101,7 +98,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req) => {
       const actor = requireActor(req);
       requireAdmin(actor);
-      await saveTerminal(deps.db, personActor(actor), { id: req.params.id, ...req.body }, deps.clock());
+      const { sessionsEnded } = await saveTerminal(deps.db, personActor(actor), { id: req.params.id, ...req.body }, deps.clock());
+      deps.sessions.forget(sessionsEnded);
       const saved = (await listTerminals(deps.db, deps.clock(), dormantDays)).find((t) => t.id === req.params.id);
       if (saved === undefined) throw new Error(`terminal ${req.params.id} vanished after saving`);
       return saved;

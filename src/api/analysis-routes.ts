@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { listFindings, type FindingRow } from '../analysis/findings.ts';
-import { toCsv, toXlsx } from '../analysis/output.ts';
+import { reportDoc } from '../analysis/output.ts';
 import type { Report, SystemCounts, Viewer } from '../analysis/report.ts';
 import { listDigests, livePeriodBounds, liveReport, PeriodTooLong, reviewFinding, scanLive, type Digest } from '../analysis/review.ts';
 import type { Finding, Thresholds } from '../analysis/rules.ts';
 import { holds, type Actor } from '../domain/actor.ts';
-import { equalTreatmentCsvSection, equalTreatmentSheets } from '../governance/equal-treatment-output.ts';
+import { equalTreatmentTables } from '../governance/equal-treatment-output.ts';
 import { equalTreatmentReport } from '../governance/inquiries.ts';
-import { download } from './download.ts';
+import { csvEncodingOf, spreadsheetDownload } from './download.ts';
 import type { AppDeps } from './context.ts';
 import { LONG_RUNNING_MS, requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -56,17 +56,11 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
       const p = period(req.query);
       const report = await liveReport(deps.db, p, { maxWaitMs: deps.analysisWaitMs });
       const name = `gridwall-report-${p.from}-${p.to}`;
+      const encoding = csvEncodingOf(req.query);
       if (req.query.format === 'csv' || req.query.format === 'xlsx') {
         // The compliance report: the regulator's tables, then the equal treatment of retailers' inquiries (issue 18).
         const fair = await equalTreatmentReport(deps.db, p.from, p.to, deps.clock());
-        if (req.query.format === 'csv')
-          return download(reply, 'text/csv; charset=utf-8', `${toCsv(report)}\r\n${equalTreatmentCsvSection(fair)}`, `${name}.csv`);
-        return download(
-          reply,
-          'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-          await toXlsx(report, equalTreatmentSheets(fair)),
-          `${name}.xlsx`,
-        );
+        return spreadsheetDownload(reply, reportDoc(report, equalTreatmentTables(fair)), req.query.format, encoding, name);
       }
       return report;
     },

@@ -21,6 +21,8 @@ import { registerGovernanceRoutes } from './governance-routes.ts';
 import { registerScimRoutes } from './scim-routes.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { OIDC_COOKIE, registerOidcRoutes } from './oidc-routes.ts';
+import { DEVICE_COOKIE } from './terminal-binding.ts';
+import { registerTerminalDeviceRoutes } from './terminal-device-routes.ts';
 import { registerInputGuards } from './input-guards.ts';
 import { registerEmergencyRoutes } from './emergency-routes.ts';
 import { registerAnalysisRoutes } from './analysis-routes.ts';
@@ -215,7 +217,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // Before the authentication hook and every route: NUL, lone surrogates, non-decimal or huge integers are a 400 (issue 14).
-  registerInputGuards(app, [SESSION_COOKIE, OIDC_COOKIE]);
+  registerInputGuards(app, [SESSION_COOKIE, OIDC_COOKIE, DEVICE_COOKIE]);
   app.decorateRequest('actor', null);
   app.decorateRequest('csrfToken', null);
   app.addHook('onRequest', async (req) => {
@@ -351,6 +353,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerGovernanceRoutes(app, deps);
   await registerScimRoutes(app, deps);
   registerAdminRoutes(app, deps);
+  registerTerminalDeviceRoutes(app, deps);
   registerEmergencyRoutes(app, deps);
   registerAnalysisRoutes(app, deps);
   registerInquiryRoutes(app, deps);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccessEvent, LoggedRecord } from '../audit/access-event.ts';
 import type { ChainBreak } from '../audit/chain-verify.ts';
-import { exportCsv, exportJsonl } from '../audit/export.ts';
+import { exportCsv, exportJsonl, exportXlsx, LOG_XLSX_MAX_ROWS, logTitle, LogTooLargeForXlsx } from '../audit/export.ts';
 import { verifyStore } from '../audit/store-verify.ts';
 import { japanDayStart, japanPeriod } from '../domain/japan-time.ts';
 import { readHeadAndLastSeal, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
@@ -13,8 +13,9 @@ import { isSearchKind } from '../domain/classification.ts';
 import type { SealedTerm, SearchTerms } from '../audit/search-terms.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import type { AppDeps } from './context.ts';
-import { LONG_RUNNING_MS, requireActor } from './context.ts';
+import { EXPORT_WAIT_MS, LONG_RUNNING_MS, requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
+import { csvEncodingOf, csvType, download, XLSX_TYPE } from './download.ts';
 import * as c from '../contract/audit.ts';
 import { route, type RouteTypes, type SameFields } from '../contract/schema.ts';
 
@@ -176,25 +177,36 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
       handlerTimeout: LONG_RUNNING_MS,
       schema: route(c.auditExport, {
         tags: ['audit'],
-        summary: 'Download a period of the log: JSON Lines (verifies on its own with `gridwall audit verify --file`) or CSV for Excel',
-        description: 'Answers 200 with the file (application/x-ndjson or text/csv), streamed.',
+        summary:
+          'Download a period of the log: JSON Lines (verifies on its own with `gridwall audit verify --file`), or CSV (UTF-8 with a BOM, or CP932) or XLSX for a spreadsheet',
+        description: `Answers 200 with the file (application/x-ndjson or text/csv streamed; an XLSX workbook of at most ${LOG_XLSX_MAX_ROWS} rows, else 400 with details.rule log_too_large_for_xlsx). Workbooks are built one at a time per server: one that cannot start within ${EXPORT_WAIT_MS / 1000} s is a 503 export_busy with Retry-After.`,
       }),
     },
     async (req, reply) => {
       requireAuditor(requireActor(req));
       const period = japanPeriod(day('from', req.query.from), day('to', req.query.to));
-      const name = `access-log_${req.query.from ?? 'start'}_${req.query.to ?? 'now'}.${req.query.format}`;
+      const encoding = csvEncodingOf(req.query);
+      const name = `access-log_${req.query.from ?? 'start'}_${req.query.to ?? 'now'}`;
+      if (req.query.format === 'xlsx') {
+        try {
+          const { body } = await exportXlsx(deps.db, period, logTitle(req.query.from, req.query.to), { maxWaitMs: deps.exportWaitMs ?? EXPORT_WAIT_MS });
+          return await download(reply.header('cache-control', 'no-store'), XLSX_TYPE, body, `${name}.xlsx`);
+        } catch (e) {
+          if (e instanceof LogTooLargeForXlsx) throw new ApiError('validation_failed', e.message, { rule: e.code, limit: e.limit });
+          throw e;
+        }
+      }
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
-        'content-type': req.query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-        'content-disposition': `attachment; filename="${name}"`,
+        'content-type': req.query.format === 'csv' ? csvType(encoding) : 'application/x-ndjson; charset=utf-8',
+        'content-disposition': `attachment; filename="${name}.${req.query.format}"`,
         'x-request-id': req.id,
         'cache-control': 'no-store',
         'x-content-type-options': 'nosniff',
       });
       try {
-        if (req.query.format === 'csv') await exportCsv(deps.db, res, period);
+        if (req.query.format === 'csv') await exportCsv(deps.db, res, period, encoding);
         else await exportJsonl(deps.db, res, period, deps.clock());
       } finally {
         res.end();

@@ -28,6 +28,9 @@ export const LOGIN_ADDRESS_FACTOR = 10;
 /** Longest a request waits for the analysis queue before it is told to come back (503 with Retry-After). */
 export const ANALYSIS_WAIT_MS = 15_000;
 
+/** Longest a request waits for its turn to build a workbook of the log before it is told to come back (503 export_busy with Retry-After). */
+export const EXPORT_WAIT_MS = 15_000;
+
 export interface AppDeps {
   readonly db: Db;
   readonly firewall: Firewall;
@@ -67,10 +70,19 @@ export interface AppDeps {
   readonly mail?: MailSettings | null;
   /** Login attempts allowed per user ID per minute (the server: LOGIN_ATTEMPTS_PER_MINUTE); per client address, LOGIN_ADDRESS_FACTOR times that. */
   readonly loginRateLimit: number;
+  /**
+   * A terminal ID the person typed or sent at login where no device binding or trusted proxy names one:
+   * `accept` records it as the person's claim, `ignore` drops it (GRIDWALL_TERMINAL_CLAIMS); absent: accept.
+   */
+  readonly terminalClaims?: 'accept' | 'ignore';
+  /** A terminal asserted by a trusted reverse proxy (GRIDWALL_TERMINAL_HEADER; api/terminal-binding.ts); absent: none. */
+  readonly terminalProxy?: TerminalProxy | null;
   /** Fastify's trustProxy: whose X-Forwarded-For gives the client's address (GRIDWALL_TRUST_PROXY); absent: nobody's. */
   readonly trustProxy?: boolean | number | string;
   /** Longest a report or scan waits for the analysis queue (the server: ANALYSIS_WAIT_MS). */
   readonly analysisWaitMs: number;
+  /** Longest a workbook of the log waits for its turn (audit/export.ts LOG_XLSX_QUEUE); absent: EXPORT_WAIT_MS. */
+  readonly exportWaitMs?: number;
   /** Extra routes mounted before the server starts (the benchmark's bare route, the console's assets). */
   readonly extend?: (app: FastifyInstance) => void | Promise<void>;
   /** The server log (api/server-log.ts); absent or null: none (tests that do not read it). */
@@ -87,6 +99,14 @@ export interface AppDeps {
   readonly metrics?: { request(method: string | null, route: string | null, status: number, seconds: number | null): void };
   /** The HTTP server's time-outs (config.ts#HttpTimeouts); absent: Node's and Fastify's defaults. */
   readonly httpTimeouts?: HttpTimeouts;
+}
+
+/** A terminal asserted by a reverse proxy: the header it sets, and whether a connection comes from it. */
+export interface TerminalProxy {
+  /** Lower-case header name, e.g. `x-client-cert-cn`. */
+  readonly header: string;
+  /** Whether the connection's peer address is one of the trusted proxies. */
+  trusted(peer: string): boolean;
 }
 
 /** What a disk readiness watches holds: the embedded store's data directory, the witness file's directory. */

@@ -4,8 +4,8 @@ import { EmergencyReviews, type Review, type ReviewRead } from '../governance/em
 import { EmergencySupport, type SupportStaffView } from '../governance/emergency-support.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import { registrationAt } from '../store/emergency-store.ts';
-import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
-import { download } from './download.ts';
+import { csvEncodingOf, spreadsheetDownload } from './download.ts';
+import { reviewDoc } from '../governance/emergency-review-output.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -127,51 +127,10 @@ export function registerEmergencyRoutes(app: FastifyInstance, deps: AppDeps): vo
       requireOverseer(requireActor(req));
       const review = await reviews.review(req.params.id, deps.clock());
       if (review === null) throw new ApiError('not_found', `no emergency declaration ${req.params.id}`);
-      if (req.query.format !== 'csv') return review;
-      const lines = [
-        csvRow([
-          'kind',
-          'occurred_at',
-          'user_id',
-          'person_id',
-          'organization_id',
-          'employment',
-          'office',
-          'terminal_id',
-          'supply_point_id',
-          'fields_shown',
-          'stated_reason',
-          'refusal',
-          'request_id',
-        ]),
-      ];
-      for (const [kind, reads] of [
-        ['read', review.reads],
-        ['refused', review.refused],
-      ] as const) {
-        for (const r of reads) {
-          const points = r.supplyPoints.length === 0 ? [{ supplyPointId: '', shown: [] as readonly string[] }] : r.supplyPoints;
-          for (const p of points)
-            lines.push(
-              csvRow([
-                kind,
-                r.occurredAt.toISOString(),
-                r.userId,
-                r.personId,
-                r.organizationId,
-                r.employment,
-                r.office,
-                r.terminalId,
-                p.supplyPointId,
-                p.shown.join(' '),
-                r.statedReason,
-                r.refusal,
-                r.requestId,
-              ]),
-            );
-        }
-      }
-      return download(reply, 'text/csv; charset=utf-8', EXCEL_BOM + lines.join(''), `emergency-review-${req.params.id}.csv`);
+      const encoding = csvEncodingOf(req.query);
+      if (req.query.format === 'csv' || req.query.format === 'xlsx')
+        return spreadsheetDownload(reply, reviewDoc(req.params.id, review), req.query.format, encoding, `emergency-review-${req.params.id}`);
+      return review;
     },
   );
 

@@ -60,6 +60,8 @@ export const ERROR_STATUS = {
   request_timeout: 408,
   /** Another analysis holds the analysis queue for longer than a request may wait (with Retry-After). */
   analysis_busy: 503,
+  /** Another workbook export (the access log as XLSX) is being built for longer than a request may wait (with Retry-After). */
+  export_busy: 503,
   /** Refusals of a family without codes of their own (details.rule names the rule). */
   conflict: 409,
   busy: 503,
@@ -78,6 +80,7 @@ const FAMILY_CODE: Readonly<Partial<Record<RefusalFamily, Partial<Record<Refusal
   review: { conflict: 'review_conflict' },
   inquiry: { invalid: 'inquiry_invalid', refused: 'inquiry_refused', conflict: 'inquiry_conflict' },
   analysis: { busy: 'analysis_busy' },
+  export: { busy: 'export_busy' },
 };
 const KIND_CODE: Readonly<Record<RefusalKind, ErrorCode>> = {
   invalid: 'validation_failed',

@@ -2,13 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { findingSink } from '../analysis/findings.ts';
 import { japanDay } from '../domain/japan-time.ts';
 import type { Consent } from '../domain/inquiry.ts';
-import { equalTreatmentCsv, equalTreatmentXlsx } from '../governance/equal-treatment-output.ts';
+import { csvEncodingNamed } from '../domain/export-file.ts';
+import { equalTreatmentDoc } from '../governance/equal-treatment-output.ts';
 import { InquiryCsvError, parseInquiryCsv } from '../governance/inquiry-csv.ts';
 import { Inquiries, type BatchLine, type InquiryInput, type InquiryView } from '../governance/inquiries.ts';
 import { NotificationMailer } from '../governance/mailer.ts';
 import { listNotifications, markNotificationsRead, type Notification } from '../governance/notifications.ts';
 import type { ReadRequest } from '../firewall/firewall.ts';
-import { download } from './download.ts';
+import { csvEncodingOf, spreadsheetDownload } from './download.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor, routeName } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -114,7 +115,7 @@ export function registerInquiryRoutes(app: FastifyInstance, deps: AppDeps): void
         if (!Buffer.isBuffer(body) || body.length === 0) throw new ApiError('inquiry_invalid', 'send the CSV file as the body, with content-type text/csv');
         let parsed;
         try {
-          parsed = parseInquiryCsv(body, req.query.encoding);
+          parsed = parseInquiryCsv(body, req.query.encoding === undefined ? undefined : csvEncodingNamed(req.query.encoding));
         } catch (e) {
           if (e instanceof InquiryCsvError) throw new ApiError('inquiry_invalid', e.message);
           throw e;
@@ -160,9 +161,9 @@ export function registerInquiryRoutes(app: FastifyInstance, deps: AppDeps): void
       const from = req.query.from ?? japanDay(new Date(at.getTime() - 30 * 86_400_000));
       const out = await inquiries.equalTreatment(requireActor(req), from, to, at);
       const name = `gridwall-equal-treatment-${from}-${to}`;
-      if (req.query.format === 'csv') return download(reply, 'text/csv; charset=utf-8', equalTreatmentCsv(out), `${name}.csv`);
-      if (req.query.format === 'xlsx')
-        return download(reply, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', await equalTreatmentXlsx(out), `${name}.xlsx`);
+      const encoding = csvEncodingOf(req.query);
+      if (req.query.format === 'csv' || req.query.format === 'xlsx')
+        return spreadsheetDownload(reply, equalTreatmentDoc(out), req.query.format, encoding, name);
       return out;
     },
   );

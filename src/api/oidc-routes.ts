@@ -6,6 +6,7 @@ import { ApiError } from './errors.ts';
 import { recordLoginRefusal, startSession } from './session-routes.ts';
 import * as c from '../contract/session.ts';
 import { route, type RouteTypes } from '../contract/schema.ts';
+import { bindTerminal } from './terminal-binding.ts';
 
 /** The browser's handle on its login in flight; only the OIDC routes ever see it. */
 export const OIDC_COOKIE = 'gw_oidc';
@@ -45,13 +46,14 @@ export function registerOidcRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (req, reply) => {
       const login = deps.oidc;
       if (login === undefined || login === null) throw new ApiError('oidc_disabled', 'single sign-on is not configured on this server (GRIDWALL_OIDC_ISSUER)');
-      const terminalId = req.query.terminalId ?? null;
+      // Read here, where the browser's SameSite=Strict device cookie arrives; the callback comes from the provider's site.
+      const terminal = await bindTerminal(req, deps, req.query.terminalId ?? null);
       let started: { handle: string; url: URL };
       try {
-        started = await login.begin(terminalId, deps.clock());
+        started = await login.begin(terminal, deps.clock());
       } catch (e) {
         req.log.error({ error: errorFields(e) }, 'identity provider unavailable');
-        await recordLoginRefusal(reply, deps, '(before login)', 'oidc', 'oidc_unavailable', terminalId, { detail: e instanceof Error ? e.message : String(e) });
+        await recordLoginRefusal(reply, deps, '(before login)', 'oidc', 'oidc_unavailable', terminal, { detail: e instanceof Error ? e.message : String(e) });
         return reply.redirect(refusedTo('oidc_unavailable'), 303);
       }
       // Lax, not Strict: the browser must send it on the top-level redirect back from the provider's site.
@@ -84,14 +86,14 @@ export function registerOidcRoutes(app: FastifyInstance, deps: AppDeps): void {
       reply.clearCookie(OIDC_COOKIE, { path: OIDC_PATH });
       if (!result.ok) {
         const who = result.userId ?? (result.subject === undefined ? '(unknown)' : `oidc:${result.subject}`);
-        await recordLoginRefusal(reply, deps, who, 'oidc', result.reason, result.terminalId ?? null, {
+        await recordLoginRefusal(reply, deps, who, 'oidc', result.reason, result.terminal ?? null, {
           detail: result.detail,
           ...(result.subject === undefined ? {} : { subject: result.subject }),
         });
         return reply.redirect(refusedTo(result.reason), 303);
       }
       try {
-        await startSession(reply, deps, result.userId, result.terminalId, 'oidc');
+        await startSession(reply, deps, result.userId, result.terminal, 'oidc', result.idToken);
       } catch (e) {
         if (e instanceof ApiError) return reply.redirect(refusedTo(e.code), 303); // recorded by startSession
         throw e;

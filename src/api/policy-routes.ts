@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import {
   checklist,
-  checklistCsv,
+  checklistDoc,
   checklistMarkdown,
   findViolations,
   inquiryChecklist,
@@ -12,7 +12,7 @@ import {
   type InquiryViolation,
   type Violation,
 } from '../firewall/verify.ts';
-import { download } from './download.ts';
+import { csvEncodingOf, download, spreadsheetDownload } from './download.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -41,7 +41,9 @@ export function registerPolicyRoutes(app: FastifyInstance, deps: AppDeps): void 
       const violations = findViolations(table);
       const inquiryRows = inquiryChecklist(table);
       const inquiryBroken = inquiryViolations(inquiryRows);
-      if (req.query.format === 'csv') return download(reply, 'text/csv; charset=utf-8', checklistCsv(rows), 'masking-checklist.csv');
+      const encoding = csvEncodingOf(req.query);
+      if (req.query.format === 'csv' || req.query.format === 'xlsx')
+        return spreadsheetDownload(reply, checklistDoc(rows), req.query.format, encoding, 'masking-checklist');
       if (req.query.format === 'md')
         return download(reply, 'text/markdown; charset=utf-8', `${checklistMarkdown(rows, table, violations)}\n${inquiryMarkdown(inquiryRows, inquiryBroken)}`);
       return {

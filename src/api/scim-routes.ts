@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorFields } from './server-log.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
-import { applyPatch, ERROR_SCHEMA, parseUser, ScimError, ScimUsers, USER_SCHEMA, ASSIGNMENT_SCHEMA } from '../identity/scim.ts';
+import { ScimUsers } from '../identity/scim.ts';
+import { ERROR_SCHEMA, LIST_SCHEMA, project, resourceTypes, schemas, ScimError, serviceProviderConfig } from '../identity/scim-schema.ts';
 import { revokeForRetailerChange, revokeForSide } from '../governance/grant-service.ts';
 import type { AppDeps } from './context.ts';
 import { ApiError, ERROR_STATUS } from './errors.ts';
@@ -25,7 +26,8 @@ function provisioner(req: FastifyRequest): GovernanceActor {
 
 /**
  * SCIM 2.0 (RFC 7644) for the HR system under /scim/v2: Users (create, read, list with filter, replace,
- * patch, delete = leave), plus the discovery endpoints connectors read first. Errors in SCIM's own format.
+ * patch, delete = leave and gone from SCIM), plus the discovery endpoints connectors read first (RFC 7644 §4:
+ * ServiceProviderConfig, Schemas, ResourceTypes). Errors in SCIM's own format, unknown paths included.
  */
 export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
   await app.register(
@@ -48,7 +50,13 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
         }
         return undefined;
       });
-      scim.setErrorHandler(async (err, _req, reply) => {
+      scim.setErrorHandler(async (thrown, _req, reply) => {
+        // Two requests naming the same userName or externalId at once: the second meets the store's unique
+        // index (SQLSTATE 23505) after both checked the name was free — the same refusal as a name taken before.
+        const err =
+          (thrown as { code?: unknown }).code === '23505'
+            ? new ScimError(409, 'uniqueness', 'userName or externalId was taken by another request at the same moment')
+            : thrown;
         if (err instanceof ScimError) {
           // A change the HR system asked for and gridwall refused (a retailer's staff on the network side, a
           // taken login ID, …) is evidence like any other refused governance action.
@@ -76,36 +84,41 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
       });
       const send = (reply: FastifyReply, status: number, body: unknown) => reply.status(status).type(SCIM_JSON).send(body);
 
-      scim.get('/ServiceProviderConfig', { schema: { tags: ['scim'] } }, async (_req, reply) =>
-        send(reply, 200, {
-          schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
-          patch: { supported: true },
-          bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
-          filter: { supported: true, maxResults: 200 },
-          changePassword: { supported: false },
-          sort: { supported: false },
-          etag: { supported: false },
-          authenticationSchemes: [{ type: 'oauthbearertoken', name: 'API token', description: 'gridwall API token with the scim scope' }],
-        }),
-      );
-      scim.get('/ResourceTypes', { schema: { tags: ['scim'] } }, async (_req, reply) =>
-        send(reply, 200, {
-          schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
-          totalResults: 1,
-          Resources: [
-            {
-              schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
-              id: 'User',
-              name: 'User',
-              endpoint: '/Users',
-              schema: USER_SCHEMA,
-              schemaExtensions: [{ schema: ASSIGNMENT_SCHEMA, required: false }],
-            },
-          ],
-        }),
+      const list = (resources: readonly Record<string, unknown>[]) => ({
+        schemas: [LIST_SCHEMA],
+        totalResults: resources.length,
+        startIndex: 1,
+        itemsPerPage: resources.length,
+        Resources: resources,
+      });
+      const byId = (resources: readonly Record<string, unknown>[], what: string, id: string) => {
+        const found = resources.find((r) => r['id'] === id);
+        if (found === undefined) throw new ScimError(404, null, `no ${what} ${id}`);
+        return found;
+      };
+      /** The discovery endpoints answer GET only (RFC 7644 §4); anything else under /scim/v2 is a SCIM 404. */
+      const DISCOVERY = /^\/scim\/v2\/(ServiceProviderConfig|Schemas|ResourceTypes)(\/[^/?]*)?(\?|$)/;
+      scim.setNotFoundHandler(async (req, reply) =>
+        DISCOVERY.test(req.url)
+          ? scimError(reply.header('allow', 'GET'), 405, null, `${req.method} is not allowed here: the discovery endpoints answer GET`)
+          : scimError(reply, 404, null, `no SCIM endpoint ${req.method} ${req.url.split('?')[0] ?? ''}`),
       );
 
-      scim.get<{ Querystring: { filter?: string; startIndex: number; count: number } }>(
+      scim.get('/ServiceProviderConfig', { schema: { tags: ['scim'] } }, async (_req, reply) => send(reply, 200, serviceProviderConfig(base)));
+      scim.get('/ResourceTypes', { schema: { tags: ['scim'] } }, async (_req, reply) => send(reply, 200, list(resourceTypes(base))));
+      scim.get<{ Params: { id: string } }>('/ResourceTypes/:id', { schema: { tags: ['scim'] } }, async (req, reply) =>
+        send(reply, 200, byId(resourceTypes(base), 'ResourceType', req.params.id)),
+      );
+      scim.get('/Schemas', { schema: { tags: ['scim'] } }, async (_req, reply) => send(reply, 200, list(schemas(base))));
+      scim.get<{ Params: { id: string } }>('/Schemas/:id', { schema: { tags: ['scim'] } }, async (req, reply) =>
+        send(reply, 200, byId(schemas(base), 'Schema', req.params.id)),
+      );
+
+      const projection = {
+        attributes: { type: 'string', maxLength: 1000 },
+        excludedAttributes: { type: 'string', maxLength: 1000 },
+      } as const;
+      scim.get<{ Querystring: { filter?: string; startIndex: number; count: number; attributes?: string; excludedAttributes?: string } }>(
         '/Users',
         {
           schema: {
@@ -114,36 +127,40 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
               type: 'object',
               properties: {
                 filter: { type: 'string', maxLength: 300 },
-                startIndex: { type: 'integer', minimum: 1, default: 1 },
-                count: { type: 'integer', minimum: 0, maximum: 200, default: 100 },
+                // RFC 7644 §3.4.2.4: below 1 counts as 1, a negative count as 0 (cut to maxResults): no minimum here.
+                startIndex: { type: 'integer', default: 1 },
+                count: { type: 'integer', default: 100 },
+                ...projection,
               },
             },
           },
         },
-        async (req, reply) => send(reply, 200, await users.list(req.query.filter, req.query.startIndex, req.query.count, deps.clock())),
+        async (req, reply) => {
+          const q = req.query;
+          const page = await users.list(q.filter, q.startIndex, q.count, deps.clock());
+          return send(reply, 200, { ...page, Resources: page.Resources.map((r) => project(r, q.attributes, q.excludedAttributes)) });
+        },
       );
-      scim.get<{ Params: { id: string } }>('/Users/:id', { schema: { tags: ['scim'] } }, async (req, reply) =>
-        send(reply, 200, await users.get(req.params.id, deps.clock())),
+      scim.get<{ Params: { id: string }; Querystring: { attributes?: string; excludedAttributes?: string } }>(
+        '/Users/:id',
+        { schema: { tags: ['scim'], querystring: { type: 'object', properties: projection } } },
+        async (req, reply) => send(reply, 200, project(await users.get(req.params.id, deps.clock()), req.query.attributes, req.query.excludedAttributes)),
       );
       scim.post('/Users', { schema: { tags: ['scim'] } }, async (req, reply) => {
-        const out = await users.create(provisioner(req), parseUser(req.body), deps.clock());
+        const out = await users.create(provisioner(req), req.body, deps.clock());
         const location = (out.resource['meta'] as { location: string }).location;
         return send(reply.header('location', location), 201, out.resource);
       });
       scim.put<{ Params: { id: string } }>('/Users/:id', { schema: { tags: ['scim'] } }, async (req, reply) => {
-        const out = await users.replace(provisioner(req), req.params.id, parseUser(req.body), deps.clock());
+        const out = await users.replace(provisioner(req), req.params.id, req.body, deps.clock());
         return send(reply, 200, out.resource);
       });
       scim.patch<{ Params: { id: string } }>('/Users/:id', { schema: { tags: ['scim'] } }, async (req, reply) => {
-        const at = deps.clock();
-        const next = applyPatch(await users.get(req.params.id, at), req.body);
-        const out = await users.replace(provisioner(req), req.params.id, parseUser(next), at);
+        const out = await users.patch(provisioner(req), req.params.id, req.body, deps.clock());
         return send(reply, 200, out.resource);
       });
       scim.delete<{ Params: { id: string } }>('/Users/:id', { schema: { tags: ['scim'] } }, async (req, reply) => {
-        const at = deps.clock();
-        const current = await users.get(req.params.id, at);
-        await users.replace(provisioner(req), req.params.id, parseUser({ ...current, active: false }), at);
+        await users.delete(provisioner(req), req.params.id, deps.clock());
         return reply.status(204).send();
       });
     },

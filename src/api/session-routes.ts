@@ -13,6 +13,8 @@ import { mayReadAuditLog } from './audit-routes.ts';
 import { ApiError } from './errors.ts';
 import * as c from '../contract/session.ts';
 import { route, type ReplyOf, type RouteTypes } from '../contract/schema.ts';
+import { NO_TERMINAL, type TerminalBinding } from '../identity/terminal-devices.ts';
+import { bindTerminal } from './terminal-binding.ts';
 
 /** What the console may offer this person: computed here, never decided in the browser. */
 export function abilities(actor: Actor, firewall: Firewall): c.Abilities {
@@ -57,6 +59,7 @@ function me(actor: Actor, firewall: Firewall): c.Me {
     name: actor.personName,
     userId: actor.userId,
     terminalId: actor.terminalId,
+    terminalSource: actor.terminalSource,
     terminal: actor.terminal,
     authMethod: actor.authMethod,
     grants: actor.grants.map((g) => ({ permissionId: g.permissionId, scopeOrganizationId: g.scopeOrganizationId, until: g.until })),
@@ -88,9 +91,10 @@ export async function recordLoginRefusal(
   userId: string,
   method: AuthMethod,
   reason: string,
-  terminalId: string | null,
+  terminal: TerminalBinding | null,
   more: Readonly<Record<string, unknown>> = {},
 ): Promise<void> {
+  const bound = terminal ?? NO_TERMINAL;
   await recordGovernance(deps.db, {
     at: deps.clock(),
     actor: { kind: 'system', job: 'login' },
@@ -99,24 +103,26 @@ export async function recordLoginRefusal(
     subjectId: userId,
     outcome: 'refused',
     rule: reason,
-    details: { ...more, method, terminalId, clientAddress: reply.request.ip },
+    details: { ...more, method, terminalId: bound.terminalId, terminalSource: bound.source, clientAddress: reply.request.ip },
   });
 }
 
 /**
  * Opens a session for a person authenticated by `method` and sets the session cookie: the one way every
- * login (demo persona, password + TOTP, OpenID Connect) ends. Throws the refusal as an API error.
+ * login (demo persona, password + TOTP, OpenID Connect) ends, each with its terminal found the same way
+ * (`bindTerminal`). Throws the refusal as an API error.
  */
 export async function startSession(
   reply: FastifyReply,
   deps: AppDeps,
   userId: string,
-  terminalId: string | null,
+  terminal: TerminalBinding,
   method: AuthMethod,
+  idToken: string | null = null,
 ): Promise<{ csrfToken: string; me: c.Me }> {
-  const opened = await deps.sessions.open(userId, terminalId, deps.clock(), method);
+  const opened = await deps.sessions.open(userId, terminal, deps.clock(), method, { idToken });
   if (opened.kind === 'refused') {
-    await recordLoginRefusal(reply, deps, userId, method, opened.code, terminalId);
+    await recordLoginRefusal(reply, deps, userId, method, opened.code, terminal);
     throw new ApiError(opened.code, opened.message);
   }
   const session = opened.session;
@@ -192,11 +198,12 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
       const refusal = await personaRefusal(deps, req.body.userId);
       if (refusal === 'credentials_in_use')
         throw new ApiError('demo_login_disabled', 'demo login is off: this server has accounts that log in with a password or single sign-on');
+      const terminal = await bindTerminal(req, deps, req.body.terminalId ?? null);
       if (refusal !== null) {
-        await recordLoginRefusal(reply, deps, req.body.userId, 'demo', refusal, req.body.terminalId ?? null);
+        await recordLoginRefusal(reply, deps, req.body.userId, 'demo', refusal, terminal);
         throw new ApiError('login_failed', 'not a demo persona of this server');
       }
-      const body = await startSession(reply, deps, req.body.userId, req.body.terminalId ?? null, 'demo');
+      const body = await startSession(reply, deps, req.body.userId, terminal, 'demo');
       return reply.status(201).send(body);
     },
   );
@@ -214,34 +221,62 @@ export function registerSessionRoutes(app: FastifyInstance, deps: AppDeps): void
     async (req, reply) => {
       if (deps.passwordLogin !== true) throw new ApiError('password_login_disabled', 'password login is disabled on this server');
       const { userId, password, code, terminalId } = req.body;
+      const terminal = await bindTerminal(req, deps, terminalId ?? null);
       const result = await verifyLogin(deps.db, userId, password, code, deps.clock(), deps.totpKey ?? null);
       if (!result.ok) {
         // The reason goes to the governance log only: the client must not learn which part was wrong.
-        await recordLoginRefusal(reply, deps, userId, 'password', result.reason, terminalId ?? null);
+        await recordLoginRefusal(reply, deps, userId, 'password', result.reason, terminal);
         throw new ApiError('login_failed', 'user ID, password or one-time code is wrong');
       }
-      const body = await startSession(reply, deps, userId, terminalId ?? null, 'password');
+      const body = await startSession(reply, deps, userId, terminal, 'password');
       return reply.status(201).send(body);
     },
   );
 
+  /**
+   * After gridwall's session ended: a single sign-on session also asks the provider to end its own (else, on a
+   * shared PC, the next person pressing the SSO button is logged in as this one), or says it cannot.
+   */
+  const loggedOut = async (reply: FastifyReply, actor: Actor, idToken: string | null) => {
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    if (actor.authMethod !== 'oidc' || deps.oidc === undefined || deps.oidc === null) return reply.status(204).send();
+    const provider = await deps.oidc.logout(idToken);
+    return reply.status(200).send({
+      providerLogout: provider.kind === 'redirect' ? { kind: provider.kind, url: provider.url.href, state: provider.state } : { kind: provider.kind },
+    });
+  };
+
   app.post<RouteTypes<typeof c.logout>>(
     '/api/session/logout-everywhere',
-    { schema: route(c.logout, { tags: ['session'], summary: 'Log out of every session of the person (all browsers, all terminals)' }) },
+    {
+      schema: route(c.logout, {
+        tags: ['session'],
+        summary: 'Log out of every session of the person (all browsers, all terminals)',
+        description: 'A single sign-on session answers 200 with where to send the browser to end the identity provider’s session too.',
+      }),
+    },
     async (req, reply) => {
       const actor = requireActor(req);
+      const idToken = await deps.sessions.end(actor.sessionId, deps.clock());
       await deps.sessions.endAllOf(actor.personId, deps.clock());
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
-      return reply.status(204).send();
+      return loggedOut(reply, actor, idToken);
     },
   );
 
-  app.delete<RouteTypes<typeof c.logout>>('/api/session', { schema: route(c.logout, { tags: ['session'], summary: 'Log out' }) }, async (req, reply) => {
-    const actor = requireActor(req);
-    await deps.sessions.end(actor.sessionId, deps.clock());
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.status(204).send();
-  });
+  app.delete<RouteTypes<typeof c.logout>>(
+    '/api/session',
+    {
+      schema: route(c.logout, {
+        tags: ['session'],
+        summary: 'Log out',
+        description: 'A single sign-on session answers 200 with where to send the browser to end the identity provider’s session too.',
+      }),
+    },
+    async (req, reply) => {
+      const actor = requireActor(req);
+      return loggedOut(reply, actor, await deps.sessions.end(actor.sessionId, deps.clock()));
+    },
+  );
 
   app.get<RouteTypes<typeof c.me>>(
     '/api/me',

@@ -1,9 +1,14 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Queryable } from '../store/db.ts';
-import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
-import { japanIso } from '../domain/japan-time.ts';
+import type { CsvEncoding } from '../domain/export-file.ts';
+import { Refusal } from '../domain/refusal.ts';
+import { TurnQueue } from '../domain/turn-queue.ts';
+import { CsvEncoder, csvHeadLine, csvLine } from '../spreadsheet/csv-file.ts';
+import { cellsOf, headsOf, instant, number, text, type Column, type SpreadsheetDoc } from '../spreadsheet/table.ts';
+import { xlsxFile } from '../spreadsheet/xlsx-file.ts';
 import { eventLine, GENESIS } from './chain.ts';
+import type { AccessEvent, LoggedRecord } from './access-event.ts';
 import { readCheckpoints, readKeys, readLinks, readSeals, rowToEvent, sealCovering } from './log-reader.ts';
 import type { Seal } from './signing.ts';
 import { sealLine } from './witness.ts';
@@ -32,8 +37,8 @@ export async function seqRange(q: Queryable, from: Date | null, to: Date | null)
   return r?.lo == null || r.hi == null ? null : { fromSeq: Number(r.lo), toSeq: Number(r.hi) };
 }
 
-async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
+async function write(out: Writable, chunk: string | Buffer): Promise<void> {
+  if (chunk.length > 0 && !out.write(chunk)) await once(out, 'drain');
 }
 
 /** Merges a seal stream into the chain's order: the seal naming `seq`, if there is one. */
@@ -128,85 +133,156 @@ export async function exportJsonl(
   return { events, firstSeq: range?.fromSeq ?? null, lastSeq, lastHash, anchor };
 }
 
-const CSV_COLUMNS = [
-  'seq',
-  'occurred_at',
-  'request_id',
-  'person_id',
-  'user_id',
-  'principal_class',
-  'side',
-  'organization_id',
-  'employment',
-  'office',
-  'terminal_id',
-  'route',
-  'purpose',
-  'outcome',
-  'refusal',
-  'emergency_id',
-  'supply_point_id',
-  'relation',
-  'retailer_code',
-  'last_resort',
-  'fields_shown',
-  'fields_masked',
-  'policy_version',
-  'hash',
+/** One row of the spreadsheet forms: an event with one of its supply points (or none). */
+interface LogRow {
+  readonly seq: number;
+  readonly hash: string;
+  readonly e: AccessEvent;
+  readonly r: LoggedRecord | null;
+}
+
+const LOG_COLUMNS: readonly Column<LogRow>[] = [
+  number('seq', (x) => x.seq),
+  instant('occurred_at', (x) => x.e.occurredAt),
+  text('request_id', (x) => x.e.requestId),
+  text('person_id', (x) => x.e.personId),
+  text('user_id', (x) => x.e.userId),
+  text('principal_class', (x) => x.e.principalClass),
+  text('side', (x) => x.e.side),
+  text('organization_id', (x) => x.e.organizationId),
+  text('employment', (x) => x.e.employment),
+  text('office', (x) => x.e.office),
+  text('terminal_id', (x) => x.e.terminalId),
+  text('route', (x) => x.e.route),
+  text('purpose', (x) => x.e.purpose),
+  text('outcome', (x) => x.e.outcome),
+  text('refusal', (x) => x.e.refusal),
+  text('emergency_id', (x) => x.e.emergencyId),
+  text('supply_point_id', (x) => x.r?.supplyPointId),
+  text('relation', (x) => x.r?.relation),
+  text('retailer_code', (x) => x.r?.retailerCode),
+  text('last_resort', (x) => (x.r === null ? null : String(x.r.lastResort))),
+  text('fields_shown', (x) => x.r?.shown.join(';')),
+  text('fields_masked', (x) =>
+    x.r === null
+      ? null
+      : Object.entries(x.r.masked)
+          .map(([f, why]) => `${f}:${why}`)
+          .join(';'),
+  ),
+  text('policy_version', (x) => x.e.policyVersion),
+  text('hash', (x) => x.hash),
 ];
 
-/**
- * A period of the log as CSV for Excel (UTF-8 with BOM, CRLF): one row per supply point per event (an event
- * without supply points has one row), fields shown and masked with their reasons. Carries each event's
- * sequence number and hash, so a row can be matched with the verified chain.
- */
-export async function exportCsv(q: Queryable, out: Writable, period: { from: Date | null; to: Date | null }): Promise<{ events: number; rows: number }> {
-  await write(out, `${EXCEL_BOM}${csvRow(CSV_COLUMNS)}`);
+/** The rows of a period: one per supply point per event (an event without supply points has one row). */
+async function* logRows(q: Queryable, period: { from: Date | null; to: Date | null }): AsyncGenerator<LogRow, { events: number }> {
   const range = await seqRange(q, period.from, period.to);
   let events = 0;
-  let rows = 0;
-  if (range === null) return { events, rows };
+  if (range === null) return { events };
   for await (const { row, link } of readLinks(q, range)) {
     const e = rowToEvent(row);
-    const base = [
-      link.seq,
-      japanIso(e.occurredAt),
-      e.requestId,
-      e.personId,
-      e.userId,
-      e.principalClass,
-      e.side,
-      e.organizationId,
-      e.employment,
-      e.office,
-      e.terminalId,
-      e.route,
-      e.purpose,
-      e.outcome,
-      e.refusal,
-      e.emergencyId,
-    ];
-    const recs = e.records.length > 0 ? e.records : [null];
-    for (const r of recs) {
-      const cells = [
-        ...base,
-        r?.supplyPointId,
-        r?.relation,
-        r?.retailerCode,
-        r === null ? '' : String(r.lastResort),
-        r?.shown.join(';'),
-        r === null
-          ? ''
-          : Object.entries(r.masked)
-              .map(([f, why]) => `${f}:${why}`)
-              .join(';'),
-        e.policyVersion,
-        link.hash,
-      ];
-      await write(out, csvRow(cells));
-      rows++;
-    }
+    for (const r of e.records.length > 0 ? e.records : [null]) yield { seq: link.seq, hash: link.hash, e, r };
     events++;
   }
-  return { events, rows };
+  return { events };
+}
+
+/**
+ * A period of the log as CSV for a spreadsheet (UTF-8 with BOM or CP932, CRLF; `spreadsheet/csv-file.ts`):
+ * one row per supply point per event, fields shown and masked with their reasons, times in Japan time.
+ * Carries each event's sequence number and hash, so a row can be matched with the verified chain. Streamed:
+ * a period of any length is written without holding it.
+ */
+export async function exportCsv(
+  q: Queryable,
+  out: Writable,
+  period: { from: Date | null; to: Date | null },
+  encoding: CsvEncoding = 'utf-8',
+): Promise<{ events: number; rows: number; replaced: number }> {
+  const enc = new CsvEncoder(encoding);
+  await write(out, Buffer.concat([enc.start(), enc.encode(csvHeadLine(headsOf(LOG_COLUMNS)))]));
+  let rows = 0;
+  const it = logRows(q, period);
+  for (;;) {
+    const n = await it.next();
+    if (n.done === true) {
+      await write(out, enc.finish());
+      return { events: n.value.events, rows, replaced: enc.replaced };
+    }
+    await write(out, enc.encode(csvLine(cellsOf(LOG_COLUMNS, n.value))));
+    rows++;
+  }
+}
+
+/** The title of a period's spreadsheet: its first and last day in Japan (inclusive), or open ends. */
+export function logTitle(from: string | undefined, to: string | undefined): string {
+  return `アクセスログ（${from ?? '最初'} 〜 ${to ?? '現在'}） / access log`;
+}
+
+/**
+ * Rows an XLSX of the log holds at most: a workbook is built in memory (20,000 rows of 24 columns: ~4 s and
+ * ~0.5 GB at peak; 100,000: ~20 s and ~1.8 GB), and a person reads no more. Longer periods: CSV (streamed) or JSON Lines.
+ */
+export const LOG_XLSX_MAX_ROWS = 20_000;
+
+/** A period too long for a workbook: the rows it would have, and the limit. */
+export class LogTooLargeForXlsx extends Error {
+  readonly code = 'log_too_large_for_xlsx';
+  constructor(readonly limit: number) {
+    super(`the period has more than ${limit} rows, more than a workbook of the log holds: choose a shorter period, or CSV or JSON Lines`);
+  }
+}
+
+/** A workbook of the log that could not start within the wait its caller allows (503 `export_busy` with Retry-After). */
+export class ExportBusy extends Refusal<'export_busy'> {
+  constructor(
+    readonly waitedMs: number,
+    /** When to try again: the wait already given up on, in whole seconds (at least 1). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(
+      'export',
+      'export_busy',
+      'busy',
+      `another workbook of the log is being built and this one waited ${Math.round(waitedMs / 1000)} s; try again in ${retryAfterSeconds} s, or take CSV or JSON Lines (streamed)`,
+      { retryAfterSeconds },
+    );
+  }
+}
+
+/**
+ * Workbooks of the log are built one at a time in a process, the others waiting their turn: each holds up to
+ * ~0.5 GB while it is built, and nothing else bounds how many people download one at once — three at a time
+ * could take the server, and the log writer with it, out of memory. The analysis's queue mechanism
+ * (`domain/turn-queue.ts`), a queue of its own: a workbook does not wait behind an analysis, nor the reverse.
+ */
+export const LOG_XLSX_QUEUE = new TurnQueue((waitedMs, retryAfterSeconds) => new ExportBusy(waitedMs, retryAfterSeconds));
+
+/**
+ * A period of the log as an XLSX workbook (the CSV's columns, typed: times as dates, IDs as text), built in its
+ * turn on `LOG_XLSX_QUEUE`; throws `LogTooLargeForXlsx` past the limit, and `ExportBusy` when its turn has not
+ * come within `maxWaitMs` (default: waits as long as it takes — the command line has nobody else to wait for).
+ */
+export async function exportXlsx(
+  q: Queryable,
+  period: { from: Date | null; to: Date | null },
+  title: string,
+  opts: { readonly limit?: number; readonly maxWaitMs?: number } = {},
+): Promise<{ body: Buffer; events: number; rows: number }> {
+  const limit = opts.limit ?? LOG_XLSX_MAX_ROWS;
+  return LOG_XLSX_QUEUE.run(async () => {
+    const rows: LogRow[] = [];
+    const it = logRows(q, period);
+    let n = await it.next();
+    for (; n.done !== true; n = await it.next()) {
+      if (rows.length >= limit) throw new LogTooLargeForXlsx(limit);
+      rows.push(n.value);
+    }
+    const events = n.value.events;
+    const doc: SpreadsheetDoc = {
+      title,
+      tables: [{ sheet: 'access_log', title, notes: [], columns: headsOf(LOG_COLUMNS), rows: rows.map((r) => cellsOf(LOG_COLUMNS, r)) }],
+    };
+    return { body: await xlsxFile(doc), events, rows: rows.length };
+  }, opts.maxWaitMs);
 }

@@ -30,6 +30,8 @@ export const APP_WRITES: Readonly<Record<string, readonly ('INSERT' | 'UPDATE' |
   recert_items: ['INSERT', 'UPDATE', 'DELETE'],
   api_tokens: ['INSERT', 'UPDATE', 'DELETE'],
   oidc_logins: ['INSERT', 'UPDATE', 'DELETE'],
+  terminal_devices: ['INSERT', 'UPDATE'],
+  terminal_enrollment_codes: ['INSERT', 'UPDATE'],
   emergency_declarations: ['INSERT', 'UPDATE', 'DELETE'],
   emergency_areas: ['INSERT', 'UPDATE', 'DELETE'],
   emergency_support_staff: ['INSERT', 'UPDATE', 'DELETE'],

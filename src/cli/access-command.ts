@@ -1,11 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import type { Config } from '../config.ts';
-import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
+import type { CsvEncoding } from '../domain/export-file.ts';
 import type { GovernanceActor } from '../audit/governance-log.ts';
 import { createServiceAccount, listTokens, revokeToken } from '../identity/api-tokens.ts';
 import { assignmentsBreakingRules } from '../identity/assignments.ts';
 import { sweepAccounts } from '../identity/lifecycle.ts';
 import { reconcileTerminals } from '../identity/terminals.ts';
+import { reconciliationDoc } from '../identity/terminal-report.ts';
+import { csvEncodingOption, writeSpreadsheet, xlsxNeedsOut } from './spreadsheet-output.ts';
 import { openStore } from '../store/open.ts';
 import { EXIT, UsageError } from './exit.ts';
 import type { CliIo } from './io.ts';
@@ -58,22 +60,20 @@ export async function runTokenRevoke(config: Config, id: string, io: CliIo): Pro
 /** `gridwall terminals report`: the reconciliation report (misplaced network-set terminals, unused ones). */
 export async function runTerminalReport(
   config: Config,
-  opts: { unusedDays: number; format: 'table' | 'json' | 'csv'; out?: string },
+  opts: { unusedDays: number; format: 'table' | 'json' | 'csv' | 'xlsx'; encoding?: CsvEncoding; out?: string },
   io: CliIo,
 ): Promise<number> {
+  xlsxNeedsOut(opts.format, opts.out);
+  const encoding = csvEncodingOption(opts.format, opts.encoding);
   return withStore(config, async (db) => {
     const r = await reconcileTerminals(db, new Date(), opts.unusedDays);
+    if (opts.format === 'csv' || opts.format === 'xlsx') {
+      await writeSpreadsheet(io, reconciliationDoc(r), opts.format, encoding, opts.out);
+      return EXIT.ok;
+    }
     let text: string;
     if (opts.format === 'json') text = `${JSON.stringify(r, null, 2)}\n`;
-    else if (opts.format === 'csv') {
-      text = EXCEL_BOM + csvRow(['finding', 'terminal', 'organization', 'office', 'kind', 'setting', 'site_side', 'last_used_at']);
-      for (const [finding, list] of [
-        ['misplaced', r.misplaced],
-        ['unused', r.unused],
-      ] as const) {
-        for (const t of list) text += csvRow([finding, t.id, t.organizationName, t.office, t.kind, t.setting, t.siteSide, t.lastUsedAt?.toISOString() ?? '']);
-      }
-    } else {
+    else {
       const line = (t: (typeof r.misplaced)[number]) =>
         `  ${t.id.padEnd(10)} ${t.organizationName} ${t.office} (${t.setting}-set, site ${t.siteSide}) last used ${t.lastUsedAt?.toISOString() ?? 'never'}`;
       text = [

@@ -1,8 +1,10 @@
+import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Config } from '../config.ts';
 import { enrollTotp, setPassword } from '../identity/local-accounts.ts';
 import { bindOidcSubject } from '../identity/oidc.ts';
+import { handOverToScim } from '../identity/scim.ts';
 import { openStore } from '../store/open.ts';
 import { EXIT, UsageError } from './exit.ts';
 import type { CliIo } from './io.ts';
@@ -95,5 +97,35 @@ export async function runBindOidc(config: Config, userId: string, opts: { subjec
     await bindOidcSubject(db, userId, issuer, opts.subject);
     io.stderr.write(`${userId} logs in as subject ${opts.subject} at ${issuer}\n`);
     return EXIT.ok;
+  });
+}
+
+/**
+ * `gridwall accounts scim-handover [USER…] [--all] [--dry-run]`: existing accounts become the HR system's to
+ * match and manage (docs/access-governance.md, "Introducing HR sync"). Each is a governance event naming the
+ * operator's OS user.
+ */
+export async function runScimHandover(
+  config: Config,
+  userIds: readonly string[],
+  opts: { all: boolean; dryRun: boolean; format: 'table' | 'json' },
+  io: CliIo,
+): Promise<number> {
+  if (opts.all === userIds.length > 0) throw new UsageError('name the accounts to hand over, or give --all (not both)');
+  return withStore(config, async (db) => {
+    const r = await handOverToScim(db, opts.all ? { all: true } : { userIds }, {
+      by: { kind: 'system', job: `cli accounts scim-handover (${userInfo().username})` },
+      at: new Date(),
+      dryRun: opts.dryRun,
+    });
+    if (opts.format === 'json') io.stdout.write(`${JSON.stringify({ dryRun: opts.dryRun, ...r }, null, 2)}\n`);
+    else {
+      for (const h of r.handedOver)
+        io.stdout.write(`${opts.dryRun ? 'would hand over' : 'handed over'}\t${h.userId}\t${h.userName}\t(was ${h.provisionedBefore})\n`);
+      for (const s of r.skipped) io.stdout.write(`skipped\t${s.userId}\t${s.reason}\n`);
+      io.stderr.write(`${r.handedOver.length} ${opts.dryRun ? 'would be handed over' : 'handed over to SCIM'}, ${r.skipped.length} skipped\n`);
+    }
+    // A named account that could not be handed over is the operator's mistake to see: exit 2.
+    return !opts.all && r.skipped.length > 0 ? EXIT.usage : EXIT.ok;
   });
 }

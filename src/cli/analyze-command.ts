@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { openEngine } from '../analysis/duck.ts';
 import { loadLegacy } from '../analysis/legacy-load.ts';
-import { toCsv, toTable, toXlsx } from '../analysis/output.ts';
+import { reportDoc, toTable } from '../analysis/output.ts';
+import type { CsvEncoding } from '../domain/export-file.ts';
+import { csvEncodingOption, writeSpreadsheet, xlsxNeedsOut } from './spreadsheet-output.ts';
 import { buildReport, periodBounds } from '../analysis/report.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../analysis/rules.ts';
 import { EXIT, UsageError } from './exit.ts';
@@ -16,6 +18,7 @@ export interface AnalyzeOptions {
   readonly contracts: string;
   readonly log: readonly string[];
   readonly format: 'table' | 'json' | 'csv' | 'xlsx';
+  readonly encoding?: CsvEncoding;
   readonly out?: string;
   readonly threshold: readonly string[];
   readonly memoryLimit?: string;
@@ -66,7 +69,8 @@ export async function runAnalyze(opts: AnalyzeOptions, io: CliIo): Promise<numbe
   }
   if (opts.log.length === 0) throw new UsageError('give at least one --log file');
   const thresholds = parseThresholds(opts.threshold);
-  if (opts.format === 'xlsx' && opts.out === undefined) throw new UsageError('--format xlsx writes a workbook: give --out FILE.xlsx');
+  xlsxNeedsOut(opts.format, opts.out);
+  const encoding = csvEncodingOption(opts.format, opts.encoding);
 
   const { statSync } = await import('node:fs');
   const size = (f: string) => {
@@ -86,10 +90,9 @@ export async function runAnalyze(opts: AnalyzeOptions, io: CliIo): Promise<numbe
     bar.step('集計完了', Number.MAX_SAFE_INTEGER);
     bar.done();
     const full = { ...report, inputs };
-    if (opts.format === 'xlsx') {
-      writeFileSync(opts.out ?? 'report.xlsx', await toXlsx(report));
-    } else {
-      const text = opts.format === 'json' ? `${JSON.stringify(full, null, 2)}\n` : opts.format === 'csv' ? toCsv(report) : toTable(report);
+    if (opts.format === 'xlsx' || opts.format === 'csv') await writeSpreadsheet(io, reportDoc(report), opts.format, encoding, opts.out);
+    else {
+      const text = opts.format === 'json' ? `${JSON.stringify(full, null, 2)}\n` : toTable(report);
       if (opts.out === undefined) io.stdout.write(text);
       else writeFileSync(opts.out, text);
     }

@@ -1,11 +1,13 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { existsSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { archivePartitions, retentionStart } from '../audit/archive.ts';
 import type { VerifyResult } from '../audit/chain-verify.ts';
-import { exportCsv, exportJsonl } from '../audit/export.ts';
+import { exportCsv, exportJsonl, exportXlsx, logTitle, LogTooLargeForXlsx } from '../audit/export.ts';
+import type { CsvEncoding } from '../domain/export-file.ts';
+import { csvEncodingOption, xlsxNeedsOut } from './spreadsheet-output.ts';
 import { verifyStore } from '../audit/store-verify.ts';
 import { verifyExportFile, type FileVerifyResult } from '../audit/file-verify.ts';
 import { configuredTrust, givenTrust, type TrustAnchors } from '../audit/trust.ts';
@@ -18,7 +20,7 @@ import { exportParquet } from '../audit/parquet-export.ts';
 import { loadSigningKey } from '../audit/signing.ts';
 import { registerSigningKey } from '../audit/log-keys.ts';
 import { logKeyOf, type Config } from '../config.ts';
-import { japanPeriod } from '../domain/japan-time.ts';
+import { japanDay, japanPeriod } from '../domain/japan-time.ts';
 import { openStore } from '../store/open.ts';
 import { EXIT, UsageError } from './exit.ts';
 import type { CliIo } from './io.ts';
@@ -127,19 +129,30 @@ async function toOut(io: CliIo, out: string | undefined, fn: (w: Writable) => Pr
 /** `gridwall audit export`. */
 export async function runExport(
   config: Config,
-  opts: { from?: Date; to?: Date; format: 'jsonl' | 'csv' | 'parquet'; out?: string },
+  opts: { from?: Date; to?: Date; format: 'jsonl' | 'csv' | 'xlsx' | 'parquet'; encoding?: CsvEncoding; out?: string },
   io: CliIo,
 ): Promise<number> {
   if (opts.format === 'parquet' && opts.out === undefined) throw new UsageError('--format parquet needs --out FILE');
+  xlsxNeedsOut(opts.format, opts.out);
+  const encoding = csvEncodingOption(opts.format, opts.encoding);
   const db = await openStore(config.store);
   try {
     const p = japanPeriod(opts.from, opts.to);
     let summary: string;
     if (opts.format === 'parquet') summary = `${(await exportParquet(db, opts.out ?? '', p)).events} events`;
     else if (opts.format === 'csv') {
-      let r = { events: 0, rows: 0 };
-      await toOut(io, opts.out, async (w) => (r = await exportCsv(db, w, p)));
-      summary = `${r.events} events in ${r.rows} rows`;
+      let r = { events: 0, rows: 0, replaced: 0 };
+      await toOut(io, opts.out, async (w) => (r = await exportCsv(db, w, p, encoding)));
+      summary = `${r.events} events in ${r.rows} rows${r.replaced > 0 ? `; ${r.replaced} character(s) CP932 cannot hold written as 〓 (the file's last line says so)` : ''}`;
+    } else if (opts.format === 'xlsx') {
+      try {
+        const r = await exportXlsx(db, p, logTitle(opts.from && japanDay(opts.from), opts.to && japanDay(opts.to)));
+        writeFileSync(opts.out ?? '', r.body);
+        summary = `${r.events} events in ${r.rows} rows`;
+      } catch (e) {
+        if (e instanceof LogTooLargeForXlsx) throw new UsageError(e.message);
+        throw e;
+      }
     } else {
       let r = { events: 0 };
       await toOut(io, opts.out, async (w) => (r = await exportJsonl(db, w, p, new Date())));

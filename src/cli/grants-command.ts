@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { japanDay } from '../domain/japan-time.ts';
-import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
+import type { CsvEncoding } from '../domain/export-file.ts';
+import { table, text as textColumn } from '../spreadsheet/table.ts';
+import { csvEncodingOption, writeSpreadsheet, xlsxNeedsOut } from './spreadsheet-output.ts';
 import { checkGrants, type GrantViolation } from '../governance/grant-rules.ts';
 import type { RejectedRow } from '../legacy/csv-file.ts';
 import { loadGrants, loadPermissions, loadStaff } from '../legacy/registers.ts';
@@ -11,10 +13,12 @@ import type { CliIo } from './io.ts';
  * `gridwall grants check` (formats.md): the grants of a legacy permission registry in force at `at`,
  * judged by the same rules as live grants. Findings are data: exit 0 when the run completed.
  */
-export function runGrantsCheck(
-  opts: { staff: string; permissions: string; grants: string; at: Date; format: 'table' | 'json' | 'csv'; out?: string },
+export async function runGrantsCheck(
+  opts: { staff: string; permissions: string; grants: string; at: Date; format: 'table' | 'json' | 'csv' | 'xlsx'; encoding?: CsvEncoding; out?: string },
   io: CliIo,
-): number {
+): Promise<number> {
+  xlsxNeedsOut(opts.format, opts.out);
+  const encoding = csvEncodingOption(opts.format, opts.encoding);
   const staff = loadStaff(opts.staff);
   const permissions = loadPermissions(opts.permissions);
   const grants = loadGrants(opts.grants);
@@ -30,14 +34,32 @@ export function runGrantsCheck(
     grantedAt: japanDay(v.grantedAt),
     detail: v.detail,
   });
-  let text: string;
+  let text: string | null;
   if (opts.format === 'json') {
     text = `${JSON.stringify({ at: opts.at.toISOString(), rows, violations: result.violations.map(violation), summary: result.summary, rejected }, null, 2)}\n`;
-  } else if (opts.format === 'csv') {
-    text = `${EXCEL_BOM}${csvRow(['rule', 'user_id', 'permission_id', 'granted_by', 'granted_at', 'detail'])}${result.violations
-      .map(violation)
-      .map((v) => csvRow([v.rule, v.userId, v.permissionId, v.grantedBy, v.grantedAt, v.detail]))
-      .join('')}`;
+  } else if (opts.format === 'csv' || opts.format === 'xlsx') {
+    type Row = ReturnType<typeof violation>;
+    const title = `権限の点検（${japanDay(opts.at)}時点） / grants check`;
+    const doc = {
+      title,
+      tables: [
+        table<Row>({
+          sheet: 'violations',
+          title,
+          columns: [
+            textColumn('rule', (v) => v.rule),
+            textColumn('user_id', (v) => v.userId),
+            textColumn('permission_id', (v) => v.permissionId),
+            textColumn('granted_by', (v) => v.grantedBy),
+            { kind: 'day', head: 'granted_at', value: (v) => v.grantedAt },
+            textColumn('detail', (v) => v.detail, 60),
+          ],
+          rows: result.violations.map(violation),
+        }),
+      ],
+    };
+    await writeSpreadsheet(io, doc, opts.format, encoding, opts.out);
+    text = null;
   } else {
     const s = result.summary;
     const out = [
@@ -52,8 +74,10 @@ export function runGrantsCheck(
     ];
     text = `${out.join('\n')}\n`;
   }
-  if (opts.out === undefined) io.stdout.write(text);
-  else writeFileSync(opts.out, text);
+  if (text !== null) {
+    if (opts.out === undefined) io.stdout.write(text);
+    else writeFileSync(opts.out, text);
+  }
   if (rejected.length > 0 && opts.format !== 'table') io.stderr.write(`grants check: ${rejected.length} rows rejected (listed in the output)\n`);
   return EXIT.ok;
 }

@@ -4,15 +4,24 @@ import { loadConfig } from '../config.ts';
 import { Refusal } from '../domain/refusal.ts';
 import { compileDecisionTable } from '../domain/decision-table.ts';
 import { AREA_CODES, type AreaCode } from '../domain/supply-point.ts';
-import { checklist, checklistCsv, checklistMarkdown, findViolations, inquiryChecklist, inquiryMarkdown, inquiryViolations } from '../firewall/verify.ts';
+import { checklist, checklistDoc, checklistMarkdown, findViolations, inquiryChecklist, inquiryMarkdown, inquiryViolations } from '../firewall/verify.ts';
 import { parseLegacyTime } from '../legacy/csv-file.ts';
 import { DAY_MS } from '../domain/japan-time.ts';
+import { CSV_ENCODINGS, type CsvEncoding } from '../domain/export-file.ts';
 
 import { EXIT, exitForRefusal, UsageError } from './exit.ts';
 import { processIo, type CliIo } from './io.ts';
 
 export { EXIT, UsageError };
 export type { CliIo };
+
+/** `--encoding` of a CSV: UTF-8 with a BOM (the default) or CP932 for older Excel; given with another format, a usage error. */
+function encodingOption(): Option {
+  return new Option(
+    '--encoding <encoding>',
+    'CSV character encoding: utf-8 (with a BOM; the default) or cp932 (a character it cannot hold is written as 〓 and counted)',
+  ).choices([...CSV_ENCODINGS]);
+}
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -79,9 +88,13 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
   cmd
     .command('verify')
     .description('enumerate the whole decision space and every data route; print the masking checklist; exit 1 if any invariant is broken')
-    .addOption(new Option('--format <format>', 'output format').choices(['md', 'csv', 'json']).default('md'))
-    .option('--out <file>', 'write to a file instead of stdout')
-    .action((opts: { format: 'md' | 'csv' | 'json'; out?: string }) => {
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'csv', 'xlsx', 'json']).default('md'))
+    .addOption(encodingOption())
+    .option('--out <file>', 'write to a file instead of stdout (required for xlsx)')
+    .action(async (opts: { format: 'md' | 'csv' | 'xlsx' | 'json'; encoding?: CsvEncoding; out?: string }) => {
+      const { csvEncodingOption, writeSpreadsheet, xlsxNeedsOut } = await import('./spreadsheet-output.ts');
+      xlsxNeedsOut(opts.format, opts.out);
+      const encoding = csvEncodingOption(opts.format, opts.encoding);
       const table = compileDecisionTable();
       const rows = checklist(table);
       const violations = findViolations(table);
@@ -89,13 +102,15 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
       const inquiryRows = inquiryChecklist(table);
       const inquiryBroken = inquiryViolations(inquiryRows);
       const pass = violations.length === 0 && inquiryBroken.length === 0;
-      const text =
-        opts.format === 'csv'
-          ? checklistCsv(rows)
-          : opts.format === 'json'
+      if (opts.format === 'csv' || opts.format === 'xlsx') await writeSpreadsheet(io, checklistDoc(rows), opts.format, encoding, opts.out);
+      else
+        write(
+          io,
+          opts.out,
+          opts.format === 'json'
             ? `${JSON.stringify({ policyVersion: table.version, pass, violations, rows, inquiry: { pass: inquiryBroken.length === 0, violations: inquiryBroken, rows: inquiryRows } }, null, 2)}\n`
-            : `${checklistMarkdown(rows, table, violations)}\n${inquiryMarkdown(inquiryRows, inquiryBroken)}`;
-      write(io, opts.out, text);
+            : `${checklistMarkdown(rows, table, violations)}\n${inquiryMarkdown(inquiryRows, inquiryBroken)}`,
+        );
       io.stderr.write(
         pass
           ? `verify: PASS — ${table.size} decisions, ${rows.length} checklist rows, ${inquiryRows.length} inquiry rows, policy ${table.version.slice(0, 12)}\n`
@@ -132,12 +147,15 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
     });
   audit
     .command('export')
-    .description('export a period of the log: JSON Lines (verifies on its own), CSV for Excel (UTF-8 with BOM), or Parquet for DuckDB')
+    .description(
+      'export a period of the log: JSON Lines (verifies on its own), CSV or XLSX for a spreadsheet (CSV in UTF-8 with a BOM, or CP932), or Parquet for DuckDB',
+    )
     .addOption(new Option('--from <date>', 'first day, Japan time (inclusive)').argParser(day))
     .addOption(new Option('--to <date>', 'last day, Japan time (inclusive)').argParser(day))
-    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv', 'parquet']).default('jsonl'))
-    .option('--out <file>', 'write to a file instead of stdout (required for parquet)')
-    .action(async (opts: { from?: Date; to?: Date; format: 'jsonl' | 'csv' | 'parquet'; out?: string }) => {
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv', 'xlsx', 'parquet']).default('jsonl'))
+    .addOption(encodingOption())
+    .option('--out <file>', 'write to a file instead of stdout (required for parquet and xlsx)')
+    .action(async (opts: { from?: Date; to?: Date; format: 'jsonl' | 'csv' | 'xlsx' | 'parquet'; encoding?: CsvEncoding; out?: string }) => {
       if (opts.from !== undefined && opts.to !== undefined && opts.to < opts.from) throw new UsageError('--to is before --from');
       const { runExport } = await import('./audit-command.ts');
       setExit(await runExport(loadConfig(io.env), opts, io));
@@ -203,13 +221,24 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
     .requiredOption('--permissions <file>', 'permissions.csv')
     .requiredOption('--grants <file>', 'grants.csv')
     .addOption(new Option('--at <date>', 'judge the grants in force at the end of this day, Japan time (default: now)').argParser(day))
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
-    .option('--out <file>', 'write to a file instead of stdout')
-    .action(async (opts: { staff: string; permissions: string; grants: string; at?: Date; format: 'table' | 'json' | 'csv'; out?: string }) => {
-      const { runGrantsCheck } = await import('./grants-command.ts');
-      const at = opts.at === undefined ? new Date() : new Date(opts.at.getTime() + DAY_MS - 1);
-      setExit(runGrantsCheck({ ...opts, at }, io));
-    });
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv', 'xlsx']).default('table'))
+    .addOption(encodingOption())
+    .option('--out <file>', 'write to a file instead of stdout (required for xlsx)')
+    .action(
+      async (opts: {
+        staff: string;
+        permissions: string;
+        grants: string;
+        at?: Date;
+        format: 'table' | 'json' | 'csv' | 'xlsx';
+        encoding?: CsvEncoding;
+        out?: string;
+      }) => {
+        const { runGrantsCheck } = await import('./grants-command.ts');
+        const at = opts.at === undefined ? new Date() : new Date(opts.at.getTime() + DAY_MS - 1);
+        setExit(await runGrantsCheck({ ...opts, at }, io));
+      },
+    );
 
   cmd
     .command('analyze')
@@ -224,6 +253,7 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
     .requiredOption('--contracts <file>', 'contracts.csv')
     .requiredOption('--log <file>', 'access_log.csv; give it once per file (per system or month)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv', 'xlsx']).default('table'))
+    .addOption(encodingOption())
     .option('--out <file>', 'write to a file instead of stdout (required for xlsx)')
     .option(
       '--threshold <name=value>',
@@ -242,6 +272,7 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
         contracts: string;
         log: string[];
         format: 'table' | 'json' | 'csv' | 'xlsx';
+        encoding?: CsvEncoding;
         out?: string;
         threshold: string[];
         memoryLimit?: string;
@@ -313,6 +344,18 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
       setExit(await runBindOidc(loadConfig(io.env), userId, opts, io));
     });
   accounts
+    .command('scim-handover [userIds...]')
+    .description(
+      'hand existing accounts over to the HR system (SCIM): it can then match and manage them; --all skips accounts with a local password or a control permission (name those)',
+    )
+    .option('--all', "every enabled person's account not yet SCIM's", false)
+    .option('--dry-run', 'list what would be handed over, change nothing', false)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (userIds: string[], opts: { all: boolean; dryRun: boolean; format: 'table' | 'json' }) => {
+      const { runScimHandover } = await import('./accounts-command.ts');
+      setExit(await runScimHandover(loadConfig(io.env), userIds, opts, io));
+    });
+  accounts
     .command('sweep')
     .description('disable dormant accounts (no login for N days) and, with --orphans, accounts with no person behind them')
     .addOption(new Option('--dormant-days <n>', 'days without a login').argParser(positiveInt).default(90))
@@ -339,9 +382,10 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
     .command('report')
     .description('reconciliation: network-set terminals not standing at a network site (F1), and terminals unused for N days')
     .addOption(new Option('--unused-days <n>', 'days without use').argParser(positiveInt).default(90))
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
-    .option('--out <file>', 'write to a file instead of stdout')
-    .action(async (opts: { unusedDays: number; format: 'table' | 'json' | 'csv'; out?: string }) => {
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv', 'xlsx']).default('table'))
+    .addOption(encodingOption())
+    .option('--out <file>', 'write to a file instead of stdout (required for xlsx)')
+    .action(async (opts: { unusedDays: number; format: 'table' | 'json' | 'csv' | 'xlsx'; encoding?: CsvEncoding; out?: string }) => {
       const { runTerminalReport } = await import('./access-command.ts');
       setExit(await runTerminalReport(loadConfig(io.env), opts, io));
     });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TERMINAL_KINDS } from '../domain/organization.ts';
 import type { TerminalFacts } from '../domain/terminal.ts';
-import { Day, Days, Identifier, InstantOut, NewUserId, RowId, TerminalId, TokenId, page, text } from './common.ts';
+import { CsvEncodingParam, Day, Days, Identifier, InstantOut, NewUserId, RowId, TerminalId, TokenId, page, text } from './common.ts';
 import { contract } from './schema.ts';
 
 /** People (accounts and lifecycle), terminals, service accounts and API tokens, recertification campaigns (src/api/admin-routes.ts). */
@@ -53,6 +53,11 @@ export const Terminal = z.object({
   kind: z.enum(TERMINAL_KINDS),
   setting: z.enum(TERMINAL_SETTINGS),
   siteSide: z.enum(SITE_SIDES),
+  shared: z
+    .boolean()
+    .describe(
+      'used by several people in turn (a call centre’s shared PCs): single sign-on re-authenticates at each login; the default — false marks a personal PC',
+    ),
   registeredAt: InstantOut,
   retiredAt: InstantOut.nullable(),
   lastUsedAt: InstantOut.nullable(),
@@ -139,8 +144,8 @@ export const terminalList = contract({
 });
 
 export const terminalReconciliation = contract({
-  querystring: z.strictObject({ unusedDays: Days.optional(), format: z.enum(['json', 'csv']).optional() }),
-  // With format=csv the answer is text/csv (UTF-8 with a BOM, for Excel), one line per finding, sent as a file.
+  querystring: z.strictObject({ unusedDays: Days.optional(), format: z.enum(['json', 'csv', 'xlsx']).optional(), encoding: CsvEncodingParam.optional() }),
+  // With format=csv (UTF-8 with a BOM, or CP932) or xlsx the answer is a file for a spreadsheet, one line per finding.
   response: { 200: Reconciliation },
 });
 
@@ -152,6 +157,10 @@ export const terminalSave = contract({
     kind: z.enum(TERMINAL_KINDS),
     setting: z.enum(TERMINAL_SETTINGS),
     siteSide: z.enum(SITE_SIDES),
+    shared: z
+      .boolean()
+      .optional()
+      .describe('used by several people in turn (false: personal, one person’s PC); absent: true (shared) for a new terminal, unchanged for a registered one'),
   }),
   response: { 200: Terminal },
 });

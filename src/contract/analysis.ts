@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FINDING_SOURCES, FINDING_STATUSES, SEVERITIES } from '../domain/finding.ts';
-import { Day, InstantOut, RowId, page, text } from './common.ts';
+import { CsvEncodingParam, Day, InstantOut, RowId, page, text } from './common.ts';
 import { contract } from './schema.ts';
 
 /** Compliance's analytics: the regulator's report over gridwall's own log, scans, digests, and the review queue of findings (src/api/analysis-routes.ts). */
@@ -101,7 +101,7 @@ export type QueuedFinding = z.output<typeof QueuedFinding>;
 const Period = { from: Day, to: Day.describe('last day (Japan time), inclusive') };
 
 export const analysisReport = contract({
-  querystring: z.strictObject({ ...Period, format: z.enum(['json', 'csv', 'xlsx']).optional() }),
+  querystring: z.strictObject({ ...Period, format: z.enum(['json', 'csv', 'xlsx']).optional(), encoding: CsvEncodingParam.optional() }),
   response: { 200: Report.describe('with format=csv: text/csv (UTF-8 with a BOM, for Excel); with format=xlsx: a workbook; this schema is the JSON answer') },
 });
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SEARCH_KINDS } from '../domain/classification.ts';
 import { MASK_REASONS, OUTCOMES } from '../domain/decision.ts';
 import { RELATIONS } from '../domain/relation.ts';
-import { Day, Instant, InstantOut, text } from './common.ts';
+import { CsvEncodingParam, Day, Instant, InstantOut, text } from './common.ts';
 import { contract } from './schema.ts';
 
 /** The access log for compliance: its events, the chain's state, verification, export (src/api/audit-routes.ts). */
@@ -135,6 +135,11 @@ export const auditVerify = contract({ response: { 200: AuditVerification } });
 
 /** A download (JSON Lines or CSV), streamed: no JSON answer. */
 export const auditExport = contract({
-  querystring: z.strictObject({ format: z.enum(['jsonl', 'csv']).default('jsonl'), from: DayFilter.optional(), to: DayFilter.optional() }),
+  querystring: z.strictObject({
+    format: z.enum(['jsonl', 'csv', 'xlsx']).default('jsonl'),
+    encoding: CsvEncodingParam.optional(),
+    from: DayFilter.optional(),
+    to: DayFilter.optional(),
+  }),
   response: {},
 });

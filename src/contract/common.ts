@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CSV_ENCODINGS } from '../domain/export-file.ts';
 
 /** Fragments every area's contract repeats: written once here. */
 
@@ -56,3 +57,9 @@ export const page = (max: number, byDefault: number) => ({
   limit: z.int().min(1).max(max).default(byDefault),
   offset: z.int().min(0).default(0),
 });
+
+/**
+ * `?encoding=` of a CSV download: UTF-8 with a byte-order mark (the default) or CP932 for older Excel; a
+ * character CP932 cannot hold is written as 〓 and counted (`x-replaced-characters`, and a last line in the file).
+ */
+export const CsvEncodingParam = z.enum(CSV_ENCODINGS).describe('with format=csv: utf-8 (with a BOM, the default) or cp932');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DECLARATION_STATES, DECLARATION_STATUSES, type EmergencyArea as DomainArea } from '../domain/emergency.ts';
-import { Identifier, InstantIn, InstantOut, page, text } from './common.ts';
+import { CsvEncodingParam, Identifier, InstantIn, InstantOut, page, text } from './common.ts';
 import { contract, type Same } from './schema.ts';
 
 /**
@@ -137,9 +137,11 @@ export const declarationExtend = contract({
 
 export const declarationReview = contract({
   params: DeclarationPath,
-  querystring: z.strictObject({ format: z.enum(['json', 'csv']).optional() }),
+  querystring: z.strictObject({ format: z.enum(['json', 'csv', 'xlsx']).optional(), encoding: CsvEncodingParam.optional() }),
   response: {
-    200: Review.describe('with format=csv: text/csv (UTF-8 with a BOM, for Excel), one line per supply point read or refused; this schema is the JSON answer'),
+    200: Review.describe(
+      'with format=csv (UTF-8 with a BOM, or CP932) or xlsx: a file for a spreadsheet, one line per supply point read or refused; this schema is the JSON answer',
+    ),
   },
 });
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { EQUALITY_MEASURES } from '../domain/equal-treatment.ts';
+import { CSV_UPLOAD_ENCODINGS } from '../domain/export-file.ts';
 import { CASE_TYPES, CONSENT_METHODS, IDENTITY_CHECKS, INQUIRY_CHANNELS, INQUIRY_STATUSES } from '../domain/inquiry.ts';
-import { Day, InstantIn, InstantOut, page, text } from './common.ts';
+import { CsvEncodingParam, Day, InstantIn, InstantOut, page, text } from './common.ts';
 import { contract } from './schema.ts';
 import { RecordView } from './supply-point.ts';
 
@@ -93,7 +94,12 @@ const BatchOut = z.object({
 export const batch = contract({ body: z.strictObject({ inquiries: z.array(InquiryIn).min(1).max(2000) }), response: { 200: BatchOut } });
 
 export const batchCsv = contract({
-  querystring: z.strictObject({ encoding: z.enum(['utf-8', 'shift_jis']).optional().describe('default: UTF-8 when the bytes are valid UTF-8, else CP932') }),
+  querystring: z.strictObject({
+    encoding: z
+      .enum(CSV_UPLOAD_ENCODINGS)
+      .optional()
+      .describe('utf-8 or cp932 (shift_jis: the same as cp932, the older name); default: UTF-8 when the bytes are valid UTF-8, else CP932'),
+  }),
   response: { 200: BatchOut },
 });
 
@@ -172,7 +178,12 @@ export const EqualTreatmentOut = z.object({
 export type EqualTreatmentOut = z.output<typeof EqualTreatmentOut>;
 
 export const equalTreatment = contract({
-  querystring: z.strictObject({ from: Day.optional(), to: Day.optional(), format: z.enum(['json', 'csv', 'xlsx']).optional() }),
+  querystring: z.strictObject({
+    from: Day.optional(),
+    to: Day.optional(),
+    format: z.enum(['json', 'csv', 'xlsx']).optional(),
+    encoding: CsvEncodingParam.optional(),
+  }),
   response: { 200: EqualTreatmentOut.describe('with format=csv or xlsx: the file (per retailer, then the flags); this schema is the JSON answer') },
 });
 

@@ -5,6 +5,7 @@ import { PRINCIPAL_CLASSES } from '../domain/principal.ts';
 import { PURPOSES } from '../domain/purpose.ts';
 import { RELATIONS } from '../domain/relation.ts';
 import { ANSWERINGS, CASE_TYPES, CONSENT_STATES, INQUIRY_RULES } from '../domain/inquiry.ts';
+import { CsvEncodingParam } from './common.ts';
 import { contract } from './schema.ts';
 
 /** The masking checklist (src/api/policy-routes.ts): what `gridwall verify` prints. */
@@ -60,8 +61,8 @@ export const Checklist = z.object({
 });
 export type Checklist = z.output<typeof Checklist>;
 
-/** With `format=csv` (UTF-8 with a BOM, for Excel) or `format=md` (Markdown) the same checklist as a file instead. */
+/** With `format=csv` (UTF-8 with a BOM, or CP932), `format=xlsx` or `format=md` (Markdown) the same checklist as a file instead. */
 export const checklist = contract({
-  querystring: z.strictObject({ format: z.enum(['json', 'csv', 'md']).default('json') }),
+  querystring: z.strictObject({ format: z.enum(['json', 'csv', 'xlsx', 'md']).default('json'), encoding: CsvEncodingParam.optional() }),
   response: { 200: Checklist },
 });

@@ -3,7 +3,7 @@ import { AUTH_METHODS } from '../domain/actor.ts';
 import { DUTIES, EMPLOYMENTS, SIDES } from '../domain/organization.ts';
 import { PRINCIPAL_CLASSES } from '../domain/principal.ts';
 import { PURPOSES } from '../domain/purpose.ts';
-import { TERMINAL_STANDINGS } from '../domain/terminal.ts';
+import { TERMINAL_SOURCES, TERMINAL_STANDINGS } from '../domain/terminal.ts';
 import { Identifier, InstantOut, Labels, TerminalId } from './common.ts';
 import { contract } from './schema.ts';
 
@@ -40,6 +40,10 @@ export const Me = z.object({
   name: z.string(),
   userId: z.string(),
   terminalId: z.string().nullable(),
+  terminalSource: z
+    .enum(TERMINAL_SOURCES)
+    .nullable()
+    .describe("where the session's terminal came from: a device binding, a trusted proxy, or the person's own claim (a typed ID); null: none"),
   terminal: z.enum(TERMINAL_STANDINGS).describe("what the terminal registry makes of the session's terminal"),
   authMethod: z.enum(AUTH_METHODS),
   grants: z.array(z.object({ permissionId: z.string(), scopeOrganizationId: z.string().nullable(), until: InstantOut })).describe('grants in force'),
@@ -97,8 +101,28 @@ export const passwordLogin = contract({
   response: { 201: Opened },
 });
 
+/**
+ * What ending a single sign-on session asks of the browser: go to the provider's logout (RP-Initiated Logout
+ * 1.0; `state` comes back on the return to the login page), or tell the person the provider's session lives on.
+ */
+export const ProviderLogout = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('redirect'),
+    url: z.string().describe("the provider's end_session_endpoint with id_token_hint, client_id, post_logout_redirect_uri and state"),
+    state: z.string(),
+  }),
+  z.object({
+    kind: z.enum(['unsupported', 'unavailable']).describe('unsupported: the provider publishes no end_session_endpoint; unavailable: it could not be reached'),
+  }),
+]);
+
 /** Log out (here, or everywhere). */
-export const logout = contract({ response: { 204: z.null().describe('the session has ended (and the cookie is cleared)') } });
+export const logout = contract({
+  response: {
+    200: z.object({ providerLogout: ProviderLogout }).describe("a single sign-on session has ended: now the provider's"),
+    204: z.null().describe('the session has ended (and the cookie is cleared)'),
+  },
+});
 
 export const me = contract({ response: { 200: Me.extend({ csrfToken: z.string().nullable().describe("the session's CSRF token; null for an API token") }) } });
 

@@ -1,6 +1,6 @@
 import type { HeldGrant, PermissionId } from './permissions.ts';
 import type { PrincipalFacts } from './principal.ts';
-import type { TerminalStanding } from './terminal.ts';
+import type { TerminalSource, TerminalStanding } from './terminal.ts';
 
 /** Who is acting: the person behind a session, as of the request's instant. Logged with every read. */
 export interface Actor {
@@ -9,6 +9,8 @@ export interface Actor {
   readonly userId: string;
   readonly sessionId: string;
   readonly terminalId: string | null;
+  /** Where the terminal came from (a device binding, a trusted proxy, the person's claim); null without one. */
+  readonly terminalSource: TerminalSource | null;
   readonly organizationName: string | null;
   readonly principal: PrincipalFacts;
   readonly authMethod: AuthMethod;

@@ -23,7 +23,7 @@ export const REFUSAL_KINDS = [
 export type RefusalKind = (typeof REFUSAL_KINDS)[number];
 
 /** The families of rules; an edge may give a family its own wire codes (`grant_refused`, …). */
-export const REFUSAL_FAMILIES = ['grant', 'emergency', 'token', 'review', 'account', 'terminal', 'analysis', 'inquiry', 'input'] as const;
+export const REFUSAL_FAMILIES = ['grant', 'emergency', 'token', 'review', 'account', 'terminal', 'analysis', 'export', 'inquiry', 'input'] as const;
 export type RefusalFamily = (typeof REFUSAL_FAMILIES)[number];
 
 export class Refusal<R extends string = string> extends Error {

@@ -24,6 +24,14 @@ export function standingOf(terminalId: string | null, facts: TerminalFacts | nul
   return facts.siteSide === 'network' ? 'network_site' : 'misplaced';
 }
 
+/**
+ * Where a session's terminal came from. `device`: the browser holds a binding an access administrator issued
+ * (identity/terminal-devices.ts); `proxy`: a trusted reverse proxy asserted it (e.g. a client certificate's
+ * CN); `claimed`: the person typed or sent it — their own word, recorded as such (docs/identity.md).
+ */
+export const TERMINAL_SOURCES = ['device', 'proxy', 'claimed'] as const;
+export type TerminalSource = (typeof TERMINAL_SOURCES)[number];
+
 /** What a deployment does with a session from a terminal the registry does not know (or none at all). */
 export const UNKNOWN_TERMINAL_POLICIES = ['refuse', 'limit'] as const;
 export type UnknownTerminalPolicy = (typeof UNKNOWN_TERMINAL_POLICIES)[number];

@@ -1,4 +1,4 @@
-import { csvRow, EXCEL_BOM } from '../excel-csv.ts';
+import { table, text, type SpreadsheetDoc } from '../spreadsheet/table.ts';
 import { SUPPLY_POINT_FIELDS, SUPPLY_POINT_FIELD_KEYS, type FieldClass, type SupplyPointField } from '../domain/classification.ts';
 import type { MaskReason, ViolationRule } from '../domain/decision.ts';
 import type { DecisionTable } from '../domain/decision-table.ts';
@@ -101,9 +101,19 @@ function cells(r: ChecklistRow): string[] {
   return [r.route, r.principalClass, r.relation, r.emergency ? 'yes' : 'no', r.field, r.fieldClass, r.outcome, r.shownFor.join(';'), r.reasons.join(';')];
 }
 
-/** RFC 4180 CSV with a BOM so Excel opens it as UTF-8. */
-export function checklistCsv(rows: readonly ChecklistRow[]): string {
-  return `${EXCEL_BOM}${csvRow(HEAD)}${rows.map((r) => csvRow(cells(r))).join('')}`;
+/** The checklist as a spreadsheet document (CSV or XLSX through the spreadsheet writers). */
+export function checklistDoc(rows: readonly ChecklistRow[]): SpreadsheetDoc {
+  return {
+    title: 'マスキング検証表 / Masking checklist',
+    tables: [
+      table<ChecklistRow>({
+        sheet: 'checklist',
+        title: 'マスキング検証表 / Masking checklist',
+        columns: HEAD.map((h, i) => text<ChecklistRow>(h, (r) => cells(r)[i])),
+        rows,
+      }),
+    ],
+  };
 }
 
 export function checklistMarkdown(rows: readonly ChecklistRow[], table: DecisionTable, violations: readonly Violation[]): string {

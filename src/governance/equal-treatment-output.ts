@@ -1,119 +1,62 @@
-import writeXlsxFile, { type SheetData } from 'write-excel-file/node';
 import { EQUALITY_MEASURE_LABELS, type EqualityFlag, type RetailerFigures } from '../domain/equal-treatment.ts';
 import { CASE_TYPE_LABELS } from '../domain/inquiry.ts';
 import type { EqualTreatmentReport } from './inquiries.ts';
-import { csvRow, EXCEL_BOM, sheetValue, type CsvCellValue } from '../excel-csv.ts';
+import { number, table, text, type SpreadsheetDoc, type Table } from '../spreadsheet/table.ts';
 
 /**
- * The equal-treatment figures as compliance files them: CSV for Excel (UTF-8 with a BOM; the retailers, then
- * the flags) or an XLSX workbook with a sheet each. The JSON answer is the figures themselves.
+ * The equal-treatment figures as compliance files them: a spreadsheet document (the retailers, then the
+ * flags) that the spreadsheet writers make CSV or an XLSX workbook of. The JSON answer is the figures themselves.
  */
 export type EqualTreatmentFile = Pick<EqualTreatmentReport, 'from' | 'to' | 'retailers' | 'others' | 'flags'>;
 
-const round = (n: number | null, digits = 1): number | string => (n === null ? '' : Math.round(n * 10 ** digits) / 10 ** digits);
-const percent = (n: number | null): number | string => (n === null ? '' : Math.round(n * 1000) / 10);
+const round = (n: number | null, digits = 1): number | null => (n === null ? null : Math.round(n * 10 ** digits) / 10 ** digits);
+const percent = (n: number | null): number | null => (n === null ? null : Math.round(n * 1000) / 10);
 
-export const FIGURE_HEAD = [
-  '小売電気事業者コード',
-  '小売電気事業者',
-  '関係小売',
-  '照会件数',
-  '即時回答',
-  '即時回答の割合（%）',
-  '回答待ちへ',
-  '回答済み（回答待ちから）',
-  '回答時間 中央値（時間）',
-  '回答時間 95パーセンタイル（時間）',
-  '回答不可',
-  '同意不備で受付不可',
-  '未回答',
-  '期限超過',
-] as const;
+type FigureRow = { readonly f: RetailerFigures; readonly name: string | null };
 
-function figureRow(f: RetailerFigures, name: string | null): (string | number)[] {
+const figureColumns = [
+  text<FigureRow>('小売電気事業者コード', (r) => r.f.retailerCode, 14),
+  text<FigureRow>('小売電気事業者', (r) => r.name, 30),
+  text<FigureRow>('関係小売', (r) => (r.f.affiliated ? '○' : '')),
+  number<FigureRow>('照会件数', (r) => r.f.inquiries),
+  number<FigureRow>('即時回答', (r) => r.f.answeredAtOnce),
+  number<FigureRow>('即時回答の割合（%）', (r) => percent(r.f.shareAtOnce)),
+  number<FigureRow>('回答待ちへ', (r) => r.f.queued),
+  number<FigureRow>('回答済み（回答待ちから）', (r) => r.f.answeredFromQueue),
+  number<FigureRow>('回答時間 中央値（時間）', (r) => round(r.f.queueHours.median)),
+  number<FigureRow>('回答時間 95パーセンタイル（時間）', (r) => round(r.f.queueHours.p95)),
+  number<FigureRow>('回答不可', (r) => r.f.refused),
+  number<FigureRow>('同意不備で受付不可', (r) => r.f.refusedAtIntake),
+  number<FigureRow>('未回答', (r) => r.f.open),
+  number<FigureRow>('期限超過', (r) => r.f.late),
+];
+
+const share = (f: EqualityFlag) => f.measure === 'refusal_share' || f.measure === 'at_once_share';
+const flagColumns = [
+  text<EqualityFlag>('案件種別', (f) => CASE_TYPE_LABELS[f.caseType].ja, 24),
+  text<EqualityFlag>('指標', (f) => EQUALITY_MEASURE_LABELS[f.measure].ja, 36),
+  number<EqualityFlag>('関係小売', (f) => (share(f) ? percent(f.affiliated) : round(f.affiliated))),
+  number<EqualityFlag>('他の小売（合算）', (f) => (share(f) ? percent(f.others) : round(f.others))),
+  number<EqualityFlag>('関係小売の件数', (f) => f.affiliatedCount),
+  number<EqualityFlag>('他の小売の件数', (f) => f.othersCount),
+];
+
+/** The figures as two tables (the compliance report adds them to the regulator's tables). */
+export function equalTreatmentTables(t: EqualTreatmentFile): Table[] {
+  const title = `照会対応の公平性（${t.from}〜${t.to}）`;
   return [
-    f.retailerCode,
-    name ?? '',
-    f.affiliated ? '○' : '',
-    f.inquiries,
-    f.answeredAtOnce,
-    percent(f.shareAtOnce),
-    f.queued,
-    f.answeredFromQueue,
-    round(f.queueHours.median),
-    round(f.queueHours.p95),
-    f.refused,
-    f.refusedAtIntake,
-    f.open,
-    f.late,
-  ];
-}
-
-export const FLAG_HEAD = ['案件種別', '指標', '関係小売', '他の小売（合算）', '関係小売の件数', '他の小売の件数'] as const;
-
-function flagRow(f: EqualityFlag): (string | number)[] {
-  const share = f.measure === 'refusal_share' || f.measure === 'at_once_share';
-  return [
-    CASE_TYPE_LABELS[f.caseType].ja,
-    EQUALITY_MEASURE_LABELS[f.measure].ja,
-    share ? percent(f.affiliated) : round(f.affiliated),
-    share ? percent(f.others) : round(f.others),
-    f.affiliatedCount,
-    f.othersCount,
-  ];
-}
-
-function rows(t: EqualTreatmentFile): { figures: (string | number)[][]; flags: (string | number)[][] } {
-  return {
-    figures: [...t.retailers.map((r) => figureRow(r, r.retailerName)), figureRow(t.others, '関係小売以外の合計')],
-    flags: t.flags.map(flagRow),
-  };
-}
-
-export function equalTreatmentCsv(t: EqualTreatmentFile): string {
-  return EXCEL_BOM + equalTreatmentCsvSection(t);
-}
-
-/** The figures as a section of a longer CSV (the compliance report appends it to the regulator's tables). */
-export function equalTreatmentCsvSection(t: EqualTreatmentFile): string {
-  const { figures, flags } = rows(t);
-  const lines = (rs: readonly (readonly CsvCellValue[])[]) => rs.map((r) => csvRow(r)).join('');
-  return (
-    csvRow([`照会対応の公平性（${t.from}〜${t.to}）`]) +
-    '\r\n' +
-    csvRow(['小売電気事業者別']) +
-    csvRow(FIGURE_HEAD) +
-    lines(figures) +
-    '\r\n' +
-    csvRow([`関係小売が有利に扱われている兆候（${t.flags.length} 件）`]) +
-    csvRow(FLAG_HEAD) +
-    lines(flags)
-  );
-}
-
-const cellRow = (row: readonly (string | number)[]) => row.map((v) => ({ value: sheetValue(v) }));
-const headRow = (row: readonly string[]) => row.map((v) => ({ value: sheetValue(v), fontWeight: 'bold' as const }));
-
-export async function equalTreatmentXlsx(t: EqualTreatmentFile): Promise<Buffer> {
-  return writeXlsxFile([...equalTreatmentSheets(t)]).toBuffer();
-}
-
-/** The figures as two sheets of a workbook (the compliance report adds them to the regulator's tables). */
-export function equalTreatmentSheets(t: EqualTreatmentFile) {
-  const { figures, flags } = rows(t);
-  const sheetOf = (head: readonly string[], body: (string | number)[][]): SheetData => [headRow(head), ...body.map(cellRow)];
-  return [
-    {
+    table<FigureRow>({
       sheet: '照会の公平性',
-      data: sheetOf(FIGURE_HEAD, figures),
-      stickyRowsCount: 1,
-      columns: [{ width: 14 }, { width: 30 }, ...FIGURE_HEAD.slice(2).map(() => ({ width: 14 }))],
-    },
-    {
-      sheet: '有利な扱いの兆候',
-      data: sheetOf(FLAG_HEAD, flags),
-      stickyRowsCount: 1,
-      columns: [{ width: 24 }, { width: 36 }, ...FLAG_HEAD.slice(2).map(() => ({ width: 16 }))],
-    },
+      title: '小売電気事業者別',
+      notes: [title],
+      columns: figureColumns,
+      rows: [...t.retailers.map((r) => ({ f: r, name: r.retailerName })), { f: t.others, name: '関係小売以外の合計' }],
+    }),
+    table<EqualityFlag>({ sheet: '有利な扱いの兆候', title: `関係小売が有利に扱われている兆候（${t.flags.length} 件）`, columns: flagColumns, rows: t.flags }),
   ];
+}
+
+/** The figures as a document of their own. */
+export function equalTreatmentDoc(t: EqualTreatmentFile): SpreadsheetDoc {
+  return { title: `照会対応の公平性（${t.from}〜${t.to}）`, tables: equalTreatmentTables(t) };
 }

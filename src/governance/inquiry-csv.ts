@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { isCaseType, isConsentMethod, type Consent } from '../domain/inquiry.ts';
+import type { CsvEncoding } from '../domain/export-file.ts';
 import { decodeLegacy } from '../legacy/csv-file.ts';
 import type { InquiryInput } from './inquiries.ts';
 
@@ -23,7 +24,8 @@ type Column = keyof typeof INQUIRY_CSV_COLUMNS;
 const REQUIRED: readonly Column[] = ['case_type', 'supply_point_id', 'items'];
 
 export interface CsvBatch {
-  readonly encoding: 'utf-8' | 'shift_jis';
+  /** The encoding it was read in: the one asked for, or the one detected. */
+  readonly encoding: CsvEncoding;
   /** Each readable line with its line number in the file (the header is line 1). */
   readonly inputs: readonly { readonly line: number; readonly input: InquiryInput }[];
   readonly rejected: readonly { readonly line: number; readonly message: string }[];
@@ -39,8 +41,12 @@ function instant(v: string): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-export function parseInquiryCsv(bytes: Buffer, encoding?: 'utf-8' | 'shift_jis'): CsvBatch {
-  const decoded = encoding === undefined ? decodeLegacy(bytes) : { text: new TextDecoder(encoding).decode(bytes), encoding };
+/** Reads a batch in `encoding` (UTF-8 or CP932, the names the exports take), or in the one detected when none is given. */
+export function parseInquiryCsv(bytes: Buffer, encoding?: CsvEncoding): CsvBatch {
+  const decoded =
+    encoding === undefined
+      ? decodeLegacy(bytes)
+      : { text: new TextDecoder(encoding === 'cp932' ? 'shift_jis' : 'utf-8').decode(bytes), encoding: encoding === 'cp932' ? 'shift_jis' : 'utf-8' };
   let records: unknown;
   try {
     records = parse(decoded.text.replace(/^\uFEFF/, ''), { relax_column_count: true, skip_empty_lines: true, trim: true });
@@ -92,5 +98,5 @@ export function parseInquiryCsv(bytes: Buffer, encoding?: 'utf-8' | 'shift_jis')
     const note = get('note');
     inputs.push({ line, input: { caseType, supplyPointId: get('supply_point_id'), items, consent, note: note === '' ? null : note } });
   });
-  return { encoding: decoded.encoding, inputs, rejected };
+  return { encoding: decoded.encoding === 'shift_jis' ? 'cp932' : 'utf-8', inputs, rejected };
 }

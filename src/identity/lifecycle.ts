@@ -108,7 +108,8 @@ export async function sweepAccounts(
   at: Date,
   opts: { dormantDays: number; orphans: boolean; dryRun?: boolean },
   endSessions: (tx: Queryable, personId: string, at: Date) => Promise<number> = async (tx, personId, t) =>
-    (await tx.query('UPDATE sessions SET ended_at = $2 WHERE person_id = $1 AND ended_at IS NULL RETURNING id', [personId, t])).rows.length,
+    (await tx.query('UPDATE sessions SET ended_at = $2, oidc_id_token = NULL WHERE person_id = $1 AND ended_at IS NULL RETURNING id', [personId, t])).rows
+      .length,
 ): Promise<SweepResult> {
   const accounts = await listAccounts(db, at, opts.dormantDays, { limit: 1_000_000 });
   const targets = accounts.flatMap((a): { a: AccountRow; rule: 'dormant' | 'orphan' }[] =>

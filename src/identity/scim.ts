@@ -4,35 +4,22 @@ import { checkAssignment, derivedRetailer, DUTIES, EMPLOYMENTS, SIDES, type Side
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import { revokeTokensOf } from './api-tokens.ts';
 import { affiliatedCode, engagementsOf, organization } from './assignments.ts';
+import { applyPatch } from './scim-patch.ts';
+import { ASSIGNMENT_SCHEMA, LIST_SCHEMA, MAX_RESULTS, ScimError, USER_SCHEMA } from './scim-schema.ts';
 import type { Db, Queryable } from '../store/db.ts';
+
+export { applyPatch } from './scim-patch.ts';
+export { ASSIGNMENT_SCHEMA, ENTERPRISE_SCHEMA, ERROR_SCHEMA, LIST_SCHEMA, PATCH_SCHEMA, ScimError, USER_SCHEMA } from './scim-schema.ts';
 
 /**
  * SCIM 2.0 Users (RFC 7643 / 7644) for the HR system: joiners, movers and leavers. A SCIM User is a person
- * with the login ID the HR system provisions for them (`userName`) and, in gridwall's extension, the staff
- * assignment in force (organization, side, employment, office, duty). People are never deleted — the log
- * needs them — so DELETE and `active: false` both mean "left".
+ * (kind `human`; never a system behind a service account) with one of their accounts — the one SCIM made or
+ * took over, else the enabled, newest one — and, in gridwall's extension, the staff assignment (organization,
+ * side, employment, office, duty): the one in force, or for a leaver the last one, which a re-enable restores.
+ * `userName` is the account's login name (`accounts.user_name`): unique ignoring case, kept as spelled, and it
+ * may change; the account's user ID — what the log, sessions and grants name — never does. People are never
+ * deleted, the log needs them: DELETE is a leaver whose SCIM view is gone (RFC 7644 §3.6).
  */
-export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
-export const ASSIGNMENT_SCHEMA = 'urn:gridwall:params:scim:schemas:extension:2.0:Assignment';
-export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
-export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
-
-/**
- * A SCIM error (RFC 7644 §3.12): the HTTP status and, where one fits, the `scimType`. `rule` names the
- * gridwall rule a refused assignment broke (`retailer_mismatch`, `unknown_organization`, …) for the
- * governance log; the detail starts with it too, so the HR system's operator sees it.
- */
-export class ScimError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 409 | 501,
-    readonly scimType: 'invalidValue' | 'invalidSyntax' | 'invalidFilter' | 'uniqueness' | 'mutability' | 'noTarget' | 'invalidPath' | null,
-    message: string,
-    readonly rule: string | null = null,
-  ) {
-    super(message);
-  }
-}
 
 const booleanish = z.union([z.boolean(), z.enum(['True', 'False', 'true', 'false']).transform((v) => v.toLowerCase() === 'true')]);
 
@@ -53,12 +40,16 @@ const userSchema = z
     externalId: z.string().min(1).max(100).nullable().optional(),
     displayName: z.string().min(1).max(200).optional(),
     name: z
-      .object({ formatted: z.string().min(1).max(200).optional() })
+      .object({
+        formatted: z.string().min(1).max(200).optional(),
+        familyName: z.string().max(100).optional(),
+        givenName: z.string().max(100).optional(),
+      })
       .passthrough()
       .optional(),
     active: booleanish.optional(),
     emails: z
-      .array(z.object({ value: z.string().max(254), type: z.string().optional(), primary: booleanish.optional() }).passthrough())
+      .array(z.object({ value: z.string().max(254).optional(), type: z.string().optional(), primary: booleanish.optional() }).passthrough())
       .max(20)
       .optional(),
     [ASSIGNMENT_SCHEMA]: assignmentSchema.optional(),
@@ -72,9 +63,9 @@ const MAIL_ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\
  * Where notifications are mailed (persons.email): the `work` address, else the primary one; null when there is
  * neither (a home address is never used unless HR marked it primary).
  */
-function mailAddress(emails: readonly { value: string; type?: string | undefined; primary?: boolean | undefined }[] | undefined): string | null {
+function mailAddress(emails: readonly { value?: string | undefined; type?: string | undefined; primary?: boolean | undefined }[] | undefined): string | null {
   const chosen = emails?.find((e) => e.type?.toLowerCase() === 'work') ?? emails?.find((e) => e.primary === true);
-  if (chosen === undefined) return null;
+  if (chosen?.value === undefined) return null;
   const value = chosen.value.trim();
   if (!MAIL_ADDRESS.test(value)) throw new ScimError(400, 'invalidValue', 'emails: the work (or primary) address is not an e-mail address');
   return value;
@@ -91,112 +82,37 @@ export interface DesiredUser {
   readonly assignment: ScimAssignment | null;
 }
 
-/** Validates a SCIM User body into the desired state; the message names the attribute at fault. */
-export function parseUser(body: unknown): DesiredUser {
+/**
+ * Validates a SCIM User body into the desired state; the message names the attribute at fault.
+ *
+ * The name gridwall shows: `displayName` and `name.formatted` both carry it. Against the `current` name (PUT,
+ * PATCH) **the one the client changed wins**, `displayName` when both changed; on a create `displayName`, else
+ * `name.formatted`, else `familyName givenName` (Japanese order). The parts of `name` are not kept.
+ *
+ * The Assignment extension is required (the ResourceType says so): without it gridwall cannot say what the
+ * person may read.
+ */
+export function parseUser(body: unknown, current?: string): DesiredUser {
   const r = userSchema.safeParse(body);
   if (!r.success) {
     const i = r.error.issues[0];
     throw new ScimError(400, 'invalidValue', `${i?.path.join('.') || 'body'}: ${i?.message ?? 'invalid'}`);
   }
   const u = r.data;
-  const name = u.name?.formatted ?? u.displayName;
-  if (name === undefined) throw new ScimError(400, 'invalidValue', 'name.formatted or displayName is required');
-  const active = u.active ?? true;
+  const display = u.displayName;
+  const formatted = u.name?.formatted;
+  const composed = [u.name?.familyName, u.name?.givenName].filter((s) => s !== undefined && s.trim() !== '').join(' ') || undefined;
+  const changed = (v: string | undefined) => v !== undefined && v !== current;
+  const name = changed(display) ? display : changed(formatted) ? formatted : (display ?? formatted ?? current ?? composed);
+  if (name === undefined) throw new ScimError(400, 'invalidValue', 'displayName (or name.formatted) is required');
   const assignment = u[ASSIGNMENT_SCHEMA] ?? null;
-  if (active && assignment === null)
-    throw new ScimError(400, 'invalidValue', `an active user needs ${ASSIGNMENT_SCHEMA} (organization, side, employment, office, duty)`);
-  return { userName: u.userName, externalId: u.externalId ?? null, name, active, email: mailAddress(u.emails), assignment };
-}
-
-interface PatchOp {
-  readonly op: string;
-  readonly path?: string;
-  readonly value?: unknown;
-}
-
-/**
- * Applies a PatchOp request to the current resource and returns the new full resource. Supports what HR
- * connectors send: replace/add/remove of top-level attributes, `name.formatted`, and the extension's
- * attributes, with or without a path.
- */
-export function applyPatch(current: Record<string, unknown>, body: unknown): Record<string, unknown> {
-  const parsed = z
-    .object({
-      schemas: z.array(z.string()),
-      Operations: z.array(z.object({ op: z.string(), path: z.string().optional(), value: z.unknown().optional() })).min(1),
-    })
-    .safeParse(body);
-  if (!parsed.success || !parsed.data.schemas.includes(PATCH_SCHEMA))
-    throw new ScimError(400, 'invalidSyntax', `a PATCH body is a ${PATCH_SCHEMA} with Operations`);
-  const next: Record<string, unknown> = structuredClone(current);
-  let retailerStated = false;
-  for (const op of parsed.data.Operations as PatchOp[]) {
-    const kind = op.op.toLowerCase();
-    if (kind !== 'replace' && kind !== 'add' && kind !== 'remove') throw new ScimError(400, 'invalidSyntax', `unknown PATCH op ${op.op}`);
-    if (op.path === undefined) {
-      if (kind === 'remove' || typeof op.value !== 'object' || op.value === null)
-        throw new ScimError(400, 'noTarget', 'a PATCH op without a path needs an object value');
-      for (const [k, v] of Object.entries(op.value)) {
-        retailerStated ||= statesRetailer(k, v);
-        setPath(next, k, v);
-      }
-    } else {
-      retailerStated ||= statesRetailer(op.path, op.value);
-      setPath(next, op.path, kind === 'remove' ? undefined : op.value);
-    }
-  }
-  return retailerStated ? next : dropCarriedRetailer(current, next);
-}
-
-/** Whether a PATCH operation on `path` says which retailer the person acts for. */
-function statesRetailer(path: string, value: unknown): boolean {
-  if (path === `${ASSIGNMENT_SCHEMA}:retailerCode`) return true;
-  return path === ASSIGNMENT_SCHEMA && typeof value === 'object' && value !== null && 'retailerCode' in value;
-}
-
-/**
- * After a PATCH that moves a person to another organization or side without saying which retailer, the
- * `retailerCode` left over from the current resource is dropped: the new organization decides it (issue 14),
- * rather than the old one's code being checked against it.
- */
-function dropCarriedRetailer(current: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
-  const before = current[ASSIGNMENT_SCHEMA];
-  const after = next[ASSIGNMENT_SCHEMA];
-  if (typeof before !== 'object' || before === null || typeof after !== 'object' || after === null) return next;
-  const b = before as Record<string, unknown>;
-  const { retailerCode: _carried, ...rest } = after as Record<string, unknown>;
-  const moved = rest['organizationId'] !== b['organizationId'] || rest['side'] !== b['side'];
-  return moved ? { ...next, [ASSIGNMENT_SCHEMA]: rest } : next;
-}
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  if (path === 'userName' && value !== target['userName'])
-    throw new ScimError(400, 'mutability', 'userName is the login ID and cannot change; provision a new user');
-  if (path.startsWith(`${ASSIGNMENT_SCHEMA}:`)) {
-    const attr = path.slice(ASSIGNMENT_SCHEMA.length + 1);
-    const ext = { ...((target[ASSIGNMENT_SCHEMA] as Record<string, unknown> | undefined) ?? {}) };
-    ext[attr] = value;
-    target[ASSIGNMENT_SCHEMA] = ext;
-    return;
-  }
-  if (path === ASSIGNMENT_SCHEMA) {
-    target[ASSIGNMENT_SCHEMA] = { ...(target[ASSIGNMENT_SCHEMA] ?? {}), ...(value as Record<string, unknown>) };
-    return;
-  }
-  if (path === 'name.formatted') {
-    target['name'] = { ...(target['name'] ?? {}), formatted: value };
-    return;
-  }
-  // What Entra ID sends for the work address; the whole list is replaced by it.
-  if (/^emails\[type eq "work"\]\.value$/i.test(path)) {
-    target['emails'] = value === undefined ? [] : [{ value, type: 'work', primary: true }];
-    return;
-  }
-  if (['active', 'externalId', 'displayName', 'name', 'userName', 'emails'].includes(path)) {
-    target[path] = value;
-    return;
-  }
-  throw new ScimError(400, 'invalidPath', `attribute ${path} is not supported`);
+  if (assignment === null)
+    throw new ScimError(
+      400,
+      'invalidValue',
+      `${ASSIGNMENT_SCHEMA} is required (organizationId, side, employment, office, duty): it decides what the person may read`,
+    );
+  return { userName: u.userName, externalId: u.externalId ?? null, name, active: u.active ?? true, email: mailAddress(u.emails), assignment };
 }
 
 interface UserRow {
@@ -206,28 +122,46 @@ interface UserRow {
   email: string | null;
   active: boolean;
   user_id: string;
+  user_name: string;
+  provisioned_by: string;
   created_at: Date | string;
   updated_at: Date | string;
+  /** The assignment in force, or the last one before `at` (a leaver's); `in_force` says which. */
   organization_id: string | null;
   side: Side | null;
   employment: string | null;
   office: string | null;
   duty: string | null;
   retailer_code: string | null;
+  in_force: boolean | null;
 }
 
-const USER_SELECT = `SELECT p.id AS person_id, p.name, p.external_id, p.email, p.active, a.user_id, a.created_at, p.updated_at,
-    s.organization_id, s.side, s.employment, s.office, s.duty, s.retailer_code
-  FROM persons p JOIN accounts a ON a.person_id = p.id AND a.provisioned_by = 'scim'
-  LEFT JOIN LATERAL (SELECT * FROM staff_assignments s WHERE s.person_id = p.id AND s.valid_from <= $1 AND (s.valid_to IS NULL OR s.valid_to > $1)
-                     ORDER BY s.valid_from DESC LIMIT 1) s ON true`;
+/**
+ * Every SCIM User: a human person not deleted over SCIM, with the account that is their User — one SCIM made
+ * or an operator handed over (`provisioned_by` `scim`, see `handOverToScim`; the enabled, newest one if there
+ * are several; never a service account) — and their latest assignment.
+ */
+const USER_SELECT = `SELECT p.id AS person_id, p.name, p.external_id, p.email, p.active, a.user_id, a.user_name, a.provisioned_by, a.created_at, p.updated_at,
+    s.organization_id, s.side, s.employment, s.office, s.duty, s.retailer_code, s.in_force
+  FROM persons p
+  JOIN LATERAL (SELECT a.* FROM accounts a WHERE a.person_id = p.id AND a.kind = 'person' AND a.user_name IS NOT NULL AND a.provisioned_by = 'scim'
+                ORDER BY a.disabled_at IS NULL DESC, a.created_at DESC, a.user_id LIMIT 1) a ON true
+  LEFT JOIN LATERAL (SELECT s.*, (s.valid_to IS NULL OR s.valid_to > $1) AS in_force FROM staff_assignments s
+                     WHERE s.person_id = p.id AND s.valid_from <= $1 ORDER BY s.valid_from DESC LIMIT 1) s ON true
+  WHERE p.kind = 'human' AND p.scim_deleted_at IS NULL`;
 
-function toResource(r: UserRow, baseUrl: string): Record<string, unknown> {
+function toResource(row: UserRow, baseUrl: string): Record<string, unknown> {
+  // The assignment shown: the one in force, or a leaver's last one (what `active: true` places again). An
+  // active person whose assignment has ended shows none — a PATCH of their name must not place it again.
+  const r: UserRow =
+    row.in_force === true || !row.active
+      ? row
+      : { ...row, organization_id: null, side: null, employment: null, office: null, duty: null, retailer_code: null, in_force: null };
   return {
-    schemas: [USER_SCHEMA, ASSIGNMENT_SCHEMA],
+    schemas: r.organization_id === null ? [USER_SCHEMA] : [USER_SCHEMA, ASSIGNMENT_SCHEMA],
     id: r.person_id,
     ...(r.external_id === null ? {} : { externalId: r.external_id }),
-    userName: r.user_id,
+    userName: r.user_name,
     name: { formatted: r.name },
     displayName: r.name,
     ...(r.email === null ? {} : { emails: [{ value: r.email, type: 'work', primary: true }] }),
@@ -252,6 +186,10 @@ function toResource(r: UserRow, baseUrl: string): Record<string, unknown> {
     },
   };
 }
+
+/** The filters HR connectors send (Entra ID, Okta: `userName eq "…"`, `externalId eq "…"`, the work e-mail). */
+const FILTER =
+  /^\s*(?:urn:ietf:params:scim:schemas:core:2\.0:User:)?(userName|externalId|id|emails(?:\[\s*type\s+eq\s+"work"\s*\])?\.value)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i;
 
 /** What a change did, for the response and the tests. */
 export interface ScimOutcome {
@@ -283,48 +221,115 @@ export class ScimUsers {
   ) {}
 
   async get(id: string, at: Date, q: Queryable = this.db): Promise<Record<string, unknown>> {
-    const { rows } = await q.query<UserRow & Record<string, unknown>>(`${USER_SELECT} WHERE p.id = $2`, [at, id]);
-    const r = rows[0];
-    if (r === undefined) throw new ScimError(404, null, `no User ${id}`);
-    return toResource(r, this.baseUrl);
+    return toResource(await this.#row(q, id, at, false), this.baseUrl);
   }
 
-  /** Lists users; the filters HR connectors use (`userName eq "…"`, `externalId eq "…"`) are supported. */
+  async #row(q: Queryable, id: string, at: Date, lock: boolean): Promise<UserRow> {
+    const { rows } = await q.query<UserRow & Record<string, unknown>>(`${USER_SELECT} AND p.id = $2${lock ? ' FOR UPDATE OF p' : ''}`, [at, id]);
+    const r = rows[0];
+    if (r === undefined) throw new ScimError(404, null, `no User ${id}`);
+    return r;
+  }
+
+  /**
+   * Lists Users (RFC 7644 §3.4.2). Filters: `userName eq "…"` (ignoring case, RFC 7643 §4.1.1), `externalId eq
+   * "…"` (exact), `emails[type eq "work"].value eq "…"` and `id eq "…"`. A `startIndex` below 1 counts as 1,
+   * a negative `count` as 0 (§3.4.2.4); `count` is cut to MAX_RESULTS.
+   */
   async list(filter: string | undefined, startIndex: number, count: number, at: Date) {
+    const from = Math.max(1, startIndex);
+    const size = Math.min(MAX_RESULTS, Math.max(0, count));
     let where = '';
     const params: unknown[] = [at];
     if (filter !== undefined && filter.trim() !== '') {
-      const m = /^\s*(userName|externalId)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$/i.exec(filter);
-      if (m === null) throw new ScimError(400, 'invalidFilter', 'supported filters: userName eq "…", externalId eq "…"');
+      const m = FILTER.exec(filter);
+      if (m === null)
+        throw new ScimError(400, 'invalidFilter', 'supported filters: userName eq "…", externalId eq "…", emails[type eq "work"].value eq "…", id eq "…"');
       params.push((m[2] ?? '').replace(/\\(.)/g, '$1'));
-      where = m[1]?.toLowerCase() === 'username' ? 'WHERE a.user_id = $2' : 'WHERE p.external_id = $2';
+      const attr = (m[1] ?? '').toLowerCase();
+      where =
+        attr === 'username'
+          ? 'AND lower(a.user_name) = lower($2)'
+          : attr === 'externalid'
+            ? 'AND p.external_id = $2'
+            : attr === 'id'
+              ? 'AND p.id = $2'
+              : 'AND lower(p.email) = lower($2)';
     }
     const total = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM (${USER_SELECT} ${where}) x`, params);
     const n = params.length;
-    const { rows } = await this.db.query<UserRow & Record<string, unknown>>(`${USER_SELECT} ${where} ORDER BY a.user_id LIMIT $${n + 1} OFFSET $${n + 2}`, [
-      ...params,
-      count,
-      startIndex - 1,
-    ]);
+    const { rows } =
+      size === 0
+        ? { rows: [] }
+        : await this.db.query<UserRow & Record<string, unknown>>(`${USER_SELECT} ${where} ORDER BY lower(a.user_name), p.id LIMIT $${n + 1} OFFSET $${n + 2}`, [
+            ...params,
+            size,
+            from - 1,
+          ]);
     return {
       schemas: [LIST_SCHEMA],
       totalResults: Number(total.rows[0]?.n ?? 0),
-      startIndex,
+      startIndex: from,
       itemsPerPage: rows.length,
       Resources: rows.map((r) => toResource(r, this.baseUrl)),
     };
   }
 
+  /**
+   * Refuses a login name another account has as its name or — unless that account's person was deleted over
+   * SCIM — as its user ID, ignoring case (RFC 7643 §4.1.1 `uniqueness: server`): a User renamed to another
+   * person's user ID, or to a service account's, would be matched by the IdP (and typed at a local login) as
+   * somebody else. An account SCIM does not manage yet is named with the command that hands it over.
+   */
+  async #nameFree(tx: Queryable, userName: string, except: string | null): Promise<void> {
+    const { rows } = await tx.query<{ user_id: string; person_id: string; kind: string; provisioned_by: string }>(
+      `SELECT a.user_id, a.person_id, a.kind, a.provisioned_by FROM accounts a JOIN persons p ON p.id = a.person_id
+        WHERE (lower(a.user_name) = lower($1) OR (lower(a.user_id) = lower($1) AND p.scim_deleted_at IS NULL))
+          AND ($2::text IS NULL OR a.user_id <> $2)
+        ORDER BY a.kind = 'service' DESC LIMIT 1`,
+      [userName, except],
+    );
+    const holder = rows[0];
+    if (holder === undefined) return;
+    if (holder.kind === 'service') throw new ScimError(409, 'uniqueness', `userName ${userName} is a service account's user ID; SCIM provisions people`);
+    if (holder.provisioned_by !== 'scim')
+      throw new ScimError(
+        409,
+        'uniqueness',
+        `userName ${userName} is the account ${holder.user_id}, which gridwall manages outside SCIM: an operator hands it over with \`gridwall accounts scim-handover ${holder.user_id}\`, then the HR system matches it`,
+      );
+    throw new ScimError(409, 'uniqueness', `userName ${userName} is taken (ignoring case) by User ${holder.person_id}`);
+  }
+
+  /**
+   * The user ID of a new account: the userName, unless an account already has it (ignoring case) — a renamed
+   * or deleted User's, which keeps its ID for the log — then the userName with `-2`, `-3`, …: a new person's
+   * reads are never logged under an old person's ID. A service account's ID is refused: SCIM provisions people.
+   */
+  async #newUserId(tx: Queryable, userName: string): Promise<string> {
+    const holder = async (id: string) =>
+      (await tx.query<{ kind: string }>('SELECT kind FROM accounts WHERE lower(user_id) = lower($1) LIMIT 1', [id])).rows[0]?.kind;
+    const first = await holder(userName);
+    if (first === undefined) return userName;
+    if (first === 'service') throw new ScimError(409, 'uniqueness', `userName ${userName} is a service account's user ID; SCIM provisions people`);
+    for (let n = 2; ; n++) {
+      const suffix = `-${n}`;
+      const id = `${userName.slice(0, 64 - suffix.length)}${suffix}`;
+      if ((await holder(id)) === undefined) return id;
+    }
+  }
+
   /** A joiner: person, SCIM-provisioned account and first assignment, in one transaction. */
-  async create(by: GovernanceActor, desired: DesiredUser, at: Date): Promise<ScimOutcome> {
+  async create(by: GovernanceActor, body: unknown, at: Date): Promise<ScimOutcome> {
+    const desired = parseUser(body);
     return this.db.transaction(async (tx) => {
-      const taken = await tx.query('SELECT 1 FROM accounts WHERE user_id = $1', [desired.userName]);
-      if (taken.rows.length > 0) throw new ScimError(409, 'uniqueness', `userName ${desired.userName} is taken`);
+      await this.#nameFree(tx, desired.userName, null);
       if (desired.externalId !== null) {
         const ext = await tx.query('SELECT 1 FROM persons WHERE external_id = $1', [desired.externalId]);
         if (ext.rows.length > 0) throw new ScimError(409, 'uniqueness', `externalId ${desired.externalId} is taken`);
       }
       const assignment = desired.active && desired.assignment !== null ? await this.#resolve(tx, desired.assignment, at) : null;
+      const userId = await this.#newUserId(tx, desired.userName);
       const personId = `p-${randomUUID()}`;
       await tx.query('INSERT INTO persons (id, name, external_id, email, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6)', [
         personId,
@@ -335,8 +340,8 @@ export class ScimUsers {
         at,
       ]);
       await tx.query(
-        `INSERT INTO accounts (user_id, person_id, created_at, disabled_at, disabled_reason, provisioned_by) VALUES ($1, $2, $3, $4, $5, 'scim')`,
-        [desired.userName, personId, at, desired.active ? null : at, desired.active ? null : 'left'],
+        `INSERT INTO accounts (user_id, user_name, person_id, created_at, disabled_at, disabled_reason, provisioned_by) VALUES ($1, $2, $3, $4, $5, $6, 'scim')`,
+        [userId, desired.userName, personId, at, desired.active ? null : at, desired.active ? null : 'left'],
       );
       if (assignment !== null) await this.#insert(tx, personId, assignment, at);
       await recordGovernance(tx, {
@@ -346,112 +351,165 @@ export class ScimUsers {
         subjectType: 'person',
         subjectId: personId,
         outcome: 'done',
-        details: { userName: desired.userName, assignment },
+        details: { userName: desired.userName, ...(userId === desired.userName ? {} : { userId }), assignment },
       });
       return { resource: await this.get(personId, at, tx), revokedGrants: [], endedSessions: 0 };
     });
   }
 
-  /**
-   * Brings a person to the desired state. A move — to another organization, side or retailer — ends the
-   * person's sessions and revokes, in the same transaction, every grant the new side may not hold and, when
-   * the retailer changes, every customer-data grant (whose customers are "own" changed); a leaver loses every
-   * grant, every account and every session at once.
-   */
-  async replace(by: GovernanceActor, id: string, desired: DesiredUser, at: Date): Promise<ScimOutcome> {
+  /** PUT: the User as the body states it (the name precedence of parseUser against the stored name). */
+  async replace(by: GovernanceActor, id: string, body: unknown, at: Date): Promise<ScimOutcome> {
     return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<UserRow & Record<string, unknown>>(`${USER_SELECT} WHERE p.id = $2 FOR UPDATE OF p`, [at, id]);
-      const cur = rows[0];
-      if (cur === undefined) throw new ScimError(404, null, `no User ${id}`);
-      if (desired.userName !== cur.user_id) throw new ScimError(400, 'mutability', 'userName is the login ID and cannot change; provision a new user');
-      let revoked: number[] = [];
-      let ended = 0;
-      const changes: Record<string, unknown> = {};
-      if (desired.name !== cur.name || desired.externalId !== cur.external_id) {
-        await tx.query('UPDATE persons SET name = $2, external_id = $3, updated_at = $4 WHERE id = $1', [id, desired.name, desired.externalId, at]);
-        changes['name'] = desired.name;
-      }
-      if (desired.email !== cur.email) {
-        await tx.query('UPDATE persons SET email = $2 WHERE id = $1', [id, desired.email]);
-        // Whether it changed, never the address itself: the governance log is read more widely than HR's records.
-        changes['emailChanged'] = true;
-      }
-      if (!desired.active) {
-        if (cur.active || cur.organization_id !== null) {
-          // Leaver: the assignment ends now; accounts are disabled, sessions ended and grants revoked at once.
-          await tx.query('DELETE FROM staff_assignments WHERE person_id = $1 AND valid_from >= $2', [id, at]);
-          await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [
-            id,
-            at,
-          ]);
-          await tx.query(`UPDATE accounts SET disabled_at = $2, disabled_reason = 'left' WHERE person_id = $1 AND disabled_at IS NULL`, [id, at]);
-          await tx.query('UPDATE persons SET active = false, updated_at = $2 WHERE id = $1', [id, at]);
-          revoked = await this.revocations.forSide(tx, id, null, by, at);
-          ended = await this.endSessions(tx, id, at);
-          // Tokens the leaver answers for end too, for good: a rejoin does not bring them back (issue 14).
-          changes['revokedTokens'] = await revokeTokensOf(tx, by, id, 'owner left', at);
-          changes['left'] = true;
-        }
-      } else {
-        if (desired.assignment === null) throw new ScimError(400, 'invalidValue', `an active user needs ${ASSIGNMENT_SCHEMA}`);
-        const a = await this.#resolve(tx, desired.assignment, at);
-        if (!cur.active) {
-          await tx.query('UPDATE persons SET active = true, updated_at = $2 WHERE id = $1', [id, at]);
-          // Dormancy counts from the rejoin, not from the last login before the person left.
-          await tx.query(`UPDATE accounts SET disabled_at = NULL, disabled_reason = NULL, reenabled_at = $2 WHERE user_id = $1 AND disabled_reason = 'left'`, [
-            cur.user_id,
-            at,
-          ]);
-          changes['rejoined'] = true;
-        }
-        const same =
-          cur.organization_id === a.organizationId &&
-          cur.side === a.side &&
-          cur.employment === a.employment &&
-          cur.office === a.office &&
-          cur.duty === a.duty &&
-          cur.retailer_code === a.retailerCode;
-        if (!same) {
-          // An assignment starting at this very instant is replaced rather than cut to nothing.
-          await tx.query('DELETE FROM staff_assignments WHERE person_id = $1 AND valid_from >= $2', [id, at]);
-          await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [
-            id,
-            at,
-          ]);
-          await this.#insert(tx, id, a, at);
-          changes['assignment'] = a;
-          const had = cur.organization_id !== null;
-          const sideChanged = had && cur.side !== a.side;
-          const retailerChanged = had && cur.retailer_code !== a.retailerCode;
-          if (had && (sideChanged || retailerChanged || cur.organization_id !== a.organizationId)) {
-            // A mover (issue 14): what the new side may not hold goes now, and so do the old sessions, whose
-            // actor still acts for the old organization. Customer-data grants approved while acting for one
-            // retailer do not carry over to another: they are asked for and approved again.
-            revoked = await this.revocations.forSide(tx, id, a.side, by, at);
-            if (retailerChanged && cur.retailer_code !== null && a.retailerCode !== null) {
-              revoked = [...revoked, ...(await this.revocations.forRetailerChange(tx, id, cur.retailer_code, a.retailerCode, by, at))];
-              changes['retailerChanged'] = { from: cur.retailer_code, to: a.retailerCode };
-            }
-            ended = await this.endSessions(tx, id, at);
-            // A mover no longer answers for the old side's systems: their tokens are asked for again.
-            changes['revokedTokens'] = await revokeTokensOf(tx, by, id, 'owner moved', at);
-            if (sideChanged) changes['sideChanged'] = { from: cur.side, to: a.side };
-            if (cur.organization_id !== a.organizationId) changes['organizationChanged'] = { from: cur.organization_id, to: a.organizationId };
-          }
-        }
-      }
-      await tx.query('UPDATE persons SET updated_at = $2 WHERE id = $1', [id, at]);
+      const cur = await this.#row(tx, id, at, true);
+      return this.#change(tx, by, cur, parseUser(body, cur.name), at);
+    });
+  }
+
+  /** PATCH: the operations applied to the User as it is, read and changed in one transaction. */
+  async patch(by: GovernanceActor, id: string, body: unknown, at: Date): Promise<ScimOutcome> {
+    return this.db.transaction(async (tx) => {
+      const cur = await this.#row(tx, id, at, true);
+      return this.#change(tx, by, cur, parseUser(applyPatch(toResource(cur, this.baseUrl), body), cur.name), at);
+    });
+  }
+
+  /**
+   * DELETE (RFC 7644 §3.6): a leaver — every account disabled, grant revoked, session ended — whose SCIM view
+   * is gone: GET, PUT, PATCH and DELETE of it answer 404 and lists leave it out. The person stays for the log;
+   * the login name and externalId are free again, for a new person (a new account with a new user ID).
+   */
+  async delete(by: GovernanceActor, id: string, at: Date): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const cur = await this.#row(tx, id, at, true);
+      await this.#change(
+        tx,
+        by,
+        cur,
+        { userName: cur.user_name, externalId: cur.external_id, name: cur.name, active: false, email: cur.email, assignment: null },
+        at,
+      );
+      await tx.query('UPDATE persons SET scim_deleted_at = $2, external_id = NULL WHERE id = $1', [id, at]);
+      await tx.query('UPDATE accounts SET user_name = NULL, user_name_clash = false WHERE person_id = $1', [id]);
       await recordGovernance(tx, {
         at,
         actor: by,
-        action: 'scim.user.update',
+        action: 'scim.user.delete',
         subjectType: 'person',
         subjectId: id,
         outcome: 'done',
-        details: { ...changes, revokedGrants: revoked, endedSessions: ended },
+        details: { userId: cur.user_id, userName: cur.user_name, externalId: cur.external_id },
       });
-      return { resource: await this.get(id, at, tx), revokedGrants: revoked, endedSessions: ended };
     });
+  }
+
+  /**
+   * Brings a person to the desired state. A new userName renames the account's login name, never
+   * its user ID (`scim.user.rename`). A move — to another organization, side or retailer — ends the person's
+   * sessions and revokes, in the same transaction, every grant the new side may not hold and, when the
+   * retailer changes, every customer-data grant (whose customers are "own" changed); a leaver loses every
+   * grant, every account and every session at once.
+   */
+  async #change(tx: Queryable, by: GovernanceActor, cur: UserRow, desired: DesiredUser, at: Date): Promise<ScimOutcome> {
+    const id = cur.person_id;
+    if (desired.userName !== cur.user_name) {
+      await this.#nameFree(tx, desired.userName, cur.user_id);
+      await tx.query('UPDATE accounts SET user_name = $2, user_name_clash = false WHERE user_id = $1', [cur.user_id, desired.userName]);
+      await recordGovernance(tx, {
+        at,
+        actor: by,
+        action: 'scim.user.rename',
+        subjectType: 'person',
+        subjectId: id,
+        outcome: 'done',
+        details: { userId: cur.user_id, from: cur.user_name, to: desired.userName },
+      });
+    }
+    const inForce = cur.in_force === true && cur.organization_id !== null ? cur : null;
+    let revoked: number[] = [];
+    let ended = 0;
+    const changes: Record<string, unknown> = {};
+    if (desired.name !== cur.name || desired.externalId !== cur.external_id) {
+      if (desired.externalId !== null && desired.externalId !== cur.external_id) {
+        const ext = await tx.query('SELECT 1 FROM persons WHERE external_id = $1 AND id <> $2', [desired.externalId, id]);
+        if (ext.rows.length > 0) throw new ScimError(409, 'uniqueness', `externalId ${desired.externalId} is taken`);
+      }
+      await tx.query('UPDATE persons SET name = $2, external_id = $3, updated_at = $4 WHERE id = $1', [id, desired.name, desired.externalId, at]);
+      if (desired.name !== cur.name) changes['name'] = desired.name;
+    }
+    if (desired.email !== cur.email) {
+      await tx.query('UPDATE persons SET email = $2 WHERE id = $1', [id, desired.email]);
+      // Whether it changed, never the address itself: the governance log is read more widely than HR's records.
+      changes['emailChanged'] = true;
+    }
+    if (!desired.active) {
+      if (cur.active || inForce !== null) {
+        // Leaver: the assignment ends now; accounts are disabled, sessions ended and grants revoked at once.
+        await tx.query('DELETE FROM staff_assignments WHERE person_id = $1 AND valid_from >= $2', [id, at]);
+        await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [id, at]);
+        await tx.query(`UPDATE accounts SET disabled_at = $2, disabled_reason = 'left' WHERE person_id = $1 AND disabled_at IS NULL`, [id, at]);
+        await tx.query('UPDATE persons SET active = false, updated_at = $2 WHERE id = $1', [id, at]);
+        revoked = await this.revocations.forSide(tx, id, null, by, at);
+        ended = await this.endSessions(tx, id, at);
+        // Tokens the leaver answers for end too, for good: a rejoin does not bring them back (issue 14).
+        changes['revokedTokens'] = await revokeTokensOf(tx, by, id, 'owner left', at);
+        changes['left'] = true;
+      }
+    } else {
+      if (desired.assignment === null) throw new ScimError(400, 'invalidValue', `an active user needs ${ASSIGNMENT_SCHEMA}`);
+      const a = await this.#resolve(tx, desired.assignment, at);
+      if (!cur.active) {
+        await tx.query('UPDATE persons SET active = true, updated_at = $2 WHERE id = $1', [id, at]);
+        // Dormancy counts from the rejoin, not from the last login before the person left.
+        await tx.query(`UPDATE accounts SET disabled_at = NULL, disabled_reason = NULL, reenabled_at = $2 WHERE user_id = $1 AND disabled_reason = 'left'`, [
+          cur.user_id,
+          at,
+        ]);
+        changes['rejoined'] = true;
+      }
+      const same =
+        inForce !== null &&
+        inForce.organization_id === a.organizationId &&
+        inForce.side === a.side &&
+        inForce.employment === a.employment &&
+        inForce.office === a.office &&
+        inForce.duty === a.duty &&
+        inForce.retailer_code === a.retailerCode;
+      if (!same) {
+        // An assignment starting at this very instant is replaced rather than cut to nothing.
+        await tx.query('DELETE FROM staff_assignments WHERE person_id = $1 AND valid_from >= $2', [id, at]);
+        await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [id, at]);
+        await this.#insert(tx, id, a, at);
+        changes['assignment'] = a;
+        if (inForce !== null && (inForce.side !== a.side || inForce.retailer_code !== a.retailerCode || inForce.organization_id !== a.organizationId)) {
+          const sideChanged = inForce.side !== a.side;
+          const retailerChanged = inForce.retailer_code !== a.retailerCode;
+          // A mover (issue 14): what the new side may not hold goes now, and so do the old sessions, whose
+          // actor still acts for the old organization. Customer-data grants approved while acting for one
+          // retailer do not carry over to another: they are asked for and approved again.
+          revoked = await this.revocations.forSide(tx, id, a.side, by, at);
+          if (retailerChanged && inForce.retailer_code !== null && a.retailerCode !== null) {
+            revoked = [...revoked, ...(await this.revocations.forRetailerChange(tx, id, inForce.retailer_code, a.retailerCode, by, at))];
+            changes['retailerChanged'] = { from: inForce.retailer_code, to: a.retailerCode };
+          }
+          ended = await this.endSessions(tx, id, at);
+          // A mover no longer answers for the old side's systems: their tokens are asked for again.
+          changes['revokedTokens'] = await revokeTokensOf(tx, by, id, 'owner moved', at);
+          if (sideChanged) changes['sideChanged'] = { from: inForce.side, to: a.side };
+          if (inForce.organization_id !== a.organizationId) changes['organizationChanged'] = { from: inForce.organization_id, to: a.organizationId };
+        }
+      }
+    }
+    await tx.query('UPDATE persons SET updated_at = $2 WHERE id = $1', [id, at]);
+    await recordGovernance(tx, {
+      at,
+      actor: by,
+      action: 'scim.user.update',
+      subjectType: 'person',
+      subjectId: id,
+      outcome: 'done',
+      details: { ...changes, revokedGrants: revoked, endedSessions: ended },
+    });
+    return { resource: await this.get(id, at, tx), revokedGrants: revoked, endedSessions: ended };
   }
 
   /**
@@ -516,3 +574,90 @@ export class ScimUsers {
 
 /** An assignment checked against its organization, ready to be stored (the retailer decided). */
 type Resolved = Pick<StaffAssignment, 'organizationId' | 'employment' | 'side' | 'retailerCode' | 'office' | 'duty'>;
+
+/**
+ * Permissions whose holders run the controls themselves (who may grant, approve, read the log, declare an
+ * emergency): an account holding one is handed over to SCIM only when named, never by `--all` — one HR token
+ * must not be able to end every person who could notice or undo what it did.
+ */
+export const HANDOVER_BY_NAME_ONLY = ['access.admin', 'grants.approve', 'audit.read', 'emergency.declare'] as const;
+
+/** What a hand-over did, account by account. */
+export interface HandOver {
+  readonly handedOver: readonly { userId: string; userName: string; provisionedBefore: string }[];
+  readonly skipped: readonly { userId: string; reason: string }[];
+}
+
+/**
+ * Introducing HR sync at a site with accounts (docs/access-governance.md): the operator hands existing people's
+ * accounts over to SCIM, after which the HR system can match them (`userName` / `externalId`) and manage them
+ * — move, rename, end. Until then SCIM neither lists nor changes them, and a POST of the same `userName` is a
+ * 409 naming this step. Each account handed over is a governance event (`scim.user.adopt`).
+ *
+ * `all`: every enabled person's account not yet SCIM's, except those with a local password (a site's
+ * break-glass login) and those holding a permission of HANDOVER_BY_NAME_ONLY, which are listed as skipped;
+ * named accounts are handed over whatever they hold. Service accounts never. `dryRun` changes nothing.
+ */
+export async function handOverToScim(
+  db: Db,
+  target: { readonly userIds: readonly string[] } | { readonly all: true },
+  opts: { readonly by: GovernanceActor; readonly at: Date; readonly dryRun: boolean },
+): Promise<HandOver> {
+  return db.transaction(async (tx) => {
+    const named = 'userIds' in target;
+    const { rows } = await tx.query<{
+      user_id: string;
+      user_name: string | null;
+      kind: string;
+      person_kind: string;
+      provisioned_by: string;
+      disabled: boolean;
+      has_password: boolean;
+      controls: string[] | null;
+      deleted: boolean;
+    }>(
+      `SELECT a.user_id, a.user_name, a.kind, p.kind AS person_kind, a.provisioned_by, a.disabled_at IS NOT NULL AS disabled,
+              a.password_hash IS NOT NULL AS has_password, p.scim_deleted_at IS NOT NULL AS deleted,
+              (SELECT array_agg(DISTINCT g.permission_id ORDER BY g.permission_id) FROM grants g
+                WHERE g.user_id = a.user_id AND g.status = 'approved' AND g.expires_at > $3 AND g.permission_id = ANY($2::text[])) AS controls
+         FROM accounts a JOIN persons p ON p.id = a.person_id
+        WHERE ${named ? 'a.user_id = ANY($1::text[])' : `$1::text[] IS NOT NULL AND a.kind = 'person' AND p.kind = 'human' AND a.provisioned_by <> 'scim' AND a.disabled_at IS NULL`}
+        ORDER BY a.user_id`,
+      [named ? target.userIds : [], [...HANDOVER_BY_NAME_ONLY], opts.at],
+    );
+    const handedOver: { userId: string; userName: string; provisionedBefore: string }[] = [];
+    const skipped: { userId: string; reason: string }[] = [];
+    if (named) for (const id of target.userIds) if (!rows.some((r) => r.user_id === id)) skipped.push({ userId: id, reason: 'no account with this user ID' });
+    for (const r of rows) {
+      const skip =
+        r.kind !== 'person' || r.person_kind !== 'human'
+          ? "a service account or a system's: SCIM provisions people"
+          : r.provisioned_by === 'scim'
+            ? 'already SCIM’s'
+            : r.deleted || r.user_name === null
+              ? 'deleted over SCIM'
+              : !named && r.has_password
+                ? 'has a local password (break-glass?): name it to hand it over'
+                : !named && r.controls !== null && r.controls.length > 0
+                  ? `holds ${r.controls.join(', ')}: name it to hand it over`
+                  : null;
+      if (skip !== null) {
+        skipped.push({ userId: r.user_id, reason: skip });
+        continue;
+      }
+      handedOver.push({ userId: r.user_id, userName: r.user_name ?? r.user_id, provisionedBefore: r.provisioned_by });
+      if (opts.dryRun) continue;
+      await tx.query(`UPDATE accounts SET provisioned_by = 'scim' WHERE user_id = $1`, [r.user_id]);
+      await recordGovernance(tx, {
+        at: opts.at,
+        actor: opts.by,
+        action: 'scim.user.adopt',
+        subjectType: 'account',
+        subjectId: r.user_id,
+        outcome: 'done',
+        details: { userName: r.user_name, provisionedBefore: r.provisioned_by, named },
+      });
+    }
+    return { handedOver, skipped };
+  });
+}

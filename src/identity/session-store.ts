@@ -1,12 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { principalAt } from '../domain/principal.ts';
 import { actingForOrganization, isOrganizationKind, type Duty, type Employment, type Side, type StaffAssignment } from '../domain/organization.ts';
-import { loginRefusal, standingOf, type TerminalFacts, type UnknownTerminalPolicy } from '../domain/terminal.ts';
+import { loginRefusal, standingOf, type TerminalFacts, type TerminalSource, type UnknownTerminalPolicy } from '../domain/terminal.ts';
 import { grantsAt, type HeldGrant } from '../domain/permissions.ts';
 import type { Actor, AuthMethod } from '../domain/actor.ts';
 import { statement, type Db, type Queryable } from '../store/db.ts';
 import { parseApiToken } from './api-tokens.ts';
 import { DEFAULT_DORMANT_DAYS, loginStanding } from './lifecycle.ts';
+import { DEVICE_BINDS, NO_TERMINAL, type TerminalBinding } from './terminal-devices.ts';
 
 export type OpenResult =
   | { readonly kind: 'opened'; readonly session: NewSession }
@@ -83,6 +84,7 @@ interface SessionRow extends Record<string, unknown> {
   user_id: string;
   session_id: string;
   terminal_id: string | null;
+  terminal_source: TerminalSource | null;
   csrf_token: string;
   last_seen_at: Date | string;
   expires_at: Date | string;
@@ -113,6 +115,7 @@ interface LiveSession {
   readonly userId: string;
   readonly sessionId: string;
   readonly terminalId: string | null;
+  readonly terminalSource: TerminalSource | null;
   readonly csrfToken: string;
   readonly expiresAt: number;
   lastSeenAt: number;
@@ -155,7 +158,7 @@ const TERMINAL = (terminalId: string) => `(SELECT json_build_object('setting', t
 /** Read on every authenticated request (or once per cache period), so prepared once per connection. */
 const LIVE_SESSION = statement(
   'gw_live_session',
-  `SELECT p.id AS person_id, p.name AS person_name, se.user_id, se.id AS session_id, se.terminal_id, se.csrf_token,
+  `SELECT p.id AS person_id, p.name AS person_name, se.user_id, se.id AS session_id, se.terminal_id, se.terminal_source, se.csrf_token,
           se.last_seen_at, se.expires_at, se.auth_method, ${ASSIGNMENTS} AS assignments, ${GRANTS('se.user_id')} AS grants,
           ${TERMINAL('se.terminal_id')} AS terminal
      FROM sessions se JOIN accounts a ON a.user_id = se.user_id JOIN persons p ON p.id = se.person_id
@@ -171,7 +174,7 @@ const LIVE_SESSION = statement(
  */
 const TOKEN_ACTOR = statement(
   'gw_token_actor',
-  `SELECT p.id AS person_id, p.name AS person_name, t.user_id, 'token:' || t.id AS session_id, NULL::text AS terminal_id, '' AS csrf_token,
+  `SELECT p.id AS person_id, p.name AS person_name, t.user_id, 'token:' || t.id AS session_id, NULL::text AS terminal_id, NULL::text AS terminal_source, '' AS csrf_token,
           $2::timestamptz AS last_seen_at, t.expires_at, 'token' AS auth_method, ${ASSIGNMENTS} AS assignments, '[]'::json AS grants,
           NULL::json AS terminal, t.secret_sha256, t.scopes, a.owner_person_id
      FROM api_tokens t JOIN accounts a ON a.user_id = t.user_id JOIN persons p ON p.id = a.person_id
@@ -180,9 +183,10 @@ const TOKEN_ACTOR = statement(
       AND EXISTS (SELECT 1 FROM staff_assignments o WHERE o.person_id = a.owner_person_id AND o.valid_from <= $2 AND (o.valid_to IS NULL OR $2 < o.valid_to))`,
 );
 
-const OPEN_SESSION = `INSERT INTO sessions (id, user_id, person_id, terminal_id, csrf_token, created_at, last_seen_at, expires_at, auth_method)
-  SELECT $1, a.user_id, a.person_id, $3, $4, $5, $5, $6, $7 FROM accounts a WHERE a.user_id = $2 AND a.disabled_at IS NULL AND a.kind = 'person'
-  RETURNING id AS session_id, user_id, person_id, terminal_id, csrf_token, last_seen_at, expires_at, auth_method,
+const OPEN_SESSION = `INSERT INTO sessions (id, user_id, person_id, terminal_id, csrf_token, created_at, last_seen_at, expires_at, auth_method,
+    terminal_source, device_id, oidc_id_token)
+  SELECT $1, a.user_id, a.person_id, $3, $4, $5, $5, $6, $7, $8, $9, $10 FROM accounts a WHERE a.user_id = $2 AND a.disabled_at IS NULL AND a.kind = 'person'
+  RETURNING id AS session_id, user_id, person_id, terminal_id, terminal_source, csrf_token, last_seen_at, expires_at, auth_method,
     (SELECT name FROM persons WHERE persons.id = sessions.person_id) AS person_name,
     (SELECT ${ASSIGNMENTS} FROM persons p WHERE p.id = sessions.person_id) AS assignments,
     ${GRANTS('sessions.user_id')} AS grants, ${TERMINAL('sessions.terminal_id')} AS terminal`;
@@ -221,6 +225,7 @@ function toLive(row: SessionRow, readAt: number): LiveSession {
     userId: row.user_id,
     sessionId: row.session_id,
     terminalId: row.terminal_id,
+    terminalSource: row.terminal_source,
     csrfToken: row.csrf_token,
     expiresAt: new Date(row.expires_at).getTime(),
     lastSeenAt: new Date(row.last_seen_at).getTime(),
@@ -256,6 +261,7 @@ function actorAt(s: LiveSession, at: Date, token: { id: string; ownerPersonId: s
     userId: s.userId,
     sessionId: s.sessionId,
     terminalId: s.terminalId,
+    terminalSource: s.terminalSource,
     organizationName: org,
     principal,
     authMethod: s.authMethod,
@@ -285,10 +291,29 @@ export class Sessions {
   /**
    * Opens a session for an account once the caller has authenticated the person by `method`. Refused for a
    * disabled or unknown account, a retired terminal, and — when the policy says so — an unknown terminal.
-   * Records the login on the account (dormancy) and the use on the terminal (reconciliation).
+   * `terminal` is where the login's terminal came from, as the edge resolved it (api/terminal-binding.ts, which
+   * applies GRIDWALL_TERMINAL_CLAIMS: a typed ID reaches here only as a `claimed` binding it let through);
+   * null: none. A device binding revoked since it was read, or not (any longer) confirmed where its terminal
+   * opens network-only data, binds nothing. `idToken` is single sign-on's ID token, kept for the provider's
+   * logout. Records the login on the account (dormancy) and the use on the terminal (reconciliation).
    */
-  async open(userId: string, terminalId: string | null, at: Date, method: AuthMethod = 'demo'): Promise<OpenResult> {
+  async open(
+    userId: string,
+    terminal: TerminalBinding | null,
+    at: Date,
+    method: AuthMethod = 'demo',
+    opts: { readonly idToken?: string | null } = {},
+  ): Promise<OpenResult> {
     return this.#db.transaction(async (tx) => {
+      let bound = terminal ?? NO_TERMINAL;
+      if (bound.deviceId !== null) {
+        const live = await tx.query(
+          `SELECT 1 FROM terminal_devices d JOIN terminals t ON t.id = d.terminal_id WHERE d.id = $1 AND ${DEVICE_BINDS('d', 't')} FOR UPDATE OF d`,
+          [bound.deviceId],
+        );
+        if (live.rows.length === 0) bound = NO_TERMINAL;
+      }
+      const terminalId = bound.terminalId;
       const t = await tx.query<{ terminal: unknown }>(`SELECT ${TERMINAL('$1')} AS terminal`, [terminalId]);
       const standing = standingOf(terminalId, toTerminal(json<TerminalJson | null>(t.rows[0]?.terminal ?? null)), at);
       const refusal = loginRefusal(standing, this.#policy.unknownTerminal ?? 'limit');
@@ -299,7 +324,9 @@ export class Sessions {
           message:
             refusal === 'retired_terminal'
               ? `terminal ${terminalId ?? ''} is retired`
-              : `terminal ${terminalId ?? '(none given)'} is not in the terminal registry`,
+              : terminalId === null
+                ? 'this browser is not registered as a terminal: ask access administration to register it (an enrolment code)'
+                : `terminal ${terminalId} is not in the terminal registry`,
         } as const;
       }
       const account = await loginStanding(tx, userId, at, this.#policy.dormantDays ?? DEFAULT_DORMANT_DAYS);
@@ -317,11 +344,15 @@ export class Sessions {
         at,
         new Date(at.getTime() + this.#policy.absoluteMs),
         method,
+        bound.source,
+        bound.deviceId,
+        opts.idToken ?? null,
       ]);
       const row = rows[0];
       if (row === undefined) return { kind: 'refused', code: 'unknown_account', message: 'no usable account with that user id' } as const;
       await tx.query('UPDATE accounts SET last_login_at = $2 WHERE user_id = $1', [userId, at]);
       if (terminalId !== null) await tx.query('UPDATE terminals SET last_used_at = $2 WHERE id = $1', [terminalId, at]);
+      if (bound.deviceId !== null) await tx.query('UPDATE terminal_devices SET last_used_at = $2 WHERE id = $1', [bound.deviceId, at]);
       const live = toLive(row, this.#monotonic());
       this.#remember(live);
       return { kind: 'opened', session: { id, csrfToken, actor: actorAt(live, at) } } as const;
@@ -331,7 +362,10 @@ export class Sessions {
   /** Ends every live session of a person (leaver, logout everywhere). Takes effect at once for this process. */
   async endAllOf(personId: string, at: Date, db: Queryable = this.#db): Promise<number> {
     for (const [k, v] of this.#cache) if (v.personId === personId) this.#cache.delete(k);
-    const { rows } = await db.query('UPDATE sessions SET ended_at = $2 WHERE person_id = $1 AND ended_at IS NULL RETURNING id', [personId, at]);
+    const { rows } = await db.query('UPDATE sessions SET ended_at = $2, oidc_id_token = NULL WHERE person_id = $1 AND ended_at IS NULL RETURNING id', [
+      personId,
+      at,
+    ]);
     return rows.length;
   }
 
@@ -349,12 +383,16 @@ export class Sessions {
     if (live === undefined) {
       const { rows } = await this.#db.query<SessionRow>(LIVE_SESSION, [sessionId, at, new Date(t - this.#policy.idleMs)]);
       const row = rows[0];
-      if (row === undefined) return null;
+      if (row === undefined) {
+        await this.#forgetIdToken(sessionId, at);
+        return null;
+      }
       live = toLive(row, this.#monotonic());
       this.#remember(live);
     }
     if (t >= live.expiresAt || t - live.lastSeenAt >= this.#policy.idleMs) {
       this.#cache.delete(sessionId);
+      await this.#forgetIdToken(sessionId, at);
       return null;
     }
     if (t - live.lastSeenAt > TOUCH_AFTER_MS) {
@@ -389,10 +427,49 @@ export class Sessions {
     });
   }
 
-  /** Ends a session (logout). Takes effect at once for this process. */
-  async end(sessionId: string, at: Date): Promise<void> {
+  /**
+   * Ends a session (logout). Takes effect at once for this process. Returns the single sign-on ID token the
+   * session kept (for the provider's logout), which the store forgets in the same statement; null for none.
+   */
+  async end(sessionId: string, at: Date): Promise<string | null> {
     this.#cache.delete(sessionId);
-    await this.#db.query('UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL', [sessionId, at]);
+    const { rows } = await this.#db.query<{ oidc_id_token: string | null }>(
+      `UPDATE sessions s SET ended_at = $2, oidc_id_token = NULL FROM (SELECT id, oidc_id_token FROM sessions WHERE id = $1 FOR UPDATE) old
+        WHERE s.id = old.id AND s.ended_at IS NULL RETURNING old.oidc_id_token`,
+      [sessionId, at],
+    );
+    return rows[0]?.oidc_id_token ?? null;
+  }
+
+  /**
+   * Forgets the single sign-on ID tokens of sessions no longer live at `at` — ended, past their absolute
+   * lifetime, idle past the time-out, or of a disabled account — which nothing will read again (the daily
+   * sweep; a timed-out session read again forgets its own at once). Returns how many.
+   */
+  async forgetStaleIdTokens(at: Date): Promise<number> {
+    const { rows } = await this.#db.query(
+      `UPDATE sessions s SET oidc_id_token = NULL WHERE s.oidc_id_token IS NOT NULL
+          AND (s.ended_at IS NOT NULL OR s.expires_at <= $1 OR s.last_seen_at <= $2
+               OR EXISTS (SELECT 1 FROM accounts a WHERE a.user_id = s.user_id AND a.disabled_at IS NOT NULL))
+        RETURNING s.id`,
+      [at, new Date(at.getTime() - this.#policy.idleMs)],
+    );
+    return rows.length;
+  }
+
+  /** A session found not live: its ID token, if any, is no longer needed (the person cannot log out of it). */
+  async #forgetIdToken(sessionId: string, at: Date): Promise<void> {
+    await this.#db.query(
+      `UPDATE sessions s SET oidc_id_token = NULL WHERE s.id = $1 AND s.oidc_id_token IS NOT NULL
+          AND (s.ended_at IS NOT NULL OR s.expires_at <= $2 OR s.last_seen_at <= $3
+               OR EXISTS (SELECT 1 FROM accounts a WHERE a.user_id = s.user_id AND a.disabled_at IS NOT NULL))`,
+      [sessionId, at, new Date(at.getTime() - this.#policy.idleMs)],
+    );
+  }
+
+  /** Drops sessions ended by another statement (a revoked device binding) from this process's cache at once. */
+  forget(sessionIds: readonly string[]): void {
+    for (const id of sessionIds) this.#cache.delete(id);
   }
 
   #remember(live: LiveSession): void {

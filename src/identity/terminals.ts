@@ -2,6 +2,7 @@ import { DAY_MS } from '../domain/japan-time.ts';
 import { refusalFamily } from '../domain/refusal.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
+import { endUnconfirmedSessionsOf, revokeDevicesOf } from './terminal-devices.ts';
 
 /**
  * The terminal registry. A terminal never grants anything (the person decides); its registry entry can only
@@ -24,6 +25,11 @@ export interface TerminalRow {
   readonly kind: 'dedicated' | 'virtual';
   readonly setting: 'network' | 'retail';
   readonly siteSide: 'network' | 'retail' | 'shared';
+  /**
+   * Used by several people in turn (a call centre's shared PCs): single sign-on re-authenticates at each
+   * login. Every terminal is shared unless access administration marks it personal (false).
+   */
+  readonly shared: boolean;
   readonly registeredAt: Date;
   readonly retiredAt: Date | null;
   readonly lastUsedAt: Date | null;
@@ -38,7 +44,7 @@ export class TerminalError extends refusalFamily('terminal', { unknown_organizat
 
 export async function listTerminals(q: Queryable, at: Date, unusedDays: number): Promise<TerminalRow[]> {
   const { rows } = await q.query<Record<string, unknown>>(
-    `SELECT t.id, t.organization_id, o.name AS organization_name, t.office, t.kind, t.setting, t.site_side, t.registered_at, t.retired_at, t.last_used_at
+    `SELECT t.id, t.organization_id, o.name AS organization_name, t.office, t.kind, t.setting, t.site_side, t.shared, t.registered_at, t.retired_at, t.last_used_at
        FROM terminals t JOIN organizations o ON o.id = t.organization_id ORDER BY t.id`,
   );
   const cutoff = at.getTime() - unusedDays * DAY_MS;
@@ -53,6 +59,7 @@ export async function listTerminals(q: Queryable, at: Date, unusedDays: number):
       kind: r['kind'] as TerminalRow['kind'],
       setting: r['setting'] as TerminalRow['setting'],
       siteSide: r['site_side'] as TerminalRow['siteSide'],
+      shared: r['shared'] === true,
       registeredAt: new Date(r['registered_at'] as string),
       retiredAt: dateOrNull(r['retired_at']),
       lastUsedAt: dateOrNull(r['last_used_at']),
@@ -82,31 +89,56 @@ export interface TerminalSpec {
   readonly kind: 'dedicated' | 'virtual';
   readonly setting: 'network' | 'retail';
   readonly siteSide: 'network' | 'retail' | 'shared';
+  /** Absent: shared (true) for a new terminal, unchanged for a registered one; false marks it personal. */
+  readonly shared?: boolean;
 }
 
-/** Registers a terminal or records where it now stands / how it is set. Logged either way. */
-export async function saveTerminal(db: Db, by: GovernanceActor, t: TerminalSpec, at: Date): Promise<void> {
-  await db.transaction(async (tx) => {
+/**
+ * Registers a terminal or records where it now stands / how it is set. Logged either way. A terminal re-set so
+ * that it opens network-only data ends the sessions opened through its unconfirmed device bindings (which bind
+ * nothing from then until a second administrator confirms them): one person's re-setting never widens.
+ */
+export async function saveTerminal(db: Db, by: GovernanceActor, t: TerminalSpec, at: Date): Promise<{ sessionsEnded: readonly string[] }> {
+  return db.transaction(async (tx) => {
     const org = await tx.query('SELECT 1 FROM organizations WHERE id = $1', [t.organizationId]);
     if (org.rows.length === 0) throw new TerminalError('unknown_organization', `organization ${t.organizationId} is not known`);
     const { rows } = await tx.query<{ inserted: boolean }>(
-      `INSERT INTO terminals (id, organization_id, office, kind, setting, site_side, registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO terminals (id, organization_id, office, kind, setting, site_side, registered_at, shared) VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, true))
        ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, office = excluded.office, kind = excluded.kind,
-         setting = excluded.setting, site_side = excluded.site_side
+         setting = excluded.setting, site_side = excluded.site_side, shared = coalesce($8, terminals.shared)
        RETURNING (xmax = 0) AS inserted`,
-      [t.id, t.organizationId, t.office, t.kind, t.setting, t.siteSide, at],
+      [t.id, t.organizationId, t.office, t.kind, t.setting, t.siteSide, at, t.shared ?? null],
     );
     const action = rows[0]?.inserted === true ? 'terminal.register' : 'terminal.update';
-    await recordGovernance(tx, { at, actor: by, action, subjectType: 'terminal', subjectId: t.id, outcome: 'done', details: { ...t } });
+    const sessionsEnded = t.setting === 'network' && t.siteSide === 'network' ? await endUnconfirmedSessionsOf(tx, t.id, at) : [];
+    await recordGovernance(tx, {
+      at,
+      actor: by,
+      action,
+      subjectType: 'terminal',
+      subjectId: t.id,
+      outcome: 'done',
+      details: { ...t, ...(sessionsEnded.length > 0 ? { sessionsEnded: sessionsEnded.length } : {}) },
+    });
+    return { sessionsEnded };
   });
 }
 
-/** Retires a terminal: sessions from it are refused from then on. */
+/** Retires a terminal: sessions from it are refused from then on, its device bindings revoked. */
 export async function retireTerminal(db: Db, by: GovernanceActor, id: string, at: Date): Promise<void> {
   await db.transaction(async (tx) => {
     const { rows } = await tx.query('UPDATE terminals SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL RETURNING id', [id, at]);
     if (rows.length === 0) throw new TerminalError('unknown_terminal', `terminal ${id} is unknown or already retired`);
-    await tx.query('UPDATE sessions SET ended_at = $2 WHERE terminal_id = $1 AND ended_at IS NULL', [id, at]);
-    await recordGovernance(tx, { at, actor: by, action: 'terminal.retire', subjectType: 'terminal', subjectId: id, outcome: 'done' });
+    await tx.query('UPDATE sessions SET ended_at = $2, oidc_id_token = NULL WHERE terminal_id = $1 AND ended_at IS NULL', [id, at]);
+    const devicesRevoked = await revokeDevicesOf(tx, by, id, at);
+    await recordGovernance(tx, {
+      at,
+      actor: by,
+      action: 'terminal.retire',
+      subjectType: 'terminal',
+      subjectId: id,
+      outcome: 'done',
+      details: { devicesRevoked },
+    });
   });
 }

@@ -294,6 +294,23 @@ for (const store of STORES) {
       assert.match(empty.json<{ error: { message: string } }>().error.message, /columns missing: case_type \(案件種別\)/);
     });
 
+    test('the CSV import takes ?encoding=cp932 as the exports do, shift_jis as its older name, and refuses any other', async () => {
+      const header = encodeCp932('案件種別,供給地点特定番号,照会項目\r\n');
+      const upload = (encoding: string) =>
+        call(USERS.otherRetailer, 'POST', `/api/inquiries/batch.csv?encoding=${encoding}`, header, { 'content-type': 'text/csv' });
+      for (const encoding of ['cp932', 'shift_jis']) {
+        const res = await upload(encoding);
+        assert.equal(res.statusCode, 200, `${encoding}: ${res.body}`);
+        assert.deepEqual(res.json<{ summary: Record<string, number> }>().summary, { lines: 0, taken: 0, answeredAtOnce: 0, queued: 0, rejected: 0 });
+      }
+      const utf8 = await upload('utf-8');
+      assert.equal(utf8.statusCode, 400, 'the CP932 header read as UTF-8 names no column');
+      assert.match(utf8.json<{ error: { message: string } }>().error.message, /columns missing: case_type/);
+      const other = await upload('latin1');
+      assert.equal(other.statusCode, 400);
+      assert.equal(other.json<{ error: { code: string } }>().error.code, 'validation_failed');
+    });
+
     test("a customer's call taken by the service centre, with the identity check, waits in the same queue", async () => {
       const taken = await call(USERS.serviceCentre, 'POST', '/api/inquiries/direct', {
         channel: 'customer',

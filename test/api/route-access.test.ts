@@ -5,7 +5,7 @@ import { raiseFinding } from '../../src/analysis/findings.ts';
 import { DATA_ROUTES } from '../../src/firewall/firewall.ts';
 import type { Db } from '../../src/store/db.ts';
 import { seededApp, tryLogin, type Session } from '../support/app.ts';
-import { NOW, SP, USERS, seedEmergencyRoles } from '../support/fixture.ts';
+import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 
 /**
@@ -134,6 +134,16 @@ interface Expectation {
 }
 
 const fixed = (url: string, payload?: Record<string, unknown>) => () => (payload === undefined ? { url } : { url, payload });
+
+/** A device binding to the call centre's (network-site) terminal awaiting confirmation, registered by u-admin2. */
+async function pendingDevice(ctx: Ctx): Promise<number> {
+  const { rows } = await ctx.db.query<{ id: string }>(
+    `INSERT INTO terminal_devices (terminal_id, secret_sha256, label, method, enrolled_at, enrolled_by, issued_by, issued_by_person)
+     VALUES ($1, sha256(convert_to($2, 'UTF8')), 'probe', 'browser', $3, 'u-admin2', 'u-admin2', 'p-admin2') RETURNING id`,
+    [TERMINALS.CC, `route-access-pending-${ctx.next()}`, NOW],
+  );
+  return Number(rows[0]?.id);
+}
 
 /** A pending request of emergency.support for the affiliated retailer's agent, asked by the agent. */
 async function pendingGrant(ctx: Ctx): Promise<number> {
@@ -345,6 +355,9 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   // SCIM is for the HR system's API token (scope scim); no person's session opens it.
   'GET /scim/v2/ServiceProviderConfig': { who: 'token', call: fixed('/scim/v2/ServiceProviderConfig'), refusal: null, anonymous: null },
   'GET /scim/v2/ResourceTypes': { who: 'token', call: fixed('/scim/v2/ResourceTypes'), refusal: null, anonymous: null },
+  'GET /scim/v2/ResourceTypes/{id}': { who: 'token', call: fixed('/scim/v2/ResourceTypes/User'), refusal: null, anonymous: null },
+  'GET /scim/v2/Schemas': { who: 'token', call: fixed('/scim/v2/Schemas'), refusal: null, anonymous: null },
+  'GET /scim/v2/Schemas/{id}': { who: 'token', call: fixed('/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User'), refusal: null, anonymous: null },
   'GET /scim/v2/Users': { who: 'token', call: fixed('/scim/v2/Users'), refusal: null, anonymous: null },
   'POST /scim/v2/Users': { who: 'token', call: fixed('/scim/v2/Users', { userName: 'u-new' }), refusal: null, anonymous: null },
   'GET /scim/v2/Users/{id}': { who: 'token', call: fixed('/scim/v2/Users/p-cc'), refusal: null, anonymous: null },
@@ -353,6 +366,38 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   'DELETE /scim/v2/Users/{id}': { who: 'token', call: fixed('/scim/v2/Users/p-cc'), refusal: null, anonymous: null },
 
   // People, terminals, tokens, campaigns.
+  // Device bindings (issue 19): what this browser is bound to, and entering an enrolment code, before anyone is logged in.
+  'GET /api/device': { who: 'public', call: fixed('/api/device') },
+  'POST /api/device/enroll': {
+    who: 'public',
+    call: async (ctx) => {
+      const issued = await ctx.as(USERS.admin, 'POST', `/api/terminals/${TERMINALS.CC}/enrollment-codes`, {});
+      return { url: '/api/device/enroll', payload: { code: String(issued['code']) } };
+    },
+  },
+  'GET /api/terminal-devices': { who: anyOf(holding('access.admin'), holding('audit.read')), call: fixed('/api/terminal-devices') },
+  'POST /api/terminals/{id}/devices': { who: holding('access.admin'), call: fixed(`/api/terminals/${TERMINALS.CC}/devices`, { label: '検査用' }) },
+  'POST /api/terminals/{id}/enrollment-codes': { who: holding('access.admin'), call: fixed(`/api/terminals/${TERMINALS.CC}/enrollment-codes`, {}) },
+  'POST /api/terminal-devices/{id}/revoke': {
+    who: holding('access.admin'),
+    call: async (ctx) => {
+      const { rows } = await ctx.db.query<{ id: string }>(
+        `INSERT INTO terminal_devices (terminal_id, secret_sha256, label, method, enrolled_at, enrolled_by, issued_by, issued_by_person)
+         VALUES ($1, sha256(convert_to($2, 'UTF8')), 'probe', 'browser', $3, 'u-admin', 'u-admin', 'p-admin') RETURNING id`,
+        [TERMINALS.CC, `route-access-${ctx.next()}`, NOW],
+      );
+      return { url: `/api/terminal-devices/${rows[0]?.id ?? ''}/revoke`, payload: { reason: '検査' } };
+    },
+  },
+  // A binding to a network-site terminal awaiting a second administrator (registered by someone else than the caller).
+  'POST /api/terminal-devices/{id}/confirm': {
+    who: holding('access.admin'),
+    call: async (ctx) => ({ url: `/api/terminal-devices/${await pendingDevice(ctx)}/confirm`, payload: {} }),
+  },
+  'POST /api/terminal-devices/{id}/reject': {
+    who: holding('access.admin'),
+    call: async (ctx) => ({ url: `/api/terminal-devices/${await pendingDevice(ctx)}/reject`, payload: { reason: '検査' } }),
+  },
   'GET /api/accounts': { who: anyOf(holding('access.admin'), holding('audit.read')), call: fixed('/api/accounts') },
   'POST /api/accounts/sweep': { who: holding('access.admin'), call: fixed('/api/accounts/sweep', { dryRun: true }) },
   'GET /api/terminals': { who: anyOf(holding('access.admin'), holding('audit.read')), call: fixed('/api/terminals') },

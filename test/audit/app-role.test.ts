@@ -10,7 +10,7 @@ import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { APP_WRITES, grantAppRole, LOG_FUNCTIONS, privilegedRoleWarning, READ_ONLY_TABLES } from '../../src/audit/roles.ts';
 import { generateSigningKey, SigningKeyError } from '../../src/audit/signing.ts';
 import type { Db, Queryable, Statement } from '../../src/store/db.ts';
-import { migrate, SchemaVersionError } from '../../src/store/migrate.ts';
+import { migrate, migrationVersions, SchemaVersionError } from '../../src/store/migrate.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
 import { runCli } from '../support/cli.ts';
 import { STORES } from '../support/stores.ts';
@@ -323,7 +323,9 @@ if (url !== undefined) {
         assert.match(migrated.stdout, /^db: applied 012_inquiries$/m);
         const again = await gridwall(['db', 'migrate'], ownerEnv);
         assert.equal(again.status, 0, again.stderr);
-        assert.match(again.stdout, new RegExp(`db: schema ${schema} is up to date \\(012_inquiries\\); nothing applied`));
+        assert.match(migrated.stdout, /^db: applied 014_terminal_devices$/m);
+        const latest = migrationVersions().at(-1) ?? assert.fail('no migrations');
+        assert.match(again.stdout, new RegExp(`db: schema ${schema} is up to date \\(${latest}\\); nothing applied`));
 
         const granted = await gridwall(['db', 'grant-app', role], ownerEnv);
         assert.equal(granted.status, 0, granted.stderr);
@@ -337,15 +339,16 @@ if (url !== undefined) {
         assert.equal(demo.status, 0, demo.stderr);
 
         // The application role may not apply a migration: the server says what to do and exits 2.
-        await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version = '012_inquiries'`);
+        const previous = migrationVersions().at(-2) ?? assert.fail('fewer than two migrations');
+        await admin.query(`DELETE FROM ${schema}.schema_migrations WHERE version = $1`, [latest]);
         // `start` is a server: it runs as its own process (were it to start, the test would time out and kill it).
         const behind = spawnSync(process.execPath, ['bin/gridwall.js', 'start'], { env: appEnv, encoding: 'utf8', timeout: 120_000 });
         assert.equal(behind.status, 2, behind.stdout + behind.stderr);
         assert.match(
           behind.stderr,
-          /the database schema is at version 011_log_first_key; this gridwall needs 012_inquiries: run `gridwall db migrate` as the schema's owner/,
+          new RegExp(`the database schema is at version ${previous}; this gridwall needs ${latest}: run \`gridwall db migrate\` as the schema's owner`),
         );
-        await admin.query(`INSERT INTO ${schema}.schema_migrations (version) VALUES ('012_inquiries')`);
+        await admin.query(`INSERT INTO ${schema}.schema_migrations (version) VALUES ($1)`, [latest]);
 
         const child = spawn(process.execPath, ['bin/gridwall.js', 'start'], { env: appEnv, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import * as admin from '../../src/contract/admin.ts';
 import * as governance from '../../src/contract/governance.ts';
+import * as device from '../../src/contract/terminal-device.ts';
 import { jsonSchema, route, type RouteTypes } from '../../src/contract/schema.ts';
 import { TerminalId } from '../../src/contract/common.ts';
 import { TOKEN_SCOPES } from '../../src/identity/api-tokens.ts';
@@ -34,6 +35,14 @@ const OPERATIONS: readonly JsonOperation[] = [
   ['get', '/api/terminals/reconciliation', 200, admin.terminalReconciliation],
   ['put', '/api/terminals/{id}', 200, admin.terminalSave],
   ['post', '/api/terminals/{id}/retire', 200, admin.terminalRetire],
+  ['get', '/api/device', 200, device.deviceStatus],
+  ['post', '/api/device/enroll', 201, device.deviceEnroll],
+  ['get', '/api/terminal-devices', 200, device.deviceList],
+  ['post', '/api/terminals/{id}/devices', 201, device.deviceEnrollThisBrowser],
+  ['post', '/api/terminals/{id}/enrollment-codes', 201, device.enrollmentCodeIssue],
+  ['post', '/api/terminal-devices/{id}/revoke', 200, device.deviceRevoke],
+  ['post', '/api/terminal-devices/{id}/confirm', 200, device.deviceConfirm],
+  ['post', '/api/terminal-devices/{id}/reject', 200, device.deviceReject],
   ['get', '/api/tokens', 200, admin.tokenList],
   ['post', '/api/tokens', 201, admin.tokenCreate],
   ['post', '/api/tokens/{id}/approve', 200, admin.tokenDecide],

@@ -10,12 +10,13 @@ import { TokenError } from '../../src/identity/api-tokens.ts';
 import { AccountError } from '../../src/identity/local-accounts.ts';
 import { OidcBindingError } from '../../src/identity/oidc.ts';
 import { TerminalError } from '../../src/identity/terminals.ts';
+import { DeviceError } from '../../src/identity/terminal-devices.ts';
 import { EXIT, exitForRefusal } from '../../src/cli/exit.ts';
 
 // Issue 16: one refusal model. Every rule of every family has a kind; the kind alone decides the HTTP status
 // and the exit code, and the wire code a family gives a kind carries that same status.
 
-const FAMILIES = [GrantRefusal, EmergencyActionRefused, TokenError, ReviewRefused, AccountError, OidcBindingError, TerminalError];
+const FAMILIES = [GrantRefusal, EmergencyActionRefused, TokenError, ReviewRefused, AccountError, OidcBindingError, TerminalError, DeviceError];
 
 test('every rule of every family is a refusal of its family and kind, with its rule on it', () => {
   let rules = 0;

@@ -330,6 +330,13 @@ describe('inquiries in Chromium', () => {
         assert.match(body, /回答時間（中央値）が短い/);
         const xlsx = await context.request.get(`${base}${(await page.getAttribute('a[href*="format=xlsx"]', 'href')) ?? ''}`);
         assert.equal((await xlsx.body()).subarray(0, 2).toString(), 'PK');
+        // The Shift_JIS choice (issue 19): CP932 bytes that decode to the same Japanese.
+        const sjisHref = (await page.getAttribute('a[href*="encoding=cp932"]', 'href')) ?? '';
+        assert.match(sjisHref, /format=csv&encoding=cp932$/);
+        assert.equal(await page.textContent(`a[href="${sjisHref}"]`), 'CSV（Shift_JIS・古いExcel向け）');
+        const sjis = await context.request.get(`${base}${sjisHref}`);
+        assert.equal(sjis.headers()['content-type'], 'text/csv; charset=windows-31j');
+        assert.match(new TextDecoder('shift_jis').decode(await sjis.body()), /みらいでんき株式会社/);
 
         // The regulator's report counts the affiliated retailer's inquiry answers apart from its views.
         await page.goto(`${base}/analysis?from=2026-11-01&to=2026-11-01`);

@@ -9,6 +9,7 @@ import { compileDecisionTable } from '../../src/domain/decision-table.ts';
 import type { Consent } from '../../src/domain/inquiry.ts';
 import { Firewall, type InquiryAsk } from '../../src/firewall/firewall.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
+import { claimedTerminal } from '../../src/identity/terminal-devices.ts';
 import type { Db } from '../../src/store/db.ts';
 import { TEST_KEY } from '../support/app.ts';
 import { NOW, SP, USERS, seedFixture } from '../support/fixture.ts';
@@ -47,7 +48,7 @@ for (const store of STORES) {
 
     async function ask(userId: string, over: Partial<InquiryAsk> = {}) {
       const sessions = new Sessions(db, { idleMs: 1_800_000, absoluteMs: 3_600_000, cacheMs: 0 });
-      const opened = await sessions.open(userId, 'T00001', NOW);
+      const opened = await sessions.open(userId, claimedTerminal('T00001'), NOW);
       assert.ok(opened.kind === 'opened');
       const live = await sessions.actor(opened.session.id, NOW);
       assert.ok(live !== null);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SUPPLY_POINT_FIELD_KEYS } from '../../src/domain/classification.ts';
 import { compileDecisionTable, type DecisionTable } from '../../src/domain/decision-table.ts';
-import { checklist, checklistCsv, checklistMarkdown, findViolations } from '../../src/firewall/verify.ts';
+import { checklist, checklistDoc, checklistMarkdown, findViolations } from '../../src/firewall/verify.ts';
+import { csvFile } from '../../src/spreadsheet/csv-file.ts';
 import { DATA_ROUTES } from '../../src/firewall/firewall.ts';
 import { PRINCIPAL_CLASSES } from '../../src/domain/principal.ts';
 import { runCli } from '../support/cli.ts';
@@ -58,7 +59,7 @@ test('the checklist covers every route × principal class × relation × emergen
   assert.equal(system?.outcome, 'masked', 'a retailer system never reads as emergency support');
   const md = checklistMarkdown(rows, table, []);
   assert.match(md, /Result: \*\*PASS\*\*/);
-  assert.equal(checklistCsv(rows).split('\r\n').length, rows.length + 2);
+  assert.equal(csvFile(checklistDoc(rows), 'utf-8').body.toString('utf8').split('\r\n').length, rows.length + 2);
 });
 
 test('`gridwall verify` prints the checklist and exits 0; bad options exit 2', async () => {

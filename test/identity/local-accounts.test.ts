@@ -267,6 +267,26 @@ describe('gridwall accounts (command line, embedded store)', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  test('scim-handover: --all or named (not both, not neither: exit 2); a dry run changes nothing; a named account that cannot be handed over exits 2', async () => {
+    assert.equal((await gridwall(['accounts', 'scim-handover'])).status, 2);
+    assert.equal((await gridwall(['accounts', 'scim-handover', 'u-nsc', '--all'])).status, 2);
+    const dry = await gridwall(['accounts', 'scim-handover', '--all', '--dry-run', '--format', 'json']);
+    assert.equal(dry.status, 0, dry.stderr);
+    const planned = JSON.parse(dry.stdout) as { dryRun: boolean; handedOver: { userId: string }[]; skipped: { userId: string; reason: string }[] };
+    assert.equal(planned.dryRun, true);
+    assert.ok(
+      planned.handedOver.some((h) => h.userId === 'u-nsc'),
+      dry.stdout,
+    );
+    assert.match(planned.skipped.find((x) => x.userId === 'u-admin')?.reason ?? '', /access\.admin/);
+    const again = JSON.parse((await gridwall(['accounts', 'scim-handover', '--all', '--dry-run', '--format', 'json'])).stdout) as typeof planned;
+    assert.deepEqual(again.handedOver, planned.handedOver, 'the dry run changed nothing');
+    const named = await gridwall(['accounts', 'scim-handover', 'u-admin', 'u-nobody']);
+    assert.equal(named.status, 2, named.stderr);
+    assert.match(named.stdout, /^handed over\tu-admin\t/m);
+    assert.match(named.stdout, /^skipped\tu-nobody\tno account with this user ID$/m);
+  });
+
   test('set-password from stdin or the environment; enroll-totp prints a secret that then logs in; refusals exit 2 (bad input) or 3 (a rule) naming the rule and the problem', async () => {
     const set = await gridwall(['accounts', 'set-password', USERS.callCentre], { input: `${PASSWORD}\n` });
     assert.equal(set.status, 0, set.stderr);

@@ -228,3 +228,195 @@ for (const store of STORES) {
     });
   });
 }
+
+/**
+ * Single sign-on on shared call-centre PCs (issue 19): the terminal comes from the browser's device binding
+ * (the SSO link carries none), a shared terminal makes the provider authenticate the person again — and a
+ * provider that lets an earlier session through is caught by `auth_time` — and logging out of gridwall sends
+ * the browser to the provider's logout.
+ */
+for (const store of STORES) {
+  describe(`single sign-on on shared PCs on ${store.name}`, () => {
+    let db: Db;
+    let dispose: () => Promise<void>;
+    let idp: TestIdentityProvider;
+    let plainIdp: TestIdentityProvider;
+    const apps: FastifyInstance[] = [];
+    let app: FastifyInstance;
+    /** Device cookies (`gw_device=…`) of browsers bound to a shared, a personal and an unmarked terminal. */
+    let sharedPc = '';
+    let personalPc = '';
+    let unmarkedPc = '';
+
+    const settings = (issuer: string, reauth?: OidcSettings['reauth']): OidcSettings => ({
+      issuer,
+      clientId: 'gridwall-test',
+      clientSecret: 'a-client-secret-long-enough-for-client-secret-basic',
+      redirectUri: REDIRECT,
+      label: '社内SSO',
+      scopes: 'openid',
+      ...(reauth === undefined ? {} : { reauth }),
+    });
+    const appWith = async (oidc: OidcSettings, opts: { unknownTerminal?: 'refuse' | 'limit' } = {}) => {
+      const made = await testApp(db, { oidc: new OidcLogin(oidc, db), ...opts });
+      apps.push(made);
+      return made;
+    };
+    const bindDevice = async (terminalId: string, secret: string) => {
+      await db.query(
+        `INSERT INTO terminal_devices (terminal_id, secret_sha256, label, method, enrolled_at, enrolled_by, issued_by, issued_by_person, decision, decided_at, decided_by, decided_by_person)
+         VALUES ($1, sha256(convert_to($2, 'UTF8')), 'test', 'browser', $3, $4, $4, 'p-admin', 'confirmed', $3, 'u-admin2', 'p-admin2')`,
+        [terminalId, secret, NOW, USERS.admin],
+      );
+      return `gw_device=${secret}`;
+    };
+
+    before(async () => {
+      ({ db, dispose } = await store.open());
+      await seedFixture(db);
+      idp = await startIdentityProvider(REDIRECT);
+      plainIdp = await startIdentityProvider(REDIRECT, { rpLogout: false });
+      await bindOidcSubject(db, USERS.callCentre, idp.issuer, 'kc-0001-takahashi');
+      await bindOidcSubject(db, USERS.serviceCentre, plainIdp.issuer, 'kc-0003-sato');
+      await db.query(
+        `INSERT INTO terminals (id, organization_id, office, kind, setting, site_side, shared) VALUES ('T-CC-S1', 'org-nw', '仙台CC', 'dedicated', 'network', 'network', true)`,
+      );
+      sharedPc = await bindDevice('T-CC-S1', 'shared-pc-secret-0001');
+      // Shared is the default: a PC one person uses is marked personal explicitly.
+      await db.query('UPDATE terminals SET shared = false WHERE id = $1', [TERMINALS.CC]);
+      personalPc = await bindDevice(TERMINALS.CC, 'personal-pc-secret-0002');
+      unmarkedPc = await bindDevice(TERMINALS.NSC, 'unmarked-pc-secret-0003');
+      app = await appWith(settings(idp.issuer));
+    });
+    after(async () => {
+      for (const a of apps) await a.close();
+      await idp.close();
+      await plainIdp.close();
+      await dispose();
+    });
+
+    /** The authorization request gridwall sends for a browser holding `cookie`, with `query` on the login link. */
+    async function authorization(on: FastifyInstance, cookie: string, query = ''): Promise<URL> {
+      const start = await on.inject({ method: 'GET', url: `/api/auth/oidc/login${query}`, headers: cookie === '' ? {} : { cookie } });
+      assert.equal(start.statusCode, 303, start.body);
+      return new URL(String(start.headers.location));
+    }
+
+    /** A whole single sign-on from a browser holding `device`; the session cookie when one was opened. */
+    async function ssoFrom(on: FastifyInstance, device: string, subject: string): Promise<{ location: string; session: string | undefined }> {
+      const jar = new CookieJar();
+      if (device !== '') jar.store([device]);
+      const start = await on.inject({ method: 'GET', url: '/api/auth/oidc/login', headers: { cookie: jar.header() } });
+      jar.store(([] as string[]).concat(start.headers['set-cookie'] ?? []));
+      const callback = await signInAtProvider(String(start.headers.location), subject);
+      const done = await on.inject({ method: 'GET', url: `${callback.pathname}${callback.search}`, headers: { cookie: jar.header() } });
+      jar.store(([] as string[]).concat(done.headers['set-cookie'] ?? []));
+      return { location: String(done.headers.location), session: jar.get('gw_session') };
+    }
+
+    test('by default a shared terminal (or an unbound browser, or a claimed terminal) asks the provider to authenticate again; a personal terminal does not', async () => {
+      const forced = (u: URL) => [u.searchParams.get('prompt'), u.searchParams.get('max_age')];
+      assert.deepEqual(forced(await authorization(app, sharedPc)), ['login', '0']);
+      assert.deepEqual(forced(await authorization(app, unmarkedPc)), ['login', '0'], 'a terminal nobody marked personal is shared');
+      assert.deepEqual(forced(await authorization(app, '')), ['login', '0'], 'an unbound browser may be a shared PC nobody registered');
+      assert.deepEqual(forced(await authorization(app, '', `?terminalId=${TERMINALS.CC}`)), ['login', '0'], 'a typed terminal is only a claim');
+      assert.deepEqual(forced(await authorization(app, personalPc)), [null, null]);
+      const never = await appWith(settings(idp.issuer, 'never'));
+      assert.deepEqual(forced(await authorization(never, sharedPc)), [null, null]);
+      const always = await appWith(settings(idp.issuer, 'always'));
+      assert.deepEqual(forced(await authorization(always, personalPc)), ['login', '0']);
+    });
+
+    test('an SSO login from an enrolled browser carries the enrolled terminal, though the link carries none', async () => {
+      const out = await ssoFrom(app, personalPc, 'kc-0001-takahashi');
+      assert.equal(out.location, '/search');
+      const me = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie: `gw_session=${out.session ?? ''}` } });
+      const body = me.json<{ terminalId: string; terminalSource: string; authMethod: string }>();
+      assert.deepEqual([body.terminalId, body.terminalSource, body.authMethod], [TERMINALS.CC, 'device', 'oidc']);
+    });
+
+    describe('a provider that lets an earlier authentication through on a shared PC', () => {
+      after(() => {
+        idp.tamper = null;
+      });
+      const resign = (change: (c: jose.JWTPayload) => jose.JWTPayload) => async (token: string) => idp.signAsProvider(change(jose.decodeJwt(token)));
+
+      test('control: the provider’s own auth_time passes', async () => {
+        idp.tamper = resign((c) => c);
+        const out = await ssoFrom(app, sharedPc, 'kc-0001-takahashi');
+        assert.equal(out.location, '/search');
+      });
+
+      for (const [what, change] of [
+        ['auth_time an hour before the login', (c: jose.JWTPayload) => ({ ...c, auth_time: Math.floor(NOW.getTime() / 1000) - 3600 })],
+        ['no auth_time at all', (c: jose.JWTPayload) => Object.fromEntries(Object.entries(c).filter(([k]) => k !== 'auth_time'))],
+      ] as const) {
+        test(`refused: ${what}`, async () => {
+          idp.tamper = resign(change);
+          const out = await ssoFrom(app, sharedPc, 'kc-0001-takahashi');
+          assert.equal(out.location, '/?loginError=oidc_reauth_missing');
+          assert.equal(out.session, undefined);
+          const { rows } = await db.query<{ rule: string; details: unknown }>(
+            `SELECT rule, details FROM governance_events WHERE action = 'session.login' AND outcome = 'refused' ORDER BY id DESC LIMIT 1`,
+          );
+          const details = (typeof rows[0]?.details === 'string' ? JSON.parse(rows[0].details) : rows[0]?.details) as Record<string, unknown>;
+          assert.deepEqual([rows[0]?.rule, details['terminalId'], details['terminalSource']], ['oidc_reauth_missing', 'T-CC-S1', 'device']);
+        });
+      }
+    });
+
+    test('logout sends the browser to the provider’s end_session_endpoint with id_token_hint, client_id, the login page and a state', async () => {
+      idp.tamper = null;
+      const out = await ssoFrom(app, personalPc, 'kc-0001-takahashi');
+      const cookie = `gw_session=${out.session ?? ''}`;
+      const me = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
+      const kept = await db.query<{ oidc_id_token: string | null }>('SELECT oidc_id_token FROM sessions WHERE id = $1', [out.session]);
+      assert.ok((kept.rows[0]?.oidc_id_token ?? '') !== '', 'the ID token is kept server-side with the session');
+      const res = await app.inject({ method: 'DELETE', url: '/api/session', headers: { cookie, 'x-csrf-token': me.json<{ csrfToken: string }>().csrfToken } });
+      assert.equal(res.statusCode, 200, res.body);
+      const provider = res.json<{ providerLogout: { kind: string; url: string; state: string } }>().providerLogout;
+      assert.equal(provider.kind, 'redirect');
+      const url = new URL(provider.url);
+      assert.equal(url.origin, idp.issuer);
+      assert.equal(url.searchParams.get('client_id'), 'gridwall-test');
+      assert.equal(url.searchParams.get('post_logout_redirect_uri'), 'https://gridwall.test/');
+      assert.equal(url.searchParams.get('state'), provider.state);
+      assert.ok(provider.state.length >= 32);
+      const hint = jose.decodeJwt(url.searchParams.get('id_token_hint') ?? '');
+      assert.deepEqual([hint.sub, hint.aud, hint.iss], ['kc-0001-takahashi', 'gridwall-test', idp.issuer]);
+      const cleared = await db.query<{ oidc_id_token: string | null; ended: boolean }>(
+        'SELECT oidc_id_token, ended_at IS NOT NULL AS ended FROM sessions WHERE id = $1',
+        [out.session],
+      );
+      assert.deepEqual(cleared.rows[0], { oidc_id_token: null, ended: true }, 'forgotten when the session ends');
+      // The provider accepts that request (a hint it did not issue would be its error page): it goes on to end its session.
+      const page = await fetch(url, { redirect: 'manual' });
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /action="[^"]*\/session\/end\/confirm"[\s\S]*name="logout" value="yes"/);
+      const forged = new URL(url);
+      forged.searchParams.set('id_token_hint', await idp.signAsImpostor(hint));
+      assert.equal((await fetch(forged, { redirect: 'manual' })).status, 400, 'control: the provider does check the hint');
+    });
+
+    test('a provider without an end_session_endpoint: the logout says so instead of pretending', async () => {
+      const plain = await appWith(settings(plainIdp.issuer));
+      const out = await ssoFrom(plain, personalPc, 'kc-0003-sato');
+      assert.equal(out.location, '/search');
+      const cookie = `gw_session=${out.session ?? ''}`;
+      const csrf = (await plain.inject({ method: 'GET', url: '/api/me', headers: { cookie } })).json<{ csrfToken: string }>().csrfToken;
+      const res = await plain.inject({ method: 'DELETE', url: '/api/session', headers: { cookie, 'x-csrf-token': csrf } });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json(), { providerLogout: { kind: 'unsupported' } });
+    });
+
+    test('GRIDWALL_UNKNOWN_TERMINAL=refuse: an unenrolled browser is refused after the provider, an enrolled one logs in', async () => {
+      const strict = await appWith(settings(idp.issuer), { unknownTerminal: 'refuse' });
+      const refused = await ssoFrom(strict, '', 'kc-0001-takahashi');
+      assert.deepEqual([refused.location, refused.session], ['/?loginError=unknown_terminal', undefined]);
+      const ok = await ssoFrom(strict, sharedPc, 'kc-0001-takahashi');
+      assert.equal(ok.location, '/search');
+      const me = await strict.inject({ method: 'GET', url: '/api/me', headers: { cookie: `gw_session=${ok.session ?? ''}` } });
+      assert.deepEqual([me.json().terminalId, me.json().terminalSource], ['T-CC-S1', 'device']);
+    });
+  });
+}

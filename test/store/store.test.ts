@@ -11,6 +11,7 @@ import { PURPOSES } from '../../src/domain/purpose.ts';
 import { recordValues } from '../../src/domain/record.ts';
 import { Firewall } from '../../src/firewall/firewall.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
+import { claimedTerminal } from '../../src/identity/terminal-devices.ts';
 import { holds } from '../../src/domain/actor.ts';
 import { loadRecords } from '../../src/store/customer-store.ts';
 import type { Db } from '../../src/store/db.ts';
@@ -45,7 +46,7 @@ function event(i: number): AccessEvent {
 
 async function actor(db: Db, userId: string) {
   const sessions = new Sessions(db, { idleMs: 1_800_000, absoluteMs: 3_600_000, cacheMs: 0 });
-  const r = await sessions.open(userId, 'T00001', NOW);
+  const r = await sessions.open(userId, claimedTerminal('T00001'), NOW);
   assert.ok(r.kind === 'opened');
   const s = r.session;
   const live = await sessions.actor(s.id, NOW);

@@ -5,6 +5,7 @@ import { buildApp } from '../../src/api/app.ts';
 import { ANALYSIS_WAIT_MS, type AppDeps, type HttpTimeouts } from '../../src/api/context.ts';
 import type { ServerLogOptions } from '../../src/api/server-log.ts';
 import type { Metrics } from '../../src/api/metrics.ts';
+import type { TerminalProxy } from '../../src/api/context.ts';
 import type { MailSettings } from '../../src/governance/mailer.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { configuredTrust } from '../../src/audit/trust.ts';
@@ -30,6 +31,8 @@ export interface TestAppOptions {
   readonly loginRateLimit?: number;
   /** How long a report waits for the analysis queue (the server's 15 s by default). */
   readonly analysisWaitMs?: number;
+  /** How long a workbook of the log waits for its turn (the server's 15 s by default). */
+  readonly exportWaitMs?: number;
   readonly sessionCacheMs?: number;
   /** What a login from an unregistered terminal (or none) gets; default `limit`. */
   readonly unknownTerminal?: 'refuse' | 'limit';
@@ -55,6 +58,10 @@ export interface TestAppOptions {
   readonly mail?: MailSettings;
   /** The server's external base URL (GRIDWALL_PUBLIC_URL), for absolute links; none by default. */
   readonly publicUrl?: string;
+  /** A typed terminal ID where no device binding names one (GRIDWALL_TERMINAL_CLAIMS); default `accept`. */
+  readonly terminalClaims?: 'accept' | 'ignore';
+  /** A terminal asserted by a trusted reverse proxy (GRIDWALL_TERMINAL_HEADER); none by default. */
+  readonly terminalProxy?: TerminalProxy;
 }
 
 const writers = new WeakMap<FastifyInstance, GroupCommitLog>();
@@ -96,6 +103,7 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     consoleDir: opts.consoleDir ?? null,
     passwordLogin: opts.passwordLogin ?? true,
     oidc: opts.oidc ?? null,
+    ...(opts.exportWaitMs === undefined ? {} : { exportWaitMs: opts.exportWaitMs }),
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),
     ...(opts.httpTimeouts === undefined ? {} : { httpTimeouts: opts.httpTimeouts }),
     ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }),
@@ -103,6 +111,8 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     ...(opts.health === undefined ? {} : { health: opts.health }),
     ...(opts.mail === undefined ? {} : { mail: opts.mail }),
     ...(opts.publicUrl === undefined ? {} : { publicUrl: opts.publicUrl }),
+    ...(opts.terminalClaims === undefined ? {} : { terminalClaims: opts.terminalClaims }),
+    ...(opts.terminalProxy === undefined ? {} : { terminalProxy: opts.terminalProxy }),
   });
   writers.set(app, writer);
   return app;

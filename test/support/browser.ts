@@ -45,8 +45,9 @@ export interface ConsoleHarness {
   close(): Promise<void>;
 }
 
-export async function startConsole(app: FastifyInstance): Promise<ConsoleHarness> {
-  await app.listen({ host: '127.0.0.1', port: 0 });
+/** `port`: a port chosen beforehand (single sign-on registers the callback's address before the server starts); default any. */
+export async function startConsole(app: FastifyInstance, port = 0): Promise<ConsoleHarness> {
+  await app.listen({ host: '127.0.0.1', port });
   const addr = app.server.address();
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
   const browser = await launchChromium();

@@ -28,7 +28,14 @@ export interface TestIdentityProvider {
 
 const KID = 'test-rs256';
 
-export async function startIdentityProvider(redirectUri: string): Promise<TestIdentityProvider> {
+/**
+ * `postLogoutRedirectUris`: where the provider may send the browser after RP-initiated logout (registered
+ * for the client); `rpLogout: false` runs a provider that publishes no end_session_endpoint at all.
+ */
+export async function startIdentityProvider(
+  redirectUri: string,
+  opts: { readonly postLogoutRedirectUris?: readonly string[]; readonly rpLogout?: boolean } = {},
+): Promise<TestIdentityProvider> {
   const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
   const impostor = await jose.generateKeyPair('RS256');
   const jwk = { ...(await jose.exportJWK(privateKey)), kid: KID, alg: 'RS256', use: 'sig' };
@@ -45,6 +52,7 @@ export async function startIdentityProvider(redirectUri: string): Promise<TestId
         client_id: clientId,
         client_secret: clientSecret,
         redirect_uris: [redirectUri],
+        post_logout_redirect_uris: [...(opts.postLogoutRedirectUris ?? [new URL('/', redirectUri).href])],
         response_types: ['code'],
         grant_types: ['authorization_code'],
         token_endpoint_auth_method: 'client_secret_basic',
@@ -52,7 +60,7 @@ export async function startIdentityProvider(redirectUri: string): Promise<TestId
     ],
     jwks: { keys: [jwk] },
     findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
-    features: { devInteractions: { enabled: true } },
+    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: opts.rpLogout ?? true } },
     cookies: { keys: ['test-cookie-signing-key-0123456789'] },
     // Explicit lifetimes (seconds), which also keeps the provider from printing a notice for each default.
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },

@@ -50,8 +50,12 @@ export function instantsOf(schema: unknown): string[] {
   ].sort();
 }
 
-/** A JSON route: method, OpenAPI path, its success status, the contract it declares. */
-export type JsonOperation = readonly [method: string, path: string, status: 200 | 201 | 204, contract: Contract];
+type SuccessStatus = 200 | 201 | 204;
+/**
+ * A JSON route: method, OpenAPI path, its success status (or statuses: logout answers 200 with the provider's
+ * logout for a single sign-on session, 204 otherwise), the contract it declares.
+ */
+export type JsonOperation = readonly [method: string, path: string, status: SuccessStatus | readonly SuccessStatus[], contract: Contract];
 /** A route answering no JSON (a download, a redirect): the statuses it documents. */
 export type OtherOperation = readonly [method: string, path: string, contract: Contract, statuses: readonly string[]];
 
@@ -67,9 +71,10 @@ export function assertRegistered(spec: OpenApi, tags: ReadonlySet<string>, json:
       .map(([method]) => `${method} ${path}`),
   );
   assert.deepEqual(tagged.sort(), [...json, ...other].map(([m, p]) => `${m} ${p}`).sort(), 'the lists are every route of these areas');
-  for (const [method, path, status, contract] of json) {
+  for (const [method, path, statusOrStatuses, contract] of json) {
     const op = spec.paths[path]?.[method] ?? assert.fail(`${method} ${path}`);
-    assert.deepEqual(Object.keys(op.responses ?? {}), [String(status)], `${method} ${path}: only its success status`);
+    const statuses: readonly SuccessStatus[] = typeof statusOrStatuses === 'number' ? [statusOrStatuses] : statusOrStatuses;
+    assert.deepEqual(Object.keys(op.responses ?? {}), statuses.map(String), `${method} ${path}: only its success statuses`);
     if (contract.body !== undefined)
       assert.deepEqual(fieldsOf(op.requestBody?.content['application/json']?.schema), fieldsOf(jsonSchema(contract.body, 'input')), `${method} ${path}: body`);
     if (contract.querystring !== undefined) {
@@ -79,17 +84,19 @@ export function assertRegistered(spec: OpenApi, tags: ReadonlySet<string>, json:
         .sort();
       assert.deepEqual(names, fieldsOf(jsonSchema(contract.querystring, 'input')), `${method} ${path}: query`);
     }
-    const response = op.responses?.[String(status)] ?? assert.fail(`${method} ${path}: a ${status} response`);
-    if (status === 204) {
-      assert.equal(response.content, undefined, `${method} ${path}: 204 answers nothing`);
-      continue;
+    for (const status of statuses) {
+      const response = op.responses?.[String(status)] ?? assert.fail(`${method} ${path}: a ${status} response`);
+      if (status === 204) {
+        assert.equal(response.content, undefined, `${method} ${path}: 204 answers nothing`);
+        continue;
+      }
+      const declared = contract.response[status] ?? assert.fail(`${method} ${path}: the contract answers ${status}`);
+      const shown = response.content?.['application/json']?.schema ?? assert.fail(`${method} ${path}: a ${status} response schema`);
+      const expected = jsonSchema(declared, 'output');
+      assert.ok(fieldsOf(expected).length > 0, `${method} ${path}: the response names its fields`);
+      assert.deepEqual(fieldsOf(shown), fieldsOf(expected), `${method} ${path}: the response fields are the contract's`);
+      assert.deepEqual(instantsOf(shown), instantsOf(expected), `${method} ${path}: the instants are date-time strings`);
     }
-    const declared = contract.response[status] ?? assert.fail(`${method} ${path}: the contract answers ${status}`);
-    const shown = response.content?.['application/json']?.schema ?? assert.fail(`${method} ${path}: a ${status} response schema`);
-    const expected = jsonSchema(declared, 'output');
-    assert.ok(fieldsOf(expected).length > 0, `${method} ${path}: the response names its fields`);
-    assert.deepEqual(fieldsOf(shown), fieldsOf(expected), `${method} ${path}: the response fields are the contract's`);
-    assert.deepEqual(instantsOf(shown), instantsOf(expected), `${method} ${path}: the instants are date-time strings`);
   }
   for (const [method, path, contract, statuses] of other) {
     const op = spec.paths[path]?.[method] ?? assert.fail(`${method} ${path}`);

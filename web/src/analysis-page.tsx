@@ -2,6 +2,7 @@ import { useEffect, useEffectEvent, useState, type FormEvent, type ReactNode } f
 import { ErrorMessage } from './error-message.tsx';
 import { formatInstant, toJstDateInput } from './format.tsx';
 import { messageKey, useI18n } from './i18n.tsx';
+import { SpreadsheetDownloads } from './spreadsheet-downloads.tsx';
 import { opsApi, type Counts, type Report } from './ops-api.ts';
 import { useLoad } from './use-load.ts';
 
@@ -127,14 +128,7 @@ export function AnalysisPage({ query }: { query: URLSearchParams }) {
       {report !== null && (
         <div aria-live="polite" data-testid="report">
           <p className="downloads no-print">
-            <a href={`/api/analysis/report?${q}&format=csv`} download>
-              {t('downloadCsv')}
-            </a>{' '}
-            ／{' '}
-            <a href={`/api/analysis/report?${q}&format=xlsx`} download>
-              {t('downloadXlsx')}
-            </a>{' '}
-            ／{' '}
+            <SpreadsheetDownloads base={`/api/analysis/report?${q}`} /> ／{' '}
             <button type="button" className="secondary" onClick={() => window.print()}>
               {t('printPdf')}
             </button>

@@ -4,6 +4,7 @@ import type * as policy from '../../src/contract/policy.ts';
 import type { BodyOf, ReplyOf } from '../../src/contract/schema.ts';
 import type * as session from '../../src/contract/session.ts';
 import type * as supplyPoint from '../../src/contract/supply-point.ts';
+import type * as device from '../../src/contract/terminal-device.ts';
 import type * as vocabulary from '../../src/contract/vocabulary.ts';
 
 /** The console's only door to the server. Every decision about access is the server's; this only asks. */
@@ -17,6 +18,9 @@ export type Me = ReplyOf<typeof session.me, 200>;
 /** What a login answers: the session's CSRF token and the person (without the token). */
 export type Opened = ReplyOf<typeof session.personaLogin, 201>;
 export type AuthMethods = ReplyOf<typeof session.authMethods, 200>;
+/** What ending a single sign-on session asks of the browser (the provider's logout), or nothing (204). */
+export type ProviderLogout = ReplyOf<typeof session.logout, 200>['providerLogout'];
+export type DeviceStatus = ReplyOf<typeof device.deviceStatus, 200>;
 
 /** A record view: every field of the record, each shown with its value or masked with the reason. */
 export type RecordView = ReplyOf<typeof supplyPoint.lookup, 200>;
@@ -105,7 +109,10 @@ export const api = {
     call<Opened>('POST', '/api/session', (terminalId === null ? { userId } : { userId, terminalId }) satisfies BodyOf<typeof session.personaLogin>).then(
       (a) => a.body,
     ),
-  logout: () => call<undefined>('DELETE', '/api/session'),
+  logout: () => call<ReplyOf<typeof session.logout, 200> | undefined>('DELETE', '/api/session').then((a) => a.body?.providerLogout ?? null),
+  device: () => call<DeviceStatus>('GET', '/api/device').then((a) => a.body),
+  enrollDevice: (code: string) =>
+    call<ReplyOf<typeof device.deviceEnroll, 201>>('POST', '/api/device/enroll', { code } satisfies BodyOf<typeof device.deviceEnroll>).then((a) => a.body),
   record: (id: string, purpose: string, reason?: string) =>
     call<RecordView>(
       'GET',

@@ -1,5 +1,5 @@
 import { useEffect, useState, type ReactNode } from 'react';
-import { SESSION_ENDED, api, labelOf, setCsrfToken, type Me, type Vocabulary } from './api.ts';
+import { SESSION_ENDED, api, labelOf, setCsrfToken, type Me, type ProviderLogout, type Vocabulary } from './api.ts';
 import { AnalysisPage, FindingsPage } from './analysis-page.tsx';
 import { AuditPage } from './audit-page.tsx';
 import { CampaignsPage } from './campaigns-page.tsx';
@@ -21,7 +21,7 @@ import { TerminalsPage } from './terminals-page.tsx';
 import { TokensPage } from './tokens-page.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n, type MessageKey } from './i18n.tsx';
-import { LoginPage } from './login-page.tsx';
+import { LOGOUT_STATE_KEY, LoginPage, PROVIDER_LOGOUT_KEY } from './login-page.tsx';
 import { RecordPage } from './record-page.tsx';
 import { navigate, onLinkClick, useLocation } from './router.ts';
 import { SearchPage } from './search-page.tsx';
@@ -111,23 +111,32 @@ export function App() {
     );
   }
 
-  const logout = async () => {
-    await api.logout().catch(() => undefined);
+  const loggedOut = (provider: ProviderLogout | null) => {
     setSessionError(null);
     setCsrfToken(null);
     sessionStorage.removeItem(purposeKey(me));
+    // A single sign-on session: the provider's session ends too (its logout page, then back to the login
+    // screen with the state kept here), or the login screen says that it could not.
+    if (provider?.kind === 'redirect') {
+      sessionStorage.setItem(LOGOUT_STATE_KEY, provider.state);
+      window.location.assign(provider.url);
+      return;
+    }
+    if (provider !== null) sessionStorage.setItem(PROVIDER_LOGOUT_KEY, provider.kind);
     setMe(null);
     navigate('/', { replace: true });
   };
+  const logout = async () => loggedOut(await api.logout().catch(() => null));
   const logoutEverywhere = async () => {
     setSessionError(null);
+    let provider: ProviderLogout | null;
     try {
-      await governanceApi.logoutEverywhere();
+      provider = await governanceApi.logoutEverywhere();
     } catch (e) {
       setSessionError(e);
       return;
     }
-    await logout();
+    loggedOut(provider);
   };
 
   const path = url.pathname;

@@ -3,6 +3,7 @@ import { api, labelOf, type AuditEvent, type AuditStatus, type AuditVerify, type
 import { ErrorMessage } from './error-message.tsx';
 import { formatInstant, formatSupplyPointId } from './format.tsx';
 import { messageKey, useI18n } from './i18n.tsx';
+import { SpreadsheetDownloads } from './spreadsheet-downloads.tsx';
 import { navigate, onLinkClick } from './router.ts';
 
 const PAGE_SIZE = 50;
@@ -170,10 +171,7 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
         <button type="submit">{t('search')}</button>
       </form>
       <p className="small">
-        <a href={`/api/audit/export?${new URLSearchParams([...exportQuery, ['format', 'csv']])}`} download>
-          {t('downloadCsv')}
-        </a>{' '}
-        ・{' '}
+        <SpreadsheetDownloads base={`/api/audit/export?${new URLSearchParams(exportQuery).toString()}`} /> ・{' '}
         <a href={`/api/audit/export?${new URLSearchParams([...exportQuery, ['format', 'jsonl']])}`} download>
           {t('downloadJsonl')}
         </a>

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { api, type Checklist, type ChecklistRow, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n, type MessageKey } from './i18n.tsx';
+import { SpreadsheetDownloads } from './spreadsheet-downloads.tsx';
 import { useLoad } from './use-load.ts';
 
 const RELATIONS = ['own', 'former', 'other', 'none'] as const;
@@ -43,11 +44,7 @@ export function ChecklistPage({ vocabulary }: { vocabulary: Vocabulary }) {
             {data.pass ? t('checklistPass') : t('checklistFail', { n: data.violations.length })}
           </p>
           <p className="small">
-            {t('policyVersion')}: <span className="mono">{data.policyVersion.slice(0, 16)}</span> ・{' '}
-            <a href="/api/policy/checklist?format=csv" download>
-              {t('downloadCsv')}
-            </a>{' '}
-            ・{' '}
+            {t('policyVersion')}: <span className="mono">{data.policyVersion.slice(0, 16)}</span> ・ <SpreadsheetDownloads base="/api/policy/checklist" /> ・{' '}
             <a href="/api/policy/checklist?format=md" download="masking-checklist.md">
               {t('downloadMd')}
             </a>

@@ -3,6 +3,7 @@ import type { Me, Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { formatInstant, formatSupplyPointId } from './format.tsx';
 import { useI18n } from './i18n.tsx';
+import { SpreadsheetDownloads } from './spreadsheet-downloads.tsx';
 import { opsApi, type Review } from './ops-api.ts';
 import { useLoad } from './use-load.ts';
 
@@ -72,9 +73,7 @@ export function EmergencyReviewPage({ id, me, vocabulary }: { id: string; me: Me
             })}
           </p>
           <p>
-            <a href={`/api/emergencies/${encodeURIComponent(id)}/review?format=csv`} download>
-              {t('downloadCsv')}
-            </a>
+            <SpreadsheetDownloads base={`/api/emergencies/${encodeURIComponent(id)}/review`} />
           </p>
           <h2>{t('reviewReads')}</h2>
           {rows(review.reads, false)}

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { labelOf, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n } from './i18n.tsx';
+import { SpreadsheetDownloads } from './spreadsheet-downloads.tsx';
 import { inquiryApi, type EqualTreatment, type RetailerFigures } from './inquiry-api.ts';
 import { useLoad } from './use-load.ts';
 
@@ -83,13 +84,7 @@ export function EqualTreatmentPage({ vocabulary }: { vocabulary: Vocabulary }) {
         <div data-testid="equal-treatment">
           <Flags data={data} vocabulary={vocabulary} measureValue={measureValue} />
           <p className="downloads">
-            <a href={`/api/inquiries/equal-treatment?${q}&format=csv`} download>
-              {t('inqDownloadCsv')}
-            </a>{' '}
-            ／{' '}
-            <a href={`/api/inquiries/equal-treatment?${q}&format=xlsx`} download>
-              {t('inqDownloadXlsx')}
-            </a>
+            <SpreadsheetDownloads base={`/api/inquiries/equal-treatment?${q}`} />
           </p>
           <p className="small">
             {t('period')}: {data.from} 〜 {data.to}

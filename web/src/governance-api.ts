@@ -1,6 +1,8 @@
 import { call, type AuthMethods, type Opened } from './api.ts';
 import type * as gov from '../../src/contract/governance.ts';
 import type * as adm from '../../src/contract/admin.ts';
+import type * as dev from '../../src/contract/terminal-device.ts';
+import type * as ses from '../../src/contract/session.ts';
 import type { BodyOf, ReplyOf, Wire } from '../../src/contract/schema.ts';
 
 /** Access governance: grants and their approval, people, terminals, recertification, tokens, the governance log. */
@@ -16,6 +18,7 @@ export type Campaign = Wire<adm.Campaign>;
 export type CampaignItem = Wire<adm.CampaignItem>;
 export type Terminal = Wire<adm.Terminal>;
 export type Token = Wire<adm.Token>;
+export type Device = Wire<dev.Device>;
 export type { TokenScope } from '../../src/contract/admin.ts';
 
 /** How one may log in (a session route: its type lives with the others, in api.ts). */
@@ -27,7 +30,8 @@ export const governanceApi = {
   methods: () => body(call<AuthMethods>('GET', '/api/auth/methods')),
   passwordLogin: (userId: string, password: string, code: string, terminalId: string | null) =>
     body(call<Opened>('POST', '/api/session/password', terminalId === null ? { userId, password, code } : { userId, password, code, terminalId })),
-  logoutEverywhere: () => call<undefined>('POST', '/api/session/logout-everywhere', {}),
+  logoutEverywhere: () =>
+    call<ReplyOf<typeof ses.logout, 200> | undefined>('POST', '/api/session/logout-everywhere', {}).then((a) => a.body?.providerLogout ?? null),
   permissions: () => body(call<ReplyOf<typeof gov.permissionList, 200>>('GET', '/api/permissions')),
   grants: (params: Readonly<Record<string, string>>) => body(call<ReplyOf<typeof gov.grantList, 200>>('GET', `/api/grants?${new URLSearchParams(params)}`)),
   queue: () => body(call<ReplyOf<typeof gov.grantQueue, 200>>('GET', '/api/grants/queue')),
@@ -41,6 +45,14 @@ export const governanceApi = {
   sweep: (dryRun: boolean) => body(call<ReplyOf<typeof adm.accountSweep, 200>>('POST', '/api/accounts/sweep', { dryRun })),
   terminals: () => body(call<ReplyOf<typeof adm.terminalList, 200>>('GET', '/api/terminals')),
   retire: (id: string) => call<ReplyOf<typeof adm.terminalRetire, 200>>('POST', `/api/terminals/${encodeURIComponent(id)}/retire`, {}),
+  devices: () => body(call<ReplyOf<typeof dev.deviceList, 200>>('GET', '/api/terminal-devices')),
+  enrollThisBrowser: (id: string, label: string) =>
+    body(call<ReplyOf<typeof dev.deviceEnrollThisBrowser, 201>>('POST', `/api/terminals/${encodeURIComponent(id)}/devices`, { label })),
+  issueEnrollmentCode: (id: string) =>
+    body(call<ReplyOf<typeof dev.enrollmentCodeIssue, 201>>('POST', `/api/terminals/${encodeURIComponent(id)}/enrollment-codes`, {})),
+  revokeDevice: (id: number, reason: string) => body(call<ReplyOf<typeof dev.deviceRevoke, 200>>('POST', `/api/terminal-devices/${id}/revoke`, { reason })),
+  confirmDevice: (id: number) => body(call<ReplyOf<typeof dev.deviceConfirm, 200>>('POST', `/api/terminal-devices/${id}/confirm`, {})),
+  rejectDevice: (id: number, reason: string) => body(call<ReplyOf<typeof dev.deviceReject, 200>>('POST', `/api/terminal-devices/${id}/reject`, { reason })),
   campaigns: () => body(call<ReplyOf<typeof adm.campaignList, 200>>('GET', '/api/campaigns')),
   startCampaign: (name: string, endsOn: string) => body(call<ReplyOf<typeof adm.campaignStart, 201>>('POST', '/api/campaigns', { name, endsOn })),
   campaignItems: (id: number) => body(call<ReplyOf<typeof adm.campaignItems, 200>>('GET', `/api/campaigns/${id}/items`)),

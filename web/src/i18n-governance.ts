@@ -45,7 +45,7 @@ export const governanceJa = {
   setting: '設定',
   siteSide: '設置場所',
   retire: '廃止する',
-  downloadReconciliation: '突合結果をCSVでダウンロード',
+  downloadReconciliation: '突合結果のダウンロード',
   campaignsTitle: '権限の棚卸（定期確認）',
   campaignName: '名称',
   endsOn: '期限',
@@ -97,7 +97,8 @@ export const governanceJa = {
   err_oidc_no_login_in_progress: 'ログインの手続きが見つからないか、時間切れです。もう一度お試しください。',
   err_oidc_provider_error: 'シングルサインオンでログインが中止されました。',
   err_oidc_unavailable: 'シングルサインオンのサーバーに接続できません。',
-  err_unknown_terminal: 'この端末は登録されていません。',
+  err_unknown_terminal:
+    'この端末（ブラウザ）はアクセス管理で端末として登録されていないため、ログインできません。登録済みの端末を使うか、アクセス管理者に端末の登録（登録コード）を依頼してください。',
   err_retired_terminal: 'この端末は廃止されています。',
   err_permission_not_granted: '需要家情報を照会する権限（需要家情報の照会）が付与されていません。',
 };
@@ -148,7 +149,7 @@ export const governanceEn: Readonly<Record<keyof typeof governanceJa, string>> =
   setting: 'Setting',
   siteSide: 'Standing at',
   retire: 'Retire',
-  downloadReconciliation: 'Download the reconciliation (CSV)',
+  downloadReconciliation: 'Download the reconciliation',
   campaignsTitle: 'Recertification campaigns',
   campaignName: 'Name',
   endsOn: 'Ends on',
@@ -200,7 +201,8 @@ export const governanceEn: Readonly<Record<keyof typeof governanceJa, string>> =
   err_oidc_no_login_in_progress: 'No login in progress, or it took too long. Please try again.',
   err_oidc_provider_error: 'The login was cancelled at the identity provider.',
   err_oidc_unavailable: 'The identity provider cannot be reached.',
-  err_unknown_terminal: 'This terminal is not registered.',
+  err_unknown_terminal:
+    'This PC (browser) is not registered as a terminal by access administration, so you cannot log in here. Use a registered terminal, or ask access administration to register this one (an enrolment code).',
   err_retired_terminal: 'This terminal is retired.',
   err_permission_not_granted: 'You hold no grant to look customers up (customer.read).',
 };

@@ -1,5 +1,6 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import type { Labels } from './api.ts';
+import { devicesEn, devicesJa } from './i18n-devices.ts';
 import { governanceEn, governanceJa } from './i18n-governance.ts';
 import { inquiryEn, inquiryJa } from './i18n-inquiry.ts';
 import { opsEn, opsJa } from './i18n-ops.ts';
@@ -117,7 +118,8 @@ const ja = {
   shown: '表示',
   shownFor: '表示される利用目的',
   reasons: '非表示の理由',
-  downloadCsv: 'CSVをダウンロード（Excel対応）',
+  downloadCsvUtf8: 'CSV（UTF-8）',
+  downloadCsvCp932: 'CSV（Shift_JIS・古いExcel向け）',
   downloadMd: 'Markdownをダウンロード',
   relation_own: '自社の需要家',
   relation_former: '過去の自社需要家',
@@ -138,6 +140,7 @@ const ja = {
   ...opsJa,
   ...governanceJa,
   ...inquiryJa,
+  ...devicesJa,
   errorRequestId: '要求ID',
 } as const;
 
@@ -253,7 +256,8 @@ const en: Record<MessageKey, string> = {
   shown: 'Shown',
   shownFor: 'Shown for purposes',
   reasons: 'Masked because',
-  downloadCsv: 'Download CSV (Excel)',
+  downloadCsvUtf8: 'CSV (UTF-8)',
+  downloadCsvCp932: 'CSV (Shift_JIS, for older Excel)',
   downloadMd: 'Download Markdown',
   relation_own: 'Own customer',
   relation_former: 'Former customer',
@@ -275,6 +279,7 @@ const en: Record<MessageKey, string> = {
   ...opsEn,
   ...governanceEn,
   ...inquiryEn,
+  ...devicesEn,
 };
 
 const DICTIONARIES: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { ja, en };

@@ -1,10 +1,33 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { ApiFailure, api, type Me, type Persona, type Vocabulary } from './api.ts';
+import { ApiFailure, api, type DeviceStatus, type Me, type Persona, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { governanceApi, type AuthMethods } from './governance-api.ts';
 import { errorKey, useI18n } from './i18n.tsx';
 
 const SIDE_ORDER = ['network', 'retail', 'other_retailer'];
+
+/** The state sent with the provider's logout, checked when the browser comes back to the login screen. */
+export const LOGOUT_STATE_KEY = 'gridwall.logoutState';
+/** A single sign-on logout the provider could not do (`unsupported`, `unavailable`), for the login screen to say. */
+export const PROVIDER_LOGOUT_KEY = 'gridwall.providerLogout';
+
+/**
+ * What the last logout did at the identity provider: back from its logout with the state this tab sent
+ * (`done`), or the provider could not (`unsupported`, `unavailable`); null after no single sign-on logout.
+ */
+function providerLogoutNotice(): 'ssoLoggedOut' | 'ssoLogoutUnsupported' | 'ssoLogoutUnavailable' | null {
+  const params = new URLSearchParams(window.location.search);
+  const sent = sessionStorage.getItem(LOGOUT_STATE_KEY);
+  const failed = sessionStorage.getItem(PROVIDER_LOGOUT_KEY);
+  sessionStorage.removeItem(PROVIDER_LOGOUT_KEY);
+  if (failed === 'unsupported') return 'ssoLogoutUnsupported';
+  if (failed === 'unavailable') return 'ssoLogoutUnavailable';
+  const back = params.get('state');
+  if (sent === null || back === null) return null;
+  sessionStorage.removeItem(LOGOUT_STATE_KEY);
+  window.history.replaceState(null, '', '/');
+  return back === sent ? 'ssoLoggedOut' : null;
+}
 
 /**
  * Login: single sign-on when the server has an identity provider, a local account (password and the
@@ -19,11 +42,16 @@ export function LoginPage({ vocabulary, onLogin }: { vocabulary: Vocabulary; onL
   const [busy, setBusy] = useState<string | null>(null);
   const [methods, setMethods] = useState<AuthMethods | null>(null);
   const [creds, setCreds] = useState({ userId: '', password: '', code: '' });
+  const [device, setDevice] = useState<DeviceStatus | null>(null);
+  const [enrollCode, setEnrollCode] = useState('');
+  const [enrolled, setEnrolled] = useState<string | null>(null);
+  const [logoutNotice] = useState(providerLogoutNotice);
   // A refused single sign-on comes back to the login screen with its code.
   const loginError = new URLSearchParams(window.location.search).get('loginError');
   const loginErrorKey = loginError === null ? null : errorKey(loginError);
 
   useEffect(() => {
+    api.device().then(setDevice, () => setDevice({ terminal: null }));
     governanceApi.methods().then(setMethods, () => setMethods({ demo: true, password: false, oidc: null }));
     api.personas().then(setPersonas, (e: unknown) => {
       if (e instanceof ApiFailure && e.code === 'demo_login_disabled') setDisabled(true);
@@ -45,6 +73,19 @@ export function LoginPage({ vocabulary, onLogin }: { vocabulary: Vocabulary; onL
     }
   };
 
+  const enroll = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const res = await api.enrollDevice(enrollCode);
+      setEnrolled(res.terminalId);
+      setEnrollCode('');
+      setDevice(await api.device());
+    } catch (err) {
+      setError(err);
+    }
+  };
+
   const login = async (userId: string, terminalId: string | null) => {
     setBusy(userId);
     setError(null);
@@ -61,6 +102,22 @@ export function LoginPage({ vocabulary, onLogin }: { vocabulary: Vocabulary; onL
   return (
     <section aria-labelledby="login-title" className="login">
       <h1 id="login-title">{t('loginTitle')}</h1>
+      {logoutNotice !== null && (
+        <p className={logoutNotice === 'ssoLoggedOut' ? 'alert' : 'alert error'} role="status" data-testid="provider-logout" data-notice={logoutNotice}>
+          {t(logoutNotice)}
+        </p>
+      )}
+      {device !== null && (
+        <p data-testid="device" data-terminal={device.terminal?.id ?? ''} data-pending={device.terminal?.pending === true}>
+          {device.terminal === null
+            ? t('deviceNone')
+            : device.terminal.retired
+              ? t('deviceRetired')
+              : device.terminal.pending
+                ? t('devicePending', { id: device.terminal.id })
+                : `${t('deviceThisBrowser', { id: device.terminal.id })}${device.terminal.shared ? `（${t('deviceShared')}）` : ''}`}
+        </p>
+      )}
       {loginError !== null && (
         <p className="alert error" role="alert" data-login-error={loginError}>
           {loginErrorKey === null ? loginError : t(loginErrorKey)}
@@ -108,6 +165,22 @@ export function LoginPage({ vocabulary, onLogin }: { vocabulary: Vocabulary; onL
           </button>
         </form>
       )}
+      <details className="panel" data-testid="device-enroll">
+        <summary>{t('deviceEnrollTitle')}</summary>
+        <form onSubmit={(e) => void enroll(e)}>
+          <p className="small">{t('deviceEnrollLead')}</p>
+          <label>
+            {t('deviceEnrollCode')}
+            <input name="enrollmentCode" autoComplete="off" value={enrollCode} onChange={(e) => setEnrollCode(e.target.value)} required maxLength={40} />
+          </label>
+          <button type="submit">{t('deviceEnrollSubmit')}</button>
+        </form>
+        {enrolled !== null && (
+          <p className="alert" role="status" data-testid="device-enrolled">
+            {t('deviceEnrolled', { id: enrolled })}
+          </p>
+        )}
+      </details>
       {disabled ? <p className="alert">{t('demoLoginDisabled')}</p> : <p>{t('loginLead')}</p>}
       <ErrorMessage error={error} />
       {personas === null && !disabled && error === null && <p aria-busy="true">{t('loading')}</p>}
