@@ -6,11 +6,12 @@ import { ANALYSIS_WAIT_MS, LOGIN_ATTEMPTS_PER_MINUTE } from '../src/api/context.
 import { Metrics } from '../src/api/metrics.ts';
 import { GroupCommitLog } from '../src/audit/log-writer.ts';
 import { SearchTerms } from '../src/audit/search-terms.ts';
-import { generateSigningKey } from '../src/audit/signing.ts';
+import { generateSigningKey, type SigningKey } from '../src/audit/signing.ts';
 import { configuredTrust } from '../src/audit/trust.ts';
 import { loadConfig } from '../src/config.ts';
 import { compileDecisionTable } from '../src/domain/decision-table.ts';
 import { Firewall } from '../src/firewall/firewall.ts';
+import { ReadLimiter, type ReadLimits } from '../src/domain/read-limits.ts';
 import { Sessions } from '../src/identity/session-store.ts';
 import type { Db } from '../src/store/db.ts';
 import { openPglite } from '../src/store/pglite.ts';
@@ -41,6 +42,16 @@ export async function openBenchStore(url: string | undefined): Promise<{ db: Db;
   };
 }
 
+export interface BenchServerOptions {
+  /** The firewall counts reads against these limits (domain/read-limits.ts); none by default. */
+  readonly readLimits?: ReadLimits;
+  /**
+   * Another bench server's log writer and key: two apps over one chain, so a bench can compare two firewalls
+   * in the same run without two writers taking turns at the chain's head.
+   */
+  readonly shareLog?: { readonly log: GroupCommitLog; readonly key: SigningKey };
+}
+
 /** How long a bench server keeps a session's actor (BENCH_SESSION_CACHE_MS; the server's default 1 s). */
 const SESSION_CACHE_MS = Number(process.env['BENCH_SESSION_CACHE_MS'] ?? 1000);
 
@@ -50,11 +61,16 @@ const SESSION_CACHE_MS = Number(process.env['BENCH_SESSION_CACHE_MS'] ?? 1000);
  * per request, written nowhere), a default configuration's HTTP time-outs (the answer time-out, a timer per
  * request, among them). `extend` mounts a bench's own routes (a baseline).
  */
-export async function startBenchServer(db: Db, extend?: (app: FastifyInstance) => void): Promise<{ app: FastifyInstance; base: string; log: GroupCommitLog }> {
-  const key = generateSigningKey();
+export async function startBenchServer(
+  db: Db,
+  extend?: (app: FastifyInstance) => void,
+  opts: BenchServerOptions = {},
+): Promise<{ app: FastifyInstance; base: string; log: GroupCommitLog; key: SigningKey }> {
+  const key = opts.shareLog?.key ?? generateSigningKey();
   const metrics = new Metrics();
-  const log = new GroupCommitLog(db, { key, observer: metrics });
-  const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key), findingSink(db));
+  const log = opts.shareLog?.log ?? new GroupCommitLog(db, { key, observer: metrics });
+  const limiter = opts.readLimits === undefined ? null : new ReadLimiter(opts.readLimits);
+  const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key), findingSink(db), limiter);
   const app = await buildApp({
     db,
     firewall,
@@ -75,5 +91,5 @@ export async function startBenchServer(db: Db, extend?: (app: FastifyInstance) =
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
-  return { app, log, base: `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}` };
+  return { app, log, key, base: `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}` };
 }

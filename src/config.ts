@@ -4,15 +4,22 @@ import { OIDC_REAUTH, type OidcSettings } from './identity/oidc.ts';
 import { DEFAULT_DORMANT_DAYS } from './identity/lifecycle.ts';
 import { terminalProxy, TrustedProxyError } from './api/terminal-binding.ts';
 import { inputRefusal } from './domain/refusal.ts';
+import { RETAIL_ON_NETWORK_POLICIES, type RetailOnNetworkPolicy } from './domain/terminal.ts';
+import type { ReadLimits } from './domain/read-limits.ts';
 import type { StoreTimeouts } from './store/postgres.ts';
 import type { HttpTimeouts } from './api/context.ts';
 import type { MailSettings } from './governance/mailer.ts';
+import type { AlertSettings } from './analysis/alert-dispatcher.ts';
+import { DEFAULT_RECIPROCAL_DAYS, DEFAULT_SOD_PAIRS, parseSodPairs, SOD_PAIR_IDS, sodPolicy, type SodPolicy } from './domain/separation-of-duties.ts';
 
 /** GRIDWALL_HTTP_ANSWER_TIMEOUT_MS's default: above the database's query time-out, below a proxy's usual 30–60 s. */
 export const ANSWER_TIMEOUT_DEFAULT_MS = 25_000;
 
 const BOOLEAN_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;
 const bool = z.enum(BOOLEAN_WORDS).transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** A rate or volume limit on reading (domain/read-limits.ts); counted per server process. */
+const limit = (byDefault: number, what: string) => z.coerce.number().int().min(1).max(1_000_000).default(byDefault).describe(what);
 
 const EnvSchema = z.object({
   DATABASE_URL: z
@@ -81,6 +88,12 @@ const EnvSchema = z.object({
     .enum(['refuse', 'limit'])
     .default('limit')
     .describe('a login from an unregistered terminal (or none): refuse it, or limit it (narrowed like a retail terminal)'),
+  GRIDWALL_RETAIL_ON_NETWORK_TERMINAL: z
+    .enum(RETAIL_ON_NETWORK_POLICIES)
+    .default('refuse')
+    .describe(
+      "a login of a retailer's person (affiliated or other retailer, contractors acting for one included) at a terminal standing at a network site: refuse it, or limit it (let through with what the person's own side allows; a terminal never widens); either way a live finding retail_on_network_terminal (high)",
+    ),
   GRIDWALL_DORMANT_DAYS: z.coerce
     .number()
     .int()
@@ -100,6 +113,35 @@ const EnvSchema = z.object({
     .max(720)
     .default(72)
     .describe('longest a declared emergency runs before an extension (confirmed by a second person) is needed'),
+  GRIDWALL_SOD_PAIRS: z
+    .string()
+    .default(DEFAULT_SOD_PAIRS.join(','))
+    .describe(
+      `separation of duties: the incompatible permission pairs enforced when a grant is requested and approved, comma-separated, or none (${SOD_PAIR_IDS.join(', ')}; docs/controls.md)`,
+    ),
+  GRIDWALL_SOD_RECIPROCAL_DAYS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3660)
+    .default(DEFAULT_RECIPROCAL_DAYS)
+    .describe('separation of duties: A may not approve a grant to B within this many days of B approving one to A (0: not enforced)'),
+  GRIDWALL_READ_RECORDS_PER_MINUTE: limit(
+    60,
+    'records one person may open (look-ups) in any 60 s under one purpose; over it reads are refused (429, logged, a finding)',
+  ),
+  GRIDWALL_READ_RECORDS_PER_DAY: limit(5000, 'records opened plus search result rows one person may read in any 24 h under one purpose'),
+  GRIDWALL_READ_SEARCH_ROWS_PER_MINUTE: limit(
+    500,
+    'search result rows one person may be shown in any 60 s under one purpose (a search admitted under the limit counts all its rows)',
+  ),
+  GRIDWALL_EMERGENCY_READ_RECORDS_PER_MINUTE: limit(20, 'as GRIDWALL_READ_RECORDS_PER_MINUTE, under emergency_support (no looser than it)'),
+  GRIDWALL_EMERGENCY_READ_RECORDS_PER_DAY: limit(500, 'as GRIDWALL_READ_RECORDS_PER_DAY, under emergency_support (no looser than it)'),
+  GRIDWALL_EMERGENCY_READ_SEARCH_ROWS_PER_MINUTE: limit(100, 'as GRIDWALL_READ_SEARCH_ROWS_PER_MINUTE, under emergency_support (no looser than it)'),
+  GRIDWALL_CONSENT_REFUSALS_PER_DAY: limit(
+    20,
+    'inquiries whose consent check did not hold, per person in any 24 h; past it, consent checks are refused (429, logged, a finding)',
+  ),
   GRIDWALL_OIDC_ISSUER: z.string().url().optional().describe('single sign-on: the OpenID Connect provider (Keycloak, Entra ID); unset: no single sign-on'),
   GRIDWALL_OIDC_CLIENT_ID: z.string().min(1).optional().describe("single sign-on: this client's ID at the provider"),
   GRIDWALL_OIDC_CLIENT_SECRET: z.string().min(1).optional().describe('single sign-on: the client secret; unset: a public client with PKCE'),
@@ -231,6 +273,54 @@ const EnvSchema = z.object({
     .max(120_000)
     .default(10_000)
     .describe('longest one mail may take (connecting, the greeting, sending); a mail not sent by then is recorded as failed and not retried'),
+  GRIDWALL_ALERT_WEBHOOK_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'high findings are POSTed here as JSON as they are raised (https://…; signed: see GRIDWALL_ALERT_WEBHOOK_SECRET); unset: no webhook. Never customer data',
+    ),
+  GRIDWALL_ALERT_WEBHOOK_SECRET: z
+    .string()
+    .min(32)
+    .optional()
+    .describe(
+      'the shared secret the webhook is signed with (at least 32 characters; a secret: set it in the environment file): header x-gridwall-signature = sha256=<hex HMAC-SHA256 of "<x-gridwall-timestamp>.<body>">; required with GRIDWALL_ALERT_WEBHOOK_URL',
+    ),
+  GRIDWALL_ALERT_SYSLOG: z
+    .string()
+    .optional()
+    .describe(
+      'high findings are also sent to this syslog server as they are raised: udp://host:port or tcp://host:port (RFC 5424, MSGID alert, JSON); unset: none',
+    ),
+  GRIDWALL_ALERT_EMAIL: bool
+    .default(true)
+    .describe(
+      'with GRIDWALL_SMTP_URL set, high findings are mailed to compliance (people holding audit.read with an e-mail address); the daily digest is mailed to them either way',
+    ),
+  GRIDWALL_ALERT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(120_000)
+    .default(10_000)
+    .describe('longest one alert delivery (webhook, syslog, mail) may take'),
+  GRIDWALL_ALERT_MAX_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(50)
+    .default(8)
+    .describe(
+      'attempts per alert and channel before giving up (30 s after the first failure, then doubling, at most an hour apart); every attempt is recorded',
+    ),
+  GRIDWALL_ALERT_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(500)
+    .max(600_000)
+    .default(5_000)
+    .describe('how often the alert outbox is looked at besides right after a finding (retries come due this way)'),
 });
 
 export interface Config {
@@ -266,6 +356,8 @@ export interface Config {
   readonly logRetentionYears: number;
   /** A login from an unregistered terminal (or none): refused, or narrowed like a retail terminal. */
   readonly unknownTerminal: 'refuse' | 'limit';
+  /** A retailer's person at a terminal standing at a network site: refused, or let through; a live finding either way. */
+  readonly retailOnNetworkTerminal: RetailOnNetworkPolicy;
   /** A typed terminal ID where no device binding or trusted proxy names one: the person's claim, or ignored. */
   readonly terminalClaims: 'accept' | 'ignore';
   /** The header a trusted reverse proxy names the terminal in, with the proxies' addresses; null: none. */
@@ -276,6 +368,10 @@ export interface Config {
   readonly publicUrl: string | null;
   /** Longest a declared emergency runs before an extension (confirmed by a second person) is needed. */
   readonly emergencyMaxHours: number;
+  /** Separation of duties: the permission pairs enforced and the reciprocal-approval period (GRIDWALL_SOD_*). */
+  readonly separationOfDuties: SodPolicy;
+  /** Rate and volume limits on reading (GRIDWALL_READ_*, GRIDWALL_EMERGENCY_READ_*, GRIDWALL_CONSENT_REFUSALS_PER_DAY). */
+  readonly readLimits: ReadLimits;
   /** Single sign-on through an OpenID Connect provider, or null when GRIDWALL_OIDC_ISSUER is not set. */
   readonly oidc: OidcSettings | null;
   /** The server log's level (GRIDWALL_SERVER_LOG_LEVEL): JSON lines on standard output; `silent` for none. */
@@ -292,6 +388,8 @@ export interface Config {
   readonly httpTimeouts: HttpTimeouts;
   /** Notifications mailed through SMTP (GRIDWALL_SMTP_*); null: in-app only. The URL may hold a password: never log it. */
   readonly mail: MailSettings | null;
+  /** Alerts of high findings and the digest (GRIDWALL_ALERT_*): webhook, syslog, mail; sent from the outbox. */
+  readonly alerts: AlertSettings;
 }
 
 export class ConfigError extends inputRefusal('bad_configuration') {}
@@ -333,6 +431,38 @@ function oidcSettings(e: Env): OidcSettings | null {
   };
 }
 
+/** The read limits; those under emergency_support may be no looser than the others (issue 20: tightest there). */
+function readLimitsOf(e: Env): ReadLimits {
+  const normal = {
+    recordsPerMinute: e.GRIDWALL_READ_RECORDS_PER_MINUTE,
+    recordsPerDay: e.GRIDWALL_READ_RECORDS_PER_DAY,
+    searchRowsPerMinute: e.GRIDWALL_READ_SEARCH_ROWS_PER_MINUTE,
+  };
+  const emergency = {
+    recordsPerMinute: e.GRIDWALL_EMERGENCY_READ_RECORDS_PER_MINUTE,
+    recordsPerDay: e.GRIDWALL_EMERGENCY_READ_RECORDS_PER_DAY,
+    searchRowsPerMinute: e.GRIDWALL_EMERGENCY_READ_SEARCH_ROWS_PER_MINUTE,
+  };
+  const names = { recordsPerMinute: 'RECORDS_PER_MINUTE', recordsPerDay: 'RECORDS_PER_DAY', searchRowsPerMinute: 'SEARCH_ROWS_PER_MINUTE' } as const;
+  for (const k of Object.keys(names) as (keyof typeof names)[]) {
+    if (emergency[k] > normal[k])
+      throw new ConfigError(
+        `bad configuration: GRIDWALL_EMERGENCY_READ_${names[k]} (${emergency[k]}) is looser than GRIDWALL_READ_${names[k]} (${normal[k]}): the limits under emergency_support are the tightest`,
+      );
+  }
+  return { normal, emergency, consentRefusalsPerDay: e.GRIDWALL_CONSENT_REFUSALS_PER_DAY };
+}
+
+/** GRIDWALL_SOD_PAIRS and GRIDWALL_SOD_RECIPROCAL_DAYS: an unknown pair is refused, naming the known ones. */
+function separationOfDuties(e: Env): SodPolicy {
+  const pairs = parseSodPairs(e.GRIDWALL_SOD_PAIRS);
+  if ('unknown' in pairs)
+    throw new ConfigError(
+      `bad configuration: GRIDWALL_SOD_PAIRS: ${pairs.unknown.join(', ')} is not a pair (give some of ${SOD_PAIR_IDS.join(', ')}, comma-separated, or none)`,
+    );
+  return sodPolicy(pairs.ok, e.GRIDWALL_SOD_RECIPROCAL_DAYS);
+}
+
 /** GRIDWALL_TRUST_PROXY as Fastify takes it. */
 function trustProxy(v: string | undefined): boolean | number | string {
   if (v === undefined || v === 'false') return false;
@@ -342,6 +472,27 @@ function trustProxy(v: string | undefined): boolean | number | string {
     if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(part.trim()))
       throw new ConfigError(`bad configuration: GRIDWALL_TRUST_PROXY: "${part.trim()}" is not an address or CIDR (give true, a number of hops, or addresses)`);
   return v;
+}
+
+/** The alert settings: a webhook needs its secret, a syslog target its scheme (the URL and secret are never quoted). */
+function alertSettings(e: Env): AlertSettings {
+  if ((e.GRIDWALL_ALERT_WEBHOOK_URL === undefined) !== (e.GRIDWALL_ALERT_WEBHOOK_SECRET === undefined))
+    throw new ConfigError('bad configuration: GRIDWALL_ALERT_WEBHOOK_URL and GRIDWALL_ALERT_WEBHOOK_SECRET go together (the webhook is always signed)');
+  if (e.GRIDWALL_ALERT_WEBHOOK_URL !== undefined && !['http:', 'https:'].includes(new URL(e.GRIDWALL_ALERT_WEBHOOK_URL).protocol))
+    throw new ConfigError('bad configuration: GRIDWALL_ALERT_WEBHOOK_URL must be an http:// or https:// URL');
+  if (e.GRIDWALL_ALERT_SYSLOG !== undefined && !/^(udp|tcp):\/\/(\[[^\]]+\]|[^:/]+):\d{1,5}$/.test(e.GRIDWALL_ALERT_SYSLOG))
+    throw new ConfigError('bad configuration: GRIDWALL_ALERT_SYSLOG must be udp://host:port or tcp://host:port');
+  return {
+    webhook:
+      e.GRIDWALL_ALERT_WEBHOOK_URL === undefined || e.GRIDWALL_ALERT_WEBHOOK_SECRET === undefined
+        ? null
+        : { url: e.GRIDWALL_ALERT_WEBHOOK_URL, secret: e.GRIDWALL_ALERT_WEBHOOK_SECRET },
+    syslog: e.GRIDWALL_ALERT_SYSLOG ?? null,
+    email: e.GRIDWALL_ALERT_EMAIL,
+    timeoutMs: e.GRIDWALL_ALERT_TIMEOUT_MS,
+    maxAttempts: e.GRIDWALL_ALERT_MAX_ATTEMPTS,
+    pollMs: e.GRIDWALL_ALERT_POLL_MS,
+  };
 }
 
 /** The SMTP settings: the URL's scheme checked, a From required (messages never quote the URL: it may hold a password). */
@@ -436,12 +587,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logCheckpointSeconds: e.GRIDWALL_LOG_CHECKPOINT_SECONDS,
     logRetentionYears: e.GRIDWALL_LOG_RETENTION_YEARS,
     unknownTerminal: e.GRIDWALL_UNKNOWN_TERMINAL,
+    retailOnNetworkTerminal: e.GRIDWALL_RETAIL_ON_NETWORK_TERMINAL,
     // A typed terminal ID is the person's own word: a server believes only terminals access administration bound.
     terminalClaims: e.GRIDWALL_TERMINAL_CLAIMS ?? (store.kind === 'pglite' ? 'accept' : 'ignore'),
     terminalHeader: terminalHeader(e, trustProxy(e.GRIDWALL_TRUST_PROXY)),
     dormantDays: e.GRIDWALL_DORMANT_DAYS,
     publicUrl: e.GRIDWALL_PUBLIC_URL ?? null,
     emergencyMaxHours: e.GRIDWALL_EMERGENCY_MAX_HOURS,
+    separationOfDuties: separationOfDuties(e),
+    readLimits: readLimitsOf(e),
     oidc: oidcSettings(e),
     logLevel: e.GRIDWALL_SERVER_LOG_LEVEL,
     minFreeDiskMb: e.GRIDWALL_MIN_FREE_DISK_MB,
@@ -460,6 +614,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       answerMs: e.GRIDWALL_HTTP_ANSWER_TIMEOUT_MS,
     },
     mail: mailSettings(e),
+    alerts: alertSettings(e),
   });
 }
 

@@ -15,6 +15,7 @@ import { loadSigningKey, SigningKeyError } from './audit/signing.ts';
 import { logKeyOf, type Config } from './config.ts';
 import { generateDemo, type Persona } from './demo/generate.ts';
 import { compileDecisionTable } from './domain/decision-table.ts';
+import { ReadLimiter } from './domain/read-limits.ts';
 import { Firewall } from './firewall/firewall.ts';
 import { Sessions } from './identity/session-store.ts';
 import { sweepAccounts } from './identity/lifecycle.ts';
@@ -24,6 +25,7 @@ import { DAY_MS, JST_OFFSET_MS } from './domain/japan-time.ts';
 import type { Db } from './store/db.ts';
 import { openStore } from './store/open.ts';
 import { findingSink } from './analysis/findings.ts';
+import { AlertDispatcher } from './analysis/alert-dispatcher.ts';
 import { Metrics, serveMetrics } from './api/metrics.ts';
 
 export interface Running {
@@ -80,6 +82,13 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       checkpointSeconds: config.logCheckpointSeconds,
       ...(metrics === null ? {} : { observer: metrics }),
     });
+    // Alerts (issue 20): high findings and the daily digest leave through the outbox, sent outside every request.
+    const alerts = new AlertDispatcher(db, config.alerts, {
+      mail: config.mail,
+      clock,
+      publicUrl: config.publicUrl,
+      log: { warn: (fields, message) => say(`${message}: ${JSON.stringify(fields)}`) },
+    });
     // The writer accounts for the chain before the first read: a log changed outside it is reported now
     // (readiness false, the alert above), not at a customer's look-up.
     await log.open().catch((e: unknown) => {
@@ -87,12 +96,20 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       if (e instanceof SigningKeyError) throw e;
       if (log.halted === null) say(`the access log could not be opened: ${e instanceof Error ? e.message : String(e)}`);
     });
-    const firewall = new Firewall(db, log, table, new SearchTerms(key), findingSink(db));
+    const firewall = new Firewall(
+      db,
+      log,
+      table,
+      new SearchTerms(key),
+      findingSink(db, () => alerts.nudge()),
+      new ReadLimiter(config.readLimits),
+    );
     const sessions = new Sessions(db, {
       idleMs: config.sessionIdleMs,
       absoluteMs: config.sessionAbsoluteMs,
       cacheMs: config.sessionCacheMs,
       unknownTerminal: config.unknownTerminal,
+      retailOnNetworkTerminal: config.retailOnNetworkTerminal,
       dormantDays: config.dormantDays,
     });
     const app = await buildApp({
@@ -107,6 +124,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       totpKey: config.totpKey,
       dormantDays: config.dormantDays,
       emergencyMaxHours: config.emergencyMaxHours,
+      separationOfDuties: config.separationOfDuties,
       loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE,
       analysisWaitMs: ANALYSIS_WAIT_MS,
       ...(config.publicUrl === null ? {} : { publicUrl: config.publicUrl }),
@@ -192,6 +210,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     };
     digestTimer = setTimeout(digest, untilDigest());
     digestTimer.unref();
+    alerts.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -205,6 +224,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
         clearInterval(sweep);
         clearTimeout(digestTimer);
         await app.close();
+        await alerts.close();
         await closeMetrics();
         await log.close(); // publishes the last seal to the witness
         await db.close();

@@ -7,6 +7,8 @@ import { openEngine } from './duck.ts';
 import { loadLive } from './live.ts';
 import { buildReport, periodBounds, type Report } from './report.ts';
 import type { Thresholds } from './rules.ts';
+import { foldFinding } from './findings.ts';
+import { digestAlert } from './alerts.ts';
 
 /**
  * The live side of the analytics: the regulator's report for any period of gridwall's own log, scans that
@@ -71,39 +73,55 @@ export async function liveReport(db: Db, period: { from: string; to: string }, o
 }
 
 /**
- * Runs the rules over a period and queues what they find. A finding is queued once per rule, subject and
- * period scanned (its fingerprint), so scanning a period again adds nothing already there.
+ * Runs the rules over a period and queues what they find, each through the findings queue (findings.ts#
+ * foldFinding): a finding about a rule and subject already open is updated with the scan's evidence (the 1428
+ * of an earlier scan becomes the 1448 of this one), not queued beside it. The same period scanned again
+ * refreshes its finding while it is open (not counted as a new occurrence) and adds nothing once it is
+ * resolved. `queued` counts the new findings, `updated` the open ones this scan updated.
  */
 export async function scanLive(
   db: Db,
   period: { from: string; to: string },
   at: Date,
   opts: LiveReportOptions = {},
-): Promise<{ report: Report; queued: number }> {
+): Promise<{ report: Report; queued: number; updated: number }> {
   const report = await liveReport(db, period, opts);
   let queued = 0;
+  let updated = 0;
+  const periodStart = periodBounds(period.from, period.to).start;
   for (const f of report.findings) {
     const userId = f.subject.startsWith('user:') ? f.subject.slice(5) : null;
     const personId = typeof f.evidence['personId'] === 'string' ? f.evidence['personId'] : null;
-    const first = f.evidence['first'] ?? f.evidence['at'] ?? null;
-    const { rows } = await db.query(
-      `INSERT INTO findings (rule, severity, occurred_at, detected_at, source, subject_person_id, subject_user_id, summary, evidence, fingerprint)
-       VALUES ($1, $2, $3, $4, 'analysis', $5, $6, $7, $8, $9) ON CONFLICT (fingerprint) WHERE fingerprint IS NOT NULL DO NOTHING RETURNING id`,
-      [
-        f.rule,
-        f.severity,
-        first === null ? periodBounds(period.from, period.to).start : new Date(first as string),
-        at,
-        personId,
-        userId,
-        f.detail,
-        JSON.stringify({ ...f.evidence, subject: f.subject, period }),
-        `${f.rule}|${f.subject}|${period.from}|${period.to}`,
-      ],
+    const first = instantOf(f.evidence['first'] ?? f.evidence['at']) ?? periodStart;
+    const last = instantOf(f.evidence['last'] ?? f.evidence['at']) ?? first;
+    const folded = await foldFinding(
+      db,
+      {
+        rule: f.rule,
+        severity: f.severity,
+        occurredAt: first,
+        detectedAt: at,
+        source: 'analysis',
+        subjectPersonId: personId,
+        subjectUserId: userId,
+        summary: f.detail,
+        evidence: { ...f.evidence, subject: f.subject, period },
+        // A subject the rules name other than by account (a terminal) keeps its own key.
+        ...(userId === null && personId === null ? { subjectKey: f.subject } : {}),
+      },
+      { fingerprint: `${f.rule}|${f.subject}|${period.from}|${period.to}`, lastSeenAt: last < first ? first : last },
     );
-    queued += rows.length;
+    if (folded.outcome === 'new') queued++;
+    else if (folded.outcome === 'updated' || folded.outcome === 'refreshed') updated++;
   }
-  return { report, queued };
+  return { report, queued, updated };
+}
+
+function instantOf(v: unknown): Date | null {
+  if (v instanceof Date) return v;
+  if (typeof v !== 'string' && typeof v !== 'number') return null;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d;
 }
 
 /** A refused review of a finding. */
@@ -171,10 +189,18 @@ export async function dailyDigest(db: Db, at: Date): Promise<Digest> {
       ])
     ).rows[0]?.n ?? 0;
   const digest: Digest = { day, views: report.total.views.total, emergencyViews: report.total.emergencyViews, refused, queued, open };
-  await db.query(
-    `INSERT INTO analysis_digests (day, created_at, summary) VALUES ($1, $2, $3) ON CONFLICT (day) DO UPDATE SET created_at = EXCLUDED.created_at, summary = EXCLUDED.summary`,
-    [day, at, JSON.stringify(digest)],
-  );
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO analysis_digests (day, created_at, summary) VALUES ($1, $2, $3) ON CONFLICT (day) DO UPDATE SET created_at = EXCLUDED.created_at, summary = EXCLUDED.summary`,
+      [day, at, JSON.stringify(digest)],
+    );
+    // Mailed to compliance by the alert dispatcher (issue 20): once a day, whatever reruns the digest.
+    await tx.query(
+      `INSERT INTO alert_outbox (created_at, kind, digest_day, payload)
+       SELECT $1, 'digest', $2::date, $3 WHERE NOT EXISTS (SELECT 1 FROM alert_outbox WHERE kind = 'digest' AND digest_day = $2::date)`,
+      [at, day, JSON.stringify(digestAlert(digest))],
+    );
+  });
   return digest;
 }
 

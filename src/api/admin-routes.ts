@@ -94,15 +94,25 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.put<RouteTypes<typeof c.terminalSave>>(
     '/api/terminals/:id',
-    { schema: route(c.terminalSave, { tags: ['terminals'], summary: 'Register a terminal or record where it stands and how it is set' }) },
-    async (req) => {
+    {
+      schema: route(c.terminalSave, {
+        tags: ['terminals'],
+        summary: 'Register a terminal or record where it stands and how it is set',
+        description:
+          'A network-set terminal at a retail or shared site (registered so, or changed into that state) is not written: 202 with the request a second access administrator approves or rejects with a reason (/api/terminal-requests).',
+      }),
+    },
+    async (req, reply) => {
       const actor = requireActor(req);
       requireAdmin(actor);
-      const { sessionsEnded } = await saveTerminal(deps.db, personActor(actor), { id: req.params.id, ...req.body }, deps.clock());
+      const { reason, ...spec } = req.body;
+      const saved = await saveTerminal(deps.db, personActor(actor), { id: req.params.id, ...spec }, deps.clock(), reason ?? null);
+      if (saved.kind === 'pending') return reply.status(202).send({ pending: true as const, requestId: saved.requestId, terminalId: req.params.id });
+      const { sessionsEnded } = saved;
       deps.sessions.forget(sessionsEnded);
-      const saved = (await listTerminals(deps.db, deps.clock(), dormantDays)).find((t) => t.id === req.params.id);
-      if (saved === undefined) throw new Error(`terminal ${req.params.id} vanished after saving`);
-      return saved;
+      const written = (await listTerminals(deps.db, deps.clock(), dormantDays)).find((t) => t.id === req.params.id);
+      if (written === undefined) throw new Error(`terminal ${req.params.id} vanished after saving`);
+      return written;
     },
   );
 

@@ -76,7 +76,7 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
       requireCompliance(requireActor(req));
       const p = period(req.body);
       const scan = await scanLive(deps.db, p, deps.clock(), { maxWaitMs: deps.analysisWaitMs });
-      return { period: scan.report.period, findings: scan.report.findings.length, queued: scan.queued };
+      return { period: scan.report.period, findings: scan.report.findings.length, queued: scan.queued, updated: scan.updated };
     },
   );
 
@@ -87,7 +87,12 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
 
   app.get<RouteTypes<typeof c.findingList>>(
     '/api/findings',
-    { schema: route(c.findingList, docs('The review queue: findings raised live and by the rules, newest first')) },
+    {
+      schema: route(
+        c.findingList,
+        docs('The review queue: findings raised live and by the rules, one open per rule and subject, the most recently seen first'),
+      ),
+    },
     async (req) => {
       requireCompliance(requireActor(req));
       const q = req.query;

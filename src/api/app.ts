@@ -23,6 +23,7 @@ import { registerAdminRoutes } from './admin-routes.ts';
 import { OIDC_COOKIE, registerOidcRoutes } from './oidc-routes.ts';
 import { DEVICE_COOKIE } from './terminal-binding.ts';
 import { registerTerminalDeviceRoutes } from './terminal-device-routes.ts';
+import { registerTerminalRequestRoutes } from './terminal-request-routes.ts';
 import { registerInputGuards } from './input-guards.ts';
 import { registerEmergencyRoutes } from './emergency-routes.ts';
 import { registerAnalysisRoutes } from './analysis-routes.ts';
@@ -281,7 +282,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // Every service's "no", answered in one place: its kind chooses the status, its rule goes on the wire.
       // (An `input` refusal — the server's own configuration, key or files — is no client's fault: a 500 below.)
       const retryAfter = err.details['retryAfterSeconds'];
-      if (err.kind === 'busy' && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+      if ((err.kind === 'busy' || err.kind === 'limited') && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
       return reply.status(REFUSAL_STATUS[err.kind]).send(errorBody(refusalCode(err.family, err.kind), err.message, req.id, { ...err.details, rule: err.rule }));
     }
     // A client's own fault that Fastify reports (an aborted body is ECONNRESET with status 400) is never a store failure.
@@ -354,6 +355,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerScimRoutes(app, deps);
   registerAdminRoutes(app, deps);
   registerTerminalDeviceRoutes(app, deps);
+  registerTerminalRequestRoutes(app, deps);
   registerEmergencyRoutes(app, deps);
   registerAnalysisRoutes(app, deps);
   registerInquiryRoutes(app, deps);

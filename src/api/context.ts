@@ -5,6 +5,7 @@ import type { Firewall } from '../firewall/firewall.ts';
 import type { OidcLogin } from '../identity/oidc.ts';
 import type { Sessions } from '../identity/session-store.ts';
 import type { Actor } from '../domain/actor.ts';
+import type { SodPolicy } from '../domain/separation-of-duties.ts';
 import type { Db } from '../store/db.ts';
 import type { MailSettings } from '../governance/mailer.ts';
 import { ApiError } from './errors.ts';
@@ -62,6 +63,8 @@ export interface AppDeps {
   readonly consoleDir?: string | null;
   /** Longest a declared emergency may run before an extension (confirmed again) is needed (GRIDWALL_EMERGENCY_MAX_HOURS). */
   readonly emergencyMaxHours: number;
+  /** Separation of duties enforced on grants (GRIDWALL_SOD_PAIRS, GRIDWALL_SOD_RECIPROCAL_DAYS); absent: the defaults. */
+  readonly separationOfDuties?: SodPolicy;
   /** Days without a login after which an account is dormant, and a terminal unused (default 90). */
   readonly dormantDays: number;
   /** The server's external base URL (e.g. https://gridwall.example.jp), for absolute links such as SCIM locations. */

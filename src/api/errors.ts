@@ -46,6 +46,7 @@ export const ERROR_STATUS = {
   inquiry_refused: 403,
   inquiry_conflict: 409,
   not_found: 404,
+  /** Too many login attempts, or a read limit reached (details.rule: read_rate_limit, search_rate_limit …; with Retry-After). */
   rate_limited: 429,
   log_unavailable: 503,
   /** The store could not answer: unreachable, shutting down, out of connections or past a time-out (with Retry-After). */
@@ -70,7 +71,14 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** The status each kind of refusal is answered with; the wire code must carry the same status (tested). */
-export const REFUSAL_STATUS: Readonly<Record<RefusalKind, number>> = { invalid: 400, refused: 403, not_found: 404, conflict: 409, busy: 503 };
+export const REFUSAL_STATUS: Readonly<Record<RefusalKind, number>> = {
+  invalid: 400,
+  refused: 403,
+  not_found: 404,
+  conflict: 409,
+  busy: 503,
+  limited: 429,
+};
 
 /** Families with codes of their own; any other kind of refusal gets the general code of its kind. */
 const FAMILY_CODE: Readonly<Partial<Record<RefusalFamily, Partial<Record<RefusalKind, ErrorCode>>>>> = {
@@ -88,6 +96,7 @@ const KIND_CODE: Readonly<Record<RefusalKind, ErrorCode>> = {
   not_found: 'not_found',
   conflict: 'conflict',
   busy: 'busy',
+  limited: 'rate_limited',
 };
 
 /** The wire code of a refusal: its family's own code for its kind, or the general one. */

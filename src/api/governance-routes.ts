@@ -3,6 +3,7 @@ import { japanDayStart } from '../domain/japan-time.ts';
 import { listGovernance } from '../audit/governance-log.ts';
 import { Grants, listGrants } from '../governance/grant-service.ts';
 import { PERMISSION_CATALOG, PERMISSION_IDS } from '../domain/permissions.ts';
+import { DEFAULT_SOD_POLICY, RECIPROCAL_REASON, RECIPROCAL_REASON_EN, SOD_PAIR_IDS, SOD_PAIRS } from '../domain/separation-of-duties.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
@@ -16,7 +17,8 @@ export function mayOverseeGrants(actor: Actor): boolean {
 }
 
 export function registerGovernanceRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const grants = new Grants(deps.db);
+  const sod = deps.separationOfDuties ?? DEFAULT_SOD_POLICY;
+  const grants = new Grants(deps.db, sod);
 
   app.get<RouteTypes<typeof c.permissionList>>(
     '/api/permissions',
@@ -56,6 +58,32 @@ export function registerGovernanceRoutes(app: FastifyInstance, deps: AppDeps): v
         (g) => g.personId !== actor.personId && g.holderOrganizationId !== null && holds(actor, 'grants.approve', g.holderOrganizationId),
       );
       return { grants: mine };
+    },
+  );
+
+  app.get<RouteTypes<typeof c.separationRules>>(
+    '/api/grants/separation-rules',
+    {
+      schema: route(c.separationRules, {
+        tags: ['governance'],
+        summary: 'Separation of duties: the incompatible permission pairs and the reciprocal-approval rule, with their reasons and what policy enforces',
+      }),
+    },
+    async (req) => {
+      requireActor(req);
+      return {
+        pairs: SOD_PAIR_IDS.map((id) => {
+          const p = SOD_PAIRS[id];
+          return { id, permissions: [...p.permissions], ja: p.reason, en: p.reasonEn, enforced: sod.pairs.some((x) => x.id === id) };
+        }),
+        reciprocal: {
+          rule: 'reciprocal_approval' as const,
+          days: sod.reciprocalDays,
+          enforced: sod.reciprocalDays > 0,
+          ja: RECIPROCAL_REASON,
+          en: RECIPROCAL_REASON_EN,
+        },
+      };
     },
   );
 

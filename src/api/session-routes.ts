@@ -14,6 +14,9 @@ import { ApiError } from './errors.ts';
 import * as c from '../contract/session.ts';
 import { route, type ReplyOf, type RouteTypes } from '../contract/schema.ts';
 import { NO_TERMINAL, type TerminalBinding } from '../identity/terminal-devices.ts';
+import type { SideCrossing } from '../identity/session-store.ts';
+import { findingSink } from '../analysis/findings.ts';
+import { refusalFamily } from '../domain/refusal.ts';
 import { bindTerminal } from './terminal-binding.ts';
 
 /** What the console may offer this person: computed here, never decided in the browser. */
@@ -107,6 +110,41 @@ export async function recordLoginRefusal(
   });
 }
 
+/** A retail-side person's login refused at a network-site terminal (GRIDWALL_RETAIL_ON_NETWORK_TERMINAL=refuse). */
+export class SideCrossingRefused extends refusalFamily('terminal', { retail_on_network_terminal: 'refused' }) {}
+
+/**
+ * A retail-side person at a terminal standing at a network site, refused or let through (limited): a live
+ * finding for compliance, whatever the policy — a retailer's person at the network operator's desks is how
+ * the incidents began, and nobody should have to run a scan to learn of it.
+ */
+async function raiseSideCrossing(deps: AppDeps, userId: string, method: AuthMethod, x: SideCrossing, outcome: 'refused' | 'limited'): Promise<void> {
+  const at = deps.clock();
+  const what = outcome === 'refused' ? 'ログインは拒否しました' : 'ポリシー（limit）により、本人の所属区分で許される範囲でログインを認めました';
+  await findingSink(deps.db).raise({
+    rule: 'retail_on_network_terminal',
+    severity: 'high',
+    occurredAt: at,
+    detectedAt: at,
+    source: 'live',
+    subjectPersonId: x.personId,
+    subjectUserId: userId,
+    summary: `${x.personName}（${userId}、${SIDE_JA[x.side]}）が送配電の拠点にある端末 ${x.terminalId} でログインしようとしました。${what}。`,
+    evidence: {
+      terminalId: x.terminalId,
+      terminalSource: x.terminalSource,
+      setting: x.setting,
+      siteSide: x.siteSide,
+      side: x.side,
+      organizationId: x.organizationId,
+      method,
+      outcome,
+    },
+  });
+}
+
+const SIDE_JA: Readonly<Record<SideCrossing['side'], string>> = { network: '送配電', retail: '関係小売', other_retailer: '他の小売電気事業者' };
+
 /**
  * Opens a session for a person authenticated by `method` and sets the session cookie: the one way every
  * login (demo persona, password + TOTP, OpenID Connect) ends, each with its terminal found the same way
@@ -123,7 +161,30 @@ export async function startSession(
   const opened = await deps.sessions.open(userId, terminal, deps.clock(), method, { idToken });
   if (opened.kind === 'refused') {
     await recordLoginRefusal(reply, deps, userId, method, opened.code, terminal);
+    if (opened.code === 'retail_on_network_terminal') {
+      if (opened.crossing !== undefined) await raiseSideCrossing(deps, userId, method, opened.crossing, 'refused');
+      throw new SideCrossingRefused('retail_on_network_terminal', opened.message, { terminalId: opened.crossing?.terminalId ?? null });
+    }
     throw new ApiError(opened.code, opened.message);
+  }
+  if (opened.crossing !== null) {
+    await recordGovernance(deps.db, {
+      at: deps.clock(),
+      actor: { kind: 'system', job: 'login' },
+      action: 'session.login',
+      subjectType: 'account',
+      subjectId: userId,
+      outcome: 'done',
+      rule: 'retail_on_network_terminal',
+      details: {
+        method,
+        terminalId: opened.crossing.terminalId,
+        terminalSource: opened.crossing.terminalSource,
+        policy: 'limit',
+        clientAddress: reply.request.ip,
+      },
+    });
+    await raiseSideCrossing(deps, userId, method, opened.crossing, 'limited');
   }
   const session = opened.session;
   reply.setCookie(SESSION_COOKIE, session.id, {

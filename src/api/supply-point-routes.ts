@@ -41,6 +41,7 @@ export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): 
         parsed.id,
       );
       if (result.kind === 'not_found') throw new ApiError('not_found', 'no supply point with that ID');
+      if (result.kind === 'limited') throw result.refusal;
       if (result.kind === 'refused') throw result.reason === 'permission_not_granted' ? noCustomerRead() : emergencyRefused(result.reason);
       return result.view;
     },
@@ -70,6 +71,7 @@ export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): 
         criteria,
         { limit, offset },
       );
+      if (result.kind === 'limited') throw result.refusal;
       if (result.kind === 'refused') {
         if (result.reason === 'permission_not_granted') throw noCustomerRead();
         if (result.reason !== 'search_field_not_permitted') throw emergencyRefused(result.reason);

@@ -54,14 +54,24 @@ export interface SyslogSink {
   close(): Promise<void>;
 }
 
-export async function openSyslog(target: string): Promise<SyslogSink> {
+/** How messages are framed: RFC 5424's MSGID and severity (the facility is always 13, log audit). */
+export interface SyslogFraming {
+  /** `access` for the log's events (the default); `alert` for gridwall's alerts (issue 20). */
+  readonly msgid?: string;
+  /** 0–7; default 6, informational. */
+  readonly severity?: number;
+}
+
+export async function openSyslog(target: string, framing: SyslogFraming = {}): Promise<SyslogSink> {
   const m = /^(udp|tcp):\/\/(\[[^\]]+\]|[^:/]+):(\d{1,5})$/.exec(target);
   if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined)
     throw new SyslogTargetError(`syslog target ${JSON.stringify(target)}: use udp://host:port or tcp://host:port`);
   const host = m[2].replace(/^\[|\]$/g, '');
   const port = Number(m[3]);
-  // Facility 13 (log audit), severity 6 (informational).
-  const frame = (line: string) => `<110>1 ${new Date().toISOString()} ${hostname()} gridwall ${process.pid} access - ${line}`;
+  // Facility 13 (log audit), severity 6 (informational) unless said otherwise.
+  const pri = 13 * 8 + Math.min(7, Math.max(0, Math.trunc(framing.severity ?? 6)));
+  const msgid = framing.msgid ?? 'access';
+  const frame = (line: string) => `<${pri}>1 ${new Date().toISOString()} ${hostname()} gridwall ${process.pid} ${msgid} - ${line}`;
   if (m[1] === 'udp') {
     const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     return {

@@ -13,6 +13,7 @@ export function exitForRefusal(kind: RefusalKind): number {
     case 'conflict':
       return EXIT.refused;
     case 'busy':
+    case 'limited':
       return EXIT.failed;
   }
 }

@@ -5,16 +5,55 @@ import { table, text as textColumn } from '../spreadsheet/table.ts';
 import { csvEncodingOption, writeSpreadsheet, xlsxNeedsOut } from './spreadsheet-output.ts';
 import { checkGrants, type GrantViolation } from '../governance/grant-rules.ts';
 import type { RejectedRow } from '../legacy/csv-file.ts';
-import { loadGrants, loadPermissions, loadStaff } from '../legacy/registers.ts';
+import { loadGrants, loadIncompatiblePairs, loadPermissions, loadStaff } from '../legacy/registers.ts';
+import { isSodPairId, RECIPROCAL_REASON, RECIPROCAL_REASON_EN, SOD_PAIR_IDS, SOD_PAIRS, type SodPolicy } from '../domain/separation-of-duties.ts';
 import { EXIT } from './exit.ts';
 import type { CliIo } from './io.ts';
 
 /**
+ * The separation-of-duties rules a run applies, with their reasons (formats.md allows more keys: this is
+ * `separationOfDuties` in the JSON output, and the head of the table).
+ */
+function sodRules(policy: SodPolicy) {
+  const enforced = new Set(policy.pairs.map((p) => p.id));
+  const catalog = SOD_PAIR_IDS.map((id) => ({ ...SOD_PAIRS[id], enforced: enforced.has(id) }));
+  const own = policy.pairs.filter((p) => !isSodPairId(p.id)).map((p) => ({ ...p, enforced: true }));
+  return {
+    pairs: [...catalog, ...own].map((p) => ({
+      rule: 'incompatible_permissions',
+      id: p.id,
+      permissions: [...p.permissions],
+      enforced: p.enforced,
+      reason: p.reason,
+      reasonEn: p.reasonEn,
+    })),
+    reciprocal: {
+      rule: 'reciprocal_approval',
+      days: policy.reciprocalDays,
+      enforced: policy.reciprocalDays > 0,
+      reason: RECIPROCAL_REASON,
+      reasonEn: RECIPROCAL_REASON_EN,
+    },
+  };
+}
+
+/**
  * `gridwall grants check` (formats.md): the grants of a legacy permission registry in force at `at`,
- * judged by the same rules as live grants. Findings are data: exit 0 when the run completed.
+ * judged by the same rules as live grants — separation of duties included (`sod`: the catalog's pairs
+ * policy enforces, plus `--incompatible`'s own). Findings are data: exit 0 when the run completed.
  */
 export async function runGrantsCheck(
-  opts: { staff: string; permissions: string; grants: string; at: Date; format: 'table' | 'json' | 'csv' | 'xlsx'; encoding?: CsvEncoding; out?: string },
+  opts: {
+    staff: string;
+    permissions: string;
+    grants: string;
+    at: Date;
+    format: 'table' | 'json' | 'csv' | 'xlsx';
+    encoding?: CsvEncoding;
+    out?: string;
+    sod: SodPolicy;
+    incompatible?: string;
+  },
   io: CliIo,
 ): Promise<number> {
   xlsxNeedsOut(opts.format, opts.out);
@@ -22,9 +61,12 @@ export async function runGrantsCheck(
   const staff = loadStaff(opts.staff);
   const permissions = loadPermissions(opts.permissions);
   const grants = loadGrants(opts.grants);
-  const result = checkGrants(staff.items, permissions.items, grants.items, opts.at);
-  const rejected: RejectedRow[] = [...staff.rejected, ...permissions.rejected, ...grants.rejected];
-  const read = staff.read + permissions.read + grants.read;
+  const own = opts.incompatible === undefined ? { items: [], read: 0, rejected: [] } : loadIncompatiblePairs(opts.incompatible);
+  const policy: SodPolicy = { pairs: [...opts.sod.pairs, ...own.items], reciprocalDays: opts.sod.reciprocalDays };
+  const result = checkGrants(staff.items, permissions.items, grants.items, opts.at, policy);
+  const rules = sodRules(policy);
+  const rejected: RejectedRow[] = [...staff.rejected, ...permissions.rejected, ...grants.rejected, ...own.rejected];
+  const read = staff.read + permissions.read + grants.read + own.read;
   const rows = { read, used: read - rejected.length, rejected: rejected.length };
   const violation = (v: GrantViolation) => ({
     rule: v.rule,
@@ -36,7 +78,11 @@ export async function runGrantsCheck(
   });
   let text: string | null;
   if (opts.format === 'json') {
-    text = `${JSON.stringify({ at: opts.at.toISOString(), rows, violations: result.violations.map(violation), summary: result.summary, rejected }, null, 2)}\n`;
+    text = `${JSON.stringify(
+      { at: opts.at.toISOString(), rows, violations: result.violations.map(violation), summary: result.summary, rejected, separationOfDuties: rules },
+      null,
+      2,
+    )}\n`;
   } else if (opts.format === 'csv' || opts.format === 'xlsx') {
     type Row = ReturnType<typeof violation>;
     const title = `権限の点検（${japanDay(opts.at)}時点） / grants check`;
@@ -67,8 +113,14 @@ export async function runGrantsCheck(
       `  holders ${s.holders}, grantors ${s.grantors}, self-grants ${s.selfGrants}`,
       `  rows read ${rows.read}, used ${rows.used}, rejected ${rows.rejected}`,
       '',
+      'separation of duties (職務分離):',
+      ...rules.pairs.map(
+        (r) => `  ${r.enforced ? 'enforced' : 'not enforced'}  incompatible_permissions ${r.id}: ${r.permissions.join(' + ')} — ${r.reasonEn}`,
+      ),
+      `  ${rules.reciprocal.enforced ? 'enforced' : 'not enforced'}  reciprocal_approval: within ${rules.reciprocal.days} days — ${rules.reciprocal.reasonEn}`,
+      '',
       ...result.violations.map(
-        (v) => `${v.rule.padEnd(18)} ${v.userId.padEnd(12)} ${v.permissionId.padEnd(10)} by ${v.grantedBy.padEnd(12)} ${japanDay(v.grantedAt)}  ${v.detail}`,
+        (v) => `${v.rule.padEnd(24)} ${v.userId.padEnd(12)} ${v.permissionId.padEnd(10)} by ${v.grantedBy.padEnd(12)} ${japanDay(v.grantedAt)}  ${v.detail}`,
       ),
       ...(rejected.length > 0 ? ['', 'rejected rows:', ...rejected.map((r) => `  ${r.file}:${r.line}: ${r.reason}`)] : []),
     ];

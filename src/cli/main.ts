@@ -7,6 +7,7 @@ import { AREA_CODES, type AreaCode } from '../domain/supply-point.ts';
 import { checklist, checklistDoc, checklistMarkdown, findViolations, inquiryChecklist, inquiryMarkdown, inquiryViolations } from '../firewall/verify.ts';
 import { parseLegacyTime } from '../legacy/csv-file.ts';
 import { DAY_MS } from '../domain/japan-time.ts';
+import { DEFAULT_RECIPROCAL_DAYS, DEFAULT_SOD_PAIRS, parseSodPairs, SOD_PAIR_IDS, sodPolicy } from '../domain/separation-of-duties.ts';
 import { CSV_ENCODINGS, type CsvEncoding } from '../domain/export-file.ts';
 
 import { EXIT, exitForRefusal, UsageError } from './exit.ts';
@@ -40,6 +41,12 @@ function day(v: string): Date {
   const t = parseLegacyTime(v);
   if (t === null || !t.dateOnly) throw new InvalidArgumentError('must be a calendar day YYYY-MM-DD or YYYY/MM/DD (Japan time)');
   return t.at;
+}
+
+/** Days of the reciprocal-approval period: a whole number, 0 (off) to 3660. */
+function reciprocalDays(v: string): number {
+  if (!/^\d{1,4}$/.test(v.trim()) || Number(v) > 3660) throw new InvalidArgumentError('must be a whole number of days, 0 (off) to 3660');
+  return Number(v);
 }
 
 /** A calendar day as `YYYY-MM-DD` (slashes accepted), for options that name days. */
@@ -215,11 +222,22 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
     .description('permission governance')
     .command('check')
     .description(
-      'judge a legacy permission registry: grants in force that break a rule (side not allowed, self-grant, unknown user, user who left, unknown permission)',
+      'judge a legacy permission registry: grants in force that break a rule (side not allowed, self-grant, unknown user, user who left, unknown permission, incompatible permissions, reciprocal approval)',
     )
     .requiredOption('--staff <file>', 'staff.csv (formats.md)')
     .requiredOption('--permissions <file>', 'permissions.csv')
     .requiredOption('--grants <file>', 'grants.csv')
+    .option(
+      '--pairs <ids>',
+      `separation of duties: the catalog's incompatible pairs to apply, comma-separated, or none (${SOD_PAIR_IDS.join(', ')})`,
+      DEFAULT_SOD_PAIRS.join(','),
+    )
+    .option('--incompatible <file>', "the registry's own incompatible pairs: a CSV of permission_a, permission_b, reason")
+    .addOption(
+      new Option('--reciprocal-days <days>', 'separation of duties: grants two people gave each other within this many days are reported (0: off)')
+        .default(DEFAULT_RECIPROCAL_DAYS)
+        .argParser(reciprocalDays),
+    )
     .addOption(new Option('--at <date>', 'judge the grants in force at the end of this day, Japan time (default: now)').argParser(day))
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv', 'xlsx']).default('table'))
     .addOption(encodingOption())
@@ -233,10 +251,15 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
         format: 'table' | 'json' | 'csv' | 'xlsx';
         encoding?: CsvEncoding;
         out?: string;
+        pairs: string;
+        incompatible?: string;
+        reciprocalDays: number;
       }) => {
         const { runGrantsCheck } = await import('./grants-command.ts');
         const at = opts.at === undefined ? new Date() : new Date(opts.at.getTime() + DAY_MS - 1);
-        setExit(await runGrantsCheck({ ...opts, at }, io));
+        const pairs = parseSodPairs(opts.pairs);
+        if ('unknown' in pairs) throw new UsageError(`--pairs: ${pairs.unknown.join(', ')} is not a pair (give some of ${SOD_PAIR_IDS.join(', ')}, or none)`);
+        setExit(await runGrantsCheck({ ...opts, at, sod: sodPolicy(pairs.ok, opts.reciprocalDays) }, io));
       },
     );
 

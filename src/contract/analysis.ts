@@ -93,8 +93,13 @@ export const QueuedFinding = z.object({
   subjectPersonId: z.string().nullable(),
   subjectUserId: z.string().nullable(),
   summary: z.string(),
-  evidence: z.unknown(),
+  evidence: z.unknown().describe('the latest evidence'),
   status: z.enum(FINDING_STATUSES),
+  subjectKey: z.string().nullable().describe('what it is about: person:<id>, user:<id> or terminal:<id>; one open finding per rule and subject'),
+  occurrences: z.int().describe('how many times it was raised while open'),
+  firstSeenAt: InstantOut,
+  lastSeenAt: InstantOut,
+  earlierEvidence: z.array(z.unknown()).describe('the evidence before the latest, newest first (at most 10)'),
 });
 export type QueuedFinding = z.output<typeof QueuedFinding>;
 
@@ -112,6 +117,7 @@ export const analysisScan = contract({
       period: z.object({ from: Day, to: Day }),
       findings: z.int().describe('what the rules found'),
       queued: z.int().describe('of them, new to the queue'),
+      updated: z.int().describe('of them, open findings updated with this evidence'),
     }),
   },
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SIDES } from '../domain/organization.ts';
 import { PERMISSION_IDS } from '../domain/permissions.ts';
+import { SOD_PAIR_IDS } from '../domain/separation-of-duties.ts';
 import { Identifier, IdentifierFilter, Day, InstantOut, RowId, page, text } from './common.ts';
 import { contract } from './schema.ts';
 
@@ -75,6 +76,31 @@ export const grantList = contract({
 });
 
 export const grantQueue = contract({ response: { 200: GrantList } });
+
+/** One incompatible pair of the separation-of-duties catalog, with its reason and whether policy enforces it. */
+export const SeparationPair = z.object({
+  id: z.enum(SOD_PAIR_IDS),
+  permissions: z.array(z.enum(PERMISSION_IDS)).describe('the two permissions one person may not hold together'),
+  ja: z.string().describe('why, in Japanese'),
+  en: z.string().describe('why, in English'),
+  enforced: z.boolean().describe('checked at request and approval (GRIDWALL_SOD_PAIRS)'),
+});
+export type SeparationPair = z.output<typeof SeparationPair>;
+
+export const separationRules = contract({
+  response: {
+    200: z.object({
+      pairs: z.array(SeparationPair).describe('rule incompatible_permissions, per pair'),
+      reciprocal: z.object({
+        rule: z.literal('reciprocal_approval'),
+        days: z.int().describe('A may not approve a grant to B within this many days of B approving one to A (GRIDWALL_SOD_RECIPROCAL_DAYS)'),
+        enforced: z.boolean(),
+        ja: z.string(),
+        en: z.string(),
+      }),
+    }),
+  },
+});
 
 export const grantRequest = contract({
   body: z.strictObject({

@@ -27,6 +27,36 @@ export interface NewFinding {
   /** One line for the review queue, in Japanese (the reviewer's language); evidence carries the facts. */
   readonly summary: string;
   readonly evidence: Readonly<Record<string, unknown>>;
+  /**
+   * What the finding is about, when the rule knows better than the default (issue 20: one open finding per rule
+   * and subject): e.g. `terminal:<id>` for a rule about a terminal that also names the person who acted.
+   * Default: findingSubjectKey.
+   */
+  readonly subjectKey?: string;
+}
+
+/**
+ * The subject a finding is folded under while it is open (one open finding per rule and subject): the rule's
+ * own key if it gives one; else the person (`person:<id>`, a user ID resolved to its person, so that a live
+ * finding and a scan's about the same person meet); else the account (`user:<id>`, one without a person); else
+ * the terminal the evidence names (`terminal:<id>`); else null — nothing tells two such findings apart from two
+ * different ones, so they are never folded. Migration 015 computes the same for the findings it found.
+ */
+export function findingSubjectKey(f: NewFinding, personOfUser: string | null): string | null {
+  if (f.subjectKey !== undefined) return f.subjectKey;
+  const person = f.subjectPersonId ?? personOfUser;
+  if (person !== null) return `person:${person}`;
+  if (f.subjectUserId !== null) return `user:${f.subjectUserId}`;
+  const subject = f.evidence['subject'];
+  if (typeof subject === 'string' && subject.startsWith('terminal:')) return subject;
+  const terminal = f.evidence['terminalId'];
+  if (typeof terminal === 'string' && terminal !== '') return `terminal:${terminal}`;
+  return null;
+}
+
+/** The order of severities: a folded finding keeps the higher. */
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
 }
 
 /** Where a finding raised during a read goes (the findings queue: analysis/findings.ts#findingSink). */

@@ -19,11 +19,13 @@ export const REFUSAL_KINDS = [
   'conflict',
   /** It cannot run now; try again later. */
   'busy',
+  /** A limit on how much one may do in a window is reached (reads per minute …); try again after `retryAfterSeconds`. */
+  'limited',
 ] as const;
 export type RefusalKind = (typeof REFUSAL_KINDS)[number];
 
 /** The families of rules; an edge may give a family its own wire codes (`grant_refused`, …). */
-export const REFUSAL_FAMILIES = ['grant', 'emergency', 'token', 'review', 'account', 'terminal', 'analysis', 'export', 'inquiry', 'input'] as const;
+export const REFUSAL_FAMILIES = ['grant', 'emergency', 'token', 'review', 'account', 'terminal', 'analysis', 'export', 'inquiry', 'read', 'input'] as const;
 export type RefusalFamily = (typeof REFUSAL_FAMILIES)[number];
 
 export class Refusal<R extends string = string> extends Error {

@@ -1,5 +1,6 @@
 import type { Decision, MaskReason } from './decision.ts';
 import type { FieldSpec } from './classification.ts';
+import type { Side } from './organization.ts';
 
 /** What the registry says about the terminal a session was opened from. */
 export interface TerminalFacts {
@@ -35,6 +36,45 @@ export type TerminalSource = (typeof TERMINAL_SOURCES)[number];
 /** What a deployment does with a session from a terminal the registry does not know (or none at all). */
 export const UNKNOWN_TERMINAL_POLICIES = ['refuse', 'limit'] as const;
 export type UnknownTerminalPolicy = (typeof UNKNOWN_TERMINAL_POLICIES)[number];
+
+/**
+ * Network-set but not standing at a network site: the registry state of the Tohoku case (F1). Registering a
+ * terminal so, or re-setting one into it, takes a second access administrator (identity/terminal-requests.ts).
+ */
+export function misplacedSetting(t: Pick<TerminalFacts, 'setting' | 'siteSide'>): boolean {
+  return t.setting === 'network' && t.siteSide !== 'network';
+}
+
+/**
+ * Whether saving `after` over the registered `before` (null: not registered) waits for a second person: only
+ * a change *into* the misplaced state. Editing a terminal already in it (its office, say) does not, and
+ * neither does any change out of it (that narrows).
+ */
+export function needsSecondAdministrator(
+  before: Pick<TerminalFacts, 'setting' | 'siteSide'> | null,
+  after: Pick<TerminalFacts, 'setting' | 'siteSide'>,
+): boolean {
+  return misplacedSetting(after) && (before === null || !misplacedSetting(before));
+}
+
+/**
+ * What a deployment does with a login of a retail-side person (the affiliated retailer's or another
+ * retailer's, contractors acting for one included) at a terminal standing at a network site: `refuse` it, or
+ * `limit` it — let it through with what the person's own side allows (a terminal never widens anything) —
+ * and raise a live finding either way (GRIDWALL_RETAIL_ON_NETWORK_TERMINAL).
+ */
+export const RETAIL_ON_NETWORK_POLICIES = ['refuse', 'limit'] as const;
+export type RetailOnNetworkPolicy = (typeof RETAIL_ON_NETWORK_POLICIES)[number];
+
+/**
+ * A retail-side person at a terminal standing at a network site (a network call centre's PC, say): the people
+ * of one side at the other side's desks is how the incidents began. Retired terminals are refused anyway.
+ */
+export function retailOnNetworkSite(personSide: Side | null, facts: TerminalFacts | null, at: Date): boolean {
+  if (personSide === null || personSide === 'network' || facts === null) return false;
+  if (facts.retiredAt !== null && facts.retiredAt.getTime() <= at.getTime()) return false;
+  return facts.siteSide === 'network';
+}
 
 /** Whether a login from this standing is refused outright; null when it may proceed (perhaps narrowed). */
 export function loginRefusal(standing: TerminalStanding, policy: UnknownTerminalPolicy): 'retired_terminal' | 'unknown_terminal' | null {

@@ -5,7 +5,7 @@ import { classify, SEARCH_FIELDS, SUPPLY_POINT_FIELD_KEYS, type SearchField, typ
 import type { Decision, MaskReason } from '../domain/decision.ts';
 import type { DecisionTable } from '../domain/decision-table.ts';
 import type { PrincipalFacts } from '../domain/principal.ts';
-import type { Purpose } from '../domain/purpose.ts';
+import { PURPOSE_LABELS, type Purpose } from '../domain/purpose.ts';
 import { answering, consentProblem, type Answering, type CaseType, type Consent, type ConsentProblem, type ConsentState } from '../domain/inquiry.ts';
 import { recordValues, type StoredSupplyPoint } from '../domain/record.ts';
 import { relationAt, retailerAt, RELATIONS, type Relation } from '../domain/relation.ts';
@@ -20,7 +20,8 @@ import {
   type EmergencyRefusal,
   type SupportRegistration,
 } from '../domain/emergency.ts';
-import type { FindingSink } from '../domain/finding.ts';
+import type { FindingSink, NewFinding } from '../domain/finding.ts';
+import { READ_LIMIT_LABELS, readLimited, type LimitHit, type ReadLimited, type ReadLimiter } from '../domain/read-limits.ts';
 import { declarationsInForce, registrationAt } from '../store/emergency-store.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import { loadRecords, searchByAddress, searchByHolderName, searchByPhone, type Page, type RetailerScope } from '../store/customer-store.ts';
@@ -61,8 +62,15 @@ const locationOf = (r: StoredSupplyPoint) => ({ areaCode: r.areaCode, prefecture
 export type SearchCriteria =
   { readonly by: 'address'; readonly term: string } | { readonly by: 'holder_name'; readonly term: string } | { readonly by: 'phone'; readonly digits: string };
 
+/** A read refused by a rate or volume limit (domain/read-limits.ts): logged, raised once per window, answered 429. */
+export interface Limited {
+  readonly kind: 'limited';
+  readonly refusal: ReadLimited;
+}
+
 export type SearchResult =
   | { readonly kind: 'served'; readonly views: RecordView<SearchField>[]; readonly hasMore: boolean }
+  | Limited
   | { readonly kind: 'refused'; readonly reason: 'search_field_not_permitted' | 'permission_not_granted' | EmergencyReadRefusal };
 
 /**
@@ -76,6 +84,7 @@ export function networkOnlyGateOf(actor: Actor): MaskReason | null {
 export type LookupResult =
   | { readonly kind: 'served'; readonly view: RecordView }
   | { readonly kind: 'not_found' }
+  | Limited
   | { readonly kind: 'refused'; readonly reason: 'permission_not_granted' | EmergencyReadRefusal };
 
 /** What an inquiry asks of the firewall (the inquiry service keeps the inquiry itself, and its consent as evidence). */
@@ -101,6 +110,7 @@ export type InquiryAnswerResult =
       readonly never: readonly SupplyPointField[];
     }
   | { readonly kind: 'not_found' }
+  | Limited
   | { readonly kind: 'refused'; readonly reason: 'permission_not_granted' | `consent_${ConsentProblem}` };
 
 /** The contract holder's name at `at`, as the store holds it (null: nobody holds a contract). */
@@ -183,12 +193,15 @@ export class Firewall {
   readonly #db: Queryable;
   readonly #findings: FindingSink;
   readonly #log: AccessLog;
+  /** Rate and volume limits on reading, counted in this process (null: none — tests and benches that measure without them). */
+  readonly #limiter: ReadLimiter | null;
   readonly table: DecisionTable;
   /** Seals what was searched for into the event (and opens it again for compliance). */
   readonly searchTerms: SearchTerms;
 
-  constructor(db: Queryable, log: AccessLog, table: DecisionTable, searchTerms: SearchTerms, findings: FindingSink) {
+  constructor(db: Queryable, log: AccessLog, table: DecisionTable, searchTerms: SearchTerms, findings: FindingSink, limiter: ReadLimiter | null = null) {
     this.#db = db;
+    this.#limiter = limiter;
     this.#findings = findings;
     this.#log = log;
     this.table = table;
@@ -221,6 +234,8 @@ export class Firewall {
         return { kind: 'refused', reason: cover.reason };
       }
     }
+    const limited = await this.#limited(req, this.#limiter?.admitRecord(req.actor.personId, req.purpose, req.at) ?? null, query, record);
+    if (limited !== null) return limited;
     const [view] = await this.#serve(req, [record], SUPPLY_POINT_FIELD_KEYS, query, gate);
     if (view === undefined) throw new Error('firewall produced no view for a loaded record');
     return { kind: 'served', view };
@@ -242,16 +257,18 @@ export class Firewall {
       await this.#refuseEmergency(req, gate.reason, query, null);
       return { kind: 'refused', reason: gate.reason };
     }
+    const scope = criteria.by === 'address' ? null : this.searchScope(req.actor, req.purpose, criteria.by);
+    if (scope?.kind === 'refused') {
+      await this.#log.append(this.#event(req, 'refused', 'search_field_not_permitted', query, []));
+      return { kind: 'refused', reason: 'search_field_not_permitted' };
+    }
+    const limited = await this.#limited(req, this.#limiter?.admitSearch(req.actor.personId, req.purpose, req.at) ?? null, query, null);
+    if (limited !== null) return limited;
     let ids: string[];
     if (criteria.by === 'address') {
       ids = await this.#guarded(req, query, () => searchByAddress(this.#db, criteria.term, probe));
     } else {
-      const scope = this.searchScope(req.actor, req.purpose, criteria.by);
-      if (scope.kind === 'refused') {
-        await this.#log.append(this.#event(req, 'refused', 'search_field_not_permitted', query, []));
-        return { kind: 'refused', reason: 'search_field_not_permitted' };
-      }
-      const retailer: RetailerScope | null = scope.kind === 'retailer' ? { retailerCode: scope.retailerCode } : null;
+      const retailer: RetailerScope | null = scope?.kind === 'retailer' ? { retailerCode: scope.retailerCode } : null;
       ids = await this.#guarded(req, query, () =>
         criteria.by === 'holder_name'
           ? searchByHolderName(this.#db, criteria.term, req.at, retailer, probe)
@@ -265,7 +282,9 @@ export class Firewall {
       const field = criteria.by;
       records = records.filter((r) => this.#decide(req, r, field).kind === 'allow');
     }
-    return { kind: 'served', views: await this.#serve(req, records, SEARCH_FIELDS, query, gate), hasMore };
+    const views = await this.#serve(req, records, SEARCH_FIELDS, query, gate);
+    this.#limiter?.searched(req.actor.personId, req.purpose, req.at, views.length);
+    return { kind: 'served', views, hasMore };
   }
 
   /**
@@ -308,6 +327,7 @@ export class Firewall {
     const records = new Map(loaded.map((r) => [r.id, r]));
     const mayRead = holds(req.actor, 'customer.read');
     const events: AccessEvent[] = [];
+    const limits: NewFinding[] = [];
     const results = asks.map((ask): InquiryAnswerResult => {
       const query = queryOf(ask);
       const record = records.get(ask.supplyPointId);
@@ -321,8 +341,18 @@ export class Firewall {
       }
       let consent: ConsentState = 'none';
       if (ask.consent !== null) {
+        // The check tells whether a name is the holder's (docs/SECURITY.md): past the person's refused checks
+        // of a day it is not made at all, so names cannot be tried one after another.
+        const hit = this.#limiter?.admitConsentCheck(req.actor.personId, req.at) ?? null;
+        if (hit !== null) {
+          const event = this.#event(read, 'refused', hit.rule, query, [this.#nothingShown(read, record)]);
+          events.push(event);
+          if (hit.raise) limits.push(this.#limitFinding(read, hit, event, record));
+          return { kind: 'limited', refusal: readLimited(hit) };
+        }
         const problem = consentProblem(ask.consent, holderAt(record, req.at), req.at, ask.caseType);
         if (problem !== null) {
+          this.#limiter?.consentRefused(req.actor.personId, req.at);
           events.push(this.#event(read, 'refused', `consent_${problem}`, query, [this.#nothingShown(read, record)]));
           return { kind: 'refused', reason: `consent_${problem}` };
         }
@@ -342,6 +372,7 @@ export class Firewall {
       return { kind: 'answered', view: out.view, consent, atOnce, queued: by('queue').filter((f) => !released.includes(f)), never: by('never') };
     });
     await Promise.all([...events.map((e) => this.#log.append(e)), alongside?.(results)]);
+    for (const f of limits) await this.#findings.raise(f);
     return results;
   }
 
@@ -432,6 +463,43 @@ export class Firewall {
         terminalId: req.actor.terminalId,
       },
     });
+  }
+
+  /**
+   * A read over a limit: logged as refused under the limit's rule (with the supply point asked for, nothing
+   * shown) and, the first time in its window, raised as a live finding — one per window, not one per
+   * refused read. High under `emergency_support` (the Tohoku pattern), medium otherwise.
+   */
+  async #limited(req: ReadRequest, hit: LimitHit | null, query: Record<string, unknown>, record: StoredSupplyPoint | null): Promise<Limited | null> {
+    if (hit === null) return null;
+    const event = this.#event(req, 'refused', hit.rule, query, record === null ? [] : [this.#nothingShown(req, record)]);
+    await this.#log.append(event);
+    if (hit.raise) await this.#findings.raise(this.#limitFinding(req, hit, event, record));
+    return { kind: 'limited', refusal: readLimited(hit) };
+  }
+
+  #limitFinding(req: ReadRequest, hit: LimitHit, event: AccessEvent, record: StoredSupplyPoint | null): NewFinding {
+    const label = READ_LIMIT_LABELS[hit.rule].ja;
+    return {
+      rule: hit.rule,
+      severity: req.purpose === 'emergency_support' ? 'high' : 'medium',
+      occurredAt: req.at,
+      detectedAt: req.at,
+      source: 'live',
+      subjectPersonId: req.actor.personId,
+      subjectUserId: req.actor.userId,
+      summary: `${req.actor.personName}（${req.actor.userId ?? req.actor.personId}）が${label}（${hit.limit}件）を超えて照会しようとしました（利用目的：${PURPOSE_LABELS[req.purpose].ja}）。以後の照会は拒否しています`,
+      evidence: {
+        requestId: event.requestId,
+        route: req.route,
+        purpose: req.purpose,
+        refusal: hit.rule,
+        limit: hit.limit,
+        windowSeconds: hit.windowSeconds,
+        supplyPointId: record?.id ?? null,
+        terminalId: req.actor.terminalId,
+      },
+    };
   }
 
   async #serve<F extends SupplyPointField>(

@@ -12,6 +12,8 @@ export interface StaffPeriod {
 }
 
 import type { PermissionSpec } from '../domain/permissions.ts';
+import { DEFAULT_SOD_POLICY, incompatibleWith, RECIPROCAL_REASON_EN, reciprocalOf, type Approval, type SodPolicy } from '../domain/separation-of-duties.ts';
+import { DAY_MS, japanDay } from '../domain/japan-time.ts';
 
 export interface GrantRecord {
   readonly userId: string;
@@ -21,8 +23,19 @@ export interface GrantRecord {
   readonly revokedAt: Date | null;
 }
 
-/** Why a grant is wrong. The same codes serve live grants (issue #5) and legacy registries. */
-export const GRANT_RULES = ['side_not_allowed', 'self_grant', 'unknown_user', 'left_organization', 'unknown_permission'] as const;
+/**
+ * Why a grant is wrong. The same codes serve live grants (issue #5) and legacy registries; the last two are
+ * separation of duties (domain/separation-of-duties.ts, issue 20).
+ */
+export const GRANT_RULES = [
+  'side_not_allowed',
+  'self_grant',
+  'unknown_user',
+  'left_organization',
+  'unknown_permission',
+  'incompatible_permissions',
+  'reciprocal_approval',
+] as const;
 export type GrantRule = (typeof GRANT_RULES)[number];
 
 export interface GrantViolation {
@@ -89,10 +102,82 @@ export interface GrantsCheck {
   };
 }
 
-export function checkGrants(staff: readonly StaffPeriod[], permissions: readonly PermissionSpec[], grants: readonly GrantRecord[], at: Date): GrantsCheck {
+/** The person behind a user ID at `at` (any period of it otherwise; the ID itself for an ID in no register). */
+function personOf(staff: ReadonlyMap<string, readonly StaffPeriod[]>, userId: string, at: Date): string {
+  const periods = staff.get(userId) ?? [];
+  return (periodAt(periods, at) ?? periods[0])?.personId ?? userId;
+}
+
+/**
+ * Separation of duties over a registry: each grant in force that completes an enforced pair with a grant the
+ * same person held before it (`incompatible_permissions`), or that its grantor gave within the reciprocal
+ * period after its holder gave the grantor one (`reciprocal_approval`). The later grant of the two carries the
+ * violation — as the live workflow refuses the second request or approval.
+ */
+export function judgeSeparation(
+  grants: readonly GrantRecord[],
+  staff: ReadonlyMap<string, readonly StaffPeriod[]>,
+  policy: SodPolicy,
+  at: Date,
+): Map<GrantRecord, GrantViolation[]> {
+  const out = new Map<GrantRecord, GrantViolation[]>();
+  const add = (g: GrantRecord, rule: GrantRule, detail: string) =>
+    out.set(g, [...(out.get(g) ?? []), { rule, userId: g.userId, permissionId: g.permissionId, grantedBy: g.grantedBy, grantedAt: g.grantedAt, detail }]);
+  // Earlier first; a registry's order breaks ties, so of two grants on one day the second carries it.
+  const ordered = grants.map((g, i) => ({ g, i })).sort((x, y) => x.g.grantedAt.getTime() - y.g.grantedAt.getTime() || x.i - y.i);
+  const inForceNow = ordered.filter((x) => inForce(x.g, at));
+  for (const [k, { g }] of inForceNow.entries()) {
+    const holder = personOf(staff, g.userId, at);
+    const before = inForceNow.slice(0, k).filter((x) => personOf(staff, x.g.userId, at) === holder);
+    const clash = incompatibleWith(
+      policy,
+      g.permissionId,
+      before.map((x) => x.g.permissionId),
+    );
+    if (clash !== null) {
+      const first = before.find((x) => x.g.permissionId === clash.held)?.g;
+      add(
+        g,
+        'incompatible_permissions',
+        `separation of duties (${clash.pair.id}): user ${g.userId} also holds ${clash.held}${first === undefined ? '' : ` (granted ${japanDay(first.grantedAt)} by ${first.grantedBy})`}; ${clash.pair.permissions.join(' and ')} may not be held by one person: ${clash.pair.reasonEn}`,
+      );
+    }
+  }
+  if (policy.reciprocalDays > 0) {
+    const approvals = ordered.map(({ g, i }): Approval<{ g: GrantRecord; i: number }> => ({
+      holder: personOf(staff, g.userId, g.grantedAt),
+      approver: personOf(staff, g.grantedBy, g.grantedAt),
+      at: g.grantedAt,
+      permissionId: g.permissionId,
+      ref: { g, i },
+    }));
+    for (const [k, a] of approvals.entries()) {
+      if (!inForce(a.ref.g, at)) continue;
+      const earlier = reciprocalOf(policy, a, approvals.slice(0, k));
+      if (earlier === null) continue;
+      const h = earlier.ref.g;
+      const days = Math.floor((a.at.getTime() - earlier.at.getTime()) / DAY_MS);
+      add(
+        a.ref.g,
+        'reciprocal_approval',
+        `reciprocal approval: ${a.ref.g.grantedBy} granted ${a.ref.g.permissionId} to ${a.ref.g.userId} ${days} days after ${h.grantedBy} granted ${h.permissionId} to ${h.userId} (within ${policy.reciprocalDays} days): ${RECIPROCAL_REASON_EN}`,
+      );
+    }
+  }
+  return out;
+}
+
+export function checkGrants(
+  staff: readonly StaffPeriod[],
+  permissions: readonly PermissionSpec[],
+  grants: readonly GrantRecord[],
+  at: Date,
+  policy: SodPolicy = DEFAULT_SOD_POLICY,
+): GrantsCheck {
   const byUser = new Map<string, StaffPeriod[]>();
   for (const p of staff) byUser.set(p.userId, [...(byUser.get(p.userId) ?? []), p]);
   const catalog = new Map(permissions.map((p) => [p.id, p]));
+  const separation = judgeSeparation(grants, byUser, policy, at);
   const violations: GrantViolation[] = [];
   const holders = new Set<string>();
   const grantors = new Set<string>();
@@ -102,7 +187,7 @@ export function checkGrants(staff: readonly StaffPeriod[], permissions: readonly
   for (const g of grants) {
     if (!inForce(g, at)) continue;
     inForceCount++;
-    const vs = judgeGrant(g, byUser, catalog, at);
+    const vs = [...judgeGrant(g, byUser, catalog, at), ...(separation.get(g) ?? [])];
     if (vs.length === 0) continue;
     violating++;
     violations.push(...vs);

@@ -1,4 +1,4 @@
-import { DAY_MS } from '../domain/japan-time.ts';
+import { DAY_MS, japanDay } from '../domain/japan-time.ts';
 import { refusalFamily, type RefusalKind } from '../domain/refusal.ts';
 import { isSide, type Side } from '../domain/organization.ts';
 import { holds, type Actor } from '../domain/actor.ts';
@@ -6,6 +6,7 @@ import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 import { judgeGrant, periodAt, type GrantRule, type StaffPeriod } from './grant-rules.ts';
 import { recordGovernance, recordingRefusals, type GovernanceActor } from '../audit/governance-log.ts';
 import { CATALOG_SPECS, isPermissionId, PERMISSION_CATALOG, type PermissionId } from '../domain/permissions.ts';
+import { DEFAULT_SOD_POLICY, incompatibleWith, reciprocalOf, RECIPROCAL_REASON_EN, type Approval, type SodPolicy } from '../domain/separation-of-duties.ts';
 
 /**
  * Why a live grant action was refused. The grant rules shared with `gridwall grants check` come first; the
@@ -41,6 +42,8 @@ const GRANT_REFUSAL_KINDS: Readonly<Record<GrantRefusalRule, RefusalKind>> = {
   not_pending: 'conflict',
   not_in_force: 'conflict',
   duplicate: 'conflict',
+  incompatible_permissions: 'refused',
+  reciprocal_approval: 'refused',
 };
 
 /** A refused grant action: the rule it broke and a sentence saying how. */
@@ -137,9 +140,12 @@ export interface GrantRequest {
  */
 export class Grants {
   readonly #db: Db;
+  readonly #sod: SodPolicy;
 
-  constructor(db: Db) {
+  /** `sod`: the separation-of-duties rules in force (GRIDWALL_SOD_PAIRS, GRIDWALL_SOD_RECIPROCAL_DAYS). */
+  constructor(db: Db, sod: SodPolicy = DEFAULT_SOD_POLICY) {
     this.#db = db;
+    this.#sod = sod;
   }
 
   /** Runs `fn` in a transaction; a grant refusal it throws is recorded as a refused governance event. */
@@ -169,6 +175,8 @@ export class Grants {
       // At request time only the holder's rules apply: asking for oneself is allowed, approving oneself is not.
       const v = ruleViolations(facts, req.userId, perm.id, actor.userId, at).filter((x) => x.rule !== 'self_grant');
       if (v[0] !== undefined) throw new GrantRefusal(v[0].rule, v[0].detail);
+      // A request that could never be approved is refused now: what the person holds, and what they asked for.
+      await this.#separate(tx, holder.personId, req.userId, perm.id, at, true);
       const dup = await tx.query(
         `SELECT 1 FROM grants WHERE user_id = $1 AND permission_id = $2 AND scope_organization_id IS NOT DISTINCT FROM $3 AND status = 'requested'`,
         [req.userId, perm.id, req.scopeOrganizationId],
@@ -210,6 +218,8 @@ export class Grants {
         throw new GrantRefusal('self_approval', `${actor.userId} requested this grant and may not also approve it: a second person must`);
       const v = ruleViolations(facts, g.userId, g.permissionId, actor.userId, at);
       if (v[0] !== undefined) throw new GrantRefusal(v[0].rule, v[0].detail);
+      await this.#separate(tx, holder.personId, g.userId, g.permissionId, at, false);
+      await this.#notReciprocal(tx, actor, holder, g.permissionId, at);
       await tx.query(`UPDATE grants SET status = 'approved', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = $1`, [
         grantId,
         actor.userId,
@@ -276,6 +286,62 @@ export class Grants {
       await revokeGrant(tx, grantId, personActor(actor), reason, at, null);
       return this.#one(tx, grantId, at);
     });
+  }
+
+  /**
+   * `incompatible_permissions`: the person would hold both permissions of an enforced pair — with a grant
+   * in force on any of their accounts, or (at request) with one they are already waiting for.
+   */
+  async #separate(tx: Queryable, personId: string, userId: string, permissionId: string, at: Date, withPending: boolean): Promise<void> {
+    if (this.#sod.pairs.length === 0) return;
+    const { rows } = await tx.query<{ permission_id: string; status: string }>(
+      `SELECT g.permission_id, g.status FROM grants g JOIN accounts a ON a.user_id = g.user_id
+        WHERE a.person_id = $1 AND g.expires_at > $2
+          AND (g.status = 'approved' AND (g.revoked_at IS NULL OR g.revoked_at > $2) OR ($3::boolean AND g.status = 'requested'))`,
+      [personId, at, withPending],
+    );
+    const clash = incompatibleWith(
+      this.#sod,
+      permissionId,
+      rows.map((r) => r.permission_id),
+    );
+    if (clash === null) return;
+    const waiting = rows.every((r) => r.permission_id !== clash.held || r.status === 'requested');
+    const [a, b] = clash.pair.permissions;
+    throw new GrantRefusal(
+      'incompatible_permissions',
+      `separation of duties: ${userId} ${waiting ? 'has asked for' : 'holds'} ${clash.held} (${isPermissionId(clash.held) ? PERMISSION_CATALOG[clash.held].nameEn : clash.held}), and one person may not hold both ${a} and ${b}: ${clash.pair.reasonEn}`,
+      { pair: clash.pair.id, heldPermissionId: clash.held },
+    );
+  }
+
+  /**
+   * `reciprocal_approval`: the holder approved a grant to the approver (any of either's accounts) within the
+   * period; a third person must decide this one.
+   */
+  async #notReciprocal(tx: Queryable, actor: Actor, holder: AccountFacts, permissionId: string, at: Date): Promise<void> {
+    const days = this.#sod.reciprocalDays;
+    if (days <= 0) return;
+    const { rows } = await tx.query<{ id: string; permission_id: string; decided_at: Date | string; decided_by: string; user_id: string }>(
+      `SELECT g.id, g.permission_id, g.decided_at, g.decided_by, g.user_id FROM grants g JOIN accounts a ON a.user_id = g.user_id
+        WHERE a.person_id = $1 AND g.decided_by_person = $2 AND g.status IN ('approved', 'revoked')
+          AND g.decided_at >= $3 AND g.decided_at <= $4`,
+      [actor.personId, holder.personId, new Date(at.getTime() - days * DAY_MS), at],
+    );
+    const history = rows.map((r): Approval<typeof r> => ({
+      holder: actor.personId,
+      approver: holder.personId,
+      at: new Date(r.decided_at),
+      permissionId: r.permission_id,
+      ref: r,
+    }));
+    const earlier = reciprocalOf(this.#sod, { holder: holder.personId, approver: actor.personId, at, permissionId, ref: null }, history);
+    if (earlier === null) return;
+    throw new GrantRefusal(
+      'reciprocal_approval',
+      `reciprocal approval: ${earlier.ref.decided_by} approved ${earlier.permissionId} for ${earlier.ref.user_id} on ${japanDay(earlier.at)}; within ${days} days ${actor.userId} may not approve a grant to ${holder.userId} in return. ${RECIPROCAL_REASON_EN}`,
+      { withinDays: days, earlierGrantId: Number(earlier.ref.id) },
+    );
   }
 
   async #pending(tx: Queryable, grantId: number, at: Date): Promise<{ userId: string; permissionId: string; requestedByPerson: string }> {

@@ -16,7 +16,7 @@ import {
   type InquiryStatus,
   type Timeliness,
 } from '../domain/inquiry.ts';
-import type { RefusalKind } from '../domain/refusal.ts';
+import type { Refusal, RefusalKind } from '../domain/refusal.ts';
 import { refusalFamily } from '../domain/refusal.ts';
 import { parseSupplyPointId } from '../domain/supply-point.ts';
 import type { RecordView } from '../firewall/view.ts';
@@ -440,9 +440,10 @@ export class Inquiries {
 
   /** A retailer's person or system asks; what the case allows at once comes back in the same answer. */
   async ask(req: ReadRequest, input: InquiryInput): Promise<AskedInquiry> {
-    const [line] = await this.askMany(req, [input], null);
+    const { lines, limited } = await this.#askMany(req, [input], null);
+    const [line] = lines;
     if (line === undefined) throw new Error('no answer for one inquiry');
-    if (!line.ok) throw this.#lineError(line);
+    if (!line.ok) throw limited.get(line.line) ?? this.#lineError(line);
     return { inquiry: line.inquiry, answer: line.answer };
   }
 
@@ -458,6 +459,12 @@ export class Inquiries {
    * stored in one transaction.
    */
   async askMany(req: ReadRequest, inputs: readonly InquiryInput[], batchId: string | null): Promise<BatchLine[]> {
+    return (await this.#askMany(req, inputs, batchId)).lines;
+  }
+
+  /** The lines, and the refusal of each line a read limit refused (a single inquiry answers it: 429). */
+  async #askMany(req: ReadRequest, inputs: readonly InquiryInput[], batchId: string | null): Promise<{ lines: BatchLine[]; limited: Map<number, Refusal> }> {
+    const limited = new Map<number, Refusal>();
     const actor = req.actor;
     const retailerCode = actor.principal.assignment?.retailerCode ?? null;
     if (retailerCode === null || actor.principal.assignment?.side === 'network')
@@ -479,7 +486,7 @@ export class Inquiries {
       }
     });
     const pending = lines.filter((l): l is Extract<typeof l, { ok: 'pending' }> => l.ok === 'pending');
-    if (pending.length === 0) return lines as BatchLine[];
+    if (pending.length === 0) return { lines: lines as BatchLine[], limited };
     const ids = await this.#ids(pending.length);
     const at = req.at;
     const rows: Row[] = [];
@@ -493,6 +500,12 @@ export class Inquiries {
         const a = answers[k] as InquiryAnswerResult;
         if (a.kind === 'not_found') {
           out.set(p.line, { line: p.line, ok: false, code: 'unknown_supply_point', message: `no supply point ${p.input.supplyPointId}` });
+          return;
+        }
+        if (a.kind === 'limited') {
+          // Past the person's refused consent checks of a day: not checked, nothing kept (docs/controls.md).
+          limited.set(p.line, a.refusal);
+          out.set(p.line, { line: p.line, ok: false, code: a.refusal.rule, message: a.refusal.message });
           return;
         }
         if (a.kind === 'refused' && a.reason === 'permission_not_granted') {
@@ -598,7 +611,7 @@ export class Inquiries {
         return [id, viewOf({ ...NEW_ROW, ...r, retailer_name: names, history: h }, at)] as const;
       }),
     );
-    return lines.map((l) => {
+    const answered = lines.map((l): BatchLine => {
       if (l.ok !== 'pending') return l;
       const done = out.get(l.line);
       if (done === undefined) throw new Error(`no outcome for line ${l.line}`);
@@ -608,6 +621,7 @@ export class Inquiries {
       if (inquiry === undefined) throw new Error(`inquiry ${id} not stored`);
       return { ...done, inquiry };
     });
+    return { lines: answered, limited };
   }
 
   /**
@@ -632,6 +646,7 @@ export class Inquiries {
       released: inquiry.released as SupplyPointField[],
     });
     if (a.kind === 'not_found') throw new InquiryRefused('unknown_supply_point', `supply point ${inquiry.supplyPointId} is no longer on record`);
+    if (a.kind === 'limited') throw a.refusal;
     if (a.kind === 'refused') {
       if (a.reason === 'permission_not_granted')
         throw new InquiryRefused('permission_not_granted', 'you hold no grant of customer.read (需要家情報の照会) in force');

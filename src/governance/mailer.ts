@@ -107,6 +107,16 @@ const STATUS_OF_KIND: Readonly<Record<string, InquiryStatus>> = {
   'inquiry.refused': 'refused',
 };
 
+/** The SMTP transport every mail of gridwall's goes through (notifications, alerts), with its time-outs. */
+export function mailTransport(settings: MailSettings): ReturnType<typeof createTransport> {
+  const t = settings.timeoutMs;
+  // A connection per mail (no pool): a few mails an hour. Messages are text only: no file or URL is ever read into one.
+  return createTransport(
+    { url: settings.url, connectionTimeout: t, greetingTimeout: t, socketTimeout: t, dnsTimeout: t, disableFileAccess: true, disableUrlAccess: true },
+    { from: settings.from },
+  );
+}
+
 export class NotificationMailer {
   readonly #db: Db;
   readonly #settings: MailSettings;
@@ -124,12 +134,7 @@ export class NotificationMailer {
     this.#clock = opts.clock;
     this.#publicUrl = opts.publicUrl;
     this.#log = opts.log;
-    const t = settings.timeoutMs;
-    // A connection per mail (no pool): a few mails an hour. Messages are text only: no file or URL is ever read into one.
-    this.#transport = createTransport(
-      { url: settings.url, connectionTimeout: t, greetingTimeout: t, socketTimeout: t, dnsTimeout: t, disableFileAccess: true, disableUrlAccess: true },
-      { from: settings.from },
-    );
+    this.#transport = mailTransport(settings);
   }
 
   /** Inquiries' `notified` hook: mails these persons' new notifications after the answer; returns at once, never throws. */

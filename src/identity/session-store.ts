@@ -1,7 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { principalAt } from '../domain/principal.ts';
-import { actingForOrganization, isOrganizationKind, type Duty, type Employment, type Side, type StaffAssignment } from '../domain/organization.ts';
-import { loginRefusal, standingOf, type TerminalFacts, type TerminalSource, type UnknownTerminalPolicy } from '../domain/terminal.ts';
+import { actingForOrganization, isOrganizationKind, SIDES, type Duty, type Employment, type Side, type StaffAssignment } from '../domain/organization.ts';
+import {
+  loginRefusal,
+  retailOnNetworkSite,
+  standingOf,
+  type RetailOnNetworkPolicy,
+  type TerminalFacts,
+  type TerminalSource,
+  type UnknownTerminalPolicy,
+} from '../domain/terminal.ts';
 import { grantsAt, type HeldGrant } from '../domain/permissions.ts';
 import type { Actor, AuthMethod } from '../domain/actor.ts';
 import { statement, type Db, type Queryable } from '../store/db.ts';
@@ -10,12 +18,31 @@ import { DEFAULT_DORMANT_DAYS, loginStanding } from './lifecycle.ts';
 import { DEVICE_BINDS, NO_TERMINAL, type TerminalBinding } from './terminal-devices.ts';
 
 export type OpenResult =
-  | { readonly kind: 'opened'; readonly session: NewSession }
+  | {
+      readonly kind: 'opened';
+      readonly session: NewSession;
+      /** Let through under GRIDWALL_RETAIL_ON_NETWORK_TERMINAL=limit: a retail-side person at a network-site terminal. */
+      readonly crossing: SideCrossing | null;
+    }
   | {
       readonly kind: 'refused';
-      readonly code: 'unknown_account' | 'unknown_terminal' | 'retired_terminal' | 'dormant_account' | 'account_without_person';
+      readonly code: 'unknown_account' | 'unknown_terminal' | 'retired_terminal' | 'dormant_account' | 'account_without_person' | 'retail_on_network_terminal';
       readonly message: string;
+      /** For `retail_on_network_terminal`: who and where, for the live finding. */
+      readonly crossing?: SideCrossing;
     };
+
+/** A retail-side person at a terminal standing at a network site (domain/terminal.ts `retailOnNetworkSite`). */
+export interface SideCrossing {
+  readonly personId: string;
+  readonly personName: string;
+  readonly side: Side;
+  readonly organizationId: string;
+  readonly terminalId: string;
+  readonly terminalSource: TerminalSource | null;
+  readonly setting: TerminalFacts['setting'];
+  readonly siteSide: TerminalFacts['siteSide'];
+}
 
 export interface NewSession {
   readonly id: string;
@@ -38,6 +65,8 @@ export interface SessionPolicy {
   readonly unknownTerminal?: UnknownTerminalPolicy;
   /** No login for this many days makes an account dormant: it is refused at login as the sweep would disable it. */
   readonly dormantDays?: number;
+  /** A retail-side person at a terminal standing at a network site: refused (the default), or let through; raised either way. */
+  readonly retailOnNetworkTerminal?: RetailOnNetworkPolicy;
 }
 
 interface EngagementJson {
@@ -191,6 +220,40 @@ const OPEN_SESSION = `INSERT INTO sessions (id, user_id, person_id, terminal_id,
     (SELECT ${ASSIGNMENTS} FROM persons p WHERE p.id = sessions.person_id) AS assignments,
     ${GRANTS('sessions.user_id')} AS grants, ${TERMINAL('sessions.terminal_id')} AS terminal`;
 
+/**
+ * Whether this login puts a retail-side person at a terminal standing at a network site: the side of the
+ * person's assignment in force (contractors' included: they act for a retailer's side), against the
+ * registry's site. Null when not.
+ */
+async function sideCrossing(
+  tx: Queryable,
+  userId: string,
+  bound: { readonly terminalId: string; readonly source: TerminalSource | null },
+  facts: TerminalFacts,
+  at: Date,
+): Promise<SideCrossing | null> {
+  const { rows } = await tx.query<{ person_id: string; person_name: string; side: string; organization_id: string }>(
+    `SELECT p.id AS person_id, p.name AS person_name, s.side, s.organization_id
+       FROM accounts a JOIN persons p ON p.id = a.person_id JOIN staff_assignments s ON s.person_id = p.id
+      WHERE a.user_id = $1 AND s.valid_from <= $2 AND (s.valid_to IS NULL OR $2 < s.valid_to)
+      ORDER BY s.valid_from DESC LIMIT 1`,
+    [userId, at],
+  );
+  const row = rows[0];
+  const side = row === undefined ? null : (SIDES.find((x) => x === row.side) ?? null);
+  if (row === undefined || side === null || !retailOnNetworkSite(side, facts, at)) return null;
+  return {
+    personId: row.person_id,
+    personName: row.person_name,
+    side,
+    organizationId: row.organization_id,
+    terminalId: bound.terminalId,
+    terminalSource: bound.source,
+    setting: facts.setting,
+    siteSide: facts.siteSide,
+  };
+}
+
 /** How stale `last_seen_at` may get before a request refreshes it: one write a minute, not one per read. */
 const TOUCH_AFTER_MS = 60_000;
 /** Live sessions kept in memory at most; the oldest read is dropped first. */
@@ -315,7 +378,8 @@ export class Sessions {
       }
       const terminalId = bound.terminalId;
       const t = await tx.query<{ terminal: unknown }>(`SELECT ${TERMINAL('$1')} AS terminal`, [terminalId]);
-      const standing = standingOf(terminalId, toTerminal(json<TerminalJson | null>(t.rows[0]?.terminal ?? null)), at);
+      const facts = toTerminal(json<TerminalJson | null>(t.rows[0]?.terminal ?? null));
+      const standing = standingOf(terminalId, facts, at);
       const refusal = loginRefusal(standing, this.#policy.unknownTerminal ?? 'limit');
       if (refusal !== null) {
         return {
@@ -334,6 +398,14 @@ export class Sessions {
         return { kind: 'refused', code: account, message: 'this account has not been used for a long time and is dormant: ask access administration' } as const;
       if (account === 'account_without_person')
         return { kind: 'refused', code: account, message: 'no one is assigned behind this account now: ask access administration' } as const;
+      const crossing = terminalId === null || facts === null ? null : await sideCrossing(tx, userId, { ...bound, terminalId }, facts, at);
+      if (crossing !== null && (this.#policy.retailOnNetworkTerminal ?? 'refuse') === 'refuse')
+        return {
+          kind: 'refused',
+          code: 'retail_on_network_terminal',
+          message: `terminal ${crossing.terminalId} stands at a network site: a retailer's person may not log in there (ask access administration)`,
+          crossing,
+        } as const;
       const id = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(24).toString('base64url');
       const { rows } = await tx.query<SessionRow>(OPEN_SESSION, [
@@ -355,7 +427,7 @@ export class Sessions {
       if (bound.deviceId !== null) await tx.query('UPDATE terminal_devices SET last_used_at = $2 WHERE id = $1', [bound.deviceId, at]);
       const live = toLive(row, this.#monotonic());
       this.#remember(live);
-      return { kind: 'opened', session: { id, csrfToken, actor: actorAt(live, at) } } as const;
+      return { kind: 'opened', session: { id, csrfToken, actor: actorAt(live, at) }, crossing } as const;
     });
   }
 

@@ -1,5 +1,6 @@
 import { DAY_MS } from '../domain/japan-time.ts';
 import { refusalFamily } from '../domain/refusal.ts';
+import { misplacedSetting, needsSecondAdministrator } from '../domain/terminal.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 import { endUnconfirmedSessionsOf, revokeDevicesOf } from './terminal-devices.ts';
@@ -7,7 +8,8 @@ import { endUnconfirmedSessionsOf, revokeDevicesOf } from './terminal-devices.ts
 /**
  * The terminal registry. A terminal never grants anything (the person decides); its registry entry can only
  * narrow. The reconciliation report lists what an inventory walk should look at: network-set terminals
- * standing at a retail or shared site (the Tohoku case, F1), and terminals unused for N days.
+ * standing at a retail or shared site (the Tohoku case, F1) first, then terminals unused for N days (a terminal
+ * never used counts from its registration, so one registered today is not unused).
  */
 
 /**
@@ -35,12 +37,17 @@ export interface TerminalRow {
   readonly lastUsedAt: Date | null;
   /** Network-set but not standing at a network site. */
   readonly misplaced: boolean;
-  /** Not retired and not used for the report's number of days (or never). */
+  /** Not retired and not used for the report's number of days — counted from its registration if never used. */
   readonly unused: boolean;
 }
 
 /** A refused terminal change (answered 400 as before; a retired or unknown terminal is not told apart). */
-export class TerminalError extends refusalFamily('terminal', { unknown_organization: 'invalid', unknown_terminal: 'invalid' }) {}
+export class TerminalError extends refusalFamily('terminal', {
+  unknown_organization: 'invalid',
+  unknown_terminal: 'invalid',
+  /** A change into the misplaced state while the terminal already has a request awaiting a second administrator. */
+  request_pending: 'conflict',
+}) {}
 
 export async function listTerminals(q: Queryable, at: Date, unusedDays: number): Promise<TerminalRow[]> {
   const { rows } = await q.query<Record<string, unknown>>(
@@ -50,7 +57,8 @@ export async function listTerminals(q: Queryable, at: Date, unusedDays: number):
   const cutoff = at.getTime() - unusedDays * DAY_MS;
   return rows.map((r) => {
     const retired = r['retired_at'] !== null && new Date(r['retired_at'] as string).getTime() <= at.getTime();
-    const last = r['last_used_at'] === null ? null : new Date(r['last_used_at'] as string).getTime();
+    // A terminal never used counts from its registration: one registered today is not "unused".
+    const last = new Date((r['last_used_at'] ?? r['registered_at']) as string).getTime();
     return {
       id: String(r['id']),
       organizationId: String(r['organization_id']),
@@ -63,8 +71,8 @@ export async function listTerminals(q: Queryable, at: Date, unusedDays: number):
       registeredAt: new Date(r['registered_at'] as string),
       retiredAt: dateOrNull(r['retired_at']),
       lastUsedAt: dateOrNull(r['last_used_at']),
-      misplaced: !retired && r['setting'] === 'network' && r['site_side'] !== 'network',
-      unused: !retired && (last === null || last < cutoff),
+      misplaced: !retired && misplacedSetting({ setting: r['setting'] as TerminalRow['setting'], siteSide: r['site_side'] as TerminalRow['siteSide'] }),
+      unused: !retired && last < cutoff,
     };
   });
 }
@@ -93,35 +101,101 @@ export interface TerminalSpec {
   readonly shared?: boolean;
 }
 
+/** What saving a terminal did: written at once, or kept as a request for a second access administrator. */
+export type SaveOutcome =
+  | { readonly kind: 'saved'; readonly sessionsEnded: readonly string[] }
+  | { readonly kind: 'pending'; readonly requestId: number; readonly registered: boolean };
+
 /**
- * Registers a terminal or records where it now stands / how it is set. Logged either way. A terminal re-set so
- * that it opens network-only data ends the sessions opened through its unconfirmed device bindings (which bind
- * nothing from then until a second administrator confirms them): one person's re-setting never widens.
+ * Registers a terminal or records where it now stands / how it is set. Logged either way. A registration or
+ * change that would leave a network-set terminal standing at a retail or shared site (F1) is not applied: it
+ * is kept as a request (`terminal.request`) until a second access administrator approves it with a reason
+ * (identity/terminal-requests.ts) — one open request per terminal (`request_pending` while one waits).
+ * `reason` is the requester's, kept with such a request.
  */
-export async function saveTerminal(db: Db, by: GovernanceActor, t: TerminalSpec, at: Date): Promise<{ sessionsEnded: readonly string[] }> {
+export async function saveTerminal(db: Db, by: GovernanceActor, t: TerminalSpec, at: Date, reason: string | null = null): Promise<SaveOutcome> {
   return db.transaction(async (tx) => {
     const org = await tx.query('SELECT 1 FROM organizations WHERE id = $1', [t.organizationId]);
     if (org.rows.length === 0) throw new TerminalError('unknown_organization', `organization ${t.organizationId} is not known`);
-    const { rows } = await tx.query<{ inserted: boolean }>(
-      `INSERT INTO terminals (id, organization_id, office, kind, setting, site_side, registered_at, shared) VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, true))
-       ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, office = excluded.office, kind = excluded.kind,
-         setting = excluded.setting, site_side = excluded.site_side, shared = coalesce($8, terminals.shared)
-       RETURNING (xmax = 0) AS inserted`,
-      [t.id, t.organizationId, t.office, t.kind, t.setting, t.siteSide, at, t.shared ?? null],
+    const { rows: before } = await tx.query<{ setting: TerminalSpec['setting']; site_side: TerminalSpec['siteSide'] }>(
+      'SELECT setting, site_side FROM terminals WHERE id = $1 FOR UPDATE',
+      [t.id],
     );
-    const action = rows[0]?.inserted === true ? 'terminal.register' : 'terminal.update';
-    const sessionsEnded = t.setting === 'network' && t.siteSide === 'network' ? await endUnconfirmedSessionsOf(tx, t.id, at) : [];
-    await recordGovernance(tx, {
-      at,
-      actor: by,
-      action,
-      subjectType: 'terminal',
-      subjectId: t.id,
-      outcome: 'done',
-      details: { ...t, ...(sessionsEnded.length > 0 ? { sessionsEnded: sessionsEnded.length } : {}) },
-    });
-    return { sessionsEnded };
+    const was = before[0] === undefined ? null : { setting: before[0].setting, siteSide: before[0].site_side };
+    if (needsSecondAdministrator(was, t))
+      return { kind: 'pending', requestId: await openRequest(tx, by, t, was !== null, reason, at), registered: was !== null };
+    return { kind: 'saved', sessionsEnded: await writeTerminal(tx, by, t, at) };
   });
+}
+
+/** Keeps a change into the misplaced state as a request; `request_pending` when the terminal has one open. */
+async function openRequest(tx: Queryable, by: GovernanceActor, t: TerminalSpec, registered: boolean, reason: string | null, at: Date): Promise<number> {
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO terminal_requests (terminal_id, organization_id, office, kind, setting, site_side, shared, registered, request_reason, requested_at, requested_by, requested_by_person)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (terminal_id) WHERE status = 'pending' DO NOTHING RETURNING id`,
+    [
+      t.id,
+      t.organizationId,
+      t.office,
+      t.kind,
+      t.setting,
+      t.siteSide,
+      t.shared ?? null,
+      registered,
+      reason,
+      at,
+      by.kind === 'system' ? `system:${by.job}` : by.userId,
+      by.kind === 'system' ? null : by.personId,
+    ],
+  );
+  const id = rows[0]?.id;
+  if (id === undefined) throw new TerminalError('request_pending', `terminal ${t.id} already has a request awaiting a second access administrator`);
+  await recordGovernance(tx, {
+    at,
+    actor: by,
+    action: 'terminal.request',
+    subjectType: 'terminal',
+    subjectId: t.id,
+    outcome: 'done',
+    details: { ...t, requestId: Number(id), registered, reason },
+  });
+  return Number(id);
+}
+
+/**
+ * Writes a terminal as given (a registration or an update) with its governance event, in the caller's
+ * transaction: a save that needs no second person, or an approved request (`more` names it). A terminal
+ * re-set so that it opens network-only data ends the sessions opened through its unconfirmed device bindings
+ * (which bind nothing from then until a second administrator confirms them): one person's re-setting never
+ * widens. Returns the sessions it ended.
+ */
+export async function writeTerminal(
+  tx: Queryable,
+  by: GovernanceActor,
+  t: TerminalSpec,
+  at: Date,
+  more: Readonly<Record<string, unknown>> = {},
+): Promise<readonly string[]> {
+  const { rows } = await tx.query<{ inserted: boolean }>(
+    `INSERT INTO terminals (id, organization_id, office, kind, setting, site_side, registered_at, shared) VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, true))
+     ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id, office = excluded.office, kind = excluded.kind,
+       setting = excluded.setting, site_side = excluded.site_side, shared = coalesce($8, terminals.shared)
+     RETURNING (xmax = 0) AS inserted`,
+    [t.id, t.organizationId, t.office, t.kind, t.setting, t.siteSide, at, t.shared ?? null],
+  );
+  const action = rows[0]?.inserted === true ? 'terminal.register' : 'terminal.update';
+  const sessionsEnded = t.setting === 'network' && t.siteSide === 'network' ? await endUnconfirmedSessionsOf(tx, t.id, at) : [];
+  await recordGovernance(tx, {
+    at,
+    actor: by,
+    action,
+    subjectType: 'terminal',
+    subjectId: t.id,
+    outcome: 'done',
+    details: { ...t, ...more, ...(sessionsEnded.length > 0 ? { sessionsEnded: sessionsEnded.length } : {}) },
+  });
+  return sessionsEnded;
 }
 
 /** Retires a terminal: sessions from it are refused from then on, its device bindings revoked. */

@@ -2,6 +2,8 @@ import { DAY_MS } from '../domain/japan-time.ts';
 import { isSide } from '../domain/organization.ts';
 import { parseSides, type GrantRecord, type StaffPeriod } from '../governance/grant-rules.ts';
 import type { PermissionSpec } from '../domain/permissions.ts';
+import type { IncompatiblePair } from '../domain/separation-of-duties.ts';
+import { basename } from 'node:path';
 import { parseLegacyTime, readCsvFile, type RejectedRow } from './csv-file.ts';
 
 export interface Loaded<T> {
@@ -72,6 +74,25 @@ export function loadGrants(path: string): Loaded<GrantRecord> {
         grantedAt: at.at,
         revokedAt: revoked?.at ?? null,
       });
+  }
+  return { items, read: f.rows.length, rejected };
+}
+
+/**
+ * `gridwall grants check --incompatible`: a registry's own incompatible pairs (its permission IDs are not
+ * gridwall's): `permission_a`, `permission_b`, `reason`. Each row is a pair named `<file name>:<line>`.
+ */
+export function loadIncompatiblePairs(path: string): Loaded<IncompatiblePair> {
+  const f = readCsvFile(path, ['permission_a', 'permission_b', 'reason']);
+  const items: IncompatiblePair[] = [];
+  const rejected: RejectedRow[] = [];
+  const name = basename(path);
+  for (const r of f.rows) {
+    const a = r.get('permission_a');
+    const b = r.get('permission_b');
+    if (a === '' || b === '') rejected.push({ file: path, line: r.line, reason: 'permission_a or permission_b is empty' });
+    else if (a === b) rejected.push({ file: path, line: r.line, reason: `a permission (${a}) is not incompatible with itself` });
+    else items.push({ id: `${name}:${r.line}`, permissions: [a, b], reason: r.get('reason'), reasonEn: r.get('reason') });
   }
   return { items, read: f.rows.length, rejected };
 }

@@ -1,6 +1,7 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { dailyDigest, liveReport, scanLive } from '../../src/analysis/review.ts';
+import { listFindings } from '../../src/analysis/findings.ts';
 import { login, seededApp, type Session } from '../support/app.ts';
 import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
@@ -73,8 +74,15 @@ for (const store of STORES) {
 
     test('a scan queues each finding once; compliance acknowledges and resolves them, each review logged', async () => {
       const first = await scanLive(w.db, { from: DAY, to: DAY }, NOW);
-      assert.equal(first.queued, 3);
-      assert.equal((await scanLive(w.db, { from: DAY, to: DAY }, NOW)).queued, 0, 'scanning again adds nothing');
+      assert.equal(first.queued, 2, 'probing and the misplaced terminal are new');
+      assert.equal(first.updated, 1, 'the emergency attempt was raised live already: the scan updates that finding');
+      const rescan = await scanLive(w.db, { from: DAY, to: DAY }, NOW);
+      assert.equal(rescan.queued, 0, 'scanning again adds nothing');
+      assert.equal(rescan.updated, 3, 'it refreshes the three open findings');
+      const emergency = await listFindings(w.db, { rule: 'emergency_outside_window', openOnly: true, limit: 10, offset: 0 });
+      assert.equal(emergency.length, 1, 'one open finding for the rule and the person, live and scanned');
+      assert.equal(emergency[0]?.occurrences, 2, 'the live refusal and the first scan; the rescan of the same period is not counted');
+      assert.equal(emergency[0]?.subjectKey, 'person:p-retail');
 
       const comp = await login(w.app, USERS.compliance);
       const list = (await get(comp, '/api/findings?open=true')).json<{ findings: { id: number; rule: string; source: string }[] }>();

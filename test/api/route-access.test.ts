@@ -145,6 +145,16 @@ async function pendingDevice(ctx: Ctx): Promise<number> {
   return Number(rows[0]?.id);
 }
 
+/** A registration of a network-set terminal at a retail site awaiting a second administrator, asked by u-admin2. */
+async function pendingTerminalRequest(ctx: Ctx): Promise<number> {
+  const { rows } = await ctx.db.query<{ id: string }>(
+    `INSERT INTO terminal_requests (terminal_id, organization_id, office, kind, setting, site_side, registered, requested_at, requested_by, requested_by_person)
+     VALUES ($1, 'org-a0001', '仙台営業所', 'dedicated', 'network', 'retail', false, $2, 'u-admin2', 'p-admin2') RETURNING id`,
+    [`T-REQ-${ctx.next()}`, NOW],
+  );
+  return Number(rows[0]?.id);
+}
+
 /** A pending request of emergency.support for the affiliated retailer's agent, asked by the agent. */
 async function pendingGrant(ctx: Ctx): Promise<number> {
   const { rows } = await ctx.db.query<{ id: string }>(
@@ -239,6 +249,8 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   'DELETE /api/session': { who: 'session', call: fixed('/api/session'), endsSession: true },
   'POST /api/session/logout-everywhere': { who: 'session', call: fixed('/api/session/logout-everywhere'), endsSession: true },
   'GET /api/permissions': { who: 'session', call: fixed('/api/permissions') },
+  // The separation-of-duties rules: what anyone asking for a grant may be refused under.
+  'GET /api/grants/separation-rules': { who: 'session', call: fixed('/api/grants/separation-rules') },
   // Empty for a person holding no grants.approve: a list, not a refusal.
   'GET /api/grants/queue': { who: 'session', call: fixed('/api/grants/queue') },
   'GET /api/emergencies/active': { who: 'session', call: fixed('/api/emergencies/active') },
@@ -405,6 +417,16 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   'PUT /api/terminals/{id}': {
     who: holding('access.admin'),
     call: fixed('/api/terminals/T-PROBE', { organizationId: 'org-nw', office: '本店', kind: 'dedicated', setting: 'network', siteSide: 'network' }),
+  },
+  // A registration awaiting a second administrator, asked by u-admin2: u-admin (the only access.admin here) decides it.
+  'GET /api/terminal-requests': { who: anyOf(holding('access.admin'), holding('audit.read')), call: fixed('/api/terminal-requests') },
+  'POST /api/terminal-requests/{id}/approve': {
+    who: holding('access.admin'),
+    call: async (ctx) => ({ url: `/api/terminal-requests/${await pendingTerminalRequest(ctx)}/approve`, payload: { reason: '検査' } }),
+  },
+  'POST /api/terminal-requests/{id}/reject': {
+    who: holding('access.admin'),
+    call: async (ctx) => ({ url: `/api/terminal-requests/${await pendingTerminalRequest(ctx)}/reject`, payload: { reason: '検査' } }),
   },
   'POST /api/terminals/{id}/retire': {
     who: holding('access.admin'),

@@ -11,6 +11,7 @@ import type { Db } from '../../src/store/db.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
 import { runCli } from '../support/cli.ts';
+import { LOAD_READ_LIMITS_ENV } from '../../scripts/reliability/gridwall.ts';
 
 const url = process.env['DATABASE_URL'];
 
@@ -70,7 +71,7 @@ for (const backend of BACKENDS) {
       const { env, open, cleanup } = await backend.setup(dir);
       try {
         const child = spawn(process.execPath, ['bin/gridwall.js', 'start'], {
-          env: { ...env, PORT: '0', GRIDWALL_LOG_CHECKPOINT_EVENTS: '50' },
+          env: { ...env, ...LOAD_READ_LIMITS_ENV, PORT: '0', GRIDWALL_LOG_CHECKPOINT_EVENTS: '50' },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';

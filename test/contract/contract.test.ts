@@ -4,6 +4,8 @@ import Fastify from 'fastify';
 import * as admin from '../../src/contract/admin.ts';
 import * as governance from '../../src/contract/governance.ts';
 import * as device from '../../src/contract/terminal-device.ts';
+import * as terminalRequest from '../../src/contract/terminal-request.ts';
+import { TERMINAL_REQUEST_STATUSES } from '../../src/identity/terminal-requests.ts';
 import { jsonSchema, route, type RouteTypes } from '../../src/contract/schema.ts';
 import { TerminalId } from '../../src/contract/common.ts';
 import { TOKEN_SCOPES } from '../../src/identity/api-tokens.ts';
@@ -24,6 +26,7 @@ const OPERATIONS: readonly JsonOperation[] = [
   ['get', '/api/permissions', 200, governance.permissionList],
   ['get', '/api/grants', 200, governance.grantList],
   ['get', '/api/grants/queue', 200, governance.grantQueue],
+  ['get', '/api/grants/separation-rules', 200, governance.separationRules],
   ['post', '/api/grants', 201, governance.grantRequest],
   ['post', '/api/grants/{id}/approve', 200, governance.grantApprove],
   ['post', '/api/grants/{id}/reject', 200, governance.grantReject],
@@ -43,6 +46,9 @@ const OPERATIONS: readonly JsonOperation[] = [
   ['post', '/api/terminal-devices/{id}/revoke', 200, device.deviceRevoke],
   ['post', '/api/terminal-devices/{id}/confirm', 200, device.deviceConfirm],
   ['post', '/api/terminal-devices/{id}/reject', 200, device.deviceReject],
+  ['get', '/api/terminal-requests', 200, terminalRequest.terminalRequestList],
+  ['post', '/api/terminal-requests/{id}/approve', 200, terminalRequest.terminalRequestApprove],
+  ['post', '/api/terminal-requests/{id}/reject', 200, terminalRequest.terminalRequestReject],
   ['get', '/api/tokens', 200, admin.tokenList],
   ['post', '/api/tokens', 201, admin.tokenCreate],
   ['post', '/api/tokens/{id}/approve', 200, admin.tokenDecide],
@@ -62,6 +68,7 @@ describe('the HTTP contract', () => {
   test('its closed sets are the services’ own', () => {
     assert.deepEqual([...admin.TOKEN_SCOPES], [...TOKEN_SCOPES]);
     assert.deepEqual(jsonSchema(TerminalId, 'input'), TERMINAL_ID_SCHEMA);
+    assert.deepEqual([...terminalRequest.TERMINAL_REQUEST_STATUSES], [...TERMINAL_REQUEST_STATUSES]);
   });
 
   test('a response carries the contract’s fields only; Ajv takes the request schemas as they are', async () => {

@@ -12,11 +12,12 @@ import { OidcBindingError } from '../../src/identity/oidc.ts';
 import { TerminalError } from '../../src/identity/terminals.ts';
 import { DeviceError } from '../../src/identity/terminal-devices.ts';
 import { EXIT, exitForRefusal } from '../../src/cli/exit.ts';
+import { ReadLimited } from '../../src/domain/read-limits.ts';
 
 // Issue 16: one refusal model. Every rule of every family has a kind; the kind alone decides the HTTP status
 // and the exit code, and the wire code a family gives a kind carries that same status.
 
-const FAMILIES = [GrantRefusal, EmergencyActionRefused, TokenError, ReviewRefused, AccountError, OidcBindingError, TerminalError, DeviceError];
+const FAMILIES = [GrantRefusal, EmergencyActionRefused, TokenError, ReviewRefused, AccountError, OidcBindingError, TerminalError, DeviceError, ReadLimited];
 
 test('every rule of every family is a refusal of its family and kind, with its rule on it', () => {
   let rules = 0;
@@ -42,7 +43,7 @@ test('the wire code of every family and kind carries the status of its kind', ()
       assert.equal(ERROR_STATUS[code], REFUSAL_STATUS[kind], `${family}/${kind} → ${code}`);
     }
   }
-  assert.deepEqual(REFUSAL_STATUS, { invalid: 400, refused: 403, not_found: 404, conflict: 409, busy: 503 });
+  assert.deepEqual(REFUSAL_STATUS, { invalid: 400, refused: 403, not_found: 404, conflict: 409, busy: 503, limited: 429 });
 });
 
 test('families keep their own codes: a grant conflict is grant_conflict, a token not found is not_found', () => {
@@ -62,8 +63,15 @@ test('refusals with facts carry them in details', () => {
   assert.deepEqual([busy.rule, busy.kind, busy.details], ['analysis_busy', 'busy', { retryAfterSeconds: 15 }]);
 });
 
-test('the CLI answers each kind with its exit code: bad input 2, refused by a rule 3, busy 1', () => {
+test('the CLI answers each kind with its exit code: bad input 2, refused by a rule 3, busy or limited 1', () => {
   const exits = Object.fromEntries(REFUSAL_KINDS.map((k) => [k, exitForRefusal(k)]));
-  assert.deepEqual(exits, { invalid: EXIT.usage, not_found: EXIT.usage, refused: EXIT.refused, conflict: EXIT.refused, busy: EXIT.failed });
+  assert.deepEqual(exits, {
+    invalid: EXIT.usage,
+    not_found: EXIT.usage,
+    refused: EXIT.refused,
+    conflict: EXIT.refused,
+    busy: EXIT.failed,
+    limited: EXIT.failed,
+  });
   assert.deepEqual(EXIT, { ok: 0, failed: 1, usage: 2, refused: 3 });
 });

@@ -167,6 +167,11 @@ describe('emergency and analysis screens in Chromium', () => {
         const open = (await page.$$(row)).length;
         const first = await page.$(row);
         assert.ok(first !== null);
+        // One open finding per rule and person (issue 20): the live refusal and the scan's aggregate, counted.
+        assert.equal(open, 1, 'the refusal and the scan are one finding');
+        assert.equal(await first.$eval('[data-testid="occurrences"]', (e) => e.textContent), '2 回');
+        assert.match((await first.$eval('[data-testid="last-seen"]', (e) => e.textContent)) ?? '', /2026/);
+        assert.match((await page.textContent('[data-testid="findings"] thead')) ?? '', /発生回数.*最終発生/);
         await (await first.$('input'))?.fill('担当者に確認、誤操作');
         await (await first.$('text=対応済みにする'))?.click();
         // Resolved, the row leaves the open ones (others of the same rule may stay open).

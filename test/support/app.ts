@@ -14,6 +14,7 @@ import { generateSigningKey } from '../../src/audit/signing.ts';
 import { WitnessFile } from '../../src/audit/witness.ts';
 import { compileDecisionTable } from '../../src/domain/decision-table.ts';
 import { Firewall } from '../../src/firewall/firewall.ts';
+import { ReadLimiter, type ReadLimits } from '../../src/domain/read-limits.ts';
 import { DEFAULT_DORMANT_DAYS } from '../../src/identity/lifecycle.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
 import type { OidcLogin } from '../../src/identity/oidc.ts';
@@ -22,6 +23,7 @@ import { NOW, seedFixture } from './fixture.ts';
 import type { TestStore } from './stores.ts';
 import { assertHonestView } from './honest-view.ts';
 import { findingSink } from '../../src/analysis/findings.ts';
+import type { SodPolicy } from '../../src/domain/separation-of-duties.ts';
 
 /** One checkpoint key for the whole test run (generating Ed25519 keys is cheap, but one is enough). */
 export const TEST_KEY = generateSigningKey();
@@ -36,6 +38,8 @@ export interface TestAppOptions {
   readonly sessionCacheMs?: number;
   /** What a login from an unregistered terminal (or none) gets; default `limit`. */
   readonly unknownTerminal?: 'refuse' | 'limit';
+  /** A retailer's person at a network-site terminal (GRIDWALL_RETAIL_ON_NETWORK_TERMINAL); default `refuse`, as the server's. */
+  readonly retailOnNetworkTerminal?: 'refuse' | 'limit';
   /** Serve the built console too (browser tests). */
   readonly consoleDir?: string;
   /** Local-account login (`POST /api/session/password`); default on. */
@@ -62,6 +66,10 @@ export interface TestAppOptions {
   readonly terminalClaims?: 'accept' | 'ignore';
   /** A terminal asserted by a trusted reverse proxy (GRIDWALL_TERMINAL_HEADER); none by default. */
   readonly terminalProxy?: TerminalProxy;
+  /** Separation of duties on grants (GRIDWALL_SOD_*); the defaults otherwise. */
+  readonly separationOfDuties?: SodPolicy;
+  /** Rate and volume limits on reading (GRIDWALL_READ_* …); none by default, as the tests read with a frozen clock. */
+  readonly readLimits?: ReadLimits;
 }
 
 const writers = new WeakMap<FastifyInstance, GroupCommitLog>();
@@ -78,13 +86,21 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     ...(opts.metrics === undefined ? {} : { observer: opts.metrics }),
     ...(opts.witnessFile === undefined ? {} : { witness: new WitnessFile(opts.witnessFile) }),
   });
-  const firewall = new Firewall(db, writer, compileDecisionTable(), new SearchTerms(TEST_KEY), findingSink(db));
+  const firewall = new Firewall(
+    db,
+    writer,
+    compileDecisionTable(),
+    new SearchTerms(TEST_KEY),
+    findingSink(db),
+    opts.readLimits === undefined ? null : new ReadLimiter(opts.readLimits),
+  );
   const sessionAbsoluteMs = 10 * 3_600_000;
   const sessions = new Sessions(db, {
     idleMs: 30 * 60_000,
     absoluteMs: sessionAbsoluteMs,
     cacheMs: opts.sessionCacheMs ?? 1000,
     unknownTerminal: opts.unknownTerminal ?? 'limit',
+    ...(opts.retailOnNetworkTerminal === undefined ? {} : { retailOnNetworkTerminal: opts.retailOnNetworkTerminal }),
     dormantDays: DEFAULT_DORMANT_DAYS,
   });
   const app = await buildApp({
@@ -113,6 +129,7 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     ...(opts.publicUrl === undefined ? {} : { publicUrl: opts.publicUrl }),
     ...(opts.terminalClaims === undefined ? {} : { terminalClaims: opts.terminalClaims }),
     ...(opts.terminalProxy === undefined ? {} : { terminalProxy: opts.terminalProxy }),
+    ...(opts.separationOfDuties === undefined ? {} : { separationOfDuties: opts.separationOfDuties }),
   });
   writers.set(app, writer);
   return app;

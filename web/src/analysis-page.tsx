@@ -59,7 +59,7 @@ export function AnalysisPage({ query }: { query: URLSearchParams }) {
   const [report, setReport] = useState<Report | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [scanned, setScanned] = useState<{ findings: number; queued: number } | null>(null);
+  const [scanned, setScanned] = useState<{ findings: number; queued: number; updated: number } | null>(null);
   const run = async (e?: FormEvent) => {
     e?.preventDefault();
     setBusy(true);
@@ -122,7 +122,7 @@ export function AnalysisPage({ query }: { query: URLSearchParams }) {
       <ErrorMessage error={error} />
       {scanned !== null && (
         <p className="alert ok" role="status">
-          {t('scanned', { findings: scanned.findings, queued: scanned.queued })}
+          {t('scanned', { findings: scanned.findings, queued: scanned.queued, updated: scanned.updated })}
         </p>
       )}
       {report !== null && (
@@ -203,7 +203,18 @@ function FindingRows({
   findings,
   actions,
 }: {
-  findings: readonly { id: number; rule: string; severity: string; summary: string; subject?: string; status?: string; when?: string }[];
+  findings: readonly {
+    id: number;
+    rule: string;
+    severity: string;
+    summary: string;
+    subject?: string;
+    status?: string;
+    when?: string;
+    /** An open finding is one per rule and subject: how often it was raised, and when last (issue 20). */
+    occurrences?: number;
+    lastSeen?: string;
+  }[];
   actions?: (id: number) => ReactNode;
 }) {
   const { t } = useI18n();
@@ -214,6 +225,8 @@ function FindingRows({
           <th scope="col">{t('severity')}</th>
           <th scope="col">{t('rule')}</th>
           <th scope="col">{t('detail')}</th>
+          {findings.some((f) => f.occurrences !== undefined) && <th scope="col">{t('occurrences')}</th>}
+          {findings.some((f) => f.lastSeen !== undefined) && <th scope="col">{t('lastSeen')}</th>}
           {findings.some((f) => f.status !== undefined) && <th scope="col">{t('status')}</th>}
           {actions !== undefined && <th scope="col" />}
         </tr>
@@ -229,6 +242,12 @@ function FindingRows({
               {f.summary}
               {f.when !== undefined && <span className="small"> {f.when}</span>}
             </td>
+            {f.occurrences !== undefined && (
+              <td className="num" data-testid="occurrences">
+                {t('occurrencesValue', { n: f.occurrences })}
+              </td>
+            )}
+            {f.lastSeen !== undefined && <td data-testid="last-seen">{f.lastSeen}</td>}
             {f.status !== undefined && <td>{t(messageKey(`status_${f.status}`) ?? 'status')}</td>}
             {actions !== undefined && <td>{actions(f.id)}</td>}
           </tr>
@@ -276,7 +295,9 @@ export function FindingsPage() {
             severity: f.severity,
             summary: f.summary,
             status: f.status,
-            when: formatInstant(f.occurredAt, lang),
+            when: t('firstSeenSince', { at: formatInstant(f.firstSeenAt, lang) }),
+            occurrences: f.occurrences,
+            lastSeen: formatInstant(f.lastSeenAt, lang),
           }))}
           actions={(id) => {
             const f = items.find((x) => x.id === id);

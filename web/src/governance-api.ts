@@ -2,6 +2,7 @@ import { call, type AuthMethods, type Opened } from './api.ts';
 import type * as gov from '../../src/contract/governance.ts';
 import type * as adm from '../../src/contract/admin.ts';
 import type * as dev from '../../src/contract/terminal-device.ts';
+import type * as treq from '../../src/contract/terminal-request.ts';
 import type * as ses from '../../src/contract/session.ts';
 import type { BodyOf, ReplyOf, Wire } from '../../src/contract/schema.ts';
 
@@ -19,6 +20,7 @@ export type CampaignItem = Wire<adm.CampaignItem>;
 export type Terminal = Wire<adm.Terminal>;
 export type Token = Wire<adm.Token>;
 export type Device = Wire<dev.Device>;
+export type TerminalRequest = Wire<treq.TerminalRequest>;
 export type { TokenScope } from '../../src/contract/admin.ts';
 
 /** How one may log in (a session route: its type lives with the others, in api.ts). */
@@ -35,6 +37,7 @@ export const governanceApi = {
   permissions: () => body(call<ReplyOf<typeof gov.permissionList, 200>>('GET', '/api/permissions')),
   grants: (params: Readonly<Record<string, string>>) => body(call<ReplyOf<typeof gov.grantList, 200>>('GET', `/api/grants?${new URLSearchParams(params)}`)),
   queue: () => body(call<ReplyOf<typeof gov.grantQueue, 200>>('GET', '/api/grants/queue')),
+  separationRules: () => body(call<ReplyOf<typeof gov.separationRules, 200>>('GET', '/api/grants/separation-rules')),
   request: (g: BodyOf<typeof gov.grantRequest>) => body(call<ReplyOf<typeof gov.grantRequest, 201>>('POST', '/api/grants', g)),
   approve: (id: number, comment: string) =>
     body(call<ReplyOf<typeof gov.grantApprove, 200>>('POST', `/api/grants/${id}/approve`, comment === '' ? {} : { comment })),
@@ -46,6 +49,11 @@ export const governanceApi = {
   terminals: () => body(call<ReplyOf<typeof adm.terminalList, 200>>('GET', '/api/terminals')),
   retire: (id: string) => call<ReplyOf<typeof adm.terminalRetire, 200>>('POST', `/api/terminals/${encodeURIComponent(id)}/retire`, {}),
   devices: () => body(call<ReplyOf<typeof dev.deviceList, 200>>('GET', '/api/terminal-devices')),
+  terminalRequests: () => body(call<ReplyOf<typeof treq.terminalRequestList, 200>>('GET', '/api/terminal-requests')),
+  approveTerminalRequest: (id: number, reason: string) =>
+    body(call<ReplyOf<typeof treq.terminalRequestApprove, 200>>('POST', `/api/terminal-requests/${id}/approve`, { reason })),
+  rejectTerminalRequest: (id: number, reason: string) =>
+    body(call<ReplyOf<typeof treq.terminalRequestReject, 200>>('POST', `/api/terminal-requests/${id}/reject`, { reason })),
   enrollThisBrowser: (id: string, label: string) =>
     body(call<ReplyOf<typeof dev.deviceEnrollThisBrowser, 201>>('POST', `/api/terminals/${encodeURIComponent(id)}/devices`, { label })),
   issueEnrollmentCode: (id: string) =>

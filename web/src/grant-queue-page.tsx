@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { ErrorMessage } from './error-message.tsx';
 import { governanceApi, type Grant } from './governance-api.ts';
 import { GrantTable } from './grant-table.tsx';
+import { SeparationRules } from './separation-rules.tsx';
 import { useI18n } from './i18n.tsx';
 import { useLoad } from './use-load.ts';
 
@@ -48,6 +49,7 @@ export function QueuePage() {
           )}
         />
       )}
+      <SeparationRules permissions={permissions} />
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { ErrorMessage } from './error-message.tsx';
 import { jstDayFromNow } from './format.tsx';
 import { governanceApi, type Grant } from './governance-api.ts';
 import { GrantTable } from './grant-table.tsx';
+import { SeparationRules } from './separation-rules.tsx';
 import { useI18n } from './i18n.tsx';
 import { useLoad } from './use-load.ts';
 
@@ -99,6 +100,7 @@ export function GrantsPage({ me }: { me: Me }) {
         <button type="submit">{t('requestGrant')}</button>
       </form>
       <ErrorMessage error={error} />
+      <SeparationRules permissions={permissions} />
       {grants !== null && permissions !== null && (
         <GrantTable
           grants={grants}

@@ -4,6 +4,8 @@ import { devicesEn, devicesJa } from './i18n-devices.ts';
 import { governanceEn, governanceJa } from './i18n-governance.ts';
 import { inquiryEn, inquiryJa } from './i18n-inquiry.ts';
 import { opsEn, opsJa } from './i18n-ops.ts';
+import { separationEn, separationJa } from './i18n-separation.ts';
+import { terminalRequestsEn, terminalRequestsJa } from './i18n-terminal-requests.ts';
 
 export const LANGS = ['ja', 'en'] as const;
 export type Lang = (typeof LANGS)[number];
@@ -134,13 +136,19 @@ const ja = {
   err_forbidden: 'この画面を利用する権限がありません。',
   err_log_unavailable: 'アクセスログに記録できないため、情報を表示できません。しばらくしてから再度お試しください。',
   err_store_unavailable: 'データベースに接続できないため、情報を表示できません。しばらくしてから再度お試しください。',
-  err_rate_limited: '試行回数が多すぎます。1分ほど待ってから再度お試しください。',
+  err_rate_limited: '回数の上限に達しました。しばらく待ってから再度お試しください。',
+  rule_read_rate_limit: '1分あたりの照会件数の上限に達しました。以後の照会は記録され、確認の対象になります',
+  rule_daily_read_limit: '24時間あたりの照会件数の上限に達しました。以後の照会は記録され、確認の対象になります',
+  rule_search_rate_limit: '1分あたりの検索結果件数の上限に達しました。検索条件を絞ってください',
+  rule_consent_refusal_limit: '同意の確認が成立しなかった照会が24時間の上限に達しました。同意の確認はしばらく行えません',
   err_unknown_account: '利用できないアカウントです。',
   err_internal: 'システムエラーが発生しました。',
   ...opsJa,
   ...governanceJa,
   ...inquiryJa,
   ...devicesJa,
+  ...separationJa,
+  ...terminalRequestsJa,
   errorRequestId: '要求ID',
 } as const;
 
@@ -272,7 +280,11 @@ const en: Record<MessageKey, string> = {
   err_forbidden: 'You may not use this screen.',
   err_log_unavailable: 'The access log cannot be written, so nothing can be shown. Please try again shortly.',
   err_store_unavailable: 'The database cannot be reached, so nothing can be shown. Please try again shortly.',
-  err_rate_limited: 'Too many attempts. Wait a minute and try again.',
+  err_rate_limited: 'A limit was reached. Wait a while and try again.',
+  rule_read_rate_limit: 'The limit of records read per minute is reached; further reads are logged and reviewed',
+  rule_daily_read_limit: 'The limit of records read per 24 hours is reached; further reads are logged and reviewed',
+  rule_search_rate_limit: 'The limit of search result rows per minute is reached: narrow the search',
+  rule_consent_refusal_limit: 'Too many inquiries whose consent did not hold in 24 hours: consent checks are paused for now',
   err_unknown_account: 'That account cannot be used.',
   err_internal: 'Something went wrong on the server.',
   errorRequestId: 'Request id',
@@ -280,6 +292,8 @@ const en: Record<MessageKey, string> = {
   ...governanceEn,
   ...inquiryEn,
   ...devicesEn,
+  ...separationEn,
+  ...terminalRequestsEn,
 };
 
 const DICTIONARIES: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { ja, en };

@@ -5,6 +5,7 @@ import { formatInstant } from './format.tsx';
 import { governanceApi, type Device, type Terminal } from './governance-api.ts';
 import { useI18n } from './i18n.tsx';
 import { SpreadsheetDownloads } from './spreadsheet-downloads.tsx';
+import { TerminalRequestsPanel } from './terminal-requests-panel.tsx';
 import { useLoad } from './use-load.ts';
 
 /**
@@ -62,7 +63,8 @@ export function TerminalsPage({ me }: { me: Me }) {
       await reloadDevices();
     });
   const pending = (devices ?? []).filter((d) => d.awaitsConfirmation);
-  const flagged = (terminals ?? []).filter((x) => x.misplaced || x.unused);
+  // Misplaced terminals first (F1: what an inventory walk must see before anything else), then unused ones.
+  const flagged = (terminals ?? []).filter((x) => x.misplaced || x.unused).sort((a, b) => Number(b.misplaced) - Number(a.misplaced));
   const table = (rows: readonly Terminal[], testId: string, actions: boolean) => (
     <table data-testid={testId}>
       <thead>
@@ -135,6 +137,7 @@ export function TerminalsPage({ me }: { me: Me }) {
         {t('downloadReconciliation')}: <SpreadsheetDownloads base="/api/terminals/reconciliation" />
       </p>
       {terminals !== null && table(flagged, 'reconciliation', false)}
+      <TerminalRequestsPanel me={me} onDecided={reload} />
       <h2>{t('navTerminals')}</h2>
       {terminals !== null && table(terminals, 'terminals', true)}
       <h2>{t('devicesPendingTitle')}</h2>

@@ -1,0 +1,295 @@
+import { openSyslog } from '../audit/feed.ts';
+import { mailFailure, mailTransport, type MailSettings } from '../governance/mailer.ts';
+import { dateOrNull, jsonColumn, type Db } from '../store/db.ts';
+import { alertMail, webhookSignature, WEBHOOK_DELIVERY_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER, type Alert } from './alerts.ts';
+
+/**
+ * Sends the alerts the findings queue (and the daily digest) put in the outbox (issue 20), outside every
+ * request: each channel configured gets each alert once, within a time-out, retried with a growing pause
+ * until it is delivered or `maxAttempts` failed; every attempt is recorded in alert_deliveries. A delivery is
+ * claimed before it is sent (a lease on next_attempt_at), so two server processes never send one twice at once.
+ */
+
+export const ALERT_CHANNELS = ['syslog', 'webhook', 'email'] as const;
+export type AlertChannel = (typeof ALERT_CHANNELS)[number];
+
+export interface AlertSettings {
+  /** A JSON POST signed with the secret (alerts.ts#webhookSignature); null: none. */
+  readonly webhook: { readonly url: string; readonly secret: string } | null;
+  /** udp://host:port or tcp://host:port (RFC 5424, MSGID `alert`); null: none. */
+  readonly syslog: string | null;
+  /** Mail high findings to compliance (audit.read holders with an address) when SMTP is configured. */
+  readonly email: boolean;
+  /** Longest one delivery may take. */
+  readonly timeoutMs: number;
+  /** Attempts per channel before giving up (recorded as given up). */
+  readonly maxAttempts: number;
+  /** How often the outbox is looked at besides the nudge after a finding (retries come due this way). */
+  readonly pollMs: number;
+}
+
+export interface AlertLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+/** The pause before attempt n+1: 30 s, 1, 2, 4 … minutes, at most an hour. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(3_600_000, 30_000 * 2 ** Math.max(0, attempts - 1));
+}
+
+const ROUND_LIMIT = 100;
+
+class AlertTimeout extends Error {
+  readonly code = 'ETIMEDOUT';
+}
+
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new AlertTimeout('no answer in time')), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A short reason for last_error and the log: a status or an error code, never a URL, an address or a reply's text. */
+function failure(channel: AlertChannel, e: unknown): string {
+  if (channel === 'email') return mailFailure(e);
+  if (e instanceof WebhookStatus) return `HTTP ${e.status}`;
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown; cause?: { code?: unknown } }) : {};
+  const c = typeof code.code === 'string' ? code.code : typeof code.cause?.code === 'string' ? code.cause.code : e instanceof Error ? e.name : 'failed';
+  return /^[A-Za-z_]{2,40}$/.test(c) ? c : 'failed';
+}
+
+class WebhookStatus extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+export class AlertDispatcher {
+  readonly #db: Db;
+  readonly #settings: AlertSettings;
+  readonly #mail: MailSettings | null;
+  readonly #clock: () => Date;
+  readonly #publicUrl: string | null;
+  readonly #log: AlertLog;
+  readonly #transport: ReturnType<typeof mailTransport> | null;
+  #chain: Promise<unknown> = Promise.resolve();
+  #timer: NodeJS.Timeout | null = null;
+  #closing = false;
+
+  constructor(db: Db, settings: AlertSettings, opts: { mail: MailSettings | null; clock: () => Date; publicUrl: string | null; log: AlertLog }) {
+    this.#db = db;
+    this.#settings = settings;
+    this.#mail = opts.mail;
+    this.#clock = opts.clock;
+    this.#publicUrl = opts.publicUrl;
+    this.#log = opts.log;
+    this.#transport = opts.mail === null ? null : mailTransport(opts.mail);
+  }
+
+  /** The channels an alert of this kind goes to: findings everywhere configured, the digest by mail only. */
+  channels(kind: Alert['type']): AlertChannel[] {
+    const mail = this.#mail !== null && (kind === 'gridwall.digest' || this.#settings.email);
+    if (kind === 'gridwall.digest') return mail ? ['email'] : [];
+    return [
+      ...(this.#settings.syslog === null ? [] : (['syslog'] as const)),
+      ...(this.#settings.webhook === null ? [] : (['webhook'] as const)),
+      ...(mail ? (['email'] as const) : []),
+    ];
+  }
+
+  /** Looks at the outbox every pollMs (the timer does not keep the process alive). */
+  start(): void {
+    if (this.#timer !== null) return;
+    this.#timer = setInterval(() => this.nudge(), this.#settings.pollMs);
+    this.#timer.unref();
+    this.nudge();
+  }
+
+  /** A round soon, after the one under way; returns at once, never throws. */
+  nudge(): void {
+    if (this.#closing) return;
+    this.#chain = this.#chain
+      .then(() => this.runOnce())
+      .catch((e: unknown) => this.#log.warn({ alert: 'round_failed', type: e instanceof Error ? e.name : typeof e }, 'alerts could not be sent'));
+  }
+
+  /** Resolves when every round asked for so far has finished. */
+  async idle(): Promise<void> {
+    let seen: Promise<unknown>;
+    do {
+      seen = this.#chain;
+      await seen;
+    } while (seen !== this.#chain);
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    await this.idle();
+    this.#transport?.close();
+  }
+
+  /** One round: every alert not done, each due delivery attempted. Returns how many were delivered and failed. */
+  async runOnce(): Promise<{ delivered: number; failed: number }> {
+    const now = this.#clock();
+    const { rows } = await this.#db.query<{ id: string | number; payload: unknown }>(
+      `SELECT id, payload FROM alert_outbox WHERE done_at IS NULL ORDER BY id LIMIT ${ROUND_LIMIT}`,
+    );
+    let delivered = 0;
+    let failed = 0;
+    for (const row of rows) {
+      const id = Number(row.id);
+      const alert = jsonColumn(row.payload) as Alert;
+      const channels = this.channels(alert.type);
+      if (channels.length > 0)
+        await this.#db.query(
+          `INSERT INTO alert_deliveries (outbox_id, channel, next_attempt_at)
+           SELECT $1, c, $3 FROM unnest($2::text[]) AS c ON CONFLICT (outbox_id, channel) DO NOTHING`,
+          [id, channels, now],
+        );
+      // Claimed with a lease longer than an attempt can take: a process that died mid-send leaves it due again later.
+      const lease = new Date(now.getTime() + 2 * this.#settings.timeoutMs + 60_000);
+      const claimed = await this.#db.query<{ channel: AlertChannel; attempts: number }>(
+        `UPDATE alert_deliveries SET attempts = attempts + 1, next_attempt_at = $4
+          WHERE outbox_id = $1 AND channel = ANY($2::text[]) AND delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= $3
+        RETURNING channel, attempts`,
+        [id, channels, now, lease],
+      );
+      const results = await Promise.all(
+        claimed.rows.map(async (d) => {
+          try {
+            await within(this.#settings.timeoutMs, this.#send(d.channel, id, alert));
+            await this.#db.query('UPDATE alert_deliveries SET delivered_at = $3, last_error = NULL WHERE outbox_id = $1 AND channel = $2', [
+              id,
+              d.channel,
+              this.#clock(),
+            ]);
+            return true;
+          } catch (e) {
+            const reason = failure(d.channel, e);
+            const giveUp = d.attempts >= this.#settings.maxAttempts;
+            this.#log.warn(
+              { alert: giveUp ? 'gave_up' : 'not_sent', outbox: id, channel: d.channel, attempts: d.attempts, reason },
+              'an alert could not be sent',
+            );
+            await this.#db.query(
+              giveUp
+                ? 'UPDATE alert_deliveries SET gave_up_at = $3, last_error = $4 WHERE outbox_id = $1 AND channel = $2'
+                : 'UPDATE alert_deliveries SET next_attempt_at = $3, last_error = $4 WHERE outbox_id = $1 AND channel = $2',
+              [id, d.channel, giveUp ? this.#clock() : new Date(now.getTime() + retryDelayMs(d.attempts)), reason],
+            );
+            return false;
+          }
+        }),
+      );
+      delivered += results.filter(Boolean).length;
+      failed += results.filter((r) => !r).length;
+      await this.#db.query(
+        `UPDATE alert_outbox o SET done_at = $2 WHERE o.id = $1 AND NOT EXISTS (
+           SELECT 1 FROM unnest($3::text[]) AS c
+            WHERE NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.outbox_id = o.id AND d.channel = c AND (d.delivered_at IS NOT NULL OR d.gave_up_at IS NOT NULL)))`,
+        [id, this.#clock(), channels],
+      );
+    }
+    return { delivered, failed };
+  }
+
+  async #send(channel: AlertChannel, id: number, alert: Alert): Promise<void> {
+    switch (channel) {
+      case 'syslog':
+        return this.#syslog(alert);
+      case 'webhook':
+        return this.#webhook(id, alert);
+      case 'email':
+        return this.#email(alert);
+    }
+  }
+
+  async #syslog(alert: Alert): Promise<void> {
+    const target = this.#settings.syslog;
+    if (target === null) return;
+    // Severity 1 (alert) for a high finding, 6 (informational) for anything else.
+    const sink = await openSyslog(target, { msgid: 'alert', severity: alert.type === 'gridwall.finding' ? 1 : 6 });
+    try {
+      await sink.send(JSON.stringify(alert));
+    } finally {
+      await sink.close();
+    }
+  }
+
+  async #webhook(id: number, alert: Alert): Promise<void> {
+    const hook = this.#settings.webhook;
+    if (hook === null) return;
+    const body = JSON.stringify(alert);
+    const timestamp = String(Math.floor(this.#clock().getTime() / 1000));
+    const res = await fetch(hook.url, {
+      method: 'POST',
+      redirect: 'error',
+      signal: AbortSignal.timeout(this.#settings.timeoutMs),
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'gridwall-alerts',
+        [WEBHOOK_TIMESTAMP_HEADER]: timestamp,
+        [WEBHOOK_SIGNATURE_HEADER]: webhookSignature(hook.secret, timestamp, body),
+        [WEBHOOK_DELIVERY_HEADER]: String(id),
+      },
+      body,
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status < 200 || res.status > 299) throw new WebhookStatus(res.status);
+  }
+
+  async #email(alert: Alert): Promise<void> {
+    if (this.#transport === null) return;
+    const to = await complianceAddresses(this.#db, this.#clock());
+    if (to.length === 0) return;
+    const mail = alertMail(alert, this.#publicUrl);
+    // One mail, every compliance address in Bcc: no reader learns who else got it.
+    await this.#transport.sendMail({ bcc: to, subject: mail.subject, text: mail.text });
+  }
+}
+
+/** Compliance: the addresses of people whose account holds audit.read in force and is not disabled. */
+export async function complianceAddresses(db: Db, at: Date): Promise<string[]> {
+  const { rows } = await db.query<{ email: string }>(
+    `SELECT DISTINCT p.email FROM grants g
+       JOIN accounts a ON a.user_id = g.user_id
+       JOIN persons p ON p.id = a.person_id
+      WHERE g.permission_id = 'audit.read' AND g.status = 'approved' AND g.decided_at <= $1
+        AND least(g.expires_at, (SELECT min(c.ends_at) FROM recert_items i JOIN recert_campaigns c ON c.id = i.campaign_id
+                                  WHERE i.grant_id = g.id AND i.decision IS NULL)) > $1
+        AND (a.disabled_at IS NULL OR a.disabled_at > $1) AND p.email IS NOT NULL AND p.email <> ''
+      ORDER BY p.email`,
+    [at],
+  );
+  return rows.map((r) => r.email);
+}
+
+/** A delivery as recorded (tests, the console later). */
+export interface Delivery {
+  readonly outboxId: number;
+  readonly channel: AlertChannel;
+  readonly attempts: number;
+  readonly deliveredAt: Date | null;
+  readonly gaveUpAt: Date | null;
+  readonly lastError: string | null;
+}
+
+export async function deliveriesOf(db: Db, outboxId: number): Promise<Delivery[]> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    'SELECT outbox_id, channel, attempts, delivered_at, gave_up_at, last_error FROM alert_deliveries WHERE outbox_id = $1 ORDER BY channel',
+    [outboxId],
+  );
+  return rows.map((r) => ({
+    outboxId: Number(r['outbox_id']),
+    channel: r['channel'] as AlertChannel,
+    attempts: Number(r['attempts']),
+    deliveredAt: dateOrNull(r['delivered_at']),
+    gaveUpAt: dateOrNull(r['gave_up_at']),
+    lastError: (r['last_error'] as string | null) ?? null,
+  }));
+}

@@ -1,0 +1,184 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { severityRank, type FindingSource, type FindingStatus, type Severity } from '../domain/finding.ts';
+
+/**
+ * What an alert says (issue 20: nobody has to open the page to learn of a high finding). An alert leaves
+ * gridwall — to a SIEM, a webhook, a mailbox — so it carries no customer data: no names, phones or addresses,
+ * and supply points only as a count. It is made from the finding's columns that hold none (rule, severity,
+ * counts, instants, the staff subject's IDs); the summary and the evidence, which may quote a supply point or a
+ * person's name, never go into it. The console (the findings queue) has the rest.
+ */
+
+/** Which findings alert: high ones, when new or when they become high. Updating an open one never alerts again. */
+export const ALERT_SEVERITY: Severity = 'high';
+
+/** Whether a finding that was `before` (null: new) and is now `after` is to be alerted. */
+export function shouldAlert(before: Severity | null, after: Severity): boolean {
+  const threshold = severityRank(ALERT_SEVERITY);
+  return severityRank(after) >= threshold && (before === null || severityRank(before) < threshold);
+}
+
+/** The finding's columns an alert is made of (FindingRow has them). */
+export interface AlertableFinding {
+  readonly id: number;
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly source: FindingSource;
+  readonly status: FindingStatus;
+  readonly subjectKey: string | null;
+  readonly subjectPersonId: string | null;
+  readonly subjectUserId: string | null;
+  readonly occurrences: number;
+  readonly firstSeenAt: Date;
+  readonly lastSeenAt: Date;
+  readonly detectedAt: Date;
+  readonly evidence: unknown;
+  readonly earlierEvidence: readonly unknown[];
+}
+
+export interface FindingAlert {
+  readonly type: 'gridwall.finding';
+  readonly findingId: number;
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly source: FindingSource;
+  readonly status: FindingStatus;
+  /** The staff member, account or terminal it is about: IDs, never a name. */
+  readonly subject: { readonly key: string | null; readonly personId: string | null; readonly userId: string | null };
+  readonly occurrences: number;
+  readonly firstSeenAt: string;
+  readonly lastSeenAt: string;
+  readonly detectedAt: string;
+  /** Distinct supply points the evidence names: a count, never an ID. */
+  readonly supplyPoints: number;
+  readonly text: { readonly ja: string; readonly en: string };
+}
+
+export interface DigestAlert {
+  readonly type: 'gridwall.digest';
+  readonly day: string;
+  readonly views: number;
+  readonly emergencyViews: number;
+  readonly refused: number;
+  readonly queued: number;
+  readonly open: { readonly high: number; readonly medium: number; readonly low: number };
+  readonly text: { readonly ja: string; readonly en: string };
+}
+
+export type Alert = FindingAlert | DigestAlert;
+
+/** The alert about a finding as it stands. */
+export function findingAlert(f: AlertableFinding): FindingAlert {
+  const who = f.subjectKey ?? '—';
+  return {
+    type: 'gridwall.finding',
+    findingId: f.id,
+    rule: f.rule,
+    severity: f.severity,
+    source: f.source,
+    status: f.status,
+    subject: { key: f.subjectKey, personId: f.subjectPersonId, userId: f.subjectUserId },
+    occurrences: f.occurrences,
+    firstSeenAt: f.firstSeenAt.toISOString(),
+    lastSeenAt: f.lastSeenAt.toISOString(),
+    detectedAt: f.detectedAt.toISOString(),
+    supplyPoints: supplyPointCount([f.evidence, ...f.earlierEvidence]),
+    text: {
+      ja: `重大な要確認事項 #${f.id}：ルール ${f.rule}、対象 ${who}、発生 ${f.occurrences} 回。内容はコンソールの「要確認事項」で確認してください。`,
+      en: `High finding #${f.id}: rule ${f.rule}, subject ${who}, raised ${f.occurrences} time(s). See the findings queue in the console.`,
+    },
+  };
+}
+
+/** The daily digest as mailed to compliance: counts only. */
+export function digestAlert(d: Omit<DigestAlert, 'type' | 'text'>): DigestAlert {
+  return {
+    type: 'gridwall.digest',
+    day: d.day,
+    views: d.views,
+    emergencyViews: d.emergencyViews,
+    refused: d.refused,
+    queued: d.queued,
+    open: { high: d.open.high, medium: d.open.medium, low: d.open.low },
+    text: {
+      ja: `${d.day} の日次ダイジェスト：閲覧 ${d.views} 件（非常災害時 ${d.emergencyViews} 件）、拒否 ${d.refused} 件、新たな要確認事項 ${d.queued} 件。未解決：重大 ${d.open.high}・中 ${d.open.medium}・低 ${d.open.low}。`,
+      en: `Daily digest for ${d.day}: ${d.views} views (${d.emergencyViews} in emergencies), ${d.refused} refused, ${d.queued} new findings. Open: ${d.open.high} high, ${d.open.medium} medium, ${d.open.low} low.`,
+    },
+  };
+}
+
+/** Distinct supply points named anywhere in the evidence (keys such as supplyPointId, supplyPointIds), counted. */
+export function supplyPointCount(evidence: readonly unknown[]): number {
+  const ids = new Set<string>();
+  const walk = (v: unknown, named: boolean): void => {
+    if (Array.isArray(v)) for (const x of v) walk(x, named);
+    else if (typeof v === 'string' && named) ids.add(v);
+    else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) walk(x, named || /supply_?points?(_?ids?)?$/i.test(k));
+  };
+  walk(evidence, false);
+  return ids.size;
+}
+
+/** The webhook's headers: when it was signed (Unix seconds) and the signature over that instant and the body. */
+export const WEBHOOK_TIMESTAMP_HEADER = 'x-gridwall-timestamp';
+export const WEBHOOK_SIGNATURE_HEADER = 'x-gridwall-signature';
+/** The outbox entry's id: the same alert retried carries the same one, so a receiver can drop a repeat. */
+export const WEBHOOK_DELIVERY_HEADER = 'x-gridwall-delivery';
+
+/**
+ * The signature of a webhook body: `sha256=` and the hex HMAC-SHA256, keyed with the shared secret, of the
+ * timestamp header's value, a full stop, and the body's bytes. Signing the timestamp with the body lets a
+ * receiver refuse a replayed request: the timestamp cannot be refreshed without the secret.
+ */
+export function webhookSignature(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
+}
+
+/** A receiver's check (docs/controls.md): the signature matches and the timestamp is within `toleranceSeconds` of `now`. */
+export function verifyWebhook(secret: string, timestamp: string, signature: string, body: string, now: Date, toleranceSeconds = 300): boolean {
+  const t = Number(timestamp);
+  if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now.getTime() / 1000 - t) > toleranceSeconds) return false;
+  const want = Buffer.from(webhookSignature(secret, timestamp, body), 'utf8');
+  const got = Buffer.from(signature, 'utf8');
+  return want.length === got.length && timingSafeEqual(want, got);
+}
+
+/** The mail an alert is sent as: Japanese, then English; a link to the findings queue when the public URL is known. */
+export function alertMail(a: Alert, publicUrl: string | null): { subject: string; text: string } {
+  const base = publicUrl?.replace(/\/$/, '') ?? null;
+  const ja = [a.text.ja, ''];
+  const en = [a.text.en, ''];
+  if (a.type === 'gridwall.finding') {
+    ja.push(
+      `番号: ${a.findingId}`,
+      `ルール: ${a.rule}`,
+      `重大度: 重大`,
+      `対象: ${a.subject.key ?? '—'}`,
+      `発生回数: ${a.occurrences}`,
+      `初回: ${a.firstSeenAt}`,
+      `最終: ${a.lastSeenAt}`,
+      `関係する供給地点の数: ${a.supplyPoints}`,
+    );
+    en.push(
+      `Finding: ${a.findingId}`,
+      `Rule: ${a.rule}`,
+      `Severity: high`,
+      `Subject: ${a.subject.key ?? '—'}`,
+      `Occurrences: ${a.occurrences}`,
+      `First seen: ${a.firstSeenAt}`,
+      `Last seen: ${a.lastSeenAt}`,
+      `Supply points involved: ${a.supplyPoints}`,
+    );
+  }
+  if (base !== null) {
+    ja.push(`コンソールで開く: ${base}/findings`);
+    en.push(`Open it in the console: ${base}/findings`);
+  }
+  ja.push('', 'このメールは gridwall が自動で送信しています。お客さまの情報は含みません。内容はコンソールでご確認ください。');
+  en.push('', 'This message was sent by gridwall automatically. It carries no customer data: see the console for the details.');
+  const subject =
+    a.type === 'gridwall.finding'
+      ? `[gridwall] 重大な要確認事項 #${a.findingId} (${a.rule}) / High finding #${a.findingId}`
+      : `[gridwall] 日次ダイジェスト ${a.day} / Daily digest ${a.day}`;
+  return { subject, text: [...ja, '', '----', '', ...en, ''].join('\n') };
+}
