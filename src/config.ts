@@ -453,9 +453,21 @@ function readLimitsOf(e: Env): ReadLimits {
   return { normal, emergency, consentRefusalsPerDay: e.GRIDWALL_CONSENT_REFUSALS_PER_DAY };
 }
 
-/** GRIDWALL_SOD_PAIRS and GRIDWALL_SOD_RECIPROCAL_DAYS: an unknown pair is refused, naming the known ones. */
-function separationOfDuties(e: Env): SodPolicy {
+/**
+ * GRIDWALL_SOD_PAIRS and GRIDWALL_SOD_RECIPROCAL_DAYS: an unknown pair is refused, naming the known ones. Only
+ * `none` and `0` turn a rule off: an empty value (which the number coercion would read as 0) is refused.
+ */
+function separationOfDuties(e: Env, raw: Readonly<Record<string, string | undefined>>): SodPolicy {
+  const days = raw['GRIDWALL_SOD_RECIPROCAL_DAYS'];
+  if (days !== undefined && days.trim() === '')
+    throw new ConfigError(
+      `bad configuration: GRIDWALL_SOD_RECIPROCAL_DAYS is empty (give a number of days, or 0 to turn the rule off; unset, it is ${DEFAULT_RECIPROCAL_DAYS})`,
+    );
   const pairs = parseSodPairs(e.GRIDWALL_SOD_PAIRS);
+  if ('empty' in pairs)
+    throw new ConfigError(
+      `bad configuration: GRIDWALL_SOD_PAIRS is empty (give some of ${SOD_PAIR_IDS.join(', ')}, comma-separated, or none to turn the rule off)`,
+    );
   if ('unknown' in pairs)
     throw new ConfigError(
       `bad configuration: GRIDWALL_SOD_PAIRS: ${pairs.unknown.join(', ')} is not a pair (give some of ${SOD_PAIR_IDS.join(', ')}, comma-separated, or none)`,
@@ -594,7 +606,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     dormantDays: e.GRIDWALL_DORMANT_DAYS,
     publicUrl: e.GRIDWALL_PUBLIC_URL ?? null,
     emergencyMaxHours: e.GRIDWALL_EMERGENCY_MAX_HOURS,
-    separationOfDuties: separationOfDuties(e),
+    separationOfDuties: separationOfDuties(e, env),
     readLimits: readLimitsOf(e),
     oidc: oidcSettings(e),
     logLevel: e.GRIDWALL_SERVER_LOG_LEVEL,

@@ -135,13 +135,20 @@ export class AlertDispatcher {
 
   /** One round: every alert not done, each due delivery attempted. Returns how many were delivered and failed. */
   async runOnce(): Promise<{ delivered: number; failed: number }> {
-    const now = this.#clock();
+    // Only alerts with something due: retries waiting for their time never keep newer alerts from being picked up.
     const { rows } = await this.#db.query<{ id: string | number; payload: unknown }>(
-      `SELECT id, payload FROM alert_outbox WHERE done_at IS NULL ORDER BY id LIMIT ${ROUND_LIMIT}`,
+      `SELECT o.id, o.payload FROM alert_outbox o
+        WHERE o.done_at IS NULL
+          AND (NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.outbox_id = o.id)
+               OR EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.outbox_id = o.id AND d.delivered_at IS NULL AND d.gave_up_at IS NULL AND d.next_attempt_at <= $1))
+        ORDER BY o.id LIMIT ${ROUND_LIMIT}`,
+      [this.#clock()],
     );
     let delivered = 0;
     let failed = 0;
     for (const row of rows) {
+      // The clock is read for each claim: a long round must not write leases that have already run out.
+      const now = this.#clock();
       const id = Number(row.id);
       const alert = jsonColumn(row.payload) as Alert;
       const channels = this.channels(alert.type);
@@ -180,7 +187,7 @@ export class AlertDispatcher {
               giveUp
                 ? 'UPDATE alert_deliveries SET gave_up_at = $3, last_error = $4 WHERE outbox_id = $1 AND channel = $2'
                 : 'UPDATE alert_deliveries SET next_attempt_at = $3, last_error = $4 WHERE outbox_id = $1 AND channel = $2',
-              [id, d.channel, giveUp ? this.#clock() : new Date(now.getTime() + retryDelayMs(d.attempts)), reason],
+              [id, d.channel, giveUp ? this.#clock() : new Date(this.#clock().getTime() + retryDelayMs(d.attempts)), reason],
             );
             return false;
           }

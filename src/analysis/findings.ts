@@ -123,14 +123,18 @@ async function update(tx: Queryable, open: OpenRow, f: NewFinding, lastSeen: Dat
   const earlier = count
     ? [{ seenAt: dateOrNull(open.last_seen_at), evidence: jsonColumn(open.evidence) }, ...earlierNow].slice(0, EARLIER_EVIDENCE_KEPT)
     : earlierNow;
+  // A new occurrence of an acknowledged finding opens it again: acknowledging one must not silence what
+  // follows (an insider in compliance acknowledging the finding about a colleague), and a high one alerts again.
+  const reopened = count && open.status === 'acknowledged';
   await tx.query(
     `UPDATE findings
         SET occurrences = occurrences + $2, severity = $3, summary = $4, evidence = $5, earlier_evidence = $6,
-            first_seen_at = LEAST(first_seen_at, $7), last_seen_at = GREATEST(last_seen_at, $8), detected_at = GREATEST(detected_at, $9)
+            first_seen_at = LEAST(first_seen_at, $7), last_seen_at = GREATEST(last_seen_at, $8), detected_at = GREATEST(detected_at, $9),
+            status = CASE WHEN $10 THEN 'open' ELSE status END
       WHERE id = $1`,
-    [id, count ? 1 : 0, severity, f.summary, JSON.stringify(f.evidence), JSON.stringify(earlier), f.occurredAt, lastSeen, f.detectedAt],
+    [id, count ? 1 : 0, severity, f.summary, JSON.stringify(f.evidence), JSON.stringify(earlier), f.occurredAt, lastSeen, f.detectedAt, reopened],
   );
-  const alerted = shouldAlert(open.severity, severity);
+  const alerted = shouldAlert(reopened ? null : open.severity, severity);
   if (alerted) await queueAlert(tx, id, f.detectedAt);
   return { id, outcome: count ? 'updated' : 'refreshed', alerted };
 }

@@ -99,7 +99,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
         tags: ['terminals'],
         summary: 'Register a terminal or record where it stands and how it is set',
         description:
-          'A network-set terminal at a retail or shared site (registered so, or changed into that state) is not written: 202 with the request a second access administrator approves or rejects with a reason (/api/terminal-requests).',
+          'A registration or change that widens — into network-set at a network site (opens network-only data) or into network-set at a retail or shared site (F1), from any other state or as a new terminal — is not written: 202 with the request a second access administrator approves or rejects with a reason (/api/terminal-requests). Edits within a state and narrowing changes are written at once (200).',
       }),
     },
     async (req, reply) => {

@@ -258,6 +258,7 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
         const { runGrantsCheck } = await import('./grants-command.ts');
         const at = opts.at === undefined ? new Date() : new Date(opts.at.getTime() + DAY_MS - 1);
         const pairs = parseSodPairs(opts.pairs);
+        if ('empty' in pairs) throw new UsageError(`--pairs is empty (give some of ${SOD_PAIR_IDS.join(', ')}, or none)`);
         if ('unknown' in pairs) throw new UsageError(`--pairs: ${pairs.unknown.join(', ')} is not a pair (give some of ${SOD_PAIR_IDS.join(', ')}, or none)`);
         setExit(await runGrantsCheck({ ...opts, at, sod: sodPolicy(pairs.ok, opts.reciprocalDays) }, io));
       },

@@ -163,14 +163,16 @@ export const terminalSave = contract({
       .describe('used by several people in turn (false: personal, one person’s PC); absent: true (shared) for a new terminal, unchanged for a registered one'),
     reason: text(1, 500)
       .optional()
-      .describe('why: kept with the request when the change waits for a second access administrator (a network-set terminal at a retail or shared site)'),
+      .describe(
+        'why: kept with the request when the change waits for a second access administrator (into network-set at a network or at a retail or shared site)',
+      ),
   }),
   response: {
     200: Terminal,
     202: z
       .object({ pending: z.literal(true), requestId: z.int(), terminalId: z.string() })
       .describe(
-        'not applied: a network-set terminal at a retail or shared site (F1) is written only once a second access administrator approves the request (/api/terminal-requests)',
+        'not applied: a change into network-set at a network site (opens network-only data) or at a retail or shared site (F1) is written only once a second access administrator approves the request (/api/terminal-requests)',
       ),
   },
 });

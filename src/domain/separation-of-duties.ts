@@ -86,14 +86,16 @@ export function sodPolicy(enforced: readonly SodPairId[], reciprocalDays: number
 export const DEFAULT_SOD_POLICY: SodPolicy = sodPolicy(DEFAULT_SOD_PAIRS, DEFAULT_RECIPROCAL_DAYS);
 
 /**
- * GRIDWALL_SOD_PAIRS / `--pairs`: comma-separated pair IDs, or `none`. Returns the IDs, or the parts that are
- * not pair IDs.
+ * GRIDWALL_SOD_PAIRS / `--pairs`: comma-separated pair IDs, or `none`. Returns the IDs, the parts that are
+ * not pair IDs, or `empty` when nothing is named: only the word `none` turns the rule off (fail closed — an
+ * empty variable is a slip, not a policy).
  */
-export function parseSodPairs(text: string): { readonly ok: readonly SodPairId[] } | { readonly unknown: readonly string[] } {
+export function parseSodPairs(text: string): { readonly ok: readonly SodPairId[] } | { readonly unknown: readonly string[] } | { readonly empty: true } {
   const parts = text
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+  if (parts.length === 0) return { empty: true };
   if (parts.length === 1 && parts[0] === 'none') return { ok: [] };
   const unknown = parts.filter((p) => !isSodPairId(p));
   return unknown.length > 0 ? { unknown } : { ok: parts.filter(isSodPairId) };

@@ -22,7 +22,15 @@ export function standingOf(terminalId: string | null, facts: TerminalFacts | nul
   if (facts === null) return 'unregistered';
   if (facts.retiredAt !== null && facts.retiredAt.getTime() <= at.getTime()) return 'retired';
   if (facts.setting === 'retail') return 'retail_set';
-  return facts.siteSide === 'network' ? 'network_site' : 'misplaced';
+  return opensNetworkOnly(facts) ? 'network_site' : 'misplaced';
+}
+
+/**
+ * Whether a terminal in service so registered stands `network_site` — the one standing that keeps network-only
+ * data reachable (networkOnlyGate): network-set at a network site.
+ */
+export function opensNetworkOnly(t: Pick<TerminalFacts, 'setting' | 'siteSide'>): boolean {
+  return t.setting === 'network' && t.siteSide === 'network';
 }
 
 /**
@@ -39,22 +47,27 @@ export type UnknownTerminalPolicy = (typeof UNKNOWN_TERMINAL_POLICIES)[number];
 
 /**
  * Network-set but not standing at a network site: the registry state of the Tohoku case (F1). Registering a
- * terminal so, or re-setting one into it, takes a second access administrator (identity/terminal-requests.ts).
+ * terminal so, or re-setting one into it, takes a second access administrator (needsSecondAdministrator).
  */
 export function misplacedSetting(t: Pick<TerminalFacts, 'setting' | 'siteSide'>): boolean {
   return t.setting === 'network' && t.siteSide !== 'network';
 }
 
 /**
- * Whether saving `after` over the registered `before` (null: not registered) waits for a second person: only
- * a change *into* the misplaced state. Editing a terminal already in it (its office, say) does not, and
- * neither does any change out of it (that narrows).
+ * Whether saving `after` over the registered `before` (null: not registered) waits for a second access
+ * administrator (identity/terminal-requests.ts). Any change that widens what someone can read does: one whose
+ * result opens network-only data (network-set at a network site, `network_site`) where `before` did not — a
+ * new terminal did not — and one into the misplaced state (F1), which the registry must not drift into
+ * unnoticed. Everything else — edits that keep the terminal where it was (its office, say), and every change
+ * that only narrows — takes one administrator and applies at once.
  */
 export function needsSecondAdministrator(
   before: Pick<TerminalFacts, 'setting' | 'siteSide'> | null,
   after: Pick<TerminalFacts, 'setting' | 'siteSide'>,
 ): boolean {
-  return misplacedSetting(after) && (before === null || !misplacedSetting(before));
+  const widens = opensNetworkOnly(after) && (before === null || !opensNetworkOnly(before));
+  const intoMisplaced = misplacedSetting(after) && (before === null || !misplacedSetting(before));
+  return widens || intoMisplaced;
 }
 
 /**

@@ -126,6 +126,21 @@ function ruleViolations(facts: Map<string, AccountFacts>, userId: string, permis
   return judgeGrant({ userId, permissionId, grantedBy: grantorUserId, grantedAt: at, revokedAt: null }, staff, CATALOG_SPECS, at);
 }
 
+/**
+ * Keeps separation of duties true under concurrency. Its rules read a person's other grants, and under READ
+ * COMMITTED two transactions at once each miss the other's uncommitted grant: two approvals for one person
+ * (audit.read on one grant, access.admin on another), A approving B while B approves A, two requests at once
+ * each passing the "already asked for" check. Every action that adds a grant the rules read (a request, an
+ * approval) first takes a transaction-scoped advisory lock per person it concerns, in one fixed order (sorted,
+ * so two actions never wait on each other crosswise), before it reads any grant or locks any grant row; the
+ * second of two such actions then runs after the first commits and sees its grant. The key space is shared
+ * with every schema on the server: a collision only makes two actions wait for each other. PGlite has the same
+ * function (one connection: the lock is always free there, as its transactions already run one at a time).
+ */
+export async function lockPeopleForSod(tx: Queryable, personIds: readonly string[]): Promise<void> {
+  for (const p of [...new Set(personIds)].sort()) await tx.query(`SELECT pg_advisory_xact_lock(hashtext('gridwall:sod:' || $1::text))`, [p]);
+}
+
 export interface GrantRequest {
   readonly userId: string;
   readonly permissionId: string;
@@ -172,6 +187,8 @@ export class Grants {
       const facts = await accountFacts(tx, [req.userId], at);
       const holder = facts.get(req.userId);
       if (holder === undefined || holder.disabled) throw new GrantRefusal('unknown_user', `no usable account ${req.userId}`);
+      // Before any grant is read: a request reads (and adds to) only the holder's grants.
+      await lockPeopleForSod(tx, [holder.personId]);
       // At request time only the holder's rules apply: asking for oneself is allowed, approving oneself is not.
       const v = ruleViolations(facts, req.userId, perm.id, actor.userId, at).filter((x) => x.rule !== 'self_grant');
       if (v[0] !== undefined) throw new GrantRefusal(v[0].rule, v[0].detail);
@@ -207,6 +224,12 @@ export class Grants {
    */
   async approve(actor: Actor, grantId: number, comment: string | null, at: Date): Promise<GrantRow> {
     return this.#guard(actor, at, 'grant.approve', String(grantId), { comment }, async (tx) => {
+      // Before the grant row is locked and before the rules read: the holder's grants and the approvals between the two.
+      // (The holder looked up here cannot change: a grant's account and an account's person are fixed.)
+      const holderPerson = await tx.query<{ person_id: string }>('SELECT a.person_id FROM grants g JOIN accounts a ON a.user_id = g.user_id WHERE g.id = $1', [
+        grantId,
+      ]);
+      await lockPeopleForSod(tx, [...holderPerson.rows.map((r) => r.person_id), actor.personId]);
       const g = await this.#pending(tx, grantId, at);
       const facts = await accountFacts(tx, [g.userId, actor.userId], at);
       const holder = facts.get(g.userId);

@@ -4,9 +4,11 @@ import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 import { writeTerminal, type TerminalSpec } from './terminals.ts';
 
 /**
- * Terminal registrations and changes awaiting a second access administrator (issue 20, live rules). A
- * network-set terminal standing at a retail or shared site is the Tohoku case (F1); `saveTerminal` keeps such
- * a registration, or a change into that state, as a request instead of applying it. Another access
+ * Terminal registrations and changes awaiting a second access administrator (issue 20, live rules).
+ * `saveTerminal` keeps a registration or change that widens as a request instead of applying it: one that
+ * makes a terminal open network-only data (network-set at a network site) where it did not, or one into the
+ * Tohoku case (F1: network-set, standing at a retail or shared site) — domain/terminal.ts
+ * needsSecondAdministrator. Another access
  * administrator — never the one who asked (`self_confirmation`, as for device bindings to network-site
  * terminals, identity/terminal-devices.ts) — approves it with a reason, and only then is it written; or
  * rejects it with a reason. Every decision, and every refused one, is a governance event
@@ -113,7 +115,7 @@ export async function decideTerminalRequest(
     if (decision === 'approved' && (by.kind === 'system' || by.personId === row['requested_by_person']))
       throw new TerminalRequestError(
         'self_confirmation',
-        'a network-set terminal at a retail or shared site is approved by a second access administrator, not by the one who asked for it',
+        'a terminal registration or change that widens is approved by a second access administrator, not by the one who asked for it',
       );
     await tx.query(`UPDATE terminal_requests SET status = $2, decided_at = $3, decided_by = $4, decided_by_person = $5, decision_reason = $6 WHERE id = $1`, [
       id,

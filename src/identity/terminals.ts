@@ -1,6 +1,6 @@
 import { DAY_MS } from '../domain/japan-time.ts';
 import { refusalFamily } from '../domain/refusal.ts';
-import { misplacedSetting, needsSecondAdministrator } from '../domain/terminal.ts';
+import { misplacedSetting, needsSecondAdministrator, opensNetworkOnly } from '../domain/terminal.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 import { endUnconfirmedSessionsOf, revokeDevicesOf } from './terminal-devices.ts';
@@ -45,7 +45,7 @@ export interface TerminalRow {
 export class TerminalError extends refusalFamily('terminal', {
   unknown_organization: 'invalid',
   unknown_terminal: 'invalid',
-  /** A change into the misplaced state while the terminal already has a request awaiting a second administrator. */
+  /** A change that needs a second administrator while the terminal already has a request awaiting one. */
   request_pending: 'conflict',
 }) {}
 
@@ -108,8 +108,10 @@ export type SaveOutcome =
 
 /**
  * Registers a terminal or records where it now stands / how it is set. Logged either way. A registration or
- * change that would leave a network-set terminal standing at a retail or shared site (F1) is not applied: it
- * is kept as a request (`terminal.request`) until a second access administrator approves it with a reason
+ * change that widens — one that makes the terminal open network-only data (network-set at a network site)
+ * where it did not, or leaves a network-set terminal standing at a retail or shared site (F1) where it was
+ * not (domain/terminal.ts needsSecondAdministrator) — is not applied: it is kept as a request
+ * (`terminal.request`) until a second access administrator approves it with a reason
  * (identity/terminal-requests.ts) — one open request per terminal (`request_pending` while one waits).
  * `reason` is the requester's, kept with such a request.
  */
@@ -128,7 +130,7 @@ export async function saveTerminal(db: Db, by: GovernanceActor, t: TerminalSpec,
   });
 }
 
-/** Keeps a change into the misplaced state as a request; `request_pending` when the terminal has one open. */
+/** Keeps a change that needs a second administrator as a request; `request_pending` when the terminal has one open. */
 async function openRequest(tx: Queryable, by: GovernanceActor, t: TerminalSpec, registered: boolean, reason: string | null, at: Date): Promise<number> {
   const { rows } = await tx.query<{ id: string }>(
     `INSERT INTO terminal_requests (terminal_id, organization_id, office, kind, setting, site_side, shared, registered, request_reason, requested_at, requested_by, requested_by_person)
@@ -166,7 +168,7 @@ async function openRequest(tx: Queryable, by: GovernanceActor, t: TerminalSpec, 
 /**
  * Writes a terminal as given (a registration or an update) with its governance event, in the caller's
  * transaction: a save that needs no second person, or an approved request (`more` names it). A terminal
- * re-set so that it opens network-only data ends the sessions opened through its unconfirmed device bindings
+ * written so that it opens network-only data ends the sessions opened through its unconfirmed device bindings
  * (which bind nothing from then until a second administrator confirms them): one person's re-setting never
  * widens. Returns the sessions it ended.
  */
@@ -185,7 +187,7 @@ export async function writeTerminal(
     [t.id, t.organizationId, t.office, t.kind, t.setting, t.siteSide, at, t.shared ?? null],
   );
   const action = rows[0]?.inserted === true ? 'terminal.register' : 'terminal.update';
-  const sessionsEnded = t.setting === 'network' && t.siteSide === 'network' ? await endUnconfirmedSessionsOf(tx, t.id, at) : [];
+  const sessionsEnded = opensNetworkOnly(t) ? await endUnconfirmedSessionsOf(tx, t.id, at) : [];
   await recordGovernance(tx, {
     at,
     actor: by,

@@ -294,6 +294,30 @@ for (const store of STORES) {
       hook.mode = 'ok';
     });
 
+    test('alerts waiting for a retry never keep a newer alert from being sent (more of them than a round takes)', async () => {
+      const sample = (await w.db.query<{ finding_id: string | number; payload: unknown }>('SELECT finding_id, payload FROM alert_outbox ORDER BY id LIMIT 1'))
+        .rows[0];
+      if (sample === undefined) assert.fail('an alert from the tests above');
+      const later = new Date(now.getTime() + 3_600_000);
+      // 150 alerts whose webhook delivery waits an hour for its retry (the receiver was down), listed first.
+      await w.db.query(
+        `WITH o AS (INSERT INTO alert_outbox (created_at, kind, finding_id, payload)
+                    SELECT $1, 'finding', $2, $3::jsonb FROM generate_series(1, 150) RETURNING id)
+         INSERT INTO alert_deliveries (outbox_id, channel, attempts, next_attempt_at) SELECT id, 'webhook', 1, $4 FROM o`,
+        [now, Number(sample.finding_id), JSON.stringify(sample.payload), later],
+      );
+      const fresh = await w.db.query<{ id: string | number }>(
+        `INSERT INTO alert_outbox (created_at, kind, finding_id, payload) VALUES ($1, 'finding', $2, $3::jsonb) RETURNING id`,
+        [now, Number(sample.finding_id), JSON.stringify(sample.payload)],
+      );
+      const before = hook.received.length;
+      await alerts.runOnce();
+      const [d] = (await deliveriesOf(w.db, Number(fresh.rows[0]?.id))).filter((x) => x.channel === 'webhook');
+      assert.ok(d?.deliveredAt instanceof Date, 'the newest alert went out in the first round');
+      assert.equal(hook.received.length, before + 1, 'and none of the waiting ones before their time');
+      await w.db.query('UPDATE alert_outbox SET done_at = $1 WHERE done_at IS NULL', [now]);
+    });
+
     test('the daily digest is mailed to compliance, once a day, with counts only', async () => {
       const mailsBefore = smtp.received.length;
       const hooksBefore = hook.received.length;

@@ -145,7 +145,10 @@ for (const store of STORES) {
       assert.equal(await alertsFor(w.db, a.id), 1);
 
       await reviewFinding(w.db, COMPLIANCE, a.id, 'acknowledged', null, NOW);
-      assert.equal((await foldFinding(w.db, finding({ rule }))).id, a.id, 'an acknowledged finding is still open: folded into');
+      const again = await foldFinding(w.db, finding({ rule }));
+      assert.deepEqual([again.id, again.alerted], [a.id, true], 'an acknowledged finding is folded into, and a high one alerts again');
+      assert.equal((await openOf(w.db, rule))[0]?.status, 'open', 'a new occurrence opens an acknowledged finding again: acknowledging does not silence');
+      assert.equal(await alertsFor(w.db, a.id), 2);
       await reviewFinding(w.db, COMPLIANCE, a.id, 'resolved', '確認済み', NOW);
       const d = await foldFinding(w.db, finding({ rule, severity: 'high' }));
       assert.notEqual(d.id, a.id, 'a resolved finding is not reopened: a new one starts');

@@ -416,7 +416,11 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   'GET /api/terminals/reconciliation': { who: anyOf(holding('access.admin'), holding('audit.read')), call: fixed('/api/terminals/reconciliation') },
   'PUT /api/terminals/{id}': {
     who: holding('access.admin'),
-    call: fixed('/api/terminals/T-PROBE', { organizationId: 'org-nw', office: '本店', kind: 'dedicated', setting: 'network', siteSide: 'network' }),
+    // A new network-site terminal: 202, kept for a second administrator (a fresh ID each call, one open request per terminal).
+    call: async (ctx) => ({
+      url: `/api/terminals/T-PROBE-${ctx.next()}`,
+      payload: { organizationId: 'org-nw', office: '本店', kind: 'dedicated', setting: 'network', siteSide: 'network' },
+    }),
   },
   // A registration awaiting a second administrator, asked by u-admin2: u-admin (the only access.admin here) decides it.
   'GET /api/terminal-requests': { who: anyOf(holding('access.admin'), holding('audit.read')), call: fixed('/api/terminal-requests') },

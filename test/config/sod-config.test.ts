@@ -25,3 +25,14 @@ test('separation of duties: an unknown pair or a bad period is refused naming th
   );
   assert.throws(() => loadConfig({ GRIDWALL_SOD_RECIPROCAL_DAYS: '-1' }), /GRIDWALL_SOD_RECIPROCAL_DAYS/);
 });
+
+test('separation of duties: an empty variable is refused naming it; only none and 0 turn a rule off', () => {
+  for (const empty of ['', ' ', ' , ']) {
+    assert.throws(() => loadConfig({ GRIDWALL_SOD_PAIRS: empty }), /GRIDWALL_SOD_PAIRS is empty/, JSON.stringify(empty));
+  }
+  for (const empty of ['', '  ']) {
+    assert.throws(() => loadConfig({ GRIDWALL_SOD_RECIPROCAL_DAYS: empty }), /GRIDWALL_SOD_RECIPROCAL_DAYS is empty/, JSON.stringify(empty));
+  }
+  const off = loadConfig({ GRIDWALL_SOD_PAIRS: ' none ', GRIDWALL_SOD_RECIPROCAL_DAYS: '0' }).separationOfDuties;
+  assert.deepEqual(off, { pairs: [], reciprocalDays: 0 });
+});

@@ -275,3 +275,85 @@ for (const store of STORES) {
     });
   });
 }
+
+/**
+ * Two actions at once for the same people (issue 20 review): each rule reads the other grants under READ
+ * COMMITTED, so without the per-person advisory locks (lockPeopleForSod) each transaction misses the other's
+ * uncommitted grant and both are let through. Only a server runs transactions side by side (PGlite runs them
+ * one at a time), so this suite is the PostgreSQL store's. Each round starts from fresh grants; the previous
+ * round's are moved out of force and out of the reciprocal period by SQL (set-up, not the workflow).
+ */
+for (const store of STORES.filter((s) => s.name === 'postgres')) {
+  describe(`separation of duties under concurrent actions on ${store.name}`, () => {
+    const w = seededApp(store, { sessionCacheMs: 0 });
+    let s: Record<string, Session> = {};
+    const h = api(
+      () => w.app,
+      () => s,
+    );
+    before(async () => {
+      s = await loginAll(w.app, PEOPLE);
+    });
+    const ROUNDS = 10;
+    const statusOf = (res: { statusCode: number; json: <T>() => T }) => (res.statusCode === 403 ? `403 ${rule(res)}` : String(res.statusCode));
+
+    /** Takes the given grants out of force and out of the reciprocal period: approved ones revoked, waiting ones rejected, long ago. */
+    async function retire(ids: readonly number[]): Promise<void> {
+      const old = new Date(NOW.getTime() - 400 * DAY_MS);
+      await w.db.query(
+        `UPDATE grants SET decided_at = $2, revoked_at = CASE WHEN status = 'approved' THEN $2::timestamptz END,
+                status = CASE WHEN status = 'approved' THEN 'revoked' ELSE 'rejected' END
+          WHERE id = ANY($1::bigint[]) AND status IN ('approved', 'requested')`,
+        [ids, old],
+      );
+    }
+
+    /** A request waiting for approval, put in the table directly (two for one person cannot be asked for one by one). */
+    async function waiting(userId: string, permissionId: string): Promise<number> {
+      const { rows } = await w.db.query<{ id: string }>(
+        `INSERT INTO grants (user_id, permission_id, status, reason, requested_by, requested_by_person, requested_at, expires_at)
+         VALUES ($1, $2, 'requested', '同時承認の確認', 'migration', 'system', $3, '2027-03-01') RETURNING id`,
+        [userId, permissionId, NOW],
+      );
+      return Number(rows[0]?.id);
+    }
+
+    test('two approvals at once completing a pair for one person: exactly one is approved', async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const audit = await waiting(USERS.serviceCentre, 'audit.read');
+        const admin = await waiting(USERS.serviceCentre, 'access.admin');
+        const res = await Promise.all([h.post(USERS.admin, `/api/grants/${audit}/approve`, {}), h.post(USERS.compliance, `/api/grants/${admin}/approve`, {})]);
+        assert.deepEqual(res.map(statusOf).sort(), ['200', '403 incompatible_permissions'], `round ${round}: ${res.map((r) => r.body).join(' | ')}`);
+        const { rows } = await w.db.query(`SELECT 1 FROM grants WHERE id = ANY($1::bigint[]) AND status = 'approved'`, [[audit, admin]]);
+        assert.equal(rows.length, 1, `round ${round}: ${USERS.serviceCentre} holds both audit.read and access.admin`);
+        await retire([audit, admin]);
+      }
+    });
+
+    test('two requests at once for the two halves of a pair: exactly one is accepted', async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const res = await Promise.all([h.request(USERS.admin, USERS.callCentre, 'audit.read'), h.request(USERS.compliance, USERS.callCentre, 'access.admin')]);
+        assert.deepEqual(res.map(statusOf).sort(), ['201', '403 incompatible_permissions'], `round ${round}: ${res.map((r) => r.body).join(' | ')}`);
+        const { rows } = await w.db.query<{ id: string }>(`SELECT id FROM grants WHERE user_id = $1 AND status = 'requested'`, [USERS.callCentre]);
+        assert.equal(rows.length, 1, `round ${round}`);
+        await retire(rows.map((r) => Number(r.id)));
+      }
+    });
+
+    test('A approving B while B approves A: exactly one is approved, the other is refused as reciprocal', async () => {
+      for (let round = 0; round < ROUNDS; round++) {
+        const forComp = await h.request(USERS.compliance, USERS.compliance, 'network.equipment');
+        const forAdmin = await h.request(USERS.admin, USERS.admin, 'emergency.support');
+        assert.equal(forComp.statusCode, 201, forComp.body);
+        assert.equal(forAdmin.statusCode, 201, forAdmin.body);
+        const ids = [forComp.json<{ id: number }>().id, forAdmin.json<{ id: number }>().id];
+        const res = await Promise.all([
+          h.post(USERS.admin, `/api/grants/${ids[0]}/approve`, {}),
+          h.post(USERS.compliance, `/api/grants/${ids[1]}/approve`, {}),
+        ]);
+        assert.deepEqual(res.map(statusOf).sort(), ['200', '403 reciprocal_approval'], `round ${round}: ${res.map((r) => r.body).join(' | ')}`);
+        await retire(ids);
+      }
+    });
+  });
+}

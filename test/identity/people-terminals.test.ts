@@ -58,17 +58,10 @@ for (const store of STORES) {
       } finally {
         await strict.close();
       }
-      assert.equal(
-        (
-          await send(admin(), 'PUT', '/api/terminals/T-OLD', {
-            organizationId: 'org-nw',
-            office: '本店',
-            kind: 'dedicated',
-            setting: 'network',
-            siteSide: 'network',
-          })
-        ).statusCode,
-        200,
+      // A network-site terminal in the registry (registering one through the API takes a second administrator:
+      // test/identity/terminal-live-rules.test.ts).
+      await w.db.query(
+        `INSERT INTO terminals (id, organization_id, office, kind, setting, site_side) VALUES ('T-OLD', 'org-nw', '本店', 'dedicated', 'network', 'network')`,
       );
       const user = await login(w.app, USERS.callCentre, 'T-OLD');
       assert.equal((await send(admin(), 'POST', '/api/terminals/T-OLD/retire')).statusCode, 200);

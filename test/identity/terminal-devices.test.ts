@@ -407,10 +407,20 @@ for (const store of STORES) {
         headers: { cookie: a.cookie, 'x-csrf-token': a.csrf },
         payload: { organizationId: 'org-nw', office: '仙台CC', kind: 'dedicated', setting: 'network', siteSide: 'network' },
       });
-      assert.equal(put.statusCode, 200, put.body);
+      // Re-setting a terminal so that it opens network-only data waits for a second access administrator.
+      assert.equal(put.statusCode, 202, put.body);
+      assert.equal((await meOf(w.app, session)).status, 200, 'nothing changes while the request waits');
+      const b = await secondSession();
+      const approved = await w.app.inject({
+        method: 'POST',
+        url: `/api/terminal-requests/${put.json<{ requestId: number }>().requestId}/approve`,
+        headers: { cookie: b.cookie, 'x-csrf-token': b.csrf },
+        payload: { reason: '仙台CCへの移設を確認' },
+      });
+      assert.equal(approved.statusCode, 200, approved.body);
       assert.equal((await meOf(w.app, session)).status, 401, 'the session through the unconfirmed binding ended');
       const again = await meOf(w.app, sessionCookie(await loginFrom(w.app, USERS.serviceCentre, device)));
-      assert.deepEqual([again.terminalId, again.terminal], [null, 'none'], 'one person re-setting a terminal does not widen its bindings');
+      assert.deepEqual([again.terminalId, again.terminal], [null, 'none'], 're-setting a terminal does not widen its unconfirmed bindings');
     });
 
     test('enrolling a browser again revokes the binding its cookie named, and ends the sessions through it', async () => {

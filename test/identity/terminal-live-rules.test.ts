@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
-import { needsSecondAdministrator, retailOnNetworkSite, type TerminalFacts } from '../../src/domain/terminal.ts';
+import { needsSecondAdministrator, networkOnlyGate, retailOnNetworkSite, standingOf, type TerminalFacts } from '../../src/domain/terminal.ts';
 import { SIDES } from '../../src/domain/organization.ts';
 import { login, outcomes, seededApp, testApp, type Session } from '../support/app.ts';
 import { NOW, SP, TERMINALS, USERS } from '../support/fixture.ts';
@@ -10,8 +10,9 @@ import { STORES } from '../support/stores.ts';
 import type { Db } from '../../src/store/db.ts';
 
 /**
- * Live rules on terminals and logins (issue 20): a network-set terminal at a retail or shared site is written
- * only once a second access administrator approves it with a reason; a retailer's person at a network-site
+ * Live rules on terminals and logins (issue 20): a terminal registered or changed into network-set at a network
+ * site (which opens network-only data) or network-set at a retail or shared site (F1) is written only once a
+ * second access administrator approves it with a reason; a retailer's person at a network-site
  * terminal is refused (or let through, by policy) and raises a live finding either way; the reconciliation
  * lists misplaced terminals first and does not call a terminal registered today unused.
  */
@@ -21,15 +22,35 @@ const SETTINGS = ['network', 'retail'] as const;
 const SITES = ['network', 'retail', 'shared'] as const;
 const standing = fc.record({ setting: fc.constantFrom(...SETTINGS), siteSide: fc.constantFrom(...SITES) });
 
-test('a second administrator is needed exactly for a change into "network-set, not at a network site"', () => {
-  fc.assert(
-    fc.property(fc.option(standing, { nil: null }), standing, (before, after) => {
-      const misplaced = (t: { setting: string; siteSide: string }) => t.setting === 'network' && t.siteSide !== 'network';
-      assert.equal(needsSecondAdministrator(before, after), misplaced(after) && (before === null || !misplaced(before)));
-      // Never for a change that leaves the terminal anything but misplaced (narrowing or neutral needs one person).
-      if (!misplaced(after)) assert.equal(needsSecondAdministrator(before, after), false);
-    }),
-  );
+/** Every registry state a save can ask for, and "not registered" (null). */
+const STATES = SETTINGS.flatMap((setting) => SITES.map((siteSide) => ({ setting, siteSide })));
+const BEFORE = [null, ...STATES];
+
+test('a second administrator is needed exactly for a change that opens network-only data or lands in F1 (every state pair)', () => {
+  // The oracle asks the gate itself, not the rule: does a person holding network.equipment read network-only
+  // data through a terminal in service so registered?
+  const opens = (s: Pick<TerminalFacts, 'setting' | 'siteSide'> | null) =>
+    s !== null && networkOnlyGate(true, standingOf('T', { ...s, retiredAt: null }, NOW)) === null;
+  // F1 written out: network-set, standing at a retail or shared site.
+  const f1 = (s: { setting: string; siteSide: string } | null) => s !== null && s.setting === 'network' && (s.siteSide === 'retail' || s.siteSide === 'shared');
+  let waits = 0;
+  for (const before of BEFORE)
+    for (const after of STATES) {
+      const expected = (opens(after) && !opens(before)) || (f1(after) && !f1(before));
+      assert.equal(needsSecondAdministrator(before, after), expected, `${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+      if (expected) waits++;
+    }
+  // 7 befores × 6 afters: into network/network from the 6 other befores; into network/retail and network/shared
+  // from the 5 befores outside F1 each.
+  assert.equal(waits, 6 + 2 * 5);
+  // The cases of the review, by name.
+  const nn = { setting: 'network', siteSide: 'network' } as const;
+  assert.equal(needsSecondAdministrator(null, nn), true, 'a new network-site terminal');
+  assert.equal(needsSecondAdministrator({ setting: 'network', siteSide: 'retail' }, nn), true, 'network/retail → network/network');
+  for (const siteSide of SITES) assert.equal(needsSecondAdministrator({ setting: 'retail', siteSide }, nn), true, `retail/${siteSide} → network/network`);
+  assert.equal(needsSecondAdministrator(nn, nn), false, 'an edit of a network-site terminal');
+  assert.equal(needsSecondAdministrator(nn, { setting: 'retail', siteSide: 'network' }), false, 'narrowing to retail-set');
+  assert.equal(needsSecondAdministrator({ setting: 'network', siteSide: 'retail' }, { setting: 'retail', siteSide: 'retail' }), false, 'out of F1, narrowing');
 });
 
 test('only a retail-side person at a terminal standing at a network site, in service, crosses sides', () => {
@@ -197,21 +218,74 @@ for (const store of STORES) {
       assert.equal((await terminal('T20001'))?.misplaced, false);
     });
 
+    test('a terminal registered or changed so that it opens network-only data waits for a second administrator; narrowing it takes one', async () => {
+      const nn = { organizationId: 'org-nw', office: '本店 3F', kind: 'dedicated', setting: 'network', siteSide: 'network', reason: '系統運用端末の増設' };
+      // A new network-site terminal: kept as a request, not registered, not usable as one.
+      const put = await send('admin', 'PUT', '/api/terminals/T20002', nn);
+      assert.equal(put.statusCode, 202, put.body);
+      const { requestId } = put.json<{ requestId: number }>();
+      assert.deepEqual(put.json(), { pending: true, requestId, terminalId: 'T20002' });
+      assert.equal(await terminal('T20002'), undefined, 'not registered before the approval');
+      const nsc = await login(w.app, USERS.serviceCentre, 'T20002');
+      const notes = async (s: Session) =>
+        outcomes(
+          (await w.app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=outage_response`, headers: { cookie: s.cookie } })).json<{
+            fields: Record<string, { shown: boolean; reason?: string }>;
+          }>(),
+        )['network_notes'];
+      assert.equal(await notes(nsc), 'masked:terminal_not_permitted', 'an unregistered terminal opens nothing');
+      // The one who asked cannot approve it; a second administrator can, and from then it is in force.
+      const own = await send('admin', 'POST', `/api/terminal-requests/${requestId}/approve`, { reason: '自分で承認' });
+      assert.equal(own.statusCode, 403, own.body);
+      assert.equal(errorOf(own).details?.rule, 'self_confirmation');
+      assert.equal(await terminal('T20002'), undefined);
+      const ok = await send('admin2', 'POST', `/api/terminal-requests/${requestId}/approve`, { reason: '設置場所を確認済み' });
+      assert.equal(ok.statusCode, 200, ok.body);
+      const now = await terminal('T20002');
+      assert.deepEqual([now?.setting, now?.siteSide, now?.misplaced], ['network', 'network', false], 'in force once approved');
+      assert.equal(await notes(await login(w.app, USERS.serviceCentre, 'T20002')), 'shown', 'a network-site terminal once approved');
+      assert.deepEqual(
+        (await governance('terminal.register')).filter((e) => e.subject_id === 'T20002').map((e) => e.actor_user_id),
+        [USERS.admin2],
+      );
+
+      // Editing it (its office) takes one administrator; so does narrowing it to retail-set.
+      const edit = await send('admin', 'PUT', '/api/terminals/T20002', { ...nn, office: '本店 4F' });
+      assert.equal(edit.statusCode, 200, edit.body);
+      const narrow = await send('admin', 'PUT', '/api/terminals/T20002', { ...nn, setting: 'retail' });
+      assert.equal(narrow.statusCode, 200, narrow.body);
+      assert.deepEqual([(await terminal('T20002'))?.setting, (await terminal('T20002'))?.siteSide], ['retail', 'network']);
+      // Back to network-set, and network/retail → network/network (the misplaced terminal found at a network site): both widen, both wait.
+      const back = await send('admin', 'PUT', '/api/terminals/T20002', nn);
+      assert.equal(back.statusCode, 202, back.body);
+      assert.equal((await terminal('T20002'))?.setting, 'retail', 'unchanged while it waits');
+      const moved = await send('admin', 'PUT', `/api/terminals/${TERMINALS.MISPLACED}`, { ...nn, office: '仙台営業所' });
+      assert.equal(moved.statusCode, 202, moved.body);
+      assert.deepEqual(
+        [(await terminal(TERMINALS.MISPLACED))?.siteSide, (await terminal(TERMINALS.MISPLACED))?.misplaced],
+        ['retail', true],
+        'unchanged while it waits',
+      );
+      for (const r of [back, moved]) {
+        const rejected = await send('admin2', 'POST', `/api/terminal-requests/${r.json<{ requestId: number }>().requestId}/reject`, { reason: '検査用' });
+        assert.equal(rejected.statusCode, 200, rejected.body);
+      }
+    });
+
     test('the reconciliation lists misplaced terminals first and counts a terminal never used from its registration', async () => {
       // Registered today, never used: not unused. Registered 31 days ago, never used: unused.
-      for (const id of ['T-NEW-TODAY', 'T-NEW-OLD'])
-        assert.equal(
-          (
-            await send('admin', 'PUT', `/api/terminals/${id}`, {
-              organizationId: 'org-nw',
-              office: '本店',
-              kind: 'virtual',
-              setting: 'network',
-              siteSide: 'network',
-            })
-          ).statusCode,
-          200,
-        );
+      for (const id of ['T-NEW-TODAY', 'T-NEW-OLD']) {
+        const put = await send('admin', 'PUT', `/api/terminals/${id}`, {
+          organizationId: 'org-nw',
+          office: '本店',
+          kind: 'virtual',
+          setting: 'network',
+          siteSide: 'network',
+        });
+        assert.equal(put.statusCode, 202, put.body);
+        const ok = await send('admin2', 'POST', `/api/terminal-requests/${put.json<{ requestId: number }>().requestId}/approve`, { reason: '本店の仮想端末' });
+        assert.equal(ok.statusCode, 200, ok.body);
+      }
       await w.db.query('UPDATE terminals SET registered_at = $2 WHERE id = $1', ['T-NEW-OLD', new Date(NOW.getTime() - 31 * DAY)]);
       // A misplaced terminal that is also unused, so it appears in both lists.
       await w.db.query('UPDATE terminals SET last_used_at = $2 WHERE id = $1', [TERMINALS.MISPLACED, new Date(NOW.getTime() - 40 * DAY)]);

@@ -6,7 +6,7 @@
 export const terminalRequestsJa = {
   terminalRequestsTitle: '承認待ちの端末登録・変更',
   terminalRequestsLead:
-    '送配電設定の端末を小売側または共用の拠点に置く登録（またはその状態への変更）は、申請した管理者とは別のアクセス管理者が理由を付けて承認するまで反映されません。',
+    '送配電設定の端末を送配電の拠点、または小売側・共用の拠点に置く登録（またはその状態への変更）は、申請した管理者とは別のアクセス管理者が理由を付けて承認するまで反映されません。',
   terminalRequestsNone: '承認待ちの端末登録・変更はありません。',
   terminalRequestKind: '種別',
   terminalRequestNew: '新規登録',
@@ -37,7 +37,7 @@ export const terminalRequestsJa = {
 export const terminalRequestsEn: Readonly<Record<keyof typeof terminalRequestsJa, string>> = {
   terminalRequestsTitle: 'Terminal registrations and changes awaiting approval',
   terminalRequestsLead:
-    'Registering a network-set terminal at a retail or shared site (or changing one into that state) takes effect only once an access administrator other than the one who asked approves it with a reason.',
+    'Registering a network-set terminal at a network site, or at a retail or shared site (or changing one into either state), takes effect only once an access administrator other than the one who asked approves it with a reason.',
   terminalRequestsNone: 'No terminal registration or change is awaiting approval.',
   terminalRequestKind: 'Kind',
   terminalRequestNew: 'New registration',

@@ -7,8 +7,9 @@ import { useI18n } from './i18n.tsx';
 import { useLoad } from './use-load.ts';
 
 /**
- * Terminal registrations and changes awaiting a second access administrator (issue 20): a network-set terminal
- * at a retail or shared site is written only once another administrator approves it with a reason. Each open
+ * Terminal registrations and changes awaiting a second access administrator (issue 20): one that makes a
+ * terminal network-set at a network site (opens network-only data) or network-set at a retail or shared site
+ * (F1) is written only once another administrator approves it with a reason. Each open
  * request with what was asked, by whom and why; approve or reject with a reason. The server refuses an
  * administrator's approval of their own request whatever the screen shows; the screen offers it to nobody.
  */
