@@ -231,7 +231,9 @@ export class AlertDispatcher {
   async #webhook(id: number, alert: Alert): Promise<void> {
     const hook = this.#settings.webhook;
     if (hook === null) return;
-    const body = JSON.stringify(alert);
+    // The delivery id travels inside the signed body too: a receiver that drops repeats by it cannot be fooled by
+    // a replay with the header changed.
+    const body = JSON.stringify({ ...alert, deliveryId: String(id) });
     const timestamp = String(Math.floor(this.#clock().getTime() / 1000));
     const res = await fetch(hook.url, {
       method: 'POST',

@@ -184,7 +184,9 @@ for (const store of STORES) {
       assert.equal(verifyWebhook(`${SECRET}x`, timestamp, signature, req.body, now), false, 'a receiver holding another secret detects it');
       assert.equal(verifyWebhook(SECRET, timestamp, signature, req.body.replace('"high"', '"low"'), now), false, 'a changed body is detected');
       assert.equal(verifyWebhook(SECRET, timestamp, signature, req.body, new Date(now.getTime() + 3_600_000)), false, 'a replay an hour later is refused');
-      const alert = JSON.parse(req.body) as Record<string, unknown>;
+      const { deliveryId, ...alert } = JSON.parse(req.body) as Record<string, unknown>;
+      assert.equal(deliveryId, req.headers['x-gridwall-delivery'], 'the delivery id is inside the signed body too');
+      assert.equal(deliveryId, String(queued?.id));
       assert.equal(alert['type'], 'gridwall.finding');
       assert.equal(alert['rule'], 'emergency_outside_window');
       assert.equal(alert['severity'], 'high');
