@@ -11,6 +11,7 @@ import { configuredTrust } from '../src/audit/trust.ts';
 import { loadConfig } from '../src/config.ts';
 import { compileDecisionTable } from '../src/domain/decision-table.ts';
 import { Firewall } from '../src/firewall/firewall.ts';
+import { ReadingTally } from '../src/firewall/reading-tally.ts';
 import { ReadLimiter, type ReadLimits } from '../src/domain/read-limits.ts';
 import { Sessions } from '../src/identity/session-store.ts';
 import type { Db } from '../src/store/db.ts';
@@ -50,6 +51,8 @@ export interface BenchServerOptions {
    * in the same run without two writers taking turns at the chain's head.
    */
   readonly shareLog?: { readonly log: GroupCommitLog; readonly key: SigningKey };
+  /** Bulk reading judged live (firewall/reading-tally.ts) beside the reads, as the server runs it; off by default. */
+  readonly bulkReading?: boolean;
 }
 
 /** How long a bench server keeps a session's actor (BENCH_SESSION_CACHE_MS; the server's default 1 s). */
@@ -65,12 +68,13 @@ export async function startBenchServer(
   db: Db,
   extend?: (app: FastifyInstance) => void,
   opts: BenchServerOptions = {},
-): Promise<{ app: FastifyInstance; base: string; log: GroupCommitLog; key: SigningKey }> {
+): Promise<{ app: FastifyInstance; base: string; log: GroupCommitLog; key: SigningKey; tally: ReadingTally | null }> {
   const key = opts.shareLog?.key ?? generateSigningKey();
   const metrics = new Metrics();
   const log = opts.shareLog?.log ?? new GroupCommitLog(db, { key, observer: metrics });
   const limiter = opts.readLimits === undefined ? null : new ReadLimiter(opts.readLimits);
-  const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key), findingSink(db), limiter);
+  const tally = opts.bulkReading === true ? new ReadingTally(db, findingSink(db), { clock: () => new Date() }) : null;
+  const firewall = new Firewall(db, log, compileDecisionTable(), new SearchTerms(key), findingSink(db), limiter, tally);
   const app = await buildApp({
     db,
     firewall,
@@ -91,5 +95,5 @@ export async function startBenchServer(
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
-  return { app, log, key, base: `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}` };
+  return { app, log, key, tally, base: `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}` };
 }

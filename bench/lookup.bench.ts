@@ -74,7 +74,7 @@ function tableBench(): { tablePerSec: number; decidePerSec: number } {
 function limiterBench(): { onePersonNs: number; manyPeopleNs: number } {
   const huge = { recordsPerMinute: 1e9, recordsPerDay: 1e9, searchRowsPerMinute: 1e9 };
   const run = (people: number) => {
-    const limiter = new ReadLimiter({ normal: huge, emergency: huge, consentRefusalsPerDay: 1e9 });
+    const limiter = new ReadLimiter({ normal: huge, emergency: huge, personRecordsPerDay: 1e9, consentRefusalsPerDay: 1e9, inquiryAnswersPerDay: 1e9 });
     const n = 2_000_000;
     const ids = Array.from({ length: people }, (_, i) => `p-${i}`);
     const t0 = process.hrtime.bigint();
@@ -105,8 +105,12 @@ async function main(): Promise<void> {
     const unlimited = { recordsPerMinute: 1e9, recordsPerDay: 1e9, searchRowsPerMinute: 1e9 };
     const limitedServer = await startBenchServer(db, undefined, {
       // BENCH_LIMITS=off: the second server without limits too (an A/A run: what two servers alone differ by).
-      ...(process.env['BENCH_LIMITS'] === 'off' ? {} : { readLimits: { normal: unlimited, emergency: unlimited, consentRefusalsPerDay: 1e9 } }),
+      ...(process.env['BENCH_LIMITS'] === 'off'
+        ? {}
+        : { readLimits: { normal: unlimited, emergency: unlimited, personRecordsPerDay: 1e9, consentRefusalsPerDay: 1e9, inquiryAnswersPerDay: 1e9 } }),
       shareLog: { log, key },
+      // BENCH_BULK=on: the third route also judges bulk reading live (the count from the log, beside the reads).
+      bulkReading: process.env['BENCH_BULK'] === 'on',
     });
     const persona = summary.personas.find((p) => p.principalClass === 'network_call_centre');
     if (persona === undefined) throw new Error('no call-centre persona');
@@ -136,6 +140,7 @@ async function main(): Promise<void> {
     const t = tableBench();
     const lim = limiterBench();
     const limitedRps = mean(runs.limited, 'rps');
+    await limitedServer.tally?.close();
     await limitedServer.app.close();
     await app.close();
     const lines = [
@@ -143,7 +148,7 @@ async function main(): Promise<void> {
       `store: ${name}; ${SUPPLY_POINTS} supply points; ${CONNECTIONS} connections; 2 × ${SECONDS} s per route, the three alternating`,
       `bare route (same query, no firewall, no log):  ${bareRps.toFixed(0)} req/s  p50 ${mean(runs.bare, 'p50').toFixed(1)} ms  p99 ${mean(runs.bare, 'p99').toFixed(1)} ms`,
       `firewall + durable log:                         ${fwRps.toFixed(0)} req/s  p50 ${mean(runs.fw, 'p50').toFixed(1)} ms  p99 ${mean(runs.fw, 'p99').toFixed(1)} ms`,
-      `${process.env['BENCH_LIMITS'] === 'off' ? 'second firewall server, no limits (A/A):' : 'firewall + read limits counted (none hit):'}     ${limitedRps.toFixed(0)} req/s  p50 ${mean(runs.limited, 'p50').toFixed(1)} ms  p99 ${mean(runs.limited, 'p99').toFixed(1)} ms`,
+      `${process.env['BENCH_LIMITS'] === 'off' ? 'second firewall server, no limits (A/A):' : 'firewall + read limits counted (none hit):'}${process.env['BENCH_BULK'] === 'on' ? ' + bulk reading judged live' : ''}     ${limitedRps.toFixed(0)} req/s  p50 ${mean(runs.limited, 'p50').toFixed(1)} ms  p99 ${mean(runs.limited, 'p99').toFixed(1)} ms`,
       `ratio firewall / bare: ${((fwRps / bareRps) * 100).toFixed(1)} %  (goal ≥ 80 %); with read limits: ${((limitedRps / bareRps) * 100).toFixed(1)} %`,
       `log: ${logged} events for ${fwOk} firewall 2xx responses, both firewalls (non-2xx: ${[...runs.fw, ...runs.limited].reduce((n, r) => n + r.non2xx, 0)}); ${log.batches - batchesBefore} group commits, ${(logged / Math.max(1, log.batches - batchesBefore)).toFixed(1)} events per commit; ${before} events before warm-up`,
       `read limiter alone: ${(lim.onePersonNs / 1000).toFixed(2)} µs per look-up counted (one person), ${(lim.manyPeopleNs / 1000).toFixed(2)} µs (1,000 people)`,

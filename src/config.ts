@@ -125,7 +125,9 @@ const EnvSchema = z.object({
     .min(0)
     .max(3660)
     .default(DEFAULT_RECIPROCAL_DAYS)
-    .describe('separation of duties: A may not approve a grant to B within this many days of B approving one to A (0: not enforced)'),
+    .describe(
+      'separation of duties: A may not approve anything for B (a grant, a terminal request, a device binding, an API token, an emergency declaration) within this many days of B approving anything for A (0: not enforced)',
+    ),
   GRIDWALL_READ_RECORDS_PER_MINUTE: limit(
     60,
     'records one person may open (look-ups) in any 60 s under one purpose; over it reads are refused (429, logged, a finding)',
@@ -138,6 +140,14 @@ const EnvSchema = z.object({
   GRIDWALL_EMERGENCY_READ_RECORDS_PER_MINUTE: limit(20, 'as GRIDWALL_READ_RECORDS_PER_MINUTE, under emergency_support (no looser than it)'),
   GRIDWALL_EMERGENCY_READ_RECORDS_PER_DAY: limit(500, 'as GRIDWALL_READ_RECORDS_PER_DAY, under emergency_support (no looser than it)'),
   GRIDWALL_EMERGENCY_READ_SEARCH_ROWS_PER_MINUTE: limit(100, 'as GRIDWALL_READ_SEARCH_ROWS_PER_MINUTE, under emergency_support (no looser than it)'),
+  GRIDWALL_READ_PERSON_RECORDS_PER_DAY: limit(
+    5000,
+    'records opened plus search result rows one person may read in any 24 h under all purposes together (a person entitled to several purposes may not read a day limit under each); the tightest limit that applies wins',
+  ),
+  GRIDWALL_INQUIRY_ANSWERS_PER_DAY: limit(
+    10_000,
+    "inquiries answered with a consent that holds, per person (a retailer's system: its service account's person) in any 24 h; past it, answers are refused (429, logged, a finding)",
+  ),
   GRIDWALL_CONSENT_REFUSALS_PER_DAY: limit(
     20,
     'inquiries whose consent check did not hold, per person in any 24 h; past it, consent checks are refused (429, logged, a finding)',
@@ -370,7 +380,7 @@ export interface Config {
   readonly emergencyMaxHours: number;
   /** Separation of duties: the permission pairs enforced and the reciprocal-approval period (GRIDWALL_SOD_*). */
   readonly separationOfDuties: SodPolicy;
-  /** Rate and volume limits on reading (GRIDWALL_READ_*, GRIDWALL_EMERGENCY_READ_*, GRIDWALL_CONSENT_REFUSALS_PER_DAY). */
+  /** Rate and volume limits on reading (GRIDWALL_READ_*, GRIDWALL_EMERGENCY_READ_*, GRIDWALL_CONSENT_REFUSALS_PER_DAY, GRIDWALL_INQUIRY_ANSWERS_PER_DAY). */
   readonly readLimits: ReadLimits;
   /** Single sign-on through an OpenID Connect provider, or null when GRIDWALL_OIDC_ISSUER is not set. */
   readonly oidc: OidcSettings | null;
@@ -450,7 +460,13 @@ function readLimitsOf(e: Env): ReadLimits {
         `bad configuration: GRIDWALL_EMERGENCY_READ_${names[k]} (${emergency[k]}) is looser than GRIDWALL_READ_${names[k]} (${normal[k]}): the limits under emergency_support are the tightest`,
       );
   }
-  return { normal, emergency, consentRefusalsPerDay: e.GRIDWALL_CONSENT_REFUSALS_PER_DAY };
+  return {
+    normal,
+    emergency,
+    personRecordsPerDay: e.GRIDWALL_READ_PERSON_RECORDS_PER_DAY,
+    consentRefusalsPerDay: e.GRIDWALL_CONSENT_REFUSALS_PER_DAY,
+    inquiryAnswersPerDay: e.GRIDWALL_INQUIRY_ANSWERS_PER_DAY,
+  };
 }
 
 /**

@@ -14,9 +14,11 @@ import { assignmentsBreakingRules } from './identity/assignments.ts';
 import { loadSigningKey, SigningKeyError } from './audit/signing.ts';
 import { logKeyOf, type Config } from './config.ts';
 import { generateDemo, type Persona } from './demo/generate.ts';
+import { seedDemoPast } from './demo/history.ts';
 import { compileDecisionTable } from './domain/decision-table.ts';
 import { ReadLimiter } from './domain/read-limits.ts';
 import { Firewall } from './firewall/firewall.ts';
+import { FAILING_ALERT_AFTER, ReadingTally } from './firewall/reading-tally.ts';
 import { Sessions } from './identity/session-store.ts';
 import { sweepAccounts } from './identity/lifecycle.ts';
 import { unboundTerminalsWarning } from './identity/terminal-devices.ts';
@@ -96,14 +98,27 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       if (e instanceof SigningKeyError) throw e;
       if (log.halted === null) say(`the access log could not be opened: ${e instanceof Error ? e.message : String(e)}`);
     });
-    const firewall = new Firewall(
-      db,
-      log,
-      table,
-      new SearchTerms(key),
-      findingSink(db, () => alerts.nudge()),
-      new ReadLimiter(config.readLimits),
-    );
+    // The demo's past (issue 20): a quarter of access history written through the writer, and the scan over it.
+    if (seeded && log.halted === null) await seedDemoPast(db, log, table, { seed: 2016, now: clock(), onProgress: (m) => say(`  ${m}`) });
+    const findings = findingSink(db, () => alerts.nudge());
+    // Bulk reading judged against each person's own running baseline (issue 20), counted from the log beside the reads.
+    // A count that keeps failing (e.g. `db grant-app` not run again after a migration) switches live bulk
+    // detection off while reads go on: it is logged here, in readiness (`degraded`) and the metrics, and the
+    // tally raises the finding `bulk_reading_count_failing` (high: it alerts) after FAILING_ALERT_AFTER in a row.
+    const tally = new ReadingTally(db, findings, {
+      clock,
+      everyMs: 60_000,
+      onFailing: (f) => {
+        const fields = JSON.stringify({ control: 'bulk_reading', consecutiveFailures: f.consecutiveFailures, kind: f.kind });
+        if (f.consecutiveFailures === 0) say(`bulk-reading count works again: ${fields}`);
+        else
+          say(
+            `${f.consecutiveFailures >= FAILING_ALERT_AFTER ? 'ALERT: ' : ''}bulk-reading count failed, live bulk detection is off until it recovers (retried at the next read): ${fields} ${f.message}`,
+          );
+      },
+    });
+    const firewall = new Firewall(db, log, table, new SearchTerms(key), findings, new ReadLimiter(config.readLimits), tally);
+    tally.nudge();
     const sessions = new Sessions(db, {
       idleMs: config.sessionIdleMs,
       absoluteMs: config.sessionAbsoluteMs,
@@ -138,6 +153,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       terminalClaims: config.terminalClaims,
       terminalProxy: config.terminalHeader === null ? null : terminalProxy(config.terminalHeader.header, config.terminalHeader.proxies),
       ...(metrics === null ? {} : { metrics }),
+      detection: { bulkReading: tally },
       health: {
         // Each under its label: readiness is public and names a disk by what it holds, never by its path.
         disks: [
@@ -151,12 +167,14 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     const metricsServer =
       metrics === null || config.metrics === null
         ? null
-        : await serveMetrics(() => metrics.scrape({ writer: () => log.status(), db, now: clock }), metrics.registry.contentType, config.metrics).catch(
-            async (e: unknown) => {
-              await app.close();
-              throw e;
-            },
-          );
+        : await serveMetrics(
+            () => metrics.scrape({ writer: () => log.status(), db, now: clock, tally: () => tally.status() }),
+            metrics.registry.contentType,
+            config.metrics,
+          ).catch(async (e: unknown) => {
+            await app.close();
+            throw e;
+          });
     const closeMetrics = () => new Promise<void>((resolve) => (metricsServer === null ? resolve() : metricsServer.close(() => resolve())));
     await app.listen({ host: config.host, port: config.port }).catch(async (e: unknown) => {
       await closeMetrics();
@@ -224,6 +242,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
         clearInterval(sweep);
         clearTimeout(digestTimer);
         await app.close();
+        await tally.close();
         await alerts.close();
         await closeMetrics();
         await log.close(); // publishes the last seal to the witness

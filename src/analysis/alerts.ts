@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { severityRank, type FindingSource, type FindingStatus, type Severity } from '../domain/finding.ts';
+import { findingRuleLabel } from '../domain/finding-rules.ts';
+import type { Digest } from './digest.ts';
 
 /**
  * What an alert says (issue 20: nobody has to open the page to learn of a high finding). An alert leaves
@@ -39,7 +41,10 @@ export interface AlertableFinding {
 export interface FindingAlert {
   readonly type: 'gridwall.finding';
   readonly findingId: number;
+  /** The rule's code, for machines (a SIEM's filter) … */
   readonly rule: string;
+  /** … and the rule in words, for people (issue 20): domain/finding-rules.ts. */
+  readonly ruleLabel: { readonly ja: string; readonly en: string };
   readonly severity: Severity;
   readonly source: FindingSource;
   readonly status: FindingStatus;
@@ -54,14 +59,9 @@ export interface FindingAlert {
   readonly text: { readonly ja: string; readonly en: string };
 }
 
-export interface DigestAlert {
+/** The daily digest as it leaves gridwall: its figures (digest.ts), and the sentence in both languages. */
+export interface DigestAlert extends Digest {
   readonly type: 'gridwall.digest';
-  readonly day: string;
-  readonly views: number;
-  readonly emergencyViews: number;
-  readonly refused: number;
-  readonly queued: number;
-  readonly open: { readonly high: number; readonly medium: number; readonly low: number };
   readonly text: { readonly ja: string; readonly en: string };
 }
 
@@ -70,10 +70,12 @@ export type Alert = FindingAlert | DigestAlert;
 /** The alert about a finding as it stands. */
 export function findingAlert(f: AlertableFinding): FindingAlert {
   const who = f.subjectKey ?? '—';
+  const label = findingRuleLabel(f.rule);
   return {
     type: 'gridwall.finding',
     findingId: f.id,
     rule: f.rule,
+    ruleLabel: { ja: label.ja, en: label.en },
     severity: f.severity,
     source: f.source,
     status: f.status,
@@ -84,14 +86,14 @@ export function findingAlert(f: AlertableFinding): FindingAlert {
     detectedAt: f.detectedAt.toISOString(),
     supplyPoints: supplyPointCount([f.evidence, ...f.earlierEvidence]),
     text: {
-      ja: `重大な要確認事項 #${f.id}：ルール ${f.rule}、対象 ${who}、発生 ${f.occurrences} 回。内容はコンソールの「要確認事項」で確認してください。`,
-      en: `High finding #${f.id}: rule ${f.rule}, subject ${who}, raised ${f.occurrences} time(s). See the findings queue in the console.`,
+      ja: `重大な要確認事項 #${f.id}：${label.ja}（ルール ${f.rule}）、対象 ${who}、発生 ${f.occurrences} 回。内容はコンソールの「要確認事項」で確認してください。`,
+      en: `High finding #${f.id}: ${label.en} (rule ${f.rule}), subject ${who}, raised ${f.occurrences} time(s). See the findings queue in the console.`,
     },
   };
 }
 
 /** The daily digest as mailed to compliance: counts only. */
-export function digestAlert(d: Omit<DigestAlert, 'type' | 'text'>): DigestAlert {
+export function digestAlert(d: Digest): DigestAlert {
   return {
     type: 'gridwall.digest',
     day: d.day,
@@ -146,12 +148,14 @@ export function verifyWebhook(secret: string, timestamp: string, signature: stri
 /** The mail an alert is sent as: Japanese, then English; a link to the findings queue when the public URL is known. */
 export function alertMail(a: Alert, publicUrl: string | null): { subject: string; text: string } {
   const base = publicUrl?.replace(/\/$/, '') ?? null;
+  // From the code, not the stored alert: an alert queued before ruleLabel existed is named all the same.
+  const rule = a.type === 'gridwall.finding' ? findingRuleLabel(a.rule) : null;
   const ja = [a.text.ja, ''];
   const en = [a.text.en, ''];
   if (a.type === 'gridwall.finding') {
     ja.push(
       `番号: ${a.findingId}`,
-      `ルール: ${a.rule}`,
+      `ルール: ${rule?.ja ?? a.rule}（${a.rule}）`,
       `重大度: 重大`,
       `対象: ${a.subject.key ?? '—'}`,
       `発生回数: ${a.occurrences}`,
@@ -161,7 +165,7 @@ export function alertMail(a: Alert, publicUrl: string | null): { subject: string
     );
     en.push(
       `Finding: ${a.findingId}`,
-      `Rule: ${a.rule}`,
+      `Rule: ${rule?.en ?? a.rule} (${a.rule})`,
       `Severity: high`,
       `Subject: ${a.subject.key ?? '—'}`,
       `Occurrences: ${a.occurrences}`,
@@ -178,7 +182,7 @@ export function alertMail(a: Alert, publicUrl: string | null): { subject: string
   en.push('', 'This message was sent by gridwall automatically. It carries no customer data: see the console for the details.');
   const subject =
     a.type === 'gridwall.finding'
-      ? `[gridwall] 重大な要確認事項 #${a.findingId} (${a.rule}) / High finding #${a.findingId}`
+      ? `[gridwall] 重大な要確認事項 #${a.findingId}：${rule?.ja ?? a.rule} / High finding #${a.findingId}: ${rule?.en ?? a.rule}`
       : `[gridwall] 日次ダイジェスト ${a.day} / Daily digest ${a.day}`;
   return { subject, text: [...ja, '', '----', '', ...en, ''].join('\n') };
 }

@@ -69,6 +69,11 @@ async function fold(tx: Queryable, f: NewFinding, opts: FoldOptions): Promise<Fo
   const lastSeen = opts.lastSeenAt ?? f.occurredAt;
 
   if (opts.fingerprint !== undefined) {
+    // One fold of a scanned period at a time, before it looks the period up: two scans of one period started
+    // together each missed the other's uncommitted period and counted the same evidence twice into the open
+    // finding. The second now waits, then finds the period and refreshes instead (PGlite: always free, its
+    // transactions already run one at a time).
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('gridwall:finding-period:' || $1::text))`, [opts.fingerprint]);
     const { rows } = await tx.query<OpenRow>(
       `SELECT ${OPEN_COLUMNS.split(', ')
         .map((c) => `f.${c}`)

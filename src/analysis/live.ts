@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/db.ts';
-import { SUPPLY_POINT_FIELDS, type SupplyPointField } from '../domain/classification.ts';
+import { showsNonPublic } from '../domain/reading-baseline.ts';
 import type { Engine } from './duck.ts';
 import { createMacros, createStandardTables } from './legacy-load.ts';
 
@@ -11,11 +11,6 @@ import { createMacros, createStandardTables } from './legacy-load.ts';
  */
 
 const PAGE = 20_000;
-
-/** Non-public: a shown field that is not public, or one the manifest does not know (never public). */
-function showsNonPublic(shown: readonly string[]): boolean {
-  return shown.some((f) => (SUPPLY_POINT_FIELDS[f as SupplyPointField]?.class ?? 'non_public') !== 'public');
-}
 
 async function append(e: Engine, table: string, rows: AsyncIterable<readonly (string | null)[]>): Promise<number> {
   const appender = await e.conn.createAppender(table);

@@ -1,6 +1,6 @@
 import { number, table, text, day, type Column, type SpreadsheetDoc, type Table } from '../spreadsheet/table.ts';
 import type { Report, SystemCounts } from './report.ts';
-import { RULES, type RuleId } from './rules.ts';
+import { findingRuleLabel } from '../domain/finding-rules.ts';
 
 /**
  * The report as people read it: a table on a terminal, or a spreadsheet document (`reportDoc`) that the
@@ -28,7 +28,7 @@ const SYSTEM_COLUMNS: readonly (readonly [string, (s: Omit<SystemCounts, 'system
 ];
 
 const SEVERITY_JA = { high: '高', medium: '中', low: '低' } as const;
-const ruleName = (rule: string) => (rule in RULES ? RULES[rule as RuleId] : rule);
+const ruleName = (rule: string) => findingRuleLabel(rule).ja;
 
 function systemRows(r: Report): (string | number)[][] {
   return [

@@ -9,6 +9,7 @@ import { buildReport, periodBounds, type Report } from './report.ts';
 import type { Thresholds } from './rules.ts';
 import { foldFinding } from './findings.ts';
 import { digestAlert } from './alerts.ts';
+import type { Digest } from './digest.ts';
 
 /**
  * The live side of the analytics: the regulator's report for any period of gridwall's own log, scans that
@@ -162,14 +163,7 @@ export async function reviewFinding(
   });
 }
 
-export interface Digest {
-  readonly day: string;
-  readonly views: number;
-  readonly emergencyViews: number;
-  readonly refused: number;
-  readonly queued: number;
-  readonly open: { readonly high: number; readonly medium: number; readonly low: number };
-}
+export type { Digest };
 
 /** The daily digest: yesterday's log (Japan time) scanned, its findings queued, and what is still open. */
 export async function dailyDigest(db: Db, at: Date): Promise<Digest> {

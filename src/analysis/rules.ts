@@ -1,3 +1,5 @@
+import type { AnalysisRule } from '../domain/finding-rules.ts';
+import type { Thresholds } from '../domain/anomaly-thresholds.ts';
 import { japanDay } from '../domain/japan-time.ts';
 import type { Engine } from './duck.ts';
 import type { Severity } from './findings.ts';
@@ -9,7 +11,7 @@ import type { Severity } from './findings.ts';
  */
 
 export interface Finding {
-  readonly rule: string;
+  readonly rule: AnalysisRule;
   readonly severity: Severity;
   /** `user:<id>`, `person:<id>` or `terminal:<id>`. */
   readonly subject: string;
@@ -18,58 +20,11 @@ export interface Finding {
   readonly evidence: Readonly<Record<string, unknown>>;
 }
 
-/**
- * Thresholds, with the reasoning for each default (docs/analysis.md repeats it):
- * - bulk reading compares a person with themself and with their peers, so a busy call centre is not
- *   "bulk" merely for being busy, and one person reading thousands while colleagues read dozens is;
- * - off-hours and probing thresholds are counts over the period, so one late call is not a finding.
- */
-export interface Thresholds {
-  /** A day with fewer non-public reads is never bulk, whatever the ratios (100: a busy agent's whole day). */
-  readonly bulkMinDaily: number;
-  /** The peak day against the person's own median day. */
-  readonly bulkOwnFactor: number;
-  /** The person's peak day and total against the median of their peers (same organization and side). */
-  readonly bulkPeerFactor: number;
-  /** Fewer reads over the period are never bulk by total. */
-  readonly bulkMinTotal: number;
-  /** Off hours (Japan time): from this hour … */
-  readonly offHoursFrom: number;
-  /** … to this hour, plus Saturdays and Sundays. */
-  readonly offHoursTo: number;
-  /** Off-hours non-public reads over the period before it is a finding. */
-  readonly offHoursMin: number;
-  /** Refused reads of one person within the window before it is probing. */
-  readonly probingRefusals: number;
-  readonly probingWindowMinutes: number;
-  /** Days without any read after which a read by the same ID is a dormant account coming back to life. */
-  readonly dormantDays: number;
-}
+/** The thresholds are domain (one definition for the scan and the firewall's live bulk rule). */
+export { DEFAULT_THRESHOLDS, type Thresholds } from '../domain/anomaly-thresholds.ts';
 
-export const DEFAULT_THRESHOLDS: Thresholds = {
-  bulkMinDaily: 100,
-  bulkOwnFactor: 5,
-  bulkPeerFactor: 5,
-  bulkMinTotal: 300,
-  offHoursFrom: 22,
-  offHoursTo: 6,
-  offHoursMin: 20,
-  probingRefusals: 10,
-  probingWindowMinutes: 10,
-  dormantDays: 90,
-};
-
-export const RULES = {
-  bulk_reading: '大量閲覧（本人の通常量・同僚と比べて突出）',
-  other_customer_read: '他の小売電気事業者の需要家（元自社需要家を含む）の非公開情報の閲覧',
-  emergency_outside_window: '非常災害時の権限の期間外・地域外での使用',
-  probing: '拒否された照会の集中（探索的な照会）',
-  misplaced_terminal: '小売側の拠点に設置された送配電設定の端末',
-  account_without_person: '在籍していない（人に紐づかない）IDによる閲覧',
-  dormant_account_used: '長期間使われていなかったIDの再使用',
-  off_hours: '時間外（夜間・休日）の非公開情報の閲覧',
-} as const;
-export type RuleId = keyof typeof RULES;
+/** The rules' codes and names are in domain/finding-rules.ts (ANALYSIS_RULES, FINDING_RULE_LABELS). */
+export type RuleId = AnalysisRule;
 
 interface Ctx {
   readonly affiliate: string;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { japanDayStart } from '../domain/japan-time.ts';
 import { reconciliationDoc } from '../identity/terminal-report.ts';
 import { personActor } from '../governance/grant-service.ts';
-import { listCampaigns, listItems, Recertification } from '../governance/recertification.ts';
+import { listCampaigns, listItems, Recertification, type ItemRow } from '../governance/recertification.ts';
 import { createServiceAccount, createToken, decideToken, listTokens, revokeToken, type TokenScope } from '../identity/api-tokens.ts';
 import { listAccounts, sweepAccounts } from '../identity/lifecycle.ts';
 import { holds, type Actor } from '../domain/actor.ts';
@@ -19,8 +19,29 @@ function requireAdmin(actor: Actor): void {
   if (!holds(actor, 'access.admin')) throw new ApiError('forbidden', 'this needs the access.admin grant (access administration)');
 }
 
+/** Who reads the people, the terminal registry and its reconciliation: access administration and auditors. */
+export function mayOverseeRegistry(actor: Actor): boolean {
+  return holds(actor, 'access.admin') || holds(actor, 'audit.read');
+}
+
 function requireOverseer(actor: Actor): void {
-  if (!holds(actor, 'access.admin') && !holds(actor, 'audit.read')) throw new ApiError('forbidden', 'this is for access administration and auditors');
+  if (!mayOverseeRegistry(actor)) throw new ApiError('forbidden', 'this is for access administration and auditors');
+}
+
+/**
+ * The items of a campaign waiting for `actor`'s decision: undecided, not their own grant, and theirs to review
+ * (the reviewer named, or — none named — an approver in the holder's organization). The campaign page's
+ * `mine=true` and the home screen's count.
+ */
+export function reviewsWaitingFor(actor: Actor, items: readonly ItemRow[]): ItemRow[] {
+  return items.filter(
+    (i) =>
+      i.decision === null &&
+      i.personId !== actor.personId &&
+      (i.reviewerUserId !== null
+        ? i.reviewerUserId === actor.userId
+        : i.holderOrganizationId !== null && holds(actor, 'grants.approve', i.holderOrganizationId)),
+  );
 }
 
 /** The day after `ymd` (Japan time): an inclusive last day as an exclusive end instant. */
@@ -169,7 +190,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
         const actor = requireActor(req);
         requireAdmin(actor);
         const status = decision === 'approve' ? 'approved' : 'rejected';
-        await decideToken(deps.db, { kind: 'person', userId: actor.userId, personId: actor.personId }, req.params.id, status, deps.clock());
+        await decideToken(
+          deps.db,
+          { kind: 'person', userId: actor.userId, personId: actor.personId },
+          req.params.id,
+          status,
+          deps.clock(),
+          deps.separationOfDuties,
+        );
         return { id: req.params.id, status };
       },
     );
@@ -240,15 +268,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AppDeps): void {
       const at = deps.clock();
       const items = await listItems(deps.db, req.params.id, at);
       if (req.query.mine !== true) return { items };
-      const mine = items.filter(
-        (i) =>
-          i.decision === null &&
-          i.personId !== actor.personId &&
-          (i.reviewerUserId !== null
-            ? i.reviewerUserId === actor.userId
-            : i.holderOrganizationId !== null && holds(actor, 'grants.approve', i.holderOrganizationId)),
-      );
-      return { items: mine };
+      return { items: reviewsWaitingFor(actor, items) };
     },
   );
 

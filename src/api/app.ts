@@ -24,11 +24,13 @@ import { OIDC_COOKIE, registerOidcRoutes } from './oidc-routes.ts';
 import { DEVICE_COOKIE } from './terminal-binding.ts';
 import { registerTerminalDeviceRoutes } from './terminal-device-routes.ts';
 import { registerTerminalRequestRoutes } from './terminal-request-routes.ts';
+import { registerImportRoutes } from './import-routes.ts';
 import { registerInputGuards } from './input-guards.ts';
 import { registerEmergencyRoutes } from './emergency-routes.ts';
 import { registerAnalysisRoutes } from './analysis-routes.ts';
 import { registerInquiryRoutes } from './inquiry-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
+import { registerHomeRoutes } from './home-routes.ts';
 
 /** Whether Fastify ended the request at its answer time-out (it aborts the request's signal with that error). */
 function timedOut(req: FastifyRequest): boolean {
@@ -356,9 +358,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAdminRoutes(app, deps);
   registerTerminalDeviceRoutes(app, deps);
   registerTerminalRequestRoutes(app, deps);
+  registerImportRoutes(app, deps);
   registerEmergencyRoutes(app, deps);
   registerAnalysisRoutes(app, deps);
   registerInquiryRoutes(app, deps);
+  registerHomeRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.extend !== undefined) await deps.extend(app);
   await app.ready();

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TrustAnchors } from '../audit/trust.ts';
 import type { WriterAlerts, WriterStatus } from '../audit/log-writer.ts';
 import type { Firewall } from '../firewall/firewall.ts';
+import type { ReadingTallyStatus } from '../firewall/reading-tally.ts';
 import type { OidcLogin } from '../identity/oidc.ts';
 import type { Sessions } from '../identity/session-store.ts';
 import type { Actor } from '../domain/actor.ts';
@@ -102,6 +103,11 @@ export interface AppDeps {
   readonly metrics?: { request(method: string | null, route: string | null, status: number, seconds: number | null): void };
   /** The HTTP server's time-outs (config.ts#HttpTimeouts); absent: Node's and Fastify's defaults. */
   readonly httpTimeouts?: HttpTimeouts;
+  /**
+   * Detection controls that run beside the reads (firewall/reading-tally.ts): readiness says `degraded` while
+   * one fails — reads go on, the control is off until it recovers. Absent: none reported.
+   */
+  readonly detection?: { readonly bulkReading: { status(): ReadingTallyStatus } };
 }
 
 /** A terminal asserted by a reverse proxy: the header it sets, and whether a connection comes from it. */

@@ -34,7 +34,7 @@ const fieldsAgree: [
 void fieldsAgree;
 
 export function registerEmergencyRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const emergencies = new EmergencyDeclarations(deps.db, { maxHours: deps.emergencyMaxHours });
+  const emergencies = new EmergencyDeclarations(deps.db, { maxHours: deps.emergencyMaxHours, sod: deps.separationOfDuties });
   const support = new EmergencySupport(deps.db);
   const reviews = new EmergencyReviews(deps.db);
 

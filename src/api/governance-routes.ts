@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { japanDayStart } from '../domain/japan-time.ts';
 import { listGovernance } from '../audit/governance-log.ts';
-import { Grants, listGrants } from '../governance/grant-service.ts';
+import { Grants, listGrants, type GrantRow } from '../governance/grant-service.ts';
 import { PERMISSION_CATALOG, PERMISSION_IDS } from '../domain/permissions.ts';
 import { DEFAULT_SOD_POLICY, RECIPROCAL_REASON, RECIPROCAL_REASON_EN, SOD_PAIR_IDS, SOD_PAIRS } from '../domain/separation-of-duties.ts';
 import { holds, type Actor } from '../domain/actor.ts';
+import type { Db } from '../store/db.ts';
 import type { AppDeps } from './context.ts';
 import { requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -14,6 +15,16 @@ import { route, type RouteTypes } from '../contract/schema.ts';
 /** People who oversee grants: access administration, approvers, and the audit log's readers. */
 export function mayOverseeGrants(actor: Actor): boolean {
   return holds(actor, 'access.admin') || holds(actor, 'grants.approve') || holds(actor, 'audit.read');
+}
+
+/**
+ * The requests waiting for approval that `actor` may decide: never their own, and only for people of an
+ * organization they hold grants.approve for (empty without it). The approval queue and the home screen's count.
+ */
+export async function approvalQueue(db: Db, actor: Actor, at: Date): Promise<GrantRow[]> {
+  if (!holds(actor, 'grants.approve')) return [];
+  const waiting = await listGrants(db, { status: 'requested', limit: 10_000 }, at);
+  return waiting.filter((g) => g.personId !== actor.personId && g.holderOrganizationId !== null && holds(actor, 'grants.approve', g.holderOrganizationId));
 }
 
 export function registerGovernanceRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -50,14 +61,7 @@ export function registerGovernanceRoutes(app: FastifyInstance, deps: AppDeps): v
     '/api/grants/queue',
     { schema: route(c.grantQueue, { tags: ['governance'], summary: 'Requests waiting for approval that you may decide (never your own)' }) },
     async (req) => {
-      const actor = requireActor(req);
-      if (!holds(actor, 'grants.approve')) return { grants: [] };
-      const waiting = await listGrants(deps.db, { status: 'requested', limit: 10_000 }, deps.clock());
-      // Scope: requests for people of an organization the approver holds grants.approve for.
-      const mine = waiting.filter(
-        (g) => g.personId !== actor.personId && g.holderOrganizationId !== null && holds(actor, 'grants.approve', g.holderOrganizationId),
-      );
-      return { grants: mine };
+      return { grants: await approvalQueue(deps.db, requireActor(req), deps.clock()) };
     },
   );
 

@@ -8,6 +8,7 @@ import type { AppDeps, DiskLabel } from './context.ts';
  * Live: the process answers. Ready: it can serve a read and log it — the store answers a query within
  * `STORE_CHECK_MS`, the log writer has not stopped the line, has no commit failing and no backlog older than
  * `BACKLOG_LIMIT_MS`, and the disks under the data directory and the witness have room. Each check is reported.
+ * A detection control that keeps failing (the bulk-reading count) leaves it ready but `degraded` (200).
  * The answer is public (a load balancer asks it without a session), so it holds states, kinds and ages only:
  * whether the line stopped, never why (the reason names sequence numbers and what cannot be accounted for);
  * whether the witness fails, never its message; a disk by its label, never its path. The messages go to the
@@ -73,7 +74,23 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
       lastError: writer.lastError === null ? null : { kind: writer.lastError.kind, ageSeconds: ageSeconds(writer.lastError.at, now) },
       lastSealAgeSeconds: ageSeconds(writer.lastSealAt, now),
     };
-    // The first reason, in the order an operator should look: the line stopped, the store, the log, the disk.
+    // A detection control that fails does not stop a read (it is no reason to take the instance out of
+    // service), but it is off until it recovers: `degraded`, answered 200, with the control's state.
+    const tally = deps.detection?.bulkReading.status() ?? null;
+    const detection =
+      tally === null
+        ? null
+        : {
+            state: tally.state,
+            bulkReading: {
+              state: tally.state,
+              consecutiveFailures: tally.consecutiveFailures,
+              lastError: tally.lastError === null ? null : { kind: tally.lastError.kind, ageSeconds: ageSeconds(tally.lastError.at, now) },
+              lastCountAgeSeconds: ageSeconds(tally.lastCountAt, now),
+            },
+          };
+    // The first reason, in the order an operator should look: the line stopped, the store, the log, the disk,
+    // then a detection control off.
     const status =
       writer.halted !== null
         ? 'log_halted'
@@ -83,13 +100,15 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
             ? 'log_unavailable'
             : disk.state !== 'ok'
               ? 'disk_low'
-              : 'ok';
-    return { status, store: deps.db.kind, checks: { store, log, disk } };
+              : detection?.state === 'failing'
+                ? 'degraded'
+                : 'ok';
+    return { status, store: deps.db.kind, checks: { store, log, disk, ...(detection === null ? {} : { detection }) } };
   };
   // Readiness; `/api/health` is the same answer (what load balancers were pointed at before the split).
   for (const path of ['/api/health/ready', '/api/health'])
     app.get(path, { schema: { hide: true } }, async (_req, reply) => {
       const r = await ready();
-      return reply.status(r.status === 'ok' ? 200 : 503).send(r);
+      return reply.status(r.status === 'ok' || r.status === 'degraded' ? 200 : 503).send(r);
     });
 }

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AccessEvent } from '../audit/access-event.ts';
 import type { WriterObserver, WriterStatus } from '../audit/log-writer.ts';
+import type { ReadingTallyStatus } from '../firewall/reading-tally.ts';
 import type { Db } from '../store/db.ts';
 import { singleFlight, withinDeadline } from '../store/failure.ts';
 
@@ -86,6 +87,17 @@ export class Metrics implements WriterObserver {
   readonly #findings = this.#gauge('gridwall_findings_open', 'Findings not yet resolved, by rule and severity', ['rule', 'severity']);
   readonly #pool = this.#gauge('gridwall_store_pool_connections', "The store's connection pool, by state (PostgreSQL)", ['state']);
   readonly #up = this.#gauge('gridwall_store_up', '1 when the store answered the scrape, 0 when it did not');
+  readonly #tallyFailing = this.#gauge(
+    'gridwall_bulk_reading_failing',
+    '1 while the live bulk-reading count fails (reads go on; live bulk detection is off until it recovers)',
+  );
+  readonly #tallyFailures = new Counter({
+    name: 'gridwall_bulk_reading_failures_total',
+    help: 'Runs of the live bulk-reading count that failed',
+    registers: [this.registry],
+  });
+  #tallyFailuresSeen = 0;
+  readonly #tallyAge = this.#gauge('gridwall_bulk_reading_last_count_age_seconds', 'Age of the last run of the live bulk-reading count that succeeded');
 
   /**
    * An answer: `method` and `route` null for a request answered before a route (`(none)` in the labels),
@@ -134,10 +146,19 @@ export class Metrics implements WriterObserver {
    * The text a scrape gets: the counters, and the gauges read now. The open findings come from the store
    * within SCRAPE_STORE_MS; when it does not answer, `gridwall_store_up` is 0 and the findings keep the values
    * last read. The chain head and the seal's age have no sample before the writer's first seal (a 0 would read as
-   * "just sealed").
+   * "just sealed"). The bulk-reading count's state, when `tally` is given (its failures counted from the tally's
+   * own total, so a scrape never counts one twice).
    */
-  async scrape(sources: { writer: () => WriterStatus; db: Db; now: () => Date }): Promise<string> {
+  async scrape(sources: { writer: () => WriterStatus; db: Db; now: () => Date; tally?: () => ReadingTallyStatus }): Promise<string> {
     const w = sources.writer();
+    const t = sources.tally?.();
+    if (t !== undefined) {
+      this.#tallyFailing.set(t.state === 'failing' ? 1 : 0);
+      if (t.failuresTotal > this.#tallyFailuresSeen) this.#tallyFailures.inc(t.failuresTotal - this.#tallyFailuresSeen);
+      this.#tallyFailuresSeen = t.failuresTotal;
+      if (t.lastCountAt === null) this.#tallyAge.remove();
+      else this.#tallyAge.set((sources.now().getTime() - t.lastCountAt.getTime()) / 1000);
+    }
     this.#queued.set(w.queued);
     this.#oldest.set(w.oldestQueuedMs / 1000);
     // Neither the head nor the seal's age has a sample before the writer's first seal.

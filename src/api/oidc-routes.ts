@@ -3,6 +3,7 @@ import { errorFields } from './server-log.ts';
 import { LOGIN_TTL_MS } from '../identity/oidc.ts';
 import type { AppDeps } from './context.ts';
 import { ApiError } from './errors.ts';
+import { Refusal } from '../domain/refusal.ts';
 import { recordLoginRefusal, startSession } from './session-routes.ts';
 import * as c from '../contract/session.ts';
 import { route, type RouteTypes } from '../contract/schema.ts';
@@ -96,6 +97,8 @@ export function registerOidcRoutes(app: FastifyInstance, deps: AppDeps): void {
         await startSession(reply, deps, result.userId, result.terminal, 'oidc', result.idToken);
       } catch (e) {
         if (e instanceof ApiError) return reply.redirect(refusedTo(e.code), 303); // recorded by startSession
+        // A rule's refusal (retail_on_network_terminal) goes back to the login screen by its rule, never as JSON.
+        if (e instanceof Refusal) return reply.redirect(refusedTo(String(e.rule)), 303);
         throw e;
       }
       return reply.redirect('/search', 303);

@@ -6,6 +6,15 @@ import { ERROR_SCHEMA, LIST_SCHEMA, project, resourceTypes, schemas, ScimError, 
 import { revokeForRetailerChange, revokeForSide } from '../governance/grant-service.ts';
 import type { AppDeps } from './context.ts';
 import { ApiError, ERROR_STATUS } from './errors.ts';
+import type { GovernanceAction } from '../domain/governance-actions.ts';
+
+/** The governance action a refused SCIM change is recorded under, by HTTP method. */
+const SCIM_REFUSED_ACTIONS: Readonly<Partial<Record<string, GovernanceAction>>> = {
+  POST: 'scim.user.post',
+  PUT: 'scim.user.put',
+  PATCH: 'scim.user.patch',
+  DELETE: 'scim.user.delete',
+};
 
 const SCIM_JSON = 'application/scim+json';
 
@@ -64,7 +73,7 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
             await recordGovernance(deps.db, {
               at: deps.clock(),
               actor: provisioner(_req),
-              action: `scim.user.${_req.method.toLowerCase()}`,
+              action: SCIM_REFUSED_ACTIONS[_req.method] ?? 'scim.user.patch',
               subjectType: 'person',
               subjectId: (_req.params as { id?: string } | undefined)?.id ?? '(new)',
               outcome: 'refused',

@@ -10,11 +10,12 @@ import { mayOverseeGrants } from './governance-routes.ts';
 import type { AppDeps } from './context.ts';
 import { LOGIN_ADDRESS_FACTOR, requireActor, SESSION_COOKIE } from './context.ts';
 import { mayReadAuditLog } from './audit-routes.ts';
+import { mayOverseeRegistry } from './admin-routes.ts';
 import { ApiError } from './errors.ts';
 import * as c from '../contract/session.ts';
 import { route, type ReplyOf, type RouteTypes } from '../contract/schema.ts';
 import { NO_TERMINAL, type TerminalBinding } from '../identity/terminal-devices.ts';
-import type { SideCrossing } from '../identity/session-store.ts';
+import type { RetailAtUnknownTerminal, SideCrossing } from '../identity/session-store.ts';
 import { findingSink } from '../analysis/findings.ts';
 import { refusalFamily } from '../domain/refusal.ts';
 import { bindTerminal } from './terminal-binding.ts';
@@ -39,6 +40,8 @@ export function abilities(actor: Actor, firewall: Firewall): c.Abilities {
     approveGrants: holds(actor, 'grants.approve'),
     /** Everyone's grants, campaigns and governance events (access.admin, grants.approve or audit.read). */
     overseeGrants: mayOverseeGrants(actor),
+    /** The terminal registry and its reconciliation (access.admin or audit.read): the terminals routes' own rule. */
+    overseeTerminals: mayOverseeRegistry(actor),
     /** Declare, confirm, end or extend an emergency (emergency.declare). */
     declareEmergency: holds(actor, 'emergency.declare'),
     /** Every declaration, the support register and the reviews (emergency.declare, access.admin or audit.read). */
@@ -133,6 +136,8 @@ async function raiseSideCrossing(deps: AppDeps, userId: string, method: AuthMeth
     evidence: {
       terminalId: x.terminalId,
       terminalSource: x.terminalSource,
+      namedAs: x.namedAs,
+      unconfirmedBinding: x.unconfirmedBinding,
       setting: x.setting,
       siteSide: x.siteSide,
       side: x.side,
@@ -140,6 +145,27 @@ async function raiseSideCrossing(deps: AppDeps, userId: string, method: AuthMeth
       method,
       outcome,
     },
+  });
+}
+
+/**
+ * A retail-side person let in (GRIDWALL_UNKNOWN_TERMINAL=limit) from a terminal the registry does not know: the
+ * side rule cannot tell where that is — an unregistered PC at a network site is how the Tohoku case stayed
+ * unseen — so compliance hears of it (medium: it alerts nobody by itself). A login that named no terminal at
+ * all raises nothing: there is nothing to check.
+ */
+async function raiseRetailAtUnknown(deps: AppDeps, userId: string, method: AuthMethod, x: RetailAtUnknownTerminal): Promise<void> {
+  const at = deps.clock();
+  await findingSink(deps.db).raise({
+    rule: 'retail_on_unknown_terminal',
+    severity: 'medium',
+    occurredAt: at,
+    detectedAt: at,
+    source: 'live',
+    subjectPersonId: x.personId,
+    subjectUserId: userId,
+    summary: `${x.personName}（${userId}、${SIDE_JA[x.side]}）が端末台帳にない端末 ${x.terminalId} でログインしました。端末の設置場所を確認してください。`,
+    evidence: { terminalId: x.terminalId, terminalSource: x.terminalSource, side: x.side, organizationId: x.organizationId, method },
   });
 }
 
@@ -186,6 +212,7 @@ export async function startSession(
     });
     await raiseSideCrossing(deps, userId, method, opened.crossing, 'limited');
   }
+  if (opened.unknownTerminal !== null) await raiseRetailAtUnknown(deps, userId, method, opened.unknownTerminal);
   const session = opened.session;
   reply.setCookie(SESSION_COOKIE, session.id, {
     httpOnly: true,

@@ -10,7 +10,9 @@ import type { AppDeps, TerminalProxy } from './context.ts';
  * 1. a terminal asserted by a trusted reverse proxy (GRIDWALL_TERMINAL_HEADER, e.g. the CN of the client
  *    certificate it verified), honoured only on a connection from one of the GRIDWALL_TRUST_PROXY addresses;
  * 2. the browser's device binding (the `gw_device` cookie an access administrator's enrolment set); a binding
- *    awaiting a second administrator's confirmation binds nothing — no terminal, never a fall-back to a claim;
+ *    awaiting a second administrator's confirmation is passed on as it is, never a fall-back to a claim: the
+ *    session store binds nothing through it (the terminal's standing is `none`), but the login's side rule
+ *    still knows where the browser is (a retail person at a network-site PC whose binding waits is caught);
  * 3. the terminal ID the person typed or sent — their own claim, used only where neither of the above
  *    exists and GRIDWALL_TERMINAL_CLAIMS is `accept`; recorded as `claimed`.
  */
@@ -84,8 +86,7 @@ export async function resolveTerminal(
   const secret = req.cookies[DEVICE_COOKIE];
   if (secret !== undefined && secret !== '') {
     const bound = await deviceBinding(deps.db, secret);
-    if (bound !== null)
-      return bound.pending ? { binding: NO_TERMINAL, pendingDevice: bound.binding.terminalId } : { binding: bound.binding, pendingDevice: null };
+    if (bound !== null) return { binding: bound.binding, pendingDevice: bound.pending ? bound.binding.terminalId : null };
   }
   return { binding: (deps.terminalClaims ?? 'accept') === 'accept' ? claimedTerminal(claimed) : NO_TERMINAL, pendingDevice: null };
 }

@@ -149,7 +149,7 @@ export function registerTerminalDeviceRoutes(app: FastifyInstance, deps: AppDeps
     async (req) => {
       const actor = requireActor(req);
       requireAdmin(actor);
-      const r = await decideDevice(deps.db, personActor(actor), req.params.id, 'confirmed', req.body.comment ?? null, deps.clock());
+      const r = await decideDevice(deps.db, personActor(actor), req.params.id, 'confirmed', req.body.comment ?? null, deps.clock(), deps.separationOfDuties);
       return { id: req.params.id, terminalId: r.terminalId, decision: 'confirmed' as const, sessionsEnded: 0 };
     },
   );

@@ -46,7 +46,7 @@ export function registerTerminalRequestRoutes(app: FastifyInstance, deps: AppDep
       const actor = requireActor(req);
       requireAdmin(actor);
       const at = deps.clock();
-      const r = await decideTerminalRequest(deps.db, personActor(actor), req.params.id, 'approved', req.body.reason, at);
+      const r = await decideTerminalRequest(deps.db, personActor(actor), req.params.id, 'approved', req.body.reason, at, deps.separationOfDuties);
       deps.sessions.forget(r.sessionsEnded);
       const terminal = (await listTerminals(deps.db, at, deps.dormantDays)).find((t) => t.id === r.request.terminalId);
       if (terminal === undefined) throw new Error(`terminal ${r.request.terminalId} vanished after its request was approved`);

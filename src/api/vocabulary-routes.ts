@@ -14,6 +14,12 @@ import {
   PROPER_FLOWS,
   SERVICE_LEVEL_HOURS,
 } from '../domain/inquiry.ts';
+import { ACCESS_REFUSAL_LABELS } from '../domain/access-refusals.ts';
+import { FINDING_RULE_LABELS } from '../domain/finding-rules.ts';
+import { GOVERNANCE_ACTION_LABELS, GOVERNANCE_OUTCOME_LABELS, GOVERNANCE_SUBJECT_LABELS } from '../domain/governance-actions.ts';
+import { REFUSAL_RULE_LABELS } from '../domain/refusal-labels.ts';
+import { SITE_SIDE_LABELS, TERMINAL_SETTING_LABELS } from '../domain/terminal.ts';
+import { DATA_ROUTES } from '../firewall/firewall.ts';
 import * as c from '../contract/vocabulary.ts';
 import { route, type RouteTypes } from '../contract/schema.ts';
 
@@ -50,6 +56,15 @@ export function vocabulary(): c.Vocabulary {
     identityChecks: IDENTITY_CHECK_LABELS,
     inquiryStatuses: INQUIRY_STATUS_LABELS,
     equalityMeasures: EQUALITY_MEASURE_LABELS,
+    findingRules: FINDING_RULE_LABELS,
+    accessRefusals: ACCESS_REFUSAL_LABELS,
+    routes: Object.fromEntries(DATA_ROUTES.map((r) => [r.route, { ja: r.ja, en: r.en }])),
+    terminalSettings: TERMINAL_SETTING_LABELS,
+    siteSides: SITE_SIDE_LABELS,
+    governanceActions: GOVERNANCE_ACTION_LABELS,
+    governanceSubjects: GOVERNANCE_SUBJECT_LABELS,
+    governanceOutcomes: GOVERNANCE_OUTCOME_LABELS,
+    refusalRules: REFUSAL_RULE_LABELS,
     serviceLevelHours: SERVICE_LEVEL_HOURS,
     caseAllowances: Object.fromEntries(CASE_TYPES.map((c) => [c, allowedItems(c, 'valid')])) as c.Vocabulary['caseAllowances'],
     properFlows: PROPER_FLOWS.map((f) => ({ ...f, purposes: [...f.purposes], reasons: [...f.reasons] })),

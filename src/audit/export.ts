@@ -141,37 +141,69 @@ interface LogRow {
   readonly r: LoggedRecord | null;
 }
 
+/**
+ * The access log's spreadsheet columns, headed in Japanese (issue 20: CSV headers in Japanese); the code each
+ * stands for is its key here and in docs/LOG-FORMAT.md. The cells keep the log's codes (`served`, `GET
+ * /api/supply-points/:id`, field names), so a row still matches the JSON Lines export and the verified chain.
+ */
+export const LOG_HEADS = {
+  seq: '通番',
+  occurred_at: '日時（日本時間）',
+  request_id: '要求ID',
+  person_id: '個人ID',
+  user_id: 'ログインID',
+  principal_class: '利用者区分',
+  side: '所属区分',
+  organization_id: '組織ID',
+  employment: '雇用区分',
+  office: '事業所',
+  terminal_id: '端末ID',
+  route: '照会経路',
+  purpose: '利用目的',
+  outcome: '結果',
+  refusal: '拒否の理由',
+  emergency_id: '非常災害宣言ID',
+  supply_point_id: '供給地点特定番号',
+  relation: '需要家との関係',
+  retailer_code: '小売電気事業者コード',
+  last_resort: '最終保障供給',
+  fields_shown: '表示した項目',
+  fields_masked: '非表示の項目（理由）',
+  policy_version: '判定表の版',
+  hash: 'ハッシュ',
+} as const;
+
 const LOG_COLUMNS: readonly Column<LogRow>[] = [
-  number('seq', (x) => x.seq),
-  instant('occurred_at', (x) => x.e.occurredAt),
-  text('request_id', (x) => x.e.requestId),
-  text('person_id', (x) => x.e.personId),
-  text('user_id', (x) => x.e.userId),
-  text('principal_class', (x) => x.e.principalClass),
-  text('side', (x) => x.e.side),
-  text('organization_id', (x) => x.e.organizationId),
-  text('employment', (x) => x.e.employment),
-  text('office', (x) => x.e.office),
-  text('terminal_id', (x) => x.e.terminalId),
-  text('route', (x) => x.e.route),
-  text('purpose', (x) => x.e.purpose),
-  text('outcome', (x) => x.e.outcome),
-  text('refusal', (x) => x.e.refusal),
-  text('emergency_id', (x) => x.e.emergencyId),
-  text('supply_point_id', (x) => x.r?.supplyPointId),
-  text('relation', (x) => x.r?.relation),
-  text('retailer_code', (x) => x.r?.retailerCode),
-  text('last_resort', (x) => (x.r === null ? null : String(x.r.lastResort))),
-  text('fields_shown', (x) => x.r?.shown.join(';')),
-  text('fields_masked', (x) =>
+  number(LOG_HEADS.seq, (x) => x.seq),
+  instant(LOG_HEADS.occurred_at, (x) => x.e.occurredAt),
+  text(LOG_HEADS.request_id, (x) => x.e.requestId),
+  text(LOG_HEADS.person_id, (x) => x.e.personId),
+  text(LOG_HEADS.user_id, (x) => x.e.userId),
+  text(LOG_HEADS.principal_class, (x) => x.e.principalClass),
+  text(LOG_HEADS.side, (x) => x.e.side),
+  text(LOG_HEADS.organization_id, (x) => x.e.organizationId),
+  text(LOG_HEADS.employment, (x) => x.e.employment),
+  text(LOG_HEADS.office, (x) => x.e.office),
+  text(LOG_HEADS.terminal_id, (x) => x.e.terminalId),
+  text(LOG_HEADS.route, (x) => x.e.route),
+  text(LOG_HEADS.purpose, (x) => x.e.purpose),
+  text(LOG_HEADS.outcome, (x) => x.e.outcome),
+  text(LOG_HEADS.refusal, (x) => x.e.refusal),
+  text(LOG_HEADS.emergency_id, (x) => x.e.emergencyId),
+  text(LOG_HEADS.supply_point_id, (x) => x.r?.supplyPointId),
+  text(LOG_HEADS.relation, (x) => x.r?.relation),
+  text(LOG_HEADS.retailer_code, (x) => x.r?.retailerCode),
+  text(LOG_HEADS.last_resort, (x) => (x.r === null ? null : String(x.r.lastResort))),
+  text(LOG_HEADS.fields_shown, (x) => x.r?.shown.join(';')),
+  text(LOG_HEADS.fields_masked, (x) =>
     x.r === null
       ? null
       : Object.entries(x.r.masked)
           .map(([f, why]) => `${f}:${why}`)
           .join(';'),
   ),
-  text('policy_version', (x) => x.e.policyVersion),
-  text('hash', (x) => x.hash),
+  text(LOG_HEADS.policy_version, (x) => x.e.policyVersion),
+  text(LOG_HEADS.hash, (x) => x.hash),
 ];
 
 /** The rows of a period: one per supply point per event (an event without supply points has one row). */

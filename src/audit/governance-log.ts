@@ -1,3 +1,4 @@
+import type { GovernanceAction } from '../domain/governance-actions.ts';
 import { Refusal, type RefusalFamily } from '../domain/refusal.ts';
 import { jsonColumn, type Db, type Queryable } from '../store/db.ts';
 
@@ -10,10 +11,22 @@ export type GovernanceActor =
 export interface GovernanceEvent {
   readonly at: Date;
   readonly actor: GovernanceActor;
-  /** e.g. `grant.request`, `grant.approve`, `scim.user.update`, `account.disable_dormant`. */
-  readonly action: string;
+  /** One of GOVERNANCE_ACTIONS (domain/governance-actions.ts, each with its label), e.g. `grant.approve`. */
+  readonly action: GovernanceAction;
   readonly subjectType:
-    'grant' | 'account' | 'person' | 'terminal' | 'campaign' | 'token' | 'emergency' | 'emergency_support' | 'finding' | 'log_key' | 'inquiry';
+    | 'grant'
+    | 'account'
+    | 'person'
+    | 'terminal'
+    | 'campaign'
+    | 'token'
+    | 'emergency'
+    | 'emergency_support'
+    | 'finding'
+    | 'log_key'
+    | 'inquiry'
+    /** A run of `gridwall import` (the legacy registers). */
+    | 'import';
   readonly subjectId: string;
   readonly outcome: 'done' | 'refused';
   /** The rule that refused it (or, for a system action, the rule that caused it). */

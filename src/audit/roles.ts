@@ -33,6 +33,9 @@ export const APP_WRITES: Readonly<Record<string, readonly ('INSERT' | 'UPDATE' |
   terminal_devices: ['INSERT', 'UPDATE'],
   terminal_enrollment_codes: ['INSERT', 'UPDATE'],
   terminal_requests: ['INSERT', 'UPDATE'],
+  // Each person's non-public reads per day and how far the log is counted (issue 20: bulk reading judged live).
+  reading_days: ['INSERT', 'UPDATE', 'DELETE'],
+  reading_tally: ['INSERT', 'UPDATE'],
   emergency_declarations: ['INSERT', 'UPDATE', 'DELETE'],
   emergency_areas: ['INSERT', 'UPDATE', 'DELETE'],
   emergency_support_staff: ['INSERT', 'UPDATE', 'DELETE'],

@@ -265,6 +265,35 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
     );
 
   cmd
+    .command('import')
+    .description(
+      "load the legacy registers (formats.md: staff, terminals, permissions, grants; UTF-8 or CP932) into this gridwall, judged by grants check's rules; grants become requests a second person approves (docs/controls.md)",
+    )
+    .requiredOption('--operator <userId>', 'your own account (it must hold access.admin): the import is recorded as yours')
+    .option('--staff <file>', 'staff.csv')
+    .option('--terminals <file>', 'terminals.csv')
+    .option('--permissions <file>', 'permissions.csv (with an optional gridwall_permission column naming the gridwall permission of each)')
+    .option('--grants <file>', 'grants.csv')
+    .option('--dry-run', 'show what would be created, updated, left unchanged, requested or refused, and change nothing', false)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(
+      async (opts: {
+        operator: string;
+        staff?: string;
+        terminals?: string;
+        permissions?: string;
+        grants?: string;
+        dryRun: boolean;
+        format: 'table' | 'json';
+        out?: string;
+      }) => {
+        const { runImport } = await import('./import-command.ts');
+        setExit(await runImport(loadConfig(io.env), opts, io));
+      },
+    );
+
+  cmd
     .command('analyze')
     .description(
       "the regulator's tables and anomaly findings over legacy exports (formats.md): views of other retailers' customers' non-public items by the retail side, per system and in total",

@@ -24,6 +24,7 @@ export const Abilities = z.object({
   manageAccess: z.boolean().describe('people, terminals, tokens, campaigns (access.admin)'),
   approveGrants: z.boolean().describe('the approval queue (grants.approve)'),
   overseeGrants: z.boolean().describe("everyone's grants, campaigns and governance events (access.admin, grants.approve or audit.read)"),
+  overseeTerminals: z.boolean().describe('the terminal registry and its reconciliation (access.admin or audit.read)'),
   declareEmergency: z.boolean().describe('declare, confirm, end or extend an emergency (emergency.declare)'),
   overseeEmergencies: z.boolean().describe('every declaration, the support register and the reviews (emergency.declare, access.admin or audit.read)'),
   reviewFindings: z.boolean().describe('sign off emergency reviews and read findings (audit.read)'),

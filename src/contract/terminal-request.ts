@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { TERMINAL_KINDS } from '../domain/organization.ts';
 import { InstantOut, RowId, text } from './common.ts';
 import { contract } from './schema.ts';
-import { SITE_SIDES, Terminal, TERMINAL_SETTINGS } from './admin.ts';
+import { Terminal } from './admin.ts';
 
 /**
  * Terminal registrations and changes awaiting a second access administrator (src/api/terminal-request-routes.ts):
@@ -12,16 +11,11 @@ import { SITE_SIDES, Terminal, TERMINAL_SETTINGS } from './admin.ts';
 
 export const TERMINAL_REQUEST_STATUSES = ['pending', 'approved', 'rejected'] as const;
 
-export const TerminalRequest = z.object({
+/** The terminal's fields as asked (the terminal contract's own), then the request's. */
+export const TerminalRequest = Terminal.pick({ organizationId: true, organizationName: true, office: true, kind: true, setting: true, siteSide: true }).extend({
   id: z.int(),
-  terminalId: z.string(),
-  organizationId: z.string(),
-  organizationName: z.string(),
-  office: z.string(),
-  kind: z.enum(TERMINAL_KINDS),
-  setting: z.enum(TERMINAL_SETTINGS),
-  siteSide: z.enum(SITE_SIDES),
-  shared: z.boolean().nullable().describe('as asked; null: unchanged for a registered terminal, shared for a new one'),
+  terminalId: Terminal.shape.id,
+  shared: Terminal.shape.shared.nullable().describe('as asked; null: unchanged for a registered terminal, shared for a new one'),
   registered: z.boolean().describe('the terminal was registered when asked (a change); false: a new registration'),
   requestReason: z.string().nullable().describe('why the requester asked'),
   requestedAt: InstantOut,

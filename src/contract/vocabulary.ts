@@ -6,6 +6,10 @@ import { PRINCIPAL_CLASSES } from '../domain/principal.ts';
 import { PURPOSES } from '../domain/purpose.ts';
 import { EQUALITY_MEASURES } from '../domain/equal-treatment.ts';
 import { CASE_TYPES, CONSENT_METHODS, IDENTITY_CHECKS, INQUIRY_STATUSES, PROPER_FLOW_ACTIONS } from '../domain/inquiry.ts';
+import { ACCESS_REFUSALS } from '../domain/access-refusals.ts';
+import { FINDING_RULES } from '../domain/finding-rules.ts';
+import { GOVERNANCE_ACTIONS, GOVERNANCE_OUTCOMES, GOVERNANCE_SUBJECT_TYPES } from '../domain/governance-actions.ts';
+import { SITE_SIDES, TERMINAL_SETTINGS } from '../domain/terminal.ts';
 import { Labels } from './common.ts';
 import { contract } from './schema.ts';
 
@@ -28,6 +32,15 @@ export const Vocabulary = z.object({
   identityChecks: labelsOf(IDENTITY_CHECKS),
   inquiryStatuses: labelsOf(INQUIRY_STATUSES),
   equalityMeasures: labelsOf(EQUALITY_MEASURES),
+  findingRules: labelsOf(FINDING_RULES).describe('every rule a finding is raised under (analysis and live)'),
+  accessRefusals: labelsOf(ACCESS_REFUSALS).describe("why the firewall refused a read (the access log's refusal)"),
+  routes: z.record(z.string(), Labels).describe('the data routes the access log names, by route (`GET /api/supply-points/:id`)'),
+  terminalSettings: labelsOf(TERMINAL_SETTINGS),
+  siteSides: labelsOf(SITE_SIDES),
+  governanceActions: labelsOf(GOVERNANCE_ACTIONS),
+  governanceSubjects: labelsOf(GOVERNANCE_SUBJECT_TYPES),
+  governanceOutcomes: labelsOf(GOVERNANCE_OUTCOMES),
+  refusalRules: z.record(z.string(), Labels).describe('the rules that refuse (or cause) a governance action, by code'),
   serviceLevelHours: z.record(z.enum(CASE_TYPES), z.number()).describe('hours to answer from the queue, per case type'),
   caseAllowances: z
     .record(z.enum(CASE_TYPES), z.object({ atOnce: z.array(z.string()), queued: z.array(z.string()) }))

@@ -16,6 +16,7 @@ export const FINDING_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 export type FindingStatus = (typeof FINDING_STATUSES)[number];
 
 export interface NewFinding {
+  /** One of FINDING_RULES (domain/finding-rules.ts, where each has its name in words; test/domain/finding-rules.test.ts). */
   readonly rule: string;
   readonly severity: Severity;
   /** When the behaviour happened (the read's instant). */

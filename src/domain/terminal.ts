@@ -2,11 +2,29 @@ import type { Decision, MaskReason } from './decision.ts';
 import type { FieldSpec } from './classification.ts';
 import type { Side } from './organization.ts';
 
+/** How a terminal is set up: for the network operator's systems, or for a retailer's. */
+export const TERMINAL_SETTINGS = ['network', 'retail'] as const;
+export type TerminalSetting = (typeof TERMINAL_SETTINGS)[number];
+/** Which side's site a terminal stands at (physical inventory); `shared`: a site both sides use. */
+export const SITE_SIDES = ['network', 'retail', 'shared'] as const;
+export type SiteSide = (typeof SITE_SIDES)[number];
+
+/** The words for them on the terminals page, the reconciliation and its spreadsheet (issue 20). */
+export const TERMINAL_SETTING_LABELS: Readonly<Record<TerminalSetting, { readonly ja: string; readonly en: string }>> = {
+  network: { ja: '送配電設定', en: 'Network-set' },
+  retail: { ja: '小売設定', en: 'Retail-set' },
+};
+export const SITE_SIDE_LABELS: Readonly<Record<SiteSide, { readonly ja: string; readonly en: string }>> = {
+  network: { ja: '送配電の拠点', en: 'Network site' },
+  retail: { ja: '小売側の拠点', en: 'Retail site' },
+  shared: { ja: '共用の拠点', en: 'Shared site' },
+};
+
 /** What the registry says about the terminal a session was opened from. */
 export interface TerminalFacts {
-  readonly setting: 'network' | 'retail';
+  readonly setting: TerminalSetting;
   /** Side of the site where the terminal really stands (physical inventory). */
-  readonly siteSide: 'network' | 'retail' | 'shared';
+  readonly siteSide: SiteSide;
   readonly retiredAt: Date | null;
 }
 

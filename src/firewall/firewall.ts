@@ -21,11 +21,13 @@ import {
   type SupportRegistration,
 } from '../domain/emergency.ts';
 import type { FindingSink, NewFinding } from '../domain/finding.ts';
+import type { AccessRefusal } from '../domain/access-refusals.ts';
 import { READ_LIMIT_LABELS, readLimited, type LimitHit, type ReadLimited, type ReadLimiter } from '../domain/read-limits.ts';
 import { declarationsInForce, registrationAt } from '../store/emergency-store.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import { loadRecords, searchByAddress, searchByHolderName, searchByPhone, type Page, type RetailerScope } from '../store/customer-store.ts';
 import type { Queryable } from '../store/db.ts';
+import type { ReadingWatch } from './reading-tally.ts';
 import { applyDecisions, type FieldView, type RecordView } from './view.ts';
 
 /** One read as the firewall sees it: who, why, through which route, at which instant. */
@@ -125,13 +127,26 @@ function holderAt(record: StoredSupplyPoint, at: Date): string | null {
  * `via`: a record read under a declared purpose (the masking checklist's rows), or an inquiry's answer under
  * `inquiry_answer` (the inquiry checklist's rows: case × item × consent × requester).
  */
-export const DATA_ROUTES: readonly { readonly route: string; readonly fields: readonly SupplyPointField[]; readonly via: 'lookup' | 'inquiry' }[] = [
-  { route: 'GET /api/supply-points/:id', fields: SUPPLY_POINT_FIELD_KEYS, via: 'lookup' },
-  { route: 'GET /api/supply-points', fields: SEARCH_FIELDS, via: 'lookup' },
-  { route: 'POST /api/inquiries', fields: SUPPLY_POINT_FIELD_KEYS, via: 'inquiry' },
-  { route: 'POST /api/inquiries/batch', fields: SUPPLY_POINT_FIELD_KEYS, via: 'inquiry' },
-  { route: 'POST /api/inquiries/batch.csv', fields: SUPPLY_POINT_FIELD_KEYS, via: 'inquiry' },
-  { route: 'GET /api/inquiries/:id/answer', fields: SUPPLY_POINT_FIELD_KEYS, via: 'inquiry' },
+export const DATA_ROUTES: readonly {
+  readonly route: string;
+  readonly fields: readonly SupplyPointField[];
+  readonly via: 'lookup' | 'inquiry';
+  /** The route in words, for the access log screen and the checklist (issue 20: no route on a screen unnamed). */
+  readonly ja: string;
+  readonly en: string;
+}[] = [
+  { route: 'GET /api/supply-points/:id', fields: SUPPLY_POINT_FIELD_KEYS, via: 'lookup', ja: '供給地点の照会', en: 'Supply point look-up' },
+  { route: 'GET /api/supply-points', fields: SEARCH_FIELDS, via: 'lookup', ja: '需要家の検索', en: 'Customer search' },
+  {
+    route: 'POST /api/inquiries',
+    fields: SUPPLY_POINT_FIELD_KEYS,
+    via: 'inquiry',
+    ja: '送配電への照会（即時回答）',
+    en: 'Inquiry to the network operator (answered at once)',
+  },
+  { route: 'POST /api/inquiries/batch', fields: SUPPLY_POINT_FIELD_KEYS, via: 'inquiry', ja: '一括照会', en: 'Batch inquiry' },
+  { route: 'POST /api/inquiries/batch.csv', fields: SUPPLY_POINT_FIELD_KEYS, via: 'inquiry', ja: '一括照会（CSV）', en: 'Batch inquiry (CSV)' },
+  { route: 'GET /api/inquiries/:id/answer', fields: SUPPLY_POINT_FIELD_KEYS, via: 'inquiry', ja: '照会への回答の閲覧', en: 'Inquiry answer read' },
 ];
 
 const FIELD_INDEX = new Map(SUPPLY_POINT_FIELD_KEYS.map((f, i) => [f as string, i] as const));
@@ -195,13 +210,24 @@ export class Firewall {
   readonly #log: AccessLog;
   /** Rate and volume limits on reading, counted in this process (null: none — tests and benches that measure without them). */
   readonly #limiter: ReadLimiter | null;
+  /** Bulk reading judged against the person's own baseline (reading-tally.ts), nudged after each served read; null: none. */
+  readonly #watch: ReadingWatch | null;
   readonly table: DecisionTable;
   /** Seals what was searched for into the event (and opens it again for compliance). */
   readonly searchTerms: SearchTerms;
 
-  constructor(db: Queryable, log: AccessLog, table: DecisionTable, searchTerms: SearchTerms, findings: FindingSink, limiter: ReadLimiter | null = null) {
+  constructor(
+    db: Queryable,
+    log: AccessLog,
+    table: DecisionTable,
+    searchTerms: SearchTerms,
+    findings: FindingSink,
+    limiter: ReadLimiter | null = null,
+    watch: ReadingWatch | null = null,
+  ) {
     this.#db = db;
     this.#limiter = limiter;
+    this.#watch = watch;
     this.#findings = findings;
     this.#log = log;
     this.table = table;
@@ -236,7 +262,9 @@ export class Firewall {
     }
     const limited = await this.#limited(req, this.#limiter?.admitRecord(req.actor.personId, req.purpose, req.at) ?? null, query, record);
     if (limited !== null) return limited;
-    const [view] = await this.#serve(req, [record], SUPPLY_POINT_FIELD_KEYS, query, gate);
+    const {
+      views: [view],
+    } = await this.#serve(req, [record], SUPPLY_POINT_FIELD_KEYS, query, gate);
     if (view === undefined) throw new Error('firewall produced no view for a loaded record');
     return { kind: 'served', view };
   }
@@ -262,8 +290,30 @@ export class Firewall {
       await this.#log.append(this.#event(req, 'refused', 'search_field_not_permitted', query, []));
       return { kind: 'refused', reason: 'search_field_not_permitted' };
     }
-    const limited = await this.#limited(req, this.#limiter?.admitSearch(req.actor.personId, req.purpose, req.at) ?? null, query, null);
+    const admission = this.#limiter?.admitSearch(req.actor.personId, req.purpose, req.at, page.limit) ?? null;
+    const limited = await this.#limited(req, admission?.kind === 'limited' ? admission.hit : null, query, null);
     if (limited !== null) return limited;
+    const reservation = admission?.kind === 'admitted' ? admission.reservation : null;
+    try {
+      const served = await this.#searchServed(req, criteria, scope, query, probe, page, gate);
+      if (reservation !== null) this.#limiter?.searched(reservation, served.views.length);
+      return served;
+    } catch (e) {
+      if (reservation !== null) this.#limiter?.searched(reservation, 0);
+      throw e;
+    }
+  }
+
+  /** A search admitted: the store searched, each record decided and masked, the event logged. */
+  async #searchServed(
+    req: ReadRequest,
+    criteria: SearchCriteria,
+    scope: ReturnType<Firewall['searchScope']> | null,
+    query: Record<string, unknown>,
+    probe: Page,
+    page: Page,
+    gate: EmergencyGate,
+  ): Promise<Extract<SearchResult, { kind: 'served' }>> {
     let ids: string[];
     if (criteria.by === 'address') {
       ids = await this.#guarded(req, query, () => searchByAddress(this.#db, criteria.term, probe));
@@ -282,8 +332,8 @@ export class Firewall {
       const field = criteria.by;
       records = records.filter((r) => this.#decide(req, r, field).kind === 'allow');
     }
-    const views = await this.#serve(req, records, SEARCH_FIELDS, query, gate);
-    this.#limiter?.searched(req.actor.personId, req.purpose, req.at, views.length);
+    const { views, outsideArea, requestId } = await this.#serve(req, records, SEARCH_FIELDS, query, gate);
+    if (gate.kind === 'open' && views.length > 0 && outsideArea === views.length) await this.#searchedOutsideArea(req, gate, outsideArea, requestId);
     return { kind: 'served', views, hasMore };
   }
 
@@ -328,6 +378,13 @@ export class Firewall {
     const mayRead = holds(req.actor, 'customer.read');
     const events: AccessEvent[] = [];
     const limits: NewFinding[] = [];
+    /** An answer refused by a limit: a refused event, and the finding the first time in its window. */
+    const limitedAnswer = (hit: LimitHit, query: Record<string, unknown>, record: StoredSupplyPoint): Limited => {
+      const event = this.#event(read, 'refused', hit.rule, query, [this.#nothingShown(read, record)]);
+      events.push(event);
+      if (hit.raise) limits.push(this.#limitFinding(read, hit, event, record));
+      return { kind: 'limited', refusal: readLimited(hit) };
+    };
     const results = asks.map((ask): InquiryAnswerResult => {
       const query = queryOf(ask);
       const record = records.get(ask.supplyPointId);
@@ -344,12 +401,7 @@ export class Firewall {
         // The check tells whether a name is the holder's (docs/SECURITY.md): past the person's refused checks
         // of a day it is not made at all, so names cannot be tried one after another.
         const hit = this.#limiter?.admitConsentCheck(req.actor.personId, req.at) ?? null;
-        if (hit !== null) {
-          const event = this.#event(read, 'refused', hit.rule, query, [this.#nothingShown(read, record)]);
-          events.push(event);
-          if (hit.raise) limits.push(this.#limitFinding(read, hit, event, record));
-          return { kind: 'limited', refusal: readLimited(hit) };
-        }
+        if (hit !== null) return limitedAnswer(hit, query, record);
         const problem = consentProblem(ask.consent, holderAt(record, req.at), req.at, ask.caseType);
         if (problem !== null) {
           this.#limiter?.consentRefused(req.actor.personId, req.at);
@@ -357,6 +409,10 @@ export class Firewall {
           return { kind: 'refused', reason: `consent_${problem}` };
         }
         consent = 'valid';
+        // Answers with consent have a volume of their own (a retailer's batch of 2,000 is a day's work; more
+        // than the limit a day is not), counted per person (a system: its service account's person).
+        const answerHit = this.#limiter?.admitInquiryAnswer(req.actor.personId, req.at) ?? null;
+        if (answerHit !== null) return limitedAnswer(answerHit, query, record);
       }
       const by = (a: Answering) => ask.items.filter((f) => answering(ask.caseType, f, consent) === a);
       const atOnce = by('at_once');
@@ -372,6 +428,7 @@ export class Firewall {
       return { kind: 'answered', view: out.view, consent, atOnce, queued: by('queue').filter((f) => !released.includes(f)), never: by('never') };
     });
     await Promise.all([...events.map((e) => this.#log.append(e)), alongside?.(results)]);
+    if (results.some((r) => r.kind === 'answered')) this.#watch?.nudge();
     for (const f of limits) await this.#findings.raise(f);
     return results;
   }
@@ -466,6 +523,34 @@ export class Firewall {
   }
 
   /**
+   * An emergency-support search whose every hit lies outside the declarations' areas: served as an ordinary
+   * read (no emergency allowance, so masked as the person's own policy says), and raised at once as what the
+   * scan's `emergency_outside_window` is about — emergency rights used outside their area (F3) — folded into
+   * the person's open finding like the refused look-ups.
+   */
+  async #searchedOutsideArea(req: ReadRequest, gate: Extract<EmergencyGate, { kind: 'open' }>, outsideArea: number, requestId: string): Promise<void> {
+    await this.#findings.raise({
+      rule: 'emergency_outside_window',
+      severity: 'high',
+      occurredAt: req.at,
+      detectedAt: req.at,
+      source: 'live',
+      subjectPersonId: req.actor.personId,
+      subjectUserId: req.actor.userId,
+      summary: `${req.actor.personName}（${req.actor.userId ?? req.actor.personId}）が非常災害時の支援目的で住所検索を行い、該当した ${outsideArea} 件がすべて${EMERGENCY_REFUSAL_LABELS.outside_emergency_area.ja}（支援目的の表示はしていません）`,
+      evidence: {
+        requestId,
+        route: req.route,
+        refusal: 'outside_emergency_area',
+        outsideArea,
+        supplyPointId: null,
+        statedReason: gate.reason,
+        terminalId: req.actor.terminalId,
+      },
+    });
+  }
+
+  /**
    * A read over a limit: logged as refused under the limit's rule (with the supply point asked for, nothing
    * shown) and, the first time in its window, raised as a live finding — one per window, not one per
    * refused read. High under `emergency_support` (the Tohoku pattern), medium otherwise.
@@ -508,15 +593,17 @@ export class Firewall {
     fields: readonly F[],
     query: Record<string, unknown>,
     gate: EmergencyGate,
-  ): Promise<RecordView<F>[]> {
+  ): Promise<{ views: RecordView<F>[]; outsideArea: number; requestId: string }> {
     const views: RecordView<F>[] = [];
     const logged: LoggedRecord[] = [];
     let emergencyId: string | null = null;
+    let outsideArea = 0;
     const networkOnly = networkOnlyGateOf(req.actor);
     for (const record of records) {
       const cover: EmergencyCover | null = gate.kind === 'open' ? emergencyCover(gate.registration, gate.declarations, locationOf(record), req.at) : null;
       const covered = cover?.kind === 'covered' ? cover : null;
       if (covered !== null) emergencyId ??= covered.declarationId;
+      else if (cover !== null) outsideArea++;
       const out = viewRecord(this.table, req.actor.principal, record, fields, {
         at: req.at,
         purpose: req.purpose,
@@ -527,14 +614,16 @@ export class Firewall {
       views.push(out.view);
       logged.push(out.logged);
     }
-    await this.#log.append({ ...this.#event(req, 'served', null, query, logged), emergencyId });
-    return views;
+    const event = { ...this.#event(req, 'served', null, query, logged), emergencyId };
+    await this.#log.append(event);
+    this.#watch?.nudge();
+    return { views, outsideArea, requestId: event.requestId };
   }
 
   #event(
     req: ReadRequest,
     outcome: 'served' | 'refused',
-    refusal: string | null,
+    refusal: AccessRefusal | null,
     query: Record<string, unknown>,
     records: readonly LoggedRecord[],
   ): AccessEvent {

@@ -95,7 +95,8 @@ export function checklist(table: DecisionTable): ChecklistRow[] {
   return rows;
 }
 
-const HEAD = ['route', 'principal_class', 'relation', 'emergency', 'field', 'field_class', 'outcome', 'shown_for_purposes', 'mask_reasons'] as const;
+/** Headed in Japanese (issue 20: the console's download and `gridwall verify --format csv`); the cells keep the decision table's codes. */
+const HEAD = ['照会経路', '利用者区分', '需要家との関係', '非常災害時', '項目', '項目の区分', '判定', '表示される利用目的', '非表示の理由'] as const;
 
 function cells(r: ChecklistRow): string[] {
   return [r.route, r.principalClass, r.relation, r.emergency ? 'yes' : 'no', r.field, r.fieldClass, r.outcome, r.shownFor.join(';'), r.reasons.join(';')];

@@ -14,6 +14,8 @@ import type { Db, Queryable } from '../store/db.ts';
 import { declarationIds, lockDeclaration, storedDeclarations, type StoredDeclaration } from '../store/emergency-store.ts';
 import { EmergencyActionRefused, guarded } from './emergency-refusals.ts';
 import { personActor } from './grant-service.ts';
+import { DEFAULT_SOD_POLICY, type SodPolicy } from '../domain/separation-of-duties.ts';
+import { lockPeopleForSod, reciprocalApproval } from '../identity/approvals.ts';
 
 /**
  * Declared emergencies: declaration by a network-side person holding `emergency.declare`, confirmation by
@@ -116,10 +118,13 @@ export async function lockedView(tx: Queryable, id: string, at: Date): Promise<D
 export class EmergencyDeclarations {
   readonly #db: Db;
   readonly #maxMs: number;
+  readonly #sod: SodPolicy;
 
-  constructor(db: Db, opts: { readonly maxHours: number }) {
+  /** `sod`: the separation-of-duties rules in force (a confirmation is an approval the reciprocal rule counts). */
+  constructor(db: Db, opts: { readonly maxHours: number; readonly sod?: SodPolicy | undefined }) {
     this.#db = db;
     this.#maxMs = opts.maxHours * 3_600_000;
+    this.#sod = opts.sod ?? DEFAULT_SOD_POLICY;
   }
 
   get maxHours(): number {
@@ -188,6 +193,15 @@ export class EmergencyDeclarations {
       if (d.status !== 'pending') throw new EmergencyActionRefused('not_pending', `${id} is ${d.status}, not waiting for confirmation`);
       if (d.declaredByPerson === actor.personId)
         throw new EmergencyActionRefused('self_confirmation', 'a declaration is confirmed by a second person, not by the one who declared it');
+      await lockPeopleForSod(tx, [actor.personId, d.declaredByPerson]);
+      const traded = await reciprocalApproval(tx, this.#sod, {
+        approverPersonId: actor.personId,
+        approverUserId: actor.userId,
+        beneficiaryPersonIds: [d.declaredByPerson],
+        what: `emergency declaration ${id} of ${d.declaredBy}`,
+        at,
+      });
+      if (traded !== null) throw new EmergencyActionRefused('reciprocal_approval', traded.message, traded.details);
       if (d.plannedEndAt.getTime() <= at.getTime())
         throw new EmergencyActionRefused('window_passed', `${id} was planned to end at ${d.plannedEndAt.toISOString()}; declare anew`);
       if (d.extendsId !== null) {

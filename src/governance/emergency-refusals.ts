@@ -1,4 +1,5 @@
 import type { Actor } from '../domain/actor.ts';
+import type { GovernanceAction } from '../domain/governance-actions.ts';
 import { refusalFamily, type RefusalKind } from '../domain/refusal.ts';
 import { recordingRefusals } from '../audit/governance-log.ts';
 import type { Db, Queryable } from '../store/db.ts';
@@ -13,6 +14,7 @@ import { personActor } from './grant-service.ts';
 export type EmergencyRule =
   | 'not_a_declarer'
   | 'self_confirmation'
+  | 'reciprocal_approval'
   | 'not_the_declarer'
   | 'not_pending'
   | 'window_passed'
@@ -39,6 +41,7 @@ export type EmergencyRule =
 const EMERGENCY_REFUSAL_KINDS: Readonly<Record<EmergencyRule, RefusalKind>> = {
   not_a_declarer: 'refused',
   self_confirmation: 'refused',
+  reciprocal_approval: 'refused',
   not_the_declarer: 'refused',
   not_an_administrator: 'refused',
   self_registration: 'refused',
@@ -67,7 +70,7 @@ export class EmergencyActionRefused extends refusalFamily('emergency', EMERGENCY
 
 /** What an act is, for the governance event it leaves. */
 export interface EmergencyAct {
-  readonly action: string;
+  readonly action: GovernanceAction;
   readonly subjectType: 'emergency' | 'emergency_support';
   readonly subjectId: string;
   readonly details: Readonly<Record<string, unknown>>;

@@ -1,5 +1,9 @@
 import { instant, table, text, type SpreadsheetDoc } from '../spreadsheet/table.ts';
+import { LOG_HEADS } from '../audit/export.ts';
 import type { Review, ReviewRead } from './emergency-review.ts';
+
+/** A line's kind in words: a read under the declaration, or one refused. */
+const KIND_JA = { read: '閲覧', refused: '拒否' } as const;
 
 type Line = {
   readonly kind: 'read' | 'refused';
@@ -11,6 +15,7 @@ type Line = {
  * Compliance's review of an emergency as a spreadsheet document: one line per supply point read or refused
  * under the declaration (a read of none has one line), who, where from, what was shown and the reason stated.
  * The stated reason is the reader's own text: issue 14's `=HYPERLINK(…)` — the spreadsheet writers keep it text.
+ * Headed in Japanese, the access log's columns as the log's export heads them (LOG_HEADS).
  */
 export function reviewDoc(id: string, review: Review): SpreadsheetDoc {
   const lines: Line[] = [];
@@ -30,19 +35,19 @@ export function reviewDoc(id: string, review: Review): SpreadsheetDoc {
         sheet: 'review',
         title,
         columns: [
-          text('kind', (x) => x.kind),
-          instant('occurred_at', (x) => x.r.occurredAt),
-          text('user_id', (x) => x.r.userId),
-          text('person_id', (x) => x.r.personId),
-          text('organization_id', (x) => x.r.organizationId),
-          text('employment', (x) => x.r.employment),
-          text('office', (x) => x.r.office),
-          text('terminal_id', (x) => x.r.terminalId),
-          text('supply_point_id', (x) => x.point?.supplyPointId),
-          text('fields_shown', (x) => x.point?.shown.join(' ')),
-          text('stated_reason', (x) => x.r.statedReason, 40),
-          text('refusal', (x) => x.r.refusal),
-          text('request_id', (x) => x.r.requestId),
+          text('種別', (x) => KIND_JA[x.kind]),
+          instant(LOG_HEADS.occurred_at, (x) => x.r.occurredAt),
+          text(LOG_HEADS.user_id, (x) => x.r.userId),
+          text(LOG_HEADS.person_id, (x) => x.r.personId),
+          text(LOG_HEADS.organization_id, (x) => x.r.organizationId),
+          text(LOG_HEADS.employment, (x) => x.r.employment),
+          text(LOG_HEADS.office, (x) => x.r.office),
+          text(LOG_HEADS.terminal_id, (x) => x.r.terminalId),
+          text(LOG_HEADS.supply_point_id, (x) => x.point?.supplyPointId),
+          text(LOG_HEADS.fields_shown, (x) => x.point?.shown.join(' ')),
+          text('申告された理由', (x) => x.r.statedReason, 40),
+          text(LOG_HEADS.refusal, (x) => x.r.refusal),
+          text(LOG_HEADS.request_id, (x) => x.r.requestId),
         ],
         rows: lines,
       }),

@@ -1,12 +1,14 @@
-import { DAY_MS, japanDay } from '../domain/japan-time.ts';
+import { DAY_MS } from '../domain/japan-time.ts';
 import { refusalFamily, type RefusalKind } from '../domain/refusal.ts';
 import { isSide, type Side } from '../domain/organization.ts';
 import { holds, type Actor } from '../domain/actor.ts';
+import type { GovernanceAction } from '../domain/governance-actions.ts';
 import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 import { judgeGrant, periodAt, type GrantRule, type StaffPeriod } from './grant-rules.ts';
 import { recordGovernance, recordingRefusals, type GovernanceActor } from '../audit/governance-log.ts';
 import { CATALOG_SPECS, isPermissionId, PERMISSION_CATALOG, type PermissionId } from '../domain/permissions.ts';
-import { DEFAULT_SOD_POLICY, incompatibleWith, reciprocalOf, RECIPROCAL_REASON_EN, type Approval, type SodPolicy } from '../domain/separation-of-duties.ts';
+import { DEFAULT_SOD_POLICY, incompatibleWith, type SodPolicy } from '../domain/separation-of-duties.ts';
+import { lockPeopleForSod, reciprocalApproval } from '../identity/approvals.ts';
 
 /**
  * Why a live grant action was refused. The grant rules shared with `gridwall grants check` come first; the
@@ -126,20 +128,8 @@ function ruleViolations(facts: Map<string, AccountFacts>, userId: string, permis
   return judgeGrant({ userId, permissionId, grantedBy: grantorUserId, grantedAt: at, revokedAt: null }, staff, CATALOG_SPECS, at);
 }
 
-/**
- * Keeps separation of duties true under concurrency. Its rules read a person's other grants, and under READ
- * COMMITTED two transactions at once each miss the other's uncommitted grant: two approvals for one person
- * (audit.read on one grant, access.admin on another), A approving B while B approves A, two requests at once
- * each passing the "already asked for" check. Every action that adds a grant the rules read (a request, an
- * approval) first takes a transaction-scoped advisory lock per person it concerns, in one fixed order (sorted,
- * so two actions never wait on each other crosswise), before it reads any grant or locks any grant row; the
- * second of two such actions then runs after the first commits and sees its grant. The key space is shared
- * with every schema on the server: a collision only makes two actions wait for each other. PGlite has the same
- * function (one connection: the lock is always free there, as its transactions already run one at a time).
- */
-export async function lockPeopleForSod(tx: Queryable, personIds: readonly string[]): Promise<void> {
-  for (const p of [...new Set(personIds)].sort()) await tx.query(`SELECT pg_advisory_xact_lock(hashtext('gridwall:sod:' || $1::text))`, [p]);
-}
+/** The per-person locks every action the separation-of-duties rules read takes first (identity/approvals.ts). */
+export { lockPeopleForSod };
 
 export interface GrantRequest {
   readonly userId: string;
@@ -164,7 +154,14 @@ export class Grants {
   }
 
   /** Runs `fn` in a transaction; a grant refusal it throws is recorded as a refused governance event. */
-  #guard<T>(actor: Actor, at: Date, action: string, subjectId: string, details: Record<string, unknown>, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  #guard<T>(
+    actor: Actor,
+    at: Date,
+    action: GovernanceAction,
+    subjectId: string,
+    details: Record<string, unknown>,
+    fn: (tx: Queryable) => Promise<T>,
+  ): Promise<T> {
     return recordingRefusals(this.#db, 'grant', { at, actor: personActor(actor), action, subjectType: 'grant', subjectId, details }, fn);
   }
 
@@ -242,7 +239,7 @@ export class Grants {
       const v = ruleViolations(facts, g.userId, g.permissionId, actor.userId, at);
       if (v[0] !== undefined) throw new GrantRefusal(v[0].rule, v[0].detail);
       await this.#separate(tx, holder.personId, g.userId, g.permissionId, at, false);
-      await this.#notReciprocal(tx, actor, holder, g.permissionId, at);
+      await this.#notReciprocal(tx, actor, holder, at);
       await tx.query(`UPDATE grants SET status = 'approved', decided_by = $2, decided_by_person = $3, decided_at = $4, decision_comment = $5 WHERE id = $1`, [
         grantId,
         actor.userId,
@@ -339,32 +336,19 @@ export class Grants {
   }
 
   /**
-   * `reciprocal_approval`: the holder approved a grant to the approver (any of either's accounts) within the
-   * period; a third person must decide this one.
+   * `reciprocal_approval`: the holder approved something for the approver — a grant, a terminal, a device
+   * binding, a token or an emergency declaration, on any of either's accounts — within the period
+   * (identity/approvals.ts, the one rule for every kind); a third person must decide this one.
    */
-  async #notReciprocal(tx: Queryable, actor: Actor, holder: AccountFacts, permissionId: string, at: Date): Promise<void> {
-    const days = this.#sod.reciprocalDays;
-    if (days <= 0) return;
-    const { rows } = await tx.query<{ id: string; permission_id: string; decided_at: Date | string; decided_by: string; user_id: string }>(
-      `SELECT g.id, g.permission_id, g.decided_at, g.decided_by, g.user_id FROM grants g JOIN accounts a ON a.user_id = g.user_id
-        WHERE a.person_id = $1 AND g.decided_by_person = $2 AND g.status IN ('approved', 'revoked')
-          AND g.decided_at >= $3 AND g.decided_at <= $4`,
-      [actor.personId, holder.personId, new Date(at.getTime() - days * DAY_MS), at],
-    );
-    const history = rows.map((r): Approval<typeof r> => ({
-      holder: actor.personId,
-      approver: holder.personId,
-      at: new Date(r.decided_at),
-      permissionId: r.permission_id,
-      ref: r,
-    }));
-    const earlier = reciprocalOf(this.#sod, { holder: holder.personId, approver: actor.personId, at, permissionId, ref: null }, history);
-    if (earlier === null) return;
-    throw new GrantRefusal(
-      'reciprocal_approval',
-      `reciprocal approval: ${earlier.ref.decided_by} approved ${earlier.permissionId} for ${earlier.ref.user_id} on ${japanDay(earlier.at)}; within ${days} days ${actor.userId} may not approve a grant to ${holder.userId} in return. ${RECIPROCAL_REASON_EN}`,
-      { withinDays: days, earlierGrantId: Number(earlier.ref.id) },
-    );
+  async #notReciprocal(tx: Queryable, actor: Actor, holder: AccountFacts, at: Date): Promise<void> {
+    const found = await reciprocalApproval(tx, this.#sod, {
+      approverPersonId: actor.personId,
+      approverUserId: actor.userId,
+      beneficiaryPersonIds: [holder.personId],
+      what: `a grant to ${holder.userId}`,
+      at,
+    });
+    if (found !== null) throw new GrantRefusal('reciprocal_approval', found.message, found.details);
   }
 
   async #pending(tx: Queryable, grantId: number, at: Date): Promise<{ userId: string; permissionId: string; requestedByPerson: string }> {

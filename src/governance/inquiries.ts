@@ -1,6 +1,7 @@
 import { holds, type Actor } from '../domain/actor.ts';
 import { isSupplyPointField, SUPPLY_POINT_FIELDS, type SupplyPointField } from '../domain/classification.ts';
 import { equalTreatment, type EqualityFlag, type InquiryFact, type RetailerFigures } from '../domain/equal-treatment.ts';
+import type { GovernanceAction } from '../domain/governance-actions.ts';
 import { japanDayStart } from '../domain/japan-time.ts';
 import {
   answering,
@@ -854,7 +855,7 @@ export class Inquiries {
   async #act(
     actor: Actor,
     id: string,
-    action: string,
+    action: GovernanceAction,
     details: Record<string, unknown>,
     at: Date,
     fn: (tx: Queryable, v: InquiryView) => Promise<void>,

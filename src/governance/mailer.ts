@@ -1,5 +1,6 @@
 import { createTransport } from 'nodemailer';
 import { CASE_TYPE_LABELS, INQUIRY_STATUS_LABELS, type CaseType, type InquiryStatus } from '../domain/inquiry.ts';
+import { SerialRounds } from '../domain/serial-rounds.ts';
 import type { Db } from '../store/db.ts';
 
 /**
@@ -125,8 +126,7 @@ export class NotificationMailer {
   readonly #log: MailLog;
   readonly #transport: ReturnType<typeof createTransport>;
   /** One round at a time in this process: the rounds queue behind each other. */
-  #chain: Promise<void> = Promise.resolve();
-  #closing = false;
+  readonly #rounds: SerialRounds;
 
   constructor(db: Db, settings: MailSettings, opts: { clock: () => Date; publicUrl: string | null; log: MailLog }) {
     this.#db = db;
@@ -135,24 +135,18 @@ export class NotificationMailer {
     this.#publicUrl = opts.publicUrl;
     this.#log = opts.log;
     this.#transport = mailTransport(settings);
+    this.#rounds = new SerialRounds((e) => this.#log.warn({ mail: 'round_failed', error: failureFields(e) }, 'notifications could not be mailed'));
   }
 
   /** Inquiries' `notified` hook: mails these persons' new notifications after the answer; returns at once, never throws. */
   notified(personIds: readonly string[]): void {
-    if (this.#closing) return;
     const ids = [...new Set(personIds)];
-    this.#chain = this.#chain
-      .then(() => this.#round(ids))
-      .catch((e: unknown) => this.#log.warn({ mail: 'round_failed', error: failureFields(e) }, 'notifications could not be mailed'));
+    this.#rounds.run(() => this.#round(ids));
   }
 
   /** Resolves when every round asked for so far has finished (closing; tests). */
-  async idle(): Promise<void> {
-    let seen: Promise<void>;
-    do {
-      seen = this.#chain;
-      await seen;
-    } while (seen !== this.#chain);
+  idle(): Promise<void> {
+    return this.#rounds.idle();
   }
 
   /**
@@ -160,10 +154,7 @@ export class NotificationMailer {
    * for the person's next notification (within the day).
    */
   async close(): Promise<void> {
-    this.#closing = true;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
-    clearTimeout(timer);
+    await this.#rounds.close(CLOSE_WAIT_MS);
     this.#transport.close();
   }
 
@@ -193,7 +184,7 @@ export class NotificationMailer {
     }
     const claimed = rows.sort((a, b) => Number(a['id']) - Number(b['id']));
     for (const [i, r] of claimed.entries()) {
-      if (this.#closing) {
+      if (this.#rounds.closing) {
         const left = claimed.slice(i).map((c) => Number(c['id']));
         await this.#db.query(`UPDATE notifications SET mail_error = NULL WHERE id = ANY($1::bigint[]) AND mail_error = '${MAIL_SENDING}'`, [left]);
         return;

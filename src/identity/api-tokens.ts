@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { actingForOrganization, type Side } from '../domain/organization.ts';
 import { refusalFamily, type RefusalKind } from '../domain/refusal.ts';
 import { recordGovernance, recordingRefusals, type GovernanceActor } from '../audit/governance-log.ts';
+import { DEFAULT_SOD_POLICY, type SodPolicy } from '../domain/separation-of-duties.ts';
+import { lockPeopleForSod, reciprocalApproval } from './approvals.ts';
 import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 import { affiliatedCode, organization } from './assignments.ts';
 
@@ -29,6 +31,7 @@ export const TOKEN_RULES = [
   'not_a_retailer_organization',
   'scope_not_allowed',
   'self_approval',
+  'reciprocal_approval',
   'not_pending',
   'unknown_token',
 ] as const;
@@ -49,6 +52,7 @@ const TOKEN_REFUSAL_KINDS: Readonly<Record<TokenRule, RefusalKind>> = {
   not_a_retailer_organization: 'refused',
   scope_not_allowed: 'refused',
   self_approval: 'refused',
+  reciprocal_approval: 'refused',
   not_pending: 'conflict',
   unknown_token: 'not_found',
 };
@@ -212,11 +216,12 @@ export async function decideToken(
   id: string,
   decision: 'approved' | 'rejected',
   at: Date,
+  sod: SodPolicy = DEFAULT_SOD_POLICY,
 ): Promise<void> {
   const action = decision === 'approved' ? 'token.approve' : 'token.reject';
   await recordingRefusals(db, 'token', { at, actor: by, action, subjectType: 'token', subjectId: id }, async (tx) => {
-    const { rows } = await tx.query<{ status: string; created_by_person: string | null; owner_person_id: string | null }>(
-      'SELECT t.status, t.created_by_person, a.owner_person_id FROM api_tokens t JOIN accounts a ON a.user_id = t.user_id WHERE t.id = $1 FOR UPDATE OF t',
+    const { rows } = await tx.query<{ status: string; name: string; created_by: string; created_by_person: string | null; owner_person_id: string | null }>(
+      'SELECT t.status, t.name, t.created_by, t.created_by_person, a.owner_person_id FROM api_tokens t JOIN accounts a ON a.user_id = t.user_id WHERE t.id = $1 FOR UPDATE OF t',
       [id],
     );
     const t = rows[0];
@@ -224,6 +229,19 @@ export async function decideToken(
     if (t.status !== 'pending') throw new TokenError('not_pending', `token ${id} is ${t.status}`);
     if (t.created_by_person === null || t.created_by_person === by.personId || t.owner_person_id === by.personId) {
       throw new TokenError('self_approval', 'a token is approved by a second person: neither the one who requested it nor the owner of its service account');
+    }
+    if (decision === 'approved') {
+      // The token widens what its requester and its service account's owner answer for: a trade with either counts.
+      const beneficiaries = [t.created_by_person, ...(t.owner_person_id === null ? [] : [t.owner_person_id])];
+      await lockPeopleForSod(tx, [by.personId, ...beneficiaries]);
+      const found = await reciprocalApproval(tx, sod, {
+        approverPersonId: by.personId,
+        approverUserId: by.userId,
+        beneficiaryPersonIds: beneficiaries,
+        what: `API token ${t.name} asked for by ${t.created_by}`,
+        at,
+      });
+      if (found !== null) throw new TokenError('reciprocal_approval', found.message, found.details);
     }
     await tx.query('UPDATE api_tokens SET status = $2, decided_by = $3, decided_by_person = $4, decided_at = $5 WHERE id = $1', [
       id,

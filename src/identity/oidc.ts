@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { refusalFamily } from '../domain/refusal.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import type { Db, Queryable } from '../store/db.ts';
-import { NO_TERMINAL, type TerminalBinding } from './terminal-devices.ts';
+import { DEVICE_BINDS, NO_TERMINAL, type TerminalBinding } from './terminal-devices.ts';
 import { TERMINAL_SOURCES, type TerminalSource } from '../domain/terminal.ts';
 import { memberOf } from '../domain/closed-set.ts';
 
@@ -145,7 +145,12 @@ export class OidcLogin {
     const mode = this.#settings.reauth ?? 'shared';
     if (mode !== 'shared') return mode === 'always';
     if (terminal.terminalId === null || (terminal.source !== 'device' && terminal.source !== 'proxy')) return true;
-    const { rows } = await q.query<{ shared: boolean }>('SELECT shared FROM terminals WHERE id = $1', [terminal.terminalId]);
+    // A device binding that binds nothing yet (awaiting a second administrator) spares nothing either.
+    const { rows } = await q.query<{ shared: boolean }>(
+      `SELECT t.shared FROM terminals t WHERE t.id = $1
+          AND ($2::bigint IS NULL OR EXISTS (SELECT 1 FROM terminal_devices d WHERE d.id = $2 AND d.terminal_id = t.id AND ${DEVICE_BINDS('d', 't')}))`,
+      [terminal.terminalId, terminal.deviceId],
+    );
     return rows[0]?.shared !== false;
   }
 

@@ -23,6 +23,8 @@ export type OpenResult =
       readonly session: NewSession;
       /** Let through under GRIDWALL_RETAIL_ON_NETWORK_TERMINAL=limit: a retail-side person at a network-site terminal. */
       readonly crossing: SideCrossing | null;
+      /** A retail-side person let in from a terminal the registry does not know (GRIDWALL_UNKNOWN_TERMINAL=limit). */
+      readonly unknownTerminal: RetailAtUnknownTerminal | null;
     }
   | {
       readonly kind: 'refused';
@@ -33,15 +35,24 @@ export type OpenResult =
     };
 
 /** A retail-side person at a terminal standing at a network site (domain/terminal.ts `retailOnNetworkSite`). */
-export interface SideCrossing {
+export interface SideCrossing extends RetailAtUnknownTerminal {
+  readonly setting: TerminalFacts['setting'];
+  readonly siteSide: TerminalFacts['siteSide'];
+}
+
+/** A retail-side person whose login named a terminal: the registry's ID, how it was learned and as what it was named. */
+export interface RetailAtUnknownTerminal {
   readonly personId: string;
   readonly personName: string;
   readonly side: Side;
   readonly organizationId: string;
+  /** The registry's ID (for an unknown terminal: as named). */
   readonly terminalId: string;
   readonly terminalSource: TerminalSource | null;
-  readonly setting: TerminalFacts['setting'];
-  readonly siteSide: TerminalFacts['siteSide'];
+  /** The ID as the login named it (a claim or a proxy may spell it in another case). */
+  readonly namedAs: string;
+  /** Learned from a device binding still awaiting a second administrator's confirmation (it binds nothing). */
+  readonly unconfirmedBinding: boolean;
 }
 
 export interface NewSession {
@@ -220,18 +231,12 @@ const OPEN_SESSION = `INSERT INTO sessions (id, user_id, person_id, terminal_id,
     (SELECT ${ASSIGNMENTS} FROM persons p WHERE p.id = sessions.person_id) AS assignments,
     ${GRANTS('sessions.user_id')} AS grants, ${TERMINAL('sessions.terminal_id')} AS terminal`;
 
-/**
- * Whether this login puts a retail-side person at a terminal standing at a network site: the side of the
- * person's assignment in force (contractors' included: they act for a retailer's side), against the
- * registry's site. Null when not.
- */
-async function sideCrossing(
+/** The side and organization of the person behind `userId`, from their assignment in force at `at`; null without one. */
+async function personSide(
   tx: Queryable,
   userId: string,
-  bound: { readonly terminalId: string; readonly source: TerminalSource | null },
-  facts: TerminalFacts,
   at: Date,
-): Promise<SideCrossing | null> {
+): Promise<{ personId: string; personName: string; side: Side; organizationId: string } | null> {
   const { rows } = await tx.query<{ person_id: string; person_name: string; side: string; organization_id: string }>(
     `SELECT p.id AS person_id, p.name AS person_name, s.side, s.organization_id
        FROM accounts a JOIN persons p ON p.id = a.person_id JOIN staff_assignments s ON s.person_id = p.id
@@ -241,17 +246,39 @@ async function sideCrossing(
   );
   const row = rows[0];
   const side = row === undefined ? null : (SIDES.find((x) => x === row.side) ?? null);
-  if (row === undefined || side === null || !retailOnNetworkSite(side, facts, at)) return null;
-  return {
-    personId: row.person_id,
-    personName: row.person_name,
-    side,
-    organizationId: row.organization_id,
-    terminalId: bound.terminalId,
-    terminalSource: bound.source,
-    setting: facts.setting,
-    siteSide: facts.siteSide,
-  };
+  return row === undefined || side === null ? null : { personId: row.person_id, personName: row.person_name, side, organizationId: row.organization_id };
+}
+
+/**
+ * Where a retail-side person's login is, judged from the terminal the login learned — from a trusted proxy, a
+ * device binding (also one still awaiting a second administrator's confirmation, which binds nothing but says
+ * where the browser is) or an accepted claim — against the registry. A terminal ID the registry holds only in
+ * another case (`t-cc1` for `T-CC1`) is that terminal: the side rule is not escaped by a spelling. `crossing`:
+ * the terminal stands at a network site (domain/terminal.ts `retailOnNetworkSite`). `unknown`: the registry
+ * does not know the terminal at all. Both null for a network-side person, and when the login named no terminal.
+ */
+async function retailWhereabouts(
+  tx: Queryable,
+  userId: string,
+  learned: TerminalBinding,
+  pending: boolean,
+  at: Date,
+): Promise<{ crossing: SideCrossing | null; unknown: RetailAtUnknownTerminal | null }> {
+  const none = { crossing: null, unknown: null };
+  if (learned.terminalId === null) return none;
+  const person = await personSide(tx, userId, at);
+  if (person === null || person.side === 'network') return none;
+  const { rows } = await tx.query<{ id: string }>(
+    'SELECT t.id FROM terminals t WHERE t.id = $1 OR lower(t.id) = lower($1) ORDER BY (t.id = $1) DESC, t.id LIMIT 1',
+    [learned.terminalId],
+  );
+  const row = rows[0];
+  const t = row === undefined ? null : await tx.query<{ terminal: unknown }>(`SELECT ${TERMINAL('$1')} AS terminal`, [row.id]);
+  const facts = toTerminal(json<TerminalJson | null>(t?.rows[0]?.terminal ?? null));
+  const where = { terminalSource: learned.source, namedAs: learned.terminalId, unconfirmedBinding: pending };
+  if (row === undefined || facts === null) return { crossing: null, unknown: { ...person, ...where, terminalId: learned.terminalId } };
+  if (!retailOnNetworkSite(person.side, facts, at)) return none;
+  return { crossing: { ...person, ...where, terminalId: row.id, setting: facts.setting, siteSide: facts.siteSide }, unknown: null };
 }
 
 /** How stale `last_seen_at` may get before a request refreshes it: one write a minute, not one per read. */
@@ -369,12 +396,20 @@ export class Sessions {
   ): Promise<OpenResult> {
     return this.#db.transaction(async (tx) => {
       let bound = terminal ?? NO_TERMINAL;
+      // Where the login is, as learned: kept for the side rule although a binding nobody confirmed binds nothing.
+      const learned = bound;
+      // The binding awaits a second administrator now (read under its lock): one revoked since the browser's
+      // cookie was read binds nothing either, but is no binding awaiting confirmation.
+      let pending = false;
       if (bound.deviceId !== null) {
-        const live = await tx.query(
-          `SELECT 1 FROM terminal_devices d JOIN terminals t ON t.id = d.terminal_id WHERE d.id = $1 AND ${DEVICE_BINDS('d', 't')} FOR UPDATE OF d`,
+        const live = await tx.query<{ binds: boolean; revoked: boolean }>(
+          `SELECT ${DEVICE_BINDS('d', 't')} AS binds, d.revoked_at IS NOT NULL AS revoked
+             FROM terminal_devices d JOIN terminals t ON t.id = d.terminal_id WHERE d.id = $1 FOR UPDATE OF d`,
           [bound.deviceId],
         );
-        if (live.rows.length === 0) bound = NO_TERMINAL;
+        const row = live.rows[0];
+        if (row?.binds !== true) bound = NO_TERMINAL;
+        pending = row !== undefined && !row.binds && !row.revoked;
       }
       const terminalId = bound.terminalId;
       const t = await tx.query<{ terminal: unknown }>(`SELECT ${TERMINAL('$1')} AS terminal`, [terminalId]);
@@ -398,7 +433,7 @@ export class Sessions {
         return { kind: 'refused', code: account, message: 'this account has not been used for a long time and is dormant: ask access administration' } as const;
       if (account === 'account_without_person')
         return { kind: 'refused', code: account, message: 'no one is assigned behind this account now: ask access administration' } as const;
-      const crossing = terminalId === null || facts === null ? null : await sideCrossing(tx, userId, { ...bound, terminalId }, facts, at);
+      const { crossing, unknown } = await retailWhereabouts(tx, userId, learned, pending, at);
       if (crossing !== null && (this.#policy.retailOnNetworkTerminal ?? 'refuse') === 'refuse')
         return {
           kind: 'refused',
@@ -427,7 +462,7 @@ export class Sessions {
       if (bound.deviceId !== null) await tx.query('UPDATE terminal_devices SET last_used_at = $2 WHERE id = $1', [bound.deviceId, at]);
       const live = toLive(row, this.#monotonic());
       this.#remember(live);
-      return { kind: 'opened', session: { id, csrfToken, actor: actorAt(live, at) }, crossing } as const;
+      return { kind: 'opened', session: { id, csrfToken, actor: actorAt(live, at) }, crossing, unknownTerminal: unknown } as const;
     });
   }
 

@@ -2,6 +2,8 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { refusalFamily } from '../domain/refusal.ts';
 import type { TerminalSource } from '../domain/terminal.ts';
 import { recordGovernance, recordingRefusals, type GovernanceActor } from '../audit/governance-log.ts';
+import { DEFAULT_SOD_POLICY, type SodPolicy } from '../domain/separation-of-duties.ts';
+import { lockPeopleForSod, reciprocalApproval } from './approvals.ts';
 import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
 
 /**
@@ -55,6 +57,8 @@ export class DeviceError extends refusalFamily('terminal', {
   self_confirmation: 'refused',
   /** Wrong, expired or already used: one answer for all, the reason only in the governance log. */
   enrollment_code_rejected: 'refused',
+  /** The one who registered the browser (or issued its code) approved something for this approver within the period (identity/approvals.ts). */
+  reciprocal_approval: 'refused',
 }) {}
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -368,14 +372,18 @@ export async function decideDevice(
   decision: 'confirmed' | 'rejected',
   comment: string | null,
   at: Date,
+  sod: SodPolicy = DEFAULT_SOD_POLICY,
 ): Promise<{ terminalId: string; sessionsEnded: readonly string[] }> {
   const action = decision === 'confirmed' ? 'terminal.device_confirm' : 'terminal.device_reject';
   const act = { at, actor: by, action, subjectType: 'terminal', subjectId: `device:${deviceId}`, details: { deviceId, comment } } as const;
   return recordingRefusals(db, 'terminal', act, async (tx) => {
-    const { rows } = await tx.query<{ terminal_id: string; revoked_at: Date | string | null; decision: string | null; issued_by_person: string | null }>(
-      'SELECT terminal_id, revoked_at, decision, issued_by_person FROM terminal_devices WHERE id = $1 FOR UPDATE',
-      [deviceId],
-    );
+    const { rows } = await tx.query<{
+      terminal_id: string;
+      revoked_at: Date | string | null;
+      decision: string | null;
+      issued_by: string;
+      issued_by_person: string | null;
+    }>('SELECT terminal_id, revoked_at, decision, issued_by, issued_by_person FROM terminal_devices WHERE id = $1 FOR UPDATE', [deviceId]);
     const row = rows[0];
     if (row === undefined) throw new DeviceError('unknown_device', `no device binding ${deviceId}`);
     if (row.revoked_at !== null) throw new DeviceError('device_revoked', `device binding ${deviceId} is revoked`);
@@ -385,6 +393,17 @@ export async function decideDevice(
         'self_confirmation',
         'a device binding is confirmed by a second access administrator, not by the one who registered it or issued its code',
       );
+    if (decision === 'confirmed' && by.kind === 'person' && row.issued_by_person !== null) {
+      await lockPeopleForSod(tx, [by.personId, row.issued_by_person]);
+      const found = await reciprocalApproval(tx, sod, {
+        approverPersonId: by.personId,
+        approverUserId: by.userId,
+        beneficiaryPersonIds: [row.issued_by_person],
+        what: `device binding ${deviceId} (terminal ${row.terminal_id}) of ${row.issued_by}`,
+        at,
+      });
+      if (found !== null) throw new DeviceError('reciprocal_approval', found.message, found.details);
+    }
     const rejected = decision === 'rejected';
     await tx.query(
       `UPDATE terminal_devices SET decision = $2, decided_at = $3::timestamptz, decided_by = $4::text, decided_by_person = $5,

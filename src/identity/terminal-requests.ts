@@ -1,6 +1,8 @@
 import { refusalFamily } from '../domain/refusal.ts';
 import { recordGovernance, recordingRefusals, type GovernanceActor } from '../audit/governance-log.ts';
 import { dateOrNull, type Db, type Queryable } from '../store/db.ts';
+import { DEFAULT_SOD_POLICY, type SodPolicy } from '../domain/separation-of-duties.ts';
+import { lockPeopleForSod, reciprocalApproval } from './approvals.ts';
 import { writeTerminal, type TerminalSpec } from './terminals.ts';
 
 /**
@@ -24,6 +26,8 @@ export class TerminalRequestError extends refusalFamily('terminal', {
   not_pending: 'conflict',
   /** The administrator who asked approves their own request (or no person at all does). */
   self_confirmation: 'refused',
+  /** The one who asked approved something for this approver within the period (identity/approvals.ts). */
+  reciprocal_approval: 'refused',
 }) {}
 
 export interface TerminalRequestRow {
@@ -103,6 +107,7 @@ export async function decideTerminalRequest(
   decision: 'approved' | 'rejected',
   reason: string,
   at: Date,
+  sod: SodPolicy = DEFAULT_SOD_POLICY,
 ): Promise<{ request: TerminalRequestRow; sessionsEnded: readonly string[] }> {
   const action = decision === 'approved' ? 'terminal.request_approve' : 'terminal.request_reject';
   const act = { at, actor: by, action, subjectType: 'terminal', subjectId: `request:${id}`, details: { requestId: id, reason } } as const;
@@ -117,6 +122,18 @@ export async function decideTerminalRequest(
         'self_confirmation',
         'a terminal registration or change that widens is approved by a second access administrator, not by the one who asked for it',
       );
+    const asker = row['requested_by_person'];
+    if (decision === 'approved' && by.kind === 'person' && typeof asker === 'string') {
+      await lockPeopleForSod(tx, [by.personId, asker]);
+      const found = await reciprocalApproval(tx, sod, {
+        approverPersonId: by.personId,
+        approverUserId: by.userId,
+        beneficiaryPersonIds: [asker],
+        what: `terminal request ${id} (terminal ${req.terminalId}) of ${req.requestedBy}`,
+        at,
+      });
+      if (found !== null) throw new TerminalRequestError('reciprocal_approval', found.message, found.details);
+    }
     await tx.query(`UPDATE terminal_requests SET status = $2, decided_at = $3, decided_by = $4, decided_by_person = $5, decision_reason = $6 WHERE id = $1`, [
       id,
       decision,

@@ -36,16 +36,23 @@ export function decodeLegacy(bytes: Buffer): { text: string; encoding: 'utf-8' |
   }
 }
 
+/** A file on disk (its path), or a file's bytes with the name it is reported under (an upload). */
+export type CsvSource = string | { readonly name: string; readonly bytes: Buffer };
+
 /**
  * Reads a CSV with a header row (RFC 4180), checking that the required columns are there. Extra columns
  * are accepted. Column names are matched without surrounding spaces and case.
  */
-export function readCsvFile(path: string, required: readonly string[]): CsvFile {
+export function readCsvFile(source: CsvSource, required: readonly string[]): CsvFile {
   let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new CsvFileError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  const path = typeof source === 'string' ? source : source.name;
+  if (typeof source !== 'string') bytes = source.bytes;
+  else {
+    try {
+      bytes = readFileSync(source);
+    } catch (e) {
+      throw new CsvFileError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
   }
   const { text, encoding } = decodeLegacy(bytes);
   let records: { record: string[]; info: { lines: number } }[];

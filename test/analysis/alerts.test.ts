@@ -10,6 +10,7 @@ import { AlertDispatcher, deliveriesOf, retryDelayMs, type AlertSettings } from 
 import { shouldAlert, supplyPointCount, verifyWebhook, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../../src/analysis/alerts.ts';
 import { dailyDigest, reviewFinding } from '../../src/analysis/review.ts';
 import { SEVERITIES } from '../../src/domain/finding.ts';
+import { FINDING_RULE_LABELS } from '../../src/domain/finding-rules.ts';
 import type { Db } from '../../src/store/db.ts';
 import { login, seededApp, type Session } from '../support/app.ts';
 import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
@@ -188,7 +189,8 @@ for (const store of STORES) {
       assert.equal(deliveryId, req.headers['x-gridwall-delivery'], 'the delivery id is inside the signed body too');
       assert.equal(deliveryId, String(queued?.id));
       assert.equal(alert['type'], 'gridwall.finding');
-      assert.equal(alert['rule'], 'emergency_outside_window');
+      assert.equal(alert['rule'], 'emergency_outside_window', 'the code, for machines');
+      assert.deepEqual(alert['ruleLabel'], FINDING_RULE_LABELS.emergency_outside_window, 'and the rule in words beside it');
       assert.equal(alert['severity'], 'high');
       assert.equal(alert['occurrences'], 1);
       assert.equal(alert['supplyPoints'], 1, 'the supply point as a count');
@@ -205,7 +207,15 @@ for (const store of STORES) {
       const got = smtp.received[0] ?? assert.fail();
       assert.deepEqual(got.rcptTo, [COMPLIANCE_ADDRESS], 'compliance only: the other audit.read holder has no address');
       const mail = readMail(got.raw);
-      assert.match(mail.subject, /^\[gridwall\] 重大な要確認事項 #\d+ \(emergency_outside_window\) \/ High finding #\d+$/);
+      // The rule in words in the subject and the body (issue 20), the code only beside it in the body.
+      assert.match(
+        mail.subject,
+        /^\[gridwall\] 重大な要確認事項 #\d+：非常災害時の権限の期間外・地域外での使用 \/ High finding #\d+: Emergency rights used outside their period or area$/,
+      );
+      assert.equal(mail.subject.includes('emergency_outside_window'), false, 'no bare code in the subject');
+      assert.ok(mail.body.includes('ルール: 非常災害時の権限の期間外・地域外での使用（emergency_outside_window）'), mail.body);
+      assert.ok(mail.body.includes('Rule: Emergency rights used outside their period or area (emergency_outside_window)'), mail.body);
+      assert.ok(mail.body.startsWith('重大な要確認事項 #') && mail.body.split('\n')[0]?.includes('非常災害時の権限の期間外・地域外での使用'), mail.body);
       assert.ok(mail.body.includes('発生回数: 1'), mail.body);
       assert.ok(mail.body.includes(`${PUBLIC_URL}/findings`));
       assert.equal(mail.headers['to'], undefined, 'addresses in Bcc only');

@@ -277,7 +277,7 @@ for (const store of STORES) {
       const md = await get(USERS.compliance, '/api/policy/checklist?format=md');
       assert.match(md.body, /## Inquiry allowances/);
       const csv = await get(USERS.compliance, '/api/policy/checklist?format=csv');
-      assert.ok(csv.body.startsWith('\uFEFFroute,principal_class'));
+      assert.ok(csv.body.startsWith('\uFEFF照会経路,利用者区分,'));
     });
 
     test('every route that returns customer data is in the verified route list', async () => {

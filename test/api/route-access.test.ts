@@ -254,6 +254,8 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   // Empty for a person holding no grants.approve: a list, not a refusal.
   'GET /api/grants/queue': { who: 'session', call: fixed('/api/grants/queue') },
   'GET /api/emergencies/active': { who: 'session', call: fixed('/api/emergencies/active') },
+  // The home screen: anyone; each count is left out for whoever may not open its page (test/api/home.test.ts).
+  'GET /api/home': { who: 'session', call: fixed('/api/home') },
 
   // Customer data: the grant customer.read in force (the `lookup` menu is shown to more people than that).
   'GET /api/supply-points/{id}': {
@@ -427,6 +429,19 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
   'POST /api/terminal-requests/{id}/approve': {
     who: holding('access.admin'),
     call: async (ctx) => ({ url: `/api/terminal-requests/${await pendingTerminalRequest(ctx)}/approve`, payload: { reason: '検査' } }),
+  },
+  // The legacy registers (gridwall import): a dry run of a one-row permission register changes nothing.
+  'POST /api/access/import': {
+    who: holding('access.admin'),
+    call: fixed('/api/access/import', {
+      dryRun: true,
+      files: {
+        permissions: {
+          name: 'permissions.csv',
+          contentBase64: Buffer.from('permission_id,name,allowed_sides\ncustomer.read,顧客照会,network\n').toString('base64'),
+        },
+      },
+    }),
   },
   'POST /api/terminal-requests/{id}/reject': {
     who: holding('access.admin'),

@@ -93,7 +93,7 @@ for (const store of STORES) {
       assert.equal(res.statusCode, 200, res.body);
       const rows: string[][] = parse(res.body.replace(/^\uFEFF/, ''));
       const head = rows[0] ?? [];
-      const reasonAt = head.indexOf('stated_reason');
+      const reasonAt = head.indexOf('申告された理由');
       assert.ok(reasonAt >= 0);
       const reasons = rows.slice(1).map((r) => r[reasonAt]);
       assert.deepEqual(reasons, [`'${HYPERLINK}`], 'the reason as written, with the quote that makes it text');

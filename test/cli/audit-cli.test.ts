@@ -112,7 +112,7 @@ describe('gridwall audit (command line, embedded store)', () => {
   test('export: CSV for Excel and Parquet for DuckDB hold every event', async () => {
     const csv = await gridwall(dir, ['audit', 'export', '--format', 'csv']);
     assert.equal(csv.status, 0, csv.stderr);
-    assert.ok(csv.stdout.startsWith('\uFEFFseq,occurred_at,'));
+    assert.ok(csv.stdout.startsWith('\uFEFF通番,日時（日本時間）,'));
     assert.equal(csv.stdout.trim().split('\r\n').length, N + 1);
 
     const parquet = join(dir, 'log.parquet');

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 test('bin/gridwall.js runs: `verify --format csv` prints the checklist and exits 0; a bad option exits 2 saying which', () => {
   const ok = spawnSync(process.execPath, ['bin/gridwall.js', 'verify', '--format', 'csv'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(ok.status, 0, ok.stderr);
-  assert.ok(ok.stdout.startsWith('\uFEFFroute,principal_class,relation,emergency,field'));
+  assert.ok(ok.stdout.startsWith('\uFEFF照会経路,利用者区分,需要家との関係,非常災害時,項目,'));
   assert.match(ok.stderr, /verify: PASS/);
   const bad = spawnSync(process.execPath, ['bin/gridwall.js', 'verify', '--format', 'pdf'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(bad.status, 2, bad.stderr);

@@ -46,10 +46,15 @@ test('`gridwall start` seeds the embedded store, prints where to go and how to l
         store: { state: string };
         log: { state: string; halted: boolean; witness: string; queued: number };
         disk: { state: string; freeBytes: Record<string, number> };
+        detection?: { state: string };
       };
     };
     assert.deepEqual([ready.status, ready.store, ready.checks.log.halted, ready.checks.log.witness], ['ok', 'pglite', false, 'ok']);
-    assert.deepEqual([ready.checks.store.state, ready.checks.log.state, ready.checks.disk.state], ['ok', 'ok', 'ok']);
+    assert.deepEqual(
+      [ready.checks.store.state, ready.checks.log.state, ready.checks.disk.state, ready.checks.detection?.state],
+      ['ok', 'ok', 'ok', 'ok'],
+      'the live bulk-reading count is watched too',
+    );
     // Readiness watches the disks of the data directory and of the witness (beside the key in it), each named
     // by its label: the answer is public, and holds no path.
     assert.deepEqual(Object.keys(ready.checks.disk.freeBytes), ['data', 'witness']);
@@ -60,7 +65,9 @@ test('`gridwall start` seeds the embedded store, prints where to go and how to l
     const metricsUrl = /metrics: (http:\/\/\S+\/metrics)/.exec(first.output())?.[1] ?? assert.fail(first.output());
     const scraped = await fetch(metricsUrl);
     assert.equal(scraped.status, 200);
-    assert.match(await scraped.text(), /^gridwall_http_requests_total\{method="GET",route="\/api\/health\/ready",status="200"\} 1$/m);
+    const metricsText = await scraped.text();
+    assert.match(metricsText, /^gridwall_http_requests_total\{method="GET",route="\/api\/health\/ready",status="200"\} 1$/m);
+    assert.match(metricsText, /^gridwall_bulk_reading_failing 0$/m);
     assert.equal((await fetch(`${url}/metrics`)).status, 404);
     const login = await fetch(`${url}/api/session`, {
       method: 'POST',

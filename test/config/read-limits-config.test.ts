@@ -9,7 +9,9 @@ test('read limits: defaults are on, and tightest under emergency_support', () =>
   assert.deepEqual(readLimits, {
     normal: { recordsPerMinute: 60, recordsPerDay: 5000, searchRowsPerMinute: 500 },
     emergency: { recordsPerMinute: 20, recordsPerDay: 500, searchRowsPerMinute: 100 },
+    personRecordsPerDay: 5000,
     consentRefusalsPerDay: 20,
+    inquiryAnswersPerDay: 10_000,
   });
 });
 
@@ -19,8 +21,19 @@ test('read limits: each variable sets its limit; an emergency limit looser than 
     GRIDWALL_READ_RECORDS_PER_MINUTE: '30',
     GRIDWALL_EMERGENCY_READ_RECORDS_PER_MINUTE: '30',
     GRIDWALL_CONSENT_REFUSALS_PER_DAY: '5',
+    GRIDWALL_READ_PERSON_RECORDS_PER_DAY: '700',
+    GRIDWALL_INQUIRY_ANSWERS_PER_DAY: '2000',
   });
-  assert.deepEqual([set.readLimits.normal.recordsPerMinute, set.readLimits.emergency.recordsPerMinute, set.readLimits.consentRefusalsPerDay], [30, 30, 5]);
+  assert.deepEqual(
+    [
+      set.readLimits.normal.recordsPerMinute,
+      set.readLimits.emergency.recordsPerMinute,
+      set.readLimits.consentRefusalsPerDay,
+      set.readLimits.personRecordsPerDay,
+      set.readLimits.inquiryAnswersPerDay,
+    ],
+    [30, 30, 5, 700, 2000],
+  );
   assert.throws(
     () => loadConfig({ ...base, GRIDWALL_EMERGENCY_READ_SEARCH_ROWS_PER_MINUTE: '501' }),
     (e: unknown) =>

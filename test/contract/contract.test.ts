@@ -5,6 +5,8 @@ import * as admin from '../../src/contract/admin.ts';
 import * as governance from '../../src/contract/governance.ts';
 import * as device from '../../src/contract/terminal-device.ts';
 import * as terminalRequest from '../../src/contract/terminal-request.ts';
+import * as registerImport from '../../src/contract/import.ts';
+import { IMPORT_OUTCOMES } from '../../src/domain/register-import.ts';
 import { TERMINAL_REQUEST_STATUSES } from '../../src/identity/terminal-requests.ts';
 import { jsonSchema, route, type RouteTypes } from '../../src/contract/schema.ts';
 import { TerminalId } from '../../src/contract/common.ts';
@@ -49,6 +51,7 @@ const OPERATIONS: readonly JsonOperation[] = [
   ['get', '/api/terminal-requests', 200, terminalRequest.terminalRequestList],
   ['post', '/api/terminal-requests/{id}/approve', 200, terminalRequest.terminalRequestApprove],
   ['post', '/api/terminal-requests/{id}/reject', 200, terminalRequest.terminalRequestReject],
+  ['post', '/api/access/import', 200, registerImport.registerImport],
   ['get', '/api/tokens', 200, admin.tokenList],
   ['post', '/api/tokens', 201, admin.tokenCreate],
   ['post', '/api/tokens/{id}/approve', 200, admin.tokenDecide],
@@ -69,6 +72,7 @@ describe('the HTTP contract', () => {
     assert.deepEqual([...admin.TOKEN_SCOPES], [...TOKEN_SCOPES]);
     assert.deepEqual(jsonSchema(TerminalId, 'input'), TERMINAL_ID_SCHEMA);
     assert.deepEqual([...terminalRequest.TERMINAL_REQUEST_STATUSES], [...TERMINAL_REQUEST_STATUSES]);
+    assert.deepEqual(Object.keys(registerImport.ImportCounts.shape), ['read', ...IMPORT_OUTCOMES]);
   });
 
   test('a response carries the contract’s fields only; Ajv takes the request schemas as they are', async () => {

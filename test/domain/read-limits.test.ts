@@ -76,7 +76,9 @@ test('the wait it names is exact: one millisecond earlier the next read does not
 const LIMITS: ReadLimits = {
   normal: { recordsPerMinute: 5, recordsPerDay: 40, searchRowsPerMinute: 10 },
   emergency: { recordsPerMinute: 2, recordsPerDay: 10, searchRowsPerMinute: 4 },
+  personRecordsPerDay: 1000,
   consentRefusalsPerDay: 3,
+  inquiryAnswersPerDay: 1000,
 };
 
 test('look-ups admitted in any minute never exceed the limit, and each rule is raised at most once per window', () => {
@@ -141,4 +143,102 @@ test('refused consent checks: admitted until the limit is reached, then refused 
   assert.deepEqual([hit?.rule, hit?.limit, hit?.raise, hit?.retryAfterSeconds], ['consent_refusal_limit', 3, true, 86_400]);
   assert.equal(limiter.admitConsentCheck('p-1', at)?.raise, false, 'raised once in the window');
   assert.equal(limiter.admitConsentCheck('p-2', at), null, 'per person');
+});
+
+test('reserved amounts count at once and give back exactly what goes unused, at every instant', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 5 }), fc.boolean()), { maxLength: 60 }),
+      (ops) => {
+        const w = new SlidingWindow(W);
+        const live: { at: number; amount: number }[] = [];
+        let t = 0;
+        for (const [gap, reserved, used, released] of ops) {
+          t += gap;
+          const e = w.reserve(t, reserved);
+          const entry = { at: t, amount: reserved };
+          live.push(entry);
+          if (released) {
+            const back = Math.max(0, reserved - used);
+            w.release(e, back);
+            entry.amount -= Math.min(back, reserved);
+          }
+          assert.equal(
+            w.count(t),
+            live.filter((a) => a.at > t - W).reduce((n, a) => n + a.amount, 0),
+          );
+        }
+      },
+    ),
+  );
+});
+
+test('a release after the reservation left the window changes nothing', () => {
+  const w = new SlidingWindow(W);
+  const e = w.reserve(0, 5);
+  w.add(W, 2);
+  assert.equal(w.count(W), 2);
+  w.release(e, 5);
+  assert.equal(w.count(W), 2);
+});
+
+test('searches admitted before any is served never exceed the minute: each holds its page', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 6 })), { minLength: 1, maxLength: 20 }), (searches) => {
+      const limiter = new ReadLimiter(LIMITS);
+      const at = new Date(0);
+      const admitted = searches.map(([page, found]) => ({ page, found, a: limiter.admitSearch('p-1', 'customer_inquiry', at, page) }));
+      let served = 0;
+      for (const s of admitted) {
+        if (s.a.kind !== 'admitted') continue;
+        const rows = Math.min(s.page, s.found);
+        limiter.searched(s.a.reservation, rows);
+        served += rows;
+      }
+      const pages = admitted.filter((s) => s.a.kind === 'admitted').reduce((n, s) => n + s.page, 0);
+      assert.ok(pages <= LIMITS.normal.searchRowsPerMinute, `${pages} rows held by the searches admitted together`);
+      assert.ok(served <= LIMITS.normal.searchRowsPerMinute);
+      // What was given back is free again: exactly the served rows remain counted.
+      const next = limiter.admitSearch('p-1', 'customer_inquiry', at, LIMITS.normal.searchRowsPerMinute - served);
+      assert.equal(next.kind, served === LIMITS.normal.searchRowsPerMinute ? 'limited' : 'admitted');
+    }),
+  );
+});
+
+test('the total per person across purposes is the tightest rule: k purposes do not read k × the day limit', () => {
+  const limits: ReadLimits = {
+    ...LIMITS,
+    normal: { ...LIMITS.normal, recordsPerMinute: 1000 },
+    emergency: { ...LIMITS.emergency, recordsPerMinute: 1000 },
+    personRecordsPerDay: 50,
+  };
+  const limiter = new ReadLimiter(limits);
+  const at = new Date(0);
+  const purposes = ['customer_inquiry', 'outage_response', 'switching_support'] as const;
+  let served = 0;
+  let hit = null;
+  for (let i = 0; hit === null && i < 1000; i++) {
+    hit = limiter.admitRecord('p-1', purposes[i % 3] ?? 'customer_inquiry', at);
+    if (hit === null) served++;
+  }
+  assert.equal(served, 50, 'each purpose alone would allow 40 (120 in all)');
+  assert.deepEqual([hit?.rule, hit?.limit], ['person_daily_read_limit', 50]);
+  // A purpose's own day limit still applies first where it is tighter.
+  const per = new ReadLimiter({ ...limits, personRecordsPerDay: 1000 });
+  let n = 0;
+  while (per.admitRecord('p-1', 'customer_inquiry', at) === null) n++;
+  assert.equal(n, 40);
+  assert.equal(per.admitRecord('p-1', 'customer_inquiry', at)?.rule, 'daily_read_limit');
+  assert.equal(per.admitRecord('p-2', 'customer_inquiry', at), null, 'per person');
+});
+
+test('inquiry answers with consent: admitted up to the limit a day, then refused inquiry_answer_limit, raised once a window', () => {
+  const limiter = new ReadLimiter({ ...LIMITS, inquiryAnswersPerDay: 3 });
+  const at = new Date(0);
+  for (let i = 0; i < 3; i++) assert.equal(limiter.admitInquiryAnswer('p-1', at), null);
+  const hit = limiter.admitInquiryAnswer('p-1', at);
+  assert.deepEqual([hit?.rule, hit?.limit, hit?.raise, hit?.retryAfterSeconds], ['inquiry_answer_limit', 3, true, 86_400]);
+  assert.equal(limiter.admitInquiryAnswer('p-1', at)?.raise, false);
+  assert.equal(limiter.admitInquiryAnswer('p-1', new Date(86_400_000)), null, 'a day later the first answers have left the window');
+  assert.equal(limiter.admitRecord('p-1', 'customer_inquiry', at), null, 'answers do not count against the reading limits');
 });

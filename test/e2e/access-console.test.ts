@@ -61,7 +61,7 @@ describe('access-governance screens in Chromium', () => {
     try {
       await requestGrant(page, { permissionId: 'network.equipment', reason: '設備情報を見たい' });
       await page.waitForSelector('[data-testid="refusal-rule"][data-rule="side_not_allowed"]');
-      assert.match((await page.textContent('[data-testid="allowed-sides"]')) ?? '', /network/);
+      assert.match((await page.textContent('[data-testid="allowed-sides"]')) ?? '', /送配電/, 'the side in words (issue 20), not its code');
       const nav = await page.$$eval('nav a', (as) => as.map((a) => a.getAttribute('href')));
       assert.ok(!nav.includes('/grants/queue') && !nav.includes('/people') && !nav.includes('/tokens'), nav.join(' '));
       await screenshot(page, '31-grant-refused');
@@ -129,9 +129,9 @@ describe('access-governance screens in Chromium', () => {
       const secretPart = secret.slice('gw_'.length + 12 + 1);
       assert.equal(secretPart.length, 43);
       assert.ok(!JSON.stringify(rows).includes(secretPart), 'only the hash is stored');
-      await page.waitForSelector(`tr[data-token="${rows[0]?.id ?? ''}"] [data-testid="token-status"]:text("pending")`);
+      await page.waitForSelector(`tr[data-token="${rows[0]?.id ?? ''}"] [data-testid="token-status"]:has-text("pending")`);
       // The requester's own approval is refused by the server, and the refusal is shown.
-      await page.click(`tr[data-token="${rows[0]?.id ?? ''}"] >> text=承認`);
+      await page.click(`tr[data-token="${rows[0]?.id ?? ''}"] >> button:has-text("承認")`);
       await page.waitForSelector('[role="alert"]');
       assert.equal((await db.query<{ status: string }>('SELECT status FROM api_tokens')).rows[0]?.status, 'pending');
       await page.click(`tr[data-token="${rows[0]?.id ?? ''}"] >> text=取り消す`);

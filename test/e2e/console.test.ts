@@ -114,6 +114,8 @@ describe('the console in Chromium', () => {
       const { context, page } = await open();
       try {
         await loginAs(page, c.user, c.purpose);
+        // The look-up from the menu: whoever has a home screen (the service centre) opens on it instead.
+        await page.click('nav a[href="/search"]');
         const ids = Object.keys(c.records);
         // The first record through the ID search, as a user would type it (with hyphens); the rest by URL.
         const [first, ...rest] = ids;
@@ -208,6 +210,9 @@ describe('the console in Chromium', () => {
     const compliance = await open();
     try {
       await loginAs(compliance.page, USERS.compliance, 'audit_review');
+      // Compliance opens on its home screen; the look-up is in the menu.
+      await compliance.page.click('nav a[href="/search"]');
+      await compliance.page.waitForSelector('input[name="by"][value="address"]');
       assert.equal(await compliance.page.$('input[name="by"][value="name"]'), null, 'compliance may not search by name');
       assert.equal(await compliance.page.$('input[name="by"][value="phone"]'), null);
     } finally {

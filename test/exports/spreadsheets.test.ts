@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { exportXlsx, LogTooLargeForXlsx } from '../../src/audit/export.ts';
+import { exportXlsx, LOG_HEADS, LogTooLargeForXlsx } from '../../src/audit/export.ts';
 import { loadSigningKey } from '../../src/audit/signing.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
 import { WitnessFile } from '../../src/audit/witness.ts';
@@ -310,26 +310,26 @@ for (const store of STORES) {
         }
       for (const kind of ['xlsx', 'utf-8', 'cp932'] as const) {
         assert.deepEqual(
-          column(sheets('review', kind), 'stated_reason').map((c) => c.text),
+          column(sheets('review', kind), '申告された理由').map((c) => c.text),
           [`'${HYPERLINK}`],
           `review ${kind}: the reason as written, marked as text`,
         );
-        const offices = column(sheets('terminals', kind), 'office').map((c) => c.text);
+        const offices = column(sheets('terminals', kind), '事業所').map((c) => c.text);
         assert.ok(offices.includes(kind === 'cp932' ? "'=1+1 〓田分室" : "'=1+1 𠮷田分室"), `terminals ${kind}: ${JSON.stringify(offices)}`);
       }
     });
 
     test('supply point IDs are 22-digit text in the log and the emergency review, in XLSX and both CSVs', () => {
       for (const kind of ['xlsx', 'utf-8', 'cp932'] as const) {
-        assertIds(sheets('audit', kind), 'supply_point_id', READ, `audit ${kind}`);
-        assertIds(sheets('review', kind), 'supply_point_id', READ, `review ${kind}`);
+        assertIds(sheets('audit', kind), LOG_HEADS.supply_point_id, READ, `audit ${kind}`);
+        assertIds(sheets('review', kind), LOG_HEADS.supply_point_id, READ, `review ${kind}`);
       }
     });
 
     test('in XLSX, times and days are dates and counts are numbers; every sheet prints with its title and repeated header', () => {
-      assertTypes(sheets('audit', 'xlsx'), 'occurred_at', 'date', 'audit');
-      assertTypes(sheets('audit', 'xlsx'), 'seq', 'float', 'audit');
-      assertTypes(sheets('review', 'xlsx'), 'occurred_at', 'date', 'review');
+      assertTypes(sheets('audit', 'xlsx'), LOG_HEADS.occurred_at, 'date', 'audit');
+      assertTypes(sheets('audit', 'xlsx'), LOG_HEADS.seq, 'float', 'audit');
+      assertTypes(sheets('review', 'xlsx'), LOG_HEADS.occurred_at, 'date', 'review');
       assertTypes(sheets('analysis', 'xlsx'), '日付', 'date', 'analysis');
       assertTypes(sheets('analysis', 'xlsx'), '閲覧件数（計）', 'float', 'analysis');
       assertTypes(sheets('equal', 'xlsx'), '照会件数', 'float', 'equal treatment');
@@ -483,7 +483,7 @@ describe('every export of the command line, opened in LibreOffice', () => {
         `analyze ${kind}: the office =1+1 is text`,
       );
       assert.ok(
-        column(sheets('audit', kind), 'office').every((c) => c.type === 'string' && c.text === "'=1+1"),
+        column(sheets('audit', kind), LOG_HEADS.office).every((c) => c.type === 'string' && c.text === "'=1+1"),
         `audit ${kind}`,
       );
       const users = column(sheets('grants', kind), 'user_id');
@@ -494,8 +494,8 @@ describe('every export of the command line, opened in LibreOffice', () => {
   });
 
   test('supply point IDs are 22-digit text; in XLSX times and days are dates and counts numbers; sheets print', () => {
-    for (const kind of ['xlsx', 'utf-8', 'cp932'] as const) assertIds(sheets('audit', kind), 'supply_point_id', IDS, `audit ${kind}`);
-    assertTypes(sheets('audit', 'xlsx'), 'occurred_at', 'date', 'audit');
+    for (const kind of ['xlsx', 'utf-8', 'cp932'] as const) assertIds(sheets('audit', kind), LOG_HEADS.supply_point_id, IDS, `audit ${kind}`);
+    assertTypes(sheets('audit', 'xlsx'), LOG_HEADS.occurred_at, 'date', 'audit');
     assertTypes(sheets('analyze', 'xlsx'), '日付', 'date', 'analyze');
     assertTypes(sheets('analyze', 'xlsx'), '閲覧件数', 'float', 'analyze');
     assertTypes(sheets('grants', 'xlsx'), 'granted_at', 'date', 'grants');

@@ -12,7 +12,9 @@ import { STORES } from '../support/stores.ts';
 const LIMITS: ReadLimits = {
   normal: { recordsPerMinute: 3, recordsPerDay: 5, searchRowsPerMinute: 2 },
   emergency: { recordsPerMinute: 1, recordsPerDay: 3, searchRowsPerMinute: 1 },
+  personRecordsPerDay: 1000,
   consentRefusalsPerDay: 2,
+  inquiryAnswersPerDay: 1000,
 };
 
 const at = (ms: number) => new Date(NOW.getTime() + ms);

@@ -65,7 +65,7 @@ test('the checklist covers every route × principal class × relation × emergen
 test('`gridwall verify` prints the checklist and exits 0; bad options exit 2', async () => {
   const ok = await runCli(['verify', '--format', 'csv']);
   assert.equal(ok.status, 0, ok.stderr);
-  assert.ok(ok.stdout.startsWith('\uFEFFroute,principal_class,relation,emergency,field'));
+  assert.ok(ok.stdout.startsWith('\uFEFF照会経路,利用者区分,需要家との関係,非常災害時,項目,'));
   assert.match(ok.stderr, /verify: PASS/);
   const bad = await runCli(['verify', '--format', 'pdf']);
   assert.equal(bad.status, 2);

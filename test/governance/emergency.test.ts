@@ -292,8 +292,8 @@ for (const store of STORES) {
         );
 
         const csv = await get(comp, `/api/emergencies/${declared}/review?format=csv`);
-        assert.ok(csv.body.startsWith('\uFEFFkind,occurred_at,user_id'), 'UTF-8 with BOM for Excel');
-        assert.equal(csv.body.split('\r\n').filter((l) => l.startsWith('read,')).length, 6, 'one line per supply point read (the search returned three)');
+        assert.ok(csv.body.startsWith('\uFEFF種別,日時（日本時間）,ログインID,'), 'UTF-8 with BOM for Excel');
+        assert.equal(csv.body.split('\r\n').filter((l) => l.startsWith('閲覧,')).length, 6, 'one line per supply point read (the search returned three)');
 
         const declarer = await post(await as(USERS.callCentre), `/api/emergencies/${declared}/sign-off`, { comment: '確認' });
         assert.equal(declarer.json().error.details.rule, 'not_compliance');

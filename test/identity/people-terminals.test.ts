@@ -101,7 +101,7 @@ for (const store of STORES) {
       const after = (await get(admin(), '/api/terminals/reconciliation')).json<{ misplaced: unknown[] }>();
       assert.equal(after.misplaced.length, 0);
       const csv = await get(admin(), '/api/terminals/reconciliation?format=csv&unusedDays=1');
-      assert.ok(csv.body.startsWith('\uFEFFfinding,terminal'), 'UTF-8 with BOM');
+      assert.ok(csv.body.startsWith('\uFEFF指摘,端末ID,'), 'UTF-8 with BOM');
       assert.equal((await get(s[USERS.retail] as Session, '/api/terminals')).statusCode, 403);
       const { rows } = await w.db.query<{ action: string }>(`SELECT action FROM governance_events WHERE subject_type = 'terminal' AND subject_id = $1`, [
         TERMINALS.MISPLACED,

@@ -15,6 +15,8 @@ import { WitnessFile } from '../../src/audit/witness.ts';
 import { compileDecisionTable } from '../../src/domain/decision-table.ts';
 import { Firewall } from '../../src/firewall/firewall.ts';
 import { ReadLimiter, type ReadLimits } from '../../src/domain/read-limits.ts';
+import { ReadingTally } from '../../src/firewall/reading-tally.ts';
+import type { Thresholds } from '../../src/domain/anomaly-thresholds.ts';
 import { DEFAULT_DORMANT_DAYS } from '../../src/identity/lifecycle.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
 import type { OidcLogin } from '../../src/identity/oidc.ts';
@@ -70,9 +72,17 @@ export interface TestAppOptions {
   readonly separationOfDuties?: SodPolicy;
   /** Rate and volume limits on reading (GRIDWALL_READ_* …); none by default, as the tests read with a frozen clock. */
   readonly readLimits?: ReadLimits;
+  /** Bulk reading judged live against each person's baseline (firewall/reading-tally.ts); off by default. Drain it with `tallyOf`. */
+  readonly bulkReading?: { readonly thresholds?: Thresholds };
 }
 
 const writers = new WeakMap<FastifyInstance, GroupCommitLog>();
+const tallies = new WeakMap<FastifyInstance, ReadingTally>();
+
+/** The bulk-reading tally of an app made by `testApp` with `bulkReading` (seededApp closes it; close it yourself before the store otherwise). */
+export function tallyOf(app: FastifyInstance): ReadingTally {
+  return tallies.get(app) ?? assert.fail('not an app made by testApp with bulkReading');
+}
 
 /** The access-log writer of an app made by `testApp`. */
 export function writerOf(app: FastifyInstance): GroupCommitLog {
@@ -86,6 +96,14 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     ...(opts.metrics === undefined ? {} : { observer: opts.metrics }),
     ...(opts.witnessFile === undefined ? {} : { witness: new WitnessFile(opts.witnessFile) }),
   });
+  const tally =
+    opts.bulkReading === undefined
+      ? null
+      : new ReadingTally(db, findingSink(db), {
+          clock: opts.now ?? (() => NOW),
+          delayMs: 0,
+          ...(opts.bulkReading.thresholds === undefined ? {} : { thresholds: opts.bulkReading.thresholds }),
+        });
   const firewall = new Firewall(
     db,
     writer,
@@ -93,6 +111,7 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     new SearchTerms(TEST_KEY),
     findingSink(db),
     opts.readLimits === undefined ? null : new ReadLimiter(opts.readLimits),
+    tally,
   );
   const sessionAbsoluteMs = 10 * 3_600_000;
   const sessions = new Sessions(db, {
@@ -130,8 +149,10 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     ...(opts.terminalClaims === undefined ? {} : { terminalClaims: opts.terminalClaims }),
     ...(opts.terminalProxy === undefined ? {} : { terminalProxy: opts.terminalProxy }),
     ...(opts.separationOfDuties === undefined ? {} : { separationOfDuties: opts.separationOfDuties }),
+    ...(tally === null ? {} : { detection: { bulkReading: tally } }),
   });
   writers.set(app, writer);
+  if (tally !== null) tallies.set(app, tally);
   return app;
 }
 
@@ -198,6 +219,7 @@ export function seededApp(store: TestStore, opts: TestAppOptions = {}, prepare?:
     }
   });
   after(async () => {
+    if (opened !== null) await tallies.get(opened.app)?.close();
     await opened?.app.close();
     await opened?.dispose();
   });

@@ -1,50 +1,11 @@
 import { useEffect, useEffectEvent, useState, type FormEvent, type ReactNode } from 'react';
+import { useVocabulary, VocabularyLabel } from './coded-label.tsx';
 import { ErrorMessage } from './error-message.tsx';
-import { formatInstant, toJstDateInput } from './format.tsx';
+import { BarChart, DailyChart, formatInstant, toJstDateInput } from './format.tsx';
 import { messageKey, useI18n } from './i18n.tsx';
 import { SpreadsheetDownloads } from './spreadsheet-downloads.tsx';
 import { opsApi, type Counts, type Report } from './ops-api.ts';
 import { useLoad } from './use-load.ts';
-
-/**
- * A horizontal bar chart in SVG: a title for screen readers, each bar labelled with its value, and the
- * same numbers in the table next to it. Two small charts do not justify a charting library.
- */
-function BarChart({ title, data, testId }: { title: string; data: readonly { label: string; value: number }[]; testId: string }) {
-  const { lang } = useI18n();
-  const max = Math.max(1, ...data.map((d) => d.value));
-  const rowH = 22;
-  const labelW = 150;
-  const width = 560;
-  return (
-    <figure className="chart" data-testid={testId}>
-      <figcaption>{title}</figcaption>
-      <svg
-        role="img"
-        aria-label={title}
-        width={width}
-        height={Math.max(rowH, data.length * rowH)}
-        viewBox={`0 0 ${width} ${Math.max(rowH, data.length * rowH)}`}
-        className="chart-svg"
-      >
-        {data.map((d, i) => {
-          const w = ((width - labelW - 70) * d.value) / max;
-          return (
-            <g key={d.label} transform={`translate(0 ${i * rowH})`}>
-              <text x={labelW - 6} y={rowH * 0.7} textAnchor="end" fontSize="12">
-                {d.label}
-              </text>
-              <rect x={labelW} y={4} width={Math.max(d.value > 0 ? 1 : 0, w)} height={rowH - 8} className="bar" />
-              <text x={labelW + w + 6} y={rowH * 0.7} fontSize="12">
-                {d.value.toLocaleString(lang)}
-              </text>
-            </g>
-          );
-        })}
-      </svg>
-    </figure>
-  );
-}
 
 function lastMonth(): { from: string; to: string } {
   const now = new Date();
@@ -182,7 +143,7 @@ export function AnalysisPage({ query }: { query: URLSearchParams }) {
             </tbody>
           </table>
           <div className="charts">
-            <BarChart title={t('viewsPerDay')} testId="chart-daily" data={report.daily.map((d) => ({ label: d.day, value: d.views + d.lastResortViews }))} />
+            <DailyChart title={t('viewsPerDay')} testId="chart-daily" data={report.daily.map((d) => ({ day: d.day, value: d.views + d.lastResortViews }))} />
             <BarChart title={t('viewsPerSystem')} testId="chart-systems" data={report.systems.map((x) => ({ label: x.system, value: x.views.total }))} />
             <BarChart title={t('viewsPerOrganization')} testId="chart-organizations" data={[...perOrganization].map(([label, value]) => ({ label, value }))} />
             <BarChart title={t('topViewers')} testId="chart-viewers" data={report.viewers.slice(0, 10).map((v) => ({ label: v.userId, value: v.views }))} />
@@ -218,6 +179,7 @@ function FindingRows({
   actions?: (id: number) => ReactNode;
 }) {
   const { t } = useI18n();
+  const vocabulary = useVocabulary();
   return (
     <table data-testid="findings">
       <thead>
@@ -237,7 +199,9 @@ function FindingRows({
             <td>
               <span className={`severity severity-${f.severity}`}>{t(messageKey(`severity_${f.severity}`) ?? 'severity')}</span>
             </td>
-            <td className="mono">{f.rule}</td>
+            <td data-testid="finding-rule">
+              <VocabularyLabel map={vocabulary?.findingRules} code={f.rule} />
+            </td>
             <td>
               {f.summary}
               {f.when !== undefined && <span className="small"> {f.when}</span>}

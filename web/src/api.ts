@@ -36,7 +36,7 @@ export type ChecklistRow = Checklist['rows'][number];
  * The labels of a code the console holds as text (from the URL, or as the log recorded it); undefined when
  * the set has no such member, so the screen shows the code itself.
  */
-export function labelOf(labels: Readonly<Record<string, Labels>>, code: string): Labels | undefined {
+export function labelOf(labels: Readonly<Partial<Record<string, Labels>>>, code: string): Labels | undefined {
   return Object.hasOwn(labels, code) ? labels[code] : undefined;
 }
 

@@ -12,6 +12,7 @@ import { governanceApi } from './governance-api.ts';
 import { GovernanceLogPage } from './governance-log-page.tsx';
 import { QueuePage } from './grant-queue-page.tsx';
 import { GrantsPage } from './grants-page.tsx';
+import { HomePage, hasHome } from './home-page.tsx';
 import { InquiriesPage, InquiryQueuePage } from './inquiries-page.tsx';
 import { InquiryDetailPage } from './inquiry-detail-page.tsx';
 import { InquiryFormPage } from './inquiry-form-page.tsx';
@@ -104,7 +105,8 @@ export function App() {
             setSessionError(null);
             setCsrfToken(m.csrfToken);
             setMe(m);
-            navigate('/search', { replace: true });
+            // The home screen of their duties (or, for someone with none, the look-up it falls back to).
+            navigate('/', { replace: true });
           }}
         />
       </Frame>
@@ -140,6 +142,7 @@ export function App() {
   };
 
   const path = url.pathname;
+  const home = hasHome(me.abilities);
   const record = /^\/records\/([^/]+)$/.exec(path);
   const emergencyReview = /^\/emergencies\/([^/]+)\/review$/.exec(path);
   const inquiry = /^\/inquiries\/(INQ-\d+)$/.exec(path);
@@ -174,47 +177,59 @@ export function App() {
         vocabulary={vocabulary}
       />
     );
+  else if (path === '/' && home) page = <HomePage me={me} />;
   else page = <SearchPage me={me} purpose={purpose} vocabulary={vocabulary} query={url.searchParams} />;
 
   const a = me.abilities;
-  // The screens this person may use, in menu order: the server's `abilities` decide, the server enforces.
-  const nav: readonly { href: string; label: MessageKey; show: boolean; current: boolean }[] = [
-    { href: '/search', label: 'navSearch', show: true, current: path === '/search' || path === '/' },
-    { href: '/audit', label: 'navAudit', show: a.viewAuditLog, current: path === '/audit' },
-    { href: '/checklist', label: 'navChecklist', show: a.viewChecklist, current: path === '/checklist' },
-    { href: '/grants', label: 'navGrants', show: true, current: path === '/grants' },
-    { href: '/grants/queue', label: 'navQueue', show: a.approveGrants, current: path === '/grants/queue' },
-    { href: '/people', label: 'navPeople', show: a.manageAccess, current: path === '/people' },
-    { href: '/terminals', label: 'navTerminals', show: a.overseeGrants, current: path === '/terminals' },
-    { href: '/campaigns', label: 'navCampaigns', show: a.overseeGrants, current: path === '/campaigns' },
-    { href: '/tokens', label: 'navTokens', show: a.manageAccess, current: path === '/tokens' },
-    { href: '/governance', label: 'navGovernance', show: a.overseeGrants, current: path === '/governance' },
-    { href: '/emergencies', label: 'navEmergencies', show: a.overseeEmergencies, current: path.startsWith('/emergencies') },
-    { href: '/analysis', label: 'navAnalysis', show: a.reviewFindings, current: path === '/analysis' },
-    { href: '/findings', label: 'navFindings', show: a.reviewFindings, current: path === '/findings' },
-    { href: '/inquiries', label: 'navInquiries', show: a.askInquiries, current: path === '/inquiries' || path === '/inquiries/new' || inquiry !== null },
+  // The screens this person may use, grouped by duty in menu order: the server's `abilities` decide, the server
+  // enforces. A group shows only when it holds a screen for this person.
+  const nav: readonly NavGroup[] = [
     {
-      href: '/inquiries/queue',
-      label: 'navInquiryQueue',
-      show: a.answerInquiries,
-      current: path === '/inquiries/queue' || (inquiry !== null && !a.askInquiries),
+      label: 'navGroupInquiry',
+      items: [
+        { href: '/search', label: 'navSearch', show: true, current: path === '/search' || (path === '/' && !home) },
+        { href: '/inquiries', label: 'navInquiries', show: a.askInquiries, current: path === '/inquiries' || path === '/inquiries/new' || inquiry !== null },
+        {
+          href: '/inquiries/queue',
+          label: 'navInquiryQueue',
+          show: a.answerInquiries,
+          current: path === '/inquiries/queue' || (inquiry !== null && !a.askInquiries),
+        },
+      ],
     },
-    { href: '/inquiries/equal-treatment', label: 'navEqualTreatment', show: a.viewEqualTreatment, current: path === '/inquiries/equal-treatment' },
+    {
+      label: 'navGroupAccess',
+      items: [
+        { href: '/grants', label: 'navGrants', show: true, current: path === '/grants' },
+        { href: '/grants/queue', label: 'navQueue', show: a.approveGrants, current: path === '/grants/queue' },
+        { href: '/people', label: 'navPeople', show: a.manageAccess, current: path === '/people' },
+        { href: '/terminals', label: 'navTerminals', show: a.overseeTerminals, current: path === '/terminals' },
+        { href: '/campaigns', label: 'navCampaigns', show: a.overseeGrants, current: path === '/campaigns' },
+        { href: '/tokens', label: 'navTokens', show: a.manageAccess, current: path === '/tokens' },
+        { href: '/governance', label: 'navGovernance', show: a.overseeGrants, current: path === '/governance' },
+      ],
+    },
+    {
+      label: 'navGroupAudit',
+      items: [
+        { href: '/audit', label: 'navAudit', show: a.viewAuditLog, current: path === '/audit' },
+        { href: '/checklist', label: 'navChecklist', show: a.viewChecklist, current: path === '/checklist' },
+        { href: '/analysis', label: 'navAnalysis', show: a.reviewFindings, current: path === '/analysis' },
+        { href: '/findings', label: 'navFindings', show: a.reviewFindings, current: path === '/findings' },
+        { href: '/inquiries/equal-treatment', label: 'navEqualTreatment', show: a.viewEqualTreatment, current: path === '/inquiries/equal-treatment' },
+      ],
+    },
+    {
+      label: 'navGroupEmergency',
+      items: [{ href: '/emergencies', label: 'navEmergencies', show: a.overseeEmergencies, current: path.startsWith('/emergencies') }],
+    },
   ];
   const side = me.assignment?.side ?? 'none';
   return (
     <Frame
+      nav={<Navigation groups={nav} home={home ? path === '/' : null} />}
       header={
         <>
-          <nav aria-label={t('appName')} className="nav">
-            {nav
-              .filter((n) => n.show)
-              .map((n) => (
-                <a key={n.href} href={n.href} aria-current={n.current ? 'page' : undefined} onClick={onLinkClick(n.href)}>
-                  {t(n.label)}
-                </a>
-              ))}
-          </nav>
           <div className="who" data-testid="who">
             <span className={`side side-${side}`}>{i18n.l(labelOf(vocabulary.sides, side), side)}</span>
             <span>
@@ -270,8 +285,53 @@ export function App() {
   );
 }
 
-/** The page frame: skip link, title bar, language switch, main landmark. */
-function Frame({ header, bar, children }: { header?: ReactNode; bar?: ReactNode; children: ReactNode }) {
+interface NavItem {
+  readonly href: string;
+  readonly label: MessageKey;
+  readonly show: boolean;
+  readonly current: boolean;
+}
+
+interface NavGroup {
+  readonly label: MessageKey;
+  readonly items: readonly NavItem[];
+}
+
+/**
+ * The menu, grouped by duty (照会 / 権限管理 / 監査・分析 / 非常災害), every link always visible: a group is a
+ * labelled list, shown only when it holds a screen for this person. `home`: null without a home screen, else
+ * whether it is the current page.
+ */
+function Navigation({ groups, home }: { groups: readonly NavGroup[]; home: boolean | null }) {
+  const { t } = useI18n();
+  const link = (n: { href: string; label: MessageKey; current: boolean }) => (
+    <a href={n.href} aria-current={n.current ? 'page' : undefined} onClick={onLinkClick(n.href)}>
+      {t(n.label)}
+    </a>
+  );
+  return (
+    <nav aria-label={t('navMenu')} className="nav">
+      {home !== null && <p className="nav-home">{link({ href: '/', label: 'navHome', current: home })}</p>}
+      {groups.map((g) => {
+        const items = g.items.filter((n) => n.show);
+        if (items.length === 0) return null;
+        return (
+          <section key={g.label} className="nav-group" aria-labelledby={`nav-${g.label}`} data-group={g.label}>
+            <h2 id={`nav-${g.label}`}>{t(g.label)}</h2>
+            <ul>
+              {items.map((n) => (
+                <li key={n.href}>{link(n)}</li>
+              ))}
+            </ul>
+          </section>
+        );
+      })}
+    </nav>
+  );
+}
+
+/** The page frame: skip link, title bar, language switch, the menu beside the main landmark. */
+function Frame({ header, bar, nav, children }: { header?: ReactNode; bar?: ReactNode; nav?: ReactNode; children: ReactNode }) {
   const i18n = useI18n();
   const { t } = i18n;
   return (
@@ -301,9 +361,12 @@ function Frame({ header, bar, children }: { header?: ReactNode; bar?: ReactNode;
         </button>
       </header>
       {bar}
-      <main id="main" tabIndex={-1}>
-        {children}
-      </main>
+      <div className={nav === undefined ? 'shell' : 'shell with-nav'}>
+        {nav}
+        <main id="main" tabIndex={-1}>
+          {children}
+        </main>
+      </div>
     </>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, labelOf, type AuditEvent, type AuditStatus, type AuditVerify, type Vocabulary } from './api.ts';
+import { VocabularyLabel } from './coded-label.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { formatInstant, formatSupplyPointId } from './format.tsx';
 import { messageKey, useI18n } from './i18n.tsx';
@@ -204,9 +205,24 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
                       {e.employment === 'contractor' ? t('contractor') : ''} {e.office ?? ''}
                     </span>
                   </td>
-                  <td className="small mono">{e.route}</td>
+                  <td className="small" data-testid="route">
+                    <VocabularyLabel map={vocabulary.routes} code={e.route} />
+                  </td>
                   <td>{i18n.l(labelOf(vocabulary.purposes, e.purpose), e.purpose)}</td>
-                  <td>{e.outcome === 'served' ? t('outcome_served') : `${t('outcome_refused')}（${e.refusal ?? ''}）`}</td>
+                  <td>
+                    {e.outcome === 'served' ? (
+                      t('outcome_served')
+                    ) : (
+                      <>
+                        {t('outcome_refused')}
+                        {e.refusal !== null && (
+                          <span className="small block" data-testid="refusal">
+                            <VocabularyLabel map={vocabulary.accessRefusals} code={e.refusal} />
+                          </span>
+                        )}
+                      </>
+                    )}
+                  </td>
                   <td className="small">
                     {e.records.map((r) => (
                       <span key={r.supplyPointId} className="block">

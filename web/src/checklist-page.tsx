@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import { api, type Checklist, type ChecklistRow, type Vocabulary } from './api.ts';
+import { api, labelOf, type Checklist, type ChecklistRow, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { useI18n, type MessageKey } from './i18n.tsx';
 import { SpreadsheetDownloads } from './spreadsheet-downloads.tsx';
@@ -54,7 +54,9 @@ export function ChecklistPage({ vocabulary }: { vocabulary: Vocabulary }) {
               {t('route')}{' '}
               <select value={route} onChange={(e) => setRoute(e.target.value)}>
                 {routes.map((r) => (
-                  <option key={r}>{r}</option>
+                  <option key={r} value={r}>
+                    {i18n.l(labelOf(vocabulary.routes, r), r)}（{r}）
+                  </option>
                 ))}
               </select>
             </label>

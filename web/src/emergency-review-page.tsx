@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { Me, Vocabulary } from './api.ts';
+import { VocabularyLabel } from './coded-label.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { formatInstant, formatSupplyPointId } from './format.tsx';
 import { useI18n } from './i18n.tsx';
@@ -40,7 +41,11 @@ export function EmergencyReviewPage({ id, me, vocabulary }: { id: string; me: Me
             </td>
             <td className="mono">{r.terminalId ?? '—'}</td>
             <td className="mono">{r.supplyPoints.map((p) => formatSupplyPointId(p.supplyPointId)).join(' ')}</td>
-            <td>{refused ? (r.refusal ?? '') : [...new Set(r.supplyPoints.flatMap((p) => p.shown))].map(label).join('・')}</td>
+            <td>
+              {refused
+                ? r.refusal !== null && <VocabularyLabel map={vocabulary.accessRefusals} code={r.refusal} />
+                : [...new Set(r.supplyPoints.flatMap((p) => p.shown))].map(label).join('・')}
+            </td>
             <td>{r.statedReason ?? '—'}</td>
           </tr>
         ))}

@@ -1,4 +1,5 @@
-import { ApiFailure } from './api.ts';
+import { ApiFailure, labelOf } from './api.ts';
+import { useVocabulary } from './coded-label.tsx';
 import { errorKey, messageKey, useI18n } from './i18n.tsx';
 
 /**
@@ -23,12 +24,24 @@ export function ErrorMessage({ error }: { error: unknown }) {
   );
 }
 
+/**
+ * The rule in words: the console's sentence for it when it has one (`rule_<code>`), else the server's label of
+ * the rule (the vocabulary's refusal, access-refusal and finding rules); the code beside it in small print.
+ * The server's sentence is English and names codes (sides, permissions): shown in English, or when the console
+ * has no words for the rule.
+ */
 function RuleNote({ rule, message }: { rule: string; message: string }) {
-  const { t } = useI18n();
+  const { t, l, lang } = useI18n();
+  const vocabulary = useVocabulary();
   const key = messageKey(`rule_${rule}`);
+  const labels =
+    vocabulary === null
+      ? undefined
+      : (labelOf(vocabulary.refusalRules, rule) ?? labelOf(vocabulary.accessRefusals, rule) ?? labelOf(vocabulary.findingRules, rule));
+  const words = key !== null ? t(key) : labels !== undefined ? l(labels, rule) : null;
   return (
     <p className="small" data-testid="refusal-rule" data-rule={rule}>
-      <strong>{key === null ? rule : t(key)}</strong>（{rule}）— {message}
+      {words !== null && <strong>{words}</strong>}（<code className="code">{rule}</code>）{(lang === 'en' || words === null) && <> — {message}</>}
     </p>
   );
 }

@@ -1,5 +1,5 @@
 import type { FieldView, Vocabulary } from './api.ts';
-import type { I18n } from './i18n.tsx';
+import { useI18n, type I18n } from './i18n.tsx';
 
 const locale = (lang: string) => (lang === 'ja' ? 'ja-JP' : 'en-GB');
 
@@ -128,5 +128,153 @@ function LockIcon() {
     <svg aria-hidden="true" className="lock" viewBox="0 0 16 16" width="12" height="12">
       <path fill="currentColor" d="M4 7V5a4 4 0 1 1 8 0v2h1a1 1 0 0 1 1 1v7a1 1 0 0 1-1 1H3a1 1 0 0 1-1-1V8a1 1 0 0 1 1-1h1Zm2 0h4V5a2 2 0 1 0-4 0v2Z" />
     </svg>
+  );
+}
+
+/** A day `YYYY-MM-DD` on a chart's axis: 11/3(火) in Japanese, Tue 3 Nov in English. */
+export function chartDayLabel(ymd: string, lang: string): string {
+  const d = new Date(`${ymd}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return ymd;
+  if (lang === 'ja') return `${d.getUTCMonth() + 1}/${d.getUTCDate()}(${'日月火水木金土'[d.getUTCDay()] ?? ''})`;
+  return new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' }).format(d);
+}
+
+/** Round steps for a value axis: 1, 2 or 5 × 10ⁿ, about `count` of them up to `max`. */
+export function axisTicks(max: number, count = 5): number[] {
+  if (!(max > 0)) return [0];
+  const raw = max / count;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 5, 10].find((m) => m * magnitude >= raw) ?? 10) * magnitude;
+  const ticks: number[] = [];
+  for (let v = 0; v <= max + step / 2 && ticks.length <= count * 2 + 1; v += step) ticks.push(Math.round(v));
+  if ((ticks[ticks.length - 1] ?? 0) < max) ticks.push(Math.round((ticks[ticks.length - 1] ?? 0) + step));
+  return ticks;
+}
+
+const CHART_FONT = 14;
+
+/**
+ * A horizontal bar chart in SVG, readable at a glance: labels at 14 px in a column of their own, each bar with
+ * its value, a value axis with gridlines, and the chart's title for screen readers. Two small charts do not
+ * justify a charting library.
+ */
+export function BarChart({ title, data, testId }: { title: string; data: readonly { label: string; value: number }[]; testId: string }) {
+  const { lang } = useI18n();
+  const ticks = axisTicks(Math.max(1, ...data.map((d) => d.value)), 4);
+  const top = ticks[ticks.length - 1] ?? 1;
+  const rowH = 32;
+  const labelW = 230;
+  const valueW = 80;
+  const width = 720;
+  const axisH = 28;
+  const plotW = width - labelW - valueW;
+  const height = Math.max(1, data.length) * rowH + axisH;
+  const x = (v: number) => labelW + (plotW * v) / top;
+  return (
+    <figure className="chart" data-testid={testId}>
+      <figcaption>{title}</figcaption>
+      <svg role="img" aria-label={title} width={width} height={height} viewBox={`0 0 ${width} ${height}`} className="chart-svg" fontSize={CHART_FONT}>
+        {ticks.map((v) => (
+          <g key={v}>
+            <line x1={x(v)} x2={x(v)} y1={0} y2={height - axisH} className="grid" />
+            <text x={x(v)} y={height - 8} textAnchor="middle" className="axis">
+              {v.toLocaleString(lang)}
+            </text>
+          </g>
+        ))}
+        {data.map((d, i) => {
+          const w = x(d.value) - labelW;
+          return (
+            <g key={d.label} transform={`translate(0 ${i * rowH})`}>
+              <title>{`${d.label}: ${d.value.toLocaleString(lang)}`}</title>
+              <text x={labelW - 10} y={rowH / 2 + CHART_FONT / 2 - 2} textAnchor="end">
+                {d.label.length > 26 ? `${d.label.slice(0, 25)}…` : d.label}
+              </text>
+              <rect x={labelW} y={5} width={Math.max(d.value > 0 ? 2 : 0, w)} height={rowH - 10} className="bar" />
+              <text x={labelW + w + 8} y={rowH / 2 + CHART_FONT / 2 - 2} className="value">
+                {d.value.toLocaleString(lang)}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+    </figure>
+  );
+}
+
+/** Every day from the first to the last of `data` (`YYYY-MM-DD`), the days without a value as 0. */
+function everyDay(data: readonly { day: string; value: number }[]): { day: string; value: number }[] {
+  const byDay = new Map<string, number>();
+  for (const d of data) byDay.set(d.day, (byDay.get(d.day) ?? 0) + d.value);
+  const days = [...byDay.keys()].sort();
+  const first = days[0];
+  const last = days[days.length - 1];
+  if (first === undefined || last === undefined) return [];
+  const out: { day: string; value: number }[] = [];
+  for (let t = Date.parse(`${first}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`) && out.length < 400; t += 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    out.push({ day, value: byDay.get(day) ?? 0 });
+  }
+  return out;
+}
+
+/**
+ * A day-by-day column chart in SVG: one column per calendar day (days without reads shown as such, weekends
+ * shaded), a value axis with gridlines, and day labels in the reader's language (11/3(火)) often enough to
+ * find a day — each column names its day and count on hover and to screen readers.
+ */
+export function DailyChart({ title, data, testId }: { title: string; data: readonly { day: string; value: number }[]; testId: string }) {
+  const { lang } = useI18n();
+  const days = everyDay(data);
+  const ticks = axisTicks(Math.max(1, ...days.map((d) => d.value)), 5);
+  const top = ticks[ticks.length - 1] ?? 1;
+  const width = 960;
+  const height = 320;
+  const left = 64;
+  const right = 16;
+  const bottom = 56;
+  const plotH = height - bottom - 12;
+  const colW = (width - left - right) / Math.max(1, days.length);
+  const y = (v: number) => 12 + plotH - (plotH * v) / top;
+  // A label every day for a fortnight; beyond, on Mondays — every one, or every n-th so that at most ten fit.
+  const daily = days.length <= 16;
+  const weeksApart = Math.max(1, Math.ceil(days.length / 70));
+  let mondays = 0;
+  return (
+    <figure className="chart chart-wide" data-testid={testId}>
+      <figcaption>{title}</figcaption>
+      <svg role="img" aria-label={title} width={width} height={height} viewBox={`0 0 ${width} ${height}`} className="chart-svg" fontSize={CHART_FONT}>
+        {ticks.map((v) => (
+          <g key={v}>
+            <line x1={left} x2={width - right} y1={y(v)} y2={y(v)} className="grid" />
+            <text x={left - 8} y={y(v) + CHART_FONT / 2 - 2} textAnchor="end" className="axis">
+              {v.toLocaleString(lang)}
+            </text>
+          </g>
+        ))}
+        {days.map((d, i) => {
+          const dow = new Date(`${d.day}T00:00:00Z`).getUTCDay();
+          const x = left + i * colW;
+          if (dow === 1) mondays++;
+          const labelled = daily || (dow === 1 && (mondays - 1) % weeksApart === 0);
+          return (
+            <g key={d.day}>
+              <title>{`${chartDayLabel(d.day, lang)}: ${d.value.toLocaleString(lang)}`}</title>
+              {(dow === 0 || dow === 6) && <rect x={x} y={12} width={colW} height={plotH} className="weekend" />}
+              <rect x={x + colW * 0.15} y={y(d.value)} width={Math.max(1, colW * 0.7)} height={Math.max(0, y(0) - y(d.value))} className="bar" />
+              {labelled && (
+                <>
+                  <line x1={x + colW / 2} x2={x + colW / 2} y1={y(0)} y2={y(0) + 6} className="tick" />
+                  <text x={x + colW / 2} y={y(0) + 24} textAnchor="middle" className="axis">
+                    {chartDayLabel(d.day, lang)}
+                  </text>
+                </>
+              )}
+            </g>
+          );
+        })}
+        <line x1={left} x2={width - right} y1={y(0)} y2={y(0)} className="baseline" />
+      </svg>
+    </figure>
   );
 }

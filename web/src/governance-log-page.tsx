@@ -1,3 +1,4 @@
+import { useVocabulary, VocabularyLabel } from './coded-label.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { formatInstant } from './format.tsx';
 import { governanceApi, type GovernanceEvent } from './governance-api.ts';
@@ -7,6 +8,8 @@ import { useLoad } from './use-load.ts';
 /** Every governance action, done and refused, newest first. */
 export function GovernanceLogPage() {
   const { t, lang } = useI18n();
+  const vocabulary = useVocabulary();
+  const rules = vocabulary === null ? undefined : { ...vocabulary.findingRules, ...vocabulary.refusalRules };
   const [events, error] = useLoad(() => governanceApi.events().then((r) => r.events));
   return (
     <section aria-labelledby="governance-title">
@@ -26,14 +29,20 @@ export function GovernanceLogPage() {
           {(events ?? []).map((e: GovernanceEvent) => (
             <tr key={e.id} data-action={e.action} data-outcome={e.outcome}>
               <td>{formatInstant(e.occurredAt, lang)}</td>
-              <td>{e.actorUserId ?? 'system'}</td>
-              <td className="mono">{e.action}</td>
-              <td>
-                {e.subjectType} {e.subjectId}
+              <td>{e.actorUserId ?? t('governanceSystem')}</td>
+              <td data-testid="governance-action">
+                <VocabularyLabel map={vocabulary?.governanceActions} code={e.action} />
               </td>
               <td>
-                {e.outcome}
-                {e.rule !== null && <span className="small"> {e.rule}</span>}
+                <VocabularyLabel map={vocabulary?.governanceSubjects} code={e.subjectType} bare /> {e.subjectId}
+              </td>
+              <td>
+                <VocabularyLabel map={vocabulary?.governanceOutcomes} code={e.outcome} bare />
+                {e.rule !== null && (
+                  <span className="small block" data-testid="governance-rule">
+                    <VocabularyLabel map={rules} code={e.rule} />
+                  </span>
+                )}
               </td>
             </tr>
           ))}

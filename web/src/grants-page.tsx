@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import type { Me } from './api.ts';
+import { labelOf, type Me } from './api.ts';
+import { useVocabulary } from './coded-label.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { jstDayFromNow } from './format.tsx';
 import { governanceApi, type Grant } from './governance-api.ts';
@@ -10,7 +11,8 @@ import { useLoad } from './use-load.ts';
 
 /** Grants: one's own (everyone's for those who oversee them), a request form, revocation. */
 export function GrantsPage({ me }: { me: Me }) {
-  const { t, lang } = useI18n();
+  const { t, l, lang } = useI18n();
+  const vocabulary = useVocabulary();
   const [permissions] = useLoad(() => governanceApi.permissions().then((r) => r.permissions));
   const [grants, error, reload, setError] = useLoad(
     () => governanceApi.grants(me.abilities.overseeGrants ? {} : { userId: me.userId }).then((r) => r.grants),
@@ -75,7 +77,7 @@ export function GrantsPage({ me }: { me: Me }) {
         </label>
         {perm !== undefined && (
           <p className="small" data-testid="allowed-sides">
-            {t('allowedSides')}: {perm.allowedSides.join(', ')}
+            {t('allowedSides')}: {perm.allowedSides.map((side) => l(vocabulary === null ? undefined : labelOf(vocabulary.sides, side), side)).join('、')}
           </p>
         )}
         {perm?.scoped === true && (

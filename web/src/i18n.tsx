@@ -2,6 +2,8 @@ import { createContext, useContext, useEffect, useState, type ReactNode } from '
 import type { Labels } from './api.ts';
 import { devicesEn, devicesJa } from './i18n-devices.ts';
 import { governanceEn, governanceJa } from './i18n-governance.ts';
+import { homeEn, homeJa } from './i18n-home.ts';
+import { importEn, importJa } from './i18n-import.ts';
 import { inquiryEn, inquiryJa } from './i18n-inquiry.ts';
 import { opsEn, opsJa } from './i18n-ops.ts';
 import { separationEn, separationJa } from './i18n-separation.ts';
@@ -149,6 +151,8 @@ const ja = {
   ...devicesJa,
   ...separationJa,
   ...terminalRequestsJa,
+  ...homeJa,
+  ...importJa,
   errorRequestId: '要求ID',
 } as const;
 
@@ -294,6 +298,8 @@ const en: Record<MessageKey, string> = {
   ...devicesEn,
   ...separationEn,
   ...terminalRequestsEn,
+  ...homeEn,
+  ...importEn,
 };
 
 const DICTIONARIES: Readonly<Record<Lang, Readonly<Record<MessageKey, string>>>> = { ja, en };

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { ApiFailure, api, type DeviceStatus, type Me, type Persona, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { governanceApi, type AuthMethods } from './governance-api.ts';
-import { errorKey, useI18n } from './i18n.tsx';
+import { errorKey, messageKey, useI18n } from './i18n.tsx';
 
 const SIDE_ORDER = ['network', 'retail', 'other_retailer'];
 
@@ -48,7 +48,8 @@ export function LoginPage({ vocabulary, onLogin }: { vocabulary: Vocabulary; onL
   const [logoutNotice] = useState(providerLogoutNotice);
   // A refused single sign-on comes back to the login screen with its code.
   const loginError = new URLSearchParams(window.location.search).get('loginError');
-  const loginErrorKey = loginError === null ? null : errorKey(loginError);
+  // An error code (err_…) or a rule that refused the login (rule_…, e.g. retail_on_network_terminal).
+  const loginErrorKey = loginError === null ? null : (errorKey(loginError) ?? messageKey(`rule_${loginError}`));
 
   useEffect(() => {
     api.device().then(setDevice, () => setDevice({ terminal: null }));

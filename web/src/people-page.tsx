@@ -3,6 +3,7 @@ import { labelOf, type Vocabulary } from './api.ts';
 import { ErrorMessage } from './error-message.tsx';
 import { formatInstant } from './format.tsx';
 import { governanceApi, type Account } from './governance-api.ts';
+import { ImportPanel } from './import-panel.tsx';
 import { useI18n } from './i18n.tsx';
 import { useLoad } from './use-load.ts';
 
@@ -84,6 +85,7 @@ export function PeoplePage({ vocabulary }: { vocabulary: Vocabulary }) {
           </tbody>
         </table>
       )}
+      <ImportPanel onImported={reload} />
     </section>
   );
 }

@@ -11,9 +11,20 @@ export function SeparationRules({ permissions }: { permissions: readonly Permiss
   const { t, lang } = useI18n();
   const [rules] = useLoad(() => governanceApi.separationRules());
   if (rules === null) return null;
+  // The permission in words, its ID beside it in small print (issue 20: no code standing alone).
   const name = (id: string) => {
     const p = permissions?.find((x) => x.id === id);
-    return p === undefined ? id : `${p[lang]}（${id}）`;
+    return (
+      <span key={id}>
+        {p === undefined ? (
+          <code className="code">{id}</code>
+        ) : (
+          <>
+            {p[lang]}（<code className="code">{id}</code>）
+          </>
+        )}
+      </span>
+    );
   };
   const enforced = (on: boolean) => <span className={`state ${on ? 'sod-on' : 'sod-off'}`}>{t(on ? 'sodOn' : 'sodOff')}</span>;
   return (
@@ -33,7 +44,7 @@ export function SeparationRules({ permissions }: { permissions: readonly Permiss
           {rules.pairs.map((p) => (
             <tr key={p.id} data-pair={p.id} data-enforced={p.enforced}>
               <td>{t('sodPairRule')}</td>
-              <td>{p.permissions.map(name).join(' ＋ ')}</td>
+              <td>{p.permissions.map((id, i) => [i > 0 ? ' ＋ ' : null, name(id)])}</td>
               <td>{p[lang]}</td>
               <td>{enforced(p.enforced)}</td>
             </tr>

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { Me } from './api.ts';
+import { useVocabulary } from './coded-label.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { formatInstant } from './format.tsx';
 import { governanceApi, type TerminalRequest } from './governance-api.ts';
@@ -14,7 +15,8 @@ import { useLoad } from './use-load.ts';
  * administrator's approval of their own request whatever the screen shows; the screen offers it to nobody.
  */
 export function TerminalRequestsPanel({ me, onDecided }: { me: Me; onDecided: () => Promise<void> }) {
-  const { t, lang } = useI18n();
+  const { t, l, lang } = useI18n();
+  const vocabulary = useVocabulary();
   const [requests, error, reload, setError] = useLoad(() => governanceApi.terminalRequests().then((r) => r.requests));
   const [reasons, setReasons] = useState<Readonly<Record<number, string>>>({});
   const [done, setDone] = useState<string | null>(null);
@@ -32,10 +34,7 @@ export function TerminalRequestsPanel({ me, onDecided }: { me: Me; onDecided: ()
       setError(err);
     }
   };
-  const asked = (r: TerminalRequest) =>
-    `${t(r.setting === 'network' ? 'terminalSetting_network' : 'terminalSetting_retail')} / ${t(
-      r.siteSide === 'network' ? 'terminalSite_network' : r.siteSide === 'shared' ? 'terminalSite_shared' : 'terminalSite_retail',
-    )}`;
+  const asked = (r: TerminalRequest) => `${l(vocabulary?.terminalSettings[r.setting], r.setting)} / ${l(vocabulary?.siteSides[r.siteSide], r.siteSide)}`;
   return (
     <section aria-labelledby="terminal-requests-title" data-testid="terminal-requests-panel">
       <h2 id="terminal-requests-title">{t('terminalRequestsTitle')}</h2>

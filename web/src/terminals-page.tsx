@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { Me } from './api.ts';
+import { useVocabulary, VocabularyLabel } from './coded-label.tsx';
 import { ErrorMessage } from './error-message.tsx';
 import { formatInstant } from './format.tsx';
 import { governanceApi, type Device, type Terminal } from './governance-api.ts';
@@ -15,6 +16,7 @@ import { useLoad } from './use-load.ts';
  */
 export function TerminalsPage({ me }: { me: Me }) {
   const { t, lang } = useI18n();
+  const vocabulary = useVocabulary();
   const [terminals, error, reload, setError] = useLoad(() => governanceApi.terminals().then((r) => r.terminals));
   const [devices, devicesError, reloadDevices] = useLoad(() => governanceApi.devices().then((r) => r.devices));
   const [notice, setNotice] = useState<{ kind: 'code' | 'browser'; text: string } | null>(null);
@@ -88,13 +90,16 @@ export function TerminalsPage({ me }: { me: Me }) {
             <td>
               {x.organizationName} {x.office}
             </td>
-            <td>{x.setting}</td>
-            <td>{x.siteSide}</td>
+            <td>
+              <VocabularyLabel map={vocabulary?.terminalSettings} code={x.setting} />
+            </td>
+            <td>
+              <VocabularyLabel map={vocabulary?.siteSides} code={x.siteSide} />
+            </td>
             <td>{x.shared ? t('terminalShared') : ''}</td>
             <td>{x.lastUsedAt === null ? t('never') : formatInstant(x.lastUsedAt, lang)}</td>
             <td>
-              {x.misplaced && <span className="state state-active">{t('misplaced')}</span>}{' '}
-              {x.unused && <span className="state state-pending">{t('unused')}</span>}
+              {x.misplaced && <span className="state state-active">{t('misplaced')}</span>} <UsageState terminal={x} />
               {x.retiredAt !== null && <span className="state">{t('retire')}</span>}
             </td>
             {me.abilities.manageAccess && (
@@ -235,5 +240,24 @@ export function TerminalsPage({ me }: { me: Me }) {
         </table>
       )}
     </section>
+  );
+}
+
+/**
+ * Whether a terminal is in use, in words: "unused" only past the report's days (the server's `unused`); a
+ * terminal never logged in from says how long since its registration, so one registered today is never
+ * called unused (issue 20).
+ */
+function UsageState({ terminal: x }: { terminal: Terminal }) {
+  const { t } = useI18n();
+  if (x.retiredAt !== null) return null;
+  const since = x.lastUsedAt ?? x.registeredAt;
+  const days = Math.max(0, Math.floor((Date.now() - new Date(since).getTime()) / 86_400_000));
+  const text = x.lastUsedAt === null ? t('neverUsedSince', { n: days }) : x.unused ? t('unusedSinceLogin', { n: days }) : null;
+  if (text === null) return null;
+  return (
+    <span className={x.unused ? 'state state-pending' : 'state'} data-testid="usage" data-unused={x.unused}>
+      {text}
+    </span>
   );
 }

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { ErrorMessage } from './error-message.tsx';
 import { formatInstant, jstDayFromNow } from './format.tsx';
 import { governanceApi, type Token, type TokenScope } from './governance-api.ts';
-import { useI18n } from './i18n.tsx';
+import { messageKey, useI18n } from './i18n.tsx';
 import { useLoad } from './use-load.ts';
 
 /** The scopes a token may be given: every one the contract knows, and only those (the compiler checks both). */
@@ -126,7 +126,9 @@ export function TokensPage() {
               <td>{x.userId}</td>
               <td>{x.scopes.join(', ')}</td>
               <td>{formatInstant(x.expiresAt, lang)}</td>
-              <td data-testid="token-status">{x.status}</td>
+              <td data-testid="token-status">
+                <TokenStatus status={x.status} />
+              </td>
               <td>
                 {x.status === 'pending' && x.revokedAt === null && (
                   <>
@@ -151,5 +153,17 @@ export function TokensPage() {
         </tbody>
       </table>
     </section>
+  );
+}
+
+/** A token's status in words, the code beside it in small print (issue 20). */
+function TokenStatus({ status }: { status: string }) {
+  const { t } = useI18n();
+  const key = messageKey(`tokenStatus_${status}`);
+  return (
+    <>
+      {key !== null && <>{t(key)} </>}
+      <code className="code small">{status}</code>
+    </>
   );
 }
