@@ -178,7 +178,7 @@ export interface FindingRow {
   readonly summary: string;
   readonly evidence: unknown;
   readonly status: FindingStatus;
-  /** `person:<id>`, `user:<id>`, `terminal:<id>`, or null (never folded). */
+  /** `person:<id>`, `user:<id>`, `terminal:<id>`, `control:<name>` (a control failing), or null (never folded). */
   readonly subjectKey: string | null;
   /** How many times it was raised while open (a period scanned again counts once). */
   readonly occurrences: number;
