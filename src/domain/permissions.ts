@@ -2,6 +2,21 @@ import { memberOf } from './closed-set.ts';
 import type { Side } from './organization.ts';
 
 /**
+ * Why a grant is wrong. The same codes serve live grants (issue #5) and legacy registries; the last two are
+ * separation of duties (domain/separation-of-duties.ts, issue 20).
+ */
+export const GRANT_RULES = [
+  'side_not_allowed',
+  'self_grant',
+  'unknown_user',
+  'left_organization',
+  'unknown_permission',
+  'incompatible_permissions',
+  'reciprocal_approval',
+] as const;
+export type GrantRule = (typeof GRANT_RULES)[number];
+
+/**
  * The permission catalog of gridwall itself. Each permission names the sides that may ever hold it (F5: a
  * network-only permission in a list handed to retail staff). A grant that breaks this is refused when it is
  * requested and when it is approved, revoked when its holder moves side, and ignored by the firewall should it

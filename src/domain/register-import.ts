@@ -1,5 +1,6 @@
 import { memberOf } from './closed-set.ts';
 import { ASSIGNMENT_PROBLEMS, type AssignmentProblem } from './organization.ts';
+import { GRANT_RULES } from './permissions.ts';
 import { REFUSAL_RULE_LABELS } from './refusal-labels.ts';
 
 /**
@@ -22,17 +23,8 @@ export const isRegisterFile = memberOf(REGISTER_FILES);
 export const IMPORT_OUTCOMES = ['created', 'updated', 'unchanged', 'requested', 'skipped', 'refused', 'rejected'] as const;
 export type ImportOutcome = (typeof IMPORT_OUTCOMES)[number];
 
-/** The grant rules of `gridwall grants check` (governance/grant-rules.ts GRANT_RULES) and of the live request. */
-const GRANT_IMPORT_RULES = [
-  'side_not_allowed',
-  'self_grant',
-  'unknown_user',
-  'left_organization',
-  'unknown_permission',
-  'incompatible_permissions',
-  'reciprocal_approval',
-  'scope_required',
-] as const;
+/** The grant rules of `gridwall grants check` (GRANT_RULES) and of the live request, which also needs a scope. */
+const GRANT_IMPORT_RULES = [...GRANT_RULES, 'scope_required'] as const;
 type GrantImportRule = (typeof GRANT_IMPORT_RULES)[number];
 
 /** Why a row was refused, rejected or skipped. */

@@ -11,7 +11,7 @@ export interface StaffPeriod {
   readonly to: Date | null;
 }
 
-import type { PermissionSpec } from '../domain/permissions.ts';
+import { GRANT_RULES, type GrantRule, type PermissionSpec } from '../domain/permissions.ts';
 import { DEFAULT_SOD_POLICY, incompatibleWith, RECIPROCAL_REASON_EN, reciprocalOf, type Approval, type SodPolicy } from '../domain/separation-of-duties.ts';
 import { DAY_MS, japanDay } from '../domain/japan-time.ts';
 
@@ -23,20 +23,7 @@ export interface GrantRecord {
   readonly revokedAt: Date | null;
 }
 
-/**
- * Why a grant is wrong. The same codes serve live grants (issue #5) and legacy registries; the last two are
- * separation of duties (domain/separation-of-duties.ts, issue 20).
- */
-export const GRANT_RULES = [
-  'side_not_allowed',
-  'self_grant',
-  'unknown_user',
-  'left_organization',
-  'unknown_permission',
-  'incompatible_permissions',
-  'reciprocal_approval',
-] as const;
-export type GrantRule = (typeof GRANT_RULES)[number];
+export { GRANT_RULES, type GrantRule };
 
 export interface GrantViolation {
   readonly rule: GrantRule;
