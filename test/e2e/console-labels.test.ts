@@ -134,16 +134,30 @@ describe('no code without its words on the screens (issue 20)', () => {
     await dispose?.();
   });
 
-  const SCREENS: readonly { who: string; path: string; ready: string; name: string }[] = [
-    { who: USERS.compliance, path: '/findings', ready: '[data-testid="findings"] tr[data-rule="emergency_not_registered"]', name: 'findings' },
-    { who: USERS.compliance, path: '/analysis', ready: '[data-testid="report"]', name: 'analysis' },
-    { who: USERS.compliance, path: '/audit', ready: 'table.audit tr.refused', name: 'audit' },
-    { who: USERS.compliance, path: '/grants', ready: '[data-testid="grants"], [data-testid="grant-request"]', name: 'grants-compliance' },
-    { who: USERS.admin, path: '/terminals', ready: '[data-testid="terminals"] tr[data-terminal="T-LABEL-NEW"]', name: 'terminals' },
-    { who: USERS.admin, path: '/governance', ready: '[data-testid="governance-events"] tr[data-action="terminal.device_enroll"]', name: 'governance' },
-    { who: USERS.admin, path: '/grants', ready: '[data-testid="grants"]', name: 'grants-admin' },
-    { who: USERS.admin, path: '/grants/queue', ready: 'h1', name: 'grant-queue' },
-    { who: USERS.retail, path: '/grants', ready: '[data-testid="grant-request"]', name: 'grants-retail' },
+  /**
+   * The screens that must show coded labels (each filled by the setup above), grouped by who opens them: one
+   * session per persona, its screens in turn (a login per screen doubled the file's time).
+   */
+  const SCREENS: readonly { who: string; screens: readonly { path: string; ready: string; name: string }[] }[] = [
+    {
+      who: USERS.compliance,
+      screens: [
+        { path: '/findings', ready: '[data-testid="findings"] tr[data-rule="emergency_not_registered"]', name: 'findings' },
+        { path: '/analysis', ready: '[data-testid="report"]', name: 'analysis' },
+        { path: '/audit', ready: 'table.audit tr.refused', name: 'audit' },
+        { path: '/grants', ready: '[data-testid="grants"], [data-testid="grant-request"]', name: 'grants-compliance' },
+      ],
+    },
+    {
+      who: USERS.admin,
+      screens: [
+        { path: '/terminals', ready: '[data-testid="terminals"] tr[data-terminal="T-LABEL-NEW"]', name: 'terminals' },
+        { path: '/governance', ready: '[data-testid="governance-events"] tr[data-action="terminal.device_enroll"]', name: 'governance' },
+        { path: '/grants', ready: '[data-testid="grants"]', name: 'grants-admin' },
+        { path: '/grants/queue', ready: 'h1', name: 'grant-queue' },
+      ],
+    },
+    { who: USERS.retail, screens: [{ path: '/grants', ready: '[data-testid="grant-request"]', name: 'grants-retail' }] },
   ];
   /**
    * The rest of the console, as each persona opens it (issue 20: "a walk through the console as each persona
@@ -174,20 +188,22 @@ describe('no code without its words on the screens (issue 20)', () => {
       }
     });
 
-  for (const s of SCREENS)
-    test(`${s.path} as ${s.who}: every code in words`, async () => {
-      const { context, page } = await ui.as(s.who);
+  for (const p of SCREENS)
+    test(`${p.screens.map((s) => s.path).join(' ')} as ${p.who}: every code in words`, async () => {
+      const { context, page } = await ui.as(p.who);
       try {
-        await page.goto(`${ui.base}${s.path}`);
-        await page.waitForSelector(s.ready);
-        await page.waitForLoadState('networkidle');
-        await screenshot(page, `labels-${s.name}`);
-        assert.deepEqual(await bareCodes(page), [], `${s.path}: codes standing alone`);
-        // A code in small print must have its words beside it: CodedLabel marks one that has none.
-        const missing = await page.$$eval('[data-missing-label]', (els) => els.map((e) => e.textContent ?? ''));
-        assert.deepEqual(missing, [], `${s.path}: codes shown without their words`);
-        // The walk saw coded labels at all (an empty page would pass the two checks above).
-        assert.ok((await page.$$('code.code')).length > 0, `${s.path}: no coded label on the screen`);
+        for (const s of p.screens) {
+          await page.goto(`${ui.base}${s.path}`);
+          await page.waitForSelector(s.ready);
+          await page.waitForLoadState('networkidle');
+          await screenshot(page, `labels-${s.name}`);
+          assert.deepEqual(await bareCodes(page), [], `${s.path}: codes standing alone`);
+          // A code in small print must have its words beside it: CodedLabel marks one that has none.
+          const missing = await page.$$eval('[data-missing-label]', (els) => els.map((e) => e.textContent ?? ''));
+          assert.deepEqual(missing, [], `${s.path}: codes shown without their words`);
+          // The walk saw coded labels at all (an empty page would pass the two checks above).
+          assert.ok((await page.$$('code.code')).length > 0, `${s.path}: no coded label on the screen`);
+        }
       } finally {
         await context.close();
       }
