@@ -33,6 +33,15 @@ const EnvSchema = z.object({
     .describe("the embedded store's directory (locked: one process at a time); also where its signing key and witness live by default"),
   HOST: z.string().default('127.0.0.1').describe('address the API listens on'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('port the API listens on (0: any free port)'),
+  GRIDWALL_WORKERS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe(
+      'server processes sharing the port (node:cluster), each with its own pool and log writer, on one PostgreSQL; more than 1 needs DATABASE_URL. The metrics port of process k is GRIDWALL_METRICS_PORT + k - 1',
+    ),
   GRIDWALL_DEMO_LOGIN: bool
     .optional()
     .describe(
@@ -338,6 +347,8 @@ export interface Config {
   readonly store: { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'pglite'; readonly dataDir: string };
   readonly host: string;
   readonly port: number;
+  /** Server processes on the port (`gridwall start --workers`); more than 1 only on a PostgreSQL server. */
+  readonly workers: number;
   /** Persona picker without a password. Only for the embedded demo; off by default on a server. */
   readonly demoLogin: boolean;
   /** Local accounts: password + TOTP login (`POST /api/session/password`). On by default. */
@@ -588,6 +599,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     );
   const store =
     e.DATABASE_URL === undefined ? { kind: 'pglite' as const, dataDir: resolve(e.GRIDWALL_DATA_DIR) } : { kind: 'postgres' as const, url: e.DATABASE_URL };
+  // The embedded store lives in one process (it locks its data directory): several need a PostgreSQL server.
+  if (e.GRIDWALL_WORKERS > 1 && store.kind === 'pglite')
+    throw new ConfigError(
+      `bad configuration: ${e.GRIDWALL_WORKERS} server processes (--workers / GRIDWALL_WORKERS) need a PostgreSQL server (DATABASE_URL): the embedded store belongs to one process`,
+    );
   // On a server the key's place is explicit (logKey null until it is set): a default under the working
   // directory let a second instance, started elsewhere, make and register a key of its own without a word.
   const logKeyPath =
@@ -596,6 +612,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     store,
     host: e.HOST,
     port: e.PORT,
+    workers: e.GRIDWALL_WORKERS,
     // The persona login (a user ID, nothing else) never runs beside single sign-on (issue 14).
     demoLogin: demoLogin(e, store.kind),
     passwordLogin: e.GRIDWALL_PASSWORD_LOGIN,

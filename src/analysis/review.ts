@@ -184,6 +184,9 @@ export async function dailyDigest(db: Db, at: Date): Promise<Digest> {
     ).rows[0]?.n ?? 0;
   const digest: Digest = { day, views: report.total.views.total, emergencyViews: report.total.emergencyViews, refused, queued, open };
   await db.transaction(async (tx) => {
+    // Every server process runs the digest (issue 21: several on one store); one at a time per day here, so
+    // the mail's "not yet queued" below is never seen by two at once.
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('gridwall:digest:' || $1::text))`, [day]);
     await tx.query(
       `INSERT INTO analysis_digests (day, created_at, summary) VALUES ($1, $2, $3) ON CONFLICT (day) DO UPDATE SET created_at = EXCLUDED.created_at, summary = EXCLUDED.summary`,
       [day, at, JSON.stringify(digest)],

@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import { storeRateLimits } from './rate-limit-store.ts';
 import swagger from '@fastify/swagger';
 import { LogUnavailableError } from '../audit/access-event.ts';
 import { storeFailure } from '../store/failure.ts';
@@ -183,7 +184,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(cookie);
-  await app.register(rateLimit, { global: false });
+  // Counted in the store, so every server process counts one limit together (issue 21, rate-limit-store.ts).
+  await app.register(rateLimit, { global: false, store: storeRateLimits(deps.db) });
   await app.register(swagger, {
     openapi: {
       info: {

@@ -200,7 +200,9 @@ export async function serveMetrics(scrape: () => Promise<string>, contentType: s
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(at.port, at.host, () => resolve());
+    // Exclusive: under `gridwall start --workers N` each process has a port of its own (the cluster would
+    // otherwise share one among them, and a scrape would reach any process).
+    server.listen({ port: at.port, host: at.host, exclusive: true }, () => resolve());
   });
   return server;
 }

@@ -1,4 +1,4 @@
-import { statement, type Queryable } from '../store/db.ts';
+import { statement, type Db, type Queryable } from '../store/db.ts';
 import { eventColumns, LogUnavailableError, type AccessEvent, type AccessLog } from './access-event.ts';
 import type { KeyObject } from 'node:crypto';
 import { chainEvents, GENESIS, type ChainedEvent } from './chain.ts';
@@ -26,8 +26,8 @@ const APPEND = statement(
   'SELECT moved, head_seq::text AS head_seq, head_hash FROM access_log_append($1::bigint, $2::text, $3::jsonb, $4::jsonb)',
 );
 
-/** Appends that lost the race for the head this many times in a row fail (other writers keep winning). */
-const MAX_RETRIES = 20;
+/** A writer that lost the race for the head takes it (migration 019): locked until its transaction ends. */
+const TAKE_HEAD = statement('gw_log_take_head', 'SELECT head_seq::text AS head_seq, head_hash FROM access_log_take_head()');
 
 function row(c: ChainedEvent): Record<string, unknown> {
   return { seq: c.seq, prev_hash: c.prevHash, hash: c.hash, ...eventColumns(c.event) };
@@ -115,7 +115,7 @@ export interface WriterStatus {
 }
 
 export class GroupCommitLog implements AccessLog {
-  readonly #db: Queryable;
+  readonly #db: Db;
   readonly #key: SigningKey;
   readonly #keys: ReadonlyMap<string, KeyObject>;
   readonly #witness: WitnessSink | null;
@@ -142,7 +142,7 @@ export class GroupCommitLog implements AccessLog {
   #lastError: WriterStatus['lastError'] = null;
   readonly #watchers = new Set<WriterAlerts>();
 
-  constructor(db: Queryable, opts: LogWriterOptions) {
+  constructor(db: Db, opts: LogWriterOptions) {
     this.#db = db;
     this.#key = opts.key;
     this.#keys = new Map([...publicKeys([opts.key.publicKeyPem]), ...(opts.trusted ?? [])]);
@@ -261,7 +261,7 @@ export class GroupCommitLog implements AccessLog {
    * them: contiguous, unchanged, linked, every one covered by a seal, the seals chained from this writer's
    * own last one, and the last signed with a trusted key. Returns the point to link after.
    */
-  async #accountFor(from: Point, to: { seq: number; hash: string }): Promise<Point> {
+  async #accountFor(from: Point, to: { seq: number; hash: string }, q: Queryable = this.#db): Promise<Point> {
     if (to.seq < from.seq || (to.seq === from.seq && to.hash !== from.hash)) {
       this.#halt(
         `the chain's head went back to event ${to.seq} (this writer has accounted for the chain up to event ${from.seq}): the log was rewound outside the writer`,
@@ -269,8 +269,8 @@ export class GroupCommitLog implements AccessLog {
     }
     if (to.seq === from.seq) return from;
     const verifier = new ChainVerifier({ firstSeq: from.seq + 1, prevHash: from.hash, prevSeal: from.seal, checkpoints: [], keys: this.#keys });
-    const seals = new SealCursor(readSeals(this.#db, { fromSeq: from.seq + 1, toSeq: to.seq }));
-    for await (const { link } of readLinks(this.#db, { fromSeq: from.seq + 1, toSeq: to.seq })) verifier.push(link, await seals.at(link.seq));
+    const seals = new SealCursor(readSeals(q, { fromSeq: from.seq + 1, toSeq: to.seq }));
+    for await (const { link } of readLinks(q, { fromSeq: from.seq + 1, toSeq: to.seq })) verifier.push(link, await seals.at(link.seq));
     const r = verifier.finish(to.seq);
     const last = verifier.lastSeal;
     if (!r.ok || r.lastHash !== to.hash || last === null) {
@@ -366,39 +366,57 @@ export class GroupCommitLog implements AccessLog {
         this.#months.add(monthKey(m));
       }
     }
-    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+    // First the one-statement append after the point accounted for: one round trip, and all it takes while no
+    // other writer (another server process) moved the head since this one's last commit.
+    this.#known ??= await this.#establish();
+    if (await this.#append(this.#db, this.#known, events)) return;
+    // Another writer moved it: take the head for a transaction (the others' appends wait), account for what
+    // they wrote, and append after it — this cannot lose again (issue 21: four processes under load made a
+    // batch lose twenty times in a row and be refused).
+    await this.#db.transaction(async (tx) => {
+      const {
+        rows: [head],
+      } = await tx.query<{ head_seq: string; head_hash: string }>(TAKE_HEAD);
+      if (head === undefined) throw new Error('access_log_take_head returned nothing');
       const known = this.#known ?? (await this.#establish());
-      this.#known = known;
-      const chained = chainEvents(events, known.seq + 1, known.hash);
-      const last = chained[chained.length - 1];
-      if (last === undefined) return;
-      const seal = signSeal(this.#key, { firstSeq: known.seq + 1, seq: last.seq, prevHash: known.hash, hash: last.hash, prevSeal: known.seal }, this.#clock());
-      let res: { moved: boolean; head_seq: string; head_hash: string } | undefined;
-      try {
-        ({
-          rows: [res],
-        } = await this.#db.query<{ moved: boolean; head_seq: string; head_hash: string }>(APPEND, [
-          known.seq,
-          known.hash,
-          JSON.stringify(chained.map(row)),
-          JSON.stringify(seal),
-        ]));
-      } catch (e) {
-        if ((e as { code?: unknown }).code === REFUSED)
-          this.#halt(`the store refused a batch after event ${known.seq}: ${e instanceof Error ? e.message : String(e)}`);
-        throw e;
-      }
-      if (res === undefined) throw new Error('access_log_append returned nothing');
-      if (res.moved) {
-        this.#known = { seq: last.seq, hash: last.hash, seal: sealDigest(seal) };
-        this.#lastSeal = seal;
-        this.#publish(false);
-        return;
-      }
-      // Another writer moved the head: account for what it wrote, then re-link after it.
-      this.#known = await this.#accountFor(known, { seq: Number(res.head_seq), hash: res.head_hash });
+      this.#known = await this.#accountFor(known, { seq: Number(head.head_seq), hash: head.head_hash }, tx);
+      if (!(await this.#append(tx, this.#known, events)))
+        this.#halt(`the chain's head moved while this writer held it (after event ${this.#known.seq}): the log was changed outside the writers`);
+    });
+  }
+
+  /**
+   * Links `events` after `known`, seals them and appends them in one statement. False when the head is not at
+   * `known` any more (another writer moved it): then this writer's point becomes that head, accounted for.
+   */
+  async #append(q: Queryable, known: Point, events: readonly AccessEvent[]): Promise<boolean> {
+    const chained = chainEvents(events, known.seq + 1, known.hash);
+    const last = chained[chained.length - 1];
+    if (last === undefined) return true;
+    const seal = signSeal(this.#key, { firstSeq: known.seq + 1, seq: last.seq, prevHash: known.hash, hash: last.hash, prevSeal: known.seal }, this.#clock());
+    let res: { moved: boolean; head_seq: string; head_hash: string } | undefined;
+    try {
+      ({
+        rows: [res],
+      } = await q.query<{ moved: boolean; head_seq: string; head_hash: string }>(APPEND, [
+        known.seq,
+        known.hash,
+        JSON.stringify(chained.map(row)),
+        JSON.stringify(seal),
+      ]));
+    } catch (e) {
+      if ((e as { code?: unknown }).code === REFUSED)
+        this.#halt(`the store refused a batch after event ${known.seq}: ${e instanceof Error ? e.message : String(e)}`);
+      throw e;
     }
-    throw new Error(`could not append to the access log: ${MAX_RETRIES} attempts lost the race for the chain's head`);
+    if (res === undefined) throw new Error('access_log_append returned nothing');
+    if (res.moved) {
+      this.#known = { seq: last.seq, hash: last.hash, seal: sealDigest(seal) };
+      this.#lastSeal = seal;
+      this.#publish(false);
+      return true;
+    }
+    return false;
   }
 
   /**

@@ -48,6 +48,8 @@ export const APP_WRITES: Readonly<Record<string, readonly ('INSERT' | 'UPDATE' |
   inquiries: ['INSERT', 'UPDATE'],
   inquiry_events: ['INSERT'],
   notifications: ['INSERT', 'UPDATE'],
+  // Login attempts counted for every server process together (issue 21).
+  rate_limit_windows: ['INSERT', 'UPDATE', 'DELETE'],
   // The permission catalog is reference data owned by the code, brought in step at start (migrate.ts).
   permissions: ['INSERT', 'UPDATE', 'DELETE'],
   // Append-only by trigger; the server only ever adds to it.
@@ -83,6 +85,8 @@ export const LOG_FUNCTIONS: readonly string[] = [
   'access_log_seal_existing(jsonb)',
   'access_log_add_first_key(text, text, timestamptz)',
   'access_log_ensure_partition(timestamptz)',
+  // A writer that lost the race for the head takes it for its transaction (issue 21, migration 019).
+  'access_log_take_head()',
 ];
 
 /**

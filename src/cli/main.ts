@@ -76,9 +76,15 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
   cmd
     .command('start')
     .description('start the server (embedded PostgreSQL in GRIDWALL_DATA_DIR, or DATABASE_URL); seeds demo data on first start')
-    .action(async () => {
+    .addOption(
+      new Option(
+        '--workers <n>',
+        'server processes on the port, each with its own log writer, on one PostgreSQL (DATABASE_URL); default GRIDWALL_WORKERS or 1',
+      ).argParser(positiveInt),
+    )
+    .action(async (opts: { workers?: number }) => {
       const { runStart } = await import('./start-command.ts');
-      setExit(await runStart(loadConfig(io.env), io));
+      setExit(await runStart(loadConfig(opts.workers === undefined ? io.env : { ...io.env, GRIDWALL_WORKERS: String(opts.workers) }), io));
     });
 
   cmd

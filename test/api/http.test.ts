@@ -224,11 +224,12 @@ for (const store of STORES) {
     test('login is rate-limited per user ID, and per client address at ten times that: a call centre behind one proxy is not locked out', async () => {
       const limited = await testApp(w.db, { loginRateLimit: 3 });
       try {
-        const post = (userId: string) => limited.inject({ method: 'POST', url: '/api/session', payload: { userId } });
+        // An address and user IDs of the test's own: the counts are kept in the store, shared with every app on it (issue 21).
+        const post = (userId: string) => limited.inject({ method: 'POST', url: '/api/session', remoteAddress: '192.0.2.66', payload: { userId } });
         const codes: number[] = [];
-        for (let i = 0; i < 5; i++) codes.push((await post(i % 2 === 0 ? 'nobody' : 'NOBODY')).statusCode);
+        for (let i = 0; i < 5; i++) codes.push((await post(i % 2 === 0 ? 'nobody-limited' : 'NOBODY-LIMITED')).statusCode);
         assert.deepEqual(codes, [401, 401, 401, 429, 429], 'one user ID, however it is cased');
-        const last = await post('nobody');
+        const last = await post('nobody-limited');
         assert.equal(last.json<{ error: { code: string } }>().error.code, 'rate_limited');
         // Another person from the same address still logs in…
         assert.equal((await post(USERS.retail)).statusCode, 201);
@@ -241,15 +242,36 @@ for (const store of STORES) {
       }
     });
 
+    test('two servers on one store count one login limit together (issue 21: N processes allow what one allows)', async () => {
+      const a = await testApp(w.db, { loginRateLimit: 3 });
+      const b = await testApp(w.db, { loginRateLimit: 3 });
+      try {
+        const codes: number[] = [];
+        for (let i = 0; i < 4; i++)
+          codes.push(
+            (await (i % 2 === 0 ? a : b).inject({ method: 'POST', url: '/api/session', remoteAddress: '192.0.2.67', payload: { userId: 'two-servers' } }))
+              .statusCode,
+          );
+        assert.deepEqual(codes, [401, 401, 401, 429], 'the fourth attempt is refused, whichever server takes it');
+        // The window is the store's: its row says when it ends, and only a digest of the user ID is kept.
+        const { rows } = await w.db.query<{ key_digest: string; hits: number }>('SELECT key_digest, hits FROM rate_limit_windows');
+        assert.ok(rows.length > 0 && rows.every((r) => !r.key_digest.includes('two-servers') && /^[A-Za-z0-9_-]{43}$/.test(r.key_digest)));
+        assert.ok(rows.some((r) => r.hits === 4));
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
     test('behind a trusted proxy the address limit counts each client (X-Forwarded-For), not the proxy', async () => {
       const behind = await testApp(w.db, { loginRateLimit: 1, trustProxy: '127.0.0.1' });
       try {
         const post = (userId: string, client: string) =>
           behind.inject({ method: 'POST', url: '/api/session', payload: { userId }, headers: { 'x-forwarded-for': client } });
         const a: number[] = [];
-        for (let i = 0; i < 11; i++) a.push((await post(`guess-${i}`, '192.0.2.10')).statusCode);
+        for (let i = 0; i < 11; i++) a.push((await post(`proxied-guess-${i}`, '192.0.2.10')).statusCode);
         assert.deepEqual(a, [...Array<number>(10).fill(401), 429]);
-        assert.equal((await post('guess-x', '192.0.2.11')).statusCode, 401, 'another client behind the same proxy is not limited');
+        assert.equal((await post('proxied-guess-x', '192.0.2.11')).statusCode, 401, 'another client behind the same proxy is not limited');
       } finally {
         await behind.close();
       }

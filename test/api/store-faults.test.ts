@@ -213,6 +213,8 @@ if (pg !== undefined) {
         });
         t.after(() => bounded.close());
         const session = await login(bounded, USERS.callCentre);
+        // A second session, to be ended while the store is frozen (a change whose handler runs on).
+        const leaving = await login(bounded, USERS.retail);
         const read = () =>
           bounded.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=customer_inquiry`, headers: { cookie: session.cookie } });
         assert.equal((await read()).statusCode, 200, 'the control');
@@ -234,8 +236,14 @@ if (pg !== undefined) {
           JSON.stringify(logged),
         );
         assert.ok(logged.some((l) => l['msg'] === 'request' && l['status'] === 503));
-        // A change (here a login) may still be made by the handler that runs on: no Retry-After, look it up first.
-        const change = await bounded.inject({ method: 'POST', url: '/api/session', payload: { userId: USERS.retail } });
+        // A change (here a logout) may still be made by the handler that runs on: no Retry-After, look it up first.
+        // (A login no longer serves: its first wait is the login limit's count in the store, before the handler,
+        // and a request answered by then goes no further.)
+        const change = await bounded.inject({
+          method: 'DELETE',
+          url: '/api/session',
+          headers: { cookie: leaving.cookie, 'x-csrf-token': leaving.csrf },
+        });
         assert.equal(change.statusCode, 503, change.body);
         assert.equal(change.json<{ error: { code: string } }>().error.code, 'answer_timeout');
         assert.equal(change.headers['retry-after'], undefined);
@@ -253,10 +261,10 @@ if (pg !== undefined) {
           [],
           "Fastify's own lines for an answer sent twice",
         );
-        // The login ends late too and sends its answer itself: said without the URL Fastify's warning quotes.
+        // The logout ends late too and sends its answer itself: said without the URL Fastify's warning quotes.
         const second = () => answerLines.find((l) => l['msg'] === 'a second answer to an answered request was not sent');
         for (let i = 0; i < 120 && second() === undefined; i++) await sleep(100);
-        assert.notEqual(second(), undefined, 'the late login answered a second time');
+        assert.notEqual(second(), undefined, 'the late logout answered a second time');
         // The route's pattern is logged on purpose; Fastify's warning put the request's URL in its message.
         const urls = answerLines.filter((l) => JSON.stringify({ ...l, route: null }).includes('/api/session'));
         assert.deepEqual(urls, [], 'a URL in the server log');

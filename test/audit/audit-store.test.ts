@@ -150,6 +150,34 @@ for (const store of STORES) {
       assert.deepEqual(pick(await verifyStore(db, { keys: KEYS })), { kind: 'bad_signature', seq: 61 });
     });
 
+    test('writers racing for the head (server processes under load) never refuse a batch: the loser takes the head and links after the winner', async () => {
+      await fresh();
+      // Two writers over one store, 32 callers each appending 30 events at once: every commit after the first
+      // finds the head moved by the other. Before migration 019 a batch could lose twenty times in a row and
+      // be refused (issue 21: four processes under load); now the loser takes the head and cannot lose again.
+      const a = new GroupCommitLog(db, { key: TEST_KEY });
+      const b = new GroupCommitLog(db, { key: TEST_KEY });
+      await a.open();
+      await b.open();
+      const t = new Date('2026-10-21T01:00:00Z');
+      const results = await Promise.allSettled(
+        Array.from({ length: 64 }, async (_, c) => {
+          for (let i = 0; i < 30; i++) await (c % 2 === 0 ? a : b).append(event(c * 100 + i, t));
+        }),
+      );
+      assert.deepEqual(
+        results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).cause ?? r.reason)] : [])),
+        [],
+      );
+      assert.ok(a.batches > 1 && b.batches > 1, 'both wrote');
+      assert.equal((await readHead(db)).seq, 64 * 30);
+      await a.close();
+      await b.close();
+      const r = await verifyStore(db, { keys: KEYS });
+      assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
+      assert.equal(r.events, 64 * 30);
+    });
+
     test('events fall into monthly partitions in Japan time', async () => {
       await fresh();
       // 2026-10-31 15:30 UTC is 2026-11-01 00:30 in Japan.
