@@ -39,6 +39,11 @@ export interface AccessEvent {
 /** The port the firewall writes through. `append` resolves only once the event is durably committed. */
 export interface AccessLog {
   append(event: AccessEvent): Promise<void>;
+  /**
+   * Tells `listener` of the events other writers (other server processes on the store) appended, once this
+   * writer has accounted for them (issue 21: the read limits count them). Returns how to stop telling it.
+   */
+  onOthers?(listener: (events: readonly AccessEvent[]) => void): () => void;
 }
 
 export class LogUnavailableError extends Error {

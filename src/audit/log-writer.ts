@@ -5,7 +5,8 @@ import { chainEvents, GENESIS, type ChainedEvent } from './chain.ts';
 import { ChainVerifier } from './chain-verify.ts';
 import { SealCursor } from './export.ts';
 import { verifyStore } from './store-verify.ts';
-import { lastSeal, readHeadAndLastSeal, readLinks, readSeals } from './log-reader.ts';
+import { lastSeal, readHeadAndLastSeal, readLinks, readSeals, rowToEvent } from './log-reader.ts';
+import { DAY_MS } from '../domain/japan-time.ts';
 import { storeFailure } from '../store/failure.ts';
 import { requireRegisteredKey } from './log-keys.ts';
 import { ensurePartition, monthKey, monthOf } from './partitions.ts';
@@ -141,6 +142,7 @@ export class GroupCommitLog implements AccessLog {
   readonly #observer: WriterObserver | null;
   #lastError: WriterStatus['lastError'] = null;
   readonly #watchers = new Set<WriterAlerts>();
+  readonly #others = new Set<(events: readonly AccessEvent[]) => void>();
 
   constructor(db: Db, opts: LogWriterOptions) {
     this.#db = db;
@@ -203,6 +205,11 @@ export class GroupCommitLog implements AccessLog {
     if (this.#halted !== null) alerts.halted(this.#halted);
     if (this.#witnessError !== null) alerts.witnessFailed(this.#witnessError);
     return () => void this.#watchers.delete(alerts);
+  }
+
+  onOthers(listener: (events: readonly AccessEvent[]) => void): () => void {
+    this.#others.add(listener);
+    return () => void this.#others.delete(listener);
   }
 
   append(event: AccessEvent): Promise<void> {
@@ -270,7 +277,17 @@ export class GroupCommitLog implements AccessLog {
     if (to.seq === from.seq) return from;
     const verifier = new ChainVerifier({ firstSeq: from.seq + 1, prevHash: from.hash, prevSeal: from.seal, checkpoints: [], keys: this.#keys });
     const seals = new SealCursor(readSeals(q, { fromSeq: from.seq + 1, toSeq: to.seq }));
-    for await (const { link } of readLinks(q, { fromSeq: from.seq + 1, toSeq: to.seq })) verifier.push(link, await seals.at(link.seq));
+    // What the others wrote, for those who count it (the read limits): once checked, and only the last day of
+    // it — by the events' own time (the newest read back), as the limits count them.
+    let theirs: AccessEvent[] | null = this.#others.size > 0 ? [] : null;
+    for await (const { row, link } of readLinks(q, { fromSeq: from.seq + 1, toSeq: to.seq })) {
+      verifier.push(link, await seals.at(link.seq));
+      if (theirs === null) continue;
+      const e = rowToEvent(row);
+      theirs.push(e);
+      // A long stretch (a writer started after hours of others' writing) keeps no more than a day of it.
+      if (theirs.length % 10_000 === 0) theirs = theirs.filter((x) => x.occurredAt.getTime() > e.occurredAt.getTime() - DAY_MS);
+    }
     const r = verifier.finish(to.seq);
     const last = verifier.lastSeal;
     if (!r.ok || r.lastHash !== to.hash || last === null) {
@@ -279,6 +296,16 @@ export class GroupCommitLog implements AccessLog {
         `events ${from.seq + 1}–${to.seq}, written since event ${from.seq}, cannot be accounted for: ${b === null ? 'the chain ends at another hash than the head' : `${b.kind} at event ${b.seq}: ${b.detail}`}`,
       );
     }
+    const newest = theirs?.at(-1)?.occurredAt.getTime();
+    if (theirs !== null && newest !== undefined) theirs = theirs.filter((x) => x.occurredAt.getTime() > newest - DAY_MS);
+    if (theirs !== null && theirs.length > 0)
+      for (const tell of this.#others) {
+        try {
+          tell(theirs);
+        } catch {
+          // A listener's failure is its own: the chain is accounted for either way.
+        }
+      }
     return { seq: to.seq, hash: to.hash, seal: last.digest };
   }
 

@@ -97,6 +97,8 @@ async function runPrimary(config: Config, io: CliIo, count: number): Promise<num
   const bySlot = new Map<number, Worker>();
   const deaths: number[] = [];
   let stopping = false;
+  // Until every process serves, one that ends is not started again: the start failed (and stops the rest).
+  let serving = false;
   // Set by a worker's exit handler (the compiler cannot see it change there).
   let failure = null as string | null;
   let wakeUp: () => void = () => undefined;
@@ -107,7 +109,7 @@ async function runPrimary(config: Config, io: CliIo, count: number): Promise<num
     bySlot.set(slot, w);
     w.on('exit', (code, signal) => {
       if (bySlot.get(slot) === w) bySlot.delete(slot);
-      if (stopping) return wakeUp();
+      if (stopping || !serving) return wakeUp();
       const now = Date.now();
       deaths.push(now);
       while (deaths.length > 0 && (deaths[0] ?? 0) < now - RESTART_WINDOW_MS) deaths.shift();
@@ -124,7 +126,7 @@ async function runPrimary(config: Config, io: CliIo, count: number): Promise<num
 
   // Every worker must serve before the primary says where to go; one that cannot start stops the rest.
   const ready = await new Promise<{ url: string; personas: readonly Persona[] } | string>((resolve) => {
-    const serving = new Set<number>();
+    const up = new Set<number>();
     let first: { url: string; personas: readonly Persona[] } | null = null;
     const timer = setTimeout(() => resolve(`not every server process was serving after ${READY_WAIT_MS / 1000} s`), READY_WAIT_MS);
     for (let slot = 0; slot < count; slot++) {
@@ -135,15 +137,15 @@ async function runPrimary(config: Config, io: CliIo, count: number): Promise<num
           resolve(`server process ${slot + 1} could not start: ${m.message}`);
         } else if (m?.gridwall === 'ready') {
           first ??= { url: m.url, personas: m.personas };
-          serving.add(slot);
-          if (serving.size === count) {
+          up.add(slot);
+          if (up.size === count) {
             clearTimeout(timer);
             resolve(first);
           }
         }
       });
       w.once('exit', () => {
-        if (!serving.has(slot)) {
+        if (!up.has(slot)) {
           clearTimeout(timer);
           resolve(`server process ${slot + 1} ended before it served`);
         }
@@ -164,6 +166,7 @@ async function runPrimary(config: Config, io: CliIo, count: number): Promise<num
     await stopAll();
     return 1;
   }
+  serving = true;
   banner(say, config, ready.url, ready.personas, count);
   await Promise.race([untilSignal(), woken().then(() => undefined)]);
   // A wake-up without a signal is a worker that keeps dying.

@@ -117,9 +117,20 @@ export class SlidingWindow {
   add(at: number, amount: number): void {
     if (amount <= 0) return;
     this.#prune(at);
-    const last = this.#entries.length > this.#head ? this.#entries.at(-1) : undefined;
-    if (last !== undefined && last.at >= at) last.amount += amount;
-    else this.#entries.push({ at, amount });
+    const entries = this.#entries;
+    const last = entries.length > this.#head ? entries.at(-1) : undefined;
+    if (last === undefined || last.at < at) entries.push({ at, amount });
+    else if (last.at === at) last.amount += amount;
+    else {
+      // Earlier than the last: another process's read, learned from the log a moment later (issue 21). Kept in
+      // its place, so it leaves the window when it should; one already out of the window is not counted.
+      if (at <= last.at - this.#windowMs) return;
+      let i = entries.length - 1;
+      while (i >= this.#head && (entries[i]?.at ?? -Infinity) > at) i--;
+      const there = i >= this.#head ? entries[i] : undefined;
+      if (there !== undefined && there.at === at) there.amount += amount;
+      else entries.splice(i + 1, 0, { at, amount });
+    }
     this.#total += amount;
   }
 
@@ -167,6 +178,17 @@ export class SlidingWindow {
   }
 }
 
+/**
+ * A read another server process admitted and logged (issue 21), as this process learns it from the log:
+ * counted in the same windows as its own reads (ReadLimiter.observe), so N processes allow one person what one
+ * process allows — give or take the reads admitted in different processes within one group commit.
+ */
+export type CountedRead =
+  | { readonly kind: 'record'; readonly personId: string; readonly purpose: Purpose; readonly at: Date }
+  | { readonly kind: 'rows'; readonly personId: string; readonly purpose: Purpose; readonly at: Date; readonly rows: number }
+  | { readonly kind: 'inquiry_answer'; readonly personId: string; readonly at: Date }
+  | { readonly kind: 'consent_refused'; readonly personId: string; readonly at: Date };
+
 /** A search's page held in its windows from admission until it is served (ReadLimiter.searched). */
 export interface SearchReservation {
   readonly rows: number;
@@ -206,6 +228,7 @@ interface Counters {
  * The counters of one process, per person and purpose, and per person across purposes (consent refusals
  * and inquiry answers per person). Reads are counted when admitted — a look-up its record, a search its
  * whole page, given back as far as the page went unfilled — so concurrent reads cannot all pass one free place.
+ * Reads other server processes served are counted too, as the log writer accounts for their events (`observe`).
  */
 export class ReadLimiter {
   readonly limits: ReadLimits;
@@ -315,6 +338,22 @@ export class ReadLimiter {
   consentRefused(personId: string, at: Date): void {
     const t = at.getTime();
     this.#of(`${personId}\u0000consent`, t).consentRefusals.add(t, 1);
+  }
+
+  /**
+   * A read another server process served (or a consent it refused), counted where this process would have
+   * counted it — without a limit check: it has happened. Its instant may be earlier than reads counted here.
+   */
+  observe(r: CountedRead): void {
+    const t = r.at.getTime();
+    if (r.kind === 'inquiry_answer') return this.#of(`${r.personId}\u0000inquiry`, t).day.add(t, 1);
+    if (r.kind === 'consent_refused') return this.#of(`${r.personId}\u0000consent`, t).consentRefusals.add(t, 1);
+    const c = this.#of(`${r.personId}\u0000${r.purpose}`, t);
+    const p = this.#person(r.personId, t);
+    const n = r.kind === 'record' ? 1 : r.rows;
+    (r.kind === 'record' ? c.records : c.rows).add(t, n);
+    c.day.add(t, n);
+    p.day.add(t, n);
   }
 }
 

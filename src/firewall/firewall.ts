@@ -5,7 +5,7 @@ import { classify, SEARCH_FIELDS, SUPPLY_POINT_FIELD_KEYS, type SearchField, typ
 import type { Decision, MaskReason } from '../domain/decision.ts';
 import type { DecisionTable } from '../domain/decision-table.ts';
 import type { PrincipalFacts } from '../domain/principal.ts';
-import { PURPOSE_LABELS, type Purpose } from '../domain/purpose.ts';
+import { isPurpose, PURPOSE_LABELS, type Purpose } from '../domain/purpose.ts';
 import { answering, consentProblem, type Answering, type CaseType, type Consent, type ConsentProblem, type ConsentState } from '../domain/inquiry.ts';
 import { recordValues, type StoredSupplyPoint } from '../domain/record.ts';
 import { relationAt, retailerAt, RELATIONS, type Relation } from '../domain/relation.ts';
@@ -22,7 +22,7 @@ import {
 } from '../domain/emergency.ts';
 import type { FindingSink, NewFinding } from '../domain/finding.ts';
 import type { AccessRefusal } from '../domain/access-refusals.ts';
-import { READ_LIMIT_LABELS, readLimited, type LimitHit, type ReadLimited, type ReadLimiter } from '../domain/read-limits.ts';
+import { READ_LIMIT_LABELS, readLimited, type CountedRead, type LimitHit, type ReadLimited, type ReadLimiter } from '../domain/read-limits.ts';
 import { declarationsInForce, registrationAt } from '../store/emergency-store.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import { loadRecords, searchByAddress, searchByHolderName, searchByPhone, type Page, type RetailerScope } from '../store/customer-store.ts';
@@ -200,6 +200,23 @@ export function viewRecord<F extends SupplyPointField>(
 }
 
 /**
+ * What a logged event counted against the read limits where it was served (ReadLimiter's admissions): a
+ * look-up one record, a search the rows it served, an answer with consent one answer, a consent that did not
+ * hold one refusal; anything else nothing. For events of other server processes (issue 21).
+ */
+export function countedRead(e: AccessEvent): CountedRead | null {
+  const base = { personId: e.personId, at: e.occurredAt };
+  if (e.outcome === 'refused') return e.refusal?.startsWith('consent_') === true ? { kind: 'consent_refused', ...base } : null;
+  if (e.outcome !== 'served') return null;
+  const by = e.query['by'];
+  if (by === 'inquiry') return e.query['consent'] === 'valid' ? { kind: 'inquiry_answer', ...base } : null;
+  if (!isPurpose(e.purpose)) return null;
+  if (by === 'id') return { kind: 'record', purpose: e.purpose, ...base };
+  if (by === 'address' || by === 'holder_name' || by === 'phone') return { kind: 'rows', purpose: e.purpose, rows: e.records.length, ...base };
+  return null;
+}
+
+/**
  * The one choke point: customer data leaves the store only through these functions, which decide each
  * field, mask, and write the access-log event before anything is returned. If the log write fails, the
  * call throws and nothing is returned.
@@ -208,7 +225,7 @@ export class Firewall {
   readonly #db: Queryable;
   readonly #findings: FindingSink;
   readonly #log: AccessLog;
-  /** Rate and volume limits on reading, counted in this process (null: none — tests and benches that measure without them). */
+  /** Rate and volume limits on reading, counted in this process with the reads other processes served (null: none — tests and benches that measure without them). */
   readonly #limiter: ReadLimiter | null;
   /** Bulk reading judged against the person's own baseline (reading-tally.ts), nudged after each served read; null: none. */
   readonly #watch: ReadingWatch | null;
@@ -227,6 +244,14 @@ export class Firewall {
   ) {
     this.#db = db;
     this.#limiter = limiter;
+    // Reads served by other server processes count against this process's limits as well (issue 21).
+    if (limiter !== null)
+      log.onOthers?.((events) => {
+        for (const e of events) {
+          const r = countedRead(e);
+          if (r !== null) limiter.observe(r);
+        }
+      });
     this.#watch = watch;
     this.#findings = findings;
     this.#log = log;

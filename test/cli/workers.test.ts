@@ -63,7 +63,7 @@ async function eventsCounted(metricsUrl: string): Promise<number> {
 }
 
 test(
-  'four server processes on one PostgreSQL: one chain under load, sessions shared, a clean stop, and the log verifies',
+  'four server processes on one PostgreSQL: one chain under load, sessions shared, one killed is started again, a clean stop, and the log verifies',
   { timeout: 300_000, skip: url === undefined ? 'needs a PostgreSQL server (DATABASE_URL; CI sets it)' : false },
   async () => {
     if (url === undefined) return;
@@ -153,9 +153,21 @@ test(
           Array<number>(12).fill(401),
         );
 
+        // A process killed outright is started again by the primary, and the service goes on meanwhile.
+        assert.doesNotMatch(out, /server process \d ended/, 'no process died under the load');
+        const pids = [...new Set([...out.matchAll(/"pid":(\d+),[^\n]*"msg":"Server listening/g)].map((m) => Number(m[1])))];
+        assert.equal(pids.length, 4, out);
+        process.kill(pids[0] ?? 0, 'SIGKILL');
+        // Until the new process says it serves (its metrics port comes after its start).
+        for (let i = 0; i < 300 && !/starting server process \d again[\s\S]*\[worker \d\] metrics:/.test(out); i++)
+          await new Promise((r) => setTimeout(r, 100));
+        assert.match(out, /gridwall: server process \d ended \(SIGKILL\)\ngridwall: starting server process \d again/);
+        const again = await call(base, '/api/session', { method: 'POST', body: { userId: 'demo-nw-cc' } });
+        assert.equal(again.status, 201, again.body);
+
         child.kill('SIGTERM');
         assert.equal(await exited, 0, `a clean stop of all four: ${out}${err}`);
-        assert.doesNotMatch(out, /server process \d ended/, 'no process died on the way');
+        assert.equal([...out.matchAll(/server process \d ended/g)].length, 1, 'only the process killed died');
         assert.match(out, /(\[worker \d\] stopping…[\s\S]*){4}/);
 
         // One chain: every answered look-up once, no gap and no repeat in the sequence.
