@@ -386,6 +386,7 @@ export class GroupCommitLog implements AccessLog {
   /** Links `events` after the point accounted for, seals and commits them; re-links after another writer. */
   async #commit(events: readonly AccessEvent[]): Promise<void> {
     if (this.#halted !== null) throw new LogHaltedError(this.#halted);
+    if (events.length === 0) return;
     for (const e of events) {
       const m = monthOf(e.occurredAt);
       if (!this.#months.has(monthKey(m))) {
@@ -395,31 +396,45 @@ export class GroupCommitLog implements AccessLog {
     }
     // First the one-statement append after the point accounted for: one round trip, and all it takes while no
     // other writer (another server process) moved the head since this one's last commit.
-    this.#known ??= await this.#establish();
-    if (await this.#append(this.#db, this.#known, events)) return;
+    const known = (this.#known ??= await this.#establish());
+    const first = await this.#append(this.#db, known, events);
+    if (first !== null) return this.#linked(first);
     // Another writer moved it: take the head for a transaction (the others' appends wait), account for what
     // they wrote, and append after it — this cannot lose again (issue 21: four processes under load made a
     // batch lose twenty times in a row and be refused).
-    await this.#db.transaction(async (tx) => {
+    const mine = await this.#db.transaction(async (tx) => {
       const {
         rows: [head],
       } = await tx.query<{ head_seq: string; head_hash: string }>(TAKE_HEAD);
       if (head === undefined) throw new Error('access_log_take_head returned nothing');
-      const known = this.#known ?? (await this.#establish());
+      // The others' events are committed: the point after them is real, whatever becomes of this transaction.
       this.#known = await this.#accountFor(known, { seq: Number(head.head_seq), hash: head.head_hash }, tx);
-      if (!(await this.#append(tx, this.#known, events)))
+      const appended = await this.#append(tx, this.#known, events);
+      if (appended === null)
         this.#halt(`the chain's head moved while this writer held it (after event ${this.#known.seq}): the log was changed outside the writers`);
+      return appended;
     });
+    // Only once committed does the point move past this batch, and may its seal be published: a seal in the
+    // witness for events a failed commit never wrote would read as a cut log to every writer that starts.
+    this.#linked(mine);
+  }
+
+  /** A batch committed: the point moves past it, and its seal is the last made (published when due). */
+  #linked(done: { readonly point: Point; readonly seal: Seal }): void {
+    this.#known = done.point;
+    this.#lastSeal = done.seal;
+    this.#publish(false);
   }
 
   /**
-   * Links `events` after `known`, seals them and appends them in one statement. False when the head is not at
-   * `known` any more (another writer moved it): then this writer's point becomes that head, accounted for.
+   * Links `events` after `known`, seals them and appends them in one statement: the new point and its seal —
+   * applied by the caller once the statement is committed — or null when the head is not at `known` any more
+   * (another writer moved it).
    */
-  async #append(q: Queryable, known: Point, events: readonly AccessEvent[]): Promise<boolean> {
+  async #append(q: Queryable, known: Point, events: readonly AccessEvent[]): Promise<{ point: Point; seal: Seal } | null> {
     const chained = chainEvents(events, known.seq + 1, known.hash);
     const last = chained[chained.length - 1];
-    if (last === undefined) return true;
+    if (last === undefined) throw new Error('an empty batch is never appended');
     const seal = signSeal(this.#key, { firstSeq: known.seq + 1, seq: last.seq, prevHash: known.hash, hash: last.hash, prevSeal: known.seal }, this.#clock());
     let res: { moved: boolean; head_seq: string; head_hash: string } | undefined;
     try {
@@ -437,13 +452,7 @@ export class GroupCommitLog implements AccessLog {
       throw e;
     }
     if (res === undefined) throw new Error('access_log_append returned nothing');
-    if (res.moved) {
-      this.#known = { seq: last.seq, hash: last.hash, seal: sealDigest(seal) };
-      this.#lastSeal = seal;
-      this.#publish(false);
-      return true;
-    }
-    return false;
+    return res.moved ? { point: { seq: last.seq, hash: last.hash, seal: sealDigest(seal) }, seal } : null;
   }
 
   /**

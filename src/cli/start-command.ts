@@ -144,11 +144,11 @@ async function runPrimary(config: Config, io: CliIo, count: number): Promise<num
           }
         }
       });
+      // Any process that ends before all serve fails the start — one that was ready already too (it would
+      // otherwise be left out: nothing restarts a process until all serve).
       w.once('exit', () => {
-        if (!up.has(slot)) {
-          clearTimeout(timer);
-          resolve(`server process ${slot + 1} ended before it served`);
-        }
+        clearTimeout(timer);
+        resolve(`server process ${slot + 1} ended before every process served`);
       });
     }
   });

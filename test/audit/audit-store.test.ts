@@ -16,7 +16,8 @@ import { listPartitions } from '../../src/audit/partitions.ts';
 import { grantAppRole, LOG_FUNCTIONS } from '../../src/audit/roles.ts';
 import { generateSigningKey, publicKeys, SigningKeyError } from '../../src/audit/signing.ts';
 import { registerSigningKey } from '../../src/audit/log-keys.ts';
-import type { Db } from '../../src/store/db.ts';
+import type { Db, Queryable } from '../../src/store/db.ts';
+import { readWitness, WitnessFile } from '../../src/audit/witness.ts';
 import { TEST_KEY } from '../support/app.ts';
 import { STORES } from '../support/stores.ts';
 
@@ -176,6 +177,47 @@ for (const store of STORES) {
       const r = await verifyStore(db, { keys: KEYS });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.equal(r.events, 64 * 30);
+    });
+
+    test('a commit that fails after the writer took the head publishes no seal and halts nothing: the next batch links after what was committed', async () => {
+      await fresh();
+      const t = new Date('2026-10-21T01:00:00Z');
+      const witness = join(dir, `witness-failed-commit-${store.name}.jsonl`);
+      let failNext = false;
+      // The transaction's work done, then its COMMIT lost (a reset connection, a failover): rolled back.
+      const flaky: Db = Object.create(db, {
+        transaction: {
+          value: async <T>(fn: (tx: Queryable) => Promise<T>) =>
+            db.transaction(async (tx) => {
+              const r = await fn(tx);
+              if (failNext) {
+                failNext = false;
+                throw new Error('the connection was lost at COMMIT');
+              }
+              return r;
+            }),
+        },
+      });
+      const a = new GroupCommitLog(db, { key: TEST_KEY });
+      const b = new GroupCommitLog(flaky, { key: TEST_KEY, witness: new WitnessFile(witness), checkpointEvery: 1 });
+      await b.append(event(1, t));
+      await a.append(event(2, t)); // moves the head: b's next append loses the race and takes the head
+      failNext = true;
+      await assert.rejects(b.append(event(3, t)));
+      assert.equal(b.halted, null, 'a failed commit is not a rewound log');
+      const head = (await readHead(db)).seq;
+      assert.equal(head, 2);
+      assert.deepEqual(
+        readWitness(witness).filter((s) => s.seq > head),
+        [],
+        'no seal published for events never committed',
+      );
+      await b.append(event(4, t));
+      await a.close();
+      await b.close();
+      const r = await verifyStore(db, { keys: KEYS, witness: readWitness(witness) });
+      assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
+      assert.equal(r.events, 3);
     });
 
     test('events fall into monthly partitions in Japan time', async () => {
