@@ -12,13 +12,11 @@
  *   DATABASE_URL=postgres://… npm run bench:inquiry  # PostgreSQL server (a scratch schema, dropped afterwards)
  *   BENCH_SECONDS=10 BENCH_CONNECTIONS=32 BENCH_SERIAL_SECONDS=5 BENCH_SUPPLY_POINTS=20000 BENCH_BATCH=1000 BENCH_BATCH_RUNS=3
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { cpus, totalmem } from 'node:os';
 import { generateDemo } from '../src/demo/generate.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openBenchStore, startBenchServer } from './bench-store.ts';
+import { load, type Load } from './load-client.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
@@ -30,29 +28,6 @@ const url = process.env['DATABASE_URL'];
 
 /** What a switching case gives at once with the customer's consent (domain/inquiry.ts: CASE_ALLOWANCES). */
 const AT_ONCE_ITEMS = ['holder_name', 'contracted_capacity', 'meter', 'usage', 'customer_type'];
-
-interface Load {
-  rps: number;
-  mean: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-}
-
-/** The load generator in its own process; its configuration (thousands of bodies) in a file, too big for argv. */
-function load(cfg: Record<string, unknown>): Promise<Load> {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
-  const file = join(dir, 'load.json');
-  writeFileSync(file, JSON.stringify(cfg));
-  return new Promise<Load>((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/load.mjs', `@${file}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load exited ${code}`))));
-  }).finally(() => rmSync(dir, { recursive: true, force: true }));
-}
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -8,7 +8,6 @@
  *   DATABASE_URL=postgres://… npm run bench   # PostgreSQL server (a scratch schema, dropped afterwards)
  *   BENCH_SECONDS=10 BENCH_CONNECTIONS=32 BENCH_SUPPLY_POINTS=20000
  */
-import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { generateDemo } from '../src/demo/generate.ts';
 import { SUPPLY_POINT_FIELDS, SUPPLY_POINT_FIELD_KEYS } from '../src/domain/classification.ts';
@@ -19,29 +18,12 @@ import { ReadLimiter } from '../src/domain/read-limits.ts';
 import { loadRecords } from '../src/store/customer-store.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openBenchStore, startBenchServer } from './bench-store.ts';
+import { load, type Load } from './load-client.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const SUPPLY_POINTS = Number(process.env['BENCH_SUPPLY_POINTS'] ?? 20000);
 const url = process.env['DATABASE_URL'];
-
-interface Load {
-  rps: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-}
-
-function load(cfg: Record<string, unknown>): Promise<Load> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/load.mjs', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load exited ${code}`))));
-  });
-}
 
 function tableBench(): { tablePerSec: number; decidePerSec: number } {
   const table = compileDecisionTable();

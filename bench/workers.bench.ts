@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKey } from '../src/audit/signing.ts';
+import { load, type Load } from './load-client.ts';
 import { openPostgres } from '../src/store/postgres.ts';
 
 const url = process.env['DATABASE_URL'];
@@ -20,25 +21,6 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const WORKERS = (process.env['BENCH_WORKERS'] ?? '1,2,4').split(',').map(Number);
 const SUPPLY_POINTS = 20_000;
 const CONNECTIONS = 32;
-
-interface Load {
-  rps: number;
-  mean: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-}
-
-function load(cfg: Record<string, unknown>): Promise<Load> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/load.mjs', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load exited ${code}`))));
-  });
-}
 
 /** What the processes said besides their banner: warnings and errors (the log level is `warn`). */
 const said: string[] = [];

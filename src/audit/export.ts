@@ -9,7 +9,7 @@ import { cellsOf, headsOf, instant, number, text, type Column, type SpreadsheetD
 import { xlsxFile } from '../spreadsheet/xlsx-file.ts';
 import { eventLine, GENESIS } from './chain.ts';
 import type { AccessEvent, LoggedRecord } from './access-event.ts';
-import { readCheckpoints, readKeys, readLinks, readSeals, rowToEvent, sealCovering } from './log-reader.ts';
+import { readCheckpoints, readKeys, readLinks, readSeals, sealCovering } from './log-reader.ts';
 import type { Seal } from './signing.ts';
 import { sealLine } from './witness.ts';
 
@@ -211,8 +211,7 @@ async function* logRows(q: Queryable, period: { from: Date | null; to: Date | nu
   const range = await seqRange(q, period.from, period.to);
   let events = 0;
   if (range === null) return { events };
-  for await (const { row, link } of readLinks(q, range)) {
-    const e = rowToEvent(row);
+  for await (const { event: e, link } of readLinks(q, range)) {
     for (const r of e.records.length > 0 ? e.records : [null]) yield { seq: link.seq, hash: link.hash, e, r };
     events++;
   }

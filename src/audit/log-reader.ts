@@ -73,9 +73,9 @@ export interface LinkRecord {
   readonly consistent: boolean;
 }
 
-export function rowToLink(r: EventRow): LinkRecord {
+/** `event`: the row's event, when the caller has it already (it is decoded once per row). */
+export function rowToLink(r: EventRow, event: AccessEvent = rowToEvent(r)): LinkRecord {
   const seq = Number(r.seq);
-  const event = rowToEvent(r);
   const ids = event.records.map((x) => x.supplyPointId);
   const consistent = ids.length === r.supply_point_ids.length && ids.every((id, i) => id === r.supply_point_ids[i]);
   return { seq, prevHash: r.prev_hash, hash: r.hash, canonical: canonicalEvent(seq, event), consistent };
@@ -85,7 +85,7 @@ export function rowToLink(r: EventRow): LinkRecord {
 export async function* readLinks(
   q: Queryable,
   opts: { fromSeq?: number; toSeq?: number; pageSize?: number } = {},
-): AsyncGenerator<{ row: EventRow; link: LinkRecord }> {
+): AsyncGenerator<{ row: EventRow; event: AccessEvent; link: LinkRecord }> {
   const pageSize = opts.pageSize ?? 5000;
   // Start just after (fromSeq - 1, the largest id): every row of fromSeq onwards, duplicates included.
   let afterSeq = String((opts.fromSeq ?? 1) - 1);
@@ -96,7 +96,10 @@ export async function* readLinks(
       `SELECT ${EVENT_SELECT} FROM access_log WHERE (seq, id) > ($1::bigint, $2::bigint) AND seq <= $3::bigint ORDER BY access_log.seq, access_log.id LIMIT $4`,
       [afterSeq, afterId, toSeq, pageSize],
     );
-    for (const row of rows) yield { row, link: rowToLink(row) };
+    for (const row of rows) {
+      const event = rowToEvent(row);
+      yield { row, event, link: rowToLink(row, event) };
+    }
     const last = rows[rows.length - 1];
     if (rows.length < pageSize || last === undefined) return;
     afterSeq = last.seq;

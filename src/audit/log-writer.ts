@@ -5,7 +5,7 @@ import { chainEvents, GENESIS, type ChainedEvent } from './chain.ts';
 import { ChainVerifier } from './chain-verify.ts';
 import { SealCursor } from './export.ts';
 import { verifyStore } from './store-verify.ts';
-import { lastSeal, readHeadAndLastSeal, readLinks, readSeals, rowToEvent } from './log-reader.ts';
+import { lastSeal, readHeadAndLastSeal, readLinks, readSeals } from './log-reader.ts';
 import { DAY_MS } from '../domain/japan-time.ts';
 import { storeFailure } from '../store/failure.ts';
 import { requireRegisteredKey } from './log-keys.ts';
@@ -280,10 +280,9 @@ export class GroupCommitLog implements AccessLog {
     // What the others wrote, for those who count it (the read limits): once checked, and only the last day of
     // it — by the events' own time (the newest read back), as the limits count them.
     let theirs: AccessEvent[] | null = this.#others.size > 0 ? [] : null;
-    for await (const { row, link } of readLinks(q, { fromSeq: from.seq + 1, toSeq: to.seq })) {
+    for await (const { event: e, link } of readLinks(q, { fromSeq: from.seq + 1, toSeq: to.seq })) {
       verifier.push(link, await seals.at(link.seq));
       if (theirs === null) continue;
-      const e = rowToEvent(row);
       theirs.push(e);
       // A long stretch (a writer started after hours of others' writing) keeps no more than a day of it.
       if (theirs.length % 10_000 === 0) theirs = theirs.filter((x) => x.occurredAt.getTime() > e.occurredAt.getTime() - DAY_MS);

@@ -6,7 +6,7 @@ import { finished } from 'node:stream/promises';
 import type { Queryable } from '../store/db.ts';
 import { eventColumns } from './access-event.ts';
 import { seqRange } from './export.ts';
-import { readLinks, rowToEvent } from './log-reader.ts';
+import { readLinks } from './log-reader.ts';
 
 /** Column types of the Parquet file: one row per event, its supply points as a JSON column. */
 const COLUMNS = {
@@ -48,8 +48,7 @@ export async function exportParquet(q: Queryable, outPath: string, period: { fro
     let events = 0;
     const range = await seqRange(q, period.from, period.to);
     if (range !== null) {
-      for await (const { row, link } of readLinks(q, range)) {
-        const e = rowToEvent(row);
+      for await (const { event: e, link } of readLinks(q, range)) {
         // The event's columns between its number and its links, the order the export has always had.
         const line = { seq: link.seq, ...eventColumns(e), prev_hash: link.prevHash, hash: link.hash };
         if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
