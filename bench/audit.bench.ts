@@ -13,7 +13,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from '
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import type { AccessEvent } from '../src/audit/access-event.ts';
+import { sampleEvent } from './sample-event.ts';
 import { canonicalEvent, eventLine, GENESIS, LINE, linkHash } from '../src/audit/chain.ts';
 import { EXPORT_FORMAT } from '../src/audit/export.ts';
 import { verifyStore } from '../src/audit/store-verify.ts';
@@ -31,52 +31,6 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
 const url = process.env['DATABASE_URL'];
 const key = generateSigningKey();
-
-function sampleEvent(i: number, at: Date): AccessEvent {
-  return {
-    occurredAt: at,
-    requestId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    personId: `p${i % 400}`,
-    userId: `u${i % 400}`,
-    sessionId: 'sess',
-    principalClass: i % 5 === 0 ? 'affiliated_retail' : 'network_call_centre',
-    side: i % 5 === 0 ? 'retail' : 'network',
-    organizationId: 'org-nw',
-    employment: 'employee',
-    office: '仙台コールセンター',
-    terminalId: `T${i % 300}`,
-    route: 'GET /api/supply-points/:id',
-    purpose: 'customer_inquiry',
-    outcome: 'served',
-    refusal: null,
-    query: { by: 'id' },
-    records: [
-      {
-        supplyPointId: `02${String(i).padStart(20, '0')}`,
-        relation: 'other',
-        retailerCode: 'R0002',
-        lastResort: false,
-        shown: [
-          'supply_point_id',
-          'address',
-          'holder_name',
-          'phone',
-          'contracted_capacity',
-          'retailer',
-          'usage',
-          'equipment',
-          'meter',
-          'contract_history',
-          'customer_type',
-          'last_resort',
-        ],
-        masked: { network_notes: 'network_only' },
-      },
-    ],
-    policyVersion: '1881c2c7dba16aa90420788f6470ef4907a608ea6847e7c670f5e0dc4dda20d0',
-    emergencyId: null,
-  };
-}
 
 const rate = (n: number, s: number) => `${(n / s / 1e6).toFixed(2)} M/s`;
 function timed<T>(f: () => T): [T, number] {

@@ -27,6 +27,20 @@ const EnvSchema = z.object({
     .url()
     .optional()
     .describe('PostgreSQL server (postgres://user@host:5432/db); unset: the embedded store (PGlite) in GRIDWALL_DATA_DIR'),
+  DATABASE_REPLICA_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      "a streaming replica of DATABASE_URL's database (the application role's login, read-only): searches find their candidate IDs there (each confirmed and loaded on the primary), the analysis over the live log and the log's exports read it; the record look-up and every write stay on the primary. Down, behind the lag limit, or erring: those reads go to the primary (readiness degraded). Only with DATABASE_URL (docs/DEPLOYMENT.md, Read replicas)",
+    ),
+  GRIDWALL_REPLICA_MAX_LAG_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(30)
+    .describe('with DATABASE_REPLICA_URL: a replica further behind the primary than this is not read (its reads go to the primary until it catches up)'),
   GRIDWALL_DATA_DIR: z
     .string()
     .default('./data')
@@ -93,6 +107,13 @@ const EnvSchema = z.object({
     .describe('a seal is published to the witness at least every this many events'),
   GRIDWALL_LOG_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60).describe('… and at least every this many seconds'),
   GRIDWALL_LOG_RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(5).describe('months younger than this are never archived'),
+  GRIDWALL_ANALYSIS_ARCHIVE_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "where the analysis keeps each closed month of the access log as a Parquet file, exported once and read by every later report (a cache keyed by the partition's content: re-exported when it changes; the open month is read from the database); default: log-parquet beside the signing key (docs/DEPLOYMENT.md, The Parquet archive for analysis)",
+    ),
   GRIDWALL_UNKNOWN_TERMINAL: z
     .enum(['refuse', 'limit'])
     .default('limit')
@@ -345,6 +366,11 @@ const EnvSchema = z.object({
 export interface Config {
   /** Where the data lives: a PostgreSQL server, or embedded PGlite in a directory. */
   readonly store: { readonly kind: 'postgres'; readonly url: string } | { readonly kind: 'pglite'; readonly dataDir: string };
+  /**
+   * A streaming replica of the PostgreSQL server for the reads that may lag (DATABASE_REPLICA_URL,
+   * GRIDWALL_REPLICA_MAX_LAG_SECONDS; store/replica.ts); null: every read on the primary.
+   */
+  readonly replica: { readonly url: string; readonly maxLagSeconds: number } | null;
   readonly host: string;
   readonly port: number;
   /** Server processes on the port (`gridwall start --workers`); more than 1 only on a PostgreSQL server. */
@@ -375,6 +401,8 @@ export interface Config {
   readonly logCheckpointSeconds: number;
   /** Years the access log is kept before a partition may be archived (5: the rule for network operators). */
   readonly logRetentionYears: number;
+  /** The Parquet archive of closed months the live analysis reads (GRIDWALL_ANALYSIS_ARCHIVE_DIR; analysis/log-archive.ts). */
+  readonly analysisArchiveDir: string;
   /** A login from an unregistered terminal (or none): refused, or narrowed like a retail terminal. */
   readonly unknownTerminal: 'refuse' | 'limit';
   /** A retailer's person at a terminal standing at a network site: refused, or let through; a live finding either way. */
@@ -604,12 +632,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(
       `bad configuration: ${e.GRIDWALL_WORKERS} server processes (--workers / GRIDWALL_WORKERS) need a PostgreSQL server (DATABASE_URL): the embedded store belongs to one process`,
     );
+  // A read replica is a copy of a PostgreSQL server's database: the embedded store has none to copy.
+  if (e.DATABASE_REPLICA_URL !== undefined && store.kind === 'pglite')
+    throw new ConfigError(
+      'bad configuration: DATABASE_REPLICA_URL needs DATABASE_URL: a read replica is a streaming copy of the PostgreSQL server, and the embedded store (no DATABASE_URL) has none',
+    );
   // On a server the key's place is explicit (logKey null until it is set): a default under the working
   // directory let a second instance, started elsewhere, make and register a key of its own without a word.
   const logKeyPath =
     e.GRIDWALL_LOG_KEY_FILE !== undefined ? resolve(e.GRIDWALL_LOG_KEY_FILE) : store.kind === 'pglite' ? join(store.dataDir, 'log-signing-key.pem') : null;
   return Object.freeze({
     store,
+    replica: e.DATABASE_REPLICA_URL === undefined ? null : { url: e.DATABASE_REPLICA_URL, maxLagSeconds: e.GRIDWALL_REPLICA_MAX_LAG_SECONDS },
     host: e.HOST,
     port: e.PORT,
     workers: e.GRIDWALL_WORKERS,
@@ -631,6 +665,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logCheckpointEvents: e.GRIDWALL_LOG_CHECKPOINT_EVENTS,
     logCheckpointSeconds: e.GRIDWALL_LOG_CHECKPOINT_SECONDS,
     logRetentionYears: e.GRIDWALL_LOG_RETENTION_YEARS,
+    // Beside the signing key by default, like the witness: the server's own files, outside the database.
+    analysisArchiveDir: resolve(e.GRIDWALL_ANALYSIS_ARCHIVE_DIR ?? join(logKeyPath === null ? '.gridwall' : dirname(logKeyPath), 'log-parquet')),
     unknownTerminal: e.GRIDWALL_UNKNOWN_TERMINAL,
     retailOnNetworkTerminal: e.GRIDWALL_RETAIL_ON_NETWORK_TERMINAL,
     // A typed terminal ID is the person's own word: a server believes only terminals access administration bound.

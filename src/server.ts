@@ -26,9 +26,13 @@ import { dailyDigest } from './analysis/review.ts';
 import { DAY_MS, JST_OFFSET_MS } from './domain/japan-time.ts';
 import type { Db } from './store/db.ts';
 import { openStore } from './store/open.ts';
+import { openReplica, type ReplicaReads } from './store/replica.ts';
 import { findingSink } from './analysis/findings.ts';
 import { AlertDispatcher } from './analysis/alert-dispatcher.ts';
 import { Metrics, serveMetrics } from './api/metrics.ts';
+
+/** How often a running server looks at its read replica (its lag decides where the reads that may lag go). */
+const REPLICA_CHECK_EVERY_MS = 5000;
 
 export interface Running {
   readonly app: FastifyInstance;
@@ -57,8 +61,21 @@ export async function readPersonas(db: Db): Promise<Persona[]> {
  */
 export async function startServer(config: Config, clock: Clock = () => new Date(), say: (line: string) => void = () => undefined): Promise<Running> {
   const db = await openStore(config.store, config.dbTimeouts);
+  let replica: ReplicaReads | null = null;
   try {
     await warnIfPrivilegedRole(db, say);
+    // The read replica (issue 21): no migrations there; one whose schema is not the primary's is refused (exit 2),
+    // one that does not answer now is waited for while its reads go to the primary.
+    if (config.replica !== null) {
+      replica = await openReplica(db, config.replica.url, { maxLagSeconds: config.replica.maxLagSeconds, timeouts: config.dbTimeouts });
+      const s = replica.status();
+      say(
+        s.state === 'ok'
+          ? `read replica: in use for searches, the live analysis and log exports (${s.lagSeconds ?? 0} s behind)`
+          : `warning: the read replica is not used (${s.reason ?? 'unknown'}${s.lagSeconds === null ? '' : `, ${s.lagSeconds} s behind`}): its reads go to the primary until it is fit (readiness says degraded)`,
+      );
+    }
+    const readDb = replica ?? db;
     let seeded = false;
     if (config.store.kind === 'pglite' && (await isEmpty(db))) {
       say(`First start: generating the demo area (${config.demoSupplyPoints.toLocaleString('en')} supply points)…`);
@@ -82,6 +99,8 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       maxBatch: config.logBatch,
       checkpointEvery: config.logCheckpointEvents,
       checkpointSeconds: config.logCheckpointSeconds,
+      // Other server processes may write to the same chain (issue 21): an idle writer keeps up with them once a second.
+      catchUpMs: config.store.kind === 'postgres' ? 1000 : 0,
       ...(metrics === null ? {} : { observer: metrics }),
     });
     // Alerts (issue 20): high findings and the daily digest leave through the outbox, sent outside every request.
@@ -117,7 +136,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
           );
       },
     });
-    const firewall = new Firewall(db, log, table, new SearchTerms(key), findings, new ReadLimiter(config.readLimits), tally);
+    const firewall = new Firewall(db, log, table, new SearchTerms(key), findings, new ReadLimiter(config.readLimits), tally, readDb);
     tally.nudge();
     const sessions = new Sessions(db, {
       idleMs: config.sessionIdleMs,
@@ -129,6 +148,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     });
     const app = await buildApp({
       db,
+      replica,
       firewall,
       evidence: { trust, witnessFile: config.logWitnessFile, writer: log },
       clock,
@@ -142,6 +162,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       separationOfDuties: config.separationOfDuties,
       loginRateLimit: LOGIN_ATTEMPTS_PER_MINUTE,
       analysisWaitMs: ANALYSIS_WAIT_MS,
+      analysisArchiveDir: config.analysisArchiveDir,
       ...(config.publicUrl === null ? {} : { publicUrl: config.publicUrl }),
       mail: config.mail,
       secureCookies: config.secureCookies,
@@ -168,7 +189,14 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       metrics === null || config.metrics === null
         ? null
         : await serveMetrics(
-            () => metrics.scrape({ writer: () => log.status(), db, now: clock, tally: () => tally.status() }),
+            () =>
+              metrics.scrape({
+                writer: () => log.status(),
+                db,
+                now: clock,
+                tally: () => tally.status(),
+                ...(replica === null ? {} : { replica: replica.status.bind(replica) }),
+              }),
             metrics.registry.contentType,
             config.metrics,
           ).catch(async (e: unknown) => {
@@ -210,6 +238,9 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     if (unbound !== null) say(unbound);
     const sweep = setInterval(() => void runSweep(), 86_400_000);
     sweep.unref();
+    // The replica is looked at every few seconds besides readiness's probes: its lag decides where reads go.
+    const replicaWatch = replica === null ? null : setInterval(() => void replica?.check(), REPLICA_CHECK_EVERY_MS);
+    replicaWatch?.unref();
     // The daily digest (issue #7): at 00:30 Japan time, yesterday's log is scanned and its findings queued.
     const untilDigest = () => {
       const now = clock().getTime();
@@ -218,7 +249,7 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     };
     let digestTimer: NodeJS.Timeout;
     const digest = () => {
-      dailyDigest(db, clock()).then(
+      dailyDigest(db, clock(), readDb, { archiveDir: config.analysisArchiveDir }).then(
         (d) =>
           say(`daily digest ${d.day}: ${d.views} views, ${d.queued} findings queued, open ${d.open.high} high / ${d.open.medium} medium / ${d.open.low} low`),
         (e: unknown) => say(`daily digest failed: ${e instanceof Error ? e.message : String(e)}`),
@@ -240,16 +271,19 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
       seeded,
       async stop() {
         clearInterval(sweep);
+        if (replicaWatch !== null) clearInterval(replicaWatch);
         clearTimeout(digestTimer);
         await app.close();
         await tally.close();
         await alerts.close();
         await closeMetrics();
         await log.close(); // publishes the last seal to the witness
+        await replica?.close();
         await db.close();
       },
     };
   } catch (e) {
+    await replica?.close();
     await db.close();
     throw e;
   }

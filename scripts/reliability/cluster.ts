@@ -113,21 +113,54 @@ export async function startCluster(opts: { dataDir?: string; settings?: Readonly
     const owner = pgUser();
     if (owner !== null) chownSync(dataDir, owner.uid, owner.gid);
     run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], 120_000);
-    // The port is asked of the kernel and released before PostgreSQL binds it: another process may take it
-    // meanwhile, so a start that cannot bind tries another port.
-    for (let attempt = 1; cluster === null; attempt++) {
-      const candidate = make(dataDir, await freePort(), opts.settings ?? {}, removeDir);
-      try {
-        candidate.start();
-        cluster = candidate;
-      } catch (e) {
-        if (attempt >= 3 || !/could not bind|already in use/i.test(readLog(dataDir))) throw e;
-      }
-    }
+    cluster = await startOnFreePort(dataDir, opts.settings ?? {}, removeDir);
     return cluster;
   } catch (e) {
     if (cluster === null) removeDir();
     throw e;
+  }
+}
+
+/**
+ * A streaming replica of `primary` (issue 21): `pg_basebackup -R` into a directory of its own (a base backup
+ * with the WAL streamed beside it, and the settings that make it a standby following the primary over the
+ * replication protocol — initdb's trust lines for 127.0.0.1 admit it), started on a free port of its own as a
+ * hot standby (read-only queries while it replays). `settings` are the standby's own (e.g. hot_standby_feedback).
+ */
+export async function startStandby(primary: Cluster, opts: { settings?: Readonly<Record<string, string>> } = {}): Promise<Cluster> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gridwall-reliability-pg-standby-'));
+  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
+  let cluster: Cluster | null = null;
+  try {
+    const owner = pgUser();
+    if (owner !== null) chownSync(dataDir, owner.uid, owner.gid);
+    // A fast checkpoint: the backup starts now, not at the primary's next spread checkpoint.
+    run(
+      'pg_basebackup',
+      ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '--no-sync'],
+      120_000,
+    );
+    cluster = await startOnFreePort(dataDir, opts.settings ?? {}, removeDir);
+    return cluster;
+  } catch (e) {
+    if (cluster === null) removeDir();
+    throw e;
+  }
+}
+
+/**
+ * Starts the cluster in `dataDir` on a free port. The port is asked of the kernel and released before
+ * PostgreSQL binds it: another process may take it meanwhile, so a start that cannot bind tries another port.
+ */
+async function startOnFreePort(dataDir: string, settings: Readonly<Record<string, string>>, removeDir: () => void): Promise<Cluster> {
+  for (let attempt = 1; ; attempt++) {
+    const candidate = make(dataDir, await freePort(), settings, removeDir);
+    try {
+      candidate.start();
+      return candidate;
+    } catch (e) {
+      if (attempt >= 3 || !/could not bind|already in use/i.test(readLog(dataDir))) throw e;
+    }
   }
 }
 

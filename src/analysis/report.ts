@@ -1,6 +1,6 @@
 import { DAY_MS, japanDayStart } from '../domain/japan-time.ts';
 import type { Engine } from './duck.ts';
-import { findAnomalies, DEFAULT_THRESHOLDS, type Finding, type Thresholds } from './rules.ts';
+import { findAnomalies, viewerTotals, DEFAULT_THRESHOLDS, type Finding, type Thresholds } from './rules.ts';
 
 /**
  * The regulator's tables (formats.md, "What the analysis must report") from the standard tables, for legacy
@@ -130,17 +130,20 @@ function counts(r: CountRow): Omit<SystemCounts, 'system'> {
  * customer). Reads outside the period are kept for the baselines of the anomaly rules.
  */
 export async function enrich(e: Engine, opts: { affiliate: string; start: Date; end: Date }): Promise<void> {
-  // First the keys only: which staff row and which contract row was in force at each read (ASOF: the latest
-  // start at or before the read). Carrying whole rows through the ASOF joins' sorts costs twice as much as
-  // joining them back afterwards by row id.
-  await e.run(`CREATE OR REPLACE TEMP TABLE moment_keys AS
-    SELECT r.rowid AS r_row, s.rowid AS s_row, c.rowid AS c_row
-      FROM (SELECT rowid, user_id, accessed_at, supply_point_id FROM reads) r
-      ASOF LEFT JOIN (SELECT rowid, user_id, valid_from FROM staff) s ON r.user_id = s.user_id AND r.accessed_at >= s.valid_from
-      ASOF LEFT JOIN (SELECT rowid, supply_point_id, valid_from FROM contracts) c ON r.supply_point_id = c.supply_point_id AND r.accessed_at >= c.valid_from`);
+  // The staff row and the contract in force at each read are the latest to start at or before it. Each row
+  // holds from its start until the next row's start (for the same user ID or point), so the rows in force are
+  // found by hash joins on the ID with the read's instant inside that span — no sort of the reads, which the
+  // ASOF joins this replaces needed twice (issue 21). Rows starting at the same instant: the later in the
+  // file holds (the first one's span is empty).
   await e.run(
     `CREATE OR REPLACE TABLE enriched AS
-    WITH affiliate_since AS (
+    WITH staff_span AS (
+      SELECT user_id, valid_from, coalesce(lead(valid_from) OVER (PARTITION BY user_id ORDER BY valid_from, rowid), 'infinity'::TIMESTAMPTZ) AS next_from,
+             valid_to, person_id, side, employment, organization, office FROM staff
+    ), contract_span AS (
+      SELECT supply_point_id, valid_from, coalesce(lead(valid_from) OVER (PARTITION BY supply_point_id ORDER BY valid_from, rowid), 'infinity'::TIMESTAMPTZ) AS next_from,
+             valid_to, retailer_code, last_resort, customer_id, customer_type FROM contracts
+    ), affiliate_since AS (
       SELECT supply_point_id, min(valid_from) AS since FROM contracts WHERE retailer_code = $1 GROUP BY supply_point_id
     ), joined AS (
       SELECT r.system, r.accessed_at, r.user_id, r.terminal_id, r.supply_point_id, r.non_public, r.outcome, r.refusal, r.purpose, r.emergency_id,
@@ -152,9 +155,9 @@ export async function enrich(e: Engine, opts: { affiliate: string; start: Date; 
              s.person_id, s.side, s.employment, s.organization, s.office,
              c.retailer_code, c.last_resort, c.customer_id, c.customer_type,
              a.since IS NOT NULL AND a.since < r.accessed_at AS was_affiliate_customer
-        FROM reads r JOIN moment_keys k ON k.r_row = r.rowid
-        LEFT JOIN staff s ON s.rowid = k.s_row
-        LEFT JOIN contracts c ON c.rowid = k.c_row
+        FROM reads r
+        LEFT JOIN staff_span s ON s.user_id = r.user_id AND r.accessed_at >= s.valid_from AND r.accessed_at < s.next_from
+        LEFT JOIN contract_span c ON c.supply_point_id = r.supply_point_id AND r.accessed_at >= c.valid_from AND r.accessed_at < c.next_from
         LEFT JOIN affiliate_since a ON a.supply_point_id = r.supply_point_id
     ), at_moment AS (
       SELECT * EXCLUDE (person_id, side, employment, organization, office, retailer_code, last_resort, customer_id, customer_type),
@@ -178,35 +181,31 @@ export async function enrich(e: Engine, opts: { affiliate: string; start: Date; 
       FROM at_moment`,
     [opts.affiliate, opts.start, opts.end],
   );
-  await e.run('DROP TABLE moment_keys');
 }
 
 /** The whole report. The standard tables must be loaded; `enriched` is built here. */
 export async function buildReport(e: Engine, opts: ReportOptions): Promise<Report> {
   const { start, end } = periodBounds(opts.from, opts.to);
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
+  // The loads needed the file's order (a rejected row's line is its position); from here every result is
+  // ordered by its query, so DuckDB may write and read the tables in any order.
+  await e.run('SET preserve_insertion_order = false');
   await enrich(e, { affiliate: opts.affiliate, start, end });
   const inPeriod = `(SELECT * FROM enriched WHERE in_period)`;
   const perSystem = await e.rows<CountRow>(`SELECT system, ${COUNTS(`kind = 'view'`)} FROM ${inPeriod} t GROUP BY system ORDER BY v_total DESC, system`);
   const [total] = await e.rows<CountRow>(`SELECT ${COUNTS(`kind = 'view'`)} FROM ${inPeriod} t`);
-  const viewers = await e.rows<Record<string, unknown>>(`
-    SELECT user_id, mode(person_id) AS person_id, count(*) AS views,
-           count(*) FILTER (WHERE customer_type = 'corporate') AS corporate_views, count(DISTINCT customer_id) FILTER (WHERE customer_type = 'corporate') AS corporate_customers,
-           count(*) FILTER (WHERE customer_type = 'individual') AS individual_views, count(DISTINCT customer_id) FILTER (WHERE customer_type = 'individual') AS individual_customers,
-           mode(employment) AS employment, mode(organization) AS organization, mode(office) AS office
-      FROM enriched WHERE in_period AND kind = 'view' GROUP BY user_id ORDER BY views DESC, user_id`);
+  // One pass over the views per person: the viewers' table and the other_customer_read rule share it.
+  const viewers = await viewerTotals(e);
   const daily = await e.rows<{ day: string; views: number; last_resort_views: number }>(`
     SELECT strftime(jst_day, '%Y-%m-%d') AS day, count(*) FILTER (WHERE kind = 'view') AS views, count(*) FILTER (WHERE kind = 'last_resort') AS last_resort_views
       FROM enriched WHERE in_period GROUP BY day ORDER BY day`);
-  const [rows] = await e.rows<{ read: number; rejected: number; outside: number }>(
-    `
-    SELECT (SELECT count(*) FROM reads) + (SELECT count(*) FROM rejected WHERE file IN (SELECT file FROM log_files)) AS read,
+  // Every read is in `enriched` once (the joins keep one row per read), in the period or not.
+  const [rows] = await e.rows<{ read: number; rejected: number; outside: number }>(`
+    SELECT (SELECT count(*) FROM enriched) + (SELECT count(*) FROM rejected WHERE file IN (SELECT file FROM log_files)) AS read,
            (SELECT count(*) FROM rejected WHERE file IN (SELECT file FROM log_files)) AS rejected,
-           (SELECT count(*) FROM reads WHERE NOT (accessed_at >= $1::TIMESTAMPTZ AND accessed_at < $2::TIMESTAMPTZ)) AS outside`,
-    [start, end],
-  );
+           (SELECT count(*) FROM enriched WHERE NOT in_period) AS outside`);
   const rejected = await e.rows<{ file: string; line: number; reason: string }>(`SELECT file, line, reason FROM rejected ORDER BY file, line`);
-  const findings = await findAnomalies(e, { affiliate: opts.affiliate, start, end, thresholds });
+  const findings = await findAnomalies(e, { affiliate: opts.affiliate, start, end, thresholds, viewers });
   const read = rows?.read ?? 0;
   const rej = rows?.rejected ?? 0;
   const outside = rows?.outside ?? 0;
@@ -217,14 +216,14 @@ export async function buildReport(e: Engine, opts: ReportOptions): Promise<Repor
     systems: perSystem.map((r) => ({ system: String(r.system), ...counts(r) })),
     total: counts(total ?? {}),
     viewers: viewers.map((v) => ({
-      userId: String(v['user_id']),
-      personId: (v['person_id'] as string | null) ?? null,
-      views: Number(v['views']),
-      corporate: { views: Number(v['corporate_views']), customers: Number(v['corporate_customers']) },
-      individual: { views: Number(v['individual_views']), customers: Number(v['individual_customers']) },
-      employment: (v['employment'] as string | null) ?? null,
-      organization: (v['organization'] as string | null) ?? null,
-      office: (v['office'] as string | null) ?? null,
+      userId: v.user_id,
+      personId: v.person_id,
+      views: v.views,
+      corporate: { views: v.corporate_views, customers: v.corporate_customers },
+      individual: { views: v.individual_views, customers: v.individual_customers },
+      employment: v.employment,
+      organization: v.organization,
+      office: v.office,
     })),
     findings,
     daily: daily.map((d) => ({ day: d.day, views: d.views, lastResortViews: d.last_resort_views })),

@@ -1,7 +1,7 @@
 import { DAY_MS, japanDay } from '../domain/japan-time.ts';
 import { Refusal, refusalFamily } from '../domain/refusal.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
-import type { Db } from '../store/db.ts';
+import type { Db, Queryable } from '../store/db.ts';
 import { ANALYSIS_QUEUE } from './analysis-queue.ts';
 import { openEngine } from './duck.ts';
 import { loadLive } from './live.ts';
@@ -17,7 +17,7 @@ import type { Digest } from './digest.ts';
  * and the daily digest.
  */
 
-export async function affiliateOf(db: Db): Promise<string> {
+export async function affiliateOf(db: Queryable): Promise<string> {
   const { rows } = await db.query<{ value: unknown }>(`SELECT value FROM settings WHERE key = 'affiliated_retailer'`);
   const v = rows[0]?.value;
   const code = typeof v === 'string' ? (v.startsWith('"') ? (JSON.parse(v) as string) : v) : null;
@@ -53,19 +53,31 @@ export interface LiveReportOptions {
   readonly thresholds?: Partial<Thresholds>;
   /** How long to wait for the analysis queue before giving up with AnalysisBusy (default: as long as it takes). */
   readonly maxWaitMs?: number;
+  /**
+   * Where a scan reads the log and the registers: the read replica (DATABASE_REPLICA_URL), or `db`. The
+   * findings it raises are written to `db`, the primary.
+   */
+  readonly readDb?: Queryable;
+  /**
+   * The Parquet archive of closed months (GRIDWALL_ANALYSIS_ARCHIVE_DIR; log-archive.ts): each closed month is
+   * exported there once and read from the file by every later report. Unset: every month from the database.
+   */
+  readonly archiveDir?: string;
 }
 
 /**
  * The report over gridwall's own log for [from, to] (inclusive Japan days), one at a time per process: the
  * engine is opened only when the queue gives this run its turn, with one thread so that look-ups keep a
- * core, and the live log is loaded into it page by page.
+ * core, and the live log is loaded into it: closed months from the Parquet archive, the open month streamed
+ * from the database (log-archive.ts). It only reads: give it the read replica where there
+ * is one (its last seconds of log may not be there yet).
  */
-export async function liveReport(db: Db, period: { from: string; to: string }, opts: LiveReportOptions = {}): Promise<Report> {
+export async function liveReport(db: Queryable, period: { from: string; to: string }, opts: LiveReportOptions = {}): Promise<Report> {
   const { start, end } = livePeriodBounds(period.from, period.to);
   return ANALYSIS_QUEUE.run(async () => {
     const engine = await openEngine({ memoryLimit: '1GB', threads: 1 });
     try {
-      await loadLive(engine, db, { start, end });
+      await loadLive(engine, db, { start, end }, opts.archiveDir === undefined ? {} : { archiveDir: opts.archiveDir });
       return await buildReport(engine, { affiliate: await affiliateOf(db), from: period.from, to: period.to, thresholds: opts.thresholds ?? {} });
     } finally {
       engine.close();
@@ -86,7 +98,7 @@ export async function scanLive(
   at: Date,
   opts: LiveReportOptions = {},
 ): Promise<{ report: Report; queued: number; updated: number }> {
-  const report = await liveReport(db, period, opts);
+  const report = await liveReport(opts.readDb ?? db, period, opts);
   let queued = 0;
   let updated = 0;
   const periodStart = periodBounds(period.from, period.to).start;
@@ -165,10 +177,13 @@ export async function reviewFinding(
 
 export type { Digest };
 
-/** The daily digest: yesterday's log (Japan time) scanned, its findings queued, and what is still open. */
-export async function dailyDigest(db: Db, at: Date): Promise<Digest> {
+/**
+ * The daily digest: yesterday's log (Japan time) scanned, its findings queued, and what is still open. The scan
+ * reads `readDb` (the read replica, where there is one: yesterday is long replicated at 00:30).
+ */
+export async function dailyDigest(db: Db, at: Date, readDb: Queryable = db, opts: { readonly archiveDir?: string } = {}): Promise<Digest> {
   const day = japanDay(new Date(at.getTime() - DAY_MS));
-  const { report, queued } = await scanLive(db, { from: day, to: day }, at);
+  const { report, queued } = await scanLive(db, { from: day, to: day }, at, { readDb, ...opts });
   const { rows } = await db.query<{ severity: string; n: number }>(
     `SELECT severity, count(*)::int AS n FROM findings WHERE status <> 'resolved' GROUP BY severity`,
   );

@@ -31,6 +31,38 @@ interface Ctx {
   readonly start: Date;
   readonly end: Date;
   readonly thresholds: Thresholds;
+  /** The counted views per person (viewerTotals), when the caller has them already; else read here. */
+  readonly viewers?: readonly ViewerTotal[];
+}
+
+/** A person's counted views in the period: the report's viewers table and the other_customer_read rule. */
+export interface ViewerTotal {
+  readonly user_id: string;
+  readonly person_id: string | null;
+  readonly views: number;
+  readonly corporate_views: number;
+  readonly corporate_customers: number;
+  readonly individual_views: number;
+  readonly individual_customers: number;
+  readonly points: number;
+  readonly retailers: number;
+  readonly former: number;
+  readonly first: Date;
+  readonly last: Date;
+  readonly employment: string | null;
+  readonly organization: string | null;
+  readonly office: string | null;
+}
+
+/** The counted views (kind `view`, in the period) per user ID, most first: one pass for the table and the rule. */
+export async function viewerTotals(e: Engine): Promise<ViewerTotal[]> {
+  return e.rows<ViewerTotal & Record<string, unknown>>(`
+    SELECT user_id, mode(person_id) AS person_id, count(*) AS views,
+           count(*) FILTER (WHERE customer_type = 'corporate') AS corporate_views, count(DISTINCT customer_id) FILTER (WHERE customer_type = 'corporate') AS corporate_customers,
+           count(*) FILTER (WHERE customer_type = 'individual') AS individual_views, count(DISTINCT customer_id) FILTER (WHERE customer_type = 'individual') AS individual_customers,
+           count(DISTINCT supply_point_id) AS points, count(DISTINCT retailer_code) AS retailers, count(*) FILTER (WHERE former) AS former,
+           min(accessed_at) AS first, max(accessed_at) AS last, mode(employment) AS employment, mode(organization) AS organization, mode(office) AS office
+      FROM enriched WHERE in_period AND kind = 'view' GROUP BY user_id ORDER BY views DESC, user_id`);
 }
 
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { high: 0, medium: 1, low: 2 };
@@ -38,7 +70,7 @@ const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { high: 0, medium: 1,
 export async function findAnomalies(e: Engine, ctx: Ctx): Promise<Finding[]> {
   const all = [
     ...(await bulkReading(e, ctx)),
-    ...(await otherCustomerRead(e)),
+    ...otherCustomerRead(ctx.viewers ?? (await viewerTotals(e))),
     ...(await emergencyOutsideWindow(e)),
     ...(await probing(e, ctx)),
     ...(await misplacedTerminals(e)),
@@ -51,6 +83,50 @@ export async function findAnomalies(e: Engine, ctx: Ctx): Promise<Finding[]> {
 
 const who = (personId: string | null, userId: string) => (personId !== null && personId !== userId ? `${userId}（${personId}）` : userId);
 
+/** The median of sorted numbers without the one at `skip` (an even count takes the mean of the middle two, as SQL's median); null for none. */
+function medianWithout(sorted: readonly number[], skip: number): number | null {
+  const n = sorted.length - 1;
+  if (n <= 0) return null;
+  const at = (i: number) => sorted[i < skip ? i : i + 1] ?? 0;
+  return n % 2 === 1 ? at((n - 1) / 2) : (at(n / 2 - 1) + at(n / 2)) / 2;
+}
+
+/**
+ * Each person's peers' median peak day and period total: the others of the same organization and side, or
+ * the whole side when they are fewer than three. Per person, in memory (a few thousand people; as SQL it was
+ * a correlated subquery per person, quadratic in the staff).
+ */
+function withPeers(people: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  const groups = new Map<string, { peaks: number[]; totals: number[] }>();
+  const keys = (p: Record<string, unknown>) => [`side\u001f${String(p['side'])}`, `org\u001f${String(p['side'])}\u001f${String(p['organization'])}`] as const;
+  for (const p of people)
+    for (const k of keys(p)) {
+      // A person with no organization has no organization's peers (SQL's NULL = NULL is not true).
+      if (k.startsWith('org') && p['organization'] === null) continue;
+      const g = groups.get(k) ?? { peaks: [], totals: [] };
+      g.peaks.push(Number(p['peak']));
+      g.totals.push(Number(p['total']));
+      groups.set(k, g);
+    }
+  for (const g of groups.values()) {
+    g.peaks.sort((a, b) => a - b);
+    g.totals.sort((a, b) => a - b);
+  }
+  return people.map((p) => {
+    const [side, org] = keys(p);
+    const byOrg = p['organization'] === null ? undefined : groups.get(org);
+    const group = byOrg !== undefined && byOrg.peaks.length - 1 >= 3 ? byOrg : groups.get(side);
+    const peak = Number(p['peak']);
+    const total = Number(p['total']);
+    return {
+      ...p,
+      peer_peak: group === undefined ? null : medianWithout(group.peaks, group.peaks.indexOf(peak)),
+      peer_total: group === undefined ? null : medianWithout(group.totals, group.totals.indexOf(total)),
+      peer_group: group === byOrg && byOrg !== undefined ? 'organization' : 'side',
+    };
+  });
+}
+
 /**
  * Bulk reading: a person's served non-public reads per day (Japan time). Their peak day must reach
  * `bulkMinDaily` and be `bulkOwnFactor` × their own median day and `bulkPeerFactor` × their peers' median
@@ -59,37 +135,24 @@ const who = (personId: string | null, userId: string) => (personId !== null && p
  */
 async function bulkReading(e: Engine, ctx: Ctx): Promise<Finding[]> {
   const t = ctx.thresholds;
-  const rows = await e.rows<Record<string, unknown>>(
+  const people = await e.rows<Record<string, unknown>>(
     `
     WITH per_day AS (
-      SELECT user_id, any_value(person_id) AS person_id, any_value(side) AS side, any_value(organization) AS organization,
-             strftime(jst_day, '%Y-%m-%d') AS day, count(*) AS n,
+      SELECT user_id, any_value(person_id) AS person_id, any_value(side) AS side, any_value(organization) AS organization, jst_day, count(*) AS n,
              count(*) FILTER (WHERE customer_type = 'corporate') AS corporate, count(*) FILTER (WHERE kind = 'view') AS views
-        FROM enriched WHERE outcome = 'served' AND non_public AND side IS NOT NULL GROUP BY user_id, day
-    ), person AS (
-      SELECT user_id, any_value(person_id) AS person_id, any_value(side) AS side, any_value(organization) AS organization,
-             median(n) AS own_median,
-             max(n) FILTER (WHERE day >= $1 AND day <= $2) AS peak,
-             arg_max(day, n) FILTER (WHERE day >= $1 AND day <= $2) AS peak_day,
-             sum(n) FILTER (WHERE day >= $1 AND day <= $2) AS total,
-             sum(corporate) FILTER (WHERE day >= $1 AND day <= $2) AS corporate,
-             sum(views) FILTER (WHERE day >= $1 AND day <= $2) AS views
-        FROM per_day GROUP BY user_id
-    ), peers AS (
-      SELECT p.user_id,
-             (SELECT count(*) FROM person q WHERE q.organization = p.organization AND q.side = p.side AND q.user_id <> p.user_id AND q.total IS NOT NULL) AS same_org,
-             (SELECT median(q.peak) FROM person q WHERE q.organization = p.organization AND q.side = p.side AND q.user_id <> p.user_id AND q.total IS NOT NULL) AS org_peak,
-             (SELECT median(q.total) FROM person q WHERE q.organization = p.organization AND q.side = p.side AND q.user_id <> p.user_id AND q.total IS NOT NULL) AS org_total,
-             (SELECT median(q.peak) FROM person q WHERE q.side = p.side AND q.user_id <> p.user_id AND q.total IS NOT NULL) AS side_peak,
-             (SELECT median(q.total) FROM person q WHERE q.side = p.side AND q.user_id <> p.user_id AND q.total IS NOT NULL) AS side_total
-        FROM person p WHERE p.total IS NOT NULL
+        FROM enriched WHERE outcome = 'served' AND non_public AND side IS NOT NULL GROUP BY user_id, jst_day
     )
-    SELECT p.*, CASE WHEN r.same_org >= 3 THEN r.org_peak ELSE r.side_peak END AS peer_peak,
-           CASE WHEN r.same_org >= 3 THEN r.org_total ELSE r.side_total END AS peer_total,
-           CASE WHEN r.same_org >= 3 THEN 'organization' ELSE 'side' END AS peer_group
-      FROM person p JOIN peers r USING (user_id)`,
+    SELECT user_id, any_value(person_id) AS person_id, any_value(side) AS side, any_value(organization) AS organization,
+           median(n) AS own_median,
+           max(n) FILTER (WHERE jst_day >= $1::DATE AND jst_day <= $2::DATE) AS peak,
+           strftime(arg_max(jst_day, n) FILTER (WHERE jst_day >= $1::DATE AND jst_day <= $2::DATE), '%Y-%m-%d') AS peak_day,
+           sum(n) FILTER (WHERE jst_day >= $1::DATE AND jst_day <= $2::DATE) AS total,
+           sum(corporate) FILTER (WHERE jst_day >= $1::DATE AND jst_day <= $2::DATE) AS corporate,
+           sum(views) FILTER (WHERE jst_day >= $1::DATE AND jst_day <= $2::DATE) AS views
+      FROM per_day GROUP BY user_id`,
     [japanDay(ctx.start), japanDay(new Date(ctx.end.getTime() - 1))],
   );
+  const rows = withPeers(people.filter((p) => p['total'] !== null));
   const out: Finding[] = [];
   for (const r of rows) {
     const peak = Number(r['peak'] ?? 0);
@@ -131,30 +194,26 @@ async function bulkReading(e: Engine, ctx: Ctx): Promise<Finding[]> {
 }
 
 /** Every person who viewed another retailer's (or a former) customer's non-public items: the counted views. */
-async function otherCustomerRead(e: Engine): Promise<Finding[]> {
-  const rows = await e.rows<Record<string, unknown>>(`
-    SELECT user_id, mode(person_id) AS person_id, count(*) AS views, count(DISTINCT supply_point_id) AS points, count(DISTINCT retailer_code) AS retailers,
-           count(*) FILTER (WHERE former) AS former, min(accessed_at) AS first, max(accessed_at) AS last, mode(organization) AS organization, mode(employment) AS employment
-      FROM enriched WHERE in_period AND kind = 'view' GROUP BY user_id ORDER BY views DESC`);
-  return rows.map((r) => {
-    const userId = String(r['user_id']);
-    const views = Number(r['views']);
+function otherCustomerRead(viewers: readonly ViewerTotal[]): Finding[] {
+  return viewers.map((r) => {
+    const userId = String(r.user_id);
+    const views = Number(r.views);
     return {
       rule: 'other_customer_read',
       severity: 'high',
       subject: `user:${userId}`,
-      detail: `${who((r['person_id'] as string | null) ?? null, userId)}（小売側）が他の小売電気事業者の需要家の非公開情報を ${views} 件閲覧（供給地点 ${Number(r['points'])}、うち元自社需要家 ${Number(r['former'])} 件）`,
+      detail: `${who(r.person_id ?? null, userId)}（小売側）が他の小売電気事業者の需要家の非公開情報を ${views} 件閲覧（供給地点 ${Number(r.points)}、うち元自社需要家 ${Number(r.former)} 件）`,
       evidence: {
         userId,
-        personId: r['person_id'],
+        personId: r.person_id,
         views,
-        supplyPoints: Number(r['points']),
-        retailers: Number(r['retailers']),
-        formerCustomerViews: Number(r['former']),
-        first: r['first'],
-        last: r['last'],
-        organization: r['organization'],
-        employment: r['employment'],
+        supplyPoints: Number(r.points),
+        retailers: Number(r.retailers),
+        formerCustomerViews: Number(r.former),
+        first: r.first,
+        last: r.last,
+        organization: r.organization,
+        employment: r.employment,
       },
     };
   });
@@ -200,10 +259,11 @@ async function probing(e: Engine, ctx: Ctx): Promise<Finding[]> {
 /** Terminals set `network` but installed where the retail side works (the Tohoku case); high when used in the period. */
 async function misplacedTerminals(e: Engine): Promise<Finding[]> {
   const rows = await e.rows<Record<string, unknown>>(`
-    SELECT t.terminal_id, t.organization, t.office, t.site_side,
-           (SELECT count(*) FROM enriched r WHERE r.in_period AND r.terminal_id = t.terminal_id) AS reads,
-           (SELECT count(DISTINCT r.user_id) FROM enriched r WHERE r.in_period AND r.terminal_id = t.terminal_id) AS users
-      FROM terminals t WHERE t.setting = 'network' AND t.site_side IN ('retail', 'other_retailer') ORDER BY t.terminal_id`);
+    WITH misplaced AS (SELECT terminal_id, organization, office, site_side FROM terminals WHERE setting = 'network' AND site_side IN ('retail', 'other_retailer')),
+         used AS (SELECT terminal_id, count(*) AS reads, count(DISTINCT user_id) AS users FROM enriched
+                   WHERE in_period AND terminal_id IN (SELECT terminal_id FROM misplaced) GROUP BY terminal_id)
+    SELECT m.terminal_id, m.organization, m.office, m.site_side, coalesce(u.reads, 0) AS reads, coalesce(u.users, 0) AS users
+      FROM misplaced m LEFT JOIN used u ON u.terminal_id = m.terminal_id ORDER BY m.terminal_id`);
   return rows.map((r) => {
     const reads = Number(r['reads']);
     return {
@@ -277,15 +337,26 @@ async function offHours(e: Engine, ctx: Ctx): Promise<Finding[]> {
 /** A read in the period by an ID that had read nothing for `dormantDays` before it (in the log analysed). */
 async function dormantAccountsUsed(e: Engine, ctx: Ctx): Promise<Finding[]> {
   const days = ctx.thresholds.dormantDays;
+  // A gap of a day or more ends at the first read of a day and starts at the last read of an earlier day, so
+  // for such thresholds the gaps are looked for between each ID's days (one row per ID and day, not per read).
+  const gapsSql =
+    days >= 1
+      ? `WITH per_day AS (
+           SELECT user_id, jst_day, arg_min_null(person_id, accessed_at) AS person_id, min(accessed_at) AS first_at, max(accessed_at) AS last_at FROM enriched GROUP BY user_id, jst_day
+         ), gaps AS (
+           SELECT user_id, person_id, first_at AS accessed_at, first_at >= $2::TIMESTAMPTZ AND first_at < $3::TIMESTAMPTZ AS in_period,
+                  lag(last_at) OVER (PARTITION BY user_id ORDER BY jst_day) AS previous FROM per_day
+         )`
+      : `WITH gaps AS (
+           SELECT user_id, person_id, accessed_at, in_period, lag(accessed_at) OVER (PARTITION BY user_id ORDER BY accessed_at) AS previous FROM enriched
+         )`;
   const rows = await e.rows<Record<string, unknown>>(
     `
-    WITH gaps AS (
-      SELECT user_id, person_id, accessed_at, in_period, lag(accessed_at) OVER (PARTITION BY user_id ORDER BY accessed_at) AS previous FROM enriched
-    )
+    ${gapsSql}
     SELECT user_id, mode(person_id) AS person_id, max(accessed_at - previous) AS gap, arg_max(accessed_at, accessed_at - previous) AS at, arg_max(previous, accessed_at - previous) AS previous
       FROM gaps WHERE in_period AND previous IS NOT NULL AND accessed_at - previous >= to_days($1::INTEGER)
      GROUP BY user_id ORDER BY user_id`,
-    [days],
+    days >= 1 ? [days, ctx.start, ctx.end] : [days],
   );
   return rows.map((r) => ({
     rule: 'dormant_account_used',

@@ -9,7 +9,7 @@ import { equalTreatmentTables } from '../governance/equal-treatment-output.ts';
 import { equalTreatmentReport } from '../governance/inquiries.ts';
 import { csvEncodingOf, spreadsheetDownload } from './download.ts';
 import type { AppDeps } from './context.ts';
-import { LONG_RUNNING_MS, requireActor } from './context.ts';
+import { LONG_RUNNING_MS, readDb, requireActor } from './context.ts';
 import { ApiError } from './errors.ts';
 import * as c from '../contract/analysis.ts';
 import { route, type RouteTypes, type SameFields } from '../contract/schema.ts';
@@ -30,6 +30,9 @@ function period(q: { from: string; to: string }): { from: string; to: string } {
 }
 
 const docs = (summary: string) => ({ tags: ['analysis'], summary });
+
+/** Where the live analysis finds closed months as Parquet (log-archive.ts), when the server has the archive. */
+const archive = (deps: AppDeps): { archiveDir?: string } => (deps.analysisArchiveDir === undefined ? {} : { archiveDir: deps.analysisArchiveDir });
 
 /** The contract names every field of the analysis's answers, no more and no fewer (a compile-time check). */
 const fieldsAgree: [
@@ -54,7 +57,9 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (req, reply) => {
       requireCompliance(requireActor(req));
       const p = period(req.query);
-      const report = await liveReport(deps.db, p, { maxWaitMs: deps.analysisWaitMs });
+      // The log and the registers from the read replica (the last seconds may not be there yet); the
+      // equal-treatment section below reads the inquiries on the primary.
+      const report = await liveReport(readDb(deps), p, { maxWaitMs: deps.analysisWaitMs, ...archive(deps) });
       const name = `gridwall-report-${p.from}-${p.to}`;
       const encoding = csvEncodingOf(req.query);
       if (req.query.format === 'csv' || req.query.format === 'xlsx') {
@@ -75,7 +80,7 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (req) => {
       requireCompliance(requireActor(req));
       const p = period(req.body);
-      const scan = await scanLive(deps.db, p, deps.clock(), { maxWaitMs: deps.analysisWaitMs });
+      const scan = await scanLive(deps.db, p, deps.clock(), { maxWaitMs: deps.analysisWaitMs, readDb: readDb(deps), ...archive(deps) });
       return { period: scan.report.period, findings: scan.report.findings.length, queued: scan.queued, updated: scan.updated };
     },
   );

@@ -279,6 +279,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   app.addHook('onClose', async () => unwatch());
+  // The read replica leaving and coming back: one line each (never per read; the metrics count the reads).
+  const unwatchReplica = deps.replica?.watch({
+    fellBack: (s) =>
+      app.log.warn(
+        { replica: s.state, failure: s.reason, lagSeconds: s.lagSeconds, ...(s.reason === 'schema' ? { problem: deps.replica?.schemaProblem } : {}) },
+        'the read replica is not used: searches, the analysis and the log exports read the primary until it is fit again',
+      ),
+    recovered: (s) => app.log.info({ replica: s.state, lagSeconds: s.lagSeconds }, 'the read replica is used again'),
+  });
+  if (unwatchReplica !== undefined) app.addHook('onClose', async () => unwatchReplica());
 
   app.setErrorHandler((err: FastifyError | ApiError | Error, req, reply) => {
     if (err instanceof ApiError) return reply.status(ERROR_STATUS[err.code]).send(errorBody(err.code, err.message, req.id, err.details));

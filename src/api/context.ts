@@ -7,7 +7,8 @@ import type { OidcLogin } from '../identity/oidc.ts';
 import type { Sessions } from '../identity/session-store.ts';
 import type { Actor } from '../domain/actor.ts';
 import type { SodPolicy } from '../domain/separation-of-duties.ts';
-import type { Db } from '../store/db.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import type { ReplicaReads } from '../store/replica.ts';
 import type { MailSettings } from '../governance/mailer.ts';
 import { ApiError } from './errors.ts';
 import type { ServerLogOptions } from './server-log.ts';
@@ -34,7 +35,14 @@ export const ANALYSIS_WAIT_MS = 15_000;
 export const EXPORT_WAIT_MS = 15_000;
 
 export interface AppDeps {
+  /** The primary: the record look-up, sessions, grants, emergencies, governance, every write. */
   readonly db: Db;
+  /**
+   * The read replica (DATABASE_REPLICA_URL; store/replica.ts), for the reads that may lag — the analysis over
+   * the live log and the log's exports (the firewall's searches get it at construction). Absent or null: those
+   * reads go to `db`. Routes name it through `readDb(deps)`; readiness and the server log report its state.
+   */
+  readonly replica?: ReplicaReads | null;
   readonly firewall: Firewall;
   /** The log as evidence: what verification trusts (never the database's own keys), the witness, the writer's state. */
   readonly evidence: {
@@ -85,6 +93,8 @@ export interface AppDeps {
   readonly trustProxy?: boolean | number | string;
   /** Longest a report or scan waits for the analysis queue (the server: ANALYSIS_WAIT_MS). */
   readonly analysisWaitMs: number;
+  /** The Parquet archive of closed months the live analysis reads (GRIDWALL_ANALYSIS_ARCHIVE_DIR); absent: the database only. */
+  readonly analysisArchiveDir?: string;
   /** Longest a workbook of the log waits for its turn (audit/export.ts LOG_XLSX_QUEUE); absent: EXPORT_WAIT_MS. */
   readonly exportWaitMs?: number;
   /** Extra routes mounted before the server starts (the benchmark's bare route, the console's assets). */
@@ -148,6 +158,15 @@ declare module 'fastify' {
     /** The session's CSRF token, for `/api/me` (a reloaded console page needs it for state changes). */
     csrfToken: string | null;
   }
+}
+
+/**
+ * Where a route's reads that may be seconds behind go: the read replica when one is configured (which sends
+ * them to the primary by itself while it is down or too far behind), else the primary. Never for a read that
+ * must see the latest state (a record, a session, a grant) nor for a write: those use `deps.db`.
+ */
+export function readDb(deps: AppDeps): Queryable {
+  return deps.replica ?? deps.db;
 }
 
 /** The actor of an authenticated request; throws 401 otherwise. */

@@ -8,7 +8,8 @@ import type { AppDeps, DiskLabel } from './context.ts';
  * Live: the process answers. Ready: it can serve a read and log it — the store answers a query within
  * `STORE_CHECK_MS`, the log writer has not stopped the line, has no commit failing and no backlog older than
  * `BACKLOG_LIMIT_MS`, and the disks under the data directory and the witness have room. Each check is reported.
- * A detection control that keeps failing (the bulk-reading count) leaves it ready but `degraded` (200).
+ * A detection control that keeps failing (the bulk-reading count), or a read replica not used (down, behind the lag
+ * limit, another schema: its reads go to the primary), leaves it ready but `degraded` (200).
  * The answer is public (a load balancer asks it without a session), so it holds states, kinds and ages only:
  * whether the line stopped, never why (the reason names sequence numbers and what cannot be accounted for);
  * whether the witness fails, never its message; a disk by its label, never its path. The messages go to the
@@ -57,10 +58,16 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
   // Probes while a check is in flight wait for that one (each within its own deadline): a load balancer
   // probing a frozen store every second no longer leaves a query holding a pool connection per probe.
   const selectOne = singleFlight(() => deps.db.query('SELECT 1'));
+  const replica = deps.replica ?? null;
   const ready = async () => {
     const writer = deps.evidence.writer.status();
     const now = deps.clock().getTime();
-    const [store, disk] = await Promise.all([storeCheck(selectOne), diskCheck(deps.health?.disks ?? [], deps.health?.minFreeDiskBytes ?? 0)]);
+    const [store, disk, replicaStatus] = await Promise.all([
+      storeCheck(selectOne),
+      diskCheck(deps.health?.disks ?? [], deps.health?.minFreeDiskBytes ?? 0),
+      // Looked at now (within its own deadline), so that a replica back or gone is told at this probe.
+      replica?.check() ?? null,
+    ]);
     // A failed commit counts while events wait or for BACKLOG_LIMIT_MS after it: an instance taken out of
     // service gets no reads, so no commit would ever clear it, and it must come back when the store does.
     const commitFailing = writer.lastError !== null && (writer.queued > 0 || now - writer.lastError.at.getTime() < BACKLOG_LIMIT_MS);
@@ -89,8 +96,20 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
               lastCountAgeSeconds: ageSeconds(tally.lastCountAt, now),
             },
           };
+    // A read replica that is down, too far behind or of another schema takes nothing out of service: its reads
+    // go to the primary (`fallback`), which carries the load. `degraded`, with the reason's kind and the lag.
+    const replicaCheck =
+      replicaStatus === null
+        ? null
+        : {
+            state: replicaStatus.state,
+            ...(replicaStatus.reason === null ? {} : { failure: replicaStatus.reason }),
+            fallback: replicaStatus.state !== 'ok',
+            lagSeconds: replicaStatus.lagSeconds,
+            fallbackSeconds: ageSeconds(replicaStatus.since, now),
+          };
     // The first reason, in the order an operator should look: the line stopped, the store, the log, the disk,
-    // then a detection control off.
+    // then a detection control off or the read replica not used.
     const status =
       writer.halted !== null
         ? 'log_halted'
@@ -100,10 +119,14 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AppDeps): void 
             ? 'log_unavailable'
             : disk.state !== 'ok'
               ? 'disk_low'
-              : detection?.state === 'failing'
+              : detection?.state === 'failing' || (replicaCheck !== null && replicaCheck.state !== 'ok')
                 ? 'degraded'
                 : 'ok';
-    return { status, store: deps.db.kind, checks: { store, log, disk, ...(detection === null ? {} : { detection }) } };
+    return {
+      status,
+      store: deps.db.kind,
+      checks: { store, log, disk, ...(detection === null ? {} : { detection }), ...(replicaCheck === null ? {} : { replica: replicaCheck }) },
+    };
   };
   // Readiness; `/api/health` is the same answer (what load balancers were pointed at before the split).
   for (const path of ['/api/health/ready', '/api/health'])

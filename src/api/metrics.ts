@@ -5,6 +5,7 @@ import type { WriterObserver, WriterStatus } from '../audit/log-writer.ts';
 import type { ReadingTallyStatus } from '../firewall/reading-tally.ts';
 import type { Db } from '../store/db.ts';
 import { singleFlight, withinDeadline } from '../store/failure.ts';
+import { FALLBACK_REASONS, type FallbackReason, type ReplicaStatus } from '../store/replica.ts';
 
 /** Longest a scrape waits for the store (the open findings); on PostgreSQL the server gives the count no longer. */
 export const SCRAPE_STORE_MS = 2000;
@@ -98,6 +99,18 @@ export class Metrics implements WriterObserver {
   });
   #tallyFailuresSeen = 0;
   readonly #tallyAge = this.#gauge('gridwall_bulk_reading_last_count_age_seconds', 'Age of the last run of the live bulk-reading count that succeeded');
+  readonly #replicaInUse = this.#gauge(
+    'gridwall_replica_in_use',
+    '1 while the read replica serves the reads that may lag (searches, the live analysis, log exports); 0 while they go to the primary',
+  );
+  readonly #replicaLag = this.#gauge('gridwall_replica_lag_seconds', 'How far the read replica was behind the primary at its last check');
+  readonly #replicaFallbacks = new Counter({
+    name: 'gridwall_replica_fallbacks_total',
+    help: 'Reads that could use the read replica and were served by the primary, by reason (unreachable, timeout, conflict, lagging, schema, error)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly #replicaFallbacksSeen: Record<FallbackReason, number> = { unreachable: 0, timeout: 0, conflict: 0, lagging: 0, schema: 0, error: 0 };
 
   /**
    * An answer: `method` and `route` null for a request answered before a route (`(none)` in the labels),
@@ -149,8 +162,26 @@ export class Metrics implements WriterObserver {
    * "just sealed"). The bulk-reading count's state, when `tally` is given (its failures counted from the tally's
    * own total, so a scrape never counts one twice).
    */
-  async scrape(sources: { writer: () => WriterStatus; db: Db; now: () => Date; tally?: () => ReadingTallyStatus }): Promise<string> {
+  async scrape(sources: {
+    writer: () => WriterStatus;
+    db: Db;
+    now: () => Date;
+    tally?: () => ReadingTallyStatus;
+    replica?: () => ReplicaStatus;
+  }): Promise<string> {
     const w = sources.writer();
+    const r = sources.replica?.();
+    if (r !== undefined) {
+      this.#replicaInUse.set(r.state === 'ok' ? 1 : 0);
+      if (r.lagSeconds === null) this.#replicaLag.remove();
+      else this.#replicaLag.set(r.lagSeconds);
+      // Counted from the replica's own totals, so that a scrape never counts a read twice.
+      for (const reason of FALLBACK_REASONS) {
+        const total = r.fallbacks[reason];
+        if (total > this.#replicaFallbacksSeen[reason]) this.#replicaFallbacks.inc({ reason }, total - this.#replicaFallbacksSeen[reason]);
+        this.#replicaFallbacksSeen[reason] = total;
+      }
+    }
     const t = sources.tally?.();
     if (t !== undefined) {
       this.#tallyFailing.set(t.state === 'failing' ? 1 : 0);

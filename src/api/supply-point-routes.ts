@@ -57,7 +57,7 @@ export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): 
     },
     async (req) => {
       const actor = requireActor(req);
-      const { address, name, phone, limit, offset, purpose, reason } = req.query;
+      const { address, name, phone, limit, offset, after, purpose, reason } = req.query;
       const given = [address, name, phone].filter((v) => v !== undefined).length;
       if (given !== 1) throw new ApiError('search_criteria', 'give exactly one of address, name or phone');
       const criteria: SearchCriteria =
@@ -69,7 +69,7 @@ export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): 
       const result = await deps.firewall.search(
         { actor, purpose, route: routeName(req), requestId: req.id, at: deps.clock(), ...(reason === undefined ? {} : { statedReason: reason }) },
         criteria,
-        { limit, offset },
+        { limit, offset, ...(after === undefined ? {} : { after }) },
       );
       if (result.kind === 'limited') throw result.refusal;
       if (result.kind === 'refused') {
@@ -80,7 +80,9 @@ export function registerSupplyPointRoutes(app: FastifyInstance, deps: AppDeps): 
           `searching by ${criteria.by} is not permitted for you under purpose ${purpose}: it would disclose non-public information`,
         );
       }
-      return { items: result.views, page: { limit, offset, hasMore: result.hasMore } };
+      // The cursor is the last result served, never a point the firewall left out of the page.
+      const next = result.hasMore ? (result.views.at(-1)?.supplyPointId ?? null) : null;
+      return { items: result.views, page: { limit, offset, hasMore: result.hasMore, next } };
     },
   );
 }

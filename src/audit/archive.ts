@@ -7,7 +7,7 @@ import type { Db, Queryable } from '../store/db.ts';
 import { exportJsonl } from './export.ts';
 import { verifyExportFile } from './file-verify.ts';
 import { GENESIS, linkHash } from './chain.ts';
-import { readLinks, type LinkRecord } from './log-reader.ts';
+import { readChainLinks, type LinkRecord } from './log-reader.ts';
 import type { ChainBreak } from './chain-verify.ts';
 import { listPartitions, monthOf, type PartitionInfo } from './partitions.ts';
 import { inputRefusal } from '../domain/refusal.ts';
@@ -153,7 +153,7 @@ export async function verifyArchives(
   // end (archived whole). Each must be the archived event itself — else a forged record could hide edits.
   const end = rows.reduce((m, r) => Math.max(m, Number(r.last_seq)), 0);
   const live = new Map<number, LinkRecord>();
-  if (opts.check && end > 0) for await (const { link } of readLinks(q, { fromSeq: 1, toSeq: end })) live.set(link.seq, link);
+  if (opts.check && end > 0) for await (const link of readChainLinks(q, { fromSeq: 1, toSeq: end })) live.set(link.seq, link);
   for (const r of rows) {
     const first = Number(r.first_seq);
     const last = Number(r.last_seq);

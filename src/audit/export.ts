@@ -9,7 +9,7 @@ import { cellsOf, headsOf, instant, number, text, type Column, type SpreadsheetD
 import { xlsxFile } from '../spreadsheet/xlsx-file.ts';
 import { eventLine, GENESIS } from './chain.ts';
 import type { AccessEvent, LoggedRecord } from './access-event.ts';
-import { readCheckpoints, readKeys, readLinks, readSeals, sealCovering } from './log-reader.ts';
+import { readChainLinks, readCheckpoints, readKeys, readLinks, readSeals, sealCovering } from './log-reader.ts';
 import type { Seal } from './signing.ts';
 import { sealLine } from './witness.ts';
 
@@ -113,7 +113,7 @@ export async function exportJsonl(
   };
   if (range !== null) {
     const seals = new SealCursor(readSeals(q, range));
-    for await (const { link } of readLinks(q, range)) {
+    for await (const link of readChainLinks(q, range)) {
       if (!headerWritten) {
         anchor = link.prevHash;
         await header(link.prevHash, link.seq);

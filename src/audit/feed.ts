@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Queryable } from '../store/db.ts';
 import { eventLine } from './chain.ts';
 import { SealCursor } from './export.ts';
-import { readLinks, readSeals } from './log-reader.ts';
+import { readChainLinks, readSeals } from './log-reader.ts';
 import { sealLine } from './witness.ts';
 
 /**
@@ -22,7 +22,7 @@ export async function* feed(
   const aborted = () => opts.signal?.aborted === true;
   for (;;) {
     const seals = new SealCursor(readSeals(q, { fromSeq: next }));
-    for await (const { link } of readLinks(q, { fromSeq: next })) {
+    for await (const link of readChainLinks(q, { fromSeq: next })) {
       yield { seq: link.seq, line: eventLine(link.hash, link.prevHash, link.canonical) };
       const seal = await seals.at(link.seq);
       if (seal !== null) yield { seq: link.seq, line: sealLine(seal) };

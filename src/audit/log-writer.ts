@@ -5,7 +5,7 @@ import { chainEvents, GENESIS, type ChainedEvent } from './chain.ts';
 import { ChainVerifier } from './chain-verify.ts';
 import { SealCursor } from './export.ts';
 import { verifyStore } from './store-verify.ts';
-import { lastSeal, readHeadAndLastSeal, readLinks, readSeals } from './log-reader.ts';
+import { lastSeal, readHead, readHeadAndLastSeal, readLinks, readSeals } from './log-reader.ts';
 import { DAY_MS } from '../domain/japan-time.ts';
 import { storeFailure } from '../store/failure.ts';
 import { requireRegisteredKey } from './log-keys.ts';
@@ -54,6 +54,12 @@ export interface LogWriterOptions {
   readonly clock?: () => Date;
   /** Told of every event handed to the writer and every group commit (the metrics). */
   readonly observer?: WriterObserver;
+  /**
+   * While idle, account every this many milliseconds for what other writers (server processes) appended, so
+   * the next commit does not first read a long stretch back, and the read limits hear of the others' reads
+   * within this time rather than at this writer's next read. 0 (the default): only when committing.
+   */
+  readonly catchUpMs?: number;
 }
 
 /** What the writer reports as it works, for the metrics (api/metrics.ts). */
@@ -128,6 +134,7 @@ export class GroupCommitLog implements AccessLog {
   readonly #clock: () => Date;
   readonly #months = new Set<string>();
   readonly #timer: NodeJS.Timeout | null;
+  readonly #catchUpTimer: NodeJS.Timeout | null;
   #queue: Pending[] = [];
   #flushing: Promise<void> | null = null;
   #batches = 0;
@@ -158,6 +165,9 @@ export class GroupCommitLog implements AccessLog {
     this.#observer = opts.observer ?? null;
     this.#timer = this.#witness !== null && this.#publishMs > 0 ? setInterval(() => this.#publish(false), this.#publishMs) : null;
     this.#timer?.unref();
+    const catchUpMs = opts.catchUpMs ?? 0;
+    this.#catchUpTimer = catchUpMs > 0 ? setInterval(() => void this.catchUp(), catchUpMs) : null;
+    this.#catchUpTimer?.unref();
   }
 
   /** Number of group commits so far (for benchmarks and tests). */
@@ -229,8 +239,34 @@ export class GroupCommitLog implements AccessLog {
     this.#known ??= await this.#establish();
   }
 
+  /**
+   * Accounts for the events other writers appended since this one's point, on the writer's own turn (never
+   * beside a commit; a commit that comes meanwhile waits for it): the same checks as before a commit, so a
+   * made-up event stops the line now rather than at the next read. Nothing to do when the head has not moved,
+   * which costs one read of the head. A store that cannot be reached is left for the next commit to report.
+   */
+  async catchUp(): Promise<void> {
+    const known = this.#known;
+    if (this.#halted !== null || this.#flushing !== null || known === null) return;
+    const run = (async () => {
+      try {
+        const head = await readHead(this.#db);
+        if (head.seq !== known.seq || head.hash !== known.hash) this.#known = await this.#accountFor(known, head);
+      } catch {
+        // A halt is recorded and alerted by #halt itself; anything else, the next commit meets and reports.
+      } finally {
+        // As #flush: cleared in the same step as the look at the queue, then the queue drained if it filled.
+        this.#flushing = null;
+        if (this.#queue.length > 0) this.#flushing = this.#flush();
+      }
+    })();
+    this.#flushing = run;
+    await run;
+  }
+
   /** Stops the publishing timer after the queue has drained, and publishes the last seal to the witness. */
   async close(): Promise<void> {
+    if (this.#catchUpTimer !== null) clearInterval(this.#catchUpTimer);
     if (this.#timer !== null) clearInterval(this.#timer);
     while (this.#flushing !== null) await this.#flushing;
     this.#publish(true);

@@ -24,6 +24,11 @@ function encodingOption(): Option {
   ).choices([...CSV_ENCODINGS]);
 }
 
+function month(v: string): string {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(v)) throw new InvalidArgumentError('must be a month YYYY-MM');
+  return v;
+}
+
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
@@ -153,11 +158,34 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
       "seals published outside the database (the writer's witness file, or the SIEM's copy) to hold the log against (default for the database: GRIDWALL_LOG_WITNESS_FILE when it exists)",
     )
     .option('--archive-dir <dir>', 'where the archived files are, when not at their recorded paths')
+    .addOption(new Option('--from-seq <n>', 'the database only: verify from this event on its own (anchored at the hash it states)').argParser(positiveInt))
+    .addOption(
+      new Option('--to-seq <n>', 'the database only: verify up to this event (rounded up to the end of its seal; default: the head)').argParser(positiveInt),
+    )
+    .addOption(
+      new Option('--partition <month>', "the database only: verify one month's partition on its own (YYYY-MM, Japan time)")
+        .argParser(month)
+        .conflicts(['fromSeq', 'toSeq', 'file']),
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (opts: { file?: string; publicKey: string[]; witness?: string; archiveDir?: string; format: 'text' | 'json' }) => {
-      const { runVerify } = await import('./audit-command.ts');
-      setExit(await runVerify(loadConfig(io.env), opts, io));
-    });
+    .action(
+      async (opts: {
+        file?: string;
+        publicKey: string[];
+        witness?: string;
+        archiveDir?: string;
+        fromSeq?: number;
+        toSeq?: number;
+        partition?: string;
+        format: 'text' | 'json';
+      }) => {
+        if (opts.file !== undefined && (opts.fromSeq !== undefined || opts.toSeq !== undefined))
+          throw new UsageError('--from-seq and --to-seq verify a part of the database, not a file');
+        if (opts.fromSeq !== undefined && opts.toSeq !== undefined && opts.toSeq < opts.fromSeq) throw new UsageError('--to-seq is before --from-seq');
+        const { runVerify } = await import('./audit-command.ts');
+        setExit(await runVerify(loadConfig(io.env), opts, io));
+      },
+    );
   audit
     .command('export')
     .description(
@@ -194,10 +222,7 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
   audit
     .command('archive')
     .description('archive partitions past the retention period: export each to a verified JSON Lines file, record it, detach the partition (never dropped)')
-    .requiredOption('--before <month>', 'archive months before this one (YYYY-MM, Japan time)', (v: string) => {
-      if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(v)) throw new InvalidArgumentError('must be a month YYYY-MM');
-      return v;
-    })
+    .requiredOption('--before <month>', 'archive months before this one (YYYY-MM, Japan time)', month)
     .requiredOption('--dir <directory>', 'where the archive files go')
     .action(async (opts: { before: string; dir: string }) => {
       const { runArchive } = await import('./audit-command.ts');

@@ -98,6 +98,12 @@ export const AuditVerification = z.object({
     .nullable()
     .describe('the first break; null when the log verifies'),
   archives: z.object({ files: z.int(), events: z.int() }),
+  range: z
+    .object({ fromSeq: z.int(), toSeq: z.int(), anchor: z.string() })
+    .nullable()
+    .describe(
+      'the events checked when a part of the log was verified on its own (its end where the covering seal ends), and the hash its first event states for the one before; null for the whole log',
+    ),
   trustedKeys: z.array(TrustedKey),
   witnessFile: z.string().nullable(),
   witnessError: z.string().nullable().describe('a witness that cannot be read is itself a finding'),

@@ -100,7 +100,22 @@ export const search = contract({
       .optional()
       .describe('where the firewall allows searching by it'),
     limit: z.int().min(1).max(100).default(20),
-    offset: z.int().min(0).max(10_000).default(0),
+    offset: z.int().min(0).max(10_000).default(0).describe('results to skip (after `after`, when given); each is read, so prefer `after` for paging'),
+    after: z
+      .string()
+      .regex(/^\d{22}$/)
+      .optional()
+      .describe("keyset paging: the results after this supply point in the search's order — the previous page's `page.next`"),
   }),
-  response: { 200: z.object({ items: z.array(SearchView), page: z.object({ limit: z.int(), offset: z.int(), hasMore: z.boolean() }) }) },
+  response: {
+    200: z.object({
+      items: z.array(SearchView),
+      page: z.object({
+        limit: z.int(),
+        offset: z.int(),
+        hasMore: z.boolean(),
+        next: z.string().nullable().describe('the `after` that gives the next page (the last result’s ID); null when there is none'),
+      }),
+    }),
+  },
 });

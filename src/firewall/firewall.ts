@@ -59,6 +59,9 @@ function withStatedReason(req: ReadRequest, query: Record<string, unknown>): Rec
   return req.purpose === 'emergency_support' && reason !== '' ? { ...query, reason } : query;
 }
 
+/** How many rounds a search page makes up for candidates left out before it is answered short (firewall.ts#searchServed). */
+const SEARCH_REFILL_ROUNDS = 5;
+
 const locationOf = (r: StoredSupplyPoint) => ({ areaCode: r.areaCode, prefecture: r.address.prefecture, city: r.address.city });
 
 export type SearchCriteria =
@@ -223,6 +226,11 @@ export function countedRead(e: AccessEvent): CountedRead | null {
  */
 export class Firewall {
   readonly #db: Queryable;
+  /**
+   * Where searches find their candidate IDs: the read replica (DATABASE_REPLICA_URL; store/replica.ts), or `#db`.
+   * Each candidate is confirmed and its record loaded on `#db`, the primary: what is decided is the latest contract.
+   */
+  readonly #searchDb: Queryable;
   readonly #findings: FindingSink;
   readonly #log: AccessLog;
   /** Rate and volume limits on reading, counted in this process with the reads other processes served (null: none — tests and benches that measure without them). */
@@ -241,8 +249,10 @@ export class Firewall {
     findings: FindingSink,
     limiter: ReadLimiter | null = null,
     watch: ReadingWatch | null = null,
+    searchDb: Queryable = db,
   ) {
     this.#db = db;
+    this.#searchDb = searchDb;
     this.#limiter = limiter;
     // Reads served by other server processes count against this process's limits as well (issue 21).
     if (limiter !== null)
@@ -298,8 +308,8 @@ export class Firewall {
     // The term goes into the event sealed, with a keyed hash to match on (audit/search-terms.ts), whatever
     // the outcome: a refused or zero-hit search by name or number is exactly what probing looks like.
     const term = this.searchTerms.seal(criteria.by, criteria.by === 'phone' ? criteria.digits : criteria.term);
-    const plain = { by: criteria.by, limit: page.limit, offset: page.offset, term };
-    const probe = { limit: page.limit + 1, offset: page.offset };
+    const plain = { by: criteria.by, limit: page.limit, offset: page.offset, ...(page.after === undefined ? {} : { after: page.after }), term };
+    const probe = { ...page, limit: page.limit + 1 };
     if (!holds(req.actor, 'customer.read')) {
       await this.#log.append(this.#event(req, 'refused', 'permission_not_granted', plain, []));
       return { kind: 'refused', reason: 'permission_not_granted' };
@@ -339,23 +349,40 @@ export class Firewall {
     page: Page,
     gate: EmergencyGate,
   ): Promise<Extract<SearchResult, { kind: 'served' }>> {
-    let ids: string[];
-    if (criteria.by === 'address') {
-      ids = await this.#guarded(req, query, () => searchByAddress(this.#db, criteria.term, probe));
-    } else {
-      const retailer: RetailerScope | null = scope?.kind === 'retailer' ? { retailerCode: scope.retailerCode } : null;
-      ids = await this.#guarded(req, query, () =>
-        criteria.by === 'holder_name'
-          ? searchByHolderName(this.#db, criteria.term, req.at, retailer, probe)
-          : searchByPhone(this.#db, criteria.digits, req.at, retailer, probe),
-      );
-    }
-    const hasMore = ids.length > page.limit;
-    let records = await this.#guarded(req, query, () => loadRecords(this.#db, ids.slice(0, page.limit)));
-    if (criteria.by !== 'address') {
-      // Defence in depth: a record matches a search by a non-public field only if that field is shown.
-      const field = criteria.by;
-      records = records.filter((r) => this.#decide(req, r, field).kind === 'allow');
+    const retailer: RetailerScope | null = scope?.kind === 'retailer' ? { retailerCode: scope.retailerCode } : null;
+    const find = (db: Queryable, p: Page, among: readonly string[] | null) =>
+      criteria.by === 'address'
+        ? searchByAddress(db, criteria.term, p, among)
+        : criteria.by === 'holder_name'
+          ? searchByHolderName(db, criteria.term, req.at, retailer, p, among)
+          : searchByPhone(db, criteria.digits, req.at, retailer, p, among);
+    const records: StoredSupplyPoint[] = [];
+    let hasMore = false;
+    let at: Page = probe;
+    // Candidates left out below (gone stale on the replica, or not shown by the defence in depth) are made up
+    // for from the ones after them — a few rounds at most — so a page is not short, and a client paging with
+    // `after` (the last item served) never meets a page that has more but nothing to continue from.
+    for (let round = 0; round < SEARCH_REFILL_ROUNDS && records.length < page.limit; round++) {
+      const want = page.limit - records.length;
+      const found = await this.#guarded(req, query, () => find(this.#searchDb, { ...at, limit: want + 1 }, null));
+      hasMore = found.length > want;
+      const candidates = found.slice(0, want);
+      // Found on a replica, the candidates are searched again on the primary among those IDs: a point that no
+      // longer matches there (a holder or contract changed seconds ago) is left out; one added since may be missing.
+      const ids =
+        this.#searchDb === this.#db || candidates.length === 0
+          ? candidates
+          : await this.#guarded(req, query, () => find(this.#db, { limit: candidates.length, offset: 0 }, candidates));
+      let loaded = await this.#guarded(req, query, () => loadRecords(this.#db, ids));
+      if (criteria.by !== 'address') {
+        // Defence in depth: a record matches a search by a non-public field only if that field is shown.
+        const field = criteria.by;
+        loaded = loaded.filter((r) => this.#decide(req, r, field).kind === 'allow');
+      }
+      records.push(...loaded);
+      const last = candidates.at(-1);
+      if (!hasMore || loaded.length === candidates.length || last === undefined) break;
+      at = { limit: 0, offset: 0, after: last };
     }
     const { views, outsideArea, requestId } = await this.#serve(req, records, SEARCH_FIELDS, query, gate);
     if (gate.kind === 'open' && views.length > 0 && outsideArea === views.length) await this.#searchedOutsideArea(req, gate, outsideArea, requestId);

@@ -108,7 +108,13 @@ export async function loadRecords(db: Queryable, ids: readonly string[]): Promis
 
 export interface Page {
   readonly limit: number;
+  /** Rows to skip after the cursor (or from the first). Each skipped row is read: keep it small, or use `after`. */
   readonly offset: number;
+  /**
+   * Keyset paging: the results that come after this supply point in the search's order (the last ID of the
+   * previous page), so a page deep in a long result costs what the first does. Absent: from the first.
+   */
+  readonly after?: string;
 }
 
 /** Restricts a search to supply points whose current (non-last-resort) retailer is this one. */
@@ -120,43 +126,137 @@ function escapeLike(term: string): string {
   return term.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Supply points whose address contains the term (public: anyone may search by it). */
-export async function searchByAddress(db: Queryable, term: string, page: Page): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(`SELECT id FROM supply_points WHERE address_text ILIKE $1 ORDER BY id LIMIT $2 OFFSET $3`, [
-    `%${escapeLike(term)}%`,
-    page.limit,
-    page.offset,
-  ]);
-  return rows.map((r) => r.id);
+/**
+ * Restricts a search to these supply points (`among`): a search run on a read replica is confirmed on the
+ * primary by running it again over the IDs the replica found, so that a point that no longer matches there (a
+ * contract ended, a holder changed seconds ago) is left out. Null: no restriction.
+ */
+const amongClause = (among: readonly string[] | null, column: string, n: number) => (among === null ? '' : `AND ${column} = ANY($${n}::text[])`);
+const amongParam = (among: readonly string[] | null) => (among === null ? [] : [among]);
+
+/**
+ * The address read from the city, in C order: the key of the index `supply_points_address_order` (migration
+ * 020), written exactly as there so that the planner uses it for the order and for `LIKE 'prefix%'`.
+ */
+const ADDRESS_KEY = `((city || town || street || coalesce(' ' || building, '')) COLLATE "C")`;
+
+/** A term that begins with a prefecture's name (宮城県仙台市…): the prefecture and the rest. */
+const PREFECTURE_FIRST = /^(北海道|東京都|京都府|大阪府|\p{Script=Han}{2,3}県)(.+)$/u;
+
+/** One statement's parameters: `arg` adds a value and gives its placeholder. */
+function parameters(): { readonly values: unknown[]; arg: (v: unknown) => string } {
+  const values: unknown[] = [];
+  return { values, arg: (v) => `$${values.push(v)}` };
+}
+
+/**
+ * Which matches of an address term come first: those whose address begins with it — read from the city
+ * (仙台市青葉区…), or from the prefecture when the term names one (宮城県仙台市青葉区…). Each is a range of the
+ * address-order index, so a page of them is one short index read. Whatever this condition is, it only ever
+ * selects addresses that contain the term, so the two ranks together are exactly the addresses containing it.
+ */
+function beginsWith(term: string, arg: (v: unknown) => string): string {
+  const m = PREFECTURE_FIRST.exec(term);
+  if (m?.[1] !== undefined && m[2] !== undefined) return `(prefecture = ${arg(m[1])} AND ${ADDRESS_KEY} LIKE ${arg(`${escapeLike(m[2])}%`)})`;
+  return `(${ADDRESS_KEY} LIKE ${arg(`${escapeLike(term)}%`)})`;
+}
+
+interface AddressCursor {
+  readonly rank: 0 | 1;
+  readonly key: string;
+  readonly id: string;
+}
+
+/**
+ * Supply points whose address contains the term (public: anyone may search by it), in a documented order:
+ * first those whose address begins with the term (`beginsWith`), then the others; within each, by the address
+ * read from the city (city, town, street, building; C order), then by ID. A term that begins addresses —
+ * the usual call-centre search, a city or a full address — is served page by page from the address-order
+ * B-tree and stops at the page's end however many points match; the others come from the trigram index, whose
+ * work grows with the number of matches (or from the address-order walk when most addresses match), and are
+ * reached only once the first rank is exhausted. `after` continues after that supply point in this order (a
+ * point that no longer exists ends the results).
+ */
+export async function searchByAddress(db: Queryable, term: string, page: Page, among: readonly string[] | null = null): Promise<string[]> {
+  let from: AddressCursor | null = null;
+  if (page.after !== undefined) {
+    const q = parameters();
+    const { rows } = await db.query<{ key: string; first: boolean }>(
+      `SELECT ${ADDRESS_KEY} AS key, ${beginsWith(term, q.arg)} AS first FROM supply_points WHERE id = ${q.arg(page.after)}`,
+      q.values,
+    );
+    const row = rows[0];
+    if (row === undefined) return [];
+    from = { rank: row.first ? 0 : 1, key: row.key, id: page.after };
+  }
+  const ranked = async (rank: 0 | 1, after: AddressCursor | null, limit: number, offset: number): Promise<string[]> => {
+    const q = parameters();
+    const condition = rank === 0 ? beginsWith(term, q.arg) : `address_text ILIKE ${q.arg(`%${escapeLike(term)}%`)} AND NOT ${beginsWith(term, q.arg)}`;
+    const restrict = among === null ? '' : `AND id = ANY(${q.arg(among)}::text[])`;
+    const keyset = after === null ? '' : `AND (${ADDRESS_KEY}, id) > (${q.arg(after.key)}, ${q.arg(after.id)})`;
+    const { rows } = await db.query<{ id: string }>(
+      `SELECT id FROM supply_points WHERE ${condition} ${restrict} ${keyset} ORDER BY ${ADDRESS_KEY}, id LIMIT ${q.arg(limit)} OFFSET ${q.arg(offset)}`,
+      q.values,
+    );
+    return rows.map((r) => r.id);
+  };
+  let ids: string[] = [];
+  let offset = page.offset;
+  if (from === null || from.rank === 0) {
+    ids = await ranked(0, from, page.limit, offset);
+    if (ids.length === page.limit) return ids;
+    // An offset that reaches past the first rank: what is left of it applies to the second.
+    offset = ids.length === 0 && offset > 0 ? offset - (await ranked(0, from, offset, 0)).length : 0;
+  }
+  return [...ids, ...(await ranked(1, from?.rank === 1 ? from : null, page.limit - ids.length, offset))];
 }
 
 const CURRENT = `c.valid_from <= $2 AND (c.valid_to IS NULL OR c.valid_to > $2)`;
+/** Keyset paging of the holder searches, which come in ID order: after the previous page's last ID. */
+const afterClause = (page: Page, n: number) => (page.after === undefined ? '' : `AND c.supply_point_id > $${n}`);
+const afterParam = (page: Page) => (page.after === undefined ? [] : [page.after]);
 
 /**
  * Supply points whose current holder's name contains the term. Searching by a non-public field is a
  * disclosure, so the caller passes the scope the firewall allows; `null` scope means all supply points.
  */
-export async function searchByHolderName(db: Queryable, term: string, at: Date, scope: RetailerScope | null, page: Page): Promise<string[]> {
+export async function searchByHolderName(
+  db: Queryable,
+  term: string,
+  at: Date,
+  scope: RetailerScope | null,
+  page: Page,
+  among: readonly string[] | null = null,
+): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `SELECT DISTINCT c.supply_point_id AS id
        FROM customers cu JOIN contracts c ON c.customer_id = cu.id
       WHERE cu.name ILIKE $1 AND ${CURRENT}
-        AND ($3::text IS NULL OR (c.retailer_code = $3 AND NOT c.last_resort))
+        AND ($3::text IS NULL OR (c.retailer_code = $3 AND NOT c.last_resort)) ${amongClause(among, 'c.supply_point_id', 6)}
+        ${afterClause(page, among === null ? 6 : 7)}
       ORDER BY id LIMIT $4 OFFSET $5`,
-    [`%${escapeLike(term)}%`, at, scope?.retailerCode ?? null, page.limit, page.offset],
+    [`%${escapeLike(term)}%`, at, scope?.retailerCode ?? null, page.limit, page.offset, ...amongParam(among), ...afterParam(page)],
   );
   return rows.map((r) => r.id);
 }
 
 /** Supply points whose current holder has this phone number (digits only). Scoped as for names. */
-export async function searchByPhone(db: Queryable, digits: string, at: Date, scope: RetailerScope | null, page: Page): Promise<string[]> {
+export async function searchByPhone(
+  db: Queryable,
+  digits: string,
+  at: Date,
+  scope: RetailerScope | null,
+  page: Page,
+  among: readonly string[] | null = null,
+): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `SELECT DISTINCT c.supply_point_id AS id
        FROM customers cu JOIN contracts c ON c.customer_id = cu.id
       WHERE cu.phone_digits = $1 AND ${CURRENT}
-        AND ($3::text IS NULL OR (c.retailer_code = $3 AND NOT c.last_resort))
+        AND ($3::text IS NULL OR (c.retailer_code = $3 AND NOT c.last_resort)) ${amongClause(among, 'c.supply_point_id', 6)}
+        ${afterClause(page, among === null ? 6 : 7)}
       ORDER BY id LIMIT $4 OFFSET $5`,
-    [digits, at, scope?.retailerCode ?? null, page.limit, page.offset],
+    [digits, at, scope?.retailerCode ?? null, page.limit, page.offset, ...amongParam(among), ...afterParam(page)],
   );
   return rows.map((r) => r.id);
 }

@@ -1,9 +1,11 @@
 import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { copyTextRows } from './copy-text.ts';
 import { csvLine, ident, type Db, type Queryable, type Statement } from './db.ts';
-import { storeFailure } from './failure.ts';
+import { StoreDeadlineError, storeFailure } from './failure.ts';
 
 /**
  * How long a connection to the server waits, in milliseconds. Without them a frozen or unreachable server held
@@ -22,18 +24,57 @@ export interface StoreTimeouts {
 export const CONNECT_ONLY_MS = 10_000;
 
 /**
+ * `url` with `options` added to its own `options` parameter: node-postgres lets a URL's `?options=` (a
+ * search_path, say) replace the ones given beside it, so a setting that must hold whatever the URL says goes in.
+ */
+function withOptions(url: string, options: readonly string[]): string {
+  const u = new URL(url);
+  const own = u.searchParams.get('options');
+  u.searchParams.set('options', [...(own === null ? [] : [own]), ...options].join(' '));
+  return u.toString();
+}
+
+/**
+ * The chunks of a stream, failing it when none arrives for `ms`: the bound on a long COPY's wait, which has no
+ * statement time-out of its own.
+ */
+async function* stallGuarded(stream: Readable, ms: number): AsyncGenerator<Buffer> {
+  const timer = setTimeout(() => stream.destroy(new StoreDeadlineError(ms)), ms);
+  try {
+    for await (const chunk of stream) {
+      timer.refresh();
+      yield chunk as Buffer;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The longest a COPY waits for its next chunk (or its first: a sort before the first row) when the connection's
+ * own query time-out is shorter: the server sends rows in 8 KB buffers, not row by row.
+ */
+const COPY_STALL_MS = 120_000;
+
+/**
  * Connects to a PostgreSQL server. `schema` puts gridwall's tables in their own schema (tests use one per
  * run); `role` makes every connection act as that role (SET ROLE at connect: tests run the application as a
  * role from grantAppRole while logged in as the owner). Dates come back as Date, bigint as number.
+ * `readOnly` makes every transaction read-only (a read replica's pool: nothing written through it even when
+ * its URL names a writable server); `connectNow: false` opens the pool without connecting (a replica that is
+ * down at start is waited for, not fatal).
  */
-export async function openPostgres(url: string, opts: { poolSize?: number; schema?: string; role?: string; timeouts?: StoreTimeouts } = {}): Promise<Db> {
+export async function openPostgres(
+  url: string,
+  opts: { poolSize?: number; schema?: string; role?: string; timeouts?: StoreTimeouts; readOnly?: boolean; connectNow?: boolean } = {},
+): Promise<Db> {
   pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
   const options = [
     ...(opts.schema === undefined ? [] : [`-c search_path=${ident(opts.schema)},public`]),
     ...(opts.role === undefined ? [] : [`-c role=${ident(opts.role)}`]),
   ];
   const pool = new pg.Pool({
-    connectionString: url,
+    connectionString: opts.readOnly === true ? withOptions(url, [...options, '-c default_transaction_read_only=on']) : url,
     max: opts.poolSize ?? 10,
     connectionTimeoutMillis: opts.timeouts?.connectMs ?? CONNECT_ONLY_MS,
     ...(opts.timeouts === undefined
@@ -46,8 +87,10 @@ export async function openPostgres(url: string, opts: { poolSize?: number; schem
     ...(options.length === 0 ? {} : { options: options.join(' ') }),
   });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next query instead
-  const client = await pool.connect(); // fail now, with the server's message, if the URL is wrong
-  client.release();
+  if (opts.connectNow !== false) {
+    const client = await pool.connect(); // fail now, with the server's message, if the URL is wrong
+    client.release();
+  }
   const asQueryable = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R extends Record<string, unknown>>(sql: string | Statement, params: readonly unknown[] = []) {
       const res = typeof sql === 'string' ? await q.query<R>(sql, [...params]) : await q.query<R>({ name: sql.name, text: sql.text, values: [...params] });
@@ -97,6 +140,25 @@ export async function openPostgres(url: string, opts: { poolSize?: number; schem
         return n;
       } finally {
         c.release();
+      }
+    },
+    async *copyOut(query) {
+      // Its own connection, without the pool's time-outs: COPY is one statement that runs as long as its rows last
+      // (a month of the log), which a statement or query time-out would cut. What is bounded instead is the wait
+      // for each next chunk (a server that froze), and the connection is closed whatever happens.
+      const c = new pg.Client({
+        connectionString: url,
+        connectionTimeoutMillis: opts.timeouts?.connectMs ?? CONNECT_ONLY_MS,
+        ...(options.length === 0 ? {} : { options: options.join(' ') }),
+      });
+      c.on('error', () => undefined);
+      await c.connect();
+      try {
+        await c.query('SET statement_timeout = 0');
+        if (opts.readOnly === true) await c.query('SET default_transaction_read_only = on');
+        yield* copyTextRows(stallGuarded(c.query(copyTo(`COPY (${query}) TO STDOUT`)), Math.max(opts.timeouts?.queryMs ?? 0, COPY_STALL_MS)));
+      } finally {
+        await c.end().catch(() => undefined);
       }
     },
     close: () => pool.end(),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { AccessEvent } from '../../src/audit/access-event.ts';
 import { exportCsv, exportJsonl } from '../../src/audit/export.ts';
-import { verifyStore } from '../../src/audit/store-verify.ts';
+import { verifyBothWays } from '../support/verify-both.ts';
 import { verifyExportFile } from '../../src/audit/file-verify.ts';
 import { readHead } from '../../src/audit/log-reader.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
@@ -91,7 +91,7 @@ for (const store of STORES) {
         seqs,
         Array.from({ length: 95 }, (_, i) => i + 1),
       );
-      const r = await verifyStore(db, { keys: KEYS });
+      const r = await verifyBothWays(db, { keys: KEYS });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.equal(r.events, 95);
       // One seal per group commit (five events each): the batches tile the chain.
@@ -143,12 +143,12 @@ for (const store of STORES) {
       await a.close();
       await b.close();
       assert.deepEqual([a.halted, b.halted], [null, null]);
-      const r = await verifyStore(db, { keys: publicKeys([TEST_KEY.publicKeyPem, key2.publicKeyPem]) });
+      const r = await verifyBothWays(db, { keys: publicKeys([TEST_KEY.publicKeyPem, key2.publicKeyPem]) });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.equal(r.lastSeq, 61);
-      assert.equal((await verifyStore(db, { keys: publicKeys([key2.publicKeyPem]) })).ok, true);
+      assert.equal((await verifyBothWays(db, { keys: publicKeys([key2.publicKeyPem]) })).ok, true);
       // Trusting only a's key, the last seal is not trusted.
-      assert.deepEqual(pick(await verifyStore(db, { keys: KEYS })), { kind: 'bad_signature', seq: 61 });
+      assert.deepEqual(pick(await verifyBothWays(db, { keys: KEYS })), { kind: 'bad_signature', seq: 61 });
     });
 
     test('writers racing for the head (server processes under load) never refuse a batch: the loser takes the head and links after the winner', async () => {
@@ -174,9 +174,70 @@ for (const store of STORES) {
       assert.equal((await readHead(db)).seq, 64 * 30);
       await a.close();
       await b.close();
-      const r = await verifyStore(db, { keys: KEYS });
+      const r = await verifyBothWays(db, { keys: KEYS });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.equal(r.events, 64 * 30);
+    });
+
+    test('an idle writer keeps up with another: it accounts for their events on its own turn, hands them to the read limits, and its next commit needs no take-over', async () => {
+      await fresh();
+      const t = new Date('2026-10-21T01:00:00Z');
+      // B counts its transactions: a commit that finds the head moved takes it in one.
+      let taken = 0;
+      const counting: Db = Object.create(db, {
+        transaction: {
+          value: <T>(fn: (tx: Queryable) => Promise<T>) => {
+            taken++;
+            return db.transaction(fn);
+          },
+        },
+      });
+      const a = new GroupCommitLog(db, { key: TEST_KEY });
+      const b = new GroupCommitLog(counting, { key: TEST_KEY, catchUpMs: 20 });
+      const heard: number[] = [];
+      b.onOthers((events) => heard.push(events.length));
+      await a.open();
+      await b.open();
+      for (let i = 0; i < 12; i++) await a.append(event(i, t));
+      // B's timer catches up within a few of its periods, without B writing anything.
+      const until = Date.now() + 5000;
+      while (heard.reduce((x, y) => x + y, 0) < 12 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(
+        heard.reduce((x, y) => x + y, 0),
+        12,
+        'the twelve events A wrote reached the listener while B was idle',
+      );
+      await b.append(event(100, t));
+      assert.equal(taken, 0, 'B linked after A on its first try: it had accounted for A already');
+      // Without catching up, the same step takes the head over.
+      const c = new GroupCommitLog(counting, { key: TEST_KEY });
+      await c.open();
+      await a.append(event(101, t));
+      await c.append(event(102, t));
+      assert.equal(taken, 1, 'C, which did not keep up, took the head to link after A and B');
+      await Promise.all([a.close(), b.close(), c.close()]);
+      assert.equal((await verifyBothWays(db, { keys: KEYS })).events, 15);
+    });
+
+    test('catching up finds a made-up event at once: the idle writer stops the line before anyone reads through it', async () => {
+      await fresh();
+      const t = new Date('2026-10-21T01:00:00Z');
+      const a = new GroupCommitLog(db, { key: TEST_KEY });
+      const b = new GroupCommitLog(db, { key: TEST_KEY });
+      await a.open();
+      await b.open();
+      await a.append(event(1, t));
+      await b.catchUp();
+      assert.equal(b.halted, null, 'what A wrote is accounted for');
+      // A writer with a key B does not trust (it trusts B's) appends an event: for B, nobody it trusts wrote it.
+      const rogue = generateSigningKey();
+      await registerSigningKey(owner, rogue, { kind: 'system', job: 'test' }, NOW_FOR_KEYS);
+      const other = new GroupCommitLog(db, { key: rogue, trusted: publicKeys([TEST_KEY.publicKeyPem]) });
+      await other.append(event(2, t));
+      assert.equal((await readHead(db)).seq, 2);
+      await b.catchUp();
+      assert.match(b.halted ?? '', /cannot be accounted for/);
+      await assert.rejects(b.append(event(3, t)), /could not be written/);
     });
 
     test('a commit that fails after the writer took the head publishes no seal and halts nothing: the next batch links after what was committed', async () => {
@@ -215,7 +276,7 @@ for (const store of STORES) {
       await b.append(event(4, t));
       await a.close();
       await b.close();
-      const r = await verifyStore(db, { keys: KEYS, witness: readWitness(witness) });
+      const r = await verifyBothWays(db, { keys: KEYS, witness: readWitness(witness) });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.equal(r.events, 3);
     });
@@ -234,7 +295,7 @@ for (const store of STORES) {
           ['2026-12', 1],
         ],
       );
-      assert.equal((await verifyStore(db, { keys: KEYS })).ok, true);
+      assert.equal((await verifyBothWays(db, { keys: KEYS })).ok, true);
     });
 
     test('partitions past the retention period are archived to verified files, detached and kept; the rest still verifies', async () => {
@@ -289,7 +350,7 @@ for (const store of STORES) {
       );
       const kept = await owner.query<{ n: number }>(`SELECT count(*)::int AS n FROM access_log_y2020m03_archived`);
       assert.equal(kept.rows[0]?.n, 1, 'the detached partition is still in the database');
-      const r = await verifyStore(db, { keys: KEYS });
+      const r = await verifyBothWays(db, { keys: KEYS });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.deepEqual([r.firstSeq, r.lastSeq], [21, 22]);
       assert.deepEqual(r.archives, { files: 20, events: 20 });
@@ -297,12 +358,12 @@ for (const store of STORES) {
       const third = done[2]!.file;
       const original = readFileSync(third);
       writeFileSync(third, Buffer.concat([original, Buffer.from('\n')]));
-      assert.match((await verifyStore(db, { keys: KEYS })).firstBreak?.detail ?? '', /has SHA-256 .* not the recorded/);
+      assert.match((await verifyBothWays(db, { keys: KEYS })).firstBreak?.detail ?? '', /has SHA-256 .* not the recorded/);
       rmSync(third);
-      assert.match((await verifyStore(db, { keys: KEYS })).firstBreak?.detail ?? '', /is not there/);
+      assert.match((await verifyBothWays(db, { keys: KEYS })).firstBreak?.detail ?? '', /is not there/);
       writeFileSync(third, original);
       await asSuperuser(owner, `UPDATE access_log SET office = 'x' WHERE seq = 22`);
-      assert.deepEqual((await verifyStore(db, { keys: KEYS })).firstBreak?.seq, 22);
+      assert.deepEqual((await verifyBothWays(db, { keys: KEYS })).firstBreak?.seq, 22);
     });
 
     test('a group commit that crosses into the next month is archived whole with the earlier month', async () => {
@@ -322,7 +383,7 @@ for (const store of STORES) {
           ['2020-04', 0, 3, 2],
         ],
       );
-      const r = await verifyStore(db, { keys: KEYS });
+      const r = await verifyBothWays(db, { keys: KEYS });
       assert.equal(r.ok, true, JSON.stringify(r.firstBreak));
       assert.deepEqual([r.firstSeq, r.lastSeq, r.archives.files], [3, 3, 2]);
     });
@@ -360,7 +421,7 @@ for (const store of STORES) {
         await fresh();
         await writeEvents(db, 30, { every: 10 });
         await asSuperuser(owner, t.sql);
-        const r = await verifyStore(db, { keys: KEYS });
+        const r = await verifyBothWays(db, { keys: KEYS });
         assert.equal(r.ok, false);
         assert.deepEqual({ kind: r.firstBreak?.kind, seq: r.firstBreak?.seq }, { kind: t.kind, seq: t.seq }, r.firstBreak?.detail);
       });

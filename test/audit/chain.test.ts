@@ -106,6 +106,47 @@ test('canonical JSON ignores key order and omits undefined members', () => {
   fc.assert(fc.property(fc.jsonValue(), (v) => canonicalJson(v) === canonicalJson(JSON.parse(JSON.stringify(v)) as unknown)));
 });
 
+/** The encoding as docs/LOG-FORMAT.md states it, written plainly: what the fast encoder must equal. */
+function canonicalBySpec(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('non-finite');
+  if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return JSON.stringify(value);
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalBySpec(v))).join(',')}]`;
+  if (typeof value !== 'object') throw new TypeError(typeof value);
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalBySpec(v)}`).join(',')}}`;
+}
+
+test('canonical JSON equals the plain definition for any value: keys in UTF-16 order, undefined left out or null in arrays, dates as ISO text', () => {
+  const anything = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.boolean(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.string({ unit: 'binary' }),
+      fc.date({ noInvalidDate: true }),
+      fc.array(tie('value')),
+      fc.dictionary(fc.string({ unit: 'binary' }), tie('value')),
+    ),
+  })).value;
+  fc.assert(
+    fc.property(anything, (v) => {
+      if (v === undefined) return;
+      assert.equal(canonicalJson(v), canonicalBySpec(v));
+    }),
+    { numRuns: 2000 },
+  );
+  assert.equal(canonicalJson({ b: 1, B: 2, é: 3, '\u{1F600}': 4, '\uFF01': 5 }), canonicalBySpec({ b: 1, B: 2, é: 3, '\u{1F600}': 4, '\uFF01': 5 }));
+  assert.throws(() => canonicalJson({ a: Number.POSITIVE_INFINITY }), TypeError);
+  assert.throws(() => canonicalJson({ a: 1n }), TypeError);
+  assert.throws(() => canonicalJson([() => 1]), TypeError);
+});
+
 test("a seal's signed text and digest are its canonical JSON, whatever the values", () => {
   fc.assert(
     fc.property(

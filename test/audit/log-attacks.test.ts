@@ -8,7 +8,8 @@ import { finished } from 'node:stream/promises';
 import { eventColumns, type AccessEvent } from '../../src/audit/access-event.ts';
 import { chainEvents, GENESIS } from '../../src/audit/chain.ts';
 import { exportJsonl } from '../../src/audit/export.ts';
-import { verifyStore } from '../../src/audit/store-verify.ts';
+import { verifyStore, type StoreVerifyResult } from '../../src/audit/store-verify.ts';
+import { verifyBothWays } from '../support/verify-both.ts';
 import { verifyExportFile } from '../../src/audit/file-verify.ts';
 import { lastSeal, readHead } from '../../src/audit/log-reader.ts';
 import { GroupCommitLog, LogHaltedError } from '../../src/audit/log-writer.ts';
@@ -127,7 +128,7 @@ for (const store of STORES) {
       assert.match(log.halted ?? '', /cannot be accounted for/);
       // Nothing was linked after the made-up event.
       assert.equal((await readHead(db)).seq, first);
-      const v = await verifyStore(db, { keys: KEYS });
+      const v = await verifyBothWays(db, { keys: KEYS });
       assert.equal(v.ok, false);
       assert.deepEqual([v.firstBreak?.kind, v.firstBreak?.seq], ['bad_signature', first]);
       // A writer started afterwards (a restart) refuses too.
@@ -145,7 +146,7 @@ for (const store of STORES) {
       await asSuperuser(owner, 'UPDATE access_log_head SET seq = $1, hash = $2 WHERE id = 1', [fake!.seq, fake!.hash]);
       await assert.rejects(log.append(event(10)), /could not be written/);
       assert.match(log.halted ?? '', /unsealed at event 11/);
-      const v = await verifyStore(db, { keys: KEYS });
+      const v = await verifyBothWays(db, { keys: KEYS });
       assert.deepEqual([v.ok, v.firstBreak?.kind, v.firstBreak?.seq], [false, 'unsealed', 11]);
     });
 
@@ -159,7 +160,7 @@ for (const store of STORES) {
       assert.match(log.halted ?? '', /went back to event 12/);
       const seqs = (await db.query<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT seq)::int AS d FROM access_log')).rows[0];
       assert.deepEqual(seqs, { n: 20, d: 20 }, 'no second event with the same sequence number');
-      const v = await verifyStore(db, { keys: KEYS });
+      const v = await verifyBothWays(db, { keys: KEYS });
       assert.deepEqual([v.ok, v.firstBreak?.kind, v.firstBreak?.seq], [false, 'unsealed', 13]);
       assert.match(v.firstBreak?.detail ?? '', /head was moved back/);
       // The append path itself refuses to link after a head that is not the last sealed event.
@@ -175,7 +176,7 @@ for (const store of STORES) {
       const record = `INSERT INTO access_log_archives (partition_name, first_seq, last_seq, first_prev_hash, last_hash, events, file, file_sha256, archived_at)
                       VALUES ('access_log_y2026m10', 1, 30, $1, $2, 30, $3, $4, now())`;
       await asSuperuser(owner, record, [GENESIS, at30, join(dir, 'nowhere.jsonl'), '0'.repeat(64)]);
-      let v = await verifyStore(db, { keys: KEYS });
+      let v = await verifyBothWays(db, { keys: KEYS });
       assert.deepEqual([v.ok, v.firstBreak?.kind, v.firstBreak?.seq], [false, 'archive', 1]);
       assert.match(v.firstBreak?.detail ?? '', /not there/);
       // A file is put there, with its SHA-256 recorded: it does not verify with the trusted key.
@@ -184,7 +185,7 @@ for (const store of STORES) {
       const sha = (await import('node:crypto')).createHash('sha256').update(readFileSync(file)).digest('hex');
       await asSuperuser(owner, 'DELETE FROM access_log_archives');
       await asSuperuser(owner, record, [GENESIS, at30, file, sha]);
-      v = await verifyStore(db, { keys: KEYS });
+      v = await verifyBothWays(db, { keys: KEYS });
       assert.deepEqual([v.ok, v.firstBreak?.kind], [false, 'archive']);
       assert.match(v.firstBreak?.detail ?? '', /not an export|does not verify/);
     });
@@ -209,7 +210,7 @@ for (const store of STORES) {
                                 VALUES ('access_log_y2026m11', 1, 30, $1, $2, 30, $3, $4, now())`,
         [GENESIS, exported.lastHash, file, sha],
       );
-      const v = await verifyStore(db, { keys: KEYS });
+      const v = await verifyBothWays(db, { keys: KEYS });
       assert.deepEqual([v.ok, v.firstBreak?.kind, v.firstBreak?.seq], [false, 'archive', 5]);
       assert.match(v.firstBreak?.detail ?? '', /still in the live table, is not the event archived/);
     });
@@ -223,9 +224,10 @@ for (const store of STORES) {
         for (let i = 20; i < 220; i += 5) await write(log, i, 5);
         done = true;
       })();
-      const results: Awaited<ReturnType<typeof verifyStore>>[] = [];
+      const results: StoreVerifyResult[] = [];
       while (!done) {
-        results.push(await verifyStore(db, { keys: KEYS }));
+        // Each way of reading by turns (the two would see different heads, so they are not compared here).
+        results.push(await verifyStore(db, { keys: KEYS, stream: results.length % 2 === 1 }));
         await new Promise((r) => setTimeout(r, 5)); // as separate requests would: the writer gets its turn
       }
       await more;
@@ -258,11 +260,11 @@ for (const store of STORES) {
       );
       await asSuperuser(owner, 'UPDATE access_log_head SET seq = $1, hash = $2', [last.seq, last.hash]);
       await owner.query('SELECT access_log_add_key($1, $2)', [ATTACKER.keyId, ATTACKER.publicKeyPem]);
-      const v = await verifyStore(db, { keys: KEYS });
+      const v = await verifyBothWays(db, { keys: KEYS });
       assert.deepEqual([v.ok, v.firstBreak?.kind, v.firstBreak?.seq], [false, 'bad_signature', 10]);
       assert.match(v.firstBreak?.detail ?? '', /not trusted/);
       // With the attacker's key trusted (what trusting the database's key table amounted to) it would pass.
-      assert.equal((await verifyStore(db, { keys: publicKeys([ATTACKER.publicKeyPem]) })).ok, true);
+      assert.equal((await verifyBothWays(db, { keys: publicKeys([ATTACKER.publicKeyPem]) })).ok, true);
     });
 
     test('an unusable key in the key table: refused on the way in; planted anyway, it is reported, never a crash', async () => {
@@ -273,7 +275,7 @@ for (const store of STORES) {
       await assert.rejects(owner.query("SELECT access_log_add_key('evil', 'x')"), /not a PEM public key/);
       await assert.rejects(owner.query('SELECT access_log_add_key($1, $2)', ['0123456789abcdef', ATTACKER.publicKeyPem]), /key id is not the key's/);
       await asSuperuser(owner, "INSERT INTO access_log_keys (key_id, public_key) VALUES ('evil', 'x')");
-      assert.equal((await verifyStore(db, { keys: KEYS })).ok, true);
+      assert.equal((await verifyBothWays(db, { keys: KEYS })).ok, true);
       const file = join(dir, `keys-${store.name}.jsonl`);
       const out = createWriteStream(file);
       await exportJsonl(db, out, { from: null, to: null }, new Date());
@@ -300,8 +302,8 @@ for (const store of STORES) {
       await asSuperuser(owner, 'DELETE FROM access_log_seals WHERE seq > 20');
       const at20 = (await db.query<{ hash: string }>('SELECT hash FROM access_log WHERE seq = 20')).rows[0]!.hash;
       await asSuperuser(owner, 'UPDATE access_log_head SET seq = 20, hash = $1', [at20]);
-      assert.equal((await verifyStore(db, { keys: KEYS })).ok, true, 'without the witness the prefix verifies');
-      const v = await verifyStore(db, { keys: KEYS, witness: published });
+      assert.equal((await verifyBothWays(db, { keys: KEYS })).ok, true, 'without the witness the prefix verifies');
+      const v = await verifyBothWays(db, { keys: KEYS, witness: published });
       assert.deepEqual([v.ok, v.firstBreak?.kind, v.firstBreak?.seq], [false, 'truncated', 21]);
       const halts: string[] = [];
       const restarted = new GroupCommitLog(db, { key: TEST_KEY, witness: new WitnessFile(witnessPath), onHalt: (r) => halts.push(r) });
@@ -350,7 +352,7 @@ for (const store of STORES) {
       await Promise.all([a.close(), b.close()]);
       assert.equal(a.halted, null);
       assert.equal(b.halted, null);
-      const v = await verifyStore(db, { keys: KEYS });
+      const v = await verifyBothWays(db, { keys: KEYS });
       assert.equal(v.ok, true, JSON.stringify(v.firstBreak));
       assert.equal(v.events, 60);
       // Each batch is its writer's: seals tile the chain.
@@ -386,7 +388,7 @@ for (const store of STORES) {
         assert.deepEqual(halts, []);
       }
       await a.close();
-      const v = await verifyStore(db, { keys: KEYS });
+      const v = await verifyBothWays(db, { keys: KEYS });
       assert.equal(v.ok, true, JSON.stringify(v.firstBreak));
       assert.equal(v.events, 30);
     });
@@ -408,7 +410,7 @@ for (const store of STORES) {
       assert.match(halts[0] ?? '', /no signed checkpoint names its head/);
       const seals = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log_seals')).rows[0]?.n;
       assert.equal(seals, 0, 'no seal was signed over the rewritten log');
-      assert.equal((await verifyStore(db, { keys: KEYS })).firstBreak?.kind, 'unsealed');
+      assert.equal((await verifyBothWays(db, { keys: KEYS })).firstBreak?.kind, 'unsealed');
       // With a witness that knows of seals, the writer says so before anything else.
       const witnessPath = join(dir, `removed-${store.name}.jsonl`);
       writeFileSync(
@@ -444,10 +446,10 @@ for (const store of STORES) {
         cp.keyId,
         cp.signature,
       ]);
-      assert.equal((await verifyStore(db, { keys: KEYS })).firstBreak?.kind, 'unsealed');
+      assert.equal((await verifyBothWays(db, { keys: KEYS })).firstBreak?.kind, 'unsealed');
       const log = new GroupCommitLog(db, { key: TEST_KEY });
       await write(log, 7, 3);
-      const v = await verifyStore(db, { keys: KEYS });
+      const v = await verifyBothWays(db, { keys: KEYS });
       assert.equal(v.ok, true, JSON.stringify(v.firstBreak));
       assert.equal(v.seals, 2);
       const seals = (

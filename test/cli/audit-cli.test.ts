@@ -91,6 +91,18 @@ describe('gridwall audit (command line, embedded store)', () => {
     assert.match(bad.stdout, /BROKEN — .*first broken event 13 \(modified\)/);
   });
 
+  test('verify: a part of the database on its own — a seq range, a month’s partition', async () => {
+    const r = await gridwall(dir, ['audit', 'verify', '--from-seq', '5', '--to-seq', '12']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    // One event to a commit here, so the range ends where asked.
+    assert.match(r.stdout, /OK — .*8 events \(events 5–12\), 8 seals/);
+    assert.match(r.stdout, /a part of the log on its own: events 5–12, anchored at the hash event 5 states/);
+    const p = await gridwall(dir, ['audit', 'verify', '--partition', '2026-10', '--format', 'json']);
+    assert.equal(p.status, 0, p.stdout + p.stderr);
+    const json = JSON.parse(p.stdout) as { ok: boolean; events: number; range: { fromSeq: number; toSeq: number; anchor: string } };
+    assert.deepEqual([json.ok, json.events, json.range], [true, N, { fromSeq: 1, toSeq: N, anchor: '0'.repeat(64) }]);
+  });
+
   test('verify: a database changed behind the log’s back exits 1 and names the event', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'gridwall-audit-cli-tampered-'));
     try {
@@ -168,6 +180,13 @@ describe('gridwall audit (command line, embedded store)', () => {
       [['audit', 'tail', '--syslog', 'http://x'], /udp:\/\/host:port/],
       [['audit', 'archive', '--before', '2026-10', '--dir', dir], /kept 5 years, so months from \d{4}-\d{2} on may not be archived/],
       [['audit', 'archive', '--before', '2020-13', '--dir', dir], /must be a month YYYY-MM/],
+      [['audit', 'verify', '--partition', '2025-01'], /--partition 2025-01: the log has no partition for that month \(it has 2026-10/],
+      [['audit', 'verify', '--partition', '2025-1'], /must be a month YYYY-MM/],
+      [['audit', 'verify', '--partition', '2026-10', '--from-seq', '3'], /--partition.* cannot be used with option '--from-seq/],
+      [['audit', 'verify', '--from-seq', '0'], /--from-seq.*positive whole number/],
+      [['audit', 'verify', '--from-seq', '9', '--to-seq', '3'], /--to-seq is before --from-seq/],
+      [['audit', 'verify', '--from-seq', '99'], /the log ends at event 25: there is nothing from 99/],
+      [['audit', 'verify', '--file', join(dir, 'x.jsonl'), '--to-seq', '3'], /verify a part of the database, not a file/],
     ];
     for (const [args, message] of cases) {
       const r = await gridwall(dir, args);

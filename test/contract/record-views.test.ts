@@ -166,7 +166,7 @@ describe('the HTTP contract of sessions, record views, the vocabulary, the acces
           const principal = principalAt('p', [a], at);
           const full = viewRecord(table, principal, sp, SUPPLY_POINT_FIELD_KEYS, ctx).view;
           const found = viewRecord(table, principal, sp, SEARCH_FIELDS, ctx).view;
-          const search = { items: [found, found], page: { limit: 20, offset: 0, hasMore: false } };
+          const search = { items: [found, found], page: { limit: 20, offset: 0, hasMore: false, next: null } };
           for (const [url, body] of [
             [`/view/${sp.id}?purpose=${purpose}`, full],
             [`/search?purpose=${purpose}&address=仙台`, search],

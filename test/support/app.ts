@@ -21,6 +21,7 @@ import { DEFAULT_DORMANT_DAYS } from '../../src/identity/lifecycle.ts';
 import { Sessions } from '../../src/identity/session-store.ts';
 import type { OidcLogin } from '../../src/identity/oidc.ts';
 import type { Db } from '../../src/store/db.ts';
+import type { ReplicaReads } from '../../src/store/replica.ts';
 import { NOW, seedFixture } from './fixture.ts';
 import type { TestStore } from './stores.ts';
 import { assertHonestView } from './honest-view.ts';
@@ -74,6 +75,8 @@ export interface TestAppOptions {
   readonly readLimits?: ReadLimits;
   /** Bulk reading judged live against each person's baseline (firewall/reading-tally.ts); off by default. Drain it with `tallyOf`. */
   readonly bulkReading?: { readonly thresholds?: Thresholds };
+  /** A read replica for searches, the live analysis and the log's exports (DATABASE_REPLICA_URL); none by default. */
+  readonly replica?: ReplicaReads;
 }
 
 const writers = new WeakMap<FastifyInstance, GroupCommitLog>();
@@ -112,6 +115,7 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
     findingSink(db),
     opts.readLimits === undefined ? null : new ReadLimiter(opts.readLimits),
     tally,
+    opts.replica ?? db,
   );
   const sessionAbsoluteMs = 10 * 3_600_000;
   const sessions = new Sessions(db, {
@@ -124,6 +128,7 @@ export async function testApp(db: Db, opts: TestAppOptions = {}): Promise<Fastif
   });
   const app = await buildApp({
     db,
+    ...(opts.replica === undefined ? {} : { replica: opts.replica }),
     firewall,
     clock: opts.now ?? (() => NOW),
     sessions,
@@ -208,11 +213,11 @@ export interface SeededApp {
 export function seededApp(store: TestStore, opts: TestAppOptions = {}, prepare?: (db: Db, owner: Db) => Promise<void>): SeededApp {
   let opened: { db: Db; owner: Db; app: FastifyInstance; dispose: () => Promise<void> } | null = null;
   before(async () => {
-    const { db, owner, dispose } = await store.open();
+    const { db, owner, dispose, replica } = await store.open();
     try {
       await seedFixture(db);
       await prepare?.(db, owner);
-      opened = { db, owner, dispose, app: await testApp(db, opts) };
+      opened = { db, owner, dispose, app: await testApp(db, replica === undefined ? opts : { replica, ...opts }) };
     } catch (e) {
       await dispose();
       throw e;

@@ -4,19 +4,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { grantAppRole } from '../../src/audit/roles.ts';
 import type { Db } from '../../src/store/db.ts';
+import type { ReplicaReads } from '../../src/store/replica.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openPglite, snapshotPglite } from '../../src/store/pglite.ts';
 import { openPostgres } from '../../src/store/postgres.ts';
 import { setOwner } from './owner.ts';
 
 export interface TestStore {
+  /** The engine. */
   readonly name: 'pglite' | 'postgres';
+  /** How a suite names the store where the engine alone does not say (PostgreSQL with a streaming replica: test/support/replica-pair.ts). */
+  readonly label?: string;
   /**
    * A fresh, migrated, empty store; `dispose` removes it. On PostgreSQL `db` acts as a fresh application role
    * (grantAppRole), as the server does in production, and `owner` as the schema's owner (the one who migrates,
    * loads master data, archives — and the attacker with the owner's rights); on PGlite both are the same.
+   * `replica`: the read replica the application is given (DATABASE_REPLICA_URL), where the store has one.
    */
-  open(): Promise<{ db: Db; owner: Db; dispose: () => Promise<void>; server?: { schema: string; role: string } }>;
+  open(): Promise<{ db: Db; owner: Db; dispose: () => Promise<void>; server?: { schema: string; role: string }; replica?: ReplicaReads }>;
 }
 
 export { ownerOf } from './owner.ts';
