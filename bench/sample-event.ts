@@ -1,4 +1,5 @@
 import type { AccessEvent } from '../src/audit/access-event.ts';
+import { SUPPLY_POINT_FIELD_KEYS } from '../src/domain/classification.ts';
 
 /**
  * Event number `i` as the log benches write it: a call-centre look-up of another retailer's customer, its
@@ -28,20 +29,8 @@ export function sampleEvent(i: number, at: Date): AccessEvent {
         relation: 'other',
         retailerCode: 'R0002',
         lastResort: false,
-        shown: [
-          'supply_point_id',
-          'address',
-          'holder_name',
-          'phone',
-          'contracted_capacity',
-          'retailer',
-          'usage',
-          'equipment',
-          'meter',
-          'contract_history',
-          'customer_type',
-          'last_resort',
-        ],
+        // Every field of the record but the one only network staff see, which is masked.
+        shown: SUPPLY_POINT_FIELD_KEYS.filter((f) => f !== 'network_notes'),
         masked: { network_notes: 'network_only' },
       },
     ],

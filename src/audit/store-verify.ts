@@ -40,7 +40,7 @@ export type StoreVerifyResult = VerifyResult & {
  * Verifies the log the database holds: its archives (files present, as recorded, verifying, joining up from
  * event 1), then the stored chain from where the last archive ends to the head — links, hashes, checkpoints,
  * every event sealed by a trusted key — and, given a witness, the chain against it. With a range, only those
- * events: their links, hashes and seals, and the witness's seals inside the range.
+ * events (see verifyRange).
  */
 export async function verifyStore(q: Queryable & Partial<Pick<Db, 'copyOut'>>, opts: StoreVerifyOptions): Promise<StoreVerifyResult> {
   if (opts.keys.size === 0) throw new Error('verifying the log needs a trusted public key from outside the database');
@@ -67,7 +67,7 @@ export async function verifyStore(q: Queryable & Partial<Pick<Db, 'copyOut'>>, o
 }
 
 async function check(
-  q: Queryable,
+  q: Queryable & Partial<Pick<Db, 'copyOut'>>,
   verifier: ChainVerifier,
   range: { fromSeq: number; toSeq: number },
   stream: boolean,
@@ -88,7 +88,11 @@ async function check(
  * signed, so every event in between is the writer's as it wrote it. What lies before and after is not looked
  * at: two ranges verified apart join where the first's last hash is the second's anchor (both are reported).
  */
-async function verifyRange(q: Queryable, opts: StoreVerifyOptions, asked: { fromSeq: number; toSeq: number }): Promise<StoreVerifyResult> {
+async function verifyRange(
+  q: Queryable & Partial<Pick<Db, 'copyOut'>>,
+  opts: StoreVerifyOptions,
+  asked: { fromSeq: number; toSeq: number },
+): Promise<StoreVerifyResult> {
   const { fromSeq } = asked;
   if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(asked.toSeq) || fromSeq < 1)
     throw new BadRangeError(`a range of events runs from a first to a last sequence number, 1 or more: ${fromSeq}–${asked.toSeq}`);

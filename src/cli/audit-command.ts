@@ -76,21 +76,20 @@ function readWitnessOrExit(path: string): Seal[] {
   }
 }
 
+/** The options of `gridwall audit verify`, as the command line parses them. */
+export interface VerifyOptions {
+  readonly file?: string;
+  readonly publicKey: string[];
+  readonly witness?: string;
+  readonly archiveDir?: string;
+  readonly fromSeq?: number;
+  readonly toSeq?: number;
+  readonly partition?: string;
+  readonly format: 'text' | 'json';
+}
+
 /** `gridwall audit verify`: the database's log (with its archives), or an exported file. Exit 0 intact, 1 broken. */
-export async function runVerify(
-  config: Config,
-  opts: {
-    file?: string;
-    publicKey: string[];
-    witness?: string;
-    archiveDir?: string;
-    fromSeq?: number;
-    toSeq?: number;
-    partition?: string;
-    format: 'text' | 'json';
-  },
-  io: CliIo,
-): Promise<number> {
+export async function runVerify(config: Config, opts: VerifyOptions, io: CliIo): Promise<number> {
   const trust = trustFor(config, opts.publicKey, opts.file !== undefined);
   const witnessPath = opts.witness ?? (opts.file === undefined && existsSync(config.logWitnessFile) ? config.logWitnessFile : undefined);
   const witness = witnessPath === undefined ? undefined : readWitnessOrExit(witnessPath);

@@ -10,6 +10,7 @@ import { DAY_MS } from '../domain/japan-time.ts';
 import { DEFAULT_RECIPROCAL_DAYS, DEFAULT_SOD_PAIRS, parseSodPairs, SOD_PAIR_IDS, sodPolicy } from '../domain/separation-of-duties.ts';
 import { CSV_ENCODINGS, type CsvEncoding } from '../domain/export-file.ts';
 
+import type { VerifyOptions } from './audit-command.ts';
 import { EXIT, exitForRefusal, UsageError } from './exit.ts';
 import { processIo, type CliIo } from './io.ts';
 
@@ -168,24 +169,13 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
         .conflicts(['fromSeq', 'toSeq', 'file']),
     )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(
-      async (opts: {
-        file?: string;
-        publicKey: string[];
-        witness?: string;
-        archiveDir?: string;
-        fromSeq?: number;
-        toSeq?: number;
-        partition?: string;
-        format: 'text' | 'json';
-      }) => {
-        if (opts.file !== undefined && (opts.fromSeq !== undefined || opts.toSeq !== undefined))
-          throw new UsageError('--from-seq and --to-seq verify a part of the database, not a file');
-        if (opts.fromSeq !== undefined && opts.toSeq !== undefined && opts.toSeq < opts.fromSeq) throw new UsageError('--to-seq is before --from-seq');
-        const { runVerify } = await import('./audit-command.ts');
-        setExit(await runVerify(loadConfig(io.env), opts, io));
-      },
-    );
+    .action(async (opts: VerifyOptions) => {
+      if (opts.file !== undefined && (opts.fromSeq !== undefined || opts.toSeq !== undefined))
+        throw new UsageError('--from-seq and --to-seq verify a part of the database, not a file');
+      if (opts.fromSeq !== undefined && opts.toSeq !== undefined && opts.toSeq < opts.fromSeq) throw new UsageError('--to-seq is before --from-seq');
+      const { runVerify } = await import('./audit-command.ts');
+      setExit(await runVerify(loadConfig(io.env), opts, io));
+    });
   audit
     .command('export')
     .description(

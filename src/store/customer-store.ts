@@ -131,9 +131,6 @@ function escapeLike(term: string): string {
  * primary by running it again over the IDs the replica found, so that a point that no longer matches there (a
  * contract ended, a holder changed seconds ago) is left out. Null: no restriction.
  */
-const amongClause = (among: readonly string[] | null, column: string, n: number) => (among === null ? '' : `AND ${column} = ANY($${n}::text[])`);
-const amongParam = (among: readonly string[] | null) => (among === null ? [] : [among]);
-
 /**
  * The address read from the city, in C order: the key of the index `supply_points_address_order` (migration
  * 020), written exactly as there so that the planner uses it for the order and for `LIKE 'prefix%'`.
@@ -211,16 +208,39 @@ export async function searchByAddress(db: Queryable, term: string, page: Page, a
   return [...ids, ...(await ranked(1, from?.rank === 1 ? from : null, page.limit - ids.length, offset))];
 }
 
-const CURRENT = `c.valid_from <= $2 AND (c.valid_to IS NULL OR c.valid_to > $2)`;
-/** Keyset paging of the holder searches, which come in ID order: after the previous page's last ID. */
-const afterClause = (page: Page, n: number) => (page.after === undefined ? '' : `AND c.supply_point_id > $${n}`);
-const afterParam = (page: Page) => (page.after === undefined ? [] : [page.after]);
+/**
+ * Supply points whose current holder matches (`match` builds the condition on `cu`, the customer, from its
+ * argument), in ID order; `after` continues after the previous page's last ID. Scoped as the caller says.
+ */
+async function searchHolders(
+  db: Queryable,
+  match: (arg: (v: unknown) => string) => string,
+  at: Date,
+  scope: RetailerScope | null,
+  page: Page,
+  among: readonly string[] | null,
+): Promise<string[]> {
+  const q = parameters();
+  const when = q.arg(at);
+  const retailer = q.arg(scope?.retailerCode ?? null);
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT DISTINCT c.supply_point_id AS id
+       FROM customers cu JOIN contracts c ON c.customer_id = cu.id
+      WHERE ${match(q.arg)} AND c.valid_from <= ${when} AND (c.valid_to IS NULL OR c.valid_to > ${when})
+        AND (${retailer}::text IS NULL OR (c.retailer_code = ${retailer} AND NOT c.last_resort))
+        ${among === null ? '' : `AND c.supply_point_id = ANY(${q.arg(among)}::text[])`}
+        ${page.after === undefined ? '' : `AND c.supply_point_id > ${q.arg(page.after)}`}
+      ORDER BY id LIMIT ${q.arg(page.limit)} OFFSET ${q.arg(page.offset)}`,
+    q.values,
+  );
+  return rows.map((r) => r.id);
+}
 
 /**
  * Supply points whose current holder's name contains the term. Searching by a non-public field is a
  * disclosure, so the caller passes the scope the firewall allows; `null` scope means all supply points.
  */
-export async function searchByHolderName(
+export function searchByHolderName(
   db: Queryable,
   term: string,
   at: Date,
@@ -228,20 +248,11 @@ export async function searchByHolderName(
   page: Page,
   among: readonly string[] | null = null,
 ): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT DISTINCT c.supply_point_id AS id
-       FROM customers cu JOIN contracts c ON c.customer_id = cu.id
-      WHERE cu.name ILIKE $1 AND ${CURRENT}
-        AND ($3::text IS NULL OR (c.retailer_code = $3 AND NOT c.last_resort)) ${amongClause(among, 'c.supply_point_id', 6)}
-        ${afterClause(page, among === null ? 6 : 7)}
-      ORDER BY id LIMIT $4 OFFSET $5`,
-    [`%${escapeLike(term)}%`, at, scope?.retailerCode ?? null, page.limit, page.offset, ...amongParam(among), ...afterParam(page)],
-  );
-  return rows.map((r) => r.id);
+  return searchHolders(db, (arg) => `cu.name ILIKE ${arg(`%${escapeLike(term)}%`)}`, at, scope, page, among);
 }
 
 /** Supply points whose current holder has this phone number (digits only). Scoped as for names. */
-export async function searchByPhone(
+export function searchByPhone(
   db: Queryable,
   digits: string,
   at: Date,
@@ -249,14 +260,5 @@ export async function searchByPhone(
   page: Page,
   among: readonly string[] | null = null,
 ): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT DISTINCT c.supply_point_id AS id
-       FROM customers cu JOIN contracts c ON c.customer_id = cu.id
-      WHERE cu.phone_digits = $1 AND ${CURRENT}
-        AND ($3::text IS NULL OR (c.retailer_code = $3 AND NOT c.last_resort)) ${amongClause(among, 'c.supply_point_id', 6)}
-        ${afterClause(page, among === null ? 6 : 7)}
-      ORDER BY id LIMIT $4 OFFSET $5`,
-    [digits, at, scope?.retailerCode ?? null, page.limit, page.offset, ...amongParam(among), ...afterParam(page)],
-  );
-  return rows.map((r) => r.id);
+  return searchHolders(db, (arg) => `cu.phone_digits = ${arg(digits)}`, at, scope, page, among);
 }
