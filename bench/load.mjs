@@ -24,6 +24,7 @@ const result = await autocannon({
     },
   ],
 });
+const cpu = process.cpuUsage();
 process.stdout.write(
-  `${JSON.stringify({ rps: result.requests.average, mean: result.latency.average, p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], non2xx: result.non2xx, errors: result.errors })}\n`,
+  `${JSON.stringify({ clientCpuMs: (cpu.user + cpu.system) / 1000, rps: result.requests.average, mean: result.latency.average, p50: result.latency.p50, p99: result.latency.p99, ok: result['2xx'], non2xx: result.non2xx, errors: result.errors })}\n`,
 );

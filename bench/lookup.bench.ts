@@ -117,6 +117,9 @@ async function main(): Promise<void> {
     const logged = ((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log')).rows[0]?.n ?? 0) - warm;
     const fwOk = runs.fw.reduce((n, r) => n + r.ok, 0) + runs.limited.reduce((n, r) => n + r.ok, 0);
     const mean = (xs: Load[], k: 'rps' | 'p50' | 'p99') => xs.reduce((n, x) => n + x[k], 0) / xs.length;
+    const cpuOf = (xs: Load[], k: keyof Load['cpu']) => xs.reduce((n, x) => n + x.cpu[k], 0) / xs.length;
+    const cpuLine = (what: string, xs: Load[]) =>
+      `  CPU per response, ${what}: server ${(cpuOf(xs, 'server') * 1000).toFixed(0)} µs, PostgreSQL ${(cpuOf(xs, 'database') * 1000).toFixed(0)} µs, load generator ${(cpuOf(xs, 'client') * 1000).toFixed(0)} µs`;
     const bareRps = mean(runs.bare, 'rps');
     const fwRps = mean(runs.fw, 'rps');
     const t = tableBench();
@@ -131,6 +134,9 @@ async function main(): Promise<void> {
       `bare route (same query, no firewall, no log):  ${bareRps.toFixed(0)} req/s  p50 ${mean(runs.bare, 'p50').toFixed(1)} ms  p99 ${mean(runs.bare, 'p99').toFixed(1)} ms`,
       `firewall + durable log:                         ${fwRps.toFixed(0)} req/s  p50 ${mean(runs.fw, 'p50').toFixed(1)} ms  p99 ${mean(runs.fw, 'p99').toFixed(1)} ms`,
       `${process.env['BENCH_LIMITS'] === 'off' ? 'second firewall server, no limits (A/A):' : 'firewall + read limits counted (none hit):'}${process.env['BENCH_BULK'] === 'on' ? ' + bulk reading judged live' : ''}     ${limitedRps.toFixed(0)} req/s  p50 ${mean(runs.limited, 'p50').toFixed(1)} ms  p99 ${mean(runs.limited, 'p99').toFixed(1)} ms`,
+      cpuLine('bare', runs.bare),
+      cpuLine('firewall', runs.fw),
+      cpuLine('firewall + limits', runs.limited),
       `ratio firewall / bare: ${((fwRps / bareRps) * 100).toFixed(1)} %  (goal ≥ 80 %); with read limits: ${((limitedRps / bareRps) * 100).toFixed(1)} %`,
       `log: ${logged} events for ${fwOk} firewall 2xx responses, both firewalls (non-2xx: ${[...runs.fw, ...runs.limited].reduce((n, r) => n + r.non2xx, 0)}); ${log.batches - batchesBefore} group commits, ${(logged / Math.max(1, log.batches - batchesBefore)).toFixed(1)} events per commit; ${before} events before warm-up`,
       `read limiter alone: ${(lim.onePersonNs / 1000).toFixed(2)} µs per look-up counted (one person), ${(lim.manyPeopleNs / 1000).toFixed(2)} µs (1,000 people)`,

@@ -28,6 +28,7 @@ export const CONNECT_ONLY_MS = 10_000;
  * search_path, say) replace the ones given beside it, so a setting that must hold whatever the URL says goes in.
  */
 function withOptions(url: string, options: readonly string[]): string {
+  if (options.length === 0) return url;
   const u = new URL(url);
   const own = u.searchParams.get('options');
   u.searchParams.set('options', [...(own === null ? [] : [own]), ...options].join(' '));
@@ -73,8 +74,11 @@ export async function openPostgres(
     ...(opts.schema === undefined ? [] : [`-c search_path=${ident(opts.schema)},public`]),
     ...(opts.role === undefined ? [] : [`-c role=${ident(opts.role)}`]),
   ];
+  // Always through the URL's own `options`: given beside a URL that has `?options=` (a statement_timeout, say),
+  // node-postgres would drop these, and the pool would run in `public` as the login role — not as the
+  // application role the operator set.
   const pool = new pg.Pool({
-    connectionString: opts.readOnly === true ? withOptions(url, [...options, '-c default_transaction_read_only=on']) : url,
+    connectionString: withOptions(url, opts.readOnly === true ? [...options, '-c default_transaction_read_only=on'] : options),
     max: opts.poolSize ?? 10,
     connectionTimeoutMillis: opts.timeouts?.connectMs ?? CONNECT_ONLY_MS,
     ...(opts.timeouts === undefined
@@ -84,7 +88,6 @@ export async function openPostgres(
           query_timeout: opts.timeouts.queryMs,
           idle_in_transaction_session_timeout: opts.timeouts.idleInTransactionMs,
         }),
-    ...(options.length === 0 ? {} : { options: options.join(' ') }),
   });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next query instead
   if (opts.connectNow !== false) {
@@ -147,9 +150,8 @@ export async function openPostgres(
       // (a month of the log), which a statement or query time-out would cut. What is bounded instead is the wait
       // for each next chunk (a server that froze), and the connection is closed whatever happens.
       const c = new pg.Client({
-        connectionString: url,
+        connectionString: withOptions(url, options),
         connectionTimeoutMillis: opts.timeouts?.connectMs ?? CONNECT_ONLY_MS,
-        ...(options.length === 0 ? {} : { options: options.join(' ') }),
       });
       c.on('error', () => undefined);
       await c.connect();

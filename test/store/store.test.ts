@@ -14,6 +14,7 @@ import { Sessions } from '../../src/identity/session-store.ts';
 import { claimedTerminal } from '../../src/identity/terminal-devices.ts';
 import { holds } from '../../src/domain/actor.ts';
 import { loadRecords } from '../../src/store/customer-store.ts';
+import { openPostgres } from '../../src/store/postgres.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { TEST_KEY } from '../support/app.ts';
@@ -229,3 +230,26 @@ for (const store of STORES) {
     });
   });
 }
+
+// A DATABASE_URL that carries its own `?options=` (a statement_timeout, say) keeps them, and the schema and the
+// application role given beside it still hold: node-postgres let the URL's options replace them, so such a pool
+// ran in `public` as the login role (found when a bench's URL set synchronous_commit and its tables landed there).
+const serverUrl = process.env['DATABASE_URL'];
+if (serverUrl !== undefined)
+  test('a server URL with its own options keeps the schema and the role given beside it (postgres)', async () => {
+    const store = STORES.find((s) => s.name === 'postgres');
+    assert.ok(store !== undefined);
+    const { server, dispose } = await store.open();
+    assert.ok(server !== undefined);
+    const url = `${serverUrl}${serverUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c statement_timeout=4321')}`;
+    const db = await openPostgres(url, { schema: server.schema, role: server.role, poolSize: 1 });
+    try {
+      const { rows } = await db.query<{ schema: string; role: string; timeout: string }>(
+        `SELECT current_schema() AS schema, current_user AS role, current_setting('statement_timeout') AS timeout`,
+      );
+      assert.deepEqual(rows[0], { schema: server.schema, role: server.role, timeout: '4321ms' });
+    } finally {
+      await db.close();
+      await dispose();
+    }
+  });
