@@ -17,7 +17,8 @@ import type { Engine } from './duck.ts';
 
 export interface LegacyFiles {
   readonly staff: string;
-  readonly terminals: string;
+  /** null: no terminal register (`grants check` with the log counts views, which do not depend on terminals). */
+  readonly terminals: string | null;
   readonly contracts: string;
   readonly logs: readonly string[];
 }
@@ -76,8 +77,10 @@ export async function createStandardTables(e: Engine): Promise<void> {
   // a legacy system logged only what it served.
   // Supply point IDs as HUGEINT (22 digits do not fit BIGINT): joins on ten million reads go much faster
   // than on text. The leading zero of the area code is restored where an ID is shown (lpad to 22).
+  // `screen`: the screen of the legacy system the row was read on, when its log says (formats.md's optional
+  // column; `analyze` then breaks each system down by screen).
   await e.run(`CREATE TABLE reads (system VARCHAR, accessed_at TIMESTAMPTZ, user_id VARCHAR, terminal_id VARCHAR, supply_point_id HUGEINT,
-    non_public BOOLEAN, outcome VARCHAR, refusal VARCHAR, purpose VARCHAR, emergency_id VARCHAR, reason VARCHAR)`);
+    non_public BOOLEAN, outcome VARCHAR, refusal VARCHAR, purpose VARCHAR, emergency_id VARCHAR, screen VARCHAR, reason VARCHAR)`);
 }
 
 /** `column` when the file has it, else NULL (optional columns). */
@@ -160,21 +163,24 @@ export async function loadLegacy(e: Engine, files: LegacyFiles, onFile: (file: s
     out.push({ file: files.staff, kind: 'staff', encoding: staff.f.encoding, ...staff.result });
     onFile(files.staff, staff.f.bytes);
 
-    const terminals = await withUtf8Retry(files.terminals, ['terminal_id', 'setting', 'organization', 'office'], work, (f) =>
-      loadTable(
-        e,
-        f,
-        'terminals',
-        `lower(trim(setting)) AS p_setting, nullif(lower(trim(${col(f, 'kind')})), '') AS p_kind`,
-        // Where it stands (site_side) is set below from the side of the people of its organization.
-        `trim(terminal_id), p_setting, p_kind, trim(organization), trim(coalesce(office, '')), NULL`,
-        `CASE WHEN coalesce(trim(terminal_id), '') = '' THEN 'terminal_id is empty'
+    if (files.terminals !== null) {
+      const terminalsFile = files.terminals;
+      const terminals = await withUtf8Retry(terminalsFile, ['terminal_id', 'setting', 'organization', 'office'], work, (f) =>
+        loadTable(
+          e,
+          f,
+          'terminals',
+          `lower(trim(setting)) AS p_setting, nullif(lower(trim(${col(f, 'kind')})), '') AS p_kind`,
+          // Where it stands (site_side) is set below from the side of the people of its organization.
+          `trim(terminal_id), p_setting, p_kind, trim(organization), trim(coalesce(office, '')), NULL`,
+          `CASE WHEN coalesce(trim(terminal_id), '') = '' THEN 'terminal_id is empty'
               WHEN coalesce(p_setting, '') NOT IN ('network', 'retail') THEN 'setting ' || ${shown('setting')} || ' is not network or retail'
               WHEN coalesce(p_kind, '') NOT IN ('', 'dedicated', 'virtual') THEN 'kind ' || ${shown(col(f, 'kind'))} || ' is not dedicated or virtual' END`,
-      ),
-    );
-    out.push({ file: files.terminals, kind: 'terminals', encoding: terminals.f.encoding, ...terminals.result });
-    onFile(files.terminals, terminals.f.bytes);
+        ),
+      );
+      out.push({ file: terminalsFile, kind: 'terminals', encoding: terminals.f.encoding, ...terminals.result });
+      onFile(terminalsFile, terminals.f.bytes);
+    }
 
     const contracts = await withUtf8Retry(files.contracts, ['supply_point_id', 'customer_id', 'customer_type', 'retailer_code', 'valid_from'], work, (f) =>
       loadTable(
@@ -212,7 +218,7 @@ export async function loadLegacy(e: Engine, files: LegacyFiles, onFile: (file: s
            CASE WHEN coalesce(trim(${col(f, 'fields')}), '') = '' THEN true
                 WHEN trim(${col(f, 'fields')}) IN ('supply_point_id;address', 'address;supply_point_id', 'supply_point_id', 'address') THEN false
                 ELSE len(list_filter(string_split(trim(${col(f, 'fields')}), ';'), x -> trim(x) NOT IN ('', 'supply_point_id', 'address'))) > 0 END,
-           'served', NULL, NULL, NULL`,
+           'served', NULL, NULL, NULL, nullif(trim(coalesce(${col(f, 'screen')}, '')), '')`,
           `CASE WHEN p_at IS NULL THEN 'accessed_at ' || ${shown('accessed_at')} || ' is not a date and time'
                 WHEN coalesce(trim(system), '') = '' THEN 'system is empty'
                 WHEN coalesce(trim(user_id), '') = '' THEN 'user_id is empty'

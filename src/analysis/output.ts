@@ -1,5 +1,5 @@
 import { number, table, text, day, type Column, type SpreadsheetDoc, type Table } from '../spreadsheet/table.ts';
-import type { Report, SystemCounts } from './report.ts';
+import type { Counts, Report } from './report.ts';
 import { findingRuleLabel } from '../domain/finding-rules.ts';
 
 /**
@@ -8,7 +8,7 @@ import { findingRuleLabel } from '../domain/finding-rules.ts';
  * is the report object itself.
  */
 
-const SYSTEM_COLUMNS: readonly (readonly [string, (s: Omit<SystemCounts, 'system'>) => number])[] = [
+const SYSTEM_COLUMNS: readonly (readonly [string, (s: Counts) => number])[] = [
   ['閲覧件数（社員）', (s) => s.views.employee],
   ['閲覧件数（委託）', (s) => s.views.contractor],
   ['閲覧件数（計）', (s) => s.views.total],
@@ -64,6 +64,17 @@ const viewerRows = (r: Report) =>
     v.individual.views,
     v.individual.customers,
   ]);
+/** The per-screen breakdown (formats.md `systems[].screens`): one row per system and screen, for the systems whose log names screens. */
+interface ScreenRow {
+  readonly system: string;
+  readonly screen: string;
+  readonly employee: number;
+  readonly contractor: number;
+  readonly total: number;
+}
+const screenRows = (r: Report): ScreenRow[] => r.systems.flatMap((s) => (s.screens ?? []).map((x) => ({ system: s.system, screen: x.screen, ...x.views })));
+const SCREEN_HEAD = ['システム', '画面', '閲覧件数（社員）', '閲覧件数（委託）', '閲覧件数（計）'];
+const hasScreens = (r: Report) => r.systems.some((s) => s.screens !== undefined);
 const FINDING_HEAD = ['重大度', 'ルール', 'ルール名', '対象', '内容'];
 const findingRows = (r: Report) => r.findings.map((f) => [SEVERITY_JA[f.severity], f.rule, ruleName(f.rule), f.subject, f.detail]);
 const REJECTED_HEAD = ['ファイル', '行', '理由'];
@@ -98,6 +109,16 @@ export function toTable(r: Report, opts: { maxRows?: number } = {}): string {
     '',
     '■ システム別（小売側による他社需要家の非公開情報の閲覧）',
     grid(['システム', ...SYSTEM_COLUMNS.map(([h]) => h)], systemRows(r)),
+    ...(hasScreens(r)
+      ? [
+          '',
+          '■ 画面別（閲覧件数の多い順）',
+          grid(
+            SCREEN_HEAD,
+            screenRows(r).map((x) => [x.system, x.screen, x.employee, x.contractor, x.total]),
+          ),
+        ]
+      : []),
     '',
     `■ 閲覧者（閲覧件数の多い順、${r.viewers.length} 人）`,
     grid(VIEWER_HEAD, viewerRows(r).slice(0, max)) + more(r.viewers.length),
@@ -110,7 +131,7 @@ export function toTable(r: Report, opts: { maxRows?: number } = {}): string {
   return `${out.join('\n')}\n`;
 }
 
-type SystemRow = { readonly system: string } & Omit<SystemCounts, 'system'>;
+type SystemRow = { readonly system: string } & Counts;
 type ViewerRow = Report['viewers'][number] & { readonly rank: number };
 
 /** The report's tables as a spreadsheet document; `extra` tables (the compliance report's equal-treatment figures) come after the regulator's. */
@@ -140,6 +161,22 @@ export function reportDoc(r: Report, extra: readonly Table[] = []): SpreadsheetD
         columns: [text('システム', (x) => x.system, 30), ...SYSTEM_COLUMNS.map(([h, f]) => number<SystemRow>(h, f, 14))],
         rows: systems,
       }),
+      ...(hasScreens(r)
+        ? [
+            table<ScreenRow>({
+              sheet: '画面別',
+              title: '画面別（小売側による他社需要家の非公開情報の閲覧）',
+              columns: [
+                text('システム', (x) => x.system, 30),
+                text('画面', (x) => x.screen, 30),
+                number('閲覧件数（社員）', (x) => x.employee, 14),
+                number('閲覧件数（委託）', (x) => x.contractor, 14),
+                number('閲覧件数（計）', (x) => x.total, 14),
+              ],
+              rows: screenRows(r),
+            }),
+          ]
+        : []),
       table<ViewerRow>({
         sheet: '閲覧者',
         title: '閲覧者（閲覧件数の多い順）',

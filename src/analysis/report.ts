@@ -1,5 +1,5 @@
 import { DAY_MS, japanDayStart } from '../domain/japan-time.ts';
-import type { Engine } from './duck.ts';
+import { sqlString as sqlText, type Engine } from './duck.ts';
 import { findAnomalies, viewerTotals, DEFAULT_THRESHOLDS, type Finding, type Thresholds } from './rules.ts';
 
 /**
@@ -19,8 +19,22 @@ export interface Split {
   readonly total: number;
 }
 
+/** One screen of a system (formats.md `systems[].screens`): the views made on it. */
+export interface ScreenCounts {
+  readonly screen: string;
+  readonly views: Split;
+}
+
+/** A screen name for views whose row named none, in a system whose log names screens. */
+export const NO_SCREEN = '(画面名なし)';
+
+/** The counts of a system, and of all systems together (`total`). */
+export type Counts = Omit<SystemCounts, 'system' | 'screens'>;
+
 export interface SystemCounts {
   readonly system: string;
+  /** Views per screen, highest first — present when the system's log has a `screen` column with values. */
+  readonly screens?: readonly ScreenCounts[];
   readonly views: Split;
   readonly lastResortViews: number;
   readonly noContractViews: number;
@@ -60,7 +74,7 @@ export interface Report {
   readonly affiliate: string;
   readonly rows: { readonly read: number; readonly used: number; readonly rejected: number; readonly outsidePeriod: number };
   readonly systems: readonly SystemCounts[];
-  readonly total: Omit<SystemCounts, 'system'>;
+  readonly total: Counts;
   readonly viewers: readonly Viewer[];
   readonly findings: readonly Finding[];
   /** Views per day (Japan time) of the period, for charts. */
@@ -107,7 +121,7 @@ const COUNTS = (where: string) => `
 
 type CountRow = Record<string, number> & { system?: string };
 
-function counts(r: CountRow): Omit<SystemCounts, 'system'> {
+function counts(r: CountRow): Counts {
   return {
     views: { employee: r['v_employee'] ?? 0, contractor: r['v_contractor'] ?? 0, total: r['v_total'] ?? 0 },
     lastResortViews: r['last_resort_views'] ?? 0,
@@ -146,7 +160,7 @@ export async function enrich(e: Engine, opts: { affiliate: string; start: Date; 
     ), affiliate_since AS (
       SELECT supply_point_id, min(valid_from) AS since FROM contracts WHERE retailer_code = $1 GROUP BY supply_point_id
     ), joined AS (
-      SELECT r.system, r.accessed_at, r.user_id, r.terminal_id, r.supply_point_id, r.non_public, r.outcome, r.refusal, r.purpose, r.emergency_id,
+      SELECT r.system, r.accessed_at, r.user_id, r.terminal_id, r.supply_point_id, r.non_public, r.outcome, r.refusal, r.purpose, r.emergency_id, r.screen,
              -- Japan time without a time-zone library: Japan keeps no daylight saving, so it is UTC + 9 h.
              (DATE '1970-01-01' + CAST(floor((epoch(r.accessed_at) + 32400) / 86400) AS INTEGER)) AS jst_day,
              CAST(floor(((epoch(r.accessed_at) + 32400) % 86400) / 3600) AS INTEGER) AS jst_hour,
@@ -194,6 +208,24 @@ export async function buildReport(e: Engine, opts: ReportOptions): Promise<Repor
   const inPeriod = `(SELECT * FROM enriched WHERE in_period)`;
   const perSystem = await e.rows<CountRow>(`SELECT system, ${COUNTS(`kind = 'view'`)} FROM ${inPeriod} t GROUP BY system ORDER BY v_total DESC, system`);
   const [total] = await e.rows<CountRow>(`SELECT ${COUNTS(`kind = 'view'`)} FROM ${inPeriod} t`);
+  // Per screen, for the systems whose log names screens (a read of the period with one).
+  const systemsWithScreens = new Set(
+    (await e.rows<{ system: string }>(`SELECT DISTINCT system FROM enriched WHERE in_period AND screen IS NOT NULL`)).map((r) => r.system),
+  );
+  const screensOf = new Map<string, ScreenCounts[]>();
+  if (systemsWithScreens.size > 0) {
+    const screenRows = await e.rows<{ system: string; screen: string; employee: number; contractor: number; total: number }>(`
+      SELECT system, coalesce(screen, ${sqlText(NO_SCREEN)}) AS screen, count(*) FILTER (WHERE employment = 'employee') AS employee,
+             count(*) FILTER (WHERE employment = 'contractor') AS contractor, count(*) AS total
+        FROM ${inPeriod} t WHERE kind = 'view' GROUP BY ALL ORDER BY total DESC, screen`);
+    for (const r of screenRows)
+      if (systemsWithScreens.has(r.system))
+        screensOf.set(r.system, [
+          ...(screensOf.get(r.system) ?? []),
+          { screen: r.screen, views: { employee: r.employee, contractor: r.contractor, total: r.total } },
+        ]);
+  }
+
   // One pass over the views per person: the viewers' table and the other_customer_read rule share it.
   const viewers = await viewerTotals(e);
   const daily = await e.rows<{ day: string; views: number; last_resort_views: number }>(`
@@ -213,7 +245,11 @@ export async function buildReport(e: Engine, opts: ReportOptions): Promise<Repor
     period: { from: opts.from, to: opts.to },
     affiliate: opts.affiliate,
     rows: { read, used: read - rej - outside, rejected: rej, outsidePeriod: outside },
-    systems: perSystem.map((r) => ({ system: String(r.system), ...counts(r) })),
+    systems: perSystem.map((r) => ({
+      system: String(r.system),
+      ...(systemsWithScreens.has(String(r.system)) ? { screens: screensOf.get(String(r.system)) ?? [] } : {}),
+      ...counts(r),
+    })),
     total: counts(total ?? {}),
     viewers: viewers.map((v) => ({
       userId: v.user_id,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { listFindings, type FindingRow } from '../analysis/findings.ts';
 import { reportDoc } from '../analysis/output.ts';
-import type { Report, SystemCounts, Viewer } from '../analysis/report.ts';
+import type { Counts, Report, SystemCounts, Viewer } from '../analysis/report.ts';
 import { listDigests, livePeriodBounds, liveReport, PeriodTooLong, reviewFinding, scanLive, type Digest } from '../analysis/review.ts';
 import type { Finding, Thresholds } from '../analysis/rules.ts';
 import { holds, type Actor } from '../domain/actor.ts';
@@ -38,7 +38,7 @@ const archive = (deps: AppDeps): { archiveDir?: string } => (deps.analysisArchiv
 const fieldsAgree: [
   SameFields<Report, c.Report>,
   SameFields<SystemCounts, c.Report['systems'][number]>,
-  SameFields<Omit<SystemCounts, 'system'>, c.Counts>,
+  SameFields<Counts, c.Counts>,
   SameFields<Viewer, c.Report['viewers'][number]>,
   SameFields<Finding, c.RuleFinding>,
   SameFields<Thresholds, c.Report['thresholds']>,

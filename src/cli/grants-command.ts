@@ -1,9 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { japanDay } from '../domain/japan-time.ts';
 import type { CsvEncoding } from '../domain/export-file.ts';
-import { table, text as textColumn } from '../spreadsheet/table.ts';
+import { day as dayColumn, instant, number, table, text as textColumn } from '../spreadsheet/table.ts';
 import { csvEncodingOption, writeSpreadsheet, xlsxNeedsOut } from './spreadsheet-output.ts';
 import { checkGrants, type GrantViolation } from '../governance/grant-rules.ts';
+import { grantExposures } from '../governance/grant-exposure.ts';
+import { openEngine } from '../analysis/duck.ts';
+import { countExposure, type ExposureRow, type ExposureSummary } from '../analysis/exposure.ts';
+import { loadLegacy, type InputSummary } from '../analysis/legacy-load.ts';
 import type { RejectedRow } from '../legacy/csv-file.ts';
 import { loadGrants, loadIncompatiblePairs, loadPermissions, loadStaff } from '../legacy/registers.ts';
 import { isSodPairId, RECIPROCAL_REASON, RECIPROCAL_REASON_EN, SOD_PAIR_IDS, SOD_PAIRS, type SodPolicy } from '../domain/separation-of-duties.ts';
@@ -37,10 +41,43 @@ function sodRules(policy: SodPolicy) {
   };
 }
 
+/** What the exposure report adds (formats.md `exposure`, `exposureSummary`), and the log files it read. */
+interface Exposure {
+  readonly exposure: ExposureRow[];
+  readonly exposureSummary: ExposureSummary;
+  readonly inputs: InputSummary[];
+  readonly rejected: RejectedRow[];
+}
+
+/**
+ * The regulator's follow-up questions over the log (issue 22): every grant that broke a rule while in force up
+ * to `at`, the periods in which it did, and what its holder viewed of other retailers' customers inside them —
+ * the log, the contracts and the staff register loaded and counted as `analyze` counts views.
+ */
+async function exposureOf(
+  opts: { staff: string; at: Date; exposure: { logs: readonly string[]; contracts: string; affiliate: string } },
+  registry: Parameters<typeof grantExposures>,
+): Promise<Exposure> {
+  const exposures = grantExposures(...registry);
+  const engine = await openEngine();
+  try {
+    const inputs = await loadLegacy(engine, { staff: opts.staff, terminals: null, contracts: opts.exposure.contracts, logs: opts.exposure.logs });
+    const counted = await countExposure(engine, exposures, opts.exposure.affiliate, japanDay);
+    // The staff register's bad rows are listed by the register's own loader already.
+    const rejected = (await engine.rows<{ file: string; line: number; reason: string }>(`SELECT file, line, reason FROM rejected ORDER BY file, line`)).filter(
+      (r) => r.file !== opts.staff,
+    );
+    return { exposure: counted.exposure, exposureSummary: counted.summary, inputs, rejected };
+  } finally {
+    engine.close();
+  }
+}
+
 /**
  * `gridwall grants check` (formats.md): the grants of a legacy permission registry in force at `at`,
  * judged by the same rules as live grants — separation of duties included (`sod`: the catalog's pairs
- * policy enforces, plus `--incompatible`'s own). Findings are data: exit 0 when the run completed.
+ * policy enforces, plus `--incompatible`'s own). With the log (`exposure`), also when each wrongful grant made
+ * data viewable and what was viewed under it. Findings are data: exit 0 when the run completed.
  */
 export async function runGrantsCheck(
   opts: {
@@ -53,6 +90,7 @@ export async function runGrantsCheck(
     out?: string;
     sod: SodPolicy;
     incompatible?: string;
+    exposure?: { logs: readonly string[]; contracts: string; affiliate: string };
   },
   io: CliIo,
 ): Promise<number> {
@@ -65,9 +103,14 @@ export async function runGrantsCheck(
   const policy: SodPolicy = { pairs: [...opts.sod.pairs, ...own.items], reciprocalDays: opts.sod.reciprocalDays };
   const result = checkGrants(staff.items, permissions.items, grants.items, opts.at, policy);
   const rules = sodRules(policy);
-  const rejected: RejectedRow[] = [...staff.rejected, ...permissions.rejected, ...grants.rejected, ...own.rejected];
+  const exposure =
+    opts.exposure === undefined
+      ? null
+      : await exposureOf({ staff: opts.staff, at: opts.at, exposure: opts.exposure }, [staff.items, permissions.items, grants.items, opts.at, policy]);
+  const rejected: RejectedRow[] = [...staff.rejected, ...permissions.rejected, ...grants.rejected, ...own.rejected, ...(exposure?.rejected ?? [])];
   const read = staff.read + permissions.read + grants.read + own.read;
-  const rows = { read, used: read - rejected.length, rejected: rejected.length };
+  const registryRejected = rejected.length - (exposure?.rejected.length ?? 0);
+  const rows = { read, used: read - registryRejected, rejected: registryRejected };
   const violation = (v: GrantViolation) => ({
     rule: v.rule,
     userId: v.userId,
@@ -79,7 +122,15 @@ export async function runGrantsCheck(
   let text: string | null;
   if (opts.format === 'json') {
     text = `${JSON.stringify(
-      { at: opts.at.toISOString(), rows, violations: result.violations.map(violation), summary: result.summary, rejected, separationOfDuties: rules },
+      {
+        at: opts.at.toISOString(),
+        rows,
+        violations: result.violations.map(violation),
+        summary: result.summary,
+        ...(exposure === null ? {} : { exposure: exposure.exposure, exposureSummary: exposure.exposureSummary, inputs: exposure.inputs }),
+        rejected,
+        separationOfDuties: rules,
+      },
       null,
       2,
     )}\n`;
@@ -102,6 +153,26 @@ export async function runGrantsCheck(
           ],
           rows: result.violations.map(violation),
         }),
+        ...(exposure === null
+          ? []
+          : [
+              table<ExposureRow>({
+                sheet: 'exposure',
+                title: `閲覧可能期間と閲覧実績（違反の権限ごと） / exposure: ${exposureLine(exposure.exposureSummary)}`,
+                columns: [
+                  textColumn('user_id', (x) => x.userId),
+                  textColumn('permission_id', (x) => x.permissionId),
+                  textColumn('rules', (x) => x.rules.join(';'), 30),
+                  dayColumn('from', (x) => x.from),
+                  dayColumn('to', (x) => x.to),
+                  number('views', (x) => x.views),
+                  number('supply_points', (x) => x.supplyPoints),
+                  instant('first', (x) => (x.first === null ? null : new Date(x.first))),
+                  instant('last', (x) => (x.last === null ? null : new Date(x.last))),
+                ],
+                rows: exposure.exposure,
+              }),
+            ]),
       ],
     };
     await writeSpreadsheet(io, doc, opts.format, encoding, opts.out);
@@ -122,6 +193,16 @@ export async function runGrantsCheck(
       ...result.violations.map(
         (v) => `${v.rule.padEnd(24)} ${v.userId.padEnd(12)} ${v.permissionId.padEnd(10)} by ${v.grantedBy.padEnd(12)} ${japanDay(v.grantedAt)}  ${v.detail}`,
       ),
+      ...(exposure === null
+        ? []
+        : [
+            '',
+            `exposure (閲覧可能期間と閲覧実績): ${exposureLine(exposure.exposureSummary)}`,
+            ...exposure.exposure.map(
+              (x) =>
+                `${x.userId.padEnd(12)} ${x.permissionId.padEnd(10)} ${x.from} – ${(x.to ?? 'in force').padEnd(10)}  ${String(x.views).padStart(6)} views  ${String(x.supplyPoints).padStart(5)} points  ${x.first === null ? '' : `${x.first} … ${x.last ?? ''}`}  ${x.rules.join(', ')}`,
+            ),
+          ]),
       ...(rejected.length > 0 ? ['', 'rejected rows:', ...rejected.map((r) => `  ${r.file}:${r.line}: ${r.reason}`)] : []),
     ];
     text = `${out.join('\n')}\n`;
@@ -132,4 +213,8 @@ export async function runGrantsCheck(
   }
   if (rejected.length > 0 && opts.format !== 'table') io.stderr.write(`grants check: ${rejected.length} rows rejected (listed in the output)\n`);
   return EXIT.ok;
+}
+
+function exposureLine(s: ExposureSummary): string {
+  return `${s.holders} holders of wrongful grants, ${s.viewers} of them viewed: ${s.views} views of ${s.supplyPoints} supply points of other retailers' customers`;
 }

@@ -254,6 +254,14 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
       DEFAULT_SOD_PAIRS.join(','),
     )
     .option('--incompatible <file>', "the registry's own incompatible pairs: a CSV of permission_a, permission_b, reason")
+    .option(
+      '--log <file>',
+      'with --contracts and --affiliate: access_log.csv, to report when each wrongful grant made data viewable and what its holder viewed (exposure); once per file',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--contracts <file>', 'contracts.csv (with --log)')
+    .option('--affiliate <code>', 'retailer code of the affiliated retailer, e.g. A0001 (with --log)')
     .addOption(
       new Option('--reciprocal-days <days>', 'separation of duties: grants two people gave each other within this many days are reported (0: off)')
         .default(DEFAULT_RECIPROCAL_DAYS)
@@ -275,13 +283,24 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
         pairs: string;
         incompatible?: string;
         reciprocalDays: number;
+        log: string[];
+        contracts?: string;
+        affiliate?: string;
       }) => {
         const { runGrantsCheck } = await import('./grants-command.ts');
+        const given = { '--log': opts.log.length > 0, '--contracts': opts.contracts !== undefined, '--affiliate': opts.affiliate !== undefined };
+        const missing = Object.entries(given).filter(([, g]) => !g);
+        if (missing.length > 0 && missing.length < 3)
+          throw new UsageError(`${missing.map(([k]) => k).join(' and ')} missing: the exposure report needs --log, --contracts and --affiliate together`);
+        if (opts.affiliate !== undefined && opts.affiliate.trim() === '') throw new UsageError('--affiliate must name the affiliated retailer code');
         const at = opts.at === undefined ? new Date() : new Date(opts.at.getTime() + DAY_MS - 1);
         const pairs = parseSodPairs(opts.pairs);
         if ('empty' in pairs) throw new UsageError(`--pairs is empty (give some of ${SOD_PAIR_IDS.join(', ')}, or none)`);
         if ('unknown' in pairs) throw new UsageError(`--pairs: ${pairs.unknown.join(', ')} is not a pair (give some of ${SOD_PAIR_IDS.join(', ')}, or none)`);
-        setExit(await runGrantsCheck({ ...opts, at, sod: sodPolicy(pairs.ok, opts.reciprocalDays) }, io));
+        const { log, contracts, affiliate, ...rest } = opts;
+        const exposure =
+          contracts !== undefined && affiliate !== undefined && log.length > 0 ? { logs: log, contracts, affiliate: affiliate.trim() } : undefined;
+        setExit(await runGrantsCheck({ ...rest, at, sod: sodPolicy(pairs.ok, opts.reciprocalDays), ...(exposure === undefined ? {} : { exposure }) }, io));
       },
     );
 

@@ -40,7 +40,15 @@ export const Report = z.object({
   period: z.object({ from: Day, to: Day }),
   affiliate: z.string(),
   rows: z.object({ read: z.int(), used: z.int(), rejected: z.int(), outsidePeriod: z.int() }),
-  systems: z.array(Counts.extend({ system: z.string() })),
+  systems: z.array(
+    Counts.extend({
+      system: z.string(),
+      screens: z
+        .array(z.object({ screen: z.string(), views: Split }))
+        .optional()
+        .describe('views per screen, highest first: present when the log names screens (legacy logs with a `screen` column)'),
+    }),
+  ),
   total: Counts,
   viewers: z.array(
     z.object({

@@ -147,6 +147,23 @@ describe('gridwall analyze over legacy exports with known ground truth', () => {
     assert.equal(total?.[3], report.total.views.total);
     const viewers = await readSheet(readFileSync(xlsx), '閲覧者');
     assert.equal(viewers.length, report.viewers.length + 3, 'the title, a blank row and the header row, then one row per viewer');
+    // Per screen (issue 22): the first system's log names screens, so its rows are in the 画面別 sheet, summing to
+    // the system's views; the second system's log names none.
+    const screens = await readSheet(readFileSync(xlsx), '画面別');
+    const first = report.systems.find((s) => s.system === SYSTEMS[0]);
+    assert.ok(first?.screens !== undefined && first.screens.length === 3);
+    const rows = screens.filter((row) => row[0] === SYSTEMS[0]);
+    assert.deepEqual(
+      rows.map((row) => [row[1], row[4]]),
+      first.screens.map((x) => [x.screen, x.views.total]),
+    );
+    assert.equal(
+      rows.reduce((n, row) => n + Number(row[4]), 0),
+      first.views.total,
+    );
+    assert.equal(screens.filter((row) => row[0] === SYSTEMS[1]).length, 0);
+    assert.equal(report.systems.find((s) => s.system === SYSTEMS[1])?.screens, undefined);
+    assert.match(readFileSync(csv, 'utf8'), /画面別/);
   });
 
   test('bad arguments and unusable files exit 2 naming what is wrong', async () => {

@@ -27,6 +27,8 @@ interface Planned {
   readonly terminal: string;
   readonly point: string;
   readonly fields: string;
+  /** The legacy screen the row was read on: named in the first system's log, empty in the second's. */
+  readonly screen?: string;
   readonly kind: Kind;
   /** For views: facts of the viewer and the point, as the plan knows them. */
   readonly person?: string;
@@ -70,7 +72,12 @@ export interface Tally {
   contractorOrganizations: number;
   supplyPoints: number;
   retailers: number;
+  /** Per screen, highest first: for a system whose log names screens (formats.md `systems[].screens`). */
+  screens?: { screen: string; views: { employee: number; contractor: number; total: number } }[];
 }
+
+/** The screens of the first system's log (the second system's log leaves the column empty). */
+export const SCREENS = ['需要家情報照会', '契約照会', '使用量照会'] as const;
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failing case can be rerun. */
 function rng(seed: number) {
@@ -374,9 +381,13 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
     const j = Math.floor(rand() * (i + 1));
     [rows[i], rows[j]] = [rows[j] as Planned, rows[i] as Planned];
   }
+  // Screens by position, not by the random stream: the first system's rows name one of three, unevenly (each
+  // fifth row the third, the rest alternating), the second system's name none.
+  for (const [i, r] of rows.entries()) rows[i] = { ...r, screen: r.system === SYSTEMS[0] ? (SCREENS[i % 5 === 0 ? 2 : i % 2] ?? '') : '' };
   const logA: string[] = [];
   const logB: string[] = [];
-  for (const r of rows) (r.at < '2022/11/20' ? logA : logB).push([r.at, r.system, r.user, r.terminal, r.point, '照会', r.fields].map(csvCell).join(','));
+  for (const r of rows)
+    (r.at < '2022/11/20' ? logA : logB).push([r.at, r.system, r.user, r.terminal, r.point, r.screen ?? '', r.fields].map(csvCell).join(','));
   // Rejected log rows, appended to file A at known lines.
   const badLog: { file: 'A'; line: number; reason: RegExp }[] = [];
   const addBad = (line: string[], reason: RegExp) => {
@@ -437,14 +448,22 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
       retailers: distinct((r) => r.retailer),
     };
   };
+  const screensOf = (rs: readonly Planned[]) =>
+    [...new Set(rs.map((r) => r.screen ?? ''))]
+      .map((screen) => {
+        const on = rs.filter((r) => r.screen === screen);
+        const employee = on.filter((r) => r.employment === 'employee').length;
+        return { screen, views: { employee, contractor: on.length - employee, total: on.length } };
+      })
+      .sort((a, b) => b.views.total - a.views.total || (a.screen < b.screen ? -1 : 1));
   const systems = Object.fromEntries(
-    SYSTEMS.map((s) => [
-      s,
-      tally(
+    SYSTEMS.map((s) => {
+      const t = tally(
         counted.filter((r) => r.system === s),
         rows.filter((r) => r.system === s),
-      ),
-    ]),
+      );
+      return [s, s === SYSTEMS[0] ? { screens: screensOf(counted.filter((r) => r.system === s)), ...t } : t];
+    }),
   );
   const byUser = new Map<string, Planned[]>();
   for (const r of counted) byUser.set(r.user, [...(byUser.get(r.user) ?? []), r]);

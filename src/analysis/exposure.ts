@@ -1,0 +1,99 @@
+import type { GrantExposure } from '../governance/grant-exposure.ts';
+import { enrich } from './report.ts';
+import type { Engine } from './duck.ts';
+
+/**
+ * The regulator's second follow-up question (issue 22): what was actually viewed under a wrongful grant? Over
+ * the standard tables (`staff`, `contracts`, `reads`, loaded from the legacy files as `analyze` loads them),
+ * each grant's views are the log rows inside its windows in which its holder viewed — by the same rule as
+ * `analyze`'s views (report.ts `enrich`: retail side at that moment, non-public items, a supply point whose
+ * retailer at that moment was neither the affiliate nor last-resort supply).
+ */
+
+/** One row of formats.md's `exposure`. */
+export interface ExposureRow {
+  readonly userId: string;
+  readonly permissionId: string;
+  readonly grantedBy: string;
+  readonly grantedAt: string;
+  readonly rules: readonly string[];
+  /** The first window's start (Japan day) and the last one's end (null while still open at the day judged). */
+  readonly from: string;
+  readonly to: string | null;
+  /** Every window, when the grant broke its rules in more than one stretch (formats.md allows more keys). */
+  readonly windows: readonly { readonly from: string; readonly to: string | null }[];
+  readonly views: number;
+  readonly supplyPoints: number;
+  readonly first: string | null;
+  readonly last: string | null;
+}
+
+export interface ExposureSummary {
+  /** Distinct user IDs holding a violating grant. */
+  readonly holders: number;
+  /** Of them, those with at least one view inside a window. */
+  readonly viewers: number;
+  /** Log rows inside some window of their user (a row under two windows counts once). */
+  readonly views: number;
+  readonly supplyPoints: number;
+}
+
+/** Far enough back and ahead to take every read as "in the period" of `enrich` (the windows bound them here). */
+const ALL_TIME = { start: new Date('1900-01-01T00:00:00Z'), end: new Date('9999-01-01T00:00:00Z') };
+
+/**
+ * Counts what each exposure's holder viewed inside its windows. `day` renders a window's bound (a Japan day,
+ * as `grants check` writes dates); views' instants are ISO 8601. The standard tables must be loaded.
+ */
+export async function countExposure(
+  e: Engine,
+  exposures: readonly GrantExposure[],
+  affiliate: string,
+  day: (d: Date) => string,
+): Promise<{ exposure: ExposureRow[]; summary: ExposureSummary }> {
+  await enrich(e, { affiliate, ...ALL_TIME });
+  await e.run(`CREATE OR REPLACE TEMP TABLE exposure_windows (idx INTEGER, user_id VARCHAR, w_from TIMESTAMPTZ, w_to TIMESTAMPTZ)`);
+  for (const [idx, x] of exposures.entries())
+    for (const w of x.windows)
+      await e.run(`INSERT INTO exposure_windows VALUES ($1, $2, $3::TIMESTAMPTZ, $4::TIMESTAMPTZ)`, [idx, x.grant.userId, w.from, w.to]);
+  await e.run(`CREATE OR REPLACE TEMP TABLE exposure_hits AS
+    SELECT w.idx, r.rowid AS read_id, r.user_id, r.supply_point_id, r.accessed_at
+      FROM exposure_windows w JOIN enriched r
+        ON r.user_id = w.user_id AND r.accessed_at >= w.w_from AND (w.w_to IS NULL OR r.accessed_at < w.w_to)
+     WHERE r.kind = 'view'`);
+  const per = await e.rows<{ idx: number; views: number; points: number; first: Date; last: Date }>(
+    `SELECT idx, count(DISTINCT read_id) AS views, count(DISTINCT supply_point_id) AS points, min(accessed_at) AS first, max(accessed_at) AS last
+       FROM exposure_hits GROUP BY idx`,
+  );
+  const byIdx = new Map(per.map((r) => [r.idx, r]));
+  const [all] = await e.rows<{ views: number; points: number; viewers: number }>(
+    `SELECT count(DISTINCT read_id) AS views, count(DISTINCT supply_point_id) AS points, count(DISTINCT user_id) AS viewers FROM exposure_hits`,
+  );
+  const exposure = exposures.map((x, idx): ExposureRow => {
+    const hit = byIdx.get(idx);
+    const windows = x.windows.map((w) => ({ from: day(w.from), to: w.to === null ? null : day(w.to) }));
+    return {
+      userId: x.grant.userId,
+      permissionId: x.grant.permissionId,
+      grantedBy: x.grant.grantedBy,
+      grantedAt: day(x.grant.grantedAt),
+      rules: x.rules,
+      from: windows[0]?.from ?? day(x.grant.grantedAt),
+      to: windows.at(-1)?.to ?? null,
+      windows,
+      views: hit?.views ?? 0,
+      supplyPoints: hit?.points ?? 0,
+      first: hit === undefined ? null : hit.first.toISOString(),
+      last: hit === undefined ? null : hit.last.toISOString(),
+    };
+  });
+  return {
+    exposure,
+    summary: {
+      holders: new Set(exposures.map((x) => x.grant.userId)).size,
+      viewers: all?.viewers ?? 0,
+      views: all?.views ?? 0,
+      supplyPoints: all?.points ?? 0,
+    },
+  };
+}
