@@ -41,17 +41,21 @@ export interface ExposureSummary {
 /** Far enough back and ahead to take every read as "in the period" of `enrich` (the windows bound them here). */
 const ALL_TIME = { start: new Date('1900-01-01T00:00:00Z'), end: new Date('9999-01-01T00:00:00Z') };
 
+/** Every loaded read classified as `analyze` classifies it, whenever it was made (the legacy files' whole span). */
+export async function enrichAllTime(e: Engine, affiliate: string): Promise<void> {
+  await enrich(e, { affiliate, ...ALL_TIME });
+}
+
 /**
- * Counts what each exposure's holder viewed inside its windows. `day` renders a window's bound (a Japan day,
- * as `grants check` writes dates); views' instants are ISO 8601. The standard tables must be loaded.
+ * Counts what each exposure's holder viewed inside its windows, over the classified reads (`enriched`: built by
+ * `enrichAllTime`, or by the report for a period). `day` renders a window's bound (a Japan day, as `grants
+ * check` writes dates); views' instants are ISO 8601.
  */
 export async function countExposure(
   e: Engine,
   exposures: readonly GrantExposure[],
-  affiliate: string,
   day: (d: Date) => string,
 ): Promise<{ exposure: ExposureRow[]; summary: ExposureSummary }> {
-  await enrich(e, { affiliate, ...ALL_TIME });
   await e.run(`CREATE OR REPLACE TEMP TABLE exposure_windows (idx INTEGER, user_id VARCHAR, w_from TIMESTAMPTZ, w_to TIMESTAMPTZ)`);
   for (const [idx, x] of exposures.entries())
     for (const w of x.windows)
@@ -60,7 +64,7 @@ export async function countExposure(
     SELECT w.idx, r.rowid AS read_id, r.user_id, r.supply_point_id, r.accessed_at
       FROM exposure_windows w JOIN enriched r
         ON r.user_id = w.user_id AND r.accessed_at >= w.w_from AND (w.w_to IS NULL OR r.accessed_at < w.w_to)
-     WHERE r.kind = 'view'`);
+     WHERE r.kind = 'view' AND r.in_period`);
   const per = await e.rows<{ idx: number; views: number; points: number; first: Date; last: Date }>(
     `SELECT idx, count(DISTINCT read_id) AS views, count(DISTINCT supply_point_id) AS points, min(accessed_at) AS first, max(accessed_at) AS last
        FROM exposure_hits GROUP BY idx`,

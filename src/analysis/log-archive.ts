@@ -24,7 +24,7 @@ import { sqlString, type Engine } from './duck.ts';
  */
 
 /** Changes when the columns of an export change: every older file is then exported again. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 /** The columns of an export, as DuckDB reads them. */
 const COLUMNS = {
@@ -40,6 +40,8 @@ const COLUMNS = {
   records: 'INTEGER',
   supply_point_id: 'VARCHAR',
   non_public: 'BOOLEAN',
+  // The decision table the read was decided by (the exposure report, issue 22).
+  policy_version: 'VARCHAR',
 } as const;
 
 /** The fields whose class is public: a read that showed only these (or nothing) is not a view of non-public items. */
@@ -55,7 +57,7 @@ const PUBLIC_FIELDS = Object.entries(SUPPLY_POINT_FIELDS)
 const READ_COLUMNS = `e.seq::text, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), coalesce(e.user_id, e.person_id), e.terminal_id,
   e.outcome, e.refusal, e.purpose, e.emergency_id, e.query->>'by', jsonb_array_length(e.records)::text, r.value->>'supplyPointId',
   CASE WHEN r.value IS NOT NULL THEN EXISTS (SELECT 1 FROM jsonb_array_elements_text(coalesce(r.value->'shown', '[]'::jsonb)) f
-    WHERE f NOT IN (${PUBLIC_FIELDS.map((f) => `'${f}'`).join(', ')}))::text END`;
+    WHERE f NOT IN (${PUBLIC_FIELDS.map((f) => `'${f}'`).join(', ')}))::text END, e.policy_version`;
 
 /** What a partition holds, as far as an export's key needs to know. */
 export interface PartitionState {

@@ -5,6 +5,9 @@ import type { Db, Queryable } from '../store/db.ts';
 import { ANALYSIS_QUEUE } from './analysis-queue.ts';
 import { openEngine } from './duck.ts';
 import { loadLive } from './live.ts';
+import { liveExposure, type LiveExposure } from './live-exposure.ts';
+import type { DecisionTable } from '../domain/decision-table.ts';
+import type { SodPolicy } from '../domain/separation-of-duties.ts';
 import { buildReport, periodBounds, type Report } from './report.ts';
 import type { Thresholds } from './rules.ts';
 import { foldFinding } from './findings.ts';
@@ -79,6 +82,31 @@ export async function liveReport(db: Queryable, period: { from: string; to: stri
     try {
       await loadLive(engine, db, { start, end }, opts.archiveDir === undefined ? {} : { archiveDir: opts.archiveDir });
       return await buildReport(engine, { affiliate: await affiliateOf(db), from: period.from, to: period.to, thresholds: opts.thresholds ?? {} });
+    } finally {
+      engine.close();
+    }
+  }, opts.maxWaitMs);
+}
+
+/**
+ * The report and the exposure report (live-exposure.ts) of a period in one load of the log: what the compliance
+ * report download and the console's exposure screen show. The grants are judged up to the period's end (or
+ * `now`, if sooner), by the server's separation-of-duties policy; the decision table is the server's.
+ */
+export async function liveReportAndExposure(
+  db: Queryable,
+  period: { from: string; to: string },
+  opts: LiveReportOptions & { readonly table: DecisionTable; readonly sod?: SodPolicy; readonly now: Date },
+): Promise<{ report: Report; exposure: LiveExposure }> {
+  const { start, end } = livePeriodBounds(period.from, period.to);
+  return ANALYSIS_QUEUE.run(async () => {
+    const engine = await openEngine({ memoryLimit: '1GB', threads: 1 });
+    try {
+      await loadLive(engine, db, { start, end }, opts.archiveDir === undefined ? {} : { archiveDir: opts.archiveDir });
+      const report = await buildReport(engine, { affiliate: await affiliateOf(db), from: period.from, to: period.to, thresholds: opts.thresholds ?? {} });
+      const at = new Date(Math.min(end.getTime() - 1, opts.now.getTime()));
+      const exposure = await liveExposure(engine, db, { start, end, at, table: opts.table, ...(opts.sod === undefined ? {} : { sod: opts.sod }) });
+      return { report, exposure };
     } finally {
       engine.close();
     }

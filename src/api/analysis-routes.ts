@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { listFindings, type FindingRow } from '../analysis/findings.ts';
 import { reportDoc } from '../analysis/output.ts';
 import type { Counts, Report, SystemCounts, Viewer } from '../analysis/report.ts';
-import { listDigests, livePeriodBounds, liveReport, PeriodTooLong, reviewFinding, scanLive, type Digest } from '../analysis/review.ts';
+import { listDigests, livePeriodBounds, liveReport, liveReportAndExposure, PeriodTooLong, reviewFinding, scanLive, type Digest } from '../analysis/review.ts';
+import { exposureTables } from '../analysis/exposure-output.ts';
+import type { LiveExposure } from '../analysis/live-exposure.ts';
 import type { Finding, Thresholds } from '../analysis/rules.ts';
 import { holds, type Actor } from '../domain/actor.ts';
 import { equalTreatmentTables } from '../governance/equal-treatment-output.ts';
@@ -34,6 +36,15 @@ const docs = (summary: string) => ({ tags: ['analysis'], summary });
 /** Where the live analysis finds closed months as Parquet (log-archive.ts), when the server has the archive. */
 const archive = (deps: AppDeps): { archiveDir?: string } => (deps.analysisArchiveDir === undefined ? {} : { archiveDir: deps.analysisArchiveDir });
 
+/** What the exposure report needs of the server: its decision table, its separation-of-duties policy, its clock. */
+const exposureOptions = (deps: AppDeps) => ({
+  maxWaitMs: deps.analysisWaitMs,
+  ...archive(deps),
+  table: deps.firewall.table,
+  now: deps.clock(),
+  ...(deps.separationOfDuties === undefined ? {} : { sod: deps.separationOfDuties }),
+});
+
 /** The contract names every field of the analysis's answers, no more and no fewer (a compile-time check). */
 const fieldsAgree: [
   SameFields<Report, c.Report>,
@@ -44,7 +55,8 @@ const fieldsAgree: [
   SameFields<Thresholds, c.Report['thresholds']>,
   SameFields<Digest, c.Digest>,
   SameFields<FindingRow, c.QueuedFinding>,
-] = [true, true, true, true, true, true, true, true];
+  SameFields<LiveExposure, Omit<c.Exposure, 'period'>>,
+] = [true, true, true, true, true, true, true, true, true];
 void fieldsAgree;
 
 export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -59,15 +71,35 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
       const p = period(req.query);
       // The log and the registers from the read replica (the last seconds may not be there yet); the
       // equal-treatment section below reads the inquiries on the primary.
-      const report = await liveReport(readDb(deps), p, { maxWaitMs: deps.analysisWaitMs, ...archive(deps) });
       const name = `gridwall-report-${p.from}-${p.to}`;
       const encoding = csvEncodingOf(req.query);
       if (req.query.format === 'csv' || req.query.format === 'xlsx') {
-        // The compliance report: the regulator's tables, then the equal treatment of retailers' inquiries (issue 18).
+        // The compliance report: the regulator's tables, the exposure report (issue 22), then the equal treatment
+        // of retailers' inquiries (issue 18).
+        const { report, exposure } = await liveReportAndExposure(readDb(deps), p, exposureOptions(deps));
         const fair = await equalTreatmentReport(deps.db, p.from, p.to, deps.clock());
-        return spreadsheetDownload(reply, reportDoc(report, equalTreatmentTables(fair)), req.query.format, encoding, name);
+        return spreadsheetDownload(reply, reportDoc(report, [...exposureTables(exposure), ...equalTreatmentTables(fair)]), req.query.format, encoding, name);
       }
-      return report;
+      return liveReport(readDb(deps), p, { maxWaitMs: deps.analysisWaitMs, ...archive(deps) });
+    },
+  );
+
+  app.get<RouteTypes<typeof c.analysisExposure>>(
+    '/api/analysis/exposure',
+    {
+      schema: route(
+        c.analysisExposure,
+        docs(
+          'The exposure report of a period: every way a retail-side person could see another retailer’s customer’s non-public items (declared emergencies, grants that should not exist, policy versions), with its window, the people it covered and the reads made under it',
+        ),
+      ),
+      handlerTimeout: LONG_RUNNING_MS,
+    },
+    async (req) => {
+      requireCompliance(requireActor(req));
+      const p = period(req.query);
+      const { exposure } = await liveReportAndExposure(readDb(deps), p, exposureOptions(deps));
+      return { period: p, ...exposure };
     },
   );
 

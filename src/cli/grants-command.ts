@@ -6,7 +6,7 @@ import { csvEncodingOption, writeSpreadsheet, xlsxNeedsOut } from './spreadsheet
 import { checkGrants, type GrantViolation } from '../governance/grant-rules.ts';
 import { grantExposures } from '../governance/grant-exposure.ts';
 import { openEngine } from '../analysis/duck.ts';
-import { countExposure, type ExposureRow, type ExposureSummary } from '../analysis/exposure.ts';
+import { countExposure, enrichAllTime, type ExposureRow, type ExposureSummary } from '../analysis/exposure.ts';
 import { loadLegacy, type InputSummary } from '../analysis/legacy-load.ts';
 import type { RejectedRow } from '../legacy/csv-file.ts';
 import { loadGrants, loadIncompatiblePairs, loadPermissions, loadStaff } from '../legacy/registers.ts';
@@ -62,7 +62,8 @@ async function exposureOf(
   const engine = await openEngine();
   try {
     const inputs = await loadLegacy(engine, { staff: opts.staff, terminals: null, contracts: opts.exposure.contracts, logs: opts.exposure.logs });
-    const counted = await countExposure(engine, exposures, opts.exposure.affiliate, japanDay);
+    await enrichAllTime(engine, opts.exposure.affiliate);
+    const counted = await countExposure(engine, exposures, japanDay);
     // The staff register's bad rows are listed by the register's own loader already.
     const rejected = (await engine.rows<{ file: string; line: number; reason: string }>(`SELECT file, line, reason FROM rejected ORDER BY file, line`)).filter(
       (r) => r.file !== opts.staff,

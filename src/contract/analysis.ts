@@ -118,6 +118,63 @@ export const analysisReport = contract({
   response: { 200: Report.describe('with format=csv: text/csv (UTF-8 with a BOM, for Excel); with format=xlsx: a workbook; this schema is the JSON answer') },
 });
 
+const ExposureWindowBound = z.string().describe('a Japan day, YYYY-MM-DD');
+
+/** The exposure report of gridwall's own history (issue 22; src/analysis/live-exposure.ts). */
+export const Exposure = z.object({
+  period: z.object({ from: Day, to: Day }),
+  emergencies: z.array(
+    z.object({
+      declarationId: z.string(),
+      reason: z.string(),
+      from: z.string().describe('ISO 8601: the declared start'),
+      to: z.string().describe('ISO 8601: the early end, or the planned end'),
+      areas: z.array(z.string()),
+      people: z.array(z.object({ personId: z.string(), name: z.string(), side: z.string().nullable(), fields: z.array(z.string()) })),
+      reads: z.int().describe('reads logged under the declaration in the period'),
+      views: z.int().describe('of them, by the retail side, of other retailers’ customers’ non-public items'),
+      viewers: z.int(),
+      supplyPoints: z.int(),
+      first: z.string().nullable(),
+      last: z.string().nullable(),
+    }),
+  ),
+  grants: z.array(
+    z.object({
+      userId: z.string(),
+      permissionId: z.string(),
+      grantedBy: z.string(),
+      grantedAt: ExposureWindowBound,
+      rules: z.array(z.string()),
+      from: ExposureWindowBound,
+      to: ExposureWindowBound.nullable().describe('null: still so at the period’s end'),
+      windows: z.array(z.object({ from: ExposureWindowBound, to: ExposureWindowBound.nullable() })),
+      views: z.int(),
+      supplyPoints: z.int(),
+      first: z.string().nullable(),
+      last: z.string().nullable(),
+    }),
+  ),
+  grantSummary: z.object({ holders: z.int(), viewers: z.int(), views: z.int(), supplyPoints: z.int() }),
+  policies: z.array(
+    z.object({
+      version: z.string(),
+      current: z.boolean(),
+      allowed: z.boolean().nullable().describe('null: a version this build does not hold, so not judged'),
+      reads: z.int(),
+      views: z.int().describe('views outside an emergency and an inquiry answer made under it'),
+      first: z.string(),
+      last: z.string(),
+    }),
+  ),
+});
+export type Exposure = z.output<typeof Exposure>;
+
+export const analysisExposure = contract({
+  querystring: z.strictObject(Period),
+  response: { 200: Exposure },
+});
+
 export const analysisScan = contract({
   body: z.strictObject(Period),
   response: {

@@ -5,6 +5,7 @@ import { listFindings } from '../../src/analysis/findings.ts';
 import { login, seededApp, type Session } from '../support/app.ts';
 import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
+import type { Exposure } from '../../src/contract/analysis.ts';
 
 const DAY = '2026-11-01'; // NOW in Japan time
 
@@ -104,6 +105,50 @@ for (const store of STORES) {
       );
       const retail = await login(w.app, USERS.retail, TERMINALS.RETAIL);
       assert.equal((await get(retail, '/api/findings')).statusCode, 403, 'findings are for compliance');
+    });
+
+    test('the exposure report: the typhoon declaration with its registered person and its read, the network-only grant kept after a move, the policy version (issue 22)', async () => {
+      const comp = await login(w.app, USERS.compliance);
+      const res = await get(comp, `/api/analysis/exposure?from=${DAY}&to=${DAY}`);
+      assert.equal(res.statusCode, 200, res.body);
+      const x = res.json<Exposure>();
+      assert.deepEqual(x.period, { from: DAY, to: DAY });
+      // The declaration, the support staff registered while it ran (the retail employee, two fields), and the one
+      // read made under it — of an R0002 customer, by the retail side: a view the report names.
+      assert.equal(x.emergencies.length, 1);
+      const e = x.emergencies[0];
+      assert.ok(e !== undefined);
+      assert.deepEqual(
+        { reason: e.reason, areas: e.areas, people: e.people.map((p) => [p.personId, p.side, p.fields]) },
+        { reason: '台風', areas: ['宮城県'], people: [['p-retail', 'retail', ['holder_name', 'phone']]] },
+      );
+      assert.deepEqual([e.reads, e.views, e.viewers, e.supplyPoints], [1, 1, 1, 1]);
+      const logged = await w.db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log WHERE emergency_id = $1', [e.declarationId]);
+      assert.equal(logged.rows[0]?.n, 1, 'the log holds exactly the read the report counts');
+      assert.ok(e.first !== null && e.first === e.last && Date.parse(e.first) >= Date.parse(e.from) && Date.parse(e.first) < Date.parse(e.to));
+      // The mover kept a network-only permission when moving to retail on 2025-04-01: wrongful from that day,
+      // still so at the period's end; no view of another retailer's customer got through under it.
+      const mover = x.grants.find((g) => g.userId === USERS.mover && g.permissionId === 'network.equipment');
+      assert.deepEqual([mover?.rules, mover?.from, mover?.to, mover?.views], [['side_not_allowed'], '2025-04-01', null, 0]);
+      assert.equal(
+        x.grants.some((g) => g.userId === USERS.callCentre),
+        false,
+        'a rightful grant is not an exposure',
+      );
+      // One decision table decided every read of the day: this build's, which allows no such view; none was made.
+      const version = (await get(comp, '/api/policy/checklist')).json<{ policyVersion: string }>().policyVersion;
+      assert.deepEqual(
+        x.policies.map((p) => [p.version, p.current, p.allowed, p.views]),
+        [[version, true, false, 0]],
+      );
+      assert.ok((x.policies[0]?.reads ?? 0) >= 17, 'every read of the day was decided by it');
+      // The compliance report download carries the same, after the regulator's tables.
+      const csv = await get(comp, `/api/analysis/report?from=${DAY}&to=${DAY}&format=csv`);
+      assert.match(csv.body, /非常災害の宣言で閲覧可能となっていた期間と閲覧実績/);
+      assert.ok(csv.body.includes(e.declarationId));
+      assert.match(csv.body, /u-mover,network\.equipment,u-admin2,side_not_allowed,2025-04-01/);
+      // Compliance's, like the rest of the analysis.
+      assert.equal((await get(await login(w.app, USERS.retail, TERMINALS.RETAIL), `/api/analysis/exposure?from=${DAY}&to=${DAY}`)).statusCode, 403);
     });
 
     test('the report downloads as CSV for Excel and as XLSX; the daily digest scans yesterday', async () => {

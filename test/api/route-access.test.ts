@@ -576,6 +576,7 @@ const ROUTES: Readonly<Record<string, Expectation>> = {
 
   // Analysis and findings: compliance (audit.read).
   'GET /api/analysis/report': { who: can('reviewFindings'), call: fixed('/api/analysis/report?from=2026-10-01&to=2026-10-31') },
+  'GET /api/analysis/exposure': { who: can('reviewFindings'), call: fixed('/api/analysis/exposure?from=2026-10-01&to=2026-10-31') },
   'POST /api/analysis/scan': { who: can('reviewFindings'), call: fixed('/api/analysis/scan', { from: '2026-10-01', to: '2026-10-31' }) },
   'GET /api/analysis/digests': { who: can('reviewFindings'), call: fixed('/api/analysis/digests') },
   'GET /api/findings': { who: can('reviewFindings'), call: fixed('/api/findings') },

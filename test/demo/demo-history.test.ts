@@ -17,6 +17,7 @@ import { migrate } from '../../src/store/migrate.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { login, TEST_KEY, testApp } from '../support/app.ts';
 import { runCli } from '../support/cli.ts';
+import type { Exposure } from '../../src/contract/analysis.ts';
 
 const NOW = new Date('2026-11-01T10:00:00+09:00');
 const SEED = 2016;
@@ -151,6 +152,34 @@ test('the compliance officer sees them in the findings queue through the API', a
     assert.equal(res.statusCode, 200, res.body);
     const rules = new Set(res.json<{ findings: { rule: string }[] }>().findings.map((f) => f.rule));
     for (const r of ['bulk_reading', 'other_customer_read', 'misplaced_terminal']) assert.ok(rules.has(r), `${r} in the queue`);
+  } finally {
+    await app.close();
+  }
+});
+
+test('the exposure report of last month shows the typhoon emergency with its registered people and every read made under it (issue 22)', async () => {
+  const app = await testApp(db, { now: () => NOW });
+  try {
+    const s = await login(app, 'demo-compliance');
+    // The demo declared its typhoon 35 days before now: a period of the last 45 days holds it.
+    const from = japanDay(new Date(NOW.getTime() - 45 * DAY_MS));
+    const to = japanDay(NOW);
+    const res = await app.inject({ method: 'GET', url: `/api/analysis/exposure?from=${from}&to=${to}`, headers: { cookie: s.cookie } });
+    assert.equal(res.statusCode, 200, res.body);
+    const x = res.json<Exposure>();
+    const typhoon = x.emergencies.find((e) => e.reason.includes('台風'));
+    assert.ok(typhoon !== undefined, `the typhoon in ${x.emergencies.map((e) => e.reason).join(', ')}`);
+    // Every event the log holds under the declaration is counted (one read per event: a look-up), and the
+    // support staff registered for it are named with their fields.
+    const logged = await db.query<{ n: number; points: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT supply_point_ids[1])::int AS points FROM access_log WHERE emergency_id = $1`,
+      [typhoon.declarationId],
+    );
+    assert.ok((logged.rows[0]?.n ?? 0) > 0, 'the demo read under the typhoon');
+    assert.equal(typhoon.reads, logged.rows[0]?.n);
+    assert.ok(typhoon.views > 0 && typhoon.views <= typhoon.reads && typhoon.viewers >= 1);
+    assert.ok(typhoon.people.length > 0 && typhoon.people.every((p) => p.fields.length > 0));
+    assert.ok(typhoon.first !== null && Date.parse(typhoon.first) >= Date.parse(typhoon.from) && Date.parse(typhoon.last ?? '') <= Date.parse(typhoon.to));
   } finally {
     await app.close();
   }

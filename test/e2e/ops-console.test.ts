@@ -160,6 +160,18 @@ describe('emergency and analysis screens in Chromium', () => {
         await page.click('text=期間を分析して要確認事項に追加');
         await page.waitForSelector('.alert.ok[role="status"]');
         await screenshot(page, '24-analysis');
+        // Beside the tables, the exposure report (issue 22): the declaration with its support staff and its one
+        // view of another retailer's customer; the network-only grant the mover kept after moving to retail.
+        await page.click('text=閲覧可能性の報告を作成');
+        await page.waitForSelector('[data-testid="exposure-emergencies"] tbody tr');
+        assert.equal(await page.textContent('[data-testid="exposure-emergencies"] [data-testid="emergency-views"]'), '1');
+        assert.match((await page.textContent('[data-testid="exposure-emergencies"] tbody')) ?? '', /加藤 五郎（関係小売：契約名義・電話番号・連絡先）/);
+        assert.match(
+          (await page.textContent('[data-testid="exposure-grants"]')) ?? '',
+          /u-mover\s*network\.equipment\s*side_not_allowed\s*2025-04-01 〜 継続中/,
+        );
+        assert.match((await page.textContent('[data-testid="exposure-policies"]')) ?? '', /現在の版いいえ/);
+        await screenshot(page, '24b-exposure');
 
         await page.click('nav a[href="/findings"]');
         await page.waitForSelector('[data-testid="findings"] tr[data-rule="emergency_outside_window"]');

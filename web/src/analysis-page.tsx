@@ -1,6 +1,7 @@
 import { useEffect, useEffectEvent, useState, type FormEvent, type ReactNode } from 'react';
 import { useVocabulary, VocabularyLabel } from './coded-label.tsx';
 import { ErrorMessage } from './error-message.tsx';
+import { ExposurePanel } from './exposure-panel.tsx';
 import { BarChart, DailyChart, formatInstant, toJstDateInput } from './format.tsx';
 import { messageKey, useI18n } from './i18n.tsx';
 import { SpreadsheetDownloads } from './spreadsheet-downloads.tsx';
@@ -154,6 +155,7 @@ export function AnalysisPage({ query }: { query: URLSearchParams }) {
           ) : (
             <FindingRows findings={report.findings.map((f, i) => ({ id: i, rule: f.rule, severity: f.severity, summary: f.detail, subject: f.subject }))} />
           )}
+          <ExposurePanel key={`${report.period.from}/${report.period.to}`} period={report.period} />
         </div>
       )}
     </section>

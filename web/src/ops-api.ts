@@ -15,6 +15,7 @@ export type SupportStaff = Wire<em.SupportStaff>;
 export type Review = ReplyOf<typeof em.declarationReview, 200>;
 export type Counts = Wire<an.Counts>;
 export type Report = ReplyOf<typeof an.analysisReport, 200>;
+export type Exposure = ReplyOf<typeof an.analysisExposure, 200>;
 export type QueuedFinding = Wire<an.QueuedFinding>;
 export type Digest = Wire<an.Digest>;
 
@@ -39,6 +40,7 @@ export const opsApi = {
     body(call<ReplyOf<typeof em.supportRegister, 200>>('PUT', `/api/emergency-support/${id(personId)}`, { fields })),
   unregister: (personId: string) => call<undefined>('DELETE', `/api/emergency-support/${id(personId)}`),
   report: (from: string, to: string) => body(call<Report>('GET', `/api/analysis/report?${new URLSearchParams({ from, to })}`)),
+  exposure: (from: string, to: string) => body(call<Exposure>('GET', `/api/analysis/exposure?${new URLSearchParams({ from, to })}`)),
   scan: (from: string, to: string) => body(call<ReplyOf<typeof an.analysisScan, 200>>('POST', '/api/analysis/scan', { from, to })),
   digests: () => body(call<ReplyOf<typeof an.digestList, 200>>('GET', '/api/analysis/digests')),
   findings: (openOnly: boolean) => body(call<ReplyOf<typeof an.findingList, 200>>('GET', `/api/findings?limit=200${openOnly ? '&open=true' : ''}`)),
