@@ -13,6 +13,7 @@ export function exposureTables(x: LiveExposure): Table[] {
   type Emergency = LiveExposure['emergencies'][number];
   type Grant = LiveExposure['grants'][number];
   type Policy = LiveExposure['policies'][number];
+  type Person = LiveExposure['people'][number];
   return [
     table<Emergency>({
       sheet: '閲覧可能性（非常災害）',
@@ -71,6 +72,21 @@ export function exposureTables(x: LiveExposure): Table[] {
         instant('最後', (p) => dateOf(p.last)),
       ],
       rows: x.policies,
+    }),
+    table<Person>({
+      sheet: '閲覧可能性（所属）',
+      title: '所属台帳（現在）で小売側の人に表示された他社需要家の非公開項目（非常災害・照会回答以外）',
+      notes: ['判定は閲覧の時点の所属台帳によります。「判定時の側」が送配電なら、所属の変更が後から登録されたことを示します（九州の事例）。'],
+      columns: [
+        text('ログインID', (p) => p.userId),
+        text('個人ID', (p) => p.personId),
+        text('判定時の側', (p) => p.decidedSides.map((s) => SIDE_JA[s] ?? s).join('・'), 16),
+        number('閲覧件数', (p) => p.views),
+        number('供給地点数', (p) => p.supplyPoints),
+        instant('最初の閲覧', (p) => dateOf(p.first)),
+        instant('最後の閲覧', (p) => dateOf(p.last)),
+      ],
+      rows: x.people,
     }),
   ];
 }

@@ -79,9 +79,11 @@ export async function createStandardTables(e: Engine): Promise<void> {
   // than on text. The leading zero of the area code is restored where an ID is shown (lpad to 22).
   // `screen`: the screen of the legacy system the row was read on, when its log says (formats.md's optional
   // column; `analyze` then breaks each system down by screen).
-  // `policy_version`: the decision table gridwall's own log says decided the read (NULL for a legacy log).
+  // `policy_version`, `decided_side`: the decision table gridwall's own log says decided the read, and the side
+  // the firewall took the reader to be on at that moment (NULL for a legacy log).
   await e.run(`CREATE TABLE reads (system VARCHAR, accessed_at TIMESTAMPTZ, user_id VARCHAR, terminal_id VARCHAR, supply_point_id HUGEINT,
-    non_public BOOLEAN, outcome VARCHAR, refusal VARCHAR, purpose VARCHAR, emergency_id VARCHAR, screen VARCHAR, policy_version VARCHAR, reason VARCHAR)`);
+    non_public BOOLEAN, outcome VARCHAR, refusal VARCHAR, purpose VARCHAR, emergency_id VARCHAR, screen VARCHAR, policy_version VARCHAR,
+    decided_side VARCHAR, reason VARCHAR)`);
 }
 
 /** `column` when the file has it, else NULL (optional columns). */
@@ -219,7 +221,7 @@ export async function loadLegacy(e: Engine, files: LegacyFiles, onFile: (file: s
            CASE WHEN coalesce(trim(${col(f, 'fields')}), '') = '' THEN true
                 WHEN trim(${col(f, 'fields')}) IN ('supply_point_id;address', 'address;supply_point_id', 'supply_point_id', 'address') THEN false
                 ELSE len(list_filter(string_split(trim(${col(f, 'fields')}), ';'), x -> trim(x) NOT IN ('', 'supply_point_id', 'address'))) > 0 END,
-           'served', NULL, NULL, NULL, nullif(trim(coalesce(${col(f, 'screen')}, '')), ''), NULL`,
+           'served', NULL, NULL, NULL, nullif(trim(coalesce(${col(f, 'screen')}, '')), ''), NULL, NULL`,
           `CASE WHEN p_at IS NULL THEN 'accessed_at ' || ${shown('accessed_at')} || ' is not a date and time'
                 WHEN coalesce(trim(system), '') = '' THEN 'system is empty'
                 WHEN coalesce(trim(user_id), '') = '' THEN 'user_id is empty'

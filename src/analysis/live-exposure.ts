@@ -23,7 +23,10 @@ import { countExposure, type ExposureRow, type ExposureSummary } from './exposur
  * - **policy versions**: each decision table the log says decided a read in the period, whether it let a retail
  *   principal see another retailer's customer's non-public items outside an emergency or an inquiry answer
  *   (judged by the masking checklist's rules — for the version this build holds; an older one is named, not
- *   judged), and the views made under it.
+ *   judged), and the views made under it;
+ * - **the register at the time**: views served to people the staff register, as it stands, puts on the retail
+ *   side — the firewall decided with the register as it was then (a move HR reported late), with the side it
+ *   took them to be on.
  *
  * Built over the analysis engine's tables of the period (`enriched`, from the report), and the registers of the store.
  */
@@ -59,11 +62,28 @@ export interface PolicyExposure {
   readonly last: string;
 }
 
+/**
+ * Views outside an emergency and an inquiry answer, per person: what the firewall served to someone the staff
+ * register (as it stands now) puts on the retail side. The firewall decides with the register as it was at the
+ * read; a view here means the register was corrected afterwards (HR told late: the Kyushu case), or a grant or
+ * policy above let it through. `decidedSides` says what side the firewall took the person to be on then.
+ */
+export interface PersonExposure {
+  readonly userId: string;
+  readonly personId: string | null;
+  readonly decidedSides: readonly string[];
+  readonly views: number;
+  readonly supplyPoints: number;
+  readonly first: string;
+  readonly last: string;
+}
+
 export interface LiveExposure {
   readonly emergencies: readonly EmergencyExposure[];
   readonly grants: readonly ExposureRow[];
   readonly grantSummary: ExposureSummary;
   readonly policies: readonly PolicyExposure[];
+  readonly people: readonly PersonExposure[];
 }
 
 export interface LiveExposureOptions {
@@ -175,6 +195,23 @@ async function policies(e: Engine, table: DecisionTable): Promise<PolicyExposure
   }));
 }
 
+async function people(e: Engine): Promise<PersonExposure[]> {
+  const rows = await e.rows<{ user_id: string; person_id: string | null; sides: string[]; views: number; points: number; first: Date; last: Date }>(
+    `SELECT user_id, any_value(person_id) AS person_id, list_sort(list_distinct(list(coalesce(decided_side, '')))) AS sides, count(*) AS views,
+            count(DISTINCT supply_point_id) AS points, min(accessed_at) AS first, max(accessed_at) AS last
+       FROM enriched WHERE in_period AND kind = 'view' GROUP BY user_id ORDER BY views DESC, user_id`,
+  );
+  return rows.map((r) => ({
+    userId: r.user_id,
+    personId: r.person_id,
+    decidedSides: r.sides.filter((x) => x !== ''),
+    views: r.views,
+    supplyPoints: r.points,
+    first: r.first.toISOString(),
+    last: r.last.toISOString(),
+  }));
+}
+
 /** The exposure report of a period; `enriched` must hold the period's reads (the report's `buildReport` makes it). */
 export async function liveExposure(e: Engine, db: Queryable, opts: LiveExposureOptions): Promise<LiveExposure> {
   const reg = await registry(db);
@@ -185,5 +222,6 @@ export async function liveExposure(e: Engine, db: Queryable, opts: LiveExposureO
     grants: counted.exposure,
     grantSummary: counted.summary,
     policies: await policies(e, opts.table),
+    people: await people(e),
   };
 }

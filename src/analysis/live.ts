@@ -90,7 +90,7 @@ export async function loadLive(e: Engine, q: LogSource, period: { start: Date; e
     // names and numbers until one hits is probing, whether or not the firewall had anything to refuse.
     await e.run(`INSERT INTO reads SELECT 'gridwall', occurred_at, user_id, terminal_id, supply_point_id::HUGEINT,
         outcome = 'served' AND coalesce(non_public, false),
-        CASE WHEN missed THEN 'refused' ELSE outcome END, CASE WHEN missed THEN 'no_match' ELSE refusal END, purpose, emergency_id, NULL, policy_version, NULL
+        CASE WHEN missed THEN 'refused' ELSE outcome END, CASE WHEN missed THEN 'no_match' ELSE refusal END, purpose, emergency_id, NULL, policy_version, side, NULL
       FROM (SELECT *, outcome = 'served' AND records = 0 AND coalesce(searched_by IN ('holder_name', 'phone'), false) AS missed FROM log_reads)`);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -40,8 +40,10 @@ const COLUMNS = {
   records: 'INTEGER',
   supply_point_id: 'VARCHAR',
   non_public: 'BOOLEAN',
-  // The decision table the read was decided by (the exposure report, issue 22).
+  // The decision table the read was decided by, and the side the firewall took its reader to be on then (the
+  // exposure report, issue 22).
   policy_version: 'VARCHAR',
+  side: 'VARCHAR',
 } as const;
 
 /** The fields whose class is public: a read that showed only these (or nothing) is not a view of non-public items. */
@@ -57,7 +59,7 @@ const PUBLIC_FIELDS = Object.entries(SUPPLY_POINT_FIELDS)
 const READ_COLUMNS = `e.seq::text, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), coalesce(e.user_id, e.person_id), e.terminal_id,
   e.outcome, e.refusal, e.purpose, e.emergency_id, e.query->>'by', jsonb_array_length(e.records)::text, r.value->>'supplyPointId',
   CASE WHEN r.value IS NOT NULL THEN EXISTS (SELECT 1 FROM jsonb_array_elements_text(coalesce(r.value->'shown', '[]'::jsonb)) f
-    WHERE f NOT IN (${PUBLIC_FIELDS.map((f) => `'${f}'`).join(', ')}))::text END, e.policy_version`;
+    WHERE f NOT IN (${PUBLIC_FIELDS.map((f) => `'${f}'`).join(', ')}))::text END, e.policy_version, e.side`;
 
 /** What a partition holds, as far as an export's key needs to know. */
 export interface PartitionState {

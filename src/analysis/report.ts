@@ -160,7 +160,7 @@ export async function enrich(e: Engine, opts: { affiliate: string; start: Date; 
     ), affiliate_since AS (
       SELECT supply_point_id, min(valid_from) AS since FROM contracts WHERE retailer_code = $1 GROUP BY supply_point_id
     ), joined AS (
-      SELECT r.system, r.accessed_at, r.user_id, r.terminal_id, r.supply_point_id, r.non_public, r.outcome, r.refusal, r.purpose, r.emergency_id, r.screen, r.policy_version,
+      SELECT r.system, r.accessed_at, r.user_id, r.terminal_id, r.supply_point_id, r.non_public, r.outcome, r.refusal, r.purpose, r.emergency_id, r.screen, r.policy_version, r.decided_side,
              -- Japan time without a time-zone library: Japan keeps no daylight saving, so it is UTC + 9 h.
              (DATE '1970-01-01' + CAST(floor((epoch(r.accessed_at) + 32400) / 86400) AS INTEGER)) AS jst_day,
              CAST(floor(((epoch(r.accessed_at) + 32400) % 86400) / 3600) AS INTEGER) AS jst_hour,

@@ -167,6 +167,19 @@ export const Exposure = z.object({
       last: z.string(),
     }),
   ),
+  people: z
+    .array(
+      z.object({
+        userId: z.string(),
+        personId: z.string().nullable(),
+        decidedSides: z.array(z.string()).describe('the side(s) the firewall took the person to be on when it served them'),
+        views: z.int(),
+        supplyPoints: z.int(),
+        first: z.string(),
+        last: z.string(),
+      }),
+    )
+    .describe('views outside an emergency and an inquiry answer served to people the staff register, as it stands, puts on the retail side'),
 });
 export type Exposure = z.output<typeof Exposure>;
 

@@ -644,7 +644,7 @@ const byFirstColumn = (a: readonly unknown[], b: readonly unknown[]): number => 
 /** Fills an empty, migrated store with a demo area. Same seed and options, same data. */
 /**
  * The demo's emergency history: the retail agent persona registered in advance as support staff for outage
- * contact (by the access administrator), and last month's typhoon in the main prefecture — declared by the
+ * contact (by the access administrator), and a typhoon 25 days ago in the main prefecture — declared by the
  * call centre, confirmed by the service centre, ended — whose review waits for compliance's sign-off.
  */
 async function seedEmergencies(db: Db, personas: readonly Persona[], area: AreaSpec, now: Date): Promise<void> {
@@ -661,7 +661,9 @@ async function seedEmergencies(db: Db, personas: readonly Persona[], area: AreaS
      VALUES ($1, ARRAY['address', 'holder_name', 'phone'], '停電時の連絡支援（事前登録）', $2, $3, $4, $4)`,
     [agent.personId, admin.userId, admin.personId, registered],
   );
-  const start = new Date(now.getTime() - 35 * DAY_MS);
+  // 25 days before now: inside the analysis screen's default period (the last 30 days), so the exposure report
+  // a new user opens shows the typhoon with its reads (issue 22).
+  const start = new Date(now.getTime() - 25 * DAY_MS);
   await db.query(
     `INSERT INTO emergency_declarations (id, reason, starts_at, planned_end_at, status, declared_by, declared_by_person, declared_at, decided_by, decided_by_person, decided_at, decision_comment)
      VALUES ('EM-00001', $1, $2, $3, 'confirmed', $4, $5, $6, $7, $8, $9, '気象警報と停電戸数を確認')`,

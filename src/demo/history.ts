@@ -11,7 +11,7 @@
  * working days (weekends, public holidays and the year-end closure quiet), retail agents their own customers
  * (and other retailers' customers, of whom the firewall shows them only the public items), other retailers'
  * staff their own customers, a few look-ups of a supply point ID that does not exist (refused), and the
- * registered support agent's reads under last month's declared emergency.
+ * registered support agent's reads under the declared emergency of 25 days ago.
  *
  * Three patterns are planted (README, "Demo"):
  * - Tohoku-shaped bulk reading (F1, F6): a call-centre agent who sits at the network-set terminal standing in
@@ -530,7 +530,7 @@ export async function planHistory(db: Queryable, table: DecisionTable, opts: His
     }
   }
 
-  // The registered support agent under last month's typhoon: outage contact, with a reason each time.
+  // The registered support agent under the typhoon of 25 days ago: outage contact, with a reason each time.
   await planEmergencyReads(db, world, pools, rng, firstDay, now, (r, t, id, reason) => plan(r, t, 'emergency_support', id, { statedReason: reason }), readers);
 
   plans.sort((x, y) => x.at - y.at || x.requestId.localeCompare(y.requestId));

@@ -142,6 +142,7 @@ for (const store of STORES) {
         [[version, true, false, 0]],
       );
       assert.ok((x.policies[0]?.reads ?? 0) >= 17, 'every read of the day was decided by it');
+      assert.deepEqual(x.people, [], 'nobody on the retail side was served another retailer’s customer’s non-public items');
       // The compliance report download carries the same, after the regulator's tables.
       const csv = await get(comp, `/api/analysis/report?from=${DAY}&to=${DAY}&format=csv`);
       assert.match(csv.body, /非常災害の宣言で閲覧可能となっていた期間と閲覧実績/);

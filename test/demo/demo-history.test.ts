@@ -161,8 +161,8 @@ test('the exposure report of last month shows the typhoon emergency with its reg
   const app = await testApp(db, { now: () => NOW });
   try {
     const s = await login(app, 'demo-compliance');
-    // The demo declared its typhoon 35 days before now: a period of the last 45 days holds it.
-    const from = japanDay(new Date(NOW.getTime() - 45 * DAY_MS));
+    // The analysis screen's default period: the last 30 days (web/src/analysis-page.tsx).
+    const from = japanDay(new Date(NOW.getTime() - 30 * DAY_MS));
     const to = japanDay(NOW);
     const res = await app.inject({ method: 'GET', url: `/api/analysis/exposure?from=${from}&to=${to}`, headers: { cookie: s.cookie } });
     assert.equal(res.statusCode, 200, res.body);
@@ -180,6 +180,15 @@ test('the exposure report of last month shows the typhoon emergency with its reg
     assert.ok(typhoon.views > 0 && typhoon.views <= typhoon.reads && typhoon.viewers >= 1);
     assert.ok(typhoon.people.length > 0 && typhoon.people.every((p) => p.fields.length > 0));
     assert.ok(typhoon.first !== null && Date.parse(typhoon.first) >= Date.parse(typhoon.from) && Date.parse(typhoon.last ?? '') <= Date.parse(typhoon.to));
+    // The Kyushu-shaped contractors: served as network staff (HR told late), on the retail side by the register
+    // as corrected — the only people the firewall served other retailers' customers' non-public items to.
+    assert.deepEqual(x.people.map((p) => p.userId).sort(), planA.planted.contractors.map((c) => c.userId).sort());
+    for (const p of x.people) assert.deepEqual(p.decidedSides, ['network'], p.userId);
+    // The policy version decided them all and would not have allowed them: the register did.
+    assert.deepEqual(
+      x.policies.map((p) => [p.current, p.allowed, p.views]),
+      [[true, false, x.people.reduce((n, p) => n + p.views, 0)]],
+    );
   } finally {
     await app.close();
   }

@@ -166,6 +166,38 @@ export function ExposurePanel({ period }: { period: { from: string; to: string }
               </tbody>
             </table>
           )}
+          <h3>{t('exposurePeopleTitle')}</h3>
+          <p className="small">{t('exposurePeopleLead')}</p>
+          {exposure.people.length === 0 ? (
+            <p>{t('exposureNone')}</p>
+          ) : (
+            <table data-testid="exposure-people">
+              <thead>
+                <tr>
+                  <th scope="col">{t('exposureHolder')}</th>
+                  <th scope="col">{t('exposureDecidedSide')}</th>
+                  <th scope="col">{t('exposureViews')}</th>
+                  <th scope="col">{t('exposureFirstLast')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {exposure.people.map((p) => (
+                  <tr key={p.userId}>
+                    <th scope="row">{p.userId}</th>
+                    <td>
+                      {p.decidedSides.map((side) => (
+                        <VocabularyLabel key={side} map={vocabulary?.sides} code={side} bare />
+                      ))}
+                    </td>
+                    <td className="num">{num(p.views)}</td>
+                    <td>
+                      {when(p.first)} ／ {when(p.last)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
         </div>
       )}
     </section>
