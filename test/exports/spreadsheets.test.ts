@@ -439,6 +439,13 @@ describe('every export of the command line, opened in LibreOffice', () => {
       join(dir, 'grants.csv'),
       '--at',
       '2023-01-01',
+      // With the log: the exposure sheet (issue 22) beside the violations.
+      '--log',
+      d.files.logs[0] ?? '',
+      '--contracts',
+      d.files.contracts,
+      '--affiliate',
+      AFFILIATE,
     ];
     const commands: Record<string, string[]> = {
       analyze,
@@ -499,6 +506,8 @@ describe('every export of the command line, opened in LibreOffice', () => {
     assertTypes(sheets('analyze', 'xlsx'), '日付', 'date', 'analyze');
     assertTypes(sheets('analyze', 'xlsx'), '閲覧件数', 'float', 'analyze');
     assertTypes(sheets('grants', 'xlsx'), 'granted_at', 'date', 'grants');
+    assertTypes(sheets('grants', 'xlsx'), 'from', 'date', 'grants exposure');
+    assertTypes(sheets('grants', 'xlsx'), 'views', 'float', 'grants exposure');
     for (const [name, title] of [
       ['analyze', '閲覧状況の報告'],
       ['grants', '権限の点検'],
