@@ -5,7 +5,8 @@ import type { Engine } from './duck.ts';
 /**
  * The regulator's second follow-up question (issue 22): what was actually viewed under a wrongful grant? Over
  * the standard tables (`staff`, `contracts`, `reads`, loaded from the legacy files as `analyze` loads them),
- * each grant's views are the log rows inside its windows in which its holder viewed — by the same rule as
+ * each grant's views are the log rows in the period it was in force (up to the day judged) in which its holder
+ * viewed — by the same rule as
  * `analyze`'s views (report.ts `enrich`: retail side at that moment, non-public items, a supply point whose
  * retailer at that moment was neither the affiliate nor last-resort supply).
  */
@@ -17,10 +18,10 @@ export interface ExposureRow {
   readonly grantedBy: string;
   readonly grantedAt: string;
   readonly rules: readonly string[];
-  /** The first window's start (Japan day) and the last one's end (null while still open at the day judged). */
+  /** The period it was in force (formats.md): granted, and revoked (Japan days; `to` null while in force at the day judged). */
   readonly from: string;
   readonly to: string | null;
-  /** Every window, when the grant broke its rules in more than one stretch (formats.md allows more keys). */
+  /** Within it, the stretches in which it broke a rule (a permission becomes wrongful when its holder moves to retail). */
   readonly windows: readonly { readonly from: string; readonly to: string | null }[];
   readonly views: number;
   readonly supplyPoints: number;
@@ -31,9 +32,9 @@ export interface ExposureRow {
 export interface ExposureSummary {
   /** Distinct user IDs holding a violating grant. */
   readonly holders: number;
-  /** Of them, those with at least one view inside a window. */
+  /** Of them, those with at least one view under a violating grant. */
   readonly viewers: number;
-  /** Log rows inside some window of their user (a row under two windows counts once). */
+  /** Log rows under some violating grant of their user (a row under two grants counts once). */
   readonly views: number;
   readonly supplyPoints: number;
 }
@@ -47,23 +48,29 @@ export async function enrichAllTime(e: Engine, affiliate: string): Promise<void>
 }
 
 /**
- * Counts what each exposure's holder viewed inside its windows, over the classified reads (`enriched`: built by
- * `enrichAllTime`, or by the report for a period). `day` renders a window's bound (a Japan day, as `grants
- * check` writes dates); views' instants are ISO 8601.
+ * Counts what each exposure's holder viewed while its grant was in force, up to `until` (the end of the day
+ * judged), over the classified reads (`enriched`: built by `enrichAllTime`, or by the report for a period, whose
+ * reads outside it are not counted). `day` renders the periods' bounds (a Japan day, as `grants check` writes
+ * dates); views' instants are ISO 8601.
  */
 export async function countExposure(
   e: Engine,
   exposures: readonly GrantExposure[],
   day: (d: Date) => string,
+  until: Date,
 ): Promise<{ exposure: ExposureRow[]; summary: ExposureSummary }> {
   await e.run(`CREATE OR REPLACE TEMP TABLE exposure_windows (idx INTEGER, user_id VARCHAR, w_from TIMESTAMPTZ, w_to TIMESTAMPTZ)`);
+  const endOf = (x: GrantExposure) => (x.grant.revokedAt !== null && x.grant.revokedAt.getTime() <= until.getTime() ? x.grant.revokedAt : null);
   for (const [idx, x] of exposures.entries())
-    for (const w of x.windows)
-      await e.run(`INSERT INTO exposure_windows VALUES ($1, $2, $3::TIMESTAMPTZ, $4::TIMESTAMPTZ)`, [idx, x.grant.userId, w.from, w.to]);
+    await e.run(`INSERT INTO exposure_windows VALUES ($1, $2, $3::TIMESTAMPTZ, $4::TIMESTAMPTZ)`, [
+      idx,
+      x.grant.userId,
+      x.grant.grantedAt,
+      endOf(x) ?? new Date(until.getTime() + 1),
+    ]);
   await e.run(`CREATE OR REPLACE TEMP TABLE exposure_hits AS
     SELECT w.idx, r.rowid AS read_id, r.user_id, r.supply_point_id, r.accessed_at
-      FROM exposure_windows w JOIN enriched r
-        ON r.user_id = w.user_id AND r.accessed_at >= w.w_from AND (w.w_to IS NULL OR r.accessed_at < w.w_to)
+      FROM exposure_windows w JOIN enriched r ON r.user_id = w.user_id AND r.accessed_at >= w.w_from AND r.accessed_at < w.w_to
      WHERE r.kind = 'view' AND r.in_period`);
   const per = await e.rows<{ idx: number; views: number; points: number; first: Date; last: Date }>(
     `SELECT idx, count(DISTINCT read_id) AS views, count(DISTINCT supply_point_id) AS points, min(accessed_at) AS first, max(accessed_at) AS last
@@ -75,6 +82,7 @@ export async function countExposure(
   );
   const exposure = exposures.map((x, idx): ExposureRow => {
     const hit = byIdx.get(idx);
+    const end = endOf(x);
     const windows = x.windows.map((w) => ({ from: day(w.from), to: w.to === null ? null : day(w.to) }));
     return {
       userId: x.grant.userId,
@@ -82,8 +90,8 @@ export async function countExposure(
       grantedBy: x.grant.grantedBy,
       grantedAt: day(x.grant.grantedAt),
       rules: x.rules,
-      from: windows[0]?.from ?? day(x.grant.grantedAt),
-      to: windows.at(-1)?.to ?? null,
+      from: day(x.grant.grantedAt),
+      to: end === null ? null : day(end),
       windows,
       views: hit?.views ?? 0,
       supplyPoints: hit?.points ?? 0,

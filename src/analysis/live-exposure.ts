@@ -104,6 +104,17 @@ function areaLabel(a: { kind: string; area_code: string | null; prefecture: stri
   return a.kind === 'prefecture' ? (a.prefecture ?? '') : `${a.prefecture ?? ''}${a.city ?? ''}`;
 }
 
+/** A person registered twice while a declaration ran (revoked, registered again) is one row, with every field either registration gave. */
+function onePerPerson(rows: readonly { person_id: string; name: string; fields: string[]; side: string | null }[]): EmergencyExposure['people'] {
+  const out = new Map<string, { personId: string; name: string; side: string | null; fields: string[] }>();
+  for (const r of rows) {
+    const seen = out.get(r.person_id);
+    if (seen === undefined) out.set(r.person_id, { personId: r.person_id, name: r.name, side: r.side, fields: [...r.fields] });
+    else for (const f of r.fields) if (!seen.fields.includes(f)) seen.fields.push(f);
+  }
+  return [...out.values()];
+}
+
 async function emergencies(e: Engine, db: Queryable, opts: LiveExposureOptions): Promise<EmergencyExposure[]> {
   const { rows } = await db.query<{ id: string; reason: string; starts_at: Date; ends_at: Date }>(
     `SELECT id, reason, starts_at, least(planned_end_at, coalesce(ended_at, planned_end_at)) AS ends_at FROM emergency_declarations
@@ -137,7 +148,7 @@ async function emergencies(e: Engine, db: Queryable, opts: LiveExposureOptions):
       from: d.starts_at.toISOString(),
       to: d.ends_at.toISOString(),
       areas: areas.rows.map(areaLabel),
-      people: people.rows.map((p) => ({ personId: p.person_id, name: p.name, side: p.side, fields: p.fields })),
+      people: onePerPerson(people.rows),
       reads: under?.reads ?? 0,
       views: under?.views ?? 0,
       viewers: under?.viewers ?? 0,
@@ -216,7 +227,7 @@ async function people(e: Engine): Promise<PersonExposure[]> {
 export async function liveExposure(e: Engine, db: Queryable, opts: LiveExposureOptions): Promise<LiveExposure> {
   const reg = await registry(db);
   const exposures = grantExposures(reg.staff, reg.permissions, reg.grants, opts.at, opts.sod ?? DEFAULT_SOD_POLICY);
-  const counted = await countExposure(e, exposures, japanDay);
+  const counted = await countExposure(e, exposures, japanDay, opts.at);
   return {
     emergencies: await emergencies(e, db, opts),
     grants: counted.exposure,

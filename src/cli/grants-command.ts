@@ -55,7 +55,7 @@ interface Exposure {
  * the log, the contracts and the staff register loaded and counted as `analyze` counts views.
  */
 async function exposureOf(
-  opts: { staff: string; at: Date; exposure: { logs: readonly string[]; contracts: string; affiliate: string } },
+  opts: { staff: string; at: Date; known: readonly RejectedRow[]; exposure: { logs: readonly string[]; contracts: string; affiliate: string } },
   registry: Parameters<typeof grantExposures>,
 ): Promise<Exposure> {
   const exposures = grantExposures(...registry);
@@ -63,10 +63,12 @@ async function exposureOf(
   try {
     const inputs = await loadLegacy(engine, { staff: opts.staff, terminals: null, contracts: opts.exposure.contracts, logs: opts.exposure.logs });
     await enrichAllTime(engine, opts.exposure.affiliate);
-    const counted = await countExposure(engine, exposures, japanDay);
-    // The staff register's bad rows are listed by the register's own loader already.
+    const counted = await countExposure(engine, exposures, japanDay, opts.at);
+    // A staff row the register's loader listed already is not listed twice; one that only the analysis's stricter
+    // loader refused (an employment it does not know, say) is listed: its views could not be counted.
+    const known = new Set(opts.known.map((r) => `${r.file}\n${r.line}`));
     const rejected = (await engine.rows<{ file: string; line: number; reason: string }>(`SELECT file, line, reason FROM rejected ORDER BY file, line`)).filter(
-      (r) => r.file !== opts.staff,
+      (r) => !known.has(`${r.file}\n${r.line}`),
     );
     return { exposure: counted.exposure, exposureSummary: counted.summary, inputs, rejected };
   } finally {
@@ -107,7 +109,13 @@ export async function runGrantsCheck(
   const exposure =
     opts.exposure === undefined
       ? null
-      : await exposureOf({ staff: opts.staff, at: opts.at, exposure: opts.exposure }, [staff.items, permissions.items, grants.items, opts.at, policy]);
+      : await exposureOf({ staff: opts.staff, at: opts.at, known: staff.rejected, exposure: opts.exposure }, [
+          staff.items,
+          permissions.items,
+          grants.items,
+          opts.at,
+          policy,
+        ]);
   const rejected: RejectedRow[] = [...staff.rejected, ...permissions.rejected, ...grants.rejected, ...own.rejected, ...(exposure?.rejected ?? [])];
   const read = staff.read + permissions.read + grants.read + own.read;
   const registryRejected = rejected.length - (exposure?.rejected.length ?? 0);
@@ -128,7 +136,18 @@ export async function runGrantsCheck(
         rows,
         violations: result.violations.map(violation),
         summary: result.summary,
-        ...(exposure === null ? {} : { exposure: exposure.exposure, exposureSummary: exposure.exposureSummary, inputs: exposure.inputs }),
+        ...(exposure === null
+          ? {}
+          : {
+              exposure: exposure.exposure,
+              exposureSummary: exposure.exposureSummary,
+              // The log's and contracts' rows read, and the rows the exposure's load refused (listed in `rejected`).
+              exposureRows: {
+                read: exposure.inputs.filter((i) => i.kind !== 'staff').reduce((n, i) => n + i.read, 0),
+                rejected: exposure.rejected.length,
+              },
+              inputs: exposure.inputs,
+            }),
         rejected,
         separationOfDuties: rules,
       },

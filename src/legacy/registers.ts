@@ -80,6 +80,7 @@ export function loadGrants(source: CsvSource): Loaded<GrantRecord> {
     if (r.get('user_id') === '' || r.get('permission_id') === '') reject('user_id or permission_id is empty');
     else if (at === null) reject(`granted_at ${JSON.stringify(r.get('granted_at'))} is not a date`);
     else if (revokedText !== '' && revoked === null) reject(`revoked_at ${JSON.stringify(revokedText)} is not a date`);
+    else if (revoked !== null && revoked.at.getTime() <= at.at.getTime()) reject(`revoked_at ${JSON.stringify(revokedText)} is not after granted_at`);
     else {
       items.push({
         userId: r.get('user_id'),

@@ -29,7 +29,14 @@ export const CONNECT_ONLY_MS = 10_000;
  */
 function withOptions(url: string, options: readonly string[]): string {
   if (options.length === 0) return url;
-  const u = new URL(url);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    // A form node-postgres reads but URL does not (no host: a socket directory in `?host=`): the options are
+    // appended as one more parameter. Never rethrown: the error would carry the URL, password included.
+    return `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(options.join(' '))}`;
+  }
   const own = u.searchParams.get('options');
   u.searchParams.set('options', [...(own === null ? [] : [own]), ...options].join(' '));
   return u.toString();

@@ -151,7 +151,8 @@ describe('gridwall analyze over legacy exports with known ground truth', () => {
     // the system's views; the second system's log names none.
     const screens = await readSheet(readFileSync(xlsx), '画面別');
     const first = report.systems.find((s) => s.system === SYSTEMS[0]);
-    assert.ok(first?.screens !== undefined && first.screens.length === 3);
+    assert.ok(first?.screens !== undefined && first.screens.length === 4);
+    assert.ok(first.screens.some((x) => x.screen === '(画面名なし)' && x.views.total > 0));
     const rows = screens.filter((row) => row[0] === SYSTEMS[0]);
     assert.deepEqual(
       rows.map((row) => [row[1], row[4]]),

@@ -1,6 +1,8 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { dailyDigest, liveReport, scanLive } from '../../src/analysis/review.ts';
+import { dailyDigest, liveReport, liveReportAndExposure, scanLive } from '../../src/analysis/review.ts';
+import { compileDecisionTable, type DecisionTable } from '../../src/domain/decision-table.ts';
+import type { Decision } from '../../src/domain/decision.ts';
 import { listFindings } from '../../src/analysis/findings.ts';
 import { login, seededApp, type Session } from '../support/app.ts';
 import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
@@ -126,10 +128,13 @@ for (const store of STORES) {
       const logged = await w.db.query<{ n: number }>('SELECT count(*)::int AS n FROM access_log WHERE emergency_id = $1', [e.declarationId]);
       assert.equal(logged.rows[0]?.n, 1, 'the log holds exactly the read the report counts');
       assert.ok(e.first !== null && e.first === e.last && Date.parse(e.first) >= Date.parse(e.from) && Date.parse(e.first) < Date.parse(e.to));
-      // The mover kept a network-only permission when moving to retail on 2025-04-01: wrongful from that day,
-      // still so at the period's end; no view of another retailer's customer got through under it.
+      // The mover kept a network-only permission (in force since 2024-04-01) when moving to retail on 2025-04-01:
+      // wrongful from that day, still so at the period's end; no view of another retailer's customer got through.
       const mover = x.grants.find((g) => g.userId === USERS.mover && g.permissionId === 'network.equipment');
-      assert.deepEqual([mover?.rules, mover?.from, mover?.to, mover?.views], [['side_not_allowed'], '2025-04-01', null, 0]);
+      assert.deepEqual(
+        [mover?.rules, mover?.from, mover?.to, mover?.windows, mover?.views],
+        [['side_not_allowed'], '2024-04-01', null, [{ from: '2025-04-01', to: null }], 0],
+      );
       assert.equal(
         x.grants.some((g) => g.userId === USERS.callCentre),
         false,
@@ -143,11 +148,26 @@ for (const store of STORES) {
       );
       assert.ok((x.policies[0]?.reads ?? 0) >= 17, 'every read of the day was decided by it');
       assert.deepEqual(x.people, [], 'nobody on the retail side was served another retailer’s customer’s non-public items');
+      // The judgement of a version: a table that let every field through is judged to have allowed it; a
+      // version this build does not hold is named, not judged.
+      const real = compileDecisionTable();
+      const lax: DecisionTable = { version: real.version, size: real.size, lookup: (): Decision => ({ kind: 'allow', basis: 'network_duty' }) };
+      const judged = await liveReportAndExposure(w.db, { from: DAY, to: DAY }, { table: lax, now: NOW });
+      assert.deepEqual(
+        judged.exposure.policies.map((p) => [p.current, p.allowed]),
+        [[true, true]],
+      );
+      const other: DecisionTable = { ...lax, version: 'f'.repeat(64) };
+      const unheld = await liveReportAndExposure(w.db, { from: DAY, to: DAY }, { table: other, now: NOW });
+      assert.deepEqual(
+        unheld.exposure.policies.map((p) => [p.current, p.allowed]),
+        [[false, null]],
+      );
       // The compliance report download carries the same, after the regulator's tables.
       const csv = await get(comp, `/api/analysis/report?from=${DAY}&to=${DAY}&format=csv`);
       assert.match(csv.body, /非常災害の宣言で閲覧可能となっていた期間と閲覧実績/);
       assert.ok(csv.body.includes(e.declarationId));
-      assert.match(csv.body, /u-mover,network\.equipment,u-admin2,side_not_allowed,2025-04-01/);
+      assert.match(csv.body, /u-mover,network\.equipment,u-admin2,side_not_allowed,2024-04-01,,"\t2025-04-01 〜",0/);
       // Compliance's, like the rest of the analysis.
       assert.equal((await get(await login(w.app, USERS.retail, TERMINALS.RETAIL), `/api/analysis/exposure?from=${DAY}&to=${DAY}`)).statusCode, 403);
     });

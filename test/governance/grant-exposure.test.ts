@@ -211,15 +211,20 @@ function writeCase(dir: string): CaseFiles {
         'M001,P6,関西電力,retail,employee,大阪,2022/11/01,',
         'N001,P7,関西送配電,network,employee,本店,2019/04/01,',
         'MGR1,P8,関西電力,retail,employee,大阪,2019/04/01,',
+        'K006,P9,関西電力,retail,社員,大阪,2020/04/01,', // an employment the analysis does not know: its views cannot be counted, so it is listed
       ].join('\r\n'),
     ),
   );
-  writeFileSync(files.permissions, 'permission_id,name,allowed_sides\nP-NW,託送顧客情報照会,network\nP-ALL,お知らせ閲覧,network;retail;other_retailer\n');
+  writeFileSync(
+    files.permissions,
+    'permission_id,name,allowed_sides\nP-NW,託送顧客情報照会,network\nP-NW2,配電設備照会,network\nP-ALL,お知らせ閲覧,network;retail;other_retailer\n',
+  );
   writeFileSync(
     files.grants,
     [
       'user_id,permission_id,granted_by,granted_at,revoked_at',
       'K001,P-NW,MGR1,2021-05-10,', // in force across the whole log
+      'K001,P-NW2,MGR1,2022-12-01,', // a second wrongful grant of K001's: its views are K001's again, counted once in the summary
       'K002,P-NW,MGR1,2022-11-17,', // granted inside it
       'K003,P-NW,MGR1,2021-06-01,2022-12-01', // revoked inside it
       'K004,P-NW,MGR1,2021-06-01,', // a holder who never viewed
@@ -245,6 +250,7 @@ function writeCase(dir: string): CaseFiles {
     ['2022-10-03 10:00:00', 'K001', OTHER, ''],
     ['2022-12-20 11:00:00', 'K001', OTHER, 'holder_name;phone'],
     ['2023-01-10 09:30:00', 'K001', OTHER2, 'usage'],
+    ['2023-03-05 10:00:00', 'K001', OTHER2, ''], // after the day judged (--at 2023-03-01): not counted
     ['2022-11-01 10:00:00', 'K001', OWN, ''],
     ['2022-11-02 10:00:00', 'K001', LAST, ''],
     ['2022-11-03 10:00:00', 'K001', OTHER, 'supply_point_id;address'],
@@ -284,6 +290,7 @@ interface ExposureJson {
     rules: string[];
     from: string;
     to: string | null;
+    windows: { from: string; to: string | null }[];
     views: number;
     supplyPoints: number;
     first: string | null;
@@ -291,6 +298,7 @@ interface ExposureJson {
   }[];
   exposureSummary: { holders: number; viewers: number; views: number; supplyPoints: number };
   rejected: { file: string; line: number; reason: string }[];
+  exposureRows: { read: number; rejected: number };
 }
 
 test('grants check with the log: each wrongful grant’s window and what its holder viewed of other retailers’ customers (formats.md)', async () => {
@@ -333,8 +341,15 @@ test('grants check with the log: each wrongful grant’s window and what its hol
     );
     assert.deepEqual([row('K003').from, row('K003').to, row('K003').views], ['2021-06-01', '2022-12-01', 1]);
     assert.deepEqual([row('K004').views, row('K004').supplyPoints, row('K004').first, row('K004').last], [0, 0, null, null]);
-    // Rightful while its holder was on the network side: the window opens at the move.
-    assert.deepEqual([row('M001').from, row('M001').to, row('M001').views, row('M001').rules], ['2022-11-01', null, 1, ['side_not_allowed']]);
+    // Rightful while its holder was on the network side: in force since 2020 (formats.md's from/to), wrongful from
+    // the move to retail (`windows`); the reads as network staff are no views.
+    assert.deepEqual(
+      [row('M001').from, row('M001').to, row('M001').windows, row('M001').views, row('M001').rules],
+      ['2020-04-01', null, [{ from: '2022-11-01', to: null }], 1, ['side_not_allowed']],
+    );
+    // K001's second wrongful grant: its own views (from its grant on), the same reads counted once in the summary.
+    const second = out.exposure.find((x) => x.userId === 'K001' && x.permissionId === 'P-NW2');
+    assert.deepEqual([second?.from, second?.views, second?.supplyPoints], ['2022-12-01', 2, 2]);
     assert.deepEqual([row('N001').rules, row('N001').views], [['self_grant'], 0]);
     assert.equal(
       out.exposure.some((e) => e.userId === 'K005'),
@@ -342,7 +357,9 @@ test('grants check with the log: each wrongful grant’s window and what its hol
     );
     assert.deepEqual(out.exposureSummary, { holders: 6, viewers: 4, views: 7, supplyPoints: 3 });
     // The log's unusable row is listed with its file and line, not silently dropped.
-    assert.ok(out.rejected.some((x) => x.file === f.log && x.line === 19 && /accessed_at/.test(x.reason)));
+    assert.ok(out.rejected.some((x) => x.file === f.log && x.line === 20 && /accessed_at/.test(x.reason)));
+    assert.ok(out.rejected.some((x) => x.file === f.staff && x.line === 11 && /employment "社員"/.test(x.reason)));
+    assert.deepEqual(out.exposureRows, { read: 19 + 6, rejected: 2 });
 
     // The same in a table and in a spreadsheet.
     const table = await runCli(withLog);

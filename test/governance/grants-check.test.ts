@@ -54,6 +54,7 @@ function writeRegistry(dir: string) {
       'K001,P-NW,MGR1,2023-04-01,', // given after the day judged
       'K002,P-NONE,MGR1,2021-05-10,', // not in the catalog
       'K003,P-NW,MGR1,last year,', // unreadable date
+      'K004,P-NW,MGR1,2022-02-01,2022-02-01', // revoked when granted: a row that cannot be used, not a grant that silently never was
     ].join('\n'),
   );
 }
@@ -108,10 +109,12 @@ test('gridwall grants check judges a legacy registry as formats.md specifies (JS
         ['staff.csv', 11],
         ['permissions.csv', 4],
         ['grants.csv', 13],
+        ['grants.csv', 14],
       ],
     );
+    assert.match(out.rejected[4]?.reason ?? '', /revoked_at "2022-02-01" is not after granted_at/);
     assert.match(out.rejected[0]?.reason ?? '', /wholesale/);
-    assert.deepEqual(out.rows, { read: 10 + 3 + 12, used: 25 - 4, rejected: 4 });
+    assert.deepEqual(out.rows, { read: 10 + 3 + 13, used: 26 - 5, rejected: 5 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

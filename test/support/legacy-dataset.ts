@@ -383,7 +383,8 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
   }
   // Screens by position, not by the random stream: the first system's rows name one of three, unevenly (each
   // fifth row the third, the rest alternating), the second system's name none.
-  for (const [i, r] of rows.entries()) rows[i] = { ...r, screen: r.system === SYSTEMS[0] ? (SCREENS[i % 5 === 0 ? 2 : i % 2] ?? '') : '' };
+  // Every seventh row of the first system names none: counted under 画面名なし, so the screens still add up.
+  for (const [i, r] of rows.entries()) rows[i] = { ...r, screen: r.system === SYSTEMS[0] && i % 7 !== 3 ? (SCREENS[i % 5 === 0 ? 2 : i % 2] ?? '') : '' };
   const logA: string[] = [];
   const logB: string[] = [];
   for (const r of rows)
@@ -453,7 +454,7 @@ export function writeDataset(dir: string, opts: { seed?: number; cp932?: boolean
       .map((screen) => {
         const on = rs.filter((r) => r.screen === screen);
         const employee = on.filter((r) => r.employment === 'employee').length;
-        return { screen, views: { employee, contractor: on.length - employee, total: on.length } };
+        return { screen: screen === '' ? '(画面名なし)' : screen, views: { employee, contractor: on.length - employee, total: on.length } };
       })
       .sort((a, b) => b.views.total - a.views.total || (a.screen < b.screen ? -1 : 1));
   const systems = Object.fromEntries(

@@ -112,7 +112,8 @@ export function ExposurePanel({ period }: { period: { from: string; to: string }
                   <th scope="col">{t('exposureHolder')}</th>
                   <th scope="col">{t('exposurePermission')}</th>
                   <th scope="col">{t('exposureRules')}</th>
-                  <th scope="col">{t('exposureWindow')}</th>
+                  <th scope="col">{t('exposureInForce')}</th>
+                  <th scope="col">{t('exposureWrongful')}</th>
                   <th scope="col">{t('exposureViews')}</th>
                   <th scope="col">{t('exposureFirstLast')}</th>
                 </tr>
@@ -126,6 +127,7 @@ export function ExposurePanel({ period }: { period: { from: string; to: string }
                     <td>
                       {g.from} 〜 {g.to ?? t('exposureStillOpen')}
                     </td>
+                    <td data-testid="wrongful">{g.windows.map((w) => `${w.from} 〜 ${w.to ?? t('exposureStillOpen')}`).join('、')}</td>
                     <td className="num">{num(g.views)}</td>
                     <td>
                       {when(g.first)} ／ {when(g.last)}
