@@ -37,6 +37,7 @@ const OPERATIONS: readonly JsonOperation[] = [
   ['put', '/api/emergency-support/{personId}', 200, emergency.supportRegister],
   ['delete', '/api/emergency-support/{personId}', 204, emergency.supportUnregister],
   ['get', '/api/analysis/report', 200, analysis.analysisReport],
+  ['get', '/api/analysis/exposure', 200, analysis.analysisExposure],
   ['post', '/api/analysis/scan', 200, analysis.analysisScan],
   ['get', '/api/analysis/digests', 200, analysis.digestList],
   ['get', '/api/findings', 200, analysis.findingList],
