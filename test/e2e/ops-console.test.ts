@@ -168,7 +168,7 @@ describe('emergency and analysis screens in Chromium', () => {
         assert.match((await page.textContent('[data-testid="exposure-emergencies"] tbody')) ?? '', /加藤 五郎（関係小売：契約名義・電話番号・連絡先）/);
         assert.match(
           (await page.textContent('[data-testid="exposure-grants"]')) ?? '',
-          /u-mover\s*network\.equipment\s*side_not_allowed\s*2024-04-01 〜 継続中\s*2025-04-01 〜 継続中/,
+          /u-mover\s*network\.equipment\s*この所属区分には与えられない権限\s*side_not_allowed\s*2024-04-01 〜 継続中\s*2025-04-01 〜 継続中/,
         );
         assert.match((await page.textContent('[data-testid="exposure-policies"]')) ?? '', /現在の版いいえ/);
         await screenshot(page, '24b-exposure');

@@ -123,7 +123,13 @@ export function ExposurePanel({ period }: { period: { from: string; to: string }
                   <tr key={`${g.userId}/${g.permissionId}/${g.grantedAt}`}>
                     <th scope="row">{g.userId}</th>
                     <td>{g.permissionId}</td>
-                    <td>{g.rules.join(', ')}</td>
+                    <td>
+                      {g.rules.map((rule) => (
+                        <div key={rule}>
+                          <VocabularyLabel map={vocabulary?.refusalRules} code={rule} />
+                        </div>
+                      ))}
+                    </td>
                     <td>
                       {g.from} 〜 {g.to ?? t('exposureStillOpen')}
                     </td>
