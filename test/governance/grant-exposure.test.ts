@@ -392,3 +392,183 @@ test('grants check with the log: each wrongful grant’s window and what its hol
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// --- Views under wrongful grants over generated registries and logs, against a count made here ---------------
+
+/** `YYYY-MM-DD HH:MM:SS`, Japan time: how the legacy files write instants (read as Japan time by both loaders). */
+function jst(ms: number): string {
+  return new Date(ms + 9 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+const POINTS = ['0200000000000000000101', '0200000000000000000102', '0200000000000000000103', '0200000000000000000104'];
+const HOUR = 3_600_000;
+
+const world = fc.record({
+  // Per user: consecutive staff periods (sides), starting at hour offsets.
+  staff: fc.array(
+    fc.record({
+      sides: fc.array(fc.constantFrom<'network' | 'retail' | 'other_retailer'>('network', 'retail', 'other_retailer'), { minLength: 1, maxLength: 3 }),
+      cut: fc.integer({ min: 1, max: 80 }),
+    }),
+    { minLength: 4, maxLength: 4 },
+  ),
+  // Per point: consecutive contracts.
+  contracts: fc.array(fc.array(fc.constantFrom('R0002', 'R0003', 'A0001', 'NW000', 'R0002'), { minLength: 1, maxLength: 3 }), { minLength: 4, maxLength: 4 }),
+  grants: fc.array(
+    fc.record({
+      user: fc.integer({ min: 0, max: 3 }),
+      permission: fc.constantFrom('P-NW', 'P-NW', 'P-ALL'),
+      start: fc.integer({ min: 0, max: 150 }),
+      length: fc.option(fc.integer({ min: 20, max: 150 }), { nil: null }),
+    }),
+    { minLength: 3, maxLength: 6 },
+  ),
+  reads: fc.array(
+    fc.record({
+      user: fc.integer({ min: 0, max: 3 }),
+      point: fc.integer({ min: 0, max: 3 }),
+      hour: fc.integer({ min: 0, max: 260 }),
+      fields: fc.constantFrom('', 'holder_name;phone', 'supply_point_id;address'),
+    }),
+    { minLength: 40, maxLength: 60 },
+  ),
+  at: fc.integer({ min: 150, max: 260 }),
+});
+
+test('views under wrongful grants equal a count made here from the generated files (property, DuckDB)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridwall-exposure-prop-'));
+  let counted = 0;
+  let dropped = 0;
+  try {
+    await fc.assert(
+      fc.asyncProperty(world, async (w) => {
+        const T = Date.parse('2022-10-01T00:00:00+09:00');
+        const users = ['U0', 'U1', 'U2', 'U3'];
+        const periods = w.staff.flatMap((s, u) =>
+          s.sides.map((side, i) => ({
+            user: users[u] ?? 'U0',
+            side,
+            from: T + (i === 0 ? -1000 : s.cut * i) * HOUR,
+            to: i === s.sides.length - 1 ? null : T + s.cut * (i + 1) * HOUR,
+          })),
+        );
+        const contracts = w.contracts.flatMap((retailers, p) =>
+          retailers.map((r, i) => ({
+            point: POINTS[p] ?? '',
+            retailer: r,
+            from: T + (i === 0 ? -5000 : 70 * i) * HOUR,
+            to: i === retailers.length - 1 ? null : T + 70 * (i + 1) * HOUR,
+          })),
+        );
+        const grants = w.grants.map((g) => ({
+          user: users[g.user] ?? 'U0',
+          permission: g.permission,
+          from: T + g.start * HOUR,
+          to: g.length === null ? null : T + (g.start + g.length) * HOUR,
+        }));
+        const reads = w.reads.map((r) => ({ user: users[r.user] ?? 'U0', point: POINTS[r.point] ?? '', at: T + r.hour * HOUR + 1_800_000, fields: r.fields }));
+        const at = T + w.at * HOUR;
+        const files = {
+          staff: join(dir, 'staff.csv'),
+          permissions: join(dir, 'permissions.csv'),
+          grants: join(dir, 'grants.csv'),
+          contracts: join(dir, 'contracts.csv'),
+          log: join(dir, 'log.csv'),
+        };
+        writeFileSync(
+          files.staff,
+          [
+            'user_id,person_id,organization,side,employment,office,valid_from,valid_to',
+            ...periods.map((p) => `${p.user},P-${p.user},org-${p.side},${p.side},employee,x,${jst(p.from)},${p.to === null ? '' : jst(p.to)}`),
+          ].join('\n'),
+        );
+        writeFileSync(files.permissions, 'permission_id,name,allowed_sides\nP-NW,託送,network\nP-ALL,お知らせ,network;retail;other_retailer\n');
+        writeFileSync(
+          files.grants,
+          [
+            'user_id,permission_id,granted_by,granted_at,revoked_at',
+            ...grants.map((g) => `${g.user},${g.permission},ADMIN,${jst(g.from)},${g.to === null ? '' : jst(g.to)}`),
+          ].join('\n'),
+        );
+        writeFileSync(
+          files.contracts,
+          [
+            'supply_point_id,customer_id,customer_type,retailer_code,retailer_name,last_resort,valid_from,valid_to',
+            ...contracts.map(
+              (c) => `${c.point},C-${c.point},individual,${c.retailer},x,${c.retailer === 'NW000'},${jst(c.from)},${c.to === null ? '' : jst(c.to)}`,
+            ),
+          ].join('\n'),
+        );
+        writeFileSync(
+          files.log,
+          ['accessed_at,system,user_id,terminal_id,supply_point_id,fields', ...reads.map((r) => `${jst(r.at)},S,${r.user},T,${r.point},${r.fields}`)].join(
+            '\n',
+          ),
+        );
+
+        // The count made here: a read is a view when its reader was on the retail side at that moment, it showed
+        // non-public items, and the point's retailer then was neither the affiliate nor last-resort supply.
+        const inForce = <X extends { from: number; to: number | null }>(xs: readonly X[], t: number) =>
+          xs.find((x) => x.from <= t && (x.to === null || t < x.to));
+        const isView = (r: (typeof reads)[number]) => {
+          const side = inForce(
+            periods.filter((p) => p.user === r.user),
+            r.at,
+          )?.side;
+          const c = inForce(
+            contracts.filter((x) => x.point === r.point),
+            r.at,
+          );
+          return side === 'retail' && r.fields !== 'supply_point_id;address' && c !== undefined && c.retailer !== 'A0001' && c.retailer !== 'NW000';
+        };
+        const out = JSON.parse(
+          (
+            await runCli([
+              'grants',
+              'check',
+              '--staff',
+              files.staff,
+              '--permissions',
+              files.permissions,
+              '--grants',
+              files.grants,
+              '--at',
+              jst(at).slice(0, 10),
+              '--log',
+              files.log,
+              '--contracts',
+              files.contracts,
+              '--affiliate',
+              'A0001',
+              '--format',
+              'json',
+            ])
+          ).stdout,
+        ) as ExposureJson & { at: string };
+        const until = Date.parse(out.at);
+        const viewed = new Set<number>();
+        for (const x of out.exposure) {
+          const g = grants.find((y) => y.user === x.userId && y.permission === x.permissionId && jst(y.from).slice(0, 10) === x.from);
+          assert.ok(g !== undefined);
+          const end = g.to !== null && g.to <= until ? g.to : until + 1;
+          const mine = reads.map((r, i) => ({ r, i })).filter(({ r }) => r.user === g.user && r.at >= g.from && r.at < end && isView(r));
+          // Two grants of one user on one day are told apart by their counts only when they agree.
+          const same = out.exposure.filter((y) => y.userId === x.userId && y.permissionId === x.permissionId && y.from === x.from);
+          if (same.length === 1) {
+            assert.equal(x.views, mine.length, `${x.userId} ${x.permissionId} ${x.from}`);
+            assert.equal(x.supplyPoints, new Set(mine.map(({ r }) => r.point)).size);
+          }
+          for (const { i } of mine) viewed.add(i);
+          counted += x.views;
+        }
+        if (out.exposure.length > 0) assert.equal(out.exposureSummary.views, viewed.size);
+        else dropped++;
+      }),
+      { numRuns: 25 },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Views were counted at all, and most runs had a wrongful grant.
+  assert.ok(counted > 20 && dropped < 20, `${counted} views counted; ${dropped} runs without a wrongful grant`);
+});
