@@ -3,6 +3,7 @@ import type { DecisionTable } from '../domain/decision-table.ts';
 import type { PermissionSpec } from '../domain/permissions.ts';
 import { isSide } from '../domain/organization.ts';
 import { DEFAULT_SOD_POLICY, type SodPolicy } from '../domain/separation-of-duties.ts';
+import { recordedViolations } from '../firewall/policy-versions.ts';
 import { findViolations } from '../firewall/verify.ts';
 import { grantExposures } from '../governance/grant-exposure.ts';
 import type { GrantRecord, StaffPeriod } from '../governance/grant-rules.ts';
@@ -22,8 +23,8 @@ import { countExposure, type ExposureRow, type ExposureSummary } from './exposur
  *   each window;
  * - **policy versions**: each decision table the log says decided a read in the period, whether it let a retail
  *   principal see another retailer's customer's non-public items outside an emergency or an inquiry answer
- *   (judged by the masking checklist's rules — for the version this build holds; an older one is named, not
- *   judged), and the views made under it;
+ *   (the masking checklist's verdict recorded when a server first ran it, migration 021; a version never
+ *   recorded and not held by this build is named, not judged), and the views made under it;
  * - **the register at the time**: views served to people the staff register, as it stands, puts on the retail
  *   side — the firewall decided with the register as it was then (a move HR reported late), with the side it
  *   took them to be on.
@@ -189,16 +190,25 @@ async function registry(db: Queryable): Promise<{ staff: StaffPeriod[]; permissi
   };
 }
 
-async function policies(e: Engine, table: DecisionTable): Promise<PolicyExposure[]> {
+async function policies(e: Engine, db: Queryable, table: DecisionTable): Promise<PolicyExposure[]> {
   const rows = await e.rows<{ version: string; reads: number; views: number; first: Date; last: Date }>(
     `SELECT policy_version AS version, count(*) AS reads, count(*) FILTER (WHERE kind = 'view') AS views, min(accessed_at) AS first, max(accessed_at) AS last
        FROM enriched WHERE in_period AND policy_version IS NOT NULL GROUP BY policy_version ORDER BY first`,
   );
-  const allowed = findViolations(table).some((v) => v.rule === 'retail_sees_non_own_non_public');
+  // Each version as the checklist judged it when a server recorded it (policy_versions); this build's table,
+  // judged now, if it was never recorded. A version neither recorded nor held here cannot be judged.
+  const recorded = await recordedViolations(
+    db,
+    rows.map((r) => r.version),
+  );
+  const verdict = (version: string): boolean | null => {
+    const violations = recorded.get(version) ?? (version === table.version ? findViolations(table) : null);
+    return violations === null ? null : violations.some((v) => v.rule === 'retail_sees_non_own_non_public');
+  };
   return rows.map((r) => ({
     version: r.version,
     current: r.version === table.version,
-    allowed: r.version === table.version ? allowed : null,
+    allowed: verdict(r.version),
     reads: r.reads,
     views: r.views,
     first: r.first.toISOString(),
@@ -232,7 +242,7 @@ export async function liveExposure(e: Engine, db: Queryable, opts: LiveExposureO
     emergencies: await emergencies(e, db, opts),
     grants: counted.exposure,
     grantSummary: counted.summary,
-    policies: await policies(e, opts.table),
+    policies: await policies(e, db, opts.table),
     people: await people(e),
   };
 }

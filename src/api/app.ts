@@ -1,6 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
+import { recordPolicyVersion } from '../firewall/policy-versions.ts';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { storeRateLimits } from './rate-limit-store.ts';
@@ -252,6 +253,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     }
   });
+
+  // The decision table this server runs, kept with its checklist verdict for the exposure report of any later
+  // period (issue 22). Evidence about the table, not a condition of serving: a store that refuses it now is
+  // said in the server log, and the report then names the version without judging it.
+  try {
+    await recordPolicyVersion(deps.db, deps.firewall.table, deps.clock());
+  } catch (e) {
+    app.log.warn({ error: errorFields(e) }, 'the decision table could not be recorded (policy_versions)');
+  }
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);

@@ -54,6 +54,8 @@ export const APP_WRITES: Readonly<Record<string, readonly ('INSERT' | 'UPDATE' |
   permissions: ['INSERT', 'UPDATE', 'DELETE'],
   // Append-only by trigger; the server only ever adds to it.
   governance_events: ['INSERT'],
+  // Each decision table the server runs, recorded at start (append-only by trigger; issue 22).
+  policy_versions: ['INSERT'],
 };
 
 /** Tables the application role reads and never writes (besides the customer master data). */

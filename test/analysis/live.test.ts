@@ -4,10 +4,12 @@ import { dailyDigest, liveReport, liveReportAndExposure, scanLive } from '../../
 import { compileDecisionTable, type DecisionTable } from '../../src/domain/decision-table.ts';
 import type { Decision } from '../../src/domain/decision.ts';
 import { listFindings } from '../../src/analysis/findings.ts';
-import { login, seededApp, type Session } from '../support/app.ts';
+import { login, seededApp, TEST_KEY, type Session } from '../support/app.ts';
 import { NOW, SP, TERMINALS, USERS, seedEmergencyRoles } from '../support/fixture.ts';
 import { STORES } from '../support/stores.ts';
 import type { Exposure } from '../../src/contract/analysis.ts';
+import { GroupCommitLog } from '../../src/audit/log-writer.ts';
+import { accessEvent } from '../support/access-events.ts';
 
 const DAY = '2026-11-01'; // NOW in Japan time
 
@@ -148,21 +150,17 @@ for (const store of STORES) {
       );
       assert.ok((x.policies[0]?.reads ?? 0) >= 17, 'every read of the day was decided by it');
       assert.deepEqual(x.people, [], 'nobody on the retail side was served another retailer’s customer’s non-public items');
-      // The judgement of a version: a table that let every field through is judged to have allowed it; a
-      // version this build does not hold is named, not judged.
+      // A later build (another table) still judges the day's version: the server recorded its verdict at start
+      // (policy_versions, migration 021).
       const real = compileDecisionTable();
-      const lax: DecisionTable = { version: real.version, size: real.size, lookup: (): Decision => ({ kind: 'allow', basis: 'network_duty' }) };
-      const judged = await liveReportAndExposure(w.db, { from: DAY, to: DAY }, { table: lax, now: NOW });
+      const other: DecisionTable = { version: 'f'.repeat(64), size: real.size, lookup: (): Decision => ({ kind: 'allow', basis: 'network_duty' }) };
+      const later = await liveReportAndExposure(w.db, { from: DAY, to: DAY }, { table: other, now: NOW });
       assert.deepEqual(
-        judged.exposure.policies.map((p) => [p.current, p.allowed]),
-        [[true, true]],
+        later.exposure.policies.map((p) => [p.current, p.allowed]),
+        [[false, false]],
       );
-      const other: DecisionTable = { ...lax, version: 'f'.repeat(64) };
-      const unheld = await liveReportAndExposure(w.db, { from: DAY, to: DAY }, { table: other, now: NOW });
-      assert.deepEqual(
-        unheld.exposure.policies.map((p) => [p.current, p.allowed]),
-        [[false, null]],
-      );
+      const recorded = await w.db.query<{ n: number }>('SELECT count(*)::int AS n FROM policy_versions WHERE version = $1', [version]);
+      assert.equal(recorded.rows[0]?.n, 1);
       // The compliance report download carries the same, after the regulator's tables.
       const csv = await get(comp, `/api/analysis/report?from=${DAY}&to=${DAY}&format=csv`);
       assert.match(csv.body, /非常災害の宣言で閲覧可能となっていた期間と閲覧実績/);
@@ -193,6 +191,28 @@ for (const store of STORES) {
         listed.digests.map((x) => x.day),
         [DAY],
       );
+
+      // A read decided by an earlier build's table, which its server recorded as letting retail see others'
+      // customers, is judged so; a version nobody recorded is named, not judged (issue 22).
+      const lax = 'e'.repeat(64);
+      await w.owner.query(`INSERT INTO policy_versions (version, recorded_at, violations, allowed) VALUES ($1, $2, $3::jsonb, '[]'::jsonb)`, [
+        lax,
+        NOW,
+        JSON.stringify([{ rule: 'retail_sees_non_own_non_public', principalClass: 'retail_customer_service', relation: 'other', field: 'phone' }]),
+      ]);
+      const writer = new GroupCommitLog(w.db, { key: TEST_KEY });
+      await writer.append(accessEvent(1, { occurredAt: new Date(NOW.getTime() + 60_000), policyVersion: lax }));
+      await writer.append(accessEvent(2, { occurredAt: new Date(NOW.getTime() + 120_000), policyVersion: 'd'.repeat(64) }));
+      await writer.append(accessEvent(3, { occurredAt: new Date(NOW.getTime() + 180_000), policyVersion: 'b'.repeat(64) }));
+      await writer.close();
+      // The build judging holds version b, never recorded: judged now by the checklist's rule — a table that lets
+      // every field through is judged to have allowed it.
+      const held: DecisionTable = { version: 'b'.repeat(64), size: 1, lookup: (): Decision => ({ kind: 'allow', basis: 'network_duty' }) };
+      const judged = await liveReportAndExposure(w.db, { from: DAY, to: DAY }, { table: held, now: new Date(NOW.getTime() + 86_400_000) });
+      const byVersion = new Map(judged.exposure.policies.map((p) => [p.version, [p.current, p.allowed]]));
+      assert.deepEqual(byVersion.get(lax), [false, true]);
+      assert.deepEqual(byVersion.get('d'.repeat(64)), [false, null]);
+      assert.deepEqual(byVersion.get('b'.repeat(64)), [true, true]);
     });
   });
 }
