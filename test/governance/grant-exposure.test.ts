@@ -418,8 +418,8 @@ const world = fc.record({
     fc.record({
       user: fc.integer({ min: 0, max: 3 }),
       permission: fc.constantFrom('P-NW', 'P-NW', 'P-ALL'),
-      start: fc.integer({ min: 0, max: 150 }),
-      length: fc.option(fc.integer({ min: 20, max: 150 }), { nil: null }),
+      start: fc.integer({ min: 0, max: 100 }),
+      length: fc.option(fc.integer({ min: 60, max: 200 }), { nil: null }),
     }),
     { minLength: 3, maxLength: 6 },
   ),
@@ -430,7 +430,7 @@ const world = fc.record({
       hour: fc.integer({ min: 0, max: 260 }),
       fields: fc.constantFrom('', 'holder_name;phone', 'supply_point_id;address'),
     }),
-    { minLength: 40, maxLength: 60 },
+    { minLength: 60, maxLength: 90 },
   ),
   at: fc.integer({ min: 150, max: 260 }),
 });
@@ -460,12 +460,17 @@ test('views under wrongful grants equal a count made here from the generated fil
             to: i === retailers.length - 1 ? null : T + 70 * (i + 1) * HOUR,
           })),
         );
-        const grants = w.grants.map((g) => ({
+        const drawn = w.grants.map((g) => ({
           user: users[g.user] ?? 'U0',
           permission: g.permission,
           from: T + g.start * HOUR,
           to: g.length === null ? null : T + (g.start + g.length) * HOUR,
         }));
+        // One grant per user, permission and day: the output names a grant by them (formats.md), so the count made
+        // here can tell which grant a row is.
+        const grants = drawn.filter(
+          (g, k) => drawn.findIndex((y) => y.user === g.user && y.permission === g.permission && jst(y.from).slice(0, 10) === jst(g.from).slice(0, 10)) === k,
+        );
         const reads = w.reads.map((r) => ({ user: users[r.user] ?? 'U0', point: POINTS[r.point] ?? '', at: T + r.hour * HOUR + 1_800_000, fields: r.fields }));
         const at = T + w.at * HOUR;
         const files = {
@@ -552,12 +557,8 @@ test('views under wrongful grants equal a count made here from the generated fil
           assert.ok(g !== undefined);
           const end = g.to !== null && g.to <= until ? g.to : until + 1;
           const mine = reads.map((r, i) => ({ r, i })).filter(({ r }) => r.user === g.user && r.at >= g.from && r.at < end && isView(r));
-          // Two grants of one user on one day are told apart by their counts only when they agree.
-          const same = out.exposure.filter((y) => y.userId === x.userId && y.permissionId === x.permissionId && y.from === x.from);
-          if (same.length === 1) {
-            assert.equal(x.views, mine.length, `${x.userId} ${x.permissionId} ${x.from}`);
-            assert.equal(x.supplyPoints, new Set(mine.map(({ r }) => r.point)).size);
-          }
+          assert.equal(x.views, mine.length, `${x.userId} ${x.permissionId} ${x.from}`);
+          assert.equal(x.supplyPoints, new Set(mine.map(({ r }) => r.point)).size);
           for (const { i } of mine) viewed.add(i);
           counted += x.views;
         }
@@ -569,6 +570,7 @@ test('views under wrongful grants equal a count made here from the generated fil
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  // Views were counted at all, and most runs had a wrongful grant.
+  // Views were counted at all, and most runs had a wrongful grant (twelve seeds tried: 51–100 views, at most 3
+  // runs without one).
   assert.ok(counted > 20 && dropped < 20, `${counted} views counted; ${dropped} runs without a wrongful grant`);
 });
