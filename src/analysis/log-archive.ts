@@ -194,7 +194,9 @@ export async function loadLogReads(e: Engine, q: LogSource, period: { start: Dat
   const openMonth = latest === null ? null : partitionName(monthOf(new Date(latest)));
   const sources: string[] = [];
   const use = { reused: [] as string[], exported: [] as string[], fromDatabase: [] as string[] };
-  if (dir !== null) mkdirSync(dir, { recursive: true });
+  // The files hold who read which supply point: a directory made here is its owner's alone (an existing one keeps
+  // the permissions its operator gave it).
+  if (dir !== null) mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const s of withEvents) {
     if (dir !== null && s.name !== openMonth) {
       const { path, exported } = await archived(e, q, dir, s, work);

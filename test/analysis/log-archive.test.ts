@@ -1,6 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, statSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEngine } from '../../src/analysis/duck.ts';
@@ -24,7 +24,9 @@ for (const store of STORES) {
   describe(`the Parquet archive of closed months on ${store.name}`, () => {
     let now = OCTOBER;
     const w = seededApp(store, { now: () => now });
-    const dir = mkdtempSync(join(tmpdir(), 'gridwall-archive-test-'));
+    // The archive directory does not exist yet: the first report makes it (for the operator alone, below).
+    const base = mkdtempSync(join(tmpdir(), 'gridwall-archive-test-'));
+    const dir = join(base, 'archive');
     const get = (s: Session, url: string) => w.app.inject({ method: 'GET', url, headers: { cookie: s.cookie } });
 
     /** What a load from the archive did (exported, reused, read from the database). */
@@ -50,7 +52,7 @@ for (const store of STORES) {
       const later = await login(w.app, USERS.retail, TERMINALS.MISPLACED);
       assert.equal((await get(later, `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`)).statusCode, 200);
     });
-    after(() => rmSync(dir, { recursive: true, force: true }));
+    after(() => rmSync(base, { recursive: true, force: true }));
 
     test('a report from the archive has the same tables and findings as one from the database; a closed month is exported once', async () => {
       const fromDb = await liveReport(w.db, PERIOD);
@@ -58,6 +60,8 @@ for (const store of STORES) {
       assert.ok(fromDb.findings.some((f) => f.rule === 'probing'));
       assert.deepEqual(await liveReport(w.db, PERIOD, { archiveDir: dir }), fromDb);
       assert.equal(files().length, 1);
+      // The files hold who read which supply point: the directory is made readable by its owner only.
+      assert.equal(statSync(dir).mode & 0o777, 0o700);
       assert.ok(files()[0]?.startsWith(`${CLOSED}.`));
       assert.deepEqual(await archiveUse(), { reused: [CLOSED], exported: [], fromDatabase: ['access_log_y2026m11'] });
       assert.deepEqual(await liveReport(w.db, PERIOD, { archiveDir: dir }), fromDb, 'from the file exported before');
