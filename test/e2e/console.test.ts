@@ -349,7 +349,15 @@ describe('the console in Chromium', () => {
       await page.fill('input[name="person"]', USERS.retail);
       await page.click('.audit-filters button[type="submit"]');
       await page.waitForURL(/person=u-retail/);
-      await page.waitForSelector('table.audit tbody tr');
+      // The URL changes before the filtered page arrives: wait for the table to show only that person's rows (a
+      // loaded run once read the unfiltered table still on screen), or fail on the time-out with the rows below.
+      await page
+        .waitForFunction(
+          `[...document.querySelectorAll('table.audit tbody tr td:nth-child(3)')].every((td) => td.textContent.includes('${USERS.retail}')) && document.querySelectorAll('table.audit tbody tr').length > 0`,
+          undefined,
+          { timeout: 15_000 },
+        )
+        .catch(() => undefined);
       const users = await page.$$eval('table.audit tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent ?? ''));
       assert.ok(users.length > 0 && users.every((u) => u.includes(USERS.retail)), users.join(' | '));
       await page.click('[data-testid="chain-status"] button');
