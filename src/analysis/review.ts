@@ -3,12 +3,12 @@ import { Refusal, refusalFamily } from '../domain/refusal.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { ANALYSIS_QUEUE } from './analysis-queue.ts';
-import { openEngine } from './duck.ts';
+import { openEngine, type Engine } from './duck.ts';
 import { loadLive } from './live.ts';
 import { liveExposure, type LiveExposure } from './live-exposure.ts';
 import type { DecisionTable } from '../domain/decision-table.ts';
 import type { SodPolicy } from '../domain/separation-of-duties.ts';
-import { buildReport, periodBounds, type Report } from './report.ts';
+import { buildReport, enrich, periodBounds, type Report } from './report.ts';
 import type { Thresholds } from './rules.ts';
 import { foldFinding } from './findings.ts';
 import { digestAlert } from './alerts.ts';
@@ -69,48 +69,67 @@ export interface LiveReportOptions {
 }
 
 /**
- * The report over gridwall's own log for [from, to] (inclusive Japan days), one at a time per process: the
- * engine is opened only when the queue gives this run its turn, with one thread so that look-ups keep a
+ * Runs `work` over gridwall's own log for [from, to] (inclusive Japan days), one run at a time per process:
+ * the engine is opened only when the queue gives this run its turn, with one thread so that look-ups keep a
  * core, and the live log is loaded into it: closed months from the Parquet archive, the open month streamed
- * from the database (log-archive.ts). It only reads: give it the read replica where there
- * is one (its last seconds of log may not be there yet).
+ * from the database (log-archive.ts). It only reads: give it the read replica where there is one (its last
+ * seconds of log may not be there yet).
  */
-export async function liveReport(db: Queryable, period: { from: string; to: string }, opts: LiveReportOptions = {}): Promise<Report> {
-  const { start, end } = livePeriodBounds(period.from, period.to);
+async function onLiveLog<T>(
+  db: Queryable,
+  period: { from: string; to: string },
+  opts: LiveReportOptions,
+  work: (engine: Engine, bounds: { start: Date; end: Date }) => Promise<T>,
+): Promise<T> {
+  const bounds = livePeriodBounds(period.from, period.to);
   return ANALYSIS_QUEUE.run(async () => {
     const engine = await openEngine({ memoryLimit: '1GB', threads: 1 });
     try {
-      await loadLive(engine, db, { start, end }, opts.archiveDir === undefined ? {} : { archiveDir: opts.archiveDir });
-      return await buildReport(engine, { affiliate: await affiliateOf(db), from: period.from, to: period.to, thresholds: opts.thresholds ?? {} });
+      await loadLive(engine, db, bounds, opts.archiveDir === undefined ? {} : { archiveDir: opts.archiveDir });
+      return await work(engine, bounds);
     } finally {
       engine.close();
     }
   }, opts.maxWaitMs);
 }
 
+/** The regulator's report over gridwall's own log for a period (see `onLiveLog`). */
+export async function liveReport(db: Queryable, period: { from: string; to: string }, opts: LiveReportOptions = {}): Promise<Report> {
+  return onLiveLog(db, period, opts, async (engine) =>
+    buildReport(engine, { affiliate: await affiliateOf(db), from: period.from, to: period.to, thresholds: opts.thresholds ?? {} }),
+  );
+}
+
+/** What the exposure report needs beyond the report's options: the server's decision table and policy, and now. */
+export type ExposureOptions = LiveReportOptions & { readonly table: DecisionTable; readonly sod?: SodPolicy; readonly now: Date };
+
 /**
- * The report and the exposure report (live-exposure.ts) of a period in one load of the log: what the compliance
- * report download and the console's exposure screen show. The grants are judged up to the period's end (or
- * `now`, if sooner), by the server's separation-of-duties policy; the decision table is the server's.
+ * The exposure report (live-exposure.ts) over the reads the engine holds, classified (`enriched`). The grants
+ * are judged up to the period's end (or `now`, if sooner), by the server's separation-of-duties policy.
  */
+function exposureOver(engine: Engine, db: Queryable, bounds: { start: Date; end: Date }, opts: ExposureOptions): Promise<LiveExposure> {
+  const at = new Date(Math.min(bounds.end.getTime() - 1, opts.now.getTime()));
+  return liveExposure(engine, db, { ...bounds, at, table: opts.table, ...(opts.sod === undefined ? {} : { sod: opts.sod }) });
+}
+
+/** The exposure report of a period alone (the console's exposure screen): the reads classified, no report or rules. */
+export async function liveExposureReport(db: Queryable, period: { from: string; to: string }, opts: ExposureOptions): Promise<LiveExposure> {
+  return onLiveLog(db, period, opts, async (engine, bounds) => {
+    await enrich(engine, { affiliate: await affiliateOf(db), ...bounds });
+    return exposureOver(engine, db, bounds, opts);
+  });
+}
+
+/** The report and the exposure report of a period in one load of the log: the compliance report download. */
 export async function liveReportAndExposure(
   db: Queryable,
   period: { from: string; to: string },
-  opts: LiveReportOptions & { readonly table: DecisionTable; readonly sod?: SodPolicy; readonly now: Date },
+  opts: ExposureOptions,
 ): Promise<{ report: Report; exposure: LiveExposure }> {
-  const { start, end } = livePeriodBounds(period.from, period.to);
-  return ANALYSIS_QUEUE.run(async () => {
-    const engine = await openEngine({ memoryLimit: '1GB', threads: 1 });
-    try {
-      await loadLive(engine, db, { start, end }, opts.archiveDir === undefined ? {} : { archiveDir: opts.archiveDir });
-      const report = await buildReport(engine, { affiliate: await affiliateOf(db), from: period.from, to: period.to, thresholds: opts.thresholds ?? {} });
-      const at = new Date(Math.min(end.getTime() - 1, opts.now.getTime()));
-      const exposure = await liveExposure(engine, db, { start, end, at, table: opts.table, ...(opts.sod === undefined ? {} : { sod: opts.sod }) });
-      return { report, exposure };
-    } finally {
-      engine.close();
-    }
-  }, opts.maxWaitMs);
+  return onLiveLog(db, period, opts, async (engine, bounds) => {
+    const report = await buildReport(engine, { affiliate: await affiliateOf(db), from: period.from, to: period.to, thresholds: opts.thresholds ?? {} });
+    return { report, exposure: await exposureOver(engine, db, bounds, opts) };
+  });
 }
 
 /**

@@ -2,7 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import { listFindings, type FindingRow } from '../analysis/findings.ts';
 import { reportDoc } from '../analysis/output.ts';
 import type { Counts, Report, SystemCounts, Viewer } from '../analysis/report.ts';
-import { listDigests, livePeriodBounds, liveReport, liveReportAndExposure, PeriodTooLong, reviewFinding, scanLive, type Digest } from '../analysis/review.ts';
+import {
+  listDigests,
+  livePeriodBounds,
+  liveExposureReport,
+  liveReport,
+  liveReportAndExposure,
+  PeriodTooLong,
+  reviewFinding,
+  scanLive,
+  type Digest,
+} from '../analysis/review.ts';
 import { exposureTables } from '../analysis/exposure-output.ts';
 import type { LiveExposure } from '../analysis/live-exposure.ts';
 import type { Finding, Thresholds } from '../analysis/rules.ts';
@@ -98,8 +108,7 @@ export function registerAnalysisRoutes(app: FastifyInstance, deps: AppDeps): voi
     async (req) => {
       requireCompliance(requireActor(req));
       const p = period(req.query);
-      const { exposure } = await liveReportAndExposure(readDb(deps), p, exposureOptions(deps));
-      return { period: p, ...exposure };
+      return { period: p, ...(await liveExposureReport(readDb(deps), p, exposureOptions(deps))) };
     },
   );
 
