@@ -1,4 +1,5 @@
 import { day, instant, number, table, text, type Table } from '../spreadsheet/table.ts';
+import { isSide, SIDE_LABELS } from '../domain/organization.ts';
 import type { LiveExposure } from './live-exposure.ts';
 
 /**
@@ -6,7 +7,7 @@ import type { LiveExposure } from './live-exposure.ts';
  * declared emergencies, grants that should not exist, policy versions — after the regulator's tables.
  */
 
-const SIDE_JA: Record<string, string> = { network: '送配電', retail: '小売（関係会社）', other_retailer: '他の小売' };
+const sideJa = (side: string | null): string => (side !== null && isSide(side) ? SIDE_LABELS[side].ja : (side ?? '不明'));
 const dateOf = (s: string | null) => (s === null ? null : new Date(s));
 
 export function exposureTables(x: LiveExposure): Table[] {
@@ -25,11 +26,7 @@ export function exposureTables(x: LiveExposure): Table[] {
         instant('開始', (e) => dateOf(e.from)),
         instant('終了', (e) => dateOf(e.to)),
         text('地域', (e) => e.areas.join('、'), 24),
-        text(
-          '支援要員（側・閲覧できた項目）',
-          (e) => e.people.map((p) => `${p.name}（${SIDE_JA[p.side ?? ''] ?? '不明'}：${p.fields.join('・')}）`).join('、'),
-          40,
-        ),
+        text('支援要員（側・閲覧できた項目）', (e) => e.people.map((p) => `${p.name}（${sideJa(p.side)}：${p.fields.join('・')}）`).join('、'), 40),
         number('宣言下の閲覧（全体）', (e) => e.reads),
         number('閲覧件数（小売側・他社需要家）', (e) => e.views),
         number('閲覧者数', (e) => e.viewers),
@@ -81,7 +78,7 @@ export function exposureTables(x: LiveExposure): Table[] {
       columns: [
         text('ログインID', (p) => p.userId),
         text('個人ID', (p) => p.personId),
-        text('判定時の側', (p) => p.decidedSides.map((s) => SIDE_JA[s] ?? s).join('・'), 16),
+        text('判定時の側', (p) => p.decidedSides.map(sideJa).join('・'), 16),
         number('閲覧件数', (p) => p.views),
         number('供給地点数', (p) => p.supplyPoints),
         instant('最初の閲覧', (p) => dateOf(p.first)),

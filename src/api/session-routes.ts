@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SIDE_LABELS } from '../domain/organization.ts';
 import type { Firewall } from '../firewall/firewall.ts';
 import { PERMITTED_PURPOSES, PRINCIPAL_CLASS_LABELS } from '../domain/principal.ts';
 import { PURPOSE_LABELS } from '../domain/purpose.ts';
@@ -132,7 +133,7 @@ async function raiseSideCrossing(deps: AppDeps, userId: string, method: AuthMeth
     source: 'live',
     subjectPersonId: x.personId,
     subjectUserId: userId,
-    summary: `${x.personName}（${userId}、${SIDE_JA[x.side]}）が送配電の拠点にある端末 ${x.terminalId} でログインしようとしました。${what}。`,
+    summary: `${x.personName}（${userId}、${SIDE_LABELS[x.side].ja}）が送配電の拠点にある端末 ${x.terminalId} でログインしようとしました。${what}。`,
     evidence: {
       terminalId: x.terminalId,
       terminalSource: x.terminalSource,
@@ -164,12 +165,10 @@ async function raiseRetailAtUnknown(deps: AppDeps, userId: string, method: AuthM
     source: 'live',
     subjectPersonId: x.personId,
     subjectUserId: userId,
-    summary: `${x.personName}（${userId}、${SIDE_JA[x.side]}）が端末台帳にない端末 ${x.terminalId} でログインしました。端末の設置場所を確認してください。`,
+    summary: `${x.personName}（${userId}、${SIDE_LABELS[x.side].ja}）が端末台帳にない端末 ${x.terminalId} でログインしました。端末の設置場所を確認してください。`,
     evidence: { terminalId: x.terminalId, terminalSource: x.terminalSource, side: x.side, organizationId: x.organizationId, method },
   });
 }
-
-const SIDE_JA: Readonly<Record<SideCrossing['side'], string>> = { network: '送配電', retail: '関係小売', other_retailer: '他の小売電気事業者' };
 
 /**
  * Opens a session for a person authenticated by `method` and sets the session cookie: the one way every

@@ -17,17 +17,12 @@ import {
 import { ACCESS_REFUSAL_LABELS } from '../domain/access-refusals.ts';
 import { FINDING_RULE_LABELS } from '../domain/finding-rules.ts';
 import { GOVERNANCE_ACTION_LABELS, GOVERNANCE_OUTCOME_LABELS, GOVERNANCE_SUBJECT_LABELS } from '../domain/governance-actions.ts';
+import { SIDE_LABELS } from '../domain/organization.ts';
 import { REFUSAL_RULE_LABELS } from '../domain/refusal-labels.ts';
 import { SITE_SIDE_LABELS, TERMINAL_SETTING_LABELS } from '../domain/terminal.ts';
 import { DATA_ROUTES } from '../firewall/firewall.ts';
 import * as c from '../contract/vocabulary.ts';
 import { route, type RouteTypes } from '../contract/schema.ts';
-
-const SIDE_LABELS = {
-  network: { ja: '送配電', en: 'Network operator' },
-  retail: { ja: '関係小売', en: 'Affiliated retailer' },
-  other_retailer: { ja: '他の小売電気事業者', en: 'Other retailer' },
-} as const;
 
 const FIELD_CLASS_LABELS = {
   public: { ja: '公開', en: 'Public' },

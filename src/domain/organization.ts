@@ -8,6 +8,13 @@ export const SIDES = ['network', 'retail', 'other_retailer'] as const;
 export type Side = (typeof SIDES)[number];
 export const isSide = memberOf(SIDES);
 
+/** The sides in words: the console's vocabulary, the server's messages and the exports all say them so. */
+export const SIDE_LABELS: Readonly<Record<Side, { readonly ja: string; readonly en: string }>> = {
+  network: { ja: '送配電', en: 'Network operator' },
+  retail: { ja: '関係小売', en: 'Affiliated retailer' },
+  other_retailer: { ja: '他の小売電気事業者', en: 'Other retailer' },
+};
+
 export const EMPLOYMENTS = ['employee', 'contractor'] as const;
 export type Employment = (typeof EMPLOYMENTS)[number];
 export const isEmployment = memberOf(EMPLOYMENTS);
