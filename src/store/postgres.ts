@@ -101,6 +101,19 @@ export async function openPostgres(
     const client = await pool.connect(); // fail now, with the server's message, if the URL is wrong
     client.release();
   }
+  // A client checked out of the pool has no 'error' listener (pg-pool removes its idle one while it is lent): a
+  // connection lost between two of its queries — inside a transaction — was an unhandled 'error' event that ended
+  // the process (seen in the fault suite). Lent clients ignore it too; their next query fails, as an idle one's.
+  const ignore = () => undefined;
+  const checkout = async (): Promise<pg.PoolClient> => {
+    const c = await pool.connect();
+    c.on('error', ignore);
+    return c;
+  };
+  const giveBack = (c: pg.PoolClient, destroy = false): void => {
+    c.removeListener('error', ignore);
+    c.release(destroy);
+  };
   const asQueryable = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query<R extends Record<string, unknown>>(sql: string | Statement, params: readonly unknown[] = []) {
       const res = typeof sql === 'string' ? await q.query<R>(sql, [...params]) : await q.query<R>({ name: sql.name, text: sql.text, values: [...params] });
@@ -114,7 +127,7 @@ export async function openPostgres(
     kind: 'postgres',
     ...asQueryable(pool),
     async transaction(fn) {
-      const c = await pool.connect();
+      const c = await checkout();
       let failed = false;
       try {
         await c.query('BEGIN');
@@ -128,11 +141,11 @@ export async function openPostgres(
         if (!failed) await c.query('ROLLBACK').catch(() => (failed = true));
         throw e;
       } finally {
-        c.release(failed);
+        giveBack(c, failed);
       }
     },
     async copyRows(table, columns, rows) {
-      const c = await pool.connect();
+      const c = await checkout();
       try {
         const stream = c.query(copyFrom(`COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM STDIN WITH (FORMAT csv)`));
         let n = 0;
@@ -149,7 +162,7 @@ export async function openPostgres(
         await finished(stream);
         return n;
       } finally {
-        c.release();
+        giveBack(c);
       }
     },
     async *copyOut(query) {

@@ -74,6 +74,31 @@ if (url !== undefined) {
       await db.close();
     }
   });
+  test('on PostgreSQL: a connection lost between two queries of a transaction fails the transaction, not the process', async () => {
+    const db = await openPostgres(url, { poolSize: 2 });
+    const admin = await openPostgres(url, { poolSize: 1 });
+    try {
+      const lost = await db
+        .transaction(async (tx) => {
+          const pid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+          // The server ends this connection while the transaction waits between its queries: the client hears of
+          // it as an 'error' event with no query running (which, unheard, ended the process).
+          await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+          await new Promise((r) => setTimeout(r, 300));
+          await tx.query('SELECT 1');
+        })
+        .then(
+          () => assert.fail('the transaction went on over a lost connection'),
+          (e: unknown) => e,
+        );
+      assert.ok(lost instanceof Error);
+      // The pool serves again on a new connection.
+      assert.deepEqual((await db.query<{ n: number }>('SELECT 1 AS n')).rows, [{ n: 1 }]);
+    } finally {
+      await db.close();
+      await admin.close();
+    }
+  });
 }
 
 test('a programming error is not a store failure, nor is an error without a code', () => {
