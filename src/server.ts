@@ -29,10 +29,13 @@ import { openStore } from './store/open.ts';
 import { openReplica, type ReplicaReads } from './store/replica.ts';
 import { findingSink } from './analysis/findings.ts';
 import { AlertDispatcher } from './analysis/alert-dispatcher.ts';
+import { logAlert } from './analysis/alerts.ts';
 import { Metrics, serveMetrics } from './api/metrics.ts';
 
 /** How often a running server looks at its read replica (its lag decides where the reads that may lag go). */
 const REPLICA_CHECK_EVERY_MS = 5000;
+/** A witness that stays unwritable is alerted (syslog, webhook) at most this often; the server log says it every time. */
+const WITNESS_ALERT_EVERY_MS = 10 * 60_000;
 
 export interface Running {
   readonly app: FastifyInstance;
@@ -90,25 +93,37 @@ export async function startServer(config: Config, clock: Clock = () => new Date(
     const table = compileDecisionTable();
     const metrics = config.metrics === null ? null : new Metrics();
     const trust = configuredTrust(key, config.logTrustedKeys);
-    const log = new GroupCommitLog(db, {
-      key,
-      trusted: trust.keys,
-      witness: new WitnessFile(config.logWitnessFile),
-      onHalt: (reason) => say(`ALERT: the access log writer stopped the line; no customer data is served until this is investigated: ${reason}`),
-      onWitnessError: (message) => say(`ALERT: ${message}`),
-      maxBatch: config.logBatch,
-      checkpointEvery: config.logCheckpointEvents,
-      checkpointSeconds: config.logCheckpointSeconds,
-      // Other server processes may write to the same chain (issue 21): an idle writer keeps up with them once a second.
-      catchUpMs: config.store.kind === 'postgres' ? 1000 : 0,
-      ...(metrics === null ? {} : { observer: metrics }),
-    });
     // Alerts (issue 20): high findings and the daily digest leave through the outbox, sent outside every request.
     const alerts = new AlertDispatcher(db, config.alerts, {
       mail: config.mail,
       clock,
       publicUrl: config.publicUrl,
       log: { warn: (fields, message) => say(`${message}: ${JSON.stringify(fields)}`) },
+    });
+    let witnessAlertedAt = -Infinity;
+    const log = new GroupCommitLog(db, {
+      key,
+      trusted: trust.keys,
+      witness: new WitnessFile(config.logWitnessFile),
+      // Said in the server log and sent at once to syslog and the webhook, without the database (issue 15).
+      onHalt: (reason) => {
+        say(`ALERT: the access log writer stopped the line; no customer data is served until this is investigated: ${reason}`);
+        void alerts.sendNow(logAlert('halted', reason, clock()));
+      },
+      onWitnessError: (message) => {
+        say(`ALERT: ${message}`);
+        // A witness that stays unwritable fails at every seal due: sent on the first, then at most every ten minutes.
+        const now = clock().getTime();
+        if (now - witnessAlertedAt < WITNESS_ALERT_EVERY_MS) return;
+        witnessAlertedAt = now;
+        void alerts.sendNow(logAlert('witness_failed', message, clock()));
+      },
+      maxBatch: config.logBatch,
+      checkpointEvery: config.logCheckpointEvents,
+      checkpointSeconds: config.logCheckpointSeconds,
+      // Other server processes may write to the same chain (issue 21): an idle writer keeps up with them once a second.
+      catchUpMs: config.store.kind === 'postgres' ? 1000 : 0,
+      ...(metrics === null ? {} : { observer: metrics }),
     });
     // The writer accounts for the chain before the first read: a log changed outside it is reported now
     // (readiness false, the alert above), not at a customer's look-up.

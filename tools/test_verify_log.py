@@ -32,8 +32,8 @@ class Key:
         der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         self.id = hashlib.sha256(der).hexdigest()[:16]
 
-    def seal(self, first_seq, seq, prev_hash, hash_, kind='seal', prev_seal=ZERO):
-        body = {'seq': seq, 'hash': hash_, 'signedAt': '2026-11-26T05:00:00.000Z', 'keyId': self.id}
+    def seal(self, first_seq, seq, prev_hash, hash_, kind='seal', prev_seal=ZERO, signed_at='2026-11-26T05:00:00.000Z'):
+        body = {'seq': seq, 'hash': hash_, 'signedAt': signed_at, 'keyId': self.id}
         if kind == 'seal':
             body.update(firstSeq=first_seq, prevHash=prev_hash, prevSeal=prev_seal)
         body['signature'] = base64.b64encode(self.private.sign(canon(body))).decode()
@@ -109,10 +109,11 @@ class VerifyLogTest(unittest.TestCase):
             f.write(b''.join(l + eol for l in lines))
         return path
 
-    def export(self, lines=None, keys=None, first_seq=1, anchor=ZERO, close=True, after=()):
+    def export(self, lines=None, keys=None, first_seq=1, anchor=ZERO, close=True, after=(), period_to=None,
+               exported_at='2026-11-26T06:00:00.000Z'):
         lines = self.lines if lines is None else lines
-        header = {'format': 'gridwall-access-log', 'version': 2, 'exportedAt': '2026-11-26T06:00:00.000Z',
-                  'period': {'from': None, 'to': None}, 'firstSeq': first_seq, 'anchor': anchor,
+        header = {'format': 'gridwall-access-log', 'version': 2, 'exportedAt': exported_at,
+                  'period': {'from': None, 'to': period_to}, 'firstSeq': first_seq, 'anchor': anchor,
                   'keys': [k.pem.decode() for k in (keys or [self.key])]}
         return self.write('export.jsonl', [canon(header)] + lines + ([closing(lines)] if close else []) + list(after))
 
@@ -300,14 +301,42 @@ class VerifyLogTest(unittest.TestCase):
         partial = self.export(self.lines[start:], first_seq=6, anchor=self.hashes[5])
         self.assertOk(partial, '--witness', self.witness(seals), '--public-key', self.key_file)
 
-    def test_witness_seal_beyond_end(self):
+    def test_witness_seal_beyond_end_of_a_period(self):
         cut = next(k for k, l in enumerate(self.lines) if is_seal(l, 9)) + 1
-        path = self.export(self.lines[:cut])
+        path = self.export(self.lines[:cut], period_to='2026-11-26T00:00:00.000Z')
         self.assertOk(path)
         seals = [l for l in self.lines if l.startswith(b'{"seal":')]
-        # Seals past the file's end mean only that the export was taken earlier: not checked, not a break.
+        # A bounded period: seals past the file's end belong to later events, not checked, not a break.
         result = self.assertOk(path, '--witness', self.witness(seals))
         self.assertEqual(result['events'], 9)
+
+    def test_witness_seal_beyond_end_of_the_log_up_to_its_head(self):
+        cut = next(k for k, l in enumerate(self.lines) if is_seal(l, 9)) + 1
+        path = self.export(self.lines[:cut], exported_at='2026-11-26T08:00:00.000Z')  # "to": null; seals signed 05:00
+        self.assertOk(path)
+        seals = [l for l in self.lines if l.startswith(b'{"seal":')]
+        # It claims the whole log as of 08:00, but the witness has seals past it signed more than the margin
+        # (two hours) before: a cut tail.
+        result = self.assertBreak(path, 'truncated', 10, '--witness', self.witness(seals))
+        self.assertIn('11', result['firstBreak']['detail'])
+        # Seals past the end signed within the margin before the export (07:00: perhaps not yet committed when
+        # it read the log) or after it are not held against it.
+        def signed_at_seven(line):
+            s = json.loads(line)['seal']
+            return self.key.seal(s['firstSeq'], s['seq'], s['prevHash'], s['hash'], prev_seal=s['prevSeal'],
+                                 signed_at='2026-11-26T07:00:00.000Z')
+        later = [l if json.loads(l)['seal']['seq'] <= 9 else signed_at_seven(l) for l in seals]
+        self.assertOk(path, '--witness', self.witness(later))
+        # An exportedAt that is not a timestamp says nothing about when: as a bounded period.
+        self.assertOk(self.export(self.lines[:cut], exported_at='yesterday'), '--witness', self.witness(seals))
+        # Nor does one of that form that is no instant (no 30 February).
+        self.assertOk(self.export(self.lines[:cut], exported_at='2026-02-30T08:00:00.000Z'), '--witness', self.witness(seals))
+        # Exported 06:00, one hour after the seals: within the margin, not held against it.
+        self.assertOk(self.export(self.lines[:cut]), '--witness', self.witness(seals))
+        # A seal past the end that is not validly signed, signed before: bad_signature, as within the file.
+        forged = self.other.seal(10, 11, self.hashes[9], self.hashes[11])
+        self.assertBreak(self.export(self.lines[:cut], exported_at='2026-11-26T08:00:00.000Z'), 'bad_signature', 11,
+                         '--witness', self.witness([forged]))
 
     def test_witness_seal_with_other_hash(self):
         rewritten, _ = build(self.key, salt='-rewritten')    # chain rewound and rewritten, signed by the key

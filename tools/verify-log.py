@@ -15,12 +15,15 @@ import hashlib
 import json
 import re
 import sys
+from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 HEX64 = re.compile(r'[0-9a-f]{64}\Z')
+# A timestamp as the writer writes them; for two of these, order as strings is order in time (step 7).
+TIMESTAMP = re.compile(r'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z')
 PEM_BLOCK = re.compile(rb'-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----', re.S)
 # Members of seal and checkpoint lines with their types; all but `signature` are signed.
 SHAPES = {
@@ -131,6 +134,27 @@ def read_witness(path):
                     raise Unusable(f'{path}:{number}: not a seal line')
                 seals.append(found[1])
     return seals
+
+
+# A seal signed this long before exportedAt must be in an export of the log up to its head (step 7): the
+# margin covers a seal signed but not yet committed when the export read the log, a read replica's lag and
+# the clocks of two hosts.
+WITNESS_MARGIN = timedelta(hours=2)
+
+
+def exported_to_head_at(header):
+    """When the header claims the log up to its head (period with "to": null): the instant before which
+    every seal must be in the file (exportedAt less the margin, in the same form), else None."""
+    period, at = header.get('period'), header.get('exportedAt')
+    if isinstance(period, dict) and 'to' in period and period['to'] is None and isinstance(at, str) \
+            and TIMESTAMP.match(at):
+        try:
+            t = datetime.strptime(at, '%Y-%m-%dT%H:%M:%S.%fZ') - WITNESS_MARGIN
+        except (ValueError, OverflowError):
+            return None
+        return (f'{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}.'
+                f'{t.microsecond // 1000:03d}Z')
+    return None
 
 
 def strip_eol(raw):
@@ -258,12 +282,20 @@ def verify(path, given_keys, witness):
             brk('bad_signature', last_seal['seq'], 'the last seal does not verify with a trusted key'
                 + ('' if last_seal['keyId'] in keys else f' (unknown keyId {last_seal["keyId"]})'))
     if result['firstBreak'] is None:                                                      # step 7
+        to_head_at = exported_to_head_at(header)
         for seal in witness:
             seq = seal['seq']
-            if seq < start or seq > due - 1:
-                continue                  # outside the file's events: not this file's to check
+            # Before the file's events: not this file's. After them: written later — unless the file claims
+            # the log up to its head when exported and the seal was signed well before then (a cut).
+            cut = (to_head_at is not None and TIMESTAMP.match(seal['signedAt'])
+                   and seal['signedAt'] < to_head_at)
+            if seq < start or (seq > due - 1 and not cut):
+                continue
             if not signature_ok('seal', seal, keys):
                 brk('bad_signature', seq, 'witness seal signature does not verify with a trusted key')
+            elif seq > due - 1:
+                brk('truncated', due, f'witness seal for event {seq}, signed {seal["signedAt"]}, before this '
+                    f'export of the log up to its head ({header["exportedAt"]}, less the margin), but the export ends at {due - 1}')
             elif seal['hash'] != witness_hashes[seq]:
                 brk('checkpoint_mismatch', seq, f'witness seal hash differs from event {seq}')
             if result['firstBreak'] is not None:

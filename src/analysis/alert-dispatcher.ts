@@ -2,7 +2,15 @@ import { openSyslog } from '../audit/feed.ts';
 import { mailFailure, mailTransport, type MailSettings } from '../governance/mailer.ts';
 import { SerialRounds } from '../domain/serial-rounds.ts';
 import { dateOrNull, jsonColumn, type Db } from '../store/db.ts';
-import { alertMail, webhookSignature, WEBHOOK_DELIVERY_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER, type Alert } from './alerts.ts';
+import {
+  alertMail,
+  webhookSignature,
+  WEBHOOK_DELIVERY_HEADER,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+  type Alert,
+  type LogAlert,
+} from './alerts.ts';
 
 /**
  * Sends the alerts the findings queue (and the daily digest) put in the outbox (issue 20), outside every
@@ -156,6 +164,27 @@ export class AlertDispatcher {
       ...(this.#settings.webhook === null ? [] : (['webhook'] as const)),
       ...(mail ? (['email'] as const) : []),
     ];
+  }
+
+  /**
+   * Sends a log alert now to syslog and the webhook, once each within the time-out, without the database (it
+   * may be what failed, or what was changed); a failure is logged, never thrown. Resolves when both are done.
+   */
+  async sendNow(alert: LogAlert): Promise<void> {
+    const id = `log-${alert.event}-${alert.at}`;
+    const channels: ('syslog' | 'webhook')[] = [
+      ...(this.#settings.syslog === null ? [] : (['syslog'] as const)),
+      ...(this.#settings.webhook === null ? [] : (['webhook'] as const)),
+    ];
+    await Promise.all(
+      channels.map(async (channel) => {
+        try {
+          await within(this.#settings.timeoutMs, channel === 'syslog' ? this.#syslog(alert) : this.#webhook(id, alert));
+        } catch (e) {
+          this.#log.warn({ alert: 'not_sent', type: alert.type, event: alert.event, channel, reason: failure(channel, e) }, 'an alert could not be sent');
+        }
+      }),
+    );
   }
 
   /** Looks at the outbox every pollMs (the timer does not keep the process alive). */
@@ -314,11 +343,11 @@ export class AlertDispatcher {
     }
   }
 
-  async #syslog(alert: Alert): Promise<void> {
+  async #syslog(alert: Alert | LogAlert): Promise<void> {
     const target = this.#settings.syslog;
     if (target === null) return;
-    // Severity 1 (alert) for a high finding, 6 (informational) for anything else.
-    const sink = await openSyslog(target, { msgid: 'alert', severity: alert.type === 'gridwall.finding' ? 1 : 6 });
+    // Severity 1 (alert) for a high finding and the log's alarms, 6 (informational) for anything else.
+    const sink = await openSyslog(target, { msgid: 'alert', severity: alert.type === 'gridwall.digest' ? 6 : 1 });
     try {
       await sink.send(JSON.stringify(alert));
     } finally {
@@ -326,7 +355,7 @@ export class AlertDispatcher {
     }
   }
 
-  async #webhook(id: number, alert: Alert): Promise<void> {
+  async #webhook(id: number | string, alert: Alert | LogAlert): Promise<void> {
     const hook = this.#settings.webhook;
     if (hook === null) return;
     // The delivery id travels inside the signed body too: a receiver that drops repeats by it cannot be fooled by

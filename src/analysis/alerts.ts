@@ -109,6 +109,35 @@ export function digestAlert(d: Digest): DigestAlert {
   };
 }
 
+/**
+ * The access log stopped the line, or its witness cannot be written (issue 15): sent at once to the channels
+ * that need no database — syslog and the webhook — never through the outbox, because the database may be what
+ * failed or what was changed. The reason names events and files, never customer data.
+ */
+export interface LogAlert {
+  readonly type: 'gridwall.log';
+  readonly event: 'halted' | 'witness_failed';
+  readonly reason: string;
+  readonly at: string;
+  readonly text: { readonly ja: string; readonly en: string };
+}
+
+export function logAlert(event: LogAlert['event'], reason: string, at: Date): LogAlert {
+  return {
+    type: 'gridwall.log',
+    event,
+    reason,
+    at: at.toISOString(),
+    text:
+      event === 'halted'
+        ? {
+            ja: `アクセスログの書き込みを停止しました。調査が終わるまで顧客情報は提供されません。理由: ${reason}`,
+            en: `The access log writer stopped the line; no customer data is served until this is investigated: ${reason}`,
+          }
+        : { ja: `アクセスログの証人ファイルに封印を書けません: ${reason}`, en: `The access log's witness cannot be written: ${reason}` },
+  };
+}
+
 /** Distinct supply points named anywhere in the evidence (keys such as supplyPointId, supplyPointIds), counted. */
 export function supplyPointCount(evidence: readonly unknown[]): number {
   const ids = new Set<string>();

@@ -4,7 +4,7 @@ import type { ChainBreak } from '../audit/chain-verify.ts';
 import { exportCsv, exportJsonl, exportXlsx, LOG_XLSX_MAX_ROWS, logTitle, LogTooLargeForXlsx } from '../audit/export.ts';
 import { verifyStore } from '../audit/store-verify.ts';
 import { japanDayStart, japanPeriod } from '../domain/japan-time.ts';
-import { readHeadAndLastSeal, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
+import { readLogEnd, rowToEvent, EVENT_SELECT, type EventRow } from '../audit/log-reader.ts';
 import type { Seal } from '../audit/signing.ts';
 import { witnessIfAny } from '../audit/trust.ts';
 import { WitnessFile } from '../audit/witness.ts';
@@ -115,7 +115,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
     },
     async (req) => {
       requireAuditor(requireActor(req));
-      const { head, last: seal } = await readHeadAndLastSeal(deps.db);
+      const { head, last: seal } = await readLogEnd(deps.db);
       const witness = deps.evidence.witnessFile === null ? null : new WitnessFile(deps.evidence.witnessFile);
       let published: Seal | null = null;
       let witnessError: string | null = null;

@@ -9,7 +9,8 @@ import { verifyExportFile } from './file-verify.ts';
 import { GENESIS, linkHash } from './chain.ts';
 import { readChainLinks, type LinkRecord } from './log-reader.ts';
 import type { ChainBreak } from './chain-verify.ts';
-import { listPartitions, monthOf, type PartitionInfo } from './partitions.ts';
+import { listPartitions, monthOf, monthStart, nextMonth, type PartitionInfo } from './partitions.ts';
+import { checkpointSignatureValid, type Checkpoint, type Seal } from './signing.ts';
 import { inputRefusal } from '../domain/refusal.ts';
 
 export class ArchiveRefusedError extends inputRefusal('archive_refused') {}
@@ -66,7 +67,11 @@ export async function archivePartitions(
     // A batch that crossed into this month was archived whole with the month before: only what is left counts.
     if (part.lastSeq !== null && part.lastSeq > prevLast) {
       const out = createWriteStream(file, { flags: 'wx' });
-      result = await exportJsonl(db, out, { from: null, to: null }, opts.now, { fromSeq: prevLast + 1, toSeq: part.lastSeq });
+      // The header names the month (a bounded period): the file is not the log up to its head, so the witness's
+      // later seals are not its to explain (docs/LOG-FORMAT.md, step 7).
+      const [year, month] = part.month.split('-').map(Number) as [number, number];
+      const period = { from: monthStart({ year, month }), to: monthStart(nextMonth({ year, month })) };
+      result = await exportJsonl(db, out, period, opts.now, { fromSeq: prevLast + 1, toSeq: part.lastSeq });
       out.end();
       await finished(out);
       const check = await verifyExportFile(file, opts.keys);
@@ -134,14 +139,17 @@ function archiveBreak(seq: number, detail: string): ChainBreak {
  * Checks the archives the database records (docs/LOG-FORMAT.md, "The database"): they join up from event 1,
  * and each file is present (at its recorded path, or by name in `dir`), has the recorded SHA-256, verifies
  * on its own with the trusted keys and holds exactly the recorded range. A record that cannot be checked is a
- * break — never a reason to start verifying later. Returns where the stored chain must continue.
+ * break — never a reason to start verifying later. Signed points from before the stored chain still count:
+ * the version-1 checkpoints kept in the database and the witness's seals that name an archived event are held
+ * against the archive that holds it, so an archive rewritten and re-sealed with the signing key shows
+ * (`checkpoint_mismatch`). Returns where the stored chain must continue.
  * With `check` off (the writer's one-time check of a log from before seals) the records are only followed.
  */
 export async function verifyArchives(
   q: Queryable,
   keys: ReadonlyMap<string, KeyObject>,
-  opts: { dir?: string; check: boolean },
-): Promise<{ brk: ChainBreak | null; next: { seq: number; hash: string }; files: number; events: number }> {
+  opts: { dir?: string; check: boolean; witness?: readonly Seal[]; checkpoints?: readonly Checkpoint[] },
+): Promise<{ brk: ChainBreak | null; next: { seq: number; hash: string }; files: number; events: number; witnessChecked: number }> {
   const { rows } = await q.query<ArchiveRow>(
     `SELECT partition_name, first_seq::text AS first_seq, last_seq::text AS last_seq, first_prev_hash, last_hash, events::text AS events, file, file_sha256
        FROM access_log_archives ORDER BY access_log_archives.first_seq, access_log_archives.last_seq`,
@@ -149,6 +157,7 @@ export async function verifyArchives(
   let next = { seq: 1, hash: GENESIS };
   let events = 0;
   let files = 0;
+  let witnessChecked = 0;
   // Rows still in the live table below the archives' end: normally the rest of a batch that crossed a month
   // end (archived whole). Each must be the archived event itself — else a forged record could hide edits.
   const end = rows.reduce((m, r) => Math.max(m, Number(r.last_seq)), 0);
@@ -162,7 +171,9 @@ export async function verifyArchives(
       next = { seq: last + 1, hash: r.last_hash };
       continue;
     }
-    const fail = (detail: string) => ({ brk: archiveBreak(next.seq, `archive ${r.partition_name} (events ${first}–${last}): ${detail}`), next, files, events });
+    const named = `archive ${r.partition_name} (events ${first}–${last})`;
+    const stop = (brk: ChainBreak) => ({ brk, next, files, events, witnessChecked });
+    const fail = (detail: string) => stop(archiveBreak(next.seq, `${named}: ${detail}`));
     if (first !== next.seq || r.first_prev_hash !== next.hash)
       return fail(`it does not start where the log before it ends (event ${next.seq}): an archive record was forged, or one is missing`);
     if (last !== first + n - 1) return fail('its range and its count of events disagree');
@@ -182,30 +193,51 @@ export async function verifyArchives(
     }
     if (sha !== r.file_sha256) return fail(`its file ${path} has SHA-256 ${sha}, not the recorded ${r.file_sha256}: the file was changed or replaced`);
     const here = new Set([...live.keys()].filter((s) => s >= first && s <= last));
+    const inside = <T extends { seq: number }>(marks: readonly T[] | undefined) => (marks ?? []).filter((m) => m.seq >= first && m.seq <= last);
+    const checkpoints = inside(opts.checkpoints);
     if (n > 0) {
       let v: Awaited<ReturnType<typeof verifyExportFile>>;
       try {
-        v = await verifyExportFile(path, keys, { collect: here });
+        v = await verifyExportFile(path, keys, {
+          collect: new Set([...here, ...checkpoints.map((c) => c.seq)]),
+          ...(opts.witness === undefined ? {} : { witness: inside(opts.witness) }),
+        });
       } catch (e) {
         return fail(`its file ${path} is not an export: ${e instanceof Error ? e.message : String(e)}`);
       }
-      if (!v.ok) return fail(`its file does not verify: ${v.firstBreak?.kind} at event ${v.firstBreak?.seq}: ${v.firstBreak?.detail}`);
+      const own = v.witnessBreak === null ? v.firstBreak : null;
+      if (own !== null) return fail(`its file does not verify: ${own.kind} at event ${own.seq}: ${own.detail}`);
       if (v.header?.anchor !== r.first_prev_hash || v.firstSeq !== first || v.lastSeq !== last || v.lastHash !== r.last_hash)
         return fail('its file holds another range than the record says');
       for (const seq of here) {
         const l = live.get(seq);
         if (l === undefined || !l.consistent || linkHash(l.prevHash, l.canonical) !== l.hash || v.collected.get(seq) !== l.hash) {
-          return {
-            brk: archiveBreak(
+          return stop(
+            archiveBreak(
               seq,
               `event ${seq}, still in the live table, is not the event archived in ${path}: it was changed after archiving, or the archive record was forged over it`,
             ),
-            next,
-            files,
-            events,
-          };
+          );
         }
       }
+      // The checkpoints the database keeps for archived events, as the stored chain's own are checked.
+      for (const c of checkpoints) {
+        if (v.collected.get(c.seq) !== c.hash)
+          return stop({
+            kind: 'checkpoint_mismatch',
+            seq: c.seq,
+            detail: `${named}: the checkpoint signed ${c.signedAt} for event ${c.seq}, kept in the database, names another hash than the archived event: the archive was rewritten after it was signed`,
+          });
+        if (!checkpointSignatureValid(c, keys))
+          return stop({
+            kind: 'bad_signature',
+            seq: c.seq,
+            detail: `${named}: the checkpoint for event ${c.seq}, kept in the database, is not validly signed by a trusted key (key ${c.keyId}${keys.has(c.keyId) ? '' : ', not trusted'})`,
+          });
+      }
+      // The witness's seals for archived events: a seal published before the archive was rewritten names another hash.
+      if (v.witnessBreak !== null) return stop({ ...v.witnessBreak, detail: `${named}: ${v.witnessBreak.detail}` });
+      witnessChecked += v.witnessChecked ?? 0;
     } else if (here.size > 0) {
       return fail(`events ${[...here].join(', ')} are in the live table but the record says the archive is empty`);
     }
@@ -213,5 +245,5 @@ export async function verifyArchives(
     events += n;
     next = { seq: last + 1, hash: r.last_hash };
   }
-  return { brk: null, next, files, events };
+  return { brk: null, next, files, events, witnessChecked };
 }

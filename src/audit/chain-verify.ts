@@ -153,6 +153,12 @@ export class SealCoverage {
 }
 
 /**
+ * A timestamp as the writer writes them (ISO 8601 in UTC with milliseconds): for two of these, their order as
+ * strings is their order in time (docs/LOG-FORMAT.md, step 7).
+ */
+export const TIMESTAMP = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+
+/**
  * Holds a chain against a witness: the seals the writer published outside the database (docs/LOG-FORMAT.md,
  * step 7). Feed it the hash of every event (`see`); `finish` names the first witness line, in its file's
  * order, that the chain contradicts.
@@ -178,16 +184,25 @@ export class WitnessCheck {
   }
 
   /**
-   * `firstSeq`/`lastSeq`: the events checked (the range a file or the store holds). A witness seal past the
-   * end is a cut for the stored log (`pastEnd: 'truncated'`); for an export it only means the export was taken
-   * earlier, and it is left unchecked.
+   * `firstSeq`/`lastSeq`: the events checked (the range a file or the store holds). `pastEnd` says what a
+   * witness seal past the end means (docs/LOG-FORMAT.md, step 7): for the stored log a cut (`'truncated'`); for
+   * an export of a bounded period nothing (`'unchecked'`: the log went on after it); for an export that claims
+   * to hold the log up to its head when it was taken (`{ exportedAt, sealedBefore }`), a cut when the seal was
+   * signed before `sealedBefore` (exportedAt less the margin), and nothing when later (written since, or still
+   * being committed when the export read the log).
    */
-  finish(firstSeq: number, lastSeq: number | null, pastEnd: 'truncated' | 'unchecked' = 'truncated'): { brk: ChainBreak | null; checked: number } {
+  finish(
+    firstSeq: number,
+    lastSeq: number | null,
+    pastEnd: 'truncated' | 'unchecked' | { readonly exportedAt: string; readonly sealedBefore: string } = 'truncated',
+  ): { brk: ChainBreak | null; checked: number } {
     let checked = 0;
     const last = lastSeq ?? firstSeq - 1;
+    const cut = (s: Seal): boolean =>
+      pastEnd === 'truncated' || (typeof pastEnd === 'object' && TIMESTAMP.test(s.signedAt) && s.signedAt < pastEnd.sealedBefore);
     for (const s of this.#seals) {
       // Seals before the range are not this check's (an export of a later period; a key rotated since).
-      if (s.seq < firstSeq || (s.seq > last && pastEnd === 'unchecked')) continue;
+      if (s.seq < firstSeq || (s.seq > last && !cut(s))) continue;
       if (!sealSignatureValid(s, this.#keys))
         return {
           brk: { kind: 'bad_signature', seq: s.seq, detail: `the witness's seal for event ${s.seq} is not validly signed by a trusted key (key ${s.keyId})` },
@@ -198,7 +213,10 @@ export class WitnessCheck {
           brk: {
             kind: 'truncated',
             seq: last + 1,
-            detail: `the witness holds a seal for event ${s.seq}, published ${s.signedAt}, but the chain ends at ${last}: the log was cut, or rewound and rewritten`,
+            detail:
+              typeof pastEnd === 'object'
+                ? `the witness holds a seal for event ${s.seq}, signed ${s.signedAt}, well before this export of the log up to its head was taken (${pastEnd.exportedAt}, less the margin), but the export ends at ${last}: the log was cut, or rewound and rewritten, before it was exported`
+                : `the witness holds a seal for event ${s.seq}, published ${s.signedAt}, but the chain ends at ${last}: the log was cut, or rewound and rewritten`,
           },
           checked,
         };
@@ -314,6 +332,11 @@ export class ChainVerifier {
     this.#prev = r.hash;
     this.#lastSeq = r.seq;
     this.#expected = r.seq + 1;
+  }
+
+  /** The first break found so far (null while the chain holds): for a reader that stops at it, as the feed does. */
+  get firstBreak(): ChainBreak | null {
+    return this.#break;
   }
 
   /** The last seal of the range and its digest (for a writer that links after it). */

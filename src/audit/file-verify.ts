@@ -1,7 +1,17 @@
 import type { KeyObject } from 'node:crypto';
 import { hash as sha256 } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { brokenLinkBreak, markBreak, modifiedBreak, SealCoverage, sequenceBreak, WitnessCheck, type ChainBreak, type VerifyResult } from './chain-verify.ts';
+import {
+  brokenLinkBreak,
+  markBreak,
+  modifiedBreak,
+  SealCoverage,
+  sequenceBreak,
+  TIMESTAMP,
+  WitnessCheck,
+  type ChainBreak,
+  type VerifyResult,
+} from './chain-verify.ts';
 import { LINE } from './chain.ts';
 import { EXPORT_FORMAT, type ExportHeader } from './export.ts';
 import { parsePublicKeys, type Checkpoint, type Seal } from './signing.ts';
@@ -13,6 +23,8 @@ export interface FileVerifyResult extends VerifyResult {
   readonly rejectedKeys: readonly string[];
   /** The hashes of the events asked for in `collect` that the file holds, verified. */
   readonly collected: ReadonlyMap<number, string>;
+  /** The first break, when it is the witness's (the file has none of its own): null otherwise. */
+  readonly witnessBreak: ChainBreak | null;
 }
 
 export class ExportFileError extends Error {
@@ -25,6 +37,30 @@ const PREFIX = Buffer.from('{"hash":"');
 const MIDDLE = Buffer.from('","prev":"');
 const EVENT = Buffer.from('","event":');
 const SEQ = Buffer.from('"seq":');
+
+/**
+ * A seal signed this long before `exportedAt` must be in an export of the log up to its head (docs/LOG-FORMAT.md,
+ * step 7): the margin covers a seal signed but not yet committed when the export read the log, a read replica's
+ * lag and the clocks of two hosts.
+ */
+export const WITNESS_EXPORT_MARGIN_MS = 2 * 3600_000;
+
+/**
+ * When the header claims the file holds the log up to its head as it was when exported — its period has no
+ * end (`"to":null`) and `exportedAt` is a timestamp — the instant before which every seal must be in the file
+ * (`exportedAt` less the margin, in the same form); null for a bounded period (docs/LOG-FORMAT.md, "Line 1,
+ * the header" and step 7).
+ */
+function exportedToHeadAt(h: ExportHeader): { readonly exportedAt: string; readonly sealedBefore: string } | null {
+  const period: unknown = h.period;
+  const at: unknown = h.exportedAt;
+  const open = period !== null && typeof period === 'object' && !Array.isArray(period) && 'to' in period && period.to === null;
+  if (!open || typeof at !== 'string' || !TIMESTAMP.test(at)) return null;
+  // A calendar instant written in its one form (not 2026-02-30), from which the margin stays in year 1 or later.
+  const ms = Date.parse(at);
+  if (!Number.isFinite(ms) || new Date(ms).toISOString() !== at || at < '0001-01-01T02:00:00.000Z') return null;
+  return { exportedAt: at, sealedBefore: new Date(ms - WITNESS_EXPORT_MARGIN_MS).toISOString() };
+}
 
 /** A byte loop: for prefixes this short it is faster than a call into Buffer.compare. */
 function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
@@ -281,8 +317,12 @@ export async function verifyExportFile(
   const h: ExportHeader = header;
   if (brk === null && !ended) brk = { kind: 'truncated', seq: expected, detail: 'the file ends without its closing line: it was cut off' };
   if (brk === null) brk = (coverage as SealCoverage | null)?.finish(lastSeq) ?? null;
-  const w = (witness as WitnessCheck | null)?.finish(h.firstSeq, lastSeq, 'unchecked') ?? null;
-  if (brk === null && w !== null) brk = w.brk;
+  // Seals past the file's end: written after a bounded period, or — for a file of the log up to its head — a
+  // cut when signed before it was exported (checked here, once: nothing per event).
+  const toHeadAt = exportedToHeadAt(h);
+  const w = (witness as WitnessCheck | null)?.finish(h.firstSeq, lastSeq, toHeadAt === null ? 'unchecked' : toHeadAt) ?? null;
+  const witnessBreak = brk === null ? (w?.brk ?? null) : null;
+  if (brk === null) brk = witnessBreak;
   return {
     ok: brk === null,
     events,
@@ -297,5 +337,6 @@ export async function verifyExportFile(
     signaturesCheckedWith: trusted !== null ? 'given_keys' : 'keys_in_file',
     rejectedKeys,
     collected,
+    witnessBreak,
   };
 }

@@ -306,6 +306,17 @@ export async function sealCovering(q: Queryable, seq: number): Promise<Seal | nu
   return r === undefined || Number(r.first_seq) > seq ? null : rowToSeal(r);
 }
 
+/**
+ * The last seal that begins at or before `seq` — the one covering it, or the last before it when none does —
+ * or null when no seal begins that early.
+ */
+export async function sealFrom(q: Queryable, seq: number): Promise<Seal | null> {
+  const { rows } = await q.query<SealRow>(`SELECT ${SEAL_SELECT} FROM access_log_seals WHERE first_seq <= $1 ORDER BY access_log_seals.seq DESC LIMIT 1`, [
+    seq,
+  ]);
+  return rows[0] === undefined ? null : rowToSeal(rows[0]);
+}
+
 /** The last seal, or null when none was made yet. */
 export async function lastSeal(q: Queryable): Promise<Seal | null> {
   const { rows } = await q.query<SealRow>(`SELECT ${SEAL_SELECT} FROM access_log_seals ORDER BY access_log_seals.seq DESC LIMIT 1`);
@@ -334,21 +345,28 @@ export async function readHeadAndEnd(q: Queryable): Promise<{ head: ChainHead; m
 }
 
 /**
- * The head and the last seal, read in one statement (one snapshot): a writer starting while another commits
- * sees both before that commit or both after it — never a head older than the last seal.
+ * The head, the last seal and the highest sequence number stored, read in one statement (one snapshot): the
+ * writer commits a batch, its seal and the head together, so in one snapshot the last seal ends at the head
+ * and nothing is stored past it — unless someone other than the writer changed the log. A writer starting
+ * while another commits sees all three before that commit or all after it, never a head older than the last
+ * seal.
  */
-export async function readHeadAndLastSeal(q: Queryable): Promise<{ head: ChainHead; last: Seal | null }> {
+export async function readLogEnd(q: Queryable): Promise<{ head: ChainHead; last: Seal | null; maxSeq: number }> {
   const s = SEAL_SELECT.split(', ')
     .map((c) => `s.${c}`)
     .join(', ');
-  const { rows } = await q.query<{ head_seq: string; head_hash: string } & Partial<SealRow>>(
-    `SELECT h.seq::text AS head_seq, h.hash AS head_hash, ${s}
+  const { rows } = await q.query<{ head_seq: string; head_hash: string; max_seq: string | null } & Partial<SealRow>>(
+    `SELECT h.seq::text AS head_seq, h.hash AS head_hash, (SELECT max(l.seq) FROM access_log l)::text AS max_seq, ${s}
        FROM access_log_head h LEFT JOIN LATERAL (SELECT * FROM access_log_seals ORDER BY access_log_seals.seq DESC LIMIT 1) s ON true
       WHERE h.id = 1`,
   );
   const r = rows[0];
   if (r === undefined) throw new Error('access_log_head has no row: the schema is not migrated');
-  return { head: { seq: Number(r.head_seq), hash: r.head_hash }, last: r.seq === undefined || r.seq === null ? null : rowToSeal(r as SealRow) };
+  return {
+    head: { seq: Number(r.head_seq), hash: r.head_hash },
+    last: r.seq === undefined || r.seq === null ? null : rowToSeal(r as SealRow),
+    maxSeq: Number(r.max_seq ?? 0),
+  };
 }
 
 export async function readHead(q: Queryable): Promise<ChainHead> {

@@ -5,7 +5,7 @@ import { chainEvents, GENESIS, type ChainedEvent } from './chain.ts';
 import { ChainVerifier } from './chain-verify.ts';
 import { SealCursor } from './export.ts';
 import { verifyStore } from './store-verify.ts';
-import { lastSeal, readHead, readHeadAndLastSeal, readLinks, readSeals } from './log-reader.ts';
+import { lastSeal, readHead, readLinks, readLogEnd, readSeals } from './log-reader.ts';
 import { DAY_MS } from '../domain/japan-time.ts';
 import { storeFailure } from '../store/failure.ts';
 import { requireRegisteredKey } from './log-keys.ts';
@@ -359,9 +359,15 @@ export class GroupCommitLog implements AccessLog {
     } catch (e) {
       this.#halt(`the witness ${this.#witness?.path} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const seen = await readHeadAndLastSeal(this.#db);
+    const seen = await readLogEnd(this.#db);
     const head = seen.head;
     let last = seen.last;
+    // Events past the head: the head was moved back over them (the store's append function refuses to number on
+    // from it, which would repeat their numbers), or they were put there outside the writer.
+    if (seen.maxSeq > head.seq)
+      this.#halt(
+        `events are stored past the chain's head (event ${head.seq}) up to event ${seen.maxSeq}: the head was moved back, or events were added outside the writer`,
+      );
     if (head.seq === 0 && last !== null) this.#halt("the chain's head is at its start, but seals exist: the log was rewound outside the writer");
     if (last === null && head.seq > 0) {
       // Events and no seal: a log from before seals — or seals removed to make this writer sign over a

@@ -49,11 +49,19 @@ export async function verifyStore(q: Queryable & Partial<Pick<Db, 'copyOut'>>, o
   // The head first, with the highest number stored (one snapshot); everything is checked up to that head, so
   // events committed while verifying are left for the next run instead of looking like a cut or a gap.
   const { head, maxSeq } = await readHeadAndEnd(q);
-  const archived = await verifyArchives(q, opts.keys, { ...(opts.archiveDir === undefined ? {} : { dir: opts.archiveDir }), check: requireSeals });
+  // Checkpoints and witness seals that name archived events are held against the archives' files; the rest
+  // against the stored chain.
+  const checkpoints = await readCheckpoints(q);
+  const archived = await verifyArchives(q, opts.keys, {
+    ...(opts.archiveDir === undefined ? {} : { dir: opts.archiveDir }),
+    check: requireSeals,
+    checkpoints,
+    ...(opts.witness === undefined ? {} : { witness: opts.witness }),
+  });
   const verifier = new ChainVerifier({
     firstSeq: archived.next.seq,
     prevHash: archived.next.hash,
-    checkpoints: await readCheckpoints(q, archived.next.seq),
+    checkpoints: checkpoints.filter((c) => c.seq >= archived.next.seq),
     keys: opts.keys,
     requireSeals,
     ...(opts.witness === undefined ? {} : { witness: opts.witness.filter((w) => w.seq >= archived.next.seq) }),
@@ -63,7 +71,7 @@ export async function verifyStore(q: Queryable & Partial<Pick<Db, 'copyOut'>>, o
   const result = await check(q, verifier, range, opts.stream === true, head.seq);
   const archives = { files: archived.files, events: archived.events };
   if (archived.brk !== null) return { ...result, ok: false, firstBreak: archived.brk, archives, range: null };
-  return { ...result, archives, range: null };
+  return { ...result, witnessChecked: result.witnessChecked === null ? null : result.witnessChecked + archived.witnessChecked, archives, range: null };
 }
 
 async function check(

@@ -95,17 +95,25 @@ export class WitnessFile implements WitnessSink {
     const fd = openSync(this.path, 'r');
     try {
       const size = fstatSync(fd).size;
-      // The last line is short (≈ 330 bytes); read the tail only.
-      const len = Math.min(size, 4096);
+      // A line is short (≈ 330 bytes); read the tail only.
+      const len = Math.min(size, 8192);
       const buf = Buffer.alloc(len);
       readSync(fd, buf, 0, len, size - len);
       const text = buf.toString('utf8');
       // A line not ended by a line feed was torn by a crash or a full disk while it was written: the last
       // complete line is the last seal published.
       const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+      // Several server processes publish to one file, each after its own commit, so the newest seal need not
+      // be the last line: the highest sequence number among the tail's complete lines is (the first line of a
+      // window that starts mid-line is not one of them).
       const lines = complete.split('\n').filter((l) => l.trim() !== '');
-      const lastLine = lines[lines.length - 1];
-      return lastLine === undefined ? null : parseSeal(lastLine, `${this.path} (last line)`);
+      if (len < size) lines.shift();
+      let newest: Seal | null = null;
+      for (const [i, line] of lines.entries()) {
+        const s = parseSeal(line, `${this.path} (line ${i + 1} of its last ${len} bytes)`);
+        if (newest === null || s.seq > newest.seq) newest = s;
+      }
+      return newest;
     } finally {
       closeSync(fd);
     }

@@ -13,7 +13,7 @@ import { verifyExportFile, type FileVerifyResult } from '../audit/file-verify.ts
 import { configuredTrust, givenTrust, type TrustAnchors } from '../audit/trust.ts';
 import { readWitness } from '../audit/witness.ts';
 import type { Seal } from '../audit/signing.ts';
-import { feed, openSyslog } from '../audit/feed.ts';
+import { feed, FeedStartError, FeedStopped, openSyslog } from '../audit/feed.ts';
 import { readHead } from '../audit/log-reader.ts';
 import { listPartitions, monthOf, monthKey } from '../audit/partitions.ts';
 import { exportParquet } from '../audit/parquet-export.ts';
@@ -204,8 +204,17 @@ export async function runExport(
   }
 }
 
-/** `gridwall audit tail`: the SIEM feed, to stdout or syslog. */
-export async function runTail(config: Config, opts: { fromSeq?: number; follow: boolean; interval: number; syslog?: string }, io: CliIo): Promise<number> {
+/**
+ * `gridwall audit tail`: the SIEM feed, to stdout or syslog. It forwards only what it has checked with the
+ * trusted keys (as `audit verify` trusts them); on anything it cannot account for it stops, says so in one line
+ * on stderr and exits 1, as verify does on a broken chain.
+ */
+export async function runTail(
+  config: Config,
+  opts: { fromSeq?: number; follow: boolean; interval: number; syslog?: string; publicKey?: string[] },
+  io: CliIo,
+): Promise<number> {
+  const trust = trustFor(config, opts.publicKey ?? [], false) as TrustAnchors;
   const sink =
     opts.syslog === undefined
       ? null
@@ -217,14 +226,34 @@ export async function runTail(config: Config, opts: { fromSeq?: number; follow: 
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let forwarded: number | null = null;
   try {
     const fromSeq = opts.fromSeq ?? (await readHead(db)).seq + 1;
-    for await (const { line } of feed(db, { fromSeq, follow: opts.follow, intervalMs: opts.interval * 1000, signal: stop.signal })) {
+    const lines = feed(db, {
+      fromSeq,
+      follow: opts.follow,
+      keys: trust.keys,
+      intervalMs: opts.interval * 1000,
+      signal: stop.signal,
+      onHeld: (first, last) =>
+        io.stderr.write(
+          `audit tail: events ${first}–${last} are held back: no seal covers them yet (a log written before seals, which the writer seals when it starts)\n`,
+        ),
+    });
+    for await (const { seq, line } of lines) {
       if (sink === null) {
         if (!io.stdout.write(`${line}\n`)) await new Promise<void>((r) => io.stdout.once('drain', () => r()));
       } else await sink.send(line);
+      forwarded = seq;
     }
     return EXIT.ok;
+  } catch (e) {
+    if (e instanceof FeedStartError) throw new UsageError(e.message);
+    if (!(e instanceof FeedStopped)) throw e;
+    io.stderr.write(
+      `audit tail: STOPPED at event ${e.brk.seq} (${e.brk.kind}): ${e.brk.detail} — nothing from there on was forwarded${forwarded === null ? '' : ` (the last line forwarded was for event ${forwarded})`}\n`,
+    );
+    return EXIT.failed;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -193,12 +193,22 @@ function program(setExit: (code: number) => void, io: CliIo): Command {
     });
   audit
     .command('tail')
-    .description('stream the log for a SIEM: verifiable JSON lines to stdout, or RFC 5424 syslog')
+    .description(
+      'stream the log for a SIEM: verifiable JSON lines to stdout, or RFC 5424 syslog — only events whose seal verifies with a trusted key; exit 1 at anything it cannot account for',
+    )
     .addOption(new Option('--from-seq <n>', 'start at this sequence number (default: new events only)').argParser(positiveInt))
     .option('--follow', 'keep streaming new events until interrupted', false)
     .addOption(new Option('--interval <seconds>', 'polling interval with --follow').argParser(positiveInt).default(1))
     .option('--syslog <target>', 'send to syslog instead of stdout: udp://host:port or tcp://host:port')
-    .action(async (opts: { fromSeq?: number; follow: boolean; interval: number; syslog?: string }) => {
+    .addOption(
+      new Option(
+        '--public-key <file>',
+        'trusted public key(s) (PEM) the feed checks the seals with before forwarding; repeatable (default: as audit verify — the configured signing key and GRIDWALL_LOG_TRUSTED_KEYS)',
+      )
+        .argParser((v: string, prev: string[] = []) => [...prev, v])
+        .default([]),
+    )
+    .action(async (opts: { fromSeq?: number; follow: boolean; interval: number; syslog?: string; publicKey: string[] }) => {
       const { runTail } = await import('./audit-command.ts');
       setExit(await runTail(loadConfig(io.env), opts, io));
     });

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { AlertDispatcher, deliveriesOf, retryDelayMs, type AlertSettings } from '../../src/analysis/alert-dispatcher.ts';
-import { shouldAlert, supplyPointCount, verifyWebhook, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../../src/analysis/alerts.ts';
+import { logAlert, shouldAlert, supplyPointCount, verifyWebhook, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../../src/analysis/alerts.ts';
 import { dailyDigest, reviewFinding } from '../../src/analysis/review.ts';
 import { SEVERITIES } from '../../src/domain/finding.ts';
 import { FINDING_RULE_LABELS } from '../../src/domain/finding-rules.ts';
@@ -103,6 +103,40 @@ test('the alert rule: high findings when new or when they become high; never aga
 test('supply points reach an alert as a count of distinct IDs, wherever the evidence names them', () => {
   assert.equal(supplyPointCount([{ supplyPointId: SP.R3 }, { supplyPointId: SP.R3 }, { nested: { supplyPointIds: [SP.OWN_A, SP.R3] } }]), 2);
   assert.equal(supplyPointCount([{ supplyPointId: null, requestId: 'r-1', terminalId: 'T-1' }]), 0);
+});
+
+test('the log stopping the line is alerted at once to the webhook (signed) and syslog, with its database gone', async () => {
+  const opened = await STORES[0]!.open();
+  await opened.dispose();
+  const hook = await webhookServer();
+  const syslog = await syslogReceiver();
+  const warnings: string[] = [];
+  try {
+    const alerts = new AlertDispatcher(
+      opened.db,
+      { webhook: { url: hook.url, secret: SECRET }, syslog: `udp://127.0.0.1:${syslog.port}`, email: true, timeoutMs: 5_000, maxAttempts: 3, pollMs: 60_000 },
+      { mail: null, clock: () => NOW, publicUrl: null, log: { warn: (f) => warnings.push(JSON.stringify(f)) } },
+    );
+    const reason = 'events 11–11, written since event 10, cannot be accounted for: bad_signature at event 11';
+    await alerts.sendNow(logAlert('halted', reason, NOW));
+    assert.deepEqual(warnings, []);
+    assert.equal(hook.received.length, 1);
+    const { headers, body } = hook.received[0]!;
+    assert.ok(verifyWebhook(SECRET, String(headers[WEBHOOK_TIMESTAMP_HEADER]), String(headers[WEBHOOK_SIGNATURE_HEADER]), body, NOW));
+    const sent = JSON.parse(body) as { type: string; event: string; reason: string; text: { ja: string } };
+    assert.deepEqual([sent.type, sent.event, sent.reason], ['gridwall.log', 'halted', reason]);
+    assert.match(sent.text.ja, /顧客情報は提供されません/);
+    for (let i = 0; i < 50 && syslog.messages.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(syslog.messages[0] ?? '', /^<105>1 .* alert - \{"type":"gridwall.log","event":"halted"/);
+    // A receiver that fails is logged, never thrown.
+    hook.mode = 'fail';
+    await alerts.sendNow(logAlert('witness_failed', 'the witness cannot be written', NOW));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /"channel":"webhook".*"reason":"HTTP 500"/);
+  } finally {
+    syslog.close();
+    await hook.stop();
+  }
 });
 
 for (const store of STORES) {

@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import type { AccessEvent } from '../../src/audit/access-event.ts';
 import { chainEvents } from '../../src/audit/chain.ts';
 import { lastSeal, readHead } from '../../src/audit/log-reader.ts';
-import { generateSigningKey, sealDigest, signSeal } from '../../src/audit/signing.ts';
+import { generateSigningKey, publicKeys, sealDigest, signSeal } from '../../src/audit/signing.ts';
+import { verifyStore } from '../../src/audit/store-verify.ts';
 import { login, seededApp, TEST_KEY, type Session } from '../support/app.ts';
 import { NOW, SP, USERS } from '../support/fixture.ts';
+import { asSuperuser, rehashAndReseal } from '../support/log-tamper.ts';
 import { STORES } from '../support/stores.ts';
 
 for (const store of STORES) {
@@ -185,3 +187,58 @@ const FAKE: AccessEvent = {
   policyVersion: 'v',
   emergencyId: null,
 };
+
+// Issue 15: what POST /api/audit/verify trusts — the server's configured key, never the database's key table.
+for (const store of STORES) {
+  describe(`what the log's verification trusts, over the API, on ${store.name}`, () => {
+    const w = seededApp(store);
+    const attacker = generateSigningKey();
+    let compliance: Session;
+    before(async () => {
+      compliance = await login(w.app, USERS.compliance);
+      const retail = await login(w.app, USERS.retail);
+      for (const sp of [SP.OWN_A, SP.R3, SP.OWN_A]) {
+        const r = await w.app.inject({ method: 'GET', url: `/api/supply-points/${sp}?purpose=own_customer_service`, headers: { cookie: retail.cookie } });
+        assert.equal(r.statusCode, 200);
+      }
+    });
+    const verify = () => w.app.inject({ method: 'POST', url: '/api/audit/verify', headers: { cookie: compliance.cookie, 'x-csrf-token': compliance.csrf } });
+    type Verdict = {
+      ok: boolean;
+      events: number;
+      firstBreak: { kind: string; seq: number; detail: string } | null;
+      trustedKeys: { keyId: string; source: string }[];
+    };
+
+    test('a key row nobody could register, planted by the superuser: verify answers its verdict (200), never a 500', async () => {
+      // The application's role cannot write the key table at all (on PGlite the one connection is the owner).
+      if (store.name === 'postgres') await assert.rejects(w.db.query("INSERT INTO access_log_keys VALUES ('evil', 'x')"), /permission denied/);
+      await asSuperuser(w.owner, "INSERT INTO access_log_keys VALUES ('evil', 'x')");
+      for (let i = 0; i < 2; i++) {
+        const r = await verify();
+        assert.equal(r.statusCode, 200, r.body);
+        const v = r.json<Verdict>();
+        assert.deepEqual([v.ok, v.firstBreak], [true, null]);
+        assert.deepEqual(
+          v.trustedKeys.map((k) => k.keyId),
+          [TEST_KEY.keyId],
+        );
+      }
+    });
+
+    test('a chain re-hashed and re-sealed with a key planted in the database: bad_signature, and the answer names the key it trusted', async () => {
+      const last = await rehashAndReseal(w.owner, attacker, 2, (e) => ({ ...e, purpose: 'switching_support' }));
+      const r = await verify();
+      assert.equal(r.statusCode, 200, r.body);
+      const v = r.json<Verdict>();
+      assert.deepEqual([v.ok, v.firstBreak?.kind, v.firstBreak?.seq], [false, 'bad_signature', last]);
+      assert.match(v.firstBreak?.detail ?? '', new RegExp(`key ${attacker.keyId}, not trusted`));
+      assert.deepEqual(
+        v.trustedKeys.map((k) => [k.keyId, k.source]),
+        [[TEST_KEY.keyId, 'the signing key (GRIDWALL_LOG_KEY_FILE)']],
+      );
+      // The forgery is complete: trusting the key it planted (what trusting the key table amounted to), it verifies.
+      assert.equal((await verifyStore(w.db, { keys: publicKeys([attacker.publicKeyPem]) })).ok, true);
+    });
+  });
+}

@@ -102,6 +102,22 @@ function resignAll(ls: readonly string[], key = ATTACKER): string[] {
   });
 }
 
+/** The lines with the header's members changed. */
+function withHeader(ls: readonly string[], over: Record<string, unknown>): string[] {
+  return [JSON.stringify({ ...(JSON.parse(ls[0]!) as Record<string, unknown>), ...over }), ...ls.slice(1)];
+}
+
+/** The export's header says it was taken at this instant (the export is of the whole log: `"to":null`). */
+const EXPORTED_AT = '2026-11-26T00:00:00.000Z';
+
+/** The log up to its head cut after event 30 and its seal — as an export of a database whose tail was cut. */
+const cutAt30 = () => close(lines.slice(0, at(lines, 30) + 2));
+
+/** The witness with its seals for events after `seq` signed (with the writer's key) at `signedAt`. */
+function witnessSignedAt(seq: number, signedAt: string, key = KEY): Seal[] {
+  return witness.map((s) => (s.seq > seq ? signSeal(key, s, new Date(signedAt)) : s));
+}
+
 /** Re-chains event lines from index `from` on after a change, as anyone can (the chain function is public). */
 function rechain(ls: string[], from: number): string[] {
   const out = [...ls];
@@ -240,17 +256,138 @@ const CASES: Case[] = [
   { name: 'cut off (no closing line)', lines: () => lines.slice(0, at(lines, 30) + 1), keys: 'given', want: { ok: false, kind: 'truncated', seq: 31 } },
   {
     name: 'cut at a batch end with the closing line rewritten: a valid prefix on its own',
-    lines: () => close(lines.slice(0, at(lines, 30) + 2)),
+    lines: cutAt30,
     keys: 'given',
     want: { ok: true },
   },
-  // An export ends where it was taken: the witness's later seals are not this file's to check.
+  // A bounded period ends where it ends: the witness's later seals are not this file's to check.
   {
-    name: 'cut at a batch end with the closing line rewritten, against the witness',
-    lines: () => close(lines.slice(0, at(lines, 30) + 2)),
+    name: 'a period that ends at a batch end, against the witness',
+    lines: () => withHeader(cutAt30(), { period: { from: null, to: '2026-11-05T01:00:30.000Z' } }),
     keys: 'given',
-    witness: () => witness,
+    witness: () => witnessSignedAt(30, '2026-11-25T12:00:00.000Z'),
     want: { ok: true },
+  },
+  // An export of the log up to its head (`"to":null`) claims every event as of `exportedAt`: a witness seal past
+  // its end signed more than two hours before then is a cut tail (docs/LOG-FORMAT.md, step 7); one signed later,
+  // within the margin (perhaps not committed when the export read the log) or after, is not held against it.
+  {
+    name: 'the log up to its head, its tail cut, against the witness: a seal past its end signed before the export',
+    lines: () => {
+      assert.equal((JSON.parse(lines[0]!) as { exportedAt: string }).exportedAt, EXPORTED_AT);
+      return cutAt30();
+    },
+    keys: 'given',
+    witness: () => witnessSignedAt(30, '2026-11-25T12:00:00.000Z'),
+    want: { ok: false, kind: 'truncated', seq: 31 },
+  },
+  {
+    name: 'the log up to its head, ending at a batch end, against the witness: the seals past its end signed after the export',
+    lines: cutAt30,
+    keys: 'given',
+    witness: () => witnessSignedAt(30, '2026-11-26T00:00:00.001Z'),
+    want: { ok: true },
+  },
+  {
+    name: 'the log up to its head, ending at a batch end, against the witness: the seals past its end signed within the margin before the export (a commit in flight)',
+    lines: cutAt30,
+    keys: 'given',
+    witness: () => witnessSignedAt(30, '2026-11-25T22:00:00.001Z'),
+    want: { ok: true },
+  },
+  {
+    name: 'the log up to its head, its tail cut, against the witness: a seal past its end signed just beyond the margin',
+    lines: cutAt30,
+    keys: 'given',
+    witness: () => witnessSignedAt(30, '2026-11-25T21:59:59.999Z'),
+    want: { ok: false, kind: 'truncated', seq: 31 },
+  },
+  {
+    name: 'the log up to its head, its tail cut, with an exportedAt of the form that is no instant (30 February): as a bounded period',
+    lines: () => withHeader(cutAt30(), { exportedAt: '2026-02-30T00:00:00.000Z' }),
+    keys: 'given',
+    witness: () => witnessSignedAt(30, '2026-01-25T12:00:00.000Z'),
+    want: { ok: true },
+  },
+  {
+    name: 'the log up to its head, its tail cut, against a witness whose seal past its end is signed by someone else',
+    lines: cutAt30,
+    keys: 'given',
+    witness: () => witnessSignedAt(30, '2026-11-25T12:00:00.000Z', ATTACKER),
+    want: () => ({ ok: false, kind: 'bad_signature', seq: witness.find((s) => s.seq > 30)!.seq }),
+  },
+  {
+    name: 'the log up to its head, its tail cut, with an exportedAt that is not a timestamp: as a bounded period',
+    lines: () => withHeader(cutAt30(), { exportedAt: 'yesterday' }),
+    keys: 'given',
+    witness: () => witnessSignedAt(30, '2026-11-25T12:00:00.000Z'),
+    want: { ok: true },
+  },
+  // Sequence numbers and links.
+  {
+    name: 'a forked chain: a second event 12, linked to event 11, after the first',
+    lines: () => {
+      const i = at(lines, 12);
+      const prev = (JSON.parse(lines[i]!) as { prev: string }).prev;
+      const canonical = canonicalEvent(12, event(12, { userId: 'u-fork' }));
+      return [...lines.slice(0, i + 1), eventLine(linkHash(prev, canonical), prev, canonical), ...lines.slice(i + 1)];
+    },
+    keys: 'given',
+    want: { ok: false, kind: 'inserted', seq: 12 },
+  },
+  {
+    name: 'events out of order: an older event copied in after a later one',
+    lines: () => {
+      const c = [...lines];
+      c.splice(at(c, 20) + 1, 0, c[at(c, 3)]!);
+      return c;
+    },
+    keys: 'given',
+    want: { ok: false, kind: 'out_of_order', seq: 3 },
+  },
+  {
+    name: "events out of order: a batch's events in reverse",
+    lines: () => {
+      const c = [...lines];
+      const from = at(c, 5);
+      const to = at(c, 9);
+      c.splice(from, to - from + 1, ...c.slice(from, to + 1).reverse());
+      return c;
+    },
+    keys: 'given',
+    want: { ok: false, kind: 'missing', seq: 5 },
+  },
+  {
+    name: "a broken link: event 14's prev changed to the hash of event 12",
+    lines: () =>
+      lines.map((l, i) => (i === at(lines, 14) ? `${l.slice(0, 83)}${(JSON.parse(lines[at(lines, 12)]!) as { hash: string }).hash}${l.slice(147)}` : l)),
+    keys: 'given',
+    want: { ok: false, kind: 'broken_link', seq: 14 },
+  },
+  {
+    name: "a broken link: event 14's prev changed to the hash of event 12 and the line re-hashed",
+    lines: () =>
+      lines.map((l, i) => {
+        if (i !== at(lines, 14)) return l;
+        const prev = (JSON.parse(lines[at(lines, 12)]!) as { hash: string }).hash;
+        const canonical = l.slice(157, -1);
+        return eventLine(linkHash(prev, canonical), prev, canonical);
+      }),
+    keys: 'given',
+    want: { ok: false, kind: 'broken_link', seq: 14 },
+  },
+  // Keys in the header that are not Ed25519 public keys are skipped (and reported), never a crash.
+  {
+    name: "an unparsable public key in the header, beside the writer's",
+    lines: () => withHeader(lines, { keys: ['-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', 'not a key', 42, KEY.publicKeyPem] }),
+    keys: 'header',
+    want: { ok: true },
+  },
+  {
+    name: 'only an unparsable public key in the header',
+    lines: () => withHeader(lines, { keys: ['-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n'] }),
+    keys: 'header',
+    want: { ok: false, kind: 'bad_signature', seq: 40 },
   },
   // How lines are read (docs/LOG-FORMAT.md, notes for implementers): as JSON, one member, typed members.
   {

@@ -7,11 +7,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AccessEvent } from '../../src/audit/access-event.ts';
+import { chainEvents } from '../../src/audit/chain.ts';
+import { verifyExportFile } from '../../src/audit/file-verify.ts';
+import { readHead } from '../../src/audit/log-reader.ts';
 import { GroupCommitLog } from '../../src/audit/log-writer.ts';
-import { loadSigningKey } from '../../src/audit/signing.ts';
+import { generateSigningKey, loadSigningKey, publicKeys } from '../../src/audit/signing.ts';
 import { WitnessFile } from '../../src/audit/witness.ts';
 import { openPglite } from '../../src/store/pglite.ts';
 import { runCli } from '../support/cli.ts';
+import { asSuperuser, feedAsExport, insertRow, rehashAndReseal } from '../support/log-tamper.ts';
 import { openEmbeddedDir } from '../support/stores.ts';
 
 /** The environment of a user of the embedded store in `dir` (no DATABASE_URL, even when CI sets one). */
@@ -41,13 +45,44 @@ function event(i: number): AccessEvent {
   });
 }
 
+/** A key nobody configured: the attacker's. */
+const ATTACKER = generateSigningKey();
+
+/**
+ * The data directory `dir` copied, changed by `tamper` on the copy (opened as the embedded store's owner, who
+ * is its superuser), for `check` to run commands against; the copy is removed afterwards.
+ */
+async function onACopy(
+  dir: string,
+  tamper: (db: Awaited<ReturnType<typeof openPglite>>, copy: string) => Promise<void>,
+  check: (copy: string) => Promise<void>,
+) {
+  const copy = mkdtempSync(join(tmpdir(), 'gridwall-audit-cli-tampered-'));
+  try {
+    spawnSync('cp', ['-a', `${dir}/.`, copy]);
+    const db = await openPglite(copy);
+    try {
+      await tamper(db, copy);
+    } finally {
+      await db.close();
+    }
+    await check(copy);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
 describe('gridwall audit (command line, embedded store)', () => {
   let dir: string;
+  let keyId: string;
+  let publicKeyPem: string;
   const N = 25;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gridwall-audit-cli-'));
     // The key where `gridwall start` keeps it, and events written by the real writer.
     const { key } = loadSigningKey(join(dir, 'log-signing-key.pem'), true);
+    keyId = key.keyId;
+    publicKeyPem = key.publicKeyPem;
     const db = await openEmbeddedDir(dir);
     const log = new GroupCommitLog(db, { key, checkpointEvery: 10, witness: new WitnessFile(join(dir, 'log-witness.jsonl')) });
     for (let i = 0; i < N; i++) await log.append(event(i));
@@ -169,6 +204,123 @@ describe('gridwall audit (command line, embedded store)', () => {
     } finally {
       sock.close();
     }
+  });
+
+  test('tail forwards only what verifies: an untouched log whole (a copy that verifies with the published key); a made-up event past the head stops it, unforwarded', async () => {
+    const whole = await gridwall(dir, ['audit', 'tail', '--from-seq', '1']);
+    assert.equal(whole.status, 0, whole.stderr);
+    assert.equal(whole.stderr, '');
+    assert.equal(whole.stdout.trim().split('\n').length, 2 * N);
+    const copy = join(dir, 'siem-copy.jsonl');
+    feedAsExport(whole.stdout.trim().split('\n'), copy);
+    const v = await verifyExportFile(copy, publicKeys([publicKeyPem]));
+    assert.deepEqual([v.ok, v.events, v.seals], [true, N, N], JSON.stringify(v.firstBreak));
+
+    // Checked with the trusted key: with another key given, nothing is forwarded.
+    const attackerPem = join(dir, 'attacker.pem');
+    writeFileSync(attackerPem, ATTACKER.publicKeyPem);
+    const other = await gridwall(dir, ['audit', 'tail', '--from-seq', '1', '--public-key', attackerPem]);
+    assert.equal(other.status, 1, other.stdout + other.stderr);
+    assert.equal(other.stdout, '');
+    assert.match(other.stderr, /^audit tail: STOPPED at event 1 \(bad_signature\): .*not trusted.*nothing from there on was forwarded\n$/);
+
+    // The superuser stores the framing event past the head.
+    await onACopy(
+      dir,
+      async (db) => {
+        const head = await readHead(db);
+        const [fake] = chainEvents([{ ...event(99), requestId: 'req-framed' }], head.seq + 1, head.hash);
+        await insertRow(db, fake!, true);
+      },
+      async (copy) => {
+        for (const from of ['1', '20']) {
+          const t = await gridwall(copy, ['audit', 'tail', '--from-seq', from]);
+          assert.equal(t.status, 1, t.stdout + t.stderr);
+          assert.doesNotMatch(t.stdout, /req-framed/);
+          assert.equal(t.stdout.trim().split('\n').length, 2 * (N - Number(from) + 1), "the writer's events are forwarded, with their seals");
+          // One line on stderr, naming the event.
+          assert.match(
+            t.stderr,
+            /^audit tail: STOPPED at event 26 \(unsealed\): events 26–26 are stored past the chain's head \(event 25\).*\(the last line forwarded was for event 25\)\n$/,
+          );
+        }
+        // By default (new events only) it stops too, having forwarded nothing.
+        const d = await gridwall(copy, ['audit', 'tail']);
+        assert.deepEqual([d.status, d.stdout], [1, '']);
+        assert.match(d.stderr, /STOPPED at event 26 \(unsealed\)/);
+      },
+    );
+  });
+
+  test('verify after the chain was re-hashed and re-sealed with a key planted in the database: BROKEN (bad_signature), naming the key it trusted', async () => {
+    await onACopy(
+      dir,
+      async (db, copy) => {
+        await rehashAndReseal(db, ATTACKER, 3, (e) => ({ ...e, purpose: 'switching_support' }));
+        // Without the witness: it is the trusted key alone that tells the forged chain from the writer's.
+        rmSync(join(copy, 'log-witness.jsonl'));
+      },
+      async (copy) => {
+        const r = await gridwall(copy, ['audit', 'verify']);
+        assert.equal(r.status, 1, r.stdout + r.stderr);
+        assert.match(r.stdout, new RegExp(`BROKEN — .*first broken event ${N} \\(bad_signature\\): .*key ${ATTACKER.keyId}, not trusted`));
+        assert.match(r.stdout, new RegExp(`trusted key ${keyId} from the signing key \\(GRIDWALL_LOG_KEY_FILE\\)`));
+        assert.doesNotMatch(r.stdout, new RegExp(`trusted key ${ATTACKER.keyId}`));
+        const json = JSON.parse((await gridwall(copy, ['audit', 'verify', '--format', 'json'])).stdout) as { ok: boolean; trustedKeys: { keyId: string }[] };
+        assert.deepEqual([json.ok, json.trustedKeys.map((k) => k.keyId)], [false, [keyId]]);
+        // The forgery is complete: with the attacker's key trusted, the chain verifies.
+        const attackerPem = join(copy, 'attacker.pem');
+        writeFileSync(attackerPem, ATTACKER.publicKeyPem);
+        const trusting = await gridwall(copy, ['audit', 'verify', '--public-key', attackerPem]);
+        assert.equal(trusting.status, 0, trusting.stdout);
+        assert.match(trusting.stdout, new RegExp(`OK — .*trusted key ${ATTACKER.keyId} from .*attacker\\.pem`, 's'));
+        // And the feed forwards none of it.
+        const t = await gridwall(copy, ['audit', 'tail', '--from-seq', '1']);
+        assert.deepEqual([t.status, t.stdout], [1, '']);
+        assert.match(t.stderr, new RegExp(`STOPPED at event ${N} \\(bad_signature\\)`));
+      },
+    );
+  });
+
+  test('a key row no one could register, planted by the superuser: verify gives its verdict, never a crash', async () => {
+    await onACopy(
+      dir,
+      async (db) => asSuperuser(db, "INSERT INTO access_log_keys VALUES ('evil', 'x')"),
+      async (copy) => {
+        const r = await gridwall(copy, ['audit', 'verify']);
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /OK — .*25 events/);
+        assert.doesNotMatch(r.stdout + r.stderr, /ERR_OSSL|DECODER/);
+        const t = await gridwall(copy, ['audit', 'tail', '--from-seq', '1']);
+        assert.deepEqual([t.status, t.stdout.trim().split('\n').length, t.stderr], [0, 2 * N, '']);
+        // An export carries the keys the log records, 'x' among them; checked with those (no key configured or
+        // given), 'x' is reported.
+        const file = join(copy, 'export.jsonl');
+        assert.equal((await gridwall(copy, ['audit', 'export', '--out', file])).status, 0);
+        const f = await runCli(['audit', 'verify', '--file', file], { env: { ...env(copy), GRIDWALL_LOG_KEY_FILE: join(copy, 'absent.pem') } });
+        assert.equal(f.status, 0, f.stdout + f.stderr);
+        assert.match(f.stdout, /a key in the file's header is unusable: key \d+: /);
+        assert.doesNotMatch(f.stdout + f.stderr, /ERR_OSSL/);
+      },
+    );
+  });
+
+  test('verify and tail on a store with no trusted key (none configured, none given) exit 2 saying so', async () => {
+    const absent = join(dir, 'absent-key.pem');
+    for (const command of ['verify', 'tail']) {
+      const r = await runCli(['audit', command], { env: { ...env(dir), GRIDWALL_LOG_KEY_FILE: absent } });
+      assert.equal(r.status, 2, r.stdout + r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(
+        r.stderr,
+        /^gridwall: no trusted key: the signing key .*absent-key\.pem is not here; give --public-key KEY\.pem \(the output of `gridwall audit public-key`, kept apart from the database\)\n$/,
+      );
+    }
+    // On a PostgreSQL server the key's place is explicit: not set, nothing is trusted (and the database is not asked).
+    const { GRIDWALL_DATA_DIR: _dir, GRIDWALL_LOG_KEY_FILE: _key, ...rest } = env(dir);
+    const pg = await runCli(['audit', 'verify'], { env: { ...rest, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' } });
+    assert.equal(pg.status, 2, pg.stdout + pg.stderr);
+    assert.match(pg.stderr, /^gridwall: no trusted key: GRIDWALL_LOG_KEY_FILE is not set; give --public-key KEY\.pem/);
   });
 
   test('bad arguments exit 2 and say which', async () => {

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,8 +14,8 @@ function embeddedEnv(dataDir: string): NodeJS.ProcessEnv {
 }
 
 /** Starts `gridwall start` as a user would and resolves with the URL it prints. */
-function start(dataDir: string) {
-  const child = spawn(process.execPath, ['bin/gridwall.js', 'start'], { env: embeddedEnv(dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
+function start(dataDir: string, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, ['bin/gridwall.js', 'start'], { env: { ...embeddedEnv(dataDir), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const ready = new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
@@ -89,12 +91,36 @@ test('`gridwall start` seeds the embedded store, prints where to go and how to l
     await new Promise((r) => first.child.once('exit', r));
   }
   assert.equal(existsSync(join(dir, 'gridwall.lock')), false, 'lock released on stop');
-  // A restart finds the data and does not seed again.
-  const again = start(dir);
+  // A restart finds the data and does not seed again. Its witness cannot be written (its directory is a file):
+  // the reads go on, and the alert goes at once to syslog — without the database (issue 15).
+  const syslog = createSocket('udp4');
+  const messages: string[] = [];
+  syslog.on('message', (m) => messages.push(m.toString('utf8')));
+  syslog.bind(0, '127.0.0.1');
+  await once(syslog, 'listening');
+  writeFileSync(join(dir, 'not-a-dir'), 'x');
+  const again = start(dir, {
+    GRIDWALL_LOG_WITNESS_FILE: join(dir, 'not-a-dir', 'witness.jsonl'),
+    GRIDWALL_ALERT_SYSLOG: `udp://127.0.0.1:${syslog.address().port}`,
+  });
   try {
-    await again.ready;
+    const url = await again.ready;
     assert.doesNotMatch(again.output(), /First start/);
+    const login = await fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'demo-nw-cc' }),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const read = await fetch(`${url}/api/supply-points?purpose=customer_inquiry&address=${encodeURIComponent('丁目')}&limit=1`, { headers: { cookie } });
+    assert.equal(read.status, 200, 'the reads go on without the witness');
+    for (let i = 0; i < 100 && messages.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const alert = messages.find((m) => m.includes('"type":"gridwall.log"'));
+    assert.ok(alert !== undefined, `an alert reached syslog: ${JSON.stringify(messages)}`);
+    assert.match(alert, /^<105>1 /, 'facility 13 (log audit), severity 1 (alert)');
+    assert.match(alert, /"event":"witness_failed".*could not be published to the witness/);
   } finally {
+    syslog.close();
     again.child.kill('SIGTERM');
     await new Promise((r) => again.child.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
