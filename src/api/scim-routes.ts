@@ -84,7 +84,9 @@ export async function registerScimRoutes(app: FastifyInstance, deps: AppDeps): P
           }
           return scimError(reply, err.status, err.scimType, err.message);
         }
-        if (err instanceof ApiError) return scimError(reply, ERROR_STATUS[err.code], null, err.message);
+        // Text no field accepts (a NUL, a lone surrogate: api/input-guards.ts) is refused before the route: in
+        // SCIM's words a value the attribute cannot take (RFC 7644 §3.12 invalidValue).
+        if (err instanceof ApiError) return scimError(reply, ERROR_STATUS[err.code], err.code === 'validation_failed' ? 'invalidValue' : null, err.message);
         const fe = err as { validation?: unknown; statusCode?: number; message: string };
         if (fe.validation !== undefined || (fe.statusCode !== undefined && fe.statusCode < 500))
           return scimError(reply, fe.statusCode ?? 400, 'invalidValue', fe.message);

@@ -9,7 +9,11 @@ export const Identifier = z.string().min(1).max(64);
 /** A filter on an identifier in a query (an empty one matches nothing). */
 export const IdentifierFilter = z.string().max(64);
 
-/** How a new account's user ID is written (service accounts; SCIM's `userName` follows the same rule). */
+/**
+ * How a new account's user ID is written (service accounts, SCIM Users). A SCIM `userName` may be any printable
+ * ASCII up to 256 characters; the user ID of its account is made from it in this pattern (identity/scim.ts,
+ * `userIdFor`).
+ */
 export const USER_ID_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
 export const NewUserId = z.string().regex(USER_ID_PATTERN);
 

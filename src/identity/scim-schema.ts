@@ -73,7 +73,7 @@ const multi = (name: string, subs: readonly string[], stored = false): Attribute
 
 /** RFC 7643 §4.1, as gridwall takes it: what is stored is returned; the rest is accepted and dropped. */
 const USER_ATTRIBUTES: readonly Attribute[] = [
-  str('userName', 'the login name HR gives the person; unique ignoring case; may change (the account and person stay)', {
+  str('userName', 'the login name HR gives the person (printable ASCII, 1–256 characters); unique ignoring case; may change (the account and person stay)', {
     required: true,
     uniqueness: 'server',
     caseExact: false,
@@ -81,10 +81,12 @@ const USER_ATTRIBUTES: readonly Attribute[] = [
   {
     name: 'name',
     type: 'complex',
-    description: 'the name gridwall shows (formatted); the parts are accepted, not kept',
+    description: 'the name gridwall shows (formatted) and its family and given names; the other parts are accepted, not kept',
     subAttributes: [
       str('formatted', 'the full name, as displayName'),
-      ...['familyName', 'givenName', 'middleName', 'honorificPrefix', 'honorificSuffix'].map((n) => ignored(n)),
+      str('familyName', 'kept; a change to it alone rebuilds the name shown (familyName givenName)'),
+      str('givenName', 'kept; a change to it alone rebuilds the name shown (familyName givenName)'),
+      ...['middleName', 'honorificPrefix', 'honorificSuffix'].map((n) => ignored(n)),
     ],
   },
   str('displayName', 'the name gridwall shows; a change to it wins over name.formatted'),
@@ -121,6 +123,13 @@ const ASSIGNMENT_ATTRIBUTES: readonly Attribute[] = [
   str('office', 'the office (営業所, センター)', { required: true }),
   str('duty', 'the duty', { required: true, caseExact: true, canonicalValues: DUTIES }),
   str('retailerCode', 'the retailer acted for; derived from the organization when left out', { caseExact: true }),
+  {
+    name: 'inForce',
+    type: 'boolean',
+    mutability: 'readOnly',
+    description:
+      'true: the assignment in force; false: one not in force — held for a person created or moved while not active, a leaver’s last one (both placed by active: true), or an active person’s that ended',
+  },
 ];
 
 /** RFC 7643 §3.1's common attributes: `externalId` is the client's; the others are gridwall's to set. */
@@ -139,7 +148,7 @@ const USER_DEFS: readonly SchemaDef[] = [
   {
     id: ASSIGNMENT_SCHEMA,
     name: 'Assignment',
-    description: 'The staff assignment (in force, or for a leaver the last one)',
+    description: 'The staff assignment: the one in force, else the one held or last (inForce false)',
     attributes: ASSIGNMENT_ATTRIBUTES,
   },
 ];
@@ -366,9 +375,10 @@ export function schemas(base: string): Record<string, unknown>[] {
 }
 
 /**
- * `/ResourceTypes`: one, User. The Assignment extension is **required**: gridwall cannot say what a person may
- * read without the organization and side it comes from, so a POST or PUT without it is refused and every User
- * returned carries it (a leaver's is the last assignment, which a re-enable restores).
+ * `/ResourceTypes`: one, User. The Assignment extension is **required** (RFC 7643 §6): gridwall cannot say what
+ * a person may read without the organization and side it comes from, so a POST or PUT without it is refused,
+ * and every User returned carries it — the assignment in force, else the one held or the last one, with
+ * `inForce: false` — except a person handed over to SCIM who never had one (nothing to show until HR states it).
  */
 export function resourceTypes(base: string): Record<string, unknown>[] {
   return [

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { checkAssignment, derivedRetailer, DUTIES, EMPLOYMENTS, SIDES, type Side, type StaffAssignment } from '../domain/organization.ts';
 import { recordGovernance, type GovernanceActor } from '../audit/governance-log.ts';
@@ -6,6 +6,7 @@ import { revokeTokensOf } from './api-tokens.ts';
 import { affiliatedCode, engagementsOf, organization } from './assignments.ts';
 import { applyPatch } from './scim-patch.ts';
 import { ASSIGNMENT_SCHEMA, LIST_SCHEMA, MAX_RESULTS, ScimError, USER_SCHEMA } from './scim-schema.ts';
+import { USER_ID_PATTERN } from '../contract/common.ts';
 import type { Db, Queryable } from '../store/db.ts';
 
 export { applyPatch } from './scim-patch.ts';
@@ -15,11 +16,32 @@ export { ASSIGNMENT_SCHEMA, ENTERPRISE_SCHEMA, ERROR_SCHEMA, LIST_SCHEMA, PATCH_
  * SCIM 2.0 Users (RFC 7643 / 7644) for the HR system: joiners, movers and leavers. A SCIM User is a person
  * (kind `human`; never a system behind a service account) with one of their accounts — the one SCIM made or
  * took over, else the enabled, newest one — and, in gridwall's extension, the staff assignment (organization,
- * side, employment, office, duty): the one in force, or for a leaver the last one, which a re-enable restores.
- * `userName` is the account's login name (`accounts.user_name`): unique ignoring case, kept as spelled, and it
- * may change; the account's user ID — what the log, sessions and grants name — never does. People are never
- * deleted, the log needs them: DELETE is a leaver whose SCIM view is gone (RFC 7644 §3.6).
+ * side, employment, office, duty) with whether it is in force: the one in force; else the one HR stated while
+ * the person was not active (held on the person, never in force); else the last one (a leaver's, or an active
+ * person's that ended). A re-enable places the one shown. `userName` is the account's login name
+ * (`accounts.user_name`): unique ignoring case, kept as spelled, and it may change; the account's user ID —
+ * what the log, sessions and grants name — never does. People are never deleted, the log needs them: DELETE
+ * is a leaver whose SCIM view is gone (RFC 7644 §3.6).
  */
+
+/**
+ * A login name as HR gives it: printable ASCII without spaces, up to 256 characters — an Entra ID UPN may hold
+ * `' ! # ^ ~ +` and be 113 characters long. It is not the user ID (see `userIdFor`).
+ */
+const USER_NAME = /^[\x21-\x7e]{1,256}$/;
+
+/**
+ * The user ID a new account gets for `userName` (before the collision check): the userName itself when it is
+ * written as user IDs are everywhere (USER_ID_PATTERN: the access log, URLs, CSV, the 64-character identifier
+ * of the API), else a safe form — each other character as `_`, cut to 55 — and `-` with the first 8 hex digits
+ * of the SHA-256 of the userName ignoring case, so it depends on the name alone and two names that read alike
+ * once made safe (`o'neil`, `o+neil`) do not meet.
+ */
+export function userIdFor(userName: string): string {
+  if (USER_ID_PATTERN.test(userName)) return userName;
+  const digest = createHash('sha256').update(userName.toLowerCase(), 'utf8').digest('hex').slice(0, 8);
+  return `${userName.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 64 - 1 - digest.length)}-${digest}`;
+}
 
 const booleanish = z.union([z.boolean(), z.enum(['True', 'False', 'true', 'false']).transform((v) => v.toLowerCase() === 'true')]);
 
@@ -36,7 +58,7 @@ export type ScimAssignment = z.infer<typeof assignmentSchema>;
 const userSchema = z
   .object({
     schemas: z.array(z.string()).refine((s) => s.includes(USER_SCHEMA), `schemas must include ${USER_SCHEMA}`),
-    userName: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'userName: 1–64 letters, digits, . _ @ -'),
+    userName: z.string().regex(USER_NAME, 'userName: 1–256 printable ASCII characters, no space or control character'),
     externalId: z.string().min(1).max(100).nullable().optional(),
     displayName: z.string().min(1).max(200).optional(),
     name: z
@@ -76,23 +98,35 @@ export interface DesiredUser {
   readonly userName: string;
   readonly externalId: string | null;
   readonly name: string;
+  /** `name.familyName`, `name.givenName` as sent (null: not sent). */
+  readonly familyName: string | null;
+  readonly givenName: string | null;
   readonly active: boolean;
   /** The work (or primary) e-mail address, where notifications are mailed; null: none. */
   readonly email: string | null;
   readonly assignment: ScimAssignment | null;
 }
 
+/** The name a PUT or PATCH starts from: the stored name and the parts stored with it (null: never sent). */
+export interface CurrentName {
+  readonly name: string;
+  readonly familyName: string | null;
+  readonly givenName: string | null;
+}
+
 /**
  * Validates a SCIM User body into the desired state; the message names the attribute at fault.
  *
  * The name gridwall shows: `displayName` and `name.formatted` both carry it. Against the `current` name (PUT,
- * PATCH) **the one the client changed wins**, `displayName` when both changed; on a create `displayName`, else
- * `name.formatted`, else `familyName givenName` (Japanese order). The parts of `name` are not kept.
+ * PATCH) **the one the client changed wins**, `displayName` when both changed; when neither changed but a part
+ * of `name` (`familyName`, `givenName`) was given a new value, the name is rebuilt from the parts as on a
+ * create. On a create `displayName`, else `name.formatted`, else `familyName givenName` (Japanese order). Parts
+ * seen for the first time (none stored yet) are recorded without rebuilding a name the client also sent.
  *
  * The Assignment extension is required (the ResourceType says so): without it gridwall cannot say what the
  * person may read.
  */
-export function parseUser(body: unknown, current?: string): DesiredUser {
+export function parseUser(body: unknown, current?: CurrentName): DesiredUser {
   const r = userSchema.safeParse(body);
   if (!r.success) {
     const i = r.error.issues[0];
@@ -101,9 +135,23 @@ export function parseUser(body: unknown, current?: string): DesiredUser {
   const u = r.data;
   const display = u.displayName;
   const formatted = u.name?.formatted;
-  const composed = [u.name?.familyName, u.name?.givenName].filter((s) => s !== undefined && s.trim() !== '').join(' ') || undefined;
-  const changed = (v: string | undefined) => v !== undefined && v !== current;
-  const name = changed(display) ? display : changed(formatted) ? formatted : (display ?? formatted ?? current ?? composed);
+  const part = (v: string | undefined) => (v === undefined || v.trim() === '' ? null : v.trim());
+  const familyName = part(u.name?.familyName);
+  const givenName = part(u.name?.givenName);
+  const composed = [familyName, givenName].filter((s) => s !== null).join(' ') || undefined;
+  const changed = (v: string | undefined) => v !== undefined && v !== current?.name;
+  const partsKnown = current !== undefined && (current.familyName !== null || current.givenName !== null);
+  const partsChanged =
+    current !== undefined &&
+    (partsKnown || (display === undefined && formatted === undefined)) &&
+    ((familyName !== null && familyName !== current.familyName) || (givenName !== null && givenName !== current.givenName));
+  const name = changed(display)
+    ? display
+    : changed(formatted)
+      ? formatted
+      : partsChanged && composed !== undefined
+        ? composed
+        : (display ?? formatted ?? current?.name ?? composed);
   if (name === undefined) throw new ScimError(400, 'invalidValue', 'displayName (or name.formatted) is required');
   const assignment = u[ASSIGNMENT_SCHEMA] ?? null;
   if (assignment === null)
@@ -112,12 +160,23 @@ export function parseUser(body: unknown, current?: string): DesiredUser {
       'invalidValue',
       `${ASSIGNMENT_SCHEMA} is required (organizationId, side, employment, office, duty): it decides what the person may read`,
     );
-  return { userName: u.userName, externalId: u.externalId ?? null, name, active: u.active ?? true, email: mailAddress(u.emails), assignment };
+  return {
+    userName: u.userName,
+    externalId: u.externalId ?? null,
+    name,
+    familyName,
+    givenName,
+    active: u.active ?? true,
+    email: mailAddress(u.emails),
+    assignment,
+  };
 }
 
 interface UserRow {
   person_id: string;
   name: string;
+  family_name: string | null;
+  given_name: string | null;
   external_id: string | null;
   email: string | null;
   active: boolean;
@@ -134,6 +193,8 @@ interface UserRow {
   duty: string | null;
   retailer_code: string | null;
   in_force: boolean | null;
+  /** The assignment HR stated while the person was not active (persons.scim_assignment_held), never in force. */
+  held: Resolved | null;
 }
 
 /**
@@ -141,8 +202,8 @@ interface UserRow {
  * or an operator handed over (`provisioned_by` `scim`, see `handOverToScim`; the enabled, newest one if there
  * are several; never a service account) — and their latest assignment.
  */
-const USER_SELECT = `SELECT p.id AS person_id, p.name, p.external_id, p.email, p.active, a.user_id, a.user_name, a.provisioned_by, a.created_at, p.updated_at,
-    s.organization_id, s.side, s.employment, s.office, s.duty, s.retailer_code, s.in_force
+const USER_SELECT = `SELECT p.id AS person_id, p.name, p.family_name, p.given_name, p.external_id, p.email, p.active, a.user_id, a.user_name, a.provisioned_by,
+    a.created_at, p.updated_at, s.organization_id, s.side, s.employment, s.office, s.duty, s.retailer_code, s.in_force, p.scim_assignment_held AS held
   FROM persons p
   JOIN LATERAL (SELECT a.* FROM accounts a WHERE a.person_id = p.id AND a.kind = 'person' AND a.user_name IS NOT NULL AND a.provisioned_by = 'scim'
                 ORDER BY a.disabled_at IS NULL DESC, a.created_at DESC, a.user_id LIMIT 1) a ON true
@@ -150,32 +211,74 @@ const USER_SELECT = `SELECT p.id AS person_id, p.name, p.external_id, p.email, p
                      WHERE s.person_id = p.id AND s.valid_from <= $1 ORDER BY s.valid_from DESC LIMIT 1) s ON true
   WHERE p.kind = 'human' AND p.scim_deleted_at IS NULL`;
 
-function toResource(row: UserRow, baseUrl: string): Record<string, unknown> {
-  // The assignment shown: the one in force, or a leaver's last one (what `active: true` places again). An
-  // active person whose assignment has ended shows none — a PATCH of their name must not place it again.
-  const r: UserRow =
-    row.in_force === true || !row.active
-      ? row
-      : { ...row, organization_id: null, side: null, employment: null, office: null, duty: null, retailer_code: null, in_force: null };
+/** The assignment a User shows, and whether it is in force. */
+type Shown = Resolved & { readonly inForce: boolean };
+
+/**
+ * What the Assignment extension shows (RFC 7643 §6: the ResourceType requires it, so every User carries one
+ * once the person has ever had one): the assignment in force; else the one HR stated while the person was not
+ * active (held, what `active: true` places); else the last one — a leaver's (what `active: true` places
+ * again) or an active person's that ended (never placed again by being echoed back: see `endedAsShown`). `inForce` says
+ * which. Null: the person never had one (an account handed over without an assignment).
+ */
+function shownAssignment(row: UserRow): Shown | null {
+  if (row.in_force !== true && row.held !== null) return { ...row.held, inForce: false };
+  if (row.organization_id === null || row.side === null) return null;
   return {
-    schemas: r.organization_id === null ? [USER_SCHEMA] : [USER_SCHEMA, ASSIGNMENT_SCHEMA],
+    organizationId: row.organization_id,
+    side: row.side,
+    employment: row.employment as Resolved['employment'],
+    office: row.office ?? '',
+    duty: row.duty as Resolved['duty'],
+    retailerCode: row.retailer_code,
+    inForce: row.in_force === true,
+  };
+}
+
+/** Whether `a` is an active person's assignment that ended, stated as the User shows it (inForce false). */
+function endedAsShown(cur: UserRow, a: ScimAssignment): boolean {
+  const shown = shownAssignment(cur);
+  return shown !== null && !shown.inForce && cur.held === null && sameAssignment(a, shown);
+}
+
+/** Whether an assignment as a request states it is the one shown (a left-out `retailerCode` is the derived one). */
+function sameAssignment(a: ScimAssignment, shown: Shown): boolean {
+  return (
+    a.organizationId === shown.organizationId &&
+    a.side === shown.side &&
+    a.employment === shown.employment &&
+    a.office === shown.office &&
+    a.duty === shown.duty &&
+    (a.retailerCode === undefined || a.retailerCode === null || a.retailerCode === shown.retailerCode)
+  );
+}
+
+function toResource(r: UserRow, baseUrl: string): Record<string, unknown> {
+  const shown = shownAssignment(r);
+  return {
+    schemas: shown === null ? [USER_SCHEMA] : [USER_SCHEMA, ASSIGNMENT_SCHEMA],
     id: r.person_id,
     ...(r.external_id === null ? {} : { externalId: r.external_id }),
     userName: r.user_name,
-    name: { formatted: r.name },
+    name: {
+      formatted: r.name,
+      ...(r.family_name === null ? {} : { familyName: r.family_name }),
+      ...(r.given_name === null ? {} : { givenName: r.given_name }),
+    },
     displayName: r.name,
     ...(r.email === null ? {} : { emails: [{ value: r.email, type: 'work', primary: true }] }),
     active: r.active,
-    ...(r.organization_id === null
+    ...(shown === null
       ? {}
       : {
           [ASSIGNMENT_SCHEMA]: {
-            organizationId: r.organization_id,
-            side: r.side,
-            employment: r.employment,
-            office: r.office,
-            duty: r.duty,
-            retailerCode: r.retailer_code,
+            organizationId: shown.organizationId,
+            side: shown.side,
+            employment: shown.employment,
+            office: shown.office,
+            duty: shown.duty,
+            retailerCode: shown.retailerCode,
+            inForce: shown.inForce,
           },
         }),
     meta: {
@@ -302,24 +405,31 @@ export class ScimUsers {
   }
 
   /**
-   * The user ID of a new account: the userName, unless an account already has it (ignoring case) — a renamed
-   * or deleted User's, which keeps its ID for the log — then the userName with `-2`, `-3`, …: a new person's
-   * reads are never logged under an old person's ID. A service account's ID is refused: SCIM provisions people.
+   * The user ID of a new account: `userIdFor(userName)` — the userName itself when it is written as user IDs
+   * are — unless an account already has it (ignoring case) — a renamed or deleted User's, which keeps it for the
+   * log — then with `-2`, `-3`, …: a new person's reads are never logged under an old person's ID. A service
+   * account's ID is refused: SCIM provisions people.
    */
   async #newUserId(tx: Queryable, userName: string): Promise<string> {
     const holder = async (id: string) =>
       (await tx.query<{ kind: string }>('SELECT kind FROM accounts WHERE lower(user_id) = lower($1) LIMIT 1', [id])).rows[0]?.kind;
-    const first = await holder(userName);
-    if (first === undefined) return userName;
-    if (first === 'service') throw new ScimError(409, 'uniqueness', `userName ${userName} is a service account's user ID; SCIM provisions people`);
+    const base = userIdFor(userName);
+    const first = await holder(base);
+    if (first === undefined) return base;
+    if (first === 'service' && base === userName)
+      throw new ScimError(409, 'uniqueness', `userName ${userName} is a service account's user ID; SCIM provisions people`);
     for (let n = 2; ; n++) {
       const suffix = `-${n}`;
-      const id = `${userName.slice(0, 64 - suffix.length)}${suffix}`;
+      const id = `${base.slice(0, 64 - suffix.length)}${suffix}`;
       if ((await holder(id)) === undefined) return id;
     }
   }
 
-  /** A joiner: person, SCIM-provisioned account and first assignment, in one transaction. */
+  /**
+   * A joiner: person, SCIM-provisioned account and first assignment, in one transaction. A User created
+   * inactive (Entra ID and Okta create users disabled, then enable them) has its assignment checked and held,
+   * not placed: `active: true` places it.
+   */
   async create(by: GovernanceActor, body: unknown, at: Date): Promise<ScimOutcome> {
     const desired = parseUser(body);
     return this.db.transaction(async (tx) => {
@@ -328,22 +438,28 @@ export class ScimUsers {
         const ext = await tx.query('SELECT 1 FROM persons WHERE external_id = $1', [desired.externalId]);
         if (ext.rows.length > 0) throw new ScimError(409, 'uniqueness', `externalId ${desired.externalId} is taken`);
       }
-      const assignment = desired.active && desired.assignment !== null ? await this.#resolve(tx, desired.assignment, at) : null;
+      const assignment = desired.assignment === null ? null : await this.#resolve(tx, desired.assignment, at);
       const userId = await this.#newUserId(tx, desired.userName);
       const personId = `p-${randomUUID()}`;
-      await tx.query('INSERT INTO persons (id, name, external_id, email, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-        personId,
-        desired.name,
-        desired.externalId,
-        desired.email,
-        desired.active,
-        at,
-      ]);
+      await tx.query(
+        'INSERT INTO persons (id, name, family_name, given_name, external_id, email, active, updated_at, scim_assignment_held) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+        [
+          personId,
+          desired.name,
+          desired.familyName,
+          desired.givenName,
+          desired.externalId,
+          desired.email,
+          desired.active,
+          at,
+          desired.active || assignment === null ? null : JSON.stringify(assignment),
+        ],
+      );
       await tx.query(
         `INSERT INTO accounts (user_id, user_name, person_id, created_at, disabled_at, disabled_reason, provisioned_by) VALUES ($1, $2, $3, $4, $5, $6, 'scim')`,
         [userId, desired.userName, personId, at, desired.active ? null : at, desired.active ? null : 'left'],
       );
-      if (assignment !== null) await this.#insert(tx, personId, assignment, at);
+      if (assignment !== null && desired.active) await this.#insert(tx, personId, assignment, at);
       await recordGovernance(tx, {
         at,
         actor: by,
@@ -351,7 +467,12 @@ export class ScimUsers {
         subjectType: 'person',
         subjectId: personId,
         outcome: 'done',
-        details: { userName: desired.userName, ...(userId === desired.userName ? {} : { userId }), assignment },
+        details: {
+          userName: desired.userName,
+          ...(userId === desired.userName ? {} : { userId }),
+          assignment,
+          ...(desired.active ? {} : { assignmentHeld: true }),
+        },
       });
       return { resource: await this.get(personId, at, tx), revokedGrants: [], endedSessions: 0 };
     });
@@ -361,7 +482,7 @@ export class ScimUsers {
   async replace(by: GovernanceActor, id: string, body: unknown, at: Date): Promise<ScimOutcome> {
     return this.db.transaction(async (tx) => {
       const cur = await this.#row(tx, id, at, true);
-      return this.#change(tx, by, cur, parseUser(body, cur.name), at);
+      return this.#change(tx, by, cur, parseUser(body, currentName(cur)), at);
     });
   }
 
@@ -369,7 +490,7 @@ export class ScimUsers {
   async patch(by: GovernanceActor, id: string, body: unknown, at: Date): Promise<ScimOutcome> {
     return this.db.transaction(async (tx) => {
       const cur = await this.#row(tx, id, at, true);
-      return this.#change(tx, by, cur, parseUser(applyPatch(toResource(cur, this.baseUrl), body), cur.name), at);
+      return this.#change(tx, by, cur, parseUser(applyPatch(toResource(cur, this.baseUrl), body), currentName(cur)), at);
     });
   }
 
@@ -385,10 +506,19 @@ export class ScimUsers {
         tx,
         by,
         cur,
-        { userName: cur.user_name, externalId: cur.external_id, name: cur.name, active: false, email: cur.email, assignment: null },
+        {
+          userName: cur.user_name,
+          externalId: cur.external_id,
+          name: cur.name,
+          familyName: cur.family_name,
+          givenName: cur.given_name,
+          active: false,
+          email: cur.email,
+          assignment: null,
+        },
         at,
       );
-      await tx.query('UPDATE persons SET scim_deleted_at = $2, external_id = NULL WHERE id = $1', [id, at]);
+      await tx.query('UPDATE persons SET scim_deleted_at = $2, external_id = NULL, scim_assignment_held = NULL WHERE id = $1', [id, at]);
       await tx.query('UPDATE accounts SET user_name = NULL, user_name_clash = false WHERE person_id = $1', [id]);
       await recordGovernance(tx, {
         at,
@@ -428,12 +558,19 @@ export class ScimUsers {
     let revoked: number[] = [];
     let ended = 0;
     const changes: Record<string, unknown> = {};
-    if (desired.name !== cur.name || desired.externalId !== cur.external_id) {
+    if (desired.name !== cur.name || desired.externalId !== cur.external_id || desired.familyName !== cur.family_name || desired.givenName !== cur.given_name) {
       if (desired.externalId !== null && desired.externalId !== cur.external_id) {
         const ext = await tx.query('SELECT 1 FROM persons WHERE external_id = $1 AND id <> $2', [desired.externalId, id]);
         if (ext.rows.length > 0) throw new ScimError(409, 'uniqueness', `externalId ${desired.externalId} is taken`);
       }
-      await tx.query('UPDATE persons SET name = $2, external_id = $3, updated_at = $4 WHERE id = $1', [id, desired.name, desired.externalId, at]);
+      await tx.query('UPDATE persons SET name = $2, external_id = $3, family_name = $4, given_name = $5, updated_at = $6 WHERE id = $1', [
+        id,
+        desired.name,
+        desired.externalId,
+        desired.familyName,
+        desired.givenName,
+        at,
+      ]);
       if (desired.name !== cur.name) changes['name'] = desired.name;
     }
     if (desired.email !== cur.email) {
@@ -454,11 +591,25 @@ export class ScimUsers {
         changes['revokedTokens'] = await revokeTokensOf(tx, by, id, 'owner left', at);
         changes['left'] = true;
       }
+      // An assignment stated for a person who is not active is checked and held, never placed: what
+      // `active: true` places (again). The one shown stated again changes nothing.
+      const shown = shownAssignment(cur);
+      if (desired.assignment !== null && (shown === null || !sameAssignment(desired.assignment, shown))) {
+        const held = await this.#resolve(tx, desired.assignment, at);
+        await tx.query('UPDATE persons SET scim_assignment_held = $2 WHERE id = $1', [id, JSON.stringify(held)]);
+        changes['assignmentHeld'] = held;
+      }
+    } else if (desired.assignment === null) {
+      throw new ScimError(400, 'invalidValue', `an active user needs ${ASSIGNMENT_SCHEMA}`);
+    } else if (cur.active && endedAsShown(cur, desired.assignment)) {
+      // An active person's ended assignment, stated as it is shown: what they last had, echoed back (a PATCH of
+      // the name; a PUT of the User as read, as Okta updates) — never a statement that widens what they read.
+      // It stays ended; HR places one by stating where the person works now.
+      changes['assignmentNotInForce'] = true;
     } else {
-      if (desired.assignment === null) throw new ScimError(400, 'invalidValue', `an active user needs ${ASSIGNMENT_SCHEMA}`);
       const a = await this.#resolve(tx, desired.assignment, at);
       if (!cur.active) {
-        await tx.query('UPDATE persons SET active = true, updated_at = $2 WHERE id = $1', [id, at]);
+        await tx.query('UPDATE persons SET active = true, scim_assignment_held = NULL, updated_at = $2 WHERE id = $1', [id, at]);
         // Dormancy counts from the rejoin, not from the last login before the person left.
         await tx.query(`UPDATE accounts SET disabled_at = NULL, disabled_reason = NULL, reenabled_at = $2 WHERE user_id = $1 AND disabled_reason = 'left'`, [
           cur.user_id,
@@ -570,6 +721,11 @@ export class ScimUsers {
       [personId, a.organizationId, a.employment, a.side, a.retailerCode, a.office, a.duty, at],
     );
   }
+}
+
+/** The name a PUT or PATCH of `row` starts from. */
+function currentName(row: UserRow): CurrentName {
+  return { name: row.name, familyName: row.family_name, givenName: row.given_name };
 }
 
 /** An assignment checked against its organization, ready to be stored (the retailer decided). */

@@ -17,7 +17,8 @@ import { STORES } from '../support/stores.ts';
  * GRIDWALL_UNKNOWN_TERMINAL=refuse an unenrolled browser is refused with a Japanese explanation; a one-time
  * code entered on the login screen binds the browser to its terminal, which the SSO session then carries;
  * logging out of gridwall logs out of the provider, so pressing SSO again asks for credentials and the next
- * person logs in as themselves.
+ * person logs in as themselves; and on a shared terminal (the default) the provider is asked to authenticate
+ * again (prompt=login) even when the previous person left its session alive.
  */
 
 async function freePort(): Promise<number> {
@@ -158,6 +159,52 @@ describe('single sign-on on a shared PC in Chromium', () => {
       await page.waitForURL((u) => u.pathname === '/search');
       const m2 = await me(page);
       assert.deepEqual([m2.userId, m2.terminalId, m2.terminalSource], [USERS.serviceCentre, TERMINALS.CC, 'device']);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a shared terminal (the default): the next person who presses SSO is asked for credentials though the provider still holds the previous person’s session, and the session is theirs', async () => {
+    // A browser bound to the NSC's terminal, which nobody marked personal: shared, as every terminal is by default.
+    const secret = 'shared-terminal-browser-0001';
+    await db.query(
+      `INSERT INTO terminal_devices (terminal_id, secret_sha256, label, method, enrolled_at, enrolled_by, issued_by, issued_by_person, decision, decided_at, decided_by, decided_by_person)
+       VALUES ($1, sha256(convert_to($2, 'UTF8')), 'shared PC', 'browser', now(), $3, $3, 'p-admin', 'confirmed', now(), $4, 'p-admin2')`,
+      [TERMINALS.NSC, secret, USERS.admin, USERS.admin2],
+    );
+    const shared = await db.query<{ shared: boolean }>('SELECT shared FROM terminals WHERE id = $1', [TERMINALS.NSC]);
+    assert.deepEqual(shared.rows, [{ shared: true }]);
+    const { context, page } = await ui.open();
+    try {
+      await context.addCookies([{ name: 'gw_device', value: secret, domain: '127.0.0.1', path: '/api/', httpOnly: true, secure: true, sameSite: 'Strict' }]);
+      await page.reload();
+      await page.waitForSelector(`[data-testid="device"][data-terminal="${TERMINALS.NSC}"][data-pending="false"]`);
+
+      const first = await pressSso(page, 'kc-0001-takahashi');
+      await page.waitForURL((u) => u.pathname === '/search');
+      assert.equal(first.askedForCredentials, true);
+      const a = await me(page);
+      assert.deepEqual([a.userId, a.authMethod, a.terminalId, a.terminalSource], [USERS.callCentre, 'oidc', TERMINALS.NSC, 'device']);
+
+      // The first person leaves without the provider's logout: only gridwall's session ends.
+      const ended = await page.evaluate(async () => {
+        const { csrfToken } = (await (await fetch('/api/me')).json()) as { csrfToken: string };
+        return (await fetch('/api/session', { method: 'DELETE', headers: { 'x-csrf-token': csrfToken } })).status;
+      });
+      assert.equal(ended, 200);
+      assert.ok(
+        (await context.cookies(idp.issuer)).some((c) => c.name === '_session'),
+        'the provider still holds the first person’s session in this browser',
+      );
+      await page.goto(`${base}/`);
+      await page.waitForSelector('[data-testid="sso"]');
+
+      // The next person presses SSO on the same browser: prompt=login makes the provider ask for credentials.
+      const second = await pressSso(page, 'kc-0003-sato');
+      assert.equal(second.askedForCredentials, true, 'the provider showed its login form, not the previous person’s session');
+      await page.waitForURL((u) => u.pathname === '/search');
+      const b = await me(page);
+      assert.deepEqual([b.userId, b.authMethod, b.terminalId, b.terminalSource], [USERS.serviceCentre, 'oidc', TERMINALS.NSC, 'device']);
     } finally {
       await context.close();
     }

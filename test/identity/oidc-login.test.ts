@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import * as jose from 'jose';
 import { bindOidcSubject, OidcLogin, type OidcSettings } from '../../src/identity/oidc.ts';
+import type { TerminalProxy } from '../../src/api/context.ts';
+import { terminalProxy } from '../../src/api/terminal-binding.ts';
 import type { Db } from '../../src/store/db.ts';
 import { testApp } from '../support/app.ts';
 import { NOW, TERMINALS, USERS, seedFixture } from '../support/fixture.ts';
@@ -257,7 +259,10 @@ for (const store of STORES) {
       scopes: 'openid',
       ...(reauth === undefined ? {} : { reauth }),
     });
-    const appWith = async (oidc: OidcSettings, opts: { unknownTerminal?: 'refuse' | 'limit' } = {}) => {
+    const appWith = async (
+      oidc: OidcSettings,
+      opts: { unknownTerminal?: 'refuse' | 'limit'; terminalClaims?: 'accept' | 'ignore'; trustProxy?: string; terminalProxy?: TerminalProxy } = {},
+    ) => {
       const made = await testApp(db, { oidc: new OidcLogin(oidc, db), ...opts });
       apps.push(made);
       return made;
@@ -307,6 +312,8 @@ for (const store of STORES) {
       const jar = new CookieJar();
       if (device !== '') jar.store([device]);
       const start = await on.inject({ method: 'GET', url: '/api/auth/oidc/login', headers: { cookie: jar.header() } });
+      // A login that does not go to the provider says why here (a full run under load once met it without a location).
+      assert.equal(start.statusCode, 303, start.body);
       jar.store(([] as string[]).concat(start.headers['set-cookie'] ?? []));
       const callback = await signInAtProvider(String(start.headers.location), subject);
       const done = await on.inject({ method: 'GET', url: `${callback.pathname}${callback.search}`, headers: { cookie: jar.header() } });
@@ -407,6 +414,45 @@ for (const store of STORES) {
       const res = await plain.inject({ method: 'DELETE', url: '/api/session', headers: { cookie, 'x-csrf-token': csrf } });
       assert.equal(res.statusCode, 200, res.body);
       assert.deepEqual(res.json(), { providerLogout: { kind: 'unsupported' } });
+    });
+
+    test('behind a trusted reverse proxy (GRIDWALL_TERMINAL_HEADER) an SSO session carries the terminal the proxy asserts, which also decides the re-authentication; the header from anyone else is ignored', async () => {
+      const strict = await appWith(settings(idp.issuer), {
+        unknownTerminal: 'refuse',
+        terminalClaims: 'ignore',
+        trustProxy: '10.0.0.5',
+        terminalProxy: terminalProxy('x-client-cert-cn', '10.0.0.5'),
+      });
+      /** A whole single sign-on whose requests to gridwall come from `peer` with the header set to `terminal`. */
+      const through = async (peer: string, terminal: string) => {
+        const jar = new CookieJar();
+        const headers = () => ({ cookie: jar.header(), 'x-client-cert-cn': terminal });
+        const start = await strict.inject({ method: 'GET', url: '/api/auth/oidc/login', remoteAddress: peer, headers: headers() });
+        assert.equal(start.statusCode, 303, start.body);
+        jar.store(([] as string[]).concat(start.headers['set-cookie'] ?? []));
+        const authorization = new URL(String(start.headers.location));
+        const callback = await signInAtProvider(authorization.href, 'kc-0001-takahashi');
+        const done = await strict.inject({ method: 'GET', url: `${callback.pathname}${callback.search}`, remoteAddress: peer, headers: headers() });
+        jar.store(([] as string[]).concat(done.headers['set-cookie'] ?? []));
+        const session = jar.get('gw_session');
+        const me = session === undefined ? null : await strict.inject({ method: 'GET', url: '/api/me', headers: { cookie: `gw_session=${session}` } });
+        return { prompt: authorization.searchParams.get('prompt'), location: String(done.headers.location), me: me?.json<Record<string, unknown>>() ?? null };
+      };
+      const personal = await through('10.0.0.5', TERMINALS.CC);
+      assert.equal(personal.location, '/search', 'the login is not refused as from an unknown terminal');
+      assert.deepEqual(
+        [personal.me?.['userId'], personal.me?.['authMethod'], personal.me?.['terminalId'], personal.me?.['terminalSource']],
+        [USERS.callCentre, 'oidc', TERMINALS.CC, 'proxy'],
+      );
+      assert.equal(personal.prompt, null, 'a personal terminal the proxy vouches for is spared the re-authentication');
+      const shared = await through('10.0.0.5', 'T-CC-S1');
+      assert.deepEqual([shared.prompt, shared.me?.['terminalId'], shared.me?.['terminalSource']], ['login', 'T-CC-S1', 'proxy']);
+      const forged = await through('10.0.0.9', TERMINALS.CC);
+      assert.deepEqual(
+        [forged.prompt, forged.location, forged.me],
+        ['login', '/?loginError=unknown_terminal', null],
+        'the header set by the client itself names nothing',
+      );
     });
 
     test('GRIDWALL_UNKNOWN_TERMINAL=refuse: an unenrolled browser is refused after the provider, an enrolled one logs in', async () => {

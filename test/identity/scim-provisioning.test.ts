@@ -32,6 +32,7 @@ async function signIn(db: Db, userId: string, at: Date): Promise<Session> {
 }
 
 interface ScimUser {
+  schemas: string[];
   id: string;
   userName: string;
   displayName: string;
@@ -248,7 +249,7 @@ for (const store of STORES) {
       assert.equal(left.json<ScimUser>().active, false);
       assert.equal((await lookup(s)).statusCode, 401, 'the session ended at once');
       assert.notEqual((await accountOf(u.id))[0]?.disabled_at, null);
-      assert.deepEqual(left.json<ScimUser>()[ASSIGNMENT_SCHEMA], { ...RETAIL, retailerCode: 'A0001' }, 'a leaver shows the last assignment');
+      assert.deepEqual(left.json<ScimUser>()[ASSIGNMENT_SCHEMA], { ...RETAIL, retailerCode: 'A0001', inForce: false }, 'a leaver shows the last assignment');
       tick();
       const back = await scim('PATCH', `/scim/v2/Users/${u.id}`, patch({ op: 'replace', value: { active: 'True' } }));
       assert.equal(back.statusCode, 200, back.body);
@@ -413,18 +414,180 @@ for (const store of STORES) {
       assert.equal((await accountOf(u.id))[0]?.user_name, 'r.ito', 'unchanged');
     });
 
-    test('an active person whose assignment has ended shows none, and a PATCH of their name does not place it again', async () => {
+    test('RFC 7643 §6: an active person whose assignment has ended shows it, not in force; echoed back (a name PATCH, a PUT of the User as read) it is not placed again, one that states where they work is', async () => {
       const u = await created('t.kato');
       const past = tick();
       await w.db.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1', [u.id, past]);
       tick();
       const shown = (await scim('GET', `/scim/v2/Users/${u.id}`)).json<ScimUser>();
-      assert.equal(shown[ASSIGNMENT_SCHEMA], undefined, 'an ended assignment is not shown for an active person');
+      assert.deepEqual(shown.schemas, [USER_SCHEMA, ASSIGNMENT_SCHEMA], 'the required extension is there');
+      assert.deepEqual(shown[ASSIGNMENT_SCHEMA], { ...NW, retailerCode: null, inForce: false }, 'the last assignment, flagged as not in force');
+      const listed = (await filter('userName eq "t.kato"')).Resources[0];
+      assert.deepEqual(listed?.[ASSIGNMENT_SCHEMA], shown[ASSIGNMENT_SCHEMA], 'the list shows the same');
+      const inForce = async () =>
+        (await w.db.query('SELECT 1 FROM staff_assignments WHERE person_id = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)', [u.id, now]))
+          .rows.length;
       tick();
       const res = await scim('PATCH', `/scim/v2/Users/${u.id}`, patch({ op: 'replace', path: 'displayName', value: '加藤 太郎' }));
-      assert.equal(res.statusCode, 400, res.body);
-      const inForce = await w.db.query('SELECT 1 FROM staff_assignments WHERE person_id = $1 AND (valid_to IS NULL OR valid_to > $2)', [u.id, now]);
-      assert.equal(inForce.rows.length, 0, 'no assignment placed by a name change');
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json<ScimUser>().displayName, '加藤 太郎', 'the name change is kept');
+      assert.deepEqual(res.json<ScimUser>()[ASSIGNMENT_SCHEMA], { ...NW, retailerCode: null, inForce: false });
+      assert.equal(await inForce(), 0, 'no assignment placed by a name change');
+      tick();
+      // Okta updates by PUT of the User as it read it: the ended assignment comes back as shown, and stays ended.
+      const { id: _id, meta: _meta, ...echoed } = res.json<ScimUser & { meta: unknown }>();
+      const put = await scim('PUT', `/scim/v2/Users/${u.id}`, { ...echoed, emails: [{ value: 't.kato@nw.example.jp', type: 'work', primary: true }] });
+      assert.equal(put.statusCode, 200, put.body);
+      assert.deepEqual(put.json<ScimUser>()[ASSIGNMENT_SCHEMA], { ...NW, retailerCode: null, inForce: false });
+      assert.equal(await inForce(), 0, 'no assignment placed by a PUT that echoes the User');
+      tick();
+      const readOnly = await scim('PATCH', `/scim/v2/Users/${u.id}`, patch({ op: 'replace', path: `${ASSIGNMENT_SCHEMA}:inForce`, value: true }));
+      assert.deepEqual([readOnly.statusCode, readOnly.json<{ scimType: string }>().scimType], [400, 'mutability'], 'inForce is gridwall’s to say');
+      tick();
+      const stated = await scim('PATCH', `/scim/v2/Users/${u.id}`, patch({ op: 'replace', path: `${ASSIGNMENT_SCHEMA}:office`, value: '仙台NSC' }));
+      assert.equal(stated.statusCode, 200, stated.body);
+      assert.deepEqual(stated.json<ScimUser>()[ASSIGNMENT_SCHEMA], { ...NW, office: '仙台NSC', retailerCode: null, inForce: true });
+      assert.equal(await inForce(), 1);
+    });
+
+    test('a User created inactive (as Entra ID and Okta create them) carries its assignment, not in force, and "True" or true places it with the usual rules', async () => {
+      const refused = await scim('POST', '/scim/v2/Users', user('held.bad', { active: false, [ASSIGNMENT_SCHEMA]: { ...RETAIL, organizationId: 'org-nw' } }));
+      assert.deepEqual([refused.statusCode, refused.json<{ scimType: string }>().scimType], [400, 'invalidValue'], 'checked when stated, inactive or not');
+      for (const [userName, enable] of [
+        // Entra ID (without the aadOptscim062020 flag): the path form with the string "True".
+        ['held.entra', patch({ op: 'Replace', path: 'active', value: 'True' })],
+        // Okta: a no-path value object with the boolean.
+        ['held.okta', patch({ op: 'replace', value: { active: true } })],
+      ] as const) {
+        const u = await created(userName, { active: false, [ASSIGNMENT_SCHEMA]: RETAIL });
+        assert.equal(u.active, false);
+        assert.deepEqual(u.schemas, [USER_SCHEMA, ASSIGNMENT_SCHEMA]);
+        assert.deepEqual(u[ASSIGNMENT_SCHEMA], { ...RETAIL, retailerCode: 'A0001', inForce: false }, 'the 201 carries the required extension');
+        assert.deepEqual((await scim('GET', `/scim/v2/Users/${u.id}`)).json<ScimUser>()[ASSIGNMENT_SCHEMA], u[ASSIGNMENT_SCHEMA]);
+        const placed = await w.db.query('SELECT 1 FROM staff_assignments WHERE person_id = $1', [u.id]);
+        assert.equal(placed.rows.length, 0, 'held, not placed: the person reads nothing');
+        await assert.rejects(signIn(w.db, userName, now), /unknown_account/, 'no login while inactive');
+        tick();
+        const back = await scim('PATCH', `/scim/v2/Users/${u.id}`, enable);
+        assert.equal(back.statusCode, 200, back.body);
+        assert.equal(back.json<ScimUser>().active, true);
+        assert.deepEqual(back.json<ScimUser>()[ASSIGNMENT_SCHEMA], { ...RETAIL, retailerCode: 'A0001', inForce: true });
+        const rows = await w.db.query<{ organization_id: string; side: string; retailer_code: string; valid_from: Date; valid_to: Date | null }>(
+          'SELECT organization_id, side, retailer_code, valid_from, valid_to FROM staff_assignments WHERE person_id = $1',
+          [u.id],
+        );
+        assert.deepEqual(
+          rows.rows.map((r) => [r.organization_id, r.side, r.retailer_code, new Date(r.valid_from).getTime(), r.valid_to]),
+          [['org-a0001', 'retail', 'A0001', now.getTime(), null]],
+          'placed from the enable, in force',
+        );
+        const held = await w.db.query<{ held: unknown }>('SELECT scim_assignment_held AS held FROM persons WHERE id = $1', [u.id]);
+        assert.deepEqual(held.rows, [{ held: null }], 'nothing held any more');
+        // Used as before: logs in, acts for the affiliated retailer, and must ask for grants (none yet).
+        const s = await signIn(w.db, userName, now);
+        const me = await w.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: s.cookie } });
+        assert.equal(me.statusCode, 200, me.body);
+        assert.equal(me.json<{ assignment: { side: string } | null }>().assignment?.side, 'retail');
+        const read = await w.app.inject({ method: 'GET', url: `/api/supply-points/${SP.OWN_A}?purpose=own_customer_service`, headers: { cookie: s.cookie } });
+        assert.equal(read.statusCode, 403, 'no grant yet: refused by the firewall, not by the session');
+      }
+      // Moved while still inactive: the new assignment is held instead, and it is the one the enable places.
+      const moved = await created('held.moved', { active: false, [ASSIGNMENT_SCHEMA]: RETAIL });
+      tick();
+      const put = await scim('PUT', `/scim/v2/Users/${moved.id}`, user('held.moved', { active: false }));
+      assert.deepEqual(put.json<ScimUser>()[ASSIGNMENT_SCHEMA], { ...NW, retailerCode: null, inForce: false });
+      tick();
+      const on = await scim('PATCH', `/scim/v2/Users/${moved.id}`, patch({ op: 'replace', path: 'active', value: true }));
+      assert.deepEqual(on.json<ScimUser>()[ASSIGNMENT_SCHEMA], { ...NW, retailerCode: null, inForce: true });
+    });
+
+    test("userName takes what Entra ID and Okta send (printable ASCII up to 256: ' + and long UPNs); the user ID stays in the safe pattern, derived from it", async () => {
+      const long = `${'taro.yamada-long-name.'.repeat(4)}x@${'department.'.repeat(4)}example.co.jp`;
+      assert.ok(long.length > 113, String(long.length));
+      for (const userName of ["o'neil@example.co.jp", 'a+b@example.co.jp', long, '#^~!{}|`$%&*=?/@example.co.jp']) {
+        tick();
+        const res = await scim('POST', '/scim/v2/Users', user(userName));
+        assert.equal(res.statusCode, 201, `${userName}: ${res.body}`);
+        assert.equal(res.json<ScimUser>().userName, userName, 'kept as given');
+        const [account] = await accountOf(res.json<ScimUser>().id);
+        assert.equal(account?.user_name, userName);
+        assert.match(account?.user_id ?? '', /^[A-Za-z0-9._@-]{1,64}$/, `${userName}: the user ID is what the log, URLs and CSV take`);
+        assert.equal((await filter(`userName eq "${userName.toUpperCase()}"`)).Resources[0]?.userName, userName, 'found, ignoring case');
+        // The account is used as any other: it logs in under its user ID.
+        await signIn(w.db, account?.user_id ?? '', now);
+      }
+      const ids = (
+        await w.db.query<{ user_id: string }>(`SELECT user_id FROM accounts WHERE user_name IN ($1, $2)`, ["o'neil@example.co.jp", 'a+b@example.co.jp'])
+      ).rows
+        .map((r) => r.user_id)
+        .sort();
+      assert.equal(ids.length, 2);
+      assert.match(ids[0] ?? '', /^a_b@example\.co\.jp-[0-9a-f]{8}$/);
+      assert.match(ids[1] ?? '', /^o_neil@example\.co\.jp-[0-9a-f]{8}$/);
+      // A name that is itself a user ID made safe is another person, not a clash (the digest tells them apart).
+      tick();
+      assert.equal((await scim('POST', '/scim/v2/Users', user('o_neil@example.co.jp'))).statusCode, 201);
+      // Renamed to one of them, as a marriage name in the UPN would be.
+      const renamed = await created('plain.name');
+      tick();
+      const r = await scim('PATCH', `/scim/v2/Users/${renamed.id}`, patch({ op: 'replace', path: 'userName', value: "d'arcy+gw@example.co.jp" }));
+      assert.equal(r.json<ScimUser>().userName, "d'arcy+gw@example.co.jp", r.body);
+      for (const bad of [
+        'two words@example.co.jp',
+        'tab\there@example.co.jp',
+        'nul\u0000@example.co.jp',
+        'del\u007f@example.co.jp',
+        '名前@example.co.jp',
+        'x'.repeat(257),
+        '',
+      ]) {
+        tick();
+        const res = await scim('POST', '/scim/v2/Users', user(bad));
+        assert.deepEqual([res.statusCode, res.json<{ scimType: string }>().scimType], [400, 'invalidValue'], `${JSON.stringify(bad)}: ${res.body}`);
+        assert.match(res.json<{ detail: string }>().detail, /userName/);
+      }
+      assert.equal((await scim('POST', '/scim/v2/Users', user('y'.repeat(256)))).statusCode, 201, '256 is the most');
+    });
+
+    test('a change of name.familyName or name.givenName alone rebuilds the name shown (familyName givenName), by PUT and by PATCH; unchanged parts keep it', async () => {
+      const parts = (familyName: string, givenName: string) => ({ familyName, givenName });
+      const u = await created('parts.user', { displayName: undefined, name: parts('新井', '太一') });
+      assert.deepEqual([u.displayName, u.name], ['新井 太一', { formatted: '新井 太一', familyName: '新井', givenName: '太一' }]);
+      const { meta: _meta, ...back } = u;
+      tick();
+      // PUT: no displayName, only the parts (Okta's form).
+      const put = await scim('PUT', `/scim/v2/Users/${u.id}`, user('parts.user', { displayName: undefined, name: parts('鈴木', '太一') }));
+      assert.equal(put.statusCode, 200, put.body);
+      assert.deepEqual([put.json<ScimUser>().displayName, put.json<ScimUser>().name.formatted], ['鈴木 太一', '鈴木 太一']);
+      tick();
+      // PUT of the resource as returned with only name.familyName edited: displayName and name.formatted unchanged.
+      const echo = await scim('PUT', `/scim/v2/Users/${u.id}`, {
+        ...back,
+        displayName: '鈴木 太一',
+        name: { formatted: '鈴木 太一', ...parts('高橋', '太一') },
+      });
+      assert.equal(echo.json<ScimUser>().displayName, '高橋 太一', echo.body);
+      tick();
+      // PATCH name.familyName (Entra ID's "Update User" without name.formatted).
+      const patched = await scim('PATCH', `/scim/v2/Users/${u.id}`, patch({ op: 'Replace', path: 'name.familyName', value: '佐藤' }));
+      assert.equal(patched.statusCode, 200, patched.body);
+      assert.deepEqual(
+        [patched.json<ScimUser>().displayName, patched.json<ScimUser>().name],
+        ['佐藤 太一', { formatted: '佐藤 太一', familyName: '佐藤', givenName: '太一' }],
+      );
+      const stored = await w.db.query<{ name: string }>('SELECT name FROM persons WHERE id = $1', [u.id]);
+      assert.equal(stored.rows[0]?.name, '佐藤 太一');
+      tick();
+      const given = await scim('PATCH', `/scim/v2/Users/${u.id}`, patch({ op: 'replace', path: 'name.givenName', value: '一郎' }));
+      assert.equal(given.json<ScimUser>().displayName, '佐藤 一郎');
+      // Controls: a name the client changed still wins over the parts, and unchanged parts never rebuild it.
+      tick();
+      const both = await scim('PATCH', `/scim/v2/Users/${u.id}`, patch({ op: 'replace', value: { displayName: 'S. Ichiro', 'name.familyName': '佐々木' } }));
+      assert.equal(both.json<ScimUser>().displayName, 'S. Ichiro');
+      const roman = await created('parts.roman', { displayName: '新井 太一', name: { formatted: '新井 太一', ...parts('Arai', 'Taichi') } });
+      tick();
+      const same = await scim('PUT', `/scim/v2/Users/${roman.id}`, user('parts.roman', { displayName: '新井 太一', name: parts('Arai', 'Taichi') }));
+      assert.equal(same.json<ScimUser>().displayName, '新井 太一', 'the parts did not change: the name shown stays');
     });
 
     test('RFC 7644 §3.4.2.4–5: attributes and excludedAttributes shape the answer (id and schemas always); startIndex < 1 is 1, count < 0 is 0', async () => {

@@ -89,7 +89,7 @@ for (const store of STORES) {
       assert.equal(body.userName, 'u-joiner');
       assert.equal(res.headers['location'], body.meta.location);
       const got = await scim('GET', `/scim/v2/Users/${body.id}`);
-      assert.deepEqual(got.json<Record<string, unknown>>()[ASSIGNMENT_SCHEMA], { ...NW, retailerCode: null });
+      assert.deepEqual(got.json<Record<string, unknown>>()[ASSIGNMENT_SCHEMA], { ...NW, retailerCode: null, inForce: true });
       const list = await scim('GET', '/scim/v2/Users?filter=' + encodeURIComponent('externalId eq "E1001"'));
       assert.equal(list.json<{ totalResults: number }>().totalResults, 1);
       const dup = await scim('POST', '/scim/v2/Users', user('u-joiner', NW));
@@ -560,6 +560,7 @@ for (const store of STORES) {
         office: '仙台営業所',
         duty: 'retail_sales',
         retailerCode: 'A0001',
+        inForce: true,
       });
       assert.equal((await lookup(s, SP.OWN_A)).statusCode, 401, 'the session of the old organization is gone');
       assert.equal(await grantStatus(read), 'approved', 'same side, same retailer: customer.read stays');
@@ -639,7 +640,7 @@ for (const store of STORES) {
           assert.equal(body.scimType, 'invalidValue');
           assert.match(body.detail, new RegExp(`^${c.rule}\\b`));
           assert.deepEqual(await lastRefusal(), { action: `scim.user.${method.toLowerCase()}`, rule: c.rule, subject_id: id });
-          assert.deepEqual(await assignmentOf(id), { ...AFFILIATED_EMPLOYEE, retailerCode: 'A0001' });
+          assert.deepEqual(await assignmentOf(id), { ...AFFILIATED_EMPLOYEE, retailerCode: 'A0001', inForce: true });
           assert.equal(await grantStatus(read), 'approved');
           assert.equal((await lookup(s, SP.OWN_A)).statusCode, 200, 'the session lives on');
         });

@@ -21,8 +21,11 @@ BEGIN
 END $$;
 CREATE TRIGGER accounts_default_user_name BEFORE INSERT ON accounts FOR EACH ROW EXECUTE FUNCTION accounts_default_user_name();
 
--- Existing people's accounts are SCIM Users from now on (the take-over, docs/access-governance.md): each gets
--- its user ID as its name.
+-- Existing people's accounts get their user ID as their name. That does not make them SCIM Users: SCIM lists
+-- and changes only accounts it provisioned or an operator handed over to it (`provisioned_by = 'scim'`,
+-- `gridwall accounts scim-handover`; docs/access-governance.md, "Introducing HR sync at a site with accounts").
+-- The name is what the IdP will match once the account is handed over. (Comment corrected after the migration
+-- shipped; the statements are unchanged.)
 UPDATE accounts SET user_name = user_id WHERE kind = 'person';
 
 -- Accounts made before, whose user IDs differ only by case (SCIM made `k.arai` and `K.Arai` two people), are
