@@ -195,6 +195,8 @@ interface UserRow {
   in_force: boolean | null;
   /** The assignment HR stated while the person was not active (persons.scim_assignment_held), never in force. */
   held: Resolved | null;
+  /** The last assignment ended by its own end (or an import's), not by the person leaving: echoed back, it is not placed again. */
+  ended_on_its_own: boolean | null;
 }
 
 /**
@@ -203,7 +205,8 @@ interface UserRow {
  * are several; never a service account) — and their latest assignment.
  */
 const USER_SELECT = `SELECT p.id AS person_id, p.name, p.family_name, p.given_name, p.external_id, p.email, p.active, a.user_id, a.user_name, a.provisioned_by,
-    a.created_at, p.updated_at, s.organization_id, s.side, s.employment, s.office, s.duty, s.retailer_code, s.in_force, p.scim_assignment_held AS held
+    a.created_at, p.updated_at, s.organization_id, s.side, s.employment, s.office, s.duty, s.retailer_code, s.in_force, p.scim_assignment_held AS held,
+    (s.valid_to IS NOT NULL AND s.valid_to <= $1 AND (p.active OR a.disabled_at IS NULL OR s.valid_to < a.disabled_at)) AS ended_on_its_own
   FROM persons p
   JOIN LATERAL (SELECT a.* FROM accounts a WHERE a.person_id = p.id AND a.kind = 'person' AND a.user_name IS NOT NULL AND a.provisioned_by = 'scim'
                 ORDER BY a.disabled_at IS NULL DESC, a.created_at DESC, a.user_id LIMIT 1) a ON true
@@ -235,10 +238,14 @@ function shownAssignment(row: UserRow): Shown | null {
   };
 }
 
-/** Whether `a` is an active person's assignment that ended, stated as the User shows it (inForce false). */
+/**
+ * Whether `a` is the person's last assignment stated as the User shows it (inForce false), where that
+ * assignment ended on its own — not by the person leaving (a leaver's is what `active: true` places again) and
+ * not one held for a person created inactive.
+ */
 function endedAsShown(cur: UserRow, a: ScimAssignment): boolean {
   const shown = shownAssignment(cur);
-  return shown !== null && !shown.inForce && cur.held === null && sameAssignment(a, shown);
+  return shown !== null && !shown.inForce && cur.held === null && cur.ended_on_its_own === true && sameAssignment(a, shown);
 }
 
 /** Whether an assignment as a request states it is the one shown (a left-out `retailerCode` is the derived one). */
@@ -601,13 +608,7 @@ export class ScimUsers {
       }
     } else if (desired.assignment === null) {
       throw new ScimError(400, 'invalidValue', `an active user needs ${ASSIGNMENT_SCHEMA}`);
-    } else if (cur.active && endedAsShown(cur, desired.assignment)) {
-      // An active person's ended assignment, stated as it is shown: what they last had, echoed back (a PATCH of
-      // the name; a PUT of the User as read, as Okta updates) — never a statement that widens what they read.
-      // It stays ended; HR places one by stating where the person works now.
-      changes['assignmentNotInForce'] = true;
     } else {
-      const a = await this.#resolve(tx, desired.assignment, at);
       if (!cur.active) {
         await tx.query('UPDATE persons SET active = true, scim_assignment_held = NULL, updated_at = $2 WHERE id = $1', [id, at]);
         // Dormancy counts from the rejoin, not from the last login before the person left.
@@ -617,36 +618,48 @@ export class ScimUsers {
         ]);
         changes['rejoined'] = true;
       }
-      const same =
-        inForce !== null &&
-        inForce.organization_id === a.organizationId &&
-        inForce.side === a.side &&
-        inForce.employment === a.employment &&
-        inForce.office === a.office &&
-        inForce.duty === a.duty &&
-        inForce.retailer_code === a.retailerCode;
-      if (!same) {
-        // An assignment starting at this very instant is replaced rather than cut to nothing.
-        await tx.query('DELETE FROM staff_assignments WHERE person_id = $1 AND valid_from >= $2', [id, at]);
-        await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [id, at]);
-        await this.#insert(tx, id, a, at);
-        changes['assignment'] = a;
-        if (inForce !== null && (inForce.side !== a.side || inForce.retailer_code !== a.retailerCode || inForce.organization_id !== a.organizationId)) {
-          const sideChanged = inForce.side !== a.side;
-          const retailerChanged = inForce.retailer_code !== a.retailerCode;
-          // A mover (issue 14): what the new side may not hold goes now, and so do the old sessions, whose
-          // actor still acts for the old organization. Customer-data grants approved while acting for one
-          // retailer do not carry over to another: they are asked for and approved again.
-          revoked = await this.revocations.forSide(tx, id, a.side, by, at);
-          if (retailerChanged && inForce.retailer_code !== null && a.retailerCode !== null) {
-            revoked = [...revoked, ...(await this.revocations.forRetailerChange(tx, id, inForce.retailer_code, a.retailerCode, by, at))];
-            changes['retailerChanged'] = { from: inForce.retailer_code, to: a.retailerCode };
+      if (endedAsShown(cur, desired.assignment)) {
+        // An assignment that ended on its own (not by the person leaving), stated as it is shown: what they last
+        // had, echoed back (a PATCH of the name; a PUT of the User as read, as Okta updates; an account switched
+        // off and on again) — never a statement that widens what they read. It stays ended; HR places one by
+        // stating where the person works now.
+        changes['assignmentNotInForce'] = true;
+      } else {
+        const a = await this.#resolve(tx, desired.assignment, at);
+        const same =
+          inForce !== null &&
+          inForce.organization_id === a.organizationId &&
+          inForce.side === a.side &&
+          inForce.employment === a.employment &&
+          inForce.office === a.office &&
+          inForce.duty === a.duty &&
+          inForce.retailer_code === a.retailerCode;
+        if (!same) {
+          // An assignment starting at this very instant is replaced rather than cut to nothing.
+          await tx.query('DELETE FROM staff_assignments WHERE person_id = $1 AND valid_from >= $2', [id, at]);
+          await tx.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)', [
+            id,
+            at,
+          ]);
+          await this.#insert(tx, id, a, at);
+          changes['assignment'] = a;
+          if (inForce !== null && (inForce.side !== a.side || inForce.retailer_code !== a.retailerCode || inForce.organization_id !== a.organizationId)) {
+            const sideChanged = inForce.side !== a.side;
+            const retailerChanged = inForce.retailer_code !== a.retailerCode;
+            // A mover (issue 14): what the new side may not hold goes now, and so do the old sessions, whose
+            // actor still acts for the old organization. Customer-data grants approved while acting for one
+            // retailer do not carry over to another: they are asked for and approved again.
+            revoked = await this.revocations.forSide(tx, id, a.side, by, at);
+            if (retailerChanged && inForce.retailer_code !== null && a.retailerCode !== null) {
+              revoked = [...revoked, ...(await this.revocations.forRetailerChange(tx, id, inForce.retailer_code, a.retailerCode, by, at))];
+              changes['retailerChanged'] = { from: inForce.retailer_code, to: a.retailerCode };
+            }
+            ended = await this.endSessions(tx, id, at);
+            // A mover no longer answers for the old side's systems: their tokens are asked for again.
+            changes['revokedTokens'] = await revokeTokensOf(tx, by, id, 'owner moved', at);
+            if (sideChanged) changes['sideChanged'] = { from: inForce.side, to: a.side };
+            if (inForce.organization_id !== a.organizationId) changes['organizationChanged'] = { from: inForce.organization_id, to: a.organizationId };
           }
-          ended = await this.endSessions(tx, id, at);
-          // A mover no longer answers for the old side's systems: their tokens are asked for again.
-          changes['revokedTokens'] = await revokeTokensOf(tx, by, id, 'owner moved', at);
-          if (sideChanged) changes['sideChanged'] = { from: inForce.side, to: a.side };
-          if (inForce.organization_id !== a.organizationId) changes['organizationChanged'] = { from: inForce.organization_id, to: a.organizationId };
         }
       }
     }

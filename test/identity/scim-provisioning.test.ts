@@ -450,6 +450,28 @@ for (const store of STORES) {
       assert.equal(await inForce(), 1);
     });
 
+    test('an account switched off and on again (Entra ID, Okta) does not bring back an assignment that had ended before: a leaver’s own does come back', async () => {
+      const inForce = async (id: string) =>
+        (await w.db.query('SELECT 1 FROM staff_assignments WHERE person_id = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)', [id, now])).rows
+          .length;
+      const ended = await created('t.ended');
+      const left = await created('t.left');
+      const past = tick();
+      await w.db.query('UPDATE staff_assignments SET valid_to = $2 WHERE person_id = $1', [ended.id, past]);
+      for (const u of [ended, left]) {
+        tick();
+        const off = await scim('PATCH', `/scim/v2/Users/${u.id}`, patch({ op: 'Replace', path: 'active', value: 'False' }));
+        assert.equal(off.statusCode, 200, off.body);
+        tick();
+        const on = await scim('PATCH', `/scim/v2/Users/${u.id}`, patch({ op: 'Replace', path: 'active', value: 'True' }));
+        assert.equal(on.statusCode, 200, on.body);
+        assert.equal(on.json<ScimUser>().active, true);
+      }
+      assert.equal(await inForce(ended.id), 0, 'the assignment that had ended stays ended');
+      assert.deepEqual((await scim('GET', `/scim/v2/Users/${ended.id}`)).json<ScimUser>()[ASSIGNMENT_SCHEMA], { ...NW, retailerCode: null, inForce: false });
+      assert.equal(await inForce(left.id), 1, 'a leaver’s assignment, ended by leaving, is placed again');
+    });
+
     test('a User created inactive (as Entra ID and Okta create them) carries its assignment, not in force, and "True" or true places it with the usual rules', async () => {
       const refused = await scim('POST', '/scim/v2/Users', user('held.bad', { active: false, [ASSIGNMENT_SCHEMA]: { ...RETAIL, organizationId: 'org-nw' } }));
       assert.deepEqual([refused.statusCode, refused.json<{ scimType: string }>().scimType], [400, 'invalidValue'], 'checked when stated, inactive or not');
