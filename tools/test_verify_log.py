@@ -306,9 +306,12 @@ class VerifyLogTest(unittest.TestCase):
         path = self.export(self.lines[:cut], period_to='2026-11-26T00:00:00.000Z')
         self.assertOk(path)
         seals = [l for l in self.lines if l.startswith(b'{"seal":')]
-        # A bounded period: seals past the file's end belong to later events, not checked, not a break.
+        # A bounded period: seals past the file's end signed after it ended belong to later events, not a break.
         result = self.assertOk(path, '--witness', self.witness(seals))
         self.assertEqual(result['events'], 9)
+        # Signed more than two hours before the period's end (seals at 05:00, the period to 08:00): a cut.
+        short = self.export(self.lines[:cut], period_to='2026-11-26T08:00:00.000Z', exported_at='2026-11-27T00:00:00.000Z')
+        self.assertBreak(short, 'truncated', 10, '--witness', self.witness(seals))
 
     def test_witness_seal_beyond_end_of_the_log_up_to_its_head(self):
         cut = next(k for k, l in enumerate(self.lines) if is_seal(l, 9)) + 1

@@ -136,25 +136,39 @@ def read_witness(path):
     return seals
 
 
-# A seal signed this long before exportedAt must be in an export of the log up to its head (step 7): the
-# margin covers a seal signed but not yet committed when the export read the log, a read replica's lag and
-# the clocks of two hosts.
+# A seal signed this long before the end of what an export claims must be in it (step 7): the margin covers a
+# seal signed but not yet committed when the export read the log, a read replica's lag and two hosts' clocks.
 WITNESS_MARGIN = timedelta(hours=2)
 
 
-def exported_to_head_at(header):
-    """When the header claims the log up to its head (period with "to": null): the instant before which
-    every seal must be in the file (exportedAt less the margin, in the same form), else None."""
-    period, at = header.get('period'), header.get('exportedAt')
-    if isinstance(period, dict) and 'to' in period and period['to'] is None and isinstance(at, str) \
-            and TIMESTAMP.match(at):
-        try:
-            t = datetime.strptime(at, '%Y-%m-%dT%H:%M:%S.%fZ') - WITNESS_MARGIN
-        except (ValueError, OverflowError):
-            return None
-        return (f'{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}.'
-                f'{t.microsecond // 1000:03d}Z')
-    return None
+def instant(value):
+    """A timestamp of the writer's one form that is a real instant from which the margin stays in year 1."""
+    if not isinstance(value, str) or not TIMESTAMP.match(value) or value < '0001-01-01T02:00:00.000Z':
+        return None
+    try:
+        return datetime.strptime(value, '%Y-%m-%dT%H:%M:%S.%fZ')
+    except ValueError:
+        return None
+
+
+def stamp(t):
+    return (f'{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}.'
+            f'{t.microsecond // 1000:03d}Z')
+
+
+def claimed_until(header):
+    """(until, sealed_before): every event written before its period's end ("to"), or before exportedAt for
+    the log up to its head ("to": null) - the earlier - and so every seal signed before that less the margin;
+    None when the header does not say it in timestamps of that form."""
+    period = header.get('period')
+    if not isinstance(period, dict) or 'to' not in period:
+        return None
+    at = instant(header.get('exportedAt'))
+    to = at if period['to'] is None else instant(period['to'])
+    if at is None or to is None:
+        return None
+    until = min(at, to)
+    return stamp(until), stamp(until - WITNESS_MARGIN)
 
 
 def strip_eol(raw):
@@ -282,20 +296,20 @@ def verify(path, given_keys, witness):
             brk('bad_signature', last_seal['seq'], 'the last seal does not verify with a trusted key'
                 + ('' if last_seal['keyId'] in keys else f' (unknown keyId {last_seal["keyId"]})'))
     if result['firstBreak'] is None:                                                      # step 7
-        to_head_at = exported_to_head_at(header)
+        claimed = claimed_until(header)
         for seal in witness:
             seq = seal['seq']
-            # Before the file's events: not this file's. After them: written later — unless the file claims
-            # the log up to its head when exported and the seal was signed well before then (a cut).
-            cut = (to_head_at is not None and TIMESTAMP.match(seal['signedAt'])
-                   and seal['signedAt'] < to_head_at)
+            # Before the file's events: not this file's. After them: written later — unless signed well before
+            # the end of what the file claims (a cut).
+            cut = (claimed is not None and TIMESTAMP.match(seal['signedAt'])
+                   and seal['signedAt'] < claimed[1])
             if seq < start or (seq > due - 1 and not cut):
                 continue
             if not signature_ok('seal', seal, keys):
                 brk('bad_signature', seq, 'witness seal signature does not verify with a trusted key')
             elif seq > due - 1:
-                brk('truncated', due, f'witness seal for event {seq}, signed {seal["signedAt"]}, before this '
-                    f'export of the log up to its head ({header["exportedAt"]}, less the margin), but the export ends at {due - 1}')
+                brk('truncated', due, f'witness seal for event {seq}, signed {seal["signedAt"]}, before the end '
+                    f'of what this export claims ({claimed[0]}, less the margin), but the export ends at {due - 1}')
             elif seal['hash'] != witness_hashes[seq]:
                 brk('checkpoint_mismatch', seq, f'witness seal hash differs from event {seq}')
             if result['firstBreak'] is not None:

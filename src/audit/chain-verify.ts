@@ -186,15 +186,15 @@ export class WitnessCheck {
   /**
    * `firstSeq`/`lastSeq`: the events checked (the range a file or the store holds). `pastEnd` says what a
    * witness seal past the end means (docs/LOG-FORMAT.md, step 7): for the stored log a cut (`'truncated'`); for
-   * an export of a bounded period nothing (`'unchecked'`: the log went on after it); for an export that claims
-   * to hold the log up to its head when it was taken (`{ exportedAt, sealedBefore }`), a cut when the seal was
-   * signed before `sealedBefore` (exportedAt less the margin), and nothing when later (written since, or still
-   * being committed when the export read the log).
+   * an export, a cut when the seal was signed before `sealedBefore` — the end of what the file claims (its
+   * period's end, or when it was taken for the log up to its head: `until`) less the margin — and nothing when
+   * later (written since, or still being committed when the export read the log); `'unchecked'` when the
+   * header does not say (nothing past the end is checked).
    */
   finish(
     firstSeq: number,
     lastSeq: number | null,
-    pastEnd: 'truncated' | 'unchecked' | { readonly exportedAt: string; readonly sealedBefore: string } = 'truncated',
+    pastEnd: 'truncated' | 'unchecked' | { readonly until: string; readonly sealedBefore: string } = 'truncated',
   ): { brk: ChainBreak | null; checked: number } {
     let checked = 0;
     const last = lastSeq ?? firstSeq - 1;
@@ -215,7 +215,7 @@ export class WitnessCheck {
             seq: last + 1,
             detail:
               typeof pastEnd === 'object'
-                ? `the witness holds a seal for event ${s.seq}, signed ${s.signedAt}, well before this export of the log up to its head was taken (${pastEnd.exportedAt}, less the margin), but the export ends at ${last}: the log was cut, or rewound and rewritten, before it was exported`
+                ? `the witness holds a seal for event ${s.seq}, signed ${s.signedAt}, well before the end of what this export claims (${pastEnd.until}, less the margin), but the export ends at ${last}: the log was cut, or rewound and rewritten, before it was exported`
                 : `the witness holds a seal for event ${s.seq}, published ${s.signedAt}, but the chain ends at ${last}: the log was cut, or rewound and rewritten`,
           },
           checked,

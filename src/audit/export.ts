@@ -7,9 +7,9 @@ import { TurnQueue } from '../domain/turn-queue.ts';
 import { CsvEncoder, csvHeadLine, csvLine } from '../spreadsheet/csv-file.ts';
 import { cellsOf, headsOf, instant, number, text, type Column, type SpreadsheetDoc } from '../spreadsheet/table.ts';
 import { xlsxFile } from '../spreadsheet/xlsx-file.ts';
-import { eventLine, GENESIS } from './chain.ts';
+import { eventLine } from './chain.ts';
 import type { AccessEvent, LoggedRecord } from './access-event.ts';
-import { readChainLinks, readCheckpoints, readKeys, readLinks, readSeals, sealCovering } from './log-reader.ts';
+import { readChainLinks, readCheckpoints, readHead, readKeys, readLinks, readSeals, sealCovering } from './log-reader.ts';
 import type { Seal } from './signing.ts';
 import { sealLine } from './witness.ts';
 
@@ -128,7 +128,12 @@ export async function exportJsonl(
       lastHash = link.hash;
     }
   }
-  if (!headerWritten) await header(GENESIS, 1);
+  // Nothing in the period: the file starts after the head (anchored to it), not at event 1 — a file that said
+  // it holds the log from event 1 would be a cut log to anyone holding it to the witness (step 7).
+  if (!headerWritten) {
+    const head = await readHead(q);
+    await header(head.hash, head.seq + 1);
+  }
   await write(out, `${JSON.stringify({ end: { events, lastSeq, lastHash } })}\n`);
   return { events, firstSeq: range?.fromSeq ?? null, lastSeq, lastHash, anchor };
 }

@@ -313,8 +313,13 @@ export async function openSyslog(target: string, framing: SyslogFraming = {}): P
   }
   const sock: Socket = connect({ host, port });
   await once(sock, 'connect');
+  // A receiver that resets the connection later must fail the next send, not end the process (an 'error'
+  // event with no listener would): the alerts of a halted log go this way.
+  let failed: Error | null = null;
+  sock.on('error', (e) => (failed ??= e));
   return {
     async send(line) {
+      if (failed !== null) throw failed;
       const msg = Buffer.from(frame(line), 'utf8');
       if (!sock.write(`${msg.length} `) || !sock.write(msg)) await once(sock, 'drain');
     },

@@ -39,27 +39,33 @@ const EVENT = Buffer.from('","event":');
 const SEQ = Buffer.from('"seq":');
 
 /**
- * A seal signed this long before `exportedAt` must be in an export of the log up to its head (docs/LOG-FORMAT.md,
- * step 7): the margin covers a seal signed but not yet committed when the export read the log, a read replica's
- * lag and the clocks of two hosts.
+ * A seal signed this long before the end of what an export claims must be in it (docs/LOG-FORMAT.md, step 7):
+ * the margin covers a seal signed but not yet committed when the export read the log, a read replica's lag
+ * and the clocks of two hosts.
  */
 export const WITNESS_EXPORT_MARGIN_MS = 2 * 3600_000;
 
+/** A timestamp of the writer's one form that is a real instant (not 2026-02-30) from which the margin stays in year 1; else null. */
+function instant(v: unknown): number | null {
+  if (typeof v !== 'string' || !TIMESTAMP.test(v) || v < '0001-01-01T02:00:00.000Z') return null;
+  const ms = Date.parse(v);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === v ? ms : null;
+}
+
 /**
- * When the header claims the file holds the log up to its head as it was when exported — its period has no
- * end (`"to":null`) and `exportedAt` is a timestamp — the instant before which every seal must be in the file
- * (`exportedAt` less the margin, in the same form); null for a bounded period (docs/LOG-FORMAT.md, "Line 1,
- * the header" and step 7).
+ * What the file claims up to when (docs/LOG-FORMAT.md, "Line 1, the header" and step 7): every event written
+ * before its period's end (`to`), or before `exportedAt` for the log up to its head (`"to":null`) — the earlier
+ * of the two — and so every seal signed before that instant less the margin (`sealedBefore`, in the same form).
+ * Null when the header does not say it in timestamps of that form: seals past the end are then left unchecked.
  */
-function exportedToHeadAt(h: ExportHeader): { readonly exportedAt: string; readonly sealedBefore: string } | null {
+function claimedUntil(h: ExportHeader): { readonly until: string; readonly sealedBefore: string } | null {
   const period: unknown = h.period;
-  const at: unknown = h.exportedAt;
-  const open = period !== null && typeof period === 'object' && !Array.isArray(period) && 'to' in period && period.to === null;
-  if (!open || typeof at !== 'string' || !TIMESTAMP.test(at)) return null;
-  // A calendar instant written in its one form (not 2026-02-30), from which the margin stays in year 1 or later.
-  const ms = Date.parse(at);
-  if (!Number.isFinite(ms) || new Date(ms).toISOString() !== at || at < '0001-01-01T02:00:00.000Z') return null;
-  return { exportedAt: at, sealedBefore: new Date(ms - WITNESS_EXPORT_MARGIN_MS).toISOString() };
+  if (period === null || typeof period !== 'object' || Array.isArray(period) || !('to' in period)) return null;
+  const at = instant(h.exportedAt);
+  const to = period.to === null ? at : instant(period.to);
+  if (at === null || to === null) return null;
+  const until = Math.min(at, to);
+  return { until: new Date(until).toISOString(), sealedBefore: new Date(until - WITNESS_EXPORT_MARGIN_MS).toISOString() };
 }
 
 /** A byte loop: for prefixes this short it is faster than a call into Buffer.compare. */
@@ -319,8 +325,8 @@ export async function verifyExportFile(
   if (brk === null) brk = (coverage as SealCoverage | null)?.finish(lastSeq) ?? null;
   // Seals past the file's end: written after a bounded period, or — for a file of the log up to its head — a
   // cut when signed before it was exported (checked here, once: nothing per event).
-  const toHeadAt = exportedToHeadAt(h);
-  const w = (witness as WitnessCheck | null)?.finish(h.firstSeq, lastSeq, toHeadAt === null ? 'unchecked' : toHeadAt) ?? null;
+  const claimed = claimedUntil(h);
+  const w = (witness as WitnessCheck | null)?.finish(h.firstSeq, lastSeq, claimed ?? 'unchecked') ?? null;
   const witnessBreak = brk === null ? (w?.brk ?? null) : null;
   if (brk === null) brk = witnessBreak;
   return {

@@ -108,11 +108,22 @@ export class WitnessFile implements WitnessSink {
       // window that starts mid-line is not one of them).
       const lines = complete.split('\n').filter((l) => l.trim() !== '');
       if (len < size) lines.shift();
+      // A line torn by one process's crash has the next process's seal glued to it: it is passed over here (a
+      // verifier reading the whole file reports it), as long as some line of the tail is a seal.
       let newest: Seal | null = null;
+      let unreadable: WitnessFileError | null = null;
       for (const [i, line] of lines.entries()) {
-        const s = parseSeal(line, `${this.path} (line ${i + 1} of its last ${len} bytes)`);
+        let s: Seal;
+        try {
+          s = parseSeal(line, `${this.path} (line ${i + 1} of its last ${len} bytes)`);
+        } catch (e) {
+          if (!(e instanceof WitnessFileError)) throw e;
+          unreadable ??= e;
+          continue;
+        }
         if (newest === null || s.seq > newest.seq) newest = s;
       }
+      if (newest === null && unreadable !== null) throw unreadable;
       return newest;
     } finally {
       closeSync(fd);

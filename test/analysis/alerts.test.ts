@@ -4,9 +4,10 @@ import { createHmac } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { AlertDispatcher, deliveriesOf, retryDelayMs, type AlertSettings } from '../../src/analysis/alert-dispatcher.ts';
+import { openSyslog } from '../../src/audit/feed.ts';
 import { logAlert, shouldAlert, supplyPointCount, verifyWebhook, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../../src/analysis/alerts.ts';
 import { dailyDigest, reviewFinding } from '../../src/analysis/review.ts';
 import { SEVERITIES } from '../../src/domain/finding.ts';
@@ -136,6 +137,29 @@ test('the log stopping the line is alerted at once to the webhook (signed) and s
   } finally {
     syslog.close();
     await hook.stop();
+  }
+});
+
+test('a syslog receiver over TCP that resets the connection fails the next send; the process goes on', async () => {
+  // It takes the first message, then resets the connection.
+  const server = createNetServer((sock) => sock.once('data', () => sock.resetAndDestroy()));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const sink = await openSyslog(`tcp://127.0.0.1:${(server.address() as AddressInfo).port}`, { msgid: 'alert', severity: 1 });
+    // Wait for the reset to arrive (an 'error' event on the socket: with no listener it would end the process).
+    for (let i = 0; i < 50; i++) {
+      try {
+        await sink.send('{"type":"gridwall.log"}');
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await assert.rejects(sink.send('{"type":"gridwall.log"}'), /ECONNRESET|EPIPE/);
+    await sink.close().catch(() => undefined);
+  } finally {
+    await new Promise((r) => server.close(r));
   }
 });
 

@@ -36,6 +36,8 @@ function event(i: number, over: Partial<AccessEvent> = {}): AccessEvent {
 
 let dir: string;
 let lines: string[];
+/** An export of a period with no event in it, from the same log. */
+let empty: string[];
 let witness: Seal[];
 let pub: string;
 let attackerPub: string;
@@ -59,6 +61,14 @@ before(async () => {
   await exportJsonl(db, out, { from: null, to: null }, new Date('2026-11-26T00:00:00Z'));
   out.end();
   await finished(out);
+  // A period with nothing in it (from after the last event, up to the head).
+  const none = createWriteStream(join(dir, 'empty.jsonl'));
+  await exportJsonl(db, none, { from: new Date('2026-11-20T00:00:00Z'), to: null }, new Date('2026-11-26T00:00:00Z'));
+  none.end();
+  await finished(none);
+  empty = readFileSync(join(dir, 'empty.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   await db.close();
   lines = readFileSync(join(dir, 'export.jsonl'), 'utf8')
     .split('\n')
@@ -268,6 +278,22 @@ const CASES: Case[] = [
     witness: () => witnessSignedAt(30, '2026-11-25T12:00:00.000Z'),
     want: { ok: true },
   },
+  // A bounded period claims every event written before its end: a witness seal past the file's end signed more
+  // than two hours before that is a cut tail too.
+  {
+    name: 'a period cut short, against the witness: a seal past its end signed well before the period ends',
+    lines: () => withHeader(cutAt30(), { period: { from: null, to: '2026-11-26T00:00:00.000Z' } }),
+    keys: 'given',
+    witness: () => witnessSignedAt(30, '2026-11-25T12:00:00.000Z'),
+    want: { ok: false, kind: 'truncated', seq: 31 },
+  },
+  {
+    name: 'a period cut short, with a period end that is not a timestamp: unchecked past its end',
+    lines: () => withHeader(cutAt30(), { period: { from: null, to: 'end of November' } }),
+    keys: 'given',
+    witness: () => witnessSignedAt(30, '2026-11-25T12:00:00.000Z'),
+    want: { ok: true },
+  },
   // An export of the log up to its head (`"to":null`) claims every event as of `exportedAt`: a witness seal past
   // its end signed more than two hours before then is a cut tail (docs/LOG-FORMAT.md, step 7); one signed later,
   // within the margin (perhaps not committed when the export read the log) or after, is not held against it.
@@ -443,6 +469,16 @@ const CASES: Case[] = [
     },
     keys: 'given',
     want: { ok: false, kind: 'malformed', seq: 4 },
+  },
+  {
+    name: 'a period with no event in it, up to the head, against a witness signed long before: it starts after the head, nothing is missing',
+    lines: () => {
+      assert.deepEqual([(JSON.parse(empty[0]!) as { firstSeq: number }).firstSeq, empty.length], [41, 2], 'a header after the head and the closing line');
+      return empty;
+    },
+    keys: 'given',
+    witness: () => witnessSignedAt(0, '2026-11-20T12:00:00.000Z'),
+    want: { ok: true },
   },
   {
     name: 'a period that starts inside a batch',

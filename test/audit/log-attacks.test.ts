@@ -402,7 +402,7 @@ for (const store of STORES) {
       assert.match(v.firstBreak?.detail ?? '', new RegExp(`archive access_log_y2020m03 .*witness's seal for event ${shows}, .*names another hash`));
     });
 
-    test('an archived month rewritten and re-sealed with the signing key: a checkpoint the database keeps for an archived event still counts', async () => {
+    test('an archived month rewritten and re-sealed with the signing key: a checkpoint the database keeps for an archived event still counts (unless the key holder re-signs it too: then only the witness shows it)', async () => {
       await fresh();
       // A version-1 log in March 2020 with its checkpoint at event 7, sealed once by the first writer that opens it.
       const chained = chainEvents(
@@ -592,6 +592,13 @@ for (const store of STORES) {
       );
       assert.notEqual(readWitness(reordered).at(-1)?.seq, newest);
       assert.equal(new WitnessFile(reordered).last()?.seq, newest);
+      // One process crashed mid-line and the next one's seal was glued to the torn line: the seals around it count.
+      const glued = join(dir, `glued-${store.name}.jsonl`);
+      const [a, b, ...rest] = seals.map(sealLine);
+      writeFileSync(glued, `${a}\n${b!.slice(0, 40)}${rest.join('\n')}\n`);
+      assert.equal(new WitnessFile(glued).last()?.seq, Math.max(seals[0]!.seq, ...seals.slice(3).map((s) => s.seq)));
+      writeFileSync(glued, '{"seal":{"seq":"not a number"}}\n');
+      assert.throws(() => new WitnessFile(glued).last(), /not a seal line/, 'a tail with no seal at all is not passed over');
     });
 
     test('two writers (two server processes) append in turn, account for each other, and stop together without a clash', async () => {
