@@ -70,6 +70,9 @@ async function runWorker(config: Config, io: CliIo): Promise<number> {
   const say = (line: string) => io.stdout.write(`[worker ${slot + 1}] ${line}\n`);
   const metrics = config.metrics === null || config.metrics.port === 0 ? config.metrics : { ...config.metrics, port: config.metrics.port + slot };
   const send = (m: WorkerMessage) => process.send?.(m);
+  // Heard from the start: a stop that comes while this process is still starting (the primary stopping all
+  // just after starting this one again) ends it cleanly once started, not by the signal's default.
+  const signalled = untilSignal();
   let running: Awaited<ReturnType<typeof startServer>>;
   try {
     running = await startServer({ ...config, metrics }, () => new Date(), say);
@@ -78,7 +81,7 @@ async function runWorker(config: Config, io: CliIo): Promise<number> {
     throw e;
   }
   send({ gridwall: 'ready', url: running.url, personas: running.personas });
-  await untilSignal();
+  await signalled;
   say('stopping…');
   await running.stop();
   cluster.worker?.disconnect();

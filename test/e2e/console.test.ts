@@ -346,6 +346,8 @@ describe('the console in Chromium', () => {
       await loginAs(page, USERS.compliance);
       await page.click('nav a[href="/audit"]');
       await page.waitForSelector('table.audit');
+      // The XLSX download's limit is said beside it (a longer period is refused: CSV or JSON Lines).
+      assert.match((await page.textContent('main')) ?? '', /Excel は 20,000 行まで/);
       await page.fill('input[name="person"]', USERS.retail);
       await page.click('.audit-filters button[type="submit"]');
       await page.waitForURL(/person=u-retail/);

@@ -175,7 +175,8 @@ export function AuditPage({ vocabulary, query }: { vocabulary: Vocabulary; query
         <SpreadsheetDownloads base={`/api/audit/export?${new URLSearchParams(exportQuery).toString()}`} /> ・{' '}
         <a href={`/api/audit/export?${new URLSearchParams([...exportQuery, ['format', 'jsonl']])}`} download>
           {t('downloadJsonl')}
-        </a>
+        </a>{' '}
+        ・ {t('logXlsxLimit')}
       </p>
       <ErrorMessage error={error} />
       {items !== null && items.length === 0 && <p>{t('noEvents')}</p>}

@@ -2,7 +2,7 @@ import { useI18n } from './i18n.tsx';
 
 /**
  * The spreadsheet downloads of a report (issue 19): XLSX, which opens with every ID as text and dates as dates
- * in Excel and LibreOffice alike; CSV in UTF-8 (with a BOM; an ID that looks like a number keeps its digits
+ * (tested in LibreOffice Calc; Excel reads the same cell types, not tested here); CSV in UTF-8 (with a BOM; an ID that looks like a number keeps its digits
  * behind one tab); and CSV in CP932 for older Excel (a character CP932 cannot hold becomes 〓, and the file's
  * last line says how many). `base` is the report's address without `format`.
  */
