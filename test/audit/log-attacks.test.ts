@@ -21,7 +21,7 @@ import { feed, FeedStopped, type FeedLine } from '../../src/audit/feed.ts';
 import type { Db } from '../../src/store/db.ts';
 import { TEST_KEY } from '../support/app.ts';
 import { STORES } from '../support/stores.ts';
-import { asSuperuser, eventRow, feedAsExport, insertRow } from '../support/log-tamper.ts';
+import { asSuperuser, eventRow, feedAsExport, insertRow, rehashAndReseal } from '../support/log-tamper.ts';
 
 // Issue 15: the log as evidence against the people who run its database. Each attack below was reproduced
 // against the previous writer and verifier (which trusted the head, the keys table and the archive records);
@@ -222,16 +222,16 @@ for (const store of STORES) {
      * A version-1 log of seven events, written as the owner: events only, the head moved, no seals — and the
      * checkpoint the old writer signed at every clean stop.
      */
-    async function versionOneLog(): Promise<ReturnType<typeof chainEvents>> {
+    async function versionOneLog(occurredAt?: (i: number) => Date, checkpointAt = new Date('2026-11-02T02:00:00Z')): Promise<ReturnType<typeof chainEvents>> {
       const chained = chainEvents(
-        Array.from({ length: 7 }, (_, i) => event(i)),
+        Array.from({ length: 7 }, (_, i) => event(i, occurredAt === undefined ? {} : { occurredAt: occurredAt(i) })),
         1,
         GENESIS,
       );
       await owner.query('SELECT access_log_ensure_partition($1)', [chained[0]!.event.occurredAt]);
       for (const c of chained) await insertRow(owner, c, false);
       await owner.query('UPDATE access_log_head SET seq = 7, hash = $1', [chained[6]!.hash]);
-      const cp = signCheckpoint(TEST_KEY, 7, chained[6]!.hash, new Date('2026-11-02T02:00:00Z'));
+      const cp = signCheckpoint(TEST_KEY, 7, chained[6]!.hash, checkpointAt);
       await owner.query('SELECT access_log_add_key($1, $2)', [TEST_KEY.keyId, TEST_KEY.publicKeyPem]);
       await owner.query('INSERT INTO access_log_checkpoints (seq, hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)', [
         cp.seq,
@@ -405,23 +405,7 @@ for (const store of STORES) {
     test('an archived month rewritten and re-sealed with the signing key: a checkpoint the database keeps for an archived event still counts (unless the key holder re-signs it too: then only the witness shows it)', async () => {
       await fresh();
       // A version-1 log in March 2020 with its checkpoint at event 7, sealed once by the first writer that opens it.
-      const chained = chainEvents(
-        Array.from({ length: 7 }, (_, i) => event(i, { occurredAt: march2020(i) })),
-        1,
-        GENESIS,
-      );
-      await owner.query('SELECT access_log_ensure_partition($1)', [chained[0]!.event.occurredAt]);
-      for (const c of chained) await insertRow(owner, c, false);
-      await owner.query('UPDATE access_log_head SET seq = 7, hash = $1', [chained[6]!.hash]);
-      const cp = signCheckpoint(TEST_KEY, 7, chained[6]!.hash, new Date('2020-03-31T02:00:00Z'));
-      await owner.query('SELECT access_log_add_key($1, $2)', [TEST_KEY.keyId, TEST_KEY.publicKeyPem]);
-      await owner.query('INSERT INTO access_log_checkpoints (seq, hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)', [
-        cp.seq,
-        cp.hash,
-        cp.signedAt,
-        cp.keyId,
-        cp.signature,
-      ]);
+      await versionOneLog(march2020, new Date('2020-03-31T02:00:00Z'));
       const log = new GroupCommitLog(db, { key: TEST_KEY });
       await log.open();
       await log.close();
@@ -472,21 +456,7 @@ for (const store of STORES) {
       await write(log, 0, 10);
       // The superuser rewrites event 3, re-chains everything after it and re-seals it all with their own key,
       // registered in the log's key table.
-      const { rows } = await db.query<{ seq: string }>('SELECT seq::text AS seq FROM access_log ORDER BY seq');
-      const events = rows.map((r) => Number(r.seq)).map((s) => (s === 3 ? framing(2) : event(s - 1)));
-      const chained = chainEvents(events, 1, GENESIS);
-      await asSuperuser(owner, 'DELETE FROM access_log');
-      await asSuperuser(owner, 'DELETE FROM access_log_seals');
-      for (const c of chained) await insertRow(owner, c, true);
-      const last = chained[chained.length - 1]!;
-      const seal = signSeal(ATTACKER, { firstSeq: 1, seq: last.seq, prevHash: GENESIS, hash: last.hash, prevSeal: GENESIS }, new Date());
-      await asSuperuser(
-        owner,
-        'INSERT INTO access_log_seals (seq, first_seq, prev_hash, hash, prev_seal, signed_at, key_id, signature) VALUES ($1, 1, $2, $3, $2, $4, $5, $6)',
-        [last.seq, GENESIS, last.hash, seal.signedAt, seal.keyId, seal.signature],
-      );
-      await asSuperuser(owner, 'UPDATE access_log_head SET seq = $1, hash = $2', [last.seq, last.hash]);
-      await owner.query('SELECT access_log_add_key($1, $2)', [ATTACKER.keyId, ATTACKER.publicKeyPem]);
+      assert.equal(await rehashAndReseal(owner, ATTACKER, 3, () => framing(2)), 10);
       const v = await verifyBothWays(db, { keys: KEYS });
       assert.deepEqual([v.ok, v.firstBreak?.kind, v.firstBreak?.seq], [false, 'bad_signature', 10]);
       assert.match(v.firstBreak?.detail ?? '', /not trusted/);
