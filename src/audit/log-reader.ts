@@ -332,24 +332,12 @@ export interface ChainHead {
 const READ_HEAD = statement('gw_log_head', 'SELECT seq::text AS seq, hash FROM access_log_head WHERE id = 1');
 
 /**
- * The head and the highest sequence number stored, read in one statement (one snapshot): a verifier reads
- * them first and checks up to the head, so commits made while it works are not mistaken for tampering.
- */
-export async function readHeadAndEnd(q: Queryable): Promise<{ head: ChainHead; maxSeq: number }> {
-  const { rows } = await q.query<{ seq: string; hash: string; max_seq: string | null }>(
-    'SELECT h.seq::text AS seq, h.hash, (SELECT max(l.seq) FROM access_log l)::text AS max_seq FROM access_log_head h WHERE h.id = 1',
-  );
-  const r = rows[0];
-  if (r === undefined) throw new Error('access_log_head has no row: the schema is not migrated');
-  return { head: { seq: Number(r.seq), hash: r.hash }, maxSeq: Number(r.max_seq ?? 0) };
-}
-
-/**
  * The head, the last seal and the highest sequence number stored, read in one statement (one snapshot): the
  * writer commits a batch, its seal and the head together, so in one snapshot the last seal ends at the head
  * and nothing is stored past it — unless someone other than the writer changed the log. A writer starting
  * while another commits sees all three before that commit or all after it, never a head older than the last
- * seal.
+ * seal; a verifier checks up to the head it read, so commits made while it works are not mistaken for
+ * tampering.
  */
 export async function readLogEnd(q: Queryable): Promise<{ head: ChainHead; last: Seal | null; maxSeq: number }> {
   const s = SEAL_SELECT.split(', ')

@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../store/db.ts';
 import { verifyArchives } from './archive.ts';
 import { ChainVerifier, type VerifyResult } from './chain-verify.ts';
 import { SealCursor } from './export.ts';
-import { readChainLinks, readCheckpoints, readHeadAndEnd, readSeals, sealCovering } from './log-reader.ts';
+import { readChainLinks, readCheckpoints, readLogEnd, readSeals, sealCovering } from './log-reader.ts';
 import type { Seal } from './signing.ts';
 
 export interface StoreVerifyOptions {
@@ -48,7 +48,7 @@ export async function verifyStore(q: Queryable & Partial<Pick<Db, 'copyOut'>>, o
   const requireSeals = opts.requireSeals ?? true;
   // The head first, with the highest number stored (one snapshot); everything is checked up to that head, so
   // events committed while verifying are left for the next run instead of looking like a cut or a gap.
-  const { head, maxSeq } = await readHeadAndEnd(q);
+  const { head, maxSeq } = await readLogEnd(q);
   // Checkpoints and witness seals that name archived events are held against the archives' files; the rest
   // against the stored chain.
   const checkpoints = await readCheckpoints(q);
@@ -104,7 +104,7 @@ async function verifyRange(
   const { fromSeq } = asked;
   if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(asked.toSeq) || fromSeq < 1)
     throw new BadRangeError(`a range of events runs from a first to a last sequence number, 1 or more: ${fromSeq}–${asked.toSeq}`);
-  const { head, maxSeq } = await readHeadAndEnd(q);
+  const { head, maxSeq } = await readLogEnd(q);
   // What is stored counts, not only what the head says: events past a head moved back are part of the log.
   const end = Math.max(head.seq, maxSeq);
   if (fromSeq > end) throw new BadRangeError(`the log ends at event ${end}: there is nothing from ${fromSeq} to verify`);
